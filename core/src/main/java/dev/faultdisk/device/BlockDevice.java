@@ -1,0 +1,56 @@
+package dev.faultdisk.device;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+
+/**
+ * A block device: the one interface every backend implements and every concern (read-only
+ * enforcement, statistics, faults, write cache) decorates. Callers check ranges against
+ * {@link #size()} before calling; implementations may assume in-range requests.
+ *
+ * <p>Errors are reported as {@link DeviceException}, which carries an errno. Implementations must
+ * be safe for concurrent use: a frontend runs many requests at once.
+ */
+public interface BlockDevice extends AutoCloseable {
+
+    /** Size in bytes. */
+    long size();
+
+    /** True if writes are refused. */
+    boolean isReadOnly();
+
+    /** Fills {@code dst} (all of its remaining bytes) with the data at {@code offset}. */
+    void read(long offset, ByteBuffer dst) throws IOException;
+
+    /** Writes all remaining bytes of {@code src} at {@code offset}; with {@code fua} durable on return. */
+    void write(long offset, ByteBuffer src, boolean fua) throws IOException;
+
+    /** Makes every write completed before this call durable. */
+    void flush() throws IOException;
+
+    /** Hints that the range is no longer needed; its content is undefined until rewritten. */
+    void trim(long offset, long length, boolean fua) throws IOException;
+
+    /**
+     * Makes the range read as zeroes. Without {@code noHole} the device may deallocate it. With
+     * {@code fastOnly}, fails with {@link Errno#ENOTSUP} instead of doing anything slower than a write.
+     */
+    void writeZeroes(long offset, long length, boolean noHole, boolean fastOnly, boolean fua) throws IOException;
+
+    /**
+     * Reports the allocation state of the range starting at {@code offset}, in order, at least one
+     * extent; it may stop early when {@code sink} returns false or cover less than {@code length}.
+     */
+    void extents(long offset, long length, ExtentSink sink) throws IOException;
+
+    /** True if several connections may use this device at once with flush visible to all of them. */
+    default boolean isMultiConnSafe() {
+        return true;
+    }
+
+    /** A short human-readable description of what backs this device. */
+    String describe();
+
+    @Override
+    void close() throws IOException;
+}

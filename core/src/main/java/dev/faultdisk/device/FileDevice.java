@@ -1,0 +1,190 @@
+package dev.faultdisk.device;
+
+import java.io.IOException;
+import java.io.RandomAccessFile;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+
+/**
+ * A raw image file, read and written with positional FileChannel I/O so requests run in parallel.
+ * Trim and write-zeroes punch holes where the file system allows, so sparse files stay sparse;
+ * extents come from SEEK_DATA/SEEK_HOLE.
+ */
+public final class FileDevice implements BlockDevice {
+    private static final ByteBuffer ZEROES = ByteBuffer.allocateDirect(1 << 20).asReadOnlyBuffer();
+
+    private final Path path;
+    private final FileChannel channel;
+    private final boolean readOnly;
+    private final long size;
+    private final int controlFd;
+
+    private FileDevice(Path path, FileChannel channel, boolean readOnly, long size, int controlFd) {
+        this.path = path;
+        this.channel = channel;
+        this.readOnly = readOnly;
+        this.size = size;
+        this.controlFd = controlFd;
+    }
+
+    /**
+     * Opens an image. If it is missing and {@code createSize} is at least 0, creates it sparse with
+     * that size; if it exists and {@code createSize} is larger, it is extended (sparse).
+     */
+    public static FileDevice open(Path path, long createSize, boolean readOnly) throws IOException {
+        if (!Files.exists(path)) {
+            if (createSize < 0) {
+                throw new IOException("image file " + path + " does not exist (add ,size=SIZE to create it)");
+            }
+            if (readOnly) {
+                throw new IOException("image file " + path + " does not exist and the export is read-only");
+            }
+            try (RandomAccessFile raf = new RandomAccessFile(path.toFile(), "rw")) {
+                raf.setLength(createSize); // ftruncate: sparse
+            }
+        } else if (createSize > Files.size(path) && !readOnly) {
+            try (RandomAccessFile raf = new RandomAccessFile(path.toFile(), "rw")) {
+                raf.setLength(createSize);
+            }
+        }
+        FileChannel channel = readOnly
+                ? FileChannel.open(path, StandardOpenOption.READ)
+                : FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE);
+        long size = channel.size();
+        int fd = readOnly ? LinuxFiles.openForControl(path) : LinuxFiles.openForWrite(path);
+        return new FileDevice(path, channel, readOnly, size, fd);
+    }
+
+    public Path path() {
+        return path;
+    }
+
+    @Override
+    public long size() {
+        return size;
+    }
+
+    @Override
+    public boolean isReadOnly() {
+        return readOnly;
+    }
+
+    @Override
+    public void read(long offset, ByteBuffer dst) throws IOException {
+        long pos = offset;
+        while (dst.hasRemaining()) {
+            int n = channel.read(dst, pos);
+            if (n < 0) {
+                // The file shrank underneath us: what lies past its end reads as zeroes.
+                while (dst.hasRemaining()) {
+                    dst.put((byte) 0);
+                }
+                return;
+            }
+            pos += n;
+        }
+    }
+
+    @Override
+    public void write(long offset, ByteBuffer src, boolean fua) throws IOException {
+        long pos = offset;
+        while (src.hasRemaining()) {
+            pos += channel.write(src, pos);
+        }
+        if (fua) {
+            channel.force(false);
+        }
+    }
+
+    @Override
+    public void flush() throws IOException {
+        channel.force(false);
+    }
+
+    @Override
+    public void trim(long offset, long length, boolean fua) throws IOException {
+        // Trim is a hint: punch where possible, otherwise leave the data (the spec allows it).
+        if (LinuxFiles.punchHole(controlFd, offset, length) && fua) {
+            channel.force(false);
+        }
+    }
+
+    @Override
+    public void writeZeroes(long offset, long length, boolean noHole, boolean fastOnly, boolean fua)
+            throws IOException {
+        if (!noHole && LinuxFiles.punchHole(controlFd, offset, length)) {
+            if (fua) {
+                channel.force(false);
+            }
+            return;
+        }
+        if (fastOnly) {
+            throw new DeviceException(Errno.ENOTSUP, "zeroing this range is not faster than writing");
+        }
+        long pos = offset;
+        long end = offset + length;
+        while (pos < end) {
+            ByteBuffer zeroes = ZEROES.duplicate();
+            zeroes.limit((int) Math.min(zeroes.capacity(), end - pos));
+            while (zeroes.hasRemaining()) {
+                pos += channel.write(zeroes, pos);
+            }
+        }
+        if (fua) {
+            channel.force(false);
+        }
+    }
+
+    @Override
+    public void extents(long offset, long length, ExtentSink sink) throws IOException {
+        long end = Math.min(size, offset + length);
+        long pos = offset;
+        while (pos < end) {
+            long data = LinuxFiles.seekData(controlFd, pos);
+            if (controlFd < 0 || (data < 0 && !LinuxFiles.available())) {
+                sink.accept(end - pos, 0);
+                return;
+            }
+            if (data < 0 || data >= end) {
+                // No data up to the end of the range (ENXIO past the last data).
+                sink.accept(end - pos, ExtentSink.HOLE | ExtentSink.ZERO);
+                return;
+            }
+            if (data > pos) {
+                if (!sink.accept(data - pos, ExtentSink.HOLE | ExtentSink.ZERO)) {
+                    return;
+                }
+                pos = data;
+            }
+            long hole = LinuxFiles.seekHole(controlFd, pos);
+            long dataEnd = hole < 0 ? end : Math.min(end, hole);
+            if (dataEnd <= pos) {
+                dataEnd = end;
+            }
+            if (!sink.accept(dataEnd - pos, 0)) {
+                return;
+            }
+            pos = dataEnd;
+        }
+    }
+
+    @Override
+    public String describe() {
+        return "file " + path + ", " + Sizes.format(size) + (readOnly ? ", read-only" : "");
+    }
+
+    @Override
+    public void close() throws IOException {
+        try {
+            if (!readOnly) {
+                channel.force(true);
+            }
+        } finally {
+            channel.close();
+            LinuxFiles.close(controlFd);
+        }
+    }
+}

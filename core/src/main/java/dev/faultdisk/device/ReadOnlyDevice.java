@@ -1,0 +1,42 @@
+package dev.faultdisk.device;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+
+/** Refuses every change with EPERM, whatever the device below would allow. */
+public final class ReadOnlyDevice extends ForwardingBlockDevice {
+
+    public ReadOnlyDevice(BlockDevice next) {
+        super(next);
+    }
+
+    @Override
+    public boolean isReadOnly() {
+        return true;
+    }
+
+    @Override
+    public void write(long offset, ByteBuffer src, boolean fua) throws IOException {
+        throw refused();
+    }
+
+    @Override
+    public void trim(long offset, long length, boolean fua) throws IOException {
+        throw refused();
+    }
+
+    @Override
+    public void writeZeroes(long offset, long length, boolean noHole, boolean fastOnly, boolean fua)
+            throws IOException {
+        throw refused();
+    }
+
+    @Override
+    public String describe() {
+        return next.describe() + ", read-only";
+    }
+
+    private static DeviceException refused() {
+        return new DeviceException(Errno.EPERM, "export is read-only");
+    }
+}

@@ -1,0 +1,205 @@
+package dev.faultdisk.nbd;
+
+import java.io.ByteArrayOutputStream;
+import java.io.EOFException;
+import java.io.IOException;
+import java.lang.System.Logger.Level;
+import java.nio.ByteBuffer;
+import java.nio.channels.ClosedChannelException;
+import java.nio.channels.SocketChannel;
+
+/**
+ * One client connection: the handshake, then the transmission loop. A single reader thread
+ * decodes requests from a buffered input and runs them; replies are coalesced by the
+ * {@link ReplyWriter}. Anything the client gets wrong ends at most this connection.
+ */
+final class Connection implements Runnable {
+    private static final System.Logger LOG = System.getLogger(Connection.class.getName());
+    /** Largest option payload accepted; names are at most 4 KiB, so this is generous. */
+    static final int MAX_OPTION_DATA = 64 * 1024;
+    /** Option payloads up to this are skipped with ERR_TOO_BIG; beyond it the client is dropped. */
+    private static final int MAX_OPTION_SKIP = 16 << 20;
+    private static final int INPUT_CAPACITY = 256 * 1024 + 64;
+
+    private final NbdServer server;
+    private final SocketChannel channel;
+    private final long id;
+    private final ByteBuffer in = ByteBuffer.allocateDirect(INPUT_CAPACITY).limit(0);
+    private final ReplyWriter writer;
+    private volatile boolean closing;
+
+    Connection(NbdServer server, SocketChannel channel, long id) {
+        this.server = server;
+        this.channel = channel;
+        this.id = id;
+        this.writer = new ReplyWriter(channel, 256 * 1024);
+    }
+
+    long id() {
+        return id;
+    }
+
+    @Override
+    public void run() {
+        try {
+            Negotiation negotiation = handshake();
+            if (negotiation != null) {
+                new Transmission(this, negotiation, writer).run();
+            }
+        } catch (EOFException | ClosedChannelException e) {
+            LOG.log(Level.DEBUG, "connection {0}: closed by peer", id);
+        } catch (ProtocolException e) {
+            LOG.log(Level.WARNING, "connection {0}: protocol error, disconnecting: {1}", id, e.getMessage());
+        } catch (IOException e) {
+            if (!closing) {
+                LOG.log(Level.DEBUG, "connection {0}: {1}", id, e.toString());
+            }
+        } catch (RuntimeException e) {
+            LOG.log(Level.ERROR, "connection " + id + ": internal error, disconnecting", e);
+        } finally {
+            close();
+            server.removed(this);
+        }
+    }
+
+    private Negotiation handshake() throws IOException, ProtocolException {
+        write(Negotiation.greeting());
+        require(4);
+        int clientFlags = in.getInt();
+        if (!Negotiation.acceptableClientFlags(clientFlags)) {
+            throw new ProtocolException("unknown client flags 0x" + Integer.toHexString(clientFlags));
+        }
+        Negotiation negotiation = new Negotiation(server.exports(), clientFlags, server::isShuttingDown);
+        ByteArrayOutputStream replies = new ByteArrayOutputStream();
+        while (true) {
+            require(16);
+            long magic = in.getLong();
+            if (magic != NbdProtocol.IHAVEOPT) {
+                throw new ProtocolException(String.format("bad option magic 0x%016x", magic));
+            }
+            int option = in.getInt();
+            long length = Integer.toUnsignedLong(in.getInt());
+            if (length > MAX_OPTION_DATA) {
+                if (length > MAX_OPTION_SKIP || option == NbdProtocol.OPT_EXPORT_NAME) {
+                    throw new ProtocolException("option " + option + " with " + length + " bytes of data");
+                }
+                skip(length);
+                replies.reset();
+                ByteBuffer err = ByteBuffer.allocate(20 + 17);
+                err.putLong(NbdProtocol.OPTION_REPLY_MAGIC).putInt(option).putInt(NbdProtocol.REP_ERR_TOO_BIG)
+                        .putInt(17).put("option too large.".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+                write(err.flip());
+                continue;
+            }
+            require((int) length);
+            ByteBuffer data = in.slice(in.position(), (int) length);
+            in.position(in.position() + (int) length);
+            replies.reset();
+            Negotiation.Outcome outcome = negotiation.handle(option, data, replies);
+            write(ByteBuffer.wrap(replies.toByteArray()));
+            switch (outcome) {
+                case CLOSE -> {
+                    return null;
+                }
+                case TRANSMIT -> {
+                    return negotiation;
+                }
+                case CONTINUE -> {
+                }
+            }
+        }
+    }
+
+    /** Ensures at least {@code n} unread bytes are buffered ({@code n} at most the capacity). */
+    void require(int n) throws IOException {
+        while (in.remaining() < n) {
+            if (fill(n) < 0) {
+                throw new EOFException();
+            }
+        }
+    }
+
+    /**
+     * Reads more input into the buffer, compacting first when the free tail is shorter than
+     * {@code want} bytes. Returns the count read, or -1 at end of stream.
+     */
+    int fill(int want) throws IOException {
+        if (in.capacity() - in.limit() < want - in.remaining() || in.limit() == in.capacity()) {
+            in.compact().flip();
+        }
+        int start = in.position();
+        in.position(in.limit()).limit(in.capacity());
+        int n;
+        try {
+            n = channel.read(in);
+        } finally {
+            in.limit(in.position()).position(start);
+        }
+        return n;
+    }
+
+    /** Discards {@code n} bytes of input (a payload that will not be used). */
+    void skip(long n) throws IOException {
+        long left = n;
+        while (left > 0) {
+            if (!in.hasRemaining() && fill(1) < 0) {
+                throw new EOFException();
+            }
+            int step = (int) Math.min(left, in.remaining());
+            in.position(in.position() + step);
+            left -= step;
+        }
+    }
+
+    /** Moves the next {@code dst.remaining()} input bytes into {@code dst}, reading the socket directly. */
+    void readInto(ByteBuffer dst) throws IOException {
+        if (in.hasRemaining()) {
+            int n = Math.min(in.remaining(), dst.remaining());
+            dst.put(dst.position(), in, in.position(), n);
+            dst.position(dst.position() + n);
+            in.position(in.position() + n);
+        }
+        while (dst.hasRemaining()) {
+            if (channel.read(dst) < 0) {
+                throw new EOFException();
+            }
+        }
+    }
+
+    ByteBuffer input() {
+        return in;
+    }
+
+    private void write(ByteBuffer b) throws IOException {
+        writer.lock();
+        try {
+            writer.flushWithPayloadLocked(b);
+        } finally {
+            writer.unlock();
+        }
+    }
+
+    /** Stops reading: the reader finishes what it has and exits. Used at server shutdown. */
+    void shutdown() {
+        closing = true;
+        try {
+            channel.shutdownInput();
+        } catch (IOException e) {
+            close();
+        }
+    }
+
+    boolean isClosing() {
+        return closing || server.isShuttingDown();
+    }
+
+    /** Hard close: drops the socket. */
+    void close() {
+        closing = true;
+        try {
+            channel.close();
+        } catch (IOException e) {
+            LOG.log(Level.DEBUG, "connection {0}: close failed: {1}", id, e.toString());
+        }
+    }
+}

@@ -1,0 +1,173 @@
+package dev.faultdisk.nbd;
+
+import dev.faultdisk.device.ExportRegistry;
+
+import java.io.IOException;
+import java.lang.System.Logger.Level;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.net.StandardProtocolFamily;
+import java.net.StandardSocketOptions;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.ClosedChannelException;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.nio.file.Files;
+import java.time.Duration;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * An NBD server over TCP or a Unix socket. Each connection gets its own reader thread; a bad
+ * client ends only its own connection.
+ */
+public final class NbdServer implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger(NbdServer.class.getName());
+
+    private final ExportRegistry exports;
+    private final Set<Connection> connections = ConcurrentHashMap.newKeySet();
+    private final AtomicLong nextId = new AtomicLong(1);
+    private final AtomicLong accepted = new AtomicLong();
+    private volatile boolean shuttingDown;
+    private ServerSocketChannel listener;
+    private SocketAddress boundAddress;
+    private Thread acceptor;
+
+    public NbdServer(ExportRegistry exports) {
+        this.exports = exports;
+    }
+
+    /** Binds and starts accepting. Port 0 picks a free port; see {@link #address()}. */
+    public synchronized NbdServer start(SocketAddress address) throws IOException {
+        if (listener != null) {
+            throw new IllegalStateException("already started");
+        }
+        if (address instanceof UnixDomainSocketAddress unix) {
+            Files.deleteIfExists(unix.getPath());
+            listener = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
+        } else {
+            listener = ServerSocketChannel.open();
+            listener.setOption(StandardSocketOptions.SO_REUSEADDR, true);
+        }
+        listener.bind(address, 128);
+        boundAddress = listener.getLocalAddress();
+        acceptor = Thread.ofPlatform().name("nbd-accept").daemon(true).start(this::acceptLoop);
+        return this;
+    }
+
+    /** The bound address (with the real port when 0 was asked for). */
+    public SocketAddress address() {
+        return boundAddress;
+    }
+
+    /** The TCP port, or -1 for a Unix socket. */
+    public int port() {
+        return boundAddress instanceof InetSocketAddress inet ? inet.getPort() : -1;
+    }
+
+    public ExportRegistry exports() {
+        return exports;
+    }
+
+    public boolean isShuttingDown() {
+        return shuttingDown;
+    }
+
+    /** Connections open now. */
+    public int connectionCount() {
+        return connections.size();
+    }
+
+    /** Connections accepted since start. */
+    public long acceptedCount() {
+        return accepted.get();
+    }
+
+    private void acceptLoop() {
+        while (!shuttingDown) {
+            SocketChannel channel;
+            try {
+                channel = listener.accept();
+            } catch (ClosedChannelException e) {
+                return;
+            } catch (IOException e) {
+                if (shuttingDown) {
+                    return;
+                }
+                LOG.log(Level.WARNING, "accept failed: {0}", e.toString());
+                continue;
+            }
+            accepted.incrementAndGet();
+            try {
+                if (channel.getRemoteAddress() instanceof InetSocketAddress) {
+                    channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
+                }
+                Connection connection = new Connection(this, channel, nextId.getAndIncrement());
+                connections.add(connection);
+                Thread.ofPlatform().name("nbd-conn-" + connection.id()).daemon(true).start(connection);
+            } catch (IOException | RuntimeException e) {
+                LOG.log(Level.WARNING, "could not start a connection: {0}", e.toString());
+                try {
+                    channel.close();
+                } catch (IOException ignored) {
+                    // already failing
+                }
+            }
+        }
+    }
+
+    void removed(Connection connection) {
+        connections.remove(connection);
+    }
+
+    /**
+     * Stops accepting, lets each connection finish the requests it has read, closes them, and
+     * waits up to {@code grace} for them to go. Exports stay open: their owner closes them.
+     */
+    public void shutdown(Duration grace) {
+        synchronized (this) {
+            if (shuttingDown) {
+                return;
+            }
+            shuttingDown = true;
+        }
+        try {
+            if (listener != null) {
+                listener.close();
+            }
+        } catch (IOException e) {
+            LOG.log(Level.DEBUG, "closing listener: {0}", e.toString());
+        }
+        connections.forEach(Connection::shutdown);
+        long deadline = System.nanoTime() + grace.toNanos();
+        while (!connections.isEmpty() && System.nanoTime() < deadline) {
+            try {
+                Thread.sleep(10);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        connections.forEach(Connection::close);
+        if (boundAddress instanceof UnixDomainSocketAddress unix) {
+            try {
+                Files.deleteIfExists(unix.getPath());
+            } catch (IOException e) {
+                LOG.log(Level.DEBUG, "removing socket file: {0}", e.toString());
+            }
+        }
+        if (acceptor != null) {
+            try {
+                acceptor.join(1000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        shutdown(Duration.ofSeconds(5));
+    }
+}

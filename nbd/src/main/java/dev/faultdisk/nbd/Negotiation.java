@@ -1,0 +1,291 @@
+package dev.faultdisk.nbd;
+
+import dev.faultdisk.device.Export;
+import dev.faultdisk.device.ExportRegistry;
+
+import java.io.ByteArrayOutputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.nio.BufferUnderflowException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.function.BooleanSupplier;
+
+/**
+ * The option-haggling state machine of fixed newstyle negotiation. Pure: each option (code and
+ * data) goes in, reply bytes come out, and the outcome says whether to go on, start transmission
+ * or close. Sockets are the caller's business.
+ */
+public final class Negotiation {
+
+    /** What the connection does after an option. */
+    public enum Outcome { CONTINUE, TRANSMIT, CLOSE }
+
+    private final ExportRegistry exports;
+    private final boolean noZeroes;
+    private final BooleanSupplier shuttingDown;
+
+    private boolean structuredReplies;
+    private boolean baseAllocation;
+    private String metaContextExport;
+    private Export export;
+    private int transmissionFlags;
+
+    public Negotiation(ExportRegistry exports, int clientFlags, BooleanSupplier shuttingDown) {
+        this.exports = exports;
+        this.noZeroes = (clientFlags & NbdProtocol.FLAG_C_NO_ZEROES) != 0;
+        this.shuttingDown = shuttingDown;
+    }
+
+    /** The server's 18-byte greeting. */
+    public static ByteBuffer greeting() {
+        ByteBuffer b = ByteBuffer.allocate(18);
+        b.putLong(NbdProtocol.NBDMAGIC).putLong(NbdProtocol.IHAVEOPT)
+                .putShort((short) (NbdProtocol.FLAG_FIXED_NEWSTYLE | NbdProtocol.FLAG_NO_ZEROES));
+        return b.flip();
+    }
+
+    /** True if the client flags are ones this server understands (else the spec says: drop). */
+    public static boolean acceptableClientFlags(int clientFlags) {
+        return (clientFlags & ~(NbdProtocol.FLAG_C_FIXED_NEWSTYLE | NbdProtocol.FLAG_C_NO_ZEROES)) == 0;
+    }
+
+    public Export export() {
+        return export;
+    }
+
+    public boolean structuredReplies() {
+        return structuredReplies;
+    }
+
+    /** True if base:allocation was selected for the export being served. */
+    public boolean baseAllocation() {
+        return baseAllocation;
+    }
+
+    public int transmissionFlags() {
+        return transmissionFlags;
+    }
+
+    /** Handles one option; writes its replies to {@code out}. */
+    public Outcome handle(int option, ByteBuffer data, ByteArrayOutputStream out) {
+        try {
+            DataOutputStream reply = new DataOutputStream(out);
+            if (shuttingDown.getAsBoolean() && option != NbdProtocol.OPT_ABORT) {
+                if (option == NbdProtocol.OPT_EXPORT_NAME) {
+                    return Outcome.CLOSE;
+                }
+                error(reply, option, NbdProtocol.REP_ERR_SHUTDOWN, "server is shutting down");
+                return Outcome.CONTINUE;
+            }
+            return switch (option) {
+                case NbdProtocol.OPT_EXPORT_NAME -> exportName(data, reply);
+                case NbdProtocol.OPT_ABORT -> {
+                    reply(reply, option, NbdProtocol.REP_ACK, new byte[0]);
+                    yield Outcome.CLOSE;
+                }
+                case NbdProtocol.OPT_LIST -> list(data, reply);
+                case NbdProtocol.OPT_INFO, NbdProtocol.OPT_GO -> infoOrGo(option, data, reply);
+                case NbdProtocol.OPT_STRUCTURED_REPLY -> {
+                    if (data.hasRemaining()) {
+                        error(reply, option, NbdProtocol.REP_ERR_INVALID, "STRUCTURED_REPLY takes no data");
+                    } else {
+                        structuredReplies = true;
+                        reply(reply, option, NbdProtocol.REP_ACK, new byte[0]);
+                    }
+                    yield Outcome.CONTINUE;
+                }
+                case NbdProtocol.OPT_LIST_META_CONTEXT, NbdProtocol.OPT_SET_META_CONTEXT ->
+                        metaContext(option, data, reply);
+                default -> {
+                    error(reply, option, NbdProtocol.REP_ERR_UNSUP, "option " + option + " is not supported");
+                    yield Outcome.CONTINUE;
+                }
+            };
+        } catch (IOException e) {
+            throw new IllegalStateException("writing to memory cannot fail", e);
+        }
+    }
+
+    private Outcome exportName(ByteBuffer data, DataOutputStream reply) throws IOException {
+        Optional<Export> found = exports.find(string(data, data.remaining()));
+        if (found.isEmpty()) {
+            return Outcome.CLOSE; // EXPORT_NAME cannot carry an error: the spec says close.
+        }
+        select(found.get());
+        reply.writeLong(export.size());
+        reply.writeShort(transmissionFlags);
+        if (!noZeroes) {
+            reply.write(new byte[124]);
+        }
+        return Outcome.TRANSMIT;
+    }
+
+    private Outcome list(ByteBuffer data, DataOutputStream reply) throws IOException {
+        if (data.hasRemaining()) {
+            error(reply, NbdProtocol.OPT_LIST, NbdProtocol.REP_ERR_INVALID, "LIST takes no data");
+            return Outcome.CONTINUE;
+        }
+        for (Export e : exports.all()) {
+            byte[] name = e.name().getBytes(StandardCharsets.UTF_8);
+            byte[] description = e.description().getBytes(StandardCharsets.UTF_8);
+            ByteBuffer payload = ByteBuffer.allocate(4 + name.length + description.length);
+            payload.putInt(name.length).put(name).put(description);
+            reply(reply, NbdProtocol.OPT_LIST, NbdProtocol.REP_SERVER, payload.array());
+        }
+        reply(reply, NbdProtocol.OPT_LIST, NbdProtocol.REP_ACK, new byte[0]);
+        return Outcome.CONTINUE;
+    }
+
+    private Outcome infoOrGo(int option, ByteBuffer data, DataOutputStream reply) throws IOException {
+        String name;
+        List<Integer> requests = new ArrayList<>();
+        try {
+            int nameLength = data.getInt();
+            if (nameLength < 0 || nameLength > data.remaining() - 2) {
+                throw new BufferUnderflowException();
+            }
+            name = string(data, nameLength);
+            int count = Short.toUnsignedInt(data.getShort());
+            if (data.remaining() != count * 2) {
+                throw new BufferUnderflowException();
+            }
+            for (int i = 0; i < count; i++) {
+                requests.add(Short.toUnsignedInt(data.getShort()));
+            }
+        } catch (BufferUnderflowException e) {
+            error(reply, option, NbdProtocol.REP_ERR_INVALID, "malformed INFO/GO request");
+            return Outcome.CONTINUE;
+        }
+        Optional<Export> found = exports.find(name);
+        if (found.isEmpty()) {
+            error(reply, option, NbdProtocol.REP_ERR_UNKNOWN, "no export named '" + name + "'");
+            return Outcome.CONTINUE;
+        }
+        Export candidate = found.get();
+        int flags = flagsFor(candidate);
+        ByteBuffer info = ByteBuffer.allocate(12);
+        info.putShort((short) NbdProtocol.INFO_EXPORT).putLong(candidate.size()).putShort((short) flags);
+        reply(reply, option, NbdProtocol.REP_INFO, info.array());
+        if (requests.contains(NbdProtocol.INFO_NAME)) {
+            byte[] canonical = candidate.name().getBytes(StandardCharsets.UTF_8);
+            reply(reply, option, NbdProtocol.REP_INFO,
+                    ByteBuffer.allocate(2 + canonical.length).putShort((short) NbdProtocol.INFO_NAME).put(canonical).array());
+        }
+        if (requests.contains(NbdProtocol.INFO_DESCRIPTION)) {
+            byte[] text = candidate.description().getBytes(StandardCharsets.UTF_8);
+            reply(reply, option, NbdProtocol.REP_INFO,
+                    ByteBuffer.allocate(2 + text.length).putShort((short) NbdProtocol.INFO_DESCRIPTION).put(text).array());
+        }
+        ByteBuffer sizes = ByteBuffer.allocate(14);
+        sizes.putShort((short) NbdProtocol.INFO_BLOCK_SIZE).putInt(NbdProtocol.MIN_BLOCK)
+                .putInt(NbdProtocol.PREFERRED_BLOCK).putInt(NbdProtocol.MAX_PAYLOAD);
+        reply(reply, option, NbdProtocol.REP_INFO, sizes.array());
+        reply(reply, option, NbdProtocol.REP_ACK, new byte[0]);
+        if (option == NbdProtocol.OPT_INFO) {
+            return Outcome.CONTINUE;
+        }
+        select(candidate);
+        return Outcome.TRANSMIT;
+    }
+
+    private Outcome metaContext(int option, ByteBuffer data, DataOutputStream reply) throws IOException {
+        boolean set = option == NbdProtocol.OPT_SET_META_CONTEXT;
+        if (set && !structuredReplies) {
+            error(reply, option, NbdProtocol.REP_ERR_INVALID, "SET_META_CONTEXT needs structured replies first");
+            return Outcome.CONTINUE;
+        }
+        String name;
+        List<String> queries = new ArrayList<>();
+        try {
+            int nameLength = data.getInt();
+            if (nameLength < 0 || nameLength > data.remaining() - 4) {
+                throw new BufferUnderflowException();
+            }
+            name = string(data, nameLength);
+            int count = data.getInt();
+            for (int i = 0; i < count; i++) {
+                int length = data.getInt();
+                if (length < 0 || length > data.remaining()) {
+                    throw new BufferUnderflowException();
+                }
+                queries.add(string(data, length));
+            }
+            if (data.hasRemaining() || count < 0) {
+                throw new BufferUnderflowException();
+            }
+        } catch (BufferUnderflowException e) {
+            error(reply, option, NbdProtocol.REP_ERR_INVALID, "malformed meta context request");
+            return Outcome.CONTINUE;
+        }
+        if (exports.find(name).isEmpty()) {
+            error(reply, option, NbdProtocol.REP_ERR_UNKNOWN, "no export named '" + name + "'");
+            return Outcome.CONTINUE;
+        }
+        boolean match = set
+                ? queries.contains(NbdProtocol.BASE_ALLOCATION)
+                : queries.isEmpty() || queries.contains("base:") || queries.contains(NbdProtocol.BASE_ALLOCATION);
+        if (match) {
+            byte[] context = NbdProtocol.BASE_ALLOCATION.getBytes(StandardCharsets.UTF_8);
+            ByteBuffer payload = ByteBuffer.allocate(4 + context.length);
+            payload.putInt(set ? NbdProtocol.BASE_ALLOCATION_ID : 0).put(context);
+            reply(reply, option, NbdProtocol.REP_META_CONTEXT, payload.array());
+        }
+        if (set) {
+            baseAllocation = match;
+            metaContextExport = name;
+        }
+        reply(reply, option, NbdProtocol.REP_ACK, new byte[0]);
+        return Outcome.CONTINUE;
+    }
+
+    private void select(Export chosen) {
+        export = chosen;
+        transmissionFlags = flagsFor(chosen);
+        if (baseAllocation && !sameExport(metaContextExport, chosen)) {
+            baseAllocation = false; // contexts were negotiated for another export
+        }
+    }
+
+    private boolean sameExport(String requested, Export chosen) {
+        return requested != null && exports.find(requested).map(e -> e == chosen).orElse(false);
+    }
+
+    private int flagsFor(Export e) {
+        int flags = NbdProtocol.FLAG_HAS_FLAGS | NbdProtocol.FLAG_SEND_FLUSH | NbdProtocol.FLAG_SEND_FUA
+                | NbdProtocol.FLAG_SEND_CACHE;
+        if (e.isReadOnly()) {
+            flags |= NbdProtocol.FLAG_READ_ONLY;
+        } else {
+            flags |= NbdProtocol.FLAG_SEND_TRIM | NbdProtocol.FLAG_SEND_WRITE_ZEROES | NbdProtocol.FLAG_SEND_FAST_ZERO;
+        }
+        if (e.device().isMultiConnSafe()) {
+            flags |= NbdProtocol.FLAG_CAN_MULTI_CONN;
+        }
+        if (structuredReplies) {
+            flags |= NbdProtocol.FLAG_SEND_DF;
+        }
+        return flags;
+    }
+
+    private static String string(ByteBuffer data, int length) {
+        byte[] bytes = new byte[length];
+        data.get(bytes);
+        return new String(bytes, StandardCharsets.UTF_8);
+    }
+
+    private static void reply(DataOutputStream out, int option, int type, byte[] payload) throws IOException {
+        out.writeLong(NbdProtocol.OPTION_REPLY_MAGIC);
+        out.writeInt(option);
+        out.writeInt(type);
+        out.writeInt(payload.length);
+        out.write(payload);
+    }
+
+    private static void error(DataOutputStream out, int option, int type, String message) throws IOException {
+        reply(out, option, type, message.getBytes(StandardCharsets.UTF_8));
+    }
+}

@@ -1,0 +1,89 @@
+package dev.faultdisk.nbd;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.GatheringByteChannel;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * The outgoing side of a connection. Replies are built into one direct buffer under a lock, so
+ * requests completed on different threads never interleave their bytes, and replies that become
+ * ready together leave in one system call: the reader thread appends while it has buffered
+ * requests to process and flushes before it blocks for more input. Large read payloads are not
+ * copied: they go out with the pending replies in one gathering write.
+ */
+final class ReplyWriter {
+    private final GatheringByteChannel channel;
+    private final ReentrantLock lock = new ReentrantLock();
+    private final ByteBuffer out;
+    private final ByteBuffer[] gather = new ByteBuffer[2];
+
+    ReplyWriter(GatheringByteChannel channel, int capacity) {
+        this.channel = channel;
+        this.out = ByteBuffer.allocateDirect(capacity);
+    }
+
+    void lock() {
+        lock.lock();
+    }
+
+    void unlock() {
+        lock.unlock();
+    }
+
+    /** Bytes that fit in the buffer at most. */
+    int capacity() {
+        return out.capacity();
+    }
+
+    /**
+     * Returns the buffer with at least {@code n} bytes free, flushing what is pending if needed.
+     * Caller holds the lock and writes at the buffer's position.
+     */
+    ByteBuffer reserve(int n) throws IOException {
+        if (out.remaining() < n) {
+            flushLocked();
+        }
+        return out;
+    }
+
+    /** Writes what is pending. Caller holds the lock. */
+    void flushLocked() throws IOException {
+        if (out.position() == 0) {
+            return;
+        }
+        out.flip();
+        try {
+            while (out.hasRemaining()) {
+                channel.write(out);
+            }
+        } finally {
+            out.clear();
+        }
+    }
+
+    /** Writes what is pending followed by {@code payload}, in one gathering write. Caller holds the lock. */
+    void flushWithPayloadLocked(ByteBuffer payload) throws IOException {
+        out.flip();
+        gather[0] = out;
+        gather[1] = payload;
+        try {
+            while (out.hasRemaining() || payload.hasRemaining()) {
+                channel.write(gather);
+            }
+        } finally {
+            gather[1] = null;
+            out.clear();
+        }
+    }
+
+    /** Flushes pending replies, taking the lock. */
+    void flush() throws IOException {
+        lock.lock();
+        try {
+            flushLocked();
+        } finally {
+            lock.unlock();
+        }
+    }
+}

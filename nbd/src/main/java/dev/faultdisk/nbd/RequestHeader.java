@@ -1,0 +1,20 @@
+package dev.faultdisk.nbd;
+
+/**
+ * A decoded 28-byte transmission request. Mutable and reused by the connection's reader so that
+ * decoding allocates nothing per request; copy the fields out before handing a request elsewhere.
+ */
+public final class RequestHeader {
+    public int flags;
+    public int type;
+    public long cookie;
+    public long offset;
+    /** Unsigned 32-bit length, widened. */
+    public long length;
+
+    @Override
+    public String toString() {
+        return NbdProtocol.commandName(type) + " flags=" + flags + " cookie=" + cookie + " offset=" + offset
+                + " length=" + length;
+    }
+}
