@@ -48,6 +48,15 @@ public interface BlockDevice extends AutoCloseable {
         return true;
     }
 
+    /**
+     * True if a call may block for long (a breakpoint, a held or delayed request). Frontends then
+     * run requests on their own threads instead of inline, so one stuck request never holds up
+     * the others. Must be cheap: it is asked once per request.
+     */
+    default boolean mayBlock() {
+        return false;
+    }
+
     /** A short human-readable description of what backs this device. */
     String describe();
 

@@ -63,6 +63,11 @@ public abstract class ForwardingBlockDevice implements BlockDevice {
     }
 
     @Override
+    public boolean mayBlock() {
+        return next.mayBlock();
+    }
+
+    @Override
     public String describe() {
         return next.describe();
     }
