@@ -12,6 +12,17 @@ public final class RequestHeader {
     /** Unsigned 32-bit length, widened. */
     public long length;
 
+    /** A copy, for a request that outlives the reader's next decode. */
+    public RequestHeader copy() {
+        RequestHeader c = new RequestHeader();
+        c.flags = flags;
+        c.type = type;
+        c.cookie = cookie;
+        c.offset = offset;
+        c.length = length;
+        return c;
+    }
+
     @Override
     public String toString() {
         return NbdProtocol.commandName(type) + " flags=" + flags + " cookie=" + cookie + " offset=" + offset

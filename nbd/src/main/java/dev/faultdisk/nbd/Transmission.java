@@ -30,8 +30,6 @@ final class Transmission {
     private final boolean structured;
     private final boolean baseAllocation;
     private final RequestHeader header = new RequestHeader();
-    private final long[] extentLengths = new long[MAX_EXTENTS];
-    private final int[] extentFlags = new int[MAX_EXTENTS];
     private ByteBuffer scratch;
 
     Transmission(Connection connection, Negotiation negotiation, ReplyWriter writer) {
@@ -55,6 +53,8 @@ final class Transmission {
                     continue;
                 }
                 if (header.type == NbdProtocol.CMD_DISC) {
+                    writer.flush();
+                    awaitInFlight();
                     return;
                 }
                 handle(header);
@@ -64,23 +64,110 @@ final class Transmission {
         }
     }
 
+    /** Requests running on their own threads; DISC waits for them (the spec says finish them). */
+    private int inFlight;
+
+    private synchronized void started() {
+        inFlight++;
+    }
+
+    private synchronized void finished() {
+        if (--inFlight == 0) {
+            notifyAll();
+        }
+    }
+
+    private synchronized void awaitInFlight() {
+        while (inFlight > 0) {
+            try {
+                wait();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+    }
+
+    /**
+     * Validates a request and runs it: inline on the reader thread (the fast path), or on a
+     * virtual thread of its own when the device stack says a call may block (breakpoints, held or
+     * delayed requests), so that a stuck request never holds up the others.
+     */
     private void handle(RequestHeader h) throws IOException, ProtocolException {
         int error = validate(h);
-        if (h.type == NbdProtocol.CMD_WRITE) {
-            write(h, error);
-            return;
-        }
         if (error != 0) {
+            if (h.type == NbdProtocol.CMD_WRITE) {
+                if (h.length > MAX_SKIPPED_PAYLOAD) {
+                    throw new ProtocolException("write payload of " + h.length + " bytes");
+                }
+                connection.skip(h.length);
+            }
             replyError(h, error, validationMessage(h, error), -1);
             return;
         }
+        boolean async = device.mayBlock();
+        ByteBuffer payload = null;
+        if (h.type == NbdProtocol.CMD_WRITE) {
+            payload = async ? BufferPool.SHARED.acquire((int) h.length) : inlinePayload((int) h.length);
+            if (async) {
+                connection.readInto(payload);
+                payload.flip();
+            }
+        }
         if (connection.isClosing()) {
+            BufferPool.SHARED.release(async ? payload : null);
             replyError(h, NbdProtocol.ESHUTDOWN, "server is shutting down", -1);
             return;
         }
+        if (!async) {
+            execute(h, payload, true);
+            return;
+        }
+        RequestHeader request = h.copy();
+        ByteBuffer owned = payload;
+        started();
+        try {
+            Thread.ofVirtual().name("nbd-req-" + request.cookie).start(() -> {
+                try {
+                    execute(request, owned, false);
+                    writer.flush();
+                } catch (IOException e) {
+                    connection.close(); // the socket failed under us: nothing more can be said
+                } finally {
+                    BufferPool.SHARED.release(owned);
+                    finished();
+                }
+            });
+        } catch (RuntimeException e) {
+            finished();
+            BufferPool.SHARED.release(owned);
+            throw e;
+        }
+    }
+
+    /** The payload of an inline write: a slice of the input buffer, or the scratch buffer. */
+    private ByteBuffer inlinePayload(int length) throws IOException {
+        ByteBuffer in = connection.input();
+        if (length <= in.capacity() / 2) {
+            connection.require(length);
+            ByteBuffer payload = in.slice(in.position(), length);
+            in.position(in.position() + length);
+            return payload;
+        }
+        ByteBuffer payload = scratch(length);
+        connection.readInto(payload);
+        return payload.flip();
+    }
+
+    /** Runs a validated request and replies. {@code inline}: on the reader thread, batching replies. */
+    private void execute(RequestHeader h, ByteBuffer payload, boolean inline) throws IOException {
         try {
             switch (h.type) {
-                case NbdProtocol.CMD_READ -> read(h);
+                case NbdProtocol.CMD_WRITE -> {
+                    device.write(h.offset, payload, fua(h));
+                    replyOk(h);
+                }
+                case NbdProtocol.CMD_READ -> read(h, inline);
                 case NbdProtocol.CMD_FLUSH -> {
                     device.flush();
                     replyOk(h);
@@ -171,45 +258,14 @@ final class Transmission {
         };
     }
 
-    private void write(RequestHeader h, int error) throws IOException, ProtocolException {
-        if (error != 0) {
-            if (h.length > MAX_SKIPPED_PAYLOAD) {
-                throw new ProtocolException("write payload of " + h.length + " bytes");
-            }
-            connection.skip(h.length);
-            replyError(h, error, validationMessage(h, error), -1);
-            return;
-        }
-        int length = (int) h.length;
-        ByteBuffer in = connection.input();
-        ByteBuffer payload;
-        if (length <= in.capacity() / 2) {
-            connection.require(length);
-            payload = in.slice(in.position(), length);
-            in.position(in.position() + length);
-        } else {
-            payload = scratch(length);
-            connection.readInto(payload);
-            payload.flip();
-        }
-        if (connection.isClosing()) {
-            replyError(h, NbdProtocol.ESHUTDOWN, "server is shutting down", -1);
-            return;
-        }
-        try {
-            device.write(h.offset, payload, fua(h));
-            replyOk(h);
-        } catch (DeviceException e) {
-            replyError(h, nbdError(h, e.errno()), e.getMessage(), e.offset());
-        } catch (IOException e) {
-            replyError(h, NbdProtocol.EIO, e.toString(), -1);
-        }
-    }
-
-    private void read(RequestHeader h) throws IOException {
+    private void read(RequestHeader h, boolean inline) throws IOException {
         int length = (int) h.length;
         int headerSize = structured ? 20 + 8 : 16;
-        if (length <= INLINE_READ) {
+        if (length == 0) {
+            emptyRead(h);
+            return;
+        }
+        if (inline && length <= INLINE_READ) {
             readInline(h, length, headerSize);
             return;
         }
@@ -224,14 +280,20 @@ final class Transmission {
             }
             return;
         }
-        ByteBuffer data = scratch(length);
+        ByteBuffer data = inline ? scratch(length) : BufferPool.SHARED.acquire(length);
         try {
             device.read(h.offset, data);
-        } catch (DeviceException e) {
-            replyError(h, nbdError(h, e.errno()), e.getMessage(), e.offset());
-            return;
+            data.flip();
+            sendRead(h, data, headerSize);
+        } finally {
+            if (!inline) {
+                BufferPool.SHARED.release(data);
+            }
         }
-        data.flip();
+    }
+
+    private void sendRead(RequestHeader h, ByteBuffer data, int headerSize) throws IOException {
+        int length = data.remaining();
         writer.lock();
         try {
             ByteBuffer out = writer.reserve(headerSize);
@@ -252,10 +314,6 @@ final class Transmission {
         try {
             ByteBuffer out = writer.reserve(headerSize + length);
             int start = out.position();
-            if (length == 0 && structured) {
-                chunkHeader(out, NbdProtocol.REPLY_FLAG_DONE, NbdProtocol.REPLY_TYPE_NONE, h.cookie, 0);
-                return;
-            }
             if (structured) {
                 chunkHeader(out, NbdProtocol.REPLY_FLAG_DONE, NbdProtocol.REPLY_TYPE_OFFSET_DATA, h.cookie, 8 + length);
                 out.putLong(h.offset);
@@ -273,6 +331,21 @@ final class Transmission {
                 return;
             }
             out.position(out.position() + length);
+        } finally {
+            writer.unlock();
+        }
+    }
+
+    /** A zero-length read (clients should not send one): success with no data. */
+    private void emptyRead(RequestHeader h) throws IOException {
+        writer.lock();
+        try {
+            ByteBuffer out = writer.reserve(20);
+            if (structured) {
+                chunkHeader(out, NbdProtocol.REPLY_FLAG_DONE, NbdProtocol.REPLY_TYPE_NONE, h.cookie, 0);
+            } else {
+                simpleHeader(out, 0, h.cookie);
+            }
         } finally {
             writer.unlock();
         }
@@ -296,41 +369,52 @@ final class Transmission {
 
     private void blockStatus(RequestHeader h) throws IOException {
         boolean one = (h.flags & NbdProtocol.CMD_FLAG_REQ_ONE) != 0;
-        int[] count = {0};
-        long[] covered = {0};
         long length = h.length;
+        ExtentList extents = new ExtentList();
         device.extents(h.offset, length, (len, flags) -> {
-            long take = Math.min(Math.min(len, length - covered[0]), MAX_EXTENT);
+            long take = Math.min(Math.min(len, length - extents.covered), MAX_EXTENT);
             if (take <= 0) {
                 return false;
             }
-            extentLengths[count[0]] = take;
-            extentFlags[count[0]] = flags & (ExtentSink.HOLE | ExtentSink.ZERO);
-            count[0]++;
-            covered[0] += take;
-            return !one && take == len && covered[0] < length && count[0] < MAX_EXTENTS;
+            extents.add(take, flags & (ExtentSink.HOLE | ExtentSink.ZERO));
+            return !one && take == len && extents.covered < length && extents.count < MAX_EXTENTS;
         });
-        if (count[0] == 0) {
-            // A device that reported nothing: all data is the safe answer.
-            extentLengths[0] = Math.min(length, MAX_EXTENT);
-            extentFlags[0] = 0;
-            count[0] = 1;
+        if (extents.count == 0) {
+            extents.add(Math.min(length, MAX_EXTENT), 0); // nothing reported: "data" is always safe
         }
-        int n = count[0];
-        int payload = 4 + 8 * n;
+        int payload = 4 + 8 * extents.count;
         writer.lock();
         try {
             ByteBuffer out = writer.reserve(Math.min(20 + payload, writer.capacity()));
             chunkHeader(out, NbdProtocol.REPLY_FLAG_DONE, NbdProtocol.REPLY_TYPE_BLOCK_STATUS, h.cookie, payload);
             out.putInt(NbdProtocol.BASE_ALLOCATION_ID);
-            for (int i = 0; i < n; i++) {
+            for (int i = 0; i < extents.count; i++) {
                 if (out.remaining() < 8) {
                     writer.flushLocked();
                 }
-                out.putInt((int) extentLengths[i]).putInt(extentFlags[i]);
+                out.putInt((int) extents.lengths[i]).putInt(extents.flags[i]);
             }
         } finally {
             writer.unlock();
+        }
+    }
+
+    /** Extents gathered for one BLOCK_STATUS reply. */
+    private static final class ExtentList {
+        long[] lengths = new long[16];
+        int[] flags = new int[16];
+        int count;
+        long covered;
+
+        void add(long length, int flag) {
+            if (count == lengths.length) {
+                lengths = java.util.Arrays.copyOf(lengths, count * 2);
+                flags = java.util.Arrays.copyOf(flags, count * 2);
+            }
+            lengths[count] = length;
+            flags[count] = flag;
+            count++;
+            covered += length;
         }
     }
 

@@ -1,0 +1,65 @@
+package dev.faultdisk.nbd;
+
+import java.nio.ByteBuffer;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicIntegerArray;
+
+/**
+ * Direct buffers for requests that run off the reader thread, recycled by power-of-two size
+ * class so that a steady load allocates nothing. Each class keeps a bounded number of idle
+ * buffers; beyond that, released buffers are left to the collector.
+ */
+final class BufferPool {
+    private static final int MIN_SHIFT = 12;
+    private static final int MAX_SHIFT = 25;
+    private static final int SMALL_IDLE = 256;
+    private static final int LARGE_IDLE = 8;
+
+    static final BufferPool SHARED = new BufferPool();
+
+    @SuppressWarnings("unchecked")
+    private final ConcurrentLinkedQueue<ByteBuffer>[] idle = new ConcurrentLinkedQueue[MAX_SHIFT - MIN_SHIFT + 1];
+    private final AtomicIntegerArray idleCount = new AtomicIntegerArray(MAX_SHIFT - MIN_SHIFT + 1);
+
+    BufferPool() {
+        for (int i = 0; i < idle.length; i++) {
+            idle[i] = new ConcurrentLinkedQueue<>();
+        }
+    }
+
+    /** A cleared buffer with limit {@code length}; capacity is the size class. */
+    ByteBuffer acquire(int length) {
+        int cls = sizeClass(length);
+        ByteBuffer b = idle[cls].poll();
+        if (b != null) {
+            idleCount.decrementAndGet(cls);
+        } else {
+            b = ByteBuffer.allocateDirect(1 << (cls + MIN_SHIFT));
+        }
+        return b.clear().limit(length);
+    }
+
+    void release(ByteBuffer b) {
+        if (b == null || !b.isDirect() || Integer.bitCount(b.capacity()) != 1) {
+            return;
+        }
+        int cls = Integer.numberOfTrailingZeros(b.capacity()) - MIN_SHIFT;
+        if (cls < 0 || cls >= idle.length) {
+            return;
+        }
+        int max = cls <= 16 - MIN_SHIFT ? SMALL_IDLE : LARGE_IDLE;
+        if (idleCount.incrementAndGet(cls) <= max) {
+            idle[cls].offer(b);
+        } else {
+            idleCount.decrementAndGet(cls);
+        }
+    }
+
+    private static int sizeClass(int length) {
+        int shift = Math.max(MIN_SHIFT, 32 - Integer.numberOfLeadingZeros(Math.max(1, length) - 1));
+        if (shift > MAX_SHIFT) {
+            throw new IllegalArgumentException("buffer of " + length + " bytes is larger than the maximum payload");
+        }
+        return shift - MIN_SHIFT;
+    }
+}
