@@ -1,0 +1,123 @@
+package dev.faultdisk.nbd;
+
+import dev.faultdisk.device.BlockDevice;
+import dev.faultdisk.device.Export;
+import dev.faultdisk.device.ExportRegistry;
+import dev.faultdisk.device.ForwardingBlockDevice;
+import dev.faultdisk.device.MemoryDevice;
+import org.junit.jupiter.api.Test;
+
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** A request held inside the device stack does not hold up later requests on the same connection. */
+class AsyncDispatchTest {
+
+    /** Holds every read at offset 0 until released; says it may block, as a fault layer would. */
+    static final class HoldingDevice extends ForwardingBlockDevice {
+        final CountDownLatch release = new CountDownLatch(1);
+        final CountDownLatch held = new CountDownLatch(1);
+
+        HoldingDevice(BlockDevice next) {
+            super(next);
+        }
+
+        @Override
+        public boolean mayBlock() {
+            return true;
+        }
+
+        @Override
+        public void read(long offset, ByteBuffer dst) throws IOException {
+            if (offset == 0) {
+                held.countDown();
+                try {
+                    release.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+            super.read(offset, dst);
+        }
+    }
+
+    @Test
+    void heldReadDoesNotBlockOthersAndRepliesOutOfOrder() throws Exception {
+        HoldingDevice device = new HoldingDevice(new MemoryDevice(1 << 20));
+        ExportRegistry registry = new ExportRegistry();
+        registry.add(new Export("d", device, false));
+        try (NbdServer server = new NbdServer(registry).start(new InetSocketAddress("127.0.0.1", 0));
+             Socket socket = new Socket("127.0.0.1", server.port())) {
+            socket.setSoTimeout(10_000);
+            DataInputStream in = new DataInputStream(socket.getInputStream());
+            DataOutputStream out = new DataOutputStream(socket.getOutputStream());
+            handshake(in, out, "d");
+
+            request(out, NbdProtocol.CMD_READ, 1, 0, 512);          // held
+            assertTrue(device.held.await(5, TimeUnit.SECONDS));
+            byte[] data = new byte[512];
+            java.util.Arrays.fill(data, (byte) 0x5a);
+            request(out, NbdProtocol.CMD_WRITE, 2, 4096, data.length);
+            out.write(data);
+            request(out, NbdProtocol.CMD_READ, 3, 4096, 512);
+            out.flush();
+
+            assertEquals(2, readSimpleReply(in, 0));
+            assertEquals(3, readSimpleReply(in, 0));
+            byte[] back = new byte[512];
+            in.readFully(back);
+            assertArrayEquals(data, back);
+
+            device.release.countDown();
+            assertEquals(1, readSimpleReply(in, 0));
+            in.readFully(new byte[512]);
+
+            request(out, NbdProtocol.CMD_DISC, 4, 0, 0);
+            out.flush();
+            assertEquals(-1, in.read(), "server closes after DISC");
+        }
+        registry.close();
+    }
+
+    private static void handshake(DataInputStream in, DataOutputStream out, String export) throws IOException {
+        assertEquals(NbdProtocol.NBDMAGIC, in.readLong());
+        assertEquals(NbdProtocol.IHAVEOPT, in.readLong());
+        in.readUnsignedShort();
+        out.writeInt(NbdProtocol.FLAG_C_FIXED_NEWSTYLE | NbdProtocol.FLAG_C_NO_ZEROES);
+        byte[] name = export.getBytes(StandardCharsets.UTF_8);
+        out.writeLong(NbdProtocol.IHAVEOPT);
+        out.writeInt(NbdProtocol.OPT_EXPORT_NAME);
+        out.writeInt(name.length);
+        out.write(name);
+        out.flush();
+        assertEquals(1 << 20, in.readLong());
+        in.readUnsignedShort();
+    }
+
+    private static void request(DataOutputStream out, int type, long cookie, long offset, int length) throws IOException {
+        out.writeInt(NbdProtocol.REQUEST_MAGIC);
+        out.writeShort(0);
+        out.writeShort(type);
+        out.writeLong(cookie);
+        out.writeLong(offset);
+        out.writeInt(length);
+    }
+
+    private static long readSimpleReply(DataInputStream in, int expectedError) throws IOException {
+        assertEquals(NbdProtocol.SIMPLE_REPLY_MAGIC, in.readInt());
+        assertEquals(expectedError, in.readInt());
+        return in.readLong();
+    }
+
+}
