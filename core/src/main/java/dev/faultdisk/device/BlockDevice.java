@@ -9,7 +9,8 @@ import java.nio.ByteBuffer;
  * {@link #size()} before calling; implementations may assume in-range requests.
  *
  * <p>Errors are reported as {@link DeviceException}, which carries an errno. Implementations must
- * be safe for concurrent use: a frontend runs many requests at once.
+ * be safe for concurrent use: a frontend runs many requests at once. Buffers passed in belong to
+ * the caller and are reused after the call returns: a layer that needs the data later copies it.
  */
 public interface BlockDevice extends AutoCloseable {
 

@@ -17,10 +17,21 @@ final class ReplyWriter {
     private final ReentrantLock lock = new ReentrantLock();
     private final ByteBuffer out;
     private final ByteBuffer[] gather = new ByteBuffer[2];
+    private final ByteBuffer view;
 
     ReplyWriter(GatheringByteChannel channel, int capacity) {
         this.channel = channel;
         this.out = ByteBuffer.allocateDirect(capacity);
+        this.view = out.duplicate();
+    }
+
+    /**
+     * A reused view of {@code length} bytes of the buffer at {@code position}, for reading data
+     * straight into a reply. Caller holds the lock; valid until the lock is released.
+     */
+    ByteBuffer view(int position, int length) {
+        view.clear();
+        return view.limit(position + length).position(position);
     }
 
     void lock() {

@@ -31,6 +31,7 @@ final class Transmission {
     private final boolean baseAllocation;
     private final RequestHeader header = new RequestHeader();
     private ByteBuffer scratch;
+    private final ByteBuffer inputView;
 
     Transmission(Connection connection, Negotiation negotiation, ReplyWriter writer) {
         this.connection = connection;
@@ -39,6 +40,7 @@ final class Transmission {
         this.size = device.size();
         this.structured = negotiation.structuredReplies();
         this.baseAllocation = negotiation.baseAllocation();
+        this.inputView = connection.input().duplicate();
     }
 
     void run() throws IOException, ProtocolException {
@@ -150,9 +152,10 @@ final class Transmission {
         ByteBuffer in = connection.input();
         if (length <= in.capacity() / 2) {
             connection.require(length);
-            ByteBuffer payload = in.slice(in.position(), length);
+            // A reused view, not a slice: the inline path allocates nothing per request.
+            inputView.limit(in.position() + length).position(in.position());
             in.position(in.position() + length);
-            return payload;
+            return inputView;
         }
         ByteBuffer payload = scratch(length);
         connection.readInto(payload);
@@ -320,7 +323,7 @@ final class Transmission {
             } else {
                 simpleHeader(out, 0, h.cookie);
             }
-            ByteBuffer data = out.slice(out.position(), length);
+            ByteBuffer data = writer.view(out.position(), length);
             try {
                 device.read(h.offset, data);
             } catch (IOException e) {
