@@ -78,8 +78,9 @@ public final class Tools {
             case "qemu-io", "qemu-img", "qemu-nbd" -> "qemu-utils";
             case "nbdinfo", "nbdcopy", "nbdfuse" -> "libnbd-bin";
             case "fusermount3" -> "fuse3";
-            case "mkfs.ext4" -> "e2fsprogs";
+            case "mkfs.ext4", "e2fsck" -> "e2fsprogs";
             case "losetup", "mount", "umount" -> "util-linux mount";
+            case "sync" -> "coreutils";
             default -> program;
         };
     }

@@ -1,0 +1,36 @@
+package dev.faultdisk.interop;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+/** The same clients over a Unix socket ({@code --nbd unix:PATH}). */
+class UnixSocketTest {
+    private static final Duration TIMEOUT = Duration.ofSeconds(60);
+
+    @Test
+    void clientsConnectOverUnixSocket(@TempDir Path dir) throws Exception {
+        Tools.require("nbdinfo", "qemu-io", "nbdcopy");
+        try (TestServer server = TestServer.onUnixSocket(dir.resolve("nbd.sock"), "d=memory:8M")) {
+            String uri = server.uri("d");
+            String json = Tools.run(TIMEOUT, "nbdinfo", "--json", uri).assertOk("nbdinfo over a Unix socket").stdout();
+            assertEquals(8L << 20, Json.number(json, "export-size"));
+
+            Tools.Result io = QemuIo.run(uri, "write -P 0x3c 4097 5000", "read -P 0x3c 4097 5000").assertOk("qemu-io");
+            assertEquals(List.of("wrote 5000/5000 bytes at offset 4097", "read 5000/5000 bytes at offset 4097"),
+                    QemuIo.reports(io.stdout()));
+
+            Path source = dir.resolve("source.raw");
+            byte[] content = Images.writeRandom(source, 0x5eed_0005L, 8 << 20);
+            Tools.run(TIMEOUT, "nbdcopy", source.toString(), uri).assertOk("nbdcopy in");
+            Path back = dir.resolve("back.raw");
+            Tools.run(TIMEOUT, "nbdcopy", uri, back.toString()).assertOk("nbdcopy out");
+            Images.assertSameBytes(content, back, "seed 0x5eed0005 over a Unix socket");
+        }
+    }
+}
