@@ -1,7 +1,11 @@
 package dev.faultdisk.interop;
 
+import dev.faultdisk.device.DeviceStats.Op;
+import dev.faultdisk.device.Export;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
 
 import java.nio.file.Path;
 import java.time.Duration;
@@ -15,7 +19,10 @@ import java.util.concurrent.TimeUnit;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** Different clients on different exports at the same time, each with its own data, all succeed. */
+/**
+ * Different clients on different exports at the same time, each with its own data, all succeed;
+ * a client killed in the middle of its work disturbs no one else.
+ */
 class ConcurrentClientsTest {
     private static final Duration TIMEOUT = Duration.ofSeconds(60);
 
@@ -23,7 +30,7 @@ class ConcurrentClientsTest {
     void twoQemuIoAndFioAndNbdinfoAtOnce(@TempDir Path dir) throws Exception {
         Tools.require("qemu-io", "nbdinfo", "fio");
         try (TestServer server = new TestServer("a=memory:32M", TestServer.spec("b", "file", dir, "32M"),
-                "c=memory:32M")) {
+                TestServer.spec("c", "memory-offreader", dir, "32M"))) {
             List<Step> steps = List.of(
                     // Each qemu-io holds its connection across a pause between writing and reading,
                     // so the clients overlap.
@@ -64,6 +71,56 @@ class ConcurrentClientsTest {
             // Each export kept its own data: a fresh client sees exactly what its writer wrote.
             QemuIo.run(server.uri("a"), "read -P 0x1a 0 1M", "read -P 0x21 7M 1M").assertOk("re-read a");
             QemuIo.run(server.uri("b"), "read -P 0x2b 0 1M", "read -P 0x32 7M 1M").assertOk("re-read b");
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("dev.faultdisk.interop.Backends#all")
+    void clientKilledMidRunDisturbsNoOne(String backend, @TempDir Path dir) throws Exception {
+        Tools.require("qemu-io", "fio");
+        try (TestServer server = new TestServer(TestServer.spec("a", backend, dir, "32M"), "b=memory:8M")) {
+            // A bystander on another export, connected across the kill.
+            ExecutorService pool = Executors.newSingleThreadExecutor();
+            Future<Tools.Result> bystander;
+            Process fio = null;
+            try {
+                bystander = pool.submit(() -> QemuIo.run(server.uri("b"), "write -P 0x42 0 1M", "sleep 1500",
+                        "read -P 0x42 0 1M"));
+                // --thread: the job runs in this process, not in a forked child the kill would miss.
+                fio = new ProcessBuilder("fio", "--name=k", "--thread", "--ioengine=nbd", "--uri=" + server.uri("a"),
+                        "--rw=randrw", "--bsrange=4k-1M", "--iodepth=32", "--size=32M", "--time_based", "--runtime=30")
+                        .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+                Export a = server.export("a");
+                awaitTrue(() -> a.stats().ops(Op.WRITE) > 200, "fio's writes to reach the server");
+                fio.destroyForcibly(); // SIGKILL: requests in flight, payloads possibly cut short
+                assertTrue(fio.waitFor(10, TimeUnit.SECONDS));
+                Tools.Result b = bystander.get(60, TimeUnit.SECONDS);
+                b.assertOk("qemu-io on another export across the kill");
+                assertEquals(List.of("wrote 1048576/1048576 bytes at offset 0", "read 1048576/1048576 bytes at offset 0"),
+                        QemuIo.reports(b.stdout()));
+            } finally {
+                if (fio != null) {
+                    fio.destroyForcibly();
+                }
+                pool.shutdownNow();
+            }
+            awaitTrue(() -> server.server().connectionCount() == 0, "the killed client's connection to close");
+            // The export the killed client used serves a new client normally.
+            Tools.Result after = QemuIo.run(server.uri("a"), "write -P 0x24 513 70000", "read -P 0x24 513 70000")
+                    .assertOk("qemu-io on the export after the kill");
+            assertEquals(List.of("wrote 70000/70000 bytes at offset 513", "read 70000/70000 bytes at offset 513"),
+                    QemuIo.reports(after.stdout()));
+        }
+    }
+
+    /** Waits up to 20 s for {@code condition}, polling. */
+    private static void awaitTrue(java.util.function.BooleanSupplier condition, String what) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("timed out waiting for " + what);
+            }
+            Thread.sleep(10);
         }
     }
 

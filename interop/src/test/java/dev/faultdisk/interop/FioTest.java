@@ -3,7 +3,7 @@ package dev.faultdisk.interop;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.params.provider.MethodSource;
 
 import java.nio.file.Path;
 import java.time.Duration;
@@ -26,7 +26,7 @@ class FioTest {
     private static final Pattern ISSUED = Pattern.compile("issued rwts: total=(\\d+),(\\d+),");
 
     @ParameterizedTest
-    @ValueSource(strings = {"memory", "file"})
+    @MethodSource("dev.faultdisk.interop.Backends#all")
     void randomWritesVerify(String backend, @TempDir Path dir) throws Exception {
         try (TestServer server = new TestServer(TestServer.spec("d", backend, dir, "32M"))) {
             assertVerified(fio(server.uri("d"), "--rw=randwrite", "--bs=4k", "--iodepth=16", "--size=32M")
@@ -35,7 +35,7 @@ class FioTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"memory", "file"})
+    @MethodSource("dev.faultdisk.interop.Backends#all")
     void sequentialLargeWritesVerify(String backend, @TempDir Path dir) throws Exception {
         try (TestServer server = new TestServer(TestServer.spec("d", backend, dir, "64M"))) {
             assertVerified(fio(server.uri("d"), "--rw=write", "--bs=1M", "--iodepth=8", "--size=64M")

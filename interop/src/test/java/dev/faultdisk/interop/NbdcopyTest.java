@@ -3,7 +3,7 @@ package dev.faultdisk.interop;
 import dev.faultdisk.device.DeviceStats.Op;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.params.provider.MethodSource;
 
 import java.io.RandomAccessFile;
 import java.nio.file.Path;
@@ -23,13 +23,13 @@ class NbdcopyTest {
     private static final int HOLE_END = 12 << 20;
 
     @ParameterizedTest
-    @ValueSource(strings = {"memory", "file"})
+    @MethodSource("dev.faultdisk.interop.Backends#all")
     void copiesInAndOutOverOneConnection(String backend, @TempDir Path dir) throws Exception {
         roundTrip(backend, dir, 0x5eed_0002L, List.of("--connections=1"), 1);
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"memory", "file"})
+    @MethodSource("dev.faultdisk.interop.Backends#all")
     void copiesInAndOutOverFourConnections(String backend, @TempDir Path dir) throws Exception {
         // nbdcopy opens several connections only to a server that advertises CAN_MULTI_CONN, and
         // no more connections than threads.

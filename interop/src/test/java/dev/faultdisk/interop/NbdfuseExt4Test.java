@@ -3,7 +3,7 @@ package dev.faultdisk.interop;
 import dev.faultdisk.device.DeviceStats.Op;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.params.provider.MethodSource;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -28,7 +28,7 @@ class NbdfuseExt4Test {
     private static final long SEED = 0x5eed_0004L;
 
     @ParameterizedTest
-    @ValueSource(strings = {"memory", "file"})
+    @MethodSource("dev.faultdisk.interop.Backends#all")
     void ext4FilesSurviveUnmountAndReattach(String backend, @TempDir Path dir) throws Exception {
         Tools.requireRoot();
         Tools.requirePath("/dev/fuse");

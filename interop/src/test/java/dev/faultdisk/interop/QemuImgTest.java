@@ -2,7 +2,7 @@ package dev.faultdisk.interop;
 
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.params.provider.MethodSource;
 
 import java.nio.file.Path;
 import java.time.Duration;
@@ -24,7 +24,7 @@ class QemuImgTest {
             "\\{\\s*\"start\":\\s*(\\d+),\\s*\"length\":\\s*(\\d+),[^}]*\"zero\":\\s*(\\w+),\\s*\"data\":\\s*(\\w+)");
 
     @ParameterizedTest
-    @ValueSource(strings = {"memory", "file"})
+    @MethodSource("dev.faultdisk.interop.Backends#all")
     void infoReportsTheSize(String backend, @TempDir Path dir) throws Exception {
         Tools.require("qemu-img");
         try (TestServer server = new TestServer(TestServer.spec("d", backend, dir, "24M"))) {
@@ -36,7 +36,7 @@ class QemuImgTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"memory", "file"})
+    @MethodSource("dev.faultdisk.interop.Backends#all")
     void convertsToAndFromTheExportAndComparesIt(String backend, @TempDir Path dir) throws Exception {
         Tools.require("qemu-img", "qemu-io");
         Path source = dir.resolve("source.raw");
@@ -70,7 +70,7 @@ class QemuImgTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"memory", "file"})
+    @MethodSource("dev.faultdisk.interop.Backends#all")
     void mapAndSparseConvertFollowTheAllocation(String backend, @TempDir Path dir) throws Exception {
         Tools.require("qemu-img", "qemu-io");
         try (TestServer server = new TestServer(TestServer.spec("d", backend, dir, "16M"))) {

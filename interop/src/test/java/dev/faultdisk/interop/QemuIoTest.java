@@ -5,7 +5,7 @@ import dev.faultdisk.device.Export;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.params.provider.MethodSource;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -54,7 +54,7 @@ class QemuIoTest {
             new Io(0x51, SIZE - 512, 512));
 
     @ParameterizedTest
-    @ValueSource(strings = {"memory", "file"})
+    @MethodSource("dev.faultdisk.interop.Backends#all")
     void patternsAtAlignedAndUnalignedOffsetsReadBack(String backend, @TempDir Path dir) throws Exception {
         Tools.require("qemu-io");
         try (TestServer server = new TestServer(TestServer.spec("d", backend, dir, "8M"))) {
@@ -91,7 +91,7 @@ class QemuIoTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"memory", "file"})
+    @MethodSource("dev.faultdisk.interop.Backends#all")
     void aioRequestsInFlightTogetherThenFlush(String backend, @TempDir Path dir) throws Exception {
         Tools.require("qemu-io");
         try (TestServer server = new TestServer(TestServer.spec("d", backend, dir, "8M"))) {
@@ -119,7 +119,7 @@ class QemuIoTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"memory", "file"})
+    @MethodSource("dev.faultdisk.interop.Backends#all")
     void discardAndWriteZeroesReadBackZero(String backend, @TempDir Path dir) throws Exception {
         Tools.require("qemu-io");
         try (TestServer server = new TestServer(TestServer.spec("d", backend, dir, "8M"))) {

@@ -1,8 +1,10 @@
 package dev.faultdisk.interop;
 
+import dev.faultdisk.device.BlockDevice;
 import dev.faultdisk.device.Export;
 import dev.faultdisk.device.ExportRegistry;
 import dev.faultdisk.device.ExportSpec;
+import dev.faultdisk.device.ForwardingBlockDevice;
 import dev.faultdisk.nbd.NbdServer;
 
 import java.io.IOException;
@@ -14,6 +16,7 @@ import java.time.Duration;
 
 /** An in-process faultdisk NBD server on a free loopback port (or a Unix socket), for tests. */
 public final class TestServer implements AutoCloseable {
+    private static final String OFF_READER = ",offreader";
     private final ExportRegistry registry = new ExportRegistry();
     private final NbdServer server;
 
@@ -24,9 +27,29 @@ public final class TestServer implements AutoCloseable {
 
     private TestServer(SocketAddress address, String... exports) throws IOException {
         for (String e : exports) {
-            registry.add(Export.open(ExportSpec.parse(e)));
+            registry.add(open(e));
         }
         server = new NbdServer(registry).start(address);
+    }
+
+    /**
+     * Opens {@code NAME=SPEC}. A trailing {@value #OFF_READER} (known to tests only) puts a layer
+     * in the stack that says it may block, as fault layers do: the server then runs every request
+     * on its own virtual thread instead of inline on the connection's reader.
+     */
+    private static Export open(String text) throws IOException {
+        boolean offReader = text.endsWith(OFF_READER);
+        ExportSpec spec = ExportSpec.parse(offReader ? text.substring(0, text.length() - OFF_READER.length()) : text);
+        if (!offReader) {
+            return Export.open(spec);
+        }
+        BlockDevice backend = new ForwardingBlockDevice(spec.openBackend()) {
+            @Override
+            public boolean mayBlock() {
+                return true;
+            }
+        };
+        return new Export(spec.name(), backend, spec.readOnly());
     }
 
     /** Starts a server listening on the Unix socket {@code socket} instead of TCP. */
@@ -57,14 +80,17 @@ public final class TestServer implements AutoCloseable {
 
     /**
      * {@code NAME=SPEC} for a {@code backend} of "memory" or "file"; a file backend is a sparse
-     * image {@code dir/NAME.img}, created with the size.
+     * image {@code dir/NAME.img}, created with the size. Either with the suffix "-offreader" runs
+     * requests off the reader thread (see {@link #open}).
      */
     public static String spec(String name, String backend, Path dir, String size) {
-        return switch (backend) {
+        boolean offReader = backend.endsWith("-offreader");
+        String spec = switch (offReader ? backend.substring(0, backend.length() - "-offreader".length()) : backend) {
             case "memory" -> name + "=memory:" + size;
             case "file" -> name + "=" + dir.resolve(name + ".img") + ",size=" + size;
             default -> throw new IllegalArgumentException("backend " + backend);
         };
+        return offReader ? spec + OFF_READER : spec;
     }
 
     public NbdServer server() {
