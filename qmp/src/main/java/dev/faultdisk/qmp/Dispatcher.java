@@ -1,0 +1,96 @@
+package dev.faultdisk.qmp;
+
+import dev.faultdisk.qmp.json.Json;
+import dev.faultdisk.qmp.json.JsonException;
+
+import java.lang.System.Logger.Level;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * Turns one parsed request into the JSON text of its response, with QEMU's checks and wording:
+ * the request must be an object whose members are only {@code execute} (a string), {@code
+ * arguments} (an object) and {@code id} (anything, echoed); before negotiation every command but
+ * {@code qmp_capabilities} is CommandNotFound with the negotiation hint.
+ */
+final class Dispatcher {
+    private static final System.Logger LOG = System.getLogger(Dispatcher.class.getName());
+    static final String NEGOTIATION_EXPECTED = "Expecting capabilities negotiation with 'qmp_capabilities'";
+
+    private final CommandRegistry registry;
+
+    Dispatcher(CommandRegistry registry) {
+        this.registry = registry;
+    }
+
+    String dispatch(Object request, QmpSession session) {
+        if (!(request instanceof Map<?, ?> map)) {
+            return Json.write(Messages.error(ErrorClass.GENERIC_ERROR, "QMP input must be a JSON object", false, null));
+        }
+        boolean hasId = map.containsKey("id");
+        Object id = map.get("id");
+        boolean negotiating = !session.isNegotiated();
+        try {
+            String name = checkRequest(map);
+            QmpCommand command = lookup(name, negotiating);
+            Object arguments = map.get("arguments");
+            Map<String, Object> values = new LinkedHashMap<>();
+            if (arguments instanceof Map<?, ?> given) {
+                given.forEach((k, v) -> values.put((String) k, v));
+            }
+            Object result = registry.execute(command, new Arguments(values, "", session));
+            try {
+                return Json.write(Messages.success(result, hasId, id));
+            } catch (JsonException e) {
+                LOG.log(Level.WARNING, "command {0} returned a value with no JSON form: {1}", name, e.getMessage());
+                throw QmpError.generic("Internal error: the result of %s could not be encoded", name);
+            }
+        } catch (QmpError e) {
+            String desc = e.desc();
+            if (negotiating && e.errorClass() == ErrorClass.COMMAND_NOT_FOUND) {
+                desc = NEGOTIATION_EXPECTED; // QEMU's more useful hint for this mode
+            }
+            return Json.write(Messages.error(e.errorClass(), desc, hasId, id));
+        } catch (RuntimeException e) {
+            LOG.log(Level.WARNING, "command failed unexpectedly", e);
+            return Json.write(Messages.error(ErrorClass.GENERIC_ERROR, "Internal error: " + e, hasId, id));
+        }
+    }
+
+    /** Returns the command name, or throws with QEMU's text for the first bad member. */
+    private static String checkRequest(Map<?, ?> map) {
+        String name = null;
+        for (Map.Entry<?, ?> entry : map.entrySet()) {
+            String member = (String) entry.getKey();
+            Object value = entry.getValue();
+            switch (member) {
+                case "execute" -> {
+                    if (!(value instanceof String s)) {
+                        throw QmpError.generic("QMP input member 'execute' must be a string");
+                    }
+                    name = s;
+                }
+                case "arguments" -> {
+                    if (!(value instanceof Map<?, ?>)) {
+                        throw QmpError.generic("QMP input member 'arguments' must be an object");
+                    }
+                }
+                case "id" -> {
+                }
+                // exec-oob is unexpected too: out-of-band execution is not offered.
+                default -> throw QmpError.generic("QMP input member '%s' is unexpected", member);
+            }
+        }
+        if (name == null) {
+            throw QmpError.generic("QMP input lacks member 'execute'");
+        }
+        return name;
+    }
+
+    private QmpCommand lookup(String name, boolean negotiating) {
+        if (negotiating && !name.equals(CommandRegistry.CAPABILITIES)) {
+            throw QmpError.commandNotFound(name);
+        }
+        return registry.find(name).orElseThrow(() -> QmpError.commandNotFound(name));
+    }
+}

@@ -1,0 +1,61 @@
+package dev.faultdisk.qmp;
+
+import dev.faultdisk.qmp.json.Json;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/** The server's messages, members in the order QEMU prints them. */
+final class Messages {
+    private Messages() {
+    }
+
+    static Map<String, Object> greeting(QmpVersion version) {
+        Map<String, Object> qmp = new LinkedHashMap<>();
+        qmp.put("version", version.toJson());
+        qmp.put("capabilities", List.of());
+        return Map.of("QMP", qmp);
+    }
+
+    static Map<String, Object> success(Object result, boolean hasId, Object id) {
+        Map<String, Object> response = new LinkedHashMap<>();
+        response.put("return", result == null ? Map.of() : result);
+        if (hasId) {
+            response.put("id", id);
+        }
+        return response;
+    }
+
+    static Map<String, Object> error(ErrorClass errorClass, String desc, boolean hasId, Object id) {
+        Map<String, Object> error = new LinkedHashMap<>();
+        error.put("class", errorClass.wireName());
+        error.put("desc", desc);
+        Map<String, Object> response = new LinkedHashMap<>();
+        if (hasId) {
+            response.put("id", id);
+        }
+        response.put("error", error);
+        return response;
+    }
+
+    static Map<String, Object> event(String name, Object data, Instant at) {
+        Map<String, Object> timestamp = new LinkedHashMap<>();
+        timestamp.put("seconds", at.getEpochSecond());
+        timestamp.put("microseconds", (long) (at.getNano() / 1000));
+        Map<String, Object> event = new LinkedHashMap<>();
+        event.put("timestamp", timestamp);
+        event.put("event", name);
+        if (data != null) {
+            event.put("data", data);
+        }
+        return event;
+    }
+
+    /** One line on the wire: the JSON text (ASCII) and CRLF. */
+    static byte[] line(String json) {
+        return (json + "\r\n").getBytes(StandardCharsets.US_ASCII);
+    }
+}

@@ -1,0 +1,55 @@
+package dev.faultdisk.qmp.json;
+
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+
+/**
+ * Whole-text JSON: parse one value, write one value. Values are the plain Java objects described
+ * in {@link JsonStreamParser}; writing also accepts any {@code Number}-like box, {@code
+ * CharSequence}, {@code Iterable}, array, enum (by name) and {@link JsonConvertible}.
+ */
+public final class Json {
+    private Json() {
+    }
+
+    /**
+     * Parses exactly one JSON value (QEMU's dialect: single-quoted strings allowed).
+     *
+     * @throws JsonException with QEMU's description if the text is not one well-formed value
+     */
+    public static Object parse(String text) {
+        return parse(text.getBytes(StandardCharsets.UTF_8));
+    }
+
+    public static Object parse(byte[] utf8) {
+        JsonStreamParser parser = new JsonStreamParser();
+        List<JsonStreamParser.Result> results = new java.util.ArrayList<>(parser.feed(utf8));
+        results.addAll(parser.finish());
+        if (results.isEmpty()) {
+            throw new JsonException("no JSON value in the input");
+        }
+        for (JsonStreamParser.Result result : results) {
+            if (result instanceof JsonStreamParser.Failure failure) {
+                throw new JsonException(failure.message());
+            }
+        }
+        if (results.size() > 1) {
+            throw new JsonException("expected one JSON value, found " + results.size());
+        }
+        return ((JsonStreamParser.Value) results.getFirst()).value();
+    }
+
+    /** One line, QEMU's spacing, ASCII only. */
+    public static String write(Object value) {
+        StringBuilder out = new StringBuilder();
+        JsonWriter.write(out, value);
+        return out.toString();
+    }
+
+    /** A JSON string literal for {@code text}, as {@link #write} would write it. */
+    public static String quote(CharSequence text) {
+        StringBuilder out = new StringBuilder(text.length() + 2);
+        JsonWriter.string(out, text);
+        return out.toString();
+    }
+}

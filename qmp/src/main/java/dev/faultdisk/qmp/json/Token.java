@@ -1,0 +1,13 @@
+package dev.faultdisk.qmp.json;
+
+/** One lexical token: its kind and its raw bytes as received (strings keep their quotes). */
+record Token(Kind kind, byte[] text) {
+    enum Kind {
+        LEFT_BRACE, RIGHT_BRACE, LEFT_BRACKET, RIGHT_BRACKET, COLON, COMMA,
+        STRING, INTEGER, FLOAT, KEYWORD,
+        /** Bytes no token can start or continue with; text holds the token so far plus that byte. */
+        ERROR,
+        /** A single token grew past the size limit. */
+        OVERSIZE
+    }
+}
