@@ -1,0 +1,371 @@
+package dev.faultdisk.qmp;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.net.UnixDomainSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.InstantSource;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+/** The server over real TCP and Unix sockets, byte for byte. */
+class QmpServerTest {
+    private static final String GREETING = "{\"QMP\": {\"version\": {\"qemu\": {\"micro\": 0, \"minor\": 1, \"major\": 0},"
+            + " \"package\": \"faultdisk 0.1.0\"}, \"capabilities\": []}}";
+    private static final String NEGOTIATE_FIRST =
+            "{\"error\": {\"class\": \"CommandNotFound\", \"desc\": \"Expecting capabilities negotiation with 'qmp_capabilities'\"}}";
+    /** The seed's example, aimed at a stand-in command with the same argument shape. */
+    private static final String SEED_SHAPED = "{\"execute\": \"test-set-rules\", \"arguments\": {\"device\": \"ide0-hd0\",\n"
+            + "\"rules\":[{\"event\": \"write_aio\", \"type\": \"inject-error\", \"immediately\":\n"
+            + "1, \"once\": 0, \"state\": 1}]}}\n";
+
+    @TempDir
+    Path dir;
+
+    private final FakeClock clock = new FakeClock(Instant.ofEpochSecond(1258551470, 802_384_999));
+    private final List<Map<String, Object>> applied = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private QmpServer server;
+    private SocketAddress tcp;
+    private SocketAddress unix;
+
+    @BeforeEach
+    void start() throws Exception {
+        server = startServer(QmpServer.Options.defaults().withClock(clock));
+    }
+
+    @AfterEach
+    void stop() {
+        server.close();
+    }
+
+    private QmpServer startServer(QmpServer.Options options) throws Exception {
+        CommandRegistry registry = new CommandRegistry();
+        registry.register(QmpCommand.builder("test-set-rules")
+                .doc("Stands in for a domain command: checks nested arguments as such a command would.")
+                .required("device", ArgType.STRING, "device name")
+                .required("rules", ArgType.LIST, "rules")
+                .handler(args -> {
+                    if (!args.string("device").equals("ide0-hd0")) {
+                        throw QmpError.deviceNotFound(args.string("device"));
+                    }
+                    for (Arguments rule : args.objects("rules")) {
+                        rule.rejectUnknown("event", "type", "immediately", "once", "state");
+                        Map<String, Object> seen = new LinkedHashMap<>();
+                        seen.put("event", rule.string("event"));
+                        seen.put("immediately", rule.bool("immediately", false));
+                        seen.put("once", rule.bool("once", false));
+                        seen.put("state", rule.integer("state", 0));
+                        applied.add(seen);
+                    }
+                    return null;
+                })
+                .build());
+        registry.register(QmpCommand.builder("test-crash").doc("Fails with a bug.")
+                .handler(args -> {
+                    throw new IllegalStateException("boom");
+                }).build());
+        QmpServer started = new QmpServer(registry, options);
+        tcp = started.listen(new InetSocketAddress("127.0.0.1", 0));
+        unix = started.listen(UnixDomainSocketAddress.of(dir.resolve("qmp.sock")));
+        return started;
+    }
+
+    @Test
+    void greetsNegotiatesAndAnswersQueries() throws Exception {
+        try (TestClient client = TestClient.connect(tcp)) {
+            assertEquals(GREETING, client.line());
+            assertEquals(NEGOTIATE_FIRST, client.command("{\"execute\": \"query-version\"}"));
+            assertEquals(NEGOTIATE_FIRST, client.command("{\"execute\": \"no-such-command\"}"));
+            assertEquals("{\"return\": {}}", client.command("{ \"execute\": \"qmp_capabilities\" }"));
+            assertEquals("{\"error\": {\"class\": \"CommandNotFound\", \"desc\": \"Capabilities negotiation is already complete, command ignored\"}}",
+                    client.command("{\"execute\": \"qmp_capabilities\"}"));
+            assertEquals("{\"return\": {\"qemu\": {\"micro\": 0, \"minor\": 1, \"major\": 0}, \"package\": \"faultdisk 0.1.0\"}}",
+                    client.command("{\"execute\": \"query-version\"}"));
+            assertEquals("{\"return\": [{\"name\": \"qmp_capabilities\"}, {\"name\": \"query-version\"},"
+                            + " {\"name\": \"query-commands\"}, {\"name\": \"test-set-rules\"}, {\"name\": \"test-crash\"}]}",
+                    client.command("{\"execute\": \"query-commands\"}"));
+        }
+    }
+
+    @Test
+    void theSeedsExampleWorksVerbatimAgainstAStandIn() throws Exception {
+        try (TestClient client = TestClient.connect(tcp)) {
+            assertEquals(GREETING, client.line());
+            client.send("{ \"execute\": \"qmp_capabilities\" }\n" + SEED_SHAPED);
+            assertEquals("{\"return\": {}}", client.line());
+            assertEquals("{\"return\": {}}", client.line());
+            assertEquals(List.of(Map.of("event", "write_aio", "immediately", true, "once", false, "state", 1L)), applied);
+        }
+    }
+
+    @Test
+    void negotiationErrorsBeforeCapabilities() throws Exception {
+        try (TestClient client = TestClient.connect(unix)) {
+            assertEquals(GREETING, client.line());
+            // Only CommandNotFound gets the negotiation hint; other errors keep their text.
+            assertEquals("{\"id\": 1, \"error\": {\"class\": \"GenericError\", \"desc\": \"QMP input member 'foo' is unexpected\"}}",
+                    client.command("{\"execute\": \"query-version\", \"foo\": 1, \"id\": 1}"));
+            assertEquals("{\"error\": {\"class\": \"GenericError\", \"desc\": \"JSON parse error, expecting value\"}}",
+                    client.command("]"));
+            assertEquals("{\"id\": \"x\", \"error\": {\"class\": \"CommandNotFound\", \"desc\": \"Expecting capabilities negotiation with 'qmp_capabilities'\"}}",
+                    client.command("{\"execute\": \"test-set-rules\", \"id\": \"x\"}"));
+            assertEquals("{\"error\": {\"class\": \"GenericError\", \"desc\": \"Capability oob not available\"}}",
+                    client.command("{\"execute\": \"qmp_capabilities\", \"arguments\": {\"enable\": [\"oob\"]}}"));
+            assertEquals("{\"error\": {\"class\": \"GenericError\", \"desc\": \"Parameter 'enable[0]' does not accept value 'fast'\"}}",
+                    client.command("{\"execute\": \"qmp_capabilities\", \"arguments\": {\"enable\": [\"fast\"]}}"));
+            assertEquals("{\"return\": {}}", client.command("{\"execute\": \"qmp_capabilities\", \"arguments\": {\"enable\": []}}"));
+        }
+    }
+
+    @Test
+    void badInputGetsQemusErrorsAndTheConnectionStaysUsable() throws Exception {
+        String[][] cases = {
+                {"[1, 2]", generic("QMP input must be a JSON object")},
+                {"\"execute\"", generic("QMP input must be a JSON object")},
+                {"{\"arguments\": {}}", generic("QMP input lacks member 'execute'")},
+                {"{}", generic("QMP input lacks member 'execute'")},
+                {"{\"execute\": 1}", generic("QMP input member 'execute' must be a string")},
+                {"{\"execute\": \"query-version\", \"arguments\": [1]}", generic("QMP input member 'arguments' must be an object")},
+                {"{\"execute\": \"query-version\", \"arguments\": null}", generic("QMP input member 'arguments' must be an object")},
+                {"{\"execute\": \"query-version\", \"extra\": true}", generic("QMP input member 'extra' is unexpected")},
+                {"{\"exec-oob\": \"query-version\"}", generic("QMP input member 'exec-oob' is unexpected")},
+                {"{\"execute\": \"nope\"}", "{\"error\": {\"class\": \"CommandNotFound\", \"desc\": \"The command nope has not been found\"}}"},
+                {"{\"execute\": \"query-version\", \"arguments\": {\"verbose\": true}}", generic("Parameter 'verbose' is unexpected")},
+                {"{\"execute\": \"test-set-rules\", \"arguments\": {\"device\": \"ide0-hd0\"}}", generic("Parameter 'rules' is missing")},
+                {"{\"execute\": \"test-set-rules\", \"arguments\": {\"device\": 5, \"rules\": []}}",
+                        generic("Invalid parameter type for 'device', expected: string")},
+                {"{\"execute\": \"test-set-rules\", \"arguments\": {\"device\": \"ide0-hd0\", \"rules\": {}}}",
+                        generic("Invalid parameter type for 'rules', expected: array")},
+                {"{\"execute\": \"test-set-rules\", \"arguments\": {\"device\": \"ide0-hd0\", \"rules\": [], \"x\": 1}}",
+                        generic("Parameter 'x' is unexpected")},
+                {"{\"execute\": \"test-set-rules\", \"arguments\": {\"device\": \"ide0-hd0\", \"rules\": [{\"event\": \"x\", \"immediately\": 2}]}}",
+                        generic("Invalid parameter type for 'rules[0].immediately', expected: boolean")},
+                {"{\"execute\": \"test-set-rules\", \"arguments\": {\"device\": \"ide0-hd0\", \"rules\": [{\"event\": \"x\", \"evnet\": 1}]}}",
+                        generic("Parameter 'rules[0].evnet' is unexpected")},
+                {"{\"execute\": \"test-set-rules\", \"arguments\": {\"device\": \"ide9\", \"rules\": []}}",
+                        "{\"error\": {\"class\": \"DeviceNotFound\", \"desc\": \"Device 'ide9' not found\"}}"},
+                {"{\"execute\": \"test-crash\"}", generic("Internal error: java.lang.IllegalStateException: boom")},
+                {"{\"execute\" \"query-version\"}", generic("JSON parse error, missing : in object pair")},
+                {"{\"execute\": \"query-version\",}", generic("JSON parse error, expecting value")},
+                {"{'execute': 'query-version', 'execute': 'x'}", generic("JSON parse error, duplicate key")},
+                {"{\"execute\": tru}", generic("JSON parse error, invalid keyword 'tru'")},
+                {"{\"execute\": \"\\q\"}", generic("JSON parse error, invalid escape sequence in string")},
+                {"\u0001", generic("JSON parse error, stray '\\u0001'")},
+        };
+        try (TestClient client = TestClient.connect(tcp)) {
+            client.negotiate();
+            for (String[] c : cases) {
+                assertEquals(c[1], client.command(c[0]), c[0]);
+                assertEquals("{\"return\": {}, \"id\": \"still-usable\"}",
+                        client.command("{\"execute\": \"test-set-rules\", \"arguments\": {\"device\": \"ide0-hd0\", \"rules\": []},"
+                                + " \"id\": \"still-usable\"}"), "after " + c[0]);
+            }
+            // Raw garbage bytes, then resynchronisation on the next structural character.
+            client.send(new byte[] {(byte) 0xFF, 'x', 'y', 'z'});
+            assertEquals(generic("JSON parse error, stray '\\uFFFD'"), client.line());
+            assertEquals("{\"return\": {}}", client.command("{\"execute\": \"test-set-rules\", \"arguments\": {\"device\": \"ide0-hd0\", \"rules\": []}}"));
+            // Inside an unfinished object: the control character ends it, a new command follows.
+            client.send("{\"execute\": \"query-version\", \"id\": \"lost");
+            assertEquals(generic("JSON parse error, stray '\"lost\\u0001'"), client.command("\u0001"));
+            assertEquals("{\"return\": {}, \"id\": 2}", client.command("{\"execute\": \"test-set-rules\", "
+                    + "\"arguments\": {\"device\": \"ide0-hd0\", \"rules\": []}, \"id\": 2}"));
+            assertEquals(1, server.sessionCount());
+        }
+    }
+
+    @Test
+    void idsAreEchoedAsSent() throws Exception {
+        try (TestClient client = TestClient.connect(tcp)) {
+            client.negotiate();
+            String ok = "{\"execute\": \"test-set-rules\", \"arguments\": {\"device\": \"ide0-hd0\", \"rules\": []}, \"id\": ";
+            for (String id : List.of("\"__qmp#00000\"", "42", "-7", "1.5", "null", "true", "{\"a\": [1, \"b\", {}]}", "[]",
+                    "\"caf\\u00E9\"")) {
+                assertEquals("{\"return\": {}, \"id\": " + id + "}", client.command(ok + id + "}"), id);
+                assertEquals("{\"id\": " + id + ", \"error\": {\"class\": \"CommandNotFound\", \"desc\": \"The command nope has not been found\"}}",
+                        client.command("{\"id\": " + id + ", \"execute\": \"nope\"}"), id);
+            }
+            assertEquals("{\"return\": {}, \"id\": \"single\"}", client.command(
+                    "{'execute': 'test-set-rules', 'arguments': {'device': 'ide0-hd0', 'rules': []}, 'id': 'single'}"));
+            // A parse error happens before any id is known.
+            assertEquals(generic("JSON parse error, missing : in object pair"), client.command("{\"id\" 5}"));
+        }
+    }
+
+    @Test
+    void fragmentedInputAtEverySplitPointOverTheSocket() throws Exception {
+        byte[] stream = ("{\"execute\":\"test-set-rules\",\"arguments\":{'device':'ide0-hd0','rules':[{'event':'read_aio','once':1}]},\"id\":1}"
+                + "{\"execute\":\"query-version\",\"id\":2}").getBytes(StandardCharsets.UTF_8);
+        String version = "{\"qemu\": {\"micro\": 0, \"minor\": 1, \"major\": 0}, \"package\": \"faultdisk 0.1.0\"}";
+        try (TestClient client = TestClient.connect(unix)) {
+            client.negotiate();
+            for (int split = 0; split <= stream.length; split++) {
+                client.send(java.util.Arrays.copyOfRange(stream, 0, split));
+                client.send(java.util.Arrays.copyOfRange(stream, split, stream.length));
+                assertEquals("{\"return\": {}, \"id\": 1}", client.line(), "split at " + split);
+                assertEquals("{\"return\": " + version + ", \"id\": 2}", client.line(), "split at " + split);
+            }
+            long seed = 7;
+            SplittableRandom random = new SplittableRandom(seed);
+            for (int round = 0; round < 20; round++) {
+                int pos = 0;
+                while (pos < stream.length) {
+                    int n = Math.min(stream.length - pos, random.nextInt(1, 12));
+                    client.send(java.util.Arrays.copyOfRange(stream, pos, pos + n));
+                    pos += n;
+                }
+                assertEquals("{\"return\": {}, \"id\": 1}", client.line(), "seed " + seed + " round " + round);
+                assertEquals("{\"return\": " + version + ", \"id\": 2}", client.line(), "seed " + seed + " round " + round);
+            }
+        }
+        assertEquals(stream.length + 1 + 20, applied.size());
+    }
+
+    @Test
+    void twoClientsOverTcpAndUnixAtOnce() throws Exception {
+        try (TestClient a = TestClient.connect(tcp); TestClient b = TestClient.connect(unix)) {
+            a.negotiate();
+            assertEquals(GREETING, b.line());
+            // A is half-way through a command while B negotiates and works.
+            a.send("{\"execute\": \"query-ver");
+            assertEquals("{\"return\": {}}", b.command("{\"execute\": \"qmp_capabilities\"}"));
+            b.send("\u0002garbage");
+            assertEquals(generic("JSON parse error, stray '\\u0002'"), b.line());
+            a.send("sion\", \"id\": \"a\"}");
+            assertTrue(a.line().endsWith("\"id\": \"a\"}"));
+            assertEquals("{\"return\": {}, \"id\": \"b\"}", b.command("{\"execute\": \"test-set-rules\", "
+                    + "\"arguments\": {\"device\": \"ide0-hd0\", \"rules\": []}, \"id\": \"b\"}"));
+            assertEquals(2, server.sessionCount());
+        }
+    }
+
+    @Test
+    void eventsGoOnlyToNegotiatedSessionsWithTimestampsFromTheClock() throws Exception {
+        try (TestClient a = TestClient.connect(tcp); TestClient b = TestClient.connect(unix)) {
+            a.negotiate();
+            assertEquals(GREETING, b.line());
+            server.emit("POWERDOWN", null);
+            assertEquals("{\"timestamp\": {\"seconds\": 1258551470, \"microseconds\": 802384}, \"event\": \"POWERDOWN\"}", a.line());
+
+            assertEquals("{\"return\": {}}", b.command("{\"execute\": \"qmp_capabilities\"}"));
+            clock.set(Instant.ofEpochSecond(1265044230, 450_486_000));
+            Map<String, Object> data = new LinkedHashMap<>();
+            data.put("device", "ide0-hd1");
+            data.put("operation", "write");
+            data.put("action", "report");
+            server.emit("BLOCK_IO_ERROR", data);
+            String expected = "{\"timestamp\": {\"seconds\": 1265044230, \"microseconds\": 450486}, \"event\": \"BLOCK_IO_ERROR\","
+                    + " \"data\": {\"device\": \"ide0-hd1\", \"operation\": \"write\", \"action\": \"report\"}}";
+            assertEquals(expected, a.line());
+            assertEquals(expected, b.line()); // B never saw POWERDOWN: it was not negotiated then
+        }
+    }
+
+    @Test
+    void aClientThatNeverReadsDoesNotBlockEventsToAnother() throws Exception {
+        server.close();
+        server = startServer(QmpServer.Options.defaults().withClock(clock).withMaxQueuedBytes(32 * 1024));
+        String padding = "x".repeat(1000);
+        try (TestClient silent = TestClient.connectSilent(unix); TestClient reader = TestClient.connect(tcp)) {
+            silent.send("{\"execute\": \"qmp_capabilities\"}");
+            reader.negotiate();
+            awaitCondition(() -> server.sessions().stream().allMatch(QmpSession::isNegotiated));
+            assertTimeoutPreemptively(Duration.ofSeconds(20), () -> {
+                int sent = 0;
+                // The silent client's socket buffers and queue fill up and it is dropped; meanwhile
+                // the reading client gets every event, in order.
+                while (server.sessionCount() > 1 && sent < 20_000) {
+                    for (int i = 0; i < 16; i++) {
+                        Map<String, Object> data = new LinkedHashMap<>();
+                        data.put("n", (long) sent);
+                        data.put("padding", padding);
+                        server.emit("TEST_EVENT", data);
+                        sent++;
+                    }
+                    for (int i = sent - 16; i < sent; i++) {
+                        String line = reader.line();
+                        assertTrue(line.contains("\"n\": " + i + ","), "event " + i + ": " + line);
+                    }
+                }
+                assertEquals(1, server.sessionCount(), "the silent client was not dropped after " + sent + " events");
+                assertTrue(sent > 32, "dropped too early: " + sent);
+            });
+            assertEquals("{\"return\": {}}", reader.command("{\"execute\": \"test-set-rules\", "
+                    + "\"arguments\": {\"device\": \"ide0-hd0\", \"rules\": []}}"));
+        }
+    }
+
+    @Test
+    void aClientThatClosesItsSideStillGetsItsReplies() throws Exception {
+        try (TestClient client = TestClient.connect(tcp)) {
+            client.send("{\"execute\": \"qmp_capabilities\"}{\"execute\": \"query-commands\", \"id\": 1}");
+            client.shutdownOutput();
+            assertEquals(GREETING, client.line());
+            assertEquals("{\"return\": {}}", client.line());
+            assertTrue(client.line().endsWith("\"id\": 1}"));
+            client.awaitEndOfStream();
+        }
+        awaitCondition(() -> server.sessionCount() == 0);
+    }
+
+    @Test
+    void closingTheServerEndsSessionsAndRemovesTheSocketFile() throws Exception {
+        Path socket = ((UnixDomainSocketAddress) unix).getPath();
+        assertTrue(Files.exists(socket));
+        try (TestClient client = TestClient.connect(unix)) {
+            assertEquals(GREETING, client.line());
+            server.close();
+            client.awaitEndOfStream();
+        }
+        assertFalse(Files.exists(socket));
+        assertEquals(0, server.sessionCount());
+    }
+
+    private static String generic(String desc) {
+        return "{\"error\": {\"class\": \"GenericError\", \"desc\": \"" + desc.replace("\"", "\\\"") + "\"}}";
+    }
+
+    private static void awaitCondition(java.util.function.BooleanSupplier condition) throws InterruptedException {
+        for (int i = 0; i < 1000; i++) {
+            if (condition.getAsBoolean()) {
+                return;
+            }
+            Thread.sleep(10);
+        }
+        fail("condition not met within 10 s");
+    }
+
+    /** A clock the test sets by hand. */
+    static final class FakeClock implements InstantSource {
+        private volatile Instant now;
+
+        FakeClock(Instant now) {
+            this.now = now;
+        }
+
+        void set(Instant now) {
+            this.now = now;
+        }
+
+        @Override
+        public Instant instant() {
+            return now;
+        }
+    }
+}
