@@ -1,5 +1,7 @@
 package dev.faultdisk.qmp;
 
+import dev.faultdisk.qmp.json.Json;
+
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -32,7 +34,7 @@ public final class CommandRegistry {
                         + " numbers and \"package\" names the program.")
                 .returns("{\"qemu\": {\"micro\": int, \"minor\": int, \"major\": int}, \"package\": str}")
                 .example("-> {\"execute\": \"query-version\"}")
-                .example("<- {\"return\": " + dev.faultdisk.qmp.json.Json.write(version.toJson()) + "}")
+                .example("<- {\"return\": " + Json.write(version.toJson()) + "}")
                 .handler(args -> version.toJson())
                 .build());
         register(QmpCommand.builder("query-commands")

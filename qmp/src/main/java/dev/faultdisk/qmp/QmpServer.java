@@ -164,6 +164,9 @@ public final class QmpServer implements AutoCloseable {
             }
             try {
                 String remote = String.valueOf(channel.getRemoteAddress());
+                if (remote.isEmpty()) {
+                    remote = "unix:" + listener.getLocalAddress(); // Unix peers are unnamed
+                }
                 if (channel.getRemoteAddress() instanceof InetSocketAddress) {
                     channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
                 }
@@ -186,11 +189,8 @@ public final class QmpServer implements AutoCloseable {
         }
     }
 
-    void removed(QmpSession session, String reason) {
+    void removed(QmpSession session) {
         sessions.remove(session);
-        if (!closed && reason.startsWith("its output queue")) {
-            LOG.log(Level.WARNING, "QMP session {0} ({1}) dropped: {2}", session.id(), session.remoteAddress(), reason);
-        }
     }
 
     /** Stops listening, closes every session and removes Unix socket files. */

@@ -46,7 +46,7 @@ public final class QmpSession {
         return id;
     }
 
-    /** The client's address as text ("" for an unnamed Unix socket peer). */
+    /** The client's address as text (for a Unix socket: the server's socket path). */
     public String remoteAddress() {
         return remote;
     }
@@ -81,7 +81,9 @@ public final class QmpSession {
             return;
         }
         if (!output.offer(line) && output.isFull()) {
-            close("its output queue is full (the client does not read)");
+            LOG.log(Level.WARNING, "QMP session {0} ({1}) dropped: it does not read and its output queue is full",
+                    id, remote);
+            close("output queue full");
         }
     }
 
@@ -158,7 +160,7 @@ public final class QmpSession {
         } catch (IOException e) {
             LOG.log(Level.DEBUG, "closing QMP session {0}: {1}", id, e.toString());
         }
-        server.removed(this, reason);
+        server.removed(this);
     }
 
     @Override

@@ -50,11 +50,6 @@ final class JsonLexer {
         length = 0;
     }
 
-    /** True when no token is in progress (partial input would be lost by a reset). */
-    boolean idle() {
-        return state == State.START || state == State.RECOVERY;
-    }
-
     private void step(int c, Sink sink) {
         boolean consumed = false;
         while (!consumed) {

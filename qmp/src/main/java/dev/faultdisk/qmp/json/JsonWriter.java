@@ -2,6 +2,7 @@ package dev.faultdisk.qmp.json;
 
 import java.math.BigDecimal;
 import java.math.BigInteger;
+import java.util.Arrays;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -44,7 +45,7 @@ final class JsonWriter {
             case BigDecimal dec -> out.append(dec.toString());
             case Map<?, ?> map -> object(out, map, depth);
             case Iterable<?> items -> array(out, items, depth);
-            case Object[] items -> array(out, java.util.Arrays.asList(items), depth);
+            case Object[] items -> array(out, Arrays.asList(items), depth);
             case Enum<?> e -> string(out, e.name());
             case JsonConvertible convertible -> write(out, convertible.toJson(), depth + 1);
             default -> throw new JsonException("no JSON form for " + value.getClass().getName());
