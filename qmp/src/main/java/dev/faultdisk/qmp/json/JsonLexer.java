@@ -21,6 +21,14 @@ final class JsonLexer {
         KEYWORD
     }
 
+    private static final byte[][] STRUCTURAL = new byte[128][];
+
+    static {
+        for (char c : "{}[]:,".toCharArray()) {
+            STRUCTURAL[c] = new byte[] {(byte) c};
+        }
+    }
+
     private final int maxTokenBytes;
     private State state = State.START;
     private byte[] buffer = new byte[64];
@@ -198,8 +206,8 @@ final class JsonLexer {
     }
 
     private void structural(Token.Kind kind, int c, Sink sink) {
-        append(c, State.START);
-        sink.token(kind, take());
+        state = State.START;
+        sink.token(kind, STRUCTURAL[c]); // shared: a message may hold many of these
     }
 
     /** Emits the pending token; the current byte was not part of it and is looked at again. */
