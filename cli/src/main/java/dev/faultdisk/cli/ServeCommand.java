@@ -3,7 +3,7 @@ package dev.faultdisk.cli;
 import dev.faultdisk.device.Export;
 import dev.faultdisk.device.ExportRegistry;
 import dev.faultdisk.device.ExportSpec;
-import dev.faultdisk.nbd.NbdServer;
+import dev.faultdisk.server.FaultdiskServer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -12,7 +12,6 @@ import java.io.PrintStream;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.net.UnixDomainSocketAddress;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -20,7 +19,7 @@ import java.util.concurrent.CountDownLatch;
 
 /** {@code faultdisk serve}: serves exports over NBD until interrupted. */
 @Command(name = "serve", mixinStandardHelpOptions = true,
-        description = "Serve disk images over NBD. With no options: export disk0, an in-memory 1 GiB disk, on 127.0.0.1:10809.",
+        description = "Serve disk images over NBD, controlled over QMP. With no options: export disk0, an in-memory 1 GiB disk, on NBD 127.0.0.1:10809, QMP on 127.0.0.1:4444.",
         footer = {"", "Examples:",
                 "  faultdisk serve",
                 "  faultdisk serve --export disk0=memory:10G --export data=/var/tmp/data.img,size=4G",
@@ -38,49 +37,45 @@ final class ServeCommand implements Callable<Integer> {
             description = "Where to listen for NBD clients (default: ${DEFAULT-VALUE}).")
     String nbdAddress;
 
+    @Option(names = "--qmp", paramLabel = "HOST:PORT|unix:PATH",
+            description = {"Where to listen for QMP control clients (repeatable; default 127.0.0.1:4444).",
+                    "--qmp none turns the control socket off."})
+    List<String> qmpAddresses = new ArrayList<>();
+
     private final PrintStream out = System.out;
 
     @Override
     public Integer call() throws Exception {
-        List<ExportSpec> specs = new ArrayList<>();
+        FaultdiskServer.Builder builder = FaultdiskServer.builder();
         try {
             for (String e : exports.isEmpty() ? List.of("disk0=memory:1G") : exports) {
-                specs.add(ExportSpec.parse(e));
+                builder.export(ExportSpec.parse(e));
+            }
+            builder.nbd(Endpoints.parse(nbdAddress));
+            for (String q : qmpAddresses.isEmpty() ? List.of("127.0.0.1:4444") : qmpAddresses) {
+                if (!q.equals("none")) {
+                    builder.qmp(Endpoints.parse(q));
+                }
             }
         } catch (IllegalArgumentException e) {
             System.err.println("faultdisk serve: " + e.getMessage());
             return 2;
         }
-        SocketAddress address;
+        FaultdiskServer server;
         try {
-            address = Endpoints.parse(nbdAddress);
-        } catch (IllegalArgumentException e) {
-            System.err.println("faultdisk serve: " + e.getMessage());
-            return 2;
-        }
-        ExportRegistry registry = new ExportRegistry();
-        try {
-            for (ExportSpec spec : specs) {
-                registry.add(Export.open(spec));
-            }
+            server = builder.start();
+        } catch (java.net.BindException e) {
+            System.err.println("faultdisk serve: cannot listen: " + e.getMessage()
+                    + " (is another faultdisk running? choose other ports with --nbd and --qmp)");
+            return 1;
         } catch (IOException | IllegalArgumentException e) {
             System.err.println("faultdisk serve: " + e.getMessage());
-            registry.close();
-            return 1;
-        }
-        NbdServer server = new NbdServer(registry);
-        try {
-            server.start(address);
-        } catch (IOException e) {
-            System.err.println("faultdisk serve: cannot listen on " + nbdAddress + ": " + e.getMessage());
-            registry.close();
             return 1;
         }
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            server.shutdown(Duration.ofSeconds(5));
             try {
-                registry.close();
+                server.close();
             } catch (IOException e) {
                 System.err.println("faultdisk: flushing exports failed: " + e.getMessage());
             }
@@ -88,13 +83,16 @@ final class ServeCommand implements Callable<Integer> {
             out.flush();
             stopped.countDown();
         }, "faultdisk-shutdown"));
-        printBanner(server.address(), registry);
+        printBanner(server.nbdAddress(), server.qmpAddresses(), server.exports());
         stopped.await();
         return 0;
     }
 
-    private void printBanner(SocketAddress bound, ExportRegistry registry) {
+    private void printBanner(SocketAddress bound, List<SocketAddress> qmp, ExportRegistry registry) {
         out.println("faultdisk: serving NBD on " + describe(bound));
+        for (SocketAddress q : qmp) {
+            out.println("faultdisk: QMP control on " + describe(q));
+        }
         for (Export e : registry.all()) {
             out.println("  export " + e.name() + ": " + e.description());
         }
@@ -112,6 +110,13 @@ final class ServeCommand implements Callable<Integer> {
             out.println("  nbd-client -u " + unix.getPath() + " /dev/nbd0 -N " + first + "   (root; modprobe nbd first)");
         }
         out.println("  mkdir -p /tmp/fd && nbdfuse /tmp/fd " + uri + " &   (then: losetup -f --show /tmp/fd/nbd)");
+        if (!qmp.isEmpty()) {
+            out.println("Control it over QMP, for example:");
+            if (qmp.getFirst() instanceof InetSocketAddress q) {
+                out.println("  socat - TCP:" + q.getHostString() + ":" + q.getPort()
+                        + "   then type: {\"execute\": \"qmp_capabilities\"} and {\"execute\": \"query-block\"}");
+            }
+        }
         out.println("Stop with Ctrl-C.");
         out.flush();
     }

@@ -29,7 +29,7 @@ class ServeProcessTest {
     void servesFileExportAndFlushesOnSigterm(@TempDir Path dir) throws Exception {
         Tools.require("qemu-io");
         Path image = dir.resolve("disk.img");
-        Process server = startServe("--export", "data=" + image + ",size=8M", "--nbd", "127.0.0.1:0");
+        Process server = startServe("--export", "data=" + image + ",size=8M", "--nbd", "127.0.0.1:0", "--qmp", "127.0.0.1:0");
         try {
             BufferedReader out = new BufferedReader(new InputStreamReader(server.getInputStream(), StandardCharsets.UTF_8));
             List<String> banner = new ArrayList<>();
@@ -79,7 +79,7 @@ class ServeProcessTest {
 
     @Test
     void badExportSpecIsAClearErrorAndExitCode2() throws Exception {
-        Process p = startServe("--export", "nonsense", "--nbd", "127.0.0.1:0");
+        Process p = startServe("--export", "nonsense", "--nbd", "127.0.0.1:0", "--qmp", "none");
         assertTrue(p.waitFor(20, TimeUnit.SECONDS));
         String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
         assertEquals(2, p.exitValue(), err);

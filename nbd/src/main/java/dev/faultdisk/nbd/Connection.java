@@ -27,6 +27,7 @@ final class Connection implements Runnable {
     private final ByteBuffer in = ByteBuffer.allocateDirect(INPUT_CAPACITY).limit(0);
     private final ReplyWriter writer;
     private volatile boolean closing;
+    private volatile dev.faultdisk.device.Export export;
 
     Connection(NbdServer server, SocketChannel channel, long id) {
         this.server = server;
@@ -44,6 +45,7 @@ final class Connection implements Runnable {
         try {
             Negotiation negotiation = handshake();
             if (negotiation != null) {
+                export = negotiation.export();
                 new Transmission(this, negotiation, writer).run();
             }
         } catch (EOFException | ClosedChannelException e) {
@@ -164,6 +166,11 @@ final class Connection implements Runnable {
                 throw new EOFException();
             }
         }
+    }
+
+    /** The export this connection serves, once the handshake chose one. */
+    dev.faultdisk.device.Export export() {
+        return export;
     }
 
     ByteBuffer input() {

@@ -117,6 +117,33 @@ public final class NbdServer implements AutoCloseable {
         }
     }
 
+    /**
+     * Drops every connection serving {@code export} at once, without replies to what is in
+     * flight: what a client sees when the disk loses power or the cable is pulled.
+     * Returns how many were dropped.
+     */
+    public int dropConnections(dev.faultdisk.device.Export export) {
+        int dropped = 0;
+        for (Connection c : connections) {
+            if (c.export() == export) {
+                c.close();
+                dropped++;
+            }
+        }
+        return dropped;
+    }
+
+    /** Connections open now to {@code export}. */
+    public int connectionCount(dev.faultdisk.device.Export export) {
+        int n = 0;
+        for (Connection c : connections) {
+            if (c.export() == export) {
+                n++;
+            }
+        }
+        return n;
+    }
+
     void removed(Connection connection) {
         connections.remove(connection);
     }

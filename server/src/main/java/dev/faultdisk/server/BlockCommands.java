@@ -1,0 +1,104 @@
+package dev.faultdisk.server;
+
+import dev.faultdisk.device.DeviceStats;
+import dev.faultdisk.device.Export;
+import dev.faultdisk.device.ExportRegistry;
+import dev.faultdisk.nbd.NbdServer;
+import dev.faultdisk.qmp.ArgType;
+import dev.faultdisk.qmp.CommandRegistry;
+import dev.faultdisk.qmp.QmpCommand;
+import dev.faultdisk.qmp.QmpError;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/** query-block and query-blockstats: the exports, as QEMU describes its block devices. */
+final class BlockCommands {
+    private BlockCommands() {
+    }
+
+    static void register(CommandRegistry commands, ExportRegistry exports, NbdServer nbd) {
+        commands.register(QmpCommand.builder("query-block")
+                .doc("Lists the exports in QEMU's query-block shape: device (the export name), "
+                        + "inserted.file (what backs it), inserted.ro, inserted.image.virtual-size, "
+                        + "plus faultdisk's own size, read-only, backing and connections fields.")
+                .returns("[BlockInfo]")
+                .example("-> {\"execute\": \"query-block\"}")
+                .example("<- {\"return\": [{\"device\": \"disk0\", \"locked\": false, \"removable\": false, "
+                        + "\"type\": \"unknown\", \"inserted\": {...}, \"size\": 1073741824, ...}]}")
+                .handler(args -> {
+                    List<Object> out = new ArrayList<>();
+                    for (Export e : exports.all()) {
+                        out.add(blockInfo(e, nbd));
+                    }
+                    return out;
+                })
+                .build());
+        commands.register(QmpCommand.builder("query-blockstats")
+                .doc("Per-export operation counters: operations, bytes and errors per operation.")
+                .optional("device", ArgType.STRING, "only this export")
+                .returns("[BlockStats]")
+                .handler(args -> {
+                    List<Object> out = new ArrayList<>();
+                    for (Export e : exports.all()) {
+                        if (args.has("device") && !args.string("device").equals(e.name())) {
+                            continue;
+                        }
+                        out.add(stats(e));
+                    }
+                    if (args.has("device") && out.isEmpty()) {
+                        throw QmpError.deviceNotFound(args.string("device"));
+                    }
+                    return out;
+                })
+                .build());
+    }
+
+    /** The export called {@code name}, or QEMU's DeviceNotFound error. */
+    static Export export(ExportRegistry exports, String name) {
+        return exports.find(name).filter(e -> !name.isEmpty())
+                .orElseThrow(() -> QmpError.deviceNotFound(name));
+    }
+
+    private static Map<String, Object> blockInfo(Export e, NbdServer nbd) {
+        Map<String, Object> image = new LinkedHashMap<>();
+        image.put("filename", e.backend().describe());
+        image.put("format", "raw");
+        image.put("virtual-size", e.size());
+        Map<String, Object> inserted = new LinkedHashMap<>();
+        inserted.put("file", e.backend().describe());
+        inserted.put("ro", e.isReadOnly());
+        inserted.put("drv", "raw");
+        inserted.put("image", image);
+        Map<String, Object> info = new LinkedHashMap<>();
+        info.put("device", e.name());
+        info.put("locked", false);
+        info.put("removable", false);
+        info.put("type", "unknown");
+        info.put("inserted", inserted);
+        info.put("size", e.size());
+        info.put("read-only", e.isReadOnly());
+        info.put("backing", e.backend().describe());
+        info.put("description", e.description());
+        info.put("connections", nbd.connectionCount(e));
+        return info;
+    }
+
+    private static Map<String, Object> stats(Export e) {
+        Map<String, Object> ops = new LinkedHashMap<>();
+        DeviceStats s = e.stats();
+        for (DeviceStats.Op op : DeviceStats.Op.values()) {
+            Map<String, Object> one = new LinkedHashMap<>();
+            one.put("operations", s.ops(op));
+            one.put("bytes", s.bytes(op));
+            one.put("errors", s.errors(op));
+            ops.put(op.name().toLowerCase(java.util.Locale.ROOT).replace('_', '-'), one);
+        }
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("device", e.name());
+        out.put("stats", ops);
+        return out;
+    }
+}

@@ -1,0 +1,19 @@
+package dev.faultdisk.server;
+
+import dev.faultdisk.device.ExportRegistry;
+import dev.faultdisk.nbd.NbdServer;
+import dev.faultdisk.qmp.CommandRegistry;
+import dev.faultdisk.qmp.QmpServer;
+
+import java.time.InstantSource;
+
+/** Registers every control command on a registry. One class per family of commands. */
+final class ControlCommands {
+    private ControlCommands() {
+    }
+
+    static void registerAll(CommandRegistry commands, ExportRegistry exports, NbdServer nbd, QmpServer qmp,
+                            InstantSource clock) {
+        BlockCommands.register(commands, exports, nbd);
+    }
+}
