@@ -1,0 +1,69 @@
+package dev.faultdisk.nbd;
+
+import dev.faultdisk.device.Export;
+import dev.faultdisk.device.ExportRegistry;
+import dev.faultdisk.device.ExportSpec;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.Arrays;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+
+/** An in-process NbdServer on a free loopback port with exports given as {@code NAME=SPEC}. */
+final class LocalServer implements AutoCloseable {
+    private final ExportRegistry registry = new ExportRegistry();
+    private final NbdServer server;
+    private int checks;
+
+    LocalServer(String... exports) throws IOException {
+        for (String e : exports) {
+            registry.add(Export.open(ExportSpec.parse(e)));
+        }
+        server = new NbdServer(registry).start(new InetSocketAddress("127.0.0.1", 0));
+    }
+
+    int port() {
+        return server.port();
+    }
+
+    NbdServer server() {
+        return server;
+    }
+
+    ExportRegistry registry() {
+        return registry;
+    }
+
+    /** Opens a structured, base:allocation client on {@code export}. */
+    RawNbdClient open(String export) throws IOException {
+        return RawNbdClient.open(port(), export, true, true);
+    }
+
+    /**
+     * Proves the server still serves a well-behaved client on {@code client}: writes a fresh
+     * pattern to {@code export}-relative offset and reads it back.
+     */
+    void assertServes(RawNbdClient client) throws IOException {
+        checks++;
+        byte[] pattern = new byte[4096];
+        Arrays.fill(pattern, (byte) (0x40 + checks));
+        long offset = 4096L * checks;
+        client.write(offset, pattern);
+        assertArrayEquals(pattern, client.read(offset, pattern.length), "well-behaved client read back");
+    }
+
+    /** Same, on a new connection to {@code export}. */
+    void assertServesNewClient(String export) throws IOException {
+        try (RawNbdClient c = open(export)) {
+            assertServes(c);
+        }
+    }
+
+    @Override
+    public void close() throws IOException {
+        server.shutdown(Duration.ofSeconds(5));
+        registry.close();
+    }
+}
