@@ -1,6 +1,7 @@
 package dev.faultdisk.device;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.Objects;
 
@@ -16,8 +17,12 @@ public record ExportSpec(String name, Kind kind, Path path, long size, boolean r
 
     public ExportSpec {
         Objects.requireNonNull(name, "name");
-        if (name.length() > 4096) {
-            throw new IllegalArgumentException("export name longer than 4096 bytes");
+        if (name.isEmpty()) {
+            // The empty name asks for the default (first) export, so no export can be called that.
+            throw new IllegalArgumentException("export name is empty: use NAME=SPEC, e.g. disk0=memory:1G");
+        }
+        if (name.getBytes(StandardCharsets.UTF_8).length > 4096) {
+            throw new IllegalArgumentException("export name longer than 4096 bytes (in UTF-8), the NBD limit");
         }
     }
 

@@ -16,14 +16,17 @@ public final class MemoryDevice implements BlockDevice {
     private static final int DIR_SIZE = 1 << DIR_SHIFT;
     private static final long DIR_SPAN = (long) CHUNK << DIR_SHIFT;
     private static final byte[] ZEROES = new byte[CHUNK];
+    /** Largest size: its top-level table (one slot per 64 MiB) is then at most 2^24 slots. */
+    public static final long MAX_SIZE = 1L << 50;
 
     private final long size;
     private final AtomicReferenceArray<AtomicReferenceArray<byte[]>> dirs;
     private final AtomicLong allocatedChunks = new AtomicLong();
 
     public MemoryDevice(long size) {
-        if (size < 0 || (size + DIR_SPAN - 1) / DIR_SPAN > Integer.MAX_VALUE) {
-            throw new IllegalArgumentException("memory device size out of range: " + size);
+        if (size < 0 || size > MAX_SIZE) {
+            throw new IllegalArgumentException("memory device size out of range: " + size + " bytes (at most "
+                    + Sizes.format(MAX_SIZE) + ")");
         }
         this.size = size;
         this.dirs = new AtomicReferenceArray<>((int) ((size + DIR_SPAN - 1) / DIR_SPAN));

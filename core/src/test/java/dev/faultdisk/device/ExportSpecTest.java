@@ -1,0 +1,106 @@
+package dev.faultdisk.device;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class ExportSpecTest {
+
+    @Test
+    void memoryExports() {
+        assertEquals(new ExportSpec("disk0", ExportSpec.Kind.MEMORY, null, 1L << 30, false),
+                ExportSpec.parse("disk0=memory:1G"));
+        assertEquals(new ExportSpec("d", ExportSpec.Kind.MEMORY, null, 2L << 20, true),
+                ExportSpec.parse("d=memory:2M,readonly"));
+        assertEquals(new ExportSpec("d", ExportSpec.Kind.MEMORY, null, 2L << 20, true),
+                ExportSpec.parse("d=memory,size=2M,ro"));
+    }
+
+    @Test
+    void fileExports() {
+        assertEquals(new ExportSpec("data", ExportSpec.Kind.FILE, Path.of("/var/tmp/data.img"), -1, false),
+                ExportSpec.parse("data=/var/tmp/data.img"));
+        assertEquals(new ExportSpec("data", ExportSpec.Kind.FILE, Path.of("rel/x.img"), 4L << 30, true),
+                ExportSpec.parse("data=rel/x.img,size=4G,readonly"));
+    }
+
+    @Test
+    void badSpecsSayWhatIsWrong() {
+        assertMessage("nameonly", "NAME=SPEC");
+        assertMessage("d=", "has no image path or memory:SIZE");
+        assertMessage("d=,size=1G", "has no image path or memory:SIZE");
+        assertMessage("d=memory", "memory export needs a size");
+        assertMessage("d=memory:", "not a size");
+        assertMessage("d=memory:lots", "not a size: 'lots'");
+        assertMessage("d=memory:-5", "size out of range: '-5'");
+        assertMessage("d=/x.img,bogus", "unknown export option 'bogus'");
+        assertMessage("d=/x.img,size=big", "not a size: 'big'");
+        assertMessage("=memory:1G", "export name is empty");
+        assertMessage("x".repeat(4097) + "=memory:1M", "longer than 4096 bytes");
+        // 2049 two-byte characters are 4098 bytes: the limit is on the name as sent, in UTF-8.
+        assertMessage("é".repeat(2049) + "=memory:1M", "longer than 4096 bytes");
+    }
+
+    @Test
+    void longestNameIsAccepted() {
+        assertEquals(4096, ExportSpec.parse("x".repeat(4096) + "=memory:1M").name().length());
+        assertEquals(2048, ExportSpec.parse("é".repeat(2048) + "=memory:1M").name().length());
+    }
+
+    @Test
+    void hugeMemorySizeIsAClearErrorWhenOpened() {
+        ExportSpec spec = ExportSpec.parse("d=memory:9223372036854775807");
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, spec::openBackend);
+        assertTrue(e.getMessage().contains("memory device size"), e.getMessage());
+    }
+
+    @Test
+    void fileSpecCreatesSparseImageAndRefusesMissingOne(@TempDir Path dir) throws IOException {
+        Path image = dir.resolve("new.img");
+        IOException missing = assertThrows(IOException.class,
+                () -> ExportSpec.parse("d=" + image).openBackend());
+        assertTrue(missing.getMessage().contains("size=SIZE"), missing.getMessage());
+        IOException readOnly = assertThrows(IOException.class,
+                () -> ExportSpec.parse("d=" + image + ",size=1M,readonly").openBackend());
+        assertTrue(readOnly.getMessage().contains("read-only"), readOnly.getMessage());
+        assertFalse(Files.exists(image));
+
+        try (Export e = Export.open(ExportSpec.parse("d=" + image + ",size=64M"))) {
+            assertEquals(64L << 20, e.size());
+            assertFalse(e.isReadOnly());
+        }
+        assertEquals(64L << 20, Files.size(image));
+        // Reopening with a larger size extends; a smaller one never shrinks.
+        try (Export e = Export.open(ExportSpec.parse("d=" + image + ",size=1M"))) {
+            assertEquals(64L << 20, e.size());
+        }
+        try (Export e = Export.open(ExportSpec.parse("d=" + image + ",size=128M,readonly"))) {
+            assertEquals(64L << 20, e.size(), "read-only exports never change the file");
+            assertTrue(e.isReadOnly());
+        }
+    }
+
+    @Test
+    void memorySpecOpensAnEmptyDevice() throws IOException {
+        ExportSpec spec = ExportSpec.parse("m=memory:1T");
+        assertNull(spec.path());
+        try (Export e = Export.open(spec)) {
+            assertEquals(1L << 40, e.size());
+            assertEquals(0, ((MemoryDevice) e.backend()).allocatedBytes());
+        }
+    }
+
+    private static void assertMessage(String text, String expected) {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> ExportSpec.parse(text), text);
+        assertTrue(e.getMessage().contains(expected), "message for '" + text + "': " + e.getMessage());
+    }
+}
