@@ -90,6 +90,7 @@ public final class FileDevice implements BlockDevice {
 
     @Override
     public void write(long offset, ByteBuffer src, boolean fua) throws IOException {
+        refuseIfReadOnly();
         long pos = offset;
         while (src.hasRemaining()) {
             pos += channel.write(src, pos);
@@ -106,6 +107,7 @@ public final class FileDevice implements BlockDevice {
 
     @Override
     public void trim(long offset, long length, boolean fua) throws IOException {
+        refuseIfReadOnly();
         // Trim is a hint: punch where possible, otherwise leave the data (the spec allows it).
         if (LinuxFiles.punchHole(controlFd, offset, length) && fua) {
             channel.force(false);
@@ -115,6 +117,7 @@ public final class FileDevice implements BlockDevice {
     @Override
     public void writeZeroes(long offset, long length, boolean noHole, boolean fastOnly, boolean fua)
             throws IOException {
+        refuseIfReadOnly();
         if (!noHole && LinuxFiles.punchHole(controlFd, offset, length)) {
             if (fua) {
                 channel.force(false);
@@ -168,6 +171,13 @@ public final class FileDevice implements BlockDevice {
                 return;
             }
             pos = dataEnd;
+        }
+    }
+
+    /** A read-only channel would throw an unchecked exception; callers expect an errno. */
+    private void refuseIfReadOnly() throws DeviceException {
+        if (readOnly) {
+            throw new DeviceException(Errno.EPERM, "image " + path + " is open read-only");
         }
     }
 

@@ -82,11 +82,11 @@ class DeviceModelTest {
                     if (random.nextInt(3) == 0) {
                         Arrays.fill(data, 0, length / 2, (byte) 0); // zeroes written as data
                     }
-                    device.write(offset, ByteBuffer.wrap(data), random.nextBoolean());
+                    device.write(offset, ByteBuffer.wrap(data), random.nextInt(16) == 0);
                     System.arraycopy(data, 0, model, (int) offset, length);
                 }
                 case 2 -> {
-                    device.trim(offset, length, random.nextBoolean());
+                    device.trim(offset, length, random.nextInt(16) == 0);
                     if (trimZeroes) {
                         Arrays.fill(model, (int) offset, (int) offset + length, (byte) 0);
                     }
@@ -97,7 +97,7 @@ class DeviceModelTest {
                     // A file zeroes fast only by punching a hole; memory always zeroes fast.
                     boolean expectRefusal = device instanceof FileDevice && fastOnly && (noHole || !fastZeroes);
                     try {
-                        device.writeZeroes(offset, length, noHole, fastOnly, random.nextBoolean());
+                        device.writeZeroes(offset, length, noHole, fastOnly, random.nextInt(16) == 0);
                         if (expectRefusal) {
                             fail(what + ": fast zero without a hole should be refused by a file");
                         }

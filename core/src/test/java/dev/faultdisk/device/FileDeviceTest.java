@@ -1,0 +1,109 @@
+package dev.faultdisk.device;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.io.RandomAccessFile;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class FileDeviceTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void readOnlyImageRefusesEveryChangeWithEperm() throws IOException {
+        Path image = dir.resolve("ro.img");
+        byte[] content = new byte[8192];
+        java.util.Arrays.fill(content, (byte) 7);
+        Files.write(image, content);
+        try (FileDevice d = FileDevice.open(image, -1, true)) {
+            assertTrue(d.isReadOnly());
+            assertEperm(() -> d.write(0, ByteBuffer.wrap(new byte[] {1}), false));
+            assertEperm(() -> d.trim(0, 4096, false));
+            assertEperm(() -> d.writeZeroes(0, 4096, false, false, false));
+            assertEperm(() -> d.writeZeroes(0, 4096, true, true, true));
+            ByteBuffer back = ByteBuffer.allocate(8192);
+            d.read(0, back);
+            assertArrayEquals(content, back.array());
+        }
+        assertArrayEquals(content, Files.readAllBytes(image), "the image is untouched");
+        // The same through an export: its stack refuses the same way.
+        try (Export e = Export.open(ExportSpec.parse("ro=" + image + ",readonly"))) {
+            assertEperm(() -> e.device().write(0, ByteBuffer.wrap(new byte[] {1}), false));
+            assertEquals(1, e.stats().errors(DeviceStats.Op.WRITE));
+        }
+    }
+
+    @Test
+    void freshSparseImageIsOneZeroHole() throws IOException {
+        Path image = dir.resolve("sparse.img");
+        try (FileDevice d = FileDevice.open(image, 1L << 30, false)) {
+            assertEquals(1L << 30, d.size());
+            int[] calls = {0};
+            d.extents(0, d.size(), (length, flags) -> {
+                calls[0]++;
+                assertEquals(1L << 30, length);
+                assertEquals(ExtentSink.HOLE | ExtentSink.ZERO, flags);
+                return true;
+            });
+            assertEquals(1, calls[0]);
+        }
+        assertTrue(Files.size(image) == 1L << 30);
+    }
+
+    @Test
+    void fastZeroWithoutAHoleIsRefusedAndChangesNothing() throws IOException {
+        Path image = dir.resolve("fz.img");
+        try (FileDevice d = FileDevice.open(image, 65536, false)) {
+            byte[] ones = new byte[4096];
+            java.util.Arrays.fill(ones, (byte) 1);
+            d.write(0, ByteBuffer.wrap(ones), false);
+            DeviceException e = assertThrows(DeviceException.class, () -> d.writeZeroes(0, 4096, true, true, false));
+            assertEquals(Errno.ENOTSUP, e.errno());
+            ByteBuffer back = ByteBuffer.allocate(4096);
+            d.read(0, back);
+            assertArrayEquals(ones, back.array());
+        }
+    }
+
+    @Test
+    void bytesPastAShrunkenFileReadAsZeroes() throws IOException {
+        Path image = dir.resolve("shrink.img");
+        try (FileDevice d = FileDevice.open(image, 8192, false)) {
+            byte[] ones = new byte[8192];
+            java.util.Arrays.fill(ones, (byte) 1);
+            d.write(0, ByteBuffer.wrap(ones), false);
+            try (RandomAccessFile f = new RandomAccessFile(image.toFile(), "rw")) {
+                f.setLength(4096); // someone else truncates the image
+            }
+            ByteBuffer back = ByteBuffer.allocate(8192);
+            d.read(0, back);
+            byte[] expected = new byte[8192];
+            java.util.Arrays.fill(expected, 0, 4096, (byte) 1);
+            assertArrayEquals(expected, back.array());
+        }
+    }
+
+    @Test
+    void missingImageWithoutSizeIsAClearError() {
+        IOException e = assertThrows(IOException.class, () -> FileDevice.open(dir.resolve("none.img"), -1, false));
+        assertTrue(e.getMessage().contains("does not exist"), e.getMessage());
+    }
+
+    private interface Op {
+        void run() throws IOException;
+    }
+
+    private static void assertEperm(Op op) {
+        DeviceException e = assertThrows(DeviceException.class, op::run);
+        assertEquals(Errno.EPERM, e.errno());
+    }
+}
