@@ -54,6 +54,9 @@ public record ExportSpec(String name, Kind kind, Path path, long size, boolean r
             }
         }
         if (target.startsWith("memory:")) {
+            if (size >= 0) {
+                throw new IllegalArgumentException("export '" + name + "' gives its size twice: use memory:SIZE or memory,size=SIZE");
+            }
             long memSize = Sizes.parse(target.substring("memory:".length()));
             return new ExportSpec(name, Kind.MEMORY, null, memSize, readOnly);
         }

@@ -44,6 +44,7 @@ class ExportSpecTest {
         assertMessage("d=memory:-5", "size out of range: '-5'");
         assertMessage("d=/x.img,bogus", "unknown export option 'bogus'");
         assertMessage("d=/x.img,size=big", "not a size: 'big'");
+        assertMessage("d=memory:1G,size=2G", "gives its size twice");
         assertMessage("=memory:1G", "export name is empty");
         assertMessage("x".repeat(4097) + "=memory:1M", "longer than 4096 bytes");
         // 2049 two-byte characters are 4098 bytes: the limit is on the name as sent, in UTF-8.
