@@ -5,8 +5,6 @@ import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.EOFException;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.SocketException;
@@ -384,8 +382,7 @@ final class RawNbdClient implements AutoCloseable {
             return true; // already reset
         }
         try {
-            InputStream raw = in;
-            int b = raw.read();
+            int b = in.read();
             if (b >= 0) {
                 throw new IOException("expected the connection to be dropped, got byte " + b);
             }
@@ -395,10 +392,6 @@ final class RawNbdClient implements AutoCloseable {
         } catch (EOFException | SocketException e) {
             return true;
         }
-    }
-
-    OutputStream rawOutput() {
-        return out;
     }
 
     @Override
