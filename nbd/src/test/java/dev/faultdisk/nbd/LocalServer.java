@@ -1,8 +1,10 @@
 package dev.faultdisk.nbd;
 
+import dev.faultdisk.device.BlockDevice;
 import dev.faultdisk.device.Export;
 import dev.faultdisk.device.ExportRegistry;
 import dev.faultdisk.device.ExportSpec;
+import dev.faultdisk.device.ForwardingBlockDevice;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -11,17 +13,39 @@ import java.util.Arrays;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 
-/** An in-process NbdServer on a free loopback port with exports given as {@code NAME=SPEC}. */
+/**
+ * An in-process NbdServer on a free loopback port with exports given as {@code NAME=SPEC}. With
+ * {@code offReader}, every export's stack says it may block, so each request runs on its own
+ * thread (the path fault layers take) instead of inline on the connection's reader.
+ */
 final class LocalServer implements AutoCloseable {
     private final ExportRegistry registry = new ExportRegistry();
     private final NbdServer server;
     private int checks;
 
     LocalServer(String... exports) throws IOException {
+        this(false, exports);
+    }
+
+    LocalServer(boolean offReader, String... exports) throws IOException {
         for (String e : exports) {
-            registry.add(Export.open(ExportSpec.parse(e)));
+            ExportSpec spec = ExportSpec.parse(e);
+            BlockDevice backend = spec.openBackend();
+            registry.add(new Export(spec.name(), offReader ? new MayBlock(backend) : backend, spec.readOnly()));
         }
         server = new NbdServer(registry).start(new InetSocketAddress("127.0.0.1", 0));
+    }
+
+    /** Changes nothing but the answer to {@link BlockDevice#mayBlock()}. */
+    private static final class MayBlock extends ForwardingBlockDevice {
+        MayBlock(BlockDevice next) {
+            super(next);
+        }
+
+        @Override
+        public boolean mayBlock() {
+            return true;
+        }
     }
 
     int port() {

@@ -299,6 +299,23 @@ final class RawNbdClient implements AutoCloseable {
         return chunks;
     }
 
+    /**
+     * Reads the complete replies of {@code requests} requests, in whatever order the server
+     * sends them (chunks of different requests may interleave), keyed by cookie.
+     */
+    Map<Long, List<Reply>> readReplies(int requests) throws IOException {
+        Map<Long, List<Reply>> byCookie = new HashMap<>();
+        int done = 0;
+        while (done < requests) {
+            Reply r = readReply();
+            byCookie.computeIfAbsent(r.cookie(), k -> new ArrayList<>()).add(r);
+            if (r.done()) {
+                done++;
+            }
+        }
+        return byCookie;
+    }
+
     /** The first error in a complete reply, or 0. */
     static int errorOf(List<Reply> replies) {
         for (Reply r : replies) {

@@ -24,6 +24,11 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 /** Structured replies on the wire: data and hole chunks, block status, many requests in flight. */
 class StructuredReplyTest {
+
+    /** The server under test; a subclass runs every test with requests off the reader thread. */
+    LocalServer newServer(String... exports) throws IOException {
+        return new LocalServer(false, exports);
+    }
     private static final int K64 = 64 * 1024;
     private static final int HOLE_ZERO = 3;
 
@@ -36,7 +41,7 @@ class StructuredReplyTest {
 
     @BeforeEach
     void setUp() throws IOException {
-        server = new LocalServer("disk=memory:64M", "big=memory:16G");
+        server = newServer("disk=memory:64M", "big=memory:16G");
         c = server.open("disk");
     }
 
@@ -181,7 +186,7 @@ class StructuredReplyTest {
                 f.write(1);
             }
         }
-        try (LocalServer files = new LocalServer("striped=" + image + ",readonly"); // read-only: no fsync at close
+        try (LocalServer files = newServer("striped=" + image + ",readonly"); // read-only: no fsync at close
              RawNbdClient fc = files.open("striped")) {
             List<Extent> e = blockStatus(fc, 0, 0, stripes * 8192L);
             assertTrue(e.size() > 256 * 1024 / 8, "extents: " + e.size() + " (a sparse file system is needed)");

@@ -23,6 +23,11 @@ import static org.junit.jupiter.api.Assertions.fail;
  * with simple and structured replies, checked against a byte array.
  */
 class WireModelTest {
+
+    /** The server under test; a subclass runs every test with requests off the reader thread. */
+    LocalServer newServer(String... exports) throws IOException {
+        return new LocalServer(false, exports);
+    }
     private static final long[] SEEDS = {5, 6, 7};
     private static final int OPS = 600;
     private static final int SIZE = (8 << 20) + 4097;
@@ -43,7 +48,7 @@ class WireModelTest {
     @Test
     void memoryExportWithStructuredReplies() throws IOException {
         byte[] model = new byte[SIZE];
-        try (LocalServer server = new LocalServer("m=memory:" + SIZE)) {
+        try (LocalServer server = newServer("m=memory:" + SIZE)) {
             for (long seed : SEEDS) {
                 try (RawNbdClient c = RawNbdClient.open(server.port(), "m", true, true)) {
                     run(c, seed, model, Backend.MEMORY);
@@ -54,7 +59,7 @@ class WireModelTest {
 
     @Test
     void memoryExportWithSimpleReplies() throws IOException {
-        try (LocalServer server = new LocalServer("m=memory:" + SIZE)) {
+        try (LocalServer server = newServer("m=memory:" + SIZE)) {
             try (RawNbdClient c = RawNbdClient.open(server.port(), "m", false, false)) {
                 run(c, SEEDS[0], new byte[SIZE], Backend.MEMORY);
             }
@@ -66,7 +71,7 @@ class WireModelTest {
         boolean punches = fileTrimLeavesZeroes(dir);
         Path image = dir.resolve("wire.img");
         byte[] model = new byte[SIZE];
-        try (LocalServer server = new LocalServer("f=" + image + ",size=" + SIZE)) {
+        try (LocalServer server = newServer("f=" + image + ",size=" + SIZE)) {
             for (long seed : SEEDS) {
                 try (RawNbdClient c = RawNbdClient.open(server.port(), "f", true, true)) {
                     run(c, seed, model, Backend.file(punches));
