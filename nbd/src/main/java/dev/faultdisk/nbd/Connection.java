@@ -200,6 +200,12 @@ final class Connection implements Runnable {
         return closing || server.isShuttingDown();
     }
 
+    /** An unchecked exception from a request run off the reader thread: logged, then a hard close. */
+    void internalError(RuntimeException e) {
+        LOG.log(Level.ERROR, "connection " + id + ": internal error, disconnecting", e);
+        close();
+    }
+
     /** Hard close: drops the socket. */
     void close() {
         closing = true;

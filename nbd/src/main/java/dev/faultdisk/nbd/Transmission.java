@@ -135,6 +135,9 @@ final class Transmission {
                     writer.flush();
                 } catch (IOException e) {
                     connection.close(); // the socket failed under us: nothing more can be said
+                } catch (RuntimeException e) {
+                    // A bug below: drop the connection as the reader does, never leave the client waiting.
+                    connection.internalError(e);
                 } finally {
                     BufferPool.SHARED.release(owned);
                     finished();
@@ -332,6 +335,9 @@ final class Transmission {
                 long at = e instanceof DeviceException de ? de.offset() : -1;
                 encodeError(h, errno, e.getMessage() == null ? e.toString() : e.getMessage(), at);
                 return;
+            } catch (RuntimeException e) {
+                out.position(start); // take back the header already built: no partial reply goes out
+                throw e;
             }
             out.position(out.position() + length);
         } finally {
