@@ -196,6 +196,10 @@ final class Connection implements Runnable {
         }
     }
 
+    boolean isOpen() {
+        return channel.isOpen();
+    }
+
     boolean isClosing() {
         return closing || server.isShuttingDown();
     }

@@ -50,6 +50,9 @@ final class Transmission {
                 if (!RequestDecoder.decode(in, header)) {
                     writer.flush();
                     if (connection.fill(RequestDecoder.HEADER_SIZE) < 0) {
+                        if (connection.isClosing()) {
+                            awaitInFlight(); // our own shutdown: requests already read still answer
+                        }
                         return;
                     }
                     continue;
@@ -79,10 +82,11 @@ final class Transmission {
         }
     }
 
+    /** Waits for requests in flight; gives up when the connection is closed (the shutdown's grace is over). */
     private synchronized void awaitInFlight() {
-        while (inFlight > 0) {
+        while (inFlight > 0 && connection.isOpen()) {
             try {
-                wait();
+                wait(50);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 return;

@@ -3,6 +3,7 @@ package dev.faultdisk.nbd;
 import dev.faultdisk.device.Export;
 import dev.faultdisk.device.ExportRegistry;
 import dev.faultdisk.device.ExportSpec;
+import dev.faultdisk.device.MemoryDevice;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -17,6 +18,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
 
 import static dev.faultdisk.nbd.NbdProtocol.*;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -71,6 +74,58 @@ class ShutdownTest {
             }
             assertEquals(0, server.connectionCount(), "the stuck connection's thread has ended");
         } finally {
+            registry.close();
+        }
+    }
+
+    @Test
+    void shutdownLetsARequestInFlightOffTheReaderAnswer() throws Exception {
+        AsyncDispatchTest.HoldingDevice device = new AsyncDispatchTest.HoldingDevice(new MemoryDevice(1 << 20));
+        ExportRegistry registry = new ExportRegistry();
+        registry.add(new Export("d", device, false));
+        NbdServer server = new NbdServer(registry).start(new InetSocketAddress("127.0.0.1", 0));
+        Thread stopper = null;
+        try (RawNbdClient c = RawNbdClient.open(server.port(), "d", false, false)) {
+            c.send(0, CMD_READ, 1, 0, 512, null); // held inside the device
+            c.flush();
+            assertTrue(device.held.await(5, TimeUnit.SECONDS));
+            stopper = Thread.ofPlatform().start(() -> server.shutdown(Duration.ofSeconds(5)));
+            awaitNoReaderBlockedOnInput(); // the reader has seen the end of input
+            device.release.countDown();
+            List<RawNbdClient.Reply> reply = c.readAll(1);
+            assertEquals(0, RawNbdClient.errorOf(reply));
+            assertEquals(512, RawNbdClient.assemble(0, 512, reply).length);
+            assertTrue(c.isDropped());
+        } finally {
+            device.release.countDown();
+            if (stopper != null) {
+                stopper.join(10_000);
+            }
+            server.close();
+            registry.close();
+        }
+        assertEquals(0, server.connectionCount());
+    }
+
+    @Test
+    void disconnectWaitingForAHeldRequestEndsWhenShutdownGraceIsOver() throws Exception {
+        AsyncDispatchTest.HoldingDevice device = new AsyncDispatchTest.HoldingDevice(new MemoryDevice(1 << 20));
+        ExportRegistry registry = new ExportRegistry();
+        registry.add(new Export("d", device, false));
+        NbdServer server = new NbdServer(registry).start(new InetSocketAddress("127.0.0.1", 0));
+        try (RawNbdClient c = RawNbdClient.open(server.port(), "d", false, false)) {
+            c.send(0, CMD_READ, 1, 0, 512, null); // held, and never released while the server stops
+            c.flush();
+            assertTrue(device.held.await(5, TimeUnit.SECONDS));
+            c.disconnect(); // DISC waits for the held read, as the spec says
+            assertTimeoutPreemptively(Duration.ofSeconds(10), () -> server.shutdown(Duration.ofMillis(300)));
+            for (int i = 0; i < 300 && server.connectionCount() > 0; i++) {
+                sleep(10);
+            }
+            assertEquals(0, server.connectionCount(), "the reader gave up waiting once its connection was closed");
+            assertTrue(c.isDropped());
+        } finally {
+            device.release.countDown();
             registry.close();
         }
     }
@@ -145,6 +200,19 @@ class ShutdownTest {
                     .filter(e -> e.getKey().getName().startsWith("nbd-conn-"))
                     .anyMatch(e -> Arrays.stream(e.getValue()).anyMatch(f -> f.getMethodName().equals("flushWithPayloadLocked")));
             if (blocked) {
+                return;
+            }
+            sleep(10);
+        }
+    }
+
+    /** Waits until no connection reader is blocked reading its socket (bounded). */
+    private static void awaitNoReaderBlockedOnInput() {
+        for (int i = 0; i < 300; i++) {
+            boolean reading = Thread.getAllStackTraces().entrySet().stream()
+                    .filter(e -> e.getKey().getName().startsWith("nbd-conn-"))
+                    .anyMatch(e -> Arrays.stream(e.getValue()).anyMatch(f -> f.getMethodName().equals("fill")));
+            if (!reading) {
                 return;
             }
             sleep(10);
