@@ -22,15 +22,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * another connection is still served, on the connection it already had and on a new one.
  */
 class HostileClientTest {
+    private static final long SIZE = 64L << 20;
+
+    private LocalServer server;
+    private RawNbdClient bystander;
 
     /** The server under test; a subclass runs every test with requests off the reader thread. */
     LocalServer newServer(String... exports) throws IOException {
         return new LocalServer(false, exports);
     }
-    private static final long SIZE = 64L << 20;
-
-    private LocalServer server;
-    private RawNbdClient bystander;
 
     @BeforeEach
     void setUp() throws IOException {

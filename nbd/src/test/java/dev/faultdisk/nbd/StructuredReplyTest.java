@@ -24,11 +24,6 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 /** Structured replies on the wire: data and hole chunks, block status, many requests in flight. */
 class StructuredReplyTest {
-
-    /** The server under test; a subclass runs every test with requests off the reader thread. */
-    LocalServer newServer(String... exports) throws IOException {
-        return new LocalServer(false, exports);
-    }
     private static final int K64 = 64 * 1024;
     private static final int HOLE_ZERO = 3;
 
@@ -37,6 +32,11 @@ class StructuredReplyTest {
 
     /** One BLOCK_STATUS descriptor. */
     record Extent(long length, int flags) {
+    }
+
+    /** The server under test; a subclass runs every test with requests off the reader thread. */
+    LocalServer newServer(String... exports) throws IOException {
+        return new LocalServer(false, exports);
     }
 
     @BeforeEach

@@ -8,8 +8,10 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.SplittableRandom;
 
 import static dev.faultdisk.nbd.NbdProtocol.*;
@@ -23,11 +25,6 @@ import static org.junit.jupiter.api.Assertions.fail;
  * with simple and structured replies, checked against a byte array.
  */
 class WireModelTest {
-
-    /** The server under test; a subclass runs every test with requests off the reader thread. */
-    LocalServer newServer(String... exports) throws IOException {
-        return new LocalServer(false, exports);
-    }
     private static final long[] SEEDS = {5, 6, 7};
     private static final int OPS = 600;
     private static final int SIZE = (8 << 20) + 4097;
@@ -44,6 +41,11 @@ class WireModelTest {
 
     @TempDir
     Path dir;
+
+    /** The server under test; a subclass runs every test with requests off the reader thread. */
+    LocalServer newServer(String... exports) throws IOException {
+        return new LocalServer(false, exports);
+    }
 
     @Test
     void memoryExportWithStructuredReplies() throws IOException {
@@ -81,68 +83,121 @@ class WireModelTest {
         assertArrayEquals(model, Files.readAllBytes(image), "image file after the server closed it");
     }
 
-    /** Runs one seeded sequence; {@code model} carries over between sequences on one export. */
+    /** A request sent and not yet answered, with what its reply must show. */
+    private record Pending(int kind, long cookie, int offset, int length, int flags, boolean refused,
+            byte[] expected, byte[] payload, String what) {
+    }
+
+    /**
+     * Runs one seeded sequence; {@code model} carries over between sequences on one export.
+     * Requests go in batches of up to eight on disjoint ranges, all sent before any reply is
+     * read, so requests run concurrently where the server allows and replies come in any order.
+     */
     private static void run(RawNbdClient c, long seed, byte[] model, Backend backend)
             throws IOException {
         SplittableRandom random = new SplittableRandom(seed);
         boolean structured = (c.transmissionFlags() & FLAG_SEND_DF) != 0;
         assertEquals(SIZE, c.exportSize());
         long cookie = seed << 32;
-        for (int op = 0; op < OPS; op++) {
-            int offset = random.nextInt(SIZE);
-            int length = Math.min(SIZE - offset, random.nextBoolean() ? random.nextInt(1, 9000)
-                    : random.nextInt(1, 400_000));
-            String what = "seed " + seed + " op " + op + " at " + offset + "+" + length;
-            int fua = random.nextInt(8) == 0 ? CMD_FLAG_FUA : 0;
-            switch (random.nextInt(structured ? 7 : 6)) {
-                case 0, 1 -> {
-                    byte[] data = new byte[length];
-                    random.nextBytes(data);
-                    assertEquals(0, c.command(fua, CMD_WRITE, ++cookie, offset, length, data), what);
-                    System.arraycopy(data, 0, model, offset, length);
-                }
-                case 2 -> {
-                    assertEquals(0, c.command(fua, CMD_TRIM, ++cookie, offset, length, null), what);
-                    if (backend.trimZeroes()) {
-                        Arrays.fill(model, offset, offset + length, (byte) 0);
-                    }
-                }
-                case 3 -> {
-                    int flags = fua | (random.nextBoolean() ? CMD_FLAG_NO_HOLE : 0)
-                            | (random.nextInt(3) == 0 ? CMD_FLAG_FAST_ZERO : 0);
-                    boolean fast = (flags & CMD_FLAG_FAST_ZERO) != 0;
-                    boolean refused = fast && ((flags & CMD_FLAG_NO_HOLE) != 0
-                            ? !backend.fastZeroNoHole() : !backend.fastZeroWithHole());
-                    int error = c.command(flags, CMD_WRITE_ZEROES, ++cookie, offset, length, null);
-                    if (refused) {
-                        assertEquals(ENOTSUP, error, what + ": a slow zero with FAST_ZERO");
-                    } else {
-                        assertEquals(0, error, what);
-                        Arrays.fill(model, offset, offset + length, (byte) 0);
-                    }
-                }
-                case 4, 5 -> {
+        int op = 0;
+        while (op < OPS) {
+            int batch = random.nextInt(1, 9);
+            List<Pending> pending = new ArrayList<>();
+            for (int b = 0; b < batch && op < OPS; b++, op++) {
+                int offset = random.nextInt(SIZE);
+                int length = Math.min(SIZE - offset, random.nextBoolean() ? random.nextInt(1, 9000)
+                        : random.nextInt(1, 400_000));
+                int kind = random.nextInt(structured ? 7 : 6);
+                int fua = random.nextInt(8) == 0 ? CMD_FLAG_FUA : 0;
+                if (kind == 4 || kind == 5) {
                     length = Math.min(length, MAX_PAYLOAD);
-                    int flags = structured && length <= 65536 && random.nextBoolean() ? CMD_FLAG_DF : 0;
-                    c.send(flags, CMD_READ, ++cookie, offset, length, null);
-                    List<RawNbdClient.Reply> replies = c.readAll(cookie);
-                    if (flags != 0) {
-                        assertTrue(replies.size() == 1, what + ": DF read in one chunk");
-                    }
-                    assertArrayEquals(Arrays.copyOfRange(model, offset, offset + length),
-                            RawNbdClient.assemble(offset, length, replies), what + ": read");
                 }
-                default -> checkBlockStatus(c, ++cookie, model, offset, length, random.nextInt(4) == 0, what);
+                if (overlaps(pending, offset, length)) {
+                    continue; // disjoint ranges only: their outcome does not depend on order
+                }
+                String what = "seed " + seed + " op " + op + " at " + offset + "+" + length;
+                ++cookie;
+                switch (kind) {
+                    case 0, 1 -> {
+                        byte[] data = new byte[length];
+                        random.nextBytes(data);
+                        System.arraycopy(data, 0, model, offset, length);
+                        pending.add(new Pending(CMD_WRITE, cookie, offset, length, fua, false, null, data, what));
+                    }
+                    case 2 -> {
+                        if (backend.trimZeroes()) {
+                            Arrays.fill(model, offset, offset + length, (byte) 0);
+                        }
+                        pending.add(new Pending(CMD_TRIM, cookie, offset, length, fua, false, null, null, what));
+                    }
+                    case 3 -> {
+                        int flags = fua | (random.nextBoolean() ? CMD_FLAG_NO_HOLE : 0)
+                                | (random.nextInt(3) == 0 ? CMD_FLAG_FAST_ZERO : 0);
+                        boolean fast = (flags & CMD_FLAG_FAST_ZERO) != 0;
+                        boolean refused = fast && ((flags & CMD_FLAG_NO_HOLE) != 0
+                                ? !backend.fastZeroNoHole() : !backend.fastZeroWithHole());
+                        if (!refused) {
+                            Arrays.fill(model, offset, offset + length, (byte) 0);
+                        }
+                        pending.add(new Pending(CMD_WRITE_ZEROES, cookie, offset, length, flags, refused, null, null, what));
+                    }
+                    case 4, 5 -> {
+                        int flags = structured && length <= 65536 && random.nextBoolean() ? CMD_FLAG_DF : 0;
+                        pending.add(new Pending(CMD_READ, cookie, offset, length, flags, false,
+                                Arrays.copyOfRange(model, offset, offset + length), null, what));
+                    }
+                    default -> {
+                        int flags = random.nextInt(4) == 0 ? CMD_FLAG_REQ_ONE : 0;
+                        pending.add(new Pending(CMD_BLOCK_STATUS, cookie, offset, length, flags, false, null, null, what));
+                    }
+                }
+            }
+            // Payloads first: once the client only reads, large read replies cannot fill both directions.
+            for (boolean writes : new boolean[] {true, false}) {
+                for (Pending p : pending) {
+                    if ((p.kind() == CMD_WRITE) == writes) {
+                        c.send(p.flags(), p.kind(), p.cookie(), p.offset(), p.length(), p.payload());
+                    }
+                }
+            }
+            c.flush();
+            Map<Long, List<RawNbdClient.Reply>> replies = c.readReplies(pending.size());
+            for (Pending p : pending) {
+                check(p, replies.get(p.cookie()), model);
             }
         }
         assertEquals(0, c.command(0, CMD_FLUSH, ++cookie, 0, 0, null));
         c.disconnect();
     }
 
-    private static void checkBlockStatus(RawNbdClient c, long cookie, byte[] model, int offset, int length,
-            boolean reqOne, String what) throws IOException {
-        c.send(reqOne ? CMD_FLAG_REQ_ONE : 0, CMD_BLOCK_STATUS, cookie, offset, length, null);
-        List<RawNbdClient.Reply> replies = c.readAll(cookie);
+    private static boolean overlaps(List<Pending> pending, int offset, int length) {
+        for (Pending p : pending) {
+            if (offset < p.offset() + p.length() && p.offset() < offset + length) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static void check(Pending p, List<RawNbdClient.Reply> replies, byte[] model) throws IOException {
+        String what = p.what();
+        switch (p.kind()) {
+            case CMD_READ -> {
+                if ((p.flags() & CMD_FLAG_DF) != 0) {
+                    assertEquals(1, replies.size(), what + ": DF read in one chunk");
+                }
+                assertArrayEquals(p.expected(), RawNbdClient.assemble(p.offset(), p.length(), replies), what + ": read");
+            }
+            case CMD_BLOCK_STATUS -> checkBlockStatus(replies, model, p.offset(), p.length(),
+                    (p.flags() & CMD_FLAG_REQ_ONE) != 0, what);
+            case CMD_WRITE_ZEROES -> assertEquals(p.refused() ? ENOTSUP : 0, RawNbdClient.errorOf(replies),
+                    what + (p.refused() ? ": a slow zero with FAST_ZERO" : ""));
+            default -> assertEquals(0, RawNbdClient.errorOf(replies), what);
+        }
+    }
+
+    private static void checkBlockStatus(List<RawNbdClient.Reply> replies, byte[] model, int offset, int length,
+            boolean reqOne, String what) {
         assertEquals(1, replies.size(), what);
         ByteBuffer p = replies.getFirst().payload();
         assertEquals(REPLY_TYPE_BLOCK_STATUS, replies.getFirst().type(), what + ": error " + replies.getFirst().errorValue());
