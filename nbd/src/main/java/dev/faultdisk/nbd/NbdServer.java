@@ -105,6 +105,12 @@ public final class NbdServer implements AutoCloseable {
                 }
                 Connection connection = new Connection(this, channel, nextId.getAndIncrement());
                 connections.add(connection);
+                if (shuttingDown) {
+                    // Accepted while shutdown walked the list: it would never be told to stop.
+                    connections.remove(connection);
+                    channel.close();
+                    continue;
+                }
                 Thread.ofPlatform().name("nbd-conn-" + connection.id()).daemon(true).start(connection);
             } catch (IOException | RuntimeException e) {
                 LOG.log(Level.WARNING, "could not start a connection: {0}", e.toString());
