@@ -3,17 +3,26 @@ package dev.faultdisk.device;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Objects;
 
 /**
- * One export as given on the command line: {@code NAME=SPEC}, where SPEC is {@code memory:SIZE} or
- * a path to a raw image, followed by options {@code ,size=SIZE} (create or extend the file sparse)
- * and {@code ,readonly}.
+ * One export as given on the command line: {@code NAME=SPEC}, where SPEC is {@code memory:SIZE},
+ * a path to a raw image, or {@code blkdebug:CONF:IMAGE} (QEMU's blkdebug filename syntax: the
+ * blkdebug configuration file CONF, which may be empty, over IMAGE, itself {@code memory:SIZE} or
+ * a path), followed by options {@code ,size=SIZE} (create or extend the file sparse),
+ * {@code ,readonly} and {@code ,rules=FILE} (a blkdebug configuration file whose rules the
+ * export's engine starts with; repeatable).
+ *
+ * @param ruleFiles blkdebug configuration files to load, in order (CONF first)
  */
-public record ExportSpec(String name, Kind kind, Path path, long size, boolean readOnly) {
+public record ExportSpec(String name, Kind kind, Path path, long size, boolean readOnly, List<Path> ruleFiles) {
 
     /** What backs the export. */
     public enum Kind { MEMORY, FILE }
+
+    private static final String BLKDEBUG = "blkdebug:";
 
     public ExportSpec {
         Objects.requireNonNull(name, "name");
@@ -24,6 +33,12 @@ public record ExportSpec(String name, Kind kind, Path path, long size, boolean r
         if (name.getBytes(StandardCharsets.UTF_8).length > 4096) {
             throw new IllegalArgumentException("export name longer than 4096 bytes (in UTF-8), the NBD limit");
         }
+        ruleFiles = List.copyOf(ruleFiles);
+    }
+
+    /** A spec without rule files. */
+    public ExportSpec(String name, Kind kind, Path path, long size, boolean readOnly) {
+        this(name, kind, path, size, readOnly, List.of());
     }
 
     /** Parses {@code NAME=SPEC}. */
@@ -42,34 +57,53 @@ public record ExportSpec(String name, Kind kind, Path path, long size, boolean r
         String target = parts[0];
         long size = -1;
         boolean readOnly = false;
+        List<Path> rules = new ArrayList<>();
         for (int i = 1; i < parts.length; i++) {
             String option = parts[i].trim();
             if (option.equals("readonly") || option.equals("ro")) {
                 readOnly = true;
             } else if (option.startsWith("size=")) {
                 size = Sizes.parse(option.substring("size=".length()));
+            } else if (option.startsWith("rules=")) {
+                String file = option.substring("rules=".length());
+                if (file.isEmpty()) {
+                    throw new IllegalArgumentException("rules= needs a blkdebug configuration file in '" + spec + "'");
+                }
+                rules.add(Path.of(file));
             } else {
                 throw new IllegalArgumentException("unknown export option '" + option
-                        + "' in '" + spec + "' (known: size=SIZE, readonly)");
+                        + "' in '" + spec + "' (known: size=SIZE, readonly, rules=FILE)");
             }
+        }
+        if (target.startsWith(BLKDEBUG)) {
+            String rest = target.substring(BLKDEBUG.length());
+            int colon = rest.indexOf(':');
+            if (colon < 0) {
+                throw new IllegalArgumentException("blkdebug requires both config file and image path: "
+                        + "blkdebug:CONF:IMAGE (CONF may be empty) in '" + spec + "'");
+            }
+            if (colon > 0) {
+                rules.addFirst(Path.of(rest.substring(0, colon)));
+            }
+            target = rest.substring(colon + 1);
         }
         if (target.startsWith("memory:")) {
             if (size >= 0) {
                 throw new IllegalArgumentException("export '" + name + "' gives its size twice: use memory:SIZE or memory,size=SIZE");
             }
             long memSize = Sizes.parse(target.substring("memory:".length()));
-            return new ExportSpec(name, Kind.MEMORY, null, memSize, readOnly);
+            return new ExportSpec(name, Kind.MEMORY, null, memSize, readOnly, rules);
         }
         if (target.equals("memory")) {
             if (size < 0) {
                 throw new IllegalArgumentException("memory export needs a size: memory:SIZE");
             }
-            return new ExportSpec(name, Kind.MEMORY, null, size, readOnly);
+            return new ExportSpec(name, Kind.MEMORY, null, size, readOnly, rules);
         }
         if (target.isEmpty()) {
             throw new IllegalArgumentException("export '" + name + "' has no image path or memory:SIZE");
         }
-        return new ExportSpec(name, Kind.FILE, Path.of(target), size, readOnly);
+        return new ExportSpec(name, Kind.FILE, Path.of(target), size, readOnly, rules);
     }
 
     /** Opens the backend this spec names (without decorators). */

@@ -1,0 +1,597 @@
+package dev.faultdisk.fault.blkdebug;
+
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * QEMU's blkdebug rule engine for one export, with blkdebug's semantics:
+ * <ul>
+ *   <li>The state starts at {@value #INITIAL_STATE}. When an event fires, every rule on it whose
+ *       state is 0 or the current state acts, all against the state from before the event:
+ *       set-state rules pick the new state (the first one defined wins; it applies after all
+ *       rules ran), inject-error rules become the active set. If at least one inject-error rule
+ *       acted, the active set is replaced by exactly those rules; otherwise it stays as it was,
+ *       so an armed rule keeps failing requests across later events.</li>
+ *   <li>{@link #check} (QEMU's {@code rule_check}) fails a request with the errno of the first
+ *       defined active rule that matches its type and range; a matching rule with errno 0 lets it
+ *       pass. A {@code once} rule is deleted after it failed a request.</li>
+ *   <li>Breakpoints suspend the request that reaches their event (after the event's rules ran),
+ *       until it is resumed; each fires once.</li>
+ * </ul>
+ * The active set is shared by all requests of the export (QEMU keeps it per node, not per request).
+ *
+ * <p>Thread-safe. Changes happen under a lock and are published as immutable snapshots, so the
+ * data path reads volatile fields only: with no rules and no breakpoints {@link #isEngaged()} is
+ * false and callers skip the engine altogether; an event without rules, or a check with nothing
+ * armed, costs one array read.
+ */
+public final class BlkdebugEngine {
+    /** The state of a new engine, and what adding rules at run time resets it to. */
+    public static final int INITIAL_STATE = 1;
+
+    private static final Entry[] NO_ENTRIES = {};
+    private static final BreakpointEntry[] NO_BREAKPOINTS = {};
+    private static final int EVENTS = BlkdebugEvent.values().length;
+
+    private final ReentrantLock lock = new ReentrantLock();
+    /** Signalled whenever a request is suspended or released. */
+    private final Condition suspensionsChanged = lock.newCondition();
+    private final List<BlkdebugListener> listeners = new CopyOnWriteArrayList<>();
+
+    // Guarded by lock.
+    private final List<Entry> rules = new ArrayList<>();
+    private final List<BreakpointEntry> breakpoints = new ArrayList<>();
+    /** Head first, as QEMU's list: the newest suspension is resumed first. */
+    private final ArrayDeque<Suspension> suspended = new ArrayDeque<>();
+    private int state = INITIAL_STATE;
+    private long lastSuspensionId;
+    private boolean shutDown;
+
+    // Snapshots for lock-free readers.
+    private volatile PerEvent[] byEvent = new PerEvent[EVENTS];
+    private volatile Entry[] active = NO_ENTRIES;
+    private volatile boolean engaged;
+    private volatile boolean blocking;
+
+    /** An engine with no rules. */
+    public BlkdebugEngine() {
+        this(List.of());
+    }
+
+    /**
+     * An engine with the rules of a configuration, as blkdebug opens: the rules are added in
+     * order and then the {@code none} event fires once.
+     */
+    public BlkdebugEngine(List<? extends Rule> initialRules) {
+        lock.lock();
+        try {
+            for (Rule r : initialRules) {
+                rules.add(new Entry(r));
+            }
+            publish();
+        } finally {
+            lock.unlock();
+        }
+        try {
+            fire(BlkdebugEvent.NONE, Operation.FLUSH, 0, 0);
+        } catch (InterruptedException e) {
+            throw new AssertionError("no breakpoint can exist yet", e);
+        }
+    }
+
+    /** The step sequence (events, checks, I/O) QEMU goes through for an operation; see {@link EventTable}. */
+    public static List<Step> eventsFor(Operation op) {
+        return EventTable.steps(op);
+    }
+
+    // ---- the data path ----
+
+    /** False while there are no rules, breakpoints or suspended requests: the engine would do nothing. */
+    public boolean isEngaged() {
+        return engaged;
+    }
+
+    /** True while breakpoints are set or requests suspended: a request may block in {@link #fire}. */
+    public boolean mayBlock() {
+        return blocking;
+    }
+
+    /**
+     * Fires {@code event} for a request: runs the event's rules and, if a breakpoint is set on it,
+     * suspends the calling thread until the request is resumed.
+     *
+     * @throws InterruptedException if the thread was interrupted while suspended; the request is
+     *                              then no longer listed as suspended
+     */
+    public void fire(BlkdebugEvent event, Operation operation, long offset, long length) throws InterruptedException {
+        if (byEvent[event.ordinal()] == null) {
+            return;
+        }
+        List<Suspension> mine = null;
+        lock.lock();
+        try {
+            PerEvent pe = byEvent[event.ordinal()];
+            if (pe == null) {
+                return;
+            }
+            int before = state;
+            int next = before;
+            boolean stateChosen = false;
+            List<Entry> armed = null;
+            for (Entry e : pe.rules) {
+                if (e.rule.state() != Rule.ANY_STATE && e.rule.state() != before) {
+                    continue;
+                }
+                if (e.inject != null) {
+                    if (armed == null) {
+                        armed = new ArrayList<>();
+                    }
+                    armed.add(e);
+                } else if (!stateChosen) {
+                    next = ((SetStateRule) e.rule).newState();
+                    stateChosen = true;
+                }
+            }
+            state = next;
+            if (armed != null) {
+                active = armed.toArray(NO_ENTRIES);
+            }
+            if (pe.breakpoints.length > 0) {
+                mine = new ArrayList<>(pe.breakpoints.length);
+                for (BreakpointEntry b : pe.breakpoints) {
+                    breakpoints.remove(b);
+                    Suspension s = new Suspension(new SuspendedRequest(++lastSuspensionId, b.breakpoint.tag(), event,
+                            operation, offset, length));
+                    suspended.addFirst(s);
+                    mine.add(s);
+                }
+                publish();
+                suspensionsChanged.signalAll();
+            }
+        } finally {
+            lock.unlock();
+        }
+        if (mine != null) {
+            for (Suspension s : mine) {
+                for (BlkdebugListener l : listeners) {
+                    l.suspended(s.request);
+                }
+            }
+            awaitRelease(mine);
+        }
+    }
+
+    private void awaitRelease(List<Suspension> mine) throws InterruptedException {
+        lock.lock();
+        try {
+            while (!allReleased(mine)) {
+                try {
+                    suspensionsChanged.await();
+                } catch (InterruptedException e) {
+                    for (Suspension s : mine) {
+                        if (!s.released) {
+                            s.released = true;
+                            suspended.remove(s);
+                        }
+                    }
+                    publish();
+                    suspensionsChanged.signalAll();
+                    throw e;
+                }
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private static boolean allReleased(List<Suspension> mine) {
+        for (Suspension s : mine) {
+            if (!s.released) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
+     * The rule check for a request of {@code type} over {@code [offset, offset+bytes)} (flush:
+     * 0, 0). Returns the errno to fail it with, or 0 to let it pass.
+     */
+    public int check(IoType type, Operation operation, long offset, long bytes) {
+        Entry[] armed = active;
+        if (armed.length == 0) {
+            return 0;
+        }
+        Entry hit = firstMatch(armed, type, offset, bytes);
+        if (hit == null || hit.inject.errno() == 0) {
+            return 0;
+        }
+        if (hit.inject.once()) {
+            lock.lock();
+            try {
+                // Another request may have used it up meanwhile: decide again on the current set.
+                hit = firstMatch(active, type, offset, bytes);
+                if (hit == null || hit.inject.errno() == 0) {
+                    return 0;
+                }
+                if (hit.inject.once()) {
+                    delete(hit);
+                }
+            } finally {
+                lock.unlock();
+            }
+        }
+        if (!listeners.isEmpty()) {
+            InjectedError error = new InjectedError(operation, type, offset, bytes, hit.inject.errno(), hit.inject);
+            for (BlkdebugListener l : listeners) {
+                l.errorInjected(error);
+            }
+        }
+        return hit.inject.errno();
+    }
+
+    private static Entry firstMatch(Entry[] armed, IoType type, long offset, long bytes) {
+        int bit = 1 << type.ordinal();
+        for (Entry e : armed) {
+            if ((e.ioMask & bit) != 0 && InjectErrorRule.covers(e.inject.sector(), offset, bytes)) {
+                return e;
+            }
+        }
+        return null;
+    }
+
+    /** Removes a rule for good (lock held). */
+    private void delete(Entry e) {
+        rules.remove(e);
+        Entry[] armed = active;
+        List<Entry> kept = new ArrayList<>(armed.length);
+        for (Entry a : armed) {
+            if (a != e) {
+                kept.add(a);
+            }
+        }
+        active = kept.toArray(NO_ENTRIES);
+        publish();
+    }
+
+    // ---- rules ----
+
+    /**
+     * Appends rules and resets the state to {@value #INITIAL_STATE}, as the QMP command of the
+     * 2014 patch does. Rules already armed stay armed. All or nothing: the list is checked first.
+     */
+    public void addRules(Collection<? extends Rule> newRules) {
+        List<Entry> entries = new ArrayList<>(newRules.size());
+        for (Rule r : newRules) {
+            entries.add(new Entry(Objects.requireNonNull(r, "rule")));
+        }
+        lock.lock();
+        try {
+            requireOpen();
+            rules.addAll(entries);
+            state = INITIAL_STATE;
+            publish();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Removes every rule (not the breakpoints), disarms them and resets the state to {@value #INITIAL_STATE}. */
+    public void clearRules() {
+        lock.lock();
+        try {
+            rules.clear();
+            active = NO_ENTRIES;
+            state = INITIAL_STATE;
+            publish();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The rules in definition order (deleted {@code once} rules are gone). */
+    public List<Rule> rules() {
+        lock.lock();
+        try {
+            List<Rule> list = new ArrayList<>(rules.size());
+            for (Entry e : rules) {
+                list.add(e.rule);
+            }
+            return List.copyOf(list);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The armed inject-error rules, the one that wins first. */
+    public List<InjectErrorRule> activeRules() {
+        Entry[] armed = active;
+        List<InjectErrorRule> list = new ArrayList<>(armed.length);
+        for (Entry e : armed) {
+            list.add(e.inject);
+        }
+        return List.copyOf(list);
+    }
+
+    /** The current state (QEMU cannot show it; here it helps tests and diagnostics). */
+    public int state() {
+        lock.lock();
+        try {
+            return state;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    // ---- breakpoints (qemu-io break / resume / remove_break / wait_break) ----
+
+    /** Sets a breakpoint: the next request reaching {@code event}, in any state, is suspended under {@code tag}. */
+    public void setBreakpoint(BlkdebugEvent event, String tag) {
+        Objects.requireNonNull(event, "event");
+        Objects.requireNonNull(tag, "tag");
+        lock.lock();
+        try {
+            requireOpen();
+            breakpoints.add(new BreakpointEntry(new Breakpoint(event, tag)));
+            publish();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Resumes one request suspended under {@code tag}: the most recently suspended one, as QEMU
+     * does. Returns false if none is (qemu-io reports ENOENT).
+     */
+    public boolean resume(String tag) {
+        List<Suspension> released = release(tag, false, false);
+        return !released.isEmpty();
+    }
+
+    /**
+     * Removes the breakpoints tagged {@code tag} that have not fired and resumes every request
+     * suspended under it. Returns false if there was neither (qemu-io reports ENOENT).
+     */
+    public boolean removeBreakpoint(String tag) {
+        boolean[] removed = {false};
+        List<Suspension> released = release(tag, true, true, removed);
+        return removed[0] || !released.isEmpty();
+    }
+
+    private List<Suspension> release(String tag, boolean all, boolean removeBreakpoints) {
+        return release(tag, all, removeBreakpoints, new boolean[1]);
+    }
+
+    private List<Suspension> release(String tag, boolean all, boolean removeBreakpoints, boolean[] removed) {
+        Objects.requireNonNull(tag, "tag");
+        List<Suspension> released = new ArrayList<>();
+        lock.lock();
+        try {
+            if (removeBreakpoints) {
+                removed[0] = breakpoints.removeIf(b -> b.breakpoint.tag().equals(tag));
+            }
+            for (Iterator<Suspension> it = suspended.iterator(); it.hasNext(); ) {
+                Suspension s = it.next();
+                if (s.request.tag().equals(tag)) {
+                    it.remove();
+                    s.released = true;
+                    released.add(s);
+                    if (!all) {
+                        break;
+                    }
+                }
+            }
+            publish();
+            suspensionsChanged.signalAll();
+        } finally {
+            lock.unlock();
+        }
+        notifyResumed(released);
+        return released;
+    }
+
+    private void notifyResumed(List<Suspension> released) {
+        for (Suspension s : released) {
+            for (BlkdebugListener l : listeners) {
+                l.resumed(s.request);
+            }
+        }
+    }
+
+    /** True if a request is suspended under {@code tag}. */
+    public boolean isSuspended(String tag) {
+        lock.lock();
+        try {
+            return isSuspendedLocked(tag);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private boolean isSuspendedLocked(String tag) {
+        for (Suspension s : suspended) {
+            if (s.request.tag().equals(tag)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Blocks until a request is suspended under {@code tag} (qemu-io {@code wait_break}); no timeout. */
+    public void awaitSuspended(String tag) throws InterruptedException {
+        lock.lock();
+        try {
+            while (!isSuspendedLocked(tag)) {
+                suspensionsChanged.await();
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Like {@link #awaitSuspended(String)}, giving up after {@code timeout}; returns whether one is suspended. */
+    public boolean awaitSuspended(String tag, Duration timeout) throws InterruptedException {
+        long nanos = timeout.toNanos();
+        lock.lock();
+        try {
+            while (!isSuspendedLocked(tag)) {
+                if (nanos <= 0) {
+                    return false;
+                }
+                nanos = suspensionsChanged.awaitNanos(nanos);
+            }
+            return true;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Breakpoints not yet fired, in the order they were set. */
+    public List<Breakpoint> breakpoints() {
+        lock.lock();
+        try {
+            List<Breakpoint> list = new ArrayList<>(breakpoints.size());
+            for (BreakpointEntry b : breakpoints) {
+                list.add(b.breakpoint);
+            }
+            return List.copyOf(list);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Suspended requests, oldest first. */
+    public List<SuspendedRequest> suspended() {
+        lock.lock();
+        try {
+            List<SuspendedRequest> list = new ArrayList<>(suspended.size());
+            for (Iterator<Suspension> it = suspended.descendingIterator(); it.hasNext(); ) {
+                list.add(it.next().request);
+            }
+            return List.copyOf(list);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    // ---- listeners and lifecycle ----
+
+    public void addListener(BlkdebugListener listener) {
+        listeners.add(Objects.requireNonNull(listener, "listener"));
+    }
+
+    public void removeListener(BlkdebugListener listener) {
+        listeners.remove(listener);
+    }
+
+    /**
+     * Stops the engine for good: removes breakpoints, resumes every suspended request and makes the
+     * engine inert (no more events, checks or rules), so that closing an export can flush it
+     * without faults and without hanging.
+     */
+    public void shutdown() {
+        List<Suspension> released;
+        lock.lock();
+        try {
+            shutDown = true;
+            breakpoints.clear();
+            rules.clear();
+            active = NO_ENTRIES;
+            released = new ArrayList<>(suspended);
+            for (Suspension s : released) {
+                s.released = true;
+            }
+            suspended.clear();
+            publish();
+            suspensionsChanged.signalAll();
+        } finally {
+            lock.unlock();
+        }
+        notifyResumed(released);
+    }
+
+    private void requireOpen() {
+        if (shutDown) {
+            throw new IllegalStateException("the blkdebug engine was shut down (its export is closing)");
+        }
+    }
+
+    /** Rebuilds the per-event snapshot and the flags (lock held). */
+    private void publish() {
+        PerEvent[] table = new PerEvent[EVENTS];
+        List<List<Entry>> ruleLists = new ArrayList<>(EVENTS);
+        List<List<BreakpointEntry>> breakLists = new ArrayList<>(EVENTS);
+        for (int i = 0; i < EVENTS; i++) {
+            ruleLists.add(null);
+            breakLists.add(null);
+        }
+        for (Entry e : rules) {
+            int i = e.rule.event().ordinal();
+            if (ruleLists.get(i) == null) {
+                ruleLists.set(i, new ArrayList<>());
+            }
+            ruleLists.get(i).add(e);
+        }
+        for (int k = breakpoints.size() - 1; k >= 0; k--) { // newest first, as QEMU processes them
+            BreakpointEntry b = breakpoints.get(k);
+            int i = b.breakpoint.event().ordinal();
+            if (breakLists.get(i) == null) {
+                breakLists.set(i, new ArrayList<>());
+            }
+            breakLists.get(i).add(b);
+        }
+        for (int i = 0; i < EVENTS; i++) {
+            List<Entry> r = ruleLists.get(i);
+            List<BreakpointEntry> b = breakLists.get(i);
+            if (r != null || b != null) {
+                table[i] = new PerEvent(r == null ? NO_ENTRIES : r.toArray(NO_ENTRIES),
+                        b == null ? NO_BREAKPOINTS : b.toArray(NO_BREAKPOINTS));
+            }
+        }
+        byEvent = table;
+        engaged = !shutDown && (!rules.isEmpty() || !breakpoints.isEmpty() || !suspended.isEmpty());
+        blocking = !breakpoints.isEmpty() || !suspended.isEmpty();
+    }
+
+    /** A rule in the list; identity matters (the same rule may be added twice). */
+    private static final class Entry {
+        final Rule rule;
+        final InjectErrorRule inject;
+        final int ioMask;
+
+        Entry(Rule rule) {
+            this.rule = rule;
+            this.inject = rule instanceof InjectErrorRule ie ? ie : null;
+            this.ioMask = inject == null ? 0 : IoType.mask(inject.ioTypes());
+        }
+    }
+
+    private static final class BreakpointEntry {
+        final Breakpoint breakpoint;
+
+        BreakpointEntry(Breakpoint breakpoint) {
+            this.breakpoint = breakpoint;
+        }
+    }
+
+    private record PerEvent(Entry[] rules, BreakpointEntry[] breakpoints) {
+    }
+
+    private static final class Suspension {
+        final SuspendedRequest request;
+        boolean released; // guarded by lock
+
+        Suspension(SuspendedRequest request) {
+            this.request = request;
+        }
+    }
+}
