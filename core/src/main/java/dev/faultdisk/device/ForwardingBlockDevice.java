@@ -68,6 +68,11 @@ public abstract class ForwardingBlockDevice implements BlockDevice {
     }
 
     @Override
+    public boolean readsHaveEffects() {
+        return next.readsHaveEffects();
+    }
+
+    @Override
     public String describe() {
         return next.describe();
     }

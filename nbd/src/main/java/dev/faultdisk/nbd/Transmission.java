@@ -279,7 +279,7 @@ final class Transmission {
             readInline(h, length, headerSize);
             return;
         }
-        if (structured && wholeRangeIsHole(h.offset, length)) {
+        if (structured && !device.readsHaveEffects() && wholeRangeIsHole(h.offset, length)) {
             writer.lock();
             try {
                 ByteBuffer out = writer.reserve(32);
