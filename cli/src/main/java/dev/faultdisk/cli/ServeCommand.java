@@ -28,9 +28,10 @@ import java.util.concurrent.CountDownLatch;
 final class ServeCommand implements Callable<Integer> {
 
     @Option(names = "--export", paramLabel = "NAME=SPEC",
-            description = {"An export (repeatable). SPEC is memory:SIZE or a path to a raw image;",
-                    "options: ,size=SIZE creates a missing image sparse (or extends it), ,readonly.",
-                    "Default: disk0=memory:1G."})
+            description = {"An export (repeatable). SPEC is memory:SIZE, a path to a raw image, or",
+                    "blkdebug:CONF:IMAGE (QEMU's syntax: blkdebug rules from the file CONF over IMAGE);",
+                    "options: ,size=SIZE creates a missing image sparse (or extends it), ,readonly,",
+                    ",rules=FILE loads a blkdebug rules file. Default: disk0=memory:1G."})
     List<String> exports = new ArrayList<>();
 
     @Option(names = "--nbd", paramLabel = "HOST:PORT|unix:PATH", defaultValue = "127.0.0.1:10809",
