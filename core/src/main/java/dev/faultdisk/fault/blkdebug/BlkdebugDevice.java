@@ -202,9 +202,8 @@ public final class BlkdebugDevice extends ForwardingBlockDevice {
                             interrupted = true;
                             Thread.currentThread().interrupt();
                             if (failure == null) {
-                                InterruptedIOException ie = new InterruptedIOException(
+                                failure = new InterruptedIOException(
                                         "interrupted while suspended at a blkdebug breakpoint on " + step.event());
-                                failure = ie;
                             }
                         }
                     }

@@ -8,7 +8,6 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -78,13 +77,12 @@ public final class BlkdebugEngine {
                 rules.add(new Entry(r));
             }
             publish();
+            PerEvent none = byEvent[BlkdebugEvent.NONE.ordinal()];
+            if (none != null) {
+                applyRules(none);
+            }
         } finally {
             lock.unlock();
-        }
-        try {
-            fire(BlkdebugEvent.NONE, Operation.FLUSH, 0, 0);
-        } catch (InterruptedException e) {
-            throw new AssertionError("no breakpoint can exist yet", e);
         }
     }
 
@@ -123,28 +121,7 @@ public final class BlkdebugEngine {
             if (pe == null) {
                 return;
             }
-            int before = state;
-            int next = before;
-            boolean stateChosen = false;
-            List<Entry> armed = null;
-            for (Entry e : pe.rules) {
-                if (e.rule.state() != Rule.ANY_STATE && e.rule.state() != before) {
-                    continue;
-                }
-                if (e.inject != null) {
-                    if (armed == null) {
-                        armed = new ArrayList<>();
-                    }
-                    armed.add(e);
-                } else if (!stateChosen) {
-                    next = ((SetStateRule) e.rule).newState();
-                    stateChosen = true;
-                }
-            }
-            state = next;
-            if (armed != null) {
-                active = armed.toArray(NO_ENTRIES);
-            }
+            applyRules(pe);
             if (pe.breakpoints.length > 0) {
                 mine = new ArrayList<>(pe.breakpoints.length);
                 for (BreakpointEntry b : pe.breakpoints) {
@@ -167,6 +144,36 @@ public final class BlkdebugEngine {
                 }
             }
             awaitRelease(mine);
+        }
+    }
+
+    /**
+     * Runs an event's inject-error and set-state rules (lock held): all see the state from before
+     * the event; the first matching set-state rule picks the next state; matching inject-error
+     * rules replace the armed set, if there is at least one.
+     */
+    private void applyRules(PerEvent pe) {
+        int before = state;
+        int next = before;
+        boolean stateChosen = false;
+        List<Entry> armed = null;
+        for (Entry e : pe.rules) {
+            if (e.rule.state() != Rule.ANY_STATE && e.rule.state() != before) {
+                continue;
+            }
+            if (e.inject != null) {
+                if (armed == null) {
+                    armed = new ArrayList<>();
+                }
+                armed.add(e);
+            } else if (!stateChosen) {
+                next = ((SetStateRule) e.rule).newState();
+                stateChosen = true;
+            }
+        }
+        state = next;
+        if (armed != null) {
+            active = armed.toArray(NO_ENTRIES);
         }
     }
 
@@ -353,7 +360,15 @@ public final class BlkdebugEngine {
      * does. Returns false if none is (qemu-io reports ENOENT).
      */
     public boolean resume(String tag) {
-        List<Suspension> released = release(tag, false, false);
+        Objects.requireNonNull(tag, "tag");
+        List<Suspension> released;
+        lock.lock();
+        try {
+            released = releaseLocked(tag, false);
+        } finally {
+            lock.unlock();
+        }
+        notifyResumed(released);
         return !released.isEmpty();
     }
 
@@ -362,40 +377,36 @@ public final class BlkdebugEngine {
      * suspended under it. Returns false if there was neither (qemu-io reports ENOENT).
      */
     public boolean removeBreakpoint(String tag) {
-        boolean[] removed = {false};
-        List<Suspension> released = release(tag, true, true, removed);
-        return removed[0] || !released.isEmpty();
-    }
-
-    private List<Suspension> release(String tag, boolean all, boolean removeBreakpoints) {
-        return release(tag, all, removeBreakpoints, new boolean[1]);
-    }
-
-    private List<Suspension> release(String tag, boolean all, boolean removeBreakpoints, boolean[] removed) {
         Objects.requireNonNull(tag, "tag");
-        List<Suspension> released = new ArrayList<>();
+        boolean removed;
+        List<Suspension> released;
         lock.lock();
         try {
-            if (removeBreakpoints) {
-                removed[0] = breakpoints.removeIf(b -> b.breakpoint.tag().equals(tag));
-            }
-            for (Iterator<Suspension> it = suspended.iterator(); it.hasNext(); ) {
-                Suspension s = it.next();
-                if (s.request.tag().equals(tag)) {
-                    it.remove();
-                    s.released = true;
-                    released.add(s);
-                    if (!all) {
-                        break;
-                    }
-                }
-            }
-            publish();
-            suspensionsChanged.signalAll();
+            removed = breakpoints.removeIf(b -> b.breakpoint.tag().equals(tag));
+            released = releaseLocked(tag, true);
         } finally {
             lock.unlock();
         }
         notifyResumed(released);
+        return removed || !released.isEmpty();
+    }
+
+    /** Releases the newest (or every) suspension under {@code tag} and republishes (lock held). */
+    private List<Suspension> releaseLocked(String tag, boolean all) {
+        List<Suspension> released = new ArrayList<>();
+        for (Iterator<Suspension> it = suspended.iterator(); it.hasNext(); ) {
+            Suspension s = it.next();
+            if (s.request.tag().equals(tag)) {
+                it.remove();
+                s.released = true;
+                released.add(s);
+                if (!all) {
+                    break;
+                }
+            }
+        }
+        publish();
+        suspensionsChanged.signalAll();
         return released;
     }
 

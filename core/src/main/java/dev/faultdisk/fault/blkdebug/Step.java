@@ -72,11 +72,6 @@ public record Step(Kind kind, BlkdebugEvent event, IoType ioType, When when) {
         return new Step(kind, null, null, when);
     }
 
-    /** True for the steps a reader of the event table cares about (events and checks). */
-    public boolean isVisible() {
-        return kind == Kind.EVENT || kind == Kind.CHECK || kind == Kind.IO || kind == Kind.FLUSH_IO;
-    }
-
     @Override
     public String toString() {
         String what = switch (kind) {
