@@ -51,13 +51,15 @@ public final class BlkdebugEngine {
     private final List<BreakpointEntry> breakpoints = new ArrayList<>();
     /** Head first, as QEMU's list: the newest suspension is resumed first. */
     private final ArrayDeque<Suspension> suspended = new ArrayDeque<>();
-    private int state = INITIAL_STATE;
+    /** Written under the lock; read without it to skip events that have nothing to do. */
+    private volatile int state = INITIAL_STATE;
     private long lastSuspensionId;
+    private long lastRuleSeq;
     private boolean shutDown;
 
     // Snapshots for lock-free readers.
     private volatile PerEvent[] byEvent = new PerEvent[EVENTS];
-    private volatile Entry[] active = NO_ENTRIES;
+    private volatile Armed active = Armed.NONE;
     private volatile boolean engaged;
     private volatile boolean blocking;
 
@@ -74,7 +76,7 @@ public final class BlkdebugEngine {
         lock.lock();
         try {
             for (Rule r : initialRules) {
-                rules.add(new Entry(r));
+                rules.add(new Entry(r, ++lastRuleSeq));
             }
             publish();
             PerEvent none = byEvent[BlkdebugEvent.NONE.ordinal()];
@@ -111,8 +113,9 @@ public final class BlkdebugEngine {
      *                              then no longer listed as suspended
      */
     public void fire(BlkdebugEvent event, Operation operation, long offset, long length) throws InterruptedException {
-        if (byEvent[event.ordinal()] == null) {
-            return;
+        PerEvent quick = byEvent[event.ordinal()];
+        if (quick == null || (quick.breakpoints.length == 0 && quick.any.length == 0 && quick.forState(state).length == 0)) {
+            return; // no rule can act in this state: no lock (a concurrent state change may order either way)
         }
         List<Suspension> mine = null;
         lock.lock();
@@ -157,10 +160,13 @@ public final class BlkdebugEngine {
         int next = before;
         boolean stateChosen = false;
         List<Entry> armed = null;
-        for (Entry e : pe.rules) {
-            if (e.rule.state() != Rule.ANY_STATE && e.rule.state() != before) {
-                continue;
-            }
+        // The rules for any state and those for this state, merged back into definition order.
+        Entry[] any = pe.any;
+        Entry[] here = pe.forState(before);
+        int i = 0;
+        int j = 0;
+        while (i < any.length || j < here.length) {
+            Entry e = j >= here.length || (i < any.length && any[i].seq < here[j].seq) ? any[i++] : here[j++];
             if (e.inject != null) {
                 if (armed == null) {
                     armed = new ArrayList<>();
@@ -173,7 +179,7 @@ public final class BlkdebugEngine {
         }
         state = next;
         if (armed != null) {
-            active = armed.toArray(NO_ENTRIES);
+            active = Armed.of(armed);
         }
     }
 
@@ -214,11 +220,11 @@ public final class BlkdebugEngine {
      * 0, 0). Returns the errno to fail it with, or 0 to let it pass.
      */
     public int check(IoType type, Operation operation, long offset, long bytes) {
-        Entry[] armed = active;
-        if (armed.length == 0) {
+        Armed armed = active;
+        if (armed.entries.length == 0) {
             return 0;
         }
-        Entry hit = firstMatch(armed, type, offset, bytes);
+        Entry hit = armed.firstMatch(type, offset, bytes);
         if (hit == null || hit.inject.errno() == 0) {
             return 0;
         }
@@ -226,7 +232,7 @@ public final class BlkdebugEngine {
             lock.lock();
             try {
                 // Another request may have used it up meanwhile: decide again on the current set.
-                hit = firstMatch(active, type, offset, bytes);
+                hit = active.firstMatch(type, offset, bytes);
                 if (hit == null || hit.inject.errno() == 0) {
                     return 0;
                 }
@@ -246,27 +252,16 @@ public final class BlkdebugEngine {
         return hit.inject.errno();
     }
 
-    private static Entry firstMatch(Entry[] armed, IoType type, long offset, long bytes) {
-        int bit = 1 << type.ordinal();
-        for (Entry e : armed) {
-            if ((e.ioMask & bit) != 0 && InjectErrorRule.covers(e.inject.sector(), offset, bytes)) {
-                return e;
-            }
-        }
-        return null;
-    }
-
     /** Removes a rule for good (lock held). */
     private void delete(Entry e) {
         rules.remove(e);
-        Entry[] armed = active;
-        List<Entry> kept = new ArrayList<>(armed.length);
-        for (Entry a : armed) {
+        List<Entry> kept = new ArrayList<>(active.entries.length);
+        for (Entry a : active.entries) {
             if (a != e) {
                 kept.add(a);
             }
         }
-        active = kept.toArray(NO_ENTRIES);
+        active = Armed.of(kept);
         publish();
     }
 
@@ -277,14 +272,15 @@ public final class BlkdebugEngine {
      * 2014 patch does. Rules already armed stay armed. All or nothing: the list is checked first.
      */
     public void addRules(Collection<? extends Rule> newRules) {
-        List<Entry> entries = new ArrayList<>(newRules.size());
         for (Rule r : newRules) {
-            entries.add(new Entry(Objects.requireNonNull(r, "rule")));
+            Objects.requireNonNull(r, "rule");
         }
         lock.lock();
         try {
             requireOpen();
-            rules.addAll(entries);
+            for (Rule r : newRules) {
+                rules.add(new Entry(r, ++lastRuleSeq));
+            }
             state = INITIAL_STATE;
             publish();
         } finally {
@@ -297,7 +293,7 @@ public final class BlkdebugEngine {
         lock.lock();
         try {
             rules.clear();
-            active = NO_ENTRIES;
+            active = Armed.NONE;
             state = INITIAL_STATE;
             publish();
         } finally {
@@ -321,7 +317,7 @@ public final class BlkdebugEngine {
 
     /** The armed inject-error rules, the one that wins first. */
     public List<InjectErrorRule> activeRules() {
-        Entry[] armed = active;
+        Entry[] armed = active.entries;
         List<InjectErrorRule> list = new ArrayList<>(armed.length);
         for (Entry e : armed) {
             list.add(e.inject);
@@ -516,7 +512,7 @@ public final class BlkdebugEngine {
             shutDown = true;
             breakpoints.clear();
             rules.clear();
-            active = NO_ENTRIES;
+            active = Armed.NONE;
             released = new ArrayList<>(suspended);
             for (Suspension s : released) {
                 s.released = true;
@@ -538,34 +534,23 @@ public final class BlkdebugEngine {
 
     /** Rebuilds the per-event snapshot and the flags (lock held). */
     private void publish() {
-        PerEvent[] table = new PerEvent[EVENTS];
         List<List<Entry>> ruleLists = new ArrayList<>(EVENTS);
         List<List<BreakpointEntry>> breakLists = new ArrayList<>(EVENTS);
         for (int i = 0; i < EVENTS; i++) {
-            ruleLists.add(null);
-            breakLists.add(null);
+            ruleLists.add(new ArrayList<>());
+            breakLists.add(new ArrayList<>());
         }
         for (Entry e : rules) {
-            int i = e.rule.event().ordinal();
-            if (ruleLists.get(i) == null) {
-                ruleLists.set(i, new ArrayList<>());
-            }
-            ruleLists.get(i).add(e);
+            ruleLists.get(e.rule.event().ordinal()).add(e);
         }
         for (int k = breakpoints.size() - 1; k >= 0; k--) { // newest first, as QEMU processes them
             BreakpointEntry b = breakpoints.get(k);
-            int i = b.breakpoint.event().ordinal();
-            if (breakLists.get(i) == null) {
-                breakLists.set(i, new ArrayList<>());
-            }
-            breakLists.get(i).add(b);
+            breakLists.get(b.breakpoint.event().ordinal()).add(b);
         }
+        PerEvent[] table = new PerEvent[EVENTS];
         for (int i = 0; i < EVENTS; i++) {
-            List<Entry> r = ruleLists.get(i);
-            List<BreakpointEntry> b = breakLists.get(i);
-            if (r != null || b != null) {
-                table[i] = new PerEvent(r == null ? NO_ENTRIES : r.toArray(NO_ENTRIES),
-                        b == null ? NO_BREAKPOINTS : b.toArray(NO_BREAKPOINTS));
+            if (!ruleLists.get(i).isEmpty() || !breakLists.get(i).isEmpty()) {
+                table[i] = PerEvent.of(ruleLists.get(i), breakLists.get(i).toArray(NO_BREAKPOINTS));
             }
         }
         byEvent = table;
@@ -578,11 +563,17 @@ public final class BlkdebugEngine {
         final Rule rule;
         final InjectErrorRule inject;
         final int ioMask;
+        /** Definition order across all rules ever added. */
+        final long seq;
+        /** The byte an inject-error rule's sector starts at, wrapped like QEMU's int64 (unused for -1). */
+        final long offset;
 
-        Entry(Rule rule) {
+        Entry(Rule rule, long seq) {
             this.rule = rule;
+            this.seq = seq;
             this.inject = rule instanceof InjectErrorRule ie ? ie : null;
             this.ioMask = inject == null ? 0 : IoType.mask(inject.ioTypes());
+            this.offset = inject == null ? 0 : inject.sector() * 512;
         }
     }
 
@@ -594,7 +585,109 @@ public final class BlkdebugEngine {
         }
     }
 
-    private record PerEvent(Entry[] rules, BreakpointEntry[] breakpoints) {
+    /**
+     * The armed inject-error rules in definition order, indexed for the check: the rules for any
+     * sector in order, and the sector rules sorted by byte offset (unsigned, as QEMU compares),
+     * so that a request looks only at the sector rules inside its range.
+     */
+    private static final class Armed {
+        static final Armed NONE = new Armed(NO_ENTRIES);
+
+        final Entry[] entries;
+        private final Entry[] anySector;
+        private final long[] offsets;
+        private final Entry[] byOffset;
+
+        private Armed(Entry[] entries) {
+            this.entries = entries;
+            List<Entry> any = new ArrayList<>();
+            List<Entry> placed = new ArrayList<>();
+            for (Entry e : entries) {
+                (e.inject.sector() == InjectErrorRule.ANY_SECTOR ? any : placed).add(e);
+            }
+            placed.sort((x, y) -> Long.compareUnsigned(x.offset, y.offset));
+            this.anySector = any.toArray(NO_ENTRIES);
+            this.byOffset = placed.toArray(NO_ENTRIES);
+            this.offsets = new long[byOffset.length];
+            for (int i = 0; i < byOffset.length; i++) {
+                offsets[i] = byOffset[i].offset;
+            }
+        }
+
+        static Armed of(List<Entry> entries) {
+            return entries.isEmpty() ? NONE : new Armed(entries.toArray(NO_ENTRIES));
+        }
+
+        /** The first defined armed rule that matches the request (QEMU's rule_check loop), or null. */
+        Entry firstMatch(IoType type, long offset, long bytes) {
+            int bit = 1 << type.ordinal();
+            Entry best = null;
+            for (Entry e : anySector) {
+                if ((e.ioMask & bit) != 0) {
+                    best = e;
+                    break;
+                }
+            }
+            if (bytes == 0 || byOffset.length == 0) {
+                return best;
+            }
+            long end = offset + bytes;
+            for (int i = lowerBound(offset); i < byOffset.length && Long.compareUnsigned(offsets[i], end) < 0; i++) {
+                Entry e = byOffset[i];
+                if ((e.ioMask & bit) != 0 && (best == null || e.seq < best.seq)) {
+                    best = e;
+                }
+            }
+            return best;
+        }
+
+        /** The first index whose offset is at least {@code offset}, unsigned. */
+        private int lowerBound(long offset) {
+            int lo = 0;
+            int hi = offsets.length;
+            while (lo < hi) {
+                int mid = (lo + hi) >>> 1;
+                if (Long.compareUnsigned(offsets[mid], offset) < 0) {
+                    lo = mid + 1;
+                } else {
+                    hi = mid;
+                }
+            }
+            return lo;
+        }
+    }
+
+    /**
+     * One event's rules, split into those for any state and those for each state (sorted states,
+     * binary-searched), each in definition order, so that an event whose rules are all for other
+     * states costs no lock and a state with few rules never scans the others.
+     */
+    private record PerEvent(Entry[] any, int[] states, Entry[][] byState, BreakpointEntry[] breakpoints) {
+
+        static PerEvent of(List<Entry> rules, BreakpointEntry[] breakpoints) {
+            List<Entry> any = new ArrayList<>();
+            java.util.TreeMap<Integer, List<Entry>> byState = new java.util.TreeMap<>();
+            for (Entry e : rules) {
+                if (e.rule.state() == Rule.ANY_STATE) {
+                    any.add(e);
+                } else {
+                    byState.computeIfAbsent(e.rule.state(), k -> new ArrayList<>()).add(e);
+                }
+            }
+            int[] states = new int[byState.size()];
+            Entry[][] lists = new Entry[byState.size()][];
+            int k = 0;
+            for (java.util.Map.Entry<Integer, List<Entry>> e : byState.entrySet()) {
+                states[k] = e.getKey();
+                lists[k++] = e.getValue().toArray(NO_ENTRIES);
+            }
+            return new PerEvent(any.toArray(NO_ENTRIES), states, lists, breakpoints);
+        }
+
+        Entry[] forState(int state) {
+            int k = java.util.Arrays.binarySearch(states, state);
+            return k < 0 ? NO_ENTRIES : byState[k];
+        }
     }
 
     private static final class Suspension {

@@ -247,7 +247,7 @@ class BlkdebugEngineTest {
         BlkdebugEvent[] events = {READ_AIO, WRITE_AIO, FLUSH_TO_OS, BlkdebugEvent.PWRITEV};
         for (int round = 0; round < 300; round++) {
             List<Rule> rules = new ArrayList<>();
-            int n = 1 + random.nextInt(6);
+            int n = 1 + random.nextInt(10);
             for (int i = 0; i < n; i++) {
                 BlkdebugEvent ev = events[random.nextInt(events.length)];
                 int state = random.nextInt(4);
@@ -256,7 +256,7 @@ class BlkdebugEngineTest {
                 } else {
                     IoType t = IoType.values()[random.nextInt(IoType.values().length)];
                     rules.add(new InjectErrorRule(ev, state, java.util.EnumSet.of(t), random.nextInt(3) * 14,
-                            random.nextInt(3) - 1, random.nextBoolean(), false));
+                            random.nextInt(6) - 2, random.nextBoolean(), false));
                 }
             }
             BlkdebugEngine engine = new BlkdebugEngine(rules);
@@ -270,8 +270,8 @@ class BlkdebugEngineTest {
                     assertEquals(model.state, engine.state(), where);
                 } else {
                     IoType t = IoType.values()[random.nextInt(IoType.values().length)];
-                    long offset = random.nextInt(3) * 512L;
-                    long bytes = random.nextInt(3) * 512L;
+                    long offset = random.nextInt(9) * 256L;
+                    long bytes = random.nextInt(9) * 256L;
                     assertEquals(model.check(t, offset, bytes), engine.check(t, Operation.READ, offset, bytes), where);
                 }
             }
