@@ -23,7 +23,7 @@ final class BlockCommands {
         commands.register(QmpCommand.builder("query-block")
                 .doc("Lists the exports in QEMU's query-block shape: device (the export name), "
                         + "inserted.file (what backs it), inserted.ro, inserted.image.virtual-size, "
-                        + "plus faultdisk's own size, read-only, backing and connections fields.")
+                        + "plus faultdisk's own size, read-only, backing, connections and blkdebug (state, rules, armed) fields.")
                 .returns("[BlockInfo]")
                 .example("-> {\"execute\": \"query-block\"}")
                 .example("<- {\"return\": [{\"device\": \"disk0\", \"locked\": false, \"removable\": false, "
@@ -83,6 +83,7 @@ final class BlockCommands {
         info.put("backing", e.backend().describe());
         info.put("description", e.description());
         info.put("connections", nbd.connectionCount(e));
+        info.put("blkdebug", BlkdebugCommands.describeRules(e.blkdebug()));
         return info;
     }
 

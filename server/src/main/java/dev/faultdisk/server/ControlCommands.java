@@ -15,5 +15,7 @@ final class ControlCommands {
     static void registerAll(CommandRegistry commands, ExportRegistry exports, NbdServer nbd, QmpServer qmp,
                             InstantSource clock) {
         BlockCommands.register(commands, exports, nbd);
+        BlkdebugCommands.register(commands, exports);
+        BlkdebugCommands.wireEvents(exports, qmp);
     }
 }

@@ -1,0 +1,98 @@
+package dev.faultdisk.interop;
+
+import dev.faultdisk.server.FaultdiskServer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The 2014 patch's own QMP example, sent verbatim as raw bytes, breaks the disk for a real client
+ * exactly as QEMU's blkdebug breaks it with the same rule.
+ */
+class SeedScenarioTest {
+    /** The patch's example, byte for byte, line breaks inside the second object included. */
+    private static final String SEED = """
+            { "execute": "qmp_capabilities" }
+            {"execute": "blkdebug-set-rules", "arguments": {"device": "ide0-hd0",
+            "rules":[{"event": "write_aio", "type": "inject-error", "immediately":
+            1, "once": 0, "state": 1}]}}
+            """;
+
+    private static final String[] COMMANDS = {
+            "read -P 0 0 4k", "write -P 0xab 0 4k", "read 0 4k", "write -P 0xcd 64k 4k", "flush"};
+
+    @Test
+    void seedExampleWorksVerbatimAndMatchesQemuBlkdebug(@TempDir Path dir) throws Exception {
+        Tools.require("qemu-io", "qemu-img");
+        Path served = dir.resolve("disk.img");
+        try (FaultdiskServer server = FaultdiskServer.builder()
+                .export("ide0-hd0=" + served + ",size=16M")
+                .nbd(new InetSocketAddress("127.0.0.1", 0))
+                .qmp(new InetSocketAddress("127.0.0.1", 0))
+                .start();
+             Socket qmp = new Socket()) {
+            qmp.connect(server.qmpAddresses().getFirst(), 5000);
+            qmp.setSoTimeout(10_000);
+            BufferedReader in = new BufferedReader(new InputStreamReader(qmp.getInputStream(), StandardCharsets.UTF_8));
+            OutputStream out = qmp.getOutputStream();
+            assertTrue(in.readLine().startsWith("{\"QMP\": {\"version\": {\"qemu\": "), "greeting");
+            out.write(SEED.getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            assertEquals("{\"return\": {}}", in.readLine());
+            assertEquals("{\"return\": {}}", in.readLine());
+
+            int port = ((InetSocketAddress) server.nbdAddress()).getPort();
+            Tools.Result viaFaultdisk = QemuIo.run("nbd://127.0.0.1:" + port + "/ide0-hd0", COMMANDS);
+            assertTrue(viaFaultdisk.stdout().contains("write failed: Input/output error"), viaFaultdisk.stdout());
+
+            // The disk stays broken for every later client, as the armed rule stays armed.
+            Tools.Result later = QemuIo.run("nbd://127.0.0.1:" + port + "/ide0-hd0", "read 0 512");
+            assertTrue(later.stdout().contains("read failed: Input/output error"), later.stdout());
+
+            // BLOCK_IO_ERROR reached the QMP client, with QEMU's fields.
+            String event = in.readLine();
+            assertTrue(event.startsWith("{\"timestamp\": {\"seconds\": "), event);
+            assertTrue(event.contains("\"event\": \"BLOCK_IO_ERROR\", \"data\": {\"device\": \"ide0-hd0\""), event);
+            assertTrue(event.contains("\"operation\": \"write\"") && event.contains("\"action\": \"report\"")
+                    && event.contains("\"reason\": \"Input/output error\""), event);
+
+            // QEMU's own blkdebug with the same rule, on an image in the same state, is the judge.
+            Path reference = dir.resolve("reference.img");
+            Tools.run(Duration.ofSeconds(30), "qemu-img", "create", "-f", "raw", reference.toString(), "16M")
+                    .assertOk("qemu-img create");
+            Path conf = dir.resolve("seed.conf");
+            Files.writeString(conf, """
+                    [inject-error]
+                    event = "write_aio"
+                    state = "1"
+                    once = "off"
+                    immediately = "on"
+                    """);
+            List<String> qemu = new java.util.ArrayList<>(List.of("qemu-io", "-f", "raw", "-t", "writeback"));
+            for (String c : COMMANDS) {
+                qemu.add("-c");
+                qemu.add(c);
+            }
+            qemu.add("blkdebug:" + conf + ":" + reference);
+            Tools.Result viaQemu = Tools.run(Duration.ofSeconds(30), qemu);
+            assertEquals(QemuIo.reports(viaQemu.stdout()), QemuIo.reports(viaFaultdisk.stdout()));
+            assertEquals(viaQemu.stderr(), viaFaultdisk.stderr());
+            assertEquals(viaQemu.exit(), viaFaultdisk.exit());
+            assertTrue(java.util.Arrays.equals(Files.readAllBytes(reference), Files.readAllBytes(served)),
+                    "the images hold the same bytes");
+        }
+    }
+}
