@@ -1,5 +1,10 @@
 package dev.faultdisk.device;
 
+import dev.faultdisk.cache.CacheMode;
+import dev.faultdisk.cache.PowerFailMode;
+import dev.faultdisk.cache.PowerFailReport;
+import dev.faultdisk.cache.PowerGate;
+import dev.faultdisk.cache.WriteCacheDevice;
 import dev.faultdisk.fault.blkdebug.BlkdebugConfig;
 import dev.faultdisk.fault.blkdebug.BlkdebugDevice;
 import dev.faultdisk.fault.blkdebug.BlkdebugEngine;
@@ -12,8 +17,11 @@ import java.util.List;
 
 /**
  * A named device as served to clients: the backend wrapped in the export's decorators. The stack
- * is {@code CountingDevice -> BlkdebugDevice -> [ReadOnlyDevice] -> backend}; later layers slot
- * in between. Every export has a blkdebug engine, idle until it is given rules or breakpoints.
+ * is {@code CountingDevice -> PowerGate -> BlkdebugDevice -> [ReadOnlyDevice] -> WriteCacheDevice
+ * -> backend}; later layers slot in between. Every export has a blkdebug engine, idle until it is
+ * given rules or breakpoints, and a write cache (writethrough unless asked otherwise) with a power
+ * switch. Fault layers sit between the gate and the cache, so a request they hold across a power
+ * failure is refused instead of landing after the cut.
  */
 public final class Export implements AutoCloseable {
     private final String name;
@@ -22,17 +30,24 @@ public final class Export implements AutoCloseable {
     private final BlockDevice top;
     private final DeviceStats stats = new DeviceStats();
     private final BlkdebugEngine blkdebug;
+    private final WriteCacheDevice cache;
 
     public Export(String name, BlockDevice backend, boolean readOnly) {
         this(name, backend, readOnly, new BlkdebugEngine());
     }
 
     public Export(String name, BlockDevice backend, boolean readOnly, BlkdebugEngine blkdebug) {
+        this(name, backend, readOnly, blkdebug, CacheMode.WRITETHROUGH);
+    }
+
+    /** An export whose write cache starts in {@code cacheMode}. */
+    public Export(String name, BlockDevice backend, boolean readOnly, BlkdebugEngine blkdebug, CacheMode cacheMode) {
         this.name = name;
         this.backend = backend;
         this.blkdebug = blkdebug;
-        BlockDevice stack = readOnly && !backend.isReadOnly() ? new ReadOnlyDevice(backend) : backend;
-        this.top = new CountingDevice(new BlkdebugDevice(stack, blkdebug), stats);
+        this.cache = new WriteCacheDevice(backend, cacheMode);
+        BlockDevice stack = readOnly && !backend.isReadOnly() ? new ReadOnlyDevice(cache) : cache;
+        this.top = new CountingDevice(new PowerGate(new BlkdebugDevice(stack, blkdebug), cache), stats);
         this.description = top.describe();
     }
 
@@ -43,7 +58,7 @@ public final class Export implements AutoCloseable {
             rules.addAll(BlkdebugConfig.load(file));
         }
         BlkdebugEngine engine = new BlkdebugEngine(rules);
-        return new Export(spec.name(), spec.openBackend(), spec.readOnly(), engine);
+        return new Export(spec.name(), spec.openBackend(), spec.readOnly(), engine, spec.cache());
     }
 
     public String name() {
@@ -73,6 +88,21 @@ public final class Export implements AutoCloseable {
         return blkdebug;
     }
 
+    /** The export's write cache: its mode, dirty data, deferred errors and power switch. */
+    public WriteCacheDevice writeCache() {
+        return cache;
+    }
+
+    /** Cuts the power and restores it; see {@link WriteCacheDevice#powerFail}. */
+    public PowerFailReport powerFail(PowerFailMode mode, long seed) {
+        return cache.powerFail(mode, seed);
+    }
+
+    /** Runs {@code listener} after every power cut, e.g. to drop the export's connections. */
+    public void onPowerFail(Runnable listener) {
+        cache.onPowerFail(listener);
+    }
+
     public long size() {
         return top.size();
     }
@@ -86,7 +116,7 @@ public final class Export implements AutoCloseable {
     public void close() throws IOException {
         blkdebug.shutdown();
         try {
-            if (!top.isReadOnly()) {
+            if (!top.isReadOnly() && cache.isPoweredOn()) {
                 top.flush();
             }
         } finally {

@@ -1,5 +1,7 @@
 package dev.faultdisk.device;
 
+import dev.faultdisk.cache.CacheMode;
+
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -12,12 +14,15 @@ import java.util.Objects;
  * a path to a raw image, or {@code blkdebug:CONF:IMAGE} (QEMU's blkdebug filename syntax: the
  * blkdebug configuration file CONF, which may be empty, over IMAGE, itself {@code memory:SIZE} or
  * a path), followed by options {@code ,size=SIZE} (create or extend the file sparse),
- * {@code ,readonly} and {@code ,rules=FILE} (a blkdebug configuration file whose rules the
- * export's engine starts with; repeatable).
+ * {@code ,readonly}, {@code ,rules=FILE} (a blkdebug configuration file whose rules the
+ * export's engine starts with; repeatable) and {@code ,cache=MODE} (the simulated write cache:
+ * writethrough, the default, writeback or lying-flush).
  *
  * @param ruleFiles blkdebug configuration files to load, in order (CONF first)
+ * @param cache the mode the export's write cache starts in
  */
-public record ExportSpec(String name, Kind kind, Path path, long size, boolean readOnly, List<Path> ruleFiles) {
+public record ExportSpec(String name, Kind kind, Path path, long size, boolean readOnly, List<Path> ruleFiles,
+        CacheMode cache) {
 
     /** What backs the export. */
     public enum Kind { MEMORY, FILE }
@@ -34,9 +39,15 @@ public record ExportSpec(String name, Kind kind, Path path, long size, boolean r
             throw new IllegalArgumentException("export name longer than 4096 bytes (in UTF-8), the NBD limit");
         }
         ruleFiles = List.copyOf(ruleFiles);
+        Objects.requireNonNull(cache, "cache");
     }
 
-    /** A spec without rule files. */
+    /** A spec with a writethrough cache. */
+    public ExportSpec(String name, Kind kind, Path path, long size, boolean readOnly, List<Path> ruleFiles) {
+        this(name, kind, path, size, readOnly, ruleFiles, CacheMode.WRITETHROUGH);
+    }
+
+    /** A spec without rule files, with a writethrough cache. */
     public ExportSpec(String name, Kind kind, Path path, long size, boolean readOnly) {
         this(name, kind, path, size, readOnly, List.of());
     }
@@ -58,6 +69,7 @@ public record ExportSpec(String name, Kind kind, Path path, long size, boolean r
         long size = -1;
         boolean readOnly = false;
         List<Path> rules = new ArrayList<>();
+        CacheMode cache = CacheMode.WRITETHROUGH;
         for (int i = 1; i < parts.length; i++) {
             String option = parts[i].trim();
             if (option.equals("readonly") || option.equals("ro")) {
@@ -70,9 +82,11 @@ public record ExportSpec(String name, Kind kind, Path path, long size, boolean r
                     throw new IllegalArgumentException("rules= needs a blkdebug configuration file in '" + spec + "'");
                 }
                 rules.add(Path.of(file));
+            } else if (option.startsWith("cache=")) {
+                cache = CacheMode.parse(option.substring("cache=".length()));
             } else {
                 throw new IllegalArgumentException("unknown export option '" + option
-                        + "' in '" + spec + "' (known: size=SIZE, readonly, rules=FILE)");
+                        + "' in '" + spec + "' (known: size=SIZE, readonly, rules=FILE, cache=MODE)");
             }
         }
         if (target.startsWith(BLKDEBUG)) {
@@ -92,18 +106,18 @@ public record ExportSpec(String name, Kind kind, Path path, long size, boolean r
                 throw new IllegalArgumentException("export '" + name + "' gives its size twice: use memory:SIZE or memory,size=SIZE");
             }
             long memSize = Sizes.parse(target.substring("memory:".length()));
-            return new ExportSpec(name, Kind.MEMORY, null, memSize, readOnly, rules);
+            return new ExportSpec(name, Kind.MEMORY, null, memSize, readOnly, rules, cache);
         }
         if (target.equals("memory")) {
             if (size < 0) {
                 throw new IllegalArgumentException("memory export needs a size: memory:SIZE");
             }
-            return new ExportSpec(name, Kind.MEMORY, null, size, readOnly, rules);
+            return new ExportSpec(name, Kind.MEMORY, null, size, readOnly, rules, cache);
         }
         if (target.isEmpty()) {
             throw new IllegalArgumentException("export '" + name + "' has no image path or memory:SIZE");
         }
-        return new ExportSpec(name, Kind.FILE, Path.of(target), size, readOnly, rules);
+        return new ExportSpec(name, Kind.FILE, Path.of(target), size, readOnly, rules, cache);
     }
 
     /** Opens the backend this spec names (without decorators). */
