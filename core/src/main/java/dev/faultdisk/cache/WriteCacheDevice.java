@@ -184,7 +184,7 @@ public final class WriteCacheDevice extends ForwardingBlockDevice {
             lock.unlock();
         }
         if (wasOn) {
-            LOG.log(System.Logger.Level.INFO, "{0}", report.summary());
+            LOG.log(System.Logger.Level.DEBUG, "{0}", report.summary());
             for (Runnable listener : powerFailListeners) {
                 try {
                     listener.run();

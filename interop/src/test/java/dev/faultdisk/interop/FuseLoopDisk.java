@@ -1,0 +1,155 @@
+package dev.faultdisk.interop;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+/**
+ * An export attached as a real block device: nbdfuse exposes it as a file, a loop device sits on
+ * that file, ext4 may be mounted on top. {@link #close} takes it all down even after the disk
+ * has lost its power (writes then fail, so umount may fail: it falls back to a lazy unmount, and
+ * fusermount3 to a lazy one) and never leaves a mount, loop device or FUSE daemon behind.
+ */
+final class FuseLoopDisk implements AutoCloseable {
+    private static final Duration TIMEOUT = Duration.ofSeconds(60);
+
+    private final Path fuseDir;
+    private final Path log;
+    private final Process nbdfuse;
+    private String loop;
+    private Path mounted;
+
+    private FuseLoopDisk(Path fuseDir, Path log, Process nbdfuse) {
+        this.fuseDir = fuseDir;
+        this.log = log;
+        this.nbdfuse = nbdfuse;
+    }
+
+    /** Skips (or, under CI, fails) unless root, /dev/fuse, loop devices and every tool are there. */
+    static void requireAll() {
+        Tools.requireRoot();
+        Tools.requirePath("/dev/fuse");
+        Tools.requirePath("/dev/loop-control");
+        Tools.require("nbdfuse", "losetup", "mkfs.ext4", "e2fsck", "mount", "umount", "fusermount3");
+    }
+
+    /** Starts nbdfuse on a fresh directory under {@code work} and a loop device on its file. */
+    static FuseLoopDisk attach(String uri, Path work, String name) throws IOException, InterruptedException {
+        Path fuseDir = Files.createDirectories(work.resolve(name + "-fuse"));
+        Path log = work.resolve(name + "-nbdfuse.log");
+        Process p = new ProcessBuilder("nbdfuse", fuseDir.toString(), uri)
+                .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        FuseLoopDisk disk = new FuseLoopDisk(fuseDir, log, p);
+        try {
+            Path image = fuseDir.resolve("nbd");
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+            while (!Files.exists(image)) {
+                if (!p.isAlive()) {
+                    fail("nbdfuse exited with " + p.exitValue() + ":\n" + Files.readString(log));
+                }
+                if (System.nanoTime() > deadline) {
+                    fail("nbdfuse did not expose " + image + " within 20 s:\n" + Files.readString(log));
+                }
+                Thread.sleep(20);
+            }
+            String dev = run("losetup", "-f", "--show", image.toString()).stdout().strip();
+            assertTrue(dev.startsWith("/dev/loop"), "losetup printed " + dev);
+            disk.loop = dev;
+            return disk;
+        } catch (IOException | InterruptedException | RuntimeException | Error e) {
+            disk.closeQuietly(e);
+            throw e;
+        }
+    }
+
+    String device() {
+        return loop;
+    }
+
+    /** mkfs.ext4 with everything initialised up front, so no background writes follow the mount. */
+    void mkfs() {
+        run("mkfs.ext4", "-q", "-F", "-E", "lazy_itable_init=0,lazy_journal_init=0", loop);
+    }
+
+    /** Runs e2fsck -fy and returns its exit status (0: clean, 1: fixed, others: see e2fsck(8)). */
+    int fsck() {
+        return Tools.run(TIMEOUT, "e2fsck", "-f", "-y", loop).exit();
+    }
+
+    /** Mounts ext4 at {@code mnt} with {@code options} (empty for the defaults). */
+    void mount(Path mnt, String options) throws IOException {
+        Files.createDirectories(mnt);
+        List<String> cmd = new ArrayList<>(List.of("mount", "-t", "ext4"));
+        if (!options.isEmpty()) {
+            cmd.addAll(List.of("-o", options));
+        }
+        cmd.addAll(List.of(loop, mnt.toString()));
+        Tools.run(TIMEOUT, cmd).assertOk(String.join(" ", cmd));
+        mounted = mnt;
+    }
+
+    @Override
+    public void close() throws IOException, InterruptedException {
+        List<String> problems = new ArrayList<>();
+        if (mounted != null) {
+            Tools.Result r = Tools.run(TIMEOUT, "umount", mounted.toString());
+            if (r.exit() != 0) {
+                Tools.Result lazy = Tools.run(TIMEOUT, "umount", "-l", mounted.toString());
+                if (lazy.exit() != 0) {
+                    problems.add("umount -l " + mounted + ": " + lazy.stderr());
+                }
+            }
+            mounted = null;
+        }
+        if (loop != null) {
+            Tools.Result r = null;
+            for (int i = 0; i < 50; i++) { // a lazily unmounted file system lets go of the device a little later
+                r = Tools.run(TIMEOUT, "losetup", "-d", loop);
+                if (r.exit() == 0 || !isAttached(loop)) {
+                    break;
+                }
+                Thread.sleep(100);
+            }
+            if (isAttached(loop)) {
+                problems.add("losetup -d " + loop + ": " + r.stderr());
+            }
+            loop = null;
+        }
+        Tools.Result r = Tools.run(TIMEOUT, "fusermount3", "-u", fuseDir.toString());
+        if (r.exit() != 0) {
+            Tools.run(TIMEOUT, "fusermount3", "-u", "-z", fuseDir.toString());
+        }
+        if (!nbdfuse.waitFor(15, TimeUnit.SECONDS)) {
+            nbdfuse.destroyForcibly();
+            nbdfuse.waitFor(5, TimeUnit.SECONDS);
+            problems.add("nbdfuse did not exit after fusermount3 -u:\n" + Files.readString(log));
+        }
+        if (!problems.isEmpty()) {
+            throw new IOException("detaching left problems: " + problems);
+        }
+    }
+
+    private void closeQuietly(Throwable cause) {
+        try {
+            close();
+        } catch (IOException | InterruptedException | RuntimeException e) {
+            cause.addSuppressed(e);
+        }
+    }
+
+    /** True while the loop device is bound to a file (sysfs shows its backing file). */
+    private static boolean isAttached(String dev) {
+        return Files.exists(Path.of("/sys/block", Path.of(dev).getFileName().toString(), "loop", "backing_file"));
+    }
+
+    private static Tools.Result run(String... command) {
+        return Tools.run(TIMEOUT, command).assertOk(String.join(" ", command));
+    }
+}
