@@ -6,7 +6,7 @@ import picocli.CommandLine.Command;
 /** The {@code faultdisk} command. */
 @Command(name = "faultdisk", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "A programmable faulty disk served over NBD, for testing distributed systems.",
-        subcommands = {ServeCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {ServeCommand.class, AttachCommand.class, DetachCommand.class, CommandLine.HelpCommand.class})
 public final class Main {
 
     public static void main(String[] args) {

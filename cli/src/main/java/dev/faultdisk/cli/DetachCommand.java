@@ -1,0 +1,138 @@
+package dev.faultdisk.cli;
+
+import dev.faultdisk.cli.HostTools.ToolException;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+
+/**
+ * {@code faultdisk detach}: takes down what {@code faultdisk attach} set up, in reverse: umount,
+ * losetup -d, fusermount3 -u. Made for disks that misbehave: if umount fails (a disk that lost its
+ * power fails every write) it unmounts lazily, and every later step still runs.
+ */
+@Command(name = "detach", mixinStandardHelpOptions = true,
+        description = {"Take down an attachment made by faultdisk attach: unmount its file system, detach its",
+                "loop device and stop nbdfuse. Falls back to lazy unmounts when the disk no longer answers."},
+        footer = {"", "Examples:", "  faultdisk detach disk0", "  faultdisk detach          (when only one is attached)"})
+final class DetachCommand implements Callable<Integer> {
+
+    @Parameters(index = "0", arity = "0..1", paramLabel = "NAME",
+            description = "The attachment's name (optional when only one is attached).")
+    String name;
+
+    @Option(names = "--state-dir", paramLabel = "DIR",
+            description = "Where attachments are recorded (default: /run/faultdisk, or $XDG_RUNTIME_DIR/faultdisk).")
+    Path stateDir;
+
+    private final PrintStream out = System.out;
+
+    @Override
+    public Integer call() {
+        Path dir = (stateDir != null ? stateDir : Attachment.defaultStateDir()).toAbsolutePath().normalize();
+        Attachment a;
+        try {
+            a = Attachment.load(Attachment.file(dir, pick(dir)));
+            HostTools.requireRoot("faultdisk detach");
+            HostTools.require("umount", "losetup", "fusermount3");
+        } catch (ToolException | IOException | IllegalArgumentException e) {
+            System.err.println("faultdisk detach: " + e.getMessage());
+            return e instanceof IllegalArgumentException ? 2 : 1;
+        }
+        List<String> notes = new ArrayList<>();
+        List<String> problems = new ArrayList<>();
+        unmount(a, notes, problems);
+        detachLoop(a, problems);
+        try {
+            Optional<String> note = Nbdfuse.stop(a.fuseDir(), a.nbdfusePid());
+            note.ifPresent(notes::add);
+        } catch (ToolException e) {
+            problems.add(e.getMessage());
+        }
+        if (problems.isEmpty()) {
+            try {
+                Files.deleteIfExists(Attachment.file(dir, a.name()));
+                Files.deleteIfExists(dir.resolve(a.name() + ".nbdfuse.log"));
+                if (!Mounts.isMountPoint(a.fuseDir())) {
+                    Files.deleteIfExists(a.fuseDir());
+                }
+            } catch (IOException e) {
+                notes.add("could not remove state: " + e.getMessage());
+            }
+        }
+        out.println("faultdisk: " + (problems.isEmpty() ? "detached '" : "could not fully detach '") + a.name() + "'"
+                + (a.loopDevice().isEmpty() ? "" : " (" + a.loopDevice() + ")"));
+        notes.forEach(n -> out.println("  note: " + n));
+        out.flush();
+        problems.forEach(p -> System.err.println("faultdisk detach: " + p));
+        return problems.isEmpty() ? 0 : 1;
+    }
+
+    /** The attachment to take down: the one named, or the only one there is. */
+    private String pick(Path dir) throws IOException {
+        List<String> names = Attachment.names(dir);
+        if (name != null) {
+            Attachment.checkName(name);
+            if (!names.contains(name)) {
+                throw new IllegalArgumentException("nothing attached as '" + name + "' (in " + dir + ": "
+                        + (names.isEmpty() ? "none" : String.join(", ", names)) + ")");
+            }
+            return name;
+        }
+        if (names.size() == 1) {
+            return names.getFirst();
+        }
+        throw new IllegalArgumentException(names.isEmpty() ? "nothing is attached (no state in " + dir + ")"
+                : "several attachments, name one: " + String.join(", ", names));
+    }
+
+    private static void unmount(Attachment a, List<String> notes, List<String> problems) {
+        if (a.mountPoint().isEmpty() || !Mounts.isMountPoint(Path.of(a.mountPoint()))) {
+            return;
+        }
+        try {
+            HostTools.Result r = HostTools.run("umount", a.mountPoint());
+            if (!r.ok()) {
+                HostTools.check("umount", "-l", a.mountPoint());
+                notes.add("lazy unmount of " + a.mountPoint() + " (" + r.message() + ")");
+            }
+        } catch (ToolException e) {
+            problems.add(e.getMessage());
+        }
+    }
+
+    /** Detaches the loop device if it is still bound to this attachment's file. */
+    private static void detachLoop(Attachment a, List<String> problems) {
+        String ours = a.fuseDir().resolve("nbd").toString();
+        if (a.loopDevice().isEmpty() || !ours.equals(Mounts.loopBackingFile(a.loopDevice()))) {
+            return;
+        }
+        String last = "";
+        for (int i = 0; i < 50; i++) { // a lazily unmounted file system lets go of the device a little later
+            try {
+                HostTools.Result r = HostTools.run("losetup", "-d", a.loopDevice());
+                last = r.message();
+            } catch (ToolException e) {
+                last = e.getMessage();
+            }
+            if (!ours.equals(Mounts.loopBackingFile(a.loopDevice()))) {
+                return;
+            }
+            try {
+                Thread.sleep(100);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        problems.add("losetup -d " + a.loopDevice() + " failed: " + last);
+    }
+}

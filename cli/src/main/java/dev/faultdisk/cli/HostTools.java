@@ -1,0 +1,130 @@
+package dev.faultdisk.cli;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+/** Finds and runs the host programs attach and detach need, with errors a user can act on. */
+final class HostTools {
+    /** Where each program comes from on Debian and Ubuntu, for the error message. */
+    private static final Map<String, String> PACKAGES = Map.of(
+            "nbdfuse", "libnbd-bin", "fusermount3", "fuse3", "losetup", "util-linux", "mkfs.ext4", "e2fsprogs",
+            "mount", "mount", "umount", "mount", "setsid", "util-linux");
+    private static final Duration TIMEOUT = Duration.ofMinutes(5);
+
+    /** The outcome of a finished program. */
+    record Result(int exit, String stdout, String stderr) {
+        boolean ok() {
+            return exit == 0;
+        }
+
+        /** stderr, or stdout if stderr is empty, trimmed: what to show the user. */
+        String message() {
+            String s = stderr.isBlank() ? stdout : stderr;
+            return s.strip();
+        }
+    }
+
+    /** A failure explained in one sentence, for the command to print. */
+    static final class ToolException extends Exception {
+        private static final long serialVersionUID = 1L;
+
+        ToolException(String message) {
+            super(message);
+        }
+    }
+
+    private HostTools() {
+    }
+
+    /** The program's path on PATH (or, for system programs, in /usr/sbin and /sbin), else null. */
+    static Path find(String program) {
+        String path = System.getenv().getOrDefault("PATH", "/usr/bin:/bin");
+        for (String dir : path.split(":")) {
+            if (!dir.isEmpty() && Files.isExecutable(Path.of(dir, program))) {
+                return Path.of(dir, program);
+            }
+        }
+        if (!program.equals("nbdfuse")) {
+            for (String dir : List.of("/usr/sbin", "/sbin")) {
+                if (Files.isExecutable(Path.of(dir, program))) {
+                    return Path.of(dir, program);
+                }
+            }
+        }
+        return null;
+    }
+
+    /** Throws with the package to install unless every program is found. */
+    static void require(String... programs) throws ToolException {
+        for (String p : programs) {
+            if (find(p) == null) {
+                throw new ToolException(p + " is not installed or not on PATH (Debian/Ubuntu: apt-get install "
+                        + PACKAGES.getOrDefault(p, p) + ")");
+            }
+        }
+    }
+
+    /** Throws unless this process runs as root (loop devices and mounts need it). */
+    static void requireRoot(String what) throws ToolException {
+        if (uid() != 0) {
+            throw new ToolException(what + " needs root: losetup and mount need it (run it with sudo)");
+        }
+    }
+
+    /** The real user id of this process, from the owner of /proc/self; -1 if unknown. */
+    static int uid() {
+        try {
+            return (Integer) Files.getAttribute(Path.of("/proc/self"), "unix:uid");
+        } catch (IOException | UnsupportedOperationException | IllegalArgumentException e) {
+            return -1;
+        }
+    }
+
+    /** Runs a program to completion and captures its output. */
+    static Result run(String... command) throws ToolException {
+        try {
+            Process p = new ProcessBuilder(command).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
+                    .start();
+            CompletableFuture<String> out = CompletableFuture.supplyAsync(() -> drain(p.getInputStream()));
+            String err = drain(p.getErrorStream());
+            if (!p.waitFor(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
+                p.destroyForcibly();
+                throw new ToolException(String.join(" ", command) + " did not finish within " + TIMEOUT.toMinutes()
+                        + " minutes");
+            }
+            return new Result(p.exitValue(), out.join(), err);
+        } catch (IOException e) {
+            throw new ToolException("cannot run " + command[0] + ": " + e.getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new ToolException("interrupted while running " + command[0]);
+        }
+    }
+
+    /** Runs a program and throws with its own error message if it fails. */
+    static Result check(String... command) throws ToolException {
+        Result r = run(command);
+        if (!r.ok()) {
+            throw new ToolException(String.join(" ", command) + " failed (exit " + r.exit() + ")"
+                    + (r.message().isEmpty() ? "" : ": " + r.message()));
+        }
+        return r;
+    }
+
+    private static String drain(InputStream in) {
+        try (in) {
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}
