@@ -24,6 +24,7 @@ import java.util.concurrent.CountDownLatch;
                 "  faultdisk serve",
                 "  faultdisk serve --export disk0=memory:10G --export data=/var/tmp/data.img,size=4G",
                 "  faultdisk serve --export golden=/images/base.raw,readonly --nbd unix:/tmp/faultdisk.sock",
+                "  faultdisk serve --export disk0=memory:1G,cache=writeback",
                 "", "Ctrl-C or SIGTERM closes connections cleanly and flushes file-backed exports."})
 final class ServeCommand implements Callable<Integer> {
 
@@ -31,7 +32,9 @@ final class ServeCommand implements Callable<Integer> {
             description = {"An export (repeatable). SPEC is memory:SIZE, a path to a raw image, or",
                     "blkdebug:CONF:IMAGE (QEMU's syntax: blkdebug rules from the file CONF over IMAGE);",
                     "options: ,size=SIZE creates a missing image sparse (or extends it), ,readonly,",
-                    ",rules=FILE loads a blkdebug rules file. Default: disk0=memory:1G."})
+                    ",rules=FILE loads a blkdebug rules file,",
+                    ",cache=writethrough|writeback|lying-flush (the simulated write cache; default writethrough).",
+                    "Default: disk0=memory:1G."})
     List<String> exports = new ArrayList<>();
 
     @Option(names = "--nbd", paramLabel = "HOST:PORT|unix:PATH", defaultValue = "127.0.0.1:10809",
