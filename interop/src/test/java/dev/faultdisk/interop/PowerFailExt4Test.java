@@ -7,8 +7,9 @@ import dev.faultdisk.cache.PowerFailReport;
 import dev.faultdisk.cache.WriteCacheDevice;
 import dev.faultdisk.device.DeviceStats;
 import dev.faultdisk.device.Export;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -41,6 +42,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * <li>Default options on a disk whose cache lies about flush: ext4 does everything right, the disk
  *     acknowledges the flush and persists nothing; the file is lost all the same.
  * </ul>
+ * Each runs with requests inline on the connection's reader and on threads of their own
+ * ({@code ,offreader}: what the server does when a fault layer may hold requests).
  */
 class PowerFailExt4Test {
     private static final long SEED = 20180328L;
@@ -54,24 +57,27 @@ class PowerFailExt4Test {
             String file) {
     }
 
-    @Test
-    void fsyncedFileSurvivesPowerFailureWithBarriers() throws Exception {
-        Outcome o = run(CacheMode.WRITEBACK, "");
+    @ParameterizedTest
+    @ValueSource(strings = {"", ",offreader"})
+    void fsyncedFileSurvivesPowerFailureWithBarriers(String dispatch) throws Exception {
+        Outcome o = run(CacheMode.WRITEBACK, "", dispatch);
         assertTrue(o.flushesDuringFsync() > 0, "fsync must reach the server as NBD FLUSH: " + o);
         assertEquals("intact", o.file(), o.toString());
     }
 
-    @Test
-    void fsyncedFileIsLostWithBarrierZero() throws Exception {
-        Outcome o = run(CacheMode.WRITEBACK, "barrier=0");
+    @ParameterizedTest
+    @ValueSource(strings = {"", ",offreader"})
+    void fsyncedFileIsLostWithBarrierZero(String dispatch) throws Exception {
+        Outcome o = run(CacheMode.WRITEBACK, "barrier=0", dispatch);
         assertEquals(0, o.flushesDuringFsync(), "barrier=0 must send no flush: " + o);
         assertTrue(o.report().bytesLost() > 0, "the power cut lost unflushed data: " + o);
         assertNotEquals("intact", o.file(), "drop-all keeps nothing unflushed, so the file cannot survive: " + o);
     }
 
-    @Test
-    void fsyncedFileIsLostOnADiskThatLiesAboutFlush() throws Exception {
-        Outcome o = run(CacheMode.LYING_FLUSH, "");
+    @ParameterizedTest
+    @ValueSource(strings = {"", ",offreader"})
+    void fsyncedFileIsLostOnADiskThatLiesAboutFlush(String dispatch) throws Exception {
+        Outcome o = run(CacheMode.LYING_FLUSH, "", dispatch);
         assertTrue(o.lyingFlushesDuringFsync() > 0, "ext4 did flush; the disk lied: " + o);
         assertEquals(0, o.flushesDuringFsync() - o.lyingFlushesDuringFsync(), "no flush persisted anything: " + o);
         assertTrue(o.report().bytesLost() > 0, o.toString());
@@ -82,12 +88,12 @@ class PowerFailExt4Test {
      * Makes ext4 (in writeback mode, so mkfs and mount are durable), switches the cache to
      * {@code fileMode}, writes and fsyncs a file, cuts the power, detaches, and mounts again.
      */
-    private Outcome run(CacheMode fileMode, String mountOptions) throws Exception {
+    private Outcome run(CacheMode fileMode, String mountOptions, String dispatch) throws Exception {
         FuseLoopDisk.requireAll();
         byte[] content = new byte[FILE_SIZE];
         new SplittableRandom(SEED).nextBytes(content);
         Path mnt = dir.resolve("mnt");
-        try (TestServer server = new TestServer("disk=memory:256M,cache=writeback")) {
+        try (TestServer server = new TestServer("disk=memory:256M,cache=writeback" + dispatch)) {
             Export export = server.exports().find("disk").orElseThrow();
             WriteCacheDevice cache = export.writeCache();
             String uri = server.uri("disk");
@@ -105,7 +111,8 @@ class PowerFailExt4Test {
                 lying = cache.status().lyingFlushes() - lyingBefore;
                 CacheStatus dirty = cache.status();
                 report = cache.powerOff(PowerFailMode.DROP_ALL, SEED);
-                System.out.println("[" + fileMode.label() + ", mount -o '" + mountOptions + "'] fsync sent "
+                awaitNoConnections(server, export);
+                System.out.println("[" + fileMode.label() + dispatch + ", mount -o '" + mountOptions + "'] fsync sent "
                         + flushes + " flushes (" + lying + " lied); dirty before the cut: " + dirty.dirtyBytes()
                         + " bytes in " + dirty.dirtyRanges() + " ranges; " + report.summary());
             } // taken down with the power off: nothing the kernel still writes can reach the disk
@@ -115,10 +122,19 @@ class PowerFailExt4Test {
                 assertTrue(fsck < 4, "e2fsck -fy left errors (exit " + fsck + ")");
                 disk.mount(mnt, "");
                 String state = fileState(mnt.resolve("precious"), content);
-                System.out.println("[" + fileMode.label() + ", mount -o '" + mountOptions + "'] after power-on: e2fsck exit "
+                System.out.println("[" + fileMode.label() + dispatch + ", mount -o '" + mountOptions + "'] after power-on: e2fsck exit "
                         + fsck + ", file " + state);
                 return new Outcome(flushes, lying, report, fsck, state);
             }
+        }
+    }
+
+    /** The cut drops every NBD connection to the export (the listener TestServer registers). */
+    private static void awaitNoConnections(TestServer server, Export export) throws InterruptedException {
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (server.server().connectionCount(export) > 0) {
+            assertTrue(System.nanoTime() < deadline, "connections still open after the power cut");
+            Thread.sleep(20);
         }
     }
 

@@ -30,6 +30,9 @@ public final class TestServer implements AutoCloseable {
             registry.add(open(e));
         }
         server = new NbdServer(registry).start(address);
+        for (Export e : registry.all()) {
+            e.onPowerFail(() -> server.dropConnections(e)); // as the real server does: the cut drops its clients
+        }
     }
 
     /**
@@ -49,7 +52,7 @@ public final class TestServer implements AutoCloseable {
                 return true;
             }
         };
-        return new Export(spec.name(), backend, spec.readOnly());
+        return new Export(spec.name(), backend, spec.readOnly(), spec.cache());
     }
 
     /** Starts a server listening on the Unix socket {@code socket} instead of TCP. */
