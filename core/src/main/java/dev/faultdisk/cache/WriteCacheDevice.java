@@ -489,7 +489,7 @@ public final class WriteCacheDevice extends ForwardingBlockDevice {
             try {
                 List<Extent> hits = dirty.overlapping(offset, end);
                 if (!hits.isEmpty()) {
-                    extentsMerged(offset, end, hits, sink);
+                    CachedExtents.report(next, offset, end, hits, sink);
                     return;
                 }
             } finally {
@@ -498,88 +498,6 @@ public final class WriteCacheDevice extends ForwardingBlockDevice {
             next.extents(offset, length, sink);
         } finally {
             lock.unlock();
-        }
-    }
-
-    private void extentsMerged(long offset, long end, List<Extent> hits, ExtentSink sink) throws IOException {
-        RunSink runs = new RunSink(sink);
-        long pos = offset;
-        for (Extent e : hits) {
-            if (e.start() > pos && !below(pos, e.start(), runs)) {
-                runs.finish();
-                return;
-            }
-            if (!runs.add(e.length(), flagsOf(e.kind()))) {
-                return;
-            }
-            pos = e.end();
-        }
-        if (pos < end) {
-            below(pos, end, runs);
-        }
-        runs.finish();
-    }
-
-    /** Forwards the medium's extents of {@code [from, to)}; false if the enumeration must stop. */
-    private boolean below(long from, long to, RunSink runs) throws IOException {
-        long want = to - from;
-        long[] covered = {0};
-        boolean[] stopped = {false};
-        next.extents(from, want, (len, flags) -> {
-            long take = Math.min(len, want - covered[0]);
-            if (take <= 0) {
-                return false;
-            }
-            covered[0] += take;
-            if (!runs.add(take, flags)) {
-                stopped[0] = true;
-                return false;
-            }
-            return covered[0] < want;
-        });
-        return !stopped[0] && covered[0] == want; // a gap cannot be reported: stop there
-    }
-
-    private static int flagsOf(Kind kind) {
-        return switch (kind) {
-            case DATA -> 0;
-            case ZERO_NO_HOLE -> ExtentSink.ZERO;
-            case ZERO, TRIM -> ExtentSink.HOLE | ExtentSink.ZERO;
-        };
-    }
-
-    /** Joins neighbouring extents with equal flags before handing them on. */
-    private static final class RunSink {
-        private final ExtentSink sink;
-        private long length;
-        private int flags = -1;
-        private boolean stopped;
-
-        RunSink(ExtentSink sink) {
-            this.sink = sink;
-        }
-
-        boolean add(long len, int f) {
-            if (stopped) {
-                return false;
-            }
-            if (f != flags && length > 0) {
-                if (!sink.accept(length, flags)) {
-                    stopped = true;
-                    return false;
-                }
-                length = 0;
-            }
-            flags = f;
-            length += len;
-            return true;
-        }
-
-        void finish() {
-            if (!stopped && length > 0) {
-                sink.accept(length, flags);
-            }
-            stopped = true;
         }
     }
 

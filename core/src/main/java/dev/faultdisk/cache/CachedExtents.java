@@ -1,0 +1,102 @@
+package dev.faultdisk.cache;
+
+import dev.faultdisk.cache.DirtyMap.Extent;
+import dev.faultdisk.cache.DirtyMap.Kind;
+import dev.faultdisk.device.BlockDevice;
+import dev.faultdisk.device.ExtentSink;
+
+import java.io.IOException;
+import java.util.List;
+
+/** Block status through a write cache: cached extents over the medium's own map. */
+final class CachedExtents {
+    private CachedExtents() {
+    }
+
+    /**
+     * Reports {@code [offset, end)} to {@code sink}: the cached extents {@code hits} (in order,
+     * clipped to the range) with their own flags, the gaps between them as the medium reports them.
+     */
+    static void report(BlockDevice medium, long offset, long end, List<Extent> hits, ExtentSink sink)
+            throws IOException {
+        RunSink runs = new RunSink(sink);
+        long pos = offset;
+        for (Extent e : hits) {
+            if (e.start() > pos && !below(medium, pos, e.start(), runs)) {
+                runs.finish();
+                return;
+            }
+            if (!runs.add(e.length(), flagsOf(e.kind()))) {
+                return;
+            }
+            pos = e.end();
+        }
+        if (pos < end) {
+            below(medium, pos, end, runs);
+        }
+        runs.finish();
+    }
+
+    /** Forwards the medium's extents of {@code [from, to)}; false if the enumeration must stop. */
+    private static boolean below(BlockDevice medium, long from, long to, RunSink runs) throws IOException {
+        long want = to - from;
+        long[] covered = {0};
+        boolean[] stopped = {false};
+        medium.extents(from, want, (len, flags) -> {
+            long take = Math.min(len, want - covered[0]);
+            if (take <= 0) {
+                return false;
+            }
+            covered[0] += take;
+            if (!runs.add(take, flags)) {
+                stopped[0] = true;
+                return false;
+            }
+            return covered[0] < want;
+        });
+        return !stopped[0] && covered[0] == want; // a gap cannot be reported: stop there
+    }
+
+    private static int flagsOf(Kind kind) {
+        return switch (kind) {
+            case DATA -> 0;
+            case ZERO_NO_HOLE -> ExtentSink.ZERO;
+            case ZERO, TRIM -> ExtentSink.HOLE | ExtentSink.ZERO;
+        };
+    }
+
+    /** Joins neighbouring extents with equal flags before handing them on. */
+    private static final class RunSink {
+        private final ExtentSink sink;
+        private long length;
+        private int flags = -1;
+        private boolean stopped;
+
+        RunSink(ExtentSink sink) {
+            this.sink = sink;
+        }
+
+        boolean add(long len, int f) {
+            if (stopped) {
+                return false;
+            }
+            if (f != flags && length > 0) {
+                if (!sink.accept(length, flags)) {
+                    stopped = true;
+                    return false;
+                }
+                length = 0;
+            }
+            flags = f;
+            length += len;
+            return true;
+        }
+
+        void finish() {
+            if (!stopped && length > 0) {
+                sink.accept(length, flags);
+            }
+            stopped = true;
+        }
+    }
+}
