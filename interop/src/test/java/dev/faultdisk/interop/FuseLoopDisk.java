@@ -96,7 +96,16 @@ final class FuseLoopDisk implements AutoCloseable {
     }
 
     @Override
-    public void close() throws IOException, InterruptedException {
+    public void close() throws IOException {
+        try {
+            takeDown();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while detaching", e);
+        }
+    }
+
+    private void takeDown() throws IOException, InterruptedException {
         List<String> problems = new ArrayList<>();
         if (mounted != null) {
             Tools.Result r = Tools.run(TIMEOUT, "umount", mounted.toString());
@@ -139,7 +148,7 @@ final class FuseLoopDisk implements AutoCloseable {
     private void closeQuietly(Throwable cause) {
         try {
             close();
-        } catch (IOException | InterruptedException | RuntimeException e) {
+        } catch (IOException | RuntimeException e) {
             cause.addSuppressed(e);
         }
     }
