@@ -5,6 +5,7 @@ import dev.faultdisk.device.Export;
 import dev.faultdisk.device.ExportRegistry;
 import dev.faultdisk.device.ExportSpec;
 import dev.faultdisk.device.ForwardingBlockDevice;
+import dev.faultdisk.fault.blkdebug.BlkdebugEngine;
 import dev.faultdisk.nbd.NbdServer;
 
 import java.io.IOException;
@@ -52,7 +53,7 @@ public final class TestServer implements AutoCloseable {
                 return true;
             }
         };
-        return new Export(spec.name(), backend, spec.readOnly(), spec.cache());
+        return new Export(spec.name(), backend, spec.readOnly(), new BlkdebugEngine(), spec.cache());
     }
 
     /** Starts a server listening on the Unix socket {@code socket} instead of TCP. */
