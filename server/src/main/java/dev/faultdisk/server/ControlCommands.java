@@ -17,5 +17,6 @@ final class ControlCommands {
         BlockCommands.register(commands, exports, nbd);
         BlkdebugCommands.register(commands, exports);
         BlkdebugCommands.wireEvents(exports, qmp);
+        CacheCommands.register(commands, exports, nbd, qmp);
     }
 }

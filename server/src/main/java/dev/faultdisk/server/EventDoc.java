@@ -16,5 +16,9 @@ record EventDoc(String name, String doc, List<String> fields) {
                             + "blkdebug-remove-breakpoint.",
                     List.of("device", "tag", "event: the blkdebug event", "operation", "offset", "length")),
             new EventDoc("BLKDEBUG_RESUMED", "A suspended request was released.",
-                    List.of("device", "tag", "event", "operation", "offset", "length")));
+                    List.of("device", "tag", "event", "operation", "offset", "length")),
+            new EventDoc("POWER_FAIL", "An export lost power (power-fail): its connections were dropped and "
+                    + "unflushed writes lost as reported.",
+                    List.of("device", "mode", "seed", "dirty-writes", "dirty-bytes", "writes-kept", "writes-torn",
+                            "writes-lost", "bytes-kept", "bytes-lost")));
 }

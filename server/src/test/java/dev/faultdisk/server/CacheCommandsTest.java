@@ -1,0 +1,128 @@
+package dev.faultdisk.server;
+
+import dev.faultdisk.device.Export;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The write cache and power switch over QMP. */
+class CacheCommandsTest {
+    private FaultdiskServer server;
+    private QmpTestClient qmp;
+    private Export disk;
+
+    @BeforeEach
+    void start() throws Exception {
+        server = FaultdiskServer.builder().export("d0=memory:1M")
+                .nbd(new InetSocketAddress("127.0.0.1", 0)).qmp(new InetSocketAddress("127.0.0.1", 0)).start();
+        qmp = new QmpTestClient(server.qmpAddresses().getFirst());
+        disk = server.exports().find("d0").orElseThrow();
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        qmp.close();
+        server.close();
+    }
+
+    @Test
+    @SuppressWarnings("unchecked")
+    void powerFailLosesExactlyTheUnflushedWritesAndDropsConnections() throws Exception {
+        assertEquals(Map.of(), qmp.execute(
+                "{\"execute\": \"write-cache-set-mode\", \"arguments\": {\"device\": \"d0\", \"mode\": \"writeback\"}}")
+                .get("return"));
+        byte[] durable = filled(4096, 0x11);
+        disk.device().write(0, ByteBuffer.wrap(durable), false);
+        disk.device().flush();
+        disk.device().write(8192, ByteBuffer.wrap(filled(4096, 0x22)), false);  // unflushed
+        disk.device().write(65536, ByteBuffer.wrap(filled(512, 0x33)), true);   // FUA: durable
+
+        Map<String, Object> status = (Map<String, Object>) qmp.execute(
+                "{\"execute\": \"query-write-cache\", \"arguments\": {\"device\": \"d0\"}}").get("return");
+        assertEquals("writeback", status.get("mode"));
+        assertEquals(4096L, status.get("dirty-bytes"));
+        assertEquals(1L, status.get("dirty-writes"));
+
+        try (Socket nbd = nbdConnection()) {
+            Map<String, Object> report = (Map<String, Object>) qmp.execute(
+                    "{\"execute\": \"power-fail\", \"arguments\": {\"device\": \"d0\", \"seed\": 42}}").get("return");
+            assertEquals("drop-all", report.get("mode"));
+            assertEquals(42L, report.get("seed"));
+            assertEquals(4096L, report.get("bytes-lost"));
+            assertEquals(List.of(Map.of("offset", 8192L, "length", 4096L)), report.get("lost-ranges"));
+            assertEquals(-1, nbd.getInputStream().read(), "the NBD connection was dropped");
+        }
+        Map<String, Object> event = qmp.awaitEvent("POWER_FAIL");
+        assertEquals("d0", ((Map<String, Object>) event.get("data")).get("device"));
+
+        assertArrayEquals(durable, read(0, 4096));
+        assertArrayEquals(new byte[4096], read(8192, 4096));
+        assertArrayEquals(filled(512, 0x33), read(65536, 512));
+    }
+
+    @Test
+    void badInputIsAClearError() throws Exception {
+        String[][] cases = {
+                {"{\"execute\": \"power-fail\", \"arguments\": {\"device\": \"nope\"}}",
+                        "DeviceNotFound: Device 'nope' not found"},
+                {"{\"execute\": \"power-fail\", \"arguments\": {\"device\": \"d0\", \"mode\": \"melt\"}}",
+                        "GenericError: Parameter 'mode' does not accept value 'melt'"},
+                {"{\"execute\": \"write-cache-set-mode\", \"arguments\": {\"device\": \"d0\", \"mode\": \"fast\"}}",
+                        "GenericError: Parameter 'mode' does not accept value 'fast'"},
+                {"{\"execute\": \"power-fail\", \"arguments\": {\"device\": \"d0\", \"seed\": \"x\"}}",
+                        "GenericError: Invalid parameter type for 'seed', expected: integer"},
+        };
+        for (String[] c : cases) {
+            String desc = QmpTestClient.errorDesc(qmp.execute(c[0]));
+            assertTrue(desc != null && desc.startsWith(c[1]), c[0] + " -> " + desc);
+        }
+        assertEquals(0L, disk.writeCache().status().powerFails());
+    }
+
+    private byte[] read(long offset, int length) throws Exception {
+        ByteBuffer b = ByteBuffer.allocate(length);
+        disk.device().read(offset, b);
+        return b.array();
+    }
+
+    private static byte[] filled(int n, int value) {
+        byte[] b = new byte[n];
+        java.util.Arrays.fill(b, (byte) value);
+        return b;
+    }
+
+    /** An NBD connection in transmission (fixed newstyle, EXPORT_NAME). */
+    private Socket nbdConnection() throws Exception {
+        Socket s = new Socket();
+        s.connect(server.nbdAddress(), 5000);
+        s.setSoTimeout(10_000);
+        DataInputStream in = new DataInputStream(s.getInputStream());
+        DataOutputStream out = new DataOutputStream(s.getOutputStream());
+        in.readLong();
+        in.readLong();
+        in.readUnsignedShort();
+        out.writeInt(3);
+        byte[] name = "d0".getBytes(StandardCharsets.UTF_8);
+        out.writeLong(0x49484156454F5054L);
+        out.writeInt(1);
+        out.writeInt(name.length);
+        out.write(name);
+        out.flush();
+        assertEquals(1 << 20, in.readLong());
+        in.readUnsignedShort();
+        return s;
+    }
+}
