@@ -74,6 +74,27 @@ class CacheCommandsTest {
     }
 
     @Test
+    void aWriteHeldAtABreakpointAcrossThePowerCutNeverLands() throws Exception {
+        qmp.execute("{\"execute\": \"write-cache-set-mode\", \"arguments\": {\"device\": \"d0\", \"mode\": \"writeback\"}}");
+        qmp.execute("{\"execute\": \"blkdebug-set-breakpoint\", \"arguments\": {\"device\": \"d0\", \"event\": \"write_aio\", \"tag\": \"held\"}}");
+        java.util.concurrent.CompletableFuture<Throwable> write = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+            try {
+                disk.device().write(0, ByteBuffer.wrap(filled(4096, 0x44)), true);
+                return null;
+            } catch (Exception e) {
+                return e;
+            }
+        });
+        qmp.awaitEvent("BLKDEBUG_SUSPENDED");
+        qmp.execute("{\"execute\": \"power-fail\", \"arguments\": {\"device\": \"d0\", \"seed\": 1}}");
+        qmp.execute("{\"execute\": \"blkdebug-resume\", \"arguments\": {\"device\": \"d0\", \"tag\": \"held\"}}");
+        Throwable failure = write.get(10, java.util.concurrent.TimeUnit.SECONDS);
+        assertTrue(failure instanceof dev.faultdisk.device.DeviceException de
+                && de.errno() == dev.faultdisk.device.Errno.ESHUTDOWN, "held FUA write fails: " + failure);
+        assertArrayEquals(new byte[4096], read(0, 4096), "and its data never reached the disk");
+    }
+
+    @Test
     void badInputIsAClearError() throws Exception {
         String[][] cases = {
                 {"{\"execute\": \"power-fail\", \"arguments\": {\"device\": \"nope\"}}",
