@@ -211,6 +211,11 @@ class WriteCacheDeviceTest {
         CountDownLatch release = new CountDownLatch(1);
         BlockDevice holding = new ForwardingBlockDevice(cache) {
             @Override
+            public boolean mayBlock() {
+                return true; // the BlockDevice contract for any layer that holds requests
+            }
+
+            @Override
             public void write(long offset, ByteBuffer src, boolean fua) throws IOException {
                 held.countDown();
                 try {
