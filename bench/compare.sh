@@ -1,0 +1,317 @@
+#!/usr/bin/env bash
+# Benchmarks faultdisk against nbdkit (file plugin) and qemu-nbd, all three serving the SAME dense
+# raw file over loopback TCP, measured with fio's nbd engine (one job, one connection).
+#
+# Runs are interleaved: for each round, for each workload, each server in turn. Machine noise
+# (this kind of machine is shared) then hits every server alike, and the ratios between servers
+# mean more than the absolute figures. The table at the end gives the median per server and
+# workload and the ratios faultdisk/nbdkit and faultdisk/qemu-nbd.
+#
+# Usage: bench/compare.sh [--quick] [--rounds N] [--runtime SECONDS] [--warmup SECONDS]
+#                         [--file PATH] [--size-mib N] [--out DIR] [--servers LIST]
+#                         [--workloads LIST] [--no-verify]
+# Environment: ROUNDS, RUNTIME, WARMUP, BENCH_FILE, BENCH_SIZE_MIB, BENCH_OUT, SERVERS, WORKLOADS
+# (flags win). FAULTDISK_JAVA_OPTS reaches faultdisk's JVM (for example a JFR recording).
+set -euo pipefail
+
+root=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)
+
+usage() {
+  cat <<'EOF'
+bench/compare.sh: faultdisk vs nbdkit (file plugin) vs qemu-nbd on the same file, with fio.
+
+  --quick            smoke run: 1 round, 2 s per run, 1 s warm-up
+  --rounds N         rounds of interleaved runs (default 3, env ROUNDS)
+  --runtime S        seconds per measured fio run (default 5, env RUNTIME)
+  --warmup S         seconds per unmeasured warm-up run, 0 for none (default 2, env WARMUP)
+  --file PATH        the raw image (default: /dev/shm if it has room, else /var/tmp; env BENCH_FILE)
+  --size-mib N       image size in MiB (default 1024, env BENCH_SIZE_MIB)
+  --out DIR          where fio's JSON and the logs go (default bench/results/DATE, env BENCH_OUT)
+  --servers LIST     comma-separated subset of faultdisk,nbdkit,qemu-nbd (env SERVERS)
+  --workloads LIST   comma-separated subset of seqread,seqwrite,randread,randrw (env WORKLOADS)
+  --no-verify        skip the check that every server serves the file's exact content
+
+The image is created once (dense, random data) and reused by later runs when its size matches.
+EOF
+}
+
+rounds=${ROUNDS:-3}
+runtime=${RUNTIME:-5}
+warmup=${WARMUP:-2}
+file=${BENCH_FILE:-}
+size_mib=${BENCH_SIZE_MIB:-1024}
+out=${BENCH_OUT:-}
+servers=${SERVERS:-faultdisk,nbdkit,qemu-nbd}
+workloads=${WORKLOADS:-seqread,seqwrite,randread,randrw}
+verify=1
+
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --quick) rounds=1; runtime=2; warmup=1 ;;
+    --rounds) rounds=$2; shift ;;
+    --runtime) runtime=$2; shift ;;
+    --warmup) warmup=$2; shift ;;
+    --file) file=$2; shift ;;
+    --size-mib) size_mib=$2; shift ;;
+    --out) out=$2; shift ;;
+    --servers) servers=$2; shift ;;
+    --workloads) workloads=$2; shift ;;
+    --no-verify) verify=0 ;;
+    -h|--help) usage; exit 0 ;;
+    *) echo "compare.sh: unknown argument: $1 (see --help)" >&2; exit 2 ;;
+  esac
+  shift
+done
+
+die() { echo "compare.sh: $*" >&2; exit 1; }
+log() { echo "[$(date +%H:%M:%S)] $*"; }
+
+for n in "$rounds" "$runtime" "$warmup" "$size_mib"; do
+  [[ "$n" =~ ^[0-9]+$ ]] || die "not a whole number: $n"
+done
+[ "$rounds" -ge 1 ] && [ "$runtime" -ge 1 ] && [ "$size_mib" -ge 16 ] || die "rounds and runtime must be >= 1, size >= 16 MiB"
+IFS=, read -r -a server_list <<<"$servers"
+IFS=, read -r -a workload_list <<<"$workloads"
+for s in "${server_list[@]}"; do
+  case "$s" in faultdisk|nbdkit|qemu-nbd) ;; *) die "unknown server: $s" ;; esac
+done
+
+workload_args() {
+  case "$1" in
+    seqread) echo "--rw=read --bs=1M --iodepth=8" ;;
+    seqwrite) echo "--rw=write --bs=1M --iodepth=8" ;;
+    randread) echo "--rw=randread --bs=4k --iodepth=16" ;;
+    randrw) echo "--rw=randrw --rwmixread=50 --bs=4k --iodepth=16" ;;
+    *) die "unknown workload: $1" ;;
+  esac
+}
+for w in "${workload_list[@]}"; do workload_args "$w" >/dev/null; done
+
+need_tools=(fio python3 nbdinfo)
+for s in "${server_list[@]}"; do
+  case "$s" in nbdkit) need_tools+=(nbdkit) ;; qemu-nbd) need_tools+=(qemu-nbd) ;; esac
+done
+[ "$verify" = 1 ] && need_tools+=(qemu-img qemu-io)
+for t in "${need_tools[@]}"; do
+  command -v "$t" >/dev/null || die "needs $t (Debian: fio, nbdkit, qemu-utils, libnbd-bin)"
+done
+
+size=$((size_mib * 1024 * 1024))
+
+# --- the image -----------------------------------------------------------------------------------
+if [ -z "$file" ]; then
+  shm_free=$(df --output=avail -B1 /dev/shm 2>/dev/null | tail -n 1 || echo 0)
+  if [ -d /dev/shm ] && [ "${shm_free:-0}" -gt $((size + 512 * 1024 * 1024)) ]; then
+    file=/dev/shm/faultdisk-bench-${size_mib}m.img
+    where="/dev/shm (tmpfs: no disk I/O, the servers' own costs dominate)"
+  else
+    file=/var/tmp/faultdisk-bench-${size_mib}m.img
+    where="/var/tmp (/dev/shm lacks room; the page cache holds the file after the first pass)"
+  fi
+else
+  where="$(dirname "$file") (given)"
+fi
+
+is_dense() {
+  local bytes blocks bsize
+  read -r bytes blocks bsize < <(stat -c '%s %b %B' "$1")
+  [ "$bytes" -eq "$size" ] && [ $((blocks * bsize)) -ge "$size" ]
+}
+if [ -f "$file" ] && is_dense "$file"; then
+  log "reusing image $file"
+else
+  log "writing $size_mib MiB of random data to $file"
+  rm -f "$file.tmp"
+  head -c "$size" /dev/urandom >"$file.tmp"
+  mv "$file.tmp" "$file"
+  is_dense "$file" || die "$file is not dense after writing it"
+fi
+
+# --- output ----------------------------------------------------------------------------------------
+if [ -z "$out" ]; then
+  out="$root/bench/results/$(date +%Y%m%d-%H%M%S)"
+fi
+mkdir -p "$out/runs"
+: >"$out/cpu.tsv"
+: >"$out/rss.tsv"
+
+# --- servers ---------------------------------------------------------------------------------------
+declare -A pid port
+started=()
+cleanup() {
+  local s p i
+  for s in "${started[@]}"; do
+    p=${pid[$s]}
+    kill -TERM "$p" 2>/dev/null || true
+  done
+  for s in "${started[@]}"; do
+    p=${pid[$s]}
+    for i in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$p" 2>/dev/null || true
+    wait "$p" 2>/dev/null || true
+  done
+  started=()
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+read -r -a free_ports < <(python3 -c '
+import socket
+ss = [socket.socket() for _ in range(3)]
+for s in ss:
+    s.bind(("127.0.0.1", 0))
+print(*[s.getsockname()[1] for s in ss])')
+
+if [[ " ${server_list[*]} " == *" faultdisk "* ]]; then
+  # The launcher rebuilds the jar when sources changed; do it now, not while a server is timed.
+  log "building faultdisk if needed"
+  "$root/faultdisk" --version >/dev/null || die "building faultdisk failed"
+fi
+
+start_server() {
+  local s=$1 p=$2
+  port[$s]=$p
+  case "$s" in
+    faultdisk)
+      # The launcher execs java, so $! is the JVM's pid.
+      "$root/faultdisk" serve --export "bench=$file" --nbd "127.0.0.1:$p" >"$out/faultdisk.log" 2>&1 &
+      ;;
+    nbdkit)
+      # File plugin, default 16 worker threads, page cache (cache=default).
+      nbdkit --exit-with-parent -f -i 127.0.0.1 -p "$p" -e bench file "$file" >"$out/nbdkit.log" 2>&1 &
+      ;;
+    qemu-nbd)
+      # --cache=writeback is qemu-nbd's default (page cache, no O_DIRECT), stated for the record;
+      # -t keeps it up between fio runs, -e allows the verification clients alongside.
+      qemu-nbd -f raw --cache=writeback --aio=threads -b 127.0.0.1 -p "$p" -x bench -t -e 4 "$file" \
+        >"$out/qemu-nbd.log" 2>&1 &
+      ;;
+  esac
+  pid[$s]=$!
+  started+=("$s")
+}
+
+wait_ready() {
+  local s=$1 i got
+  for i in $(seq 240); do
+    kill -0 "${pid[$s]}" 2>/dev/null || { cat "$out/$s.log" >&2; die "$s exited at startup"; }
+    got=$(nbdinfo --size "nbd://127.0.0.1:${port[$s]}/bench" 2>/dev/null || true)
+    if [ -n "$got" ]; then
+      [ "$got" = "$size" ] || die "$s serves $got bytes, expected $size"
+      return 0
+    fi
+    sleep 0.25
+  done
+  die "$s did not answer on port ${port[$s]} within 60 s"
+}
+
+i=0
+for s in "${server_list[@]}"; do
+  start_server "$s" "${free_ports[$i]}"
+  i=$((i + 1))
+done
+for s in "${server_list[@]}"; do
+  wait_ready "$s"
+  log "$s: pid ${pid[$s]}, nbd://127.0.0.1:${port[$s]}/bench"
+done
+
+uri() { echo "nbd://127.0.0.1:${port[$1]}/bench"; }
+
+# Every server must return the file's exact bytes, and a write through one must be read back
+# through the others: otherwise they would not be serving the same file.
+verify_same_file() {
+  local phase=$1 s
+  for s in "${server_list[@]}"; do
+    qemu-img compare -U -f raw -F raw "$file" "$(uri "$s")" >"$out/compare-$phase-$s.log" 2>&1 ||
+      { cat "$out/compare-$phase-$s.log" >&2; die "$s does not serve the content of $file ($phase)"; }
+  done
+  log "verified ($phase): all servers return the exact content of $file"
+}
+verify_cross_write() {
+  local first=${server_list[0]} s pattern=$((RANDOM % 254 + 1)) offset=$((size / 2))
+  qemu-io -f raw -c "write -P $pattern $offset 1M" "$(uri "$first")" >"$out/crosswrite.log" 2>&1 ||
+    die "write through $first failed"
+  for s in "${server_list[@]}"; do
+    qemu-io -f raw -r -c "read -P $pattern $offset 1M" "$(uri "$s")" >>"$out/crosswrite.log" 2>&1 ||
+      die "read back through $s failed"
+  done
+  ! grep -q "Pattern verification failed" "$out/crosswrite.log" ||
+    die "a write through $first was not seen through another server"
+  cmp -s -n 1048576 -i "$offset:0" "$file" <(head -c 1048576 /dev/zero | tr '\0' "\\$(printf '%03o' "$pattern")") ||
+    die "a write through $first did not reach $file"
+  log "verified: a 1 MiB write through $first is read back through every server and is in the file"
+}
+if [ "$verify" = 1 ]; then
+  verify_same_file before
+  verify_cross_write
+fi
+
+# --- measurements ----------------------------------------------------------------------------------
+ticks=$(getconf CLK_TCK)
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }  # utime + stime, all threads
+rss_kib() { awk -v k="$2" '$1 == k":" {print $2}' "/proc/$1/status"; }
+record_rss() {
+  local s
+  for s in "${server_list[@]}"; do
+    printf '%s\t%s\t%s\t%s\n' "$1" "$s" "$(rss_kib "${pid[$s]}" VmRSS)" "$(rss_kib "${pid[$s]}" VmHWM)" >>"$out/rss.tsv"
+  done
+}
+
+run_fio() {  # server workload seconds json-file
+  local s=$1 w=$2 secs=$3 json=$4
+  kill -0 "${pid[$s]}" 2>/dev/null || die "$s died (log: $out/$s.log)"
+  # shellcheck disable=SC2046 # workload_args is meant to split into options
+  fio --name="$w" --ioengine=nbd --uri="$(uri "$s")" --numjobs=1 --time_based --runtime="$secs" \
+    $(workload_args "$w") --output-format=json --output="$json" >>"$out/fio-stdout.log" 2>&1 ||
+    die "fio failed against $s ($w): see $json and $out/fio-stdout.log"
+}
+
+record_rss start
+if [ "$warmup" -gt 0 ]; then
+  log "warm-up: ${warmup} s per server and workload, not measured (the JVM compiles its hot paths)"
+  mkdir -p "$out/warmup"
+  for w in "${workload_list[@]}"; do
+    for s in "${server_list[@]}"; do
+      run_fio "$s" "$w" "$warmup" "$out/warmup/$w-$s.json"
+    done
+  done
+fi
+record_rss after-warmup
+
+total=$((rounds * ${#workload_list[@]} * ${#server_list[@]}))
+log "measuring: $rounds round(s) x ${#workload_list[@]} workload(s) x ${#server_list[@]} server(s) x $runtime s = about $((total * runtime)) s"
+n=0
+for r in $(seq "$rounds"); do
+  for w in "${workload_list[@]}"; do
+    for s in "${server_list[@]}"; do
+      n=$((n + 1))
+      before=$(cpu_ticks "${pid[$s]}")
+      run_fio "$s" "$w" "$runtime" "$out/runs/$r-$w-$s.json"
+      after=$(cpu_ticks "${pid[$s]}")
+      printf '%s\t%s\t%s\t%s\n' "$r" "$w" "$s" "$(((after - before) * 1000 / ticks))" >>"$out/cpu.tsv"
+      printf '  [%d/%d] round %d %-8s %-9s %s\n' "$n" "$total" "$r" "$w" "$s" \
+        "$(python3 "$root/bench/summarize.py" --one "$out/runs/$r-$w-$s.json")"
+    done
+  done
+  record_rss "after-round-$r"
+done
+
+if [ "$verify" = 1 ]; then
+  verify_same_file after
+fi
+
+# --- report ----------------------------------------------------------------------------------------
+{
+  echo "image: $file ($size_mib MiB, dense random data) in $where"
+  echo "rounds: $rounds, runtime per run: $runtime s, warm-up per run: $warmup s, one fio job, one connection"
+  echo "machine: $(nproc) cpus; $(fio --version); $(nbdkit --version 2>/dev/null | head -n 1 || true);" \
+    "$(qemu-nbd --version 2>/dev/null | head -n 1 || true); $("$root/faultdisk" --version 2>/dev/null || true)"
+  echo "servers: faultdisk serve --export bench=FILE; nbdkit -f file FILE (16 threads);" \
+    "qemu-nbd -f raw --cache=writeback --aio=threads -t -x bench FILE"
+  echo
+  python3 "$root/bench/summarize.py" "$out" "${server_list[@]}"
+} | tee "$out/summary.txt"
+echo
+echo "fio JSON and logs: $out"
+echo "image kept for the next run: $file (rm it to free $size_mib MiB)"

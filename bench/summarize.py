@@ -1,0 +1,136 @@
+#!/usr/bin/env python3
+"""Summarizes a bench/compare.sh run from fio's JSON output.
+
+  summarize.py DIR SERVER...   medians, ratios to faultdisk, server CPU per I/O and memory
+  summarize.py --one JSON      one run's figures on one line (progress output)
+"""
+import json
+import statistics
+import sys
+from pathlib import Path
+
+WORKLOADS = {
+    # name: (label, headline metric)
+    "seqread": ("sequential read 1 MiB, QD8", "MiB/s"),
+    "seqwrite": ("sequential write 1 MiB, QD8", "MiB/s"),
+    "randread": ("random read 4 KiB, QD16", "IOPS"),
+    "randrw": ("random 4 KiB 50/50 read/write, QD16", "IOPS"),
+}
+MIB = 1024 * 1024
+
+
+def figures(path):
+    """Returns (MiB/s, IOPS, total I/Os) of one fio run, reads and writes together."""
+    with open(path) as f:
+        text = f.read()
+    # fio may print notices before the JSON document.
+    job = json.loads(text[text.index("{"):])["jobs"][0]
+    if job.get("error"):
+        raise SystemExit(f"{path}: fio reported error {job['error']}")
+    mibs = iops = ios = 0.0
+    for d in ("read", "write"):
+        mibs += job[d]["bw_bytes"] / MIB
+        iops += job[d]["iops"]
+        ios += job[d]["total_ios"]
+    if ios == 0:
+        raise SystemExit(f"{path}: no I/O completed")
+    return mibs, iops, ios
+
+
+def headline(workload, fig):
+    return fig[0] if WORKLOADS[workload][1] == "MiB/s" else fig[1]
+
+
+def fmt(value, metric):
+    if metric == "IOPS":
+        return f"{value / 1000:.1f}k"
+    return f"{value:.0f}"
+
+
+def one(path):
+    mibs, iops, _ = figures(path)
+    return f"{mibs:8.0f} MiB/s {iops:9.0f} IOPS"
+
+
+def summarize(out, servers):
+    runs = {}  # (workload, server) -> {round: figures}
+    for p in sorted((out / "runs").glob("*.json")):
+        rnd, rest = p.stem.split("-", 1)
+        workload, server = rest.split("-", 1)
+        runs.setdefault((workload, server), {})[int(rnd)] = figures(p)
+    cpu = {}  # (workload, server) -> {round: cpu ms}
+    cpu_file = out / "cpu.tsv"
+    if cpu_file.exists():
+        for line in cpu_file.read_text().splitlines():
+            rnd, workload, server, ms = line.split("\t")
+            cpu.setdefault((workload, server), {})[int(rnd)] = int(ms)
+    workloads = [w for w in WORKLOADS if any((w, s) in runs for s in servers)]
+    peers = [s for s in servers if s != "faultdisk"] if "faultdisk" in servers else []
+
+    head = ["workload", "metric"] + [f"{s} (median)" for s in servers] + [f"faultdisk/{p}" for p in peers]
+    rows = []
+    for w in workloads:
+        label, metric = WORKLOADS[w]
+        med = {s: statistics.median(headline(w, f) for f in runs[(w, s)].values()) for s in servers}
+        row = [label, metric] + [fmt(med[s], metric) for s in servers]
+        for p in peers:
+            paired = [headline(w, runs[(w, "faultdisk")][r]) / headline(w, runs[(w, p)][r])
+                      for r in runs[(w, "faultdisk")] if r in runs[(w, p)]]
+            ratio = med["faultdisk"] / med[p]
+            spread = f" ({min(paired):.2f}-{max(paired):.2f})" if len(paired) > 1 else ""
+            row.append(f"**{ratio:.2f}**{spread}")
+        rows.append(row)
+    print("Throughput: median over rounds. Ratios: median/median; in brackets the lowest and highest")
+    print("ratio of the runs made side by side in one round.")
+    print()
+    table(head, rows)
+
+    if cpu:
+        print()
+        print("Server CPU time per I/O (user+system of the whole server process, median over rounds;")
+        print("lower is better; fio and the server share the machine's cpus):")
+        print()
+        head = ["workload"] + [f"{s} µs/I/O" for s in servers]
+        rows = []
+        for w in workloads:
+            row = [WORKLOADS[w][0]]
+            for s in servers:
+                per = [cpu[(w, s)][r] * 1000 / runs[(w, s)][r][2]
+                       for r in runs[(w, s)] if r in cpu.get((w, s), {})]
+                row.append(f"{statistics.median(per):.1f}" if per else "-")
+            rows.append(row)
+        table(head, rows)
+
+    rss_file = out / "rss.tsv"
+    if rss_file.exists():
+        samples = {}  # server -> [(phase, rss, hwm)]
+        for line in rss_file.read_text().splitlines():
+            phase, server, rss, hwm = line.split("\t")
+            samples.setdefault(server, []).append((phase, int(rss or 0), int(hwm or 0)))
+        print()
+        print("Resident memory (VmRSS, MiB) at start, after the warm-up, after each round; peak (VmHWM):")
+        print()
+        for s in servers:
+            if s in samples:
+                seq = ", ".join(f"{phase} {rss / 1024:.0f}" for phase, rss, _ in samples[s])
+                print(f"- {s}: {seq}; peak {max(h for _, _, h in samples[s]) / 1024:.0f}")
+
+
+def table(head, rows):
+    print("| " + " | ".join(head) + " |")
+    print("|" + "|".join("---" for _ in head) + "|")
+    for r in rows:
+        print("| " + " | ".join(r) + " |")
+
+
+def main(argv):
+    if len(argv) == 2 and argv[0] == "--one":
+        print(one(argv[1]))
+        return
+    if len(argv) < 2:
+        raise SystemExit(__doc__)
+    summarize(Path(argv[0]), argv[1:])
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
