@@ -267,6 +267,7 @@ run_fio() {  # server workload seconds json-file
     die "fio failed against $s ($w): see $json and $out/fio-stdout.log"
 }
 
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 record_rss start
 if [ "$warmup" -gt 0 ]; then
   log "warm-up: ${warmup} s per server and workload, not measured (the JVM compiles its hot paths)"
@@ -297,6 +298,17 @@ for r in $(seq "$rounds"); do
   record_rss "after-round-$r"
 done
 
+# A JVM that has not collected yet still holds the garbage of past connections (heap and direct
+# buffers): one explicit GC at the end tells garbage from memory really held.
+if [ -n "${pid[faultdisk]:-}" ]; then
+  jcmd_bin="$(dirname "$(readlink -f "/proc/${pid[faultdisk]}/exe")")/jcmd"
+  if [ -x "$jcmd_bin" ] && "$jcmd_bin" "${pid[faultdisk]}" GC.run >/dev/null 2>&1; then
+    sleep 1
+    printf '%s\t%s\t%s\t%s\n' after-gc faultdisk "$(rss_kib "${pid[faultdisk]}" VmRSS)" \
+      "$(rss_kib "${pid[faultdisk]}" VmHWM)" >>"$out/rss.tsv"
+  fi
+fi
+
 if [ "$verify" = 1 ]; then
   verify_same_file after
 fi
@@ -306,7 +318,9 @@ fi
   echo "image: $file ($size_mib MiB, dense random data) in $where"
   echo "rounds: $rounds, runtime per run: $runtime s, warm-up per run: $warmup s, one fio job, one connection"
   echo "machine: $(nproc) cpus; $(fio --version); $(nbdkit --version 2>/dev/null | head -n 1 || true);" \
-    "$(qemu-nbd --version 2>/dev/null | head -n 1 || true); $("$root/faultdisk" --version 2>/dev/null || true)"
+    "$(qemu-nbd --version 2>/dev/null | head -n 1 || true); $("$root/faultdisk" --version 2>/dev/null || true)" \
+    "at $(git -C "$root" describe --always --dirty 2>/dev/null || echo "unknown commit")"
+  echo "load average: $load_before at the start, $(cut -d' ' -f1-3 /proc/loadavg) at the end"
   echo "servers: faultdisk serve --export bench=FILE; nbdkit -f file FILE (16 threads);" \
     "qemu-nbd -f raw --cache=writeback --aio=threads -t -x bench FILE"
   echo

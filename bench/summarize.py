@@ -108,7 +108,8 @@ def summarize(out, servers):
             phase, server, rss, hwm = line.split("\t")
             samples.setdefault(server, []).append((phase, int(rss or 0), int(hwm or 0)))
         print()
-        print("Resident memory (VmRSS, MiB) at start, after the warm-up, after each round; peak (VmHWM):")
+        print("Resident memory (VmRSS, MiB) at start, after the warm-up, after each round (faultdisk also after")
+        print("one explicit GC at the end); peak (VmHWM):")
         print()
         for s in servers:
             if s in samples:
