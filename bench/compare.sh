@@ -2,10 +2,10 @@
 # Benchmarks faultdisk against nbdkit (file plugin) and qemu-nbd, all three serving the SAME dense
 # raw file over loopback TCP, measured with fio's nbd engine (one job, one connection).
 #
-# Runs are interleaved: for each round, for each workload, each server in turn. Machine noise
-# (this kind of machine is shared) then hits every server alike, and the ratios between servers
-# mean more than the absolute figures. The table at the end gives the median per server and
-# workload and the ratios faultdisk/nbdkit and faultdisk/qemu-nbd.
+# Runs are interleaved: for each round, for each workload, each server in turn (the order rotating
+# from round to round). Machine noise (this kind of machine is shared) then hits every server
+# alike, and the ratios between servers mean more than the absolute figures. The table at the end
+# gives the median per server and workload and the ratios faultdisk/nbdkit and faultdisk/qemu-nbd.
 #
 # Usage: bench/compare.sh [--quick] [--rounds N] [--runtime SECONDS] [--warmup SECONDS]
 #                         [--file PATH] [--size-mib N] [--out DIR] [--servers LIST]
@@ -283,9 +283,12 @@ record_rss after-warmup
 total=$((rounds * ${#workload_list[@]} * ${#server_list[@]}))
 log "measuring: $rounds round(s) x ${#workload_list[@]} workload(s) x ${#server_list[@]} server(s) x $runtime s = about $((total * runtime)) s"
 n=0
+nservers=${#server_list[@]}
 for r in $(seq "$rounds"); do
   for w in "${workload_list[@]}"; do
-    for s in "${server_list[@]}"; do
+    # The order rotates each round, so no server always runs first (or right after another).
+    for k in $(seq 0 $((nservers - 1))); do
+      s=${server_list[$(((k + r - 1) % nservers))]}
       n=$((n + 1))
       before=$(cpu_ticks "${pid[$s]}")
       run_fio "$s" "$w" "$runtime" "$out/runs/$r-$w-$s.json"
