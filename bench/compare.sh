@@ -263,8 +263,12 @@ run_fio() {  # server workload seconds json-file
   kill -0 "${pid[$s]}" 2>/dev/null || die "$s died (log: $out/$s.log)"
   # shellcheck disable=SC2046 # workload_args is meant to split into options
   fio --name="$w" --ioengine=nbd --uri="$(uri "$s")" --numjobs=1 --time_based --runtime="$secs" \
-    $(workload_args "$w") --output-format=json --output="$json" >>"$out/fio-stdout.log" 2>&1 ||
-    die "fio failed against $s ($w): see $json and $out/fio-stdout.log"
+    $(workload_args "$w") --output-format=json --output="$json" >>"$out/fio-stdout.log" 2>&1 && return 0
+  if ! kill -0 "${pid[$s]}" 2>/dev/null; then
+    tail -n 3 "$out/$s.log" >&2
+    die "$s exited during the $w run (a crash, or a signal from outside: its log is $out/$s.log)"
+  fi
+  die "fio failed against $s ($w): see $json and $out/fio-stdout.log"
 }
 
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
