@@ -131,6 +131,7 @@ fi
 if [ -z "$out" ]; then
   out="$root/bench/results/$(date +%Y%m%d-%H%M%S)"
 fi
+rm -rf "$out/runs" "$out/warmup"  # a reused directory must not mix in an older run's files
 mkdir -p "$out/runs"
 : >"$out/cpu.tsv"
 : >"$out/rss.tsv"
