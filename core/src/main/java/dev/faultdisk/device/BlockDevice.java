@@ -58,15 +58,6 @@ public interface BlockDevice extends AutoCloseable {
         return false;
     }
 
-    /**
-     * True if every read must reach {@link #read}, because a layer acts on reads (fault rules,
-     * breakpoints). A frontend must then not answer a read from {@link #extents} alone, e.g. as
-     * a hole without reading. Must be cheap: it is asked once per large read.
-     */
-    default boolean readsHaveEffects() {
-        return false;
-    }
-
     /** A short human-readable description of what backs this device. */
     String describe();
 

@@ -67,10 +67,6 @@ public abstract class ForwardingBlockDevice implements BlockDevice {
         return next.mayBlock();
     }
 
-    @Override
-    public boolean readsHaveEffects() {
-        return next.readsHaveEffects();
-    }
 
     @Override
     public String describe() {

@@ -19,12 +19,12 @@ final class Connection implements Runnable {
     static final int MAX_OPTION_DATA = 64 * 1024;
     /** Option payloads up to this are skipped with ERR_TOO_BIG; beyond it the client is dropped. */
     private static final int MAX_OPTION_SKIP = 16 << 20;
-    private static final int INPUT_CAPACITY = 256 * 1024 + 64;
+    private static final int INPUT_CAPACITY = 256 * 1024;
 
     private final NbdServer server;
     private final SocketChannel channel;
     private final long id;
-    private final ByteBuffer in = ByteBuffer.allocateDirect(INPUT_CAPACITY).limit(0);
+    private final ByteBuffer in = BufferPool.SHARED.acquire(INPUT_CAPACITY).limit(0);
     private final ReplyWriter writer;
     private volatile boolean closing;
     private volatile dev.faultdisk.device.Export export;
@@ -33,7 +33,7 @@ final class Connection implements Runnable {
         this.server = server;
         this.channel = channel;
         this.id = id;
-        this.writer = new ReplyWriter(channel, 256 * 1024);
+        this.writer = new ReplyWriter(channel, BufferPool.SHARED.acquire(256 * 1024).clear());
     }
 
     long id() {
@@ -42,11 +42,13 @@ final class Connection implements Runnable {
 
     @Override
     public void run() {
+        Transmission transmission = null;
         try {
             Negotiation negotiation = handshake();
             if (negotiation != null) {
                 export = negotiation.export();
-                new Transmission(this, negotiation, writer).run();
+                transmission = new Transmission(this, negotiation, writer);
+                transmission.run();
             }
         } catch (EOFException | ClosedChannelException e) {
             LOG.log(Level.DEBUG, "connection {0}: closed by peer", id);
@@ -61,7 +63,24 @@ final class Connection implements Runnable {
         } finally {
             close();
             server.removed(this);
+            releaseBuffers(transmission);
         }
+    }
+
+    /**
+     * Returns the connection's buffers to the pool, so that connections coming and going keep
+     * memory flat (direct buffers are otherwise freed only by a garbage collection). Not while a
+     * request still runs on its own thread: it may yet write a reply into them.
+     */
+    private void releaseBuffers(Transmission transmission) {
+        if (transmission != null && !transmission.idle()) {
+            return;
+        }
+        if (transmission != null) {
+            transmission.release();
+        }
+        BufferPool.SHARED.release(in);
+        writer.release();
     }
 
     private Negotiation handshake() throws IOException, ProtocolException {

@@ -19,9 +19,10 @@ final class ReplyWriter {
     private final ByteBuffer[] gather = new ByteBuffer[2];
     private final ByteBuffer view;
 
-    ReplyWriter(GatheringByteChannel channel, int capacity) {
+    /** Builds replies in {@code buffer}, which it owns until {@link #release()}. */
+    ReplyWriter(GatheringByteChannel channel, ByteBuffer buffer) {
         this.channel = channel;
-        this.out = ByteBuffer.allocateDirect(capacity);
+        this.out = buffer;
         this.view = out.duplicate();
     }
 
@@ -86,6 +87,11 @@ final class ReplyWriter {
             gather[1] = null;
             out.clear();
         }
+    }
+
+    /** Gives the buffer back to the pool; the writer is not used afterwards. */
+    void release() {
+        BufferPool.SHARED.release(out);
     }
 
     /** Flushes pending replies, taking the lock. */

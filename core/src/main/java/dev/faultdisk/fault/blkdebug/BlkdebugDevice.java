@@ -122,11 +122,6 @@ public final class BlkdebugDevice extends ForwardingBlockDevice {
         return engine.mayBlock() || next.mayBlock();
     }
 
-    /** While rules or breakpoints exist, a read fires read_aio and is checked: it must not be skipped. */
-    @Override
-    public boolean readsHaveEffects() {
-        return engine.isEngaged() || next.readsHaveEffects();
-    }
 
     /** Stops the engine (resuming anything it holds) before closing the device below. */
     @Override
