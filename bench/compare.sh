@@ -73,7 +73,7 @@ done
 IFS=, read -r -a server_list <<<"$servers"
 IFS=, read -r -a workload_list <<<"$workloads"
 for s in "${server_list[@]}"; do
-  case "$s" in faultdisk|nbdkit|qemu-nbd) ;; *) die "unknown server: $s" ;; esac
+  case "$s" in faultdisk|faultdisk-rules|nbdkit|qemu-nbd) ;; *) die "unknown server: $s" ;; esac
 done
 
 workload_args() {
@@ -158,13 +158,13 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 read -r -a free_ports < <(python3 -c '
-import socket
-ss = [socket.socket() for _ in range(3)]
+import socket, sys
+ss = [socket.socket() for _ in range(int(sys.argv[1]))]
 for s in ss:
     s.bind(("127.0.0.1", 0))
-print(*[s.getsockname()[1] for s in ss])')
+print(*[s.getsockname()[1] for s in ss])' "${#server_list[@]}")
 
-if [[ " ${server_list[*]} " == *" faultdisk "* ]]; then
+if [[ " ${server_list[*]} " == *" faultdisk"* ]]; then
   # The launcher rebuilds the jar when sources changed; do it now, not while a server is timed.
   log "building faultdisk if needed"
   "$root/faultdisk" --version >/dev/null || die "building faultdisk failed"
@@ -176,7 +176,20 @@ start_server() {
   case "$s" in
     faultdisk)
       # The launcher execs java, so $! is the JVM's pid.
-      "$root/faultdisk" serve --export "bench=$file" --nbd "127.0.0.1:$p" >"$out/faultdisk.log" 2>&1 &
+      "$root/faultdisk" serve --export "bench=$file" --nbd "127.0.0.1:$p" --qmp none >"$out/faultdisk.log" 2>&1 &
+      ;;
+    faultdisk-rules)
+      # The same server with 1,000 blkdebug rules that never match: 500 on events every request
+      # fires (read_aio, write_aio) but for states never reached, 500 on events raw I/O never fires.
+      python3 - "$out/rules.conf" <<'PY'
+import sys
+with open(sys.argv[1], "w") as f:
+    for i in range(1000):
+        event = ("read_aio", "write_aio")[i % 2] if i < 500 else ("l1_update", "refblock_alloc", "cluster_alloc")[i % 3]
+        f.write(f'[inject-error]\nevent = "{event}"\nstate = "{i + 2}"\nerrno = "5"\n\n')
+PY
+      "$root/faultdisk" serve --export "bench=$file,rules=$out/rules.conf" --nbd "127.0.0.1:$p" --qmp none \
+        >"$out/faultdisk-rules.log" 2>&1 &
       ;;
     nbdkit)
       # File plugin, default 16 worker threads, page cache (cache=default).
