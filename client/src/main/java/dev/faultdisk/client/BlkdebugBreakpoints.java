@@ -1,0 +1,37 @@
+package dev.faultdisk.client;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * An export's breakpoints as {@code query-blkdebug-breakpoints} returns them.
+ *
+ * @param breakpoints breakpoints set and not yet hit
+ * @param suspended   requests held now
+ */
+public record BlkdebugBreakpoints(List<Pending> breakpoints, List<Suspension> suspended) {
+
+    /** A breakpoint waiting for a request. */
+    public record Pending(String event, String tag) {
+    }
+
+    /** The requests held under {@code tag}. */
+    public List<Suspension> suspended(String tag) {
+        return suspended.stream().filter(s -> s.tag().equals(tag)).toList();
+    }
+
+    static BlkdebugBreakpoints from(Object value, String device) {
+        Map<String, Object> m = Values.object(value, "query-blkdebug-breakpoints reply");
+        List<Pending> pending = new ArrayList<>();
+        for (Object b : Values.list(m, "breakpoints")) {
+            Map<String, Object> one = Values.object(b, "breakpoints[]");
+            pending.add(new Pending(Values.string(one, "event"), Values.string(one, "tag")));
+        }
+        List<Suspension> suspended = new ArrayList<>();
+        for (Object s : Values.list(m, "suspended")) {
+            suspended.add(Suspension.from(Values.object(s, "suspended[]"), device));
+        }
+        return new BlkdebugBreakpoints(List.copyOf(pending), List.copyOf(suspended));
+    }
+}

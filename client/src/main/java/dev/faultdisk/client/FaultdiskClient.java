@@ -1,0 +1,270 @@
+package dev.faultdisk.client;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.net.UnixDomainSocketAddress;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.function.Consumer;
+import java.util.function.Predicate;
+
+/**
+ * A client for faultdisk's QMP control socket: typed methods for its commands, a generic
+ * {@link #execute}, events, and helpers for acting at the critical moment.
+ *
+ * <pre>{@code
+ * try (FaultdiskClient fd = FaultdiskClient.connect("127.0.0.1", 4444)) {
+ *     fd.blkdebugSetRules("disk0", BlkdebugRule.injectError("write_aio").errno("ENOSPC").once());
+ *     try (Breakpoint bp = fd.breakpoint("disk0", "flush_to_disk", "f")) {
+ *         startTheWorkload();
+ *         Suspension held = bp.awaitHit(Duration.ofSeconds(30)); // a flush is held now
+ *         crashAReplica();
+ *         bp.resume();
+ *     }
+ * }
+ * }</pre>
+ *
+ * Thread-safe: commands may be sent from several threads. A refused command throws
+ * {@link QmpException}; a lost connection {@link QmpConnectionException}; a missing reply or
+ * event {@link FaultdiskTimeoutException}.
+ *
+ * <p>Adding a typed method for a new command is one call to {@link #execute(String, Map)} with
+ * {@link #args} and, if it returns something, a record with a {@code from(Object)} factory.
+ */
+public final class FaultdiskClient implements AutoCloseable {
+    /** Default bound for connecting and for each command's reply. */
+    public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(30);
+
+    private final QmpConnection connection;
+    private final Duration timeout;
+
+    private FaultdiskClient(QmpConnection connection, Duration timeout) {
+        this.connection = connection;
+        this.timeout = timeout;
+    }
+
+    /** Connects over TCP and negotiates capabilities. */
+    public static FaultdiskClient connect(String host, int port) throws IOException {
+        return connect(new InetSocketAddress(host, port), DEFAULT_TIMEOUT);
+    }
+
+    /** Connects to a Unix socket and negotiates capabilities. */
+    public static FaultdiskClient connect(Path unixSocket) throws IOException {
+        return connect(UnixDomainSocketAddress.of(unixSocket), DEFAULT_TIMEOUT);
+    }
+
+    /** Connects to {@code HOST:PORT} or {@code unix:PATH} (see {@link ControlAddress}). */
+    public static FaultdiskClient connect(String address) throws IOException {
+        return connect(ControlAddress.parse(address), DEFAULT_TIMEOUT);
+    }
+
+    /**
+     * Connects and negotiates capabilities.
+     *
+     * @param timeout bound for connecting, and the default bound for each command's reply
+     * @throws IOException if nothing listens there, or it does not speak QMP
+     */
+    public static FaultdiskClient connect(SocketAddress address, Duration timeout) throws IOException {
+        return new FaultdiskClient(QmpConnection.open(address, timeout), timeout);
+    }
+
+    /** {@code HOST:PORT} or {@code unix:PATH} of the server. */
+    public String address() {
+        return connection.address();
+    }
+
+    /** The greeting's version, e.g. {@code faultdisk 0.1.0}. */
+    public String serverVersion() {
+        return Values.string(Values.object(connection.greeting(), "version"), "package");
+    }
+
+    /** Whether the connection is still up. */
+    public boolean isOpen() {
+        return connection.isOpen();
+    }
+
+    // ---- generic commands
+
+    /** Runs a command without arguments and returns what it returns (parsed JSON; {@code {}} for nothing). */
+    public Object execute(String command) {
+        return execute(command, Map.of());
+    }
+
+    /**
+     * Runs a command and returns what it returns (parsed JSON, see {@link Json}).
+     *
+     * @param arguments values {@link Json#write} accepts, e.g. strings, numbers, lists, maps, {@link BlkdebugRule}s
+     * @throws QmpException if the server refuses the command
+     */
+    public Object execute(String command, Map<String, ?> arguments) {
+        return execute(command, arguments, timeout);
+    }
+
+    /** {@link #execute(String, Map)} with its own bound on the wait for the reply. */
+    public Object execute(String command, Map<String, ?> arguments, Duration replyTimeout) {
+        return connection.execute(Objects.requireNonNull(command, "command"), arguments, replyTimeout);
+    }
+
+    /** Arguments from alternating names and values, skipping null values: {@code args("device", d, "tag", t)}. */
+    public static Map<String, Object> args(Object... namesAndValues) {
+        if (namesAndValues.length % 2 != 0) {
+            throw new IllegalArgumentException("args takes names and values in pairs");
+        }
+        Map<String, Object> m = new LinkedHashMap<>();
+        for (int i = 0; i < namesAndValues.length; i += 2) {
+            if (namesAndValues[i + 1] != null) {
+                m.put((String) namesAndValues[i], namesAndValues[i + 1]);
+            }
+        }
+        return m;
+    }
+
+    // ---- typed commands
+
+    /** query-commands: every command the server offers. */
+    public List<String> queryCommands() {
+        List<String> names = new ArrayList<>();
+        for (Object c : Values.list(execute("query-commands"), "query-commands reply")) {
+            names.add(Values.string(Values.object(c, "command"), "name"));
+        }
+        return names;
+    }
+
+    /** query-block: every export. */
+    public List<BlockInfo> queryBlock() {
+        return Values.list(execute("query-block"), "query-block reply").stream().map(BlockInfo::from).toList();
+    }
+
+    /** query-blockstats: every export's counters. */
+    public List<BlockStats> queryBlockstats() {
+        return Values.list(execute("query-blockstats"), "query-blockstats reply").stream().map(BlockStats::from).toList();
+    }
+
+    /** query-blockstats for one export. */
+    public BlockStats queryBlockstats(String device) {
+        return BlockStats.from(Values.list(execute("query-blockstats", args("device", device)), "query-blockstats reply")
+                .getFirst());
+    }
+
+    /** blkdebug-set-rules: adds rules (all or, on error, none) and resets the state to 1. */
+    public void blkdebugSetRules(String device, BlkdebugRule... rules) {
+        blkdebugSetRules(device, List.of(rules));
+    }
+
+    public void blkdebugSetRules(String device, List<BlkdebugRule> rules) {
+        execute("blkdebug-set-rules", args("device", device, "rules", rules));
+    }
+
+    /** blkdebug-clear-rules: removes every rule (breakpoints stay) and resets the state to 1. */
+    public void blkdebugClearRules(String device) {
+        execute("blkdebug-clear-rules", args("device", device));
+    }
+
+    /** query-blkdebug-rules: rules, state, armed rules. */
+    public BlkdebugState queryBlkdebugRules(String device) {
+        return BlkdebugState.from(execute("query-blkdebug-rules", args("device", device)));
+    }
+
+    /** blkdebug-set-breakpoint; see {@link #breakpoint} for a handle that also waits for the hit. */
+    public void blkdebugSetBreakpoint(String device, String event, String tag) {
+        execute("blkdebug-set-breakpoint", args("device", device, "event", event, "tag", tag));
+    }
+
+    /** blkdebug-resume: releases the most recently suspended request under {@code tag}. */
+    public void blkdebugResume(String device, String tag) {
+        execute("blkdebug-resume", args("device", device, "tag", tag));
+    }
+
+    /** blkdebug-remove-breakpoint: removes the breakpoints tagged {@code tag} and releases their requests. */
+    public void blkdebugRemoveBreakpoint(String device, String tag) {
+        execute("blkdebug-remove-breakpoint", args("device", device, "tag", tag));
+    }
+
+    /** query-blkdebug-breakpoints: breakpoints not yet hit and requests held now. */
+    public BlkdebugBreakpoints queryBlkdebugBreakpoints(String device) {
+        return BlkdebugBreakpoints.from(execute("query-blkdebug-breakpoints", args("device", device)), device);
+    }
+
+    // ---- critical timing
+
+    /**
+     * Sets a breakpoint and returns a handle to wait for its hit, then resume or remove it.
+     * A hit that happens before {@link Breakpoint#awaitHit} is called is not missed.
+     *
+     * @param event a blkdebug event, e.g. {@code write_aio}, {@code flush_to_disk}
+     */
+    public Breakpoint breakpoint(String device, String event, String tag) {
+        long before = lastEventSequence();
+        blkdebugSetBreakpoint(device, event, tag);
+        return new Breakpoint(this, device, event, tag, before);
+    }
+
+    // ---- events
+
+    /** Calls {@code listener} with every event from now on, on the client's event thread. */
+    public Subscription addListener(Consumer<Event> listener) {
+        return connection.events.listen(Objects.requireNonNull(listener, "listener"));
+    }
+
+    /** Calls {@code listener} with every event named {@code name}. */
+    public Subscription onEvent(String name, Consumer<Event> listener) {
+        return addListener(e -> {
+            if (e.name().equals(name)) {
+                listener.accept(e);
+            }
+        });
+    }
+
+    /**
+     * Waits for an event named {@code name} that {@code match} accepts and takes it from the queue.
+     * Events are queued from the moment the client connects until taken (the oldest are dropped
+     * past 10,000), so one that came before this call counts; {@link #drainEvents()} forgets them.
+     *
+     * @throws FaultdiskTimeoutException if none comes in time
+     */
+    public Event awaitEvent(String name, Predicate<Event> match, Duration timeout) {
+        return awaitEvent(0, name, match, timeout);
+    }
+
+    /** Waits for any event named {@code name}. */
+    public Event awaitEvent(String name, Duration timeout) {
+        return awaitEvent(name, e -> true, timeout);
+    }
+
+    Event awaitEvent(long afterSequence, String name, Predicate<Event> match, Duration timeout) {
+        return connection.events.await(afterSequence, e -> e.name().equals(name) && match.test(e), timeout,
+                "event " + name);
+    }
+
+    /** The sequence number of the last event received (0 before any). */
+    long lastEventSequence() {
+        return connection.events.lastSequence();
+    }
+
+    /** Takes every queued event, oldest first. */
+    public List<Event> drainEvents() {
+        return connection.events.drain();
+    }
+
+    /** Events dropped because nobody took them and the queue was full. */
+    public long droppedEvents() {
+        return connection.events.dropped();
+    }
+
+    /** The default bound on waits. */
+    public Duration timeout() {
+        return timeout;
+    }
+
+    /** Closes the connection; waits in other threads fail with {@link QmpConnectionException}. */
+    @Override
+    public void close() {
+        connection.close();
+    }
+}

@@ -1,0 +1,24 @@
+package dev.faultdisk.client;
+
+import java.util.Map;
+
+/**
+ * A request held at a breakpoint, as {@code BLKDEBUG_SUSPENDED} and
+ * {@code query-blkdebug-breakpoints} describe it.
+ *
+ * @param operation the request, e.g. {@code read}, {@code write}, {@code write-fua}, {@code flush}, {@code trim}, {@code write-zeroes}
+ * @param offset    byte offset of the request
+ * @param length    byte length of the request
+ */
+public record Suspension(String device, String tag, String event, String operation, long offset, long length) {
+
+    static Suspension from(Map<String, Object> m, String device) {
+        return new Suspension(Values.string(m, "device", device), Values.string(m, "tag"), Values.string(m, "event"),
+                Values.string(m, "operation"), Values.integer(m, "offset"), Values.integer(m, "length"));
+    }
+
+    /** From a {@code BLKDEBUG_SUSPENDED} or {@code BLKDEBUG_RESUMED} event. */
+    public static Suspension from(Event event) {
+        return from(event.data(), null);
+    }
+}

@@ -1,0 +1,285 @@
+package dev.faultdisk.client;
+
+import dev.faultdisk.device.DeviceException;
+import dev.faultdisk.device.Export;
+import dev.faultdisk.server.FaultdiskServer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The client against a real in-process server: typed commands, errors, events, breakpoints. */
+class FaultdiskClientTest {
+    private static final Duration WAIT = Duration.ofSeconds(10);
+    private FaultdiskServer server;
+    private FaultdiskClient client;
+    private final ExecutorService io = Executors.newCachedThreadPool();
+
+    @BeforeEach
+    void start() throws Exception {
+        server = FaultdiskServer.builder().export("d0=memory:1M").export("d1=memory:2M")
+                .nbd(new InetSocketAddress("127.0.0.1", 0)).qmp(new InetSocketAddress("127.0.0.1", 0)).start();
+        client = FaultdiskClient.connect(server.qmpAddresses().getFirst(), WAIT);
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        client.close();
+        server.close();
+        io.shutdownNow();
+    }
+
+    private Export export(String name) {
+        return server.exports().find(name).orElseThrow();
+    }
+
+    /** A write through the export's whole device stack, as an NBD request would make, off this thread. */
+    private Future<Void> writeAsync(String export, long offset, int length) {
+        return io.submit(() -> {
+            export(export).device().write(offset, ByteBuffer.allocate(length), false);
+            return null;
+        });
+    }
+
+    @Test
+    void typedQueriesDescribeTheExports() {
+        assertTrue(client.serverVersion().startsWith("faultdisk "), client.serverVersion());
+        List<BlockInfo> block = client.queryBlock();
+        assertEquals(List.of("d0", "d1"), block.stream().map(BlockInfo::device).toList());
+        assertEquals(2L << 20, block.get(1).size());
+        assertFalse(block.get(0).readOnly());
+        assertTrue(client.queryCommands().containsAll(List.of("query-block", "blkdebug-set-rules", "blkdebug-resume")));
+
+        writeAsync("d1", 0, 4096);
+        assertEquals(0, client.queryBlockstats("d0").writes());
+        awaitWrites("d1", 1);
+        BlockStats d1 = client.queryBlockstats("d1");
+        assertEquals(new BlockStats.OpStats(1, 4096, 0), d1.op("write"));
+        assertEquals(List.of("d0", "d1"), client.queryBlockstats().stream().map(BlockStats::device).toList());
+    }
+
+    private void awaitWrites(String device, long n) {
+        for (int i = 0; i < 500 && client.queryBlockstats(device).writes() < n; i++) {
+            sleep(10);
+        }
+        assertEquals(n, client.queryBlockstats(device).writes());
+    }
+
+    @Test
+    void refusedCommandsThrowTheServersErrorClass() {
+        QmpException unknown = assertThrows(QmpException.class, () -> client.execute("no-such-command"));
+        assertEquals("CommandNotFound", unknown.errorClass());
+        assertEquals("no-such-command", unknown.command());
+        QmpException device = assertThrows(QmpException.class, () -> client.blkdebugClearRules("nope"));
+        assertEquals("DeviceNotFound", device.errorClass());
+        assertEquals("Device 'nope' not found", device.desc());
+        QmpException bad = assertThrows(QmpException.class, () -> client.blkdebugSetRules("d0",
+                BlkdebugRule.injectError("write_aio"), BlkdebugRule.injectError("no_such_event")));
+        assertEquals("GenericError", bad.errorClass());
+        assertTrue(bad.desc().contains("rules[1].event"), bad.desc());
+        assertEquals(List.of(), client.queryBlkdebugRules("d0").rules(), "nothing applied");
+        // the session goes on after errors
+        assertEquals(2, client.queryBlock().size());
+    }
+
+    @Test
+    void rulesFromTheBuilderFailRequestsAndRaiseEvents() throws Exception {
+        List<Event> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
+        try (Subscription s = client.onEvent("BLOCK_IO_ERROR", seen::add)) {
+            client.blkdebugSetRules("d0",
+                    BlkdebugRule.setState("write_aio", 1, 2),
+                    BlkdebugRule.injectError("write_aio").state(2).errno("ENOSPC").once());
+            BlkdebugState state = client.queryBlkdebugRules("d0");
+            assertEquals(1, state.state());
+            assertEquals(2, state.rules().size());
+            assertEquals(28L, state.rules().get(1).get("errno"));
+
+            writeAsync("d0", 0, 512).get(10, TimeUnit.SECONDS); // state 1 -> 2
+            Exception failed = assertThrows(Exception.class, () -> writeAsync("d0", 0, 512).get(10, TimeUnit.SECONDS));
+            assertEquals(28, ((DeviceException) failed.getCause()).errno());
+            writeAsync("d0", 0, 512).get(10, TimeUnit.SECONDS); // once: gone
+
+            Event e = client.awaitEvent("BLOCK_IO_ERROR", ev -> "d0".equals(ev.device()), WAIT);
+            assertEquals("No space left on device", e.string("reason"));
+            assertEquals(true, e.data().get("nospace"));
+            assertTrue(e.timestamp().getEpochSecond() > 1_600_000_000L, e.timestamp().toString());
+            for (int i = 0; i < 500 && seen.isEmpty(); i++) {
+                sleep(10);
+            }
+            assertEquals(1, seen.size(), "the listener saw it too");
+            assertEquals(e.sequence(), seen.getFirst().sequence());
+        }
+        client.blkdebugClearRules("d0");
+        assertEquals(List.of(), client.queryBlkdebugRules("d0").rules());
+    }
+
+    @Test
+    void breakpointHoldsARequestUntilResumed() throws Exception {
+        try (Breakpoint bp = client.breakpoint("d0", "write_aio", "A")) {
+            assertEquals(List.of(new BlkdebugBreakpoints.Pending("write_aio", "A")),
+                    client.queryBlkdebugBreakpoints("d0").breakpoints());
+            Future<Void> write = writeAsync("d0", 8192, 4096);
+            Suspension held = bp.awaitHit(WAIT);
+            assertEquals(new Suspension("d0", "A", "write_aio", "write", 8192, 4096), held);
+            assertEquals(List.of(held), client.queryBlkdebugBreakpoints("d0").suspended("A"));
+            sleep(100);
+            assertFalse(write.isDone(), "held while suspended");
+            assertEquals(held, bp.awaitHit(WAIT), "a second wait returns the same hit");
+            bp.resume();
+            write.get(10, TimeUnit.SECONDS);
+            assertEquals(List.of(), client.queryBlkdebugBreakpoints("d0").suspended());
+        }
+    }
+
+    @Test
+    void aHitBeforeTheWaitIsNotMissedAndAtHitActsThenResumes() throws Exception {
+        Breakpoint bp = client.breakpoint("d1", "write_aio", "early");
+        Future<Void> write = writeAsync("d1", 0, 512);
+        // wait for the suspension by polling, so the event is surely queued before awaitHit
+        for (int i = 0; i < 500 && client.queryBlkdebugBreakpoints("d1").suspended().isEmpty(); i++) {
+            sleep(10);
+        }
+        List<String> order = new ArrayList<>();
+        Suspension s = bp.atHit(WAIT, held -> {
+            order.add("acting while " + held.operation() + " is held");
+            client.blkdebugSetRules("d1", BlkdebugRule.injectError("write_aio").errno(5));
+        });
+        assertEquals(List.of("acting while write is held"), order);
+        assertEquals(0, s.offset());
+        write.get(10, TimeUnit.SECONDS); // the rule came after this write reached the event
+        assertThrows(Exception.class, () -> writeAsync("d1", 0, 512).get(10, TimeUnit.SECONDS));
+
+        client.blkdebugClearRules("d1");
+        bp.rearm();
+        Future<Void> second = writeAsync("d1", 4096, 512);
+        assertEquals(4096, bp.awaitHit(WAIT).offset(), "the rearmed handle waits for the next hit");
+        bp.close(); // not resumed: close removes it and releases the request
+        second.get(10, TimeUnit.SECONDS);
+    }
+
+    @Test
+    void closingAnUnhitBreakpointRemovesIt() {
+        try (Breakpoint bp = client.breakpoint("d0", "flush_to_disk", "F")) {
+            assertEquals(1, client.queryBlkdebugBreakpoints("d0").breakpoints().size());
+            FaultdiskTimeoutException e = assertThrows(FaultdiskTimeoutException.class, () -> bp.awaitHit(Duration.ofMillis(100)));
+            assertTrue(e.getMessage().contains("BLKDEBUG_SUSPENDED"), e.getMessage());
+        }
+        assertEquals(List.of(), client.queryBlkdebugBreakpoints("d0").breakpoints());
+    }
+
+    @Test
+    void breakpointEventsOfOtherDevicesOrTagsDoNotCount() throws Exception {
+        Breakpoint mine = client.breakpoint("d0", "write_aio", "X");
+        try (Breakpoint other = client.breakpoint("d1", "write_aio", "X")) {
+            Future<Void> w1 = writeAsync("d1", 0, 512);
+            other.awaitHit(WAIT);
+            assertThrows(FaultdiskTimeoutException.class, () -> mine.awaitHit(Duration.ofMillis(200)));
+            other.resume();
+            w1.get(10, TimeUnit.SECONDS);
+        }
+        Future<Void> w0 = writeAsync("d0", 0, 512);
+        assertEquals("d0", mine.awaitHit(WAIT).device());
+        mine.remove();
+        w0.get(10, TimeUnit.SECONDS);
+    }
+
+    @Test
+    void commandsFromManyThreadsGetTheirOwnReplies() throws Exception {
+        List<CompletableFuture<String>> answers = new ArrayList<>();
+        for (int i = 0; i < 200; i++) {
+            String device = i % 2 == 0 ? "d0" : "d1";
+            answers.add(CompletableFuture.supplyAsync(() -> client.queryBlockstats(device).device(), io));
+        }
+        for (int i = 0; i < answers.size(); i++) {
+            assertEquals(i % 2 == 0 ? "d0" : "d1", answers.get(i).get(20, TimeUnit.SECONDS));
+        }
+    }
+
+    @Test
+    void waitsEndWhenTheServerGoesAway() throws Exception {
+        BlockingQueue<Throwable> outcome = new LinkedBlockingQueue<>();
+        io.submit(() -> {
+            try {
+                client.awaitEvent("NEVER", WAIT);
+            } catch (Throwable t) {
+                outcome.add(t);
+            }
+        });
+        sleep(100);
+        server.close();
+        Throwable t = outcome.poll(10, TimeUnit.SECONDS);
+        assertNotNull(t, "the wait ended");
+        assertTrue(t instanceof QmpConnectionException, t.toString());
+        assertThrows(QmpConnectionException.class, () -> client.queryBlock());
+        assertFalse(client.isOpen());
+    }
+
+    @Test
+    void connectsOverAUnixSocket(@TempDir Path dir) throws Exception {
+        Path socket = dir.resolve("qmp.sock");
+        try (FaultdiskServer unix = FaultdiskServer.builder().export("u=memory:1M")
+                .nbd(new InetSocketAddress("127.0.0.1", 0)).qmp(UnixDomainSocketAddress.of(socket)).start();
+             FaultdiskClient c = FaultdiskClient.connect("unix:" + socket)) {
+            assertEquals("unix:" + socket, c.address());
+            assertEquals("u", c.queryBlock().getFirst().device());
+        }
+    }
+
+    @Test
+    void connectingToNothingOrToSomethingElseIsAnIOException() throws Exception {
+        int freePort;
+        try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            freePort = s.getLocalPort();
+        }
+        IOException refused = assertThrows(IOException.class, () -> FaultdiskClient.connect("127.0.0.1", freePort));
+        assertTrue(refused.getMessage().startsWith("cannot connect to 127.0.0.1:" + freePort), refused.getMessage());
+
+        try (ServerSocket silent = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            IOException e = assertThrows(IOException.class, () -> FaultdiskClient.connect(
+                    new InetSocketAddress("127.0.0.1", silent.getLocalPort()), Duration.ofMillis(300)));
+            assertTrue(e.getMessage().contains("sent no QMP greeting"), e.getMessage());
+        }
+        IllegalArgumentException bad = assertThrows(IllegalArgumentException.class, () -> FaultdiskClient.connect("nonsense"));
+        assertTrue(bad.getMessage().contains("HOST:PORT or unix:PATH"), bad.getMessage());
+    }
+
+    @Test
+    void genericExecuteReturnsParsedJson() {
+        Object r = client.execute("query-blkdebug-rules", Map.of("device", "d0"));
+        assertEquals(Map.of("state", 1L, "rules", List.of(), "armed", List.of()), r);
+        assertEquals(Map.of(), client.execute("blkdebug-clear-rules", FaultdiskClient.args("device", "d0", "unused", null)));
+    }
+
+    private static void sleep(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+}
