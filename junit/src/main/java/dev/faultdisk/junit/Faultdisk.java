@@ -1,0 +1,42 @@
+package dev.faultdisk.junit;
+
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import java.lang.annotation.Documented;
+import java.lang.annotation.ElementType;
+import java.lang.annotation.Inherited;
+import java.lang.annotation.Retention;
+import java.lang.annotation.RetentionPolicy;
+import java.lang.annotation.Target;
+
+/**
+ * Runs an embedded faultdisk for each test: before each test a fresh server starts with these
+ * exports, NBD and QMP on free loopback ports; after it, the server stops and its exports close.
+ * On a class it applies to every test; on a method it replaces the class's for that test.
+ *
+ * <p>Test and lifecycle methods take the running pieces as parameters:
+ * {@link dev.faultdisk.client.FaultdiskClient} (connected and negotiated; the same one for the
+ * whole test), {@link dev.faultdisk.server.FaultdiskServer}, and
+ * {@code @ExportUri("NAME") String} (or {@code java.net.URI}) for a client's NBD URI.
+ *
+ * <pre>{@code
+ * @Faultdisk(exports = "disk0=memory:64M")
+ * class MyTest {
+ *     @Test
+ *     void survivesAFullDisk(FaultdiskClient fd, @ExportUri("disk0") String uri) { ... }
+ * }
+ * }</pre>
+ */
+@Target({ElementType.TYPE, ElementType.METHOD})
+@Retention(RetentionPolicy.RUNTIME)
+@Documented
+@Inherited
+@ExtendWith(FaultdiskExtension.class)
+public @interface Faultdisk {
+    /**
+     * Exports as {@code faultdisk serve --export} takes them: {@code NAME=SPEC} with SPEC
+     * {@code memory:SIZE}, a raw image path (with {@code ,size=SIZE} to create it), or
+     * {@code blkdebug:CONF:IMAGE}; options {@code ,readonly}, {@code ,rules=FILE}.
+     */
+    String[] exports() default {"disk0=memory:64M"};
+}
