@@ -6,7 +6,27 @@ import picocli.CommandLine.Command;
 /** The {@code faultdisk} command. */
 @Command(name = "faultdisk", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "A programmable faulty disk served over NBD, for testing distributed systems.",
-        subcommands = {ServeCommand.class, AttachCommand.class, DetachCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {
+                ServeCommand.class,
+                AttachCommand.class,
+                DetachCommand.class,
+                ExportsCommand.class,
+                StatsCommand.class,
+                BlkdebugCommand.class,
+                BreakCommand.class,
+                EventsCommand.class,
+                RawQmpCommand.class,
+                CompletionCommand.class,
+                CommandLine.HelpCommand.class},
+        footer = {"", "Every command but serve talks to a running server over QMP (--qmp HOST:PORT|unix:PATH, "
+                + "default 127.0.0.1:4444, or FAULTDISK_QMP).",
+                "Exit codes: 0 done, 1 the server refused a command, 2 bad usage, 3 cannot connect, 4 timed out.",
+                "", "Examples:",
+                "  faultdisk serve --export disk0=memory:10G",
+                "  faultdisk exports",
+                "  faultdisk blkdebug set-rules disk0 --inject-error write_aio,errno=ENOSPC,once",
+                "  faultdisk events",
+                "  faultdisk help blkdebug set-rules"})
 public final class Main {
 
     public static void main(String[] args) {
@@ -16,7 +36,36 @@ public final class Main {
 
     /** Runs the command line and returns its exit code (tests call this). */
     public static int run(String... args) {
-        return new CommandLine(new Main()).execute(args);
+        return commandLine().execute(args);
+    }
+
+    /** The command tree, with the exit codes of every control command in its --help. */
+    static CommandLine commandLine() {
+        CommandLine cl = new CommandLine(new Main());
+        describeExitCodes(cl);
+        cl.setUsageHelpWidth(110);
+        cl.setParameterExceptionHandler(Main::usageError);
+        return cl;
+    }
+
+    /** A short message and a pointer to --help, instead of the whole usage text. */
+    private static int usageError(CommandLine.ParameterException e, String[] args) {
+        CommandLine cmd = e.getCommandLine();
+        java.io.PrintWriter err = cmd.getErr();
+        err.println(cmd.getCommandSpec().qualifiedName() + ": " + e.getMessage());
+        CommandLine.UnmatchedArgumentException.printSuggestions(e, err);
+        err.println("Try '" + cmd.getCommandSpec().qualifiedName() + " --help' for more information.");
+        err.flush();
+        return ExitCodes.USAGE;
+    }
+
+    private static void describeExitCodes(CommandLine cl) {
+        if (cl.getCommand() instanceof ControlCommand) {
+            cl.getCommandSpec().usageMessage().exitCodeListHeading("%nExit codes:%n").exitCodeList(ExitCodes.describe());
+        }
+        for (CommandLine sub : cl.getSubcommands().values()) {
+            describeExitCodes(sub);
+        }
     }
 
     static final class Version implements CommandLine.IVersionProvider {

@@ -1,0 +1,93 @@
+package dev.faultdisk.cli;
+
+import dev.faultdisk.client.ControlAddress;
+import dev.faultdisk.client.FaultdiskClient;
+import dev.faultdisk.client.FaultdiskTimeoutException;
+import dev.faultdisk.client.Json;
+import dev.faultdisk.client.QmpConnectionException;
+import dev.faultdisk.client.QmpException;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.net.SocketAddress;
+import java.util.concurrent.Callable;
+
+/**
+ * A command that talks to a running server: connects, runs, and turns every failure into a
+ * one-line message and an exit code (see {@link ExitCodes}).
+ */
+abstract class ControlCommand implements Callable<Integer> {
+    @Mixin
+    ControlOptions control;
+
+    @Spec
+    CommandSpec spec;
+
+    /** Checks the arguments before connecting; throws {@link UsageException}. */
+    void validate() {
+    }
+
+    /** Does the work; returns the exit code. */
+    abstract int run(FaultdiskClient client) throws Exception;
+
+    @Override
+    public final Integer call() throws Exception {
+        SocketAddress address;
+        try {
+            address = ControlAddress.parse(control.qmp);
+            validate();
+        } catch (UsageException e) {
+            return fail(ExitCodes.USAGE, e.getMessage());
+        } catch (IllegalArgumentException e) {
+            return fail(ExitCodes.USAGE, "--qmp: " + e.getMessage());
+        }
+        FaultdiskClient client;
+        try {
+            client = FaultdiskClient.connect(address, control.timeout);
+        } catch (IOException e) {
+            return fail(ExitCodes.CANNOT_CONNECT, e.getMessage()
+                    + " (is faultdisk serve running? --qmp or FAULTDISK_QMP choose the address)");
+        }
+        try (client) {
+            return run(client);
+        } catch (QmpException e) {
+            return fail(ExitCodes.REFUSED, e.command() + ": " + e.errorClass() + ": " + e.desc());
+        } catch (QmpConnectionException e) {
+            return fail(ExitCodes.CANNOT_CONNECT, e.getMessage());
+        } catch (FaultdiskTimeoutException e) {
+            return fail(ExitCodes.TIMEOUT, e.getMessage());
+        } catch (UsageException e) {
+            return fail(ExitCodes.USAGE, e.getMessage());
+        }
+    }
+
+    final int fail(int code, String message) {
+        err().println(spec.qualifiedName() + ": " + message);
+        err().flush();
+        return code;
+    }
+
+    final PrintWriter out() {
+        return spec.commandLine().getOut();
+    }
+
+    final PrintWriter err() {
+        return spec.commandLine().getErr();
+    }
+
+    /** Prints {@code value} as JSON: pretty for a single value. */
+    final void printJson(Object value) {
+        out().println(Json.writePretty(value));
+        out().flush();
+    }
+
+    /** A mistake in the arguments found only once connected (e.g. a bad JSON argument). */
+    static final class UsageException extends RuntimeException {
+        UsageException(String message) {
+            super(message);
+        }
+    }
+}

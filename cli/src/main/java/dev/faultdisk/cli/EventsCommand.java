@@ -1,0 +1,77 @@
+package dev.faultdisk.cli;
+
+import dev.faultdisk.client.Event;
+import dev.faultdisk.client.FaultdiskClient;
+import dev.faultdisk.client.FaultdiskTimeoutException;
+import dev.faultdisk.client.Json;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.time.InstantSource;
+import java.time.ZoneId;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.List;
+
+/** {@code faultdisk events}: follow the server's events live. */
+@Command(name = "events", mixinStandardHelpOptions = true,
+        description = {"Print the server's events as they happen (BLOCK_IO_ERROR, BLKDEBUG_SUSPENDED, "
+                + "BLKDEBUG_RESUMED...), until Ctrl-C or --count of them.",
+                "Here --timeout bounds the wait for --count events only; without --count it follows forever."},
+        footer = {"", "Examples:",
+                "  faultdisk events",
+                "  faultdisk events --event BLOCK_IO_ERROR --count 1 --timeout 60s",
+                "  faultdisk events --json | jq -c 'select(.event == \"BLKDEBUG_SUSPENDED\") | .data'"})
+final class EventsCommand extends ControlCommand {
+    private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("HH:mm:ss.SSS").withZone(ZoneId.systemDefault());
+
+    private final InstantSource clock = InstantSource.system();
+
+    @Option(names = "--count", paramLabel = "N", description = "Stop after N events (exit 4 if --timeout passes first).")
+    Integer count;
+
+    @Option(names = "--event", paramLabel = "NAME", description = "Only events with this name (repeatable).")
+    List<String> names = new ArrayList<>();
+
+    @Override
+    int run(FaultdiskClient client) {
+        if (count != null && count < 1) {
+            throw new UsageException("--count must be at least 1");
+        }
+        if (!control.json) {
+            err().println("following events of " + client.address() + (count == null ? " (Ctrl-C to stop)" : ""));
+            err().flush();
+        }
+        // One deadline for all --count events: each wait takes what is left of it.
+        Instant deadline = clock.instant().plus(control.timeout);
+        int seen = 0;
+        while (count == null || seen < count) {
+            Duration wait = count == null ? Duration.ofDays(1) : Duration.between(clock.instant(), deadline);
+            Event e;
+            try {
+                e = client.awaitEvent(ev -> names.isEmpty() || names.contains(ev.name()), wait.isNegative() ? Duration.ZERO : wait);
+            } catch (FaultdiskTimeoutException timeout) {
+                if (count == null) {
+                    continue;
+                }
+                throw new FaultdiskTimeoutException("saw " + seen + " of " + count + " events within " + Durations.format(control.timeout));
+            }
+            print(e);
+            seen++;
+        }
+        return ExitCodes.OK;
+    }
+
+    private void print(Event e) {
+        if (control.json) {
+            out().println(Json.write(e));
+        } else {
+            StringBuilder sb = new StringBuilder(TIME.format(e.timestamp())).append(' ').append(e.name());
+            e.data().forEach((k, v) -> sb.append(' ').append(k).append('=').append(v instanceof String s ? s : Json.write(v)));
+            out().println(sb);
+        }
+        out().flush();
+    }
+}
