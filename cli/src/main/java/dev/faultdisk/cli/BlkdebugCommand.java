@@ -96,7 +96,7 @@ final class BlkdebugCommand implements Callable<Integer> {
         private final List<BlkdebugRule> rules = new ArrayList<>();
 
         @Override
-        void validate() {
+        Integer before() {
             for (RuleOption o : given) {
                 try {
                     rules.addAll(o.rules());
@@ -109,6 +109,7 @@ final class BlkdebugCommand implements Callable<Integer> {
             if (rules.isEmpty()) {
                 throw new UsageException("no rules given: use --inject-error, --set-state, --rules or --rules-file");
             }
+            return null;
         }
 
         @Override

@@ -26,8 +26,12 @@ abstract class ControlCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    /** Checks the arguments before connecting; throws {@link UsageException}. */
-    void validate() {
+    /**
+     * Checks the arguments before connecting (throwing {@link UsageException}); returns an exit
+     * code to finish without connecting, or null to go on.
+     */
+    Integer before() {
+        return null;
     }
 
     /** Does the work; returns the exit code. */
@@ -38,7 +42,10 @@ abstract class ControlCommand implements Callable<Integer> {
         SocketAddress address;
         try {
             address = ControlAddress.parse(control.qmp);
-            validate();
+            Integer done = before();
+            if (done != null) {
+                return done;
+            }
         } catch (UsageException e) {
             return fail(ExitCodes.USAGE, e.getMessage());
         } catch (IllegalArgumentException e) {

@@ -16,6 +16,7 @@ import picocli.CommandLine.Command;
                 BreakCommand.class,
                 EventsCommand.class,
                 RawQmpCommand.class,
+                RunCommand.class,
                 CompletionCommand.class,
                 CommandLine.HelpCommand.class},
         footer = {"", "Every command but serve talks to a running server over QMP (--qmp HOST:PORT|unix:PATH, "

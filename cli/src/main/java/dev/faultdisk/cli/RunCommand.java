@@ -1,0 +1,109 @@
+package dev.faultdisk.cli;
+
+import dev.faultdisk.client.FaultdiskClient;
+import dev.faultdisk.client.Json;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+
+/** {@code faultdisk run}: a scenario file against a running server. */
+@Command(name = "run", mixinStandardHelpOptions = true,
+        description = {"Run a scenario: a JSON schedule of QMP commands, each at a time offset (\"at\": \"5s\"), after "
+                + "the Nth write to an export (\"after-writes\": 100), when a request hits a breakpoint "
+                + "(\"on-breakpoint\": \"TAG\") or right after the step before. Prints a line per step and a summary, "
+                + "and writes a journal (JSON lines of what was done when) that --replay runs again.",
+                "The file is checked completely before anything runs, then against the server (commands and exports).",
+                "docs/SCENARIOS.md describes the format."},
+        footer = {"", "Examples:",
+                "  faultdisk run checkpoint-enospc.json",
+                "  faultdisk run --check checkpoint-enospc.json          # only check the file",
+                "  faultdisk run --replay checkpoint-enospc.json.journal.jsonl",
+                "  faultdisk run scenario.json --json --no-journal | jq -c 'select(.outcome == \"error\")'"})
+final class RunCommand extends ControlCommand {
+    @Parameters(index = "0", paramLabel = "FILE", description = "The scenario file (or, with --replay, a journal).")
+    Path file;
+
+    @Option(names = "--journal", paramLabel = "FILE", description = "Where to write the journal (default: FILE.journal.jsonl).")
+    Path journalFile;
+
+    @Option(names = "--no-journal", description = "Write no journal.")
+    boolean noJournal;
+
+    @Option(names = "--replay", description = "FILE is a journal: run its commands again at the moments they ran.")
+    boolean replay;
+
+    @Option(names = "--check", description = "Only check the file (no server needed); exit 0 if it is valid, 2 if not.")
+    boolean checkOnly;
+
+    @Option(names = "--keep-going", description = "Go on after a step fails (by default the run stops there).")
+    boolean keepGoing;
+
+    @Option(names = "--poll", paramLabel = "DURATION", defaultValue = "50ms", converter = Durations.Converter.class,
+            description = "How often to read the counters for after-writes (default: ${DEFAULT-VALUE}).")
+    Duration poll;
+
+    private Scenario scenario;
+
+    @Override
+    Integer before() {
+        String text;
+        try {
+            text = Files.readString(file);
+        } catch (IOException e) {
+            throw new UsageException("cannot read " + file + ": " + e.getMessage());
+        }
+        try {
+            scenario = replay ? JournalReplay.scenario(text, file.toString()) : ScenarioParser.parse(text, file.toString());
+        } catch (ScenarioException e) {
+            throw new UsageException(e.getMessage());
+        }
+        if (checkOnly) {
+            out().println(file + ": valid, " + scenario.steps().size() + (scenario.steps().size() == 1 ? " step" : " steps"));
+            out().flush();
+            return ExitCodes.OK;
+        }
+        return null;
+    }
+
+    @Override
+    int run(FaultdiskClient client) throws IOException {
+        List<String> problems = ScenarioRunner.check(scenario, client);
+        if (!problems.isEmpty()) {
+            throw new UsageException(new ScenarioException(file.toString(), problems).getMessage());
+        }
+        Path journalPath = noJournal ? null : journalFile != null ? journalFile : Path.of(file + ".journal.jsonl");
+        try (Journal journal = journalPath == null ? Journal.none() : Journal.open(journalPath)) {
+            if (!control.json) {
+                out().println("faultdisk run: " + scenario.name() + ", " + scenario.steps().size() + " steps against "
+                        + client.address() + (journalPath == null ? "" : "; journal " + journalPath));
+                out().flush();
+            }
+            if (control.json) {
+                journal.echoTo(entry -> {
+                    out().println(Json.write(entry));
+                    out().flush();
+                });
+            }
+            ScenarioRunner runner = new ScenarioRunner(client, Ticker.system(), poll, keepGoing, journal, line -> {
+                if (!control.json) {
+                    out().println(line);
+                    out().flush();
+                }
+            });
+            ScenarioRunner.Outcome o = runner.run(scenario, file.toString());
+            if (!control.json) {
+                out().println("summary: " + o.done() + " of " + o.steps() + " steps done, " + o.failed() + " failed, "
+                        + (o.steps() - o.done() - o.failed()) + " not run, in " + o.elapsed().toMillis() + " ms"
+                        + (journalPath == null ? "" : "; journal " + journalPath));
+                out().flush();
+            }
+            return o.exitCode();
+        }
+    }
+}

@@ -1,0 +1,18 @@
+package dev.faultdisk.cli;
+
+import java.util.List;
+
+/** A scenario file that cannot run, with every problem found (each naming where it is). */
+final class ScenarioException extends Exception {
+    private final List<String> problems;
+
+    ScenarioException(String source, List<String> problems) {
+        super(source + ": " + (problems.size() == 1 ? problems.getFirst()
+                : problems.size() + " problems:\n  " + String.join("\n  ", problems)));
+        this.problems = List.copyOf(problems);
+    }
+
+    List<String> problems() {
+        return problems;
+    }
+}
