@@ -105,7 +105,10 @@ public final class BlkdebugRule implements JsonConvertible {
     /** Any other member, for options this class does not know yet. */
     public BlkdebugRule with(String key, Object value) {
         Map<String, Object> m = new LinkedHashMap<>(members);
-        m.put(Objects.requireNonNull(key, "key"), Objects.requireNonNull(value, "value"));
+        Objects.requireNonNull(value, "value");
+        // Integers are kept as Long, as parsed JSON holds them, so equal rules compare equal.
+        m.put(Objects.requireNonNull(key, "key"), value instanceof Integer || value instanceof Short || value instanceof Byte
+                ? (Object) ((Number) value).longValue() : value);
         return new BlkdebugRule(type, Map.copyOf(m));
     }
 

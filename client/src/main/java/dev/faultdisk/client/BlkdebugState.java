@@ -13,7 +13,8 @@ import java.util.Map;
  */
 public record BlkdebugState(int state, List<BlkdebugRule> rules, List<Integer> armed) {
 
-    static BlkdebugState from(Object value) {
+    /** From the JSON form (query-blkdebug-rules' reply, or query-block's {@code blkdebug} member). */
+    public static BlkdebugState from(Object value) {
         Map<String, Object> m = Values.object(value, "query-blkdebug-rules reply");
         List<BlkdebugRule> rules = new ArrayList<>();
         for (Object r : Values.list(m, "rules")) {

@@ -237,6 +237,11 @@ public final class FaultdiskClient implements AutoCloseable {
         return awaitEvent(name, e -> true, timeout);
     }
 
+    /** Waits for any event {@code match} accepts and takes it from the queue (see {@link #awaitEvent(String, Predicate, Duration)}). */
+    public Event awaitEvent(Predicate<Event> match, Duration timeout) {
+        return connection.events.await(0, match, timeout, "matching event");
+    }
+
     Event awaitEvent(long afterSequence, String name, Predicate<Event> match, Duration timeout) {
         return connection.events.await(afterSequence, e -> e.name().equals(name) && match.test(e), timeout,
                 "event " + name);

@@ -1,0 +1,66 @@
+package dev.faultdisk.cli;
+
+import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The command tree: help with examples everywhere, exit codes listed, usage errors short. */
+class CommandLineTest {
+
+    private static List<CommandLine> all(CommandLine cl) {
+        List<CommandLine> out = new ArrayList<>(List.of(cl));
+        for (CommandLine sub : cl.getSubcommands().values()) {
+            if (!sub.getCommandName().equals("help")) {
+                out.addAll(all(sub));
+            }
+        }
+        return out;
+    }
+
+    @Test
+    void everyCommandsHelpHasExamplesAndEveryControlCommandListsExitCodes() {
+        List<CommandLine> commands = all(Main.commandLine());
+        assertTrue(commands.size() >= 18, "commands: " + commands.size());
+        for (CommandLine cl : commands) {
+            String name = cl.getCommandSpec().qualifiedName();
+            String usage = cl.getUsageMessage(CommandLine.Help.Ansi.OFF);
+            int examples = usage.indexOf("\nExamples:\n");
+            assertTrue(examples >= 0 && usage.indexOf("\n  faultdisk ", examples) > 0, name + " has examples:\n" + usage);
+            if (cl.getCommand() instanceof ControlCommand) {
+                assertTrue(usage.contains("Exit codes:\n  0   done\n  1   the server refused"), name + ":\n" + usage);
+                assertTrue(usage.contains("--qmp=HOST:PORT|unix:PATH"), name);
+                assertTrue(usage.contains("--json"), name);
+            }
+        }
+    }
+
+    @Test
+    void usageErrorsAreOneLineAndAPointerToHelp() {
+        StringWriter err = new StringWriter();
+        CommandLine cl = Main.commandLine();
+        cl.setErr(new PrintWriter(err));
+        assertEquals(ExitCodes.USAGE, cl.execute("break", "set", "disk0"));
+        assertEquals("faultdisk break set: Missing required parameters: 'EVENT', 'TAG'\n"
+                + "Try 'faultdisk break set --help' for more information.\n", err.toString());
+    }
+
+    @Test
+    void completionScriptKnowsTheCommandsAndOptions() {
+        StringWriter out = new StringWriter();
+        CommandLine cl = Main.commandLine();
+        cl.setOut(new PrintWriter(out));
+        assertEquals(0, cl.execute("completion"));
+        String script = out.toString();
+        assertTrue(script.startsWith("#!/usr/bin/env bash"), script.substring(0, 40));
+        for (String word : List.of("complete -F _complete_faultdisk", "set-rules", "--inject-error", "resume", "--replay")) {
+            assertTrue(script.contains(word), word);
+        }
+    }
+}

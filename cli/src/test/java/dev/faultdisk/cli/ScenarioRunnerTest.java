@@ -1,0 +1,240 @@
+package dev.faultdisk.cli;
+
+import dev.faultdisk.client.FaultdiskClient;
+import dev.faultdisk.device.DeviceException;
+import dev.faultdisk.device.Export;
+import dev.faultdisk.server.FaultdiskServer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The scenario runner against an in-process server; "at" steps on a fake clock. */
+class ScenarioRunnerTest {
+    private FaultdiskServer server;
+    private FaultdiskClient client;
+    private final List<Map<String, Object>> journal = new CopyOnWriteArrayList<>();
+    private final List<String> progress = new CopyOnWriteArrayList<>();
+
+    /** Time that passes only when slept on. */
+    private static final class FakeTicker implements Ticker {
+        private Instant now = Instant.parse("2024-01-01T00:00:00Z");
+
+        @Override
+        public synchronized Instant now() {
+            return now;
+        }
+
+        @Override
+        public synchronized void sleep(Duration d) {
+            now = now.plus(d);
+        }
+    }
+
+    @BeforeEach
+    void start() throws Exception {
+        server = FaultdiskServer.builder().export("disk0=memory:1M").export("d1=memory:1M")
+                .nbd(new InetSocketAddress("127.0.0.1", 0)).qmp(new InetSocketAddress("127.0.0.1", 0)).start();
+        client = FaultdiskClient.connect(server.qmpAddresses().getFirst(), Duration.ofSeconds(10));
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        client.close();
+        server.close();
+    }
+
+    private ScenarioRunner runner(Ticker ticker, boolean keepGoing) {
+        return new ScenarioRunner(client, ticker, Duration.ofMillis(10), keepGoing, Journal.none().echoTo(journal::add),
+                progress::add);
+    }
+
+    private Export disk0() {
+        return server.exports().find("disk0").orElseThrow();
+    }
+
+    private CompletableFuture<Void> write(long offset) {
+        return CompletableFuture.runAsync(() -> {
+            try {
+                disk0().device().write(offset, ByteBuffer.allocate(512), false);
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        });
+    }
+
+    @Test
+    void timedStepsRunAtTheirOffsets() throws Exception {
+        Scenario s = ScenarioParser.parse("""
+                {"name": "timed", "steps": [
+                  {"at": "5s", "execute": "blkdebug-set-rules", "arguments": {"device": "disk0",
+                     "rules": [{"type": "inject-error", "event": "write_aio", "errno": 28}]}},
+                  {"execute": "query-blkdebug-rules", "arguments": {"device": "disk0"}},
+                  {"at": "1m", "execute": "blkdebug-clear-rules", "arguments": {"device": "disk0"}}
+                ]}""", "timed.json");
+        ScenarioRunner.Outcome o = runner(new FakeTicker(), false).run(s, "timed.json");
+        assertEquals(new ScenarioRunner.Outcome(3, 3, 0, Duration.ofMinutes(1), ExitCodes.OK), o);
+        assertEquals(5, journal.size(), "header, 3 steps, summary");
+        assertEquals(Journal.FORMAT, journal.getFirst().get("journal"));
+        assertEquals(List.of(5000L, 5000L, 60000L), journal.subList(1, 4).stream().map(e -> e.get("elapsed-ms")).toList());
+        assertEquals(Map.of("at", "5s"), journal.get(1).get("trigger"));
+        @SuppressWarnings("unchecked")
+        Map<String, Object> listed = (Map<String, Object>) journal.get(2).get("return");
+        assertEquals(1, ((List<?>) listed.get("rules")).size(), "the rule was there for step 2");
+        assertTrue(disk0().blkdebug().rules().isEmpty(), "step 3 cleared it");
+        assertEquals("[   5.000s] step 1/3 at 5s: blkdebug-set-rules {\"device\": \"disk0\", \"rules\": [{\"type\": "
+                + "\"inject-error\", \"event\": \"write_aio\", \"errno\": 28}]} -> ok", progress.getFirst());
+        assertTrue(progress.get(2).startsWith("[  60.000s] step 3/3 at 1m: blkdebug-clear-rules"), progress.get(2));
+        assertEquals(Map.of("summary", Map.of("steps", 3L, "done", 3L, "failed", 0L, "not-run", 0L, "elapsed-ms", 60000L,
+                "exit", 0L)), dev.faultdisk.client.Json.parse(dev.faultdisk.client.Json.write(journal.getLast())));
+    }
+
+    @Test
+    void afterWritesWaitsForTheNthWriteSinceTheStart() throws Exception {
+        write(0).get(5, TimeUnit.SECONDS); // before the run: not counted
+        Scenario s = ScenarioParser.parse("""
+                {"device": "disk0", "steps": [
+                  {"after-writes": 3, "execute": "blkdebug-set-rules", "arguments": {"device": "disk0",
+                     "rules": [{"type": "inject-error", "event": "write_aio", "errno": 5}]}}
+                ]}""", "w.json");
+        CompletableFuture<ScenarioRunner.Outcome> run = CompletableFuture.supplyAsync(
+                () -> runner(Ticker.system(), false).run(s, "w.json"));
+        for (int i = 0; i < 500 && journal.isEmpty(); i++) {
+            Thread.sleep(5); // until the header (and so the baseline) is written
+        }
+        write(0).get(5, TimeUnit.SECONDS);
+        write(512).get(5, TimeUnit.SECONDS);
+        Thread.sleep(200);
+        assertFalse(run.isDone(), "two writes are not three");
+        assertTrue(disk0().blkdebug().rules().isEmpty());
+        write(1024).get(5, TimeUnit.SECONDS);
+        assertEquals(ExitCodes.OK, run.get(10, TimeUnit.SECONDS).exitCode());
+        assertEquals(Map.of("after-writes", 3L, "device", "disk0", "writes", 3L), journal.get(1).get("trigger"));
+        DeviceException e = assertThrows(DeviceException.class, () -> disk0().device().write(0, ByteBuffer.allocate(512), false));
+        assertEquals(5, e.errno());
+    }
+
+    @Test
+    void breakpointStepsActWhileTheRequestIsHeld() throws Exception {
+        Scenario s = ScenarioParser.parse("""
+                {"device": "disk0", "timeout": "10s", "steps": [
+                  {"execute": "blkdebug-set-breakpoint", "arguments": {"device": "disk0", "event": "write_aio", "tag": "w"}},
+                  {"name": "while held", "on-breakpoint": "w", "execute": "query-blkdebug-breakpoints", "arguments": {"device": "disk0"}},
+                  {"resume": "w"}
+                ]}""", "b.json");
+        CompletableFuture<ScenarioRunner.Outcome> run = CompletableFuture.supplyAsync(
+                () -> runner(Ticker.system(), false).run(s, "b.json"));
+        for (int i = 0; i < 500 && disk0().blkdebug().breakpoints().isEmpty(); i++) {
+            Thread.sleep(5);
+        }
+        CompletableFuture<Void> held = write(4096);
+        assertEquals(ExitCodes.OK, run.get(10, TimeUnit.SECONDS).exitCode());
+        held.get(10, TimeUnit.SECONDS);
+        @SuppressWarnings("unchecked")
+        Map<String, Object> trigger = (Map<String, Object>) journal.get(2).get("trigger");
+        assertEquals(Map.of("device", "disk0", "tag", "w", "event", "write_aio", "operation", "write", "offset", 4096L,
+                "length", 512L), trigger.get("hit"));
+        @SuppressWarnings("unchecked")
+        Map<String, Object> during = (Map<String, Object>) journal.get(2).get("return");
+        assertEquals(1, ((List<?>) during.get("suspended")).size(), "step 2 ran while the write was held");
+        assertEquals("while held", journal.get(2).get("name"));
+        assertTrue(progress.get(1).contains("step 2/3 \"while held\" on breakpoint w (disk0 write of 512 bytes at 4096)"),
+                progress.get(1));
+    }
+
+    @Test
+    void aRefusedStepStopsTheRunUnlessKeepGoing() throws Exception {
+        Scenario s = ScenarioParser.parse("""
+                {"steps": [
+                  {"execute": "blkdebug-clear-rules", "arguments": {"device": "nope"}},
+                  {"execute": "blkdebug-set-rules", "arguments": {"device": "disk0", "rules": [
+                    {"type": "inject-error", "event": "read_aio"}]}}
+                ]}""", "f.json");
+        ScenarioRunner.Outcome stopped = runner(new FakeTicker(), false).run(s, "f.json");
+        assertEquals(new ScenarioRunner.Outcome(2, 0, 1, Duration.ZERO, ExitCodes.REFUSED), stopped);
+        assertEquals(Map.of("class", "DeviceNotFound", "desc", "Device 'nope' not found"), journal.get(1).get("error"));
+        assertTrue(disk0().blkdebug().rules().isEmpty(), "step 2 did not run");
+        assertTrue(progress.getFirst().endsWith("-> DeviceNotFound: Device 'nope' not found"), progress.getFirst());
+
+        journal.clear();
+        ScenarioRunner.Outcome kept = runner(new FakeTicker(), true).run(s, "f.json");
+        assertEquals(new ScenarioRunner.Outcome(2, 1, 1, Duration.ZERO, ExitCodes.REFUSED), kept);
+        assertEquals(1, disk0().blkdebug().rules().size());
+    }
+
+    @Test
+    void aTriggerThatNeverComesTimesOut() throws Exception {
+        Scenario s = ScenarioParser.parse("""
+                {"device": "disk0", "steps": [
+                  {"on-breakpoint": "never", "timeout": "200ms", "execute": "query-block"},
+                  {"execute": "query-block"}
+                ]}""", "t.json");
+        ScenarioRunner.Outcome o = runner(Ticker.system(), false).run(s, "t.json");
+        assertEquals(ExitCodes.TIMEOUT, o.exitCode());
+        assertEquals(0, o.done());
+        assertEquals("timeout", journal.get(1).get("outcome"));
+        assertTrue(progress.getFirst().contains("no request hit breakpoint never on disk0 within 200ms"), progress.getFirst());
+
+        Scenario writes = ScenarioParser.parse("""
+                {"steps": [{"after-writes": 5, "device": "disk0", "timeout": "1s", "execute": "query-block"}]}""", "w.json");
+        progress.clear();
+        assertEquals(ExitCodes.TIMEOUT, runner(new FakeTicker(), false).run(writes, "w.json").exitCode());
+        assertTrue(progress.getFirst().contains("disk0 served 0 of 5 writes within 1s"), progress.getFirst());
+    }
+
+    @Test
+    void checkFindsUnknownCommandsAndExports() throws Exception {
+        Scenario s = ScenarioParser.parse("""
+                {"steps": [
+                  {"execute": "fault-from-the-future"},
+                  {"after-writes": 1, "device": "nope", "execute": "query-block"},
+                  {"resume": "t", "device": "gone"},
+                  {"execute": "query-block"}
+                ]}""", "c.json");
+        assertEquals(List.of(
+                "step 1: the server has no command 'fault-from-the-future' (faultdisk qmp query-commands lists them)",
+                "step 2: the server has no export 'nope' (it has [d1, disk0])",
+                "step 3: the server has no export 'gone' (it has [d1, disk0])"), ScenarioRunner.check(s, client));
+    }
+
+    @Test
+    void aJournalReplaysAtTheRecordedMoments() throws Exception {
+        Scenario s = ScenarioParser.parse("""
+                {"name": "orig", "device": "disk0", "steps": [
+                  {"at": "2s", "execute": "blkdebug-set-breakpoint", "arguments": {"device": "disk0", "event": "write_aio", "tag": "w"}},
+                  {"name": "refused", "execute": "blkdebug-clear-rules", "arguments": {"device": "nope"}},
+                  {"on-breakpoint": "w", "timeout": "100ms", "execute": "query-block"}
+                ]}""", "o.json");
+        runner(new FakeTicker(), true).run(s, "o.json");
+        StringBuilder text = new StringBuilder();
+        for (Map<String, Object> entry : journal) {
+            text.append(dev.faultdisk.client.Json.write(entry)).append('\n');
+        }
+        Scenario replay = JournalReplay.scenario(text.toString(), "o.json.journal.jsonl");
+        assertEquals("replay of orig", replay.name());
+        assertEquals(List.of(
+                new Scenario.Step(1, "", new Scenario.Trigger.At(Duration.ofSeconds(2)), new Scenario.Action.Execute(
+                        "blkdebug-set-breakpoint", Map.of("device", "disk0", "event", "write_aio", "tag", "w")),
+                        ScenarioParser.DEFAULT_TIMEOUT),
+                new Scenario.Step(2, "refused", new Scenario.Trigger.At(Duration.ofSeconds(2)), new Scenario.Action.Execute(
+                        "blkdebug-clear-rules", Map.of("device", "nope")), ScenarioParser.DEFAULT_TIMEOUT)),
+                replay.steps(), "the timed-out step never ran, so it is not replayed");
+
+        ScenarioException e = assertThrows(ScenarioException.class, () -> JournalReplay.scenario("{\"steps\": []}\n", "x"));
+        assertTrue(e.getMessage().contains("not a faultdisk scenario journal"), e.getMessage());
+    }
+}
