@@ -40,10 +40,9 @@ final class EventsCommand extends ControlCommand {
         if (count != null && count < 1) {
             throw new UsageException("--count must be at least 1");
         }
-        if (!control.json) {
-            err().println("following events of " + client.address() + (count == null ? " (Ctrl-C to stop)" : ""));
-            err().flush();
-        }
+        // On stderr even with --json: a script may wait for this line before it makes things happen.
+        err().println("following events of " + client.address() + (count == null ? " (Ctrl-C to stop)" : ""));
+        err().flush();
         // One deadline for all --count events: each wait takes what is left of it.
         Instant deadline = clock.instant().plus(control.timeout);
         int seen = 0;

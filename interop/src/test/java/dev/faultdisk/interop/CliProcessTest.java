@@ -1,0 +1,246 @@
+package dev.faultdisk.interop;
+
+import dev.faultdisk.client.Json;
+import dev.faultdisk.server.FaultdiskServer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The control commands as real processes against a real server, with qemu-io as the client whose
+ * requests fail or are held: output, JSON output and exit codes.
+ */
+class CliProcessTest {
+    private FaultdiskServer server;
+    private String qmp;
+    private String uri;
+
+    @BeforeEach
+    void start() throws Exception {
+        server = FaultdiskServer.builder().export("disk0=memory:8M").export("d1=memory:1M")
+                .nbd(new InetSocketAddress("127.0.0.1", 0)).qmp(new InetSocketAddress("127.0.0.1", 0)).start();
+        InetSocketAddress q = (InetSocketAddress) server.qmpAddresses().getFirst();
+        qmp = "127.0.0.1:" + q.getPort();
+        uri = "nbd://127.0.0.1:" + ((InetSocketAddress) server.nbdAddress()).getPort() + "/disk0";
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        server.close();
+    }
+
+    private Tools.Result cli(String... args) {
+        String[] all = new String[args.length + 2];
+        System.arraycopy(args, 0, all, 0, args.length);
+        all[args.length] = "--qmp";
+        all[args.length + 1] = qmp;
+        return Cli.run(all);
+    }
+
+    private Tools.Result qemuIo(String command) {
+        return Tools.run(Cli.TIMEOUT, "qemu-io", "-f", "raw", "-c", command, uri);
+    }
+
+    @SuppressWarnings("unchecked")
+    private static List<Map<String, Object>> jsonList(String text) {
+        return (List<Map<String, Object>>) Json.parse(text);
+    }
+
+    @Test
+    void exportsAsTextAndJson() {
+        Tools.require("qemu-io");
+        qemuIo("write -P 7 0 4k").assertOk("qemu-io");
+        Tools.Result text = cli("exports").assertOk("exports");
+        List<String> lines = text.stdout().lines().toList();
+        assertEquals(3, lines.size(), text.stdout());
+        assertTrue(lines.get(0).matches("EXPORT +SIZE +MODE +CONNS +READS +WRITES +ERRORS +BLKDEBUG +BACKING"), lines.get(0));
+        assertTrue(lines.get(1).matches("disk0 +8 MiB +rw +0 +\\d+ +1 +0 +state 1, 0 rules +memory, 8 MiB"), lines.get(1));
+        assertTrue(lines.get(2).startsWith("d1 "), lines.get(2));
+
+        List<Map<String, Object>> json = jsonList(cli("exports", "--json").assertOk("exports --json").stdout());
+        assertEquals(List.of("disk0", "d1"), json.stream().map(e -> e.get("device")).toList());
+        assertEquals(8L << 20, json.get(0).get("size"));
+        assertEquals(Map.of("operations", 1L, "bytes", 4096L, "errors", 0L),
+                ((Map<?, ?>) json.get(0).get("stats")).get("write"));
+    }
+
+    @Test
+    void blkdebugRulesFromTheShellFailARealClientsWrite() {
+        Tools.require("qemu-io");
+        Tools.Result set = cli("blkdebug", "set-rules", "disk0", "--inject-error", "write_aio,errno=ENOSPC,once");
+        set.assertOk("set-rules");
+        assertTrue(set.stdout().startsWith("disk0: added 1 rule; state reset to 1\n"), set.stdout());
+        assertTrue(set.stdout().contains("#0 inject-error write_aio errno=28 (ENOSPC)"), set.stdout());
+
+        Tools.Result failed = qemuIo("write -P 1 0 4k");
+        assertTrue(failed.stdout().contains("write failed: No space left on device"), failed.stdout());
+        qemuIo("write -P 1 0 4k").assertOk("once: the second write works");
+
+        Map<?, ?> listed = (Map<?, ?>) Json.parse(cli("blkdebug", "list", "disk0", "--json").assertOk("list").stdout());
+        assertEquals(1L, listed.get("state"));
+        cli("blkdebug", "clear", "disk0").assertOk("clear");
+        assertTrue(server.exports().find("disk0").orElseThrow().blkdebug().rules().isEmpty());
+    }
+
+    @Test
+    void aBreakpointHoldsAWriteUntilResumedFromTheShell() throws Exception {
+        Tools.require("qemu-io");
+        assertEquals("disk0: breakpoint w set at write_aio\n", cli("break", "set", "disk0", "write_aio", "w").assertOk("set").stdout());
+        CompletableFuture<Tools.Result> writer = CompletableFuture.supplyAsync(() -> qemuIo("write -P 0x33 64k 8k"));
+
+        Map<?, ?> hit = (Map<?, ?>) Json.parse(cli("break", "wait", "disk0", "w", "--json").assertOk("wait").stdout());
+        assertEquals(65536L, hit.get("offset"));
+        assertEquals(8192L, hit.get("length"));
+        String listed = cli("break", "list").assertOk("list").stdout();
+        assertTrue(listed.contains("disk0: w holds a write-fua of 8192 bytes at offset 65536 (write_aio)"), listed);
+        assertTrue(listed.contains("d1: no breakpoints"), listed);
+        assertFalse(writer.isDone(), "held");
+
+        assertEquals("disk0: resumed w\n", cli("break", "resume", "disk0", "w").assertOk("resume").stdout());
+        writer.get(60, TimeUnit.SECONDS).assertOk("the held write");
+        qemuIo("read -P 0x33 64k 8k").assertOk("written");
+    }
+
+    @Test
+    void eventsFollowLiveUntilTheCount() throws Exception {
+        Tools.require("qemu-io");
+        Process events = Cli.start("events", "--qmp", qmp, "--json", "--count", "2", "--event", "BLOCK_IO_ERROR");
+        try {
+            BufferedReader err = new BufferedReader(new InputStreamReader(events.getErrorStream(), StandardCharsets.UTF_8));
+            assertEquals("following events of " + qmp, err.readLine(), "connected");
+            cli("blkdebug", "set-rules", "disk0", "--inject-error", "write_aio,errno=EIO").assertOk("set-rules");
+            qemuIo("write 0 512");
+            qemuIo("write 0 512");
+            assertTrue(events.waitFor(60, TimeUnit.SECONDS));
+            assertEquals(0, events.exitValue());
+            List<String> lines = new String(events.getInputStream().readAllBytes(), StandardCharsets.UTF_8).lines().toList();
+            assertEquals(2, lines.size(), lines.toString());
+            for (String line : lines) {
+                Map<?, ?> e = (Map<?, ?>) Json.parse(line);
+                assertEquals("BLOCK_IO_ERROR", e.get("event"));
+                assertEquals("Input/output error", ((Map<?, ?>) e.get("data")).get("reason"));
+            }
+        } finally {
+            events.destroyForcibly();
+        }
+    }
+
+    @Test
+    void rawQmpAndTheExitCodes() throws Exception {
+        Tools.Result commands = cli("qmp", "query-commands", "--json").assertOk("qmp");
+        assertTrue(jsonList(commands.stdout()).contains(Map.of("name", "blkdebug-set-breakpoint")), commands.stdout());
+
+        Tools.Result refused = cli("qmp", "blkdebug-clear-rules", "{\"device\": \"nope\"}");
+        assertEquals(1, refused.exit());
+        assertEquals("faultdisk qmp: blkdebug-clear-rules: DeviceNotFound: Device 'nope' not found\n", refused.stderr());
+
+        Tools.Result usage = cli("break", "set", "disk0");
+        assertEquals(2, usage.exit());
+        assertTrue(usage.stderr().contains("Missing required parameters: 'EVENT', 'TAG'"), usage.stderr());
+        assertEquals(2, cli("qmp", "query-block", "{oops").exit());
+
+        int free;
+        try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            free = s.getLocalPort();
+        }
+        Tools.Result refusedConnection = Cli.run("exports", "--qmp", "127.0.0.1:" + free);
+        assertEquals(3, refusedConnection.exit());
+        assertTrue(refusedConnection.stderr().startsWith("faultdisk exports: cannot connect to 127.0.0.1:" + free),
+                refusedConnection.stderr());
+
+        Tools.Result timeout = cli("break", "wait", "disk0", "nothing", "--timeout", "300ms");
+        assertEquals(4, timeout.exit());
+        assertTrue(timeout.stderr().contains("no event BLKDEBUG_SUSPENDED within 300 ms"), timeout.stderr());
+    }
+
+    @Test
+    void aScenarioDrivesFaultsAroundARealClient(@TempDir Path dir) throws Exception {
+        Tools.require("qemu-io");
+        Path file = dir.resolve("enospc.json");
+        Files.writeString(file, """
+                {"name": "enospc while a write is held", "device": "disk0", "timeout": "60s", "steps": [
+                  {"execute": "blkdebug-set-breakpoint", "arguments": {"device": "disk0", "event": "write_aio", "tag": "w"}},
+                  {"on-breakpoint": "w", "execute": "blkdebug-set-rules", "arguments": {"device": "disk0",
+                     "rules": [{"type": "inject-error", "event": "write_aio", "errno": 28, "once": true}]}},
+                  {"resume": "w"},
+                  {"after-writes": 2, "execute": "query-blockstats", "arguments": {"device": "disk0"}}
+                ]}""");
+        Process run = Cli.start("run", file.toString(), "--qmp", qmp);
+        try {
+            BufferedReader out = new BufferedReader(new InputStreamReader(run.getInputStream(), StandardCharsets.UTF_8));
+            assertTrue(out.readLine().startsWith("faultdisk run: enospc while a write is held, 4 steps against " + qmp));
+            assertTrue(out.readLine().contains("step 1/4: blkdebug-set-breakpoint"), "breakpoint set");
+            Tools.Result held = qemuIo("write -P 1 0 4k"); // returns once step 3 resumed it
+            held.assertOk("the held write");
+            Tools.Result failed = qemuIo("write -P 1 0 4k");
+            assertTrue(failed.stdout().contains("write failed: No space left on device"), failed.stdout());
+            assertTrue(run.waitFor(60, TimeUnit.SECONDS));
+            String rest = new String(run.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertEquals(0, run.exitValue(), rest);
+            assertTrue(rest.contains("step 2/4 on breakpoint w (disk0 write-fua of 4096 bytes at 0): blkdebug-set-rules"), rest);
+            assertTrue(rest.contains("step 4/4 after 2 writes on disk0 (2 seen): query-blockstats"), rest);
+            assertTrue(rest.contains("summary: 4 of 4 steps done, 0 failed, 0 not run"), rest);
+        } finally {
+            run.destroyForcibly();
+        }
+        List<String> journal = Files.readAllLines(dir.resolve("enospc.json.journal.jsonl"));
+        assertEquals(6, journal.size(), journal.toString());
+        Map<?, ?> last = (Map<?, ?>) ((Map<?, ?>) Json.parse(journal.getLast())).get("summary");
+        assertEquals(4L, last.get("done"));
+
+        Path bad = dir.resolve("bad.json");
+        Files.writeString(bad, "{\"steps\": [{\"at\": \"soon\", \"execute\": \"query-block\"}]}");
+        Tools.Result invalid = Cli.run("run", "--check", bad.toString());
+        assertEquals(2, invalid.exit());
+        assertEquals("faultdisk run: " + bad + ": steps[0].at: bad duration 'soon' (use e.g. 250ms, 5s, 1.5s, 2m, 1h)\n",
+                invalid.stderr());
+    }
+
+    @Test
+    void theCompletionScriptCompletesInBash(@TempDir Path dir) throws Exception {
+        Tools.require("bash");
+        Path script = dir.resolve("faultdisk.bash");
+        Files.writeString(script, Cli.run("completion").assertOk("completion").stdout());
+        Tools.run(Duration.ofSeconds(30), "bash", "-n", script.toString()).assertOk("bash -n");
+        Tools.Result words = Tools.run(Duration.ofSeconds(30), "bash", "-c", "source " + script
+                + "; COMP_WORDS=(faultdisk br); COMP_CWORD=1; _complete_faultdisk; echo ${COMPREPLY[@]};"
+                + " COMP_WORDS=(faultdisk break re); COMP_CWORD=2; _complete_faultdisk; echo ${COMPREPLY[@]}");
+        words.assertOk("completion in bash");
+        assertEquals("break\nresume remove\n", words.stdout());
+    }
+
+    @Test
+    void talksToAServeProcessOverAUnixSocket(@TempDir Path dir) throws Exception {
+        Path socket = dir.resolve("qmp.sock");
+        Process serve = ServeProcessTest.startServe("--export", "u0=memory:2M", "--nbd", "127.0.0.1:0", "--qmp", "unix:" + socket);
+        try {
+            BufferedReader out = new BufferedReader(new InputStreamReader(serve.getInputStream(), StandardCharsets.UTF_8));
+            for (String line; (line = out.readLine()) != null && !line.startsWith("Stop with"); ) {
+                // the banner: listening once it is printed
+            }
+            Tools.Result exports = Cli.run("exports", "--qmp", "unix:" + socket).assertOk("exports over a Unix socket");
+            assertTrue(exports.stdout().lines().skip(1).findFirst().orElseThrow().startsWith("u0 "), exports.stdout());
+        } finally {
+            serve.destroy();
+            serve.waitFor(20, TimeUnit.SECONDS);
+        }
+    }
+}
