@@ -79,6 +79,17 @@ class ScenarioParserTest {
     }
 
     @Test
+    void theDocumentedScenariosAreValid() throws Exception {
+        try (var files = java.nio.file.Files.list(java.nio.file.Path.of("../docs/scenarios"))) {
+            List<java.nio.file.Path> all = files.filter(f -> f.toString().endsWith(".json")).toList();
+            assertTrue(!all.isEmpty(), "docs/scenarios has examples");
+            for (java.nio.file.Path f : all) {
+                assertTrue(ScenarioParser.parse(java.nio.file.Files.readString(f), f.toString()).steps().size() > 1, f.toString());
+            }
+        }
+    }
+
+    @Test
     void notJsonOrNotAScenario() {
         ScenarioException e = assertThrows(ScenarioException.class, () -> ScenarioParser.parse("{\"steps\": [\n{]}", "x.json"));
         assertEquals("x.json: not valid JSON: line 2, column 2: expected a string key in object", e.getMessage());
