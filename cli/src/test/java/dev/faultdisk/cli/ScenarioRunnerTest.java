@@ -16,6 +16,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -29,6 +31,8 @@ class ScenarioRunnerTest {
     private FaultdiskClient client;
     private final List<Map<String, Object>> journal = new CopyOnWriteArrayList<>();
     private final List<String> progress = new CopyOnWriteArrayList<>();
+    /** Own threads: the common pool may have only one, and the runner blocks in it. */
+    private final ExecutorService threads = Executors.newCachedThreadPool();
 
     /** Time that passes only when slept on. */
     private static final class FakeTicker implements Ticker {
@@ -56,6 +60,7 @@ class ScenarioRunnerTest {
     void stop() throws Exception {
         client.close();
         server.close();
+        threads.shutdownNow();
     }
 
     private ScenarioRunner runner(Ticker ticker, boolean keepGoing) {
@@ -74,7 +79,7 @@ class ScenarioRunnerTest {
             } catch (java.io.IOException e) {
                 throw new java.io.UncheckedIOException(e);
             }
-        });
+        }, threads);
     }
 
     @Test
@@ -112,7 +117,7 @@ class ScenarioRunnerTest {
                      "rules": [{"type": "inject-error", "event": "write_aio", "errno": 5}]}}
                 ]}""", "w.json");
         CompletableFuture<ScenarioRunner.Outcome> run = CompletableFuture.supplyAsync(
-                () -> runner(Ticker.system(), false).run(s, "w.json"));
+                () -> runner(Ticker.system(), false).run(s, "w.json"), threads);
         for (int i = 0; i < 500 && journal.isEmpty(); i++) {
             Thread.sleep(5); // until the header (and so the baseline) is written
         }
@@ -137,7 +142,7 @@ class ScenarioRunnerTest {
                   {"resume": "w"}
                 ]}""", "b.json");
         CompletableFuture<ScenarioRunner.Outcome> run = CompletableFuture.supplyAsync(
-                () -> runner(Ticker.system(), false).run(s, "b.json"));
+                () -> runner(Ticker.system(), false).run(s, "b.json"), threads);
         for (int i = 0; i < 500 && disk0().blkdebug().breakpoints().isEmpty(); i++) {
             Thread.sleep(5);
         }
