@@ -53,13 +53,23 @@ public final class Breakpoint implements AutoCloseable {
      *
      * @throws FaultdiskTimeoutException if no request hits it in time
      */
-    public synchronized Suspension awaitHit(Duration timeout) {
-        if (hit == null) {
-            Event e = client.awaitEvent(armedAfter, "BLKDEBUG_SUSPENDED",
-                    ev -> device.equals(ev.device()) && tag.equals(ev.string("tag")), timeout);
-            hit = Suspension.from(e);
+    public Suspension awaitHit(Duration timeout) {
+        long after;
+        synchronized (this) {
+            if (hit != null) {
+                return hit;
+            }
+            after = armedAfter;
         }
-        return hit;
+        // Not holding the lock while waiting: resume, remove or close may come from another thread.
+        Event e = client.awaitEvent(after, "BLKDEBUG_SUSPENDED",
+                ev -> device.equals(ev.device()) && tag.equals(ev.string("tag")), timeout);
+        synchronized (this) {
+            if (hit == null && armedAfter == after) {
+                hit = Suspension.from(e);
+            }
+            return hit != null ? hit : Suspension.from(e);
+        }
     }
 
     /** The held request, if the breakpoint was hit and {@link #awaitHit} saw it. */

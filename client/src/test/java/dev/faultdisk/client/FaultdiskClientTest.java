@@ -192,6 +192,17 @@ class FaultdiskClientTest {
     }
 
     @Test
+    void aWaitingThreadDoesNotBlockCloseFromAnother() throws Exception {
+        Breakpoint bp = client.breakpoint("d0", "flush_to_disk", "slow");
+        Future<Suspension> waiting = io.submit(() -> bp.awaitHit(Duration.ofSeconds(3)));
+        sleep(100);
+        io.submit(bp::close).get(2, TimeUnit.SECONDS); // would wait for the 3 s wait if it held the handle's lock
+        assertEquals(List.of(), client.queryBlkdebugBreakpoints("d0").breakpoints());
+        Exception e = assertThrows(Exception.class, () -> waiting.get(10, TimeUnit.SECONDS));
+        assertTrue(e.getCause() instanceof FaultdiskTimeoutException, e.toString());
+    }
+
+    @Test
     void breakpointEventsOfOtherDevicesOrTagsDoNotCount() throws Exception {
         Breakpoint mine = client.breakpoint("d0", "write_aio", "X");
         try (Breakpoint other = client.breakpoint("d1", "write_aio", "X")) {
