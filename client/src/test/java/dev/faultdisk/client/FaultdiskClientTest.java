@@ -194,9 +194,9 @@ class FaultdiskClientTest {
     @Test
     void aWaitingThreadDoesNotBlockCloseFromAnother() throws Exception {
         Breakpoint bp = client.breakpoint("d0", "flush_to_disk", "slow");
-        Future<Suspension> waiting = io.submit(() -> bp.awaitHit(Duration.ofSeconds(3)));
+        Future<Suspension> waiting = io.submit(() -> bp.awaitHit(Duration.ofMillis(1500)));
         sleep(100);
-        io.submit(bp::close).get(2, TimeUnit.SECONDS); // would wait for the 3 s wait if it held the handle's lock
+        io.submit(bp::close).get(1, TimeUnit.SECONDS); // would wait out the 1.5 s wait if it held the handle's lock
         assertEquals(List.of(), client.queryBlkdebugBreakpoints("d0").breakpoints());
         Exception e = assertThrows(Exception.class, () -> waiting.get(10, TimeUnit.SECONDS));
         assertTrue(e.getCause() instanceof FaultdiskTimeoutException, e.toString());
