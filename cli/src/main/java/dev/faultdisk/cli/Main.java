@@ -14,6 +14,8 @@ import picocli.CommandLine.Command;
                 StatsCommand.class,
                 BlkdebugCommand.class,
                 BreakCommand.class,
+                CacheCommand.class,
+                PowerFailCommand.class,
                 EventsCommand.class,
                 RawQmpCommand.class,
                 RunCommand.class,

@@ -191,6 +191,31 @@ public final class FaultdiskClient implements AutoCloseable {
         return BlkdebugBreakpoints.from(execute("query-blkdebug-breakpoints", args("device", device)), device);
     }
 
+    /** query-write-cache: mode, dirty data, counters. */
+    public WriteCacheInfo queryWriteCache(String device) {
+        return WriteCacheInfo.from(execute("query-write-cache", args("device", device)));
+    }
+
+    /** write-cache-set-mode; leaving a caching mode for writethrough first persists what is dirty. */
+    public void writeCacheSetMode(String device, CacheMode mode) {
+        execute("write-cache-set-mode", args("device", device, "mode", mode.label()));
+    }
+
+    /** write-cache-arm-flush-error: the next FLUSH fails with EIO once and drops the dirty data it should persist. */
+    public void writeCacheArmFlushError(String device) {
+        execute("write-cache-arm-flush-error", args("device", device));
+    }
+
+    /** power-fail, losing every unflushed write; the export's NBD connections are dropped. */
+    public PowerFailReport powerFail(String device) {
+        return PowerFailReport.from(execute("power-fail", args("device", device)));
+    }
+
+    /** power-fail with a mode and, if not null, a seed (otherwise the server draws one and reports it). */
+    public PowerFailReport powerFail(String device, PowerFailMode mode, Long seed) {
+        return PowerFailReport.from(execute("power-fail", args("device", device, "mode", mode.label(), "seed", seed)));
+    }
+
     // ---- critical timing
 
     /**

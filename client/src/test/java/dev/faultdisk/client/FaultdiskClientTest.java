@@ -219,6 +219,40 @@ class FaultdiskClientTest {
     }
 
     @Test
+    void writeCacheAndPowerFailure() throws Exception {
+        Export d0 = export("d0");
+        client.writeCacheSetMode("d0", CacheMode.WRITEBACK);
+        byte[] pattern = new byte[4096];
+        java.util.Arrays.fill(pattern, (byte) 0x5a);
+        d0.device().write(8192, ByteBuffer.wrap(pattern), false);
+        WriteCacheInfo info = client.queryWriteCache("d0");
+        assertEquals(CacheMode.WRITEBACK, info.mode());
+        assertEquals(4096, info.dirtyBytes());
+        assertEquals(1, info.dirtyWrites());
+        assertTrue(info.poweredOn());
+
+        PowerFailReport report = client.powerFail("d0", PowerFailMode.DROP_ALL, 7L);
+        assertEquals(new PowerFailReport(PowerFailMode.DROP_ALL, 7, 1, 4096, 0, 0, 1, 0, 4096,
+                List.of(new PowerFailReport.Range(8192, 4096))), report);
+        Event e = client.awaitEvent("POWER_FAIL", ev -> "d0".equals(ev.device()), WAIT);
+        assertEquals(7L, e.data().get("seed"));
+        ByteBuffer back = ByteBuffer.allocate(4096);
+        d0.device().read(8192, back);
+        assertEquals(ByteBuffer.allocate(4096), back.flip(), "the unflushed write is gone");
+        assertEquals(1, client.queryWriteCache("d0").counter("power-fails"));
+
+        client.writeCacheArmFlushError("d0");
+        assertTrue(client.queryWriteCache("d0").deferredErrorArmed());
+        d0.device().write(0, ByteBuffer.wrap(pattern), false);
+        DeviceException flush = assertThrows(DeviceException.class, () -> d0.device().flush());
+        assertEquals(5, flush.errno());
+        assertEquals(1, client.queryWriteCache("d0").counter("deferred-errors"));
+        QmpException bad = assertThrows(QmpException.class, () -> client.execute("write-cache-set-mode",
+                Map.of("device", "d0", "mode", "sometimes")));
+        assertEquals("GenericError", bad.errorClass());
+    }
+
+    @Test
     void commandsFromManyThreadsGetTheirOwnReplies() throws Exception {
         List<CompletableFuture<String>> answers = new ArrayList<>();
         for (int i = 0; i < 200; i++) {

@@ -120,6 +120,25 @@ class CliProcessTest {
     }
 
     @Test
+    void aLyingCacheLosesAcknowledgedWritesWhenThePowerFails() {
+        Tools.require("qemu-io");
+        assertEquals("disk0: write cache lying-flush\n", cli("cache", "mode", "disk0", "lying-flush").assertOk("mode").stdout());
+        qemuIo("write -P 0x44 4k 8k").assertOk("write, flushed (or so the disk says)");
+        String status = cli("cache", "status", "disk0").assertOk("status").stdout();
+        assertTrue(status.lines().skip(1).findFirst().orElseThrow()
+                .matches("disk0 +lying-flush +8 KiB +1 +1 +\\d+ ms +0 +0 +no"), status);
+
+        Tools.Result fail = cli("power-fail", "disk0", "--seed", "7");
+        fail.assertOk("power-fail");
+        assertEquals("disk0: power failed (drop-all, seed 7): 1 unflushed writes (8192 bytes): 0 kept, 0 torn, 1 lost; "
+                + "8192 bytes lost\n  lost 8192 bytes at offset 4096\n", fail.stdout());
+        qemuIo("read -P 0 4k 8k").assertOk("the acknowledged write is gone");
+        Map<?, ?> after = (Map<?, ?>) Json.parse(cli("cache", "status", "disk0", "--json").assertOk("status --json").stdout());
+        assertEquals(1L, after.get("power-fails"));
+        assertEquals(2, cli("power-fail", "disk0", "--mode", "gently").exit());
+    }
+
+    @Test
     void eventsFollowLiveUntilTheCount() throws Exception {
         Tools.require("qemu-io");
         Process events = Cli.start("events", "--qmp", qmp, "--json", "--count", "2", "--event", "BLOCK_IO_ERROR");

@@ -1,0 +1,123 @@
+package dev.faultdisk.cli;
+
+import dev.faultdisk.client.BlockInfo;
+import dev.faultdisk.client.CacheMode;
+import dev.faultdisk.client.FaultdiskClient;
+import dev.faultdisk.client.WriteCacheInfo;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Parameters;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+/** {@code faultdisk cache}: the exports' simulated volatile write caches. */
+@Command(name = "cache", mixinStandardHelpOptions = true,
+        description = "Show and switch the exports' volatile write caches, and arm a deferred flush error "
+                + "(docs/WRITE-CACHE.md). See also faultdisk power-fail.",
+        subcommands = {CacheCommand.Status.class, CacheCommand.Mode.class, CacheCommand.ArmFlushError.class},
+        footer = {"", "Examples:",
+                "  faultdisk cache mode disk0 writeback",
+                "  faultdisk cache status",
+                "  faultdisk cache arm-flush-error disk0"})
+final class CacheCommand implements Callable<Integer> {
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() {
+        spec.commandLine().usage(spec.commandLine().getErr());
+        return ExitCodes.USAGE;
+    }
+
+    @Command(name = "status", mixinStandardHelpOptions = true,
+            description = "Mode, dirty data and counters of one export's write cache or all (query-write-cache).",
+            footer = {"", "Examples:", "  faultdisk cache status", "  faultdisk cache status disk0 --json"})
+    static final class Status extends ControlCommand {
+        @Parameters(arity = "0..1", paramLabel = "EXPORT", description = "Only this export.")
+        String device;
+
+        @Override
+        int run(FaultdiskClient client) {
+            List<String> devices = device != null ? List.of(device) : client.queryBlock().stream().map(BlockInfo::device).toList();
+            List<WriteCacheInfo> all = new ArrayList<>();
+            for (String d : devices) {
+                all.add(client.queryWriteCache(d));
+            }
+            if (control.json) {
+                printJson(device != null ? all.getFirst().raw() : all.stream().map(WriteCacheInfo::raw).toList());
+                return ExitCodes.OK;
+            }
+            Table table = new Table("EXPORT", "MODE", "DIRTY", "WRITES", "RANGES", "OLDEST", "FLUSHES", "POWER-FAILS",
+                    "ARMED-ERROR");
+            for (WriteCacheInfo c : all) {
+                table.row(c.device(), c.mode().label(), Table.size(c.dirtyBytes()), c.dirtyWrites(), c.dirtyRanges(),
+                        c.dirtyWrites() == 0 ? "-" : c.oldestDirtyAge().toMillis() + " ms", c.counter("flushes"),
+                        c.counter("power-fails"), c.deferredErrorArmed() ? "yes" : "no");
+            }
+            table.print(out());
+            return ExitCodes.OK;
+        }
+    }
+
+    @Command(name = "mode", mixinStandardHelpOptions = true,
+            description = {"Switch an export's write cache (write-cache-set-mode): writethrough (every acknowledged "
+                    + "write is durable), writeback (writes without FUA stay volatile until a FLUSH) or lying-flush "
+                    + "(FLUSH and FUA persist nothing). Leaving a caching mode for writethrough first persists what "
+                    + "is dirty."},
+            footer = {"", "Examples:", "  faultdisk cache mode disk0 writeback", "  faultdisk cache mode disk0 lying-flush"})
+    static final class Mode extends ControlCommand {
+        @Parameters(index = "0", paramLabel = "EXPORT", description = "The export.")
+        String device;
+
+        @Parameters(index = "1", paramLabel = "MODE", description = "writethrough, writeback or lying-flush.")
+        String mode;
+
+        private CacheMode parsed;
+
+        @Override
+        Integer before() {
+            try {
+                parsed = CacheMode.of(mode);
+            } catch (IllegalArgumentException e) {
+                throw new UsageException(e.getMessage());
+            }
+            return null;
+        }
+
+        @Override
+        int run(FaultdiskClient client) {
+            client.writeCacheSetMode(device, parsed);
+            if (control.json) {
+                printJson(client.queryWriteCache(device).raw());
+            } else {
+                out().println(device + ": write cache " + parsed.label());
+                out().flush();
+            }
+            return ExitCodes.OK;
+        }
+    }
+
+    @Command(name = "arm-flush-error", mixinStandardHelpOptions = true,
+            description = "The export's next FLUSH fails with EIO once and drops the dirty data it should have "
+                    + "persisted; later flushes succeed (write-cache-arm-flush-error): the 2018 fsync problem.",
+            footer = {"", "Examples:", "  faultdisk cache arm-flush-error disk0"})
+    static final class ArmFlushError extends ControlCommand {
+        @Parameters(index = "0", paramLabel = "EXPORT", description = "The export.")
+        String device;
+
+        @Override
+        int run(FaultdiskClient client) {
+            client.writeCacheArmFlushError(device);
+            if (control.json) {
+                printJson(Map.of());
+            } else {
+                out().println(device + ": the next flush fails with EIO and drops the dirty data");
+                out().flush();
+            }
+            return ExitCodes.OK;
+        }
+    }
+}

@@ -1,0 +1,60 @@
+package dev.faultdisk.cli;
+
+import dev.faultdisk.client.FaultdiskClient;
+import dev.faultdisk.client.PowerFailMode;
+import dev.faultdisk.client.PowerFailReport;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code faultdisk power-fail}: pull the plug on an export. */
+@Command(name = "power-fail", mixinStandardHelpOptions = true,
+        description = {"Cut an export's power (power-fail): its NBD connections drop, writes not yet flushed are "
+                + "lost as --mode says, and the export comes back at once with only durable data. Prints what was "
+                + "lost; the same --seed and the same history give the same result.",
+                "Only a caching export (faultdisk cache mode EXPORT writeback) has anything to lose."},
+        footer = {"", "Examples:",
+                "  faultdisk power-fail disk0",
+                "  faultdisk power-fail disk0 --mode torn-writes --seed 7",
+                "  faultdisk power-fail disk0 --json | jq '.\"lost-ranges\"'"})
+final class PowerFailCommand extends ControlCommand {
+    @Parameters(index = "0", paramLabel = "EXPORT", description = "The export.")
+    String device;
+
+    @Option(names = "--mode", paramLabel = "MODE", defaultValue = "drop-all",
+            description = "drop-all (default), random-subset (a seeded subset of whole writes survives) or "
+                    + "torn-writes (a seeded subset of each write's 512-byte sectors survives).")
+    String mode;
+
+    @Option(names = "--seed", paramLabel = "N", description = "Seed of the random choices (default: the server draws one and reports it).")
+    Long seed;
+
+    private PowerFailMode parsed;
+
+    @Override
+    Integer before() {
+        try {
+            parsed = PowerFailMode.of(mode);
+        } catch (IllegalArgumentException e) {
+            throw new UsageException(e.getMessage());
+        }
+        return null;
+    }
+
+    @Override
+    int run(FaultdiskClient client) {
+        if (control.json) {
+            printJson(client.execute("power-fail", FaultdiskClient.args("device", device, "mode", parsed.label(), "seed", seed)));
+            return ExitCodes.OK;
+        }
+        PowerFailReport r = client.powerFail(device, parsed, seed);
+        out().println(device + ": power failed (" + r.mode().label() + ", seed " + r.seed() + "): " + r.dirtyWrites()
+                + " unflushed writes (" + r.dirtyBytes() + " bytes): " + r.writesKept() + " kept, " + r.writesTorn()
+                + " torn, " + r.writesLost() + " lost; " + r.bytesLost() + " bytes lost");
+        for (PowerFailReport.Range range : r.lostRanges()) {
+            out().println("  lost " + range.length() + " bytes at offset " + range.offset());
+        }
+        out().flush();
+        return ExitCodes.OK;
+    }
+}
