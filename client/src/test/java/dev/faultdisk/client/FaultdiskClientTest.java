@@ -107,6 +107,7 @@ class FaultdiskClientTest {
     }
 
     @Test
+    @SuppressWarnings("try") // the subscription is only closed
     void rulesFromTheBuilderFailRequestsAndRaiseEvents() throws Exception {
         List<Event> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
         try (Subscription s = client.onEvent("BLOCK_IO_ERROR", seen::add)) {
@@ -133,6 +134,11 @@ class FaultdiskClientTest {
             assertEquals(1, seen.size(), "the listener saw it too");
             assertEquals(e.sequence(), seen.getFirst().sequence());
         }
+        client.blkdebugSetRules("d0", BlkdebugRule.injectError("write_aio").errno("EIO"));
+        assertThrows(Exception.class, () -> writeAsync("d0", 0, 512).get(10, TimeUnit.SECONDS));
+        client.awaitEvent("BLOCK_IO_ERROR", WAIT);
+        sleep(100);
+        assertEquals(1, seen.size(), "a closed subscription gets nothing more");
         client.blkdebugClearRules("d0");
         assertEquals(List.of(), client.queryBlkdebugRules("d0").rules());
     }
@@ -289,6 +295,7 @@ class FaultdiskClientTest {
         try (FaultdiskServer unix = FaultdiskServer.builder().export("u=memory:1M")
                 .nbd(new InetSocketAddress("127.0.0.1", 0)).qmp(UnixDomainSocketAddress.of(socket)).start();
              FaultdiskClient c = FaultdiskClient.connect("unix:" + socket)) {
+            assertEquals(List.of(UnixDomainSocketAddress.of(socket)), unix.qmpAddresses());
             assertEquals("unix:" + socket, c.address());
             assertEquals("u", c.queryBlock().getFirst().device());
         }
