@@ -5,8 +5,9 @@ import java.io.IOException;
 /**
  * A failed device operation with the errno to report. Carries no stack trace: injected faults
  * raise these on the data path, where a stack walk per error would cost more than the I/O.
+ * Not final only for {@link DisconnectException}, which asks the frontend to drop the connection.
  */
-public final class DeviceException extends IOException {
+public sealed class DeviceException extends IOException permits DisconnectException {
     private static final long serialVersionUID = 1L;
 
     private final int errno;

@@ -5,6 +5,9 @@ import dev.faultdisk.cache.PowerFailMode;
 import dev.faultdisk.cache.PowerFailReport;
 import dev.faultdisk.cache.PowerGate;
 import dev.faultdisk.cache.WriteCacheDevice;
+import dev.faultdisk.fault.FaultDevice;
+import dev.faultdisk.fault.FaultEngine;
+import dev.faultdisk.fault.FaultTime;
 import dev.faultdisk.fault.blkdebug.BlkdebugConfig;
 import dev.faultdisk.fault.blkdebug.BlkdebugDevice;
 import dev.faultdisk.fault.blkdebug.BlkdebugEngine;
@@ -14,14 +17,18 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.SplittableRandom;
 
 /**
  * A named device as served to clients: the backend wrapped in the export's decorators. The stack
- * is {@code CountingDevice -> PowerGate -> BlkdebugDevice -> [ReadOnlyDevice] -> WriteCacheDevice
- * -> backend}; later layers slot in between. Every export has a blkdebug engine, idle until it is
- * given rules or breakpoints, and a write cache (writethrough unless asked otherwise) with a power
- * switch. Fault layers sit between the gate and the cache, so a request they hold across a power
- * failure is refused instead of landing after the cut.
+ * is {@code CountingDevice -> PowerGate -> FaultDevice -> BlkdebugDevice -> [ReadOnlyDevice] ->
+ * WriteCacheDevice -> backend}; later layers slot in between. Every export has a fault engine and
+ * a blkdebug engine, each idle until it is given rules (or breakpoints), and a write cache
+ * (writethrough unless asked otherwise) with a power switch. Fault layers sit between the gate and
+ * the cache, so a request they hold across a power failure is refused instead of landing after
+ * the cut. The fault layer sits above blkdebug: a request it holds, delays or fails never reaches
+ * blkdebug's events, and blkdebug sees a write where the fault layer sends it (misdirected, torn,
+ * corrupted).
  */
 public final class Export implements AutoCloseable {
     private final String name;
@@ -31,6 +38,7 @@ public final class Export implements AutoCloseable {
     private final DeviceStats stats = new DeviceStats();
     private final BlkdebugEngine blkdebug;
     private final WriteCacheDevice cache;
+    private final FaultEngine faults;
 
     public Export(String name, BlockDevice backend, boolean readOnly) {
         this(name, backend, readOnly, new BlkdebugEngine());
@@ -42,23 +50,39 @@ public final class Export implements AutoCloseable {
 
     /** An export whose write cache starts in {@code cacheMode}. */
     public Export(String name, BlockDevice backend, boolean readOnly, BlkdebugEngine blkdebug, CacheMode cacheMode) {
+        this(name, backend, readOnly, blkdebug, cacheMode, FaultTime.system(), new SplittableRandom().nextLong());
+    }
+
+    /**
+     * An export whose write cache starts in {@code cacheMode} and whose fault rules run on
+     * {@code faultTime}, deriving the seeds of rules without one from {@code faultSeed}.
+     */
+    public Export(String name, BlockDevice backend, boolean readOnly, BlkdebugEngine blkdebug, CacheMode cacheMode,
+                  FaultTime faultTime, long faultSeed) {
         this.name = name;
         this.backend = backend;
         this.blkdebug = blkdebug;
         this.cache = new WriteCacheDevice(backend, cacheMode);
+        this.faults = new FaultEngine(name, backend.size(), faultTime, faultSeed);
         BlockDevice stack = readOnly && !backend.isReadOnly() ? new ReadOnlyDevice(cache) : cache;
-        this.top = new CountingDevice(new PowerGate(new BlkdebugDevice(stack, blkdebug), cache), stats);
+        BlockDevice faulty = new FaultDevice(new BlkdebugDevice(stack, blkdebug), faults);
+        this.top = new CountingDevice(new PowerGate(faulty, cache), stats);
         this.description = top.describe();
     }
 
     /** Opens the export a spec describes, with the blkdebug rules of its rule files. */
     public static Export open(ExportSpec spec) throws IOException {
+        return open(spec, FaultTime.system(), new SplittableRandom().nextLong());
+    }
+
+    /** Opens the export a spec describes, with fault rules on {@code faultTime} seeded from {@code faultSeed}. */
+    public static Export open(ExportSpec spec, FaultTime faultTime, long faultSeed) throws IOException {
         List<Rule> rules = new ArrayList<>();
         for (Path file : spec.ruleFiles()) {
             rules.addAll(BlkdebugConfig.load(file));
         }
         BlkdebugEngine engine = new BlkdebugEngine(rules);
-        return new Export(spec.name(), spec.openBackend(), spec.readOnly(), engine, spec.cache());
+        return new Export(spec.name(), spec.openBackend(), spec.readOnly(), engine, spec.cache(), faultTime, faultSeed);
     }
 
     public String name() {
@@ -103,6 +127,11 @@ public final class Export implements AutoCloseable {
         cache.onPowerFail(listener);
     }
 
+    /** The export's fault rules and held requests. */
+    public FaultEngine faults() {
+        return faults;
+    }
+
     public long size() {
         return top.size();
     }
@@ -111,9 +140,13 @@ public final class Export implements AutoCloseable {
         return top.isReadOnly();
     }
 
-    /** Releases requests held at breakpoints, then flushes (without injected faults) and closes the stack. */
+    /**
+     * Drops the fault rules and fails what they hold, releases requests held at breakpoints, then
+     * flushes (without injected faults) and closes the stack.
+     */
     @Override
     public void close() throws IOException {
+        faults.shutdown();
         blkdebug.shutdown();
         try {
             if (!top.isReadOnly() && cache.isPoweredOn()) {

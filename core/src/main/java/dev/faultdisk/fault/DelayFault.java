@@ -1,0 +1,54 @@
+package dev.faultdisk.fault;
+
+import java.io.IOException;
+import java.io.InterruptedIOException;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * Delays the request before its I/O: fixed, jittered, heavy-tailed, ramping or stalling
+ * ({@link DelayModel}). The request's own thread sleeps on the fault clock; a request that blocks
+ * runs on a virtual thread of its own, so a delay costs a scheduled wake-up, not a worker.
+ */
+record DelayFault(DelayModel model) implements Fault {
+    static final FaultType TYPE = new FaultType("delay",
+            "delay the request: fixed, jitter, log-normal or Pareto with a p99, ramp, periodic stalls", Op.ALL,
+            Op.ALL, (p, c) -> new DelayFault(DelayModel.parse(p)));
+
+    @Override
+    public int order() {
+        return DELAY;
+    }
+
+    @Override
+    public boolean blocks() {
+        return true;
+    }
+
+    @Override
+    public void apply(FaultCall call, Firing firing) throws IOException {
+        long nanos = model.sample(firing);
+        if (nanos <= 0) {
+            return;
+        }
+        Map<String, Object> details = new LinkedHashMap<>();
+        details.put("delay-ms", nanos / 1e6);
+        call.record(firing, String.format(java.util.Locale.ROOT, "delayed %.3f ms", nanos / 1e6), details);
+        sleep(call, nanos);
+    }
+
+    /** Sleeps until {@code nanos} after the call's time, on the fault clock. */
+    static void sleep(FaultCall call, long nanos) throws IOException {
+        try {
+            call.time().sleeper().sleepUntil(java.time.Instant.ofEpochSecond(0, call.now() + nanos));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new InterruptedIOException("interrupted during an injected delay");
+        }
+    }
+
+    @Override
+    public Map<String, Object> parameters() {
+        return model.describe();
+    }
+}

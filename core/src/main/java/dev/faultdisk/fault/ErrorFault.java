@@ -1,0 +1,35 @@
+package dev.faultdisk.fault;
+
+import dev.faultdisk.device.DeviceException;
+import dev.faultdisk.device.Errno;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/** Fails the request with an errno; the I/O does not happen. Any operation, flush included. */
+record ErrorFault(int errno) implements Fault {
+    static final FaultType TYPE = new FaultType("error", "fail the request with an errno (EIO by default)",
+            Op.ALL, Op.ALL, (p, c) -> new ErrorFault(p.errno("errno", Errno.EIO)));
+
+    @Override
+    public int order() {
+        return ERROR;
+    }
+
+    @Override
+    public void apply(FaultCall call, Firing firing) {
+        Request r = call.request();
+        Map<String, Object> details = new LinkedHashMap<>();
+        details.put("errno", Errno.name(errno));
+        details.put("errno-value", errno);
+        call.record(firing, "error " + Errno.name(errno), details);
+        call.fail(new DeviceException(errno, "fault rule " + firing.rule().id() + " injected " + Errno.name(errno)
+                + " into " + r.op().qapiName() + (r.op() == Op.FLUSH ? "" : " at offset " + r.offset()),
+                r.op() == Op.FLUSH ? -1 : r.offset()));
+    }
+
+    @Override
+    public Map<String, Object> parameters() {
+        return Map.of("errno", Errno.name(errno));
+    }
+}

@@ -1,0 +1,386 @@
+package dev.faultdisk.fault;
+
+import dev.faultdisk.device.DeviceException;
+import dev.faultdisk.device.Errno;
+
+import java.io.IOException;
+import java.io.InterruptedIOException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collection;
+import java.util.Comparator;
+import java.util.HashSet;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.SplittableRandom;
+import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * An export's fault rules and the requests they hold. The rule set is an immutable snapshot
+ * behind one volatile field: every change (add, remove, clear) publishes a new snapshot at once,
+ * so a request sees the old set or the new one, never half of a change. Rules are parsed before
+ * anything changes, so a bad rule leaves the set as it was.
+ *
+ * <p>Ids count up per export. A rule without a seed gets one derived from the engine's seed and
+ * its id, so the same engine seed and the same sequence of changes give the same seeds.
+ */
+public final class FaultEngine {
+    /** How long {@link #release} waits for each released request to finish before releasing the next. */
+    private static final Duration RELEASE_STEP = Duration.ofSeconds(2);
+
+    private final String export;
+    private final long size;
+    private final FaultTime time;
+    private final long seed;
+    private volatile Snapshot snapshot = Snapshot.EMPTY;
+    private long nextRuleId = 1;
+    private final AtomicLong nextHoldId = new AtomicLong(1);
+    private final ConcurrentSkipListMap<Long, Hold> held = new ConcurrentSkipListMap<>();
+    private final List<FaultListener> listeners = new CopyOnWriteArrayList<>();
+    private volatile boolean shutdown;
+
+    /** The published rule set, in the order rules act. */
+    record Snapshot(FaultRule[] rules, boolean blocking) {
+        static final Snapshot EMPTY = new Snapshot(new FaultRule[0], false);
+    }
+
+    /** How held requests are released. */
+    public enum Order {
+        /** Oldest first. */
+        FIFO,
+        /** Newest first. */
+        LIFO,
+        /** In the order the ids were given. */
+        GIVEN,
+        /** Shuffled with a seed. */
+        RANDOM
+    }
+
+    public FaultEngine(String export, long size, FaultTime time, long seed) {
+        this.export = export;
+        this.size = size;
+        this.time = time;
+        this.seed = seed;
+    }
+
+    public String export() {
+        return export;
+    }
+
+    public long size() {
+        return size;
+    }
+
+    public FaultTime time() {
+        return time;
+    }
+
+    /** The seed rules without their own seed derive theirs from. */
+    public long seed() {
+        return seed;
+    }
+
+    Snapshot snapshot() {
+        return snapshot;
+    }
+
+    /** True while any rule exists. */
+    public boolean isEngaged() {
+        return snapshot.rules.length > 0;
+    }
+
+    /** True while a delay, hang or throttle rule exists: requests must then run where they may block. */
+    public boolean mayBlock() {
+        return snapshot.blocking;
+    }
+
+    public void addListener(FaultListener listener) {
+        listeners.add(listener);
+    }
+
+    public void removeListener(FaultListener listener) {
+        listeners.remove(listener);
+    }
+
+    // ---- rule set ----
+
+    /**
+     * Parses rules (JSON-like maps) and adds all of them in one change; on any error nothing is
+     * added and a {@link FaultRuleException} names the offending member ({@code path[i].member}).
+     */
+    public List<FaultRule> add(List<?> rules, String path) {
+        List<FaultRule> added;
+        synchronized (this) {
+            added = FaultRuleParser.parse(rules, path, size, nextRuleId, seed);
+            nextRuleId += added.size();
+            if (added.isEmpty()) {
+                return added;
+            }
+            for (FaultRule r : added) {
+                r.activate(time);
+            }
+            List<FaultRule> all = new ArrayList<>(Arrays.asList(snapshot.rules));
+            all.addAll(added);
+            publish(all);
+        }
+        for (FaultListener l : listeners) {
+            l.rulesChanged(export, added, List.of());
+        }
+        return added;
+    }
+
+    /**
+     * Adds the rules a preset composes ({@link Presets}), with the same guarantees as {@link #add};
+     * {@code path} names the preset's parameters in messages.
+     */
+    public List<FaultRule> addPreset(String preset, Map<String, ?> params, String path) {
+        return add(Presets.rules(preset, params, path), preset);
+    }
+
+    /**
+     * Removes the rules with these ids in one change, releasing what their hang rules hold.
+     *
+     * @throws IllegalArgumentException naming the first unknown id; nothing is removed then
+     */
+    public List<FaultRule> remove(Collection<Long> ids) {
+        List<FaultRule> removed = new ArrayList<>();
+        synchronized (this) {
+            Set<Long> wanted = new LinkedHashSet<>(ids);
+            List<FaultRule> kept = new ArrayList<>();
+            for (FaultRule r : snapshot.rules) {
+                if (wanted.remove(r.id())) {
+                    removed.add(r);
+                } else {
+                    kept.add(r);
+                }
+            }
+            if (!wanted.isEmpty()) {
+                throw new IllegalArgumentException("no fault rule " + wanted.iterator().next() + " on export '"
+                        + export + "'");
+            }
+            publish(kept);
+        }
+        afterRemoval(removed);
+        return removed;
+    }
+
+    /** Removes every rule in one change; returns them. */
+    public List<FaultRule> clear() {
+        List<FaultRule> removed;
+        synchronized (this) {
+            removed = List.of(snapshot.rules);
+            publish(List.of());
+        }
+        afterRemoval(removed);
+        return removed;
+    }
+
+    private void afterRemoval(List<FaultRule> removed) {
+        if (removed.isEmpty()) {
+            return;
+        }
+        Set<Long> ids = new HashSet<>();
+        for (FaultRule r : removed) {
+            ids.add(r.id());
+        }
+        for (Hold h : held.values()) {
+            if (ids.contains(h.view.rule())) {
+                finish(h, "released", 0);
+            }
+        }
+        for (FaultListener l : listeners) {
+            l.rulesChanged(export, List.of(), removed);
+        }
+    }
+
+    private void publish(List<FaultRule> rules) {
+        FaultRule[] sorted = rules.toArray(new FaultRule[0]);
+        Arrays.sort(sorted, Comparator.comparingInt((FaultRule r) -> r.fault().order()).thenComparingLong(FaultRule::id));
+        boolean blocking = false;
+        for (FaultRule r : sorted) {
+            blocking |= r.fault().blocks();
+        }
+        snapshot = sorted.length == 0 ? Snapshot.EMPTY : new Snapshot(sorted, blocking);
+    }
+
+    /** The rules, by id. */
+    public List<FaultRule> rules() {
+        FaultRule[] rules = snapshot.rules.clone();
+        Arrays.sort(rules, Comparator.comparingLong(FaultRule::id));
+        return List.of(rules);
+    }
+
+    // ---- recording ----
+
+    void record(FaultCall call, Firing firing, String action, Map<String, Object> details) {
+        FaultRule rule = firing.rule();
+        rule.countFired();
+        Request r = call.request();
+        FaultRecord record = new FaultRecord(time.clock().instant(), export, rule.id(), rule.type().name(),
+                rule.label(), r.op(), r.offset(), r.length(), r.connection(), action, details, rule.seed(),
+                firing.match());
+        for (FaultListener l : listeners) {
+            l.injected(record);
+        }
+    }
+
+    // ---- held requests ----
+
+    /** A held request's hold: its latch, what to do when it opens, and when it finished. */
+    static final class Hold {
+        final HeldRequest view;
+        final CountDownLatch released = new CountDownLatch(1);
+        final CountDownLatch done = new CountDownLatch(1);
+        volatile int errno;
+
+        Hold(HeldRequest view) {
+            this.view = view;
+        }
+    }
+
+    /**
+     * Holds the calling request until it is released, failed, or its timeout passes. Returns the
+     * errno to fail it with, or 0 to let it run.
+     */
+    int hold(FaultCall call, Firing firing, HangFault hang) throws IOException {
+        Request r = call.request();
+        Hold h = new Hold(new HeldRequest(nextHoldId.getAndIncrement(), export, firing.rule().id(), r,
+                time.clock().instant()));
+        call.hold = h;
+        held.put(h.view.id(), h);
+        if (shutdown) {
+            finish(h, "failed", Errno.ESHUTDOWN);
+        }
+        Map<String, Object> details = new java.util.LinkedHashMap<>();
+        details.put("held", h.view.id());
+        if (hang.timeoutNanos() > 0) {
+            details.put("timeout-ms", hang.timeoutNanos() / 1e6);
+        }
+        call.record(firing, "held", details);
+        Instant deadline = hang.timeoutNanos() > 0 ? h.view.since().plusNanos(hang.timeoutNanos()) : null;
+        boolean opened;
+        try {
+            opened = time.sleeper().await(h.released, deadline);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            held.remove(h.view.id(), h);
+            throw new InterruptedIOException("interrupted while held by fault rule " + firing.rule().id());
+        }
+        if (!opened && held.remove(h.view.id(), h)) {
+            int errno = hang.failOnTimeout() ? hang.errno() : 0;
+            for (FaultListener l : listeners) {
+                l.released(h.view, "expired", errno);
+            }
+            return errno;
+        }
+        try {
+            h.released.await(); // released concurrently with the timeout: take the release's outcome
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new InterruptedIOException("interrupted while held");
+        }
+        return h.errno;
+    }
+
+    /** Requests held now, oldest first. */
+    public List<HeldRequest> held() {
+        List<HeldRequest> out = new ArrayList<>();
+        for (Hold h : held.values()) {
+            out.add(h.view);
+        }
+        return out;
+    }
+
+    /**
+     * Releases held requests one at a time in {@code order}, each after the previous one finished
+     * (up to 2 s each), so the order is the order their I/O happens. {@code errno} 0 lets them
+     * run; otherwise they fail with it. {@code ids} null means all.
+     *
+     * @throws IllegalArgumentException for an unknown id; nothing is released then
+     */
+    public List<HeldRequest> release(List<Long> ids, Order order, int errno, long shuffleSeed) {
+        List<Hold> chosen = new ArrayList<>();
+        if (ids == null) {
+            if (order == Order.GIVEN) {
+                throw new IllegalArgumentException("order 'given' needs ids");
+            }
+            chosen.addAll(held.values());
+        } else {
+            for (long id : new LinkedHashSet<>(ids)) {
+                Hold h = held.get(id);
+                if (h == null) {
+                    throw new IllegalArgumentException("no held request " + id + " on export '" + export + "'");
+                }
+                chosen.add(h);
+            }
+        }
+        switch (order) {
+            case FIFO -> chosen.sort(Comparator.comparingLong(h -> h.view.id()));
+            case LIFO -> chosen.sort(Comparator.comparingLong((Hold h) -> h.view.id()).reversed());
+            case GIVEN -> {
+            }
+            case RANDOM -> {
+                chosen.sort(Comparator.comparingLong(h -> h.view.id()));
+                SplittableRandom random = new SplittableRandom(shuffleSeed);
+                for (int i = chosen.size() - 1; i > 0; i--) {
+                    int j = random.nextInt(i + 1);
+                    Hold t = chosen.get(i);
+                    chosen.set(i, chosen.get(j));
+                    chosen.set(j, t);
+                }
+            }
+        }
+        List<HeldRequest> released = new ArrayList<>();
+        for (Hold h : chosen) {
+            if (finish(h, errno == 0 ? "released" : "failed", errno)) {
+                released.add(h.view);
+                try {
+                    h.done.await(RELEASE_STEP.toMillis(), TimeUnit.MILLISECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    break;
+                }
+            }
+        }
+        return released;
+    }
+
+    /** Opens a hold with an outcome; false if it had already left. */
+    private boolean finish(Hold h, String how, int errno) {
+        if (!held.remove(h.view.id(), h)) {
+            return false;
+        }
+        h.errno = errno;
+        h.released.countDown();
+        for (FaultListener l : listeners) {
+            l.released(h.view, how, errno);
+        }
+        return true;
+    }
+
+    /**
+     * The export is closing: drops every rule (so the final flush meets none), fails everything
+     * held with ESHUTDOWN, and any later hold at once.
+     */
+    public void shutdown() {
+        shutdown = true;
+        synchronized (this) {
+            publish(List.of());
+        }
+        for (Hold h : held.values()) {
+            finish(h, "failed", Errno.ESHUTDOWN);
+        }
+    }
+
+    static DeviceException failure(int errno, String what, long offset) {
+        return new DeviceException(errno, what, offset);
+    }
+}

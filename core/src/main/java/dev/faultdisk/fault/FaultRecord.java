@@ -1,0 +1,55 @@
+package dev.faultdisk.fault;
+
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * One injected fault, as journaled and announced: which rule did what to which request, with the
+ * rule's seed and the match number that together determine every random draw it made.
+ *
+ * @param time       when (fault clock)
+ * @param export     the export's name
+ * @param rule       the rule's id
+ * @param type       the rule's type
+ * @param label      the rule's label, or ""
+ * @param op         the request's operation
+ * @param offset     the request's offset
+ * @param length     the request's length
+ * @param connection the request's NBD connection, or -1
+ * @param action     what was done, in a few words ("error EIO", "delayed 10.000 ms", "held", ...)
+ * @param details    the exact facts (errno, delay, corrupted bytes before and after, ...)
+ * @param seed       the rule's seed
+ * @param match      the request's match number for the rule
+ */
+public record FaultRecord(Instant time, String export, long rule, String type, String label, Op op, long offset,
+                          long length, long connection, String action, Map<String, Object> details, long seed,
+                          long match) {
+
+    public FaultRecord {
+        details = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(details));
+    }
+
+    /** The record as a JSON-like map (journal lines, QMP events). */
+    public Map<String, Object> toMap() {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("time", time.toString());
+        m.put("device", export);
+        m.put("rule", rule);
+        m.put("type", type);
+        if (!label.isEmpty()) {
+            m.put("label", label);
+        }
+        m.put("operation", op.qapiName());
+        m.put("offset", offset);
+        m.put("length", length);
+        if (connection >= 0) {
+            m.put("connection", connection);
+        }
+        m.put("action", action);
+        m.put("details", details);
+        m.put("seed", seed);
+        m.put("match", match);
+        return m;
+    }
+}

@@ -1,0 +1,15 @@
+package dev.faultdisk.fault;
+
+import java.time.Instant;
+
+/**
+ * A request a hang rule holds: it gets no reply until released, failed or expired.
+ *
+ * @param id      the hold's id, unique per export, in arrival order
+ * @param export  the export's name
+ * @param rule    the hang rule's id
+ * @param request the request
+ * @param since   when it was held (fault clock)
+ */
+public record HeldRequest(long id, String export, long rule, Request request, Instant since) {
+}

@@ -1,0 +1,26 @@
+package dev.faultdisk.fault;
+
+import java.util.EnumSet;
+import java.util.Map;
+
+/** Acknowledges the write and never persists it: a lost write. Also for trim and write-zeroes. */
+record LostWriteFault() implements Fault {
+    static final FaultType TYPE = new FaultType("lost-write", "acknowledge a write that is never persisted",
+            Op.CHANGES, EnumSet.of(Op.WRITE), (p, c) -> new LostWriteFault());
+
+    @Override
+    public int order() {
+        return LOST;
+    }
+
+    @Override
+    public void apply(FaultCall call, Firing firing) {
+        call.skipIo();
+        call.record(firing, "lost: acknowledged, not persisted", Map.of());
+    }
+
+    @Override
+    public Map<String, Object> parameters() {
+        return Map.of();
+    }
+}

@@ -1,0 +1,262 @@
+package dev.faultdisk.fault;
+
+import dev.faultdisk.device.Errno;
+import dev.faultdisk.device.Sizes;
+
+import java.math.BigDecimal;
+import java.math.BigInteger;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.EnumSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * One rule's members as parsed JSON (a map of strings, numbers, booleans, lists and maps), with
+ * typed getters whose errors name the member by its path ({@code rules[2].probability}). Every
+ * getter marks its member as used, so {@link #rejectUnused} can refuse members nobody asked for.
+ */
+public final class RuleParams {
+    private final Map<String, Object> values;
+    private final String path;
+    private final Set<String> used = new TreeSet<>();
+
+    private RuleParams(Map<String, Object> values, String path) {
+        this.values = values;
+        this.path = path;
+    }
+
+    /** {@code value} must be a JSON object. */
+    public static RuleParams of(Object value, String path) {
+        if (!(value instanceof Map<?, ?> map)) {
+            throw new FaultRuleException(path + " must be an object");
+        }
+        Map<String, Object> copy = new LinkedHashMap<>();
+        map.forEach((k, v) -> copy.put(String.valueOf(k), v));
+        return new RuleParams(copy, path);
+    }
+
+    public String path() {
+        return path;
+    }
+
+    public String name(String key) {
+        return path.isEmpty() ? key : path + "." + key;
+    }
+
+    public boolean has(String key) {
+        return values.containsKey(key);
+    }
+
+    public FaultRuleException error(String key, String message) {
+        return new FaultRuleException(name(key) + " " + message);
+    }
+
+    private Object get(String key) {
+        used.add(key);
+        Object v = values.get(key);
+        if (v == null) {
+            throw error(key, values.containsKey(key) ? "must not be null" : "is missing");
+        }
+        return v;
+    }
+
+    public String string(String key) {
+        if (get(key) instanceof String s) {
+            return s;
+        }
+        throw error(key, "must be a string");
+    }
+
+    public String string(String key, String absent) {
+        return has(key) ? string(key) : absent;
+    }
+
+    /** One of {@code allowed}. */
+    public String choice(String key, String absent, List<String> allowed) {
+        String v = string(key, absent);
+        if (!allowed.contains(v)) {
+            throw error(key, "must be one of " + String.join(", ", allowed) + ", got '" + v + "'");
+        }
+        return v;
+    }
+
+    public boolean bool(String key, boolean absent) {
+        if (!has(key)) {
+            return absent;
+        }
+        Object v = get(key);
+        if (v instanceof Boolean b) {
+            return b;
+        }
+        if (v instanceof Number n && isIntegral(n) && (n.longValue() == 0 || n.longValue() == 1)) {
+            return n.longValue() == 1;
+        }
+        throw error(key, "must be a boolean");
+    }
+
+    /** An integer in [min, max]. */
+    public long integer(String key, long absent, long min, long max) {
+        if (!has(key)) {
+            return absent;
+        }
+        Object v = get(key);
+        if (!(v instanceof Number n) || !isIntegral(n)) {
+            throw error(key, "must be an integer");
+        }
+        return checkRange(key, n, min, max);
+    }
+
+    /** A byte count: an integer, or a string with a binary suffix ("4K", "1M"), in [min, max]. */
+    public long size(String key, long absent, long min, long max) {
+        if (!has(key)) {
+            return absent;
+        }
+        Object v = get(key);
+        if (v instanceof String s) {
+            long parsed;
+            try {
+                parsed = Sizes.parse(s);
+            } catch (IllegalArgumentException e) {
+                throw error(key, "must be a byte count such as 4096 or \"4K\", got '" + s + "'");
+            }
+            return checkRange(key, parsed, min, max);
+        }
+        if (!(v instanceof Number n) || !isIntegral(n)) {
+            throw error(key, "must be a byte count (an integer or a string such as \"4K\")");
+        }
+        return checkRange(key, n, min, max);
+    }
+
+    /** A number in [min, max]. */
+    public double number(String key, double absent, double min, double max) {
+        if (!has(key)) {
+            return absent;
+        }
+        if (!(get(key) instanceof Number n)) {
+            throw error(key, "must be a number");
+        }
+        double d = n.doubleValue();
+        if (!(d >= min && d <= max)) {
+            throw error(key, "must be between " + plain(min) + " and " + plain(max) + ", got " + plain(d));
+        }
+        return d;
+    }
+
+    /** A duration given in milliseconds (fractions allowed), returned in nanoseconds; at most a day. */
+    public long millis(String key, long absentNanos) {
+        if (!has(key)) {
+            return absentNanos;
+        }
+        double ms = number(key, 0, 0, 86_400_000.0);
+        return Math.round(ms * 1_000_000.0);
+    }
+
+    /** An errno: a name such as "EIO" or a positive number. */
+    public int errno(String key, int absent) {
+        if (!has(key)) {
+            return absent;
+        }
+        Object v = get(key);
+        if (v instanceof String s) {
+            return Errno.byName(s).orElseThrow(() -> error(key, "is not a known errno name: '" + s + "'"));
+        }
+        return (int) integer(key, absent, 1, 4095);
+    }
+
+    /** A list of strings (a single string is a list of one). */
+    public List<String> strings(String key) {
+        Object v = get(key);
+        if (v instanceof String s) {
+            return List.of(s);
+        }
+        if (!(v instanceof List<?> list)) {
+            throw error(key, "must be a string or a list of strings");
+        }
+        List<String> out = new ArrayList<>();
+        for (int i = 0; i < list.size(); i++) {
+            if (!(list.get(i) instanceof String s)) {
+                throw new FaultRuleException(name(key) + "[" + i + "] must be a string");
+            }
+            out.add(s);
+        }
+        return out;
+    }
+
+    /** A list of integers in [min, max]. */
+    public List<Long> integers(String key, long min, long max) {
+        if (!(get(key) instanceof List<?> list)) {
+            throw error(key, "must be a list of integers");
+        }
+        List<Long> out = new ArrayList<>();
+        for (int i = 0; i < list.size(); i++) {
+            if (!(list.get(i) instanceof Number n) || !isIntegral(n)) {
+                throw new FaultRuleException(name(key) + "[" + i + "] must be an integer");
+            }
+            out.add(checkRange(key + "[" + i + "]", n, min, max));
+        }
+        return out;
+    }
+
+    /** Operations by name; each must be in {@code allowed}; none given means {@code absent}. */
+    public Set<Op> ops(String key, Set<Op> absent, Set<Op> allowed, String type) {
+        if (!has(key)) {
+            return absent;
+        }
+        Set<Op> ops = EnumSet.noneOf(Op.class);
+        for (String name : strings(key)) {
+            Op op = Op.byName(name).orElseThrow(() -> error(key, "names an unknown operation '" + name
+                    + "' (read, write, flush, trim, write-zeroes, block-status)"));
+            if (!allowed.contains(op)) {
+                throw error(key, "names '" + name + "', but " + type + " applies only to " + Op.names(allowed));
+            }
+            ops.add(op);
+        }
+        if (ops.isEmpty()) {
+            throw error(key, "must name at least one operation");
+        }
+        return ops;
+    }
+
+    /** A nested object. */
+    public RuleParams object(String key) {
+        return of(get(key), name(key));
+    }
+
+    /** Refuses members no getter asked for. */
+    public void rejectUnused(String what) {
+        for (String key : values.keySet()) {
+            if (!used.contains(key)) {
+                Collection<String> known = used;
+                throw error(key, "is not a parameter of " + what + (known.isEmpty() ? "" : " (used here: "
+                        + String.join(", ", known) + ")"));
+            }
+        }
+    }
+
+    private long checkRange(String key, Number n, long min, long max) {
+        if (n instanceof BigInteger || n instanceof BigDecimal) {
+            throw error(key, "is out of range (" + min + " to " + max + ")");
+        }
+        long v = n.longValue();
+        if (v < min || v > max) {
+            if (min == 0 && v < 0) {
+                throw error(key, "must not be negative, got " + v);
+            }
+            throw error(key, "must be between " + min + " and " + max + ", got " + v);
+        }
+        return v;
+    }
+
+    private static boolean isIntegral(Number n) {
+        return n instanceof Long || n instanceof Integer || n instanceof Short || n instanceof Byte
+                || (n instanceof BigInteger) || (n instanceof Double d && d == Math.rint(d) && Math.abs(d) < 0x1p53);
+    }
+
+    private static String plain(double d) {
+        return d == Math.rint(d) && Math.abs(d) < 1e15 ? Long.toString((long) d) : Double.toString(d);
+    }
+}

@@ -1,0 +1,88 @@
+package dev.faultdisk.fault;
+
+import java.io.IOException;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * Limits bytes per second and operations per second for the requests its rule targets: one
+ * rule throttles the whole export (all connections) for its operations; a rule per operation
+ * gives each its own limit. Requests within the burst pass at once; the rest wait their turn.
+ */
+final class ThrottleFault implements Fault {
+    static final FaultType TYPE = new FaultType("throttle", "limit bytes per second and operations per second",
+            Op.ALL, Op.ALL, ThrottleFault::parse);
+
+    private final double bytesPerSecond;
+    private final double opsPerSecond;
+    private final long burstBytes;
+    private final double burstOps;
+    private final TokenBucket bytes;
+    private final TokenBucket ops;
+
+    private ThrottleFault(double bytesPerSecond, double opsPerSecond, long burstBytes, double burstOps) {
+        this.bytesPerSecond = bytesPerSecond;
+        this.opsPerSecond = opsPerSecond;
+        this.burstBytes = burstBytes;
+        this.burstOps = burstOps;
+        this.bytes = bytesPerSecond > 0 ? new TokenBucket(bytesPerSecond, burstBytes) : null;
+        this.ops = opsPerSecond > 0 ? new TokenBucket(opsPerSecond, burstOps) : null;
+    }
+
+    private static ThrottleFault parse(RuleParams p, FaultType.Context c) {
+        long bps = p.size("bytes-per-second", 0, 1, Long.MAX_VALUE);
+        double ops = p.number("ops-per-second", 0, 0, 1e9);
+        if (bps == 0 && ops == 0) {
+            throw new FaultRuleException(p.path() + " needs bytes-per-second or ops-per-second (or both)");
+        }
+        if (p.has("ops-per-second") && ops == 0) {
+            throw p.error("ops-per-second", "must be positive");
+        }
+        long burstBytes = p.size("burst-bytes", Math.max(1, bps / 10), 0, Long.MAX_VALUE);
+        double burstOps = p.number("burst-ops", Math.max(1, Math.floor(ops / 10)), 0, 1e9);
+        return new ThrottleFault(bps, ops, burstBytes, burstOps);
+    }
+
+    @Override
+    public int order() {
+        return THROTTLE;
+    }
+
+    @Override
+    public boolean blocks() {
+        return true;
+    }
+
+    @Override
+    public void apply(FaultCall call, Firing firing) throws IOException {
+        long now = call.now();
+        long wait = 0;
+        if (bytes != null && call.request().length() > 0) {
+            wait = bytes.reserve(call.request().length(), now);
+        }
+        if (ops != null) {
+            wait = Math.max(wait, ops.reserve(1, now));
+        }
+        if (wait <= 0) {
+            return;
+        }
+        Map<String, Object> details = new LinkedHashMap<>();
+        details.put("delay-ms", wait / 1e6);
+        call.record(firing, String.format(java.util.Locale.ROOT, "throttled %.3f ms", wait / 1e6), details);
+        DelayFault.sleep(call, wait);
+    }
+
+    @Override
+    public Map<String, Object> parameters() {
+        Map<String, Object> m = new LinkedHashMap<>();
+        if (bytes != null) {
+            m.put("bytes-per-second", (long) bytesPerSecond);
+            m.put("burst-bytes", burstBytes);
+        }
+        if (ops != null) {
+            m.put("ops-per-second", opsPerSecond);
+            m.put("burst-ops", burstOps);
+        }
+        return m;
+    }
+}
