@@ -16,8 +16,8 @@ import java.util.SplittableRandom;
  * Silent corruption. On a read, the data returned differs from the data stored (which stays
  * intact); on a write, the data persisted differs from the data sent (the caller's buffer stays
  * intact: the fault changes a copy). Modes: flip {@code bits} random bits, zero or fill with
- * seeded garbage {@code bytes} bytes at a random place. Every change is journaled exactly:
- * device offset, bytes before and after.
+ * seeded garbage {@code bytes} bytes at a random place, within the part of the request inside
+ * the rule's byte range. Every change is journaled exactly: device offset, bytes before and after.
  */
 record CorruptFault(String mode, int bits, int bytes) implements Fault {
     static final FaultType TYPE = new FaultType("corrupt",
@@ -50,9 +50,15 @@ record CorruptFault(String mode, int bits, int bytes) implements Fault {
         }
     }
 
-    private void corrupt(FaultCall call, ByteBuffer data, int start, Firing firing, String what) {
-        int length = (int) call.request().length();
-        long offset = call.request().offset();
+    /** Corrupts the part of the request inside the rule's range. */
+    private void corrupt(FaultCall call, ByteBuffer data, int base, Firing firing, String what) {
+        Request r = call.request();
+        Targeting t = firing.rule().targeting();
+        long first = Math.max(r.offset(), t.offset());
+        long end = Math.min(r.offset() + r.length(), t.end());
+        int start = base + (int) (first - r.offset());
+        int length = (int) (end - first);
+        long offset = first;
         SplittableRandom random = firing.random();
         List<Map<String, Object>> changes = new ArrayList<>();
         String action;

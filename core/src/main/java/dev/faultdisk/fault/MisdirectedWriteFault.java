@@ -7,8 +7,8 @@ import java.util.Map;
 /**
  * A misdirected write: the data lands at another offset (the intended place keeps its old data)
  * and the write is reported as done. The place is {@code target} (a byte offset), the request's
- * offset plus {@code shift}, or drawn from the seed (sector aligned); one that would run past the
- * export's end wraps around to its start. On a read it returns another place's data.
+ * offset plus {@code shift}, or drawn from the seed (sector aligned); a place where the request
+ * would not fit moves back (or forward) until it fits. On a read it returns another place's data.
  */
 record MisdirectedWriteFault(long target, long shift, boolean random, int sectorSize) implements Fault {
     static final FaultType TYPE = new FaultType("misdirected-write",
@@ -50,10 +50,10 @@ record MisdirectedWriteFault(long target, long shift, boolean random, int sector
             to = firing.random().nextLong((room / sectorSize) + 1) * sectorSize;
         } else {
             to = target >= 0 ? target : r.offset() + shift;
-            to = Math.floorMod(to, room + 1);
+            to = Math.max(0, Math.min(room, to));
         }
         if (to == r.offset()) {
-            to = (to + sectorSize) % (room + 1);
+            return; // clamped back onto itself: nothing to misdirect
         }
         call.redirect(to);
         Map<String, Object> details = new LinkedHashMap<>();
