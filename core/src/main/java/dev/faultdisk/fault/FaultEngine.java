@@ -226,7 +226,7 @@ public final class FaultEngine {
         Request r = call.request();
         FaultRecord record = new FaultRecord(time.clock().instant(), export, rule.id(), rule.type().name(),
                 rule.label(), r.op(), r.offset(), r.length(), r.connection(), action, details, rule.seed(),
-                firing.match());
+                firing.match(), rule.events());
         for (FaultListener l : listeners) {
             l.injected(record);
         }

@@ -21,10 +21,11 @@ import java.util.Map;
  * @param details    the exact facts (errno, delay, corrupted bytes before and after, ...)
  * @param seed       the rule's seed
  * @param match      the request's match number for the rule
+ * @param announce   true if the rule wants each firing announced as an event (it is journaled either way)
  */
 public record FaultRecord(Instant time, String export, long rule, String type, String label, Op op, long offset,
                           long length, long connection, String action, Map<String, Object> details, long seed,
-                          long match) {
+                          long match, boolean announce) {
 
     public FaultRecord {
         details = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(details));

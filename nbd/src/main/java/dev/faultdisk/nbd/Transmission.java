@@ -2,10 +2,13 @@ package dev.faultdisk.nbd;
 
 import dev.faultdisk.device.BlockDevice;
 import dev.faultdisk.device.DeviceException;
+import dev.faultdisk.device.DisconnectException;
 import dev.faultdisk.device.ExtentSink;
+import dev.faultdisk.device.RequestContext;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.channels.ClosedChannelException;
 import java.nio.charset.StandardCharsets;
 
 /**
@@ -45,6 +48,7 @@ final class Transmission {
 
     void run() throws IOException, ProtocolException {
         ByteBuffer in = connection.input();
+        RequestContext.enter(connection.id(), true); // every request this thread runs is inline
         try {
             while (true) {
                 if (!RequestDecoder.decode(in, header)) {
@@ -65,6 +69,7 @@ final class Transmission {
                 handle(header);
             }
         } finally {
+            RequestContext.exit();
             writer.flush();
         }
     }
@@ -139,6 +144,7 @@ final class Transmission {
         started();
         try {
             Thread.ofVirtual().name("nbd-req-" + request.cookie).start(() -> {
+                RequestContext.enter(connection.id(), false);
                 try {
                     execute(request, owned, false);
                     writer.flush();
@@ -204,6 +210,8 @@ final class Transmission {
                 case NbdProtocol.CMD_BLOCK_STATUS -> blockStatus(h);
                 default -> throw new IllegalStateException("validated command " + h.type);
             }
+        } catch (DisconnectException e) {
+            drop(e.midReply() ? partialHeader(h) : null);
         } catch (DeviceException e) {
             replyError(h, nbdError(h, e.errno()), e.getMessage(), e.offset());
         } catch (IOException e) {
@@ -286,7 +294,14 @@ final class Transmission {
         }
         ByteBuffer data = inline ? scratch(length) : BufferPool.SHARED.acquire(length);
         try {
-            device.read(h.offset, data);
+            try {
+                device.read(h.offset, data);
+            } catch (DisconnectException e) {
+                if (e.midReply()) {
+                    sendRead(h, data.position(0).limit(length / 2), headerSize); // the header, half the data
+                }
+                drop(null);
+            }
             data.flip();
             if (structured && Zeroes.isAllZero(data)) {
                 sendHole(h, length);
@@ -300,8 +315,9 @@ final class Transmission {
         }
     }
 
+    /** Sends a read's reply; its header announces {@code h.length} bytes whether or not {@code data} holds them all. */
     private void sendRead(RequestHeader h, ByteBuffer data, int headerSize) throws IOException {
-        int length = data.remaining();
+        int length = (int) h.length;
         writer.lock();
         try {
             ByteBuffer out = writer.reserve(headerSize);
@@ -331,6 +347,12 @@ final class Transmission {
             ByteBuffer data = writer.view(out.position(), length);
             try {
                 device.read(h.offset, data);
+            } catch (DisconnectException e) {
+                // Replies before this one go out whole; of this one, part of the data if asked.
+                out.position(e.midReply() ? out.position() + length / 2 : start);
+                writer.flushLocked();
+                connection.close();
+                throw new ClosedChannelException();
             } catch (IOException e) {
                 out.position(start);
                 int errno = e instanceof DeviceException de ? nbdError(h, de.errno()) : NbdProtocol.EIO;
@@ -427,6 +449,36 @@ final class Transmission {
             count++;
             covered += length;
         }
+    }
+
+    /**
+     * A fault rule dropped the connection: replies already built go out, then {@code partial} (a
+     * reply cut short) if given, then the socket closes. Throws to end the caller's request.
+     */
+    private void drop(ByteBuffer partial) throws IOException {
+        writer.lock();
+        try {
+            writer.flushLocked();
+            if (partial != null) {
+                writer.flushWithPayloadLocked(partial);
+            }
+        } finally {
+            writer.unlock();
+        }
+        connection.close();
+        throw new ClosedChannelException();
+    }
+
+    /** The first half of the reply header a successful {@code h} would get: a reply cut in the middle. */
+    private ByteBuffer partialHeader(RequestHeader h) {
+        boolean chunk = structured && h.type == NbdProtocol.CMD_BLOCK_STATUS;
+        ByteBuffer b = ByteBuffer.allocate(20);
+        if (chunk) {
+            chunkHeader(b, NbdProtocol.REPLY_FLAG_DONE, NbdProtocol.REPLY_TYPE_BLOCK_STATUS, h.cookie, 12);
+        } else {
+            simpleHeader(b, 0, h.cookie);
+        }
+        return b.flip().limit(b.limit() / 2);
     }
 
     private void replyOk(RequestHeader h) throws IOException {

@@ -392,6 +392,21 @@ final class RawNbdClient implements AutoCloseable {
      * True if the server closed the connection: the next read sees end of stream or a reset
      * (a server that closes with unread input resets). Fails on data or on a timeout.
      */
+    /** Everything the server sends until it closes the connection (at most {@code max} bytes). */
+    byte[] readUntilClosed(int max) throws IOException {
+        out.flush();
+        java.io.ByteArrayOutputStream got = new java.io.ByteArrayOutputStream();
+        try {
+            int b;
+            while (got.size() < max && (b = in.read()) >= 0) {
+                got.write(b);
+            }
+        } catch (SocketException e) {
+            // reset: what arrived before it is what the server sent
+        }
+        return got.toByteArray();
+    }
+
     boolean isDropped() throws IOException {
         try {
             out.flush();
