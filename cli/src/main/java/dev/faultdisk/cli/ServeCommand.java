@@ -25,6 +25,7 @@ import java.util.concurrent.CountDownLatch;
                 "  faultdisk serve --export disk0=memory:10G --export data=/var/tmp/data.img,size=4G",
                 "  faultdisk serve --export golden=/images/base.raw,readonly --nbd unix:/tmp/faultdisk.sock",
                 "  faultdisk serve --export disk0=memory:1G,cache=writeback",
+                "  faultdisk serve --journal /var/tmp/faults.jsonl --seed 42",
                 "", "Ctrl-C or SIGTERM closes connections cleanly and flushes file-backed exports."})
 final class ServeCommand implements Callable<Integer> {
 
@@ -46,6 +47,16 @@ final class ServeCommand implements Callable<Integer> {
                     "--qmp none turns the control socket off."})
     List<String> qmpAddresses = new ArrayList<>();
 
+    @Option(names = "--journal", paramLabel = "FILE",
+            description = {"Write the fault journal to FILE as JSON lines: every injected fault, rule change",
+                    "(with the rules' seeds) and release of a held request. QMP query-fault-journal shows",
+                    "the latest entries either way."})
+    java.nio.file.Path journal;
+
+    @Option(names = "--seed", paramLabel = "N",
+            description = "The seed fault rules without their own seed derive theirs from (default: random).")
+    Long seed;
+
     private final PrintStream out = System.out;
 
     @Override
@@ -56,6 +67,12 @@ final class ServeCommand implements Callable<Integer> {
                 builder.export(ExportSpec.parse(e));
             }
             builder.nbd(Endpoints.parse(nbdAddress));
+            if (journal != null) {
+                builder.journal(journal);
+            }
+            if (seed != null) {
+                builder.faultSeed(seed);
+            }
             for (String q : qmpAddresses.isEmpty() ? List.of("127.0.0.1:4444") : qmpAddresses) {
                 if (!q.equals("none")) {
                     builder.qmp(Endpoints.parse(q));
@@ -87,12 +104,15 @@ final class ServeCommand implements Callable<Integer> {
             out.flush();
             stopped.countDown();
         }, "faultdisk-shutdown"));
-        printBanner(server.nbdAddress(), server.qmpAddresses(), server.exports());
+        printBanner(server);
         stopped.await();
         return 0;
     }
 
-    private void printBanner(SocketAddress bound, List<SocketAddress> qmp, ExportRegistry registry) {
+    private void printBanner(FaultdiskServer server) {
+        SocketAddress bound = server.nbdAddress();
+        List<SocketAddress> qmp = server.qmpAddresses();
+        ExportRegistry registry = server.exports();
         out.println("faultdisk: serving NBD on " + describe(bound));
         for (SocketAddress q : qmp) {
             out.println("faultdisk: QMP control on " + describe(q));
@@ -121,6 +141,7 @@ final class ServeCommand implements Callable<Integer> {
                         + "   then type: {\"execute\": \"qmp_capabilities\"} and {\"execute\": \"query-block\"}");
             }
         }
+        out.println("Fault seed " + server.faultSeed() + (journal != null ? "; fault journal in " + journal : "") + ".");
         out.println("Stop with Ctrl-C.");
         out.flush();
     }

@@ -1,6 +1,7 @@
 package dev.faultdisk.server;
 
 import dev.faultdisk.device.ExportRegistry;
+import dev.faultdisk.fault.FaultJournal;
 import dev.faultdisk.nbd.NbdServer;
 import dev.faultdisk.qmp.CommandRegistry;
 import dev.faultdisk.qmp.QmpServer;
@@ -13,10 +14,12 @@ final class ControlCommands {
     }
 
     static void registerAll(CommandRegistry commands, ExportRegistry exports, NbdServer nbd, QmpServer qmp,
-                            InstantSource clock) {
+                            InstantSource clock, FaultJournal journal) {
         BlockCommands.register(commands, exports, nbd);
         BlkdebugCommands.register(commands, exports);
         BlkdebugCommands.wireEvents(exports, qmp);
         CacheCommands.register(commands, exports, nbd, qmp);
+        FaultCommands.register(commands, exports, journal);
+        FaultCommands.wireEvents(exports, qmp, journal);
     }
 }

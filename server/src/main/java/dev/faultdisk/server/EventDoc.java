@@ -20,5 +20,20 @@ record EventDoc(String name, String doc, List<String> fields) {
             new EventDoc("POWER_FAIL", "An export lost power (power-fail): its connections were dropped and "
                     + "unflushed writes lost as reported.",
                     List.of("device", "mode", "seed", "dirty-writes", "dirty-bytes", "writes-kept", "writes-torn",
-                            "writes-lost", "bytes-kept", "bytes-lost")));
+                            "writes-lost", "bytes-kept", "bytes-lost")),
+            new EventDoc("FAULT_INJECTED",
+                    "A fault rule acted on a request (rules added with \"events\": false are only journaled). "
+                            + "A hang rule's hold is announced with action \"held\".",
+                    List.of("device", "rule: the rule's id", "type: the rule's type", "label (if the rule has one)",
+                            "operation: read | write | flush | trim | write-zeroes | block-status",
+                            "offset", "length", "connection: the NBD connection (if known)",
+                            "action: what was done, e.g. \"error EIO\", \"delayed 10.000 ms\", \"held\", "
+                                    + "\"lost: acknowledged, not persisted\"",
+                            "details: the exact facts (errno, delay-ms, corrupted bytes before and after, ...)",
+                            "seed: the rule's seed", "match: the request's match number for the rule")),
+            new EventDoc("FAULT_RELEASED",
+                    "A request a hang rule held left the hold: released, failed with an errno, or expired.",
+                    List.of("device", "id: the held request's id", "rule", "operation", "offset", "length",
+                            "connection (if known)", "how: released | failed | expired",
+                            "errno: the errno it fails with (if it fails)")));
 }

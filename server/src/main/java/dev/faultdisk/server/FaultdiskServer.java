@@ -3,6 +3,8 @@ package dev.faultdisk.server;
 import dev.faultdisk.device.Export;
 import dev.faultdisk.device.ExportRegistry;
 import dev.faultdisk.device.ExportSpec;
+import dev.faultdisk.fault.FaultJournal;
+import dev.faultdisk.fault.FaultTime;
 import dev.faultdisk.nbd.NbdServer;
 import dev.faultdisk.qmp.CommandRegistry;
 import dev.faultdisk.qmp.QmpServer;
@@ -10,10 +12,12 @@ import dev.faultdisk.qmp.QmpServer;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.SplittableRandom;
 
 /**
  * A whole faultdisk: exports, the NBD server that serves them and the QMP server that controls
@@ -25,12 +29,19 @@ public final class FaultdiskServer implements AutoCloseable {
     private final NbdServer nbd;
     private final QmpServer qmp;
     private final CommandRegistry commands;
+    private final FaultJournal journal;
+    private final JournalFile journalFile;
+    private final long faultSeed;
 
-    private FaultdiskServer(ExportRegistry exports, NbdServer nbd, QmpServer qmp, CommandRegistry commands) {
+    private FaultdiskServer(ExportRegistry exports, NbdServer nbd, QmpServer qmp, CommandRegistry commands,
+                            FaultJournal journal, JournalFile journalFile, long faultSeed) {
         this.exports = exports;
         this.nbd = nbd;
         this.qmp = qmp;
         this.commands = commands;
+        this.journal = journal;
+        this.journalFile = journalFile;
+        this.faultSeed = faultSeed;
     }
 
     public static Builder builder() {
@@ -62,14 +73,30 @@ public final class FaultdiskServer implements AutoCloseable {
         return qmp.addresses();
     }
 
-    /** Stops serving: NBD connections close, QMP sessions end, exports are flushed and closed. */
+    /** Every injected fault, rule change and release, across exports (the latest entries in memory). */
+    public FaultJournal journal() {
+        return journal;
+    }
+
+    /** The seed the exports' fault engines derive default rule seeds from. */
+    public long faultSeed() {
+        return faultSeed;
+    }
+
+    /** Stops serving: NBD connections close, QMP sessions end, exports are flushed and closed, the journal file written. */
     @Override
     public void close() throws IOException {
         try {
             nbd.shutdown(Duration.ofSeconds(5));
             qmp.close();
         } finally {
-            exports.close();
+            try {
+                exports.close();
+            } finally {
+                if (journalFile != null) {
+                    journalFile.close();
+                }
+            }
         }
     }
 
@@ -79,6 +106,10 @@ public final class FaultdiskServer implements AutoCloseable {
         private SocketAddress nbdAddress = new InetSocketAddress("127.0.0.1", 10809);
         private final List<SocketAddress> qmpAddresses = new ArrayList<>();
         private InstantSource clock = InstantSource.system();
+        private FaultTime faultTime = FaultTime.system();
+        private Long faultSeed;
+        private Path journalPath;
+        private int journalCapacity = 100_000;
 
         private Builder() {
         }
@@ -109,6 +140,24 @@ public final class FaultdiskServer implements AutoCloseable {
             return this;
         }
 
+        /** The clock and sleeper fault rules use (tests pass a {@link dev.faultdisk.fault.VirtualTime}). */
+        public Builder faultTime(FaultTime faultTime) {
+            this.faultTime = faultTime;
+            return this;
+        }
+
+        /** The seed every export's fault engine derives default rule seeds from (default: random). */
+        public Builder faultSeed(long seed) {
+            this.faultSeed = seed;
+            return this;
+        }
+
+        /** Also writes the fault journal to this file, as JSON lines (created or truncated). */
+        public Builder journal(Path path) {
+            this.journalPath = path;
+            return this;
+        }
+
         /** Opens the exports and starts listening; on failure nothing stays open. */
         public FaultdiskServer start() throws IOException {
             if (specs.isEmpty()) {
@@ -117,25 +166,40 @@ public final class FaultdiskServer implements AutoCloseable {
             ExportRegistry registry = new ExportRegistry();
             NbdServer nbd = null;
             QmpServer qmp = null;
+            JournalFile file = null;
+            long seed = faultSeed != null ? faultSeed : new SplittableRandom().nextLong();
+            SplittableRandom exportSeeds = new SplittableRandom(seed);
             try {
                 for (ExportSpec spec : specs) {
-                    registry.add(Export.open(spec));
+                    registry.add(Export.open(spec, faultTime, exportSeeds.nextLong()));
+                }
+                FaultJournal journal = new FaultJournal(faultTime.clock(), journalCapacity);
+                if (journalPath != null) {
+                    file = new JournalFile(journalPath);
+                    journal.addSink(file::append);
                 }
                 nbd = new NbdServer(registry);
                 CommandRegistry commands = new CommandRegistry();
                 qmp = new QmpServer(commands, QmpServer.Options.defaults().withClock(clock));
-                ControlCommands.registerAll(commands, registry, nbd, qmp, clock);
+                ControlCommands.registerAll(commands, registry, nbd, qmp, clock, journal);
                 nbd.start(nbdAddress);
                 for (SocketAddress address : qmpAddresses) {
                     qmp.listen(address);
                 }
-                return new FaultdiskServer(registry, nbd, qmp, commands);
+                return new FaultdiskServer(registry, nbd, qmp, commands, journal, file, seed);
             } catch (IOException | RuntimeException e) {
                 if (nbd != null) {
                     nbd.shutdown(Duration.ZERO);
                 }
                 if (qmp != null) {
                     qmp.close();
+                }
+                if (file != null) {
+                    try {
+                        file.close();
+                    } catch (IOException suppressed) {
+                        e.addSuppressed(suppressed);
+                    }
                 }
                 try {
                     registry.close();
