@@ -139,6 +139,8 @@ final class ServeCommand implements Callable<Integer> {
             if (qmp.getFirst() instanceof InetSocketAddress q) {
                 out.println("  socat - TCP:" + q.getHostString() + ":" + q.getPort()
                         + "   then type: {\"execute\": \"qmp_capabilities\"} and {\"execute\": \"query-block\"}");
+                out.println("  then inject a fault, e.g. {\"execute\": \"fault-add\", \"arguments\": {\"device\": \"" + first
+                        + "\", \"rules\": [{\"type\": \"delay\", \"ops\": [\"read\"], \"ms\": 10}]}}");
             }
         }
         out.println("Fault seed " + server.faultSeed() + (journal != null ? "; fault journal in " + journal : "") + ".");

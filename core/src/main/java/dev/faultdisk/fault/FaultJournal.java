@@ -18,10 +18,47 @@ import java.util.function.Consumer;
  * (the journal file) sees all of them.
  */
 public final class FaultJournal implements FaultListener {
+    /**
+     * One journal entry: a fault (kept as its record, turned into a map only when read, so the
+     * request that injected it pays little) or another event, already a map.
+     */
+    public static final class Entry {
+        private final long seq;
+        private final FaultRecord record;
+        private final Map<String, Object> other;
+
+        private Entry(long seq, FaultRecord record, Map<String, Object> other) {
+            this.seq = seq;
+            this.record = record;
+            this.other = other;
+        }
+
+        public long seq() {
+            return seq;
+        }
+
+        public String export() {
+            return record != null ? record.export() : (String) other.get("device");
+        }
+
+        /** The entry as a JSON-like map: "seq", "event", then the rest. */
+        public Map<String, Object> toMap() {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("seq", seq);
+            if (record != null) {
+                m.put("event", "fault");
+                m.putAll(record.toMap());
+            } else {
+                m.putAll(other);
+            }
+            return m;
+        }
+    }
+
     private final InstantSource clock;
     private final int capacity;
-    private final ArrayDeque<Map<String, Object>> recent = new ArrayDeque<>();
-    private final List<Consumer<Map<String, Object>>> sinks = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private final ArrayDeque<Entry> recent = new ArrayDeque<>();
+    private final List<Consumer<Entry>> sinks = new java.util.concurrent.CopyOnWriteArrayList<>();
     private long seq;
 
     public FaultJournal(InstantSource clock, int capacity) {
@@ -33,25 +70,22 @@ public final class FaultJournal implements FaultListener {
     }
 
     /** Also sends every later entry to {@code sink} (called in journal order, under the journal's lock). */
-    public void addSink(Consumer<Map<String, Object>> sink) {
+    public void addSink(Consumer<Entry> sink) {
         sinks.add(sink);
     }
 
     @Override
     public void injected(FaultRecord record) {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("event", "fault");
-        m.putAll(record.toMap());
-        append(m);
+        append(record, null);
     }
 
     @Override
     public void rulesChanged(String export, List<FaultRule> added, List<FaultRule> removed) {
         Map<String, Object> m = new LinkedHashMap<>();
+        m.put("event", added.isEmpty() ? "rules-removed" : "rules-added");
         m.put("time", clock.instant().toString());
         m.put("device", export);
         if (!added.isEmpty()) {
-            m.put("event", "rules-added");
             List<Object> rules = new ArrayList<>();
             for (FaultRule r : added) {
                 Map<String, Object> one = new LinkedHashMap<>();
@@ -61,14 +95,13 @@ public final class FaultJournal implements FaultListener {
             }
             m.put("rules", rules);
         } else {
-            m.put("event", "rules-removed");
             List<Object> ids = new ArrayList<>();
             for (FaultRule r : removed) {
                 ids.add(r.id());
             }
             m.put("ids", ids);
         }
-        append(reorder(m));
+        append(null, m);
     }
 
     @Override
@@ -85,42 +118,37 @@ public final class FaultJournal implements FaultListener {
         if (errno != 0) {
             m.put("errno", Errno.name(errno));
         }
-        append(m);
+        append(null, m);
     }
 
-    /** "event" first, then "time" and the rest. */
-    private static Map<String, Object> reorder(Map<String, Object> m) {
-        Map<String, Object> out = new LinkedHashMap<>();
-        out.put("event", m.get("event"));
-        m.forEach(out::putIfAbsent);
-        return out;
-    }
-
-    private synchronized void append(Map<String, Object> entry) {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("seq", ++seq);
-        m.putAll(entry);
-        Map<String, Object> frozen = java.util.Collections.unmodifiableMap(m);
+    private synchronized void append(FaultRecord record, Map<String, Object> other) {
+        Entry e = new Entry(++seq, record, other == null ? null : java.util.Collections.unmodifiableMap(other));
         if (recent.size() == capacity) {
             recent.removeFirst();
         }
-        recent.addLast(frozen);
-        for (Consumer<Map<String, Object>> sink : sinks) {
-            sink.accept(frozen);
+        recent.addLast(e);
+        for (Consumer<Entry> sink : sinks) {
+            sink.accept(e);
         }
     }
 
     /** Entries with a sequence number above {@code after}, oldest first, at most {@code limit}, optionally of one export. */
-    public synchronized List<Map<String, Object>> entries(long after, int limit, String export) {
-        List<Map<String, Object>> out = new ArrayList<>();
-        for (Map<String, Object> e : recent) {
-            if ((Long) e.get("seq") <= after || (export != null && !export.equals(e.get("device")))) {
-                continue;
+    public List<Map<String, Object>> entries(long after, int limit, String export) {
+        List<Entry> chosen = new ArrayList<>();
+        synchronized (this) {
+            for (Entry e : recent) {
+                if (e.seq <= after || (export != null && !export.equals(e.export()))) {
+                    continue;
+                }
+                if (chosen.size() == limit) {
+                    break;
+                }
+                chosen.add(e);
             }
-            if (out.size() == limit) {
-                break;
-            }
-            out.add(e);
+        }
+        List<Map<String, Object>> out = new ArrayList<>(chosen.size());
+        for (Entry e : chosen) {
+            out.add(e.toMap());
         }
         return out;
     }

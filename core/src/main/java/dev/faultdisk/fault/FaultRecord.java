@@ -28,7 +28,7 @@ public record FaultRecord(Instant time, String export, long rule, String type, S
                           long match, boolean announce) {
 
     public FaultRecord {
-        details = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(details));
+        details = java.util.Collections.unmodifiableMap(details); // faults hand over fresh maps
     }
 
     /** The record as a JSON-like map (journal lines, QMP events). */

@@ -68,7 +68,7 @@ final class ThrottleFault implements Fault {
         }
         Map<String, Object> details = new LinkedHashMap<>();
         details.put("delay-ms", wait / 1e6);
-        call.record(firing, String.format(java.util.Locale.ROOT, "throttled %.3f ms", wait / 1e6), details);
+        call.record(firing, "throttled " + DelayFault.millis(wait) + " ms", details);
         DelayFault.sleep(call, wait);
     }
 

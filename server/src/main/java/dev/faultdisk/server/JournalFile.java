@@ -1,5 +1,6 @@
 package dev.faultdisk.server;
 
+import dev.faultdisk.fault.FaultJournal;
 import dev.faultdisk.qmp.json.Json;
 
 import java.io.BufferedWriter;
@@ -10,7 +11,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.LinkedBlockingQueue;
 
 /**
@@ -20,11 +20,12 @@ import java.util.concurrent.LinkedBlockingQueue;
  */
 final class JournalFile implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(JournalFile.class.getName());
-    private static final Map<String, Object> END = Map.of();
+    /** Queued by close: everything before it is written. */
+    private static final Object END = new Object();
 
     private final Path path;
     private final BufferedWriter out;
-    private final LinkedBlockingQueue<Map<String, Object>> queue = new LinkedBlockingQueue<>();
+    private final LinkedBlockingQueue<Object> queue = new LinkedBlockingQueue<>();
     private final Thread writer;
 
     JournalFile(Path path) throws IOException {
@@ -33,23 +34,23 @@ final class JournalFile implements AutoCloseable {
         this.writer = Thread.ofPlatform().name("fault-journal").daemon(true).start(this::drain);
     }
 
-    /** Queues an entry (called in journal order). */
-    void append(Map<String, Object> entry) {
+    /** Queues an entry (called in journal order); this file's thread turns it into JSON. */
+    void append(FaultJournal.Entry entry) {
         queue.add(entry);
     }
 
     private void drain() {
-        List<Map<String, Object>> batch = new ArrayList<>();
+        List<Object> batch = new ArrayList<>();
         try {
             while (true) {
                 batch.add(queue.take());
                 queue.drainTo(batch);
-                for (Map<String, Object> e : batch) {
+                for (Object e : batch) {
                     if (e == END) {
                         out.flush();
                         return;
                     }
-                    out.write(Json.write(e));
+                    out.write(Json.write(((FaultJournal.Entry) e).toMap()));
                     out.write('\n');
                 }
                 batch.clear();
