@@ -108,12 +108,6 @@ public final class FaultDevice extends ForwardingBlockDevice {
         return engine.mayBlock() || next.mayBlock();
     }
 
-    /** While any rule exists every read must reach {@link #read}: a rule may act on it. */
-    @Override
-    public boolean readsHaveEffects() {
-        return engine.isEngaged() || next.readsHaveEffects();
-    }
-
     /** Fails what the engine holds, then closes the device below. */
     @Override
     public void close() throws IOException {

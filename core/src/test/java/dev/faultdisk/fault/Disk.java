@@ -1,5 +1,6 @@
 package dev.faultdisk.fault;
 
+import dev.faultdisk.cache.CacheMode;
 import dev.faultdisk.device.BlockDevice;
 import dev.faultdisk.device.Export;
 import dev.faultdisk.device.MemoryDevice;
@@ -22,7 +23,8 @@ final class Disk implements AutoCloseable {
 
     private Disk(long size, VirtualTime time, long seed) {
         this.time = time;
-        this.export = new Export("d", new MemoryDevice(size), false, new BlkdebugEngine(), time.faultTime(), seed);
+        this.export = new Export("d", new MemoryDevice(size), false, new BlkdebugEngine(), CacheMode.WRITETHROUGH,
+                time.faultTime(), seed);
         this.journal = new FaultJournal(time, 100_000);
         export.faults().addListener(journal);
     }

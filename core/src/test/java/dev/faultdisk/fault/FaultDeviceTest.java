@@ -9,17 +9,15 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** What the fault layer tells the frontend: may a call block, must every read reach the device. */
+/** What the fault layer tells the frontend (may a call block) and what it lists. */
 class FaultDeviceTest {
 
     @Test
     void idleUntilRulesExistAndBlockingOnlyWithBlockingRules() throws Exception {
         try (Disk disk = Disk.auto(1 << 20)) {
             assertFalse(disk.device().mayBlock());
-            assertFalse(disk.device().readsHaveEffects());
             List<Long> error = disk.add(rule("type", "error", "ops", "write"));
             assertFalse(disk.device().mayBlock(), "an error rule never blocks: requests stay inline");
-            assertTrue(disk.device().readsHaveEffects());
             for (String type : List.of("delay", "hang", "throttle")) {
                 List<Long> ids = disk.add(switch (type) {
                     case "delay" -> rule("type", "delay", "ms", 1);
@@ -31,7 +29,6 @@ class FaultDeviceTest {
                 assertFalse(disk.device().mayBlock(), type + " removed");
             }
             disk.faults().remove(error);
-            assertFalse(disk.device().readsHaveEffects());
             assertEquals(List.of(), disk.faults().rules());
         }
     }
