@@ -9,9 +9,16 @@
 #
 # Usage: bench/compare.sh [--quick] [--rounds N] [--runtime SECONDS] [--warmup SECONDS]
 #                         [--file PATH] [--size-mib N] [--out DIR] [--servers LIST]
-#                         [--workloads LIST] [--no-verify]
-# Environment: ROUNDS, RUNTIME, WARMUP, BENCH_FILE, BENCH_SIZE_MIB, BENCH_OUT, SERVERS, WORKLOADS
-# (flags win). FAULTDISK_JAVA_OPTS reaches faultdisk's JVM (for example a JFR recording).
+#                         [--workloads LIST] [--delay-ms N] [--no-verify]
+# Environment: ROUNDS, RUNTIME, WARMUP, BENCH_FILE, BENCH_SIZE_MIB, BENCH_OUT, SERVERS, WORKLOADS,
+# DELAY_MS (flags win). FAULTDISK_JAVA_OPTS reaches faultdisk's JVM (for example a JFR recording).
+#
+# Injected delays: the servers faultdisk-delay (a fault rule added over QMP once it is up) and
+# nbdkit-delay (nbdkit's delay filter) delay every read by --delay-ms; the workloads randread64
+# (queue depth 64: what the delay costs in throughput) and randread1 (queue depth 1: how exact the
+# delay is, from fio's completion latency percentiles) go with them, for example:
+#   bench/compare.sh --servers faultdisk-delay,nbdkit-delay --workloads randread64 --delay-ms 1
+#   bench/compare.sh --servers faultdisk-delay,nbdkit-delay --workloads randread1 --delay-ms 10
 set -euo pipefail
 
 root=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)
@@ -27,8 +34,11 @@ bench/compare.sh: faultdisk vs nbdkit (file plugin) vs qemu-nbd on the same file
   --file PATH        the raw image (default: /dev/shm if it has room, else /var/tmp; env BENCH_FILE)
   --size-mib N       image size in MiB (default 1024, env BENCH_SIZE_MIB)
   --out DIR          where fio's JSON and the logs go (default bench/results/DATE, env BENCH_OUT)
-  --servers LIST     comma-separated subset of faultdisk,nbdkit,qemu-nbd (env SERVERS)
-  --workloads LIST   comma-separated subset of seqread,seqwrite,randread,randrw (env WORKLOADS)
+  --servers LIST     comma-separated, from faultdisk,nbdkit,qemu-nbd (the default), faultdisk-rules,
+                     faultdisk-delay, nbdkit-delay (env SERVERS)
+  --workloads LIST   comma-separated, from seqread,seqwrite,randread,randrw (the default),
+                     randread64, randread1 (env WORKLOADS)
+  --delay-ms N       the read delay of faultdisk-delay and nbdkit-delay (default 1, env DELAY_MS)
   --no-verify        skip the check that every server serves the file's exact content
 
 The image is created once (dense, random data) and reused by later runs when its size matches.
@@ -43,6 +53,7 @@ size_mib=${BENCH_SIZE_MIB:-1024}
 out=${BENCH_OUT:-}
 servers=${SERVERS:-faultdisk,nbdkit,qemu-nbd}
 workloads=${WORKLOADS:-seqread,seqwrite,randread,randrw}
+delay_ms=${DELAY_MS:-1}
 verify=1
 
 while [ $# -gt 0 ]; do
@@ -56,6 +67,7 @@ while [ $# -gt 0 ]; do
     --out) out=$2; shift ;;
     --servers) servers=$2; shift ;;
     --workloads) workloads=$2; shift ;;
+    --delay-ms) delay_ms=$2; shift ;;
     --no-verify) verify=0 ;;
     -h|--help) usage; exit 0 ;;
     *) echo "compare.sh: unknown argument: $1 (see --help)" >&2; exit 2 ;;
@@ -66,14 +78,16 @@ done
 die() { echo "compare.sh: $*" >&2; exit 1; }
 log() { echo "[$(date +%H:%M:%S)] $*"; }
 
-for n in "$rounds" "$runtime" "$warmup" "$size_mib"; do
+for n in "$rounds" "$runtime" "$warmup" "$size_mib" "$delay_ms"; do
   [[ "$n" =~ ^[0-9]+$ ]] || die "not a whole number: $n"
 done
 [ "$rounds" -ge 1 ] && [ "$runtime" -ge 1 ] && [ "$size_mib" -ge 16 ] || die "rounds and runtime must be >= 1, size >= 16 MiB"
 IFS=, read -r -a server_list <<<"$servers"
 IFS=, read -r -a workload_list <<<"$workloads"
 for s in "${server_list[@]}"; do
-  case "$s" in faultdisk|faultdisk-rules|nbdkit|qemu-nbd) ;; *) die "unknown server: $s" ;; esac
+  case "$s" in faultdisk|faultdisk-rules|faultdisk-delay|nbdkit|nbdkit-delay|qemu-nbd) ;;
+    *) die "unknown server: $s" ;;
+  esac
 done
 
 workload_args() {
@@ -82,6 +96,8 @@ workload_args() {
     seqwrite) echo "--rw=write --bs=1M --iodepth=8" ;;
     randread) echo "--rw=randread --bs=4k --iodepth=16" ;;
     randrw) echo "--rw=randrw --rwmixread=50 --bs=4k --iodepth=16" ;;
+    randread64) echo "--rw=randread --bs=4k --iodepth=64" ;;
+    randread1) echo "--rw=randread --bs=4k --iodepth=1" ;;
     *) die "unknown workload: $1" ;;
   esac
 }
@@ -89,7 +105,7 @@ for w in "${workload_list[@]}"; do workload_args "$w" >/dev/null; done
 
 need_tools=(fio python3 nbdinfo)
 for s in "${server_list[@]}"; do
-  case "$s" in nbdkit) need_tools+=(nbdkit) ;; qemu-nbd) need_tools+=(qemu-nbd) ;; esac
+  case "$s" in nbdkit*) need_tools+=(nbdkit) ;; qemu-nbd) need_tools+=(qemu-nbd) ;; esac
 done
 [ "$verify" = 1 ] && need_tools+=(qemu-img qemu-io)
 for t in "${need_tools[@]}"; do
@@ -137,7 +153,7 @@ mkdir -p "$out/runs"
 : >"$out/rss.tsv"
 
 # --- servers ---------------------------------------------------------------------------------------
-declare -A pid port
+declare -A pid port qmp_port
 started=()
 cleanup() {
   local s p i
@@ -162,7 +178,7 @@ import socket, sys
 ss = [socket.socket() for _ in range(int(sys.argv[1]))]
 for s in ss:
     s.bind(("127.0.0.1", 0))
-print(*[s.getsockname()[1] for s in ss])' "${#server_list[@]}")
+print(*[s.getsockname()[1] for s in ss])' "$((2 * ${#server_list[@]}))")  # an NBD and a QMP port each
 
 if [[ " ${server_list[*]} " == *" faultdisk"* ]]; then
   # The launcher rebuilds the jar when sources changed; do it now, not while a server is timed.
@@ -171,8 +187,9 @@ if [[ " ${server_list[*]} " == *" faultdisk"* ]]; then
 fi
 
 start_server() {
-  local s=$1 p=$2
+  local s=$1 p=$2 q=$3
   port[$s]=$p
+  qmp_port[$s]=$q
   case "$s" in
     faultdisk)
       # The launcher execs java, so $! is the JVM's pid.
@@ -191,9 +208,19 @@ PY
       "$root/faultdisk" serve --export "bench=$file,rules=$out/rules.conf" --nbd "127.0.0.1:$p" --qmp none \
         >"$out/faultdisk-rules.log" 2>&1 &
       ;;
+    faultdisk-delay)
+      # Delays every read by --delay-ms through a fault rule, added over QMP once it answers.
+      "$root/faultdisk" serve --export "bench=$file" --nbd "127.0.0.1:$p" --qmp "127.0.0.1:$q" \
+        >"$out/faultdisk-delay.log" 2>&1 &
+      ;;
     nbdkit)
       # File plugin, default 16 worker threads, page cache (cache=default).
       nbdkit --exit-with-parent -f -i 127.0.0.1 -p "$p" -e bench file "$file" >"$out/nbdkit.log" 2>&1 &
+      ;;
+    nbdkit-delay)
+      # The delay filter sleeps in nbdkit's worker threads (16 by default).
+      nbdkit --exit-with-parent -f -i 127.0.0.1 -p "$p" -e bench --filter=delay file "$file" \
+        "rdelay=${delay_ms}ms" >"$out/nbdkit-delay.log" 2>&1 &
       ;;
     qemu-nbd)
       # --cache=writeback is qemu-nbd's default (page cache, no O_DIRECT), stated for the record;
@@ -220,13 +247,34 @@ wait_ready() {
   die "$s did not answer on port ${port[$s]} within 60 s"
 }
 
+# Sends fault-add over QMP: every read of the export is delayed by --delay-ms.
+add_read_delay() {
+  python3 - "$1" "$delay_ms" <<'PY'
+import json, socket, sys
+with socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=10) as s:
+    f = s.makefile("rw")
+    f.readline()  # greeting
+    rule = {"type": "delay", "ops": ["read"], "ms": int(sys.argv[2])}
+    for cmd in ({"execute": "qmp_capabilities"},
+                {"execute": "fault-add", "arguments": {"device": "bench", "rules": [rule]}}):
+        f.write(json.dumps(cmd) + "\n")
+        f.flush()
+        reply = json.loads(f.readline())
+        if "return" not in reply:
+            sys.exit(f"QMP {cmd['execute']}: {reply}")
+PY
+}
+
 i=0
 for s in "${server_list[@]}"; do
-  start_server "$s" "${free_ports[$i]}"
-  i=$((i + 1))
+  start_server "$s" "${free_ports[$i]}" "${free_ports[$((i + 1))]}"
+  i=$((i + 2))
 done
 for s in "${server_list[@]}"; do
   wait_ready "$s"
+  if [ "$s" = faultdisk-delay ]; then
+    add_read_delay "${qmp_port[$s]}" || die "could not add the read delay to faultdisk-delay"
+  fi
   log "$s: pid ${pid[$s]}, nbd://127.0.0.1:${port[$s]}/bench"
 done
 
@@ -344,6 +392,10 @@ fi
   echo "load average: $load_before at the start, $(cut -d' ' -f1-3 /proc/loadavg) at the end"
   echo "servers: faultdisk serve --export bench=FILE; nbdkit -f file FILE (16 threads);" \
     "qemu-nbd -f raw --cache=writeback --aio=threads -t -x bench FILE"
+  case " ${server_list[*]} " in
+    *-delay*) echo "delays: every read delayed by ${delay_ms} ms (faultdisk-delay: a delay rule added with" \
+      "fault-add over QMP; nbdkit-delay: --filter=delay rdelay=${delay_ms}ms)" ;;
+  esac
   echo
   python3 "$root/bench/summarize.py" "$out" "${server_list[@]}"
 } | tee "$out/summary.txt"

@@ -15,7 +15,11 @@ WORKLOADS = {
     "seqwrite": ("sequential write 1 MiB, QD8", "MiB/s"),
     "randread": ("random read 4 KiB, QD16", "IOPS"),
     "randrw": ("random 4 KiB 50/50 read/write, QD16", "IOPS"),
+    "randread64": ("random read 4 KiB, QD64", "IOPS"),
+    "randread1": ("random read 4 KiB, QD1", "IOPS"),
 }
+# Workloads whose completion latency percentiles are reported too.
+LATENCY = ("randread64", "randread1")
 MIB = 1024 * 1024
 
 
@@ -35,6 +39,14 @@ def figures(path):
     if ios == 0:
         raise SystemExit(f"{path}: no I/O completed")
     return mibs, iops, ios
+
+
+def latency(path):
+    """Returns fio's read completion latency (p50, p99, p99.9) of one run, in milliseconds."""
+    with open(path) as f:
+        text = f.read()
+    p = json.loads(text[text.index("{"):])["jobs"][0]["read"]["clat_ns"]["percentile"]
+    return tuple(p[k] / 1e6 for k in ("50.000000", "99.000000", "99.900000"))
 
 
 def headline(workload, fig):
@@ -65,18 +77,20 @@ def summarize(out, servers):
             rnd, workload, server, ms = line.split("\t")
             cpu.setdefault((workload, server), {})[int(rnd)] = int(ms)
     workloads = [w for w in WORKLOADS if any((w, s) in runs for s in servers)]
-    peers = [s for s in servers if s != "faultdisk"] if "faultdisk" in servers else []
+    # Ratios are faultdisk's (or, without it, the first faultdisk-* server's) to each other server.
+    ref = "faultdisk" if "faultdisk" in servers else next((s for s in servers if s.startswith("faultdisk")), None)
+    peers = [s for s in servers if s != ref] if ref else []
 
-    head = ["workload", "metric"] + [f"{s} (median)" for s in servers] + [f"faultdisk/{p}" for p in peers]
+    head = ["workload", "metric"] + [f"{s} (median)" for s in servers] + [f"{ref}/{p}" for p in peers]
     rows = []
     for w in workloads:
         label, metric = WORKLOADS[w]
         med = {s: statistics.median(headline(w, f) for f in runs[(w, s)].values()) for s in servers}
         row = [label, metric] + [fmt(med[s], metric) for s in servers]
         for p in peers:
-            paired = [headline(w, runs[(w, "faultdisk")][r]) / headline(w, runs[(w, p)][r])
-                      for r in runs[(w, "faultdisk")] if r in runs[(w, p)]]
-            ratio = med["faultdisk"] / med[p]
+            paired = [headline(w, runs[(w, ref)][r]) / headline(w, runs[(w, p)][r])
+                      for r in runs[(w, ref)] if r in runs[(w, p)]]
+            ratio = med[ref] / med[p]
             spread = f" ({min(paired):.2f}-{max(paired):.2f})" if len(paired) > 1 else ""
             row.append(f"**{ratio:.2f}**{spread}")
         rows.append(row)
@@ -84,6 +98,21 @@ def summarize(out, servers):
     print("ratio of the runs made side by side in one round.")
     print()
     table(head, rows)
+
+    timed = [w for w in workloads if w in LATENCY]
+    if timed:
+        print()
+        print("Read completion latency (fio clat, ms; median over rounds of each percentile):")
+        print()
+        head = ["workload"] + [f"{s} p50 / p99 / p99.9" for s in servers]
+        rows = []
+        for w in timed:
+            row = [WORKLOADS[w][0]]
+            for s in servers:
+                lat = [latency(out / "runs" / f"{r}-{w}-{s}.json") for r in runs[(w, s)]]
+                row.append(" / ".join(f"{statistics.median(x[i] for x in lat):.2f}" for i in range(3)))
+            rows.append(row)
+        table(head, rows)
 
     if cpu:
         print()

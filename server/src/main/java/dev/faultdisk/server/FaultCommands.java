@@ -165,7 +165,7 @@ final class FaultCommands {
         commands.register(QmpCommand.builder("query-fault-journal")
                 .doc("The fault journal: every injected fault (with the rule's seed and the request's match "
                         + "number), every rule change (with the rules' seeds) and every release of a held request, "
-                        + "in order. The server keeps the latest 100000 entries; serve --journal FILE writes all.")
+                        + "in order. The server keeps the latest 10000 entries; serve --journal FILE writes all.")
                 .optional("device", ArgType.STRING, "only this export's entries")
                 .optional("after", ArgType.INT, "only entries with a larger seq (default 0)")
                 .optional("limit", ArgType.INT, "at most this many (default and maximum " + JOURNAL_LIMIT + ")")

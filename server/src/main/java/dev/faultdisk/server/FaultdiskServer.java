@@ -109,7 +109,7 @@ public final class FaultdiskServer implements AutoCloseable {
         private FaultTime faultTime = FaultTime.system();
         private Long faultSeed;
         private Path journalPath;
-        private int journalCapacity = 100_000;
+        private int journalCapacity = 10_000;
 
         private Builder() {
         }
