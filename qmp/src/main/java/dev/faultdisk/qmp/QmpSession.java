@@ -29,6 +29,8 @@ public final class QmpSession {
     private volatile boolean negotiated;
     /** Set once the reply to qmp_capabilities is queued, so no event overtakes it. */
     private volatile boolean eventsEnabled;
+    /** Orders the negotiation reply before the first event offered to this session. */
+    private final Object eventOrder = new Object();
 
     QmpSession(QmpServer server, SocketChannel channel, long id, String remote, QmpServer.Options options,
                Dispatcher dispatcher) {
@@ -80,7 +82,11 @@ public final class QmpSession {
         if (!eventsEnabled || closed.get()) {
             return;
         }
-        if (!output.offer(line) && output.isFull()) {
+        boolean queued;
+        synchronized (eventOrder) {
+            queued = output.offer(line);
+        }
+        if (!queued && output.isFull()) {
             LOG.log(Level.WARNING, "QMP session {0} ({1}) dropped: it does not read and its output queue is full",
                     id, remote);
             close("output queue full");
@@ -122,13 +128,25 @@ public final class QmpSession {
             case JsonStreamParser.Failure failure ->
                     Json.write(Messages.error(ErrorClass.GENERIC_ERROR, failure.message(), false, null));
         };
-        if (!output.put(Messages.line(json))) {
-            return false;
-        }
-        if (negotiated) {
+        if (negotiated && !eventsEnabled) {
+            // The reply that ends negotiation: queue it and open the session to events in one step,
+            // so an event emitted as soon as the client has the reply is not missed, and none
+            // goes out before it. offer does not block, so no event waits on this lock for long.
+            synchronized (eventOrder) {
+                if (output.offer(Messages.line(json))) {
+                    eventsEnabled = true;
+                    return true;
+                }
+            }
+            // The queue is full of earlier replies (a client that sent much and read nothing):
+            // wait for room as for any reply; an event emitted meanwhile is not delivered.
+            if (!output.put(Messages.line(json))) {
+                return false;
+            }
             eventsEnabled = true;
+            return true;
         }
-        return true;
+        return output.put(Messages.line(json));
     }
 
     private void writeLoop() {
