@@ -216,6 +216,86 @@ public final class FaultdiskClient implements AutoCloseable {
         return PowerFailReport.from(execute("power-fail", args("device", device, "mode", mode.label(), "seed", seed)));
     }
 
+    /** fault-add: adds rules in one atomic change (all or, on error, none) and returns their ids. */
+    public List<Long> faultAdd(String device, FaultRule... rules) {
+        return faultAdd(device, List.of(rules));
+    }
+
+    public List<Long> faultAdd(String device, List<FaultRule> rules) {
+        return ids(execute("fault-add", args("device", device, "rules", rules)), "ids");
+    }
+
+    /** fault-preset: adds a profile's rules (limping-disk, dying-disk, flaky-disk) and returns their ids. */
+    public List<Long> faultPreset(String device, String preset, Map<String, ?> params) {
+        return ids(execute("fault-preset", args("device", device, "preset", preset, "params", params)), "ids");
+    }
+
+    /** fault-remove: removes rules by id (an unknown id removes nothing); their held requests run. */
+    public void faultRemove(String device, long... ids) {
+        execute("fault-remove", args("device", device, "ids", java.util.Arrays.stream(ids).boxed().toList()));
+    }
+
+    /** fault-clear: removes every rule of the export and returns how many there were. */
+    public long faultClear(String device) {
+        return Values.integer(Values.object(execute("fault-clear", args("device", device)), "fault-clear reply"), "removed");
+    }
+
+    /** query-faults: every export's rules with their state and counts. */
+    public List<FaultInfo> queryFaults() {
+        return queryFaults(null);
+    }
+
+    /** query-faults for one export (all if null). */
+    public List<FaultInfo> queryFaults(String device) {
+        return Values.list(execute("query-faults", args("device", device)), "query-faults reply").stream()
+                .map(FaultInfo::from).toList();
+    }
+
+    /** query-held-requests for one export (all if null), oldest first. */
+    public List<HeldRequest> queryHeldRequests(String device) {
+        return Values.list(execute("query-held-requests", args("device", device)), "query-held-requests reply")
+                .stream().map(HeldRequest::from).toList();
+    }
+
+    /** fault-release: lets every held request of the export run, oldest first; returns their ids. */
+    public List<Long> faultRelease(String device) {
+        return faultRelease(device, null, null, null);
+    }
+
+    /**
+     * fault-release: releases held requests one after the other.
+     *
+     * @param ids   held request ids, or null for all
+     * @param order fifo, lifo, given or random; null for fifo
+     * @param errno fail them with this errno name or number instead of letting them run; null to run them
+     * @return the ids released, in the order released
+     */
+    public List<Long> faultRelease(String device, List<Long> ids, String order, Object errno) {
+        return ids(execute("fault-release", args("device", device, "ids", ids, "order", order, "errno", errno)),
+                "released");
+    }
+
+    /** query-fault-journal: up to {@code limit} entries after seq {@code after}, of one export (all if null). */
+    public FaultJournal queryFaultJournal(String device, long after, int limit) {
+        return FaultJournal.from(execute("query-fault-journal", args("device", device, "after", after, "limit", limit)));
+    }
+
+    /** query-fault-types: the types fault-add takes. */
+    public List<FaultType> queryFaultTypes() {
+        return Values.list(execute("query-fault-types"), "query-fault-types reply").stream().map(FaultType::from).toList();
+    }
+
+    private static List<Long> ids(Object reply, String key) {
+        List<Long> out = new ArrayList<>();
+        for (Object id : Values.list(Values.object(reply, key + " reply"), key)) {
+            if (!(id instanceof Long l)) {
+                throw new IllegalStateException("unexpected reply: '" + key + "' should hold integers, got " + Json.write(id));
+            }
+            out.add(l);
+        }
+        return out;
+    }
+
     // ---- critical timing
 
     /**

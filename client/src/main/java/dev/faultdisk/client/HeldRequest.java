@@ -1,0 +1,26 @@
+package dev.faultdisk.client;
+
+import java.util.Map;
+
+/**
+ * A request a hang rule holds, as {@code query-held-requests} lists it.
+ *
+ * @param device     the export
+ * @param id         the held request's id, for {@code fault-release}
+ * @param rule       the hang rule's id
+ * @param operation  e.g. {@code read}
+ * @param offset     byte offset
+ * @param length     bytes
+ * @param connection the NBD connection, or -1 if unknown
+ * @param since      when it was held (ISO-8601)
+ */
+public record HeldRequest(String device, long id, long rule, String operation, long offset, long length,
+                          long connection, String since) {
+
+    static HeldRequest from(Object value) {
+        Map<String, Object> m = Values.object(value, "query-held-requests entry");
+        return new HeldRequest(Values.string(m, "device"), Values.integer(m, "id"), Values.integer(m, "rule"),
+                Values.string(m, "operation"), Values.integer(m, "offset"), Values.integer(m, "length"),
+                Values.integer(m, "connection", -1), Values.string(m, "since", ""));
+    }
+}
