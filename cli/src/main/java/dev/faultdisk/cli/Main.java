@@ -15,6 +15,7 @@ import picocli.CommandLine.Command;
                 BlkdebugCommand.class,
                 BreakCommand.class,
                 CacheCommand.class,
+                FaultsCommand.class,
                 PowerFailCommand.class,
                 EventsCommand.class,
                 RawQmpCommand.class,
@@ -28,6 +29,7 @@ import picocli.CommandLine.Command;
                 "  faultdisk serve --export disk0=memory:10G",
                 "  faultdisk exports",
                 "  faultdisk blkdebug set-rules disk0 --inject-error write_aio,errno=ENOSPC,once",
+                "  faultdisk faults add disk0 error,ops=write,errno=EIO,times=1",
                 "  faultdisk events",
                 "  faultdisk help blkdebug set-rules"})
 public final class Main {

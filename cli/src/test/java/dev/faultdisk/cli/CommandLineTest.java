@@ -59,7 +59,7 @@ class CommandLineTest {
         assertEquals(0, cl.execute("completion"));
         String script = out.toString();
         assertTrue(script.startsWith("#!/usr/bin/env bash"), script.substring(0, 40));
-        for (String word : List.of("complete -F _complete_faultdisk", "set-rules", "--inject-error", "resume", "--replay")) {
+        for (String word : List.of("complete -F _complete_faultdisk", "set-rules", "--inject-error", "resume", "--replay", "faults", "held", "--rules-file", "--errno")) {
             assertTrue(script.contains(word), word);
         }
     }

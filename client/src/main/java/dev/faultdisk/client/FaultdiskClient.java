@@ -271,8 +271,13 @@ public final class FaultdiskClient implements AutoCloseable {
      * @return the ids released, in the order released
      */
     public List<Long> faultRelease(String device, List<Long> ids, String order, Object errno) {
-        return ids(execute("fault-release", args("device", device, "ids", ids, "order", order, "errno", errno)),
-                "released");
+        return faultRelease(device, ids, order, errno, null);
+    }
+
+    /** fault-release with the shuffle's seed for order {@code random} (null: the server's default). */
+    public List<Long> faultRelease(String device, List<Long> ids, String order, Object errno, Long seed) {
+        return ids(execute("fault-release", args("device", device, "ids", ids, "order", order, "errno", errno,
+                "seed", seed)), "released");
     }
 
     /** query-fault-journal: up to {@code limit} entries after seq {@code after}, of one export (all if null). */
