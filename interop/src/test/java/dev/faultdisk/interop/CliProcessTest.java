@@ -101,6 +101,62 @@ class CliProcessTest {
     }
 
     @Test
+    void faultRulesFromTheShellFailARealClientsWriteAndAreListedWithCounts() {
+        Tools.require("qemu-io");
+        Tools.Result added = cli("faults", "add", "disk0", "error,ops=write,offset=0,length=4K,errno=ENOSPC,times=1",
+                "delay,ops=read,ms=1");
+        added.assertOk("faults add");
+        assertTrue(added.stdout().matches("disk0: added rule \\d+ \\(error\\)\ndisk0: added rule \\d+ \\(delay\\)\n"),
+                added.stdout());
+
+        Tools.Result failed = qemuIo("write -P 1 0 4k");
+        assertTrue(failed.stdout().contains("write failed: No space left on device"), failed.stdout());
+        qemuIo("write -P 1 0 4k").assertOk("times=1: the second write works");
+        qemuIo("read -P 1 0 4k").assertOk("delayed, not failed");
+
+        String listed = cli("faults", "list").assertOk("faults list").stdout();
+        List<String> lines = listed.lines().toList();
+        assertEquals(3, lines.size(), listed);
+        assertTrue(lines.get(0).matches("EXPORT +ID +TYPE +STATE +MATCHED +CHOSEN +FIRED +RULE"), lines.get(0));
+        assertTrue(lines.get(1).matches("disk0 +\\d+ +error +exhausted +\\d+ +1 +1 +.*errno=.*"), lines.get(1));
+        assertTrue(lines.get(2).matches("disk0 +\\d+ +delay +active +\\d+ +\\d+ +[1-9]\\d* +.*ms=1.*"), lines.get(2));
+
+        List<Map<String, Object>> json = jsonList(cli("faults", "list", "disk0", "--json").assertOk("list --json").stdout());
+        assertEquals(List.of("error", "delay"), json.stream().map(f -> f.get("type")).toList());
+        assertEquals(1L, json.get(0).get("fired"));
+        String journal = cli("faults", "journal", "disk0").assertOk("journal").stdout();
+        assertTrue(journal.contains(" disk0 fault ") && journal.contains("ENOSPC"), journal);
+
+        assertEquals("disk0: removed 2 fault rules\n", cli("faults", "clear", "disk0").assertOk("clear").stdout());
+        assertTrue(server.exports().find("disk0").orElseThrow().faults().rules().isEmpty());
+        assertEquals("disk0: no fault rules\n", cli("faults", "list", "disk0").assertOk("empty list").stdout());
+        Tools.Result refused = cli("faults", "add", "disk0", "error,probability=2");
+        assertEquals(1, refused.exit(), refused.stderr());
+        assertTrue(refused.stderr().contains("probability"), refused.stderr());
+        assertEquals(2, cli("faults", "add", "disk0").exit(), "no rules: usage");
+    }
+
+    @Test
+    void aHangRuleHoldsAReadUntilReleasedFromTheShell() throws Exception {
+        Tools.require("qemu-io");
+        cli("faults", "add", "disk0", "hang,ops=read").assertOk("add hang");
+        CompletableFuture<Tools.Result> reader = CompletableFuture.supplyAsync(() -> qemuIo("read 64k 8k"));
+        List<Map<String, Object>> held = List.of();
+        for (int i = 0; i < 200 && held.isEmpty(); i++) {
+            held = jsonList(cli("faults", "held", "disk0", "--json").assertOk("held").stdout());
+            if (held.isEmpty()) {
+                Thread.sleep(50);
+            }
+        }
+        assertEquals(1, held.size(), "one read held");
+        assertEquals(65536L, held.getFirst().get("offset"));
+        assertFalse(reader.isDone(), "held");
+        assertEquals("disk0: released " + held.getFirst().get("id") + "\n",
+                cli("faults", "release", "disk0").assertOk("release").stdout());
+        reader.get(60, TimeUnit.SECONDS).assertOk("the held read");
+    }
+
+    @Test
     void aBreakpointHoldsAWriteUntilResumedFromTheShell() throws Exception {
         Tools.require("qemu-io");
         assertEquals("disk0: breakpoint w set at write_aio\n", cli("break", "set", "disk0", "write_aio", "w").assertOk("set").stdout());
