@@ -77,13 +77,7 @@ final class BreakCommand implements Callable<Integer> {
         int run(FaultdiskClient client) {
             Breakpoint bp = client.breakpoint(device, event, tag);
             if (!await) {
-                if (control.json) {
-                    printJson(Map.of("device", device, "event", event, "tag", tag));
-                } else {
-                    out().println(device + ": breakpoint " + tag + " set at " + event);
-                    out().flush();
-                }
-                return ExitCodes.OK;
+                return reply(Map.of("device", device, "event", event, "tag", tag), device + ": breakpoint " + tag + " set at " + event);
             }
             return Wait.report(this, bp.awaitHit(control.timeout));
         }
@@ -137,13 +131,7 @@ final class BreakCommand implements Callable<Integer> {
         @Override
         int run(FaultdiskClient client) {
             client.blkdebugResume(device, tag);
-            if (control.json) {
-                printJson(Map.of());
-            } else {
-                out().println(device + ": resumed " + tag);
-                out().flush();
-            }
-            return ExitCodes.OK;
+            return reply(Map.of(), device + ": resumed " + tag);
         }
     }
 
@@ -161,13 +149,7 @@ final class BreakCommand implements Callable<Integer> {
         @Override
         int run(FaultdiskClient client) {
             client.blkdebugRemoveBreakpoint(device, tag);
-            if (control.json) {
-                printJson(Map.of());
-            } else {
-                out().println(device + ": removed " + tag);
-                out().flush();
-            }
-            return ExitCodes.OK;
+            return reply(Map.of(), device + ": removed " + tag);
         }
     }
 

@@ -90,13 +90,7 @@ final class CacheCommand implements Callable<Integer> {
         @Override
         int run(FaultdiskClient client) {
             client.writeCacheSetMode(device, parsed);
-            if (control.json) {
-                printJson(client.queryWriteCache(device).raw());
-            } else {
-                out().println(device + ": write cache " + parsed.label());
-                out().flush();
-            }
-            return ExitCodes.OK;
+            return reply(client.queryWriteCache(device).raw(), device + ": write cache " + parsed.label());
         }
     }
 
@@ -111,13 +105,7 @@ final class CacheCommand implements Callable<Integer> {
         @Override
         int run(FaultdiskClient client) {
             client.writeCacheArmFlushError(device);
-            if (control.json) {
-                printJson(Map.of());
-            } else {
-                out().println(device + ": the next flush fails with EIO and drops the dirty data");
-                out().flush();
-            }
-            return ExitCodes.OK;
+            return reply(Map.of(), device + ": the next flush fails with EIO and drops the dirty data");
         }
     }
 }

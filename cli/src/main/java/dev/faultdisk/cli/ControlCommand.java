@@ -91,6 +91,17 @@ abstract class ControlCommand implements Callable<Integer> {
         out().flush();
     }
 
+    /** The usual end of a command: {@code json} with --json, else one line of {@code text}; exit 0. */
+    final int reply(Object json, String text) {
+        if (control.json) {
+            printJson(json);
+        } else {
+            out().println(text);
+            out().flush();
+        }
+        return ExitCodes.OK;
+    }
+
     /** A mistake in the arguments found only once connected (e.g. a bad JSON argument). */
     static final class UsageException extends RuntimeException {
         UsageException(String message) {

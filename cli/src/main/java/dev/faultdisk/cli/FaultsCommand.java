@@ -151,13 +151,7 @@ final class FaultsCommand implements Callable<Integer> {
         @Override
         int run(FaultdiskClient client) {
             List<Long> ids = client.faultPreset(device, preset, params);
-            if (control.json) {
-                printJson(Map.of("ids", ids));
-            } else {
-                out().println(device + ": " + preset + " added as " + (ids.size() == 1 ? "rule " : "rules ") + ids(ids));
-                out().flush();
-            }
-            return ExitCodes.OK;
+            return reply(Map.of("ids", ids), device + ": " + preset + " added as " + (ids.size() == 1 ? "rule " : "rules ") + ids(ids));
         }
     }
 
@@ -217,13 +211,7 @@ final class FaultsCommand implements Callable<Integer> {
         @Override
         int run(FaultdiskClient client) {
             client.faultRemove(device, ids.stream().mapToLong(Long::longValue).toArray());
-            if (control.json) {
-                printJson(Map.of());
-            } else {
-                out().println(device + ": removed " + (ids.size() == 1 ? "rule " : "rules ") + ids(ids));
-                out().flush();
-            }
-            return ExitCodes.OK;
+            return reply(Map.of(), device + ": removed " + (ids.size() == 1 ? "rule " : "rules ") + ids(ids));
         }
     }
 
@@ -237,13 +225,7 @@ final class FaultsCommand implements Callable<Integer> {
         @Override
         int run(FaultdiskClient client) {
             long removed = client.faultClear(device);
-            if (control.json) {
-                printJson(Map.of("removed", removed));
-            } else {
-                out().println(device + ": removed " + plural((int) removed, "fault rule"));
-                out().flush();
-            }
-            return ExitCodes.OK;
+            return reply(Map.of("removed", removed), device + ": removed " + plural((int) removed, "fault rule"));
         }
     }
 
