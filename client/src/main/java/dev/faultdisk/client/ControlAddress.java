@@ -15,6 +15,19 @@ public final class ControlAddress {
 
     /** @throws IllegalArgumentException with a message saying what is wrong */
     public static SocketAddress parse(String text) {
+        return parse(text, 1);
+    }
+
+    /**
+     * Like {@link #parse} for an address to listen on, where port 0 means "any free port".
+     *
+     * @throws IllegalArgumentException with a message saying what is wrong
+     */
+    public static SocketAddress parseListenAddress(String text) {
+        return parse(text, 0);
+    }
+
+    private static SocketAddress parse(String text, int minPort) {
         if (text.startsWith("unix:")) {
             String path = text.substring("unix:".length());
             if (path.isEmpty()) {
@@ -39,7 +52,7 @@ public final class ControlAddress {
         } catch (NumberFormatException e) {
             throw new IllegalArgumentException("bad port in '" + text + "'");
         }
-        if (port < 1 || port > 65535) {
+        if (port < minPort || port > 65535) {
             throw new IllegalArgumentException("port out of range in '" + text + "'");
         }
         return new InetSocketAddress(host, port);
