@@ -58,7 +58,13 @@ public final class BlkdebugDevice extends ForwardingBlockDevice {
     @Override
     public void write(long offset, ByteBuffer src, boolean fua) throws IOException {
         if (!engine.isEngaged()) {
-            writeFast(unused -> next.write(offset, src, fua), fua);
+            try {
+                next.write(offset, src, fua);
+            } catch (IOException | RuntimeException e) {
+                mark(BOTH);
+                throw e;
+            }
+            wrote(fua);
             return;
         }
         // With FUA, QEMU writes and then flushes (the flush has its own events and check).
@@ -87,7 +93,13 @@ public final class BlkdebugDevice extends ForwardingBlockDevice {
             return; // QEMU returns before doing anything, events included
         }
         if (!engine.isEngaged()) {
-            writeFast(unused -> next.trim(offset, length, fua), fua);
+            try {
+                next.trim(offset, length, fua);
+            } catch (IOException | RuntimeException e) {
+                mark(BOTH);
+                throw e;
+            }
+            wrote(fua);
             return;
         }
         run(fua ? Operation.TRIM_FUA : Operation.TRIM, offset, length, fallback -> next.trim(offset, length, false), false);
@@ -99,7 +111,13 @@ public final class BlkdebugDevice extends ForwardingBlockDevice {
             return;
         }
         if (!engine.isEngaged()) {
-            writeFast(unused -> next.writeZeroes(offset, length, noHole, fastOnly, fua), fua);
+            try {
+                next.writeZeroes(offset, length, noHole, fastOnly, fua);
+            } catch (IOException | RuntimeException e) {
+                mark(BOTH);
+                throw e;
+            }
+            wrote(fua);
             return;
         }
         // After an injected ENOTSUP QEMU falls back to writing zero buffers (unless the request
@@ -132,13 +150,11 @@ public final class BlkdebugDevice extends ForwardingBlockDevice {
 
     // ---- idle path: only the write/flush bookkeeping ----
 
-    private void writeFast(Io io, boolean fua) throws IOException {
-        try {
-            io.run(false);
-        } catch (IOException | RuntimeException e) {
-            mark(BOTH);
-            throw e;
-        }
+    /**
+     * Records a successful change made without rules engaged (written inline at each call site:
+     * no lambda, so the idle path allocates nothing; a failed one marks both levels dirty).
+     */
+    private void wrote(boolean fua) {
         if (fua) {
             // QEMU's FUA flush leaves the blkdebug level clean; the format level counts this write after it.
             int d;
