@@ -1,7 +1,6 @@
 package dev.faultdisk.cli;
 
 import dev.faultdisk.client.FaultRule;
-import dev.faultdisk.client.Json;
 
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -78,24 +77,6 @@ final class FaultSpec {
 
     /** A JSON array of rule objects, exactly as fault-add takes them. */
     static List<FaultRule> json(String text, String where) {
-        Object value;
-        try {
-            value = Json.parse(text);
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException(where + ": " + e.getMessage());
-        }
-        if (!(value instanceof List<?> list)) {
-            throw new IllegalArgumentException(where + ": expected a JSON array of rule objects");
-        }
-        List<FaultRule> rules = new ArrayList<>();
-        for (Object o : list) {
-            if (!(o instanceof Map<?, ?> m)) {
-                throw new IllegalArgumentException(where + ": every rule must be an object, not " + Json.describe(o));
-            }
-            @SuppressWarnings("unchecked")
-            Map<String, Object> rule = (Map<String, Object>) m;
-            rules.add(FaultRule.fromJson(rule));
-        }
-        return rules;
+        return RuleJson.parse(text, where, FaultRule::fromJson);
     }
 }

@@ -2,11 +2,8 @@ package dev.faultdisk.cli;
 
 import dev.faultdisk.client.BlkdebugRule;
 import dev.faultdisk.client.Errno;
-import dev.faultdisk.client.Json;
 
-import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 
 /**
  * blkdebug rules written on the command line: {@code EVENT[,KEY=VALUE|FLAG...]}, e.g.
@@ -65,25 +62,7 @@ final class RuleSpec {
 
     /** A JSON array of rule objects, exactly as blkdebug-set-rules takes them. */
     static List<BlkdebugRule> json(String text, String where) {
-        Object value;
-        try {
-            value = Json.parse(text);
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException(where + ": " + e.getMessage());
-        }
-        if (!(value instanceof List<?> list)) {
-            throw new IllegalArgumentException(where + ": expected a JSON array of rule objects");
-        }
-        List<BlkdebugRule> rules = new ArrayList<>();
-        for (Object o : list) {
-            if (!(o instanceof Map<?, ?> m)) {
-                throw new IllegalArgumentException(where + ": every rule must be an object, not " + Json.describe(o));
-            }
-            @SuppressWarnings("unchecked")
-            Map<String, Object> rule = (Map<String, Object>) m;
-            rules.add(BlkdebugRule.fromJson(rule));
-        }
-        return rules;
+        return RuleJson.parse(text, where, BlkdebugRule::fromJson);
     }
 
     private static String[] split(String spec, String option) {
