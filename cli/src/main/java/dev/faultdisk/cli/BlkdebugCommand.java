@@ -18,7 +18,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.Callable;
 
 /** {@code faultdisk blkdebug}: QEMU blkdebug rules of a running server. */
 @Command(name = "blkdebug", mixinStandardHelpOptions = true,
@@ -28,15 +27,7 @@ import java.util.concurrent.Callable;
                 "  faultdisk blkdebug set-rules disk0 --inject-error write_aio,errno=ENOSPC,once",
                 "  faultdisk blkdebug list disk0",
                 "  faultdisk blkdebug clear disk0"})
-final class BlkdebugCommand implements Callable<Integer> {
-    @CommandLine.Spec
-    CommandLine.Model.CommandSpec spec;
-
-    @Override
-    public Integer call() {
-        spec.commandLine().usage(spec.commandLine().getErr());
-        return ExitCodes.USAGE;
-    }
+final class BlkdebugCommand extends GroupCommand {
 
     @Command(name = "set-rules", mixinStandardHelpOptions = true,
             description = {"Add blkdebug rules to an export (blkdebug-set-rules): all of them or, if the server "

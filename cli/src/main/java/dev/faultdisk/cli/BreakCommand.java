@@ -14,7 +14,6 @@ import picocli.CommandLine.Parameters;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.Callable;
 
 /** {@code faultdisk break}: hold requests at blkdebug events, then let them go. */
 @Command(name = "break", mixinStandardHelpOptions = true,
@@ -27,15 +26,7 @@ import java.util.concurrent.Callable;
                 "  faultdisk break wait disk0 w1        # returns once a write is held",
                 "  faultdisk blkdebug set-rules disk0 --inject-error flush_to_disk   # act while it is held",
                 "  faultdisk break resume disk0 w1"})
-final class BreakCommand implements Callable<Integer> {
-    @CommandLine.Spec
-    CommandLine.Model.CommandSpec spec;
-
-    @Override
-    public Integer call() {
-        spec.commandLine().usage(spec.commandLine().getErr());
-        return ExitCodes.USAGE;
-    }
+final class BreakCommand extends GroupCommand {
 
     static String describe(Suspension s) {
         return s.device() + ": " + s.tag() + " holds a " + s.operation() + " of " + s.length() + " bytes at offset "

@@ -11,7 +11,6 @@ import picocli.CommandLine.Parameters;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.Callable;
 
 /** {@code faultdisk cache}: the exports' simulated volatile write caches. */
 @Command(name = "cache", mixinStandardHelpOptions = true,
@@ -22,15 +21,7 @@ import java.util.concurrent.Callable;
                 "  faultdisk cache mode disk0 writeback",
                 "  faultdisk cache status",
                 "  faultdisk cache arm-flush-error disk0"})
-final class CacheCommand implements Callable<Integer> {
-    @CommandLine.Spec
-    CommandLine.Model.CommandSpec spec;
-
-    @Override
-    public Integer call() {
-        spec.commandLine().usage(spec.commandLine().getErr());
-        return ExitCodes.USAGE;
-    }
+final class CacheCommand extends GroupCommand {
 
     @Command(name = "status", mixinStandardHelpOptions = true,
             description = "Mode, dirty data and counters of one export's write cache or all (query-write-cache).",

@@ -18,7 +18,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.Callable;
 import java.util.stream.Collectors;
 
 /** {@code faultdisk faults}: the fault rules of a running server (docs/faults/). */
@@ -34,15 +33,7 @@ import java.util.stream.Collectors;
                 "  faultdisk faults add disk0 delay,ops=read,distribution=lognormal,median-ms=20,p99-ms=200",
                 "  faultdisk faults list",
                 "  faultdisk faults clear disk0"})
-final class FaultsCommand implements Callable<Integer> {
-    @CommandLine.Spec
-    CommandLine.Model.CommandSpec spec;
-
-    @Override
-    public Integer call() {
-        spec.commandLine().usage(spec.commandLine().getErr());
-        return ExitCodes.USAGE;
-    }
+final class FaultsCommand extends GroupCommand {
 
     static String ids(List<Long> ids) {
         return ids.stream().map(String::valueOf).collect(Collectors.joining(", "));

@@ -1,0 +1,17 @@
+package dev.faultdisk.cli;
+
+import picocli.CommandLine;
+
+import java.util.concurrent.Callable;
+
+/** A command that only groups subcommands (break, faults, ...): alone, it prints its usage and fails. */
+abstract class GroupCommand implements Callable<Integer> {
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() {
+        spec.commandLine().usage(spec.commandLine().getErr());
+        return ExitCodes.USAGE;
+    }
+}
