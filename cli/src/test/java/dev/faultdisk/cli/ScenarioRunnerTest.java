@@ -2,7 +2,7 @@ package dev.faultdisk.cli;
 
 import dev.faultdisk.client.FaultdiskClient;
 import dev.faultdisk.device.DeviceException;
-import dev.faultdisk.device.Export;
+import dev.faultdisk.export.Export;
 import dev.faultdisk.server.FaultdiskServer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;

@@ -1,7 +1,7 @@
 package dev.faultdisk.client;
 
 import dev.faultdisk.device.DeviceException;
-import dev.faultdisk.device.Export;
+import dev.faultdisk.export.Export;
 import dev.faultdisk.server.FaultdiskServer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;

@@ -6,7 +6,7 @@ import java.time.Duration;
  * A snapshot of a write cache, for queries (QMP {@code query-dirty}, tests).
  *
  * @param mode current cache mode
- * @param poweredOn false between {@link WriteCacheDevice#powerOff} and {@link WriteCacheDevice#powerOn}
+ * @param poweredOn false between {@link PowerSwitch#powerOff} and {@link PowerSwitch#powerOn}
  * @param dirtyBytes bytes acknowledged but not yet durable
  * @param dirtyRanges maximal contiguous dirty byte ranges
  * @param dirtyWrites writes, trims and write-zeroes with at least one dirty byte

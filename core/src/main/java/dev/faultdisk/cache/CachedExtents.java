@@ -3,6 +3,7 @@ package dev.faultdisk.cache;
 import dev.faultdisk.cache.DirtyMap.Extent;
 import dev.faultdisk.cache.DirtyMap.Kind;
 import dev.faultdisk.device.BlockDevice;
+import dev.faultdisk.device.BlockRequest;
 import dev.faultdisk.device.ExtentSink;
 
 import java.io.IOException;
@@ -14,15 +15,15 @@ final class CachedExtents {
     }
 
     /**
-     * Reports {@code [offset, end)} to {@code sink}: the cached extents {@code hits} (in order,
+     * Reports the range of {@code r} to {@code sink}: the cached extents {@code hits} (in order,
      * clipped to the range) with their own flags, the gaps between them as the medium reports them.
      */
-    static void report(BlockDevice medium, long offset, long end, List<Extent> hits, ExtentSink sink)
-            throws IOException {
+    static void report(BlockDevice medium, BlockRequest r, List<Extent> hits, ExtentSink sink) throws IOException {
         RunSink runs = new RunSink(sink);
-        long pos = offset;
+        long pos = r.offset();
+        long end = pos + r.length();
         for (Extent e : hits) {
-            if (e.start() > pos && !below(medium, pos, e.start(), runs)) {
+            if (e.start() > pos && !below(medium, r, pos, e.start(), runs)) {
                 runs.finish();
                 return;
             }
@@ -32,17 +33,18 @@ final class CachedExtents {
             pos = e.end();
         }
         if (pos < end) {
-            below(medium, pos, end, runs);
+            below(medium, r, pos, end, runs);
         }
         runs.finish();
     }
 
     /** Forwards the medium's extents of {@code [from, to)}; false if the enumeration must stop. */
-    private static boolean below(BlockDevice medium, long from, long to, RunSink runs) throws IOException {
+    private static boolean below(BlockDevice medium, BlockRequest r, long from, long to, RunSink runs)
+            throws IOException {
         long want = to - from;
         long[] covered = {0};
         boolean[] stopped = {false};
-        medium.extents(from, want, (len, flags) -> {
+        medium.extents(r.at(from, want), (len, flags) -> {
             long take = Math.min(len, want - covered[0]);
             if (take <= 0) {
                 return false;

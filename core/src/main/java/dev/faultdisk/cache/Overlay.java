@@ -1,6 +1,8 @@
 package dev.faultdisk.cache;
 
+import dev.faultdisk.device.BlockRequest;
 import dev.faultdisk.device.FileDevice;
+import dev.faultdisk.wire.BlockOp;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -30,17 +32,17 @@ final class Overlay implements AutoCloseable {
     }
 
     void write(long offset, ByteBuffer src) throws IOException {
-        file.write(offset, src, false);
+        file.write(BlockRequest.of(BlockOp.WRITE, offset, src.remaining()), src);
     }
 
     void read(long offset, ByteBuffer dst) throws IOException {
-        file.read(offset, dst);
+        file.read(BlockRequest.of(BlockOp.READ, offset, dst.remaining()), dst);
     }
 
     /** Gives back the space of a range whose data is no longer needed. */
     void release(long offset, long length) throws IOException {
         if (length > 0) {
-            file.trim(offset, length, false);
+            file.trim(BlockRequest.of(BlockOp.TRIM, offset, length));
         }
     }
 

@@ -3,10 +3,12 @@ package dev.faultdisk.cache;
 import dev.faultdisk.cache.DirtyMap.Extent;
 import dev.faultdisk.cache.DirtyMap.Kind;
 import dev.faultdisk.device.BlockDevice;
+import dev.faultdisk.device.BlockRequest;
 import dev.faultdisk.device.DeviceException;
 import dev.faultdisk.device.Errno;
 import dev.faultdisk.device.ExtentSink;
 import dev.faultdisk.device.ForwardingBlockDevice;
+import dev.faultdisk.wire.BlockOp;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -16,16 +18,14 @@ import java.time.Instant;
 import java.time.InstantSource;
 import java.util.List;
 import java.util.Objects;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.Lock;
 import java.util.concurrent.locks.ReentrantLock;
-import java.util.concurrent.locks.ReentrantReadWriteLock;
 
 /**
- * A disk's volatile write cache with a power switch, over a device that stands for the durable
- * medium. One per export, shared by all its connections.
+ * A disk's volatile write cache, over a device that stands for the durable medium, under a
+ * {@link PowerSwitch}. One per export, shared by all its connections.
  *
  * <p>In {@link CacheMode#WRITEBACK} a write, trim or write-zeroes acknowledged without FUA lives in
  * the cache (reads see it) until a flush persists it. The durability rule is NBD's: a flush makes
@@ -34,19 +34,11 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  * (a newer write may have replaced it: persisting more than asked is allowed). FUA makes its own
  * request durable before returning. Dirty data lives in an {@link Overlay} file, not on the heap.
  *
- * <p>Power: {@link #powerOff} cuts the power. Unflushed data is lost or partly kept according to a
- * {@link PowerFailMode} and a seed, the listeners run (the frontend drops its connections), and
- * until {@link #powerOn} every request fails with ESHUTDOWN. Every request is applied atomically
- * with respect to the cut: it either completed before it (then it is subject to the power-fail
- * mode like any other acknowledged request) or it fails with ESHUTDOWN and changes nothing. A
- * request that entered the export before the cut and reaches this layer after it (it was held or
- * delayed by a layer above) also fails: {@link PowerGate} at the top of the stack records when
- * each request entered.
+ * <p>Power: when the {@link PowerSwitch} cuts the power, unflushed data is lost or partly kept
+ * according to a {@link PowerFailMode} and a seed ({@link PowerCut}); requests run under the
+ * switch's shared lock, so each one either completed before the cut or fails with ESHUTDOWN.
  */
 public final class WriteCacheDevice extends ForwardingBlockDevice {
-    /** The power epoch at which the current request entered the export (bound by {@link PowerGate}). */
-    static final ScopedValue<Long> ENTRY_EPOCH = ScopedValue.newInstance();
-
     private static final System.Logger LOG = System.getLogger(WriteCacheDevice.class.getName());
     /** A flush persists at most this much per lock hold, so a power cut can land mid-flush. */
     private static final long FLUSH_STEP = 8L << 20;
@@ -55,22 +47,16 @@ public final class WriteCacheDevice extends ForwardingBlockDevice {
 
     private final InstantSource clock;
     private final Path overlayDir;
-    /** Requests hold it shared for their whole run; power and mode changes hold it exclusively. */
-    private final ReentrantReadWriteLock power = new ReentrantReadWriteLock();
+    private final PowerSwitch power;
     /** Guards the dirty map, the overlay and the sequence counter. */
     private final ReentrantLock cacheLock = new ReentrantLock();
     private final DirtyMap dirty = new DirtyMap();
-    private final List<Runnable> powerFailListeners = new CopyOnWriteArrayList<>();
     private final AtomicBoolean deferredErrorArmed = new AtomicBoolean();
     private final AtomicLong flushes = new AtomicLong();
     private final AtomicLong lyingFlushes = new AtomicLong();
     private final AtomicLong deferredErrors = new AtomicLong();
     private final AtomicLong bytesDroppedByDeferredErrors = new AtomicLong();
-    private final AtomicLong powerFails = new AtomicLong();
-    private final AtomicLong requestsCut = new AtomicLong();
-    /** Even while powered, odd while off; bumped at every switch, under the exclusive power lock. */
-    private volatile long epoch;
-    /** Changed only under the exclusive power lock, so a request sees one mode throughout. */
+    /** Changed only with the power switch held exclusively, so a request sees one mode throughout. */
     private volatile CacheMode mode;
     /** Mirrors {@code !dirty.isEmpty()} for a lock-free fast path. */
     private volatile boolean hasDirty;
@@ -78,17 +64,35 @@ public final class WriteCacheDevice extends ForwardingBlockDevice {
     private Overlay overlay;
     private ByteBuffer copyBuffer;
 
-    /** A cache in the given mode, with the system clock and its overlay in {@code java.io.tmpdir}. */
+    /**
+     * A cache in the given mode under its own power switch, with the system clock and its overlay
+     * in {@code java.io.tmpdir}.
+     */
     public WriteCacheDevice(BlockDevice next, CacheMode mode) {
-        this(next, mode, InstantSource.system(), Path.of(System.getProperty("java.io.tmpdir")));
+        this(next, mode, new PowerSwitch());
     }
 
-    /** A cache whose dirty-age clock is {@code clock} and whose overlay file is created in {@code overlayDir}. */
-    public WriteCacheDevice(BlockDevice next, CacheMode mode, InstantSource clock, Path overlayDir) {
+    /** A cache in the given mode under {@code power}, with the system clock and its overlay in {@code java.io.tmpdir}. */
+    public WriteCacheDevice(BlockDevice next, CacheMode mode, PowerSwitch power) {
+        this(next, mode, InstantSource.system(), Path.of(System.getProperty("java.io.tmpdir")), power);
+    }
+
+    /**
+     * A cache under {@code power} whose dirty-age clock is {@code clock} and whose overlay file is
+     * created in {@code overlayDir}. The switch's cuts apply to this cache.
+     */
+    public WriteCacheDevice(BlockDevice next, CacheMode mode, InstantSource clock, Path overlayDir, PowerSwitch power) {
         super(next);
         this.mode = Objects.requireNonNull(mode, "mode");
         this.clock = Objects.requireNonNull(clock, "clock");
         this.overlayDir = Objects.requireNonNull(overlayDir, "overlayDir");
+        this.power = Objects.requireNonNull(power, "power");
+        power.attach(this::cutLocked);
+    }
+
+    /** The power switch this cache is under. */
+    public PowerSwitch power() {
+        return power;
     }
 
     // ---- control ----
@@ -103,8 +107,7 @@ public final class WriteCacheDevice extends ForwardingBlockDevice {
      */
     public void setMode(CacheMode newMode) throws IOException {
         Objects.requireNonNull(newMode, "mode");
-        Lock lock = power.writeLock();
-        lock.lock();
+        Lock lock = power.exclusive();
         try {
             if (newMode == CacheMode.WRITETHROUGH && hasDirty) {
                 cacheLock.lock();
@@ -113,7 +116,7 @@ public final class WriteCacheDevice extends ForwardingBlockDevice {
                 } finally {
                     cacheLock.unlock();
                 }
-                next.flush();
+                next.flush(BlockRequest.flush());
             }
             mode = newMode;
         } finally {
@@ -130,83 +133,9 @@ public final class WriteCacheDevice extends ForwardingBlockDevice {
         deferredErrorArmed.set(true);
     }
 
-    /** Registers a listener run after every power cut (a frontend drops its connections). */
-    public void onPowerFail(Runnable listener) {
-        powerFailListeners.add(Objects.requireNonNull(listener, "listener"));
-    }
-
-    public boolean isPoweredOn() {
-        return (epoch & 1) == 0;
-    }
-
-    /** The power epoch: requests check it to find out whether the power failed since they entered. */
-    long epoch() {
-        return epoch;
-    }
-
     /** True while a power or mode change waits for running requests (tests use it to order events). */
     boolean powerLockQueued() {
-        return power.hasQueuedThreads();
-    }
-
-    /** A power failure and the power coming back: {@link #powerOff} then {@link #powerOn}. */
-    public PowerFailReport powerFail(PowerFailMode failMode, long seed) {
-        PowerFailReport report = powerOff(failMode, seed);
-        powerOn();
-        return report;
-    }
-
-    /**
-     * Cuts the power: waits for requests running in this layer to finish, decides with
-     * {@code seed} which unflushed bytes reached the medium, drops the rest, and runs the
-     * power-fail listeners. Until {@link #powerOn}, every request fails with ESHUTDOWN. Cutting
-     * a device that is already off changes nothing and reports nothing lost.
-     */
-    public PowerFailReport powerOff(PowerFailMode failMode, long seed) {
-        Objects.requireNonNull(failMode, "mode");
-        PowerFailReport report;
-        boolean wasOn;
-        Lock lock = power.writeLock();
-        lock.lock();
-        try {
-            wasOn = isPoweredOn();
-            if (wasOn) {
-                epoch++;
-                powerFails.incrementAndGet();
-            }
-            cacheLock.lock();
-            try {
-                report = cut(failMode, seed);
-            } finally {
-                cacheLock.unlock();
-            }
-        } finally {
-            lock.unlock();
-        }
-        if (wasOn) {
-            LOG.log(System.Logger.Level.DEBUG, "{0}", report.summary());
-            for (Runnable listener : powerFailListeners) {
-                try {
-                    listener.run();
-                } catch (RuntimeException e) {
-                    LOG.log(System.Logger.Level.WARNING, "power-fail listener failed: {0}", e.toString());
-                }
-            }
-        }
-        return report;
-    }
-
-    /** Restores the power; the device then holds exactly its durable data. */
-    public void powerOn() {
-        Lock lock = power.writeLock();
-        lock.lock();
-        try {
-            if (!isPoweredOn()) {
-                epoch++;
-            }
-        } finally {
-            lock.unlock();
-        }
+        return power.queued();
     }
 
     /** Dirty data, counters and power state. */
@@ -215,10 +144,10 @@ public final class WriteCacheDevice extends ForwardingBlockDevice {
         try {
             Instant oldest = dirty.oldestCachedAt();
             Duration age = oldest == null ? Duration.ZERO : Duration.between(oldest, clock.instant());
-            return new CacheStatus(mode, isPoweredOn(), dirty.dirtyBytes(), dirty.mergedRangeCount(),
+            return new CacheStatus(mode, power.isOn(), dirty.dirtyBytes(), dirty.mergedRangeCount(),
                     dirty.writeCount(), age.isNegative() ? Duration.ZERO : age, deferredErrorArmed.get(),
                     flushes.get(), lyingFlushes.get(), deferredErrors.get(), bytesDroppedByDeferredErrors.get(),
-                    powerFails.get(), requestsCut.get());
+                    power.powerFails(), power.requestsCut());
         } finally {
             cacheLock.unlock();
         }
@@ -237,55 +166,71 @@ public final class WriteCacheDevice extends ForwardingBlockDevice {
     // ---- data path ----
 
     @Override
-    public void read(long offset, ByteBuffer dst) throws IOException {
-        long entry = entryEpoch();
-        Lock lock = power.readLock();
-        lock.lock();
+    public void read(BlockRequest r, ByteBuffer dst) throws IOException {
+        lookUp(r, dst, null);
+    }
+
+    @Override
+    public void extents(BlockRequest r, ExtentSink sink) throws IOException {
+        lookUp(r, null, sink);
+    }
+
+    /**
+     * A read or a block status: served from the medium where nothing is cached, else merging the
+     * cached pieces over the medium.
+     */
+    private void lookUp(BlockRequest r, ByteBuffer dst, ExtentSink sink) throws IOException {
+        Lock lock = power.enter(power.entryOf(r));
         try {
-            check(entry);
-            if (!hasDirty) {
-                next.read(offset, dst);
-                return;
-            }
-            long end = offset + dst.remaining();
-            cacheLock.lock();
-            try {
-                List<Extent> hits = dirty.overlapping(offset, end);
-                if (!hits.isEmpty()) {
-                    readMerged(offset, end, hits, dst);
-                    return;
+            if (hasDirty) {
+                long end = r.offset() + r.length();
+                cacheLock.lock();
+                try {
+                    List<Extent> hits = dirty.overlapping(r.offset(), end);
+                    if (!hits.isEmpty()) {
+                        if (dst != null) {
+                            readMerged(r, end, hits, dst);
+                        } else {
+                            CachedExtents.report(next, r, hits, sink);
+                        }
+                        return;
+                    }
+                } finally {
+                    cacheLock.unlock();
                 }
-            } finally {
-                cacheLock.unlock();
             }
             // Nothing cached here: the medium has the newest data, and no flush writes this range.
-            next.read(offset, dst);
+            if (dst != null) {
+                next.read(r, dst);
+            } else {
+                next.extents(r, sink);
+            }
         } finally {
             lock.unlock();
         }
     }
 
-    private void readMerged(long offset, long end, List<Extent> hits, ByteBuffer dst) throws IOException {
-        long pos = offset;
+    private void readMerged(BlockRequest r, long end, List<Extent> hits, ByteBuffer dst) throws IOException {
+        long pos = r.offset();
         for (Extent e : hits) {
             if (e.start() > pos) {
-                readPart(pos, e.start(), dst, null);
+                readPart(r, pos, e.start(), dst, null);
             }
-            readPart(e.start(), e.end(), dst, e.kind());
+            readPart(r, e.start(), e.end(), dst, e.kind());
             pos = e.end();
         }
         if (pos < end) {
-            readPart(pos, end, dst, null);
+            readPart(r, pos, end, dst, null);
         }
     }
 
     /** Reads {@code [from, to)} into the next bytes of {@code dst}: from the medium, the overlay or zeroes. */
-    private void readPart(long from, long to, ByteBuffer dst, Kind kind) throws IOException {
+    private void readPart(BlockRequest r, long from, long to, ByteBuffer dst, Kind kind) throws IOException {
         int limit = dst.limit();
         dst.limit(dst.position() + (int) (to - from));
         try {
             if (kind == null) {
-                next.read(from, dst);
+                next.read(r.at(from, to - from), dst);
             } else if (kind == Kind.DATA) {
                 overlay.read(from, dst);
             } else {
@@ -301,30 +246,50 @@ public final class WriteCacheDevice extends ForwardingBlockDevice {
     }
 
     @Override
-    public void write(long offset, ByteBuffer src, boolean fua) throws IOException {
-        long entry = entryEpoch();
-        Lock lock = power.readLock();
-        lock.lock();
+    public void write(BlockRequest r, ByteBuffer src) throws IOException {
+        change(r, src);
+    }
+
+    @Override
+    public void trim(BlockRequest r) throws IOException {
+        change(r, null);
+    }
+
+    @Override
+    public void writeZeroes(BlockRequest r) throws IOException {
+        change(r, null);
+    }
+
+    /**
+     * A write, trim or write-zeroes: passed down in writethrough mode and with FUA in writeback
+     * mode (then forgetting what the cache held there), cached otherwise. Caching zeroes is
+     * always fast, so FAST_ZERO never refuses here.
+     */
+    private void change(BlockRequest r, ByteBuffer src) throws IOException {
+        Lock lock = power.enter(power.entryOf(r));
         try {
-            check(entry);
             CacheMode m = mode;
             if (m == CacheMode.WRITETHROUGH) {
-                next.write(offset, src, fua);
+                passDown(r, src);
                 return;
             }
-            if (!src.hasRemaining()) {
+            if (src != null && !src.hasRemaining()) {
                 return;
             }
-            long end = offset + src.remaining();
+            long offset = r.offset();
+            long end = offset + (src != null ? src.remaining() : r.length());
             cacheLock.lock();
             try {
-                if (fua && m == CacheMode.WRITEBACK) {
-                    next.write(offset, src, true);
+                if (r.fua() && m == CacheMode.WRITEBACK) {
+                    passDown(r, src);
                     release(dirty.remove(offset, end));
-                } else {
+                } else if (src != null) {
                     overlay().write(offset, src);
                     dirty.put(offset, end, nextSeq++, Kind.DATA, clock.instant());
                     hasDirty = true;
+                } else {
+                    cacheZeroes(offset, end - offset, r.op() == BlockOp.TRIM ? Kind.TRIM
+                            : r.has(BlockRequest.Flag.NO_HOLE) ? Kind.ZERO_NO_HOLE : Kind.ZERO);
                 }
             } finally {
                 cacheLock.unlock();
@@ -334,61 +299,11 @@ public final class WriteCacheDevice extends ForwardingBlockDevice {
         }
     }
 
-    @Override
-    public void trim(long offset, long length, boolean fua) throws IOException {
-        long entry = entryEpoch();
-        Lock lock = power.readLock();
-        lock.lock();
-        try {
-            check(entry);
-            CacheMode m = mode;
-            if (m == CacheMode.WRITETHROUGH) {
-                next.trim(offset, length, fua);
-                return;
-            }
-            cacheLock.lock();
-            try {
-                if (fua && m == CacheMode.WRITEBACK) {
-                    next.trim(offset, length, true);
-                    release(dirty.remove(offset, offset + length));
-                } else {
-                    cacheZeroes(offset, length, Kind.TRIM);
-                }
-            } finally {
-                cacheLock.unlock();
-            }
-        } finally {
-            lock.unlock();
-        }
-    }
-
-    @Override
-    public void writeZeroes(long offset, long length, boolean noHole, boolean fastOnly, boolean fua)
-            throws IOException {
-        long entry = entryEpoch();
-        Lock lock = power.readLock();
-        lock.lock();
-        try {
-            check(entry);
-            CacheMode m = mode;
-            if (m == CacheMode.WRITETHROUGH) {
-                next.writeZeroes(offset, length, noHole, fastOnly, fua);
-                return;
-            }
-            cacheLock.lock();
-            try {
-                if (fua && m == CacheMode.WRITEBACK) {
-                    next.writeZeroes(offset, length, noHole, fastOnly, true);
-                    release(dirty.remove(offset, offset + length));
-                } else {
-                    // Caching zeroes is always fast, so fastOnly never refuses here.
-                    cacheZeroes(offset, length, noHole ? Kind.ZERO_NO_HOLE : Kind.ZERO);
-                }
-            } finally {
-                cacheLock.unlock();
-            }
-        } finally {
-            lock.unlock();
+    private void passDown(BlockRequest r, ByteBuffer src) throws IOException {
+        switch (r.op()) {
+            case WRITE -> next.write(r, src);
+            case TRIM -> next.trim(r);
+            default -> next.writeZeroes(r);
         }
     }
 
@@ -401,13 +316,11 @@ public final class WriteCacheDevice extends ForwardingBlockDevice {
     }
 
     @Override
-    public void flush() throws IOException {
-        long entry = entryEpoch();
+    public void flush(BlockRequest r) throws IOException {
+        long entry = power.entryOf(r);
         List<long[]> ranges;
-        Lock lock = power.readLock();
-        lock.lock();
+        Lock lock = power.enter(entry);
         try {
-            check(entry);
             if (deferredErrorArmed.getAndSet(false)) {
                 throw deferredError();
             }
@@ -429,9 +342,8 @@ public final class WriteCacheDevice extends ForwardingBlockDevice {
         // meanwhile and a power cut can land between steps (the flush then fails).
         for (long[] range : ranges) {
             for (long from = range[0]; from < range[1]; from += FLUSH_STEP) {
-                lock.lock();
+                lock = power.enter(entry);
                 try {
-                    check(entry);
                     cacheLock.lock();
                     try {
                         persist(from, Math.min(range[1], from + FLUSH_STEP));
@@ -443,10 +355,9 @@ public final class WriteCacheDevice extends ForwardingBlockDevice {
                 }
             }
         }
-        lock.lock();
+        lock = power.enter(entry);
         try {
-            check(entry);
-            next.flush();
+            next.flush(r);
         } finally {
             lock.unlock();
         }
@@ -474,34 +385,6 @@ public final class WriteCacheDevice extends ForwardingBlockDevice {
     }
 
     @Override
-    public void extents(long offset, long length, ExtentSink sink) throws IOException {
-        long entry = entryEpoch();
-        Lock lock = power.readLock();
-        lock.lock();
-        try {
-            check(entry);
-            if (!hasDirty) {
-                next.extents(offset, length, sink);
-                return;
-            }
-            long end = offset + length;
-            cacheLock.lock();
-            try {
-                List<Extent> hits = dirty.overlapping(offset, end);
-                if (!hits.isEmpty()) {
-                    CachedExtents.report(next, offset, end, hits, sink);
-                    return;
-                }
-            } finally {
-                cacheLock.unlock();
-            }
-            next.extents(offset, length, sink);
-        } finally {
-            lock.unlock();
-        }
-    }
-
-    @Override
     public String describe() {
         CacheMode m = mode;
         return next.describe() + (m == CacheMode.WRITETHROUGH ? "" : ", " + m.label() + " cache");
@@ -510,8 +393,7 @@ public final class WriteCacheDevice extends ForwardingBlockDevice {
     /** Drops any dirty data (a clean shutdown flushes first) and closes the overlay and the medium. */
     @Override
     public void close() throws IOException {
-        Lock lock = power.writeLock();
-        lock.lock();
+        Lock lock = power.exclusive();
         try {
             cacheLock.lock();
             try {
@@ -532,23 +414,6 @@ public final class WriteCacheDevice extends ForwardingBlockDevice {
     }
 
     // ---- internals; callers hold the locks named ----
-
-    private long entryEpoch() {
-        return ENTRY_EPOCH.isBound() ? ENTRY_EPOCH.get() : epoch;
-    }
-
-    /** Refuses a request if the power is off or failed since it entered (power lock held). */
-    private void check(long entry) throws DeviceException {
-        long now = epoch;
-        if ((now & 1) != 0) {
-            requestsCut.incrementAndGet();
-            throw new DeviceException(Errno.ESHUTDOWN, "device is powered off");
-        }
-        if (entry != now) {
-            requestsCut.incrementAndGet();
-            throw new DeviceException(Errno.ESHUTDOWN, "power failed while the request was in flight");
-        }
-    }
 
     private Overlay overlay() throws IOException {
         if (overlay == null) {
@@ -588,17 +453,28 @@ public final class WriteCacheDevice extends ForwardingBlockDevice {
                     int n = (int) Math.min(COPY_BUFFER, e.end() - pos);
                     ByteBuffer buf = copyBuffer.clear().limit(n);
                     overlay.read(pos, buf);
-                    next.write(pos, buf.flip(), false);
+                    next.write(BlockRequest.of(BlockOp.WRITE, pos, n), buf.flip());
                     pos += n;
                 }
             }
-            case ZERO -> next.writeZeroes(e.start(), e.length(), false, false, false);
-            case ZERO_NO_HOLE -> next.writeZeroes(e.start(), e.length(), true, false, false);
-            case TRIM -> next.trim(e.start(), e.length(), false);
+            case ZERO -> next.writeZeroes(BlockRequest.of(BlockOp.WRITE_ZEROES, e.start(), e.length()));
+            case ZERO_NO_HOLE -> next.writeZeroes(
+                    BlockRequest.of(BlockOp.WRITE_ZEROES, e.start(), e.length(), BlockRequest.Flag.NO_HOLE));
+            case TRIM -> next.trim(BlockRequest.of(BlockOp.TRIM, e.start(), e.length()));
         }
     }
 
-    /** Applies a power cut to the dirty data (both locks held exclusively). */
+    /** Applies a power cut to the dirty data (the switch held exclusively). */
+    private PowerFailReport cutLocked(PowerFailMode failMode, long seed) {
+        cacheLock.lock();
+        try {
+            return cut(failMode, seed);
+        } finally {
+            cacheLock.unlock();
+        }
+    }
+
+    /** Applies a power cut to the dirty data (the switch held exclusively, the cache lock held). */
     private PowerFailReport cut(PowerFailMode failMode, long seed) {
         PowerCut.Plan plan = PowerCut.plan(dirty.all(), failMode, seed);
         List<Extent> lost = new java.util.ArrayList<>(plan.lose());

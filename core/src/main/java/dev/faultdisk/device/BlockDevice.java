@@ -11,6 +11,10 @@ import java.nio.ByteBuffer;
  * <p>Errors are reported as {@link DeviceException}, which carries an errno. Implementations must
  * be safe for concurrent use: a frontend runs many requests at once. Buffers passed in belong to
  * the caller and are reused after the call returns: a layer that needs the data later copies it.
+ *
+ * <p>Every operation takes the {@link BlockRequest} it serves: its range, its flags and what the
+ * frontend knows of it. A layer passes it (or a changed copy) down; nothing about a request
+ * travels beside it.
  */
 public interface BlockDevice extends AutoCloseable {
 
@@ -20,29 +24,30 @@ public interface BlockDevice extends AutoCloseable {
     /** True if writes are refused. */
     boolean isReadOnly();
 
-    /** Fills {@code dst} (all of its remaining bytes) with the data at {@code offset}. */
-    void read(long offset, ByteBuffer dst) throws IOException;
+    /** Fills {@code dst} (all of its remaining bytes, {@code r.length()}) with the data at {@code r.offset()}. */
+    void read(BlockRequest r, ByteBuffer dst) throws IOException;
 
-    /** Writes all remaining bytes of {@code src} at {@code offset}; with {@code fua} durable on return. */
-    void write(long offset, ByteBuffer src, boolean fua) throws IOException;
+    /** Writes all remaining bytes of {@code src} at {@code r.offset()}; with {@link BlockRequest.Flag#FUA} durable on return. */
+    void write(BlockRequest r, ByteBuffer src) throws IOException;
 
     /** Makes every write completed before this call durable. */
-    void flush() throws IOException;
+    void flush(BlockRequest r) throws IOException;
 
     /** Hints that the range is no longer needed; its content is undefined until rewritten. */
-    void trim(long offset, long length, boolean fua) throws IOException;
+    void trim(BlockRequest r) throws IOException;
 
     /**
-     * Makes the range read as zeroes. Without {@code noHole} the device may deallocate it. With
-     * {@code fastOnly}, fails with {@link Errno#ENOTSUP} instead of doing anything slower than a write.
+     * Makes the range read as zeroes. Without {@link BlockRequest.Flag#NO_HOLE} the device may
+     * deallocate it. With {@link BlockRequest.Flag#FAST_ZERO}, fails with {@link Errno#ENOTSUP}
+     * instead of doing anything slower than a write.
      */
-    void writeZeroes(long offset, long length, boolean noHole, boolean fastOnly, boolean fua) throws IOException;
+    void writeZeroes(BlockRequest r) throws IOException;
 
     /**
-     * Reports the allocation state of the range starting at {@code offset}, in order, at least one
-     * extent; it may stop early when {@code sink} returns false or cover less than {@code length}.
+     * Reports the allocation state of the range, in order, at least one extent; it may stop early
+     * when {@code sink} returns false or cover less than {@code r.length()}.
      */
-    void extents(long offset, long length, ExtentSink sink) throws IOException;
+    void extents(BlockRequest r, ExtentSink sink) throws IOException;
 
     /** True if several connections may use this device at once with flush visible to all of them. */
     default boolean isMultiConnSafe() {

@@ -1,28 +1,35 @@
 package dev.faultdisk.device;
 
+import dev.faultdisk.wire.BlockOp;
+
 import java.util.EnumMap;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.atomic.LongAdder;
 
 /** Per-export operation counters, updated by {@link CountingDevice}; cheap under contention. */
 public final class DeviceStats {
-
-    /** The operations counted. */
-    public enum Op { READ, WRITE, FLUSH, TRIM, WRITE_ZEROES, EXTENTS }
-
-    private final EnumMap<Op, LongAdder> ops = new EnumMap<>(Op.class);
-    private final EnumMap<Op, LongAdder> bytes = new EnumMap<>(Op.class);
-    private final EnumMap<Op, LongAdder> errors = new EnumMap<>(Op.class);
+    private final EnumMap<BlockOp, LongAdder> ops = new EnumMap<>(BlockOp.class);
+    private final EnumMap<BlockOp, LongAdder> bytes = new EnumMap<>(BlockOp.class);
+    private final EnumMap<BlockOp, LongAdder> errors = new EnumMap<>(BlockOp.class);
 
     public DeviceStats() {
-        for (Op op : Op.values()) {
+        for (BlockOp op : BlockOp.values()) {
             ops.put(op, new LongAdder());
             bytes.put(op, new LongAdder());
             errors.put(op, new LongAdder());
         }
     }
 
-    void record(Op op, long length, boolean failed) {
+    /**
+     * The name statistics give {@code op} ({@code query-blockstats}): the wire name, except that
+     * block status is counted as {@code extents}, as it always was.
+     */
+    public static String statName(BlockOp op) {
+        return op == BlockOp.BLOCK_STATUS ? "extents" : op.wireName();
+    }
+
+    void record(BlockOp op, long length, boolean failed) {
         ops.get(op).increment();
         if (failed) {
             errors.get(op).increment();
@@ -31,23 +38,23 @@ public final class DeviceStats {
         }
     }
 
-    public long ops(Op op) {
+    public long ops(BlockOp op) {
         return ops.get(op).sum();
     }
 
-    public long bytes(Op op) {
+    public long bytes(BlockOp op) {
         return bytes.get(op).sum();
     }
 
-    public long errors(Op op) {
+    public long errors(BlockOp op) {
         return errors.get(op).sum();
     }
 
-    /** A snapshot: operation name to {ops, bytes, errors}. */
+    /** A snapshot: {@link #statName} to {ops, bytes, errors}. */
     public Map<String, long[]> snapshot() {
-        Map<String, long[]> out = new java.util.LinkedHashMap<>();
-        for (Op op : Op.values()) {
-            out.put(op.name().toLowerCase(java.util.Locale.ROOT), new long[] {ops(op), bytes(op), errors(op)});
+        Map<String, long[]> out = new LinkedHashMap<>();
+        for (BlockOp op : BlockOp.values()) {
+            out.put(statName(op), new long[] {ops(op), bytes(op), errors(op)});
         }
         return out;
     }

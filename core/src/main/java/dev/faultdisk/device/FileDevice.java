@@ -73,8 +73,8 @@ public final class FileDevice implements BlockDevice {
     }
 
     @Override
-    public void read(long offset, ByteBuffer dst) throws IOException {
-        long pos = offset;
+    public void read(BlockRequest r, ByteBuffer dst) throws IOException {
+        long pos = r.offset();
         while (dst.hasRemaining()) {
             int n = channel.read(dst, pos);
             if (n < 0) {
@@ -89,42 +89,43 @@ public final class FileDevice implements BlockDevice {
     }
 
     @Override
-    public void write(long offset, ByteBuffer src, boolean fua) throws IOException {
+    public void write(BlockRequest r, ByteBuffer src) throws IOException {
         refuseIfReadOnly();
-        long pos = offset;
+        long pos = r.offset();
         while (src.hasRemaining()) {
             pos += channel.write(src, pos);
         }
-        if (fua) {
+        if (r.fua()) {
             channel.force(false);
         }
     }
 
     @Override
-    public void flush() throws IOException {
+    public void flush(BlockRequest r) throws IOException {
         channel.force(false);
     }
 
     @Override
-    public void trim(long offset, long length, boolean fua) throws IOException {
+    public void trim(BlockRequest r) throws IOException {
         refuseIfReadOnly();
         // Trim is a hint: punch where possible, otherwise leave the data (the spec allows it).
-        if (LinuxFiles.punchHole(controlFd, offset, length) && fua) {
+        if (LinuxFiles.punchHole(controlFd, r.offset(), r.length()) && r.fua()) {
             channel.force(false);
         }
     }
 
     @Override
-    public void writeZeroes(long offset, long length, boolean noHole, boolean fastOnly, boolean fua)
-            throws IOException {
+    public void writeZeroes(BlockRequest r) throws IOException {
         refuseIfReadOnly();
-        if (!noHole && LinuxFiles.punchHole(controlFd, offset, length)) {
-            if (fua) {
+        long offset = r.offset();
+        long length = r.length();
+        if (!r.has(BlockRequest.Flag.NO_HOLE) && LinuxFiles.punchHole(controlFd, offset, length)) {
+            if (r.fua()) {
                 channel.force(false);
             }
             return;
         }
-        if (fastOnly) {
+        if (r.has(BlockRequest.Flag.FAST_ZERO)) {
             throw new DeviceException(Errno.ENOTSUP, "zeroing this range is not faster than writing");
         }
         long pos = offset;
@@ -136,15 +137,15 @@ public final class FileDevice implements BlockDevice {
                 pos += channel.write(zeroes, pos);
             }
         }
-        if (fua) {
+        if (r.fua()) {
             channel.force(false);
         }
     }
 
     @Override
-    public void extents(long offset, long length, ExtentSink sink) throws IOException {
-        long end = Math.min(size, offset + length);
-        long pos = offset;
+    public void extents(BlockRequest r, ExtentSink sink) throws IOException {
+        long end = Math.min(size, r.offset() + r.length());
+        long pos = r.offset();
         while (pos < end) {
             long data = LinuxFiles.seekData(controlFd, pos);
             if (controlFd < 0 || (data < 0 && !LinuxFiles.available())) {

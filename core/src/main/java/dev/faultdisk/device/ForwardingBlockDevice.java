@@ -27,34 +27,33 @@ public abstract class ForwardingBlockDevice implements BlockDevice {
     }
 
     @Override
-    public void read(long offset, ByteBuffer dst) throws IOException {
-        next.read(offset, dst);
+    public void read(BlockRequest r, ByteBuffer dst) throws IOException {
+        next.read(r, dst);
     }
 
     @Override
-    public void write(long offset, ByteBuffer src, boolean fua) throws IOException {
-        next.write(offset, src, fua);
+    public void write(BlockRequest r, ByteBuffer src) throws IOException {
+        next.write(r, src);
     }
 
     @Override
-    public void flush() throws IOException {
-        next.flush();
+    public void flush(BlockRequest r) throws IOException {
+        next.flush(r);
     }
 
     @Override
-    public void trim(long offset, long length, boolean fua) throws IOException {
-        next.trim(offset, length, fua);
+    public void trim(BlockRequest r) throws IOException {
+        next.trim(r);
     }
 
     @Override
-    public void writeZeroes(long offset, long length, boolean noHole, boolean fastOnly, boolean fua)
-            throws IOException {
-        next.writeZeroes(offset, length, noHole, fastOnly, fua);
+    public void writeZeroes(BlockRequest r) throws IOException {
+        next.writeZeroes(r);
     }
 
     @Override
-    public void extents(long offset, long length, ExtentSink sink) throws IOException {
-        next.extents(offset, length, sink);
+    public void extents(BlockRequest r, ExtentSink sink) throws IOException {
+        next.extents(r, sink);
     }
 
     @Override
@@ -66,7 +65,6 @@ public abstract class ForwardingBlockDevice implements BlockDevice {
     public boolean mayBlock() {
         return next.mayBlock();
     }
-
 
     @Override
     public String describe() {

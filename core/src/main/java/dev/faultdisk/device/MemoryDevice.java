@@ -48,8 +48,8 @@ public final class MemoryDevice implements BlockDevice {
     }
 
     @Override
-    public void read(long offset, ByteBuffer dst) {
-        long pos = offset;
+    public void read(BlockRequest r, ByteBuffer dst) {
+        long pos = r.offset();
         while (dst.hasRemaining()) {
             int within = (int) (pos & (CHUNK - 1));
             int n = Math.min(dst.remaining(), CHUNK - within);
@@ -64,8 +64,8 @@ public final class MemoryDevice implements BlockDevice {
     }
 
     @Override
-    public void write(long offset, ByteBuffer src, boolean fua) {
-        long pos = offset;
+    public void write(BlockRequest r, ByteBuffer src) {
+        long pos = r.offset();
         while (src.hasRemaining()) {
             int within = (int) (pos & (CHUNK - 1));
             int n = Math.min(src.remaining(), CHUNK - within);
@@ -75,18 +75,18 @@ public final class MemoryDevice implements BlockDevice {
     }
 
     @Override
-    public void flush() {
+    public void flush(BlockRequest r) {
         // Memory is as durable as this device gets.
     }
 
     @Override
-    public void trim(long offset, long length, boolean fua) {
-        zero(offset, length, false);
+    public void trim(BlockRequest r) {
+        zero(r.offset(), r.length(), false);
     }
 
     @Override
-    public void writeZeroes(long offset, long length, boolean noHole, boolean fastOnly, boolean fua) {
-        zero(offset, length, noHole);
+    public void writeZeroes(BlockRequest r) {
+        zero(r.offset(), r.length(), r.has(BlockRequest.Flag.NO_HOLE));
     }
 
     private void zero(long offset, long length, boolean keepAllocated) {
@@ -109,9 +109,9 @@ public final class MemoryDevice implements BlockDevice {
     }
 
     @Override
-    public void extents(long offset, long length, ExtentSink sink) {
-        long end = Math.min(size, offset + length);
-        long pos = offset;
+    public void extents(BlockRequest r, ExtentSink sink) {
+        long end = Math.min(size, r.offset() + r.length());
+        long pos = r.offset();
         int runFlags = -1;
         long runLength = 0;
         while (pos < end) {

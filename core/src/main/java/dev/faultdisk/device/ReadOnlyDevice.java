@@ -16,18 +16,17 @@ public final class ReadOnlyDevice extends ForwardingBlockDevice {
     }
 
     @Override
-    public void write(long offset, ByteBuffer src, boolean fua) throws IOException {
+    public void write(BlockRequest r, ByteBuffer src) throws IOException {
         throw refused();
     }
 
     @Override
-    public void trim(long offset, long length, boolean fua) throws IOException {
+    public void trim(BlockRequest r) throws IOException {
         throw refused();
     }
 
     @Override
-    public void writeZeroes(long offset, long length, boolean noHole, boolean fastOnly, boolean fua)
-            throws IOException {
+    public void writeZeroes(BlockRequest r) throws IOException {
         throw refused();
     }
 

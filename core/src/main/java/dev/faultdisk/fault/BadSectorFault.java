@@ -1,5 +1,7 @@
 package dev.faultdisk.fault;
 
+import dev.faultdisk.device.BlockRequest;
+import dev.faultdisk.wire.BlockOp;
 import dev.faultdisk.device.DeviceException;
 import dev.faultdisk.device.Errno;
 
@@ -21,8 +23,8 @@ import java.util.concurrent.ConcurrentSkipListSet;
  */
 final class BadSectorFault implements Fault {
     static final FaultType TYPE = new FaultType("bad-sector",
-            "sectors that fail reads until rewritten, and can grow", EnumSet.of(Op.READ, Op.WRITE, Op.TRIM,
-            Op.WRITE_ZEROES), EnumSet.of(Op.READ, Op.WRITE, Op.TRIM, Op.WRITE_ZEROES), BadSectorFault::parse);
+            "sectors that fail reads until rewritten, and can grow", EnumSet.of(BlockOp.READ, BlockOp.WRITE, BlockOp.TRIM,
+            BlockOp.WRITE_ZEROES), EnumSet.of(BlockOp.READ, BlockOp.WRITE, BlockOp.TRIM, BlockOp.WRITE_ZEROES), BadSectorFault::parse);
 
     private final int sectorSize;
     private final List<Long> initial;
@@ -91,7 +93,7 @@ final class BadSectorFault implements Fault {
 
     @Override
     public void apply(FaultCall call, Firing firing) {
-        Request r = call.request();
+        BlockRequest r = call.request();
         if (growProbability > 0 && firing.random().nextDouble() < growProbability) {
             grow(call, firing);
         }
@@ -100,7 +102,7 @@ final class BadSectorFault implements Fault {
         }
         long first = r.offset() / sectorSize;
         long last = (r.offset() + r.length() - 1) / sectorSize;
-        if (r.op() == Op.READ) {
+        if (r.op() == BlockOp.READ) {
             Long s = bad.ceiling(first);
             if (s != null && s <= last) {
                 long at = Math.max(r.offset(), s * sectorSize);

@@ -1,5 +1,7 @@
 package dev.faultdisk.fault;
 
+import dev.faultdisk.device.BlockRequest;
+import dev.faultdisk.wire.BlockOp;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.BitSet;
@@ -22,7 +24,7 @@ import java.util.SplittableRandom;
 record CorruptFault(String mode, int bits, int bytes) implements Fault {
     static final FaultType TYPE = new FaultType("corrupt",
             "return or persist different data: flip bits, zero or garbage bytes (seeded)",
-            EnumSet.of(Op.READ, Op.WRITE), EnumSet.of(Op.READ), CorruptFault::parse);
+            EnumSet.of(BlockOp.READ, BlockOp.WRITE), EnumSet.of(BlockOp.READ), CorruptFault::parse);
     private static final HexFormat HEX = HexFormat.of();
 
     private static CorruptFault parse(RuleParams p, FaultType.Context c) {
@@ -43,7 +45,7 @@ record CorruptFault(String mode, int bits, int bytes) implements Fault {
         if (call.request().length() == 0) {
             return;
         }
-        if (call.request().op() == Op.READ) {
+        if (call.request().op() == BlockOp.READ) {
             call.afterIo(c -> corrupt(c, c.data(), c.dataStart(), firing, "read"));
         } else {
             corrupt(call, call.writableCopy(), 0, firing, "write");
@@ -52,7 +54,7 @@ record CorruptFault(String mode, int bits, int bytes) implements Fault {
 
     /** Corrupts the part of the request inside the rule's range. */
     private void corrupt(FaultCall call, ByteBuffer data, int base, Firing firing, String what) {
-        Request r = call.request();
+        BlockRequest r = call.request();
         Targeting t = firing.rule().targeting();
         long first = Math.max(r.offset(), t.offset());
         long end = Math.min(r.offset() + r.length(), t.end());

@@ -1,5 +1,6 @@
 package dev.faultdisk.fault;
 
+import dev.faultdisk.wire.BlockOp;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.util.LinkedHashMap;
@@ -12,8 +13,8 @@ import java.util.Map;
  */
 record DelayFault(DelayModel model) implements Fault {
     static final FaultType TYPE = new FaultType("delay",
-            "delay the request: fixed, jitter, log-normal or Pareto with a p99, ramp, periodic stalls", Op.ALL,
-            Op.ALL, (p, c) -> new DelayFault(DelayModel.parse(p)));
+            "delay the request: fixed, jitter, log-normal or Pareto with a p99, ramp, periodic stalls", BlockOp.ALL,
+            BlockOp.ALL, (p, c) -> new DelayFault(DelayModel.parse(p)));
 
     @Override
     public int order() {

@@ -1,5 +1,6 @@
 package dev.faultdisk.fault;
 
+import dev.faultdisk.wire.BlockOp;
 import dev.faultdisk.device.DisconnectException;
 
 import java.util.Map;
@@ -10,7 +11,7 @@ import java.util.Map;
  */
 record DisconnectFault(boolean midReply) implements Fault {
     static final FaultType TYPE = new FaultType("disconnect",
-            "drop the connection, before the request runs or in the middle of its reply", Op.ALL, Op.ALL,
+            "drop the connection, before the request runs or in the middle of its reply", BlockOp.ALL, BlockOp.ALL,
             (p, c) -> new DisconnectFault(p.bool("mid-reply", false)));
 
     @Override

@@ -1,5 +1,7 @@
 package dev.faultdisk.fault;
 
+import dev.faultdisk.device.BlockRequest;
+import dev.faultdisk.wire.BlockOp;
 import dev.faultdisk.device.DeviceException;
 import dev.faultdisk.device.Errno;
 
@@ -9,7 +11,7 @@ import java.util.Map;
 /** Fails the request with an errno; the I/O does not happen. Any operation, flush included. */
 record ErrorFault(int errno) implements Fault {
     static final FaultType TYPE = new FaultType("error", "fail the request with an errno (EIO by default)",
-            Op.ALL, Op.ALL, (p, c) -> new ErrorFault(p.errno("errno", Errno.EIO)));
+            BlockOp.ALL, BlockOp.ALL, (p, c) -> new ErrorFault(p.errno("errno", Errno.EIO)));
 
     @Override
     public int order() {
@@ -18,14 +20,14 @@ record ErrorFault(int errno) implements Fault {
 
     @Override
     public void apply(FaultCall call, Firing firing) {
-        Request r = call.request();
+        BlockRequest r = call.request();
         Map<String, Object> details = new LinkedHashMap<>();
         details.put("errno", Errno.name(errno));
         details.put("errno-value", errno);
         call.record(firing, "error " + Errno.name(errno), details);
         call.fail(new DeviceException(errno, "fault rule " + firing.rule().id() + " injected " + Errno.name(errno)
-                + " into " + r.op().qapiName() + (r.op() == Op.FLUSH ? "" : " at offset " + r.offset()),
-                r.op() == Op.FLUSH ? -1 : r.offset()));
+                + " into " + r.op().wireName() + (r.op() == BlockOp.FLUSH ? "" : " at offset " + r.offset()),
+                r.op() == BlockOp.FLUSH ? -1 : r.offset()));
     }
 
     @Override

@@ -1,5 +1,6 @@
 package dev.faultdisk.fault;
 
+import dev.faultdisk.device.BlockRequest;
 import dev.faultdisk.device.DeviceException;
 
 import java.io.IOException;
@@ -24,7 +25,7 @@ public final class FaultCall {
     }
 
     private final FaultEngine engine;
-    private final Request request;
+    private final BlockRequest request;
     private final ByteBuffer data;
     private final int dataStart;
     private ByteBuffer copy;
@@ -37,7 +38,7 @@ public final class FaultCall {
     private long now;
     FaultEngine.Hold hold;
 
-    FaultCall(FaultEngine engine, Request request, ByteBuffer data, long now) {
+    FaultCall(FaultEngine engine, BlockRequest request, ByteBuffer data, long now) {
         this.engine = engine;
         this.request = request;
         this.data = data;
@@ -47,7 +48,7 @@ public final class FaultCall {
         this.now = now;
     }
 
-    public Request request() {
+    public BlockRequest request() {
         return request;
     }
 
@@ -143,7 +144,7 @@ public final class FaultCall {
 
     /**
      * The bytes of a read (after the I/O) or of a write, indexed absolutely from {@link #dataStart()}
-     * for {@link Request#length()} bytes. Read faults change them in place; write faults must use
+     * for {@link BlockRequest#length()} bytes. Read faults change them in place; write faults must use
      * {@link #writableCopy()}.
      */
     public ByteBuffer data() {

@@ -1,9 +1,10 @@
 package dev.faultdisk.fault;
 
 import dev.faultdisk.device.BlockDevice;
+import dev.faultdisk.device.BlockRequest;
 import dev.faultdisk.device.ExtentSink;
-import dev.faultdisk.device.ForwardingBlockDevice;
-import dev.faultdisk.device.RequestContext;
+import dev.faultdisk.device.InterceptingDevice;
+import dev.faultdisk.wire.BlockOp;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -13,14 +14,14 @@ import java.nio.ByteBuffer;
  * volatile read. Otherwise each call walks the rules in their documented order ({@link Fault}):
  * each rule that selects the request changes its plan (fail, hold, delay, skip, move, shorten,
  * replace the data), then the I/O runs as planned, then the hooks faults registered run on its
- * result.
+ * result. Rules see the stack's own {@link BlockRequest}.
  *
- * <p>A request running inline on a connection's reader ({@link RequestContext#inline()}) was
+ * <p>A request running inline on a connection's reader ({@link BlockRequest#inline()}) was
  * dispatched when no rule could block: it skips rules that block (delay, hang, throttle) added
  * since, as if it had arrived before them. Every request dispatched after such a rule was added
  * runs on its own thread, because {@link #mayBlock()} says so.
  */
-public final class FaultDevice extends ForwardingBlockDevice {
+public final class FaultDevice extends InterceptingDevice {
     private final FaultEngine engine;
 
     public FaultDevice(BlockDevice next, FaultEngine engine) {
@@ -32,75 +33,17 @@ public final class FaultDevice extends ForwardingBlockDevice {
         return engine;
     }
 
-    @FunctionalInterface
-    private interface Io {
-        void run(FaultCall call) throws IOException;
-    }
-
     @Override
-    public void read(long offset, ByteBuffer dst) throws IOException {
+    protected void around(BlockRequest r, ByteBuffer data, ExtentSink sink) throws IOException {
         FaultEngine.Snapshot s = engine.snapshot();
-        if (s.rules().length == 0) {
-            next.read(offset, dst);
+        if (s.rules().length == 0 || (BlockOp.CHANGES.contains(r.op()) && next.isReadOnly())) {
+            proceed(r, data, sink);
             return;
         }
-        run(s, Op.READ, offset, dst.remaining(), dst, c -> {
-            ByteBuffer d = dst.duplicate();
-            next.read(c.ioOffset(), d.limit(c.dataStart() + (int) c.request().length()).position(c.dataStart()));
-        });
-        dst.position(dst.limit());
-    }
-
-    @Override
-    public void write(long offset, ByteBuffer src, boolean fua) throws IOException {
-        FaultEngine.Snapshot s = engine.snapshot();
-        if (s.rules().length == 0 || next.isReadOnly()) {
-            next.write(offset, src, fua);
-            return;
+        run(s, r, data, sink);
+        if (data != null) {
+            data.position(data.limit());
         }
-        run(s, Op.WRITE, offset, src.remaining(), src, c -> next.write(c.ioOffset(), c.ioData(), fua));
-        src.position(src.limit());
-    }
-
-    @Override
-    public void flush() throws IOException {
-        FaultEngine.Snapshot s = engine.snapshot();
-        if (s.rules().length == 0) {
-            next.flush();
-            return;
-        }
-        run(s, Op.FLUSH, 0, 0, null, c -> next.flush());
-    }
-
-    @Override
-    public void trim(long offset, long length, boolean fua) throws IOException {
-        FaultEngine.Snapshot s = engine.snapshot();
-        if (s.rules().length == 0 || next.isReadOnly()) {
-            next.trim(offset, length, fua);
-            return;
-        }
-        run(s, Op.TRIM, offset, length, null, c -> next.trim(c.ioOffset(), c.ioLength(), fua));
-    }
-
-    @Override
-    public void writeZeroes(long offset, long length, boolean noHole, boolean fastOnly, boolean fua) throws IOException {
-        FaultEngine.Snapshot s = engine.snapshot();
-        if (s.rules().length == 0 || next.isReadOnly()) {
-            next.writeZeroes(offset, length, noHole, fastOnly, fua);
-            return;
-        }
-        run(s, Op.WRITE_ZEROES, offset, length, null,
-                c -> next.writeZeroes(c.ioOffset(), c.ioLength(), noHole, fastOnly, fua));
-    }
-
-    @Override
-    public void extents(long offset, long length, ExtentSink sink) throws IOException {
-        FaultEngine.Snapshot s = engine.snapshot();
-        if (s.rules().length == 0) {
-            next.extents(offset, length, sink);
-            return;
-        }
-        run(s, Op.BLOCK_STATUS, offset, length, null, c -> next.extents(c.ioOffset(), length, sink));
     }
 
     @Override
@@ -115,10 +58,8 @@ public final class FaultDevice extends ForwardingBlockDevice {
         next.close();
     }
 
-    private void run(FaultEngine.Snapshot s, Op op, long offset, long length, ByteBuffer data, Io io)
+    private void run(FaultEngine.Snapshot s, BlockRequest request, ByteBuffer data, ExtentSink sink)
             throws IOException {
-        RequestContext context = RequestContext.current();
-        Request request = new Request(op, offset, length, context.connection(), context.inline());
         FaultCall call = new FaultCall(engine, request, data, engine.time().nanos());
         try {
             for (FaultRule rule : s.rules()) {
@@ -138,7 +79,7 @@ public final class FaultDevice extends ForwardingBlockDevice {
                 }
             }
             if (!call.ioSkipped()) {
-                io.run(call);
+                io(call, request, data, sink);
             }
             call.runHooks();
             if (call.afterIoFailure() != null) {
@@ -148,6 +89,21 @@ public final class FaultDevice extends ForwardingBlockDevice {
             if (call.hold != null) {
                 call.hold.done.countDown();
             }
+        }
+    }
+
+    /** Runs the I/O as the rules planned it: maybe elsewhere, shorter or with other data. */
+    private void io(FaultCall call, BlockRequest r, ByteBuffer data, ExtentSink sink) throws IOException {
+        switch (r.op()) {
+            case READ -> {
+                int start = call.dataStart();
+                ByteBuffer d = data.duplicate().limit(start + (int) r.length()).position(start);
+                proceed(r.at(call.ioOffset(), r.length()), d, null);
+            }
+            case WRITE -> proceed(r.at(call.ioOffset(), call.ioLength()), call.ioData(), null);
+            case FLUSH -> proceed(r, null, null);
+            case TRIM, WRITE_ZEROES -> proceed(r.at(call.ioOffset(), call.ioLength()), null, null);
+            case BLOCK_STATUS -> proceed(r.at(call.ioOffset(), r.length()), null, sink);
         }
     }
 }

@@ -1,5 +1,6 @@
 package dev.faultdisk.fault;
 
+import dev.faultdisk.device.BlockRequest;
 import dev.faultdisk.device.DeviceException;
 import dev.faultdisk.device.Errno;
 
@@ -223,7 +224,7 @@ public final class FaultEngine {
     void record(FaultCall call, Firing firing, String action, Map<String, Object> details) {
         FaultRule rule = firing.rule();
         rule.countFired();
-        Request r = call.request();
+        BlockRequest r = call.request();
         FaultRecord record = new FaultRecord(time.clock().instant(), export, rule.id(), rule.type().name(),
                 rule.label(), r.op(), r.offset(), r.length(), r.connection(), action, details, rule.seed(),
                 firing.match(), rule.events());
@@ -251,7 +252,7 @@ public final class FaultEngine {
      * errno to fail it with, or 0 to let it run.
      */
     int hold(FaultCall call, Firing firing, HangFault hang) throws IOException {
-        Request r = call.request();
+        BlockRequest r = call.request();
         Hold h = new Hold(new HeldRequest(nextHoldId.getAndIncrement(), export, firing.rule().id(), r,
                 time.clock().instant()));
         call.hold = h;

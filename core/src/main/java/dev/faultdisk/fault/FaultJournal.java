@@ -112,7 +112,7 @@ public final class FaultJournal implements FaultListener {
         m.put("device", request.export());
         m.put("held", request.id());
         m.put("rule", request.rule());
-        m.put("operation", request.request().op().qapiName());
+        m.put("operation", request.request().op().wireName());
         m.put("offset", request.request().offset());
         m.put("length", request.request().length());
         if (errno != 0) {

@@ -1,5 +1,6 @@
 package dev.faultdisk.fault;
 
+import dev.faultdisk.wire.BlockOp;
 import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -23,7 +24,7 @@ import java.util.Map;
  * @param match      the request's match number for the rule
  * @param announce   true if the rule wants each firing announced as an event (it is journaled either way)
  */
-public record FaultRecord(Instant time, String export, long rule, String type, String label, Op op, long offset,
+public record FaultRecord(Instant time, String export, long rule, String type, String label, BlockOp op, long offset,
                           long length, long connection, String action, Map<String, Object> details, long seed,
                           long match, boolean announce) {
 
@@ -41,7 +42,7 @@ public record FaultRecord(Instant time, String export, long rule, String type, S
         if (!label.isEmpty()) {
             m.put("label", label);
         }
-        m.put("operation", op.qapiName());
+        m.put("operation", op.wireName());
         m.put("offset", offset);
         m.put("length", length);
         if (connection >= 0) {

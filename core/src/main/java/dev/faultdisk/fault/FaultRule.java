@@ -1,5 +1,6 @@
 package dev.faultdisk.fault;
 
+import dev.faultdisk.device.BlockRequest;
 import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -47,7 +48,7 @@ public final class FaultRule {
      * Decides whether the rule acts on {@code r} at {@code now}, counting the match. Returns the
      * firing, or null.
      */
-    Firing select(Request r, long now) {
+    Firing select(BlockRequest r, long now) {
         if (!targeting.fits(r)) {
             return null;
         }

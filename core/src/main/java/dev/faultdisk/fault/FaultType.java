@@ -1,12 +1,13 @@
 package dev.faultdisk.fault;
 
+import dev.faultdisk.wire.BlockOp;
 import java.util.Set;
 
 /**
  * A fault type as the registry knows it: its name in {@code "type"}, a one-line summary, the
  * operations it may target and those it targets by default, and its parser.
  */
-public record FaultType(String name, String summary, Set<Op> ops, Set<Op> defaultOps, Parser parser) {
+public record FaultType(String name, String summary, Set<BlockOp> ops, Set<BlockOp> defaultOps, Parser parser) {
 
     public FaultType {
         ops = Set.copyOf(ops);

@@ -1,5 +1,7 @@
 package dev.faultdisk.fault;
 
+import dev.faultdisk.device.BlockRequest;
+import dev.faultdisk.wire.BlockOp;
 import dev.faultdisk.device.DeviceException;
 import dev.faultdisk.device.Errno;
 
@@ -15,7 +17,7 @@ import java.util.Map;
  */
 record HangFault(long timeoutNanos, boolean failOnTimeout, int errno) implements Fault {
     static final FaultType TYPE = new FaultType("hang",
-            "hold the request without a reply until released, failed or expired", Op.ALL, Op.ALL, HangFault::parse);
+            "hold the request without a reply until released, failed or expired", BlockOp.ALL, BlockOp.ALL, HangFault::parse);
 
     private static HangFault parse(RuleParams p, FaultType.Context c) {
         long timeout = p.millis("timeout-ms", 0);
@@ -41,9 +43,9 @@ record HangFault(long timeoutNanos, boolean failOnTimeout, int errno) implements
     public void apply(FaultCall call, Firing firing) throws IOException {
         int failWith = call.engine().hold(call, firing, this);
         if (failWith != 0) {
-            Request r = call.request();
+            BlockRequest r = call.request();
             call.fail(new DeviceException(failWith, "held request failed with " + Errno.name(failWith)
-                    + " (fault rule " + firing.rule().id() + ")", r.op() == Op.FLUSH ? -1 : r.offset()));
+                    + " (fault rule " + firing.rule().id() + ")", r.op() == BlockOp.FLUSH ? -1 : r.offset()));
         }
     }
 

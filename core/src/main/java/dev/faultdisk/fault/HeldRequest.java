@@ -1,5 +1,6 @@
 package dev.faultdisk.fault;
 
+import dev.faultdisk.device.BlockRequest;
 import java.time.Instant;
 
 /**
@@ -11,5 +12,5 @@ import java.time.Instant;
  * @param request the request
  * @param since   when it was held (fault clock)
  */
-public record HeldRequest(long id, String export, long rule, Request request, Instant since) {
+public record HeldRequest(long id, String export, long rule, BlockRequest request, Instant since) {
 }

@@ -1,5 +1,7 @@
 package dev.faultdisk.fault;
 
+import dev.faultdisk.device.BlockRequest;
+import dev.faultdisk.wire.BlockOp;
 import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -13,7 +15,7 @@ import java.util.Map;
 record MisdirectedWriteFault(long target, long shift, boolean random, int sectorSize) implements Fault {
     static final FaultType TYPE = new FaultType("misdirected-write",
             "persist a write at another offset (or read from one), reported as done",
-            EnumSet.of(Op.WRITE, Op.WRITE_ZEROES, Op.TRIM, Op.READ), EnumSet.of(Op.WRITE),
+            EnumSet.of(BlockOp.WRITE, BlockOp.WRITE_ZEROES, BlockOp.TRIM, BlockOp.READ), EnumSet.of(BlockOp.WRITE),
             MisdirectedWriteFault::parse);
 
     private static MisdirectedWriteFault parse(RuleParams p, FaultType.Context c) {
@@ -39,7 +41,7 @@ record MisdirectedWriteFault(long target, long shift, boolean random, int sector
 
     @Override
     public void apply(FaultCall call, Firing firing) {
-        Request r = call.request();
+        BlockRequest r = call.request();
         long size = call.exportSize();
         long room = size - r.length(); // last offset where the request fits
         if (room <= 0) {
@@ -59,7 +61,7 @@ record MisdirectedWriteFault(long target, long shift, boolean random, int sector
         Map<String, Object> details = new LinkedHashMap<>();
         details.put("intended-offset", r.offset());
         details.put("actual-offset", to);
-        String what = r.op() == Op.READ ? "read from " + to + " instead of " + r.offset()
+        String what = r.op() == BlockOp.READ ? "read from " + to + " instead of " + r.offset()
                 : "misdirected: persisted at " + to + " instead of " + r.offset();
         call.record(firing, what, details);
     }

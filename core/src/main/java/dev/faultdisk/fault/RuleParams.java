@@ -1,5 +1,6 @@
 package dev.faultdisk.fault;
 
+import dev.faultdisk.wire.BlockOp;
 import dev.faultdisk.device.Errno;
 import dev.faultdisk.device.Sizes;
 
@@ -202,16 +203,16 @@ public final class RuleParams {
     }
 
     /** Operations by name; each must be in {@code allowed}; none given means {@code absent}. */
-    public Set<Op> ops(String key, Set<Op> absent, Set<Op> allowed, String type) {
+    public Set<BlockOp> ops(String key, Set<BlockOp> absent, Set<BlockOp> allowed, String type) {
         if (!has(key)) {
             return absent;
         }
-        Set<Op> ops = EnumSet.noneOf(Op.class);
+        Set<BlockOp> ops = EnumSet.noneOf(BlockOp.class);
         for (String name : strings(key)) {
-            Op op = Op.byName(name).orElseThrow(() -> error(key, "names an unknown operation '" + name
+            BlockOp op = BlockOp.byName(name).orElseThrow(() -> error(key, "names an unknown operation '" + name
                     + "' (read, write, flush, trim, write-zeroes, block-status)"));
             if (!allowed.contains(op)) {
-                throw error(key, "names '" + name + "', but " + type + " applies only to " + Op.names(allowed));
+                throw error(key, "names '" + name + "', but " + type + " applies only to " + BlockOp.names(allowed));
             }
             ops.add(op);
         }

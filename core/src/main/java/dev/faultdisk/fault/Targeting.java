@@ -1,5 +1,7 @@
 package dev.faultdisk.fault;
 
+import dev.faultdisk.device.BlockRequest;
+import dev.faultdisk.wire.BlockOp;
 import dev.faultdisk.device.Sizes;
 
 import java.util.ArrayList;
@@ -27,7 +29,7 @@ import java.util.Set;
  * @param cycleOnNanos ... acts this long, repeating (dm-flakey's up and down intervals); 0: no cycle
  * @param connection   only requests from this NBD connection, or -1
  */
-public record Targeting(Set<Op> ops, long offset, long end, double probability, long nth, long after, long times,
+public record Targeting(Set<BlockOp> ops, long offset, long end, double probability, long nth, long after, long times,
                         long startNanos, long durationNanos, long cycleOffNanos, long cycleOnNanos, long connection) {
 
     /** The members every rule type accepts. */
@@ -39,7 +41,7 @@ public record Targeting(Set<Op> ops, long offset, long end, double probability, 
     }
 
     static Targeting parse(RuleParams p, FaultType type, long exportSize) {
-        Set<Op> ops = p.ops("ops", type.defaultOps(), type.ops(), type.name());
+        Set<BlockOp> ops = p.ops("ops", type.defaultOps(), type.ops(), type.name());
         long offset = p.size("offset", 0, 0, Long.MAX_VALUE);
         if (offset >= exportSize) {
             throw p.error("offset", offset + " is past the end of the export (" + exportSize + " bytes, "
@@ -67,14 +69,14 @@ public record Targeting(Set<Op> ops, long offset, long end, double probability, 
     }
 
     /** Operation, range and connection fit. */
-    boolean fits(Request r) {
+    boolean fits(BlockRequest r) {
         if (!ops.contains(r.op())) {
             return false;
         }
         if (connection >= 0 && r.connection() != connection) {
             return false;
         }
-        if (r.op() == Op.FLUSH) {
+        if (r.op() == BlockOp.FLUSH) {
             return true;
         }
         return r.offset() < end && r.offset() + Math.max(1, r.length()) > offset;
@@ -104,9 +106,9 @@ public record Targeting(Set<Op> ops, long offset, long end, double probability, 
     Map<String, Object> describe(long exportSize) {
         Map<String, Object> m = new LinkedHashMap<>();
         List<String> names = new ArrayList<>();
-        for (Op op : Op.values()) {
+        for (BlockOp op : BlockOp.values()) {
             if (ops.contains(op)) {
-                names.add(op.qapiName());
+                names.add(op.wireName());
             }
         }
         m.put("ops", names);

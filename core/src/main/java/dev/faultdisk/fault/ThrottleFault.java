@@ -1,5 +1,6 @@
 package dev.faultdisk.fault;
 
+import dev.faultdisk.wire.BlockOp;
 import java.io.IOException;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -11,7 +12,7 @@ import java.util.Map;
  */
 final class ThrottleFault implements Fault {
     static final FaultType TYPE = new FaultType("throttle", "limit bytes per second and operations per second",
-            Op.ALL, Op.ALL, ThrottleFault::parse);
+            BlockOp.ALL, BlockOp.ALL, ThrottleFault::parse);
 
     private final double bytesPerSecond;
     private final double opsPerSecond;

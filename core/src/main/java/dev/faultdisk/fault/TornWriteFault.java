@@ -1,5 +1,7 @@
 package dev.faultdisk.fault;
 
+import dev.faultdisk.device.BlockRequest;
+import dev.faultdisk.wire.BlockOp;
 import dev.faultdisk.device.DeviceException;
 import dev.faultdisk.device.Errno;
 
@@ -17,7 +19,7 @@ import java.util.Map;
 record TornWriteFault(int sectorSize, long keepSectors, boolean success, int errno) implements Fault {
     static final FaultType TYPE = new FaultType("torn-write",
             "persist only the first sectors of a write, then fail or report success",
-            EnumSet.of(Op.WRITE, Op.WRITE_ZEROES), EnumSet.of(Op.WRITE), TornWriteFault::parse);
+            EnumSet.of(BlockOp.WRITE, BlockOp.WRITE_ZEROES), EnumSet.of(BlockOp.WRITE), TornWriteFault::parse);
 
     private static TornWriteFault parse(RuleParams p, FaultType.Context c) {
         long ss = p.size("sector-size", 512, 512, 64 * 1024);
@@ -36,7 +38,7 @@ record TornWriteFault(int sectorSize, long keepSectors, boolean success, int err
 
     @Override
     public void apply(FaultCall call, Firing firing) {
-        Request r = call.request();
+        BlockRequest r = call.request();
         if (r.length() == 0) {
             return;
         }

@@ -1,5 +1,6 @@
 package dev.faultdisk.cache;
 
+import dev.faultdisk.device.Io;
 import dev.faultdisk.device.DeviceException;
 import dev.faultdisk.device.Errno;
 import dev.faultdisk.device.MemoryDevice;
@@ -61,7 +62,7 @@ class WriteCacheConcurrencyTest {
     void powerFailsWhileConnectionsRunMidFlight() throws Exception {
         for (long seed : SEEDS) {
             try (WriteCacheDevice cache = new WriteCacheDevice(new MemoryDevice(SIZE), CacheMode.WRITEBACK,
-                    InstantSource.system(), tmp)) {
+                    InstantSource.system(), tmp, new PowerSwitch())) {
                 SplittableRandom seeds = new SplittableRandom(seed);
                 long[] image = new long[WORDS];
                 int cutWhileRunning = 0;
@@ -113,12 +114,12 @@ class WriteCacheConcurrencyTest {
         }
         started.await(); // then cut the power while the connections keep going
         PowerFailMode mode = PowerFailMode.values()[random.nextInt(PowerFailMode.values().length)];
-        PowerFailReport report = cache.powerOff(mode, random.nextLong());
+        PowerFailReport report = cache.power().powerOff(mode, random.nextLong());
         stop.set(true);
         for (Thread t : threads) {
             t.join(10_000);
         }
-        cache.powerOn();
+        cache.power().powerOn();
         assertTrue(errors.isEmpty(), () -> "unexpected error: " + errors.peek());
         assertEquals(report.dirtyBytes(), report.bytesKept() + report.bytesLost());
         check(new ArrayList<>(done), readImage(cache), image, report);
@@ -144,10 +145,10 @@ class WriteCacheConcurrencyTest {
         }
         long start = tickets.incrementAndGet();
         switch (kind) {
-            case 'W' -> cache.write(offset, data, fua);
-            case 'Z' -> cache.writeZeroes(offset, length, r.nextBoolean(), false, fua);
-            case 'T' -> cache.trim(offset, length, fua);
-            default -> cache.flush();
+            case 'W' -> Io.write(cache, offset, data, fua);
+            case 'Z' -> Io.writeZeroes(cache, offset, length, r.nextBoolean(), false, fua);
+            case 'T' -> Io.trim(cache, offset, length, fua);
+            default -> Io.flush(cache);
         }
         long end = tickets.incrementAndGet();
         done.add(kind == 'F' ? new Op(id, kind, 0, 0, false, start, end) : new Op(id, kind, offset, length, fua, start, end));
@@ -209,7 +210,7 @@ class WriteCacheConcurrencyTest {
 
     private static long[] readImage(WriteCacheDevice cache) throws IOException {
         ByteBuffer b = ByteBuffer.allocate(SIZE);
-        cache.read(0, b);
+        Io.read(cache, 0, b);
         b.flip();
         long[] words = new long[WORDS];
         for (int i = 0; i < WORDS; i++) {

@@ -1,6 +1,8 @@
 package dev.faultdisk.cache;
 
+import dev.faultdisk.device.Io;
 import dev.faultdisk.device.BlockDevice;
+import dev.faultdisk.device.BlockRequest;
 import dev.faultdisk.device.DeviceException;
 import dev.faultdisk.device.Errno;
 import dev.faultdisk.device.ForwardingBlockDevice;
@@ -45,7 +47,7 @@ class WriteCacheDeviceTest {
     @BeforeEach
     void open() {
         medium = new MemoryDevice(SIZE);
-        cache = new WriteCacheDevice(medium, CacheMode.WRITEBACK, clock, tmp);
+        cache = new WriteCacheDevice(medium, CacheMode.WRITEBACK, clock, tmp, new PowerSwitch());
     }
 
     @AfterEach
@@ -59,7 +61,7 @@ class WriteCacheDeviceTest {
         assertArrayEquals(fill(8192, 0x11), read(cache, 4096, 8192), "reads see the cache");
         assertArrayEquals(new byte[8192], read(medium, 4096, 8192), "not durable before a flush");
         assertEquals(8192, cache.status().dirtyBytes());
-        cache.flush();
+        Io.flush(cache);
         assertArrayEquals(fill(8192, 0x11), read(medium, 4096, 8192), "durable after the flush");
         CacheStatus s = cache.status();
         assertEquals(0, s.dirtyBytes());
@@ -79,7 +81,7 @@ class WriteCacheDeviceTest {
         assertArrayEquals(durable, read(medium, 0, 4096), "only the FUA write is durable");
         assertEquals(3072, cache.status().dirtyBytes());
         assertEquals(2, cache.status().dirtyRanges());
-        PowerFailReport report = cache.powerFail(PowerFailMode.DROP_ALL, 1);
+        PowerFailReport report = cache.power().powerFail(PowerFailMode.DROP_ALL, 1);
         assertEquals(List.of(new ByteRange(0, 1024), new ByteRange(2048, 2048)), report.lostRanges());
         assertArrayEquals(durable, read(cache, 0, 4096));
     }
@@ -90,7 +92,7 @@ class WriteCacheDeviceTest {
         write(cache, 0, fill(512, 0x33), false);
         assertArrayEquals(fill(512, 0x33), read(medium, 0, 512));
         assertEquals(0, cache.status().dirtyBytes());
-        PowerFailReport report = cache.powerFail(PowerFailMode.DROP_ALL, 7);
+        PowerFailReport report = cache.power().powerFail(PowerFailMode.DROP_ALL, 7);
         assertEquals(0, report.bytesLost());
         assertArrayEquals(fill(512, 0x33), read(cache, 0, 512));
     }
@@ -107,17 +109,17 @@ class WriteCacheDeviceTest {
     @Test
     void cachedTrimAndZeroesReadAsZeroAndShowInBlockStatus() throws IOException {
         write(medium, 0, fill(65536 * 2, 0x55), false);
-        cache.trim(0, 4096, false);
-        cache.writeZeroes(8192, 4096, true, true, false); // fast-only is fine: caching is fast
+        Io.trim(cache, 0, 4096, false);
+        Io.writeZeroes(cache, 8192, 4096, true, true, false); // fast-only is fine: caching is fast
         write(cache, 16384, fill(100, 0x66), false);
         assertArrayEquals(new byte[4096], read(cache, 0, 4096));
         assertArrayEquals(new byte[4096], read(cache, 8192, 4096));
         assertArrayEquals(fill(4096, 0x55), read(medium, 0, 4096), "the medium still has the old data");
         List<long[]> extents = new ArrayList<>();
-        cache.extents(0, 20000, (len, flags) -> extents.add(new long[] {len, flags}) || true);
+        Io.extents(cache, 0, 20000, (len, flags) -> extents.add(new long[] {len, flags}) || true);
         assertEquals(List.of("4096:3", "4096:0", "4096:2", "7712:0"),
                 extents.stream().map(e -> e[0] + ":" + e[1]).toList());
-        cache.flush();
+        Io.flush(cache);
         assertArrayEquals(new byte[4096], read(medium, 0, 4096));
         assertArrayEquals(new byte[4096], read(medium, 8192, 4096));
     }
@@ -144,14 +146,14 @@ class WriteCacheDeviceTest {
         cache.setMode(CacheMode.LYING_FLUSH);
         write(cache, 0, fill(4096, 0x77), false);
         write(cache, 8192, fill(4096, 0x78), true);
-        cache.flush();
+        Io.flush(cache);
         assertArrayEquals(new byte[4096], read(medium, 0, 4096));
         assertArrayEquals(new byte[4096], read(medium, 8192, 4096), "FUA is ignored too");
         CacheStatus s = cache.status();
         assertEquals(1, s.lyingFlushes());
         assertEquals(0, s.flushes());
         assertEquals(8192, s.dirtyBytes());
-        PowerFailReport report = cache.powerFail(PowerFailMode.DROP_ALL, 3);
+        PowerFailReport report = cache.power().powerFail(PowerFailMode.DROP_ALL, 3);
         assertEquals(8192, report.bytesLost());
         assertEquals(2, report.writesLost());
         assertArrayEquals(new byte[4096], read(cache, 0, 4096));
@@ -160,12 +162,12 @@ class WriteCacheDeviceTest {
     @Test
     void deferredErrorFailsOneFlushAndDropsWhatItShouldHavePersisted() throws IOException {
         write(cache, 0, fill(4096, 0x01), false);
-        cache.flush();
+        Io.flush(cache);
         write(cache, 0, fill(4096, 0x02), false);
         write(cache, 65536, fill(512, 0x03), false);
         cache.armDeferredFlushError();
         assertTrue(cache.status().deferredErrorArmed());
-        DeviceException e = assertThrows(DeviceException.class, cache::flush);
+        DeviceException e = assertThrows(DeviceException.class, () -> Io.flush(cache));
         assertEquals(Errno.EIO, e.errno());
         assertArrayEquals(fill(4096, 0x01), read(cache, 0, 4096), "the failed data is gone; the old data shows");
         assertArrayEquals(new byte[512], read(cache, 65536, 512));
@@ -175,9 +177,9 @@ class WriteCacheDeviceTest {
         assertEquals(4608, s.bytesDroppedByDeferredErrors());
         assertEquals(0, s.dirtyBytes());
         write(cache, 4096, fill(512, 0x04), false);
-        cache.flush(); // later flushes succeed
+        Io.flush(cache); // later flushes succeed
         assertArrayEquals(fill(512, 0x04), read(medium, 4096, 512));
-        PowerFailReport report = cache.powerFail(PowerFailMode.DROP_ALL, 1);
+        PowerFailReport report = cache.power().powerFail(PowerFailMode.DROP_ALL, 1);
         assertEquals(0, report.bytesLost());
         assertArrayEquals(fill(4096, 0x01), read(cache, 0, 4096), "the failed data stays lost");
     }
@@ -185,21 +187,21 @@ class WriteCacheDeviceTest {
     @Test
     void poweredOffDeviceRefusesEverythingUntilPowerComesBack() throws IOException {
         AtomicInteger listened = new AtomicInteger();
-        cache.onPowerFail(listened::incrementAndGet);
+        cache.power().onPowerFail(listened::incrementAndGet);
         write(cache, 0, fill(512, 9), false);
-        PowerFailReport report = cache.powerOff(PowerFailMode.DROP_ALL, 5);
+        PowerFailReport report = cache.power().powerOff(PowerFailMode.DROP_ALL, 5);
         assertEquals(512, report.bytesLost());
         assertEquals(1, listened.get());
         assertFalse(cache.status().poweredOn());
         assertShutdown(() -> read(cache, 0, 512));
         assertShutdown(() -> write(cache, 0, fill(512, 1), false));
-        assertShutdown(cache::flush);
-        assertShutdown(() -> cache.trim(0, 512, false));
-        assertShutdown(() -> cache.writeZeroes(0, 512, false, false, false));
-        assertShutdown(() -> cache.extents(0, 512, (l, f) -> true));
-        assertEquals(0, cache.powerOff(PowerFailMode.DROP_ALL, 5).bytesLost(), "already off: nothing more lost");
+        assertShutdown(() -> Io.flush(cache));
+        assertShutdown(() -> Io.trim(cache, 0, 512, false));
+        assertShutdown(() -> Io.writeZeroes(cache, 0, 512, false, false, false));
+        assertShutdown(() -> Io.extents(cache, 0, 512, (l, f) -> true));
+        assertEquals(0, cache.power().powerOff(PowerFailMode.DROP_ALL, 5).bytesLost(), "already off: nothing more lost");
         assertEquals(1, listened.get());
-        cache.powerOn();
+        cache.power().powerOn();
         assertArrayEquals(new byte[512], read(cache, 0, 512));
         assertEquals(6, cache.status().requestsCut());
         assertEquals(1, cache.status().powerFails());
@@ -216,17 +218,17 @@ class WriteCacheDeviceTest {
             }
 
             @Override
-            public void write(long offset, ByteBuffer src, boolean fua) throws IOException {
+            public void write(BlockRequest r, ByteBuffer src) throws IOException {
                 held.countDown();
                 try {
                     release.await();
                 } catch (InterruptedException e) {
                     throw new IOException(e);
                 }
-                super.write(offset, src, fua);
+                super.write(r, src);
             }
         };
-        PowerGate top = new PowerGate(holding, cache);
+        PowerGate top = new PowerGate(holding, cache.power());
         AtomicReference<Throwable> outcome = new AtomicReference<>();
         Thread writer = Thread.ofVirtual().start(() -> {
             try {
@@ -237,7 +239,7 @@ class WriteCacheDeviceTest {
             }
         });
         assertTrue(held.await(5, TimeUnit.SECONDS));
-        cache.powerFail(PowerFailMode.DROP_ALL, 1);
+        cache.power().powerFail(PowerFailMode.DROP_ALL, 1);
         release.countDown();
         writer.join(5000);
         DeviceException e = assertInstanceOf(DeviceException.class, outcome.get());
@@ -254,7 +256,7 @@ class WriteCacheDeviceTest {
         AtomicInteger mediumWrites = new AtomicInteger();
         BlockDevice slowMedium = new ForwardingBlockDevice(medium) {
             @Override
-            public void write(long offset, ByteBuffer src, boolean fua) throws IOException {
+            public void write(BlockRequest r, ByteBuffer src) throws IOException {
                 if (mediumWrites.getAndIncrement() == 0) {
                     inFirstStep.countDown();
                     try {
@@ -263,23 +265,23 @@ class WriteCacheDeviceTest {
                         throw new IOException(e);
                     }
                 }
-                super.write(offset, src, fua);
+                super.write(r, src);
             }
         };
-        WriteCacheDevice c = new WriteCacheDevice(slowMedium, CacheMode.WRITEBACK, clock, tmp);
+        WriteCacheDevice c = new WriteCacheDevice(slowMedium, CacheMode.WRITEBACK, clock, tmp, new PowerSwitch());
         write(c, 0, fill(4096, 0x21), false);
         write(c, 512 * 1024, fill(4096, 0x22), false); // a second range: a second flush step
         AtomicReference<Throwable> flushOutcome = new AtomicReference<>();
         Thread flusher = Thread.ofVirtual().start(() -> {
             try {
-                c.flush();
+                Io.flush(c);
             } catch (Throwable t) {
                 flushOutcome.set(t);
             }
         });
         assertTrue(inFirstStep.await(5, TimeUnit.SECONDS));
         AtomicReference<PowerFailReport> report = new AtomicReference<>();
-        Thread cutter = Thread.ofVirtual().start(() -> report.set(c.powerOff(PowerFailMode.DROP_ALL, 9)));
+        Thread cutter = Thread.ofVirtual().start(() -> report.set(c.power().powerOff(PowerFailMode.DROP_ALL, 9)));
         while (!c.powerLockQueued()) {
             Thread.onSpinWait();
         }
@@ -324,28 +326,28 @@ class WriteCacheDeviceTest {
 
     /** 32 writes of 8 sectors each, some overlapping, then a power failure. */
     private PowerFailReport history(PowerFailMode mode, long seed) throws IOException {
-        try (WriteCacheDevice c = new WriteCacheDevice(new MemoryDevice(SIZE), CacheMode.WRITEBACK, clock, tmp)) {
+        try (WriteCacheDevice c = new WriteCacheDevice(new MemoryDevice(SIZE), CacheMode.WRITEBACK, clock, tmp, new PowerSwitch())) {
             for (int i = 0; i < 32; i++) {
                 write(c, (long) i * 3072, fill(4096, i + 1), false);
             }
-            return c.powerFail(mode, seed);
+            return c.power().powerFail(mode, seed);
         }
     }
 
     @Test
     void dirtyDataStaysOffTheHeap() throws IOException {
         long size = 256L << 20;
-        try (WriteCacheDevice c = new WriteCacheDevice(new MemoryDevice(size), CacheMode.WRITEBACK, clock, tmp)) {
+        try (WriteCacheDevice c = new WriteCacheDevice(new MemoryDevice(size), CacheMode.WRITEBACK, clock, tmp, new PowerSwitch())) {
             ByteBuffer chunk = ByteBuffer.allocateDirect(32 << 20);
             Runtime rt = Runtime.getRuntime();
             long before = rt.totalMemory() - rt.freeMemory();
             for (long off = 0; off < size; off += chunk.capacity()) {
-                c.write(off, chunk.clear(), false);
+                Io.write(c, off, chunk.clear(), false);
             }
             long after = rt.totalMemory() - rt.freeMemory();
             assertEquals(size, c.status().dirtyBytes());
             assertTrue(after - before < (24L << 20), "heap grew by " + (after - before) + " bytes");
-            PowerFailReport report = c.powerFail(PowerFailMode.DROP_ALL, 0);
+            PowerFailReport report = c.power().powerFail(PowerFailMode.DROP_ALL, 0);
             assertEquals(size, report.bytesLost());
             assertEquals(List.of(new ByteRange(0, size)), report.lostRanges());
         }
@@ -369,12 +371,12 @@ class WriteCacheDeviceTest {
     }
 
     static void write(BlockDevice d, long offset, byte[] data, boolean fua) throws IOException {
-        d.write(offset, ByteBuffer.wrap(data), fua);
+        Io.write(d, offset, ByteBuffer.wrap(data), fua);
     }
 
     static byte[] read(BlockDevice d, long offset, int length) throws IOException {
         ByteBuffer b = ByteBuffer.allocate(length);
-        d.read(offset, b);
+        Io.read(d, offset, b);
         assertFalse(b.hasRemaining());
         return b.array();
     }

@@ -1,5 +1,6 @@
 package dev.faultdisk.cache;
 
+import dev.faultdisk.device.Io;
 import dev.faultdisk.device.DeviceException;
 import dev.faultdisk.device.Errno;
 import dev.faultdisk.device.ExtentSink;
@@ -58,7 +59,7 @@ class WriteCacheModelTest {
             connections[i] = scheduler.split();
         }
         try (WriteCacheDevice cache = new WriteCacheDevice(new MemoryDevice(SIZE), CacheMode.WRITEBACK,
-                new WriteCacheDeviceTest.FakeClock(), tmp)) {
+                new WriteCacheDeviceTest.FakeClock(), tmp, new PowerSwitch())) {
             for (int step = 0; step < OPS; step++) {
                 int c = scheduler.nextInt(CONNECTIONS);
                 try {
@@ -81,22 +82,22 @@ class WriteCacheModelTest {
             boolean fua = r.nextInt(5) == 0;
             byte[] data = new byte[len];
             r.nextBytes(data);
-            cache.write(off, ByteBuffer.wrap(data), fua);
+            Io.write(cache, off, ByteBuffer.wrap(data), fua);
             model.write(off, data, fua);
         } else if (pick < 47) {
             boolean fua = r.nextInt(5) == 0;
-            cache.writeZeroes(off, len, r.nextBoolean(), r.nextBoolean(), fua);
+            Io.writeZeroes(cache, off, len, r.nextBoolean(), r.nextBoolean(), fua);
             model.write(off, new byte[len], fua);
         } else if (pick < 53) {
             boolean fua = r.nextInt(5) == 0;
-            cache.trim(off, len, fua);
+            Io.trim(cache, off, len, fua);
             model.write(off, new byte[len], fua); // the cache and the memory medium both read trimmed bytes as zero
         } else if (pick < 62) {
             if (model.deferredError) {
-                DeviceException e = assertThrows(DeviceException.class, cache::flush);
+                DeviceException e = assertThrows(DeviceException.class, () -> Io.flush(cache));
                 assertEquals(Errno.EIO, e.errno());
             } else {
-                cache.flush();
+                Io.flush(cache);
             }
             model.flush();
         } else if (pick < 66) {
@@ -117,7 +118,7 @@ class WriteCacheModelTest {
             long seed = r.nextLong();
             byte[] before = model.current.clone();
             long dirtyBefore = model.dirtyBytes();
-            PowerFailReport report = cache.powerFail(mode, seed);
+            PowerFailReport report = cache.power().powerFail(mode, seed);
             byte[] after = read(cache, 0, SIZE);
             checkPowerFail(report, before, dirtyBefore, after, model);
             reports.add(report);
@@ -191,7 +192,7 @@ class WriteCacheModelTest {
     /** Block status must never call a byte zero that is not. */
     private static void checkExtents(WriteCacheDevice cache, Model model, long off, int len) throws IOException {
         long[] pos = {off};
-        cache.extents(off, len, (l, flags) -> {
+        Io.extents(cache, off, len, (l, flags) -> {
             if ((flags & ExtentSink.ZERO) != 0) {
                 for (long b = pos[0]; b < Math.min(off + len, pos[0] + l); b++) {
                     if (model.current[(int) b] != 0) {
@@ -207,7 +208,7 @@ class WriteCacheModelTest {
 
     private static byte[] read(WriteCacheDevice cache, long off, int len) throws IOException {
         ByteBuffer b = ByteBuffer.allocate(len);
-        cache.read(off, b);
+        Io.read(cache, off, b);
         return b.array();
     }
 

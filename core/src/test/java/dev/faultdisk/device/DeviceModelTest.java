@@ -82,11 +82,11 @@ class DeviceModelTest {
                     if (random.nextInt(3) == 0) {
                         Arrays.fill(data, 0, length / 2, (byte) 0); // zeroes written as data
                     }
-                    device.write(offset, ByteBuffer.wrap(data), random.nextInt(16) == 0);
+                    Io.write(device, offset, ByteBuffer.wrap(data), random.nextInt(16) == 0);
                     System.arraycopy(data, 0, model, (int) offset, length);
                 }
                 case 2 -> {
-                    device.trim(offset, length, random.nextInt(16) == 0);
+                    Io.trim(device, offset, length, random.nextInt(16) == 0);
                     if (trimZeroes) {
                         Arrays.fill(model, (int) offset, (int) offset + length, (byte) 0);
                     }
@@ -97,7 +97,7 @@ class DeviceModelTest {
                     // A file zeroes fast only by punching a hole; memory always zeroes fast.
                     boolean expectRefusal = device instanceof FileDevice && fastOnly && (noHole || !fastZeroes);
                     try {
-                        device.writeZeroes(offset, length, noHole, fastOnly, random.nextInt(16) == 0);
+                        Io.writeZeroes(device, offset, length, noHole, fastOnly, random.nextInt(16) == 0);
                         if (expectRefusal) {
                             fail(what + ": fast zero without a hole should be refused by a file");
                         }
@@ -109,7 +109,7 @@ class DeviceModelTest {
                 }
                 case 4, 5 -> {
                     ByteBuffer dst = ByteBuffer.allocate(length + 3).position(3);
-                    device.read(offset, dst);
+                    Io.read(device, offset, dst);
                     assertEquals(dst.limit(), dst.position(), what + ": read filled its buffer");
                     assertArrayEquals(Arrays.copyOfRange(model, (int) offset, (int) offset + length),
                             Arrays.copyOfRange(dst.array(), 3, length + 3), what + ": read");
@@ -119,7 +119,7 @@ class DeviceModelTest {
         }
         checkExtents(device, model, 0, SIZE, "seed " + seed + " whole device");
         ByteBuffer all = ByteBuffer.allocate(SIZE);
-        device.read(0, all);
+        Io.read(device, 0, all);
         assertArrayEquals(model, all.array(), "seed " + seed + " final content");
         return model;
     }
@@ -129,7 +129,7 @@ class DeviceModelTest {
             throws IOException {
         long[] pos = {offset};
         int[] count = {0};
-        device.extents(offset, length, (len, flags) -> {
+        Io.extents(device, offset, length, (len, flags) -> {
             assertTrue(len > 0, what + ": empty extent");
             assertTrue(pos[0] + len <= offset + length, what + ": extent past the range");
             if ((flags & ExtentSink.ZERO) != 0) {

@@ -1,5 +1,8 @@
 package dev.faultdisk.device;
 
+import dev.faultdisk.export.Export;
+import dev.faultdisk.export.ExportSpec;
+import dev.faultdisk.wire.BlockOp;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -26,19 +29,19 @@ class FileDeviceTest {
         Files.write(image, content);
         try (FileDevice d = FileDevice.open(image, -1, true)) {
             assertTrue(d.isReadOnly());
-            assertEperm(() -> d.write(0, ByteBuffer.wrap(new byte[] {1}), false));
-            assertEperm(() -> d.trim(0, 4096, false));
-            assertEperm(() -> d.writeZeroes(0, 4096, false, false, false));
-            assertEperm(() -> d.writeZeroes(0, 4096, true, true, true));
+            assertEperm(() -> Io.write(d, 0, ByteBuffer.wrap(new byte[] {1}), false));
+            assertEperm(() -> Io.trim(d, 0, 4096, false));
+            assertEperm(() -> Io.writeZeroes(d, 0, 4096, false, false, false));
+            assertEperm(() -> Io.writeZeroes(d, 0, 4096, true, true, true));
             ByteBuffer back = ByteBuffer.allocate(8192);
-            d.read(0, back);
+            Io.read(d, 0, back);
             assertArrayEquals(content, back.array());
         }
         assertArrayEquals(content, Files.readAllBytes(image), "the image is untouched");
         // The same through an export: its stack refuses the same way.
         try (Export e = Export.open(ExportSpec.parse("ro=" + image + ",readonly"))) {
-            assertEperm(() -> e.device().write(0, ByteBuffer.wrap(new byte[] {1}), false));
-            assertEquals(1, e.stats().errors(DeviceStats.Op.WRITE));
+            assertEperm(() -> Io.write(e.device(), 0, ByteBuffer.wrap(new byte[] {1}), false));
+            assertEquals(1, e.stats().errors(BlockOp.WRITE));
         }
     }
 
@@ -48,7 +51,7 @@ class FileDeviceTest {
         try (FileDevice d = FileDevice.open(image, 1L << 30, false)) {
             assertEquals(1L << 30, d.size());
             int[] calls = {0};
-            d.extents(0, d.size(), (length, flags) -> {
+            Io.extents(d, 0, d.size(), (length, flags) -> {
                 calls[0]++;
                 assertEquals(1L << 30, length);
                 assertEquals(ExtentSink.HOLE | ExtentSink.ZERO, flags);
@@ -65,11 +68,11 @@ class FileDeviceTest {
         try (FileDevice d = FileDevice.open(image, 65536, false)) {
             byte[] ones = new byte[4096];
             java.util.Arrays.fill(ones, (byte) 1);
-            d.write(0, ByteBuffer.wrap(ones), false);
-            DeviceException e = assertThrows(DeviceException.class, () -> d.writeZeroes(0, 4096, true, true, false));
+            Io.write(d, 0, ByteBuffer.wrap(ones), false);
+            DeviceException e = assertThrows(DeviceException.class, () -> Io.writeZeroes(d, 0, 4096, true, true, false));
             assertEquals(Errno.ENOTSUP, e.errno());
             ByteBuffer back = ByteBuffer.allocate(4096);
-            d.read(0, back);
+            Io.read(d, 0, back);
             assertArrayEquals(ones, back.array());
         }
     }
@@ -80,12 +83,12 @@ class FileDeviceTest {
         try (FileDevice d = FileDevice.open(image, 8192, false)) {
             byte[] ones = new byte[8192];
             java.util.Arrays.fill(ones, (byte) 1);
-            d.write(0, ByteBuffer.wrap(ones), false);
+            Io.write(d, 0, ByteBuffer.wrap(ones), false);
             try (RandomAccessFile f = new RandomAccessFile(image.toFile(), "rw")) {
                 f.setLength(4096); // someone else truncates the image
             }
             ByteBuffer back = ByteBuffer.allocate(8192);
-            d.read(0, back);
+            Io.read(d, 0, back);
             byte[] expected = new byte[8192];
             java.util.Arrays.fill(expected, 0, 4096, (byte) 1);
             assertArrayEquals(expected, back.array());

@@ -2,6 +2,7 @@ package dev.faultdisk.device;
 
 import org.junit.jupiter.api.Test;
 
+import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
@@ -16,7 +17,7 @@ class MemoryDeviceTest {
     private static final long TIB = 1L << 40;
 
     @Test
-    void oneTebibyteStartsEmptyAndGrowsWithDataWritten() {
+    void oneTebibyteStartsEmptyAndGrowsWithDataWritten() throws IOException {
         // Sixteen of them in a test JVM of 2 GiB: none may hold memory in proportion to its size.
         List<MemoryDevice> devices = new ArrayList<>();
         for (int i = 0; i < 16; i++) {
@@ -26,29 +27,29 @@ class MemoryDeviceTest {
         assertEquals(TIB, d.size());
         assertEquals(0, d.allocatedBytes());
 
-        d.write(TIB - 1, ByteBuffer.wrap(new byte[] {9}), false);
-        d.write(TIB / 2, ByteBuffer.wrap(new byte[] {8}), false);
+        Io.write(d, TIB - 1, ByteBuffer.wrap(new byte[] {9}), false);
+        Io.write(d, TIB / 2, ByteBuffer.wrap(new byte[] {8}), false);
         assertEquals(2L * MemoryDevice.CHUNK, d.allocatedBytes());
-        d.write(0, ByteBuffer.wrap(new byte[1 << 20]), false);
+        Io.write(d, 0, ByteBuffer.wrap(new byte[1 << 20]), false);
         assertEquals(2L * MemoryDevice.CHUNK + (1 << 20), d.allocatedBytes());
 
         ByteBuffer last = ByteBuffer.allocate(2);
-        d.read(TIB - 2, last);
+        Io.read(d, TIB - 2, last);
         assertArrayEquals(new byte[] {0, 9}, last.array());
         ByteBuffer far = ByteBuffer.allocate(4096);
-        d.read(TIB / 4, far);
+        Io.read(d, TIB / 4, far);
         assertArrayEquals(new byte[4096], far.array());
 
         // Freeing whole chunks gives the memory back; partial zeroing keeps the chunk.
-        d.trim(0, 1 << 20, false);
-        d.writeZeroes(TIB / 2, MemoryDevice.CHUNK, false, true, false);
+        Io.trim(d, 0, 1 << 20, false);
+        Io.writeZeroes(d, TIB / 2, MemoryDevice.CHUNK, false, true, false);
         assertEquals(MemoryDevice.CHUNK, d.allocatedBytes());
-        d.writeZeroes(TIB - 1, 1, false, false, false);
+        Io.writeZeroes(d, TIB - 1, 1, false, false, false);
         assertEquals(MemoryDevice.CHUNK, d.allocatedBytes());
 
         int[] extents = {0};
         long[] covered = {0};
-        d.extents(0, TIB, (length, flags) -> {
+        Io.extents(d, 0, TIB, (length, flags) -> {
             extents[0]++;
             covered[0] += length;
             return true;
@@ -59,12 +60,12 @@ class MemoryDeviceTest {
     }
 
     @Test
-    void noHoleZeroesStayAllocated() {
+    void noHoleZeroesStayAllocated() throws IOException {
         MemoryDevice d = new MemoryDevice(4L * MemoryDevice.CHUNK);
-        d.writeZeroes(0, 2L * MemoryDevice.CHUNK, true, false, false);
+        Io.writeZeroes(d, 0, 2L * MemoryDevice.CHUNK, true, false, false);
         assertEquals(2L * MemoryDevice.CHUNK, d.allocatedBytes());
         int[] flags = {-1};
-        d.extents(0, MemoryDevice.CHUNK, (length, f) -> {
+        Io.extents(d, 0, MemoryDevice.CHUNK, (length, f) -> {
             flags[0] = f;
             return false;
         });
@@ -72,7 +73,7 @@ class MemoryDeviceTest {
     }
 
     @Test
-    void sizesOutOfRangeAreRefusedClearly() {
+    void sizesOutOfRangeAreRefusedClearly() throws IOException {
         for (long bad : new long[] {-1, Long.MIN_VALUE, Long.MAX_VALUE, Long.MAX_VALUE - 65535, 1L << 62}) {
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new MemoryDevice(bad));
             assertTrue(e.getMessage().contains("memory device size"), e.getMessage());
@@ -82,26 +83,26 @@ class MemoryDeviceTest {
     }
 
     @Test
-    void largestSizeWorksUpToItsLastByte() {
+    void largestSizeWorksUpToItsLastByte() throws IOException {
         MemoryDevice d = new MemoryDevice(MemoryDevice.MAX_SIZE);
-        d.write(MemoryDevice.MAX_SIZE - 3, ByteBuffer.wrap(new byte[] {1, 2, 3}), false);
+        Io.write(d, MemoryDevice.MAX_SIZE - 3, ByteBuffer.wrap(new byte[] {1, 2, 3}), false);
         ByteBuffer back = ByteBuffer.allocate(3);
-        d.read(MemoryDevice.MAX_SIZE - 3, back);
+        Io.read(d, MemoryDevice.MAX_SIZE - 3, back);
         assertArrayEquals(new byte[] {1, 2, 3}, back.array());
         assertEquals(MemoryDevice.CHUNK, d.allocatedBytes());
         d.close();
     }
 
     @Test
-    void oddSizesReadAndWriteUpToTheLastByte() {
+    void oddSizesReadAndWriteUpToTheLastByte() throws IOException {
         MemoryDevice d = new MemoryDevice(MemoryDevice.CHUNK + 3);
         byte[] data = {1, 2, 3, 4, 5};
-        d.write(MemoryDevice.CHUNK - 2, ByteBuffer.wrap(data), false);
+        Io.write(d, MemoryDevice.CHUNK - 2, ByteBuffer.wrap(data), false);
         ByteBuffer back = ByteBuffer.allocate(5);
-        d.read(MemoryDevice.CHUNK - 2, back);
+        Io.read(d, MemoryDevice.CHUNK - 2, back);
         assertArrayEquals(data, back.array());
         long[] covered = {0};
-        d.extents(0, d.size(), (length, flags) -> {
+        Io.extents(d, 0, d.size(), (length, flags) -> {
             covered[0] += length;
             return true;
         });

@@ -1,5 +1,6 @@
 package dev.faultdisk.fault;
 
+import dev.faultdisk.device.Io;
 import dev.faultdisk.device.DeviceException;
 import dev.faultdisk.device.Errno;
 import org.junit.jupiter.api.Test;
@@ -78,7 +79,7 @@ class CorruptionTest {
             disk.add(rule("type", "corrupt", "ops", "write", "mode", "garbage", "bytes", 64));
             byte[] data = randomBytes(4096, 2);
             ByteBuffer src = ByteBuffer.wrap(data.clone());
-            disk.device().write(8192, src, false);
+            Io.write(disk.device(), 8192, src, false);
             assertArrayEquals(data, src.array(), "the caller's buffer is untouched");
             disk.faults().clear();
             byte[] stored = disk.read(8192, 4096);
@@ -105,7 +106,7 @@ class CorruptionTest {
             disk.write(2048, Disk.filled(512, 8)); // sector 4 rewritten whole: remapped
             assertArrayEquals(Disk.filled(512, 8), disk.read(2048, 512));
             assertThrows(DeviceException.class, () -> disk.read(2048, 1024), "sector 5 still bad");
-            disk.device().writeZeroes(2560, 512, false, false, false);
+            Io.writeZeroes(disk.device(), 2560, 512, false, false, false);
             assertArrayEquals(new byte[512], disk.read(2560, 512));
             assertEquals(Map.of("bad-sectors", 0, "sectors", List.of()), disk.faults().rules().getFirst().fault().state());
         }

@@ -1,5 +1,6 @@
 package dev.faultdisk.fault;
 
+import dev.faultdisk.device.Io;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
@@ -38,7 +39,7 @@ class DelayAndThrottleTest {
             Duration before = disk.time.elapsed();
             disk.write(0, new byte[512]);
             assertEquals(before, disk.time.elapsed(), "writes are not delayed");
-            disk.device().flush();
+            Io.flush(disk.device());
             assertEquals(Duration.ofMillis(2).plusNanos(500_000), disk.time.elapsed().minus(before));
             assertEquals("delayed 10.000 ms", disk.faultEntries().getFirst().get("action"));
             assertTrue(disk.faults().mayBlock());

@@ -1,10 +1,13 @@
 package dev.faultdisk.fault;
 
+import dev.faultdisk.device.Io;
 import dev.faultdisk.cache.CacheMode;
 import dev.faultdisk.device.BlockDevice;
-import dev.faultdisk.device.Export;
+import dev.faultdisk.device.BlockRequest;
+import dev.faultdisk.export.Export;
 import dev.faultdisk.device.MemoryDevice;
 import dev.faultdisk.fault.blkdebug.BlkdebugEngine;
+import dev.faultdisk.wire.BlockOp;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -68,18 +71,25 @@ final class Disk implements AutoCloseable {
 
     byte[] read(long offset, int length) throws IOException {
         ByteBuffer b = ByteBuffer.allocate(length);
-        device().read(offset, b);
+        Io.read(device(), offset, b);
+        return b.array();
+    }
+
+    /** A read as sent by a frontend's {@code connection}, inline on its reader or not. */
+    byte[] read(long offset, int length, long connection, boolean inline) throws IOException {
+        ByteBuffer b = ByteBuffer.allocate(length);
+        device().read(BlockRequest.of(BlockOp.READ, offset, length, 0, connection, inline), b);
         return b.array();
     }
 
     void write(long offset, byte[] data) throws IOException {
-        device().write(offset, ByteBuffer.wrap(data), false);
+        Io.write(device(), offset, ByteBuffer.wrap(data), false);
     }
 
     /** The stored bytes, read below every fault layer. */
     byte[] stored(long offset, int length) throws IOException {
         ByteBuffer b = ByteBuffer.allocate(length);
-        export.backend().read(offset, b);
+        Io.read(export.backend(), offset, b);
         return b.array();
     }
 

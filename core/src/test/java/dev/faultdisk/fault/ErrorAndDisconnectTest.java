@@ -1,5 +1,7 @@
 package dev.faultdisk.fault;
 
+import dev.faultdisk.wire.BlockOp;
+import dev.faultdisk.device.Io;
 import dev.faultdisk.device.DeviceException;
 import dev.faultdisk.device.DeviceStats;
 import dev.faultdisk.device.DisconnectException;
@@ -30,10 +32,10 @@ class ErrorAndDisconnectTest {
                 List<ThrowingRunnable> ops = List.of(
                         () -> disk.read(0, 512),
                         () -> disk.write(0, new byte[512]),
-                        () -> disk.device().flush(),
-                        () -> disk.device().trim(0, 4096, false),
-                        () -> disk.device().writeZeroes(0, 4096, false, false, false),
-                        () -> disk.device().extents(0, 4096, (l, f) -> true));
+                        () -> Io.flush(disk.device()),
+                        () -> Io.trim(disk.device(), 0, 4096, false),
+                        () -> Io.writeZeroes(disk.device(), 0, 4096, false, false, false),
+                        () -> Io.extents(disk.device(), 0, 4096, (l, f) -> true));
                 for (ThrowingRunnable op : ops) {
                     DeviceException e = assertThrows(DeviceException.class, op::run);
                     assertEquals(errno, e.errno());
@@ -41,10 +43,10 @@ class ErrorAndDisconnectTest {
             }
             disk.faults().clear();
             assertArrayEquals(Disk.filled(4096, 7), disk.read(0, 4096), "no failed change reached the disk");
-            assertEquals(6 * errnos.length, disk.export.stats().errors(DeviceStats.Op.READ)
-                    + disk.export.stats().errors(DeviceStats.Op.WRITE) + disk.export.stats().errors(DeviceStats.Op.FLUSH)
-                    + disk.export.stats().errors(DeviceStats.Op.TRIM) + disk.export.stats().errors(DeviceStats.Op.WRITE_ZEROES)
-                    + disk.export.stats().errors(DeviceStats.Op.EXTENTS), "counted above the fault layer");
+            assertEquals(6 * errnos.length, disk.export.stats().errors(BlockOp.READ)
+                    + disk.export.stats().errors(BlockOp.WRITE) + disk.export.stats().errors(BlockOp.FLUSH)
+                    + disk.export.stats().errors(BlockOp.TRIM) + disk.export.stats().errors(BlockOp.WRITE_ZEROES)
+                    + disk.export.stats().errors(BlockOp.BLOCK_STATUS), "counted above the fault layer");
             Map<String, Object> first = disk.faultEntries().getFirst();
             assertEquals("error EIO", first.get("action"));
             assertEquals("read", first.get("operation"));
@@ -56,7 +58,7 @@ class ErrorAndDisconnectTest {
         try (Disk disk = Disk.auto(1 << 20)) {
             disk.add(rule("type", "error", "errno", "EIO"));
             assertEquals(8192, assertThrows(DeviceException.class, () -> disk.read(8192, 512)).offset());
-            assertEquals(-1, assertThrows(DeviceException.class, () -> disk.device().flush()).offset());
+            assertEquals(-1, assertThrows(DeviceException.class, () -> Io.flush(disk.device())).offset());
         }
     }
 
@@ -79,7 +81,7 @@ class ErrorAndDisconnectTest {
             DisconnectException e = assertThrows(DisconnectException.class, () -> disk.write(0, Disk.filled(512, 1)));
             assertEquals(true, e.midReply());
             ByteBuffer b = ByteBuffer.allocate(512);
-            assertInstanceOf(DisconnectException.class, assertThrows(DeviceException.class, () -> disk.device().read(0, b)));
+            assertInstanceOf(DisconnectException.class, assertThrows(DeviceException.class, () -> Io.read(disk.device(), 0, b)));
             assertArrayEquals(Disk.filled(512, 1), b.array(), "the read ran: its data is there for the partial reply");
         }
     }

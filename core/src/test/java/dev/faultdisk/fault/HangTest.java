@@ -2,7 +2,8 @@ package dev.faultdisk.fault;
 
 import dev.faultdisk.device.DeviceException;
 import dev.faultdisk.device.Errno;
-import dev.faultdisk.device.RequestContext;
+import dev.faultdisk.device.BlockRequest;
+import dev.faultdisk.wire.BlockOp;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
@@ -51,7 +52,7 @@ class HangTest {
             CompletableFuture<Void> held = async(disk, () -> disk.write(0, Disk.filled(4096, 9)));
             awaitHeld(disk, 1);
             HeldRequest h = disk.faults().held().getFirst();
-            assertEquals(new Request(Op.WRITE, 0, 4096, -1, false), h.request());
+            assertEquals(BlockRequest.of(BlockOp.WRITE, 0, 4096).withEpoch(0), h.request(), "stamped by the power gate");
             assertEquals(1L, h.rule());
             // Requests the rule does not hold run meanwhile.
             disk.write(8192, Disk.filled(512, 1));
@@ -156,12 +157,7 @@ class HangTest {
     void aRequestRunningInlineIsNeverHeld() throws Exception {
         try (Disk disk = Disk.manual(1 << 20)) {
             disk.add(rule("type", "hang"), rule("type", "delay", "ms", 1000));
-            try {
-                RequestContext.enter(1, true);
-                disk.read(0, 512); // dispatched before the rules could block: it ignores them
-            } finally {
-                RequestContext.exit();
-            }
+            disk.read(0, 512, 1, true); // dispatched before the rules could block: it ignores them
             assertEquals(List.of(), disk.faults().held());
             assertEquals(Duration.ZERO, disk.time.elapsed());
         }

@@ -1,5 +1,6 @@
 package dev.faultdisk.fault;
 
+import dev.faultdisk.device.Io;
 import dev.faultdisk.device.DeviceException;
 import org.junit.jupiter.api.Test;
 
@@ -44,15 +45,15 @@ class ReplayTest {
                 int length = 512 * (1 + io.nextInt(32));
                 try {
                     switch (io.nextInt(10)) {
-                        case 0, 1, 2, 3 -> disk.device().read(offset, ByteBuffer.allocate(length));
+                        case 0, 1, 2, 3 -> Io.read(disk.device(), offset, ByteBuffer.allocate(length));
                         case 4, 5, 6 -> {
                             byte[] data = new byte[length];
                             io.nextBytes(data);
-                            disk.device().write(offset, ByteBuffer.wrap(data), io.nextBoolean());
+                            Io.write(disk.device(), offset, ByteBuffer.wrap(data), io.nextBoolean());
                         }
-                        case 7 -> disk.device().flush();
-                        case 8 -> disk.device().trim(offset, length, false);
-                        default -> disk.device().writeZeroes(offset, length, false, false, false);
+                        case 7 -> Io.flush(disk.device());
+                        case 8 -> Io.trim(disk.device(), offset, length, false);
+                        default -> Io.writeZeroes(disk.device(), offset, length, false, false, false);
                     }
                     outcomes.add("ok");
                 } catch (DeviceException e) {

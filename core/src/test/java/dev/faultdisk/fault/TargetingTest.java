@@ -1,8 +1,8 @@
 package dev.faultdisk.fault;
 
+import dev.faultdisk.device.Io;
 import dev.faultdisk.device.DeviceException;
 import dev.faultdisk.device.Errno;
-import dev.faultdisk.device.RequestContext;
 import org.junit.jupiter.api.Test;
 
 import java.nio.ByteBuffer;
@@ -41,10 +41,10 @@ class TargetingTest {
             disk.write(8192, new byte[512]); // starts where it ends
             assertThrows(DeviceException.class, () -> disk.write(4095, new byte[2])); // overlaps by one byte
             assertThrows(DeviceException.class, () -> disk.write(8191, new byte[1]));
-            DeviceException flush = assertThrows(DeviceException.class, () -> disk.device().flush());
+            DeviceException flush = assertThrows(DeviceException.class, () -> Io.flush(disk.device()));
             assertEquals(Errno.EIO, flush.errno(), "flush matches any range");
-            disk.device().trim(4096, 4096, false);
-            disk.device().extents(4096, 512, (len, flags) -> false);
+            Io.trim(disk.device(), 4096, 4096, false);
+            Io.extents(disk.device(), 4096, 512, (len, flags) -> false);
         }
     }
 
@@ -126,14 +126,8 @@ class TargetingTest {
         try (Disk disk = Disk.auto(1 << 20)) {
             disk.add(rule("type", "error", "connection", 7));
             disk.read(0, 512); // an in-process caller has no connection
-            try {
-                RequestContext.enter(8, false);
-                disk.read(0, 512);
-                RequestContext.enter(7, false);
-                assertThrows(DeviceException.class, () -> disk.read(0, 512));
-            } finally {
-                RequestContext.exit();
-            }
+            disk.read(0, 512, 8, false);
+            assertThrows(DeviceException.class, () -> disk.read(0, 512, 7, false));
             List<Object> connections = disk.faultEntries().stream().map(e -> e.get("connection")).toList();
             assertEquals(List.of(7L), connections);
         }
@@ -155,7 +149,7 @@ class TargetingTest {
             int neither = 0;
             while (changer.isAlive() || both + neither < 100) {
                 ByteBuffer b = ByteBuffer.allocate(1024);
-                disk.device().read(0, b);
+                Io.read(disk.device(), 0, b);
                 boolean first = b.get(0) == 0;
                 boolean second = b.get(512) == 0;
                 assertEquals(first, second, "half a rule set seen");

@@ -1,5 +1,6 @@
 package dev.faultdisk.fault;
 
+import dev.faultdisk.device.Io;
 import dev.faultdisk.device.DeviceException;
 import dev.faultdisk.device.Errno;
 import org.junit.jupiter.api.Test;
@@ -67,7 +68,7 @@ class WriteFaultsTest {
             disk.add(rule("type", "lost-write", "ops", java.util.List.of("write", "trim", "write-zeroes"), "nth", 2));
             disk.write(0, Disk.filled(4096, 2)); // the first matching write persists
             disk.write(0, Disk.filled(4096, 3)); // the second is lost
-            disk.device().flush();
+            Io.flush(disk.device());
             disk.faults().clear();
             assertArrayEquals(Disk.filled(4096, 2), disk.read(0, 4096));
             assertEquals("lost: acknowledged, not persisted", disk.faultEntries().getFirst().get("action"));

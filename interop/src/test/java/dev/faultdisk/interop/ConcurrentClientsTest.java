@@ -1,7 +1,7 @@
 package dev.faultdisk.interop;
 
 import dev.faultdisk.device.DeviceStats.Op;
-import dev.faultdisk.device.Export;
+import dev.faultdisk.export.Export;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;

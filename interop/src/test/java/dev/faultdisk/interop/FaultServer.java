@@ -1,6 +1,6 @@
 package dev.faultdisk.interop;
 
-import dev.faultdisk.device.Export;
+import dev.faultdisk.export.Export;
 import dev.faultdisk.fault.FaultTime;
 import dev.faultdisk.server.FaultdiskServer;
 

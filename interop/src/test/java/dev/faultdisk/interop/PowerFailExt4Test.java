@@ -6,7 +6,7 @@ import dev.faultdisk.cache.PowerFailMode;
 import dev.faultdisk.cache.PowerFailReport;
 import dev.faultdisk.cache.WriteCacheDevice;
 import dev.faultdisk.device.DeviceStats;
-import dev.faultdisk.device.Export;
+import dev.faultdisk.export.Export;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;

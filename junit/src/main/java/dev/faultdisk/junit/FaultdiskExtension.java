@@ -1,8 +1,8 @@
 package dev.faultdisk.junit;
 
 import dev.faultdisk.client.FaultdiskClient;
-import dev.faultdisk.device.Export;
-import dev.faultdisk.device.ExportSpec;
+import dev.faultdisk.export.Export;
+import dev.faultdisk.export.ExportSpec;
 import dev.faultdisk.server.FaultdiskServer;
 import org.junit.jupiter.api.extension.AfterEachCallback;
 import org.junit.jupiter.api.extension.BeforeEachCallback;

@@ -27,7 +27,7 @@ final class Connection implements Runnable {
     private final ByteBuffer in = BufferPool.SHARED.acquire(INPUT_CAPACITY).limit(0);
     private final ReplyWriter writer;
     private volatile boolean closing;
-    private volatile dev.faultdisk.device.Export export;
+    private volatile dev.faultdisk.export.Export export;
 
     Connection(NbdServer server, SocketChannel channel, long id) {
         this.server = server;
@@ -188,7 +188,7 @@ final class Connection implements Runnable {
     }
 
     /** The export this connection serves, once the handshake chose one. */
-    dev.faultdisk.device.Export export() {
+    dev.faultdisk.export.Export export() {
         return export;
     }
 

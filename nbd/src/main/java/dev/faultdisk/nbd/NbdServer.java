@@ -1,6 +1,6 @@
 package dev.faultdisk.nbd;
 
-import dev.faultdisk.device.ExportRegistry;
+import dev.faultdisk.export.ExportRegistry;
 
 import java.io.IOException;
 import java.lang.System.Logger.Level;
@@ -128,7 +128,7 @@ public final class NbdServer implements AutoCloseable {
      * flight: what a client sees when the disk loses power or the cable is pulled.
      * Returns how many were dropped.
      */
-    public int dropConnections(dev.faultdisk.device.Export export) {
+    public int dropConnections(dev.faultdisk.export.Export export) {
         int dropped = 0;
         for (Connection c : connections) {
             if (c.export() == export) {
@@ -140,7 +140,7 @@ public final class NbdServer implements AutoCloseable {
     }
 
     /** Connections open now to {@code export}. */
-    public int connectionCount(dev.faultdisk.device.Export export) {
+    public int connectionCount(dev.faultdisk.export.Export export) {
         int n = 0;
         for (Connection c : connections) {
             if (c.export() == export) {

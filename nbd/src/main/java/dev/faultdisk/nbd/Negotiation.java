@@ -1,7 +1,7 @@
 package dev.faultdisk.nbd;
 
-import dev.faultdisk.device.Export;
-import dev.faultdisk.device.ExportRegistry;
+import dev.faultdisk.export.Export;
+import dev.faultdisk.export.ExportRegistry;
 
 import java.io.ByteArrayOutputStream;
 import java.io.DataOutputStream;

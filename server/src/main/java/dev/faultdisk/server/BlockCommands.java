@@ -1,8 +1,8 @@
 package dev.faultdisk.server;
 
 import dev.faultdisk.device.DeviceStats;
-import dev.faultdisk.device.Export;
-import dev.faultdisk.device.ExportRegistry;
+import dev.faultdisk.export.Export;
+import dev.faultdisk.export.ExportRegistry;
 import dev.faultdisk.nbd.NbdServer;
 import dev.faultdisk.qmp.ArgType;
 import dev.faultdisk.qmp.CommandRegistry;

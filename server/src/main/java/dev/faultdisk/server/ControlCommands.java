@@ -1,6 +1,6 @@
 package dev.faultdisk.server;
 
-import dev.faultdisk.device.ExportRegistry;
+import dev.faultdisk.export.ExportRegistry;
 import dev.faultdisk.fault.FaultJournal;
 import dev.faultdisk.nbd.NbdServer;
 import dev.faultdisk.qmp.CommandRegistry;

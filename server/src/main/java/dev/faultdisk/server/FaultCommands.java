@@ -1,8 +1,8 @@
 package dev.faultdisk.server;
 
 import dev.faultdisk.device.Errno;
-import dev.faultdisk.device.Export;
-import dev.faultdisk.device.ExportRegistry;
+import dev.faultdisk.export.Export;
+import dev.faultdisk.export.ExportRegistry;
 import dev.faultdisk.fault.FaultEngine;
 import dev.faultdisk.fault.FaultJournal;
 import dev.faultdisk.fault.FaultListener;

@@ -1,6 +1,6 @@
 package dev.faultdisk.server;
 
-import dev.faultdisk.device.Export;
+import dev.faultdisk.export.Export;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;

@@ -2,7 +2,7 @@ package dev.faultdisk.server;
 
 import dev.faultdisk.device.DeviceException;
 import dev.faultdisk.device.Errno;
-import dev.faultdisk.device.Export;
+import dev.faultdisk.export.Export;
 import dev.faultdisk.qmp.json.Json;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;

@@ -1,10 +1,12 @@
 package dev.faultdisk.fault.blkdebug;
 
 import dev.faultdisk.device.BlockDevice;
+import dev.faultdisk.device.BlockRequest;
 import dev.faultdisk.device.DeviceException;
 import dev.faultdisk.device.Errno;
 import dev.faultdisk.device.ExtentSink;
-import dev.faultdisk.device.ForwardingBlockDevice;
+import dev.faultdisk.device.InterceptingDevice;
+import dev.faultdisk.wire.BlockOp;
 
 import java.io.IOException;
 import java.io.InterruptedIOException;
@@ -26,7 +28,7 @@ import java.util.function.IntBinaryOperator;
  * <p>With no rules and no breakpoints every call goes straight to the device below after one
  * volatile read.
  */
-public final class BlkdebugDevice extends ForwardingBlockDevice {
+public final class BlkdebugDevice extends InterceptingDevice {
     private static final int FORMAT = 1;
     private static final int DEVICE = 2;
     private static final int BOTH = FORMAT | DEVICE;
@@ -47,92 +49,59 @@ public final class BlkdebugDevice extends ForwardingBlockDevice {
     }
 
     @Override
-    public void read(long offset, ByteBuffer dst) throws IOException {
-        if (!engine.isEngaged()) {
-            next.read(offset, dst);
-            return;
-        }
-        run(Operation.READ, offset, dst.remaining(), fallback -> next.read(offset, dst), false);
-    }
-
-    @Override
-    public void write(long offset, ByteBuffer src, boolean fua) throws IOException {
-        if (!engine.isEngaged()) {
-            try {
-                next.write(offset, src, fua);
-            } catch (IOException | RuntimeException e) {
-                mark(BOTH);
-                throw e;
-            }
-            wrote(fua);
-            return;
-        }
-        // With FUA, QEMU writes and then flushes (the flush has its own events and check).
-        run(fua ? Operation.WRITE_FUA : Operation.WRITE, offset, src.remaining(),
-                fallback -> next.write(offset, src, false), false);
-    }
-
-    @Override
-    public void flush() throws IOException {
-        if (!engine.isEngaged()) {
-            int was = clear(BOTH);
-            try {
-                next.flush();
-            } catch (IOException | RuntimeException e) {
-                mark(was);
-                throw e;
-            }
-            return;
-        }
-        run(Operation.FLUSH, 0, 0, null, false);
-    }
-
-    @Override
-    public void trim(long offset, long length, boolean fua) throws IOException {
-        if (length == 0) {
+    protected void around(BlockRequest r, ByteBuffer data, ExtentSink sink) throws IOException {
+        BlockOp op = r.op();
+        if (r.length() == 0 && (op == BlockOp.TRIM || op == BlockOp.WRITE_ZEROES)) {
             return; // QEMU returns before doing anything, events included
         }
         if (!engine.isEngaged()) {
-            try {
-                next.trim(offset, length, fua);
-            } catch (IOException | RuntimeException e) {
-                mark(BOTH);
-                throw e;
-            }
-            wrote(fua);
+            idle(r, data, sink);
             return;
         }
-        run(fua ? Operation.TRIM_FUA : Operation.TRIM, offset, length, fallback -> next.trim(offset, length, false), false);
+        boolean fua = r.fua();
+        Operation operation = switch (op) {
+            case READ -> Operation.READ;
+            case WRITE -> fua ? Operation.WRITE_FUA : Operation.WRITE;
+            case FLUSH -> Operation.FLUSH;
+            case TRIM -> fua ? Operation.TRIM_FUA : Operation.TRIM;
+            case WRITE_ZEROES -> fua ? Operation.WRITE_ZEROES_FUA : Operation.WRITE_ZEROES;
+            case BLOCK_STATUS -> Operation.BLOCK_STATUS;
+        };
+        // With FUA, QEMU writes and then flushes (the flush has its own events and check). After
+        // an injected ENOTSUP on write-zeroes QEMU falls back to writing zero buffers (unless the
+        // request forbids slow fallbacks): that is a plain write, hence NO_HOLE.
+        BlockRequest below = r.without(BlockRequest.Flag.FUA);
+        run(operation, r, fallback -> proceed(fallback ? below.with(BlockRequest.Flag.NO_HOLE) : below, data, sink),
+                op == BlockOp.WRITE_ZEROES && !r.has(BlockRequest.Flag.FAST_ZERO));
     }
 
-    @Override
-    public void writeZeroes(long offset, long length, boolean noHole, boolean fastOnly, boolean fua) throws IOException {
-        if (length == 0) {
-            return;
-        }
-        if (!engine.isEngaged()) {
-            try {
-                next.writeZeroes(offset, length, noHole, fastOnly, fua);
-            } catch (IOException | RuntimeException e) {
-                mark(BOTH);
-                throw e;
+    /**
+     * Without rules engaged: straight to the device below, with the write/flush bookkeeping done
+     * inline (no lambda, so the idle path allocates nothing). A failed change marks both levels
+     * dirty; a failed flush leaves what it was meant to flush unflushed.
+     */
+    private void idle(BlockRequest r, ByteBuffer data, ExtentSink sink) throws IOException {
+        switch (r.op()) {
+            case READ, BLOCK_STATUS -> proceed(r, data, sink);
+            case FLUSH -> {
+                int was = clear(BOTH);
+                try {
+                    proceed(r, data, sink);
+                } catch (IOException | RuntimeException e) {
+                    mark(was);
+                    throw e;
+                }
             }
-            wrote(fua);
-            return;
+            case WRITE, TRIM, WRITE_ZEROES -> {
+                try {
+                    proceed(r, data, sink);
+                } catch (IOException | RuntimeException e) {
+                    mark(BOTH);
+                    throw e;
+                }
+                wrote(r.fua());
+            }
         }
-        // After an injected ENOTSUP QEMU falls back to writing zero buffers (unless the request
-        // forbids slow fallbacks): that is a plain write, hence noHole.
-        run(fua ? Operation.WRITE_ZEROES_FUA : Operation.WRITE_ZEROES, offset, length,
-                fallback -> next.writeZeroes(offset, length, noHole || fallback, fastOnly, false), !fastOnly);
-    }
-
-    @Override
-    public void extents(long offset, long length, ExtentSink sink) throws IOException {
-        if (!engine.isEngaged()) {
-            next.extents(offset, length, sink);
-            return;
-        }
-        run(Operation.BLOCK_STATUS, offset, length, fallback -> next.extents(offset, length, sink), false);
     }
 
     @Override
@@ -150,10 +119,7 @@ public final class BlkdebugDevice extends ForwardingBlockDevice {
 
     // ---- idle path: only the write/flush bookkeeping ----
 
-    /**
-     * Records a successful change made without rules engaged (written inline at each call site:
-     * no lambda, so the idle path allocates nothing; a failed one marks both levels dirty).
-     */
+    /** Records a successful change made without rules engaged. */
     private void wrote(boolean fua) {
         if (fua) {
             // QEMU's FUA flush leaves the blkdebug level clean; the format level counts this write after it.
@@ -185,7 +151,9 @@ public final class BlkdebugDevice extends ForwardingBlockDevice {
         void run(boolean fallback) throws IOException;
     }
 
-    private void run(Operation op, long offset, long length, Io io, boolean zeroFallbackAllowed) throws IOException {
+    private void run(Operation op, BlockRequest r, Io io, boolean zeroFallbackAllowed) throws IOException {
+        long offset = r.offset();
+        long length = r.length();
         List<Step> steps = EventTable.steps(op);
         IOException failure = null;
         boolean interrupted = false;
@@ -248,7 +216,7 @@ public final class BlkdebugDevice extends ForwardingBlockDevice {
                 }
                 case FLUSH_IO -> {
                     try {
-                        next.flush();
+                        next.flush(r.asFlush());
                     } catch (IOException e) {
                         failure = e;
                     }

@@ -1,5 +1,6 @@
 package dev.faultdisk.fault.blkdebug;
 
+import dev.faultdisk.device.Io;
 import dev.faultdisk.device.DeviceException;
 import dev.faultdisk.device.Errno;
 import dev.faultdisk.device.MemoryDevice;
@@ -57,7 +58,7 @@ class BlkdebugDeviceTest {
 
     private static byte[] read(BlkdebugDevice d, long offset, int length) throws IOException {
         ByteBuffer dst = ByteBuffer.allocate(length);
-        d.read(offset, dst);
+        Io.read(d, offset, dst);
         return dst.array();
     }
 
@@ -124,21 +125,21 @@ class BlkdebugDeviceTest {
     void eachOperationFiresTheEventsOfTheTableInOrder() throws Exception {
         BlkdebugDevice d = device(memory);
         assertEquals(List.of(READ_AIO), eventsSeen(d, () -> read(d, 0, 512)));
-        assertEquals(List.of(WRITE_AIO, PWRITEV, PWRITEV_DONE), eventsSeen(d, () -> d.write(0, pattern(512, 1), false)));
-        assertEquals(List.of(FLUSH_TO_OS, FLUSH_TO_DISK), eventsSeen(d, d::flush), "written since the last flush");
-        assertEquals(List.of(FLUSH_TO_OS), eventsSeen(d, d::flush), "nothing to flush: no flush_to_disk");
+        assertEquals(List.of(WRITE_AIO, PWRITEV, PWRITEV_DONE), eventsSeen(d, () -> Io.write(d, 0, pattern(512, 1), false)));
+        assertEquals(List.of(FLUSH_TO_OS, FLUSH_TO_DISK), eventsSeen(d, () -> Io.flush(d)), "written since the last flush");
+        assertEquals(List.of(FLUSH_TO_OS), eventsSeen(d, () -> Io.flush(d)), "nothing to flush: no flush_to_disk");
         assertEquals(List.of(WRITE_AIO, PWRITEV, PWRITEV_DONE, FLUSH_TO_OS),
-                eventsSeen(d, () -> d.write(0, pattern(512, 1), true)));
-        assertEquals(List.of(FLUSH_TO_OS, FLUSH_TO_DISK), eventsSeen(d, d::flush),
+                eventsSeen(d, () -> Io.write(d, 0, pattern(512, 1), true)));
+        assertEquals(List.of(FLUSH_TO_OS, FLUSH_TO_DISK), eventsSeen(d, () -> Io.flush(d)),
                 "a FUA write counts at the format level only after its own flush");
-        assertEquals(List.of(PWRITEV_ZERO, PWRITEV_DONE), eventsSeen(d, () -> d.writeZeroes(0, 4096, false, false, false)));
+        assertEquals(List.of(PWRITEV_ZERO, PWRITEV_DONE), eventsSeen(d, () -> Io.writeZeroes(d, 0, 4096, false, false, false)));
         assertEquals(List.of(PWRITEV_ZERO, PWRITEV_DONE, FLUSH_TO_OS, FLUSH_TO_DISK),
-                eventsSeen(d, () -> d.writeZeroes(0, 4096, true, false, true)));
-        assertEquals(List.of(), eventsSeen(d, () -> d.trim(0, 4096, false)));
-        assertEquals(List.of(FLUSH_TO_OS, FLUSH_TO_DISK), eventsSeen(d, () -> d.trim(0, 4096, true)));
-        assertEquals(List.of(), eventsSeen(d, () -> d.extents(0, 4096, (len, flags) -> true)));
-        assertEquals(List.of(), eventsSeen(d, () -> d.writeZeroes(0, 0, false, false, false)), "zero length: nothing");
-        assertEquals(List.of(WRITE_AIO, PWRITEV, PWRITEV_DONE), eventsSeen(d, () -> d.write(0, ByteBuffer.allocate(0), false)));
+                eventsSeen(d, () -> Io.writeZeroes(d, 0, 4096, true, false, true)));
+        assertEquals(List.of(), eventsSeen(d, () -> Io.trim(d, 0, 4096, false)));
+        assertEquals(List.of(FLUSH_TO_OS, FLUSH_TO_DISK), eventsSeen(d, () -> Io.trim(d, 0, 4096, true)));
+        assertEquals(List.of(), eventsSeen(d, () -> Io.extents(d, 0, 4096, (len, flags) -> true)));
+        assertEquals(List.of(), eventsSeen(d, () -> Io.writeZeroes(d, 0, 0, false, false, false)), "zero length: nothing");
+        assertEquals(List.of(WRITE_AIO, PWRITEV, PWRITEV_DONE), eventsSeen(d, () -> Io.write(d, 0, ByteBuffer.allocate(0), false)));
     }
 
     @Test
@@ -165,34 +166,34 @@ class BlkdebugDeviceTest {
                 new Case(FLUSH_TO_OS, IoType.FLUSH, true, true));
         for (Case c : writes) {
             BlkdebugDevice d = device(new MemoryDevice(1 << 20), InjectErrorRule.on(c.event()).withIoType(c.type()));
-            assertEquals(c.fails() ? Errno.EIO : 0, errnoOf(() -> d.write(0, pattern(512, 1), c.fua())), c.toString());
+            assertEquals(c.fails() ? Errno.EIO : 0, errnoOf(() -> Io.write(d, 0, pattern(512, 1), c.fua())), c.toString());
         }
         BlkdebugDevice zero = device(new MemoryDevice(1 << 20), InjectErrorRule.on(PWRITEV_ZERO).withIoType(IoType.WRITE_ZEROES));
-        assertEquals(Errno.EIO, errnoOf(() -> zero.writeZeroes(0, 512, false, false, false)));
+        assertEquals(Errno.EIO, errnoOf(() -> Io.writeZeroes(zero, 0, 512, false, false, false)));
         BlkdebugDevice zeroWrite = device(new MemoryDevice(1 << 20), InjectErrorRule.on(PWRITEV_ZERO).withIoType(IoType.WRITE));
-        assertEquals(0, errnoOf(() -> zeroWrite.writeZeroes(0, 512, false, false, false)));
+        assertEquals(0, errnoOf(() -> Io.writeZeroes(zeroWrite, 0, 512, false, false, false)));
         BlkdebugDevice bs = device(new MemoryDevice(1 << 20), InjectErrorRule.on(NONE).withIoType(IoType.BLOCK_STATUS).withSector(16));
-        assertEquals(0, errnoOf(() -> bs.extents(4096, 4096, (l, f) -> true)));
-        assertEquals(Errno.EIO, errnoOf(() -> bs.extents(8192, 4096, (l, f) -> true)));
+        assertEquals(0, errnoOf(() -> Io.extents(bs, 4096, 4096, (l, f) -> true)));
+        assertEquals(Errno.EIO, errnoOf(() -> Io.extents(bs, 8192, 4096, (l, f) -> true)));
     }
 
     @Test
     void failedWriteLeavesDataAloneStillFiresPwritevDoneAndSkipsTheFuaFlush() throws Exception {
         BlkdebugDevice d = device(memory, InjectErrorRule.on(PWRITEV).withIoType(IoType.WRITE).withErrno(Errno.ENOSPC).withOnce(true));
-        memory.write(0, pattern(512, 7), false);
-        List<BlkdebugEvent> seen = eventsSeen(d, () -> d.write(0, pattern(512, 1), true));
+        Io.write(memory, 0, pattern(512, 7), false);
+        List<BlkdebugEvent> seen = eventsSeen(d, () -> Io.write(d, 0, pattern(512, 1), true));
         assertEquals(List.of(WRITE_AIO, PWRITEV, PWRITEV_DONE), seen);
         byte[] data = new byte[512];
-        memory.read(0, ByteBuffer.wrap(data));
+        Io.read(memory, 0, ByteBuffer.wrap(data));
         assertArrayEquals(pattern(512, 7).array(), data);
     }
 
     @Test
     void flushIsCheckedOnlyWhenSomethingWasWritten() throws Exception {
         BlkdebugDevice d = device(memory, InjectErrorRule.on(NONE).withIoType(IoType.FLUSH).withOnce(true));
-        d.flush(); // nothing written: QEMU does not even look at the rules
+        Io.flush(d); // nothing written: QEMU does not even look at the rules
         assertEquals(1, d.engine().rules().size());
-        assertEquals(Errno.EIO, errnoOf(() -> d.write(0, pattern(512, 1), true)), "the FUA write's flush takes the rule");
+        assertEquals(Errno.EIO, errnoOf(() -> Io.write(d, 0, pattern(512, 1), true)), "the FUA write's flush takes the rule");
         assertEquals(List.of(), d.engine().rules());
 
         // After a FUA write the blkdebug level is clean, idle engine or not; after a plain write it is not.
@@ -200,46 +201,46 @@ class BlkdebugDeviceTest {
         for (Rule[] initial : List.of(new Rule[0], new Rule[] {InjectErrorRule.on(READ_AIO).withSector(99)})) {
             for (boolean fua : new boolean[] {true, false}) {
                 BlkdebugDevice w = device(new MemoryDevice(1 << 20), initial);
-                w.write(0, pattern(512, 1), fua);
+                Io.write(w, 0, pattern(512, 1), fua);
                 w.engine().addRules(List.of(flushRule));
-                assertEquals(fua ? 0 : Errno.EIO, errnoOf(w::flush), "fua " + fua + ", engaged " + (initial.length > 0));
+                assertEquals(fua ? 0 : Errno.EIO, errnoOf(() -> Io.flush(w)), "fua " + fua + ", engaged " + (initial.length > 0));
             }
         }
 
         BlkdebugDevice e = device(new MemoryDevice(1 << 20), InjectErrorRule.on(NONE).withIoType(IoType.FLUSH).withOnce(true),
                 InjectErrorRule.on(NONE).withIoType(IoType.FLUSH).withOnce(true).withErrno(Errno.ENOSPC));
-        e.write(0, pattern(512, 1), false);
-        assertEquals(Errno.EIO, errnoOf(e::flush));
-        assertEquals(Errno.ENOSPC, errnoOf(e::flush), "a failed flush leaves the data unflushed: checked again");
-        e.flush();
+        Io.write(e, 0, pattern(512, 1), false);
+        assertEquals(Errno.EIO, errnoOf(() -> Io.flush(e)));
+        assertEquals(Errno.ENOSPC, errnoOf(() -> Io.flush(e)), "a failed flush leaves the data unflushed: checked again");
+        Io.flush(e);
     }
 
     @Test
     void failedWritesAndDiscardsStillCountAsWritten() {
         BlkdebugDevice d = device(memory, InjectErrorRule.on(NONE).withIoType(IoType.DISCARD).withOnce(true),
                 InjectErrorRule.on(NONE).withIoType(IoType.FLUSH).withOnce(true));
-        assertEquals(Errno.EIO, errnoOf(() -> d.trim(0, 4096, false)));
-        assertEquals(Errno.EIO, errnoOf(d::flush));
+        assertEquals(Errno.EIO, errnoOf(() -> Io.trim(d, 0, 4096, false)));
+        assertEquals(Errno.EIO, errnoOf(() -> Io.flush(d)));
     }
 
     @Test
     void enotsupOnWriteZeroesFallsBackToAWrite() throws Exception {
         BlkdebugDevice d = device(memory, InjectErrorRule.on(NONE).withIoType(IoType.WRITE_ZEROES).withErrno(Errno.ENOTSUP));
-        memory.write(0, pattern(4096, 9), false);
-        d.writeZeroes(0, 4096, false, false, false);
+        Io.write(memory, 0, pattern(4096, 9), false);
+        Io.writeZeroes(d, 0, 4096, false, false, false);
         assertArrayEquals(new byte[4096], read(d, 0, 4096));
-        assertEquals(Errno.ENOTSUP, errnoOf(() -> d.writeZeroes(0, 4096, false, true, false)), "fast zero: no fallback");
+        assertEquals(Errno.ENOTSUP, errnoOf(() -> Io.writeZeroes(d, 0, 4096, false, true, false)), "fast zero: no fallback");
 
         BlkdebugDevice w = device(new MemoryDevice(1 << 20), InjectErrorRule.on(NONE).withIoType(IoType.WRITE_ZEROES).withErrno(Errno.ENOTSUP),
                 InjectErrorRule.on(NONE).withIoType(IoType.WRITE).withErrno(Errno.ENOSPC));
-        assertEquals(Errno.ENOSPC, errnoOf(() -> w.writeZeroes(0, 4096, false, false, false)), "the fallback write is checked as a write");
+        assertEquals(Errno.ENOSPC, errnoOf(() -> Io.writeZeroes(w, 0, 4096, false, false, false)), "the fallback write is checked as a write");
     }
 
     @Test
     void enotsupOnDiscardCountsAsDone() throws Exception {
         BlkdebugDevice d = device(memory, InjectErrorRule.on(NONE).withIoType(IoType.DISCARD).withErrno(Errno.ENOTSUP));
-        memory.write(0, pattern(65536, 3), false);
-        d.trim(0, 65536, false);
+        Io.write(memory, 0, pattern(65536, 3), false);
+        Io.trim(d, 0, 65536, false);
         assertArrayEquals(pattern(65536, 3).array(), read(d, 0, 65536), "nothing was discarded");
     }
 
@@ -255,22 +256,22 @@ class BlkdebugDeviceTest {
     void idleEngineJustForwards() throws Exception {
         BlkdebugDevice d = device(memory);
         assertFalse(d.engine().isEngaged());
-        d.write(4096, pattern(512, 5), true);
+        Io.write(d, 4096, pattern(512, 5), true);
         assertArrayEquals(pattern(512, 5).array(), read(d, 4096, 512));
-        d.flush();
+        Io.flush(d);
         assertFalse(d.mayBlock());
     }
 
     @Test
     void ruleAddedWhileIdleSeesTheWriteHistory() throws Exception {
         BlkdebugDevice d = device(memory);
-        d.write(0, pattern(512, 1), false);
+        Io.write(d, 0, pattern(512, 1), false);
         d.engine().addRules(List.of(InjectErrorRule.on(FLUSH_TO_DISK)));
-        assertEquals(Errno.EIO, errnoOf(d::flush), "the idle write left data to flush");
+        assertEquals(Errno.EIO, errnoOf(() -> Io.flush(d)), "the idle write left data to flush");
         d.engine().clearRules();
-        d.flush();
+        Io.flush(d);
         d.engine().addRules(List.of(InjectErrorRule.on(FLUSH_TO_DISK)));
-        d.flush(); // clean: no flush_to_disk, no check
+        Io.flush(d); // clean: no flush_to_disk, no check
     }
 
     // ---- breakpoints ----
@@ -282,14 +283,14 @@ class BlkdebugDeviceTest {
         engine.setBreakpoint(WRITE_AIO, "A");
         assertTrue(d.mayBlock());
         Future<?> held = pool.submit(() -> {
-            d.write(65536, pattern(512, 0x5a), false);
+            Io.write(d, 65536, pattern(512, 0x5a), false);
             return null;
         });
         assertTrue(engine.awaitSuspended("A", WAIT));
         assertEquals(List.of(new SuspendedRequest(1, "A", WRITE_AIO, Operation.WRITE, 65536, 512)), engine.suspended());
         assertEquals(List.of(), engine.breakpoints(), "a breakpoint fires once");
         // others proceed, including another write: the breakpoint is used up
-        d.write(0, pattern(512, 1), false);
+        Io.write(d, 0, pattern(512, 1), false);
         assertArrayEquals(pattern(512, 1).array(), read(d, 0, 512));
         assertFalse(held.isDone());
         assertArrayEquals(new byte[512], read(d, 65536, 512), "the held write has not happened");
@@ -366,7 +367,7 @@ class BlkdebugDeviceTest {
         BlkdebugDevice d = device(memory, new SetStateRule(WRITE_AIO, 1, 2), InjectErrorRule.on(WRITE_AIO).withErrno(Errno.ENOSPC));
         BlkdebugEngine engine = d.engine();
         engine.setBreakpoint(WRITE_AIO, "W");
-        Future<Integer> held = pool.submit(() -> errnoOf(() -> d.write(0, pattern(512, 1), false)));
+        Future<Integer> held = pool.submit(() -> errnoOf(() -> Io.write(d, 0, pattern(512, 1), false)));
         assertTrue(engine.awaitSuspended("W", WAIT));
         assertEquals(2, engine.state());
         assertEquals(1, engine.activeRules().size());
@@ -383,7 +384,7 @@ class BlkdebugDeviceTest {
         java.util.concurrent.CompletableFuture<IOException> outcome = new java.util.concurrent.CompletableFuture<>();
         Future<?> held = pool.submit(() -> {
             try {
-                d.flush();
+                Io.flush(d);
                 outcome.complete(null);
             } catch (IOException e) {
                 outcome.complete(e);

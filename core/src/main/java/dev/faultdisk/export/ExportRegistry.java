@@ -1,4 +1,4 @@
-package dev.faultdisk.device;
+package dev.faultdisk.export;
 
 import java.io.IOException;
 import java.util.ArrayList;

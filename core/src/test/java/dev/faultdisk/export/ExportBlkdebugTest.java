@@ -1,5 +1,10 @@
-package dev.faultdisk.device;
+package dev.faultdisk.export;
 
+import dev.faultdisk.device.DeviceException;
+import dev.faultdisk.device.Errno;
+import dev.faultdisk.device.Io;
+import dev.faultdisk.wire.BlockOp;
+import dev.faultdisk.device.Io;
 import dev.faultdisk.fault.blkdebug.BlkdebugConfigException;
 import dev.faultdisk.fault.blkdebug.BlkdebugEvent;
 import dev.faultdisk.fault.blkdebug.InjectErrorRule;
@@ -49,9 +54,9 @@ class ExportBlkdebugTest {
             try (Export export = Export.open(ExportSpec.parse("d=memory:1M,rules=" + conf))) {
                 assertEquals(List.of(InjectErrorRule.on(BlkdebugEvent.READ_AIO).withErrno(Errno.ENOSPC)), export.blkdebug().rules());
                 DeviceException failure = assertThrows(DeviceException.class,
-                        () -> export.device().read(0, ByteBuffer.allocate(512)));
+                        () -> Io.read(export.device(), 0, ByteBuffer.allocate(512)));
                 assertEquals(Errno.ENOSPC, failure.errno());
-                assertEquals(1, export.stats().errors(DeviceStats.Op.READ), "counted above blkdebug");
+                assertEquals(1, export.stats().errors(BlockOp.READ), "counted above blkdebug");
             }
             Files.writeString(conf, "[inject-error]\nevent = \"nope\"\n");
             BlkdebugConfigException bad = assertThrows(BlkdebugConfigException.class,

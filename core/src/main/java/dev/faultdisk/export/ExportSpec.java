@@ -1,6 +1,10 @@
-package dev.faultdisk.device;
+package dev.faultdisk.export;
 
 import dev.faultdisk.cache.CacheMode;
+import dev.faultdisk.device.BlockDevice;
+import dev.faultdisk.device.FileDevice;
+import dev.faultdisk.device.MemoryDevice;
+import dev.faultdisk.device.Sizes;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;

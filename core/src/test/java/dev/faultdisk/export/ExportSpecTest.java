@@ -1,5 +1,6 @@
-package dev.faultdisk.device;
+package dev.faultdisk.export;
 
+import dev.faultdisk.device.MemoryDevice;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

@@ -1,15 +1,16 @@
-package dev.faultdisk.device;
+package dev.faultdisk.export;
 
 import dev.faultdisk.cache.CacheMode;
 import dev.faultdisk.cache.PowerFailMode;
 import dev.faultdisk.cache.PowerFailReport;
-import dev.faultdisk.cache.PowerGate;
+import dev.faultdisk.cache.PowerSwitch;
 import dev.faultdisk.cache.WriteCacheDevice;
-import dev.faultdisk.fault.FaultDevice;
+import dev.faultdisk.device.BlockDevice;
+import dev.faultdisk.device.BlockRequest;
+import dev.faultdisk.device.DeviceStats;
 import dev.faultdisk.fault.FaultEngine;
 import dev.faultdisk.fault.FaultTime;
 import dev.faultdisk.fault.blkdebug.BlkdebugConfig;
-import dev.faultdisk.fault.blkdebug.BlkdebugDevice;
 import dev.faultdisk.fault.blkdebug.BlkdebugEngine;
 import dev.faultdisk.fault.blkdebug.Rule;
 
@@ -20,15 +21,10 @@ import java.util.List;
 import java.util.SplittableRandom;
 
 /**
- * A named device as served to clients: the backend wrapped in the export's decorators. The stack
- * is {@code CountingDevice -> PowerGate -> FaultDevice -> BlkdebugDevice -> [ReadOnlyDevice] ->
- * WriteCacheDevice -> backend}; later layers slot in between. Every export has a fault engine and
- * a blkdebug engine, each idle until it is given rules (or breakpoints), and a write cache
- * (writethrough unless asked otherwise) with a power switch. Fault layers sit between the gate and
- * the cache, so a request they hold across a power failure is refused instead of landing after
- * the cut. The fault layer sits above blkdebug: a request it holds, delays or fails never reaches
- * blkdebug's events, and blkdebug sees a write where the fault layer sends it (misdirected, torn,
- * corrupted).
+ * A named device as served to clients: the backend wrapped in the export's layers, in the order
+ * {@link Layer} lists. Every export has a fault engine and a blkdebug engine, each idle until it
+ * is given rules (or breakpoints), and a write cache (writethrough unless asked otherwise) under
+ * a power switch.
  */
 public final class Export implements AutoCloseable {
     private final String name;
@@ -39,6 +35,7 @@ public final class Export implements AutoCloseable {
     private final BlkdebugEngine blkdebug;
     private final WriteCacheDevice cache;
     private final FaultEngine faults;
+    private final PowerSwitch power = new PowerSwitch();
 
     public Export(String name, BlockDevice backend, boolean readOnly) {
         this(name, backend, readOnly, new BlkdebugEngine());
@@ -62,11 +59,11 @@ public final class Export implements AutoCloseable {
         this.name = name;
         this.backend = backend;
         this.blkdebug = blkdebug;
-        this.cache = new WriteCacheDevice(backend, cacheMode);
         this.faults = new FaultEngine(name, backend.size(), faultTime, faultSeed);
-        BlockDevice stack = readOnly && !backend.isReadOnly() ? new ReadOnlyDevice(cache) : cache;
-        BlockDevice faulty = new FaultDevice(new BlkdebugDevice(stack, blkdebug), faults);
-        this.top = new CountingDevice(new PowerGate(faulty, cache), stats);
+        ExportStack stack = ExportStack.build(
+                new ExportParts(backend, readOnly, cacheMode, stats, power, faults, blkdebug));
+        this.cache = stack.layer(Layer.WRITE_CACHE, WriteCacheDevice.class);
+        this.top = stack.top();
         this.description = top.describe();
     }
 
@@ -112,19 +109,24 @@ public final class Export implements AutoCloseable {
         return blkdebug;
     }
 
-    /** The export's write cache: its mode, dirty data, deferred errors and power switch. */
+    /** The export's write cache: its mode, dirty data and deferred errors. */
     public WriteCacheDevice writeCache() {
         return cache;
     }
 
-    /** Cuts the power and restores it; see {@link WriteCacheDevice#powerFail}. */
+    /** The export's power switch. */
+    public PowerSwitch power() {
+        return power;
+    }
+
+    /** Cuts the power and restores it; see {@link PowerSwitch#powerFail}. */
     public PowerFailReport powerFail(PowerFailMode mode, long seed) {
-        return cache.powerFail(mode, seed);
+        return power.powerFail(mode, seed);
     }
 
     /** Runs {@code listener} after every power cut, e.g. to drop the export's connections. */
     public void onPowerFail(Runnable listener) {
-        cache.onPowerFail(listener);
+        power.onPowerFail(listener);
     }
 
     /** The export's fault rules and held requests. */
@@ -149,8 +151,8 @@ public final class Export implements AutoCloseable {
         faults.shutdown();
         blkdebug.shutdown();
         try {
-            if (!top.isReadOnly() && cache.isPoweredOn()) {
-                top.flush();
+            if (!top.isReadOnly() && power.isOn()) {
+                top.flush(BlockRequest.flush());
             }
         } finally {
             top.close();

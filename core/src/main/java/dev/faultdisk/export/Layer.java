@@ -1,0 +1,54 @@
+package dev.faultdisk.export;
+
+import dev.faultdisk.cache.PowerGate;
+import dev.faultdisk.cache.WriteCacheDevice;
+import dev.faultdisk.device.BlockDevice;
+import dev.faultdisk.device.CountingDevice;
+import dev.faultdisk.device.ReadOnlyDevice;
+import dev.faultdisk.fault.FaultDevice;
+import dev.faultdisk.fault.blkdebug.BlkdebugDevice;
+
+/**
+ * The slots of an export's device stack, top to bottom: the one place the order of layers is
+ * written down. A new layer is one constant here, at its place, with how it is built over the
+ * layer below from the export's {@link ExportParts}.
+ *
+ * <p>Why this order: counting sees what clients asked, whatever happens below. The power gate
+ * stamps the epoch a request entered at, so the write cache refuses a request a fault layer held
+ * across a power cut instead of landing it after the cut. The fault layer sits above blkdebug: a
+ * request it holds, delays or fails never reaches blkdebug's events, and blkdebug sees a write
+ * where the fault layer sends it (misdirected, torn, corrupted). Read-only sits above the cache,
+ * so nothing is cached that the export refuses.
+ */
+public enum Layer {
+    /** Operation, byte and error counters ({@link CountingDevice}). */
+    COUNTING((below, parts) -> new CountingDevice(below, parts.stats())),
+    /** Stamps the power epoch on requests ({@link PowerGate}). */
+    POWER_GATE((below, parts) -> new PowerGate(below, parts.power())),
+    /** The fault catalogue's rules ({@link FaultDevice}). */
+    FAULTS((below, parts) -> new FaultDevice(below, parts.faults())),
+    /** QEMU blkdebug rules and breakpoints ({@link BlkdebugDevice}). */
+    BLKDEBUG((below, parts) -> new BlkdebugDevice(below, parts.blkdebug())),
+    /** Refuses changes when the export is read-only over a writable backend ({@link ReadOnlyDevice}). */
+    READ_ONLY((below, parts) -> parts.readOnly() && !below.isReadOnly() ? new ReadOnlyDevice(below) : below),
+    /** The volatile write cache under the power switch ({@link WriteCacheDevice}). */
+    WRITE_CACHE((below, parts) -> new WriteCacheDevice(below, parts.cacheMode(), parts.power())),
+    /** The medium: memory or a file. */
+    BACKEND((below, parts) -> parts.backend());
+
+    /** Builds a layer over the one below it (null for the backend); returning {@code below} leaves the slot empty. */
+    @FunctionalInterface
+    interface Factory {
+        BlockDevice build(BlockDevice below, ExportParts parts);
+    }
+
+    private final Factory factory;
+
+    Layer(Factory factory) {
+        this.factory = factory;
+    }
+
+    BlockDevice build(BlockDevice below, ExportParts parts) {
+        return factory.build(below, parts);
+    }
+}
