@@ -1,5 +1,7 @@
 package dev.faultdisk.nbd;
 
+import dev.faultdisk.export.Export;
+
 import java.io.ByteArrayOutputStream;
 import java.io.EOFException;
 import java.io.IOException;
@@ -7,6 +9,7 @@ import java.lang.System.Logger.Level;
 import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.SocketChannel;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * One client connection: the handshake, then the transmission loop. A single reader thread
@@ -26,8 +29,10 @@ final class Connection implements Runnable {
     private final long id;
     private final ByteBuffer in = BufferPool.SHARED.acquire(INPUT_CAPACITY).limit(0);
     private final ReplyWriter writer;
+    private final CompletableFuture<Void> closed = new CompletableFuture<>();
     private volatile boolean closing;
-    private volatile dev.faultdisk.export.Export export;
+    private volatile Export export;
+    private volatile ConnectionInfo.Phase phase = ConnectionInfo.Phase.HANDSHAKE;
 
     Connection(NbdServer server, SocketChannel channel, long id) {
         this.server = server;
@@ -47,6 +52,7 @@ final class Connection implements Runnable {
             Negotiation negotiation = handshake();
             if (negotiation != null) {
                 export = negotiation.export();
+                phase = ConnectionInfo.Phase.TRANSMISSION;
                 transmission = new Transmission(this, negotiation, writer);
                 transmission.run();
             }
@@ -73,7 +79,7 @@ final class Connection implements Runnable {
      * request still runs on its own thread: it may yet write a reply into them.
      */
     private void releaseBuffers(Transmission transmission) {
-        if (transmission != null && !transmission.idle()) {
+        if (transmission != null && !transmission.finish()) {
             return;
         }
         if (transmission != null) {
@@ -188,7 +194,7 @@ final class Connection implements Runnable {
     }
 
     /** The export this connection serves, once the handshake chose one. */
-    dev.faultdisk.export.Export export() {
+    Export export() {
         return export;
     }
 
@@ -229,13 +235,30 @@ final class Connection implements Runnable {
         close();
     }
 
+    /** Where the connection is and whether a reply write is under way, for observers (tests, queries). */
+    ConnectionInfo info() {
+        return new ConnectionInfo(id, export == null ? null : export.name(), phase, writer.writing());
+    }
+
+    /** Called by the reader when the client's input ended: it now finishes what it read. */
+    void inputEnded() {
+        phase = ConnectionInfo.Phase.DRAINING;
+    }
+
+    /** Completes when the connection is closed. */
+    CompletableFuture<Void> closed() {
+        return closed;
+    }
+
     /** Hard close: drops the socket. */
     void close() {
         closing = true;
+        phase = ConnectionInfo.Phase.CLOSED;
         try {
             channel.close();
         } catch (IOException e) {
             LOG.log(Level.DEBUG, "connection {0}: close failed: {1}", id, e.toString());
         }
+        closed.complete(null);
     }
 }

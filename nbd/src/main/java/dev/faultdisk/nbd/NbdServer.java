@@ -1,5 +1,6 @@
 package dev.faultdisk.nbd;
 
+import dev.faultdisk.export.Export;
 import dev.faultdisk.export.ExportRegistry;
 
 import java.io.IOException;
@@ -14,6 +15,7 @@ import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.file.Files;
 import java.time.Duration;
+import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
@@ -128,7 +130,7 @@ public final class NbdServer implements AutoCloseable {
      * flight: what a client sees when the disk loses power or the cable is pulled.
      * Returns how many were dropped.
      */
-    public int dropConnections(dev.faultdisk.export.Export export) {
+    public int dropConnections(Export export) {
         int dropped = 0;
         for (Connection c : connections) {
             if (c.export() == export) {
@@ -140,7 +142,7 @@ public final class NbdServer implements AutoCloseable {
     }
 
     /** Connections open now to {@code export}. */
-    public int connectionCount(dev.faultdisk.export.Export export) {
+    public int connectionCount(Export export) {
         int n = 0;
         for (Connection c : connections) {
             if (c.export() == export) {
@@ -148,6 +150,11 @@ public final class NbdServer implements AutoCloseable {
             }
         }
         return n;
+    }
+
+    /** What each open connection is doing. */
+    public List<ConnectionInfo> connections() {
+        return connections.stream().map(Connection::info).toList();
     }
 
     void removed(Connection connection) {

@@ -18,6 +18,8 @@ final class ReplyWriter {
     private final ByteBuffer out;
     private final ByteBuffer[] gather = new ByteBuffer[2];
     private final ByteBuffer view;
+    /** True while a write to the socket is under way: a client that stops reading keeps it true. */
+    private volatile boolean writing;
 
     /** Builds replies in {@code buffer}, which it owns until {@link #release()}. */
     ReplyWriter(GatheringByteChannel channel, ByteBuffer buffer) {
@@ -65,11 +67,13 @@ final class ReplyWriter {
             return;
         }
         out.flip();
+        writing = true;
         try {
             while (out.hasRemaining()) {
                 channel.write(out);
             }
         } finally {
+            writing = false;
             out.clear();
         }
     }
@@ -79,14 +83,21 @@ final class ReplyWriter {
         out.flip();
         gather[0] = out;
         gather[1] = payload;
+        writing = true;
         try {
             while (out.hasRemaining() || payload.hasRemaining()) {
                 channel.write(gather);
             }
         } finally {
+            writing = false;
             gather[1] = null;
             out.clear();
         }
+    }
+
+    /** True while a write to the socket is under way. */
+    boolean writing() {
+        return writing;
     }
 
     /** Gives the buffer back to the pool; the writer is not used afterwards. */

@@ -1,21 +1,24 @@
 package dev.faultdisk.nbd;
 
 import dev.faultdisk.device.BlockDevice;
+import dev.faultdisk.device.BlockRequest;
 import dev.faultdisk.device.DeviceException;
 import dev.faultdisk.device.DisconnectException;
 import dev.faultdisk.device.ExtentSink;
-import dev.faultdisk.device.RequestContext;
+import dev.faultdisk.wire.BlockOp;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
-import java.nio.charset.StandardCharsets;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 
 /**
  * The transmission phase of one connection: decodes requests from the buffered input, validates
- * them, runs them on the export's device stack and encodes the replies (simple, or structured
- * where negotiated). Small replies are built in place in the reply buffer; large read payloads go
- * out with a gathering write.
+ * them, runs each as a {@link BlockRequest} on the export's device stack and encodes the replies
+ * with {@link ReplyEncoder} (simple, or structured where negotiated). Small replies are built in
+ * place in the reply buffer; large read payloads go out with a gathering write.
  */
 final class Transmission {
     /** Reads up to this size are read straight into the reply buffer. */
@@ -26,6 +29,12 @@ final class Transmission {
     /** Extent lengths must fit in 32 bits; keep them 4 KiB aligned when split. */
     private static final long MAX_EXTENT = 0xFFFF_F000L;
 
+    private static final int FUA = BlockRequest.Flag.FUA.bit();
+    private static final int NO_HOLE = BlockRequest.Flag.NO_HOLE.bit();
+    private static final int FAST_ZERO = BlockRequest.Flag.FAST_ZERO.bit();
+    private static final int DF = BlockRequest.Flag.DF.bit();
+    private static final int REQ_ONE = BlockRequest.Flag.REQ_ONE.bit();
+
     private final Connection connection;
     private final ReplyWriter writer;
     private final BlockDevice device;
@@ -35,6 +44,8 @@ final class Transmission {
     private final RequestHeader header = new RequestHeader();
     private ByteBuffer scratch;
     private final ByteBuffer inputView;
+    /** Requests that run off the reader, one virtual thread each; DISC waits for them (the spec says finish them). */
+    private final ExecutorService requests;
 
     Transmission(Connection connection, Negotiation negotiation, ReplyWriter writer) {
         this.connection = connection;
@@ -44,16 +55,18 @@ final class Transmission {
         this.structured = negotiation.structuredReplies();
         this.baseAllocation = negotiation.baseAllocation();
         this.inputView = connection.input().duplicate();
+        this.requests = Executors.newThreadPerTaskExecutor(
+                Thread.ofVirtual().name("nbd-req-" + connection.id() + "-", 0).factory());
     }
 
     void run() throws IOException, ProtocolException {
         ByteBuffer in = connection.input();
-        RequestContext.enter(connection.id(), true); // every request this thread runs is inline
         try {
             while (true) {
                 if (!RequestDecoder.decode(in, header)) {
                     writer.flush();
                     if (connection.fill(RequestDecoder.HEADER_SIZE) < 0) {
+                        connection.inputEnded();
                         if (connection.isClosing()) {
                             awaitInFlight(); // our own shutdown: requests already read still answer
                         }
@@ -62,6 +75,7 @@ final class Transmission {
                     continue;
                 }
                 if (header.type == NbdProtocol.CMD_DISC) {
+                    connection.inputEnded();
                     writer.flush();
                     awaitInFlight();
                     return;
@@ -69,39 +83,27 @@ final class Transmission {
                 handle(header);
             }
         } finally {
-            RequestContext.exit();
             writer.flush();
         }
     }
 
-    /** Requests running on their own threads; DISC waits for them (the spec says finish them). */
-    private int inFlight;
-
-    private synchronized void started() {
-        inFlight++;
-    }
-
-    /** True when no request runs on a thread of its own. */
-    synchronized boolean idle() {
-        return inFlight == 0;
-    }
-
-    private synchronized void finished() {
-        if (--inFlight == 0) {
-            notifyAll();
-        }
+    /**
+     * Stops taking requests off the reader; true if none still runs (then the connection's
+     * buffers may go back to the pool: no late reply writes into them).
+     */
+    boolean finish() {
+        requests.shutdown();
+        return requests.isTerminated();
     }
 
     /** Waits for requests in flight; gives up when the connection is closed (the shutdown's grace is over). */
-    private synchronized void awaitInFlight() {
-        while (inFlight > 0 && connection.isOpen()) {
-            try {
-                wait(50);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return;
-            }
+    private void awaitInFlight() {
+        requests.shutdown();
+        if (requests.isTerminated()) {
+            return;
         }
+        CompletableFuture<Void> done = CompletableFuture.runAsync(requests::close, Thread::startVirtualThread);
+        CompletableFuture.anyOf(done, connection.closed()).join();
     }
 
     /**
@@ -141,10 +143,8 @@ final class Transmission {
         }
         RequestHeader request = h.copy();
         ByteBuffer owned = payload;
-        started();
         try {
-            Thread.ofVirtual().name("nbd-req-" + request.cookie).start(() -> {
-                RequestContext.enter(connection.id(), false);
+            requests.execute(() -> {
                 try {
                     execute(request, owned, false);
                     writer.flush();
@@ -155,11 +155,9 @@ final class Transmission {
                     connection.internalError(e);
                 } finally {
                     BufferPool.SHARED.release(owned);
-                    finished();
                 }
             });
         } catch (RuntimeException e) {
-            finished();
             BufferPool.SHARED.release(owned);
             throw e;
         }
@@ -185,29 +183,28 @@ final class Transmission {
         try {
             switch (h.type) {
                 case NbdProtocol.CMD_WRITE -> {
-                    device.write(h.offset, payload, fua(h));
+                    device.write(request(h, BlockOp.WRITE, inline), payload);
                     replyOk(h);
                 }
                 case NbdProtocol.CMD_READ -> read(h, inline);
                 case NbdProtocol.CMD_FLUSH -> {
-                    device.flush();
+                    device.flush(request(h, BlockOp.FLUSH, inline));
                     replyOk(h);
                 }
                 case NbdProtocol.CMD_TRIM -> {
                     if (h.length > 0) {
-                        device.trim(h.offset, h.length, fua(h));
+                        device.trim(request(h, BlockOp.TRIM, inline));
                     }
                     replyOk(h);
                 }
                 case NbdProtocol.CMD_WRITE_ZEROES -> {
                     if (h.length > 0) {
-                        device.writeZeroes(h.offset, h.length, (h.flags & NbdProtocol.CMD_FLAG_NO_HOLE) != 0,
-                                (h.flags & NbdProtocol.CMD_FLAG_FAST_ZERO) != 0, fua(h));
+                        device.writeZeroes(request(h, BlockOp.WRITE_ZEROES, inline));
                     }
                     replyOk(h);
                 }
                 case NbdProtocol.CMD_CACHE -> replyOk(h); // advisory; data already lives in memory or page cache
-                case NbdProtocol.CMD_BLOCK_STATUS -> blockStatus(h);
+                case NbdProtocol.CMD_BLOCK_STATUS -> blockStatus(h, request(h, BlockOp.BLOCK_STATUS, inline));
                 default -> throw new IllegalStateException("validated command " + h.type);
             }
         } catch (DisconnectException e) {
@@ -219,6 +216,17 @@ final class Transmission {
                 replyError(h, NbdProtocol.EIO, e.toString(), -1);
             }
         }
+    }
+
+    /** The stack's request for a validated NBD request: the only object the inline path allocates per request. */
+    private BlockRequest request(RequestHeader h, BlockOp op, boolean inline) {
+        int f = h.flags;
+        int flags = ((f & NbdProtocol.CMD_FLAG_FUA) != 0 ? FUA : 0)
+                | ((f & NbdProtocol.CMD_FLAG_NO_HOLE) != 0 ? NO_HOLE : 0)
+                | ((f & NbdProtocol.CMD_FLAG_FAST_ZERO) != 0 ? FAST_ZERO : 0)
+                | ((f & NbdProtocol.CMD_FLAG_DF) != 0 ? DF : 0)
+                | ((f & NbdProtocol.CMD_FLAG_REQ_ONE) != 0 ? REQ_ONE : 0);
+        return BlockRequest.of(op, h.offset, h.length, flags, connection.id(), inline);
     }
 
     /** Returns 0 if the request may run, else the NBD error to reply with. */
@@ -283,19 +291,20 @@ final class Transmission {
 
     private void read(RequestHeader h, boolean inline) throws IOException {
         int length = (int) h.length;
-        int headerSize = structured ? 20 + 8 : 16;
+        int headerSize = ReplyEncoder.readHeaderSize(structured);
         if (length == 0) {
             emptyRead(h);
             return;
         }
+        BlockRequest r = request(h, BlockOp.READ, inline);
         if (inline && length <= INLINE_READ) {
-            readInline(h, length, headerSize);
+            readInline(h, r, length, headerSize);
             return;
         }
         ByteBuffer data = inline ? scratch(length) : BufferPool.SHARED.acquire(length);
         try {
             try {
-                device.read(h.offset, data);
+                device.read(r, data);
             } catch (DisconnectException e) {
                 if (e.midReply()) {
                     sendRead(h, data.position(0).limit(length / 2), headerSize); // the header, half the data
@@ -320,33 +329,22 @@ final class Transmission {
         int length = (int) h.length;
         writer.lock();
         try {
-            ByteBuffer out = writer.reserve(headerSize);
-            if (structured) {
-                chunkHeader(out, NbdProtocol.REPLY_FLAG_DONE, NbdProtocol.REPLY_TYPE_OFFSET_DATA, h.cookie, 8 + length);
-                out.putLong(h.offset);
-            } else {
-                simpleHeader(out, 0, h.cookie);
-            }
+            ReplyEncoder.readHeader(writer.reserve(headerSize), structured, h.cookie, h.offset, length);
             writer.flushWithPayloadLocked(data);
         } finally {
             writer.unlock();
         }
     }
 
-    private void readInline(RequestHeader h, int length, int headerSize) throws IOException {
+    private void readInline(RequestHeader h, BlockRequest r, int length, int headerSize) throws IOException {
         writer.lock();
         try {
             ByteBuffer out = writer.reserve(headerSize + length);
             int start = out.position();
-            if (structured) {
-                chunkHeader(out, NbdProtocol.REPLY_FLAG_DONE, NbdProtocol.REPLY_TYPE_OFFSET_DATA, h.cookie, 8 + length);
-                out.putLong(h.offset);
-            } else {
-                simpleHeader(out, 0, h.cookie);
-            }
+            ReplyEncoder.readHeader(out, structured, h.cookie, h.offset, length);
             ByteBuffer data = writer.view(out.position(), length);
             try {
-                device.read(h.offset, data);
+                device.read(r, data);
             } catch (DisconnectException e) {
                 // Replies before this one go out whole; of this one, part of the data if asked.
                 out.position(e.midReply() ? out.position() + length / 2 : start);
@@ -373,12 +371,7 @@ final class Transmission {
     private void emptyRead(RequestHeader h) throws IOException {
         writer.lock();
         try {
-            ByteBuffer out = writer.reserve(20);
-            if (structured) {
-                chunkHeader(out, NbdProtocol.REPLY_FLAG_DONE, NbdProtocol.REPLY_TYPE_NONE, h.cookie, 0);
-            } else {
-                simpleHeader(out, 0, h.cookie);
-            }
+            ReplyEncoder.emptyRead(writer.reserve(ReplyEncoder.CHUNK_HEADER), structured, h.cookie);
         } finally {
             writer.unlock();
         }
@@ -392,19 +385,18 @@ final class Transmission {
     private void sendHole(RequestHeader h, int length) throws IOException {
         writer.lock();
         try {
-            ByteBuffer out = writer.reserve(32);
-            chunkHeader(out, NbdProtocol.REPLY_FLAG_DONE, NbdProtocol.REPLY_TYPE_OFFSET_HOLE, h.cookie, 12);
-            out.putLong(h.offset).putInt(length);
+            ReplyEncoder.hole(writer.reserve(ReplyEncoder.CHUNK_HEADER + ReplyEncoder.HOLE_PAYLOAD), h.cookie,
+                    h.offset, length);
         } finally {
             writer.unlock();
         }
     }
 
-    private void blockStatus(RequestHeader h) throws IOException {
-        boolean one = (h.flags & NbdProtocol.CMD_FLAG_REQ_ONE) != 0;
+    private void blockStatus(RequestHeader h, BlockRequest r) throws IOException {
+        boolean one = r.has(BlockRequest.Flag.REQ_ONE);
         long length = h.length;
         ExtentList extents = new ExtentList();
-        device.extents(h.offset, length, (len, flags) -> {
+        device.extents(r, (len, flags) -> {
             long take = Math.min(Math.min(len, length - extents.covered), MAX_EXTENT);
             if (take <= 0) {
                 return false;
@@ -415,17 +407,16 @@ final class Transmission {
         if (extents.count == 0) {
             extents.add(Math.min(length, MAX_EXTENT), 0); // nothing reported: "data" is always safe
         }
-        int payload = 4 + 8 * extents.count;
+        int size = ReplyEncoder.CHUNK_HEADER + ReplyEncoder.blockStatusPayload(extents.count);
         writer.lock();
         try {
-            ByteBuffer out = writer.reserve(Math.min(20 + payload, writer.capacity()));
-            chunkHeader(out, NbdProtocol.REPLY_FLAG_DONE, NbdProtocol.REPLY_TYPE_BLOCK_STATUS, h.cookie, payload);
-            out.putInt(NbdProtocol.BASE_ALLOCATION_ID);
+            ByteBuffer out = writer.reserve(Math.min(size, writer.capacity()));
+            ReplyEncoder.blockStatusHeader(out, h.cookie, extents.count, NbdProtocol.BASE_ALLOCATION_ID);
             for (int i = 0; i < extents.count; i++) {
-                if (out.remaining() < 8) {
+                if (out.remaining() < ReplyEncoder.EXTENT) {
                     writer.flushLocked();
                 }
-                out.putInt((int) extents.lengths[i]).putInt(extents.flags[i]);
+                ReplyEncoder.extent(out, (int) extents.lengths[i], extents.flags[i]);
             }
         } finally {
             writer.unlock();
@@ -472,11 +463,12 @@ final class Transmission {
     /** The first half of the reply header a successful {@code h} would get: a reply cut in the middle. */
     private ByteBuffer partialHeader(RequestHeader h) {
         boolean chunk = structured && h.type == NbdProtocol.CMD_BLOCK_STATUS;
-        ByteBuffer b = ByteBuffer.allocate(20);
+        ByteBuffer b = ByteBuffer.allocate(ReplyEncoder.CHUNK_HEADER + ReplyEncoder.STATUS_CONTEXT);
         if (chunk) {
-            chunkHeader(b, NbdProtocol.REPLY_FLAG_DONE, NbdProtocol.REPLY_TYPE_BLOCK_STATUS, h.cookie, 12);
+            ReplyEncoder.blockStatusHeader(b, h.cookie, 1, NbdProtocol.BASE_ALLOCATION_ID);
+            b.position(ReplyEncoder.CHUNK_HEADER);
         } else {
-            simpleHeader(b, 0, h.cookie);
+            ReplyEncoder.simple(b, 0, h.cookie);
         }
         return b.flip().limit(b.limit() / 2);
     }
@@ -484,7 +476,7 @@ final class Transmission {
     private void replyOk(RequestHeader h) throws IOException {
         writer.lock();
         try {
-            simpleHeader(writer.reserve(16), 0, h.cookie);
+            ReplyEncoder.simple(writer.reserve(ReplyEncoder.SIMPLE_HEADER), 0, h.cookie);
         } finally {
             writer.unlock();
         }
@@ -502,37 +494,11 @@ final class Transmission {
     /** Encodes an error reply; caller holds the writer lock. */
     private void encodeError(RequestHeader h, int error, String message, long offset) throws IOException {
         boolean chunk = structured && (h.type == NbdProtocol.CMD_READ || h.type == NbdProtocol.CMD_BLOCK_STATUS);
-        if (!chunk) {
-            simpleHeader(writer.reserve(16), error, h.cookie);
-            return;
-        }
-        byte[] text = message == null ? new byte[0] : message.getBytes(StandardCharsets.UTF_8);
-        if (text.length > 1024) {
-            text = java.util.Arrays.copyOf(text, 1024);
-        }
-        boolean withOffset = offset >= h.offset && offset < h.offset + Math.max(1, h.length)
-                && h.type == NbdProtocol.CMD_READ;
-        int payload = 6 + text.length + (withOffset ? 8 : 0);
-        ByteBuffer out = writer.reserve(20 + payload);
-        chunkHeader(out, NbdProtocol.REPLY_FLAG_DONE,
-                withOffset ? NbdProtocol.REPLY_TYPE_ERROR_OFFSET : NbdProtocol.REPLY_TYPE_ERROR, h.cookie, payload);
-        out.putInt(error).putShort((short) text.length).put(text);
-        if (withOffset) {
-            out.putLong(offset);
-        }
-    }
-
-    private static void simpleHeader(ByteBuffer out, int error, long cookie) {
-        out.putInt(NbdProtocol.SIMPLE_REPLY_MAGIC).putInt(error).putLong(cookie);
-    }
-
-    private static void chunkHeader(ByteBuffer out, int flags, int type, long cookie, int length) {
-        out.putInt(NbdProtocol.STRUCTURED_REPLY_MAGIC).putShort((short) flags).putShort((short) type)
-                .putLong(cookie).putInt(length);
-    }
-
-    private static boolean fua(RequestHeader h) {
-        return (h.flags & NbdProtocol.CMD_FLAG_FUA) != 0;
+        byte[] text = chunk ? ReplyEncoder.message(message) : null;
+        boolean withOffset = chunk && h.type == NbdProtocol.CMD_READ
+                && offset >= h.offset && offset < h.offset + Math.max(1, h.length);
+        ReplyEncoder.error(writer.reserve(ReplyEncoder.errorSize(chunk, text, withOffset)), chunk, h.cookie, error,
+                text, withOffset, offset);
     }
 
     private static int nbdError(RequestHeader h, int errno) {

@@ -1,5 +1,6 @@
 package dev.faultdisk.nbd;
 
+import dev.faultdisk.device.BlockRequest;
 import dev.faultdisk.device.BlockDevice;
 import dev.faultdisk.export.Export;
 import dev.faultdisk.export.ExportRegistry;
@@ -39,8 +40,8 @@ class AsyncDispatchTest {
         }
 
         @Override
-        public void read(long offset, ByteBuffer dst) throws IOException {
-            if (offset == 0) {
+        public void read(BlockRequest r, ByteBuffer dst) throws IOException {
+            if (r.offset() == 0) {
                 held.countDown();
                 try {
                     release.await();
@@ -48,7 +49,7 @@ class AsyncDispatchTest {
                     Thread.currentThread().interrupt();
                 }
             }
-            super.read(offset, dst);
+            super.read(r, dst);
         }
     }
 

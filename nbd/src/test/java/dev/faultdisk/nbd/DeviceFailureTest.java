@@ -1,5 +1,6 @@
 package dev.faultdisk.nbd;
 
+import dev.faultdisk.device.BlockRequest;
 import dev.faultdisk.device.BlockDevice;
 import dev.faultdisk.device.DeviceException;
 import dev.faultdisk.device.Errno;
@@ -57,21 +58,21 @@ class DeviceFailureTest {
         }
 
         @Override
-        public void read(long offset, ByteBuffer dst) throws IOException {
-            check(offset, dst.remaining());
-            super.read(offset, dst);
+        public void read(BlockRequest r, ByteBuffer dst) throws IOException {
+            check(r.offset(), r.length());
+            super.read(r, dst);
         }
 
         @Override
-        public void write(long offset, ByteBuffer src, boolean fua) throws IOException {
-            check(offset, src.remaining());
-            super.write(offset, src, fua);
+        public void write(BlockRequest r, ByteBuffer src) throws IOException {
+            check(r.offset(), r.length());
+            super.write(r, src);
         }
 
         @Override
-        public void extents(long offset, long length, dev.faultdisk.device.ExtentSink sink) throws IOException {
-            check(offset, length);
-            super.extents(offset, length, sink);
+        public void extents(BlockRequest r, dev.faultdisk.device.ExtentSink sink) throws IOException {
+            check(r.offset(), r.length());
+            super.extents(r, sink);
         }
     }
 
@@ -79,7 +80,7 @@ class DeviceFailureTest {
     @ValueSource(booleans = {false, true})
     void errnoFailuresGetTheMappedErrorAndTheConnectionGoesOn(boolean offReader) throws IOException {
         FailingDevice device = new FailingDevice(new MemoryDevice(8 << 20), offReader);
-        try (Served s = new Served(device);
+        try (LocalServer s = new LocalServer(device);
              RawNbdClient structured = RawNbdClient.open(s.port(), "d", true, true);
              RawNbdClient simple = RawNbdClient.open(s.port(), "d", false, false)) {
             for (int length : new int[] {512, 200_000}) {
@@ -115,7 +116,7 @@ class DeviceFailureTest {
     void uncheckedExceptionInTheStackDropsOnlyThatConnection(boolean offReader) throws IOException {
         FailingDevice device = new FailingDevice(new MemoryDevice(8 << 20), offReader);
         device.mode = "bug";
-        try (Served s = new Served(device);
+        try (LocalServer s = new LocalServer(device);
              RawNbdClient bystander = RawNbdClient.open(s.port(), "d", true, true)) {
             for (int type : new int[] {CMD_READ, CMD_WRITE}) {
                 try (RawNbdClient c = RawNbdClient.open(s.port(), "d", true, true)) {
@@ -126,27 +127,6 @@ class DeviceFailureTest {
             }
             bystander.write(0, new byte[] {3});
             assertArrayEquals(new byte[] {3}, bystander.read(0, 1));
-        }
-    }
-
-    /** A server over one export made of {@code device}. */
-    private static final class Served implements AutoCloseable {
-        final ExportRegistry registry = new ExportRegistry();
-        final NbdServer server;
-
-        Served(BlockDevice device) throws IOException {
-            registry.add(new Export("d", device, false));
-            server = new NbdServer(registry).start(new InetSocketAddress("127.0.0.1", 0));
-        }
-
-        int port() {
-            return server.port();
-        }
-
-        @Override
-        public void close() throws IOException {
-            server.shutdown(Duration.ofSeconds(5));
-            registry.close();
         }
     }
 }

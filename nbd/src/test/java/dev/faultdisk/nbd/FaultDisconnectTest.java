@@ -1,12 +1,13 @@
 package dev.faultdisk.nbd;
 
+import dev.faultdisk.device.BlockRequest;
 import dev.faultdisk.device.BlockDevice;
 import dev.faultdisk.device.DisconnectException;
 import dev.faultdisk.export.Export;
 import dev.faultdisk.export.ExportRegistry;
 import dev.faultdisk.device.ForwardingBlockDevice;
 import dev.faultdisk.device.MemoryDevice;
-import dev.faultdisk.device.RequestContext;
+import dev.faultdisk.wire.BlockOp;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -30,8 +31,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * A layer's {@link DisconnectException} drops the connection: earlier replies go out whole, then
- * (mid-reply) part of this request's reply, then the socket closes. And the request context
- * tells layers the connection and whether the request runs inline.
+ * (mid-reply) part of this request's reply, then the socket closes. And the request tells layers
+ * the connection it came from and whether it runs inline.
  */
 class FaultDisconnectTest {
     private static final long DROP_AT = 1 << 20;
@@ -52,44 +53,23 @@ class FaultDisconnectTest {
             return mayBlock;
         }
 
-        private void after(long offset) throws DisconnectException {
-            RequestContext c = RequestContext.current();
-            contexts.add(c.connection() + (c.inline() ? " inline" : " own thread"));
-            if (offset == DROP_AT) {
+        private void after(BlockRequest r) throws DisconnectException {
+            contexts.add(r.connection() + (r.inline() ? " inline" : " own thread"));
+            if (r.offset() == DROP_AT) {
                 throw new DisconnectException("dropped", midReply);
             }
         }
 
         @Override
-        public void read(long offset, ByteBuffer dst) throws IOException {
-            super.read(offset, dst);
-            after(offset);
+        public void read(BlockRequest r, ByteBuffer dst) throws IOException {
+            super.read(r, dst);
+            after(r);
         }
 
         @Override
-        public void write(long offset, ByteBuffer src, boolean fua) throws IOException {
-            super.write(offset, src, fua);
-            after(offset);
-        }
-    }
-
-    private static final class Served implements AutoCloseable {
-        final ExportRegistry registry = new ExportRegistry();
-        final NbdServer server;
-
-        Served(BlockDevice device) throws IOException {
-            registry.add(new Export("d", device, false));
-            server = new NbdServer(registry).start(new InetSocketAddress("127.0.0.1", 0));
-        }
-
-        int port() {
-            return server.port();
-        }
-
-        @Override
-        public void close() throws IOException {
-            server.shutdown(Duration.ofSeconds(2));
-            registry.close();
+        public void write(BlockRequest r, ByteBuffer src) throws IOException {
+            super.write(r, src);
+            after(r);
         }
     }
 
@@ -98,7 +78,7 @@ class FaultDisconnectTest {
     void dropBeforeTheReplySendsEarlierRepliesThenCloses(boolean offReader) throws IOException {
         MemoryDevice memory = new MemoryDevice(4 << 20);
         DroppingDevice device = new DroppingDevice(memory, offReader);
-        try (Served s = new Served(device); RawNbdClient c = RawNbdClient.open(s.port(), "d", false, false)) {
+        try (LocalServer s = new LocalServer(device); RawNbdClient c = RawNbdClient.open(s.port(), "d", false, false)) {
             c.send(0, CMD_FLUSH, 1, 0, 0, null);
             assertEquals(0, c.readReply().error(), "the flush before is answered");
             c.send(0, CMD_WRITE, 2, DROP_AT, 1, new byte[] {7});
@@ -108,7 +88,7 @@ class FaultDisconnectTest {
                 assertArrayEquals(new byte[] {5}, other.read(0, 1), "the server stays up");
             }
             ByteBuffer stored = ByteBuffer.allocate(1);
-            memory.read(DROP_AT, stored);
+            memory.read(BlockRequest.of(BlockOp.READ, DROP_AT, 1), stored);
             assertEquals(7, stored.get(0), "this layer dropped after its write ran");
         }
     }
@@ -118,7 +98,7 @@ class FaultDisconnectTest {
     void dropMidReplySendsHalfAReadsDataOrHalfAHeader(boolean offReader) throws IOException {
         DroppingDevice device = new DroppingDevice(new MemoryDevice(4 << 20), offReader);
         device.midReply = true;
-        try (Served s = new Served(device)) {
+        try (LocalServer s = new LocalServer(device)) {
             byte[] data = new byte[4096];
             new java.util.SplittableRandom(1).nextBytes(data);
             try (RawNbdClient setup = RawNbdClient.open(s.port(), "d", false, false)) {
@@ -157,7 +137,7 @@ class FaultDisconnectTest {
     @ValueSource(booleans = {false, true})
     void layersSeeTheConnectionAndWhetherTheRequestRunsInline(boolean offReader) throws IOException {
         DroppingDevice device = new DroppingDevice(new MemoryDevice(4 << 20), offReader);
-        try (Served s = new Served(device);
+        try (LocalServer s = new LocalServer(device);
              RawNbdClient a = RawNbdClient.open(s.port(), "d", false, false);
              RawNbdClient b = RawNbdClient.open(s.port(), "d", false, false)) {
             a.read(0, 512);
@@ -170,6 +150,5 @@ class FaultDisconnectTest {
             assertFalse(ids.get(0).equals(ids.get(1)), "two connections, two ids");
             assertTrue(ids.get(0) >= 1);
         }
-        assertEquals(RequestContext.NO_CONNECTION, RequestContext.current().connection(), "this thread has none");
     }
 }

@@ -36,6 +36,12 @@ final class LocalServer implements AutoCloseable {
         server = new NbdServer(registry).start(new InetSocketAddress("127.0.0.1", 0));
     }
 
+    /** A server over one export {@code d} made of {@code device}. */
+    LocalServer(BlockDevice device) throws IOException {
+        registry.add(new Export("d", device, false));
+        server = new NbdServer(registry).start(new InetSocketAddress("127.0.0.1", 0));
+    }
+
     /** Changes nothing but the answer to {@link BlockDevice#mayBlock()}. */
     private static final class MayBlock extends ForwardingBlockDevice {
         MayBlock(BlockDevice next) {

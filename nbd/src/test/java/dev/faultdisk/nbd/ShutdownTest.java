@@ -17,11 +17,11 @@ import java.nio.channels.SocketChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 import static dev.faultdisk.nbd.NbdProtocol.*;
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -67,12 +67,11 @@ class ShutdownTest {
                 stuck.send(0, CMD_READ, i, 0, 1 << 20, null);
             }
             stuck.flush();
-            awaitBlockedWriter();
+            await("a reply write blocked on the unread socket").atMost(Duration.ofSeconds(10))
+                    .until(() -> server.connections().stream().anyMatch(ConnectionInfo::writingReply));
             assertTimeoutPreemptively(Duration.ofSeconds(10), () -> server.shutdown(Duration.ofMillis(300)));
-            for (int i = 0; i < 200 && server.connectionCount() > 0; i++) {
-                sleep(10);
-            }
-            assertEquals(0, server.connectionCount(), "the stuck connection's thread has ended");
+            await("the stuck connection's thread has ended").atMost(Duration.ofSeconds(2))
+                    .until(() -> server.connectionCount() == 0);
         } finally {
             registry.close();
         }
@@ -90,7 +89,9 @@ class ShutdownTest {
             c.flush();
             assertTrue(device.held.await(5, TimeUnit.SECONDS));
             stopper = Thread.ofPlatform().start(() -> server.shutdown(Duration.ofSeconds(5)));
-            awaitNoReaderBlockedOnInput(); // the reader has seen the end of input
+            await("the reader has seen the end of input").atMost(Duration.ofSeconds(10))
+                    .until(() -> server.connections().stream()
+                            .allMatch(info -> info.phase() == ConnectionInfo.Phase.DRAINING));
             device.release.countDown();
             List<RawNbdClient.Reply> reply = c.readAll(1);
             assertEquals(0, RawNbdClient.errorOf(reply));
@@ -119,10 +120,8 @@ class ShutdownTest {
             assertTrue(device.held.await(5, TimeUnit.SECONDS));
             c.disconnect(); // DISC waits for the held read, as the spec says
             assertTimeoutPreemptively(Duration.ofSeconds(10), () -> server.shutdown(Duration.ofMillis(300)));
-            for (int i = 0; i < 300 && server.connectionCount() > 0; i++) {
-                sleep(10);
-            }
-            assertEquals(0, server.connectionCount(), "the reader gave up waiting once its connection was closed");
+            await("the reader gave up waiting once its connection was closed").atMost(Duration.ofSeconds(3))
+                    .until(() -> server.connectionCount() == 0);
             assertTrue(c.isDropped());
         } finally {
             device.release.countDown();
@@ -191,39 +190,5 @@ class ShutdownTest {
             registry.add(Export.open(ExportSpec.parse(s)));
         }
         return registry;
-    }
-
-    /** Waits until a connection thread is blocked writing (bounded). */
-    private static void awaitBlockedWriter() {
-        for (int i = 0; i < 300; i++) {
-            boolean blocked = Thread.getAllStackTraces().entrySet().stream()
-                    .filter(e -> e.getKey().getName().startsWith("nbd-conn-"))
-                    .anyMatch(e -> Arrays.stream(e.getValue()).anyMatch(f -> f.getMethodName().equals("flushWithPayloadLocked")));
-            if (blocked) {
-                return;
-            }
-            sleep(10);
-        }
-    }
-
-    /** Waits until no connection reader is blocked reading its socket (bounded). */
-    private static void awaitNoReaderBlockedOnInput() {
-        for (int i = 0; i < 300; i++) {
-            boolean reading = Thread.getAllStackTraces().entrySet().stream()
-                    .filter(e -> e.getKey().getName().startsWith("nbd-conn-"))
-                    .anyMatch(e -> Arrays.stream(e.getValue()).anyMatch(f -> f.getMethodName().equals("fill")));
-            if (!reading) {
-                return;
-            }
-            sleep(10);
-        }
-    }
-
-    private static void sleep(long millis) {
-        try {
-            Thread.sleep(millis);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
     }
 }

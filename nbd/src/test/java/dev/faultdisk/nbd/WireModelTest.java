@@ -1,5 +1,7 @@
 package dev.faultdisk.nbd;
 
+import dev.faultdisk.wire.BlockOp;
+import dev.faultdisk.device.BlockRequest;
 import dev.faultdisk.device.FileDevice;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -232,10 +234,10 @@ class WireModelTest {
         byte[] ones = new byte[8192];
         Arrays.fill(ones, (byte) 1);
         try (FileDevice d = FileDevice.open(probe, 8192, false)) {
-            d.write(0, ByteBuffer.wrap(ones), false);
-            d.trim(0, 4096, false);
+            d.write(BlockRequest.of(BlockOp.WRITE, 0, ones.length), ByteBuffer.wrap(ones));
+            d.trim(BlockRequest.of(BlockOp.TRIM, 0, 4096));
             ByteBuffer back = ByteBuffer.allocate(4096);
-            d.read(0, back);
+            d.read(BlockRequest.of(BlockOp.READ, 0, 4096), back);
             return Arrays.equals(new byte[4096], back.array());
         } finally {
             Files.deleteIfExists(probe);
