@@ -1,5 +1,7 @@
 package dev.faultdisk.cli;
 
+import dev.faultdisk.device.BlockRequest;
+import dev.faultdisk.wire.BlockOp;
 import dev.faultdisk.client.FaultdiskClient;
 import dev.faultdisk.device.DeviceException;
 import dev.faultdisk.export.Export;
@@ -75,7 +77,7 @@ class ScenarioRunnerTest {
     private CompletableFuture<Void> write(long offset) {
         return CompletableFuture.runAsync(() -> {
             try {
-                disk0().device().write(offset, ByteBuffer.allocate(512), false);
+                disk0().device().write(BlockRequest.of(BlockOp.WRITE, offset, 512), ByteBuffer.allocate(512));
             } catch (java.io.IOException e) {
                 throw new java.io.UncheckedIOException(e);
             }
@@ -129,7 +131,7 @@ class ScenarioRunnerTest {
         write(1024).get(5, TimeUnit.SECONDS);
         assertEquals(ExitCodes.OK, run.get(10, TimeUnit.SECONDS).exitCode());
         assertEquals(Map.of("after-writes", 3L, "device", "disk0", "writes", 3L), journal.get(1).get("trigger"));
-        DeviceException e = assertThrows(DeviceException.class, () -> disk0().device().write(0, ByteBuffer.allocate(512), false));
+        DeviceException e = assertThrows(DeviceException.class, () -> disk0().device().write(BlockRequest.of(BlockOp.WRITE, 0, 512), ByteBuffer.allocate(512)));
         assertEquals(5, e.errno());
     }
 

@@ -1,5 +1,6 @@
 package dev.faultdisk.client;
 
+import dev.faultdisk.device.BlockRequest;
 import dev.faultdisk.device.DeviceException;
 import dev.faultdisk.export.Export;
 import dev.faultdisk.server.FaultdiskServer;
@@ -52,14 +53,14 @@ class FaultCommandsClientTest {
     /** A request through the export's whole device stack, as an NBD request would make, off this thread. */
     private Future<Void> write(String device, long offset, int length) {
         return io.submit(() -> {
-            export(device).device().write(offset, ByteBuffer.allocate(length), false);
+            export(device).device().write(BlockRequest.of(dev.faultdisk.wire.BlockOp.WRITE, offset, length), ByteBuffer.allocate(length));
             return null;
         });
     }
 
     private Future<Void> read(String device, long offset, int length) {
         return io.submit(() -> {
-            export(device).device().read(offset, ByteBuffer.allocate(length));
+            export(device).device().read(BlockRequest.of(dev.faultdisk.wire.BlockOp.READ, offset, length), ByteBuffer.allocate(length));
             return null;
         });
     }

@@ -1,5 +1,6 @@
 package dev.faultdisk.client;
 
+import dev.faultdisk.device.BlockRequest;
 import dev.faultdisk.device.DeviceException;
 import dev.faultdisk.export.Export;
 import dev.faultdisk.server.FaultdiskServer;
@@ -60,7 +61,7 @@ class FaultdiskClientTest {
     /** A write through the export's whole device stack, as an NBD request would make, off this thread. */
     private Future<Void> writeAsync(String export, long offset, int length) {
         return io.submit(() -> {
-            export(export).device().write(offset, ByteBuffer.allocate(length), false);
+            export(export).device().write(BlockRequest.of(dev.faultdisk.wire.BlockOp.WRITE, offset, length), ByteBuffer.allocate(length));
             return null;
         });
     }
@@ -230,7 +231,7 @@ class FaultdiskClientTest {
         client.writeCacheSetMode("d0", CacheMode.WRITEBACK);
         byte[] pattern = new byte[4096];
         java.util.Arrays.fill(pattern, (byte) 0x5a);
-        d0.device().write(8192, ByteBuffer.wrap(pattern), false);
+        d0.device().write(BlockRequest.of(dev.faultdisk.wire.BlockOp.WRITE, 8192, pattern.length), ByteBuffer.wrap(pattern));
         WriteCacheInfo info = client.queryWriteCache("d0");
         assertEquals(CacheMode.WRITEBACK, info.mode());
         assertEquals(4096, info.dirtyBytes());
@@ -243,14 +244,14 @@ class FaultdiskClientTest {
         Event e = client.awaitEvent("POWER_FAIL", ev -> "d0".equals(ev.device()), WAIT);
         assertEquals(7L, e.data().get("seed"));
         ByteBuffer back = ByteBuffer.allocate(4096);
-        d0.device().read(8192, back);
+        d0.device().read(BlockRequest.of(dev.faultdisk.wire.BlockOp.READ, 8192, back.remaining()), back);
         assertEquals(ByteBuffer.allocate(4096), back.flip(), "the unflushed write is gone");
         assertEquals(1, client.queryWriteCache("d0").counter("power-fails"));
 
         client.writeCacheArmFlushError("d0");
         assertTrue(client.queryWriteCache("d0").deferredErrorArmed());
-        d0.device().write(0, ByteBuffer.wrap(pattern), false);
-        DeviceException flush = assertThrows(DeviceException.class, () -> d0.device().flush());
+        d0.device().write(BlockRequest.of(dev.faultdisk.wire.BlockOp.WRITE, 0, pattern.length), ByteBuffer.wrap(pattern));
+        DeviceException flush = assertThrows(DeviceException.class, () -> d0.device().flush(BlockRequest.flush()));
         assertEquals(5, flush.errno());
         assertEquals(1, client.queryWriteCache("d0").counter("deferred-errors"));
         QmpException bad = assertThrows(QmpException.class, () -> client.execute("write-cache-set-mode",

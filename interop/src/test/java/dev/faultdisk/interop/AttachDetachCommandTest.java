@@ -88,10 +88,10 @@ class AttachDetachCommandTest {
             try {
                 assertArrayEquals(content, Files.readAllBytes(mnt.resolve("data")), "the file came back through NBD");
                 Files.writeString(mnt.resolve("unsynced"), "never flushed");
-                report = cache.powerOff(PowerFailMode.DROP_ALL, 1);
+                report = cache.power().powerOff(PowerFailMode.DROP_ALL, 1);
             } finally {
                 Run down = detach(state, null); // the only attachment: no name needed
-                cache.powerOn();
+                cache.power().powerOn();
                 System.out.println("faultdisk detach with the power off:\n" + down.stdout() + down.stderr());
                 down.ok("faultdisk detach after a power failure");
             }

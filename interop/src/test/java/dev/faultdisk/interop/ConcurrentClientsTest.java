@@ -1,6 +1,6 @@
 package dev.faultdisk.interop;
 
-import dev.faultdisk.device.DeviceStats.Op;
+import dev.faultdisk.wire.BlockOp;
 import dev.faultdisk.export.Export;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -91,7 +91,7 @@ class ConcurrentClientsTest {
                         "--rw=randrw", "--bsrange=4k-1M", "--iodepth=32", "--size=32M", "--time_based", "--runtime=30")
                         .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
                 Export a = server.export("a");
-                awaitTrue(() -> a.stats().ops(Op.WRITE) > 200, "fio's writes to reach the server");
+                awaitTrue(() -> a.stats().ops(BlockOp.WRITE) > 200, "fio's writes to reach the server");
                 fio.destroyForcibly(); // SIGKILL: requests in flight, payloads possibly cut short
                 assertTrue(fio.waitFor(10, TimeUnit.SECONDS));
                 Tools.Result b = bystander.get(60, TimeUnit.SECONDS);

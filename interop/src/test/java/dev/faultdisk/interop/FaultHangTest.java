@@ -1,5 +1,6 @@
 package dev.faultdisk.interop;
 
+import dev.faultdisk.wire.BlockOp;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
@@ -48,7 +49,7 @@ class FaultHangTest {
             assertEquals(0L, held.get("offset"));
             // The two other reads on the same connection were answered while the first is held.
             long end = System.currentTimeMillis() + TIMEOUT.toMillis();
-            while (s.export("d").stats().ops(dev.faultdisk.device.DeviceStats.Op.READ) < 2) {
+            while (s.export("d").stats().ops(dev.faultdisk.wire.BlockOp.READ) < 2) {
                 assertTrue(System.currentTimeMillis() < end, "the other reads were not answered");
                 Thread.sleep(10);
             }

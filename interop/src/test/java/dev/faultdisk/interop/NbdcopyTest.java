@@ -1,6 +1,6 @@
 package dev.faultdisk.interop;
 
-import dev.faultdisk.device.DeviceStats.Op;
+import dev.faultdisk.wire.BlockOp;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -58,7 +58,7 @@ class NbdcopyTest {
             nbdcopy(options, source.toString(), uri);
             long in = server.server().acceptedCount() - before;
             assertEquals(connections, in, "connections nbdcopy opened to write the export");
-            assertTrue(server.export("d").stats().ops(Op.WRITE_ZEROES) + server.export("d").stats().ops(Op.TRIM) >= 1,
+            assertTrue(server.export("d").stats().ops(BlockOp.WRITE_ZEROES) + server.export("d").stats().ops(BlockOp.TRIM) >= 1,
                     "the hole went over as a zero request");
 
             Path back = dir.resolve("back.raw");

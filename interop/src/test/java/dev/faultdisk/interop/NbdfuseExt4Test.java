@@ -1,6 +1,6 @@
 package dev.faultdisk.interop;
 
-import dev.faultdisk.device.DeviceStats.Op;
+import dev.faultdisk.wire.BlockOp;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -56,7 +56,7 @@ class NbdfuseExt4Test {
                 run("sync");
             } // unmounts, detaches the loop device, stops nbdfuse
 
-            long written = server.export("disk").stats().bytes(Op.WRITE);
+            long written = server.export("disk").stats().bytes(BlockOp.WRITE);
             assertTrue(written >= (4 << 20), "the file system's writes reached the server: " + written + " bytes");
 
             try (Cleanups cleanups = new Cleanups()) {

@@ -1,5 +1,6 @@
 package dev.faultdisk.interop;
 
+import dev.faultdisk.wire.BlockOp;
 import dev.faultdisk.cache.CacheMode;
 import dev.faultdisk.cache.CacheStatus;
 import dev.faultdisk.cache.PowerFailMode;
@@ -104,19 +105,19 @@ class PowerFailExt4Test {
                 disk.mkfs();
                 disk.mount(mnt, mountOptions);
                 cache.setMode(fileMode);
-                long flushesBefore = export.stats().ops(DeviceStats.Op.FLUSH);
+                long flushesBefore = export.stats().ops(BlockOp.FLUSH);
                 long lyingBefore = cache.status().lyingFlushes();
                 writeAndFsync(mnt.resolve("precious"), content);
-                flushes = export.stats().ops(DeviceStats.Op.FLUSH) - flushesBefore;
+                flushes = export.stats().ops(BlockOp.FLUSH) - flushesBefore;
                 lying = cache.status().lyingFlushes() - lyingBefore;
                 CacheStatus dirty = cache.status();
-                report = cache.powerOff(PowerFailMode.DROP_ALL, SEED);
+                report = cache.power().powerOff(PowerFailMode.DROP_ALL, SEED);
                 awaitNoConnections(server, export);
                 System.out.println("[" + fileMode.label() + dispatch + ", mount -o '" + mountOptions + "'] fsync sent "
                         + flushes + " flushes (" + lying + " lied); dirty before the cut: " + dirty.dirtyBytes()
                         + " bytes in " + dirty.dirtyRanges() + " ranges; " + report.summary());
             } // taken down with the power off: nothing the kernel still writes can reach the disk
-            cache.powerOn();
+            cache.power().powerOn();
             try (FuseLoopDisk disk = FuseLoopDisk.attach(uri, dir, "second")) {
                 int fsck = disk.fsck();
                 assertTrue(fsck < 4, "e2fsck -fy left errors (exit " + fsck + ")");

@@ -1,6 +1,6 @@
 package dev.faultdisk.interop;
 
-import dev.faultdisk.device.DeviceStats.Op;
+import dev.faultdisk.wire.BlockOp;
 import dev.faultdisk.export.Export;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -97,7 +97,7 @@ class QemuIoTest {
         try (TestServer server = new TestServer(TestServer.spec("d", backend, dir, "8M"))) {
             String uri = server.uri("d");
             Export export = server.export("d");
-            long flushes = export.stats().ops(Op.FLUSH);
+            long flushes = export.stats().ops(BlockOp.FLUSH);
             // aio_* commands return at once, so all of them are in flight before aio_flush waits.
             List<String> commands = new ArrayList<>();
             IOS.forEach(io -> commands.add("aio_" + io.write()));
@@ -114,7 +114,7 @@ class QemuIoTest {
             List<String> reports = QemuIo.reports(r.stdout());
             assertEquals(expected.size(), reports.size(), r.stdout());
             assertEquals(expected, new TreeSet<>(reports));
-            assertTrue(export.stats().ops(Op.FLUSH) > flushes, "aio_flush reached the server as FLUSH");
+            assertTrue(export.stats().ops(BlockOp.FLUSH) > flushes, "aio_flush reached the server as FLUSH");
         }
     }
 
@@ -144,8 +144,8 @@ class QemuIoTest {
                     "read 103393/103393 bytes at offset 196608",
                     "read 4097/4097 bytes at offset 300001",
                     "read 744478/744478 bytes at offset 304098"), QemuIo.reports(r.stdout()));
-            assertTrue(export.stats().ops(Op.TRIM) >= 1, "discard reached the server as TRIM");
-            assertTrue(export.stats().ops(Op.WRITE_ZEROES) >= 3, "write -z reached the server as WRITE_ZEROES");
+            assertTrue(export.stats().ops(BlockOp.TRIM) >= 1, "discard reached the server as TRIM");
+            assertTrue(export.stats().ops(BlockOp.WRITE_ZEROES) >= 3, "write -z reached the server as WRITE_ZEROES");
         }
     }
 
@@ -167,7 +167,7 @@ class QemuIoTest {
 
             Tools.Result read = QemuIo.run(true, uri, "read 0 1M").assertOk("read-only read");
             assertEquals(List.of("read 1048576/1048576 bytes at offset 0"), QemuIo.reports(read.stdout()));
-            assertEquals(0, server.export("golden").stats().ops(Op.WRITE));
+            assertEquals(0, server.export("golden").stats().ops(BlockOp.WRITE));
         }
         assertArrayEquals(content, Files.readAllBytes(image), "read-only image unchanged");
     }

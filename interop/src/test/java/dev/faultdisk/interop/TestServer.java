@@ -30,10 +30,7 @@ public final class TestServer implements AutoCloseable {
         for (String e : exports) {
             registry.add(open(e));
         }
-        server = new NbdServer(registry).start(address);
-        for (Export e : registry.all()) {
-            e.onPowerFail(() -> server.dropConnections(e)); // as the real server does: the cut drops its clients
-        }
+        server = new NbdServer(registry).dropConnectionsOnPowerFail().start(address); // as the real server does
     }
 
     /**

@@ -141,6 +141,17 @@ public final class NbdServer implements AutoCloseable {
         return dropped;
     }
 
+    /**
+     * Makes a power cut of any export drop that export's connections, as a client sees a disk
+     * that loses power. The server's assembly calls it once; test fixtures call the same.
+     */
+    public NbdServer dropConnectionsOnPowerFail() {
+        for (Export export : exports.all()) {
+            export.onPowerFail(() -> dropConnections(export));
+        }
+        return this;
+    }
+
     /** Connections open now to {@code export}. */
     public int connectionCount(Export export) {
         int n = 0;

@@ -1,6 +1,7 @@
 package dev.faultdisk.server;
 
 import dev.faultdisk.device.DeviceStats;
+import dev.faultdisk.wire.BlockOp;
 import dev.faultdisk.export.Export;
 import dev.faultdisk.export.ExportRegistry;
 import dev.faultdisk.nbd.NbdServer;
@@ -90,12 +91,12 @@ final class BlockCommands {
     private static Map<String, Object> stats(Export e) {
         Map<String, Object> ops = new LinkedHashMap<>();
         DeviceStats s = e.stats();
-        for (DeviceStats.Op op : DeviceStats.Op.values()) {
+        for (BlockOp op : BlockOp.values()) {
             Map<String, Object> one = new LinkedHashMap<>();
             one.put("operations", s.ops(op));
             one.put("bytes", s.bytes(op));
             one.put("errors", s.errors(op));
-            ops.put(op.name().toLowerCase(java.util.Locale.ROOT).replace('_', '-'), one);
+            ops.put(DeviceStats.statName(op), one);
         }
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("device", e.name());

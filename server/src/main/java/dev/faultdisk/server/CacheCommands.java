@@ -7,7 +7,6 @@ import dev.faultdisk.cache.PowerFailMode;
 import dev.faultdisk.cache.PowerFailReport;
 import dev.faultdisk.export.Export;
 import dev.faultdisk.export.ExportRegistry;
-import dev.faultdisk.nbd.NbdServer;
 import dev.faultdisk.qmp.ArgType;
 import dev.faultdisk.qmp.Argument;
 import dev.faultdisk.qmp.Arguments;
@@ -36,10 +35,7 @@ final class CacheCommands {
     private CacheCommands() {
     }
 
-    static void register(CommandRegistry commands, ExportRegistry exports, NbdServer nbd, QmpServer qmp) {
-        for (Export export : exports.all()) {
-            export.onPowerFail(() -> nbd.dropConnections(export));
-        }
+    static void register(CommandRegistry commands, ExportRegistry exports, QmpServer qmp) {
         commands.register(QmpCommand.builder("query-write-cache")
                 .doc("The export's volatile write cache: mode, whether the power is on, dirty bytes, dirty "
                         + "ranges and writes, the oldest dirty write's age, and counters.")

@@ -18,7 +18,7 @@ final class ControlCommands {
         BlockCommands.register(commands, exports, nbd);
         BlkdebugCommands.register(commands, exports);
         BlkdebugCommands.wireEvents(exports, qmp);
-        CacheCommands.register(commands, exports, nbd, qmp);
+        CacheCommands.register(commands, exports, qmp);
         FaultCommands.register(commands, exports, journal);
         FaultCommands.wireEvents(exports, qmp, journal);
     }

@@ -11,8 +11,8 @@ import dev.faultdisk.fault.FaultRule;
 import dev.faultdisk.fault.FaultType;
 import dev.faultdisk.fault.FaultTypes;
 import dev.faultdisk.fault.HeldRequest;
-import dev.faultdisk.fault.Op;
 import dev.faultdisk.fault.Presets;
+import dev.faultdisk.wire.BlockOp;
 import dev.faultdisk.qmp.ArgType;
 import dev.faultdisk.qmp.Argument;
 import dev.faultdisk.qmp.Arguments;
@@ -292,11 +292,11 @@ final class FaultCommands {
         return (int) n;
     }
 
-    private static List<String> opNames(java.util.Set<Op> ops) {
+    private static List<String> opNames(java.util.Set<BlockOp> ops) {
         List<String> out = new ArrayList<>();
-        for (Op op : Op.values()) {
+        for (BlockOp op : BlockOp.values()) {
             if (ops.contains(op)) {
-                out.add(op.qapiName());
+                out.add(op.wireName());
             }
         }
         return out;
@@ -328,7 +328,7 @@ final class FaultCommands {
         m.put("device", h.export());
         m.put("id", h.id());
         m.put("rule", h.rule());
-        m.put("operation", h.request().op().qapiName());
+        m.put("operation", h.request().op().wireName());
         m.put("offset", h.request().offset());
         m.put("length", h.request().length());
         if (h.request().connection() >= 0) {

@@ -178,7 +178,7 @@ public final class FaultdiskServer implements AutoCloseable {
                     file = new JournalFile(journalPath);
                     journal.addSink(file::append);
                 }
-                nbd = new NbdServer(registry);
+                nbd = new NbdServer(registry).dropConnectionsOnPowerFail();
                 CommandRegistry commands = new CommandRegistry();
                 qmp = new QmpServer(commands, QmpServer.Options.defaults().withClock(clock));
                 ControlCommands.registerAll(commands, registry, nbd, qmp, clock, journal);

@@ -1,5 +1,7 @@
 package dev.faultdisk.server;
 
+import dev.faultdisk.device.BlockRequest;
+import dev.faultdisk.wire.BlockOp;
 import dev.faultdisk.device.DeviceException;
 import dev.faultdisk.device.Errno;
 import dev.faultdisk.export.Export;
@@ -48,8 +50,8 @@ class BlkdebugCommandsTest {
                   {"type": "inject-error", "event": "read_aio", "state": 2, "errno": 28, "iotype": "read"},
                   {"type": "inject-error", "event": "write_aio", "state": 9, "errno": 5}]}}""").get("return"));
         ByteBuffer buf = ByteBuffer.allocate(512);
-        disk.device().read(0, buf);
-        DeviceException e = assertThrows(DeviceException.class, () -> disk.device().read(0, ByteBuffer.allocate(512)));
+        disk.device().read(BlockRequest.of(BlockOp.READ, 0, buf.remaining()), buf);
+        DeviceException e = assertThrows(DeviceException.class, () -> disk.device().read(BlockRequest.of(BlockOp.READ, 0, 512), ByteBuffer.allocate(512)));
         assertEquals(Errno.ENOSPC, e.errno());
         @SuppressWarnings("unchecked")
         Map<String, Object> listed = (Map<String, Object>) qmp.execute(
@@ -69,7 +71,7 @@ class BlkdebugCommandsTest {
         assertEquals(1, disk.blkdebug().state());
         qmp.execute("{\"execute\": \"blkdebug-clear-rules\", \"arguments\": {\"device\": \"d0\"}}");
         assertTrue(disk.blkdebug().rules().isEmpty());
-        disk.device().read(0, ByteBuffer.allocate(512));
+        disk.device().read(BlockRequest.of(BlockOp.READ, 0, 512), ByteBuffer.allocate(512));
     }
 
     @Test
@@ -116,7 +118,7 @@ class BlkdebugCommandsTest {
         assertTrue(disk.device().mayBlock());
         CompletableFuture<Void> write = CompletableFuture.runAsync(() -> {
             try {
-                disk.device().write(4096, ByteBuffer.wrap(new byte[512]), false);
+                disk.device().write(BlockRequest.of(BlockOp.WRITE, 4096, 512), ByteBuffer.wrap(new byte[512]));
             } catch (Exception e) {
                 throw new RuntimeException(e);
             }

@@ -1,5 +1,7 @@
 package dev.faultdisk.server;
 
+import dev.faultdisk.device.BlockRequest;
+import dev.faultdisk.wire.BlockOp;
 import dev.faultdisk.export.Export;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -45,10 +47,10 @@ class CacheCommandsTest {
                 "{\"execute\": \"write-cache-set-mode\", \"arguments\": {\"device\": \"d0\", \"mode\": \"writeback\"}}")
                 .get("return"));
         byte[] durable = filled(4096, 0x11);
-        disk.device().write(0, ByteBuffer.wrap(durable), false);
-        disk.device().flush();
-        disk.device().write(8192, ByteBuffer.wrap(filled(4096, 0x22)), false);  // unflushed
-        disk.device().write(65536, ByteBuffer.wrap(filled(512, 0x33)), true);   // FUA: durable
+        disk.device().write(BlockRequest.of(BlockOp.WRITE, 0, durable.length), ByteBuffer.wrap(durable));
+        disk.device().flush(BlockRequest.flush());
+        disk.device().write(BlockRequest.of(BlockOp.WRITE, 8192, 4096), ByteBuffer.wrap(filled(4096, 0x22)));  // unflushed
+        disk.device().write(BlockRequest.of(BlockOp.WRITE, 65536, 512, BlockRequest.Flag.FUA), ByteBuffer.wrap(filled(512, 0x33)));  // FUA: durable
 
         Map<String, Object> status = (Map<String, Object>) qmp.execute(
                 "{\"execute\": \"query-write-cache\", \"arguments\": {\"device\": \"d0\"}}").get("return");
@@ -79,7 +81,7 @@ class CacheCommandsTest {
         qmp.execute("{\"execute\": \"blkdebug-set-breakpoint\", \"arguments\": {\"device\": \"d0\", \"event\": \"write_aio\", \"tag\": \"held\"}}");
         java.util.concurrent.CompletableFuture<Throwable> write = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
             try {
-                disk.device().write(0, ByteBuffer.wrap(filled(4096, 0x44)), true);
+                disk.device().write(BlockRequest.of(BlockOp.WRITE, 0, 4096, BlockRequest.Flag.FUA), ByteBuffer.wrap(filled(4096, 0x44)));
                 return null;
             } catch (Exception e) {
                 return e;
@@ -115,7 +117,7 @@ class CacheCommandsTest {
 
     private byte[] read(long offset, int length) throws Exception {
         ByteBuffer b = ByteBuffer.allocate(length);
-        disk.device().read(offset, b);
+        disk.device().read(BlockRequest.of(BlockOp.READ, offset, b.remaining()), b);
         return b.array();
     }
 

@@ -1,5 +1,7 @@
 package dev.faultdisk.server;
 
+import dev.faultdisk.device.BlockRequest;
+import dev.faultdisk.wire.BlockOp;
 import dev.faultdisk.device.DeviceException;
 import dev.faultdisk.device.Errno;
 import dev.faultdisk.export.Export;
@@ -68,8 +70,8 @@ class FaultCommandsTest {
                   {"type": "error", "ops": ["flush"], "errno": "ENOSPC", "label": "full"},
                   {"type": "delay", "ops": ["read"], "ms": 1, "seed": 9}]}}"""));
         assertEquals(List.of(1L, 2L), added.get("ids"));
-        assertEquals(Errno.ENOSPC, assertThrows(DeviceException.class, () -> disk.device().flush()).errno());
-        disk.device().read(0, ByteBuffer.allocate(512));
+        assertEquals(Errno.ENOSPC, assertThrows(DeviceException.class, () -> disk.device().flush(BlockRequest.flush())).errno());
+        disk.device().read(BlockRequest.of(BlockOp.READ, 0, 512), ByteBuffer.allocate(512));
 
         List<Map<String, Object>> rules = ret(qmp.execute("{\"execute\": \"query-faults\", \"arguments\": {\"device\": \"d0\"}}"));
         assertEquals(2, rules.size());
@@ -92,7 +94,7 @@ class FaultCommandsTest {
         assertEquals("error ENOSPC", event.get("action"));
 
         assertEquals(Map.of(), ret(qmp.execute("{\"execute\": \"fault-remove\", \"arguments\": {\"device\": \"d0\", \"ids\": [1]}}")));
-        disk.device().flush();
+        disk.device().flush(BlockRequest.flush());
         assertEquals("GenericError: no fault rule 7 on export 'd0'", QmpTestClient.errorDesc(
                 qmp.execute("{\"execute\": \"fault-remove\", \"arguments\": {\"device\": \"d0\", \"ids\": [2, 7]}}")));
         assertEquals(1, disk.faults().rules().size(), "an unknown id removes nothing");
@@ -145,7 +147,7 @@ class FaultCommandsTest {
             byte value = (byte) (i + 1);
             writes[i] = CompletableFuture.runAsync(() -> {
                 try {
-                    disk.device().write(0, ByteBuffer.wrap(new byte[] {value}), false);
+                    disk.device().write(BlockRequest.of(BlockOp.WRITE, 0, 1), ByteBuffer.wrap(new byte[] {value}));
                 } catch (Exception e) {
                     throw new RuntimeException(e);
                 }
@@ -163,7 +165,7 @@ class FaultCommandsTest {
         writes[2].get(10, TimeUnit.SECONDS);
         writes[0].get(10, TimeUnit.SECONDS);
         ByteBuffer b = ByteBuffer.allocate(1);
-        disk.backend().read(0, b);
+        disk.backend().read(BlockRequest.of(BlockOp.READ, 0, b.remaining()), b);
         assertEquals(1, b.get(0), "released 3 then 1: 1 landed last");
         Map<String, Object> ev = data(qmp.awaitEvent("FAULT_RELEASED"));
         assertEquals(3L, ev.get("id"));
@@ -197,8 +199,8 @@ class FaultCommandsTest {
     @Test
     void theJournalIsQueryableAndWrittenToTheFile() throws Exception {
         qmp.execute("{\"execute\": \"fault-add\", \"arguments\": {\"device\": \"d0\", \"rules\": [{\"type\": \"corrupt\", \"mode\": \"zero\", \"bytes\": 4}]}}");
-        disk.device().write(0, ByteBuffer.wrap(new byte[] {1, 2, 3, 4, 5, 6, 7, 8}), false);
-        disk.device().read(0, ByteBuffer.allocate(8));
+        disk.device().write(BlockRequest.of(BlockOp.WRITE, 0, 8), ByteBuffer.wrap(new byte[] {1, 2, 3, 4, 5, 6, 7, 8}));
+        disk.device().read(BlockRequest.of(BlockOp.READ, 0, 8), ByteBuffer.allocate(8));
         Map<String, Object> journal = ret(qmp.execute("{\"execute\": \"query-fault-journal\", \"arguments\": {\"device\": \"d0\"}}"));
         @SuppressWarnings("unchecked")
         List<Map<String, Object>> entries = (List<Map<String, Object>>) journal.get("entries");
