@@ -12,10 +12,6 @@ public final class CountingDevice extends InterceptingDevice {
         this.stats = stats;
     }
 
-    public DeviceStats stats() {
-        return stats;
-    }
-
     @Override
     protected void around(BlockRequest r, ByteBuffer data, ExtentSink sink) throws IOException {
         boolean failed = true;

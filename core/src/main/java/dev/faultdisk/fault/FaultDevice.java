@@ -29,10 +29,6 @@ public final class FaultDevice extends InterceptingDevice {
         this.engine = engine;
     }
 
-    public FaultEngine engine() {
-        return engine;
-    }
-
     @Override
     protected void around(BlockRequest r, ByteBuffer data, ExtentSink sink) throws IOException {
         FaultEngine.Snapshot s = engine.snapshot();
