@@ -1,11 +1,11 @@
 package dev.faultdisk.cli;
 
-import dev.faultdisk.device.BlockRequest;
-import dev.faultdisk.wire.BlockOp;
 import dev.faultdisk.client.FaultdiskClient;
+import dev.faultdisk.device.BlockRequest;
 import dev.faultdisk.device.DeviceException;
 import dev.faultdisk.export.Export;
 import dev.faultdisk.server.FaultdiskServer;
+import dev.faultdisk.wire.BlockOp;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;

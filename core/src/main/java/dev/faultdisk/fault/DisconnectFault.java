@@ -1,7 +1,7 @@
 package dev.faultdisk.fault;
 
-import dev.faultdisk.wire.BlockOp;
 import dev.faultdisk.device.DisconnectException;
+import dev.faultdisk.wire.BlockOp;
 
 import java.util.Map;
 

@@ -2,8 +2,8 @@ package dev.faultdisk.fault;
 
 import dev.faultdisk.device.BlockDevice;
 import dev.faultdisk.device.BlockRequest;
+import dev.faultdisk.device.EngineDevice;
 import dev.faultdisk.device.ExtentSink;
-import dev.faultdisk.device.InterceptingDevice;
 import dev.faultdisk.wire.BlockOp;
 
 import java.io.IOException;
@@ -19,14 +19,13 @@ import java.nio.ByteBuffer;
  * <p>A request running inline on a connection's reader ({@link BlockRequest#inline()}) was
  * dispatched when no rule could block: it skips rules that block (delay, hang, throttle) added
  * since, as if it had arrived before them. Every request dispatched after such a rule was added
- * runs on its own thread, because {@link #mayBlock()} says so.
+ * runs on its own thread, because {@link #mayBlock()} says so. Closing fails what the engine
+ * holds, then closes the device below.
  */
-public final class FaultDevice extends InterceptingDevice {
-    private final FaultEngine engine;
+public final class FaultDevice extends EngineDevice<FaultEngine> {
 
     public FaultDevice(BlockDevice next, FaultEngine engine) {
-        super(next);
-        this.engine = engine;
+        super(next, engine);
     }
 
     @Override
@@ -40,18 +39,6 @@ public final class FaultDevice extends InterceptingDevice {
         if (data != null) {
             data.position(data.limit());
         }
-    }
-
-    @Override
-    public boolean mayBlock() {
-        return engine.mayBlock() || next.mayBlock();
-    }
-
-    /** Fails what the engine holds, then closes the device below. */
-    @Override
-    public void close() throws IOException {
-        engine.shutdown();
-        next.close();
     }
 
     private void run(FaultEngine.Snapshot s, BlockRequest request, ByteBuffer data, ExtentSink sink)

@@ -3,6 +3,7 @@ package dev.faultdisk.fault;
 import dev.faultdisk.device.BlockRequest;
 import dev.faultdisk.device.DeviceException;
 import dev.faultdisk.device.Errno;
+import dev.faultdisk.device.LayerEngine;
 
 import java.io.IOException;
 import java.io.InterruptedIOException;
@@ -33,7 +34,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * <p>Ids count up per export. A rule without a seed gets one derived from the engine's seed and
  * its id, so the same engine seed and the same sequence of changes give the same seeds.
  */
-public final class FaultEngine {
+public final class FaultEngine implements LayerEngine {
     /** How long {@link #release} waits for each released request to finish before releasing the next. */
     private static final Duration RELEASE_STEP = Duration.ofSeconds(2);
 
@@ -99,6 +100,7 @@ public final class FaultEngine {
     }
 
     /** True while a delay, hang or throttle rule exists: requests must then run where they may block. */
+    @Override
     public boolean mayBlock() {
         return snapshot.blocking;
     }
@@ -371,6 +373,7 @@ public final class FaultEngine {
      * The export is closing: drops every rule (so the final flush meets none), fails everything
      * held with ESHUTDOWN, and any later hold at once.
      */
+    @Override
     public void shutdown() {
         shutdown = true;
         synchronized (this) {

@@ -1,6 +1,7 @@
 package dev.faultdisk.fault;
 
 import dev.faultdisk.wire.BlockOp;
+
 import java.util.Set;
 
 /**

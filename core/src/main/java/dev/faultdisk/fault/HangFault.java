@@ -1,9 +1,9 @@
 package dev.faultdisk.fault;
 
 import dev.faultdisk.device.BlockRequest;
-import dev.faultdisk.wire.BlockOp;
 import dev.faultdisk.device.DeviceException;
 import dev.faultdisk.device.Errno;
+import dev.faultdisk.wire.BlockOp;
 
 import java.io.IOException;
 import java.util.LinkedHashMap;

@@ -2,6 +2,7 @@ package dev.faultdisk.fault;
 
 import dev.faultdisk.device.BlockRequest;
 import dev.faultdisk.wire.BlockOp;
+
 import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.Map;

@@ -1,8 +1,8 @@
 package dev.faultdisk.fault;
 
-import dev.faultdisk.wire.BlockOp;
 import dev.faultdisk.device.Errno;
 import dev.faultdisk.device.Sizes;
+import dev.faultdisk.wire.BlockOp;
 
 import java.math.BigDecimal;
 import java.math.BigInteger;

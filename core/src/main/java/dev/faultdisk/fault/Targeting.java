@@ -1,8 +1,8 @@
 package dev.faultdisk.fault;
 
 import dev.faultdisk.device.BlockRequest;
-import dev.faultdisk.wire.BlockOp;
 import dev.faultdisk.device.Sizes;
+import dev.faultdisk.wire.BlockOp;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;

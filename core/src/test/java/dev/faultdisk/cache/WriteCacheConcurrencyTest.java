@@ -1,8 +1,8 @@
 package dev.faultdisk.cache;
 
-import dev.faultdisk.device.Io;
 import dev.faultdisk.device.DeviceException;
 import dev.faultdisk.device.Errno;
+import dev.faultdisk.device.Io;
 import dev.faultdisk.device.MemoryDevice;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

@@ -1,11 +1,11 @@
 package dev.faultdisk.cache;
 
-import dev.faultdisk.device.Io;
 import dev.faultdisk.device.BlockDevice;
 import dev.faultdisk.device.BlockRequest;
 import dev.faultdisk.device.DeviceException;
 import dev.faultdisk.device.Errno;
 import dev.faultdisk.device.ForwardingBlockDevice;
+import dev.faultdisk.device.Io;
 import dev.faultdisk.device.MemoryDevice;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;

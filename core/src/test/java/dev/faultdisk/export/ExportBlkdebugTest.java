@@ -3,11 +3,10 @@ package dev.faultdisk.export;
 import dev.faultdisk.device.DeviceException;
 import dev.faultdisk.device.Errno;
 import dev.faultdisk.device.Io;
-import dev.faultdisk.wire.BlockOp;
-import dev.faultdisk.device.Io;
 import dev.faultdisk.fault.blkdebug.BlkdebugConfigException;
 import dev.faultdisk.fault.blkdebug.BlkdebugEvent;
 import dev.faultdisk.fault.blkdebug.InjectErrorRule;
+import dev.faultdisk.wire.BlockOp;
 import org.junit.jupiter.api.Test;
 
 import java.nio.ByteBuffer;

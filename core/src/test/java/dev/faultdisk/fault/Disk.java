@@ -1,11 +1,11 @@
 package dev.faultdisk.fault;
 
-import dev.faultdisk.device.Io;
 import dev.faultdisk.cache.CacheMode;
 import dev.faultdisk.device.BlockDevice;
 import dev.faultdisk.device.BlockRequest;
-import dev.faultdisk.export.Export;
+import dev.faultdisk.device.Io;
 import dev.faultdisk.device.MemoryDevice;
+import dev.faultdisk.export.Export;
 import dev.faultdisk.fault.blkdebug.BlkdebugEngine;
 import dev.faultdisk.wire.BlockOp;
 

@@ -1,11 +1,10 @@
 package dev.faultdisk.fault;
 
-import dev.faultdisk.wire.BlockOp;
-import dev.faultdisk.device.Io;
 import dev.faultdisk.device.DeviceException;
-import dev.faultdisk.device.DeviceStats;
 import dev.faultdisk.device.DisconnectException;
 import dev.faultdisk.device.Errno;
+import dev.faultdisk.device.Io;
+import dev.faultdisk.wire.BlockOp;
 import org.junit.jupiter.api.Test;
 
 import java.nio.ByteBuffer;

@@ -1,8 +1,8 @@
 package dev.faultdisk.fault;
 
+import dev.faultdisk.device.BlockRequest;
 import dev.faultdisk.device.DeviceException;
 import dev.faultdisk.device.Errno;
-import dev.faultdisk.device.BlockRequest;
 import dev.faultdisk.wire.BlockOp;
 import org.junit.jupiter.api.Test;
 

@@ -1,8 +1,8 @@
 package dev.faultdisk.fault;
 
-import dev.faultdisk.device.Io;
 import dev.faultdisk.device.DeviceException;
 import dev.faultdisk.device.Errno;
+import dev.faultdisk.device.Io;
 import org.junit.jupiter.api.Test;
 
 import java.nio.ByteBuffer;

@@ -1,7 +1,7 @@
 package dev.faultdisk.interop;
 
-import dev.faultdisk.wire.BlockOp;
 import dev.faultdisk.export.Export;
+import dev.faultdisk.wire.BlockOp;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;

@@ -1,13 +1,12 @@
 package dev.faultdisk.interop;
 
-import dev.faultdisk.wire.BlockOp;
 import dev.faultdisk.cache.CacheMode;
 import dev.faultdisk.cache.CacheStatus;
 import dev.faultdisk.cache.PowerFailMode;
 import dev.faultdisk.cache.PowerFailReport;
 import dev.faultdisk.cache.WriteCacheDevice;
-import dev.faultdisk.device.DeviceStats;
 import dev.faultdisk.export.Export;
+import dev.faultdisk.wire.BlockOp;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;

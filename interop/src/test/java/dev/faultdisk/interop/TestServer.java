@@ -1,10 +1,10 @@
 package dev.faultdisk.interop;
 
 import dev.faultdisk.device.BlockDevice;
+import dev.faultdisk.device.ForwardingBlockDevice;
 import dev.faultdisk.export.Export;
 import dev.faultdisk.export.ExportRegistry;
 import dev.faultdisk.export.ExportSpec;
-import dev.faultdisk.device.ForwardingBlockDevice;
 import dev.faultdisk.fault.blkdebug.BlkdebugEngine;
 import dev.faultdisk.nbd.NbdServer;
 

@@ -1,11 +1,11 @@
 package dev.faultdisk.nbd;
 
-import dev.faultdisk.device.BlockRequest;
 import dev.faultdisk.device.BlockDevice;
-import dev.faultdisk.export.Export;
-import dev.faultdisk.export.ExportRegistry;
+import dev.faultdisk.device.BlockRequest;
 import dev.faultdisk.device.ForwardingBlockDevice;
 import dev.faultdisk.device.MemoryDevice;
+import dev.faultdisk.export.Export;
+import dev.faultdisk.export.ExportRegistry;
 import org.junit.jupiter.api.Test;
 
 import java.io.DataInputStream;

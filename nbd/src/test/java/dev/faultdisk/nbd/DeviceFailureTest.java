@@ -1,20 +1,16 @@
 package dev.faultdisk.nbd;
 
-import dev.faultdisk.device.BlockRequest;
 import dev.faultdisk.device.BlockDevice;
+import dev.faultdisk.device.BlockRequest;
 import dev.faultdisk.device.DeviceException;
 import dev.faultdisk.device.Errno;
-import dev.faultdisk.export.Export;
-import dev.faultdisk.export.ExportRegistry;
 import dev.faultdisk.device.ForwardingBlockDevice;
 import dev.faultdisk.device.MemoryDevice;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 import java.io.IOException;
-import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
-import java.time.Duration;
 import java.util.List;
 
 import static dev.faultdisk.nbd.NbdProtocol.*;

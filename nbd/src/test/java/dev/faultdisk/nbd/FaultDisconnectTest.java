@@ -1,10 +1,8 @@
 package dev.faultdisk.nbd;
 
-import dev.faultdisk.device.BlockRequest;
 import dev.faultdisk.device.BlockDevice;
+import dev.faultdisk.device.BlockRequest;
 import dev.faultdisk.device.DisconnectException;
-import dev.faultdisk.export.Export;
-import dev.faultdisk.export.ExportRegistry;
 import dev.faultdisk.device.ForwardingBlockDevice;
 import dev.faultdisk.device.MemoryDevice;
 import dev.faultdisk.wire.BlockOp;
@@ -12,9 +10,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 import java.io.IOException;
-import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
-import java.time.Duration;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;

@@ -1,10 +1,10 @@
 package dev.faultdisk.nbd;
 
 import dev.faultdisk.device.BlockDevice;
+import dev.faultdisk.device.ForwardingBlockDevice;
 import dev.faultdisk.export.Export;
 import dev.faultdisk.export.ExportRegistry;
 import dev.faultdisk.export.ExportSpec;
-import dev.faultdisk.device.ForwardingBlockDevice;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;

@@ -1,8 +1,8 @@
 package dev.faultdisk.nbd;
 
+import dev.faultdisk.device.MemoryDevice;
 import dev.faultdisk.export.Export;
 import dev.faultdisk.export.ExportRegistry;
-import dev.faultdisk.device.MemoryDevice;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 

@@ -1,9 +1,9 @@
 package dev.faultdisk.nbd;
 
+import dev.faultdisk.device.MemoryDevice;
 import dev.faultdisk.export.Export;
 import dev.faultdisk.export.ExportRegistry;
 import dev.faultdisk.export.ExportSpec;
-import dev.faultdisk.device.MemoryDevice;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

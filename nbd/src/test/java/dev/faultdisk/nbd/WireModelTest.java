@@ -1,8 +1,8 @@
 package dev.faultdisk.nbd;
 
-import dev.faultdisk.wire.BlockOp;
 import dev.faultdisk.device.BlockRequest;
 import dev.faultdisk.device.FileDevice;
+import dev.faultdisk.wire.BlockOp;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

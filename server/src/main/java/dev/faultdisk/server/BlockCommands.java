@@ -1,7 +1,6 @@
 package dev.faultdisk.server;
 
 import dev.faultdisk.device.DeviceStats;
-import dev.faultdisk.wire.BlockOp;
 import dev.faultdisk.export.Export;
 import dev.faultdisk.export.ExportRegistry;
 import dev.faultdisk.nbd.NbdServer;
@@ -9,6 +8,7 @@ import dev.faultdisk.qmp.ArgType;
 import dev.faultdisk.qmp.CommandRegistry;
 import dev.faultdisk.qmp.QmpCommand;
 import dev.faultdisk.qmp.QmpError;
+import dev.faultdisk.wire.BlockOp;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;

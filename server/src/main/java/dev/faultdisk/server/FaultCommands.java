@@ -12,7 +12,6 @@ import dev.faultdisk.fault.FaultType;
 import dev.faultdisk.fault.FaultTypes;
 import dev.faultdisk.fault.HeldRequest;
 import dev.faultdisk.fault.Presets;
-import dev.faultdisk.wire.BlockOp;
 import dev.faultdisk.qmp.ArgType;
 import dev.faultdisk.qmp.Argument;
 import dev.faultdisk.qmp.Arguments;
@@ -20,6 +19,7 @@ import dev.faultdisk.qmp.CommandRegistry;
 import dev.faultdisk.qmp.QmpCommand;
 import dev.faultdisk.qmp.QmpError;
 import dev.faultdisk.qmp.QmpServer;
+import dev.faultdisk.wire.BlockOp;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;

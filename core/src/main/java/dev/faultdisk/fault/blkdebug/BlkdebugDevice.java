@@ -3,9 +3,9 @@ package dev.faultdisk.fault.blkdebug;
 import dev.faultdisk.device.BlockDevice;
 import dev.faultdisk.device.BlockRequest;
 import dev.faultdisk.device.DeviceException;
+import dev.faultdisk.device.EngineDevice;
 import dev.faultdisk.device.Errno;
 import dev.faultdisk.device.ExtentSink;
-import dev.faultdisk.device.InterceptingDevice;
 import dev.faultdisk.wire.BlockOp;
 
 import java.io.IOException;
@@ -26,26 +26,21 @@ import java.util.function.IntBinaryOperator;
  * time see the right history; it costs a volatile read per write.
  *
  * <p>With no rules and no breakpoints every call goes straight to the device below after one
- * volatile read.
+ * volatile read. Closing stops the engine (resuming anything it holds) before closing the device
+ * below.
  */
-public final class BlkdebugDevice extends InterceptingDevice {
+public final class BlkdebugDevice extends EngineDevice<BlkdebugEngine> {
     private static final int FORMAT = 1;
     private static final int DEVICE = 2;
     private static final int BOTH = FORMAT | DEVICE;
     private static final IntBinaryOperator OR = (a, b) -> a | b;
     private static final IntBinaryOperator AND = (a, b) -> a & b;
 
-    private final BlkdebugEngine engine;
     /** FORMAT / DEVICE bits: written since that level's last successful flush. */
     private final AtomicInteger dirty = new AtomicInteger();
 
     public BlkdebugDevice(BlockDevice next, BlkdebugEngine engine) {
-        super(next);
-        this.engine = engine;
-    }
-
-    public BlkdebugEngine engine() {
-        return engine;
+        super(next, engine);
     }
 
     @Override
@@ -102,19 +97,6 @@ public final class BlkdebugDevice extends InterceptingDevice {
                 wrote(r.fua());
             }
         }
-    }
-
-    @Override
-    public boolean mayBlock() {
-        return engine.mayBlock() || next.mayBlock();
-    }
-
-
-    /** Stops the engine (resuming anything it holds) before closing the device below. */
-    @Override
-    public void close() throws IOException {
-        engine.shutdown();
-        next.close();
     }
 
     // ---- idle path: only the write/flush bookkeeping ----

@@ -1,5 +1,7 @@
 package dev.faultdisk.fault.blkdebug;
 
+import dev.faultdisk.device.LayerEngine;
+
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -33,7 +35,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * false and callers skip the engine altogether; an event without rules, or a check with nothing
  * armed, costs one array read.
  */
-public final class BlkdebugEngine {
+public final class BlkdebugEngine implements LayerEngine {
     /** The state of a new engine, and what adding rules at run time resets it to. */
     public static final int INITIAL_STATE = 1;
 
@@ -101,6 +103,7 @@ public final class BlkdebugEngine {
     }
 
     /** True while breakpoints are set or requests suspended: a request may block in {@link #fire}. */
+    @Override
     public boolean mayBlock() {
         return blocking;
     }
@@ -505,6 +508,7 @@ public final class BlkdebugEngine {
      * engine inert (no more events, checks or rules), so that closing an export can flush it
      * without faults and without hanging.
      */
+    @Override
     public void shutdown() {
         List<Suspension> released;
         lock.lock();
