@@ -51,8 +51,6 @@ final class Connection implements Runnable {
         try {
             Negotiation negotiation = handshake();
             if (negotiation != null) {
-                export = negotiation.export();
-                phase = ConnectionInfo.Phase.TRANSMISSION;
                 transmission = new Transmission(this, negotiation, writer);
                 transmission.run();
             }
@@ -123,6 +121,11 @@ final class Connection implements Runnable {
             in.position(in.position() + (int) length);
             replies.reset();
             Negotiation.Outcome outcome = negotiation.handle(option, data, replies);
+            if (outcome == Negotiation.Outcome.TRANSMIT) {
+                // Before the reply: once the client may send requests, a power cut must find it.
+                export = negotiation.export();
+                phase = ConnectionInfo.Phase.TRANSMISSION;
+            }
             write(ByteBuffer.wrap(replies.toByteArray()));
             switch (outcome) {
                 case CLOSE -> {
