@@ -64,14 +64,6 @@ public final class WriteCacheDevice extends ForwardingBlockDevice {
     private Overlay overlay;
     private ByteBuffer copyBuffer;
 
-    /**
-     * A cache in the given mode under its own power switch, with the system clock and its overlay
-     * in {@code java.io.tmpdir}.
-     */
-    public WriteCacheDevice(BlockDevice next, CacheMode mode) {
-        this(next, mode, new PowerSwitch());
-    }
-
     /** A cache in the given mode under {@code power}, with the system clock and its overlay in {@code java.io.tmpdir}. */
     public WriteCacheDevice(BlockDevice next, CacheMode mode, PowerSwitch power) {
         this(next, mode, InstantSource.system(), Path.of(System.getProperty("java.io.tmpdir")), power);
