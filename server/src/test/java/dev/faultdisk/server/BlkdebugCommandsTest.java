@@ -3,6 +3,7 @@ package dev.faultdisk.server;
 import dev.faultdisk.device.DeviceException;
 import dev.faultdisk.device.Errno;
 import dev.faultdisk.device.Export;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -21,9 +22,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class BlkdebugCommandsTest {
     @RegisterExtension
     final RunningServer fd = new RunningServer(b -> b.export("d0=memory:1M").export("d1=memory:1M"));
+    private Export disk;
 
-    private Export disk() {
-        return fd.export("d0");
+    @BeforeEach
+    void findDisk() {
+        disk = fd.export("d0");
     }
 
     @Test
@@ -35,8 +38,8 @@ class BlkdebugCommandsTest {
                   {"type": "inject-error", "event": "read_aio", "state": 2, "errno": 28, "iotype": "read"},
                   {"type": "inject-error", "event": "write_aio", "state": 9, "errno": 5}]}}"""));
         ByteBuffer buf = ByteBuffer.allocate(512);
-        disk().device().read(0, buf);
-        DeviceException e = assertThrows(DeviceException.class, () -> disk().device().read(0, ByteBuffer.allocate(512)));
+        disk.device().read(0, buf);
+        DeviceException e = assertThrows(DeviceException.class, () -> disk.device().read(0, ByteBuffer.allocate(512)));
         assertEquals(Errno.ENOSPC, e.errno());
         Map<String, Object> listed = fd.execute(
                 "{\"execute\": \"query-blkdebug-rules\", \"arguments\": {\"device\": \"d0\"}}");
@@ -50,10 +53,10 @@ class BlkdebugCommandsTest {
 
         // A later call resets the state to 1, keeping the rules; clear removes them.
         fd.execute("{\"execute\": \"blkdebug-set-rules\", \"arguments\": {\"device\": \"d0\", \"rules\": []}}");
-        assertEquals(1, disk().blkdebug().state());
+        assertEquals(1, disk.blkdebug().state());
         fd.execute("{\"execute\": \"blkdebug-clear-rules\", \"arguments\": {\"device\": \"d0\"}}");
-        assertTrue(disk().blkdebug().rules().isEmpty());
-        disk().device().read(0, ByteBuffer.allocate(512));
+        assertTrue(disk.blkdebug().rules().isEmpty());
+        disk.device().read(0, ByteBuffer.allocate(512));
     }
 
     @Test
@@ -86,7 +89,7 @@ class BlkdebugCommandsTest {
             String desc = fd.error(cmd);
             assertTrue(desc.startsWith(c[1].replace("rules[0]", cmd.equals(c[0]) ? "rules[0]" : "rules[1]")),
                     cmd + " -> " + desc);
-            assertTrue(disk().blkdebug().rules().isEmpty(), "nothing applied after " + cmd);
+            assertTrue(disk.blkdebug().rules().isEmpty(), "nothing applied after " + cmd);
         }
         // The session is still usable.
         assertEquals(Map.of(), fd.execute("{\"execute\": \"blkdebug-clear-rules\", \"arguments\": {\"device\": \"d0\"}}"));
@@ -95,10 +98,10 @@ class BlkdebugCommandsTest {
     @Test
     void breakpointSuspendsARequestUntilResumedAndSaysSo() throws Exception {
         fd.execute("{\"execute\": \"blkdebug-set-breakpoint\", \"arguments\": {\"device\": \"d0\", \"event\": \"write_aio\", \"tag\": \"A\"}}");
-        assertTrue(disk().device().mayBlock());
+        assertTrue(disk.device().mayBlock());
         CompletableFuture<Void> write = CompletableFuture.runAsync(() -> {
             try {
-                disk().device().write(4096, ByteBuffer.wrap(new byte[512]), false);
+                disk.device().write(4096, ByteBuffer.wrap(new byte[512]), false);
             } catch (Exception e) {
                 throw new RuntimeException(e);
             }

@@ -1,6 +1,7 @@
 package dev.faultdisk.server;
 
 import dev.faultdisk.device.Export;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -20,9 +21,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class CacheCommandsTest {
     @RegisterExtension
     final RunningServer fd = new RunningServer(b -> b.export("d0=memory:1M"));
+    private Export disk;
 
-    private Export disk() {
-        return fd.export("d0");
+    @BeforeEach
+    void findDisk() {
+        disk = fd.export("d0");
     }
 
     @Test
@@ -30,10 +33,10 @@ class CacheCommandsTest {
         assertEquals(Map.of(), fd.execute(
                 "{\"execute\": \"write-cache-set-mode\", \"arguments\": {\"device\": \"d0\", \"mode\": \"writeback\"}}"));
         byte[] durable = filled(4096, 0x11);
-        disk().device().write(0, ByteBuffer.wrap(durable), false);
-        disk().device().flush();
-        disk().device().write(8192, ByteBuffer.wrap(filled(4096, 0x22)), false);  // unflushed
-        disk().device().write(65536, ByteBuffer.wrap(filled(512, 0x33)), true);   // FUA: durable
+        disk.device().write(0, ByteBuffer.wrap(durable), false);
+        disk.device().flush();
+        disk.device().write(8192, ByteBuffer.wrap(filled(4096, 0x22)), false);  // unflushed
+        disk.device().write(65536, ByteBuffer.wrap(filled(512, 0x33)), true);   // FUA: durable
 
         Map<String, Object> status = fd.execute(
                 "{\"execute\": \"query-write-cache\", \"arguments\": {\"device\": \"d0\"}}");
@@ -63,7 +66,7 @@ class CacheCommandsTest {
         fd.execute("{\"execute\": \"blkdebug-set-breakpoint\", \"arguments\": {\"device\": \"d0\", \"event\": \"write_aio\", \"tag\": \"held\"}}");
         java.util.concurrent.CompletableFuture<Throwable> write = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
             try {
-                disk().device().write(0, ByteBuffer.wrap(filled(4096, 0x44)), true);
+                disk.device().write(0, ByteBuffer.wrap(filled(4096, 0x44)), true);
                 return null;
             } catch (Exception e) {
                 return e;
@@ -94,12 +97,12 @@ class CacheCommandsTest {
             String desc = fd.error(c[0]);
             assertTrue(desc.startsWith(c[1]), c[0] + " -> " + desc);
         }
-        assertEquals(0L, disk().writeCache().status().powerFails());
+        assertEquals(0L, disk.writeCache().status().powerFails());
     }
 
     private byte[] read(long offset, int length) throws Exception {
         ByteBuffer b = ByteBuffer.allocate(length);
-        disk().device().read(offset, b);
+        disk.device().read(offset, b);
         return b.array();
     }
 

@@ -4,6 +4,7 @@ import dev.faultdisk.device.DeviceException;
 import dev.faultdisk.device.Errno;
 import dev.faultdisk.device.Export;
 import dev.faultdisk.qmp.json.Json;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
@@ -30,9 +31,11 @@ class FaultCommandsTest {
     @RegisterExtension
     final RunningServer fd = new RunningServer(b -> b.export("d0=memory:1M").export("d1=memory:1M")
             .journal(dir.resolve("journal.jsonl")).faultSeed(1234));
+    private Export disk;
 
-    private Export disk() {
-        return fd.export("d0");
+    @BeforeEach
+    void findDisk() {
+        disk = fd.export("d0");
     }
 
     @Test
@@ -42,8 +45,8 @@ class FaultCommandsTest {
                   {"type": "error", "ops": ["flush"], "errno": "ENOSPC", "label": "full"},
                   {"type": "delay", "ops": ["read"], "ms": 1, "seed": 9}]}}"""));
         assertEquals(List.of(1L, 2L), added.get("ids"));
-        assertEquals(Errno.ENOSPC, assertThrows(DeviceException.class, () -> disk().device().flush()).errno());
-        disk().device().read(0, ByteBuffer.allocate(512));
+        assertEquals(Errno.ENOSPC, assertThrows(DeviceException.class, () -> disk.device().flush()).errno());
+        disk.device().read(0, ByteBuffer.allocate(512));
 
         List<Map<String, Object>> rules = fd.execute(("{\"execute\": \"query-faults\", \"arguments\": {\"device\": \"d0\"}}"));
         assertEquals(2, rules.size());
@@ -66,12 +69,12 @@ class FaultCommandsTest {
         assertEquals("error ENOSPC", event.get("action"));
 
         assertEquals(Map.of(), fd.execute(("{\"execute\": \"fault-remove\", \"arguments\": {\"device\": \"d0\", \"ids\": [1]}}")));
-        disk().device().flush();
+        disk.device().flush();
         assertEquals("GenericError: no fault rule 7 on export 'd0'", fd.error(
                 ("{\"execute\": \"fault-remove\", \"arguments\": {\"device\": \"d0\", \"ids\": [2, 7]}}")));
-        assertEquals(1, disk().faults().rules().size(), "an unknown id removes nothing");
+        assertEquals(1, disk.faults().rules().size(), "an unknown id removes nothing");
         assertEquals(Map.of("removed", 1L), fd.execute(("{\"execute\": \"fault-clear\", \"arguments\": {\"device\": \"d0\"}}")));
-        assertFalse(disk().device().mayBlock());
+        assertFalse(disk.device().mayBlock());
     }
 
     @Test
@@ -94,8 +97,8 @@ class FaultCommandsTest {
                     + "{\"type\": \"hang\"}, " + c[0] + "]}}";
             String desc = fd.error(cmd);
             assertTrue(desc.startsWith(c[1]), c[0] + " -> " + desc);
-            assertEquals(List.of(), disk().faults().rules(), "nothing applied after " + c[0]);
-            assertFalse(disk().device().mayBlock(), "the valid hang rule before it was not applied");
+            assertEquals(List.of(), disk.faults().rules(), "nothing applied after " + c[0]);
+            assertFalse(disk.device().mayBlock(), "the valid hang rule before it was not applied");
         }
         assertEquals("DeviceNotFound: Device 'nope' not found", fd.error((
                 "{\"execute\": \"fault-add\", \"arguments\": {\"device\": \"nope\", \"rules\": []}}")));
@@ -105,7 +108,7 @@ class FaultCommandsTest {
                 "{\"execute\": \"fault-preset\", \"arguments\": {\"device\": \"d0\", \"preset\": \"sad-disk\"}}")));
         assertEquals("GenericError: params.up-ms must be between 0 and 86400000, got -5", fd.error((
                 "{\"execute\": \"fault-preset\", \"arguments\": {\"device\": \"d0\", \"preset\": \"flaky-disk\", \"params\": {\"up-ms\": -5}}}")));
-        assertEquals(List.of(), disk().faults().rules());
+        assertEquals(List.of(), disk.faults().rules());
         // The server and the session are fine.
         assertEquals(Map.of("ids", List.of(1L)), fd.execute((
                 "{\"execute\": \"fault-add\", \"arguments\": {\"device\": \"d0\", \"rules\": [{\"type\": \"error\"}]}}")));
@@ -119,7 +122,7 @@ class FaultCommandsTest {
             byte value = (byte) (i + 1);
             writes[i] = CompletableFuture.runAsync(() -> {
                 try {
-                    disk().device().write(0, ByteBuffer.wrap(new byte[] {value}), false);
+                    disk.device().write(0, ByteBuffer.wrap(new byte[] {value}), false);
                 } catch (Exception e) {
                     throw new RuntimeException(e);
                 }
@@ -137,7 +140,7 @@ class FaultCommandsTest {
         writes[2].get(10, TimeUnit.SECONDS);
         writes[0].get(10, TimeUnit.SECONDS);
         ByteBuffer b = ByteBuffer.allocate(1);
-        disk().backend().read(0, b);
+        disk.backend().read(0, b);
         assertEquals(1, b.get(0), "released 3 then 1: 1 landed last");
         Map<String, Object> ev = fd.awaitEvent("FAULT_RELEASED");
         assertEquals(3L, ev.get("id"));
@@ -171,8 +174,8 @@ class FaultCommandsTest {
     @Test
     void theJournalIsQueryableAndWrittenToTheFile() throws Exception {
         fd.execute("{\"execute\": \"fault-add\", \"arguments\": {\"device\": \"d0\", \"rules\": [{\"type\": \"corrupt\", \"mode\": \"zero\", \"bytes\": 4}]}}");
-        disk().device().write(0, ByteBuffer.wrap(new byte[] {1, 2, 3, 4, 5, 6, 7, 8}), false);
-        disk().device().read(0, ByteBuffer.allocate(8));
+        disk.device().write(0, ByteBuffer.wrap(new byte[] {1, 2, 3, 4, 5, 6, 7, 8}), false);
+        disk.device().read(0, ByteBuffer.allocate(8));
         Map<String, Object> journal = fd.execute(("{\"execute\": \"query-fault-journal\", \"arguments\": {\"device\": \"d0\"}}"));
         @SuppressWarnings("unchecked")
         List<Map<String, Object>> entries = (List<Map<String, Object>>) journal.get("entries");
