@@ -24,6 +24,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Future;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -188,8 +189,12 @@ class FaultdiskClientTest {
     @Test
     void aWaitingThreadDoesNotBlockCloseFromAnother() throws Exception {
         Breakpoint bp = client.breakpoint("d0", "flush_to_disk", "slow");
-        Future<Suspension> waiting = requests.executor().submit(() -> bp.awaitHit(Duration.ofMillis(1500)));
-        sleep(100); // lets the other thread start waiting
+        AtomicReference<Thread> waiter = new AtomicReference<>();
+        Future<Suspension> waiting = requests.executor().submit(() -> {
+            waiter.set(Thread.currentThread());
+            return bp.awaitHit(Duration.ofMillis(1500));
+        });
+        awaitWaiting(waiter);
         requests.executor().submit(bp::close).get(1, TimeUnit.SECONDS); // would wait out the 1.5 s wait if it held the handle's lock
         assertEquals(List.of(), client.queryBlkdebugBreakpoints("d0").breakpoints());
         Exception e = assertThrows(Exception.class, () -> waiting.get(10, TimeUnit.SECONDS));
@@ -261,14 +266,16 @@ class FaultdiskClientTest {
     @Test
     void waitsEndWhenTheServerGoesAway() throws Exception {
         BlockingQueue<Throwable> outcome = new LinkedBlockingQueue<>();
+        AtomicReference<Thread> waiter = new AtomicReference<>();
         requests.executor().submit(() -> {
+            waiter.set(Thread.currentThread());
             try {
                 client.awaitEvent("NEVER", WAIT);
             } catch (Throwable t) {
                 outcome.add(t);
             }
         });
-        sleep(100); // lets the other thread start waiting
+        awaitWaiting(waiter);
         server.close();
         Throwable t = outcome.poll(10, TimeUnit.SECONDS);
         assertNotNull(t, "the wait ended");
@@ -314,12 +321,9 @@ class FaultdiskClientTest {
         assertEquals(Map.of(), client.execute("blkdebug-clear-rules", FaultdiskClient.args("device", "d0", "unused", null)));
     }
 
-    private static void sleep(long ms) {
-        try {
-            Thread.sleep(ms);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException(e);
-        }
+    /** Waits until the thread {@code waiter} names is parked in a timed wait (the client's). */
+    private static void awaitWaiting(AtomicReference<Thread> waiter) {
+        await("the other thread to wait").atMost(WAIT)
+                .until(() -> waiter.get() != null && waiter.get().getState() == Thread.State.TIMED_WAITING);
     }
 }
