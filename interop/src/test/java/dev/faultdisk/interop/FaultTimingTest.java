@@ -60,9 +60,11 @@ class FaultTimingTest {
         assertTrue(m.p50 >= 10, "p50 " + m.p50 + " ms for a 10 ms delay");
         assertTrue(m.iops <= 100, "at most 100 reads/s at queue depth 1: " + m.iops);
         Tools.require("qemu-io");
+        long fired = fd.queryFaults("d").getFirst().fired();
         long start = System.nanoTime();
         QemuIo.run(uri, "write 0 64k").assertOk("writes");
         assertTrue(System.nanoTime() - start < 5_000_000_000L);
+        assertEquals(fired, fd.queryFaults("d").getFirst().fired(), "the read delay did not touch the write");
     }
 
     @Test
