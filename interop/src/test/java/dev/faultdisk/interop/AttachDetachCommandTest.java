@@ -3,6 +3,7 @@ package dev.faultdisk.interop;
 import dev.faultdisk.cache.PowerFailMode;
 import dev.faultdisk.cache.PowerFailReport;
 import dev.faultdisk.cache.WriteCacheDevice;
+import dev.faultdisk.testkit.Tools;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

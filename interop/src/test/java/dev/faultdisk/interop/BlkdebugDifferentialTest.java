@@ -1,5 +1,8 @@
 package dev.faultdisk.interop;
 
+import dev.faultdisk.testkit.CommandResult;
+import dev.faultdisk.testkit.QemuIo;
+import dev.faultdisk.testkit.Tools;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.TestFactory;
 
@@ -10,7 +13,6 @@ import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -28,7 +30,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class BlkdebugDifferentialTest {
     private static final long IMAGE_SIZE = 4L << 20;
-    private static final Duration TIMEOUT = Duration.ofSeconds(60);
     /** "512 bytes, 1 ops; 00.00 sec (2.352 MiB/sec and 4816.7701 ops/sec)": keep sizes, mask timing. */
     private static final Pattern TIMING = Pattern.compile("(?m)^(.*, \\d+ ops); .*sec.*$");
 
@@ -83,8 +84,8 @@ class BlkdebugDifferentialTest {
             Path localImage = sparseImage(dir.resolve("local.img"));
             Path nbdImage = sparseImage(dir.resolve("nbd.img"));
 
-            Tools.Result qemu = qemuIo(c, "blkdebug:" + conf + ":" + localImage);
-            Tools.Result faultdisk;
+            CommandResult qemu = qemuIo(c, "blkdebug:" + conf + ":" + localImage);
+            CommandResult faultdisk;
             try (TestServer server = new TestServer("d=blkdebug:" + conf + ":" + nbdImage)) {
                 faultdisk = qemuIo(c, server.uri("d"));
             }
@@ -109,15 +110,8 @@ class BlkdebugDifferentialTest {
         }
     }
 
-    private static Tools.Result qemuIo(Case c, String target) {
-        List<String> command = new ArrayList<>(List.of("qemu-io", "-f", "raw"));
-        command.addAll(c.options());
-        for (String cmd : c.commands()) {
-            command.add("-c");
-            command.add(cmd);
-        }
-        command.add(target);
-        return Tools.run(TIMEOUT, command);
+    private static CommandResult qemuIo(Case c, String target) {
+        return QemuIo.run(c.options(), target, c.commands().toArray(String[]::new));
     }
 
     private static Path sparseImage(Path path) throws IOException {

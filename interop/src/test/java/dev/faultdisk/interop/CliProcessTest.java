@@ -1,8 +1,15 @@
 package dev.faultdisk.interop;
 
-import dev.faultdisk.client.Json;
+import dev.faultdisk.junit.ExportUri;
+import dev.faultdisk.junit.Faultdisk;
+import dev.faultdisk.qmp.json.Json;
 import dev.faultdisk.server.FaultdiskServer;
-import org.junit.jupiter.api.AfterEach;
+import dev.faultdisk.testkit.Command;
+import dev.faultdisk.testkit.CommandResult;
+import dev.faultdisk.testkit.FaultdiskCli;
+import dev.faultdisk.testkit.QemuIo;
+import dev.faultdisk.testkit.ServeProcess;
+import dev.faultdisk.testkit.Tools;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -20,6 +27,7 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -28,35 +36,29 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * The control commands as real processes against a real server, with qemu-io as the client whose
  * requests fail or are held: output, JSON output and exit codes.
  */
+@Faultdisk(exports = {"disk0=memory:8M", "d1=memory:1M"})
 class CliProcessTest {
     private FaultdiskServer server;
     private String qmp;
     private String uri;
 
     @BeforeEach
-    void start() throws Exception {
-        server = FaultdiskServer.builder().export("disk0=memory:8M").export("d1=memory:1M")
-                .nbd(new InetSocketAddress("127.0.0.1", 0)).qmp(new InetSocketAddress("127.0.0.1", 0)).start();
-        InetSocketAddress q = (InetSocketAddress) server.qmpAddresses().getFirst();
-        qmp = "127.0.0.1:" + q.getPort();
-        uri = "nbd://127.0.0.1:" + ((InetSocketAddress) server.nbdAddress()).getPort() + "/disk0";
+    void start(FaultdiskServer server, @ExportUri("disk0") String uri) {
+        this.server = server;
+        this.qmp = "127.0.0.1:" + ((InetSocketAddress) server.qmpAddresses().getFirst()).getPort();
+        this.uri = uri;
     }
 
-    @AfterEach
-    void stop() throws Exception {
-        server.close();
-    }
-
-    private Tools.Result cli(String... args) {
+    private CommandResult cli(String... args) {
         String[] all = new String[args.length + 2];
         System.arraycopy(args, 0, all, 0, args.length);
         all[args.length] = "--qmp";
         all[args.length + 1] = qmp;
-        return Cli.run(all);
+        return FaultdiskCli.run(all);
     }
 
-    private Tools.Result qemuIo(String command) {
-        return Tools.run(Cli.TIMEOUT, "qemu-io", "-f", "raw", "-c", command, uri);
+    private CommandResult qemuIo(String command) {
+        return QemuIo.run(uri, command);
     }
 
     @SuppressWarnings("unchecked")
@@ -68,7 +70,7 @@ class CliProcessTest {
     void exportsAsTextAndJson() {
         Tools.require("qemu-io");
         qemuIo("write -P 7 0 4k").assertOk("qemu-io");
-        Tools.Result text = cli("exports").assertOk("exports");
+        CommandResult text = cli("exports").assertOk("exports");
         List<String> lines = text.stdout().lines().toList();
         assertEquals(3, lines.size(), text.stdout());
         assertTrue(lines.get(0).matches("EXPORT +SIZE +MODE +CONNS +READS +WRITES +ERRORS +BLKDEBUG +BACKING"), lines.get(0));
@@ -85,12 +87,12 @@ class CliProcessTest {
     @Test
     void blkdebugRulesFromTheShellFailARealClientsWrite() {
         Tools.require("qemu-io");
-        Tools.Result set = cli("blkdebug", "set-rules", "disk0", "--inject-error", "write_aio,errno=ENOSPC,once");
+        CommandResult set = cli("blkdebug", "set-rules", "disk0", "--inject-error", "write_aio,errno=ENOSPC,once");
         set.assertOk("set-rules");
         assertTrue(set.stdout().startsWith("disk0: added 1 rule; state reset to 1\n"), set.stdout());
         assertTrue(set.stdout().contains("#0 inject-error write_aio errno=28 (ENOSPC)"), set.stdout());
 
-        Tools.Result failed = qemuIo("write -P 1 0 4k");
+        CommandResult failed = qemuIo("write -P 1 0 4k");
         assertTrue(failed.stdout().contains("write failed: No space left on device"), failed.stdout());
         qemuIo("write -P 1 0 4k").assertOk("once: the second write works");
 
@@ -103,13 +105,13 @@ class CliProcessTest {
     @Test
     void faultRulesFromTheShellFailARealClientsWriteAndAreListedWithCounts() {
         Tools.require("qemu-io");
-        Tools.Result added = cli("faults", "add", "disk0", "error,ops=write,offset=0,length=4K,errno=ENOSPC,times=1",
+        CommandResult added = cli("faults", "add", "disk0", "error,ops=write,offset=0,length=4K,errno=ENOSPC,times=1",
                 "delay,ops=read,ms=1");
         added.assertOk("faults add");
         assertTrue(added.stdout().matches("disk0: added rule \\d+ \\(error\\)\ndisk0: added rule \\d+ \\(delay\\)\n"),
                 added.stdout());
 
-        Tools.Result failed = qemuIo("write -P 1 0 4k");
+        CommandResult failed = qemuIo("write -P 1 0 4k");
         assertTrue(failed.stdout().contains("write failed: No space left on device"), failed.stdout());
         qemuIo("write -P 1 0 4k").assertOk("times=1: the second write works");
         qemuIo("read -P 1 0 4k").assertOk("delayed, not failed");
@@ -130,7 +132,7 @@ class CliProcessTest {
         assertEquals("disk0: removed 2 fault rules\n", cli("faults", "clear", "disk0").assertOk("clear").stdout());
         assertTrue(server.exports().find("disk0").orElseThrow().faults().rules().isEmpty());
         assertEquals("disk0: no fault rules\n", cli("faults", "list", "disk0").assertOk("empty list").stdout());
-        Tools.Result refused = cli("faults", "add", "disk0", "error,probability=2");
+        CommandResult refused = cli("faults", "add", "disk0", "error,probability=2");
         assertEquals(1, refused.exit(), refused.stderr());
         assertTrue(refused.stderr().contains("probability"), refused.stderr());
         assertEquals(2, cli("faults", "add", "disk0").exit(), "no rules: usage");
@@ -140,14 +142,9 @@ class CliProcessTest {
     void aHangRuleHoldsAReadUntilReleasedFromTheShell() throws Exception {
         Tools.require("qemu-io");
         cli("faults", "add", "disk0", "hang,ops=read").assertOk("add hang");
-        CompletableFuture<Tools.Result> reader = CompletableFuture.supplyAsync(() -> qemuIo("read 64k 8k"));
-        List<Map<String, Object>> held = List.of();
-        for (int i = 0; i < 200 && held.isEmpty(); i++) {
-            held = jsonList(cli("faults", "held", "disk0", "--json").assertOk("held").stdout());
-            if (held.isEmpty()) {
-                Thread.sleep(50);
-            }
-        }
+        CompletableFuture<CommandResult> reader = CompletableFuture.supplyAsync(() -> qemuIo("read 64k 8k"));
+        List<Map<String, Object>> held = await("a held read").atMost(Duration.ofSeconds(30))
+                .until(() -> jsonList(cli("faults", "held", "disk0", "--json").assertOk("held").stdout()), h -> !h.isEmpty());
         assertEquals(1, held.size(), "one read held");
         assertEquals(65536L, held.getFirst().get("offset"));
         assertFalse(reader.isDone(), "held");
@@ -160,7 +157,7 @@ class CliProcessTest {
     void aBreakpointHoldsAWriteUntilResumedFromTheShell() throws Exception {
         Tools.require("qemu-io");
         assertEquals("disk0: breakpoint w set at write_aio\n", cli("break", "set", "disk0", "write_aio", "w").assertOk("set").stdout());
-        CompletableFuture<Tools.Result> writer = CompletableFuture.supplyAsync(() -> qemuIo("write -P 0x33 64k 8k"));
+        CompletableFuture<CommandResult> writer = CompletableFuture.supplyAsync(() -> qemuIo("write -P 0x33 64k 8k"));
 
         Map<?, ?> hit = (Map<?, ?>) Json.parse(cli("break", "wait", "disk0", "w", "--json").assertOk("wait").stdout());
         assertEquals(65536L, hit.get("offset"));
@@ -184,7 +181,7 @@ class CliProcessTest {
         assertTrue(status.lines().skip(1).findFirst().orElseThrow()
                 .matches("disk0 +lying-flush +8 KiB +1 +1 +\\d+ ms +0 +0 +no"), status);
 
-        Tools.Result fail = cli("power-fail", "disk0", "--seed", "7");
+        CommandResult fail = cli("power-fail", "disk0", "--seed", "7");
         fail.assertOk("power-fail");
         assertEquals("disk0: power failed (drop-all, seed 7): 1 unflushed writes (8192 bytes): 0 kept, 0 torn, 1 lost; "
                 + "8192 bytes lost\n  lost 8192 bytes at offset 4096\n", fail.stdout());
@@ -197,7 +194,7 @@ class CliProcessTest {
     @Test
     void eventsFollowLiveUntilTheCount() throws Exception {
         Tools.require("qemu-io");
-        Process events = Cli.start("events", "--qmp", qmp, "--json", "--count", "2", "--event", "BLOCK_IO_ERROR");
+        Process events = FaultdiskCli.start("events", "--qmp", qmp, "--json", "--count", "2", "--event", "BLOCK_IO_ERROR");
         try {
             BufferedReader err = new BufferedReader(new InputStreamReader(events.getErrorStream(), StandardCharsets.UTF_8));
             assertEquals("following events of " + qmp, err.readLine(), "connected");
@@ -220,14 +217,14 @@ class CliProcessTest {
 
     @Test
     void rawQmpAndTheExitCodes() throws Exception {
-        Tools.Result commands = cli("qmp", "query-commands", "--json").assertOk("qmp");
+        CommandResult commands = cli("qmp", "query-commands", "--json").assertOk("qmp");
         assertTrue(jsonList(commands.stdout()).contains(Map.of("name", "blkdebug-set-breakpoint")), commands.stdout());
 
-        Tools.Result refused = cli("qmp", "blkdebug-clear-rules", "{\"device\": \"nope\"}");
+        CommandResult refused = cli("qmp", "blkdebug-clear-rules", "{\"device\": \"nope\"}");
         assertEquals(1, refused.exit());
         assertEquals("faultdisk qmp: blkdebug-clear-rules: DeviceNotFound: Device 'nope' not found\n", refused.stderr());
 
-        Tools.Result usage = cli("break", "set", "disk0");
+        CommandResult usage = cli("break", "set", "disk0");
         assertEquals(2, usage.exit());
         assertTrue(usage.stderr().contains("Missing required parameters: 'EVENT', 'TAG'"), usage.stderr());
         assertEquals(2, cli("qmp", "query-block", "{oops").exit());
@@ -236,12 +233,12 @@ class CliProcessTest {
         try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
             free = s.getLocalPort();
         }
-        Tools.Result refusedConnection = Cli.run("exports", "--qmp", "127.0.0.1:" + free);
+        CommandResult refusedConnection = FaultdiskCli.run("exports", "--qmp", "127.0.0.1:" + free);
         assertEquals(3, refusedConnection.exit());
         assertTrue(refusedConnection.stderr().startsWith("faultdisk exports: cannot connect to 127.0.0.1:" + free),
                 refusedConnection.stderr());
 
-        Tools.Result timeout = cli("break", "wait", "disk0", "nothing", "--timeout", "300ms");
+        CommandResult timeout = cli("break", "wait", "disk0", "nothing", "--timeout", "300ms");
         assertEquals(4, timeout.exit());
         assertTrue(timeout.stderr().contains("no event BLKDEBUG_SUSPENDED within 300 ms"), timeout.stderr());
     }
@@ -258,14 +255,14 @@ class CliProcessTest {
                   {"resume": "w"},
                   {"after-writes": 2, "execute": "query-blockstats", "arguments": {"device": "disk0"}}
                 ]}""");
-        Process run = Cli.start("run", file.toString(), "--qmp", qmp);
+        Process run = FaultdiskCli.start("run", file.toString(), "--qmp", qmp);
         try {
             BufferedReader out = new BufferedReader(new InputStreamReader(run.getInputStream(), StandardCharsets.UTF_8));
             assertTrue(out.readLine().startsWith("faultdisk run: enospc while a write is held, 4 steps against " + qmp));
             assertTrue(out.readLine().contains("step 1/4: blkdebug-set-breakpoint"), "breakpoint set");
-            Tools.Result held = qemuIo("write -P 1 0 4k"); // returns once step 3 resumed it
+            CommandResult held = qemuIo("write -P 1 0 4k"); // returns once step 3 resumed it
             held.assertOk("the held write");
-            Tools.Result failed = qemuIo("write -P 1 0 4k");
+            CommandResult failed = qemuIo("write -P 1 0 4k");
             assertTrue(failed.stdout().contains("write failed: No space left on device"), failed.stdout());
             assertTrue(run.waitFor(60, TimeUnit.SECONDS));
             String rest = new String(run.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
@@ -283,7 +280,7 @@ class CliProcessTest {
 
         Path bad = dir.resolve("bad.json");
         Files.writeString(bad, "{\"steps\": [{\"at\": \"soon\", \"execute\": \"query-block\"}]}");
-        Tools.Result invalid = Cli.run("run", "--check", bad.toString());
+        CommandResult invalid = FaultdiskCli.run("run", "--check", bad.toString());
         assertEquals(2, invalid.exit());
         assertEquals("faultdisk run: " + bad + ": steps[0].at: bad duration 'soon' (use e.g. 250ms, 5s, 1.5s, 2m, 1h)\n",
                 invalid.stderr());
@@ -293,9 +290,9 @@ class CliProcessTest {
     void theCompletionScriptCompletesInBash(@TempDir Path dir) throws Exception {
         Tools.require("bash");
         Path script = dir.resolve("faultdisk.bash");
-        Files.writeString(script, Cli.run("completion").assertOk("completion").stdout());
-        Tools.run(Duration.ofSeconds(30), "bash", "-n", script.toString()).assertOk("bash -n");
-        Tools.Result words = Tools.run(Duration.ofSeconds(30), "bash", "-c", "source " + script
+        Files.writeString(script, FaultdiskCli.run("completion").assertOk("completion").stdout());
+        Command.run(Duration.ofSeconds(30), "bash", "-n", script.toString()).assertOk("bash -n");
+        CommandResult words = Command.run(Duration.ofSeconds(30), "bash", "-c", "source " + script
                 + "; COMP_WORDS=(faultdisk br); COMP_CWORD=1; _complete_faultdisk; echo ${COMPREPLY[@]};"
                 + " COMP_WORDS=(faultdisk break re); COMP_CWORD=2; _complete_faultdisk; echo ${COMPREPLY[@]}");
         words.assertOk("completion in bash");
@@ -305,17 +302,9 @@ class CliProcessTest {
     @Test
     void talksToAServeProcessOverAUnixSocket(@TempDir Path dir) throws Exception {
         Path socket = dir.resolve("qmp.sock");
-        Process serve = ServeProcessTest.startServe("--export", "u0=memory:2M", "--nbd", "127.0.0.1:0", "--qmp", "unix:" + socket);
-        try {
-            BufferedReader out = new BufferedReader(new InputStreamReader(serve.getInputStream(), StandardCharsets.UTF_8));
-            for (String line; (line = out.readLine()) != null && !line.startsWith("Stop with"); ) {
-                // the banner: listening once it is printed
-            }
-            Tools.Result exports = Cli.run("exports", "--qmp", "unix:" + socket).assertOk("exports over a Unix socket");
+        try (ServeProcess serve = ServeProcess.start("--export", "u0=memory:2M", "--nbd", "127.0.0.1:0", "--qmp", "unix:" + socket)) {
+            CommandResult exports = FaultdiskCli.run("exports", "--qmp", "unix:" + socket).assertOk("exports over a Unix socket");
             assertTrue(exports.stdout().lines().skip(1).findFirst().orElseThrow().startsWith("u0 "), exports.stdout());
-        } finally {
-            serve.destroy();
-            serve.waitFor(20, TimeUnit.SECONDS);
         }
     }
 }

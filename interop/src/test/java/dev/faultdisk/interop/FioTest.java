@@ -1,16 +1,21 @@
 package dev.faultdisk.interop;
 
+import dev.faultdisk.testkit.CommandResult;
+import dev.faultdisk.testkit.Fio;
+import dev.faultdisk.testkit.QemuIo;
+import dev.faultdisk.testkit.Tools;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -22,24 +27,29 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * checks each block's crc32c. A negative control proves the verification can fail.
  */
 class FioTest {
-    private static final Duration TIMEOUT = Duration.ofSeconds(90);
     private static final Pattern ISSUED = Pattern.compile("issued rwts: total=(\\d+),(\\d+),");
 
-    @ParameterizedTest
-    @MethodSource("dev.faultdisk.interop.Backends#all")
-    void randomWritesVerify(String backend, @TempDir Path dir) throws Exception {
-        try (TestServer server = new TestServer(TestServer.spec("d", backend, dir, "32M"))) {
-            assertVerified(fio(server.uri("d"), "--rw=randwrite", "--bs=4k", "--iodepth=16", "--size=32M")
-                    .assertOk("fio randwrite with verify"), 8192);
+    /** A write job fio verifies: the export's size, fio's options, and how many blocks it writes. */
+    private record Workload(String name, String size, List<String> job, long blocks) {
+        @Override
+        public String toString() {
+            return name;
         }
     }
 
-    @ParameterizedTest
-    @MethodSource("dev.faultdisk.interop.Backends#all")
-    void sequentialLargeWritesVerify(String backend, @TempDir Path dir) throws Exception {
-        try (TestServer server = new TestServer(TestServer.spec("d", backend, dir, "64M"))) {
-            assertVerified(fio(server.uri("d"), "--rw=write", "--bs=1M", "--iodepth=8", "--size=64M")
-                    .assertOk("fio sequential write with verify"), 64);
+    /** Random 4 KiB writes at depth 16, and sequential 1 MiB writes at depth 8, on every backend. */
+    static Stream<Arguments> workloads() {
+        List<Workload> workloads = List.of(
+                new Workload("random 4k", "32M", List.of("--rw=randwrite", "--bs=4k", "--iodepth=16", "--size=32M"), 8192),
+                new Workload("sequential 1M", "64M", List.of("--rw=write", "--bs=1M", "--iodepth=8", "--size=64M"), 64));
+        return workloads.stream().flatMap(w -> Backends.all().map(b -> Arguments.of(w, b)));
+    }
+
+    @ParameterizedTest(name = "{0} on {1}")
+    @MethodSource("workloads")
+    void writesVerify(Workload workload, String backend, @TempDir Path dir) throws Exception {
+        try (TestServer server = new TestServer(TestServer.spec("d", backend, dir, workload.size()))) {
+            assertVerified(fio(server.uri("d"), workload.job()).assertOk("fio " + workload + " with verify"), workload.blocks());
         }
     }
 
@@ -52,7 +62,7 @@ class FioTest {
             fio(uri, concat(job, "--do_verify=0")).assertOk("fio write");
             fio(uri, concat(job, "--verify_only")).assertOk("fio verify of intact data");
             QemuIo.run(uri, "write -P 0x77 5M 4k").assertOk("corrupt one block");
-            Tools.Result bad = fio(uri, concat(job, "--verify_only"));
+            CommandResult bad = fio(uri, concat(job, "--verify_only"));
             assertNotEquals(0, bad.exit(), "fio must fail on the corrupted block:\n" + bad.stdout());
             String report = bad.stdout() + bad.stderr();
             assertTrue(report.contains("verify: bad magic header") && report.contains("offset 5242880"),
@@ -60,21 +70,15 @@ class FioTest {
         }
     }
 
-    private static Tools.Result fio(String uri, String... job) {
-        return fio(uri, List.of(job));
-    }
-
-    private static Tools.Result fio(String uri, List<String> job) {
-        Tools.require("fio");
-        List<String> command = new ArrayList<>(List.of("fio", "--name=v", "--ioengine=nbd", "--uri=" + uri,
-                "--verify=crc32c", "--verify_fatal=1", "--do_verify=1",
+    private static CommandResult fio(String uri, List<String> job) {
+        List<String> command = new ArrayList<>(List.of("--verify=crc32c", "--verify_fatal=1", "--do_verify=1",
                 // no verify state files left in the working directory
                 "--verify_state_save=0"));
         command.addAll(job);
-        return Tools.run(TIMEOUT, command);
+        return Fio.run(uri, command);
     }
 
-    private static void assertVerified(Tools.Result result, long blocks) {
+    private static void assertVerified(CommandResult result, long blocks) {
         String out = result.stdout();
         assertFalse((out + result.stderr()).contains("verify"), "fio reported verify errors:\n" + out + result.stderr());
         assertTrue(out.contains("err= 0"), out);

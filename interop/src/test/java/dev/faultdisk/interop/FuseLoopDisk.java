@@ -1,5 +1,10 @@
 package dev.faultdisk.interop;
 
+import dev.faultdisk.testkit.Command;
+import dev.faultdisk.testkit.CommandResult;
+import dev.faultdisk.testkit.Tools;
+import org.awaitility.core.ConditionTimeoutException;
+
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -7,7 +12,9 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
@@ -40,6 +47,25 @@ final class FuseLoopDisk implements AutoCloseable {
         Tools.require("nbdfuse", "losetup", "mkfs.ext4", "e2fsck", "mount", "umount", "fusermount3");
     }
 
+    /**
+     * Waits until nbdfuse exposes its file {@code fuseDir/nbd} and returns it; fails with nbdfuse's
+     * log if it exits first or takes longer than {@code timeout}.
+     */
+    static Path awaitImage(Process nbdfuse, Path fuseDir, Path log, Duration timeout) throws IOException {
+        Path image = fuseDir.resolve("nbd");
+        try {
+            await("nbdfuse to expose " + image).atMost(timeout).pollInterval(Duration.ofMillis(20)).until(() -> {
+                if (!nbdfuse.isAlive()) {
+                    fail("nbdfuse exited with " + nbdfuse.exitValue() + ":\n" + Files.readString(log));
+                }
+                return Files.exists(image);
+            });
+        } catch (ConditionTimeoutException e) {
+            fail(e.getMessage() + "; nbdfuse's log:\n" + Files.readString(log), e);
+        }
+        return image;
+    }
+
     /** Starts nbdfuse on a fresh directory under {@code work} and a loop device on its file. */
     static FuseLoopDisk attach(String uri, Path work, String name) throws IOException, InterruptedException {
         Path fuseDir = Files.createDirectories(work.resolve(name + "-fuse"));
@@ -48,22 +74,12 @@ final class FuseLoopDisk implements AutoCloseable {
                 .redirectErrorStream(true).redirectOutput(log.toFile()).start();
         FuseLoopDisk disk = new FuseLoopDisk(fuseDir, log, p);
         try {
-            Path image = fuseDir.resolve("nbd");
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-            while (!Files.exists(image)) {
-                if (!p.isAlive()) {
-                    fail("nbdfuse exited with " + p.exitValue() + ":\n" + Files.readString(log));
-                }
-                if (System.nanoTime() > deadline) {
-                    fail("nbdfuse did not expose " + image + " within 20 s:\n" + Files.readString(log));
-                }
-                Thread.sleep(20);
-            }
+            Path image = awaitImage(p, fuseDir, log, Duration.ofSeconds(20));
             String dev = run("losetup", "-f", "--show", image.toString()).stdout().strip();
             assertTrue(dev.startsWith("/dev/loop"), "losetup printed " + dev);
             disk.loop = dev;
             return disk;
-        } catch (IOException | InterruptedException | RuntimeException | Error e) {
+        } catch (IOException | RuntimeException | Error e) {
             disk.closeQuietly(e);
             throw e;
         }
@@ -80,7 +96,7 @@ final class FuseLoopDisk implements AutoCloseable {
 
     /** Runs e2fsck -fy and returns its exit status (0: clean, 1: fixed, others: see e2fsck(8)). */
     int fsck() {
-        return Tools.run(TIMEOUT, "e2fsck", "-f", "-y", loop).exit();
+        return Command.run(TIMEOUT, "e2fsck", "-f", "-y", loop).exit();
     }
 
     /** Mounts ext4 at {@code mnt} with {@code options} (empty for the defaults). */
@@ -91,7 +107,7 @@ final class FuseLoopDisk implements AutoCloseable {
             cmd.addAll(List.of("-o", options));
         }
         cmd.addAll(List.of(loop, mnt.toString()));
-        Tools.run(TIMEOUT, cmd).assertOk(String.join(" ", cmd));
+        Command.run(TIMEOUT, cmd).assertOk(String.join(" ", cmd));
         mounted = mnt;
     }
 
@@ -108,9 +124,9 @@ final class FuseLoopDisk implements AutoCloseable {
     private void takeDown() throws IOException, InterruptedException {
         List<String> problems = new ArrayList<>();
         if (mounted != null) {
-            Tools.Result r = Tools.run(TIMEOUT, "umount", mounted.toString());
+            CommandResult r = Command.run(TIMEOUT, "umount", mounted.toString());
             if (r.exit() != 0) {
-                Tools.Result lazy = Tools.run(TIMEOUT, "umount", "-l", mounted.toString());
+                CommandResult lazy = Command.run(TIMEOUT, "umount", "-l", mounted.toString());
                 if (lazy.exit() != 0) {
                     problems.add("umount -l " + mounted + ": " + lazy.stderr());
                 }
@@ -118,22 +134,24 @@ final class FuseLoopDisk implements AutoCloseable {
             mounted = null;
         }
         if (loop != null) {
-            Tools.Result r = null;
-            for (int i = 0; i < 50; i++) { // a lazily unmounted file system lets go of the device a little later
-                r = Tools.run(TIMEOUT, "losetup", "-d", loop);
-                if (r.exit() == 0 || !isAttached(loop)) {
-                    break;
-                }
-                Thread.sleep(100);
+            String device = loop;
+            AtomicReference<CommandResult> r = new AtomicReference<>();
+            try { // a lazily unmounted file system lets go of the device a little later
+                await().atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(100)).until(() -> {
+                    r.set(Command.run(TIMEOUT, "losetup", "-d", device));
+                    return r.get().exit() == 0 || !isAttached(device);
+                });
+            } catch (ConditionTimeoutException e) {
+                // still attached: reported below with losetup's last words
             }
             if (isAttached(loop)) {
-                problems.add("losetup -d " + loop + ": " + r.stderr());
+                problems.add("losetup -d " + loop + ": " + r.get().stderr());
             }
             loop = null;
         }
-        Tools.Result r = Tools.run(TIMEOUT, "fusermount3", "-u", fuseDir.toString());
+        CommandResult r = Command.run(TIMEOUT, "fusermount3", "-u", fuseDir.toString());
         if (r.exit() != 0) {
-            Tools.run(TIMEOUT, "fusermount3", "-u", "-z", fuseDir.toString());
+            Command.run(TIMEOUT, "fusermount3", "-u", "-z", fuseDir.toString());
         }
         if (!nbdfuse.waitFor(15, TimeUnit.SECONDS)) {
             nbdfuse.destroyForcibly();
@@ -158,7 +176,7 @@ final class FuseLoopDisk implements AutoCloseable {
         return Files.exists(Path.of("/sys/block", Path.of(dev).getFileName().toString(), "loop", "backing_file"));
     }
 
-    private static Tools.Result run(String... command) {
-        return Tools.run(TIMEOUT, command).assertOk(String.join(" ", command));
+    private static CommandResult run(String... command) {
+        return Command.run(TIMEOUT, command).assertOk(String.join(" ", command));
     }
 }

@@ -1,6 +1,10 @@
 package dev.faultdisk.interop;
 
 import dev.faultdisk.wire.BlockOp;
+import dev.faultdisk.testkit.Command;
+import dev.faultdisk.testkit.Images;
+import dev.faultdisk.testkit.QemuIo;
+import dev.faultdisk.testkit.Tools;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -76,6 +80,6 @@ class NbdcopyTest {
         command.addAll(options);
         command.add(from);
         command.add(to);
-        Tools.run(TIMEOUT, command).assertOk(String.join(" ", command));
+        Command.run(TIMEOUT, command).assertOk(String.join(" ", command));
     }
 }

@@ -1,6 +1,10 @@
 package dev.faultdisk.interop;
 
 import dev.faultdisk.wire.BlockOp;
+import dev.faultdisk.testkit.Command;
+import dev.faultdisk.testkit.CommandResult;
+import dev.faultdisk.testkit.Images;
+import dev.faultdisk.testkit.Tools;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -77,17 +81,7 @@ class NbdfuseExt4Test {
         Process nbdfuse = new ProcessBuilder("nbdfuse", fuseDir.toString(), uri)
                 .redirectErrorStream(true).redirectOutput(log.toFile()).start();
         cleanups.add(() -> stopNbdfuse(nbdfuse, fuseDir, log));
-        Path image = fuseDir.resolve("nbd");
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
-        while (!Files.exists(image)) {
-            if (!nbdfuse.isAlive()) {
-                fail("nbdfuse exited with " + nbdfuse.exitValue() + ":\n" + Files.readString(log));
-            }
-            if (System.nanoTime() > deadline) {
-                fail("nbdfuse did not expose " + image + " within 15 s:\n" + Files.readString(log));
-            }
-            Thread.sleep(20);
-        }
+        Path image = FuseLoopDisk.awaitImage(nbdfuse, fuseDir, log, Duration.ofSeconds(15));
         assertEquals(64L << 20, Files.size(image), "size nbdfuse reports for the export");
         String dev = run("losetup", "-f", "--show", image.toString()).stdout().strip();
         assertTrue(dev.startsWith("/dev/loop"), "losetup printed " + dev);
@@ -98,18 +92,18 @@ class NbdfuseExt4Test {
     private static void mount(String dev, Path mnt, Cleanups cleanups) {
         run("mount", "-t", "ext4", dev, mnt.toString());
         cleanups.add(() -> {
-            Tools.Result r = Tools.run(TIMEOUT, "umount", mnt.toString());
+            CommandResult r = Command.run(TIMEOUT, "umount", mnt.toString());
             if (r.exit() != 0) {
-                Tools.run(TIMEOUT, "umount", "-l", mnt.toString()); // never leave it behind
+                Command.run(TIMEOUT, "umount", "-l", mnt.toString()); // never leave it behind
                 r.assertOk("umount " + mnt);
             }
         });
     }
 
     private static void stopNbdfuse(Process nbdfuse, Path fuseDir, Path log) throws IOException, InterruptedException {
-        Tools.Result r = Tools.run(TIMEOUT, "fusermount3", "-u", fuseDir.toString());
+        CommandResult r = Command.run(TIMEOUT, "fusermount3", "-u", fuseDir.toString());
         if (r.exit() != 0) {
-            Tools.run(TIMEOUT, "fusermount3", "-u", "-z", fuseDir.toString());
+            Command.run(TIMEOUT, "fusermount3", "-u", "-z", fuseDir.toString());
         }
         if (!nbdfuse.waitFor(10, TimeUnit.SECONDS)) {
             nbdfuse.destroyForcibly();
@@ -128,7 +122,7 @@ class NbdfuseExt4Test {
         }
     }
 
-    private static Tools.Result run(String... command) {
-        return Tools.run(TIMEOUT, command).assertOk(String.join(" ", command));
+    private static CommandResult run(String... command) {
+        return Command.run(TIMEOUT, command).assertOk(String.join(" ", command));
     }
 }

@@ -1,5 +1,10 @@
 package dev.faultdisk.interop;
 
+import dev.faultdisk.qmp.json.Json;
+import dev.faultdisk.testkit.Command;
+import dev.faultdisk.testkit.Images;
+import dev.faultdisk.testkit.QemuIo;
+import dev.faultdisk.testkit.Tools;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -8,8 +13,10 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** nbdinfo (libnbd) sees the exports, their sizes, flags and allocation map. */
@@ -23,37 +30,38 @@ class NbdinfoTest {
         Tools.require("nbdinfo");
         try (TestServer server = new TestServer("disk0=memory:64M", "small=memory:1M,readonly",
                 TestServer.spec("img", "file", dir, "3M"))) {
-            String list = Tools.run(TIMEOUT, "nbdinfo", "--list", server.uri("")).assertOk("nbdinfo --list").stdout();
+            String list = Command.run(TIMEOUT, "nbdinfo", "--list", server.uri("")).assertOk("nbdinfo --list").stdout();
             for (String name : List.of("disk0", "small", "img")) {
                 assertTrue(list.contains("export=\"" + name + "\""), list);
             }
 
-            String rw = json(server, "disk0");
-            assertEquals("disk0", Json.field(rw, "export-name"));
-            assertEquals(64L << 20, Json.number(rw, "export-size"));
-            assertEquals("memory, 64 MiB", Json.field(rw, "description"));
-            assertEquals(false, Json.bool(rw, "is_read_only"));
+            String rwText = json(server, "disk0");
+            Map<String, Object> rw = export(rwText);
+            assertEquals("disk0", rw.get("export-name"));
+            assertEquals(64L << 20, ((Number) rw.get("export-size")).longValue());
+            assertEquals("memory, 64 MiB", rw.get("description"));
+            assertEquals(false, rw.get("is_read_only"));
             for (String flag : List.of("can_flush", "can_fua", "can_trim", "can_zero", "can_fast_zero", "can_cache",
                     "can_df", "can_multi_conn")) {
-                assertEquals(true, Json.bool(rw, flag), flag + " in\n" + rw);
+                assertEquals(true, rw.get(flag), flag + " in\n" + rwText);
             }
-            assertEquals(1, Json.number(rw, "block_size_minimum"));
-            assertEquals(4096, Json.number(rw, "block_size_preferred"));
-            assertEquals(32L << 20, Json.number(rw, "block_size_maximum"));
-            assertTrue(rw.contains("\"base:allocation\""), rw);
+            assertEquals(1, ((Number) rw.get("block_size_minimum")).longValue());
+            assertEquals(4096, ((Number) rw.get("block_size_preferred")).longValue());
+            assertEquals(32L << 20, ((Number) rw.get("block_size_maximum")).longValue());
+            assertTrue(rwText.contains("\"base:allocation\""), rwText);
 
-            String ro = json(server, "small");
-            assertEquals(1L << 20, Json.number(ro, "export-size"));
-            assertEquals(true, Json.bool(ro, "is_read_only"));
+            Map<String, Object> ro = export(json(server, "small"));
+            assertEquals(1L << 20, ((Number) ro.get("export-size")).longValue());
+            assertEquals(true, ro.get("is_read_only"));
             for (String flag : List.of("can_trim", "can_zero", "can_fast_zero")) {
-                assertEquals(false, Json.bool(ro, flag), flag + " on a read-only export in\n" + ro);
+                assertEquals(false, ro.get(flag), flag + " on a read-only export in\n" + ro);
             }
-            assertEquals(true, Json.bool(ro, "can_flush"));
+            assertEquals(true, ro.get("can_flush"));
 
-            String file = json(server, "img");
-            assertEquals(3L << 20, Json.number(file, "export-size"));
-            assertEquals(false, Json.bool(file, "is_read_only"));
-            assertTrue(Json.field(file, "description").contains(dir.resolve("img.img").toString()), file);
+            Map<String, Object> file = export(json(server, "img"));
+            assertEquals(3L << 20, ((Number) file.get("export-size")).longValue());
+            assertEquals(false, file.get("is_read_only"));
+            assertTrue(((String) file.get("description")).contains(dir.resolve("img.img").toString()), file.toString());
         }
     }
 
@@ -96,26 +104,49 @@ class NbdinfoTest {
     }
 
     private static String json(TestServer server, String export) {
-        return Tools.run(TIMEOUT, "nbdinfo", "--json", server.uri(export)).assertOk("nbdinfo --json " + export).stdout();
+        return Command.run(TIMEOUT, "nbdinfo", "--json", server.uri(export)).assertOk("nbdinfo --json " + export).stdout();
     }
 
-    private static List<Json.Extent> map(String uri) {
-        return Json.extents(Tools.run(TIMEOUT, "nbdinfo", "--map", "--json", uri).assertOk("nbdinfo --map").stdout());
+    /** The one export {@code nbdinfo --json} describes. */
+    @SuppressWarnings("unchecked")
+    private static Map<String, Object> export(String json) {
+        List<Map<String, Object>> exports = (List<Map<String, Object>>) ((Map<String, Object>) Json.parse(json)).get("exports");
+        assertEquals(1, exports.size(), json);
+        return exports.getFirst();
+    }
+
+    /** One extent of {@code nbdinfo --map --json}: type 0 is data, 3 is hole and zero. */
+    private record Extent(long offset, long length, int type, String description) {
+        @Override
+        public String toString() {
+            return offset + "+" + length + ":" + description;
+        }
+    }
+
+    @SuppressWarnings("unchecked")
+    private static List<Extent> map(String uri) {
+        String json = Command.run(TIMEOUT, "nbdinfo", "--map", "--json", uri).assertOk("nbdinfo --map").stdout();
+        List<Extent> extents = ((List<Map<String, Object>>) Json.parse(json)).stream()
+                .map(e -> new Extent((Long) e.get("offset"), (Long) e.get("length"), ((Long) e.get("type")).intValue(),
+                        (String) e.get("description")))
+                .toList();
+        assertFalse(extents.isEmpty(), () -> "no extents in:\n" + json);
+        return extents;
     }
 
     /** The extent list of an export of {@code size} with data at the (offset, length) pairs, holes elsewhere. */
-    private static List<Json.Extent> expected(long size, long... data) {
-        List<Json.Extent> out = new ArrayList<>();
+    private static List<Extent> expected(long size, long... data) {
+        List<Extent> out = new ArrayList<>();
         long pos = 0;
         for (int i = 0; i < data.length; i += 2) {
             if (data[i] > pos) {
-                out.add(new Json.Extent(pos, data[i] - pos, HOLE_ZERO, "hole,zero"));
+                out.add(new Extent(pos, data[i] - pos, HOLE_ZERO, "hole,zero"));
             }
-            out.add(new Json.Extent(data[i], data[i + 1], DATA, "data"));
+            out.add(new Extent(data[i], data[i + 1], DATA, "data"));
             pos = data[i] + data[i + 1];
         }
         if (pos < size) {
-            out.add(new Json.Extent(pos, size - pos, HOLE_ZERO, "hole,zero"));
+            out.add(new Extent(pos, size - pos, HOLE_ZERO, "hole,zero"));
         }
         return out;
     }

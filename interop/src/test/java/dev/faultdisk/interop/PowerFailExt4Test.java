@@ -17,9 +17,11 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.time.Duration;
 import java.util.Arrays;
 import java.util.SplittableRandom;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -130,12 +132,9 @@ class PowerFailExt4Test {
     }
 
     /** The cut drops every NBD connection to the export (the listener TestServer registers). */
-    private static void awaitNoConnections(TestServer server, Export export) throws InterruptedException {
-        long deadline = System.nanoTime() + 10_000_000_000L;
-        while (server.server().connectionCount(export) > 0) {
-            assertTrue(System.nanoTime() < deadline, "connections still open after the power cut");
-            Thread.sleep(20);
-        }
+    private static void awaitNoConnections(TestServer server, Export export) {
+        await("connections closed after the power cut").atMost(Duration.ofSeconds(10))
+                .until(() -> server.server().connectionCount(export) == 0);
     }
 
     private static void writeAndFsync(Path file, byte[] content) throws IOException {

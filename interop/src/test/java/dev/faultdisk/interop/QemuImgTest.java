@@ -1,5 +1,11 @@
 package dev.faultdisk.interop;
 
+import dev.faultdisk.qmp.json.Json;
+import dev.faultdisk.testkit.Command;
+import dev.faultdisk.testkit.CommandResult;
+import dev.faultdisk.testkit.Images;
+import dev.faultdisk.testkit.QemuIo;
+import dev.faultdisk.testkit.Tools;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -8,6 +14,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -20,18 +27,17 @@ class QemuImgTest {
     private static final int SIZE = 24 << 20;
     private static final long SEED = 0x5eed_0001L;
     private static final Pattern MISMATCH = Pattern.compile("Content mismatch at offset (\\d+)!");
-    private static final Pattern MAP_ENTRY = Pattern.compile(
-            "\\{\\s*\"start\":\\s*(\\d+),\\s*\"length\":\\s*(\\d+),[^}]*\"zero\":\\s*(\\w+),\\s*\"data\":\\s*(\\w+)");
 
     @ParameterizedTest
     @MethodSource("dev.faultdisk.interop.Backends#all")
     void infoReportsTheSize(String backend, @TempDir Path dir) throws Exception {
         Tools.require("qemu-img");
         try (TestServer server = new TestServer(TestServer.spec("d", backend, dir, "24M"))) {
-            String json = Tools.run(TIMEOUT, "qemu-img", "info", "--output=json", server.uri("d"))
+            String json = Command.run(TIMEOUT, "qemu-img", "info", "--output=json", server.uri("d"))
                     .assertOk("qemu-img info").stdout();
-            assertEquals(SIZE, Json.number(json, "virtual-size"));
-            assertEquals("raw", Json.field(json, "format"));
+            Map<?, ?> info = (Map<?, ?>) Json.parse(json);
+            assertEquals(SIZE, ((Number) info.get("virtual-size")).longValue());
+            assertEquals("raw", info.get("format"));
         }
     }
 
@@ -43,14 +49,14 @@ class QemuImgTest {
         byte[] content = Images.writeRandom(source, SEED, SIZE);
         try (TestServer server = new TestServer(TestServer.spec("d", backend, dir, "24M"))) {
             String uri = server.uri("d");
-            Tools.run(TIMEOUT, "qemu-img", "convert", "-n", "-f", "raw", "-O", "raw", source.toString(), uri)
+            Command.run(TIMEOUT, "qemu-img", "convert", "-n", "-f", "raw", "-O", "raw", source.toString(), uri)
                     .assertOk("qemu-img convert to the export");
             Path back = dir.resolve("back.raw");
-            Tools.run(TIMEOUT, "qemu-img", "convert", "-f", "raw", "-O", "raw", uri, back.toString())
+            Command.run(TIMEOUT, "qemu-img", "convert", "-f", "raw", "-O", "raw", uri, back.toString())
                     .assertOk("qemu-img convert from the export");
             Images.assertSameBytes(content, back, "seed " + SEED + ": image copied through the export");
 
-            Tools.Result same = Tools.run(TIMEOUT, "qemu-img", "compare", "-f", "raw", "-F", "raw", source.toString(), uri)
+            CommandResult same = Command.run(TIMEOUT, "qemu-img", "compare", "-f", "raw", "-F", "raw", source.toString(), uri)
                     .assertOk("qemu-img compare");
             assertTrue(same.stdout().contains("Images are identical."), same.stdout());
 
@@ -58,7 +64,7 @@ class QemuImgTest {
             int at = 5_000_001;
             int flipped = ~content[at] & 0xff;
             QemuIo.run(uri, "write -P " + flipped + " " + at + " 1").assertOk("qemu-io write one byte");
-            Tools.Result differ = Tools.run(TIMEOUT, "qemu-img", "compare", "-f", "raw", "-F", "raw", source.toString(), uri);
+            CommandResult differ = Command.run(TIMEOUT, "qemu-img", "compare", "-f", "raw", "-F", "raw", source.toString(), uri);
             assertEquals(1, differ.exit(), "qemu-img compare exit status for differing images\n" + differ.stdout()
                     + differ.stderr());
             Matcher m = MISMATCH.matcher(differ.stdout());
@@ -83,10 +89,10 @@ class QemuImgTest {
 
             // A sparse-aware conversion to qcow2 copies only the data and keeps the content.
             Path qcow2 = dir.resolve("copy.qcow2");
-            Tools.run(TIMEOUT, "qemu-img", "convert", "-f", "raw", "-O", "qcow2", uri, qcow2.toString())
+            Command.run(TIMEOUT, "qemu-img", "convert", "-f", "raw", "-O", "qcow2", uri, qcow2.toString())
                     .assertOk("qemu-img convert to qcow2");
             assertEquals(expected, map("qcow2", qcow2.toString()), "allocation of the qcow2 copy");
-            Tools.Result same = Tools.run(TIMEOUT, "qemu-img", "compare", "-f", "raw", "-F", "qcow2", uri,
+            CommandResult same = Command.run(TIMEOUT, "qemu-img", "compare", "-f", "raw", "-F", "qcow2", uri,
                     qcow2.toString()).assertOk("qemu-img compare with the qcow2 copy");
             assertTrue(same.stdout().contains("Images are identical."), same.stdout());
         }
@@ -94,15 +100,15 @@ class QemuImgTest {
 
     /** {@code qemu-img map} as "start+length data|zero" lines. */
     private static List<String> map(String format, String image) {
-        String json = Tools.run(TIMEOUT, "qemu-img", "map", "-f", format, "--output=json", image)
+        String json = Command.run(TIMEOUT, "qemu-img", "map", "-f", format, "--output=json", image)
                 .assertOk("qemu-img map " + image).stdout();
         List<String> out = new ArrayList<>();
-        Matcher m = MAP_ENTRY.matcher(json);
-        while (m.find()) {
-            boolean data = Boolean.parseBoolean(m.group(4));
-            boolean zero = Boolean.parseBoolean(m.group(3));
-            assertTrue(data != zero, "an extent is either data or zero here: " + m.group());
-            out.add(m.group(1) + "+" + m.group(2) + (data ? " data" : " zero"));
+        for (Object o : (List<?>) Json.parse(json)) {
+            Map<?, ?> extent = (Map<?, ?>) o;
+            boolean data = (Boolean) extent.get("data");
+            boolean zero = (Boolean) extent.get("zero");
+            assertTrue(data != zero, "an extent is either data or zero here: " + extent);
+            out.add(extent.get("start") + "+" + extent.get("length") + (data ? " data" : " zero"));
         }
         return out;
     }

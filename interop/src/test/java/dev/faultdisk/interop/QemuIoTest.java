@@ -1,7 +1,11 @@
 package dev.faultdisk.interop;
 
-import dev.faultdisk.export.Export;
 import dev.faultdisk.wire.BlockOp;
+import dev.faultdisk.export.Export;
+import dev.faultdisk.testkit.CommandResult;
+import dev.faultdisk.testkit.Images;
+import dev.faultdisk.testkit.QemuIo;
+import dev.faultdisk.testkit.Tools;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -53,23 +57,34 @@ class QemuIoTest {
             new Io(0x41, (3 << 20) + 7, (1 << 20) + 3),
             new Io(0x51, SIZE - 512, 512));
 
+    /** A test body given the URI and the export of an 8 MiB export "d". */
+    private interface OnExport {
+        void run(String uri, Export export) throws Exception;
+    }
+
+    /** Runs {@code test} against an 8 MiB export on {@code backend} (needs qemu-io). */
+    private static void onBackend(String backend, Path dir, OnExport test) throws Exception {
+        Tools.require("qemu-io");
+        try (TestServer server = new TestServer(TestServer.spec("d", backend, dir, "8M"))) {
+            test.run(server.uri("d"), server.export("d"));
+        }
+    }
+
     @ParameterizedTest
     @MethodSource("dev.faultdisk.interop.Backends#all")
     void patternsAtAlignedAndUnalignedOffsetsReadBack(String backend, @TempDir Path dir) throws Exception {
-        Tools.require("qemu-io");
-        try (TestServer server = new TestServer(TestServer.spec("d", backend, dir, "8M"))) {
-            String uri = server.uri("d");
-            Tools.Result w = QemuIo.run(uri, IOS.stream().map(Io::write).toArray(String[]::new)).assertOk("writes");
+        onBackend(backend, dir, (uri, export) -> {
+            CommandResult w = QemuIo.run(uri, IOS.stream().map(Io::write).toArray(String[]::new)).assertOk("writes");
             assertEquals(IOS.stream().map(Io::wrote).toList(), QemuIo.reports(w.stdout()));
 
             // A fresh connection: the data comes from the server, not from a client cache.
             List<String> reads = new ArrayList<>(IOS.stream().map(Io::read).toList());
             reads.add("read -P 0 " + (3513 + 583) + " " + (65535 - 3513 - 583)); // untouched gap reads zero
-            Tools.Result r = QemuIo.run(uri, reads.toArray(String[]::new)).assertOk("reads");
+            CommandResult r = QemuIo.run(uri, reads.toArray(String[]::new)).assertOk("reads");
             List<String> expected = new ArrayList<>(IOS.stream().map(Io::readBack).toList());
             expected.add("read " + (65535 - 3513 - 583) + "/" + (65535 - 3513 - 583) + " bytes at offset " + (3513 + 583));
             assertEquals(expected, QemuIo.reports(r.stdout()));
-        }
+        });
     }
 
     @Test
@@ -78,13 +93,13 @@ class QemuIoTest {
         try (TestServer server = new TestServer("d=memory:1M")) {
             String uri = server.uri("d");
             QemuIo.run(uri, "write -P 0xab 0 4096").assertOk("write");
-            Tools.Result bad = QemuIo.run(uri, "read -P 0xcd 0 4096");
+            CommandResult bad = QemuIo.run(uri, "read -P 0xcd 0 4096");
             assertNotEquals(0, bad.exit(), bad.stdout());
             assertEquals("Pattern verification failed at offset 0, 4096 bytes", QemuIo.reports(bad.stdout()).get(0),
                     bad.stdout());
             // One byte off inside a range is also caught.
             QemuIo.run(uri, "write -P 0xcd 1000 1").assertOk("write one byte");
-            Tools.Result oneByte = QemuIo.run(uri, "read -P 0xab 0 4096");
+            CommandResult oneByte = QemuIo.run(uri, "read -P 0xab 0 4096");
             assertNotEquals(0, oneByte.exit(), oneByte.stdout());
             assertTrue(oneByte.stdout().contains("Pattern verification failed"), oneByte.stdout());
         }
@@ -93,10 +108,7 @@ class QemuIoTest {
     @ParameterizedTest
     @MethodSource("dev.faultdisk.interop.Backends#all")
     void aioRequestsInFlightTogetherThenFlush(String backend, @TempDir Path dir) throws Exception {
-        Tools.require("qemu-io");
-        try (TestServer server = new TestServer(TestServer.spec("d", backend, dir, "8M"))) {
-            String uri = server.uri("d");
-            Export export = server.export("d");
+        onBackend(backend, dir, (uri, export) -> {
             long flushes = export.stats().ops(BlockOp.FLUSH);
             // aio_* commands return at once, so all of them are in flight before aio_flush waits.
             List<String> commands = new ArrayList<>();
@@ -104,7 +116,7 @@ class QemuIoTest {
             commands.add("aio_flush");
             IOS.forEach(io -> commands.add("aio_" + io.read()));
             commands.add("aio_flush");
-            Tools.Result r = QemuIo.run(uri, commands.toArray(String[]::new)).assertOk("aio");
+            CommandResult r = QemuIo.run(uri, commands.toArray(String[]::new)).assertOk("aio");
             // Completions print in completion order, which is not the submission order.
             Set<String> expected = new TreeSet<>();
             IOS.forEach(io -> {
@@ -115,18 +127,15 @@ class QemuIoTest {
             assertEquals(expected.size(), reports.size(), r.stdout());
             assertEquals(expected, new TreeSet<>(reports));
             assertTrue(export.stats().ops(BlockOp.FLUSH) > flushes, "aio_flush reached the server as FLUSH");
-        }
+        });
     }
 
     @ParameterizedTest
     @MethodSource("dev.faultdisk.interop.Backends#all")
     void discardAndWriteZeroesReadBackZero(String backend, @TempDir Path dir) throws Exception {
-        Tools.require("qemu-io");
-        try (TestServer server = new TestServer(TestServer.spec("d", backend, dir, "8M"))) {
-            String uri = server.uri("d");
-            Export export = server.export("d");
+        onBackend(backend, dir, (uri, export) -> {
             QemuIo.run(uri, "write -P 0x66 0 1M").assertOk("fill");
-            Tools.Result r = QemuIo.run(uri,
+            CommandResult r = QemuIo.run(uri,
                     "discard 0 64k",          // trim: reads back zero (the server zeroes what it trims)
                     "write -z 64k 64k",       // WRITE_ZEROES keeping the allocation
                     "write -z -u 128k 64k",   // WRITE_ZEROES that may punch a hole
@@ -146,7 +155,7 @@ class QemuIoTest {
                     "read 744478/744478 bytes at offset 304098"), QemuIo.reports(r.stdout()));
             assertTrue(export.stats().ops(BlockOp.TRIM) >= 1, "discard reached the server as TRIM");
             assertTrue(export.stats().ops(BlockOp.WRITE_ZEROES) >= 3, "write -z reached the server as WRITE_ZEROES");
-        }
+        });
     }
 
     @Test
@@ -156,16 +165,16 @@ class QemuIoTest {
         byte[] content = Images.writeRandom(image, 7, 1 << 20);
         try (TestServer server = new TestServer("golden=" + image + ",readonly")) {
             String uri = server.uri("golden");
-            Tools.Result rw = QemuIo.run(uri, "write -P 1 0 4k");
+            CommandResult rw = QemuIo.run(uri, "write -P 1 0 4k");
             assertNotEquals(0, rw.exit());
             assertTrue(rw.stderr().contains("Could not open image: Permission denied"),
                     "qemu-io refuses a read-write open of an export flagged read-only:\n" + rw.stderr());
 
-            Tools.Result ro = QemuIo.run(true, uri, "write -P 1 0 4k");
+            CommandResult ro = QemuIo.runReadOnly(uri, "write -P 1 0 4k");
             assertNotEquals(0, ro.exit());
             assertTrue(ro.stderr().contains("Block node is read-only"), ro.stderr());
 
-            Tools.Result read = QemuIo.run(true, uri, "read 0 1M").assertOk("read-only read");
+            CommandResult read = QemuIo.runReadOnly(uri, "read 0 1M").assertOk("read-only read");
             assertEquals(List.of("read 1048576/1048576 bytes at offset 0"), QemuIo.reports(read.stdout()));
             assertEquals(0, server.export("golden").stats().ops(BlockOp.WRITE));
         }

@@ -1,25 +1,23 @@
 package dev.faultdisk.interop;
 
+import dev.faultdisk.client.FaultRule;
+import dev.faultdisk.client.FaultdiskClient;
 import dev.faultdisk.qmp.json.Json;
+import dev.faultdisk.testkit.CommandResult;
+import dev.faultdisk.testkit.QemuIo;
+import dev.faultdisk.testkit.ServeProcess;
+import dev.faultdisk.testkit.Tools;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
-import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** {@code faultdisk serve --journal FILE --seed N}: the journal file holds the faults with the seeds in force. */
@@ -30,36 +28,17 @@ class ServeJournalTest {
     void journalFileRecordsRulesAndFaultsWithTheirSeeds(@TempDir Path dir) throws Exception {
         Tools.require("qemu-io");
         Path journal = dir.resolve("faults.jsonl");
-        Process server = ServeProcessTest.startServe("--export", "d=memory:8M", "--nbd", "127.0.0.1:0",
-                "--qmp", "127.0.0.1:0", "--journal", journal.toString(), "--seed", "5");
-        try {
-            BufferedReader out = new BufferedReader(new InputStreamReader(server.getInputStream(), StandardCharsets.UTF_8));
-            String nbd = null;
-            String qmp = null;
-            List<String> banner = new ArrayList<>();
-            for (String line; (line = out.readLine()) != null && !line.startsWith("Stop with"); ) {
-                banner.add(line);
-                Matcher m = Pattern.compile("(NBD|QMP control) on 127\\.0\\.0\\.1:(\\d+)").matcher(line);
-                if (m.find()) {
-                    if (m.group(1).equals("NBD")) {
-                        nbd = m.group(2);
-                    } else {
-                        qmp = m.group(2);
-                    }
-                }
+        try (ServeProcess server = ServeProcess.start("--export", "d=memory:8M", "--nbd", "127.0.0.1:0",
+                "--qmp", "127.0.0.1:0", "--journal", journal.toString(), "--seed", "5")) {
+            assertTrue(server.banner().contains("Fault seed 5; fault journal in " + journal + "."), server.banner().toString());
+            try (FaultdiskClient fd = FaultdiskClient.connect(server.qmp())) {
+                fd.faultAdd("d", FaultRule.error().ops("read").range(0, 4096));
             }
-            assertNotNull(nbd, banner.toString());
-            assertNotNull(qmp, banner.toString());
-            assertTrue(banner.contains("Fault seed 5; fault journal in " + journal + "."), banner.toString());
-            try (Qmp q = new Qmp(new InetSocketAddress("127.0.0.1", Integer.parseInt(qmp)))) {
-                q.addFaults("d", "[{\"type\": \"error\", \"ops\": [\"read\"], \"offset\": 0, \"length\": 4096}]");
-            }
-            Tools.Result r = QemuIo.run("nbd://127.0.0.1:" + nbd + "/d", "read 0 4k", "read 8k 4k");
+            CommandResult r = QemuIo.run(server.uri("d"), "read 0 4k", "read 8k 4k");
             assertEquals(List.of("read failed: Input/output error", "read 4096/4096 bytes at offset 8192"),
                     QemuIo.reports(r.stdout()));
 
-            Tools.run(Duration.ofSeconds(5), "kill", "-TERM", Long.toString(server.pid())).assertOk("kill");
-            assertTrue(server.waitFor(20, TimeUnit.SECONDS), "server exits after SIGTERM");
+            server.terminate(Duration.ofSeconds(20));
             List<Map<String, Object>> lines = new ArrayList<>();
             for (String line : Files.readAllLines(journal)) {
                 lines.add((Map<String, Object>) Json.parse(line));
@@ -71,8 +50,6 @@ class ServeJournalTest {
             assertEquals("error EIO", fault.get("action"));
             assertEquals(0L, fault.get("offset"));
             assertEquals(List.of(1L, 2L), lines.stream().map(l -> l.get("seq")).toList());
-        } finally {
-            server.destroyForcibly();
         }
     }
 }

@@ -1,11 +1,18 @@
 package dev.faultdisk.interop;
 
+import dev.faultdisk.qmp.json.Json;
+import dev.faultdisk.testkit.Command;
+import dev.faultdisk.testkit.CommandResult;
+import dev.faultdisk.testkit.Images;
+import dev.faultdisk.testkit.QemuIo;
+import dev.faultdisk.testkit.Tools;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
@@ -18,18 +25,19 @@ class UnixSocketTest {
         Tools.require("nbdinfo", "qemu-io", "nbdcopy");
         try (TestServer server = TestServer.onUnixSocket(dir.resolve("nbd.sock"), "d=memory:8M")) {
             String uri = server.uri("d");
-            String json = Tools.run(TIMEOUT, "nbdinfo", "--json", uri).assertOk("nbdinfo over a Unix socket").stdout();
-            assertEquals(8L << 20, Json.number(json, "export-size"));
+            String json = Command.run(TIMEOUT, "nbdinfo", "--json", uri).assertOk("nbdinfo over a Unix socket").stdout();
+            Map<?, ?> info = (Map<?, ?>) Json.parse(json);
+            assertEquals(8L << 20, ((Number) ((Map<?, ?>) ((List<?>) info.get("exports")).getFirst()).get("export-size")).longValue());
 
-            Tools.Result io = QemuIo.run(uri, "write -P 0x3c 4097 5000", "read -P 0x3c 4097 5000").assertOk("qemu-io");
+            CommandResult io = QemuIo.run(uri, "write -P 0x3c 4097 5000", "read -P 0x3c 4097 5000").assertOk("qemu-io");
             assertEquals(List.of("wrote 5000/5000 bytes at offset 4097", "read 5000/5000 bytes at offset 4097"),
                     QemuIo.reports(io.stdout()));
 
             Path source = dir.resolve("source.raw");
             byte[] content = Images.writeRandom(source, 0x5eed_0005L, 8 << 20);
-            Tools.run(TIMEOUT, "nbdcopy", source.toString(), uri).assertOk("nbdcopy in");
+            Command.run(TIMEOUT, "nbdcopy", source.toString(), uri).assertOk("nbdcopy in");
             Path back = dir.resolve("back.raw");
-            Tools.run(TIMEOUT, "nbdcopy", uri, back.toString()).assertOk("nbdcopy out");
+            Command.run(TIMEOUT, "nbdcopy", uri, back.toString()).assertOk("nbdcopy out");
             Images.assertSameBytes(content, back, "seed 0x5eed0005 over a Unix socket");
         }
     }

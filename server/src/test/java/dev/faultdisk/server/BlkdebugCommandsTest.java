@@ -1,15 +1,15 @@
 package dev.faultdisk.server;
 
 import dev.faultdisk.device.BlockRequest;
+import dev.faultdisk.wire.BlockOp;
+import dev.faultdisk.device.BlockRequest;
 import dev.faultdisk.device.DeviceException;
 import dev.faultdisk.device.Errno;
 import dev.faultdisk.export.Export;
-import dev.faultdisk.wire.BlockOp;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
-import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.util.List;
 import java.util.Map;
@@ -23,53 +23,41 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The blkdebug QMP commands against a running server: rules, bad input, breakpoints, events. */
 class BlkdebugCommandsTest {
-    private FaultdiskServer server;
-    private QmpTestClient qmp;
+    @RegisterExtension
+    final RunningServer fd = new RunningServer(b -> b.export("d0=memory:1M").export("d1=memory:1M"));
     private Export disk;
 
     @BeforeEach
-    void start() throws Exception {
-        server = FaultdiskServer.builder().export("d0=memory:1M").export("d1=memory:1M")
-                .nbd(new InetSocketAddress("127.0.0.1", 0)).qmp(new InetSocketAddress("127.0.0.1", 0)).start();
-        qmp = new QmpTestClient(server.qmpAddresses().getFirst());
-        disk = server.exports().find("d0").orElseThrow();
-    }
-
-    @AfterEach
-    void stop() throws Exception {
-        qmp.close();
-        server.close();
+    void findDisk() {
+        disk = fd.export("d0");
     }
 
     @Test
     void severalRulesOfEachTypeInOneCallDriveAStateMachine() throws Exception {
         // state 1: the first read moves to 2; in state 2 reads fail with ENOSPC.
-        assertEquals(Map.of(), qmp.execute("""
+        assertEquals(Map.of(), fd.execute("""
                 {"execute": "blkdebug-set-rules", "arguments": {"device": "d0", "rules": [
                   {"type": "set-state", "event": "read_aio", "state": 1, "new_state": 2},
                   {"type": "inject-error", "event": "read_aio", "state": 2, "errno": 28, "iotype": "read"},
-                  {"type": "inject-error", "event": "write_aio", "state": 9, "errno": 5}]}}""").get("return"));
+                  {"type": "inject-error", "event": "write_aio", "state": 9, "errno": 5}]}}"""));
         ByteBuffer buf = ByteBuffer.allocate(512);
         disk.device().read(BlockRequest.of(BlockOp.READ, 0, buf.remaining()), buf);
         DeviceException e = assertThrows(DeviceException.class, () -> disk.device().read(BlockRequest.of(BlockOp.READ, 0, 512), ByteBuffer.allocate(512)));
         assertEquals(Errno.ENOSPC, e.errno());
-        @SuppressWarnings("unchecked")
-        Map<String, Object> listed = (Map<String, Object>) qmp.execute(
-                "{\"execute\": \"query-blkdebug-rules\", \"arguments\": {\"device\": \"d0\"}}").get("return");
+        Map<String, Object> listed = fd.execute(
+                "{\"execute\": \"query-blkdebug-rules\", \"arguments\": {\"device\": \"d0\"}}");
         assertEquals(2L, listed.get("state"));
         assertEquals(3, ((List<?>) listed.get("rules")).size());
         assertEquals(List.of(1L), listed.get("armed"));
-        Map<String, Object> event = qmp.awaitEvent("BLOCK_IO_ERROR");
-        @SuppressWarnings("unchecked")
-        Map<String, Object> data = (Map<String, Object>) event.get("data");
+        Map<String, Object> data = fd.awaitEvent("BLOCK_IO_ERROR");
         assertEquals("read", data.get("operation"));
         assertEquals(true, data.get("nospace"));
         assertEquals("No space left on device", data.get("reason"));
 
         // A later call resets the state to 1, keeping the rules; clear removes them.
-        qmp.execute("{\"execute\": \"blkdebug-set-rules\", \"arguments\": {\"device\": \"d0\", \"rules\": []}}");
+        fd.execute("{\"execute\": \"blkdebug-set-rules\", \"arguments\": {\"device\": \"d0\", \"rules\": []}}");
         assertEquals(1, disk.blkdebug().state());
-        qmp.execute("{\"execute\": \"blkdebug-clear-rules\", \"arguments\": {\"device\": \"d0\"}}");
+        fd.execute("{\"execute\": \"blkdebug-clear-rules\", \"arguments\": {\"device\": \"d0\"}}");
         assertTrue(disk.blkdebug().rules().isEmpty());
         disk.device().read(BlockRequest.of(BlockOp.READ, 0, 512), ByteBuffer.allocate(512));
     }
@@ -101,20 +89,18 @@ class BlkdebugCommandsTest {
         for (String[] c : cases) {
             // A valid rule first: the bad one after it must leave even the good one unapplied.
             String cmd = c[0].replace("\"rules\": [{", "\"rules\": [{\"event\": \"write_aio\", \"type\": \"inject-error\"}, {");
-            Map<String, Object> reply = qmp.execute(cmd);
-            String desc = QmpTestClient.errorDesc(reply);
-            assertTrue(desc != null && desc.startsWith(c[1].replace("rules[0]", cmd.equals(c[0]) ? "rules[0]" : "rules[1]")),
-                    cmd + " -> " + reply);
+            String desc = fd.error(cmd);
+            assertTrue(desc.startsWith(c[1].replace("rules[0]", cmd.equals(c[0]) ? "rules[0]" : "rules[1]")),
+                    cmd + " -> " + desc);
             assertTrue(disk.blkdebug().rules().isEmpty(), "nothing applied after " + cmd);
         }
         // The session is still usable.
-        assertEquals(Map.of(), qmp.execute("{\"execute\": \"blkdebug-clear-rules\", \"arguments\": {\"device\": \"d0\"}}")
-                .get("return"));
+        assertEquals(Map.of(), fd.execute("{\"execute\": \"blkdebug-clear-rules\", \"arguments\": {\"device\": \"d0\"}}"));
     }
 
     @Test
     void breakpointSuspendsARequestUntilResumedAndSaysSo() throws Exception {
-        qmp.execute("{\"execute\": \"blkdebug-set-breakpoint\", \"arguments\": {\"device\": \"d0\", \"event\": \"write_aio\", \"tag\": \"A\"}}");
+        fd.execute("{\"execute\": \"blkdebug-set-breakpoint\", \"arguments\": {\"device\": \"d0\", \"event\": \"write_aio\", \"tag\": \"A\"}}");
         assertTrue(disk.device().mayBlock());
         CompletableFuture<Void> write = CompletableFuture.runAsync(() -> {
             try {
@@ -123,16 +109,15 @@ class BlkdebugCommandsTest {
                 throw new RuntimeException(e);
             }
         });
-        Map<String, Object> suspended = qmp.awaitEvent("BLKDEBUG_SUSPENDED");
+        Map<String, Object> suspended = fd.awaitEvent("BLKDEBUG_SUSPENDED");
         assertEquals(Map.of("device", "d0", "tag", "A", "event", "write_aio", "operation", "write",
-                "offset", 4096L, "length", 512L), suspended.get("data"));
+                "offset", 4096L, "length", 512L), suspended);
         assertFalse(write.isDone());
-        @SuppressWarnings("unchecked")
-        Map<String, Object> q = (Map<String, Object>) qmp.execute(
-                "{\"execute\": \"query-blkdebug-breakpoints\", \"arguments\": {\"device\": \"d0\"}}").get("return");
+        Map<String, Object> q = fd.execute(
+                "{\"execute\": \"query-blkdebug-breakpoints\", \"arguments\": {\"device\": \"d0\"}}");
         assertEquals(1, ((List<?>) q.get("suspended")).size());
-        qmp.execute("{\"execute\": \"blkdebug-resume\", \"arguments\": {\"device\": \"d0\", \"tag\": \"A\"}}");
+        fd.execute("{\"execute\": \"blkdebug-resume\", \"arguments\": {\"device\": \"d0\", \"tag\": \"A\"}}");
         write.get(5, TimeUnit.SECONDS);
-        qmp.awaitEvent("BLKDEBUG_RESUMED");
+        fd.awaitEvent("BLKDEBUG_RESUMED");
     }
 }

@@ -1,15 +1,14 @@
 package dev.faultdisk.server;
 
 import dev.faultdisk.device.BlockRequest;
-import dev.faultdisk.export.Export;
 import dev.faultdisk.wire.BlockOp;
-import org.junit.jupiter.api.AfterEach;
+import dev.faultdisk.export.Export;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
-import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -22,53 +21,41 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The write cache and power switch over QMP. */
 class CacheCommandsTest {
-    private FaultdiskServer server;
-    private QmpTestClient qmp;
+    @RegisterExtension
+    final RunningServer fd = new RunningServer(b -> b.export("d0=memory:1M"));
     private Export disk;
 
     @BeforeEach
-    void start() throws Exception {
-        server = FaultdiskServer.builder().export("d0=memory:1M")
-                .nbd(new InetSocketAddress("127.0.0.1", 0)).qmp(new InetSocketAddress("127.0.0.1", 0)).start();
-        qmp = new QmpTestClient(server.qmpAddresses().getFirst());
-        disk = server.exports().find("d0").orElseThrow();
-    }
-
-    @AfterEach
-    void stop() throws Exception {
-        qmp.close();
-        server.close();
+    void findDisk() {
+        disk = fd.export("d0");
     }
 
     @Test
-    @SuppressWarnings("unchecked")
     void powerFailLosesExactlyTheUnflushedWritesAndDropsConnections() throws Exception {
-        assertEquals(Map.of(), qmp.execute(
-                "{\"execute\": \"write-cache-set-mode\", \"arguments\": {\"device\": \"d0\", \"mode\": \"writeback\"}}")
-                .get("return"));
+        assertEquals(Map.of(), fd.execute(
+                "{\"execute\": \"write-cache-set-mode\", \"arguments\": {\"device\": \"d0\", \"mode\": \"writeback\"}}"));
         byte[] durable = filled(4096, 0x11);
         disk.device().write(BlockRequest.of(BlockOp.WRITE, 0, durable.length), ByteBuffer.wrap(durable));
         disk.device().flush(BlockRequest.flush());
         disk.device().write(BlockRequest.of(BlockOp.WRITE, 8192, 4096), ByteBuffer.wrap(filled(4096, 0x22)));  // unflushed
         disk.device().write(BlockRequest.of(BlockOp.WRITE, 65536, 512, BlockRequest.Flag.FUA), ByteBuffer.wrap(filled(512, 0x33)));  // FUA: durable
 
-        Map<String, Object> status = (Map<String, Object>) qmp.execute(
-                "{\"execute\": \"query-write-cache\", \"arguments\": {\"device\": \"d0\"}}").get("return");
+        Map<String, Object> status = fd.execute(
+                "{\"execute\": \"query-write-cache\", \"arguments\": {\"device\": \"d0\"}}");
         assertEquals("writeback", status.get("mode"));
         assertEquals(4096L, status.get("dirty-bytes"));
         assertEquals(1L, status.get("dirty-writes"));
 
         try (Socket nbd = nbdConnection()) {
-            Map<String, Object> report = (Map<String, Object>) qmp.execute(
-                    "{\"execute\": \"power-fail\", \"arguments\": {\"device\": \"d0\", \"seed\": 42}}").get("return");
+            Map<String, Object> report = fd.execute(
+                    "{\"execute\": \"power-fail\", \"arguments\": {\"device\": \"d0\", \"seed\": 42}}");
             assertEquals("drop-all", report.get("mode"));
             assertEquals(42L, report.get("seed"));
             assertEquals(4096L, report.get("bytes-lost"));
             assertEquals(List.of(Map.of("offset", 8192L, "length", 4096L)), report.get("lost-ranges"));
             assertEquals(-1, nbd.getInputStream().read(), "the NBD connection was dropped");
         }
-        Map<String, Object> event = qmp.awaitEvent("POWER_FAIL");
-        assertEquals("d0", ((Map<String, Object>) event.get("data")).get("device"));
+        assertEquals("d0", fd.awaitEvent("POWER_FAIL").get("device"));
 
         assertArrayEquals(durable, read(0, 4096));
         assertArrayEquals(new byte[4096], read(8192, 4096));
@@ -77,8 +64,8 @@ class CacheCommandsTest {
 
     @Test
     void aWriteHeldAtABreakpointAcrossThePowerCutNeverLands() throws Exception {
-        qmp.execute("{\"execute\": \"write-cache-set-mode\", \"arguments\": {\"device\": \"d0\", \"mode\": \"writeback\"}}");
-        qmp.execute("{\"execute\": \"blkdebug-set-breakpoint\", \"arguments\": {\"device\": \"d0\", \"event\": \"write_aio\", \"tag\": \"held\"}}");
+        fd.execute("{\"execute\": \"write-cache-set-mode\", \"arguments\": {\"device\": \"d0\", \"mode\": \"writeback\"}}");
+        fd.execute("{\"execute\": \"blkdebug-set-breakpoint\", \"arguments\": {\"device\": \"d0\", \"event\": \"write_aio\", \"tag\": \"held\"}}");
         java.util.concurrent.CompletableFuture<Throwable> write = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
             try {
                 disk.device().write(BlockRequest.of(BlockOp.WRITE, 0, 4096, BlockRequest.Flag.FUA), ByteBuffer.wrap(filled(4096, 0x44)));
@@ -87,9 +74,9 @@ class CacheCommandsTest {
                 return e;
             }
         });
-        qmp.awaitEvent("BLKDEBUG_SUSPENDED");
-        qmp.execute("{\"execute\": \"power-fail\", \"arguments\": {\"device\": \"d0\", \"seed\": 1}}");
-        qmp.execute("{\"execute\": \"blkdebug-resume\", \"arguments\": {\"device\": \"d0\", \"tag\": \"held\"}}");
+        fd.awaitEvent("BLKDEBUG_SUSPENDED");
+        fd.execute("{\"execute\": \"power-fail\", \"arguments\": {\"device\": \"d0\", \"seed\": 1}}");
+        fd.execute("{\"execute\": \"blkdebug-resume\", \"arguments\": {\"device\": \"d0\", \"tag\": \"held\"}}");
         Throwable failure = write.get(10, java.util.concurrent.TimeUnit.SECONDS);
         assertTrue(failure instanceof dev.faultdisk.device.DeviceException de
                 && de.errno() == dev.faultdisk.device.Errno.ESHUTDOWN, "held FUA write fails: " + failure);
@@ -109,8 +96,8 @@ class CacheCommandsTest {
                         "GenericError: Invalid parameter type for 'seed', expected: integer"},
         };
         for (String[] c : cases) {
-            String desc = QmpTestClient.errorDesc(qmp.execute(c[0]));
-            assertTrue(desc != null && desc.startsWith(c[1]), c[0] + " -> " + desc);
+            String desc = fd.error(c[0]);
+            assertTrue(desc.startsWith(c[1]), c[0] + " -> " + desc);
         }
         assertEquals(0L, disk.writeCache().status().powerFails());
     }
@@ -130,7 +117,7 @@ class CacheCommandsTest {
     /** An NBD connection in transmission (fixed newstyle, EXPORT_NAME). */
     private Socket nbdConnection() throws Exception {
         Socket s = new Socket();
-        s.connect(server.nbdAddress(), 5000);
+        s.connect(fd.server.nbdAddress(), 5000);
         s.setSoTimeout(10_000);
         DataInputStream in = new DataInputStream(s.getInputStream());
         DataOutputStream out = new DataOutputStream(s.getOutputStream());

@@ -1,17 +1,17 @@
 package dev.faultdisk.server;
 
 import dev.faultdisk.device.BlockRequest;
+import dev.faultdisk.wire.BlockOp;
+import dev.faultdisk.device.BlockRequest;
 import dev.faultdisk.device.DeviceException;
 import dev.faultdisk.device.Errno;
 import dev.faultdisk.export.Export;
 import dev.faultdisk.qmp.json.Json;
-import dev.faultdisk.wire.BlockOp;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -31,41 +31,19 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class FaultCommandsTest {
     @TempDir
     Path dir;
-    private FaultdiskServer server;
-    private QmpTestClient qmp;
+    @RegisterExtension
+    final RunningServer fd = new RunningServer(b -> b.export("d0=memory:1M").export("d1=memory:1M")
+            .journal(dir.resolve("journal.jsonl")).faultSeed(1234));
     private Export disk;
 
     @BeforeEach
-    void start() throws Exception {
-        server = FaultdiskServer.builder().export("d0=memory:1M").export("d1=memory:1M")
-                .nbd(new InetSocketAddress("127.0.0.1", 0)).qmp(new InetSocketAddress("127.0.0.1", 0))
-                .journal(dir.resolve("journal.jsonl")).faultSeed(1234).start();
-        qmp = new QmpTestClient(server.qmpAddresses().getFirst());
-        disk = server.exports().find("d0").orElseThrow();
-    }
-
-    @AfterEach
-    void stop() throws Exception {
-        if (qmp != null) {
-            qmp.close();
-        }
-        server.close();
-    }
-
-    @SuppressWarnings("unchecked")
-    private static <T> T ret(Map<String, Object> reply) {
-        assertTrue(reply.containsKey("return"), reply.toString());
-        return (T) reply.get("return");
-    }
-
-    @SuppressWarnings("unchecked")
-    private static Map<String, Object> data(Map<String, Object> event) {
-        return (Map<String, Object>) event.get("data");
+    void findDisk() {
+        disk = fd.export("d0");
     }
 
     @Test
     void addListRemoveAndClear() throws Exception {
-        Map<String, Object> added = ret(qmp.execute("""
+        Map<String, Object> added = fd.execute(("""
                 {"execute": "fault-add", "arguments": {"device": "d0", "rules": [
                   {"type": "error", "ops": ["flush"], "errno": "ENOSPC", "label": "full"},
                   {"type": "delay", "ops": ["read"], "ms": 1, "seed": 9}]}}"""));
@@ -73,7 +51,7 @@ class FaultCommandsTest {
         assertEquals(Errno.ENOSPC, assertThrows(DeviceException.class, () -> disk.device().flush(BlockRequest.flush())).errno());
         disk.device().read(BlockRequest.of(BlockOp.READ, 0, 512), ByteBuffer.allocate(512));
 
-        List<Map<String, Object>> rules = ret(qmp.execute("{\"execute\": \"query-faults\", \"arguments\": {\"device\": \"d0\"}}"));
+        List<Map<String, Object>> rules = fd.execute(("{\"execute\": \"query-faults\", \"arguments\": {\"device\": \"d0\"}}"));
         assertEquals(2, rules.size());
         Map<String, Object> first = rules.getFirst();
         assertEquals("d0", first.get("device"));
@@ -85,20 +63,20 @@ class FaultCommandsTest {
         Map<String, Object> definition = (Map<String, Object>) rules.get(1).get("rule");
         assertEquals(9L, definition.get("seed"));
         assertEquals(1.0, definition.get("ms"));
-        assertEquals(List.of(), ret(qmp.execute("{\"execute\": \"query-faults\", \"arguments\": {\"device\": \"d1\"}}")));
+        assertEquals(List.of(), fd.execute(("{\"execute\": \"query-faults\", \"arguments\": {\"device\": \"d1\"}}")));
 
-        Map<String, Object> event = data(qmp.awaitEvent("FAULT_INJECTED"));
+        Map<String, Object> event = fd.awaitEvent("FAULT_INJECTED");
         assertEquals("d0", event.get("device"));
         assertEquals(1L, event.get("rule"));
         assertEquals("flush", event.get("operation"));
         assertEquals("error ENOSPC", event.get("action"));
 
-        assertEquals(Map.of(), ret(qmp.execute("{\"execute\": \"fault-remove\", \"arguments\": {\"device\": \"d0\", \"ids\": [1]}}")));
+        assertEquals(Map.of(), fd.execute(("{\"execute\": \"fault-remove\", \"arguments\": {\"device\": \"d0\", \"ids\": [1]}}")));
         disk.device().flush(BlockRequest.flush());
-        assertEquals("GenericError: no fault rule 7 on export 'd0'", QmpTestClient.errorDesc(
-                qmp.execute("{\"execute\": \"fault-remove\", \"arguments\": {\"device\": \"d0\", \"ids\": [2, 7]}}")));
+        assertEquals("GenericError: no fault rule 7 on export 'd0'", fd.error(
+                ("{\"execute\": \"fault-remove\", \"arguments\": {\"device\": \"d0\", \"ids\": [2, 7]}}")));
         assertEquals(1, disk.faults().rules().size(), "an unknown id removes nothing");
-        assertEquals(Map.of("removed", 1L), ret(qmp.execute("{\"execute\": \"fault-clear\", \"arguments\": {\"device\": \"d0\"}}")));
+        assertEquals(Map.of("removed", 1L), fd.execute(("{\"execute\": \"fault-clear\", \"arguments\": {\"device\": \"d0\"}}")));
         assertFalse(disk.device().mayBlock());
     }
 
@@ -120,28 +98,28 @@ class FaultCommandsTest {
         for (String[] c : cases) {
             String cmd = "{\"execute\": \"fault-add\", \"arguments\": {\"device\": \"d0\", \"rules\": ["
                     + "{\"type\": \"hang\"}, " + c[0] + "]}}";
-            String desc = QmpTestClient.errorDesc(qmp.execute(cmd));
-            assertTrue(desc != null && desc.startsWith(c[1]), c[0] + " -> " + desc);
+            String desc = fd.error(cmd);
+            assertTrue(desc.startsWith(c[1]), c[0] + " -> " + desc);
             assertEquals(List.of(), disk.faults().rules(), "nothing applied after " + c[0]);
             assertFalse(disk.device().mayBlock(), "the valid hang rule before it was not applied");
         }
-        assertEquals("DeviceNotFound: Device 'nope' not found", QmpTestClient.errorDesc(qmp.execute(
+        assertEquals("DeviceNotFound: Device 'nope' not found", fd.error((
                 "{\"execute\": \"fault-add\", \"arguments\": {\"device\": \"nope\", \"rules\": []}}")));
-        assertEquals("GenericError: Parameter 'rules' is missing", QmpTestClient.errorDesc(qmp.execute(
+        assertEquals("GenericError: Parameter 'rules' is missing", fd.error((
                 "{\"execute\": \"fault-add\", \"arguments\": {\"device\": \"d0\"}}")));
-        assertEquals("GenericError: Parameter 'preset' does not accept value 'sad-disk'", QmpTestClient.errorDesc(qmp.execute(
+        assertEquals("GenericError: Parameter 'preset' does not accept value 'sad-disk'", fd.error((
                 "{\"execute\": \"fault-preset\", \"arguments\": {\"device\": \"d0\", \"preset\": \"sad-disk\"}}")));
-        assertEquals("GenericError: params.up-ms must be between 0 and 86400000, got -5", QmpTestClient.errorDesc(qmp.execute(
+        assertEquals("GenericError: params.up-ms must be between 0 and 86400000, got -5", fd.error((
                 "{\"execute\": \"fault-preset\", \"arguments\": {\"device\": \"d0\", \"preset\": \"flaky-disk\", \"params\": {\"up-ms\": -5}}}")));
         assertEquals(List.of(), disk.faults().rules());
         // The server and the session are fine.
-        assertEquals(Map.of("ids", List.of(1L)), ret(qmp.execute(
+        assertEquals(Map.of("ids", List.of(1L)), fd.execute((
                 "{\"execute\": \"fault-add\", \"arguments\": {\"device\": \"d0\", \"rules\": [{\"type\": \"error\"}]}}")));
     }
 
     @Test
     void heldRequestsAreListedAndReleasedInOrderOrFailed() throws Exception {
-        qmp.execute("{\"execute\": \"fault-add\", \"arguments\": {\"device\": \"d0\", \"rules\": [{\"type\": \"hang\", \"ops\": [\"write\"]}]}}");
+        fd.execute("{\"execute\": \"fault-add\", \"arguments\": {\"device\": \"d0\", \"rules\": [{\"type\": \"hang\", \"ops\": [\"write\"]}]}}");
         CompletableFuture<?>[] writes = new CompletableFuture<?>[3];
         for (int i = 0; i < 3; i++) {
             byte value = (byte) (i + 1);
@@ -152,14 +130,14 @@ class FaultCommandsTest {
                     throw new RuntimeException(e);
                 }
             }, r -> Thread.ofVirtual().start(r)); // each held write holds its own thread
-            assertEquals("held", data(qmp.awaitEvent("FAULT_INJECTED")).get("action"));
+            assertEquals("held", fd.awaitEvent("FAULT_INJECTED").get("action"));
         }
-        List<Map<String, Object>> held = ret(qmp.execute("{\"execute\": \"query-held-requests\"}"));
+        List<Map<String, Object>> held = fd.execute(("{\"execute\": \"query-held-requests\"}"));
         assertEquals(List.of(1L, 2L, 3L), held.stream().map(h -> h.get("id")).toList());
         assertEquals("write", held.getFirst().get("operation"));
         assertFalse(writes[0].isDone());
 
-        Map<String, Object> released = ret(qmp.execute(
+        Map<String, Object> released = fd.execute((
                 "{\"execute\": \"fault-release\", \"arguments\": {\"device\": \"d0\", \"ids\": [3, 1], \"order\": \"given\"}}"));
         assertEquals(List.of(3L, 1L), released.get("released"));
         writes[2].get(10, TimeUnit.SECONDS);
@@ -167,41 +145,41 @@ class FaultCommandsTest {
         ByteBuffer b = ByteBuffer.allocate(1);
         disk.backend().read(BlockRequest.of(BlockOp.READ, 0, b.remaining()), b);
         assertEquals(1, b.get(0), "released 3 then 1: 1 landed last");
-        Map<String, Object> ev = data(qmp.awaitEvent("FAULT_RELEASED"));
+        Map<String, Object> ev = fd.awaitEvent("FAULT_RELEASED");
         assertEquals(3L, ev.get("id"));
         assertEquals("released", ev.get("how"));
 
-        released = ret(qmp.execute("{\"execute\": \"fault-release\", \"arguments\": {\"device\": \"d0\", \"errno\": \"EROFS\"}}"));
+        released = fd.execute(("{\"execute\": \"fault-release\", \"arguments\": {\"device\": \"d0\", \"errno\": \"EROFS\"}}"));
         assertEquals(List.of(2L), released.get("released"));
         ExecutionException e = assertThrows(ExecutionException.class, () -> writes[1].get(10, TimeUnit.SECONDS));
         assertEquals(Errno.EROFS, assertInstanceOf(DeviceException.class, e.getCause().getCause()).errno());
-        assertEquals("GenericError: no held request 99 on export 'd0'", QmpTestClient.errorDesc(qmp.execute(
+        assertEquals("GenericError: no held request 99 on export 'd0'", fd.error((
                 "{\"execute\": \"fault-release\", \"arguments\": {\"device\": \"d0\", \"ids\": [99]}}")));
     }
 
     @Test
     void presetsAndFaultTypesAreDiscoverable() throws Exception {
-        Map<String, Object> added = ret(qmp.execute("""
+        Map<String, Object> added = fd.execute(("""
                 {"execute": "fault-preset", "arguments": {"device": "d1", "preset": "dying-disk",
                  "params": {"bad-sectors": 3, "seed": 5}}}"""));
         assertEquals(List.of(1L, 2L, 3L), added.get("ids"));
-        List<Map<String, Object>> rules = ret(qmp.execute("{\"execute\": \"query-faults\", \"arguments\": {\"device\": \"d1\"}}"));
+        List<Map<String, Object>> rules = fd.execute(("{\"execute\": \"query-faults\", \"arguments\": {\"device\": \"d1\"}}"));
         assertEquals(List.of("bad-sector", "error", "delay"), rules.stream().map(r -> r.get("type")).toList());
         assertTrue(rules.stream().allMatch(r -> "dying-disk".equals(r.get("label"))));
         @SuppressWarnings("unchecked")
         Map<String, Object> status = (Map<String, Object>) rules.getFirst().get("status");
         assertEquals(3L, status.get("bad-sectors"));
-        List<Map<String, Object>> types = ret(qmp.execute("{\"execute\": \"query-fault-types\"}"));
+        List<Map<String, Object>> types = fd.execute(("{\"execute\": \"query-fault-types\"}"));
         assertEquals(List.of("error", "delay", "throttle", "hang", "corrupt", "bad-sector", "torn-write", "lost-write",
                 "misdirected-write", "disconnect"), types.stream().map(t -> t.get("name")).toList());
     }
 
     @Test
     void theJournalIsQueryableAndWrittenToTheFile() throws Exception {
-        qmp.execute("{\"execute\": \"fault-add\", \"arguments\": {\"device\": \"d0\", \"rules\": [{\"type\": \"corrupt\", \"mode\": \"zero\", \"bytes\": 4}]}}");
+        fd.execute("{\"execute\": \"fault-add\", \"arguments\": {\"device\": \"d0\", \"rules\": [{\"type\": \"corrupt\", \"mode\": \"zero\", \"bytes\": 4}]}}");
         disk.device().write(BlockRequest.of(BlockOp.WRITE, 0, 8), ByteBuffer.wrap(new byte[] {1, 2, 3, 4, 5, 6, 7, 8}));
         disk.device().read(BlockRequest.of(BlockOp.READ, 0, 8), ByteBuffer.allocate(8));
-        Map<String, Object> journal = ret(qmp.execute("{\"execute\": \"query-fault-journal\", \"arguments\": {\"device\": \"d0\"}}"));
+        Map<String, Object> journal = fd.execute(("{\"execute\": \"query-fault-journal\", \"arguments\": {\"device\": \"d0\"}}"));
         @SuppressWarnings("unchecked")
         List<Map<String, Object>> entries = (List<Map<String, Object>>) journal.get("entries");
         assertEquals(List.of("rules-added", "fault"), entries.stream().map(e -> e.get("event")).toList());
@@ -210,15 +188,12 @@ class FaultCommandsTest {
         long seed = (Long) rule.get("seed");
         assertEquals(seed, entries.get(1).get("seed"), "the fault names the seed in force");
         assertEquals(2L, journal.get("last"));
-        assertEquals(List.of(), ((Map<?, ?>) ret(qmp.execute(
+        assertEquals(List.of(), ((Map<?, ?>) fd.execute((
                 "{\"execute\": \"query-fault-journal\", \"arguments\": {\"after\": 2}}"))).get("entries"));
 
-        server.close(); // writes the file out
+        fd.close(); // writes the file out
         List<String> lines = Files.readAllLines(dir.resolve("journal.jsonl"));
         assertEquals(2, lines.size());
         assertEquals(entries.get(1), Json.parse(lines.get(1)));
-        server = FaultdiskServer.builder().nbd(new InetSocketAddress("127.0.0.1", 0)).start(); // for stop()
-        qmp.close();
-        qmp = null;
     }
 }

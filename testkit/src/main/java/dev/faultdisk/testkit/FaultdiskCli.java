@@ -1,4 +1,4 @@
-package dev.faultdisk.interop;
+package dev.faultdisk.testkit;
 
 import java.io.IOException;
 import java.nio.file.Path;
@@ -6,14 +6,19 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 
-/** Runs {@code faultdisk} subcommands as real processes from the test classpath. */
-final class Cli {
-    static final Duration TIMEOUT = Duration.ofSeconds(60);
+/**
+ * Runs {@code faultdisk} subcommands as real processes, from the test's own classpath (the test
+ * module must have the cli module on it), so tests see exactly what a shell user sees.
+ */
+public final class FaultdiskCli {
+    /** The bound on one run. */
+    public static final Duration TIMEOUT = Duration.ofSeconds(60);
 
-    private Cli() {
+    private FaultdiskCli() {
     }
 
-    static List<String> command(String... args) {
+    /** The command line that runs {@code faultdisk ARGS...}. */
+    public static List<String> command(String... args) {
         List<String> command = new ArrayList<>(List.of(
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "--enable-native-access=ALL-UNNAMED", "-XX:TieredStopAtLevel=1", "-Xshare:auto",
@@ -23,12 +28,12 @@ final class Cli {
     }
 
     /** Runs to completion; stdout and stderr captured. */
-    static Tools.Result run(String... args) {
-        return Tools.run(TIMEOUT, command(args));
+    public static CommandResult run(String... args) {
+        return Command.run(TIMEOUT, command(args));
     }
 
     /** Starts without waiting. */
-    static Process start(String... args) throws IOException {
+    public static Process start(String... args) throws IOException {
         return new ProcessBuilder(command(args)).start();
     }
 }

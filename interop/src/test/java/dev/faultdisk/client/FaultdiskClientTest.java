@@ -3,6 +3,7 @@ package dev.faultdisk.client;
 import dev.faultdisk.device.BlockRequest;
 import dev.faultdisk.device.DeviceException;
 import dev.faultdisk.export.Export;
+import dev.faultdisk.junit.Faultdisk;
 import dev.faultdisk.server.FaultdiskServer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -21,12 +22,12 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -34,36 +35,31 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The client against a real in-process server: typed commands, errors, events, breakpoints. */
+@Faultdisk(exports = {"d0=memory:1M", "d1=memory:2M"})
 class FaultdiskClientTest {
     private static final Duration WAIT = Duration.ofSeconds(10);
     private FaultdiskServer server;
     private FaultdiskClient client;
-    private final ExecutorService io = Executors.newCachedThreadPool();
+    private DeviceRequests requests;
 
     @BeforeEach
-    void start() throws Exception {
-        server = FaultdiskServer.builder().export("d0=memory:1M").export("d1=memory:2M")
-                .nbd(new InetSocketAddress("127.0.0.1", 0)).qmp(new InetSocketAddress("127.0.0.1", 0)).start();
-        client = FaultdiskClient.connect(server.qmpAddresses().getFirst(), WAIT);
+    void start(FaultdiskClient client, FaultdiskServer server) {
+        this.server = server;
+        this.client = client;
+        this.requests = new DeviceRequests(server);
     }
 
     @AfterEach
-    void stop() throws Exception {
-        client.close();
-        server.close();
-        io.shutdownNow();
+    void stop() {
+        requests.close();
     }
 
     private Export export(String name) {
         return server.exports().find(name).orElseThrow();
     }
 
-    /** A write through the export's whole device stack, as an NBD request would make, off this thread. */
     private Future<Void> writeAsync(String export, long offset, int length) {
-        return io.submit(() -> {
-            export(export).device().write(BlockRequest.of(dev.faultdisk.wire.BlockOp.WRITE, offset, length), ByteBuffer.allocate(length));
-            return null;
-        });
+        return requests.write(export, offset, length);
     }
 
     @Test
@@ -84,9 +80,7 @@ class FaultdiskClientTest {
     }
 
     private void awaitWrites(String device, long n) {
-        for (int i = 0; i < 500 && client.queryBlockstats(device).writes() < n; i++) {
-            sleep(10);
-        }
+        await().atMost(WAIT).until(() -> client.queryBlockstats(device).writes() >= n);
         assertEquals(n, client.queryBlockstats(device).writes());
     }
 
@@ -129,17 +123,15 @@ class FaultdiskClientTest {
             assertEquals("No space left on device", e.string("reason"));
             assertEquals(true, e.data().get("nospace"));
             assertTrue(e.timestamp().getEpochSecond() > 1_600_000_000L, e.timestamp().toString());
-            for (int i = 0; i < 500 && seen.isEmpty(); i++) {
-                sleep(10);
-            }
+            await().atMost(WAIT).until(() -> !seen.isEmpty());
             assertEquals(1, seen.size(), "the listener saw it too");
             assertEquals(e.sequence(), seen.getFirst().sequence());
         }
         client.blkdebugSetRules("d0", BlkdebugRule.injectError("write_aio").errno("EIO"));
         assertThrows(Exception.class, () -> writeAsync("d0", 0, 512).get(10, TimeUnit.SECONDS));
         client.awaitEvent("BLOCK_IO_ERROR", WAIT);
-        sleep(100);
-        assertEquals(1, seen.size(), "a closed subscription gets nothing more");
+        await("a closed subscription gets nothing more").during(Duration.ofMillis(100)).atMost(WAIT)
+                .until(() -> seen.size() == 1);
         client.blkdebugClearRules("d0");
         assertEquals(List.of(), client.queryBlkdebugRules("d0").rules());
     }
@@ -153,8 +145,7 @@ class FaultdiskClientTest {
             Suspension held = bp.awaitHit(WAIT);
             assertEquals(new Suspension("d0", "A", "write_aio", "write", 8192, 4096), held);
             assertEquals(List.of(held), client.queryBlkdebugBreakpoints("d0").suspended("A"));
-            sleep(100);
-            assertFalse(write.isDone(), "held while suspended");
+            await("held while suspended").during(Duration.ofMillis(100)).atMost(WAIT).until(() -> !write.isDone());
             assertEquals(held, bp.awaitHit(WAIT), "a second wait returns the same hit");
             bp.resume();
             write.get(10, TimeUnit.SECONDS);
@@ -167,9 +158,7 @@ class FaultdiskClientTest {
         Breakpoint bp = client.breakpoint("d1", "write_aio", "early");
         Future<Void> write = writeAsync("d1", 0, 512);
         // wait for the suspension by polling, so the event is surely queued before awaitHit
-        for (int i = 0; i < 500 && client.queryBlkdebugBreakpoints("d1").suspended().isEmpty(); i++) {
-            sleep(10);
-        }
+        await().atMost(WAIT).until(() -> !client.queryBlkdebugBreakpoints("d1").suspended().isEmpty());
         List<String> order = new ArrayList<>();
         Suspension s = bp.atHit(WAIT, held -> {
             order.add("acting while " + held.operation() + " is held");
@@ -201,9 +190,13 @@ class FaultdiskClientTest {
     @Test
     void aWaitingThreadDoesNotBlockCloseFromAnother() throws Exception {
         Breakpoint bp = client.breakpoint("d0", "flush_to_disk", "slow");
-        Future<Suspension> waiting = io.submit(() -> bp.awaitHit(Duration.ofMillis(1500)));
-        sleep(100);
-        io.submit(bp::close).get(1, TimeUnit.SECONDS); // would wait out the 1.5 s wait if it held the handle's lock
+        AtomicReference<Thread> waiter = new AtomicReference<>();
+        Future<Suspension> waiting = requests.executor().submit(() -> {
+            waiter.set(Thread.currentThread());
+            return bp.awaitHit(Duration.ofMillis(1500));
+        });
+        awaitWaiting(waiter);
+        requests.executor().submit(bp::close).get(1, TimeUnit.SECONDS); // would wait out the 1.5 s wait if it held the handle's lock
         assertEquals(List.of(), client.queryBlkdebugBreakpoints("d0").breakpoints());
         Exception e = assertThrows(Exception.class, () -> waiting.get(10, TimeUnit.SECONDS));
         assertTrue(e.getCause() instanceof FaultdiskTimeoutException, e.toString());
@@ -264,7 +257,7 @@ class FaultdiskClientTest {
         List<CompletableFuture<String>> answers = new ArrayList<>();
         for (int i = 0; i < 200; i++) {
             String device = i % 2 == 0 ? "d0" : "d1";
-            answers.add(CompletableFuture.supplyAsync(() -> client.queryBlockstats(device).device(), io));
+            answers.add(CompletableFuture.supplyAsync(() -> client.queryBlockstats(device).device(), requests.executor()));
         }
         for (int i = 0; i < answers.size(); i++) {
             assertEquals(i % 2 == 0 ? "d0" : "d1", answers.get(i).get(20, TimeUnit.SECONDS));
@@ -274,14 +267,16 @@ class FaultdiskClientTest {
     @Test
     void waitsEndWhenTheServerGoesAway() throws Exception {
         BlockingQueue<Throwable> outcome = new LinkedBlockingQueue<>();
-        io.submit(() -> {
+        AtomicReference<Thread> waiter = new AtomicReference<>();
+        requests.executor().submit(() -> {
+            waiter.set(Thread.currentThread());
             try {
                 client.awaitEvent("NEVER", WAIT);
             } catch (Throwable t) {
                 outcome.add(t);
             }
         });
-        sleep(100);
+        awaitWaiting(waiter);
         server.close();
         Throwable t = outcome.poll(10, TimeUnit.SECONDS);
         assertNotNull(t, "the wait ended");
@@ -327,12 +322,9 @@ class FaultdiskClientTest {
         assertEquals(Map.of(), client.execute("blkdebug-clear-rules", FaultdiskClient.args("device", "d0", "unused", null)));
     }
 
-    private static void sleep(long ms) {
-        try {
-            Thread.sleep(ms);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException(e);
-        }
+    /** Waits until the thread {@code waiter} names is parked in a timed wait (the client's). */
+    private static void awaitWaiting(AtomicReference<Thread> waiter) {
+        await("the other thread to wait").atMost(WAIT)
+                .until(() -> waiter.get() != null && waiter.get().getState() == Thread.State.TIMED_WAITING);
     }
 }

@@ -1,73 +1,47 @@
 package dev.faultdisk.client;
 
-import dev.faultdisk.device.BlockRequest;
-import dev.faultdisk.device.DeviceException;
-import dev.faultdisk.export.Export;
+import dev.faultdisk.junit.Faultdisk;
 import dev.faultdisk.server.FaultdiskServer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-import java.net.InetSocketAddress;
-import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The fault commands through the typed client against a real in-process server. */
+@Faultdisk(exports = {"d0=memory:1M", "d1=memory:1M"})
 class FaultCommandsClientTest {
-    private static final Duration WAIT = Duration.ofSeconds(10);
-    private FaultdiskServer server;
     private FaultdiskClient client;
-    private final ExecutorService io = Executors.newCachedThreadPool();
+    private DeviceRequests requests;
 
     @BeforeEach
-    void start() throws Exception {
-        server = FaultdiskServer.builder().export("d0=memory:1M").export("d1=memory:1M")
-                .nbd(new InetSocketAddress("127.0.0.1", 0)).qmp(new InetSocketAddress("127.0.0.1", 0)).start();
-        client = FaultdiskClient.connect(server.qmpAddresses().getFirst(), WAIT);
+    void start(FaultdiskClient client, FaultdiskServer server) {
+        this.client = client;
+        this.requests = new DeviceRequests(server);
     }
 
     @AfterEach
-    void stop() throws Exception {
-        client.close();
-        server.close();
-        io.shutdownNow();
+    void stop() {
+        requests.close();
     }
 
-    private Export export(String name) {
-        return server.exports().find(name).orElseThrow();
-    }
-
-    /** A request through the export's whole device stack, as an NBD request would make, off this thread. */
     private Future<Void> write(String device, long offset, int length) {
-        return io.submit(() -> {
-            export(device).device().write(BlockRequest.of(dev.faultdisk.wire.BlockOp.WRITE, offset, length), ByteBuffer.allocate(length));
-            return null;
-        });
+        return requests.write(device, offset, length);
     }
 
     private Future<Void> read(String device, long offset, int length) {
-        return io.submit(() -> {
-            export(device).device().read(BlockRequest.of(dev.faultdisk.wire.BlockOp.READ, offset, length), ByteBuffer.allocate(length));
-            return null;
-        });
-    }
-
-    private static int errnoOf(Future<Void> f) {
-        ExecutionException e = assertThrows(ExecutionException.class, () -> f.get(10, TimeUnit.SECONDS));
-        return ((DeviceException) e.getCause()).errno();
+        return requests.read(device, offset, length);
     }
 
     @Test
@@ -79,7 +53,7 @@ class FaultCommandsClientTest {
         assertTrue(ids.get(1) > ids.get(0), ids.toString());
 
         write("d0", 8192, 512).get(10, TimeUnit.SECONDS); // outside the range: matches nothing
-        assertEquals(Errno.ENOSPC, errnoOf(write("d0", 0, 512)));
+        assertEquals(Errno.ENOSPC, DeviceRequests.errnoOf(write("d0", 0, 512)));
         write("d0", 0, 512).get(10, TimeUnit.SECONDS); // times(1): spent
         read("d0", 0, 512).get(10, TimeUnit.SECONDS);
 
@@ -136,7 +110,7 @@ class FaultCommandsClientTest {
         Future<Void> second = read("d0", 4096, 512);
         long id = awaitHeld(1).getFirst().id();
         assertEquals(List.of(id), client.faultRelease("d0", List.of(id), "given", "EIO"));
-        assertEquals(Errno.EIO, errnoOf(second));
+        assertEquals(Errno.EIO, DeviceRequests.errnoOf(second));
         assertFalse(client.queryFaults("d0").getFirst().fired() < 2, "both holds counted");
     }
 
@@ -151,11 +125,8 @@ class FaultCommandsClientTest {
         assertTrue(error.ops().contains("flush"), error.toString());
     }
 
-    private List<HeldRequest> awaitHeld(int n) throws InterruptedException {
-        for (int i = 0; i < 500 && client.queryHeldRequests("d0").size() < n; i++) {
-            Thread.sleep(10);
-        }
-        List<HeldRequest> held = client.queryHeldRequests("d0");
+    private List<HeldRequest> awaitHeld(int n) {
+        List<HeldRequest> held = await().atMost(Duration.ofSeconds(10)).until(() -> client.queryHeldRequests("d0"), h -> h.size() >= n);
         assertEquals(n, held.size(), held.toString());
         return held;
     }

@@ -1,6 +1,10 @@
 package dev.faultdisk.interop;
 
 import dev.faultdisk.server.FaultdiskServer;
+import dev.faultdisk.testkit.Command;
+import dev.faultdisk.testkit.CommandResult;
+import dev.faultdisk.testkit.QemuIo;
+import dev.faultdisk.testkit.Tools;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -19,12 +23,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * The 2014 patch's own QMP example, sent verbatim as raw bytes, breaks the disk for a real client
- * exactly as QEMU's blkdebug breaks it with the same rule.
+ * The QMP example of the blkdebug QMP patch of 2014, sent verbatim as raw bytes, breaks the disk
+ * for a real client exactly as QEMU's blkdebug breaks it with the same rule.
  */
-class SeedScenarioTest {
+class BlkdebugQmpPatchExampleTest {
     /** The patch's example, byte for byte, line breaks inside the second object included. */
-    private static final String SEED = """
+    private static final String PATCH_EXAMPLE = """
             { "execute": "qmp_capabilities" }
             {"execute": "blkdebug-set-rules", "arguments": {"device": "ide0-hd0",
             "rules":[{"event": "write_aio", "type": "inject-error", "immediately":
@@ -35,7 +39,7 @@ class SeedScenarioTest {
             "read -P 0 0 4k", "write -P 0xab 0 4k", "read 0 4k", "write -P 0xcd 64k 4k", "flush"};
 
     @Test
-    void seedExampleWorksVerbatimAndMatchesQemuBlkdebug(@TempDir Path dir) throws Exception {
+    void thePatchExampleWorksVerbatimAndMatchesQemuBlkdebug(@TempDir Path dir) throws Exception {
         Tools.require("qemu-io", "qemu-img");
         Path served = dir.resolve("disk.img");
         try (FaultdiskServer server = FaultdiskServer.builder()
@@ -49,17 +53,17 @@ class SeedScenarioTest {
             BufferedReader in = new BufferedReader(new InputStreamReader(qmp.getInputStream(), StandardCharsets.UTF_8));
             OutputStream out = qmp.getOutputStream();
             assertTrue(in.readLine().startsWith("{\"QMP\": {\"version\": {\"qemu\": "), "greeting");
-            out.write(SEED.getBytes(StandardCharsets.US_ASCII));
+            out.write(PATCH_EXAMPLE.getBytes(StandardCharsets.US_ASCII));
             out.flush();
             assertEquals("{\"return\": {}}", in.readLine());
             assertEquals("{\"return\": {}}", in.readLine());
 
             int port = ((InetSocketAddress) server.nbdAddress()).getPort();
-            Tools.Result viaFaultdisk = QemuIo.run("nbd://127.0.0.1:" + port + "/ide0-hd0", COMMANDS);
+            CommandResult viaFaultdisk = QemuIo.run("nbd://127.0.0.1:" + port + "/ide0-hd0", COMMANDS);
             assertTrue(viaFaultdisk.stdout().contains("write failed: Input/output error"), viaFaultdisk.stdout());
 
             // The disk stays broken for every later client, as the armed rule stays armed.
-            Tools.Result later = QemuIo.run("nbd://127.0.0.1:" + port + "/ide0-hd0", "read 0 512");
+            CommandResult later = QemuIo.run("nbd://127.0.0.1:" + port + "/ide0-hd0", "read 0 512");
             assertTrue(later.stdout().contains("read failed: Input/output error"), later.stdout());
 
             // BLOCK_IO_ERROR reached the QMP client, with QEMU's fields.
@@ -71,9 +75,9 @@ class SeedScenarioTest {
 
             // QEMU's own blkdebug with the same rule, on an image in the same state, is the judge.
             Path reference = dir.resolve("reference.img");
-            Tools.run(Duration.ofSeconds(30), "qemu-img", "create", "-f", "raw", reference.toString(), "16M")
+            Command.run(Duration.ofSeconds(30), "qemu-img", "create", "-f", "raw", reference.toString(), "16M")
                     .assertOk("qemu-img create");
-            Path conf = dir.resolve("seed.conf");
+            Path conf = dir.resolve("blkdebug.conf");
             Files.writeString(conf, """
                     [inject-error]
                     event = "write_aio"
@@ -81,13 +85,7 @@ class SeedScenarioTest {
                     once = "off"
                     immediately = "on"
                     """);
-            List<String> qemu = new java.util.ArrayList<>(List.of("qemu-io", "-f", "raw", "-t", "writeback"));
-            for (String c : COMMANDS) {
-                qemu.add("-c");
-                qemu.add(c);
-            }
-            qemu.add("blkdebug:" + conf + ":" + reference);
-            Tools.Result viaQemu = Tools.run(Duration.ofSeconds(30), qemu);
+            CommandResult viaQemu = QemuIo.run(List.of("-t", "writeback"), "blkdebug:" + conf + ":" + reference, COMMANDS);
             assertEquals(QemuIo.reports(viaQemu.stdout()), QemuIo.reports(viaFaultdisk.stdout()));
             assertEquals(viaQemu.stderr(), viaFaultdisk.stderr());
             assertEquals(viaQemu.exit(), viaFaultdisk.exit());

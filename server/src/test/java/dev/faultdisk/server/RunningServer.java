@@ -1,0 +1,84 @@
+package dev.faultdisk.server;
+
+import dev.faultdisk.client.FaultdiskClient;
+import dev.faultdisk.client.QmpException;
+import dev.faultdisk.export.Export;
+import dev.faultdisk.qmp.json.Json;
+import org.junit.jupiter.api.extension.AfterEachCallback;
+import org.junit.jupiter.api.extension.BeforeEachCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.Map;
+import java.util.function.UnaryOperator;
+
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+/**
+ * A whole server per test on free loopback ports, with the real client attached, for the command
+ * tests ({@code @RegisterExtension final RunningServer fd = new RunningServer(b -> b.export(...))}).
+ * This module sits below the {@code @Faultdisk} extension, so it has this small one of its own.
+ * Commands are written as the QMP JSON a client sends, since the exact arguments (and exact
+ * mistakes in them) are what these tests are about; the client carries them.
+ */
+final class RunningServer implements BeforeEachCallback, AfterEachCallback {
+    static final Duration WAIT = Duration.ofSeconds(10);
+    private final UnaryOperator<FaultdiskServer.Builder> setup;
+    FaultdiskServer server;
+    FaultdiskClient client;
+
+    /** A server as {@code setup} builds it (exports, journal, seed), with NBD and QMP on loopback. */
+    RunningServer(UnaryOperator<FaultdiskServer.Builder> setup) {
+        this.setup = setup;
+    }
+
+    @Override
+    public void beforeEach(ExtensionContext context) throws IOException {
+        server = setup.apply(FaultdiskServer.builder()
+                .nbd(new InetSocketAddress("127.0.0.1", 0)).qmp(new InetSocketAddress("127.0.0.1", 0))).start();
+        client = FaultdiskClient.connect(server.qmpAddresses().getFirst(), WAIT);
+    }
+
+    @Override
+    public void afterEach(ExtensionContext context) throws IOException {
+        close();
+    }
+
+    Export export(String name) {
+        return server.exports().find(name).orElseThrow();
+    }
+
+    /** Runs {@code {"execute": ..., "arguments": ...}} and returns its "return" value; a refusal throws {@link QmpException}. */
+    @SuppressWarnings("unchecked")
+    <T> T execute(String json) {
+        Map<String, Object> command = (Map<String, Object>) Json.parse(json);
+        Map<String, Object> arguments = (Map<String, Object>) command.getOrDefault("arguments", Map.of());
+        return (T) client.execute((String) command.get("execute"), arguments);
+    }
+
+    /** The refusal of a command that must be refused, as "ErrorClass: desc". */
+    String error(String json) {
+        QmpException e = assertThrows(QmpException.class, () -> execute(json), json);
+        return e.errorClass() + ": " + e.desc();
+    }
+
+    /** The data of the next event named {@code name}, queued or yet to come. */
+    Map<String, Object> awaitEvent(String name) {
+        return client.awaitEvent(name, WAIT).data();
+    }
+
+    /** Stops the client and the server (a test may do so early, e.g. to read what closing writes). */
+    void close() throws IOException {
+        if (server == null) {
+            return;
+        }
+        try {
+            client.close();
+        } finally {
+            server.close();
+            server = null;
+        }
+    }
+}
