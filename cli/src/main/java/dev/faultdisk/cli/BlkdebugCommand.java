@@ -2,7 +2,6 @@ package dev.faultdisk.cli;
 
 import dev.faultdisk.client.BlkdebugRule;
 import dev.faultdisk.client.BlkdebugState;
-import dev.faultdisk.client.BlockInfo;
 import dev.faultdisk.client.Errno;
 import dev.faultdisk.client.FaultdiskClient;
 import picocli.CommandLine;
@@ -15,7 +14,6 @@ import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -44,10 +42,7 @@ final class BlkdebugCommand extends GroupCommand {
                     "      --inject-error flush_to_disk,state=2,errno=EIO,immediately",
                     "  # as QMP takes them",
                     "  faultdisk blkdebug set-rules disk0 --rules '[{\"type\": \"inject-error\", \"event\": \"read_aio\", \"sector\": 0}]'"})
-    static final class SetRules extends ControlCommand {
-        @Parameters(index = "0", paramLabel = "EXPORT", description = "The export.")
-        String device;
-
+    static final class SetRules extends ExportCommand {
         /** One per option given, in command-line order: rule order matters to blkdebug. */
         @CommandLine.ArgGroup(exclusive = true, multiplicity = "0..*", heading = "Rules, in the order given:%n")
         List<RuleOption> given = new ArrayList<>();
@@ -93,7 +88,7 @@ final class BlkdebugCommand extends GroupCommand {
                     rules.addAll(o.rules());
                 } catch (IOException e) {
                     throw new UsageException("--rules-file: cannot read " + o.file + ": " + e.getMessage());
-                } catch (IllegalArgumentException | IllegalStateException e) {
+                } catch (IllegalStateException e) {
                     throw new UsageException(e.getMessage());
                 }
             }
@@ -109,7 +104,7 @@ final class BlkdebugCommand extends GroupCommand {
             if (control.json) {
                 printJson(client.execute("query-blkdebug-rules", FaultdiskClient.args("device", device)));
             } else {
-                out().println(device + ": added " + rules.size() + (rules.size() == 1 ? " rule" : " rules") + "; state reset to 1");
+                out().println(device + ": added " + Words.count(rules.size(), "rule") + "; state reset to 1");
                 ListRules.print(out(), device, client.queryBlkdebugRules(device));
             }
             return ExitCodes.OK;
@@ -119,51 +114,26 @@ final class BlkdebugCommand extends GroupCommand {
     @Command(name = "clear", mixinStandardHelpOptions = true,
             description = "Remove every blkdebug rule of an export (blkdebug-clear-rules); breakpoints stay, the state goes back to 1.",
             footer = {"", "Examples:", "  faultdisk blkdebug clear disk0"})
-    static final class Clear extends ControlCommand {
-        @Parameters(index = "0", paramLabel = "EXPORT", description = "The export.")
-        String device;
-
+    static final class Clear extends ExportCommand {
         @Override
         int run(FaultdiskClient client) {
             client.blkdebugClearRules(device);
-            if (control.json) {
-                printJson(Map.of());
-            } else {
-                out().println(device + ": rules cleared");
-            }
-            return ExitCodes.OK;
+            return reply(Map.of(), device + ": rules cleared");
         }
     }
 
     @Command(name = "list", mixinStandardHelpOptions = true,
             description = "Show the blkdebug rules, state and armed rules of one export or all (query-blkdebug-rules).",
             footer = {"", "Examples:", "  faultdisk blkdebug list", "  faultdisk blkdebug list disk0 --json"})
-    static final class ListRules extends ControlCommand {
-        @Parameters(arity = "0..1", paramLabel = "EXPORT", description = "Only this export.")
-        String device;
-
+    static final class ListRules extends OneOrAllExportsCommand {
         @Override
         int run(FaultdiskClient client) {
-            Map<String, Object> all = new LinkedHashMap<>();
-            if (device != null) {
-                all.put(device, client.execute("query-blkdebug-rules", FaultdiskClient.args("device", device)));
-            } else {
-                for (BlockInfo e : client.queryBlock()) {
-                    all.put(e.device(), client.execute("query-blkdebug-rules", FaultdiskClient.args("device", e.device())));
-                }
-            }
-            if (control.json) {
-                printJson(device != null ? all.get(device) : all);
-                return ExitCodes.OK;
-            }
-            all.forEach((name, state) -> print(out(), name, BlkdebugState.from(state)));
-            out().flush();
-            return ExitCodes.OK;
+            return replyEach(client, "query-blkdebug-rules", (name, reply) -> print(out(), name, BlkdebugState.from(reply)));
         }
 
         static void print(PrintWriter out, String device, BlkdebugState state) {
-            out.println(device + ": state " + state.state() + ", " + (state.rules().isEmpty() ? "no rules"
-                    : state.rules().size() + (state.rules().size() == 1 ? " rule" : " rules")));
+            out.println(device + ": state " + state.state() + ", "
+                    + (state.rules().isEmpty() ? "no rules" : Words.count(state.rules().size(), "rule")));
             for (int i = 0; i < state.rules().size(); i++) {
                 out.println("  #" + i + " " + describe(state.rules().get(i)) + (state.armed().contains(i) ? "  [armed]" : ""));
             }

@@ -1,9 +1,7 @@
 package dev.faultdisk.cli;
 
 import dev.faultdisk.client.BlkdebugBreakpoints;
-import dev.faultdisk.client.BlockInfo;
 import dev.faultdisk.client.Breakpoint;
-import dev.faultdisk.client.Event;
 import dev.faultdisk.client.FaultdiskClient;
 import dev.faultdisk.client.Suspension;
 import picocli.CommandLine;
@@ -28,9 +26,21 @@ import java.util.Map;
                 "  faultdisk break resume disk0 w1"})
 final class BreakCommand extends GroupCommand {
 
+    /** A command about the breakpoint of one export that its second parameter names. */
+    abstract static class TaggedCommand extends ExportCommand {
+        @Parameters(index = "1", paramLabel = "TAG", description = "The breakpoint's tag.")
+        String tag;
+    }
+
     static String describe(Suspension s) {
         return s.device() + ": " + s.tag() + " holds a " + s.operation() + " of " + s.length() + " bytes at offset "
                 + s.offset() + " (" + s.event() + ")";
+    }
+
+    /** How set --wait and wait end without --json: the request held, and how to let it go. */
+    private static String heldText(Suspension s) {
+        return describe(s) + System.lineSeparator()
+                + "  resume it with: faultdisk break resume " + s.device() + " " + s.tag();
     }
 
     static Map<String, Object> json(Suspension s) {
@@ -50,10 +60,7 @@ final class BreakCommand extends GroupCommand {
             footer = {"", "Examples:",
                     "  faultdisk break set disk0 write_aio w1",
                     "  faultdisk break set disk0 flush_to_disk f1 --wait --timeout 2m"})
-    static final class Set extends ControlCommand {
-        @Parameters(index = "0", paramLabel = "EXPORT", description = "The export.")
-        String device;
-
+    static final class Set extends ExportCommand {
         @Parameters(index = "1", paramLabel = "EVENT", description = "A blkdebug event: write_aio, read_aio, flush_to_os, "
                 + "flush_to_disk, pwritev, pwritev_zero, pwritev_done.")
         String event;
@@ -70,7 +77,8 @@ final class BreakCommand extends GroupCommand {
             if (!await) {
                 return reply(Map.of("device", device, "event", event, "tag", tag), device + ": breakpoint " + tag + " set at " + event);
             }
-            return Wait.report(this, bp.awaitHit(control.timeout));
+            Suspension hit = bp.awaitHit(control.timeout);
+            return reply(json(hit), heldText(hit));
         }
     }
 
@@ -78,47 +86,23 @@ final class BreakCommand extends GroupCommand {
             description = "Wait (up to --timeout) until a request is held under TAG; at once if one is held already.",
             footer = {"", "Examples:",
                     "  faultdisk break wait disk0 w1 --timeout 5m && echo held"})
-    static final class Wait extends ControlCommand {
-        @Parameters(index = "0", paramLabel = "EXPORT", description = "The export.")
-        String device;
-
-        @Parameters(index = "1", paramLabel = "TAG", description = "The breakpoint's tag.")
-        String tag;
-
+    static final class Wait extends TaggedCommand {
         @Override
         int run(FaultdiskClient client) {
             // Events are queued from connection on: a hit between this query and the wait is not lost.
             List<Suspension> held = client.queryBlkdebugBreakpoints(device).suspended(tag);
-            if (!held.isEmpty()) {
-                return report(this, held.getLast());
-            }
-            Event e = client.awaitEvent("BLKDEBUG_SUSPENDED",
-                    ev -> device.equals(ev.device()) && tag.equals(ev.string("tag")), control.timeout);
-            return report(this, Suspension.from(e));
-        }
-
-        static int report(ControlCommand c, Suspension s) {
-            if (c.control.json) {
-                c.printJson(json(s));
-            } else {
-                c.out().println(describe(s));
-                c.out().println("  resume it with: faultdisk break resume " + s.device() + " " + s.tag());
-                c.out().flush();
-            }
-            return ExitCodes.OK;
+            Suspension hit = held.isEmpty()
+                    ? Suspension.from(client.awaitEvent("BLKDEBUG_SUSPENDED",
+                            ev -> device.equals(ev.device()) && tag.equals(ev.string("tag")), control.timeout))
+                    : held.getLast();
+            return reply(json(hit), heldText(hit));
         }
     }
 
     @Command(name = "resume", mixinStandardHelpOptions = true,
             description = "Release the most recently held request under TAG (blkdebug-resume).",
             footer = {"", "Examples:", "  faultdisk break resume disk0 w1"})
-    static final class Resume extends ControlCommand {
-        @Parameters(index = "0", paramLabel = "EXPORT", description = "The export.")
-        String device;
-
-        @Parameters(index = "1", paramLabel = "TAG", description = "The breakpoint's tag.")
-        String tag;
-
+    static final class Resume extends TaggedCommand {
         @Override
         int run(FaultdiskClient client) {
             client.blkdebugResume(device, tag);
@@ -130,13 +114,7 @@ final class BreakCommand extends GroupCommand {
             description = "Remove the breakpoints tagged TAG and release every request held under it "
                     + "(blkdebug-remove-breakpoint).",
             footer = {"", "Examples:", "  faultdisk break remove disk0 w1"})
-    static final class Remove extends ControlCommand {
-        @Parameters(index = "0", paramLabel = "EXPORT", description = "The export.")
-        String device;
-
-        @Parameters(index = "1", paramLabel = "TAG", description = "The breakpoint's tag.")
-        String tag;
-
+    static final class Remove extends TaggedCommand {
         @Override
         int run(FaultdiskClient client) {
             client.blkdebugRemoveBreakpoint(device, tag);
@@ -148,36 +126,24 @@ final class BreakCommand extends GroupCommand {
             description = "Show breakpoints not yet hit and requests held now, of one export or all "
                     + "(query-blkdebug-breakpoints).",
             footer = {"", "Examples:", "  faultdisk break list", "  faultdisk break list disk0 --json"})
-    static final class ListBreakpoints extends ControlCommand {
-        @Parameters(arity = "0..1", paramLabel = "EXPORT", description = "Only this export.")
-        String device;
-
+    static final class ListBreakpoints extends OneOrAllExportsCommand {
         @Override
         int run(FaultdiskClient client) {
-            List<String> devices = device != null ? List.of(device) : client.queryBlock().stream().map(BlockInfo::device).toList();
-            Map<String, Object> raw = new LinkedHashMap<>();
-            for (String d : devices) {
-                raw.put(d, client.execute("query-blkdebug-breakpoints", FaultdiskClient.args("device", d)));
+            // The client offers the typed view only of a reply it fetched itself: text asks once more per export.
+            return replyEach(client, "query-blkdebug-breakpoints", (d, raw) -> print(d, client.queryBlkdebugBreakpoints(d)));
+        }
+
+        private void print(String export, BlkdebugBreakpoints b) {
+            if (b.breakpoints().isEmpty() && b.suspended().isEmpty()) {
+                out().println(export + ": no breakpoints");
+                return;
             }
-            if (control.json) {
-                printJson(device != null ? raw.get(device) : raw);
-                return ExitCodes.OK;
+            for (BlkdebugBreakpoints.Pending p : b.breakpoints()) {
+                out().println(export + ": " + p.tag() + " waits at " + p.event());
             }
-            for (String d : devices) {
-                BlkdebugBreakpoints b = client.queryBlkdebugBreakpoints(d);
-                if (b.breakpoints().isEmpty() && b.suspended().isEmpty()) {
-                    out().println(d + ": no breakpoints");
-                    continue;
-                }
-                for (BlkdebugBreakpoints.Pending p : b.breakpoints()) {
-                    out().println(d + ": " + p.tag() + " waits at " + p.event());
-                }
-                for (Suspension s : b.suspended()) {
-                    out().println(describe(s));
-                }
+            for (Suspension s : b.suspended()) {
+                out().println(describe(s));
             }
-            out().flush();
-            return ExitCodes.OK;
         }
     }
 }

@@ -1,6 +1,5 @@
 package dev.faultdisk.cli;
 
-import dev.faultdisk.client.BlockInfo;
 import dev.faultdisk.client.CacheMode;
 import dev.faultdisk.client.FaultdiskClient;
 import dev.faultdisk.client.WriteCacheInfo;
@@ -26,15 +25,11 @@ final class CacheCommand extends GroupCommand {
     @Command(name = "status", mixinStandardHelpOptions = true,
             description = "Mode, dirty data and counters of one export's write cache or all (query-write-cache).",
             footer = {"", "Examples:", "  faultdisk cache status", "  faultdisk cache status disk0 --json"})
-    static final class Status extends ControlCommand {
-        @Parameters(arity = "0..1", paramLabel = "EXPORT", description = "Only this export.")
-        String device;
-
+    static final class Status extends OneOrAllExportsCommand {
         @Override
         int run(FaultdiskClient client) {
-            List<String> devices = device != null ? List.of(device) : client.queryBlock().stream().map(BlockInfo::device).toList();
             List<WriteCacheInfo> all = new ArrayList<>();
-            for (String d : devices) {
+            for (String d : devices(client)) {
                 all.add(client.queryWriteCache(d));
             }
             if (control.json) {
@@ -59,10 +54,7 @@ final class CacheCommand extends GroupCommand {
                     + "(FLUSH and FUA persist nothing). Leaving a caching mode for writethrough first persists what "
                     + "is dirty."},
             footer = {"", "Examples:", "  faultdisk cache mode disk0 writeback", "  faultdisk cache mode disk0 lying-flush"})
-    static final class Mode extends ControlCommand {
-        @Parameters(index = "0", paramLabel = "EXPORT", description = "The export.")
-        String device;
-
+    static final class Mode extends ExportCommand {
         @Parameters(index = "1", paramLabel = "MODE", description = "writethrough, writeback or lying-flush.")
         String mode;
 
@@ -70,11 +62,7 @@ final class CacheCommand extends GroupCommand {
 
         @Override
         Integer before() {
-            try {
-                parsed = CacheMode.of(mode);
-            } catch (IllegalArgumentException e) {
-                throw new UsageException(e.getMessage());
-            }
+            parsed = CacheMode.of(mode);
             return null;
         }
 
@@ -89,10 +77,7 @@ final class CacheCommand extends GroupCommand {
             description = "The export's next FLUSH fails with EIO once and drops the dirty data it should have "
                     + "persisted; later flushes succeed (write-cache-arm-flush-error): the 2018 fsync problem.",
             footer = {"", "Examples:", "  faultdisk cache arm-flush-error disk0"})
-    static final class ArmFlushError extends ControlCommand {
-        @Parameters(index = "0", paramLabel = "EXPORT", description = "The export.")
-        String device;
-
+    static final class ArmFlushError extends ExportCommand {
         @Override
         int run(FaultdiskClient client) {
             client.writeCacheArmFlushError(device);

@@ -27,8 +27,9 @@ abstract class ControlCommand implements Callable<Integer> {
     CommandSpec spec;
 
     /**
-     * Checks the arguments before connecting (throwing {@link UsageException}); returns an exit
-     * code to finish without connecting, or null to go on.
+     * Checks the arguments before connecting; returns an exit code to finish without connecting, or
+     * null to go on. A {@link UsageException} or {@link IllegalArgumentException} it throws (the
+     * parsers of rules, modes and durations throw the latter) is a usage error with its message.
      */
     Integer before() {
         return null;
@@ -42,14 +43,16 @@ abstract class ControlCommand implements Callable<Integer> {
         SocketAddress address;
         try {
             address = ControlAddress.parse(control.qmp);
+        } catch (IllegalArgumentException e) {
+            return fail(ExitCodes.USAGE, "--qmp: " + e.getMessage());
+        }
+        try {
             Integer done = before();
             if (done != null) {
                 return done;
             }
-        } catch (UsageException e) {
+        } catch (UsageException | IllegalArgumentException e) {
             return fail(ExitCodes.USAGE, e.getMessage());
-        } catch (IllegalArgumentException e) {
-            return fail(ExitCodes.USAGE, "--qmp: " + e.getMessage());
         }
         FaultdiskClient client;
         try {

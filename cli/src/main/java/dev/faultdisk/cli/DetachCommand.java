@@ -2,7 +2,7 @@ package dev.faultdisk.cli;
 
 import dev.faultdisk.cli.HostTools.ToolException;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Parameters;
 
 import java.io.IOException;
@@ -29,15 +29,14 @@ final class DetachCommand implements Callable<Integer> {
             description = "The attachment's name (optional when only one is attached).")
     String name;
 
-    @Option(names = "--state-dir", paramLabel = "DIR",
-            description = "Where attachments are recorded (default: /run/faultdisk, or $XDG_RUNTIME_DIR/faultdisk).")
-    Path stateDir;
+    @Mixin
+    StateDirOption stateDir;
 
     private final PrintStream out = System.out;
 
     @Override
     public Integer call() {
-        Path dir = (stateDir != null ? stateDir : Attachment.defaultStateDir()).toAbsolutePath().normalize();
+        Path dir = stateDir.dir();
         Attachment a;
         try {
             a = Attachment.load(Attachment.file(dir, pick(dir)));
@@ -60,7 +59,7 @@ final class DetachCommand implements Callable<Integer> {
         if (problems.isEmpty()) {
             try {
                 Files.deleteIfExists(Attachment.file(dir, a.name()));
-                Files.deleteIfExists(dir.resolve(a.name() + ".nbdfuse.log"));
+                Files.deleteIfExists(Attachment.nbdfuseLog(dir, a.name()));
                 if (!Mounts.isMountPoint(a.fuseDir())) {
                     Files.deleteIfExists(a.fuseDir());
                 }

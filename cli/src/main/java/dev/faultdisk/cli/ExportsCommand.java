@@ -65,6 +65,6 @@ final class ExportsCommand extends ControlCommand {
             return "-";
         }
         BlkdebugState state = BlkdebugState.from(raw);
-        return "state " + state.state() + ", " + state.rules().size() + (state.rules().size() == 1 ? " rule" : " rules");
+        return "state " + state.state() + ", " + Words.count(state.rules().size(), "rule");
     }
 }

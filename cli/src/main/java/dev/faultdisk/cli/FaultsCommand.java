@@ -35,14 +35,6 @@ import java.util.stream.Collectors;
                 "  faultdisk faults clear disk0"})
 final class FaultsCommand extends GroupCommand {
 
-    static String ids(List<Long> ids) {
-        return ids.stream().map(String::valueOf).collect(Collectors.joining(", "));
-    }
-
-    static String plural(int n, String word) {
-        return n + " " + word + (n == 1 ? "" : "s");
-    }
-
     @Command(name = "add", mixinStandardHelpOptions = true,
             description = {"Add fault rules to an export (fault-add): all of them or, if the server refuses one, none.",
                     "A RULE is TYPE[,KEY=VALUE...] with the members docs/faults/ names: targeting (ops, offset, length, "
@@ -58,10 +50,7 @@ final class FaultsCommand extends GroupCommand {
                     "  faultdisk faults add disk0 hang,ops=read",
                     "  # as QMP takes them",
                     "  faultdisk faults add disk0 --rules '[{\"type\": \"lost-write\", \"nth\": 3}]'"})
-    static final class Add extends ControlCommand {
-        @Parameters(index = "0", paramLabel = "EXPORT", description = "The export.")
-        String device;
-
+    static final class Add extends ExportCommand {
         @Parameters(index = "1..*", paramLabel = "RULE", description = "TYPE[,KEY=VALUE...], in order.")
         List<String> specs = new ArrayList<>();
 
@@ -87,8 +76,6 @@ final class FaultsCommand extends GroupCommand {
                 }
             } catch (IOException e) {
                 throw new UsageException("--rules-file: cannot read " + file + ": " + e.getMessage());
-            } catch (IllegalArgumentException e) {
-                throw new UsageException(e.getMessage());
             }
             if (rules.isEmpty()) {
                 throw new UsageException("no rules given: name them (e.g. error,ops=write) or use --rules or --rules-file");
@@ -117,10 +104,7 @@ final class FaultsCommand extends GroupCommand {
             footer = {"", "Examples:",
                     "  faultdisk faults preset disk0 flaky-disk up-ms=5000 down-ms=1000 mode=error-writes",
                     "  faultdisk faults preset disk0 limping-disk median-ms=20 p99-ms=200 seed=7"})
-    static final class Preset extends ControlCommand {
-        @Parameters(index = "0", paramLabel = "EXPORT", description = "The export.")
-        String device;
-
+    static final class Preset extends ExportCommand {
         @Parameters(index = "1", paramLabel = "PRESET", description = "limping-disk, dying-disk or flaky-disk.")
         String preset;
 
@@ -131,18 +115,14 @@ final class FaultsCommand extends GroupCommand {
 
         @Override
         Integer before() {
-            try {
-                params = FaultSpec.params(words, preset);
-            } catch (IllegalArgumentException e) {
-                throw new UsageException(e.getMessage());
-            }
+            params = FaultSpec.params(words, preset);
             return null;
         }
 
         @Override
         int run(FaultdiskClient client) {
             List<Long> ids = client.faultPreset(device, preset, params);
-            return reply(Map.of("ids", ids), device + ": " + preset + " added as " + (ids.size() == 1 ? "rule " : "rules ") + ids(ids));
+            return reply(Map.of("ids", ids), device + ": " + preset + " added as " + Words.noun(ids.size(), "rule") + " " + Words.ids(ids));
         }
     }
 
@@ -150,10 +130,7 @@ final class FaultsCommand extends GroupCommand {
             description = "The fault rules of one export or all, with their state and counts: requests matched, "
                     + "chosen, and faults fired (query-faults).",
             footer = {"", "Examples:", "  faultdisk faults list", "  faultdisk faults list disk0 --json"})
-    static final class ListFaults extends ControlCommand {
-        @Parameters(arity = "0..1", paramLabel = "EXPORT", description = "Only this export.")
-        String device;
-
+    static final class ListFaults extends OneOrAllExportsCommand {
         @Override
         int run(FaultdiskClient client) {
             List<FaultInfo> faults = client.queryFaults(device);
@@ -192,48 +169,39 @@ final class FaultsCommand extends GroupCommand {
             description = "Remove fault rules by id (fault-remove); requests their hang rules hold run. "
                     + "An unknown id removes nothing.",
             footer = {"", "Examples:", "  faultdisk faults remove disk0 1 2"})
-    static final class Remove extends ControlCommand {
-        @Parameters(index = "0", paramLabel = "EXPORT", description = "The export.")
-        String device;
-
+    static final class Remove extends ExportCommand {
         @Parameters(index = "1..*", arity = "1..*", paramLabel = "ID", description = "Rule ids (faultdisk faults list).")
         List<Long> ids = new ArrayList<>();
 
         @Override
         int run(FaultdiskClient client) {
             client.faultRemove(device, ids.stream().mapToLong(Long::longValue).toArray());
-            return reply(Map.of(), device + ": removed " + (ids.size() == 1 ? "rule " : "rules ") + ids(ids));
+            return reply(Map.of(), device + ": removed " + Words.noun(ids.size(), "rule") + " " + Words.ids(ids));
         }
     }
 
     @Command(name = "clear", mixinStandardHelpOptions = true,
             description = "Remove every fault rule of an export (fault-clear); requests its hang rules hold run.",
             footer = {"", "Examples:", "  faultdisk faults clear disk0"})
-    static final class Clear extends ControlCommand {
-        @Parameters(index = "0", paramLabel = "EXPORT", description = "The export.")
-        String device;
-
+    static final class Clear extends ExportCommand {
         @Override
         int run(FaultdiskClient client) {
             long removed = client.faultClear(device);
-            return reply(Map.of("removed", removed), device + ": removed " + plural((int) removed, "fault rule"));
+            return reply(Map.of("removed", removed), device + ": removed " + Words.count(removed, "fault rule"));
         }
     }
 
     @Command(name = "held", mixinStandardHelpOptions = true,
             description = "The requests hang rules hold now, of one export or all, oldest first (query-held-requests).",
             footer = {"", "Examples:", "  faultdisk faults held", "  faultdisk faults held disk0 --json"})
-    static final class Held extends ControlCommand {
-        @Parameters(arity = "0..1", paramLabel = "EXPORT", description = "Only this export.")
-        String device;
-
+    static final class Held extends OneOrAllExportsCommand {
         @Override
         int run(FaultdiskClient client) {
-            List<HeldRequest> held = client.queryHeldRequests(device);
             if (control.json) {
                 printJson(client.execute("query-held-requests", FaultdiskClient.args("device", device)));
                 return ExitCodes.OK;
             }
+            List<HeldRequest> held = client.queryHeldRequests(device);
             if (held.isEmpty()) {
                 out().println((device == null ? "" : device + ": ") + "no held requests");
                 out().flush();
@@ -256,10 +224,7 @@ final class FaultsCommand extends GroupCommand {
                     "  faultdisk faults release disk0",
                     "  faultdisk faults release disk0 --order lifo",
                     "  faultdisk faults release disk0 3 1 --order given --errno EIO"})
-    static final class Release extends ControlCommand {
-        @Parameters(index = "0", paramLabel = "EXPORT", description = "The export.")
-        String device;
-
+    static final class Release extends ExportCommand {
         @Parameters(index = "1..*", paramLabel = "ID", description = "Held request ids (faultdisk faults held; default: all).")
         List<Long> ids = new ArrayList<>();
 
@@ -276,14 +241,8 @@ final class FaultsCommand extends GroupCommand {
         int run(FaultdiskClient client) {
             Object errnoValue = errno == null ? null : errno.matches("\\d+") ? (Object) Long.parseLong(errno) : errno;
             List<Long> released = client.faultRelease(device, ids.isEmpty() ? null : ids, order, errnoValue, seed);
-            if (control.json) {
-                printJson(Map.of("released", released));
-            } else {
-                out().println(device + ": " + (released.isEmpty() ? "nothing held"
-                        : (errno == null ? "released " : "failed with " + errno + " ") + ids(released)));
-                out().flush();
-            }
-            return ExitCodes.OK;
+            return reply(Map.of("released", released), device + ": " + (released.isEmpty() ? "nothing held"
+                    : (errno == null ? "released " : "failed with " + errno + " ") + Words.ids(released)));
         }
     }
 

@@ -64,7 +64,7 @@ final class RunCommand extends ControlCommand {
             throw new UsageException(e.getMessage());
         }
         if (checkOnly) {
-            out().println(file + ": valid, " + scenario.steps().size() + (scenario.steps().size() == 1 ? " step" : " steps"));
+            out().println(file + ": valid, " + Words.count(scenario.steps().size(), "step"));
             out().flush();
             return ExitCodes.OK;
         }

@@ -3,7 +3,6 @@ package dev.faultdisk.cli;
 import dev.faultdisk.client.BlockStats;
 import dev.faultdisk.client.FaultdiskClient;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Parameters;
 
 import java.util.List;
 
@@ -14,10 +13,7 @@ import java.util.List;
         footer = {"", "Examples:",
                 "  faultdisk stats",
                 "  faultdisk stats disk0 --json"})
-final class StatsCommand extends ControlCommand {
-    @Parameters(arity = "0..1", paramLabel = "EXPORT", description = "Only this export.")
-    String device;
-
+final class StatsCommand extends OneOrAllExportsCommand {
     @Override
     int run(FaultdiskClient client) {
         if (control.json) {
