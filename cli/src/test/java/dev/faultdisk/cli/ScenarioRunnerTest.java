@@ -20,8 +20,8 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -118,13 +118,12 @@ class ScenarioRunnerTest {
                 ]}""", "w.json");
         CompletableFuture<ScenarioRunner.Outcome> run = CompletableFuture.supplyAsync(
                 () -> runner(Ticker.system(), false).run(s, "w.json"), threads);
-        for (int i = 0; i < 500 && journal.isEmpty(); i++) {
-            Thread.sleep(5); // until the header (and so the baseline) is written
-        }
+        // The header is written after the baseline is taken: writes from now on count.
+        await().atMost(Duration.ofSeconds(10)).until(() -> !journal.isEmpty());
         write(0).get(5, TimeUnit.SECONDS);
         write(512).get(5, TimeUnit.SECONDS);
-        Thread.sleep(200);
-        assertFalse(run.isDone(), "two writes are not three");
+        await("two writes are not three").during(Duration.ofMillis(200)).atMost(Duration.ofSeconds(5))
+                .until(() -> !run.isDone());
         assertTrue(disk0().blkdebug().rules().isEmpty());
         write(1024).get(5, TimeUnit.SECONDS);
         assertEquals(ExitCodes.OK, run.get(10, TimeUnit.SECONDS).exitCode());
@@ -143,9 +142,7 @@ class ScenarioRunnerTest {
                 ]}""", "b.json");
         CompletableFuture<ScenarioRunner.Outcome> run = CompletableFuture.supplyAsync(
                 () -> runner(Ticker.system(), false).run(s, "b.json"), threads);
-        for (int i = 0; i < 500 && disk0().blkdebug().breakpoints().isEmpty(); i++) {
-            Thread.sleep(5);
-        }
+        await().atMost(Duration.ofSeconds(10)).until(() -> !disk0().blkdebug().breakpoints().isEmpty());
         CompletableFuture<Void> held = write(4096);
         assertEquals(ExitCodes.OK, run.get(10, TimeUnit.SECONDS).exitCode());
         held.get(10, TimeUnit.SECONDS);
