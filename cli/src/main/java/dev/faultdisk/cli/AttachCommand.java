@@ -73,7 +73,7 @@ final class AttachCommand implements Callable<Integer> {
             }
         } catch (IllegalArgumentException e) {
             System.err.println("faultdisk attach: " + e.getMessage());
-            return 2;
+            return ExitCodes.USAGE;
         }
         Path dir = stateDir.dir();
         try {
@@ -87,11 +87,11 @@ final class AttachCommand implements Callable<Integer> {
             out.println("Detach with: faultdisk detach " + attachName
                     + (stateDir.given != null ? " --state-dir " + stateDir.given : ""));
             out.flush();
-            return 0;
+            return ExitCodes.OK;
         } catch (ToolException | IOException e) {
             System.err.println("faultdisk attach: " + e.getMessage());
             rollBack();
-            return 1;
+            return ExitCodes.FAILED;
         }
     }
 

@@ -32,6 +32,7 @@ final class BreakCommand extends GroupCommand {
         String tag;
     }
 
+    /** A held request in one line, as break list and break wait print it. */
     static String describe(Suspension s) {
         return s.device() + ": " + s.tag() + " holds a " + s.operation() + " of " + s.length() + " bytes at offset "
                 + s.offset() + " (" + s.event() + ")";
@@ -43,6 +44,7 @@ final class BreakCommand extends GroupCommand {
                 + "  resume it with: faultdisk break resume " + s.device() + " " + s.tag();
     }
 
+    /** A held request as --json prints it and a scenario journal records the hit. */
     static Map<String, Object> json(Suspension s) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("device", s.device());
@@ -69,12 +71,12 @@ final class BreakCommand extends GroupCommand {
         String tag;
 
         @Option(names = "--wait", description = "Wait (up to --timeout) until a request hits it, and print that request.")
-        boolean await;
+        boolean waitForHit;
 
         @Override
         int run(FaultdiskClient client) {
             Breakpoint bp = client.breakpoint(device, event, tag);
-            if (!await) {
+            if (!waitForHit) {
                 return reply(Map.of("device", device, "event", event, "tag", tag), device + ": breakpoint " + tag + " set at " + event);
             }
             Suspension hit = bp.awaitHit(control.timeout);

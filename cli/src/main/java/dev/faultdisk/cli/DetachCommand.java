@@ -44,7 +44,7 @@ final class DetachCommand implements Callable<Integer> {
             HostTools.require("umount", "losetup", "fusermount3");
         } catch (ToolException | IOException | IllegalArgumentException e) {
             System.err.println("faultdisk detach: " + e.getMessage());
-            return e instanceof IllegalArgumentException ? 2 : 1;
+            return e instanceof IllegalArgumentException ? ExitCodes.USAGE : ExitCodes.FAILED;
         }
         List<String> notes = new ArrayList<>();
         List<String> problems = new ArrayList<>();
@@ -72,7 +72,7 @@ final class DetachCommand implements Callable<Integer> {
         notes.forEach(n -> out.println("  note: " + n));
         out.flush();
         problems.forEach(p -> System.err.println("faultdisk detach: " + p));
-        return problems.isEmpty() ? 0 : 1;
+        return problems.isEmpty() ? ExitCodes.OK : ExitCodes.FAILED;
     }
 
     /** The attachment to take down: the one named, or the only one there is. */

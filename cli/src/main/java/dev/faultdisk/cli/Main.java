@@ -3,6 +3,8 @@ package dev.faultdisk.cli;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
+import java.io.PrintWriter;
+
 /** The {@code faultdisk} command. */
 @Command(name = "faultdisk", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "A programmable faulty disk served over NBD, for testing distributed systems.",
@@ -56,7 +58,7 @@ public final class Main {
     /** A short message and a pointer to --help, instead of the whole usage text. */
     private static int usageError(CommandLine.ParameterException e, String[] args) {
         CommandLine cmd = e.getCommandLine();
-        java.io.PrintWriter err = cmd.getErr();
+        PrintWriter err = cmd.getErr();
         err.println(cmd.getCommandSpec().qualifiedName() + ": " + e.getMessage());
         CommandLine.UnmatchedArgumentException.printSuggestions(e, err);
         err.println("Try '" + cmd.getCommandSpec().qualifiedName() + " --help' for more information.");

@@ -9,9 +9,11 @@ import picocli.CommandLine.Option;
 
 import java.io.IOException;
 import java.io.PrintStream;
+import java.net.BindException;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.net.UnixDomainSocketAddress;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -51,7 +53,7 @@ final class ServeCommand implements Callable<Integer> {
             description = {"Write the fault journal to FILE as JSON lines: every injected fault, rule change",
                     "(with the rules' seeds) and release of a held request. QMP query-fault-journal shows",
                     "the latest entries either way."})
-    java.nio.file.Path journal;
+    Path journal;
 
     @Option(names = "--seed", paramLabel = "N",
             description = "The seed fault rules without their own seed derive theirs from (default: random).")
@@ -80,18 +82,18 @@ final class ServeCommand implements Callable<Integer> {
             }
         } catch (IllegalArgumentException e) {
             System.err.println("faultdisk serve: " + e.getMessage());
-            return 2;
+            return ExitCodes.USAGE;
         }
         FaultdiskServer server;
         try {
             server = builder.start();
-        } catch (java.net.BindException e) {
+        } catch (BindException e) {
             System.err.println("faultdisk serve: cannot listen: " + e.getMessage()
                     + " (is another faultdisk running? choose other ports with --nbd and --qmp)");
-            return 1;
+            return ExitCodes.FAILED;
         } catch (IOException | IllegalArgumentException e) {
             System.err.println("faultdisk serve: " + e.getMessage());
-            return 1;
+            return ExitCodes.FAILED;
         }
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
@@ -106,7 +108,7 @@ final class ServeCommand implements Callable<Integer> {
         }, "faultdisk-shutdown"));
         printBanner(server);
         stopped.await();
-        return 0;
+        return ExitCodes.OK;
     }
 
     private void printBanner(FaultdiskServer server) {
