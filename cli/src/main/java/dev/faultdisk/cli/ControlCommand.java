@@ -88,19 +88,23 @@ abstract class ControlCommand implements Callable<Integer> {
         return spec.commandLine().getErr();
     }
 
-    /** Prints {@code value} as JSON: pretty for a single value. */
-    final void printJson(Object value) {
-        out().println(Json.writePretty(value));
+    /** Prints {@code line} and flushes it: a script reading the output sees each line at once. */
+    final void printLine(String line) {
+        out().println(line);
         out().flush();
     }
 
-    /** The usual end of a command: {@code json} with --json, else one line of {@code text}; exit 0. */
+    /** Prints {@code value} as JSON: pretty for a single value. */
+    final void printJson(Object value) {
+        printLine(Json.writePretty(value));
+    }
+
+    /** The usual end of a command: {@code json} with --json, else {@code text}; exit 0. */
     final int reply(Object json, String text) {
         if (control.json) {
             printJson(json);
         } else {
-            out().println(text);
-            out().flush();
+            printLine(text);
         }
         return ExitCodes.OK;
     }

@@ -139,8 +139,7 @@ final class FaultsCommand extends GroupCommand {
                 return ExitCodes.OK;
             }
             if (faults.isEmpty()) {
-                out().println((device == null ? "" : device + ": ") + "no fault rules");
-                out().flush();
+                printLine((device == null ? "" : device + ": ") + "no fault rules");
                 return ExitCodes.OK;
             }
             Table table = new Table("EXPORT", "ID", "TYPE", "STATE", "MATCHED", "CHOSEN", "FIRED", "RULE");
@@ -203,8 +202,7 @@ final class FaultsCommand extends GroupCommand {
             }
             List<HeldRequest> held = client.queryHeldRequests(device);
             if (held.isEmpty()) {
-                out().println((device == null ? "" : device + ": ") + "no held requests");
-                out().flush();
+                printLine((device == null ? "" : device + ": ") + "no held requests");
                 return ExitCodes.OK;
             }
             Table table = new Table("EXPORT", "ID", "RULE", "OPERATION", "OFFSET", "LENGTH", "CONNECTION", "SINCE");
