@@ -7,7 +7,6 @@ import dev.faultdisk.client.FaultdiskClient;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
 
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -144,8 +143,7 @@ final class BlkdebugCommand extends GroupCommand {
             StringBuilder sb = new StringBuilder(String.format("%-12s %s", rule.type(), rule.event()));
             rule.toJson().forEach((k, v) -> {
                 if (!k.equals("type") && !k.equals("event")) {
-                    sb.append(' ').append(k).append('=').append(v instanceof List<?> l ? String.join("+",
-                            l.stream().map(String::valueOf).toList()) : v);
+                    sb.append(' ').append(k).append('=').append(Words.value(v));
                     if (k.equals("errno") && v instanceof Long n) {
                         Errno.name(n.intValue()).ifPresent(name -> sb.append(" (").append(name).append(')'));
                     }

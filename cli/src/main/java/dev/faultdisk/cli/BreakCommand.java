@@ -4,12 +4,10 @@ import dev.faultdisk.client.BlkdebugBreakpoints;
 import dev.faultdisk.client.Breakpoint;
 import dev.faultdisk.client.FaultdiskClient;
 import dev.faultdisk.client.Suspension;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -32,28 +30,10 @@ final class BreakCommand extends GroupCommand {
         String tag;
     }
 
-    /** A held request in one line, as break list and break wait print it. */
-    static String describe(Suspension s) {
-        return s.device() + ": " + s.tag() + " holds a " + s.operation() + " of " + s.length() + " bytes at offset "
-                + s.offset() + " (" + s.event() + ")";
-    }
-
     /** How set --wait and wait end without --json: the request held, and how to let it go. */
     private static String heldText(Suspension s) {
-        return describe(s) + System.lineSeparator()
+        return Suspensions.line(s) + System.lineSeparator()
                 + "  resume it with: faultdisk break resume " + s.device() + " " + s.tag();
-    }
-
-    /** A held request as --json prints it and a scenario journal records the hit. */
-    static Map<String, Object> json(Suspension s) {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("device", s.device());
-        m.put("tag", s.tag());
-        m.put("event", s.event());
-        m.put("operation", s.operation());
-        m.put("offset", s.offset());
-        m.put("length", s.length());
-        return m;
     }
 
     @Command(name = "set", mixinStandardHelpOptions = true,
@@ -80,7 +60,7 @@ final class BreakCommand extends GroupCommand {
                 return reply(Map.of("device", device, "event", event, "tag", tag), device + ": breakpoint " + tag + " set at " + event);
             }
             Suspension hit = bp.awaitHit(control.timeout);
-            return reply(json(hit), heldText(hit));
+            return reply(Suspensions.json(hit), heldText(hit));
         }
     }
 
@@ -97,7 +77,7 @@ final class BreakCommand extends GroupCommand {
                     ? Suspension.from(client.awaitEvent("BLKDEBUG_SUSPENDED",
                             ev -> device.equals(ev.device()) && tag.equals(ev.string("tag")), control.timeout))
                     : held.getLast();
-            return reply(json(hit), heldText(hit));
+            return reply(Suspensions.json(hit), heldText(hit));
         }
     }
 
@@ -144,7 +124,7 @@ final class BreakCommand extends GroupCommand {
                 out().println(export + ": " + p.tag() + " waits at " + p.event());
             }
             for (Suspension s : b.suspended()) {
-                out().println(describe(s));
+                out().println(Suspensions.line(s));
             }
         }
     }

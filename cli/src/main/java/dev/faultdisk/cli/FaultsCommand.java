@@ -7,7 +7,6 @@ import dev.faultdisk.client.FaultType;
 import dev.faultdisk.client.FaultdiskClient;
 import dev.faultdisk.client.HeldRequest;
 import dev.faultdisk.client.Json;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -18,7 +17,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.stream.Collectors;
 
 /** {@code faultdisk faults}: the fault rules of a running server (docs/faults/). */
 @Command(name = "faults", mixinStandardHelpOptions = true,
@@ -156,8 +154,7 @@ final class FaultsCommand extends GroupCommand {
             List<String> parts = new ArrayList<>();
             rule.toJson().forEach((k, v) -> {
                 if (!k.equals("type") && !k.equals("label") && !k.equals("seed")) {
-                    parts.add(k + "=" + (v instanceof List<?> l
-                            ? l.stream().map(String::valueOf).collect(Collectors.joining("+")) : v));
+                    parts.add(k + "=" + Words.value(v));
                 }
             });
             return String.join(",", parts);

@@ -252,7 +252,7 @@ final class ScenarioRunner {
                             + " within " + Durations.format(step.timeout()));
                 }
                 Suspension s = Suspension.from(e);
-                trigger.put("hit", BreakCommand.json(s));
+                trigger.put("hit", Suspensions.json(s));
                 return " on breakpoint " + b.tag() + " (" + s.device() + " " + s.operation() + " of " + s.length()
                         + " bytes at " + s.offset() + ")";
             }

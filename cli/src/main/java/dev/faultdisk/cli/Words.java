@@ -18,6 +18,12 @@ final class Words {
         return n + " " + noun(n, noun);
     }
 
+    /** A rule member's value as the command line writes it: a list joined with '+' (ops=read+write). */
+    static String value(Object value) {
+        return value instanceof List<?> list
+                ? list.stream().map(String::valueOf).collect(Collectors.joining("+")) : String.valueOf(value);
+    }
+
     /** Ids as a list for people: "1, 2, 5". */
     static String ids(List<Long> ids) {
         return ids.stream().map(String::valueOf).collect(Collectors.joining(", "));
