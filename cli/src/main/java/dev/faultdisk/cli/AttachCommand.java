@@ -27,8 +27,7 @@ import java.util.concurrent.Callable;
         description = {"Attach an NBD export as a local block device: nbdfuse exposes it as a file, a loop device",
                 "sits on that file; optionally make an ext4 file system on it and mount it.",
                 "Needs root, /dev/fuse, nbdfuse (libnbd-bin), fusermount3 (fuse3) and losetup."},
-        footer = {"", "Examples:",
-                "  faultdisk attach nbd://127.0.0.1:10809/disk0",
+        footer = {"  faultdisk attach nbd://127.0.0.1:10809/disk0",
                 "  faultdisk attach --mkfs --mount /mnt/disk0 nbd://127.0.0.1:10809/disk0",
                 "  faultdisk attach --mount /mnt/disk0 -o barrier=0 nbd://127.0.0.1:10809/disk0",
                 "  faultdisk detach disk0"})

@@ -20,8 +20,7 @@ import java.util.Map;
 @Command(name = "blkdebug", mixinStandardHelpOptions = true,
         description = "Set, clear and list the blkdebug rules of a running server's exports.",
         subcommands = {BlkdebugCommand.SetRules.class, BlkdebugCommand.Clear.class, BlkdebugCommand.ListRules.class},
-        footer = {"", "Examples:",
-                "  faultdisk blkdebug set-rules disk0 --inject-error write_aio,errno=ENOSPC,once",
+        footer = {"  faultdisk blkdebug set-rules disk0 --inject-error write_aio,errno=ENOSPC,once",
                 "  faultdisk blkdebug list disk0",
                 "  faultdisk blkdebug clear disk0"})
 final class BlkdebugCommand extends GroupCommand {
@@ -31,8 +30,7 @@ final class BlkdebugCommand extends GroupCommand {
                     + "refuses one, none. Rules already there stay; the state machine goes back to 1.",
                     "Rules apply in the order given. Event names: write_aio, read_aio, flush_to_os, flush_to_disk, "
                             + "pwritev, pwritev_zero, pwritev_done, none (docs/blkdebug-events.md)."},
-            footer = {"", "Examples:",
-                    "  # every write fails with EIO, from now on",
+            footer = {"  # every write fails with EIO, from now on",
                     "  faultdisk blkdebug set-rules disk0 --inject-error write_aio",
                     "  # the next write fails with ENOSPC, once",
                     "  faultdisk blkdebug set-rules disk0 --inject-error write_aio,errno=ENOSPC,once",
@@ -112,7 +110,7 @@ final class BlkdebugCommand extends GroupCommand {
 
     @Command(name = "clear", mixinStandardHelpOptions = true,
             description = "Remove every blkdebug rule of an export (blkdebug-clear-rules); breakpoints stay, the state goes back to 1.",
-            footer = {"", "Examples:", "  faultdisk blkdebug clear disk0"})
+            footer = {"  faultdisk blkdebug clear disk0"})
     static final class Clear extends ExportCommand {
         @Override
         int run(FaultdiskClient client) {
@@ -123,7 +121,7 @@ final class BlkdebugCommand extends GroupCommand {
 
     @Command(name = "list", mixinStandardHelpOptions = true,
             description = "Show the blkdebug rules, state and armed rules of one export or all (query-blkdebug-rules).",
-            footer = {"", "Examples:", "  faultdisk blkdebug list", "  faultdisk blkdebug list disk0 --json"})
+            footer = {"  faultdisk blkdebug list", "  faultdisk blkdebug list disk0 --json"})
     static final class ListRules extends OneOrAllExportsCommand {
         @Override
         int run(FaultdiskClient client) {

@@ -17,8 +17,7 @@ import java.util.Map;
                 "A breakpoint fires once; each hit emits BLKDEBUG_SUSPENDED (see faultdisk events)."},
         subcommands = {BreakCommand.Set.class, BreakCommand.Wait.class, BreakCommand.Resume.class,
                 BreakCommand.Remove.class, BreakCommand.ListBreakpoints.class},
-        footer = {"", "Examples:",
-                "  faultdisk break set disk0 write_aio w1",
+        footer = {"  faultdisk break set disk0 write_aio w1",
                 "  faultdisk break wait disk0 w1        # returns once a write is held",
                 "  faultdisk blkdebug set-rules disk0 --inject-error flush_to_disk   # act while it is held",
                 "  faultdisk break resume disk0 w1"})
@@ -39,8 +38,7 @@ final class BreakCommand extends GroupCommand {
     @Command(name = "set", mixinStandardHelpOptions = true,
             description = "Set a breakpoint (blkdebug-set-breakpoint): the next request of EXPORT that reaches EVENT "
                     + "is held under TAG. With --wait, also wait for that hit.",
-            footer = {"", "Examples:",
-                    "  faultdisk break set disk0 write_aio w1",
+            footer = {"  faultdisk break set disk0 write_aio w1",
                     "  faultdisk break set disk0 flush_to_disk f1 --wait --timeout 2m"})
     static final class Set extends ExportCommand {
         @Parameters(index = "1", paramLabel = "EVENT", description = "A blkdebug event: write_aio, read_aio, flush_to_os, "
@@ -66,8 +64,7 @@ final class BreakCommand extends GroupCommand {
 
     @Command(name = "wait", mixinStandardHelpOptions = true,
             description = "Wait (up to --timeout) until a request is held under TAG; at once if one is held already.",
-            footer = {"", "Examples:",
-                    "  faultdisk break wait disk0 w1 --timeout 5m && echo held"})
+            footer = {"  faultdisk break wait disk0 w1 --timeout 5m && echo held"})
     static final class Wait extends TaggedCommand {
         @Override
         int run(FaultdiskClient client) {
@@ -83,7 +80,7 @@ final class BreakCommand extends GroupCommand {
 
     @Command(name = "resume", mixinStandardHelpOptions = true,
             description = "Release the most recently held request under TAG (blkdebug-resume).",
-            footer = {"", "Examples:", "  faultdisk break resume disk0 w1"})
+            footer = {"  faultdisk break resume disk0 w1"})
     static final class Resume extends TaggedCommand {
         @Override
         int run(FaultdiskClient client) {
@@ -95,7 +92,7 @@ final class BreakCommand extends GroupCommand {
     @Command(name = "remove", mixinStandardHelpOptions = true,
             description = "Remove the breakpoints tagged TAG and release every request held under it "
                     + "(blkdebug-remove-breakpoint).",
-            footer = {"", "Examples:", "  faultdisk break remove disk0 w1"})
+            footer = {"  faultdisk break remove disk0 w1"})
     static final class Remove extends TaggedCommand {
         @Override
         int run(FaultdiskClient client) {
@@ -107,7 +104,7 @@ final class BreakCommand extends GroupCommand {
     @Command(name = "list", mixinStandardHelpOptions = true,
             description = "Show breakpoints not yet hit and requests held now, of one export or all "
                     + "(query-blkdebug-breakpoints).",
-            footer = {"", "Examples:", "  faultdisk break list", "  faultdisk break list disk0 --json"})
+            footer = {"  faultdisk break list", "  faultdisk break list disk0 --json"})
     static final class ListBreakpoints extends OneOrAllExportsCommand {
         @Override
         int run(FaultdiskClient client) {

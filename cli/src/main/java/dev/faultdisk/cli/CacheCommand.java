@@ -15,15 +15,14 @@ import java.util.Map;
         description = "Show and switch the exports' volatile write caches, and arm a deferred flush error "
                 + "(docs/WRITE-CACHE.md). See also faultdisk power-fail.",
         subcommands = {CacheCommand.Status.class, CacheCommand.Mode.class, CacheCommand.ArmFlushError.class},
-        footer = {"", "Examples:",
-                "  faultdisk cache mode disk0 writeback",
+        footer = {"  faultdisk cache mode disk0 writeback",
                 "  faultdisk cache status",
                 "  faultdisk cache arm-flush-error disk0"})
 final class CacheCommand extends GroupCommand {
 
     @Command(name = "status", mixinStandardHelpOptions = true,
             description = "Mode, dirty data and counters of one export's write cache or all (query-write-cache).",
-            footer = {"", "Examples:", "  faultdisk cache status", "  faultdisk cache status disk0 --json"})
+            footer = {"  faultdisk cache status", "  faultdisk cache status disk0 --json"})
     static final class Status extends OneOrAllExportsCommand {
         @Override
         int run(FaultdiskClient client) {
@@ -52,7 +51,7 @@ final class CacheCommand extends GroupCommand {
                     + "write is durable), writeback (writes without FUA stay volatile until a FLUSH) or lying-flush "
                     + "(FLUSH and FUA persist nothing). Leaving a caching mode for writethrough first persists what "
                     + "is dirty."},
-            footer = {"", "Examples:", "  faultdisk cache mode disk0 writeback", "  faultdisk cache mode disk0 lying-flush"})
+            footer = {"  faultdisk cache mode disk0 writeback", "  faultdisk cache mode disk0 lying-flush"})
     static final class Mode extends ExportCommand {
         @Parameters(index = "1", paramLabel = "MODE", description = "writethrough, writeback or lying-flush.")
         String mode;
@@ -75,7 +74,7 @@ final class CacheCommand extends GroupCommand {
     @Command(name = "arm-flush-error", mixinStandardHelpOptions = true,
             description = "The export's next FLUSH fails with EIO once and drops the dirty data it should have "
                     + "persisted; later flushes succeed (write-cache-arm-flush-error): the 2018 fsync problem.",
-            footer = {"", "Examples:", "  faultdisk cache arm-flush-error disk0"})
+            footer = {"  faultdisk cache arm-flush-error disk0"})
     static final class ArmFlushError extends ExportCommand {
         @Override
         int run(FaultdiskClient client) {

@@ -22,7 +22,7 @@ import java.util.concurrent.Callable;
 @Command(name = "detach", mixinStandardHelpOptions = true,
         description = {"Take down an attachment made by faultdisk attach: unmount its file system, detach its",
                 "loop device and stop nbdfuse. Falls back to lazy unmounts when the disk no longer answers."},
-        footer = {"", "Examples:", "  faultdisk detach disk0", "  faultdisk detach          (when only one is attached)"})
+        footer = {"  faultdisk detach disk0", "  faultdisk detach          (when only one is attached)"})
 final class DetachCommand implements Callable<Integer> {
 
     @Parameters(index = "0", arity = "0..1", paramLabel = "NAME",

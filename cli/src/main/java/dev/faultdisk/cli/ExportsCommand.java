@@ -15,8 +15,7 @@ import java.util.Map;
 @Command(name = "exports", mixinStandardHelpOptions = true,
         description = "List the exports of a running server: size, connections, request counters and blkdebug rules "
                 + "(query-block and query-blockstats).",
-        footer = {"", "Examples:",
-                "  faultdisk exports",
+        footer = {"  faultdisk exports",
                 "  faultdisk exports --qmp unix:/run/faultdisk-qmp.sock",
                 "  faultdisk exports --json | jq '.[] | select(.device == \"disk0\") | .stats.write'"})
 final class ExportsCommand extends ControlCommand {

@@ -26,8 +26,7 @@ import java.util.Map;
         subcommands = {FaultsCommand.Add.class, FaultsCommand.Preset.class, FaultsCommand.ListFaults.class,
                 FaultsCommand.Remove.class, FaultsCommand.Clear.class, FaultsCommand.Held.class,
                 FaultsCommand.Release.class, FaultsCommand.JournalCommand.class, FaultsCommand.Types.class},
-        footer = {"", "Examples:",
-                "  faultdisk faults add disk0 error,ops=write,errno=ENOSPC,times=1",
+        footer = {"  faultdisk faults add disk0 error,ops=write,errno=ENOSPC,times=1",
                 "  faultdisk faults add disk0 delay,ops=read,distribution=lognormal,median-ms=20,p99-ms=200",
                 "  faultdisk faults list",
                 "  faultdisk faults clear disk0"})
@@ -39,8 +38,7 @@ final class FaultsCommand extends GroupCommand {
                             + "probability, seed, nth, after, times, start-ms, duration-ms, cycle-off-ms, cycle-on-ms, "
                             + "connection, label, events) and the type's parameters. Lists join with '+' "
                             + "(ops=read+write); a key alone means true (mid-reply)."},
-            footer = {"", "Examples:",
-                    "  # the next write to the first 4 KiB fails with ENOSPC",
+            footer = {"  # the next write to the first 4 KiB fails with ENOSPC",
                     "  faultdisk faults add disk0 error,ops=write,offset=0,length=4K,errno=ENOSPC,times=1",
                     "  # 1 ms on every read, and one flush in a hundred fails",
                     "  faultdisk faults add disk0 delay,ops=read,ms=1 error,ops=flush,probability=0.01,seed=7",
@@ -99,8 +97,7 @@ final class FaultsCommand extends GroupCommand {
     @Command(name = "preset", mixinStandardHelpOptions = true,
             description = {"Add the rules of a profile (fault-preset): limping-disk, dying-disk or flaky-disk, with "
                     + "KEY=VALUE parameters (docs/faults/presets.md)."},
-            footer = {"", "Examples:",
-                    "  faultdisk faults preset disk0 flaky-disk up-ms=5000 down-ms=1000 mode=error-writes",
+            footer = {"  faultdisk faults preset disk0 flaky-disk up-ms=5000 down-ms=1000 mode=error-writes",
                     "  faultdisk faults preset disk0 limping-disk median-ms=20 p99-ms=200 seed=7"})
     static final class Preset extends ExportCommand {
         @Parameters(index = "1", paramLabel = "PRESET", description = "limping-disk, dying-disk or flaky-disk.")
@@ -127,7 +124,7 @@ final class FaultsCommand extends GroupCommand {
     @Command(name = "list", mixinStandardHelpOptions = true,
             description = "The fault rules of one export or all, with their state and counts: requests matched, "
                     + "chosen, and faults fired (query-faults).",
-            footer = {"", "Examples:", "  faultdisk faults list", "  faultdisk faults list disk0 --json"})
+            footer = {"  faultdisk faults list", "  faultdisk faults list disk0 --json"})
     static final class ListFaults extends OneOrAllExportsCommand {
         @Override
         int run(FaultdiskClient client) {
@@ -164,7 +161,7 @@ final class FaultsCommand extends GroupCommand {
     @Command(name = "remove", mixinStandardHelpOptions = true,
             description = "Remove fault rules by id (fault-remove); requests their hang rules hold run. "
                     + "An unknown id removes nothing.",
-            footer = {"", "Examples:", "  faultdisk faults remove disk0 1 2"})
+            footer = {"  faultdisk faults remove disk0 1 2"})
     static final class Remove extends ExportCommand {
         @Parameters(index = "1..*", arity = "1..*", paramLabel = "ID", description = "Rule ids (faultdisk faults list).")
         List<Long> ids = new ArrayList<>();
@@ -178,7 +175,7 @@ final class FaultsCommand extends GroupCommand {
 
     @Command(name = "clear", mixinStandardHelpOptions = true,
             description = "Remove every fault rule of an export (fault-clear); requests its hang rules hold run.",
-            footer = {"", "Examples:", "  faultdisk faults clear disk0"})
+            footer = {"  faultdisk faults clear disk0"})
     static final class Clear extends ExportCommand {
         @Override
         int run(FaultdiskClient client) {
@@ -189,7 +186,7 @@ final class FaultsCommand extends GroupCommand {
 
     @Command(name = "held", mixinStandardHelpOptions = true,
             description = "The requests hang rules hold now, of one export or all, oldest first (query-held-requests).",
-            footer = {"", "Examples:", "  faultdisk faults held", "  faultdisk faults held disk0 --json"})
+            footer = {"  faultdisk faults held", "  faultdisk faults held disk0 --json"})
     static final class Held extends OneOrAllExportsCommand {
         @Override
         int run(FaultdiskClient client) {
@@ -215,8 +212,7 @@ final class FaultsCommand extends GroupCommand {
     @Command(name = "release", mixinStandardHelpOptions = true,
             description = {"Release held requests one after the other, each after the previous one finished "
                     + "(fault-release): they run, or with --errno fail. Without ids, all of the export's."},
-            footer = {"", "Examples:",
-                    "  faultdisk faults release disk0",
+            footer = {"  faultdisk faults release disk0",
                     "  faultdisk faults release disk0 --order lifo",
                     "  faultdisk faults release disk0 3 1 --order given --errno EIO"})
     static final class Release extends ExportCommand {
@@ -244,7 +240,7 @@ final class FaultsCommand extends GroupCommand {
     @Command(name = "journal", mixinStandardHelpOptions = true,
             description = "The fault journal: injected faults (with the rule's seed), rule changes and releases, "
                     + "in order (query-fault-journal; the server keeps the latest 10,000).",
-            footer = {"", "Examples:", "  faultdisk faults journal", "  faultdisk faults journal disk0 --after 41 --limit 10 --json"})
+            footer = {"  faultdisk faults journal", "  faultdisk faults journal disk0 --after 41 --limit 10 --json"})
     static final class JournalCommand extends ControlCommand {
         @Parameters(arity = "0..1", paramLabel = "EXPORT", description = "Only this export's entries.")
         String device;
@@ -284,7 +280,7 @@ final class FaultsCommand extends GroupCommand {
     @Command(name = "types", mixinStandardHelpOptions = true,
             description = "The fault types faults add takes, with the operations each may target and targets by default "
                     + "(query-fault-types).",
-            footer = {"", "Examples:", "  faultdisk faults types"})
+            footer = {"  faultdisk faults types"})
     static final class Types extends ControlCommand {
         @Override
         int run(FaultdiskClient client) {

@@ -46,10 +46,12 @@ public final class Main {
         return commandLine().execute(args);
     }
 
-    /** The command tree, with the exit codes of every control command in its --help. */
+    /** The command tree, its subcommands' --help completed by {@link #completeUsage}. */
     static CommandLine commandLine() {
         CommandLine cl = new CommandLine(new Main());
-        describeExitCodes(cl);
+        for (CommandLine sub : cl.getSubcommands().values()) {
+            completeUsage(sub);
+        }
         cl.setUsageHelpWidth(110);
         cl.setParameterExceptionHandler(Main::usageError);
         return cl;
@@ -66,12 +68,20 @@ public final class Main {
         return ExitCodes.USAGE;
     }
 
-    private static void describeExitCodes(CommandLine cl) {
+    /**
+     * What every subcommand's --help shows alike, said once: the exit codes of a control command,
+     * and the heading of the footer, which holds a subcommand's examples (and only those).
+     */
+    private static void completeUsage(CommandLine cl) {
+        CommandLine.Model.UsageMessageSpec usage = cl.getCommandSpec().usageMessage();
         if (cl.getCommand() instanceof ControlCommand) {
-            cl.getCommandSpec().usageMessage().exitCodeListHeading("%nExit codes:%n").exitCodeList(ExitCodes.describe());
+            usage.exitCodeListHeading("%nExit codes:%n").exitCodeList(ExitCodes.describe());
+        }
+        if (usage.footer().length > 0) {
+            usage.footerHeading("%nExamples:%n");
         }
         for (CommandLine sub : cl.getSubcommands().values()) {
-            describeExitCodes(sub);
+            completeUsage(sub);
         }
     }
 

@@ -12,8 +12,7 @@ import picocli.CommandLine.Option;
                 + "lost as --mode says, and the export comes back at once with only durable data. Prints what was "
                 + "lost; the same --seed and the same history give the same result.",
                 "Only a caching export (faultdisk cache mode EXPORT writeback) has anything to lose."},
-        footer = {"", "Examples:",
-                "  faultdisk power-fail disk0",
+        footer = {"  faultdisk power-fail disk0",
                 "  faultdisk power-fail disk0 --mode torn-writes --seed 7",
                 "  faultdisk power-fail disk0 --json | jq '.\"lost-ranges\"'"})
 final class PowerFailCommand extends ExportCommand {

@@ -21,8 +21,7 @@ import java.util.function.Consumer;
                 + "and writes a journal (JSON lines of what was done when) that --replay runs again.",
                 "The file is checked completely before anything runs, then against the server (commands and exports).",
                 "docs/SCENARIOS.md describes the format."},
-        footer = {"", "Examples:",
-                "  faultdisk run checkpoint-enospc.json",
+        footer = {"  faultdisk run checkpoint-enospc.json",
                 "  faultdisk run --check checkpoint-enospc.json          # only check the file",
                 "  faultdisk run --replay checkpoint-enospc.json.journal.jsonl",
                 "  faultdisk run scenario.json --json --no-journal | jq -c 'select(.outcome == \"error\")'"})

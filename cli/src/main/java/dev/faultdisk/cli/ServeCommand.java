@@ -22,8 +22,7 @@ import java.util.concurrent.CountDownLatch;
 /** {@code faultdisk serve}: serves exports over NBD until interrupted. */
 @Command(name = "serve", mixinStandardHelpOptions = true,
         description = "Serve disk images over NBD, controlled over QMP. With no options: export disk0, an in-memory 1 GiB disk, on NBD 127.0.0.1:10809, QMP on 127.0.0.1:4444.",
-        footer = {"", "Examples:",
-                "  faultdisk serve",
+        footer = {"  faultdisk serve",
                 "  faultdisk serve --export disk0=memory:10G --export data=/var/tmp/data.img,size=4G",
                 "  faultdisk serve --export golden=/images/base.raw,readonly --nbd unix:/tmp/faultdisk.sock",
                 "  faultdisk serve --export disk0=memory:1G,cache=writeback",

@@ -10,9 +10,7 @@ import java.util.List;
 @Command(name = "stats", mixinStandardHelpOptions = true,
         description = "Show per-operation request counters (operations, bytes, errors) of one export or all "
                 + "(query-blockstats).",
-        footer = {"", "Examples:",
-                "  faultdisk stats",
-                "  faultdisk stats disk0 --json"})
+        footer = {"  faultdisk stats", "  faultdisk stats disk0 --json"})
 final class StatsCommand extends OneOrAllExportsCommand {
     @Override
     int run(FaultdiskClient client) {
