@@ -2,6 +2,7 @@ package dev.faultdisk.cli;
 
 import dev.faultdisk.cli.HostTools.ToolException;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -26,8 +27,7 @@ import java.util.concurrent.Callable;
         description = {"Attach an NBD export as a local block device: nbdfuse exposes it as a file, a loop device",
                 "sits on that file; optionally make an ext4 file system on it and mount it.",
                 "Needs root, /dev/fuse, nbdfuse (libnbd-bin), fusermount3 (fuse3) and losetup."},
-        footer = {"", "Examples:",
-                "  faultdisk attach nbd://127.0.0.1:10809/disk0",
+        footer = {"  faultdisk attach nbd://127.0.0.1:10809/disk0",
                 "  faultdisk attach --mkfs --mount /mnt/disk0 nbd://127.0.0.1:10809/disk0",
                 "  faultdisk attach --mount /mnt/disk0 -o barrier=0 nbd://127.0.0.1:10809/disk0",
                 "  faultdisk detach disk0"})
@@ -51,9 +51,8 @@ final class AttachCommand implements Callable<Integer> {
             description = "Mount options, e.g. barrier=0 (with --mount).")
     String mountOptions;
 
-    @Option(names = "--state-dir", paramLabel = "DIR",
-            description = "Where attachments are recorded (default: /run/faultdisk, or $XDG_RUNTIME_DIR/faultdisk).")
-    Path stateDir;
+    @Mixin
+    StateDirOption stateDir;
 
     private final PrintStream out = System.out;
     private final Deque<Undo> undo = new ArrayDeque<>();
@@ -73,9 +72,9 @@ final class AttachCommand implements Callable<Integer> {
             }
         } catch (IllegalArgumentException e) {
             System.err.println("faultdisk attach: " + e.getMessage());
-            return 2;
+            return ExitCodes.USAGE;
         }
-        Path dir = (stateDir != null ? stateDir : Attachment.defaultStateDir()).toAbsolutePath().normalize();
+        Path dir = stateDir.dir();
         try {
             Attachment a = attach(attachName, dir);
             out.println("faultdisk: attached " + uri + " as '" + attachName + "'");
@@ -85,13 +84,13 @@ final class AttachCommand implements Callable<Integer> {
             }
             out.println("  nbdfuse:     pid " + a.nbdfusePid() + ", file " + a.fuseDir().resolve("nbd"));
             out.println("Detach with: faultdisk detach " + attachName
-                    + (stateDir != null ? " --state-dir " + stateDir : ""));
+                    + (stateDir.given != null ? " --state-dir " + stateDir.given : ""));
             out.flush();
-            return 0;
+            return ExitCodes.OK;
         } catch (ToolException | IOException e) {
             System.err.println("faultdisk attach: " + e.getMessage());
             rollBack();
-            return 1;
+            return ExitCodes.FAILED;
         }
     }
 
@@ -118,11 +117,11 @@ final class AttachCommand implements Callable<Integer> {
         if (Mounts.isMountPoint(fuseDir)) {
             throw new ToolException(fuseDir + " is still mounted from an earlier attach; run fusermount3 -u " + fuseDir);
         }
-        long pid = Nbdfuse.start(uri, fuseDir, dir.resolve(attachName + ".nbdfuse.log"));
+        long pid = Nbdfuse.start(uri, fuseDir, Attachment.nbdfuseLog(dir, attachName));
         undo.push(() -> {
             Nbdfuse.stop(fuseDir, pid);
             Files.deleteIfExists(stateFile);
-            Files.deleteIfExists(dir.resolve(attachName + ".nbdfuse.log"));
+            Files.deleteIfExists(Attachment.nbdfuseLog(dir, attachName));
             Files.deleteIfExists(fuseDir);
         });
         Attachment a = new Attachment(attachName, uri, fuseDir, pid, "", "");

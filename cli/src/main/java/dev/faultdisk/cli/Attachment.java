@@ -47,8 +47,14 @@ record Attachment(String name, String uri, Path fuseDir, long nbdfusePid, String
         return Path.of("/run/faultdisk");
     }
 
+    /** The state file of attachment {@code name}. */
     static Path file(Path stateDir, String name) {
         return stateDir.resolve(name + SUFFIX);
+    }
+
+    /** Where nbdfuse of attachment {@code name} writes its messages. */
+    static Path nbdfuseLog(Path stateDir, String name) {
+        return stateDir.resolve(name + ".nbdfuse.log");
     }
 
     /** Writes the state file atomically. */

@@ -2,20 +2,17 @@ package dev.faultdisk.cli;
 
 import dev.faultdisk.client.BlkdebugRule;
 import dev.faultdisk.client.BlkdebugState;
-import dev.faultdisk.client.BlockInfo;
 import dev.faultdisk.client.Errno;
 import dev.faultdisk.client.FaultdiskClient;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
 
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -23,8 +20,7 @@ import java.util.Map;
 @Command(name = "blkdebug", mixinStandardHelpOptions = true,
         description = "Set, clear and list the blkdebug rules of a running server's exports.",
         subcommands = {BlkdebugCommand.SetRules.class, BlkdebugCommand.Clear.class, BlkdebugCommand.ListRules.class},
-        footer = {"", "Examples:",
-                "  faultdisk blkdebug set-rules disk0 --inject-error write_aio,errno=ENOSPC,once",
+        footer = {"  faultdisk blkdebug set-rules disk0 --inject-error write_aio,errno=ENOSPC,once",
                 "  faultdisk blkdebug list disk0",
                 "  faultdisk blkdebug clear disk0"})
 final class BlkdebugCommand extends GroupCommand {
@@ -34,8 +30,7 @@ final class BlkdebugCommand extends GroupCommand {
                     + "refuses one, none. Rules already there stay; the state machine goes back to 1.",
                     "Rules apply in the order given. Event names: write_aio, read_aio, flush_to_os, flush_to_disk, "
                             + "pwritev, pwritev_zero, pwritev_done, none (docs/blkdebug-events.md)."},
-            footer = {"", "Examples:",
-                    "  # every write fails with EIO, from now on",
+            footer = {"  # every write fails with EIO, from now on",
                     "  faultdisk blkdebug set-rules disk0 --inject-error write_aio",
                     "  # the next write fails with ENOSPC, once",
                     "  faultdisk blkdebug set-rules disk0 --inject-error write_aio,errno=ENOSPC,once",
@@ -44,10 +39,7 @@ final class BlkdebugCommand extends GroupCommand {
                     "      --inject-error flush_to_disk,state=2,errno=EIO,immediately",
                     "  # as QMP takes them",
                     "  faultdisk blkdebug set-rules disk0 --rules '[{\"type\": \"inject-error\", \"event\": \"read_aio\", \"sector\": 0}]'"})
-    static final class SetRules extends ControlCommand {
-        @Parameters(index = "0", paramLabel = "EXPORT", description = "The export.")
-        String device;
-
+    static final class SetRules extends ExportCommand {
         /** One per option given, in command-line order: rule order matters to blkdebug. */
         @CommandLine.ArgGroup(exclusive = true, multiplicity = "0..*", heading = "Rules, in the order given:%n")
         List<RuleOption> given = new ArrayList<>();
@@ -93,7 +85,7 @@ final class BlkdebugCommand extends GroupCommand {
                     rules.addAll(o.rules());
                 } catch (IOException e) {
                     throw new UsageException("--rules-file: cannot read " + o.file + ": " + e.getMessage());
-                } catch (IllegalArgumentException | IllegalStateException e) {
+                } catch (IllegalStateException e) {
                     throw new UsageException(e.getMessage());
                 }
             }
@@ -109,7 +101,7 @@ final class BlkdebugCommand extends GroupCommand {
             if (control.json) {
                 printJson(client.execute("query-blkdebug-rules", FaultdiskClient.args("device", device)));
             } else {
-                out().println(device + ": added " + rules.size() + (rules.size() == 1 ? " rule" : " rules") + "; state reset to 1");
+                out().println(device + ": added " + Words.count(rules.size(), "rule") + "; state reset to 1");
                 ListRules.print(out(), device, client.queryBlkdebugRules(device));
             }
             return ExitCodes.OK;
@@ -118,52 +110,27 @@ final class BlkdebugCommand extends GroupCommand {
 
     @Command(name = "clear", mixinStandardHelpOptions = true,
             description = "Remove every blkdebug rule of an export (blkdebug-clear-rules); breakpoints stay, the state goes back to 1.",
-            footer = {"", "Examples:", "  faultdisk blkdebug clear disk0"})
-    static final class Clear extends ControlCommand {
-        @Parameters(index = "0", paramLabel = "EXPORT", description = "The export.")
-        String device;
-
+            footer = {"  faultdisk blkdebug clear disk0"})
+    static final class Clear extends ExportCommand {
         @Override
         int run(FaultdiskClient client) {
             client.blkdebugClearRules(device);
-            if (control.json) {
-                printJson(Map.of());
-            } else {
-                out().println(device + ": rules cleared");
-            }
-            return ExitCodes.OK;
+            return reply(Map.of(), device + ": rules cleared");
         }
     }
 
     @Command(name = "list", mixinStandardHelpOptions = true,
             description = "Show the blkdebug rules, state and armed rules of one export or all (query-blkdebug-rules).",
-            footer = {"", "Examples:", "  faultdisk blkdebug list", "  faultdisk blkdebug list disk0 --json"})
-    static final class ListRules extends ControlCommand {
-        @Parameters(arity = "0..1", paramLabel = "EXPORT", description = "Only this export.")
-        String device;
-
+            footer = {"  faultdisk blkdebug list", "  faultdisk blkdebug list disk0 --json"})
+    static final class ListRules extends OneOrAllExportsCommand {
         @Override
         int run(FaultdiskClient client) {
-            Map<String, Object> all = new LinkedHashMap<>();
-            if (device != null) {
-                all.put(device, client.execute("query-blkdebug-rules", FaultdiskClient.args("device", device)));
-            } else {
-                for (BlockInfo e : client.queryBlock()) {
-                    all.put(e.device(), client.execute("query-blkdebug-rules", FaultdiskClient.args("device", e.device())));
-                }
-            }
-            if (control.json) {
-                printJson(device != null ? all.get(device) : all);
-                return ExitCodes.OK;
-            }
-            all.forEach((name, state) -> print(out(), name, BlkdebugState.from(state)));
-            out().flush();
-            return ExitCodes.OK;
+            return replyEach(client, "query-blkdebug-rules", (name, reply) -> print(out(), name, BlkdebugState.from(reply)));
         }
 
         static void print(PrintWriter out, String device, BlkdebugState state) {
-            out.println(device + ": state " + state.state() + ", " + (state.rules().isEmpty() ? "no rules"
-                    : state.rules().size() + (state.rules().size() == 1 ? " rule" : " rules")));
+            out.println(device + ": state " + state.state() + ", "
+                    + (state.rules().isEmpty() ? "no rules" : Words.count(state.rules().size(), "rule")));
             for (int i = 0; i < state.rules().size(); i++) {
                 out.println("  #" + i + " " + describe(state.rules().get(i)) + (state.armed().contains(i) ? "  [armed]" : ""));
             }
@@ -174,8 +141,7 @@ final class BlkdebugCommand extends GroupCommand {
             StringBuilder sb = new StringBuilder(String.format("%-12s %s", rule.type(), rule.event()));
             rule.toJson().forEach((k, v) -> {
                 if (!k.equals("type") && !k.equals("event")) {
-                    sb.append(' ').append(k).append('=').append(v instanceof List<?> l ? String.join("+",
-                            l.stream().map(String::valueOf).toList()) : v);
+                    sb.append(' ').append(k).append('=').append(Words.value(v));
                     if (k.equals("errno") && v instanceof Long n) {
                         Errno.name(n.intValue()).ifPresent(name -> sb.append(" (").append(name).append(')'));
                     }

@@ -1,10 +1,8 @@
 package dev.faultdisk.cli;
 
-import dev.faultdisk.client.BlockInfo;
 import dev.faultdisk.client.CacheMode;
 import dev.faultdisk.client.FaultdiskClient;
 import dev.faultdisk.client.WriteCacheInfo;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
 
@@ -17,24 +15,19 @@ import java.util.Map;
         description = "Show and switch the exports' volatile write caches, and arm a deferred flush error "
                 + "(docs/WRITE-CACHE.md). See also faultdisk power-fail.",
         subcommands = {CacheCommand.Status.class, CacheCommand.Mode.class, CacheCommand.ArmFlushError.class},
-        footer = {"", "Examples:",
-                "  faultdisk cache mode disk0 writeback",
+        footer = {"  faultdisk cache mode disk0 writeback",
                 "  faultdisk cache status",
                 "  faultdisk cache arm-flush-error disk0"})
 final class CacheCommand extends GroupCommand {
 
     @Command(name = "status", mixinStandardHelpOptions = true,
             description = "Mode, dirty data and counters of one export's write cache or all (query-write-cache).",
-            footer = {"", "Examples:", "  faultdisk cache status", "  faultdisk cache status disk0 --json"})
-    static final class Status extends ControlCommand {
-        @Parameters(arity = "0..1", paramLabel = "EXPORT", description = "Only this export.")
-        String device;
-
+            footer = {"  faultdisk cache status", "  faultdisk cache status disk0 --json"})
+    static final class Status extends OneOrAllExportsCommand {
         @Override
         int run(FaultdiskClient client) {
-            List<String> devices = device != null ? List.of(device) : client.queryBlock().stream().map(BlockInfo::device).toList();
             List<WriteCacheInfo> all = new ArrayList<>();
-            for (String d : devices) {
+            for (String d : devices(client)) {
                 all.add(client.queryWriteCache(d));
             }
             if (control.json) {
@@ -58,11 +51,8 @@ final class CacheCommand extends GroupCommand {
                     + "write is durable), writeback (writes without FUA stay volatile until a FLUSH) or lying-flush "
                     + "(FLUSH and FUA persist nothing). Leaving a caching mode for writethrough first persists what "
                     + "is dirty."},
-            footer = {"", "Examples:", "  faultdisk cache mode disk0 writeback", "  faultdisk cache mode disk0 lying-flush"})
-    static final class Mode extends ControlCommand {
-        @Parameters(index = "0", paramLabel = "EXPORT", description = "The export.")
-        String device;
-
+            footer = {"  faultdisk cache mode disk0 writeback", "  faultdisk cache mode disk0 lying-flush"})
+    static final class Mode extends ExportCommand {
         @Parameters(index = "1", paramLabel = "MODE", description = "writethrough, writeback or lying-flush.")
         String mode;
 
@@ -70,11 +60,7 @@ final class CacheCommand extends GroupCommand {
 
         @Override
         Integer before() {
-            try {
-                parsed = CacheMode.of(mode);
-            } catch (IllegalArgumentException e) {
-                throw new UsageException(e.getMessage());
-            }
+            parsed = CacheMode.of(mode);
             return null;
         }
 
@@ -88,11 +74,8 @@ final class CacheCommand extends GroupCommand {
     @Command(name = "arm-flush-error", mixinStandardHelpOptions = true,
             description = "The export's next FLUSH fails with EIO once and drops the dirty data it should have "
                     + "persisted; later flushes succeed (write-cache-arm-flush-error): the 2018 fsync problem.",
-            footer = {"", "Examples:", "  faultdisk cache arm-flush-error disk0"})
-    static final class ArmFlushError extends ControlCommand {
-        @Parameters(index = "0", paramLabel = "EXPORT", description = "The export.")
-        String device;
-
+            footer = {"  faultdisk cache arm-flush-error disk0"})
+    static final class ArmFlushError extends ExportCommand {
         @Override
         int run(FaultdiskClient client) {
             client.writeCacheArmFlushError(device);

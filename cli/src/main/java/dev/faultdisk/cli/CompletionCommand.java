@@ -10,8 +10,7 @@ import java.util.concurrent.Callable;
 /** {@code faultdisk completion}: a bash (and zsh) completion script for every command and option. */
 @Command(name = "completion", mixinStandardHelpOptions = true,
         description = "Print a bash completion script for faultdisk (zsh too, after 'autoload -U +X bashcompinit && bashcompinit').",
-        footer = {"", "Examples:",
-                "  source <(faultdisk completion)                                   # this shell",
+        footer = {"  source <(faultdisk completion)                                   # this shell",
                 "  faultdisk completion > /etc/bash_completion.d/faultdisk          # every shell"})
 final class CompletionCommand implements Callable<Integer> {
     @Spec

@@ -27,8 +27,9 @@ abstract class ControlCommand implements Callable<Integer> {
     CommandSpec spec;
 
     /**
-     * Checks the arguments before connecting (throwing {@link UsageException}); returns an exit
-     * code to finish without connecting, or null to go on.
+     * Checks the arguments before connecting; returns an exit code to finish without connecting, or
+     * null to go on. A {@link UsageException} or {@link IllegalArgumentException} it throws (the
+     * parsers of rules and modes throw the latter) is a usage error with its message.
      */
     Integer before() {
         return null;
@@ -42,14 +43,16 @@ abstract class ControlCommand implements Callable<Integer> {
         SocketAddress address;
         try {
             address = ControlAddress.parse(control.qmp);
+        } catch (IllegalArgumentException e) {
+            return fail(ExitCodes.USAGE, "--qmp: " + e.getMessage());
+        }
+        try {
             Integer done = before();
             if (done != null) {
                 return done;
             }
-        } catch (UsageException e) {
+        } catch (UsageException | IllegalArgumentException e) {
             return fail(ExitCodes.USAGE, e.getMessage());
-        } catch (IllegalArgumentException e) {
-            return fail(ExitCodes.USAGE, "--qmp: " + e.getMessage());
         }
         FaultdiskClient client;
         try {
@@ -85,19 +88,23 @@ abstract class ControlCommand implements Callable<Integer> {
         return spec.commandLine().getErr();
     }
 
-    /** Prints {@code value} as JSON: pretty for a single value. */
-    final void printJson(Object value) {
-        out().println(Json.writePretty(value));
+    /** Prints {@code line} and flushes it: a script reading the output sees each line at once. */
+    final void printLine(String line) {
+        out().println(line);
         out().flush();
     }
 
-    /** The usual end of a command: {@code json} with --json, else one line of {@code text}; exit 0. */
+    /** Prints {@code value} as JSON: pretty for a single value. */
+    final void printJson(Object value) {
+        printLine(Json.writePretty(value));
+    }
+
+    /** The usual end of a command: {@code json} with --json, else {@code text}; exit 0. */
     final int reply(Object json, String text) {
         if (control.json) {
             printJson(json);
         } else {
-            out().println(text);
-            out().flush();
+            printLine(text);
         }
         return ExitCodes.OK;
     }

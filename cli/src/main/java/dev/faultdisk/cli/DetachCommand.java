@@ -2,7 +2,7 @@ package dev.faultdisk.cli;
 
 import dev.faultdisk.cli.HostTools.ToolException;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Parameters;
 
 import java.io.IOException;
@@ -22,22 +22,21 @@ import java.util.concurrent.Callable;
 @Command(name = "detach", mixinStandardHelpOptions = true,
         description = {"Take down an attachment made by faultdisk attach: unmount its file system, detach its",
                 "loop device and stop nbdfuse. Falls back to lazy unmounts when the disk no longer answers."},
-        footer = {"", "Examples:", "  faultdisk detach disk0", "  faultdisk detach          (when only one is attached)"})
+        footer = {"  faultdisk detach disk0", "  faultdisk detach          (when only one is attached)"})
 final class DetachCommand implements Callable<Integer> {
 
     @Parameters(index = "0", arity = "0..1", paramLabel = "NAME",
             description = "The attachment's name (optional when only one is attached).")
     String name;
 
-    @Option(names = "--state-dir", paramLabel = "DIR",
-            description = "Where attachments are recorded (default: /run/faultdisk, or $XDG_RUNTIME_DIR/faultdisk).")
-    Path stateDir;
+    @Mixin
+    StateDirOption stateDir;
 
     private final PrintStream out = System.out;
 
     @Override
     public Integer call() {
-        Path dir = (stateDir != null ? stateDir : Attachment.defaultStateDir()).toAbsolutePath().normalize();
+        Path dir = stateDir.dir();
         Attachment a;
         try {
             a = Attachment.load(Attachment.file(dir, pick(dir)));
@@ -45,7 +44,7 @@ final class DetachCommand implements Callable<Integer> {
             HostTools.require("umount", "losetup", "fusermount3");
         } catch (ToolException | IOException | IllegalArgumentException e) {
             System.err.println("faultdisk detach: " + e.getMessage());
-            return e instanceof IllegalArgumentException ? 2 : 1;
+            return e instanceof IllegalArgumentException ? ExitCodes.USAGE : ExitCodes.FAILED;
         }
         List<String> notes = new ArrayList<>();
         List<String> problems = new ArrayList<>();
@@ -60,7 +59,7 @@ final class DetachCommand implements Callable<Integer> {
         if (problems.isEmpty()) {
             try {
                 Files.deleteIfExists(Attachment.file(dir, a.name()));
-                Files.deleteIfExists(dir.resolve(a.name() + ".nbdfuse.log"));
+                Files.deleteIfExists(Attachment.nbdfuseLog(dir, a.name()));
                 if (!Mounts.isMountPoint(a.fuseDir())) {
                     Files.deleteIfExists(a.fuseDir());
                 }
@@ -73,7 +72,7 @@ final class DetachCommand implements Callable<Integer> {
         notes.forEach(n -> out.println("  note: " + n));
         out.flush();
         problems.forEach(p -> System.err.println("faultdisk detach: " + p));
-        return problems.isEmpty() ? 0 : 1;
+        return problems.isEmpty() ? ExitCodes.OK : ExitCodes.FAILED;
     }
 
     /** The attachment to take down: the one named, or the only one there is. */

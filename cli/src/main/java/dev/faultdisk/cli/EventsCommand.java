@@ -20,8 +20,7 @@ import java.util.List;
         description = {"Print the server's events as they happen (BLOCK_IO_ERROR, BLKDEBUG_SUSPENDED, "
                 + "BLKDEBUG_RESUMED...), until Ctrl-C or --count of them.",
                 "Here --timeout bounds the wait for --count events only; without --count it follows forever."},
-        footer = {"", "Examples:",
-                "  faultdisk events",
+        footer = {"  faultdisk events",
                 "  faultdisk events --event BLOCK_IO_ERROR --count 1 --timeout 60s",
                 "  faultdisk events --json | jq -c 'select(.event == \"BLKDEBUG_SUSPENDED\") | .data'"})
 final class EventsCommand extends ControlCommand {

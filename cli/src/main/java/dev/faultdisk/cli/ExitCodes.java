@@ -14,6 +14,8 @@ final class ExitCodes {
     static final int CANNOT_CONNECT = 3;
     /** Something awaited (a breakpoint hit, events, a scenario trigger) did not happen in time. */
     static final int TIMEOUT = 4;
+    /** serve, attach and detach, which work on the host: the work failed (a port taken, a tool refused). */
+    static final int FAILED = 1;
 
     private ExitCodes() {
     }

@@ -15,8 +15,7 @@ import java.util.Map;
 @Command(name = "exports", mixinStandardHelpOptions = true,
         description = "List the exports of a running server: size, connections, request counters and blkdebug rules "
                 + "(query-block and query-blockstats).",
-        footer = {"", "Examples:",
-                "  faultdisk exports",
+        footer = {"  faultdisk exports",
                 "  faultdisk exports --qmp unix:/run/faultdisk-qmp.sock",
                 "  faultdisk exports --json | jq '.[] | select(.device == \"disk0\") | .stats.write'"})
 final class ExportsCommand extends ControlCommand {
@@ -65,6 +64,6 @@ final class ExportsCommand extends ControlCommand {
             return "-";
         }
         BlkdebugState state = BlkdebugState.from(raw);
-        return "state " + state.state() + ", " + state.rules().size() + (state.rules().size() == 1 ? " rule" : " rules");
+        return "state " + state.state() + ", " + Words.count(state.rules().size(), "rule");
     }
 }

@@ -7,7 +7,6 @@ import dev.faultdisk.client.FaultType;
 import dev.faultdisk.client.FaultdiskClient;
 import dev.faultdisk.client.HeldRequest;
 import dev.faultdisk.client.Json;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -18,7 +17,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.stream.Collectors;
 
 /** {@code faultdisk faults}: the fault rules of a running server (docs/faults/). */
 @Command(name = "faults", mixinStandardHelpOptions = true,
@@ -28,20 +26,11 @@ import java.util.stream.Collectors;
         subcommands = {FaultsCommand.Add.class, FaultsCommand.Preset.class, FaultsCommand.ListFaults.class,
                 FaultsCommand.Remove.class, FaultsCommand.Clear.class, FaultsCommand.Held.class,
                 FaultsCommand.Release.class, FaultsCommand.JournalCommand.class, FaultsCommand.Types.class},
-        footer = {"", "Examples:",
-                "  faultdisk faults add disk0 error,ops=write,errno=ENOSPC,times=1",
+        footer = {"  faultdisk faults add disk0 error,ops=write,errno=ENOSPC,times=1",
                 "  faultdisk faults add disk0 delay,ops=read,distribution=lognormal,median-ms=20,p99-ms=200",
                 "  faultdisk faults list",
                 "  faultdisk faults clear disk0"})
 final class FaultsCommand extends GroupCommand {
-
-    static String ids(List<Long> ids) {
-        return ids.stream().map(String::valueOf).collect(Collectors.joining(", "));
-    }
-
-    static String plural(int n, String word) {
-        return n + " " + word + (n == 1 ? "" : "s");
-    }
 
     @Command(name = "add", mixinStandardHelpOptions = true,
             description = {"Add fault rules to an export (fault-add): all of them or, if the server refuses one, none.",
@@ -49,8 +38,7 @@ final class FaultsCommand extends GroupCommand {
                             + "probability, seed, nth, after, times, start-ms, duration-ms, cycle-off-ms, cycle-on-ms, "
                             + "connection, label, events) and the type's parameters. Lists join with '+' "
                             + "(ops=read+write); a key alone means true (mid-reply)."},
-            footer = {"", "Examples:",
-                    "  # the next write to the first 4 KiB fails with ENOSPC",
+            footer = {"  # the next write to the first 4 KiB fails with ENOSPC",
                     "  faultdisk faults add disk0 error,ops=write,offset=0,length=4K,errno=ENOSPC,times=1",
                     "  # 1 ms on every read, and one flush in a hundred fails",
                     "  faultdisk faults add disk0 delay,ops=read,ms=1 error,ops=flush,probability=0.01,seed=7",
@@ -58,10 +46,7 @@ final class FaultsCommand extends GroupCommand {
                     "  faultdisk faults add disk0 hang,ops=read",
                     "  # as QMP takes them",
                     "  faultdisk faults add disk0 --rules '[{\"type\": \"lost-write\", \"nth\": 3}]'"})
-    static final class Add extends ControlCommand {
-        @Parameters(index = "0", paramLabel = "EXPORT", description = "The export.")
-        String device;
-
+    static final class Add extends ExportCommand {
         @Parameters(index = "1..*", paramLabel = "RULE", description = "TYPE[,KEY=VALUE...], in order.")
         List<String> specs = new ArrayList<>();
 
@@ -87,8 +72,6 @@ final class FaultsCommand extends GroupCommand {
                 }
             } catch (IOException e) {
                 throw new UsageException("--rules-file: cannot read " + file + ": " + e.getMessage());
-            } catch (IllegalArgumentException e) {
-                throw new UsageException(e.getMessage());
             }
             if (rules.isEmpty()) {
                 throw new UsageException("no rules given: name them (e.g. error,ops=write) or use --rules or --rules-file");
@@ -114,13 +97,9 @@ final class FaultsCommand extends GroupCommand {
     @Command(name = "preset", mixinStandardHelpOptions = true,
             description = {"Add the rules of a profile (fault-preset): limping-disk, dying-disk or flaky-disk, with "
                     + "KEY=VALUE parameters (docs/faults/presets.md)."},
-            footer = {"", "Examples:",
-                    "  faultdisk faults preset disk0 flaky-disk up-ms=5000 down-ms=1000 mode=error-writes",
+            footer = {"  faultdisk faults preset disk0 flaky-disk up-ms=5000 down-ms=1000 mode=error-writes",
                     "  faultdisk faults preset disk0 limping-disk median-ms=20 p99-ms=200 seed=7"})
-    static final class Preset extends ControlCommand {
-        @Parameters(index = "0", paramLabel = "EXPORT", description = "The export.")
-        String device;
-
+    static final class Preset extends ExportCommand {
         @Parameters(index = "1", paramLabel = "PRESET", description = "limping-disk, dying-disk or flaky-disk.")
         String preset;
 
@@ -131,29 +110,22 @@ final class FaultsCommand extends GroupCommand {
 
         @Override
         Integer before() {
-            try {
-                params = FaultSpec.params(words, preset);
-            } catch (IllegalArgumentException e) {
-                throw new UsageException(e.getMessage());
-            }
+            params = FaultSpec.params(words, preset);
             return null;
         }
 
         @Override
         int run(FaultdiskClient client) {
             List<Long> ids = client.faultPreset(device, preset, params);
-            return reply(Map.of("ids", ids), device + ": " + preset + " added as " + (ids.size() == 1 ? "rule " : "rules ") + ids(ids));
+            return reply(Map.of("ids", ids), device + ": " + preset + " added as " + Words.noun(ids.size(), "rule") + " " + Words.ids(ids));
         }
     }
 
     @Command(name = "list", mixinStandardHelpOptions = true,
             description = "The fault rules of one export or all, with their state and counts: requests matched, "
                     + "chosen, and faults fired (query-faults).",
-            footer = {"", "Examples:", "  faultdisk faults list", "  faultdisk faults list disk0 --json"})
-    static final class ListFaults extends ControlCommand {
-        @Parameters(arity = "0..1", paramLabel = "EXPORT", description = "Only this export.")
-        String device;
-
+            footer = {"  faultdisk faults list", "  faultdisk faults list disk0 --json"})
+    static final class ListFaults extends OneOrAllExportsCommand {
         @Override
         int run(FaultdiskClient client) {
             List<FaultInfo> faults = client.queryFaults(device);
@@ -162,8 +134,7 @@ final class FaultsCommand extends GroupCommand {
                 return ExitCodes.OK;
             }
             if (faults.isEmpty()) {
-                out().println((device == null ? "" : device + ": ") + "no fault rules");
-                out().flush();
+                printLine((device == null ? "" : device + ": ") + "no fault rules");
                 return ExitCodes.OK;
             }
             Table table = new Table("EXPORT", "ID", "TYPE", "STATE", "MATCHED", "CHOSEN", "FIRED", "RULE");
@@ -180,8 +151,7 @@ final class FaultsCommand extends GroupCommand {
             List<String> parts = new ArrayList<>();
             rule.toJson().forEach((k, v) -> {
                 if (!k.equals("type") && !k.equals("label") && !k.equals("seed")) {
-                    parts.add(k + "=" + (v instanceof List<?> l
-                            ? l.stream().map(String::valueOf).collect(Collectors.joining("+")) : v));
+                    parts.add(k + "=" + Words.value(v));
                 }
             });
             return String.join(",", parts);
@@ -191,52 +161,42 @@ final class FaultsCommand extends GroupCommand {
     @Command(name = "remove", mixinStandardHelpOptions = true,
             description = "Remove fault rules by id (fault-remove); requests their hang rules hold run. "
                     + "An unknown id removes nothing.",
-            footer = {"", "Examples:", "  faultdisk faults remove disk0 1 2"})
-    static final class Remove extends ControlCommand {
-        @Parameters(index = "0", paramLabel = "EXPORT", description = "The export.")
-        String device;
-
+            footer = {"  faultdisk faults remove disk0 1 2"})
+    static final class Remove extends ExportCommand {
         @Parameters(index = "1..*", arity = "1..*", paramLabel = "ID", description = "Rule ids (faultdisk faults list).")
         List<Long> ids = new ArrayList<>();
 
         @Override
         int run(FaultdiskClient client) {
             client.faultRemove(device, ids.stream().mapToLong(Long::longValue).toArray());
-            return reply(Map.of(), device + ": removed " + (ids.size() == 1 ? "rule " : "rules ") + ids(ids));
+            return reply(Map.of(), device + ": removed " + Words.noun(ids.size(), "rule") + " " + Words.ids(ids));
         }
     }
 
     @Command(name = "clear", mixinStandardHelpOptions = true,
             description = "Remove every fault rule of an export (fault-clear); requests its hang rules hold run.",
-            footer = {"", "Examples:", "  faultdisk faults clear disk0"})
-    static final class Clear extends ControlCommand {
-        @Parameters(index = "0", paramLabel = "EXPORT", description = "The export.")
-        String device;
-
+            footer = {"  faultdisk faults clear disk0"})
+    static final class Clear extends ExportCommand {
         @Override
         int run(FaultdiskClient client) {
             long removed = client.faultClear(device);
-            return reply(Map.of("removed", removed), device + ": removed " + plural((int) removed, "fault rule"));
+            return reply(Map.of("removed", removed), device + ": removed " + Words.count(removed, "fault rule"));
         }
     }
 
     @Command(name = "held", mixinStandardHelpOptions = true,
             description = "The requests hang rules hold now, of one export or all, oldest first (query-held-requests).",
-            footer = {"", "Examples:", "  faultdisk faults held", "  faultdisk faults held disk0 --json"})
-    static final class Held extends ControlCommand {
-        @Parameters(arity = "0..1", paramLabel = "EXPORT", description = "Only this export.")
-        String device;
-
+            footer = {"  faultdisk faults held", "  faultdisk faults held disk0 --json"})
+    static final class Held extends OneOrAllExportsCommand {
         @Override
         int run(FaultdiskClient client) {
-            List<HeldRequest> held = client.queryHeldRequests(device);
             if (control.json) {
                 printJson(client.execute("query-held-requests", FaultdiskClient.args("device", device)));
                 return ExitCodes.OK;
             }
+            List<HeldRequest> held = client.queryHeldRequests(device);
             if (held.isEmpty()) {
-                out().println((device == null ? "" : device + ": ") + "no held requests");
-                out().flush();
+                printLine((device == null ? "" : device + ": ") + "no held requests");
                 return ExitCodes.OK;
             }
             Table table = new Table("EXPORT", "ID", "RULE", "OPERATION", "OFFSET", "LENGTH", "CONNECTION", "SINCE");
@@ -252,14 +212,10 @@ final class FaultsCommand extends GroupCommand {
     @Command(name = "release", mixinStandardHelpOptions = true,
             description = {"Release held requests one after the other, each after the previous one finished "
                     + "(fault-release): they run, or with --errno fail. Without ids, all of the export's."},
-            footer = {"", "Examples:",
-                    "  faultdisk faults release disk0",
+            footer = {"  faultdisk faults release disk0",
                     "  faultdisk faults release disk0 --order lifo",
                     "  faultdisk faults release disk0 3 1 --order given --errno EIO"})
-    static final class Release extends ControlCommand {
-        @Parameters(index = "0", paramLabel = "EXPORT", description = "The export.")
-        String device;
-
+    static final class Release extends ExportCommand {
         @Parameters(index = "1..*", paramLabel = "ID", description = "Held request ids (faultdisk faults held; default: all).")
         List<Long> ids = new ArrayList<>();
 
@@ -276,21 +232,15 @@ final class FaultsCommand extends GroupCommand {
         int run(FaultdiskClient client) {
             Object errnoValue = errno == null ? null : errno.matches("\\d+") ? (Object) Long.parseLong(errno) : errno;
             List<Long> released = client.faultRelease(device, ids.isEmpty() ? null : ids, order, errnoValue, seed);
-            if (control.json) {
-                printJson(Map.of("released", released));
-            } else {
-                out().println(device + ": " + (released.isEmpty() ? "nothing held"
-                        : (errno == null ? "released " : "failed with " + errno + " ") + ids(released)));
-                out().flush();
-            }
-            return ExitCodes.OK;
+            return reply(Map.of("released", released), device + ": " + (released.isEmpty() ? "nothing held"
+                    : (errno == null ? "released " : "failed with " + errno + " ") + Words.ids(released)));
         }
     }
 
     @Command(name = "journal", mixinStandardHelpOptions = true,
             description = "The fault journal: injected faults (with the rule's seed), rule changes and releases, "
                     + "in order (query-fault-journal; the server keeps the latest 10,000).",
-            footer = {"", "Examples:", "  faultdisk faults journal", "  faultdisk faults journal disk0 --after 41 --limit 10 --json"})
+            footer = {"  faultdisk faults journal", "  faultdisk faults journal disk0 --after 41 --limit 10 --json"})
     static final class JournalCommand extends ControlCommand {
         @Parameters(arity = "0..1", paramLabel = "EXPORT", description = "Only this export's entries.")
         String device;
@@ -330,7 +280,7 @@ final class FaultsCommand extends GroupCommand {
     @Command(name = "types", mixinStandardHelpOptions = true,
             description = "The fault types faults add takes, with the operations each may target and targets by default "
                     + "(query-fault-types).",
-            footer = {"", "Examples:", "  faultdisk faults types"})
+            footer = {"  faultdisk faults types"})
     static final class Types extends ControlCommand {
         @Override
         int run(FaultdiskClient client) {

@@ -1,5 +1,6 @@
 package dev.faultdisk.cli;
 
+import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -92,7 +93,7 @@ final class HostTools {
     /** Runs a program to completion and captures its output. */
     static Result run(String... command) throws ToolException {
         try {
-            Process p = new ProcessBuilder(command).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
+            Process p = new ProcessBuilder(command).redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
                     .start();
             CompletableFuture<String> out = CompletableFuture.supplyAsync(() -> drain(p.getInputStream()));
             String err = drain(p.getErrorStream());

@@ -4,6 +4,7 @@ import dev.faultdisk.client.Json;
 
 import java.io.BufferedWriter;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -49,7 +50,7 @@ final class Journal implements AutoCloseable {
             out.newLine();
             out.flush();
         } catch (IOException e) {
-            throw new java.io.UncheckedIOException("cannot write the journal: " + e.getMessage(), e);
+            throw new UncheckedIOException("cannot write the journal: " + e.getMessage(), e);
         }
     }
 

@@ -1,5 +1,6 @@
 package dev.faultdisk.cli;
 
+import java.util.Locale;
 import java.util.logging.ConsoleHandler;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -17,7 +18,7 @@ final class LogSetup {
             root.removeHandler(h);
         }
         String wanted = System.getenv().getOrDefault("FAULTDISK_LOG", "info");
-        Level level = switch (wanted.toLowerCase(java.util.Locale.ROOT)) {
+        Level level = switch (wanted.toLowerCase(Locale.ROOT)) {
             case "debug" -> Level.FINE;
             case "trace" -> Level.FINEST;
             case "warn", "warning" -> Level.WARNING;

@@ -3,6 +3,8 @@ package dev.faultdisk.cli;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
+import java.io.PrintWriter;
+
 /** The {@code faultdisk} command. */
 @Command(name = "faultdisk", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "A programmable faulty disk served over NBD, for testing distributed systems.",
@@ -44,10 +46,12 @@ public final class Main {
         return commandLine().execute(args);
     }
 
-    /** The command tree, with the exit codes of every control command in its --help. */
+    /** The command tree, its subcommands' --help completed by {@link #completeUsage}. */
     static CommandLine commandLine() {
         CommandLine cl = new CommandLine(new Main());
-        describeExitCodes(cl);
+        for (CommandLine sub : cl.getSubcommands().values()) {
+            completeUsage(sub);
+        }
         cl.setUsageHelpWidth(110);
         cl.setParameterExceptionHandler(Main::usageError);
         return cl;
@@ -56,7 +60,7 @@ public final class Main {
     /** A short message and a pointer to --help, instead of the whole usage text. */
     private static int usageError(CommandLine.ParameterException e, String[] args) {
         CommandLine cmd = e.getCommandLine();
-        java.io.PrintWriter err = cmd.getErr();
+        PrintWriter err = cmd.getErr();
         err.println(cmd.getCommandSpec().qualifiedName() + ": " + e.getMessage());
         CommandLine.UnmatchedArgumentException.printSuggestions(e, err);
         err.println("Try '" + cmd.getCommandSpec().qualifiedName() + " --help' for more information.");
@@ -64,12 +68,20 @@ public final class Main {
         return ExitCodes.USAGE;
     }
 
-    private static void describeExitCodes(CommandLine cl) {
+    /**
+     * What every subcommand's --help shows alike, said once: the exit codes of a control command,
+     * and the heading of the footer, which holds a subcommand's examples (and only those).
+     */
+    private static void completeUsage(CommandLine cl) {
+        CommandLine.Model.UsageMessageSpec usage = cl.getCommandSpec().usageMessage();
         if (cl.getCommand() instanceof ControlCommand) {
-            cl.getCommandSpec().usageMessage().exitCodeListHeading("%nExit codes:%n").exitCodeList(ExitCodes.describe());
+            usage.exitCodeListHeading("%nExit codes:%n").exitCodeList(ExitCodes.describe());
+        }
+        if (usage.footer().length > 0) {
+            usage.footerHeading("%nExamples:%n");
         }
         for (CommandLine sub : cl.getSubcommands().values()) {
-            describeExitCodes(sub);
+            completeUsage(sub);
         }
     }
 

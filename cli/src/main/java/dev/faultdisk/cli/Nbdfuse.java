@@ -2,6 +2,7 @@ package dev.faultdisk.cli;
 
 import dev.faultdisk.cli.HostTools.ToolException;
 
+import java.io.File;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -30,7 +31,7 @@ final class Nbdfuse {
         }
         cmd.addAll(List.of("nbdfuse", "-P", pidFile.toString(), fuseDir.toString(), uri));
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile())
-                .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
+                .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null"))).start();
         long deadline = System.currentTimeMillis() + READY_MILLIS;
         try {
             while (!Files.exists(pidFile) || Files.size(pidFile) == 0 || !Files.exists(fuseDir.resolve("nbd"))) {

@@ -5,7 +5,6 @@ import dev.faultdisk.client.PowerFailMode;
 import dev.faultdisk.client.PowerFailReport;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
 
 /** {@code faultdisk power-fail}: pull the plug on an export. */
 @Command(name = "power-fail", mixinStandardHelpOptions = true,
@@ -13,14 +12,10 @@ import picocli.CommandLine.Parameters;
                 + "lost as --mode says, and the export comes back at once with only durable data. Prints what was "
                 + "lost; the same --seed and the same history give the same result.",
                 "Only a caching export (faultdisk cache mode EXPORT writeback) has anything to lose."},
-        footer = {"", "Examples:",
-                "  faultdisk power-fail disk0",
+        footer = {"  faultdisk power-fail disk0",
                 "  faultdisk power-fail disk0 --mode torn-writes --seed 7",
                 "  faultdisk power-fail disk0 --json | jq '.\"lost-ranges\"'"})
-final class PowerFailCommand extends ControlCommand {
-    @Parameters(index = "0", paramLabel = "EXPORT", description = "The export.")
-    String device;
-
+final class PowerFailCommand extends ExportCommand {
     @Option(names = "--mode", paramLabel = "MODE", defaultValue = "drop-all",
             description = "drop-all (default), random-subset (a seeded subset of whole writes survives) or "
                     + "torn-writes (a seeded subset of each write's 512-byte sectors survives).")
@@ -33,11 +28,7 @@ final class PowerFailCommand extends ControlCommand {
 
     @Override
     Integer before() {
-        try {
-            parsed = PowerFailMode.of(mode);
-        } catch (IllegalArgumentException e) {
-            throw new UsageException(e.getMessage());
-        }
+        parsed = PowerFailMode.of(mode);
         return null;
     }
 

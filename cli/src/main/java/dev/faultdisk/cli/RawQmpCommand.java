@@ -12,8 +12,7 @@ import java.util.Map;
         description = {"Send one QMP command with JSON arguments and print what it returns (pretty JSON; one line "
                 + "with --json). Every command the server has works, including ones newer than this program: "
                 + "faultdisk qmp query-commands lists them; docs/qmp-reference.md describes them."},
-        footer = {"", "Examples:",
-                "  faultdisk qmp query-commands",
+        footer = {"  faultdisk qmp query-commands",
                 "  faultdisk qmp query-blkdebug-rules '{\"device\": \"disk0\"}'",
                 "  faultdisk qmp blkdebug-set-rules '{\"device\": \"disk0\", \"rules\": [{\"event\": \"write_aio\", "
                         + "\"type\": \"inject-error\", \"immediately\": 1, \"once\": 0, \"state\": 1}]}'"})

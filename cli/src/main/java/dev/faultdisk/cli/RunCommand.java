@@ -11,6 +11,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.function.Consumer;
 
 /** {@code faultdisk run}: a scenario file against a running server. */
 @Command(name = "run", mixinStandardHelpOptions = true,
@@ -20,8 +21,7 @@ import java.util.List;
                 + "and writes a journal (JSON lines of what was done when) that --replay runs again.",
                 "The file is checked completely before anything runs, then against the server (commands and exports).",
                 "docs/SCENARIOS.md describes the format."},
-        footer = {"", "Examples:",
-                "  faultdisk run checkpoint-enospc.json",
+        footer = {"  faultdisk run checkpoint-enospc.json",
                 "  faultdisk run --check checkpoint-enospc.json          # only check the file",
                 "  faultdisk run --replay checkpoint-enospc.json.journal.jsonl",
                 "  faultdisk run scenario.json --json --no-journal | jq -c 'select(.outcome == \"error\")'"})
@@ -64,8 +64,7 @@ final class RunCommand extends ControlCommand {
             throw new UsageException(e.getMessage());
         }
         if (checkOnly) {
-            out().println(file + ": valid, " + scenario.steps().size() + (scenario.steps().size() == 1 ? " step" : " steps"));
-            out().flush();
+            printLine(file + ": valid, " + Words.count(scenario.steps().size(), "step"));
             return ExitCodes.OK;
         }
         return null;
@@ -75,34 +74,22 @@ final class RunCommand extends ControlCommand {
     int run(FaultdiskClient client) throws IOException {
         List<String> problems = ScenarioRunner.check(scenario, client);
         if (!problems.isEmpty()) {
-            throw new UsageException(new ScenarioException(file.toString(), problems).getMessage());
+            throw new UsageException(ScenarioException.message(file.toString(), problems));
         }
         Path journalPath = noJournal ? null : journalFile != null ? journalFile : Path.of(file + ".journal.jsonl");
         try (Journal journal = journalPath == null ? Journal.none() : Journal.open(journalPath)) {
-            if (!control.json) {
-                out().println("faultdisk run: " + scenario.name() + ", " + scenario.steps().size() + " steps against "
-                        + client.address() + (journalPath == null ? "" : "; journal " + journalPath));
-                out().flush();
-            }
+            // With --json the journal's entries are the output; without, a line per step and a summary.
+            Consumer<String> text = control.json ? line -> { } : this::printLine;
             if (control.json) {
-                journal.echoTo(entry -> {
-                    out().println(Json.write(entry));
-                    out().flush();
-                });
+                journal.echoTo(entry -> printLine(Json.write(entry)));
             }
-            ScenarioRunner runner = new ScenarioRunner(client, Ticker.system(), poll, keepGoing, journal, line -> {
-                if (!control.json) {
-                    out().println(line);
-                    out().flush();
-                }
-            });
+            text.accept("faultdisk run: " + scenario.name() + ", " + scenario.steps().size() + " steps against "
+                    + client.address() + (journalPath == null ? "" : "; journal " + journalPath));
+            ScenarioRunner runner = new ScenarioRunner(client, Ticker.system(), poll, keepGoing, journal, text);
             ScenarioRunner.Outcome o = runner.run(scenario, file.toString());
-            if (!control.json) {
-                out().println("summary: " + o.done() + " of " + o.steps() + " steps done, " + o.failed() + " failed, "
-                        + (o.steps() - o.done() - o.failed()) + " not run, in " + o.elapsed().toMillis() + " ms"
-                        + (journalPath == null ? "" : "; journal " + journalPath));
-                out().flush();
-            }
+            text.accept("summary: " + o.done() + " of " + o.steps() + " steps done, " + o.failed() + " failed, "
+                    + (o.steps() - o.done() - o.failed()) + " not run, in " + o.elapsed().toMillis() + " ms"
+                    + (journalPath == null ? "" : "; journal " + journalPath));
             return o.exitCode();
         }
     }

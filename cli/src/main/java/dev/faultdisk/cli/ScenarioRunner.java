@@ -15,6 +15,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
@@ -73,6 +74,7 @@ final class ScenarioRunner {
         return problems;
     }
 
+    /** Runs the steps in order, journaling each, until one fails (unless keep-going) or all ran. */
     Outcome run(Scenario scenario, String source) {
         Instant start = ticker.now();
         Map<String, Object> header = new LinkedHashMap<>();
@@ -84,18 +86,43 @@ final class ScenarioRunner {
         header.put("started", start.toString());
         journal.write(header);
 
+        Run run = new Run(start, scenario.steps().size(), writeBaselines(scenario));
+        for (Scenario.Step step : scenario.steps()) {
+            if (!run.step(step)) {
+                break;
+            }
+        }
+        return run.finish();
+    }
+
+    /** Each after-writes export's write count now: its trigger counts the writes since. */
+    private Map<String, Long> writeBaselines(Scenario scenario) {
         Map<String, Long> baseline = new HashMap<>();
         for (Scenario.Step step : scenario.steps()) {
             if (step.trigger() instanceof Scenario.Trigger.AfterWrites w && !baseline.containsKey(w.device())) {
                 baseline.put(w.device(), client.queryBlockstats(w.device()).writes());
             }
         }
+        return baseline;
+    }
 
-        int total = scenario.steps().size();
-        int done = 0;
-        int failed = 0;
-        int exit = ExitCodes.OK;
-        for (Scenario.Step step : scenario.steps()) {
+    /** The state of one run: when it started, what it counted, and the exit code so far. */
+    private final class Run {
+        private final Instant start;
+        private final int total;
+        private final Map<String, Long> baseline;
+        private int done;
+        private int failed;
+        private int exit = ExitCodes.OK;
+
+        Run(Instant start, int total, Map<String, Long> baseline) {
+            this.start = start;
+            this.total = total;
+            this.baseline = baseline;
+        }
+
+        /** Waits for the step's trigger and runs its command; returns whether the run goes on. */
+        boolean step(Scenario.Step step) {
             Map<String, Object> entry = new LinkedHashMap<>();
             entry.put("step", step.index());
             if (!step.name().isEmpty()) {
@@ -113,22 +140,14 @@ final class ScenarioRunner {
                 entry.put("error", e.getMessage());
                 journal.write(entry);
                 progress.accept(stamp(start) + label + ": timed out: " + e.getMessage());
-                failed++;
-                exit = worst(exit, ExitCodes.TIMEOUT);
-                if (keepGoing) {
-                    continue;
-                }
-                break;
+                return failed(ExitCodes.TIMEOUT);
             } catch (QmpConnectionException e) {
-                progress.accept(stamp(start) + label + ": connection lost: " + e.getMessage());
-                failed++;
-                exit = ExitCodes.CANNOT_CONNECT;
-                break;
+                return connectionLost(label + ": connection lost: " + e.getMessage());
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 progress.accept(stamp(start) + label + ": interrupted");
-                exit = worst(exit, ExitCodes.TIMEOUT);
-                break;
+                exit = firstFailure(exit, ExitCodes.TIMEOUT);
+                return false;
             }
             entry.put("elapsed-ms", elapsed(start).toMillis());
             entry.put("trigger", trigger);
@@ -144,33 +163,46 @@ final class ScenarioRunner {
                 journal.write(entry);
                 progress.accept(stamp(start) + what + " -> ok");
                 done++;
+                return true;
             } catch (QmpException e) {
                 entry.put("outcome", "error");
                 entry.put("error", Map.of("class", e.errorClass(), "desc", e.desc()));
                 journal.write(entry);
                 progress.accept(stamp(start) + what + " -> " + e.errorClass() + ": " + e.desc());
-                failed++;
-                exit = worst(exit, ExitCodes.REFUSED);
-                if (!keepGoing) {
-                    break;
-                }
+                return failed(ExitCodes.REFUSED);
             } catch (QmpConnectionException e) {
-                progress.accept(stamp(start) + what + " -> connection lost: " + e.getMessage());
-                failed++;
-                exit = ExitCodes.CANNOT_CONNECT;
-                break;
+                return connectionLost(what + " -> connection lost: " + e.getMessage());
             }
         }
-        Duration elapsed = elapsed(start);
-        Map<String, Object> summary = new LinkedHashMap<>();
-        summary.put("steps", total);
-        summary.put("done", done);
-        summary.put("failed", failed);
-        summary.put("not-run", total - done - failed);
-        summary.put("elapsed-ms", elapsed.toMillis());
-        summary.put("exit", exit);
-        journal.write(Map.of("summary", summary));
-        return new Outcome(total, done, failed, elapsed, exit);
+
+        /** A step failed with {@code code}: the first failure's code stays the run's; goes on only with keep-going. */
+        private boolean failed(int code) {
+            failed++;
+            exit = firstFailure(exit, code);
+            return keepGoing;
+        }
+
+        /** Without a connection no later step can run, whatever keep-going says. */
+        private boolean connectionLost(String what) {
+            progress.accept(stamp(start) + what);
+            failed++;
+            exit = ExitCodes.CANNOT_CONNECT;
+            return false;
+        }
+
+        /** Journals the summary and returns the outcome. */
+        Outcome finish() {
+            Duration elapsed = elapsed(start);
+            Map<String, Object> summary = new LinkedHashMap<>();
+            summary.put("steps", total);
+            summary.put("done", done);
+            summary.put("failed", failed);
+            summary.put("not-run", total - done - failed);
+            summary.put("elapsed-ms", elapsed.toMillis());
+            summary.put("exit", exit);
+            journal.write(Map.of("summary", summary));
+            return new Outcome(total, done, failed, elapsed, exit);
+        }
     }
 
     /** Waits for the step's trigger; fills {@code trigger} for the journal and returns a phrase for progress. */
@@ -220,7 +252,7 @@ final class ScenarioRunner {
                             + " within " + Durations.format(step.timeout()));
                 }
                 Suspension s = Suspension.from(e);
-                trigger.put("hit", BreakCommand.json(s));
+                trigger.put("hit", Suspensions.json(s));
                 return " on breakpoint " + b.tag() + " (" + s.device() + " " + s.operation() + " of " + s.length()
                         + " bytes at " + s.offset() + ")";
             }
@@ -233,11 +265,12 @@ final class ScenarioRunner {
 
     private String stamp(Instant start) {
         long ms = elapsed(start).toMillis();
-        return String.format(java.util.Locale.ROOT, "[%4d.%03ds] ", ms / 1000, ms % 1000);
+        return String.format(Locale.ROOT, "[%4d.%03ds] ", ms / 1000, ms % 1000);
     }
 
-    private static int worst(int a, int b) {
-        return a == ExitCodes.OK ? b : a;
+    /** The exit code after a failure with {@code code}: the run's first failure decides it. */
+    private static int firstFailure(int exit, int code) {
+        return exit == ExitCodes.OK ? code : exit;
     }
 
     private static String abbreviate(String s) {

@@ -9,9 +9,11 @@ import picocli.CommandLine.Option;
 
 import java.io.IOException;
 import java.io.PrintStream;
+import java.net.BindException;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.net.UnixDomainSocketAddress;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -20,8 +22,7 @@ import java.util.concurrent.CountDownLatch;
 /** {@code faultdisk serve}: serves exports over NBD until interrupted. */
 @Command(name = "serve", mixinStandardHelpOptions = true,
         description = "Serve disk images over NBD, controlled over QMP. With no options: export disk0, an in-memory 1 GiB disk, on NBD 127.0.0.1:10809, QMP on 127.0.0.1:4444.",
-        footer = {"", "Examples:",
-                "  faultdisk serve",
+        footer = {"  faultdisk serve",
                 "  faultdisk serve --export disk0=memory:10G --export data=/var/tmp/data.img,size=4G",
                 "  faultdisk serve --export golden=/images/base.raw,readonly --nbd unix:/tmp/faultdisk.sock",
                 "  faultdisk serve --export disk0=memory:1G,cache=writeback",
@@ -51,7 +52,7 @@ final class ServeCommand implements Callable<Integer> {
             description = {"Write the fault journal to FILE as JSON lines: every injected fault, rule change",
                     "(with the rules' seeds) and release of a held request. QMP query-fault-journal shows",
                     "the latest entries either way."})
-    java.nio.file.Path journal;
+    Path journal;
 
     @Option(names = "--seed", paramLabel = "N",
             description = "The seed fault rules without their own seed derive theirs from (default: random).")
@@ -80,18 +81,18 @@ final class ServeCommand implements Callable<Integer> {
             }
         } catch (IllegalArgumentException e) {
             System.err.println("faultdisk serve: " + e.getMessage());
-            return 2;
+            return ExitCodes.USAGE;
         }
         FaultdiskServer server;
         try {
             server = builder.start();
-        } catch (java.net.BindException e) {
+        } catch (BindException e) {
             System.err.println("faultdisk serve: cannot listen: " + e.getMessage()
                     + " (is another faultdisk running? choose other ports with --nbd and --qmp)");
-            return 1;
+            return ExitCodes.FAILED;
         } catch (IOException | IllegalArgumentException e) {
             System.err.println("faultdisk serve: " + e.getMessage());
-            return 1;
+            return ExitCodes.FAILED;
         }
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
@@ -106,7 +107,7 @@ final class ServeCommand implements Callable<Integer> {
         }, "faultdisk-shutdown"));
         printBanner(server);
         stopped.await();
-        return 0;
+        return ExitCodes.OK;
     }
 
     private void printBanner(FaultdiskServer server) {

@@ -3,7 +3,6 @@ package dev.faultdisk.cli;
 import dev.faultdisk.client.BlockStats;
 import dev.faultdisk.client.FaultdiskClient;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Parameters;
 
 import java.util.List;
 
@@ -11,13 +10,8 @@ import java.util.List;
 @Command(name = "stats", mixinStandardHelpOptions = true,
         description = "Show per-operation request counters (operations, bytes, errors) of one export or all "
                 + "(query-blockstats).",
-        footer = {"", "Examples:",
-                "  faultdisk stats",
-                "  faultdisk stats disk0 --json"})
-final class StatsCommand extends ControlCommand {
-    @Parameters(arity = "0..1", paramLabel = "EXPORT", description = "Only this export.")
-    String device;
-
+        footer = {"  faultdisk stats", "  faultdisk stats disk0 --json"})
+final class StatsCommand extends OneOrAllExportsCommand {
     @Override
     int run(FaultdiskClient client) {
         if (control.json) {

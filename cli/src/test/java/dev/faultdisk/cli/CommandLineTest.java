@@ -52,6 +52,26 @@ class CommandLineTest {
     }
 
     @Test
+    void badArgumentsAreUsageErrorsFoundBeforeConnecting() {
+        // Nothing listens on port 1: an argument error must be reported without trying to connect.
+        assertEquals("faultdisk cache mode: unknown cache mode 'fast' (writethrough, writeback, lying-flush)\n",
+                usageError("cache", "mode", "disk0", "fast", "--qmp", "127.0.0.1:1"));
+        assertEquals("faultdisk faults add: no rules given: name them (e.g. error,ops=write) or use --rules or --rules-file\n",
+                usageError("faults", "add", "disk0", "--qmp", "127.0.0.1:1"));
+        // The address is checked first, and only its own message says --qmp.
+        assertEquals("faultdisk cache mode: --qmp: address must be HOST:PORT or unix:PATH, not 'nowhere'\n",
+                usageError("cache", "mode", "disk0", "fast", "--qmp", "nowhere"));
+    }
+
+    private static String usageError(String... args) {
+        StringWriter err = new StringWriter();
+        CommandLine cl = Main.commandLine();
+        cl.setErr(new PrintWriter(err));
+        assertEquals(ExitCodes.USAGE, cl.execute(args), String.join(" ", args));
+        return err.toString();
+    }
+
+    @Test
     void completionScriptKnowsTheCommandsAndOptions() {
         StringWriter out = new StringWriter();
         CommandLine cl = Main.commandLine();

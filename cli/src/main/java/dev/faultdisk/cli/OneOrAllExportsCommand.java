@@ -1,0 +1,40 @@
+package dev.faultdisk.cli;
+
+import dev.faultdisk.client.BlockInfo;
+import dev.faultdisk.client.FaultdiskClient;
+import picocli.CommandLine.Parameters;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.BiConsumer;
+
+/** A control command that shows every export, or with its optional parameter only the one named. */
+abstract class OneOrAllExportsCommand extends ControlCommand {
+    @Parameters(arity = "0..1", paramLabel = "EXPORT", description = "Only this export.")
+    String device;
+
+    /** The export named, or all of the server's exports in its order. */
+    final List<String> devices(FaultdiskClient client) {
+        return device != null ? List.of(device) : client.queryBlock().stream().map(BlockInfo::device).toList();
+    }
+
+    /**
+     * Sends the per-export query {@code command} for each of {@link #devices} and prints the
+     * replies: with --json the named export's reply alone or every export's by name, else each
+     * with {@code text} (export, reply); exit 0.
+     */
+    final int replyEach(FaultdiskClient client, String command, BiConsumer<String, Object> text) {
+        Map<String, Object> replies = new LinkedHashMap<>();
+        for (String d : devices(client)) {
+            replies.put(d, client.execute(command, FaultdiskClient.args("device", d)));
+        }
+        if (control.json) {
+            printJson(device != null ? replies.get(device) : replies);
+        } else {
+            replies.forEach(text);
+            out().flush();
+        }
+        return ExitCodes.OK;
+    }
+}
