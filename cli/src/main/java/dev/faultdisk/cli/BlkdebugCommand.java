@@ -3,7 +3,7 @@ package dev.faultdisk.cli;
 import dev.faultdisk.client.BlkdebugRule;
 import dev.faultdisk.client.BlkdebugState;
 import dev.faultdisk.client.BlockInfo;
-import dev.faultdisk.client.Errno;
+import dev.faultdisk.wire.Errno;
 import dev.faultdisk.client.FaultdiskClient;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -177,7 +177,7 @@ final class BlkdebugCommand extends GroupCommand {
                     sb.append(' ').append(k).append('=').append(v instanceof List<?> l ? String.join("+",
                             l.stream().map(String::valueOf).toList()) : v);
                     if (k.equals("errno") && v instanceof Long n) {
-                        Errno.name(n.intValue()).ifPresent(name -> sb.append(" (").append(name).append(')'));
+                        Errno.knownName(n.intValue()).ifPresent(name -> sb.append(" (").append(name).append(')'));
                     }
                 }
             });

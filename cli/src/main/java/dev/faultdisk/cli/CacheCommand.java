@@ -1,7 +1,7 @@
 package dev.faultdisk.cli;
 
 import dev.faultdisk.client.BlockInfo;
-import dev.faultdisk.client.CacheMode;
+import dev.faultdisk.wire.CacheMode;
 import dev.faultdisk.client.FaultdiskClient;
 import dev.faultdisk.client.WriteCacheInfo;
 import picocli.CommandLine;
@@ -71,7 +71,7 @@ final class CacheCommand extends GroupCommand {
         @Override
         Integer before() {
             try {
-                parsed = CacheMode.of(mode);
+                parsed = CacheMode.parse(mode);
             } catch (IllegalArgumentException e) {
                 throw new UsageException(e.getMessage());
             }

@@ -3,7 +3,7 @@ package dev.faultdisk.cli;
 import dev.faultdisk.client.ControlAddress;
 import dev.faultdisk.client.FaultdiskClient;
 import dev.faultdisk.client.FaultdiskTimeoutException;
-import dev.faultdisk.client.Json;
+import dev.faultdisk.wire.json.Json;
 import dev.faultdisk.client.QmpConnectionException;
 import dev.faultdisk.client.QmpException;
 import picocli.CommandLine.Mixin;

@@ -6,7 +6,7 @@ import dev.faultdisk.client.FaultRule;
 import dev.faultdisk.client.FaultType;
 import dev.faultdisk.client.FaultdiskClient;
 import dev.faultdisk.client.HeldRequest;
-import dev.faultdisk.client.Json;
+import dev.faultdisk.wire.json.Json;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;

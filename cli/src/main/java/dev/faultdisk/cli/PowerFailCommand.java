@@ -1,7 +1,7 @@
 package dev.faultdisk.cli;
 
 import dev.faultdisk.client.FaultdiskClient;
-import dev.faultdisk.client.PowerFailMode;
+import dev.faultdisk.wire.PowerFailMode;
 import dev.faultdisk.client.PowerFailReport;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -34,7 +34,7 @@ final class PowerFailCommand extends ControlCommand {
     @Override
     Integer before() {
         try {
-            parsed = PowerFailMode.of(mode);
+            parsed = PowerFailMode.parse(mode);
         } catch (IllegalArgumentException e) {
             throw new UsageException(e.getMessage());
         }

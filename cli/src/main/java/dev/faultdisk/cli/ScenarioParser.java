@@ -1,7 +1,7 @@
 package dev.faultdisk.cli;
 
-import dev.faultdisk.client.Json;
-import dev.faultdisk.client.JsonParseException;
+import dev.faultdisk.wire.json.Json;
+import dev.faultdisk.wire.json.JsonException;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -34,7 +34,7 @@ final class ScenarioParser {
         Object root;
         try {
             root = Json.parse(text);
-        } catch (JsonParseException e) {
+        } catch (JsonException e) {
             throw new ScenarioException(source, List.of("not valid JSON: " + e.getMessage()));
         }
         if (!(root instanceof Map<?, ?> rootMap)) {

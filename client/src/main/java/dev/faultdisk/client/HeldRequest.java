@@ -1,5 +1,7 @@
 package dev.faultdisk.client;
 
+import dev.faultdisk.wire.json.Members;
+
 import java.util.Map;
 
 /**
@@ -18,9 +20,9 @@ public record HeldRequest(String device, long id, long rule, String operation, l
                           long connection, String since) {
 
     static HeldRequest from(Object value) {
-        Map<String, Object> m = Values.object(value, "query-held-requests entry");
-        return new HeldRequest(Values.string(m, "device"), Values.integer(m, "id"), Values.integer(m, "rule"),
-                Values.string(m, "operation"), Values.integer(m, "offset"), Values.integer(m, "length"),
-                Values.integer(m, "connection", -1), Values.string(m, "since", ""));
+        Members m = Replies.object(value, "query-held-requests entry");
+        return new HeldRequest(m.string("device"), m.integer("id"), m.integer("rule"),
+                m.string("operation"), m.integer("offset"), m.integer("length"),
+                m.integer("connection", -1), m.string("since", ""));
     }
 }

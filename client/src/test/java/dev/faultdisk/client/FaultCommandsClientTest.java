@@ -1,5 +1,7 @@
 package dev.faultdisk.client;
 
+import dev.faultdisk.wire.Errno;
+
 import dev.faultdisk.device.DeviceException;
 import dev.faultdisk.device.Export;
 import dev.faultdisk.server.FaultdiskServer;

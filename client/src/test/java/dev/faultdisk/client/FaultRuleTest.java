@@ -1,5 +1,6 @@
 package dev.faultdisk.client;
 
+import dev.faultdisk.wire.json.Json;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;

@@ -1,5 +1,9 @@
 package dev.faultdisk.client;
 
+import dev.faultdisk.wire.PowerFailMode;
+
+import dev.faultdisk.wire.CacheMode;
+
 import dev.faultdisk.device.DeviceException;
 import dev.faultdisk.device.Export;
 import dev.faultdisk.server.FaultdiskServer;

@@ -1,7 +1,7 @@
 package dev.faultdisk.device;
 
-import dev.faultdisk.cache.CacheMode;
-import dev.faultdisk.cache.PowerFailMode;
+import dev.faultdisk.wire.CacheMode;
+import dev.faultdisk.wire.PowerFailMode;
 import dev.faultdisk.cache.PowerFailReport;
 import dev.faultdisk.cache.PowerGate;
 import dev.faultdisk.cache.WriteCacheDevice;

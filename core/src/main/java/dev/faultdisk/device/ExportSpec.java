@@ -1,6 +1,6 @@
 package dev.faultdisk.device;
 
-import dev.faultdisk.cache.CacheMode;
+import dev.faultdisk.wire.CacheMode;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;

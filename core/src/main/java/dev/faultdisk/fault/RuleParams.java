@@ -1,6 +1,6 @@
 package dev.faultdisk.fault;
 
-import dev.faultdisk.device.Errno;
+import dev.faultdisk.wire.Errno;
 import dev.faultdisk.device.Sizes;
 
 import java.math.BigDecimal;

@@ -1,5 +1,7 @@
 package dev.faultdisk.device;
 
+import dev.faultdisk.wire.Errno;
+
 import dev.faultdisk.fault.blkdebug.BlkdebugConfigException;
 import dev.faultdisk.fault.blkdebug.BlkdebugEvent;
 import dev.faultdisk.fault.blkdebug.InjectErrorRule;

@@ -3,7 +3,7 @@ package dev.faultdisk.fault;
 import dev.faultdisk.device.DeviceException;
 import dev.faultdisk.device.DeviceStats;
 import dev.faultdisk.device.DisconnectException;
-import dev.faultdisk.device.Errno;
+import dev.faultdisk.wire.Errno;
 import org.junit.jupiter.api.Test;
 
 import java.nio.ByteBuffer;

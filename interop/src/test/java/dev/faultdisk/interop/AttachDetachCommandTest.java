@@ -1,6 +1,6 @@
 package dev.faultdisk.interop;
 
-import dev.faultdisk.cache.PowerFailMode;
+import dev.faultdisk.wire.PowerFailMode;
 import dev.faultdisk.cache.PowerFailReport;
 import dev.faultdisk.cache.WriteCacheDevice;
 import org.junit.jupiter.api.Test;

@@ -1,6 +1,6 @@
 package dev.faultdisk.interop;
 
-import dev.faultdisk.client.Json;
+import dev.faultdisk.wire.json.Json;
 import dev.faultdisk.server.FaultdiskServer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;

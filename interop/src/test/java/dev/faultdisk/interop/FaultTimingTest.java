@@ -1,7 +1,7 @@
 package dev.faultdisk.interop;
 
 import dev.faultdisk.fault.VirtualTime;
-import dev.faultdisk.qmp.json.Json;
+import dev.faultdisk.wire.json.Json;
 import org.junit.jupiter.api.Test;
 
 import java.nio.file.Files;

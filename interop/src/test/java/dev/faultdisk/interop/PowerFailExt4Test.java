@@ -1,8 +1,8 @@
 package dev.faultdisk.interop;
 
-import dev.faultdisk.cache.CacheMode;
+import dev.faultdisk.wire.CacheMode;
 import dev.faultdisk.cache.CacheStatus;
-import dev.faultdisk.cache.PowerFailMode;
+import dev.faultdisk.wire.PowerFailMode;
 import dev.faultdisk.cache.PowerFailReport;
 import dev.faultdisk.cache.WriteCacheDevice;
 import dev.faultdisk.device.DeviceStats;

@@ -1,6 +1,6 @@
 package dev.faultdisk.interop;
 
-import dev.faultdisk.qmp.json.Json;
+import dev.faultdisk.wire.json.Json;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

@@ -2,7 +2,7 @@ package dev.faultdisk.nbd;
 
 import dev.faultdisk.device.BlockDevice;
 import dev.faultdisk.device.DeviceException;
-import dev.faultdisk.device.Errno;
+import dev.faultdisk.wire.Errno;
 import dev.faultdisk.device.Export;
 import dev.faultdisk.device.ExportRegistry;
 import dev.faultdisk.device.ForwardingBlockDevice;

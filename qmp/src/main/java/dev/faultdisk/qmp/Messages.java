@@ -1,6 +1,6 @@
 package dev.faultdisk.qmp;
 
-import dev.faultdisk.qmp.json.Json;
+import dev.faultdisk.wire.json.Json;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;

@@ -1,7 +1,7 @@
 package dev.faultdisk.qmp;
 
-import dev.faultdisk.qmp.json.Json;
-import dev.faultdisk.qmp.json.JsonStreamParser;
+import dev.faultdisk.wire.json.Json;
+import dev.faultdisk.wire.json.JsonStreamParser;
 
 import java.io.IOException;
 import java.lang.System.Logger.Level;

@@ -1,5 +1,7 @@
 package dev.faultdisk.qmp;
 
+import dev.faultdisk.wire.json.Members;
+
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -65,7 +67,7 @@ class QmpServerTest {
                     if (!args.string("device").equals("ide0-hd0")) {
                         throw QmpError.deviceNotFound(args.string("device"));
                     }
-                    for (Arguments rule : args.objects("rules")) {
+                    for (Members rule : args.objects("rules")) {
                         rule.rejectUnknown("event", "type", "immediately", "once", "state");
                         Map<String, Object> seen = new LinkedHashMap<>();
                         seen.put("event", rule.string("event"));

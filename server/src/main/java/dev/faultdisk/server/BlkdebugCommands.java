@@ -1,6 +1,6 @@
 package dev.faultdisk.server;
 
-import dev.faultdisk.device.Errno;
+import dev.faultdisk.wire.Errno;
 import dev.faultdisk.device.Export;
 import dev.faultdisk.device.ExportRegistry;
 import dev.faultdisk.fault.blkdebug.BlkdebugEngine;
@@ -15,7 +15,7 @@ import dev.faultdisk.fault.blkdebug.SetStateRule;
 import dev.faultdisk.fault.blkdebug.SuspendedRequest;
 import dev.faultdisk.qmp.ArgType;
 import dev.faultdisk.qmp.Argument;
-import dev.faultdisk.qmp.Arguments;
+import dev.faultdisk.wire.json.Members;
 import dev.faultdisk.qmp.CommandRegistry;
 import dev.faultdisk.qmp.QmpCommand;
 import dev.faultdisk.qmp.QmpError;
@@ -58,7 +58,7 @@ final class BlkdebugCommands {
                 .handler(args -> {
                     Export export = BlockCommands.export(exports, args.string("device"));
                     List<Rule> rules = new ArrayList<>();
-                    for (Arguments rule : args.objects("rules")) {
+                    for (Members rule : args.objects("rules")) {
                         rules.add(parseRule(rule));
                     }
                     export.blkdebug().addRules(rules);
@@ -235,8 +235,8 @@ final class BlkdebugCommands {
     }
 
     /** Parses one rule object; every problem is a QMP error naming the member (rules[i].x). */
-    static Rule parseRule(Arguments rule) {
-        String type = rule.enumValue("type", List.of("inject-error", "set-state"));
+    static Rule parseRule(Members rule) {
+        String type = rule.choice("type", List.of("inject-error", "set-state"));
         BlkdebugEvent event = event(rule, "event");
         int state = intIn(rule, "state", 0, 0, Integer.MAX_VALUE);
         try {
@@ -267,7 +267,7 @@ final class BlkdebugCommands {
         }
     }
 
-    private static Set<IoType> ioTypes(Arguments rule) {
+    private static Set<IoType> ioTypes(Members rule) {
         Object value = rule.any("iotype");
         List<String> names = value instanceof List<?> ? rule.strings("iotype") : List.of(rule.string("iotype"));
         Set<IoType> types = EnumSet.noneOf(IoType.class);
@@ -282,7 +282,7 @@ final class BlkdebugCommands {
         return types;
     }
 
-    private static BlkdebugEvent event(Arguments args, String key) {
+    private static BlkdebugEvent event(Members args, String key) {
         String name = args.string(key);
         try {
             return BlkdebugEvent.parse(name);
@@ -291,7 +291,7 @@ final class BlkdebugCommands {
         }
     }
 
-    private static int intIn(Arguments args, String key, int absent, int min, int max) {
+    private static int intIn(Members args, String key, int absent, int min, int max) {
         long v = args.integer(key, absent);
         if (v < min || v > max) {
             throw QmpError.generic("%s must be between %d and %d", args.fullName(key), min, max);

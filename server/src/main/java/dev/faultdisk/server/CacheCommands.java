@@ -1,16 +1,16 @@
 package dev.faultdisk.server;
 
 import dev.faultdisk.cache.ByteRange;
-import dev.faultdisk.cache.CacheMode;
+import dev.faultdisk.wire.CacheMode;
 import dev.faultdisk.cache.CacheStatus;
-import dev.faultdisk.cache.PowerFailMode;
+import dev.faultdisk.wire.PowerFailMode;
 import dev.faultdisk.cache.PowerFailReport;
 import dev.faultdisk.device.Export;
 import dev.faultdisk.device.ExportRegistry;
 import dev.faultdisk.nbd.NbdServer;
 import dev.faultdisk.qmp.ArgType;
 import dev.faultdisk.qmp.Argument;
-import dev.faultdisk.qmp.Arguments;
+import dev.faultdisk.wire.json.Members;
 import dev.faultdisk.qmp.CommandRegistry;
 import dev.faultdisk.qmp.QmpCommand;
 import dev.faultdisk.qmp.QmpError;
@@ -107,7 +107,7 @@ final class CacheCommands {
         return SEEDS.nextLong() & Long.MAX_VALUE;
     }
 
-    private static Export export(ExportRegistry exports, Arguments args) {
+    private static Export export(ExportRegistry exports, Members args) {
         return BlockCommands.export(exports, args.string("device"));
     }
 

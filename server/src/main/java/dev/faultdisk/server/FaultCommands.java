@@ -1,6 +1,6 @@
 package dev.faultdisk.server;
 
-import dev.faultdisk.device.Errno;
+import dev.faultdisk.wire.Errno;
 import dev.faultdisk.device.Export;
 import dev.faultdisk.device.ExportRegistry;
 import dev.faultdisk.fault.FaultEngine;
@@ -15,7 +15,7 @@ import dev.faultdisk.fault.Op;
 import dev.faultdisk.fault.Presets;
 import dev.faultdisk.qmp.ArgType;
 import dev.faultdisk.qmp.Argument;
-import dev.faultdisk.qmp.Arguments;
+import dev.faultdisk.wire.json.Members;
 import dev.faultdisk.qmp.CommandRegistry;
 import dev.faultdisk.qmp.QmpCommand;
 import dev.faultdisk.qmp.QmpError;
@@ -234,11 +234,11 @@ final class FaultCommands {
         }
     }
 
-    private static FaultEngine engine(ExportRegistry exports, Arguments args) {
+    private static FaultEngine engine(ExportRegistry exports, Members args) {
         return BlockCommands.export(exports, args.string("device")).faults();
     }
 
-    private static Object perExport(ExportRegistry exports, Arguments args, Function<Export, List<Object>> each) {
+    private static Object perExport(ExportRegistry exports, Members args, Function<Export, List<Object>> each) {
         List<Object> out = new ArrayList<>();
         if (args.has("device")) {
             out.addAll(each.apply(BlockCommands.export(exports, args.string("device"))));
@@ -267,7 +267,7 @@ final class FaultCommands {
         return ids;
     }
 
-    private static List<Long> integers(Arguments args, String key) {
+    private static List<Long> integers(Members args, String key) {
         List<Long> out = new ArrayList<>();
         List<Object> values = args.list(key);
         for (int i = 0; i < values.size(); i++) {
@@ -280,7 +280,7 @@ final class FaultCommands {
         return out;
     }
 
-    private static int errno(Arguments args) {
+    private static int errno(Members args) {
         Object v = args.any("errno");
         if (v instanceof String s) {
             return Errno.byName(s).orElseThrow(() -> QmpError.generic("errno: unknown errno name '%s'", s));

@@ -1,7 +1,7 @@
 package dev.faultdisk.server;
 
 import dev.faultdisk.device.DeviceException;
-import dev.faultdisk.device.Errno;
+import dev.faultdisk.wire.Errno;
 import dev.faultdisk.device.Export;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;

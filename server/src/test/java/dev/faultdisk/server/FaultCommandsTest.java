@@ -1,9 +1,9 @@
 package dev.faultdisk.server;
 
 import dev.faultdisk.device.DeviceException;
-import dev.faultdisk.device.Errno;
+import dev.faultdisk.wire.Errno;
 import dev.faultdisk.device.Export;
-import dev.faultdisk.qmp.json.Json;
+import dev.faultdisk.wire.json.Json;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;

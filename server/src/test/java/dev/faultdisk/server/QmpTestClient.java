@@ -1,6 +1,6 @@
 package dev.faultdisk.server;
 
-import dev.faultdisk.qmp.json.Json;
+import dev.faultdisk.wire.json.Json;
 
 import java.io.BufferedReader;
 import java.io.IOException;

@@ -1,7 +1,7 @@
-package dev.faultdisk.qmp.json;
+package dev.faultdisk.wire.json;
 
 /** Text that is not the JSON expected, or a value that has no JSON form. */
-public final class JsonException extends RuntimeException {
+public final class JsonException extends IllegalArgumentException {
     public JsonException(String message) {
         super(message);
     }

@@ -1,10 +1,10 @@
-package dev.faultdisk.cache;
+package dev.faultdisk.wire;
 
 import java.util.Arrays;
 import java.util.Locale;
 import java.util.stream.Collectors;
 
-/** How a {@link WriteCacheDevice} treats writes and flushes. */
+/** How an export's write cache treats writes and flushes (write-cache-set-mode; docs/WRITE-CACHE.md). */
 public enum CacheMode {
     /** Every acknowledged write, trim and write-zeroes has reached the device below. */
     WRITETHROUGH("writethrough"),
@@ -41,7 +41,8 @@ public enum CacheMode {
         throw new IllegalArgumentException("unknown cache mode '" + text + "' (known: " + labels() + ")");
     }
 
-    static String labels() {
+    /** Every label, in declaration order, joined by ", ". */
+    public static String labels() {
         return Arrays.stream(values()).map(CacheMode::label).collect(Collectors.joining(", "));
     }
 

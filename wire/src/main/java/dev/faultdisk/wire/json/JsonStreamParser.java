@@ -1,4 +1,4 @@
-package dev.faultdisk.qmp.json;
+package dev.faultdisk.wire.json;
 
 import java.util.ArrayList;
 import java.util.List;

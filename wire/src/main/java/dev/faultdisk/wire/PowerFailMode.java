@@ -1,10 +1,10 @@
-package dev.faultdisk.cache;
+package dev.faultdisk.wire;
 
 import java.util.Arrays;
 import java.util.Locale;
 import java.util.stream.Collectors;
 
-/** What a power failure does to the unflushed content of a write cache. */
+/** What a power failure does to the unflushed content of a write cache (power-fail; docs/WRITE-CACHE.md). */
 public enum PowerFailMode {
     /** Every unflushed write, trim and write-zeroes is lost. */
     DROP_ALL("drop-all"),

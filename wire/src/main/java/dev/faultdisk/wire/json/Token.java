@@ -1,4 +1,4 @@
-package dev.faultdisk.qmp.json;
+package dev.faultdisk.wire.json;
 
 /** One lexical token: its kind and its raw bytes as received (strings keep their quotes). */
 record Token(Kind kind, byte[] text) {
