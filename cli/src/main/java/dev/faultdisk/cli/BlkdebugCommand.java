@@ -3,12 +3,12 @@ package dev.faultdisk.cli;
 import dev.faultdisk.client.BlkdebugRule;
 import dev.faultdisk.client.BlkdebugState;
 import dev.faultdisk.client.BlockInfo;
-import dev.faultdisk.wire.Errno;
 import dev.faultdisk.client.FaultdiskClient;
-import picocli.CommandLine;
+import dev.faultdisk.wire.Errno;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
+import picocli.CommandLine;
 
 import java.io.IOException;
 import java.io.PrintWriter;

@@ -1,12 +1,12 @@
 package dev.faultdisk.cli;
 
 import dev.faultdisk.client.BlockInfo;
-import dev.faultdisk.wire.CacheMode;
 import dev.faultdisk.client.FaultdiskClient;
 import dev.faultdisk.client.WriteCacheInfo;
-import picocli.CommandLine;
+import dev.faultdisk.wire.CacheMode;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
+import picocli.CommandLine;
 
 import java.util.ArrayList;
 import java.util.List;

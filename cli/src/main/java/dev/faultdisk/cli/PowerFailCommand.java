@@ -1,8 +1,8 @@
 package dev.faultdisk.cli;
 
 import dev.faultdisk.client.FaultdiskClient;
-import dev.faultdisk.wire.PowerFailMode;
 import dev.faultdisk.client.PowerFailReport;
+import dev.faultdisk.wire.PowerFailMode;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;

@@ -1,11 +1,8 @@
 package dev.faultdisk.client;
 
 import dev.faultdisk.wire.Errno;
-
-import dev.faultdisk.wire.json.JsonConvertible;
-
 import dev.faultdisk.wire.json.Json;
-
+import dev.faultdisk.wire.json.JsonConvertible;
 import dev.faultdisk.wire.json.Members;
 
 import java.util.ArrayList;

@@ -4,7 +4,6 @@ import dev.faultdisk.wire.json.Members;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 
 /**
  * An export's blkdebug rules as {@code query-blkdebug-rules} returns them.

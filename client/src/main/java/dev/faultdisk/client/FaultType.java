@@ -3,7 +3,6 @@ package dev.faultdisk.client;
 import dev.faultdisk.wire.json.Members;
 
 import java.util.List;
-import java.util.Map;
 
 /**
  * A fault type as {@code query-fault-types} lists it.

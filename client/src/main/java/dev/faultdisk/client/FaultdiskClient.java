@@ -1,9 +1,7 @@
 package dev.faultdisk.client;
 
-import dev.faultdisk.wire.PowerFailMode;
-
 import dev.faultdisk.wire.CacheMode;
-
+import dev.faultdisk.wire.PowerFailMode;
 import dev.faultdisk.wire.json.Json;
 
 import java.io.IOException;

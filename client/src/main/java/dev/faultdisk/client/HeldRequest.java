@@ -2,8 +2,6 @@ package dev.faultdisk.client;
 
 import dev.faultdisk.wire.json.Members;
 
-import java.util.Map;
-
 /**
  * A request a hang rule holds, as {@code query-held-requests} lists it.
  *

@@ -1,12 +1,10 @@
 package dev.faultdisk.client;
 
 import dev.faultdisk.wire.PowerFailMode;
-
 import dev.faultdisk.wire.json.Members;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 
 /**
  * What a power failure lost, as {@code power-fail} replies. The same seed and the same history

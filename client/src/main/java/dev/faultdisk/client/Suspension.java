@@ -2,8 +2,6 @@ package dev.faultdisk.client;
 
 import dev.faultdisk.wire.json.Members;
 
-import java.util.Map;
-
 /**
  * A request held at a breakpoint, as {@code BLKDEBUG_SUSPENDED} and
  * {@code query-blkdebug-breakpoints} describe it.

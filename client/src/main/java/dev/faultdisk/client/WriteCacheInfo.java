@@ -1,7 +1,6 @@
 package dev.faultdisk.client;
 
 import dev.faultdisk.wire.CacheMode;
-
 import dev.faultdisk.wire.json.Members;
 
 import java.time.Duration;

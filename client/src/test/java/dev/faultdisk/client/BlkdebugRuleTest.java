@@ -1,7 +1,6 @@
 package dev.faultdisk.client;
 
 import dev.faultdisk.wire.Errno;
-
 import dev.faultdisk.wire.json.Json;
 import org.junit.jupiter.api.Test;
 

@@ -1,10 +1,9 @@
 package dev.faultdisk.client;
 
-import dev.faultdisk.wire.Errno;
-
 import dev.faultdisk.device.DeviceException;
 import dev.faultdisk.device.Export;
 import dev.faultdisk.server.FaultdiskServer;
+import dev.faultdisk.wire.Errno;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;

@@ -1,12 +1,10 @@
 package dev.faultdisk.client;
 
-import dev.faultdisk.wire.PowerFailMode;
-
-import dev.faultdisk.wire.CacheMode;
-
 import dev.faultdisk.device.DeviceException;
 import dev.faultdisk.device.Export;
 import dev.faultdisk.server.FaultdiskServer;
+import dev.faultdisk.wire.CacheMode;
+import dev.faultdisk.wire.PowerFailMode;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;

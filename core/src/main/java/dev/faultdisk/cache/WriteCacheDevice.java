@@ -1,16 +1,14 @@
 package dev.faultdisk.cache;
 
-import dev.faultdisk.wire.PowerFailMode;
-
-import dev.faultdisk.wire.CacheMode;
-
 import dev.faultdisk.cache.DirtyMap.Extent;
 import dev.faultdisk.cache.DirtyMap.Kind;
 import dev.faultdisk.device.BlockDevice;
 import dev.faultdisk.device.DeviceException;
-import dev.faultdisk.wire.Errno;
 import dev.faultdisk.device.ExtentSink;
 import dev.faultdisk.device.ForwardingBlockDevice;
+import dev.faultdisk.wire.CacheMode;
+import dev.faultdisk.wire.Errno;
+import dev.faultdisk.wire.PowerFailMode;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;

@@ -1,7 +1,5 @@
 package dev.faultdisk.device;
 
-import dev.faultdisk.wire.CacheMode;
-import dev.faultdisk.wire.PowerFailMode;
 import dev.faultdisk.cache.PowerFailReport;
 import dev.faultdisk.cache.PowerGate;
 import dev.faultdisk.cache.WriteCacheDevice;
@@ -12,6 +10,8 @@ import dev.faultdisk.fault.blkdebug.BlkdebugConfig;
 import dev.faultdisk.fault.blkdebug.BlkdebugDevice;
 import dev.faultdisk.fault.blkdebug.BlkdebugEngine;
 import dev.faultdisk.fault.blkdebug.Rule;
+import dev.faultdisk.wire.CacheMode;
+import dev.faultdisk.wire.PowerFailMode;
 
 import java.io.IOException;
 import java.nio.file.Path;

@@ -1,8 +1,8 @@
 package dev.faultdisk.fault;
 
+import dev.faultdisk.device.Sizes;
 import dev.faultdisk.wire.Errno;
 import dev.faultdisk.wire.json.Members;
-import dev.faultdisk.device.Sizes;
 
 import java.math.BigDecimal;
 import java.math.BigInteger;

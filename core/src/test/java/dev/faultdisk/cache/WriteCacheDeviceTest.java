@@ -1,14 +1,12 @@
 package dev.faultdisk.cache;
 
-import dev.faultdisk.wire.PowerFailMode;
-
-import dev.faultdisk.wire.CacheMode;
-
 import dev.faultdisk.device.BlockDevice;
 import dev.faultdisk.device.DeviceException;
-import dev.faultdisk.wire.Errno;
 import dev.faultdisk.device.ForwardingBlockDevice;
 import dev.faultdisk.device.MemoryDevice;
+import dev.faultdisk.wire.CacheMode;
+import dev.faultdisk.wire.Errno;
+import dev.faultdisk.wire.PowerFailMode;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;

@@ -1,10 +1,9 @@
 package dev.faultdisk.device;
 
-import dev.faultdisk.wire.Errno;
-
 import dev.faultdisk.fault.blkdebug.BlkdebugConfigException;
 import dev.faultdisk.fault.blkdebug.BlkdebugEvent;
 import dev.faultdisk.fault.blkdebug.InjectErrorRule;
+import dev.faultdisk.wire.Errno;
 import org.junit.jupiter.api.Test;
 
 import java.nio.ByteBuffer;

@@ -1,10 +1,10 @@
 package dev.faultdisk.fault;
 
-import dev.faultdisk.wire.CacheMode;
 import dev.faultdisk.device.BlockDevice;
 import dev.faultdisk.device.Export;
 import dev.faultdisk.device.MemoryDevice;
 import dev.faultdisk.fault.blkdebug.BlkdebugEngine;
+import dev.faultdisk.wire.CacheMode;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;

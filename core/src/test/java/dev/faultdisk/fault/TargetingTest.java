@@ -1,8 +1,8 @@
 package dev.faultdisk.fault;
 
 import dev.faultdisk.device.DeviceException;
-import dev.faultdisk.wire.Errno;
 import dev.faultdisk.device.RequestContext;
+import dev.faultdisk.wire.Errno;
 import org.junit.jupiter.api.Test;
 
 import java.nio.ByteBuffer;

@@ -1,8 +1,8 @@
 package dev.faultdisk.interop;
 
-import dev.faultdisk.wire.PowerFailMode;
 import dev.faultdisk.cache.PowerFailReport;
 import dev.faultdisk.cache.WriteCacheDevice;
+import dev.faultdisk.wire.PowerFailMode;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

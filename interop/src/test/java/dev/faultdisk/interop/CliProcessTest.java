@@ -1,7 +1,7 @@
 package dev.faultdisk.interop;
 
-import dev.faultdisk.wire.json.Json;
 import dev.faultdisk.server.FaultdiskServer;
+import dev.faultdisk.wire.json.Json;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;

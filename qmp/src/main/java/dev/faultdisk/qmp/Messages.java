@@ -1,7 +1,5 @@
 package dev.faultdisk.qmp;
 
-import dev.faultdisk.wire.json.Json;
-
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.LinkedHashMap;

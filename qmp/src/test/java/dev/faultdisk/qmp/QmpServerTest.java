@@ -1,7 +1,6 @@
 package dev.faultdisk.qmp;
 
 import dev.faultdisk.wire.json.Members;
-
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;

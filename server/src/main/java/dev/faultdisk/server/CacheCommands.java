@@ -1,20 +1,19 @@
 package dev.faultdisk.server;
 
 import dev.faultdisk.cache.ByteRange;
-import dev.faultdisk.wire.CacheMode;
 import dev.faultdisk.cache.CacheStatus;
-import dev.faultdisk.wire.PowerFailMode;
 import dev.faultdisk.cache.PowerFailReport;
 import dev.faultdisk.device.Export;
 import dev.faultdisk.device.ExportRegistry;
 import dev.faultdisk.nbd.NbdServer;
 import dev.faultdisk.qmp.ArgType;
 import dev.faultdisk.qmp.Argument;
-import dev.faultdisk.wire.json.Members;
 import dev.faultdisk.qmp.CommandRegistry;
 import dev.faultdisk.qmp.QmpCommand;
 import dev.faultdisk.qmp.QmpError;
 import dev.faultdisk.qmp.QmpServer;
+import dev.faultdisk.wire.CacheMode;
+import dev.faultdisk.wire.PowerFailMode;
 
 import java.io.IOException;
 import java.util.ArrayList;
@@ -45,7 +44,7 @@ final class CacheCommands {
                         + "ranges and writes, the oldest dirty write's age, and counters.")
                 .required("device", ArgType.STRING, "export name")
                 .returns("WriteCacheInfo")
-                .handler(args -> status(export(exports, args)))
+                .handler(args -> status(BlockCommands.export(exports, args)))
                 .build());
         commands.register(QmpCommand.builder("write-cache-set-mode")
                 .doc("Switches the export's cache: writethrough (every acknowledged write is durable), writeback "
@@ -55,7 +54,7 @@ final class CacheCommands {
                 .argument(Argument.enumeration("mode", false, "the new mode", CACHE_MODES))
                 .required("device", ArgType.STRING, "export name")
                 .handler(args -> {
-                    Export e = export(exports, args);
+                    Export e = BlockCommands.export(exports, args);
                     try {
                         e.writeCache().setMode(CacheMode.parse(args.string("mode")));
                     } catch (IOException ex) {
@@ -70,7 +69,7 @@ final class CacheCommands {
                         + "later flushes succeed.")
                 .required("device", ArgType.STRING, "export name")
                 .handler(args -> {
-                    export(exports, args).writeCache().armDeferredFlushError();
+                    BlockCommands.export(exports, args).writeCache().armDeferredFlushError();
                     return null;
                 })
                 .build());
@@ -88,7 +87,7 @@ final class CacheCommands {
                 .example("-> {\"execute\": \"power-fail\", \"arguments\": {\"device\": \"disk0\", \"mode\": \"torn-writes\", \"seed\": 7}}")
                 .example("<- {\"return\": {\"mode\": \"torn-writes\", \"seed\": 7, \"dirty-writes\": 3, ..., \"lost-ranges\": [{\"offset\": 4096, \"length\": 1024}]}}")
                 .handler(args -> {
-                    Export e = export(exports, args);
+                    Export e = BlockCommands.export(exports, args);
                     PowerFailMode mode = PowerFailMode.parse(args.string("mode", "drop-all"));
                     long seed = args.has("seed") ? args.integer("seed") : nextSeed();
                     PowerFailReport report = e.powerFail(mode, seed);
@@ -105,10 +104,6 @@ final class CacheCommands {
 
     private static synchronized long nextSeed() {
         return SEEDS.nextLong() & Long.MAX_VALUE;
-    }
-
-    private static Export export(ExportRegistry exports, Members args) {
-        return BlockCommands.export(exports, args.string("device"));
     }
 
     static Map<String, Object> status(Export e) {

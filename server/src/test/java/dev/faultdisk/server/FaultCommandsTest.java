@@ -1,8 +1,8 @@
 package dev.faultdisk.server;
 
 import dev.faultdisk.device.DeviceException;
-import dev.faultdisk.wire.Errno;
 import dev.faultdisk.device.Export;
+import dev.faultdisk.wire.Errno;
 import dev.faultdisk.wire.json.Json;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;

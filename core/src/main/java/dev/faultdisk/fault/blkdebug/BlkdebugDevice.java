@@ -2,9 +2,9 @@ package dev.faultdisk.fault.blkdebug;
 
 import dev.faultdisk.device.BlockDevice;
 import dev.faultdisk.device.DeviceException;
-import dev.faultdisk.wire.Errno;
 import dev.faultdisk.device.ExtentSink;
 import dev.faultdisk.device.ForwardingBlockDevice;
+import dev.faultdisk.wire.Errno;
 
 import java.io.IOException;
 import java.io.InterruptedIOException;

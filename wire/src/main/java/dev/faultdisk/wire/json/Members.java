@@ -201,22 +201,30 @@ public final class Members {
 
     /** An array whose elements are all objects, each named {@code name[i]} in errors. */
     public List<Members> objects(String name) {
-        List<Object> list = list(name);
-        String base = fullName(name);
-        List<Members> result = new ArrayList<>(list.size());
-        for (int i = 0; i < list.size(); i++) {
-            result.add(object(list.get(i), base + "[" + i + "]", errors));
-        }
-        return result;
+        return elements(name, (element, value, errors) -> object(value, element, errors));
     }
 
     /** An array whose elements are all strings, each named {@code name[i]} in errors. */
     public List<String> strings(String name) {
+        return elements(name, Members::string);
+    }
+
+    /** An array whose elements are all integers, each named {@code name[i]} in errors. */
+    public List<Long> integers(String name) {
+        return elements(name, Members::integer);
+    }
+
+    /** Reads one array element, named {@code name}, with {@code errors}. */
+    private interface ElementReader<T> {
+        T read(String name, Object value, Errors errors);
+    }
+
+    private <T> List<T> elements(String name, ElementReader<T> reader) {
         List<Object> list = list(name);
         String base = fullName(name);
-        List<String> result = new ArrayList<>(list.size());
+        List<T> result = new ArrayList<>(list.size());
         for (int i = 0; i < list.size(); i++) {
-            result.add(string(base + "[" + i + "]", list.get(i), errors));
+            result.add(reader.read(base + "[" + i + "]", list.get(i), errors));
         }
         return result;
     }
