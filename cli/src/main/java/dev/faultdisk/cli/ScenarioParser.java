@@ -35,7 +35,7 @@ final class ScenarioParser {
         try {
             root = Json.parse(text);
         } catch (JsonException e) {
-            throw new ScenarioException(source, List.of("not valid JSON: " + e.getMessage()));
+            throw new ScenarioException(source, List.of("not valid JSON: " + e.messageWithPlace()));
         }
         if (!(root instanceof Map<?, ?> rootMap)) {
             throw new ScenarioException(source, List.of("a scenario is a JSON object with \"steps\", not " + Json.describe(root)));

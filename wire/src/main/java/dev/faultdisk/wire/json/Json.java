@@ -16,7 +16,8 @@ public final class Json {
     /**
      * Parses exactly one JSON value (QEMU's dialect: single-quoted strings allowed).
      *
-     * @throws JsonException with QEMU's description if the text is not one well-formed value
+     * @throws JsonException with QEMU's description and the line and column of the problem if the
+     *                       text is not one well-formed value
      */
     public static Object parse(String text) {
         return parse(text.getBytes(StandardCharsets.UTF_8));
@@ -31,7 +32,7 @@ public final class Json {
         }
         for (JsonStreamParser.Result result : results) {
             if (result instanceof JsonStreamParser.Failure failure) {
-                throw new JsonException(failure.message());
+                throw JsonException.at(failure.message(), utf8, parser.firstFailureOffset());
             }
         }
         if (results.size() > 1) {

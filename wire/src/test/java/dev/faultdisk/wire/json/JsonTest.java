@@ -58,8 +58,13 @@ class JsonTest {
                 assertThrows(JsonException.class, () -> Json.parseObject("[]")).getMessage());
         assertEquals("expected one JSON value, found 2", assertThrows(JsonException.class, () -> Json.parse("1 2")).getMessage());
         assertEquals("no JSON value in the input", assertThrows(JsonException.class, () -> Json.parse(" ")).getMessage());
-        assertEquals("JSON parse error, expecting value",
-                assertThrows(JsonException.class, () -> Json.parse("{\"steps\": [\n{]}")).getMessage());
+        JsonException bad = assertThrows(JsonException.class, () -> Json.parse("{\"steps\": [\n{]}"));
+        assertEquals("JSON parse error, expecting value", bad.getMessage());
+        assertEquals("line 2, column 2: JSON parse error, expecting value", bad.messageWithPlace());
+        assertEquals("line 1, column 7: JSON parse error, stray '@'",
+                assertThrows(JsonException.class, () -> Json.parse("['\u00e9', @]")).messageWithPlace());
+        assertEquals("line 3, column 1: JSON parse error, premature EOI",
+                assertThrows(JsonException.class, () -> Json.parse("{'a':\n1,\n")).messageWithPlace());
         assertThrows(IllegalArgumentException.class, () -> Json.parse("[".repeat(2000) + "]".repeat(2000)));
         assertThrows(IllegalArgumentException.class, () -> Json.write(new Object()));
     }
