@@ -140,6 +140,16 @@ final class OutputQueue {
         }
     }
 
+    /** Bytes queued now. */
+    long bytes() {
+        lock.lock();
+        try {
+            return bytes;
+        } finally {
+            lock.unlock();
+        }
+    }
+
     void close() {
         lock.lock();
         try {

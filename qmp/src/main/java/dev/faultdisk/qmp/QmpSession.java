@@ -58,6 +58,11 @@ public final class QmpSession {
         return !closed.get();
     }
 
+    /** Bytes of output waiting for the client. */
+    long queuedBytes() {
+        return output.bytes();
+    }
+
     /** Ends the session at once (queued output is dropped). */
     public void close() {
         close("closed by the server");
