@@ -2,11 +2,13 @@ package dev.faultdisk.cli;
 
 import dev.faultdisk.client.BlkdebugRule;
 import dev.faultdisk.client.BlkdebugState;
-import dev.faultdisk.client.Errno;
+import dev.faultdisk.client.BlockInfo;
 import dev.faultdisk.client.FaultdiskClient;
-import picocli.CommandLine;
+import dev.faultdisk.wire.Errno;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine;
 
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -143,7 +145,7 @@ final class BlkdebugCommand extends GroupCommand {
                 if (!k.equals("type") && !k.equals("event")) {
                     sb.append(' ').append(k).append('=').append(Words.value(v));
                     if (k.equals("errno") && v instanceof Long n) {
-                        Errno.name(n.intValue()).ifPresent(name -> sb.append(" (").append(name).append(')'));
+                        Errno.knownName(n.intValue()).ifPresent(name -> sb.append(" (").append(name).append(')'));
                     }
                 }
             });

@@ -1,10 +1,12 @@
 package dev.faultdisk.cli;
 
-import dev.faultdisk.client.CacheMode;
 import dev.faultdisk.client.FaultdiskClient;
 import dev.faultdisk.client.WriteCacheInfo;
+import dev.faultdisk.client.BlockInfo;
+import dev.faultdisk.wire.CacheMode;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
+import picocli.CommandLine;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -60,7 +62,7 @@ final class CacheCommand extends GroupCommand {
 
         @Override
         Integer before() {
-            parsed = CacheMode.of(mode);
+            parsed = CacheMode.parse(mode);
             return null;
         }
 

@@ -3,7 +3,7 @@ package dev.faultdisk.cli;
 import dev.faultdisk.client.Event;
 import dev.faultdisk.client.FaultdiskClient;
 import dev.faultdisk.client.FaultdiskTimeoutException;
-import dev.faultdisk.client.Json;
+import dev.faultdisk.wire.json.Json;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 

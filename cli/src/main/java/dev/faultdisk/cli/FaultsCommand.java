@@ -6,10 +6,11 @@ import dev.faultdisk.client.FaultRule;
 import dev.faultdisk.client.FaultType;
 import dev.faultdisk.client.FaultdiskClient;
 import dev.faultdisk.client.HeldRequest;
-import dev.faultdisk.client.Json;
+import dev.faultdisk.wire.json.Json;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
+import picocli.CommandLine;
 
 import java.io.IOException;
 import java.nio.file.Files;

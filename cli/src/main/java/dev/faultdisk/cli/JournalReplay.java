@@ -1,6 +1,6 @@
 package dev.faultdisk.cli;
 
-import dev.faultdisk.client.Json;
+import dev.faultdisk.wire.json.Json;
 
 import java.time.Duration;
 import java.util.ArrayList;

@@ -1,8 +1,8 @@
 package dev.faultdisk.cli;
 
 import dev.faultdisk.client.FaultdiskClient;
-import dev.faultdisk.client.PowerFailMode;
 import dev.faultdisk.client.PowerFailReport;
+import dev.faultdisk.wire.PowerFailMode;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -28,7 +28,7 @@ final class PowerFailCommand extends ExportCommand {
 
     @Override
     Integer before() {
-        parsed = PowerFailMode.of(mode);
+        parsed = PowerFailMode.parse(mode);
         return null;
     }
 

@@ -1,7 +1,7 @@
 package dev.faultdisk.cli;
 
 import dev.faultdisk.client.FaultdiskClient;
-import dev.faultdisk.client.Json;
+import dev.faultdisk.wire.json.Json;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
 

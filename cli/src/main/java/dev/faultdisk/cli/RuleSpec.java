@@ -1,7 +1,7 @@
 package dev.faultdisk.cli;
 
 import dev.faultdisk.client.BlkdebugRule;
-import dev.faultdisk.client.Errno;
+import dev.faultdisk.wire.Errno;
 
 import java.util.List;
 

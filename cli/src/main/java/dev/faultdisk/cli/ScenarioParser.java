@@ -1,7 +1,7 @@
 package dev.faultdisk.cli;
 
-import dev.faultdisk.client.Json;
-import dev.faultdisk.client.JsonParseException;
+import dev.faultdisk.wire.json.Json;
+import dev.faultdisk.wire.json.JsonException;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -34,8 +34,8 @@ final class ScenarioParser {
         Object root;
         try {
             root = Json.parse(text);
-        } catch (JsonParseException e) {
-            throw new ScenarioException(source, List.of("not valid JSON: " + e.getMessage()));
+        } catch (JsonException e) {
+            throw new ScenarioException(source, List.of("not valid JSON: " + e.messageWithPlace()));
         }
         if (!(root instanceof Map<?, ?> rootMap)) {
             throw new ScenarioException(source, List.of("a scenario is a JSON object with \"steps\", not " + Json.describe(root)));

@@ -4,10 +4,10 @@ import dev.faultdisk.client.BlockInfo;
 import dev.faultdisk.client.Event;
 import dev.faultdisk.client.FaultdiskClient;
 import dev.faultdisk.client.FaultdiskTimeoutException;
-import dev.faultdisk.client.Json;
 import dev.faultdisk.client.QmpConnectionException;
 import dev.faultdisk.client.QmpException;
 import dev.faultdisk.client.Suspension;
+import dev.faultdisk.wire.json.Json;
 
 import java.time.Duration;
 import java.time.Instant;

@@ -109,7 +109,7 @@ class ScenarioRunnerTest {
                 + "\"inject-error\", \"event\": \"write_aio\", \"errno\": 28}]} -> ok", progress.getFirst());
         assertTrue(progress.get(2).startsWith("[  60.000s] step 3/3 at 1m: blkdebug-clear-rules"), progress.get(2));
         assertEquals(Map.of("summary", Map.of("steps", 3L, "done", 3L, "failed", 0L, "not-run", 0L, "elapsed-ms", 60000L,
-                "exit", 0L)), dev.faultdisk.client.Json.parse(dev.faultdisk.client.Json.write(journal.getLast())));
+                "exit", 0L)), dev.faultdisk.wire.json.Json.parse(dev.faultdisk.wire.json.Json.write(journal.getLast())));
     }
 
     @Test
@@ -228,7 +228,7 @@ class ScenarioRunnerTest {
         runner(new FakeTicker(), true).run(s, "o.json");
         StringBuilder text = new StringBuilder();
         for (Map<String, Object> entry : journal) {
-            text.append(dev.faultdisk.client.Json.write(entry)).append('\n');
+            text.append(dev.faultdisk.wire.json.Json.write(entry)).append('\n');
         }
         Scenario replay = JournalReplay.scenario(text.toString(), "o.json.journal.jsonl");
         assertEquals("replay of orig", replay.name());

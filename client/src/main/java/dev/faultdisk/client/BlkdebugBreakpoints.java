@@ -1,8 +1,9 @@
 package dev.faultdisk.client;
 
+import dev.faultdisk.wire.json.Members;
+
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 
 /**
  * An export's breakpoints as {@code query-blkdebug-breakpoints} returns them.
@@ -22,15 +23,15 @@ public record BlkdebugBreakpoints(List<Pending> breakpoints, List<Suspension> su
     }
 
     static BlkdebugBreakpoints from(Object value, String device) {
-        Map<String, Object> m = Values.object(value, "query-blkdebug-breakpoints reply");
+        Members m = Replies.object(value, "query-blkdebug-breakpoints reply");
         List<Pending> pending = new ArrayList<>();
-        for (Object b : Values.list(m, "breakpoints")) {
-            Map<String, Object> one = Values.object(b, "breakpoints[]");
-            pending.add(new Pending(Values.string(one, "event"), Values.string(one, "tag")));
+        for (Object b : m.list("breakpoints")) {
+            Members one = Replies.object(b, "breakpoints[]");
+            pending.add(new Pending(one.string("event"), one.string("tag")));
         }
         List<Suspension> suspended = new ArrayList<>();
-        for (Object s : Values.list(m, "suspended")) {
-            suspended.add(Suspension.from(Values.object(s, "suspended[]"), device));
+        for (Object s : m.list("suspended")) {
+            suspended.add(Suspension.from(Replies.object(s, "suspended[]"), device));
         }
         return new BlkdebugBreakpoints(List.copyOf(pending), List.copyOf(suspended));
     }

@@ -1,5 +1,10 @@
 package dev.faultdisk.client;
 
+import dev.faultdisk.wire.Errno;
+import dev.faultdisk.wire.json.Json;
+import dev.faultdisk.wire.json.JsonConvertible;
+import dev.faultdisk.wire.json.Members;
+
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;

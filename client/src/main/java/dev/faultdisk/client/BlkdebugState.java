@@ -1,8 +1,9 @@
 package dev.faultdisk.client;
 
+import dev.faultdisk.wire.json.Members;
+
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 
 /**
  * An export's blkdebug rules as {@code query-blkdebug-rules} returns them.
@@ -15,15 +16,15 @@ public record BlkdebugState(int state, List<BlkdebugRule> rules, List<Integer> a
 
     /** From the JSON form (query-blkdebug-rules' reply, or query-block's {@code blkdebug} member). */
     public static BlkdebugState from(Object value) {
-        Map<String, Object> m = Values.object(value, "query-blkdebug-rules reply");
+        Members m = Replies.object(value, "query-blkdebug-rules reply");
         List<BlkdebugRule> rules = new ArrayList<>();
-        for (Object r : Values.list(m, "rules")) {
-            rules.add(BlkdebugRule.fromJson(Values.object(r, "rules[]")));
+        for (Object r : m.list("rules")) {
+            rules.add(BlkdebugRule.fromJson(Replies.object(r, "rules[]").asMap()));
         }
         List<Integer> armed = new ArrayList<>();
-        for (Object a : Values.list(m, "armed")) {
-            armed.add(Values.intValue(a, "armed[]"));
+        for (Object a : m.list("armed")) {
+            armed.add(Replies.intValue(a, "armed[]"));
         }
-        return new BlkdebugState(Values.intValue(m.get("state"), "state"), List.copyOf(rules), List.copyOf(armed));
+        return new BlkdebugState(Replies.intValue(m.asMap().get("state"), "state"), List.copyOf(rules), List.copyOf(armed));
     }
 }

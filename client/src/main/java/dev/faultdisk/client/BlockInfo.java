@@ -1,5 +1,7 @@
 package dev.faultdisk.client;
 
+import dev.faultdisk.wire.json.Members;
+
 import java.util.Map;
 
 /**
@@ -17,9 +19,9 @@ public record BlockInfo(String device, long size, boolean readOnly, String backi
                         long connections, Map<String, Object> raw) {
 
     static BlockInfo from(Object value) {
-        Map<String, Object> m = Values.object(value, "query-block entry");
-        return new BlockInfo(Values.string(m, "device"), Values.integer(m, "size"), Values.bool(m, "read-only"),
-                Values.string(m, "backing", ""), Values.string(m, "description", ""),
-                Values.integer(m, "connections", 0), m);
+        Members m = Replies.object(value, "query-block entry");
+        return new BlockInfo(m.string("device"), m.integer("size"), m.bool("read-only"),
+                m.string("backing", ""), m.string("description", ""),
+                m.integer("connections", 0), m.asMap());
     }
 }

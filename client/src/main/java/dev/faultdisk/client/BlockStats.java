@@ -1,5 +1,7 @@
 package dev.faultdisk.client;
 
+import dev.faultdisk.wire.json.Members;
+
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -38,13 +40,13 @@ public record BlockStats(String device, Map<String, OpStats> ops) {
     }
 
     static BlockStats from(Object value) {
-        Map<String, Object> m = Values.object(value, "query-blockstats entry");
+        Members m = Replies.object(value, "query-blockstats entry");
         Map<String, OpStats> ops = new LinkedHashMap<>();
-        for (Map.Entry<String, Object> e : Values.object(m, "stats").entrySet()) {
-            Map<String, Object> one = Values.object(e.getValue(), "stats." + e.getKey());
-            ops.put(e.getKey(), new OpStats(Values.integer(one, "operations"), Values.integer(one, "bytes"),
-                    Values.integer(one, "errors")));
+        for (Map.Entry<String, Object> e : m.object("stats").asMap().entrySet()) {
+            Members one = Replies.object(e.getValue(), "stats." + e.getKey());
+            ops.put(e.getKey(), new OpStats(one.integer("operations"), one.integer("bytes"),
+                    one.integer("errors")));
         }
-        return new BlockStats(Values.string(m, "device"), Collections.unmodifiableMap(ops));
+        return new BlockStats(m.string("device"), Collections.unmodifiableMap(ops));
     }
 }

@@ -1,5 +1,7 @@
 package dev.faultdisk.client;
 
+import dev.faultdisk.wire.json.JsonConvertible;
+
 import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.Map;

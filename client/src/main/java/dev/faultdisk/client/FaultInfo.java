@@ -1,5 +1,7 @@
 package dev.faultdisk.client;
 
+import dev.faultdisk.wire.json.Members;
+
 import java.util.Map;
 
 /**
@@ -20,10 +22,10 @@ public record FaultInfo(String device, long id, String type, String label, Strin
                         long fired, FaultRule rule, Map<String, Object> raw) {
 
     static FaultInfo from(Object value) {
-        Map<String, Object> m = Values.object(value, "query-faults entry");
-        return new FaultInfo(Values.string(m, "device"), Values.integer(m, "id"), Values.string(m, "type"),
-                Values.string(m, "label", ""), Values.string(m, "state"), Values.integer(m, "matched"),
-                Values.integer(m, "chosen"), Values.integer(m, "fired"),
-                FaultRule.fromJson(Values.object(m, "rule")), m);
+        Members m = Replies.object(value, "query-faults entry");
+        return new FaultInfo(m.string("device"), m.integer("id"), m.string("type"),
+                m.string("label", ""), m.string("state"), m.integer("matched"),
+                m.integer("chosen"), m.integer("fired"),
+                FaultRule.fromJson(m.object("rule").asMap()), m.asMap());
     }
 }

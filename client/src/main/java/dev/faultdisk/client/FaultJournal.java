@@ -1,5 +1,7 @@
 package dev.faultdisk.client;
 
+import dev.faultdisk.wire.json.Members;
+
 import java.util.List;
 import java.util.Map;
 
@@ -12,9 +14,9 @@ import java.util.Map;
 public record FaultJournal(List<Map<String, Object>> entries, long last) {
 
     static FaultJournal from(Object value) {
-        Map<String, Object> m = Values.object(value, "query-fault-journal reply");
-        List<Map<String, Object>> entries = Values.list(m, "entries").stream()
-                .map(e -> Values.object(e, "journal entry")).toList();
-        return new FaultJournal(entries, Values.integer(m, "last"));
+        Members m = Replies.object(value, "query-fault-journal reply");
+        List<Map<String, Object>> entries = m.list("entries").stream()
+                .map(e -> Replies.object(e, "journal entry").asMap()).toList();
+        return new FaultJournal(entries, m.integer("last"));
     }
 }

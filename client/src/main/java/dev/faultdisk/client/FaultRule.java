@@ -1,5 +1,12 @@
 package dev.faultdisk.client;
 
+import dev.faultdisk.wire.BlockOp;
+import dev.faultdisk.wire.Errno;
+import dev.faultdisk.wire.json.Json;
+import dev.faultdisk.wire.json.JsonConvertible;
+import dev.faultdisk.wire.json.Members;
+
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -10,7 +17,7 @@ import java.util.Objects;
  * rule. It only assembles the JSON object docs/faults/ describes; the server checks it.
  *
  * <pre>{@code
- * FaultRule.error(Errno.EIO).ops("write").range(0, 4096).times(1)
+ * FaultRule.error(Errno.EIO).ops(BlockOp.WRITE).range(0, 4096).times(1)
  * FaultRule.delay().ops("read").fixedMs(1)
  * FaultRule.delay().lognormalMs(20, 200).probability(0.5).seed(7)
  * FaultRule.hang().ops("read").timeoutMs(5000)
@@ -104,9 +111,14 @@ public final class FaultRule implements JsonConvertible {
 
     // ---- targeting, shared by every type
 
-    /** Operations: read, write, flush, trim, write-zeroes, block-status. */
+    /** Operations by wire name: read, write, flush, trim, write-zeroes, block-status. */
     public FaultRule ops(String... ops) {
         return with("ops", List.of(ops));
+    }
+
+    /** Operations, e.g. {@code ops(BlockOp.WRITE, BlockOp.FLUSH)}. */
+    public FaultRule ops(BlockOp... ops) {
+        return with("ops", Arrays.stream(ops).map(BlockOp::wireName).toList());
     }
 
     /** Only requests overlapping these bytes. */

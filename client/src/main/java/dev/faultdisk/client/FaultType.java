@@ -1,7 +1,8 @@
 package dev.faultdisk.client;
 
+import dev.faultdisk.wire.json.Members;
+
 import java.util.List;
-import java.util.Map;
 
 /**
  * A fault type as {@code query-fault-types} lists it.
@@ -14,12 +15,12 @@ import java.util.Map;
 public record FaultType(String name, String summary, List<String> ops, List<String> defaultOps) {
 
     static FaultType from(Object value) {
-        Map<String, Object> m = Values.object(value, "query-fault-types entry");
-        return new FaultType(Values.string(m, "name"), Values.string(m, "summary", ""), strings(m, "ops"),
+        Members m = Replies.object(value, "query-fault-types entry");
+        return new FaultType(m.string("name"), m.string("summary", ""), strings(m, "ops"),
                 strings(m, "default-ops"));
     }
 
-    private static List<String> strings(Map<String, Object> m, String key) {
-        return Values.list(m, key).stream().map(String::valueOf).toList();
+    private static List<String> strings(Members m, String key) {
+        return m.list(key).stream().map(String::valueOf).toList();
     }
 }

@@ -1,5 +1,9 @@
 package dev.faultdisk.client;
 
+import dev.faultdisk.wire.CacheMode;
+import dev.faultdisk.wire.PowerFailMode;
+import dev.faultdisk.wire.json.Json;
+
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
@@ -81,7 +85,7 @@ public final class FaultdiskClient implements AutoCloseable {
 
     /** The greeting's version, e.g. {@code faultdisk 0.1.0}. */
     public String serverVersion() {
-        return Values.string(Values.object(connection.greeting(), "version"), "package");
+        return Replies.object(connection.greeting().get("version"), "version").string("package");
     }
 
     /** Whether the connection is still up. */
@@ -130,25 +134,25 @@ public final class FaultdiskClient implements AutoCloseable {
     /** query-commands: every command the server offers. */
     public List<String> queryCommands() {
         List<String> names = new ArrayList<>();
-        for (Object c : Values.list(execute("query-commands"), "query-commands reply")) {
-            names.add(Values.string(Values.object(c, "command"), "name"));
+        for (Object c : Replies.list(execute("query-commands"), "query-commands reply")) {
+            names.add(Replies.object(c, "command").string("name"));
         }
         return names;
     }
 
     /** query-block: every export. */
     public List<BlockInfo> queryBlock() {
-        return Values.list(execute("query-block"), "query-block reply").stream().map(BlockInfo::from).toList();
+        return Replies.list(execute("query-block"), "query-block reply").stream().map(BlockInfo::from).toList();
     }
 
     /** query-blockstats: every export's counters. */
     public List<BlockStats> queryBlockstats() {
-        return Values.list(execute("query-blockstats"), "query-blockstats reply").stream().map(BlockStats::from).toList();
+        return Replies.list(execute("query-blockstats"), "query-blockstats reply").stream().map(BlockStats::from).toList();
     }
 
     /** query-blockstats for one export. */
     public BlockStats queryBlockstats(String device) {
-        return BlockStats.from(Values.list(execute("query-blockstats", args("device", device)), "query-blockstats reply")
+        return BlockStats.from(Replies.list(execute("query-blockstats", args("device", device)), "query-blockstats reply")
                 .getFirst());
     }
 
@@ -237,7 +241,7 @@ public final class FaultdiskClient implements AutoCloseable {
 
     /** fault-clear: removes every rule of the export and returns how many there were. */
     public long faultClear(String device) {
-        return Values.integer(Values.object(execute("fault-clear", args("device", device)), "fault-clear reply"), "removed");
+        return Replies.object(execute("fault-clear", args("device", device)), "fault-clear reply").integer("removed");
     }
 
     /** query-faults: every export's rules with their state and counts. */
@@ -247,13 +251,13 @@ public final class FaultdiskClient implements AutoCloseable {
 
     /** query-faults for one export (all if null). */
     public List<FaultInfo> queryFaults(String device) {
-        return Values.list(execute("query-faults", args("device", device)), "query-faults reply").stream()
+        return Replies.list(execute("query-faults", args("device", device)), "query-faults reply").stream()
                 .map(FaultInfo::from).toList();
     }
 
     /** query-held-requests for one export (all if null), oldest first. */
     public List<HeldRequest> queryHeldRequests(String device) {
-        return Values.list(execute("query-held-requests", args("device", device)), "query-held-requests reply")
+        return Replies.list(execute("query-held-requests", args("device", device)), "query-held-requests reply")
                 .stream().map(HeldRequest::from).toList();
     }
 
@@ -287,12 +291,12 @@ public final class FaultdiskClient implements AutoCloseable {
 
     /** query-fault-types: the types fault-add takes. */
     public List<FaultType> queryFaultTypes() {
-        return Values.list(execute("query-fault-types"), "query-fault-types reply").stream().map(FaultType::from).toList();
+        return Replies.list(execute("query-fault-types"), "query-fault-types reply").stream().map(FaultType::from).toList();
     }
 
     private static List<Long> ids(Object reply, String key) {
         List<Long> out = new ArrayList<>();
-        for (Object id : Values.list(Values.object(reply, key + " reply"), key)) {
+        for (Object id : Replies.object(reply, key + " reply").list(key)) {
             if (!(id instanceof Long l)) {
                 throw new IllegalStateException("unexpected reply: '" + key + "' should hold integers, got " + Json.write(id));
             }

@@ -1,6 +1,6 @@
 package dev.faultdisk.client;
 
-import java.util.Map;
+import dev.faultdisk.wire.json.Members;
 
 /**
  * A request a hang rule holds, as {@code query-held-requests} lists it.
@@ -18,9 +18,9 @@ public record HeldRequest(String device, long id, long rule, String operation, l
                           long connection, String since) {
 
     static HeldRequest from(Object value) {
-        Map<String, Object> m = Values.object(value, "query-held-requests entry");
-        return new HeldRequest(Values.string(m, "device"), Values.integer(m, "id"), Values.integer(m, "rule"),
-                Values.string(m, "operation"), Values.integer(m, "offset"), Values.integer(m, "length"),
-                Values.integer(m, "connection", -1), Values.string(m, "since", ""));
+        Members m = Replies.object(value, "query-held-requests entry");
+        return new HeldRequest(m.string("device"), m.integer("id"), m.integer("rule"),
+                m.string("operation"), m.integer("offset"), m.integer("length"),
+                m.integer("connection", -1), m.string("since", ""));
     }
 }

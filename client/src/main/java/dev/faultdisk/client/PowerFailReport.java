@@ -1,8 +1,10 @@
 package dev.faultdisk.client;
 
+import dev.faultdisk.wire.PowerFailMode;
+import dev.faultdisk.wire.json.Members;
+
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 
 /**
  * What a power failure lost, as {@code power-fail} replies. The same seed and the same history
@@ -19,15 +21,15 @@ public record PowerFailReport(PowerFailMode mode, long seed, long dirtyWrites, l
 
     /** From the JSON form. */
     public static PowerFailReport from(Object value) {
-        Map<String, Object> m = Values.object(value, "power-fail reply");
+        Members m = Replies.object(value, "power-fail reply");
         List<Range> ranges = new ArrayList<>();
-        for (Object r : Values.list(m, "lost-ranges")) {
-            Map<String, Object> one = Values.object(r, "lost-ranges[]");
-            ranges.add(new Range(Values.integer(one, "offset"), Values.integer(one, "length")));
+        for (Object r : m.list("lost-ranges")) {
+            Members one = Replies.object(r, "lost-ranges[]");
+            ranges.add(new Range(one.integer("offset"), one.integer("length")));
         }
-        return new PowerFailReport(PowerFailMode.of(Values.string(m, "mode")), Values.integer(m, "seed"),
-                Values.integer(m, "dirty-writes"), Values.integer(m, "dirty-bytes"), Values.integer(m, "writes-kept"),
-                Values.integer(m, "writes-torn"), Values.integer(m, "writes-lost"), Values.integer(m, "bytes-kept"),
-                Values.integer(m, "bytes-lost"), List.copyOf(ranges));
+        return new PowerFailReport(PowerFailMode.parse(m.string("mode")), m.integer("seed"),
+                m.integer("dirty-writes"), m.integer("dirty-bytes"), m.integer("writes-kept"),
+                m.integer("writes-torn"), m.integer("writes-lost"), m.integer("bytes-kept"),
+                m.integer("bytes-lost"), List.copyOf(ranges));
     }
 }

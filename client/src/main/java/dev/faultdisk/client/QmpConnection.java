@@ -1,5 +1,7 @@
 package dev.faultdisk.client;
 
+import dev.faultdisk.wire.json.Json;
+
 import java.io.IOException;
 import java.net.SocketAddress;
 import java.net.StandardProtocolFamily;
@@ -97,7 +99,7 @@ final class QmpConnection implements AutoCloseable {
 
     /** The greeting's {@code QMP} member: version and capabilities. */
     Map<String, Object> greeting() {
-        return Values.object(greeting.join(), "QMP");
+        return Replies.object(greeting.join().get("QMP"), "QMP").asMap();
     }
 
     String address() {
@@ -149,7 +151,7 @@ final class QmpConnection implements AutoCloseable {
         try {
             for (String line; (line = lines.readLine()) != null; ) {
                 if (!line.isBlank()) {
-                    dispatch(Values.object(Json.parse(line), "QMP message"));
+                    dispatch(Replies.object(Json.parse(line), "QMP message").asMap());
                 }
             }
         } catch (IOException e) {
@@ -165,7 +167,7 @@ final class QmpConnection implements AutoCloseable {
         if (message.containsKey("QMP")) {
             greeting.complete(message);
         } else if (message.get("event") instanceof String name) {
-            Map<String, Object> data = message.get("data") instanceof Map<?, ?> ? Values.object(message, "data") : Map.of();
+            Map<String, Object> data = message.get("data") instanceof Map<?, ?> ? Replies.object(message.get("data"), "data").asMap() : Map.of();
             events.add(name, data, timestamp(message.get("timestamp")));
         } else if (message.containsKey("return") || message.containsKey("error")) {
             CompletableFuture<Map<String, Object>> reply =

@@ -1,6 +1,6 @@
 package dev.faultdisk.client;
 
-import java.util.Map;
+import dev.faultdisk.wire.json.Members;
 
 /**
  * A request held at a breakpoint, as {@code BLKDEBUG_SUSPENDED} and
@@ -12,13 +12,13 @@ import java.util.Map;
  */
 public record Suspension(String device, String tag, String event, String operation, long offset, long length) {
 
-    static Suspension from(Map<String, Object> m, String device) {
-        return new Suspension(Values.string(m, "device", device), Values.string(m, "tag"), Values.string(m, "event"),
-                Values.string(m, "operation"), Values.integer(m, "offset"), Values.integer(m, "length"));
+    static Suspension from(Members m, String device) {
+        return new Suspension(m.string("device", device), m.string("tag"), m.string("event"),
+                m.string("operation"), m.integer("offset"), m.integer("length"));
     }
 
     /** From a {@code BLKDEBUG_SUSPENDED} or {@code BLKDEBUG_RESUMED} event. */
     public static Suspension from(Event event) {
-        return from(event.data(), null);
+        return from(Replies.object(event.data(), "event data"), null);
     }
 }

@@ -1,5 +1,8 @@
 package dev.faultdisk.client;
 
+import dev.faultdisk.wire.CacheMode;
+import dev.faultdisk.wire.json.Members;
+
 import java.time.Duration;
 import java.util.Map;
 
@@ -20,11 +23,11 @@ public record WriteCacheInfo(String device, CacheMode mode, boolean poweredOn, l
 
     /** From the JSON form. */
     public static WriteCacheInfo from(Object value) {
-        Map<String, Object> m = Values.object(value, "query-write-cache reply");
-        return new WriteCacheInfo(Values.string(m, "device"), CacheMode.of(Values.string(m, "mode")),
-                Values.bool(m, "powered-on"), Values.integer(m, "dirty-bytes"), Values.integer(m, "dirty-ranges"),
-                Values.integer(m, "dirty-writes"), Duration.ofMillis(Values.integer(m, "oldest-dirty-age-ms")),
-                Values.bool(m, "deferred-error-armed"), m);
+        Members m = Replies.object(value, "query-write-cache reply");
+        return new WriteCacheInfo(m.string("device"), CacheMode.parse(m.string("mode")),
+                m.bool("powered-on"), m.integer("dirty-bytes"), m.integer("dirty-ranges"),
+                m.integer("dirty-writes"), Duration.ofMillis(m.integer("oldest-dirty-age-ms")),
+                m.bool("deferred-error-armed"), m.asMap());
     }
 
     /** A counter of the reply, e.g. {@code flushes}, {@code power-fails}; 0 if absent. */

@@ -1,5 +1,7 @@
 package dev.faultdisk.client;
 
+import dev.faultdisk.wire.Errno;
+import dev.faultdisk.wire.json.Json;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;
@@ -48,8 +50,8 @@ class BlkdebugRuleTest {
     void errnoNamesAndNumbers() {
         assertEquals(28, Errno.parse("ENOSPC"));
         assertEquals(28, Errno.parse(" 28 "));
-        assertEquals("EROFS", Errno.name(30).orElseThrow());
-        assertTrue(Errno.name(4000).isEmpty());
+        assertEquals("EROFS", Errno.knownName(30).orElseThrow());
+        assertTrue(Errno.knownName(4000).isEmpty());
         List<String> names = new java.util.ArrayList<>();
         Errno.names().forEach(names::add);
         assertEquals(names.size(), names.stream().distinct().count());

@@ -1,5 +1,7 @@
 package dev.faultdisk.client;
 
+import dev.faultdisk.wire.BlockOp;
+import dev.faultdisk.wire.json.Json;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;
@@ -22,6 +24,7 @@ class FaultRuleTest {
         Map<String, Object> hang = FaultRule.hang().timeoutMs(50).window(10, 1000).connection(3).toJson();
         assertEquals(Map.of("type", "hang", "timeout-ms", 50.0, "start-ms", 10.0, "duration-ms", 1000.0, "connection", 3L), hang);
         assertEquals(28, FaultRule.error("ENOSPC").toJson().get("errno"));
+        assertEquals(List.of("write", "write-zeroes"), FaultRule.error(5).ops(BlockOp.WRITE, BlockOp.WRITE_ZEROES).toJson().get("ops"));
     }
 
     @Test

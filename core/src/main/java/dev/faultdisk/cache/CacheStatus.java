@@ -1,5 +1,7 @@
 package dev.faultdisk.cache;
 
+import dev.faultdisk.wire.CacheMode;
+
 import java.time.Duration;
 
 /**

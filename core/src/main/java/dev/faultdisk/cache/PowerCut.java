@@ -1,6 +1,7 @@
 package dev.faultdisk.cache;
 
 import dev.faultdisk.cache.DirtyMap.Extent;
+import dev.faultdisk.wire.PowerFailMode;
 
 import java.util.ArrayList;
 import java.util.Comparator;

@@ -1,8 +1,9 @@
 package dev.faultdisk.cache;
 
+import dev.faultdisk.wire.PowerFailMode;
 import dev.faultdisk.device.BlockRequest;
 import dev.faultdisk.device.DeviceException;
-import dev.faultdisk.device.Errno;
+import dev.faultdisk.wire.Errno;
 
 import java.util.List;
 import java.util.Objects;

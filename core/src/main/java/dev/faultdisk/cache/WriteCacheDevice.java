@@ -5,10 +5,12 @@ import dev.faultdisk.cache.DirtyMap.Kind;
 import dev.faultdisk.device.BlockDevice;
 import dev.faultdisk.device.BlockRequest;
 import dev.faultdisk.device.DeviceException;
-import dev.faultdisk.device.Errno;
 import dev.faultdisk.device.ExtentSink;
 import dev.faultdisk.device.ForwardingBlockDevice;
 import dev.faultdisk.wire.BlockOp;
+import dev.faultdisk.wire.CacheMode;
+import dev.faultdisk.wire.Errno;
+import dev.faultdisk.wire.PowerFailMode;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;

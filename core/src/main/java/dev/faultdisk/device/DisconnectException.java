@@ -1,5 +1,7 @@
 package dev.faultdisk.device;
 
+import dev.faultdisk.wire.Errno;
+
 /**
  * Asks the frontend to drop the client's connection instead of replying: the disk "goes away"
  * under one request. With {@link #midReply()} the request was performed and the frontend first

@@ -1,7 +1,5 @@
 package dev.faultdisk.export;
 
-import dev.faultdisk.cache.CacheMode;
-import dev.faultdisk.cache.PowerFailMode;
 import dev.faultdisk.cache.PowerFailReport;
 import dev.faultdisk.cache.PowerSwitch;
 import dev.faultdisk.cache.WriteCacheDevice;
@@ -13,6 +11,8 @@ import dev.faultdisk.fault.FaultTime;
 import dev.faultdisk.fault.blkdebug.BlkdebugConfig;
 import dev.faultdisk.fault.blkdebug.BlkdebugEngine;
 import dev.faultdisk.fault.blkdebug.Rule;
+import dev.faultdisk.wire.CacheMode;
+import dev.faultdisk.wire.PowerFailMode;
 
 import java.io.IOException;
 import java.nio.file.Path;

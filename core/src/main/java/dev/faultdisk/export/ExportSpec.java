@@ -1,6 +1,6 @@
 package dev.faultdisk.export;
 
-import dev.faultdisk.cache.CacheMode;
+import dev.faultdisk.wire.CacheMode;
 import dev.faultdisk.device.BlockDevice;
 import dev.faultdisk.device.FileDevice;
 import dev.faultdisk.device.MemoryDevice;

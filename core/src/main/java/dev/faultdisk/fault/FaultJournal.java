@@ -1,6 +1,6 @@
 package dev.faultdisk.fault;
 
-import dev.faultdisk.device.Errno;
+import dev.faultdisk.wire.Errno;
 
 import java.time.InstantSource;
 import java.util.ArrayDeque;

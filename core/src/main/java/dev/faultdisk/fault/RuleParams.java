@@ -1,88 +1,98 @@
 package dev.faultdisk.fault;
 
-import dev.faultdisk.device.Errno;
 import dev.faultdisk.device.Sizes;
 import dev.faultdisk.wire.BlockOp;
+import dev.faultdisk.wire.Errno;
+import dev.faultdisk.wire.json.Members;
 
 import java.math.BigDecimal;
 import java.math.BigInteger;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.EnumSet;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 
 /**
- * One rule's members as parsed JSON (a map of strings, numbers, booleans, lists and maps), with
- * typed getters whose errors name the member by its path ({@code rules[2].probability}). Every
- * getter marks its member as used, so {@link #rejectUnused} can refuse members nobody asked for.
+ * One rule's members as parsed JSON (a map of strings, numbers, booleans, lists and maps), read
+ * through {@link Members} with errors that are {@link FaultRuleException}s naming the member by
+ * its path ({@code rules[2].probability}). What is added here are a rule's units: ranges, byte
+ * counts, milliseconds, errnos and operations; integers may also be written as integral
+ * numbers ({@code 4096.0}). Every getter marks its member as used, so {@link #rejectUnused} can
+ * refuse members nobody asked for.
  */
 public final class RuleParams {
-    private final Map<String, Object> values;
-    private final String path;
-    private final Set<String> used = new TreeSet<>();
+    /** A rule's errors: "rules[0].nth is missing", "... must be an integer", "... must not be null". */
+    private static final Members.Errors ERRORS = new Members.Errors() {
+        @Override
+        public FaultRuleException missing(String name) {
+            return new FaultRuleException(name + " is missing");
+        }
 
-    private RuleParams(Map<String, Object> values, String path) {
-        this.values = values;
-        this.path = path;
+        @Override
+        public FaultRuleException wrongType(String name, Members.Type expected, Object value) {
+            return new FaultRuleException(name + (value == null ? " must not be null" : " must be " + expected.withArticle()));
+        }
+
+        @Override
+        public FaultRuleException unexpected(String name) {
+            return new FaultRuleException(name + " is not expected");
+        }
+
+        @Override
+        public FaultRuleException notAllowed(String name, String value, Collection<String> allowed) {
+            return new FaultRuleException(name + " must be one of " + String.join(", ", allowed) + ", got '" + value + "'");
+        }
+    };
+
+    private final Members members;
+
+    private RuleParams(Members members) {
+        this.members = members;
     }
 
     /** {@code value} must be a JSON object. */
     public static RuleParams of(Object value, String path) {
-        if (!(value instanceof Map<?, ?> map)) {
-            throw new FaultRuleException(path + " must be an object");
-        }
-        Map<String, Object> copy = new LinkedHashMap<>();
-        map.forEach((k, v) -> copy.put(String.valueOf(k), v));
-        return new RuleParams(copy, path);
+        return new RuleParams(Members.object(value, path, ERRORS));
     }
 
     public String path() {
-        return path;
+        return members.path();
     }
 
     public String name(String key) {
-        return path.isEmpty() ? key : path + "." + key;
+        return members.fullName(key);
     }
 
     public boolean has(String key) {
-        return values.containsKey(key);
+        return members.has(key);
     }
 
     public FaultRuleException error(String key, String message) {
         return new FaultRuleException(name(key) + " " + message);
     }
 
+    /** A member that must be present and not null, of any type. */
     private Object get(String key) {
-        used.add(key);
-        Object v = values.get(key);
+        Object v = members.any(key);
         if (v == null) {
-            throw error(key, values.containsKey(key) ? "must not be null" : "is missing");
+            throw ERRORS.wrongType(name(key), Members.Type.OBJECT, null);
         }
         return v;
     }
 
     public String string(String key) {
-        if (get(key) instanceof String s) {
-            return s;
-        }
-        throw error(key, "must be a string");
+        return members.string(key);
     }
 
     public String string(String key, String absent) {
-        return has(key) ? string(key) : absent;
+        return members.string(key, absent);
     }
 
     /** One of {@code allowed}. */
     public String choice(String key, String absent, List<String> allowed) {
-        String v = string(key, absent);
-        if (!allowed.contains(v)) {
-            throw error(key, "must be one of " + String.join(", ", allowed) + ", got '" + v + "'");
-        }
-        return v;
+        return has(key) ? members.choice(key, allowed) : absent;
     }
 
     public boolean bool(String key, boolean absent) {
@@ -224,18 +234,16 @@ public final class RuleParams {
 
     /** A nested object. */
     public RuleParams object(String key) {
-        return of(get(key), name(key));
+        return new RuleParams(members.object(key));
     }
 
     /** Refuses members no getter asked for. */
     public void rejectUnused(String what) {
-        for (String key : values.keySet()) {
-            if (!used.contains(key)) {
-                Collection<String> known = used;
-                throw error(key, "is not a parameter of " + what + (known.isEmpty() ? "" : " (used here: "
-                        + String.join(", ", known) + ")"));
-            }
-        }
+        members.unused().ifPresent(key -> {
+            Set<String> known = new TreeSet<>(members.used());
+            throw error(key, "is not a parameter of " + what + (known.isEmpty() ? "" : " (used here: "
+                    + String.join(", ", known) + ")"));
+        });
     }
 
     private long checkRange(String key, Number n, long min, long max) {

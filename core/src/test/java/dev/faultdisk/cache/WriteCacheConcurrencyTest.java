@@ -1,9 +1,11 @@
 package dev.faultdisk.cache;
 
 import dev.faultdisk.device.DeviceException;
-import dev.faultdisk.device.Errno;
+import dev.faultdisk.wire.Errno;
 import dev.faultdisk.device.Io;
 import dev.faultdisk.device.MemoryDevice;
+import dev.faultdisk.wire.CacheMode;
+import dev.faultdisk.wire.PowerFailMode;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

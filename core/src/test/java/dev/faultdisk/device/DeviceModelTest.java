@@ -1,5 +1,6 @@
 package dev.faultdisk.device;
 
+import dev.faultdisk.wire.Errno;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

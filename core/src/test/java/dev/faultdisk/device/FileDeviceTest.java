@@ -3,6 +3,7 @@ package dev.faultdisk.device;
 import dev.faultdisk.export.Export;
 import dev.faultdisk.export.ExportSpec;
 import dev.faultdisk.wire.BlockOp;
+import dev.faultdisk.wire.Errno;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

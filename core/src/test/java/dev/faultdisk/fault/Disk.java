@@ -1,6 +1,5 @@
 package dev.faultdisk.fault;
 
-import dev.faultdisk.cache.CacheMode;
 import dev.faultdisk.device.BlockDevice;
 import dev.faultdisk.device.BlockRequest;
 import dev.faultdisk.device.Io;
@@ -8,6 +7,7 @@ import dev.faultdisk.device.MemoryDevice;
 import dev.faultdisk.export.Export;
 import dev.faultdisk.fault.blkdebug.BlkdebugEngine;
 import dev.faultdisk.wire.BlockOp;
+import dev.faultdisk.wire.CacheMode;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;

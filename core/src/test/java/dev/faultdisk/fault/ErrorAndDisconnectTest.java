@@ -2,7 +2,7 @@ package dev.faultdisk.fault;
 
 import dev.faultdisk.device.DeviceException;
 import dev.faultdisk.device.DisconnectException;
-import dev.faultdisk.device.Errno;
+import dev.faultdisk.wire.Errno;
 import dev.faultdisk.device.Io;
 import dev.faultdisk.wire.BlockOp;
 import org.junit.jupiter.api.Test;

@@ -1,7 +1,7 @@
 package dev.faultdisk.fault;
 
 import dev.faultdisk.device.DeviceException;
-import dev.faultdisk.device.Errno;
+import dev.faultdisk.wire.Errno;
 import dev.faultdisk.device.Io;
 import org.junit.jupiter.api.Test;
 

@@ -2,6 +2,7 @@ package dev.faultdisk.client;
 
 import dev.faultdisk.junit.Faultdisk;
 import dev.faultdisk.server.FaultdiskServer;
+import dev.faultdisk.wire.Errno;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;

@@ -1,9 +1,9 @@
 package dev.faultdisk.interop;
 
-import dev.faultdisk.cache.PowerFailMode;
 import dev.faultdisk.cache.PowerFailReport;
 import dev.faultdisk.cache.WriteCacheDevice;
 import dev.faultdisk.testkit.Tools;
+import dev.faultdisk.wire.PowerFailMode;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

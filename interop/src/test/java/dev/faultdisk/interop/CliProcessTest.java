@@ -2,7 +2,7 @@ package dev.faultdisk.interop;
 
 import dev.faultdisk.junit.ExportUri;
 import dev.faultdisk.junit.Faultdisk;
-import dev.faultdisk.qmp.json.Json;
+import dev.faultdisk.wire.json.Json;
 import dev.faultdisk.server.FaultdiskServer;
 import dev.faultdisk.testkit.Command;
 import dev.faultdisk.testkit.CommandResult;
@@ -10,6 +10,7 @@ import dev.faultdisk.testkit.FaultdiskCli;
 import dev.faultdisk.testkit.QemuIo;
 import dev.faultdisk.testkit.ServeProcess;
 import dev.faultdisk.testkit.Tools;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

@@ -1,12 +1,13 @@
 package dev.faultdisk.interop;
 
-import dev.faultdisk.cache.CacheMode;
 import dev.faultdisk.cache.CacheStatus;
-import dev.faultdisk.cache.PowerFailMode;
 import dev.faultdisk.cache.PowerFailReport;
 import dev.faultdisk.cache.WriteCacheDevice;
 import dev.faultdisk.export.Export;
 import dev.faultdisk.wire.BlockOp;
+import dev.faultdisk.device.DeviceStats;
+import dev.faultdisk.wire.CacheMode;
+import dev.faultdisk.wire.PowerFailMode;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;

@@ -2,7 +2,7 @@ package dev.faultdisk.interop;
 
 import dev.faultdisk.client.FaultRule;
 import dev.faultdisk.client.FaultdiskClient;
-import dev.faultdisk.qmp.json.Json;
+import dev.faultdisk.wire.json.Json;
 import dev.faultdisk.testkit.CommandResult;
 import dev.faultdisk.testkit.QemuIo;
 import dev.faultdisk.testkit.ServeProcess;

@@ -1,6 +1,6 @@
 package dev.faultdisk.nbd;
 
-import dev.faultdisk.device.Errno;
+import dev.faultdisk.wire.Errno;
 
 /**
  * Maps a device errno to the NBD error value sent to the client. NBD carries only eight values;

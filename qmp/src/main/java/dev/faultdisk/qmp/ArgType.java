@@ -1,5 +1,7 @@
 package dev.faultdisk.qmp;
 
+import dev.faultdisk.wire.json.Members;
+
 /**
  * The JSON type a declared argument must have. The registry checks declared arguments before a
  * handler runs, so a handler can read them without further checks and a bad call has no side
@@ -28,14 +30,14 @@ public enum ArgType {
     }
 
     /** Throws the QEMU-worded error if {@code args} holds a value of the wrong type for {@code arg}. */
-    void check(Arguments args, Argument arg) {
+    void check(Members args, Argument arg) {
         String name = arg.name();
         switch (this) {
             case STRING -> args.string(name);
             case INT -> args.integer(name);
             case BOOL -> args.bool(name);
             case NUMBER -> args.number(name);
-            case ENUM -> args.enumValue(name, arg.values());
+            case ENUM -> args.choice(name, arg.values());
             case OBJECT -> args.object(name);
             case LIST -> args.list(name);
             case ANY -> args.any(name);

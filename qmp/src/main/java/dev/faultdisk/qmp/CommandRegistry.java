@@ -1,6 +1,7 @@
 package dev.faultdisk.qmp;
 
-import dev.faultdisk.qmp.json.Json;
+import dev.faultdisk.wire.json.Json;
+import dev.faultdisk.wire.json.Members;
 
 import java.util.ArrayList;
 import java.util.Collections;
@@ -85,11 +86,15 @@ public final class CommandRegistry {
      */
     public Object invoke(String name, Map<String, ?> arguments) {
         QmpCommand command = find(name).orElseThrow(() -> QmpError.commandNotFound(name));
-        return execute(command, Arguments.of(arguments));
+        return execute(command, QmpArguments.of(arguments), null);
     }
 
-    Object execute(QmpCommand command, Arguments args) {
+    /** Checks the declared arguments, then runs the command for {@code session} (null: in-process). */
+    Object execute(QmpCommand command, Members args, QmpSession session) {
         command.checkArguments(args);
+        if (command.name().equals(CAPABILITIES)) {
+            return negotiate(args, session); // the one command about the session itself
+        }
         return command.handler().handle(args);
     }
 
@@ -110,18 +115,17 @@ public final class CommandRegistry {
                 .returns("{}")
                 .example("-> {\"execute\": \"qmp_capabilities\"}")
                 .example("<- {\"return\": {}}")
-                .handler(CommandRegistry::negotiate)
+                .handler(args -> negotiate(args, null))
                 .build();
     }
 
-    private static Object negotiate(Arguments args) {
+    private static Object negotiate(Members args, QmpSession session) {
         List<String> enable = args.has("enable") ? args.strings("enable") : List.of();
         for (int i = 0; i < enable.size(); i++) {
             if (!enable.get(i).equals("oob")) {
                 throw QmpError.invalidEnumValue("enable[" + i + "]", enable.get(i));
             }
         }
-        QmpSession session = args.session();
         if (session == null) {
             throw QmpError.generic("qmp_capabilities needs a QMP session");
         }

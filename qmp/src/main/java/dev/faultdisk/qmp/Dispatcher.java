@@ -1,7 +1,7 @@
 package dev.faultdisk.qmp;
 
-import dev.faultdisk.qmp.json.Json;
-import dev.faultdisk.qmp.json.JsonException;
+import dev.faultdisk.wire.json.Json;
+import dev.faultdisk.wire.json.JsonException;
 
 import java.lang.System.Logger.Level;
 import java.util.LinkedHashMap;
@@ -38,7 +38,7 @@ final class Dispatcher {
             if (arguments instanceof Map<?, ?> given) {
                 given.forEach((k, v) -> values.put((String) k, v));
             }
-            Object result = registry.execute(command, new Arguments(values, "", session));
+            Object result = registry.execute(command, QmpArguments.of(values), session);
             try {
                 return Json.write(Messages.success(result, hasId, id));
             } catch (JsonException e) {

@@ -1,7 +1,5 @@
 package dev.faultdisk.qmp;
 
-import dev.faultdisk.qmp.json.Json;
-
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.LinkedHashMap;

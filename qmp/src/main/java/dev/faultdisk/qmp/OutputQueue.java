@@ -8,6 +8,11 @@ import java.util.concurrent.locks.ReentrantLock;
  * A session's outgoing lines, bounded in bytes. Responses wait for room (the session stops
  * reading, as QEMU's monitor does); events never wait: if there is no room the caller drops the
  * session. A single line larger than the bound still fits into an empty queue.
+ *
+ * <p>Events are taken only once the reply that ends negotiation is queued ({@link
+ * #putOpeningEvents}). Both happen under the queue's one lock, so no event overtakes that reply,
+ * and an event emitted as soon as the client has read it (which it can do only after the lock is
+ * released) is queued, not missed.
  */
 final class OutputQueue {
     private final long maxBytes;
@@ -18,27 +23,66 @@ final class OutputQueue {
     private long bytes;
     private boolean closed;
     private boolean finishing;
+    private boolean eventsOpen;
 
     OutputQueue(long maxBytes) {
         this.maxBytes = maxBytes;
     }
 
-    /** Adds a line if there is room now; false if full or closed. */
+    /** Adds a line (the greeting) if there is room now; false if full or closed. */
     boolean offer(byte[] line) {
         lock.lock();
         try {
-            if (closed || finishing || !fits(line)) {
-                return false;
-            }
-            add(line);
-            return true;
+            return offerLocked(line);
         } finally {
             lock.unlock();
         }
     }
 
-    /** Adds a line, waiting for room; false if the queue was closed first. */
+    /**
+     * Adds an event line if events are open and there is room now.
+     *
+     * @return false only if events are open and the line was not queued (full, or closed)
+     */
+    boolean offerEvent(byte[] line) {
+        lock.lock();
+        try {
+            // Before negotiation ends the session takes no events: nothing to queue, no failure.
+            return !eventsOpen || offerLocked(line);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private boolean offerLocked(byte[] line) {
+        if (closed || finishing || !fits(line)) {
+            return false;
+        }
+        add(line);
+        return true;
+    }
+
+    /** Adds a reply line, waiting for room; false if the queue was closed first. */
     boolean put(byte[] line) throws InterruptedException {
+        return put(line, false);
+    }
+
+    /** Adds the reply that ends negotiation and, in the same step, starts taking events. */
+    boolean putOpeningEvents(byte[] line) throws InterruptedException {
+        return put(line, true);
+    }
+
+    /** Whether events are taken: the reply that ends negotiation is queued. */
+    boolean eventsOpen() {
+        lock.lock();
+        try {
+            return eventsOpen;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private boolean put(byte[] line, boolean openEvents) throws InterruptedException {
         lock.lock();
         try {
             while (!closed && !finishing && !fits(line)) {
@@ -48,6 +92,7 @@ final class OutputQueue {
                 return false;
             }
             add(line);
+            eventsOpen |= openEvents;
             return true;
         } finally {
             lock.unlock();
@@ -90,6 +135,16 @@ final class OutputQueue {
         lock.lock();
         try {
             return !closed && !finishing && bytes > 0;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Bytes queued now. */
+    long bytes() {
+        lock.lock();
+        try {
+            return bytes;
         } finally {
             lock.unlock();
         }

@@ -1,5 +1,7 @@
 package dev.faultdisk.qmp;
 
+import dev.faultdisk.wire.json.Members;
+
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -23,13 +25,13 @@ public record QmpCommand(String name, String doc, List<Argument> arguments, Stri
 
     /**
      * Runs a command whose declared arguments have been checked. Returns the value of {@code
-     * "return"}: a map, list, string, number, boolean or {@link dev.faultdisk.qmp.json.JsonConvertible};
+     * "return"}: a map, list, string, number, boolean or {@link dev.faultdisk.wire.json.JsonConvertible};
      * null means {@code {}}. Throws {@link QmpError} to fail. Handlers run on the sending
      * session's thread and may run concurrently for different sessions.
      */
     @FunctionalInterface
     public interface Handler {
-        Object handle(Arguments args);
+        Object handle(Members args);
     }
 
     public QmpCommand {
@@ -54,7 +56,7 @@ public record QmpCommand(String name, String doc, List<Argument> arguments, Stri
     }
 
     /** Checks the declared arguments in order, then rejects undeclared ones, as QEMU does. */
-    void checkArguments(Arguments args) {
+    void checkArguments(Members args) {
         List<String> names = new ArrayList<>(arguments.size());
         for (Argument argument : arguments) {
             names.add(argument.name());

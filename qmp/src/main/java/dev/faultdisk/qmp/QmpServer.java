@@ -1,7 +1,7 @@
 package dev.faultdisk.qmp;
 
-import dev.faultdisk.qmp.json.Json;
-import dev.faultdisk.qmp.json.JsonLimits;
+import dev.faultdisk.wire.json.Json;
+import dev.faultdisk.wire.json.JsonLimits;
 
 import java.io.IOException;
 import java.lang.System.Logger.Level;
@@ -138,7 +138,7 @@ public final class QmpServer implements AutoCloseable {
      * Never blocks on a client: a session whose output queue is full is closed instead.
      *
      * @param data the event's members, or null for an event without data
-     * @throws dev.faultdisk.qmp.json.JsonException if {@code data} holds a value with no JSON form
+     * @throws dev.faultdisk.wire.json.JsonException if {@code data} holds a value with no JSON form
      */
     public void emit(String event, Map<String, ?> data) {
         synchronized (emitLock) { // keeps timestamps in order on every session

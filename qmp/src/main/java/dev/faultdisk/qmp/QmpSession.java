@@ -1,7 +1,7 @@
 package dev.faultdisk.qmp;
 
-import dev.faultdisk.qmp.json.Json;
-import dev.faultdisk.qmp.json.JsonStreamParser;
+import dev.faultdisk.wire.json.Json;
+import dev.faultdisk.wire.json.JsonStreamParser;
 
 import java.io.IOException;
 import java.lang.System.Logger.Level;
@@ -27,10 +27,6 @@ public final class QmpSession {
     private final Dispatcher dispatcher;
     private final AtomicBoolean closed = new AtomicBoolean();
     private volatile boolean negotiated;
-    /** Set once the reply to qmp_capabilities is queued, so no event overtakes it. */
-    private volatile boolean eventsEnabled;
-    /** Orders the negotiation reply before the first event offered to this session. */
-    private final Object eventOrder = new Object();
 
     QmpSession(QmpServer server, SocketChannel channel, long id, String remote, QmpServer.Options options,
                Dispatcher dispatcher) {
@@ -62,6 +58,11 @@ public final class QmpSession {
         return !closed.get();
     }
 
+    /** Bytes of output waiting for the client. */
+    long queuedBytes() {
+        return output.bytes();
+    }
+
     /** Ends the session at once (queued output is dropped). */
     public void close() {
         close("closed by the server");
@@ -79,14 +80,10 @@ public final class QmpSession {
 
     /** Queues an event line if the session takes events; a session with no room is dropped. */
     void deliver(byte[] line) {
-        if (!eventsEnabled || closed.get()) {
+        if (closed.get()) {
             return;
         }
-        boolean queued;
-        synchronized (eventOrder) {
-            queued = output.offer(line);
-        }
-        if (!queued && output.isFull()) {
+        if (!output.offerEvent(line) && output.isFull()) {
             LOG.log(Level.WARNING, "QMP session {0} ({1}) dropped: it does not read and its output queue is full",
                     id, remote);
             close("output queue full");
@@ -128,23 +125,11 @@ public final class QmpSession {
             case JsonStreamParser.Failure failure ->
                     Json.write(Messages.error(ErrorClass.GENERIC_ERROR, failure.message(), false, null));
         };
-        if (negotiated && !eventsEnabled) {
-            // The reply that ends negotiation: queue it and open the session to events in one step,
-            // so an event emitted as soon as the client has the reply is not missed, and none
-            // goes out before it. offer does not block, so no event waits on this lock for long.
-            synchronized (eventOrder) {
-                if (output.offer(Messages.line(json))) {
-                    eventsEnabled = true;
-                    return true;
-                }
-            }
-            // The queue is full of earlier replies (a client that sent much and read nothing):
-            // wait for room as for any reply; an event emitted meanwhile is not delivered.
-            if (!output.put(Messages.line(json))) {
-                return false;
-            }
-            eventsEnabled = true;
-            return true;
+        if (negotiated && !output.eventsOpen()) {
+            // The reply that ends negotiation: the queue opens to events in the same step as it
+            // takes the reply, so none goes out before it and none emitted after the client has
+            // read it is missed.
+            return output.putOpeningEvents(Messages.line(json));
         }
         return output.put(Messages.line(json));
     }

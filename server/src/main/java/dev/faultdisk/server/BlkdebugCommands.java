@@ -1,6 +1,6 @@
 package dev.faultdisk.server;
 
-import dev.faultdisk.device.Errno;
+import dev.faultdisk.wire.Errno;
 import dev.faultdisk.export.Export;
 import dev.faultdisk.export.ExportRegistry;
 import dev.faultdisk.fault.blkdebug.BlkdebugEngine;
@@ -15,11 +15,11 @@ import dev.faultdisk.fault.blkdebug.SetStateRule;
 import dev.faultdisk.fault.blkdebug.SuspendedRequest;
 import dev.faultdisk.qmp.ArgType;
 import dev.faultdisk.qmp.Argument;
-import dev.faultdisk.qmp.Arguments;
 import dev.faultdisk.qmp.CommandRegistry;
 import dev.faultdisk.qmp.QmpCommand;
 import dev.faultdisk.qmp.QmpError;
 import dev.faultdisk.qmp.QmpServer;
+import dev.faultdisk.wire.json.Members;
 
 import java.util.ArrayList;
 import java.util.EnumSet;
@@ -27,6 +27,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.BiPredicate;
 
 /**
  * The blkdebug commands: the seed's blkdebug-set-rules, and listing, clearing, breakpoints and
@@ -56,9 +57,9 @@ final class BlkdebugCommands {
                         + "\"once\": 0, \"state\": 1}]}}")
                 .example("<- {\"return\": {}}")
                 .handler(args -> {
-                    Export export = BlockCommands.export(exports, args.string("device"));
+                    Export export = BlockCommands.export(exports, args);
                     List<Rule> rules = new ArrayList<>();
-                    for (Arguments rule : args.objects("rules")) {
+                    for (Members rule : args.objects("rules")) {
                         rules.add(parseRule(rule));
                     }
                     export.blkdebug().addRules(rules);
@@ -69,7 +70,7 @@ final class BlkdebugCommands {
                 .doc("Removes every blkdebug rule of an export (breakpoints stay) and resets its state to 1.")
                 .required("device", ArgType.STRING, "export name")
                 .handler(args -> {
-                    BlockCommands.export(exports, args.string("device")).blkdebug().clearRules();
+                    BlockCommands.export(exports, args).blkdebug().clearRules();
                     return null;
                 })
                 .build());
@@ -78,10 +79,7 @@ final class BlkdebugCommands {
                         + "rules armed now (indexes into rules).")
                 .required("device", ArgType.STRING, "export name")
                 .returns("{\"state\": int, \"rules\": [BlkdebugRule], \"armed\": [int]}")
-                .handler(args -> {
-                    BlkdebugEngine engine = BlockCommands.export(exports, args.string("device")).blkdebug();
-                    return describeRules(engine);
-                })
+                .handler(args -> describeRules(BlockCommands.export(exports, args).blkdebug()))
                 .build());
         commands.register(QmpCommand.builder("blkdebug-set-breakpoint")
                 .doc("Like qemu-io's 'break EVENT TAG': the next request of this export that reaches EVENT is "
@@ -91,43 +89,24 @@ final class BlkdebugCommands {
                 .required("event", ArgType.STRING, "a blkdebug event name, e.g. write_aio")
                 .required("tag", ArgType.STRING, "a name for the breakpoint")
                 .handler(args -> {
-                    BlkdebugEngine engine = BlockCommands.export(exports, args.string("device")).blkdebug();
-                    engine.setBreakpoint(event(args, "event"), args.string("tag"));
+                    BlockCommands.export(exports, args).blkdebug().setBreakpoint(event(args, "event"), args.string("tag"));
                     return null;
                 })
                 .build());
-        commands.register(QmpCommand.builder("blkdebug-resume")
-                .doc("Like qemu-io's 'resume TAG': releases the most recently suspended request under TAG.")
-                .required("device", ArgType.STRING, "export name")
-                .required("tag", ArgType.STRING, "the breakpoint's tag")
-                .handler(args -> {
-                    String tag = args.string("tag");
-                    if (!BlockCommands.export(exports, args.string("device")).blkdebug().resume(tag)) {
-                        throw QmpError.generic("No suspended request with tag '%s'", tag);
-                    }
-                    return null;
-                })
-                .build());
-        commands.register(QmpCommand.builder("blkdebug-remove-breakpoint")
-                .doc("Like qemu-io's 'remove_break TAG': removes the breakpoints tagged TAG and releases every "
-                        + "request suspended under it.")
-                .required("device", ArgType.STRING, "export name")
-                .required("tag", ArgType.STRING, "the breakpoint's tag")
-                .handler(args -> {
-                    String tag = args.string("tag");
-                    if (!BlockCommands.export(exports, args.string("device")).blkdebug().removeBreakpoint(tag)) {
-                        throw QmpError.generic("No breakpoint or suspended request with tag '%s'", tag);
-                    }
-                    return null;
-                })
-                .build());
+        commands.register(tagCommand(exports, "blkdebug-resume",
+                "Like qemu-io's 'resume TAG': releases the most recently suspended request under TAG.",
+                BlkdebugEngine::resume, "No suspended request with tag '%s'"));
+        commands.register(tagCommand(exports, "blkdebug-remove-breakpoint",
+                "Like qemu-io's 'remove_break TAG': removes the breakpoints tagged TAG and releases every "
+                        + "request suspended under it.",
+                BlkdebugEngine::removeBreakpoint, "No breakpoint or suspended request with tag '%s'"));
         commands.register(QmpCommand.builder("query-blkdebug-breakpoints")
                 .doc("An export's breakpoints that have not fired and the requests suspended now, so a client "
                         + "can wait for a suspension by polling as well as through BLKDEBUG_SUSPENDED.")
                 .required("device", ArgType.STRING, "export name")
                 .returns("{\"breakpoints\": [{\"event\", \"tag\"}], \"suspended\": [SuspendedRequest]}")
                 .handler(args -> {
-                    BlkdebugEngine engine = BlockCommands.export(exports, args.string("device")).blkdebug();
+                    BlkdebugEngine engine = BlockCommands.export(exports, args).blkdebug();
                     List<Object> breakpoints = new ArrayList<>();
                     for (Breakpoint b : engine.breakpoints()) {
                         breakpoints.add(Map.of("event", b.event().qapiName(), "tag", b.tag()));
@@ -235,8 +214,28 @@ final class BlkdebugCommands {
     }
 
     /** Parses one rule object; every problem is a QMP error naming the member (rules[i].x). */
-    static Rule parseRule(Arguments rule) {
-        String type = rule.enumValue("type", List.of("inject-error", "set-state"));
+    /**
+     * A command on one breakpoint tag of an export: {@code action} says whether it knew the tag; if
+     * not, the command fails with {@code unknown} (the tag in place of %s).
+     */
+    private static QmpCommand tagCommand(ExportRegistry exports, String name, String doc,
+                                         BiPredicate<BlkdebugEngine, String> action, String unknown) {
+        return QmpCommand.builder(name)
+                .doc(doc)
+                .required("device", ArgType.STRING, "export name")
+                .required("tag", ArgType.STRING, "the breakpoint's tag")
+                .handler(args -> {
+                    String tag = args.string("tag");
+                    if (!action.test(BlockCommands.export(exports, args).blkdebug(), tag)) {
+                        throw QmpError.generic(unknown, tag);
+                    }
+                    return null;
+                })
+                .build();
+    }
+
+    static Rule parseRule(Members rule) {
+        String type = rule.choice("type", List.of("inject-error", "set-state"));
         BlkdebugEvent event = event(rule, "event");
         int state = intIn(rule, "state", 0, 0, Integer.MAX_VALUE);
         try {
@@ -267,7 +266,7 @@ final class BlkdebugCommands {
         }
     }
 
-    private static Set<IoType> ioTypes(Arguments rule) {
+    private static Set<IoType> ioTypes(Members rule) {
         Object value = rule.any("iotype");
         List<String> names = value instanceof List<?> ? rule.strings("iotype") : List.of(rule.string("iotype"));
         Set<IoType> types = EnumSet.noneOf(IoType.class);
@@ -282,7 +281,7 @@ final class BlkdebugCommands {
         return types;
     }
 
-    private static BlkdebugEvent event(Arguments args, String key) {
+    private static BlkdebugEvent event(Members args, String key) {
         String name = args.string(key);
         try {
             return BlkdebugEvent.parse(name);
@@ -291,7 +290,7 @@ final class BlkdebugCommands {
         }
     }
 
-    private static int intIn(Arguments args, String key, int absent, int min, int max) {
+    private static int intIn(Members args, String key, int absent, int min, int max) {
         long v = args.integer(key, absent);
         if (v < min || v > max) {
             throw QmpError.generic("%s must be between %d and %d", args.fullName(key), min, max);

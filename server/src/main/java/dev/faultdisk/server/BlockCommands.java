@@ -9,6 +9,7 @@ import dev.faultdisk.qmp.CommandRegistry;
 import dev.faultdisk.qmp.QmpCommand;
 import dev.faultdisk.qmp.QmpError;
 import dev.faultdisk.wire.BlockOp;
+import dev.faultdisk.wire.json.Members;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -29,13 +30,7 @@ final class BlockCommands {
                 .example("-> {\"execute\": \"query-block\"}")
                 .example("<- {\"return\": [{\"device\": \"disk0\", \"locked\": false, \"removable\": false, "
                         + "\"type\": \"unknown\", \"inserted\": {...}, \"size\": 1073741824, ...}]}")
-                .handler(args -> {
-                    List<Object> out = new ArrayList<>();
-                    for (Export e : exports.all()) {
-                        out.add(blockInfo(e, nbd));
-                    }
-                    return out;
-                })
+                .handler(args -> exports.all().stream().map(e -> blockInfo(e, nbd)).toList())
                 .build());
         commands.register(QmpCommand.builder("query-blockstats")
                 .doc("Per-export operation counters: operations, bytes and errors per operation.")
@@ -58,6 +53,11 @@ final class BlockCommands {
     }
 
     /** The export called {@code name}, or QEMU's DeviceNotFound error. */
+    /** The export the arguments name in "device" (DeviceNotFound if there is none). */
+    static Export export(ExportRegistry exports, Members args) {
+        return export(exports, args.string("device"));
+    }
+
     static Export export(ExportRegistry exports, String name) {
         return exports.find(name).filter(e -> !name.isEmpty())
                 .orElseThrow(() -> QmpError.deviceNotFound(name));

@@ -1,19 +1,18 @@
 package dev.faultdisk.server;
 
 import dev.faultdisk.cache.ByteRange;
-import dev.faultdisk.cache.CacheMode;
 import dev.faultdisk.cache.CacheStatus;
-import dev.faultdisk.cache.PowerFailMode;
 import dev.faultdisk.cache.PowerFailReport;
 import dev.faultdisk.export.Export;
 import dev.faultdisk.export.ExportRegistry;
 import dev.faultdisk.qmp.ArgType;
 import dev.faultdisk.qmp.Argument;
-import dev.faultdisk.qmp.Arguments;
 import dev.faultdisk.qmp.CommandRegistry;
 import dev.faultdisk.qmp.QmpCommand;
 import dev.faultdisk.qmp.QmpError;
 import dev.faultdisk.qmp.QmpServer;
+import dev.faultdisk.wire.CacheMode;
+import dev.faultdisk.wire.PowerFailMode;
 
 import java.io.IOException;
 import java.util.ArrayList;
@@ -41,7 +40,7 @@ final class CacheCommands {
                         + "ranges and writes, the oldest dirty write's age, and counters.")
                 .required("device", ArgType.STRING, "export name")
                 .returns("WriteCacheInfo")
-                .handler(args -> status(export(exports, args)))
+                .handler(args -> status(BlockCommands.export(exports, args)))
                 .build());
         commands.register(QmpCommand.builder("write-cache-set-mode")
                 .doc("Switches the export's cache: writethrough (every acknowledged write is durable), writeback "
@@ -51,7 +50,7 @@ final class CacheCommands {
                 .argument(Argument.enumeration("mode", false, "the new mode", CACHE_MODES))
                 .required("device", ArgType.STRING, "export name")
                 .handler(args -> {
-                    Export e = export(exports, args);
+                    Export e = BlockCommands.export(exports, args);
                     try {
                         e.writeCache().setMode(CacheMode.parse(args.string("mode")));
                     } catch (IOException ex) {
@@ -66,7 +65,7 @@ final class CacheCommands {
                         + "later flushes succeed.")
                 .required("device", ArgType.STRING, "export name")
                 .handler(args -> {
-                    export(exports, args).writeCache().armDeferredFlushError();
+                    BlockCommands.export(exports, args).writeCache().armDeferredFlushError();
                     return null;
                 })
                 .build());
@@ -84,7 +83,7 @@ final class CacheCommands {
                 .example("-> {\"execute\": \"power-fail\", \"arguments\": {\"device\": \"disk0\", \"mode\": \"torn-writes\", \"seed\": 7}}")
                 .example("<- {\"return\": {\"mode\": \"torn-writes\", \"seed\": 7, \"dirty-writes\": 3, ..., \"lost-ranges\": [{\"offset\": 4096, \"length\": 1024}]}}")
                 .handler(args -> {
-                    Export e = export(exports, args);
+                    Export e = BlockCommands.export(exports, args);
                     PowerFailMode mode = PowerFailMode.parse(args.string("mode", "drop-all"));
                     long seed = args.has("seed") ? args.integer("seed") : nextSeed();
                     PowerFailReport report = e.powerFail(mode, seed);
@@ -101,10 +100,6 @@ final class CacheCommands {
 
     private static synchronized long nextSeed() {
         return SEEDS.nextLong() & Long.MAX_VALUE;
-    }
-
-    private static Export export(ExportRegistry exports, Arguments args) {
-        return BlockCommands.export(exports, args.string("device"));
     }
 
     static Map<String, Object> status(Export e) {

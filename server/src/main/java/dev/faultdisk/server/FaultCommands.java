@@ -1,6 +1,6 @@
 package dev.faultdisk.server;
 
-import dev.faultdisk.device.Errno;
+import dev.faultdisk.wire.Errno;
 import dev.faultdisk.export.Export;
 import dev.faultdisk.export.ExportRegistry;
 import dev.faultdisk.fault.FaultEngine;
@@ -14,12 +14,12 @@ import dev.faultdisk.fault.HeldRequest;
 import dev.faultdisk.fault.Presets;
 import dev.faultdisk.qmp.ArgType;
 import dev.faultdisk.qmp.Argument;
-import dev.faultdisk.qmp.Arguments;
 import dev.faultdisk.qmp.CommandRegistry;
 import dev.faultdisk.qmp.QmpCommand;
 import dev.faultdisk.qmp.QmpError;
 import dev.faultdisk.qmp.QmpServer;
 import dev.faultdisk.wire.BlockOp;
+import dev.faultdisk.wire.json.Members;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -58,7 +58,7 @@ final class FaultCommands {
                         + "{\"type\": \"error\", \"ops\": [\"flush\"], \"errno\": \"EIO\", \"probability\": 0.1, \"seed\": 7}]}}")
                 .example("<- {\"return\": {\"ids\": [1, 2]}}")
                 .handler(args -> {
-                    FaultEngine engine = engine(exports, args);
+                    FaultEngine engine = BlockCommands.export(exports, args).faults();
                     List<FaultRule> added = parsed(() -> engine.add(args.list("rules"), "rules"));
                     return Map.of("ids", ids(added));
                 })
@@ -77,7 +77,7 @@ final class FaultCommands {
                         + "\"preset\": \"flaky-disk\", \"params\": {\"up-ms\": 5000, \"down-ms\": 1000}}}")
                 .example("<- {\"return\": {\"ids\": [3]}}")
                 .handler(args -> {
-                    FaultEngine engine = engine(exports, args);
+                    FaultEngine engine = BlockCommands.export(exports, args).faults();
                     @SuppressWarnings("unchecked")
                     Map<String, ?> params = args.has("params") ? (Map<String, ?>) args.asMap().get("params") : Map.of();
                     List<FaultRule> added = parsed(() -> engine.addPreset(args.string("preset"), params, "params"));
@@ -90,8 +90,8 @@ final class FaultCommands {
                 .required("device", ArgType.STRING, "export name")
                 .argument(Argument.required("ids", ArgType.LIST, "rule ids").withTypeName("[int]"))
                 .handler(args -> {
-                    FaultEngine engine = engine(exports, args);
-                    List<Long> ids = integers(args, "ids");
+                    FaultEngine engine = BlockCommands.export(exports, args).faults();
+                    List<Long> ids = args.integers("ids");
                     parsed(() -> engine.remove(ids));
                     return null;
                 })
@@ -100,7 +100,7 @@ final class FaultCommands {
                 .doc("Removes every fault rule of an export in one change; requests held by its hang rules run.")
                 .required("device", ArgType.STRING, "export name")
                 .returns("{\"removed\": int}")
-                .handler(args -> Map.of("removed", engine(exports, args).clear().size()))
+                .handler(args -> Map.of("removed", BlockCommands.export(exports, args).faults().clear().size()))
                 .build());
         commands.register(QmpCommand.builder("query-faults")
                 .doc("Fault rules (of one export or all), with their definition as accepted (seed included), "
@@ -113,26 +113,14 @@ final class FaultCommands {
                 .example("<- {\"return\": [{\"device\": \"disk0\", \"id\": 1, \"type\": \"delay\", \"state\": \"active\", "
                         + "\"matched\": 120, \"chosen\": 120, \"fired\": 120, \"added\": \"...\", \"rule\": {\"type\": \"delay\", "
                         + "\"ops\": [\"read\"], \"distribution\": \"fixed\", \"ms\": 10.0, \"seed\": -4411...}}]}")
-                .handler(args -> perExport(exports, args, e -> {
-                    List<Object> out = new ArrayList<>();
-                    for (FaultRule r : e.faults().rules()) {
-                        out.add(describe(e, r));
-                    }
-                    return out;
-                }))
+                .handler(args -> perExport(exports, args, e -> e.faults().rules().stream().map(r -> describe(e, r)).toList()))
                 .build());
         commands.register(QmpCommand.builder("query-held-requests")
                 .doc("Requests hang rules hold now (of one export or all), oldest first.")
                 .optional("device", ArgType.STRING, "only this export")
                 .returns("[{\"device\": str, \"id\": int, \"rule\": int, \"operation\": str, \"offset\": int, "
                         + "\"length\": int, \"connection\"?: int, \"since\": str}]")
-                .handler(args -> perExport(exports, args, e -> {
-                    List<Object> out = new ArrayList<>();
-                    for (HeldRequest h : e.faults().held()) {
-                        out.add(held(h));
-                    }
-                    return out;
-                }))
+                .handler(args -> perExport(exports, args, e -> e.faults().held().stream().map(FaultCommands::held).toList()))
                 .build());
         commands.register(QmpCommand.builder("fault-release")
                 .doc("Releases held requests one at a time in the chosen order, each after the previous one "
@@ -150,16 +138,12 @@ final class FaultCommands {
                 .example("-> {\"execute\": \"fault-release\", \"arguments\": {\"device\": \"disk0\", \"order\": \"lifo\"}}")
                 .example("<- {\"return\": {\"released\": [3, 2, 1]}}")
                 .handler(args -> {
-                    FaultEngine engine = engine(exports, args);
-                    List<Long> ids = args.has("ids") ? integers(args, "ids") : null;
+                    FaultEngine engine = BlockCommands.export(exports, args).faults();
+                    List<Long> ids = args.has("ids") ? args.integers("ids") : null;
                     FaultEngine.Order order = FaultEngine.Order.valueOf(args.string("order", "fifo").toUpperCase(Locale.ROOT));
                     int errno = args.has("errno") ? errno(args) : 0;
                     List<HeldRequest> released = parsed(() -> engine.release(ids, order, errno, args.integer("seed", 0)));
-                    List<Long> out = new ArrayList<>();
-                    for (HeldRequest h : released) {
-                        out.add(h.id());
-                    }
-                    return Map.of("released", out);
+                    return Map.of("released", released.stream().map(HeldRequest::id).toList());
                 })
                 .build());
         commands.register(QmpCommand.builder("query-fault-journal")
@@ -176,7 +160,7 @@ final class FaultCommands {
                         + "\"length\": 0, \"connection\": 3, \"action\": \"error EIO\", \"details\": {\"errno\": \"EIO\", "
                         + "\"errno-value\": 5}, \"seed\": 7, \"match\": 12}], \"last\": 57}}")
                 .handler(args -> {
-                    String device = args.has("device") ? BlockCommands.export(exports, args.string("device")).name() : null;
+                    String device = args.has("device") ? BlockCommands.export(exports, args).name() : null;
                     long limit = args.integer("limit", JOURNAL_LIMIT);
                     if (limit < 1 || limit > JOURNAL_LIMIT) {
                         throw QmpError.parameterExpects("limit", "a number from 1 to " + JOURNAL_LIMIT);
@@ -234,14 +218,10 @@ final class FaultCommands {
         }
     }
 
-    private static FaultEngine engine(ExportRegistry exports, Arguments args) {
-        return BlockCommands.export(exports, args.string("device")).faults();
-    }
-
-    private static Object perExport(ExportRegistry exports, Arguments args, Function<Export, List<Object>> each) {
+    private static Object perExport(ExportRegistry exports, Members args, Function<Export, List<?>> each) {
         List<Object> out = new ArrayList<>();
         if (args.has("device")) {
-            out.addAll(each.apply(BlockCommands.export(exports, args.string("device"))));
+            out.addAll(each.apply(BlockCommands.export(exports, args)));
         } else {
             for (Export e : exports.all()) {
                 out.addAll(each.apply(e));
@@ -267,20 +247,7 @@ final class FaultCommands {
         return ids;
     }
 
-    private static List<Long> integers(Arguments args, String key) {
-        List<Long> out = new ArrayList<>();
-        List<Object> values = args.list(key);
-        for (int i = 0; i < values.size(); i++) {
-            Object v = values.get(i);
-            if (!(v instanceof Long || v instanceof Integer)) {
-                throw QmpError.invalidParameterType(args.fullName(key) + "[" + i + "]", "integer");
-            }
-            out.add(((Number) v).longValue());
-        }
-        return out;
-    }
-
-    private static int errno(Arguments args) {
+    private static int errno(Members args) {
         Object v = args.any("errno");
         if (v instanceof String s) {
             return Errno.byName(s).orElseThrow(() -> QmpError.generic("errno: unknown errno name '%s'", s));

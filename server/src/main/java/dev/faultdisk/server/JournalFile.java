@@ -1,7 +1,7 @@
 package dev.faultdisk.server;
 
 import dev.faultdisk.fault.FaultJournal;
-import dev.faultdisk.qmp.json.Json;
+import dev.faultdisk.wire.json.Json;
 
 import java.io.BufferedWriter;
 import java.io.IOException;

@@ -1,6 +1,6 @@
 package dev.faultdisk.server;
 
-import dev.faultdisk.device.Errno;
+import dev.faultdisk.wire.Errno;
 
 import java.util.Map;
 

@@ -2,10 +2,10 @@ package dev.faultdisk.server;
 
 import dev.faultdisk.device.BlockRequest;
 import dev.faultdisk.wire.BlockOp;
-import dev.faultdisk.device.BlockRequest;
 import dev.faultdisk.device.DeviceException;
-import dev.faultdisk.device.Errno;
+import dev.faultdisk.wire.Errno;
 import dev.faultdisk.export.Export;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;

@@ -79,7 +79,7 @@ class CacheCommandsTest {
         fd.execute("{\"execute\": \"blkdebug-resume\", \"arguments\": {\"device\": \"d0\", \"tag\": \"held\"}}");
         Throwable failure = write.get(10, java.util.concurrent.TimeUnit.SECONDS);
         assertTrue(failure instanceof dev.faultdisk.device.DeviceException de
-                && de.errno() == dev.faultdisk.device.Errno.ESHUTDOWN, "held FUA write fails: " + failure);
+                && de.errno() == dev.faultdisk.wire.Errno.ESHUTDOWN, "held FUA write fails: " + failure);
         assertArrayEquals(new byte[4096], read(0, 4096), "and its data never reached the disk");
     }
 

@@ -3,7 +3,7 @@ package dev.faultdisk.server;
 import dev.faultdisk.client.FaultdiskClient;
 import dev.faultdisk.client.QmpException;
 import dev.faultdisk.export.Export;
-import dev.faultdisk.qmp.json.Json;
+import dev.faultdisk.wire.json.Json;
 import org.junit.jupiter.api.extension.AfterEachCallback;
 import org.junit.jupiter.api.extension.BeforeEachCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;

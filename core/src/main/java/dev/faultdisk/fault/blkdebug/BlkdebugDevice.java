@@ -4,9 +4,10 @@ import dev.faultdisk.device.BlockDevice;
 import dev.faultdisk.device.BlockRequest;
 import dev.faultdisk.device.DeviceException;
 import dev.faultdisk.device.EngineDevice;
-import dev.faultdisk.device.Errno;
+import dev.faultdisk.wire.Errno;
 import dev.faultdisk.device.ExtentSink;
 import dev.faultdisk.wire.BlockOp;
+import dev.faultdisk.device.ForwardingBlockDevice;
 
 import java.io.IOException;
 import java.io.InterruptedIOException;

@@ -1,6 +1,6 @@
 package dev.faultdisk.fault.blkdebug;
 
-import dev.faultdisk.device.Errno;
+import dev.faultdisk.wire.Errno;
 
 import java.util.Collections;
 import java.util.EnumSet;

@@ -1,7 +1,7 @@
 package dev.faultdisk.fault.blkdebug;
 
 import dev.faultdisk.device.DeviceException;
-import dev.faultdisk.device.Errno;
+import dev.faultdisk.wire.Errno;
 import dev.faultdisk.device.Io;
 import dev.faultdisk.device.MemoryDevice;
 import org.junit.jupiter.api.AfterEach;

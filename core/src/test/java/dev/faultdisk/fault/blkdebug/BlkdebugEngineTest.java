@@ -1,6 +1,6 @@
 package dev.faultdisk.fault.blkdebug;
 
-import dev.faultdisk.device.Errno;
+import dev.faultdisk.wire.Errno;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;

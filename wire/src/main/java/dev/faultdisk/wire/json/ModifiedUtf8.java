@@ -1,4 +1,4 @@
-package dev.faultdisk.qmp.json;
+package dev.faultdisk.wire.json;
 
 /**
  * QEMU's notion of text: modified UTF-8 (the two-byte form {@code C0 80} stands for U+0000),

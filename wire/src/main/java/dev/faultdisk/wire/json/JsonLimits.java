@@ -1,4 +1,4 @@
-package dev.faultdisk.qmp.json;
+package dev.faultdisk.wire.json;
 
 /**
  * Bounds on one JSON message, so that a client cannot make the server buffer or recurse without

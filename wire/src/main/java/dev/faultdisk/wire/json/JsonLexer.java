@@ -1,4 +1,4 @@
-package dev.faultdisk.qmp.json;
+package dev.faultdisk.wire.json;
 
 import java.util.Arrays;
 
@@ -11,7 +11,7 @@ import java.util.Arrays;
  */
 final class JsonLexer {
     interface Sink {
-        void token(Token.Kind kind, byte[] text);
+        void token(Token.Kind kind, byte[] text, long offset);
     }
 
     private enum State {
@@ -33,6 +33,9 @@ final class JsonLexer {
     private State state = State.START;
     private byte[] buffer = new byte[64];
     private int length;
+    /** Bytes consumed before the current one, from the start of the stream. */
+    private long position;
+    private long tokenStart;
 
     JsonLexer(int maxTokenBytes) {
         this.maxTokenBytes = maxTokenBytes;
@@ -41,6 +44,7 @@ final class JsonLexer {
     void feed(byte[] data, int offset, int count, Sink sink) {
         for (int i = offset; i < offset + count; i++) {
             step(data[i] & 0xFF, sink);
+            position++;
         }
     }
 
@@ -52,7 +56,7 @@ final class JsonLexer {
             case ZERO, DIGITS -> emit(Token.Kind.INTEGER, sink);
             case MANTISSA_DIGITS, EXP_DIGITS -> emit(Token.Kind.FLOAT, sink);
             case KEYWORD -> emit(Token.Kind.KEYWORD, sink);
-            default -> sink.token(Token.Kind.ERROR, take());
+            default -> sink.token(Token.Kind.ERROR, take(), tokenStart);
         }
         state = State.START;
         length = 0;
@@ -153,7 +157,7 @@ final class JsonLexer {
         }
         if (length > maxTokenBytes) {
             // Like QEMU: report the oversized token and start afresh with what follows.
-            sink.token(Token.Kind.OVERSIZE, take());
+            sink.token(Token.Kind.OVERSIZE, take(), tokenStart);
             state = State.START;
         }
     }
@@ -187,7 +191,7 @@ final class JsonLexer {
     private void string(int c, char quote, State escapeState, Sink sink) {
         if (c == quote) {
             append(c, State.START);
-            sink.token(Token.Kind.STRING, take());
+            sink.token(Token.Kind.STRING, take(), tokenStart);
         } else if (c == '\\') {
             append(c, escapeState);
         } else if (c >= 0x20 && c <= 0xFD) {
@@ -207,19 +211,19 @@ final class JsonLexer {
 
     private void structural(Token.Kind kind, int c, Sink sink) {
         state = State.START;
-        sink.token(kind, STRUCTURAL[c]); // shared: a message may hold many of these
+        sink.token(kind, STRUCTURAL[c], position); // shared: a message may hold many of these
     }
 
     /** Emits the pending token; the current byte was not part of it and is looked at again. */
     private boolean emit(Token.Kind kind, Sink sink) {
-        sink.token(kind, take());
+        sink.token(kind, take(), tokenStart);
         state = State.START;
         return false;
     }
 
     private void error(int c, Sink sink) {
         appendByte(c);
-        sink.token(Token.Kind.ERROR, take());
+        sink.token(Token.Kind.ERROR, take(), position);
         state = State.RECOVERY;
     }
 
@@ -229,6 +233,9 @@ final class JsonLexer {
     }
 
     private void appendByte(int c) {
+        if (length == 0) {
+            tokenStart = position;
+        }
         if (length == buffer.length) {
             buffer = Arrays.copyOf(buffer, buffer.length * 2);
         }
@@ -242,6 +249,11 @@ final class JsonLexer {
             buffer = new byte[64]; // do not keep a huge buffer after one huge token
         }
         return text;
+    }
+
+    /** Bytes fed so far: where the input ends once it is all fed. */
+    long position() {
+        return position;
     }
 
     private static boolean isDigit(int c) {

@@ -1,4 +1,4 @@
-package dev.faultdisk.qmp.json;
+package dev.faultdisk.wire.json;
 
 /**
  * A value that knows its JSON form: {@link Json#write} calls {@link #toJson()} and writes what it

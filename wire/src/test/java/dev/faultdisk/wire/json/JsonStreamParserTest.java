@@ -1,4 +1,4 @@
-package dev.faultdisk.qmp.json;
+package dev.faultdisk.wire.json;
 
 import org.junit.jupiter.api.Test;
 
@@ -93,13 +93,18 @@ class JsonStreamParserTest {
 
     @Test
     void singleQuotedStringsAndEscapes() {
-        assertEquals("say \"hi\"", Json.parse("'say \"hi\"'"));
-        assertEquals("it's", Json.parse("'it\\'s'"));
-        assertEquals("it's", Json.parse("\"it\\'s\""));
-        assertEquals("\" \\ / \b \f \n \r \t", Json.parse("\"\\\" \\\\ \\/ \\b \\f \\n \\r \\t\""));
-        assertEquals("\u0000A\u00e9\u20ac", Json.parse("\"\\u0000\\u0041\\u00E9\\u20ac\""));
-        assertEquals("\uD83D\uDE00", Json.parse("\"\\uD83D\\uDE00\""));
-        assertEquals("\u00e9\uD83D\uDE00", Json.parse("\"\u00e9\uD83D\uDE00\"")); // raw UTF-8
+        String[][] textAndValue = {
+            {"'say \"hi\"'", "say \"hi\""},
+            {"'it\\'s'", "it's"},
+            {"\"it\\'s\"", "it's"},
+            {"\"\\\" \\\\ \\/ \\b \\f \\n \\r \\t\"", "\" \\ / \b \f \n \r \t"},
+            {"\"\\u0000\\u0041\\u00E9\\u20ac\"", "\u0000A\u00e9\u20ac"},
+            {"\"\\uD83D\\uDE00\"", "\uD83D\uDE00"},
+            {"\"\u00e9\uD83D\uDE00\"", "\u00e9\uD83D\uDE00"}, // raw UTF-8
+        };
+        for (String[] c : textAndValue) {
+            assertEquals(c[1], Json.parse(c[0]), c[0]);
+        }
         assertEquals("\u0000", parseBytes(new byte[] {'"', (byte) 0xC0, (byte) 0x80, '"'})); // modified UTF-8 NUL
     }
 

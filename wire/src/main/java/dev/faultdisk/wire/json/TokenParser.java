@@ -1,4 +1,4 @@
-package dev.faultdisk.qmp.json;
+package dev.faultdisk.wire.json;
 
 import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
@@ -13,8 +13,12 @@ import java.util.Map;
  */
 final class TokenParser {
     static final class SyntaxError extends Exception {
-        SyntaxError(String message) {
+        /** Where the token the problem was found at starts; -1 for the end of the input. */
+        final long offset;
+
+        SyntaxError(String message, long offset) {
             super(message, null, false, false);
+            this.offset = offset;
         }
     }
 
@@ -22,6 +26,8 @@ final class TokenParser {
 
     private final List<Token> tokens;
     private int next;
+    /** Where the token looked at last starts, for errors. */
+    private long at = -1;
 
     TokenParser(List<Token> tokens) {
         this.tokens = tokens;
@@ -33,9 +39,11 @@ final class TokenParser {
 
     private Token peek() throws SyntaxError {
         if (next >= tokens.size()) {
-            throw new SyntaxError("premature EOI");
+            throw new SyntaxError("premature EOI", -1);
         }
-        return tokens.get(next);
+        Token token = tokens.get(next);
+        at = token.offset();
+        return token;
     }
 
     private Token pop() throws SyntaxError {
@@ -53,7 +61,7 @@ final class TokenParser {
             case INTEGER -> integer(pop());
             case FLOAT -> Double.parseDouble(ascii(pop()));
             case KEYWORD -> keyword(pop());
-            default -> throw new SyntaxError("expecting value");
+            default -> throw new SyntaxError("expecting value", at);
         };
     }
 
@@ -68,7 +76,7 @@ final class TokenParser {
         Token token = pop();
         while (token.kind() != Token.Kind.RIGHT_BRACE) {
             if (token.kind() != Token.Kind.COMMA) {
-                throw new SyntaxError("expected separator in dict");
+                throw new SyntaxError("expected separator in dict", at);
             }
             member(map);
             token = pop();
@@ -80,14 +88,14 @@ final class TokenParser {
         peek();
         Object key = value();
         if (!(key instanceof String name)) {
-            throw new SyntaxError("key is not a string in object");
+            throw new SyntaxError("key is not a string in object", at);
         }
         if (pop().kind() != Token.Kind.COLON) {
-            throw new SyntaxError("missing : in object pair");
+            throw new SyntaxError("missing : in object pair", at);
         }
         Object member = value();
         if (map.containsKey(name)) {
-            throw new SyntaxError("duplicate key");
+            throw new SyntaxError("duplicate key", at);
         }
         map.put(name, member);
     }
@@ -103,7 +111,7 @@ final class TokenParser {
         Token token = pop();
         while (token.kind() != Token.Kind.RIGHT_BRACKET) {
             if (token.kind() != Token.Kind.COMMA) {
-                throw new SyntaxError("expected separator in list");
+                throw new SyntaxError("expected separator in list", at);
             }
             list.add(value());
             token = pop();
@@ -117,7 +125,7 @@ final class TokenParser {
             case "true" -> Boolean.TRUE;
             case "false" -> Boolean.FALSE;
             case "null" -> null;
-            default -> throw new SyntaxError("invalid keyword '" + word + "'");
+            default -> throw new SyntaxError("invalid keyword '" + word + "'", token.offset());
         };
     }
 
@@ -151,7 +159,7 @@ final class TokenParser {
                 long decoded = ModifiedUtf8.decode(b, p, end);
                 int cp = ModifiedUtf8.codePoint(decoded);
                 if (cp < 0) {
-                    throw new SyntaxError("invalid UTF-8 sequence in string");
+                    throw new SyntaxError("invalid UTF-8 sequence in string", token.offset());
                 }
                 out.appendCodePoint(cp);
                 p = ModifiedUtf8.next(decoded);
@@ -183,11 +191,11 @@ final class TokenParser {
                         // QEMU quotes the escape as written, up to the end of the token.
                         int shown = Math.min(p, b.length) - escapeStart;
                         throw new SyntaxError(ModifiedUtf8.lenient(b, escapeStart, escapeStart + shown)
-                                + " is not a valid Unicode character");
+                                + " is not a valid Unicode character", token.offset());
                     }
                     out.appendCodePoint(cp);
                 }
-                default -> throw new SyntaxError("invalid escape sequence in string");
+                default -> throw new SyntaxError("invalid escape sequence in string", token.offset());
             }
         }
         return out.toString();

@@ -1,11 +1,7 @@
-package dev.faultdisk.cache;
+package dev.faultdisk.wire;
 
-import java.util.Arrays;
-import java.util.Locale;
-import java.util.stream.Collectors;
-
-/** How a {@link WriteCacheDevice} treats writes and flushes. */
-public enum CacheMode {
+/** How an export's write cache treats writes and flushes (write-cache-set-mode; docs/WRITE-CACHE.md). */
+public enum CacheMode implements Labelled {
     /** Every acknowledged write, trim and write-zeroes has reached the device below. */
     WRITETHROUGH("writethrough"),
     /**
@@ -26,23 +22,14 @@ public enum CacheMode {
     }
 
     /** The name used on the command line and over QMP. */
+    @Override
     public String label() {
         return label;
     }
 
     /** Parses a label such as {@code writeback}; the error lists the known ones. */
     public static CacheMode parse(String text) {
-        String wanted = text.trim().toLowerCase(Locale.ROOT).replace('_', '-');
-        for (CacheMode m : values()) {
-            if (m.label.equals(wanted)) {
-                return m;
-            }
-        }
-        throw new IllegalArgumentException("unknown cache mode '" + text + "' (known: " + labels() + ")");
-    }
-
-    static String labels() {
-        return Arrays.stream(values()).map(CacheMode::label).collect(Collectors.joining(", "));
+        return Labelled.parse(values(), text, "cache mode");
     }
 
     @Override

@@ -1,4 +1,4 @@
-package dev.faultdisk.qmp.json;
+package dev.faultdisk.wire.json;
 
 import java.math.BigDecimal;
 import java.math.BigInteger;
@@ -10,7 +10,8 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * Writes values on one line the way QEMU does: {@code ", "} between members, {@code ": "} after
  * keys, ASCII only (everything else as {@code \\uXXXX}, surrogate pairs beyond the BMP), and
- * U+FFFD for what is not a valid character (lone surrogates, noncharacters).
+ * U+FFFD for what is not a valid character (lone surrogates, noncharacters). For people it also
+ * writes the same values indented, each member and element on its own line.
  */
 final class JsonWriter {
     private static final char[] HEX = "0123456789ABCDEF".toCharArray();
@@ -21,10 +22,15 @@ final class JsonWriter {
     }
 
     static void write(StringBuilder out, Object value) {
-        write(out, value, 0);
+        write(out, value, 0, false);
     }
 
-    private static void write(StringBuilder out, Object value, int depth) {
+    /** Indented by two spaces per level; an empty object or array stays {@code {}} or {@code []}. */
+    static void writePretty(StringBuilder out, Object value) {
+        write(out, value, 0, true);
+    }
+
+    private static void write(StringBuilder out, Object value, int depth, boolean pretty) {
         if (depth > MAX_DEPTH) {
             throw new JsonException("value nested too deeply (a cycle?)");
         }
@@ -43,11 +49,11 @@ final class JsonWriter {
             case Double d -> real(out, d);
             case Float f -> real(out, f.doubleValue());
             case BigDecimal dec -> out.append(dec.toString());
-            case Map<?, ?> map -> object(out, map, depth);
-            case Iterable<?> items -> array(out, items, depth);
-            case Object[] items -> array(out, Arrays.asList(items), depth);
+            case Map<?, ?> map -> object(out, map, depth, pretty);
+            case Iterable<?> items -> array(out, items, depth, pretty);
+            case Object[] items -> array(out, Arrays.asList(items), depth, pretty);
             case Enum<?> e -> string(out, e.name());
-            case JsonConvertible convertible -> write(out, convertible.toJson(), depth + 1);
+            case JsonConvertible convertible -> write(out, convertible.toJson(), depth + 1, pretty);
             default -> throw new JsonException("no JSON form for " + value.getClass().getName());
         }
     }
@@ -61,35 +67,52 @@ final class JsonWriter {
         }
     }
 
-    private static void object(StringBuilder out, Map<?, ?> map, int depth) {
+    private static void object(StringBuilder out, Map<?, ?> map, int depth, boolean pretty) {
         out.append('{');
         boolean first = true;
         for (Map.Entry<?, ?> entry : map.entrySet()) {
             if (!(entry.getKey() instanceof CharSequence key)) {
                 throw new JsonException("object keys must be strings, not " + entry.getKey());
             }
-            if (!first) {
-                out.append(", ");
-            }
-            first = false;
+            first = separate(out, first, depth, pretty);
             string(out, key);
             out.append(": ");
-            write(out, entry.getValue(), depth + 1);
+            write(out, entry.getValue(), depth + 1, pretty);
         }
-        out.append('}');
+        close(out, '}', first, depth, pretty);
     }
 
-    private static void array(StringBuilder out, Iterable<?> items, int depth) {
+    private static void array(StringBuilder out, Iterable<?> items, int depth, boolean pretty) {
         out.append('[');
         boolean first = true;
         for (Object item : items) {
-            if (!first) {
-                out.append(", ");
-            }
-            first = false;
-            write(out, item, depth + 1);
+            first = separate(out, first, depth, pretty);
+            write(out, item, depth + 1, pretty);
         }
-        out.append(']');
+        close(out, ']', first, depth, pretty);
+    }
+
+    /** What goes before a member or element: a comma after the first, and a new line if pretty. */
+    private static boolean separate(StringBuilder out, boolean first, int depth, boolean pretty) {
+        if (!first) {
+            out.append(pretty ? "," : ", ");
+        }
+        if (pretty) {
+            newline(out, depth + 1);
+        }
+        return false;
+    }
+
+    private static void close(StringBuilder out, char bracket, boolean empty, int depth, boolean pretty) {
+        if (pretty && !empty) {
+            newline(out, depth);
+        }
+        out.append(bracket);
+    }
+
+    private static void newline(StringBuilder out, int depth) {
+        out.append('\n');
+        out.append("  ".repeat(depth));
     }
 
     static void string(StringBuilder out, CharSequence s) {

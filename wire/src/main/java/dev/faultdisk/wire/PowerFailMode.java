@@ -1,11 +1,7 @@
-package dev.faultdisk.cache;
+package dev.faultdisk.wire;
 
-import java.util.Arrays;
-import java.util.Locale;
-import java.util.stream.Collectors;
-
-/** What a power failure does to the unflushed content of a write cache. */
-public enum PowerFailMode {
+/** What a power failure does to the unflushed content of a write cache (power-fail; docs/WRITE-CACHE.md). */
+public enum PowerFailMode implements Labelled {
     /** Every unflushed write, trim and write-zeroes is lost. */
     DROP_ALL("drop-all"),
     /**
@@ -29,20 +25,14 @@ public enum PowerFailMode {
     }
 
     /** The name used on the command line and over QMP. */
+    @Override
     public String label() {
         return label;
     }
 
     /** Parses a label such as {@code drop-all}; the error lists the known ones. */
     public static PowerFailMode parse(String text) {
-        String wanted = text.trim().toLowerCase(Locale.ROOT).replace('_', '-');
-        for (PowerFailMode m : values()) {
-            if (m.label.equals(wanted)) {
-                return m;
-            }
-        }
-        throw new IllegalArgumentException("unknown power-fail mode '" + text + "' (known: "
-                + Arrays.stream(values()).map(PowerFailMode::label).collect(Collectors.joining(", ")) + ")");
+        return Labelled.parse(values(), text, "power-fail mode");
     }
 
     @Override

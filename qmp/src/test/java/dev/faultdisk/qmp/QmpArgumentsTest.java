@@ -1,6 +1,7 @@
 package dev.faultdisk.qmp;
 
-import dev.faultdisk.qmp.json.Json;
+import dev.faultdisk.wire.json.Json;
+import dev.faultdisk.wire.json.Members;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.function.Executable;
 
@@ -12,8 +13,9 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-class ArgumentsTest {
-    private final Arguments args = args("{\"device\": \"ide0-hd0\", \"n\": 5, \"big\": 18446744073709551615,"
+/** Arguments read through {@link Members} with QEMU's error texts. */
+class QmpArgumentsTest {
+    private final Members args = args("{\"device\": \"ide0-hd0\", \"n\": 5, \"big\": 18446744073709551615,"
             + " \"real\": 1.5, \"on\": true, \"one\": 1, \"zero\": 0, \"two\": 2, \"nothing\": null,"
             + " \"rules\": [{\"event\": \"write_aio\", \"state\": 1}, {\"state\": \"x\"}, 7], \"names\": [\"a\", 3]}");
 
@@ -53,13 +55,13 @@ class ArgumentsTest {
         assertError("Invalid parameter type for 'nothing', expected: string", () -> args.string("nothing", "x"));
         assertError("Invalid parameter type for 'rules[2]', expected: object", () -> args.objects("rules"));
         assertError("Invalid parameter type for 'names[1]', expected: string", () -> args.strings("names"));
-        Arguments second = args("{\"rules\": [{}, {\"state\": \"x\"}]}").objects("rules").get(1);
+        Members second = args("{\"rules\": [{}, {\"state\": \"x\"}]}").objects("rules").get(1);
         assertError("Invalid parameter type for 'rules[1].state', expected: integer", () -> second.integer("state"));
-        Arguments first = args(Json.write(Map.of("rules", List.of(Map.of("foo", 1))))).objects("rules").getFirst();
+        Members first = args(Json.write(Map.of("rules", List.of(Map.of("foo", 1))))).objects("rules").getFirst();
         assertError("Parameter 'rules[0].event' is missing", () -> first.string("event"));
         assertError("Parameter 'rules[0].foo' is unexpected", () -> first.rejectUnknown("event", "state"));
         assertError("Parameter 'device' does not accept value 'ide0-hd0'",
-                () -> args.enumValue("device", List.of("a", "b")));
+                () -> args.choice("device", List.of("a", "b")));
     }
 
     @Test
@@ -101,10 +103,10 @@ class ArgumentsTest {
                 () -> registry.register(QmpCommand.builder("x-test").handler(a -> null).build()));
     }
 
-    private static Arguments args(String json) {
+    private static Members args(String json) {
         @SuppressWarnings("unchecked")
         Map<String, Object> map = (Map<String, Object>) Json.parse(json);
-        return Arguments.of(map);
+        return QmpArguments.of(map);
     }
 
     private static void assertError(String desc, Executable call) {

@@ -1,4 +1,4 @@
-package dev.faultdisk.qmp.json;
+package dev.faultdisk.wire.json;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -39,6 +39,7 @@ public final class JsonStreamParser {
     private long tokenBytes;
     private int braces;
     private int brackets;
+    private long firstFailureOffset = -1;
 
     public JsonStreamParser() {
         this(JsonLimits.DEFAULT);
@@ -77,36 +78,36 @@ public final class JsonStreamParser {
         return done;
     }
 
-    private void token(Token.Kind kind, byte[] text) {
+    private void token(Token.Kind kind, byte[] text, long offset) {
         switch (kind) {
             case LEFT_BRACE -> braces++;
             case RIGHT_BRACE -> braces--;
             case LEFT_BRACKET -> brackets++;
             case RIGHT_BRACKET -> brackets--;
             case ERROR -> {
-                fail("JSON parse error, stray '" + ModifiedUtf8.lenient(text, 0, text.length) + "'");
+                fail("JSON parse error, stray '" + ModifiedUtf8.lenient(text, 0, text.length) + "'", offset);
                 return;
             }
             case OVERSIZE -> {
-                fail("JSON token size limit exceeded");
+                fail("JSON token size limit exceeded", offset);
                 return;
             }
             default -> {
             }
         }
         if (tokenBytes + text.length + 1 > limits.maxMessageBytes()) {
-            fail("JSON token size limit exceeded");
+            fail("JSON token size limit exceeded", offset);
             return;
         }
         if (tokens.size() + 1 > limits.maxTokens()) {
-            fail("JSON token count limit exceeded");
+            fail("JSON token count limit exceeded", offset);
             return;
         }
         if (braces + brackets > limits.maxNesting()) {
-            fail("JSON nesting depth limit exceeded");
+            fail("JSON nesting depth limit exceeded", offset);
             return;
         }
-        tokens.add(new Token(kind, text));
+        tokens.add(new Token(kind, text, offset));
         tokenBytes += text.length;
         if ((braces > 0 || brackets > 0) && braces >= 0 && brackets >= 0) {
             return; // the message is still open
@@ -120,14 +121,30 @@ public final class JsonStreamParser {
             result = new Value(new TokenParser(tokens).parse());
         } catch (TokenParser.SyntaxError e) {
             result = new Failure("JSON parse error, " + e.getMessage());
+            failedAt(e.offset < 0 ? lexer.position() : e.offset);
         }
         reset();
         out.add(result);
     }
 
-    private void fail(String message) {
+    private void fail(String message, long offset) {
         reset();
         out.add(new Failure(message));
+        failedAt(offset);
+    }
+
+    private void failedAt(long offset) {
+        if (firstFailureOffset < 0) {
+            firstFailureOffset = offset;
+        }
+    }
+
+    /**
+     * Where in the stream the first failure was found, in bytes from its start (-1 if none yet),
+     * so that an error about a whole text can say where; a stream's failures do not need it.
+     */
+    long firstFailureOffset() {
+        return firstFailureOffset;
     }
 
     private void reset() {

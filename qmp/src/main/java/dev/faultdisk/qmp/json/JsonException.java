@@ -1,8 +1,0 @@
-package dev.faultdisk.qmp.json;
-
-/** Text that is not the JSON expected, or a value that has no JSON form. */
-public final class JsonException extends RuntimeException {
-    public JsonException(String message) {
-        super(message);
-    }
-}
