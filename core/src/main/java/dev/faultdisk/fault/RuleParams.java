@@ -197,6 +197,24 @@ public final class RuleParams {
         return out;
     }
 
+    /** A nested object as a map, unchecked: for values passed on whole (a command's arguments). */
+    public Map<String, Object> map(String key) {
+        if (!(get(key) instanceof Map<?, ?> map)) {
+            throw error(key, "must be an object");
+        }
+        Map<String, Object> copy = new LinkedHashMap<>();
+        map.forEach((k, v) -> copy.put(String.valueOf(k), v));
+        return copy;
+    }
+
+    /** A list of JSON values of any kind. */
+    public List<?> list(String key) {
+        if (!(get(key) instanceof List<?> list)) {
+            throw error(key, "must be a list");
+        }
+        return list;
+    }
+
     /** A list of integers in [min, max]. */
     public List<Long> integers(String key, long min, long max) {
         if (!(get(key) instanceof List<?> list)) {

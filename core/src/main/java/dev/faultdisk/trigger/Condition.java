@@ -1,0 +1,233 @@
+package dev.faultdisk.trigger;
+
+import dev.faultdisk.wire.BlockOp;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.BiConsumer;
+
+/**
+ * When a trigger fires: a condition on the stream of {@link Observation}s, immutable. Each trigger
+ * evaluates its own {@link Matcher}, which holds the counts; counting starts when the trigger is
+ * added (for a step of a sequence: when the step before it was satisfied).
+ */
+sealed interface Condition {
+
+    /** Fresh evaluation state. */
+    Matcher matcher();
+
+    /** The condition as JSON-like maps, for query-triggers. */
+    Map<String, Object> describe();
+
+    /** True if every observation that can complete this condition is a request about to run. */
+    boolean completesOnRequest();
+
+    /** Calls {@code sink} with every (export or null for any, ops) pair a request leaf matches. */
+    void requestInterests(BiConsumer<String, Set<BlockOp>> sink);
+
+    /** Exports this condition names. */
+    void exports(Set<String> into);
+
+    /** Requests on an export (null: any export) with one of {@code ops}, in a byte range, from one connection or any. */
+    record Requests(String export, Set<BlockOp> ops, long offset, long end, long connection, Count count)
+            implements Condition {
+        public Requests {
+            ops = Set.copyOf(ops);
+        }
+
+        boolean matches(Observation o) {
+            if (o.kind() != Observation.Kind.REQUEST || !ops.contains(o.op())) {
+                return false;
+            }
+            if (export != null && !export.equals(o.export())) {
+                return false;
+            }
+            if (connection >= 0 && o.connection() != connection) {
+                return false;
+            }
+            if (o.op() == BlockOp.FLUSH || (offset == 0 && end == Long.MAX_VALUE)) {
+                return true;
+            }
+            return o.offset() < end && o.offset() + Math.max(1, o.length()) > offset;
+        }
+
+        @Override
+        public Matcher matcher() {
+            return new Leaf(this::matches, count, () -> BlockOp.names(ops) + (export == null ? " on any export"
+                    : " on " + export));
+        }
+
+        @Override
+        public Map<String, Object> describe() {
+            Map<String, Object> m = new LinkedHashMap<>();
+            if (export != null) {
+                m.put("device", export);
+            }
+            List<String> names = new ArrayList<>();
+            for (BlockOp op : BlockOp.values()) {
+                if (ops.contains(op)) {
+                    names.add(op.wireName());
+                }
+            }
+            m.put("ops", names);
+            if (offset != 0 || end != Long.MAX_VALUE) {
+                m.put("offset", offset);
+                m.put("length", end - offset);
+            }
+            if (connection >= 0) {
+                m.put("connection", connection);
+            }
+            count.describe(m);
+            return m;
+        }
+
+        @Override
+        public boolean completesOnRequest() {
+            return true;
+        }
+
+        @Override
+        public void requestInterests(BiConsumer<String, Set<BlockOp>> sink) {
+            sink.accept(export, ops);
+        }
+
+        @Override
+        public void exports(Set<String> into) {
+            if (export != null) {
+                into.add(export);
+            }
+        }
+    }
+
+    /** An event of one kind on an export (null: any), optionally only with one detail (event name, rule id, tag). */
+    record Event(Observation.Kind kind, String export, String detail, Count count) implements Condition {
+
+        boolean matches(Observation o) {
+            return o.kind() == kind && (export == null || export.equals(o.export()))
+                    && (detail == null || detail.equals(o.detail()));
+        }
+
+        @Override
+        public Matcher matcher() {
+            return new Leaf(this::matches, count, () -> kind.wireName() + (detail == null ? "" : " " + detail)
+                    + (export == null ? " on any export" : " on " + export));
+        }
+
+        @Override
+        public Map<String, Object> describe() {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("event", kind.wireName());
+            if (export != null) {
+                m.put("device", export);
+            }
+            if (detail != null) {
+                m.put(Conditions.detailKey(kind), detail);
+            }
+            count.describe(m);
+            return m;
+        }
+
+        @Override
+        public boolean completesOnRequest() {
+            return false;
+        }
+
+        @Override
+        public void requestInterests(BiConsumer<String, Set<BlockOp>> sink) {
+        }
+
+        @Override
+        public void exports(Set<String> into) {
+            if (export != null) {
+                into.add(export);
+            }
+        }
+    }
+
+    /** Every part satisfied, in any order; satisfied at the observation that completes the last. */
+    record AllOf(List<Condition> parts) implements Condition {
+        @Override
+        public Matcher matcher() {
+            return new Matchers.All(parts);
+        }
+
+        @Override
+        public Map<String, Object> describe() {
+            return Map.of("all-of", Conditions.describeAll(parts));
+        }
+
+        @Override
+        public boolean completesOnRequest() {
+            return parts.stream().allMatch(Condition::completesOnRequest);
+        }
+
+        @Override
+        public void requestInterests(BiConsumer<String, Set<BlockOp>> sink) {
+            parts.forEach(p -> p.requestInterests(sink));
+        }
+
+        @Override
+        public void exports(Set<String> into) {
+            parts.forEach(p -> p.exports(into));
+        }
+    }
+
+    /** Any part satisfied. */
+    record AnyOf(List<Condition> parts) implements Condition {
+        @Override
+        public Matcher matcher() {
+            return new Matchers.Any(parts);
+        }
+
+        @Override
+        public Map<String, Object> describe() {
+            return Map.of("any-of", Conditions.describeAll(parts));
+        }
+
+        @Override
+        public boolean completesOnRequest() {
+            return parts.stream().allMatch(Condition::completesOnRequest);
+        }
+
+        @Override
+        public void requestInterests(BiConsumer<String, Set<BlockOp>> sink) {
+            parts.forEach(p -> p.requestInterests(sink));
+        }
+
+        @Override
+        public void exports(Set<String> into) {
+            parts.forEach(p -> p.exports(into));
+        }
+    }
+
+    /** The parts one after another: a step starts counting once the step before it is satisfied. */
+    record Sequence(List<Condition> steps) implements Condition {
+        @Override
+        public Matcher matcher() {
+            return new Matchers.Steps(steps);
+        }
+
+        @Override
+        public Map<String, Object> describe() {
+            return Map.of("sequence", Conditions.describeAll(steps));
+        }
+
+        @Override
+        public boolean completesOnRequest() {
+            return steps.getLast().completesOnRequest();
+        }
+
+        @Override
+        public void requestInterests(BiConsumer<String, Set<BlockOp>> sink) {
+            steps.forEach(p -> p.requestInterests(sink));
+        }
+
+        @Override
+        public void exports(Set<String> into) {
+            steps.forEach(p -> p.exports(into));
+        }
+    }
+}

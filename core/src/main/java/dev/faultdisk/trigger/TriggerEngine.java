@@ -1,0 +1,358 @@
+package dev.faultdisk.trigger;
+
+import dev.faultdisk.fault.FaultRuleException;
+import dev.faultdisk.fault.RuleParams;
+import dev.faultdisk.wire.BlockOp;
+
+import java.time.Instant;
+import java.time.InstantSource;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.EnumSet;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.OptionalLong;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+
+/**
+ * The server's triggers, across all exports. Every export's stack offers each request to
+ * {@link #onRequest} before the request goes on, and events to {@link #onEvent}. Conditions are
+ * evaluated one observation at a time under one lock, so "the 21st write" is the 21st write the
+ * server took in, whatever the pace. A trigger's command actions run before the request that fired
+ * it goes on, and requests evaluated while they run wait for them (up to {@link #GATE_WAIT_NANOS}),
+ * so nothing overtakes a firing; its request actions are returned to the caller to apply.
+ *
+ * <p>The set of active triggers is an immutable snapshot behind one volatile field, with an index
+ * of the (export, operation) pairs any of them counts: a request nobody counts costs one volatile
+ * read and two set lookups, no lock.
+ */
+public final class TriggerEngine {
+    /** How many triggers may exist at once: each costs evaluation on every request it counts. */
+    public static final int MAX_TRIGGERS = 1024;
+    /** How long a request waits for another request's firing to finish its command actions. */
+    static final long GATE_WAIT_NANOS = TimeUnit.SECONDS.toNanos(30);
+
+    private final InstantSource clock;
+    private final CommandRunner runner;
+    private final Object lock = new Object();
+    /** Every trigger, by id, including those that fired as often as they may (until removed). */
+    private final TreeMap<Long, Trigger> all = new TreeMap<>();
+    private final List<TriggerListener> listeners = new CopyOnWriteArrayList<>();
+    private volatile Snapshot snapshot = Snapshot.EMPTY;
+    private long nextId = 1;
+    /** Firings whose command actions are running; guarded by {@link #lock}. */
+    private int firing;
+
+    /** Active triggers and what they count. */
+    private record Snapshot(Trigger[] active, Map<String, Set<BlockOp>> byExport, Set<BlockOp> anyExport,
+                            boolean events) {
+        static final Snapshot EMPTY = new Snapshot(new Trigger[0], Map.of(), Set.of(), false);
+    }
+
+    public TriggerEngine(InstantSource clock, CommandRunner runner) {
+        this.clock = clock;
+        this.runner = runner;
+    }
+
+    public void addListener(TriggerListener listener) {
+        listeners.add(listener);
+    }
+
+    public void removeListener(TriggerListener listener) {
+        listeners.remove(listener);
+    }
+
+    // ---- the trigger set ----
+
+    /**
+     * Parses triggers and adds all of them in one change; on any error nothing is added and a
+     * {@link FaultRuleException} names the member ({@code triggers[1].when.ops}).
+     *
+     * @param exportSize the size of a named export, or empty if there is none
+     */
+    public List<Trigger> add(List<?> specs, String path, Function<String, OptionalLong> exportSize) {
+        List<Trigger> added = new ArrayList<>();
+        synchronized (lock) {
+            if (all.size() + specs.size() > MAX_TRIGGERS) {
+                throw new FaultRuleException(path + ": at most " + MAX_TRIGGERS + " triggers may exist at once ("
+                        + all.size() + " do)");
+            }
+            Instant now = clock.instant();
+            for (int i = 0; i < specs.size(); i++) {
+                added.add(TriggerParser.parse(RuleParams.of(specs.get(i), path + "[" + i + "]"), nextId + i, now,
+                        exportSize, runner));
+            }
+            nextId += added.size();
+            for (Trigger t : added) {
+                all.put(t.id(), t);
+            }
+            publish();
+        }
+        notifyChanged(ids(added), List.of());
+        return added;
+    }
+
+    /**
+     * Removes triggers by id in one change.
+     *
+     * @throws IllegalArgumentException naming the first unknown id; nothing is removed then
+     */
+    public List<Trigger> remove(Collection<Long> ids) {
+        List<Trigger> removed = new ArrayList<>();
+        synchronized (lock) {
+            for (long id : new LinkedHashSet<>(ids)) {
+                if (!all.containsKey(id)) {
+                    throw new IllegalArgumentException("no trigger " + id);
+                }
+            }
+            for (long id : new LinkedHashSet<>(ids)) {
+                removed.add(all.remove(id));
+            }
+            publish();
+        }
+        notifyChanged(List.of(), ids(removed));
+        return removed;
+    }
+
+    /** Removes every trigger; returns them. */
+    public List<Trigger> clear() {
+        List<Trigger> removed;
+        synchronized (lock) {
+            removed = new ArrayList<>(all.values());
+            all.clear();
+            publish();
+        }
+        notifyChanged(List.of(), ids(removed));
+        return removed;
+    }
+
+    /** The triggers as query-triggers shows them, by id. */
+    public List<Map<String, Object>> describe() {
+        synchronized (lock) {
+            List<Map<String, Object>> out = new ArrayList<>();
+            for (Trigger t : all.values()) {
+                out.add(t.describe());
+            }
+            return out;
+        }
+    }
+
+    /** The exports the triggers name (an export in use by a trigger can not be removed). */
+    public Set<String> exportsInUse() {
+        synchronized (lock) {
+            Set<String> names = new LinkedHashSet<>();
+            for (Trigger t : all.values()) {
+                t.condition().exports(names);
+                for (TriggerAction a : t.actions()) {
+                    if (a instanceof TriggerAction.Command c && c.arguments().get("device") instanceof String d) {
+                        names.add(d);
+                    }
+                }
+            }
+            return names;
+        }
+    }
+
+    public int size() {
+        synchronized (lock) {
+            return all.size();
+        }
+    }
+
+    private void publish() {
+        List<Trigger> active = new ArrayList<>();
+        Map<String, Set<BlockOp>> byExport = new HashMap<>();
+        Set<BlockOp> any = EnumSet.noneOf(BlockOp.class);
+        boolean[] events = {false};
+        for (Trigger t : all.values()) {
+            if (t.exhausted()) {
+                continue;
+            }
+            active.add(t);
+            t.condition().requestInterests((export, ops) -> {
+                if (export == null) {
+                    any.addAll(ops);
+                } else {
+                    byExport.computeIfAbsent(export, e -> EnumSet.noneOf(BlockOp.class)).addAll(ops);
+                }
+            });
+            events[0] |= !t.condition().completesOnRequest() || hasEvents(t.condition());
+        }
+        snapshot = active.isEmpty() ? Snapshot.EMPTY
+                : new Snapshot(active.toArray(new Trigger[0]), Map.copyOf(byExport), Set.copyOf(any), events[0]);
+    }
+
+    private static boolean hasEvents(Condition c) {
+        return switch (c) {
+            case Condition.Event e -> true;
+            case Condition.Requests r -> false;
+            case Condition.AllOf a -> a.parts().stream().anyMatch(TriggerEngine::hasEvents);
+            case Condition.AnyOf a -> a.parts().stream().anyMatch(TriggerEngine::hasEvents);
+            case Condition.Sequence s -> s.steps().stream().anyMatch(TriggerEngine::hasEvents);
+        };
+    }
+
+    // ---- evaluation ----
+
+    /** True if any trigger is active: requests must then run where they may wait. */
+    public boolean isEngaged() {
+        return snapshot.active.length > 0;
+    }
+
+    /** True if a request with this operation on this export would be counted by some trigger. */
+    public boolean watches(String export, BlockOp op) {
+        Snapshot s = snapshot;
+        if (s.active.length == 0) {
+            return false;
+        }
+        if (s.anyExport.contains(op)) {
+            return true;
+        }
+        Set<BlockOp> ops = s.byExport.get(export);
+        return ops != null && ops.contains(op);
+    }
+
+    /** True if some trigger counts events. */
+    public boolean watchesEvents() {
+        return snapshot.events;
+    }
+
+    /**
+     * Offers a request about to run. Runs the command actions of every trigger it fires, in id
+     * order, then returns the request actions to apply to it, in the same order (empty: go on).
+     * Waits first while another firing's command actions run.
+     */
+    public List<TriggerAction> onRequest(Observation request) {
+        List<Pending> fired;
+        synchronized (lock) {
+            awaitGate();
+            fired = evaluate(request);
+        }
+        if (fired.isEmpty()) {
+            return List.of();
+        }
+        List<TriggerAction> onRequest = new ArrayList<>();
+        run(fired, request, onRequest);
+        return onRequest;
+    }
+
+    /** Offers an event; runs the command actions of every trigger it fires, on this thread. */
+    public void onEvent(Observation event) {
+        if (!snapshot.events) {
+            return;
+        }
+        List<Pending> fired;
+        synchronized (lock) {
+            fired = evaluate(event);
+        }
+        if (!fired.isEmpty()) {
+            run(fired, event, new ArrayList<>());
+        }
+    }
+
+    private record Pending(Trigger trigger, long count, Instant time) {
+    }
+
+    /** Caller holds the lock. Marks a firing in progress if any trigger fires. */
+    private List<Pending> evaluate(Observation o) {
+        Trigger[] active = snapshot.active;
+        if (active.length == 0) {
+            return List.of();
+        }
+        Instant now = clock.instant();
+        List<Pending> fired = null;
+        boolean exhausted = false;
+        for (Trigger t : active) {
+            if (t.offer(o, now)) {
+                if (fired == null) {
+                    fired = new ArrayList<>(2);
+                }
+                fired.add(new Pending(t, t.fired(), now));
+                t.running(true);
+                exhausted |= t.exhausted();
+            }
+        }
+        if (fired == null) {
+            return List.of();
+        }
+        if (exhausted) {
+            publish();
+        }
+        firing++;
+        return fired;
+    }
+
+    /** Caller holds the lock. */
+    private void awaitGate() {
+        long deadline = System.nanoTime() + GATE_WAIT_NANOS;
+        while (firing > 0) {
+            long left = deadline - System.nanoTime();
+            if (left <= 0) {
+                return; // a firing that takes this long must not stall the whole server
+            }
+            try {
+                TimeUnit.NANOSECONDS.timedWait(lock, left);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+    }
+
+    private void run(List<Pending> fired, Observation o, List<TriggerAction> onRequest) {
+        List<TriggerFiring> firings = new ArrayList<>();
+        try {
+            for (Pending p : fired) {
+                List<Map<String, Object>> results = new ArrayList<>();
+                for (TriggerAction a : p.trigger.actions()) {
+                    Map<String, Object> result = new LinkedHashMap<>(a.describe());
+                    if (a instanceof TriggerAction.Command c) {
+                        try {
+                            Object value = runner.run(c.execute(), c.arguments());
+                            result.put("return", value == null ? Map.of() : value);
+                        } catch (Exception e) {
+                            result.put("error", String.valueOf(e.getMessage()));
+                        }
+                    } else {
+                        onRequest.add(a);
+                        result.put("result", "applies to the request");
+                    }
+                    results.add(result);
+                }
+                firings.add(new TriggerFiring(p.trigger.id(), p.trigger.name(), p.count, p.time, o, results));
+            }
+        } finally {
+            synchronized (lock) {
+                for (Pending p : fired) {
+                    p.trigger.running(false);
+                }
+                firing--;
+                lock.notifyAll();
+            }
+        }
+        for (TriggerFiring f : firings) {
+            for (TriggerListener l : listeners) {
+                l.fired(f);
+            }
+        }
+    }
+
+    private void notifyChanged(List<Long> added, List<Long> removed) {
+        for (TriggerListener l : listeners) {
+            l.changed(added, removed);
+        }
+    }
+
+    private static List<Long> ids(List<Trigger> triggers) {
+        List<Long> ids = new ArrayList<>();
+        triggers.forEach(t -> ids.add(t.id()));
+        return ids;
+    }
+}
