@@ -35,7 +35,7 @@ bench/compare.sh: faultdisk vs nbdkit (file plugin) vs qemu-nbd on the same file
   --size-mib N       image size in MiB (default 1024, env BENCH_SIZE_MIB)
   --out DIR          where fio's JSON and the logs go (default bench/results/DATE, env BENCH_OUT)
   --servers LIST     comma-separated, from faultdisk,nbdkit,qemu-nbd (the default), faultdisk-rules,
-                     faultdisk-delay, nbdkit-delay (env SERVERS)
+                     faultdisk-triggers, faultdisk-delay, nbdkit-delay (env SERVERS)
   --workloads LIST   comma-separated, from seqread,seqwrite,randread,randrw (the default),
                      randread64, randread1 (env WORKLOADS)
   --delay-ms N       the read delay of faultdisk-delay and nbdkit-delay (default 1, env DELAY_MS)
@@ -85,7 +85,7 @@ done
 IFS=, read -r -a server_list <<<"$servers"
 IFS=, read -r -a workload_list <<<"$workloads"
 for s in "${server_list[@]}"; do
-  case "$s" in faultdisk|faultdisk-rules|faultdisk-delay|nbdkit|nbdkit-delay|qemu-nbd) ;;
+  case "$s" in faultdisk|faultdisk-rules|faultdisk-triggers|faultdisk-delay|nbdkit|nbdkit-delay|qemu-nbd) ;;
     *) die "unknown server: $s" ;;
   esac
 done
@@ -208,6 +208,11 @@ PY
       "$root/faultdisk" serve --export "bench=$file,rules=$out/rules.conf" --nbd "127.0.0.1:$p" --qmp none \
         >"$out/faultdisk-rules.log" 2>&1 &
       ;;
+    faultdisk-triggers)
+      # The same server with 100 armed triggers that never fire, added over QMP once it answers.
+      "$root/faultdisk" serve --export "bench=$file" --nbd "127.0.0.1:$p" --qmp "127.0.0.1:$q" \
+        >"$out/faultdisk-triggers.log" 2>&1 &
+      ;;
     faultdisk-delay)
       # Delays every read by --delay-ms through a fault rule, added over QMP once it answers.
       "$root/faultdisk" serve --export "bench=$file" --nbd "127.0.0.1:$p" --qmp "127.0.0.1:$q" \
@@ -247,6 +252,27 @@ wait_ready() {
   die "$s did not answer on port ${port[$s]} within 60 s"
 }
 
+# Sends trigger-add over QMP: 100 triggers that count every request of the workloads (read,
+# write and flush on the export) but wait for a count no run reaches, so each request is
+# evaluated by all of them and none fires: the cost of armed triggers that do not match.
+add_idle_triggers() {
+  python3 - "$1" <<'PY'
+import json, socket, sys
+with socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=10) as s:
+    f = s.makefile("rw")
+    f.readline()  # greeting
+    triggers = [{"when": {"device": "bench", "ops": ["read", "write", "flush"], "nth": 10**15 + i},
+                 "actions": [{"execute": "fault-clear", "arguments": {"device": "bench"}}]} for i in range(100)]
+    for cmd in ({"execute": "qmp_capabilities"},
+                {"execute": "trigger-add", "arguments": {"triggers": triggers}}):
+        f.write(json.dumps(cmd) + "\n")
+        f.flush()
+        reply = json.loads(f.readline())
+        if "return" not in reply:
+            sys.exit(f"QMP {cmd['execute']}: {reply}")
+PY
+}
+
 # Sends fault-add over QMP: every read of the export is delayed by --delay-ms.
 add_read_delay() {
   python3 - "$1" "$delay_ms" <<'PY'
@@ -274,6 +300,9 @@ for s in "${server_list[@]}"; do
   wait_ready "$s"
   if [ "$s" = faultdisk-delay ]; then
     add_read_delay "${qmp_port[$s]}" || die "could not add the read delay to faultdisk-delay"
+  fi
+  if [ "$s" = faultdisk-triggers ]; then
+    add_idle_triggers "${qmp_port[$s]}" || die "could not add the triggers to faultdisk-triggers"
   fi
   log "$s: pid ${pid[$s]}, nbd://127.0.0.1:${port[$s]}/bench"
 done
