@@ -52,8 +52,8 @@ public final class TriggerEngine {
 
     /** Active triggers and what they count. */
     private record Snapshot(Trigger[] active, Map<String, Set<BlockOp>> byExport, Set<BlockOp> anyExport,
-                            boolean events) {
-        static final Snapshot EMPTY = new Snapshot(new Trigger[0], Map.of(), Set.of(), false);
+                            boolean events, boolean waits) {
+        static final Snapshot EMPTY = new Snapshot(new Trigger[0], Map.of(), Set.of(), false, false);
     }
 
     public TriggerEngine(InstantSource clock, CommandRunner runner) {
@@ -171,11 +171,15 @@ public final class TriggerEngine {
         Map<String, Set<BlockOp>> byExport = new HashMap<>();
         Set<BlockOp> any = EnumSet.noneOf(BlockOp.class);
         boolean[] events = {false};
+        boolean waits = false;
         for (Trigger t : all.values()) {
             if (t.exhausted()) {
                 continue;
             }
             active.add(t);
+            for (TriggerAction a : t.actions()) {
+                waits |= a instanceof TriggerAction.Hold || a instanceof TriggerAction.Delay;
+            }
             t.condition().requestInterests((export, ops) -> {
                 if (export == null) {
                     any.addAll(ops);
@@ -186,7 +190,7 @@ public final class TriggerEngine {
             events[0] |= !t.condition().completesOnRequest() || hasEvents(t.condition());
         }
         snapshot = active.isEmpty() ? Snapshot.EMPTY
-                : new Snapshot(active.toArray(new Trigger[0]), Map.copyOf(byExport), Set.copyOf(any), events[0]);
+                : new Snapshot(active.toArray(new Trigger[0]), Map.copyOf(byExport), Set.copyOf(any), events[0], waits);
     }
 
     private static boolean hasEvents(Condition c) {
@@ -204,6 +208,15 @@ public final class TriggerEngine {
     /** True if any trigger is active: requests must then run where they may wait. */
     public boolean isEngaged() {
         return snapshot.active.length > 0;
+    }
+
+    /**
+     * True while a trigger may hold or delay the request that fires it: requests must then run
+     * where they may wait. (Command actions run where the request runs: they are short, and a
+     * reader that waits for them is what "nothing overtakes a firing" asks.)
+     */
+    public boolean mayBlock() {
+        return snapshot.waits;
     }
 
     /** True if a request with this operation on this export would be counted by some trigger. */
@@ -229,7 +242,7 @@ public final class TriggerEngine {
      * order, then returns the request actions to apply to it, in the same order (empty: go on).
      * Waits first while another firing's command actions run.
      */
-    public List<TriggerAction> onRequest(Observation request) {
+    public List<RequestAction> onRequest(Observation request) {
         List<Pending> fired;
         synchronized (lock) {
             awaitGate();
@@ -238,7 +251,7 @@ public final class TriggerEngine {
         if (fired.isEmpty()) {
             return List.of();
         }
-        List<TriggerAction> onRequest = new ArrayList<>();
+        List<RequestAction> onRequest = new ArrayList<>();
         run(fired, request, onRequest);
         return onRequest;
     }
@@ -306,7 +319,7 @@ public final class TriggerEngine {
         }
     }
 
-    private void run(List<Pending> fired, Observation o, List<TriggerAction> onRequest) {
+    private void run(List<Pending> fired, Observation o, List<RequestAction> onRequest) {
         List<TriggerFiring> firings = new ArrayList<>();
         try {
             for (Pending p : fired) {
@@ -321,7 +334,7 @@ public final class TriggerEngine {
                             result.put("error", String.valueOf(e.getMessage()));
                         }
                     } else {
-                        onRequest.add(a);
+                        onRequest.add(new RequestAction(p.trigger.id(), p.trigger.name(), a));
                         result.put("result", "applies to the request");
                     }
                     results.add(result);

@@ -83,10 +83,10 @@ class TriggerEngineTest {
                         Map.of("execute", "write-cache-arm-flush-error", "arguments", Map.of("device", "a")))));
         for (int i = 0; i < 200; i++) {
             engine.onRequest(Observation.request("a", BlockOp.READ, 0, 4096, 1)); // reads do not count
-            List<TriggerAction> actions = engine.onRequest(write("a", i));
+            List<RequestAction> actions = engine.onRequest(write("a", i));
             if (i == 20) {
                 assertEquals(1, actions.size());
-                assertInstanceOf(TriggerAction.Hold.class, actions.getFirst());
+                assertInstanceOf(TriggerAction.Hold.class, actions.getFirst().action());
             } else {
                 assertTrue(actions.isEmpty(), "write " + i + " must go on untouched");
             }
