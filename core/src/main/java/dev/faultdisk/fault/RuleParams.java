@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.EnumSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 
@@ -199,20 +200,12 @@ public final class RuleParams {
 
     /** A nested object as a map, unchecked: for values passed on whole (a command's arguments). */
     public Map<String, Object> map(String key) {
-        if (!(get(key) instanceof Map<?, ?> map)) {
-            throw error(key, "must be an object");
-        }
-        Map<String, Object> copy = new LinkedHashMap<>();
-        map.forEach((k, v) -> copy.put(String.valueOf(k), v));
-        return copy;
+        return members.object(key).asMap();
     }
 
     /** A list of JSON values of any kind. */
-    public List<?> list(String key) {
-        if (!(get(key) instanceof List<?> list)) {
-            throw error(key, "must be a list");
-        }
-        return list;
+    public List<Object> list(String key) {
+        return members.list(key);
     }
 
     /** A list of integers in [min, max]. */
