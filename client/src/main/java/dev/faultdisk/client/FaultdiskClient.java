@@ -244,6 +244,26 @@ public final class FaultdiskClient implements AutoCloseable {
         return Replies.object(execute("fault-clear", args("device", device)), "fault-clear reply").integer("removed");
     }
 
+    /** trigger-add: adds triggers in one change (docs/TRIGGERS.md) and returns their ids. */
+    public List<Long> triggerAdd(Trigger... triggers) {
+        return ids(execute("trigger-add", args("triggers", List.of(triggers))), "ids");
+    }
+
+    /** trigger-remove: removes triggers by id (an unknown id removes nothing). */
+    public void triggerRemove(long... ids) {
+        execute("trigger-remove", args("ids", java.util.Arrays.stream(ids).boxed().toList()));
+    }
+
+    /** trigger-clear: removes every trigger; returns how many there were. */
+    public long triggerClear() {
+        return Replies.object(execute("trigger-clear"), "trigger-clear reply").integer("removed");
+    }
+
+    /** query-triggers: every trigger with its counts, fire times and what it waits for. */
+    public List<TriggerInfo> queryTriggers() {
+        return Replies.list(execute("query-triggers"), "query-triggers reply").stream().map(TriggerInfo::from).toList();
+    }
+
     /** query-faults: every export's rules with their state and counts. */
     public List<FaultInfo> queryFaults() {
         return queryFaults(null);

@@ -49,9 +49,10 @@ public final class BlockRequest {
     private final long connection;
     private final boolean inline;
     private final long epoch;
+    private final long sequence;
 
     private BlockRequest(BlockOp op, long offset, long length, int flags, long connection, boolean inline,
-            long epoch) {
+            long epoch, long sequence) {
         this.op = Objects.requireNonNull(op, "op");
         this.offset = offset;
         this.length = length;
@@ -59,6 +60,7 @@ public final class BlockRequest {
         this.connection = connection;
         this.inline = inline;
         this.epoch = epoch;
+        this.sequence = sequence;
     }
 
     /**
@@ -67,7 +69,16 @@ public final class BlockRequest {
      * allocates nothing but the request.
      */
     public static BlockRequest of(BlockOp op, long offset, long length, int flags, long connection, boolean inline) {
-        return new BlockRequest(op, offset, length, flags, connection, inline, NO_EPOCH);
+        return of(op, offset, length, flags, connection, inline, 0);
+    }
+
+    /**
+     * A request from a frontend that numbers its requests: {@code sequence} is its place among the
+     * requests of its connection that reach the stack (from 1, in arrival order).
+     */
+    public static BlockRequest of(BlockOp op, long offset, long length, int flags, long connection, boolean inline,
+                                  long sequence) {
+        return new BlockRequest(op, offset, length, flags, connection, inline, NO_EPOCH, sequence);
     }
 
     /** A request of an in-process caller: no connection, may block, with {@code flags}. */
@@ -76,7 +87,7 @@ public final class BlockRequest {
         for (Flag f : flags) {
             bits |= f.bit;
         }
-        return new BlockRequest(op, offset, length, bits, NO_CONNECTION, false, NO_EPOCH);
+        return new BlockRequest(op, offset, length, bits, NO_CONNECTION, false, NO_EPOCH, 0);
     }
 
     /** A flush of an in-process caller. */
@@ -136,20 +147,29 @@ public final class BlockRequest {
         return epoch;
     }
 
+    /**
+     * Its place among its connection's requests (from 1, in arrival order), or 0 if the frontend
+     * does not number them: what lets a layer count requests in arrival order when they run on
+     * threads of their own.
+     */
+    public long sequence() {
+        return sequence;
+    }
+
     /** This request over another range (itself if the range is the same). */
     public BlockRequest at(long newOffset, long newLength) {
         return newOffset == offset && newLength == length ? this
-                : new BlockRequest(op, newOffset, newLength, flags, connection, inline, epoch);
+                : new BlockRequest(op, newOffset, newLength, flags, connection, inline, epoch, sequence);
     }
 
     /** This request with {@code flag} set (itself if it was). */
     public BlockRequest with(Flag flag) {
-        return has(flag) ? this : new BlockRequest(op, offset, length, flags | flag.bit, connection, inline, epoch);
+        return has(flag) ? this : new BlockRequest(op, offset, length, flags | flag.bit, connection, inline, epoch, sequence);
     }
 
     /** This request without {@code flag} (itself if it was not set). */
     public BlockRequest without(Flag flag) {
-        return has(flag) ? new BlockRequest(op, offset, length, flags & ~flag.bit, connection, inline, epoch) : this;
+        return has(flag) ? new BlockRequest(op, offset, length, flags & ~flag.bit, connection, inline, epoch, sequence) : this;
     }
 
     /**
@@ -158,23 +178,24 @@ public final class BlockRequest {
      */
     public BlockRequest asFlush() {
         return op == BlockOp.FLUSH && flags == 0 ? this
-                : new BlockRequest(BlockOp.FLUSH, 0, 0, 0, connection, inline, epoch);
+                : new BlockRequest(BlockOp.FLUSH, 0, 0, 0, connection, inline, epoch, sequence);
     }
 
     /** This request stamped with the power epoch it entered at. */
     public BlockRequest withEpoch(long entered) {
-        return new BlockRequest(op, offset, length, flags, connection, inline, entered);
+        return new BlockRequest(op, offset, length, flags, connection, inline, entered, sequence);
     }
 
     @Override
     public boolean equals(Object o) {
         return o instanceof BlockRequest r && r.op == op && r.offset == offset && r.length == length
-                && r.flags == flags && r.connection == connection && r.inline == inline && r.epoch == epoch;
+                && r.flags == flags && r.connection == connection && r.inline == inline && r.epoch == epoch
+                && r.sequence == sequence;
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(op, offset, length, flags, connection, inline, epoch);
+        return Objects.hash(op, offset, length, flags, connection, inline, epoch, sequence);
     }
 
     @Override

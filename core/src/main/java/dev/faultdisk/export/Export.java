@@ -1,5 +1,12 @@
 package dev.faultdisk.export;
 
+import dev.faultdisk.fault.FaultListener;
+import dev.faultdisk.fault.FaultRecord;
+import dev.faultdisk.fault.blkdebug.BlkdebugListener;
+import dev.faultdisk.fault.blkdebug.SuspendedRequest;
+import dev.faultdisk.trigger.Observation;
+import dev.faultdisk.trigger.TriggerDevice;
+import dev.faultdisk.trigger.TriggerEngine;
 import dev.faultdisk.cache.PowerFailReport;
 import dev.faultdisk.cache.PowerSwitch;
 import dev.faultdisk.cache.WriteCacheDevice;
@@ -36,6 +43,8 @@ public final class Export implements AutoCloseable {
     private final WriteCacheDevice cache;
     private final FaultEngine faults;
     private final PowerSwitch power = new PowerSwitch();
+    private final TriggerDevice triggerLayer;
+    private volatile TriggerEngine triggers;
 
     public Export(String name, BlockDevice backend, boolean readOnly) {
         this(name, backend, readOnly, new BlkdebugEngine());
@@ -61,8 +70,9 @@ public final class Export implements AutoCloseable {
         this.blkdebug = blkdebug;
         this.faults = new FaultEngine(name, backend.size(), faultTime, faultSeed);
         ExportStack stack = ExportStack.build(
-                new ExportParts(backend, readOnly, cacheMode, stats, power, faults, blkdebug));
+                new ExportParts(name, backend, readOnly, cacheMode, stats, power, faults, blkdebug, faultTime));
         this.cache = stack.layer(Layer.WRITE_CACHE, WriteCacheDevice.class);
+        this.triggerLayer = stack.layer(Layer.TRIGGERS, TriggerDevice.class);
         this.top = stack.top();
         this.description = top.describe();
     }
@@ -127,6 +137,36 @@ public final class Export implements AutoCloseable {
     /** Runs {@code listener} after every power cut, e.g. to drop the export's connections. */
     public void onPowerFail(Runnable listener) {
         power.onPowerFail(listener);
+    }
+
+    /**
+     * Connects the export to the server's triggers: its requests are offered to them, and so are
+     * its events (blkdebug events, faults fired, breakpoints hit, power cuts). Once per export.
+     */
+    public void attachTriggers(TriggerEngine engine) {
+        if (triggers != null) {
+            throw new IllegalStateException("export '" + name + "' is attached to triggers already");
+        }
+        triggers = engine;
+        triggerLayer.attach(engine);
+        blkdebug.observeEvents(engine::watchesBlkdebugEvents, event -> {
+            if (engine.watchesBlkdebugEvents()) {
+                engine.onEvent(Observation.event(Observation.Kind.BLKDEBUG_EVENT, name, event.qapiName()));
+            }
+        });
+        blkdebug.addListener(new BlkdebugListener() {
+            @Override
+            public void suspended(SuspendedRequest request) {
+                engine.onEvent(Observation.event(Observation.Kind.BREAKPOINT_HIT, name, request.tag()));
+            }
+        });
+        faults.addListener(new FaultListener() {
+            @Override
+            public void injected(FaultRecord record) {
+                engine.onEvent(Observation.event(Observation.Kind.FAULT_FIRED, name, Long.toString(record.rule())));
+            }
+        });
+        power.onPowerFail(() -> engine.onEvent(Observation.event(Observation.Kind.POWER_CUT, name, null)));
     }
 
     /** The export's fault rules and held requests. */

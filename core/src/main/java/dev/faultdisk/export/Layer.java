@@ -6,6 +6,7 @@ import dev.faultdisk.device.BlockDevice;
 import dev.faultdisk.device.CountingDevice;
 import dev.faultdisk.device.ReadOnlyDevice;
 import dev.faultdisk.fault.FaultDevice;
+import dev.faultdisk.trigger.TriggerDevice;
 import dev.faultdisk.fault.blkdebug.BlkdebugDevice;
 
 /**
@@ -15,7 +16,8 @@ import dev.faultdisk.fault.blkdebug.BlkdebugDevice;
  *
  * <p>Why this order: counting sees what clients asked, whatever happens below. The power gate
  * stamps the epoch a request entered at, so the write cache refuses a request a fault layer held
- * across a power cut instead of landing it after the cut. The fault layer sits above blkdebug: a
+ * across a power cut instead of landing it after the cut. Triggers count requests before any fault
+ * acts on them, so "the 21st write" is the 21st the client sent. The fault layer sits above blkdebug: a
  * request it holds, delays or fails never reaches blkdebug's events, and blkdebug sees a write
  * where the fault layer sends it (misdirected, torn, corrupted). Read-only sits above the cache,
  * so nothing is cached that the export refuses.
@@ -25,6 +27,8 @@ public enum Layer {
     COUNTING((below, parts) -> new CountingDevice(below, parts.stats())),
     /** Stamps the power epoch on requests ({@link PowerGate}). */
     POWER_GATE((below, parts) -> new PowerGate(below, parts.power())),
+    /** The server's triggers, acting inside the request that fires them ({@link TriggerDevice}). */
+    TRIGGERS((below, parts) -> new TriggerDevice(below, parts.name(), parts.power(), parts.faults(), parts.time())),
     /** The fault catalogue's rules ({@link FaultDevice}). */
     FAULTS((below, parts) -> new FaultDevice(below, parts.faults())),
     /** QEMU blkdebug rules and breakpoints ({@link BlkdebugDevice}). */

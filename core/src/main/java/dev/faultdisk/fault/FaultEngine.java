@@ -255,7 +255,7 @@ public final class FaultEngine implements LayerEngine {
      */
     int hold(FaultCall call, Firing firing, HangFault hang) throws IOException {
         BlockRequest r = call.request();
-        Hold h = new Hold(new HeldRequest(nextHoldId.getAndIncrement(), export, firing.rule().id(), r,
+        Hold h = new Hold(new HeldRequest(nextHoldId.getAndIncrement(), export, firing.rule().id(), 0, r,
                 time.clock().instant()));
         call.hold = h;
         held.put(h.view.id(), h);
@@ -268,17 +268,45 @@ public final class FaultEngine implements LayerEngine {
             details.put("timeout-ms", hang.timeoutNanos() / 1e6);
         }
         call.record(firing, "held", details);
-        Instant deadline = hang.timeoutNanos() > 0 ? h.view.since().plusNanos(hang.timeoutNanos()) : null;
+        return await(h, hang.timeoutNanos(), hang.failOnTimeout() ? hang.errno() : 0);
+    }
+
+    /** What runs a request a trigger holds once it is let go: with 0, or the errno to fail it with. */
+    @FunctionalInterface
+    public interface Resumed {
+        void run(int errno) throws IOException;
+    }
+
+    /**
+     * Holds a request that trigger {@code trigger} acts on, as a hang rule would: it is listed by
+     * {@link #held()} and let go by {@link #release} (which waits for it to finish, as for a
+     * rule's), or after {@code timeoutNanos} (0: never), when it runs.
+     */
+    public void holdForTrigger(BlockRequest r, long trigger, long timeoutNanos, Resumed then) throws IOException {
+        Hold h = new Hold(new HeldRequest(nextHoldId.getAndIncrement(), export, 0, trigger, r, time.clock().instant()));
+        held.put(h.view.id(), h);
+        if (shutdown) {
+            finish(h, "failed", Errno.ESHUTDOWN);
+        }
+        try {
+            then.run(await(h, timeoutNanos, 0));
+        } finally {
+            h.done.countDown();
+        }
+    }
+
+    private int await(Hold h, long timeoutNanos, int errnoOnTimeout) throws IOException {
+        Instant deadline = timeoutNanos > 0 ? h.view.since().plusNanos(timeoutNanos) : null;
         boolean opened;
         try {
             opened = time.sleeper().await(h.released, deadline);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             held.remove(h.view.id(), h);
-            throw new InterruptedIOException("interrupted while held by fault rule " + firing.rule().id());
+            throw new InterruptedIOException("interrupted while held (hold " + h.view.id() + ")");
         }
         if (!opened && held.remove(h.view.id(), h)) {
-            int errno = hang.failOnTimeout() ? hang.errno() : 0;
+            int errno = errnoOnTimeout;
             for (FaultListener l : listeners) {
                 l.released(h.view, "expired", errno);
             }

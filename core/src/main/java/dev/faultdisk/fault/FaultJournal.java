@@ -121,6 +121,14 @@ public final class FaultJournal implements FaultListener {
         append(null, m);
     }
 
+    /**
+     * Adds an entry of another kind (a trigger firing, a trigger added or removed): {@code entry}
+     * has an "event" name, a "time" and, if it concerns one export, a "device".
+     */
+    public void note(Map<String, Object> entry) {
+        append(null, new LinkedHashMap<>(entry));
+    }
+
     private synchronized void append(FaultRecord record, Map<String, Object> other) {
         Entry e = new Entry(++seq, record, other == null ? null : java.util.Collections.unmodifiableMap(other));
         if (recent.size() == capacity) {

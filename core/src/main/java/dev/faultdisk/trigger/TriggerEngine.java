@@ -38,6 +38,9 @@ public final class TriggerEngine {
     public static final int MAX_TRIGGERS = 1024;
     /** How long a request waits for another request's firing to finish its command actions. */
     static final long GATE_WAIT_NANOS = TimeUnit.SECONDS.toNanos(30);
+    /** How long a request waits for an earlier request of its connection to be counted first. */
+    static final long TURN_WAIT_NANOS = TimeUnit.SECONDS.toNanos(2);
+    static final int MAX_CONNECTIONS_TRACKED = 4096;
 
     private final InstantSource clock;
     private final CommandRunner runner;
@@ -49,11 +52,22 @@ public final class TriggerEngine {
     private long nextId = 1;
     /** Firings whose command actions are running; guarded by {@link #lock}. */
     private int firing;
+    /**
+     * Per NBD connection, the sequence number of the latest request counted; guarded by
+     * {@link #lock}. Requests that run on threads of their own are counted in arrival order by
+     * waiting here for their turn. Bounded: the oldest connections are forgotten.
+     */
+    private final Map<Long, Long> counted = new LinkedHashMap<>(16, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<Long, Long> eldest) {
+            return size() > MAX_CONNECTIONS_TRACKED;
+        }
+    };
 
     /** Active triggers and what they count. */
     private record Snapshot(Trigger[] active, Map<String, Set<BlockOp>> byExport, Set<BlockOp> anyExport,
-                            boolean events, boolean waits) {
-        static final Snapshot EMPTY = new Snapshot(new Trigger[0], Map.of(), Set.of(), false, false);
+                            boolean events, boolean waits, boolean blkdebugEvents) {
+        static final Snapshot EMPTY = new Snapshot(new Trigger[0], Map.of(), Set.of(), false, false, false);
     }
 
     public TriggerEngine(InstantSource clock, CommandRunner runner) {
@@ -172,6 +186,7 @@ public final class TriggerEngine {
         Set<BlockOp> any = EnumSet.noneOf(BlockOp.class);
         boolean[] events = {false};
         boolean waits = false;
+        boolean blkdebugEvents = false;
         for (Trigger t : all.values()) {
             if (t.exhausted()) {
                 continue;
@@ -188,18 +203,25 @@ public final class TriggerEngine {
                 }
             });
             events[0] |= !t.condition().completesOnRequest() || hasEvents(t.condition());
+            blkdebugEvents |= hasEvent(t.condition(), Observation.Kind.BLKDEBUG_EVENT);
         }
         snapshot = active.isEmpty() ? Snapshot.EMPTY
-                : new Snapshot(active.toArray(new Trigger[0]), Map.copyOf(byExport), Set.copyOf(any), events[0], waits);
+                : new Snapshot(active.toArray(new Trigger[0]), Map.copyOf(byExport), Set.copyOf(any), events[0], waits,
+                blkdebugEvents);
     }
 
     private static boolean hasEvents(Condition c) {
+        return hasEvent(c, null);
+    }
+
+    /** True if {@code c} has an event leaf of {@code kind} (null: of any kind). */
+    private static boolean hasEvent(Condition c, Observation.Kind kind) {
         return switch (c) {
-            case Condition.Event e -> true;
+            case Condition.Event e -> kind == null || e.kind() == kind;
             case Condition.Requests r -> false;
-            case Condition.AllOf a -> a.parts().stream().anyMatch(TriggerEngine::hasEvents);
-            case Condition.AnyOf a -> a.parts().stream().anyMatch(TriggerEngine::hasEvents);
-            case Condition.Sequence s -> s.steps().stream().anyMatch(TriggerEngine::hasEvents);
+            case Condition.AllOf a -> a.parts().stream().anyMatch(p -> hasEvent(p, kind));
+            case Condition.AnyOf a -> a.parts().stream().anyMatch(p -> hasEvent(p, kind));
+            case Condition.Sequence s -> s.steps().stream().anyMatch(p -> hasEvent(p, kind));
         };
     }
 
@@ -232,6 +254,11 @@ public final class TriggerEngine {
         return ops != null && ops.contains(op);
     }
 
+    /** True if some trigger counts blkdebug events: every request must then fire its events. */
+    public boolean watchesBlkdebugEvents() {
+        return snapshot.blkdebugEvents;
+    }
+
     /** True if some trigger counts events. */
     public boolean watchesEvents() {
         return snapshot.events;
@@ -242,11 +269,13 @@ public final class TriggerEngine {
      * order, then returns the request actions to apply to it, in the same order (empty: go on).
      * Waits first while another firing's command actions run.
      */
-    public List<RequestAction> onRequest(Observation request) {
+    public List<RequestAction> onRequest(Observation request, long sequence) {
         List<Pending> fired;
         synchronized (lock) {
+            awaitTurn(request.connection(), sequence);
             awaitGate();
             fired = evaluate(request);
+            counted(request.connection(), sequence);
         }
         if (fired.isEmpty()) {
             return List.of();
@@ -254,6 +283,57 @@ public final class TriggerEngine {
         List<RequestAction> onRequest = new ArrayList<>();
         run(fired, request, onRequest);
         return onRequest;
+    }
+
+    /**
+     * A request no trigger counts went by, while triggers are engaged: later requests of its
+     * connection need not wait for it.
+     */
+    public void pass(long connection, long sequence) {
+        if (sequence <= 0) {
+            return;
+        }
+        synchronized (lock) {
+            awaitTurn(connection, sequence);
+            counted(connection, sequence);
+        }
+    }
+
+    /** Caller holds the lock: waits until the connection's earlier requests were counted (or a while). */
+    private void awaitTurn(long connection, long sequence) {
+        if (sequence <= 0) {
+            return;
+        }
+        Long last = counted.get(connection);
+        if (last == null) {
+            return; // the first request seen from this connection sets the count going
+        }
+        long deadline = System.nanoTime() + TURN_WAIT_NANOS;
+        while (sequence > last + 1) {
+            long left = deadline - System.nanoTime();
+            if (left <= 0) {
+                return; // an earlier request never came (its connection ended): do not stall
+            }
+            try {
+                TimeUnit.NANOSECONDS.timedWait(lock, left);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+            Long now = counted.get(connection);
+            last = now == null ? sequence - 1 : now;
+        }
+    }
+
+    private void counted(long connection, long sequence) {
+        if (sequence <= 0) {
+            return;
+        }
+        Long last = counted.get(connection);
+        if (last == null || sequence > last) {
+            counted.put(connection, sequence);
+            lock.notifyAll();
+        }
     }
 
     /** Offers an event; runs the command actions of every trigger it fires, on this thread. */

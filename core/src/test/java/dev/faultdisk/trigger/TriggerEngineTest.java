@@ -82,8 +82,8 @@ class TriggerEngineTest {
                 "actions", List.of(Map.of("action", "hold"),
                         Map.of("execute", "write-cache-arm-flush-error", "arguments", Map.of("device", "a")))));
         for (int i = 0; i < 200; i++) {
-            engine.onRequest(Observation.request("a", BlockOp.READ, 0, 4096, 1)); // reads do not count
-            List<RequestAction> actions = engine.onRequest(write("a", i));
+            engine.onRequest(Observation.request("a", BlockOp.READ, 0, 4096, 1), 0); // reads do not count
+            List<RequestAction> actions = engine.onRequest(write("a", i), 0);
             if (i == 20) {
                 assertEquals(1, actions.size());
                 assertInstanceOf(TriggerAction.Hold.class, actions.getFirst().action());
@@ -104,7 +104,7 @@ class TriggerEngineTest {
                 "actions", List.of(Map.of("action", "fail"))));
         List<Long> failed = new ArrayList<>();
         for (int i = 1; i <= 35; i++) {
-            if (!engine.onRequest(write(i % 2 == 0 ? "a" : "b", i)).isEmpty()) {
+            if (!engine.onRequest(write(i % 2 == 0 ? "a" : "b", i), 0).isEmpty()) {
                 failed.add((long) i);
             }
         }
@@ -121,7 +121,7 @@ class TriggerEngineTest {
         String[] script = {"w", "f", "w", "f", "w", "w", "f", "w", "w", "f", "w"};
         for (int i = 0; i < script.length; i++) {
             Observation o = script[i].equals("f") ? flush("a") : write("a", i);
-            if (!engine.onRequest(o).isEmpty()) {
+            if (!engine.onRequest(o, 0).isEmpty()) {
                 seen.add(i + script[i]);
             }
         }
@@ -147,14 +147,14 @@ class TriggerEngineTest {
         add(Map.of("when", Map.of("device", "a", "ops", List.of("write"), "nth", 50L),
                 "actions", List.of(Map.of("execute", "power-fail", "arguments", Map.of("device", "b")))));
         for (int i = 1; i < 50; i++) {
-            engine.onRequest(write("a", i));
+            engine.onRequest(write("a", i), 0);
         }
         runner.block = new CountDownLatch(1);
-        Thread fiftieth = Thread.ofVirtual().start(() -> engine.onRequest(write("a", 50)));
+        Thread fiftieth = Thread.ofVirtual().start(() -> engine.onRequest(write("a", 50), 0));
         org.awaitility.Awaitility.await().until(() -> runner.ran.size() == 1);
         AtomicInteger passed = new AtomicInteger();
         Thread fiftyFirst = Thread.ofVirtual().start(() -> {
-            engine.onRequest(write("a", 51));
+            engine.onRequest(write("a", 51), 0);
             passed.incrementAndGet();
         });
         Thread.sleep(100);
@@ -175,7 +175,7 @@ class TriggerEngineTest {
             int base = t * 1000;
             threads.add(Thread.ofVirtual().start(() -> {
                 for (int i = 0; i < 200; i++) {
-                    if (!engine.onRequest(write("a", base + i)).isEmpty()) {
+                    if (!engine.onRequest(write("a", base + i), 0).isEmpty()) {
                         hits.incrementAndGet();
                     }
                 }
@@ -185,6 +185,31 @@ class TriggerEngineTest {
             t.join();
         }
         assertEquals(1, hits.get());
+    }
+
+    @Test
+    void requestsOfAConnectionAreCountedInArrivalOrderWhateverThreadGetsThereFirst() throws Exception {
+        add(Map.of("when", Map.of("device", "a", "ops", List.of("write"), "nth", 3L),
+                "actions", List.of(Map.of("action", "fail"))));
+        engine.onRequest(write("a", 1), 1); // sets the connection's count going
+        List<Long> firedAt = Collections.synchronizedList(new ArrayList<>());
+        // Sequence 4 reaches the engine before 3, and a read (2) nobody counts only passes by.
+        Thread fourth = Thread.ofVirtual().start(() -> {
+            if (!engine.onRequest(write("a", 4), 4).isEmpty()) {
+                firedAt.add(4L);
+            }
+        });
+        Thread third = Thread.ofVirtual().start(() -> {
+            if (!engine.onRequest(write("a", 3), 3).isEmpty()) {
+                firedAt.add(3L);
+            }
+        });
+        Thread.sleep(50);
+        assertTrue(firedAt.isEmpty(), "both wait for request 2");
+        engine.pass(1, 2);
+        fourth.join(5000);
+        third.join(5000);
+        assertEquals(List.of(4L), firedAt, "the third write is the one with sequence number 4");
     }
 
     @Test
@@ -221,7 +246,7 @@ class TriggerEngineTest {
                         "actions", List.of(Map.of("action", "fail"))),
                 Map.of("when", Map.of("device", "b", "ops", List.of("read")), "actions", List.of(Map.of("action", "fail"))));
         for (int i = 0; i < 12; i++) {
-            engine.onRequest(write("a", i));
+            engine.onRequest(write("a", i), 0);
         }
         Map<String, Object> first = engine.describe().getFirst();
         assertEquals("twenty", first.get("name"));

@@ -11,6 +11,8 @@ public final class RequestHeader {
     public long offset;
     /** Unsigned 32-bit length, widened. */
     public long length;
+    /** The request's place among the connection's requests that reach the device stack (from 1), or 0. */
+    public long sequence;
 
     /** A copy, for a request that outlives the reader's next decode. */
     public RequestHeader copy() {
@@ -20,6 +22,7 @@ public final class RequestHeader {
         c.cookie = cookie;
         c.offset = offset;
         c.length = length;
+        c.sequence = sequence;
         return c;
     }
 

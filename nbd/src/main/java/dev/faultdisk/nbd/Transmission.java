@@ -42,6 +42,8 @@ final class Transmission {
     private final boolean structured;
     private final boolean baseAllocation;
     private final RequestHeader header = new RequestHeader();
+    /** Requests of this connection that reached the device stack; the reader alone counts them. */
+    private long sequence;
     private ByteBuffer scratch;
     private final ByteBuffer inputView;
     /** Requests that run off the reader, one virtual thread each; DISC waits for them (the spec says finish them). */
@@ -137,6 +139,9 @@ final class Transmission {
             replyError(h, NbdProtocol.ESHUTDOWN, "server is shutting down", -1);
             return;
         }
+        // Numbered in arrival order, so that layers that count requests (triggers) can count them in
+        // that order even when they run on threads of their own.
+        h.sequence = reachesDevice(h) ? ++sequence : 0;
         if (!async) {
             execute(h, payload, true);
             return;
@@ -161,6 +166,14 @@ final class Transmission {
             BufferPool.SHARED.release(owned);
             throw e;
         }
+    }
+
+    private static boolean reachesDevice(RequestHeader h) {
+        return switch (h.type) {
+            case NbdProtocol.CMD_CACHE -> false;
+            case NbdProtocol.CMD_TRIM, NbdProtocol.CMD_WRITE_ZEROES -> h.length > 0;
+            default -> true;
+        };
     }
 
     /** The payload of an inline write: a slice of the input buffer, or the scratch buffer. */
@@ -226,7 +239,7 @@ final class Transmission {
                 | ((f & NbdProtocol.CMD_FLAG_FAST_ZERO) != 0 ? FAST_ZERO : 0)
                 | ((f & NbdProtocol.CMD_FLAG_DF) != 0 ? DF : 0)
                 | ((f & NbdProtocol.CMD_FLAG_REQ_ONE) != 0 ? REQ_ONE : 0);
-        return BlockRequest.of(op, h.offset, h.length, flags, connection.id(), inline);
+        return BlockRequest.of(op, h.offset, h.length, flags, connection.id(), inline, h.sequence);
     }
 
     /** Returns 0 if the request may run, else the NBD error to reply with. */

@@ -89,6 +89,15 @@ public final class CommandRegistry {
         return execute(command, QmpArguments.of(arguments), null);
     }
 
+    /**
+     * Checks that a command exists and takes these arguments (names and types), without running it.
+     *
+     * @throws QmpError as a client would see it
+     */
+    public void check(String name, Map<String, ?> arguments) {
+        find(name).orElseThrow(() -> QmpError.commandNotFound(name)).checkArguments(QmpArguments.of(arguments));
+    }
+
     /** Checks the declared arguments, then runs the command for {@code session} (null: in-process). */
     Object execute(QmpCommand command, Members args, QmpSession session) {
         command.checkArguments(args);

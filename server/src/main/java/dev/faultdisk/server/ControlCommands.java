@@ -1,5 +1,6 @@
 package dev.faultdisk.server;
 
+import dev.faultdisk.trigger.TriggerEngine;
 import dev.faultdisk.export.ExportRegistry;
 import dev.faultdisk.fault.FaultJournal;
 import dev.faultdisk.nbd.NbdServer;
@@ -13,7 +14,8 @@ final class ControlCommands {
     private ControlCommands() {
     }
 
-    static void registerAll(CommandRegistry commands, ExportRegistry exports, NbdServer nbd, QmpServer qmp,
+    /** Registers everything; returns the server's trigger engine. */
+    static TriggerEngine registerAll(CommandRegistry commands, ExportRegistry exports, NbdServer nbd, QmpServer qmp,
                             InstantSource clock, FaultJournal journal) {
         BlockCommands.register(commands, exports, nbd);
         BlkdebugCommands.register(commands, exports);
@@ -21,5 +23,9 @@ final class ControlCommands {
         CacheCommands.register(commands, exports, qmp);
         FaultCommands.register(commands, exports, journal);
         FaultCommands.wireEvents(exports, qmp, journal);
+        TriggerEngine triggers = TriggerCommands.engine(commands, clock);
+        TriggerCommands.register(commands, exports, triggers);
+        TriggerCommands.wire(exports, triggers, qmp, journal, clock);
+        return triggers;
     }
 }

@@ -32,8 +32,18 @@ record EventDoc(String name, String doc, List<String> fields) {
                             "details: the exact facts (errno, delay-ms, corrupted bytes before and after, ...)",
                             "seed: the rule's seed", "match: the request's match number for the rule")),
             new EventDoc("FAULT_RELEASED",
-                    "A request a hang rule held left the hold: released, failed with an errno, or expired.",
-                    List.of("device", "id: the held request's id", "rule", "operation", "offset", "length",
+                    "A request a hang rule or a trigger held left the hold: released, failed with an errno, or "
+                            + "expired.",
+                    List.of("device", "id: the held request's id", "rule (0 if a trigger held it)",
+                            "trigger (if a trigger held it)", "operation", "offset", "length",
                             "connection (if known)", "how: released | failed | expired",
-                            "errno: the errno it fails with (if it fails)")));
+                            "errno: the errno it fails with (if it fails)")),
+            new EventDoc("TRIGGER_FIRED",
+                    "A trigger's condition was satisfied: its command actions have run, its request actions are "
+                            + "about to apply (docs/TRIGGERS.md).",
+                    List.of("id: the trigger's id", "name", "count: how many times it has fired",
+                            "observation: kind (request or the event), device, and for a request connection, "
+                                    + "operation, offset, length; for an event its detail",
+                            "actions: each action with its outcome (return or error of a command; "
+                                    + "\"applies to the request\" for a request action)")));
 }

@@ -295,6 +295,9 @@ final class FaultCommands {
         m.put("device", h.export());
         m.put("id", h.id());
         m.put("rule", h.rule());
+        if (h.trigger() > 0) {
+            m.put("trigger", h.trigger());
+        }
         m.put("operation", h.request().op().wireName());
         m.put("offset", h.request().offset());
         m.put("length", h.request().length());

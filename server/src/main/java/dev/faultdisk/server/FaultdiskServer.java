@@ -1,5 +1,6 @@
 package dev.faultdisk.server;
 
+import dev.faultdisk.trigger.TriggerEngine;
 import dev.faultdisk.export.Export;
 import dev.faultdisk.export.ExportRegistry;
 import dev.faultdisk.export.ExportSpec;
@@ -32,9 +33,10 @@ public final class FaultdiskServer implements AutoCloseable {
     private final FaultJournal journal;
     private final JournalFile journalFile;
     private final long faultSeed;
+    private final TriggerEngine triggers;
 
     private FaultdiskServer(ExportRegistry exports, NbdServer nbd, QmpServer qmp, CommandRegistry commands,
-                            FaultJournal journal, JournalFile journalFile, long faultSeed) {
+                            FaultJournal journal, JournalFile journalFile, long faultSeed, TriggerEngine triggers) {
         this.exports = exports;
         this.nbd = nbd;
         this.qmp = qmp;
@@ -42,6 +44,7 @@ public final class FaultdiskServer implements AutoCloseable {
         this.journal = journal;
         this.journalFile = journalFile;
         this.faultSeed = faultSeed;
+        this.triggers = triggers;
     }
 
     public static Builder builder() {
@@ -76,6 +79,11 @@ public final class FaultdiskServer implements AutoCloseable {
     /** Every injected fault, rule change and release, across exports (the latest entries in memory). */
     public FaultJournal journal() {
         return journal;
+    }
+
+    /** The server's triggers (docs/TRIGGERS.md). */
+    public TriggerEngine triggers() {
+        return triggers;
     }
 
     /** The seed the exports' fault engines derive default rule seeds from. */
@@ -181,12 +189,12 @@ public final class FaultdiskServer implements AutoCloseable {
                 nbd = new NbdServer(registry).dropConnectionsOnPowerFail();
                 CommandRegistry commands = new CommandRegistry();
                 qmp = new QmpServer(commands, QmpServer.Options.defaults().withClock(clock));
-                ControlCommands.registerAll(commands, registry, nbd, qmp, clock, journal);
+                TriggerEngine triggers = ControlCommands.registerAll(commands, registry, nbd, qmp, clock, journal);
                 nbd.start(nbdAddress);
                 for (SocketAddress address : qmpAddresses) {
                     qmp.listen(address);
                 }
-                return new FaultdiskServer(registry, nbd, qmp, commands, journal, file, seed);
+                return new FaultdiskServer(registry, nbd, qmp, commands, journal, file, seed, triggers);
             } catch (IOException | RuntimeException e) {
                 if (nbd != null) {
                     nbd.shutdown(Duration.ZERO);

@@ -8,6 +8,8 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Iterator;
 import java.util.List;
+import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
 import java.util.Objects;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.locks.Condition;
@@ -47,6 +49,10 @@ public final class BlkdebugEngine implements LayerEngine {
     /** Signalled whenever a request is suspended or released. */
     private final Condition suspensionsChanged = lock.newCondition();
     private final List<BlkdebugListener> listeners = new CopyOnWriteArrayList<>();
+    /** Hears every event a request fires, rules or not (the triggers' blkdebug-event condition). */
+    private volatile Consumer<BlkdebugEvent> eventObserver;
+    /** While true, requests take the engaged path so that their events reach the observer. */
+    private volatile BooleanSupplier eventsWanted;
 
     // Guarded by lock.
     private final List<Entry> rules = new ArrayList<>();
@@ -99,7 +105,11 @@ public final class BlkdebugEngine implements LayerEngine {
 
     /** False while there are no rules, breakpoints or suspended requests: the engine would do nothing. */
     public boolean isEngaged() {
-        return engaged;
+        if (engaged) {
+            return true;
+        }
+        BooleanSupplier wanted = eventsWanted;
+        return wanted != null && wanted.getAsBoolean();
     }
 
     /** True while breakpoints are set or requests suspended: a request may block in {@link #fire}. */
@@ -116,6 +126,10 @@ public final class BlkdebugEngine implements LayerEngine {
      *                              then no longer listed as suspended
      */
     public void fire(BlkdebugEvent event, Operation operation, long offset, long length) throws InterruptedException {
+        Consumer<BlkdebugEvent> observer = eventObserver;
+        if (observer != null) {
+            observer.accept(event);
+        }
         PerEvent quick = byEvent[event.ordinal()];
         if (quick == null || (quick.breakpoints.length == 0 && quick.any.length == 0 && quick.forState(state).length == 0)) {
             return; // no rule can act in this state: no lock (a concurrent state change may order either way)
@@ -494,6 +508,15 @@ public final class BlkdebugEngine implements LayerEngine {
     }
 
     // ---- listeners and lifecycle ----
+
+    /**
+     * Calls {@code observer} with every event fired, on the request's thread (it must be quick),
+     * while {@code wanted} says so; otherwise requests with no rules skip the events altogether.
+     */
+    public void observeEvents(BooleanSupplier wanted, Consumer<BlkdebugEvent> observer) {
+        this.eventObserver = observer;
+        this.eventsWanted = wanted;
+    }
 
     public void addListener(BlkdebugListener listener) {
         listeners.add(Objects.requireNonNull(listener, "listener"));
