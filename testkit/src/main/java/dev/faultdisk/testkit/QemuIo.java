@@ -37,7 +37,12 @@ public final class QemuIo {
 
     /** {@link #run(String, String...)} on a virtual thread of its own, for a client a test holds mid-request. */
     public static CompletableFuture<CommandResult> start(String target, String... commands) {
-        return CompletableFuture.supplyAsync(() -> run(target, commands), r -> Thread.ofVirtual().start(r));
+        return start(List.of(), target, commands);
+    }
+
+    /** {@link #run(List, String, String...)} on a virtual thread of its own. */
+    public static CompletableFuture<CommandResult> start(List<String> options, String target, String... commands) {
+        return CompletableFuture.supplyAsync(() -> run(options, target, commands), r -> Thread.ofVirtual().start(r));
     }
 
     /**
