@@ -19,7 +19,7 @@ interface Labelled {
                 return value;
             }
         }
-        throw new IllegalArgumentException("unknown " + what + " '" + text + "' (known: " + labels(values) + ")");
+        throw new IllegalArgumentException("unknown " + what + " '" + text + "' (" + labels(values) + ")");
     }
 
     /** Every label, in declaration order, joined by ", ". */
