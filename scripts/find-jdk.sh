@@ -1,4 +1,4 @@
-# Sourced by ./mvnw and ./faultdisk: sets JAVA_HOME to a JDK whose major version is 25 or newer.
+# Sourced by ./mvnw (POSIX sh) and ./faultdisk (bash): sets JAVA_HOME to a JDK 25 or newer.
 # Order: FAULTDISK_JAVA_HOME, JAVA_HOME, java on PATH, then the usual install folders.
 java_major() {
   "$1/bin/java" -XshowSettings:properties -version 2>&1 |
