@@ -1,11 +1,6 @@
 package dev.faultdisk.cli;
 
 import dev.faultdisk.cli.HostTools.ToolException;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
-
 import java.io.IOException;
 import java.io.PrintStream;
 import java.net.URI;
@@ -17,37 +12,57 @@ import java.util.ArrayList;
 import java.util.Deque;
 import java.util.List;
 import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
 
 /**
  * {@code faultdisk attach}: makes an NBD export a local block device, nbdfuse (in the background)
  * plus a loop device, optionally with a fresh ext4 file system, mounted. What it set up is
  * recorded for {@code faultdisk detach}; if a step fails, the steps before it are undone.
  */
-@Command(name = "attach", mixinStandardHelpOptions = true,
-        description = {"Attach an NBD export as a local block device: nbdfuse exposes it as a file, a loop device",
-                "sits on that file; optionally make an ext4 file system on it and mount it.",
-                "Needs root, /dev/fuse, nbdfuse (libnbd-bin), fusermount3 (fuse3) and losetup."},
-        footer = {"  faultdisk attach nbd://127.0.0.1:10809/disk0",
-                "  faultdisk attach --mkfs --mount /mnt/disk0 nbd://127.0.0.1:10809/disk0",
-                "  faultdisk attach --mount /mnt/disk0 -o barrier=0 nbd://127.0.0.1:10809/disk0",
-                "  faultdisk detach disk0"})
+@Command(
+        name = "attach",
+        mixinStandardHelpOptions = true,
+        description = {
+            "Attach an NBD export as a local block device: nbdfuse exposes it as a file, a loop device",
+            "sits on that file; optionally make an ext4 file system on it and mount it.",
+            "Needs root, /dev/fuse, nbdfuse (libnbd-bin), fusermount3 (fuse3) and losetup."
+        },
+        footer = {
+            "  faultdisk attach nbd://127.0.0.1:10809/disk0",
+            "  faultdisk attach --mkfs --mount /mnt/disk0 nbd://127.0.0.1:10809/disk0",
+            "  faultdisk attach --mount /mnt/disk0 -o barrier=0 nbd://127.0.0.1:10809/disk0",
+            "  faultdisk detach disk0"
+        })
 final class AttachCommand implements Callable<Integer> {
 
-    @Parameters(index = "0", paramLabel = "URI",
-            description = "NBD URI of the export, e.g. nbd://127.0.0.1:10809/disk0 or nbd+unix:///disk0?socket=/tmp/faultdisk.sock")
+    @Parameters(
+            index = "0",
+            paramLabel = "URI",
+            description =
+                    "NBD URI of the export, e.g. nbd://127.0.0.1:10809/disk0 or nbd+unix:///disk0?socket=/tmp/faultdisk.sock")
     String uri;
 
-    @Option(names = "--name", paramLabel = "NAME",
+    @Option(
+            names = "--name",
+            paramLabel = "NAME",
             description = "Name of this attachment, for detach (default: the export name in the URI).")
     String name;
 
     @Option(names = "--mkfs", description = "Make an ext4 file system on the device (destroys its content).")
     boolean mkfs;
 
-    @Option(names = "--mount", paramLabel = "DIR", description = "Mount the device's ext4 file system at DIR (created if missing).")
+    @Option(
+            names = "--mount",
+            paramLabel = "DIR",
+            description = "Mount the device's ext4 file system at DIR (created if missing).")
     Path mountPoint;
 
-    @Option(names = {"-o", "--mount-options"}, paramLabel = "OPTIONS",
+    @Option(
+            names = {"-o", "--mount-options"},
+            paramLabel = "OPTIONS",
             description = "Mount options, e.g. barrier=0 (with --mount).")
     String mountOptions;
 
@@ -82,7 +97,8 @@ final class AttachCommand implements Callable<Integer> {
             if (!a.mountPoint().isEmpty()) {
                 out.println("  mount point: " + a.mountPoint());
             }
-            out.println("  nbdfuse:     pid " + a.nbdfusePid() + ", file " + a.fuseDir().resolve("nbd"));
+            out.println("  nbdfuse:     pid " + a.nbdfusePid() + ", file "
+                    + a.fuseDir().resolve("nbd"));
             out.println("Detach with: faultdisk detach " + attachName
                     + (stateDir.given != null ? " --state-dir " + stateDir.given : ""));
             out.flush();
@@ -115,7 +131,8 @@ final class AttachCommand implements Callable<Integer> {
         Files.createDirectories(dir);
         Path fuseDir = Files.createDirectories(dir.resolve(attachName + ".fuse"));
         if (Mounts.isMountPoint(fuseDir)) {
-            throw new ToolException(fuseDir + " is still mounted from an earlier attach; run fusermount3 -u " + fuseDir);
+            throw new ToolException(
+                    fuseDir + " is still mounted from an earlier attach; run fusermount3 -u " + fuseDir);
         }
         long pid = Nbdfuse.start(uri, fuseDir, Attachment.nbdfuseLog(dir, attachName));
         undo.push(() -> {
@@ -127,7 +144,10 @@ final class AttachCommand implements Callable<Integer> {
         Attachment a = new Attachment(attachName, uri, fuseDir, pid, "", "");
         a.save(dir); // from here on, detach can take down whatever this command leaves
 
-        String loop = HostTools.check("losetup", "-f", "--show", fuseDir.resolve("nbd").toString()).stdout().strip();
+        String loop = HostTools.check(
+                        "losetup", "-f", "--show", fuseDir.resolve("nbd").toString())
+                .stdout()
+                .strip();
         a = new Attachment(attachName, uri, fuseDir, pid, loop, "");
         a.save(dir);
         undo.push(() -> HostTools.check("losetup", "-d", loop));

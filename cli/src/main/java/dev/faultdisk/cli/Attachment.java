@@ -32,8 +32,8 @@ record Attachment(String name, String uri, Path fuseDir, long nbdfusePid, String
     /** Throws unless {@code name} is usable as a file name. */
     static String checkName(String name) {
         if (!NAME.matcher(name).matches() || name.startsWith(".")) {
-            throw new IllegalArgumentException("attachment name must be 1-64 letters, digits, '.', '_' or '-': '"
-                    + name + "'");
+            throw new IllegalArgumentException(
+                    "attachment name must be 1-64 letters, digits, '.', '_' or '-': '" + name + "'");
         }
         return name;
     }
@@ -85,8 +85,13 @@ record Attachment(String name, String uri, Path fuseDir, long nbdfusePid, String
             throw new IOException(file + " is not an attachment state file (no fuse-dir)");
         }
         try {
-            return new Attachment(p.getProperty("name", ""), p.getProperty("uri", ""), Path.of(fuse),
-                    Long.parseLong(pid), p.getProperty("loop-device", ""), p.getProperty("mount-point", ""));
+            return new Attachment(
+                    p.getProperty("name", ""),
+                    p.getProperty("uri", ""),
+                    Path.of(fuse),
+                    Long.parseLong(pid),
+                    p.getProperty("loop-device", ""),
+                    p.getProperty("mount-point", ""));
         } catch (NumberFormatException e) {
             throw new IOException(file + ": bad nbdfuse-pid '" + pid + "'");
         }
@@ -99,8 +104,11 @@ record Attachment(String name, String uri, Path fuseDir, long nbdfusePid, String
             return out;
         }
         try (Stream<Path> files = Files.list(stateDir)) {
-            files.map(f -> f.getFileName().toString()).filter(n -> n.endsWith(SUFFIX) && !n.startsWith("."))
-                    .map(n -> n.substring(0, n.length() - SUFFIX.length())).sorted().forEach(out::add);
+            files.map(f -> f.getFileName().toString())
+                    .filter(n -> n.endsWith(SUFFIX) && !n.startsWith("."))
+                    .map(n -> n.substring(0, n.length() - SUFFIX.length()))
+                    .sorted()
+                    .forEach(out::add);
         }
         return out;
     }

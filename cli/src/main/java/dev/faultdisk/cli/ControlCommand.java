@@ -6,14 +6,13 @@ import dev.faultdisk.client.FaultdiskTimeoutException;
 import dev.faultdisk.client.QmpConnectionException;
 import dev.faultdisk.client.QmpException;
 import dev.faultdisk.wire.json.Json;
-import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Spec;
-
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.net.SocketAddress;
 import java.util.concurrent.Callable;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
 
 /**
  * A command that talks to a running server: connects, runs, and turns every failure into a
@@ -58,8 +57,9 @@ abstract class ControlCommand implements Callable<Integer> {
         try {
             client = FaultdiskClient.connect(address, control.timeout);
         } catch (IOException e) {
-            return fail(ExitCodes.CANNOT_CONNECT, e.getMessage()
-                    + " (is faultdisk serve running? --qmp or FAULTDISK_QMP choose the address)");
+            return fail(
+                    ExitCodes.CANNOT_CONNECT,
+                    e.getMessage() + " (is faultdisk serve running? --qmp or FAULTDISK_QMP choose the address)");
         }
         try (client) {
             return run(client);

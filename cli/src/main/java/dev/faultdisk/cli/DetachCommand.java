@@ -1,10 +1,6 @@
 package dev.faultdisk.cli;
 
 import dev.faultdisk.cli.HostTools.ToolException;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Parameters;
-
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -13,19 +9,29 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Parameters;
 
 /**
  * {@code faultdisk detach}: takes down what {@code faultdisk attach} set up, in reverse: umount,
  * losetup -d, fusermount3 -u. Made for disks that misbehave: if umount fails (a disk that lost its
  * power fails every write) it unmounts lazily, and every later step still runs.
  */
-@Command(name = "detach", mixinStandardHelpOptions = true,
-        description = {"Take down an attachment made by faultdisk attach: unmount its file system, detach its",
-                "loop device and stop nbdfuse. Falls back to lazy unmounts when the disk no longer answers."},
+@Command(
+        name = "detach",
+        mixinStandardHelpOptions = true,
+        description = {
+            "Take down an attachment made by faultdisk attach: unmount its file system, detach its",
+            "loop device and stop nbdfuse. Falls back to lazy unmounts when the disk no longer answers."
+        },
         footer = {"  faultdisk detach disk0", "  faultdisk detach          (when only one is attached)"})
 final class DetachCommand implements Callable<Integer> {
 
-    @Parameters(index = "0", arity = "0..1", paramLabel = "NAME",
+    @Parameters(
+            index = "0",
+            arity = "0..1",
+            paramLabel = "NAME",
             description = "The attachment's name (optional when only one is attached).")
     String name;
 
@@ -89,8 +95,10 @@ final class DetachCommand implements Callable<Integer> {
         if (names.size() == 1) {
             return names.getFirst();
         }
-        throw new IllegalArgumentException(names.isEmpty() ? "nothing is attached (no state in " + dir + ")"
-                : "several attachments, name one: " + String.join(", ", names));
+        throw new IllegalArgumentException(
+                names.isEmpty()
+                        ? "nothing is attached (no state in " + dir + ")"
+                        : "several attachments, name one: " + String.join(", ", names));
     }
 
     private static void unmount(Attachment a, List<String> notes, List<String> problems) {

@@ -1,17 +1,15 @@
 package dev.faultdisk.cli;
 
-import picocli.CommandLine;
-
 import java.time.Duration;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import picocli.CommandLine;
 
 /** Durations as people write them: {@code 250ms}, {@code 5s}, {@code 1.5s}, {@code 2m}, {@code 1h}. */
 final class Durations {
     private static final Pattern FORM = Pattern.compile("(\\d+(?:\\.\\d+)?)(ms|s|m|h)");
 
-    private Durations() {
-    }
+    private Durations() {}
 
     static Duration parse(String text) {
         Matcher m = FORM.matcher(text.trim());

@@ -1,15 +1,13 @@
 package dev.faultdisk.cli;
 
 import dev.faultdisk.client.ControlAddress;
-
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.net.UnixDomainSocketAddress;
 
 /** Listen addresses for serve (parsed as the control client parses them, port 0 allowed) and NBD URIs. */
 final class Endpoints {
-    private Endpoints() {
-    }
+    private Endpoints() {}
 
     static SocketAddress parse(String text) {
         return ControlAddress.parseListenAddress(text);

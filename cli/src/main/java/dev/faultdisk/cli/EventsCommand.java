@@ -4,9 +4,6 @@ import dev.faultdisk.client.Event;
 import dev.faultdisk.client.FaultdiskClient;
 import dev.faultdisk.client.FaultdiskTimeoutException;
 import dev.faultdisk.wire.json.Json;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
-
 import java.time.Duration;
 import java.time.Instant;
 import java.time.InstantSource;
@@ -14,21 +11,33 @@ import java.time.ZoneId;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.List;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
 /** {@code faultdisk events}: follow the server's events live. */
-@Command(name = "events", mixinStandardHelpOptions = true,
-        description = {"Print the server's events as they happen (BLOCK_IO_ERROR, BLKDEBUG_SUSPENDED, "
-                + "BLKDEBUG_RESUMED...), until Ctrl-C or --count of them.",
-                "Here --timeout bounds the wait for --count events only; without --count it follows forever."},
-        footer = {"  faultdisk events",
-                "  faultdisk events --event BLOCK_IO_ERROR --count 1 --timeout 60s",
-                "  faultdisk events --json | jq -c 'select(.event == \"BLKDEBUG_SUSPENDED\") | .data'"})
+@Command(
+        name = "events",
+        mixinStandardHelpOptions = true,
+        description = {
+            "Print the server's events as they happen (BLOCK_IO_ERROR, BLKDEBUG_SUSPENDED, "
+                    + "BLKDEBUG_RESUMED...), until Ctrl-C or --count of them.",
+            "Here --timeout bounds the wait for --count events only; without --count it follows forever."
+        },
+        footer = {
+            "  faultdisk events",
+            "  faultdisk events --event BLOCK_IO_ERROR --count 1 --timeout 60s",
+            "  faultdisk events --json | jq -c 'select(.event == \"BLKDEBUG_SUSPENDED\") | .data'"
+        })
 final class EventsCommand extends ControlCommand {
-    private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("HH:mm:ss.SSS").withZone(ZoneId.systemDefault());
+    private static final DateTimeFormatter TIME =
+            DateTimeFormatter.ofPattern("HH:mm:ss.SSS").withZone(ZoneId.systemDefault());
 
     private final InstantSource clock = InstantSource.system();
 
-    @Option(names = "--count", paramLabel = "N", description = "Stop after N events (exit 4 if --timeout passes first).")
+    @Option(
+            names = "--count",
+            paramLabel = "N",
+            description = "Stop after N events (exit 4 if --timeout passes first).")
     Integer count;
 
     @Option(names = "--event", paramLabel = "NAME", description = "Only events with this name (repeatable).")
@@ -49,12 +58,14 @@ final class EventsCommand extends ControlCommand {
             Duration wait = count == null ? Duration.ofDays(1) : Duration.between(clock.instant(), deadline);
             Event e;
             try {
-                e = client.awaitEvent(ev -> names.isEmpty() || names.contains(ev.name()), wait.isNegative() ? Duration.ZERO : wait);
+                e = client.awaitEvent(
+                        ev -> names.isEmpty() || names.contains(ev.name()), wait.isNegative() ? Duration.ZERO : wait);
             } catch (FaultdiskTimeoutException timeout) {
                 if (count == null) {
                     continue;
                 }
-                throw new FaultdiskTimeoutException("saw " + seen + " of " + count + " events within " + Durations.format(control.timeout));
+                throw new FaultdiskTimeoutException(
+                        "saw " + seen + " of " + count + " events within " + Durations.format(control.timeout));
             }
             print(e);
             seen++;
@@ -66,8 +77,11 @@ final class EventsCommand extends ControlCommand {
         if (control.json) {
             out().println(Json.write(e));
         } else {
-            StringBuilder sb = new StringBuilder(TIME.format(e.timestamp())).append(' ').append(e.name());
-            e.data().forEach((k, v) -> sb.append(' ').append(k).append('=').append(v instanceof String s ? s : Json.write(v)));
+            StringBuilder sb =
+                    new StringBuilder(TIME.format(e.timestamp())).append(' ').append(e.name());
+            e.data()
+                    .forEach((k, v) ->
+                            sb.append(' ').append(k).append('=').append(v instanceof String s ? s : Json.write(v)));
             out().println(sb);
         }
         out().flush();

@@ -17,8 +17,7 @@ final class ExitCodes {
     /** serve, attach and detach, which work on the host: the work failed (a port taken, a tool refused). */
     static final int FAILED = 1;
 
-    private ExitCodes() {
-    }
+    private ExitCodes() {}
 
     /** For picocli's exit code list: code to description. */
     static Map<String, String> describe() {

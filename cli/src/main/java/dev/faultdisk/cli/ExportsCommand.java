@@ -4,20 +4,23 @@ import dev.faultdisk.client.BlkdebugState;
 import dev.faultdisk.client.BlockInfo;
 import dev.faultdisk.client.BlockStats;
 import dev.faultdisk.client.FaultdiskClient;
-import picocli.CommandLine.Command;
-
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import picocli.CommandLine.Command;
 
 /** {@code faultdisk exports}: the exports of a running server with their counters. */
-@Command(name = "exports", mixinStandardHelpOptions = true,
+@Command(
+        name = "exports",
+        mixinStandardHelpOptions = true,
         description = "List the exports of a running server: size, connections, request counters and blkdebug rules "
                 + "(query-block and query-blockstats).",
-        footer = {"  faultdisk exports",
-                "  faultdisk exports --qmp unix:/run/faultdisk-qmp.sock",
-                "  faultdisk exports --json | jq '.[] | select(.device == \"disk0\") | .stats.write'"})
+        footer = {
+            "  faultdisk exports",
+            "  faultdisk exports --qmp unix:/run/faultdisk-qmp.sock",
+            "  faultdisk exports --json | jq '.[] | select(.device == \"disk0\") | .stats.write'"
+        })
 final class ExportsCommand extends ControlCommand {
 
     @Override
@@ -51,8 +54,16 @@ final class ExportsCommand extends ControlCommand {
         Table table = new Table("EXPORT", "SIZE", "MODE", "CONNS", "READS", "WRITES", "ERRORS", "BLKDEBUG", "BACKING");
         for (BlockInfo e : exports) {
             BlockStats s = stats.getOrDefault(e.device(), new BlockStats(e.device(), Map.of()));
-            table.row(e.device(), Table.size(e.size()), e.readOnly() ? "ro" : "rw", e.connections(), s.reads(),
-                    s.writes(), s.errors(), blkdebug(e), e.backing());
+            table.row(
+                    e.device(),
+                    Table.size(e.size()),
+                    e.readOnly() ? "ro" : "rw",
+                    e.connections(),
+                    s.reads(),
+                    s.writes(),
+                    s.errors(),
+                    blkdebug(e),
+                    e.backing());
         }
         table.print(out());
         return ExitCodes.OK;

@@ -1,7 +1,6 @@
 package dev.faultdisk.cli;
 
 import dev.faultdisk.client.FaultRule;
-
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -15,8 +14,7 @@ import java.util.Map;
  * a string (sizes such as 4K and errno names included). The server checks the rest.
  */
 final class FaultSpec {
-    private FaultSpec() {
-    }
+    private FaultSpec() {}
 
     static FaultRule rule(String spec) {
         String[] parts = spec.split(",", -1);
@@ -24,7 +22,8 @@ final class FaultSpec {
             throw new IllegalArgumentException("'" + spec + "': a rule starts with its type, e.g. error,ops=write");
         }
         FaultRule rule = FaultRule.of(parts[0]);
-        for (Map.Entry<String, Object> e : params(Arrays.asList(parts).subList(1, parts.length), spec).entrySet()) {
+        for (Map.Entry<String, Object> e :
+                params(Arrays.asList(parts).subList(1, parts.length), spec).entrySet()) {
             rule = rule.with(e.getKey(), e.getValue());
         }
         return rule;

@@ -1,8 +1,7 @@
 package dev.faultdisk.cli;
 
-import picocli.CommandLine;
-
 import java.util.concurrent.Callable;
+import picocli.CommandLine;
 
 /** A command that only groups subcommands (break, faults, ...): alone, it prints its usage and fails. */
 abstract class GroupCommand implements Callable<Integer> {

@@ -17,8 +17,21 @@ import java.util.concurrent.TimeUnit;
 final class HostTools {
     /** Where each program comes from on Debian and Ubuntu, for the error message. */
     private static final Map<String, String> PACKAGES = Map.of(
-            "nbdfuse", "libnbd-bin", "fusermount3", "fuse3", "losetup", "util-linux", "mkfs.ext4", "e2fsprogs",
-            "mount", "mount", "umount", "mount", "setsid", "util-linux");
+            "nbdfuse",
+            "libnbd-bin",
+            "fusermount3",
+            "fuse3",
+            "losetup",
+            "util-linux",
+            "mkfs.ext4",
+            "e2fsprogs",
+            "mount",
+            "mount",
+            "umount",
+            "mount",
+            "setsid",
+            "util-linux");
+
     private static final Duration TIMEOUT = Duration.ofMinutes(5);
 
     /** The outcome of a finished program. */
@@ -43,8 +56,7 @@ final class HostTools {
         }
     }
 
-    private HostTools() {
-    }
+    private HostTools() {}
 
     /** The program's path on PATH (or, for system programs, in /usr/sbin and /sbin), else null. */
     static Path find(String program) {
@@ -93,14 +105,15 @@ final class HostTools {
     /** Runs a program to completion and captures its output. */
     static Result run(String... command) throws ToolException {
         try {
-            Process p = new ProcessBuilder(command).redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
+            Process p = new ProcessBuilder(command)
+                    .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
                     .start();
             CompletableFuture<String> out = CompletableFuture.supplyAsync(() -> drain(p.getInputStream()));
             String err = drain(p.getErrorStream());
             if (!p.waitFor(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
                 p.destroyForcibly();
-                throw new ToolException(String.join(" ", command) + " did not finish within " + TIMEOUT.toMinutes()
-                        + " minutes");
+                throw new ToolException(
+                        String.join(" ", command) + " did not finish within " + TIMEOUT.toMinutes() + " minutes");
             }
             return new Result(p.exitValue(), out.join(), err);
         } catch (IOException e) {

@@ -1,7 +1,6 @@
 package dev.faultdisk.cli;
 
 import dev.faultdisk.wire.json.Json;
-
 import java.io.BufferedWriter;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -19,7 +18,7 @@ final class Journal implements AutoCloseable {
     static final String FORMAT = "faultdisk-scenario-journal";
 
     private final BufferedWriter out;
-    private Consumer<Map<String, Object>> echo = entry -> { };
+    private Consumer<Map<String, Object>> echo = entry -> {};
 
     private Journal(BufferedWriter out) {
         this.out = out;

@@ -1,7 +1,6 @@
 package dev.faultdisk.cli;
 
 import dev.faultdisk.wire.json.Json;
-
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -14,8 +13,7 @@ import java.util.Map;
  * (a resume sent before its request is held would fail).
  */
 final class JournalReplay {
-    private JournalReplay() {
-    }
+    private JournalReplay() {}
 
     static Scenario scenario(String text, String source) throws ScenarioException {
         List<String> problems = new ArrayList<>();
@@ -36,8 +34,10 @@ final class JournalReplay {
             }
             if (name == null) {
                 if (!Journal.FORMAT.equals(entry.get("journal"))) {
-                    throw new ScenarioException(source, List.of("not a faultdisk scenario journal (its first line has no "
-                            + "\"journal\": \"" + Journal.FORMAT + "\")"));
+                    throw new ScenarioException(
+                            source,
+                            List.of("not a faultdisk scenario journal (its first line has no " + "\"journal\": \""
+                                    + Journal.FORMAT + "\")"));
                 }
                 name = "replay of " + entry.get("scenario");
                 continue;
@@ -46,18 +46,25 @@ final class JournalReplay {
             if (!"ok".equals(outcome) && !"error".equals(outcome)) {
                 continue; // the summary, or a step that never ran
             }
-            if (!(entry.get("execute") instanceof String command) || !(entry.get("arguments") instanceof Map<?, ?> a)
-                    || !(entry.get("elapsed-ms") instanceof Long ms) || !(entry.get("trigger") instanceof Map<?, ?> t)) {
+            if (!(entry.get("execute") instanceof String command)
+                    || !(entry.get("arguments") instanceof Map<?, ?> a)
+                    || !(entry.get("elapsed-ms") instanceof Long ms)
+                    || !(entry.get("trigger") instanceof Map<?, ?> t)) {
                 problems.add(where + ": a step entry needs execute, arguments, elapsed-ms and trigger");
                 continue;
             }
             @SuppressWarnings("unchecked")
             Map<String, Object> args = new LinkedHashMap<>((Map<String, Object>) a);
-            Scenario.Trigger trigger = t.get("on-breakpoint") instanceof String tag && t.get("device") instanceof String device
-                    ? new Scenario.Trigger.OnBreakpoint(device, tag)
-                    : new Scenario.Trigger.At(Duration.ofMillis(ms));
+            Scenario.Trigger trigger =
+                    t.get("on-breakpoint") instanceof String tag && t.get("device") instanceof String device
+                            ? new Scenario.Trigger.OnBreakpoint(device, tag)
+                            : new Scenario.Trigger.At(Duration.ofMillis(ms));
             String stepName = entry.get("name") instanceof String n ? n : "";
-            steps.add(new Scenario.Step(steps.size() + 1, stepName, trigger, new Scenario.Action.Execute(command, args),
+            steps.add(new Scenario.Step(
+                    steps.size() + 1,
+                    stepName,
+                    trigger,
+                    new Scenario.Action.Execute(command, args),
                     ScenarioParser.DEFAULT_TIMEOUT));
         }
         if (name == null) {

@@ -8,8 +8,7 @@ import java.util.logging.SimpleFormatter;
 
 /** One-line log records on stderr; FAULTDISK_LOG=debug shows connection-level detail. */
 final class LogSetup {
-    private LogSetup() {
-    }
+    private LogSetup() {}
 
     static void configure() {
         System.setProperty("java.util.logging.SimpleFormatter.format", "%1$tT %4$s %3$s: %5$s%6$s%n");

@@ -1,39 +1,46 @@
 package dev.faultdisk.cli;
 
+import java.io.PrintWriter;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
-import java.io.PrintWriter;
-
 /** The {@code faultdisk} command. */
-@Command(name = "faultdisk", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+@Command(
+        name = "faultdisk",
+        mixinStandardHelpOptions = true,
+        versionProvider = Main.Version.class,
         description = "A programmable faulty disk served over NBD, for testing distributed systems.",
         subcommands = {
-                ServeCommand.class,
-                AttachCommand.class,
-                DetachCommand.class,
-                ExportsCommand.class,
-                StatsCommand.class,
-                BlkdebugCommand.class,
-                BreakCommand.class,
-                CacheCommand.class,
-                FaultsCommand.class,
-                PowerFailCommand.class,
-                EventsCommand.class,
-                RawQmpCommand.class,
-                RunCommand.class,
-                CompletionCommand.class,
-                CommandLine.HelpCommand.class},
-        footer = {"", "Every command but serve talks to a running server over QMP (--qmp HOST:PORT|unix:PATH, "
-                + "default 127.0.0.1:4444, or FAULTDISK_QMP).",
-                "Exit codes: 0 done, 1 the server refused a command, 2 bad usage, 3 cannot connect, 4 timed out.",
-                "", "Examples:",
-                "  faultdisk serve --export disk0=memory:10G",
-                "  faultdisk exports",
-                "  faultdisk blkdebug set-rules disk0 --inject-error write_aio,errno=ENOSPC,once",
-                "  faultdisk faults add disk0 error,ops=write,errno=EIO,times=1",
-                "  faultdisk events",
-                "  faultdisk help blkdebug set-rules"})
+            ServeCommand.class,
+            AttachCommand.class,
+            DetachCommand.class,
+            ExportsCommand.class,
+            StatsCommand.class,
+            BlkdebugCommand.class,
+            BreakCommand.class,
+            CacheCommand.class,
+            FaultsCommand.class,
+            PowerFailCommand.class,
+            EventsCommand.class,
+            RawQmpCommand.class,
+            RunCommand.class,
+            CompletionCommand.class,
+            CommandLine.HelpCommand.class
+        },
+        footer = {
+            "",
+            "Every command but serve talks to a running server over QMP (--qmp HOST:PORT|unix:PATH, "
+                    + "default 127.0.0.1:4444, or FAULTDISK_QMP).",
+            "Exit codes: 0 done, 1 the server refused a command, 2 bad usage, 3 cannot connect, 4 timed out.",
+            "",
+            "Examples:",
+            "  faultdisk serve --export disk0=memory:10G",
+            "  faultdisk exports",
+            "  faultdisk blkdebug set-rules disk0 --inject-error write_aio,errno=ENOSPC,once",
+            "  faultdisk faults add disk0 error,ops=write,errno=EIO,times=1",
+            "  faultdisk events",
+            "  faultdisk help blkdebug set-rules"
+        })
 public final class Main {
 
     public static void main(String[] args) {

@@ -7,8 +7,7 @@ import java.util.List;
 
 /** What the kernel says is mounted and which loop devices are bound, from /proc and /sys. */
 final class Mounts {
-    private Mounts() {
-    }
+    private Mounts() {}
 
     /** True if {@code dir} is a mount point now. */
     static boolean isMountPoint(Path dir) {

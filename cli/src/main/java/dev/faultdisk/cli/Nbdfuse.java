@@ -1,7 +1,6 @@
 package dev.faultdisk.cli;
 
 import dev.faultdisk.cli.HostTools.ToolException;
-
 import java.io.File;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -15,8 +14,7 @@ final class Nbdfuse {
     private static final long READY_MILLIS = 30_000;
     private static final long EXIT_MILLIS = 15_000;
 
-    private Nbdfuse() {
-    }
+    private Nbdfuse() {}
 
     /**
      * Starts nbdfuse serving {@code uri} as {@code fuseDir/nbd}, in a session of its own so it
@@ -30,19 +28,22 @@ final class Nbdfuse {
             cmd.add("setsid");
         }
         cmd.addAll(List.of("nbdfuse", "-P", pidFile.toString(), fuseDir.toString(), uri));
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile())
-                .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null"))).start();
+        Process p = new ProcessBuilder(cmd)
+                .redirectErrorStream(true)
+                .redirectOutput(log.toFile())
+                .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
+                .start();
         long deadline = System.currentTimeMillis() + READY_MILLIS;
         try {
             while (!Files.exists(pidFile) || Files.size(pidFile) == 0 || !Files.exists(fuseDir.resolve("nbd"))) {
                 if (!p.isAlive()) {
-                    throw new ToolException("nbdfuse could not attach " + uri + " (exit " + p.exitValue() + "): "
-                            + tail(log));
+                    throw new ToolException(
+                            "nbdfuse could not attach " + uri + " (exit " + p.exitValue() + "): " + tail(log));
                 }
                 if (System.currentTimeMillis() > deadline) {
                     p.destroy();
-                    throw new ToolException("nbdfuse did not become ready within " + READY_MILLIS / 1000 + " s: "
-                            + tail(log));
+                    throw new ToolException(
+                            "nbdfuse did not become ready within " + READY_MILLIS / 1000 + " s: " + tail(log));
                 }
                 Thread.sleep(20);
             }

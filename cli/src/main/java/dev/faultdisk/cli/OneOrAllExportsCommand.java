@@ -2,12 +2,11 @@ package dev.faultdisk.cli;
 
 import dev.faultdisk.client.BlockInfo;
 import dev.faultdisk.client.FaultdiskClient;
-import picocli.CommandLine.Parameters;
-
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.BiConsumer;
+import picocli.CommandLine.Parameters;
 
 /** A control command that shows every export, or with its optional parameter only the one named. */
 abstract class OneOrAllExportsCommand extends ControlCommand {
@@ -16,7 +15,9 @@ abstract class OneOrAllExportsCommand extends ControlCommand {
 
     /** The export named, or all of the server's exports in its order. */
     final List<String> devices(FaultdiskClient client) {
-        return device != null ? List.of(device) : client.queryBlock().stream().map(BlockInfo::device).toList();
+        return device != null
+                ? List.of(device)
+                : client.queryBlock().stream().map(BlockInfo::device).toList();
     }
 
     /**

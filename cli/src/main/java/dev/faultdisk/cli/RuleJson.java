@@ -1,7 +1,6 @@
 package dev.faultdisk.cli;
 
 import dev.faultdisk.wire.json.Json;
-
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -9,8 +8,7 @@ import java.util.function.Function;
 
 /** Reads a JSON array of rule objects given on the command line (--rules, --rules-file). */
 final class RuleJson {
-    private RuleJson() {
-    }
+    private RuleJson() {}
 
     /** Each object of the array, converted with {@code rule}; errors name {@code where}. */
     static <T> List<T> parse(String text, String where, Function<Map<String, Object>, T> rule) {

@@ -2,7 +2,6 @@ package dev.faultdisk.cli;
 
 import dev.faultdisk.client.BlkdebugRule;
 import dev.faultdisk.wire.Errno;
-
 import java.util.List;
 
 /**
@@ -14,8 +13,7 @@ final class RuleSpec {
     static final String INJECT_KEYS = "errno=E, state=N, sector=N, iotype=T[+T...], once, immediately";
     static final String SET_STATE_KEYS = "new-state=N (required), state=N";
 
-    private RuleSpec() {
-    }
+    private RuleSpec() {}
 
     static BlkdebugRule injectError(String spec) {
         String[] parts = split(spec, "--inject-error");
@@ -32,8 +30,9 @@ final class RuleSpec {
                 case "state" -> rule.state(intNumber(value, key, spec));
                 case "sector" -> rule.sector(number(value, key, spec));
                 case "iotype" -> rule.iotype(need(value, key, spec).split("\\+"));
-                default -> throw new IllegalArgumentException("--inject-error " + spec + ": unknown '" + key
-                        + "' (after the event: " + INJECT_KEYS + ")");
+                default ->
+                    throw new IllegalArgumentException("--inject-error " + spec + ": unknown '" + key
+                            + "' (after the event: " + INJECT_KEYS + ")");
             };
         }
         return rule;
@@ -50,14 +49,17 @@ final class RuleSpec {
             switch (key) {
                 case "state" -> state = intNumber(value, key, spec);
                 case "new-state", "new_state" -> newState = intNumber(value, key, spec);
-                default -> throw new IllegalArgumentException("--set-state " + spec + ": unknown '" + key
-                        + "' (after the event: " + SET_STATE_KEYS + ")");
+                default ->
+                    throw new IllegalArgumentException("--set-state " + spec + ": unknown '" + key
+                            + "' (after the event: " + SET_STATE_KEYS + ")");
             }
         }
         if (newState == null) {
             throw new IllegalArgumentException("--set-state " + spec + ": needs new-state=N");
         }
-        return state == null ? BlkdebugRule.setState(parts[0], newState) : BlkdebugRule.setState(parts[0], state, newState);
+        return state == null
+                ? BlkdebugRule.setState(parts[0], newState)
+                : BlkdebugRule.setState(parts[0], state, newState);
     }
 
     /** A JSON array of rule objects, exactly as blkdebug-set-rules takes them. */

@@ -2,34 +2,42 @@ package dev.faultdisk.cli;
 
 import dev.faultdisk.client.FaultdiskClient;
 import dev.faultdisk.wire.json.Json;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
-
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.function.Consumer;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
 
 /** {@code faultdisk run}: a scenario file against a running server. */
-@Command(name = "run", mixinStandardHelpOptions = true,
-        description = {"Run a scenario: a JSON schedule of QMP commands, each at a time offset (\"at\": \"5s\"), after "
-                + "the Nth write to an export (\"after-writes\": 100), when a request hits a breakpoint "
-                + "(\"on-breakpoint\": \"TAG\") or right after the step before. Prints a line per step and a summary, "
-                + "and writes a journal (JSON lines of what was done when) that --replay runs again.",
-                "The file is checked completely before anything runs, then against the server (commands and exports).",
-                "docs/SCENARIOS.md describes the format."},
-        footer = {"  faultdisk run checkpoint-enospc.json",
-                "  faultdisk run --check checkpoint-enospc.json          # only check the file",
-                "  faultdisk run --replay checkpoint-enospc.json.journal.jsonl",
-                "  faultdisk run scenario.json --json --no-journal | jq -c 'select(.outcome == \"error\")'"})
+@Command(
+        name = "run",
+        mixinStandardHelpOptions = true,
+        description = {
+            "Run a scenario: a JSON schedule of QMP commands, each at a time offset (\"at\": \"5s\"), after "
+                    + "the Nth write to an export (\"after-writes\": 100), when a request hits a breakpoint "
+                    + "(\"on-breakpoint\": \"TAG\") or right after the step before. Prints a line per step and a summary, "
+                    + "and writes a journal (JSON lines of what was done when) that --replay runs again.",
+            "The file is checked completely before anything runs, then against the server (commands and exports).",
+            "docs/SCENARIOS.md describes the format."
+        },
+        footer = {
+            "  faultdisk run checkpoint-enospc.json",
+            "  faultdisk run --check checkpoint-enospc.json          # only check the file",
+            "  faultdisk run --replay checkpoint-enospc.json.journal.jsonl",
+            "  faultdisk run scenario.json --json --no-journal | jq -c 'select(.outcome == \"error\")'"
+        })
 final class RunCommand extends ControlCommand {
     @Parameters(index = "0", paramLabel = "FILE", description = "The scenario file (or, with --replay, a journal).")
     Path file;
 
-    @Option(names = "--journal", paramLabel = "FILE", description = "Where to write the journal (default: FILE.journal.jsonl).")
+    @Option(
+            names = "--journal",
+            paramLabel = "FILE",
+            description = "Where to write the journal (default: FILE.journal.jsonl).")
     Path journalFile;
 
     @Option(names = "--no-journal", description = "Write no journal.")
@@ -44,7 +52,11 @@ final class RunCommand extends ControlCommand {
     @Option(names = "--keep-going", description = "Go on after a step fails (by default the run stops there).")
     boolean keepGoing;
 
-    @Option(names = "--poll", paramLabel = "DURATION", defaultValue = "50ms", converter = Durations.Converter.class,
+    @Option(
+            names = "--poll",
+            paramLabel = "DURATION",
+            defaultValue = "50ms",
+            converter = Durations.Converter.class,
             description = "How often to read the counters for after-writes (default: ${DEFAULT-VALUE}).")
     Duration poll;
 
@@ -59,7 +71,9 @@ final class RunCommand extends ControlCommand {
             throw new UsageException("cannot read " + file + ": " + e.getMessage());
         }
         try {
-            scenario = replay ? JournalReplay.scenario(text, file.toString()) : ScenarioParser.parse(text, file.toString());
+            scenario = replay
+                    ? JournalReplay.scenario(text, file.toString())
+                    : ScenarioParser.parse(text, file.toString());
         } catch (ScenarioException e) {
             throw new UsageException(e.getMessage());
         }
@@ -79,16 +93,18 @@ final class RunCommand extends ControlCommand {
         Path journalPath = noJournal ? null : journalFile != null ? journalFile : Path.of(file + ".journal.jsonl");
         try (Journal journal = journalPath == null ? Journal.none() : Journal.open(journalPath)) {
             // With --json the journal's entries are the output; without, a line per step and a summary.
-            Consumer<String> text = control.json ? line -> { } : this::printLine;
+            Consumer<String> text = control.json ? line -> {} : this::printLine;
             if (control.json) {
                 journal.echoTo(entry -> printLine(Json.write(entry)));
             }
-            text.accept("faultdisk run: " + scenario.name() + ", " + scenario.steps().size() + " steps against "
-                    + client.address() + (journalPath == null ? "" : "; journal " + journalPath));
+            text.accept("faultdisk run: " + scenario.name() + ", "
+                    + scenario.steps().size() + " steps against " + client.address()
+                    + (journalPath == null ? "" : "; journal " + journalPath));
             ScenarioRunner runner = new ScenarioRunner(client, Ticker.system(), poll, keepGoing, journal, text);
             ScenarioRunner.Outcome o = runner.run(scenario, file.toString());
             text.accept("summary: " + o.done() + " of " + o.steps() + " steps done, " + o.failed() + " failed, "
-                    + (o.steps() - o.done() - o.failed()) + " not run, in " + o.elapsed().toMillis() + " ms"
+                    + (o.steps() - o.done() - o.failed()) + " not run, in "
+                    + o.elapsed().toMillis() + " ms"
                     + (journalPath == null ? "" : "; journal " + journalPath));
             return o.exitCode();
         }

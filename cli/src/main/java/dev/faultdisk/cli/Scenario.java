@@ -12,37 +12,30 @@ import java.util.Map;
 record Scenario(String name, String description, List<Step> steps) {
 
     /** One step; {@code index} counts from 1. */
-    record Step(int index, String name, Trigger trigger, Action action, Duration timeout) {
-    }
+    record Step(int index, String name, Trigger trigger, Action action, Duration timeout) {}
 
     /** When a step runs. */
     sealed interface Trigger {
         /** Right after the previous step. */
-        record Next() implements Trigger {
-        }
+        record Next() implements Trigger {}
 
         /** At this offset from the start of the run. */
-        record At(Duration offset) implements Trigger {
-        }
+        record At(Duration offset) implements Trigger {}
 
         /** Once {@code device} has served {@code count} writes since the run started. */
-        record AfterWrites(String device, long count) implements Trigger {
-        }
+        record AfterWrites(String device, long count) implements Trigger {}
 
         /** When a request of {@code device} is held at the breakpoint {@code tag} (BLKDEBUG_SUSPENDED). */
-        record OnBreakpoint(String device, String tag) implements Trigger {
-        }
+        record OnBreakpoint(String device, String tag) implements Trigger {}
     }
 
     /** What a step does. */
     sealed interface Action {
         /** A QMP command. */
-        record Execute(String command, Map<String, Object> arguments) implements Action {
-        }
+        record Execute(String command, Map<String, Object> arguments) implements Action {}
 
         /** blkdebug-resume of {@code tag}. */
-        record Resume(String device, String tag) implements Action {
-        }
+        record Resume(String device, String tag) implements Action {}
 
         /** The command this action sends. */
         default String command() {

@@ -13,8 +13,10 @@ final class ScenarioException extends Exception {
 
     /** The problems as one message: on the line of {@code source} if one, else listed below it. */
     static String message(String source, List<String> problems) {
-        return source + ": " + (problems.size() == 1 ? problems.getFirst()
-                : problems.size() + " problems:\n  " + String.join("\n  ", problems));
+        return source + ": "
+                + (problems.size() == 1
+                        ? problems.getFirst()
+                        : problems.size() + " problems:\n  " + String.join("\n  ", problems));
     }
 
     List<String> problems() {

@@ -2,7 +2,6 @@ package dev.faultdisk.cli;
 
 import dev.faultdisk.wire.json.Json;
 import dev.faultdisk.wire.json.JsonException;
-
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -17,14 +16,13 @@ import java.util.Set;
 final class ScenarioParser {
     static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(60);
     private static final Set<String> TOP_KEYS = Set.of("name", "description", "device", "timeout", "steps");
-    private static final Set<String> STEP_KEYS = Set.of("name", "at", "after-writes", "on-breakpoint", "device",
-            "timeout", "execute", "arguments", "resume");
+    private static final Set<String> STEP_KEYS = Set.of(
+            "name", "at", "after-writes", "on-breakpoint", "device", "timeout", "execute", "arguments", "resume");
     private static final List<String> TRIGGERS = List.of("at", "after-writes", "on-breakpoint");
 
     private final List<String> problems = new ArrayList<>();
 
-    private ScenarioParser() {
-    }
+    private ScenarioParser() {}
 
     static Scenario parse(String text, String source) throws ScenarioException {
         return new ScenarioParser().scenario(text, source);
@@ -38,7 +36,8 @@ final class ScenarioParser {
             throw new ScenarioException(source, List.of("not valid JSON: " + e.messageWithPlace()));
         }
         if (!(root instanceof Map<?, ?> rootMap)) {
-            throw new ScenarioException(source, List.of("a scenario is a JSON object with \"steps\", not " + Json.describe(root)));
+            throw new ScenarioException(
+                    source, List.of("a scenario is a JSON object with \"steps\", not " + Json.describe(root)));
         }
         Map<String, Object> top = cast(rootMap);
         unknownKeys(top, TOP_KEYS, "");
@@ -80,7 +79,8 @@ final class ScenarioParser {
         return new Scenario(name.isEmpty() ? source : name, description, List.copyOf(steps));
     }
 
-    private Scenario.Step step(Map<String, Object> m, int index, String where, String defaultDevice, Duration defaultTimeout) {
+    private Scenario.Step step(
+            Map<String, Object> m, int index, String where, String defaultDevice, Duration defaultTimeout) {
         int before = problems.size();
         unknownKeys(m, STEP_KEYS, where + ".");
         String name = string(m, "name", "", where + ".name");
@@ -111,7 +111,8 @@ final class ScenarioParser {
         boolean execute = m.containsKey("execute");
         boolean resume = m.containsKey("resume");
         if (execute == resume) {
-            problems.add(where + ": give \"execute\" (a QMP command) or \"resume\" (a breakpoint tag)" + (execute ? ", not both" : ""));
+            problems.add(where + ": give \"execute\" (a QMP command) or \"resume\" (a breakpoint tag)"
+                    + (execute ? ", not both" : ""));
         } else if (execute) {
             String command = string(m, "execute", null, where + ".execute");
             Object args = m.getOrDefault("arguments", Map.of());
@@ -146,7 +147,8 @@ final class ScenarioParser {
     private void unknownKeys(Map<String, Object> m, Set<String> known, String prefix) {
         for (String key : m.keySet()) {
             if (!known.contains(key)) {
-                problems.add(prefix + key + ": unknown key (expected one of " + known.stream().sorted().toList() + ")");
+                problems.add(prefix + key + ": unknown key (expected one of "
+                        + known.stream().sorted().toList() + ")");
             }
         }
     }

@@ -8,7 +8,6 @@ import dev.faultdisk.client.QmpConnectionException;
 import dev.faultdisk.client.QmpException;
 import dev.faultdisk.client.Suspension;
 import dev.faultdisk.wire.json.Json;
-
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -28,8 +27,7 @@ import java.util.function.Consumer;
  */
 final class ScenarioRunner {
     /** How a run ended. */
-    record Outcome(int steps, int done, int failed, Duration elapsed, int exitCode) {
-    }
+    record Outcome(int steps, int done, int failed, Duration elapsed, int exitCode) {}
 
     private final FaultdiskClient client;
     private final Ticker ticker;
@@ -38,8 +36,13 @@ final class ScenarioRunner {
     private final Journal journal;
     private final Consumer<String> progress;
 
-    ScenarioRunner(FaultdiskClient client, Ticker ticker, Duration poll, boolean keepGoing, Journal journal,
-                   Consumer<String> progress) {
+    ScenarioRunner(
+            FaultdiskClient client,
+            Ticker ticker,
+            Duration poll,
+            boolean keepGoing,
+            Journal journal,
+            Consumer<String> progress) {
         this.client = client;
         this.ticker = ticker;
         this.poll = poll;
@@ -51,13 +54,15 @@ final class ScenarioRunner {
     /** Problems that make the scenario unrunnable on this server: unknown commands and exports. */
     static List<String> check(Scenario scenario, FaultdiskClient client) {
         Set<String> commands = new TreeSet<>(client.queryCommands());
-        Set<String> devices = new TreeSet<>(client.queryBlock().stream().map(BlockInfo::device).toList());
+        Set<String> devices = new TreeSet<>(
+                client.queryBlock().stream().map(BlockInfo::device).toList());
         List<String> problems = new ArrayList<>();
         for (Scenario.Step step : scenario.steps()) {
             String where = "step " + step.index();
             String command = step.action().command();
             if (!commands.contains(command)) {
-                problems.add(where + ": the server has no command '" + command + "' (faultdisk qmp query-commands lists them)");
+                problems.add(where + ": the server has no command '" + command
+                        + "' (faultdisk qmp query-commands lists them)");
             }
             String device = switch (step.trigger()) {
                 case Scenario.Trigger.AfterWrites w -> w.device();
@@ -128,7 +133,8 @@ final class ScenarioRunner {
             if (!step.name().isEmpty()) {
                 entry.put("name", step.name());
             }
-            String label = "step " + step.index() + "/" + total + (step.name().isEmpty() ? "" : " \"" + step.name() + "\"");
+            String label =
+                    "step " + step.index() + "/" + total + (step.name().isEmpty() ? "" : " \"" + step.name() + "\"");
             Map<String, Object> trigger = new LinkedHashMap<>();
             String when;
             try {
@@ -215,13 +221,16 @@ final class ScenarioRunner {
             case Scenario.Trigger.At at -> {
                 trigger.put("at", Durations.format(at.offset()));
                 Instant target = start.plus(at.offset());
-                for (Duration left = Duration.between(ticker.now(), target); left.isPositive();
-                     left = Duration.between(ticker.now(), target)) {
+                for (Duration left = Duration.between(ticker.now(), target);
+                        left.isPositive();
+                        left = Duration.between(ticker.now(), target)) {
                     ticker.sleep(left);
                 }
                 Duration late = Duration.between(target, ticker.now());
-                return " at " + Durations.format(at.offset()) + (late.compareTo(Duration.ofMillis(100)) > 0
-                        ? " (late by " + late.toMillis() + " ms: the previous step took longer)" : "");
+                return " at " + Durations.format(at.offset())
+                        + (late.compareTo(Duration.ofMillis(100)) > 0
+                                ? " (late by " + late.toMillis() + " ms: the previous step took longer)"
+                                : "");
             }
             case Scenario.Trigger.AfterWrites w -> {
                 trigger.put("after-writes", w.count());
@@ -245,8 +254,10 @@ final class ScenarioRunner {
                 trigger.put("device", b.device());
                 Event e;
                 try {
-                    e = client.awaitEvent("BLKDEBUG_SUSPENDED",
-                            ev -> b.device().equals(ev.device()) && b.tag().equals(ev.string("tag")), step.timeout());
+                    e = client.awaitEvent(
+                            "BLKDEBUG_SUSPENDED",
+                            ev -> b.device().equals(ev.device()) && b.tag().equals(ev.string("tag")),
+                            step.timeout());
                 } catch (FaultdiskTimeoutException timeout) {
                     throw new FaultdiskTimeoutException("no request hit breakpoint " + b.tag() + " on " + b.device()
                             + " within " + Durations.format(step.timeout()));

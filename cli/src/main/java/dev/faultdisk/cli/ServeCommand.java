@@ -4,9 +4,6 @@ import dev.faultdisk.export.Export;
 import dev.faultdisk.export.ExportRegistry;
 import dev.faultdisk.export.ExportSpec;
 import dev.faultdisk.server.FaultdiskServer;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
-
 import java.io.IOException;
 import java.io.PrintStream;
 import java.net.BindException;
@@ -18,43 +15,68 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
 /** {@code faultdisk serve}: serves exports over NBD until interrupted. */
-@Command(name = "serve", mixinStandardHelpOptions = true,
-        description = "Serve disk images over NBD, controlled over QMP. With no options: export disk0, an in-memory 1 GiB disk, on NBD 127.0.0.1:10809, QMP on 127.0.0.1:4444.",
-        footer = {"  faultdisk serve",
-                "  faultdisk serve --export disk0=memory:10G --export data=/var/tmp/data.img,size=4G",
-                "  faultdisk serve --export golden=/images/base.raw,readonly --nbd unix:/tmp/faultdisk.sock",
-                "  faultdisk serve --export disk0=memory:1G,cache=writeback",
-                "  faultdisk serve --journal /var/tmp/faults.jsonl --seed 42",
-                "", "Ctrl-C or SIGTERM closes connections cleanly and flushes file-backed exports."})
+@Command(
+        name = "serve",
+        mixinStandardHelpOptions = true,
+        description =
+                "Serve disk images over NBD, controlled over QMP. With no options: export disk0, an in-memory 1 GiB disk, on NBD 127.0.0.1:10809, QMP on 127.0.0.1:4444.",
+        footer = {
+            "  faultdisk serve",
+            "  faultdisk serve --export disk0=memory:10G --export data=/var/tmp/data.img,size=4G",
+            "  faultdisk serve --export golden=/images/base.raw,readonly --nbd unix:/tmp/faultdisk.sock",
+            "  faultdisk serve --export disk0=memory:1G,cache=writeback",
+            "  faultdisk serve --journal /var/tmp/faults.jsonl --seed 42",
+            "",
+            "Ctrl-C or SIGTERM closes connections cleanly and flushes file-backed exports."
+        })
 final class ServeCommand implements Callable<Integer> {
 
-    @Option(names = "--export", paramLabel = "NAME=SPEC",
-            description = {"An export (repeatable). SPEC is memory:SIZE, a path to a raw image, or",
-                    "blkdebug:CONF:IMAGE (QEMU's syntax: blkdebug rules from the file CONF over IMAGE);",
-                    "options: ,size=SIZE creates a missing image sparse (or extends it), ,readonly,",
-                    ",rules=FILE loads a blkdebug rules file,",
-                    ",cache=writethrough|writeback|lying-flush (the simulated write cache; default writethrough).",
-                    "Default: disk0=memory:1G."})
+    @Option(
+            names = "--export",
+            paramLabel = "NAME=SPEC",
+            description = {
+                "An export (repeatable). SPEC is memory:SIZE, a path to a raw image, or",
+                "blkdebug:CONF:IMAGE (QEMU's syntax: blkdebug rules from the file CONF over IMAGE);",
+                "options: ,size=SIZE creates a missing image sparse (or extends it), ,readonly,",
+                ",rules=FILE loads a blkdebug rules file,",
+                ",cache=writethrough|writeback|lying-flush (the simulated write cache; default writethrough).",
+                "Default: disk0=memory:1G."
+            })
     List<String> exports = new ArrayList<>();
 
-    @Option(names = "--nbd", paramLabel = "HOST:PORT|unix:PATH", defaultValue = "127.0.0.1:10809",
+    @Option(
+            names = "--nbd",
+            paramLabel = "HOST:PORT|unix:PATH",
+            defaultValue = "127.0.0.1:10809",
             description = "Where to listen for NBD clients (default: ${DEFAULT-VALUE}).")
     String nbdAddress;
 
-    @Option(names = "--qmp", paramLabel = "HOST:PORT|unix:PATH",
-            description = {"Where to listen for QMP control clients (repeatable; default 127.0.0.1:4444).",
-                    "--qmp none turns the control socket off."})
+    @Option(
+            names = "--qmp",
+            paramLabel = "HOST:PORT|unix:PATH",
+            description = {
+                "Where to listen for QMP control clients (repeatable; default 127.0.0.1:4444).",
+                "--qmp none turns the control socket off."
+            })
     List<String> qmpAddresses = new ArrayList<>();
 
-    @Option(names = "--journal", paramLabel = "FILE",
-            description = {"Write the fault journal to FILE as JSON lines: every injected fault, rule change",
-                    "(with the rules' seeds) and release of a held request. QMP query-fault-journal shows",
-                    "the latest entries either way."})
+    @Option(
+            names = "--journal",
+            paramLabel = "FILE",
+            description = {
+                "Write the fault journal to FILE as JSON lines: every injected fault, rule change",
+                "(with the rules' seeds) and release of a held request. QMP query-fault-journal shows",
+                "the latest entries either way."
+            })
     Path journal;
 
-    @Option(names = "--seed", paramLabel = "N",
+    @Option(
+            names = "--seed",
+            paramLabel = "N",
             description = "The seed fault rules without their own seed derive theirs from (default: random).")
     Long seed;
 
@@ -95,16 +117,19 @@ final class ServeCommand implements Callable<Integer> {
             return ExitCodes.FAILED;
         }
         CountDownLatch stopped = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            try {
-                server.close();
-            } catch (IOException e) {
-                System.err.println("faultdisk: flushing exports failed: " + e.getMessage());
-            }
-            out.println("faultdisk: stopped; exports flushed.");
-            out.flush();
-            stopped.countDown();
-        }, "faultdisk-shutdown"));
+        Runtime.getRuntime()
+                .addShutdownHook(new Thread(
+                        () -> {
+                            try {
+                                server.close();
+                            } catch (IOException e) {
+                                System.err.println("faultdisk: flushing exports failed: " + e.getMessage());
+                            }
+                            out.println("faultdisk: stopped; exports flushed.");
+                            out.flush();
+                            stopped.countDown();
+                        },
+                        "faultdisk-shutdown"));
         printBanner(server);
         stopped.await();
         return ExitCodes.OK;
@@ -132,7 +157,8 @@ final class ServeCommand implements Callable<Integer> {
             out.println("  nbd-client " + inet.getHostString() + " " + inet.getPort() + " /dev/nbd0 -N " + first
                     + "   (root; modprobe nbd first)");
         } else if (bound instanceof UnixDomainSocketAddress unix) {
-            out.println("  nbd-client -u " + unix.getPath() + " /dev/nbd0 -N " + first + "   (root; modprobe nbd first)");
+            out.println(
+                    "  nbd-client -u " + unix.getPath() + " /dev/nbd0 -N " + first + "   (root; modprobe nbd first)");
         }
         out.println("  mkdir -p /tmp/fd && nbdfuse /tmp/fd " + uri + " &   (then: losetup -f --show /tmp/fd/nbd)");
         if (!qmp.isEmpty()) {
@@ -140,11 +166,12 @@ final class ServeCommand implements Callable<Integer> {
             if (qmp.getFirst() instanceof InetSocketAddress q) {
                 out.println("  socat - TCP:" + q.getHostString() + ":" + q.getPort()
                         + "   then type: {\"execute\": \"qmp_capabilities\"} and {\"execute\": \"query-block\"}");
-                out.println("  then inject a fault, e.g. {\"execute\": \"fault-add\", \"arguments\": {\"device\": \"" + first
-                        + "\", \"rules\": [{\"type\": \"delay\", \"ops\": [\"read\"], \"ms\": 10}]}}");
+                out.println("  then inject a fault, e.g. {\"execute\": \"fault-add\", \"arguments\": {\"device\": \""
+                        + first + "\", \"rules\": [{\"type\": \"delay\", \"ops\": [\"read\"], \"ms\": 10}]}}");
             }
         }
-        out.println("Fault seed " + server.faultSeed() + (journal != null ? "; fault journal in " + journal : "") + ".");
+        out.println(
+                "Fault seed " + server.faultSeed() + (journal != null ? "; fault journal in " + journal : "") + ".");
         out.println("Stop with Ctrl-C.");
         out.flush();
     }

@@ -1,14 +1,12 @@
 package dev.faultdisk.cli;
 
 import dev.faultdisk.client.Suspension;
-
 import java.util.LinkedHashMap;
 import java.util.Map;
 
 /** How the commands and the scenario journal show a request held at a breakpoint. */
 final class Suspensions {
-    private Suspensions() {
-    }
+    private Suspensions() {}
 
     /** One line, as break list and break wait print it. */
     static String line(Suspension s) {

@@ -5,8 +5,7 @@ import java.util.stream.Collectors;
 
 /** Small pieces of the commands' English output. */
 final class Words {
-    private Words() {
-    }
+    private Words() {}
 
     /** {@code noun} for one, else its plural with an s: "rule", "rules". */
     static String noun(long n, String noun) {
@@ -21,7 +20,8 @@ final class Words {
     /** A rule member's value as the command line writes it: a list joined with '+' (ops=read+write). */
     static String value(Object value) {
         return value instanceof List<?> list
-                ? list.stream().map(String::valueOf).collect(Collectors.joining("+")) : String.valueOf(value);
+                ? list.stream().map(String::valueOf).collect(Collectors.joining("+"))
+                : String.valueOf(value);
     }
 
     /** Ids as a list for people: "1, 2, 5". */

@@ -1,15 +1,14 @@
 package dev.faultdisk.cli;
 
-import org.junit.jupiter.api.Test;
-import picocli.CommandLine;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.util.ArrayList;
 import java.util.List;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
 
 /** The command tree: help with examples everywhere, exit codes listed, usage errors short. */
 class CommandLineTest {
@@ -32,7 +31,8 @@ class CommandLineTest {
             String name = cl.getCommandSpec().qualifiedName();
             String usage = cl.getUsageMessage(CommandLine.Help.Ansi.OFF);
             int examples = usage.indexOf("\nExamples:\n");
-            assertTrue(examples >= 0 && usage.indexOf("\n  faultdisk ", examples) > 0, name + " has examples:\n" + usage);
+            assertTrue(
+                    examples >= 0 && usage.indexOf("\n  faultdisk ", examples) > 0, name + " has examples:\n" + usage);
             if (cl.getCommand() instanceof ControlCommand) {
                 assertTrue(usage.contains("Exit codes:\n  0   done\n  1   the server refused"), name + ":\n" + usage);
                 assertTrue(usage.contains("--qmp=HOST:PORT|unix:PATH"), name);
@@ -47,19 +47,24 @@ class CommandLineTest {
         CommandLine cl = Main.commandLine();
         cl.setErr(new PrintWriter(err));
         assertEquals(ExitCodes.USAGE, cl.execute("break", "set", "disk0"));
-        assertEquals("faultdisk break set: Missing required parameters: 'EVENT', 'TAG'\n"
-                + "Try 'faultdisk break set --help' for more information.\n", err.toString());
+        assertEquals(
+                "faultdisk break set: Missing required parameters: 'EVENT', 'TAG'\n"
+                        + "Try 'faultdisk break set --help' for more information.\n",
+                err.toString());
     }
 
     @Test
     void badArgumentsAreUsageErrorsFoundBeforeConnecting() {
         // Nothing listens on port 1: an argument error must be reported without trying to connect.
-        assertEquals("faultdisk cache mode: unknown cache mode 'fast' (writethrough, writeback, lying-flush)\n",
+        assertEquals(
+                "faultdisk cache mode: unknown cache mode 'fast' (writethrough, writeback, lying-flush)\n",
                 usageError("cache", "mode", "disk0", "fast", "--qmp", "127.0.0.1:1"));
-        assertEquals("faultdisk faults add: no rules given: name them (e.g. error,ops=write) or use --rules or --rules-file\n",
+        assertEquals(
+                "faultdisk faults add: no rules given: name them (e.g. error,ops=write) or use --rules or --rules-file\n",
                 usageError("faults", "add", "disk0", "--qmp", "127.0.0.1:1"));
         // The address is checked first, and only its own message says --qmp.
-        assertEquals("faultdisk cache mode: --qmp: address must be HOST:PORT or unix:PATH, not 'nowhere'\n",
+        assertEquals(
+                "faultdisk cache mode: --qmp: address must be HOST:PORT or unix:PATH, not 'nowhere'\n",
                 usageError("cache", "mode", "disk0", "fast", "--qmp", "nowhere"));
     }
 
@@ -79,7 +84,16 @@ class CommandLineTest {
         assertEquals(0, cl.execute("completion"));
         String script = out.toString();
         assertTrue(script.startsWith("#!/usr/bin/env bash"), script.substring(0, 40));
-        for (String word : List.of("complete -F _complete_faultdisk", "set-rules", "--inject-error", "resume", "--replay", "faults", "held", "--rules-file", "--errno")) {
+        for (String word : List.of(
+                "complete -F _complete_faultdisk",
+                "set-rules",
+                "--inject-error",
+                "resume",
+                "--replay",
+                "faults",
+                "held",
+                "--rules-file",
+                "--errno")) {
             assertTrue(script.contains(word), word);
         }
     }

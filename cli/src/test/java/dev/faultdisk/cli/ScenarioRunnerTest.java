@@ -1,17 +1,16 @@
 package dev.faultdisk.cli;
 
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import dev.faultdisk.client.FaultdiskClient;
 import dev.faultdisk.device.BlockRequest;
 import dev.faultdisk.device.DeviceException;
 import dev.faultdisk.export.Export;
 import dev.faultdisk.server.FaultdiskServer;
 import dev.faultdisk.wire.BlockOp;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Test;
-
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.time.Duration;
@@ -23,11 +22,9 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
-
-import static org.awaitility.Awaitility.await;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
 
 /** The scenario runner against an in-process server; "at" steps on a fake clock. */
 class ScenarioRunnerTest {
@@ -55,8 +52,12 @@ class ScenarioRunnerTest {
 
     @BeforeEach
     void start() throws Exception {
-        server = FaultdiskServer.builder().export("disk0=memory:1M").export("d1=memory:1M")
-                .nbd(new InetSocketAddress("127.0.0.1", 0)).qmp(new InetSocketAddress("127.0.0.1", 0)).start();
+        server = FaultdiskServer.builder()
+                .export("disk0=memory:1M")
+                .export("d1=memory:1M")
+                .nbd(new InetSocketAddress("127.0.0.1", 0))
+                .qmp(new InetSocketAddress("127.0.0.1", 0))
+                .start();
         client = FaultdiskClient.connect(server.qmpAddresses().getFirst(), Duration.ofSeconds(10));
     }
 
@@ -68,8 +69,8 @@ class ScenarioRunnerTest {
     }
 
     private ScenarioRunner runner(Ticker ticker, boolean keepGoing) {
-        return new ScenarioRunner(client, ticker, Duration.ofMillis(10), keepGoing, Journal.none().echoTo(journal::add),
-                progress::add);
+        return new ScenarioRunner(
+                client, ticker, Duration.ofMillis(10), keepGoing, Journal.none().echoTo(journal::add), progress::add);
     }
 
     private Export disk0() {
@@ -77,13 +78,15 @@ class ScenarioRunnerTest {
     }
 
     private CompletableFuture<Void> write(long offset) {
-        return CompletableFuture.runAsync(() -> {
-            try {
-                disk0().device().write(BlockRequest.of(BlockOp.WRITE, offset, 512), ByteBuffer.allocate(512));
-            } catch (java.io.IOException e) {
-                throw new java.io.UncheckedIOException(e);
-            }
-        }, threads);
+        return CompletableFuture.runAsync(
+                () -> {
+                    try {
+                        disk0().device().write(BlockRequest.of(BlockOp.WRITE, offset, 512), ByteBuffer.allocate(512));
+                    } catch (java.io.IOException e) {
+                        throw new java.io.UncheckedIOException(e);
+                    }
+                },
+                threads);
     }
 
     @Test
@@ -99,17 +102,24 @@ class ScenarioRunnerTest {
         assertEquals(new ScenarioRunner.Outcome(3, 3, 0, Duration.ofMinutes(1), ExitCodes.OK), o);
         assertEquals(5, journal.size(), "header, 3 steps, summary");
         assertEquals(Journal.FORMAT, journal.getFirst().get("journal"));
-        assertEquals(List.of(5000L, 5000L, 60000L), journal.subList(1, 4).stream().map(e -> e.get("elapsed-ms")).toList());
+        assertEquals(
+                List.of(5000L, 5000L, 60000L),
+                journal.subList(1, 4).stream().map(e -> e.get("elapsed-ms")).toList());
         assertEquals(Map.of("at", "5s"), journal.get(1).get("trigger"));
         @SuppressWarnings("unchecked")
         Map<String, Object> listed = (Map<String, Object>) journal.get(2).get("return");
         assertEquals(1, ((List<?>) listed.get("rules")).size(), "the rule was there for step 2");
         assertTrue(disk0().blkdebug().rules().isEmpty(), "step 3 cleared it");
-        assertEquals("[   5.000s] step 1/3 at 5s: blkdebug-set-rules {\"device\": \"disk0\", \"rules\": [{\"type\": "
-                + "\"inject-error\", \"event\": \"write_aio\", \"errno\": 28}]} -> ok", progress.getFirst());
+        assertEquals(
+                "[   5.000s] step 1/3 at 5s: blkdebug-set-rules {\"device\": \"disk0\", \"rules\": [{\"type\": "
+                        + "\"inject-error\", \"event\": \"write_aio\", \"errno\": 28}]} -> ok",
+                progress.getFirst());
         assertTrue(progress.get(2).startsWith("[  60.000s] step 3/3 at 1m: blkdebug-clear-rules"), progress.get(2));
-        assertEquals(Map.of("summary", Map.of("steps", 3L, "done", 3L, "failed", 0L, "not-run", 0L, "elapsed-ms", 60000L,
-                "exit", 0L)), dev.faultdisk.wire.json.Json.parse(dev.faultdisk.wire.json.Json.write(journal.getLast())));
+        assertEquals(
+                Map.of(
+                        "summary",
+                        Map.of("steps", 3L, "done", 3L, "failed", 0L, "not-run", 0L, "elapsed-ms", 60000L, "exit", 0L)),
+                dev.faultdisk.wire.json.Json.parse(dev.faultdisk.wire.json.Json.write(journal.getLast())));
     }
 
     @Test
@@ -126,13 +136,19 @@ class ScenarioRunnerTest {
         await("the journal's header").atMost(Duration.ofSeconds(5)).until(() -> !journal.isEmpty());
         write(0).get(5, TimeUnit.SECONDS);
         write(512).get(5, TimeUnit.SECONDS);
-        await("two writes are not three").during(Duration.ofMillis(200)).atMost(Duration.ofSeconds(5))
+        await("two writes are not three")
+                .during(Duration.ofMillis(200))
+                .atMost(Duration.ofSeconds(5))
                 .until(() -> !run.isDone());
         assertTrue(disk0().blkdebug().rules().isEmpty());
         write(1024).get(5, TimeUnit.SECONDS);
         assertEquals(ExitCodes.OK, run.get(10, TimeUnit.SECONDS).exitCode());
-        assertEquals(Map.of("after-writes", 3L, "device", "disk0", "writes", 3L), journal.get(1).get("trigger"));
-        DeviceException e = assertThrows(DeviceException.class, () -> disk0().device().write(BlockRequest.of(BlockOp.WRITE, 0, 512), ByteBuffer.allocate(512)));
+        assertEquals(
+                Map.of("after-writes", 3L, "device", "disk0", "writes", 3L),
+                journal.get(1).get("trigger"));
+        DeviceException e = assertThrows(
+                DeviceException.class,
+                () -> disk0().device().write(BlockRequest.of(BlockOp.WRITE, 0, 512), ByteBuffer.allocate(512)));
         assertEquals(5, e.errno());
     }
 
@@ -146,19 +162,35 @@ class ScenarioRunnerTest {
                 ]}""", "b.json");
         CompletableFuture<ScenarioRunner.Outcome> run = CompletableFuture.supplyAsync(
                 () -> runner(Ticker.system(), false).run(s, "b.json"), threads);
-        await("the breakpoint set").atMost(Duration.ofSeconds(5)).until(() -> !disk0().blkdebug().breakpoints().isEmpty());
+        await("the breakpoint set")
+                .atMost(Duration.ofSeconds(5))
+                .until(() -> !disk0().blkdebug().breakpoints().isEmpty());
         CompletableFuture<Void> held = write(4096);
         assertEquals(ExitCodes.OK, run.get(10, TimeUnit.SECONDS).exitCode());
         held.get(10, TimeUnit.SECONDS);
         @SuppressWarnings("unchecked")
         Map<String, Object> trigger = (Map<String, Object>) journal.get(2).get("trigger");
-        assertEquals(Map.of("device", "disk0", "tag", "w", "event", "write_aio", "operation", "write", "offset", 4096L,
-                "length", 512L), trigger.get("hit"));
+        assertEquals(
+                Map.of(
+                        "device",
+                        "disk0",
+                        "tag",
+                        "w",
+                        "event",
+                        "write_aio",
+                        "operation",
+                        "write",
+                        "offset",
+                        4096L,
+                        "length",
+                        512L),
+                trigger.get("hit"));
         @SuppressWarnings("unchecked")
         Map<String, Object> during = (Map<String, Object>) journal.get(2).get("return");
         assertEquals(1, ((List<?>) during.get("suspended")).size(), "step 2 ran while the write was held");
         assertEquals("while held", journal.get(2).get("name"));
-        assertTrue(progress.get(1).contains("step 2/3 \"while held\" on breakpoint w (disk0 write of 512 bytes at 4096)"),
+        assertTrue(
+                progress.get(1).contains("step 2/3 \"while held\" on breakpoint w (disk0 write of 512 bytes at 4096)"),
                 progress.get(1));
     }
 
@@ -172,7 +204,9 @@ class ScenarioRunnerTest {
                 ]}""", "f.json");
         ScenarioRunner.Outcome stopped = runner(new FakeTicker(), false).run(s, "f.json");
         assertEquals(new ScenarioRunner.Outcome(2, 0, 1, Duration.ZERO, ExitCodes.REFUSED), stopped);
-        assertEquals(Map.of("class", "DeviceNotFound", "desc", "Device 'nope' not found"), journal.get(1).get("error"));
+        assertEquals(
+                Map.of("class", "DeviceNotFound", "desc", "Device 'nope' not found"),
+                journal.get(1).get("error"));
         assertTrue(disk0().blkdebug().rules().isEmpty(), "step 2 did not run");
         assertTrue(progress.getFirst().endsWith("-> DeviceNotFound: Device 'nope' not found"), progress.getFirst());
 
@@ -193,12 +227,16 @@ class ScenarioRunnerTest {
         assertEquals(ExitCodes.TIMEOUT, o.exitCode());
         assertEquals(0, o.done());
         assertEquals("timeout", journal.get(1).get("outcome"));
-        assertTrue(progress.getFirst().contains("no request hit breakpoint never on disk0 within 200ms"), progress.getFirst());
+        assertTrue(
+                progress.getFirst().contains("no request hit breakpoint never on disk0 within 200ms"),
+                progress.getFirst());
 
         Scenario writes = ScenarioParser.parse("""
                 {"steps": [{"after-writes": 5, "device": "disk0", "timeout": "1s", "execute": "query-block"}]}""", "w.json");
         progress.clear();
-        assertEquals(ExitCodes.TIMEOUT, runner(new FakeTicker(), false).run(writes, "w.json").exitCode());
+        assertEquals(
+                ExitCodes.TIMEOUT,
+                runner(new FakeTicker(), false).run(writes, "w.json").exitCode());
         assertTrue(progress.getFirst().contains("disk0 served 0 of 5 writes within 1s"), progress.getFirst());
     }
 
@@ -211,10 +249,12 @@ class ScenarioRunnerTest {
                   {"resume": "t", "device": "gone"},
                   {"execute": "query-block"}
                 ]}""", "c.json");
-        assertEquals(List.of(
-                "step 1: the server has no command 'fault-from-the-future' (faultdisk qmp query-commands lists them)",
-                "step 2: the server has no export 'nope' (it has [d1, disk0])",
-                "step 3: the server has no export 'gone' (it has [d1, disk0])"), ScenarioRunner.check(s, client));
+        assertEquals(
+                List.of(
+                        "step 1: the server has no command 'fault-from-the-future' (faultdisk qmp query-commands lists them)",
+                        "step 2: the server has no export 'nope' (it has [d1, disk0])",
+                        "step 3: the server has no export 'gone' (it has [d1, disk0])"),
+                ScenarioRunner.check(s, client));
     }
 
     @Test
@@ -232,15 +272,27 @@ class ScenarioRunnerTest {
         }
         Scenario replay = JournalReplay.scenario(text.toString(), "o.json.journal.jsonl");
         assertEquals("replay of orig", replay.name());
-        assertEquals(List.of(
-                new Scenario.Step(1, "", new Scenario.Trigger.At(Duration.ofSeconds(2)), new Scenario.Action.Execute(
-                        "blkdebug-set-breakpoint", Map.of("device", "disk0", "event", "write_aio", "tag", "w")),
-                        ScenarioParser.DEFAULT_TIMEOUT),
-                new Scenario.Step(2, "refused", new Scenario.Trigger.At(Duration.ofSeconds(2)), new Scenario.Action.Execute(
-                        "blkdebug-clear-rules", Map.of("device", "nope")), ScenarioParser.DEFAULT_TIMEOUT)),
-                replay.steps(), "the timed-out step never ran, so it is not replayed");
+        assertEquals(
+                List.of(
+                        new Scenario.Step(
+                                1,
+                                "",
+                                new Scenario.Trigger.At(Duration.ofSeconds(2)),
+                                new Scenario.Action.Execute(
+                                        "blkdebug-set-breakpoint",
+                                        Map.of("device", "disk0", "event", "write_aio", "tag", "w")),
+                                ScenarioParser.DEFAULT_TIMEOUT),
+                        new Scenario.Step(
+                                2,
+                                "refused",
+                                new Scenario.Trigger.At(Duration.ofSeconds(2)),
+                                new Scenario.Action.Execute("blkdebug-clear-rules", Map.of("device", "nope")),
+                                ScenarioParser.DEFAULT_TIMEOUT)),
+                replay.steps(),
+                "the timed-out step never ran, so it is not replayed");
 
-        ScenarioException e = assertThrows(ScenarioException.class, () -> JournalReplay.scenario("{\"steps\": []}\n", "x"));
+        ScenarioException e =
+                assertThrows(ScenarioException.class, () -> JournalReplay.scenario("{\"steps\": []}\n", "x"));
         assertTrue(e.getMessage().contains("not a faultdisk scenario journal"), e.getMessage());
     }
 }

@@ -1,7 +1,6 @@
 package dev.faultdisk.client;
 
 import dev.faultdisk.wire.json.Members;
-
 import java.util.ArrayList;
 import java.util.List;
 
@@ -14,8 +13,7 @@ import java.util.List;
 public record BlkdebugBreakpoints(List<Pending> breakpoints, List<Suspension> suspended) {
 
     /** A breakpoint waiting for a request. */
-    public record Pending(String event, String tag) {
-    }
+    public record Pending(String event, String tag) {}
 
     /** The requests held under {@code tag}. */
     public List<Suspension> suspended(String tag) {

@@ -3,8 +3,6 @@ package dev.faultdisk.client;
 import dev.faultdisk.wire.Errno;
 import dev.faultdisk.wire.json.Json;
 import dev.faultdisk.wire.json.JsonConvertible;
-import dev.faultdisk.wire.json.Members;
-
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -27,6 +25,7 @@ import java.util.Objects;
 public final class BlkdebugRule implements JsonConvertible {
     /** {@code inject-error} or {@code set-state}. */
     private final String type;
+
     private final Map<String, Object> members;
 
     private BlkdebugRule(String type, Map<String, Object> members) {
@@ -56,7 +55,8 @@ public final class BlkdebugRule implements JsonConvertible {
      */
     public static BlkdebugRule fromJson(Map<String, ?> json) {
         if (!(json.get("type") instanceof String t) || !(t.equals("inject-error") || t.equals("set-state"))) {
-            throw new IllegalArgumentException("a rule needs \"type\": \"inject-error\" or \"set-state\": " + Json.write(json));
+            throw new IllegalArgumentException(
+                    "a rule needs \"type\": \"inject-error\" or \"set-state\": " + Json.write(json));
         }
         Map<String, Object> m = new LinkedHashMap<>(json);
         m.remove("type");
@@ -112,8 +112,11 @@ public final class BlkdebugRule implements JsonConvertible {
         Map<String, Object> m = new LinkedHashMap<>(members);
         Objects.requireNonNull(value, "value");
         // Integers are kept as Long, as parsed JSON holds them, so equal rules compare equal.
-        m.put(Objects.requireNonNull(key, "key"), value instanceof Integer || value instanceof Short || value instanceof Byte
-                ? (Object) ((Number) value).longValue() : value);
+        m.put(
+                Objects.requireNonNull(key, "key"),
+                value instanceof Integer || value instanceof Short || value instanceof Byte
+                        ? (Object) ((Number) value).longValue()
+                        : value);
         return new BlkdebugRule(type, Map.copyOf(m));
     }
 

@@ -1,7 +1,6 @@
 package dev.faultdisk.client;
 
 import dev.faultdisk.wire.json.Members;
-
 import java.util.ArrayList;
 import java.util.List;
 
@@ -25,6 +24,7 @@ public record BlkdebugState(int state, List<BlkdebugRule> rules, List<Integer> a
         for (Object a : m.list("armed")) {
             armed.add(Replies.intValue(a, "armed[]"));
         }
-        return new BlkdebugState(Replies.intValue(m.asMap().get("state"), "state"), List.copyOf(rules), List.copyOf(armed));
+        return new BlkdebugState(
+                Replies.intValue(m.asMap().get("state"), "state"), List.copyOf(rules), List.copyOf(armed));
     }
 }

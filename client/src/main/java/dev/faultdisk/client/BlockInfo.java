@@ -1,7 +1,6 @@
 package dev.faultdisk.client;
 
 import dev.faultdisk.wire.json.Members;
-
 import java.util.Map;
 
 /**
@@ -15,13 +14,24 @@ import java.util.Map;
  * @param connections NBD connections open now
  * @param raw         the whole entry, for members not typed here
  */
-public record BlockInfo(String device, long size, boolean readOnly, String backing, String description,
-                        long connections, Map<String, Object> raw) {
+public record BlockInfo(
+        String device,
+        long size,
+        boolean readOnly,
+        String backing,
+        String description,
+        long connections,
+        Map<String, Object> raw) {
 
     static BlockInfo from(Object value) {
         Members m = Replies.object(value, "query-block entry");
-        return new BlockInfo(m.string("device"), m.integer("size"), m.bool("read-only"),
-                m.string("backing", ""), m.string("description", ""),
-                m.integer("connections", 0), m.asMap());
+        return new BlockInfo(
+                m.string("device"),
+                m.integer("size"),
+                m.bool("read-only"),
+                m.string("backing", ""),
+                m.string("description", ""),
+                m.integer("connections", 0),
+                m.asMap());
     }
 }

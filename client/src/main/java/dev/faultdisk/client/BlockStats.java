@@ -1,7 +1,6 @@
 package dev.faultdisk.client;
 
 import dev.faultdisk.wire.json.Members;
-
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -44,8 +43,7 @@ public record BlockStats(String device, Map<String, OpStats> ops) {
         Map<String, OpStats> ops = new LinkedHashMap<>();
         for (Map.Entry<String, Object> e : m.object("stats").asMap().entrySet()) {
             Members one = Replies.object(e.getValue(), "stats." + e.getKey());
-            ops.put(e.getKey(), new OpStats(one.integer("operations"), one.integer("bytes"),
-                    one.integer("errors")));
+            ops.put(e.getKey(), new OpStats(one.integer("operations"), one.integer("bytes"), one.integer("errors")));
         }
         return new BlockStats(m.string("device"), Collections.unmodifiableMap(ops));
     }

@@ -62,8 +62,8 @@ public final class Breakpoint implements AutoCloseable {
             after = armedAfter;
         }
         // Not holding the lock while waiting: resume, remove or close may come from another thread.
-        Event e = client.awaitEvent(after, "BLKDEBUG_SUSPENDED",
-                ev -> device.equals(ev.device()) && tag.equals(ev.string("tag")), timeout);
+        Event e = client.awaitEvent(
+                after, "BLKDEBUG_SUSPENDED", ev -> device.equals(ev.device()) && tag.equals(ev.string("tag")), timeout);
         synchronized (this) {
             if (hit == null && armedAfter == after) {
                 hit = Suspension.from(e);

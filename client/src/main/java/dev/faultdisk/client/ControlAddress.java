@@ -10,8 +10,7 @@ public final class ControlAddress {
     /** Where {@code faultdisk serve} listens for QMP unless told otherwise. */
     public static final String DEFAULT = "127.0.0.1:4444";
 
-    private ControlAddress() {
-    }
+    private ControlAddress() {}
 
     /** @throws IllegalArgumentException with a message saying what is wrong */
     public static SocketAddress parse(String text) {

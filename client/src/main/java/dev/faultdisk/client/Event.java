@@ -1,7 +1,6 @@
 package dev.faultdisk.client;
 
 import dev.faultdisk.wire.json.JsonConvertible;
-
 import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -15,7 +14,8 @@ import java.util.Objects;
  * @param timestamp when the server emitted it
  * @param sequence  the order in which this client received it, from 1
  */
-public record Event(String name, Map<String, Object> data, Instant timestamp, long sequence) implements JsonConvertible {
+public record Event(String name, Map<String, Object> data, Instant timestamp, long sequence)
+        implements JsonConvertible {
     public Event {
         Objects.requireNonNull(name, "name");
         data = data == null ? Map.of() : data;

@@ -118,7 +118,8 @@ final class EventQueue {
                     }
                 }
                 if (endedBecause != null) {
-                    throw new QmpConnectionException("connection ended while waiting for " + what + ": " + endedBecause);
+                    throw new QmpConnectionException(
+                            "connection ended while waiting for " + what + ": " + endedBecause);
                 }
                 if (remaining <= 0) {
                     throw new FaultdiskTimeoutException("no " + what + " within " + timeout.toMillis() + " ms");

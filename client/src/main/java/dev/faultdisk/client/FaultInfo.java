@@ -1,7 +1,6 @@
 package dev.faultdisk.client;
 
 import dev.faultdisk.wire.json.Members;
-
 import java.util.Map;
 
 /**
@@ -18,14 +17,30 @@ import java.util.Map;
  * @param rule    its definition as accepted (seed included)
  * @param raw     the whole entry
  */
-public record FaultInfo(String device, long id, String type, String label, String state, long matched, long chosen,
-                        long fired, FaultRule rule, Map<String, Object> raw) {
+public record FaultInfo(
+        String device,
+        long id,
+        String type,
+        String label,
+        String state,
+        long matched,
+        long chosen,
+        long fired,
+        FaultRule rule,
+        Map<String, Object> raw) {
 
     static FaultInfo from(Object value) {
         Members m = Replies.object(value, "query-faults entry");
-        return new FaultInfo(m.string("device"), m.integer("id"), m.string("type"),
-                m.string("label", ""), m.string("state"), m.integer("matched"),
-                m.integer("chosen"), m.integer("fired"),
-                FaultRule.fromJson(m.object("rule").asMap()), m.asMap());
+        return new FaultInfo(
+                m.string("device"),
+                m.integer("id"),
+                m.string("type"),
+                m.string("label", ""),
+                m.string("state"),
+                m.integer("matched"),
+                m.integer("chosen"),
+                m.integer("fired"),
+                FaultRule.fromJson(m.object("rule").asMap()),
+                m.asMap());
     }
 }

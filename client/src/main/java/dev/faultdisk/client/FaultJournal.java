@@ -1,7 +1,6 @@
 package dev.faultdisk.client;
 
 import dev.faultdisk.wire.json.Members;
-
 import java.util.List;
 import java.util.Map;
 
@@ -16,7 +15,8 @@ public record FaultJournal(List<Map<String, Object>> entries, long last) {
     static FaultJournal from(Object value) {
         Members m = Replies.object(value, "query-fault-journal reply");
         List<Map<String, Object>> entries = m.list("entries").stream()
-                .map(e -> Replies.object(e, "journal entry").asMap()).toList();
+                .map(e -> Replies.object(e, "journal entry").asMap())
+                .toList();
         return new FaultJournal(entries, m.integer("last"));
     }
 }

@@ -4,8 +4,6 @@ import dev.faultdisk.wire.BlockOp;
 import dev.faultdisk.wire.Errno;
 import dev.faultdisk.wire.json.Json;
 import dev.faultdisk.wire.json.JsonConvertible;
-import dev.faultdisk.wire.json.Members;
-
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -86,7 +84,9 @@ public final class FaultRule implements JsonConvertible {
     /** Reads of bad sectors fail until rewritten whole. */
     public static FaultRule badSector(long... sectors) {
         FaultRule r = of("bad-sector");
-        return sectors.length == 0 ? r : r.with("sectors", java.util.Arrays.stream(sectors).boxed().toList());
+        return sectors.length == 0
+                ? r
+                : r.with("sectors", java.util.Arrays.stream(sectors).boxed().toList());
     }
 
     /** Only the first sectors of a write persist. */
@@ -219,7 +219,10 @@ public final class FaultRule implements JsonConvertible {
 
     /** delay: grows from {@code fromMs} to {@code toMs} over {@code overMs}. */
     public FaultRule rampMs(double fromMs, double toMs, double overMs) {
-        return with("distribution", "ramp").with("from-ms", fromMs).with("to-ms", toMs).with("over-ms", overMs);
+        return with("distribution", "ramp")
+                .with("from-ms", fromMs)
+                .with("to-ms", toMs)
+                .with("over-ms", overMs);
     }
 
     /** delay: every {@code periodMs} a stall of {@code stallMs}. */

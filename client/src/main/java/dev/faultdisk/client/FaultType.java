@@ -1,7 +1,6 @@
 package dev.faultdisk.client;
 
 import dev.faultdisk.wire.json.Members;
-
 import java.util.List;
 
 /**
@@ -16,8 +15,7 @@ public record FaultType(String name, String summary, List<String> ops, List<Stri
 
     static FaultType from(Object value) {
         Members m = Replies.object(value, "query-fault-types entry");
-        return new FaultType(m.string("name"), m.string("summary", ""), strings(m, "ops"),
-                strings(m, "default-ops"));
+        return new FaultType(m.string("name"), m.string("summary", ""), strings(m, "ops"), strings(m, "default-ops"));
     }
 
     private static List<String> strings(Members m, String key) {

@@ -3,7 +3,6 @@ package dev.faultdisk.client;
 import dev.faultdisk.wire.CacheMode;
 import dev.faultdisk.wire.PowerFailMode;
 import dev.faultdisk.wire.json.Json;
-
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
@@ -142,18 +141,23 @@ public final class FaultdiskClient implements AutoCloseable {
 
     /** query-block: every export. */
     public List<BlockInfo> queryBlock() {
-        return Replies.list(execute("query-block"), "query-block reply").stream().map(BlockInfo::from).toList();
+        return Replies.list(execute("query-block"), "query-block reply").stream()
+                .map(BlockInfo::from)
+                .toList();
     }
 
     /** query-blockstats: every export's counters. */
     public List<BlockStats> queryBlockstats() {
-        return Replies.list(execute("query-blockstats"), "query-blockstats reply").stream().map(BlockStats::from).toList();
+        return Replies.list(execute("query-blockstats"), "query-blockstats reply").stream()
+                .map(BlockStats::from)
+                .toList();
     }
 
     /** query-blockstats for one export. */
     public BlockStats queryBlockstats(String device) {
-        return BlockStats.from(Replies.list(execute("query-blockstats", args("device", device)), "query-blockstats reply")
-                .getFirst());
+        return BlockStats.from(
+                Replies.list(execute("query-blockstats", args("device", device)), "query-blockstats reply")
+                        .getFirst());
     }
 
     /** blkdebug-set-rules: adds rules (all or, on error, none) and resets the state to 1. */
@@ -236,12 +240,19 @@ public final class FaultdiskClient implements AutoCloseable {
 
     /** fault-remove: removes rules by id (an unknown id removes nothing); their held requests run. */
     public void faultRemove(String device, long... ids) {
-        execute("fault-remove", args("device", device, "ids", java.util.Arrays.stream(ids).boxed().toList()));
+        execute(
+                "fault-remove",
+                args(
+                        "device",
+                        device,
+                        "ids",
+                        java.util.Arrays.stream(ids).boxed().toList()));
     }
 
     /** fault-clear: removes every rule of the export and returns how many there were. */
     public long faultClear(String device) {
-        return Replies.object(execute("fault-clear", args("device", device)), "fault-clear reply").integer("removed");
+        return Replies.object(execute("fault-clear", args("device", device)), "fault-clear reply")
+                .integer("removed");
     }
 
     /** trigger-add: adds triggers in one change (docs/TRIGGERS.md) and returns their ids. */
@@ -251,7 +262,9 @@ public final class FaultdiskClient implements AutoCloseable {
 
     /** trigger-remove: removes triggers by id (an unknown id removes nothing). */
     public void triggerRemove(long... ids) {
-        execute("trigger-remove", args("ids", java.util.Arrays.stream(ids).boxed().toList()));
+        execute(
+                "trigger-remove",
+                args("ids", java.util.Arrays.stream(ids).boxed().toList()));
     }
 
     /** trigger-clear: removes every trigger; returns how many there were. */
@@ -261,7 +274,9 @@ public final class FaultdiskClient implements AutoCloseable {
 
     /** query-triggers: every trigger with its counts, fire times and what it waits for. */
     public List<TriggerInfo> queryTriggers() {
-        return Replies.list(execute("query-triggers"), "query-triggers reply").stream().map(TriggerInfo::from).toList();
+        return Replies.list(execute("query-triggers"), "query-triggers reply").stream()
+                .map(TriggerInfo::from)
+                .toList();
     }
 
     /** query-faults: every export's rules with their state and counts. */
@@ -272,13 +287,16 @@ public final class FaultdiskClient implements AutoCloseable {
     /** query-faults for one export (all if null). */
     public List<FaultInfo> queryFaults(String device) {
         return Replies.list(execute("query-faults", args("device", device)), "query-faults reply").stream()
-                .map(FaultInfo::from).toList();
+                .map(FaultInfo::from)
+                .toList();
     }
 
     /** query-held-requests for one export (all if null), oldest first. */
     public List<HeldRequest> queryHeldRequests(String device) {
         return Replies.list(execute("query-held-requests", args("device", device)), "query-held-requests reply")
-                .stream().map(HeldRequest::from).toList();
+                .stream()
+                .map(HeldRequest::from)
+                .toList();
     }
 
     /** fault-release: lets every held request of the export run, oldest first; returns their ids. */
@@ -300,25 +318,32 @@ public final class FaultdiskClient implements AutoCloseable {
 
     /** fault-release with the shuffle's seed for order {@code random} (null: the server's default). */
     public List<Long> faultRelease(String device, List<Long> ids, String order, Object errno, Long seed) {
-        return ids(execute("fault-release", args("device", device, "ids", ids, "order", order, "errno", errno,
-                "seed", seed)), "released");
+        return ids(
+                execute(
+                        "fault-release",
+                        args("device", device, "ids", ids, "order", order, "errno", errno, "seed", seed)),
+                "released");
     }
 
     /** query-fault-journal: up to {@code limit} entries after seq {@code after}, of one export (all if null). */
     public FaultJournal queryFaultJournal(String device, long after, int limit) {
-        return FaultJournal.from(execute("query-fault-journal", args("device", device, "after", after, "limit", limit)));
+        return FaultJournal.from(
+                execute("query-fault-journal", args("device", device, "after", after, "limit", limit)));
     }
 
     /** query-fault-types: the types fault-add takes. */
     public List<FaultType> queryFaultTypes() {
-        return Replies.list(execute("query-fault-types"), "query-fault-types reply").stream().map(FaultType::from).toList();
+        return Replies.list(execute("query-fault-types"), "query-fault-types reply").stream()
+                .map(FaultType::from)
+                .toList();
     }
 
     private static List<Long> ids(Object reply, String key) {
         List<Long> out = new ArrayList<>();
         for (Object id : Replies.object(reply, key + " reply").list(key)) {
             if (!(id instanceof Long l)) {
-                throw new IllegalStateException("unexpected reply: '" + key + "' should hold integers, got " + Json.write(id));
+                throw new IllegalStateException(
+                        "unexpected reply: '" + key + "' should hold integers, got " + Json.write(id));
             }
             out.add(l);
         }
@@ -377,8 +402,8 @@ public final class FaultdiskClient implements AutoCloseable {
     }
 
     Event awaitEvent(long afterSequence, String name, Predicate<Event> match, Duration timeout) {
-        return connection.events.await(afterSequence, e -> e.name().equals(name) && match.test(e), timeout,
-                "event " + name);
+        return connection.events.await(
+                afterSequence, e -> e.name().equals(name) && match.test(e), timeout, "event " + name);
     }
 
     /** The sequence number of the last event received (0 before any). */

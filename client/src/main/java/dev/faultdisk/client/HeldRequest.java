@@ -15,13 +15,28 @@ import dev.faultdisk.wire.json.Members;
  * @param connection the NBD connection, or -1 if unknown
  * @param since      when it was held (ISO-8601)
  */
-public record HeldRequest(String device, long id, long rule, long trigger, String operation, long offset,
-                          long length, long connection, String since) {
+public record HeldRequest(
+        String device,
+        long id,
+        long rule,
+        long trigger,
+        String operation,
+        long offset,
+        long length,
+        long connection,
+        String since) {
 
     static HeldRequest from(Object value) {
         Members m = Replies.object(value, "query-held-requests entry");
-        return new HeldRequest(m.string("device"), m.integer("id"), m.integer("rule"),
-                m.integer("trigger", 0), m.string("operation"), m.integer("offset"), m.integer("length"),
-                m.integer("connection", -1), m.string("since", ""));
+        return new HeldRequest(
+                m.string("device"),
+                m.integer("id"),
+                m.integer("rule"),
+                m.integer("trigger", 0),
+                m.string("operation"),
+                m.integer("offset"),
+                m.integer("length"),
+                m.integer("connection", -1),
+                m.string("since", ""));
     }
 }

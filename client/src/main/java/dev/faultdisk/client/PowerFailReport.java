@@ -2,7 +2,6 @@ package dev.faultdisk.client;
 
 import dev.faultdisk.wire.PowerFailMode;
 import dev.faultdisk.wire.json.Members;
-
 import java.util.ArrayList;
 import java.util.List;
 
@@ -12,12 +11,20 @@ import java.util.List;
  *
  * @param lostRanges byte ranges whose acknowledged data is gone
  */
-public record PowerFailReport(PowerFailMode mode, long seed, long dirtyWrites, long dirtyBytes, long writesKept,
-                              long writesTorn, long writesLost, long bytesKept, long bytesLost, List<Range> lostRanges) {
+public record PowerFailReport(
+        PowerFailMode mode,
+        long seed,
+        long dirtyWrites,
+        long dirtyBytes,
+        long writesKept,
+        long writesTorn,
+        long writesLost,
+        long bytesKept,
+        long bytesLost,
+        List<Range> lostRanges) {
 
     /** A byte range of the export. */
-    public record Range(long offset, long length) {
-    }
+    public record Range(long offset, long length) {}
 
     /** From the JSON form. */
     public static PowerFailReport from(Object value) {
@@ -27,9 +34,16 @@ public record PowerFailReport(PowerFailMode mode, long seed, long dirtyWrites, l
             Members one = Replies.object(r, "lost-ranges[]");
             ranges.add(new Range(one.integer("offset"), one.integer("length")));
         }
-        return new PowerFailReport(PowerFailMode.parse(m.string("mode")), m.integer("seed"),
-                m.integer("dirty-writes"), m.integer("dirty-bytes"), m.integer("writes-kept"),
-                m.integer("writes-torn"), m.integer("writes-lost"), m.integer("bytes-kept"),
-                m.integer("bytes-lost"), List.copyOf(ranges));
+        return new PowerFailReport(
+                PowerFailMode.parse(m.string("mode")),
+                m.integer("seed"),
+                m.integer("dirty-writes"),
+                m.integer("dirty-bytes"),
+                m.integer("writes-kept"),
+                m.integer("writes-torn"),
+                m.integer("writes-lost"),
+                m.integer("bytes-kept"),
+                m.integer("bytes-lost"),
+                List.copyOf(ranges));
     }
 }

@@ -1,7 +1,6 @@
 package dev.faultdisk.client;
 
 import dev.faultdisk.wire.json.Json;
-
 import java.io.IOException;
 import java.net.SocketAddress;
 import java.net.StandardProtocolFamily;
@@ -57,7 +56,8 @@ final class QmpConnection implements AutoCloseable {
             return c;
         } catch (TimeoutException e) {
             c.close();
-            throw new IOException(name + " sent no QMP greeting within " + timeout.toMillis() + " ms (is it a QMP server?)");
+            throw new IOException(
+                    name + " sent no QMP greeting within " + timeout.toMillis() + " ms (is it a QMP server?)");
         } catch (ExecutionException e) {
             c.close();
             throw new IOException(name + ": " + e.getCause().getMessage(), e.getCause());
@@ -73,7 +73,8 @@ final class QmpConnection implements AutoCloseable {
 
     private static SocketChannel connect(SocketAddress address, Duration timeout, String name) throws IOException {
         SocketChannel channel = address instanceof UnixDomainSocketAddress
-                ? SocketChannel.open(StandardProtocolFamily.UNIX) : SocketChannel.open();
+                ? SocketChannel.open(StandardProtocolFamily.UNIX)
+                : SocketChannel.open();
         try {
             // A non-blocking connect bounded by the timeout: a blocking one has none.
             channel.configureBlocking(false);
@@ -134,8 +135,8 @@ final class QmpConnection implements AutoCloseable {
         } catch (IOException e) {
             throw new QmpConnectionException("cannot send " + name + " to " + address + ": " + e.getMessage(), e);
         } catch (TimeoutException e) {
-            throw new FaultdiskTimeoutException("no reply to " + name + " from " + address + " within "
-                    + timeout.toMillis() + " ms");
+            throw new FaultdiskTimeoutException(
+                    "no reply to " + name + " from " + address + " within " + timeout.toMillis() + " ms");
         } catch (ExecutionException e) {
             throw new QmpConnectionException(name + ": " + e.getCause().getMessage());
         } catch (InterruptedException e) {
@@ -167,7 +168,9 @@ final class QmpConnection implements AutoCloseable {
         if (message.containsKey("QMP")) {
             greeting.complete(message);
         } else if (message.get("event") instanceof String name) {
-            Map<String, Object> data = message.get("data") instanceof Map<?, ?> ? Replies.object(message.get("data"), "data").asMap() : Map.of();
+            Map<String, Object> data = message.get("data") instanceof Map<?, ?>
+                    ? Replies.object(message.get("data"), "data").asMap()
+                    : Map.of();
             events.add(name, data, timestamp(message.get("timestamp")));
         } else if (message.containsKey("return") || message.containsKey("error")) {
             CompletableFuture<Map<String, Object>> reply =
@@ -180,7 +183,9 @@ final class QmpConnection implements AutoCloseable {
     }
 
     private static Instant timestamp(Object value) {
-        if (value instanceof Map<?, ?> m && m.get("seconds") instanceof Long s && m.get("microseconds") instanceof Long us) {
+        if (value instanceof Map<?, ?> m
+                && m.get("seconds") instanceof Long s
+                && m.get("microseconds") instanceof Long us) {
             return Instant.ofEpochSecond(s, us * 1000);
         }
         return Instant.EPOCH;

@@ -2,7 +2,6 @@ package dev.faultdisk.client;
 
 import dev.faultdisk.wire.json.Json;
 import dev.faultdisk.wire.json.Members;
-
 import java.util.Collection;
 import java.util.List;
 
@@ -14,8 +13,7 @@ import java.util.List;
 final class Replies implements Members.Errors {
     private static final Replies ERRORS = new Replies();
 
-    private Replies() {
-    }
+    private Replies() {}
 
     /** {@code value} must be an object; {@code what} names it if it is not. */
     static Members object(Object value, String what) {
@@ -59,7 +57,8 @@ final class Replies implements Members.Errors {
 
     @Override
     public IllegalStateException notAllowed(String name, String value, Collection<String> allowed) {
-        return new IllegalStateException("unexpected reply: '" + name + "' should be one of " + allowed + ", got " + value);
+        return new IllegalStateException(
+                "unexpected reply: '" + name + "' should be one of " + allowed + ", got " + value);
     }
 
     private static IllegalStateException unexpected(String what, Members.Type expected, Object got) {

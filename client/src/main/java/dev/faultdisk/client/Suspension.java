@@ -13,8 +13,13 @@ import dev.faultdisk.wire.json.Members;
 public record Suspension(String device, String tag, String event, String operation, long offset, long length) {
 
     static Suspension from(Members m, String device) {
-        return new Suspension(m.string("device", device), m.string("tag"), m.string("event"),
-                m.string("operation"), m.integer("offset"), m.integer("length"));
+        return new Suspension(
+                m.string("device", device),
+                m.string("tag"),
+                m.string("event"),
+                m.string("operation"),
+                m.integer("offset"),
+                m.integer("length"));
     }
 
     /** From a {@code BLKDEBUG_SUSPENDED} or {@code BLKDEBUG_RESUMED} event. */

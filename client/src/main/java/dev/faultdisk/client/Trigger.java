@@ -1,7 +1,6 @@
 package dev.faultdisk.client;
 
 import dev.faultdisk.wire.json.JsonConvertible;
-
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;

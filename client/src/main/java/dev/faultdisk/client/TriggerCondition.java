@@ -2,7 +2,6 @@ package dev.faultdisk.client;
 
 import dev.faultdisk.wire.BlockOp;
 import dev.faultdisk.wire.json.JsonConvertible;
-
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;

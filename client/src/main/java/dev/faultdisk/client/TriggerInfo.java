@@ -1,7 +1,6 @@
 package dev.faultdisk.client;
 
 import dev.faultdisk.wire.json.Members;
-
 import java.util.List;
 import java.util.Map;
 
@@ -15,12 +14,17 @@ import java.util.Map;
  * @param waiting   what it waits for now, e.g. "12/21 write on disk0" (empty once it fired as often as it may)
  * @param raw       the whole entry (condition and actions as accepted)
  */
-public record TriggerInfo(long id, String name, long fired, List<String> fireTimes, List<String> waiting,
-                          Map<String, Object> raw) {
+public record TriggerInfo(
+        long id, String name, long fired, List<String> fireTimes, List<String> waiting, Map<String, Object> raw) {
 
     static TriggerInfo from(Object value) {
         Members m = Replies.object(value, "query-triggers entry");
-        return new TriggerInfo(m.integer("id"), m.string("name"), m.integer("fired"), m.strings("fire-times"),
-                m.strings("waiting"), m.asMap());
+        return new TriggerInfo(
+                m.integer("id"),
+                m.string("name"),
+                m.integer("fired"),
+                m.strings("fire-times"),
+                m.strings("waiting"),
+                m.asMap());
     }
 }

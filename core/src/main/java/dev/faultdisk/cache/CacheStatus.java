@@ -1,7 +1,6 @@
 package dev.faultdisk.cache;
 
 import dev.faultdisk.wire.CacheMode;
-
 import java.time.Duration;
 
 /**
@@ -21,7 +20,17 @@ import java.time.Duration;
  * @param powerFails power failures so far
  * @param requestsCut requests refused because the power failed after they entered the device
  */
-public record CacheStatus(CacheMode mode, boolean poweredOn, long dirtyBytes, int dirtyRanges, int dirtyWrites,
-        Duration oldestDirtyAge, boolean deferredErrorArmed, long flushes, long lyingFlushes, long deferredErrors,
-        long bytesDroppedByDeferredErrors, long powerFails, long requestsCut) {
-}
+public record CacheStatus(
+        CacheMode mode,
+        boolean poweredOn,
+        long dirtyBytes,
+        int dirtyRanges,
+        int dirtyWrites,
+        Duration oldestDirtyAge,
+        boolean deferredErrorArmed,
+        long flushes,
+        long lyingFlushes,
+        long deferredErrors,
+        long bytesDroppedByDeferredErrors,
+        long powerFails,
+        long requestsCut) {}

@@ -5,14 +5,12 @@ import dev.faultdisk.cache.DirtyMap.Kind;
 import dev.faultdisk.device.BlockDevice;
 import dev.faultdisk.device.BlockRequest;
 import dev.faultdisk.device.ExtentSink;
-
 import java.io.IOException;
 import java.util.List;
 
 /** Block status through a write cache: cached extents over the medium's own map. */
 final class CachedExtents {
-    private CachedExtents() {
-    }
+    private CachedExtents() {}
 
     /**
      * Reports the range of {@code r} to {@code sink}: the cached extents {@code hits} (in order,

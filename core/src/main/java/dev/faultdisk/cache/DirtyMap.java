@@ -17,7 +17,12 @@ import java.util.TreeMap;
 final class DirtyMap {
 
     /** What an extent holds. Only DATA has bytes in the overlay; the others read as zeroes. */
-    enum Kind { DATA, ZERO, ZERO_NO_HOLE, TRIM }
+    enum Kind {
+        DATA,
+        ZERO,
+        ZERO_NO_HOLE,
+        TRIM
+    }
 
     /** A dirty extent {@code [start, end)} written by write {@code seq}. */
     record Extent(long start, long end, long seq, Kind kind) {

@@ -3,7 +3,6 @@ package dev.faultdisk.cache;
 import dev.faultdisk.device.BlockRequest;
 import dev.faultdisk.device.FileDevice;
 import dev.faultdisk.wire.BlockOp;
-
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;

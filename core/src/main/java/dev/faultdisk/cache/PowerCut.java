@@ -2,7 +2,6 @@ package dev.faultdisk.cache;
 
 import dev.faultdisk.cache.DirtyMap.Extent;
 import dev.faultdisk.wire.PowerFailMode;
-
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -18,12 +17,16 @@ import java.util.TreeMap;
 final class PowerCut {
 
     /** Pieces to persist, pieces to drop, and the per-write tallies. */
-    record Plan(List<Extent> keep, List<Extent> lose, int writes, long bytes, int writesKept, int writesTorn,
-            int writesLost) {
-    }
+    record Plan(
+            List<Extent> keep,
+            List<Extent> lose,
+            int writes,
+            long bytes,
+            int writesKept,
+            int writesTorn,
+            int writesLost) {}
 
-    private PowerCut() {
-    }
+    private PowerCut() {}
 
     static Plan plan(List<Extent> extents, PowerFailMode mode, long seed) {
         TreeMap<Long, List<Extent>> bySeq = new TreeMap<>();

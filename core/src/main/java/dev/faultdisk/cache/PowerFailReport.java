@@ -1,7 +1,6 @@
 package dev.faultdisk.cache;
 
 import dev.faultdisk.wire.PowerFailMode;
-
 import java.util.List;
 
 /**
@@ -20,8 +19,17 @@ import java.util.List;
  * @param bytesLost dirty bytes that were lost
  * @param lostRanges the lost bytes as maximal contiguous ranges, in offset order
  */
-public record PowerFailReport(PowerFailMode mode, long seed, int dirtyWrites, long dirtyBytes, int writesKept,
-        int writesTorn, int writesLost, long bytesKept, long bytesLost, List<ByteRange> lostRanges) {
+public record PowerFailReport(
+        PowerFailMode mode,
+        long seed,
+        int dirtyWrites,
+        long dirtyBytes,
+        int writesKept,
+        int writesTorn,
+        int writesLost,
+        long bytesKept,
+        long bytesLost,
+        List<ByteRange> lostRanges) {
 
     public PowerFailReport {
         lostRanges = List.copyOf(lostRanges);

@@ -4,7 +4,6 @@ import dev.faultdisk.device.BlockDevice;
 import dev.faultdisk.device.BlockRequest;
 import dev.faultdisk.device.ExtentSink;
 import dev.faultdisk.device.InterceptingDevice;
-
 import java.io.IOException;
 import java.nio.ByteBuffer;
 

@@ -1,10 +1,9 @@
 package dev.faultdisk.cache;
 
-import dev.faultdisk.wire.PowerFailMode;
 import dev.faultdisk.device.BlockRequest;
 import dev.faultdisk.device.DeviceException;
 import dev.faultdisk.wire.Errno;
-
+import dev.faultdisk.wire.PowerFailMode;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -37,11 +36,13 @@ public final class PowerSwitch {
 
     /** Requests hold it shared for their whole run; power and mode changes hold it exclusively. */
     private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
+
     private final List<Runnable> listeners = new CopyOnWriteArrayList<>();
     private final AtomicLong powerFails = new AtomicLong();
     private final AtomicLong requestsCut = new AtomicLong();
     /** Even while powered, odd while off; bumped at every switch, under the exclusive lock. */
     private volatile long epoch;
+
     private Volatile state;
 
     /** Attaches the state a cut applies to; one per switch. */
@@ -101,8 +102,7 @@ public final class PowerSwitch {
                 powerFails.incrementAndGet();
             }
             Volatile v = state;
-            report = v != null ? v.cut(mode, seed)
-                    : new PowerFailReport(mode, seed, 0, 0, 0, 0, 0, 0, 0, List.of());
+            report = v != null ? v.cut(mode, seed) : new PowerFailReport(mode, seed, 0, 0, 0, 0, 0, 0, 0, List.of());
         } finally {
             exclusive.unlock();
         }

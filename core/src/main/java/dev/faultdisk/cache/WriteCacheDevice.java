@@ -11,7 +11,6 @@ import dev.faultdisk.wire.BlockOp;
 import dev.faultdisk.wire.CacheMode;
 import dev.faultdisk.wire.Errno;
 import dev.faultdisk.wire.PowerFailMode;
-
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
@@ -44,14 +43,17 @@ public final class WriteCacheDevice extends ForwardingBlockDevice {
     private static final System.Logger LOG = System.getLogger(WriteCacheDevice.class.getName());
     /** A flush persists at most this much per lock hold, so a power cut can land mid-flush. */
     private static final long FLUSH_STEP = 8L << 20;
+
     private static final int COPY_BUFFER = 1 << 20;
-    private static final ByteBuffer ZEROES = ByteBuffer.allocateDirect(64 * 1024).asReadOnlyBuffer();
+    private static final ByteBuffer ZEROES =
+            ByteBuffer.allocateDirect(64 * 1024).asReadOnlyBuffer();
 
     private final InstantSource clock;
     private final Path overlayDir;
     private final PowerSwitch power;
     /** Guards the dirty map, the overlay and the sequence counter. */
     private final ReentrantLock cacheLock = new ReentrantLock();
+
     private final DirtyMap dirty = new DirtyMap();
     private final AtomicBoolean deferredErrorArmed = new AtomicBoolean();
     private final AtomicLong flushes = new AtomicLong();
@@ -62,6 +64,7 @@ public final class WriteCacheDevice extends ForwardingBlockDevice {
     private volatile CacheMode mode;
     /** Mirrors {@code !dirty.isEmpty()} for a lock-free fast path. */
     private volatile boolean hasDirty;
+
     private long nextSeq = 1;
     private Overlay overlay;
     private ByteBuffer copyBuffer;
@@ -138,10 +141,20 @@ public final class WriteCacheDevice extends ForwardingBlockDevice {
         try {
             Instant oldest = dirty.oldestCachedAt();
             Duration age = oldest == null ? Duration.ZERO : Duration.between(oldest, clock.instant());
-            return new CacheStatus(mode, power.isOn(), dirty.dirtyBytes(), dirty.mergedRangeCount(),
-                    dirty.writeCount(), age.isNegative() ? Duration.ZERO : age, deferredErrorArmed.get(),
-                    flushes.get(), lyingFlushes.get(), deferredErrors.get(), bytesDroppedByDeferredErrors.get(),
-                    power.powerFails(), power.requestsCut());
+            return new CacheStatus(
+                    mode,
+                    power.isOn(),
+                    dirty.dirtyBytes(),
+                    dirty.mergedRangeCount(),
+                    dirty.writeCount(),
+                    age.isNegative() ? Duration.ZERO : age,
+                    deferredErrorArmed.get(),
+                    flushes.get(),
+                    lyingFlushes.get(),
+                    deferredErrors.get(),
+                    bytesDroppedByDeferredErrors.get(),
+                    power.powerFails(),
+                    power.requestsCut());
         } finally {
             cacheLock.unlock();
         }
@@ -151,7 +164,9 @@ public final class WriteCacheDevice extends ForwardingBlockDevice {
     public List<ByteRange> dirtyRanges() {
         cacheLock.lock();
         try {
-            return dirty.mergedRanges().stream().map(r -> new ByteRange(r[0], r[1] - r[0])).toList();
+            return dirty.mergedRanges().stream()
+                    .map(r -> new ByteRange(r[0], r[1] - r[0]))
+                    .toList();
         } finally {
             cacheLock.unlock();
         }
@@ -282,8 +297,12 @@ public final class WriteCacheDevice extends ForwardingBlockDevice {
                     dirty.put(offset, end, nextSeq++, Kind.DATA, clock.instant());
                     hasDirty = true;
                 } else {
-                    cacheZeroes(offset, end - offset, r.op() == BlockOp.TRIM ? Kind.TRIM
-                            : r.has(BlockRequest.Flag.NO_HOLE) ? Kind.ZERO_NO_HOLE : Kind.ZERO);
+                    cacheZeroes(
+                            offset,
+                            end - offset,
+                            r.op() == BlockOp.TRIM
+                                    ? Kind.TRIM
+                                    : r.has(BlockRequest.Flag.NO_HOLE) ? Kind.ZERO_NO_HOLE : Kind.ZERO);
                 }
             } finally {
                 cacheLock.unlock();
@@ -374,8 +393,9 @@ public final class WriteCacheDevice extends ForwardingBlockDevice {
         }
         deferredErrors.incrementAndGet();
         bytesDroppedByDeferredErrors.addAndGet(bytes);
-        return new DeviceException(Errno.EIO, "deferred write error: " + bytes + " cached bytes in " + ranges
-                + " ranges were never written");
+        return new DeviceException(
+                Errno.EIO,
+                "deferred write error: " + bytes + " cached bytes in " + ranges + " ranges were never written");
     }
 
     @Override
@@ -421,7 +441,8 @@ public final class WriteCacheDevice extends ForwardingBlockDevice {
         if (overlay == null) {
             return;
         }
-        for (ByteRange r : PowerCut.merge(pieces.stream().filter(p -> p.kind() == Kind.DATA).toList())) {
+        for (ByteRange r : PowerCut.merge(
+                pieces.stream().filter(p -> p.kind() == Kind.DATA).toList())) {
             overlay.release(r.offset(), r.length());
         }
         hasDirty = !dirty.isEmpty();
@@ -452,8 +473,9 @@ public final class WriteCacheDevice extends ForwardingBlockDevice {
                 }
             }
             case ZERO -> next.writeZeroes(BlockRequest.of(BlockOp.WRITE_ZEROES, e.start(), e.length()));
-            case ZERO_NO_HOLE -> next.writeZeroes(
-                    BlockRequest.of(BlockOp.WRITE_ZEROES, e.start(), e.length(), BlockRequest.Flag.NO_HOLE));
+            case ZERO_NO_HOLE ->
+                next.writeZeroes(
+                        BlockRequest.of(BlockOp.WRITE_ZEROES, e.start(), e.length(), BlockRequest.Flag.NO_HOLE));
             case TRIM -> next.trim(BlockRequest.of(BlockOp.TRIM, e.start(), e.length()));
         }
     }
@@ -493,7 +515,16 @@ public final class WriteCacheDevice extends ForwardingBlockDevice {
         }
         List<ByteRange> lostRanges = PowerCut.merge(lost);
         long bytesLost = lostRanges.stream().mapToLong(ByteRange::length).sum();
-        return new PowerFailReport(failMode, seed, plan.writes(), plan.bytes(), plan.writesKept(), plan.writesTorn(),
-                plan.writesLost(), bytesKept, bytesLost, lostRanges);
+        return new PowerFailReport(
+                failMode,
+                seed,
+                plan.writes(),
+                plan.bytes(),
+                plan.writesKept(),
+                plan.writesTorn(),
+                plan.writesLost(),
+                bytesKept,
+                bytesLost,
+                lostRanges);
     }
 }

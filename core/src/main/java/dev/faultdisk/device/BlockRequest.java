@@ -1,7 +1,6 @@
 package dev.faultdisk.device;
 
 import dev.faultdisk.wire.BlockOp;
-
 import java.util.EnumSet;
 import java.util.Objects;
 import java.util.Set;
@@ -51,8 +50,15 @@ public final class BlockRequest {
     private final long epoch;
     private final long sequence;
 
-    private BlockRequest(BlockOp op, long offset, long length, int flags, long connection, boolean inline,
-            long epoch, long sequence) {
+    private BlockRequest(
+            BlockOp op,
+            long offset,
+            long length,
+            int flags,
+            long connection,
+            boolean inline,
+            long epoch,
+            long sequence) {
         this.op = Objects.requireNonNull(op, "op");
         this.offset = offset;
         this.length = length;
@@ -76,8 +82,8 @@ public final class BlockRequest {
      * A request from a frontend that numbers its requests: {@code sequence} is its place among the
      * requests of its connection that reach the stack (from 1, in arrival order).
      */
-    public static BlockRequest of(BlockOp op, long offset, long length, int flags, long connection, boolean inline,
-                                  long sequence) {
+    public static BlockRequest of(
+            BlockOp op, long offset, long length, int flags, long connection, boolean inline, long sequence) {
         return new BlockRequest(op, offset, length, flags, connection, inline, NO_EPOCH, sequence);
     }
 
@@ -158,18 +164,23 @@ public final class BlockRequest {
 
     /** This request over another range (itself if the range is the same). */
     public BlockRequest at(long newOffset, long newLength) {
-        return newOffset == offset && newLength == length ? this
+        return newOffset == offset && newLength == length
+                ? this
                 : new BlockRequest(op, newOffset, newLength, flags, connection, inline, epoch, sequence);
     }
 
     /** This request with {@code flag} set (itself if it was). */
     public BlockRequest with(Flag flag) {
-        return has(flag) ? this : new BlockRequest(op, offset, length, flags | flag.bit, connection, inline, epoch, sequence);
+        return has(flag)
+                ? this
+                : new BlockRequest(op, offset, length, flags | flag.bit, connection, inline, epoch, sequence);
     }
 
     /** This request without {@code flag} (itself if it was not set). */
     public BlockRequest without(Flag flag) {
-        return has(flag) ? new BlockRequest(op, offset, length, flags & ~flag.bit, connection, inline, epoch, sequence) : this;
+        return has(flag)
+                ? new BlockRequest(op, offset, length, flags & ~flag.bit, connection, inline, epoch, sequence)
+                : this;
     }
 
     /**
@@ -177,7 +188,8 @@ public final class BlockRequest {
      * from the same connection, at the same epoch, without range or flags.
      */
     public BlockRequest asFlush() {
-        return op == BlockOp.FLUSH && flags == 0 ? this
+        return op == BlockOp.FLUSH && flags == 0
+                ? this
                 : new BlockRequest(BlockOp.FLUSH, 0, 0, 0, connection, inline, epoch, sequence);
     }
 
@@ -188,8 +200,14 @@ public final class BlockRequest {
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof BlockRequest r && r.op == op && r.offset == offset && r.length == length
-                && r.flags == flags && r.connection == connection && r.inline == inline && r.epoch == epoch
+        return o instanceof BlockRequest r
+                && r.op == op
+                && r.offset == offset
+                && r.length == length
+                && r.flags == flags
+                && r.connection == connection
+                && r.inline == inline
+                && r.epoch == epoch
                 && r.sequence == sequence;
     }
 

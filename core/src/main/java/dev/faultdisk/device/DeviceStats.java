@@ -1,7 +1,6 @@
 package dev.faultdisk.device;
 
 import dev.faultdisk.wire.BlockOp;
-
 import java.util.EnumMap;
 import java.util.LinkedHashMap;
 import java.util.Map;

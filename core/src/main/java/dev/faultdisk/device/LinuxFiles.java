@@ -34,21 +34,34 @@ final class LinuxFiles {
         MethodHandle lseek = null;
         MethodHandle fallocate = null;
         try {
-            if (System.getProperty("os.name", "").toLowerCase(java.util.Locale.ROOT).contains("linux")) {
+            if (System.getProperty("os.name", "")
+                    .toLowerCase(java.util.Locale.ROOT)
+                    .contains("linux")) {
                 Linker linker = Linker.nativeLinker();
                 SymbolLookup libc = linker.defaultLookup();
-                open = linker.downcallHandle(libc.find("open").orElseThrow(),
-                        FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_INT,
-                                ValueLayout.JAVA_INT),
+                open = linker.downcallHandle(
+                        libc.find("open").orElseThrow(),
+                        FunctionDescriptor.of(
+                                ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT),
                         Linker.Option.firstVariadicArg(2));
-                close = linker.downcallHandle(libc.find("close").orElseThrow(),
+                close = linker.downcallHandle(
+                        libc.find("close").orElseThrow(),
                         FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
-                lseek = linker.downcallHandle(libc.find("lseek").orElseThrow(),
-                        FunctionDescriptor.of(ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG,
+                lseek = linker.downcallHandle(
+                        libc.find("lseek").orElseThrow(),
+                        FunctionDescriptor.of(
+                                ValueLayout.JAVA_LONG,
+                                ValueLayout.JAVA_INT,
+                                ValueLayout.JAVA_LONG,
                                 ValueLayout.JAVA_INT));
-                fallocate = linker.downcallHandle(libc.find("fallocate").orElseThrow(),
-                        FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT,
-                                ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG));
+                fallocate = linker.downcallHandle(
+                        libc.find("fallocate").orElseThrow(),
+                        FunctionDescriptor.of(
+                                ValueLayout.JAVA_INT,
+                                ValueLayout.JAVA_INT,
+                                ValueLayout.JAVA_INT,
+                                ValueLayout.JAVA_LONG,
+                                ValueLayout.JAVA_LONG));
             }
         } catch (Throwable e) {
             // Restricted native access or another platform: fall back to plain Java I/O.
@@ -60,8 +73,7 @@ final class LinuxFiles {
         FALLOCATE = fallocate;
     }
 
-    private LinuxFiles() {
-    }
+    private LinuxFiles() {}
 
     static boolean available() {
         return OPEN != null;

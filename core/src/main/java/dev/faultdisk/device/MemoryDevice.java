@@ -25,8 +25,8 @@ public final class MemoryDevice implements BlockDevice {
 
     public MemoryDevice(long size) {
         if (size < 0 || size > MAX_SIZE) {
-            throw new IllegalArgumentException("memory device size out of range: " + size + " bytes (at most "
-                    + Sizes.format(MAX_SIZE) + ")");
+            throw new IllegalArgumentException(
+                    "memory device size out of range: " + size + " bytes (at most " + Sizes.format(MAX_SIZE) + ")");
         }
         this.size = size;
         this.dirs = new AtomicReferenceArray<>((int) ((size + DIR_SPAN - 1) / DIR_SPAN));

@@ -1,7 +1,6 @@
 package dev.faultdisk.device;
 
 import dev.faultdisk.wire.Errno;
-
 import java.io.IOException;
 import java.nio.ByteBuffer;
 

@@ -4,8 +4,7 @@ import java.util.Locale;
 
 /** Parses and prints byte sizes such as {@code 512}, {@code 64K}, {@code 1G}, {@code 1TiB}. */
 public final class Sizes {
-    private Sizes() {
-    }
+    private Sizes() {}
 
     /** Parses a size with an optional binary suffix (K, M, G, T, P; optional "iB" or "B"). */
     public static long parse(String text) {

@@ -1,12 +1,5 @@
 package dev.faultdisk.export;
 
-import dev.faultdisk.fault.FaultListener;
-import dev.faultdisk.fault.FaultRecord;
-import dev.faultdisk.fault.blkdebug.BlkdebugListener;
-import dev.faultdisk.fault.blkdebug.SuspendedRequest;
-import dev.faultdisk.trigger.Observation;
-import dev.faultdisk.trigger.TriggerDevice;
-import dev.faultdisk.trigger.TriggerEngine;
 import dev.faultdisk.cache.PowerFailReport;
 import dev.faultdisk.cache.PowerSwitch;
 import dev.faultdisk.cache.WriteCacheDevice;
@@ -14,13 +7,19 @@ import dev.faultdisk.device.BlockDevice;
 import dev.faultdisk.device.BlockRequest;
 import dev.faultdisk.device.DeviceStats;
 import dev.faultdisk.fault.FaultEngine;
+import dev.faultdisk.fault.FaultListener;
+import dev.faultdisk.fault.FaultRecord;
 import dev.faultdisk.fault.FaultTime;
 import dev.faultdisk.fault.blkdebug.BlkdebugConfig;
 import dev.faultdisk.fault.blkdebug.BlkdebugEngine;
+import dev.faultdisk.fault.blkdebug.BlkdebugListener;
 import dev.faultdisk.fault.blkdebug.Rule;
+import dev.faultdisk.fault.blkdebug.SuspendedRequest;
+import dev.faultdisk.trigger.Observation;
+import dev.faultdisk.trigger.TriggerDevice;
+import dev.faultdisk.trigger.TriggerEngine;
 import dev.faultdisk.wire.CacheMode;
 import dev.faultdisk.wire.PowerFailMode;
-
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -63,8 +62,14 @@ public final class Export implements AutoCloseable {
      * An export whose write cache starts in {@code cacheMode} and whose fault rules run on
      * {@code faultTime}, deriving the seeds of rules without one from {@code faultSeed}.
      */
-    public Export(String name, BlockDevice backend, boolean readOnly, BlkdebugEngine blkdebug, CacheMode cacheMode,
-                  FaultTime faultTime, long faultSeed) {
+    public Export(
+            String name,
+            BlockDevice backend,
+            boolean readOnly,
+            BlkdebugEngine blkdebug,
+            CacheMode cacheMode,
+            FaultTime faultTime,
+            long faultSeed) {
         this.name = name;
         this.backend = backend;
         this.blkdebug = blkdebug;

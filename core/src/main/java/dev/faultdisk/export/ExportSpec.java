@@ -1,11 +1,10 @@
 package dev.faultdisk.export;
 
-import dev.faultdisk.wire.CacheMode;
 import dev.faultdisk.device.BlockDevice;
 import dev.faultdisk.device.FileDevice;
 import dev.faultdisk.device.MemoryDevice;
 import dev.faultdisk.device.Sizes;
-
+import dev.faultdisk.wire.CacheMode;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -25,11 +24,14 @@ import java.util.Objects;
  * @param ruleFiles blkdebug configuration files to load, in order (CONF first)
  * @param cache the mode the export's write cache starts in
  */
-public record ExportSpec(String name, Kind kind, Path path, long size, boolean readOnly, List<Path> ruleFiles,
-        CacheMode cache) {
+public record ExportSpec(
+        String name, Kind kind, Path path, long size, boolean readOnly, List<Path> ruleFiles, CacheMode cache) {
 
     /** What backs the export. */
-    public enum Kind { MEMORY, FILE }
+    public enum Kind {
+        MEMORY,
+        FILE
+    }
 
     private static final String BLKDEBUG = "blkdebug:";
 
@@ -60,8 +62,8 @@ public record ExportSpec(String name, Kind kind, Path path, long size, boolean r
     public static ExportSpec parse(String text) {
         int eq = text.indexOf('=');
         if (eq < 0) {
-            throw new IllegalArgumentException("export must be NAME=SPEC, e.g. disk0=memory:1G or disk1=/tmp/disk.img,size=1G: '"
-                    + text + "'");
+            throw new IllegalArgumentException(
+                    "export must be NAME=SPEC, e.g. disk0=memory:1G or disk1=/tmp/disk.img,size=1G: '" + text + "'");
         }
         return parse(text.substring(0, eq), text.substring(eq + 1));
     }
@@ -89,8 +91,8 @@ public record ExportSpec(String name, Kind kind, Path path, long size, boolean r
             } else if (option.startsWith("cache=")) {
                 cache = CacheMode.parse(option.substring("cache=".length()));
             } else {
-                throw new IllegalArgumentException("unknown export option '" + option
-                        + "' in '" + spec + "' (known: size=SIZE, readonly, rules=FILE, cache=MODE)");
+                throw new IllegalArgumentException("unknown export option '" + option + "' in '" + spec
+                        + "' (known: size=SIZE, readonly, rules=FILE, cache=MODE)");
             }
         }
         if (target.startsWith(BLKDEBUG)) {
@@ -107,7 +109,8 @@ public record ExportSpec(String name, Kind kind, Path path, long size, boolean r
         }
         if (target.startsWith("memory:")) {
             if (size >= 0) {
-                throw new IllegalArgumentException("export '" + name + "' gives its size twice: use memory:SIZE or memory,size=SIZE");
+                throw new IllegalArgumentException(
+                        "export '" + name + "' gives its size twice: use memory:SIZE or memory,size=SIZE");
             }
             long memSize = Sizes.parse(target.substring("memory:".length()));
             return new ExportSpec(name, Kind.MEMORY, null, memSize, readOnly, rules, cache);

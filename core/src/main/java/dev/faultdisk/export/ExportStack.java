@@ -1,7 +1,6 @@
 package dev.faultdisk.export;
 
 import dev.faultdisk.device.BlockDevice;
-
 import java.util.EnumMap;
 import java.util.Map;
 

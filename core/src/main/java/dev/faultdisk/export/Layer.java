@@ -6,8 +6,8 @@ import dev.faultdisk.device.BlockDevice;
 import dev.faultdisk.device.CountingDevice;
 import dev.faultdisk.device.ReadOnlyDevice;
 import dev.faultdisk.fault.FaultDevice;
-import dev.faultdisk.trigger.TriggerDevice;
 import dev.faultdisk.fault.blkdebug.BlkdebugDevice;
+import dev.faultdisk.trigger.TriggerDevice;
 
 /**
  * The slots of an export's device stack, top to bottom: the one place the order of layers is

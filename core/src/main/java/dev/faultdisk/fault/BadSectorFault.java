@@ -2,9 +2,8 @@ package dev.faultdisk.fault;
 
 import dev.faultdisk.device.BlockRequest;
 import dev.faultdisk.device.DeviceException;
-import dev.faultdisk.wire.Errno;
 import dev.faultdisk.wire.BlockOp;
-
+import dev.faultdisk.wire.Errno;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.LinkedHashMap;
@@ -22,9 +21,12 @@ import java.util.concurrent.ConcurrentSkipListSet;
  * range. Initial sectors are listed or drawn from the seed.
  */
 final class BadSectorFault implements Fault {
-    static final FaultType TYPE = new FaultType("bad-sector",
-            "sectors that fail reads until rewritten, and can grow", EnumSet.of(BlockOp.READ, BlockOp.WRITE, BlockOp.TRIM,
-            BlockOp.WRITE_ZEROES), EnumSet.of(BlockOp.READ, BlockOp.WRITE, BlockOp.TRIM, BlockOp.WRITE_ZEROES), BadSectorFault::parse);
+    static final FaultType TYPE = new FaultType(
+            "bad-sector",
+            "sectors that fail reads until rewritten, and can grow",
+            EnumSet.of(BlockOp.READ, BlockOp.WRITE, BlockOp.TRIM, BlockOp.WRITE_ZEROES),
+            EnumSet.of(BlockOp.READ, BlockOp.WRITE, BlockOp.TRIM, BlockOp.WRITE_ZEROES),
+            BadSectorFault::parse);
 
     private final int sectorSize;
     private final List<Long> initial;
@@ -36,8 +38,16 @@ final class BadSectorFault implements Fault {
     private final long endSector;
     private final NavigableSet<Long> bad = new ConcurrentSkipListSet<>();
 
-    private BadSectorFault(int sectorSize, List<Long> initial, long count, double growProbability, boolean spread,
-                           int errno, long firstSector, long endSector, long seed) {
+    private BadSectorFault(
+            int sectorSize,
+            List<Long> initial,
+            long count,
+            double growProbability,
+            boolean spread,
+            int errno,
+            long firstSector,
+            long endSector,
+            long seed) {
         this.sectorSize = sectorSize;
         this.initial = List.copyOf(initial);
         this.count = count;
@@ -69,8 +79,8 @@ final class BadSectorFault implements Fault {
                         + s + " starts at byte " + s * ss + ", the export has " + c.exportSize() + " bytes");
             }
             if (s < first || s >= end) {
-                throw new FaultRuleException(p.name("sectors") + "[" + i + "] (sector " + s
-                        + ") lies outside the rule's range");
+                throw new FaultRuleException(
+                        p.name("sectors") + "[" + i + "] (sector " + s + ") lies outside the rule's range");
             }
         }
         long count = p.integer("count", 0, 0, 1_000_000);
@@ -83,7 +93,8 @@ final class BadSectorFault implements Fault {
         if (sectors.isEmpty() && count == 0 && grow == 0) {
             throw new FaultRuleException(p.path() + " needs sectors, count or grow-probability");
         }
-        return new BadSectorFault((int) ss, sectors, count, grow, spread, p.errno("errno", Errno.EIO), first, end, c.seed());
+        return new BadSectorFault(
+                (int) ss, sectors, count, grow, spread, p.errno("errno", Errno.EIO), first, end, c.seed());
     }
 
     @Override
@@ -107,7 +118,10 @@ final class BadSectorFault implements Fault {
             if (s != null && s <= last) {
                 long at = Math.max(r.offset(), s * sectorSize);
                 call.record(firing, "read hit bad sector " + s + ": " + Errno.name(errno), sectorDetails(s));
-                call.fail(new DeviceException(errno, "bad sector " + s + " (fault rule " + firing.rule().id() + ")", at));
+                call.fail(new DeviceException(
+                        errno,
+                        "bad sector " + s + " (fault rule " + firing.rule().id() + ")",
+                        at));
             }
             return;
         }
@@ -116,8 +130,11 @@ final class BadSectorFault implements Fault {
             long start = s * sectorSize;
             if (start < r.offset() || start + sectorSize > r.offset() + r.length()) {
                 call.record(firing, "partial write to bad sector " + s + ": " + Errno.name(errno), sectorDetails(s));
-                call.fail(new DeviceException(errno, "bad sector " + s + " cannot be partly rewritten (fault rule "
-                        + firing.rule().id() + ")", Math.max(r.offset(), start)));
+                call.fail(new DeviceException(
+                        errno,
+                        "bad sector " + s + " cannot be partly rewritten (fault rule "
+                                + firing.rule().id() + ")",
+                        Math.max(r.offset(), start)));
                 return;
             }
             covered.add(s);
@@ -129,8 +146,10 @@ final class BadSectorFault implements Fault {
                 details.put("sectors", covered);
                 details.put("sector-size", sectorSize);
                 details.put("bad-sectors", bad.size());
-                c.record(firing, "rewritten: " + covered.size() + " bad sector" + (covered.size() == 1 ? "" : "s")
-                        + " healed", details);
+                c.record(
+                        firing,
+                        "rewritten: " + covered.size() + " bad sector" + (covered.size() == 1 ? "" : "s") + " healed",
+                        details);
             });
         }
     }

@@ -2,7 +2,6 @@ package dev.faultdisk.fault;
 
 import dev.faultdisk.device.BlockRequest;
 import dev.faultdisk.wire.BlockOp;
-
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.BitSet;
@@ -23,9 +22,12 @@ import java.util.SplittableRandom;
  * the rule's byte range. Every change is journaled exactly: device offset, bytes before and after.
  */
 record CorruptFault(String mode, int bits, int bytes) implements Fault {
-    static final FaultType TYPE = new FaultType("corrupt",
+    static final FaultType TYPE = new FaultType(
+            "corrupt",
             "return or persist different data: flip bits, zero or garbage bytes (seeded)",
-            EnumSet.of(BlockOp.READ, BlockOp.WRITE), EnumSet.of(BlockOp.READ), CorruptFault::parse);
+            EnumSet.of(BlockOp.READ, BlockOp.WRITE),
+            EnumSet.of(BlockOp.READ),
+            CorruptFault::parse);
     private static final HexFormat HEX = HexFormat.of();
 
     private static CorruptFault parse(RuleParams p, FaultType.Context c) {
@@ -107,13 +109,16 @@ record CorruptFault(String mode, int bits, int bytes) implements Fault {
         }
         Map<String, Object> details = new LinkedHashMap<>();
         details.put("mode", mode);
-        details.put(what.equals("read") ? "returned" : "persisted", "differs from " + (what.equals("read") ? "stored" : "sent"));
+        details.put(
+                what.equals("read") ? "returned" : "persisted",
+                "differs from " + (what.equals("read") ? "stored" : "sent"));
         details.put("changes", changes);
         call.record(firing, action, details);
     }
 
     /** One changed run: bytes [from, to) of the request. */
-    private static Map<String, Object> change(long deviceOffset, byte[] before, ByteBuffer data, int start, int from, int to) {
+    private static Map<String, Object> change(
+            long deviceOffset, byte[] before, ByteBuffer data, int start, int from, int to) {
         byte[] after = new byte[to - from];
         data.get(start + from, after);
         Map<String, Object> m = new LinkedHashMap<>();

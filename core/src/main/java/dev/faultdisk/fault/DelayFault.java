@@ -1,7 +1,6 @@
 package dev.faultdisk.fault;
 
 import dev.faultdisk.wire.BlockOp;
-
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.util.LinkedHashMap;
@@ -13,9 +12,12 @@ import java.util.Map;
  * runs on a virtual thread of its own, so a delay costs a scheduled wake-up, not a worker.
  */
 record DelayFault(DelayModel model) implements Fault {
-    static final FaultType TYPE = new FaultType("delay",
-            "delay the request: fixed, jitter, log-normal or Pareto with a p99, ramp, periodic stalls", BlockOp.ALL,
-            BlockOp.ALL, (p, c) -> new DelayFault(DelayModel.parse(p)));
+    static final FaultType TYPE = new FaultType(
+            "delay",
+            "delay the request: fixed, jitter, log-normal or Pareto with a p99, ramp, periodic stalls",
+            BlockOp.ALL,
+            BlockOp.ALL,
+            (p, c) -> new DelayFault(DelayModel.parse(p)));
 
     @Override
     public int order() {

@@ -2,7 +2,6 @@ package dev.faultdisk.fault;
 
 import dev.faultdisk.device.DisconnectException;
 import dev.faultdisk.wire.BlockOp;
-
 import java.util.Map;
 
 /**
@@ -10,8 +9,11 @@ import java.util.Map;
  * and part of its reply went out. In-process callers see EIO.
  */
 record DisconnectFault(boolean midReply) implements Fault {
-    static final FaultType TYPE = new FaultType("disconnect",
-            "drop the connection, before the request runs or in the middle of its reply", BlockOp.ALL, BlockOp.ALL,
+    static final FaultType TYPE = new FaultType(
+            "disconnect",
+            "drop the connection, before the request runs or in the middle of its reply",
+            BlockOp.ALL,
+            BlockOp.ALL,
             (p, c) -> new DisconnectFault(p.bool("mid-reply", false)));
 
     @Override
@@ -28,8 +30,8 @@ record DisconnectFault(boolean midReply) implements Fault {
         }
         call.afterIo(c -> {
             c.record(firing, "disconnected mid-reply", Map.of("mid-reply", true));
-            c.failAfterIo(new DisconnectException("fault rule " + firing.rule().id()
-                    + " dropped the connection in the middle of the reply", true));
+            c.failAfterIo(new DisconnectException(
+                    "fault rule " + firing.rule().id() + " dropped the connection in the middle of the reply", true));
         });
     }
 

@@ -2,7 +2,6 @@ package dev.faultdisk.fault;
 
 import dev.faultdisk.device.BlockRequest;
 import dev.faultdisk.device.DeviceException;
-
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;

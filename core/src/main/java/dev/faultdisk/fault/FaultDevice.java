@@ -5,7 +5,6 @@ import dev.faultdisk.device.BlockRequest;
 import dev.faultdisk.device.EngineDevice;
 import dev.faultdisk.device.ExtentSink;
 import dev.faultdisk.wire.BlockOp;
-
 import java.io.IOException;
 import java.nio.ByteBuffer;
 

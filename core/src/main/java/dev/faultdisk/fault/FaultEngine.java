@@ -2,9 +2,8 @@ package dev.faultdisk.fault;
 
 import dev.faultdisk.device.BlockRequest;
 import dev.faultdisk.device.DeviceException;
-import dev.faultdisk.wire.Errno;
 import dev.faultdisk.device.LayerEngine;
-
+import dev.faultdisk.wire.Errno;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.time.Duration;
@@ -166,8 +165,8 @@ public final class FaultEngine implements LayerEngine {
                 }
             }
             if (!wanted.isEmpty()) {
-                throw new IllegalArgumentException("no fault rule " + wanted.iterator().next() + " on export '"
-                        + export + "'");
+                throw new IllegalArgumentException(
+                        "no fault rule " + wanted.iterator().next() + " on export '" + export + "'");
             }
             publish(kept);
         }
@@ -206,7 +205,9 @@ public final class FaultEngine implements LayerEngine {
 
     private void publish(List<FaultRule> rules) {
         FaultRule[] sorted = rules.toArray(new FaultRule[0]);
-        Arrays.sort(sorted, Comparator.comparingInt((FaultRule r) -> r.fault().order()).thenComparingLong(FaultRule::id));
+        Arrays.sort(
+                sorted,
+                Comparator.comparingInt((FaultRule r) -> r.fault().order()).thenComparingLong(FaultRule::id));
         boolean blocking = false;
         for (FaultRule r : sorted) {
             blocking |= r.fault().blocks();
@@ -227,9 +228,21 @@ public final class FaultEngine implements LayerEngine {
         FaultRule rule = firing.rule();
         rule.countFired();
         BlockRequest r = call.request();
-        FaultRecord record = new FaultRecord(time.clock().instant(), export, rule.id(), rule.type().name(),
-                rule.label(), r.op(), r.offset(), r.length(), r.connection(), action, details, rule.seed(),
-                firing.match(), rule.events());
+        FaultRecord record = new FaultRecord(
+                time.clock().instant(),
+                export,
+                rule.id(),
+                rule.type().name(),
+                rule.label(),
+                r.op(),
+                r.offset(),
+                r.length(),
+                r.connection(),
+                action,
+                details,
+                rule.seed(),
+                firing.match(),
+                rule.events());
         for (FaultListener l : listeners) {
             l.injected(record);
         }
@@ -255,7 +268,12 @@ public final class FaultEngine implements LayerEngine {
      */
     int hold(FaultCall call, Firing firing, HangFault hang) throws IOException {
         BlockRequest r = call.request();
-        Hold h = new Hold(new HeldRequest(nextHoldId.getAndIncrement(), export, firing.rule().id(), 0, r,
+        Hold h = new Hold(new HeldRequest(
+                nextHoldId.getAndIncrement(),
+                export,
+                firing.rule().id(),
+                0,
+                r,
                 time.clock().instant()));
         call.hold = h;
         held.put(h.view.id(), h);
@@ -283,7 +301,13 @@ public final class FaultEngine implements LayerEngine {
      * rule's), or after {@code timeoutNanos} (0: never), when it runs.
      */
     public void holdForTrigger(BlockRequest r, long trigger, long timeoutNanos, Resumed then) throws IOException {
-        Hold h = new Hold(new HeldRequest(nextHoldId.getAndIncrement(), export, 0, trigger, r, time.clock().instant()));
+        Hold h = new Hold(new HeldRequest(
+                nextHoldId.getAndIncrement(),
+                export,
+                0,
+                trigger,
+                r,
+                time.clock().instant()));
         held.put(h.view.id(), h);
         if (shutdown) {
             finish(h, "failed", Errno.ESHUTDOWN);
@@ -355,9 +379,9 @@ public final class FaultEngine implements LayerEngine {
         }
         switch (order) {
             case FIFO -> chosen.sort(Comparator.comparingLong(h -> h.view.id()));
-            case LIFO -> chosen.sort(Comparator.comparingLong((Hold h) -> h.view.id()).reversed());
-            case GIVEN -> {
-            }
+            case LIFO ->
+                chosen.sort(Comparator.comparingLong((Hold h) -> h.view.id()).reversed());
+            case GIVEN -> {}
             case RANDOM -> {
                 chosen.sort(Comparator.comparingLong(h -> h.view.id()));
                 SplittableRandom random = new SplittableRandom(shuffleSeed);

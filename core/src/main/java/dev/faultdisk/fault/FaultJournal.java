@@ -1,7 +1,6 @@
 package dev.faultdisk.fault;
 
 import dev.faultdisk.wire.Errno;
-
 import java.time.InstantSource;
 import java.util.ArrayDeque;
 import java.util.ArrayList;

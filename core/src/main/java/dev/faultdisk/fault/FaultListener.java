@@ -6,17 +6,14 @@ import java.util.List;
 public interface FaultListener {
 
     /** A rule injected a fault. */
-    default void injected(FaultRecord record) {
-    }
+    default void injected(FaultRecord record) {}
 
     /** Rules were added to or removed from an export's rule set (one atomic change). */
-    default void rulesChanged(String export, List<FaultRule> added, List<FaultRule> removed) {
-    }
+    default void rulesChanged(String export, List<FaultRule> added, List<FaultRule> removed) {}
 
     /**
      * A held request left the hold: {@code how} is "released" (it runs), "failed" (with
      * {@code errno}) or "expired" (its hang rule's timeout, after which it runs or fails).
      */
-    default void released(HeldRequest request, String how, int errno) {
-    }
+    default void released(HeldRequest request, String how, int errno) {}
 }

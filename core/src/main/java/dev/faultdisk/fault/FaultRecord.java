@@ -1,7 +1,6 @@
 package dev.faultdisk.fault;
 
 import dev.faultdisk.wire.BlockOp;
-
 import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -25,9 +24,21 @@ import java.util.Map;
  * @param match      the request's match number for the rule
  * @param announce   true if the rule wants each firing announced as an event (it is journaled either way)
  */
-public record FaultRecord(Instant time, String export, long rule, String type, String label, BlockOp op, long offset,
-                          long length, long connection, String action, Map<String, Object> details, long seed,
-                          long match, boolean announce) {
+public record FaultRecord(
+        Instant time,
+        String export,
+        long rule,
+        String type,
+        String label,
+        BlockOp op,
+        long offset,
+        long length,
+        long connection,
+        String action,
+        Map<String, Object> details,
+        long seed,
+        long match,
+        boolean announce) {
 
     public FaultRecord {
         details = java.util.Collections.unmodifiableMap(details); // faults hand over fresh maps

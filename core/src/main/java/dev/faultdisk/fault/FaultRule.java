@@ -1,7 +1,6 @@
 package dev.faultdisk.fault;
 
 import dev.faultdisk.device.BlockRequest;
-
 import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -27,8 +26,15 @@ public final class FaultRule {
     private final AtomicLong chosen = new AtomicLong();
     private final AtomicLong fired = new AtomicLong();
 
-    FaultRule(long id, String label, FaultType type, Fault fault, Targeting targeting, long seed, boolean events,
-              long exportSize) {
+    FaultRule(
+            long id,
+            String label,
+            FaultType type,
+            Fault fault,
+            Targeting targeting,
+            long seed,
+            boolean events,
+            long exportSize) {
         this.id = id;
         this.label = label;
         this.type = type;

@@ -9,8 +9,7 @@ import java.util.List;
  * problem is a {@link FaultRuleException} naming the member; unknown members are refused.
  */
 final class FaultRuleParser {
-    private FaultRuleParser() {
-    }
+    private FaultRuleParser() {}
 
     /**
      * @param rules      the rules
@@ -29,10 +28,14 @@ final class FaultRuleParser {
 
     private static FaultRule parseOne(RuleParams p, long exportSize, long id, long engineSeed) {
         String typeName = p.string("type");
-        FaultType type = FaultTypes.find(typeName).orElseThrow(() -> p.error("type",
-                "names an unknown fault type '" + typeName + "' (known: " + String.join(", ", FaultTypes.names()) + ")"));
+        FaultType type = FaultTypes.find(typeName)
+                .orElseThrow(() -> p.error(
+                        "type",
+                        "names an unknown fault type '" + typeName + "' (known: "
+                                + String.join(", ", FaultTypes.names()) + ")"));
         Targeting targeting = Targeting.parse(p, type, exportSize);
-        long seed = p.has("seed") ? p.integer("seed", 0, Long.MIN_VALUE, Long.MAX_VALUE)
+        long seed = p.has("seed")
+                ? p.integer("seed", 0, Long.MIN_VALUE, Long.MAX_VALUE)
                 : Firing.mix(engineSeed ^ Firing.mix(id));
         String label = p.string("label", "");
         boolean events = p.bool("events", true);

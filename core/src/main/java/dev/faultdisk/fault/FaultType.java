@@ -1,7 +1,6 @@
 package dev.faultdisk.fault;
 
 import dev.faultdisk.wire.BlockOp;
-
 import java.util.Set;
 
 /**
@@ -31,6 +30,5 @@ public record FaultType(String name, String summary, Set<BlockOp> ops, Set<Block
      * @param seed       the rule's seed
      * @param targeting  the rule's targeting, already parsed
      */
-    public record Context(long exportSize, long seed, Targeting targeting) {
-    }
+    public record Context(long exportSize, long seed, Targeting targeting) {}
 }

@@ -11,15 +11,22 @@ public final class FaultTypes {
     private static final Map<String, FaultType> TYPES = new LinkedHashMap<>();
 
     static {
-        for (FaultType t : List.of(ErrorFault.TYPE, DelayFault.TYPE, ThrottleFault.TYPE, HangFault.TYPE,
-                CorruptFault.TYPE, BadSectorFault.TYPE, TornWriteFault.TYPE, LostWriteFault.TYPE,
-                MisdirectedWriteFault.TYPE, DisconnectFault.TYPE)) {
+        for (FaultType t : List.of(
+                ErrorFault.TYPE,
+                DelayFault.TYPE,
+                ThrottleFault.TYPE,
+                HangFault.TYPE,
+                CorruptFault.TYPE,
+                BadSectorFault.TYPE,
+                TornWriteFault.TYPE,
+                LostWriteFault.TYPE,
+                MisdirectedWriteFault.TYPE,
+                DisconnectFault.TYPE)) {
             TYPES.put(t.name(), t);
         }
     }
 
-    private FaultTypes() {
-    }
+    private FaultTypes() {}
 
     public static Optional<FaultType> find(String name) {
         return Optional.ofNullable(TYPES.get(name));

@@ -2,9 +2,8 @@ package dev.faultdisk.fault;
 
 import dev.faultdisk.device.BlockRequest;
 import dev.faultdisk.device.DeviceException;
-import dev.faultdisk.wire.Errno;
 import dev.faultdisk.wire.BlockOp;
-
+import dev.faultdisk.wire.Errno;
 import java.io.IOException;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -16,12 +15,17 @@ import java.util.Map;
  * requests are listed and released through the engine. Each holds only its own thread.
  */
 record HangFault(long timeoutNanos, boolean failOnTimeout, int errno) implements Fault {
-    static final FaultType TYPE = new FaultType("hang",
-            "hold the request without a reply until released, failed or expired", BlockOp.ALL, BlockOp.ALL, HangFault::parse);
+    static final FaultType TYPE = new FaultType(
+            "hang",
+            "hold the request without a reply until released, failed or expired",
+            BlockOp.ALL,
+            BlockOp.ALL,
+            HangFault::parse);
 
     private static HangFault parse(RuleParams p, FaultType.Context c) {
         long timeout = p.millis("timeout-ms", 0);
-        boolean fail = p.choice("on-timeout", "fail", List.of("fail", "continue")).equals("fail");
+        boolean fail =
+                p.choice("on-timeout", "fail", List.of("fail", "continue")).equals("fail");
         int errno = p.errno("errno", Errno.EIO);
         if (p.has("on-timeout") && timeout == 0) {
             throw p.error("on-timeout", "needs timeout-ms");
@@ -44,8 +48,11 @@ record HangFault(long timeoutNanos, boolean failOnTimeout, int errno) implements
         int failWith = call.engine().hold(call, firing, this);
         if (failWith != 0) {
             BlockRequest r = call.request();
-            call.fail(new DeviceException(failWith, "held request failed with " + Errno.name(failWith)
-                    + " (fault rule " + firing.rule().id() + ")", r.op() == BlockOp.FLUSH ? -1 : r.offset()));
+            call.fail(new DeviceException(
+                    failWith,
+                    "held request failed with " + Errno.name(failWith) + " (fault rule "
+                            + firing.rule().id() + ")",
+                    r.op() == BlockOp.FLUSH ? -1 : r.offset()));
         }
     }
 

@@ -1,7 +1,6 @@
 package dev.faultdisk.fault;
 
 import dev.faultdisk.device.BlockRequest;
-
 import java.time.Instant;
 
 /**
@@ -14,5 +13,4 @@ import java.time.Instant;
  * @param request the request
  * @param since   when it was held (fault clock)
  */
-public record HeldRequest(long id, String export, long rule, long trigger, BlockRequest request, Instant since) {
-}
+public record HeldRequest(long id, String export, long rule, long trigger, BlockRequest request, Instant since) {}

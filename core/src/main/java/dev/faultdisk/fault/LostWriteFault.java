@@ -1,14 +1,17 @@
 package dev.faultdisk.fault;
 
 import dev.faultdisk.wire.BlockOp;
-
 import java.util.EnumSet;
 import java.util.Map;
 
 /** Acknowledges the write and never persists it: a lost write. Also for trim and write-zeroes. */
 record LostWriteFault() implements Fault {
-    static final FaultType TYPE = new FaultType("lost-write", "acknowledge a write that is never persisted",
-            BlockOp.CHANGES, EnumSet.of(BlockOp.WRITE), (p, c) -> new LostWriteFault());
+    static final FaultType TYPE = new FaultType(
+            "lost-write",
+            "acknowledge a write that is never persisted",
+            BlockOp.CHANGES,
+            EnumSet.of(BlockOp.WRITE),
+            (p, c) -> new LostWriteFault());
 
     @Override
     public int order() {

@@ -2,7 +2,6 @@ package dev.faultdisk.fault;
 
 import dev.faultdisk.device.BlockRequest;
 import dev.faultdisk.wire.BlockOp;
-
 import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -14,9 +13,11 @@ import java.util.Map;
  * would not fit moves back (or forward) until it fits. On a read it returns another place's data.
  */
 record MisdirectedWriteFault(long target, long shift, boolean random, int sectorSize) implements Fault {
-    static final FaultType TYPE = new FaultType("misdirected-write",
+    static final FaultType TYPE = new FaultType(
+            "misdirected-write",
             "persist a write at another offset (or read from one), reported as done",
-            EnumSet.of(BlockOp.WRITE, BlockOp.WRITE_ZEROES, BlockOp.TRIM, BlockOp.READ), EnumSet.of(BlockOp.WRITE),
+            EnumSet.of(BlockOp.WRITE, BlockOp.WRITE_ZEROES, BlockOp.TRIM, BlockOp.READ),
+            EnumSet.of(BlockOp.WRITE),
             MisdirectedWriteFault::parse);
 
     private static MisdirectedWriteFault parse(RuleParams p, FaultType.Context c) {
@@ -62,7 +63,8 @@ record MisdirectedWriteFault(long target, long shift, boolean random, int sector
         Map<String, Object> details = new LinkedHashMap<>();
         details.put("intended-offset", r.offset());
         details.put("actual-offset", to);
-        String what = r.op() == BlockOp.READ ? "read from " + to + " instead of " + r.offset()
+        String what = r.op() == BlockOp.READ
+                ? "read from " + to + " instead of " + r.offset()
                 : "misdirected: persisted at " + to + " instead of " + r.offset();
         call.record(firing, what, details);
     }

@@ -18,10 +18,10 @@ import java.util.Map;
  */
 public final class Presets {
     public static final List<String> NAMES = List.of("limping-disk", "dying-disk", "flaky-disk");
-    static final List<String> FLAKY_MODES = List.of("error", "error-reads", "error-writes", "drop-writes", "corrupt-reads");
+    static final List<String> FLAKY_MODES =
+            List.of("error", "error-reads", "error-writes", "drop-writes", "corrupt-reads");
 
-    private Presets() {
-    }
+    private Presets() {}
 
     /** The rules a preset composes, as maps {@link FaultEngine#add} takes. */
     public static List<Map<String, Object>> rules(String preset, Map<String, ?> params, String path) {
@@ -30,8 +30,9 @@ public final class Presets {
             case "limping-disk" -> limping(p);
             case "dying-disk" -> dying(p);
             case "flaky-disk" -> flaky(p);
-            default -> throw new FaultRuleException("unknown preset '" + preset + "' (known: "
-                    + String.join(", ", NAMES) + ")");
+            default ->
+                throw new FaultRuleException(
+                        "unknown preset '" + preset + "' (known: " + String.join(", ", NAMES) + ")");
         };
         Long seed = p.has("seed") ? p.integer("seed", 0, Long.MIN_VALUE, Long.MAX_VALUE) : null;
         Object offset = p.has("offset") ? p.size("offset", 0, 0, Long.MAX_VALUE) : null;
@@ -57,9 +58,16 @@ public final class Presets {
     private static List<Map<String, Object>> limping(RuleParams p) {
         List<String> ops = p.has("ops") ? p.strings("ops") : List.of("read", "write", "flush");
         List<Map<String, Object>> rules = new ArrayList<>();
-        rules.add(rule("delay", "ops", ops, "distribution", "lognormal",
-                "median-ms", p.number("median-ms", 20, 0.001, 86_400_000),
-                "p99-ms", p.number("p99-ms", 200, 0.001, 86_400_000)));
+        rules.add(rule(
+                "delay",
+                "ops",
+                ops,
+                "distribution",
+                "lognormal",
+                "median-ms",
+                p.number("median-ms", 20, 0.001, 86_400_000),
+                "p99-ms",
+                p.number("p99-ms", 200, 0.001, 86_400_000)));
         long bps = p.size("bytes-per-second", 0, 1, Long.MAX_VALUE);
         if (bps > 0) {
             rules.add(rule("throttle", "ops", ops, "bytes-per-second", bps));
@@ -69,14 +77,26 @@ public final class Presets {
 
     private static List<Map<String, Object>> dying(RuleParams p) {
         List<Map<String, Object>> rules = new ArrayList<>();
-        rules.add(rule("bad-sector", "count", p.integer("bad-sectors", 16, 0, 1_000_000),
-                "grow-probability", p.number("grow-probability", 0.01, 0, 1)));
+        rules.add(rule(
+                "bad-sector",
+                "count",
+                p.integer("bad-sectors", 16, 0, 1_000_000),
+                "grow-probability",
+                p.number("grow-probability", 0.01, 0, 1)));
         double errors = p.number("error-probability", 0.001, 0, 1);
         if (errors > 0) {
             rules.add(rule("error", "ops", List.of("read", "write", "flush"), "probability", errors));
         }
-        rules.add(rule("delay", "distribution", "ramp", "from-ms", 0, "to-ms", p.number("slow-to-ms", 100, 0, 86_400_000),
-                "over-ms", p.number("over-ms", 600_000, 0.001, 86_400_000)));
+        rules.add(rule(
+                "delay",
+                "distribution",
+                "ramp",
+                "from-ms",
+                0,
+                "to-ms",
+                p.number("slow-to-ms", 100, 0, 86_400_000),
+                "over-ms",
+                p.number("over-ms", 600_000, 0.001, 86_400_000)));
         return rules;
     }
 

@@ -4,7 +4,6 @@ import dev.faultdisk.device.Sizes;
 import dev.faultdisk.wire.BlockOp;
 import dev.faultdisk.wire.Errno;
 import dev.faultdisk.wire.json.Members;
-
 import java.math.BigDecimal;
 import java.math.BigInteger;
 import java.util.ArrayList;
@@ -33,7 +32,8 @@ public final class RuleParams {
 
         @Override
         public FaultRuleException wrongType(String name, Members.Type expected, Object value) {
-            return new FaultRuleException(name + (value == null ? " must not be null" : " must be " + expected.withArticle()));
+            return new FaultRuleException(
+                    name + (value == null ? " must not be null" : " must be " + expected.withArticle()));
         }
 
         @Override
@@ -43,7 +43,8 @@ public final class RuleParams {
 
         @Override
         public FaultRuleException notAllowed(String name, String value, Collection<String> allowed) {
-            return new FaultRuleException(name + " must be one of " + String.join(", ", allowed) + ", got '" + value + "'");
+            return new FaultRuleException(
+                    name + " must be one of " + String.join(", ", allowed) + ", got '" + value + "'");
         }
     };
 
@@ -230,8 +231,11 @@ public final class RuleParams {
         }
         Set<BlockOp> ops = EnumSet.noneOf(BlockOp.class);
         for (String name : strings(key)) {
-            BlockOp op = BlockOp.byName(name).orElseThrow(() -> error(key, "names an unknown operation '" + name
-                    + "' (read, write, flush, trim, write-zeroes, block-status)"));
+            BlockOp op = BlockOp.byName(name)
+                    .orElseThrow(() -> error(
+                            key,
+                            "names an unknown operation '" + name
+                                    + "' (read, write, flush, trim, write-zeroes, block-status)"));
             if (!allowed.contains(op)) {
                 throw error(key, "names '" + name + "', but " + type + " applies only to " + BlockOp.names(allowed));
             }
@@ -252,8 +256,10 @@ public final class RuleParams {
     public void rejectUnused(String what) {
         members.unused().ifPresent(key -> {
             Set<String> known = new TreeSet<>(members.used());
-            throw error(key, "is not a parameter of " + what + (known.isEmpty() ? "" : " (used here: "
-                    + String.join(", ", known) + ")"));
+            throw error(
+                    key,
+                    "is not a parameter of " + what
+                            + (known.isEmpty() ? "" : " (used here: " + String.join(", ", known) + ")"));
         });
     }
 
@@ -272,8 +278,12 @@ public final class RuleParams {
     }
 
     private static boolean isIntegral(Number n) {
-        return n instanceof Long || n instanceof Integer || n instanceof Short || n instanceof Byte
-                || (n instanceof BigInteger) || (n instanceof Double d && d == Math.rint(d) && Math.abs(d) < 0x1p53);
+        return n instanceof Long
+                || n instanceof Integer
+                || n instanceof Short
+                || n instanceof Byte
+                || (n instanceof BigInteger)
+                || (n instanceof Double d && d == Math.rint(d) && Math.abs(d) < 0x1p53);
     }
 
     private static String plain(double d) {

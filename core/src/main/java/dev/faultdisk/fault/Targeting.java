@@ -3,7 +3,6 @@ package dev.faultdisk.fault;
 import dev.faultdisk.device.BlockRequest;
 import dev.faultdisk.device.Sizes;
 import dev.faultdisk.wire.BlockOp;
-
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -29,12 +28,34 @@ import java.util.Set;
  * @param cycleOnNanos ... acts this long, repeating (dm-flakey's up and down intervals); 0: no cycle
  * @param connection   only requests from this NBD connection, or -1
  */
-public record Targeting(Set<BlockOp> ops, long offset, long end, double probability, long nth, long after, long times,
-                        long startNanos, long durationNanos, long cycleOffNanos, long cycleOnNanos, long connection) {
+public record Targeting(
+        Set<BlockOp> ops,
+        long offset,
+        long end,
+        double probability,
+        long nth,
+        long after,
+        long times,
+        long startNanos,
+        long durationNanos,
+        long cycleOffNanos,
+        long cycleOnNanos,
+        long connection) {
 
     /** The members every rule type accepts. */
-    public static final List<String> KEYS = List.of("ops", "offset", "length", "probability", "nth", "after", "times",
-            "start-ms", "duration-ms", "cycle-off-ms", "cycle-on-ms", "connection");
+    public static final List<String> KEYS = List.of(
+            "ops",
+            "offset",
+            "length",
+            "probability",
+            "nth",
+            "after",
+            "times",
+            "start-ms",
+            "duration-ms",
+            "cycle-off-ms",
+            "cycle-on-ms",
+            "connection");
 
     public Targeting {
         ops = Set.copyOf(ops);
@@ -44,13 +65,17 @@ public record Targeting(Set<BlockOp> ops, long offset, long end, double probabil
         Set<BlockOp> ops = p.ops("ops", type.defaultOps(), type.ops(), type.name());
         long offset = p.size("offset", 0, 0, Long.MAX_VALUE);
         if (offset >= exportSize) {
-            throw p.error("offset", offset + " is past the end of the export (" + exportSize + " bytes, "
-                    + Sizes.format(exportSize) + ")");
+            throw p.error(
+                    "offset",
+                    offset + " is past the end of the export (" + exportSize + " bytes, " + Sizes.format(exportSize)
+                            + ")");
         }
         long length = p.size("length", exportSize - offset, 1, Long.MAX_VALUE);
         if (length > exportSize - offset) {
-            throw p.error("length", "reaches past the end of the export: offset " + offset + " + length " + length
-                    + " > " + exportSize + " bytes");
+            throw p.error(
+                    "length",
+                    "reaches past the end of the export: offset " + offset + " + length " + length + " > " + exportSize
+                            + " bytes");
         }
         double probability = p.number("probability", 1.0, 0.0, 1.0);
         long nth = p.integer("nth", 0, 1, Long.MAX_VALUE);
@@ -64,8 +89,8 @@ public record Targeting(Set<BlockOp> ops, long offset, long end, double probabil
             throw p.error("cycle-on-ms", "must be positive when a cycle is given");
         }
         long connection = p.integer("connection", -1, 0, Long.MAX_VALUE);
-        return new Targeting(ops, offset, offset + length, probability, nth, after, times, start, duration, off, on,
-                connection);
+        return new Targeting(
+                ops, offset, offset + length, probability, nth, after, times, start, duration, off, on, connection);
     }
 
     /** Operation, range and connection fit. */

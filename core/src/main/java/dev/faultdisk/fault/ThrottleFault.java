@@ -1,7 +1,6 @@
 package dev.faultdisk.fault;
 
 import dev.faultdisk.wire.BlockOp;
-
 import java.io.IOException;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -12,8 +11,12 @@ import java.util.Map;
  * gives each its own limit. Requests within the burst pass at once; the rest wait their turn.
  */
 final class ThrottleFault implements Fault {
-    static final FaultType TYPE = new FaultType("throttle", "limit bytes per second and operations per second",
-            BlockOp.ALL, BlockOp.ALL, ThrottleFault::parse);
+    static final FaultType TYPE = new FaultType(
+            "throttle",
+            "limit bytes per second and operations per second",
+            BlockOp.ALL,
+            BlockOp.ALL,
+            ThrottleFault::parse);
 
     private final double bytesPerSecond;
     private final double opsPerSecond;

@@ -2,9 +2,8 @@ package dev.faultdisk.fault;
 
 import dev.faultdisk.device.BlockRequest;
 import dev.faultdisk.device.DeviceException;
-import dev.faultdisk.wire.Errno;
 import dev.faultdisk.wire.BlockOp;
-
+import dev.faultdisk.wire.Errno;
 import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -17,9 +16,12 @@ import java.util.Map;
  * reported as done.
  */
 record TornWriteFault(int sectorSize, long keepSectors, boolean success, int errno) implements Fault {
-    static final FaultType TYPE = new FaultType("torn-write",
+    static final FaultType TYPE = new FaultType(
+            "torn-write",
             "persist only the first sectors of a write, then fail or report success",
-            EnumSet.of(BlockOp.WRITE, BlockOp.WRITE_ZEROES), EnumSet.of(BlockOp.WRITE), TornWriteFault::parse);
+            EnumSet.of(BlockOp.WRITE, BlockOp.WRITE_ZEROES),
+            EnumSet.of(BlockOp.WRITE),
+            TornWriteFault::parse);
 
     private static TornWriteFault parse(RuleParams p, FaultType.Context c) {
         long ss = p.size("sector-size", 512, 512, 64 * 1024);
@@ -27,7 +29,8 @@ record TornWriteFault(int sectorSize, long keepSectors, boolean success, int err
             throw p.error("sector-size", "must be a power of two, got " + ss);
         }
         long keep = p.integer("keep-sectors", -1, 0, Integer.MAX_VALUE);
-        boolean success = p.choice("result", "error", List.of("error", "success")).equals("success");
+        boolean success =
+                p.choice("result", "error", List.of("error", "success")).equals("success");
         return new TornWriteFault((int) ss, keep, success, p.errno("errno", Errno.EIO));
     }
 
@@ -59,11 +62,17 @@ record TornWriteFault(int sectorSize, long keepSectors, boolean success, int err
         details.put("lost-offset", r.offset() + keptBytes);
         details.put("lost-bytes", r.length() - keptBytes);
         details.put("result", success ? "success" : Errno.name(errno));
-        call.record(firing, "torn: persisted " + keep + " of " + sectors + " sectors, then "
-                + (success ? "reported success" : "failed with " + Errno.name(errno)), details);
+        call.record(
+                firing,
+                "torn: persisted " + keep + " of " + sectors + " sectors, then "
+                        + (success ? "reported success" : "failed with " + Errno.name(errno)),
+                details);
         if (!success) {
-            call.failAfterIo(new DeviceException(errno, "torn write: only " + keptBytes + " of " + r.length()
-                    + " bytes persisted (fault rule " + firing.rule().id() + ")", r.offset() + keptBytes));
+            call.failAfterIo(new DeviceException(
+                    errno,
+                    "torn write: only " + keptBytes + " of " + r.length() + " bytes persisted (fault rule "
+                            + firing.rule().id() + ")",
+                    r.offset() + keptBytes));
         }
     }
 

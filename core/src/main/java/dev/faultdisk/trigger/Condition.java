@@ -1,7 +1,6 @@
 package dev.faultdisk.trigger;
 
 import dev.faultdisk.wire.BlockOp;
-
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -56,8 +55,10 @@ sealed interface Condition {
 
         @Override
         public Matcher matcher() {
-            return new Leaf(this::matches, count, () -> BlockOp.names(ops) + (export == null ? " on any export"
-                    : " on " + export));
+            return new Leaf(
+                    this::matches,
+                    count,
+                    () -> BlockOp.names(ops) + (export == null ? " on any export" : " on " + export));
         }
 
         @Override
@@ -106,14 +107,19 @@ sealed interface Condition {
     record Event(Observation.Kind kind, String export, String detail, Count count) implements Condition {
 
         boolean matches(Observation o) {
-            return o.kind() == kind && (export == null || export.equals(o.export()))
+            return o.kind() == kind
+                    && (export == null || export.equals(o.export()))
                     && (detail == null || detail.equals(o.detail()));
         }
 
         @Override
         public Matcher matcher() {
-            return new Leaf(this::matches, count, () -> kind.wireName() + (detail == null ? "" : " " + detail)
-                    + (export == null ? " on any export" : " on " + export));
+            return new Leaf(
+                    this::matches,
+                    count,
+                    () -> kind.wireName()
+                            + (detail == null ? "" : " " + detail)
+                            + (export == null ? " on any export" : " on " + export));
         }
 
         @Override
@@ -136,8 +142,7 @@ sealed interface Condition {
         }
 
         @Override
-        public void requestInterests(BiConsumer<String, Set<BlockOp>> sink) {
-        }
+        public void requestInterests(BiConsumer<String, Set<BlockOp>> sink) {}
 
         @Override
         public void exports(Set<String> into) {

@@ -3,7 +3,6 @@ package dev.faultdisk.trigger;
 import dev.faultdisk.fault.RuleParams;
 import dev.faultdisk.fault.blkdebug.BlkdebugEvent;
 import dev.faultdisk.wire.BlockOp;
-
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
@@ -16,12 +15,12 @@ import java.util.function.Function;
 final class Conditions {
     /** Nesting and width bounds: a condition is a small tree, not a program. */
     static final int MAX_PARTS = 64;
+
     static final int MAX_DEPTH = 8;
 
     private static final List<String> COMBINATORS = List.of("all-of", "any-of", "sequence");
 
-    private Conditions() {
-    }
+    private Conditions() {}
 
     /**
      * Parses the condition at {@code p}; {@code exportSize} gives the size of a named export or
@@ -43,8 +42,8 @@ final class Conditions {
         return requests(p, exportSize);
     }
 
-    private static Condition combinator(RuleParams p, String key, Function<String, OptionalLong> exportSize,
-                                        int depth) {
+    private static Condition combinator(
+            RuleParams p, String key, Function<String, OptionalLong> exportSize, int depth) {
         if (depth >= MAX_DEPTH) {
             throw p.error(key, "nests deeper than " + MAX_DEPTH + " levels");
         }
@@ -97,8 +96,11 @@ final class Conditions {
         }
         Set<BlockOp> ops = EnumSet.noneOf(BlockOp.class);
         for (String name : p.strings("ops")) {
-            ops.add(BlockOp.byName(name).orElseThrow(() -> p.error("ops", "names an unknown operation '" + name
-                    + "' (read, write, flush, trim, write-zeroes, block-status)")));
+            ops.add(BlockOp.byName(name)
+                    .orElseThrow(() -> p.error(
+                            "ops",
+                            "names an unknown operation '" + name
+                                    + "' (read, write, flush, trim, write-zeroes, block-status)")));
         }
         if (ops.isEmpty()) {
             throw p.error("ops", "must name at least one operation");
@@ -115,8 +117,10 @@ final class Conditions {
             }
         }
         if (kind == null) {
-            throw p.error("event", "names an unknown event '" + name
-                    + "' (blkdebug-event, fault-fired, breakpoint-hit, flush-done, power-cut)");
+            throw p.error(
+                    "event",
+                    "names an unknown event '" + name
+                            + "' (blkdebug-event, fault-fired, breakpoint-hit, flush-done, power-cut)");
         }
         String export = p.has("device") ? p.string("device") : null;
         if (export != null) {
@@ -128,8 +132,9 @@ final class Conditions {
             detail = switch (kind) {
                 case BLKDEBUG_EVENT -> {
                     String event = p.string(key);
-                    yield BlkdebugEvent.byName(event).orElseThrow(() -> p.error(key,
-                            "is not a blkdebug event: '" + event + "'")).qapiName();
+                    yield BlkdebugEvent.byName(event)
+                            .orElseThrow(() -> p.error(key, "is not a blkdebug event: '" + event + "'"))
+                            .qapiName();
                 }
                 case FAULT_FIRED -> Long.toString(p.integer(key, 0, 1, Long.MAX_VALUE));
                 default -> p.string(key);
@@ -153,8 +158,10 @@ final class Conditions {
     private static Count count(RuleParams p) {
         int given = (p.has("nth") ? 1 : 0) + (p.has("after") ? 1 : 0) + (p.has("every") ? 1 : 0);
         if (given > 1) {
-            throw p.error(p.has("nth") ? "nth" : "after", "can not be combined with "
-                    + (p.has("every") ? "every" : "after") + ": give one of nth, after, every");
+            throw p.error(
+                    p.has("nth") ? "nth" : "after",
+                    "can not be combined with " + (p.has("every") ? "every" : "after")
+                            + ": give one of nth, after, every");
         }
         long nth = p.integer("nth", 0, 1, Long.MAX_VALUE);
         long after = p.integer("after", 0, 0, Long.MAX_VALUE);

@@ -5,8 +5,7 @@ import java.util.List;
 
 /** The evaluation state of the combinators. */
 final class Matchers {
-    private Matchers() {
-    }
+    private Matchers() {}
 
     private static List<Matcher> of(List<Condition> parts) {
         List<Matcher> out = new ArrayList<>(parts.size());

@@ -15,8 +15,8 @@ import dev.faultdisk.wire.BlockOp;
  * @param connection the NBD connection of the request, or -1
  * @param detail     the blkdebug event name, the fault rule id or the breakpoint tag, or null
  */
-public record Observation(Kind kind, String export, BlockOp op, long offset, long length, long connection,
-                          String detail) {
+public record Observation(
+        Kind kind, String export, BlockOp op, long offset, long length, long connection, String detail) {
 
     /** What was observed. */
     public enum Kind {

@@ -1,7 +1,6 @@
 package dev.faultdisk.trigger;
 
 import dev.faultdisk.wire.Errno;
-
 import java.util.LinkedHashMap;
 import java.util.Map;
 

@@ -9,7 +9,6 @@ import dev.faultdisk.device.InterceptingDevice;
 import dev.faultdisk.fault.FaultEngine;
 import dev.faultdisk.fault.FaultTime;
 import dev.faultdisk.wire.BlockOp;
-
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.nio.ByteBuffer;
@@ -64,8 +63,8 @@ public final class TriggerDevice extends InterceptingDevice {
             return;
         }
         BlockRequest entered = r.epoch() == BlockRequest.NO_EPOCH ? r.withEpoch(power.epoch()) : r;
-        List<RequestAction> actions = e.onRequest(
-                Observation.request(export, r.op(), r.offset(), r.length(), r.connection()), r.sequence());
+        List<RequestAction> actions =
+                e.onRequest(Observation.request(export, r.op(), r.offset(), r.length(), r.connection()), r.sequence());
         apply(actions, 0, entered, data, sink);
         if (r.op() == BlockOp.FLUSH && e.watchesEvents()) {
             e.onEvent(Observation.event(Observation.Kind.FLUSH_DONE, export, null));
@@ -90,7 +89,7 @@ public final class TriggerDevice extends InterceptingDevice {
                 }
                 case TriggerAction.Delay delay -> sleep(delay.nanos());
                 case TriggerAction.Fail fail ->
-                        throw new DeviceException(fail.errno(), "failed by trigger " + a.trigger(), r.offset());
+                    throw new DeviceException(fail.errno(), "failed by trigger " + a.trigger(), r.offset());
                 case TriggerAction.Tear tear -> {
                     if (r.op() == BlockOp.WRITE) {
                         tear(r, data, tear);

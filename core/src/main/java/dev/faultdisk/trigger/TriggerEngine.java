@@ -3,7 +3,6 @@ package dev.faultdisk.trigger;
 import dev.faultdisk.fault.FaultRuleException;
 import dev.faultdisk.fault.RuleParams;
 import dev.faultdisk.wire.BlockOp;
-
 import java.time.Instant;
 import java.time.InstantSource;
 import java.util.ArrayList;
@@ -40,6 +39,7 @@ public final class TriggerEngine {
     static final long GATE_WAIT_NANOS = TimeUnit.SECONDS.toNanos(30);
     /** How long a request waits for an earlier request of its connection to be counted first. */
     static final long TURN_WAIT_NANOS = TimeUnit.SECONDS.toNanos(2);
+
     static final int MAX_CONNECTIONS_TRACKED = 4096;
 
     private final InstantSource clock;
@@ -47,6 +47,7 @@ public final class TriggerEngine {
     private final Object lock = new Object();
     /** Every trigger, by id, including those that fired as often as they may (until removed). */
     private final TreeMap<Long, Trigger> all = new TreeMap<>();
+
     private final List<TriggerListener> listeners = new CopyOnWriteArrayList<>();
     private volatile Snapshot snapshot = Snapshot.EMPTY;
     private long nextId = 1;
@@ -65,8 +66,13 @@ public final class TriggerEngine {
     };
 
     /** Active triggers and what they count. */
-    private record Snapshot(Trigger[] active, Map<String, Set<BlockOp>> byExport, Set<BlockOp> anyExport,
-                            boolean events, boolean waits, boolean blkdebugEvents) {
+    private record Snapshot(
+            Trigger[] active,
+            Map<String, Set<BlockOp>> byExport,
+            Set<BlockOp> anyExport,
+            boolean events,
+            boolean waits,
+            boolean blkdebugEvents) {
         static final Snapshot EMPTY = new Snapshot(new Trigger[0], Map.of(), Set.of(), false, false, false);
     }
 
@@ -95,13 +101,13 @@ public final class TriggerEngine {
         List<Trigger> added = new ArrayList<>();
         synchronized (lock) {
             if (all.size() + specs.size() > MAX_TRIGGERS) {
-                throw new FaultRuleException(path + ": at most " + MAX_TRIGGERS + " triggers may exist at once ("
-                        + all.size() + " do)");
+                throw new FaultRuleException(
+                        path + ": at most " + MAX_TRIGGERS + " triggers may exist at once (" + all.size() + " do)");
             }
             Instant now = clock.instant();
             for (int i = 0; i < specs.size(); i++) {
-                added.add(TriggerParser.parse(RuleParams.of(specs.get(i), path + "[" + i + "]"), nextId + i, now,
-                        exportSize, runner));
+                added.add(TriggerParser.parse(
+                        RuleParams.of(specs.get(i), path + "[" + i + "]"), nextId + i, now, exportSize, runner));
             }
             nextId += added.size();
             for (Trigger t : added) {
@@ -199,15 +205,22 @@ public final class TriggerEngine {
                 if (export == null) {
                     any.addAll(ops);
                 } else {
-                    byExport.computeIfAbsent(export, e -> EnumSet.noneOf(BlockOp.class)).addAll(ops);
+                    byExport.computeIfAbsent(export, e -> EnumSet.noneOf(BlockOp.class))
+                            .addAll(ops);
                 }
             });
             events[0] |= !t.condition().completesOnRequest() || hasEvents(t.condition());
             blkdebugEvents |= hasEvent(t.condition(), Observation.Kind.BLKDEBUG_EVENT);
         }
-        snapshot = active.isEmpty() ? Snapshot.EMPTY
-                : new Snapshot(active.toArray(new Trigger[0]), Map.copyOf(byExport), Set.copyOf(any), events[0], waits,
-                blkdebugEvents);
+        snapshot = active.isEmpty()
+                ? Snapshot.EMPTY
+                : new Snapshot(
+                        active.toArray(new Trigger[0]),
+                        Map.copyOf(byExport),
+                        Set.copyOf(any),
+                        events[0],
+                        waits,
+                        blkdebugEvents);
     }
 
     private static boolean hasEvents(Condition c) {
@@ -350,8 +363,7 @@ public final class TriggerEngine {
         }
     }
 
-    private record Pending(Trigger trigger, long count, Instant time) {
-    }
+    private record Pending(Trigger trigger, long count, Instant time) {}
 
     /** Caller holds the lock. Marks a firing in progress if any trigger fires. */
     private List<Pending> evaluate(Observation o) {

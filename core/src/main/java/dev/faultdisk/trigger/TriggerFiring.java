@@ -14,8 +14,13 @@ import java.util.Map;
  * @param count   how many times the trigger has fired, this one included
  * @param results one entry per action, in order: the action and its outcome
  */
-public record TriggerFiring(long trigger, String name, long count, Instant time, Observation observation,
-                            List<Map<String, Object>> results) {
+public record TriggerFiring(
+        long trigger,
+        String name,
+        long count,
+        Instant time,
+        Observation observation,
+        List<Map<String, Object>> results) {
 
     /** The event's data. */
     public Map<String, Object> toMap() {

@@ -6,10 +6,8 @@ import java.util.List;
 public interface TriggerListener {
 
     /** A trigger fired; called after its command actions ran, before request actions apply. */
-    default void fired(TriggerFiring firing) {
-    }
+    default void fired(TriggerFiring firing) {}
 
     /** Triggers were added or removed (one change). */
-    default void changed(List<Long> added, List<Long> removed) {
-    }
+    default void changed(List<Long> added, List<Long> removed) {}
 }

@@ -1,8 +1,7 @@
 package dev.faultdisk.trigger;
 
-import dev.faultdisk.wire.Errno;
 import dev.faultdisk.fault.RuleParams;
-
+import dev.faultdisk.wire.Errno;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -17,11 +16,10 @@ final class TriggerParser {
 
     private static final List<String> REQUEST_ACTIONS = List.of("hold", "delay", "fail", "tear", "lose");
 
-    private TriggerParser() {
-    }
+    private TriggerParser() {}
 
-    static Trigger parse(RuleParams p, long id, Instant now, Function<String, OptionalLong> exportSize,
-                         CommandRunner runner) {
+    static Trigger parse(
+            RuleParams p, long id, Instant now, Function<String, OptionalLong> exportSize, CommandRunner runner) {
         String name = p.string("name", "trigger-" + id);
         if (name.isEmpty() || name.length() > MAX_NAME) {
             throw p.error("name", "must have 1 to " + MAX_NAME + " characters");
@@ -43,13 +41,17 @@ final class TriggerParser {
             RuleParams a = RuleParams.of(raw.get(i), p.name("actions") + "[" + i + "]");
             TriggerAction action = action(a, runner);
             if (action.onRequest() && !condition.completesOnRequest()) {
-                throw a.error("action", "acts on the request that fires the trigger, but this condition can be"
-                        + " completed by an event, where there is no request: use a request condition last");
+                throw a.error(
+                        "action",
+                        "acts on the request that fires the trigger, but this condition can be"
+                                + " completed by an event, where there is no request: use a request condition last");
             }
             if (action.decidesOutcome()) {
                 if (outcome) {
-                    throw a.error("action", "decides the request's outcome, and an earlier action already does"
-                            + " (fail, tear and lose: at most one per trigger)");
+                    throw a.error(
+                            "action",
+                            "decides the request's outcome, and an earlier action already does"
+                                    + " (fail, tear and lose: at most one per trigger)");
                 }
                 outcome = true;
             }
@@ -79,8 +81,9 @@ final class TriggerParser {
             return new TriggerAction.Command(command, arguments);
         }
         if (!a.has("action")) {
-            throw a.error("action", "is missing: give execute (a command) or action ("
-                    + String.join(", ", REQUEST_ACTIONS) + ")");
+            throw a.error(
+                    "action",
+                    "is missing: give execute (a command) or action (" + String.join(", ", REQUEST_ACTIONS) + ")");
         }
         String kind = a.choice("action", null, REQUEST_ACTIONS);
         TriggerAction action = switch (kind) {
@@ -92,8 +95,7 @@ final class TriggerParser {
                 yield new TriggerAction.Delay(a.millis("ms", 0));
             }
             case "fail" -> new TriggerAction.Fail(a.errno("errno", Errno.EIO));
-            case "tear" -> new TriggerAction.Tear(a.integer("keep-sectors", 1, 0, Integer.MAX_VALUE),
-                    tearErrno(a));
+            case "tear" -> new TriggerAction.Tear(a.integer("keep-sectors", 1, 0, Integer.MAX_VALUE), tearErrno(a));
             default -> new TriggerAction.Lose();
         };
         a.rejectUnused("a " + kind + " action");

@@ -1,16 +1,15 @@
 package dev.faultdisk.cache;
 
-import dev.faultdisk.cache.DirtyMap.Extent;
-import dev.faultdisk.cache.DirtyMap.Kind;
-import org.junit.jupiter.api.Test;
-
-import java.time.Instant;
-import java.util.List;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.faultdisk.cache.DirtyMap.Extent;
+import dev.faultdisk.cache.DirtyMap.Kind;
+import java.time.Instant;
+import java.util.List;
+import org.junit.jupiter.api.Test;
 
 class DirtyMapTest {
     private static final Instant T0 = Instant.parse("2025-01-01T00:00:00Z");
@@ -21,8 +20,12 @@ class DirtyMapTest {
         map.put(0, 1000, 1, Kind.DATA, T0);
         List<Extent> replaced = map.put(200, 300, 2, Kind.ZERO, T0.plusSeconds(1));
         assertEquals(List.of(new Extent(200, 300, 1, Kind.DATA)), replaced);
-        assertEquals(List.of(new Extent(0, 200, 1, Kind.DATA), new Extent(200, 300, 2, Kind.ZERO),
-                new Extent(300, 1000, 1, Kind.DATA)), map.all());
+        assertEquals(
+                List.of(
+                        new Extent(0, 200, 1, Kind.DATA),
+                        new Extent(200, 300, 2, Kind.ZERO),
+                        new Extent(300, 1000, 1, Kind.DATA)),
+                map.all());
         assertEquals(1000, map.dirtyBytes());
         assertEquals(2, map.writeCount());
         assertEquals(1, map.mergedRangeCount());
@@ -62,7 +65,8 @@ class DirtyMapTest {
         assertEquals(300, ranges.get(0)[1]);
         assertEquals(400, ranges.get(1)[0]);
         assertEquals(500, ranges.get(1)[1]);
-        assertEquals(List.of(new Extent(150, 200, 1, Kind.DATA), new Extent(200, 250, 2, Kind.ZERO)),
+        assertEquals(
+                List.of(new Extent(150, 200, 1, Kind.DATA), new Extent(200, 250, 2, Kind.ZERO)),
                 map.overlapping(150, 250));
     }
 }

@@ -1,14 +1,15 @@
 package dev.faultdisk.cache;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
 import dev.faultdisk.device.DeviceException;
-import dev.faultdisk.wire.Errno;
 import dev.faultdisk.device.Io;
 import dev.faultdisk.device.MemoryDevice;
 import dev.faultdisk.wire.CacheMode;
+import dev.faultdisk.wire.Errno;
 import dev.faultdisk.wire.PowerFailMode;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
@@ -22,10 +23,8 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Seeded model test with real threads: connections write, FUA-write, zero, trim and flush the
@@ -63,8 +62,8 @@ class WriteCacheConcurrencyTest {
     @Test
     void powerFailsWhileConnectionsRunMidFlight() throws Exception {
         for (long seed : SEEDS) {
-            try (WriteCacheDevice cache = new WriteCacheDevice(new MemoryDevice(SIZE), CacheMode.WRITEBACK,
-                    InstantSource.system(), tmp, new PowerSwitch())) {
+            try (WriteCacheDevice cache = new WriteCacheDevice(
+                    new MemoryDevice(SIZE), CacheMode.WRITEBACK, InstantSource.system(), tmp, new PowerSwitch())) {
                 SplittableRandom seeds = new SplittableRandom(seed);
                 long[] image = new long[WORDS];
                 int cutWhileRunning = 0;
@@ -81,8 +80,7 @@ class WriteCacheConcurrencyTest {
     }
 
     /** Runs the connections until the power fails; checks the image; returns true if some request was cut. */
-    private boolean round(WriteCacheDevice cache, SplittableRandom random, int round, long[] image)
-            throws Exception {
+    private boolean round(WriteCacheDevice cache, SplittableRandom random, int round, long[] image) throws Exception {
         AtomicLong tickets = new AtomicLong();
         AtomicLong ids = new AtomicLong((round + 1L) << 32);
         AtomicBoolean stop = new AtomicBoolean();
@@ -128,8 +126,13 @@ class WriteCacheConcurrencyTest {
         return cut.get() > 0;
     }
 
-    private static void request(WriteCacheDevice cache, SplittableRandom r, AtomicLong tickets, AtomicLong ids,
-            ConcurrentLinkedQueue<Op> done) throws IOException {
+    private static void request(
+            WriteCacheDevice cache,
+            SplittableRandom r,
+            AtomicLong tickets,
+            AtomicLong ids,
+            ConcurrentLinkedQueue<Op> done)
+            throws IOException {
         int pick = r.nextInt(100);
         int sectors = 1 + r.nextInt(16);
         int length = sectors * 512;
@@ -153,7 +156,10 @@ class WriteCacheConcurrencyTest {
             default -> Io.flush(cache);
         }
         long end = tickets.incrementAndGet();
-        done.add(kind == 'F' ? new Op(id, kind, 0, 0, false, start, end) : new Op(id, kind, offset, length, fua, start, end));
+        done.add(
+                kind == 'F'
+                        ? new Op(id, kind, 0, 0, false, start, end)
+                        : new Op(id, kind, offset, length, fua, start, end));
     }
 
     private static void check(List<Op> done, long[] after, long[] before, PowerFailReport report) {

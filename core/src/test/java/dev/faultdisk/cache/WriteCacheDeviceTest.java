@@ -1,5 +1,13 @@
 package dev.faultdisk.cache;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import dev.faultdisk.device.BlockDevice;
 import dev.faultdisk.device.BlockRequest;
 import dev.faultdisk.device.DeviceException;
@@ -9,11 +17,6 @@ import dev.faultdisk.device.MemoryDevice;
 import dev.faultdisk.wire.CacheMode;
 import dev.faultdisk.wire.Errno;
 import dev.faultdisk.wire.PowerFailMode;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
@@ -27,14 +30,10 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
-
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertInstanceOf;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class WriteCacheDeviceTest {
     private static final int SIZE = 1 << 20;
@@ -119,7 +118,8 @@ class WriteCacheDeviceTest {
         assertArrayEquals(fill(4096, 0x55), read(medium, 0, 4096), "the medium still has the old data");
         List<long[]> extents = new ArrayList<>();
         Io.extents(cache, 0, 20000, (len, flags) -> extents.add(new long[] {len, flags}) || true);
-        assertEquals(List.of("4096:3", "4096:0", "4096:2", "7712:0"),
+        assertEquals(
+                List.of("4096:3", "4096:0", "4096:2", "7712:0"),
                 extents.stream().map(e -> e[0] + ":" + e[1]).toList());
         Io.flush(cache);
         assertArrayEquals(new byte[4096], read(medium, 0, 4096));
@@ -201,7 +201,8 @@ class WriteCacheDeviceTest {
         assertShutdown(() -> Io.trim(cache, 0, 512, false));
         assertShutdown(() -> Io.writeZeroes(cache, 0, 512, false, false, false));
         assertShutdown(() -> Io.extents(cache, 0, 512, (l, f) -> true));
-        assertEquals(0, cache.power().powerOff(PowerFailMode.DROP_ALL, 5).bytesLost(), "already off: nothing more lost");
+        assertEquals(
+                0, cache.power().powerOff(PowerFailMode.DROP_ALL, 5).bytesLost(), "already off: nothing more lost");
         assertEquals(1, listened.get());
         cache.power().powerOn();
         assertArrayEquals(new byte[512], read(cache, 0, 512));
@@ -322,13 +323,15 @@ class WriteCacheDeviceTest {
                 }
             }
         }
-        assertTrue(!history(PowerFailMode.RANDOM_SUBSET, 1).equals(history(PowerFailMode.RANDOM_SUBSET, 2)),
+        assertTrue(
+                !history(PowerFailMode.RANDOM_SUBSET, 1).equals(history(PowerFailMode.RANDOM_SUBSET, 2)),
                 "another seed, another outcome");
     }
 
     /** 32 writes of 8 sectors each, some overlapping, then a power failure. */
     private PowerFailReport history(PowerFailMode mode, long seed) throws IOException {
-        try (WriteCacheDevice c = new WriteCacheDevice(new MemoryDevice(SIZE), CacheMode.WRITEBACK, clock, tmp, new PowerSwitch())) {
+        try (WriteCacheDevice c =
+                new WriteCacheDevice(new MemoryDevice(SIZE), CacheMode.WRITEBACK, clock, tmp, new PowerSwitch())) {
             for (int i = 0; i < 32; i++) {
                 write(c, (long) i * 3072, fill(4096, i + 1), false);
             }
@@ -339,7 +342,8 @@ class WriteCacheDeviceTest {
     @Test
     void dirtyDataStaysOffTheHeap() throws IOException {
         long size = 256L << 20;
-        try (WriteCacheDevice c = new WriteCacheDevice(new MemoryDevice(size), CacheMode.WRITEBACK, clock, tmp, new PowerSwitch())) {
+        try (WriteCacheDevice c =
+                new WriteCacheDevice(new MemoryDevice(size), CacheMode.WRITEBACK, clock, tmp, new PowerSwitch())) {
             ByteBuffer chunk = ByteBuffer.allocateDirect(32 << 20);
             Runtime rt = Runtime.getRuntime();
             long before = rt.totalMemory() - rt.freeMemory();

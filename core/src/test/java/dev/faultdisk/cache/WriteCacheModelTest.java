@@ -1,5 +1,10 @@
 package dev.faultdisk.cache;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
 import dev.faultdisk.device.DeviceException;
 import dev.faultdisk.device.ExtentSink;
 import dev.faultdisk.device.Io;
@@ -7,9 +12,6 @@ import dev.faultdisk.device.MemoryDevice;
 import dev.faultdisk.wire.CacheMode;
 import dev.faultdisk.wire.Errno;
 import dev.faultdisk.wire.PowerFailMode;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
@@ -17,11 +19,8 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Seeded model test, one thread: several simulated connections, each with its own seeded stream
@@ -60,8 +59,12 @@ class WriteCacheModelTest {
         for (int i = 0; i < CONNECTIONS; i++) {
             connections[i] = scheduler.split();
         }
-        try (WriteCacheDevice cache = new WriteCacheDevice(new MemoryDevice(SIZE), CacheMode.WRITEBACK,
-                new WriteCacheDeviceTest.FakeClock(), tmp, new PowerSwitch())) {
+        try (WriteCacheDevice cache = new WriteCacheDevice(
+                new MemoryDevice(SIZE),
+                CacheMode.WRITEBACK,
+                new WriteCacheDeviceTest.FakeClock(),
+                tmp,
+                new PowerSwitch())) {
             for (int step = 0; step < OPS; step++) {
                 int c = scheduler.nextInt(CONNECTIONS);
                 try {
@@ -140,8 +143,8 @@ class WriteCacheModelTest {
         return new long[] {off, len};
     }
 
-    private static void checkPowerFail(PowerFailReport report, byte[] before, long dirtyBefore, byte[] after,
-            Model model) {
+    private static void checkPowerFail(
+            PowerFailReport report, byte[] before, long dirtyBefore, byte[] after, Model model) {
         String what = report.summary();
         assertEquals(dirtyBefore, report.dirtyBytes(), what);
         assertEquals(report.dirtyBytes(), report.bytesKept() + report.bytesLost(), what);
@@ -163,8 +166,8 @@ class WriteCacheModelTest {
         for (int b = 0; b < SIZE; b++) {
             byte expected = lost[b] ? model.durable[b] : before[b];
             if (after[b] != expected) {
-                fail("byte " + b + " is " + after[b] + ", expected " + expected + (lost[b] ? " (lost: durable value)"
-                        : " (not lost: last acknowledged value)") + "; " + what);
+                fail("byte " + b + " is " + after[b] + ", expected " + expected
+                        + (lost[b] ? " (lost: durable value)" : " (not lost: last acknowledged value)") + "; " + what);
             }
         }
         if (report.mode() == PowerFailMode.DROP_ALL) {

@@ -1,20 +1,19 @@
 package dev.faultdisk.device;
 
-import dev.faultdisk.wire.Errno;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
 
+import dev.faultdisk.wire.Errno;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.SplittableRandom;
-
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Seeded random operation sequences on both backends against a plain byte array. Reads must
@@ -34,8 +33,10 @@ class DeviceModelTest {
         for (long seed : SEEDS) {
             try (MemoryDevice device = new MemoryDevice(SIZE)) {
                 run(device, seed, true, true);
-                assertTrue(device.allocatedBytes() <= ((long) SIZE + MemoryDevice.CHUNK - 1) / MemoryDevice.CHUNK
-                        * MemoryDevice.CHUNK, "allocated " + device.allocatedBytes());
+                assertTrue(
+                        device.allocatedBytes()
+                                <= ((long) SIZE + MemoryDevice.CHUNK - 1) / MemoryDevice.CHUNK * MemoryDevice.CHUNK,
+                        "allocated " + device.allocatedBytes());
             }
         }
     }
@@ -59,18 +60,21 @@ class DeviceModelTest {
      * Runs the seeded sequence against {@code device}. {@code trimZeroes}: trim leaves zeroes
      * (else the old data); {@code fastZeroes}: write-zeroes with fastOnly and without noHole succeeds.
      */
-    private static byte[] run(BlockDevice device, long seed, boolean trimZeroes, boolean fastZeroes) throws IOException {
+    private static byte[] run(BlockDevice device, long seed, boolean trimZeroes, boolean fastZeroes)
+            throws IOException {
         SplittableRandom random = new SplittableRandom(seed);
         byte[] model = new byte[SIZE];
         for (int op = 0; op < OPS; op++) {
             long offset = random.nextInt(SIZE);
             int max = SIZE - (int) offset;
-            int length = Math.min(max, switch (random.nextInt(4)) {
-                case 0 -> random.nextInt(1, 513);
-                case 1 -> 4096 * random.nextInt(1, 20);
-                case 2 -> random.nextInt(1, 70_000);
-                default -> random.nextInt(1, 300_000);
-            });
+            int length = Math.min(
+                    max,
+                    switch (random.nextInt(4)) {
+                        case 0 -> random.nextInt(1, 513);
+                        case 1 -> 4096 * random.nextInt(1, 20);
+                        case 2 -> random.nextInt(1, 70_000);
+                        default -> random.nextInt(1, 300_000);
+                    });
             if (random.nextInt(4) == 0) {
                 offset &= ~(MemoryDevice.CHUNK - 1L); // chunk-aligned ranges free whole chunks
                 length = Math.min(SIZE - (int) offset, length);
@@ -112,8 +116,10 @@ class DeviceModelTest {
                     ByteBuffer dst = ByteBuffer.allocate(length + 3).position(3);
                     Io.read(device, offset, dst);
                     assertEquals(dst.limit(), dst.position(), what + ": read filled its buffer");
-                    assertArrayEquals(Arrays.copyOfRange(model, (int) offset, (int) offset + length),
-                            Arrays.copyOfRange(dst.array(), 3, length + 3), what + ": read");
+                    assertArrayEquals(
+                            Arrays.copyOfRange(model, (int) offset, (int) offset + length),
+                            Arrays.copyOfRange(dst.array(), 3, length + 3),
+                            what + ": read");
                 }
                 default -> checkExtents(device, model, offset, length, what);
             }

@@ -1,22 +1,21 @@
 package dev.faultdisk.device;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import dev.faultdisk.export.Export;
 import dev.faultdisk.export.ExportSpec;
 import dev.faultdisk.wire.BlockOp;
 import dev.faultdisk.wire.Errno;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-
 import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
-
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class FileDeviceTest {
     @TempDir
@@ -70,7 +69,8 @@ class FileDeviceTest {
             byte[] ones = new byte[4096];
             java.util.Arrays.fill(ones, (byte) 1);
             Io.write(d, 0, ByteBuffer.wrap(ones), false);
-            DeviceException e = assertThrows(DeviceException.class, () -> Io.writeZeroes(d, 0, 4096, true, true, false));
+            DeviceException e =
+                    assertThrows(DeviceException.class, () -> Io.writeZeroes(d, 0, 4096, true, true, false));
             assertEquals(Errno.ENOTSUP, e.errno());
             ByteBuffer back = ByteBuffer.allocate(4096);
             Io.read(d, 0, back);

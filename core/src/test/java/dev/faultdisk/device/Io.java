@@ -2,7 +2,6 @@ package dev.faultdisk.device;
 
 import dev.faultdisk.device.BlockRequest.Flag;
 import dev.faultdisk.wire.BlockOp;
-
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.EnumSet;
@@ -13,8 +12,7 @@ import java.util.Set;
  * operation, so that tests read like the operations they check.
  */
 public final class Io {
-    private Io() {
-    }
+    private Io() {}
 
     public static void read(BlockDevice d, long offset, ByteBuffer dst) throws IOException {
         d.read(BlockRequest.of(BlockOp.READ, offset, dst.remaining()), dst);
@@ -32,9 +30,12 @@ public final class Io {
         d.trim(BlockRequest.of(BlockOp.TRIM, offset, length, flags(fua ? Flag.FUA : null)));
     }
 
-    public static void writeZeroes(BlockDevice d, long offset, long length, boolean noHole, boolean fastOnly,
-            boolean fua) throws IOException {
-        d.writeZeroes(BlockRequest.of(BlockOp.WRITE_ZEROES, offset, length,
+    public static void writeZeroes(
+            BlockDevice d, long offset, long length, boolean noHole, boolean fastOnly, boolean fua) throws IOException {
+        d.writeZeroes(BlockRequest.of(
+                BlockOp.WRITE_ZEROES,
+                offset,
+                length,
                 flags(noHole ? Flag.NO_HOLE : null, fastOnly ? Flag.FAST_ZERO : null, fua ? Flag.FUA : null)));
     }
 

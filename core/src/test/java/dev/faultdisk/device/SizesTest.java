@@ -1,10 +1,10 @@
 package dev.faultdisk.device;
 
-import org.junit.jupiter.api.Test;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import org.junit.jupiter.api.Test;
 
 class SizesTest {
 
@@ -27,8 +27,9 @@ class SizesTest {
 
     @Test
     void refusesWhatIsNotASize() {
-        for (String bad : new String[] {"", " ", "abc", "1.5G", "1X", "K", "KiB", "B", "G1", "1 G", "0x10", "1e9",
-                "99999999999999999999"}) {
+        for (String bad : new String[] {
+            "", " ", "abc", "1.5G", "1X", "K", "KiB", "B", "G1", "1 G", "0x10", "1e9", "99999999999999999999"
+        }) {
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Sizes.parse(bad), bad);
             assertTrue(e.getMessage().contains("'" + bad + "'"), e.getMessage());
             assertTrue(e.getMessage().contains("not a size"), e.getMessage());
@@ -52,7 +53,8 @@ class SizesTest {
         assertEquals("3 TiB", Sizes.format(3L << 40));
         assertEquals("2048 PiB", Sizes.format(2048L << 50));
         for (String s : new String[] {"1G", "1536K", "7", "12345M"}) {
-            assertEquals(Sizes.parse(s), Sizes.parse(Sizes.format(Sizes.parse(s)).replace(" ", "")), s);
+            assertEquals(
+                    Sizes.parse(s), Sizes.parse(Sizes.format(Sizes.parse(s)).replace(" ", "")), s);
         }
     }
 }

@@ -1,23 +1,22 @@
 package dev.faultdisk.export;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import dev.faultdisk.device.DeviceException;
-import dev.faultdisk.wire.Errno;
 import dev.faultdisk.device.Io;
 import dev.faultdisk.fault.blkdebug.BlkdebugConfigException;
 import dev.faultdisk.fault.blkdebug.BlkdebugEvent;
 import dev.faultdisk.fault.blkdebug.InjectErrorRule;
 import dev.faultdisk.wire.BlockOp;
-import org.junit.jupiter.api.Test;
-
+import dev.faultdisk.wire.Errno;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.Test;
 
 /** blkdebug:CONF:IMAGE, ,rules=FILE and the engine every export has. */
 class ExportBlkdebugTest {
@@ -40,7 +39,8 @@ class ExportBlkdebugTest {
         assertEquals(Path.of("/tmp/a:b.img"), colons.path(), "the image path may contain colons");
         assertEquals(List.of(Path.of("c.conf"), Path.of("more.conf")), colons.ruleFiles());
 
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> ExportSpec.parse("d=blkdebug:only.conf"));
+        IllegalArgumentException e =
+                assertThrows(IllegalArgumentException.class, () -> ExportSpec.parse("d=blkdebug:only.conf"));
         assertTrue(e.getMessage().contains("blkdebug requires both config file and image path"), e.getMessage());
         assertThrows(IllegalArgumentException.class, () -> ExportSpec.parse("d=memory:1M,rules="));
     }
@@ -51,14 +51,17 @@ class ExportBlkdebugTest {
         try {
             Files.writeString(conf, "[inject-error]\nevent = \"read_aio\"\nerrno = \"28\"\n");
             try (Export export = Export.open(ExportSpec.parse("d=memory:1M,rules=" + conf))) {
-                assertEquals(List.of(InjectErrorRule.on(BlkdebugEvent.READ_AIO).withErrno(Errno.ENOSPC)), export.blkdebug().rules());
-                DeviceException failure = assertThrows(DeviceException.class,
-                        () -> Io.read(export.device(), 0, ByteBuffer.allocate(512)));
+                assertEquals(
+                        List.of(InjectErrorRule.on(BlkdebugEvent.READ_AIO).withErrno(Errno.ENOSPC)),
+                        export.blkdebug().rules());
+                DeviceException failure = assertThrows(
+                        DeviceException.class, () -> Io.read(export.device(), 0, ByteBuffer.allocate(512)));
                 assertEquals(Errno.ENOSPC, failure.errno());
                 assertEquals(1, export.stats().errors(BlockOp.READ), "counted above blkdebug");
             }
             Files.writeString(conf, "[inject-error]\nevent = \"nope\"\n");
-            BlkdebugConfigException bad = assertThrows(BlkdebugConfigException.class,
+            BlkdebugConfigException bad = assertThrows(
+                    BlkdebugConfigException.class,
                     () -> Export.open(ExportSpec.parse("d=blkdebug:" + conf + ":memory:1M")));
             assertTrue(bad.getMessage().startsWith(conf + ":2: "), bad.getMessage());
         } finally {

@@ -1,36 +1,40 @@
 package dev.faultdisk.export;
 
-import dev.faultdisk.device.MemoryDevice;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.faultdisk.device.MemoryDevice;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
 class ExportSpecTest {
 
     @Test
     void memoryExports() {
-        assertEquals(new ExportSpec("disk0", ExportSpec.Kind.MEMORY, null, 1L << 30, false),
+        assertEquals(
+                new ExportSpec("disk0", ExportSpec.Kind.MEMORY, null, 1L << 30, false),
                 ExportSpec.parse("disk0=memory:1G"));
-        assertEquals(new ExportSpec("d", ExportSpec.Kind.MEMORY, null, 2L << 20, true),
+        assertEquals(
+                new ExportSpec("d", ExportSpec.Kind.MEMORY, null, 2L << 20, true),
                 ExportSpec.parse("d=memory:2M,readonly"));
-        assertEquals(new ExportSpec("d", ExportSpec.Kind.MEMORY, null, 2L << 20, true),
+        assertEquals(
+                new ExportSpec("d", ExportSpec.Kind.MEMORY, null, 2L << 20, true),
                 ExportSpec.parse("d=memory,size=2M,ro"));
     }
 
     @Test
     void fileExports() {
-        assertEquals(new ExportSpec("data", ExportSpec.Kind.FILE, Path.of("/var/tmp/data.img"), -1, false),
+        assertEquals(
+                new ExportSpec("data", ExportSpec.Kind.FILE, Path.of("/var/tmp/data.img"), -1, false),
                 ExportSpec.parse("data=/var/tmp/data.img"));
-        assertEquals(new ExportSpec("data", ExportSpec.Kind.FILE, Path.of("rel/x.img"), 4L << 30, true),
+        assertEquals(
+                new ExportSpec("data", ExportSpec.Kind.FILE, Path.of("rel/x.img"), 4L << 30, true),
                 ExportSpec.parse("data=rel/x.img,size=4G,readonly"));
     }
 
@@ -54,8 +58,10 @@ class ExportSpecTest {
 
     @Test
     void longestNameIsAccepted() {
-        assertEquals(4096, ExportSpec.parse("x".repeat(4096) + "=memory:1M").name().length());
-        assertEquals(2048, ExportSpec.parse("é".repeat(2048) + "=memory:1M").name().length());
+        assertEquals(
+                4096, ExportSpec.parse("x".repeat(4096) + "=memory:1M").name().length());
+        assertEquals(
+                2048, ExportSpec.parse("é".repeat(2048) + "=memory:1M").name().length());
     }
 
     @Test
@@ -68,10 +74,11 @@ class ExportSpecTest {
     @Test
     void fileSpecCreatesSparseImageAndRefusesMissingOne(@TempDir Path dir) throws IOException {
         Path image = dir.resolve("new.img");
-        IOException missing = assertThrows(IOException.class,
-                () -> ExportSpec.parse("d=" + image).openBackend());
+        IOException missing = assertThrows(
+                IOException.class, () -> ExportSpec.parse("d=" + image).openBackend());
         assertTrue(missing.getMessage().contains("size=SIZE"), missing.getMessage());
-        IOException readOnly = assertThrows(IOException.class,
+        IOException readOnly = assertThrows(
+                IOException.class,
                 () -> ExportSpec.parse("d=" + image + ",size=1M,readonly").openBackend());
         assertTrue(readOnly.getMessage().contains("read-only"), readOnly.getMessage());
         assertFalse(Files.exists(image));

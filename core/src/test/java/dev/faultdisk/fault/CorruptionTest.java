@@ -1,22 +1,21 @@
 package dev.faultdisk.fault;
 
-import dev.faultdisk.device.DeviceException;
-import dev.faultdisk.wire.Errno;
-import dev.faultdisk.device.Io;
-import org.junit.jupiter.api.Test;
-
-import java.nio.ByteBuffer;
-import java.util.HexFormat;
-import java.util.List;
-import java.util.Map;
-import java.util.SplittableRandom;
-
 import static dev.faultdisk.fault.Disk.rule;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.faultdisk.device.DeviceException;
+import dev.faultdisk.device.Io;
+import dev.faultdisk.wire.Errno;
+import java.nio.ByteBuffer;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
 
 /** Corruption on read and on write, recorded exactly; bad sectors that stay bad until rewritten and grow. */
 class CorruptionTest {
@@ -33,7 +32,8 @@ class CorruptionTest {
     private static byte[] replay(byte[] original, long base, List<Map<String, Object>> entries) {
         byte[] out = original.clone();
         for (Map<String, Object> e : entries) {
-            for (Map<String, Object> c : (List<Map<String, Object>>) ((Map<String, Object>) e.get("details")).get("changes")) {
+            for (Map<String, Object> c :
+                    (List<Map<String, Object>>) ((Map<String, Object>) e.get("details")).get("changes")) {
                 int at = (int) ((Long) c.get("offset") - base);
                 byte[] before = HEX.parseHex((String) c.get("before"));
                 byte[] after = HEX.parseHex((String) c.get("after"));
@@ -50,13 +50,15 @@ class CorruptionTest {
             try (Disk disk = Disk.auto(1 << 20)) {
                 byte[] data = randomBytes(8192, 1);
                 disk.write(4096, data);
-                Map<String, Object> corrupt = rule("type", "corrupt", "mode", mode, "offset", 4096 + 1000, "length", 3000);
+                Map<String, Object> corrupt =
+                        rule("type", "corrupt", "mode", mode, "offset", 4096 + 1000, "length", 3000);
                 corrupt.put(mode.equals("flip") ? "bits" : "bytes", mode.equals("flip") ? 5 : 100);
                 disk.add(corrupt);
                 byte[] got = disk.read(4096, 8192);
                 assertFalse(java.util.Arrays.equals(data, got), mode + " changed the data returned");
                 assertArrayEquals(data, disk.stored(4096, 8192), mode + " left the stored data alone");
-                assertArrayEquals(got, replay(data, 4096, disk.faultEntries()), mode + ": the journal says exactly what changed");
+                assertArrayEquals(
+                        got, replay(data, 4096, disk.faultEntries()), mode + ": the journal says exactly what changed");
                 for (int i = 0; i < 8192; i++) {
                     if (data[i] != got[i]) {
                         assertTrue(i >= 1000 && i < 4000, mode + ": only inside the rule's range, byte " + i);
@@ -108,7 +110,9 @@ class CorruptionTest {
             assertThrows(DeviceException.class, () -> disk.read(2048, 1024), "sector 5 still bad");
             Io.writeZeroes(disk.device(), 2560, 512, false, false, false);
             assertArrayEquals(new byte[512], disk.read(2560, 512));
-            assertEquals(Map.of("bad-sectors", 0, "sectors", List.of()), disk.faults().rules().getFirst().fault().state());
+            assertEquals(
+                    Map.of("bad-sectors", 0, "sectors", List.of()),
+                    disk.faults().rules().getFirst().fault().state());
         }
     }
 
@@ -117,7 +121,19 @@ class CorruptionTest {
         List<Object> first = null;
         for (int run = 0; run < 2; run++) {
             try (Disk disk = Disk.auto(1 << 20)) {
-                disk.add(rule("type", "bad-sector", "count", 1, "grow-probability", 0.5, "seed", 99, "offset", 0, "length", 65536));
+                disk.add(rule(
+                        "type",
+                        "bad-sector",
+                        "count",
+                        1,
+                        "grow-probability",
+                        0.5,
+                        "seed",
+                        99,
+                        "offset",
+                        0,
+                        "length",
+                        65536));
                 int failures = 0;
                 for (int i = 0; i < 200; i++) {
                     try {
@@ -127,7 +143,8 @@ class CorruptionTest {
                     }
                 }
                 assertEquals(200, failures, "the range holds a bad sector from the start");
-                Map<String, Object> state = disk.faults().rules().getFirst().fault().state();
+                Map<String, Object> state =
+                        disk.faults().rules().getFirst().fault().state();
                 int bad = (Integer) state.get("bad-sectors");
                 assertTrue(bad > 40 && bad <= 101, "grew to " + bad);
                 List<Object> sectors = List.copyOf((List<?>) state.get("sectors"));

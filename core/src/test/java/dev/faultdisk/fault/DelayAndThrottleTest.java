@@ -1,15 +1,14 @@
 package dev.faultdisk.fault;
 
-import dev.faultdisk.device.Io;
-import org.junit.jupiter.api.Test;
-
-import java.time.Duration;
-import java.util.Arrays;
-import java.util.List;
-
 import static dev.faultdisk.fault.Disk.rule;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.faultdisk.device.Io;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
+import org.junit.jupiter.api.Test;
 
 /** Delays and throttles on virtual time: each read moves the clock by exactly the delay it met. */
 class DelayAndThrottleTest {
@@ -35,12 +34,15 @@ class DelayAndThrottleTest {
     void fixedDelayPerOperation() throws Exception {
         try (Disk disk = Disk.auto(1 << 20)) {
             disk.add(rule("type", "delay", "ms", 10, "ops", "read"), rule("type", "delay", "ms", 2.5, "ops", "flush"));
-            assertEquals(List.of(10.0, 10.0), Arrays.stream(readTimes(disk, 2)).boxed().toList());
+            assertEquals(
+                    List.of(10.0, 10.0),
+                    Arrays.stream(readTimes(disk, 2)).boxed().toList());
             Duration before = disk.time.elapsed();
             disk.write(0, new byte[512]);
             assertEquals(before, disk.time.elapsed(), "writes are not delayed");
             Io.flush(disk.device());
-            assertEquals(Duration.ofMillis(2).plusNanos(500_000), disk.time.elapsed().minus(before));
+            assertEquals(
+                    Duration.ofMillis(2).plusNanos(500_000), disk.time.elapsed().minus(before));
             assertEquals("delayed 10.000 ms", disk.faultEntries().getFirst().get("action"));
             assertTrue(disk.faults().mayBlock());
         }

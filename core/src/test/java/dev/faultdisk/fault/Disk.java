@@ -8,7 +8,6 @@ import dev.faultdisk.export.Export;
 import dev.faultdisk.fault.blkdebug.BlkdebugEngine;
 import dev.faultdisk.wire.BlockOp;
 import dev.faultdisk.wire.CacheMode;
-
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.time.Instant;
@@ -26,8 +25,14 @@ final class Disk implements AutoCloseable {
 
     private Disk(long size, VirtualTime time, long seed) {
         this.time = time;
-        this.export = new Export("d", new MemoryDevice(size), false, new BlkdebugEngine(), CacheMode.WRITETHROUGH,
-                time.faultTime(), seed);
+        this.export = new Export(
+                "d",
+                new MemoryDevice(size),
+                false,
+                new BlkdebugEngine(),
+                CacheMode.WRITETHROUGH,
+                time.faultTime(),
+                seed);
         this.journal = new FaultJournal(time, 100_000);
         export.faults().addListener(journal);
     }
@@ -101,7 +106,9 @@ final class Disk implements AutoCloseable {
 
     /** The journal's "fault" entries. */
     List<Map<String, Object>> faultEntries() {
-        return journal.entries(0, Integer.MAX_VALUE, null).stream().filter(e -> "fault".equals(e.get("event"))).toList();
+        return journal.entries(0, Integer.MAX_VALUE, null).stream()
+                .filter(e -> "fault".equals(e.get("event")))
+                .toList();
     }
 
     @Override

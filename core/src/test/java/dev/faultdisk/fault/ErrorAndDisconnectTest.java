@@ -1,16 +1,5 @@
 package dev.faultdisk.fault;
 
-import dev.faultdisk.device.DeviceException;
-import dev.faultdisk.device.DisconnectException;
-import dev.faultdisk.wire.Errno;
-import dev.faultdisk.device.Io;
-import dev.faultdisk.wire.BlockOp;
-import org.junit.jupiter.api.Test;
-
-import java.nio.ByteBuffer;
-import java.util.List;
-import java.util.Map;
-
 import static dev.faultdisk.fault.Disk.rule;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -18,13 +7,25 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import dev.faultdisk.device.DeviceException;
+import dev.faultdisk.device.DisconnectException;
+import dev.faultdisk.device.Io;
+import dev.faultdisk.wire.BlockOp;
+import dev.faultdisk.wire.Errno;
+import java.nio.ByteBuffer;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
 class ErrorAndDisconnectTest {
 
     @Test
     void errorOnEveryOperationWithAnyErrnoAndNothingDone() throws Exception {
         try (Disk disk = Disk.auto(1 << 20)) {
             disk.write(0, Disk.filled(4096, 7));
-            int[] errnos = {Errno.EIO, Errno.ENOSPC, Errno.EPERM, Errno.ENOMEM, Errno.ESHUTDOWN, Errno.EINVAL, Errno.ENOTSUP};
+            int[] errnos = {
+                Errno.EIO, Errno.ENOSPC, Errno.EPERM, Errno.ENOMEM, Errno.ESHUTDOWN, Errno.EINVAL, Errno.ENOTSUP
+            };
             for (int errno : errnos) {
                 disk.faults().clear();
                 disk.add(rule("type", "error", "errno", errno));
@@ -42,10 +43,15 @@ class ErrorAndDisconnectTest {
             }
             disk.faults().clear();
             assertArrayEquals(Disk.filled(4096, 7), disk.read(0, 4096), "no failed change reached the disk");
-            assertEquals(6 * errnos.length, disk.export.stats().errors(BlockOp.READ)
-                    + disk.export.stats().errors(BlockOp.WRITE) + disk.export.stats().errors(BlockOp.FLUSH)
-                    + disk.export.stats().errors(BlockOp.TRIM) + disk.export.stats().errors(BlockOp.WRITE_ZEROES)
-                    + disk.export.stats().errors(BlockOp.BLOCK_STATUS), "counted above the fault layer");
+            assertEquals(
+                    6 * errnos.length,
+                    disk.export.stats().errors(BlockOp.READ)
+                            + disk.export.stats().errors(BlockOp.WRITE)
+                            + disk.export.stats().errors(BlockOp.FLUSH)
+                            + disk.export.stats().errors(BlockOp.TRIM)
+                            + disk.export.stats().errors(BlockOp.WRITE_ZEROES)
+                            + disk.export.stats().errors(BlockOp.BLOCK_STATUS),
+                    "counted above the fault layer");
             Map<String, Object> first = disk.faultEntries().getFirst();
             assertEquals("error EIO", first.get("action"));
             assertEquals("read", first.get("operation"));
@@ -56,8 +62,14 @@ class ErrorAndDisconnectTest {
     void errorOffsetIsTheRequestsOffset() throws Exception {
         try (Disk disk = Disk.auto(1 << 20)) {
             disk.add(rule("type", "error", "errno", "EIO"));
-            assertEquals(8192, assertThrows(DeviceException.class, () -> disk.read(8192, 512)).offset());
-            assertEquals(-1, assertThrows(DeviceException.class, () -> Io.flush(disk.device())).offset());
+            assertEquals(
+                    8192,
+                    assertThrows(DeviceException.class, () -> disk.read(8192, 512))
+                            .offset());
+            assertEquals(
+                    -1,
+                    assertThrows(DeviceException.class, () -> Io.flush(disk.device()))
+                            .offset());
         }
     }
 
@@ -80,7 +92,8 @@ class ErrorAndDisconnectTest {
             DisconnectException e = assertThrows(DisconnectException.class, () -> disk.write(0, Disk.filled(512, 1)));
             assertEquals(true, e.midReply());
             ByteBuffer b = ByteBuffer.allocate(512);
-            assertInstanceOf(DisconnectException.class, assertThrows(DeviceException.class, () -> Io.read(disk.device(), 0, b)));
+            assertInstanceOf(
+                    DisconnectException.class, assertThrows(DeviceException.class, () -> Io.read(disk.device(), 0, b)));
             assertArrayEquals(Disk.filled(512, 1), b.array(), "the read ran: its data is there for the partial reply");
         }
     }

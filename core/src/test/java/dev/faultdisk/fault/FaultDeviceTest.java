@@ -1,13 +1,12 @@
 package dev.faultdisk.fault;
 
-import org.junit.jupiter.api.Test;
-
-import java.util.List;
-
 import static dev.faultdisk.fault.Disk.rule;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.List;
+import org.junit.jupiter.api.Test;
 
 /** What the fault layer tells the frontend (may a call block) and what it lists. */
 class FaultDeviceTest {
@@ -19,11 +18,12 @@ class FaultDeviceTest {
             List<Long> error = disk.add(rule("type", "error", "ops", "write"));
             assertFalse(disk.device().mayBlock(), "an error rule never blocks: requests stay inline");
             for (String type : List.of("delay", "hang", "throttle")) {
-                List<Long> ids = disk.add(switch (type) {
-                    case "delay" -> rule("type", "delay", "ms", 1);
-                    case "hang" -> rule("type", "hang");
-                    default -> rule("type", "throttle", "ops-per-second", 10);
-                });
+                List<Long> ids = disk.add(
+                        switch (type) {
+                            case "delay" -> rule("type", "delay", "ms", 1);
+                            case "hang" -> rule("type", "hang");
+                            default -> rule("type", "throttle", "ops-per-second", 10);
+                        });
                 assertTrue(disk.device().mayBlock(), type);
                 disk.faults().remove(ids);
                 assertFalse(disk.device().mayBlock(), type + " removed");

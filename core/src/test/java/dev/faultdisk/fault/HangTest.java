@@ -1,17 +1,5 @@
 package dev.faultdisk.fault;
 
-import dev.faultdisk.device.BlockRequest;
-import dev.faultdisk.device.DeviceException;
-import dev.faultdisk.wire.Errno;
-import dev.faultdisk.wire.BlockOp;
-import org.junit.jupiter.api.Test;
-
-import java.time.Duration;
-import java.util.List;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-
 import static dev.faultdisk.fault.Disk.rule;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -19,6 +7,17 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.faultdisk.device.BlockRequest;
+import dev.faultdisk.device.DeviceException;
+import dev.faultdisk.wire.BlockOp;
+import dev.faultdisk.wire.Errno;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
 
 /** The silent disk: held requests, listed, released in an order, failed, expired; others unaffected. */
 class HangTest {
@@ -52,7 +51,8 @@ class HangTest {
             CompletableFuture<Void> held = async(disk, () -> disk.write(0, Disk.filled(4096, 9)));
             awaitHeld(disk, 1);
             HeldRequest h = disk.faults().held().getFirst();
-            assertEquals(BlockRequest.of(BlockOp.WRITE, 0, 4096).withEpoch(0), h.request(), "stamped by the power gate");
+            assertEquals(
+                    BlockRequest.of(BlockOp.WRITE, 0, 4096).withEpoch(0), h.request(), "stamped by the power gate");
             assertEquals(1L, h.rule());
             // Requests the rule does not hold run meanwhile.
             disk.write(8192, Disk.filled(512, 1));
@@ -62,7 +62,9 @@ class HangTest {
             held.get(WAIT_MS, TimeUnit.MILLISECONDS);
             assertArrayEquals(Disk.filled(4096, 9), disk.read(0, 4096));
             assertEquals(List.of(), disk.faults().held());
-            List<Object> events = disk.journal.entries(0, 100, null).stream().map(e -> e.get("event")).toList();
+            List<Object> events = disk.journal.entries(0, 100, null).stream()
+                    .map(e -> e.get("event"))
+                    .toList();
             assertEquals(List.of("rules-added", "fault", "held-released"), events);
         }
     }
@@ -94,7 +96,8 @@ class HangTest {
     @Test
     void heldRequestsFailWithAnErrnoOrExpire() throws Exception {
         try (Disk disk = Disk.manual(1 << 20)) {
-            disk.add(rule("type", "hang", "ops", "read", "timeout-ms", 100),
+            disk.add(
+                    rule("type", "hang", "ops", "read", "timeout-ms", 100),
                     rule("type", "hang", "ops", "write", "timeout-ms", 100, "on-timeout", "continue"));
             CompletableFuture<Void> read = async(disk, () -> disk.read(0, 512));
             awaitHeld(disk, 1);
@@ -104,16 +107,26 @@ class HangTest {
             Thread.sleep(20);
             assertFalse(read.isDone() || write.isDone(), "not yet expired");
             disk.time.advance(Duration.ofMillis(1));
-            ExecutionException e = assertThrows(ExecutionException.class, () -> read.get(WAIT_MS, TimeUnit.MILLISECONDS));
-            assertEquals(Errno.EIO, assertInstanceOf(DeviceException.class, e.getCause()).errno());
+            ExecutionException e =
+                    assertThrows(ExecutionException.class, () -> read.get(WAIT_MS, TimeUnit.MILLISECONDS));
+            assertEquals(
+                    Errno.EIO,
+                    assertInstanceOf(DeviceException.class, e.getCause()).errno());
             write.get(WAIT_MS, TimeUnit.MILLISECONDS);
-            assertEquals(2, disk.journal.entries(0, 100, null).stream().filter(x -> "held-expired".equals(x.get("event"))).count());
+            assertEquals(
+                    2,
+                    disk.journal.entries(0, 100, null).stream()
+                            .filter(x -> "held-expired".equals(x.get("event")))
+                            .count());
 
             CompletableFuture<Void> failed = async(disk, () -> disk.write(4096, Disk.filled(512, 6)));
             awaitHeld(disk, 1);
-            disk.faults().release(List.of(disk.faults().held().getFirst().id()), FaultEngine.Order.GIVEN, Errno.ENOSPC, 0);
+            disk.faults()
+                    .release(List.of(disk.faults().held().getFirst().id()), FaultEngine.Order.GIVEN, Errno.ENOSPC, 0);
             e = assertThrows(ExecutionException.class, () -> failed.get(WAIT_MS, TimeUnit.MILLISECONDS));
-            assertEquals(Errno.ENOSPC, assertInstanceOf(DeviceException.class, e.getCause()).errno());
+            assertEquals(
+                    Errno.ENOSPC,
+                    assertInstanceOf(DeviceException.class, e.getCause()).errno());
             disk.faults().clear();
             assertArrayEquals(Disk.filled(512, 5), disk.read(0, 512), "expired with continue: written");
             assertArrayEquals(new byte[512], disk.read(4096, 512), "failed: not written");
@@ -134,7 +147,9 @@ class HangTest {
             awaitHeld(disk, 1);
             disk.faults().shutdown();
             ExecutionException e = assertThrows(ExecutionException.class, () -> b.get(WAIT_MS, TimeUnit.MILLISECONDS));
-            assertEquals(Errno.ESHUTDOWN, assertInstanceOf(DeviceException.class, e.getCause()).errno());
+            assertEquals(
+                    Errno.ESHUTDOWN,
+                    assertInstanceOf(DeviceException.class, e.getCause()).errno());
         }
     }
 
@@ -145,7 +160,8 @@ class HangTest {
             CompletableFuture<Void> a = async(disk, () -> disk.read(0, 512));
             awaitHeld(disk, 1);
             long id = disk.faults().held().getFirst().id();
-            assertThrows(IllegalArgumentException.class,
+            assertThrows(
+                    IllegalArgumentException.class,
                     () -> disk.faults().release(List.of(id, 99L), FaultEngine.Order.FIFO, 0, 0));
             assertEquals(1, disk.faults().held().size());
             disk.faults().release(null, FaultEngine.Order.RANDOM, 0, 3);

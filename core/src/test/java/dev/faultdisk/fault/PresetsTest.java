@@ -1,16 +1,15 @@
 package dev.faultdisk.fault;
 
-import dev.faultdisk.device.DeviceException;
-import org.junit.jupiter.api.Test;
-
-import java.time.Duration;
-import java.util.List;
-import java.util.Map;
-
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.faultdisk.device.DeviceException;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
 
 /** Presets compose ordinary rules into named profiles. */
 class PresetsTest {
@@ -18,9 +17,14 @@ class PresetsTest {
     @Test
     void limpingDiskIsSlowNotFailed() throws Exception {
         try (Disk disk = Disk.auto(1 << 20)) {
-            List<FaultRule> rules = disk.faults().addPreset("limping-disk",
-                    Map.of("median-ms", 20, "p99-ms", 200, "bytes-per-second", "1M", "seed", 5), "params");
-            assertEquals(List.of("delay", "throttle"), rules.stream().map(r -> r.type().name()).toList());
+            List<FaultRule> rules = disk.faults()
+                    .addPreset(
+                            "limping-disk",
+                            Map.of("median-ms", 20, "p99-ms", 200, "bytes-per-second", "1M", "seed", 5),
+                            "params");
+            assertEquals(
+                    List.of("delay", "throttle"),
+                    rules.stream().map(r -> r.type().name()).toList());
             assertTrue(rules.stream().allMatch(r -> r.label().equals("limping-disk")));
             assertEquals(List.of(5L, 6L), rules.stream().map(FaultRule::seed).toList());
             for (int i = 0; i < 200; i++) {
@@ -34,8 +38,23 @@ class PresetsTest {
     @Test
     void dyingDiskGrowsBadSectorsAndSlowsDown() throws Exception {
         try (Disk disk = Disk.auto(1 << 20)) {
-            disk.faults().addPreset("dying-disk", Map.of("bad-sectors", 4, "grow-probability", 0.2,
-                    "error-probability", 0, "slow-to-ms", 100, "over-ms", 1000, "seed", 1), "params");
+            disk.faults()
+                    .addPreset(
+                            "dying-disk",
+                            Map.of(
+                                    "bad-sectors",
+                                    4,
+                                    "grow-probability",
+                                    0.2,
+                                    "error-probability",
+                                    0,
+                                    "slow-to-ms",
+                                    100,
+                                    "over-ms",
+                                    1000,
+                                    "seed",
+                                    1),
+                            "params");
             int failed = 0;
             for (int i = 0; i < 100; i++) {
                 try {
@@ -79,19 +98,27 @@ class PresetsTest {
     @Test
     void badPresetInputAppliesNothing() throws Exception {
         try (Disk disk = Disk.auto(1 << 20)) {
-            FaultRuleException e = assertThrows(FaultRuleException.class,
-                    () -> disk.faults().addPreset("sad-disk", Map.of(), "params"));
-            assertTrue(e.getMessage().startsWith("unknown preset 'sad-disk' (known: limping-disk, dying-disk, flaky-disk)"));
-            e = assertThrows(FaultRuleException.class,
+            FaultRuleException e = assertThrows(
+                    FaultRuleException.class, () -> disk.faults().addPreset("sad-disk", Map.of(), "params"));
+            assertTrue(e.getMessage()
+                    .startsWith("unknown preset 'sad-disk' (known: limping-disk, dying-disk, flaky-disk)"));
+            e = assertThrows(
+                    FaultRuleException.class,
                     () -> disk.faults().addPreset("flaky-disk", Map.of("mode", "melt"), "params"));
             assertTrue(e.getMessage().startsWith("params.mode must be one of error,"), e.getMessage());
-            e = assertThrows(FaultRuleException.class,
+            e = assertThrows(
+                    FaultRuleException.class,
                     () -> disk.faults().addPreset("limping-disk", Map.of("p99-ms", 200, "speed", 3), "params"));
-            assertTrue(e.getMessage().startsWith("params.speed is not a parameter of the limping-disk preset"), e.getMessage());
-            e = assertThrows(FaultRuleException.class,
+            assertTrue(
+                    e.getMessage().startsWith("params.speed is not a parameter of the limping-disk preset"),
+                    e.getMessage());
+            e = assertThrows(
+                    FaultRuleException.class,
                     () -> disk.faults().addPreset("limping-disk", Map.of("median-ms", 300, "p99-ms", 200), "params"));
-            assertTrue(e.getMessage().startsWith("limping-disk[0].p99-ms must be greater than median-ms"), e.getMessage());
-            e = assertThrows(FaultRuleException.class,
+            assertTrue(
+                    e.getMessage().startsWith("limping-disk[0].p99-ms must be greater than median-ms"), e.getMessage());
+            e = assertThrows(
+                    FaultRuleException.class,
                     () -> disk.faults().addPreset("dying-disk", Map.of("offset", 2 << 20), "params"));
             assertTrue(e.getMessage().contains("past the end of the export"), e.getMessage());
             assertEquals(List.of(), disk.faults().rules());

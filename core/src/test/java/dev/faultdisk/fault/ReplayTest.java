@@ -1,9 +1,13 @@
 package dev.faultdisk.fault;
 
+import static dev.faultdisk.fault.Disk.rule;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import dev.faultdisk.device.DeviceException;
 import dev.faultdisk.device.Io;
-import org.junit.jupiter.api.Test;
-
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
@@ -11,31 +15,36 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
-
-import static dev.faultdisk.fault.Disk.rule;
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.Test;
 
 /** The same I/O sequence against the same rules and seeds meets the same faults: the journals are equal. */
 class ReplayTest {
     private static final int SIZE = 4 << 20;
 
-    private record Run(List<Map<String, Object>> journal, byte[] image, List<String> outcomes) {
-    }
+    private record Run(List<Map<String, Object>> journal, byte[] image, List<String> outcomes) {}
 
     private static Run run(long engineSeed, long ioSeed) throws IOException {
         try (Disk disk = Disk.auto(SIZE, engineSeed)) {
             // No rule names a seed: each derives its own from the engine's seed.
-            disk.add(rule("type", "error", "probability", 0.03, "errno", "ENOSPC"),
+            disk.add(
+                    rule("type", "error", "probability", 0.03, "errno", "ENOSPC"),
                     rule("type", "corrupt", "probability", 0.05, "bits", 3),
                     rule("type", "corrupt", "ops", "write", "mode", "garbage", "bytes", 32, "probability", 0.03),
                     rule("type", "torn-write", "probability", 0.03),
                     rule("type", "lost-write", "probability", 0.03),
                     rule("type", "misdirected-write", "probability", 0.02),
                     rule("type", "bad-sector", "count", 4, "grow-probability", 0.01),
-                    rule("type", "delay", "distribution", "lognormal", "median-ms", 2, "p99-ms", 40, "probability", 0.2),
+                    rule(
+                            "type",
+                            "delay",
+                            "distribution",
+                            "lognormal",
+                            "median-ms",
+                            2,
+                            "p99-ms",
+                            40,
+                            "probability",
+                            0.2),
                     rule("type", "throttle", "ops-per-second", 100, "ops", "write"),
                     rule("type", "disconnect", "ops", "flush", "probability", 0.05));
             SplittableRandom io = new SplittableRandom(ioSeed);
@@ -71,10 +80,19 @@ class ReplayTest {
         Run a = run(engineSeed, 7);
         Run b = run(engineSeed, 7);
         String seed = " (engine seed " + engineSeed + ")";
-        long faults = a.journal.stream().filter(e -> "fault".equals(e.get("event"))).count();
+        long faults =
+                a.journal.stream().filter(e -> "fault".equals(e.get("event"))).count();
         assertTrue(faults > 500, "plenty of faults: " + faults + seed);
-        for (String type : List.of("error", "corrupt", "torn-write", "lost-write", "misdirected-write", "bad-sector",
-                "delay", "throttle", "disconnect")) {
+        for (String type : List.of(
+                "error",
+                "corrupt",
+                "torn-write",
+                "lost-write",
+                "misdirected-write",
+                "bad-sector",
+                "delay",
+                "throttle",
+                "disconnect")) {
             assertTrue(a.journal.stream().anyMatch(e -> type.equals(e.get("type"))), type + " fired" + seed);
         }
         assertEquals(a.journal.size(), b.journal.size(), seed);

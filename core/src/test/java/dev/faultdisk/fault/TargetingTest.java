@@ -1,20 +1,19 @@
 package dev.faultdisk.fault;
 
-import dev.faultdisk.device.DeviceException;
-import dev.faultdisk.wire.Errno;
-import dev.faultdisk.device.Io;
-import org.junit.jupiter.api.Test;
+import static dev.faultdisk.fault.Disk.rule;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.faultdisk.device.DeviceException;
+import dev.faultdisk.device.Io;
+import dev.faultdisk.wire.Errno;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
-
-import static dev.faultdisk.fault.Disk.rule;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.Test;
 
 /** The targeting every rule type shares: operations, range, counts, probability, time, connection. */
 class TargetingTest {
@@ -128,7 +127,8 @@ class TargetingTest {
             disk.read(0, 512); // an in-process caller has no connection
             disk.read(0, 512, 8, false);
             assertThrows(DeviceException.class, () -> disk.read(0, 512, 7, false));
-            List<Object> connections = disk.faultEntries().stream().map(e -> e.get("connection")).toList();
+            List<Object> connections =
+                    disk.faultEntries().stream().map(e -> e.get("connection")).toList();
             assertEquals(List.of(7L), connections);
         }
     }
@@ -140,8 +140,13 @@ class TargetingTest {
             disk.write(0, Disk.filled(1024, 0xff));
             Thread changer = Thread.ofVirtual().start(() -> {
                 for (int i = 0; i < 2000; i++) {
-                    disk.add(rule("type", "corrupt", "mode", "zero", "bytes", 512, "offset", 0, "length", 512, "events", false),
-                            rule("type", "corrupt", "mode", "zero", "bytes", 512, "offset", 512, "length", 512, "events", false));
+                    disk.add(
+                            rule(
+                                    "type", "corrupt", "mode", "zero", "bytes", 512, "offset", 0, "length", 512,
+                                    "events", false),
+                            rule(
+                                    "type", "corrupt", "mode", "zero", "bytes", 512, "offset", 512, "length", 512,
+                                    "events", false));
                     disk.faults().clear();
                 }
             });

@@ -1,16 +1,15 @@
 package dev.faultdisk.fault;
 
-import dev.faultdisk.device.DeviceException;
-import dev.faultdisk.wire.Errno;
-import dev.faultdisk.device.Io;
-import org.junit.jupiter.api.Test;
-
-import java.util.Map;
-
 import static dev.faultdisk.fault.Disk.rule;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import dev.faultdisk.device.DeviceException;
+import dev.faultdisk.device.Io;
+import dev.faultdisk.wire.Errno;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
 
 /** Torn, lost and misdirected writes: what persists, and what the writer is told. */
 class WriteFaultsTest {
@@ -71,7 +70,9 @@ class WriteFaultsTest {
             Io.flush(disk.device());
             disk.faults().clear();
             assertArrayEquals(Disk.filled(4096, 2), disk.read(0, 4096));
-            assertEquals("lost: acknowledged, not persisted", disk.faultEntries().getFirst().get("action"));
+            assertEquals(
+                    "lost: acknowledged, not persisted",
+                    disk.faultEntries().getFirst().get("action"));
         }
     }
 

@@ -1,9 +1,13 @@
 package dev.faultdisk.trigger;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import dev.faultdisk.fault.FaultRuleException;
 import dev.faultdisk.wire.BlockOp;
-import org.junit.jupiter.api.Test;
-
 import java.time.Instant;
 import java.time.InstantSource;
 import java.util.ArrayList;
@@ -14,12 +18,7 @@ import java.util.OptionalLong;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertInstanceOf;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.Test;
 
 class TriggerEngineTest {
     private static final long SIZE = 1 << 30;
@@ -78,8 +77,12 @@ class TriggerEngineTest {
 
     @Test
     void afterTwentyWritesActsOnTheTwentyFirstOnly() {
-        add(Map.of("when", Map.of("device", "a", "ops", List.of("write"), "after", 20L),
-                "actions", List.of(Map.of("action", "hold"),
+        add(Map.of(
+                "when",
+                Map.of("device", "a", "ops", List.of("write"), "after", 20L),
+                "actions",
+                List.of(
+                        Map.of("action", "hold"),
                         Map.of("execute", "write-cache-arm-flush-error", "arguments", Map.of("device", "a")))));
         for (int i = 0; i < 200; i++) {
             engine.onRequest(Observation.request("a", BlockOp.READ, 0, 4096, 1), 0); // reads do not count
@@ -100,8 +103,13 @@ class TriggerEngineTest {
 
     @Test
     void nthEveryAndRepeat() {
-        add(Map.of("when", Map.of("ops", List.of("write"), "every", 10L), "repeat", true,
-                "actions", List.of(Map.of("action", "fail"))));
+        add(Map.of(
+                "when",
+                Map.of("ops", List.of("write"), "every", 10L),
+                "repeat",
+                true,
+                "actions",
+                List.of(Map.of("action", "fail"))));
         List<Long> failed = new ArrayList<>();
         for (int i = 1; i <= 35; i++) {
             if (!engine.onRequest(write(i % 2 == 0 ? "a" : "b", i), 0).isEmpty()) {
@@ -113,10 +121,15 @@ class TriggerEngineTest {
 
     @Test
     void firstWriteAfterTheThirdFlush() {
-        add(Map.of("when", Map.of("sequence", List.of(
-                        Map.of("device", "a", "ops", List.of("flush"), "nth", 3L),
-                        Map.of("device", "a", "ops", List.of("write")))),
-                "actions", List.of(Map.of("action", "lose"))));
+        add(Map.of(
+                "when",
+                Map.of(
+                        "sequence",
+                        List.of(
+                                Map.of("device", "a", "ops", List.of("flush"), "nth", 3L),
+                                Map.of("device", "a", "ops", List.of("write")))),
+                "actions",
+                List.of(Map.of("action", "lose"))));
         List<String> seen = new ArrayList<>();
         String[] script = {"w", "f", "w", "f", "w", "w", "f", "w", "w", "f", "w"};
         for (int i = 0; i < script.length; i++) {
@@ -130,10 +143,15 @@ class TriggerEngineTest {
 
     @Test
     void allOfAndAnyOfAndEvents() {
-        add(Map.of("when", Map.of("all-of", List.of(
-                        Map.of("event", "power-cut", "device", "b"),
-                        Map.of("event", "flush-done", "device", "a", "nth", 2L))),
-                "actions", List.of(Map.of("execute", "power-fail", "arguments", Map.of("device", "a")))));
+        add(Map.of(
+                "when",
+                Map.of(
+                        "all-of",
+                        List.of(
+                                Map.of("event", "power-cut", "device", "b"),
+                                Map.of("event", "flush-done", "device", "a", "nth", 2L))),
+                "actions",
+                List.of(Map.of("execute", "power-fail", "arguments", Map.of("device", "a")))));
         assertTrue(engine.watchesEvents());
         engine.onEvent(Observation.event(Observation.Kind.FLUSH_DONE, "a", null));
         engine.onEvent(Observation.event(Observation.Kind.POWER_CUT, "b", null));
@@ -144,8 +162,11 @@ class TriggerEngineTest {
 
     @Test
     void crossExportCommandRunsBeforeTheRequestGoesOnAndLaterRequestsWait() throws Exception {
-        add(Map.of("when", Map.of("device", "a", "ops", List.of("write"), "nth", 50L),
-                "actions", List.of(Map.of("execute", "power-fail", "arguments", Map.of("device", "b")))));
+        add(Map.of(
+                "when",
+                Map.of("device", "a", "ops", List.of("write"), "nth", 50L),
+                "actions",
+                List.of(Map.of("execute", "power-fail", "arguments", Map.of("device", "b")))));
         for (int i = 1; i < 50; i++) {
             engine.onRequest(write("a", i), 0);
         }
@@ -189,8 +210,11 @@ class TriggerEngineTest {
 
     @Test
     void requestsOfAConnectionAreCountedInArrivalOrderWhateverThreadGetsThereFirst() throws Exception {
-        add(Map.of("when", Map.of("device", "a", "ops", List.of("write"), "nth", 3L),
-                "actions", List.of(Map.of("action", "fail"))));
+        add(Map.of(
+                "when",
+                Map.of("device", "a", "ops", List.of("write"), "nth", 3L),
+                "actions",
+                List.of(Map.of("action", "fail"))));
         engine.onRequest(write("a", 1), 1); // sets the connection's count going
         List<Long> firedAt = Collections.synchronizedList(new ArrayList<>());
         // Sequence 4 reaches the engine before 3, and a read (2) nobody counts only passes by.
@@ -214,20 +238,35 @@ class TriggerEngineTest {
 
     @Test
     void badInputNamesTheMemberAndAddsNothing() {
-        Map<String, Object> good = Map.of("when", Map.of("ops", List.of("write")), "actions", List.of(Map.of("action", "fail")));
-        assertError("triggers[1].when.ops names an unknown operation 'wrte'", good,
+        Map<String, Object> good =
+                Map.of("when", Map.of("ops", List.of("write")), "actions", List.of(Map.of("action", "fail")));
+        assertError(
+                "triggers[1].when.ops names an unknown operation 'wrte'",
+                good,
                 Map.of("when", Map.of("ops", List.of("wrte")), "actions", List.of(Map.of("action", "fail"))));
-        assertError("triggers[1].when.device names no export: 'c'", good,
+        assertError(
+                "triggers[1].when.device names no export: 'c'",
+                good,
                 Map.of("when", Map.of("device", "c"), "actions", List.of(Map.of("action", "fail"))));
-        assertError("triggers[1].actions[0].execute 'nope': The command nope has not been found", good,
+        assertError(
+                "triggers[1].actions[0].execute 'nope': The command nope has not been found",
+                good,
                 Map.of("when", Map.of(), "actions", List.of(Map.of("execute", "nope"))));
-        assertError("triggers[1].actions[0].action acts on the request", good,
+        assertError(
+                "triggers[1].actions[0].action acts on the request",
+                good,
                 Map.of("when", Map.of("event", "flush-done"), "actions", List.of(Map.of("action", "hold"))));
-        assertError("triggers[1].actions[1].action decides the request's outcome", good,
+        assertError(
+                "triggers[1].actions[1].action decides the request's outcome",
+                good,
                 Map.of("when", Map.of(), "actions", List.of(Map.of("action", "fail"), Map.of("action", "lose"))));
-        assertError("triggers[1].when.nth can not be combined with every", good,
+        assertError(
+                "triggers[1].when.nth can not be combined with every",
+                good,
                 Map.of("when", Map.of("nth", 1L, "every", 2L), "actions", List.of(Map.of("action", "fail"))));
-        assertError("triggers[1].when.colour is not a parameter", good,
+        assertError(
+                "triggers[1].when.colour is not a parameter",
+                good,
                 Map.of("when", Map.of("colour", "red"), "actions", List.of(Map.of("action", "fail"))));
         assertError("triggers[1].actions is missing", good, Map.of("when", Map.of()));
         assertEquals(0, engine.size());
@@ -242,9 +281,18 @@ class TriggerEngineTest {
     @Test
     void removeClearAndProgress() {
         List<Trigger> added = add(
-                Map.of("name", "twenty", "when", Map.of("device", "a", "ops", List.of("write"), "after", 20L),
-                        "actions", List.of(Map.of("action", "fail"))),
-                Map.of("when", Map.of("device", "b", "ops", List.of("read")), "actions", List.of(Map.of("action", "fail"))));
+                Map.of(
+                        "name",
+                        "twenty",
+                        "when",
+                        Map.of("device", "a", "ops", List.of("write"), "after", 20L),
+                        "actions",
+                        List.of(Map.of("action", "fail"))),
+                Map.of(
+                        "when",
+                        Map.of("device", "b", "ops", List.of("read")),
+                        "actions",
+                        List.of(Map.of("action", "fail"))));
         for (int i = 0; i < 12; i++) {
             engine.onRequest(write("a", i), 0);
         }
@@ -254,7 +302,9 @@ class TriggerEngineTest {
         assertTrue(engine.watches("a", BlockOp.WRITE));
         assertFalse(engine.watches("a", BlockOp.READ));
         assertTrue(engine.watches("b", BlockOp.READ));
-        assertThrows(IllegalArgumentException.class, () -> engine.remove(List.of(added.get(1).id(), 99L)));
+        assertThrows(
+                IllegalArgumentException.class,
+                () -> engine.remove(List.of(added.get(1).id(), 99L)));
         assertEquals(2, engine.size(), "an unknown id removes nothing");
         engine.remove(List.of(added.getFirst().id()));
         assertFalse(engine.watches("a", BlockOp.WRITE));

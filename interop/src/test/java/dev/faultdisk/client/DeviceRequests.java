@@ -1,19 +1,18 @@
 package dev.faultdisk.client;
 
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
 import dev.faultdisk.device.BlockRequest;
-import dev.faultdisk.wire.BlockOp;
 import dev.faultdisk.device.DeviceException;
 import dev.faultdisk.server.FaultdiskServer;
-
+import dev.faultdisk.wire.BlockOp;
 import java.nio.ByteBuffer;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-
-import static org.junit.jupiter.api.Assertions.assertInstanceOf;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 
 /**
  * Requests through an export's whole device stack, as the NBD server makes them, each off the
@@ -29,14 +28,22 @@ final class DeviceRequests implements AutoCloseable {
 
     Future<Void> write(String export, long offset, int length) {
         return io.submit(() -> {
-            server.exports().find(export).orElseThrow().device().write(BlockRequest.of(BlockOp.WRITE, offset, length), ByteBuffer.allocate(length));
+            server.exports()
+                    .find(export)
+                    .orElseThrow()
+                    .device()
+                    .write(BlockRequest.of(BlockOp.WRITE, offset, length), ByteBuffer.allocate(length));
             return null;
         });
     }
 
     Future<Void> read(String export, long offset, int length) {
         return io.submit(() -> {
-            server.exports().find(export).orElseThrow().device().read(BlockRequest.of(BlockOp.READ, offset, length), ByteBuffer.allocate(length));
+            server.exports()
+                    .find(export)
+                    .orElseThrow()
+                    .device()
+                    .read(BlockRequest.of(BlockOp.READ, offset, length), ByteBuffer.allocate(length));
             return null;
         });
     }

@@ -1,24 +1,23 @@
 package dev.faultdisk.client;
 
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import dev.faultdisk.junit.Faultdisk;
 import dev.faultdisk.server.FaultdiskServer;
 import dev.faultdisk.wire.Errno;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Test;
-
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-
-import static org.awaitility.Awaitility.await;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
 
 /** The fault commands through the typed client against a real in-process server. */
 @Faultdisk(exports = {"d0=memory:1M", "d1=memory:1M"})
@@ -47,8 +46,13 @@ class FaultCommandsClientTest {
 
     @Test
     void anErrorRuleFailsTheTargetedWriteOnceAndIsListedWithCounts() throws Exception {
-        List<Long> ids = client.faultAdd("d0",
-                FaultRule.error(Errno.ENOSPC).ops("write").range(0, 4096).times(1).label("first-block"),
+        List<Long> ids = client.faultAdd(
+                "d0",
+                FaultRule.error(Errno.ENOSPC)
+                        .ops("write")
+                        .range(0, 4096)
+                        .times(1)
+                        .label("first-block"),
                 FaultRule.delay().ops("read").fixedMs(1));
         assertEquals(2, ids.size());
         assertTrue(ids.get(1) > ids.get(0), ids.toString());
@@ -73,20 +77,27 @@ class FaultCommandsClientTest {
         assertEquals(2, client.queryFaults().size());
 
         FaultJournal journal = client.queryFaultJournal("d0", 0, 100);
-        assertTrue(journal.entries().stream().anyMatch(e -> "fault".equals(e.get("event")) && "error".equals(e.get("type"))),
+        assertTrue(
+                journal.entries().stream()
+                        .anyMatch(e -> "fault".equals(e.get("event")) && "error".equals(e.get("type"))),
                 journal.entries().toString());
-        assertEquals(0, client.queryFaultJournal(null, journal.last(), 10).entries().size());
+        assertEquals(
+                0, client.queryFaultJournal(null, journal.last(), 10).entries().size());
 
         client.faultRemove("d0", ids.get(1));
-        assertEquals(List.of(ids.get(0)), client.queryFaults("d0").stream().map(FaultInfo::id).toList());
+        assertEquals(
+                List.of(ids.get(0)),
+                client.queryFaults("d0").stream().map(FaultInfo::id).toList());
         assertEquals(1, client.faultClear("d0"));
         assertEquals(List.of(), client.queryFaults("d0"));
     }
 
     @Test
     void aBadRuleIsRefusedNamingTheMemberAndNothingIsAdded() {
-        QmpException bad = assertThrows(QmpException.class, () -> client.faultAdd("d0",
-                FaultRule.error().ops("write"), FaultRule.error().probability(1.5)));
+        QmpException bad = assertThrows(
+                QmpException.class,
+                () -> client.faultAdd(
+                        "d0", FaultRule.error().ops("write"), FaultRule.error().probability(1.5)));
         assertEquals("GenericError", bad.errorClass());
         assertTrue(bad.desc().contains("rules[1].probability"), bad.desc());
         assertEquals(List.of(), client.queryFaults("d0"));
@@ -121,13 +132,18 @@ class FaultCommandsClientTest {
         assertFalse(ids.isEmpty());
         assertEquals("flaky-disk", client.queryFaults("d1").getFirst().label());
         List<FaultType> types = client.queryFaultTypes();
-        assertTrue(types.stream().map(FaultType::name).toList().containsAll(List.of("error", "delay", "hang", "torn-write")));
-        FaultType error = types.stream().filter(t -> t.name().equals("error")).findFirst().orElseThrow();
+        assertTrue(types.stream()
+                .map(FaultType::name)
+                .toList()
+                .containsAll(List.of("error", "delay", "hang", "torn-write")));
+        FaultType error =
+                types.stream().filter(t -> t.name().equals("error")).findFirst().orElseThrow();
         assertTrue(error.ops().contains("flush"), error.toString());
     }
 
     private List<HeldRequest> awaitHeld(int n) {
-        List<HeldRequest> held = await().atMost(Duration.ofSeconds(10)).until(() -> client.queryHeldRequests("d0"), h -> h.size() >= n);
+        List<HeldRequest> held =
+                await().atMost(Duration.ofSeconds(10)).until(() -> client.queryHeldRequests("d0"), h -> h.size() >= n);
         assertEquals(n, held.size(), held.toString());
         return held;
     }

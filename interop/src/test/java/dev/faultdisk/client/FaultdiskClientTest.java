@@ -1,5 +1,12 @@
 package dev.faultdisk.client;
 
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import dev.faultdisk.device.BlockRequest;
 import dev.faultdisk.device.DeviceException;
 import dev.faultdisk.export.Export;
@@ -7,11 +14,6 @@ import dev.faultdisk.junit.Faultdisk;
 import dev.faultdisk.server.FaultdiskServer;
 import dev.faultdisk.wire.CacheMode;
 import dev.faultdisk.wire.PowerFailMode;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
@@ -28,13 +30,10 @@ import java.util.concurrent.Future;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
-
-import static org.awaitility.Awaitility.await;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** The client against a real in-process server: typed commands, errors, events, breakpoints. */
 @Faultdisk(exports = {"d0=memory:1M", "d1=memory:2M"})
@@ -78,7 +77,9 @@ class FaultdiskClientTest {
         awaitWrites("d1", 1);
         BlockStats d1 = client.queryBlockstats("d1");
         assertEquals(new BlockStats.OpStats(1, 4096, 0), d1.op("write"));
-        assertEquals(List.of("d0", "d1"), client.queryBlockstats().stream().map(BlockStats::device).toList());
+        assertEquals(
+                List.of("d0", "d1"),
+                client.queryBlockstats().stream().map(BlockStats::device).toList());
     }
 
     private void awaitWrites(String device, long n) {
@@ -94,8 +95,10 @@ class FaultdiskClientTest {
         QmpException device = assertThrows(QmpException.class, () -> client.blkdebugClearRules("nope"));
         assertEquals("DeviceNotFound", device.errorClass());
         assertEquals("Device 'nope' not found", device.desc());
-        QmpException bad = assertThrows(QmpException.class, () -> client.blkdebugSetRules("d0",
-                BlkdebugRule.injectError("write_aio"), BlkdebugRule.injectError("no_such_event")));
+        QmpException bad = assertThrows(
+                QmpException.class,
+                () -> client.blkdebugSetRules(
+                        "d0", BlkdebugRule.injectError("write_aio"), BlkdebugRule.injectError("no_such_event")));
         assertEquals("GenericError", bad.errorClass());
         assertTrue(bad.desc().contains("rules[1].event"), bad.desc());
         assertEquals(List.of(), client.queryBlkdebugRules("d0").rules(), "nothing applied");
@@ -108,23 +111,30 @@ class FaultdiskClientTest {
     void rulesFromTheBuilderFailRequestsAndRaiseEvents() throws Exception {
         List<Event> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
         try (Subscription s = client.onEvent("BLOCK_IO_ERROR", seen::add)) {
-            client.blkdebugSetRules("d0",
+            client.blkdebugSetRules(
+                    "d0",
                     BlkdebugRule.setState("write_aio", 1, 2),
-                    BlkdebugRule.injectError("write_aio").state(2).errno("ENOSPC").once());
+                    BlkdebugRule.injectError("write_aio")
+                            .state(2)
+                            .errno("ENOSPC")
+                            .once());
             BlkdebugState state = client.queryBlkdebugRules("d0");
             assertEquals(1, state.state());
             assertEquals(2, state.rules().size());
             assertEquals(28L, state.rules().get(1).get("errno"));
 
             writeAsync("d0", 0, 512).get(10, TimeUnit.SECONDS); // state 1 -> 2
-            Exception failed = assertThrows(Exception.class, () -> writeAsync("d0", 0, 512).get(10, TimeUnit.SECONDS));
+            Exception failed =
+                    assertThrows(Exception.class, () -> writeAsync("d0", 0, 512).get(10, TimeUnit.SECONDS));
             assertEquals(28, ((DeviceException) failed.getCause()).errno());
             writeAsync("d0", 0, 512).get(10, TimeUnit.SECONDS); // once: gone
 
             Event e = client.awaitEvent("BLOCK_IO_ERROR", ev -> "d0".equals(ev.device()), WAIT);
             assertEquals("No space left on device", e.string("reason"));
             assertEquals(true, e.data().get("nospace"));
-            assertTrue(e.timestamp().getEpochSecond() > 1_600_000_000L, e.timestamp().toString());
+            assertTrue(
+                    e.timestamp().getEpochSecond() > 1_600_000_000L,
+                    e.timestamp().toString());
             await().atMost(WAIT).until(() -> !seen.isEmpty());
             assertEquals(1, seen.size(), "the listener saw it too");
             assertEquals(e.sequence(), seen.getFirst().sequence());
@@ -132,7 +142,9 @@ class FaultdiskClientTest {
         client.blkdebugSetRules("d0", BlkdebugRule.injectError("write_aio").errno("EIO"));
         assertThrows(Exception.class, () -> writeAsync("d0", 0, 512).get(10, TimeUnit.SECONDS));
         client.awaitEvent("BLOCK_IO_ERROR", WAIT);
-        await("a closed subscription gets nothing more").during(Duration.ofMillis(100)).atMost(WAIT)
+        await("a closed subscription gets nothing more")
+                .during(Duration.ofMillis(100))
+                .atMost(WAIT)
                 .until(() -> seen.size() == 1);
         client.blkdebugClearRules("d0");
         assertEquals(List.of(), client.queryBlkdebugRules("d0").rules());
@@ -141,13 +153,17 @@ class FaultdiskClientTest {
     @Test
     void breakpointHoldsARequestUntilResumed() throws Exception {
         try (Breakpoint bp = client.breakpoint("d0", "write_aio", "A")) {
-            assertEquals(List.of(new BlkdebugBreakpoints.Pending("write_aio", "A")),
+            assertEquals(
+                    List.of(new BlkdebugBreakpoints.Pending("write_aio", "A")),
                     client.queryBlkdebugBreakpoints("d0").breakpoints());
             Future<Void> write = writeAsync("d0", 8192, 4096);
             Suspension held = bp.awaitHit(WAIT);
             assertEquals(new Suspension("d0", "A", "write_aio", "write", 8192, 4096), held);
             assertEquals(List.of(held), client.queryBlkdebugBreakpoints("d0").suspended("A"));
-            await("held while suspended").during(Duration.ofMillis(100)).atMost(WAIT).until(() -> !write.isDone());
+            await("held while suspended")
+                    .during(Duration.ofMillis(100))
+                    .atMost(WAIT)
+                    .until(() -> !write.isDone());
             assertEquals(held, bp.awaitHit(WAIT), "a second wait returns the same hit");
             bp.resume();
             write.get(10, TimeUnit.SECONDS);
@@ -160,7 +176,8 @@ class FaultdiskClientTest {
         Breakpoint bp = client.breakpoint("d1", "write_aio", "early");
         Future<Void> write = writeAsync("d1", 0, 512);
         // wait for the suspension by polling, so the event is surely queued before awaitHit
-        await().atMost(WAIT).until(() -> !client.queryBlkdebugBreakpoints("d1").suspended().isEmpty());
+        await().atMost(WAIT)
+                .until(() -> !client.queryBlkdebugBreakpoints("d1").suspended().isEmpty());
         List<String> order = new ArrayList<>();
         Suspension s = bp.atHit(WAIT, held -> {
             order.add("acting while " + held.operation() + " is held");
@@ -183,7 +200,8 @@ class FaultdiskClientTest {
     void closingAnUnhitBreakpointRemovesIt() {
         try (Breakpoint bp = client.breakpoint("d0", "flush_to_disk", "F")) {
             assertEquals(1, client.queryBlkdebugBreakpoints("d0").breakpoints().size());
-            FaultdiskTimeoutException e = assertThrows(FaultdiskTimeoutException.class, () -> bp.awaitHit(Duration.ofMillis(100)));
+            FaultdiskTimeoutException e =
+                    assertThrows(FaultdiskTimeoutException.class, () -> bp.awaitHit(Duration.ofMillis(100)));
             assertTrue(e.getMessage().contains("BLKDEBUG_SUSPENDED"), e.getMessage());
         }
         assertEquals(List.of(), client.queryBlkdebugBreakpoints("d0").breakpoints());
@@ -198,7 +216,9 @@ class FaultdiskClientTest {
             return bp.awaitHit(Duration.ofMillis(1500));
         });
         awaitWaiting(waiter);
-        requests.executor().submit(bp::close).get(1, TimeUnit.SECONDS); // would wait out the 1.5 s wait if it held the handle's lock
+        requests.executor()
+                .submit(bp::close)
+                .get(1, TimeUnit.SECONDS); // would wait out the 1.5 s wait if it held the handle's lock
         assertEquals(List.of(), client.queryBlkdebugBreakpoints("d0").breakpoints());
         Exception e = assertThrows(Exception.class, () -> waiting.get(10, TimeUnit.SECONDS));
         assertTrue(e.getCause() instanceof FaultdiskTimeoutException, e.toString());
@@ -226,7 +246,10 @@ class FaultdiskClientTest {
         client.writeCacheSetMode("d0", CacheMode.WRITEBACK);
         byte[] pattern = new byte[4096];
         java.util.Arrays.fill(pattern, (byte) 0x5a);
-        d0.device().write(BlockRequest.of(dev.faultdisk.wire.BlockOp.WRITE, 8192, pattern.length), ByteBuffer.wrap(pattern));
+        d0.device()
+                .write(
+                        BlockRequest.of(dev.faultdisk.wire.BlockOp.WRITE, 8192, pattern.length),
+                        ByteBuffer.wrap(pattern));
         WriteCacheInfo info = client.queryWriteCache("d0");
         assertEquals(CacheMode.WRITEBACK, info.mode());
         assertEquals(4096, info.dirtyBytes());
@@ -234,8 +257,19 @@ class FaultdiskClientTest {
         assertTrue(info.poweredOn());
 
         PowerFailReport report = client.powerFail("d0", PowerFailMode.DROP_ALL, 7L);
-        assertEquals(new PowerFailReport(PowerFailMode.DROP_ALL, 7, 1, 4096, 0, 0, 1, 0, 4096,
-                List.of(new PowerFailReport.Range(8192, 4096))), report);
+        assertEquals(
+                new PowerFailReport(
+                        PowerFailMode.DROP_ALL,
+                        7,
+                        1,
+                        4096,
+                        0,
+                        0,
+                        1,
+                        0,
+                        4096,
+                        List.of(new PowerFailReport.Range(8192, 4096))),
+                report);
         Event e = client.awaitEvent("POWER_FAIL", ev -> "d0".equals(ev.device()), WAIT);
         assertEquals(7L, e.data().get("seed"));
         ByteBuffer back = ByteBuffer.allocate(4096);
@@ -245,12 +279,15 @@ class FaultdiskClientTest {
 
         client.writeCacheArmFlushError("d0");
         assertTrue(client.queryWriteCache("d0").deferredErrorArmed());
-        d0.device().write(BlockRequest.of(dev.faultdisk.wire.BlockOp.WRITE, 0, pattern.length), ByteBuffer.wrap(pattern));
-        DeviceException flush = assertThrows(DeviceException.class, () -> d0.device().flush(BlockRequest.flush()));
+        d0.device()
+                .write(BlockRequest.of(dev.faultdisk.wire.BlockOp.WRITE, 0, pattern.length), ByteBuffer.wrap(pattern));
+        DeviceException flush =
+                assertThrows(DeviceException.class, () -> d0.device().flush(BlockRequest.flush()));
         assertEquals(5, flush.errno());
         assertEquals(1, client.queryWriteCache("d0").counter("deferred-errors"));
-        QmpException bad = assertThrows(QmpException.class, () -> client.execute("write-cache-set-mode",
-                Map.of("device", "d0", "mode", "sometimes")));
+        QmpException bad = assertThrows(
+                QmpException.class,
+                () -> client.execute("write-cache-set-mode", Map.of("device", "d0", "mode", "sometimes")));
         assertEquals("GenericError", bad.errorClass());
     }
 
@@ -259,7 +296,8 @@ class FaultdiskClientTest {
         List<CompletableFuture<String>> answers = new ArrayList<>();
         for (int i = 0; i < 200; i++) {
             String device = i % 2 == 0 ? "d0" : "d1";
-            answers.add(CompletableFuture.supplyAsync(() -> client.queryBlockstats(device).device(), requests.executor()));
+            answers.add(CompletableFuture.supplyAsync(
+                    () -> client.queryBlockstats(device).device(), requests.executor()));
         }
         for (int i = 0; i < answers.size(); i++) {
             assertEquals(i % 2 == 0 ? "d0" : "d1", answers.get(i).get(20, TimeUnit.SECONDS));
@@ -290,9 +328,12 @@ class FaultdiskClientTest {
     @Test
     void connectsOverAUnixSocket(@TempDir Path dir) throws Exception {
         Path socket = dir.resolve("qmp.sock");
-        try (FaultdiskServer unix = FaultdiskServer.builder().export("u=memory:1M")
-                .nbd(new InetSocketAddress("127.0.0.1", 0)).qmp(UnixDomainSocketAddress.of(socket)).start();
-             FaultdiskClient c = FaultdiskClient.connect("unix:" + socket)) {
+        try (FaultdiskServer unix = FaultdiskServer.builder()
+                        .export("u=memory:1M")
+                        .nbd(new InetSocketAddress("127.0.0.1", 0))
+                        .qmp(UnixDomainSocketAddress.of(socket))
+                        .start();
+                FaultdiskClient c = FaultdiskClient.connect("unix:" + socket)) {
             assertEquals(List.of(UnixDomainSocketAddress.of(socket)), unix.qmpAddresses());
             assertEquals("unix:" + socket, c.address());
             assertEquals("u", c.queryBlock().getFirst().device());
@@ -309,11 +350,14 @@ class FaultdiskClientTest {
         assertTrue(refused.getMessage().startsWith("cannot connect to 127.0.0.1:" + freePort), refused.getMessage());
 
         try (ServerSocket silent = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-            IOException e = assertThrows(IOException.class, () -> FaultdiskClient.connect(
-                    new InetSocketAddress("127.0.0.1", silent.getLocalPort()), Duration.ofMillis(300)));
+            IOException e = assertThrows(
+                    IOException.class,
+                    () -> FaultdiskClient.connect(
+                            new InetSocketAddress("127.0.0.1", silent.getLocalPort()), Duration.ofMillis(300)));
             assertTrue(e.getMessage().contains("sent no QMP greeting"), e.getMessage());
         }
-        IllegalArgumentException bad = assertThrows(IllegalArgumentException.class, () -> FaultdiskClient.connect("nonsense"));
+        IllegalArgumentException bad =
+                assertThrows(IllegalArgumentException.class, () -> FaultdiskClient.connect("nonsense"));
         assertTrue(bad.getMessage().contains("HOST:PORT or unix:PATH"), bad.getMessage());
     }
 
@@ -321,12 +365,14 @@ class FaultdiskClientTest {
     void genericExecuteReturnsParsedJson() {
         Object r = client.execute("query-blkdebug-rules", Map.of("device", "d0"));
         assertEquals(Map.of("state", 1L, "rules", List.of(), "armed", List.of()), r);
-        assertEquals(Map.of(), client.execute("blkdebug-clear-rules", FaultdiskClient.args("device", "d0", "unused", null)));
+        assertEquals(
+                Map.of(), client.execute("blkdebug-clear-rules", FaultdiskClient.args("device", "d0", "unused", null)));
     }
 
     /** Waits until the thread {@code waiter} names is parked in a timed wait (the client's). */
     private static void awaitWaiting(AtomicReference<Thread> waiter) {
-        await("the other thread to wait").atMost(WAIT)
+        await("the other thread to wait")
+                .atMost(WAIT)
                 .until(() -> waiter.get() != null && waiter.get().getState() == Thread.State.TIMED_WAITING);
     }
 }

@@ -1,12 +1,15 @@
 package dev.faultdisk.interop;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
 import dev.faultdisk.cache.PowerFailReport;
 import dev.faultdisk.cache.WriteCacheDevice;
 import dev.faultdisk.testkit.Tools;
 import dev.faultdisk.wire.PowerFailMode;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -22,12 +25,8 @@ import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@code faultdisk attach} and {@code faultdisk detach} as real processes (the runnable jar)
@@ -36,7 +35,8 @@ import static org.junit.jupiter.api.Assertions.fail;
  * attachment, a name already in use and a user who is not root.
  */
 class AttachDetachCommandTest {
-    private static final Path JAR = Path.of("..", "cli", "target", "faultdisk.jar").toAbsolutePath().normalize();
+    private static final Path JAR =
+            Path.of("..", "cli", "target", "faultdisk.jar").toAbsolutePath().normalize();
     private static final Pattern LOOP = Pattern.compile("loop device: (/dev/loop\\d+)");
 
     @TempDir
@@ -45,7 +45,8 @@ class AttachDetachCommandTest {
     /** The outcome of one command. */
     record Run(int exit, String stdout, String stderr) {
         Run ok(String what) {
-            assertEquals(0, exit, () -> what + " failed (exit " + exit + ")\nstdout:\n" + stdout + "\nstderr:\n" + stderr);
+            assertEquals(
+                    0, exit, () -> what + " failed (exit " + exit + ")\nstdout:\n" + stdout + "\nstderr:\n" + stderr);
             return this;
         }
     }
@@ -61,8 +62,16 @@ class AttachDetachCommandTest {
         try (TestServer server = new TestServer("disk=memory:128M,cache=writeback")) {
             WriteCacheDevice cache = server.exports().find("disk").orElseThrow().writeCache();
             String uri = server.uri("disk");
-            List<String> attach = List.of("attach", "--name", "fdtest", "--mkfs", "--mount", mnt.toString(),
-                    "--state-dir", state.toString(), uri);
+            List<String> attach = List.of(
+                    "attach",
+                    "--name",
+                    "fdtest",
+                    "--mkfs",
+                    "--mount",
+                    mnt.toString(),
+                    "--state-dir",
+                    state.toString(),
+                    uri);
             Run first = faultdisk(Map.of(), attach).ok("faultdisk attach --mkfs --mount");
             String loop = loopDevice(first);
             try {
@@ -75,15 +84,26 @@ class AttachDetachCommandTest {
                 Run again = faultdisk(Map.of(), attach);
                 assertEquals(1, again.exit(), again.toString());
                 assertTrue(again.stderr().contains("'fdtest' is already attached"), again.stderr());
-                assertTrue(Files.exists(state.resolve("fdtest.attach")), "a refused attach keeps the first one's state");
+                assertTrue(
+                        Files.exists(state.resolve("fdtest.attach")), "a refused attach keeps the first one's state");
                 assertTrue(isMounted(mnt));
             } finally {
                 detach(state, "fdtest").ok("faultdisk detach");
             }
             assertTakenDown(mnt, loop, state);
 
-            Run second = faultdisk(Map.of(), List.of("attach", "--name", "fdtest", "--mount", mnt.toString(),
-                    "--state-dir", state.toString(), uri)).ok("faultdisk attach --mount (no mkfs)");
+            Run second = faultdisk(
+                            Map.of(),
+                            List.of(
+                                    "attach",
+                                    "--name",
+                                    "fdtest",
+                                    "--mount",
+                                    mnt.toString(),
+                                    "--state-dir",
+                                    state.toString(),
+                                    uri))
+                    .ok("faultdisk attach --mount (no mkfs)");
             String loop2 = loopDevice(second);
             PowerFailReport report;
             try {
@@ -113,26 +133,34 @@ class AttachDetachCommandTest {
         assertEquals(2, none.exit(), none.toString());
         assertTrue(none.stderr().contains("nothing is attached"), none.stderr());
 
-        Run badUri = faultdisk(Map.of(), List.of("attach", "--state-dir", state.toString(), "http://example.invalid/x"));
+        Run badUri =
+                faultdisk(Map.of(), List.of("attach", "--state-dir", state.toString(), "http://example.invalid/x"));
         assertEquals(2, badUri.exit(), badUri.toString());
         assertTrue(badUri.stderr().contains("not an NBD URI"), badUri.stderr());
 
         if ("root".equals(System.getProperty("user.name"))) {
-            Run noTools = faultdisk(Map.of("PATH", "/nonexistent"),
+            Run noTools = faultdisk(
+                    Map.of("PATH", "/nonexistent"),
                     List.of("attach", "--state-dir", state.toString(), "nbd://127.0.0.1:1/disk"));
             assertEquals(1, noTools.exit(), noTools.toString());
-            assertTrue(noTools.stderr().contains("nbdfuse is not installed or not on PATH (Debian/Ubuntu: apt-get install libnbd-bin)"),
+            assertTrue(
+                    noTools.stderr()
+                            .contains(
+                                    "nbdfuse is not installed or not on PATH (Debian/Ubuntu: apt-get install libnbd-bin)"),
                     noTools.stderr());
             assertFalse(Files.exists(state.resolve("disk.attach")));
             Tools.require("setpriv");
-            List<String> asNobody = new ArrayList<>(List.of("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"));
+            List<String> asNobody =
+                    new ArrayList<>(List.of("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"));
             asNobody.addAll(javaCommand());
-            asNobody.addAll(List.of("attach", "--state-dir", dir.resolve("nobody").toString(), "nbd://127.0.0.1:1/disk"));
+            asNobody.addAll(
+                    List.of("attach", "--state-dir", dir.resolve("nobody").toString(), "nbd://127.0.0.1:1/disk"));
             Run notRoot = exec(Map.of("HOME", "/tmp"), asNobody);
             assertEquals(1, notRoot.exit(), notRoot.toString());
             assertTrue(notRoot.stderr().contains("faultdisk attach needs root"), notRoot.stderr());
         } else {
-            Run notRoot = faultdisk(Map.of(), List.of("attach", "--state-dir", state.toString(), "nbd://127.0.0.1:1/disk"));
+            Run notRoot =
+                    faultdisk(Map.of(), List.of("attach", "--state-dir", state.toString(), "nbd://127.0.0.1:1/disk"));
             assertEquals(1, notRoot.exit(), notRoot.toString());
             assertTrue(notRoot.stderr().contains("faultdisk attach needs root"), notRoot.stderr());
         }
@@ -167,8 +195,11 @@ class AttachDetachCommandTest {
     }
 
     private static List<String> javaCommand() {
-        return List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "--enable-native-access=ALL-UNNAMED", "-jar", JAR.toString());
+        return List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "--enable-native-access=ALL-UNNAMED",
+                "-jar",
+                JAR.toString());
     }
 
     private Run faultdisk(Map<String, String> env, List<String> args) throws IOException, InterruptedException {
@@ -180,7 +211,9 @@ class AttachDetachCommandTest {
     private Run exec(Map<String, String> env, List<String> cmd) throws IOException, InterruptedException {
         Path out = Files.createTempFile(dir, "out", ".txt");
         Path err = Files.createTempFile(dir, "err", ".txt");
-        ProcessBuilder pb = new ProcessBuilder(cmd).redirectOutput(out.toFile()).redirectError(err.toFile())
+        ProcessBuilder pb = new ProcessBuilder(cmd)
+                .redirectOutput(out.toFile())
+                .redirectError(err.toFile())
                 .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
         pb.environment().putAll(env);
         Process p = pb.start();
@@ -188,7 +221,9 @@ class AttachDetachCommandTest {
             p.destroyForcibly();
             fail("timed out: " + cmd);
         }
-        return new Run(p.exitValue(), Files.readString(out, StandardCharsets.UTF_8),
+        return new Run(
+                p.exitValue(),
+                Files.readString(out, StandardCharsets.UTF_8),
                 Files.readString(err, StandardCharsets.UTF_8));
     }
 

@@ -8,8 +8,7 @@ import java.util.stream.Stream;
  * how the server runs when fault layers that may block are in the stack.
  */
 final class Backends {
-    private Backends() {
-    }
+    private Backends() {}
 
     static Stream<String> all() {
         return Stream.of("memory", "file", "memory-offreader", "file-offreader");

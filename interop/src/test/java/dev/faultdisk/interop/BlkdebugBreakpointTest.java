@@ -1,5 +1,9 @@
 package dev.faultdisk.interop;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import dev.faultdisk.fault.blkdebug.BlkdebugEngine;
 import dev.faultdisk.fault.blkdebug.BlkdebugEvent;
 import dev.faultdisk.fault.blkdebug.Operation;
@@ -10,16 +14,11 @@ import dev.faultdisk.server.FaultdiskServer;
 import dev.faultdisk.testkit.CommandResult;
 import dev.faultdisk.testkit.QemuIo;
 import dev.faultdisk.testkit.Tools;
-import org.junit.jupiter.api.Test;
-
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.Test;
 
 /** Breakpoints hold a real client's request at an event while other clients are served. */
 @Faultdisk(exports = "d=memory:4M")
@@ -33,20 +32,23 @@ class BlkdebugBreakpointTest {
     }
 
     @Test
-    void heldWriteWaitsForResumeWhileAnotherClientReads(FaultdiskServer server, @ExportUri("d") String uri) throws Exception {
+    void heldWriteWaitsForResumeWhileAnotherClientReads(FaultdiskServer server, @ExportUri("d") String uri)
+            throws Exception {
         BlkdebugEngine engine = engine(server);
         engine.setBreakpoint(BlkdebugEvent.WRITE_AIO, "A");
         CompletableFuture<CommandResult> writer = QemuIo.start(uri, "write -P 0x5a 0 4k");
         assertTrue(engine.awaitSuspended("A", TIMEOUT), "the write reaches write_aio");
         // qemu-io writes through: the client sends the write with FUA
-        assertEquals(List.of(new SuspendedRequest(1, "A", BlkdebugEvent.WRITE_AIO, Operation.WRITE_FUA, 0, 4096)),
+        assertEquals(
+                List.of(new SuspendedRequest(1, "A", BlkdebugEvent.WRITE_AIO, Operation.WRITE_FUA, 0, 4096)),
                 engine.suspended());
 
         QemuIo.run(uri, "read -P 0 0 4k").assertOk("reader while held");
         assertFalse(writer.isDone(), "still held");
 
         assertTrue(engine.resume("A"));
-        CommandResult written = writer.get(TIMEOUT.toSeconds(), TimeUnit.SECONDS).assertOk("held writer");
+        CommandResult written =
+                writer.get(TIMEOUT.toSeconds(), TimeUnit.SECONDS).assertOk("held writer");
         assertTrue(written.stdout().contains("wrote 4096/4096 bytes at offset 0"), written.stdout());
         QemuIo.run(uri, "read -P 0x5a 0 4k").assertOk("after resume");
     }

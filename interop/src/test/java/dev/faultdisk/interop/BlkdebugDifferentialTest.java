@@ -1,11 +1,11 @@
 package dev.faultdisk.interop;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import dev.faultdisk.testkit.CommandResult;
 import dev.faultdisk.testkit.QemuIo;
 import dev.faultdisk.testkit.Tools;
-import org.junit.jupiter.api.DynamicTest;
-import org.junit.jupiter.api.TestFactory;
-
 import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.io.UncheckedIOException;
@@ -18,9 +18,8 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.DynamicTest;
+import org.junit.jupiter.api.TestFactory;
 
 /**
  * QEMU's blkdebug is the judge: every case of {@code blkdebug-corpus/} runs through
@@ -89,12 +88,14 @@ class BlkdebugDifferentialTest {
             try (TestServer server = new TestServer("d=blkdebug:" + conf + ":" + nbdImage)) {
                 faultdisk = qemuIo(c, server.uri("d"));
             }
-            String context = c.name() + "\n--- QEMU blkdebug stdout:\n" + qemu.stdout() + "--- stderr:\n" + qemu.stderr()
-                    + "--- faultdisk stdout:\n" + faultdisk.stdout() + "--- stderr:\n" + faultdisk.stderr();
+            String context =
+                    c.name() + "\n--- QEMU blkdebug stdout:\n" + qemu.stdout() + "--- stderr:\n" + qemu.stderr()
+                            + "--- faultdisk stdout:\n" + faultdisk.stdout() + "--- stderr:\n" + faultdisk.stderr();
             assertEquals(normalize(qemu.stdout()), normalize(faultdisk.stdout()), () -> "stdout differs: " + context);
             assertEquals(normalize(qemu.stderr()), normalize(faultdisk.stderr()), () -> "stderr differs: " + context);
             assertEquals(qemu.exit(), faultdisk.exit(), () -> "exit status differs: " + context);
-            assertTrue(Arrays.equals(Files.readAllBytes(localImage), Files.readAllBytes(nbdImage)),
+            assertTrue(
+                    Arrays.equals(Files.readAllBytes(localImage), Files.readAllBytes(nbdImage)),
                     () -> "image contents differ: " + context);
         } finally {
             try (Stream<Path> list = Files.list(dir)) {

@@ -1,13 +1,13 @@
 package dev.faultdisk.interop;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import dev.faultdisk.server.FaultdiskServer;
 import dev.faultdisk.testkit.Command;
 import dev.faultdisk.testkit.CommandResult;
 import dev.faultdisk.testkit.QemuIo;
 import dev.faultdisk.testkit.Tools;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
@@ -18,9 +18,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The QMP example of the blkdebug QMP patch of 2014, sent verbatim as raw bytes, breaks the disk
@@ -36,18 +35,19 @@ class BlkdebugQmpPatchExampleTest {
             """;
 
     private static final String[] COMMANDS = {
-            "read -P 0 0 4k", "write -P 0xab 0 4k", "read 0 4k", "write -P 0xcd 64k 4k", "flush"};
+        "read -P 0 0 4k", "write -P 0xab 0 4k", "read 0 4k", "write -P 0xcd 64k 4k", "flush"
+    };
 
     @Test
     void thePatchExampleWorksVerbatimAndMatchesQemuBlkdebug(@TempDir Path dir) throws Exception {
         Tools.require("qemu-io", "qemu-img");
         Path served = dir.resolve("disk.img");
         try (FaultdiskServer server = FaultdiskServer.builder()
-                .export("ide0-hd0=" + served + ",size=16M")
-                .nbd(new InetSocketAddress("127.0.0.1", 0))
-                .qmp(new InetSocketAddress("127.0.0.1", 0))
-                .start();
-             Socket qmp = new Socket()) {
+                        .export("ide0-hd0=" + served + ",size=16M")
+                        .nbd(new InetSocketAddress("127.0.0.1", 0))
+                        .qmp(new InetSocketAddress("127.0.0.1", 0))
+                        .start();
+                Socket qmp = new Socket()) {
             qmp.connect(server.qmpAddresses().getFirst(), 5000);
             qmp.setSoTimeout(10_000);
             BufferedReader in = new BufferedReader(new InputStreamReader(qmp.getInputStream(), StandardCharsets.UTF_8));
@@ -70,8 +70,11 @@ class BlkdebugQmpPatchExampleTest {
             String event = in.readLine();
             assertTrue(event.startsWith("{\"timestamp\": {\"seconds\": "), event);
             assertTrue(event.contains("\"event\": \"BLOCK_IO_ERROR\", \"data\": {\"device\": \"ide0-hd0\""), event);
-            assertTrue(event.contains("\"operation\": \"write\"") && event.contains("\"action\": \"report\"")
-                    && event.contains("\"reason\": \"Input/output error\""), event);
+            assertTrue(
+                    event.contains("\"operation\": \"write\"")
+                            && event.contains("\"action\": \"report\"")
+                            && event.contains("\"reason\": \"Input/output error\""),
+                    event);
 
             // QEMU's own blkdebug with the same rule, on an image in the same state, is the judge.
             Path reference = dir.resolve("reference.img");
@@ -85,11 +88,13 @@ class BlkdebugQmpPatchExampleTest {
                     once = "off"
                     immediately = "on"
                     """);
-            CommandResult viaQemu = QemuIo.run(List.of("-t", "writeback"), "blkdebug:" + conf + ":" + reference, COMMANDS);
+            CommandResult viaQemu =
+                    QemuIo.run(List.of("-t", "writeback"), "blkdebug:" + conf + ":" + reference, COMMANDS);
             assertEquals(QemuIo.reports(viaQemu.stdout()), QemuIo.reports(viaFaultdisk.stdout()));
             assertEquals(viaQemu.stderr(), viaFaultdisk.stderr());
             assertEquals(viaQemu.exit(), viaFaultdisk.exit());
-            assertTrue(java.util.Arrays.equals(Files.readAllBytes(reference), Files.readAllBytes(served)),
+            assertTrue(
+                    java.util.Arrays.equals(Files.readAllBytes(reference), Files.readAllBytes(served)),
                     "the images hold the same bytes");
         }
     }

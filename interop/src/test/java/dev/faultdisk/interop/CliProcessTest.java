@@ -1,8 +1,12 @@
 package dev.faultdisk.interop;
 
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import dev.faultdisk.junit.ExportUri;
 import dev.faultdisk.junit.Faultdisk;
-import dev.faultdisk.wire.json.Json;
 import dev.faultdisk.server.FaultdiskServer;
 import dev.faultdisk.testkit.Command;
 import dev.faultdisk.testkit.CommandResult;
@@ -10,11 +14,7 @@ import dev.faultdisk.testkit.FaultdiskCli;
 import dev.faultdisk.testkit.QemuIo;
 import dev.faultdisk.testkit.ServeProcess;
 import dev.faultdisk.testkit.Tools;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-
+import dev.faultdisk.wire.json.Json;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.net.InetSocketAddress;
@@ -27,11 +27,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-
-import static org.awaitility.Awaitility.await;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The control commands as real processes against a real server, with qemu-io as the client whose
@@ -74,14 +72,20 @@ class CliProcessTest {
         CommandResult text = cli("exports").assertOk("exports");
         List<String> lines = text.stdout().lines().toList();
         assertEquals(3, lines.size(), text.stdout());
-        assertTrue(lines.get(0).matches("EXPORT +SIZE +MODE +CONNS +READS +WRITES +ERRORS +BLKDEBUG +BACKING"), lines.get(0));
-        assertTrue(lines.get(1).matches("disk0 +8 MiB +rw +0 +\\d+ +1 +0 +state 1, 0 rules +memory, 8 MiB"), lines.get(1));
+        assertTrue(
+                lines.get(0).matches("EXPORT +SIZE +MODE +CONNS +READS +WRITES +ERRORS +BLKDEBUG +BACKING"),
+                lines.get(0));
+        assertTrue(
+                lines.get(1).matches("disk0 +8 MiB +rw +0 +\\d+ +1 +0 +state 1, 0 rules +memory, 8 MiB"), lines.get(1));
         assertTrue(lines.get(2).startsWith("d1 "), lines.get(2));
 
-        List<Map<String, Object>> json = jsonList(cli("exports", "--json").assertOk("exports --json").stdout());
-        assertEquals(List.of("disk0", "d1"), json.stream().map(e -> e.get("device")).toList());
+        List<Map<String, Object>> json =
+                jsonList(cli("exports", "--json").assertOk("exports --json").stdout());
+        assertEquals(
+                List.of("disk0", "d1"), json.stream().map(e -> e.get("device")).toList());
         assertEquals(8L << 20, json.get(0).get("size"));
-        assertEquals(Map.of("operations", 1L, "bytes", 4096L, "errors", 0L),
+        assertEquals(
+                Map.of("operations", 1L, "bytes", 4096L, "errors", 0L),
                 ((Map<?, ?>) json.get(0).get("stats")).get("write"));
     }
 
@@ -97,19 +101,26 @@ class CliProcessTest {
         assertTrue(failed.stdout().contains("write failed: No space left on device"), failed.stdout());
         qemuIo("write -P 1 0 4k").assertOk("once: the second write works");
 
-        Map<?, ?> listed = (Map<?, ?>) Json.parse(cli("blkdebug", "list", "disk0", "--json").assertOk("list").stdout());
+        Map<?, ?> listed = (Map<?, ?>) Json.parse(
+                cli("blkdebug", "list", "disk0", "--json").assertOk("list").stdout());
         assertEquals(1L, listed.get("state"));
         cli("blkdebug", "clear", "disk0").assertOk("clear");
-        assertTrue(server.exports().find("disk0").orElseThrow().blkdebug().rules().isEmpty());
+        assertTrue(
+                server.exports().find("disk0").orElseThrow().blkdebug().rules().isEmpty());
     }
 
     @Test
     void faultRulesFromTheShellFailARealClientsWriteAndAreListedWithCounts() {
         Tools.require("qemu-io");
-        CommandResult added = cli("faults", "add", "disk0", "error,ops=write,offset=0,length=4K,errno=ENOSPC,times=1",
+        CommandResult added = cli(
+                "faults",
+                "add",
+                "disk0",
+                "error,ops=write,offset=0,length=4K,errno=ENOSPC,times=1",
                 "delay,ops=read,ms=1");
         added.assertOk("faults add");
-        assertTrue(added.stdout().matches("disk0: added rule \\d+ \\(error\\)\ndisk0: added rule \\d+ \\(delay\\)\n"),
+        assertTrue(
+                added.stdout().matches("disk0: added rule \\d+ \\(error\\)\ndisk0: added rule \\d+ \\(delay\\)\n"),
                 added.stdout());
 
         CommandResult failed = qemuIo("write -P 1 0 4k");
@@ -124,15 +135,21 @@ class CliProcessTest {
         assertTrue(lines.get(1).matches("disk0 +\\d+ +error +exhausted +\\d+ +1 +1 +.*errno=.*"), lines.get(1));
         assertTrue(lines.get(2).matches("disk0 +\\d+ +delay +active +\\d+ +\\d+ +[1-9]\\d* +.*ms=1.*"), lines.get(2));
 
-        List<Map<String, Object>> json = jsonList(cli("faults", "list", "disk0", "--json").assertOk("list --json").stdout());
-        assertEquals(List.of("error", "delay"), json.stream().map(f -> f.get("type")).toList());
+        List<Map<String, Object>> json = jsonList(
+                cli("faults", "list", "disk0", "--json").assertOk("list --json").stdout());
+        assertEquals(
+                List.of("error", "delay"), json.stream().map(f -> f.get("type")).toList());
         assertEquals(1L, json.get(0).get("fired"));
         String journal = cli("faults", "journal", "disk0").assertOk("journal").stdout();
         assertTrue(journal.contains(" disk0 fault ") && journal.contains("ENOSPC"), journal);
 
-        assertEquals("disk0: removed 2 fault rules\n", cli("faults", "clear", "disk0").assertOk("clear").stdout());
+        assertEquals(
+                "disk0: removed 2 fault rules\n",
+                cli("faults", "clear", "disk0").assertOk("clear").stdout());
         assertTrue(server.exports().find("disk0").orElseThrow().faults().rules().isEmpty());
-        assertEquals("disk0: no fault rules\n", cli("faults", "list", "disk0").assertOk("empty list").stdout());
+        assertEquals(
+                "disk0: no fault rules\n",
+                cli("faults", "list", "disk0").assertOk("empty list").stdout());
         CommandResult refused = cli("faults", "add", "disk0", "error,probability=2");
         assertEquals(1, refused.exit(), refused.stderr());
         assertTrue(refused.stderr().contains("probability"), refused.stderr());
@@ -144,12 +161,18 @@ class CliProcessTest {
         Tools.require("qemu-io");
         cli("faults", "add", "disk0", "hang,ops=read").assertOk("add hang");
         CompletableFuture<CommandResult> reader = CompletableFuture.supplyAsync(() -> qemuIo("read 64k 8k"));
-        List<Map<String, Object>> held = await("a held read").atMost(Duration.ofSeconds(30))
-                .until(() -> jsonList(cli("faults", "held", "disk0", "--json").assertOk("held").stdout()), h -> !h.isEmpty());
+        List<Map<String, Object>> held = await("a held read")
+                .atMost(Duration.ofSeconds(30))
+                .until(
+                        () -> jsonList(cli("faults", "held", "disk0", "--json")
+                                .assertOk("held")
+                                .stdout()),
+                        h -> !h.isEmpty());
         assertEquals(1, held.size(), "one read held");
         assertEquals(65536L, held.getFirst().get("offset"));
         assertFalse(reader.isDone(), "held");
-        assertEquals("disk0: released " + held.getFirst().get("id") + "\n",
+        assertEquals(
+                "disk0: released " + held.getFirst().get("id") + "\n",
                 cli("faults", "release", "disk0").assertOk("release").stdout());
         reader.get(60, TimeUnit.SECONDS).assertOk("the held read");
     }
@@ -157,10 +180,13 @@ class CliProcessTest {
     @Test
     void aBreakpointHoldsAWriteUntilResumedFromTheShell() throws Exception {
         Tools.require("qemu-io");
-        assertEquals("disk0: breakpoint w set at write_aio\n", cli("break", "set", "disk0", "write_aio", "w").assertOk("set").stdout());
+        assertEquals(
+                "disk0: breakpoint w set at write_aio\n",
+                cli("break", "set", "disk0", "write_aio", "w").assertOk("set").stdout());
         CompletableFuture<CommandResult> writer = CompletableFuture.supplyAsync(() -> qemuIo("write -P 0x33 64k 8k"));
 
-        Map<?, ?> hit = (Map<?, ?>) Json.parse(cli("break", "wait", "disk0", "w", "--json").assertOk("wait").stdout());
+        Map<?, ?> hit = (Map<?, ?>) Json.parse(
+                cli("break", "wait", "disk0", "w", "--json").assertOk("wait").stdout());
         assertEquals(65536L, hit.get("offset"));
         assertEquals(8192L, hit.get("length"));
         String listed = cli("break", "list").assertOk("list").stdout();
@@ -168,7 +194,9 @@ class CliProcessTest {
         assertTrue(listed.contains("d1: no breakpoints"), listed);
         assertFalse(writer.isDone(), "held");
 
-        assertEquals("disk0: resumed w\n", cli("break", "resume", "disk0", "w").assertOk("resume").stdout());
+        assertEquals(
+                "disk0: resumed w\n",
+                cli("break", "resume", "disk0", "w").assertOk("resume").stdout());
         writer.get(60, TimeUnit.SECONDS).assertOk("the held write");
         qemuIo("read -P 0x33 64k 8k").assertOk("written");
     }
@@ -176,18 +204,29 @@ class CliProcessTest {
     @Test
     void aLyingCacheLosesAcknowledgedWritesWhenThePowerFails() {
         Tools.require("qemu-io");
-        assertEquals("disk0: write cache lying-flush\n", cli("cache", "mode", "disk0", "lying-flush").assertOk("mode").stdout());
+        assertEquals(
+                "disk0: write cache lying-flush\n",
+                cli("cache", "mode", "disk0", "lying-flush").assertOk("mode").stdout());
         qemuIo("write -P 0x44 4k 8k").assertOk("write, flushed (or so the disk says)");
         String status = cli("cache", "status", "disk0").assertOk("status").stdout();
-        assertTrue(status.lines().skip(1).findFirst().orElseThrow()
-                .matches("disk0 +lying-flush +8 KiB +1 +1 +\\d+ ms +0 +0 +no"), status);
+        assertTrue(
+                status.lines()
+                        .skip(1)
+                        .findFirst()
+                        .orElseThrow()
+                        .matches("disk0 +lying-flush +8 KiB +1 +1 +\\d+ ms +0 +0 +no"),
+                status);
 
         CommandResult fail = cli("power-fail", "disk0", "--seed", "7");
         fail.assertOk("power-fail");
-        assertEquals("disk0: power failed (drop-all, seed 7): 1 unflushed writes (8192 bytes): 0 kept, 0 torn, 1 lost; "
-                + "8192 bytes lost\n  lost 8192 bytes at offset 4096\n", fail.stdout());
+        assertEquals(
+                "disk0: power failed (drop-all, seed 7): 1 unflushed writes (8192 bytes): 0 kept, 0 torn, 1 lost; "
+                        + "8192 bytes lost\n  lost 8192 bytes at offset 4096\n",
+                fail.stdout());
         qemuIo("read -P 0 4k 8k").assertOk("the acknowledged write is gone");
-        Map<?, ?> after = (Map<?, ?>) Json.parse(cli("cache", "status", "disk0", "--json").assertOk("status --json").stdout());
+        Map<?, ?> after = (Map<?, ?>) Json.parse(cli("cache", "status", "disk0", "--json")
+                .assertOk("status --json")
+                .stdout());
         assertEquals(1L, after.get("power-fails"));
         assertEquals(2, cli("power-fail", "disk0", "--mode", "gently").exit());
     }
@@ -195,16 +234,21 @@ class CliProcessTest {
     @Test
     void eventsFollowLiveUntilTheCount() throws Exception {
         Tools.require("qemu-io");
-        Process events = FaultdiskCli.start("events", "--qmp", qmp, "--json", "--count", "2", "--event", "BLOCK_IO_ERROR");
+        Process events =
+                FaultdiskCli.start("events", "--qmp", qmp, "--json", "--count", "2", "--event", "BLOCK_IO_ERROR");
         try {
-            BufferedReader err = new BufferedReader(new InputStreamReader(events.getErrorStream(), StandardCharsets.UTF_8));
+            BufferedReader err =
+                    new BufferedReader(new InputStreamReader(events.getErrorStream(), StandardCharsets.UTF_8));
             assertEquals("following events of " + qmp, err.readLine(), "connected");
-            cli("blkdebug", "set-rules", "disk0", "--inject-error", "write_aio,errno=EIO").assertOk("set-rules");
+            cli("blkdebug", "set-rules", "disk0", "--inject-error", "write_aio,errno=EIO")
+                    .assertOk("set-rules");
             qemuIo("write 0 512");
             qemuIo("write 0 512");
             assertTrue(events.waitFor(60, TimeUnit.SECONDS));
             assertEquals(0, events.exitValue());
-            List<String> lines = new String(events.getInputStream().readAllBytes(), StandardCharsets.UTF_8).lines().toList();
+            List<String> lines = new String(events.getInputStream().readAllBytes(), StandardCharsets.UTF_8)
+                    .lines()
+                    .toList();
             assertEquals(2, lines.size(), lines.toString());
             for (String line : lines) {
                 Map<?, ?> e = (Map<?, ?>) Json.parse(line);
@@ -223,7 +267,8 @@ class CliProcessTest {
 
         CommandResult refused = cli("qmp", "blkdebug-clear-rules", "{\"device\": \"nope\"}");
         assertEquals(1, refused.exit());
-        assertEquals("faultdisk qmp: blkdebug-clear-rules: DeviceNotFound: Device 'nope' not found\n", refused.stderr());
+        assertEquals(
+                "faultdisk qmp: blkdebug-clear-rules: DeviceNotFound: Device 'nope' not found\n", refused.stderr());
 
         CommandResult usage = cli("break", "set", "disk0");
         assertEquals(2, usage.exit());
@@ -236,7 +281,8 @@ class CliProcessTest {
         }
         CommandResult refusedConnection = FaultdiskCli.run("exports", "--qmp", "127.0.0.1:" + free);
         assertEquals(3, refusedConnection.exit());
-        assertTrue(refusedConnection.stderr().startsWith("faultdisk exports: cannot connect to 127.0.0.1:" + free),
+        assertTrue(
+                refusedConnection.stderr().startsWith("faultdisk exports: cannot connect to 127.0.0.1:" + free),
                 refusedConnection.stderr());
 
         CommandResult timeout = cli("break", "wait", "disk0", "nothing", "--timeout", "300ms");
@@ -258,8 +304,10 @@ class CliProcessTest {
                 ]}""");
         Process run = FaultdiskCli.start("run", file.toString(), "--qmp", qmp);
         try {
-            BufferedReader out = new BufferedReader(new InputStreamReader(run.getInputStream(), StandardCharsets.UTF_8));
-            assertTrue(out.readLine().startsWith("faultdisk run: enospc while a write is held, 4 steps against " + qmp));
+            BufferedReader out =
+                    new BufferedReader(new InputStreamReader(run.getInputStream(), StandardCharsets.UTF_8));
+            assertTrue(
+                    out.readLine().startsWith("faultdisk run: enospc while a write is held, 4 steps against " + qmp));
             assertTrue(out.readLine().contains("step 1/4: blkdebug-set-breakpoint"), "breakpoint set");
             CommandResult held = qemuIo("write -P 1 0 4k"); // returns once step 3 resumed it
             held.assertOk("the held write");
@@ -268,7 +316,9 @@ class CliProcessTest {
             assertTrue(run.waitFor(60, TimeUnit.SECONDS));
             String rest = new String(run.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
             assertEquals(0, run.exitValue(), rest);
-            assertTrue(rest.contains("step 2/4 on breakpoint w (disk0 write-fua of 4096 bytes at 0): blkdebug-set-rules"), rest);
+            assertTrue(
+                    rest.contains("step 2/4 on breakpoint w (disk0 write-fua of 4096 bytes at 0): blkdebug-set-rules"),
+                    rest);
             assertTrue(rest.contains("step 4/4 after 2 writes on disk0 (2 seen): query-blockstats"), rest);
             assertTrue(rest.contains("summary: 4 of 4 steps done, 0 failed, 0 not run"), rest);
         } finally {
@@ -283,7 +333,8 @@ class CliProcessTest {
         Files.writeString(bad, "{\"steps\": [{\"at\": \"soon\", \"execute\": \"query-block\"}]}");
         CommandResult invalid = FaultdiskCli.run("run", "--check", bad.toString());
         assertEquals(2, invalid.exit());
-        assertEquals("faultdisk run: " + bad + ": steps[0].at: bad duration 'soon' (use e.g. 250ms, 5s, 1.5s, 2m, 1h)\n",
+        assertEquals(
+                "faultdisk run: " + bad + ": steps[0].at: bad duration 'soon' (use e.g. 250ms, 5s, 1.5s, 2m, 1h)\n",
                 invalid.stderr());
     }
 
@@ -291,11 +342,16 @@ class CliProcessTest {
     void theCompletionScriptCompletesInBash(@TempDir Path dir) throws Exception {
         Tools.require("bash");
         Path script = dir.resolve("faultdisk.bash");
-        Files.writeString(script, FaultdiskCli.run("completion").assertOk("completion").stdout());
+        Files.writeString(
+                script, FaultdiskCli.run("completion").assertOk("completion").stdout());
         Command.run(Duration.ofSeconds(30), "bash", "-n", script.toString()).assertOk("bash -n");
-        CommandResult words = Command.run(Duration.ofSeconds(30), "bash", "-c", "source " + script
-                + "; COMP_WORDS=(faultdisk br); COMP_CWORD=1; _complete_faultdisk; echo ${COMPREPLY[@]};"
-                + " COMP_WORDS=(faultdisk break re); COMP_CWORD=2; _complete_faultdisk; echo ${COMPREPLY[@]}");
+        CommandResult words = Command.run(
+                Duration.ofSeconds(30),
+                "bash",
+                "-c",
+                "source " + script
+                        + "; COMP_WORDS=(faultdisk br); COMP_CWORD=1; _complete_faultdisk; echo ${COMPREPLY[@]};"
+                        + " COMP_WORDS=(faultdisk break re); COMP_CWORD=2; _complete_faultdisk; echo ${COMPREPLY[@]}");
         words.assertOk("completion in bash");
         assertEquals("break\nresume remove\n", words.stdout());
     }
@@ -303,9 +359,12 @@ class CliProcessTest {
     @Test
     void talksToAServeProcessOverAUnixSocket(@TempDir Path dir) throws Exception {
         Path socket = dir.resolve("qmp.sock");
-        try (ServeProcess serve = ServeProcess.start("--export", "u0=memory:2M", "--nbd", "127.0.0.1:0", "--qmp", "unix:" + socket)) {
-            CommandResult exports = FaultdiskCli.run("exports", "--qmp", "unix:" + socket).assertOk("exports over a Unix socket");
-            assertTrue(exports.stdout().lines().skip(1).findFirst().orElseThrow().startsWith("u0 "), exports.stdout());
+        try (ServeProcess serve =
+                ServeProcess.start("--export", "u0=memory:2M", "--nbd", "127.0.0.1:0", "--qmp", "unix:" + socket)) {
+            CommandResult exports =
+                    FaultdiskCli.run("exports", "--qmp", "unix:" + socket).assertOk("exports over a Unix socket");
+            assertTrue(
+                    exports.stdout().lines().skip(1).findFirst().orElseThrow().startsWith("u0 "), exports.stdout());
         }
     }
 }

@@ -1,28 +1,27 @@
 package dev.faultdisk.interop;
 
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import dev.faultdisk.client.FaultRule;
 import dev.faultdisk.client.FaultdiskClient;
 import dev.faultdisk.client.HeldRequest;
 import dev.faultdisk.device.DeviceStats;
-import dev.faultdisk.wire.BlockOp;
 import dev.faultdisk.junit.ExportUri;
 import dev.faultdisk.junit.Faultdisk;
 import dev.faultdisk.server.FaultdiskServer;
 import dev.faultdisk.testkit.CommandResult;
 import dev.faultdisk.testkit.QemuIo;
 import dev.faultdisk.testkit.Tools;
-import org.junit.jupiter.api.Test;
-
+import dev.faultdisk.wire.BlockOp;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-
-import static org.awaitility.Awaitility.await;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.Test;
 
 /**
  * The silent disk with a real client: qemu-io sends several requests on one connection (aio);
@@ -34,7 +33,10 @@ class FaultHangTest {
 
     /** Waits until a request is held, and returns the first. */
     private static HeldRequest awaitHeld(FaultdiskClient fd) {
-        return await("a held request").atMost(TIMEOUT).until(() -> fd.queryHeldRequests("d"), h -> !h.isEmpty()).getFirst();
+        return await("a held request")
+                .atMost(TIMEOUT)
+                .until(() -> fd.queryHeldRequests("d"), h -> !h.isEmpty())
+                .getFirst();
     }
 
     private static Map<String, Object> released(FaultdiskClient fd) {
@@ -42,13 +44,13 @@ class FaultHangTest {
     }
 
     @Test
-    void aHeldReadDoesNotBlockTheOthersOnItsConnectionAndReleaseWorks(FaultdiskClient fd, FaultdiskServer server,
-            @ExportUri("d") String uri) throws Exception {
+    void aHeldReadDoesNotBlockTheOthersOnItsConnectionAndReleaseWorks(
+            FaultdiskClient fd, FaultdiskServer server, @ExportUri("d") String uri) throws Exception {
         Tools.require("qemu-io");
         QemuIo.run(uri, "write -P 0x3c 0 128k").assertOk("data");
         fd.faultAdd("d", FaultRule.hang().ops("read").range(0, 4096));
-        CompletableFuture<CommandResult> client = QemuIo.start(uri, "aio_read -P 0x3c 0 4k", "aio_read -P 0x3c 64k 4k",
-                "aio_read -P 0x3c 96k 4k", "aio_flush");
+        CompletableFuture<CommandResult> client = QemuIo.start(
+                uri, "aio_read -P 0x3c 0 4k", "aio_read -P 0x3c 64k 4k", "aio_read -P 0x3c 96k 4k", "aio_flush");
         HeldRequest held = awaitHeld(fd);
         assertEquals(0L, held.offset());
         // The two other reads on the same connection were answered while the first is held.
@@ -59,7 +61,8 @@ class FaultHangTest {
         assertEquals(List.of(held.id()), fd.faultRelease("d"));
         CommandResult r = client.get(TIMEOUT.toSeconds(), TimeUnit.SECONDS).assertOk("qemu-io after the release");
         List<String> order = QemuIo.reports(r.stdout());
-        assertEquals("read 4096/4096 bytes at offset 0", order.getLast(), "the held read completed last:\n" + r.stdout());
+        assertEquals(
+                "read 4096/4096 bytes at offset 0", order.getLast(), "the held read completed last:\n" + r.stdout());
         assertEquals(3, order.size(), r.stdout());
         assertEquals("released", released(fd).get("how"));
     }

@@ -1,5 +1,10 @@
 package dev.faultdisk.interop;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import dev.faultdisk.client.Event;
 import dev.faultdisk.client.FaultRule;
 import dev.faultdisk.client.FaultdiskClient;
@@ -9,17 +14,11 @@ import dev.faultdisk.server.FaultdiskServer;
 import dev.faultdisk.testkit.CommandResult;
 import dev.faultdisk.testkit.QemuIo;
 import dev.faultdisk.testkit.Tools;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Test;
-
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNotEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
 
 /** Each fault type as qemu-io sees it over NBD, rules added over QMP. */
 @Faultdisk(exports = "d=memory:16M")
@@ -54,11 +53,17 @@ class FaultQemuIoTest {
 
     @Test
     void errorsWithAnyErrnoOnTheTargetedRangeOnly() {
-        fd.faultAdd("d", FaultRule.error("ENOSPC").ops("read").range(65536, 4096),
+        fd.faultAdd(
+                "d",
+                FaultRule.error("ENOSPC").ops("read").range(65536, 4096),
                 FaultRule.error("EPERM").ops("write").range(1048576, 4096));
         CommandResult r = io("read 0 4k", "read 65536 4k", "write 1M 512", "write 2M 512");
-        assertReports(r, "read 4096/4096 bytes at offset 0", "read failed: No space left on device",
-                "write failed: Operation not permitted", "wrote 512/512 bytes at offset 2097152");
+        assertReports(
+                r,
+                "read 4096/4096 bytes at offset 0",
+                "read failed: No space left on device",
+                "write failed: Operation not permitted",
+                "wrote 512/512 bytes at offset 2097152");
         Map<String, Object> event = faultInjected();
         assertEquals("error ENOSPC", event.get("action"));
         assertEquals(65536L, event.get("offset"));
@@ -101,22 +106,28 @@ class FaultQemuIoTest {
     @Test
     void badSectorsFailUntilRewritten() {
         fd.faultAdd("d", FaultRule.badSector(8));
-        assertReports(io("read 0 4k", "read 0 8k", "read 4096 512", "write -P 0x11 4096 512", "read -P 0x11 4096 512"),
-                "read 4096/4096 bytes at offset 0", "read failed: Input/output error",
-                "read failed: Input/output error", "wrote 512/512 bytes at offset 4096",
+        assertReports(
+                io("read 0 4k", "read 0 8k", "read 4096 512", "write -P 0x11 4096 512", "read -P 0x11 4096 512"),
+                "read 4096/4096 bytes at offset 0",
+                "read failed: Input/output error",
+                "read failed: Input/output error",
+                "wrote 512/512 bytes at offset 4096",
                 "read 512/512 bytes at offset 4096");
     }
 
     @Test
     void dyingDiskPresetHasBadSectorsThatSpread() {
-        fd.faultPreset("d", "dying-disk", Map.of("bad-sectors", 4, "grow-probability", 1, "error-probability", 0,
-                "slow-to-ms", 0, "seed", 9));
+        fd.faultPreset(
+                "d",
+                "dying-disk",
+                Map.of("bad-sectors", 4, "grow-probability", 1, "error-probability", 0, "slow-to-ms", 0, "seed", 9));
         assertReports(io("read 0 16M"), "read failed: Input/output error");
         for (int i = 0; i < 5; i++) {
             io("read 0 512");
         }
         @SuppressWarnings("unchecked")
-        Map<String, Object> status = (Map<String, Object>) fd.queryFaults("d").getFirst().raw().get("status");
+        Map<String, Object> status =
+                (Map<String, Object>) fd.queryFaults("d").getFirst().raw().get("status");
         assertTrue((Long) status.get("bad-sectors") >= 8, "grew with every request: " + status);
     }
 
@@ -128,7 +139,9 @@ class FaultQemuIoTest {
         io("read -P 0xcd 0 1k", "read -P 0 1k 7k").assertOk("the first two sectors persisted, the rest did not");
 
         fd.faultAdd("d", FaultRule.lostWrite().range(1048576, 65536));
-        assertReports(io("write -P 0xef 1M 4k", "read -P 0 1M 4k"), "wrote 4096/4096 bytes at offset 1048576",
+        assertReports(
+                io("write -P 0xef 1M 4k", "read -P 0 1M 4k"),
+                "wrote 4096/4096 bytes at offset 1048576",
                 "read 4096/4096 bytes at offset 1048576");
         fd.faultClear("d");
 
@@ -147,7 +160,9 @@ class FaultQemuIoTest {
             CommandResult r = io("read 0 4k");
             assertNotEquals(0, r.exit(), r.stdout());
             assertTrue(r.stdout().contains("read failed"), r.stdout() + r.stderr());
-            assertEquals(midReply ? "disconnected mid-reply" : "disconnected", faultInjected().get("action"));
+            assertEquals(
+                    midReply ? "disconnected mid-reply" : "disconnected",
+                    faultInjected().get("action"));
             fd.faultClear("d");
             io("read -P 0x5a 0 64k").assertOk("the server serves the next client");
         }

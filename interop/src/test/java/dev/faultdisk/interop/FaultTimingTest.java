@@ -1,20 +1,20 @@
 package dev.faultdisk.interop;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import dev.faultdisk.client.FaultRule;
 import dev.faultdisk.client.FaultdiskClient;
 import dev.faultdisk.fault.VirtualTime;
 import dev.faultdisk.junit.ExportUri;
 import dev.faultdisk.junit.Faultdisk;
-import dev.faultdisk.wire.json.Json;
 import dev.faultdisk.server.FaultdiskServer;
 import dev.faultdisk.testkit.Command;
 import dev.faultdisk.testkit.CommandResult;
 import dev.faultdisk.testkit.Fio;
 import dev.faultdisk.testkit.QemuIo;
 import dev.faultdisk.testkit.Tools;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-
+import dev.faultdisk.wire.json.Json;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -22,9 +22,8 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Delays, throttles and presets as fio and qemu-io measure them; flush errors as nbdcopy sees them.
@@ -37,18 +36,29 @@ class FaultTimingTest {
     private static final Duration TIMEOUT = Duration.ofSeconds(90);
 
     /** fio's read figures: IOPS and completion latency p50 and p99 in milliseconds. */
-    private record Measured(double iops, double p50, double p99) {
-    }
+    private record Measured(double iops, double p50, double p99) {}
 
     @SuppressWarnings("unchecked")
     private static Measured randomReads(String uri, int depth, int seconds) {
-        CommandResult r = Fio.run(uri, List.of("--rw=randread", "--bs=4k", "--iodepth=" + depth, "--size=8M",
-                "--time_based", "--runtime=" + seconds, "--output-format=json")).assertOk("fio");
+        CommandResult r = Fio.run(
+                        uri,
+                        List.of(
+                                "--rw=randread",
+                                "--bs=4k",
+                                "--iodepth=" + depth,
+                                "--size=8M",
+                                "--time_based",
+                                "--runtime=" + seconds,
+                                "--output-format=json"))
+                .assertOk("fio");
         String json = r.stdout().substring(r.stdout().indexOf('{'));
-        Map<String, Object> read = (Map<String, Object>) ((Map<String, Object>) ((List<Object>) ((Map<String, Object>)
-                Json.parse(json)).get("jobs")).getFirst()).get("read");
-        Map<String, Object> percentiles = (Map<String, Object>) ((Map<String, Object>) read.get("clat_ns")).get("percentile");
-        return new Measured(((Number) read.get("iops")).doubleValue(),
+        Map<String, Object> read = (Map<String, Object>) ((Map<String, Object>)
+                        ((List<Object>) ((Map<String, Object>) Json.parse(json)).get("jobs")).getFirst())
+                .get("read");
+        Map<String, Object> percentiles =
+                (Map<String, Object>) ((Map<String, Object>) read.get("clat_ns")).get("percentile");
+        return new Measured(
+                ((Number) read.get("iops")).doubleValue(),
                 ((Number) percentiles.get("50.000000")).doubleValue() / 1e6,
                 ((Number) percentiles.get("99.000000")).doubleValue() / 1e6);
     }
@@ -87,14 +97,21 @@ class FaultTimingTest {
     void flakyDiskPresetOnVirtualTime() throws Exception {
         Tools.require("qemu-io");
         VirtualTime time = VirtualTime.manual(Instant.parse("2030-01-01T00:00:00Z"));
-        try (FaultdiskServer server = FaultdiskServer.builder().export("v=memory:16M").faultTime(time.faultTime())
-                .nbd(new InetSocketAddress("127.0.0.1", 0)).qmp(new InetSocketAddress("127.0.0.1", 0)).start();
-             FaultdiskClient fd = FaultdiskClient.connect(server.qmpAddresses().getFirst(), TIMEOUT)) {
+        try (FaultdiskServer server = FaultdiskServer.builder()
+                        .export("v=memory:16M")
+                        .faultTime(time.faultTime())
+                        .nbd(new InetSocketAddress("127.0.0.1", 0))
+                        .qmp(new InetSocketAddress("127.0.0.1", 0))
+                        .start();
+                FaultdiskClient fd =
+                        FaultdiskClient.connect(server.qmpAddresses().getFirst(), TIMEOUT)) {
             String uri = "nbd://127.0.0.1:" + ((InetSocketAddress) server.nbdAddress()).getPort() + "/v";
             fd.faultPreset("v", "flaky-disk", Map.of("up-ms", 1000, "down-ms", 500));
             QemuIo.run(uri, "read 0 4k").assertOk("up");
             time.advance(Duration.ofMillis(1000));
-            assertEquals(List.of("read failed: Input/output error"), QemuIo.reports(QemuIo.run(uri, "read 0 4k").stdout()));
+            assertEquals(
+                    List.of("read failed: Input/output error"),
+                    QemuIo.reports(QemuIo.run(uri, "read 0 4k").stdout()));
             time.advance(Duration.ofMillis(500));
             QemuIo.run(uri, "read 0 4k").assertOk("up again");
         }

@@ -1,26 +1,25 @@
 package dev.faultdisk.interop;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import dev.faultdisk.testkit.CommandResult;
 import dev.faultdisk.testkit.Fio;
 import dev.faultdisk.testkit.QemuIo;
 import dev.faultdisk.testkit.Tools;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.Arguments;
-import org.junit.jupiter.params.provider.MethodSource;
-
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNotEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * fio's nbd engine (libnbd) writes with many requests in flight, then reads everything back and
@@ -40,8 +39,10 @@ class FioTest {
     /** Random 4 KiB writes at depth 16, and sequential 1 MiB writes at depth 8, on every backend. */
     static Stream<Arguments> workloads() {
         List<Workload> workloads = List.of(
-                new Workload("random 4k", "32M", List.of("--rw=randwrite", "--bs=4k", "--iodepth=16", "--size=32M"), 8192),
-                new Workload("sequential 1M", "64M", List.of("--rw=write", "--bs=1M", "--iodepth=8", "--size=64M"), 64));
+                new Workload(
+                        "random 4k", "32M", List.of("--rw=randwrite", "--bs=4k", "--iodepth=16", "--size=32M"), 8192),
+                new Workload(
+                        "sequential 1M", "64M", List.of("--rw=write", "--bs=1M", "--iodepth=8", "--size=64M"), 64));
         return workloads.stream().flatMap(w -> Backends.all().map(b -> Arguments.of(w, b)));
     }
 
@@ -49,7 +50,9 @@ class FioTest {
     @MethodSource("workloads")
     void writesVerify(Workload workload, String backend, @TempDir Path dir) throws Exception {
         try (TestServer server = new TestServer(TestServer.spec("d", backend, dir, workload.size()))) {
-            assertVerified(fio(server.uri("d"), workload.job()).assertOk("fio " + workload + " with verify"), workload.blocks());
+            assertVerified(
+                    fio(server.uri("d"), workload.job()).assertOk("fio " + workload + " with verify"),
+                    workload.blocks());
         }
     }
 
@@ -65,13 +68,17 @@ class FioTest {
             CommandResult bad = fio(uri, concat(job, "--verify_only"));
             assertNotEquals(0, bad.exit(), "fio must fail on the corrupted block:\n" + bad.stdout());
             String report = bad.stdout() + bad.stderr();
-            assertTrue(report.contains("verify: bad magic header") && report.contains("offset 5242880"),
+            assertTrue(
+                    report.contains("verify: bad magic header") && report.contains("offset 5242880"),
                     "fio names the corrupted block:\n" + report);
         }
     }
 
     private static CommandResult fio(String uri, List<String> job) {
-        List<String> command = new ArrayList<>(List.of("--verify=crc32c", "--verify_fatal=1", "--do_verify=1",
+        List<String> command = new ArrayList<>(List.of(
+                "--verify=crc32c",
+                "--verify_fatal=1",
+                "--do_verify=1",
                 // no verify state files left in the working directory
                 "--verify_state_save=0"));
         command.addAll(job);
@@ -80,7 +87,8 @@ class FioTest {
 
     private static void assertVerified(CommandResult result, long blocks) {
         String out = result.stdout();
-        assertFalse((out + result.stderr()).contains("verify"), "fio reported verify errors:\n" + out + result.stderr());
+        assertFalse(
+                (out + result.stderr()).contains("verify"), "fio reported verify errors:\n" + out + result.stderr());
         assertTrue(out.contains("err= 0"), out);
         Matcher m = ISSUED.matcher(out);
         assertTrue(m.find(), out);

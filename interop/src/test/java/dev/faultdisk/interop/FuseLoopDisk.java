@@ -1,10 +1,12 @@
 package dev.faultdisk.interop;
 
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
 import dev.faultdisk.testkit.Command;
 import dev.faultdisk.testkit.CommandResult;
 import dev.faultdisk.testkit.Tools;
-import org.awaitility.core.ConditionTimeoutException;
-
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -13,10 +15,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
-
-import static org.awaitility.Awaitility.await;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
+import org.awaitility.core.ConditionTimeoutException;
 
 /**
  * An export attached as a real block device: nbdfuse exposes it as a file, a loop device sits on
@@ -54,12 +53,15 @@ final class FuseLoopDisk implements AutoCloseable {
     static Path awaitImage(Process nbdfuse, Path fuseDir, Path log, Duration timeout) throws IOException {
         Path image = fuseDir.resolve("nbd");
         try {
-            await("nbdfuse to expose " + image).atMost(timeout).pollInterval(Duration.ofMillis(20)).until(() -> {
-                if (!nbdfuse.isAlive()) {
-                    fail("nbdfuse exited with " + nbdfuse.exitValue() + ":\n" + Files.readString(log));
-                }
-                return Files.exists(image);
-            });
+            await("nbdfuse to expose " + image)
+                    .atMost(timeout)
+                    .pollInterval(Duration.ofMillis(20))
+                    .until(() -> {
+                        if (!nbdfuse.isAlive()) {
+                            fail("nbdfuse exited with " + nbdfuse.exitValue() + ":\n" + Files.readString(log));
+                        }
+                        return Files.exists(image);
+                    });
         } catch (ConditionTimeoutException e) {
             fail(e.getMessage() + "; nbdfuse's log:\n" + Files.readString(log), e);
         }
@@ -71,11 +73,14 @@ final class FuseLoopDisk implements AutoCloseable {
         Path fuseDir = Files.createDirectories(work.resolve(name + "-fuse"));
         Path log = work.resolve(name + "-nbdfuse.log");
         Process p = new ProcessBuilder("nbdfuse", fuseDir.toString(), uri)
-                .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+                .redirectErrorStream(true)
+                .redirectOutput(log.toFile())
+                .start();
         FuseLoopDisk disk = new FuseLoopDisk(fuseDir, log, p);
         try {
             Path image = awaitImage(p, fuseDir, log, Duration.ofSeconds(20));
-            String dev = run("losetup", "-f", "--show", image.toString()).stdout().strip();
+            String dev =
+                    run("losetup", "-f", "--show", image.toString()).stdout().strip();
             assertTrue(dev.startsWith("/dev/loop"), "losetup printed " + dev);
             disk.loop = dev;
             return disk;
@@ -137,10 +142,12 @@ final class FuseLoopDisk implements AutoCloseable {
             String device = loop;
             AtomicReference<CommandResult> r = new AtomicReference<>();
             try { // a lazily unmounted file system lets go of the device a little later
-                await().atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(100)).until(() -> {
-                    r.set(Command.run(TIMEOUT, "losetup", "-d", device));
-                    return r.get().exit() == 0 || !isAttached(device);
-                });
+                await().atMost(Duration.ofSeconds(5))
+                        .pollInterval(Duration.ofMillis(100))
+                        .until(() -> {
+                            r.set(Command.run(TIMEOUT, "losetup", "-d", device));
+                            return r.get().exit() == 0 || !isAttached(device);
+                        });
             } catch (ConditionTimeoutException e) {
                 // still attached: reported below with losetup's last words
             }

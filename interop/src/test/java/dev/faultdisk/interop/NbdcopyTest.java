@@ -1,23 +1,22 @@
 package dev.faultdisk.interop;
 
-import dev.faultdisk.wire.BlockOp;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import dev.faultdisk.testkit.Command;
 import dev.faultdisk.testkit.Images;
 import dev.faultdisk.testkit.QemuIo;
 import dev.faultdisk.testkit.Tools;
-import org.junit.jupiter.api.io.TempDir;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.MethodSource;
-
+import dev.faultdisk.wire.BlockOp;
 import java.io.RandomAccessFile;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /** nbdcopy (libnbd) copies a local image into the export and back out, over one or several connections. */
 class NbdcopyTest {
@@ -62,7 +61,10 @@ class NbdcopyTest {
             nbdcopy(options, source.toString(), uri);
             long in = server.server().acceptedCount() - before;
             assertEquals(connections, in, "connections nbdcopy opened to write the export");
-            assertTrue(server.export("d").stats().ops(BlockOp.WRITE_ZEROES) + server.export("d").stats().ops(BlockOp.TRIM) >= 1,
+            assertTrue(
+                    server.export("d").stats().ops(BlockOp.WRITE_ZEROES)
+                                    + server.export("d").stats().ops(BlockOp.TRIM)
+                            >= 1,
                     "the hole went over as a zero request");
 
             Path back = dir.resolve("back.raw");

@@ -1,14 +1,14 @@
 package dev.faultdisk.interop;
 
-import dev.faultdisk.wire.BlockOp;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
 import dev.faultdisk.testkit.Command;
 import dev.faultdisk.testkit.CommandResult;
 import dev.faultdisk.testkit.Images;
 import dev.faultdisk.testkit.Tools;
-import org.junit.jupiter.api.io.TempDir;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.MethodSource;
-
+import dev.faultdisk.wire.BlockOp;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -16,10 +16,9 @@ import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * The whole stack: nbdfuse exposes the export as a file, a loop device turns it into a block
@@ -68,7 +67,8 @@ class NbdfuseExt4Test {
                 run("e2fsck", "-f", "-n", dev); // consistent after the remount
                 mount(dev, mnt, cleanups);
                 for (Map.Entry<String, byte[]> f : files.entrySet()) {
-                    Images.assertSameBytes(f.getValue(), mnt.resolve(f.getKey()), "seed " + SEED + ", file " + f.getKey());
+                    Images.assertSameBytes(
+                            f.getValue(), mnt.resolve(f.getKey()), "seed " + SEED + ", file " + f.getKey());
                 }
             }
         }
@@ -79,7 +79,9 @@ class NbdfuseExt4Test {
         Files.createDirectory(fuseDir);
         Path log = fuseDir.resolveSibling(fuseDir.getFileName() + ".log");
         Process nbdfuse = new ProcessBuilder("nbdfuse", fuseDir.toString(), uri)
-                .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+                .redirectErrorStream(true)
+                .redirectOutput(log.toFile())
+                .start();
         cleanups.add(() -> stopNbdfuse(nbdfuse, fuseDir, log));
         Path image = FuseLoopDisk.awaitImage(nbdfuse, fuseDir, log, Duration.ofSeconds(15));
         assertEquals(64L << 20, Files.size(image), "size nbdfuse reports for the export");

@@ -1,23 +1,22 @@
 package dev.faultdisk.interop;
 
-import dev.faultdisk.wire.json.Json;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import dev.faultdisk.testkit.Command;
 import dev.faultdisk.testkit.Images;
 import dev.faultdisk.testkit.QemuIo;
 import dev.faultdisk.testkit.Tools;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-
+import dev.faultdisk.wire.json.Json;
 import java.io.RandomAccessFile;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** nbdinfo (libnbd) sees the exports, their sizes, flags and allocation map. */
 class NbdinfoTest {
@@ -28,9 +27,11 @@ class NbdinfoTest {
     @Test
     void listsExportsAndDescribesEach(@TempDir Path dir) throws Exception {
         Tools.require("nbdinfo");
-        try (TestServer server = new TestServer("disk0=memory:64M", "small=memory:1M,readonly",
-                TestServer.spec("img", "file", dir, "3M"))) {
-            String list = Command.run(TIMEOUT, "nbdinfo", "--list", server.uri("")).assertOk("nbdinfo --list").stdout();
+        try (TestServer server = new TestServer(
+                "disk0=memory:64M", "small=memory:1M,readonly", TestServer.spec("img", "file", dir, "3M"))) {
+            String list = Command.run(TIMEOUT, "nbdinfo", "--list", server.uri(""))
+                    .assertOk("nbdinfo --list")
+                    .stdout();
             for (String name : List.of("disk0", "small", "img")) {
                 assertTrue(list.contains("export=\"" + name + "\""), list);
             }
@@ -41,8 +42,15 @@ class NbdinfoTest {
             assertEquals(64L << 20, ((Number) rw.get("export-size")).longValue());
             assertEquals("memory, 64 MiB", rw.get("description"));
             assertEquals(false, rw.get("is_read_only"));
-            for (String flag : List.of("can_flush", "can_fua", "can_trim", "can_zero", "can_fast_zero", "can_cache",
-                    "can_df", "can_multi_conn")) {
+            for (String flag : List.of(
+                    "can_flush",
+                    "can_fua",
+                    "can_trim",
+                    "can_zero",
+                    "can_fast_zero",
+                    "can_cache",
+                    "can_df",
+                    "can_multi_conn")) {
                 assertEquals(true, rw.get(flag), flag + " in\n" + rwText);
             }
             assertEquals(1, ((Number) rw.get("block_size_minimum")).longValue());
@@ -61,7 +69,10 @@ class NbdinfoTest {
             Map<String, Object> file = export(json(server, "img"));
             assertEquals(3L << 20, ((Number) file.get("export-size")).longValue());
             assertEquals(false, file.get("is_read_only"));
-            assertTrue(((String) file.get("description")).contains(dir.resolve("img.img").toString()), file.toString());
+            assertTrue(
+                    ((String) file.get("description"))
+                            .contains(dir.resolve("img.img").toString()),
+                    file.toString());
         }
     }
 
@@ -98,19 +109,24 @@ class NbdinfoTest {
             assertEquals(expected(size, 0, 4096, 4 << 20, 12288), map(uri), "ranges written before serving");
             // File-system blocks are 4 KiB: aligned writes and discards show exactly.
             QemuIo.run(uri, "write -P 0x77 10M 8k", "discard 4M 4k").assertOk("qemu-io");
-            assertEquals(expected(size, 0, 4096, (4 << 20) + 4096, 8192, 10 << 20, 8192), map(uri),
+            assertEquals(
+                    expected(size, 0, 4096, (4 << 20) + 4096, 8192, 10 << 20, 8192),
+                    map(uri),
                     "after writing at 10M and discarding at 4M");
         }
     }
 
     private static String json(TestServer server, String export) {
-        return Command.run(TIMEOUT, "nbdinfo", "--json", server.uri(export)).assertOk("nbdinfo --json " + export).stdout();
+        return Command.run(TIMEOUT, "nbdinfo", "--json", server.uri(export))
+                .assertOk("nbdinfo --json " + export)
+                .stdout();
     }
 
     /** The one export {@code nbdinfo --json} describes. */
     @SuppressWarnings("unchecked")
     private static Map<String, Object> export(String json) {
-        List<Map<String, Object>> exports = (List<Map<String, Object>>) ((Map<String, Object>) Json.parse(json)).get("exports");
+        List<Map<String, Object>> exports =
+                (List<Map<String, Object>>) ((Map<String, Object>) Json.parse(json)).get("exports");
         assertEquals(1, exports.size(), json);
         return exports.getFirst();
     }
@@ -125,11 +141,17 @@ class NbdinfoTest {
 
     @SuppressWarnings("unchecked")
     private static List<Extent> map(String uri) {
-        String json = Command.run(TIMEOUT, "nbdinfo", "--map", "--json", uri).assertOk("nbdinfo --map").stdout();
-        List<Extent> extents = ((List<Map<String, Object>>) Json.parse(json)).stream()
-                .map(e -> new Extent((Long) e.get("offset"), (Long) e.get("length"), ((Long) e.get("type")).intValue(),
-                        (String) e.get("description")))
-                .toList();
+        String json = Command.run(TIMEOUT, "nbdinfo", "--map", "--json", uri)
+                .assertOk("nbdinfo --map")
+                .stdout();
+        List<Extent> extents = ((List<Map<String, Object>>) Json.parse(json))
+                .stream()
+                        .map(e -> new Extent(
+                                (Long) e.get("offset"),
+                                (Long) e.get("length"),
+                                ((Long) e.get("type")).intValue(),
+                                (String) e.get("description")))
+                        .toList();
         assertFalse(extents.isEmpty(), () -> "no extents in:\n" + json);
         return extents;
     }

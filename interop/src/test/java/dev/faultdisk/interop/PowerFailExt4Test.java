@@ -1,17 +1,17 @@
 package dev.faultdisk.interop;
 
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import dev.faultdisk.cache.CacheStatus;
 import dev.faultdisk.cache.PowerFailReport;
 import dev.faultdisk.cache.WriteCacheDevice;
 import dev.faultdisk.export.Export;
 import dev.faultdisk.wire.BlockOp;
-import dev.faultdisk.device.DeviceStats;
 import dev.faultdisk.wire.CacheMode;
 import dev.faultdisk.wire.PowerFailMode;
-import org.junit.jupiter.api.io.TempDir;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
-
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -21,11 +21,9 @@ import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.SplittableRandom;
-
-import static org.awaitility.Awaitility.await;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The write-barrier bug class, reproduced on the whole stack: ext4 on a loop device on an
@@ -56,9 +54,8 @@ class PowerFailExt4Test {
     Path dir;
 
     /** What one run saw. */
-    record Outcome(long flushesDuringFsync, long lyingFlushesDuringFsync, PowerFailReport report, int fsckExit,
-            String file) {
-    }
+    record Outcome(
+            long flushesDuringFsync, long lyingFlushesDuringFsync, PowerFailReport report, int fsckExit, String file) {}
 
     @ParameterizedTest
     @ValueSource(strings = {"", ",offreader"})
@@ -125,8 +122,8 @@ class PowerFailExt4Test {
                 assertTrue(fsck < 4, "e2fsck -fy left errors (exit " + fsck + ")");
                 disk.mount(mnt, "");
                 String state = fileState(mnt.resolve("precious"), content);
-                System.out.println("[" + fileMode.label() + dispatch + ", mount -o '" + mountOptions + "'] after power-on: e2fsck exit "
-                        + fsck + ", file " + state);
+                System.out.println("[" + fileMode.label() + dispatch + ", mount -o '" + mountOptions
+                        + "'] after power-on: e2fsck exit " + fsck + ", file " + state);
                 return new Outcome(flushes, lying, report, fsck, state);
             }
         }
@@ -134,7 +131,8 @@ class PowerFailExt4Test {
 
     /** The cut drops every NBD connection to the export (the listener TestServer registers). */
     private static void awaitNoConnections(TestServer server, Export export) {
-        await("connections closed after the power cut").atMost(Duration.ofSeconds(10))
+        await("connections closed after the power cut")
+                .atMost(Duration.ofSeconds(10))
                 .until(() -> server.server().connectionCount(export) == 0);
     }
 

@@ -1,15 +1,14 @@
 package dev.faultdisk.interop;
 
-import dev.faultdisk.wire.json.Json;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import dev.faultdisk.testkit.Command;
 import dev.faultdisk.testkit.CommandResult;
 import dev.faultdisk.testkit.Images;
 import dev.faultdisk.testkit.QemuIo;
 import dev.faultdisk.testkit.Tools;
-import org.junit.jupiter.api.io.TempDir;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.MethodSource;
-
+import dev.faultdisk.wire.json.Json;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -17,9 +16,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /** qemu-img reads the export's size, converts images to and from it, and compares them. */
 class QemuImgTest {
@@ -34,7 +33,8 @@ class QemuImgTest {
         Tools.require("qemu-img");
         try (TestServer server = new TestServer(TestServer.spec("d", backend, dir, "24M"))) {
             String json = Command.run(TIMEOUT, "qemu-img", "info", "--output=json", server.uri("d"))
-                    .assertOk("qemu-img info").stdout();
+                    .assertOk("qemu-img info")
+                    .stdout();
             Map<?, ?> info = (Map<?, ?>) Json.parse(json);
             assertEquals(SIZE, ((Number) info.get("virtual-size")).longValue());
             assertEquals("raw", info.get("format"));
@@ -56,7 +56,8 @@ class QemuImgTest {
                     .assertOk("qemu-img convert from the export");
             Images.assertSameBytes(content, back, "seed " + SEED + ": image copied through the export");
 
-            CommandResult same = Command.run(TIMEOUT, "qemu-img", "compare", "-f", "raw", "-F", "raw", source.toString(), uri)
+            CommandResult same = Command.run(
+                            TIMEOUT, "qemu-img", "compare", "-f", "raw", "-F", "raw", source.toString(), uri)
                     .assertOk("qemu-img compare");
             assertTrue(same.stdout().contains("Images are identical."), same.stdout());
 
@@ -64,9 +65,12 @@ class QemuImgTest {
             int at = 5_000_001;
             int flipped = ~content[at] & 0xff;
             QemuIo.run(uri, "write -P " + flipped + " " + at + " 1").assertOk("qemu-io write one byte");
-            CommandResult differ = Command.run(TIMEOUT, "qemu-img", "compare", "-f", "raw", "-F", "raw", source.toString(), uri);
-            assertEquals(1, differ.exit(), "qemu-img compare exit status for differing images\n" + differ.stdout()
-                    + differ.stderr());
+            CommandResult differ =
+                    Command.run(TIMEOUT, "qemu-img", "compare", "-f", "raw", "-F", "raw", source.toString(), uri);
+            assertEquals(
+                    1,
+                    differ.exit(),
+                    "qemu-img compare exit status for differing images\n" + differ.stdout() + differ.stderr());
             Matcher m = MISMATCH.matcher(differ.stdout());
             assertTrue(m.find(), differ.stdout());
             long reported = Long.parseLong(m.group(1));
@@ -83,8 +87,12 @@ class QemuImgTest {
             String uri = server.uri("d");
             QemuIo.run(uri, "write -P 0x61 1M 64k", "write -P 0x62 8M 128k").assertOk("qemu-io write");
             // QEMU asks for block status one extent at a time (REQ_ONE), unlike nbdinfo.
-            List<String> expected = List.of("0+1048576 zero", "1048576+65536 data", "1114112+7274496 zero",
-                    "8388608+131072 data", "8519680+8257536 zero");
+            List<String> expected = List.of(
+                    "0+1048576 zero",
+                    "1048576+65536 data",
+                    "1114112+7274496 zero",
+                    "8388608+131072 data",
+                    "8519680+8257536 zero");
             assertEquals(expected, map("raw", uri));
 
             // A sparse-aware conversion to qcow2 copies only the data and keeps the content.
@@ -92,8 +100,9 @@ class QemuImgTest {
             Command.run(TIMEOUT, "qemu-img", "convert", "-f", "raw", "-O", "qcow2", uri, qcow2.toString())
                     .assertOk("qemu-img convert to qcow2");
             assertEquals(expected, map("qcow2", qcow2.toString()), "allocation of the qcow2 copy");
-            CommandResult same = Command.run(TIMEOUT, "qemu-img", "compare", "-f", "raw", "-F", "qcow2", uri,
-                    qcow2.toString()).assertOk("qemu-img compare with the qcow2 copy");
+            CommandResult same = Command.run(
+                            TIMEOUT, "qemu-img", "compare", "-f", "raw", "-F", "qcow2", uri, qcow2.toString())
+                    .assertOk("qemu-img compare with the qcow2 copy");
             assertTrue(same.stdout().contains("Images are identical."), same.stdout());
         }
     }
@@ -101,7 +110,8 @@ class QemuImgTest {
     /** {@code qemu-img map} as "start+length data|zero" lines. */
     private static List<String> map(String format, String image) {
         String json = Command.run(TIMEOUT, "qemu-img", "map", "-f", format, "--output=json", image)
-                .assertOk("qemu-img map " + image).stdout();
+                .assertOk("qemu-img map " + image)
+                .stdout();
         List<String> out = new ArrayList<>();
         for (Object o : (List<?>) Json.parse(json)) {
             Map<?, ?> extent = (Map<?, ?>) o;

@@ -1,27 +1,26 @@
 package dev.faultdisk.interop;
 
-import dev.faultdisk.wire.BlockOp;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import dev.faultdisk.export.Export;
 import dev.faultdisk.testkit.CommandResult;
 import dev.faultdisk.testkit.Images;
 import dev.faultdisk.testkit.QemuIo;
 import dev.faultdisk.testkit.Tools;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.MethodSource;
-
+import dev.faultdisk.wire.BlockOp;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
-
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /** qemu-io (QEMU's NBD client) writes and reads back patterns, in flight at once, zeroes and discards. */
 class QemuIoTest {
@@ -74,15 +73,18 @@ class QemuIoTest {
     @MethodSource("dev.faultdisk.interop.Backends#all")
     void patternsAtAlignedAndUnalignedOffsetsReadBack(String backend, @TempDir Path dir) throws Exception {
         onBackend(backend, dir, (uri, export) -> {
-            CommandResult w = QemuIo.run(uri, IOS.stream().map(Io::write).toArray(String[]::new)).assertOk("writes");
+            CommandResult w = QemuIo.run(uri, IOS.stream().map(Io::write).toArray(String[]::new))
+                    .assertOk("writes");
             assertEquals(IOS.stream().map(Io::wrote).toList(), QemuIo.reports(w.stdout()));
 
             // A fresh connection: the data comes from the server, not from a client cache.
             List<String> reads = new ArrayList<>(IOS.stream().map(Io::read).toList());
             reads.add("read -P 0 " + (3513 + 583) + " " + (65535 - 3513 - 583)); // untouched gap reads zero
             CommandResult r = QemuIo.run(uri, reads.toArray(String[]::new)).assertOk("reads");
-            List<String> expected = new ArrayList<>(IOS.stream().map(Io::readBack).toList());
-            expected.add("read " + (65535 - 3513 - 583) + "/" + (65535 - 3513 - 583) + " bytes at offset " + (3513 + 583));
+            List<String> expected =
+                    new ArrayList<>(IOS.stream().map(Io::readBack).toList());
+            expected.add(
+                    "read " + (65535 - 3513 - 583) + "/" + (65535 - 3513 - 583) + " bytes at offset " + (3513 + 583));
             assertEquals(expected, QemuIo.reports(r.stdout()));
         });
     }
@@ -95,7 +97,9 @@ class QemuIoTest {
             QemuIo.run(uri, "write -P 0xab 0 4096").assertOk("write");
             CommandResult bad = QemuIo.run(uri, "read -P 0xcd 0 4096");
             assertNotEquals(0, bad.exit(), bad.stdout());
-            assertEquals("Pattern verification failed at offset 0, 4096 bytes", QemuIo.reports(bad.stdout()).get(0),
+            assertEquals(
+                    "Pattern verification failed at offset 0, 4096 bytes",
+                    QemuIo.reports(bad.stdout()).get(0),
                     bad.stdout());
             // One byte off inside a range is also caught.
             QemuIo.run(uri, "write -P 0xcd 1000 1").assertOk("write one byte");
@@ -135,24 +139,28 @@ class QemuIoTest {
     void discardAndWriteZeroesReadBackZero(String backend, @TempDir Path dir) throws Exception {
         onBackend(backend, dir, (uri, export) -> {
             QemuIo.run(uri, "write -P 0x66 0 1M").assertOk("fill");
-            CommandResult r = QemuIo.run(uri,
-                    "discard 0 64k",          // trim: reads back zero (the server zeroes what it trims)
-                    "write -z 64k 64k",       // WRITE_ZEROES keeping the allocation
-                    "write -z -u 128k 64k",   // WRITE_ZEROES that may punch a hole
-                    "write -z 300001 4097",   // unaligned
-                    "read -P 0 0 192k",
-                    "read -P 0x66 192k 103393",
-                    "read -P 0 300001 4097",
-                    "read -P 0x66 304098 744478").assertOk("zeroes");
-            assertEquals(List.of(
-                    "discard 65536/65536 bytes at offset 0",
-                    "wrote 65536/65536 bytes at offset 65536",
-                    "wrote 65536/65536 bytes at offset 131072",
-                    "wrote 4097/4097 bytes at offset 300001",
-                    "read 196608/196608 bytes at offset 0",
-                    "read 103393/103393 bytes at offset 196608",
-                    "read 4097/4097 bytes at offset 300001",
-                    "read 744478/744478 bytes at offset 304098"), QemuIo.reports(r.stdout()));
+            CommandResult r = QemuIo.run(
+                            uri,
+                            "discard 0 64k", // trim: reads back zero (the server zeroes what it trims)
+                            "write -z 64k 64k", // WRITE_ZEROES keeping the allocation
+                            "write -z -u 128k 64k", // WRITE_ZEROES that may punch a hole
+                            "write -z 300001 4097", // unaligned
+                            "read -P 0 0 192k",
+                            "read -P 0x66 192k 103393",
+                            "read -P 0 300001 4097",
+                            "read -P 0x66 304098 744478")
+                    .assertOk("zeroes");
+            assertEquals(
+                    List.of(
+                            "discard 65536/65536 bytes at offset 0",
+                            "wrote 65536/65536 bytes at offset 65536",
+                            "wrote 65536/65536 bytes at offset 131072",
+                            "wrote 4097/4097 bytes at offset 300001",
+                            "read 196608/196608 bytes at offset 0",
+                            "read 103393/103393 bytes at offset 196608",
+                            "read 4097/4097 bytes at offset 300001",
+                            "read 744478/744478 bytes at offset 304098"),
+                    QemuIo.reports(r.stdout()));
             assertTrue(export.stats().ops(BlockOp.TRIM) >= 1, "discard reached the server as TRIM");
             assertTrue(export.stats().ops(BlockOp.WRITE_ZEROES) >= 3, "write -z reached the server as WRITE_ZEROES");
         });
@@ -167,7 +175,8 @@ class QemuIoTest {
             String uri = server.uri("golden");
             CommandResult rw = QemuIo.run(uri, "write -P 1 0 4k");
             assertNotEquals(0, rw.exit());
-            assertTrue(rw.stderr().contains("Could not open image: Permission denied"),
+            assertTrue(
+                    rw.stderr().contains("Could not open image: Permission denied"),
                     "qemu-io refuses a read-write open of an export flagged read-only:\n" + rw.stderr());
 
             CommandResult ro = QemuIo.runReadOnly(uri, "write -P 1 0 4k");

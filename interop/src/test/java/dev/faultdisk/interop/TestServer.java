@@ -7,7 +7,6 @@ import dev.faultdisk.export.ExportRegistry;
 import dev.faultdisk.export.ExportSpec;
 import dev.faultdisk.fault.blkdebug.BlkdebugEngine;
 import dev.faultdisk.nbd.NbdServer;
-
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;

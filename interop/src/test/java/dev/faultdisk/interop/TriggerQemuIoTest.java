@@ -1,5 +1,10 @@
 package dev.faultdisk.interop;
 
+import static dev.faultdisk.client.FaultdiskClient.args;
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import dev.faultdisk.client.Event;
 import dev.faultdisk.client.FaultdiskClient;
 import dev.faultdisk.client.HeldRequest;
@@ -12,20 +17,14 @@ import dev.faultdisk.testkit.CommandResult;
 import dev.faultdisk.testkit.QemuIo;
 import dev.faultdisk.testkit.Tools;
 import dev.faultdisk.wire.BlockOp;
-import org.junit.jupiter.api.RepeatedTest;
-import org.junit.jupiter.api.Test;
-
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-
-import static dev.faultdisk.client.FaultdiskClient.args;
-import static org.awaitility.Awaitility.await;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.RepeatedTest;
+import org.junit.jupiter.api.Test;
 
 /**
  * Triggers act inside the exact request that fires them, with qemu-io writing as fast as it can:
@@ -61,16 +60,19 @@ class TriggerQemuIoTest {
     void afterTwentyWritesTheTwentyFirstIsHeldAndAFlushErrorArmed(FaultdiskClient fd, @ExportUri("d") String uri)
             throws Exception {
         Tools.require("qemu-io");
-        List<Long> ids = fd.triggerAdd(Trigger.when(TriggerCondition.requests("d", BlockOp.WRITE).after(20))
+        List<Long> ids = fd.triggerAdd(Trigger.when(
+                        TriggerCondition.requests("d", BlockOp.WRITE).after(20))
                 .then(TriggerAction.hold(), TriggerAction.execute("write-cache-arm-flush-error", args("device", "d"))));
         // writeback: the writes carry no FUA, so the final flush is an NBD FLUSH of its own.
-        CompletableFuture<CommandResult> io = QemuIo.start(List.of("-t", "writeback"), uri,
-                writes("write", 200, "flush"));
+        CompletableFuture<CommandResult> io =
+                QemuIo.start(List.of("-t", "writeback"), uri, writes("write", 200, "flush"));
 
         Event fired = fd.awaitEvent("TRIGGER_FIRED", WAIT);
         assertEquals(20L * BLOCK, observation(fired).get("offset"), "the trigger fired at the 21st write");
         // TRIGGER_FIRED comes as the request actions begin: the hold follows at once.
-        await("the write held").atMost(WAIT).until(() -> !fd.queryHeldRequests("d").isEmpty());
+        await("the write held")
+                .atMost(WAIT)
+                .until(() -> !fd.queryHeldRequests("d").isEmpty());
         List<HeldRequest> held = fd.queryHeldRequests("d");
         assertEquals(1, held.size(), "exactly one request held: " + held);
         assertEquals(20L * BLOCK, held.getFirst().offset());
@@ -81,7 +83,9 @@ class TriggerQemuIoTest {
 
         fd.faultRelease("d");
         CommandResult r = io.get(WAIT.toSeconds(), TimeUnit.SECONDS);
-        long wrote = QemuIo.reports(r.stdout()).stream().filter(l -> l.startsWith("wrote 4096/4096")).count();
+        long wrote = QemuIo.reports(r.stdout()).stream()
+                .filter(l -> l.startsWith("wrote 4096/4096"))
+                .count();
         assertEquals(200, wrote, "every write completed once released:\n" + r.stdout() + r.stderr());
         // qemu-io's flush command prints nothing when it fails; its exit status says so.
         assertEquals(1, r.exit(), "the armed flush error failed qemu-io's flush:\n" + r.stderr());
@@ -97,35 +101,46 @@ class TriggerQemuIoTest {
      */
     @Test
     @Faultdisk(exports = "d=memory:16M")
-    void withTwoHundredWritesInFlightOnlyTheTwentyFirstToArriveIsHeld(FaultdiskClient fd,
-            @ExportUri("d") String uri) throws Exception {
+    void withTwoHundredWritesInFlightOnlyTheTwentyFirstToArriveIsHeld(FaultdiskClient fd, @ExportUri("d") String uri)
+            throws Exception {
         Tools.require("qemu-io");
-        fd.triggerAdd(Trigger.when(TriggerCondition.requests("d", BlockOp.WRITE).after(20)).then(TriggerAction.hold()));
+        fd.triggerAdd(Trigger.when(TriggerCondition.requests("d", BlockOp.WRITE).after(20))
+                .then(TriggerAction.hold()));
         CompletableFuture<CommandResult> io = QemuIo.start(uri, writes("aio_write", 200, "aio_flush"));
         Event fired = fd.awaitEvent("TRIGGER_FIRED", WAIT);
-        await("the 199 other writes done").atMost(WAIT)
+        await("the 199 other writes done")
+                .atMost(WAIT)
                 .until(() -> fd.queryBlockstats("d").op("write").operations() >= 199);
-        await("the write held").atMost(WAIT).until(() -> !fd.queryHeldRequests("d").isEmpty());
+        await("the write held")
+                .atMost(WAIT)
+                .until(() -> !fd.queryHeldRequests("d").isEmpty());
         List<HeldRequest> held = fd.queryHeldRequests("d");
         assertEquals(1, held.size(), "exactly one request held: " + held);
         assertEquals(observation(fired).get("offset"), held.getFirst().offset());
         fd.faultRelease("d");
         CommandResult r = io.get(WAIT.toSeconds(), TimeUnit.SECONDS);
-        assertEquals(200, QemuIo.reports(r.stdout()).stream().filter(l -> l.startsWith("wrote 4096/4096")).count());
+        assertEquals(
+                200,
+                QemuIo.reports(r.stdout()).stream()
+                        .filter(l -> l.startsWith("wrote 4096/4096"))
+                        .count());
     }
 
     @Test
     @Faultdisk(exports = {"a=memory:16M", "b=memory:16M,cache=writeback"})
-    void theFiftiethWriteToOneDiskCutsTheOthersPowerBeforeTheFiftyFirst(FaultdiskClient fd,
-            @ExportUri("a") String a, @ExportUri("b") String b) throws Exception {
+    void theFiftiethWriteToOneDiskCutsTheOthersPowerBeforeTheFiftyFirst(
+            FaultdiskClient fd, @ExportUri("a") String a, @ExportUri("b") String b) throws Exception {
         Tools.require("qemu-io");
-        fd.triggerAdd(Trigger.when(TriggerCondition.requests("a", BlockOp.WRITE).nth(50)).then(
-                TriggerAction.execute("query-blockstats", Map.of()),
-                TriggerAction.execute("power-fail", args("device", "b", "mode", "drop-all", "seed", 7))));
+        fd.triggerAdd(Trigger.when(TriggerCondition.requests("a", BlockOp.WRITE).nth(50))
+                .then(
+                        TriggerAction.execute("query-blockstats", Map.of()),
+                        TriggerAction.execute("power-fail", args("device", "b", "mode", "drop-all", "seed", 7))));
         // B's client writes 64 KiB it never flushes, and stays connected.
-        CompletableFuture<CommandResult> onB = QemuIo.start(List.of("-t", "writeback"), b, "write -P 0xbb 0 64k",
-                "sleep 20000");
-        await("B's write is cached").atMost(WAIT).until(() -> fd.queryWriteCache("b").dirtyBytes() == 65536);
+        CompletableFuture<CommandResult> onB =
+                QemuIo.start(List.of("-t", "writeback"), b, "write -P 0xbb 0 64k", "sleep 20000");
+        await("B's write is cached")
+                .atMost(WAIT)
+                .until(() -> fd.queryWriteCache("b").dirtyBytes() == 65536);
 
         List<String> writes = new ArrayList<>();
         for (int i = 0; i < 100; i++) {
@@ -138,8 +153,11 @@ class TriggerQemuIoTest {
         Map<String, Object> at = (Map<String, Object>) fired.data().get("observation");
         assertEquals(49L * BLOCK, at.get("offset"), "A's 50th write fired it");
         @SuppressWarnings("unchecked")
-        List<Map<String, Object>> actions = (List<Map<String, Object>>) fired.data().get("actions");
-        assertEquals(49L, writesOf(actions.get(0), "a"),
+        List<Map<String, Object>> actions =
+                (List<Map<String, Object>>) fired.data().get("actions");
+        assertEquals(
+                49L,
+                writesOf(actions.get(0), "a"),
                 "when the trigger ran, A had completed 49 writes: the 50th was the one in progress");
         @SuppressWarnings("unchecked")
         Map<String, Object> report = (Map<String, Object>) actions.get(1).get("return");
@@ -150,7 +168,8 @@ class TriggerQemuIoTest {
         assertEquals("b", cut.device());
         // The journal has the firing, with A's 50th write, once.
         List<Map<String, Object>> firings = fd.queryFaultJournal(null, 0, 1000).entries().stream()
-                .filter(e -> "trigger-fired".equals(e.get("event"))).toList();
+                .filter(e -> "trigger-fired".equals(e.get("event")))
+                .toList();
         assertEquals(1, firings.size(), "one firing in the journal: " + firings);
         assertEquals(1L, firings.getFirst().get("count"));
         assertEquals(100L, fd.queryBlockstats("a").op("write").operations());

@@ -1,20 +1,19 @@
 package dev.faultdisk.interop;
 
-import dev.faultdisk.wire.json.Json;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
 import dev.faultdisk.testkit.Command;
 import dev.faultdisk.testkit.CommandResult;
 import dev.faultdisk.testkit.Images;
 import dev.faultdisk.testkit.QemuIo;
 import dev.faultdisk.testkit.Tools;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-
+import dev.faultdisk.wire.json.Json;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** The same clients over a Unix socket ({@code --nbd unix:PATH}). */
 class UnixSocketTest {
@@ -25,12 +24,18 @@ class UnixSocketTest {
         Tools.require("nbdinfo", "qemu-io", "nbdcopy");
         try (TestServer server = TestServer.onUnixSocket(dir.resolve("nbd.sock"), "d=memory:8M")) {
             String uri = server.uri("d");
-            String json = Command.run(TIMEOUT, "nbdinfo", "--json", uri).assertOk("nbdinfo over a Unix socket").stdout();
+            String json = Command.run(TIMEOUT, "nbdinfo", "--json", uri)
+                    .assertOk("nbdinfo over a Unix socket")
+                    .stdout();
             Map<?, ?> info = (Map<?, ?>) Json.parse(json);
-            assertEquals(8L << 20, ((Number) ((Map<?, ?>) ((List<?>) info.get("exports")).getFirst()).get("export-size")).longValue());
+            assertEquals(
+                    8L << 20,
+                    ((Number) ((Map<?, ?>) ((List<?>) info.get("exports")).getFirst()).get("export-size")).longValue());
 
-            CommandResult io = QemuIo.run(uri, "write -P 0x3c 4097 5000", "read -P 0x3c 4097 5000").assertOk("qemu-io");
-            assertEquals(List.of("wrote 5000/5000 bytes at offset 4097", "read 5000/5000 bytes at offset 4097"),
+            CommandResult io = QemuIo.run(uri, "write -P 0x3c 4097 5000", "read -P 0x3c 4097 5000")
+                    .assertOk("qemu-io");
+            assertEquals(
+                    List.of("wrote 5000/5000 bytes at offset 4097", "read 5000/5000 bytes at offset 4097"),
                     QemuIo.reports(io.stdout()));
 
             Path source = dir.resolve("source.raw");

@@ -4,6 +4,12 @@ import dev.faultdisk.client.FaultdiskClient;
 import dev.faultdisk.export.Export;
 import dev.faultdisk.export.ExportSpec;
 import dev.faultdisk.server.FaultdiskServer;
+import java.io.IOException;
+import java.lang.reflect.Method;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.time.Duration;
+import java.util.Optional;
 import org.junit.jupiter.api.extension.AfterEachCallback;
 import org.junit.jupiter.api.extension.BeforeEachCallback;
 import org.junit.jupiter.api.extension.ExtensionConfigurationException;
@@ -13,26 +19,21 @@ import org.junit.jupiter.api.extension.ParameterResolutionException;
 import org.junit.jupiter.api.extension.ParameterResolver;
 import org.junit.platform.commons.support.AnnotationSupport;
 
-import java.io.IOException;
-import java.lang.reflect.Method;
-import java.net.InetSocketAddress;
-import java.net.URI;
-import java.time.Duration;
-import java.util.Optional;
-
 /**
  * The extension behind {@link Faultdisk}: starts a server before each test, resolves the
  * parameters, and stops everything after the test. Registered by the annotation; rarely used
  * directly.
  */
 public final class FaultdiskExtension implements BeforeEachCallback, AfterEachCallback, ParameterResolver {
-    private static final ExtensionContext.Namespace NAMESPACE = ExtensionContext.Namespace.create(FaultdiskExtension.class);
+    private static final ExtensionContext.Namespace NAMESPACE =
+            ExtensionContext.Namespace.create(FaultdiskExtension.class);
     private static final String KEY = "running";
 
     @Override
     public void beforeEach(ExtensionContext context) throws Exception {
-        Faultdisk config = find(context).orElseThrow(() -> new ExtensionConfigurationException(
-                "FaultdiskExtension needs @Faultdisk on the test method or class"));
+        Faultdisk config = find(context)
+                .orElseThrow(() -> new ExtensionConfigurationException(
+                        "FaultdiskExtension needs @Faultdisk on the test method or class"));
         FaultdiskServer.Builder builder = FaultdiskServer.builder()
                 .nbd(new InetSocketAddress("127.0.0.1", 0))
                 .qmp(new InetSocketAddress("127.0.0.1", 0));
@@ -60,7 +61,8 @@ public final class FaultdiskExtension implements BeforeEachCallback, AfterEachCa
     /** The nearest @Faultdisk: on the method, else its class, else an enclosing class. */
     private static Optional<Faultdisk> find(ExtensionContext context) {
         for (ExtensionContext c = context; c != null; c = c.getParent().orElse(null)) {
-            Optional<Faultdisk> found = c.getElement().flatMap(e -> AnnotationSupport.findAnnotation(e, Faultdisk.class));
+            Optional<Faultdisk> found =
+                    c.getElement().flatMap(e -> AnnotationSupport.findAnnotation(e, Faultdisk.class));
             if (found.isPresent()) {
                 return found;
             }
@@ -81,7 +83,8 @@ public final class FaultdiskExtension implements BeforeEachCallback, AfterEachCa
     public Object resolveParameter(ParameterContext parameter, ExtensionContext context) {
         if (!(parameter.getDeclaringExecutable() instanceof Method)) {
             throw new ParameterResolutionException("@Faultdisk starts its server before each test, after the test "
-                    + "instance exists: take " + parameter.getParameter().getType().getSimpleName()
+                    + "instance exists: take "
+                    + parameter.getParameter().getType().getSimpleName()
                     + " as a parameter of the test or of a @BeforeEach method, not of a constructor");
         }
         Running running = context.getStore(NAMESPACE).get(KEY, Running.class);
@@ -91,7 +94,8 @@ public final class FaultdiskExtension implements BeforeEachCallback, AfterEachCa
         }
         Class<?> type = parameter.getParameter().getType();
         if (parameter.isAnnotated(ExportUri.class)) {
-            String uri = running.uri(parameter.findAnnotation(ExportUri.class).orElseThrow().value());
+            String uri = running.uri(
+                    parameter.findAnnotation(ExportUri.class).orElseThrow().value());
             return type == URI.class ? URI.create(uri) : uri;
         }
         if (type == FaultdiskServer.class) {
@@ -114,17 +118,23 @@ public final class FaultdiskExtension implements BeforeEachCallback, AfterEachCa
                 try {
                     client = FaultdiskClient.connect(server.qmpAddresses().getFirst(), Duration.ofSeconds(30));
                 } catch (IOException e) {
-                    throw new ParameterResolutionException("cannot connect to the test's faultdisk: " + e.getMessage(), e);
+                    throw new ParameterResolutionException(
+                            "cannot connect to the test's faultdisk: " + e.getMessage(), e);
                 }
             }
             return client;
         }
 
         String uri(String name) {
-            Export export = name.isEmpty() ? server.exports().all().getFirst()
-                    : server.exports().find(name).orElseThrow(() -> new ParameterResolutionException(
-                            "@ExportUri(\"" + name + "\"): no such export; the test's exports are "
-                                    + server.exports().all().stream().map(Export::name).toList()));
+            Export export = name.isEmpty()
+                    ? server.exports().all().getFirst()
+                    : server.exports()
+                            .find(name)
+                            .orElseThrow(() -> new ParameterResolutionException(
+                                    "@ExportUri(\"" + name + "\"): no such export; the test's exports are "
+                                            + server.exports().all().stream()
+                                                    .map(Export::name)
+                                                    .toList()));
             InetSocketAddress nbd = (InetSocketAddress) server.nbdAddress();
             return "nbd://127.0.0.1:" + nbd.getPort() + "/" + export.name();
         }

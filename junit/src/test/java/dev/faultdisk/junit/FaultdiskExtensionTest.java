@@ -1,8 +1,23 @@
 package dev.faultdisk.junit;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.platform.engine.discovery.DiscoverySelectors.selectClass;
+
 import dev.faultdisk.client.BlkdebugRule;
 import dev.faultdisk.client.FaultdiskClient;
 import dev.faultdisk.server.FaultdiskServer;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.URI;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
@@ -13,22 +28,6 @@ import org.junit.platform.launcher.core.LauncherDiscoveryRequestBuilder;
 import org.junit.platform.launcher.core.LauncherFactory;
 import org.junit.platform.launcher.listeners.SummaryGeneratingListener;
 import org.junit.platform.launcher.listeners.TestExecutionSummary;
-
-import java.io.IOException;
-import java.net.InetSocketAddress;
-import java.net.Socket;
-import java.net.URI;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Map;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNotSame;
-import static org.junit.jupiter.api.Assertions.assertSame;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.platform.engine.discovery.DiscoverySelectors.selectClass;
 
 /**
  * The extension seen from outside: fixture classes run through the JUnit launcher record what
@@ -42,14 +41,21 @@ class FaultdiskExtensionTest {
         SEEN.clear();
         Launcher launcher = LauncherFactory.create();
         SummaryGeneratingListener listener = new SummaryGeneratingListener();
-        launcher.execute(LauncherDiscoveryRequestBuilder.request().selectors(selectClass(fixture)).build(), listener);
+        launcher.execute(
+                LauncherDiscoveryRequestBuilder.request()
+                        .selectors(selectClass(fixture))
+                        .build(),
+                listener);
         return listener.getSummary();
     }
 
     private static String failures(TestExecutionSummary summary) {
         StringBuilder sb = new StringBuilder();
-        summary.getFailures().forEach(f -> sb.append(f.getTestIdentifier().getDisplayName()).append(": ")
-                .append(f.getException()).append('\n'));
+        summary.getFailures()
+                .forEach(f -> sb.append(f.getTestIdentifier().getDisplayName())
+                        .append(": ")
+                        .append(f.getException())
+                        .append('\n'));
         return sb.toString();
     }
 
@@ -70,7 +76,10 @@ class FaultdiskExtensionTest {
             assertEquals("nbd://127.0.0.1:" + nbdPort + "/a", seen.get("uriA"));
             assertEquals(URI.create("nbd://127.0.0.1:" + nbdPort + "/b"), seen.get("uriB"));
             assertEquals("nbd://127.0.0.1:" + nbdPort + "/a", seen.get("uriDefault"), "empty name: the first export");
-            assertThrows(IOException.class, () -> new Socket("127.0.0.1", nbdPort).close(), "NBD port closed after the test");
+            assertThrows(
+                    IOException.class,
+                    () -> new Socket("127.0.0.1", nbdPort).close(),
+                    "NBD port closed after the test");
         }
     }
 
@@ -102,8 +111,7 @@ class FaultdiskExtensionTest {
 
     /** Fixture classes: nested, so the build's own test run does not pick them up. */
     static final class Fixtures {
-        private Fixtures() {
-        }
+        private Fixtures() {}
 
         @Faultdisk(exports = {"a=memory:1M", "b=memory:2M"})
         @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
@@ -117,22 +125,43 @@ class FaultdiskExtensionTest {
 
             @Test
             @Order(1)
-            void first(FaultdiskClient client, FaultdiskServer server, @ExportUri("a") String a, @ExportUri("b") URI b,
-                       @ExportUri String first) {
+            void first(
+                    FaultdiskClient client,
+                    FaultdiskServer server,
+                    @ExportUri("a") String a,
+                    @ExportUri("b") URI b,
+                    @ExportUri String first) {
                 client.blkdebugSetRules("a", BlkdebugRule.injectError("write_aio"));
                 record(client, server, a, b, first);
             }
 
             @Test
             @Order(2)
-            void second(FaultdiskClient client, FaultdiskServer server, @ExportUri("a") String a, @ExportUri("b") URI b,
-                        @ExportUri String first) {
+            void second(
+                    FaultdiskClient client,
+                    FaultdiskServer server,
+                    @ExportUri("a") String a,
+                    @ExportUri("b") URI b,
+                    @ExportUri String first) {
                 record(client, server, a, b, first);
             }
 
             private void record(FaultdiskClient client, FaultdiskServer server, String a, URI b, String first) {
-                SEEN.add(Map.of("client", client, "server", server, "uriA", a, "uriB", b, "uriDefault", first,
-                        "beforeEachClient", beforeEachClient, "rules", client.queryBlkdebugRules("a").rules()));
+                SEEN.add(Map.of(
+                        "client",
+                        client,
+                        "server",
+                        server,
+                        "uriA",
+                        a,
+                        "uriB",
+                        b,
+                        "uriDefault",
+                        first,
+                        "beforeEachClient",
+                        beforeEachClient,
+                        "rules",
+                        client.queryBlkdebugRules("a").rules()));
             }
         }
 
@@ -142,37 +171,37 @@ class FaultdiskExtensionTest {
             @Test
             @Order(1)
             void classExports(FaultdiskClient client) {
-                SEEN.add(Map.of("exports", client.queryBlock().stream().map(i -> i.device()).toList()));
+                SEEN.add(Map.of(
+                        "exports",
+                        client.queryBlock().stream().map(i -> i.device()).toList()));
             }
 
             @Test
             @Order(2)
             @Faultdisk(exports = "m=memory:1M")
             void methodExports(FaultdiskClient client) {
-                SEEN.add(Map.of("exports", client.queryBlock().stream().map(i -> i.device()).toList()));
+                SEEN.add(Map.of(
+                        "exports",
+                        client.queryBlock().stream().map(i -> i.device()).toList()));
             }
         }
 
         @Faultdisk(exports = "a=memory:1M")
         static class Mistakes {
             @Test
-            void unknownExport(@ExportUri("nope") String uri) {
-            }
+            void unknownExport(@ExportUri("nope") String uri) {}
 
             @Test
             @Faultdisk(exports = "nonsense")
-            void badSpec() {
-            }
+            void badSpec() {}
         }
 
         @Faultdisk
         static class ConstructorInjection {
-            ConstructorInjection(FaultdiskClient client) {
-            }
+            ConstructorInjection(FaultdiskClient client) {}
 
             @Test
-            void never() {
-            }
+            void never() {}
         }
     }
 }

@@ -1,11 +1,10 @@
 package dev.faultdisk.junit;
 
-import org.junit.jupiter.api.Test;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.Test;
 
 /** docs/JUNIT.md shows QemuIoExampleTest verbatim, so the documented example is one that runs. */
 class JunitDocTest {
@@ -14,7 +13,8 @@ class JunitDocTest {
     void theDocumentedExampleIsTheTestedOne() throws Exception {
         String doc = Files.readString(Path.of("../docs/JUNIT.md"));
         String example = Files.readString(Path.of("src/test/java/dev/faultdisk/junit/QemuIoExampleTest.java"));
-        assertTrue(doc.contains("```java\n" + example + "```\n"),
+        assertTrue(
+                doc.contains("```java\n" + example + "```\n"),
                 "docs/JUNIT.md must hold junit/src/test/java/dev/faultdisk/junit/QemuIoExampleTest.java verbatim");
     }
 }

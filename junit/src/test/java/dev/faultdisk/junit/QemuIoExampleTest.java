@@ -1,22 +1,21 @@
 package dev.faultdisk.junit;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import dev.faultdisk.client.BlkdebugRule;
 import dev.faultdisk.client.Breakpoint;
 import dev.faultdisk.client.FaultdiskClient;
 import dev.faultdisk.client.Suspension;
-import org.junit.jupiter.api.Tag;
-import org.junit.jupiter.api.Test;
-
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
 
 /**
  * The example of docs/JUNIT.md: a real client (qemu-io) against the test's own faultdisk, with a
@@ -37,7 +36,9 @@ class QemuIoExampleTest {
 
     private static Output qemuIo(String uri, String command) {
         try {
-            Process p = new ProcessBuilder("qemu-io", "-f", "raw", "-c", command, uri).redirectErrorStream(true).start();
+            Process p = new ProcessBuilder("qemu-io", "-f", "raw", "-c", command, uri)
+                    .redirectErrorStream(true)
+                    .start();
             String text = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
             assertTrue(p.waitFor(TIMEOUT.toSeconds(), TimeUnit.SECONDS), "qemu-io " + command);
             return new Output(p.exitValue(), text);
@@ -50,7 +51,8 @@ class QemuIoExampleTest {
 
     @Test
     void aFullDiskFailsOneWriteThenRecovers(FaultdiskClient fd, @ExportUri("disk0") String uri) {
-        fd.blkdebugSetRules("disk0", BlkdebugRule.injectError("write_aio").errno("ENOSPC").once());
+        fd.blkdebugSetRules(
+                "disk0", BlkdebugRule.injectError("write_aio").errno("ENOSPC").once());
 
         Output failed = qemuIo(uri, "write -P 0xab 0 4k");
         assertTrue(failed.text().contains("write failed: No space left on device"), failed.text());
@@ -73,7 +75,8 @@ class QemuIoExampleTest {
             qemuIo(uri, "read -P 0 1M 64k").assertOk("read while the write is held");
             assertFalse(writer.isDone());
             // ...and a fault armed now hits whatever comes next.
-            fd.blkdebugSetRules("disk0", BlkdebugRule.injectError("read_aio").errno("EIO").once());
+            fd.blkdebugSetRules(
+                    "disk0", BlkdebugRule.injectError("read_aio").errno("EIO").once());
             bp.resume();
 
             writer.get(TIMEOUT.toSeconds(), TimeUnit.SECONDS).assertOk("the held write, resumed");

@@ -19,6 +19,7 @@ final class BufferPool {
 
     @SuppressWarnings("unchecked")
     private final ConcurrentLinkedQueue<ByteBuffer>[] idle = new ConcurrentLinkedQueue[MAX_SHIFT - MIN_SHIFT + 1];
+
     private final AtomicIntegerArray idleCount = new AtomicIntegerArray(MAX_SHIFT - MIN_SHIFT + 1);
 
     BufferPool() {

@@ -1,7 +1,6 @@
 package dev.faultdisk.nbd;
 
 import dev.faultdisk.export.Export;
-
 import java.io.ByteArrayOutputStream;
 import java.io.EOFException;
 import java.io.IOException;
@@ -22,6 +21,7 @@ final class Connection implements Runnable {
     static final int MAX_OPTION_DATA = 64 * 1024;
     /** Option payloads up to this are skipped with ERR_TOO_BIG; beyond it the client is dropped. */
     private static final int MAX_OPTION_SKIP = 16 << 20;
+
     private static final int INPUT_CAPACITY = 256 * 1024;
 
     private final NbdServer server;
@@ -38,7 +38,8 @@ final class Connection implements Runnable {
         this.server = server;
         this.channel = channel;
         this.id = id;
-        this.writer = new ReplyWriter(channel, BufferPool.SHARED.acquire(256 * 1024).clear());
+        this.writer =
+                new ReplyWriter(channel, BufferPool.SHARED.acquire(256 * 1024).clear());
     }
 
     long id() {
@@ -111,8 +112,11 @@ final class Connection implements Runnable {
                 skip(length);
                 replies.reset();
                 ByteBuffer err = ByteBuffer.allocate(20 + 17);
-                err.putLong(NbdProtocol.OPTION_REPLY_MAGIC).putInt(option).putInt(NbdProtocol.REP_ERR_TOO_BIG)
-                        .putInt(17).put("option too large.".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+                err.putLong(NbdProtocol.OPTION_REPLY_MAGIC)
+                        .putInt(option)
+                        .putInt(NbdProtocol.REP_ERR_TOO_BIG)
+                        .putInt(17)
+                        .put("option too large.".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
                 write(err.flip());
                 continue;
             }
@@ -134,8 +138,7 @@ final class Connection implements Runnable {
                 case TRANSMIT -> {
                     return negotiation;
                 }
-                case CONTINUE -> {
-                }
+                case CONTINUE -> {}
             }
         }
     }

@@ -8,8 +8,7 @@ import dev.faultdisk.wire.Errno;
  * anything else becomes EINVAL, the value the spec tells clients to assume for an unknown error.
  */
 public final class ErrnoMapping {
-    private ErrnoMapping() {
-    }
+    private ErrnoMapping() {}
 
     /**
      * The NBD error for {@code errno}. ENOTSUP survives only for fast-zero requests and EOVERFLOW

@@ -2,8 +2,7 @@ package dev.faultdisk.nbd;
 
 /** Constants of the NBD protocol (fixed newstyle, structured replies), as the spec names them. */
 public final class NbdProtocol {
-    private NbdProtocol() {
-    }
+    private NbdProtocol() {}
 
     public static final long NBDMAGIC = 0x4e42444d41474943L;
     public static final long IHAVEOPT = 0x49484156454F5054L;
@@ -102,10 +101,12 @@ public final class NbdProtocol {
 
     /** The meta context this server offers. */
     public static final String BASE_ALLOCATION = "base:allocation";
+
     public static final int BASE_ALLOCATION_ID = 1;
 
     /** Largest payload (read or write) served: the spec's portable maximum. */
     public static final int MAX_PAYLOAD = 32 << 20;
+
     public static final int PREFERRED_BLOCK = 4096;
     public static final int MIN_BLOCK = 1;
 

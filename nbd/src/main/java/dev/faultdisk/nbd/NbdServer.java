@@ -2,7 +2,6 @@ package dev.faultdisk.nbd;
 
 import dev.faultdisk.export.Export;
 import dev.faultdisk.export.ExportRegistry;
-
 import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.net.InetSocketAddress;
@@ -113,7 +112,10 @@ public final class NbdServer implements AutoCloseable {
                     channel.close();
                     continue;
                 }
-                Thread.ofPlatform().name("nbd-conn-" + connection.id()).daemon(true).start(connection);
+                Thread.ofPlatform()
+                        .name("nbd-conn-" + connection.id())
+                        .daemon(true)
+                        .start(connection);
             } catch (IOException | RuntimeException e) {
                 LOG.log(Level.WARNING, "could not start a connection: {0}", e.toString());
                 try {

@@ -2,7 +2,6 @@ package dev.faultdisk.nbd;
 
 import dev.faultdisk.export.Export;
 import dev.faultdisk.export.ExportRegistry;
-
 import java.io.ByteArrayOutputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
@@ -22,7 +21,11 @@ import java.util.function.BooleanSupplier;
 public final class Negotiation {
 
     /** What the connection does after an option. */
-    public enum Outcome { CONTINUE, TRANSMIT, CLOSE }
+    public enum Outcome {
+        CONTINUE,
+        TRANSMIT,
+        CLOSE
+    }
 
     private final ExportRegistry exports;
     private final boolean noZeroes;
@@ -43,8 +46,8 @@ public final class Negotiation {
     /** The server's 18-byte greeting. */
     public static ByteBuffer greeting() {
         ByteBuffer b = ByteBuffer.allocate(18);
-        b.putLong(NbdProtocol.NBDMAGIC).putLong(NbdProtocol.IHAVEOPT)
-                .putShort((short) (NbdProtocol.FLAG_FIXED_NEWSTYLE | NbdProtocol.FLAG_NO_ZEROES));
+        b.putLong(NbdProtocol.NBDMAGIC).putLong(NbdProtocol.IHAVEOPT).putShort((short)
+                (NbdProtocol.FLAG_FIXED_NEWSTYLE | NbdProtocol.FLAG_NO_ZEROES));
         return b.flip();
     }
 
@@ -99,7 +102,7 @@ public final class Negotiation {
                     yield Outcome.CONTINUE;
                 }
                 case NbdProtocol.OPT_LIST_META_CONTEXT, NbdProtocol.OPT_SET_META_CONTEXT ->
-                        metaContext(option, data, reply);
+                    metaContext(option, data, reply);
                 default -> {
                     error(reply, option, NbdProtocol.REP_ERR_UNSUP, "option " + option + " is not supported");
                     yield Outcome.CONTINUE;
@@ -172,17 +175,31 @@ public final class Negotiation {
         reply(reply, option, NbdProtocol.REP_INFO, info.array());
         if (requests.contains(NbdProtocol.INFO_NAME)) {
             byte[] canonical = candidate.name().getBytes(StandardCharsets.UTF_8);
-            reply(reply, option, NbdProtocol.REP_INFO,
-                    ByteBuffer.allocate(2 + canonical.length).putShort((short) NbdProtocol.INFO_NAME).put(canonical).array());
+            reply(
+                    reply,
+                    option,
+                    NbdProtocol.REP_INFO,
+                    ByteBuffer.allocate(2 + canonical.length)
+                            .putShort((short) NbdProtocol.INFO_NAME)
+                            .put(canonical)
+                            .array());
         }
         if (requests.contains(NbdProtocol.INFO_DESCRIPTION)) {
             byte[] text = candidate.description().getBytes(StandardCharsets.UTF_8);
-            reply(reply, option, NbdProtocol.REP_INFO,
-                    ByteBuffer.allocate(2 + text.length).putShort((short) NbdProtocol.INFO_DESCRIPTION).put(text).array());
+            reply(
+                    reply,
+                    option,
+                    NbdProtocol.REP_INFO,
+                    ByteBuffer.allocate(2 + text.length)
+                            .putShort((short) NbdProtocol.INFO_DESCRIPTION)
+                            .put(text)
+                            .array());
         }
         ByteBuffer sizes = ByteBuffer.allocate(14);
-        sizes.putShort((short) NbdProtocol.INFO_BLOCK_SIZE).putInt(NbdProtocol.MIN_BLOCK)
-                .putInt(NbdProtocol.PREFERRED_BLOCK).putInt(NbdProtocol.MAX_PAYLOAD);
+        sizes.putShort((short) NbdProtocol.INFO_BLOCK_SIZE)
+                .putInt(NbdProtocol.MIN_BLOCK)
+                .putInt(NbdProtocol.PREFERRED_BLOCK)
+                .putInt(NbdProtocol.MAX_PAYLOAD);
         reply(reply, option, NbdProtocol.REP_INFO, sizes.array());
         reply(reply, option, NbdProtocol.REP_ACK, new byte[0]);
         if (option == NbdProtocol.OPT_INFO) {
@@ -251,11 +268,14 @@ public final class Negotiation {
     }
 
     private boolean sameExport(String requested, Export chosen) {
-        return requested != null && exports.find(requested).map(e -> e == chosen).orElse(false);
+        return requested != null
+                && exports.find(requested).map(e -> e == chosen).orElse(false);
     }
 
     private int flagsFor(Export e) {
-        int flags = NbdProtocol.FLAG_HAS_FLAGS | NbdProtocol.FLAG_SEND_FLUSH | NbdProtocol.FLAG_SEND_FUA
+        int flags = NbdProtocol.FLAG_HAS_FLAGS
+                | NbdProtocol.FLAG_SEND_FLUSH
+                | NbdProtocol.FLAG_SEND_FUA
                 | NbdProtocol.FLAG_SEND_CACHE;
         if (e.isReadOnly()) {
             flags |= NbdProtocol.FLAG_READ_ONLY;

@@ -29,8 +29,7 @@ final class ReplyEncoder {
     /** Error messages are cut to this many bytes of UTF-8. */
     static final int MAX_MESSAGE = 1024;
 
-    private ReplyEncoder() {
-    }
+    private ReplyEncoder() {}
 
     /** The header before a read's data: a simple reply, or an OFFSET_DATA chunk header and offset. */
     static int readHeaderSize(boolean structured) {
@@ -42,15 +41,18 @@ final class ReplyEncoder {
     }
 
     static void chunkHeader(ByteBuffer out, int flags, int type, long cookie, int length) {
-        out.putInt(NbdProtocol.STRUCTURED_REPLY_MAGIC).putShort((short) flags).putShort((short) type)
-                .putLong(cookie).putInt(length);
+        out.putInt(NbdProtocol.STRUCTURED_REPLY_MAGIC)
+                .putShort((short) flags)
+                .putShort((short) type)
+                .putLong(cookie)
+                .putInt(length);
     }
 
     /** The header of a successful read of {@code length} bytes at {@code offset}; the data follows. */
     static void readHeader(ByteBuffer out, boolean structured, long cookie, long offset, int length) {
         if (structured) {
-            chunkHeader(out, NbdProtocol.REPLY_FLAG_DONE, NbdProtocol.REPLY_TYPE_OFFSET_DATA, cookie,
-                    DATA_OFFSET + length);
+            chunkHeader(
+                    out, NbdProtocol.REPLY_FLAG_DONE, NbdProtocol.REPLY_TYPE_OFFSET_DATA, cookie, DATA_OFFSET + length);
             out.putLong(offset);
         } else {
             simple(out, 0, cookie);
@@ -79,7 +81,11 @@ final class ReplyEncoder {
 
     /** A BLOCK_STATUS chunk's header and context id; the extents follow. */
     static void blockStatusHeader(ByteBuffer out, long cookie, int extents, int contextId) {
-        chunkHeader(out, NbdProtocol.REPLY_FLAG_DONE, NbdProtocol.REPLY_TYPE_BLOCK_STATUS, cookie,
+        chunkHeader(
+                out,
+                NbdProtocol.REPLY_FLAG_DONE,
+                NbdProtocol.REPLY_TYPE_BLOCK_STATUS,
+                cookie,
                 blockStatusPayload(extents));
         out.putInt(contextId);
     }
@@ -103,15 +109,19 @@ final class ReplyEncoder {
      * An error reply: a simple reply, or (for structured read and block-status replies) an ERROR
      * chunk with the message, an ERROR_OFFSET chunk if {@code withOffset}.
      */
-    static void error(ByteBuffer out, boolean chunk, long cookie, int error, byte[] text, boolean withOffset,
-            long offset) {
+    static void error(
+            ByteBuffer out, boolean chunk, long cookie, int error, byte[] text, boolean withOffset, long offset) {
         if (!chunk) {
             simple(out, error, cookie);
             return;
         }
         int payload = ERROR_PREFIX + text.length + (withOffset ? ERROR_OFFSET : 0);
-        chunkHeader(out, NbdProtocol.REPLY_FLAG_DONE,
-                withOffset ? NbdProtocol.REPLY_TYPE_ERROR_OFFSET : NbdProtocol.REPLY_TYPE_ERROR, cookie, payload);
+        chunkHeader(
+                out,
+                NbdProtocol.REPLY_FLAG_DONE,
+                withOffset ? NbdProtocol.REPLY_TYPE_ERROR_OFFSET : NbdProtocol.REPLY_TYPE_ERROR,
+                cookie,
+                payload);
         out.putInt(error).putShort((short) text.length).put(text);
         if (withOffset) {
             out.putLong(offset);

@@ -9,8 +9,7 @@ import java.nio.ByteBuffer;
 public final class RequestDecoder {
     public static final int HEADER_SIZE = 28;
 
-    private RequestDecoder() {
-    }
+    private RequestDecoder() {}
 
     /**
      * Decodes one header from {@code in} into {@code out} and advances {@code in} past it.

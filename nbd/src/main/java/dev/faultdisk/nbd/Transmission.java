@@ -6,7 +6,6 @@ import dev.faultdisk.device.DeviceException;
 import dev.faultdisk.device.DisconnectException;
 import dev.faultdisk.device.ExtentSink;
 import dev.faultdisk.wire.BlockOp;
-
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
@@ -25,6 +24,7 @@ final class Transmission {
     private static final int INLINE_READ = 64 * 1024;
     /** A write payload larger than the maximum but at most this is skipped; beyond it, disconnect. */
     private static final long MAX_SKIPPED_PAYLOAD = 4L * NbdProtocol.MAX_PAYLOAD;
+
     private static final int MAX_EXTENTS = 1 << 16;
     /** Extent lengths must fit in 32 bits; keep them 4 KiB aligned when split. */
     private static final long MAX_EXTENT = 0xFFFF_F000L;
@@ -44,6 +44,7 @@ final class Transmission {
     private final RequestHeader header = new RequestHeader();
     /** Requests of this connection that reached the device stack; the reader alone counts them. */
     private long sequence;
+
     private ByteBuffer scratch;
     private final ByteBuffer inputView;
     /** Requests that run off the reader, one virtual thread each; DISC waits for them (the spec says finish them). */
@@ -247,10 +248,10 @@ final class Transmission {
         int allowed = NbdProtocol.CMD_FLAG_FUA;
         switch (h.type) {
             case NbdProtocol.CMD_READ -> allowed |= structured ? NbdProtocol.CMD_FLAG_DF : 0;
-            case NbdProtocol.CMD_WRITE_ZEROES -> allowed |= NbdProtocol.CMD_FLAG_NO_HOLE | NbdProtocol.CMD_FLAG_FAST_ZERO;
+            case NbdProtocol.CMD_WRITE_ZEROES ->
+                allowed |= NbdProtocol.CMD_FLAG_NO_HOLE | NbdProtocol.CMD_FLAG_FAST_ZERO;
             case NbdProtocol.CMD_BLOCK_STATUS -> allowed |= NbdProtocol.CMD_FLAG_REQ_ONE;
-            case NbdProtocol.CMD_WRITE, NbdProtocol.CMD_FLUSH, NbdProtocol.CMD_TRIM, NbdProtocol.CMD_CACHE -> {
-            }
+            case NbdProtocol.CMD_WRITE, NbdProtocol.CMD_FLUSH, NbdProtocol.CMD_TRIM, NbdProtocol.CMD_CACHE -> {}
             default -> {
                 return NbdProtocol.EINVAL;
             }
@@ -277,16 +278,17 @@ final class Transmission {
                     return NbdProtocol.EINVAL;
                 }
             }
-            default -> {
-            }
+            default -> {}
         }
         boolean inRange = h.offset >= 0 && h.offset <= size && h.length <= size - h.offset;
         if (!inRange) {
             boolean writes = h.type == NbdProtocol.CMD_WRITE || h.type == NbdProtocol.CMD_WRITE_ZEROES;
             return writes ? NbdProtocol.ENOSPC : NbdProtocol.EINVAL;
         }
-        if (device.isReadOnly() && (h.type == NbdProtocol.CMD_WRITE || h.type == NbdProtocol.CMD_WRITE_ZEROES
-                || h.type == NbdProtocol.CMD_TRIM)) {
+        if (device.isReadOnly()
+                && (h.type == NbdProtocol.CMD_WRITE
+                        || h.type == NbdProtocol.CMD_WRITE_ZEROES
+                        || h.type == NbdProtocol.CMD_TRIM)) {
             return NbdProtocol.EPERM;
         }
         return 0;
@@ -297,8 +299,9 @@ final class Transmission {
             case NbdProtocol.ENOSPC -> "request past the end of the export";
             case NbdProtocol.EOVERFLOW -> "request larger than the maximum payload";
             case NbdProtocol.EPERM -> "export is read-only";
-            default -> "invalid " + NbdProtocol.commandName(h.type) + " request (flags " + h.flags
-                    + ", offset " + h.offset + ", length " + h.length + ")";
+            default ->
+                "invalid " + NbdProtocol.commandName(h.type) + " request (flags " + h.flags + ", offset " + h.offset
+                        + ", length " + h.length + ")";
         };
     }
 
@@ -398,8 +401,8 @@ final class Transmission {
     private void sendHole(RequestHeader h, int length) throws IOException {
         writer.lock();
         try {
-            ReplyEncoder.hole(writer.reserve(ReplyEncoder.CHUNK_HEADER + ReplyEncoder.HOLE_PAYLOAD), h.cookie,
-                    h.offset, length);
+            ReplyEncoder.hole(
+                    writer.reserve(ReplyEncoder.CHUNK_HEADER + ReplyEncoder.HOLE_PAYLOAD), h.cookie, h.offset, length);
         } finally {
             writer.unlock();
         }
@@ -508,14 +511,24 @@ final class Transmission {
     private void encodeError(RequestHeader h, int error, String message, long offset) throws IOException {
         boolean chunk = structured && (h.type == NbdProtocol.CMD_READ || h.type == NbdProtocol.CMD_BLOCK_STATUS);
         byte[] text = chunk ? ReplyEncoder.message(message) : null;
-        boolean withOffset = chunk && h.type == NbdProtocol.CMD_READ
-                && offset >= h.offset && offset < h.offset + Math.max(1, h.length);
-        ReplyEncoder.error(writer.reserve(ReplyEncoder.errorSize(chunk, text, withOffset)), chunk, h.cookie, error,
-                text, withOffset, offset);
+        boolean withOffset = chunk
+                && h.type == NbdProtocol.CMD_READ
+                && offset >= h.offset
+                && offset < h.offset + Math.max(1, h.length);
+        ReplyEncoder.error(
+                writer.reserve(ReplyEncoder.errorSize(chunk, text, withOffset)),
+                chunk,
+                h.cookie,
+                error,
+                text,
+                withOffset,
+                offset);
     }
 
     private static int nbdError(RequestHeader h, int errno) {
-        return ErrnoMapping.toNbd(errno, (h.flags & NbdProtocol.CMD_FLAG_FAST_ZERO) != 0,
+        return ErrnoMapping.toNbd(
+                errno,
+                (h.flags & NbdProtocol.CMD_FLAG_FAST_ZERO) != 0,
                 h.type == NbdProtocol.CMD_READ && (h.flags & NbdProtocol.CMD_FLAG_DF) != 0);
     }
 

@@ -6,8 +6,7 @@ import java.nio.ByteBuffer;
 final class Zeroes {
     private static final ByteBuffer ZERO = ByteBuffer.allocateDirect(1 << 20).asReadOnlyBuffer();
 
-    private Zeroes() {
-    }
+    private Zeroes() {}
 
     /** True if every remaining byte of {@code data} is zero; stops at the first that is not. */
     static boolean isAllZero(ByteBuffer data) {

@@ -1,13 +1,15 @@
 package dev.faultdisk.nbd;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import dev.faultdisk.device.BlockDevice;
 import dev.faultdisk.device.BlockRequest;
 import dev.faultdisk.device.ForwardingBlockDevice;
 import dev.faultdisk.device.MemoryDevice;
 import dev.faultdisk.export.Export;
 import dev.faultdisk.export.ExportRegistry;
-import org.junit.jupiter.api.Test;
-
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
@@ -17,10 +19,7 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.Test;
 
 /** A request held inside the device stack does not hold up later requests on the same connection. */
 class AsyncDispatchTest {
@@ -59,13 +58,13 @@ class AsyncDispatchTest {
         ExportRegistry registry = new ExportRegistry();
         registry.add(new Export("d", device, false));
         try (NbdServer server = new NbdServer(registry).start(new InetSocketAddress("127.0.0.1", 0));
-             Socket socket = new Socket("127.0.0.1", server.port())) {
+                Socket socket = new Socket("127.0.0.1", server.port())) {
             socket.setSoTimeout(10_000);
             DataInputStream in = new DataInputStream(socket.getInputStream());
             DataOutputStream out = new DataOutputStream(socket.getOutputStream());
             handshake(in, out, "d");
 
-            request(out, NbdProtocol.CMD_READ, 1, 0, 512);          // held
+            request(out, NbdProtocol.CMD_READ, 1, 0, 512); // held
             assertTrue(device.held.await(5, TimeUnit.SECONDS));
             byte[] data = new byte[512];
             java.util.Arrays.fill(data, (byte) 0x5a);
@@ -120,7 +119,8 @@ class AsyncDispatchTest {
         in.readUnsignedShort();
     }
 
-    private static void request(DataOutputStream out, int type, long cookie, long offset, int length) throws IOException {
+    private static void request(DataOutputStream out, int type, long cookie, long offset, int length)
+            throws IOException {
         out.writeInt(NbdProtocol.REQUEST_MAGIC);
         out.writeShort(0);
         out.writeShort(type);
@@ -134,5 +134,4 @@ class AsyncDispatchTest {
         assertEquals(expectedError, in.readInt());
         return in.readLong();
     }
-
 }

@@ -1,24 +1,21 @@
 package dev.faultdisk.nbd;
 
-import dev.faultdisk.device.BlockDevice;
-import dev.faultdisk.device.BlockRequest;
-import dev.faultdisk.device.DeviceException;
-import dev.faultdisk.wire.Errno;
-import dev.faultdisk.export.Export;
-import dev.faultdisk.export.ExportRegistry;
-import dev.faultdisk.device.ForwardingBlockDevice;
-import dev.faultdisk.device.MemoryDevice;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
-
-import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.util.List;
-
 import static dev.faultdisk.nbd.NbdProtocol.*;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.faultdisk.device.BlockDevice;
+import dev.faultdisk.device.BlockRequest;
+import dev.faultdisk.device.DeviceException;
+import dev.faultdisk.device.ForwardingBlockDevice;
+import dev.faultdisk.device.MemoryDevice;
+import dev.faultdisk.wire.Errno;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.List;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * A device stack that fails: errno errors become the spec's replies (with the failing offset
@@ -79,8 +76,8 @@ class DeviceFailureTest {
     void errnoFailuresGetTheMappedErrorAndTheConnectionGoesOn(boolean offReader) throws IOException {
         FailingDevice device = new FailingDevice(new MemoryDevice(8 << 20), offReader);
         try (LocalServer s = new LocalServer(device);
-             RawNbdClient structured = RawNbdClient.open(s.port(), "d", true, true);
-             RawNbdClient simple = RawNbdClient.open(s.port(), "d", false, false)) {
+                RawNbdClient structured = RawNbdClient.open(s.port(), "d", true, true);
+                RawNbdClient simple = RawNbdClient.open(s.port(), "d", false, false)) {
             for (int length : new int[] {512, 200_000}) {
                 long offset = BAD - 100;
                 structured.send(0, CMD_READ, 1, offset, length, null);
@@ -115,7 +112,7 @@ class DeviceFailureTest {
         FailingDevice device = new FailingDevice(new MemoryDevice(8 << 20), offReader);
         device.mode = "bug";
         try (LocalServer s = new LocalServer(device);
-             RawNbdClient bystander = RawNbdClient.open(s.port(), "d", true, true)) {
+                RawNbdClient bystander = RawNbdClient.open(s.port(), "d", true, true)) {
             for (int type : new int[] {CMD_READ, CMD_WRITE}) {
                 try (RawNbdClient c = RawNbdClient.open(s.port(), "d", true, true)) {
                     c.send(0, type, 7, BAD, 512, type == CMD_WRITE ? new byte[512] : null);

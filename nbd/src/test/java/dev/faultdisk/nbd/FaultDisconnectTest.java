@@ -1,20 +1,5 @@
 package dev.faultdisk.nbd;
 
-import dev.faultdisk.device.BlockDevice;
-import dev.faultdisk.device.BlockRequest;
-import dev.faultdisk.device.DisconnectException;
-import dev.faultdisk.device.ForwardingBlockDevice;
-import dev.faultdisk.device.MemoryDevice;
-import dev.faultdisk.wire.BlockOp;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
-
-import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.util.List;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
-
 import static dev.faultdisk.nbd.NbdProtocol.CMD_FLUSH;
 import static dev.faultdisk.nbd.NbdProtocol.CMD_READ;
 import static dev.faultdisk.nbd.NbdProtocol.CMD_WRITE;
@@ -24,6 +9,20 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.faultdisk.device.BlockDevice;
+import dev.faultdisk.device.BlockRequest;
+import dev.faultdisk.device.DisconnectException;
+import dev.faultdisk.device.ForwardingBlockDevice;
+import dev.faultdisk.device.MemoryDevice;
+import dev.faultdisk.wire.BlockOp;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * A layer's {@link DisconnectException} drops the connection: earlier replies go out whole, then
@@ -74,7 +73,8 @@ class FaultDisconnectTest {
     void dropBeforeTheReplySendsEarlierRepliesThenCloses(boolean offReader) throws IOException {
         MemoryDevice memory = new MemoryDevice(4 << 20);
         DroppingDevice device = new DroppingDevice(memory, offReader);
-        try (LocalServer s = new LocalServer(device); RawNbdClient c = RawNbdClient.open(s.port(), "d", false, false)) {
+        try (LocalServer s = new LocalServer(device);
+                RawNbdClient c = RawNbdClient.open(s.port(), "d", false, false)) {
             c.send(0, CMD_FLUSH, 1, 0, 0, null);
             assertEquals(0, c.readReply().error(), "the flush before is answered");
             c.send(0, CMD_WRITE, 2, DROP_AT, 1, new byte[] {7});
@@ -134,15 +134,18 @@ class FaultDisconnectTest {
     void layersSeeTheConnectionAndWhetherTheRequestRunsInline(boolean offReader) throws IOException {
         DroppingDevice device = new DroppingDevice(new MemoryDevice(4 << 20), offReader);
         try (LocalServer s = new LocalServer(device);
-             RawNbdClient a = RawNbdClient.open(s.port(), "d", false, false);
-             RawNbdClient b = RawNbdClient.open(s.port(), "d", false, false)) {
+                RawNbdClient a = RawNbdClient.open(s.port(), "d", false, false);
+                RawNbdClient b = RawNbdClient.open(s.port(), "d", false, false)) {
             a.read(0, 512);
             b.write(0, new byte[512]);
             a.write(4096, new byte[512]);
             String how = offReader ? " own thread" : " inline";
             assertEquals(2, device.contexts.size(), device.contexts.toString());
             assertTrue(device.contexts.stream().allMatch(c -> c.endsWith(how)), device.contexts.toString());
-            List<Long> ids = device.contexts.stream().map(c -> Long.parseLong(c.split(" ")[0])).sorted().toList();
+            List<Long> ids = device.contexts.stream()
+                    .map(c -> Long.parseLong(c.split(" ")[0]))
+                    .sorted()
+                    .toList();
             assertFalse(ids.get(0).equals(ids.get(1)), "two connections, two ids");
             assertTrue(ids.get(0) >= 1);
         }

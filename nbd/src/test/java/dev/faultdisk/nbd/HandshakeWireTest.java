@@ -1,8 +1,9 @@
 package dev.faultdisk.nbd;
 
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Test;
+import static dev.faultdisk.nbd.NbdProtocol.*;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
@@ -11,11 +12,9 @@ import java.io.IOException;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
-
-import static dev.faultdisk.nbd.NbdProtocol.*;
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
 
 /** The handshake over a real socket: old-style EXPORT_NAME, pipelining, option size limits. */
 class HandshakeWireTest {
@@ -113,11 +112,25 @@ class HandshakeWireTest {
     void optionDataUpTo64KiBIsReadAndBeyondIsTooBig() throws IOException {
         try (RawNbdClient c = RawNbdClient.connect(server.port())) {
             c.clientFlags(FLAG_C_FIXED_NEWSTYLE | FLAG_C_NO_ZEROES);
-            assertEquals(REP_ERR_INVALID, c.option(OPT_LIST, new byte[Connection.MAX_OPTION_DATA]).getLast().type());
-            assertEquals(REP_ERR_TOO_BIG, c.option(OPT_LIST, new byte[Connection.MAX_OPTION_DATA + 1]).getLast().type());
-            assertEquals(REP_ERR_TOO_BIG, c.option(OPT_INFO, new byte[Connection.MAX_OPTION_DATA + 1]).getLast().type());
+            assertEquals(
+                    REP_ERR_INVALID,
+                    c.option(OPT_LIST, new byte[Connection.MAX_OPTION_DATA])
+                            .getLast()
+                            .type());
+            assertEquals(
+                    REP_ERR_TOO_BIG,
+                    c.option(OPT_LIST, new byte[Connection.MAX_OPTION_DATA + 1])
+                            .getLast()
+                            .type());
+            assertEquals(
+                    REP_ERR_TOO_BIG,
+                    c.option(OPT_INFO, new byte[Connection.MAX_OPTION_DATA + 1])
+                            .getLast()
+                            .type());
             List<RawNbdClient.OptionReply> list = c.option(OPT_LIST, new byte[0]);
-            assertEquals(List.of(REP_SERVER, REP_SERVER, REP_ACK), list.stream().map(RawNbdClient.OptionReply::type).toList());
+            assertEquals(
+                    List.of(REP_SERVER, REP_SERVER, REP_ACK),
+                    list.stream().map(RawNbdClient.OptionReply::type).toList());
             c.expectAck(c.go("other"));
             assertEquals(1 << 20, c.exportSize());
         }
@@ -139,8 +152,11 @@ class HandshakeWireTest {
             c.clientFlags(FLAG_C_FIXED_NEWSTYLE | FLAG_C_NO_ZEROES);
             assertEquals(REP_ERR_UNKNOWN, c.go("missing").getLast().type());
             assertEquals(REP_ERR_UNSUP, c.option(42, new byte[] {1}).getLast().type());
-            assertEquals(REP_ERR_INVALID, c.option(OPT_SET_META_CONTEXT,
-                    RawNbdClient.metaContextData("disk", BASE_ALLOCATION)).getLast().type());
+            assertEquals(
+                    REP_ERR_INVALID,
+                    c.option(OPT_SET_META_CONTEXT, RawNbdClient.metaContextData("disk", BASE_ALLOCATION))
+                            .getLast()
+                            .type());
             c.expectAck(c.option(OPT_INFO, RawNbdClient.goData("disk", new int[] {INFO_NAME})));
             c.expectAck(c.go(""));
             assertEquals(16 << 20, c.exportSize());

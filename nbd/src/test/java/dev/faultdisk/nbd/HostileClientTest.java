@@ -1,20 +1,19 @@
 package dev.faultdisk.nbd;
 
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
+import static dev.faultdisk.nbd.NbdProtocol.*;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
-
-import static dev.faultdisk.nbd.NbdProtocol.*;
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Clients that break the protocol against a running server. Each test checks the spec's answer
@@ -124,14 +123,21 @@ class HostileClientTest {
                 assertEquals(readError, c.command(0, CMD_READ, ++cookie, offset, length, null), "READ " + offset);
                 assertEquals(EINVAL, c.command(0, CMD_TRIM, ++cookie, offset, length, null), "TRIM " + offset);
                 assertEquals(EINVAL, c.command(0, CMD_CACHE, ++cookie, offset, length, null), "CACHE " + offset);
-                assertEquals(ENOSPC, c.command(0, CMD_WRITE_ZEROES, ++cookie, offset, length, null), "WRITE_ZEROES " + offset);
+                assertEquals(
+                        ENOSPC,
+                        c.command(0, CMD_WRITE_ZEROES, ++cookie, offset, length, null),
+                        "WRITE_ZEROES " + offset);
                 if (length <= MAX_PAYLOAD) {
                     // The payload is skipped: the next request is read from the right place.
-                    assertEquals(ENOSPC, c.command(0, CMD_WRITE, ++cookie, offset, length, new byte[(int) length]),
+                    assertEquals(
+                            ENOSPC,
+                            c.command(0, CMD_WRITE, ++cookie, offset, length, new byte[(int) length]),
                             "WRITE " + offset);
                 }
                 if (structured) {
-                    assertEquals(EINVAL, c.command(0, CMD_BLOCK_STATUS, ++cookie, offset, length, null),
+                    assertEquals(
+                            EINVAL,
+                            c.command(0, CMD_BLOCK_STATUS, ++cookie, offset, length, null),
                             "BLOCK_STATUS " + offset);
                 }
                 server.assertServes(c);
@@ -153,9 +159,11 @@ class HostileClientTest {
             for (long offset : offsets) {
                 assertEquals(EINVAL, c.command(0, CMD_READ, ++cookie, offset, 4096, null), "READ " + offset);
                 assertEquals(EINVAL, c.command(0, CMD_TRIM, ++cookie, offset, 4096, null), "TRIM " + offset);
-                assertEquals(EINVAL, c.command(0, CMD_BLOCK_STATUS, ++cookie, offset, 4096, null), "BLOCK_STATUS " + offset);
+                assertEquals(
+                        EINVAL, c.command(0, CMD_BLOCK_STATUS, ++cookie, offset, 4096, null), "BLOCK_STATUS " + offset);
                 assertEquals(ENOSPC, c.command(0, CMD_WRITE_ZEROES, ++cookie, offset, 0xFFFF_FFFFL, null));
-                assertEquals(ENOSPC, c.command(0, CMD_WRITE, ++cookie, offset, 4096, new byte[4096]), "WRITE " + offset);
+                assertEquals(
+                        ENOSPC, c.command(0, CMD_WRITE, ++cookie, offset, 4096, new byte[4096]), "WRITE " + offset);
             }
             // offset + length would wrap to a small number if added naively.
             assertEquals(EINVAL, c.command(0, CMD_READ, ++cookie, SIZE - 1, 4096, null));

@@ -1,17 +1,16 @@
 package dev.faultdisk.nbd;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+
 import dev.faultdisk.device.BlockDevice;
 import dev.faultdisk.device.ForwardingBlockDevice;
 import dev.faultdisk.export.Export;
 import dev.faultdisk.export.ExportRegistry;
 import dev.faultdisk.export.ExportSpec;
-
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.Arrays;
-
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 
 /**
  * An in-process NbdServer on a free loopback port with exports given as {@code NAME=SPEC}. With

@@ -1,18 +1,5 @@
 package dev.faultdisk.nbd;
 
-import dev.faultdisk.device.MemoryDevice;
-import dev.faultdisk.export.Export;
-import dev.faultdisk.export.ExportRegistry;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Test;
-
-import java.io.ByteArrayOutputStream;
-import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.concurrent.atomic.AtomicBoolean;
-
 import static dev.faultdisk.nbd.NbdProtocol.*;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -21,10 +8,28 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.faultdisk.device.MemoryDevice;
+import dev.faultdisk.export.Export;
+import dev.faultdisk.export.ExportRegistry;
+import java.io.ByteArrayOutputStream;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
 /** The option state machine, option by option, with exact reply bytes. */
 class NegotiationTest {
-    private static final int RW_FLAGS = FLAG_HAS_FLAGS | FLAG_SEND_FLUSH | FLAG_SEND_FUA | FLAG_SEND_CACHE
-            | FLAG_SEND_TRIM | FLAG_SEND_WRITE_ZEROES | FLAG_SEND_FAST_ZERO | FLAG_CAN_MULTI_CONN;
+    private static final int RW_FLAGS = FLAG_HAS_FLAGS
+            | FLAG_SEND_FLUSH
+            | FLAG_SEND_FUA
+            | FLAG_SEND_CACHE
+            | FLAG_SEND_TRIM
+            | FLAG_SEND_WRITE_ZEROES
+            | FLAG_SEND_FAST_ZERO
+            | FLAG_CAN_MULTI_CONN;
 
     private final ExportRegistry exports = new ExportRegistry();
     private final AtomicBoolean shuttingDown = new AtomicBoolean();
@@ -96,11 +101,16 @@ class NegotiationTest {
 
     @Test
     void goWithInfoRequestsSendsNameAndDescription() {
-        List<Rep> r = handle(OPT_GO, RawNbdClient.goData("", new int[] {INFO_NAME, INFO_DESCRIPTION, 99}),
+        List<Rep> r = handle(
+                OPT_GO,
+                RawNbdClient.goData("", new int[] {INFO_NAME, INFO_DESCRIPTION, 99}),
                 Negotiation.Outcome.TRANSMIT);
         assertEquals(5, r.size());
-        assertArrayEquals(concat(new byte[] {0, INFO_NAME}, "disk".getBytes(StandardCharsets.UTF_8)), r.get(1).data());
-        assertArrayEquals(concat(new byte[] {0, INFO_DESCRIPTION}, disk.description().getBytes(StandardCharsets.UTF_8)),
+        assertArrayEquals(
+                concat(new byte[] {0, INFO_NAME}, "disk".getBytes(StandardCharsets.UTF_8)),
+                r.get(1).data());
+        assertArrayEquals(
+                concat(new byte[] {0, INFO_DESCRIPTION}, disk.description().getBytes(StandardCharsets.UTF_8)),
                 r.get(2).data());
         assertSame(disk, n.export(), "the empty name is the first export");
     }
@@ -109,8 +119,14 @@ class NegotiationTest {
     void infoStaysInNegotiation() {
         List<Rep> r = handle(OPT_INFO, RawNbdClient.goData("ro", new int[0]), Negotiation.Outcome.CONTINUE);
         int flags = ByteBuffer.wrap(r.getFirst().data()).getShort(10);
-        assertEquals(FLAG_HAS_FLAGS | FLAG_READ_ONLY | FLAG_SEND_FLUSH | FLAG_SEND_FUA | FLAG_SEND_CACHE
-                | FLAG_CAN_MULTI_CONN, flags);
+        assertEquals(
+                FLAG_HAS_FLAGS
+                        | FLAG_READ_ONLY
+                        | FLAG_SEND_FLUSH
+                        | FLAG_SEND_FUA
+                        | FLAG_SEND_CACHE
+                        | FLAG_CAN_MULTI_CONN,
+                flags);
         assertAck(r.getLast(), OPT_INFO);
         assertNull(n.export());
     }
@@ -119,12 +135,24 @@ class NegotiationTest {
     void malformedGoDataIsInvalidAndNegotiationGoesOn() {
         byte[][] bad = {
             new byte[0],
-            new byte[] {0, 0, 0},                                   // short of the name length
-            ByteBuffer.allocate(9).putInt(100).put("abc".getBytes(StandardCharsets.UTF_8)).putShort((short) 0).array(),
+            new byte[] {0, 0, 0}, // short of the name length
+            ByteBuffer.allocate(9)
+                    .putInt(100)
+                    .put("abc".getBytes(StandardCharsets.UTF_8))
+                    .putShort((short) 0)
+                    .array(),
             ByteBuffer.allocate(6).putInt(-1).putShort((short) 0).array(), // name length 2^32-1
-            ByteBuffer.allocate(4).putInt(0).array(),               // no info count
-            ByteBuffer.allocate(8).putInt(0).putShort((short) 2).putShort((short) 1).array(), // count 2, one given
-            ByteBuffer.allocate(9).putInt(0).putShort((short) 0).put(new byte[3]).array(),  // trailing bytes
+            ByteBuffer.allocate(4).putInt(0).array(), // no info count
+            ByteBuffer.allocate(8)
+                    .putInt(0)
+                    .putShort((short) 2)
+                    .putShort((short) 1)
+                    .array(), // count 2, one given
+            ByteBuffer.allocate(9)
+                    .putInt(0)
+                    .putShort((short) 0)
+                    .put(new byte[3])
+                    .array(), // trailing bytes
         };
         for (int option : new int[] {OPT_GO, OPT_INFO}) {
             for (byte[] data : bad) {
@@ -172,7 +200,9 @@ class NegotiationTest {
 
     @Test
     void structuredReplyAcksAndEnablesDf() {
-        assertEquals(List.of(REP_ERR_INVALID), types(handle(OPT_STRUCTURED_REPLY, new byte[] {0}, Negotiation.Outcome.CONTINUE)));
+        assertEquals(
+                List.of(REP_ERR_INVALID),
+                types(handle(OPT_STRUCTURED_REPLY, new byte[] {0}, Negotiation.Outcome.CONTINUE)));
         assertFalse(n.structuredReplies());
         List<Rep> r = handle(OPT_STRUCTURED_REPLY, new byte[0], Negotiation.Outcome.CONTINUE);
         assertAck(r.getFirst(), OPT_STRUCTURED_REPLY);
@@ -183,7 +213,9 @@ class NegotiationTest {
 
     @Test
     void setMetaContextBeforeStructuredRepliesIsInvalid() {
-        List<Rep> r = handle(OPT_SET_META_CONTEXT, RawNbdClient.metaContextData("disk", BASE_ALLOCATION),
+        List<Rep> r = handle(
+                OPT_SET_META_CONTEXT,
+                RawNbdClient.metaContextData("disk", BASE_ALLOCATION),
                 Negotiation.Outcome.CONTINUE);
         assertEquals(List.of(REP_ERR_INVALID), types(r));
         handle(OPT_STRUCTURED_REPLY, new byte[0], Negotiation.Outcome.CONTINUE);
@@ -194,11 +226,13 @@ class NegotiationTest {
     @Test
     void setMetaContextSelectsBaseAllocationWithId() {
         handle(OPT_STRUCTURED_REPLY, new byte[0], Negotiation.Outcome.CONTINUE);
-        List<Rep> r = handle(OPT_SET_META_CONTEXT,
+        List<Rep> r = handle(
+                OPT_SET_META_CONTEXT,
                 RawNbdClient.metaContextData("disk", "qemu:dirty-bitmap:x", BASE_ALLOCATION, "base:"),
                 Negotiation.Outcome.CONTINUE);
         assertEquals(List.of(REP_META_CONTEXT, REP_ACK), types(r));
-        assertArrayEquals(concat(new byte[] {0, 0, 0, BASE_ALLOCATION_ID}, "base:allocation".getBytes(StandardCharsets.UTF_8)),
+        assertArrayEquals(
+                concat(new byte[] {0, 0, 0, BASE_ALLOCATION_ID}, "base:allocation".getBytes(StandardCharsets.UTF_8)),
                 r.getFirst().data());
         handle(OPT_GO, RawNbdClient.goData("disk", new int[0]), Negotiation.Outcome.TRANSMIT);
         assertTrue(n.baseAllocation());
@@ -207,8 +241,8 @@ class NegotiationTest {
     @Test
     void setMetaContextWithOnlyTheWildcardSelectsNothing() {
         handle(OPT_STRUCTURED_REPLY, new byte[0], Negotiation.Outcome.CONTINUE);
-        List<Rep> r = handle(OPT_SET_META_CONTEXT, RawNbdClient.metaContextData("disk", "base:"),
-                Negotiation.Outcome.CONTINUE);
+        List<Rep> r = handle(
+                OPT_SET_META_CONTEXT, RawNbdClient.metaContextData("disk", "base:"), Negotiation.Outcome.CONTINUE);
         assertEquals(List.of(REP_ACK), types(r));
         handle(OPT_GO, RawNbdClient.goData("disk", new int[0]), Negotiation.Outcome.TRANSMIT);
         assertFalse(n.baseAllocation());
@@ -235,7 +269,9 @@ class NegotiationTest {
         List<Rep> r = handle(OPT_LIST_META_CONTEXT, RawNbdClient.metaContextData("disk"), Negotiation.Outcome.CONTINUE);
         assertEquals(List.of(REP_META_CONTEXT, REP_ACK), types(r));
         assertEquals(0, ByteBuffer.wrap(r.getFirst().data()).getInt());
-        r = handle(OPT_LIST_META_CONTEXT, RawNbdClient.metaContextData("disk", "qemu:allocation-depth"),
+        r = handle(
+                OPT_LIST_META_CONTEXT,
+                RawNbdClient.metaContextData("disk", "qemu:allocation-depth"),
                 Negotiation.Outcome.CONTINUE);
         assertEquals(List.of(REP_ACK), types(r));
     }
@@ -246,12 +282,12 @@ class NegotiationTest {
         byte[] good = RawNbdClient.metaContextData("disk", BASE_ALLOCATION);
         byte[][] bad = {
             new byte[0],
-            java.util.Arrays.copyOf(good, good.length - 1),                  // query cut short
-            java.util.Arrays.copyOf(good, good.length + 1),                  // trailing byte
-            ByteBuffer.allocate(8).putInt(4).putInt(0).array(),              // name length past the end
-            ByteBuffer.allocate(8).putInt(-2).putInt(0).array(),             // negative name length
-            ByteBuffer.allocate(12).putInt(0).putInt(-1).putInt(0).array(),  // negative query count
-            ByteBuffer.allocate(12).putInt(0).putInt(2).putInt(0).array(),   // two queries, one given
+            java.util.Arrays.copyOf(good, good.length - 1), // query cut short
+            java.util.Arrays.copyOf(good, good.length + 1), // trailing byte
+            ByteBuffer.allocate(8).putInt(4).putInt(0).array(), // name length past the end
+            ByteBuffer.allocate(8).putInt(-2).putInt(0).array(), // negative name length
+            ByteBuffer.allocate(12).putInt(0).putInt(-1).putInt(0).array(), // negative query count
+            ByteBuffer.allocate(12).putInt(0).putInt(2).putInt(0).array(), // two queries, one given
             ByteBuffer.allocate(12).putInt(0).putInt(1).putInt(100).array(), // query length past the end
         };
         for (int option : new int[] {OPT_LIST_META_CONTEXT, OPT_SET_META_CONTEXT}) {
@@ -267,7 +303,8 @@ class NegotiationTest {
     void metaContextForUnknownExportIsErrUnknown() {
         handle(OPT_STRUCTURED_REPLY, new byte[0], Negotiation.Outcome.CONTINUE);
         for (int option : new int[] {OPT_LIST_META_CONTEXT, OPT_SET_META_CONTEXT}) {
-            List<Rep> r = handle(option, RawNbdClient.metaContextData("nope", BASE_ALLOCATION), Negotiation.Outcome.CONTINUE);
+            List<Rep> r =
+                    handle(option, RawNbdClient.metaContextData("nope", BASE_ALLOCATION), Negotiation.Outcome.CONTINUE);
             assertEquals(List.of(REP_ERR_UNKNOWN), types(r));
         }
     }
@@ -297,8 +334,14 @@ class NegotiationTest {
         ByteBuffer b = ByteBuffer.wrap(out.toByteArray());
         assertEquals(10, b.remaining());
         assertEquals(8192, b.getLong());
-        assertEquals(FLAG_HAS_FLAGS | FLAG_READ_ONLY | FLAG_SEND_FLUSH | FLAG_SEND_FUA | FLAG_SEND_CACHE
-                | FLAG_CAN_MULTI_CONN, b.getShort());
+        assertEquals(
+                FLAG_HAS_FLAGS
+                        | FLAG_READ_ONLY
+                        | FLAG_SEND_FLUSH
+                        | FLAG_SEND_FUA
+                        | FLAG_SEND_CACHE
+                        | FLAG_CAN_MULTI_CONN,
+                b.getShort());
 
         Negotiation zeroes = new Negotiation(exports, FLAG_C_FIXED_NEWSTYLE, shuttingDown::get);
         out.reset();
@@ -321,8 +364,9 @@ class NegotiationTest {
     void shuttingDownRefusesOptionsButAbortStillAcks() {
         shuttingDown.set(true);
         for (int option : new int[] {OPT_GO, OPT_LIST, OPT_INFO, 42}) {
-            assertEquals(List.of(REP_ERR_SHUTDOWN), types(handle(option, RawNbdClient.goData("disk", new int[0]),
-                    Negotiation.Outcome.CONTINUE)));
+            assertEquals(
+                    List.of(REP_ERR_SHUTDOWN),
+                    types(handle(option, RawNbdClient.goData("disk", new int[0]), Negotiation.Outcome.CONTINUE)));
         }
         assertEquals(Negotiation.Outcome.CLOSE, n.handle(OPT_EXPORT_NAME, bytes("disk"), new ByteArrayOutputStream()));
         assertAck(handle(OPT_ABORT, new byte[0], Negotiation.Outcome.CLOSE).getFirst(), OPT_ABORT);

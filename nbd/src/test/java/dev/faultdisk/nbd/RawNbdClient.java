@@ -29,6 +29,7 @@ final class RawNbdClient implements AutoCloseable {
     private final DataOutputStream out;
     /** Cookie to length of READs sent without structured replies: a simple reply's payload size. */
     private final Map<Long, Integer> pendingSimpleReads = new HashMap<>();
+
     private final int handshakeFlags;
     private boolean structured;
     private long exportSize = -1;
@@ -64,8 +65,8 @@ final class RawNbdClient implements AutoCloseable {
             c.expectAck(c.option(NbdProtocol.OPT_STRUCTURED_REPLY, new byte[0]));
         }
         if (baseAllocation) {
-            List<OptionReply> replies = c.option(NbdProtocol.OPT_SET_META_CONTEXT,
-                    metaContextData(export, NbdProtocol.BASE_ALLOCATION));
+            List<OptionReply> replies =
+                    c.option(NbdProtocol.OPT_SET_META_CONTEXT, metaContextData(export, NbdProtocol.BASE_ALLOCATION));
             c.expectAck(replies);
         }
         c.expectAck(c.go(export));
@@ -365,8 +366,7 @@ final class RawNbdClient implements AutoCloseable {
                 case NbdProtocol.REPLY_TYPE_OFFSET_HOLE -> {
                     covered += Integer.toUnsignedLong(p.getInt(8)); // zeroes already there
                 }
-                case NbdProtocol.REPLY_TYPE_NONE -> {
-                }
+                case NbdProtocol.REPLY_TYPE_NONE -> {}
                 default -> throw new IOException("unexpected chunk type " + r.type());
             }
         }

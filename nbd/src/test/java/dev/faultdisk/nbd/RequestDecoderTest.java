@@ -1,6 +1,9 @@
 package dev.faultdisk.nbd;
 
-import org.junit.jupiter.api.Test;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.ByteArrayOutputStream;
 import java.io.DataOutputStream;
@@ -9,11 +12,7 @@ import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.Test;
 
 /** RequestDecoder fed a request stream in fragments of every size yields the same headers. */
 class RequestDecoderTest {
@@ -64,8 +63,15 @@ class RequestDecoderTest {
     @Test
     void badMagicIsAProtocolError() {
         ByteBuffer b = ByteBuffer.allocate(28);
-        b.putInt(0x25609514).putShort((short) 0).putShort((short) 0).putLong(1).putLong(0).putInt(512).flip();
-        ProtocolException e = assertThrows(ProtocolException.class, () -> RequestDecoder.decode(b, new RequestHeader()));
+        b.putInt(0x25609514)
+                .putShort((short) 0)
+                .putShort((short) 0)
+                .putLong(1)
+                .putLong(0)
+                .putInt(512)
+                .flip();
+        ProtocolException e =
+                assertThrows(ProtocolException.class, () -> RequestDecoder.decode(b, new RequestHeader()));
         assertTrue(e.getMessage().contains("0x25609514"), e.getMessage());
     }
 
@@ -110,7 +116,8 @@ class RequestDecoderTest {
         List<Sent> out = new ArrayList<>();
         for (int i = 0; i < count; i++) {
             int type = random.nextInt(9);
-            long length = type == NbdProtocol.CMD_WRITE ? random.nextInt(300)
+            long length = type == NbdProtocol.CMD_WRITE
+                    ? random.nextInt(300)
                     : random.nextBoolean() ? random.nextLong() & 0xFFFF_FFFFL : random.nextInt(1 << 20);
             out.add(new Sent(random.nextInt(1 << 16), type, random.nextLong(), random.nextLong(), length));
         }

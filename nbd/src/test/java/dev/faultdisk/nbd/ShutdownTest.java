@@ -1,12 +1,18 @@
 package dev.faultdisk.nbd;
 
+import static dev.faultdisk.nbd.NbdProtocol.*;
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import dev.faultdisk.device.MemoryDevice;
 import dev.faultdisk.export.Export;
 import dev.faultdisk.export.ExportRegistry;
 import dev.faultdisk.export.ExportSpec;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-
 import java.io.IOException;
 import java.net.ConnectException;
 import java.net.InetSocketAddress;
@@ -19,15 +25,8 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-
-import static dev.faultdisk.nbd.NbdProtocol.*;
-import static org.awaitility.Awaitility.await;
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** Graceful shutdown: live connections are closed, the call returns, file data reaches the file. */
 class ShutdownTest {
@@ -37,8 +36,8 @@ class ShutdownTest {
         ExportRegistry registry = registry("disk=memory:16M");
         NbdServer server = new NbdServer(registry).start(new InetSocketAddress("127.0.0.1", 0));
         try (RawNbdClient transmitting = RawNbdClient.open(server.port(), "disk", true, true);
-             RawNbdClient negotiating = RawNbdClient.connect(server.port());
-             RawNbdClient greeted = RawNbdClient.connect(server.port())) {
+                RawNbdClient negotiating = RawNbdClient.connect(server.port());
+                RawNbdClient greeted = RawNbdClient.connect(server.port())) {
             negotiating.clientFlags(FLAG_C_FIXED_NEWSTYLE | FLAG_C_NO_ZEROES);
             negotiating.expectAck(negotiating.option(OPT_STRUCTURED_REPLY, new byte[0]));
             transmitting.write(0, new byte[] {1, 2, 3});
@@ -50,7 +49,9 @@ class ShutdownTest {
             assertTrue(transmitting.isDropped());
             assertTrue(negotiating.isDropped());
             assertTrue(greeted.isDropped());
-            assertThrows(ConnectException.class, () -> RawNbdClient.connect(server.port()).close());
+            assertThrows(
+                    ConnectException.class,
+                    () -> RawNbdClient.connect(server.port()).close());
         } finally {
             registry.close();
         }
@@ -67,10 +68,12 @@ class ShutdownTest {
                 stuck.send(0, CMD_READ, i, 0, 1 << 20, null);
             }
             stuck.flush();
-            await("a reply write blocked on the unread socket").atMost(Duration.ofSeconds(10))
+            await("a reply write blocked on the unread socket")
+                    .atMost(Duration.ofSeconds(10))
                     .until(() -> server.connections().stream().anyMatch(ConnectionInfo::writingReply));
             assertTimeoutPreemptively(Duration.ofSeconds(10), () -> server.shutdown(Duration.ofMillis(300)));
-            await("the stuck connection's thread has ended").atMost(Duration.ofSeconds(2))
+            await("the stuck connection's thread has ended")
+                    .atMost(Duration.ofSeconds(2))
                     .until(() -> server.connectionCount() == 0);
         } finally {
             registry.close();
@@ -89,7 +92,8 @@ class ShutdownTest {
             c.flush();
             assertTrue(device.held.await(5, TimeUnit.SECONDS));
             stopper = Thread.ofPlatform().start(() -> server.shutdown(Duration.ofSeconds(5)));
-            await("the reader has seen the end of input").atMost(Duration.ofSeconds(10))
+            await("the reader has seen the end of input")
+                    .atMost(Duration.ofSeconds(10))
                     .until(() -> server.connections().stream()
                             .allMatch(info -> info.phase() == ConnectionInfo.Phase.DRAINING));
             device.release.countDown();
@@ -120,7 +124,8 @@ class ShutdownTest {
             assertTrue(device.held.await(5, TimeUnit.SECONDS));
             c.disconnect(); // DISC waits for the held read, as the spec says
             assertTimeoutPreemptively(Duration.ofSeconds(10), () -> server.shutdown(Duration.ofMillis(300)));
-            await("the reader gave up waiting once its connection was closed").atMost(Duration.ofSeconds(3))
+            await("the reader gave up waiting once its connection was closed")
+                    .atMost(Duration.ofSeconds(3))
                     .until(() -> server.connectionCount() == 0);
             assertTrue(c.isDropped());
         } finally {

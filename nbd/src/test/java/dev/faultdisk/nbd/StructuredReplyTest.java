@@ -1,9 +1,11 @@
 package dev.faultdisk.nbd;
 
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import static dev.faultdisk.nbd.NbdProtocol.*;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
 
 import java.io.IOException;
 import java.io.RandomAccessFile;
@@ -14,13 +16,10 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
-
-import static dev.faultdisk.nbd.NbdProtocol.*;
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** Structured replies on the wire: data and hole chunks, block status, many requests in flight. */
 class StructuredReplyTest {
@@ -31,8 +30,7 @@ class StructuredReplyTest {
     private RawNbdClient c;
 
     /** One BLOCK_STATUS descriptor. */
-    record Extent(long length, int flags) {
-    }
+    record Extent(long length, int flags) {}
 
     /** The server under test; a subclass runs every test with requests off the reader thread. */
     LocalServer newServer(String... exports) throws IOException {
@@ -125,8 +123,14 @@ class StructuredReplyTest {
     void blockStatusMatchesWhatWasWritten() throws IOException {
         c.write(2 * K64, HostileClientTest.pattern(K64, 1));
         c.write(5 * K64, HostileClientTest.pattern(2 * K64, 2));
-        assertEquals(List.of(new Extent(2 * K64, HOLE_ZERO), new Extent(K64, 0), new Extent(2 * K64, HOLE_ZERO),
-                new Extent(2 * K64, 0), new Extent(9 * K64, HOLE_ZERO)), blockStatus(0, 0, 16 * K64));
+        assertEquals(
+                List.of(
+                        new Extent(2 * K64, HOLE_ZERO),
+                        new Extent(K64, 0),
+                        new Extent(2 * K64, HOLE_ZERO),
+                        new Extent(2 * K64, 0),
+                        new Extent(9 * K64, HOLE_ZERO)),
+                blockStatus(0, 0, 16 * K64));
 
         // Zeroing without NO_HOLE and trimming give the space back.
         assertEquals(0, c.command(0, CMD_WRITE_ZEROES, 3, 2 * K64, K64, null));
@@ -145,7 +149,8 @@ class StructuredReplyTest {
     void blockStatusOfUnalignedRangeCoversItExactly() throws IOException {
         c.write(K64, HostileClientTest.pattern(100, 3));
         List<Extent> e = blockStatus(0, 1000, 3 * K64);
-        assertEquals(List.of(new Extent(K64 - 1000, HOLE_ZERO), new Extent(K64, 0), new Extent(K64 + 1000, HOLE_ZERO)), e);
+        assertEquals(
+                List.of(new Extent(K64 - 1000, HOLE_ZERO), new Extent(K64, 0), new Extent(K64 + 1000, HOLE_ZERO)), e);
     }
 
     @Test
@@ -187,7 +192,7 @@ class StructuredReplyTest {
             }
         }
         try (LocalServer files = newServer("striped=" + image + ",readonly"); // read-only: no fsync at close
-             RawNbdClient fc = files.open("striped")) {
+                RawNbdClient fc = files.open("striped")) {
             List<Extent> e = blockStatus(fc, 0, 0, stripes * 8192L);
             assertTrue(e.size() > 256 * 1024 / 8, "extents: " + e.size() + " (a sparse file system is needed)");
             long pos = 0;
@@ -285,7 +290,8 @@ class StructuredReplyTest {
         return blockStatus(c, flags, offset, length);
     }
 
-    private static List<Extent> blockStatus(RawNbdClient client, int flags, long offset, long length) throws IOException {
+    private static List<Extent> blockStatus(RawNbdClient client, int flags, long offset, long length)
+            throws IOException {
         client.send(flags, CMD_BLOCK_STATUS, 42, offset, length, null);
         List<Extent> e = extents(client.readAll(42));
         long sum = e.stream().mapToLong(Extent::length).sum();

@@ -1,11 +1,14 @@
 package dev.faultdisk.nbd;
 
+import static dev.faultdisk.nbd.NbdProtocol.*;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
 import dev.faultdisk.device.BlockRequest;
 import dev.faultdisk.device.FileDevice;
 import dev.faultdisk.wire.BlockOp;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
@@ -15,12 +18,8 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
-
-import static dev.faultdisk.nbd.NbdProtocol.*;
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The seeded model test of the device backends, over the wire: random requests through NbdServer
@@ -86,17 +85,23 @@ class WireModelTest {
     }
 
     /** A request sent and not yet answered, with what its reply must show. */
-    private record Pending(int kind, long cookie, int offset, int length, int flags, boolean refused,
-            byte[] expected, byte[] payload, String what) {
-    }
+    private record Pending(
+            int kind,
+            long cookie,
+            int offset,
+            int length,
+            int flags,
+            boolean refused,
+            byte[] expected,
+            byte[] payload,
+            String what) {}
 
     /**
      * Runs one seeded sequence; {@code model} carries over between sequences on one export.
      * Requests go in batches of up to eight on disjoint ranges, all sent before any reply is
      * read, so requests run concurrently where the server allows and replies come in any order.
      */
-    private static void run(RawNbdClient c, long seed, byte[] model, Backend backend)
-            throws IOException {
+    private static void run(RawNbdClient c, long seed, byte[] model, Backend backend) throws IOException {
         SplittableRandom random = new SplittableRandom(seed);
         boolean structured = (c.transmissionFlags() & FLAG_SEND_DF) != 0;
         assertEquals(SIZE, c.exportSize());
@@ -107,8 +112,8 @@ class WireModelTest {
             List<Pending> pending = new ArrayList<>();
             for (int b = 0; b < batch && op < OPS; b++, op++) {
                 int offset = random.nextInt(SIZE);
-                int length = Math.min(SIZE - offset, random.nextBoolean() ? random.nextInt(1, 9000)
-                        : random.nextInt(1, 400_000));
+                int length = Math.min(
+                        SIZE - offset, random.nextBoolean() ? random.nextInt(1, 9000) : random.nextInt(1, 400_000));
                 int kind = random.nextInt(structured ? 7 : 6);
                 int fua = random.nextInt(8) == 0 ? CMD_FLAG_FUA : 0;
                 if (kind == 4 || kind == 5) {
@@ -133,24 +138,37 @@ class WireModelTest {
                         pending.add(new Pending(CMD_TRIM, cookie, offset, length, fua, false, null, null, what));
                     }
                     case 3 -> {
-                        int flags = fua | (random.nextBoolean() ? CMD_FLAG_NO_HOLE : 0)
+                        int flags = fua
+                                | (random.nextBoolean() ? CMD_FLAG_NO_HOLE : 0)
                                 | (random.nextInt(3) == 0 ? CMD_FLAG_FAST_ZERO : 0);
                         boolean fast = (flags & CMD_FLAG_FAST_ZERO) != 0;
-                        boolean refused = fast && ((flags & CMD_FLAG_NO_HOLE) != 0
-                                ? !backend.fastZeroNoHole() : !backend.fastZeroWithHole());
+                        boolean refused = fast
+                                && ((flags & CMD_FLAG_NO_HOLE) != 0
+                                        ? !backend.fastZeroNoHole()
+                                        : !backend.fastZeroWithHole());
                         if (!refused) {
                             Arrays.fill(model, offset, offset + length, (byte) 0);
                         }
-                        pending.add(new Pending(CMD_WRITE_ZEROES, cookie, offset, length, flags, refused, null, null, what));
+                        pending.add(new Pending(
+                                CMD_WRITE_ZEROES, cookie, offset, length, flags, refused, null, null, what));
                     }
                     case 4, 5 -> {
                         int flags = structured && length <= 65536 && random.nextBoolean() ? CMD_FLAG_DF : 0;
-                        pending.add(new Pending(CMD_READ, cookie, offset, length, flags, false,
-                                Arrays.copyOfRange(model, offset, offset + length), null, what));
+                        pending.add(new Pending(
+                                CMD_READ,
+                                cookie,
+                                offset,
+                                length,
+                                flags,
+                                false,
+                                Arrays.copyOfRange(model, offset, offset + length),
+                                null,
+                                what));
                     }
                     default -> {
                         int flags = random.nextInt(4) == 0 ? CMD_FLAG_REQ_ONE : 0;
-                        pending.add(new Pending(CMD_BLOCK_STATUS, cookie, offset, length, flags, false, null, null, what));
+                        pending.add(
+                                new Pending(CMD_BLOCK_STATUS, cookie, offset, length, flags, false, null, null, what));
                     }
                 }
             }
@@ -188,21 +206,28 @@ class WireModelTest {
                 if ((p.flags() & CMD_FLAG_DF) != 0) {
                     assertEquals(1, replies.size(), what + ": DF read in one chunk");
                 }
-                assertArrayEquals(p.expected(), RawNbdClient.assemble(p.offset(), p.length(), replies), what + ": read");
+                assertArrayEquals(
+                        p.expected(), RawNbdClient.assemble(p.offset(), p.length(), replies), what + ": read");
             }
-            case CMD_BLOCK_STATUS -> checkBlockStatus(replies, model, p.offset(), p.length(),
-                    (p.flags() & CMD_FLAG_REQ_ONE) != 0, what);
-            case CMD_WRITE_ZEROES -> assertEquals(p.refused() ? ENOTSUP : 0, RawNbdClient.errorOf(replies),
-                    what + (p.refused() ? ": a slow zero with FAST_ZERO" : ""));
+            case CMD_BLOCK_STATUS ->
+                checkBlockStatus(replies, model, p.offset(), p.length(), (p.flags() & CMD_FLAG_REQ_ONE) != 0, what);
+            case CMD_WRITE_ZEROES ->
+                assertEquals(
+                        p.refused() ? ENOTSUP : 0,
+                        RawNbdClient.errorOf(replies),
+                        what + (p.refused() ? ": a slow zero with FAST_ZERO" : ""));
             default -> assertEquals(0, RawNbdClient.errorOf(replies), what);
         }
     }
 
-    private static void checkBlockStatus(List<RawNbdClient.Reply> replies, byte[] model, int offset, int length,
-            boolean reqOne, String what) {
+    private static void checkBlockStatus(
+            List<RawNbdClient.Reply> replies, byte[] model, int offset, int length, boolean reqOne, String what) {
         assertEquals(1, replies.size(), what);
         ByteBuffer p = replies.getFirst().payload();
-        assertEquals(REPLY_TYPE_BLOCK_STATUS, replies.getFirst().type(), what + ": error " + replies.getFirst().errorValue());
+        assertEquals(
+                REPLY_TYPE_BLOCK_STATUS,
+                replies.getFirst().type(),
+                what + ": error " + replies.getFirst().errorValue());
         assertEquals(BASE_ALLOCATION_ID, p.getInt());
         long pos = offset;
         int count = 0;
@@ -215,7 +240,8 @@ class WireModelTest {
             if ((flags & 2) != 0) {
                 for (long i = pos; i < pos + len; i++) {
                     if (model[(int) i] != 0) {
-                        fail(what + ": ZERO claimed at " + pos + "+" + len + " but byte " + i + " is " + model[(int) i]);
+                        fail(what + ": ZERO claimed at " + pos + "+" + len + " but byte " + i + " is "
+                                + model[(int) i]);
                     }
                 }
             }

@@ -22,7 +22,8 @@ public record Argument(String name, ArgType type, boolean optional, String doc, 
         }
         values = List.copyOf(values);
         if ((type == ArgType.ENUM) == values.isEmpty()) {
-            throw new IllegalArgumentException("argument " + name + ": values are for ENUM arguments only, and required there");
+            throw new IllegalArgumentException(
+                    "argument " + name + ": values are for ENUM arguments only, and required there");
         }
         if (typeName == null || typeName.isEmpty()) {
             typeName = type == ArgType.ENUM ? String.join("|", values) : type.schemaName();

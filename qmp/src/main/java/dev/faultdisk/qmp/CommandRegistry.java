@@ -2,7 +2,6 @@ package dev.faultdisk.qmp;
 
 import dev.faultdisk.wire.json.Json;
 import dev.faultdisk.wire.json.Members;
-
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -120,7 +119,8 @@ public final class CommandRegistry {
                 .doc("Leaves capabilities negotiation mode: until a session sends it, every other command"
                         + " fails with CommandNotFound and no events are delivered. The greeting lists no"
                         + " optional capabilities, so \"enable\" may only be empty.")
-                .optional("enable", ArgType.LIST, "capabilities to enable (the greeting offers none; QEMU's is \"oob\")")
+                .optional(
+                        "enable", ArgType.LIST, "capabilities to enable (the greeting offers none; QEMU's is \"oob\")")
                 .returns("{}")
                 .example("-> {\"execute\": \"qmp_capabilities\"}")
                 .example("<- {\"return\": {}}")
@@ -139,8 +139,8 @@ public final class CommandRegistry {
             throw QmpError.generic("qmp_capabilities needs a QMP session");
         }
         if (session.isNegotiated()) {
-            throw new QmpError(ErrorClass.COMMAND_NOT_FOUND,
-                    "Capabilities negotiation is already complete, command ignored");
+            throw new QmpError(
+                    ErrorClass.COMMAND_NOT_FOUND, "Capabilities negotiation is already complete, command ignored");
         }
         if (!enable.isEmpty()) {
             // Out-of-band execution is not offered, so no capability can be enabled.

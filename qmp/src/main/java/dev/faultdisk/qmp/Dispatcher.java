@@ -2,7 +2,6 @@ package dev.faultdisk.qmp;
 
 import dev.faultdisk.wire.json.Json;
 import dev.faultdisk.wire.json.JsonException;
-
 import java.lang.System.Logger.Level;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -75,8 +74,7 @@ final class Dispatcher {
                         throw QmpError.generic("QMP input member 'arguments' must be an object");
                     }
                 }
-                case "id" -> {
-                }
+                case "id" -> {}
                 // exec-oob is unexpected too: out-of-band execution is not offered.
                 default -> throw QmpError.generic("QMP input member '%s' is unexpected", member);
             }

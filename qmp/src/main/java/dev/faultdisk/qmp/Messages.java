@@ -8,8 +8,7 @@ import java.util.Map;
 
 /** The server's messages, members in the order QEMU prints them. */
 final class Messages {
-    private Messages() {
-    }
+    private Messages() {}
 
     static Map<String, Object> greeting(QmpVersion version) {
         Map<String, Object> qmp = new LinkedHashMap<>();

@@ -1,7 +1,6 @@
 package dev.faultdisk.qmp;
 
 import dev.faultdisk.wire.json.Members;
-
 import java.util.Collection;
 import java.util.Map;
 
@@ -19,8 +18,7 @@ public final class QmpArguments implements Members.Errors {
     /** The one instance: it holds no state. */
     public static final QmpArguments ERRORS = new QmpArguments();
 
-    private QmpArguments() {
-    }
+    private QmpArguments() {}
 
     /** Top-level arguments. */
     public static Members of(Map<String, ?> values) {

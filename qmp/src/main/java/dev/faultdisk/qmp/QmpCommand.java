@@ -1,7 +1,6 @@
 package dev.faultdisk.qmp;
 
 import dev.faultdisk.wire.json.Members;
-
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -19,8 +18,8 @@ import java.util.regex.Pattern;
  * @param examples  example exchanges for documentation ("-> ..." and "<- ..." lines)
  * @param handler   runs the command
  */
-public record QmpCommand(String name, String doc, List<Argument> arguments, String returns, List<String> examples,
-                         Handler handler) {
+public record QmpCommand(
+        String name, String doc, List<Argument> arguments, String returns, List<String> examples, Handler handler) {
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9_][A-Za-z0-9_.-]*");
 
     /**

@@ -2,7 +2,6 @@ package dev.faultdisk.qmp;
 
 import dev.faultdisk.wire.json.Json;
 import dev.faultdisk.wire.json.JsonLimits;
-
 import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.net.InetSocketAddress;
@@ -142,7 +141,8 @@ public final class QmpServer implements AutoCloseable {
      */
     public void emit(String event, Map<String, ?> data) {
         synchronized (emitLock) { // keeps timestamps in order on every session
-            byte[] line = Messages.line(Json.write(Messages.event(event, data, options.clock().instant())));
+            byte[] line = Messages.line(
+                    Json.write(Messages.event(event, data, options.clock().instant())));
             for (QmpSession session : sessions) {
                 session.deliver(line);
             }
@@ -171,7 +171,8 @@ public final class QmpServer implements AutoCloseable {
                 if (channel.getRemoteAddress() instanceof InetSocketAddress) {
                     channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
                 }
-                QmpSession session = new QmpSession(this, channel, nextId.getAndIncrement(), remote, options, dispatcher);
+                QmpSession session =
+                        new QmpSession(this, channel, nextId.getAndIncrement(), remote, options, dispatcher);
                 sessions.add(session);
                 if (closed) {
                     session.close();

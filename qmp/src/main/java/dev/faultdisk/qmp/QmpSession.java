@@ -2,7 +2,6 @@ package dev.faultdisk.qmp;
 
 import dev.faultdisk.wire.json.Json;
 import dev.faultdisk.wire.json.JsonStreamParser;
-
 import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.nio.ByteBuffer;
@@ -28,8 +27,13 @@ public final class QmpSession {
     private final AtomicBoolean closed = new AtomicBoolean();
     private volatile boolean negotiated;
 
-    QmpSession(QmpServer server, SocketChannel channel, long id, String remote, QmpServer.Options options,
-               Dispatcher dispatcher) {
+    QmpSession(
+            QmpServer server,
+            SocketChannel channel,
+            long id,
+            String remote,
+            QmpServer.Options options,
+            Dispatcher dispatcher) {
         this.server = server;
         this.channel = channel;
         this.id = id;
@@ -84,8 +88,11 @@ public final class QmpSession {
             return;
         }
         if (!output.offerEvent(line) && output.isFull()) {
-            LOG.log(Level.WARNING, "QMP session {0} ({1}) dropped: it does not read and its output queue is full",
-                    id, remote);
+            LOG.log(
+                    Level.WARNING,
+                    "QMP session {0} ({1}) dropped: it does not read and its output queue is full",
+                    id,
+                    remote);
             close("output queue full");
         }
     }
@@ -123,7 +130,7 @@ public final class QmpSession {
         String json = switch (result) {
             case JsonStreamParser.Value value -> dispatcher.dispatch(value.value(), this);
             case JsonStreamParser.Failure failure ->
-                    Json.write(Messages.error(ErrorClass.GENERIC_ERROR, failure.message(), false, null));
+                Json.write(Messages.error(ErrorClass.GENERIC_ERROR, failure.message(), false, null));
         };
         if (negotiated && !output.eventsOpen()) {
             // The reply that ends negotiation: the queue opens to events in the same step as it

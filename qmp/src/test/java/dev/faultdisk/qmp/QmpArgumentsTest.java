@@ -1,17 +1,16 @@
 package dev.faultdisk.qmp;
 
-import dev.faultdisk.wire.json.Json;
-import dev.faultdisk.wire.json.Members;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.function.Executable;
-
-import java.util.List;
-import java.util.Map;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.faultdisk.wire.json.Json;
+import dev.faultdisk.wire.json.Members;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.function.Executable;
 
 /** Arguments read through {@link Members} with QEMU's error texts. */
 class QmpArgumentsTest {
@@ -30,7 +29,12 @@ class QmpArgumentsTest {
         assertEquals(-1, args.integer("absent", -1));
         assertFalse(args.bool("absent", false));
         assertEquals(3, args.list("rules").size());
-        assertEquals("write_aio", args("{\"rules\": [{\"event\": \"write_aio\"}]}").objects("rules").getFirst().string("event"));
+        assertEquals(
+                "write_aio",
+                args("{\"rules\": [{\"event\": \"write_aio\"}]}")
+                        .objects("rules")
+                        .getFirst()
+                        .string("event"));
     }
 
     @Test
@@ -55,13 +59,16 @@ class QmpArgumentsTest {
         assertError("Invalid parameter type for 'nothing', expected: string", () -> args.string("nothing", "x"));
         assertError("Invalid parameter type for 'rules[2]', expected: object", () -> args.objects("rules"));
         assertError("Invalid parameter type for 'names[1]', expected: string", () -> args.strings("names"));
-        Members second = args("{\"rules\": [{}, {\"state\": \"x\"}]}").objects("rules").get(1);
+        Members second =
+                args("{\"rules\": [{}, {\"state\": \"x\"}]}").objects("rules").get(1);
         assertError("Invalid parameter type for 'rules[1].state', expected: integer", () -> second.integer("state"));
-        Members first = args(Json.write(Map.of("rules", List.of(Map.of("foo", 1))))).objects("rules").getFirst();
+        Members first = args(Json.write(Map.of("rules", List.of(Map.of("foo", 1)))))
+                .objects("rules")
+                .getFirst();
         assertError("Parameter 'rules[0].event' is missing", () -> first.string("event"));
         assertError("Parameter 'rules[0].foo' is unexpected", () -> first.rejectUnknown("event", "state"));
-        assertError("Parameter 'device' does not accept value 'ide0-hd0'",
-                () -> args.choice("device", List.of("a", "b")));
+        assertError(
+                "Parameter 'device' does not accept value 'ide0-hd0'", () -> args.choice("device", List.of("a", "b")));
     }
 
     @Test
@@ -76,22 +83,31 @@ class QmpArgumentsTest {
         command.checkArguments(args("{\"device\": \"a\"}"));
         command.checkArguments(args("{\"device\": \"a\", \"count\": 3, \"mode\": \"slow\"}"));
         assertError("Parameter 'device' is missing", () -> command.checkArguments(args("{\"bogus\": 1}")));
-        assertError("Invalid parameter type for 'device', expected: string",
+        assertError(
+                "Invalid parameter type for 'device', expected: string",
                 () -> command.checkArguments(args("{\"bogus\": 1, \"device\": 2}")));
-        assertError("Parameter 'bogus' is unexpected",
+        assertError(
+                "Parameter 'bogus' is unexpected",
                 () -> command.checkArguments(args("{\"bogus\": 1, \"device\": \"a\"}")));
-        assertError("Parameter 'mode' does not accept value 'warp'",
+        assertError(
+                "Parameter 'mode' does not accept value 'warp'",
                 () -> command.checkArguments(args("{\"device\": \"a\", \"mode\": \"warp\"}")));
-        assertError("Invalid parameter type for 'count', expected: integer",
+        assertError(
+                "Invalid parameter type for 'count', expected: integer",
                 () -> command.checkArguments(args("{\"device\": \"a\", \"count\": null}")));
     }
 
     @Test
     void registryIsIntrospectable() {
         CommandRegistry registry = new CommandRegistry();
-        registry.register(QmpCommand.builder("x-test").doc("A test.").required("a", ArgType.BOOL, "flag")
-                .returns("{}").handler(a -> Map.of("a", a.bool("a"))).build());
-        assertEquals(List.of("qmp_capabilities", "query-version", "query-commands", "x-test"),
+        registry.register(QmpCommand.builder("x-test")
+                .doc("A test.")
+                .required("a", ArgType.BOOL, "flag")
+                .returns("{}")
+                .handler(a -> Map.of("a", a.bool("a")))
+                .build());
+        assertEquals(
+                List.of("qmp_capabilities", "query-version", "query-commands", "x-test"),
                 registry.commands().stream().map(QmpCommand::name).toList());
         QmpCommand test = registry.find("x-test").orElseThrow();
         assertEquals("A test.", test.doc());
@@ -99,8 +115,10 @@ class QmpArgumentsTest {
         assertEquals("bool", test.arguments().getFirst().typeName());
         assertEquals(Map.of("a", true), registry.invoke("x-test", Map.of("a", 1L)));
         assertError("The command nope has not been found", () -> registry.invoke("nope", Map.of()));
-        assertThrows(IllegalArgumentException.class,
-                () -> registry.register(QmpCommand.builder("x-test").handler(a -> null).build()));
+        assertThrows(
+                IllegalArgumentException.class,
+                () -> registry.register(
+                        QmpCommand.builder("x-test").handler(a -> null).build()));
     }
 
     private static Members args(String json) {

@@ -1,11 +1,12 @@
 package dev.faultdisk.qmp;
 
-import dev.faultdisk.wire.json.Members;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
 
+import dev.faultdisk.wire.json.Members;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.net.UnixDomainSocketAddress;
@@ -19,23 +20,23 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** The server over real TCP and Unix sockets, byte for byte. */
 class QmpServerTest {
-    private static final String GREETING = "{\"QMP\": {\"version\": {\"qemu\": {\"micro\": 0, \"minor\": 1, \"major\": 0},"
-            + " \"package\": \"faultdisk 0.1.0\"}, \"capabilities\": []}}";
+    private static final String GREETING =
+            "{\"QMP\": {\"version\": {\"qemu\": {\"micro\": 0, \"minor\": 1, \"major\": 0},"
+                    + " \"package\": \"faultdisk 0.1.0\"}, \"capabilities\": []}}";
     private static final String NEGOTIATE_FIRST =
             "{\"error\": {\"class\": \"CommandNotFound\", \"desc\": \"Expecting capabilities negotiation with 'qmp_capabilities'\"}}";
     /** The seed's example, aimed at a stand-in command with the same argument shape. */
-    private static final String SEED_SHAPED = "{\"execute\": \"test-set-rules\", \"arguments\": {\"device\": \"ide0-hd0\",\n"
-            + "\"rules\":[{\"event\": \"write_aio\", \"type\": \"inject-error\", \"immediately\":\n"
-            + "1, \"once\": 0, \"state\": 1}]}}\n";
+    private static final String SEED_SHAPED =
+            "{\"execute\": \"test-set-rules\", \"arguments\": {\"device\": \"ide0-hd0\",\n"
+                    + "\"rules\":[{\"event\": \"write_aio\", \"type\": \"inject-error\", \"immediately\":\n"
+                    + "1, \"once\": 0, \"state\": 1}]}}\n";
 
     @TempDir
     Path dir;
@@ -78,10 +79,12 @@ class QmpServerTest {
                     return null;
                 })
                 .build());
-        registry.register(QmpCommand.builder("test-crash").doc("Fails with a bug.")
+        registry.register(QmpCommand.builder("test-crash")
+                .doc("Fails with a bug.")
                 .handler(args -> {
                     throw new IllegalStateException("boom");
-                }).build());
+                })
+                .build());
         QmpServer started = new QmpServer(registry, options);
         tcp = started.listen(new InetSocketAddress("127.0.0.1", 0));
         unix = started.listen(UnixDomainSocketAddress.of(dir.resolve("qmp.sock")));
@@ -95,11 +98,14 @@ class QmpServerTest {
             assertEquals(NEGOTIATE_FIRST, client.command("{\"execute\": \"query-version\"}"));
             assertEquals(NEGOTIATE_FIRST, client.command("{\"execute\": \"no-such-command\"}"));
             assertEquals("{\"return\": {}}", client.command("{ \"execute\": \"qmp_capabilities\" }"));
-            assertEquals("{\"error\": {\"class\": \"CommandNotFound\", \"desc\": \"Capabilities negotiation is already complete, command ignored\"}}",
+            assertEquals(
+                    "{\"error\": {\"class\": \"CommandNotFound\", \"desc\": \"Capabilities negotiation is already complete, command ignored\"}}",
                     client.command("{\"execute\": \"qmp_capabilities\"}"));
-            assertEquals("{\"return\": {\"qemu\": {\"micro\": 0, \"minor\": 1, \"major\": 0}, \"package\": \"faultdisk 0.1.0\"}}",
+            assertEquals(
+                    "{\"return\": {\"qemu\": {\"micro\": 0, \"minor\": 1, \"major\": 0}, \"package\": \"faultdisk 0.1.0\"}}",
                     client.command("{\"execute\": \"query-version\"}"));
-            assertEquals("{\"return\": [{\"name\": \"qmp_capabilities\"}, {\"name\": \"query-version\"},"
+            assertEquals(
+                    "{\"return\": [{\"name\": \"qmp_capabilities\"}, {\"name\": \"query-version\"},"
                             + " {\"name\": \"query-commands\"}, {\"name\": \"test-set-rules\"}, {\"name\": \"test-crash\"}]}",
                     client.command("{\"execute\": \"query-commands\"}"));
         }
@@ -112,7 +118,8 @@ class QmpServerTest {
             client.send("{ \"execute\": \"qmp_capabilities\" }\n" + SEED_SHAPED);
             assertEquals("{\"return\": {}}", client.line());
             assertEquals("{\"return\": {}}", client.line());
-            assertEquals(List.of(Map.of("event", "write_aio", "immediately", true, "once", false, "state", 1L)), applied);
+            assertEquals(
+                    List.of(Map.of("event", "write_aio", "immediately", true, "once", false, "state", 1L)), applied);
         }
     }
 
@@ -121,72 +128,114 @@ class QmpServerTest {
         try (TestClient client = TestClient.connect(unix)) {
             assertEquals(GREETING, client.line());
             // Only CommandNotFound gets the negotiation hint; other errors keep their text.
-            assertEquals("{\"id\": 1, \"error\": {\"class\": \"GenericError\", \"desc\": \"QMP input member 'foo' is unexpected\"}}",
+            assertEquals(
+                    "{\"id\": 1, \"error\": {\"class\": \"GenericError\", \"desc\": \"QMP input member 'foo' is unexpected\"}}",
                     client.command("{\"execute\": \"query-version\", \"foo\": 1, \"id\": 1}"));
-            assertEquals("{\"error\": {\"class\": \"GenericError\", \"desc\": \"JSON parse error, expecting value\"}}",
+            assertEquals(
+                    "{\"error\": {\"class\": \"GenericError\", \"desc\": \"JSON parse error, expecting value\"}}",
                     client.command("]"));
-            assertEquals("{\"id\": \"x\", \"error\": {\"class\": \"CommandNotFound\", \"desc\": \"Expecting capabilities negotiation with 'qmp_capabilities'\"}}",
+            assertEquals(
+                    "{\"id\": \"x\", \"error\": {\"class\": \"CommandNotFound\", \"desc\": \"Expecting capabilities negotiation with 'qmp_capabilities'\"}}",
                     client.command("{\"execute\": \"test-set-rules\", \"id\": \"x\"}"));
-            assertEquals("{\"error\": {\"class\": \"GenericError\", \"desc\": \"Capability oob not available\"}}",
+            assertEquals(
+                    "{\"error\": {\"class\": \"GenericError\", \"desc\": \"Capability oob not available\"}}",
                     client.command("{\"execute\": \"qmp_capabilities\", \"arguments\": {\"enable\": [\"oob\"]}}"));
-            assertEquals("{\"error\": {\"class\": \"GenericError\", \"desc\": \"Parameter 'enable[0]' does not accept value 'fast'\"}}",
+            assertEquals(
+                    "{\"error\": {\"class\": \"GenericError\", \"desc\": \"Parameter 'enable[0]' does not accept value 'fast'\"}}",
                     client.command("{\"execute\": \"qmp_capabilities\", \"arguments\": {\"enable\": [\"fast\"]}}"));
-            assertEquals("{\"return\": {}}", client.command("{\"execute\": \"qmp_capabilities\", \"arguments\": {\"enable\": []}}"));
+            assertEquals(
+                    "{\"return\": {}}",
+                    client.command("{\"execute\": \"qmp_capabilities\", \"arguments\": {\"enable\": []}}"));
         }
     }
 
     @Test
     void badInputGetsQemusErrorsAndTheConnectionStaysUsable() throws Exception {
         String[][] cases = {
-                {"[1, 2]", generic("QMP input must be a JSON object")},
-                {"\"execute\"", generic("QMP input must be a JSON object")},
-                {"{\"arguments\": {}}", generic("QMP input lacks member 'execute'")},
-                {"{}", generic("QMP input lacks member 'execute'")},
-                {"{\"execute\": 1}", generic("QMP input member 'execute' must be a string")},
-                {"{\"execute\": \"query-version\", \"arguments\": [1]}", generic("QMP input member 'arguments' must be an object")},
-                {"{\"execute\": \"query-version\", \"arguments\": null}", generic("QMP input member 'arguments' must be an object")},
-                {"{\"execute\": \"query-version\", \"extra\": true}", generic("QMP input member 'extra' is unexpected")},
-                {"{\"exec-oob\": \"query-version\"}", generic("QMP input member 'exec-oob' is unexpected")},
-                {"{\"execute\": \"nope\"}", "{\"error\": {\"class\": \"CommandNotFound\", \"desc\": \"The command nope has not been found\"}}"},
-                {"{\"execute\": \"query-version\", \"arguments\": {\"verbose\": true}}", generic("Parameter 'verbose' is unexpected")},
-                {"{\"execute\": \"test-set-rules\", \"arguments\": {\"device\": \"ide0-hd0\"}}", generic("Parameter 'rules' is missing")},
-                {"{\"execute\": \"test-set-rules\", \"arguments\": {\"device\": 5, \"rules\": []}}",
-                        generic("Invalid parameter type for 'device', expected: string")},
-                {"{\"execute\": \"test-set-rules\", \"arguments\": {\"device\": \"ide0-hd0\", \"rules\": {}}}",
-                        generic("Invalid parameter type for 'rules', expected: array")},
-                {"{\"execute\": \"test-set-rules\", \"arguments\": {\"device\": \"ide0-hd0\", \"rules\": [], \"x\": 1}}",
-                        generic("Parameter 'x' is unexpected")},
-                {"{\"execute\": \"test-set-rules\", \"arguments\": {\"device\": \"ide0-hd0\", \"rules\": [{\"event\": \"x\", \"immediately\": 2}]}}",
-                        generic("Invalid parameter type for 'rules[0].immediately', expected: boolean")},
-                {"{\"execute\": \"test-set-rules\", \"arguments\": {\"device\": \"ide0-hd0\", \"rules\": [{\"event\": \"x\", \"evnet\": 1}]}}",
-                        generic("Parameter 'rules[0].evnet' is unexpected")},
-                {"{\"execute\": \"test-set-rules\", \"arguments\": {\"device\": \"ide9\", \"rules\": []}}",
-                        "{\"error\": {\"class\": \"DeviceNotFound\", \"desc\": \"Device 'ide9' not found\"}}"},
-                {"{\"execute\": \"test-crash\"}", generic("Internal error: java.lang.IllegalStateException: boom")},
-                {"{\"execute\" \"query-version\"}", generic("JSON parse error, missing : in object pair")},
-                {"{\"execute\": \"query-version\",}", generic("JSON parse error, expecting value")},
-                {"{'execute': 'query-version', 'execute': 'x'}", generic("JSON parse error, duplicate key")},
-                {"{\"execute\": tru}", generic("JSON parse error, invalid keyword 'tru'")},
-                {"{\"execute\": \"\\q\"}", generic("JSON parse error, invalid escape sequence in string")},
-                {"\u0001", generic("JSON parse error, stray '\\u0001'")},
+            {"[1, 2]", generic("QMP input must be a JSON object")},
+            {"\"execute\"", generic("QMP input must be a JSON object")},
+            {"{\"arguments\": {}}", generic("QMP input lacks member 'execute'")},
+            {"{}", generic("QMP input lacks member 'execute'")},
+            {"{\"execute\": 1}", generic("QMP input member 'execute' must be a string")},
+            {
+                "{\"execute\": \"query-version\", \"arguments\": [1]}",
+                generic("QMP input member 'arguments' must be an object")
+            },
+            {
+                "{\"execute\": \"query-version\", \"arguments\": null}",
+                generic("QMP input member 'arguments' must be an object")
+            },
+            {"{\"execute\": \"query-version\", \"extra\": true}", generic("QMP input member 'extra' is unexpected")},
+            {"{\"exec-oob\": \"query-version\"}", generic("QMP input member 'exec-oob' is unexpected")},
+            {
+                "{\"execute\": \"nope\"}",
+                "{\"error\": {\"class\": \"CommandNotFound\", \"desc\": \"The command nope has not been found\"}}"
+            },
+            {
+                "{\"execute\": \"query-version\", \"arguments\": {\"verbose\": true}}",
+                generic("Parameter 'verbose' is unexpected")
+            },
+            {
+                "{\"execute\": \"test-set-rules\", \"arguments\": {\"device\": \"ide0-hd0\"}}",
+                generic("Parameter 'rules' is missing")
+            },
+            {
+                "{\"execute\": \"test-set-rules\", \"arguments\": {\"device\": 5, \"rules\": []}}",
+                generic("Invalid parameter type for 'device', expected: string")
+            },
+            {
+                "{\"execute\": \"test-set-rules\", \"arguments\": {\"device\": \"ide0-hd0\", \"rules\": {}}}",
+                generic("Invalid parameter type for 'rules', expected: array")
+            },
+            {
+                "{\"execute\": \"test-set-rules\", \"arguments\": {\"device\": \"ide0-hd0\", \"rules\": [], \"x\": 1}}",
+                generic("Parameter 'x' is unexpected")
+            },
+            {
+                "{\"execute\": \"test-set-rules\", \"arguments\": {\"device\": \"ide0-hd0\", \"rules\": [{\"event\": \"x\", \"immediately\": 2}]}}",
+                generic("Invalid parameter type for 'rules[0].immediately', expected: boolean")
+            },
+            {
+                "{\"execute\": \"test-set-rules\", \"arguments\": {\"device\": \"ide0-hd0\", \"rules\": [{\"event\": \"x\", \"evnet\": 1}]}}",
+                generic("Parameter 'rules[0].evnet' is unexpected")
+            },
+            {
+                "{\"execute\": \"test-set-rules\", \"arguments\": {\"device\": \"ide9\", \"rules\": []}}",
+                "{\"error\": {\"class\": \"DeviceNotFound\", \"desc\": \"Device 'ide9' not found\"}}"
+            },
+            {"{\"execute\": \"test-crash\"}", generic("Internal error: java.lang.IllegalStateException: boom")},
+            {"{\"execute\" \"query-version\"}", generic("JSON parse error, missing : in object pair")},
+            {"{\"execute\": \"query-version\",}", generic("JSON parse error, expecting value")},
+            {"{'execute': 'query-version', 'execute': 'x'}", generic("JSON parse error, duplicate key")},
+            {"{\"execute\": tru}", generic("JSON parse error, invalid keyword 'tru'")},
+            {"{\"execute\": \"\\q\"}", generic("JSON parse error, invalid escape sequence in string")},
+            {"\u0001", generic("JSON parse error, stray '\\u0001'")},
         };
         try (TestClient client = TestClient.connect(tcp)) {
             client.negotiate();
             for (String[] c : cases) {
                 assertEquals(c[1], client.command(c[0]), c[0]);
-                assertEquals("{\"return\": {}, \"id\": \"still-usable\"}",
-                        client.command("{\"execute\": \"test-set-rules\", \"arguments\": {\"device\": \"ide0-hd0\", \"rules\": []},"
-                                + " \"id\": \"still-usable\"}"), "after " + c[0]);
+                assertEquals(
+                        "{\"return\": {}, \"id\": \"still-usable\"}",
+                        client.command(
+                                "{\"execute\": \"test-set-rules\", \"arguments\": {\"device\": \"ide0-hd0\", \"rules\": []},"
+                                        + " \"id\": \"still-usable\"}"),
+                        "after " + c[0]);
             }
             // Raw garbage bytes, then resynchronisation on the next structural character.
             client.send(new byte[] {(byte) 0xFF, 'x', 'y', 'z'});
             assertEquals(generic("JSON parse error, stray '\\uFFFD'"), client.line());
-            assertEquals("{\"return\": {}}", client.command("{\"execute\": \"test-set-rules\", \"arguments\": {\"device\": \"ide0-hd0\", \"rules\": []}}"));
+            assertEquals(
+                    "{\"return\": {}}",
+                    client.command(
+                            "{\"execute\": \"test-set-rules\", \"arguments\": {\"device\": \"ide0-hd0\", \"rules\": []}}"));
             // Inside an unfinished object: the control character ends it, a new command follows.
             client.send("{\"execute\": \"query-version\", \"id\": \"lost");
             assertEquals(generic("JSON parse error, stray '\"lost\\u0001'"), client.command("\u0001"));
-            assertEquals("{\"return\": {}, \"id\": 2}", client.command("{\"execute\": \"test-set-rules\", "
-                    + "\"arguments\": {\"device\": \"ide0-hd0\", \"rules\": []}, \"id\": 2}"));
+            assertEquals(
+                    "{\"return\": {}, \"id\": 2}",
+                    client.command("{\"execute\": \"test-set-rules\", "
+                            + "\"arguments\": {\"device\": \"ide0-hd0\", \"rules\": []}, \"id\": 2}"));
             assertEquals(1, server.sessionCount());
         }
     }
@@ -195,15 +244,29 @@ class QmpServerTest {
     void idsAreEchoedAsSent() throws Exception {
         try (TestClient client = TestClient.connect(tcp)) {
             client.negotiate();
-            String ok = "{\"execute\": \"test-set-rules\", \"arguments\": {\"device\": \"ide0-hd0\", \"rules\": []}, \"id\": ";
-            for (String id : List.of("\"__qmp#00000\"", "42", "-7", "1.5", "null", "true", "{\"a\": [1, \"b\", {}]}", "[]",
+            String ok =
+                    "{\"execute\": \"test-set-rules\", \"arguments\": {\"device\": \"ide0-hd0\", \"rules\": []}, \"id\": ";
+            for (String id : List.of(
+                    "\"__qmp#00000\"",
+                    "42",
+                    "-7",
+                    "1.5",
+                    "null",
+                    "true",
+                    "{\"a\": [1, \"b\", {}]}",
+                    "[]",
                     "\"caf\\u00E9\"")) {
                 assertEquals("{\"return\": {}, \"id\": " + id + "}", client.command(ok + id + "}"), id);
-                assertEquals("{\"id\": " + id + ", \"error\": {\"class\": \"CommandNotFound\", \"desc\": \"The command nope has not been found\"}}",
-                        client.command("{\"id\": " + id + ", \"execute\": \"nope\"}"), id);
+                assertEquals(
+                        "{\"id\": " + id
+                                + ", \"error\": {\"class\": \"CommandNotFound\", \"desc\": \"The command nope has not been found\"}}",
+                        client.command("{\"id\": " + id + ", \"execute\": \"nope\"}"),
+                        id);
             }
-            assertEquals("{\"return\": {}, \"id\": \"single\"}", client.command(
-                    "{'execute': 'test-set-rules', 'arguments': {'device': 'ide0-hd0', 'rules': []}, 'id': 'single'}"));
+            assertEquals(
+                    "{\"return\": {}, \"id\": \"single\"}",
+                    client.command(
+                            "{'execute': 'test-set-rules', 'arguments': {'device': 'ide0-hd0', 'rules': []}, 'id': 'single'}"));
             // A parse error happens before any id is known.
             assertEquals(generic("JSON parse error, missing : in object pair"), client.command("{\"id\" 5}"));
         }
@@ -211,8 +274,10 @@ class QmpServerTest {
 
     @Test
     void fragmentedInputAtEverySplitPointOverTheSocket() throws Exception {
-        byte[] stream = ("{\"execute\":\"test-set-rules\",\"arguments\":{'device':'ide0-hd0','rules':[{'event':'read_aio','once':1}]},\"id\":1}"
-                + "{\"execute\":\"query-version\",\"id\":2}").getBytes(StandardCharsets.UTF_8);
+        byte[] stream =
+                ("{\"execute\":\"test-set-rules\",\"arguments\":{'device':'ide0-hd0','rules':[{'event':'read_aio','once':1}]},\"id\":1}"
+                                + "{\"execute\":\"query-version\",\"id\":2}")
+                        .getBytes(StandardCharsets.UTF_8);
         String version = "{\"qemu\": {\"micro\": 0, \"minor\": 1, \"major\": 0}, \"package\": \"faultdisk 0.1.0\"}";
         try (TestClient client = TestClient.connect(unix)) {
             client.negotiate();
@@ -232,7 +297,8 @@ class QmpServerTest {
                     pos += n;
                 }
                 assertEquals("{\"return\": {}, \"id\": 1}", client.line(), "seed " + seed + " round " + round);
-                assertEquals("{\"return\": " + version + ", \"id\": 2}", client.line(), "seed " + seed + " round " + round);
+                assertEquals(
+                        "{\"return\": " + version + ", \"id\": 2}", client.line(), "seed " + seed + " round " + round);
             }
         }
         assertEquals(stream.length + 1 + 20, applied.size());
@@ -240,7 +306,8 @@ class QmpServerTest {
 
     @Test
     void twoClientsOverTcpAndUnixAtOnce() throws Exception {
-        try (TestClient a = TestClient.connect(tcp); TestClient b = TestClient.connect(unix)) {
+        try (TestClient a = TestClient.connect(tcp);
+                TestClient b = TestClient.connect(unix)) {
             a.negotiate();
             assertEquals(GREETING, b.line());
             // A is half-way through a command while B negotiates and works.
@@ -250,19 +317,24 @@ class QmpServerTest {
             assertEquals(generic("JSON parse error, stray '\\u0002'"), b.line());
             a.send("sion\", \"id\": \"a\"}");
             assertTrue(a.line().endsWith("\"id\": \"a\"}"));
-            assertEquals("{\"return\": {}, \"id\": \"b\"}", b.command("{\"execute\": \"test-set-rules\", "
-                    + "\"arguments\": {\"device\": \"ide0-hd0\", \"rules\": []}, \"id\": \"b\"}"));
+            assertEquals(
+                    "{\"return\": {}, \"id\": \"b\"}",
+                    b.command("{\"execute\": \"test-set-rules\", "
+                            + "\"arguments\": {\"device\": \"ide0-hd0\", \"rules\": []}, \"id\": \"b\"}"));
             assertEquals(2, server.sessionCount());
         }
     }
 
     @Test
     void eventsGoOnlyToNegotiatedSessionsWithTimestampsFromTheClock() throws Exception {
-        try (TestClient a = TestClient.connect(tcp); TestClient b = TestClient.connect(unix)) {
+        try (TestClient a = TestClient.connect(tcp);
+                TestClient b = TestClient.connect(unix)) {
             a.negotiate();
             assertEquals(GREETING, b.line());
             server.emit("POWERDOWN", null);
-            assertEquals("{\"timestamp\": {\"seconds\": 1258551470, \"microseconds\": 802384}, \"event\": \"POWERDOWN\"}", a.line());
+            assertEquals(
+                    "{\"timestamp\": {\"seconds\": 1258551470, \"microseconds\": 802384}, \"event\": \"POWERDOWN\"}",
+                    a.line());
 
             assertEquals("{\"return\": {}}", b.command("{\"execute\": \"qmp_capabilities\"}"));
             clock.set(Instant.ofEpochSecond(1265044230, 450_486_000));
@@ -271,8 +343,9 @@ class QmpServerTest {
             data.put("operation", "write");
             data.put("action", "report");
             server.emit("BLOCK_IO_ERROR", data);
-            String expected = "{\"timestamp\": {\"seconds\": 1265044230, \"microseconds\": 450486}, \"event\": \"BLOCK_IO_ERROR\","
-                    + " \"data\": {\"device\": \"ide0-hd1\", \"operation\": \"write\", \"action\": \"report\"}}";
+            String expected =
+                    "{\"timestamp\": {\"seconds\": 1265044230, \"microseconds\": 450486}, \"event\": \"BLOCK_IO_ERROR\","
+                            + " \"data\": {\"device\": \"ide0-hd1\", \"operation\": \"write\", \"action\": \"report\"}}";
             assertEquals(expected, a.line());
             assertEquals(expected, b.line()); // B never saw POWERDOWN: it was not negotiated then
         }
@@ -283,13 +356,17 @@ class QmpServerTest {
         server.close();
         server = startServer(QmpServer.Options.defaults().withClock(clock).withMaxQueuedBytes(32 * 1024));
         String padding = "x".repeat(1000);
-        try (TestClient silent = TestClient.connectSilent(unix); TestClient reader = TestClient.connect(tcp)) {
+        try (TestClient silent = TestClient.connectSilent(unix);
+                TestClient reader = TestClient.connect(tcp)) {
             silent.send("{\"execute\": \"qmp_capabilities\"}");
             reader.negotiate();
             // Both sessions (the server may not have accepted the silent one yet) and both negotiated.
-            awaitCondition(() -> server.sessionCount() == 2 && server.sessions().stream().allMatch(QmpSession::isNegotiated));
+            awaitCondition(() ->
+                    server.sessionCount() == 2 && server.sessions().stream().allMatch(QmpSession::isNegotiated));
             QmpSession silentSession = server.sessions().stream()
-                    .filter(s -> s.remoteAddress().startsWith("unix:")).findFirst().orElseThrow();
+                    .filter(s -> s.remoteAddress().startsWith("unix:"))
+                    .findFirst()
+                    .orElseThrow();
             assertTimeoutPreemptively(Duration.ofSeconds(30), () -> {
                 int sent = 0;
                 // The silent client's socket buffers and queue fill up and it is dropped; meanwhile
@@ -311,8 +388,10 @@ class QmpServerTest {
                 assertEquals(1, server.sessionCount(), "the silent client was not dropped after " + sent + " events");
                 assertTrue(sent > 32, "dropped too early: " + sent);
             });
-            assertEquals("{\"return\": {}}", reader.command("{\"execute\": \"test-set-rules\", "
-                    + "\"arguments\": {\"device\": \"ide0-hd0\", \"rules\": []}}"));
+            assertEquals(
+                    "{\"return\": {}}",
+                    reader.command("{\"execute\": \"test-set-rules\", "
+                            + "\"arguments\": {\"device\": \"ide0-hd0\", \"rules\": []}}"));
         }
     }
 

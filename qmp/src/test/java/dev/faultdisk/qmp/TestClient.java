@@ -1,5 +1,8 @@
 package dev.faultdisk.qmp;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.fail;
+
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.net.SocketAddress;
@@ -13,9 +16,6 @@ import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.fail;
 
 /** A raw QMP client over a real socket: sends bytes, collects CRLF-terminated lines. */
 final class TestClient implements AutoCloseable {
@@ -44,7 +44,8 @@ final class TestClient implements AutoCloseable {
 
     private static SocketChannel open(SocketAddress address, int receiveBuffer) throws IOException {
         SocketChannel channel = address instanceof UnixDomainSocketAddress
-                ? SocketChannel.open(StandardProtocolFamily.UNIX) : SocketChannel.open();
+                ? SocketChannel.open(StandardProtocolFamily.UNIX)
+                : SocketChannel.open();
         if (receiveBuffer > 0) {
             channel.setOption(StandardSocketOptions.SO_RCVBUF, receiveBuffer);
         }

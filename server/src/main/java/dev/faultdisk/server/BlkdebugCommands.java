@@ -1,6 +1,5 @@
 package dev.faultdisk.server;
 
-import dev.faultdisk.wire.Errno;
 import dev.faultdisk.export.Export;
 import dev.faultdisk.export.ExportRegistry;
 import dev.faultdisk.fault.blkdebug.BlkdebugEngine;
@@ -19,8 +18,8 @@ import dev.faultdisk.qmp.CommandRegistry;
 import dev.faultdisk.qmp.QmpCommand;
 import dev.faultdisk.qmp.QmpError;
 import dev.faultdisk.qmp.QmpServer;
+import dev.faultdisk.wire.Errno;
 import dev.faultdisk.wire.json.Members;
-
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.LinkedHashMap;
@@ -38,8 +37,7 @@ final class BlkdebugCommands {
             List.of("event", "type", "state", "iotype", "errno", "sector", "once", "immediately");
     private static final List<String> SET_STATE_KEYS = List.of("event", "type", "state", "new_state", "new-state");
 
-    private BlkdebugCommands() {
-    }
+    private BlkdebugCommands() {}
 
     static void register(CommandRegistry commands, ExportRegistry exports) {
         commands.register(QmpCommand.builder("blkdebug-set-rules")
@@ -51,7 +49,8 @@ final class BlkdebugCommands {
                         + "block-status. Booleans also accept 1 and 0. Any number of rules of each type; the "
                         + "call applies all of them or, on any error, none.")
                 .required("device", ArgType.STRING, "export name")
-                .argument(Argument.required("rules", ArgType.LIST, "the rules to add").withTypeName("[BlkdebugRule]"))
+                .argument(Argument.required("rules", ArgType.LIST, "the rules to add")
+                        .withTypeName("[BlkdebugRule]"))
                 .example("-> {\"execute\": \"blkdebug-set-rules\", \"arguments\": {\"device\": \"ide0-hd0\", "
                         + "\"rules\":[{\"event\": \"write_aio\", \"type\": \"inject-error\", \"immediately\": 1, "
                         + "\"once\": 0, \"state\": 1}]}}")
@@ -79,7 +78,8 @@ final class BlkdebugCommands {
                         + "rules armed now (indexes into rules).")
                 .required("device", ArgType.STRING, "export name")
                 .returns("{\"state\": int, \"rules\": [BlkdebugRule], \"armed\": [int]}")
-                .handler(args -> describeRules(BlockCommands.export(exports, args).blkdebug()))
+                .handler(args ->
+                        describeRules(BlockCommands.export(exports, args).blkdebug()))
                 .build());
         commands.register(QmpCommand.builder("blkdebug-set-breakpoint")
                 .doc("Like qemu-io's 'break EVENT TAG': the next request of this export that reaches EVENT is "
@@ -89,17 +89,25 @@ final class BlkdebugCommands {
                 .required("event", ArgType.STRING, "a blkdebug event name, e.g. write_aio")
                 .required("tag", ArgType.STRING, "a name for the breakpoint")
                 .handler(args -> {
-                    BlockCommands.export(exports, args).blkdebug().setBreakpoint(event(args, "event"), args.string("tag"));
+                    BlockCommands.export(exports, args)
+                            .blkdebug()
+                            .setBreakpoint(event(args, "event"), args.string("tag"));
                     return null;
                 })
                 .build());
-        commands.register(tagCommand(exports, "blkdebug-resume",
+        commands.register(tagCommand(
+                exports,
+                "blkdebug-resume",
                 "Like qemu-io's 'resume TAG': releases the most recently suspended request under TAG.",
-                BlkdebugEngine::resume, "No suspended request with tag '%s'"));
-        commands.register(tagCommand(exports, "blkdebug-remove-breakpoint",
+                BlkdebugEngine::resume,
+                "No suspended request with tag '%s'"));
+        commands.register(tagCommand(
+                exports,
+                "blkdebug-remove-breakpoint",
                 "Like qemu-io's 'remove_break TAG': removes the breakpoints tagged TAG and releases every "
                         + "request suspended under it.",
-                BlkdebugEngine::removeBreakpoint, "No breakpoint or suspended request with tag '%s'"));
+                BlkdebugEngine::removeBreakpoint,
+                "No breakpoint or suspended request with tag '%s'"));
         commands.register(QmpCommand.builder("query-blkdebug-breakpoints")
                 .doc("An export's breakpoints that have not fired and the requests suspended now, so a client "
                         + "can wait for a suspension by polling as well as through BLKDEBUG_SUSPENDED.")
@@ -218,8 +226,12 @@ final class BlkdebugCommands {
      * A command on one breakpoint tag of an export: {@code action} says whether it knew the tag; if
      * not, the command fails with {@code unknown} (the tag in place of %s).
      */
-    private static QmpCommand tagCommand(ExportRegistry exports, String name, String doc,
-                                         BiPredicate<BlkdebugEngine, String> action, String unknown) {
+    private static QmpCommand tagCommand(
+            ExportRegistry exports,
+            String name,
+            String doc,
+            BiPredicate<BlkdebugEngine, String> action,
+            String unknown) {
         return QmpCommand.builder(name)
                 .doc(doc)
                 .required("device", ArgType.STRING, "export name")
@@ -249,7 +261,8 @@ final class BlkdebugCommands {
                 return new SetStateRule(event, state, newState);
             }
             rule.rejectUnknown(INJECT_ERROR_KEYS);
-            InjectErrorRule r = InjectErrorRule.on(event).withState(state)
+            InjectErrorRule r = InjectErrorRule.on(event)
+                    .withState(state)
                     .withErrno(intIn(rule, "errno", Errno.EIO, 0, 4095))
                     .withSector(rule.integer("sector", InjectErrorRule.ANY_SECTOR))
                     .withOnce(rule.bool("once", false))
@@ -271,9 +284,10 @@ final class BlkdebugCommands {
         List<String> names = value instanceof List<?> ? rule.strings("iotype") : List.of(rule.string("iotype"));
         Set<IoType> types = EnumSet.noneOf(IoType.class);
         for (String name : names) {
-            types.add(IoType.byName(name).orElseThrow(() -> QmpError.generic(
-                    "%s: unknown iotype '%s' (read, write, write-zeroes, discard, flush, block-status)",
-                    rule.fullName("iotype"), name)));
+            types.add(IoType.byName(name)
+                    .orElseThrow(() -> QmpError.generic(
+                            "%s: unknown iotype '%s' (read, write, write-zeroes, discard, flush, block-status)",
+                            rule.fullName("iotype"), name)));
         }
         if (types.isEmpty()) {
             throw QmpError.generic("%s must name at least one iotype", rule.fullName("iotype"));

@@ -10,7 +10,6 @@ import dev.faultdisk.qmp.QmpCommand;
 import dev.faultdisk.qmp.QmpError;
 import dev.faultdisk.wire.BlockOp;
 import dev.faultdisk.wire.json.Members;
-
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -18,19 +17,20 @@ import java.util.Map;
 
 /** query-block and query-blockstats: the exports, as QEMU describes its block devices. */
 final class BlockCommands {
-    private BlockCommands() {
-    }
+    private BlockCommands() {}
 
     static void register(CommandRegistry commands, ExportRegistry exports, NbdServer nbd) {
         commands.register(QmpCommand.builder("query-block")
-                .doc("Lists the exports in QEMU's query-block shape: device (the export name), "
-                        + "inserted.file (what backs it), inserted.ro, inserted.image.virtual-size, "
-                        + "plus faultdisk's own size, read-only, backing, connections and blkdebug (state, rules, armed) fields.")
+                .doc(
+                        "Lists the exports in QEMU's query-block shape: device (the export name), "
+                                + "inserted.file (what backs it), inserted.ro, inserted.image.virtual-size, "
+                                + "plus faultdisk's own size, read-only, backing, connections and blkdebug (state, rules, armed) fields.")
                 .returns("[BlockInfo]")
                 .example("-> {\"execute\": \"query-block\"}")
                 .example("<- {\"return\": [{\"device\": \"disk0\", \"locked\": false, \"removable\": false, "
                         + "\"type\": \"unknown\", \"inserted\": {...}, \"size\": 1073741824, ...}]}")
-                .handler(args -> exports.all().stream().map(e -> blockInfo(e, nbd)).toList())
+                .handler(args ->
+                        exports.all().stream().map(e -> blockInfo(e, nbd)).toList())
                 .build());
         commands.register(QmpCommand.builder("query-blockstats")
                 .doc("Per-export operation counters: operations, bytes and errors per operation.")
@@ -59,8 +59,7 @@ final class BlockCommands {
     }
 
     static Export export(ExportRegistry exports, String name) {
-        return exports.find(name).filter(e -> !name.isEmpty())
-                .orElseThrow(() -> QmpError.deviceNotFound(name));
+        return exports.find(name).filter(e -> !name.isEmpty()).orElseThrow(() -> QmpError.deviceNotFound(name));
     }
 
     private static Map<String, Object> blockInfo(Export e, NbdServer nbd) {

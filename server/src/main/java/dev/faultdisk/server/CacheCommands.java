@@ -13,7 +13,6 @@ import dev.faultdisk.qmp.QmpError;
 import dev.faultdisk.qmp.QmpServer;
 import dev.faultdisk.wire.CacheMode;
 import dev.faultdisk.wire.PowerFailMode;
-
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -31,8 +30,7 @@ final class CacheCommands {
     /** Seeds for power failures that name none: drawn from one seeded source and always reported. */
     private static final SplittableRandom SEEDS = new SplittableRandom();
 
-    private CacheCommands() {
-    }
+    private CacheCommands() {}
 
     static void register(CommandRegistry commands, ExportRegistry exports, QmpServer qmp) {
         commands.register(QmpCommand.builder("query-write-cache")
@@ -76,12 +74,14 @@ final class CacheCommands {
                         + "comes back at once with only durable data. The reply says exactly what was lost; the "
                         + "same seed and the same history give the same result.")
                 .required("device", ArgType.STRING, "export name")
-                .argument(Argument.enumeration("mode", true, "what happens to unflushed writes (default drop-all)",
-                        FAIL_MODES))
+                .argument(Argument.enumeration(
+                        "mode", true, "what happens to unflushed writes (default drop-all)", FAIL_MODES))
                 .optional("seed", ArgType.INT, "seed of the random choices (default: drawn and reported)")
                 .returns("PowerFailReport")
-                .example("-> {\"execute\": \"power-fail\", \"arguments\": {\"device\": \"disk0\", \"mode\": \"torn-writes\", \"seed\": 7}}")
-                .example("<- {\"return\": {\"mode\": \"torn-writes\", \"seed\": 7, \"dirty-writes\": 3, ..., \"lost-ranges\": [{\"offset\": 4096, \"length\": 1024}]}}")
+                .example(
+                        "-> {\"execute\": \"power-fail\", \"arguments\": {\"device\": \"disk0\", \"mode\": \"torn-writes\", \"seed\": 7}}")
+                .example(
+                        "<- {\"return\": {\"mode\": \"torn-writes\", \"seed\": 7, \"dirty-writes\": 3, ..., \"lost-ranges\": [{\"offset\": 4096, \"length\": 1024}]}}")
                 .handler(args -> {
                     Export e = BlockCommands.export(exports, args);
                     PowerFailMode mode = PowerFailMode.parse(args.string("mode", "drop-all"));

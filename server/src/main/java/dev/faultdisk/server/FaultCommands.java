@@ -1,6 +1,5 @@
 package dev.faultdisk.server;
 
-import dev.faultdisk.wire.Errno;
 import dev.faultdisk.export.Export;
 import dev.faultdisk.export.ExportRegistry;
 import dev.faultdisk.fault.FaultEngine;
@@ -19,8 +18,8 @@ import dev.faultdisk.qmp.QmpCommand;
 import dev.faultdisk.qmp.QmpError;
 import dev.faultdisk.qmp.QmpServer;
 import dev.faultdisk.wire.BlockOp;
+import dev.faultdisk.wire.Errno;
 import dev.faultdisk.wire.json.Members;
-
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -37,8 +36,7 @@ import java.util.function.Function;
 final class FaultCommands {
     private static final int JOURNAL_LIMIT = 10_000;
 
-    private FaultCommands() {
-    }
+    private FaultCommands() {}
 
     static void register(CommandRegistry commands, ExportRegistry exports, FaultJournal journal) {
         commands.register(QmpCommand.builder("fault-add")
@@ -51,11 +49,13 @@ final class FaultCommands {
                         + "size, a probability outside 0..1, a range past the export's end) nothing is added and the "
                         + "error names the member, e.g. rules[1].probability.")
                 .required("device", ArgType.STRING, "export name")
-                .argument(Argument.required("rules", ArgType.LIST, "the rules to add").withTypeName("[FaultRule]"))
+                .argument(Argument.required("rules", ArgType.LIST, "the rules to add")
+                        .withTypeName("[FaultRule]"))
                 .returns("{\"ids\": [int]}")
-                .example("-> {\"execute\": \"fault-add\", \"arguments\": {\"device\": \"disk0\", \"rules\": ["
-                        + "{\"type\": \"delay\", \"ops\": [\"read\"], \"ms\": 10}, "
-                        + "{\"type\": \"error\", \"ops\": [\"flush\"], \"errno\": \"EIO\", \"probability\": 0.1, \"seed\": 7}]}}")
+                .example(
+                        "-> {\"execute\": \"fault-add\", \"arguments\": {\"device\": \"disk0\", \"rules\": ["
+                                + "{\"type\": \"delay\", \"ops\": [\"read\"], \"ms\": 10}, "
+                                + "{\"type\": \"error\", \"ops\": [\"flush\"], \"errno\": \"EIO\", \"probability\": 0.1, \"seed\": 7}]}}")
                 .example("<- {\"return\": {\"ids\": [1, 2]}}")
                 .handler(args -> {
                     FaultEngine engine = BlockCommands.export(exports, args).faults();
@@ -79,7 +79,8 @@ final class FaultCommands {
                 .handler(args -> {
                     FaultEngine engine = BlockCommands.export(exports, args).faults();
                     @SuppressWarnings("unchecked")
-                    Map<String, ?> params = args.has("params") ? (Map<String, ?>) args.asMap().get("params") : Map.of();
+                    Map<String, ?> params =
+                            args.has("params") ? (Map<String, ?>) args.asMap().get("params") : Map.of();
                     List<FaultRule> added = parsed(() -> engine.addPreset(args.string("preset"), params, "params"));
                     return Map.of("ids", ids(added));
                 })
@@ -100,7 +101,9 @@ final class FaultCommands {
                 .doc("Removes every fault rule of an export in one change; requests held by its hang rules run.")
                 .required("device", ArgType.STRING, "export name")
                 .returns("{\"removed\": int}")
-                .handler(args -> Map.of("removed", BlockCommands.export(exports, args).faults().clear().size()))
+                .handler(args -> Map.of(
+                        "removed",
+                        BlockCommands.export(exports, args).faults().clear().size()))
                 .build());
         commands.register(QmpCommand.builder("query-faults")
                 .doc("Fault rules (of one export or all), with their definition as accepted (seed included), "
@@ -110,17 +113,26 @@ final class FaultCommands {
                 .returns("[{\"device\": str, \"id\": int, \"type\": str, \"state\": str, \"matched\": int, "
                         + "\"chosen\": int, \"fired\": int, \"added\": str, \"rule\": FaultRule, \"status\"?: object}]")
                 .example("-> {\"execute\": \"query-faults\", \"arguments\": {\"device\": \"disk0\"}}")
-                .example("<- {\"return\": [{\"device\": \"disk0\", \"id\": 1, \"type\": \"delay\", \"state\": \"active\", "
-                        + "\"matched\": 120, \"chosen\": 120, \"fired\": 120, \"added\": \"...\", \"rule\": {\"type\": \"delay\", "
-                        + "\"ops\": [\"read\"], \"distribution\": \"fixed\", \"ms\": 10.0, \"seed\": -4411...}}]}")
-                .handler(args -> perExport(exports, args, e -> e.faults().rules().stream().map(r -> describe(e, r)).toList()))
+                .example(
+                        "<- {\"return\": [{\"device\": \"disk0\", \"id\": 1, \"type\": \"delay\", \"state\": \"active\", "
+                                + "\"matched\": 120, \"chosen\": 120, \"fired\": 120, \"added\": \"...\", \"rule\": {\"type\": \"delay\", "
+                                + "\"ops\": [\"read\"], \"distribution\": \"fixed\", \"ms\": 10.0, \"seed\": -4411...}}]}")
+                .handler(args -> perExport(
+                        exports,
+                        args,
+                        e -> e.faults().rules().stream()
+                                .map(r -> describe(e, r))
+                                .toList()))
                 .build());
         commands.register(QmpCommand.builder("query-held-requests")
                 .doc("Requests hang rules hold now (of one export or all), oldest first.")
                 .optional("device", ArgType.STRING, "only this export")
                 .returns("[{\"device\": str, \"id\": int, \"rule\": int, \"operation\": str, \"offset\": int, "
                         + "\"length\": int, \"connection\"?: int, \"since\": str}]")
-                .handler(args -> perExport(exports, args, e -> e.faults().held().stream().map(FaultCommands::held).toList()))
+                .handler(args -> perExport(
+                        exports,
+                        args,
+                        e -> e.faults().held().stream().map(FaultCommands::held).toList()))
                 .build());
         commands.register(QmpCommand.builder("fault-release")
                 .doc("Releases held requests one at a time in the chosen order, each after the previous one "
@@ -128,22 +140,35 @@ final class FaultCommands {
                         + "they run; with it they fail with that errno. Without ids, all of the export's held "
                         + "requests. An unknown id fails the call and releases nothing.")
                 .required("device", ArgType.STRING, "export name")
-                .argument(Argument.optional("ids", ArgType.LIST, "held request ids (default: all)").withTypeName("[int]"))
-                .argument(Argument.enumeration("order", true, "fifo (default: oldest first), lifo, given (the "
-                        + "order of ids) or random (shuffled with seed)", List.of("fifo", "lifo", "given", "random")))
-                .argument(Argument.optional("errno", ArgType.ANY, "fail them with this errno (a name such as "
-                        + "\"EIO\" or a number) instead of letting them run").withTypeName("str|int"))
+                .argument(Argument.optional("ids", ArgType.LIST, "held request ids (default: all)")
+                        .withTypeName("[int]"))
+                .argument(Argument.enumeration(
+                        "order",
+                        true,
+                        "fifo (default: oldest first), lifo, given (the "
+                                + "order of ids) or random (shuffled with seed)",
+                        List.of("fifo", "lifo", "given", "random")))
+                .argument(Argument.optional(
+                                "errno",
+                                ArgType.ANY,
+                                "fail them with this errno (a name such as "
+                                        + "\"EIO\" or a number) instead of letting them run")
+                        .withTypeName("str|int"))
                 .optional("seed", ArgType.INT, "the shuffle's seed for order random (default 0)")
                 .returns("{\"released\": [int]}")
-                .example("-> {\"execute\": \"fault-release\", \"arguments\": {\"device\": \"disk0\", \"order\": \"lifo\"}}")
+                .example(
+                        "-> {\"execute\": \"fault-release\", \"arguments\": {\"device\": \"disk0\", \"order\": \"lifo\"}}")
                 .example("<- {\"return\": {\"released\": [3, 2, 1]}}")
                 .handler(args -> {
                     FaultEngine engine = BlockCommands.export(exports, args).faults();
                     List<Long> ids = args.has("ids") ? args.integers("ids") : null;
-                    FaultEngine.Order order = FaultEngine.Order.valueOf(args.string("order", "fifo").toUpperCase(Locale.ROOT));
+                    FaultEngine.Order order = FaultEngine.Order.valueOf(
+                            args.string("order", "fifo").toUpperCase(Locale.ROOT));
                     int errno = args.has("errno") ? errno(args) : 0;
-                    List<HeldRequest> released = parsed(() -> engine.release(ids, order, errno, args.integer("seed", 0)));
-                    return Map.of("released", released.stream().map(HeldRequest::id).toList());
+                    List<HeldRequest> released =
+                            parsed(() -> engine.release(ids, order, errno, args.integer("seed", 0)));
+                    return Map.of(
+                            "released", released.stream().map(HeldRequest::id).toList());
                 })
                 .build());
         commands.register(QmpCommand.builder("query-fault-journal")
@@ -160,7 +185,9 @@ final class FaultCommands {
                         + "\"length\": 0, \"connection\": 3, \"action\": \"error EIO\", \"details\": {\"errno\": \"EIO\", "
                         + "\"errno-value\": 5}, \"seed\": 7, \"match\": 12}], \"last\": 57}}")
                 .handler(args -> {
-                    String device = args.has("device") ? BlockCommands.export(exports, args).name() : null;
+                    String device = args.has("device")
+                            ? BlockCommands.export(exports, args).name()
+                            : null;
                     long limit = args.integer("limit", JOURNAL_LIMIT);
                     if (limit < 1 || limit > JOURNAL_LIMIT) {
                         throw QmpError.parameterExpects("limit", "a number from 1 to " + JOURNAL_LIMIT);

@@ -1,6 +1,5 @@
 package dev.faultdisk.server;
 
-import dev.faultdisk.trigger.TriggerEngine;
 import dev.faultdisk.export.Export;
 import dev.faultdisk.export.ExportRegistry;
 import dev.faultdisk.export.ExportSpec;
@@ -9,7 +8,7 @@ import dev.faultdisk.fault.FaultTime;
 import dev.faultdisk.nbd.NbdServer;
 import dev.faultdisk.qmp.CommandRegistry;
 import dev.faultdisk.qmp.QmpServer;
-
+import dev.faultdisk.trigger.TriggerEngine;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
@@ -35,8 +34,15 @@ public final class FaultdiskServer implements AutoCloseable {
     private final long faultSeed;
     private final TriggerEngine triggers;
 
-    private FaultdiskServer(ExportRegistry exports, NbdServer nbd, QmpServer qmp, CommandRegistry commands,
-                            FaultJournal journal, JournalFile journalFile, long faultSeed, TriggerEngine triggers) {
+    private FaultdiskServer(
+            ExportRegistry exports,
+            NbdServer nbd,
+            QmpServer qmp,
+            CommandRegistry commands,
+            FaultJournal journal,
+            JournalFile journalFile,
+            long faultSeed,
+            TriggerEngine triggers) {
         this.exports = exports;
         this.nbd = nbd;
         this.qmp = qmp;
@@ -119,8 +125,7 @@ public final class FaultdiskServer implements AutoCloseable {
         private Path journalPath;
         private int journalCapacity = 10_000;
 
-        private Builder() {
-        }
+        private Builder() {}
 
         public Builder export(ExportSpec spec) {
             specs.add(spec);

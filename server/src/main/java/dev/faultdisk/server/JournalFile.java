@@ -2,7 +2,6 @@ package dev.faultdisk.server;
 
 import dev.faultdisk.fault.FaultJournal;
 import dev.faultdisk.wire.json.Json;
-
 import java.io.BufferedWriter;
 import java.io.IOException;
 import java.lang.System.Logger.Level;

@@ -1,7 +1,6 @@
 package dev.faultdisk.server;
 
 import dev.faultdisk.wire.Errno;
-
 import java.util.Map;
 
 /** glibc's strerror texts, which QEMU puts in BLOCK_IO_ERROR's "reason". */
@@ -40,8 +39,7 @@ final class Strerror {
             Map.entry(Errno.ECANCELED, "Operation canceled"),
             Map.entry(Errno.EMEDIUMTYPE, "Wrong medium type"));
 
-    private Strerror() {
-    }
+    private Strerror() {}
 
     static String of(int errno) {
         return TEXT.getOrDefault(errno, "Unknown error " + errno);

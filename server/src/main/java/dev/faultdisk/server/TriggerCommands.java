@@ -14,7 +14,6 @@ import dev.faultdisk.trigger.Trigger;
 import dev.faultdisk.trigger.TriggerEngine;
 import dev.faultdisk.trigger.TriggerFiring;
 import dev.faultdisk.trigger.TriggerListener;
-
 import java.time.InstantSource;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -27,8 +26,7 @@ import java.util.OptionalLong;
  * trigger can do what a client can.
  */
 final class TriggerCommands {
-    private TriggerCommands() {
-    }
+    private TriggerCommands() {}
 
     /** The server's trigger engine, running actions through {@code commands}. */
     static TriggerEngine engine(CommandRegistry commands, InstantSource clock) {
@@ -59,15 +57,20 @@ final class TriggerCommands {
                         + "any-of, sequence; counted with nth, after or every. \"times\" (default 1) or \"repeat\": "
                         + "true. On any error nothing is added and the error names the member. docs/TRIGGERS.md "
                         + "has the details and the ordering guarantees.")
-                .argument(Argument.required("triggers", ArgType.LIST, "the triggers to add").withTypeName("[Trigger]"))
+                .argument(Argument.required("triggers", ArgType.LIST, "the triggers to add")
+                        .withTypeName("[Trigger]"))
                 .returns("{\"ids\": [int]}")
                 .example("-> {\"execute\": \"trigger-add\", \"arguments\": {\"triggers\": [{\"when\": {\"device\": "
                         + "\"disk0\", \"ops\": [\"write\"], \"after\": 20}, \"actions\": [{\"action\": \"hold\"}, "
                         + "{\"execute\": \"write-cache-arm-flush-error\", \"arguments\": {\"device\": \"disk0\"}}]}]}}")
                 .example("<- {\"return\": {\"ids\": [1]}}")
                 .handler(args -> {
-                    List<Trigger> added = refused(() -> triggers.add(args.list("triggers"), "triggers",
-                            name -> exports.find(name).map(e -> OptionalLong.of(e.size())).orElse(OptionalLong.empty())));
+                    List<Trigger> added = refused(() -> triggers.add(
+                            args.list("triggers"),
+                            "triggers",
+                            name -> exports.find(name)
+                                    .map(e -> OptionalLong.of(e.size()))
+                                    .orElse(OptionalLong.empty())));
                     return Map.of("ids", added.stream().map(Trigger::id).toList());
                 })
                 .build());
@@ -96,8 +99,8 @@ final class TriggerCommands {
     }
 
     /** Connects every export to the triggers, and emits TRIGGER_FIRED and journal entries. */
-    static void wire(ExportRegistry exports, TriggerEngine triggers, QmpServer qmp, FaultJournal journal,
-                     InstantSource clock) {
+    static void wire(
+            ExportRegistry exports, TriggerEngine triggers, QmpServer qmp, FaultJournal journal, InstantSource clock) {
         for (Export e : exports.all()) {
             e.attachTriggers(triggers);
         }

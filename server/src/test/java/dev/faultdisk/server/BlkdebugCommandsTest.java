@@ -1,30 +1,29 @@
 package dev.faultdisk.server;
 
-import dev.faultdisk.device.BlockRequest;
-import dev.faultdisk.wire.BlockOp;
-import dev.faultdisk.device.DeviceException;
-import dev.faultdisk.wire.Errno;
-import dev.faultdisk.export.Export;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.RegisterExtension;
-
-import java.nio.ByteBuffer;
-import java.util.List;
-import java.util.Map;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.faultdisk.device.BlockRequest;
+import dev.faultdisk.device.DeviceException;
+import dev.faultdisk.export.Export;
+import dev.faultdisk.wire.BlockOp;
+import dev.faultdisk.wire.Errno;
+import java.nio.ByteBuffer;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
 /** The blkdebug QMP commands against a running server: rules, bad input, breakpoints, events. */
 class BlkdebugCommandsTest {
     @RegisterExtension
     final RunningServer fd = new RunningServer(b -> b.export("d0=memory:1M").export("d1=memory:1M"));
+
     private Export disk;
 
     @BeforeEach
@@ -42,10 +41,12 @@ class BlkdebugCommandsTest {
                   {"type": "inject-error", "event": "write_aio", "state": 9, "errno": 5}]}}"""));
         ByteBuffer buf = ByteBuffer.allocate(512);
         disk.device().read(BlockRequest.of(BlockOp.READ, 0, buf.remaining()), buf);
-        DeviceException e = assertThrows(DeviceException.class, () -> disk.device().read(BlockRequest.of(BlockOp.READ, 0, 512), ByteBuffer.allocate(512)));
+        DeviceException e = assertThrows(
+                DeviceException.class,
+                () -> disk.device().read(BlockRequest.of(BlockOp.READ, 0, 512), ByteBuffer.allocate(512)));
         assertEquals(Errno.ENOSPC, e.errno());
-        Map<String, Object> listed = fd.execute(
-                "{\"execute\": \"query-blkdebug-rules\", \"arguments\": {\"device\": \"d0\"}}");
+        Map<String, Object> listed =
+                fd.execute("{\"execute\": \"query-blkdebug-rules\", \"arguments\": {\"device\": \"d0\"}}");
         assertEquals(2L, listed.get("state"));
         assertEquals(3, ((List<?>) listed.get("rules")).size());
         assertEquals(List.of(1L), listed.get("armed"));
@@ -65,42 +66,66 @@ class BlkdebugCommandsTest {
     @Test
     void badInputIsAClearErrorAndAppliesNothing() throws Exception {
         String[][] cases = {
-                {"{\"execute\": \"blkdebug-set-rules\", \"arguments\": {\"device\": \"nope\", \"rules\": []}}",
-                        "DeviceNotFound: Device 'nope' not found"},
-                {"{\"execute\": \"blkdebug-set-rules\", \"arguments\": {\"device\": \"d0\"}}",
-                        "GenericError: Parameter 'rules' is missing"},
-                {"{\"execute\": \"blkdebug-set-rules\", \"arguments\": {\"device\": \"d0\", \"rules\": [{\"type\": \"inject-error\"}]}}",
-                        "GenericError: Parameter 'rules[0].event' is missing"},
-                {"{\"execute\": \"blkdebug-set-rules\", \"arguments\": {\"device\": \"d0\", \"rules\": [{\"event\": \"read_aio\", \"type\": \"explode\"}]}}",
-                        "GenericError: Parameter 'rules[0].type' does not accept value 'explode'"},
-                {"{\"execute\": \"blkdebug-set-rules\", \"arguments\": {\"device\": \"d0\", \"rules\": [{\"event\": \"no_such\", \"type\": \"inject-error\"}]}}",
-                        "GenericError: rules[0].event: unknown blkdebug event 'no_such'"},
-                {"{\"execute\": \"blkdebug-set-rules\", \"arguments\": {\"device\": \"d0\", \"rules\": [{\"event\": \"read_aio\", \"type\": \"inject-error\", \"once\": \"yes\"}]}}",
-                        "GenericError: Invalid parameter type for 'rules[0].once', expected: boolean"},
-                {"{\"execute\": \"blkdebug-set-rules\", \"arguments\": {\"device\": \"d0\", \"rules\": [{\"event\": \"read_aio\", \"type\": \"inject-error\", \"colour\": 1}]}}",
-                        "GenericError: Parameter 'rules[0].colour' is unexpected"},
-                {"{\"execute\": \"blkdebug-set-rules\", \"arguments\": {\"device\": \"d0\", \"rules\": [{\"event\": \"read_aio\", \"type\": \"inject-error\", \"iotype\": \"sideways\"}]}}",
-                        "GenericError: rules[0].iotype: unknown iotype 'sideways'"},
-                {"{\"execute\": \"blkdebug-set-rules\", \"arguments\": {\"device\": \"d0\", \"rules\": [{\"event\": \"read_aio\", \"type\": \"set-state\", \"new_state\": -3}]}}",
-                        "GenericError: rules[0].new_state must be between 0 and"},
-                {"{\"execute\": \"blkdebug-resume\", \"arguments\": {\"device\": \"d0\", \"tag\": \"t\"}}",
-                        "GenericError: No suspended request with tag 't'"},
+            {
+                "{\"execute\": \"blkdebug-set-rules\", \"arguments\": {\"device\": \"nope\", \"rules\": []}}",
+                "DeviceNotFound: Device 'nope' not found"
+            },
+            {
+                "{\"execute\": \"blkdebug-set-rules\", \"arguments\": {\"device\": \"d0\"}}",
+                "GenericError: Parameter 'rules' is missing"
+            },
+            {
+                "{\"execute\": \"blkdebug-set-rules\", \"arguments\": {\"device\": \"d0\", \"rules\": [{\"type\": \"inject-error\"}]}}",
+                "GenericError: Parameter 'rules[0].event' is missing"
+            },
+            {
+                "{\"execute\": \"blkdebug-set-rules\", \"arguments\": {\"device\": \"d0\", \"rules\": [{\"event\": \"read_aio\", \"type\": \"explode\"}]}}",
+                "GenericError: Parameter 'rules[0].type' does not accept value 'explode'"
+            },
+            {
+                "{\"execute\": \"blkdebug-set-rules\", \"arguments\": {\"device\": \"d0\", \"rules\": [{\"event\": \"no_such\", \"type\": \"inject-error\"}]}}",
+                "GenericError: rules[0].event: unknown blkdebug event 'no_such'"
+            },
+            {
+                "{\"execute\": \"blkdebug-set-rules\", \"arguments\": {\"device\": \"d0\", \"rules\": [{\"event\": \"read_aio\", \"type\": \"inject-error\", \"once\": \"yes\"}]}}",
+                "GenericError: Invalid parameter type for 'rules[0].once', expected: boolean"
+            },
+            {
+                "{\"execute\": \"blkdebug-set-rules\", \"arguments\": {\"device\": \"d0\", \"rules\": [{\"event\": \"read_aio\", \"type\": \"inject-error\", \"colour\": 1}]}}",
+                "GenericError: Parameter 'rules[0].colour' is unexpected"
+            },
+            {
+                "{\"execute\": \"blkdebug-set-rules\", \"arguments\": {\"device\": \"d0\", \"rules\": [{\"event\": \"read_aio\", \"type\": \"inject-error\", \"iotype\": \"sideways\"}]}}",
+                "GenericError: rules[0].iotype: unknown iotype 'sideways'"
+            },
+            {
+                "{\"execute\": \"blkdebug-set-rules\", \"arguments\": {\"device\": \"d0\", \"rules\": [{\"event\": \"read_aio\", \"type\": \"set-state\", \"new_state\": -3}]}}",
+                "GenericError: rules[0].new_state must be between 0 and"
+            },
+            {
+                "{\"execute\": \"blkdebug-resume\", \"arguments\": {\"device\": \"d0\", \"tag\": \"t\"}}",
+                "GenericError: No suspended request with tag 't'"
+            },
         };
         for (String[] c : cases) {
             // A valid rule first: the bad one after it must leave even the good one unapplied.
-            String cmd = c[0].replace("\"rules\": [{", "\"rules\": [{\"event\": \"write_aio\", \"type\": \"inject-error\"}, {");
+            String cmd = c[0].replace(
+                    "\"rules\": [{", "\"rules\": [{\"event\": \"write_aio\", \"type\": \"inject-error\"}, {");
             String desc = fd.error(cmd);
-            assertTrue(desc.startsWith(c[1].replace("rules[0]", cmd.equals(c[0]) ? "rules[0]" : "rules[1]")),
+            assertTrue(
+                    desc.startsWith(c[1].replace("rules[0]", cmd.equals(c[0]) ? "rules[0]" : "rules[1]")),
                     cmd + " -> " + desc);
             assertTrue(disk.blkdebug().rules().isEmpty(), "nothing applied after " + cmd);
         }
         // The session is still usable.
-        assertEquals(Map.of(), fd.execute("{\"execute\": \"blkdebug-clear-rules\", \"arguments\": {\"device\": \"d0\"}}"));
+        assertEquals(
+                Map.of(), fd.execute("{\"execute\": \"blkdebug-clear-rules\", \"arguments\": {\"device\": \"d0\"}}"));
     }
 
     @Test
     void breakpointSuspendsARequestUntilResumedAndSaysSo() throws Exception {
-        fd.execute("{\"execute\": \"blkdebug-set-breakpoint\", \"arguments\": {\"device\": \"d0\", \"event\": \"write_aio\", \"tag\": \"A\"}}");
+        fd.execute(
+                "{\"execute\": \"blkdebug-set-breakpoint\", \"arguments\": {\"device\": \"d0\", \"event\": \"write_aio\", \"tag\": \"A\"}}");
         assertTrue(disk.device().mayBlock());
         CompletableFuture<Void> write = CompletableFuture.runAsync(() -> {
             try {
@@ -110,11 +135,24 @@ class BlkdebugCommandsTest {
             }
         });
         Map<String, Object> suspended = fd.awaitEvent("BLKDEBUG_SUSPENDED");
-        assertEquals(Map.of("device", "d0", "tag", "A", "event", "write_aio", "operation", "write",
-                "offset", 4096L, "length", 512L), suspended);
+        assertEquals(
+                Map.of(
+                        "device",
+                        "d0",
+                        "tag",
+                        "A",
+                        "event",
+                        "write_aio",
+                        "operation",
+                        "write",
+                        "offset",
+                        4096L,
+                        "length",
+                        512L),
+                suspended);
         assertFalse(write.isDone());
-        Map<String, Object> q = fd.execute(
-                "{\"execute\": \"query-blkdebug-breakpoints\", \"arguments\": {\"device\": \"d0\"}}");
+        Map<String, Object> q =
+                fd.execute("{\"execute\": \"query-blkdebug-breakpoints\", \"arguments\": {\"device\": \"d0\"}}");
         assertEquals(1, ((List<?>) q.get("suspended")).size());
         fd.execute("{\"execute\": \"blkdebug-resume\", \"arguments\": {\"device\": \"d0\", \"tag\": \"A\"}}");
         write.get(5, TimeUnit.SECONDS);

@@ -1,12 +1,12 @@
 package dev.faultdisk.server;
 
-import dev.faultdisk.device.BlockRequest;
-import dev.faultdisk.wire.BlockOp;
-import dev.faultdisk.export.Export;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.RegisterExtension;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.faultdisk.device.BlockRequest;
+import dev.faultdisk.export.Export;
+import dev.faultdisk.wire.BlockOp;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.net.Socket;
@@ -14,15 +14,15 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
-
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** The write cache and power switch over QMP. */
 class CacheCommandsTest {
     @RegisterExtension
     final RunningServer fd = new RunningServer(b -> b.export("d0=memory:1M"));
+
     private Export disk;
 
     @BeforeEach
@@ -32,23 +32,29 @@ class CacheCommandsTest {
 
     @Test
     void powerFailLosesExactlyTheUnflushedWritesAndDropsConnections() throws Exception {
-        assertEquals(Map.of(), fd.execute(
-                "{\"execute\": \"write-cache-set-mode\", \"arguments\": {\"device\": \"d0\", \"mode\": \"writeback\"}}"));
+        assertEquals(
+                Map.of(),
+                fd.execute(
+                        "{\"execute\": \"write-cache-set-mode\", \"arguments\": {\"device\": \"d0\", \"mode\": \"writeback\"}}"));
         byte[] durable = filled(4096, 0x11);
         disk.device().write(BlockRequest.of(BlockOp.WRITE, 0, durable.length), ByteBuffer.wrap(durable));
         disk.device().flush(BlockRequest.flush());
-        disk.device().write(BlockRequest.of(BlockOp.WRITE, 8192, 4096), ByteBuffer.wrap(filled(4096, 0x22)));  // unflushed
-        disk.device().write(BlockRequest.of(BlockOp.WRITE, 65536, 512, BlockRequest.Flag.FUA), ByteBuffer.wrap(filled(512, 0x33)));  // FUA: durable
+        disk.device()
+                .write(BlockRequest.of(BlockOp.WRITE, 8192, 4096), ByteBuffer.wrap(filled(4096, 0x22))); // unflushed
+        disk.device()
+                .write(
+                        BlockRequest.of(BlockOp.WRITE, 65536, 512, BlockRequest.Flag.FUA),
+                        ByteBuffer.wrap(filled(512, 0x33))); // FUA: durable
 
-        Map<String, Object> status = fd.execute(
-                "{\"execute\": \"query-write-cache\", \"arguments\": {\"device\": \"d0\"}}");
+        Map<String, Object> status =
+                fd.execute("{\"execute\": \"query-write-cache\", \"arguments\": {\"device\": \"d0\"}}");
         assertEquals("writeback", status.get("mode"));
         assertEquals(4096L, status.get("dirty-bytes"));
         assertEquals(1L, status.get("dirty-writes"));
 
         try (Socket nbd = nbdConnection()) {
-            Map<String, Object> report = fd.execute(
-                    "{\"execute\": \"power-fail\", \"arguments\": {\"device\": \"d0\", \"seed\": 42}}");
+            Map<String, Object> report =
+                    fd.execute("{\"execute\": \"power-fail\", \"arguments\": {\"device\": \"d0\", \"seed\": 42}}");
             assertEquals("drop-all", report.get("mode"));
             assertEquals(42L, report.get("seed"));
             assertEquals(4096L, report.get("bytes-lost"));
@@ -64,36 +70,52 @@ class CacheCommandsTest {
 
     @Test
     void aWriteHeldAtABreakpointAcrossThePowerCutNeverLands() throws Exception {
-        fd.execute("{\"execute\": \"write-cache-set-mode\", \"arguments\": {\"device\": \"d0\", \"mode\": \"writeback\"}}");
-        fd.execute("{\"execute\": \"blkdebug-set-breakpoint\", \"arguments\": {\"device\": \"d0\", \"event\": \"write_aio\", \"tag\": \"held\"}}");
-        java.util.concurrent.CompletableFuture<Throwable> write = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
-            try {
-                disk.device().write(BlockRequest.of(BlockOp.WRITE, 0, 4096, BlockRequest.Flag.FUA), ByteBuffer.wrap(filled(4096, 0x44)));
-                return null;
-            } catch (Exception e) {
-                return e;
-            }
-        });
+        fd.execute(
+                "{\"execute\": \"write-cache-set-mode\", \"arguments\": {\"device\": \"d0\", \"mode\": \"writeback\"}}");
+        fd.execute(
+                "{\"execute\": \"blkdebug-set-breakpoint\", \"arguments\": {\"device\": \"d0\", \"event\": \"write_aio\", \"tag\": \"held\"}}");
+        java.util.concurrent.CompletableFuture<Throwable> write =
+                java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+                    try {
+                        disk.device()
+                                .write(
+                                        BlockRequest.of(BlockOp.WRITE, 0, 4096, BlockRequest.Flag.FUA),
+                                        ByteBuffer.wrap(filled(4096, 0x44)));
+                        return null;
+                    } catch (Exception e) {
+                        return e;
+                    }
+                });
         fd.awaitEvent("BLKDEBUG_SUSPENDED");
         fd.execute("{\"execute\": \"power-fail\", \"arguments\": {\"device\": \"d0\", \"seed\": 1}}");
         fd.execute("{\"execute\": \"blkdebug-resume\", \"arguments\": {\"device\": \"d0\", \"tag\": \"held\"}}");
         Throwable failure = write.get(10, java.util.concurrent.TimeUnit.SECONDS);
-        assertTrue(failure instanceof dev.faultdisk.device.DeviceException de
-                && de.errno() == dev.faultdisk.wire.Errno.ESHUTDOWN, "held FUA write fails: " + failure);
+        assertTrue(
+                failure instanceof dev.faultdisk.device.DeviceException de
+                        && de.errno() == dev.faultdisk.wire.Errno.ESHUTDOWN,
+                "held FUA write fails: " + failure);
         assertArrayEquals(new byte[4096], read(0, 4096), "and its data never reached the disk");
     }
 
     @Test
     void badInputIsAClearError() throws Exception {
         String[][] cases = {
-                {"{\"execute\": \"power-fail\", \"arguments\": {\"device\": \"nope\"}}",
-                        "DeviceNotFound: Device 'nope' not found"},
-                {"{\"execute\": \"power-fail\", \"arguments\": {\"device\": \"d0\", \"mode\": \"melt\"}}",
-                        "GenericError: Parameter 'mode' does not accept value 'melt'"},
-                {"{\"execute\": \"write-cache-set-mode\", \"arguments\": {\"device\": \"d0\", \"mode\": \"fast\"}}",
-                        "GenericError: Parameter 'mode' does not accept value 'fast'"},
-                {"{\"execute\": \"power-fail\", \"arguments\": {\"device\": \"d0\", \"seed\": \"x\"}}",
-                        "GenericError: Invalid parameter type for 'seed', expected: integer"},
+            {
+                "{\"execute\": \"power-fail\", \"arguments\": {\"device\": \"nope\"}}",
+                "DeviceNotFound: Device 'nope' not found"
+            },
+            {
+                "{\"execute\": \"power-fail\", \"arguments\": {\"device\": \"d0\", \"mode\": \"melt\"}}",
+                "GenericError: Parameter 'mode' does not accept value 'melt'"
+            },
+            {
+                "{\"execute\": \"write-cache-set-mode\", \"arguments\": {\"device\": \"d0\", \"mode\": \"fast\"}}",
+                "GenericError: Parameter 'mode' does not accept value 'fast'"
+            },
+            {
+                "{\"execute\": \"power-fail\", \"arguments\": {\"device\": \"d0\", \"seed\": \"x\"}}",
+                "GenericError: Invalid parameter type for 'seed', expected: integer"
+            },
         };
         for (String[] c : cases) {
             String desc = fd.error(c[0]);

@@ -1,13 +1,12 @@
 package dev.faultdisk.server;
 
-import org.junit.jupiter.api.Test;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.Test;
 
 /** docs/qmp-reference.md is exactly what the registry renders: the reference cannot drift. */
 class QmpReferenceTest {
@@ -16,8 +15,10 @@ class QmpReferenceTest {
     @Test
     void referenceMatchesTheRegistry() throws Exception {
         String rendered;
-        try (FaultdiskServer server = FaultdiskServer.builder().export("d=memory:1M")
-                .nbd(new InetSocketAddress("127.0.0.1", 0)).start()) {
+        try (FaultdiskServer server = FaultdiskServer.builder()
+                .export("d=memory:1M")
+                .nbd(new InetSocketAddress("127.0.0.1", 0))
+                .start()) {
             rendered = QmpReference.markdown(server.commands());
             for (String name : server.commands().names()) {
                 assertTrue(rendered.contains("### " + name + "\n"), name + " documented");
@@ -27,7 +28,9 @@ class QmpReferenceTest {
             Files.writeString(DOC, rendered);
         }
         assertTrue(Files.exists(DOC), "docs/qmp-reference.md exists (generate it with -Dfaultdisk.updateDocs=true)");
-        assertEquals(rendered, Files.readString(DOC),
+        assertEquals(
+                rendered,
+                Files.readString(DOC),
                 "docs/qmp-reference.md is stale: rerun with -Dfaultdisk.updateDocs=true");
     }
 }

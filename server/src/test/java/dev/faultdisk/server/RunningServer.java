@@ -1,20 +1,19 @@
 package dev.faultdisk.server;
 
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
 import dev.faultdisk.client.FaultdiskClient;
 import dev.faultdisk.client.QmpException;
 import dev.faultdisk.export.Export;
 import dev.faultdisk.wire.json.Json;
-import org.junit.jupiter.api.extension.AfterEachCallback;
-import org.junit.jupiter.api.extension.BeforeEachCallback;
-import org.junit.jupiter.api.extension.ExtensionContext;
-
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.Map;
 import java.util.function.UnaryOperator;
-
-import static org.junit.jupiter.api.Assertions.assertThrows;
+import org.junit.jupiter.api.extension.AfterEachCallback;
+import org.junit.jupiter.api.extension.BeforeEachCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
 
 /**
  * A whole server per test on free loopback ports, with the real client attached, for the command
@@ -37,7 +36,9 @@ final class RunningServer implements BeforeEachCallback, AfterEachCallback {
     @Override
     public void beforeEach(ExtensionContext context) throws IOException {
         server = setup.apply(FaultdiskServer.builder()
-                .nbd(new InetSocketAddress("127.0.0.1", 0)).qmp(new InetSocketAddress("127.0.0.1", 0))).start();
+                        .nbd(new InetSocketAddress("127.0.0.1", 0))
+                        .qmp(new InetSocketAddress("127.0.0.1", 0)))
+                .start();
         client = FaultdiskClient.connect(server.qmpAddresses().getFirst(), WAIT);
     }
 

@@ -14,15 +14,18 @@ public final class FaultdiskCli {
     /** The bound on one run. */
     public static final Duration TIMEOUT = Duration.ofSeconds(60);
 
-    private FaultdiskCli() {
-    }
+    private FaultdiskCli() {}
 
     /** The command line that runs {@code faultdisk ARGS...}. */
     public static List<String> command(String... args) {
         List<String> command = new ArrayList<>(List.of(
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "--enable-native-access=ALL-UNNAMED", "-XX:TieredStopAtLevel=1", "-Xshare:auto",
-                "-cp", System.getProperty("java.class.path"), "dev.faultdisk.cli.Main"));
+                "--enable-native-access=ALL-UNNAMED",
+                "-XX:TieredStopAtLevel=1",
+                "-Xshare:auto",
+                "-cp",
+                System.getProperty("java.class.path"),
+                "dev.faultdisk.cli.Main"));
         command.addAll(List.of(args));
         return command;
     }

@@ -9,8 +9,7 @@ public final class Fio {
     /** The bound on one run. */
     public static final Duration TIMEOUT = Duration.ofSeconds(90);
 
-    private Fio() {
-    }
+    private Fio() {}
 
     /** {@code fio --name=faultdisk --ioengine=nbd --uri=URI JOB...}; skips (or under CI fails) without fio. */
     public static CommandResult run(String uri, List<String> job) {

@@ -1,17 +1,15 @@
 package dev.faultdisk.testkit;
 
-import org.junit.jupiter.api.Assertions;
-
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.SplittableRandom;
+import org.junit.jupiter.api.Assertions;
 
 /** Byte patterns and local raw images with seeded random content, and byte-exact comparison of images. */
 public final class Images {
-    private Images() {
-    }
+    private Images() {}
 
     /** {@code size} bytes, each {@code value}. */
     public static byte[] filled(int size, int value) {

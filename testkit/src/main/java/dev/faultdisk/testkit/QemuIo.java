@@ -10,8 +10,7 @@ public final class QemuIo {
     /** The bound on one run. */
     public static final Duration TIMEOUT = Duration.ofSeconds(60);
 
-    private QemuIo() {
-    }
+    private QemuIo() {}
 
     /** {@code qemu-io -f raw -c COMMAND... TARGET}. */
     public static CommandResult run(String target, String... commands) {
@@ -42,7 +41,8 @@ public final class QemuIo {
 
     /** {@link #run(List, String, String...)} on a virtual thread of its own. */
     public static CompletableFuture<CommandResult> start(List<String> options, String target, String... commands) {
-        return CompletableFuture.supplyAsync(() -> run(options, target, commands), r -> Thread.ofVirtual().start(r));
+        return CompletableFuture.supplyAsync(
+                () -> run(options, target, commands), r -> Thread.ofVirtual().start(r));
     }
 
     /**

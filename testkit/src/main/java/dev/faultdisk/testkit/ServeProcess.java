@@ -1,7 +1,5 @@
 package dev.faultdisk.testkit;
 
-import org.junit.jupiter.api.Assertions;
-
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -14,6 +12,7 @@ import java.util.Objects;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.junit.jupiter.api.Assertions;
 
 /**
  * {@code faultdisk serve} as a real process, for tests of what only a process has: its banner,
@@ -65,7 +64,8 @@ public final class ServeProcess implements AutoCloseable {
 
     /** {@code nbd://127.0.0.1:PORT/NAME} from the banner's TCP NBD address. */
     public String uri(String export) {
-        return "nbd://127.0.0.1:" + Objects.requireNonNull(nbdPort, () -> "no TCP NBD address in " + banner) + "/" + export;
+        return "nbd://127.0.0.1:" + Objects.requireNonNull(nbdPort, () -> "no TCP NBD address in " + banner) + "/"
+                + export;
     }
 
     /** {@code 127.0.0.1:PORT} from the banner's TCP QMP address. */
@@ -82,8 +82,10 @@ public final class ServeProcess implements AutoCloseable {
      * waits for the exit, and returns what it printed after the banner.
      */
     public String terminate(Duration timeout) throws InterruptedException {
-        Command.run(Duration.ofSeconds(5), "kill", "-TERM", Long.toString(process.pid())).assertOk("kill");
-        Assertions.assertTrue(process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS),
+        Command.run(Duration.ofSeconds(5), "kill", "-TERM", Long.toString(process.pid()))
+                .assertOk("kill");
+        Assertions.assertTrue(
+                process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS),
                 "faultdisk serve exits within " + timeout + " after SIGTERM");
         StringBuilder rest = new StringBuilder();
         try {

@@ -1,11 +1,10 @@
 package dev.faultdisk.testkit;
 
-import org.junit.jupiter.api.Assertions;
-import org.junit.jupiter.api.Assumptions;
-
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import org.junit.jupiter.api.Assertions;
+import org.junit.jupiter.api.Assumptions;
 
 /**
  * What a test needs from the machine: programs, root, device nodes. A missing one skips the test
@@ -13,8 +12,7 @@ import java.util.List;
  * fails instead, because CI installs everything and must run every test.
  */
 public final class Tools {
-    private Tools() {
-    }
+    private Tools() {}
 
     /** True where every tool must be present (CI). */
     public static boolean required() {

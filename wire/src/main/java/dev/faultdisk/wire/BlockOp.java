@@ -11,7 +11,12 @@ import java.util.Set;
  * {@code block-status}).
  */
 public enum BlockOp {
-    READ, WRITE, FLUSH, TRIM, WRITE_ZEROES, BLOCK_STATUS;
+    READ,
+    WRITE,
+    FLUSH,
+    TRIM,
+    WRITE_ZEROES,
+    BLOCK_STATUS;
 
     public static final Set<BlockOp> ALL = EnumSet.allOf(BlockOp.class);
     /** Operations that change data. */

@@ -49,13 +49,70 @@ public final class Errno {
 
     static {
         Object[] table = {
-            "EPERM", EPERM, "ENOENT", ENOENT, "EIO", EIO, "ENXIO", ENXIO, "E2BIG", E2BIG, "EBADF", EBADF,
-            "EAGAIN", EAGAIN, "ENOMEM", ENOMEM, "EACCES", EACCES, "EFAULT", EFAULT, "EBUSY", EBUSY,
-            "EEXIST", EEXIST, "ENODEV", ENODEV, "EINVAL", EINVAL, "EFBIG", EFBIG, "ENOSPC", ENOSPC,
-            "ESPIPE", ESPIPE, "EROFS", EROFS, "EPIPE", EPIPE, "ERANGE", ERANGE, "ENOSYS", ENOSYS,
-            "ENODATA", ENODATA, "ETIME", ETIME, "EOVERFLOW", EOVERFLOW, "EILSEQ", EILSEQ,
-            "ENOTSUP", ENOTSUP, "ECONNRESET", ECONNRESET, "ESHUTDOWN", ESHUTDOWN, "ETIMEDOUT", ETIMEDOUT,
-            "EDQUOT", EDQUOT, "EMEDIUMTYPE", EMEDIUMTYPE, "ECANCELED", ECANCELED,
+            "EPERM",
+            EPERM,
+            "ENOENT",
+            ENOENT,
+            "EIO",
+            EIO,
+            "ENXIO",
+            ENXIO,
+            "E2BIG",
+            E2BIG,
+            "EBADF",
+            EBADF,
+            "EAGAIN",
+            EAGAIN,
+            "ENOMEM",
+            ENOMEM,
+            "EACCES",
+            EACCES,
+            "EFAULT",
+            EFAULT,
+            "EBUSY",
+            EBUSY,
+            "EEXIST",
+            EEXIST,
+            "ENODEV",
+            ENODEV,
+            "EINVAL",
+            EINVAL,
+            "EFBIG",
+            EFBIG,
+            "ENOSPC",
+            ENOSPC,
+            "ESPIPE",
+            ESPIPE,
+            "EROFS",
+            EROFS,
+            "EPIPE",
+            EPIPE,
+            "ERANGE",
+            ERANGE,
+            "ENOSYS",
+            ENOSYS,
+            "ENODATA",
+            ENODATA,
+            "ETIME",
+            ETIME,
+            "EOVERFLOW",
+            EOVERFLOW,
+            "EILSEQ",
+            EILSEQ,
+            "ENOTSUP",
+            ENOTSUP,
+            "ECONNRESET",
+            ECONNRESET,
+            "ESHUTDOWN",
+            ESHUTDOWN,
+            "ETIMEDOUT",
+            ETIMEDOUT,
+            "EDQUOT",
+            EDQUOT,
+            "EMEDIUMTYPE",
+            EMEDIUMTYPE,
+            "ECANCELED",
+            ECANCELED,
         };
         Map<String, Integer> byName = new LinkedHashMap<>();
         for (int i = 0; i < table.length; i += 2) {
@@ -64,8 +121,7 @@ public final class Errno {
         BY_NAME = Collections.unmodifiableMap(byName);
     }
 
-    private Errno() {
-    }
+    private Errno() {}
 
     /** The errno for a name such as "EIO" (any case; EOPNOTSUPP is ENOTSUP), if known. */
     public static Optional<Integer> byName(String name) {
@@ -83,13 +139,17 @@ public final class Errno {
         if (!t.isEmpty() && t.chars().allMatch(Character::isDigit)) {
             return Integer.parseInt(t);
         }
-        return byName(t).orElseThrow(() -> new IllegalArgumentException("unknown errno '" + text
-                + "' (a number, or one of " + String.join(", ", BY_NAME.keySet()) + ")"));
+        return byName(t)
+                .orElseThrow(() -> new IllegalArgumentException("unknown errno '" + text + "' (a number, or one of "
+                        + String.join(", ", BY_NAME.keySet()) + ")"));
     }
 
     /** The canonical name of {@code errno}, if it has one here. */
     public static Optional<String> knownName(int errno) {
-        return BY_NAME.entrySet().stream().filter(e -> e.getValue() == errno).map(Map.Entry::getKey).findFirst();
+        return BY_NAME.entrySet().stream()
+                .filter(e -> e.getValue() == errno)
+                .map(Map.Entry::getKey)
+                .findFirst();
     }
 
     /** The canonical name of {@code errno}, or "errno N". */

@@ -1,7 +1,6 @@
 package dev.faultdisk.fault.blkdebug;
 
 import dev.faultdisk.wire.Errno;
-
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -40,14 +39,14 @@ import java.util.Set;
  */
 public final class BlkdebugConfig {
     private static final int LINE_MAX = 1023; // fgets(line, 1024, fp)
-    private static final int WORD_MAX = 63;   // %63s
+    private static final int WORD_MAX = 63; // %63s
     private static final int VALUE_MAX = 1023; // %1023[^"]
 
-    private static final Set<String> INJECT_KEYS = Set.of("event", "state", "iotype", "errno", "sector", "once", "immediately");
+    private static final Set<String> INJECT_KEYS =
+            Set.of("event", "state", "iotype", "errno", "sector", "once", "immediately");
     private static final Set<String> SET_STATE_KEYS = Set.of("event", "state", "new_state");
 
-    private BlkdebugConfig() {
-    }
+    private BlkdebugConfig() {}
 
     /** Reads the rules of a configuration file. */
     public static List<Rule> load(Path file) throws IOException {
@@ -66,11 +65,9 @@ public final class BlkdebugConfig {
     }
 
     /** A parsed section: its group, id and keys in order, with the line each came from. */
-    private record Section(String group, int line, Map<String, Value> values) {
-    }
+    private record Section(String group, int line, Map<String, Value> values) {}
 
-    private record Value(String text, int line) {
-    }
+    private record Value(String text, int line) {}
 
     private static final class Parser {
         private final String source;
@@ -116,7 +113,9 @@ public final class BlkdebugConfig {
                 String key = line.substring(i, keyEnd);
                 String value = quotedValue(line, keyEnd);
                 if (current == null) {
-                    throw error(lineNo, "no group defined (\"" + key + "\" before the first [inject-error] or [set-state] line)");
+                    throw error(
+                            lineNo,
+                            "no group defined (\"" + key + "\" before the first [inject-error] or [set-state] line)");
                 }
                 current.values().remove(key); // a repeated key replaces the earlier one
                 current.values().put(key, new Value(value, lineNo));
@@ -197,14 +196,19 @@ public final class BlkdebugConfig {
                     ids = setStateIds;
                     into = setStates;
                 }
-                default -> throw error(s.line(), "There is no option group '" + s.group()
-                        + "' (blkdebug knows [inject-error] and [set-state])");
+                default ->
+                    throw error(
+                            s.line(),
+                            "There is no option group '" + s.group()
+                                    + "' (blkdebug knows [inject-error] and [set-state])");
             }
             Value id = s.values().get("id");
             if (id != null) {
                 if (!isIdentifier(id.text())) {
-                    throw error(id.line(), "Parameter 'id' expects an identifier ('" + id.text()
-                            + "'; identifiers consist of letters, digits, '-', '.', '_', starting with a letter)");
+                    throw error(
+                            id.line(),
+                            "Parameter 'id' expects an identifier ('" + id.text()
+                                    + "'; identifiers consist of letters, digits, '-', '.', '_', starting with a letter)");
                 }
                 if (!ids.add(id.text())) {
                     throw error(id.line(), "Duplicate ID '" + id.text() + "' for " + s.group());
@@ -216,16 +220,17 @@ public final class BlkdebugConfig {
                     continue;
                 }
                 if (!keys.contains(key)) {
-                    throw error(e.getValue().line(), "Invalid parameter '" + key + "' in [" + s.group()
-                            + "] (valid: " + String.join(", ", sorted(keys)) + ")");
+                    throw error(
+                            e.getValue().line(),
+                            "Invalid parameter '" + key + "' in [" + s.group() + "] (valid: "
+                                    + String.join(", ", sorted(keys)) + ")");
                 }
                 // Numbers and booleans are checked as the section is stored; event and iotype are
                 // strings at this point and checked after the whole file, as add_rule does.
                 switch (key) {
                     case "state", "errno", "sector", "new_state" -> number(s, key);
                     case "once", "immediately" -> bool(s, key, false);
-                    default -> {
-                    }
+                    default -> {}
                 }
             }
             into.add(s);
@@ -240,21 +245,25 @@ public final class BlkdebugConfig {
             Set<IoType> ioTypes = IoType.DEFAULT;
             Value iotype = s.values().get("iotype");
             if (iotype != null) {
-                IoType t = IoType.byName(iotype.text()).orElseThrow(() -> error(iotype.line(),
-                        "invalid parameter value: " + iotype.text() + " (iotype is one of read, write, write-zeroes, "
-                                + "discard, flush, block-status; one per rule)"));
+                IoType t = IoType.byName(iotype.text())
+                        .orElseThrow(() -> error(
+                                iotype.line(),
+                                "invalid parameter value: " + iotype.text()
+                                        + " (iotype is one of read, write, write-zeroes, "
+                                        + "discard, flush, block-status; one per rule)"));
                 ioTypes = EnumSet.of(t);
             }
             if (errno < 0) {
                 throw error(s.values().get("errno").line(), "errno must be 0 or a positive errno value, not " + errno);
             }
-            return new InjectErrorRule(event, state, ioTypes, errno, sector, bool(s, "once", false), bool(s, "immediately", false));
+            return new InjectErrorRule(
+                    event, state, ioTypes, errno, sector, bool(s, "once", false), bool(s, "immediately", false));
         }
 
         private SetStateRule setState(Section s) {
             BlkdebugEvent event = event(s);
-            return new SetStateRule(event, (int) numberOr(s, "state", Rule.ANY_STATE),
-                    (int) numberOr(s, "new_state", SetStateRule.DEFAULT_NEW_STATE));
+            return new SetStateRule(event, (int) numberOr(s, "state", Rule.ANY_STATE), (int)
+                    numberOr(s, "new_state", SetStateRule.DEFAULT_NEW_STATE));
         }
 
         private BlkdebugEvent event(Section s) {
@@ -262,9 +271,12 @@ public final class BlkdebugConfig {
             if (v == null) {
                 throw error(s.line(), "Missing event name for rule in [" + s.group() + "]");
             }
-            return BlkdebugEvent.byName(v.text()).orElseThrow(() -> error(v.line(),
-                    "invalid parameter value: " + v.text() + " (not a blkdebug event name; e.g. read_aio, write_aio, "
-                            + "flush_to_os, flush_to_disk, pwritev, pwritev_zero, pwritev_done, none)"));
+            return BlkdebugEvent.byName(v.text())
+                    .orElseThrow(() -> error(
+                            v.line(),
+                            "invalid parameter value: " + v.text()
+                                    + " (not a blkdebug event name; e.g. read_aio, write_aio, "
+                                    + "flush_to_os, flush_to_disk, pwritev, pwritev_zero, pwritev_done, none)"));
         }
 
         private long numberOr(Section s, String key, long fallback) {
@@ -276,9 +288,11 @@ public final class BlkdebugConfig {
             try {
                 return QemuNumbers.parseU64(v.text());
             } catch (QemuNumbers.BadNumber e) {
-                throw error(v.line(), e.tooLarge
-                        ? "Value '" + v.text() + "' is too large for parameter '" + key + "'"
-                        : "Parameter '" + key + "' expects a number, not '" + v.text() + "'");
+                throw error(
+                        v.line(),
+                        e.tooLarge
+                                ? "Value '" + v.text() + "' is too large for parameter '" + key + "'"
+                                : "Parameter '" + key + "' expects a number, not '" + v.text() + "'");
             }
         }
 
@@ -352,9 +366,12 @@ public final class BlkdebugConfig {
                 case InjectErrorRule ie -> {
                     if (!ie.ioTypes().equals(IoType.DEFAULT)) {
                         if (ie.ioTypes().size() != 1) {
-                            throw new IllegalArgumentException("the configuration format takes one iotype per rule: " + ie);
+                            throw new IllegalArgumentException(
+                                    "the configuration format takes one iotype per rule: " + ie);
                         }
-                        sb.append("iotype = \"").append(ie.ioTypes().iterator().next().qapiName()).append("\"\n");
+                        sb.append("iotype = \"")
+                                .append(ie.ioTypes().iterator().next().qapiName())
+                                .append("\"\n");
                     }
                     sb.append("errno = \"").append(ie.errno()).append("\"\n");
                     if (ie.sector() != InjectErrorRule.ANY_SECTOR) {
@@ -367,7 +384,8 @@ public final class BlkdebugConfig {
                         sb.append("immediately = \"on\"\n");
                     }
                 }
-                case SetStateRule ss -> sb.append("new_state = \"").append(ss.newState()).append("\"\n");
+                case SetStateRule ss ->
+                    sb.append("new_state = \"").append(ss.newState()).append("\"\n");
             }
             sb.append('\n');
         }

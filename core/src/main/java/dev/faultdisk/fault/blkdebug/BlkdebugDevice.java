@@ -4,11 +4,9 @@ import dev.faultdisk.device.BlockDevice;
 import dev.faultdisk.device.BlockRequest;
 import dev.faultdisk.device.DeviceException;
 import dev.faultdisk.device.EngineDevice;
-import dev.faultdisk.wire.Errno;
 import dev.faultdisk.device.ExtentSink;
 import dev.faultdisk.wire.BlockOp;
-import dev.faultdisk.device.ForwardingBlockDevice;
-
+import dev.faultdisk.wire.Errno;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.nio.ByteBuffer;
@@ -67,7 +65,10 @@ public final class BlkdebugDevice extends EngineDevice<BlkdebugEngine> {
         // an injected ENOTSUP on write-zeroes QEMU falls back to writing zero buffers (unless the
         // request forbids slow fallbacks): that is a plain write, hence NO_HOLE.
         BlockRequest below = r.without(BlockRequest.Flag.FUA);
-        run(operation, r, fallback -> proceed(fallback ? below.with(BlockRequest.Flag.NO_HOLE) : below, data, sink),
+        run(
+                operation,
+                r,
+                fallback -> proceed(fallback ? below.with(BlockRequest.Flag.NO_HOLE) : below, data, sink),
                 op == BlockOp.WRITE_ZEROES && !r.has(BlockRequest.Flag.FAST_ZERO));
     }
 
@@ -184,8 +185,11 @@ public final class BlkdebugDevice extends EngineDevice<BlkdebugEngine> {
                         errno = 0;
                     }
                     if (errno != 0) {
-                        failure = new DeviceException(errno, "blkdebug injected " + Errno.name(errno) + " into "
-                                + type.qapiName() + (flush ? "" : " at offset " + offset), flush ? -1 : offset);
+                        failure = new DeviceException(
+                                errno,
+                                "blkdebug injected " + Errno.name(errno) + " into " + type.qapiName()
+                                        + (flush ? "" : " at offset " + offset),
+                                flush ? -1 : offset);
                     }
                 }
                 case IO -> {

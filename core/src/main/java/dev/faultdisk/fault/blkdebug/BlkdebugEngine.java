@@ -1,19 +1,18 @@
 package dev.faultdisk.fault.blkdebug;
 
 import dev.faultdisk.device.LayerEngine;
-
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Iterator;
 import java.util.List;
-import java.util.function.BooleanSupplier;
-import java.util.function.Consumer;
 import java.util.Objects;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
 
 /**
  * QEMU's blkdebug rule engine for one export, with blkdebug's semantics:
@@ -48,6 +47,7 @@ public final class BlkdebugEngine implements LayerEngine {
     private final ReentrantLock lock = new ReentrantLock();
     /** Signalled whenever a request is suspended or released. */
     private final Condition suspensionsChanged = lock.newCondition();
+
     private final List<BlkdebugListener> listeners = new CopyOnWriteArrayList<>();
     /** Hears every event a request fires, rules or not (the triggers' blkdebug-event condition). */
     private volatile Consumer<BlkdebugEvent> eventObserver;
@@ -61,6 +61,7 @@ public final class BlkdebugEngine implements LayerEngine {
     private final ArrayDeque<Suspension> suspended = new ArrayDeque<>();
     /** Written under the lock; read without it to skip events that have nothing to do. */
     private volatile int state = INITIAL_STATE;
+
     private long lastSuspensionId;
     private long lastRuleSeq;
     private boolean shutDown;
@@ -131,7 +132,8 @@ public final class BlkdebugEngine implements LayerEngine {
             observer.accept(event);
         }
         PerEvent quick = byEvent[event.ordinal()];
-        if (quick == null || (quick.breakpoints.length == 0 && quick.any.length == 0 && quick.forState(state).length == 0)) {
+        if (quick == null
+                || (quick.breakpoints.length == 0 && quick.any.length == 0 && quick.forState(state).length == 0)) {
             return; // no rule can act in this state: no lock (a concurrent state change may order either way)
         }
         List<Suspension> mine = null;
@@ -146,8 +148,8 @@ public final class BlkdebugEngine implements LayerEngine {
                 mine = new ArrayList<>(pe.breakpoints.length);
                 for (BreakpointEntry b : pe.breakpoints) {
                     breakpoints.remove(b);
-                    Suspension s = new Suspension(new SuspendedRequest(++lastSuspensionId, b.breakpoint.tag(), event,
-                            operation, offset, length));
+                    Suspension s = new Suspension(new SuspendedRequest(
+                            ++lastSuspensionId, b.breakpoint.tag(), event, operation, offset, length));
                     suspended.addFirst(s);
                     mine.add(s);
                 }
@@ -698,7 +700,8 @@ public final class BlkdebugEngine implements LayerEngine {
                 if (e.rule.state() == Rule.ANY_STATE) {
                     any.add(e);
                 } else {
-                    byState.computeIfAbsent(e.rule.state(), k -> new ArrayList<>()).add(e);
+                    byState.computeIfAbsent(e.rule.state(), k -> new ArrayList<>())
+                            .add(e);
                 }
             }
             int[] states = new int[byState.size()];

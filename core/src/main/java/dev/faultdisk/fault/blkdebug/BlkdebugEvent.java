@@ -112,8 +112,9 @@ public enum BlkdebugEvent {
         BlkdebugEvent e = BY_NAME.get(name);
         if (e == null) {
             String hint = BY_NAME.get(name.toLowerCase(Locale.ROOT)) != null ? " (event names are lower case)" : "";
-            throw new IllegalArgumentException("unknown blkdebug event '" + name + "'" + hint
-                    + "; e.g. read_aio, write_aio, flush_to_os, flush_to_disk, pwritev, pwritev_zero, pwritev_done, none");
+            throw new IllegalArgumentException(
+                    "unknown blkdebug event '" + name + "'" + hint
+                            + "; e.g. read_aio, write_aio, flush_to_os, flush_to_disk, pwritev, pwritev_zero, pwritev_done, none");
         }
         return e;
     }

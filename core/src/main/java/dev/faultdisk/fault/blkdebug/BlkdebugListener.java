@@ -8,14 +8,11 @@ package dev.faultdisk.fault.blkdebug;
 public interface BlkdebugListener {
 
     /** A request stopped at a breakpoint (QEMU prints "blkdebug: Suspended request 'TAG'"). */
-    default void suspended(SuspendedRequest request) {
-    }
+    default void suspended(SuspendedRequest request) {}
 
     /** A suspended request was released by resume or remove-breakpoint. */
-    default void resumed(SuspendedRequest request) {
-    }
+    default void resumed(SuspendedRequest request) {}
 
     /** A rule failed a request. */
-    default void errorInjected(InjectedError error) {
-    }
+    default void errorInjected(InjectedError error) {}
 }

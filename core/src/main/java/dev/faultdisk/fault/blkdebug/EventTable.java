@@ -1,10 +1,5 @@
 package dev.faultdisk.fault.blkdebug;
 
-import java.util.ArrayList;
-import java.util.EnumMap;
-import java.util.List;
-import java.util.Map;
-
 import static dev.faultdisk.fault.blkdebug.BlkdebugEvent.FLUSH_TO_DISK;
 import static dev.faultdisk.fault.blkdebug.BlkdebugEvent.FLUSH_TO_OS;
 import static dev.faultdisk.fault.blkdebug.BlkdebugEvent.PWRITEV;
@@ -12,6 +7,11 @@ import static dev.faultdisk.fault.blkdebug.BlkdebugEvent.PWRITEV_DONE;
 import static dev.faultdisk.fault.blkdebug.BlkdebugEvent.PWRITEV_ZERO;
 import static dev.faultdisk.fault.blkdebug.BlkdebugEvent.READ_AIO;
 import static dev.faultdisk.fault.blkdebug.BlkdebugEvent.WRITE_AIO;
+
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
 
 /**
  * Which events QEMU's blkdebug sees, in which order, and where the rule check sits, when qemu-io
@@ -26,7 +26,9 @@ public final class EventTable {
     private static final Map<Operation, List<Step>> STEPS = new EnumMap<>(Operation.class);
 
     static {
-        STEPS.put(Operation.READ, List.of(Step.event(READ_AIO), Step.check(IoType.READ), Step.of(Step.Kind.IO, Step.When.IF_OK)));
+        STEPS.put(
+                Operation.READ,
+                List.of(Step.event(READ_AIO), Step.check(IoType.READ), Step.of(Step.Kind.IO, Step.When.IF_OK)));
         STEPS.put(Operation.WRITE, write(List.of(Step.event(WRITE_AIO), Step.event(PWRITEV)), IoType.WRITE, false));
         STEPS.put(Operation.WRITE_FUA, write(List.of(Step.event(WRITE_AIO), Step.event(PWRITEV)), IoType.WRITE, true));
         STEPS.put(Operation.WRITE_ZEROES, write(List.of(Step.event(PWRITEV_ZERO)), IoType.WRITE_ZEROES, false));
@@ -34,11 +36,12 @@ public final class EventTable {
         STEPS.put(Operation.TRIM, discard(false));
         STEPS.put(Operation.TRIM_FUA, discard(true));
         STEPS.put(Operation.FLUSH, flush());
-        STEPS.put(Operation.BLOCK_STATUS, List.of(Step.check(IoType.BLOCK_STATUS), Step.of(Step.Kind.IO, Step.When.IF_OK)));
+        STEPS.put(
+                Operation.BLOCK_STATUS,
+                List.of(Step.check(IoType.BLOCK_STATUS), Step.of(Step.Kind.IO, Step.When.IF_OK)));
     }
 
-    private EventTable() {
-    }
+    private EventTable() {}
 
     /** The full step sequence of an operation. */
     public static List<Step> steps(Operation op) {

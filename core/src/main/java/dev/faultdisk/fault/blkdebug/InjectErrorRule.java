@@ -1,7 +1,6 @@
 package dev.faultdisk.fault.blkdebug;
 
 import dev.faultdisk.wire.Errno;
-
 import java.util.Collections;
 import java.util.EnumSet;
 import java.util.Objects;
@@ -28,8 +27,9 @@ import java.util.Set;
  *                    faultdisk both ways fail the request at once (there is no event loop to yield
  *                    to), so this only travels along for reporting
  */
-public record InjectErrorRule(BlkdebugEvent event, int state, Set<IoType> ioTypes, int errno, long sector,
-                              boolean once, boolean immediately) implements Rule {
+public record InjectErrorRule(
+        BlkdebugEvent event, int state, Set<IoType> ioTypes, int errno, long sector, boolean once, boolean immediately)
+        implements Rule {
 
     /** The sector value meaning "any request". */
     public static final long ANY_SECTOR = -1;

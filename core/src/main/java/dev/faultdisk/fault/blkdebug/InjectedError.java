@@ -10,8 +10,8 @@ package dev.faultdisk.fault.blkdebug;
  * @param errno     the errno returned
  * @param rule      the rule that fired
  */
-public record InjectedError(Operation operation, IoType ioType, long offset, long length, int errno,
-                            InjectErrorRule rule) {
+public record InjectedError(
+        Operation operation, IoType ioType, long offset, long length, int errno, InjectErrorRule rule) {
 
     /** QEMU's BLOCK_IO_ERROR operation: "read" for reads and block status, "write" for everything else. */
     public String ioOperation() {

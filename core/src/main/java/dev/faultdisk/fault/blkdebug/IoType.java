@@ -15,8 +15,8 @@ public enum IoType {
     BLOCK_STATUS("block-status");
 
     /** What an inject-error rule without {@code iotype} fails: everything but block-status (as in QEMU). */
-    public static final Set<IoType> DEFAULT = Collections.unmodifiableSet(
-            EnumSet.of(READ, WRITE, WRITE_ZEROES, DISCARD, FLUSH));
+    public static final Set<IoType> DEFAULT =
+            Collections.unmodifiableSet(EnumSet.of(READ, WRITE, WRITE_ZEROES, DISCARD, FLUSH));
 
     private final String qapiName;
 

@@ -7,8 +7,7 @@ package dev.faultdisk.fault.blkdebug;
  * 2^64), booleans as {@code on/yes/true/y} and {@code off/no/false/n}.
  */
 final class QemuNumbers {
-    private QemuNumbers() {
-    }
+    private QemuNumbers() {}
 
     /** Thrown for text that is not a number; {@link #tooLarge} tells the two QEMU messages apart. */
     static final class BadNumber extends Exception {
@@ -34,8 +33,11 @@ final class QemuNumbers {
             i++;
         }
         int radix = 10;
-        if (i + 1 < n && text.charAt(i) == '0' && (text.charAt(i + 1) == 'x' || text.charAt(i + 1) == 'X')
-                && i + 2 < n && Character.digit(text.charAt(i + 2), 16) >= 0) {
+        if (i + 1 < n
+                && text.charAt(i) == '0'
+                && (text.charAt(i + 1) == 'x' || text.charAt(i + 1) == 'X')
+                && i + 2 < n
+                && Character.digit(text.charAt(i + 2), 16) >= 0) {
             radix = 16;
             i += 2;
         } else if (i < n && text.charAt(i) == '0') {

@@ -24,6 +24,7 @@ public record SetStateRule(BlkdebugEvent event, int state, int newState) impleme
 
     @Override
     public String toString() {
-        return "set-state(event=" + event + (state != ANY_STATE ? ", state=" + state : "") + ", new_state=" + newState + ")";
+        return "set-state(event=" + event + (state != ANY_STATE ? ", state=" + state : "") + ", new_state=" + newState
+                + ")";
     }
 }

@@ -10,5 +10,5 @@ package dev.faultdisk.fault.blkdebug;
  * @param offset    its byte offset (0 for flush)
  * @param length    its length in bytes (0 for flush)
  */
-public record SuspendedRequest(long id, String tag, BlkdebugEvent event, Operation operation, long offset, long length) {
-}
+public record SuspendedRequest(
+        long id, String tag, BlkdebugEvent event, Operation operation, long offset, long length) {}

@@ -1,18 +1,17 @@
 package dev.faultdisk.fault.blkdebug;
 
-import dev.faultdisk.wire.Errno;
-import org.junit.jupiter.api.Test;
-
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.EnumSet;
-import java.util.List;
-
 import static dev.faultdisk.fault.blkdebug.BlkdebugEvent.READ_AIO;
 import static dev.faultdisk.fault.blkdebug.BlkdebugEvent.WRITE_AIO;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.faultdisk.wire.Errno;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.EnumSet;
+import java.util.List;
+import org.junit.jupiter.api.Test;
 
 /**
  * The configuration parser. Each refusal case below was checked against qemu-io 7.2 (Debian
@@ -26,7 +25,9 @@ class BlkdebugConfigTest {
 
     private static void refused(String text, String messagePart) {
         BlkdebugConfigException e = assertThrows(BlkdebugConfigException.class, () -> parse(text), text);
-        assertTrue(e.getMessage().contains(messagePart), () -> "message '" + e.getMessage() + "' lacks '" + messagePart + "'");
+        assertTrue(
+                e.getMessage().contains(messagePart),
+                () -> "message '" + e.getMessage() + "' lacks '" + messagePart + "'");
         assertTrue(e.getMessage().startsWith("test.conf"), e.getMessage());
     }
 
@@ -43,20 +44,25 @@ class BlkdebugConfigTest {
                 state = "2"
                 errno = "5"
                 """);
-        assertEquals(List.of(InjectErrorRule.on(WRITE_AIO).withState(2).withErrno(5), new SetStateRule(WRITE_AIO, 1, 2)),
-                rules, "inject-error rules come first, then set-state, each in file order");
+        assertEquals(
+                List.of(InjectErrorRule.on(WRITE_AIO).withState(2).withErrno(5), new SetStateRule(WRITE_AIO, 1, 2)),
+                rules,
+                "inject-error rules come first, then set-state, each in file order");
     }
 
     @Test
     void defaultsAreQemus() {
-        assertEquals(List.of(new InjectErrorRule(READ_AIO, 0, IoType.DEFAULT, Errno.EIO, -1, false, false),
+        assertEquals(
+                List.of(
+                        new InjectErrorRule(READ_AIO, 0, IoType.DEFAULT, Errno.EIO, -1, false, false),
                         new SetStateRule(READ_AIO, 0, 0)),
                 parse("[inject-error]\nevent = \"read_aio\"\n[set-state]\nevent = \"read_aio\"\n"));
     }
 
     @Test
     void everyOption() {
-        assertEquals(List.of(new InjectErrorRule(WRITE_AIO, 3, EnumSet.of(IoType.WRITE_ZEROES), 28, 16, true, true)),
+        assertEquals(
+                List.of(new InjectErrorRule(WRITE_AIO, 3, EnumSet.of(IoType.WRITE_ZEROES), 28, 16, true, true)),
                 parse("""
                         # a comment
                         [inject-error "first"]
@@ -73,36 +79,57 @@ class BlkdebugConfigTest {
     @Test
     void qemuLexicalQuirks() {
         // tabs around '=', trailing junk after the closing quote, text after "]", CRLF line ends
-        assertEquals(1, parse("[inject-error] trailing\n\tevent\t=\t\"read_aio\" junk\n").size());
+        assertEquals(
+                1,
+                parse("[inject-error] trailing\n\tevent\t=\t\"read_aio\" junk\n")
+                        .size());
         assertEquals(1, parse("[inject-error]\r\nevent = \"read_aio\"\r\n").size());
         assertEquals(1, parse("[inject-error]\nevent =\"read_aio\"\n").size());
         // a repeated key: the last one counts
-        assertEquals(List.of(InjectErrorRule.on(WRITE_AIO)), parse("[inject-error]\nevent = \"read_aio\"\nevent = \"write_aio\"\n"));
+        assertEquals(
+                List.of(InjectErrorRule.on(WRITE_AIO)),
+                parse("[inject-error]\nevent = \"read_aio\"\nevent = \"write_aio\"\n"));
         // numbers as strtoull reads them; booleans in QEMU's spellings
         InjectErrorRule r = (InjectErrorRule) parse(
-                "[inject-error]\nevent = \"read_aio\"\nstate = \"0x10\"\nerrno = \" 010\"\nsector = \"-1\"\nonce = \"y\"\nimmediately = \"false\"\n").getFirst();
+                        "[inject-error]\nevent = \"read_aio\"\nstate = \"0x10\"\nerrno = \" 010\"\nsector = \"-1\"\nonce = \"y\"\nimmediately = \"false\"\n")
+                .getFirst();
         assertEquals(16, r.state());
         assertEquals(8, r.errno());
         assertEquals(-1, r.sector());
         assertTrue(r.once());
         // an id given as a key, no file end newline
-        assertEquals(1, parse("[inject-error]\nid = \"abc\"\nevent = \"read_aio\"").size());
-        assertEquals(-1, ((SetStateRule) parse("[set-state]\nevent = \"read_aio\"\nnew_state = \"-1\"\n").getFirst()).newState());
+        assertEquals(
+                1, parse("[inject-error]\nid = \"abc\"\nevent = \"read_aio\"").size());
+        assertEquals(
+                -1,
+                ((SetStateRule) parse("[set-state]\nevent = \"read_aio\"\nnew_state = \"-1\"\n")
+                                .getFirst())
+                        .newState());
     }
 
     @Test
     void dottedPre29EventNamesAreAccepted() {
-        assertEquals(BlkdebugEvent.L1_GROW_ALLOC_TABLE,
-                parse("[inject-error]\nevent = \"l1_grow.alloc_table\"\n").getFirst().event());
-        assertEquals(BlkdebugEvent.PWRITEV_RMW_AFTER_TAIL,
-                parse("[set-state]\nevent = \"pwritev_rmw.after_tail\"\n").getFirst().event());
+        assertEquals(
+                BlkdebugEvent.L1_GROW_ALLOC_TABLE,
+                parse("[inject-error]\nevent = \"l1_grow.alloc_table\"\n")
+                        .getFirst()
+                        .event());
+        assertEquals(
+                BlkdebugEvent.PWRITEV_RMW_AFTER_TAIL,
+                parse("[set-state]\nevent = \"pwritev_rmw.after_tail\"\n")
+                        .getFirst()
+                        .event());
     }
 
     @Test
     void allFortyEightEventNamesParse() {
         assertEquals(48, BlkdebugEvent.values().length);
         for (BlkdebugEvent e : BlkdebugEvent.values()) {
-            assertEquals(e, parse("[inject-error]\nevent = \"" + e.qapiName() + "\"\n").getFirst().event());
+            assertEquals(
+                    e,
+                    parse("[inject-error]\nevent = \"" + e.qapiName() + "\"\n")
+                            .getFirst()
+                            .event());
         }
     }
 
@@ -124,13 +151,17 @@ class BlkdebugConfigTest {
         refused("[inject-error]\r\n\r\nevent = \"read_aio\"\r\n", "parse error");
         refused("[other]\n", "There is no option group 'other'");
         refused("[inject-error\nevent = \"read_aio\"\n", "There is no option group");
-        refused("[inject-error \"x\"]\nevent = \"read_aio\"\n[inject-error \"x\"]\nevent = \"read_aio\"\n", "Duplicate ID 'x' for inject-error");
+        refused(
+                "[inject-error \"x\"]\nevent = \"read_aio\"\n[inject-error \"x\"]\nevent = \"read_aio\"\n",
+                "Duplicate ID 'x' for inject-error");
         refused("[inject-error \"1x\"]\nevent = \"read_aio\"\n", "Parameter 'id' expects an identifier");
         refused("[inject-error]\nevent = \"read_aio\"\nstate = \"abc\"\n", "Parameter 'state' expects a number");
         refused("[inject-error]\nevent = \"read_aio\"\nstate = \"5 \"\n", "Parameter 'state' expects a number");
         refused("[inject-error]\nevent = \"read_aio\"\nstate = \"\"\n", "Parameter 'state' expects a number");
         refused("[inject-error]\nevent = \"read_aio\"\nstate = \"08\"\n", "Parameter 'state' expects a number");
-        refused("[inject-error]\nevent = \"read_aio\"\nerrno = \"99999999999999999999\"\n", "too large for parameter 'errno'");
+        refused(
+                "[inject-error]\nevent = \"read_aio\"\nerrno = \"99999999999999999999\"\n",
+                "too large for parameter 'errno'");
         refused("[inject-error]\nevent = \"read_aio\"\nonce = \"1\"\n", "Parameter 'once' expects 'on' or 'off'");
         refused("[inject-error]\nevent = \"read_aio\"\nonce = \"ON\"\n", "Parameter 'once' expects 'on' or 'off'");
         refused("[inject-error]\nevent = \"read_aio\"\nnew_state = \"2\"\n", "Invalid parameter 'new_state'");
@@ -147,8 +178,8 @@ class BlkdebugConfigTest {
 
     @Test
     void errorsNameTheLine() {
-        BlkdebugConfigException e = assertThrows(BlkdebugConfigException.class,
-                () -> parse("[inject-error]\nevent = \"read_aio\"\n\nstate = \"x\"\n"));
+        BlkdebugConfigException e = assertThrows(
+                BlkdebugConfigException.class, () -> parse("[inject-error]\nevent = \"read_aio\"\n\nstate = \"x\"\n"));
         assertEquals(4, e.line());
         assertTrue(e.getMessage().startsWith("test.conf:4: "), e.getMessage());
     }
@@ -165,8 +196,13 @@ class BlkdebugConfigTest {
     @Test
     void formatRoundTrips() {
         List<Rule> rules = List.of(
-                InjectErrorRule.on(WRITE_AIO).withState(2).withIoType(IoType.FLUSH).withErrno(28).withSector(7)
-                        .withOnce(true).withImmediately(true),
+                InjectErrorRule.on(WRITE_AIO)
+                        .withState(2)
+                        .withIoType(IoType.FLUSH)
+                        .withErrno(28)
+                        .withSector(7)
+                        .withOnce(true)
+                        .withImmediately(true),
                 InjectErrorRule.on(READ_AIO),
                 new SetStateRule(WRITE_AIO, 1, 2));
         assertEquals(rules, parse(BlkdebugConfig.format(rules)));

@@ -1,25 +1,5 @@
 package dev.faultdisk.fault.blkdebug;
 
-import dev.faultdisk.device.DeviceException;
-import dev.faultdisk.wire.Errno;
-import dev.faultdisk.device.Io;
-import dev.faultdisk.device.MemoryDevice;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Test;
-
-import java.io.IOException;
-import java.io.InterruptedIOException;
-import java.nio.ByteBuffer;
-import java.time.Duration;
-import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.List;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.TimeUnit;
-
 import static dev.faultdisk.fault.blkdebug.BlkdebugEvent.FLUSH_TO_DISK;
 import static dev.faultdisk.fault.blkdebug.BlkdebugEvent.FLUSH_TO_OS;
 import static dev.faultdisk.fault.blkdebug.BlkdebugEvent.NONE;
@@ -34,6 +14,25 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.faultdisk.device.DeviceException;
+import dev.faultdisk.device.Io;
+import dev.faultdisk.device.MemoryDevice;
+import dev.faultdisk.wire.Errno;
+import java.io.IOException;
+import java.io.InterruptedIOException;
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
 
 class BlkdebugDeviceTest {
     private static final Duration WAIT = Duration.ofSeconds(10);
@@ -125,26 +124,39 @@ class BlkdebugDeviceTest {
     void eachOperationFiresTheEventsOfTheTableInOrder() throws Exception {
         BlkdebugDevice d = device(memory);
         assertEquals(List.of(READ_AIO), eventsSeen(d, () -> read(d, 0, 512)));
-        assertEquals(List.of(WRITE_AIO, PWRITEV, PWRITEV_DONE), eventsSeen(d, () -> Io.write(d, 0, pattern(512, 1), false)));
-        assertEquals(List.of(FLUSH_TO_OS, FLUSH_TO_DISK), eventsSeen(d, () -> Io.flush(d)), "written since the last flush");
+        assertEquals(
+                List.of(WRITE_AIO, PWRITEV, PWRITEV_DONE), eventsSeen(d, () -> Io.write(d, 0, pattern(512, 1), false)));
+        assertEquals(
+                List.of(FLUSH_TO_OS, FLUSH_TO_DISK), eventsSeen(d, () -> Io.flush(d)), "written since the last flush");
         assertEquals(List.of(FLUSH_TO_OS), eventsSeen(d, () -> Io.flush(d)), "nothing to flush: no flush_to_disk");
-        assertEquals(List.of(WRITE_AIO, PWRITEV, PWRITEV_DONE, FLUSH_TO_OS),
+        assertEquals(
+                List.of(WRITE_AIO, PWRITEV, PWRITEV_DONE, FLUSH_TO_OS),
                 eventsSeen(d, () -> Io.write(d, 0, pattern(512, 1), true)));
-        assertEquals(List.of(FLUSH_TO_OS, FLUSH_TO_DISK), eventsSeen(d, () -> Io.flush(d)),
+        assertEquals(
+                List.of(FLUSH_TO_OS, FLUSH_TO_DISK),
+                eventsSeen(d, () -> Io.flush(d)),
                 "a FUA write counts at the format level only after its own flush");
-        assertEquals(List.of(PWRITEV_ZERO, PWRITEV_DONE), eventsSeen(d, () -> Io.writeZeroes(d, 0, 4096, false, false, false)));
-        assertEquals(List.of(PWRITEV_ZERO, PWRITEV_DONE, FLUSH_TO_OS, FLUSH_TO_DISK),
+        assertEquals(
+                List.of(PWRITEV_ZERO, PWRITEV_DONE),
+                eventsSeen(d, () -> Io.writeZeroes(d, 0, 4096, false, false, false)));
+        assertEquals(
+                List.of(PWRITEV_ZERO, PWRITEV_DONE, FLUSH_TO_OS, FLUSH_TO_DISK),
                 eventsSeen(d, () -> Io.writeZeroes(d, 0, 4096, true, false, true)));
         assertEquals(List.of(), eventsSeen(d, () -> Io.trim(d, 0, 4096, false)));
         assertEquals(List.of(FLUSH_TO_OS, FLUSH_TO_DISK), eventsSeen(d, () -> Io.trim(d, 0, 4096, true)));
         assertEquals(List.of(), eventsSeen(d, () -> Io.extents(d, 0, 4096, (len, flags) -> true)));
-        assertEquals(List.of(), eventsSeen(d, () -> Io.writeZeroes(d, 0, 0, false, false, false)), "zero length: nothing");
-        assertEquals(List.of(WRITE_AIO, PWRITEV, PWRITEV_DONE), eventsSeen(d, () -> Io.write(d, 0, ByteBuffer.allocate(0), false)));
+        assertEquals(
+                List.of(), eventsSeen(d, () -> Io.writeZeroes(d, 0, 0, false, false, false)), "zero length: nothing");
+        assertEquals(
+                List.of(WRITE_AIO, PWRITEV, PWRITEV_DONE),
+                eventsSeen(d, () -> Io.write(d, 0, ByteBuffer.allocate(0), false)));
     }
 
     @Test
     void tableEventsMatchWhatTheDeviceFires() {
-        assertEquals(List.of(WRITE_AIO, PWRITEV, PWRITEV_DONE, FLUSH_TO_OS, FLUSH_TO_DISK), EventTable.events(Operation.WRITE_FUA));
+        assertEquals(
+                List.of(WRITE_AIO, PWRITEV, PWRITEV_DONE, FLUSH_TO_OS, FLUSH_TO_DISK),
+                EventTable.events(Operation.WRITE_FUA));
         assertEquals(List.of(READ_AIO), EventTable.events(Operation.READ));
         assertEquals(List.of(), EventTable.events(Operation.TRIM));
         assertEquals(List.of(), EventTable.events(Operation.BLOCK_STATUS));
@@ -154,8 +166,7 @@ class BlkdebugDeviceTest {
     /** Which events come before the check: a rule armed by an event fails the request only if the event comes first. */
     @Test
     void ruleChecksSitWhereQemuHasThem() {
-        record Case(BlkdebugEvent event, IoType type, boolean fua, boolean fails) {
-        }
+        record Case(BlkdebugEvent event, IoType type, boolean fua, boolean fails) {}
         List<Case> writes = List.of(
                 new Case(WRITE_AIO, IoType.WRITE, false, true),
                 new Case(PWRITEV, IoType.WRITE, false, true),
@@ -165,21 +176,32 @@ class BlkdebugDeviceTest {
                 new Case(FLUSH_TO_OS, IoType.WRITE, true, false),
                 new Case(FLUSH_TO_OS, IoType.FLUSH, true, true));
         for (Case c : writes) {
-            BlkdebugDevice d = device(new MemoryDevice(1 << 20), InjectErrorRule.on(c.event()).withIoType(c.type()));
-            assertEquals(c.fails() ? Errno.EIO : 0, errnoOf(() -> Io.write(d, 0, pattern(512, 1), c.fua())), c.toString());
+            BlkdebugDevice d = device(
+                    new MemoryDevice(1 << 20), InjectErrorRule.on(c.event()).withIoType(c.type()));
+            assertEquals(
+                    c.fails() ? Errno.EIO : 0, errnoOf(() -> Io.write(d, 0, pattern(512, 1), c.fua())), c.toString());
         }
-        BlkdebugDevice zero = device(new MemoryDevice(1 << 20), InjectErrorRule.on(PWRITEV_ZERO).withIoType(IoType.WRITE_ZEROES));
+        BlkdebugDevice zero = device(
+                new MemoryDevice(1 << 20), InjectErrorRule.on(PWRITEV_ZERO).withIoType(IoType.WRITE_ZEROES));
         assertEquals(Errno.EIO, errnoOf(() -> Io.writeZeroes(zero, 0, 512, false, false, false)));
-        BlkdebugDevice zeroWrite = device(new MemoryDevice(1 << 20), InjectErrorRule.on(PWRITEV_ZERO).withIoType(IoType.WRITE));
+        BlkdebugDevice zeroWrite = device(
+                new MemoryDevice(1 << 20), InjectErrorRule.on(PWRITEV_ZERO).withIoType(IoType.WRITE));
         assertEquals(0, errnoOf(() -> Io.writeZeroes(zeroWrite, 0, 512, false, false, false)));
-        BlkdebugDevice bs = device(new MemoryDevice(1 << 20), InjectErrorRule.on(NONE).withIoType(IoType.BLOCK_STATUS).withSector(16));
+        BlkdebugDevice bs = device(
+                new MemoryDevice(1 << 20),
+                InjectErrorRule.on(NONE).withIoType(IoType.BLOCK_STATUS).withSector(16));
         assertEquals(0, errnoOf(() -> Io.extents(bs, 4096, 4096, (l, f) -> true)));
         assertEquals(Errno.EIO, errnoOf(() -> Io.extents(bs, 8192, 4096, (l, f) -> true)));
     }
 
     @Test
     void failedWriteLeavesDataAloneStillFiresPwritevDoneAndSkipsTheFuaFlush() throws Exception {
-        BlkdebugDevice d = device(memory, InjectErrorRule.on(PWRITEV).withIoType(IoType.WRITE).withErrno(Errno.ENOSPC).withOnce(true));
+        BlkdebugDevice d = device(
+                memory,
+                InjectErrorRule.on(PWRITEV)
+                        .withIoType(IoType.WRITE)
+                        .withErrno(Errno.ENOSPC)
+                        .withOnce(true));
         Io.write(memory, 0, pattern(512, 7), false);
         List<BlkdebugEvent> seen = eventsSeen(d, () -> Io.write(d, 0, pattern(512, 1), true));
         assertEquals(List.of(WRITE_AIO, PWRITEV, PWRITEV_DONE), seen);
@@ -190,34 +212,47 @@ class BlkdebugDeviceTest {
 
     @Test
     void flushIsCheckedOnlyWhenSomethingWasWritten() throws Exception {
-        BlkdebugDevice d = device(memory, InjectErrorRule.on(NONE).withIoType(IoType.FLUSH).withOnce(true));
+        BlkdebugDevice d =
+                device(memory, InjectErrorRule.on(NONE).withIoType(IoType.FLUSH).withOnce(true));
         Io.flush(d); // nothing written: QEMU does not even look at the rules
         assertEquals(1, d.engine().rules().size());
-        assertEquals(Errno.EIO, errnoOf(() -> Io.write(d, 0, pattern(512, 1), true)), "the FUA write's flush takes the rule");
+        assertEquals(
+                Errno.EIO,
+                errnoOf(() -> Io.write(d, 0, pattern(512, 1), true)),
+                "the FUA write's flush takes the rule");
         assertEquals(List.of(), d.engine().rules());
 
         // After a FUA write the blkdebug level is clean, idle engine or not; after a plain write it is not.
         Rule flushRule = InjectErrorRule.on(FLUSH_TO_OS).withIoType(IoType.FLUSH);
-        for (Rule[] initial : List.of(new Rule[0], new Rule[] {InjectErrorRule.on(READ_AIO).withSector(99)})) {
+        for (Rule[] initial :
+                List.of(new Rule[0], new Rule[] {InjectErrorRule.on(READ_AIO).withSector(99)})) {
             for (boolean fua : new boolean[] {true, false}) {
                 BlkdebugDevice w = device(new MemoryDevice(1 << 20), initial);
                 Io.write(w, 0, pattern(512, 1), fua);
                 w.engine().addRules(List.of(flushRule));
-                assertEquals(fua ? 0 : Errno.EIO, errnoOf(() -> Io.flush(w)), "fua " + fua + ", engaged " + (initial.length > 0));
+                assertEquals(
+                        fua ? 0 : Errno.EIO,
+                        errnoOf(() -> Io.flush(w)),
+                        "fua " + fua + ", engaged " + (initial.length > 0));
             }
         }
 
-        BlkdebugDevice e = device(new MemoryDevice(1 << 20), InjectErrorRule.on(NONE).withIoType(IoType.FLUSH).withOnce(true),
+        BlkdebugDevice e = device(
+                new MemoryDevice(1 << 20),
+                InjectErrorRule.on(NONE).withIoType(IoType.FLUSH).withOnce(true),
                 InjectErrorRule.on(NONE).withIoType(IoType.FLUSH).withOnce(true).withErrno(Errno.ENOSPC));
         Io.write(e, 0, pattern(512, 1), false);
         assertEquals(Errno.EIO, errnoOf(() -> Io.flush(e)));
-        assertEquals(Errno.ENOSPC, errnoOf(() -> Io.flush(e)), "a failed flush leaves the data unflushed: checked again");
+        assertEquals(
+                Errno.ENOSPC, errnoOf(() -> Io.flush(e)), "a failed flush leaves the data unflushed: checked again");
         Io.flush(e);
     }
 
     @Test
     void failedWritesAndDiscardsStillCountAsWritten() {
-        BlkdebugDevice d = device(memory, InjectErrorRule.on(NONE).withIoType(IoType.DISCARD).withOnce(true),
+        BlkdebugDevice d = device(
+                memory,
+                InjectErrorRule.on(NONE).withIoType(IoType.DISCARD).withOnce(true),
                 InjectErrorRule.on(NONE).withIoType(IoType.FLUSH).withOnce(true));
         assertEquals(Errno.EIO, errnoOf(() -> Io.trim(d, 0, 4096, false)));
         assertEquals(Errno.EIO, errnoOf(() -> Io.flush(d)));
@@ -225,20 +260,28 @@ class BlkdebugDeviceTest {
 
     @Test
     void enotsupOnWriteZeroesFallsBackToAWrite() throws Exception {
-        BlkdebugDevice d = device(memory, InjectErrorRule.on(NONE).withIoType(IoType.WRITE_ZEROES).withErrno(Errno.ENOTSUP));
+        BlkdebugDevice d = device(
+                memory, InjectErrorRule.on(NONE).withIoType(IoType.WRITE_ZEROES).withErrno(Errno.ENOTSUP));
         Io.write(memory, 0, pattern(4096, 9), false);
         Io.writeZeroes(d, 0, 4096, false, false, false);
         assertArrayEquals(new byte[4096], read(d, 0, 4096));
-        assertEquals(Errno.ENOTSUP, errnoOf(() -> Io.writeZeroes(d, 0, 4096, false, true, false)), "fast zero: no fallback");
+        assertEquals(
+                Errno.ENOTSUP, errnoOf(() -> Io.writeZeroes(d, 0, 4096, false, true, false)), "fast zero: no fallback");
 
-        BlkdebugDevice w = device(new MemoryDevice(1 << 20), InjectErrorRule.on(NONE).withIoType(IoType.WRITE_ZEROES).withErrno(Errno.ENOTSUP),
+        BlkdebugDevice w = device(
+                new MemoryDevice(1 << 20),
+                InjectErrorRule.on(NONE).withIoType(IoType.WRITE_ZEROES).withErrno(Errno.ENOTSUP),
                 InjectErrorRule.on(NONE).withIoType(IoType.WRITE).withErrno(Errno.ENOSPC));
-        assertEquals(Errno.ENOSPC, errnoOf(() -> Io.writeZeroes(w, 0, 4096, false, false, false)), "the fallback write is checked as a write");
+        assertEquals(
+                Errno.ENOSPC,
+                errnoOf(() -> Io.writeZeroes(w, 0, 4096, false, false, false)),
+                "the fallback write is checked as a write");
     }
 
     @Test
     void enotsupOnDiscardCountsAsDone() throws Exception {
-        BlkdebugDevice d = device(memory, InjectErrorRule.on(NONE).withIoType(IoType.DISCARD).withErrno(Errno.ENOTSUP));
+        BlkdebugDevice d = device(
+                memory, InjectErrorRule.on(NONE).withIoType(IoType.DISCARD).withErrno(Errno.ENOTSUP));
         Io.write(memory, 0, pattern(65536, 3), false);
         Io.trim(d, 0, 65536, false);
         assertArrayEquals(pattern(65536, 3).array(), read(d, 0, 65536), "nothing was discarded");
@@ -364,7 +407,10 @@ class BlkdebugDeviceTest {
 
     @Test
     void rulesOfTheEventActBeforeTheRequestIsSuspended() throws Exception {
-        BlkdebugDevice d = device(memory, new SetStateRule(WRITE_AIO, 1, 2), InjectErrorRule.on(WRITE_AIO).withErrno(Errno.ENOSPC));
+        BlkdebugDevice d = device(
+                memory,
+                new SetStateRule(WRITE_AIO, 1, 2),
+                InjectErrorRule.on(WRITE_AIO).withErrno(Errno.ENOSPC));
         BlkdebugEngine engine = d.engine();
         engine.setBreakpoint(WRITE_AIO, "W");
         Future<Integer> held = pool.submit(() -> errnoOf(() -> Io.write(d, 0, pattern(512, 1), false)));

@@ -1,12 +1,5 @@
 package dev.faultdisk.fault.blkdebug;
 
-import dev.faultdisk.wire.Errno;
-import org.junit.jupiter.api.Test;
-
-import java.util.ArrayList;
-import java.util.List;
-import java.util.SplittableRandom;
-
 import static dev.faultdisk.fault.blkdebug.BlkdebugEvent.FLUSH_TO_OS;
 import static dev.faultdisk.fault.blkdebug.BlkdebugEvent.NONE;
 import static dev.faultdisk.fault.blkdebug.BlkdebugEvent.READ_AIO;
@@ -14,6 +7,12 @@ import static dev.faultdisk.fault.blkdebug.BlkdebugEvent.WRITE_AIO;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.faultdisk.wire.Errno;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
 
 class BlkdebugEngineTest {
 
@@ -45,7 +44,10 @@ class BlkdebugEngineTest {
         // read_aio has no rules, so the armed set stays: reads fail too (default iotypes)
         assertEquals(Errno.EIO, read(e, 0, 512));
         assertEquals(Errno.EIO, e.check(IoType.FLUSH, Operation.FLUSH, 0, 0));
-        assertEquals(0, e.check(IoType.BLOCK_STATUS, Operation.BLOCK_STATUS, 0, 512), "block-status is not in the default mask");
+        assertEquals(
+                0,
+                e.check(IoType.BLOCK_STATUS, Operation.BLOCK_STATUS, 0, 512),
+                "block-status is not in the default mask");
     }
 
     @Test
@@ -62,8 +64,7 @@ class BlkdebugEngineTest {
     @Test
     void anEventWhoseRulesDoNotMatchTheStateKeepsTheActiveSet() throws Exception {
         BlkdebugEngine e = new BlkdebugEngine(List.of(
-                InjectErrorRule.on(WRITE_AIO).withState(1).withIoType(IoType.READ),
-                new SetStateRule(WRITE_AIO, 1, 2)));
+                InjectErrorRule.on(WRITE_AIO).withState(1).withIoType(IoType.READ), new SetStateRule(WRITE_AIO, 1, 2)));
         assertEquals(0, write(e, 0, 512));
         assertEquals(2, e.state());
         assertEquals(Errno.EIO, read(e, 0, 512));
@@ -75,8 +76,7 @@ class BlkdebugEngineTest {
     void stateZeroMeansAnyStateAndRulesSeeTheStateFromBeforeTheEvent() throws Exception {
         // The "match the 2nd write_aio" example of QEMU's documentation.
         BlkdebugEngine e = new BlkdebugEngine(List.of(
-                new SetStateRule(WRITE_AIO, 1, 2),
-                InjectErrorRule.on(WRITE_AIO).withState(2)));
+                new SetStateRule(WRITE_AIO, 1, 2), InjectErrorRule.on(WRITE_AIO).withState(2)));
         assertEquals(0, write(e, 0, 512), "first write_aio: the inject rule sees state 1");
         assertEquals(2, e.state());
         assertEquals(Errno.EIO, write(e, 0, 512), "second write_aio: state 2");
@@ -98,12 +98,16 @@ class BlkdebugEngineTest {
         assertEquals(Errno.ENOSPC, read(e, 0, 512));
         write(e, 0, 512);
         assertEquals(5, e.state());
-        assertEquals(Errno.ENOSPC, read(e, 0, 512), "read_aio in state 5 arms nothing; the rule armed in state 4 stays armed");
+        assertEquals(
+                Errno.ENOSPC,
+                read(e, 0, 512),
+                "read_aio in state 5 arms nothing; the rule armed in state 4 stays armed");
     }
 
     @Test
     void firstDefinedSetStateWins() throws Exception {
-        BlkdebugEngine e = new BlkdebugEngine(List.of(new SetStateRule(WRITE_AIO, 0, 2), new SetStateRule(WRITE_AIO, 0, 3)));
+        BlkdebugEngine e =
+                new BlkdebugEngine(List.of(new SetStateRule(WRITE_AIO, 0, 2), new SetStateRule(WRITE_AIO, 0, 3)));
         write(e, 0, 512);
         assertEquals(2, e.state());
     }
@@ -131,7 +135,8 @@ class BlkdebugEngineTest {
 
     @Test
     void onceDeletesTheRuleForGood() throws Exception {
-        BlkdebugEngine e = new BlkdebugEngine(List.of(InjectErrorRule.on(READ_AIO).withOnce(true)));
+        BlkdebugEngine e =
+                new BlkdebugEngine(List.of(InjectErrorRule.on(READ_AIO).withOnce(true)));
         assertEquals(Errno.EIO, read(e, 0, 512));
         assertEquals(0, read(e, 0, 512));
         assertEquals(0, read(e, 0, 512), "not re-armed by the next read_aio: deleted");
@@ -150,7 +155,8 @@ class BlkdebugEngineTest {
 
     @Test
     void sectorMatchesTheFirstByteOfTheSectorOnly() {
-        BlkdebugEngine e = new BlkdebugEngine(List.of(InjectErrorRule.on(NONE).withSector(2).withIoType(IoType.READ)));
+        BlkdebugEngine e = new BlkdebugEngine(
+                List.of(InjectErrorRule.on(NONE).withSector(2).withIoType(IoType.READ)));
         assertEquals(0, e.check(IoType.READ, Operation.READ, 0, 1024));
         assertEquals(0, e.check(IoType.READ, Operation.READ, 1023, 1));
         assertEquals(Errno.EIO, e.check(IoType.READ, Operation.READ, 1024, 1));
@@ -161,7 +167,8 @@ class BlkdebugEngineTest {
 
     @Test
     void flushIsFailedOnlyByRulesWithoutSector() {
-        BlkdebugEngine withSector = new BlkdebugEngine(List.of(InjectErrorRule.on(NONE).withSector(0)));
+        BlkdebugEngine withSector =
+                new BlkdebugEngine(List.of(InjectErrorRule.on(NONE).withSector(0)));
         assertEquals(0, withSector.check(IoType.FLUSH, Operation.FLUSH, 0, 0));
         assertEquals(Errno.EIO, withSector.check(IoType.WRITE, Operation.WRITE, 0, 512));
         BlkdebugEngine any = new BlkdebugEngine(List.of(InjectErrorRule.on(NONE)));
@@ -184,15 +191,16 @@ class BlkdebugEngineTest {
 
     @Test
     void immediatelyFailsTheRequestJustTheSame() throws Exception {
-        BlkdebugEngine e = new BlkdebugEngine(List.of(InjectErrorRule.on(WRITE_AIO).withImmediately(true).withErrno(Errno.ENOSPC)));
+        BlkdebugEngine e = new BlkdebugEngine(
+                List.of(InjectErrorRule.on(WRITE_AIO).withImmediately(true).withErrno(Errno.ENOSPC)));
         assertEquals(Errno.ENOSPC, write(e, 0, 512));
         assertEquals(Errno.ENOSPC, write(e, 0, 512));
     }
 
     @Test
     void addingRulesAtRunTimeAppendsAndResetsTheState() throws Exception {
-        BlkdebugEngine e = new BlkdebugEngine(List.of(new SetStateRule(WRITE_AIO, 1, 2),
-                InjectErrorRule.on(READ_AIO).withErrno(Errno.EPERM)));
+        BlkdebugEngine e = new BlkdebugEngine(List.of(
+                new SetStateRule(WRITE_AIO, 1, 2), InjectErrorRule.on(READ_AIO).withErrno(Errno.EPERM)));
         write(e, 0, 512);
         assertEquals(2, e.state());
         assertEquals(Errno.EPERM, read(e, 0, 512));
@@ -220,7 +228,8 @@ class BlkdebugEngineTest {
 
     @Test
     void listenerHearsInjectedErrors() throws Exception {
-        BlkdebugEngine e = new BlkdebugEngine(List.of(InjectErrorRule.on(FLUSH_TO_OS).withErrno(Errno.ENOSPC)));
+        BlkdebugEngine e =
+                new BlkdebugEngine(List.of(InjectErrorRule.on(FLUSH_TO_OS).withErrno(Errno.ENOSPC)));
         List<InjectedError> seen = new ArrayList<>();
         e.addListener(new BlkdebugListener() {
             @Override
@@ -230,8 +239,15 @@ class BlkdebugEngineTest {
         });
         e.fire(FLUSH_TO_OS, Operation.WRITE_FUA, 4096, 512);
         assertEquals(Errno.ENOSPC, e.check(IoType.FLUSH, Operation.WRITE_FUA, 0, 0));
-        assertEquals(List.of(new InjectedError(Operation.WRITE_FUA, IoType.FLUSH, 0, 0, Errno.ENOSPC,
-                InjectErrorRule.on(FLUSH_TO_OS).withErrno(Errno.ENOSPC))), seen);
+        assertEquals(
+                List.of(new InjectedError(
+                        Operation.WRITE_FUA,
+                        IoType.FLUSH,
+                        0,
+                        0,
+                        Errno.ENOSPC,
+                        InjectErrorRule.on(FLUSH_TO_OS).withErrno(Errno.ENOSPC))),
+                seen);
         assertEquals("write", seen.getFirst().ioOperation());
     }
 
@@ -255,8 +271,14 @@ class BlkdebugEngineTest {
                     rules.add(new SetStateRule(ev, state, random.nextInt(4)));
                 } else {
                     IoType t = IoType.values()[random.nextInt(IoType.values().length)];
-                    rules.add(new InjectErrorRule(ev, state, java.util.EnumSet.of(t), random.nextInt(3) * 14,
-                            random.nextInt(6) - 2, random.nextBoolean(), false));
+                    rules.add(new InjectErrorRule(
+                            ev,
+                            state,
+                            java.util.EnumSet.of(t),
+                            random.nextInt(3) * 14,
+                            random.nextInt(6) - 2,
+                            random.nextBoolean(),
+                            false));
                 }
             }
             BlkdebugEngine engine = new BlkdebugEngine(rules);
@@ -326,8 +348,10 @@ class BlkdebugEngineTest {
             InjectErrorRule hit = null;
             for (InjectErrorRule r : active) {
                 long at = r.sector() == -1 ? -1 : r.sector() * 512;
-                boolean where = at == -1 || (bytes != 0 && Long.compareUnsigned(at, offset) >= 0
-                        && Long.compareUnsigned(at, offset + bytes) < 0);
+                boolean where = at == -1
+                        || (bytes != 0
+                                && Long.compareUnsigned(at, offset) >= 0
+                                && Long.compareUnsigned(at, offset + bytes) < 0);
                 if (where && r.ioTypes().contains(t)) {
                     hit = r;
                     break;

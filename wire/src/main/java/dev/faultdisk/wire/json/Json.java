@@ -10,8 +10,7 @@ import java.util.Map;
  * CharSequence}, {@code Iterable}, array, enum (by name) and {@link JsonConvertible}.
  */
 public final class Json {
-    private Json() {
-    }
+    private Json() {}
 
     /**
      * Parses exactly one JSON value (QEMU's dialect: single-quoted strings allowed).

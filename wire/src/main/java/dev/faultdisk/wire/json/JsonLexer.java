@@ -15,9 +15,20 @@ final class JsonLexer {
     }
 
     private enum State {
-        START, RECOVERY,
-        DQ_STRING, DQ_ESCAPE, SQ_STRING, SQ_ESCAPE,
-        SIGN, ZERO, DIGITS, MANTISSA, MANTISSA_DIGITS, EXP_E, EXP_SIGN, EXP_DIGITS,
+        START,
+        RECOVERY,
+        DQ_STRING,
+        DQ_ESCAPE,
+        SQ_STRING,
+        SQ_ESCAPE,
+        SIGN,
+        ZERO,
+        DIGITS,
+        MANTISSA,
+        MANTISSA_DIGITS,
+        EXP_E,
+        EXP_SIGN,
+        EXP_DIGITS,
         KEYWORD
     }
 
@@ -35,6 +46,7 @@ final class JsonLexer {
     private int length;
     /** Bytes consumed before the current one, from the start of the stream. */
     private long position;
+
     private long tokenStart;
 
     JsonLexer(int maxTokenBytes) {
@@ -51,8 +63,7 @@ final class JsonLexer {
     /** End of input: finishes a pending number or keyword; an unfinished string is an error. */
     void flush(Sink sink) {
         switch (state) {
-            case START, RECOVERY -> {
-            }
+            case START, RECOVERY -> {}
             case ZERO, DIGITS -> emit(Token.Kind.INTEGER, sink);
             case MANTISSA_DIGITS, EXP_DIGITS -> emit(Token.Kind.FLOAT, sink);
             case KEYWORD -> emit(Token.Kind.KEYWORD, sink);
@@ -174,8 +185,7 @@ final class JsonLexer {
             case ']' -> structural(Token.Kind.RIGHT_BRACKET, c, sink);
             case ':' -> structural(Token.Kind.COLON, c, sink);
             case ',' -> structural(Token.Kind.COMMA, c, sink);
-            case ' ', '\t', '\r', '\n' -> {
-            }
+            case ' ', '\t', '\r', '\n' -> {}
             default -> {
                 if (c >= '1' && c <= '9') {
                     append(c, State.DIGITS);
@@ -261,7 +271,13 @@ final class JsonLexer {
     }
 
     private static boolean isResyncPoint(int c) {
-        return (c < 0x20 && c != '\t') || c >= 0xFE
-                || c == '[' || c == ']' || c == '{' || c == '}' || c == ':' || c == ',';
+        return (c < 0x20 && c != '\t')
+                || c >= 0xFE
+                || c == '['
+                || c == ']'
+                || c == '{'
+                || c == '}'
+                || c == ':'
+                || c == ',';
     }
 }

@@ -20,7 +20,8 @@ public record JsonLimits(int maxMessageBytes, int maxTokens, int maxNesting) {
 
     public JsonLimits {
         if (maxMessageBytes < 16 || maxTokens < 1 || maxNesting < 1) {
-            throw new IllegalArgumentException("limits too small: " + maxMessageBytes + ", " + maxTokens + ", " + maxNesting);
+            throw new IllegalArgumentException(
+                    "limits too small: " + maxMessageBytes + ", " + maxTokens + ", " + maxNesting);
         }
         if (maxNesting > MAX_NESTING) {
             // The parser recurses once per level.

@@ -20,16 +20,13 @@ import java.util.List;
  */
 public final class JsonStreamParser {
     /** What one message turned out to be. */
-    public sealed interface Result permits Value, Failure {
-    }
+    public sealed interface Result permits Value, Failure {}
 
     /** A well-formed value (may be any JSON value, not only an object). */
-    public record Value(Object value) implements Result {
-    }
+    public record Value(Object value) implements Result {}
 
     /** Bad input, with QEMU's description of it. */
-    public record Failure(String message) implements Result {
-    }
+    public record Failure(String message) implements Result {}
 
     private final JsonLimits limits;
     private final JsonLexer lexer;
@@ -92,8 +89,7 @@ public final class JsonStreamParser {
                 fail("JSON token size limit exceeded", offset);
                 return;
             }
-            default -> {
-            }
+            default -> {}
         }
         if (tokenBytes + text.length + 1 > limits.maxMessageBytes()) {
             fail("JSON token size limit exceeded", offset);

@@ -18,8 +18,7 @@ final class JsonWriter {
     /** Deeper than any value a parser with sane limits produces; guards against cycles. */
     private static final int MAX_DEPTH = 4096;
 
-    private JsonWriter() {
-    }
+    private JsonWriter() {}
 
     static void write(StringBuilder out, Object value) {
         write(out, value, 0, false);
@@ -54,7 +53,8 @@ final class JsonWriter {
             case Object[] items -> array(out, Arrays.asList(items), depth, pretty);
             case Enum<?> e -> string(out, e.name());
             case JsonConvertible convertible -> write(out, convertible.toJson(), depth + 1, pretty);
-            default -> throw new JsonException("no JSON form for " + value.getClass().getName());
+            default ->
+                throw new JsonException("no JSON form for " + value.getClass().getName());
         }
     }
 
@@ -149,7 +149,10 @@ final class JsonWriter {
     }
 
     private static void unicode(StringBuilder out, int c) {
-        out.append("\\u").append(HEX[(c >> 12) & 0xF]).append(HEX[(c >> 8) & 0xF])
-                .append(HEX[(c >> 4) & 0xF]).append(HEX[c & 0xF]);
+        out.append("\\u")
+                .append(HEX[(c >> 12) & 0xF])
+                .append(HEX[(c >> 8) & 0xF])
+                .append(HEX[(c >> 4) & 0xF])
+                .append(HEX[c & 0xF]);
     }
 }

@@ -9,8 +9,7 @@ final class ModifiedUtf8 {
     /** Smallest code point for a sequence of 2..6 bytes; smaller ones are overlong. */
     private static final int[] MIN_CODE_POINT = {0x80, 0x800, 0x10000, 0x200000, 0x4000000};
 
-    private ModifiedUtf8() {
-    }
+    private ModifiedUtf8() {}
 
     /**
      * Decodes one code point at {@code pos} (before {@code end}).

@@ -6,8 +6,16 @@ package dev.faultdisk.wire.json;
  */
 record Token(Kind kind, byte[] text, long offset) {
     enum Kind {
-        LEFT_BRACE, RIGHT_BRACE, LEFT_BRACKET, RIGHT_BRACKET, COLON, COMMA,
-        STRING, INTEGER, FLOAT, KEYWORD,
+        LEFT_BRACE,
+        RIGHT_BRACE,
+        LEFT_BRACKET,
+        RIGHT_BRACKET,
+        COLON,
+        COMMA,
+        STRING,
+        INTEGER,
+        FLOAT,
+        KEYWORD,
         /** Bytes no token can start or continue with; text holds the token so far plus that byte. */
         ERROR,
         /** A single token grew past the size limit. */

@@ -190,8 +190,10 @@ final class TokenParser {
                     if (!ModifiedUtf8.isValidCodePoint(cp)) {
                         // QEMU quotes the escape as written, up to the end of the token.
                         int shown = Math.min(p, b.length) - escapeStart;
-                        throw new SyntaxError(ModifiedUtf8.lenient(b, escapeStart, escapeStart + shown)
-                                + " is not a valid Unicode character", token.offset());
+                        throw new SyntaxError(
+                                ModifiedUtf8.lenient(b, escapeStart, escapeStart + shown)
+                                        + " is not a valid Unicode character",
+                                token.offset());
                     }
                     out.appendCodePoint(cp);
                 }

@@ -1,6 +1,8 @@
 package dev.faultdisk.wire.json;
 
-import org.junit.jupiter.api.Test;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.ByteArrayOutputStream;
 import java.math.BigInteger;
@@ -11,10 +13,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertInstanceOf;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.Test;
 
 class JsonStreamParserTest {
 
@@ -42,12 +41,22 @@ class JsonStreamParserTest {
         assertEquals(0L, rule.get("once"));
         assertEquals(Map.of("execute", "x", "id", "it's \"quoted\""), value(results.get(2)));
         assertEquals(failure("JSON parse error, stray '@'"), results.get(3));
-        assertEquals(Arrays.asList(1L, -2500.0, 0L, new BigInteger("9223372036854775808"), true, false, null,
-                "\u00e9\n\uD83D\uDE00"), value(results.get(4)));
+        assertEquals(
+                Arrays.asList(
+                        1L,
+                        -2500.0,
+                        0L,
+                        new BigInteger("9223372036854775808"),
+                        true,
+                        false,
+                        null,
+                        "\u00e9\n\uD83D\uDE00"),
+                value(results.get(4)));
         assertEquals(failure("JSON parse error, missing : in object pair"), results.get(5));
         // 0xff is not UTF-8 here: the raw byte, as QEMU prints it
         assertEquals(failure("JSON parse error, stray '\uFFFD'"), results.get(6));
-        assertEquals(Map.of("execute", "query-version", "id", Map.of("n", List.of(1L, Map.of()))), value(results.get(7)));
+        assertEquals(
+                Map.of("execute", "query-version", "id", Map.of("n", List.of(1L, Map.of()))), value(results.get(7)));
     }
 
     @Test
@@ -153,9 +162,11 @@ class JsonStreamParserTest {
         assertFailure("-x", "stray '-x'");
         assertFailure("1.e", "stray '1.e'");
         assertFailure("\"ab\u0001\"", "stray '\"ab\u0001'");
-        assertEquals(List.of(failure("JSON parse error, invalid UTF-8 sequence in string")),
+        assertEquals(
+                List.of(failure("JSON parse error, invalid UTF-8 sequence in string")),
                 parseAll(new byte[] {'"', (byte) 0xC3, '(', '"'}));
-        assertEquals(List.of(failure("JSON parse error, invalid UTF-8 sequence in string")),
+        assertEquals(
+                List.of(failure("JSON parse error, invalid UTF-8 sequence in string")),
                 parseAll(new byte[] {'"', (byte) 0xE0, (byte) 0x80, (byte) 0x80, '"'})); // overlong
     }
 
@@ -168,19 +179,25 @@ class JsonStreamParserTest {
     @Test
     void recoversAfterGarbageLikeQemu() {
         // A lexical error skips to the next structural character, then parsing starts afresh.
-        assertEquals(List.of(failure("JSON parse error, stray '@'"), new JsonStreamParser.Value(Map.of("b", 1L))),
+        assertEquals(
+                List.of(failure("JSON parse error, stray '@'"), new JsonStreamParser.Value(Map.of("b", 1L))),
                 parseAll(bytes("@ not json {\"b\": 1}")));
         // Inside an object: the message is dropped; its '}' is then a stray closing brace.
-        assertEquals(List.of(failure("JSON parse error, stray '@'"), failure("JSON parse error, expecting value"),
+        assertEquals(
+                List.of(
+                        failure("JSON parse error, stray '@'"),
+                        failure("JSON parse error, expecting value"),
                         new JsonStreamParser.Value(Map.of("b", 1L))),
                 parseAll(bytes("{\"a\": @}{\"b\": 1}")));
         // A control character resynchronises from inside a string.
-        assertEquals(List.of(failure("JSON parse error, stray '\"unterminated\u0001'"),
+        assertEquals(
+                List.of(
+                        failure("JSON parse error, stray '\"unterminated\u0001'"),
                         new JsonStreamParser.Value(Map.of("execute", "x"))),
                 parseAll(bytes("\"unterminated\u0001{\"execute\": \"x\"}")));
         // So does 0xFF.
-        List<JsonStreamParser.Result> results = parseAll(concat(bytes("{\"a\": \"b"), new byte[] {(byte) 0xFF},
-                bytes("{\"execute\": \"x\"}")));
+        List<JsonStreamParser.Result> results =
+                parseAll(concat(bytes("{\"a\": \"b"), new byte[] {(byte) 0xFF}, bytes("{\"execute\": \"x\"}")));
         assertEquals(new JsonStreamParser.Value(Map.of("execute", "x")), results.getLast());
     }
 
@@ -188,20 +205,31 @@ class JsonStreamParserTest {
     void limitsEndTheMessageWithQemusText() {
         JsonLimits nesting = new JsonLimits(1 << 20, 1000, 3);
         // As in QEMU the rest of the message is then read as new input.
-        assertEquals(List.of(failure("JSON nesting depth limit exceeded"), new JsonStreamParser.Value(1L),
-                        failure("JSON parse error, expecting value"), failure("JSON parse error, expecting value"),
-                        failure("JSON parse error, expecting value"), failure("JSON parse error, expecting value")),
+        assertEquals(
+                List.of(
+                        failure("JSON nesting depth limit exceeded"),
+                        new JsonStreamParser.Value(1L),
+                        failure("JSON parse error, expecting value"),
+                        failure("JSON parse error, expecting value"),
+                        failure("JSON parse error, expecting value"),
+                        failure("JSON parse error, expecting value")),
                 parseAll(bytes("[[[[1]]]]"), nesting));
-        assertEquals(List.of(new JsonStreamParser.Value(List.of(List.of(List.of(1L))))),
+        assertEquals(
+                List.of(new JsonStreamParser.Value(List.of(List.of(List.of(1L))))),
                 parseAll(bytes("[[[1]]]"), nesting));
 
         JsonLimits tokens = new JsonLimits(1 << 20, 5, 100);
-        assertEquals(failure("JSON token count limit exceeded"), parseAll(bytes("[1,2,3,4]"), tokens).getFirst());
+        assertEquals(
+                failure("JSON token count limit exceeded"),
+                parseAll(bytes("[1,2,3,4]"), tokens).getFirst());
 
         JsonLimits size = new JsonLimits(32, 1000, 100);
-        assertEquals(failure("JSON token size limit exceeded"),
-                parseAll(bytes("[\"0123456789\", \"0123456789\", \"0123456789\"]"), size).getFirst());
-        assertEquals(failure("JSON token size limit exceeded"),
+        assertEquals(
+                failure("JSON token size limit exceeded"),
+                parseAll(bytes("[\"0123456789\", \"0123456789\", \"0123456789\"]"), size)
+                        .getFirst());
+        assertEquals(
+                failure("JSON token size limit exceeded"),
                 parseAll(bytes("\"" + "x".repeat(100) + "\""), size).getFirst());
     }
 
@@ -220,7 +248,8 @@ class JsonStreamParserTest {
     }
 
     private static String assertThrowsJson(String text) {
-        return org.junit.jupiter.api.Assertions.assertThrows(JsonException.class, () -> Json.parse(text)).getMessage();
+        return org.junit.jupiter.api.Assertions.assertThrows(JsonException.class, () -> Json.parse(text))
+                .getMessage();
     }
 
     private static void assertFailure(String text, String message) {

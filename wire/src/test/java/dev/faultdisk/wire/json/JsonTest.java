@@ -1,6 +1,7 @@
 package dev.faultdisk.wire.json;
 
-import org.junit.jupiter.api.Test;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import java.math.BigInteger;
 import java.util.ArrayList;
@@ -8,9 +9,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
+import org.junit.jupiter.api.Test;
 
 /** Whole-text JSON: every kind of value, pretty writing for people, and what parse refuses. */
 class JsonTest {
@@ -39,32 +38,53 @@ class JsonTest {
         m.put("b", Map.of());
         m.put("c", List.of());
         assertEquals("{\"a\": [1, 2, \"\\u00E9\\u0001\"], \"b\": {}, \"c\": []}", Json.write(m));
-        assertEquals("{\n  \"a\": [\n    1,\n    2,\n    \"\\u00E9\\u0001\"\n  ],\n  \"b\": {},\n  \"c\": []\n}",
+        assertEquals(
+                "{\n  \"a\": [\n    1,\n    2,\n    \"\\u00E9\\u0001\"\n  ],\n  \"b\": {},\n  \"c\": []\n}",
                 Json.writePretty(m));
         assertEquals("\"x\"", Json.writePretty("x"));
     }
 
     @Test
     void describesValuesForMessages() {
-        assertEquals(List.of("null", "a string", "a boolean", "an integer", "an integer", "a number", "an object", "an array"),
-                java.util.stream.Stream.of(null, "s", true, 1L, new BigInteger("18446744073709551615"), 1.5, Map.of(), List.of())
-                        .map(Json::describe).toList());
+        assertEquals(
+                List.of(
+                        "null",
+                        "a string",
+                        "a boolean",
+                        "an integer",
+                        "an integer",
+                        "a number",
+                        "an object",
+                        "an array"),
+                java.util.stream.Stream.of(
+                                null, "s", true, 1L, new BigInteger("18446744073709551615"), 1.5, Map.of(), List.of())
+                        .map(Json::describe)
+                        .toList());
     }
 
     @Test
     void parseObjectWantsAnObjectAndParseExactlyOneValue() {
         assertEquals(Map.of("a", 1L), Json.parseObject("{'a': 1}"));
-        assertEquals("expected a JSON object, got an array",
+        assertEquals(
+                "expected a JSON object, got an array",
                 assertThrows(JsonException.class, () -> Json.parseObject("[]")).getMessage());
-        assertEquals("expected one JSON value, found 2", assertThrows(JsonException.class, () -> Json.parse("1 2")).getMessage());
-        assertEquals("no JSON value in the input", assertThrows(JsonException.class, () -> Json.parse(" ")).getMessage());
+        assertEquals(
+                "expected one JSON value, found 2",
+                assertThrows(JsonException.class, () -> Json.parse("1 2")).getMessage());
+        assertEquals(
+                "no JSON value in the input",
+                assertThrows(JsonException.class, () -> Json.parse(" ")).getMessage());
         JsonException bad = assertThrows(JsonException.class, () -> Json.parse("{\"steps\": [\n{]}"));
         assertEquals("JSON parse error, expecting value", bad.getMessage());
         assertEquals("line 2, column 2: JSON parse error, expecting value", bad.messageWithPlace());
-        assertEquals("line 1, column 7: JSON parse error, stray '@'",
-                assertThrows(JsonException.class, () -> Json.parse("['\u00e9', @]")).messageWithPlace());
-        assertEquals("line 3, column 1: JSON parse error, premature EOI",
-                assertThrows(JsonException.class, () -> Json.parse("{'a':\n1,\n")).messageWithPlace());
+        assertEquals(
+                "line 1, column 7: JSON parse error, stray '@'",
+                assertThrows(JsonException.class, () -> Json.parse("['\u00e9', @]"))
+                        .messageWithPlace());
+        assertEquals(
+                "line 3, column 1: JSON parse error, premature EOI",
+                assertThrows(JsonException.class, () -> Json.parse("{'a':\n1,\n"))
+                        .messageWithPlace());
         assertThrows(IllegalArgumentException.class, () -> Json.parse("[".repeat(2000) + "]".repeat(2000)));
         assertThrows(IllegalArgumentException.class, () -> Json.write(new Object()));
     }

@@ -1,6 +1,7 @@
 package dev.faultdisk.wire.json;
 
-import org.junit.jupiter.api.Test;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import java.math.BigInteger;
 import java.util.ArrayList;
@@ -9,9 +10,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
+import org.junit.jupiter.api.Test;
 
 class JsonWriterTest {
 
@@ -39,9 +38,12 @@ class JsonWriterTest {
 
     @Test
     void convertsCommonJavaValues() {
-        enum Mode { READ_ONLY }
+        enum Mode {
+            READ_ONLY
+        }
         JsonConvertible point = () -> Map.of("x", 1);
-        assertEquals("[\"READ_ONLY\", {\"x\": 1}, 3, 7, 1.5, null]",
+        assertEquals(
+                "[\"READ_ONLY\", {\"x\": 1}, 3, 7, 1.5, null]",
                 Json.write(new Object[] {Mode.READ_ONLY, point, (short) 3, 7L, 1.5f, Double.NaN}));
         assertThrows(JsonException.class, () -> Json.write(new Object()));
         assertThrows(JsonException.class, () -> Json.write(Map.of(1, 2)));

@@ -1,14 +1,13 @@
 package dev.faultdisk.wire.json;
 
-import org.junit.jupiter.api.Test;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import java.util.Collection;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
+import org.junit.jupiter.api.Test;
 
 /** The reader itself, with errors that say which hook made them; QMP's and the rules' texts are tested where they live. */
 class MembersTest {
@@ -34,8 +33,8 @@ class MembersTest {
         }
     };
 
-    private final Members top = Members.object(Json.parse("{'a': {'ids': [1, 2, 'x'], 'mode': 'slow', 'n': null}, 'b': 1}"),
-            "", ERRORS);
+    private final Members top =
+            Members.object(Json.parse("{'a': {'ids': [1, 2, 'x'], 'mode': 'slow', 'n': null}, 'b': 1}"), "", ERRORS);
 
     @Test
     void errorsComeFromTheHookWithFullNames() {
