@@ -32,7 +32,7 @@ class QmpServerTest {
                     + " \"package\": \"faultdisk 0.1.0\"}, \"capabilities\": []}}";
     private static final String NEGOTIATE_FIRST =
             "{\"error\": {\"class\": \"CommandNotFound\", \"desc\": \"Expecting capabilities negotiation with 'qmp_capabilities'\"}}";
-    /** The seed's example, aimed at a stand-in command with the same argument shape. */
+    /** The example of the blkdebug QMP patch of 2014, aimed at a stand-in command with the same argument shape. */
     private static final String SEED_SHAPED =
             "{\"execute\": \"test-set-rules\", \"arguments\": {\"device\": \"ide0-hd0\",\n"
                     + "\"rules\":[{\"event\": \"write_aio\", \"type\": \"inject-error\", \"immediately\":\n"

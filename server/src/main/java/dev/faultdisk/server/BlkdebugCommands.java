@@ -29,7 +29,7 @@ import java.util.Set;
 import java.util.function.BiPredicate;
 
 /**
- * The blkdebug commands: the seed's blkdebug-set-rules, and listing, clearing, breakpoints and
+ * The blkdebug commands: blkdebug-set-rules (the command of the blkdebug QMP patch of 2014), and listing, clearing, breakpoints and
  * suspended requests; plus the events BLOCK_IO_ERROR, BLKDEBUG_SUSPENDED and BLKDEBUG_RESUMED.
  */
 final class BlkdebugCommands {
@@ -41,13 +41,14 @@ final class BlkdebugCommands {
 
     static void register(CommandRegistry commands, ExportRegistry exports) {
         commands.register(QmpCommand.builder("blkdebug-set-rules")
-                .doc("Adds blkdebug rules to an export and resets its blkdebug state to 1, as the 2014 patch "
-                        + "does; existing rules stay (use blkdebug-clear-rules to remove them). Each rule is an "
-                        + "object with \"type\" \"inject-error\" (event, state, iotype, errno, sector, once, "
-                        + "immediately) or \"set-state\" (event, state, new_state). Defaults as in QEMU: state 0 "
-                        + "(any), errno 5 (EIO), sector -1 (any), once and immediately false, iotype all but "
-                        + "block-status. Booleans also accept 1 and 0. Any number of rules of each type; the "
-                        + "call applies all of them or, on any error, none.")
+                .doc(
+                        "Adds blkdebug rules to an export and resets its blkdebug state to 1, as the blkdebug QMP patch of 2014 "
+                                + "does; existing rules stay (use blkdebug-clear-rules to remove them). Each rule is an "
+                                + "object with \"type\" \"inject-error\" (event, state, iotype, errno, sector, once, "
+                                + "immediately) or \"set-state\" (event, state, new_state). Defaults as in QEMU: state 0 "
+                                + "(any), errno 5 (EIO), sector -1 (any), once and immediately false, iotype all but "
+                                + "block-status. Booleans also accept 1 and 0. Any number of rules of each type; the "
+                                + "call applies all of them or, on any error, none.")
                 .required("device", ArgType.STRING, "export name")
                 .argument(Argument.required("rules", ArgType.LIST, "the rules to add")
                         .withTypeName("[BlkdebugRule]"))

@@ -288,7 +288,7 @@ public final class BlkdebugEngine implements LayerEngine {
 
     /**
      * Appends rules and resets the state to {@value #INITIAL_STATE}, as the QMP command of the
-     * 2014 patch does. Rules already armed stay armed. All or nothing: the list is checked first.
+     * blkdebug QMP patch of 2014 does. Rules already armed stay armed. All or nothing: the list is checked first.
      */
     public void addRules(Collection<? extends Rule> newRules) {
         for (Rule r : newRules) {

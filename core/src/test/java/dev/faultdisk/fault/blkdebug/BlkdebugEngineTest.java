@@ -204,7 +204,7 @@ class BlkdebugEngineTest {
         write(e, 0, 512);
         assertEquals(2, e.state());
         assertEquals(Errno.EPERM, read(e, 0, 512));
-        // The 2014 patch's example rule: inject on write_aio in state 1.
+        // The example rule of the blkdebug QMP patch of 2014: inject on write_aio in state 1.
         e.addRules(List.of(InjectErrorRule.on(WRITE_AIO).withState(1).withImmediately(true)));
         assertEquals(1, e.state());
         assertEquals(3, e.rules().size());
