@@ -152,21 +152,48 @@ sealed interface Condition {
         }
     }
 
-    /** Every part satisfied, in any order; satisfied at the observation that completes the last. */
-    record AllOf(List<Condition> parts) implements Condition {
+    /** How a combination of conditions is satisfied. */
+    enum Combinator {
+        /** Every part satisfied, in any order; satisfied at the observation that completes the last. */
+        ALL_OF("all-of"),
+        /** Any part satisfied. */
+        ANY_OF("any-of"),
+        /** The parts one after another: a step starts counting once the step before it is satisfied. */
+        SEQUENCE("sequence");
+
+        private final String wireName;
+
+        Combinator(String wireName) {
+            this.wireName = wireName;
+        }
+
+        String wireName() {
+            return wireName;
+        }
+    }
+
+    /** Conditions combined: all of them, any of them, or one after another. */
+    record Combined(Combinator combinator, List<Condition> parts) implements Condition {
         @Override
         public Matcher matcher() {
-            return new Matchers.All(parts);
+            return switch (combinator) {
+                case ALL_OF -> new Matchers.All(parts);
+                case ANY_OF -> new Matchers.Any(parts);
+                case SEQUENCE -> new Matchers.Steps(parts);
+            };
         }
 
         @Override
         public Map<String, Object> describe() {
-            return Map.of("all-of", Conditions.describeAll(parts));
+            return Map.of(combinator.wireName(), Conditions.describeAll(parts));
         }
 
+        /** A sequence completes with its last step; all-of and any-of with any of their parts. */
         @Override
         public boolean completesOnRequest() {
-            return parts.stream().allMatch(Condition::completesOnRequest);
+            return combinator == Combinator.SEQUENCE
+                    ? parts.getLast().completesOnRequest()
+                    : parts.stream().allMatch(Condition::completesOnRequest);
         }
 
         @Override
@@ -177,62 +204,6 @@ sealed interface Condition {
         @Override
         public void exports(Set<String> into) {
             parts.forEach(p -> p.exports(into));
-        }
-    }
-
-    /** Any part satisfied. */
-    record AnyOf(List<Condition> parts) implements Condition {
-        @Override
-        public Matcher matcher() {
-            return new Matchers.Any(parts);
-        }
-
-        @Override
-        public Map<String, Object> describe() {
-            return Map.of("any-of", Conditions.describeAll(parts));
-        }
-
-        @Override
-        public boolean completesOnRequest() {
-            return parts.stream().allMatch(Condition::completesOnRequest);
-        }
-
-        @Override
-        public void requestInterests(BiConsumer<String, Set<BlockOp>> sink) {
-            parts.forEach(p -> p.requestInterests(sink));
-        }
-
-        @Override
-        public void exports(Set<String> into) {
-            parts.forEach(p -> p.exports(into));
-        }
-    }
-
-    /** The parts one after another: a step starts counting once the step before it is satisfied. */
-    record Sequence(List<Condition> steps) implements Condition {
-        @Override
-        public Matcher matcher() {
-            return new Matchers.Steps(steps);
-        }
-
-        @Override
-        public Map<String, Object> describe() {
-            return Map.of("sequence", Conditions.describeAll(steps));
-        }
-
-        @Override
-        public boolean completesOnRequest() {
-            return steps.getLast().completesOnRequest();
-        }
-
-        @Override
-        public void requestInterests(BiConsumer<String, Set<BlockOp>> sink) {
-            steps.forEach(p -> p.requestInterests(sink));
-        }
-
-        @Override
-        public void exports(Set<String> into) {
-            steps.forEach(p -> p.exports(into));
         }
     }
 }

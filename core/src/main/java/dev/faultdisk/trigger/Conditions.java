@@ -18,7 +18,14 @@ final class Conditions {
 
     static final int MAX_DEPTH = 8;
 
-    private static final List<String> COMBINATORS = List.of("all-of", "any-of", "sequence");
+    private static Condition.Combinator combinatorIn(RuleParams p) {
+        for (Condition.Combinator c : Condition.Combinator.values()) {
+            if (p.has(c.wireName())) {
+                return c;
+            }
+        }
+        return null;
+    }
 
     private Conditions() {}
 
@@ -31,10 +38,9 @@ final class Conditions {
     }
 
     private static Condition parse(RuleParams p, Function<String, OptionalLong> exportSize, int depth) {
-        for (String combinator : COMBINATORS) {
-            if (p.has(combinator)) {
-                return combinator(p, combinator, exportSize, depth);
-            }
+        Condition.Combinator combinator = combinatorIn(p);
+        if (combinator != null) {
+            return combinator(p, combinator, exportSize, depth);
         }
         if (p.has("event")) {
             return event(p, exportSize);
@@ -43,7 +49,8 @@ final class Conditions {
     }
 
     private static Condition combinator(
-            RuleParams p, String key, Function<String, OptionalLong> exportSize, int depth) {
+            RuleParams p, Condition.Combinator combinator, Function<String, OptionalLong> exportSize, int depth) {
+        String key = combinator.wireName();
         if (depth >= MAX_DEPTH) {
             throw p.error(key, "nests deeper than " + MAX_DEPTH + " levels");
         }
@@ -56,11 +63,7 @@ final class Conditions {
             parts.add(parse(RuleParams.of(raw.get(i), p.name(key) + "[" + i + "]"), exportSize, depth + 1));
         }
         p.rejectUnused("a condition with " + key);
-        return switch (key) {
-            case "all-of" -> new Condition.AllOf(List.copyOf(parts));
-            case "any-of" -> new Condition.AnyOf(List.copyOf(parts));
-            default -> new Condition.Sequence(List.copyOf(parts));
-        };
+        return new Condition.Combined(combinator, List.copyOf(parts));
     }
 
     private static Condition requests(RuleParams p, Function<String, OptionalLong> exportSize) {

@@ -232,9 +232,7 @@ public final class TriggerEngine {
         return switch (c) {
             case Condition.Event e -> kind == null || e.kind() == kind;
             case Condition.Requests r -> false;
-            case Condition.AllOf a -> a.parts().stream().anyMatch(p -> hasEvent(p, kind));
-            case Condition.AnyOf a -> a.parts().stream().anyMatch(p -> hasEvent(p, kind));
-            case Condition.Sequence s -> s.steps().stream().anyMatch(p -> hasEvent(p, kind));
+            case Condition.Combined combined -> combined.parts().stream().anyMatch(p -> hasEvent(p, kind));
         };
     }
 
