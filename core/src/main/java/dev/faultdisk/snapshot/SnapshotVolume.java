@@ -1,7 +1,6 @@
 package dev.faultdisk.snapshot;
 
 import dev.faultdisk.device.ExtentSink;
-
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.time.Instant;
@@ -32,6 +31,7 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
 public final class SnapshotVolume implements AutoCloseable {
     /** Snapshots one export may hold: each adds a layer that reads may have to look through. */
     public static final int MAX_SNAPSHOTS = 64;
+
     static final int BLOCK = SlotStore.BLOCK;
     private static final ByteBuffer ZEROES = ByteBuffer.allocateDirect(BLOCK).asReadOnlyBuffer();
 
@@ -50,11 +50,9 @@ public final class SnapshotVolume implements AutoCloseable {
     }
 
     /** A snapshot as query-snapshots shows it. */
-    public record Info(String name, Instant time, long bytesChangedSince) {
-    }
+    public record Info(String name, Instant time, long bytesChangedSince) {}
 
-    private record Snapshot(String name, Instant time, List<Delta> chain) {
-    }
+    private record Snapshot(String name, Instant time, List<Delta> chain) {}
 
     private final Medium medium;
     private final Delta.Storage storage;
@@ -62,16 +60,23 @@ public final class SnapshotVolume implements AutoCloseable {
     private final boolean clone;
     /** Clones reading the medium, shared by an origin and its clones: while any exist, the medium must not change. */
     private final AtomicInteger clonesOfMedium;
+
     private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
     private final Map<String, Snapshot> snapshots = new LinkedHashMap<>();
     /** Null while requests go straight to the medium. */
     private Delta live;
     /** Frozen deltas under {@link #live}, newest first. */
     private List<Delta> frozen = List.of();
+
     private boolean closed;
 
-    private SnapshotVolume(Medium medium, Delta.Storage storage, InstantSource clock, boolean clone,
-                           AtomicInteger clonesOfMedium, List<Delta> chain) {
+    private SnapshotVolume(
+            Medium medium,
+            Delta.Storage storage,
+            InstantSource clock,
+            boolean clone,
+            AtomicInteger clonesOfMedium,
+            List<Delta> chain) {
         this.medium = medium;
         this.storage = storage;
         this.clock = clock;
@@ -84,8 +89,8 @@ public final class SnapshotVolume implements AutoCloseable {
     }
 
     /** A volume over {@code medium}; deltas keep their blocks in memory, or in unlinked files in a directory. */
-    public static SnapshotVolume over(Medium medium, boolean deltasInMemory, java.nio.file.Path tempDir,
-                                      InstantSource clock) {
+    public static SnapshotVolume over(
+            Medium medium, boolean deltasInMemory, java.nio.file.Path tempDir, InstantSource clock) {
         Delta.Storage storage = deltasInMemory ? SlotStore::inMemory : () -> SlotStore.inFile(tempDir);
         return new SnapshotVolume(medium, storage, clock, false, new AtomicInteger(), List.of());
     }

@@ -58,15 +58,19 @@ public final class Trigger {
     }
 
     /** Offers {@code o}; true if the trigger fires at it. Caller holds the engine's lock. */
-    boolean offer(Observation o, Instant now) {
+    boolean offer(Observation o) {
         if (running || fired >= times || !matcher.offer(o)) {
             return false;
         }
         fired++;
-        if (fireTimes.size() < 16) { // the first few, for query-triggers; the journal has all
-            fireTimes.add(now);
-        }
         return true;
+    }
+
+    /** Records when it fired (the first few, for query-triggers; the journal has all). */
+    void firedAt(Instant time) {
+        if (fireTimes.size() < 16) {
+            fireTimes.add(time);
+        }
     }
 
     boolean exhausted() {

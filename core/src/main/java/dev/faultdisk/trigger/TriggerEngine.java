@@ -56,14 +56,11 @@ public final class TriggerEngine {
     /**
      * Per NBD connection, the sequence number of the latest request counted; guarded by
      * {@link #lock}. Requests that run on threads of their own are counted in arrival order by
-     * waiting here for their turn. Bounded: the oldest connections are forgotten.
+     * waiting here for their turn. Bounded: past 4,096 connections all are forgotten and start over.
      */
-    private final Map<Long, Long> counted = new LinkedHashMap<>(16, 0.75f, true) {
-        @Override
-        protected boolean removeEldestEntry(Map.Entry<Long, Long> eldest) {
-            return size() > MAX_CONNECTIONS_TRACKED;
-        }
-    };
+    private final Map<Long, long[]> counted = new HashMap<>();
+    /** Requests waiting for their turn; guarded by {@link #lock}. */
+    private int waiting;
 
     /** Active triggers and what they count. */
     private record Snapshot(
@@ -315,24 +312,30 @@ public final class TriggerEngine {
         if (sequence <= 0) {
             return;
         }
-        Long last = counted.get(connection);
-        if (last == null) {
+        long[] lastCounted = counted.get(connection);
+        if (lastCounted == null) {
             return; // the first request seen from this connection sets the count going
         }
         long deadline = System.nanoTime() + TURN_WAIT_NANOS;
-        while (sequence > last + 1) {
+        while (sequence > lastCounted[0] + 1) {
             long left = deadline - System.nanoTime();
             if (left <= 0) {
                 return; // an earlier request never came (its connection ended): do not stall
             }
+            waiting++;
             try {
                 TimeUnit.NANOSECONDS.timedWait(lock, left);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 return;
+            } finally {
+                waiting--;
             }
-            Long now = counted.get(connection);
-            last = now == null ? sequence - 1 : now;
+            long[] now = counted.get(connection);
+            if (now == null) {
+                return; // forgotten meanwhile
+            }
+            lastCounted = now;
         }
     }
 
@@ -340,10 +343,17 @@ public final class TriggerEngine {
         if (sequence <= 0) {
             return;
         }
-        Long last = counted.get(connection);
-        if (last == null || sequence > last) {
-            counted.put(connection, sequence);
-            lock.notifyAll();
+        long[] last = counted.get(connection);
+        if (last == null) {
+            if (counted.size() >= MAX_CONNECTIONS_TRACKED) {
+                counted.clear(); // bounded: connections long gone start over, as if first seen
+            }
+            counted.put(connection, new long[] {sequence});
+        } else if (sequence > last[0]) {
+            last[0] = sequence;
+            if (waiting > 0) {
+                lock.notifyAll();
+            }
         }
     }
 
@@ -369,14 +379,16 @@ public final class TriggerEngine {
         if (active.length == 0) {
             return List.of();
         }
-        Instant now = clock.instant();
+        Instant now = null;
         List<Pending> fired = null;
         boolean exhausted = false;
         for (Trigger t : active) {
-            if (t.offer(o, now)) {
+            if (t.offer(o)) {
                 if (fired == null) {
                     fired = new ArrayList<>(2);
+                    now = clock.instant();
                 }
+                t.firedAt(now);
                 fired.add(new Pending(t, t.fired(), now));
                 t.running(true);
                 exhausted |= t.exhausted();
