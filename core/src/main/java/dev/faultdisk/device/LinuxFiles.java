@@ -1,8 +1,12 @@
 package dev.faultdisk.device;
 
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
+import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.SymbolLookup;
 import java.lang.foreign.ValueLayout;
@@ -44,24 +48,9 @@ final class LinuxFiles {
                         FunctionDescriptor.of(
                                 ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT),
                         Linker.Option.firstVariadicArg(2));
-                close = linker.downcallHandle(
-                        libc.find("close").orElseThrow(),
-                        FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
-                lseek = linker.downcallHandle(
-                        libc.find("lseek").orElseThrow(),
-                        FunctionDescriptor.of(
-                                ValueLayout.JAVA_LONG,
-                                ValueLayout.JAVA_INT,
-                                ValueLayout.JAVA_LONG,
-                                ValueLayout.JAVA_INT));
-                fallocate = linker.downcallHandle(
-                        libc.find("fallocate").orElseThrow(),
-                        FunctionDescriptor.of(
-                                ValueLayout.JAVA_INT,
-                                ValueLayout.JAVA_INT,
-                                ValueLayout.JAVA_INT,
-                                ValueLayout.JAVA_LONG,
-                                ValueLayout.JAVA_LONG));
+                close = downcall(linker, libc, "close", JAVA_INT, JAVA_INT);
+                lseek = downcall(linker, libc, "lseek", JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_INT);
+                fallocate = downcall(linker, libc, "fallocate", JAVA_INT, JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_LONG);
             }
         } catch (Throwable e) {
             // Restricted native access or another platform: fall back to plain Java I/O.
@@ -74,6 +63,12 @@ final class LinuxFiles {
     }
 
     private LinuxFiles() {}
+
+    /** A handle on a libc function with a fixed argument list. */
+    private static MethodHandle downcall(
+            Linker linker, SymbolLookup libc, String name, MemoryLayout result, MemoryLayout... arguments) {
+        return linker.downcallHandle(libc.find(name).orElseThrow(), FunctionDescriptor.of(result, arguments));
+    }
 
     static boolean available() {
         return OPEN != null;

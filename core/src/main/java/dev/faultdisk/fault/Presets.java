@@ -58,16 +58,9 @@ public final class Presets {
     private static List<Map<String, Object>> limping(RuleParams p) {
         List<String> ops = p.has("ops") ? p.strings("ops") : List.of("read", "write", "flush");
         List<Map<String, Object>> rules = new ArrayList<>();
-        rules.add(rule(
-                "delay",
-                "ops",
-                ops,
-                "distribution",
-                "lognormal",
-                "median-ms",
-                p.number("median-ms", 20, 0.001, 86_400_000),
-                "p99-ms",
-                p.number("p99-ms", 200, 0.001, 86_400_000)));
+        double median = millis(p, "median-ms", 20, 0.001);
+        double p99 = millis(p, "p99-ms", 200, 0.001);
+        rules.add(rule("delay", "ops", ops, "distribution", "lognormal", "median-ms", median, "p99-ms", p99));
         long bps = p.size("bytes-per-second", 0, 1, Long.MAX_VALUE);
         if (bps > 0) {
             rules.add(rule("throttle", "ops", ops, "bytes-per-second", bps));
@@ -87,22 +80,15 @@ public final class Presets {
         if (errors > 0) {
             rules.add(rule("error", "ops", List.of("read", "write", "flush"), "probability", errors));
         }
-        rules.add(rule(
-                "delay",
-                "distribution",
-                "ramp",
-                "from-ms",
-                0,
-                "to-ms",
-                p.number("slow-to-ms", 100, 0, 86_400_000),
-                "over-ms",
-                p.number("over-ms", 600_000, 0.001, 86_400_000)));
+        double slowTo = millis(p, "slow-to-ms", 100, 0);
+        double over = millis(p, "over-ms", 600_000, 0.001);
+        rules.add(rule("delay", "distribution", "ramp", "from-ms", 0, "to-ms", slowTo, "over-ms", over));
         return rules;
     }
 
     private static List<Map<String, Object>> flaky(RuleParams p) {
-        double up = p.number("up-ms", 5000, 0, 86_400_000);
-        double down = p.number("down-ms", 1000, 0.001, 86_400_000);
+        double up = millis(p, "up-ms", 5000, 0);
+        double down = millis(p, "down-ms", 1000, 0.001);
         String mode = p.choice("mode", "error", FLAKY_MODES);
         Map<String, Object> r = switch (mode) {
             case "error" -> rule("error", "ops", List.of("read", "write", "flush", "trim", "write-zeroes"));
@@ -115,6 +101,11 @@ public final class Presets {
         r.put("cycle-off-ms", up);
         r.put("cycle-on-ms", down);
         return List.of(r);
+    }
+
+    /** A preset's duration parameter: at most a day. */
+    private static double millis(RuleParams p, String name, double defaultValue, double min) {
+        return p.number(name, defaultValue, min, 86_400_000);
     }
 
     private static Map<String, Object> rule(String type, Object... kv) {

@@ -24,8 +24,7 @@ class FileDeviceTest {
     @Test
     void readOnlyImageRefusesEveryChangeWithEperm() throws IOException {
         Path image = dir.resolve("ro.img");
-        byte[] content = new byte[8192];
-        java.util.Arrays.fill(content, (byte) 7);
+        byte[] content = filled(8192, 7);
         Files.write(image, content);
         try (FileDevice d = FileDevice.open(image, -1, true)) {
             assertTrue(d.isReadOnly());
@@ -33,9 +32,7 @@ class FileDeviceTest {
             assertEperm(() -> Io.trim(d, 0, 4096, false));
             assertEperm(() -> Io.writeZeroes(d, 0, 4096, false, false, false));
             assertEperm(() -> Io.writeZeroes(d, 0, 4096, true, true, true));
-            ByteBuffer back = ByteBuffer.allocate(8192);
-            Io.read(d, 0, back);
-            assertArrayEquals(content, back.array());
+            assertArrayEquals(content, readFromStart(d, 8192));
         }
         assertArrayEquals(content, Files.readAllBytes(image), "the image is untouched");
         // The same through an export: its stack refuses the same way.
@@ -66,15 +63,12 @@ class FileDeviceTest {
     void fastZeroWithoutAHoleIsRefusedAndChangesNothing() throws IOException {
         Path image = dir.resolve("fz.img");
         try (FileDevice d = FileDevice.open(image, 65536, false)) {
-            byte[] ones = new byte[4096];
-            java.util.Arrays.fill(ones, (byte) 1);
+            byte[] ones = filled(4096, 1);
             Io.write(d, 0, ByteBuffer.wrap(ones), false);
             DeviceException e =
                     assertThrows(DeviceException.class, () -> Io.writeZeroes(d, 0, 4096, true, true, false));
             assertEquals(Errno.ENOTSUP, e.errno());
-            ByteBuffer back = ByteBuffer.allocate(4096);
-            Io.read(d, 0, back);
-            assertArrayEquals(ones, back.array());
+            assertArrayEquals(ones, readFromStart(d, 4096));
         }
     }
 
@@ -82,17 +76,12 @@ class FileDeviceTest {
     void bytesPastAShrunkenFileReadAsZeroes() throws IOException {
         Path image = dir.resolve("shrink.img");
         try (FileDevice d = FileDevice.open(image, 8192, false)) {
-            byte[] ones = new byte[8192];
-            java.util.Arrays.fill(ones, (byte) 1);
-            Io.write(d, 0, ByteBuffer.wrap(ones), false);
+            Io.write(d, 0, ByteBuffer.wrap(filled(8192, 1)), false);
             try (RandomAccessFile f = new RandomAccessFile(image.toFile(), "rw")) {
                 f.setLength(4096); // someone else truncates the image
             }
-            ByteBuffer back = ByteBuffer.allocate(8192);
-            Io.read(d, 0, back);
-            byte[] expected = new byte[8192];
-            java.util.Arrays.fill(expected, 0, 4096, (byte) 1);
-            assertArrayEquals(expected, back.array());
+            byte[] expected = java.util.Arrays.copyOf(filled(4096, 1), 8192); // ones, then zeroes
+            assertArrayEquals(expected, readFromStart(d, 8192));
         }
     }
 
@@ -100,6 +89,18 @@ class FileDeviceTest {
     void missingImageWithoutSizeIsAClearError() {
         IOException e = assertThrows(IOException.class, () -> FileDevice.open(dir.resolve("none.img"), -1, false));
         assertTrue(e.getMessage().contains("does not exist"), e.getMessage());
+    }
+
+    private static byte[] filled(int length, int value) {
+        byte[] bytes = new byte[length];
+        java.util.Arrays.fill(bytes, (byte) value);
+        return bytes;
+    }
+
+    private static byte[] readFromStart(BlockDevice d, int length) throws IOException {
+        ByteBuffer back = ByteBuffer.allocate(length);
+        Io.read(d, 0, back);
+        return back.array();
     }
 
     private interface Op {

@@ -1,6 +1,7 @@
 package dev.faultdisk.fault;
 
 import static dev.faultdisk.fault.Disk.rule;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -20,6 +21,16 @@ class DelayAndThrottleTest {
             Duration before = disk.time.elapsed();
             disk.read(4096L * (i % 64), 4096);
             ms[i] = (disk.time.elapsed().minus(before)).toNanos() / 1e6;
+        }
+        return ms;
+    }
+
+    /** Moves the clock by each of the given ms, then reads once: what each read waited, in ms. */
+    private static double[] waitsAfter(Disk disk, long... advanceMs) throws Exception {
+        double[] ms = new double[advanceMs.length];
+        for (int i = 0; i < advanceMs.length; i++) {
+            disk.time.advance(Duration.ofMillis(advanceMs[i]));
+            ms[i] = readTimes(disk, 1)[0];
         }
         return ms;
     }
@@ -86,11 +97,8 @@ class DelayAndThrottleTest {
             disk.add(rule("type", "delay", "distribution", "ramp", "from-ms", 0, "to-ms", 100, "over-ms", 1000));
             assertEquals(0.0, readTimes(disk, 1)[0], "no delay at the start: not even a firing");
             assertEquals(List.of(), disk.faultEntries());
-            disk.time.advance(Duration.ofMillis(500));
-            assertEquals(50.0, readTimes(disk, 1)[0]);
-            assertEquals(55.0, readTimes(disk, 1)[0], "550 ms in");
-            disk.time.advance(Duration.ofHours(1));
-            assertEquals(100.0, readTimes(disk, 1)[0], "stays at to-ms");
+            // 500 ms in; 550 ms in (the read before waited 50); an hour later, held at to-ms.
+            assertArrayEquals(new double[] {50, 55, 100}, waitsAfter(disk, 500, 0, 3_600_000));
         }
     }
 
@@ -98,10 +106,9 @@ class DelayAndThrottleTest {
     void periodicStallsHoldWhatArrivesDuringThem() throws Exception {
         try (Disk disk = Disk.auto(1 << 20)) {
             disk.add(rule("type", "delay", "distribution", "stall", "period-ms", 100, "stall-ms", 20));
-            assertEquals(20.0, readTimes(disk, 1)[0], "arrived at 0: waits for the stall's end");
-            assertEquals(0.0, readTimes(disk, 1)[0], "at 20 ms the disk runs");
-            disk.time.advance(Duration.ofMillis(85));
-            assertEquals(15.0, readTimes(disk, 1)[0], "at 105 ms: 15 ms of the second stall left");
+            // Arrived at 0: waits for the stall's end; at 20 ms the disk runs; at 105 ms, 15 ms of
+            // the second stall are left.
+            assertArrayEquals(new double[] {20, 0, 15}, waitsAfter(disk, 0, 0, 85));
         }
     }
 

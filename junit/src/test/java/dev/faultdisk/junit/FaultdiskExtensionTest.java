@@ -21,6 +21,8 @@ import java.util.Map;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.RepeatedTest;
+import org.junit.jupiter.api.RepetitionInfo;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.platform.launcher.Launcher;
@@ -113,8 +115,8 @@ class FaultdiskExtensionTest {
     static final class Fixtures {
         private Fixtures() {}
 
+        /** Two runs of one test: the first adds a rule, the second must not see it. */
         @Faultdisk(exports = {"a=memory:1M", "b=memory:2M"})
-        @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
         static class TwoTests {
             private FaultdiskClient beforeEachClient;
 
@@ -123,26 +125,17 @@ class FaultdiskExtensionTest {
                 beforeEachClient = client;
             }
 
-            @Test
-            @Order(1)
-            void first(
+            @RepeatedTest(2)
+            void run(
+                    RepetitionInfo repetition,
                     FaultdiskClient client,
                     FaultdiskServer server,
                     @ExportUri("a") String a,
                     @ExportUri("b") URI b,
                     @ExportUri String first) {
-                client.blkdebugSetRules("a", BlkdebugRule.injectError("write_aio"));
-                record(client, server, a, b, first);
-            }
-
-            @Test
-            @Order(2)
-            void second(
-                    FaultdiskClient client,
-                    FaultdiskServer server,
-                    @ExportUri("a") String a,
-                    @ExportUri("b") URI b,
-                    @ExportUri String first) {
+                if (repetition.getCurrentRepetition() == 1) {
+                    client.blkdebugSetRules("a", BlkdebugRule.injectError("write_aio"));
+                }
                 record(client, server, a, b, first);
             }
 

@@ -174,26 +174,10 @@ public final class Negotiation {
         info.putShort((short) NbdProtocol.INFO_EXPORT).putLong(candidate.size()).putShort((short) flags);
         reply(reply, option, NbdProtocol.REP_INFO, info.array());
         if (requests.contains(NbdProtocol.INFO_NAME)) {
-            byte[] canonical = candidate.name().getBytes(StandardCharsets.UTF_8);
-            reply(
-                    reply,
-                    option,
-                    NbdProtocol.REP_INFO,
-                    ByteBuffer.allocate(2 + canonical.length)
-                            .putShort((short) NbdProtocol.INFO_NAME)
-                            .put(canonical)
-                            .array());
+            textInfo(reply, option, NbdProtocol.INFO_NAME, candidate.name());
         }
         if (requests.contains(NbdProtocol.INFO_DESCRIPTION)) {
-            byte[] text = candidate.description().getBytes(StandardCharsets.UTF_8);
-            reply(
-                    reply,
-                    option,
-                    NbdProtocol.REP_INFO,
-                    ByteBuffer.allocate(2 + text.length)
-                            .putShort((short) NbdProtocol.INFO_DESCRIPTION)
-                            .put(text)
-                            .array());
+            textInfo(reply, option, NbdProtocol.INFO_DESCRIPTION, candidate.description());
         }
         ByteBuffer sizes = ByteBuffer.allocate(14);
         sizes.putShort((short) NbdProtocol.INFO_BLOCK_SIZE)
@@ -295,6 +279,19 @@ public final class Negotiation {
         byte[] bytes = new byte[length];
         data.get(bytes);
         return new String(bytes, StandardCharsets.UTF_8);
+    }
+
+    /** An NBD_REP_INFO whose payload is the info type and a UTF-8 string (name, description). */
+    private static void textInfo(DataOutputStream out, int option, int infoType, String text) throws IOException {
+        byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
+        reply(
+                out,
+                option,
+                NbdProtocol.REP_INFO,
+                ByteBuffer.allocate(2 + bytes.length)
+                        .putShort((short) infoType)
+                        .put(bytes)
+                        .array());
     }
 
     private static void reply(DataOutputStream out, int option, int type, byte[] payload) throws IOException {

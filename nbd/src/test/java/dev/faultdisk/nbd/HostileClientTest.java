@@ -20,16 +20,11 @@ import org.junit.jupiter.params.provider.ValueSource;
  * to the bad client, and (before and after, see setUp and tearDown) that a well-behaved client on
  * another connection is still served, on the connection it already had and on a new one.
  */
-class HostileClientTest {
+class HostileClientTest implements ServerUnderTest {
     private static final long SIZE = 64L << 20;
 
     private LocalServer server;
     private RawNbdClient bystander;
-
-    /** The server under test; a subclass runs every test with requests off the reader thread. */
-    LocalServer newServer(String... exports) throws IOException {
-        return new LocalServer(false, exports);
-    }
 
     @BeforeEach
     void setUp() throws IOException {

@@ -19,6 +19,8 @@ import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 /** The option state machine, option by option, with exact reply bytes. */
 class NegotiationTest {
@@ -30,6 +32,9 @@ class NegotiationTest {
             | FLAG_SEND_WRITE_ZEROES
             | FLAG_SEND_FAST_ZERO
             | FLAG_CAN_MULTI_CONN;
+    /** A read-only export offers no trim and no zeroing. */
+    private static final int RO_FLAGS =
+            FLAG_HAS_FLAGS | FLAG_READ_ONLY | FLAG_SEND_FLUSH | FLAG_SEND_FUA | FLAG_SEND_CACHE | FLAG_CAN_MULTI_CONN;
 
     private final ExportRegistry exports = new ExportRegistry();
     private final AtomicBoolean shuttingDown = new AtomicBoolean();
@@ -119,14 +124,7 @@ class NegotiationTest {
     void infoStaysInNegotiation() {
         List<Rep> r = handle(OPT_INFO, RawNbdClient.goData("ro", new int[0]), Negotiation.Outcome.CONTINUE);
         int flags = ByteBuffer.wrap(r.getFirst().data()).getShort(10);
-        assertEquals(
-                FLAG_HAS_FLAGS
-                        | FLAG_READ_ONLY
-                        | FLAG_SEND_FLUSH
-                        | FLAG_SEND_FUA
-                        | FLAG_SEND_CACHE
-                        | FLAG_CAN_MULTI_CONN,
-                flags);
+        assertEquals(RO_FLAGS, flags);
         assertAck(r.getLast(), OPT_INFO);
         assertNull(n.export());
     }
@@ -163,7 +161,7 @@ class NegotiationTest {
             }
         }
         assertNull(n.export());
-        handle(OPT_GO, RawNbdClient.goData("disk", new int[0]), Negotiation.Outcome.TRANSMIT);
+        goToDisk();
     }
 
     @Test
@@ -207,61 +205,48 @@ class NegotiationTest {
         List<Rep> r = handle(OPT_STRUCTURED_REPLY, new byte[0], Negotiation.Outcome.CONTINUE);
         assertAck(r.getFirst(), OPT_STRUCTURED_REPLY);
         assertTrue(n.structuredReplies());
-        handle(OPT_GO, RawNbdClient.goData("disk", new int[0]), Negotiation.Outcome.TRANSMIT);
+        goToDisk();
         assertEquals(RW_FLAGS | FLAG_SEND_DF, n.transmissionFlags());
     }
 
     @Test
     void setMetaContextBeforeStructuredRepliesIsInvalid() {
-        List<Rep> r = handle(
-                OPT_SET_META_CONTEXT,
-                RawNbdClient.metaContextData("disk", BASE_ALLOCATION),
-                Negotiation.Outcome.CONTINUE);
+        List<Rep> r = setMetaContext("disk", BASE_ALLOCATION);
         assertEquals(List.of(REP_ERR_INVALID), types(r));
-        handle(OPT_STRUCTURED_REPLY, new byte[0], Negotiation.Outcome.CONTINUE);
-        handle(OPT_GO, RawNbdClient.goData("disk", new int[0]), Negotiation.Outcome.TRANSMIT);
+        enableStructuredReplies();
+        goToDisk();
         assertFalse(n.baseAllocation());
     }
 
     @Test
     void setMetaContextSelectsBaseAllocationWithId() {
-        handle(OPT_STRUCTURED_REPLY, new byte[0], Negotiation.Outcome.CONTINUE);
-        List<Rep> r = handle(
-                OPT_SET_META_CONTEXT,
-                RawNbdClient.metaContextData("disk", "qemu:dirty-bitmap:x", BASE_ALLOCATION, "base:"),
-                Negotiation.Outcome.CONTINUE);
+        enableStructuredReplies();
+        List<Rep> r = setMetaContext("disk", "qemu:dirty-bitmap:x", BASE_ALLOCATION, "base:");
         assertEquals(List.of(REP_META_CONTEXT, REP_ACK), types(r));
         assertArrayEquals(
                 concat(new byte[] {0, 0, 0, BASE_ALLOCATION_ID}, "base:allocation".getBytes(StandardCharsets.UTF_8)),
                 r.getFirst().data());
-        handle(OPT_GO, RawNbdClient.goData("disk", new int[0]), Negotiation.Outcome.TRANSMIT);
+        goToDisk();
         assertTrue(n.baseAllocation());
     }
 
     @Test
     void setMetaContextWithOnlyTheWildcardSelectsNothing() {
-        handle(OPT_STRUCTURED_REPLY, new byte[0], Negotiation.Outcome.CONTINUE);
-        List<Rep> r = handle(
-                OPT_SET_META_CONTEXT, RawNbdClient.metaContextData("disk", "base:"), Negotiation.Outcome.CONTINUE);
+        enableStructuredReplies();
+        List<Rep> r = setMetaContext("disk", "base:");
         assertEquals(List.of(REP_ACK), types(r));
-        handle(OPT_GO, RawNbdClient.goData("disk", new int[0]), Negotiation.Outcome.TRANSMIT);
+        goToDisk();
         assertFalse(n.baseAllocation());
     }
 
-    @Test
-    void contextsSetForAnotherExportAreDropped() {
-        handle(OPT_STRUCTURED_REPLY, new byte[0], Negotiation.Outcome.CONTINUE);
-        handle(OPT_SET_META_CONTEXT, RawNbdClient.metaContextData("ro", BASE_ALLOCATION), Negotiation.Outcome.CONTINUE);
-        handle(OPT_GO, RawNbdClient.goData("disk", new int[0]), Negotiation.Outcome.TRANSMIT);
-        assertFalse(n.baseAllocation());
-    }
-
-    @Test
-    void contextsSetForTheDefaultNameCarryToItsExport() {
-        handle(OPT_STRUCTURED_REPLY, new byte[0], Negotiation.Outcome.CONTINUE);
-        handle(OPT_SET_META_CONTEXT, RawNbdClient.metaContextData("", BASE_ALLOCATION), Negotiation.Outcome.CONTINUE);
-        handle(OPT_GO, RawNbdClient.goData("disk", new int[0]), Negotiation.Outcome.TRANSMIT);
-        assertTrue(n.baseAllocation());
+    /** Contexts set for another export are dropped; those set for the default name carry to its export. */
+    @ParameterizedTest(name = "set for \"{0}\", then GO disk: selected {1}")
+    @CsvSource({"ro, false", "'', true"})
+    void contextsSetCarryOnlyToTheExportTheyWereSetFor(String setFor, boolean selected) {
+        enableStructuredReplies();
+        setMetaContext(setFor, BASE_ALLOCATION);
+        goToDisk();
+        assertEquals(selected, n.baseAllocation());
     }
 
     @Test
@@ -278,7 +263,7 @@ class NegotiationTest {
 
     @Test
     void malformedMetaContextDataIsInvalid() {
-        handle(OPT_STRUCTURED_REPLY, new byte[0], Negotiation.Outcome.CONTINUE);
+        enableStructuredReplies();
         byte[] good = RawNbdClient.metaContextData("disk", BASE_ALLOCATION);
         byte[][] bad = {
             new byte[0],
@@ -301,7 +286,7 @@ class NegotiationTest {
 
     @Test
     void metaContextForUnknownExportIsErrUnknown() {
-        handle(OPT_STRUCTURED_REPLY, new byte[0], Negotiation.Outcome.CONTINUE);
+        enableStructuredReplies();
         for (int option : new int[] {OPT_LIST_META_CONTEXT, OPT_SET_META_CONTEXT}) {
             List<Rep> r =
                     handle(option, RawNbdClient.metaContextData("nope", BASE_ALLOCATION), Negotiation.Outcome.CONTINUE);
@@ -317,7 +302,7 @@ class NegotiationTest {
             assertEquals(option, r.getFirst().option());
             assertEquals(REP_ERR_UNSUP, r.getFirst().type());
         }
-        handle(OPT_GO, RawNbdClient.goData("disk", new int[0]), Negotiation.Outcome.TRANSMIT);
+        goToDisk();
     }
 
     @Test
@@ -334,14 +319,7 @@ class NegotiationTest {
         ByteBuffer b = ByteBuffer.wrap(out.toByteArray());
         assertEquals(10, b.remaining());
         assertEquals(8192, b.getLong());
-        assertEquals(
-                FLAG_HAS_FLAGS
-                        | FLAG_READ_ONLY
-                        | FLAG_SEND_FLUSH
-                        | FLAG_SEND_FUA
-                        | FLAG_SEND_CACHE
-                        | FLAG_CAN_MULTI_CONN,
-                b.getShort());
+        assertEquals(RO_FLAGS, b.getShort());
 
         Negotiation zeroes = new Negotiation(exports, FLAG_C_FIXED_NEWSTYLE, shuttingDown::get);
         out.reset();
@@ -373,6 +351,19 @@ class NegotiationTest {
     }
 
     // ---- helpers ----
+
+    private void enableStructuredReplies() {
+        handle(OPT_STRUCTURED_REPLY, new byte[0], Negotiation.Outcome.CONTINUE);
+    }
+
+    private List<Rep> setMetaContext(String export, String... queries) {
+        return handle(
+                OPT_SET_META_CONTEXT, RawNbdClient.metaContextData(export, queries), Negotiation.Outcome.CONTINUE);
+    }
+
+    private void goToDisk() {
+        handle(OPT_GO, RawNbdClient.goData("disk", new int[0]), Negotiation.Outcome.TRANSMIT);
+    }
 
     private List<Rep> handle(int option, byte[] data, Negotiation.Outcome expected) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();

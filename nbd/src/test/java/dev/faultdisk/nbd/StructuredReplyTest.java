@@ -22,7 +22,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Structured replies on the wire: data and hole chunks, block status, many requests in flight. */
-class StructuredReplyTest {
+class StructuredReplyTest implements ServerUnderTest {
     private static final int K64 = 64 * 1024;
     private static final int HOLE_ZERO = 3;
 
@@ -31,11 +31,6 @@ class StructuredReplyTest {
 
     /** One BLOCK_STATUS descriptor. */
     record Extent(long length, int flags) {}
-
-    /** The server under test; a subclass runs every test with requests off the reader thread. */
-    LocalServer newServer(String... exports) throws IOException {
-        return new LocalServer(false, exports);
-    }
 
     @BeforeEach
     void setUp() throws IOException {

@@ -25,7 +25,7 @@ import org.junit.jupiter.api.io.TempDir;
  * The seeded model test of the device backends, over the wire: random requests through NbdServer
  * with simple and structured replies, checked against a byte array.
  */
-class WireModelTest {
+class WireModelTest implements ServerUnderTest {
     private static final long[] SEEDS = {5, 6, 7};
     private static final int OPS = 600;
     private static final int SIZE = (8 << 20) + 4097;
@@ -42,11 +42,6 @@ class WireModelTest {
 
     @TempDir
     Path dir;
-
-    /** The server under test; a subclass runs every test with requests off the reader thread. */
-    LocalServer newServer(String... exports) throws IOException {
-        return new LocalServer(false, exports);
-    }
 
     @Test
     void memoryExportWithStructuredReplies() throws IOException {

@@ -95,19 +95,24 @@ class QmpServerTest {
     void greetsNegotiatesAndAnswersQueries() throws Exception {
         try (TestClient client = TestClient.connect(tcp)) {
             assertEquals(GREETING, client.line());
-            assertEquals(NEGOTIATE_FIRST, client.command("{\"execute\": \"query-version\"}"));
-            assertEquals(NEGOTIATE_FIRST, client.command("{\"execute\": \"no-such-command\"}"));
-            assertEquals("{\"return\": {}}", client.command("{ \"execute\": \"qmp_capabilities\" }"));
-            assertEquals(
-                    "{\"error\": {\"class\": \"CommandNotFound\", \"desc\": \"Capabilities negotiation is already complete, command ignored\"}}",
-                    client.command("{\"execute\": \"qmp_capabilities\"}"));
-            assertEquals(
-                    "{\"return\": {\"qemu\": {\"micro\": 0, \"minor\": 1, \"major\": 0}, \"package\": \"faultdisk 0.1.0\"}}",
-                    client.command("{\"execute\": \"query-version\"}"));
-            assertEquals(
+            assertReplies(client, new String[][] {
+                {"{\"execute\": \"query-version\"}", NEGOTIATE_FIRST},
+                {"{\"execute\": \"no-such-command\"}", NEGOTIATE_FIRST},
+                {"{ \"execute\": \"qmp_capabilities\" }", "{\"return\": {}}"},
+                {
+                    "{\"execute\": \"qmp_capabilities\"}",
+                    "{\"error\": {\"class\": \"CommandNotFound\", \"desc\": \"Capabilities negotiation is already complete, command ignored\"}}"
+                },
+                {
+                    "{\"execute\": \"query-version\"}",
+                    "{\"return\": {\"qemu\": {\"micro\": 0, \"minor\": 1, \"major\": 0}, \"package\": \"faultdisk 0.1.0\"}}"
+                },
+                {
+                    "{\"execute\": \"query-commands\"}",
                     "{\"return\": [{\"name\": \"qmp_capabilities\"}, {\"name\": \"query-version\"},"
-                            + " {\"name\": \"query-commands\"}, {\"name\": \"test-set-rules\"}, {\"name\": \"test-crash\"}]}",
-                    client.command("{\"execute\": \"query-commands\"}"));
+                            + " {\"name\": \"query-commands\"}, {\"name\": \"test-set-rules\"}, {\"name\": \"test-crash\"}]}"
+                },
+            });
         }
     }
 
@@ -128,24 +133,26 @@ class QmpServerTest {
         try (TestClient client = TestClient.connect(unix)) {
             assertEquals(GREETING, client.line());
             // Only CommandNotFound gets the negotiation hint; other errors keep their text.
-            assertEquals(
-                    "{\"id\": 1, \"error\": {\"class\": \"GenericError\", \"desc\": \"QMP input member 'foo' is unexpected\"}}",
-                    client.command("{\"execute\": \"query-version\", \"foo\": 1, \"id\": 1}"));
-            assertEquals(
-                    "{\"error\": {\"class\": \"GenericError\", \"desc\": \"JSON parse error, expecting value\"}}",
-                    client.command("]"));
-            assertEquals(
-                    "{\"id\": \"x\", \"error\": {\"class\": \"CommandNotFound\", \"desc\": \"Expecting capabilities negotiation with 'qmp_capabilities'\"}}",
-                    client.command("{\"execute\": \"test-set-rules\", \"id\": \"x\"}"));
-            assertEquals(
-                    "{\"error\": {\"class\": \"GenericError\", \"desc\": \"Capability oob not available\"}}",
-                    client.command("{\"execute\": \"qmp_capabilities\", \"arguments\": {\"enable\": [\"oob\"]}}"));
-            assertEquals(
-                    "{\"error\": {\"class\": \"GenericError\", \"desc\": \"Parameter 'enable[0]' does not accept value 'fast'\"}}",
-                    client.command("{\"execute\": \"qmp_capabilities\", \"arguments\": {\"enable\": [\"fast\"]}}"));
-            assertEquals(
-                    "{\"return\": {}}",
-                    client.command("{\"execute\": \"qmp_capabilities\", \"arguments\": {\"enable\": []}}"));
+            assertReplies(client, new String[][] {
+                {
+                    "{\"execute\": \"query-version\", \"foo\": 1, \"id\": 1}",
+                    "{\"id\": 1, \"error\": {\"class\": \"GenericError\", \"desc\": \"QMP input member 'foo' is unexpected\"}}"
+                },
+                {"]", generic("JSON parse error, expecting value")},
+                {
+                    "{\"execute\": \"test-set-rules\", \"id\": \"x\"}",
+                    "{\"id\": \"x\", \"error\": {\"class\": \"CommandNotFound\", \"desc\": \"Expecting capabilities negotiation with 'qmp_capabilities'\"}}"
+                },
+                {
+                    "{\"execute\": \"qmp_capabilities\", \"arguments\": {\"enable\": [\"oob\"]}}",
+                    generic("Capability oob not available")
+                },
+                {
+                    "{\"execute\": \"qmp_capabilities\", \"arguments\": {\"enable\": [\"fast\"]}}",
+                    generic("Parameter 'enable[0]' does not accept value 'fast'")
+                },
+                {"{\"execute\": \"qmp_capabilities\", \"arguments\": {\"enable\": []}}", "{\"return\": {}}"},
+            });
         }
     }
 
@@ -308,8 +315,7 @@ class QmpServerTest {
     void twoClientsOverTcpAndUnixAtOnce() throws Exception {
         try (TestClient a = TestClient.connect(tcp);
                 TestClient b = TestClient.connect(unix)) {
-            a.negotiate();
-            assertEquals(GREETING, b.line());
+            negotiateOnlyTheFirst(a, b);
             // A is half-way through a command while B negotiates and works.
             a.send("{\"execute\": \"query-ver");
             assertEquals("{\"return\": {}}", b.command("{\"execute\": \"qmp_capabilities\"}"));
@@ -329,8 +335,7 @@ class QmpServerTest {
     void eventsGoOnlyToNegotiatedSessionsWithTimestampsFromTheClock() throws Exception {
         try (TestClient a = TestClient.connect(tcp);
                 TestClient b = TestClient.connect(unix)) {
-            a.negotiate();
-            assertEquals(GREETING, b.line());
+            negotiateOnlyTheFirst(a, b);
             server.emit("POWERDOWN", null);
             assertEquals(
                     "{\"timestamp\": {\"seconds\": 1258551470, \"microseconds\": 802384}, \"event\": \"POWERDOWN\"}",
@@ -419,6 +424,19 @@ class QmpServerTest {
         }
         assertFalse(Files.exists(socket));
         assertEquals(0, server.sessionCount());
+    }
+
+    /** A completes negotiation; B has its greeting and stays before capabilities negotiation. */
+    private static void negotiateOnlyTheFirst(TestClient a, TestClient b) throws Exception {
+        a.negotiate();
+        assertEquals(GREETING, b.line());
+    }
+
+    /** Sends each command in turn and checks the reply to it: rows of {command, reply}. */
+    private static void assertReplies(TestClient client, String[][] commandsAndReplies) throws Exception {
+        for (String[] c : commandsAndReplies) {
+            assertEquals(c[1], client.command(c[0]), c[0]);
+        }
     }
 
     private static String generic(String desc) {
