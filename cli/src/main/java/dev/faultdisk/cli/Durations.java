@@ -23,7 +23,7 @@ final class Durations {
             case "m" -> n * 60_000;
             default -> n * 3_600_000;
         };
-        if (millis > Long.MAX_VALUE / 2) {
+        if (millis > Long.MAX_VALUE / 2.0) {
             throw new IllegalArgumentException("duration '" + text + "' is too long");
         }
         return Duration.ofMillis(Math.round(millis));

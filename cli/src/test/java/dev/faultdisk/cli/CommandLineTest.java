@@ -47,10 +47,10 @@ class CommandLineTest {
         CommandLine cl = Main.commandLine();
         cl.setErr(new PrintWriter(err));
         assertEquals(ExitCodes.USAGE, cl.execute("break", "set", "disk0"));
-        assertEquals(
-                "faultdisk break set: Missing required parameters: 'EVENT', 'TAG'\n"
-                        + "Try 'faultdisk break set --help' for more information.\n",
-                err.toString());
+        assertEquals("""
+                faultdisk break set: Missing required parameters: 'EVENT', 'TAG'
+                Try 'faultdisk break set --help' for more information.
+                """, err.toString());
     }
 
     @Test

@@ -12,7 +12,11 @@ public final class ControlAddress {
 
     private ControlAddress() {}
 
-    /** @throws IllegalArgumentException with a message saying what is wrong */
+    /**
+     * Parses an address to connect to, whose port must not be 0.
+     *
+     * @throws IllegalArgumentException with a message saying what is wrong
+     */
     public static SocketAddress parse(String text) {
         return parse(text, 1);
     }

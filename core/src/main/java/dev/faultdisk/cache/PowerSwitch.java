@@ -98,7 +98,7 @@ public final class PowerSwitch {
         try {
             wasOn = isOn();
             if (wasOn) {
-                epoch++;
+                advanceEpoch();
                 powerFails.incrementAndGet();
             }
             Volatile v = state;
@@ -124,7 +124,7 @@ public final class PowerSwitch {
         Lock exclusive = exclusive();
         try {
             if (!isOn()) {
-                epoch++;
+                advanceEpoch();
             }
         } finally {
             exclusive.unlock();
@@ -153,6 +153,12 @@ public final class PowerSwitch {
             throw e;
         }
         return shared;
+    }
+
+    /** Flips between on and off; the caller holds the exclusive lock. */
+    @SuppressWarnings("NonAtomicVolatileUpdate") // the exclusive lock makes this the only writer; readers need volatile
+    private void advanceEpoch() {
+        epoch++;
     }
 
     /** Takes the lock exclusively (no request runs under the switch until it is released). */

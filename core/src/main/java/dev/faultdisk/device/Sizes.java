@@ -18,14 +18,14 @@ public final class Sizes {
         }
         int shift = 0;
         if (!s.isEmpty()) {
-            switch (s.charAt(s.length() - 1)) {
-                case 'K' -> shift = 10;
-                case 'M' -> shift = 20;
-                case 'G' -> shift = 30;
-                case 'T' -> shift = 40;
-                case 'P' -> shift = 50;
-                default -> shift = 0;
-            }
+            shift = switch (s.charAt(s.length() - 1)) {
+                case 'K' -> 10;
+                case 'M' -> 20;
+                case 'G' -> 30;
+                case 'T' -> 40;
+                case 'P' -> 50;
+                default -> 0;
+            };
         }
         if (shift != 0) {
             s = s.substring(0, s.length() - 1);

@@ -20,7 +20,9 @@ final class ExportStack {
         BlockDevice below = null;
         for (int i = order.length - 1; i >= 0; i--) {
             BlockDevice device = order[i].build(below, parts);
-            if (device != below) {
+            @SuppressWarnings("ReferenceEquality") // a factory returns the very device below to leave its slot empty
+            boolean built = device != below;
+            if (built) {
                 layers.put(order[i], device);
             }
             below = device;

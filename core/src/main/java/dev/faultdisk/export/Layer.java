@@ -1,5 +1,6 @@
 package dev.faultdisk.export;
 
+import com.google.errorprone.annotations.Immutable;
 import dev.faultdisk.cache.PowerGate;
 import dev.faultdisk.cache.WriteCacheDevice;
 import dev.faultdisk.device.BlockDevice;
@@ -42,6 +43,7 @@ public enum Layer {
 
     /** Builds a layer over the one below it (null for the backend); returning {@code below} leaves the slot empty. */
     @FunctionalInterface
+    @Immutable
     interface Factory {
         BlockDevice build(BlockDevice below, ExportParts parts);
     }

@@ -124,8 +124,8 @@ sealed interface DelayModel {
     record LogNormal(long median, long p99, long max) implements DelayModel {
         @Override
         public long sample(Firing f) {
-            double mu = Math.log(median);
-            double sigma = (Math.log(p99) - mu) / Z99;
+            double mu = Math.log((double) median);
+            double sigma = (Math.log((double) p99) - mu) / Z99;
             return Math.min(max, Math.round(Math.exp(mu + sigma * f.random().nextGaussian())));
         }
 

@@ -178,7 +178,7 @@ class WriteCacheConcurrencyTest {
             List<Op> covering = byWord.get(w);
             List<Op> must = new ArrayList<>();
             for (Op o : covering) {
-                if (o.fua() || o.end() < lastFlushStart && mustByFlush(o, flushes)) {
+                if (o.fua() || (o.end() < lastFlushStart && mustByFlush(o, flushes))) {
                     must.add(o);
                 }
             }

@@ -117,7 +117,10 @@ class WriteCacheDeviceTest {
         assertArrayEquals(new byte[4096], read(cache, 8192, 4096));
         assertArrayEquals(fill(4096, 0x55), read(medium, 0, 4096), "the medium still has the old data");
         List<long[]> extents = new ArrayList<>();
-        Io.extents(cache, 0, 20000, (len, flags) -> extents.add(new long[] {len, flags}) || true);
+        Io.extents(cache, 0, 20000, (len, flags) -> {
+            extents.add(new long[] {len, flags});
+            return true;
+        });
         assertEquals(
                 List.of("4096:3", "4096:0", "4096:2", "7712:0"),
                 extents.stream().map(e -> e[0] + ":" + e[1]).toList());

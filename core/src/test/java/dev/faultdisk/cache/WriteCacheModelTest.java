@@ -238,7 +238,7 @@ class WriteCacheModelTest {
         boolean deferredError;
 
         void write(long off, byte[] data, boolean fua) {
-            boolean durableNow = mode == CacheMode.WRITETHROUGH || fua && mode == CacheMode.WRITEBACK;
+            boolean durableNow = mode == CacheMode.WRITETHROUGH || (fua && mode == CacheMode.WRITEBACK);
             System.arraycopy(data, 0, current, (int) off, data.length);
             if (durableNow) {
                 System.arraycopy(data, 0, durable, (int) off, data.length);

@@ -20,7 +20,7 @@ class DelayAndThrottleTest {
         for (int i = 0; i < n; i++) {
             Duration before = disk.time.elapsed();
             disk.read(4096L * (i % 64), 4096);
-            ms[i] = (disk.time.elapsed().minus(before)).toNanos() / 1e6;
+            ms[i] = disk.time.elapsed().minus(before).toNanos() / 1e6;
         }
         return ms;
     }

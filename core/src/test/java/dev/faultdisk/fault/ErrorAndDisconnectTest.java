@@ -44,7 +44,7 @@ class ErrorAndDisconnectTest {
             disk.faults().clear();
             assertArrayEquals(Disk.filled(4096, 7), disk.read(0, 4096), "no failed change reached the disk");
             assertEquals(
-                    6 * errnos.length,
+                    6L * errnos.length,
                     disk.export.stats().errors(BlockOp.READ)
                             + disk.export.stats().errors(BlockOp.WRITE)
                             + disk.export.stats().errors(BlockOp.FLUSH)

@@ -23,7 +23,7 @@ import org.junit.jupiter.api.Test;
 class HangTest {
     private static final long WAIT_MS = 10_000;
 
-    private static CompletableFuture<Void> async(Disk disk, ThrowingRunnable r) {
+    private static CompletableFuture<Void> async(ThrowingRunnable r) {
         CompletableFuture<Void> f = new CompletableFuture<>();
         Thread.ofVirtual().start(() -> {
             try {
@@ -48,7 +48,7 @@ class HangTest {
     void aHeldRequestWaitsForReleaseWhileOthersRun() throws Exception {
         try (Disk disk = Disk.manual(1 << 20)) {
             disk.add(rule("type", "hang", "ops", "write", "offset", 0, "length", 4096));
-            CompletableFuture<Void> held = async(disk, () -> disk.write(0, Disk.filled(4096, 9)));
+            CompletableFuture<Void> held = async(() -> disk.write(0, Disk.filled(4096, 9)));
             awaitHeld(disk, 1);
             HeldRequest h = disk.faults().held().getFirst();
             assertEquals(
@@ -76,7 +76,7 @@ class HangTest {
             CompletableFuture<?>[] writes = new CompletableFuture<?>[3];
             for (int i = 0; i < 3; i++) {
                 byte value = (byte) (i + 1);
-                writes[i] = async(disk, () -> disk.write(0, Disk.filled(512, value)));
+                writes[i] = async(() -> disk.write(0, Disk.filled(512, value)));
                 awaitHeld(disk, i + 1);
             }
             assertEquals(3, disk.faults().release(ids, order, 0, 5).size());
@@ -99,9 +99,9 @@ class HangTest {
             disk.add(
                     rule("type", "hang", "ops", "read", "timeout-ms", 100),
                     rule("type", "hang", "ops", "write", "timeout-ms", 100, "on-timeout", "continue"));
-            CompletableFuture<Void> read = async(disk, () -> disk.read(0, 512));
+            CompletableFuture<Void> read = async(() -> disk.read(0, 512));
             awaitHeld(disk, 1);
-            CompletableFuture<Void> write = async(disk, () -> disk.write(0, Disk.filled(512, 5)));
+            CompletableFuture<Void> write = async(() -> disk.write(0, Disk.filled(512, 5)));
             awaitHeld(disk, 2);
             disk.time.advance(Duration.ofMillis(99));
             Thread.sleep(20);
@@ -119,7 +119,7 @@ class HangTest {
                             .filter(x -> "held-expired".equals(x.get("event")))
                             .count());
 
-            CompletableFuture<Void> failed = async(disk, () -> disk.write(4096, Disk.filled(512, 6)));
+            CompletableFuture<Void> failed = async(() -> disk.write(4096, Disk.filled(512, 6)));
             awaitHeld(disk, 1);
             disk.faults()
                     .release(List.of(disk.faults().held().getFirst().id()), FaultEngine.Order.GIVEN, Errno.ENOSPC, 0);
@@ -137,13 +137,13 @@ class HangTest {
     void removingTheRuleReleasesAndClosingFails() throws Exception {
         try (Disk disk = Disk.manual(1 << 20)) {
             List<Long> ids = disk.add(rule("type", "hang", "ops", "read"));
-            CompletableFuture<Void> a = async(disk, () -> disk.read(0, 512));
+            CompletableFuture<Void> a = async(() -> disk.read(0, 512));
             awaitHeld(disk, 1);
             disk.faults().remove(ids);
             a.get(WAIT_MS, TimeUnit.MILLISECONDS);
 
             disk.add(rule("type", "hang", "ops", "read"));
-            CompletableFuture<Void> b = async(disk, () -> disk.read(0, 512));
+            CompletableFuture<Void> b = async(() -> disk.read(0, 512));
             awaitHeld(disk, 1);
             disk.faults().shutdown();
             ExecutionException e = assertThrows(ExecutionException.class, () -> b.get(WAIT_MS, TimeUnit.MILLISECONDS));
@@ -157,7 +157,7 @@ class HangTest {
     void unknownIdsReleaseNothing() throws Exception {
         try (Disk disk = Disk.manual(1 << 20)) {
             disk.add(rule("type", "hang"));
-            CompletableFuture<Void> a = async(disk, () -> disk.read(0, 512));
+            CompletableFuture<Void> a = async(() -> disk.read(0, 512));
             awaitHeld(disk, 1);
             long id = disk.faults().held().getFirst().id();
             assertThrows(

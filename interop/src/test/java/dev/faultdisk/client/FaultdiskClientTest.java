@@ -64,7 +64,7 @@ class FaultdiskClientTest {
     }
 
     @Test
-    void typedQueriesDescribeTheExports() {
+    void typedQueriesDescribeTheExports() throws Exception {
         assertTrue(client.serverVersion().startsWith("faultdisk "), client.serverVersion());
         List<BlockInfo> block = client.queryBlock();
         assertEquals(List.of("d0", "d1"), block.stream().map(BlockInfo::device).toList());
@@ -72,9 +72,10 @@ class FaultdiskClientTest {
         assertFalse(block.get(0).readOnly());
         assertTrue(client.queryCommands().containsAll(List.of("query-block", "blkdebug-set-rules", "blkdebug-resume")));
 
-        writeAsync("d1", 0, 4096);
+        Future<Void> write = writeAsync("d1", 0, 4096);
         assertEquals(0, client.queryBlockstats("d0").writes());
         awaitWrites("d1", 1);
+        write.get(10, TimeUnit.SECONDS);
         BlockStats d1 = client.queryBlockstats("d1");
         assertEquals(new BlockStats.OpStats(1, 4096, 0), d1.op("write"));
         assertEquals(
@@ -308,7 +309,7 @@ class FaultdiskClientTest {
     void waitsEndWhenTheServerGoesAway() throws Exception {
         BlockingQueue<Throwable> outcome = new LinkedBlockingQueue<>();
         AtomicReference<Thread> waiter = new AtomicReference<>();
-        requests.executor().submit(() -> {
+        requests.executor().execute(() -> {
             waiter.set(Thread.currentThread());
             try {
                 client.awaitEvent("NEVER", WAIT);

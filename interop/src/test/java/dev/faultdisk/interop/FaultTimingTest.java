@@ -108,7 +108,7 @@ class FaultTimingTest {
             String uri = "nbd://127.0.0.1:" + ((InetSocketAddress) server.nbdAddress()).getPort() + "/v";
             fd.faultPreset("v", "flaky-disk", Map.of("up-ms", 1000, "down-ms", 500));
             QemuIo.run(uri, "read 0 4k").assertOk("up");
-            time.advance(Duration.ofMillis(1000));
+            time.advance(Duration.ofSeconds(1));
             assertEquals(
                     List.of("read failed: Input/output error"),
                     QemuIo.reports(QemuIo.run(uri, "read 0 4k").stdout()));

@@ -29,7 +29,7 @@ class FioTest {
     private static final Pattern ISSUED = Pattern.compile("issued rwts: total=(\\d+),(\\d+),");
 
     /** A write job fio verifies: the export's size, fio's options, and how many blocks it writes. */
-    private record Workload(String name, String size, List<String> job, long blocks) {
+    record Workload(String name, String size, List<String> job, long blocks) {
         @Override
         public String toString() {
             return name;

@@ -388,10 +388,6 @@ final class RawNbdClient implements AutoCloseable {
         out.flush();
     }
 
-    /**
-     * True if the server closed the connection: the next read sees end of stream or a reset
-     * (a server that closes with unread input resets). Fails on data or on a timeout.
-     */
     /** Everything the server sends until it closes the connection (at most {@code max} bytes). */
     byte[] readUntilClosed(int max) throws IOException {
         out.flush();
@@ -407,6 +403,10 @@ final class RawNbdClient implements AutoCloseable {
         return got.toByteArray();
     }
 
+    /**
+     * True if the server closed the connection: the next read sees end of stream or a reset
+     * (a server that closes with unread input resets). Fails on data or on a timeout.
+     */
     boolean isDropped() throws IOException {
         try {
             out.flush();

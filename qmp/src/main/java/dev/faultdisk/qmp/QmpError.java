@@ -1,5 +1,8 @@
 package dev.faultdisk.qmp;
 
+import com.google.errorprone.annotations.FormatMethod;
+import com.google.errorprone.annotations.FormatString;
+
 /**
  * A command's failure as the client sees it: {@code {"error": {"class": ..., "desc": ...}}}.
  * Unchecked so that handlers can throw it from anywhere (lambdas included). The factories give
@@ -23,7 +26,8 @@ public final class QmpError extends RuntimeException {
     }
 
     /** GenericError with a formatted text. */
-    public static QmpError generic(String format, Object... args) {
+    @FormatMethod
+    public static QmpError generic(@FormatString String format, Object... args) {
         return new QmpError(ErrorClass.GENERIC_ERROR, args.length == 0 ? format : String.format(format, args));
     }
 

@@ -32,6 +32,8 @@ public final class QmpServer implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(QmpServer.class.getName());
 
     /**
+     * What a server sets for each of its sessions.
+     *
      * @param clock          the source of event timestamps
      * @param maxQueuedBytes output a session may have waiting for its client; an event that does
      *                       not fit ends the session

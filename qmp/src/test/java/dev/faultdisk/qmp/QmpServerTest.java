@@ -33,10 +33,11 @@ class QmpServerTest {
     private static final String NEGOTIATE_FIRST =
             "{\"error\": {\"class\": \"CommandNotFound\", \"desc\": \"Expecting capabilities negotiation with 'qmp_capabilities'\"}}";
     /** The example of the blkdebug QMP patch of 2014, aimed at a stand-in command with the same argument shape. */
-    private static final String SEED_SHAPED =
-            "{\"execute\": \"test-set-rules\", \"arguments\": {\"device\": \"ide0-hd0\",\n"
-                    + "\"rules\":[{\"event\": \"write_aio\", \"type\": \"inject-error\", \"immediately\":\n"
-                    + "1, \"once\": 0, \"state\": 1}]}}\n";
+    private static final String PATCH_EXAMPLE_SHAPED = """
+            {"execute": "test-set-rules", "arguments": {"device": "ide0-hd0",
+            "rules":[{"event": "write_aio", "type": "inject-error", "immediately":
+            1, "once": 0, "state": 1}]}}
+            """;
 
     @TempDir
     Path dir;
@@ -120,7 +121,7 @@ class QmpServerTest {
     void theSeedsExampleWorksVerbatimAgainstAStandIn() throws Exception {
         try (TestClient client = TestClient.connect(tcp)) {
             assertEquals(GREETING, client.line());
-            client.send("{ \"execute\": \"qmp_capabilities\" }\n" + SEED_SHAPED);
+            client.send("{ \"execute\": \"qmp_capabilities\" }\n" + PATCH_EXAMPLE_SHAPED);
             assertEquals("{\"return\": {}}", client.line());
             assertEquals("{\"return\": {}}", client.line());
             assertEquals(

@@ -101,14 +101,14 @@ final class BlkdebugCommands {
                 "blkdebug-resume",
                 "Like qemu-io's 'resume TAG': releases the most recently suspended request under TAG.",
                 BlkdebugEngine::resume,
-                "No suspended request with tag '%s'"));
+                "No suspended request with tag"));
         commands.register(tagCommand(
                 exports,
                 "blkdebug-remove-breakpoint",
                 "Like qemu-io's 'remove_break TAG': removes the breakpoints tagged TAG and releases every "
                         + "request suspended under it.",
                 BlkdebugEngine::removeBreakpoint,
-                "No breakpoint or suspended request with tag '%s'"));
+                "No breakpoint or suspended request with tag"));
         commands.register(QmpCommand.builder("query-blkdebug-breakpoints")
                 .doc("An export's breakpoints that have not fired and the requests suspended now, so a client "
                         + "can wait for a suspension by polling as well as through BLKDEBUG_SUSPENDED.")
@@ -171,7 +171,9 @@ final class BlkdebugCommands {
         List<Object> armed = new ArrayList<>();
         for (InjectErrorRule a : engine.activeRules()) {
             for (int i = 0; i < rules.size(); i++) {
-                if (rules.get(i) == a) {
+                @SuppressWarnings("ReferenceEquality") // the armed rule itself: an equal rule elsewhere is not armed
+                boolean armedHere = rules.get(i) == a;
+                if (armedHere) {
                     armed.add(i);
                     break;
                 }
@@ -222,10 +224,9 @@ final class BlkdebugCommands {
         return m;
     }
 
-    /** Parses one rule object; every problem is a QMP error naming the member (rules[i].x). */
     /**
      * A command on one breakpoint tag of an export: {@code action} says whether it knew the tag; if
-     * not, the command fails with {@code unknown} (the tag in place of %s).
+     * not, the command fails with {@code unknown} followed by the tag in quotes.
      */
     private static QmpCommand tagCommand(
             ExportRegistry exports,
@@ -240,13 +241,14 @@ final class BlkdebugCommands {
                 .handler(args -> {
                     String tag = args.string("tag");
                     if (!action.test(BlockCommands.export(exports, args).blkdebug(), tag)) {
-                        throw QmpError.generic(unknown, tag);
+                        throw QmpError.generic("%s '%s'", unknown, tag);
                     }
                     return null;
                 })
                 .build();
     }
 
+    /** Parses one rule object; every problem is a QMP error naming the member (rules[i].x). */
     static Rule parseRule(Members rule) {
         String type = rule.choice("type", List.of("inject-error", "set-state"));
         BlkdebugEvent event = event(rule, "event");

@@ -52,12 +52,12 @@ final class BlockCommands {
                 .build());
     }
 
-    /** The export called {@code name}, or QEMU's DeviceNotFound error. */
     /** The export the arguments name in "device" (DeviceNotFound if there is none). */
     static Export export(ExportRegistry exports, Members args) {
         return export(exports, args.string("device"));
     }
 
+    /** The export called {@code name}, or QEMU's DeviceNotFound error. */
     static Export export(ExportRegistry exports, String name) {
         return exports.find(name).filter(e -> !name.isEmpty()).orElseThrow(() -> QmpError.deviceNotFound(name));
     }

@@ -46,7 +46,7 @@ class BlkdebugCommandsTest {
                 () -> disk.device().read(BlockRequest.of(BlockOp.READ, 0, 512), ByteBuffer.allocate(512)));
         assertEquals(Errno.ENOSPC, e.errno());
         Map<String, Object> listed =
-                fd.execute("{\"execute\": \"query-blkdebug-rules\", \"arguments\": {\"device\": \"d0\"}}");
+                fd.executeMap("{\"execute\": \"query-blkdebug-rules\", \"arguments\": {\"device\": \"d0\"}}");
         assertEquals(2L, listed.get("state"));
         assertEquals(3, ((List<?>) listed.get("rules")).size());
         assertEquals(List.of(1L), listed.get("armed"));
@@ -152,7 +152,7 @@ class BlkdebugCommandsTest {
                 suspended);
         assertFalse(write.isDone());
         Map<String, Object> q =
-                fd.execute("{\"execute\": \"query-blkdebug-breakpoints\", \"arguments\": {\"device\": \"d0\"}}");
+                fd.executeMap("{\"execute\": \"query-blkdebug-breakpoints\", \"arguments\": {\"device\": \"d0\"}}");
         assertEquals(1, ((List<?>) q.get("suspended")).size());
         fd.execute("{\"execute\": \"blkdebug-resume\", \"arguments\": {\"device\": \"d0\", \"tag\": \"A\"}}");
         write.get(5, TimeUnit.SECONDS);

@@ -47,14 +47,14 @@ class CacheCommandsTest {
                         ByteBuffer.wrap(filled(512, 0x33))); // FUA: durable
 
         Map<String, Object> status =
-                fd.execute("{\"execute\": \"query-write-cache\", \"arguments\": {\"device\": \"d0\"}}");
+                fd.executeMap("{\"execute\": \"query-write-cache\", \"arguments\": {\"device\": \"d0\"}}");
         assertEquals("writeback", status.get("mode"));
         assertEquals(4096L, status.get("dirty-bytes"));
         assertEquals(1L, status.get("dirty-writes"));
 
         try (Socket nbd = nbdConnection()) {
             Map<String, Object> report =
-                    fd.execute("{\"execute\": \"power-fail\", \"arguments\": {\"device\": \"d0\", \"seed\": 42}}");
+                    fd.executeMap("{\"execute\": \"power-fail\", \"arguments\": {\"device\": \"d0\", \"seed\": 42}}");
             assertEquals("drop-all", report.get("mode"));
             assertEquals(42L, report.get("seed"));
             assertEquals(4096L, report.get("bytes-lost"));

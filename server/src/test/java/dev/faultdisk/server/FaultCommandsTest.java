@@ -45,10 +45,10 @@ class FaultCommandsTest {
 
     @Test
     void addListRemoveAndClear() throws Exception {
-        Map<String, Object> added = fd.execute(("""
+        Map<String, Object> added = fd.executeMap("""
                 {"execute": "fault-add", "arguments": {"device": "d0", "rules": [
                   {"type": "error", "ops": ["flush"], "errno": "ENOSPC", "label": "full"},
-                  {"type": "delay", "ops": ["read"], "ms": 1, "seed": 9}]}}"""));
+                  {"type": "delay", "ops": ["read"], "ms": 1, "seed": 9}]}}""");
         assertEquals(List.of(1L, 2L), added.get("ids"));
         assertEquals(
                 Errno.ENOSPC,
@@ -57,7 +57,7 @@ class FaultCommandsTest {
         disk.device().read(BlockRequest.of(BlockOp.READ, 0, 512), ByteBuffer.allocate(512));
 
         List<Map<String, Object>> rules =
-                fd.execute(("{\"execute\": \"query-faults\", \"arguments\": {\"device\": \"d0\"}}"));
+                fd.executeList("{\"execute\": \"query-faults\", \"arguments\": {\"device\": \"d0\"}}");
         assertEquals(2, rules.size());
         Map<String, Object> first = rules.getFirst();
         assertEquals("d0", first.get("device"));
@@ -69,7 +69,7 @@ class FaultCommandsTest {
         Map<String, Object> definition = (Map<String, Object>) rules.get(1).get("rule");
         assertEquals(9L, definition.get("seed"));
         assertEquals(1.0, definition.get("ms"));
-        assertEquals(List.of(), fd.execute(("{\"execute\": \"query-faults\", \"arguments\": {\"device\": \"d1\"}}")));
+        assertEquals(List.of(), fd.execute("{\"execute\": \"query-faults\", \"arguments\": {\"device\": \"d1\"}}"));
 
         Map<String, Object> event = fd.awaitEvent("FAULT_INJECTED");
         assertEquals("d0", event.get("device"));
@@ -79,15 +79,15 @@ class FaultCommandsTest {
 
         assertEquals(
                 Map.of(),
-                fd.execute(("{\"execute\": \"fault-remove\", \"arguments\": {\"device\": \"d0\", \"ids\": [1]}}")));
+                fd.execute("{\"execute\": \"fault-remove\", \"arguments\": {\"device\": \"d0\", \"ids\": [1]}}"));
         disk.device().flush(BlockRequest.flush());
         assertEquals(
                 "GenericError: no fault rule 7 on export 'd0'",
-                fd.error(("{\"execute\": \"fault-remove\", \"arguments\": {\"device\": \"d0\", \"ids\": [2, 7]}}")));
+                fd.error("{\"execute\": \"fault-remove\", \"arguments\": {\"device\": \"d0\", \"ids\": [2, 7]}}"));
         assertEquals(1, disk.faults().rules().size(), "an unknown id removes nothing");
         assertEquals(
                 Map.of("removed", 1L),
-                fd.execute(("{\"execute\": \"fault-clear\", \"arguments\": {\"device\": \"d0\"}}")));
+                fd.execute("{\"execute\": \"fault-clear\", \"arguments\": {\"device\": \"d0\"}}"));
         assertFalse(disk.device().mayBlock());
     }
 
@@ -130,24 +130,24 @@ class FaultCommandsTest {
         }
         assertEquals(
                 "DeviceNotFound: Device 'nope' not found",
-                fd.error(("{\"execute\": \"fault-add\", \"arguments\": {\"device\": \"nope\", \"rules\": []}}")));
+                fd.error("{\"execute\": \"fault-add\", \"arguments\": {\"device\": \"nope\", \"rules\": []}}"));
         assertEquals(
                 "GenericError: Parameter 'rules' is missing",
-                fd.error(("{\"execute\": \"fault-add\", \"arguments\": {\"device\": \"d0\"}}")));
+                fd.error("{\"execute\": \"fault-add\", \"arguments\": {\"device\": \"d0\"}}"));
         assertEquals(
                 "GenericError: Parameter 'preset' does not accept value 'sad-disk'",
                 fd.error(
-                        ("{\"execute\": \"fault-preset\", \"arguments\": {\"device\": \"d0\", \"preset\": \"sad-disk\"}}")));
+                        "{\"execute\": \"fault-preset\", \"arguments\": {\"device\": \"d0\", \"preset\": \"sad-disk\"}}"));
         assertEquals(
                 "GenericError: params.up-ms must be between 0 and 86400000, got -5",
                 fd.error(
-                        ("{\"execute\": \"fault-preset\", \"arguments\": {\"device\": \"d0\", \"preset\": \"flaky-disk\", \"params\": {\"up-ms\": -5}}}")));
+                        "{\"execute\": \"fault-preset\", \"arguments\": {\"device\": \"d0\", \"preset\": \"flaky-disk\", \"params\": {\"up-ms\": -5}}}"));
         assertEquals(List.of(), disk.faults().rules());
         // The server and the session are fine.
         assertEquals(
                 Map.of("ids", List.of(1L)),
                 fd.execute(
-                        ("{\"execute\": \"fault-add\", \"arguments\": {\"device\": \"d0\", \"rules\": [{\"type\": \"error\"}]}}")));
+                        "{\"execute\": \"fault-add\", \"arguments\": {\"device\": \"d0\", \"rules\": [{\"type\": \"error\"}]}}"));
     }
 
     @Test
@@ -169,13 +169,13 @@ class FaultCommandsTest {
                     r -> Thread.ofVirtual().start(r)); // each held write holds its own thread
             assertEquals("held", fd.awaitEvent("FAULT_INJECTED").get("action"));
         }
-        List<Map<String, Object>> held = fd.execute(("{\"execute\": \"query-held-requests\"}"));
+        List<Map<String, Object>> held = fd.executeList("{\"execute\": \"query-held-requests\"}");
         assertEquals(List.of(1L, 2L, 3L), held.stream().map(h -> h.get("id")).toList());
         assertEquals("write", held.getFirst().get("operation"));
         assertFalse(writes[0].isDone());
 
-        Map<String, Object> released = fd.execute(
-                ("{\"execute\": \"fault-release\", \"arguments\": {\"device\": \"d0\", \"ids\": [3, 1], \"order\": \"given\"}}"));
+        Map<String, Object> released = fd.executeMap(
+                "{\"execute\": \"fault-release\", \"arguments\": {\"device\": \"d0\", \"ids\": [3, 1], \"order\": \"given\"}}");
         assertEquals(List.of(3L, 1L), released.get("released"));
         writes[2].get(10, TimeUnit.SECONDS);
         writes[0].get(10, TimeUnit.SECONDS);
@@ -186,8 +186,8 @@ class FaultCommandsTest {
         assertEquals(3L, ev.get("id"));
         assertEquals("released", ev.get("how"));
 
-        released = fd.execute(
-                ("{\"execute\": \"fault-release\", \"arguments\": {\"device\": \"d0\", \"errno\": \"EROFS\"}}"));
+        released = fd.executeMap(
+                "{\"execute\": \"fault-release\", \"arguments\": {\"device\": \"d0\", \"errno\": \"EROFS\"}}");
         assertEquals(List.of(2L), released.get("released"));
         ExecutionException e = assertThrows(ExecutionException.class, () -> writes[1].get(10, TimeUnit.SECONDS));
         assertEquals(
@@ -195,17 +195,17 @@ class FaultCommandsTest {
                 assertInstanceOf(DeviceException.class, e.getCause().getCause()).errno());
         assertEquals(
                 "GenericError: no held request 99 on export 'd0'",
-                fd.error(("{\"execute\": \"fault-release\", \"arguments\": {\"device\": \"d0\", \"ids\": [99]}}")));
+                fd.error("{\"execute\": \"fault-release\", \"arguments\": {\"device\": \"d0\", \"ids\": [99]}}"));
     }
 
     @Test
     void presetsAndFaultTypesAreDiscoverable() throws Exception {
-        Map<String, Object> added = fd.execute(("""
+        Map<String, Object> added = fd.executeMap("""
                 {"execute": "fault-preset", "arguments": {"device": "d1", "preset": "dying-disk",
-                 "params": {"bad-sectors": 3, "seed": 5}}}"""));
+                 "params": {"bad-sectors": 3, "seed": 5}}}""");
         assertEquals(List.of(1L, 2L, 3L), added.get("ids"));
         List<Map<String, Object>> rules =
-                fd.execute(("{\"execute\": \"query-faults\", \"arguments\": {\"device\": \"d1\"}}"));
+                fd.executeList("{\"execute\": \"query-faults\", \"arguments\": {\"device\": \"d1\"}}");
         assertEquals(
                 List.of("bad-sector", "error", "delay"),
                 rules.stream().map(r -> r.get("type")).toList());
@@ -213,7 +213,7 @@ class FaultCommandsTest {
         @SuppressWarnings("unchecked")
         Map<String, Object> status = (Map<String, Object>) rules.getFirst().get("status");
         assertEquals(3L, status.get("bad-sectors"));
-        List<Map<String, Object>> types = fd.execute(("{\"execute\": \"query-fault-types\"}"));
+        List<Map<String, Object>> types = fd.executeList("{\"execute\": \"query-fault-types\"}");
         assertEquals(
                 List.of(
                         "error",
@@ -236,7 +236,7 @@ class FaultCommandsTest {
         disk.device().write(BlockRequest.of(BlockOp.WRITE, 0, 8), ByteBuffer.wrap(new byte[] {1, 2, 3, 4, 5, 6, 7, 8}));
         disk.device().read(BlockRequest.of(BlockOp.READ, 0, 8), ByteBuffer.allocate(8));
         Map<String, Object> journal =
-                fd.execute(("{\"execute\": \"query-fault-journal\", \"arguments\": {\"device\": \"d0\"}}"));
+                fd.executeMap("{\"execute\": \"query-fault-journal\", \"arguments\": {\"device\": \"d0\"}}");
         @SuppressWarnings("unchecked")
         List<Map<String, Object>> entries = (List<Map<String, Object>>) journal.get("entries");
         assertEquals(
@@ -250,7 +250,7 @@ class FaultCommandsTest {
         assertEquals(2L, journal.get("last"));
         assertEquals(
                 List.of(),
-                ((Map<?, ?>) fd.execute(("{\"execute\": \"query-fault-journal\", \"arguments\": {\"after\": 2}}")))
+                ((Map<?, ?>) fd.execute("{\"execute\": \"query-fault-journal\", \"arguments\": {\"after\": 2}}"))
                         .get("entries"));
 
         fd.close(); // writes the file out

@@ -9,6 +9,7 @@ import dev.faultdisk.wire.json.Json;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.extension.AfterEachCallback;
@@ -53,10 +54,22 @@ final class RunningServer implements BeforeEachCallback, AfterEachCallback {
 
     /** Runs {@code {"execute": ..., "arguments": ...}} and returns its "return" value; a refusal throws {@link QmpException}. */
     @SuppressWarnings("unchecked")
-    <T> T execute(String json) {
+    Object execute(String json) {
         Map<String, Object> command = (Map<String, Object>) Json.parse(json);
         Map<String, Object> arguments = (Map<String, Object>) command.getOrDefault("arguments", Map.of());
-        return (T) client.execute((String) command.get("execute"), arguments);
+        return client.execute((String) command.get("execute"), arguments);
+    }
+
+    /** {@link #execute} for a command that returns an object. */
+    @SuppressWarnings("unchecked")
+    Map<String, Object> executeMap(String json) {
+        return (Map<String, Object>) execute(json);
+    }
+
+    /** {@link #execute} for a command that returns a list of objects. */
+    @SuppressWarnings("unchecked")
+    List<Map<String, Object>> executeList(String json) {
+        return (List<Map<String, Object>>) execute(json);
     }
 
     /** The refusal of a command that must be refused, as "ErrorClass: desc". */

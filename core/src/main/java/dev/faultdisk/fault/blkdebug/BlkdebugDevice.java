@@ -12,7 +12,6 @@ import java.io.InterruptedIOException;
 import java.nio.ByteBuffer;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.IntBinaryOperator;
 
 /**
  * Puts a {@link BlkdebugEngine} in front of a device: each call fires the events and makes the
@@ -32,8 +31,6 @@ public final class BlkdebugDevice extends EngineDevice<BlkdebugEngine> {
     private static final int FORMAT = 1;
     private static final int DEVICE = 2;
     private static final int BOTH = FORMAT | DEVICE;
-    private static final IntBinaryOperator OR = (a, b) -> a | b;
-    private static final IntBinaryOperator AND = (a, b) -> a & b;
 
     /** FORMAT / DEVICE bits: written since that level's last successful flush. */
     private final AtomicInteger dirty = new AtomicInteger();
@@ -118,13 +115,13 @@ public final class BlkdebugDevice extends EngineDevice<BlkdebugEngine> {
 
     private void mark(int bits) {
         if ((dirty.get() & bits) != bits) {
-            dirty.getAndAccumulate(bits, OR);
+            dirty.getAndAccumulate(bits, (a, b) -> a | b);
         }
     }
 
     /** Clears {@code bits}, returning which of them were set. */
     private int clear(int bits) {
-        return dirty.getAndAccumulate(~bits, AND) & bits;
+        return dirty.getAndAccumulate(~bits, (a, b) -> a & b) & bits;
     }
 
     // ---- engaged path: the steps of the event table ----

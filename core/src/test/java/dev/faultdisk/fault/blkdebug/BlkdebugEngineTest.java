@@ -361,11 +361,16 @@ class BlkdebugEngineTest {
                 return 0;
             }
             if (hit.once()) {
-                InjectErrorRule gone = hit;
-                active.removeIf(x -> x == gone);
-                byEvent.get(hit.event().ordinal()).removeIf(x -> x == gone);
+                removeItself(active, hit);
+                removeItself(byEvent.get(hit.event().ordinal()), hit);
             }
             return hit.errno();
+        }
+
+        /** QEMU unlinks the node that fired; an equal rule elsewhere in the list stays. */
+        @SuppressWarnings("ReferenceEquality") // identity is the point: equal records are distinct rules here
+        private static void removeItself(List<? extends Rule> list, Rule rule) {
+            list.removeIf(x -> x == rule);
         }
 
         int remainingRules() {
