@@ -74,7 +74,7 @@ class TriggerCommandsTest {
 
     @Test
     void aPowerCutOfOneExportFailsTheNextWriteOfTheOtherAndTheFiringIsJournaled() throws Exception {
-        Map<String, Object> added = fd.execute("""
+        Map<String, Object> added = fd.executeMap("""
                 {"execute": "trigger-add", "arguments": {"triggers": [{"name": "after-cut",
                   "when": {"sequence": [{"event": "power-cut", "device": "d1"}, {"device": "d0", "ops": ["write"]}]},
                   "actions": [{"action": "fail", "errno": "ENOSPC"}]}]}}""");
@@ -90,10 +90,10 @@ class TriggerCommandsTest {
         @SuppressWarnings("unchecked")
         Map<String, Object> at = (Map<String, Object>) fired.get("observation");
         assertEquals(512L, at.get("offset"));
-        List<Map<String, Object>> triggers = fd.execute("{\"execute\": \"query-triggers\"}");
+        List<Map<String, Object>> triggers = fd.executeList("{\"execute\": \"query-triggers\"}");
         assertEquals(1L, triggers.getFirst().get("fired"));
         assertEquals(List.of(), triggers.getFirst().get("waiting"), "it fired as often as it may");
-        Map<String, Object> journal = fd.execute("{\"execute\": \"query-fault-journal\"}");
+        Map<String, Object> journal = fd.executeMap("{\"execute\": \"query-fault-journal\"}");
         @SuppressWarnings("unchecked")
         List<Map<String, Object>> entries = (List<Map<String, Object>>) journal.get("entries");
         assertEquals(
