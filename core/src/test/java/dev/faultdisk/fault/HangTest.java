@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.faultdisk.device.BlockRequest;
 import dev.faultdisk.device.DeviceException;
@@ -36,12 +35,11 @@ class HangTest {
         return f;
     }
 
-    private static void awaitHeld(Disk disk, int n) throws InterruptedException {
-        long end = System.currentTimeMillis() + WAIT_MS;
-        while (disk.faults().held().size() < n) {
-            assertTrue(System.currentTimeMillis() < end, "timed out waiting for " + n + " held requests");
-            Thread.sleep(2);
-        }
+    private static void awaitHeld(Disk disk, int n) {
+        org.awaitility.Awaitility.await(n + " held requests")
+                .atMost(java.time.Duration.ofMillis(WAIT_MS))
+                .pollInterval(java.time.Duration.ofMillis(2))
+                .until(() -> disk.faults().held().size() >= n);
     }
 
     @Test

@@ -178,8 +178,10 @@ class TriggerEngineTest {
             engine.onRequest(write("a", 51), 0);
             passed.incrementAndGet();
         });
-        Thread.sleep(100);
-        assertEquals(0, passed.get(), "the 51st write waits while the 50th's actions run");
+        org.awaitility.Awaitility.await("the 51st write waits while the 50th's actions run")
+                .during(java.time.Duration.ofMillis(100))
+                .atMost(java.time.Duration.ofSeconds(5))
+                .until(() -> passed.get() == 0);
         assertTrue(fiftieth.isAlive(), "the 50th write waits for its own actions");
         runner.block.countDown();
         fiftieth.join(5000);
@@ -228,8 +230,10 @@ class TriggerEngineTest {
                 firedAt.add(3L);
             }
         });
-        Thread.sleep(50);
-        assertTrue(firedAt.isEmpty(), "both wait for request 2");
+        org.awaitility.Awaitility.await("both wait for request 2")
+                .during(java.time.Duration.ofMillis(50))
+                .atMost(java.time.Duration.ofSeconds(5))
+                .until(firedAt::isEmpty);
         engine.pass(1, 2);
         fourth.join(5000);
         third.join(5000);
