@@ -22,10 +22,13 @@ record Scenario(String name, String description, List<Step> steps) {
         /** At this offset from the start of the run. */
         record At(Duration offset) implements Trigger {}
 
-        /** Once {@code device} has served {@code count} writes since the run started. */
+        /**
+         * Inside the write that follows {@code count} writes to {@code device}, counted from when the
+         * step became current (a trigger on the server).
+         */
         record AfterWrites(String device, long count) implements Trigger {}
 
-        /** When a request of {@code device} is held at the breakpoint {@code tag} (BLKDEBUG_SUSPENDED). */
+        /** When a request of {@code device} is held at the breakpoint {@code tag} (a trigger on the server). */
         record OnBreakpoint(String device, String tag) implements Trigger {}
     }
 
