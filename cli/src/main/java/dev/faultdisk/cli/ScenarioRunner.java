@@ -431,8 +431,8 @@ final class ScenarioRunner {
                     request.put(key, at.get(key));
                 }
                 trigger.put("in", request);
-                return " after " + w.count() + " writes on " + w.device() + " (inside the next: " + at.get("operation")
-                        + " of " + at.get("length") + " bytes at " + at.get("offset") + ")";
+                return " after " + Words.count(w.count(), "write") + " on " + w.device() + " (inside the next: "
+                        + at.get("operation") + " of " + at.get("length") + " bytes at " + at.get("offset") + ")";
             }
             case Scenario.Trigger.OnBreakpoint b -> {
                 return hit(b, trigger);
