@@ -178,6 +178,48 @@ class ScenarioRunnerTest {
                 "a replay acts inside the same write again");
     }
 
+    /** docs/scenarios/held-write-fails-in-its-flush.json as docs/SCENARIOS.md tells it, on a fake clock. */
+    @Test
+    void theDocumentedScenarioHoldsTheWriteAfterTheHundredthAndFailsIt() throws Exception {
+        java.nio.file.Path file = java.nio.file.Path.of("../docs/scenarios/held-write-fails-in-its-flush.json");
+        Scenario s = ScenarioParser.parse(java.nio.file.Files.readString(file), file.toString());
+        CompletableFuture<ScenarioRunner.Outcome> run = CompletableFuture.supplyAsync(
+                () -> runner(new FakeTicker(), false).run(s, file.toString()), threads);
+        await("step 2 waiting")
+                .atMost(Duration.ofSeconds(5))
+                .until(() -> progress.stream().anyMatch(l -> l.contains("step 2/5 \"hold the next write\": waiting")));
+        for (int i = 0; i < 100; i++) {
+            write(4096L * i).get(5, TimeUnit.SECONDS);
+        }
+        // a writethrough client's write: FUA, so its data must reach the disk before it completes
+        CompletableFuture<Void> late = CompletableFuture.runAsync(
+                () -> {
+                    try {
+                        disk0().device()
+                                .write(
+                                        BlockRequest.of(BlockOp.WRITE, 1 << 20, 4096, BlockRequest.Flag.FUA),
+                                        ByteBuffer.allocate(4096));
+                    } catch (java.io.IOException e) {
+                        throw new java.io.UncheckedIOException(e);
+                    }
+                },
+                threads);
+        assertEquals(ExitCodes.OK, run.get(10, TimeUnit.SECONDS).exitCode());
+        java.util.concurrent.ExecutionException e =
+                assertThrows(java.util.concurrent.ExecutionException.class, () -> late.get(5, TimeUnit.SECONDS));
+        assertEquals(5, ((DeviceException) e.getCause().getCause()).errno(), "its flush failed");
+        @SuppressWarnings("unchecked")
+        Map<String, Object> hit =
+                (Map<String, Object>) ((Map<String, Object>) journal.get(3).get("trigger")).get("hit");
+        assertEquals(List.of("write-fua", 1048576L), List.of(hit.get("operation"), hit.get("offset")));
+        assertTrue(
+                stepLines()
+                        .get(1)
+                        .contains("step 2/5 \"hold the next write\" after 100 writes on disk0 (inside the"
+                                + " next: write of 4096 bytes at 1048576): blkdebug-set-breakpoint"),
+                stepLines().get(1));
+    }
+
     @Test
     void consecutiveRequestStepsCountFromWhereTheStepBeforeFired() throws Exception {
         Scenario s = ScenarioParser.parse("""
