@@ -225,8 +225,10 @@ class FaultdiskExtensionTest {
                 triggers = {"""
                     {"name": "hold-third-write", "when": {"device": "a", "ops": ["write"], "nth": 3},
                      "actions": [{"action": "hold", "timeout-ms": 30000}]}""", "triggers/fail-second-read.json"})
+        @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
         static class Triggers {
             @Test
+            @Order(1)
             void holdsTheThirdWrite(FaultdiskClient client, FaultdiskServer server) throws Exception {
                 var device = server.exports().find("a").orElseThrow().device();
                 java.util.concurrent.ExecutorService threads = java.util.concurrent.Executors.newCachedThreadPool();
@@ -257,6 +259,7 @@ class FaultdiskExtensionTest {
             }
 
             @Test
+            @Order(2)
             void everyTestGetsThemAfresh(FaultdiskClient client) {
                 SEEN.add(Map.of("names", names(client)));
             }
