@@ -100,6 +100,16 @@ class TriggersCommandTest {
     }
 
     @Test
+    void theCompletionScriptCompletesTheTriggersCommands() {
+        StringWriter script = new StringWriter();
+        CommandLine cl = Main.commandLine();
+        cl.setOut(new PrintWriter(script));
+        assertEquals(ExitCodes.OK, cl.execute("completion"));
+        assertTrue(script.toString().contains("triggers"), "triggers is a top-level command");
+        assertTrue(script.toString().contains("_picocli_faultdisk_triggers_add"), "with its subcommands");
+    }
+
+    @Test
     void badInputNamesTheMemberAndAddsNothing() {
         String bad = "[" + HOLD_21ST + ", {\"when\": {\"ops\": [\"wrte\"]}, \"actions\": [{\"action\": \"hold\"}]}]";
         assertEquals(ExitCodes.REFUSED, cli("triggers", "add", bad));
