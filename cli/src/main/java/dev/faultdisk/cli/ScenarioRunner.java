@@ -356,7 +356,7 @@ final class ScenarioRunner {
             for (long id : List.copyOf(ids)) {
                 try {
                     client.triggerRemove(id);
-                } catch (QmpException | QmpConnectionException e) {
+                } catch (QmpException | QmpConnectionException | FaultdiskTimeoutException e) {
                     // removed by someone else (trigger-clear), or the connection is gone with the run
                 }
                 added.remove(id);
