@@ -60,7 +60,9 @@ final class JournalReplay {
             if (t.get("on-breakpoint") instanceof String tag && t.get("device") instanceof String device) {
                 trigger = new Scenario.Trigger.OnBreakpoint(device, tag);
             } else if (t.get("after-writes") instanceof Long n && t.get("device") instanceof String device) {
-                trigger = new Scenario.Trigger.AfterWrites(device, n);
+                trigger = new Scenario.Trigger.AfterRequests("write", device, n);
+            } else if (t.get("after-flushes") instanceof Long n && t.get("device") instanceof String device) {
+                trigger = new Scenario.Trigger.AfterRequests("flush", device, n);
             } else {
                 trigger = new Scenario.Trigger.At(Duration.ofMillis(ms));
             }

@@ -20,7 +20,7 @@ import picocli.CommandLine.Parameters;
             "Run a scenario: a JSON schedule of QMP commands, each at a time offset (\"at\": \"5s\"), after "
                     + "N writes to an export (\"after-writes\": 100: inside the next write, before it goes on), when a "
                     + "request hits a breakpoint (\"on-breakpoint\": \"TAG\") or right after the step before. "
-                    + "after-writes and on-breakpoint run on the server as triggers. Prints a line per step and a "
+                    + "after-writes, after-flushes and on-breakpoint run on the server as triggers. Prints a line per step and a "
                     + "summary, and writes a journal (JSON lines of what was done when) that --replay runs again.",
             "The file is checked completely before anything runs, then against the server (commands and exports).",
             "docs/SCENARIOS.md describes the format."

@@ -23,10 +23,21 @@ record Scenario(String name, String description, List<Step> steps) {
         record At(Duration offset) implements Trigger {}
 
         /**
-         * Inside the write that follows {@code count} writes to {@code device}, counted from when the
-         * step became current (a trigger on the server).
+         * Inside the request that follows {@code count} requests of operation {@code op} (write or
+         * flush) to {@code device}, counted from when the step became current (a trigger on the
+         * server).
          */
-        record AfterWrites(String device, long count) implements Trigger {}
+        record AfterRequests(String op, String device, long count) implements Trigger {
+            /** The operation's plural, as the scenario key says it: writes, flushes. */
+            String plural() {
+                return op.equals("flush") ? "flushes" : op + "s";
+            }
+
+            /** The scenario key: after-writes, after-flushes. */
+            String key() {
+                return "after-" + plural();
+            }
+        }
 
         /** When a request of {@code device} is held at the breakpoint {@code tag} (a trigger on the server). */
         record OnBreakpoint(String device, String tag) implements Trigger {}

@@ -72,7 +72,7 @@ final class ScenarioRunner {
                         + "' (faultdisk qmp query-commands lists them)");
             }
             String device = switch (step.trigger()) {
-                case Scenario.Trigger.AfterWrites w -> w.device();
+                case Scenario.Trigger.AfterRequests w -> w.device();
                 case Scenario.Trigger.OnBreakpoint b -> b.device();
                 default -> null;
             };
@@ -396,8 +396,8 @@ final class ScenarioRunner {
     /** The step's trigger as the journal records it, before it fired. */
     private static void describe(Scenario.Trigger t, Map<String, Object> trigger) {
         switch (t) {
-            case Scenario.Trigger.AfterWrites w -> {
-                trigger.put("after-writes", w.count());
+            case Scenario.Trigger.AfterRequests w -> {
+                trigger.put(w.key(), w.count());
                 trigger.put("device", w.device());
             }
             case Scenario.Trigger.OnBreakpoint b -> {
@@ -413,8 +413,8 @@ final class ScenarioRunner {
         return switch (step.trigger()) {
             case Scenario.Trigger.OnBreakpoint b ->
                 "no request hit breakpoint " + b.tag() + " on " + b.device() + within;
-            case Scenario.Trigger.AfterWrites w ->
-                "no write after the first " + w.count() + " on " + w.device() + within
+            case Scenario.Trigger.AfterRequests w ->
+                "no " + w.op() + " after the first " + w.count() + " on " + w.device() + within
                         + (waiting == null ? "" : " (" + waiting + ")");
             default -> "the trigger did not fire" + within;
         };
@@ -424,15 +424,16 @@ final class ScenarioRunner {
     private String fired(Scenario.Step step, Event fired, Map<String, Object> trigger) {
         Map<?, ?> at = (Map<?, ?>) fired.data().get("observation");
         switch (step.trigger()) {
-            case Scenario.Trigger.AfterWrites w -> {
-                trigger.put("writes", w.count());
+            case Scenario.Trigger.AfterRequests w -> {
+                trigger.put(w.plural(), w.count());
                 Map<String, Object> request = new LinkedHashMap<>();
                 for (String key : List.of("operation", "offset", "length", "connection")) {
                     request.put(key, at.get(key));
                 }
                 trigger.put("in", request);
-                return " after " + Words.count(w.count(), "write") + " on " + w.device() + " (inside the next: "
-                        + at.get("operation") + " of " + at.get("length") + " bytes at " + at.get("offset") + ")";
+                return " after " + w.count() + " " + (w.count() == 1 ? w.op() : w.plural()) + " on " + w.device()
+                        + " (inside the next: " + at.get("operation") + " of " + at.get("length") + " bytes at "
+                        + at.get("offset") + ")";
             }
             case Scenario.Trigger.OnBreakpoint b -> {
                 return hit(b, trigger);
@@ -477,7 +478,7 @@ final class ScenarioRunner {
                 describe(b, trigger);
                 return hit(b, trigger);
             }
-            case Scenario.Trigger.AfterWrites w -> throw new IllegalStateException("after-writes runs on the server");
+            case Scenario.Trigger.AfterRequests w -> throw new IllegalStateException(w.key() + " runs on the server");
         }
     }
 

@@ -7,7 +7,8 @@ import java.util.Map;
 
 /**
  * Compiles scenario steps that wait for requests into server triggers (docs/TRIGGERS.md), so that
- * "after 20 writes" acts inside the 21st write whatever the pace. Consecutive such steps become
+ * "after 20 writes" acts inside the 21st write whatever the pace (and "after 3 flushes" inside
+ * the 4th flush). Consecutive such steps become
  * one group, added in one call: a later step's condition is the sequence of the steps before it
  * and its own, so it starts counting exactly where the step before it fired.
  */
@@ -19,16 +20,16 @@ final class StepTriggers {
 
     /** True if the step's trigger runs on the server. */
     static boolean compiled(Scenario.Trigger trigger) {
-        return trigger instanceof Scenario.Trigger.AfterWrites || trigger instanceof Scenario.Trigger.OnBreakpoint;
+        return trigger instanceof Scenario.Trigger.AfterRequests || trigger instanceof Scenario.Trigger.OnBreakpoint;
     }
 
     /** The step's own condition, counted from when its trigger is added. */
     static Map<String, Object> condition(Scenario.Trigger trigger) {
         Map<String, Object> m = new LinkedHashMap<>();
         switch (trigger) {
-            case Scenario.Trigger.AfterWrites w -> {
+            case Scenario.Trigger.AfterRequests w -> {
                 m.put("device", w.device());
-                m.put("ops", List.of("write"));
+                m.put("ops", List.of(w.op()));
                 m.put("after", w.count());
             }
             case Scenario.Trigger.OnBreakpoint b -> {

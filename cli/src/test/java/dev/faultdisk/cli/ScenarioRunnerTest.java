@@ -170,7 +170,7 @@ class ScenarioRunnerTest {
         journal.forEach(
                 entry -> text.append(dev.faultdisk.wire.json.Json.write(entry)).append('\n'));
         assertEquals(
-                new Scenario.Trigger.AfterWrites("disk0", 3),
+                new Scenario.Trigger.AfterRequests("write", "disk0", 3),
                 JournalReplay.scenario(text.toString(), "w.json.journal.jsonl")
                         .steps()
                         .getFirst()
@@ -218,6 +218,33 @@ class ScenarioRunnerTest {
                         .contains("step 2/5 \"hold the next write\" after 100 writes on disk0 (inside the"
                                 + " next: write of 4096 bytes at 1048576): blkdebug-set-breakpoint"),
                 stepLines().get(1));
+    }
+
+    @Test
+    void afterFlushesActsInsideTheFlushThatFollowsTheNth() throws Exception {
+        Scenario s = ScenarioParser.parse("""
+                {"device": "disk0", "steps": [
+                  {"after-flushes": 1, "execute": "fault-add", "arguments": {"device": "disk0",
+                     "rules": [{"type": "error", "ops": ["flush"], "errno": "EIO", "times": 1}]}}
+                ]}""", "f.json");
+        CompletableFuture<ScenarioRunner.Outcome> run = CompletableFuture.supplyAsync(
+                () -> runner(Ticker.system(), false).run(s, "f.json"), threads);
+        await("the step waiting on the server")
+                .atMost(Duration.ofSeconds(5))
+                .until(() -> progress.stream().anyMatch(l -> l.endsWith("step 1/1: waiting: 0/2 flush on disk0")));
+        disk0().device().flush(BlockRequest.flush());
+        // the rule the step adds applies to the flush it runs inside
+        DeviceException e =
+                assertThrows(DeviceException.class, () -> disk0().device().flush(BlockRequest.flush()));
+        assertEquals(5, e.errno());
+        assertEquals(ExitCodes.OK, run.get(10, TimeUnit.SECONDS).exitCode());
+        @SuppressWarnings("unchecked")
+        Map<String, Object> trigger = (Map<String, Object>) journal.get(1).get("trigger");
+        assertEquals(1L, trigger.get("after-flushes"));
+        assertEquals(1L, trigger.get("flushes"));
+        assertTrue(
+                stepLines().getFirst().contains("step 1/1 after 1 flush on disk0 (inside the next: flush"),
+                stepLines().getFirst());
     }
 
     @Test
