@@ -9,8 +9,9 @@ import java.util.Map;
 
 /**
  * A journal read back as a scenario: every command that ran (ok or refused) runs again at the
- * moment it ran, except steps triggered by a breakpoint, which again wait for their breakpoint
- * (a resume sent before its request is held would fail).
+ * moment it ran, except steps triggered by requests: an after-writes step again acts inside the
+ * same write (counted from where the step became current), an on-breakpoint step again waits for
+ * its breakpoint (a resume sent before its request is held would fail).
  */
 final class JournalReplay {
     private JournalReplay() {}
@@ -55,10 +56,16 @@ final class JournalReplay {
             }
             @SuppressWarnings("unchecked")
             Map<String, Object> args = new LinkedHashMap<>((Map<String, Object>) a);
-            Scenario.Trigger trigger =
-                    t.get("on-breakpoint") instanceof String tag && t.get("device") instanceof String device
-                            ? new Scenario.Trigger.OnBreakpoint(device, tag)
-                            : new Scenario.Trigger.At(Duration.ofMillis(ms));
+            Scenario.Trigger trigger;
+            if (t.get("on-breakpoint") instanceof String tag && t.get("device") instanceof String device) {
+                trigger = new Scenario.Trigger.OnBreakpoint(device, tag);
+            } else if (t.get("after-writes") instanceof Long n && t.get("device") instanceof String device) {
+                trigger = new Scenario.Trigger.AfterRequests("write", device, n);
+            } else if (t.get("after-flushes") instanceof Long n && t.get("device") instanceof String device) {
+                trigger = new Scenario.Trigger.AfterRequests("flush", device, n);
+            } else {
+                trigger = new Scenario.Trigger.At(Duration.ofMillis(ms));
+            }
             String stepName = entry.get("name") instanceof String n ? n : "";
             steps.add(new Scenario.Step(
                     steps.size() + 1,

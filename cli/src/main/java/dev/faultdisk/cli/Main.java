@@ -20,6 +20,7 @@ import picocli.CommandLine.Command;
             BreakCommand.class,
             CacheCommand.class,
             FaultsCommand.class,
+            TriggersCommand.class,
             PowerFailCommand.class,
             EventsCommand.class,
             RawQmpCommand.class,
@@ -38,6 +39,8 @@ import picocli.CommandLine.Command;
             "  faultdisk exports",
             "  faultdisk blkdebug set-rules disk0 --inject-error write_aio,errno=ENOSPC,once",
             "  faultdisk faults add disk0 error,ops=write,errno=EIO,times=1",
+            "  faultdisk triggers add '{\"when\": {\"device\": \"disk0\", \"ops\": [\"write\"], \"after\": 20}, "
+                    + "\"actions\": [{\"action\": \"hold\"}]}'",
             "  faultdisk events",
             "  faultdisk help blkdebug set-rules"
         })
@@ -60,6 +63,8 @@ public final class Main {
             completeUsage(sub);
         }
         cl.setUsageHelpWidth(110);
+        // "@FILE" is an argument of its own (triggers add @triggers.json), not a file of arguments.
+        cl.setExpandAtFiles(false);
         cl.setParameterExceptionHandler(Main::usageError);
         return cl;
     }

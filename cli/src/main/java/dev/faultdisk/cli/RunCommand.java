@@ -18,9 +18,10 @@ import picocli.CommandLine.Parameters;
         mixinStandardHelpOptions = true,
         description = {
             "Run a scenario: a JSON schedule of QMP commands, each at a time offset (\"at\": \"5s\"), after "
-                    + "the Nth write to an export (\"after-writes\": 100), when a request hits a breakpoint "
-                    + "(\"on-breakpoint\": \"TAG\") or right after the step before. Prints a line per step and a summary, "
-                    + "and writes a journal (JSON lines of what was done when) that --replay runs again.",
+                    + "N writes to an export (\"after-writes\": 100: inside the next write, before it goes on), when a "
+                    + "request hits a breakpoint (\"on-breakpoint\": \"TAG\") or right after the step before. "
+                    + "after-writes, after-flushes and on-breakpoint run on the server as triggers. Prints a line per step and a "
+                    + "summary, and writes a journal (JSON lines of what was done when) that --replay runs again.",
             "The file is checked completely before anything runs, then against the server (commands and exports).",
             "docs/SCENARIOS.md describes the format."
         },
@@ -55,9 +56,10 @@ final class RunCommand extends ControlCommand {
     @Option(
             names = "--poll",
             paramLabel = "DURATION",
-            defaultValue = "50ms",
+            defaultValue = "1s",
             converter = Durations.Converter.class,
-            description = "How often to read the counters for after-writes (default: ${DEFAULT-VALUE}).")
+            description = "How often to show what a waiting after-writes or on-breakpoint step waits for, if that "
+                    + "changed (default: ${DEFAULT-VALUE}).")
     Duration poll;
 
     private Scenario scenario;

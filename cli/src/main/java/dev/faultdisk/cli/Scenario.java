@@ -22,10 +22,24 @@ record Scenario(String name, String description, List<Step> steps) {
         /** At this offset from the start of the run. */
         record At(Duration offset) implements Trigger {}
 
-        /** Once {@code device} has served {@code count} writes since the run started. */
-        record AfterWrites(String device, long count) implements Trigger {}
+        /**
+         * Inside the request that follows {@code count} requests of operation {@code op} (write or
+         * flush) to {@code device}, counted from when the step became current (a trigger on the
+         * server).
+         */
+        record AfterRequests(String op, String device, long count) implements Trigger {
+            /** The operation's plural, as the scenario key says it: writes, flushes. */
+            String plural() {
+                return op.equals("flush") ? "flushes" : op + "s";
+            }
 
-        /** When a request of {@code device} is held at the breakpoint {@code tag} (BLKDEBUG_SUSPENDED). */
+            /** The scenario key: after-writes, after-flushes. */
+            String key() {
+                return "after-" + plural();
+            }
+        }
+
+        /** When a request of {@code device} is held at the breakpoint {@code tag} (a trigger on the server). */
         record OnBreakpoint(String device, String tag) implements Trigger {}
     }
 

@@ -17,8 +17,19 @@ final class ScenarioParser {
     static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(60);
     private static final Set<String> TOP_KEYS = Set.of("name", "description", "device", "timeout", "steps");
     private static final Set<String> STEP_KEYS = Set.of(
-            "name", "at", "after-writes", "on-breakpoint", "device", "timeout", "execute", "arguments", "resume");
-    private static final List<String> TRIGGERS = List.of("at", "after-writes", "on-breakpoint");
+            "name",
+            "at",
+            "after-writes",
+            "after-flushes",
+            "on-breakpoint",
+            "device",
+            "timeout",
+            "execute",
+            "arguments",
+            "resume");
+    private static final List<String> TRIGGERS = List.of("at", "after-writes", "after-flushes", "on-breakpoint");
+    /** The request-counting keys and the operation each counts. */
+    private static final Map<String, String> COUNTED = Map.of("after-writes", "write", "after-flushes", "flush");
 
     private final List<String> problems = new ArrayList<>();
 
@@ -94,11 +105,13 @@ final class ScenarioParser {
         } else if (m.containsKey("at")) {
             Duration at = duration(m, "at", null, where + ".at");
             trigger = at == null ? trigger : new Scenario.Trigger.At(at);
-        } else if (m.containsKey("after-writes")) {
-            if (!(m.get("after-writes") instanceof Long n) || n < 1) {
-                problems.add(where + ".after-writes: needs a whole number of writes, at least 1");
-            } else if (needDevice(device, where, "after-writes")) {
-                trigger = new Scenario.Trigger.AfterWrites(device, n);
+        } else if (triggers.size() == 1 && COUNTED.containsKey(triggers.getFirst())) {
+            String key = triggers.getFirst();
+            if (!(m.get(key) instanceof Long n) || n < 1) {
+                problems.add(where + "." + key + ": needs a whole number of " + key.substring("after-".length())
+                        + ", at least 1");
+            } else if (needDevice(device, where, key)) {
+                trigger = new Scenario.Trigger.AfterRequests(COUNTED.get(key), device, n);
             }
         } else if (m.containsKey("on-breakpoint")) {
             String tag = string(m, "on-breakpoint", null, where + ".on-breakpoint");

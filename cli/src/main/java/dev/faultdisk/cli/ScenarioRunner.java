@@ -7,12 +7,15 @@ import dev.faultdisk.client.FaultdiskTimeoutException;
 import dev.faultdisk.client.QmpConnectionException;
 import dev.faultdisk.client.QmpException;
 import dev.faultdisk.client.Suspension;
+import dev.faultdisk.client.TriggerInfo;
 import dev.faultdisk.wire.json.Json;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -22,8 +25,10 @@ import java.util.function.Consumer;
 
 /**
  * Runs a scenario against a server: waits for each step's trigger, runs its command, reports
- * progress and writes the journal. Time comes from a {@link Ticker}, so tests run "at 5s" steps
- * without waiting.
+ * progress and writes the journal. Steps that wait for requests (after-writes, on-breakpoint) run
+ * on the server as triggers ({@link StepTriggers}): their command runs inside the request that
+ * fires them, and the runner waits for TRIGGER_FIRED. Time comes from a {@link Ticker}, so tests
+ * run "at 5s" steps without waiting.
  */
 final class ScenarioRunner {
     /** How a run ended. */
@@ -31,7 +36,9 @@ final class ScenarioRunner {
 
     private final FaultdiskClient client;
     private final Ticker ticker;
+    /** How often the progress shows what a waiting step waits for, if that changed. */
     private final Duration poll;
+
     private final boolean keepGoing;
     private final Journal journal;
     private final Consumer<String> progress;
@@ -65,7 +72,7 @@ final class ScenarioRunner {
                         + "' (faultdisk qmp query-commands lists them)");
             }
             String device = switch (step.trigger()) {
-                case Scenario.Trigger.AfterWrites w -> w.device();
+                case Scenario.Trigger.AfterRequests w -> w.device();
                 case Scenario.Trigger.OnBreakpoint b -> b.device();
                 default -> null;
             };
@@ -91,39 +98,39 @@ final class ScenarioRunner {
         header.put("started", start.toString());
         journal.write(header);
 
-        Run run = new Run(start, scenario.steps().size(), writeBaselines(scenario));
-        for (Scenario.Step step : scenario.steps()) {
-            if (!run.step(step)) {
-                break;
+        Run run = new Run(start, scenario.steps());
+        try {
+            for (Scenario.Step step : scenario.steps()) {
+                if (!run.step(step)) {
+                    break;
+                }
             }
+        } finally {
+            run.removeTriggers();
         }
         return run.finish();
     }
 
-    /** Each after-writes export's write count now: its trigger counts the writes since. */
-    private Map<String, Long> writeBaselines(Scenario scenario) {
-        Map<String, Long> baseline = new HashMap<>();
-        for (Scenario.Step step : scenario.steps()) {
-            if (step.trigger() instanceof Scenario.Trigger.AfterWrites w && !baseline.containsKey(w.device())) {
-                baseline.put(w.device(), client.queryBlockstats(w.device()).writes());
-            }
-        }
-        return baseline;
-    }
-
-    /** The state of one run: when it started, what it counted, and the exit code so far. */
+    /** The state of one run: when it started, the triggers it armed, and the exit code so far. */
     private final class Run {
         private final Instant start;
+        private final List<Scenario.Step> steps;
         private final int total;
-        private final Map<String, Long> baseline;
+        /** Compiled steps whose trigger is on the server, by step index. */
+        private final Map<Integer, Long> armed = new HashMap<>();
+        /** On-breakpoint steps whose request was held before their trigger could be added: they run from here. */
+        private final Set<Integer> heldAlready = new HashSet<>();
+        /** Every trigger this run added and has not removed. */
+        private final Set<Long> added = new LinkedHashSet<>();
+
         private int done;
         private int failed;
         private int exit = ExitCodes.OK;
 
-        Run(Instant start, int total, Map<String, Long> baseline) {
+        Run(Instant start, List<Scenario.Step> steps) {
             this.start = start;
-            this.total = total;
-            this.baseline = baseline;
+            this.steps = steps;
+            this.total = steps.size();
         }
 
         /** Waits for the step's trigger and runs its command; returns whether the run goes on. */
@@ -136,10 +143,36 @@ final class ScenarioRunner {
             String label =
                     "step " + step.index() + "/" + total + (step.name().isEmpty() ? "" : " \"" + step.name() + "\"");
             Map<String, Object> trigger = new LinkedHashMap<>();
+            String command = step.action().command();
+            Map<String, Object> args = step.action().arguments();
             String when;
+            Event fired = null;
             try {
-                when = await(step, start, baseline, trigger);
+                if (StepTriggers.compiled(step.trigger())
+                        && !armed.containsKey(step.index())
+                        && !heldAlready.contains(step.index())) {
+                    String refused = arm(step.index());
+                    if (refused != null) {
+                        entry.put("elapsed-ms", elapsed(start).toMillis());
+                        entry.put("trigger", trigger);
+                        entry.put("execute", command);
+                        entry.put("arguments", args);
+                        entry.put("outcome", "error");
+                        entry.put("error", Map.of("class", "GenericError", "desc", refused));
+                        journal.write(entry);
+                        progress.accept(stamp(start) + label + ": trigger-add -> GenericError: " + refused);
+                        return failed(ExitCodes.REFUSED);
+                    }
+                }
+                Long id = armed.get(step.index());
+                if (id != null) {
+                    fired = awaitFiring(step, id, label, trigger);
+                    when = fired(step, fired, trigger);
+                } else {
+                    when = await(step, start, trigger);
+                }
             } catch (FaultdiskTimeoutException e) {
+                disarm();
                 entry.put("elapsed-ms", elapsed(start).toMillis());
                 entry.put("trigger", trigger);
                 entry.put("outcome", "timeout");
@@ -157,12 +190,14 @@ final class ScenarioRunner {
             }
             entry.put("elapsed-ms", elapsed(start).toMillis());
             entry.put("trigger", trigger);
-            String command = step.action().command();
-            Map<String, Object> args = step.action().arguments();
             entry.put("execute", command);
             entry.put("arguments", args);
             String what = label + when + ": " + command + (args.isEmpty() ? "" : " " + abbreviate(Json.write(args)));
+            if (fired != null) {
+                return reportFired(fired, entry, what);
+            }
             try {
+                armNextBreakpoint(step);
                 Object result = client.execute(command, args);
                 entry.put("outcome", "ok");
                 entry.put("return", result);
@@ -178,6 +213,153 @@ final class ScenarioRunner {
                 return failed(ExitCodes.REFUSED);
             } catch (QmpConnectionException e) {
                 return connectionLost(what + " -> connection lost: " + e.getMessage());
+            }
+        }
+
+        /** The outcome of a command a trigger ran, from its TRIGGER_FIRED. */
+        private boolean reportFired(Event fired, Map<String, Object> entry, String what) {
+            Map<?, ?> result = (Map<?, ?>) ((List<?>) fired.data().get("actions")).getFirst();
+            if (result.containsKey("error")) {
+                String desc = String.valueOf(result.get("error"));
+                entry.put("outcome", "error");
+                entry.put("error", Map.of("class", "GenericError", "desc", desc));
+                journal.write(entry);
+                progress.accept(stamp(start) + what + " -> GenericError: " + desc);
+                return failed(ExitCodes.REFUSED);
+            }
+            entry.put("outcome", "ok");
+            entry.put("return", result.get("return"));
+            journal.write(entry);
+            progress.accept(stamp(start) + what + " -> ok");
+            done++;
+            return true;
+        }
+
+        /**
+         * Adds the triggers of the compiled steps from {@code index} on, up to the next step that
+         * runs here, in one call; returns the server's refusal, or null. An on-breakpoint step
+         * whose request is held already runs from here instead.
+         */
+        private String arm(int index) {
+            Scenario.Step first = steps.get(index - 1);
+            if (first.trigger() instanceof Scenario.Trigger.OnBreakpoint b
+                    && !client.queryBlkdebugBreakpoints(b.device())
+                            .suspended(b.tag())
+                            .isEmpty()) {
+                heldAlready.add(index);
+                return null;
+            }
+            List<Scenario.Step> group = new ArrayList<>();
+            for (int i = index - 1;
+                    i < steps.size()
+                            && group.size() < StepTriggers.MAX_GROUP
+                            && StepTriggers.compiled(steps.get(i).trigger());
+                    i++) {
+                group.add(steps.get(i));
+            }
+            List<Long> ids;
+            try {
+                ids = add(group);
+            } catch (QmpException e) {
+                if (group.size() == 1) {
+                    return e.desc();
+                }
+                try { // a later step's refusal must not fail this one: that step will try again
+                    group = group.subList(0, 1);
+                    ids = add(group);
+                } catch (QmpException alone) {
+                    return alone.desc();
+                }
+            }
+            for (int i = 0; i < ids.size(); i++) {
+                armed.put(group.get(i).index(), ids.get(i));
+            }
+            return null;
+        }
+
+        private List<Long> add(List<Scenario.Step> group) {
+            Map<?, ?> reply = (Map<?, ?>)
+                    client.execute("trigger-add", FaultdiskClient.args("triggers", StepTriggers.group(group)));
+            List<Long> ids = new ArrayList<>();
+            for (Object id : (List<?>) reply.get("ids")) {
+                ids.add((Long) id);
+            }
+            added.addAll(ids);
+            return ids;
+        }
+
+        /**
+         * Before a step that runs here sends its command: arms the next step if it waits for a
+         * breakpoint, so a hit the command makes possible (it may set the breakpoint) is not missed.
+         */
+        private void armNextBreakpoint(Scenario.Step step) {
+            if (step.index() < steps.size()
+                    && steps.get(step.index()).trigger() instanceof Scenario.Trigger.OnBreakpoint
+                    && !armed.containsKey(step.index() + 1)
+                    && !heldAlready.contains(step.index() + 1)) {
+                arm(step.index() + 1);
+            }
+        }
+
+        /** Waits for the step's TRIGGER_FIRED, showing what it waits for when that changes. */
+        private Event awaitFiring(Scenario.Step step, long id, String label, Map<String, Object> trigger) {
+            describe(step.trigger(), trigger);
+            trigger.put("trigger", id);
+            long deadline = System.nanoTime() + step.timeout().toNanos();
+            String shown = null;
+            while (true) {
+                String waiting = waiting(id);
+                if (waiting != null && !waiting.equals(shown)) {
+                    progress.accept(stamp(start) + label + ": " + waiting);
+                    shown = waiting;
+                }
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    throw new FaultdiskTimeoutException(timedOut(step, shown));
+                }
+                try {
+                    return client.awaitEvent(
+                            "TRIGGER_FIRED",
+                            e -> e.data().get("id") instanceof Long fired && fired == id,
+                            Duration.ofNanos(Math.min(left, poll.toNanos())));
+                } catch (FaultdiskTimeoutException notYet) {
+                    // show the progress again, then go on waiting
+                }
+            }
+        }
+
+        /** What trigger {@code id} waits for now ("waiting: 12/21 write on disk0"), or null if nothing (any more). */
+        private String waiting(long id) {
+            for (TriggerInfo t : client.queryTriggers()) {
+                if (t.id() == id && !t.waiting().isEmpty()) {
+                    return TriggersCommand.waiting(t);
+                }
+            }
+            return null;
+        }
+
+        /** Removes the triggers of the steps still waiting: after a timeout, each is armed again when reached. */
+        private void disarm() {
+            remove(armed.values());
+            armed.clear();
+        }
+
+        /** Removes every trigger the run added (fired ones stay listed until removed). */
+        void removeTriggers() {
+            armed.clear();
+            if (client.isOpen()) {
+                remove(new ArrayList<>(added));
+            }
+        }
+
+        private void remove(java.util.Collection<Long> ids) {
+            for (long id : List.copyOf(ids)) {
+                try {
+                    client.triggerRemove(id);
+                } catch (QmpException | QmpConnectionException | FaultdiskTimeoutException e) {
+                    // removed by someone else (trigger-clear), or the connection is gone with the run
+                }
+                added.remove(id);
             }
         }
 
@@ -211,9 +393,69 @@ final class ScenarioRunner {
         }
     }
 
-    /** Waits for the step's trigger; fills {@code trigger} for the journal and returns a phrase for progress. */
-    private String await(Scenario.Step step, Instant start, Map<String, Long> baseline, Map<String, Object> trigger)
-            throws InterruptedException {
+    /** The step's trigger as the journal records it, before it fired. */
+    private static void describe(Scenario.Trigger t, Map<String, Object> trigger) {
+        switch (t) {
+            case Scenario.Trigger.AfterRequests w -> {
+                trigger.put(w.key(), w.count());
+                trigger.put("device", w.device());
+            }
+            case Scenario.Trigger.OnBreakpoint b -> {
+                trigger.put("on-breakpoint", b.tag());
+                trigger.put("device", b.device());
+            }
+            default -> {}
+        }
+    }
+
+    private static String timedOut(Scenario.Step step, String waiting) {
+        String within = " within " + Durations.format(step.timeout());
+        return switch (step.trigger()) {
+            case Scenario.Trigger.OnBreakpoint b ->
+                "no request hit breakpoint " + b.tag() + " on " + b.device() + within;
+            case Scenario.Trigger.AfterRequests w ->
+                "no " + w.op() + " after the first " + w.count() + " on " + w.device() + within
+                        + (waiting == null ? "" : " (" + waiting + ")");
+            default -> "the trigger did not fire" + within;
+        };
+    }
+
+    /** Fills the journal's trigger from a compiled step's firing; returns a phrase for progress. */
+    private String fired(Scenario.Step step, Event fired, Map<String, Object> trigger) {
+        Map<?, ?> at = (Map<?, ?>) fired.data().get("observation");
+        switch (step.trigger()) {
+            case Scenario.Trigger.AfterRequests w -> {
+                trigger.put(w.plural(), w.count());
+                Map<String, Object> request = new LinkedHashMap<>();
+                for (String key : List.of("operation", "offset", "length", "connection")) {
+                    request.put(key, at.get(key));
+                }
+                trigger.put("in", request);
+                return " after " + w.count() + " " + (w.count() == 1 ? w.op() : w.plural()) + " on " + w.device()
+                        + " (inside the next: " + at.get("operation") + " of " + at.get("length") + " bytes at "
+                        + at.get("offset") + ")";
+            }
+            case Scenario.Trigger.OnBreakpoint b -> {
+                return hit(b, trigger);
+            }
+            default -> throw new IllegalStateException("not a compiled step: " + step.trigger());
+        }
+    }
+
+    /** The request held at the breakpoint, from its BLKDEBUG_SUSPENDED event. */
+    private String hit(Scenario.Trigger.OnBreakpoint b, Map<String, Object> trigger) {
+        Event e = client.awaitEvent(
+                "BLKDEBUG_SUSPENDED",
+                ev -> b.device().equals(ev.device()) && b.tag().equals(ev.string("tag")),
+                client.timeout());
+        Suspension s = Suspension.from(e);
+        trigger.put("hit", Suspensions.json(s));
+        return " on breakpoint " + b.tag() + " (" + s.device() + " " + s.operation() + " of " + s.length()
+                + " bytes at " + s.offset() + ")";
+    }
+
+    /** Waits for a step's trigger that runs here; fills {@code trigger} for the journal and returns a phrase for progress. */
+    private String await(Scenario.Step step, Instant start, Map<String, Object> trigger) throws InterruptedException {
         switch (step.trigger()) {
             case Scenario.Trigger.Next n -> {
                 return "";
@@ -232,41 +474,11 @@ final class ScenarioRunner {
                                 ? " (late by " + late.toMillis() + " ms: the previous step took longer)"
                                 : "");
             }
-            case Scenario.Trigger.AfterWrites w -> {
-                trigger.put("after-writes", w.count());
-                trigger.put("device", w.device());
-                Instant deadline = ticker.now().plus(step.timeout());
-                while (true) {
-                    long writes = client.queryBlockstats(w.device()).writes() - baseline.get(w.device());
-                    if (writes >= w.count()) {
-                        trigger.put("writes", writes);
-                        return " after " + w.count() + " writes on " + w.device() + " (" + writes + " seen)";
-                    }
-                    if (!ticker.now().isBefore(deadline)) {
-                        throw new FaultdiskTimeoutException(w.device() + " served " + writes + " of " + w.count()
-                                + " writes within " + Durations.format(step.timeout()));
-                    }
-                    ticker.sleep(poll);
-                }
+            case Scenario.Trigger.OnBreakpoint b -> { // its request was held before its trigger could be added
+                describe(b, trigger);
+                return hit(b, trigger);
             }
-            case Scenario.Trigger.OnBreakpoint b -> {
-                trigger.put("on-breakpoint", b.tag());
-                trigger.put("device", b.device());
-                Event e;
-                try {
-                    e = client.awaitEvent(
-                            "BLKDEBUG_SUSPENDED",
-                            ev -> b.device().equals(ev.device()) && b.tag().equals(ev.string("tag")),
-                            step.timeout());
-                } catch (FaultdiskTimeoutException timeout) {
-                    throw new FaultdiskTimeoutException("no request hit breakpoint " + b.tag() + " on " + b.device()
-                            + " within " + Durations.format(step.timeout()));
-                }
-                Suspension s = Suspension.from(e);
-                trigger.put("hit", Suspensions.json(s));
-                return " on breakpoint " + b.tag() + " (" + s.device() + " " + s.operation() + " of " + s.length()
-                        + " bytes at " + s.offset() + ")";
-            }
+            case Scenario.Trigger.AfterRequests w -> throw new IllegalStateException(w.key() + " runs on the server");
         }
     }
 

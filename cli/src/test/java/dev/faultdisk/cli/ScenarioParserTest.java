@@ -45,7 +45,8 @@ class ScenarioParserTest {
         assertEquals(Map.of("device", "d1", "tag", "w"), steps.get(2).action().arguments());
         assertEquals("blkdebug-resume", steps.get(2).action().command());
         assertEquals(
-                new Scenario.Trigger.AfterWrites("disk0", 100), steps.get(3).trigger());
+                new Scenario.Trigger.AfterRequests("write", "disk0", 100),
+                steps.get(3).trigger());
         assertEquals(
                 new Scenario.Trigger.At(Duration.ofMillis(1500)), steps.get(4).trigger());
         assertEquals(

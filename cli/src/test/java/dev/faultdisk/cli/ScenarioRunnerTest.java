@@ -122,8 +122,13 @@ class ScenarioRunnerTest {
                 dev.faultdisk.wire.json.Json.parse(dev.faultdisk.wire.json.Json.write(journal.getLast())));
     }
 
+    /** The progress lines about steps done or failed (without the "waiting: ..." lines). */
+    private List<String> stepLines() {
+        return progress.stream().filter(l -> !l.contains(": waiting: ")).toList();
+    }
+
     @Test
-    void afterWritesWaitsForTheNthWriteSinceTheStart() throws Exception {
+    void afterWritesActsInsideTheWriteThatFollowsTheNth() throws Exception {
         write(0).get(5, TimeUnit.SECONDS); // before the run: not counted
         Scenario s = ScenarioParser.parse("""
                 {"device": "disk0", "steps": [
@@ -132,24 +137,146 @@ class ScenarioRunnerTest {
                 ]}""", "w.json");
         CompletableFuture<ScenarioRunner.Outcome> run = CompletableFuture.supplyAsync(
                 () -> runner(Ticker.system(), false).run(s, "w.json"), threads);
-        // until the header (and so the baseline) is written
-        await("the journal's header").atMost(Duration.ofSeconds(5)).until(() -> !journal.isEmpty());
+        await("the step waiting on the server")
+                .atMost(Duration.ofSeconds(5))
+                .until(() -> progress.stream().anyMatch(l -> l.endsWith("step 1/1: waiting: 0/4 write on disk0")));
+        for (int i = 0; i < 3; i++) {
+            write(512L * i).get(5, TimeUnit.SECONDS);
+        }
+        assertTrue(disk0().blkdebug().rules().isEmpty(), "three writes: the step waits for the fourth");
+        assertEquals(
+                List.of("3/4 write on disk0"), client.queryTriggers().getFirst().waiting());
+        // the rule the step sets applies to the very write that fired it
+        java.util.concurrent.ExecutionException e = assertThrows(
+                java.util.concurrent.ExecutionException.class, () -> write(1536).get(5, TimeUnit.SECONDS));
+        assertEquals(5, ((DeviceException) e.getCause().getCause()).errno());
+        assertEquals(ExitCodes.OK, run.get(10, TimeUnit.SECONDS).exitCode());
+        @SuppressWarnings("unchecked")
+        Map<String, Object> trigger = (Map<String, Object>) journal.get(1).get("trigger");
+        assertEquals(3L, trigger.get("writes"));
+        @SuppressWarnings("unchecked")
+        Map<String, Object> in = (Map<String, Object>) trigger.get("in");
+        assertEquals(List.of("write", 1536L, 512L), List.of(in.get("operation"), in.get("offset"), in.get("length")));
+        assertEquals("ok", journal.get(1).get("outcome"));
+        assertTrue(
+                stepLines()
+                        .getFirst()
+                        .contains("step 1/1 after 3 writes on disk0 (inside the next: write of 512 bytes"
+                                + " at 1536): blkdebug-set-rules"),
+                stepLines().getFirst());
+        assertTrue(server.triggers().describe().isEmpty(), "the run removed its trigger");
+
+        StringBuilder text = new StringBuilder();
+        journal.forEach(
+                entry -> text.append(dev.faultdisk.wire.json.Json.write(entry)).append('\n'));
+        assertEquals(
+                new Scenario.Trigger.AfterRequests("write", "disk0", 3),
+                JournalReplay.scenario(text.toString(), "w.json.journal.jsonl")
+                        .steps()
+                        .getFirst()
+                        .trigger(),
+                "a replay acts inside the same write again");
+    }
+
+    /** docs/scenarios/held-write-fails-in-its-flush.json as docs/SCENARIOS.md tells it, on a fake clock. */
+    @Test
+    void theDocumentedScenarioHoldsTheWriteAfterTheHundredthAndFailsIt() throws Exception {
+        java.nio.file.Path file = java.nio.file.Path.of("../docs/scenarios/held-write-fails-in-its-flush.json");
+        Scenario s = ScenarioParser.parse(java.nio.file.Files.readString(file), file.toString());
+        CompletableFuture<ScenarioRunner.Outcome> run = CompletableFuture.supplyAsync(
+                () -> runner(new FakeTicker(), false).run(s, file.toString()), threads);
+        await("step 2 waiting")
+                .atMost(Duration.ofSeconds(5))
+                .until(() -> progress.stream().anyMatch(l -> l.contains("step 2/5 \"hold the next write\": waiting")));
+        for (int i = 0; i < 100; i++) {
+            write(4096L * i).get(5, TimeUnit.SECONDS);
+        }
+        // a writethrough client's write: FUA, so its data must reach the disk before it completes
+        CompletableFuture<Void> late = CompletableFuture.runAsync(
+                () -> {
+                    try {
+                        disk0().device()
+                                .write(
+                                        BlockRequest.of(BlockOp.WRITE, 1 << 20, 4096, BlockRequest.Flag.FUA),
+                                        ByteBuffer.allocate(4096));
+                    } catch (java.io.IOException e) {
+                        throw new java.io.UncheckedIOException(e);
+                    }
+                },
+                threads);
+        assertEquals(ExitCodes.OK, run.get(10, TimeUnit.SECONDS).exitCode());
+        java.util.concurrent.ExecutionException e =
+                assertThrows(java.util.concurrent.ExecutionException.class, () -> late.get(5, TimeUnit.SECONDS));
+        assertEquals(5, ((DeviceException) e.getCause().getCause()).errno(), "its flush failed");
+        @SuppressWarnings("unchecked")
+        Map<String, Object> hit =
+                (Map<String, Object>) ((Map<String, Object>) journal.get(3).get("trigger")).get("hit");
+        assertEquals(List.of("write-fua", 1048576L), List.of(hit.get("operation"), hit.get("offset")));
+        assertTrue(
+                stepLines()
+                        .get(1)
+                        .contains("step 2/5 \"hold the next write\" after 100 writes on disk0 (inside the"
+                                + " next: write of 4096 bytes at 1048576): blkdebug-set-breakpoint"),
+                stepLines().get(1));
+    }
+
+    @Test
+    void afterFlushesActsInsideTheFlushThatFollowsTheNth() throws Exception {
+        Scenario s = ScenarioParser.parse("""
+                {"device": "disk0", "steps": [
+                  {"after-flushes": 1, "execute": "fault-add", "arguments": {"device": "disk0",
+                     "rules": [{"type": "error", "ops": ["flush"], "errno": "EIO", "times": 1}]}}
+                ]}""", "f.json");
+        CompletableFuture<ScenarioRunner.Outcome> run = CompletableFuture.supplyAsync(
+                () -> runner(Ticker.system(), false).run(s, "f.json"), threads);
+        await("the step waiting on the server")
+                .atMost(Duration.ofSeconds(5))
+                .until(() -> progress.stream().anyMatch(l -> l.endsWith("step 1/1: waiting: 0/2 flush on disk0")));
+        disk0().device().flush(BlockRequest.flush());
+        // the rule the step adds applies to the flush it runs inside
+        DeviceException e =
+                assertThrows(DeviceException.class, () -> disk0().device().flush(BlockRequest.flush()));
+        assertEquals(5, e.errno());
+        assertEquals(ExitCodes.OK, run.get(10, TimeUnit.SECONDS).exitCode());
+        @SuppressWarnings("unchecked")
+        Map<String, Object> trigger = (Map<String, Object>) journal.get(1).get("trigger");
+        assertEquals(1L, trigger.get("after-flushes"));
+        assertEquals(1L, trigger.get("flushes"));
+        assertTrue(
+                stepLines().getFirst().contains("step 1/1 after 1 flush on disk0 (inside the next: flush"),
+                stepLines().getFirst());
+    }
+
+    @Test
+    void consecutiveRequestStepsCountFromWhereTheStepBeforeFired() throws Exception {
+        Scenario s = ScenarioParser.parse("""
+                {"device": "disk0", "timeout": "10s", "steps": [
+                  {"after-writes": 2, "execute": "blkdebug-set-breakpoint", "arguments": {"device": "disk0", "event": "write_aio", "tag": "w"}},
+                  {"on-breakpoint": "w", "execute": "blkdebug-set-rules", "arguments": {"device": "disk0",
+                     "rules": [{"type": "inject-error", "event": "write_aio", "errno": 28}]}},
+                  {"resume": "w"},
+                  {"after-writes": 1, "execute": "blkdebug-clear-rules", "arguments": {"device": "disk0"}}
+                ]}""", "c.json");
+        CompletableFuture<ScenarioRunner.Outcome> run = CompletableFuture.supplyAsync(
+                () -> runner(Ticker.system(), false).run(s, "c.json"), threads);
+        await("steps 1 and 2 armed together")
+                .atMost(Duration.ofSeconds(5))
+                .until(() -> server.triggers().describe().size() == 2);
         write(0).get(5, TimeUnit.SECONDS);
         write(512).get(5, TimeUnit.SECONDS);
-        await("two writes are not three")
-                .during(Duration.ofMillis(200))
-                .atMost(Duration.ofSeconds(5))
-                .until(() -> !run.isDone());
-        assertTrue(disk0().blkdebug().rules().isEmpty());
-        write(1024).get(5, TimeUnit.SECONDS);
+        // the third write sets the breakpoint inside itself and is held at it; step 2 arms an error
+        // while it is held, step 3 lets it go on
+        write(1024).get(10, TimeUnit.SECONDS);
+        await("step 4 armed after the resume").atMost(Duration.ofSeconds(5)).until(() -> journal.size() == 4);
+        assertThrows(
+                java.util.concurrent.ExecutionException.class, () -> write(2048).get(5, TimeUnit.SECONDS));
+        write(2560).get(5, TimeUnit.SECONDS); // the rule was cleared inside it
         assertEquals(ExitCodes.OK, run.get(10, TimeUnit.SECONDS).exitCode());
-        assertEquals(
-                Map.of("after-writes", 3L, "device", "disk0", "writes", 3L),
-                journal.get(1).get("trigger"));
-        DeviceException e = assertThrows(
-                DeviceException.class,
-                () -> disk0().device().write(BlockRequest.of(BlockOp.WRITE, 0, 512), ByteBuffer.allocate(512)));
-        assertEquals(5, e.errno());
+        @SuppressWarnings("unchecked")
+        Map<String, Object> hit =
+                (Map<String, Object>) ((Map<String, Object>) journal.get(2).get("trigger")).get("hit");
+        assertEquals(1024L, hit.get("offset"));
+        assertTrue(server.triggers().describe().isEmpty(), "the run removed its triggers");
     }
 
     @Test
@@ -190,8 +317,14 @@ class ScenarioRunnerTest {
         assertEquals(1, ((List<?>) during.get("suspended")).size(), "step 2 ran while the write was held");
         assertEquals("while held", journal.get(2).get("name"));
         assertTrue(
-                progress.get(1).contains("step 2/3 \"while held\" on breakpoint w (disk0 write of 512 bytes at 4096)"),
-                progress.get(1));
+                stepLines()
+                        .get(1)
+                        .contains("step 2/3 \"while held\" on breakpoint w (disk0 write of 512 bytes at 4096)"),
+                stepLines().get(1));
+        assertTrue(
+                progress.stream()
+                        .anyMatch(l -> l.endsWith("step 2/3 \"while held\": waiting: 0/1 breakpoint-hit w on disk0")),
+                progress.toString());
     }
 
     @Test
@@ -228,8 +361,9 @@ class ScenarioRunnerTest {
         assertEquals(0, o.done());
         assertEquals("timeout", journal.get(1).get("outcome"));
         assertTrue(
-                progress.getFirst().contains("no request hit breakpoint never on disk0 within 200ms"),
-                progress.getFirst());
+                stepLines().getFirst().contains("no request hit breakpoint never on disk0 within 200ms"),
+                stepLines().getFirst());
+        assertTrue(server.triggers().describe().isEmpty(), "the run removed its trigger");
 
         Scenario writes = ScenarioParser.parse("""
                 {"steps": [{"after-writes": 5, "device": "disk0", "timeout": "1s", "execute": "query-block"}]}""", "w.json");
@@ -237,7 +371,11 @@ class ScenarioRunnerTest {
         assertEquals(
                 ExitCodes.TIMEOUT,
                 runner(new FakeTicker(), false).run(writes, "w.json").exitCode());
-        assertTrue(progress.getFirst().contains("disk0 served 0 of 5 writes within 1s"), progress.getFirst());
+        assertTrue(
+                stepLines()
+                        .getFirst()
+                        .contains("no write after the first 5 on disk0 within 1s (waiting: 0/6 write on disk0)"),
+                stepLines().getFirst());
     }
 
     @Test

@@ -38,4 +38,17 @@ public @interface Faultdisk {
      * {@code blkdebug:CONF:IMAGE}; options {@code ,readonly}, {@code ,rules=FILE}.
      */
     String[] exports() default {"disk0=memory:64M"};
+
+    /**
+     * Triggers added before each test (docs/TRIGGERS.md), in order: each a trigger as JSON (an
+     * object, or an array of them, as {@code trigger-add} takes them) or the path of a class-path
+     * resource holding that JSON (e.g. {@code "triggers/hold-third-write.json"}). All are added in
+     * one {@code trigger-add}: a bad one fails the test, naming the member, and none is added.
+     *
+     * <pre>{@code
+     * @Faultdisk(triggers = """
+     *     {"when": {"device": "disk0", "ops": ["write"], "nth": 3}, "actions": [{"action": "hold"}]}""")
+     * }</pre>
+     */
+    String[] triggers() default {};
 }

@@ -1,6 +1,7 @@
 package dev.faultdisk.junit;
 
 import dev.faultdisk.client.FaultdiskClient;
+import dev.faultdisk.client.QmpException;
 import dev.faultdisk.export.Export;
 import dev.faultdisk.export.ExportSpec;
 import dev.faultdisk.server.FaultdiskServer;
@@ -9,6 +10,7 @@ import java.lang.reflect.Method;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
 import org.junit.jupiter.api.extension.AfterEachCallback;
 import org.junit.jupiter.api.extension.BeforeEachCallback;
@@ -47,7 +49,16 @@ public final class FaultdiskExtension implements BeforeEachCallback, AfterEachCa
                 throw new ExtensionConfigurationException("@Faultdisk export '" + export + "': " + e.getMessage(), e);
             }
         }
-        context.getStore(NAMESPACE).put(KEY, new Running(builder.start()));
+        Running running = new Running(builder.start());
+        context.getStore(NAMESPACE).put(KEY, running);
+        List<Object> triggers = TriggerSpecs.read(config.triggers(), context.getRequiredTestClass());
+        if (!triggers.isEmpty()) {
+            try {
+                running.client().execute("trigger-add", FaultdiskClient.args("triggers", triggers));
+            } catch (QmpException e) {
+                throw new ExtensionConfigurationException("@Faultdisk triggers: " + e.desc(), e);
+            }
+        }
     }
 
     @Override

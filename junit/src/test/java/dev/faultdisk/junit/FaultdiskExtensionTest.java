@@ -111,6 +111,30 @@ class FaultdiskExtensionTest {
         assertTrue(text.contains("not of a constructor"), text);
     }
 
+    @Test
+    void triggersAreAddedBeforeEachTest() {
+        TestExecutionSummary summary = run(Fixtures.Triggers.class);
+        assertEquals(2, summary.getTestsSucceededCount(), failures(summary));
+        assertEquals(
+                List.of("hold-third-write", "fail-second-read"), SEEN.get(0).get("names"));
+        assertEquals(2L * 512, SEEN.get(0).get("held"), "the third write held");
+        assertEquals(
+                List.of("hold-third-write", "fail-second-read"), SEEN.get(1).get("names"), "added again");
+    }
+
+    @Test
+    void badTriggersFailTheTestNamingTheMember() {
+        TestExecutionSummary summary = run(Fixtures.BadTriggers.class);
+        String text = failures(summary);
+        assertEquals(3, summary.getTestsFailedCount(), text);
+        assertTrue(text.contains("@Faultdisk triggers: triggers[1].when.ops names an unknown operation 'wrte'"), text);
+        assertTrue(
+                text.contains("@Faultdisk triggers resource 'triggers/none.json': no such class-path resource"), text);
+        assertTrue(
+                text.contains("@Faultdisk triggers: a trigger is a JSON object (or an array of them), not a string"),
+                text);
+    }
+
     /** Fixture classes: nested, so the build's own test run does not pick them up. */
     static final class Fixtures {
         private Fixtures() {}
@@ -187,6 +211,74 @@ class FaultdiskExtensionTest {
             @Test
             @Faultdisk(exports = "nonsense")
             void badSpec() {}
+        }
+
+        @Faultdisk(
+                exports = "a=memory:1M",
+                triggers = {"""
+                    {"name": "hold-third-write", "when": {"device": "a", "ops": ["write"], "nth": 3},
+                     "actions": [{"action": "hold", "timeout-ms": 30000}]}""", "triggers/fail-second-read.json"})
+        @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+        static class Triggers {
+            @Test
+            @Order(1)
+            void holdsTheThirdWrite(FaultdiskClient client, FaultdiskServer server) throws Exception {
+                var device = server.exports().find("a").orElseThrow().device();
+                java.util.concurrent.ExecutorService threads = java.util.concurrent.Executors.newCachedThreadPool();
+                try {
+                    List<java.util.concurrent.Future<?>> writes = new ArrayList<>();
+                    for (int i = 0; i < 3; i++) {
+                        long offset = 512L * i;
+                        writes.add(threads.submit(() -> {
+                            device.write(
+                                    dev.faultdisk.device.BlockRequest.of(dev.faultdisk.wire.BlockOp.WRITE, offset, 512),
+                                    java.nio.ByteBuffer.allocate(512));
+                            return null;
+                        }));
+                        if (i < 2) {
+                            writes.get(i).get(10, java.util.concurrent.TimeUnit.SECONDS);
+                        }
+                    }
+                    org.awaitility.Awaitility.await("the third write held")
+                            .atMost(java.time.Duration.ofSeconds(10))
+                            .until(() -> !client.queryHeldRequests("a").isEmpty());
+                    long held = client.queryHeldRequests("a").getFirst().offset();
+                    client.faultRelease("a");
+                    writes.get(2).get(10, java.util.concurrent.TimeUnit.SECONDS);
+                    SEEN.add(Map.of("names", names(client), "held", held));
+                } finally {
+                    threads.shutdownNow();
+                }
+            }
+
+            @Test
+            @Order(2)
+            void everyTestGetsThemAfresh(FaultdiskClient client) {
+                SEEN.add(Map.of("names", names(client)));
+            }
+
+            private static List<String> names(FaultdiskClient client) {
+                return client.queryTriggers().stream().map(t -> t.name()).toList();
+            }
+        }
+
+        @Faultdisk(exports = "a=memory:1M")
+        static class BadTriggers {
+            @Test
+            @Faultdisk(
+                    exports = "a=memory:1M",
+                    triggers = {"""
+                        {"when": {"ops": ["write"]}, "actions": [{"action": "hold"}]}""", """
+                        {"when": {"ops": ["wrte"]}, "actions": [{"action": "hold"}]}"""})
+            void unknownOperation() {}
+
+            @Test
+            @Faultdisk(exports = "a=memory:1M", triggers = "triggers/none.json")
+            void missingResource() {}
+
+            @Test
+            @Faultdisk(exports = "a=memory:1M", triggers = "[\"hold\"]")
+            void notAnObject() {}
         }
 
         @Faultdisk

@@ -1,17 +1,26 @@
 package dev.faultdisk.junit;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.faultdisk.client.BlkdebugRule;
 import dev.faultdisk.client.Breakpoint;
+import dev.faultdisk.client.Event;
 import dev.faultdisk.client.FaultdiskClient;
+import dev.faultdisk.client.HeldRequest;
 import dev.faultdisk.client.Suspension;
+import dev.faultdisk.client.Trigger;
+import dev.faultdisk.client.TriggerAction;
+import dev.faultdisk.client.TriggerCondition;
+import dev.faultdisk.wire.BlockOp;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Tag;
@@ -19,7 +28,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The example of docs/JUNIT.md: a real client (qemu-io) against the test's own faultdisk, with a
- * fault armed from the test and a write held at the critical moment.
+ * fault armed from the test, a write held at the critical moment, and the third write held by a
+ * trigger.
  */
 @Faultdisk(exports = "disk0=memory:64M")
 @Tag("requires-qemu-io")
@@ -34,13 +44,17 @@ class QemuIoExampleTest {
         }
     }
 
-    private static Output qemuIo(String uri, String command) {
+    /** qemu-io runs the commands one after the other, each as soon as the one before completed. */
+    private static Output qemuIo(String uri, String... commands) {
+        List<String> argv = new ArrayList<>(List.of("qemu-io", "-f", "raw"));
+        for (String c : commands) {
+            argv.addAll(List.of("-c", c));
+        }
+        argv.add(uri);
         try {
-            Process p = new ProcessBuilder("qemu-io", "-f", "raw", "-c", command, uri)
-                    .redirectErrorStream(true)
-                    .start();
+            Process p = new ProcessBuilder(argv).redirectErrorStream(true).start();
             String text = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            assertTrue(p.waitFor(TIMEOUT.toSeconds(), TimeUnit.SECONDS), "qemu-io " + command);
+            assertTrue(p.waitFor(TIMEOUT.toSeconds(), TimeUnit.SECONDS), "qemu-io " + List.of(commands));
             return new Output(p.exitValue(), text);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
@@ -84,5 +98,30 @@ class QemuIoExampleTest {
         Output read = qemuIo(uri, "read -P 0x5a 1M 64k");
         assertTrue(read.text().contains("read failed: Input/output error"), read.text());
         qemuIo(uri, "read -P 0x5a 1M 64k").assertOk("the rule fired once");
+    }
+
+    @Test
+    void theThirdWriteHeldByATrigger(FaultdiskClient fd, @ExportUri("disk0") String uri) throws Exception {
+        // The server counts the writes and holds the third inside its request path, whatever the pace.
+        fd.triggerAdd(
+                Trigger.when(TriggerCondition.requests("disk0", BlockOp.WRITE).nth(3))
+                        .name("hold-third-write")
+                        .then(TriggerAction.hold(TIMEOUT)));
+        CompletableFuture<Output> writer = CompletableFuture.supplyAsync(
+                () -> qemuIo(uri, "write -P 1 0 4k", "write -P 2 4k 4k", "write -P 3 8k 4k", "write -P 4 12k 4k"));
+
+        Event fired = fd.awaitEvent("TRIGGER_FIRED", TIMEOUT);
+        assertEquals("hold-third-write", fired.string("name"));
+        await("the third write held")
+                .atMost(TIMEOUT)
+                .until(() -> !fd.queryHeldRequests("disk0").isEmpty());
+        HeldRequest held = fd.queryHeldRequests("disk0").getFirst();
+        assertEquals(8192, held.offset(), "the third write, at 8k");
+        assertEquals(2, fd.queryBlockstats("disk0").op("write").operations(), "two writes done, the third held");
+        assertFalse(writer.isDone());
+
+        fd.faultRelease("disk0");
+        writer.get(TIMEOUT.toSeconds(), TimeUnit.SECONDS).assertOk("the held write, released, and the fourth");
+        assertEquals(1, fd.queryTriggers().getFirst().fired());
     }
 }
