@@ -191,10 +191,11 @@ public final class FaultdiskServer implements AutoCloseable {
                     file = new JournalFile(journalPath);
                     journal.addSink(file::append);
                 }
-                nbd = new NbdServer(registry).dropConnectionsOnPowerFail();
+                nbd = new NbdServer(registry);
                 CommandRegistry commands = new CommandRegistry();
                 qmp = new QmpServer(commands, QmpServer.Options.defaults().withClock(clock));
-                TriggerEngine triggers = ControlCommands.registerAll(commands, registry, nbd, qmp, clock, journal);
+                TriggerEngine triggers = ControlCommands.registerAll(
+                        commands, registry, nbd, qmp, clock, journal, faultTime, exportSeeds);
                 nbd.start(nbdAddress);
                 for (SocketAddress address : qmpAddresses) {
                     qmp.listen(address);
