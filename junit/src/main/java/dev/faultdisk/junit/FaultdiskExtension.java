@@ -195,9 +195,12 @@ public final class FaultdiskExtension
                 commands.invoke("blkdebug-clear-rules", Map.of("device", name));
             }
             for (ExportSpec spec : specs) {
-                commands.invoke(
-                        "write-cache-set-mode",
-                        Map.of("device", spec.name(), "mode", spec.cache().label()));
+                Export e = server.exports().find(spec.name()).orElseThrow();
+                if (e.writeCache().status().mode() != spec.cache()) {
+                    commands.invoke(
+                            "write-cache-set-mode",
+                            Map.of("device", spec.name(), "mode", spec.cache().label()));
+                }
             }
             if (client != null && client.isOpen()) {
                 client.execute("query-version"); // its reply comes after every event emitted before it

@@ -1,0 +1,122 @@
+package dev.faultdisk.junit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.platform.engine.discovery.DiscoverySelectors.selectClass;
+
+import dev.faultdisk.client.BlkdebugRule;
+import dev.faultdisk.client.FaultdiskClient;
+import dev.faultdisk.testkit.CommandResult;
+import dev.faultdisk.testkit.QemuIo;
+import java.util.Arrays;
+import java.util.Locale;
+import org.junit.jupiter.api.RepeatedTest;
+import org.junit.platform.launcher.core.LauncherDiscoveryRequestBuilder;
+import org.junit.platform.launcher.core.LauncherFactory;
+import org.junit.platform.launcher.listeners.SummaryGeneratingListener;
+import org.junit.platform.launcher.listeners.TestExecutionSummary;
+
+/**
+ * docs/BENCHMARKS.md, "JUnit: a server per class": 20 tests in the pattern of docs/JUNIT.md's
+ * example, run with a server per test and with one per class, each way several rounds; prints
+ * the time per test. Not a test (no timing is asserted): run by bench/junit-per-class.sh.
+ */
+public final class PerClassBench {
+    private static final int ROUNDS = 15;
+
+    private PerClassBench() {}
+
+    public static void main(String[] args) {
+        boolean withQemuIo = args.length > 0 && args[0].equals("qemu-io");
+        Class<?> perTest = withQemuIo ? Fixtures.QemuIoPerTest.class : Fixtures.ControlPerTest.class;
+        Class<?> perClass = withQemuIo ? Fixtures.QemuIoPerClass.class : Fixtures.ControlPerClass.class;
+        run(perTest); // warm-up: class loading and JIT for both
+        run(perClass);
+        double[] perTestMs = new double[ROUNDS];
+        double[] perClassMs = new double[ROUNDS];
+        for (int round = 0; round < ROUNDS; round++) {
+            perTestMs[round] = run(perTest);
+            perClassMs[round] = run(perClass);
+            System.out.printf(
+                    Locale.ROOT,
+                    "round %d: per test %.2f ms/test, per class %.2f ms/test%n",
+                    round + 1,
+                    perTestMs[round],
+                    perClassMs[round]);
+        }
+        Arrays.sort(perTestMs);
+        Arrays.sort(perClassMs);
+        System.out.printf(
+                Locale.ROOT,
+                "%s, %d rounds of 20 tests: server per test %.2f ms/test (median; best %.2f), per class %.2f ms/test "
+                        + "(median; best %.2f): %.1fx (median), %.1fx (best)%n",
+                withQemuIo ? "docs pattern with qemu-io" : "docs pattern, control only",
+                ROUNDS,
+                perTestMs[ROUNDS / 2],
+                perTestMs[0],
+                perClassMs[ROUNDS / 2],
+                perClassMs[0],
+                perTestMs[ROUNDS / 2] / perClassMs[ROUNDS / 2],
+                perTestMs[0] / perClassMs[0]);
+    }
+
+    /** Runs the fixture's 20 tests; returns the wall time per test in milliseconds. */
+    private static double run(Class<?> fixture) {
+        SummaryGeneratingListener listener = new SummaryGeneratingListener();
+        long start = System.nanoTime();
+        LauncherFactory.create()
+                .execute(
+                        LauncherDiscoveryRequestBuilder.request()
+                                .selectors(selectClass(fixture))
+                                .build(),
+                        listener);
+        long nanos = System.nanoTime() - start;
+        TestExecutionSummary summary = listener.getSummary();
+        if (summary.getTestsSucceededCount() != 20) {
+            summary.printFailuresTo(new java.io.PrintWriter(System.err, true), 5);
+            throw new IllegalStateException(fixture.getSimpleName() + ": not all 20 tests passed");
+        }
+        return nanos / 1e6 / 20;
+    }
+
+    static final class Fixtures {
+        private Fixtures() {}
+
+        /** The first test of docs/JUNIT.md's example, control part only: arm a fault, check the counters. */
+        abstract static class Control {
+            @RepeatedTest(20)
+            void aFullDiskFailsOneWrite(FaultdiskClient fd) {
+                fd.blkdebugSetRules(
+                        "disk0",
+                        BlkdebugRule.injectError("write_aio").errno("ENOSPC").once());
+                assertEquals(0, fd.queryBlockstats("disk0").op("write").errors());
+            }
+        }
+
+        /** The first test of docs/JUNIT.md's example as it is, with qemu-io as the client. */
+        abstract static class WithQemuIo {
+            @RepeatedTest(20)
+            void aFullDiskFailsOneWriteThenRecovers(FaultdiskClient fd, @ExportUri("disk0") String uri) {
+                fd.blkdebugSetRules(
+                        "disk0",
+                        BlkdebugRule.injectError("write_aio").errno("ENOSPC").once());
+                CommandResult failed = QemuIo.run(uri, "write -P 0xab 0 4k");
+                assertTrue((failed.stdout() + failed.stderr()).contains("No space left on device"), failed.toString());
+                CommandResult ok = QemuIo.run(uri, "write -P 0xab 0 4k");
+                assertEquals(0, ok.exit(), ok.toString());
+            }
+        }
+
+        @Faultdisk(exports = "disk0=memory:64M")
+        static final class ControlPerTest extends Control {}
+
+        @Faultdisk(exports = "disk0=memory:64M", perClass = true)
+        static final class ControlPerClass extends Control {}
+
+        @Faultdisk(exports = "disk0=memory:64M")
+        static final class QemuIoPerTest extends WithQemuIo {}
+
+        @Faultdisk(exports = "disk0=memory:64M", perClass = true)
+        static final class QemuIoPerClass extends WithQemuIo {}
+    }
+}
