@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.platform.engine.discovery.DiscoverySelectors.selectClass;
 
 import dev.faultdisk.client.BlkdebugRule;
 import dev.faultdisk.client.FaultdiskClient;
@@ -23,10 +22,6 @@ import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
-import org.junit.platform.launcher.Launcher;
-import org.junit.platform.launcher.core.LauncherDiscoveryRequestBuilder;
-import org.junit.platform.launcher.core.LauncherFactory;
-import org.junit.platform.launcher.listeners.SummaryGeneratingListener;
 import org.junit.platform.launcher.listeners.TestExecutionSummary;
 
 /**
@@ -39,30 +34,13 @@ class FaultdiskExtensionTest {
 
     private static TestExecutionSummary run(Class<?> fixture) {
         SEEN.clear();
-        Launcher launcher = LauncherFactory.create();
-        SummaryGeneratingListener listener = new SummaryGeneratingListener();
-        launcher.execute(
-                LauncherDiscoveryRequestBuilder.request()
-                        .selectors(selectClass(fixture))
-                        .build(),
-                listener);
-        return listener.getSummary();
-    }
-
-    private static String failures(TestExecutionSummary summary) {
-        StringBuilder sb = new StringBuilder();
-        summary.getFailures()
-                .forEach(f -> sb.append(f.getTestIdentifier().getDisplayName())
-                        .append(": ")
-                        .append(f.getException())
-                        .append('\n'));
-        return sb.toString();
+        return FixtureRun.run(fixture);
     }
 
     @Test
     void eachTestGetsAFreshServerThatStopsAfterIt() {
         TestExecutionSummary summary = run(Fixtures.TwoTests.class);
-        assertEquals(2, summary.getTestsSucceededCount(), failures(summary));
+        assertEquals(2, summary.getTestsSucceededCount(), FixtureRun.failures(summary));
         assertEquals(2, SEEN.size());
         FaultdiskServer first = (FaultdiskServer) SEEN.get(0).get("server");
         FaultdiskServer second = (FaultdiskServer) SEEN.get(1).get("server");
@@ -86,7 +64,7 @@ class FaultdiskExtensionTest {
     @Test
     void aMethodAnnotationReplacesTheClasses() {
         TestExecutionSummary summary = run(Fixtures.MethodOverride.class);
-        assertEquals(2, summary.getTestsSucceededCount(), failures(summary));
+        assertEquals(2, summary.getTestsSucceededCount(), FixtureRun.failures(summary));
         assertEquals(List.of("a", "b"), SEEN.get(0).get("exports"));
         assertEquals(List.of("m"), SEEN.get(1).get("exports"));
     }
@@ -95,7 +73,7 @@ class FaultdiskExtensionTest {
     void mistakesFailTheTestWithAClearMessage() {
         TestExecutionSummary summary = run(Fixtures.Mistakes.class);
         assertEquals(0, summary.getTestsSucceededCount());
-        String text = failures(summary);
+        String text = FixtureRun.failures(summary);
         assertTrue(text.contains("@ExportUri(\"nope\"): no such export; the test's exports are [a]"), text);
         assertTrue(text.contains("@Faultdisk export 'nonsense': "), text);
         assertEquals(2, summary.getTestsFailedCount(), text);
@@ -104,7 +82,7 @@ class FaultdiskExtensionTest {
     @Test
     void constructorsCannotTakeTheClient() {
         TestExecutionSummary summary = run(Fixtures.ConstructorInjection.class);
-        String text = failures(summary);
+        String text = FixtureRun.failures(summary);
         assertEquals(1, summary.getTestsFailedCount(), text);
         assertTrue(text.contains("not of a constructor"), text);
     }

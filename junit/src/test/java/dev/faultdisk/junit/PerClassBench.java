@@ -2,7 +2,6 @@ package dev.faultdisk.junit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.platform.engine.discovery.DiscoverySelectors.selectClass;
 
 import dev.faultdisk.client.BlkdebugRule;
 import dev.faultdisk.client.FaultdiskClient;
@@ -11,9 +10,6 @@ import dev.faultdisk.testkit.QemuIo;
 import java.util.Arrays;
 import java.util.Locale;
 import org.junit.jupiter.api.RepeatedTest;
-import org.junit.platform.launcher.core.LauncherDiscoveryRequestBuilder;
-import org.junit.platform.launcher.core.LauncherFactory;
-import org.junit.platform.launcher.listeners.SummaryGeneratingListener;
 import org.junit.platform.launcher.listeners.TestExecutionSummary;
 
 /**
@@ -62,16 +58,9 @@ public final class PerClassBench {
 
     /** Runs the fixture's 20 tests; returns the wall time per test in milliseconds. */
     private static double run(Class<?> fixture) {
-        SummaryGeneratingListener listener = new SummaryGeneratingListener();
         long start = System.nanoTime();
-        LauncherFactory.create()
-                .execute(
-                        LauncherDiscoveryRequestBuilder.request()
-                                .selectors(selectClass(fixture))
-                                .build(),
-                        listener);
+        TestExecutionSummary summary = FixtureRun.run(fixture);
         long nanos = System.nanoTime() - start;
-        TestExecutionSummary summary = listener.getSummary();
         if (summary.getTestsSucceededCount() != 20) {
             summary.printFailuresTo(new java.io.PrintWriter(System.err, true), 5);
             throw new IllegalStateException(fixture.getSimpleName() + ": not all 20 tests passed");

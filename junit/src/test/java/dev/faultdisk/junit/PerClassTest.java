@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.platform.engine.discovery.DiscoverySelectors.selectClass;
 
 import dev.faultdisk.client.BlkdebugRule;
 import dev.faultdisk.client.FaultRule;
@@ -33,9 +32,6 @@ import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
-import org.junit.platform.launcher.core.LauncherDiscoveryRequestBuilder;
-import org.junit.platform.launcher.core.LauncherFactory;
-import org.junit.platform.launcher.listeners.SummaryGeneratingListener;
 import org.junit.platform.launcher.listeners.TestExecutionSummary;
 
 /** {@code @Faultdisk(perClass = true)}: one server for a class's tests, cleared between them. */
@@ -44,30 +40,13 @@ class PerClassTest {
 
     private static TestExecutionSummary run(Class<?> fixture) {
         SEEN.clear();
-        SummaryGeneratingListener listener = new SummaryGeneratingListener();
-        LauncherFactory.create()
-                .execute(
-                        LauncherDiscoveryRequestBuilder.request()
-                                .selectors(selectClass(fixture))
-                                .build(),
-                        listener);
-        return listener.getSummary();
-    }
-
-    private static String failures(TestExecutionSummary summary) {
-        StringBuilder sb = new StringBuilder();
-        summary.getFailures()
-                .forEach(f -> sb.append(f.getTestIdentifier().getDisplayName())
-                        .append(": ")
-                        .append(f.getException())
-                        .append('\n'));
-        return sb.toString();
+        return FixtureRun.run(fixture);
     }
 
     @Test
     void theTestsShareOneServerAndEachStartsWithoutWhatTheOneBeforeLeft() throws Exception {
         TestExecutionSummary summary = run(Fixtures.Shared.class);
-        assertEquals(3, summary.getTestsSucceededCount(), failures(summary));
+        assertEquals(3, summary.getTestsSucceededCount(), FixtureRun.failures(summary));
         Map<String, Object> beforeAll = SEEN.get(0);
         Map<String, Object> first = SEEN.get(1);
         Map<String, Object> second = SEEN.get(2);
