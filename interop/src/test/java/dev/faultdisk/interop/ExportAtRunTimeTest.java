@@ -9,12 +9,15 @@ import dev.faultdisk.client.ExportRemoved;
 import dev.faultdisk.client.FaultdiskClient;
 import dev.faultdisk.junit.ExportUri;
 import dev.faultdisk.junit.Faultdisk;
+import dev.faultdisk.server.FaultdiskServer;
 import dev.faultdisk.testkit.Command;
 import dev.faultdisk.testkit.CommandResult;
+import dev.faultdisk.testkit.FaultdiskCli;
 import dev.faultdisk.testkit.QemuIo;
 import dev.faultdisk.testkit.Tools;
 import java.io.BufferedWriter;
 import java.io.OutputStreamWriter;
+import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
@@ -98,6 +101,25 @@ class ExportAtRunTimeTest {
             attached.destroyForcibly();
         }
         QemuIo.run(disk0, "read -P 9 0 4k").assertOk("the server goes on");
+    }
+
+    @Test
+    @Faultdisk(exports = "disk0=memory:16M")
+    void theCommandLineAddsAndRemovesExports(FaultdiskClient fd, FaultdiskServer server) {
+        String qmp = "127.0.0.1:" + ((InetSocketAddress) server.qmpAddresses().getFirst()).getPort();
+        CommandResult added = FaultdiskCli.run("export", "add", "cli", "memory:2M,readonly", "--qmp", qmp);
+        assertEquals(0, added.exit(), added.toString());
+        assertTrue(added.stdout().startsWith("cli: added, 2 MiB"), added.stdout());
+        assertTrue(fd.queryBlock().stream().anyMatch(b -> b.device().equals("cli") && b.readOnly()));
+
+        CommandResult taken = FaultdiskCli.run("export", "add", "cli", "memory:2M", "--qmp", qmp);
+        assertEquals(1, taken.exit(), taken.toString());
+        assertTrue(taken.stderr().contains("export 'cli' exists already"), taken.stderr());
+
+        CommandResult removed = FaultdiskCli.run("export", "remove", "cli", "--qmp", qmp, "--json");
+        assertEquals(0, removed.exit(), removed.toString());
+        assertTrue(removed.stdout().contains("\"connections\": 0"), removed.stdout());
+        assertEquals(1, fd.queryBlock().size());
     }
 
     /** Types {@code command} and {@code quit} into an interactive qemu-io and returns all it printed. */
