@@ -19,6 +19,7 @@ import org.junit.platform.launcher.listeners.TestExecutionSummary;
  */
 public final class PerClassBench {
     private static final int ROUNDS = 15;
+    private static final int WARM_UP = 5;
 
     private PerClassBench() {}
 
@@ -26,8 +27,10 @@ public final class PerClassBench {
         boolean withQemuIo = args.length > 0 && args[0].equals("qemu-io");
         Class<?> perTest = withQemuIo ? Fixtures.QemuIoPerTest.class : Fixtures.ControlPerTest.class;
         Class<?> perClass = withQemuIo ? Fixtures.QemuIoPerClass.class : Fixtures.ControlPerClass.class;
-        run(perTest); // warm-up: class loading and JIT for both
-        run(perClass);
+        for (int i = 0; i < WARM_UP; i++) { // class loading and JIT, for both
+            run(perTest);
+            run(perClass);
+        }
         double[] perTestMs = new double[ROUNDS];
         double[] perClassMs = new double[ROUNDS];
         for (int round = 0; round < ROUNDS; round++) {
