@@ -159,6 +159,8 @@ public final class FaultdiskExtension
         private final FaultdiskServer server;
         private final List<ExportSpec> specs;
         private FaultdiskClient client;
+        /** Events emitted when the client's queue was last emptied; none since: nothing to drop. */
+        private long eventsAtLastDrain;
 
         Running(FaultdiskServer server, List<ExportSpec> specs) {
             this.server = server;
@@ -202,9 +204,11 @@ public final class FaultdiskExtension
                             Map.of("device", spec.name(), "mode", spec.cache().label()));
                 }
             }
-            if (client != null && client.isOpen()) {
+            long emitted = server.qmp().eventsEmitted();
+            if (client != null && client.isOpen() && emitted != eventsAtLastDrain) {
                 client.execute("query-version"); // its reply comes after every event emitted before it
                 client.drainEvents();
+                eventsAtLastDrain = emitted;
             }
         }
 

@@ -27,36 +27,50 @@ public final class PerClassBench {
         boolean withQemuIo = args.length > 0 && args[0].equals("qemu-io");
         Class<?> perTest = withQemuIo ? Fixtures.QemuIoPerTest.class : Fixtures.ControlPerTest.class;
         Class<?> perClass = withQemuIo ? Fixtures.QemuIoPerClass.class : Fixtures.ControlPerClass.class;
-        for (int i = 0; i < WARM_UP; i++) { // class loading and JIT, for both
+        Class<?> empty = Fixtures.Empty.class;
+        for (int i = 0; i < WARM_UP; i++) { // class loading and JIT, for all three
+            run(empty);
             run(perTest);
             run(perClass);
         }
+        double[] emptyMs = new double[ROUNDS];
         double[] perTestMs = new double[ROUNDS];
         double[] perClassMs = new double[ROUNDS];
         for (int round = 0; round < ROUNDS; round++) {
+            emptyMs[round] = run(empty);
             perTestMs[round] = run(perTest);
             perClassMs[round] = run(perClass);
             System.out.printf(
                     Locale.ROOT,
-                    "round %d: per test %.2f ms/test, per class %.2f ms/test%n",
+                    "round %d: empty tests %.2f ms/test, per test %.2f ms/test, per class %.2f ms/test%n",
                     round + 1,
+                    emptyMs[round],
                     perTestMs[round],
                     perClassMs[round]);
         }
-        Arrays.sort(perTestMs);
-        Arrays.sort(perClassMs);
+        double base = median(emptyMs);
+        double a = median(perTestMs);
+        double b = median(perClassMs);
         System.out.printf(
                 Locale.ROOT,
-                "%s, %d rounds of 20 tests: server per test %.2f ms/test (median; best %.2f), per class %.2f ms/test "
-                        + "(median; best %.2f): %.1fx (median), %.1fx (best)%n",
+                "%s, medians of %d rounds of 20 tests: empty tests without a server %.2f ms/test (the launcher's "
+                        + "own cost); server per test %.2f, per class %.2f ms/test: %.1fx; beyond the empty tests "
+                        + "%.2f and %.2f ms/test: %.1fx%n",
                 withQemuIo ? "docs pattern with qemu-io" : "docs pattern, control only",
                 ROUNDS,
-                perTestMs[ROUNDS / 2],
-                perTestMs[0],
-                perClassMs[ROUNDS / 2],
-                perClassMs[0],
-                perTestMs[ROUNDS / 2] / perClassMs[ROUNDS / 2],
-                perTestMs[0] / perClassMs[0]);
+                base,
+                a,
+                b,
+                a / b,
+                a - base,
+                b - base,
+                (a - base) / (b - base));
+    }
+
+    private static double median(double[] values) {
+        double[] sorted = values.clone();
+        Arrays.sort(sorted);
+        return sorted[sorted.length / 2];
     }
 
     /** Runs the fixture's 20 tests; returns the wall time per test in milliseconds. */
@@ -97,6 +111,12 @@ public final class PerClassBench {
                 CommandResult ok = QemuIo.run(uri, "write -P 0xab 0 4k");
                 assertEquals(0, ok.exit(), ok.toString());
             }
+        }
+
+        /** The launcher's own cost per test: 20 empty tests, no server. */
+        static final class Empty {
+            @RepeatedTest(20)
+            void nothing() {}
         }
 
         @Faultdisk(exports = "disk0=memory:64M")
