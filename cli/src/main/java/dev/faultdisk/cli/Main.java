@@ -15,6 +15,7 @@ import picocli.CommandLine.Command;
             AttachCommand.class,
             DetachCommand.class,
             ExportsCommand.class,
+            ExportGroupCommand.class,
             StatsCommand.class,
             BlkdebugCommand.class,
             BreakCommand.class,

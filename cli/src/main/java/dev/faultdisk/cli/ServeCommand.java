@@ -16,7 +16,9 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /** {@code faultdisk serve}: serves exports over NBD until interrupted. */
 @Command(
@@ -30,6 +32,7 @@ import picocli.CommandLine.Option;
             "  faultdisk serve --export golden=/images/base.raw,readonly --nbd unix:/tmp/faultdisk.sock",
             "  faultdisk serve --export disk0=memory:1G,cache=writeback",
             "  faultdisk serve --journal /var/tmp/faults.jsonl --seed 42",
+            "  faultdisk serve --config faultdisk.json",
             "",
             "Ctrl-C or SIGTERM closes connections cleanly and flushes file-backed exports."
         })
@@ -80,11 +83,31 @@ final class ServeCommand implements Callable<Integer> {
             description = "The seed fault rules without their own seed derive theirs from (default: random).")
     Long seed;
 
+    @Option(
+            names = "--config",
+            paramLabel = "FILE",
+            description = {
+                "Serve what FILE (JSON, docs/CONFIG.md) declares: exports, fault rules, presets, blkdebug rules,",
+                "triggers, commands, seed, journal, listen addresses. Checked whole first: any problem names",
+                "the file, line and member, and nothing starts. Not with the other options."
+            })
+    Path config;
+
+    @Spec
+    CommandSpec spec;
+
     private final PrintStream out = System.out;
 
     @Override
     public Integer call() throws Exception {
         FaultdiskServer.Builder builder = FaultdiskServer.builder();
+        if (config != null) {
+            Integer refused = fromConfig(builder);
+            if (refused != null) {
+                return refused;
+            }
+            return serve(builder);
+        }
         try {
             for (String e : exports.isEmpty() ? List.of("disk0=memory:1G") : exports) {
                 builder.export(ExportSpec.parse(e));
@@ -105,6 +128,31 @@ final class ServeCommand implements Callable<Integer> {
             System.err.println("faultdisk serve: " + e.getMessage());
             return ExitCodes.USAGE;
         }
+        return serve(builder);
+    }
+
+    /** Loads --config into {@code builder}; returns an exit code if it cannot start. */
+    private Integer fromConfig(FaultdiskServer.Builder builder) {
+        for (String option : List.of("--export", "--nbd", "--qmp", "--journal", "--seed")) {
+            if (spec.commandLine().getParseResult().hasMatchedOption(option)) {
+                System.err.println("faultdisk serve: --config declares everything; " + option + " goes in the file");
+                return ExitCodes.USAGE;
+            }
+        }
+        try {
+            ServeConfig.Loaded loaded = ServeConfig.load(config, builder);
+            journal = loaded.journal();
+            return null;
+        } catch (ServeConfig.ConfigException e) {
+            for (String problem : e.problems()) {
+                System.err.println("faultdisk serve: " + problem);
+            }
+            System.err.println("faultdisk serve: nothing started");
+            return ExitCodes.USAGE;
+        }
+    }
+
+    private int serve(FaultdiskServer.Builder builder) throws InterruptedException {
         FaultdiskServer server;
         try {
             server = builder.start();

@@ -199,6 +199,19 @@ public final class FaultdiskClient implements AutoCloseable {
         return BlkdebugBreakpoints.from(execute("query-blkdebug-breakpoints", args("device", device)), device);
     }
 
+    /**
+     * export-add: serves a new export while the server runs; {@code spec} is what
+     * {@code serve --export} takes after {@code NAME=}, e.g. {@code memory:64M,cache=writeback}.
+     */
+    public ExportAdded exportAdd(String name, String spec) {
+        return ExportAdded.from(execute("export-add", args("name", name, "spec", spec)));
+    }
+
+    /** export-remove: its connections answer what they read and close, then the export is flushed and closed. */
+    public ExportRemoved exportRemove(String name) {
+        return ExportRemoved.from(execute("export-remove", args("name", name)));
+    }
+
     /** query-write-cache: mode, dirty data, counters. */
     public WriteCacheInfo queryWriteCache(String device) {
         return WriteCacheInfo.from(execute("query-write-cache", args("device", device)));

@@ -37,12 +37,7 @@ public final class FileDevice implements BlockDevice {
      */
     public static FileDevice open(Path path, long createSize, boolean readOnly) throws IOException {
         if (!Files.exists(path)) {
-            if (createSize < 0) {
-                throw new IOException("image file " + path + " does not exist (add ,size=SIZE to create it)");
-            }
-            if (readOnly) {
-                throw new IOException("image file " + path + " does not exist and the export is read-only");
-            }
+            refuseMissing(path, createSize, readOnly);
             try (RandomAccessFile raf = new RandomAccessFile(path.toFile(), "rw")) {
                 raf.setLength(createSize); // ftruncate: sparse
             }
@@ -57,6 +52,28 @@ public final class FileDevice implements BlockDevice {
         long size = channel.size();
         int fd = readOnly ? LinuxFiles.openForControl(path) : LinuxFiles.openForWrite(path);
         return new FileDevice(path, channel, readOnly, size, fd);
+    }
+
+    /**
+     * The size {@link #open} would give the device, found without opening or creating anything;
+     * fails as {@code open} would for a missing image it may not create.
+     */
+    public static long sizeOnOpen(Path path, long createSize, boolean readOnly) throws IOException {
+        if (!Files.exists(path)) {
+            refuseMissing(path, createSize, readOnly);
+            return createSize;
+        }
+        long existing = Files.size(path);
+        return readOnly ? existing : Math.max(existing, createSize);
+    }
+
+    private static void refuseMissing(Path path, long createSize, boolean readOnly) throws IOException {
+        if (createSize < 0) {
+            throw new IOException("image file " + path + " does not exist (add ,size=SIZE to create it)");
+        }
+        if (readOnly) {
+            throw new IOException("image file " + path + " does not exist and the export is read-only");
+        }
     }
 
     public Path path() {

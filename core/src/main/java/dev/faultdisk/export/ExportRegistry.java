@@ -8,17 +8,40 @@ import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 
-/** The exports a server offers, in the order they were added; the first is the default export. */
+/**
+ * The exports a server offers, in the order they were added; the first is the default export.
+ * At most {@link #MAX_EXPORTS}: exports can be added at run time, and each holds memory and
+ * threads' attention, so a client cannot make the server hold an unbounded number.
+ */
 public final class ExportRegistry implements AutoCloseable {
+    /** The most exports one server holds. */
+    public static final int MAX_EXPORTS = 256;
+
     private final Map<String, Export> byName = new ConcurrentHashMap<>();
     private final List<Export> ordered = new CopyOnWriteArrayList<>();
 
-    /** Adds an export; names are unique. */
+    /** Adds an export; names are unique, and there are at most {@link #MAX_EXPORTS}. */
     public synchronized void add(Export export) {
-        if (byName.putIfAbsent(export.name(), export) != null) {
+        if (byName.containsKey(export.name())) {
             throw new IllegalArgumentException("duplicate export name '" + export.name() + "'");
         }
+        if (ordered.size() >= MAX_EXPORTS) {
+            throw new IllegalArgumentException("a server holds at most " + MAX_EXPORTS + " exports");
+        }
+        byName.put(export.name(), export);
         ordered.add(export);
+    }
+
+    /**
+     * Takes the export out, so that no new client can choose it; closing it is the caller's
+     * business. Empty if there is no such export.
+     */
+    public synchronized Optional<Export> remove(String name) {
+        Export export = byName.remove(name);
+        if (export != null) {
+            ordered.remove(export);
+        }
+        return Optional.ofNullable(export);
     }
 
     /** The export with this name; the empty name means the default (first) export. */

@@ -127,6 +127,15 @@ public record ExportSpec(
         return new ExportSpec(name, Kind.FILE, Path.of(target), size, readOnly, rules, cache);
     }
 
+    /**
+     * The size the export will have, found without opening or creating anything: a memory
+     * export's size, or the image's (at least {@code ,size=}); fails as opening would for a
+     * missing image without {@code ,size=}.
+     */
+    public long sizeWithoutOpening() throws IOException {
+        return kind == Kind.MEMORY ? size : FileDevice.sizeOnOpen(path, size, readOnly);
+    }
+
     /** Opens the backend this spec names (without decorators). */
     public BlockDevice openBackend() throws IOException {
         return switch (kind) {

@@ -51,4 +51,14 @@ public @interface Faultdisk {
      * }</pre>
      */
     String[] triggers() default {};
+
+    /**
+     * One server for all the tests of the class instead of one per test: it starts before the
+     * first ({@code @BeforeAll} methods may take its client) and stops after the last. Between
+     * tests the extension clears what a test may leave: triggers, fault rules (held requests
+     * run), breakpoints (suspended requests go on), blkdebug rules, exports the test added; and
+     * restores each export's cache mode. Data and counters stay. Only on a class; a method with
+     * its own {@code @Faultdisk} gets a server of its own.
+     */
+    boolean perClass() default false;
 }

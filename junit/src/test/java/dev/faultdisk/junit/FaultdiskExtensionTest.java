@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.platform.engine.discovery.DiscoverySelectors.selectClass;
 
 import dev.faultdisk.client.BlkdebugRule;
 import dev.faultdisk.client.FaultdiskClient;
@@ -25,10 +24,6 @@ import org.junit.jupiter.api.RepeatedTest;
 import org.junit.jupiter.api.RepetitionInfo;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
-import org.junit.platform.launcher.Launcher;
-import org.junit.platform.launcher.core.LauncherDiscoveryRequestBuilder;
-import org.junit.platform.launcher.core.LauncherFactory;
-import org.junit.platform.launcher.listeners.SummaryGeneratingListener;
 import org.junit.platform.launcher.listeners.TestExecutionSummary;
 
 /**
@@ -41,30 +36,13 @@ class FaultdiskExtensionTest {
 
     private static TestExecutionSummary run(Class<?> fixture) {
         SEEN.clear();
-        Launcher launcher = LauncherFactory.create();
-        SummaryGeneratingListener listener = new SummaryGeneratingListener();
-        launcher.execute(
-                LauncherDiscoveryRequestBuilder.request()
-                        .selectors(selectClass(fixture))
-                        .build(),
-                listener);
-        return listener.getSummary();
-    }
-
-    private static String failures(TestExecutionSummary summary) {
-        StringBuilder sb = new StringBuilder();
-        summary.getFailures()
-                .forEach(f -> sb.append(f.getTestIdentifier().getDisplayName())
-                        .append(": ")
-                        .append(f.getException())
-                        .append('\n'));
-        return sb.toString();
+        return FixtureRun.run(fixture);
     }
 
     @Test
     void eachTestGetsAFreshServerThatStopsAfterIt() {
         TestExecutionSummary summary = run(Fixtures.TwoTests.class);
-        assertEquals(2, summary.getTestsSucceededCount(), failures(summary));
+        assertEquals(2, summary.getTestsSucceededCount(), FixtureRun.failures(summary));
         assertEquals(2, SEEN.size());
         FaultdiskServer first = (FaultdiskServer) SEEN.get(0).get("server");
         FaultdiskServer second = (FaultdiskServer) SEEN.get(1).get("server");
@@ -88,7 +66,7 @@ class FaultdiskExtensionTest {
     @Test
     void aMethodAnnotationReplacesTheClasses() {
         TestExecutionSummary summary = run(Fixtures.MethodOverride.class);
-        assertEquals(2, summary.getTestsSucceededCount(), failures(summary));
+        assertEquals(2, summary.getTestsSucceededCount(), FixtureRun.failures(summary));
         assertEquals(List.of("a", "b"), SEEN.get(0).get("exports"));
         assertEquals(List.of("m"), SEEN.get(1).get("exports"));
     }
@@ -97,7 +75,7 @@ class FaultdiskExtensionTest {
     void mistakesFailTheTestWithAClearMessage() {
         TestExecutionSummary summary = run(Fixtures.Mistakes.class);
         assertEquals(0, summary.getTestsSucceededCount());
-        String text = failures(summary);
+        String text = FixtureRun.failures(summary);
         assertTrue(text.contains("@ExportUri(\"nope\"): no such export; the test's exports are [a]"), text);
         assertTrue(text.contains("@Faultdisk export 'nonsense': "), text);
         assertEquals(2, summary.getTestsFailedCount(), text);
@@ -106,7 +84,7 @@ class FaultdiskExtensionTest {
     @Test
     void constructorsCannotTakeTheClient() {
         TestExecutionSummary summary = run(Fixtures.ConstructorInjection.class);
-        String text = failures(summary);
+        String text = FixtureRun.failures(summary);
         assertEquals(1, summary.getTestsFailedCount(), text);
         assertTrue(text.contains("not of a constructor"), text);
     }
@@ -114,7 +92,7 @@ class FaultdiskExtensionTest {
     @Test
     void triggersAreAddedBeforeEachTest() {
         TestExecutionSummary summary = run(Fixtures.Triggers.class);
-        assertEquals(2, summary.getTestsSucceededCount(), failures(summary));
+        assertEquals(2, summary.getTestsSucceededCount(), FixtureRun.failures(summary));
         assertEquals(
                 List.of("hold-third-write", "fail-second-read"), SEEN.get(0).get("names"));
         assertEquals(2L * 512, SEEN.get(0).get("held"), "the third write held");
@@ -125,7 +103,7 @@ class FaultdiskExtensionTest {
     @Test
     void badTriggersFailTheTestNamingTheMember() {
         TestExecutionSummary summary = run(Fixtures.BadTriggers.class);
-        String text = failures(summary);
+        String text = FixtureRun.failures(summary);
         assertEquals(3, summary.getTestsFailedCount(), text);
         assertTrue(text.contains("@Faultdisk triggers: triggers[1].when.ops names an unknown operation 'wrte'"), text);
         assertTrue(

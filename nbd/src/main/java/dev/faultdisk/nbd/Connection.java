@@ -129,6 +129,10 @@ final class Connection implements Runnable {
                 // Before the reply: once the client may send requests, a power cut must find it.
                 export = negotiation.export();
                 phase = ConnectionInfo.Phase.TRANSMISSION;
+                if (server.exports().find(export.name()).orElse(null) != export) {
+                    // Removed while we negotiated: the removal may have missed this connection.
+                    throw new ProtocolException("export '" + export.name() + "' was removed");
+                }
             }
             write(ByteBuffer.wrap(replies.toByteArray()));
             switch (outcome) {

@@ -16,7 +16,11 @@ import java.nio.file.Files;
 import java.time.Duration;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -149,9 +153,38 @@ public final class NbdServer implements AutoCloseable {
      */
     public NbdServer dropConnectionsOnPowerFail() {
         for (Export export : exports.all()) {
-            export.onPowerFail(() -> dropConnections(export));
+            dropConnectionsOnPowerFail(export);
         }
         return this;
+    }
+
+    /** The same for one export, e.g. one added at run time. */
+    public void dropConnectionsOnPowerFail(Export export) {
+        export.onPowerFail(() -> dropConnections(export));
+    }
+
+    /**
+     * Closes every connection serving {@code export} cleanly: each stops reading, answers the
+     * requests it has read, then closes; after {@code grace} the rest are dropped. Call it once
+     * the export is out of the registry (no new client can choose it) and what it holds is
+     * failed, or a held request keeps its connection for the whole grace. Returns how many
+     * connections there were.
+     */
+    public int closeConnections(Export export, Duration grace) {
+        List<Connection> serving =
+                connections.stream().filter(c -> c.export() == export).toList();
+        serving.forEach(Connection::shutdown);
+        CompletableFuture<?> all =
+                CompletableFuture.allOf(serving.stream().map(Connection::closed).toArray(CompletableFuture[]::new));
+        try {
+            all.get(grace.toNanos(), TimeUnit.NANOSECONDS);
+        } catch (TimeoutException | ExecutionException e) {
+            LOG.log(Level.DEBUG, "connections of export {0} did not finish in time", export.name());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        serving.forEach(Connection::close);
+        return serving.size();
     }
 
     /** Connections open now to {@code export}. */

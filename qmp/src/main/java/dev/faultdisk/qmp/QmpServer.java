@@ -71,6 +71,9 @@ public final class QmpServer implements AutoCloseable {
     private final List<ServerSocketChannel> listeners = new CopyOnWriteArrayList<>();
     private final List<SocketAddress> addresses = new CopyOnWriteArrayList<>();
     private final AtomicLong nextId = new AtomicLong(1);
+    /** Guarded by emitLock. */
+    private long emitted;
+
     private final Object emitLock = new Object();
     private volatile boolean closed;
 
@@ -143,11 +146,22 @@ public final class QmpServer implements AutoCloseable {
      */
     public void emit(String event, Map<String, ?> data) {
         synchronized (emitLock) { // keeps timestamps in order on every session
+            emitted++;
             byte[] line = Messages.line(
                     Json.write(Messages.event(event, data, options.clock().instant())));
             for (QmpSession session : sessions) {
                 session.deliver(line);
             }
+        }
+    }
+
+    /**
+     * How many events were emitted so far: unchanged since a client's round trip means no event
+     * can still be on its way to that client.
+     */
+    public long eventsEmitted() {
+        synchronized (emitLock) {
+            return emitted;
         }
     }
 

@@ -132,34 +132,32 @@ final class BlkdebugCommands {
                 .build());
     }
 
-    /** Emits BLOCK_IO_ERROR and the breakpoint events for every export's engine. */
-    static void wireEvents(ExportRegistry exports, QmpServer qmp) {
-        for (Export export : exports.all()) {
-            String device = export.name();
-            export.blkdebug().addListener(new BlkdebugListener() {
-                @Override
-                public void suspended(SuspendedRequest request) {
-                    qmp.emit("BLKDEBUG_SUSPENDED", suspension(device, request));
-                }
+    /** Makes the export's engine emit BLOCK_IO_ERROR and the breakpoint events. */
+    static void wireEvents(Export export, QmpServer qmp) {
+        String device = export.name();
+        export.blkdebug().addListener(new BlkdebugListener() {
+            @Override
+            public void suspended(SuspendedRequest request) {
+                qmp.emit("BLKDEBUG_SUSPENDED", suspension(device, request));
+            }
 
-                @Override
-                public void resumed(SuspendedRequest request) {
-                    qmp.emit("BLKDEBUG_RESUMED", suspension(device, request));
-                }
+            @Override
+            public void resumed(SuspendedRequest request) {
+                qmp.emit("BLKDEBUG_RESUMED", suspension(device, request));
+            }
 
-                @Override
-                public void errorInjected(InjectedError error) {
-                    Map<String, Object> data = new LinkedHashMap<>();
-                    data.put("device", device);
-                    data.put("node-name", device);
-                    data.put("operation", error.ioOperation());
-                    data.put("action", "report");
-                    data.put("nospace", error.errno() == Errno.ENOSPC);
-                    data.put("reason", Strerror.of(error.errno()));
-                    qmp.emit("BLOCK_IO_ERROR", data);
-                }
-            });
-        }
+            @Override
+            public void errorInjected(InjectedError error) {
+                Map<String, Object> data = new LinkedHashMap<>();
+                data.put("device", device);
+                data.put("node-name", device);
+                data.put("operation", error.ioOperation());
+                data.put("action", "report");
+                data.put("nospace", error.errno() == Errno.ENOSPC);
+                data.put("reason", Strerror.of(error.errno()));
+                qmp.emit("BLOCK_IO_ERROR", data);
+            }
+        });
     }
 
     static Map<String, Object> describeRules(BlkdebugEngine engine) {

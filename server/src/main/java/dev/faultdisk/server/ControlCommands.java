@@ -1,34 +1,45 @@
 package dev.faultdisk.server;
 
+import dev.faultdisk.export.Export;
 import dev.faultdisk.export.ExportRegistry;
 import dev.faultdisk.fault.FaultJournal;
+import dev.faultdisk.fault.FaultTime;
 import dev.faultdisk.nbd.NbdServer;
 import dev.faultdisk.qmp.CommandRegistry;
 import dev.faultdisk.qmp.QmpServer;
 import dev.faultdisk.trigger.TriggerEngine;
 import java.time.InstantSource;
+import java.util.SplittableRandom;
 
 /** Registers every control command on a registry. One class per family of commands. */
 final class ControlCommands {
     private ControlCommands() {}
 
-    /** Registers everything; returns the server's trigger engine. */
+    /**
+     * Registers everything and wires the exports there are; returns the server's trigger engine.
+     * Exports added later take their seeds from {@code exportSeeds}.
+     */
     static TriggerEngine registerAll(
             CommandRegistry commands,
             ExportRegistry exports,
             NbdServer nbd,
             QmpServer qmp,
             InstantSource clock,
-            FaultJournal journal) {
+            FaultJournal journal,
+            FaultTime faultTime,
+            SplittableRandom exportSeeds) {
         BlockCommands.register(commands, exports, nbd);
         BlkdebugCommands.register(commands, exports);
-        BlkdebugCommands.wireEvents(exports, qmp);
         CacheCommands.register(commands, exports, qmp);
         FaultCommands.register(commands, exports, journal);
-        FaultCommands.wireEvents(exports, qmp, journal);
         TriggerEngine triggers = TriggerCommands.engine(commands, clock);
         TriggerCommands.register(commands, exports, triggers);
-        TriggerCommands.wire(exports, triggers, qmp, journal, clock);
+        TriggerCommands.wire(triggers, qmp, journal, clock);
+        ExportWiring wiring = new ExportWiring(nbd, qmp, journal, triggers);
+        for (Export e : exports.all()) {
+            wiring.wire(e);
+        }
+        new ExportCommands(exports, nbd, wiring, triggers, journal, faultTime, exportSeeds).register(commands);
         return triggers;
     }
 }

@@ -216,9 +216,9 @@ final class FaultCommands {
                 .build());
     }
 
-    /** Emits FAULT_INJECTED and FAULT_RELEASED, and feeds the journal, for every export. */
-    static void wireEvents(ExportRegistry exports, QmpServer qmp, FaultJournal journal) {
-        FaultListener events = new FaultListener() {
+    /** The listener that emits FAULT_INJECTED and FAULT_RELEASED; one serves every export. */
+    static FaultListener events(QmpServer qmp) {
+        return new FaultListener() {
             @Override
             public void injected(FaultRecord record) {
                 if (record.announce() && qmp.sessionCount() > 0) {
@@ -239,10 +239,12 @@ final class FaultCommands {
                 qmp.emit("FAULT_RELEASED", data);
             }
         };
-        for (Export export : exports.all()) {
-            export.faults().addListener(journal);
-            export.faults().addListener(events);
-        }
+    }
+
+    /** Makes the export's fault engine emit its events and feed the journal. */
+    static void wireEvents(Export export, FaultListener events, FaultJournal journal) {
+        export.faults().addListener(journal);
+        export.faults().addListener(events);
     }
 
     private static Object perExport(ExportRegistry exports, Members args, Function<Export, List<?>> each) {

@@ -114,6 +114,15 @@ public final class FaultdiskServer implements AutoCloseable {
         }
     }
 
+    /**
+     * A step run on a new server after its commands are registered and before it listens, e.g.
+     * fault rules and triggers a config file declares ({@code server.commands().invoke(...)}).
+     */
+    @FunctionalInterface
+    public interface Setup {
+        void apply(FaultdiskServer server) throws IOException;
+    }
+
     /** Configures and starts a server. */
     public static final class Builder {
         private final List<ExportSpec> specs = new ArrayList<>();
@@ -124,8 +133,47 @@ public final class FaultdiskServer implements AutoCloseable {
         private Long faultSeed;
         private Path journalPath;
         private int journalCapacity = 10_000;
+        private final List<Setup> setup = new ArrayList<>();
+        private boolean listen = true;
 
         private Builder() {}
+
+        /** Runs {@code step} on the server before it listens; steps run in the order given. */
+        public Builder setup(Setup step) {
+            setup.add(step);
+            return this;
+        }
+
+        /**
+         * Builds the server as {@link #start} would, over memory exports of the same names, sizes
+         * and options as the specs, runs the setup steps on it and closes it again: it binds no
+         * socket and creates, changes or opens no image file (rule files are read) and writes
+         * no journal. An exception is the first problem {@link #start} would meet.
+         */
+        public void check() throws IOException {
+            Builder dry = new Builder();
+            for (ExportSpec spec : specs) {
+                dry.export(new ExportSpec(
+                        spec.name(),
+                        ExportSpec.Kind.MEMORY,
+                        null,
+                        spec.sizeWithoutOpening(),
+                        spec.readOnly(),
+                        spec.ruleFiles(),
+                        spec.cache()));
+            }
+            dry.clock = clock;
+            dry.faultTime = faultTime;
+            dry.faultSeed = faultSeed;
+            dry.setup.addAll(setup);
+            dry.listen = false;
+            FaultdiskServer standIn = dry.start();
+            try {
+                standIn.close();
+            } catch (IOException e) {
+                // Its data is dropped: a failing flush of it (an armed flush error) says nothing of the setup.
+            }
+        }
 
         public Builder export(ExportSpec spec) {
             specs.add(spec);
@@ -191,15 +239,23 @@ public final class FaultdiskServer implements AutoCloseable {
                     file = new JournalFile(journalPath);
                     journal.addSink(file::append);
                 }
-                nbd = new NbdServer(registry).dropConnectionsOnPowerFail();
+                nbd = new NbdServer(registry);
                 CommandRegistry commands = new CommandRegistry();
                 qmp = new QmpServer(commands, QmpServer.Options.defaults().withClock(clock));
-                TriggerEngine triggers = ControlCommands.registerAll(commands, registry, nbd, qmp, clock, journal);
-                nbd.start(nbdAddress);
-                for (SocketAddress address : qmpAddresses) {
-                    qmp.listen(address);
+                TriggerEngine triggers = ControlCommands.registerAll(
+                        commands, registry, nbd, qmp, clock, journal, faultTime, exportSeeds);
+                FaultdiskServer server =
+                        new FaultdiskServer(registry, nbd, qmp, commands, journal, file, seed, triggers);
+                for (Setup step : setup) {
+                    step.apply(server);
                 }
-                return new FaultdiskServer(registry, nbd, qmp, commands, journal, file, seed, triggers);
+                if (listen) {
+                    nbd.start(nbdAddress);
+                    for (SocketAddress address : qmpAddresses) {
+                        qmp.listen(address);
+                    }
+                }
+                return server;
             } catch (IOException | RuntimeException e) {
                 if (nbd != null) {
                     nbd.shutdown(Duration.ZERO);

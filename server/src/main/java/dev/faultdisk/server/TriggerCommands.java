@@ -1,6 +1,5 @@
 package dev.faultdisk.server;
 
-import dev.faultdisk.export.Export;
 import dev.faultdisk.export.ExportRegistry;
 import dev.faultdisk.fault.FaultJournal;
 import dev.faultdisk.qmp.ArgType;
@@ -98,12 +97,8 @@ final class TriggerCommands {
                 .build());
     }
 
-    /** Connects every export to the triggers, and emits TRIGGER_FIRED and journal entries. */
-    static void wire(
-            ExportRegistry exports, TriggerEngine triggers, QmpServer qmp, FaultJournal journal, InstantSource clock) {
-        for (Export e : exports.all()) {
-            e.attachTriggers(triggers);
-        }
+    /** Emits TRIGGER_FIRED and journal entries (exports are attached by {@link ExportWiring}). */
+    static void wire(TriggerEngine triggers, QmpServer qmp, FaultJournal journal, InstantSource clock) {
         triggers.addListener(new TriggerListener() {
             @Override
             public void fired(TriggerFiring firing) {

@@ -1,0 +1,75 @@
+package dev.faultdisk.cli;
+
+import dev.faultdisk.client.ExportAdded;
+import dev.faultdisk.client.ExportRemoved;
+import dev.faultdisk.client.FaultdiskClient;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Parameters;
+
+/** {@code faultdisk export}: exports added and removed while the server runs. */
+@Command(
+        name = "export",
+        mixinStandardHelpOptions = true,
+        description = "Add and remove exports while the server runs (export-add, export-remove); faultdisk exports "
+                + "lists them.",
+        subcommands = {ExportGroupCommand.Add.class, ExportGroupCommand.Remove.class},
+        footer = {
+            "  faultdisk export add scratch memory:64M,cache=writeback",
+            "  faultdisk export add data /var/tmp/data.img,size=4G",
+            "  faultdisk export remove scratch"
+        })
+final class ExportGroupCommand extends GroupCommand {
+
+    @Command(
+            name = "add",
+            mixinStandardHelpOptions = true,
+            description = {
+                "Serve a new export, as serve --export NAME=SPEC would: SPEC is memory:SIZE, a path to a raw image",
+                "(,size=SIZE creates it sparse) or blkdebug:CONF:IMAGE, with options ,readonly, ,rules=FILE and",
+                ",cache=writethrough|writeback|lying-flush. A server holds at most 256 exports."
+            },
+            footer = {
+                "  faultdisk export add scratch memory:64M",
+                "  faultdisk export add golden /images/base.raw,readonly"
+            })
+    static final class Add extends ExportCommand {
+        @Parameters(index = "1", paramLabel = "SPEC", description = "What serve --export takes after NAME=.")
+        String exportSpec;
+
+        @Override
+        int run(FaultdiskClient client) {
+            ExportAdded added = client.exportAdd(device, exportSpec);
+            Map<String, Object> json = new LinkedHashMap<>();
+            json.put("name", added.name());
+            json.put("size", added.size());
+            json.put("read-only", added.readOnly());
+            json.put("description", added.description());
+            return reply(json, added.name() + ": added, " + Table.size(added.size()) + ", " + added.description());
+        }
+    }
+
+    @Command(
+            name = "remove",
+            mixinStandardHelpOptions = true,
+            description = {
+                "Stop serving an export: requests its fault rules hold fail, its connections answer what they",
+                "have read and close, then it is flushed and closed. An export a trigger names is refused."
+            },
+            footer = {"  faultdisk export remove scratch"})
+    static final class Remove extends ExportCommand {
+        @Override
+        int run(FaultdiskClient client) {
+            ExportRemoved removed = client.exportRemove(device);
+            Map<String, Object> json = new LinkedHashMap<>();
+            json.put("connections", removed.connections());
+            json.put("held-failed", removed.heldFailed());
+            json.put("suspended-released", removed.suspendedReleased());
+            return reply(
+                    json,
+                    device + ": removed; " + removed.connections() + " connection(s) closed, " + removed.heldFailed()
+                            + " held request(s) failed");
+        }
+    }
+}

@@ -1,0 +1,98 @@
+package dev.faultdisk.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.faultdisk.export.Export;
+import dev.faultdisk.server.FaultdiskServer;
+import dev.faultdisk.wire.CacheMode;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** serve --config: a sound file starts what it says; a faulty one names file, line and member, and starts nothing. */
+class ServeConfigTest {
+    @TempDir
+    Path dir;
+
+    private Path write(String name, String text) throws Exception {
+        Path file = dir.resolve(name);
+        Files.writeString(file, text);
+        return file;
+    }
+
+    @Test
+    void aSoundConfigStartsWithItsExportsRulesPresetsAndTriggers() throws Exception {
+        Path image = dir.resolve("data.img");
+        Path config = write("ok.json", """
+                {
+                  "nbd": "127.0.0.1:0",
+                  "qmp": "127.0.0.1:0",
+                  "seed": 42,
+                  "exports": [
+                    {"name": "disk0", "spec": "memory:16M,cache=writeback",
+                     "faults": [{"type": "delay", "ops": ["read"], "ms": 1}],
+                     "presets": [{"preset": "flaky-disk", "params": {"up-ms": 5000, "down-ms": 1000}}],
+                     "blkdebug": [{"type": "inject-error", "event": "flush_to_disk", "once": true}]},
+                    {"name": "data", "spec": "%s,size=1M"}
+                  ],
+                  "triggers": [{"when": {"device": "data", "ops": ["write"], "nth": 3},
+                                "actions": [{"action": "fail", "errno": "EIO"}]}],
+                  "commands": [{"execute": "blkdebug-set-breakpoint",
+                                "arguments": {"device": "disk0", "event": "read_aio", "tag": "r"}}]
+                }
+                """.formatted(image));
+        FaultdiskServer.Builder builder = FaultdiskServer.builder();
+        assertEquals(null, ServeConfig.load(config, builder).journal());
+        try (FaultdiskServer server = builder.start()) {
+            assertEquals(42, server.faultSeed());
+            Export disk0 = server.exports().find("disk0").orElseThrow();
+            assertEquals(CacheMode.WRITEBACK, disk0.writeCache().status().mode());
+            assertEquals(2, disk0.faults().rules().size(), "the delay rule and the preset's rule");
+            assertEquals(1, disk0.blkdebug().rules().size());
+            assertEquals("r", disk0.blkdebug().breakpoints().getFirst().tag());
+            assertEquals(1, server.triggers().size());
+            assertEquals(1 << 20, server.exports().find("data").orElseThrow().size());
+        }
+    }
+
+    @Test
+    void everyProblemNamesFileLineAndMemberAndNothingIsCreated() throws Exception {
+        Path image = dir.resolve("never.img");
+        Path config = write("bad.json", """
+                {
+                  "nbd": "127.0.0.1:0",
+                  "qmp": "none",
+                  "exports": [
+                    {"name": "disk0", "spec": "%s,size=1M",
+                     "faults": [
+                       {"type": "delay", "ms": 1},
+                       {"type": "error", "probability": 1.5}
+                     ]},
+                    {"name": "disk1", "spec": "memory:1M,cash=writeback"}
+                  ],
+                  "triggers": [
+                    {"when": {"device": "nope"}, "actions": [{"action": "fail"}]}
+                  ],
+                  "colour": "blue"
+                }
+                """.formatted(image));
+        ServeConfig.ConfigException e = assertThrows(
+                ServeConfig.ConfigException.class, () -> ServeConfig.load(config, FaultdiskServer.builder()));
+        List<String> problems = e.problems();
+        assertEquals(4, problems.size(), String.join("\n", problems));
+        assertTrue(problems.get(0).startsWith(config + ":8: exports[0].faults[1].probability"), problems.get(0));
+        assertTrue(
+                problems.get(1).startsWith(config + ":10: exports[1].spec: unknown export option 'cash=writeback'"),
+                problems.get(1));
+        assertTrue(
+                problems.get(2).startsWith(config + ":13: triggers[0].when.device names no export: 'nope'"),
+                problems.get(2));
+        assertTrue(problems.get(3).startsWith(config + ":15: colour: unknown member"), problems.get(3));
+        assertFalse(Files.exists(image), "checking created no image");
+    }
+}

@@ -1,0 +1,37 @@
+package dev.faultdisk.server;
+
+import dev.faultdisk.export.Export;
+import dev.faultdisk.fault.FaultJournal;
+import dev.faultdisk.fault.FaultListener;
+import dev.faultdisk.nbd.NbdServer;
+import dev.faultdisk.qmp.QmpServer;
+import dev.faultdisk.trigger.TriggerEngine;
+
+/**
+ * Connects one export to the rest of the server: its blkdebug and fault events to QMP and the
+ * journal, its requests and events to the triggers, and its power cuts to its NBD connections.
+ * Exports from the command line and those added at run time go through the same {@link #wire}.
+ */
+final class ExportWiring {
+    private final NbdServer nbd;
+    private final QmpServer qmp;
+    private final FaultJournal journal;
+    private final TriggerEngine triggers;
+    private final FaultListener faultEvents;
+
+    ExportWiring(NbdServer nbd, QmpServer qmp, FaultJournal journal, TriggerEngine triggers) {
+        this.nbd = nbd;
+        this.qmp = qmp;
+        this.journal = journal;
+        this.triggers = triggers;
+        this.faultEvents = FaultCommands.events(qmp);
+    }
+
+    /** Once per export, before any client can reach it. */
+    void wire(Export export) {
+        BlkdebugCommands.wireEvents(export, qmp);
+        FaultCommands.wireEvents(export, faultEvents, journal);
+        export.attachTriggers(triggers);
+        nbd.dropConnectionsOnPowerFail(export);
+    }
+}
