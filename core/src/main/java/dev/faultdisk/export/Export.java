@@ -261,12 +261,14 @@ public final class Export implements AutoCloseable {
     // ---- reset ----
 
     /**
-     * Returns the export to a known state: fault rules removed and what they hold failed with
-     * ESHUTDOWN (or released, with {@code releaseHeld}); blkdebug rules, state and breakpoints
-     * cleared, suspended requests resumed; an armed flush error disarmed; counters zeroed;
-     * optionally the data reverted to {@code snapshot}. Nothing issued before the reset lands
-     * after it: a request still on its way down (delayed, resumed) fails with ESHUTDOWN. The
-     * server's triggers are not the export's: remove them first.
+     * Returns the export to a known state: fault rules removed; what they (or triggers) hold
+     * failed with ESHUTDOWN, or with {@code releaseHeld} released and run to completion first;
+     * delays under way cut short; blkdebug rules, state and breakpoints cleared and suspended
+     * requests resumed; an armed flush error disarmed; counters zeroed; optionally the data
+     * reverted to {@code snapshot}. Nothing issued before the reset lands after it: the reset
+     * fences the medium as a power cut does, so a request still on its way down (resumed, its
+     * delay cut short) fails with ESHUTDOWN. The server's triggers are not the export's: remove
+     * them first, so none fires meanwhile.
      *
      * @throws IllegalArgumentException for an unknown snapshot; nothing changes then
      */
@@ -274,43 +276,34 @@ public final class Export implements AutoCloseable {
         if (snapshot != null) {
             requireSnapshot(snapshot);
         }
-        int held = faults.release(null, FaultEngine.Order.FIFO, releaseHeld ? 0 : Errno.ESHUTDOWN, 0)
-                .size();
-        int faultRules = faults.clear().size();
-        int blkdebugRules = blkdebug.rules().size();
-        blkdebug.clearRules();
-        Set<String> tags = new LinkedHashSet<>();
-        int breakpoints = 0;
-        for (Breakpoint b : blkdebug.breakpoints()) {
-            tags.add(b.tag());
-            breakpoints++;
-        }
-        int suspended = 0;
-        for (SuspendedRequest r : blkdebug.suspended()) {
-            tags.add(r.tag());
-            suspended++;
-        }
-        for (String tag : tags) {
-            blkdebug.removeBreakpoint(tag);
-        }
-        boolean disarmed = cache.disarmDeferredFlushError();
+        int released =
+                releaseHeld ? faults.release(null, FaultEngine.Order.FIFO, 0, 0).size() : 0;
         SnapshotRevert revert = null;
         if (snapshot != null) {
             revert = revertLocked(snapshot);
         } else {
             cache.changeMedium(BeforeChange.FENCE, () -> null);
         }
+        // Behind the fence: whatever is let go now fails below instead of landing.
+        int failed =
+                faults.release(null, FaultEngine.Order.FIFO, Errno.ESHUTDOWN, 0).size();
+        int faultRules = faults.clear().size();
+        faults.cutShortWaits();
+        int blkdebugRules = blkdebug.rules().size();
+        blkdebug.clearRules();
+        Set<String> tags = new LinkedHashSet<>();
+        List<Breakpoint> breakpoints = blkdebug.breakpoints();
+        List<SuspendedRequest> suspended = blkdebug.suspended();
+        breakpoints.forEach(b -> tags.add(b.tag()));
+        suspended.forEach(r -> tags.add(r.tag()));
+        for (String tag : tags) {
+            blkdebug.removeBreakpoint(tag);
+        }
+        boolean disarmed = cache.disarmDeferredFlushError();
         stats.reset();
         cache.resetCounters();
         return new ResetReport(
-                faultRules,
-                releaseHeld ? 0 : held,
-                releaseHeld ? held : 0,
-                blkdebugRules,
-                breakpoints,
-                suspended,
-                disarmed,
-                revert);
+                faultRules, failed, released, blkdebugRules, breakpoints.size(), suspended.size(), disarmed, revert);
     }
 
     /** The export's fault rules and held requests. */

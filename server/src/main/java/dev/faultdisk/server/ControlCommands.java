@@ -29,6 +29,7 @@ final class ControlCommands {
         TriggerEngine triggers = TriggerCommands.engine(commands, clock);
         TriggerCommands.register(commands, exports, triggers);
         TriggerCommands.wire(exports, triggers, qmp, journal, clock);
+        SnapshotCommands.register(commands, exports, triggers);
         return triggers;
     }
 }
