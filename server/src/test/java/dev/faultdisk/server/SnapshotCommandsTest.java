@@ -5,8 +5,14 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.faultdisk.client.FaultdiskClient;
+import dev.faultdisk.client.QmpException;
+import dev.faultdisk.client.ResetReport;
+import dev.faultdisk.client.SnapshotInfo;
+import dev.faultdisk.client.SnapshotRevert;
 import dev.faultdisk.device.BlockRequest;
 import dev.faultdisk.device.DeviceException;
 import dev.faultdisk.export.Export;
@@ -87,6 +93,35 @@ class SnapshotCommandsTest {
 
         fd.execute("{\"execute\": \"snapshot-delete\", \"arguments\": {\"device\": \"d0\", \"name\": \"clean\"}}");
         assertEquals(List.of(), fd.execute("{\"execute\": \"query-snapshots\", \"arguments\": {\"device\": \"d0\"}}"));
+    }
+
+    @Test
+    void theJavaClientSpeaksSnapshotsAndReset() throws Exception {
+        FaultdiskClient c = fd.client;
+        write(0, filled(4096, 1));
+        SnapshotInfo taken = c.snapshotCreate("d0", "golden");
+        assertEquals("d0", taken.device());
+        assertEquals("golden", taken.name());
+        write(0, filled(4096, 2));
+        assertEquals(List.of(new SnapshotInfo("d0", "golden", taken.time(), 4096)), c.querySnapshots(null));
+        assertEquals(new SnapshotRevert("golden", 4096, 0, 0), c.snapshotRevert("d0", "golden"));
+        assertArrayEquals(filled(4096, 1), read(0, 4096));
+
+        write(0, filled(4096, 3));
+        ResetReport reset = c.reset("d0", false, "golden");
+        assertEquals(0, reset.triggers());
+        assertEquals(
+                new SnapshotRevert("golden", 4096, 0, 0),
+                reset.exports().getFirst().reverted());
+        assertArrayEquals(filled(4096, 1), read(0, 4096));
+        assertEquals(
+                List.of("d0", "d1"),
+                c.reset(null).exports().stream().map(ResetReport.Export::device).toList());
+
+        c.snapshotDelete("d0", "golden");
+        assertEquals(List.of(), c.querySnapshots("d0"));
+        QmpException unknown = assertThrows(QmpException.class, () -> c.snapshotRevert("d0", "golden"));
+        assertEquals("export 'd0' has no snapshot 'golden' (it has none)", unknown.desc());
     }
 
     @Test
