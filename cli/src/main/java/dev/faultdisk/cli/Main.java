@@ -21,6 +21,8 @@ import picocli.CommandLine.Command;
             CacheCommand.class,
             FaultsCommand.class,
             PowerFailCommand.class,
+            SnapshotCommand.class,
+            ResetCommand.class,
             EventsCommand.class,
             RawQmpCommand.class,
             RunCommand.class,
