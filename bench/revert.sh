@@ -4,17 +4,20 @@
 # distinct blocks, seeded) or a single 4 KiB write through NBD, then snapshot-revert is timed as
 # the QMP round trip a client sees. The same change is written into a 4 GiB qcow2 image after
 # `qemu-img snapshot -c`, and `qemu-img snapshot -a` is timed (a process, so it includes opening
-# the image). Each figure is the median of RUNS reverts; beside faultdisk's, the median round trip
-# of query-version on the same connection, the floor any QMP command pays.
+# the image). Each figure is the median of RUNS reverts (RUNS_SMALL for the one-write case, which
+# is cheap to repeat: its early rounds run before the JIT compiled the path); beside faultdisk's,
+# the median round trip of query-version on the same connection, the floor any QMP command pays.
 #
 # Usage: bench/revert.sh
 # Environment: FAULTDISK, the command that runs faultdisk (default: the launcher at the root);
-# RUNS (default 5).
+# RUNS (default 5), RUNS_SMALL (default 50), CASES (default "big small").
 set -euo pipefail
 
 root=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)
 faultdisk=${FAULTDISK:-$root/faultdisk}
 runs=${RUNS:-5}
+runs_small=${RUNS_SMALL:-50}
+cases=${CASES:-big small}
 out=$(mktemp -d /tmp/revert-bench.XXXXXX)
 read -r nbd qmp < <(python3 -c '
 import socket
@@ -45,9 +48,10 @@ PY
 writes 65536 >"$out/big.cmds"
 writes 1 >"$out/small.cmds"
 
-# faultdisk CMDS: median milliseconds of snapshot-revert after the writes in CMDS, over RUNS rounds.
+# faultdisk CMDS N: median milliseconds of snapshot-revert after the writes in CMDS, over N rounds,
+# and the median query-version round trip.
 faultdisk_revert() {
-  python3 - "$qmp" "$nbd" "$1" "$runs" <<'PY'
+  python3 - "$qmp" "$nbd" "$1" "$2" <<'PY'
 import json, socket, statistics, subprocess, sys, time
 qmp_port, nbd_port, cmds, runs = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
 s = socket.create_connection(("127.0.0.1", int(qmp_port)))
@@ -84,9 +88,9 @@ print(f"{statistics.median(times):.3f} {statistics.median(floor):.3f}")
 PY
 }
 
-# qemu CMDS: median milliseconds of `qemu-img snapshot -a` after the writes in CMDS.
+# qemu CMDS N: median milliseconds of `qemu-img snapshot -a` after the writes in CMDS, over N rounds.
 qemu_revert() {
-  local image=$out/disk.qcow2 times=()
+  local image=$out/disk.qcow2 times=() runs=$2
   qemu-img create -q -f qcow2 "$image" 4G
   qemu-img snapshot -c base "$image"
   for _ in $(seq "$runs"); do
@@ -103,8 +107,12 @@ qemu_revert() {
 
 printf '%-32s %15s %22s %26s\n' "change since the snapshot" "faultdisk (ms)" "QMP round trip (ms)" \
   "qemu-img snapshot -a (ms)"
-for case in big small; do
-  label=$([ "$case" = big ] && echo "256 MiB of random 4 KiB writes" || echo "one 4 KiB write")
-  read -r revert floor < <(faultdisk_revert "$out/$case.cmds")
-  printf '%-32s %15s %22s %26s\n' "$label" "$revert" "$floor" "$(qemu_revert "$out/$case.cmds")"
+for case in $cases; do
+  if [ "$case" = big ]; then
+    label="256 MiB of random 4 KiB writes" n=$runs
+  else
+    label="one 4 KiB write" n=$runs_small
+  fi
+  read -r revert floor < <(faultdisk_revert "$out/$case.cmds" "$n")
+  printf '%-32s %15s %22s %26s\n' "$label" "$revert" "$floor" "$(qemu_revert "$out/$case.cmds" "$n")"
 done

@@ -24,6 +24,8 @@ import java.util.List;
  */
 public final class SnapshotDevice extends ForwardingBlockDevice {
     private final SnapshotVolume volume;
+    /** False for a memory backend, which goes when the export closes: nothing to write back then. */
+    private final boolean keepsData;
     /** Mirrors {@link SnapshotVolume#layered()}, changed only while no request runs here. */
     private volatile boolean layered;
 
@@ -33,11 +35,9 @@ public final class SnapshotDevice extends ForwardingBlockDevice {
 
     public SnapshotDevice(BlockDevice backend, InstantSource clock) {
         super(backend);
+        this.keepsData = !(backend instanceof MemoryDevice);
         this.volume = SnapshotVolume.over(
-                new BackendMedium(backend),
-                backend instanceof MemoryDevice,
-                Path.of(System.getProperty("java.io.tmpdir")),
-                clock);
+                new BackendMedium(backend), !keepsData, Path.of(System.getProperty("java.io.tmpdir")), clock);
     }
 
     // ---- snapshots (callers keep requests out of this layer meanwhile) ----
@@ -134,12 +134,14 @@ public final class SnapshotDevice extends ForwardingBlockDevice {
         return next.describe();
     }
 
-    /** Writes what was written since the snapshots back into the backend, so a file keeps it, then closes. */
+    /** Writes what was written since the snapshots back into a file backend, so it keeps it, then closes. */
     @Override
     public void close() throws IOException {
         try {
-            for (SnapshotVolume.Info s : volume.snapshots()) {
-                volume.delete(s.name());
+            if (keepsData) {
+                for (SnapshotVolume.Info s : volume.snapshots()) {
+                    volume.delete(s.name());
+                }
             }
             layered = volume.layered();
             volume.close();
