@@ -19,22 +19,8 @@ runs=${RUNS:-5}
 runs_small=${RUNS_SMALL:-50}
 cases=${CASES:-big small}
 out=$(mktemp -d /tmp/revert-bench.XXXXXX)
-read -r nbd qmp < <(python3 -c '
-import socket
-ss = [socket.socket() for _ in range(2)]
-for s in ss:
-    s.bind(("127.0.0.1", 0))
-print(*[s.getsockname()[1] for s in ss])')
-
-$faultdisk --version >/dev/null  # builds the jar if needed, before anything is timed
-$faultdisk serve --export "d=memory:4G" --nbd "127.0.0.1:$nbd" --qmp "127.0.0.1:$qmp" >"$out/serve.log" 2>&1 &
-server=$!
-trap 'kill "$server" 2>/dev/null; wait "$server" 2>/dev/null || true; rm -rf "$out"' EXIT
-for _ in $(seq 100); do
-  grep -q '^Stop with' "$out/serve.log" && break
-  sleep 0.1
-done
-grep -q '^Stop with' "$out/serve.log" || { cat "$out/serve.log"; exit 1; }
+. "$root/bench/serve.sh"
+serve_export "d=memory:4G"
 
 # writes COUNT: qemu-io commands writing COUNT distinct random 4 KiB blocks of 4 GiB (seeded).
 writes() {
