@@ -20,11 +20,16 @@ import dev.faultdisk.wire.BlockOp;
 import dev.faultdisk.wire.Errno;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -212,6 +217,60 @@ class SnapshotCommandsTest {
         assertEquals(1, fd.server.triggers().size(), "d1's trigger stays");
         assertTrue(!d0.writeCache().status().deferredErrorArmed());
         fd.export("d0").device().flush(BlockRequest.flush()); // no armed error left
+    }
+
+    /**
+     * Writers keep writing their own block, each write delayed, while a reset reverts the data:
+     * every write is answered (done or ESHUTDOWN), and each block ends holding the snapshot's
+     * data or a value written by a write issued after the reset began, never an older one.
+     */
+    @Test
+    void writesInFlightAcrossAResetNeverLandAfterIt() throws Exception {
+        fd.execute("{\"execute\": \"snapshot-create\", \"arguments\": {\"device\": \"d0\", \"name\": \"clean\"}}");
+        fd.execute("""
+                {"execute": "fault-add", "arguments": {"device": "d0", "rules": [
+                  {"type": "delay", "ops": ["write"], "ms": 20}]}}""");
+        int writers = 8;
+        AtomicBoolean resetBegun = new AtomicBoolean();
+        AtomicBoolean stop = new AtomicBoolean();
+        List<Set<Integer>> afterReset = new ArrayList<>();
+        List<CompletableFuture<Throwable>> loops = new ArrayList<>();
+        AtomicInteger answered = new AtomicInteger();
+        for (int w = 0; w < writers; w++) {
+            int block = w;
+            Set<Integer> mine = ConcurrentHashMap.newKeySet();
+            afterReset.add(mine);
+            loops.add(async(() -> {
+                for (int v = 1; !stop.get(); v++) {
+                    if (resetBegun.get()) {
+                        mine.add(v);
+                    }
+                    try {
+                        write(
+                                block * 4096L,
+                                ByteBuffer.allocate(4096).putInt(0, v).array());
+                    } catch (DeviceException e) {
+                        assertEquals(Errno.ESHUTDOWN, e.errno(), e.getMessage());
+                    }
+                    answered.incrementAndGet();
+                }
+            }));
+        }
+        await().atMost(RunningServer.WAIT).until(() -> answered.get() >= 2 * writers);
+        resetBegun.set(true);
+        fd.execute("{\"execute\": \"reset\", \"arguments\": {\"device\": \"d0\", \"snapshot\": \"clean\"}}");
+        int atReset = answered.get();
+        await().atMost(RunningServer.WAIT).until(() -> answered.get() >= atReset + 3 * writers);
+        stop.set(true);
+        for (CompletableFuture<Throwable> loop : loops) {
+            assertNull(loop.get(RunningServer.WAIT.toSeconds(), TimeUnit.SECONDS), "every write was answered");
+        }
+        for (int w = 0; w < writers; w++) {
+            int value = ByteBuffer.wrap(read(w * 4096L, 4096)).getInt(0);
+            assertTrue(
+                    value == 0 || afterReset.get(w).contains(value),
+                    "block " + w + " holds " + value + ", written before the reset");
+        }
     }
 
     @Test
