@@ -15,22 +15,8 @@ set -euo pipefail
 root=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)
 faultdisk=${FAULTDISK:-$root/faultdisk}
 out=$(mktemp -d /tmp/fault-timing.XXXXXX)
-read -r nbd qmp < <(python3 -c '
-import socket
-ss = [socket.socket() for _ in range(2)]
-for s in ss:
-    s.bind(("127.0.0.1", 0))
-print(*[s.getsockname()[1] for s in ss])')
-
-$faultdisk --version >/dev/null  # builds the jar if needed, before anything is timed
-$faultdisk serve --export "d=memory:16M" --nbd "127.0.0.1:$nbd" --qmp "127.0.0.1:$qmp" >"$out/serve.log" 2>&1 &
-server=$!
-trap 'kill "$server" 2>/dev/null; wait "$server" 2>/dev/null || true' EXIT
-for _ in $(seq 100); do
-  grep -q '^Stop with' "$out/serve.log" && break
-  sleep 0.1
-done
-grep -q '^Stop with' "$out/serve.log" || { cat "$out/serve.log"; exit 1; }
+. "$root/bench/serve.sh"
+serve_export "d=memory:16M"
 
 qmp() { $faultdisk qmp "$@" --qmp "127.0.0.1:$qmp" >/dev/null; }
 

@@ -23,6 +23,8 @@ import picocli.CommandLine.Command;
             FaultsCommand.class,
             TriggersCommand.class,
             PowerFailCommand.class,
+            SnapshotCommand.class,
+            ResetCommand.class,
             EventsCommand.class,
             RawQmpCommand.class,
             RunCommand.class,

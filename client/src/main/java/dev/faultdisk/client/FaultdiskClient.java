@@ -292,6 +292,44 @@ public final class FaultdiskClient implements AutoCloseable {
                 .toList();
     }
 
+    /** snapshot-create: a named copy-on-write snapshot of the export (the write cache persisted first). */
+    public SnapshotInfo snapshotCreate(String device, String name) {
+        return SnapshotInfo.from(execute("snapshot-create", args("device", device, "name", name)), device);
+    }
+
+    /** snapshot-revert: the export's data as at the snapshot; dirty cached data is dropped and counted. */
+    public SnapshotRevert snapshotRevert(String device, String name) {
+        return SnapshotRevert.from(execute("snapshot-revert", args("device", device, "name", name)));
+    }
+
+    /** snapshot-delete: the data clients read does not change. */
+    public void snapshotDelete(String device, String name) {
+        execute("snapshot-delete", args("device", device, "name", name));
+    }
+
+    /** query-snapshots for one export (all if null), oldest first per export. */
+    public List<SnapshotInfo> querySnapshots(String device) {
+        return Replies.list(execute("query-snapshots", args("device", device)), "query-snapshots reply").stream()
+                .map(s -> SnapshotInfo.from(s, device))
+                .toList();
+    }
+
+    /** reset of one export (all if null): held requests failed with ESHUTDOWN, data left as it is. */
+    public ResetReport reset(String device) {
+        return reset(device, false, null);
+    }
+
+    /**
+     * reset of one export (all if null).
+     *
+     * @param releaseHeld let held requests run to completion first instead of failing them
+     * @param snapshot    revert the data to this snapshot; null leaves the data as it is
+     */
+    public ResetReport reset(String device, boolean releaseHeld, String snapshot) {
+        return ResetReport.from(
+                execute("reset", args("device", device, "held", releaseHeld ? "release" : null, "snapshot", snapshot)));
+    }
+
     /** query-faults: every export's rules with their state and counts. */
     public List<FaultInfo> queryFaults() {
         return queryFaults(null);

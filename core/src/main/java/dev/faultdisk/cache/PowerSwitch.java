@@ -40,7 +40,10 @@ public final class PowerSwitch {
     private final List<Runnable> listeners = new CopyOnWriteArrayList<>();
     private final AtomicLong powerFails = new AtomicLong();
     private final AtomicLong requestsCut = new AtomicLong();
-    /** Even while powered, odd while off; bumped at every switch, under the exclusive lock. */
+    /**
+     * Even while powered, odd while off; bumped at every switch, and by two when the medium is
+     * swapped (a snapshot revert, a reset), under the exclusive lock.
+     */
     private volatile long epoch;
 
     private Volatile state;
@@ -161,6 +164,15 @@ public final class PowerSwitch {
         epoch++;
     }
 
+    /**
+     * The medium changes under the powered disk (caller holds the lock exclusively): requests that
+     * entered before are refused below, as after a power cut, so none lands on the new medium.
+     */
+    @SuppressWarnings("NonAtomicVolatileUpdate") // the exclusive lock makes this the only writer; readers need volatile
+    void swapped() {
+        epoch += 2;
+    }
+
     /** Takes the lock exclusively (no request runs under the switch until it is released). */
     Lock exclusive() {
         Lock exclusive = lock.writeLock();
@@ -181,7 +193,9 @@ public final class PowerSwitch {
         }
         if (entry != now) {
             requestsCut.incrementAndGet();
-            throw new DeviceException(Errno.ESHUTDOWN, "power failed while the request was in flight");
+            throw new DeviceException(
+                    Errno.ESHUTDOWN,
+                    "power failed (or the medium was reverted or reset) while the request was in flight");
         }
     }
 }

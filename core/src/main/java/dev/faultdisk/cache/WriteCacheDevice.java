@@ -130,6 +130,80 @@ public final class WriteCacheDevice extends ForwardingBlockDevice {
         deferredErrorArmed.set(true);
     }
 
+    /** Disarms a deferred write error armed and not yet met; returns whether one was. */
+    public boolean disarmDeferredFlushError() {
+        return deferredErrorArmed.getAndSet(false);
+    }
+
+    /** Zeroes the flush and deferred-error counters (a reset); dirty data stays. */
+    public void resetCounters() {
+        flushes.set(0);
+        lyingFlushes.set(0);
+        deferredErrors.set(0);
+        bytesDroppedByDeferredErrors.set(0);
+    }
+
+    /** What happens to the cache before the medium below changes. */
+    public enum BeforeChange {
+        /** Dirty data stays: the change does not alter what clients read (deleting a snapshot). */
+        KEEP,
+        /**
+         * Dirty data stays, and requests that entered before are refused, as after a power cut
+         * (a reset: nothing issued before it lands after it).
+         */
+        FENCE,
+        /** Dirty data is persisted first, so the medium holds what clients read (taking a snapshot). */
+        PERSIST,
+        /**
+         * The medium is swapped (a revert): dirty data of the old one is dropped, and requests that
+         * entered before are refused, as after a power cut.
+         */
+        DROP
+    }
+
+    /** A change of the medium, with what the cache dropped for it. */
+    public record MediumChange<T>(T result, long droppedBytes, int droppedRanges) {}
+
+    /** Something done to the medium with every request out of the way. */
+    @FunctionalInterface
+    public interface Change<T> {
+        T apply() throws IOException;
+    }
+
+    /**
+     * Runs {@code change} on the medium below with no request running under the power switch,
+     * after doing {@code before} to the cache. With DROP, the reply says how much dirty data was
+     * lost; nothing issued before lands on the medium after the change.
+     */
+    public <T> MediumChange<T> changeMedium(BeforeChange before, Change<T> change) throws IOException {
+        Lock lock = power.exclusive();
+        try {
+            long bytes = 0;
+            int ranges = 0;
+            cacheLock.lock();
+            try {
+                if (before == BeforeChange.PERSIST && hasDirty) {
+                    persist(0, size());
+                } else if (before == BeforeChange.FENCE) {
+                    power.swapped();
+                } else if (before == BeforeChange.DROP) {
+                    power.swapped();
+                    bytes = dirty.dirtyBytes();
+                    ranges = dirty.mergedRangeCount();
+                    dropAll();
+                }
+            } finally {
+                cacheLock.unlock();
+            }
+            if (before == BeforeChange.PERSIST) {
+                next.flush(BlockRequest.flush());
+            }
+            return new MediumChange<>(change.apply(), bytes, ranges);
+        } finally {
+            lock.unlock();
+        }
+    }
+
     /** True while a power or mode change waits for running requests (tests use it to order events). */
     boolean powerLockQueued() {
         return power.queued();
@@ -385,9 +459,7 @@ public final class WriteCacheDevice extends ForwardingBlockDevice {
         try {
             bytes = dirty.dirtyBytes();
             ranges = dirty.mergedRangeCount();
-            release(dirty.all());
-            dirty.clear();
-            hasDirty = false;
+            dropAll();
         } finally {
             cacheLock.unlock();
         }
@@ -446,6 +518,13 @@ public final class WriteCacheDevice extends ForwardingBlockDevice {
             overlay.release(r.offset(), r.length());
         }
         hasDirty = !dirty.isEmpty();
+    }
+
+    /** Forgets every dirty piece, unwritten (cache lock held). */
+    private void dropAll() throws IOException {
+        release(dirty.all());
+        dirty.clear();
+        hasDirty = false;
     }
 
     /** Writes every dirty piece in {@code [from, to)} to the medium and forgets it (cache lock held). */

@@ -49,6 +49,15 @@ public final class DeviceStats {
         return errors.get(op).sum();
     }
 
+    /** Zeroes every counter (a reset). */
+    public void reset() {
+        for (BlockOp op : BlockOp.values()) {
+            ops.get(op).reset();
+            bytes.get(op).reset();
+            errors.get(op).reset();
+        }
+    }
+
     /** A snapshot: {@link #statName} to {ops, bytes, errors}. */
     public Map<String, long[]> snapshot() {
         Map<String, long[]> out = new LinkedHashMap<>();

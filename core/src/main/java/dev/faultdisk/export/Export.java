@@ -3,6 +3,7 @@ package dev.faultdisk.export;
 import dev.faultdisk.cache.PowerFailReport;
 import dev.faultdisk.cache.PowerSwitch;
 import dev.faultdisk.cache.WriteCacheDevice;
+import dev.faultdisk.cache.WriteCacheDevice.BeforeChange;
 import dev.faultdisk.device.BlockDevice;
 import dev.faultdisk.device.BlockRequest;
 import dev.faultdisk.device.DeviceStats;
@@ -13,18 +14,25 @@ import dev.faultdisk.fault.FaultTime;
 import dev.faultdisk.fault.blkdebug.BlkdebugConfig;
 import dev.faultdisk.fault.blkdebug.BlkdebugEngine;
 import dev.faultdisk.fault.blkdebug.BlkdebugListener;
+import dev.faultdisk.fault.blkdebug.Breakpoint;
 import dev.faultdisk.fault.blkdebug.Rule;
 import dev.faultdisk.fault.blkdebug.SuspendedRequest;
+import dev.faultdisk.snapshot.SnapshotDevice;
+import dev.faultdisk.snapshot.SnapshotVolume;
 import dev.faultdisk.trigger.Observation;
 import dev.faultdisk.trigger.TriggerDevice;
 import dev.faultdisk.trigger.TriggerEngine;
 import dev.faultdisk.wire.CacheMode;
+import dev.faultdisk.wire.Errno;
 import dev.faultdisk.wire.PowerFailMode;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.SplittableRandom;
+import java.util.regex.Pattern;
 
 /**
  * A named device as served to clients: the backend wrapped in the export's layers, in the order
@@ -33,6 +41,8 @@ import java.util.SplittableRandom;
  * a power switch.
  */
 public final class Export implements AutoCloseable {
+    private static final Pattern SNAPSHOT_NAME = Pattern.compile("[A-Za-z0-9_][A-Za-z0-9_.:@-]{0,127}");
+
     private final String name;
     private final String description;
     private final BlockDevice backend;
@@ -43,6 +53,7 @@ public final class Export implements AutoCloseable {
     private final FaultEngine faults;
     private final PowerSwitch power = new PowerSwitch();
     private final TriggerDevice triggerLayer;
+    private final SnapshotDevice snapshotLayer;
     private volatile TriggerEngine triggers;
 
     public Export(String name, BlockDevice backend, boolean readOnly) {
@@ -78,6 +89,7 @@ public final class Export implements AutoCloseable {
                 new ExportParts(name, backend, readOnly, cacheMode, stats, power, faults, blkdebug, faultTime));
         this.cache = stack.layer(Layer.WRITE_CACHE, WriteCacheDevice.class);
         this.triggerLayer = stack.layer(Layer.TRIGGERS, TriggerDevice.class);
+        this.snapshotLayer = stack.layer(Layer.SNAPSHOTS, SnapshotDevice.class);
         this.top = stack.top();
         this.description = top.describe();
     }
@@ -172,6 +184,126 @@ public final class Export implements AutoCloseable {
             }
         });
         power.onPowerFail(() -> engine.onEvent(Observation.event(Observation.Kind.POWER_CUT, name, null)));
+    }
+
+    // ---- snapshots ----
+
+    /**
+     * Takes a snapshot named {@code name} of what clients read now: the write cache is persisted
+     * first, as QEMU flushes before a snapshot.
+     *
+     * @throws IllegalArgumentException for a bad or taken name, or with {@link SnapshotVolume#MAX_SNAPSHOTS}
+     *     already; nothing changes then
+     */
+    public synchronized SnapshotVolume.Info createSnapshot(String name) throws IOException {
+        if (!SNAPSHOT_NAME.matcher(name).matches()) {
+            throw new IllegalArgumentException(
+                    "bad snapshot name '" + name + "': 1 to 128 letters, digits and _.:@- (not starting with . : @ -)");
+        }
+        if (snapshotLayer.has(name)) {
+            throw new IllegalArgumentException("export '" + this.name + "' has a snapshot '" + name + "' already");
+        }
+        if (snapshotLayer.snapshots().size() >= SnapshotVolume.MAX_SNAPSHOTS) {
+            throw new IllegalArgumentException(
+                    "export '" + this.name + "' holds " + SnapshotVolume.MAX_SNAPSHOTS + " snapshots, the most it may");
+        }
+        return cache.changeMedium(BeforeChange.PERSIST, () -> snapshotLayer.create(name))
+                .result();
+    }
+
+    /**
+     * Returns the data to snapshot {@code name}, in time proportional to what changed since. Like
+     * swapping the medium: the write cache's dirty data is dropped (the answer says how much), and
+     * requests that entered before the revert and had not reached the cache fail with ESHUTDOWN.
+     *
+     * @throws IllegalArgumentException for an unknown snapshot; nothing changes then
+     */
+    public synchronized SnapshotRevert revertSnapshot(String name) throws IOException {
+        requireSnapshot(name);
+        return revertLocked(name);
+    }
+
+    private SnapshotRevert revertLocked(String name) throws IOException {
+        WriteCacheDevice.MediumChange<Long> change =
+                cache.changeMedium(BeforeChange.DROP, () -> snapshotLayer.revert(name));
+        return new SnapshotRevert(name, change.result(), change.droppedBytes(), change.droppedRanges());
+    }
+
+    /**
+     * Deletes snapshot {@code name}; what clients read does not change. Deleting the last one
+     * writes what changed since the first back into the backend.
+     *
+     * @throws IllegalArgumentException for an unknown snapshot; nothing changes then
+     */
+    public synchronized void deleteSnapshot(String name) throws IOException {
+        requireSnapshot(name);
+        cache.changeMedium(BeforeChange.KEEP, () -> {
+            snapshotLayer.delete(name);
+            return null;
+        });
+    }
+
+    /** The snapshots, oldest first: name, time taken, bytes changed since. */
+    public List<SnapshotVolume.Info> snapshots() {
+        return snapshotLayer.snapshots();
+    }
+
+    private void requireSnapshot(String name) {
+        if (!snapshotLayer.has(name)) {
+            List<String> names = snapshotLayer.snapshots().stream()
+                    .map(SnapshotVolume.Info::name)
+                    .toList();
+            throw new IllegalArgumentException("export '" + this.name + "' has no snapshot '" + name + "'"
+                    + (names.isEmpty() ? " (it has none)" : " (it has: " + String.join(", ", names) + ")"));
+        }
+    }
+
+    // ---- reset ----
+
+    /**
+     * Returns the export to a known state: fault rules removed; what they (or triggers) hold
+     * failed with ESHUTDOWN, or with {@code releaseHeld} released and run to completion first;
+     * delays under way cut short; blkdebug rules, state and breakpoints cleared and suspended
+     * requests resumed; an armed flush error disarmed; counters zeroed; optionally the data
+     * reverted to {@code snapshot}. Nothing issued before the reset lands after it: the reset
+     * fences the medium as a power cut does, so a request still on its way down (resumed, its
+     * delay cut short) fails with ESHUTDOWN. The server's triggers are not the export's: remove
+     * them first, so none fires meanwhile.
+     *
+     * @throws IllegalArgumentException for an unknown snapshot; nothing changes then
+     */
+    public synchronized ResetReport reset(boolean releaseHeld, String snapshot) throws IOException {
+        if (snapshot != null) {
+            requireSnapshot(snapshot);
+        }
+        int released =
+                releaseHeld ? faults.release(null, FaultEngine.Order.FIFO, 0, 0).size() : 0;
+        SnapshotRevert revert = null;
+        if (snapshot != null) {
+            revert = revertLocked(snapshot);
+        } else {
+            cache.changeMedium(BeforeChange.FENCE, () -> null);
+        }
+        // Behind the fence: whatever is let go now fails below instead of landing.
+        int failed =
+                faults.release(null, FaultEngine.Order.FIFO, Errno.ESHUTDOWN, 0).size();
+        int faultRules = faults.clear().size();
+        faults.cutShortWaits();
+        int blkdebugRules = blkdebug.rules().size();
+        blkdebug.clearRules();
+        Set<String> tags = new LinkedHashSet<>();
+        List<Breakpoint> breakpoints = blkdebug.breakpoints();
+        List<SuspendedRequest> suspended = blkdebug.suspended();
+        breakpoints.forEach(b -> tags.add(b.tag()));
+        suspended.forEach(r -> tags.add(r.tag()));
+        for (String tag : tags) {
+            blkdebug.removeBreakpoint(tag);
+        }
+        boolean disarmed = cache.disarmDeferredFlushError();
+        stats.reset();
+        cache.resetCounters();
+        return new ResetReport(
+                faultRules, failed, released, blkdebugRules, breakpoints.size(), suspended.size(), disarmed, revert);
     }
 
     /** The export's fault rules and held requests. */

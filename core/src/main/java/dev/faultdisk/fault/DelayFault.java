@@ -51,7 +51,7 @@ record DelayFault(DelayModel model) implements Fault {
     /** Sleeps until {@code nanos} after the call's time, on the fault clock. */
     static void sleep(FaultCall call, long nanos) throws IOException {
         try {
-            call.time().sleeper().sleepUntil(java.time.Instant.ofEpochSecond(0, call.now() + nanos));
+            call.engine().sleepUntil(java.time.Instant.ofEpochSecond(0, call.now() + nanos));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new InterruptedIOException("interrupted during an injected delay");

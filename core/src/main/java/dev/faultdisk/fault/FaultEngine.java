@@ -47,6 +47,8 @@ public final class FaultEngine implements LayerEngine {
     private final ConcurrentSkipListMap<Long, Hold> held = new ConcurrentSkipListMap<>();
     private final List<FaultListener> listeners = new CopyOnWriteArrayList<>();
     private volatile boolean shutdown;
+    /** Opened by {@link #cutShortWaits}: what sleeps on it (delays, throttles) wakes at once. */
+    private volatile CountDownLatch waits = new CountDownLatch(1);
 
     /** The published rule set, in the order rules act. */
     record Snapshot(FaultRule[] rules, boolean blocking) {
@@ -343,6 +345,21 @@ public final class FaultEngine implements LayerEngine {
             throw new InterruptedIOException("interrupted while held");
         }
         return h.errno;
+    }
+
+    /**
+     * Sleeps until {@code deadline} on the fault clock, or until {@link #cutShortWaits}: the
+     * export's delays (rules' and triggers') sleep here.
+     */
+    public void sleepUntil(Instant deadline) throws InterruptedException {
+        time.sleeper().await(waits, deadline);
+    }
+
+    /** Ends every delay and throttle wait now under way (a reset); later ones sleep as usual. */
+    public void cutShortWaits() {
+        CountDownLatch open = waits;
+        waits = new CountDownLatch(1);
+        open.countDown();
     }
 
     /** Requests held now, oldest first. */

@@ -99,6 +99,16 @@ public final class SnapshotVolume implements AutoCloseable {
         return medium.size();
     }
 
+    /** True while requests go through deltas; false while they go straight to the medium. */
+    public boolean layered() {
+        lock.readLock().lock();
+        try {
+            return live != null;
+        } finally {
+            lock.readLock().unlock();
+        }
+    }
+
     // ---- data ----
 
     public void read(long offset, ByteBuffer dst) throws IOException {

@@ -126,7 +126,7 @@ public final class TriggerDevice extends InterceptingDevice {
 
     private void sleep(long nanos) throws IOException {
         try {
-            time.sleeper().sleepUntil(time.clock().instant().plusNanos(nanos));
+            faults.sleepUntil(time.clock().instant().plusNanos(nanos));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new InterruptedIOException("interrupted while delayed by a trigger");

@@ -166,14 +166,41 @@ public final class TriggerEngine {
         synchronized (lock) {
             Set<String> names = new LinkedHashSet<>();
             for (Trigger t : all.values()) {
-                t.condition().exports(names);
-                for (TriggerAction a : t.actions()) {
-                    if (a instanceof TriggerAction.Command c && c.arguments().get("device") instanceof String d) {
-                        names.add(d);
-                    }
-                }
+                exportsOf(t, names);
             }
             return names;
+        }
+    }
+
+    /** Removes, in one change, every trigger that names {@code export} (a reset of that export); returns them. */
+    public List<Trigger> removeNaming(String export) {
+        List<Trigger> removed = new ArrayList<>();
+        synchronized (lock) {
+            for (java.util.Iterator<Trigger> it = all.values().iterator(); it.hasNext(); ) {
+                Trigger t = it.next();
+                Set<String> names = new LinkedHashSet<>();
+                exportsOf(t, names);
+                if (names.contains(export)) {
+                    it.remove();
+                    removed.add(t);
+                }
+            }
+            if (removed.isEmpty()) {
+                return removed;
+            }
+            publish();
+        }
+        notifyChanged(List.of(), ids(removed));
+        return removed;
+    }
+
+    /** Adds the exports {@code t}'s condition and command actions name to {@code names}. */
+    private static void exportsOf(Trigger t, Set<String> names) {
+        t.condition().exports(names);
+        for (TriggerAction a : t.actions()) {
+            if (a instanceof TriggerAction.Command c && c.arguments().get("device") instanceof String d) {
+                names.add(d);
+            }
         }
     }
 

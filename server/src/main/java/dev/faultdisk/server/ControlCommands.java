@@ -40,6 +40,7 @@ final class ControlCommands {
             wiring.wire(e);
         }
         new ExportCommands(exports, nbd, wiring, triggers, journal, faultTime, exportSeeds).register(commands);
+        SnapshotCommands.register(commands, exports, triggers);
         return triggers;
     }
 }

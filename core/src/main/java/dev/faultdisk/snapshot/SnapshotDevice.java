@@ -1,0 +1,180 @@
+package dev.faultdisk.snapshot;
+
+import dev.faultdisk.device.BlockDevice;
+import dev.faultdisk.device.BlockRequest;
+import dev.faultdisk.device.ExtentSink;
+import dev.faultdisk.device.ForwardingBlockDevice;
+import dev.faultdisk.device.MemoryDevice;
+import dev.faultdisk.wire.BlockOp;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.time.InstantSource;
+import java.util.List;
+
+/**
+ * The export's medium with snapshots: the backend through a {@link SnapshotVolume}. Without
+ * snapshots every request goes to the backend as it came, flags included, after one volatile
+ * read. Deltas live in memory over a memory backend and in unlinked files in
+ * {@code java.io.tmpdir} over a file backend.
+ *
+ * <p>Snapshot changes must run with no request in this layer: the export makes them under the
+ * power switch held exclusively ({@code WriteCacheDevice.changeMedium}), which every request below
+ * the cache holds shared. That is why the fast path needs no lock of its own.
+ */
+public final class SnapshotDevice extends ForwardingBlockDevice {
+    private final SnapshotVolume volume;
+    /** False for a memory backend, which goes when the export closes: nothing to write back then. */
+    private final boolean keepsData;
+    /** Mirrors {@link SnapshotVolume#layered()}, changed only while no request runs here. */
+    private volatile boolean layered;
+
+    public SnapshotDevice(BlockDevice backend) {
+        this(backend, InstantSource.system());
+    }
+
+    public SnapshotDevice(BlockDevice backend, InstantSource clock) {
+        super(backend);
+        this.keepsData = !(backend instanceof MemoryDevice);
+        this.volume = SnapshotVolume.over(
+                new BackendMedium(backend), !keepsData, Path.of(System.getProperty("java.io.tmpdir")), clock);
+    }
+
+    // ---- snapshots (callers keep requests out of this layer meanwhile) ----
+
+    /** Takes a snapshot of what the medium holds; see {@link SnapshotVolume#create}. */
+    public SnapshotVolume.Info create(String name) {
+        try {
+            return volume.create(name);
+        } finally {
+            layered = volume.layered();
+        }
+    }
+
+    /** Returns to a snapshot; the bytes dropped. See {@link SnapshotVolume#revert}. */
+    public long revert(String name) throws IOException {
+        return volume.revert(name);
+    }
+
+    /** Deletes a snapshot (the last one writes the deltas back). See {@link SnapshotVolume#delete}. */
+    public void delete(String name) throws IOException {
+        try {
+            volume.delete(name);
+        } finally {
+            layered = volume.layered();
+        }
+    }
+
+    /** Checks that {@code name} is a snapshot, with the error {@link #revert} would give. */
+    public boolean has(String name) {
+        return volume.has(name);
+    }
+
+    public List<SnapshotVolume.Info> snapshots() {
+        return volume.snapshots();
+    }
+
+    // ---- data path ----
+
+    @Override
+    public void read(BlockRequest r, ByteBuffer dst) throws IOException {
+        if (layered) {
+            volume.read(r.offset(), dst);
+        } else {
+            next.read(r, dst);
+        }
+    }
+
+    @Override
+    public void write(BlockRequest r, ByteBuffer src) throws IOException {
+        if (layered) {
+            volume.write(r.offset(), src);
+        } else {
+            next.write(r, src);
+        }
+    }
+
+    @Override
+    public void trim(BlockRequest r) throws IOException {
+        if (!zeroedInDelta(r)) {
+            next.trim(r);
+        }
+    }
+
+    @Override
+    public void writeZeroes(BlockRequest r) throws IOException {
+        if (!zeroedInDelta(r)) {
+            next.writeZeroes(r);
+        }
+    }
+
+    /**
+     * While layered, zeroes the range in the live delta (a mark per whole block, so FAST_ZERO never
+     * refuses; a trim's content is undefined, so zeroes do) and returns true.
+     */
+    private boolean zeroedInDelta(BlockRequest r) throws IOException {
+        if (!layered) {
+            return false;
+        }
+        volume.zero(r.offset(), r.length());
+        return true;
+    }
+
+    @Override
+    public void extents(BlockRequest r, ExtentSink sink) throws IOException {
+        if (layered) {
+            volume.extents(r.offset(), r.length(), sink);
+        } else {
+            next.extents(r, sink);
+        }
+    }
+
+    @Override
+    public String describe() {
+        return next.describe();
+    }
+
+    /** Writes what was written since the snapshots back into a file backend, so it keeps it, then closes. */
+    @Override
+    public void close() throws IOException {
+        try {
+            if (keepsData) {
+                for (SnapshotVolume.Info s : volume.snapshots()) {
+                    volume.delete(s.name());
+                }
+            }
+            layered = volume.layered();
+            volume.close();
+        } finally {
+            next.close();
+        }
+    }
+
+    /** The backend as the volume's medium: requests of its own, without flags. */
+    private record BackendMedium(BlockDevice backend) implements SnapshotVolume.Medium {
+        @Override
+        public long size() {
+            return backend.size();
+        }
+
+        @Override
+        public void read(long offset, ByteBuffer dst) throws IOException {
+            backend.read(BlockRequest.of(BlockOp.READ, offset, dst.remaining()), dst);
+        }
+
+        @Override
+        public void write(long offset, ByteBuffer src) throws IOException {
+            backend.write(BlockRequest.of(BlockOp.WRITE, offset, src.remaining()), src);
+        }
+
+        @Override
+        public void zero(long offset, long length) throws IOException {
+            backend.writeZeroes(BlockRequest.of(BlockOp.WRITE_ZEROES, offset, length));
+        }
+
+        @Override
+        public void extents(long offset, long length, ExtentSink sink) throws IOException {
+            backend.extents(BlockRequest.of(BlockOp.BLOCK_STATUS, offset, length), sink);
+        }
+    }
+}

@@ -1,0 +1,199 @@
+package dev.faultdisk.server;
+
+import dev.faultdisk.export.Export;
+import dev.faultdisk.export.ExportRegistry;
+import dev.faultdisk.export.ResetReport;
+import dev.faultdisk.export.SnapshotRevert;
+import dev.faultdisk.qmp.ArgType;
+import dev.faultdisk.qmp.Argument;
+import dev.faultdisk.qmp.CommandRegistry;
+import dev.faultdisk.qmp.QmpCommand;
+import dev.faultdisk.qmp.QmpError;
+import dev.faultdisk.snapshot.SnapshotVolume;
+import dev.faultdisk.trigger.TriggerEngine;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Snapshots and reset (docs/SNAPSHOTS.md): snapshot-create, snapshot-revert, snapshot-delete,
+ * query-snapshots, and reset, which returns an export (or all) to a known state in one command.
+ */
+final class SnapshotCommands {
+    private SnapshotCommands() {}
+
+    /** What an export change may throw: bad input (nothing changed) or I/O on the medium. */
+    @FunctionalInterface
+    private interface ExportCall<T> {
+        T call() throws IOException;
+    }
+
+    static void register(CommandRegistry commands, ExportRegistry exports, TriggerEngine triggers) {
+        commands.register(QmpCommand.builder("snapshot-create")
+                .doc("Takes a named snapshot of the export, copy-on-write in 4 KiB blocks: instant, whatever the "
+                        + "size. The write cache is persisted first, so the snapshot holds what clients read. Names "
+                        + "are 1 to 128 letters, digits and _.:@-; an export holds at most 64 snapshots. A taken "
+                        + "name or a full export is an error and changes nothing.")
+                .required("device", ArgType.STRING, "export name")
+                .required("name", ArgType.STRING, "snapshot name")
+                .returns("SnapshotInfo")
+                .example(
+                        "-> {\"execute\": \"snapshot-create\", \"arguments\": {\"device\": \"disk0\", \"name\": \"clean\"}}")
+                .example("<- {\"return\": {\"name\": \"clean\", \"time\": \"2030-01-01T00:00:00Z\", "
+                        + "\"bytes-changed-since\": 0}}")
+                .handler(args -> {
+                    Export e = BlockCommands.export(exports, args);
+                    return info(refused(e, () -> e.createSnapshot(args.string("name"))));
+                })
+                .build());
+        commands.register(QmpCommand.builder("snapshot-revert")
+                .doc("Returns the export's data to a snapshot, in time proportional to what changed since (not to "
+                        + "the disk's size); the snapshot stays. Like swapping the medium: the write cache's dirty "
+                        + "data is dropped (the reply says how much), and requests that entered before the revert "
+                        + "and had not reached the cache fail with ESHUTDOWN. An unknown snapshot changes nothing.")
+                .required("device", ArgType.STRING, "export name")
+                .required("name", ArgType.STRING, "snapshot name")
+                .returns("SnapshotRevert")
+                .example(
+                        "-> {\"execute\": \"snapshot-revert\", \"arguments\": {\"device\": \"disk0\", \"name\": \"clean\"}}")
+                .example("<- {\"return\": {\"name\": \"clean\", \"bytes-reverted\": 8192, \"cache-bytes-dropped\": "
+                        + "512, \"cache-ranges-dropped\": 1}}")
+                .handler(args -> {
+                    Export e = BlockCommands.export(exports, args);
+                    return revert(refused(e, () -> e.revertSnapshot(args.string("name"))));
+                })
+                .build());
+        commands.register(QmpCommand.builder("snapshot-delete")
+                .doc("Deletes a snapshot; the data clients read does not change. Deleting the last one writes what "
+                        + "changed since into the backend (a file export's image then holds it) and requests go "
+                        + "straight to the backend again.")
+                .required("device", ArgType.STRING, "export name")
+                .required("name", ArgType.STRING, "snapshot name")
+                .handler(args -> {
+                    Export e = BlockCommands.export(exports, args);
+                    refused(e, () -> {
+                        e.deleteSnapshot(args.string("name"));
+                        return null;
+                    });
+                    return null;
+                })
+                .build());
+        commands.register(QmpCommand.builder("query-snapshots")
+                .doc("The snapshots of one export or of all, oldest first per export: device, name, when it was "
+                        + "taken and the bytes changed since (whole 4 KiB blocks).")
+                .optional("device", ArgType.STRING, "export name (default: every export)")
+                .returns("[SnapshotInfo]")
+                .handler(args -> {
+                    List<Object> out = new ArrayList<>();
+                    for (Export e : chosen(exports, args.string("device", null))) {
+                        for (SnapshotVolume.Info s : e.snapshots()) {
+                            Map<String, Object> m = new LinkedHashMap<>();
+                            m.put("device", e.name());
+                            m.putAll(info(s));
+                            out.add(m);
+                        }
+                    }
+                    return out;
+                })
+                .build());
+        commands.register(QmpCommand.builder("reset")
+                .doc("Returns one export, or every export, to a known state in one command: fault rules removed and "
+                        + "the requests they or triggers hold failed with ESHUTDOWN (or released, with \"held\": "
+                        + "\"release\"); blkdebug rules, state and breakpoints cleared and suspended requests "
+                        + "resumed; an armed flush error disarmed; counters zeroed; the triggers naming the export "
+                        + "(every trigger, without a device) removed; optionally the data reverted to a snapshot. "
+                        + "Nothing issued before the reset lands after it: a request still on its way fails with "
+                        + "ESHUTDOWN. The reply counts what was cleared. An unknown export or snapshot changes "
+                        + "nothing.")
+                .optional("device", ArgType.STRING, "export name (default: every export)")
+                .argument(Argument.enumeration(
+                        "held", true, "what happens to held requests (default fail)", List.of("fail", "release")))
+                .optional(
+                        "snapshot",
+                        ArgType.STRING,
+                        "revert the data to this snapshot (every export reset must have it)")
+                .returns("ResetReport")
+                .example("-> {\"execute\": \"reset\", \"arguments\": {\"device\": \"disk0\", \"snapshot\": \"clean\"}}")
+                .example("<- {\"return\": {\"triggers\": 1, \"exports\": [{\"device\": \"disk0\", \"fault-rules\": 2, "
+                        + "\"held-failed\": 1, \"held-released\": 0, \"blkdebug-rules\": 0, \"breakpoints\": 0, "
+                        + "\"suspended-resumed\": 0, \"flush-error-disarmed\": false, \"reverted\": {...}}]}}")
+                .handler(args -> reset(
+                        exports,
+                        triggers,
+                        args.string("device", null),
+                        "release".equals(args.string("held", "fail")),
+                        args.string("snapshot", null)))
+                .build());
+    }
+
+    private static Map<String, Object> reset(
+            ExportRegistry exports, TriggerEngine triggers, String device, boolean release, String snapshot) {
+        List<Export> chosen = chosen(exports, device);
+        if (snapshot != null) {
+            for (Export e : chosen) {
+                if (e.snapshots().stream().noneMatch(s -> s.name().equals(snapshot))) {
+                    throw QmpError.generic("export '%s' has no snapshot '%s'", e.name(), snapshot);
+                }
+            }
+        }
+        // Triggers first, so none fires while the export is being cleared.
+        int removedTriggers = device == null
+                ? triggers.clear().size()
+                : triggers.removeNaming(chosen.getFirst().name()).size();
+        List<Object> reports = new ArrayList<>();
+        for (Export e : chosen) {
+            ResetReport r = refused(e, () -> e.reset(release, snapshot));
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("device", e.name());
+            m.put("fault-rules", r.faultRules());
+            m.put("held-failed", r.heldFailed());
+            m.put("held-released", r.heldReleased());
+            m.put("blkdebug-rules", r.blkdebugRules());
+            m.put("breakpoints", r.breakpoints());
+            m.put("suspended-resumed", r.suspendedResumed());
+            m.put("flush-error-disarmed", r.flushErrorDisarmed());
+            if (r.revert() != null) {
+                m.put("reverted", revert(r.revert()));
+            }
+            reports.add(m);
+        }
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("triggers", removedTriggers);
+        out.put("exports", reports);
+        return out;
+    }
+
+    private static List<Export> chosen(ExportRegistry exports, String device) {
+        return device == null ? exports.all() : List.of(BlockCommands.export(exports, device));
+    }
+
+    static Map<String, Object> info(SnapshotVolume.Info s) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("name", s.name());
+        m.put("time", s.time().toString());
+        m.put("bytes-changed-since", s.bytesChangedSince());
+        return m;
+    }
+
+    static Map<String, Object> revert(SnapshotRevert r) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("name", r.name());
+        m.put("bytes-reverted", r.bytesReverted());
+        m.put("cache-bytes-dropped", r.cacheBytesDropped());
+        m.put("cache-ranges-dropped", r.cacheRangesDropped());
+        return m;
+    }
+
+    /** Bad input becomes a GenericError with the export's text; I/O failures say which export. */
+    private static <T> T refused(Export e, ExportCall<T> call) {
+        try {
+            return call.call();
+        } catch (IllegalArgumentException ex) {
+            throw QmpError.generic("%s", ex.getMessage());
+        } catch (IOException ex) {
+            throw QmpError.generic("export '%s': %s", e.name(), ex.getMessage());
+        }
+    }
+}
