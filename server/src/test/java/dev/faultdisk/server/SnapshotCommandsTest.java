@@ -76,14 +76,14 @@ class SnapshotCommandsTest {
     @Test
     void createRevertQueryDelete() throws Exception {
         write(0, filled(4096, 1));
-        Map<String, Object> created = fd.execute(
+        Map<String, Object> created = fd.executeMap(
                 "{\"execute\": \"snapshot-create\", \"arguments\": {\"device\": \"d0\", \"name\": \"clean\"}}");
         assertEquals("clean", created.get("name"));
         assertEquals(0L, created.get("bytes-changed-since"));
         write(0, filled(100, 2));
         write(8192, filled(4096, 3));
 
-        List<Map<String, Object>> listed = fd.execute("{\"execute\": \"query-snapshots\"}");
+        List<Map<String, Object>> listed = fd.executeList("{\"execute\": \"query-snapshots\"}");
         assertEquals(1, listed.size());
         assertEquals("d0", listed.getFirst().get("device"));
         assertEquals(8192L, listed.getFirst().get("bytes-changed-since"));
@@ -193,7 +193,7 @@ class SnapshotCommandsTest {
                         && d0.faults().rules().get(1).fired() == 1);
 
         Map<String, Object> reply =
-                fd.execute("{\"execute\": \"reset\", \"arguments\": {\"device\": \"d0\", \"snapshot\": \"clean\"}}");
+                fd.executeMap("{\"execute\": \"reset\", \"arguments\": {\"device\": \"d0\", \"snapshot\": \"clean\"}}");
         assertEquals(1L, reply.get("triggers"), "only the trigger naming d0");
         @SuppressWarnings("unchecked")
         Map<String, Object> r = ((List<Map<String, Object>>) reply.get("exports")).getFirst();
@@ -282,7 +282,7 @@ class SnapshotCommandsTest {
         CompletableFuture<Throwable> held = async(() -> write(0, filled(4096, 7)));
         await().atMost(RunningServer.WAIT).until(() -> d0.faults().held().size() == 1);
 
-        Map<String, Object> reply = fd.execute("{\"execute\": \"reset\", \"arguments\": {\"held\": \"release\"}}");
+        Map<String, Object> reply = fd.executeMap("{\"execute\": \"reset\", \"arguments\": {\"held\": \"release\"}}");
         @SuppressWarnings("unchecked")
         List<Map<String, Object>> exports = (List<Map<String, Object>>) reply.get("exports");
         assertEquals(
