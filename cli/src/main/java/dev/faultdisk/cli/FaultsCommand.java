@@ -5,7 +5,6 @@ import dev.faultdisk.client.FaultJournal;
 import dev.faultdisk.client.FaultRule;
 import dev.faultdisk.client.FaultType;
 import dev.faultdisk.client.FaultdiskClient;
-import dev.faultdisk.client.HeldRequest;
 import dev.faultdisk.wire.json.Json;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -166,13 +165,11 @@ final class FaultsCommand extends GroupCommand {
                 printJson(faults.stream().map(FaultInfo::raw).toList());
                 return ExitCodes.OK;
             }
-            if (faults.isEmpty()) {
-                printLine((device == null ? "" : device + ": ") + "no fault rules");
-                return ExitCodes.OK;
-            }
-            Table table = new Table("EXPORT", "ID", "TYPE", "STATE", "MATCHED", "CHOSEN", "FIRED", "RULE");
-            for (FaultInfo f : faults) {
-                table.row(
+            return printTable(
+                    faults,
+                    "fault rules",
+                    new String[] {"EXPORT", "ID", "TYPE", "STATE", "MATCHED", "CHOSEN", "FIRED", "RULE"},
+                    f -> new Object[] {
                         f.device(),
                         f.id(),
                         f.type() + (f.label().isEmpty() ? "" : " (" + f.label() + ")"),
@@ -180,10 +177,8 @@ final class FaultsCommand extends GroupCommand {
                         f.matched(),
                         f.chosen(),
                         f.fired(),
-                        describe(f.rule()));
-            }
-            table.print(out());
-            return ExitCodes.OK;
+                        describe(f.rule())
+                    });
         }
 
         /** The rule's members but type, label and seed, as KEY=VALUE. */
@@ -244,14 +239,11 @@ final class FaultsCommand extends GroupCommand {
                 printJson(client.execute("query-held-requests", FaultdiskClient.args("device", device)));
                 return ExitCodes.OK;
             }
-            List<HeldRequest> held = client.queryHeldRequests(device);
-            if (held.isEmpty()) {
-                printLine((device == null ? "" : device + ": ") + "no held requests");
-                return ExitCodes.OK;
-            }
-            Table table = new Table("EXPORT", "ID", "RULE", "OPERATION", "OFFSET", "LENGTH", "CONNECTION", "SINCE");
-            for (HeldRequest h : held) {
-                table.row(
+            return printTable(
+                    client.queryHeldRequests(device),
+                    "held requests",
+                    new String[] {"EXPORT", "ID", "RULE", "OPERATION", "OFFSET", "LENGTH", "CONNECTION", "SINCE"},
+                    h -> new Object[] {
                         h.device(),
                         h.id(),
                         h.rule(),
@@ -259,10 +251,8 @@ final class FaultsCommand extends GroupCommand {
                         h.offset(),
                         h.length(),
                         h.connection() < 0 ? "-" : h.connection(),
-                        h.since());
-            }
-            table.print(out());
-            return ExitCodes.OK;
+                        h.since()
+                    });
         }
     }
 

@@ -6,6 +6,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.BiConsumer;
+import java.util.function.Function;
 import picocli.CommandLine.Parameters;
 
 /** A control command that shows every export, or with its optional parameter only the one named. */
@@ -36,6 +37,23 @@ abstract class OneOrAllExportsCommand extends ControlCommand {
             replies.forEach(text);
             out().flush();
         }
+        return ExitCodes.OK;
+    }
+
+    /**
+     * Prints {@code items} as a table under {@code header}, a row each as {@code row} makes it, or,
+     * when there are none, the line "no {@code what}" (after "EXPORT: " when one is named); exit 0.
+     */
+    final <T> int printTable(List<T> items, String what, String[] header, Function<T, Object[]> row) {
+        if (items.isEmpty()) {
+            printLine((device == null ? "" : device + ": ") + "no " + what);
+            return ExitCodes.OK;
+        }
+        Table table = new Table(header);
+        for (T item : items) {
+            table.row(row.apply(item));
+        }
+        table.print(out());
         return ExitCodes.OK;
     }
 }

@@ -73,20 +73,17 @@ class FaultdiskExtensionTest {
 
     @Test
     void mistakesFailTheTestWithAClearMessage() {
-        TestExecutionSummary summary = run(Fixtures.Mistakes.class);
+        TestExecutionSummary summary = assertFails(
+                Fixtures.Mistakes.class,
+                2,
+                "@ExportUri(\"nope\"): no such export; the test's exports are [a]",
+                "@Faultdisk export 'nonsense': ");
         assertEquals(0, summary.getTestsSucceededCount());
-        String text = FixtureRun.failures(summary);
-        assertTrue(text.contains("@ExportUri(\"nope\"): no such export; the test's exports are [a]"), text);
-        assertTrue(text.contains("@Faultdisk export 'nonsense': "), text);
-        assertEquals(2, summary.getTestsFailedCount(), text);
     }
 
     @Test
     void constructorsCannotTakeTheClient() {
-        TestExecutionSummary summary = run(Fixtures.ConstructorInjection.class);
-        String text = FixtureRun.failures(summary);
-        assertEquals(1, summary.getTestsFailedCount(), text);
-        assertTrue(text.contains("not of a constructor"), text);
+        assertFails(Fixtures.ConstructorInjection.class, 1, "not of a constructor");
     }
 
     @Test
@@ -102,15 +99,23 @@ class FaultdiskExtensionTest {
 
     @Test
     void badTriggersFailTheTestNamingTheMember() {
-        TestExecutionSummary summary = run(Fixtures.BadTriggers.class);
+        assertFails(
+                Fixtures.BadTriggers.class,
+                3,
+                "@Faultdisk triggers: triggers[1].when.ops names an unknown operation 'wrte'",
+                "@Faultdisk triggers resource 'triggers/none.json': no such class-path resource",
+                "@Faultdisk triggers: a trigger is a JSON object (or an array of them), not a string");
+    }
+
+    /** Runs {@code fixture}: {@code failed} of its tests fail, and their failures say each of {@code messages}. */
+    private static TestExecutionSummary assertFails(Class<?> fixture, int failed, String... messages) {
+        TestExecutionSummary summary = run(fixture);
         String text = FixtureRun.failures(summary);
-        assertEquals(3, summary.getTestsFailedCount(), text);
-        assertTrue(text.contains("@Faultdisk triggers: triggers[1].when.ops names an unknown operation 'wrte'"), text);
-        assertTrue(
-                text.contains("@Faultdisk triggers resource 'triggers/none.json': no such class-path resource"), text);
-        assertTrue(
-                text.contains("@Faultdisk triggers: a trigger is a JSON object (or an array of them), not a string"),
-                text);
+        assertEquals(failed, summary.getTestsFailedCount(), text);
+        for (String message : messages) {
+            assertTrue(text.contains(message), text);
+        }
+        return summary;
     }
 
     /** Fixture classes: nested, so the build's own test run does not pick them up. */
