@@ -183,8 +183,31 @@ class ScenarioRunnerTest {
     void theDocumentedScenarioHoldsTheWriteAfterTheHundredthAndFailsIt() throws Exception {
         java.nio.file.Path file = java.nio.file.Path.of("../docs/scenarios/held-write-fails-in-its-flush.json");
         Scenario s = ScenarioParser.parse(java.nio.file.Files.readString(file), file.toString());
-        CompletableFuture<ScenarioRunner.Outcome> run = CompletableFuture.supplyAsync(
-                () -> runner(new FakeTicker(), false).run(s, file.toString()), threads);
+        // On the fake clock the 60 s step would follow the 30 s resume at once, and could clear the
+        // rules before the resumed write reaches its flush; in real time 30 s pass. So time moves
+        // past 30 s only once that write has finished.
+        java.util.concurrent.atomic.AtomicReference<CompletableFuture<Void>> resumed =
+                new java.util.concurrent.atomic.AtomicReference<>();
+        FakeTicker fake = new FakeTicker();
+        Instant start = fake.now();
+        Ticker ticker = new Ticker() {
+            @Override
+            public Instant now() {
+                return fake.now();
+            }
+
+            @Override
+            public void sleep(Duration d) {
+                if (fake.now().isAfter(start.plusSeconds(29)) && resumed.get() != null) {
+                    await("the resumed write done")
+                            .atMost(Duration.ofSeconds(10))
+                            .until(() -> resumed.get().isDone());
+                }
+                fake.sleep(d);
+            }
+        };
+        CompletableFuture<ScenarioRunner.Outcome> run =
+                CompletableFuture.supplyAsync(() -> runner(ticker, false).run(s, file.toString()), threads);
         await("step 2 waiting")
                 .atMost(Duration.ofSeconds(5))
                 .until(() -> progress.stream().anyMatch(l -> l.contains("step 2/5 \"hold the next write\": waiting")));
@@ -204,6 +227,7 @@ class ScenarioRunnerTest {
                     }
                 },
                 threads);
+        resumed.set(late);
         assertEquals(ExitCodes.OK, run.get(10, TimeUnit.SECONDS).exitCode());
         java.util.concurrent.ExecutionException e =
                 assertThrows(java.util.concurrent.ExecutionException.class, () -> late.get(5, TimeUnit.SECONDS));
