@@ -423,7 +423,7 @@ final class ScenarioRunner {
     /** Fills the journal's trigger from a compiled step's firing; returns a phrase for progress. */
     private String fired(Scenario.Step step, Event fired, Map<String, Object> trigger) {
         Map<?, ?> at = (Map<?, ?>) fired.data().get("observation");
-        switch (step.trigger()) {
+        return switch (step.trigger()) {
             case Scenario.Trigger.AfterRequests w -> {
                 trigger.put(w.plural(), w.count());
                 Map<String, Object> request = new LinkedHashMap<>();
@@ -431,15 +431,13 @@ final class ScenarioRunner {
                     request.put(key, at.get(key));
                 }
                 trigger.put("in", request);
-                return " after " + w.count() + " " + (w.count() == 1 ? w.op() : w.plural()) + " on " + w.device()
+                yield " after " + w.count() + " " + (w.count() == 1 ? w.op() : w.plural()) + " on " + w.device()
                         + " (inside the next: " + at.get("operation") + " of " + at.get("length") + " bytes at "
                         + at.get("offset") + ")";
             }
-            case Scenario.Trigger.OnBreakpoint b -> {
-                return hit(b, trigger);
-            }
+            case Scenario.Trigger.OnBreakpoint b -> hit(b, trigger);
             default -> throw new IllegalStateException("not a compiled step: " + step.trigger());
-        }
+        };
     }
 
     /** The request held at the breakpoint, from its BLKDEBUG_SUSPENDED event. */
@@ -456,10 +454,8 @@ final class ScenarioRunner {
 
     /** Waits for a step's trigger that runs here; fills {@code trigger} for the journal and returns a phrase for progress. */
     private String await(Scenario.Step step, Instant start, Map<String, Object> trigger) throws InterruptedException {
-        switch (step.trigger()) {
-            case Scenario.Trigger.Next n -> {
-                return "";
-            }
+        return switch (step.trigger()) {
+            case Scenario.Trigger.Next n -> "";
             case Scenario.Trigger.At at -> {
                 trigger.put("at", Durations.format(at.offset()));
                 Instant target = start.plus(at.offset());
@@ -469,17 +465,17 @@ final class ScenarioRunner {
                     ticker.sleep(left);
                 }
                 Duration late = Duration.between(target, ticker.now());
-                return " at " + Durations.format(at.offset())
+                yield " at " + Durations.format(at.offset())
                         + (late.compareTo(Duration.ofMillis(100)) > 0
                                 ? " (late by " + late.toMillis() + " ms: the previous step took longer)"
                                 : "");
             }
             case Scenario.Trigger.OnBreakpoint b -> { // its request was held before its trigger could be added
                 describe(b, trigger);
-                return hit(b, trigger);
+                yield hit(b, trigger);
             }
             case Scenario.Trigger.AfterRequests w -> throw new IllegalStateException(w.key() + " runs on the server");
-        }
+        };
     }
 
     private Duration elapsed(Instant start) {

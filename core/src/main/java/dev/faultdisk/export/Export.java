@@ -195,7 +195,7 @@ public final class Export implements AutoCloseable {
      * @throws IllegalArgumentException for a bad or taken name, or with {@link SnapshotVolume#MAX_SNAPSHOTS}
      *     already; nothing changes then
      */
-    public synchronized SnapshotVolume.Info createSnapshot(String name) throws IOException {
+    public synchronized SnapshotVolume.Snapshotted createSnapshot(String name) throws IOException {
         if (!SNAPSHOT_NAME.matcher(name).matches()) {
             throw new IllegalArgumentException(
                     "bad snapshot name '" + name + "': 1 to 128 letters, digits and _.:@- (not starting with . : @ -)");
@@ -244,14 +244,14 @@ public final class Export implements AutoCloseable {
     }
 
     /** The snapshots, oldest first: name, time taken, bytes changed since. */
-    public List<SnapshotVolume.Info> snapshots() {
+    public List<SnapshotVolume.Snapshotted> snapshots() {
         return snapshotLayer.snapshots();
     }
 
     private void requireSnapshot(String name) {
         if (!snapshotLayer.has(name)) {
             List<String> names = snapshotLayer.snapshots().stream()
-                    .map(SnapshotVolume.Info::name)
+                    .map(SnapshotVolume.Snapshotted::name)
                     .toList();
             throw new IllegalArgumentException("export '" + this.name + "' has no snapshot '" + name + "'"
                     + (names.isEmpty() ? " (it has none)" : " (it has: " + String.join(", ", names) + ")"));

@@ -43,7 +43,7 @@ public final class SnapshotDevice extends ForwardingBlockDevice {
     // ---- snapshots (callers keep requests out of this layer meanwhile) ----
 
     /** Takes a snapshot of what the medium holds; see {@link SnapshotVolume#create}. */
-    public SnapshotVolume.Info create(String name) {
+    public SnapshotVolume.Snapshotted create(String name) {
         try {
             return volume.create(name);
         } finally {
@@ -70,7 +70,7 @@ public final class SnapshotDevice extends ForwardingBlockDevice {
         return volume.has(name);
     }
 
-    public List<SnapshotVolume.Info> snapshots() {
+    public List<SnapshotVolume.Snapshotted> snapshots() {
         return volume.snapshots();
     }
 
@@ -139,7 +139,7 @@ public final class SnapshotDevice extends ForwardingBlockDevice {
     public void close() throws IOException {
         try {
             if (keepsData) {
-                for (SnapshotVolume.Info s : volume.snapshots()) {
+                for (SnapshotVolume.Snapshotted s : volume.snapshots()) {
                     volume.delete(s.name());
                 }
             }

@@ -50,7 +50,7 @@ public final class SnapshotVolume implements AutoCloseable {
     }
 
     /** A snapshot as query-snapshots shows it. */
-    public record Info(String name, Instant time, long bytesChangedSince) {}
+    public record Snapshotted(String name, Instant time, long bytesChangedSince) {}
 
     private record Snapshot(String name, Instant time, List<Delta> chain) {}
 
@@ -185,7 +185,9 @@ public final class SnapshotVolume implements AutoCloseable {
      */
     private ByteBuffer merged(long b, int within, ByteBuffer part, ByteBuffer block) throws IOException {
         int span = (int) Math.min(BLOCK, size() - b * BLOCK);
-        java.util.Arrays.fill(block.array(), (byte) 0);
+        block.clear();
+        block.put(ZEROES.duplicate()); // the tail past the end of a disk reads as zeroes
+        block.clear();
         readChain(b * BLOCK, block.clear().limit(span));
         block.clear().position(within);
         block.put(part);
@@ -317,7 +319,7 @@ public final class SnapshotVolume implements AutoCloseable {
      *
      * @throws IllegalArgumentException if the name is taken or there are {@link #MAX_SNAPSHOTS}
      */
-    public Info create(String name) {
+    public Snapshotted create(String name) {
         lock.writeLock().lock();
         try {
             checkOpen();
@@ -407,10 +409,10 @@ public final class SnapshotVolume implements AutoCloseable {
     }
 
     /** The snapshots, oldest first. */
-    public List<Info> snapshots() {
+    public List<Snapshotted> snapshots() {
         lock.readLock().lock();
         try {
-            List<Info> out = new ArrayList<>();
+            List<Snapshotted> out = new ArrayList<>();
             for (Snapshot s : snapshots.values()) {
                 out.add(info(s));
             }
@@ -474,8 +476,8 @@ public final class SnapshotVolume implements AutoCloseable {
         }
     }
 
-    private Info info(Snapshot s) {
-        return new Info(s.name, s.time, changedSince(s));
+    private Snapshotted info(Snapshot s) {
+        return new Snapshotted(s.name, s.time, changedSince(s));
     }
 
     /** Caller holds a lock: distinct blocks in the layers above the snapshot's chain, in bytes. */

@@ -2,6 +2,7 @@ package dev.faultdisk.export;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -56,7 +57,7 @@ class ExportSnapshotTest {
     void revertReturnsToTheSnapshotAndKeepsIt() throws Exception {
         try (Export e = memory(CacheMode.WRITETHROUGH)) {
             write(e, 0, filled(4096, 1), false);
-            SnapshotVolume.Info taken = e.createSnapshot("clean");
+            SnapshotVolume.Snapshotted taken = e.createSnapshot("clean");
             assertEquals(0, taken.bytesChangedSince());
             write(e, 0, filled(512, 2), false);
             write(e, 3 * MIB, filled(8192, 3), false);
@@ -171,7 +172,7 @@ class ExportSnapshotTest {
             BlockRequest fua = BlockRequest.of(BlockOp.WRITE, 4096, 512, BlockRequest.Flag.FUA);
             device.write(fua, ByteBuffer.allocate(512));
             assertEquals(List.of(fua), seen);
-            assertTrue(seen.getFirst() == fua, "the same object: nothing allocated");
+            assertSame(fua, seen.getFirst(), "the same object: nothing allocated");
         }
     }
 }

@@ -87,7 +87,7 @@ class ScenarioTriggerQemuIoTest {
         List<String> journal = Files.readAllLines(dir.resolve("late.json.journal.jsonl"));
         Map<?, ?> step2 = (Map<?, ?>) Json.parse(journal.get(2));
         Map<?, ?> hit = (Map<?, ?>) ((Map<?, ?>) step2.get("trigger")).get("hit");
-        assertEquals((long) 20 * BLOCK, hit.get("offset"), "the 21st write was held");
+        assertEquals(20L * BLOCK, hit.get("offset"), "the 21st write was held");
         List<?> stats = (List<?>) step2.get("return");
         Map<?, ?> write = (Map<?, ?>) ((Map<?, ?>) ((Map<?, ?>) stats.getFirst()).get("stats")).get("write");
         assertEquals(20L, write.get("operations"), "step 2 ran while the 21st write was held: 20 done");

@@ -79,7 +79,10 @@ public final class PerClassBench {
         TestExecutionSummary summary = FixtureRun.run(fixture);
         long nanos = System.nanoTime() - start;
         if (summary.getTestsSucceededCount() != 20) {
-            summary.printFailuresTo(new java.io.PrintWriter(System.err, true), 5);
+            summary.printFailuresTo(
+                    new java.io.PrintWriter(
+                            new java.io.OutputStreamWriter(System.err, java.nio.charset.StandardCharsets.UTF_8), true),
+                    5);
             throw new IllegalStateException(fixture.getSimpleName() + ": not all 20 tests passed");
         }
         return nanos / 1e6 / 20;

@@ -88,7 +88,7 @@ final class SnapshotCommands {
                 .handler(args -> {
                     List<Object> out = new ArrayList<>();
                     for (Export e : chosen(exports, args.string("device", null))) {
-                        for (SnapshotVolume.Info s : e.snapshots()) {
+                        for (SnapshotVolume.Snapshotted s : e.snapshots()) {
                             Map<String, Object> m = new LinkedHashMap<>();
                             m.put("device", e.name());
                             m.putAll(info(s));
@@ -169,7 +169,7 @@ final class SnapshotCommands {
         return device == null ? exports.all() : List.of(BlockCommands.export(exports, device));
     }
 
-    static Map<String, Object> info(SnapshotVolume.Info s) {
+    static Map<String, Object> info(SnapshotVolume.Snapshotted s) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("name", s.name());
         m.put("time", s.time().toString());
