@@ -207,6 +207,15 @@ public final class FaultdiskClient implements AutoCloseable {
         return ExportAdded.from(execute("export-add", args("name", name, "spec", spec)));
     }
 
+    /**
+     * export-add with {@code from}: serves a clone of snapshot {@code snapshot} of export
+     * {@code fromDevice}, copy-on-write and at once; its writes never reach the origin.
+     */
+    public ExportAdded exportAdd(String name, String fromDevice, String snapshot) {
+        return ExportAdded.from(
+                execute("export-add", args("name", name, "from", args("device", fromDevice, "snapshot", snapshot))));
+    }
+
     /** export-remove: its connections answer what they read and close, then the export is flushed and closed. */
     public ExportRemoved exportRemove(String name) {
         return ExportRemoved.from(execute("export-remove", args("name", name)));

@@ -17,6 +17,7 @@ import dev.faultdisk.fault.blkdebug.BlkdebugListener;
 import dev.faultdisk.fault.blkdebug.Breakpoint;
 import dev.faultdisk.fault.blkdebug.Rule;
 import dev.faultdisk.fault.blkdebug.SuspendedRequest;
+import dev.faultdisk.snapshot.CloneDevice;
 import dev.faultdisk.snapshot.SnapshotDevice;
 import dev.faultdisk.snapshot.SnapshotVolume;
 import dev.faultdisk.trigger.Observation;
@@ -241,6 +242,22 @@ public final class Export implements AutoCloseable {
             snapshotLayer.delete(name);
             return null;
         });
+    }
+
+    /**
+     * The backend of a clone export: what snapshot {@code name} holds, copy-on-write, with writes
+     * that never reach this export or its snapshots. This export can not be closed while it lives.
+     *
+     * @throws IllegalArgumentException for an unknown snapshot; nothing changes then
+     */
+    public synchronized CloneDevice cloneOf(String name) {
+        requireSnapshot(name);
+        return snapshotLayer.cloneOf(name, "clone of " + this.name + "@" + name + " (" + description + ")");
+    }
+
+    /** True while clone exports read this export's medium (see {@link #cloneOf}). */
+    public boolean hasClones() {
+        return snapshotLayer.hasClones();
     }
 
     /** The snapshots, oldest first: name, time taken, bytes changed since. */

@@ -74,6 +74,19 @@ public final class SnapshotDevice extends ForwardingBlockDevice {
         return volume.snapshots();
     }
 
+    /**
+     * A device holding what snapshot {@code name} holds, with writes of its own that never reach
+     * this medium; see {@link SnapshotVolume#cloneOf}. Instant: nothing is copied.
+     */
+    public CloneDevice cloneOf(String name, String description) {
+        return new CloneDevice(volume.cloneOf(name), description);
+    }
+
+    /** True while clones read this medium: it must stay open and unchanged until they are closed. */
+    public boolean hasClones() {
+        return volume.hasClones();
+    }
+
     // ---- data path ----
 
     @Override

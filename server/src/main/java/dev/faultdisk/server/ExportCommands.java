@@ -5,12 +5,17 @@ import dev.faultdisk.export.ExportRegistry;
 import dev.faultdisk.export.ExportSpec;
 import dev.faultdisk.fault.FaultJournal;
 import dev.faultdisk.fault.FaultTime;
+import dev.faultdisk.fault.blkdebug.BlkdebugEngine;
 import dev.faultdisk.nbd.NbdServer;
 import dev.faultdisk.qmp.ArgType;
+import dev.faultdisk.qmp.Argument;
 import dev.faultdisk.qmp.CommandRegistry;
 import dev.faultdisk.qmp.QmpCommand;
 import dev.faultdisk.qmp.QmpError;
+import dev.faultdisk.snapshot.CloneDevice;
 import dev.faultdisk.trigger.TriggerEngine;
+import dev.faultdisk.wire.CacheMode;
+import dev.faultdisk.wire.json.Members;
 import java.io.IOException;
 import java.time.Duration;
 import java.time.InstantSource;
@@ -62,15 +67,28 @@ final class ExportCommands {
                         + "with options ,readonly, ,rules=FILE and ,cache=MODE. NBD clients see it at once "
                         + "(NBD_OPT_LIST); its events, journal entries, power cuts and triggers work as for any "
                         + "export. A taken name, a bad spec or a file that cannot be opened fail the call and "
-                        + "change nothing. A server holds at most " + ExportRegistry.MAX_EXPORTS + " exports.")
+                        + "change nothing. A server holds at most " + ExportRegistry.MAX_EXPORTS + " exports. "
+                        + "With from instead of spec, the export is a clone: it serves what a snapshot of another "
+                        + "export holds, copy-on-write and at once; its writes never reach the origin or its "
+                        + "snapshots, and the origin goes on. A clone is a full export (faults, write cache in "
+                        + "writethrough mode, snapshots of its own); its origin can not be removed while it exists.")
                 .required("name", ArgType.STRING, "the export's name, as NBD clients ask for it")
-                .required("spec", ArgType.STRING, "what serve --export takes after NAME=")
+                .optional("spec", ArgType.STRING, "what serve --export takes after NAME=; give spec or from")
+                .argument(Argument.optional(
+                                "from",
+                                ArgType.OBJECT,
+                                "the snapshot to clone: {\"device\": ORIGIN, \"snapshot\": NAME}; give spec or from")
+                        .withTypeName("{\"device\": str, \"snapshot\": str}"))
                 .returns("{\"name\": str, \"size\": int, \"read-only\": bool, \"description\": str}")
                 .example("-> {\"execute\": \"export-add\", \"arguments\": {\"name\": \"scratch\", "
                         + "\"spec\": \"memory:64M,cache=writeback\"}}")
                 .example("<- {\"return\": {\"name\": \"scratch\", \"size\": 67108864, \"read-only\": false, "
                         + "\"description\": \"...\"}}")
-                .handler(args -> add(args.string("name"), args.string("spec")))
+                .example("-> {\"execute\": \"export-add\", \"arguments\": {\"name\": \"try\", "
+                        + "\"from\": {\"device\": \"disk0\", \"snapshot\": \"before-upgrade\"}}}")
+                .example("<- {\"return\": {\"name\": \"try\", \"size\": 67108864, \"read-only\": false, "
+                        + "\"description\": \"clone of disk0@before-upgrade (...)\"}}")
+                .handler(args -> add(args.string("name"), args.string("spec", null), from(args)))
                 .build());
         commands.register(QmpCommand.builder("export-remove")
                 .doc("Removes an export: no new client can choose it; requests its fault rules hold fail "
@@ -86,7 +104,21 @@ final class ExportCommands {
                 .build());
     }
 
-    private synchronized Map<String, Object> add(String name, String spec) {
+    /** The {@code from} member as {device, snapshot}, or null without one. */
+    private static String[] from(Members args) {
+        if (!args.has("from")) {
+            return null;
+        }
+        Members from = args.object("from");
+        from.rejectUnknown("device", "snapshot");
+        return new String[] {from.string("device"), from.string("snapshot")};
+    }
+
+    private synchronized Map<String, Object> add(String name, String spec, String[] from) {
+        if ((spec == null) == (from == null)) {
+            throw QmpError.generic(
+                    "export-add takes either spec or from, %s", spec == null ? "neither was given" : "not both");
+        }
         if (exports.find(name).filter(e -> !name.isEmpty()).isPresent()) {
             throw QmpError.generic("export '%s' exists already", name);
         }
@@ -95,7 +127,9 @@ final class ExportCommands {
         }
         Export export;
         try {
-            export = Export.open(ExportSpec.parse(name, spec), faultTime, exportSeeds.nextLong());
+            export = from == null
+                    ? Export.open(ExportSpec.parse(name, spec), faultTime, exportSeeds.nextLong())
+                    : cloneExport(name, from[0], from[1]);
         } catch (IllegalArgumentException | IOException e) {
             throw QmpError.generic("export '%s': %s", name, e.getMessage());
         }
@@ -111,11 +145,26 @@ final class ExportCommands {
         return out;
     }
 
+    /** A writable export over a clone of snapshot {@code snapshot} of export {@code origin}. */
+    private Export cloneExport(String name, String origin, String snapshot) {
+        if (name.isEmpty()) {
+            throw new IllegalArgumentException("a clone needs a name");
+        }
+        CloneDevice backend = BlockCommands.export(exports, origin).cloneOf(snapshot);
+        return new Export(
+                name, backend, false, new BlkdebugEngine(), CacheMode.WRITETHROUGH, faultTime, exportSeeds.nextLong());
+    }
+
     private synchronized Map<String, Object> remove(String name) {
         Export export = BlockCommands.export(exports, name);
         if (triggers.exportsInUse().contains(name)) {
             throw QmpError.generic(
                     "export '%s' is named by a trigger (see query-triggers); remove the trigger first", name);
+        }
+        if (export.hasClones()) {
+            // A clone reads this export's medium, which closing it would close.
+            throw QmpError.generic(
+                    "export '%s' has clones (exports added from its snapshots); remove them first", name);
         }
         exports.remove(name);
         int held = export.faults().held().size();
