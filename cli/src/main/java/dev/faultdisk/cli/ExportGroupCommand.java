@@ -6,6 +6,7 @@ import dev.faultdisk.client.FaultdiskClient;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /** {@code faultdisk export}: exports added and removed while the server runs. */
@@ -18,6 +19,7 @@ import picocli.CommandLine.Parameters;
         footer = {
             "  faultdisk export add scratch memory:64M,cache=writeback",
             "  faultdisk export add data /var/tmp/data.img,size=4G",
+            "  faultdisk export add try --from disk0:before-upgrade",
             "  faultdisk export remove scratch"
         })
 final class ExportGroupCommand extends GroupCommand {
@@ -28,19 +30,48 @@ final class ExportGroupCommand extends GroupCommand {
             description = {
                 "Serve a new export, as serve --export NAME=SPEC would: SPEC is memory:SIZE, a path to a raw image",
                 "(,size=SIZE creates it sparse) or blkdebug:CONF:IMAGE, with options ,readonly, ,rules=FILE and",
-                ",cache=writethrough|writeback|lying-flush. A server holds at most 256 exports."
+                ",cache=writethrough|writeback|lying-flush. A server holds at most 256 exports.",
+                "With --from ORIGIN:SNAPSHOT instead of SPEC, a clone: what the snapshot holds, copy-on-write",
+                "and at once; its writes never reach ORIGIN, which can not be removed while the clone exists."
             },
             footer = {
                 "  faultdisk export add scratch memory:64M",
-                "  faultdisk export add golden /images/base.raw,readonly"
+                "  faultdisk export add golden /images/base.raw,readonly",
+                "  faultdisk export add try --from disk0:before-upgrade"
             })
     static final class Add extends ExportCommand {
-        @Parameters(index = "1", paramLabel = "SPEC", description = "What serve --export takes after NAME=.")
+        @Parameters(
+                index = "1",
+                arity = "0..1",
+                paramLabel = "SPEC",
+                description = "What serve --export takes after NAME= (or give --from).")
         String exportSpec;
+
+        @Option(
+                names = "--from",
+                paramLabel = "ORIGIN:SNAPSHOT",
+                description = "Clone snapshot SNAPSHOT of export ORIGIN instead of opening SPEC.")
+        String from;
+
+        @Override
+        Integer before() {
+            if ((exportSpec == null) == (from == null)) {
+                throw new UsageException(
+                        "give SPEC or --from ORIGIN:SNAPSHOT, " + (from == null ? "not neither" : "not both"));
+            }
+            if (from != null && (from.indexOf(':') <= 0 || from.endsWith(":"))) {
+                throw new UsageException("--from: expected ORIGIN:SNAPSHOT, got '" + from + "'");
+            }
+            return null;
+        }
 
         @Override
         int run(FaultdiskClient client) {
-            ExportAdded added = client.exportAdd(device, exportSpec);
+            // A snapshot's name may hold colons: ORIGIN ends at the first.
+            ExportAdded added = from == null
+                    ? client.exportAdd(device, exportSpec)
+                    : client.exportAdd(
+                            device, from.substring(0, from.indexOf(':')), from.substring(from.indexOf(':') + 1));
             Map<String, Object> json = new LinkedHashMap<>();
             json.put("name", added.name());
             json.put("size", added.size());

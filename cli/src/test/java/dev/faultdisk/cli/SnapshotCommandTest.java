@@ -68,4 +68,20 @@ class SnapshotCommandTest {
         assertTrue(missing.contains("export 'disk0' has no snapshot 'nope' (it has: clean)"), missing);
         assertEquals("0\ndisk0: snapshot clean deleted\n", run("snapshot", "delete", "disk0", "clean"));
     }
+
+    @Test
+    void exportAddFromASnapshotClonesIt() {
+        run("snapshot", "create", "disk0", "v1:base");
+        String added = run("export", "add", "try", "--from", "disk0:v1:base");
+        assertTrue(added.startsWith("0\ntry: added, 4 MiB, clone of disk0@v1:base"), added);
+        assertTrue(server.exports().find("try").isPresent());
+        String taken = run("export", "remove", "disk0");
+        assertTrue(taken.contains("export 'disk0' has clones"), taken);
+        String unknown = run("export", "add", "x", "--from", "disk0:nope");
+        assertTrue(unknown.contains("export 'disk0' has no snapshot 'nope'"), unknown);
+        String both = run("export", "add", "x", "memory:1M", "--from", "disk0:v1:base");
+        assertTrue(both.startsWith("2\n") && both.contains("give SPEC or --from ORIGIN:SNAPSHOT, not both"), both);
+        String bad = run("export", "add", "x", "--from", "disk0");
+        assertTrue(bad.contains("--from: expected ORIGIN:SNAPSHOT, got 'disk0'"), bad);
+    }
 }
