@@ -49,8 +49,7 @@ class ExportAtRunTimeTest {
         assertTrue(listed.contains("export=\"scratch\""), listed);
         assertTrue(listed.contains("export=\"disk0\""), listed);
         QemuIo.run(scratch, "write -P 0x3c 64k 4k").assertOk("write to the added export");
-        CommandResult read = QemuIo.run(scratch, "read -P 0x3c 64k 4k").assertOk("read it back");
-        assertFalse(read.stdout().contains("Pattern verification failed"), read.stdout());
+        assertVerified(QemuIo.run(scratch, "read -P 0x3c 64k 4k").assertOk("read it back"));
         assertEquals(1, fd.queryBlockstats("scratch").op("write").operations());
 
         fd.exportRemove("scratch");
@@ -120,6 +119,32 @@ class ExportAtRunTimeTest {
         assertEquals(0, removed.exit(), removed.toString());
         assertTrue(removed.stdout().contains("\"connections\": 0"), removed.stdout());
         assertEquals(1, fd.queryBlock().size());
+    }
+
+    @Test
+    @Faultdisk(exports = "disk0=memory:16M")
+    void qemuIoReadsACloneAsTheSnapshotHeldItWhileTheOriginGoesOn(
+            FaultdiskClient fd, @ExportUri("disk0") String disk0) {
+        Tools.require("qemu-io");
+        QemuIo.run(disk0, "write -P 0x11 0 64k").assertOk("fill the origin");
+        fd.snapshotCreate("disk0", "before");
+        QemuIo.run(disk0, "write -P 0x22 0 64k").assertOk("the origin goes on after the snapshot");
+
+        fd.exportAdd("try", "disk0", "before");
+        String clone = disk0.replace("/disk0", "/try");
+        assertVerified(QemuIo.run(clone, "read -P 0x11 0 64k").assertOk("the clone holds the snapshot"));
+        QemuIo.run(clone, "write -P 0x33 4k 4k").assertOk("write to the clone");
+        assertVerified(QemuIo.run(clone, "read -P 0x33 4k 4k").assertOk("the clone keeps its write"));
+        assertVerified(QemuIo.run(disk0, "read -P 0x22 0 64k").assertOk("the origin never sees it"));
+        fd.snapshotRevert("disk0", "before");
+        assertVerified(QemuIo.run(disk0, "read -P 0x11 4k 4k").assertOk("nor does the origin's snapshot"));
+
+        fd.exportRemove("try");
+        fd.exportRemove("disk0");
+    }
+
+    private static void assertVerified(CommandResult read) {
+        assertFalse(read.stdout().contains("Pattern verification failed"), read.stdout());
     }
 
     /** Types {@code command} and {@code quit} into an interactive qemu-io and returns all it printed. */
