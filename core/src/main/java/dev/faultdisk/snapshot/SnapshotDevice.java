@@ -155,6 +155,8 @@ public final class SnapshotDevice extends ForwardingBlockDevice {
                 for (SnapshotVolume.Snapshotted s : volume.snapshots()) {
                     volume.delete(s.name());
                 }
+                // The last snapshot may have gone while a clone read the medium: its deltas are still here.
+                volume.settle();
             }
             layered = volume.layered();
             volume.close();

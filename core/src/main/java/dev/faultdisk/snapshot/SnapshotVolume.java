@@ -374,11 +374,30 @@ public final class SnapshotVolume implements AutoCloseable {
             Snapshot s = find(name);
             snapshots.remove(name);
             release(s.chain);
-            if (snapshots.isEmpty() && !clone && clonesOfMedium.get() == 0) {
-                writeBack();
-            }
+            writeBackIfUnshared();
         } finally {
             lock.writeLock().unlock();
+        }
+    }
+
+    /**
+     * With no snapshot and no clone left, writes the deltas back into the medium, as deleting the
+     * last snapshot does: for when that delete came while a clone still read the medium.
+     */
+    public void settle() throws IOException {
+        lock.writeLock().lock();
+        try {
+            checkOpen();
+            writeBackIfUnshared();
+        } finally {
+            lock.writeLock().unlock();
+        }
+    }
+
+    /** Caller holds the write lock. */
+    private void writeBackIfUnshared() throws IOException {
+        if (live != null && snapshots.isEmpty() && !clone && clonesOfMedium.get() == 0) {
+            writeBack();
         }
     }
 

@@ -181,6 +181,10 @@ class SnapshotVolumeTest {
         assertEquals(before, medium.writes, "a clone still reads the medium: it is not written back");
         clone.close();
         assertFalse(v.hasClones());
+        byte[] held = read(v);
+        v.settle();
+        assertFalse(v.layered(), "with the clone gone, settling writes the deltas back");
+        assertArrayEquals(held, medium.data);
     }
 
     @Test

@@ -12,10 +12,13 @@ import dev.faultdisk.export.Export;
 import dev.faultdisk.wire.BlockOp;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
 
 /** export-add from a snapshot of another export: a copy-on-write clone, isolated both ways. */
 class CloneExportTest {
@@ -93,6 +96,22 @@ class CloneExportTest {
         fd.client.exportRemove("c0");
         fd.client.exportRemove("d0");
         assertEquals(List.of(), names());
+    }
+
+    @Test
+    void aFileOriginKeepsItsLatestDataAfterItsCloneIsGone(@TempDir Path dir) throws Exception {
+        Path image = dir.resolve("origin.img");
+        fd.client.exportAdd("f0", image + ",size=1M");
+        write("f0", 0, filled(4096, 1));
+        fd.client.snapshotCreate("f0", "s");
+        fd.client.exportAdd("c0", "f0", "s");
+        write("f0", 0, filled(4096, 2));
+        // Deleted while the clone reads the image: the origin's deltas stay until it closes.
+        fd.client.snapshotDelete("f0", "s");
+        fd.client.exportRemove("c0");
+        fd.client.exportRemove("f0");
+        byte[] held = Arrays.copyOf(Files.readAllBytes(image), 4096);
+        assertArrayEquals(filled(4096, 2), held, "the image holds what was written after the snapshot");
     }
 
     @Test
