@@ -252,7 +252,7 @@ public final class Export implements AutoCloseable {
      */
     public synchronized CloneDevice cloneOf(String name) {
         requireSnapshot(name);
-        return snapshotLayer.cloneOf(name, "clone of " + this.name + "@" + name + " (" + description + ")");
+        return snapshotLayer.cloneOf(name, "clone of " + this.name + "@" + name + " (" + backend.describe() + ")");
     }
 
     /** True while clone exports read this export's medium (see {@link #cloneOf}). */
