@@ -60,7 +60,8 @@ public final class ExportRegistry implements AutoCloseable {
     @Override
     public void close() throws IOException {
         IOException first = null;
-        for (Export export : new ArrayList<>(ordered)) {
+        // Newest first: a clone closes before its origin, so the origin can write its deltas back.
+        for (Export export : new ArrayList<>(ordered).reversed()) {
             try {
                 export.close();
             } catch (IOException e) {

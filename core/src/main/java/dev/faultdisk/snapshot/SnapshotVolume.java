@@ -387,8 +387,9 @@ public final class SnapshotVolume implements AutoCloseable {
     public void settle() throws IOException {
         lock.writeLock().lock();
         try {
-            checkOpen();
-            writeBackIfUnshared();
+            if (!closed) {
+                writeBackIfUnshared();
+            }
         } finally {
             lock.writeLock().unlock();
         }

@@ -11,9 +11,11 @@ import dev.faultdisk.device.BlockRequest;
 import dev.faultdisk.export.Export;
 import dev.faultdisk.wire.BlockOp;
 import java.io.IOException;
+import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -112,6 +114,28 @@ class CloneExportTest {
         fd.client.exportRemove("f0");
         byte[] held = Arrays.copyOf(Files.readAllBytes(image), 4096);
         assertArrayEquals(filled(4096, 2), held, "the image holds what was written after the snapshot");
+    }
+
+    @Test
+    void aServerClosingWithAFileOriginAndItsCloneKeepsTheOriginsLatestData(@TempDir Path dir) throws Exception {
+        Path image = dir.resolve("origin.img");
+        try (FaultdiskServer server = FaultdiskServer.builder()
+                        .export("f0=" + image + ",size=1M")
+                        .nbd(new InetSocketAddress("127.0.0.1", 0))
+                        .qmp(new InetSocketAddress("127.0.0.1", 0))
+                        .start();
+                FaultdiskClient c =
+                        FaultdiskClient.connect(server.qmpAddresses().getFirst(), Duration.ofSeconds(10))) {
+            Export f0 = server.exports().find("f0").orElseThrow();
+            f0.device().write(BlockRequest.of(BlockOp.WRITE, 0, 4096), ByteBuffer.wrap(filled(4096, 1)));
+            c.snapshotCreate("f0", "s");
+            c.exportAdd("c0", "f0", "s");
+            f0.device().write(BlockRequest.of(BlockOp.WRITE, 0, 4096), ByteBuffer.wrap(filled(4096, 2)));
+        }
+        assertArrayEquals(
+                filled(4096, 2),
+                Arrays.copyOf(Files.readAllBytes(image), 4096),
+                "the clone closed first, so the origin wrote its deltas back");
     }
 
     @Test
