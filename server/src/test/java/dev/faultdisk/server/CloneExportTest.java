@@ -11,11 +11,9 @@ import dev.faultdisk.device.BlockRequest;
 import dev.faultdisk.export.Export;
 import dev.faultdisk.wire.BlockOp;
 import java.io.IOException;
-import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -100,42 +98,39 @@ class CloneExportTest {
         assertEquals(List.of(), names());
     }
 
-    @Test
-    void aFileOriginKeepsItsLatestDataAfterItsCloneIsGone(@TempDir Path dir) throws Exception {
+    /**
+     * A file export f0 with a snapshot s, cloned as c0, then written after the snapshot; returns
+     * its image, which must end up holding that last write.
+     */
+    private Path fileOriginWithClone(Path dir) throws IOException {
         Path image = dir.resolve("origin.img");
         fd.client.exportAdd("f0", image + ",size=1M");
         write("f0", 0, filled(4096, 1));
         fd.client.snapshotCreate("f0", "s");
         fd.client.exportAdd("c0", "f0", "s");
         write("f0", 0, filled(4096, 2));
+        return image;
+    }
+
+    private static byte[] firstBlock(Path image) throws IOException {
+        return Arrays.copyOf(Files.readAllBytes(image), 4096);
+    }
+
+    @Test
+    void aFileOriginKeepsItsLatestDataAfterItsCloneIsGone(@TempDir Path dir) throws Exception {
+        Path image = fileOriginWithClone(dir);
         // Deleted while the clone reads the image: the origin's deltas stay until it closes.
         fd.client.snapshotDelete("f0", "s");
         fd.client.exportRemove("c0");
         fd.client.exportRemove("f0");
-        byte[] held = Arrays.copyOf(Files.readAllBytes(image), 4096);
-        assertArrayEquals(filled(4096, 2), held, "the image holds what was written after the snapshot");
+        assertArrayEquals(filled(4096, 2), firstBlock(image), "the image holds what was written after the snapshot");
     }
 
     @Test
     void aServerClosingWithAFileOriginAndItsCloneKeepsTheOriginsLatestData(@TempDir Path dir) throws Exception {
-        Path image = dir.resolve("origin.img");
-        try (FaultdiskServer server = FaultdiskServer.builder()
-                        .export("f0=" + image + ",size=1M")
-                        .nbd(new InetSocketAddress("127.0.0.1", 0))
-                        .qmp(new InetSocketAddress("127.0.0.1", 0))
-                        .start();
-                FaultdiskClient c =
-                        FaultdiskClient.connect(server.qmpAddresses().getFirst(), Duration.ofSeconds(10))) {
-            Export f0 = server.exports().find("f0").orElseThrow();
-            f0.device().write(BlockRequest.of(BlockOp.WRITE, 0, 4096), ByteBuffer.wrap(filled(4096, 1)));
-            c.snapshotCreate("f0", "s");
-            c.exportAdd("c0", "f0", "s");
-            f0.device().write(BlockRequest.of(BlockOp.WRITE, 0, 4096), ByteBuffer.wrap(filled(4096, 2)));
-        }
-        assertArrayEquals(
-                filled(4096, 2),
-                Arrays.copyOf(Files.readAllBytes(image), 4096),
-                "the clone closed first, so the origin wrote its deltas back");
+        Path image = fileOriginWithClone(dir);
+        fd.close();
+        assertArrayEquals(filled(4096, 2), firstBlock(image), "the clone closed first, so the origin wrote back");
     }
 
     @Test
