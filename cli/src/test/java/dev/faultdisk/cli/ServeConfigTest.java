@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.faultdisk.export.Export;
 import dev.faultdisk.server.FaultdiskServer;
+import dev.faultdisk.snapshot.SnapshotVolume;
 import dev.faultdisk.wire.CacheMode;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -43,7 +44,8 @@ class ServeConfigTest {
                   "triggers": [{"when": {"device": "data", "ops": ["write"], "nth": 3},
                                 "actions": [{"action": "fail", "errno": "EIO"}]}],
                   "commands": [{"execute": "blkdebug-set-breakpoint",
-                                "arguments": {"device": "disk0", "event": "read_aio", "tag": "r"}}]
+                                "arguments": {"device": "disk0", "event": "read_aio", "tag": "r"}},
+                               {"execute": "snapshot-create", "arguments": {"device": "data", "name": "golden"}}]
                 }
                 """.formatted(image));
         FaultdiskServer.Builder builder = FaultdiskServer.builder();
@@ -57,6 +59,12 @@ class ServeConfigTest {
             assertEquals("r", disk0.blkdebug().breakpoints().getFirst().tag());
             assertEquals(1, server.triggers().size());
             assertEquals(1 << 20, server.exports().find("data").orElseThrow().size());
+            assertEquals(
+                    List.of("golden"),
+                    server.exports().find("data").orElseThrow().snapshots().stream()
+                            .map(SnapshotVolume.Snapshotted::name)
+                            .toList(),
+                    "a snapshot taken at start");
         }
     }
 
