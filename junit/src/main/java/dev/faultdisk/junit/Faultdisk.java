@@ -61,4 +61,12 @@ public @interface Faultdisk {
      * its own {@code @Faultdisk} gets a server of its own.
      */
     boolean perClass() default false;
+
+    /**
+     * With {@link #perClass()}: each test starts from the data the exports held when the first
+     * test began (after {@code @BeforeAll} setup). The extension takes a snapshot of every
+     * declared export then, and reverts to it after each test (docs/SNAPSHOTS.md): instant, in
+     * proportion to what the test changed. Without it, data stays from one test to the next.
+     */
+    boolean revertData() default false;
 }

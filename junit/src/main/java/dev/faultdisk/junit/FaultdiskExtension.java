@@ -69,7 +69,9 @@ public final class FaultdiskExtension
         if (running == null || ownAnnotation) {
             running = start(config);
             context.getStore(NAMESPACE).put(KEY, running);
-        } // else: the class's server, cleared after the test before
+        } else { // the class's server, cleared after the test before
+            running.snapshotSetupOnce();
+        }
         addTriggers(running, config, context);
     }
 
@@ -120,7 +122,7 @@ public final class FaultdiskExtension
             }
         }
         specs.forEach(builder::export);
-        return new Running(builder.start(), specs);
+        return new Running(builder.start(), specs, config.perClass() && config.revertData());
     }
 
     /** The nearest @Faultdisk: on the method, else its class, else an enclosing class. */
@@ -175,12 +177,29 @@ public final class FaultdiskExtension
         private final FaultdiskServer server;
         private final List<ExportSpec> specs;
         private FaultdiskClient client;
+        /** The snapshot of the data after setup that each test of a class starts from, with revertData. */
+        private static final String SETUP_SNAPSHOT = "junit-setup";
+
+        private final boolean revertData;
+        private boolean setupTaken;
         /** Events emitted when the client's queue was last emptied; none since: nothing to drop. */
         private long eventsAtLastDrain;
 
-        Running(FaultdiskServer server, List<ExportSpec> specs) {
+        Running(FaultdiskServer server, List<ExportSpec> specs, boolean revertData) {
             this.server = server;
             this.specs = specs;
+            this.revertData = revertData;
+        }
+
+        /** With revertData, once: the snapshot every later test starts from (after @BeforeAll setup). */
+        synchronized void snapshotSetupOnce() {
+            if (!revertData || setupTaken) {
+                return;
+            }
+            for (ExportSpec spec : specs) {
+                server.commands().invoke("snapshot-create", Map.of("device", spec.name(), "name", SETUP_SNAPSHOT));
+            }
+            setupTaken = true;
         }
 
         /**
@@ -218,6 +237,11 @@ public final class FaultdiskExtension
                     commands.invoke(
                             "write-cache-set-mode",
                             Map.of("device", spec.name(), "mode", spec.cache().label()));
+                }
+            }
+            if (setupTaken) {
+                for (ExportSpec spec : specs) {
+                    commands.invoke("snapshot-revert", Map.of("device", spec.name(), "name", SETUP_SNAPSHOT));
                 }
             }
             long emitted = server.qmp().eventsEmitted();

@@ -73,8 +73,53 @@ class PerClassTest {
         assertFalse(((FaultdiskClient) first.get("client")).isOpen());
     }
 
+    @Test
+    void withRevertDataEachTestStartsFromTheDataAfterSetup() {
+        TestExecutionSummary summary = run(Fixtures.Reverted.class);
+        assertEquals(2, summary.getTestsSucceededCount(), FixtureRun.failures(summary));
+        assertEquals(List.of((byte) 5, (byte) 0), SEEN.get(1).get("seen"), "the first test's writes were reverted");
+    }
+
     static final class Fixtures {
         private Fixtures() {}
+
+        @Faultdisk(exports = "a=memory:1M", perClass = true, revertData = true)
+        @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+        static class Reverted {
+            @BeforeAll
+            static void setUp(FaultdiskServer server) throws IOException {
+                write(server, 0, 5);
+            }
+
+            private static void write(FaultdiskServer server, long offset, int value) throws IOException {
+                server.exports()
+                        .find("a")
+                        .orElseThrow()
+                        .device()
+                        .write(BlockRequest.of(BlockOp.WRITE, offset, 1), ByteBuffer.wrap(new byte[] {(byte) value}));
+            }
+
+            private static byte read(FaultdiskServer server, long offset) throws IOException {
+                ByteBuffer b = ByteBuffer.allocate(1);
+                server.exports().find("a").orElseThrow().device().read(BlockRequest.of(BlockOp.READ, offset, 1), b);
+                return b.get(0);
+            }
+
+            @Test
+            @Order(1)
+            void changesTheData(FaultdiskServer server) throws IOException {
+                assertEquals(5, read(server, 0), "setup's data");
+                write(server, 0, 7);
+                write(server, 4096, 9);
+                SEEN.add(Map.of("seen", List.of(read(server, 0), read(server, 4096))));
+            }
+
+            @Test
+            @Order(2)
+            void findsTheDataAfterSetup(FaultdiskServer server) throws IOException {
+                SEEN.add(Map.of("seen", List.of(read(server, 0), read(server, 4096))));
+            }
+        }
 
         @Faultdisk(exports = "a=memory:1M", perClass = true)
         @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
