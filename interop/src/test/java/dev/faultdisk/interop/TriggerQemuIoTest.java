@@ -108,9 +108,17 @@ class TriggerQemuIoTest {
                 .then(TriggerAction.hold()));
         CompletableFuture<CommandResult> io = QemuIo.start(uri, writes("aio_write", 200, "aio_flush"));
         Event fired = fd.awaitEvent("TRIGGER_FIRED", WAIT);
-        await("the 199 other writes done")
-                .atMost(WAIT)
-                .until(() -> fd.queryBlockstats("d").op("write").operations() >= 199);
+        try {
+            await("the 199 other writes done")
+                    .atMost(WAIT)
+                    .until(() -> fd.queryBlockstats("d").op("write").operations() >= 199);
+        } catch (org.awaitility.core.ConditionTimeoutException e) {
+            // Say where it stood, so a failure under load can be told from a stall.
+            throw new AssertionError(
+                    "writes done: " + fd.queryBlockstats("d").op("write") + "; held: " + fd.queryHeldRequests("d")
+                            + "; fired: " + fired.data(),
+                    e);
+        }
         await("the write held")
                 .atMost(WAIT)
                 .until(() -> !fd.queryHeldRequests("d").isEmpty());
