@@ -34,14 +34,9 @@ class FaultdiskExtensionTest {
     /** What the fixtures saw; each run starts it afresh. */
     static final List<Map<String, Object>> SEEN = new ArrayList<>();
 
-    private static TestExecutionSummary run(Class<?> fixture) {
-        SEEN.clear();
-        return FixtureRun.run(fixture);
-    }
-
     @Test
     void eachTestGetsAFreshServerThatStopsAfterIt() {
-        TestExecutionSummary summary = run(Fixtures.TwoTests.class);
+        TestExecutionSummary summary = FixtureRun.run(Fixtures.TwoTests.class, SEEN);
         assertEquals(2, summary.getTestsSucceededCount(), FixtureRun.failures(summary));
         assertEquals(2, SEEN.size());
         FaultdiskServer first = (FaultdiskServer) SEEN.get(0).get("server");
@@ -65,7 +60,7 @@ class FaultdiskExtensionTest {
 
     @Test
     void aMethodAnnotationReplacesTheClasses() {
-        TestExecutionSummary summary = run(Fixtures.MethodOverride.class);
+        TestExecutionSummary summary = FixtureRun.run(Fixtures.MethodOverride.class, SEEN);
         assertEquals(2, summary.getTestsSucceededCount(), FixtureRun.failures(summary));
         assertEquals(List.of("a", "b"), SEEN.get(0).get("exports"));
         assertEquals(List.of("m"), SEEN.get(1).get("exports"));
@@ -88,7 +83,7 @@ class FaultdiskExtensionTest {
 
     @Test
     void triggersAreAddedBeforeEachTest() {
-        TestExecutionSummary summary = run(Fixtures.Triggers.class);
+        TestExecutionSummary summary = FixtureRun.run(Fixtures.Triggers.class, SEEN);
         assertEquals(2, summary.getTestsSucceededCount(), FixtureRun.failures(summary));
         assertEquals(
                 List.of("hold-third-write", "fail-second-read"), SEEN.get(0).get("names"));
@@ -109,7 +104,7 @@ class FaultdiskExtensionTest {
 
     /** Runs {@code fixture}: {@code failed} of its tests fail, and their failures say each of {@code messages}. */
     private static TestExecutionSummary assertFails(Class<?> fixture, int failed, String... messages) {
-        TestExecutionSummary summary = run(fixture);
+        TestExecutionSummary summary = FixtureRun.run(fixture, SEEN);
         String text = FixtureRun.failures(summary);
         assertEquals(failed, summary.getTestsFailedCount(), text);
         for (String message : messages) {

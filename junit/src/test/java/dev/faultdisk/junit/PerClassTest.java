@@ -38,14 +38,9 @@ import org.junit.platform.launcher.listeners.TestExecutionSummary;
 class PerClassTest {
     static final List<Map<String, Object>> SEEN = new ArrayList<>();
 
-    private static TestExecutionSummary run(Class<?> fixture) {
-        SEEN.clear();
-        return FixtureRun.run(fixture);
-    }
-
     @Test
     void theTestsShareOneServerAndEachStartsWithoutWhatTheOneBeforeLeft() throws Exception {
-        TestExecutionSummary summary = run(Fixtures.Shared.class);
+        TestExecutionSummary summary = FixtureRun.run(Fixtures.Shared.class, SEEN);
         assertEquals(3, summary.getTestsSucceededCount(), FixtureRun.failures(summary));
         Map<String, Object> beforeAll = SEEN.get(0);
         Map<String, Object> first = SEEN.get(1);
@@ -75,7 +70,7 @@ class PerClassTest {
 
     @Test
     void withRevertDataEachTestStartsFromTheDataAfterSetup() {
-        TestExecutionSummary summary = run(Fixtures.Reverted.class);
+        TestExecutionSummary summary = FixtureRun.run(Fixtures.Reverted.class, SEEN);
         assertEquals(2, summary.getTestsSucceededCount(), FixtureRun.failures(summary));
         assertEquals(List.of((byte) 5, (byte) 0), SEEN.get(1).get("seen"), "the first test's writes were reverted");
     }
