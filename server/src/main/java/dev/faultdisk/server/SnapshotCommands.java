@@ -31,54 +31,44 @@ final class SnapshotCommands {
     }
 
     static void register(CommandRegistry commands, ExportRegistry exports, TriggerEngine triggers) {
-        commands.register(QmpCommand.builder("snapshot-create")
-                .doc("Takes a named snapshot of the export, copy-on-write in 4 KiB blocks: instant, whatever the "
-                        + "size. The write cache is persisted first, so the snapshot holds what clients read. Names "
-                        + "are 1 to 128 letters, digits and _.:@-; an export holds at most 64 snapshots. A taken "
-                        + "name or a full export is an error and changes nothing.")
-                .required("device", ArgType.STRING, "export name")
-                .required("name", ArgType.STRING, "snapshot name")
+        commands.register(onSnapshot(
+                        "snapshot-create",
+                        exports,
+                        (e, name) -> info(refused(e, () -> e.createSnapshot(name))),
+                        "Takes a named snapshot of the export, copy-on-write in 4 KiB blocks: instant, whatever the "
+                                + "size. The write cache is persisted first, so the snapshot holds what clients read. Names "
+                                + "are 1 to 128 letters, digits and _.:@-; an export holds at most 64 snapshots. A taken "
+                                + "name or a full export is an error and changes nothing.")
                 .returns("SnapshotInfo")
                 .example(
                         "-> {\"execute\": \"snapshot-create\", \"arguments\": {\"device\": \"disk0\", \"name\": \"clean\"}}")
                 .example("<- {\"return\": {\"name\": \"clean\", \"time\": \"2030-01-01T00:00:00Z\", "
                         + "\"bytes-changed-since\": 0}}")
-                .handler(args -> {
-                    Export e = BlockCommands.export(exports, args);
-                    return info(refused(e, () -> e.createSnapshot(args.string("name"))));
-                })
                 .build());
-        commands.register(QmpCommand.builder("snapshot-revert")
-                .doc("Returns the export's data to a snapshot, in time proportional to what changed since (not to "
-                        + "the disk's size); the snapshot stays. Like swapping the medium: the write cache's dirty "
-                        + "data is dropped (the reply says how much), and requests that entered before the revert "
-                        + "and had not reached the cache fail with ESHUTDOWN. An unknown snapshot changes nothing.")
-                .required("device", ArgType.STRING, "export name")
-                .required("name", ArgType.STRING, "snapshot name")
+        commands.register(onSnapshot(
+                        "snapshot-revert",
+                        exports,
+                        (e, name) -> revert(refused(e, () -> e.revertSnapshot(name))),
+                        "Returns the export's data to a snapshot, in time proportional to what changed since (not to "
+                                + "the disk's size); the snapshot stays. Like swapping the medium: the write cache's dirty "
+                                + "data is dropped (the reply says how much), and requests that entered before the revert "
+                                + "and had not reached the cache fail with ESHUTDOWN. An unknown snapshot changes nothing.")
                 .returns("SnapshotRevert")
                 .example(
                         "-> {\"execute\": \"snapshot-revert\", \"arguments\": {\"device\": \"disk0\", \"name\": \"clean\"}}")
                 .example("<- {\"return\": {\"name\": \"clean\", \"bytes-reverted\": 8192, \"cache-bytes-dropped\": "
                         + "512, \"cache-ranges-dropped\": 1}}")
-                .handler(args -> {
-                    Export e = BlockCommands.export(exports, args);
-                    return revert(refused(e, () -> e.revertSnapshot(args.string("name"))));
-                })
                 .build());
-        commands.register(QmpCommand.builder("snapshot-delete")
-                .doc("Deletes a snapshot; the data clients read does not change. Deleting the last one writes what "
-                        + "changed since into the backend (a file export's image then holds it) and requests go "
-                        + "straight to the backend again.")
-                .required("device", ArgType.STRING, "export name")
-                .required("name", ArgType.STRING, "snapshot name")
-                .handler(args -> {
-                    Export e = BlockCommands.export(exports, args);
-                    refused(e, () -> {
-                        e.deleteSnapshot(args.string("name"));
-                        return null;
-                    });
-                    return null;
-                })
+        commands.register(onSnapshot(
+                        "snapshot-delete",
+                        exports,
+                        (e, name) -> refused(e, () -> {
+                            e.deleteSnapshot(name);
+                            return null;
+                        }),
+                        "Deletes a snapshot; the data clients read does not change. Deleting the last one writes what "
+                                + "changed since into the backend (a file export's image then holds it) and requests go "
+                                + "straight to the backend again.")
                 .build());
         commands.register(QmpCommand.builder("query-snapshots")
                 .doc("The snapshots of one export or of all, oldest first per export: device, name, when it was "
@@ -126,6 +116,22 @@ final class SnapshotCommands {
                         "release".equals(args.string("held", "fail")),
                         args.string("snapshot", null)))
                 .build());
+    }
+
+    /** Does something to one snapshot of one export. */
+    @FunctionalInterface
+    private interface SnapshotCall {
+        Object call(Export export, String name);
+    }
+
+    /** A command on one named snapshot of one export: arguments "device" and "name", then {@code call}. */
+    private static QmpCommand.Builder onSnapshot(
+            String command, ExportRegistry exports, SnapshotCall call, String doc) {
+        return QmpCommand.builder(command)
+                .doc(doc)
+                .required("device", ArgType.STRING, "export name")
+                .required("name", ArgType.STRING, "snapshot name")
+                .handler(args -> call.call(BlockCommands.export(exports, args), args.string("name")));
     }
 
     private static Map<String, Object> reset(
