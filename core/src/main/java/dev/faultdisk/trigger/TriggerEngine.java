@@ -214,7 +214,7 @@ public final class TriggerEngine {
         List<Trigger> active = new ArrayList<>();
         Map<String, Set<BlockOp>> byExport = new HashMap<>();
         Set<BlockOp> any = EnumSet.noneOf(BlockOp.class);
-        boolean[] events = {false};
+        boolean events = false;
         boolean waits = false;
         boolean blkdebugEvents = false;
         for (Trigger t : all.values()) {
@@ -233,7 +233,7 @@ public final class TriggerEngine {
                             .addAll(ops);
                 }
             });
-            events[0] |= !t.condition().completesOnRequest() || hasEvents(t.condition());
+            events |= hasEvent(t.condition(), null); // only a condition with an event leaf counts events
             blkdebugEvents |= hasEvent(t.condition(), Observation.Kind.BLKDEBUG_EVENT);
         }
         snapshot = active.isEmpty()
@@ -242,13 +242,9 @@ public final class TriggerEngine {
                         active.toArray(new Trigger[0]),
                         Map.copyOf(byExport),
                         Set.copyOf(any),
-                        events[0],
+                        events,
                         waits,
                         blkdebugEvents);
-    }
-
-    private static boolean hasEvents(Condition c) {
-        return hasEvent(c, null);
     }
 
     /** True if {@code c} has an event leaf of {@code kind} (null: of any kind). */
