@@ -15,11 +15,14 @@ import java.util.SplittableRandom;
 final class ControlCommands {
     private ControlCommands() {}
 
+    /** What the commands share with the rest of the server. */
+    record Engines(TriggerEngine triggers, ServerMetrics metrics) {}
+
     /**
-     * Registers everything and wires the exports there are; returns the server's trigger engine.
-     * Exports added later take their seeds from {@code exportSeeds}.
+     * Registers everything and wires the exports there are; returns the server's trigger engine
+     * and metrics. Exports added later take their seeds from {@code exportSeeds}.
      */
-    static TriggerEngine registerAll(
+    static Engines registerAll(
             CommandRegistry commands,
             ExportRegistry exports,
             NbdServer nbd,
@@ -27,7 +30,8 @@ final class ControlCommands {
             InstantSource clock,
             FaultJournal journal,
             FaultTime faultTime,
-            SplittableRandom exportSeeds) {
+            SplittableRandom exportSeeds,
+            boolean timeRequests) {
         BlockCommands.register(commands, exports, nbd);
         BlkdebugCommands.register(commands, exports);
         CacheCommands.register(commands, exports, qmp);
@@ -35,12 +39,14 @@ final class ControlCommands {
         TriggerEngine triggers = TriggerCommands.engine(commands, clock);
         TriggerCommands.register(commands, exports, triggers);
         TriggerCommands.wire(triggers, qmp, journal, clock);
-        ExportWiring wiring = new ExportWiring(nbd, qmp, journal, triggers);
+        ServerMetrics metrics = new ServerMetrics(exports, nbd, triggers, timeRequests);
+        MetricsCommands.register(commands, exports, metrics);
+        ExportWiring wiring = new ExportWiring(nbd, qmp, journal, triggers, metrics);
         for (Export e : exports.all()) {
             wiring.wire(e);
         }
         new ExportCommands(exports, nbd, wiring, triggers, journal, faultTime, exportSeeds).register(commands);
         SnapshotCommands.register(commands, exports, triggers);
-        return triggers;
+        return new Engines(triggers, metrics);
     }
 }

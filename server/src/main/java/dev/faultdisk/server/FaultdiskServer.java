@@ -8,7 +8,10 @@ import dev.faultdisk.fault.FaultTime;
 import dev.faultdisk.nbd.NbdServer;
 import dev.faultdisk.qmp.CommandRegistry;
 import dev.faultdisk.qmp.QmpServer;
+import dev.faultdisk.server.http.HttpControlServer;
+import dev.faultdisk.server.http.HttpOptions;
 import dev.faultdisk.trigger.TriggerEngine;
+import io.prometheus.metrics.exporter.httpserver.HTTPServer;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
@@ -33,6 +36,10 @@ public final class FaultdiskServer implements AutoCloseable {
     private final JournalFile journalFile;
     private final long faultSeed;
     private final TriggerEngine triggers;
+    private final ServerMetrics metrics;
+    private HttpControlServer http;
+    private HTTPServer metricsServer;
+    private InetSocketAddress metricsBound;
 
     private FaultdiskServer(
             ExportRegistry exports,
@@ -42,7 +49,8 @@ public final class FaultdiskServer implements AutoCloseable {
             FaultJournal journal,
             JournalFile journalFile,
             long faultSeed,
-            TriggerEngine triggers) {
+            TriggerEngine triggers,
+            ServerMetrics metrics) {
         this.exports = exports;
         this.nbd = nbd;
         this.qmp = qmp;
@@ -51,6 +59,7 @@ public final class FaultdiskServer implements AutoCloseable {
         this.journalFile = journalFile;
         this.faultSeed = faultSeed;
         this.triggers = triggers;
+        this.metrics = metrics;
     }
 
     public static Builder builder() {
@@ -92,6 +101,21 @@ public final class FaultdiskServer implements AutoCloseable {
         return triggers;
     }
 
+    /** The server's Prometheus metrics (docs/METRICS.md). */
+    public ServerMetrics metrics() {
+        return metrics;
+    }
+
+    /** The HTTP server (dashboard, API, metrics), or null if none was asked for. */
+    public HttpControlServer http() {
+        return http;
+    }
+
+    /** The address of the metrics-only listener ({@code --metrics}), or null. */
+    public InetSocketAddress metricsAddress() {
+        return metricsBound;
+    }
+
     /** The seed the exports' fault engines derive default rule seeds from. */
     public long faultSeed() {
         return faultSeed;
@@ -101,6 +125,12 @@ public final class FaultdiskServer implements AutoCloseable {
     @Override
     public void close() throws IOException {
         try {
+            if (http != null) {
+                http.close();
+            }
+            if (metricsServer != null) {
+                metricsServer.close();
+            }
             nbd.shutdown(Duration.ofSeconds(5));
             qmp.close();
         } finally {
@@ -135,6 +165,10 @@ public final class FaultdiskServer implements AutoCloseable {
         private int journalCapacity = 10_000;
         private final List<Setup> setup = new ArrayList<>();
         private boolean listen = true;
+        private InetSocketAddress httpAddress;
+        private HttpOptions httpOptions = HttpOptions.defaults();
+        private InetSocketAddress metricsAddress;
+        private boolean timeRequests;
 
         private Builder() {}
 
@@ -196,6 +230,32 @@ public final class FaultdiskServer implements AutoCloseable {
             return this;
         }
 
+        /** Serves the dashboard, the HTTP API and the metrics on {@code address} (docs/HTTP.md); times requests. */
+        public Builder http(InetSocketAddress address) {
+            this.httpAddress = address;
+            this.timeRequests = true;
+            return this;
+        }
+
+        /** The HTTP server's budgets, TLS and secret. */
+        public Builder httpOptions(HttpOptions options) {
+            this.httpOptions = options;
+            return this;
+        }
+
+        /** Serves only the Prometheus metrics on {@code address} ({@code /metrics}); times requests. */
+        public Builder metrics(InetSocketAddress address) {
+            this.metricsAddress = address;
+            this.timeRequests = true;
+            return this;
+        }
+
+        /** Records request latencies (query-latency, the latency histograms) without serving HTTP. */
+        public Builder timeRequests(boolean on) {
+            this.timeRequests = on;
+            return this;
+        }
+
         public Builder clock(InstantSource clock) {
             this.clock = clock;
             return this;
@@ -228,6 +288,7 @@ public final class FaultdiskServer implements AutoCloseable {
             NbdServer nbd = null;
             QmpServer qmp = null;
             JournalFile file = null;
+            FaultdiskServer server = null;
             long seed = faultSeed != null ? faultSeed : new SplittableRandom().nextLong();
             SplittableRandom exportSeeds = new SplittableRandom(seed);
             try {
@@ -242,10 +303,10 @@ public final class FaultdiskServer implements AutoCloseable {
                 nbd = new NbdServer(registry);
                 CommandRegistry commands = new CommandRegistry();
                 qmp = new QmpServer(commands, QmpServer.Options.defaults().withClock(clock));
-                TriggerEngine triggers = ControlCommands.registerAll(
-                        commands, registry, nbd, qmp, clock, journal, faultTime, exportSeeds);
-                FaultdiskServer server =
-                        new FaultdiskServer(registry, nbd, qmp, commands, journal, file, seed, triggers);
+                ControlCommands.Engines engines = ControlCommands.registerAll(
+                        commands, registry, nbd, qmp, clock, journal, faultTime, exportSeeds, timeRequests);
+                server = new FaultdiskServer(
+                        registry, nbd, qmp, commands, journal, file, seed, engines.triggers(), engines.metrics());
                 for (Setup step : setup) {
                     step.apply(server);
                 }
@@ -254,9 +315,25 @@ public final class FaultdiskServer implements AutoCloseable {
                     for (SocketAddress address : qmpAddresses) {
                         qmp.listen(address);
                     }
+                    if (httpAddress != null) {
+                        server.http = HttpControlServer.start(
+                                httpAddress, httpOptions, commands, qmp, server.metrics.registry());
+                    }
+                    if (metricsAddress != null) {
+                        server.metricsServer = HTTPServer.builder()
+                                .inetAddress(metricsAddress.getAddress())
+                                .port(metricsAddress.getPort())
+                                .registry(server.metrics.registry())
+                                .buildAndStart();
+                        server.metricsBound =
+                                new InetSocketAddress(metricsAddress.getAddress(), server.metricsServer.getPort());
+                    }
                 }
                 return server;
             } catch (IOException | RuntimeException e) {
+                if (server != null && server.http != null) {
+                    server.http.close();
+                }
                 if (nbd != null) {
                     nbd.shutdown(Duration.ZERO);
                 }

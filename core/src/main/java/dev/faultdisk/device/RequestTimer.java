@@ -1,0 +1,15 @@
+package dev.faultdisk.device;
+
+import dev.faultdisk.wire.BlockOp;
+
+/**
+ * Hears how long each request a frontend served took, from its arrival to its reply: what latency
+ * histograms are made of. A frontend calls it on the request's own thread, so an implementation
+ * must be cheap and thread-safe; {@link #NONE} (the default) records nothing.
+ */
+@FunctionalInterface
+public interface RequestTimer {
+    RequestTimer NONE = (op, nanos) -> {};
+
+    void completed(BlockOp op, long nanos);
+}
