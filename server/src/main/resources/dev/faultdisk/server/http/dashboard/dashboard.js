@@ -49,7 +49,12 @@
     if (seconds == null) return '–';
     return seconds < 0.001 ? (seconds * 1e6).toFixed(0) + ' µs' : (seconds * 1e3).toFixed(2) + ' ms';
   }
-  function fillTable(table, rows, emptyText, columns) {
+  // Rebuilds a table only when its data changed, so that a button or a select stays put under the pointer.
+  function fillTable(table, data, makeRows, emptyText, columns) {
+    const key = JSON.stringify(data);
+    if (table.dataset.key === key) return;
+    table.dataset.key = key;
+    const rows = makeRows();
     const body = $('tbody', table);
     body.replaceChildren();
     if (rows.length === 0) {
@@ -94,11 +99,12 @@
     box.append(head);
     parent.append(box);
     const width = Math.max(240, box.clientWidth || 360);
+    const clock = (t) => new Date(t * 1000).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit' });
     const plot = new uPlot({
-      width, height: 150,
-      legend: { show: true },
+      width, height: 130,
+      legend: { live: false },
       scales: { x: { time: true } },
-      axes: [{}, { size: 60, values: (u, ticks) => ticks.map((v) => unit(v)) }],
+      axes: [{ space: 70, values: (u, ticks) => ticks.map(clock) }, { size: 72, values: (u, ticks) => ticks.map((v) => unit(v)) }],
       series: [{}, ...series.map(([label, stroke]) => ({ label, stroke, width: 1.5, spanGaps: false, value: (u, v) => unit(v) }))],
     }, [[], ...series.map(() => [])], box);
     return { box, plot, now: $('.now', head) };
@@ -184,14 +190,15 @@
   window.addEventListener('resize', () => {
     for (const view of exportsShown.values()) {
       for (const c of [view.iopsChart, view.mbpsChart, view.latChart]) {
-        c.plot.setSize({ width: Math.max(240, c.box.clientWidth), height: 150 });
+        c.plot.setSize({ width: Math.max(240, c.box.clientWidth), height: 130 });
       }
     }
   });
 
   // ---- tables ----
   function renderFaults(rules) {
-    fillTable($('#faults'), rules.map((r) => el('tr', { 'data-rule': r.id },
+    const shown = rules.map((r) => ({ device: r.device, id: r.id, type: r.type, ops: r.rule.ops, state: r.state, fired: r.fired }));
+    fillTable($('#faults'), shown, () => rules.map((r) => el('tr', { 'data-rule': r.id },
       el('td', {}, r.device), el('td', { class: 'num' }, r.id), el('td', {}, r.type),
       el('td', {}, (r.rule.ops || []).join(', ')), el('td', {}, r.state),
       el('td', { class: 'num fired' }, r.fired),
@@ -202,7 +209,7 @@
   }
 
   function renderHeld(held) {
-    fillTable($('#held'), held.map((h) => el('tr', { 'data-held': h.id },
+    fillTable($('#held'), held, () => held.map((h) => el('tr', { 'data-held': h.id },
       el('td', {}, h.device), el('td', { class: 'num' }, h.id), el('td', {}, h.operation),
       el('td', { class: 'num' }, h.offset), el('td', { class: 'num' }, h.length), el('td', {}, h.since),
       el('td', {},
@@ -234,12 +241,13 @@
               onclick: (e) => act(e.target, () => call('blkdebug-remove-breakpoint', { device, tag: b.tag })) }, 'remove'))));
       }
     }
-    fillTable($('#blkdebug-rules'), rules, 'no blkdebug rules', 3);
-    fillTable($('#breakpoints'), points, 'no breakpoints', 5);
+    fillTable($('#blkdebug-rules'), perExport.map(([d, i]) => [d, i.rules]), () => rules, 'no blkdebug rules', 3);
+    fillTable($('#breakpoints'), perExport.map(([d, i]) => [d, i.breakpoints]), () => points, 'no breakpoints', 5);
   }
 
   function renderCaches(caches) {
-    fillTable($('#caches'), caches.map((c) => {
+    const shown = caches.map((c) => [c.device, c.mode, c['dirty-bytes'], c.flushes, c['power-fails']]);
+    fillTable($('#caches'), shown, () => caches.map((c) => {
       const mode = el('select', { class: 'cache-mode', 'data-device': c.device,
         onchange: (e) => act(e.target, () => call('write-cache-set-mode', { device: c.device, mode: e.target.value })) },
       ...['writethrough', 'writeback', 'lying-flush'].map((m) => el('option', { value: m, selected: m === c.mode }, m)));
