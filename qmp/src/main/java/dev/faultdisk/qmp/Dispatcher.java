@@ -14,6 +14,9 @@ import java.util.Map;
  */
 final class Dispatcher {
     private static final System.Logger LOG = System.getLogger(Dispatcher.class.getName());
+    /** The argument of qmp_capabilities that carries the shared secret. */
+    static final String SECRET = "secret";
+
     static final String NEGOTIATION_EXPECTED = "Expecting capabilities negotiation with 'qmp_capabilities'";
 
     private final CommandRegistry registry;
@@ -37,6 +40,9 @@ final class Dispatcher {
             if (arguments instanceof Map<?, ?> given) {
                 given.forEach((k, v) -> values.put((String) k, v));
             }
+            if (session.needsSecret()) {
+                checkSecret(values.remove(SECRET), session);
+            }
             Object result = registry.execute(command, QmpArguments.of(values), session);
             try {
                 return Json.write(Messages.success(result, hasId, id));
@@ -53,6 +59,25 @@ final class Dispatcher {
         } catch (RuntimeException e) {
             LOG.log(Level.WARNING, "command failed unexpectedly", e);
             return Json.write(Messages.error(ErrorClass.GENERIC_ERROR, "Internal error: " + e, hasId, id));
+        }
+    }
+
+    /**
+     * The shared-secret check, this project's addition to QMP: a server with a secret takes
+     * {@code qmp_capabilities} only with {@code "secret"} among its arguments; a wrong or missing
+     * one gets an error and the session ends.
+     */
+    private static void checkSecret(Object given, QmpSession session) {
+        if (!session.endpoint().secretMatches(given instanceof String s ? s : null)) {
+            session.rejectAfterReply();
+            LOG.log(
+                    Level.WARNING,
+                    "QMP session {0} ({1}): wrong or missing secret; closing it",
+                    session.id(),
+                    session.remoteAddress());
+            throw QmpError.generic(
+                    "this QMP server requires a shared secret: qmp_capabilities needs the argument 'secret'"
+                            + " with the right value");
         }
     }
 

@@ -9,6 +9,7 @@ import dev.faultdisk.nbd.NbdServer;
 import dev.faultdisk.qmp.CommandRegistry;
 import dev.faultdisk.qmp.QmpServer;
 import dev.faultdisk.trigger.TriggerEngine;
+import dev.faultdisk.wire.net.ControlEndpoint;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
@@ -128,6 +129,8 @@ public final class FaultdiskServer implements AutoCloseable {
         private final List<ExportSpec> specs = new ArrayList<>();
         private SocketAddress nbdAddress = new InetSocketAddress("127.0.0.1", 10809);
         private final List<SocketAddress> qmpAddresses = new ArrayList<>();
+        private final List<String> qmpModes = new ArrayList<>();
+        private ControlEndpoint qmpEndpoint = ControlEndpoint.defaults();
         private InstantSource clock = InstantSource.system();
         private FaultTime faultTime = FaultTime.system();
         private Long faultSeed;
@@ -192,7 +195,19 @@ public final class FaultdiskServer implements AutoCloseable {
 
         /** Adds a QMP listen address (several are allowed; none means no QMP socket). */
         public Builder qmp(SocketAddress address) {
+            return qmp(address, null);
+        }
+
+        /** Adds a QMP listen address; a Unix socket gets {@code unixMode} (e.g. 0660; null for 0600). */
+        public Builder qmp(SocketAddress address, String unixMode) {
             qmpAddresses.add(address);
+            qmpModes.add(unixMode);
+            return this;
+        }
+
+        /** TLS, shared secret and session budgets of the QMP listeners (docs/SECURITY.md). */
+        public Builder qmpEndpoint(ControlEndpoint endpoint) {
+            this.qmpEndpoint = endpoint;
             return this;
         }
 
@@ -241,7 +256,8 @@ public final class FaultdiskServer implements AutoCloseable {
                 }
                 nbd = new NbdServer(registry);
                 CommandRegistry commands = new CommandRegistry();
-                qmp = new QmpServer(commands, QmpServer.Options.defaults().withClock(clock));
+                qmp = new QmpServer(
+                        commands, QmpServer.Options.defaults().withClock(clock).withEndpoint(qmpEndpoint));
                 TriggerEngine triggers = ControlCommands.registerAll(
                         commands, registry, nbd, qmp, clock, journal, faultTime, exportSeeds);
                 FaultdiskServer server =
@@ -251,8 +267,8 @@ public final class FaultdiskServer implements AutoCloseable {
                 }
                 if (listen) {
                     nbd.start(nbdAddress);
-                    for (SocketAddress address : qmpAddresses) {
-                        qmp.listen(address);
+                    for (int i = 0; i < qmpAddresses.size(); i++) {
+                        qmp.listen(qmpAddresses.get(i), qmpModes.get(i));
                     }
                 }
                 return server;
