@@ -1,6 +1,7 @@
 package dev.faultdisk.cli;
 
 import dev.faultdisk.client.ControlAddress;
+import dev.faultdisk.client.ControlSecurity;
 import dev.faultdisk.client.FaultdiskClient;
 import dev.faultdisk.client.FaultdiskTimeoutException;
 import dev.faultdisk.client.QmpConnectionException;
@@ -53,9 +54,15 @@ abstract class ControlCommand implements Callable<Integer> {
         } catch (UsageException | IllegalArgumentException e) {
             return fail(ExitCodes.USAGE, e.getMessage());
         }
+        ControlSecurity security;
+        try {
+            security = control.security();
+        } catch (IOException e) {
+            return fail(ExitCodes.USAGE, e.getMessage());
+        }
         FaultdiskClient client;
         try {
-            client = FaultdiskClient.connect(address, control.timeout);
+            client = FaultdiskClient.connect(address, control.timeout, security);
         } catch (IOException e) {
             return fail(
                     ExitCodes.CANNOT_CONNECT,

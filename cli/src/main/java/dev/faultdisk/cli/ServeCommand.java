@@ -16,6 +16,7 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -63,7 +64,8 @@ final class ServeCommand implements Callable<Integer> {
             paramLabel = "HOST:PORT|unix:PATH",
             description = {
                 "Where to listen for QMP control clients (repeatable; default 127.0.0.1:4444).",
-                "--qmp none turns the control socket off."
+                "--qmp none turns the control socket off. unix:PATH,mode=0660 sets the socket's",
+                "permissions (default 0600)."
             })
     List<String> qmpAddresses = new ArrayList<>();
 
@@ -111,6 +113,9 @@ final class ServeCommand implements Callable<Integer> {
             })
     Path config;
 
+    @Mixin
+    ServeLimits limits = new ServeLimits();
+
     @Spec
     CommandSpec spec;
 
@@ -119,6 +124,12 @@ final class ServeCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         FaultdiskServer.Builder builder = FaultdiskServer.builder();
+        try {
+            limits.apply(builder);
+        } catch (IOException | IllegalArgumentException e) {
+            System.err.println("faultdisk serve: " + e.getMessage());
+            return ExitCodes.USAGE;
+        }
         if (config != null) {
             Integer refused = fromConfig(builder);
             if (refused != null) {
@@ -145,7 +156,8 @@ final class ServeCommand implements Callable<Integer> {
             }
             for (String q : qmpAddresses.isEmpty() ? List.of("127.0.0.1:4444") : qmpAddresses) {
                 if (!q.equals("none")) {
-                    builder.qmp(Endpoints.parse(q));
+                    Endpoints.Listen listen = Endpoints.parseWithMode(q);
+                    builder.qmp(listen.address(), listen.unixMode());
                 }
             }
         } catch (IllegalArgumentException e) {
@@ -218,8 +230,8 @@ final class ServeCommand implements Callable<Integer> {
         if (server.http() != null) {
             out.println("faultdisk: dashboard and HTTP API on " + server.http().url());
         }
-        if (server.metricsAddress() != null) {
-            out.println("faultdisk: Prometheus metrics on http://" + describe(server.metricsAddress()) + "/metrics");
+        if (server.metricsUrl() != null) {
+            out.println("faultdisk: Prometheus metrics on " + server.metricsUrl());
         }
         for (Export e : registry.all()) {
             out.println("  export " + e.name() + ": " + e.description());

@@ -77,6 +77,15 @@ public final class FaultdiskClient implements AutoCloseable {
         return new FaultdiskClient(QmpConnection.open(address, timeout), timeout);
     }
 
+    /**
+     * Connects over TLS and/or proving the server's shared secret (docs/SECURITY.md), then
+     * negotiates capabilities.
+     */
+    public static FaultdiskClient connect(SocketAddress address, Duration timeout, ControlSecurity security)
+            throws IOException {
+        return new FaultdiskClient(QmpConnection.open(address, timeout, security), timeout);
+    }
+
     /** {@code HOST:PORT} or {@code unix:PATH} of the server. */
     public String address() {
         return connection.address();

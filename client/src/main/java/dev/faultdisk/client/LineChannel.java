@@ -3,7 +3,7 @@ package dev.faultdisk.client;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.channels.SocketChannel;
+import java.nio.channels.ByteChannel;
 import java.nio.charset.StandardCharsets;
 
 /**
@@ -14,12 +14,12 @@ final class LineChannel {
     /** A reply longer than this is not QMP from a sane server; it ends the connection. */
     static final int MAX_LINE = 64 << 20;
 
-    private final SocketChannel channel;
+    private final ByteChannel channel;
     private final ByteBuffer in = ByteBuffer.allocate(64 << 10).flip();
     private final ByteArrayOutputStream line = new ByteArrayOutputStream();
     private final Object writeLock = new Object();
 
-    LineChannel(SocketChannel channel) {
+    LineChannel(ByteChannel channel) {
         this.channel = channel;
     }
 

@@ -1,10 +1,13 @@
 package dev.faultdisk.client;
 
 import dev.faultdisk.wire.json.Json;
+import dev.faultdisk.wire.net.StreamChannel;
 import java.io.IOException;
+import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
+import java.nio.channels.ByteChannel;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
 import java.nio.channels.SocketChannel;
@@ -37,7 +40,7 @@ final class QmpConnection implements AutoCloseable {
     private volatile String endedBecause;
     private volatile boolean closing;
 
-    private QmpConnection(String address, SocketChannel channel) {
+    private QmpConnection(String address, ByteChannel channel) {
         this.address = address;
         this.lines = new LineChannel(channel);
         this.reader = new Thread(this::readLoop, "faultdisk-client-reader " + address);
@@ -46,13 +49,32 @@ final class QmpConnection implements AutoCloseable {
 
     /** Connects, reads the greeting and negotiates capabilities. */
     static QmpConnection open(SocketAddress address, Duration timeout) throws IOException {
+        return open(address, timeout, ControlSecurity.NONE);
+    }
+
+    /** Connects over TLS and/or with the shared secret, as {@code security} says. */
+    static QmpConnection open(SocketAddress address, Duration timeout, ControlSecurity security) throws IOException {
         String name = ControlAddress.format(address);
-        SocketChannel channel = connect(address, timeout, name);
+        SocketChannel socket = connect(address, timeout, name);
+        ByteChannel channel = socket;
+        if (security.tls() != null) {
+            String host = address instanceof InetSocketAddress inet ? inet.getHostString() : null;
+            try {
+                channel = new StreamChannel(security.tls().handshake(socket.socket(), new byte[0], host, (int)
+                        Math.min(Integer.MAX_VALUE, timeout.toMillis())));
+            } catch (IOException e) {
+                socket.close();
+                throw new IOException(name + ": TLS handshake failed: " + e.getMessage(), e);
+            }
+        }
         QmpConnection c = new QmpConnection(name, channel);
         c.reader.start();
         try {
             c.greeting.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
-            c.execute("qmp_capabilities", null, timeout);
+            c.execute(
+                    "qmp_capabilities",
+                    security.secret() == null ? null : Map.of("secret", security.secret()),
+                    timeout);
             return c;
         } catch (TimeoutException e) {
             c.close();

@@ -14,6 +14,9 @@ import java.util.Map;
  */
 final class Dispatcher {
     private static final System.Logger LOG = System.getLogger(Dispatcher.class.getName());
+    /** The argument of qmp_capabilities that carries the shared secret. */
+    static final String SECRET = "secret";
+
     static final String NEGOTIATION_EXPECTED = "Expecting capabilities negotiation with 'qmp_capabilities'";
 
     private final CommandRegistry registry;
@@ -36,6 +39,9 @@ final class Dispatcher {
             Map<String, Object> values = new LinkedHashMap<>();
             if (arguments instanceof Map<?, ?> given) {
                 given.forEach((k, v) -> values.put((String) k, v));
+            }
+            if (session.needsSecret()) {
+                checkSecret(values.remove(SECRET), session);
             }
             Object result = registry.execute(command, QmpArguments.of(values), session);
             try {
@@ -74,6 +80,25 @@ final class Dispatcher {
             return new CommandRegistry.Reply(
                     ErrorClass.GENERIC_ERROR,
                     Json.write(Messages.error(ErrorClass.GENERIC_ERROR, "Internal error: " + e, false, null)));
+        }
+    }
+
+    /**
+     * The shared-secret check, this project's addition to QMP: a server with a secret takes
+     * {@code qmp_capabilities} only with {@code "secret"} among its arguments; a wrong or missing
+     * one gets an error and the session ends.
+     */
+    private static void checkSecret(Object given, QmpSession session) {
+        if (!session.endpoint().secretMatches(given instanceof String s ? s : null)) {
+            session.rejectAfterReply();
+            LOG.log(
+                    Level.WARNING,
+                    "QMP session {0} ({1}): wrong or missing secret; closing it",
+                    session.id(),
+                    session.remoteAddress());
+            throw QmpError.generic(
+                    "this QMP server requires a shared secret: qmp_capabilities needs the argument 'secret'"
+                            + " with the right value");
         }
     }
 

@@ -8,9 +8,11 @@ import dev.faultdisk.fault.FaultTime;
 import dev.faultdisk.nbd.NbdServer;
 import dev.faultdisk.qmp.CommandRegistry;
 import dev.faultdisk.qmp.QmpServer;
+import dev.faultdisk.server.http.BearerAuthenticator;
 import dev.faultdisk.server.http.HttpControlServer;
 import dev.faultdisk.server.http.HttpOptions;
 import dev.faultdisk.trigger.TriggerEngine;
+import dev.faultdisk.wire.net.ControlEndpoint;
 import io.prometheus.metrics.exporter.httpserver.HTTPServer;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -40,6 +42,7 @@ public final class FaultdiskServer implements AutoCloseable {
     private HttpControlServer http;
     private HTTPServer metricsServer;
     private InetSocketAddress metricsBound;
+    private boolean metricsTls;
 
     private FaultdiskServer(
             ExportRegistry exports,
@@ -116,6 +119,16 @@ public final class FaultdiskServer implements AutoCloseable {
         return metricsBound;
     }
 
+    /** The metrics-only listener's URL, e.g. {@code http://127.0.0.1:9464/metrics}, or null. */
+    public String metricsUrl() {
+        if (metricsBound == null) {
+            return null;
+        }
+        String host = metricsBound.getAddress().getHostAddress();
+        return (metricsTls ? "https://" : "http://") + (host.contains(":") ? "[" + host + "]" : host) + ":"
+                + metricsBound.getPort() + "/metrics";
+    }
+
     /** The seed the exports' fault engines derive default rule seeds from. */
     public long faultSeed() {
         return faultSeed;
@@ -158,6 +171,8 @@ public final class FaultdiskServer implements AutoCloseable {
         private final List<ExportSpec> specs = new ArrayList<>();
         private SocketAddress nbdAddress = new InetSocketAddress("127.0.0.1", 10809);
         private final List<SocketAddress> qmpAddresses = new ArrayList<>();
+        private final List<String> qmpModes = new ArrayList<>();
+        private ControlEndpoint qmpEndpoint = ControlEndpoint.defaults();
         private InstantSource clock = InstantSource.system();
         private FaultTime faultTime = FaultTime.system();
         private Long faultSeed;
@@ -166,7 +181,7 @@ public final class FaultdiskServer implements AutoCloseable {
         private final List<Setup> setup = new ArrayList<>();
         private boolean listen = true;
         private InetSocketAddress httpAddress;
-        private HttpOptions httpOptions = HttpOptions.defaults();
+        private HttpOptions httpOptions;
         private InetSocketAddress metricsAddress;
         private boolean timeRequests;
 
@@ -226,7 +241,19 @@ public final class FaultdiskServer implements AutoCloseable {
 
         /** Adds a QMP listen address (several are allowed; none means no QMP socket). */
         public Builder qmp(SocketAddress address) {
+            return qmp(address, null);
+        }
+
+        /** Adds a QMP listen address; a Unix socket gets {@code unixMode} (e.g. 0660; null for 0600). */
+        public Builder qmp(SocketAddress address, String unixMode) {
             qmpAddresses.add(address);
+            qmpModes.add(unixMode);
+            return this;
+        }
+
+        /** TLS, shared secret and session budgets of the QMP listeners (docs/SECURITY.md). */
+        public Builder qmpEndpoint(ControlEndpoint endpoint) {
+            this.qmpEndpoint = endpoint;
             return this;
         }
 
@@ -237,7 +264,7 @@ public final class FaultdiskServer implements AutoCloseable {
             return this;
         }
 
-        /** The HTTP server's budgets, TLS and secret. */
+        /** The HTTP server's budgets, TLS and secret (default: the QMP socket's, {@link HttpOptions#from}). */
         public Builder httpOptions(HttpOptions options) {
             this.httpOptions = options;
             return this;
@@ -279,6 +306,22 @@ public final class FaultdiskServer implements AutoCloseable {
             return this;
         }
 
+        /** The metrics-only listener, with the same TLS and secret as the HTTP server. */
+        private static HTTPServer metricsListener(InetSocketAddress address, HttpOptions options, ServerMetrics metrics)
+                throws IOException {
+            HTTPServer.Builder b = HTTPServer.builder()
+                    .inetAddress(address.getAddress())
+                    .port(address.getPort())
+                    .registry(metrics.registry());
+            if (options.tls() != null) {
+                b.httpsConfigurator(HttpControlServer.configurator(options));
+            }
+            if (options.secret() != null) {
+                b.authenticator(new BearerAuthenticator(options.secret()));
+            }
+            return b.buildAndStart();
+        }
+
         /** Opens the exports and starts listening; on failure nothing stays open. */
         public FaultdiskServer start() throws IOException {
             if (specs.isEmpty()) {
@@ -302,7 +345,8 @@ public final class FaultdiskServer implements AutoCloseable {
                 }
                 nbd = new NbdServer(registry);
                 CommandRegistry commands = new CommandRegistry();
-                qmp = new QmpServer(commands, QmpServer.Options.defaults().withClock(clock));
+                qmp = new QmpServer(
+                        commands, QmpServer.Options.defaults().withClock(clock).withEndpoint(qmpEndpoint));
                 ControlCommands.Engines engines = ControlCommands.registerAll(
                         commands, registry, nbd, qmp, clock, journal, faultTime, exportSeeds, timeRequests);
                 server = new FaultdiskServer(
@@ -312,19 +356,21 @@ public final class FaultdiskServer implements AutoCloseable {
                 }
                 if (listen) {
                     nbd.start(nbdAddress);
-                    for (SocketAddress address : qmpAddresses) {
-                        qmp.listen(address);
+                    for (int i = 0; i < qmpAddresses.size(); i++) {
+                        qmp.listen(qmpAddresses.get(i), qmpModes.get(i));
                     }
                     if (httpAddress != null) {
                         server.http = HttpControlServer.start(
-                                httpAddress, httpOptions, commands, qmp, server.metrics.registry());
+                                httpAddress,
+                                httpOptions != null ? httpOptions : HttpOptions.from(qmpEndpoint),
+                                commands,
+                                qmp,
+                                server.metrics.registry());
                     }
                     if (metricsAddress != null) {
-                        server.metricsServer = HTTPServer.builder()
-                                .inetAddress(metricsAddress.getAddress())
-                                .port(metricsAddress.getPort())
-                                .registry(server.metrics.registry())
-                                .buildAndStart();
+                        HttpOptions options = httpOptions != null ? httpOptions : HttpOptions.from(qmpEndpoint);
+                        server.metricsServer = metricsListener(metricsAddress, options, server.metrics);
+                        server.metricsTls = options.tls() != null;
                         server.metricsBound =
                                 new InetSocketAddress(metricsAddress.getAddress(), server.metricsServer.getPort());
                     }

@@ -3,6 +3,7 @@ package dev.faultdisk.server.http;
 import com.sun.net.httpserver.HttpContext;
 import com.sun.net.httpserver.HttpServer;
 import com.sun.net.httpserver.HttpsConfigurator;
+import com.sun.net.httpserver.HttpsParameters;
 import com.sun.net.httpserver.HttpsServer;
 import dev.faultdisk.qmp.CommandRegistry;
 import dev.faultdisk.qmp.QmpServer;
@@ -13,6 +14,7 @@ import java.lang.System.Logger.Level;
 import java.net.InetSocketAddress;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import javax.net.ssl.SSLParameters;
 
 /**
  * The HTTP face of a server (docs/HTTP.md): the dashboard at {@code /}, every control command
@@ -46,7 +48,7 @@ public final class HttpControlServer implements AutoCloseable {
         HttpServer server;
         if (options.tls() != null) {
             HttpsServer https = HttpsServer.create(address, 64);
-            https.setHttpsConfigurator(new HttpsConfigurator(options.tls()));
+            https.setHttpsConfigurator(configurator(options));
             server = https;
         } else {
             server = HttpServer.create(address, 64);
@@ -62,6 +64,18 @@ public final class HttpControlServer implements AutoCloseable {
         server.setExecutor(executor);
         server.start();
         return new HttpControlServer(server, executor, events, options.tls() != null);
+    }
+
+    /** TLS as the options say; with verifyPeer a client without a trusted certificate fails the handshake. */
+    public static HttpsConfigurator configurator(HttpOptions options) {
+        return new HttpsConfigurator(options.tls()) {
+            @Override
+            public void configure(HttpsParameters params) {
+                SSLParameters p = options.tls().getDefaultSSLParameters();
+                p.setNeedClientAuth(options.verifyPeer());
+                params.setSSLParameters(p);
+            }
+        };
     }
 
     private static void context(HttpServer server, String path, com.sun.net.httpserver.HttpHandler h, Guard guard) {
