@@ -6,7 +6,7 @@ import java.util.List;
  * Quantiles of a latency histogram (query-latency's bucket counts), interpolated inside the
  * bucket as Prometheus' histogram_quantile does, so that top and a Prometheus query agree.
  */
-final class LatencyQuantiles {
+public final class LatencyQuantiles {
     private LatencyQuantiles() {}
 
     /**
@@ -15,7 +15,7 @@ final class LatencyQuantiles {
      * @param bounds finite upper bounds, ascending
      * @param counts count per bucket (not cumulative), one more than the bounds (the last unbounded)
      */
-    static double quantile(double q, List<Double> bounds, long[] counts) {
+    public static double quantile(double q, List<Double> bounds, long[] counts) {
         long total = 0;
         for (long c : counts) {
             total += c;
