@@ -39,15 +39,18 @@ class TopAndLogsTest {
                         .qmp(new InetSocketAddress("127.0.0.1", 0))
                         .timeRequests(true)
                         .start();
-                FaultdiskClient qmp = FaultdiskClient.connect(server.qmpAddresses().getFirst(), WAIT)) {
+                FaultdiskClient qmp =
+                        FaultdiskClient.connect(server.qmpAddresses().getFirst(), WAIT)) {
             qmp.faultAdd("t0", FaultRule.delay().fixedMs(1).ops("read").probability(0.05));
             String uri = "nbd://127.0.0.1:" + ((InetSocketAddress) server.nbdAddress()).getPort() + "/t0";
             CompletableFuture<CommandResult> fio = CompletableFuture.supplyAsync(() -> Fio.run(
-                    uri, List.of("--rw=randrw", "--bs=4k", "--iodepth=2", "--size=16M", "--time_based", "--runtime=6")));
-            InetSocketAddress control = (InetSocketAddress) server.qmpAddresses().getFirst();
+                    uri,
+                    List.of("--rw=randrw", "--bs=4k", "--iodepth=2", "--size=16M", "--time_based", "--runtime=6")));
+            InetSocketAddress control =
+                    (InetSocketAddress) server.qmpAddresses().getFirst();
             await("fio is running").atMost(WAIT).until(() -> server.nbd().connectionCount() > 0);
-            CommandResult top =
-                    FaultdiskCli.run("top", "--qmp", "127.0.0.1:" + control.getPort(), "--frames", "1", "--interval", "2s");
+            CommandResult top = FaultdiskCli.run(
+                    "top", "--qmp", "127.0.0.1:" + control.getPort(), "--frames", "1", "--interval", "2s");
             top.assertOk("faultdisk top");
             fio.join().assertOk("fio");
             String row = top.stdout()
@@ -69,15 +72,15 @@ class TopAndLogsTest {
     @SuppressWarnings("unchecked")
     void serveLogsEachConnectionAndItsEndAsJsonLines() throws Exception {
         Tools.require("qemu-io");
-        ProcessBuilder pb = new ProcessBuilder(FaultdiskCli.command(
-                "serve", "--export", "j0=memory:4M", "--nbd", "127.0.0.1:0", "--qmp", "none"));
+        ProcessBuilder pb = new ProcessBuilder(
+                FaultdiskCli.command("serve", "--export", "j0=memory:4M", "--nbd", "127.0.0.1:0", "--qmp", "none"));
         pb.environment().put("FAULTDISK_LOG_FORMAT", "json");
         Process serve = pb.start();
         try {
             List<String> stderr = new CopyOnWriteArrayList<>();
             CompletableFuture.runAsync(() -> {
-                try (BufferedReader in = new BufferedReader(
-                        new InputStreamReader(serve.getErrorStream(), StandardCharsets.UTF_8))) {
+                try (BufferedReader in =
+                        new BufferedReader(new InputStreamReader(serve.getErrorStream(), StandardCharsets.UTF_8))) {
                     for (String line; (line = in.readLine()) != null; ) {
                         stderr.add(line);
                     }
@@ -85,7 +88,8 @@ class TopAndLogsTest {
                     // the process ended
                 }
             });
-            BufferedReader out = new BufferedReader(new InputStreamReader(serve.getInputStream(), StandardCharsets.UTF_8));
+            BufferedReader out =
+                    new BufferedReader(new InputStreamReader(serve.getInputStream(), StandardCharsets.UTF_8));
             String port = null;
             for (String line; (line = out.readLine()) != null && !line.startsWith("Stop with"); ) {
                 if (line.startsWith("faultdisk: serving NBD on 127.0.0.1:")) {
@@ -95,7 +99,10 @@ class TopAndLogsTest {
             QemuIo.run("nbd://127.0.0.1:" + port + "/j0", "write 0 4k").assertOk("qemu-io");
             await("the connection's two log lines")
                     .atMost(WAIT)
-                    .until(() -> stderr.stream().filter(l -> l.contains("NBD connection")).count() >= 2);
+                    .until(() -> stderr.stream()
+                                    .filter(l -> l.contains("NBD connection"))
+                                    .count()
+                            >= 2);
             List<Map<String, Object>> lines = stderr.stream()
                     .filter(l -> l.contains("NBD connection"))
                     .map(l -> (Map<String, Object>) Json.parse(l))
@@ -104,7 +111,9 @@ class TopAndLogsTest {
             assertEquals("INFO", opened.get("level"));
             assertEquals("dev.faultdisk.nbd.Connection", opened.get("logger"));
             String message = (String) opened.get("message");
-            assertTrue(message.matches("NBD connection 1 from 127\\.0\\.0\\.1:\\d+: export 'j0', structured replies.*GO"), message);
+            assertTrue(
+                    message.matches("NBD connection 1 from 127\\.0\\.0\\.1:\\d+: export 'j0', structured replies.*GO"),
+                    message);
             assertTrue(((String) opened.get("time")).endsWith("Z"), "ISO-8601 UTC: " + opened);
             assertTrue(
                     ((String) lines.get(1).get("message")).endsWith("closed: the client disconnected"),
