@@ -78,7 +78,7 @@ class TopAndLogsTest {
         Process serve = pb.start();
         try {
             List<String> stderr = new CopyOnWriteArrayList<>();
-            CompletableFuture.runAsync(() -> {
+            CompletableFuture<Void> drained = CompletableFuture.runAsync(() -> {
                 try (BufferedReader in =
                         new BufferedReader(new InputStreamReader(serve.getErrorStream(), StandardCharsets.UTF_8))) {
                     for (String line; (line = in.readLine()) != null; ) {
@@ -121,6 +121,8 @@ class TopAndLogsTest {
             assertTrue(
                     stderr.stream().allMatch(l -> l.startsWith("{") && l.endsWith("}")),
                     "every log line is JSON: " + Arrays.toString(stderr.toArray()));
+            serve.destroy();
+            drained.get(10, TimeUnit.SECONDS); // stderr ends with the process
         } finally {
             serve.destroy();
             serve.waitFor(10, TimeUnit.SECONDS);
