@@ -6,6 +6,7 @@ import dev.faultdisk.client.QmpException;
 import dev.faultdisk.wire.json.Json;
 import java.time.Duration;
 import java.time.LocalTime;
+import java.time.ZoneId;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayDeque;
 import java.util.Deque;
@@ -70,7 +71,8 @@ final class TopCommand extends OneOrAllExportsCommand {
                 }
             }
         });
-        boolean clear = frames == null && System.console() != null;
+        boolean clear =
+                frames == null && System.console() != null && System.console().isTerminal();
         Sample last = sample(client);
         for (int frame = 0; frames == null || frame < frames; frame++) {
             Thread.sleep(interval);
@@ -108,7 +110,7 @@ final class TopCommand extends OneOrAllExportsCommand {
     private void print(FaultdiskClient client, Sample last, Sample now) {
         double seconds = (now.nanos - last.nanos) / 1e9;
         out().println("faultdisk top: " + client.address() + " at "
-                + LocalTime.now().format(TIME)
+                + LocalTime.now(ZoneId.systemDefault()).format(TIME)
                 + (now.latency == null ? " (latency not recorded: serve --http or --metrics records it)" : ""));
         Table rates = new Table(
                 "EXPORT", "IOPS", "READ/s", "WRITE/s", "READ MiB/s", "WRITE MiB/s", "p50", "p90", "p99", "ERRORS/s");
@@ -170,7 +172,7 @@ final class TopCommand extends OneOrAllExportsCommand {
         }
         out().println("last events:" + (recent.isEmpty() ? " none" : ""));
         for (Event e : recent) {
-            String line = TIME.format(e.timestamp().atZone(java.time.ZoneId.systemDefault())) + " " + e.name() + " "
+            String line = TIME.format(e.timestamp().atZone(ZoneId.systemDefault())) + " " + e.name() + " "
                     + Json.write(e.data());
             out().println("  " + (line.length() > 160 ? line.substring(0, 157) + "..." : line));
         }

@@ -58,7 +58,7 @@ public final class Export implements AutoCloseable {
     private final TriggerDevice triggerLayer;
     private final SnapshotDevice snapshotLayer;
     private volatile TriggerEngine triggers;
-    private volatile RequestTimer timer = RequestTimer.NONE;
+    private volatile RequestTimer timer;
 
     public Export(String name, BlockDevice backend, boolean readOnly) {
         this(name, backend, readOnly, new BlkdebugEngine());
@@ -131,7 +131,7 @@ public final class Export implements AutoCloseable {
         return backend;
     }
 
-    /** What the frontend tells each request's latency (arrival to reply); {@link RequestTimer#NONE} unless set. */
+    /** What the frontend tells each request's latency (arrival to reply), or null if nothing times them. */
     public RequestTimer timer() {
         return timer;
     }

@@ -58,8 +58,7 @@ final class Transmission {
         this.connection = connection;
         this.writer = writer;
         this.device = negotiation.export().device();
-        RequestTimer t = negotiation.export().timer();
-        this.timer = t == RequestTimer.NONE ? null : t;
+        this.timer = negotiation.export().timer();
         this.size = device.size();
         this.structured = negotiation.structuredReplies();
         this.baseAllocation = negotiation.baseAllocation();

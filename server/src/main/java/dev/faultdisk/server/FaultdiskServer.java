@@ -309,6 +309,7 @@ public final class FaultdiskServer implements AutoCloseable {
         /** The metrics-only listener, with the same TLS and secret as the HTTP server. */
         private static HTTPServer metricsListener(InetSocketAddress address, HttpOptions options, ServerMetrics metrics)
                 throws IOException {
+            HttpControlServer.limitConnections();
             HTTPServer.Builder b = HTTPServer.builder()
                     .inetAddress(address.getAddress())
                     .port(address.getPort())

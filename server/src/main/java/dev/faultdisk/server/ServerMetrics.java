@@ -64,8 +64,8 @@ public final class ServerMetrics {
                         for (BlockOp op : BlockOp.values()) {
                             e.stats()
                                     .errorsByErrno(op)
-                                    .forEach((errno, n) ->
-                                            cb.call(n, e.name(), DeviceStats.statName(op), Errno.name(errno)));
+                                    .forEach((errno, n) -> cb.call(
+                                            n.doubleValue(), e.name(), DeviceStats.statName(op), Errno.name(errno)));
                         }
                     }
                 })
@@ -192,7 +192,7 @@ public final class ServerMetrics {
                 .callback(cb -> {
                     for (Export e : exports.all()) {
                         for (BlockOp op : BlockOp.values()) {
-                            cb.call(counter.read(e.stats(), op), e.name(), DeviceStats.statName(op));
+                            cb.call((double) counter.read(e.stats(), op), e.name(), DeviceStats.statName(op));
                         }
                     }
                 })

@@ -25,6 +25,23 @@ import javax.net.ssl.SSLParameters;
 public final class HttpControlServer implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(HttpControlServer.class.getName());
 
+    /**
+     * Bounds every JDK HTTP server of the process (this one and the metrics listener): 256
+     * connections at once, and 30 s to send a request (headers and body), so that idle or slow
+     * clients cannot hold sockets without end. Responses have no limit: an event stream lasts. The
+     * JDK reads these once, before its first server starts; a value set on the command line wins.
+     */
+    public static void limitConnections() {
+        setIfAbsent("sun.net.httpserver.maxConnections", "256");
+        setIfAbsent("sun.net.httpserver.maxReqTime", "30");
+    }
+
+    private static void setIfAbsent(String property, String value) {
+        if (System.getProperty(property) == null) {
+            System.setProperty(property, value);
+        }
+    }
+
     private final HttpServer server;
     private final ExecutorService executor;
     private final EventStream events;
@@ -45,6 +62,7 @@ public final class HttpControlServer implements AutoCloseable {
             QmpServer qmp,
             PrometheusRegistry metrics)
             throws IOException {
+        limitConnections();
         HttpServer server;
         if (options.tls() != null) {
             HttpsServer https = HttpsServer.create(address, 64);
