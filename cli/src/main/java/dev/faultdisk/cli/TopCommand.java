@@ -71,8 +71,7 @@ final class TopCommand extends OneOrAllExportsCommand {
                 }
             }
         });
-        boolean clear =
-                frames == null && System.console() != null && System.console().isTerminal();
+        boolean clear = frames == null && System.console().isTerminal();
         Sample last = sample(client);
         for (int frame = 0; frames == null || frame < frames; frame++) {
             Thread.sleep(interval);
