@@ -41,7 +41,7 @@ public final class Suggestions {
     }
 
     private static int limit(String word) {
-        return Math.max(1, word.length() / 3);
+        return word.length() / 3;
     }
 
     /** Damerau-Levenshtein distance (optimal string alignment): a swapped pair counts once. */
