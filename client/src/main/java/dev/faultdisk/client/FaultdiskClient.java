@@ -139,6 +139,15 @@ public final class FaultdiskClient implements AutoCloseable {
         return names;
     }
 
+    /** query-events: the name of every event the server emits. */
+    public List<String> queryEvents() {
+        List<String> names = new ArrayList<>();
+        for (Object c : Replies.list(execute("query-events"), "query-events reply")) {
+            names.add(Replies.object(c, "event").string("name"));
+        }
+        return names;
+    }
+
     /** query-block: every export. */
     public List<BlockInfo> queryBlock() {
         return Replies.list(execute("query-block"), "query-block reply").stream()

@@ -10,6 +10,7 @@ import dev.faultdisk.qmp.CommandRegistry;
 import dev.faultdisk.qmp.QmpServer;
 import dev.faultdisk.trigger.TriggerEngine;
 import java.io.IOException;
+import java.net.BindException;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.nio.file.Path;
@@ -250,9 +251,17 @@ public final class FaultdiskServer implements AutoCloseable {
                     step.apply(server);
                 }
                 if (listen) {
-                    nbd.start(nbdAddress);
+                    try {
+                        nbd.start(nbdAddress);
+                    } catch (BindException e) {
+                        throw new ListenException(ListenException.Socket.NBD, nbdAddress, e);
+                    }
                     for (SocketAddress address : qmpAddresses) {
-                        qmp.listen(address);
+                        try {
+                            qmp.listen(address);
+                        } catch (BindException e) {
+                            throw new ListenException(ListenException.Socket.QMP, address, e);
+                        }
                     }
                 }
                 return server;
