@@ -235,9 +235,15 @@ public final class FaultdiskClient implements AutoCloseable {
         return WriteCacheInfo.from(execute("query-write-cache", args("device", device)));
     }
 
-    /** write-cache-set-mode; leaving a caching mode for writethrough first persists what is dirty. */
-    public void writeCacheSetMode(String device, CacheMode mode) {
-        execute("write-cache-set-mode", args("device", device, "mode", mode.label()));
+    /**
+     * write-cache-set-mode; leaving a caching mode for writethrough first persists what is dirty and
+     * disarms an armed deferred flush error.
+     *
+     * @return whether the switch disarmed an armed deferred flush error
+     */
+    public boolean writeCacheSetMode(String device, CacheMode mode) {
+        Object reply = execute("write-cache-set-mode", args("device", device, "mode", mode.label()));
+        return reply instanceof Map<?, ?> m && Boolean.TRUE.equals(m.get("flush-error-disarmed"));
     }
 
     /** write-cache-arm-flush-error: the next FLUSH fails with EIO once and drops the dirty data it should persist. */
