@@ -29,7 +29,8 @@ final class ControlCommands {
             InstantSource clock,
             FaultJournal journal,
             FaultTime faultTime,
-            SplittableRandom exportSeeds) {
+            SplittableRandom exportSeeds,
+            HoldTimeout holdTimeout) {
         commands.register(QmpCommand.builder("query-events")
                 .doc("Lists the events this server emits, as QEMU's query-events does; the Events section below"
                         + " describes each.")
@@ -46,7 +47,7 @@ final class ControlCommands {
         TriggerEngine triggers = TriggerCommands.engine(commands, clock);
         TriggerCommands.register(commands, exports, triggers);
         TriggerCommands.wire(triggers, qmp, journal, clock);
-        ExportWiring wiring = new ExportWiring(nbd, qmp, journal, triggers);
+        ExportWiring wiring = new ExportWiring(nbd, qmp, journal, triggers, holdTimeout);
         for (Export e : exports.all()) {
             wiring.wire(e);
         }
