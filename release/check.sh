@@ -9,8 +9,10 @@ set -euo pipefail
 dist=$(cd "${1:-$(dirname "$0")/../dist}" && pwd)
 work=$(mktemp -d)
 server=
+installed=
 cleanup() {
   [ -n "$server" ] && kill "$server" 2>/dev/null || true
+  [ -n "$installed" ] && dpkg -r faultdisk >/dev/null 2>&1 || true
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -56,6 +58,7 @@ home=$(ls -d "$work"/faultdisk-*-linux-x64)
 [ -f "$home/LICENSE" ] || fail "tarball: no LICENSE"
 serve_and_check tarball "$home/bin/faultdisk"
 
+installed=yes
 dpkg -i "$deb" >"$work/dpkg.out" 2>&1 || fail "dpkg -i: $(cat "$work/dpkg.out")"
 [ "$("${clean_env[@]}" sh -c 'command -v faultdisk')" = /usr/bin/faultdisk ] || fail ".deb: faultdisk is not on the PATH"
 for page in faultdisk faultdisk-serve faultdisk-break-wait; do
@@ -64,5 +67,6 @@ done
 "${clean_env[@]}" man -P cat faultdisk-serve 2>/dev/null | grep -q -- '--export' || fail ".deb: man faultdisk-serve does not show --export"
 serve_and_check deb /usr/bin/faultdisk
 dpkg -r faultdisk >/dev/null
+installed=
 [ ! -e /usr/bin/faultdisk ] && [ ! -e /opt/faultdisk ] || fail ".deb: dpkg -r left files behind"
 echo "release-check: 2 passed, 0 failed"
