@@ -6,9 +6,11 @@ import dev.faultdisk.fault.FaultJournal;
 import dev.faultdisk.fault.FaultTime;
 import dev.faultdisk.nbd.NbdServer;
 import dev.faultdisk.qmp.CommandRegistry;
+import dev.faultdisk.qmp.QmpCommand;
 import dev.faultdisk.qmp.QmpServer;
 import dev.faultdisk.trigger.TriggerEngine;
 import java.time.InstantSource;
+import java.util.Map;
 import java.util.SplittableRandom;
 
 /** Registers every control command on a registry. One class per family of commands. */
@@ -31,7 +33,17 @@ final class ControlCommands {
             FaultJournal journal,
             FaultTime faultTime,
             SplittableRandom exportSeeds,
-            boolean timeRequests) {
+            boolean timeRequests,
+            HoldTimeout holdTimeout) {
+        commands.register(QmpCommand.builder("query-events")
+                .doc("Lists the events this server emits, as QEMU's query-events does; the Events section below"
+                        + " describes each.")
+                .returns("[{\"name\": str}]")
+                .example("-> {\"execute\": \"query-events\"}")
+                .example("<- {\"return\": [{\"name\": \"BLOCK_IO_ERROR\"}, {\"name\": \"BLKDEBUG_SUSPENDED\"}, ...]}")
+                .handler(args ->
+                        EventDoc.ALL.stream().map(e -> Map.of("name", e.name())).toList())
+                .build());
         BlockCommands.register(commands, exports, nbd);
         BlkdebugCommands.register(commands, exports);
         CacheCommands.register(commands, exports, qmp);
@@ -41,7 +53,7 @@ final class ControlCommands {
         TriggerCommands.wire(triggers, qmp, journal, clock);
         ServerMetrics metrics = new ServerMetrics(exports, nbd, triggers, timeRequests);
         MetricsCommands.register(commands, exports, metrics);
-        ExportWiring wiring = new ExportWiring(nbd, qmp, journal, triggers, metrics);
+        ExportWiring wiring = new ExportWiring(nbd, qmp, journal, triggers, metrics, holdTimeout);
         for (Export e : exports.all()) {
             wiring.wire(e);
         }

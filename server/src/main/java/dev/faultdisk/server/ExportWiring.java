@@ -20,8 +20,16 @@ final class ExportWiring {
     private final TriggerEngine triggers;
     private final FaultListener faultEvents;
     private final ServerMetrics metrics;
+    private final HoldTimeout holdTimeout;
 
-    ExportWiring(NbdServer nbd, QmpServer qmp, FaultJournal journal, TriggerEngine triggers, ServerMetrics metrics) {
+    ExportWiring(
+            NbdServer nbd,
+            QmpServer qmp,
+            FaultJournal journal,
+            TriggerEngine triggers,
+            ServerMetrics metrics,
+            HoldTimeout holdTimeout) {
+        this.holdTimeout = holdTimeout;
         this.nbd = nbd;
         this.qmp = qmp;
         this.journal = journal;
@@ -37,5 +45,6 @@ final class ExportWiring {
         export.attachTriggers(triggers);
         nbd.dropConnectionsOnPowerFail(export);
         metrics.wire(export);
+        export.faults().defaultHoldTimeout(holdTimeout.nanos(), holdTimeout.source());
     }
 }

@@ -15,6 +15,7 @@ import dev.faultdisk.trigger.TriggerEngine;
 import dev.faultdisk.wire.net.ControlEndpoint;
 import io.prometheus.metrics.exporter.httpserver.HTTPServer;
 import java.io.IOException;
+import java.net.BindException;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.nio.file.Path;
@@ -178,6 +179,7 @@ public final class FaultdiskServer implements AutoCloseable {
         private Long faultSeed;
         private Path journalPath;
         private int journalCapacity = 10_000;
+        private HoldTimeout holdTimeout = HoldTimeout.NONE;
         private final List<Setup> setup = new ArrayList<>();
         private boolean listen = true;
         private InetSocketAddress httpAddress;
@@ -300,6 +302,16 @@ public final class FaultdiskServer implements AutoCloseable {
             return this;
         }
 
+        /**
+         * Bounds every hold that names no timeout (a hang rule without timeout-ms, a trigger's hold
+         * without one), on every export, added ones too: on expiry a hang rule's request fails, a
+         * trigger's runs, and a warning names {@code source} (where the bound was set).
+         */
+        public Builder defaultHoldTimeout(Duration timeout, String source) {
+            this.holdTimeout = new HoldTimeout(timeout.toNanos(), source);
+            return this;
+        }
+
         /** Also writes the fault journal to this file, as JSON lines (created or truncated). */
         public Builder journal(Path path) {
             this.journalPath = path;
@@ -349,28 +361,49 @@ public final class FaultdiskServer implements AutoCloseable {
                 qmp = new QmpServer(
                         commands, QmpServer.Options.defaults().withClock(clock).withEndpoint(qmpEndpoint));
                 ControlCommands.Engines engines = ControlCommands.registerAll(
-                        commands, registry, nbd, qmp, clock, journal, faultTime, exportSeeds, timeRequests);
+                        commands,
+                        registry,
+                        nbd,
+                        qmp,
+                        clock,
+                        journal,
+                        faultTime,
+                        exportSeeds,
+                        timeRequests,
+                        holdTimeout);
                 server = new FaultdiskServer(
                         registry, nbd, qmp, commands, journal, file, seed, engines.triggers(), engines.metrics());
                 for (Setup step : setup) {
                     step.apply(server);
                 }
                 if (listen) {
-                    nbd.start(nbdAddress);
-                    for (int i = 0; i < qmpAddresses.size(); i++) {
-                        qmp.listen(qmpAddresses.get(i), qmpModes.get(i));
+                    try {
+                        nbd.start(nbdAddress);
+                    } catch (BindException e) {
+                        throw new ListenException(ListenException.Socket.NBD, nbdAddress, e);
                     }
+                    for (int i = 0; i < qmpAddresses.size(); i++) {
+                        try {
+                            qmp.listen(qmpAddresses.get(i), qmpModes.get(i));
+                        } catch (BindException e) {
+                            throw new ListenException(ListenException.Socket.QMP, qmpAddresses.get(i), e);
+                        }
+                    }
+                    HttpOptions options = httpOptions != null ? httpOptions : HttpOptions.from(qmpEndpoint);
                     if (httpAddress != null) {
-                        server.http = HttpControlServer.start(
-                                httpAddress,
-                                httpOptions != null ? httpOptions : HttpOptions.from(qmpEndpoint),
-                                commands,
-                                qmp,
-                                server.metrics.registry());
+                        try {
+                            server.http = HttpControlServer.start(
+                                    httpAddress, options, commands, qmp, server.metrics.registry());
+                        } catch (BindException e) {
+                            throw new ListenException(ListenException.Socket.HTTP, httpAddress, e);
+                        }
                     }
                     if (metricsAddress != null) {
-                        HttpOptions options = httpOptions != null ? httpOptions : HttpOptions.from(qmpEndpoint);
-                        server.metricsServer = metricsListener(metricsAddress, options, server.metrics);
+                        try {
+                            server.metricsServer = metricsListener(metricsAddress, options, server.metrics);
+                        } catch (BindException e) {
+                            throw new ListenException(ListenException.Socket.METRICS, metricsAddress, e);
+                        }
                         server.metricsTls = options.tls() != null;
                         server.metricsBound =
                                 new InetSocketAddress(metricsAddress.getAddress(), server.metricsServer.getPort());
