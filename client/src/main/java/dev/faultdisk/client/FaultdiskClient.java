@@ -3,6 +3,7 @@ package dev.faultdisk.client;
 import dev.faultdisk.wire.CacheMode;
 import dev.faultdisk.wire.PowerFailMode;
 import dev.faultdisk.wire.json.Json;
+import dev.faultdisk.wire.json.Members;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
@@ -197,6 +198,28 @@ public final class FaultdiskClient implements AutoCloseable {
     /** query-blkdebug-breakpoints: breakpoints not yet hit and requests held now. */
     public BlkdebugBreakpoints queryBlkdebugBreakpoints(String device) {
         return BlkdebugBreakpoints.from(execute("query-blkdebug-breakpoints", args("device", device)), device);
+    }
+
+    /**
+     * file-map-attach: binds {@code device} to the file system mounted from it at {@code mount}
+     * (on the server's host), so rules may aim at files and faults name them.
+     */
+    public FileMapInfo fileMapAttach(String device, String mount) {
+        return FileMapInfo.from(execute("file-map-attach", args("device", device, "mount", mount)));
+    }
+
+    /** file-map-refresh: maps the file system again and re-resolves every file target on it. */
+    public FileMapInfo fileMapRefresh(String device) {
+        return FileMapInfo.from(execute("file-map-refresh", args("device", device)));
+    }
+
+    /** query-file-map with a range: what holds each part of it (files, structures, unowned gaps). */
+    public List<FileOwner> fileOwners(String device, long offset, long length) {
+        Members m = Replies.object(
+                execute("query-file-map", args("device", device, "offset", offset, "length", length)), "file map");
+        return Replies.list(m.any("owners"), "owners").stream()
+                .map(FileOwner::from)
+                .toList();
     }
 
     /**
