@@ -41,6 +41,7 @@ final class ControlCommands {
         }
         new ExportCommands(exports, nbd, wiring, triggers, journal, faultTime, exportSeeds).register(commands);
         SnapshotCommands.register(commands, exports, triggers);
+        HistoryCommands.register(commands, exports);
         return triggers;
     }
 }
