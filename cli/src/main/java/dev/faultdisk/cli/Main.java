@@ -28,6 +28,7 @@ import picocli.CommandLine.Command;
             EventsCommand.class,
             RawQmpCommand.class,
             RunCommand.class,
+            CampaignCommand.class,
             CompletionCommand.class,
             CommandLine.HelpCommand.class
         },

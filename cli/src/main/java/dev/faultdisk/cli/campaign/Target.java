@@ -1,0 +1,55 @@
+package dev.faultdisk.cli.campaign;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * What one run aims at: a file (by the path it had in the trace, relative to the mount point)
+ * or a file-system structure (by the export ranges the trace saw touched), on one node.
+ *
+ * @param node   the node's name
+ * @param role   its role in the trace run ("" if the campaign has no role command)
+ * @param label  the table's row: the path with long hexadecimal runs as *, or the structure's name
+ * @param kind   file, directory or metadata
+ * @param path   for a file or directory, its path relative to the mount point; else null
+ * @param ranges for a structure, the [offset, length] ranges to aim at
+ */
+record Target(String node, String role, String label, String kind, String path, List<List<Long>> ranges) {
+
+    /** The run's id: node, label and fault kind, in letters, digits, '.', '_' and '-' only. */
+    String runId(FaultKind fault) {
+        return (node + "-" + label + "-" + fault.wireName()).replaceAll("[^A-Za-z0-9._-]+", "_");
+    }
+
+    Map<String, Object> toJson() {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("node", node);
+        m.put("role", role);
+        m.put("label", label);
+        m.put("kind", kind);
+        if (path != null) {
+            m.put("path", path);
+        }
+        if (!ranges.isEmpty()) {
+            m.put("ranges", ranges);
+        }
+        return m;
+    }
+
+    @SuppressWarnings("unchecked")
+    static Target fromJson(Map<String, Object> m) {
+        List<List<Long>> ranges = new java.util.ArrayList<>();
+        for (Object r : (List<Object>) m.getOrDefault("ranges", List.of())) {
+            List<Object> pair = (List<Object>) r;
+            ranges.add(List.of(((Number) pair.get(0)).longValue(), ((Number) pair.get(1)).longValue()));
+        }
+        return new Target(
+                (String) m.get("node"),
+                (String) m.get("role"),
+                (String) m.get("label"),
+                (String) m.get("kind"),
+                (String) m.get("path"),
+                ranges);
+    }
+}
