@@ -106,7 +106,9 @@ public final class CampaignRunner implements AutoCloseable {
         List<Run> runs = new ArrayList<>();
         for (Target t : targets) {
             for (FaultKind f : spec.faults()) {
-                runs.add(new Run(t.runId(f), t, f));
+                if (t.worthTrying(f)) {
+                    runs.add(new Run(t.runId(f), t, f));
+                }
             }
         }
         return runs;
@@ -464,7 +466,8 @@ public final class CampaignRunner implements AutoCloseable {
                         ranges.add(List.of(r[0], r[1] - r[0]));
                     }
                 }
-                out.add(new Target(node, roles.getOrDefault(node, ""), a.label, a.kind, a.path, ranges));
+                out.add(new Target(
+                        node, roles.getOrDefault(node, ""), a.label, a.kind, a.path, ranges, a.reads, a.writes));
             }
         });
         return out;
@@ -556,24 +559,46 @@ public final class CampaignRunner implements AutoCloseable {
         return result;
     }
 
-    /** Adds the run's fault rule(s) on the target node; returns what was armed, for the result. */
-    private String arm(FaultdiskClient c, CampaignSpec.Node node, Run run) {
+    /**
+     * Adds the run's fault rule(s) on the target node; returns what was armed, for the result. A
+     * file target is the trace's file if the reverted disk has it, else every file matching the
+     * row's pattern (a snapshot or segment named after an index the trace run reached).
+     */
+    private String arm(FaultdiskClient c, CampaignSpec.Node node, Run run) throws IOException {
         long seed = spec.seed() ^ run.id().hashCode();
         List<FaultRule> rules = new ArrayList<>();
-        if (run.target().path() != null) {
-            rules.add(FaultRule.fromJson(
-                    run.fault().rule(Map.of("file", run.target().path()), seed, spec.slowMs())));
+        List<String> aimed = new ArrayList<>();
+        Target t = run.target();
+        if (t.path() != null) {
+            Path mount = disks.get(node.name()).mount();
+            if (Files.exists(mount.resolve(t.path()))) {
+                aimed.add(t.path());
+            } else {
+                String pattern = t.label().startsWith("dir ") ? t.label().substring(4) : t.label();
+                PathMatcher m = FileSystems.getDefault().getPathMatcher("glob:" + pattern);
+                try (var walk = Files.walk(mount)) {
+                    walk.map(p -> mount.relativize(p))
+                            .filter(m::matches)
+                            .map(Path::toString)
+                            .sorted()
+                            .forEach(aimed::add);
+                }
+            }
+            for (String p : aimed) {
+                rules.add(FaultRule.fromJson(run.fault().rule(Map.of("file", p), seed, spec.slowMs())));
+            }
         } else {
-            for (List<Long> r : run.target().ranges()) {
+            for (List<Long> r : t.ranges()) {
                 rules.add(FaultRule.fromJson(
                         run.fault().rule(Map.of("offset", r.get(0), "length", r.get(1)), seed, spec.slowMs())));
             }
+            aimed.add(t.label() + " (" + rules.size() + " ranges)");
+        }
+        if (rules.isEmpty()) {
+            return "nothing: no file matches " + t.label() + " on the reverted disk";
         }
         c.faultAdd(node.export(), rules);
-        return run.fault().wireName() + " on " + node.name() + ":"
-                + (run.target().path() != null
-                        ? run.target().path()
-                        : run.target().label() + " (" + rules.size() + " ranges)");
+        return run.fault().wireName() + " on " + node.name() + ": " + String.join(", ", aimed);
     }
 
     private RunResult classify(

@@ -13,7 +13,8 @@ import java.util.Map;
 /**
  * The trace from the server: writes (and trims) from the export's history recorder
  * (history-start/-stop, read back with {@link HistoryReader}); reads, which the recorder does not
- * log, from the fault journal, through a rule that delays reads by 0 ms and journals each one
+ * log, from the fault journal, through a rule that delays reads by 1 ms (a zero delay is not a
+ * fault, so it would not be journaled) and journals each one
  * without an event. The history file is written by the server, so it must share this host's
  * file system (it does for servers on this host).
  */
@@ -47,7 +48,7 @@ final class RecorderTracer implements Tracer {
         ruleId = client.faultAdd(
                         export,
                         FaultRule.fromJson(Map.of(
-                                "type", "delay", "ops", List.of("read"), "ms", 0, "events", false, "label", LABEL)))
+                                "type", "delay", "ops", List.of("read"), "ms", 1, "events", false, "label", LABEL)))
                 .getFirst();
     }
 

@@ -34,7 +34,12 @@ final class Report {
             last = last == null || end.isAfter(last) ? end : last;
         }
         double minutes = first == null ? 0 : Duration.between(first, last).toMillis() / 60000.0;
-        int planned = targets.size() * spec.faults().size();
+        int planned = 0;
+        for (Target t : targets) {
+            for (FaultKind f : spec.faults()) {
+                planned += t.worthTrying(f) ? 1 : 0;
+            }
+        }
         Map<String, Object> json = new LinkedHashMap<>();
         json.put("campaign", spec.name());
         json.put("file", spec.file().toAbsolutePath().toString());
@@ -127,7 +132,10 @@ final class Report {
                             .append("\">rerun</code><br>");
                 }
                 if (worst == null) {
-                    b.append("<td>-</td>");
+                    b.append(
+                            row.stream().anyMatch(t -> t.worthTrying(f))
+                                    ? "<td>not run yet</td>"
+                                    : "<td title=\"the trace saw no access this fault acts on\">-</td>");
                 } else {
                     b.append("<td class=\"c\" style=\"background:")
                             .append(worst.colour())

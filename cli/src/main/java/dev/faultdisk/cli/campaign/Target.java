@@ -14,8 +14,23 @@ import java.util.Map;
  * @param kind   file, directory or metadata
  * @param path   for a file or directory, its path relative to the mount point; else null
  * @param ranges for a structure, the [offset, length] ranges to aim at
+ * @param reads  read requests the trace saw
+ * @param writes write requests the trace saw
  */
-record Target(String node, String role, String label, String kind, String path, List<List<Long>> ranges) {
+record Target(
+        String node,
+        String role,
+        String label,
+        String kind,
+        String path,
+        List<List<Long>> ranges,
+        long reads,
+        long writes) {
+
+    /** A fault kind is tried only where the trace saw the node do what it acts on. */
+    boolean worthTrying(FaultKind fault) {
+        return fault == FaultKind.SLOW || (fault.onWrites() ? writes > 0 : reads > 0);
+    }
 
     /** The run's id: node, label and fault kind, in letters, digits, '.', '_' and '-' only. */
     String runId(FaultKind fault) {
@@ -34,6 +49,8 @@ record Target(String node, String role, String label, String kind, String path, 
         if (!ranges.isEmpty()) {
             m.put("ranges", ranges);
         }
+        m.put("reads", reads);
+        m.put("writes", writes);
         return m;
     }
 
@@ -50,6 +67,8 @@ record Target(String node, String role, String label, String kind, String path, 
                 (String) m.get("label"),
                 (String) m.get("kind"),
                 (String) m.get("path"),
-                ranges);
+                ranges,
+                ((Number) m.getOrDefault("reads", 0)).longValue(),
+                ((Number) m.getOrDefault("writes", 0)).longValue());
     }
 }
