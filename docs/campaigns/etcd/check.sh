@@ -19,7 +19,7 @@ unreachable=0
 lost=0
 wrongnodes=0
 for ep in $(echo "$endpoints" | tr ',' ' '); do
-  if etcdctl --endpoints="$ep" --dial-timeout=1s --command-timeout=4s get --prefix "" > "$tmp/dump" 2>"$tmp/err"; then
+  if etcdctl --endpoints="$ep" --dial-timeout=1s --command-timeout=2s get --prefix "" > "$tmp/dump" 2>"$tmp/err"; then
     answered=$((answered + 1))
     # key/value lines alternate; join them as "key value"
     paste -d' ' - - < "$tmp/dump" > "$tmp/kv"
@@ -36,7 +36,7 @@ for ep in $(echo "$endpoints" | tr ',' ' '); do
     echo "$ep: no answer: $(tail -1 "$tmp/err")"
   fi
 done
-etcdctl --endpoints="$endpoints" --dial-timeout=1s --command-timeout=3s endpoint health 2>&1 | sed 's/^/health: /'
+etcdctl --endpoints="$endpoints" --dial-timeout=1s --command-timeout=1s endpoint health 2>&1 | sed 's/^/health: /'
 echo "acknowledged $(wc -l < "$tmp/acked"), unacknowledged puts $fails"
 if [ "$wrongnodes" -ge 2 ]; then echo "corruption-propagated on $wrongnodes members"
 elif [ "$wrongnodes" -eq 1 ]; then echo "wrong-result on one member"

@@ -176,8 +176,9 @@ public final class CampaignRunner implements AutoCloseable {
             List<NodeProcess> procs = startAll(dir);
             List<String> notUp = awaitProbes(dir, procs);
             if (!notUp.isEmpty()) {
+                stopAll(dir, procs);
                 throw new CampaignFailure("setup: node(s) " + notUp + " did not start within "
-                        + spec.timeouts().start().toSeconds() + " s; see the logs in " + dir);
+                        + spec.timeouts().start().toSeconds() + " s; see the logs in " + dir + tails(dir, notUp));
             }
             if (!spec.setup().isEmpty()) {
                 Path acked = dir.resolve("acked.txt");
@@ -201,7 +202,10 @@ public final class CampaignRunner implements AutoCloseable {
         }
     }
 
-    private void mountAll() throws ToolException {
+    private synchronized void mountAll() throws ToolException {
+        if (closed) {
+            throw new ToolException("interrupted");
+        }
         for (NodeDisk d : disks.values()) {
             d.mountFs();
         }
@@ -231,7 +235,10 @@ public final class CampaignRunner implements AutoCloseable {
                         Map.of("run", runDir.toString(), "acked", acked.toString())));
     }
 
-    private List<NodeProcess> startAll(Path dir) throws IOException {
+    private synchronized List<NodeProcess> startAll(Path dir) throws IOException {
+        if (closed) {
+            throw new IOException("interrupted");
+        }
         List<NodeProcess> procs = new ArrayList<>();
         for (CampaignSpec.Node n : spec.nodes()) {
             NodeProcess p = NodeProcess.start(expand(spec.start(), n, dir, dir.resolve("acked.txt")), log(dir, n));
@@ -239,6 +246,26 @@ public final class CampaignRunner implements AutoCloseable {
             procs.add(p);
         }
         return procs;
+    }
+
+    /** The last lines of the named nodes' logs and probes, for a failure message. */
+    private static String tails(Path dir, List<String> nodes) {
+        StringBuilder b = new StringBuilder();
+        for (String n : nodes) {
+            for (String suffix : List.of(".log", ".probe.log")) {
+                Path f = dir.resolve(n + suffix);
+                try {
+                    List<String> lines = Files.exists(f) ? Files.readAllLines(f) : List.of();
+                    b.append("\n--- ").append(f.getFileName()).append(" (last lines)");
+                    for (String l : lines.subList(Math.max(0, lines.size() - 4), lines.size())) {
+                        b.append("\n  ").append(l.length() > 300 ? l.substring(0, 300) + "..." : l);
+                    }
+                } catch (IOException e) {
+                    b.append("\n  (").append(e.getMessage()).append(")");
+                }
+            }
+        }
+        return b.toString();
     }
 
     private static Path log(Path dir, CampaignSpec.Node n) {
@@ -550,6 +577,9 @@ public final class CampaignRunner implements AutoCloseable {
             }
         }
         writeJson(dir.resolve("journal.json"), journal);
+        if (closed) {
+            throw new CampaignFailure("interrupted: run " + run.id() + " was not finished and is not kept");
+        }
         RunResult result = classify(run, dir, started, armed, fired, notUp, ends, roles, workload, check, failure);
         result.save(dir.resolve("result.json"));
         if (rerun) {
