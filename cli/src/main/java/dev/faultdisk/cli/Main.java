@@ -29,6 +29,7 @@ import picocli.CommandLine.Command;
             RawQmpCommand.class,
             RunCommand.class,
             CampaignCommand.class,
+            HistoryFilesCommand.class,
             CompletionCommand.class,
             CommandLine.HelpCommand.class
         },

@@ -120,6 +120,39 @@ class FileTargetExt4Test {
         }
     }
 
+    /** A recorded history read per file names the files written and the journal, with flushed changes. */
+    @Test
+    void aHistoryReadsPerFile(FaultdiskClient fd, @ExportUri("disk") String uri, @TempDir Path dir) throws Exception {
+        FuseLoopDisk.requireAll();
+        Path mnt = dir.resolve("mnt");
+        Path history = dir.resolve("disk.history");
+        try (FuseLoopDisk disk = FuseLoopDisk.attach(uri, dir, "disk")) {
+            disk.mkfs4k();
+            disk.mount(mnt, "");
+            fd.historyStart("disk", history.toString(), null);
+            byte[] a = Images.random(SEED, 200_000);
+            Files.write(mnt.resolve("a"), a);
+            Files.createDirectories(mnt.resolve("sub"));
+            Files.write(mnt.resolve("sub/b"), Images.random(SEED + 1, 5000));
+            run("sync");
+            fd.historyStop("disk");
+            try (dev.faultdisk.wire.history.HistoryReader r = dev.faultdisk.wire.history.HistoryReader.open(history)) {
+                Map<String, dev.faultdisk.filemap.HistoryByFile.Activity> by = new TreeMap<>();
+                for (var x :
+                        dev.faultdisk.filemap.HistoryByFile.of(r.entries(), dev.faultdisk.filemap.FileMap.scan(mnt))) {
+                    by.put(x.name(), x);
+                }
+                var fileA = by.get(mnt.resolve("a").toString());
+                assertTrue(fileA != null && fileA.bytes() >= a.length, "a's writes: " + by.keySet());
+                assertTrue(fileA.durable() > 0, "sync flushed a's writes: " + fileA);
+                assertTrue(
+                        by.containsKey(mnt.resolve("sub/b").toString()),
+                        by.keySet().toString());
+                assertTrue(by.containsKey("ext4 journal"), "the journal's writes are named: " + by.keySet());
+            }
+        }
+    }
+
     /** Unmounts, drops the kernel's caches and mounts again, so every read reaches the server. */
     private static void remountCold(FuseLoopDisk disk, Path mnt) throws IOException {
         run("umount", mnt.toString());
