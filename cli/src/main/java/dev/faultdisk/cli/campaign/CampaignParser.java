@@ -38,7 +38,8 @@ public final class CampaignParser {
             "timeouts",
             "slow-ms",
             "seed");
-    private static final List<String> NODE = List.of("name", "qmp", "nbd", "export", "export-spec", "vars");
+    private static final List<String> NODE =
+            List.of("name", "qmp", "nbd", "export", "export-spec", "vars", "filesystem", "mount");
     private static final List<String> COMMANDS = List.of("start", "stop", "probe", "role");
     private static final List<String> TARGETS = List.of("files", "structures");
     private static final List<String> TIMEOUTS = List.of("start-s", "setup-s", "workload-s", "check-s", "stop-s");
@@ -190,7 +191,7 @@ public final class CampaignParser {
             workdir = file.toAbsolutePath().getParent().resolve(workdir).normalize();
         }
 
-        List<CampaignSpec.Node> nodes = nodes(root.get("nodes"));
+        List<CampaignSpec.Node> nodes = nodes(root.get("nodes"), fs);
         Set<String> everyVar = varsOfEveryNode(nodes);
 
         Map<String, Object> commands = object(root.getOrDefault("commands", Map.of()), "commands");
@@ -276,7 +277,7 @@ public final class CampaignParser {
                 seed);
     }
 
-    private List<CampaignSpec.Node> nodes(Object value) {
+    private List<CampaignSpec.Node> nodes(Object value, String campaignFs) {
         List<CampaignSpec.Node> out = new ArrayList<>();
         if (value == null) {
             problem("nodes", "is missing: a campaign needs at least one node");
@@ -328,7 +329,27 @@ public final class CampaignParser {
                     problem(path + ".vars." + k, "must be a string or a number, got " + Json.describe(val));
                 }
             });
-            out.add(new CampaignSpec.Node(i + 1, name, qmp, nbd, export, spec, Map.copyOf(vars)));
+            String fs = string(n, path, "filesystem", campaignFs);
+            boolean own = n.containsKey("filesystem"); // else the campaign's, checked once there
+            if (own && !List.of("ext4", "xfs").contains(fs)) {
+                problem(path + ".filesystem", "must be ext4 or xfs, got '" + fs + "'");
+            } else if (own && HostTools.find("mkfs." + fs) == null) {
+                problem(path + ".filesystem", "mkfs." + fs + " is not installed");
+            }
+            String mount = string(n, path, "mount", "");
+            if (!mount.isEmpty() && !mount.startsWith("/")) {
+                problem(path + ".mount", "must be an absolute path, got '" + mount + "'");
+            }
+            out.add(new CampaignSpec.Node(
+                    i + 1,
+                    name,
+                    qmp,
+                    nbd,
+                    export,
+                    spec,
+                    Map.copyOf(vars),
+                    fs,
+                    mount.isEmpty() ? null : Path.of(mount)));
         }
         return out;
     }

@@ -64,6 +64,8 @@ public record CampaignSpec(
      * @param export     the export's name on that server
      * @param exportSpec what export-add creates when the export is missing ({@code memory:256M})
      * @param vars       the node's variables ({var:NAME} in commands)
+     * @param filesystem its file system (the campaign's unless the node names one)
+     * @param mount      where its file system is mounted, or null: WORKDIR/mnt/NAME
      */
     public record Node(
             int number,
@@ -72,7 +74,9 @@ public record CampaignSpec(
             String nbd,
             String export,
             String exportSpec,
-            Map<String, String> vars) {}
+            Map<String, String> vars,
+            String filesystem,
+            Path mount) {}
 
     /** Bounds on the steps of a run. */
     public record Timeouts(Duration start, Duration setup, Duration workload, Duration check, Duration stop) {}

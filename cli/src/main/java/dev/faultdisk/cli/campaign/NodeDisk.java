@@ -30,7 +30,9 @@ final class NodeDisk implements AutoCloseable {
         this.spec = spec;
         this.node = node;
         this.fuseDir = spec.workdir().resolve("attach").resolve(node.name() + ".fuse");
-        this.mount = spec.workdir().resolve("mnt").resolve(node.name());
+        this.mount = node.mount() != null
+                ? node.mount()
+                : spec.workdir().resolve("mnt").resolve(node.name());
     }
 
     Path mount() {
@@ -56,8 +58,8 @@ final class NodeDisk implements AutoCloseable {
     void mkfs() throws ToolException {
         bindLoop();
         try {
-            List<String> cmd = new ArrayList<>(List.of("mkfs." + spec.filesystem()));
-            cmd.addAll(spec.filesystem().equals("ext4") ? List.of("-q", "-F", "-b", "4096") : List.of("-q", "-f"));
+            List<String> cmd = new ArrayList<>(List.of("mkfs." + node.filesystem()));
+            cmd.addAll(node.filesystem().equals("ext4") ? List.of("-q", "-F", "-b", "4096") : List.of("-q", "-f"));
             cmd.addAll(spec.mkfsOptions());
             cmd.add(loop);
             HostTools.check(cmd.toArray(String[]::new));
@@ -68,7 +70,7 @@ final class NodeDisk implements AutoCloseable {
 
     void mountFs() throws ToolException {
         bindLoop();
-        List<String> cmd = new ArrayList<>(List.of("mount", "-t", spec.filesystem()));
+        List<String> cmd = new ArrayList<>(List.of("mount", "-t", node.filesystem()));
         if (!spec.mountOptions().isEmpty()) {
             cmd.addAll(List.of("-o", spec.mountOptions()));
         }
