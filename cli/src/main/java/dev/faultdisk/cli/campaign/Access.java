@@ -18,6 +18,12 @@ final class Access {
     long readBytes;
     long writeBytes;
     final List<long[]> ranges = new ArrayList<>();
+    /** For files: the file offsets read and written, merged where they touch. */
+    final List<long[]> readRanges = new ArrayList<>();
+
+    final List<long[]> writeRanges = new ArrayList<>();
+    long fileMin = Long.MAX_VALUE;
+    long fileMax = -1;
 
     Access(String label, String kind, String path) {
         this.label = label;
@@ -25,7 +31,12 @@ final class Access {
         this.path = path;
     }
 
-    void add(boolean write, long offset, long length) {
+    void add(boolean write, long offset, long length, long fileOffset) {
+        if (fileOffset >= 0) {
+            fileMin = Math.min(fileMin, fileOffset);
+            fileMax = Math.max(fileMax, fileOffset + length);
+            merge(write ? writeRanges : readRanges, fileOffset, fileOffset + length);
+        }
         if (write) {
             writes++;
             writeBytes += length;
@@ -33,16 +44,32 @@ final class Access {
             reads++;
             readBytes += length;
         }
-        if (!ranges.isEmpty()) {
-            long[] last = ranges.getLast();
-            if (offset >= last[0] && offset <= last[1]) {
-                last[1] = Math.max(last[1], offset + length);
+        merge(ranges, offset, offset + length);
+    }
+
+    /** Appends [from, to), merged into the last range when they touch; at most 4096 ranges. */
+    private static void merge(List<long[]> list, long from, long to) {
+        if (!list.isEmpty()) {
+            long[] last = list.getLast();
+            if (from >= last[0] && from <= last[1]) {
+                last[1] = Math.max(last[1], to);
                 return;
             }
         }
-        if (ranges.size() < 4096) {
-            ranges.add(new long[] {offset, offset + length});
+        if (list.size() < 4096) {
+            list.add(new long[] {from, to});
         }
+    }
+
+    /** How many of {@code list}'s ranges overlap [from, to). */
+    static long overlapping(List<long[]> list, long from, long to) {
+        long n = 0;
+        for (long[] r : list) {
+            if (r[0] < to && r[1] > from) {
+                n++;
+            }
+        }
+        return n;
     }
 
     Map<String, Object> toJson() {
@@ -61,6 +88,9 @@ final class Access {
             r.add(List.of(x[0], x[1] - x[0]));
         }
         m.put("ranges", r);
+        if (fileMax >= 0) {
+            m.put("file-span", List.of(fileMin, fileMax - fileMin));
+        }
         return m;
     }
 }

@@ -41,7 +41,7 @@ public final class CampaignParser {
     private static final List<String> NODE =
             List.of("name", "qmp", "nbd", "export", "export-spec", "vars", "filesystem", "mount");
     private static final List<String> COMMANDS = List.of("start", "stop", "probe", "role");
-    private static final List<String> TARGETS = List.of("files", "structures");
+    private static final List<String> TARGETS = List.of("files", "structures", "pieces");
     private static final List<String> TIMEOUTS = List.of("start-s", "setup-s", "workload-s", "check-s", "stop-s");
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9_.-]{1,32}");
     private static final int MAX_NODES = 16;
@@ -244,6 +244,7 @@ public final class CampaignParser {
             problem("targets.structures", "must be true or false");
         }
 
+        int pieces = (int) number(targets, "targets", "pieces", 1, 1, 64);
         Map<String, Object> t = object(root.getOrDefault("timeouts", Map.of()), "timeouts");
         unknownMembers(t, "timeouts", TIMEOUTS);
         CampaignSpec.Timeouts timeouts = new CampaignSpec.Timeouts(
@@ -272,6 +273,7 @@ public final class CampaignParser {
                 List.copyOf(faults),
                 List.copyOf(files),
                 structures,
+                pieces,
                 timeouts,
                 slowMs,
                 seed);

@@ -359,6 +359,7 @@ public final class CampaignRunner implements AutoCloseable {
         Map<String, String> roles;
         try {
             Map<String, FileMap> before = scanAll();
+            dropCaches();
             Map<String, Tracer> tracers = new LinkedHashMap<>();
             for (CampaignSpec.Node n : spec.nodes()) {
                 Tracer t = new RecorderTracer(
@@ -383,18 +384,23 @@ public final class CampaignRunner implements AutoCloseable {
                     expand(spec.check(), spec.nodes().getFirst(), dir, acked),
                     spec.timeouts().check(),
                     dir.resolve("check.log"));
-            Map<String, FileMap> after = scanAll();
             stopAll(dir, procs);
+            Map<String, List<Tracer.Request>> traced = new LinkedHashMap<>();
+            for (CampaignSpec.Node n : spec.nodes()) {
+                traced.put(n.name(), tracers.get(n.name()).stop());
+            }
+            // mapped only now: the map syncs every file, and those writes are not the system's
+            Map<String, FileMap> after = scanAll();
             for (CampaignSpec.Node n : spec.nodes()) {
                 Map<String, Access> byLabel = new TreeMap<>();
-                for (Tracer.Request r : tracers.get(n.name()).stop()) {
+                for (Tracer.Request r : traced.get(n.name())) {
                     for (Owner o : owners(after.get(n.name()), before.get(n.name()), r)) {
                         String mount = disks.get(n.name()).mount().toString();
                         String rel = o.kind() == Owner.Kind.METADATA ? null : relative(mount, o.name());
                         String label = label(o, rel);
                         byLabel.computeIfAbsent(
                                         label, k -> new Access(k, o.kind().wireName(), rel))
-                                .add(r.write(), o.deviceOffset(), o.length());
+                                .add(r.write(), o.deviceOffset(), o.length(), o.fileOffset());
                     }
                 }
                 accesses.put(n.name(), byLabel);
@@ -437,6 +443,12 @@ public final class CampaignRunner implements AutoCloseable {
         String before = Files.exists(setupAcked) ? Files.readString(setupAcked) : "";
         Files.writeString(acked, before + w.output());
         return w;
+    }
+
+    private void dropCaches() throws ToolException, IOException {
+        for (NodeDisk d : disks.values()) {
+            d.dropCaches();
+        }
     }
 
     private Map<String, FileMap> scanAll() throws IOException {
@@ -487,16 +499,44 @@ public final class CampaignRunner implements AutoCloseable {
                 if (!isPath && (!spec.structures() || a.kind.equals("unowned"))) {
                     continue;
                 }
-                List<List<Long>> ranges = new ArrayList<>();
-                if (!isPath) {
-                    for (long[] r : a.ranges) {
-                        ranges.add(List.of(r[0], r[1] - r[0]));
-                    }
+                String role = roles.getOrDefault(node, "");
+                if (isPath) {
+                    out.addAll(pieces(node, role, a));
+                    continue;
                 }
-                out.add(new Target(
-                        node, roles.getOrDefault(node, ""), a.label, a.kind, a.path, ranges, a.reads, a.writes));
+                List<List<Long>> ranges = new ArrayList<>();
+                for (long[] r : a.ranges) {
+                    ranges.add(List.of(r[0], r[1] - r[0]));
+                }
+                out.add(new Target(node, role, a.label, a.kind, a.path, ranges, a.reads, a.writes, 0, -1));
             }
         });
+        return out;
+    }
+
+    /**
+     * A file's targets: the whole file, or with {@code targets.pieces} above 1 the span of the
+     * file the trace saw touched cut into that many parts (4 KiB aligned), each a row of its own
+     * ({@code PATH [0K,64K)}), kept where the trace saw an access: a log's head and tail, a
+     * database's meta pages and its data, as the 2017 study aimed at each block.
+     */
+    private List<Target> pieces(String node, String role, Access a) {
+        if (spec.pieces() <= 1 || a.fileMax <= a.fileMin) {
+            return List.of(new Target(node, role, a.label, a.kind, a.path, List.of(), a.reads, a.writes, 0, -1));
+        }
+        long span = a.fileMax - a.fileMin;
+        long size = Math.max(4096, (span / spec.pieces() + 4095) / 4096 * 4096);
+        long start = a.fileMin / 4096 * 4096;
+        List<Target> out = new ArrayList<>();
+        for (long from = start; from < a.fileMax; from += size) {
+            long reads = Access.overlapping(a.readRanges, from, from + size);
+            long writes = Access.overlapping(a.writeRanges, from, from + size);
+            if (reads + writes == 0) {
+                continue;
+            }
+            String label = a.label + " [" + from / 1024 + "K," + (from + size) / 1024 + "K)";
+            out.add(new Target(node, role, label, a.kind, a.path, List.of(), reads, writes, from, size));
+        }
         return out;
     }
 
@@ -538,6 +578,7 @@ public final class CampaignRunner implements AutoCloseable {
                 client(n).fileMapAttach(n.export(), disks.get(n.name()).mount().toString());
             }
             armed = arm(c, node, run);
+            dropCaches();
             procs = startAll(dir);
             notUp = awaitProbes(dir, procs);
             roles = roles(dir);
@@ -604,7 +645,8 @@ public final class CampaignRunner implements AutoCloseable {
             if (Files.exists(mount.resolve(t.path()))) {
                 aimed.add(t.path());
             } else {
-                String pattern = t.label().startsWith("dir ") ? t.label().substring(4) : t.label();
+                String label = t.label().replaceFirst(" \\[[0-9]+K,[0-9]+K\\)$", "");
+                String pattern = label.startsWith("dir ") ? label.substring(4) : label;
                 PathMatcher m = FileSystems.getDefault().getPathMatcher("glob:" + pattern);
                 try (var walk = Files.walk(mount)) {
                     walk.map(p -> mount.relativize(p))
@@ -614,8 +656,13 @@ public final class CampaignRunner implements AutoCloseable {
                             .forEach(aimed::add);
                 }
             }
+            Map<String, Object> piece = t.fileLength() > 0
+                    ? Map.of("file-offset", t.fileOffset(), "file-length", t.fileLength())
+                    : Map.of();
             for (String p : aimed) {
-                rules.add(FaultRule.fromJson(run.fault().rule(Map.of("file", p), seed, spec.slowMs())));
+                Map<String, Object> target = new LinkedHashMap<>(piece);
+                target.put("file", p);
+                rules.add(FaultRule.fromJson(run.fault().rule(target, seed, spec.slowMs())));
             }
         } else {
             for (List<Long> r : t.ranges()) {

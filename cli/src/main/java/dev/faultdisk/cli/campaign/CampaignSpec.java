@@ -28,6 +28,7 @@ import java.util.Map;
  * @param files       glob patterns (relative to the mount point) of the files to aim at; empty:
  *                    every file the trace run saw the node touch
  * @param structures  aim at the file system's structures the trace saw touched, too
+ * @param pieces      cut each file's touched span into this many targets (1: the whole file)
  * @param timeouts    bounds on each step
  * @param slowMs      the slow block's delay
  * @param seed        the seed every rule's seed derives from
@@ -50,6 +51,7 @@ public record CampaignSpec(
         List<FaultKind> faults,
         List<String> files,
         boolean structures,
+        int pieces,
         Timeouts timeouts,
         long slowMs,
         long seed) {

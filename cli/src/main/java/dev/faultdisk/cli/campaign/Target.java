@@ -16,6 +16,8 @@ import java.util.Map;
  * @param ranges for a structure, the [offset, length] ranges to aim at
  * @param reads  read requests the trace saw
  * @param writes write requests the trace saw
+ * @param fileOffset with {@code fileLength}: the part of the file aimed at
+ * @param fileLength its length, or -1 for the whole file
  */
 record Target(
         String node,
@@ -25,7 +27,9 @@ record Target(
         String path,
         List<List<Long>> ranges,
         long reads,
-        long writes) {
+        long writes,
+        long fileOffset,
+        long fileLength) {
 
     /** A fault kind is tried only where the trace saw the node do what it acts on. */
     boolean worthTrying(FaultKind fault) {
@@ -51,6 +55,10 @@ record Target(
         }
         m.put("reads", reads);
         m.put("writes", writes);
+        if (fileLength > 0) {
+            m.put("file-offset", fileOffset);
+            m.put("file-length", fileLength);
+        }
         return m;
     }
 
@@ -69,6 +77,8 @@ record Target(
                 (String) m.get("path"),
                 ranges,
                 ((Number) m.getOrDefault("reads", 0)).longValue(),
-                ((Number) m.getOrDefault("writes", 0)).longValue());
+                ((Number) m.getOrDefault("writes", 0)).longValue(),
+                ((Number) m.getOrDefault("file-offset", 0)).longValue(),
+                ((Number) m.getOrDefault("file-length", -1)).longValue());
     }
 }
