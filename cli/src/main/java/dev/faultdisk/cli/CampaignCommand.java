@@ -18,6 +18,11 @@ import picocli.CommandLine.Parameters;
             "Runs a fault campaign: setup and a snapshot of every node's disk, a trace run without faults, then one"
                     + " run per (node, file or structure, fault kind) from the reverted disks, classified by the"
                     + " campaign's check; writes report.json and report.html. Resumes an interrupted campaign."
+        },
+        footer = {
+            "  faultdisk campaign docs/campaigns/etcd-3.json --check",
+            "  faultdisk campaign docs/campaigns/etcd-3.json",
+            "  faultdisk campaign docs/campaigns/etcd-3.json --rerun n1-data_member_snap_db-read-error"
         })
 final class CampaignCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "FILE.json", description = "the campaign file")

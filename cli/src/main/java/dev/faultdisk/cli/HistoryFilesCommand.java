@@ -19,7 +19,8 @@ import picocli.CommandLine.Parameters;
                     + " structure of the file system mounted at DIR (the export's, mounted again from the same"
                     + " data), the changes that touched it, the bytes, the first and last entry, and how many a"
                     + " completed flush covered."
-        })
+        },
+        footer = {"  faultdisk history-files /var/tmp/n1.history --mount /srv/n1"})
 final class HistoryFilesCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "HISTORY", description = "the history file")
     Path history;
