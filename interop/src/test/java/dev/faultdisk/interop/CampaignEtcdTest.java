@@ -211,7 +211,8 @@ class CampaignEtcdTest {
         Map<String, Object> commands = (Map<String, Object>) d.get("commands");
         return "{\n  \"name\": \"etcd-ci\",\n  \"workdir\": " + Json.quote(work.toString()) + ",\n  \"nodes\": [\n"
                 + nodes
-                + "\n  ],\n  \"commands\": " + Json.write(commands) + ",\n  \"setup\": \"{campaign}/etcd/workload.sh {all:client} base 10\""
+                + "\n  ],\n  \"commands\": " + Json.write(commands)
+                + ",\n  \"setup\": \"{campaign}/etcd/workload.sh {all:client} base 10\""
                 + ",\n  \"workload\": \"{campaign}/etcd/workload.sh {all:client} run 10\",\n  \"check\": "
                 + Json.quote((String) d.get("check"))
                 + ",\n  \"faults\": [\"lost-write\", \"read-error\"],\n"
