@@ -29,6 +29,8 @@ import picocli.CommandLine.Command;
             EventsCommand.class,
             RawQmpCommand.class,
             RunCommand.class,
+            CampaignCommand.class,
+            HistoryFilesCommand.class,
             CompletionCommand.class,
             CommandLine.HelpCommand.class
         },

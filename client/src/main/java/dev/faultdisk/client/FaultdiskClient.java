@@ -3,6 +3,7 @@ package dev.faultdisk.client;
 import dev.faultdisk.wire.CacheMode;
 import dev.faultdisk.wire.PowerFailMode;
 import dev.faultdisk.wire.json.Json;
+import dev.faultdisk.wire.json.Members;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
@@ -10,6 +11,7 @@ import java.net.UnixDomainSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -218,6 +220,28 @@ public final class FaultdiskClient implements AutoCloseable {
     }
 
     /**
+     * file-map-attach: binds {@code device} to the file system mounted from it at {@code mount}
+     * (on the server's host), so rules may aim at files and faults name them.
+     */
+    public FileMapInfo fileMapAttach(String device, String mount) {
+        return FileMapInfo.from(execute("file-map-attach", args("device", device, "mount", mount)));
+    }
+
+    /** file-map-refresh: maps the file system again and re-resolves every file target on it. */
+    public FileMapInfo fileMapRefresh(String device) {
+        return FileMapInfo.from(execute("file-map-refresh", args("device", device)));
+    }
+
+    /** query-file-map with a range: what holds each part of it (files, structures, unowned gaps). */
+    public List<FileOwner> fileOwners(String device, long offset, long length) {
+        Members m = Replies.object(
+                execute("query-file-map", args("device", device, "offset", offset, "length", length)), "file map");
+        return Replies.list(m.any("owners"), "owners").stream()
+                .map(FileOwner::from)
+                .toList();
+    }
+
+    /**
      * export-add: serves a new export while the server runs; {@code spec} is what
      * {@code serve --export} takes after {@code NAME=}, e.g. {@code memory:64M,cache=writeback}.
      */
@@ -345,6 +369,60 @@ public final class FaultdiskClient implements AutoCloseable {
         return Replies.list(execute("query-snapshots", args("device", device)), "query-snapshots reply").stream()
                 .map(s -> SnapshotInfo.from(s, device))
                 .toList();
+    }
+
+    /**
+     * history-start: records the export's changes, flushes and marks into the new file {@code path}
+     * (null: a temporary file), after taking snapshot {@code base} (null: history-base).
+     */
+    public HistoryInfo historyStart(String device, String path, String base) {
+        return HistoryInfo.from(execute("history-start", args("device", device, "path", path, "base", base)));
+    }
+
+    /** history-mark: a label at this point of the history; returns its entry number. */
+    public long historyMark(String device, String label) {
+        return Replies.longValue(execute("history-mark", args("device", device, "label", label)), "history-mark reply");
+    }
+
+    /** history-stop: ends the history; the file is closed and forced to the disk, the base snapshot stays. */
+    public HistoryInfo historyStop(String device) {
+        return HistoryInfo.from(execute("history-stop", args("device", device)));
+    }
+
+    /** query-history: the history being recorded, or the last one. */
+    public HistoryInfo queryHistory(String device) {
+        return HistoryInfo.from(execute("query-history", args("device", device)));
+    }
+
+    /**
+     * history-materialize: the export's data becomes a crash state of the history in {@code path}:
+     * the base, the changes of the first {@code prefix} entries, then those in {@code apply}; a
+     * change in {@code torn} lands only in the listed 512-byte blocks. Returns the bytes applied.
+     */
+    public long historyMaterialize(
+            String device, String path, long prefix, Collection<Long> apply, Map<Long, List<Integer>> torn) {
+        List<Object> tornArg = new ArrayList<>();
+        torn.forEach((entry, blocks) -> tornArg.add(args("entry", entry, "blocks", List.copyOf(blocks))));
+        return Replies.longValue(
+                execute(
+                        "history-materialize",
+                        args(
+                                "device",
+                                device,
+                                "path",
+                                path,
+                                "prefix",
+                                prefix,
+                                "apply",
+                                List.copyOf(apply),
+                                "torn",
+                                tornArg)),
+                "history-materialize reply");
+    }
+
+    /** history-release: closes the history history-materialize read and deletes its checkpoint snapshot. */
+    public void historyRelease(String device) {
+        execute("history-release", args("device", device));
     }
 
     /** reset of one export (all if null): held requests failed with ESHUTDOWN, data left as it is. */

@@ -32,6 +32,14 @@ final class Replies implements Members.Errors {
         throw unexpected(what, Members.Type.ARRAY, value);
     }
 
+    /** {@code value} must be an integer. */
+    static long longValue(Object value, String what) {
+        if (value instanceof Long l) {
+            return l;
+        }
+        throw unexpected(what, "an integer", value);
+    }
+
     /** {@code value} must be an integer that fits an int. */
     static int intValue(Object value, String what) {
         if (value instanceof Long l && l >= Integer.MIN_VALUE && l <= Integer.MAX_VALUE) {

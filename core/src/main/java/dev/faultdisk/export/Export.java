@@ -18,6 +18,10 @@ import dev.faultdisk.fault.blkdebug.BlkdebugListener;
 import dev.faultdisk.fault.blkdebug.Breakpoint;
 import dev.faultdisk.fault.blkdebug.Rule;
 import dev.faultdisk.fault.blkdebug.SuspendedRequest;
+import dev.faultdisk.history.CrashState;
+import dev.faultdisk.history.HistoryStatus;
+import dev.faultdisk.history.Materializer;
+import dev.faultdisk.history.RecorderDevice;
 import dev.faultdisk.snapshot.CloneDevice;
 import dev.faultdisk.snapshot.SnapshotDevice;
 import dev.faultdisk.snapshot.SnapshotVolume;
@@ -27,6 +31,8 @@ import dev.faultdisk.trigger.TriggerEngine;
 import dev.faultdisk.wire.CacheMode;
 import dev.faultdisk.wire.Errno;
 import dev.faultdisk.wire.PowerFailMode;
+import dev.faultdisk.wire.history.HistoryReader;
+import dev.faultdisk.wire.history.HistoryWriter;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -57,8 +63,12 @@ public final class Export implements AutoCloseable {
     private final PowerSwitch power = new PowerSwitch();
     private final TriggerDevice triggerLayer;
     private final SnapshotDevice snapshotLayer;
+    private final RecorderDevice recorder;
+    private final FaultTime time;
     private volatile TriggerEngine triggers;
     private volatile RequestTimer timer;
+    private HistoryStatus lastHistory;
+    private Materializer materializer;
 
     public Export(String name, BlockDevice backend, boolean readOnly) {
         this(name, backend, readOnly, new BlkdebugEngine());
@@ -94,6 +104,8 @@ public final class Export implements AutoCloseable {
         this.cache = stack.layer(Layer.WRITE_CACHE, WriteCacheDevice.class);
         this.triggerLayer = stack.layer(Layer.TRIGGERS, TriggerDevice.class);
         this.snapshotLayer = stack.layer(Layer.SNAPSHOTS, SnapshotDevice.class);
+        this.recorder = stack.layer(Layer.RECORDER, RecorderDevice.class);
+        this.time = faultTime;
         this.top = stack.top();
         this.description = top.describe();
     }
@@ -210,17 +222,7 @@ public final class Export implements AutoCloseable {
      *     already; nothing changes then
      */
     public synchronized SnapshotVolume.Snapshotted createSnapshot(String name) throws IOException {
-        if (!SNAPSHOT_NAME.matcher(name).matches()) {
-            throw new IllegalArgumentException(
-                    "bad snapshot name '" + name + "': 1 to 128 letters, digits and _.:@- (not starting with . : @ -)");
-        }
-        if (snapshotLayer.has(name)) {
-            throw new IllegalArgumentException("export '" + this.name + "' has a snapshot '" + name + "' already");
-        }
-        if (snapshotLayer.snapshots().size() >= SnapshotVolume.MAX_SNAPSHOTS) {
-            throw new IllegalArgumentException(
-                    "export '" + this.name + "' holds " + SnapshotVolume.MAX_SNAPSHOTS + " snapshots, the most it may");
-        }
+        checkNewSnapshot(name);
         return cache.changeMedium(BeforeChange.PERSIST, () -> snapshotLayer.create(name))
                 .result();
     }
@@ -285,6 +287,143 @@ public final class Export implements AutoCloseable {
                     .toList();
             throw new IllegalArgumentException("export '" + this.name + "' has no snapshot '" + name + "'"
                     + (names.isEmpty() ? " (it has none)" : " (it has: " + String.join(", ", names) + ")"));
+        }
+    }
+
+    // ---- histories (docs/EXPLORE.md) ----
+
+    /**
+     * Starts recording a history into the new file {@code path}: takes snapshot {@code base}
+     * (the data before the first entry, the cache persisted first) and, in the same pause of the
+     * data path, starts the recorder, so no change falls between the two.
+     *
+     * @throws IllegalArgumentException for a bad or taken snapshot name, a history already running
+     *     or an existing file; nothing changes then
+     */
+    public synchronized HistoryStatus historyStart(Path path, String base, long maxBytes) throws IOException {
+        if (recorder.writer() != null) {
+            throw new IllegalArgumentException("export '" + name + "' is recording a history already (into "
+                    + recorder.writer().path() + "); stop it first");
+        }
+        checkNewSnapshot(base);
+        if (java.nio.file.Files.exists(path)) {
+            throw new IllegalArgumentException("history file " + path + " exists already");
+        }
+        HistoryWriter writer = HistoryWriter.create(
+                path, name, base, top.size(), 512, time.clock().millis(), maxBytes);
+        try {
+            cache.changeMedium(BeforeChange.PERSIST, () -> {
+                snapshotLayer.create(base);
+                recorder.start(writer);
+                return null;
+            });
+        } catch (IOException | RuntimeException e) {
+            writer.close();
+            java.nio.file.Files.deleteIfExists(path);
+            throw e;
+        }
+        lastHistory = new HistoryStatus(true, path, base, 0, writer.bytes(), null);
+        return lastHistory;
+    }
+
+    /** Adds a mark with {@code label} to the history being recorded; returns its entry number. */
+    public long historyMark(String label) {
+        HistoryWriter w = recorder.writer();
+        if (w == null) {
+            throw new IllegalArgumentException("export '" + name + "' is not recording a history");
+        }
+        return w.mark(label, time.nanos());
+    }
+
+    /** Stops recording and closes the history file (forced to the disk); the base snapshot stays. */
+    public synchronized HistoryStatus historyStop() throws IOException {
+        HistoryWriter w = recorder.stop();
+        if (w == null) {
+            throw new IllegalArgumentException("export '" + name + "' is not recording a history");
+        }
+        w.close();
+        lastHistory =
+                new HistoryStatus(false, w.path(), lastHistory.baseSnapshot(), w.entries(), w.bytes(), w.failure());
+        return lastHistory;
+    }
+
+    /** The history being recorded, or the last one, or null if none was. */
+    public synchronized HistoryStatus historyStatus() {
+        HistoryWriter w = recorder.writer();
+        if (w != null) {
+            return new HistoryStatus(true, w.path(), lastHistory.baseSnapshot(), w.entries(), w.bytes(), w.failure());
+        }
+        return lastHistory;
+    }
+
+    /**
+     * Puts the export's data into crash state {@code state} of the history in {@code path}
+     * (recorded from this export, its base snapshot still here); returns the bytes applied.
+     */
+    public synchronized long materialize(Path path, CrashState state) throws IOException {
+        if (recorder.writer() != null) {
+            throw new IllegalArgumentException("export '" + name + "' is recording a history; stop it first");
+        }
+        if (materializer == null || !materializer.history().path().equals(path)) {
+            historyRelease();
+            HistoryReader reader = HistoryReader.open(path);
+            if (!snapshotLayer.has(reader.header().baseSnapshot())) {
+                reader.close();
+                throw new IllegalArgumentException("export '" + name + "' has no snapshot '"
+                        + reader.header().baseSnapshot() + "', the base of history " + path);
+            }
+            if (reader.header().size() != top.size()) {
+                reader.close();
+                throw new IllegalArgumentException("history " + path + " is of a "
+                        + reader.header().size() + "-byte device; export '" + name + "' has " + top.size());
+            }
+            materializer = new Materializer(reader, new Materializer.Medium() {
+                @Override
+                public void revert(String snapshot) throws IOException {
+                    revertLocked(snapshot);
+                }
+
+                @Override
+                public void create(String snapshot) throws IOException {
+                    createSnapshot(snapshot);
+                }
+
+                @Override
+                public void delete(String snapshot) throws IOException {
+                    if (snapshotLayer.has(snapshot)) {
+                        deleteSnapshot(snapshot);
+                    }
+                }
+
+                @Override
+                public BlockDevice device() {
+                    return recorder.next();
+                }
+            });
+        }
+        return materializer.materialize(state);
+    }
+
+    /** Lets go of the history the last {@link #materialize} read, and deletes its checkpoint snapshot. */
+    public synchronized void historyRelease() throws IOException {
+        Materializer m = materializer;
+        materializer = null;
+        if (m != null) {
+            m.close();
+        }
+    }
+
+    private void checkNewSnapshot(String snapshot) {
+        if (!SNAPSHOT_NAME.matcher(snapshot).matches()) {
+            throw new IllegalArgumentException("bad snapshot name '" + snapshot
+                    + "': 1 to 128 letters, digits and _.:@- (not starting with . : @ -)");
+        }
+        if (snapshotLayer.has(snapshot)) {
+            throw new IllegalArgumentException("export '" + this.name + "' has a snapshot '" + snapshot + "' already");
+        }
+        if (snapshotLayer.snapshots().size() >= SnapshotVolume.MAX_SNAPSHOTS) {
+            throw new IllegalArgumentException(
+                    "export '" + this.name + "' holds " + SnapshotVolume.MAX_SNAPSHOTS + " snapshots, the most it may");
         }
     }
 
@@ -355,6 +494,14 @@ public final class Export implements AutoCloseable {
      */
     @Override
     public void close() throws IOException {
+        HistoryWriter history = recorder.stop();
+        if (history != null) {
+            history.close();
+        }
+        Materializer m = materializer;
+        if (m != null) {
+            m.history().close();
+        }
         faults.shutdown();
         blkdebug.shutdown();
         try {

@@ -8,6 +8,7 @@ import dev.faultdisk.device.CountingDevice;
 import dev.faultdisk.device.ReadOnlyDevice;
 import dev.faultdisk.fault.FaultDevice;
 import dev.faultdisk.fault.blkdebug.BlkdebugDevice;
+import dev.faultdisk.history.RecorderDevice;
 import dev.faultdisk.snapshot.SnapshotDevice;
 import dev.faultdisk.trigger.TriggerDevice;
 
@@ -22,7 +23,8 @@ import dev.faultdisk.trigger.TriggerDevice;
  * acts on them, so "the 21st write" is the 21st the client sent. The fault layer sits above blkdebug: a
  * request it holds, delays or fails never reaches blkdebug's events, and blkdebug sees a write
  * where the fault layer sends it (misdirected, torn, corrupted). Read-only sits above the cache,
- * so nothing is cached that the export refuses. Snapshots sit under the cache, as the medium the
+ * so nothing is cached that the export refuses. The recorder sits right above the cache: it logs
+ * what reached the medium's side after every fault acted, with the client's FUA and flushes. Snapshots sit under the cache, as the medium the
  * cache writes back to: a revert swaps that medium, and the cache's dirty data goes with the old one.
  */
 public enum Layer {
@@ -38,6 +40,8 @@ public enum Layer {
     BLKDEBUG((below, parts) -> new BlkdebugDevice(below, parts.blkdebug())),
     /** Refuses changes when the export is read-only over a writable backend ({@link ReadOnlyDevice}). */
     READ_ONLY((below, parts) -> parts.readOnly() && !below.isReadOnly() ? new ReadOnlyDevice(below) : below),
+    /** Records what requests did to the medium while a history runs ({@link RecorderDevice}, docs/EXPLORE.md). */
+    RECORDER((below, parts) -> new RecorderDevice(below, parts.time())),
     /** The volatile write cache under the power switch ({@link WriteCacheDevice}). */
     WRITE_CACHE((below, parts) -> new WriteCacheDevice(below, parts.cacheMode(), parts.power())),
     /** Named snapshots of the medium, copy-on-write; requests pass straight through while there are none ({@link SnapshotDevice}). */

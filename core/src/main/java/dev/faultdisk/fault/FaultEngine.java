@@ -3,6 +3,7 @@ package dev.faultdisk.fault;
 import dev.faultdisk.device.BlockRequest;
 import dev.faultdisk.device.DeviceException;
 import dev.faultdisk.device.LayerEngine;
+import dev.faultdisk.filemap.FileBinding;
 import dev.faultdisk.wire.Errno;
 import java.io.IOException;
 import java.io.InterruptedIOException;
@@ -44,6 +45,9 @@ public final class FaultEngine implements LayerEngine {
     private final FaultTime time;
     private final long seed;
     private volatile Snapshot snapshot = Snapshot.EMPTY;
+    /** The file system mounted from the export, if bound: file targets and file names of faults. */
+    private final FileBinding files = new FileBinding();
+
     private long nextRuleId = 1;
     private final AtomicLong nextHoldId = new AtomicLong(1);
     private final ConcurrentSkipListMap<Long, Hold> held = new ConcurrentSkipListMap<>();
@@ -112,6 +116,11 @@ public final class FaultEngine implements LayerEngine {
         return snapshot.blocking;
     }
 
+    /** The export's file binding: rules aim at files through it, and records name files with it. */
+    public FileBinding files() {
+        return files;
+    }
+
     public void addListener(FaultListener listener) {
         listeners.add(listener);
     }
@@ -129,7 +138,7 @@ public final class FaultEngine implements LayerEngine {
     public List<FaultRule> add(List<?> rules, String path) {
         List<FaultRule> added;
         synchronized (this) {
-            added = FaultRuleParser.parse(rules, path, size, nextRuleId, seed);
+            added = FaultRuleParser.parse(rules, path, size, nextRuleId, seed, files);
             nextRuleId += added.size();
             if (added.isEmpty()) {
                 return added;
@@ -250,7 +259,8 @@ public final class FaultEngine implements LayerEngine {
                 details,
                 rule.seed(),
                 firing.match(),
-                rule.events());
+                rule.events(),
+                files.name(r.offset(), r.length()));
         for (FaultListener l : listeners) {
             l.injected(record);
         }

@@ -59,6 +59,8 @@ final class ControlCommands {
         }
         new ExportCommands(exports, nbd, wiring, triggers, journal, faultTime, exportSeeds).register(commands);
         SnapshotCommands.register(commands, exports, triggers);
+        FileMapCommands.register(commands, exports);
+        HistoryCommands.register(commands, exports);
         return new Engines(triggers, metrics);
     }
 }

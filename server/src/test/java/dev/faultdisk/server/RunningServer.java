@@ -48,6 +48,11 @@ final class RunningServer implements BeforeEachCallback, AfterEachCallback {
         close();
     }
 
+    /** The connected client. */
+    FaultdiskClient client() {
+        return client;
+    }
+
     Export export(String name) {
         return server.exports().find(name).orElseThrow();
     }

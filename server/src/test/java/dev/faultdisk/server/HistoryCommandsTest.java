@@ -1,0 +1,99 @@
+package dev.faultdisk.server;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.faultdisk.client.FaultdiskClient;
+import dev.faultdisk.client.HistoryInfo;
+import dev.faultdisk.client.QmpException;
+import dev.faultdisk.device.BlockRequest;
+import dev.faultdisk.wire.BlockOp;
+import dev.faultdisk.wire.history.HistoryEntry;
+import dev.faultdisk.wire.history.HistoryReader;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+
+/** history-start, -mark, -stop, query-history, history-materialize and -release over QMP. */
+class HistoryCommandsTest {
+    @RegisterExtension
+    final RunningServer fd = new RunningServer(b -> b.export("d0=memory:1M"));
+
+    private static byte[] filled(int length, int value) {
+        byte[] b = new byte[length];
+        Arrays.fill(b, (byte) value);
+        return b;
+    }
+
+    private void write(long offset, byte[] data) throws IOException {
+        fd.export("d0").device().write(BlockRequest.of(BlockOp.WRITE, offset, data.length), ByteBuffer.wrap(data));
+    }
+
+    private byte[] read(long offset, int length) throws IOException {
+        ByteBuffer b = ByteBuffer.allocate(length);
+        fd.export("d0").device().read(BlockRequest.of(BlockOp.READ, offset, length), b);
+        return b.array();
+    }
+
+    @Test
+    void recordsARunAndServesItsCrashStates(@TempDir Path dir) throws IOException {
+        FaultdiskClient c = fd.client();
+        String path = dir.resolve("run.history").toString();
+        HistoryInfo started = c.historyStart("d0", path, null);
+        assertTrue(started.recording());
+        assertEquals("history-base", started.base());
+        write(0, filled(512, 1));
+        assertEquals(1, c.historyMark("d0", "ack a"));
+        write(512, filled(512, 2));
+        assertEquals(3, c.queryHistory("d0").entries());
+        HistoryInfo stopped = c.historyStop("d0");
+        assertFalse(stopped.recording());
+        assertNull(stopped.failure());
+        try (HistoryReader r = HistoryReader.open(Path.of(path))) {
+            assertEquals(
+                    List.of(
+                            HistoryEntry.Kind.WRITE,
+                            HistoryEntry.Kind.MARK,
+                            HistoryEntry.Kind.WRITE,
+                            HistoryEntry.Kind.END),
+                    r.entries().stream().map(HistoryEntry::kind).toList());
+        }
+
+        assertEquals(512, c.historyMaterialize("d0", path, 0, List.of(2L), Map.of()));
+        assertArrayEquals(filled(512, 0), read(0, 512), "the first write dropped");
+        assertArrayEquals(filled(512, 2), read(512, 512), "the second kept");
+        c.historyMaterialize("d0", path, 1, List.of(), Map.of());
+        assertArrayEquals(filled(512, 1), read(0, 512));
+        assertArrayEquals(filled(512, 0), read(512, 512));
+        c.historyRelease("d0");
+        assertEquals(1, c.querySnapshots("d0").size(), "only the base is left");
+    }
+
+    @Test
+    void badInputIsRefusedClearly(@TempDir Path dir) {
+        FaultdiskClient c = fd.client();
+        QmpException noRun = assertThrows(QmpException.class, () -> c.historyMark("d0", "x"));
+        assertTrue(noRun.getMessage().contains("not recording"), noRun.getMessage());
+        String path = dir.resolve("h").toString();
+        c.historyStart("d0", path, "b");
+        QmpException twice = assertThrows(QmpException.class, () -> c.historyStart("d0", path + "2", "b2"));
+        assertTrue(twice.getMessage().contains("already"), twice.getMessage());
+        QmpException recording =
+                assertThrows(QmpException.class, () -> c.historyMaterialize("d0", path, 0, List.of(), Map.of()));
+        assertTrue(recording.getMessage().contains("stop it first"), recording.getMessage());
+        c.historyStop("d0");
+        QmpException past =
+                assertThrows(QmpException.class, () -> c.historyMaterialize("d0", path, 99, List.of(), Map.of()));
+        assertTrue(past.getMessage().contains("past the history's end"), past.getMessage());
+    }
+}
