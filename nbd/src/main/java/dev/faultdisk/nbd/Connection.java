@@ -23,11 +23,17 @@ final class Connection implements Runnable {
     private static final int MAX_OPTION_SKIP = 16 << 20;
 
     private static final int INPUT_CAPACITY = 256 * 1024;
+    /** What an idle connection reads into: room for a burst of request headers. */
+    private static final int IDLE_INPUT = 4096;
 
     private final NbdServer server;
     private final SocketChannel channel;
     private final long id;
-    private final ByteBuffer in = BufferPool.SHARED.acquire(INPUT_CAPACITY).limit(0);
+    /** Buffered input; swapped for a pooled one by {@link #awaitInput()}, so only the reader touches it. */
+    private ByteBuffer in = BufferPool.SHARED.acquire(INPUT_CAPACITY).limit(0);
+    /** A small buffer the reader waits on while idle, kept for the connection's life. */
+    private ByteBuffer idleInput;
+
     private final ReplyWriter writer;
     private final CompletableFuture<Void> closed = new CompletableFuture<>();
     private volatile boolean closing;
@@ -38,8 +44,7 @@ final class Connection implements Runnable {
         this.server = server;
         this.channel = channel;
         this.id = id;
-        this.writer =
-                new ReplyWriter(channel, BufferPool.SHARED.acquire(256 * 1024).clear());
+        this.writer = new ReplyWriter(channel);
     }
 
     long id() {
@@ -85,6 +90,9 @@ final class Connection implements Runnable {
             transmission.release();
         }
         BufferPool.SHARED.release(in);
+        BufferPool.SHARED.release(idleInput);
+        in = null;
+        idleInput = null;
         writer.release();
     }
 
@@ -173,6 +181,26 @@ final class Connection implements Runnable {
             in.limit(in.position()).position(start);
         }
         return n;
+    }
+
+    /**
+     * Waits for input with the input buffer back in the pool (call with none left unread): a
+     * connection waiting idle then holds only a small buffer. Takes a pooled buffer again when
+     * bytes arrive. Returns the count read, or -1 at end of stream.
+     */
+    int awaitInput() throws IOException {
+        BufferPool.SHARED.release(in);
+        in = null;
+        if (idleInput == null) {
+            idleInput = BufferPool.SHARED.acquire(IDLE_INPUT);
+        }
+        idleInput.clear();
+        try {
+            return channel.read(idleInput);
+        } finally {
+            in = BufferPool.SHARED.acquire(INPUT_CAPACITY).clear();
+            in.put(idleInput.flip()).flip();
+        }
     }
 
     /** Discards {@code n} bytes of input (a payload that will not be used). */

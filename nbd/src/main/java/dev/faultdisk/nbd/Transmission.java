@@ -46,7 +46,10 @@ final class Transmission {
     private long sequence;
 
     private ByteBuffer scratch;
-    private final ByteBuffer inputView;
+    /** A reused view of the input buffer for inline write payloads, and the buffer it views. */
+    private ByteBuffer inputView;
+
+    private ByteBuffer inputViewOf;
     /** Requests that run off the reader, one virtual thread each; DISC waits for them (the spec says finish them). */
     private final ExecutorService requests;
 
@@ -57,18 +60,18 @@ final class Transmission {
         this.size = device.size();
         this.structured = negotiation.structuredReplies();
         this.baseAllocation = negotiation.baseAllocation();
-        this.inputView = connection.input().duplicate();
         this.requests = Executors.newThreadPerTaskExecutor(
                 Thread.ofVirtual().name("nbd-req-" + connection.id() + "-", 0).factory());
     }
 
     void run() throws IOException, ProtocolException {
-        ByteBuffer in = connection.input();
         try {
             while (true) {
+                ByteBuffer in = connection.input();
                 if (!RequestDecoder.decode(in, header)) {
                     writer.flush();
-                    if (connection.fill(RequestDecoder.HEADER_SIZE) < 0) {
+                    int n = in.hasRemaining() ? connection.fill(RequestDecoder.HEADER_SIZE) : awaitIdle();
+                    if (n < 0) {
                         connection.inputEnded();
                         if (connection.isClosing()) {
                             awaitInFlight(); // our own shutdown: requests already read still answer
@@ -88,6 +91,18 @@ final class Transmission {
         } finally {
             writer.flush();
         }
+    }
+
+    /**
+     * Waits for the next request with the connection's large buffers back in the pool (the reply
+     * buffer, the scratch buffer, the input buffer): an idle connection holds a few KiB, not
+     * hundreds. Under load the buffers come straight back from the pool.
+     */
+    private int awaitIdle() throws IOException {
+        writer.idle();
+        BufferPool.SHARED.release(scratch);
+        scratch = null;
+        return connection.awaitInput();
     }
 
     /**
@@ -183,6 +198,10 @@ final class Transmission {
         if (length <= in.capacity() / 2) {
             connection.require(length);
             // A reused view, not a slice: the inline path allocates nothing per request.
+            if (inputViewOf != in) {
+                inputView = in.duplicate();
+                inputViewOf = in;
+            }
             inputView.limit(in.position() + length).position(in.position());
             in.position(in.position() + length);
             return inputView;
