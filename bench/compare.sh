@@ -34,7 +34,8 @@ bench/compare.sh: faultdisk vs nbdkit (file plugin) vs qemu-nbd on the same file
   --file PATH        the raw image (default: /dev/shm if it has room, else /var/tmp; env BENCH_FILE)
   --size-mib N       image size in MiB (default 1024, env BENCH_SIZE_MIB)
   --out DIR          where fio's JSON and the logs go (default bench/results/DATE, env BENCH_OUT)
-  --servers LIST     comma-separated, from faultdisk,nbdkit,qemu-nbd (the default), faultdisk-rules,
+  --servers LIST     comma-separated, from faultdisk,nbdkit,qemu-nbd (the default), faultdisk-platform
+                     (connection readers on platform threads), faultdisk-rules,
                      faultdisk-triggers, faultdisk-delay, nbdkit-delay (env SERVERS)
   --workloads LIST   comma-separated, from seqread,seqwrite,randread,randrw (the default),
                      randread64, randread1 (env WORKLOADS)
@@ -85,7 +86,7 @@ done
 IFS=, read -r -a server_list <<<"$servers"
 IFS=, read -r -a workload_list <<<"$workloads"
 for s in "${server_list[@]}"; do
-  case "$s" in faultdisk|faultdisk-rules|faultdisk-triggers|faultdisk-delay|nbdkit|nbdkit-delay|qemu-nbd) ;;
+  case "$s" in faultdisk|faultdisk-platform|faultdisk-rules|faultdisk-triggers|faultdisk-delay|nbdkit|nbdkit-delay|qemu-nbd) ;;
     *) die "unknown server: $s" ;;
   esac
 done
@@ -194,6 +195,11 @@ start_server() {
     faultdisk)
       # The launcher execs java, so $! is the JVM's pid.
       "$root/faultdisk" serve --export "bench=$file" --nbd "127.0.0.1:$p" --qmp none >"$out/faultdisk.log" 2>&1 &
+      ;;
+    faultdisk-platform)
+      # The same server with each connection's reader on a platform thread (virtual by default).
+      FAULTDISK_JAVA_OPTS="${FAULTDISK_JAVA_OPTS:-} -Dfaultdisk.nbd.platformReaders=true" \
+        "$root/faultdisk" serve --export "bench=$file" --nbd "127.0.0.1:$p" --qmp none >"$out/faultdisk-platform.log" 2>&1 &
       ;;
     faultdisk-rules)
       # The same server with 1,000 blkdebug rules that never match: 500 on events every request

@@ -33,6 +33,10 @@ final class Connection implements Runnable {
     private ByteBuffer in = BufferPool.SHARED.acquire(INPUT_CAPACITY).limit(0);
     /** A small buffer the reader waits on while idle, kept for the connection's life. */
     private ByteBuffer idleInput;
+    /** Input buffer bytes held, written by the reader at each swap (for {@link #heldBufferBytes()}). */
+    private volatile int inputHeld = INPUT_CAPACITY;
+
+    private volatile Transmission transmission;
 
     private final ReplyWriter writer;
     private final CompletableFuture<Void> closed = new CompletableFuture<>();
@@ -58,6 +62,7 @@ final class Connection implements Runnable {
             Negotiation negotiation = handshake();
             if (negotiation != null) {
                 transmission = new Transmission(this, negotiation, writer);
+                this.transmission = transmission;
                 transmission.run();
             }
         } catch (EOFException | ClosedChannelException e) {
@@ -195,11 +200,13 @@ final class Connection implements Runnable {
             idleInput = BufferPool.SHARED.acquire(IDLE_INPUT);
         }
         idleInput.clear();
+        inputHeld = IDLE_INPUT;
         try {
             return channel.read(idleInput);
         } finally {
             in = BufferPool.SHARED.acquire(INPUT_CAPACITY).clear();
             in.put(idleInput.flip()).flip();
+            inputHeld = INPUT_CAPACITY + IDLE_INPUT;
         }
     }
 
@@ -229,6 +236,16 @@ final class Connection implements Runnable {
                 throw new EOFException();
             }
         }
+    }
+
+    /**
+     * Bytes of pooled buffers the connection holds now (input, idle input, replies, scratch), for
+     * checks that an idle connection costs little. A snapshot read off the reader thread.
+     */
+    long heldBufferBytes() {
+        long input = inputHeld; // read first: the reader writes it after releasing the others
+        Transmission t = transmission;
+        return input + writer.heldBytes() + (t == null ? 0 : t.heldBytes());
     }
 
     /** The export this connection serves, once the handshake chose one. */

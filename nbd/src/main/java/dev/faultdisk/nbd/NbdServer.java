@@ -203,6 +203,15 @@ public final class NbdServer implements AutoCloseable {
         return n;
     }
 
+    /** Bytes of pooled buffers the open connections hold now (idle ones hold a few KiB each). */
+    long heldBufferBytes() {
+        long total = 0;
+        for (Connection c : connections) {
+            total += c.heldBufferBytes();
+        }
+        return total;
+    }
+
     /** What each open connection is doing. */
     public List<ConnectionInfo> connections() {
         return connections.stream().map(Connection::info).toList();

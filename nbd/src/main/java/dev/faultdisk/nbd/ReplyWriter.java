@@ -124,6 +124,16 @@ final class ReplyWriter {
         }
     }
 
+    /** Bytes of reply buffer held now: none while the connection waits idle. */
+    long heldBytes() {
+        lock.lock();
+        try {
+            return out == null ? 0 : out.capacity();
+        } finally {
+            lock.unlock();
+        }
+    }
+
     /** True while a write to the socket is under way. */
     boolean writing() {
         return writing;

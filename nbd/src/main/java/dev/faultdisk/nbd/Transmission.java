@@ -559,6 +559,12 @@ final class Transmission {
         return scratch.clear().limit(length);
     }
 
+    /** Bytes of scratch buffer held (a racy read for observers; exact once the reader waits idle). */
+    long heldBytes() {
+        ByteBuffer s = scratch;
+        return s == null ? 0 : s.capacity();
+    }
+
     /** Returns the connection's buffers to the pool. */
     void release() {
         BufferPool.SHARED.release(scratch);
