@@ -20,6 +20,7 @@ public final class MemoryDevice implements BlockDevice {
     static final int CHUNK = 1 << CHUNK_SHIFT;
     /** Index bits per level below the top table. */
     private static final int FAN_SHIFT = 4;
+
     private static final int FAN = 1 << FAN_SHIFT;
     private static final int LEVELS = 4;
     /** Pages under one slot of the top table. */
