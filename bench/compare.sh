@@ -35,7 +35,7 @@ bench/compare.sh: faultdisk vs nbdkit (file plugin) vs qemu-nbd on the same file
   --size-mib N       image size in MiB (default 1024, env BENCH_SIZE_MIB)
   --out DIR          where fio's JSON and the logs go (default bench/results/DATE, env BENCH_OUT)
   --servers LIST     comma-separated, from faultdisk,nbdkit,qemu-nbd (the default), faultdisk-platform
-                     (connection readers on platform threads), faultdisk-rules,
+                     and faultdisk-virtual (connection readers on one kind of thread), faultdisk-rules,
                      faultdisk-triggers, faultdisk-delay, nbdkit-delay (env SERVERS)
   --workloads LIST   comma-separated, from seqread,seqwrite,randread,randrw (the default),
                      randread64, randread1 (env WORKLOADS)
@@ -86,7 +86,7 @@ done
 IFS=, read -r -a server_list <<<"$servers"
 IFS=, read -r -a workload_list <<<"$workloads"
 for s in "${server_list[@]}"; do
-  case "$s" in faultdisk|faultdisk-platform|faultdisk-rules|faultdisk-triggers|faultdisk-delay|nbdkit|nbdkit-delay|qemu-nbd) ;;
+  case "$s" in faultdisk|faultdisk-platform|faultdisk-virtual|faultdisk-rules|faultdisk-triggers|faultdisk-delay|nbdkit|nbdkit-delay|qemu-nbd) ;;
     *) die "unknown server: $s" ;;
   esac
 done
@@ -196,20 +196,26 @@ start_server() {
       # The launcher execs java, so $! is the JVM's pid.
       "$root/faultdisk" serve --export "bench=$file" --nbd "127.0.0.1:$p" --qmp none >"$out/faultdisk.log" 2>&1 &
       ;;
-    faultdisk-platform)
-      # The same server with each connection's reader on a platform thread (virtual by default).
-      FAULTDISK_JAVA_OPTS="${FAULTDISK_JAVA_OPTS:-} -Dfaultdisk.nbd.platformReaders=true" \
-        "$root/faultdisk" serve --export "bench=$file" --nbd "127.0.0.1:$p" --qmp none >"$out/faultdisk-platform.log" 2>&1 &
+    faultdisk-platform|faultdisk-virtual)
+      # The same server with each connection's reader on one kind of thread for its whole life
+      # (by default a busy connection is read by a platform thread, an idle one by a virtual thread).
+      FAULTDISK_JAVA_OPTS="${FAULTDISK_JAVA_OPTS:-} -Dfaultdisk.nbd.readers=${s#faultdisk-}" \
+        "$root/faultdisk" serve --export "bench=$file" --nbd "127.0.0.1:$p" --qmp none >"$out/$s.log" 2>&1 &
       ;;
     faultdisk-rules)
-      # The same server with 1,000 blkdebug rules that never match: 500 on events every request
-      # fires (read_aio, write_aio) but for states never reached, 500 on events raw I/O never fires.
+      # The same server with 1,000 blkdebug rules engaged: 500 on events every request fires
+      # (read_aio, write_aio) but for states never reached, 490 on events raw I/O never fires, and
+      # 10 that act on every request without failing it: 5 inject-error rules armed by each read
+      # for sectors far past the end, 5 set-state rules that keep state 1 on each write.
       python3 - "$out/rules.conf" <<'PY'
 import sys
 with open(sys.argv[1], "w") as f:
-    for i in range(1000):
+    for i in range(990):
         event = ("read_aio", "write_aio")[i % 2] if i < 500 else ("l1_update", "refblock_alloc", "cluster_alloc")[i % 3]
         f.write(f'[inject-error]\nevent = "{event}"\nstate = "{i + 2}"\nerrno = "5"\n\n')
+    for i in range(5):
+        f.write(f'[inject-error]\nevent = "read_aio"\nsector = "{10**12 + i}"\nerrno = "5"\n\n')
+        f.write('[set-state]\nevent = "write_aio"\nstate = "1"\nnew_state = "1"\n\n')
 PY
       "$root/faultdisk" serve --export "bench=$file,rules=$out/rules.conf" --nbd "127.0.0.1:$p" --qmp none \
         >"$out/faultdisk-rules.log" 2>&1 &

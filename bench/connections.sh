@@ -8,8 +8,9 @@
 #          reads at queue depth 4); each connection's share of the total and the lowest share
 #          against an even one (fair: no connection below half its share).
 #
-# Servers: faultdisk (connection readers on virtual threads, the default), faultdisk-platform (the
-# same with -Dfaultdisk.nbd.platformReaders=true: a platform thread per connection, as before),
+# Servers: faultdisk (a busy connection is read by a platform thread, an idle one by a virtual
+# thread), faultdisk-platform and faultdisk-virtual (-Dfaultdisk.nbd.readers=platform or virtual:
+# one kind of thread for the connection's whole life),
 # nbdkit (file plugin) and qemu-nbd, all on the same 256 MiB file, one after another for idle
 # (memory is not disturbed by load) and interleaved over rounds for busy.
 #
@@ -22,7 +23,7 @@ idle=10000
 busy=100
 rounds=3
 runtime=10
-servers=faultdisk,faultdisk-platform,nbdkit,qemu-nbd
+servers=faultdisk,faultdisk-platform,faultdisk-virtual,nbdkit,qemu-nbd
 phases=idle,busy
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -69,8 +70,8 @@ start() {
   case "$s" in
     faultdisk)
       "$root/faultdisk" serve --export "bench=$file" --nbd "127.0.0.1:$p" --qmp none >"$out/$s.log" 2>&1 & ;;
-    faultdisk-platform)
-      FAULTDISK_JAVA_OPTS="${FAULTDISK_JAVA_OPTS:-} -Dfaultdisk.nbd.platformReaders=true" \
+    faultdisk-platform|faultdisk-virtual)
+      FAULTDISK_JAVA_OPTS="${FAULTDISK_JAVA_OPTS:-} -Dfaultdisk.nbd.readers=${s#faultdisk-}" \
         "$root/faultdisk" serve --export "bench=$file" --nbd "127.0.0.1:$p" --qmp none >"$out/$s.log" 2>&1 & ;;
     nbdkit)
       nbdkit --exit-with-parent -f -i 127.0.0.1 -p "$p" -e bench file "$file" >"$out/$s.log" 2>&1 & ;;

@@ -31,7 +31,7 @@ final class Connection implements Runnable {
     private final long id;
     /** Buffered input; swapped for a pooled one by {@link #awaitInput()}, so only the reader touches it. */
     private ByteBuffer in = BufferPool.SHARED.acquire(INPUT_CAPACITY).limit(0);
-    /** A small buffer the reader waits on while idle, kept for the connection's life. */
+    /** A small heap buffer the reader waits on while idle, kept for the connection's life. */
     private ByteBuffer idleInput;
     /** Input buffer bytes held, written by the reader at each swap (for {@link #heldBufferBytes()}). */
     private volatile int inputHeld = INPUT_CAPACITY;
@@ -39,6 +39,9 @@ final class Connection implements Runnable {
     private volatile Transmission transmission;
 
     private final ReplyWriter writer;
+    /** TCP (timed reads, so the reader can move when idle), not a Unix socket. */
+    private final boolean tcp;
+
     private final CompletableFuture<Void> closed = new CompletableFuture<>();
     private volatile boolean closing;
     private volatile Export export;
@@ -49,22 +52,38 @@ final class Connection implements Runnable {
         this.channel = channel;
         this.id = id;
         this.writer = new ReplyWriter(channel);
+        boolean inet;
+        try {
+            inet = channel.getLocalAddress() instanceof java.net.InetSocketAddress;
+        } catch (IOException e) {
+            inet = false; // closed already: the reader finds out
+        }
+        this.tcp = inet;
     }
 
     long id() {
         return id;
     }
 
+    /**
+     * Runs the connection on the current thread: the handshake, then transmission until the
+     * connection ends or moves to another thread (see {@link ReaderThreads}), which calls this
+     * again and goes on where it left off.
+     */
     @Override
     public void run() {
-        Transmission transmission = null;
+        Transmission t = transmission;
+        boolean moved = false;
         try {
-            Negotiation negotiation = handshake();
-            if (negotiation != null) {
-                transmission = new Transmission(this, negotiation, writer);
-                this.transmission = transmission;
-                transmission.run();
+            if (t == null) {
+                Negotiation negotiation = handshake();
+                if (negotiation == null) {
+                    return;
+                }
+                t = new Transmission(this, negotiation, writer);
+                transmission = t;
             }
+            moved = t.run();
         } catch (EOFException | ClosedChannelException e) {
             LOG.log(Level.DEBUG, "connection {0}: closed by peer", id);
         } catch (ProtocolException e) {
@@ -76,10 +95,16 @@ final class Connection implements Runnable {
         } catch (RuntimeException e) {
             LOG.log(Level.ERROR, "connection " + id + ": internal error, disconnecting", e);
         } finally {
-            close();
-            server.removed(this);
-            releaseBuffers(transmission);
+            if (!moved) {
+                finish(t);
+            }
         }
+    }
+
+    private void finish(Transmission transmission) {
+        close();
+        server.removed(this);
+        releaseBuffers(transmission);
     }
 
     /**
@@ -191,23 +216,31 @@ final class Connection implements Runnable {
     /**
      * Waits for input with the input buffer back in the pool (call with none left unread): a
      * connection waiting idle then holds only a small buffer. Takes a pooled buffer again when
-     * bytes arrive. Returns the count read, or -1 at end of stream.
+     * bytes arrive. Returns the count read, -1 at end of stream, or {@link ReaderThreads#MOVED}
+     * when the connection moved to another thread, which now reads it (the caller returns).
      */
     int awaitInput() throws IOException {
         BufferPool.SHARED.release(in);
         in = null;
         if (idleInput == null) {
-            idleInput = BufferPool.SHARED.acquire(IDLE_INPUT);
+            idleInput = ByteBuffer.allocate(IDLE_INPUT);
         }
         idleInput.clear();
         inputHeld = IDLE_INPUT;
+        int n;
         try {
-            return channel.read(idleInput);
+            n = ReaderThreads.awaitInput(channel, idleInput, tcp);
         } finally {
             in = BufferPool.SHARED.acquire(INPUT_CAPACITY).clear();
             in.put(idleInput.flip()).flip();
             inputHeld = INPUT_CAPACITY + IDLE_INPUT;
         }
+        if (n == ReaderThreads.IDLE || (n > 0 && ReaderThreads.moveWhenBusy())) {
+            // Nothing touched after the start: the new thread owns the connection from here.
+            ReaderThreads.continueOn(n == ReaderThreads.IDLE, this);
+            return ReaderThreads.MOVED;
+        }
+        return n;
     }
 
     /** Discards {@code n} bytes of input (a payload that will not be used). */

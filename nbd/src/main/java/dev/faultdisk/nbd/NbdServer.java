@@ -29,15 +29,6 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 public final class NbdServer implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(NbdServer.class.getName());
-    /**
-     * Each connection's reader runs on a virtual thread: ten thousand idle connections then cost
-     * a few KiB each, not a platform thread's stack and kernel task. The system property
-     * {@code faultdisk.nbd.platformReaders=true} puts them on platform threads, for comparison.
-     */
-    private static final Thread.Builder READERS = Boolean.getBoolean("faultdisk.nbd.platformReaders")
-            ? Thread.ofPlatform().daemon(true)
-            : Thread.ofVirtual();
-
     private final ExportRegistry exports;
     private final Set<Connection> connections = ConcurrentHashMap.newKeySet();
     private final AtomicLong nextId = new AtomicLong(1);
@@ -124,7 +115,7 @@ public final class NbdServer implements AutoCloseable {
                     channel.close();
                     continue;
                 }
-                READERS.name("nbd-conn-" + connection.id()).start(connection);
+                ReaderThreads.start(connection);
             } catch (IOException | RuntimeException e) {
                 LOG.log(Level.WARNING, "could not start a connection: {0}", e.toString());
                 try {

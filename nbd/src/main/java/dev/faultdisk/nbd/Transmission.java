@@ -64,19 +64,28 @@ final class Transmission {
                 Thread.ofVirtual().name("nbd-req-" + connection.id() + "-", 0).factory());
     }
 
-    void run() throws IOException, ProtocolException {
+    /**
+     * Reads and runs requests until the client disconnects (false), or until the connection moved
+     * to another thread (true), which goes on by calling this again.
+     */
+    boolean run() throws IOException, ProtocolException {
+        boolean moved = false;
         try {
             while (true) {
                 ByteBuffer in = connection.input();
                 if (!RequestDecoder.decode(in, header)) {
                     writer.flush();
                     int n = in.hasRemaining() ? connection.fill(RequestDecoder.HEADER_SIZE) : awaitIdle();
+                    if (n == ReaderThreads.MOVED) {
+                        moved = true;
+                        return true;
+                    }
                     if (n < 0) {
                         connection.inputEnded();
                         if (connection.isClosing()) {
                             awaitInFlight(); // our own shutdown: requests already read still answer
                         }
-                        return;
+                        return false;
                     }
                     continue;
                 }
@@ -84,12 +93,14 @@ final class Transmission {
                     connection.inputEnded();
                     writer.flush();
                     awaitInFlight();
-                    return;
+                    return false;
                 }
                 handle(header);
             }
         } finally {
-            writer.flush();
+            if (!moved) {
+                writer.flush();
+            }
         }
     }
 
