@@ -5,6 +5,7 @@ import java.io.InputStream;
 import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Which thread reads a connection. A busy connection is read by a platform thread: a blocking
@@ -19,7 +20,9 @@ import java.nio.channels.SocketChannel;
  * to a virtual thread. A move happens only where the reader waits with nothing buffered, so all
  * the connection's state is in its objects; the old thread starts the new one and returns.
  *
- * <p>The system property {@code faultdisk.nbd.readers} picks {@code hybrid} (the default),
+ * <p>At most {@code faultdisk.nbd.platformReaders} (default 256) platform readers run at once;
+ * beyond them busy connections stay on virtual threads. The system property
+ * {@code faultdisk.nbd.readers} picks {@code hybrid} (the default),
  * {@code virtual} or {@code platform} (one kind for the connection's whole life), for comparison.
  */
 final class ReaderThreads {
@@ -37,12 +40,20 @@ final class ReaderThreads {
     private static final Mode MODE =
             Mode.valueOf(System.getProperty("faultdisk.nbd.readers", "hybrid").toUpperCase(java.util.Locale.ROOT));
     private static final int IDLE_MILLIS = Integer.getInteger("faultdisk.nbd.idleMillis", 1000);
+    /**
+     * Platform readers at most (hybrid mode): a burst of requests on thousands of connections
+     * must not start thousands of platform threads; beyond the budget busy connections stay on
+     * their virtual threads.
+     */
+    private static final int MAX_PLATFORM = Integer.getInteger("faultdisk.nbd.platformReaders", 256);
+
+    private static final AtomicInteger PLATFORM = new AtomicInteger();
 
     private ReaderThreads() {}
 
     /** Starts a new connection's reader. */
     static void start(Connection connection) {
-        builder(MODE != Mode.PLATFORM, connection).start(connection);
+        start(builder(MODE != Mode.PLATFORM, connection), false, connection);
     }
 
     /** Whether a virtual reader that got input should move to a platform thread. */
@@ -52,7 +63,7 @@ final class ReaderThreads {
 
     /** Continues {@code connection} on a new thread: virtual if it went idle, else platform. */
     static void continueOn(boolean idle, Connection connection) {
-        builder(idle, connection).start(connection);
+        start(builder(idle, connection), !idle, connection);
     }
 
     private static Thread.Builder builder(boolean virtual, Connection connection) {
