@@ -56,14 +56,48 @@ final class ReaderThreads {
         start(builder(MODE != Mode.PLATFORM, connection), false, connection);
     }
 
-    /** Whether a virtual reader that got input should move to a platform thread. */
+    /**
+     * Whether a virtual reader that got input should move to a platform thread; if so, one of
+     * the budget's platform readers is now taken for it ({@link #continueOn} starts it).
+     */
     static boolean moveWhenBusy() {
-        return MODE == Mode.HYBRID && Thread.currentThread().isVirtual();
+        if (MODE != Mode.HYBRID || !Thread.currentThread().isVirtual()) {
+            return false;
+        }
+        int n;
+        do {
+            n = PLATFORM.get();
+            if (n >= MAX_PLATFORM) {
+                return false;
+            }
+        } while (!PLATFORM.compareAndSet(n, n + 1));
+        return true;
     }
 
     /** Continues {@code connection} on a new thread: virtual if it went idle, else platform. */
     static void continueOn(boolean idle, Connection connection) {
         start(builder(idle, connection), !idle, connection);
+    }
+
+    /** Starts {@code connection}'s reader; a hybrid platform reader gives its budget back when it ends. */
+    private static void start(Thread.Builder builder, boolean budgeted, Connection connection) {
+        Runnable body = budgeted
+                ? () -> {
+                    try {
+                        connection.run();
+                    } finally {
+                        PLATFORM.decrementAndGet();
+                    }
+                }
+                : connection;
+        try {
+            builder.start(body);
+        } catch (RuntimeException | OutOfMemoryError e) {
+            if (budgeted) {
+                PLATFORM.decrementAndGet();
+            }
+            throw e;
+        }
     }
 
     private static Thread.Builder builder(boolean virtual, Connection connection) {
