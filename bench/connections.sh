@@ -15,7 +15,7 @@
 # (memory is not disturbed by load) and interleaved over rounds for busy.
 #
 # Usage: bench/connections.sh [--idle N] [--busy N] [--rounds R] [--runtime S] [--servers LIST]
-#                             [--phases idle,busy]
+#                             [--phases idle,busy] [--nbdkit-idle N (default 1000: 17 threads each)]
 set -euo pipefail
 
 root=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)
@@ -25,9 +25,11 @@ rounds=3
 runtime=10
 servers=faultdisk,faultdisk-platform,faultdisk-virtual,nbdkit,qemu-nbd
 phases=idle,busy
+nbdkit_idle=1000
 while [ $# -gt 0 ]; do
   case "$1" in
     --idle) idle=$2; shift ;;
+    --nbdkit-idle) nbdkit_idle=$2; shift ;;
     --busy) busy=$2; shift ;;
     --rounds) rounds=$2; shift ;;
     --runtime) runtime=$2; shift ;;
@@ -105,6 +107,14 @@ if [[ ",$phases," == *",idle,"* ]]; then
   printf '%-20s %10s %12s %12s %12s %10s %12s %s\n' server "RSS start" "RSS idle" "after reads" "closed" threads "per conn" "connect time" |
     tee -a "$out/summary.txt"
   for s in "${server_list[@]}"; do
+    n_idle=$idle
+    if [ "$s" = nbdkit ] && [ "$idle" -gt "$nbdkit_idle" ]; then
+      # nbdkit runs 17 threads per connection (a reader and 16 workers): 10,000 connections would
+      # need 170,000 threads, past this kind of machine's pid_max (32768), starving everything else.
+      n_idle=$nbdkit_idle
+      echo "  nbdkit: $n_idle connections, not $idle (17 threads each; pid_max is $(cat /proc/sys/kernel/pid_max))" |
+        tee -a "$out/summary.txt"
+    fi
     start "$s"
     p=${pid[$s]}
     sleep 1
@@ -112,7 +122,7 @@ if [[ ",$phases," == *",idle,"* ]]; then
     fifo="$out/hold-$s"
     rm -f "$fifo"
     mkfifo "$fifo"
-    python3 "$root/bench/nbd_clients.py" "${port[$s]}" bench "$idle" <"$fifo" >"$out/clients-$s.txt" 2>&1 &
+    python3 "$root/bench/nbd_clients.py" "${port[$s]}" bench "$n_idle" <"$fifo" >"$out/clients-$s.txt" 2>&1 &
     client=$!
     exec 9>"$fifo"  # the clients' stdin: a line asks for reads, closing it ends them
     await() {  # waits for a line starting with $1 from the clients
@@ -129,7 +139,7 @@ if [[ ",$phases," == *",idle,"* ]]; then
       rss1=$(mib "$p")
       th=$(threads "$p")
       took=$(awk '/^connected/ {print $3}' "$out/clients-$s.txt")
-      per="$(( (rss1 - rss0) * 1024 / idle )) KiB"
+      per="$(( (rss1 - rss0) * 1024 / n_idle )) KiB"
       echo read >&9
       if await read; then
         sleep 1
@@ -156,18 +166,22 @@ if [[ ",$phases," == *",busy,"* ]]; then
   for r in $(seq "$rounds"); do
     for k in $(seq 0 $((n - 1))); do
       s=${server_list[$(((k + r - 1) % n))]}
+      cpu0=$(awk '{print $14 + $15}' "/proc/${pid[$s]}/stat")
       fio --name=busy --ioengine=nbd --uri="nbd://127.0.0.1:${port[$s]}/bench" --numjobs="$busy" --thread \
         --rw=randread --bs=4k --iodepth=4 --time_based --runtime="$runtime" --output-format=json \
         --output="$out/busy-$r-$s.json" >/dev/null 2>&1 || die "fio failed against $s"
-      python3 - "$out/busy-$r-$s.json" "$s" "$r" <<'PY' | tee -a "$out/summary.txt"
+      cpu_ms=$(( ($(awk '{print $14 + $15}' "/proc/${pid[$s]}/stat") - cpu0) * 1000 / $(getconf CLK_TCK) ))
+      python3 - "$out/busy-$r-$s.json" "$s" "$r" "$cpu_ms" <<'PY' | tee -a "$out/summary.txt"
 import json, statistics, sys
 text = open(sys.argv[1]).read()
 jobs = json.loads(text[text.index("{"):])["jobs"]
 iops = [j["read"]["iops"] for j in jobs]
 total = sum(iops)
 even = total / len(iops)
-print(f"  round {sys.argv[3]} {sys.argv[2]:<20} total {total/1000:7.1f}k IOPS, per connection min {min(iops):7.0f}"
-      f" median {statistics.median(iops):7.0f} max {max(iops):7.0f}; lowest share {min(iops)/even:.2f} of an even one")
+ios = sum(j["read"]["total_ios"] for j in jobs)
+cpu_us = int(sys.argv[4]) * 1000 / max(1, ios)
+print(f"  round {sys.argv[3]} {sys.argv[2]:<20} total {total/1000:7.1f}k IOPS, server CPU {cpu_us:5.1f} us/IO, per connection"
+      f" min {min(iops):6.0f} median {statistics.median(iops):6.0f} max {max(iops):6.0f}; lowest share {min(iops)/even:.2f} of an even one")
 PY
     done
   done
