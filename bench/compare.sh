@@ -40,6 +40,8 @@ bench/compare.sh: faultdisk vs nbdkit (file plugin) vs qemu-nbd on the same file
   --workloads LIST   comma-separated, from seqread,seqwrite,randread,randrw (the default),
                      randread64, randread1 (env WORKLOADS)
   --delay-ms N       the read delay of faultdisk-delay and nbdkit-delay (default 1, env DELAY_MS)
+                     (base and base-delay: faultdisk and faultdisk-delay run from FAULTDISK_BASE_JAR,
+                     another build such as the main branch's, for before/after runs)
   --no-verify        skip the check that every server serves the file's exact content
 
 The image is created once (dense, random data) and reused by later runs when its size matches.
@@ -86,7 +88,8 @@ done
 IFS=, read -r -a server_list <<<"$servers"
 IFS=, read -r -a workload_list <<<"$workloads"
 for s in "${server_list[@]}"; do
-  case "$s" in faultdisk|faultdisk-platform|faultdisk-virtual|faultdisk-rules|faultdisk-triggers|faultdisk-delay|nbdkit|nbdkit-delay|qemu-nbd) ;;
+  case "$s" in base|base-delay) [ -n "${FAULTDISK_BASE_JAR:-}" ] || die "$s needs FAULTDISK_BASE_JAR" ;; esac
+  case "$s" in base|base-delay|faultdisk|faultdisk-platform|faultdisk-virtual|faultdisk-rules|faultdisk-triggers|faultdisk-delay|nbdkit|nbdkit-delay|qemu-nbd) ;;
     *) die "unknown server: $s" ;;
   esac
 done
@@ -188,13 +191,19 @@ if [[ " ${server_list[*]} " == *" faultdisk"* ]]; then
 fi
 
 start_server() {
-  local s=$1 p=$2 q=$3
+  local s=$1 p=$2 q=$3 kind=$1 launcher=("$root/faultdisk")
   port[$s]=$p
   qmp_port[$s]=$q
-  case "$s" in
+  if [[ "$s" == base* ]]; then
+    # Another build of faultdisk (FAULTDISK_BASE_JAR, e.g. the main branch's jar) for A/B runs.
+    launcher=("${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}/bin/java" --enable-native-access=ALL-UNNAMED
+      ${FAULTDISK_JAVA_OPTS:-} -jar "$FAULTDISK_BASE_JAR")
+    kind=faultdisk${s#base}
+  fi
+  case "$kind" in
     faultdisk)
       # The launcher execs java, so $! is the JVM's pid.
-      "$root/faultdisk" serve --export "bench=$file" --nbd "127.0.0.1:$p" --qmp none >"$out/faultdisk.log" 2>&1 &
+      "${launcher[@]}" serve --export "bench=$file" --nbd "127.0.0.1:$p" --qmp none >"$out/$s.log" 2>&1 &
       ;;
     faultdisk-platform|faultdisk-virtual)
       # The same server with each connection's reader on one kind of thread for its whole life
@@ -227,8 +236,8 @@ PY
       ;;
     faultdisk-delay)
       # Delays every read by --delay-ms through a fault rule, added over QMP once it answers.
-      "$root/faultdisk" serve --export "bench=$file" --nbd "127.0.0.1:$p" --qmp "127.0.0.1:$q" \
-        >"$out/faultdisk-delay.log" 2>&1 &
+      "${launcher[@]}" serve --export "bench=$file" --nbd "127.0.0.1:$p" --qmp "127.0.0.1:$q" \
+        >"$out/$s.log" 2>&1 &
       ;;
     nbdkit)
       # File plugin, default 16 worker threads, page cache (cache=default).
@@ -310,7 +319,7 @@ for s in "${server_list[@]}"; do
 done
 for s in "${server_list[@]}"; do
   wait_ready "$s"
-  if [ "$s" = faultdisk-delay ]; then
+  if [ "$s" = faultdisk-delay ] || [ "$s" = base-delay ]; then
     add_read_delay "${qmp_port[$s]}" || die "could not add the read delay to faultdisk-delay"
   fi
   if [ "$s" = faultdisk-triggers ]; then
