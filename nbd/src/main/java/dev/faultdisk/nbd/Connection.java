@@ -33,6 +33,8 @@ final class Connection implements Runnable {
     private ByteBuffer in = BufferPool.SHARED.acquire(INPUT_CAPACITY).limit(0);
     /** A small heap buffer the reader waits on while idle, kept for the connection's life. */
     private ByteBuffer idleInput;
+    /** How many times the input buffer was swapped (views of the old one are stale); reader only. */
+    private int inputSwaps;
     /** Input buffer bytes held, written by the reader at each swap (for {@link #heldBufferBytes()}). */
     private volatile int inputHeld = INPUT_CAPACITY;
 
@@ -232,6 +234,7 @@ final class Connection implements Runnable {
             n = ReaderThreads.awaitInput(channel, idleInput, tcp);
         } finally {
             in = BufferPool.SHARED.acquire(INPUT_CAPACITY).clear();
+            inputSwaps++;
             in.put(idleInput.flip()).flip();
             inputHeld = INPUT_CAPACITY + IDLE_INPUT;
         }
@@ -241,6 +244,11 @@ final class Connection implements Runnable {
             return ReaderThreads.MOVED;
         }
         return n;
+    }
+
+    /** Counts input buffer swaps: a view made of the input buffer is valid while this stays the same. */
+    int inputSwaps() {
+        return inputSwaps;
     }
 
     /** Discards {@code n} bytes of input (a payload that will not be used). */

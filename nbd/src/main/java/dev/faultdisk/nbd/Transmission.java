@@ -46,10 +46,10 @@ final class Transmission {
     private long sequence;
 
     private ByteBuffer scratch;
-    /** A reused view of the input buffer for inline write payloads, and the buffer it views. */
+    /** A reused view of the input buffer for inline write payloads, and which input buffer it views. */
     private ByteBuffer inputView;
 
-    private ByteBuffer inputViewOf;
+    private int inputViewOf;
     /** Requests that run off the reader, one virtual thread each; DISC waits for them (the spec says finish them). */
     private final ExecutorService requests;
 
@@ -213,9 +213,9 @@ final class Transmission {
         if (length <= in.capacity() / 2) {
             connection.require(length);
             // A reused view, not a slice: the inline path allocates nothing per request.
-            if (inputViewOf != in) {
+            if (inputView == null || inputViewOf != connection.inputSwaps()) {
                 inputView = in.duplicate();
-                inputViewOf = in;
+                inputViewOf = connection.inputSwaps();
             }
             inputView.limit(in.position() + length).position(in.position());
             in.position(in.position() + length);
