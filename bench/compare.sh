@@ -35,11 +35,14 @@ bench/compare.sh: faultdisk vs nbdkit (file plugin) vs qemu-nbd on the same file
   --size-mib N       image size in MiB (default 1024, env BENCH_SIZE_MIB)
   --out DIR          where fio's JSON and the logs go (default bench/results/DATE, env BENCH_OUT)
   --servers LIST     comma-separated, from faultdisk,nbdkit,qemu-nbd (the default), faultdisk-metrics
-                     (serve --metrics, scraped every second), faultdisk-rules,
+                     (serve --metrics, scraped every second), faultdisk-platform and faultdisk-virtual
+                     (connection readers on one kind of thread), faultdisk-rules,
                      faultdisk-triggers, faultdisk-delay, nbdkit-delay (env SERVERS)
   --workloads LIST   comma-separated, from seqread,seqwrite,randread,randrw (the default),
                      randread64, randread1 (env WORKLOADS)
   --delay-ms N       the read delay of faultdisk-delay and nbdkit-delay (default 1, env DELAY_MS)
+                     (base and base-delay: faultdisk and faultdisk-delay run from FAULTDISK_BASE_JAR,
+                     another build such as the main branch's, for before/after runs)
   --no-verify        skip the check that every server serves the file's exact content
 
 The image is created once (dense, random data) and reused by later runs when its size matches.
@@ -86,7 +89,8 @@ done
 IFS=, read -r -a server_list <<<"$servers"
 IFS=, read -r -a workload_list <<<"$workloads"
 for s in "${server_list[@]}"; do
-  case "$s" in faultdisk|faultdisk-metrics|faultdisk-rules|faultdisk-triggers|faultdisk-delay|nbdkit|nbdkit-delay|qemu-nbd) ;;
+  case "$s" in base|base-delay) [ -n "${FAULTDISK_BASE_JAR:-}" ] || die "$s needs FAULTDISK_BASE_JAR" ;; esac
+  case "$s" in base|base-delay|faultdisk|faultdisk-metrics|faultdisk-platform|faultdisk-virtual|faultdisk-rules|faultdisk-triggers|faultdisk-delay|nbdkit|nbdkit-delay|qemu-nbd) ;;
     *) die "unknown server: $s" ;;
   esac
 done
@@ -188,13 +192,25 @@ if [[ " ${server_list[*]} " == *" faultdisk"* ]]; then
 fi
 
 start_server() {
-  local s=$1 p=$2 q=$3
+  local s=$1 p=$2 q=$3 kind=$1 launcher=("$root/faultdisk")
   port[$s]=$p
   qmp_port[$s]=$q
-  case "$s" in
+  if [[ "$s" == base* ]]; then
+    # Another build of faultdisk (FAULTDISK_BASE_JAR, e.g. the main branch's jar) for A/B runs.
+    launcher=("${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}/bin/java" --enable-native-access=ALL-UNNAMED
+      ${FAULTDISK_JAVA_OPTS:-} -jar "$FAULTDISK_BASE_JAR")
+    kind=faultdisk${s#base}
+  fi
+  case "$kind" in
     faultdisk)
       # The launcher execs java, so $! is the JVM's pid.
-      "$root/faultdisk" serve --export "bench=$file" --nbd "127.0.0.1:$p" --qmp none >"$out/faultdisk.log" 2>&1 &
+      "${launcher[@]}" serve --export "bench=$file" --nbd "127.0.0.1:$p" --qmp none >"$out/$s.log" 2>&1 &
+      ;;
+    faultdisk-platform|faultdisk-virtual)
+      # The same server with each connection's reader on one kind of thread for its whole life
+      # (by default a busy connection is read by a platform thread, an idle one by a virtual thread).
+      FAULTDISK_JAVA_OPTS="${FAULTDISK_JAVA_OPTS:-} -Dfaultdisk.nbd.readers=${s#faultdisk-}" \
+        "$root/faultdisk" serve --export "bench=$file" --nbd "127.0.0.1:$p" --qmp none >"$out/$s.log" 2>&1 &
       ;;
     faultdisk-metrics)
       # The same server recording metrics (latency histograms timed per request), scraped once a
@@ -203,14 +219,19 @@ start_server() {
         >"$out/faultdisk-metrics.log" 2>&1 &
       ;;
     faultdisk-rules)
-      # The same server with 1,000 blkdebug rules that never match: 500 on events every request
-      # fires (read_aio, write_aio) but for states never reached, 500 on events raw I/O never fires.
+      # The same server with 1,000 blkdebug rules engaged: 500 on events every request fires
+      # (read_aio, write_aio) but for states never reached, 490 on events raw I/O never fires, and
+      # 10 that act on every request without failing it: 5 inject-error rules armed by each read
+      # for sectors far past the end, 5 set-state rules that keep state 1 on each write.
       python3 - "$out/rules.conf" <<'PY'
 import sys
 with open(sys.argv[1], "w") as f:
-    for i in range(1000):
+    for i in range(990):
         event = ("read_aio", "write_aio")[i % 2] if i < 500 else ("l1_update", "refblock_alloc", "cluster_alloc")[i % 3]
         f.write(f'[inject-error]\nevent = "{event}"\nstate = "{i + 2}"\nerrno = "5"\n\n')
+    for i in range(5):
+        f.write(f'[inject-error]\nevent = "read_aio"\nsector = "{10**12 + i}"\nerrno = "5"\n\n')
+        f.write('[set-state]\nevent = "write_aio"\nstate = "1"\nnew_state = "1"\n\n')
 PY
       "$root/faultdisk" serve --export "bench=$file,rules=$out/rules.conf" --nbd "127.0.0.1:$p" --qmp none \
         >"$out/faultdisk-rules.log" 2>&1 &
@@ -222,8 +243,8 @@ PY
       ;;
     faultdisk-delay)
       # Delays every read by --delay-ms through a fault rule, added over QMP once it answers.
-      "$root/faultdisk" serve --export "bench=$file" --nbd "127.0.0.1:$p" --qmp "127.0.0.1:$q" \
-        >"$out/faultdisk-delay.log" 2>&1 &
+      "${launcher[@]}" serve --export "bench=$file" --nbd "127.0.0.1:$p" --qmp "127.0.0.1:$q" \
+        >"$out/$s.log" 2>&1 &
       ;;
     nbdkit)
       # File plugin, default 16 worker threads, page cache (cache=default).
@@ -311,7 +332,7 @@ for s in "${server_list[@]}"; do
 done
 for s in "${server_list[@]}"; do
   wait_ready "$s"
-  if [ "$s" = faultdisk-delay ]; then
+  if [ "$s" = faultdisk-delay ] || [ "$s" = base-delay ]; then
     add_read_delay "${qmp_port[$s]}" || die "could not add the read delay to faultdisk-delay"
   fi
   if [ "$s" = faultdisk-triggers ]; then

@@ -9,7 +9,7 @@ for s in ss:
     s.bind(("127.0.0.1", 0))
 print(*[s.getsockname()[1] for s in ss])')
   $faultdisk --version >/dev/null  # builds the jar if needed, before anything is timed
-  $faultdisk serve --export "$1" --nbd "127.0.0.1:$nbd" --qmp "127.0.0.1:$qmp" >"$out/serve.log" 2>&1 &
+  $faultdisk serve --export "$@" --nbd "127.0.0.1:$nbd" --qmp "127.0.0.1:$qmp" >"$out/serve.log" 2>&1 &
   server=$!
   trap 'kill "$server" 2>/dev/null; wait "$server" 2>/dev/null || true; rm -rf "$out"' EXIT
   for _ in $(seq 100); do

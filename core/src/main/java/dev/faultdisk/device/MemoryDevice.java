@@ -1,27 +1,40 @@
 package dev.faultdisk.device;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.AtomicReferenceArray;
 
 /**
  * A sparse in-memory disk. Memory grows with the data written, not with the size: storage is a
- * two-level table of 64 KiB chunks allocated on first write, so a 1 TiB device starts at once.
- * Trim and write-zeroes free whole chunks; a read of a missing chunk returns zeroes.
+ * radix tree of 4 KiB pages allocated on first write, so a 1 PiB device starts at once and 1 GiB
+ * written at random anywhere in 16 TiB costs about 1 GiB. The tree has a flat top table (one slot
+ * per 256 MiB) and four levels of 16-way nodes below it: small nodes keep the index near 10% of
+ * the data even when every page written lands in a subtree of its own. Trim and write-zeroes free
+ * whole pages; a read of a missing page returns zeroes, and block status skips missing subtrees
+ * without visiting their pages.
  */
 public final class MemoryDevice implements BlockDevice {
-    static final int CHUNK_SHIFT = 16;
+    static final int CHUNK_SHIFT = 12;
+    /** The allocation unit: a page. */
     static final int CHUNK = 1 << CHUNK_SHIFT;
-    private static final int DIR_SHIFT = 10;
-    private static final int DIR_SIZE = 1 << DIR_SHIFT;
-    private static final long DIR_SPAN = (long) CHUNK << DIR_SHIFT;
+    /** Index bits per level below the top table. */
+    private static final int FAN_SHIFT = 4;
+
+    private static final int FAN = 1 << FAN_SHIFT;
+    private static final int LEVELS = 4;
+    /** Pages under one slot of the top table. */
+    private static final int TOP_SHIFT = FAN_SHIFT * LEVELS;
+
     private static final byte[] ZEROES = new byte[CHUNK];
-    /** Largest size: its top-level table (one slot per 64 MiB) is then at most 2^24 slots. */
+    private static final VarHandle SLOT = MethodHandles.arrayElementVarHandle(Object[].class);
+    /** Largest size: its top table (one slot per 256 MiB) is then 2^22 slots. */
     public static final long MAX_SIZE = 1L << 50;
 
     private final long size;
-    private final AtomicReferenceArray<AtomicReferenceArray<byte[]>> dirs;
-    private final AtomicLong allocatedChunks = new AtomicLong();
+    private final Object[] top;
+    private final AtomicLong allocatedPages = new AtomicLong();
+    private final AtomicLong nodes = new AtomicLong();
 
     public MemoryDevice(long size) {
         if (size < 0 || size > MAX_SIZE) {
@@ -29,7 +42,8 @@ public final class MemoryDevice implements BlockDevice {
                     "memory device size out of range: " + size + " bytes (at most " + Sizes.format(MAX_SIZE) + ")");
         }
         this.size = size;
-        this.dirs = new AtomicReferenceArray<>((int) ((size + DIR_SPAN - 1) / DIR_SPAN));
+        long pages = (size + CHUNK - 1) >>> CHUNK_SHIFT;
+        this.top = new Object[(int) ((pages + (1L << TOP_SHIFT) - 1) >>> TOP_SHIFT)];
     }
 
     @Override
@@ -42,9 +56,14 @@ public final class MemoryDevice implements BlockDevice {
         return false;
     }
 
-    /** Bytes of memory held for data (whole chunks). */
+    /** Bytes of memory held for data (whole pages). */
     public long allocatedBytes() {
-        return allocatedChunks.get() * CHUNK;
+        return allocatedPages.get() * CHUNK;
+    }
+
+    /** Bytes the tree's index takes beyond the data: the top table and the nodes (object headers included). */
+    public long indexBytes() {
+        return 16L + 4L * top.length + nodes.get() * (16L + 4L * FAN);
     }
 
     @Override
@@ -53,12 +72,8 @@ public final class MemoryDevice implements BlockDevice {
         while (dst.hasRemaining()) {
             int within = (int) (pos & (CHUNK - 1));
             int n = Math.min(dst.remaining(), CHUNK - within);
-            byte[] chunk = chunk(pos >>> CHUNK_SHIFT);
-            if (chunk == null) {
-                dst.put(ZEROES, 0, n);
-            } else {
-                dst.put(chunk, within, n);
-            }
+            byte[] page = page(pos >>> CHUNK_SHIFT);
+            dst.put(page == null ? ZEROES : page, within, n);
             pos += n;
         }
     }
@@ -69,7 +84,7 @@ public final class MemoryDevice implements BlockDevice {
         while (src.hasRemaining()) {
             int within = (int) (pos & (CHUNK - 1));
             int n = Math.min(src.remaining(), CHUNK - within);
-            src.get(chunkForWrite(pos >>> CHUNK_SHIFT), within, n);
+            src.get(pageForWrite(pos >>> CHUNK_SHIFT), within, n);
             pos += n;
         }
     }
@@ -97,11 +112,16 @@ public final class MemoryDevice implements BlockDevice {
             int within = (int) (pos & (CHUNK - 1));
             int n = (int) Math.min(end - pos, CHUNK - within);
             if (n == CHUNK && !keepAllocated) {
+                long missing = missingRun(index);
+                if (missing > 0) {
+                    pos = Math.min(end, (index + missing) << CHUNK_SHIFT); // nothing to free there
+                    continue;
+                }
                 free(index);
             } else {
-                byte[] chunk = keepAllocated ? chunkForWrite(index) : chunk(index);
-                if (chunk != null) {
-                    java.util.Arrays.fill(chunk, within, within + n, (byte) 0);
+                byte[] page = keepAllocated ? pageForWrite(index) : page(index);
+                if (page != null) {
+                    java.util.Arrays.fill(page, within, within + n, (byte) 0);
                 }
             }
             pos += n;
@@ -116,15 +136,9 @@ public final class MemoryDevice implements BlockDevice {
         long runLength = 0;
         while (pos < end) {
             long index = pos >>> CHUNK_SHIFT;
-            long next;
-            int flags;
-            if (dirs.get((int) (index >>> DIR_SHIFT)) == null) {
-                next = Math.min(end, ((index >>> DIR_SHIFT) + 1) * DIR_SPAN);
-                flags = ExtentSink.HOLE | ExtentSink.ZERO;
-            } else {
-                next = Math.min(end, (index + 1) << CHUNK_SHIFT);
-                flags = chunk(index) == null ? ExtentSink.HOLE | ExtentSink.ZERO : 0;
-            }
+            long missing = missingRun(index);
+            long next = Math.min(end, (index + Math.max(1, missing)) << CHUNK_SHIFT);
+            int flags = missing > 0 ? ExtentSink.HOLE | ExtentSink.ZERO : 0;
             if (flags != runFlags && runLength > 0) {
                 if (!sink.accept(runLength, runFlags)) {
                     return;
@@ -147,41 +161,68 @@ public final class MemoryDevice implements BlockDevice {
 
     @Override
     public void close() {
-        for (int i = 0; i < dirs.length(); i++) {
-            dirs.set(i, null);
-        }
-        allocatedChunks.set(0);
+        java.util.Arrays.fill(top, null);
+        allocatedPages.set(0);
+        nodes.set(0);
     }
 
-    private byte[] chunk(long index) {
-        AtomicReferenceArray<byte[]> dir = dirs.get((int) (index >>> DIR_SHIFT));
-        return dir == null ? null : dir.get((int) (index & (DIR_SIZE - 1)));
+    /** The page at {@code index}, or null if none was written there. */
+    private byte[] page(long index) {
+        Object node = SLOT.getAcquire(top, (int) (index >>> TOP_SHIFT));
+        for (int shift = TOP_SHIFT - FAN_SHIFT; node != null && shift >= 0; shift -= FAN_SHIFT) {
+            node = SLOT.getAcquire((Object[]) node, (int) (index >>> shift) & (FAN - 1));
+        }
+        return (byte[]) node;
     }
 
-    private byte[] chunkForWrite(long index) {
-        int d = (int) (index >>> DIR_SHIFT);
-        AtomicReferenceArray<byte[]> dir = dirs.get(d);
-        if (dir == null) {
-            dirs.compareAndSet(d, null, new AtomicReferenceArray<>(DIR_SIZE));
-            dir = dirs.get(d);
+    /**
+     * Pages from {@code index} on (to the end of the smallest missing subtree) that hold no data,
+     * or 0 if the page at {@code index} is allocated.
+     */
+    private long missingRun(long index) {
+        Object node = SLOT.getAcquire(top, (int) (index >>> TOP_SHIFT));
+        int shift = TOP_SHIFT;
+        while (node != null && shift > 0) {
+            shift -= FAN_SHIFT;
+            node = SLOT.getAcquire((Object[]) node, (int) (index >>> shift) & (FAN - 1));
         }
-        int i = (int) (index & (DIR_SIZE - 1));
-        byte[] chunk = dir.get(i);
-        if (chunk == null) {
-            byte[] fresh = new byte[CHUNK];
-            if (dir.compareAndSet(i, null, fresh)) {
-                allocatedChunks.incrementAndGet();
-                return fresh;
-            }
-            chunk = dir.get(i);
+        if (node != null) {
+            return 0;
         }
-        return chunk;
+        long span = 1L << shift;
+        return span - (index & (span - 1));
+    }
+
+    private byte[] pageForWrite(long index) {
+        Object[] node = (Object[]) child(top, (int) (index >>> TOP_SHIFT), false);
+        for (int shift = TOP_SHIFT - FAN_SHIFT; shift > 0; shift -= FAN_SHIFT) {
+            node = (Object[]) child(node, (int) (index >>> shift) & (FAN - 1), false);
+        }
+        return (byte[]) child(node, (int) index & (FAN - 1), true);
+    }
+
+    /** The child in {@code slot} of {@code parent}, created (a node, or a page) if missing. */
+    private Object child(Object[] parent, int slot, boolean page) {
+        Object c = SLOT.getAcquire(parent, slot);
+        if (c != null) {
+            return c;
+        }
+        Object fresh = page ? new byte[CHUNK] : new Object[FAN];
+        Object witness = SLOT.compareAndExchange(parent, slot, (Object) null, fresh);
+        if (witness != null) {
+            return witness;
+        }
+        (page ? allocatedPages : nodes).incrementAndGet();
+        return fresh;
     }
 
     private void free(long index) {
-        AtomicReferenceArray<byte[]> dir = dirs.get((int) (index >>> DIR_SHIFT));
-        if (dir != null && dir.getAndSet((int) (index & (DIR_SIZE - 1)), null) != null) {
-            allocatedChunks.decrementAndGet();
+        Object node = SLOT.getAcquire(top, (int) (index >>> TOP_SHIFT));
+        for (int shift = TOP_SHIFT - FAN_SHIFT; node != null && shift > 0; shift -= FAN_SHIFT) {
+            node = SLOT.getAcquire((Object[]) node, (int) (index >>> shift) & (FAN - 1));
+        }
+        if (node != null && SLOT.getAndSet((Object[]) node, (int) index & (FAN - 1), (Object) null) != null) {
+            allocatedPages.decrementAndGet();
         }
     }
 }

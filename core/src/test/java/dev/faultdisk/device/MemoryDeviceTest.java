@@ -107,4 +107,55 @@ class MemoryDeviceTest {
         });
         assertEquals(d.size(), covered[0]);
     }
+
+    @Test
+    void sixteenTebibytesWrittenAtRandomCostMemoryInProportionToTheData() throws IOException {
+        long size = 16 * TIB;
+        MemoryDevice d = new MemoryDevice(size);
+        java.util.SplittableRandom random = new java.util.SplittableRandom(17);
+        java.util.TreeMap<Long, Byte> written = new java.util.TreeMap<>();
+        byte[] page = new byte[4096];
+        while (written.size() < 4096) {
+            long offset = random.nextLong(size / 4096) * 4096;
+            byte value = (byte) random.nextInt(1, 256);
+            java.util.Arrays.fill(page, value);
+            Io.write(d, offset, ByteBuffer.wrap(page), false);
+            written.put(offset, value);
+        }
+        long data = 4096L * 4096;
+        assertEquals(data, d.allocatedBytes());
+        // Every page in a subtree of its own is the worst case for the index: at most 4 small nodes each.
+        assertTrue(d.indexBytes() < data / 8, "index of " + d.indexBytes() + " bytes for " + data + " of data");
+
+        for (var e : written.entrySet()) {
+            ByteBuffer back = ByteBuffer.allocate(4096);
+            Io.read(d, e.getKey(), back);
+            byte[] expected = new byte[4096];
+            java.util.Arrays.fill(expected, e.getValue());
+            assertArrayEquals(expected, back.array(), "page at " + e.getKey());
+        }
+
+        // Block status over the whole disk: one data extent per page, holes between, nothing missed.
+        List<long[]> extents = new ArrayList<>();
+        Io.extents(d, 0, size, (length, flags) -> {
+            extents.add(new long[] {length, flags});
+            return true;
+        });
+        long pos = 0;
+        List<Long> data4k = new ArrayList<>();
+        for (long[] x : extents) {
+            if ((x[1] & ExtentSink.HOLE) == 0) {
+                assertEquals(4096, x[0], "a data extent at " + pos);
+                data4k.add(pos);
+            }
+            pos += x[0];
+        }
+        assertEquals(size, pos);
+        assertEquals(List.copyOf(written.keySet()), data4k);
+
+        // Trimming all of it gives the pages back.
+        Io.trim(d, 0, size, false);
+        assertEquals(0, d.allocatedBytes());
+        d.close();
+    }
 }

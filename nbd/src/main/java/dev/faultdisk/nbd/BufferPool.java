@@ -5,15 +5,19 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicIntegerArray;
 
 /**
- * Direct buffers for requests that run off the reader thread, recycled by power-of-two size
- * class so that a steady load allocates nothing. Each class keeps a bounded number of idle
- * buffers; beyond that, released buffers are left to the collector.
+ * Direct buffers for connections (input and reply buffers while they are busy) and for requests
+ * that run off the reader thread, recycled by power-of-two size class so that a steady load
+ * allocates nothing. Each class keeps a bounded number of idle buffers (at most
+ * {@value #IDLE_BYTES} bytes, at least {@value #MIN_IDLE} and at most {@value #MAX_IDLE} buffers):
+ * enough for a hundred busy connections to take and return their buffers without allocating;
+ * beyond that, released buffers are left to the collector.
  */
 final class BufferPool {
     private static final int MIN_SHIFT = 12;
     private static final int MAX_SHIFT = 25;
-    private static final int SMALL_IDLE = 256;
-    private static final int LARGE_IDLE = 8;
+    private static final int IDLE_BYTES = 64 << 20;
+    private static final int MIN_IDLE = 4;
+    private static final int MAX_IDLE = 1024;
 
     static final BufferPool SHARED = new BufferPool();
 
@@ -48,7 +52,7 @@ final class BufferPool {
         if (cls < 0 || cls >= idle.length) {
             return;
         }
-        int max = cls <= 16 - MIN_SHIFT ? SMALL_IDLE : LARGE_IDLE;
+        int max = Math.clamp(IDLE_BYTES >> (cls + MIN_SHIFT), MIN_IDLE, MAX_IDLE);
         if (idleCount.incrementAndGet(cls) <= max) {
             idle[cls].offer(b);
         } else {

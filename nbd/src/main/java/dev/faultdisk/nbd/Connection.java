@@ -27,18 +27,35 @@ final class Connection implements Runnable {
     private static final int MAX_OPTION_SKIP = 16 << 20;
 
     private static final int INPUT_CAPACITY = 256 * 1024;
+    /** What an idle connection reads into: room for a burst of request headers. */
+    private static final int IDLE_INPUT = 4096;
 
     private final NbdServer server;
     private final SocketChannel channel;
     private final long id;
-    private final ByteBuffer in = BufferPool.SHARED.acquire(INPUT_CAPACITY).limit(0);
+    /** Buffered input; swapped for a pooled one by {@link #awaitInput()}, so only the reader touches it. */
+    private ByteBuffer in = BufferPool.SHARED.acquire(INPUT_CAPACITY).limit(0);
+    /** A small heap buffer the reader waits on while idle, kept for the connection's life. */
+    private ByteBuffer idleInput;
+    /** How many times the input buffer was swapped (views of the old one are stale); reader only. */
+    private int inputSwaps;
+    /** Input buffer bytes held, written by the reader at each swap (for {@link #heldBufferBytes()}). */
+    private volatile int inputHeld = INPUT_CAPACITY;
+
+    private volatile Transmission transmission;
+
     private final ReplyWriter writer;
+    /** TCP (timed reads, so the reader can move when idle), not a Unix socket. */
+    private final boolean tcp;
+
     private final CompletableFuture<Void> closed = new CompletableFuture<>();
     private volatile boolean closing;
     private volatile Export export;
     private volatile ConnectionInfo.Phase phase = ConnectionInfo.Phase.HANDSHAKE;
     /** Why the server ended the connection, when it did (the first reason given wins). */
     private volatile String closeReason;
+    /** The peer as the log lines name it, read once: a closed channel no longer knows it. */
+    private String peerName;
     /** The options the client sent, in order, for the log line. */
     private final List<String> options = new ArrayList<>();
 
@@ -46,35 +63,51 @@ final class Connection implements Runnable {
         this.server = server;
         this.channel = channel;
         this.id = id;
-        this.writer =
-                new ReplyWriter(channel, BufferPool.SHARED.acquire(256 * 1024).clear());
+        this.writer = new ReplyWriter(channel);
+        boolean inet;
+        try {
+            inet = channel.getLocalAddress() instanceof java.net.InetSocketAddress;
+        } catch (IOException e) {
+            inet = false; // closed already: the reader finds out
+        }
+        this.tcp = inet;
     }
 
     long id() {
         return id;
     }
 
+    /**
+     * Runs the connection on the current thread: the handshake, then transmission until the
+     * connection ends or moves to another thread (see {@link ReaderThreads}), which calls this
+     * again and goes on where it left off.
+     */
     @Override
     public void run() {
-        Transmission transmission = null;
-        String peer = peer();
-        String reason;
+        Transmission t = transmission;
+        if (peerName == null) {
+            peerName = peer();
+        }
+        boolean moved = false;
+        String reason = "the client disconnected";
         try {
-            Negotiation negotiation = handshake();
-            if (negotiation != null) {
+            if (t == null) {
+                Negotiation negotiation = handshake();
+                if (negotiation == null) {
+                    reason = "the handshake ended without an export (options " + String.join(", ", options) + ")";
+                    return;
+                }
                 LOG.log(
                         Level.INFO,
                         "NBD connection {0} from {1}: export ''{2}'', {3}",
                         id,
-                        peer,
+                        peerName,
                         export.name(),
                         negotiated(negotiation));
-                transmission = new Transmission(this, negotiation, writer);
-                transmission.run();
-                reason = "the client disconnected";
-            } else {
-                reason = "the handshake ended without an export (options " + String.join(", ", options) + ")";
+                t = new Transmission(this, negotiation, writer);
+                transmission = t;
             }
+            moved = t.run();
         } catch (EOFException | ClosedChannelException e) {
             reason = "the client closed the connection";
         } catch (ProtocolException e) {
@@ -86,12 +119,12 @@ final class Connection implements Runnable {
             reason = "internal error: " + e;
             LOG.log(Level.ERROR, "connection " + id + ": internal error, disconnecting", e);
         } finally {
-            close();
-            server.removed(this);
-            releaseBuffers(transmission);
+            if (!moved) {
+                finish(t);
+                String why = closeReason != null ? closeReason : reason;
+                LOG.log(Level.INFO, "NBD connection {0} from {1} closed: {2}", id, peerName, why);
+            }
         }
-        String why = closeReason != null ? closeReason : reason;
-        LOG.log(Level.INFO, "NBD connection {0} from {1} closed: {2}", id, peer, why);
     }
 
     private String peer() {
@@ -130,6 +163,12 @@ final class Connection implements Runnable {
         shutdown();
     }
 
+    private void finish(Transmission transmission) {
+        close();
+        server.removed(this);
+        releaseBuffers(transmission);
+    }
+
     /**
      * Returns the connection's buffers to the pool, so that connections coming and going keep
      * memory flat (direct buffers are otherwise freed only by a garbage collection). Not while a
@@ -143,6 +182,9 @@ final class Connection implements Runnable {
             transmission.release();
         }
         BufferPool.SHARED.release(in);
+        BufferPool.SHARED.release(idleInput);
+        in = null;
+        idleInput = null;
         writer.release();
     }
 
@@ -236,6 +278,42 @@ final class Connection implements Runnable {
         return n;
     }
 
+    /**
+     * Waits for input with the input buffer back in the pool (call with none left unread): a
+     * connection waiting idle then holds only a small buffer. Takes a pooled buffer again when
+     * bytes arrive. Returns the count read, -1 at end of stream, or {@link ReaderThreads#MOVED}
+     * when the connection moved to another thread, which now reads it (the caller returns).
+     */
+    int awaitInput() throws IOException {
+        BufferPool.SHARED.release(in);
+        in = null;
+        if (idleInput == null) {
+            idleInput = ByteBuffer.allocate(IDLE_INPUT);
+        }
+        idleInput.clear();
+        inputHeld = IDLE_INPUT;
+        int n;
+        try {
+            n = ReaderThreads.awaitInput(channel, idleInput, tcp);
+        } finally {
+            in = BufferPool.SHARED.acquire(INPUT_CAPACITY).clear();
+            inputSwaps++;
+            in.put(idleInput.flip()).flip();
+            inputHeld = INPUT_CAPACITY + IDLE_INPUT;
+        }
+        if (n == ReaderThreads.IDLE || (n > 0 && ReaderThreads.moveWhenBusy())) {
+            // Nothing touched after the start: the new thread owns the connection from here.
+            ReaderThreads.continueOn(n == ReaderThreads.IDLE, this);
+            return ReaderThreads.MOVED;
+        }
+        return n;
+    }
+
+    /** Counts input buffer swaps: a view made of the input buffer is valid while this stays the same. */
+    int inputSwaps() {
+        return inputSwaps;
+    }
+
     /** Discards {@code n} bytes of input (a payload that will not be used). */
     void skip(long n) throws IOException {
         long left = n;
@@ -262,6 +340,16 @@ final class Connection implements Runnable {
                 throw new EOFException();
             }
         }
+    }
+
+    /**
+     * Bytes of pooled buffers the connection holds now (input, idle input, replies, scratch), for
+     * checks that an idle connection costs little. A snapshot read off the reader thread.
+     */
+    long heldBufferBytes() {
+        long input = inputHeld; // read first: the reader writes it after releasing the others
+        Transmission t = transmission;
+        return input + writer.heldBytes() + (t == null ? 0 : t.heldBytes());
     }
 
     /** The export this connection serves, once the handshake chose one. */

@@ -29,7 +29,6 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 public final class NbdServer implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(NbdServer.class.getName());
-
     private final ExportRegistry exports;
     private final Set<Connection> connections = ConcurrentHashMap.newKeySet();
     private final AtomicLong nextId = new AtomicLong(1);
@@ -116,10 +115,7 @@ public final class NbdServer implements AutoCloseable {
                     channel.close();
                     continue;
                 }
-                Thread.ofPlatform()
-                        .name("nbd-conn-" + connection.id())
-                        .daemon(true)
-                        .start(connection);
+                ReaderThreads.start(connection);
             } catch (IOException | RuntimeException e) {
                 LOG.log(Level.WARNING, "could not start a connection: {0}", e.toString());
                 try {
@@ -196,6 +192,15 @@ public final class NbdServer implements AutoCloseable {
             }
         }
         return n;
+    }
+
+    /** Bytes of pooled buffers the open connections hold now (idle ones hold a few KiB each). */
+    long heldBufferBytes() {
+        long total = 0;
+        for (Connection c : connections) {
+            total += c.heldBufferBytes();
+        }
+        return total;
     }
 
     /** What each open connection is doing. */

@@ -10,22 +10,50 @@ import java.util.concurrent.locks.ReentrantLock;
  * requests completed on different threads never interleave their bytes, and replies that become
  * ready together leave in one system call: the reader thread appends while it has buffered
  * requests to process and flushes before it blocks for more input. Large read payloads are not
- * copied: they go out with the pending replies in one gathering write.
+ * copied: they go out with the pending replies in one gathering write. The buffer comes from the
+ * pool when a reply is built and goes back when the connection waits idle ({@link #idle()}), so
+ * that thousands of idle connections hold no reply buffers.
  */
 final class ReplyWriter {
-    private final GatheringByteChannel channel;
     private final ReentrantLock lock = new ReentrantLock();
-    private final ByteBuffer out;
+    /** Bytes a reply buffer holds: many small replies, or one 64 KiB read with its header. */
+    static final int CAPACITY = 256 * 1024;
+
+    private final GatheringByteChannel channel;
+    private ByteBuffer out;
     private final ByteBuffer[] gather = new ByteBuffer[2];
-    private final ByteBuffer view;
+    private ByteBuffer view;
     /** True while a write to the socket is under way: a client that stops reading keeps it true. */
     private volatile boolean writing;
 
-    /** Builds replies in {@code buffer}, which it owns until {@link #release()}. */
-    ReplyWriter(GatheringByteChannel channel, ByteBuffer buffer) {
+    ReplyWriter(GatheringByteChannel channel) {
         this.channel = channel;
-        this.out = buffer;
-        this.view = out.duplicate();
+    }
+
+    /** The reply buffer, taken from the pool if the writer has none now. Caller holds the lock. */
+    private ByteBuffer out() {
+        if (out == null) {
+            out = BufferPool.SHARED.acquire(CAPACITY).clear();
+            view = out.duplicate();
+        }
+        return out;
+    }
+
+    /**
+     * Gives the reply buffer back to the pool if nothing is pending in it: the connection is about
+     * to wait for input. A request finishing meanwhile takes one again.
+     */
+    void idle() {
+        lock.lock();
+        try {
+            if (out != null && out.position() == 0) {
+                BufferPool.SHARED.release(out);
+                out = null;
+                view = null;
+            }
+        } finally {
+            lock.unlock();
+        }
     }
 
     /**
@@ -33,6 +61,7 @@ final class ReplyWriter {
      * straight into a reply. Caller holds the lock; valid until the lock is released.
      */
     ByteBuffer view(int position, int length) {
+        out();
         view.clear();
         return view.limit(position + length).position(position);
     }
@@ -47,7 +76,7 @@ final class ReplyWriter {
 
     /** Bytes that fit in the buffer at most. */
     int capacity() {
-        return out.capacity();
+        return CAPACITY;
     }
 
     /**
@@ -55,7 +84,7 @@ final class ReplyWriter {
      * Caller holds the lock and writes at the buffer's position.
      */
     ByteBuffer reserve(int n) throws IOException {
-        if (out.remaining() < n) {
+        if (out().remaining() < n) {
             flushLocked();
         }
         return out;
@@ -63,7 +92,7 @@ final class ReplyWriter {
 
     /** Writes what is pending. Caller holds the lock. */
     void flushLocked() throws IOException {
-        if (out.position() == 0) {
+        if (out == null || out.position() == 0) {
             return;
         }
         out.flip();
@@ -80,18 +109,28 @@ final class ReplyWriter {
 
     /** Writes what is pending followed by {@code payload}, in one gathering write. Caller holds the lock. */
     void flushWithPayloadLocked(ByteBuffer payload) throws IOException {
-        out.flip();
-        gather[0] = out;
+        ByteBuffer pending = out().flip();
+        gather[0] = pending;
         gather[1] = payload;
         writing = true;
         try {
-            while (out.hasRemaining() || payload.hasRemaining()) {
+            while (pending.hasRemaining() || payload.hasRemaining()) {
                 channel.write(gather);
             }
         } finally {
             writing = false;
             gather[1] = null;
-            out.clear();
+            pending.clear();
+        }
+    }
+
+    /** Bytes of reply buffer held now: none while the connection waits idle. */
+    long heldBytes() {
+        lock.lock();
+        try {
+            return out == null ? 0 : out.capacity();
+        } finally {
+            lock.unlock();
         }
     }
 
@@ -102,7 +141,14 @@ final class ReplyWriter {
 
     /** Gives the buffer back to the pool; the writer is not used afterwards. */
     void release() {
-        BufferPool.SHARED.release(out);
+        lock.lock();
+        try {
+            BufferPool.SHARED.release(out);
+            out = null;
+            view = null;
+        } finally {
+            lock.unlock();
+        }
     }
 
     /** Flushes pending replies, taking the lock. */

@@ -50,7 +50,10 @@ final class Transmission {
     private long sequence;
 
     private ByteBuffer scratch;
-    private final ByteBuffer inputView;
+    /** A reused view of the input buffer for inline write payloads, and which input buffer it views. */
+    private ByteBuffer inputView;
+
+    private int inputViewOf;
     /** Requests that run off the reader, one virtual thread each; DISC waits for them (the spec says finish them). */
     private final ExecutorService requests;
 
@@ -62,23 +65,32 @@ final class Transmission {
         this.size = device.size();
         this.structured = negotiation.structuredReplies();
         this.baseAllocation = negotiation.baseAllocation();
-        this.inputView = connection.input().duplicate();
         this.requests = Executors.newThreadPerTaskExecutor(
                 Thread.ofVirtual().name("nbd-req-" + connection.id() + "-", 0).factory());
     }
 
-    void run() throws IOException, ProtocolException {
-        ByteBuffer in = connection.input();
+    /**
+     * Reads and runs requests until the client disconnects (false), or until the connection moved
+     * to another thread (true), which goes on by calling this again.
+     */
+    boolean run() throws IOException, ProtocolException {
+        boolean moved = false;
         try {
             while (true) {
+                ByteBuffer in = connection.input();
                 if (!RequestDecoder.decode(in, header)) {
                     writer.flush();
-                    if (connection.fill(RequestDecoder.HEADER_SIZE) < 0) {
+                    int n = in.hasRemaining() ? connection.fill(RequestDecoder.HEADER_SIZE) : awaitIdle();
+                    if (n == ReaderThreads.MOVED) {
+                        moved = true;
+                        return true;
+                    }
+                    if (n < 0) {
                         connection.inputEnded();
                         if (connection.isClosing()) {
                             awaitInFlight(); // our own shutdown: requests already read still answer
                         }
-                        return;
+                        return false;
                     }
                     continue;
                 }
@@ -86,13 +98,27 @@ final class Transmission {
                     connection.inputEnded();
                     writer.flush();
                     awaitInFlight();
-                    return;
+                    return false;
                 }
                 handle(header);
             }
         } finally {
-            writer.flush();
+            if (!moved) {
+                writer.flush();
+            }
         }
+    }
+
+    /**
+     * Waits for the next request with the connection's large buffers back in the pool (the reply
+     * buffer, the scratch buffer, the input buffer): an idle connection holds a few KiB, not
+     * hundreds. Under load the buffers come straight back from the pool.
+     */
+    private int awaitIdle() throws IOException {
+        writer.idle();
+        BufferPool.SHARED.release(scratch);
+        scratch = null;
+        return connection.awaitInput();
     }
 
     /**
@@ -195,6 +221,10 @@ final class Transmission {
         if (length <= in.capacity() / 2) {
             connection.require(length);
             // A reused view, not a slice: the inline path allocates nothing per request.
+            if (inputView == null || inputViewOf != connection.inputSwaps()) {
+                inputView = in.duplicate();
+                inputViewOf = connection.inputSwaps();
+            }
             inputView.limit(in.position() + length).position(in.position());
             in.position(in.position() + length);
             return inputView;
@@ -570,6 +600,12 @@ final class Transmission {
             scratch = BufferPool.SHARED.acquire(length);
         }
         return scratch.clear().limit(length);
+    }
+
+    /** Bytes of scratch buffer held (a racy read for observers; exact once the reader waits idle). */
+    long heldBytes() {
+        ByteBuffer s = scratch;
+        return s == null ? 0 : s.capacity();
     }
 
     /** Returns the connection's buffers to the pool. */

@@ -87,9 +87,9 @@ class HandshakeWireTest {
             option(d, OPT_SET_META_CONTEXT, RawNbdClient.metaContextData("disk", BASE_ALLOCATION));
             option(d, OPT_GO, RawNbdClient.goData("disk", new int[0]));
             byte[] data = HostileClientTest.pattern(5000, 3);
-            request(d, CMD_WRITE, 1, 4096, data.length);
+            request(d, CMD_WRITE, 1, 0, data.length);
             d.write(data);
-            request(d, CMD_READ, 2, 4096, data.length);
+            request(d, CMD_READ, 2, 0, data.length);
             request(d, CMD_BLOCK_STATUS, 3, 0, 1 << 20);
             c.sendRaw(bytes.toByteArray());
 
@@ -101,7 +101,7 @@ class HandshakeWireTest {
             c.expectAck(go);
             c.structured(true);
             assertEquals(0, RawNbdClient.errorOf(c.readAll(1)));
-            assertArrayEquals(data, RawNbdClient.assemble(4096, data.length, c.readAll(2)));
+            assertArrayEquals(data, RawNbdClient.assemble(0, data.length, c.readAll(2)));
             List<RawNbdClient.Reply> status = c.readAll(3);
             assertEquals(REPLY_TYPE_BLOCK_STATUS, status.getFirst().type());
             assertEquals(0, status.getFirst().payload().getInt(8), "the written block is data");

@@ -58,15 +58,7 @@ public final class BlkdebugDevice extends EngineDevice<BlkdebugEngine> {
             case WRITE_ZEROES -> fua ? Operation.WRITE_ZEROES_FUA : Operation.WRITE_ZEROES;
             case BLOCK_STATUS -> Operation.BLOCK_STATUS;
         };
-        // With FUA, QEMU writes and then flushes (the flush has its own events and check). After
-        // an injected ENOTSUP on write-zeroes QEMU falls back to writing zero buffers (unless the
-        // request forbids slow fallbacks): that is a plain write, hence NO_HOLE.
-        BlockRequest below = r.without(BlockRequest.Flag.FUA);
-        run(
-                operation,
-                r,
-                fallback -> proceed(fallback ? below.with(BlockRequest.Flag.NO_HOLE) : below, data, sink),
-                op == BlockOp.WRITE_ZEROES && !r.has(BlockRequest.Flag.FAST_ZERO));
+        run(operation, r, data, sink, op == BlockOp.WRITE_ZEROES && !r.has(BlockRequest.Flag.FAST_ZERO));
     }
 
     /**
@@ -126,13 +118,13 @@ public final class BlkdebugDevice extends EngineDevice<BlkdebugEngine> {
 
     // ---- engaged path: the steps of the event table ----
 
-    @FunctionalInterface
-    private interface Io {
-        /** Performs the transfer; {@code fallback} is true for QEMU's write-zeroes fallback to a write. */
-        void run(boolean fallback) throws IOException;
-    }
-
-    private void run(Operation op, BlockRequest r, Io io, boolean zeroFallbackAllowed) throws IOException {
+    /**
+     * Runs the event table's steps for one request. Allocates nothing unless a rule fails the
+     * request (the exception) or a breakpoint holds it: with many rules engaged, a steady load
+     * leaves no garbage for the heap to grow on.
+     */
+    private void run(Operation op, BlockRequest r, ByteBuffer data, ExtentSink sink, boolean zeroFallbackAllowed)
+            throws IOException {
         long offset = r.offset();
         long length = r.length();
         List<Step> steps = EventTable.steps(op);
@@ -142,7 +134,8 @@ public final class BlkdebugDevice extends EngineDevice<BlkdebugEngine> {
         boolean fallback = false;
         int formatWas = 0;
         int deviceWas = 0;
-        for (Step step : steps) {
+        for (int k = 0, n = steps.size(); k < n; k++) {
+            Step step = steps.get(k);
             boolean ok = failure == null;
             boolean runIt = switch (step.when()) {
                 case IF_OK -> ok;
@@ -192,7 +185,12 @@ public final class BlkdebugDevice extends EngineDevice<BlkdebugEngine> {
                 case IO -> {
                     if (!skipIo) {
                         try {
-                            io.run(fallback);
+                            // With FUA, QEMU writes and then flushes (the flush has its own events and
+                            // check). After an injected ENOTSUP on write-zeroes QEMU falls back to
+                            // writing zero buffers (unless the request forbids slow fallbacks): that
+                            // is a plain write, hence NO_HOLE.
+                            BlockRequest below = r.without(BlockRequest.Flag.FUA);
+                            proceed(fallback ? below.with(BlockRequest.Flag.NO_HOLE) : below, data, sink);
                         } catch (IOException e) {
                             failure = e;
                         }

@@ -175,30 +175,41 @@ public final class BlkdebugEngine implements LayerEngine {
      * rules replace the armed set, if there is at least one.
      */
     private void applyRules(PerEvent pe) {
-        int before = state;
-        int next = before;
-        boolean stateChosen = false;
-        List<Entry> armed = null;
-        // The rules for any state and those for this state, merged back into definition order.
-        Entry[] any = pe.any;
-        Entry[] here = pe.forState(before);
-        int i = 0;
-        int j = 0;
-        while (i < any.length || j < here.length) {
-            Entry e = j >= here.length || (i < any.length && any[i].seq < here[j].seq) ? any[i++] : here[j++];
-            if (e.inject != null) {
-                if (armed == null) {
-                    armed = new ArrayList<>();
-                }
-                armed.add(e);
-            } else if (!stateChosen) {
-                next = ((SetStateRule) e.rule).newState();
-                stateChosen = true;
-            }
+        Outcome outcome = pe.outcome(state);
+        if (outcome.moves) {
+            state = outcome.newState;
         }
-        state = next;
-        if (armed != null) {
-            active = Armed.of(armed);
+        if (outcome.armed != null) {
+            active = outcome.armed;
+        }
+    }
+
+    /**
+     * What an event does in one state: whether it moves to another state and which, and the
+     * inject-error rules it arms (null: the armed set stays). The same for every request,
+     * so each {@link PerEvent} computes it once per state and requests reuse it.
+     */
+    private record Outcome(boolean moves, int newState, Armed armed) {
+        static Outcome of(Entry[] any, Entry[] here) {
+            boolean moves = false;
+            int next = 0;
+            List<Entry> armed = null;
+            // The rules for any state and those for this state, merged back into definition order.
+            int i = 0;
+            int j = 0;
+            while (i < any.length || j < here.length) {
+                Entry e = j >= here.length || (i < any.length && any[i].seq < here[j].seq) ? any[i++] : here[j++];
+                if (e.inject != null) {
+                    if (armed == null) {
+                        armed = new ArrayList<>();
+                    }
+                    armed.add(e);
+                } else if (!moves) {
+                    next = ((SetStateRule) e.rule).newState();
+                    moves = true;
+                }
+            }
+            return new Outcome(moves, next, armed == null ? null : Armed.of(armed));
         }
     }
 
@@ -691,7 +702,8 @@ public final class BlkdebugEngine implements LayerEngine {
      * binary-searched), each in definition order, so that an event whose rules are all for other
      * states costs no lock and a state with few rules never scans the others.
      */
-    private record PerEvent(Entry[] any, int[] states, Entry[][] byState, BreakpointEntry[] breakpoints) {
+    private record PerEvent(
+            Entry[] any, int[] states, Entry[][] byState, BreakpointEntry[] breakpoints, Outcome[] outcomes) {
 
         static PerEvent of(List<Entry> rules, BreakpointEntry[] breakpoints) {
             List<Entry> any = new ArrayList<>();
@@ -711,7 +723,20 @@ public final class BlkdebugEngine implements LayerEngine {
                 states[k] = e.getKey();
                 lists[k++] = e.getValue().toArray(NO_ENTRIES);
             }
-            return new PerEvent(any.toArray(NO_ENTRIES), states, lists, breakpoints);
+            // One outcome per listed state, and the last slot for the states with no rules of their own.
+            return new PerEvent(any.toArray(NO_ENTRIES), states, lists, breakpoints, new Outcome[states.length + 1]);
+        }
+
+        /** The event's outcome in {@code state}, computed on first use (callers hold the engine's lock). */
+        Outcome outcome(int state) {
+            int k = java.util.Arrays.binarySearch(states, state);
+            int slot = k < 0 ? states.length : k;
+            Outcome o = outcomes[slot];
+            if (o == null) {
+                o = Outcome.of(any, k < 0 ? NO_ENTRIES : byState[k]);
+                outcomes[slot] = o;
+            }
+            return o;
         }
 
         Entry[] forState(int state) {

@@ -1,0 +1,190 @@
+#!/usr/bin/env bash
+# Many connections: what idle connections cost each server, and whether busy ones share fairly.
+#
+#   idle:  N connections (default 10,000) negotiated into transmission and left idle; resident
+#          memory (VmRSS) and threads of each server before, with them open, after one 4 KiB read
+#          on each (an idle connection must still serve), and after they close.
+#   busy:  100 connections at once (fio's nbd engine, 100 jobs, one connection each, 4 KiB random
+#          reads at queue depth 4); each connection's share of the total and the lowest share
+#          against an even one (fair: no connection below half its share).
+#
+# Servers: faultdisk (a busy connection is read by a platform thread, an idle one by a virtual
+# thread), faultdisk-platform and faultdisk-virtual (-Dfaultdisk.nbd.readers=platform or virtual:
+# one kind of thread for the connection's whole life),
+# nbdkit (file plugin) and qemu-nbd, all on the same 256 MiB file, one after another for idle
+# (memory is not disturbed by load) and interleaved over rounds for busy.
+#
+# Usage: bench/connections.sh [--idle N] [--busy N] [--rounds R] [--runtime S] [--servers LIST]
+#                             [--phases idle,busy] [--nbdkit-idle N (default 1000: 17 threads each)]
+set -euo pipefail
+
+root=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)
+idle=10000
+busy=100
+rounds=3
+runtime=10
+servers=faultdisk,faultdisk-platform,faultdisk-virtual,nbdkit,qemu-nbd
+phases=idle,busy
+nbdkit_idle=1000
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --idle) idle=$2; shift ;;
+    --nbdkit-idle) nbdkit_idle=$2; shift ;;
+    --busy) busy=$2; shift ;;
+    --rounds) rounds=$2; shift ;;
+    --runtime) runtime=$2; shift ;;
+    --servers) servers=$2; shift ;;
+    --phases) phases=$2; shift ;;
+    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+    *) echo "connections.sh: unknown argument: $1" >&2; exit 2 ;;
+  esac
+  shift
+done
+IFS=, read -r -a server_list <<<"$servers"
+log() { echo "[$(date +%H:%M:%S)] $*"; }
+die() { echo "connections.sh: $*" >&2; exit 1; }
+for t in fio python3 nbdinfo nbdkit qemu-nbd; do command -v "$t" >/dev/null || die "needs $t"; done
+
+# Room for the idle connections: both ends of each are in this machine's processes.
+ulimit -n $((idle * 2 + 4096)) 2>/dev/null || ulimit -n "$(ulimit -Hn)"
+
+size_mib=256
+file=/dev/shm/faultdisk-conn-${size_mib}m.img
+[ -f "$file" ] || head -c $((size_mib << 20)) /dev/urandom >"$file"
+out="$root/bench/results/connections-$(date +%Y%m%d-%H%M%S)"
+mkdir -p "$out"
+"$root/faultdisk" --version >/dev/null || die "building faultdisk failed"
+
+declare -A pid port
+cleanup() {
+  local s
+  for s in "${!pid[@]}"; do kill "${pid[$s]}" 2>/dev/null || true; done
+  for s in "${!pid[@]}"; do wait "${pid[$s]}" 2>/dev/null || true; done
+}
+trap cleanup EXIT
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+start() {
+  local s=$1 p
+  p=$(free_port)
+  port[$s]=$p
+  case "$s" in
+    faultdisk)
+      "$root/faultdisk" serve --export "bench=$file" --nbd "127.0.0.1:$p" --qmp none >"$out/$s.log" 2>&1 & ;;
+    faultdisk-platform|faultdisk-virtual)
+      FAULTDISK_JAVA_OPTS="${FAULTDISK_JAVA_OPTS:-} -Dfaultdisk.nbd.readers=${s#faultdisk-}" \
+        "$root/faultdisk" serve --export "bench=$file" --nbd "127.0.0.1:$p" --qmp none >"$out/$s.log" 2>&1 & ;;
+    nbdkit)
+      nbdkit --exit-with-parent -f -i 127.0.0.1 -p "$p" -e bench file "$file" >"$out/$s.log" 2>&1 & ;;
+    qemu-nbd)
+      qemu-nbd -f raw --cache=writeback --aio=threads -b 127.0.0.1 -p "$p" -x bench -t -e $((idle + busy + 8)) \
+        "$file" >"$out/$s.log" 2>&1 & ;;
+    *) die "unknown server $s" ;;
+  esac
+  pid[$s]=$!
+  for _ in $(seq 240); do
+    nbdinfo --size "nbd://127.0.0.1:$p/bench" >/dev/null 2>&1 && return 0
+    kill -0 "${pid[$s]}" 2>/dev/null || { cat "$out/$s.log"; die "$s exited at startup"; }
+    sleep 0.25
+  done
+  die "$s did not start"
+}
+stop() {
+  kill "${pid[$1]}" 2>/dev/null || true
+  wait "${pid[$1]}" 2>/dev/null || true
+  unset "pid[$1]"
+}
+mib() { awk '$1 == "VmRSS:" {printf "%.0f", $2 / 1024}' "/proc/$1/status"; }
+threads() { awk '$1 == "Threads:" {print $2}' "/proc/$1/status"; }
+
+{
+  echo "load average at the start: $(cut -d' ' -f1-3 /proc/loadavg); $(nproc) cpus; commit $(git -C "$root" describe --always --dirty)"
+} | tee "$out/summary.txt"
+
+if [[ ",$phases," == *",idle,"* ]]; then
+  printf '\nidle: %d connections negotiated into transmission and held\n' "$idle" | tee -a "$out/summary.txt"
+  printf '%-20s %10s %12s %12s %12s %10s %12s %s\n' server "RSS start" "RSS idle" "after reads" "closed" threads "per conn" "connect time" |
+    tee -a "$out/summary.txt"
+  for s in "${server_list[@]}"; do
+    n_idle=$idle
+    if [ "$s" = nbdkit ] && [ "$idle" -gt "$nbdkit_idle" ]; then
+      # nbdkit runs 17 threads per connection (a reader and 16 workers): 10,000 connections would
+      # need 170,000 threads, past this kind of machine's pid_max (32768), starving everything else.
+      n_idle=$nbdkit_idle
+      echo "  nbdkit: $n_idle connections, not $idle (17 threads each; pid_max is $(cat /proc/sys/kernel/pid_max))" |
+        tee -a "$out/summary.txt"
+    fi
+    start "$s"
+    p=${pid[$s]}
+    sleep 1
+    rss0=$(mib "$p")
+    fifo="$out/hold-$s"
+    rm -f "$fifo"
+    mkfifo "$fifo"
+    python3 "$root/bench/nbd_clients.py" "${port[$s]}" bench "$n_idle" <"$fifo" >"$out/clients-$s.txt" 2>&1 &
+    client=$!
+    exec 9>"$fifo"  # the clients' stdin: a line asks for reads, closing it ends them
+    await() {  # waits for a line starting with $1 from the clients
+      for _ in $(seq 1200); do
+        grep -q "^$1" "$out/clients-$s.txt" && return 0
+        kill -0 "$client" 2>/dev/null || return 1
+        sleep 0.5
+      done
+      return 1
+    }
+    rss1="-"; rss2="-"; th="-"; took="-"; per="-"
+    if await connected; then
+      sleep 2
+      rss1=$(mib "$p")
+      th=$(threads "$p")
+      took=$(awk '/^connected/ {print $3}' "$out/clients-$s.txt")
+      per="$(( (rss1 - rss0) * 1024 / n_idle )) KiB"
+      echo read >&9
+      if await read; then
+        sleep 1
+        rss2=$(mib "$p")
+      fi
+    fi
+    grep -q '^read' "$out/clients-$s.txt" ||
+      echo "  $s: the clients failed: $(tail -n 2 "$out/clients-$s.txt" | tr '\n' ' ')" | tee -a "$out/summary.txt"
+    exec 9>&-
+    wait "$client" 2>/dev/null || true
+    sleep 2
+    rss3=$(mib "$p" 2>/dev/null || echo "-")
+    printf '%-20s %9s M %11s M %11s M %11s M %10s %12s %s s\n' "$s" "$rss0" "$rss1" "$rss2" "$rss3" "$th" "$per" "$took" |
+      tee -a "$out/summary.txt"
+    stop "$s"
+  done
+fi
+
+if [[ ",$phases," == *",busy,"* ]]; then
+  printf '\nbusy: %d connections (fio nbd engine, %d jobs, randread 4 KiB QD4), %d s per run, %d round(s), interleaved\n' \
+    "$busy" "$busy" "$runtime" "$rounds" | tee -a "$out/summary.txt"
+  for s in "${server_list[@]}"; do start "$s"; done
+  n=${#server_list[@]}
+  for r in $(seq "$rounds"); do
+    for k in $(seq 0 $((n - 1))); do
+      s=${server_list[$(((k + r - 1) % n))]}
+      cpu0=$(awk '{print $14 + $15}' "/proc/${pid[$s]}/stat")
+      fio --name=busy --ioengine=nbd --uri="nbd://127.0.0.1:${port[$s]}/bench" --numjobs="$busy" --thread \
+        --rw=randread --bs=4k --iodepth=4 --time_based --runtime="$runtime" --output-format=json \
+        --output="$out/busy-$r-$s.json" >/dev/null 2>&1 || die "fio failed against $s"
+      cpu_ms=$(( ($(awk '{print $14 + $15}' "/proc/${pid[$s]}/stat") - cpu0) * 1000 / $(getconf CLK_TCK) ))
+      python3 - "$out/busy-$r-$s.json" "$s" "$r" "$cpu_ms" <<'PY' | tee -a "$out/summary.txt"
+import json, statistics, sys
+text = open(sys.argv[1]).read()
+jobs = json.loads(text[text.index("{"):])["jobs"]
+iops = [j["read"]["iops"] for j in jobs]
+total = sum(iops)
+even = total / len(iops)
+ios = sum(j["read"]["total_ios"] for j in jobs)
+cpu_us = int(sys.argv[4]) * 1000 / max(1, ios)
+print(f"  round {sys.argv[3]} {sys.argv[2]:<20} total {total/1000:7.1f}k IOPS, server CPU {cpu_us:5.1f} us/IO, per connection"
+      f" min {min(iops):6.0f} median {statistics.median(iops):6.0f} max {max(iops):6.0f}; lowest share {min(iops)/even:.2f} of an even one")
+PY
+    done
+  done
+fi
+echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$out/summary.txt"
+echo "results: $out"

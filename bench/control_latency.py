@@ -1,0 +1,137 @@
+#!/usr/bin/env python3
+"""Control latency: how soon a QMP command takes effect while the server is busy.
+
+  control_latency.py QMP_PORT NBD_PORT EXPORT ROUNDS
+
+Each round:
+  fault-add   adds an error rule for reads of the export's first 4 KiB, while a probe client
+              reads those 4 KiB in a loop (queue depth 1, its own connection); measured: the QMP
+              round trip (the rule is in force when the reply is sent), and the time from sending
+              the command to sending the first probe read that failed (an upper bound of when
+              requests saw the rule, coarse by one probe round trip); then fault-clear.
+  power-fail  after 16 unflushed 4 KiB writes (write cache in writeback mode), power-fail with
+              the default mode; measured: the QMP round trip that returns the report.
+
+Prints p50, p99 and max of each in milliseconds, one line each.
+"""
+import json
+import socket
+import statistics
+import struct
+import sys
+import threading
+import time
+
+sys.path.insert(0, __import__("os").path.dirname(__file__))
+from nbd_clients import REQUEST_MAGIC, SIMPLE_REPLY_MAGIC, connect, recv_exact  # noqa: E402
+
+CMD_READ, CMD_WRITE = 0, 1
+
+
+class Qmp:
+    def __init__(self, port):
+        self.s = socket.create_connection(("127.0.0.1", port), timeout=30)
+        self.f = self.s.makefile("rw")
+        self.f.readline()
+        self.call("qmp_capabilities")
+
+    def call(self, name, **args):
+        cmd = {"execute": name}
+        if args:
+            cmd["arguments"] = args
+        self.f.write(json.dumps(cmd) + "\n")
+        self.f.flush()
+        while True:
+            reply = json.loads(self.f.readline())
+            if "event" in reply:
+                continue
+            if "return" not in reply:
+                raise SystemExit(f"QMP {name}: {reply}")
+            return reply["return"]
+
+
+class Probe(threading.Thread):
+    """Reads the first 4 KiB in a loop; records (send time, ok) of each read."""
+
+    def __init__(self, port, export):
+        super().__init__(daemon=True)
+        self.port, self.export = port, export
+        self.log = []
+        self.stop = False
+
+    def run(self):
+        s = connect(self.port, self.export)
+        cookie = 0
+        while not self.stop:
+            cookie += 1
+            sent = time.monotonic()
+            s.sendall(struct.pack(">IHHQQI", REQUEST_MAGIC, 0, CMD_READ, cookie, 0, 4096))
+            magic, error, _ = struct.unpack(">IIQ", recv_exact(s, 16))
+            if magic != SIMPLE_REPLY_MAGIC:
+                raise SystemExit("bad reply magic")
+            if error == 0:
+                recv_exact(s, 4096)
+            self.log.append((sent, error == 0))
+        s.close()
+
+
+def pct(values, p):
+    v = sorted(values)
+    return v[min(len(v) - 1, int(round(p / 100 * (len(v) - 1))))]
+
+
+def report(name, ms):
+    print(f"{name:<34} p50 {pct(ms, 50):7.2f} ms  p99 {pct(ms, 99):7.2f} ms  max {max(ms):7.2f} ms  (n={len(ms)})")
+
+
+def main():
+    qmp_port, nbd_port, export, rounds = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], int(sys.argv[4])
+    qmp = Qmp(qmp_port)
+    probe = Probe(nbd_port, export)
+    probe.start()
+    time.sleep(0.5)
+    rtt, applied = [], []
+    rule = {"type": "error", "ops": ["read"], "offset": 0, "length": 4096, "errno": "EIO", "events": False}
+    for _ in range(rounds):
+        t0 = time.monotonic()
+        qmp.call("fault-add", device=export, rules=[rule])
+        t1 = time.monotonic()
+        rtt.append((t1 - t0) * 1000)
+        deadline = time.monotonic() + 5
+        first = None
+        while first is None and time.monotonic() < deadline:
+            for sent, ok in reversed(probe.log[-64:]):
+                if sent >= t0 and not ok:
+                    first = sent
+            time.sleep(0.0005)
+        if first is None:
+            raise SystemExit("the probe saw no failed read within 5 s of fault-add")
+        # The earliest failed read sent after t0 (the log is in order).
+        first = min(sent for sent, ok in probe.log if sent >= t0 and not ok)
+        applied.append((first - t0) * 1000)
+        qmp.call("fault-clear", device=export)
+        time.sleep(0.01)
+    probe.stop = True
+    probe.join(5)
+
+    power = []
+    qmp.call("write-cache-set-mode", device=export, mode="writeback")
+    for r in range(rounds):
+        s = connect(nbd_port, export)
+        for i in range(16):
+            s.sendall(struct.pack(">IHHQQI", REQUEST_MAGIC, 0, CMD_WRITE, i + 1, i * 4096, 4096) + bytes([r % 251 + 1]) * 4096)
+        for _ in range(16):
+            magic, error, _ = struct.unpack(">IIQ", recv_exact(s, 16))
+            if magic != SIMPLE_REPLY_MAGIC or error:
+                raise SystemExit(f"write failed: {error}")
+        t0 = time.monotonic()
+        qmp.call("power-fail", device=export)
+        power.append((time.monotonic() - t0) * 1000)
+        s.close()
+    report("fault-add QMP round trip", rtt)
+    report("fault-add to first failed read", applied)
+    report("power-fail QMP round trip (report)", power)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,66 @@
+package dev.faultdisk.nbd;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Idle connections cost little: while a connection waits for its next request it holds only a
+ * small input buffer (its input, reply and scratch buffers go back to the pool), and once idle
+ * for a second its reader is a virtual thread, not a platform thread. Each still serves when a
+ * request comes, and busy connections are read by platform threads.
+ */
+class IdleConnectionTest {
+    private static final int CONNECTIONS = 40;
+
+    @Test
+    void idleConnectionsHoldASmallBufferAndNoPlatformThreadAndStillServe() throws Exception {
+        try (LocalServer server = new LocalServer("d=memory:16M")) {
+            List<RawNbdClient> clients = new ArrayList<>();
+            try {
+                byte[] big = new byte[1 << 20];
+                Arrays.fill(big, (byte) 7);
+                for (int i = 0; i < CONNECTIONS; i++) {
+                    RawNbdClient c = server.open("d");
+                    clients.add(c);
+                    // A large write and read take the large buffers (scratch, input, replies).
+                    c.write(0, big);
+                    assertArrayEquals(big, c.read(0, big.length));
+                }
+                assertEquals(CONNECTIONS, server.server().connectionCount());
+                // Each idle connection keeps its 4 KiB buffer and nothing else, and once idle for
+                // the idle time (1 s) its reader is a virtual thread again.
+                await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+                    assertEquals(
+                            CONNECTIONS * 4096L,
+                            server.server().heldBufferBytes(),
+                            "buffer bytes held by " + CONNECTIONS + " idle connections");
+                    List<String> platformReaders = Thread.getAllStackTraces().keySet().stream()
+                            .filter(Thread::isAlive)
+                            .map(Thread::getName)
+                            .filter(n -> n.startsWith("nbd-conn-"))
+                            .toList();
+                    assertTrue(platformReaders.isEmpty(), "idle connections on platform threads: " + platformReaders);
+                });
+                for (RawNbdClient c : clients) {
+                    server.assertServes(c);
+                }
+                long busyOnPlatform = Thread.getAllStackTraces().keySet().stream()
+                        .filter(t -> t.getName().startsWith("nbd-conn-"))
+                        .count();
+                assertTrue(busyOnPlatform > 0, "connections that just served are read by platform threads");
+            } finally {
+                for (RawNbdClient c : clients) {
+                    c.close();
+                }
+            }
+        }
+    }
+}
