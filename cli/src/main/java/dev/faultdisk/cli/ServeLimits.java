@@ -1,15 +1,70 @@
 package dev.faultdisk.cli;
 
 import dev.faultdisk.device.Sizes;
+import dev.faultdisk.nbd.NbdServer;
 import dev.faultdisk.server.FaultdiskServer;
 import dev.faultdisk.wire.net.ControlEndpoint;
 import dev.faultdisk.wire.net.TlsCredentials;
+import dev.faultdisk.wire.net.TlsMode;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.time.Duration;
 import picocli.CommandLine.Option;
 
 /** {@code faultdisk serve}'s TLS, secret and budget options (docs/SECURITY.md), with or without --config. */
 final class ServeLimits {
+    @Option(
+            names = "--tls",
+            paramLabel = "off|on|require",
+            defaultValue = "off",
+            description = {
+                "NBD over TLS (STARTTLS): on lets the client choose, require refuses plaintext",
+                "(default: ${DEFAULT-VALUE}). Needs --tls-certificates."
+            })
+    String tls;
+
+    @Option(
+            names = "--tls-certificates",
+            paramLabel = "DIR",
+            description =
+                    "ca-cert.pem, server-cert.pem and server-key.pem for NBD TLS (nbdkit's and qemu-nbd's layout).")
+    Path tlsCertificates;
+
+    @Option(names = "--tls-verify-peer", description = "NBD clients must present a certificate signed by ca-cert.pem.")
+    boolean tlsVerifyPeer;
+
+    @Option(
+            names = "--max-connections",
+            paramLabel = "N",
+            defaultValue = "" + NbdServer.Options.DEFAULT_MAX_CONNECTIONS,
+            description = "NBD connections open at once; more are closed at once (default: ${DEFAULT-VALUE}).")
+    int maxConnections;
+
+    @Option(
+            names = "--max-in-flight",
+            paramLabel = "N",
+            defaultValue = "" + NbdServer.Options.DEFAULT_MAX_IN_FLIGHT,
+            description = "Requests of one NBD connection running at once (default: ${DEFAULT-VALUE}).")
+    int maxInFlight;
+
+    @Option(
+            names = "--payload-budget",
+            paramLabel = "SIZE",
+            defaultValue = "256M",
+            description = {
+                "Memory for request payloads, server-wide; a request that finds it spent fails with",
+                "ENOMEM (default: ${DEFAULT-VALUE}, at least 32M)."
+            })
+    String payloadBudget;
+
+    @Option(
+            names = "--handshake-timeout",
+            paramLabel = "DURATION",
+            defaultValue = "10s",
+            converter = Durations.Converter.class,
+            description = "Time an NBD client has to choose an export, TLS included (default: ${DEFAULT-VALUE}).")
+    Duration handshakeTimeout;
+
     @Option(
             names = "--qmp-tls-certificates",
             paramLabel = "DIR",
@@ -61,6 +116,23 @@ final class ServeLimits {
             qmp = qmp.withSecret(ControlEndpoint.readSecret(qmpSecret));
         }
         builder.qmpEndpoint(qmp);
+
+        TlsMode mode = TlsMode.parse(tls);
+        TlsCredentials nbdTls = null;
+        if (tlsCertificates != null) {
+            nbdTls = TlsCredentials.server(tlsCertificates, tlsVerifyPeer);
+        } else if (mode != TlsMode.OFF || tlsVerifyPeer) {
+            throw new IllegalArgumentException("--tls " + mode + " and --tls-verify-peer need --tls-certificates DIR");
+        }
+        if (nbdTls != null && mode == TlsMode.OFF) {
+            throw new IllegalArgumentException("--tls-certificates given but --tls is off: say --tls on or require");
+        }
+        builder.nbdOptions(NbdServer.Options.defaults()
+                .withMaxConnections(maxConnections)
+                .withMaxInFlight(maxInFlight)
+                .withPayloadBudget(Sizes.parse(payloadBudget))
+                .withHandshakeTimeout(handshakeTimeout)
+                .withTls(mode, nbdTls));
     }
 
     private static int intSize(String text, String option) {

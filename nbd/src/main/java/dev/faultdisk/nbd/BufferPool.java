@@ -3,6 +3,7 @@ package dev.faultdisk.nbd;
 import java.nio.ByteBuffer;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicIntegerArray;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Direct buffers for requests that run off the reader thread, recycled by power-of-two size
@@ -14,6 +15,8 @@ final class BufferPool {
     private static final int MAX_SHIFT = 25;
     private static final int SMALL_IDLE = 256;
     private static final int LARGE_IDLE = 8;
+    /** Idle buffers kept at most, in bytes: what the pool holds when nothing runs. */
+    private static final long MAX_IDLE_BYTES = 64L << 20;
 
     static final BufferPool SHARED = new BufferPool();
 
@@ -21,6 +24,7 @@ final class BufferPool {
     private final ConcurrentLinkedQueue<ByteBuffer>[] idle = new ConcurrentLinkedQueue[MAX_SHIFT - MIN_SHIFT + 1];
 
     private final AtomicIntegerArray idleCount = new AtomicIntegerArray(MAX_SHIFT - MIN_SHIFT + 1);
+    private final AtomicLong idleBytes = new AtomicLong();
 
     BufferPool() {
         for (int i = 0; i < idle.length; i++) {
@@ -34,6 +38,7 @@ final class BufferPool {
         ByteBuffer b = idle[cls].poll();
         if (b != null) {
             idleCount.decrementAndGet(cls);
+            idleBytes.addAndGet(-b.capacity());
         } else {
             b = ByteBuffer.allocateDirect(1 << (cls + MIN_SHIFT));
         }
@@ -49,11 +54,23 @@ final class BufferPool {
             return;
         }
         int max = cls <= 16 - MIN_SHIFT ? SMALL_IDLE : LARGE_IDLE;
+        boolean kept = false;
         if (idleCount.incrementAndGet(cls) <= max) {
-            idle[cls].offer(b);
-        } else {
-            idleCount.decrementAndGet(cls);
+            if (idleBytes.addAndGet(b.capacity()) <= MAX_IDLE_BYTES) {
+                idle[cls].offer(b);
+                kept = true;
+            } else {
+                idleBytes.addAndGet(-b.capacity());
+            }
         }
+        if (!kept) {
+            idleCount.decrementAndGet(cls); // left to the collector
+        }
+    }
+
+    /** The capacity of the buffer {@link #acquire} returns for {@code length}. */
+    static int capacityFor(int length) {
+        return 1 << (sizeClass(length) + MIN_SHIFT);
     }
 
     private static int sizeClass(int length) {

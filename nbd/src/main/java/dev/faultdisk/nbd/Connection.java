@@ -1,14 +1,20 @@
 package dev.faultdisk.nbd;
 
 import dev.faultdisk.export.Export;
+import dev.faultdisk.wire.net.Fatal;
+import dev.faultdisk.wire.net.StreamChannel;
+import dev.faultdisk.wire.net.TlsCredentials;
 import java.io.ByteArrayOutputStream;
 import java.io.EOFException;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.nio.ByteBuffer;
+import java.nio.channels.ByteChannel;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.SocketChannel;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ScheduledFuture;
+import javax.net.ssl.SSLSocket;
 
 /**
  * One client connection: the handshake, then the transmission loop. A single reader thread
@@ -26,6 +32,10 @@ final class Connection implements Runnable {
 
     private final NbdServer server;
     private final SocketChannel channel;
+    /** What requests are read from: the socket, or TLS over it after STARTTLS. */
+    private ByteChannel io;
+
+    private volatile ScheduledFuture<?> deadline;
     private final long id;
     private final ByteBuffer in = BufferPool.SHARED.acquire(INPUT_CAPACITY).limit(0);
     private final ReplyWriter writer;
@@ -37,6 +47,7 @@ final class Connection implements Runnable {
     Connection(NbdServer server, SocketChannel channel, long id) {
         this.server = server;
         this.channel = channel;
+        this.io = channel;
         this.id = id;
         this.writer =
                 new ReplyWriter(channel, BufferPool.SHARED.acquire(256 * 1024).clear());
@@ -59,13 +70,20 @@ final class Connection implements Runnable {
             LOG.log(Level.DEBUG, "connection {0}: closed by peer", id);
         } catch (ProtocolException e) {
             LOG.log(Level.WARNING, "connection {0}: protocol error, disconnecting: {1}", id, e.getMessage());
+        } catch (javax.net.ssl.SSLException e) {
+            NbdServer.refusal("tls", "connection " + id + ": TLS failed, disconnecting: " + e.getMessage());
         } catch (IOException e) {
             if (!closing) {
                 LOG.log(Level.DEBUG, "connection {0}: {1}", id, e.toString());
             }
-        } catch (RuntimeException e) {
+        } catch (Throwable e) {
+            Fatal.check(e, "NBD connection " + id);
             LOG.log(Level.ERROR, "connection " + id + ": internal error, disconnecting", e);
         } finally {
+            ScheduledFuture<?> d = deadline;
+            if (d != null) {
+                d.cancel(false);
+            }
             close();
             server.removed(this);
             releaseBuffers(transmission);
@@ -95,7 +113,9 @@ final class Connection implements Runnable {
         if (!Negotiation.acceptableClientFlags(clientFlags)) {
             throw new ProtocolException("unknown client flags 0x" + Integer.toHexString(clientFlags));
         }
-        Negotiation negotiation = new Negotiation(server.exports(), clientFlags, server::isShuttingDown);
+        NbdServer.Options options = server.options();
+        Negotiation negotiation =
+                new Negotiation(server.exports(), clientFlags, server::isShuttingDown, options.tlsMode());
         ByteArrayOutputStream replies = new ByteArrayOutputStream();
         while (true) {
             require(16);
@@ -140,10 +160,50 @@ final class Connection implements Runnable {
                     return null;
                 }
                 case TRANSMIT -> {
+                    ScheduledFuture<?> d = deadline;
+                    if (d != null) {
+                        d.cancel(false);
+                    }
                     return negotiation;
+                }
+                case START_TLS -> {
+                    startTls(options.tls());
+                    negotiation.tlsStarted();
                 }
                 case CONTINUE -> {}
             }
+        }
+    }
+
+    /**
+     * Runs the TLS handshake after the STARTTLS ACK went out; from then on everything goes
+     * through TLS. Bytes the client sent early (already buffered) are the start of the handshake.
+     */
+    private void startTls(TlsCredentials credentials) throws IOException {
+        byte[] early = new byte[in.remaining()];
+        in.get(early);
+        in.clear().limit(0);
+        int millis = (int)
+                Math.min(Integer.MAX_VALUE, server.options().handshakeTimeout().toMillis());
+        SSLSocket tls = credentials.handshake(channel.socket(), early, null, millis);
+        StreamChannel secure = new StreamChannel(tls);
+        io = secure;
+        writer.switchTo(secure);
+    }
+
+    /** The handshake deadline, cancelled once the client chose an export. */
+    void deadline(ScheduledFuture<?> deadline) {
+        this.deadline = deadline;
+    }
+
+    /** Called at the handshake deadline: a connection still negotiating is closed. */
+    void handshakeExpired() {
+        if (export == null && !closing) {
+            NbdServer.refusal(
+                    "handshake",
+                    "connection " + id + ": no export chosen within "
+                            + server.options().handshakeTimeout().toMillis() + " ms (the handshake limit); closing it");
+            close();
         }
     }
 
@@ -168,7 +228,7 @@ final class Connection implements Runnable {
         in.position(in.limit()).limit(in.capacity());
         int n;
         try {
-            n = channel.read(in);
+            n = io.read(in);
         } finally {
             in.limit(in.position()).position(start);
         }
@@ -197,7 +257,7 @@ final class Connection implements Runnable {
             in.position(in.position() + n);
         }
         while (dst.hasRemaining()) {
-            if (channel.read(dst) < 0) {
+            if (io.read(dst) < 0) {
                 throw new EOFException();
             }
         }
@@ -210,6 +270,10 @@ final class Connection implements Runnable {
 
     ByteBuffer input() {
         return in;
+    }
+
+    NbdServer server() {
+        return server;
     }
 
     private void write(ByteBuffer b) throws IOException {
@@ -240,7 +304,7 @@ final class Connection implements Runnable {
     }
 
     /** An unchecked exception from a request run off the reader thread: logged, then a hard close. */
-    void internalError(RuntimeException e) {
+    void internalError(Throwable e) {
         LOG.log(Level.ERROR, "connection " + id + ": internal error, disconnecting", e);
         close();
     }
@@ -260,7 +324,7 @@ final class Connection implements Runnable {
         return closed;
     }
 
-    /** Hard close: drops the socket. */
+    /** Hard close: drops the socket, and the requests the connection has held (nobody waits for them). */
     void close() {
         closing = true;
         phase = ConnectionInfo.Phase.CLOSED;
@@ -269,6 +333,14 @@ final class Connection implements Runnable {
         } catch (IOException e) {
             LOG.log(Level.DEBUG, "connection {0}: close failed: {1}", id, e.toString());
         }
-        closed.complete(null);
+        if (closed.complete(null)) {
+            Export served = export;
+            if (served != null) {
+                int dropped = served.connectionClosed(id);
+                if (dropped > 0) {
+                    LOG.log(Level.INFO, "connection {0} closed: {1} held requests dropped", id, dropped);
+                }
+            }
+        }
     }
 }

@@ -13,7 +13,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * copied: they go out with the pending replies in one gathering write.
  */
 final class ReplyWriter {
-    private final GatheringByteChannel channel;
+    private GatheringByteChannel channel;
     private final ReentrantLock lock = new ReentrantLock();
     private final ByteBuffer out;
     private final ByteBuffer[] gather = new ByteBuffer[2];
@@ -92,6 +92,16 @@ final class ReplyWriter {
             writing = false;
             gather[1] = null;
             out.clear();
+        }
+    }
+
+    /** Writes go to {@code secure} from now on (after STARTTLS). Caller is the only writer at this point. */
+    void switchTo(GatheringByteChannel secure) {
+        lock.lock();
+        try {
+            channel = secure;
+        } finally {
+            lock.unlock();
         }
     }
 

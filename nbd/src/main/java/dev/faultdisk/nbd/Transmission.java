@@ -6,12 +6,15 @@ import dev.faultdisk.device.DeviceException;
 import dev.faultdisk.device.DisconnectException;
 import dev.faultdisk.device.ExtentSink;
 import dev.faultdisk.wire.BlockOp;
+import dev.faultdisk.wire.net.Fatal;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The transmission phase of one connection: decodes requests from the buffered input, validates
@@ -22,6 +25,10 @@ import java.util.concurrent.Executors;
 final class Transmission {
     /** Reads up to this size are read straight into the reply buffer. */
     private static final int INLINE_READ = 64 * 1024;
+    /** The largest scratch buffer a connection keeps between requests; larger payloads come from the budget. */
+    private static final int MAX_SCRATCH = 1 << 20;
+    /** A large write's buffer is taken once this much of its payload (or all of it) has arrived. */
+    private static final int PAYLOAD_ARRIVED = 128 * 1024;
     /** A write payload larger than the maximum but at most this is skipped; beyond it, disconnect. */
     private static final long MAX_SKIPPED_PAYLOAD = 4L * NbdProtocol.MAX_PAYLOAD;
 
@@ -46,9 +53,16 @@ final class Transmission {
     private long sequence;
 
     private ByteBuffer scratch;
+    /** The budgeted buffer of the inline request running now, if it needed one; released at its reply. */
+    private ByteBuffer large;
+
     private final ByteBuffer inputView;
     /** Requests that run off the reader, one virtual thread each; DISC waits for them (the spec says finish them). */
     private final ExecutorService requests;
+    /** Requests running off the reader; at the limit the reader waits (back-pressure, as QEMU does). */
+    private final Semaphore inFlight;
+
+    private final PayloadBudget budget;
 
     Transmission(Connection connection, Negotiation negotiation, ReplyWriter writer) {
         this.connection = connection;
@@ -58,6 +72,8 @@ final class Transmission {
         this.structured = negotiation.structuredReplies();
         this.baseAllocation = negotiation.baseAllocation();
         this.inputView = connection.input().duplicate();
+        this.inFlight = new Semaphore(connection.server().options().maxInFlight());
+        this.budget = connection.server().budget();
         this.requests = Executors.newThreadPerTaskExecutor(
                 Thread.ofVirtual().name("nbd-req-" + connection.id() + "-", 0).factory());
     }
@@ -127,46 +143,105 @@ final class Transmission {
             return;
         }
         boolean async = device.mayBlock();
-        ByteBuffer payload = null;
-        if (h.type == NbdProtocol.CMD_WRITE) {
-            payload = async ? BufferPool.SHARED.acquire((int) h.length) : inlinePayload((int) h.length);
-            if (async) {
-                connection.readInto(payload);
-                payload.flip();
+        if (async) {
+            awaitSlot();
+        }
+        boolean slot = async;
+        try {
+            ByteBuffer payload = null;
+            if (h.type == NbdProtocol.CMD_WRITE) {
+                payload = async ? budgetedPayload((int) h.length) : inlinePayload((int) h.length);
+                if (payload == null) {
+                    connection.skip(h.length);
+                    replyError(h, NbdProtocol.ENOMEM, overBudget(h), -1);
+                    return;
+                }
+            }
+            if (connection.isClosing()) {
+                budget.release(async ? payload : large);
+                large = null;
+                replyError(h, NbdProtocol.ESHUTDOWN, "server is shutting down", -1);
+                return;
+            }
+            // Numbered in arrival order, so that layers that count requests (triggers) can count them in
+            // that order even when they run on threads of their own.
+            h.sequence = reachesDevice(h) ? ++sequence : 0;
+            if (!async) {
+                execute(h, payload, true);
+                return;
+            }
+            RequestHeader request = h.copy();
+            ByteBuffer owned = payload;
+            try {
+                requests.execute(() -> {
+                    try {
+                        execute(request, owned, false);
+                        writer.flush();
+                    } catch (IOException e) {
+                        connection.close(); // the socket failed under us: nothing more can be said
+                    } catch (Throwable e) {
+                        // A bug below: drop the connection as the reader does, never leave the client waiting.
+                        Fatal.check(e, "NBD request of connection " + connection.id());
+                        connection.internalError(e);
+                    } finally {
+                        budget.release(owned);
+                        inFlight.release();
+                    }
+                });
+                slot = false; // the request gives it back
+            } catch (RuntimeException e) {
+                budget.release(owned);
+                throw e;
+            }
+        } finally {
+            if (slot) {
+                inFlight.release();
             }
         }
-        if (connection.isClosing()) {
-            BufferPool.SHARED.release(async ? payload : null);
-            replyError(h, NbdProtocol.ESHUTDOWN, "server is shutting down", -1);
-            return;
-        }
-        // Numbered in arrival order, so that layers that count requests (triggers) can count them in
-        // that order even when they run on threads of their own.
-        h.sequence = reachesDevice(h) ? ++sequence : 0;
-        if (!async) {
-            execute(h, payload, true);
-            return;
-        }
-        RequestHeader request = h.copy();
-        ByteBuffer owned = payload;
+    }
+
+    /** Waits for a free in-flight slot; a connection that closes meanwhile ends the wait. */
+    private void awaitSlot() throws IOException {
+        writer.flush(); // replies ready now must not wait for the slot
         try {
-            requests.execute(() -> {
-                try {
-                    execute(request, owned, false);
-                    writer.flush();
-                } catch (IOException e) {
-                    connection.close(); // the socket failed under us: nothing more can be said
-                } catch (RuntimeException e) {
-                    // A bug below: drop the connection as the reader does, never leave the client waiting.
-                    connection.internalError(e);
-                } finally {
-                    BufferPool.SHARED.release(owned);
+            while (!inFlight.tryAcquire(100, TimeUnit.MILLISECONDS)) {
+                if (!connection.isOpen()) {
+                    throw new java.nio.channels.ClosedChannelException();
                 }
-            });
-        } catch (RuntimeException e) {
-            BufferPool.SHARED.release(owned);
-            throw e;
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new java.io.InterruptedIOException("interrupted waiting for a request slot");
         }
+    }
+
+    /**
+     * The buffer of a write that runs off the reader, filled: taken from the budget once the
+     * payload has started to arrive (a header alone holds nothing), or null if the budget is spent.
+     */
+    private ByteBuffer budgetedPayload(int length) throws IOException {
+        connection.require(Math.min(length, PAYLOAD_ARRIVED));
+        ByteBuffer payload = budget.tryAcquire(length);
+        if (payload != null) {
+            try {
+                connection.readInto(payload);
+            } catch (IOException | RuntimeException e) {
+                budget.release(payload);
+                throw e;
+            }
+            payload.flip();
+        }
+        return payload;
+    }
+
+    private String overBudget(RequestHeader h) {
+        String message = "server out of payload buffers: " + budget.used() + " of " + budget.limit()
+                + " bytes in use (the payload budget, --payload-budget)";
+        NbdServer.refusal(
+                "payload",
+                "connection " + connection.id() + ": " + NbdProtocol.commandName(h.type) + " of " + h.length
+                        + " bytes refused with ENOMEM: " + message);
+        return message;
     }
 
     private static boolean reachesDevice(RequestHeader h) {
@@ -187,6 +262,12 @@ final class Transmission {
             in.position(in.position() + length);
             return inputView;
         }
+        if (length > MAX_SCRATCH) {
+            ByteBuffer payload = budgetedPayload(length);
+            large = payload;
+            return payload;
+        }
+        connection.require(Math.min(length, PAYLOAD_ARRIVED));
         ByteBuffer payload = scratch(length);
         connection.readInto(payload);
         return payload.flip();
@@ -194,6 +275,17 @@ final class Transmission {
 
     /** Runs a validated request and replies. {@code inline}: on the reader thread, batching replies. */
     private void execute(RequestHeader h, ByteBuffer payload, boolean inline) throws IOException {
+        try {
+            executeOne(h, payload, inline);
+        } finally {
+            if (inline && large != null) {
+                budget.release(large);
+                large = null;
+            }
+        }
+    }
+
+    private void executeOne(RequestHeader h, ByteBuffer payload, boolean inline) throws IOException {
         try {
             switch (h.type) {
                 case NbdProtocol.CMD_WRITE -> {
@@ -317,7 +409,12 @@ final class Transmission {
             readInline(h, r, length, headerSize);
             return;
         }
-        ByteBuffer data = inline ? scratch(length) : BufferPool.SHARED.acquire(length);
+        boolean budgeted = !inline || length > MAX_SCRATCH;
+        ByteBuffer data = budgeted ? budget.tryAcquire(length) : scratch(length);
+        if (data == null) {
+            replyError(h, NbdProtocol.ENOMEM, overBudget(h), -1);
+            return;
+        }
         try {
             try {
                 device.read(r, data);
@@ -334,8 +431,8 @@ final class Transmission {
             }
             sendRead(h, data, headerSize);
         } finally {
-            if (!inline) {
-                BufferPool.SHARED.release(data);
+            if (budgeted) {
+                budget.release(data);
             }
         }
     }
@@ -544,5 +641,7 @@ final class Transmission {
     void release() {
         BufferPool.SHARED.release(scratch);
         scratch = null;
+        budget.release(large);
+        large = null;
     }
 }

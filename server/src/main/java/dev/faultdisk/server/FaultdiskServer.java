@@ -131,6 +131,8 @@ public final class FaultdiskServer implements AutoCloseable {
         private final List<SocketAddress> qmpAddresses = new ArrayList<>();
         private final List<String> qmpModes = new ArrayList<>();
         private ControlEndpoint qmpEndpoint = ControlEndpoint.defaults();
+        private NbdServer.Options nbdOptions = NbdServer.Options.defaults();
+        private String nbdMode;
         private InstantSource clock = InstantSource.system();
         private FaultTime faultTime = FaultTime.system();
         private Long faultSeed;
@@ -190,6 +192,19 @@ public final class FaultdiskServer implements AutoCloseable {
 
         public Builder nbd(SocketAddress address) {
             this.nbdAddress = address;
+            return this;
+        }
+
+        /** The NBD listen address; a Unix socket gets {@code unixMode} (e.g. 0660; null for 0600). */
+        public Builder nbd(SocketAddress address, String unixMode) {
+            this.nbdAddress = address;
+            this.nbdMode = unixMode;
+            return this;
+        }
+
+        /** The NBD server's budgets and TLS (docs/SECURITY.md). */
+        public Builder nbdOptions(NbdServer.Options options) {
+            this.nbdOptions = options;
             return this;
         }
 
@@ -254,7 +269,7 @@ public final class FaultdiskServer implements AutoCloseable {
                     file = new JournalFile(journalPath);
                     journal.addSink(file::append);
                 }
-                nbd = new NbdServer(registry);
+                nbd = new NbdServer(registry, nbdOptions);
                 CommandRegistry commands = new CommandRegistry();
                 qmp = new QmpServer(
                         commands, QmpServer.Options.defaults().withClock(clock).withEndpoint(qmpEndpoint));
@@ -266,7 +281,7 @@ public final class FaultdiskServer implements AutoCloseable {
                     step.apply(server);
                 }
                 if (listen) {
-                    nbd.start(nbdAddress);
+                    nbd.start(nbdAddress, nbdMode);
                     for (int i = 0; i < qmpAddresses.size(); i++) {
                         qmp.listen(qmpAddresses.get(i), qmpModes.get(i));
                     }
