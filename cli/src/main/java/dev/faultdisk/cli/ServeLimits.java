@@ -98,7 +98,7 @@ final class ServeLimits {
     @Option(
             names = "--qmp-max-session-bytes",
             paramLabel = "SIZE",
-            defaultValue = "4M",
+            defaultValue = "1M",
             description = "Bytes one QMP session may buffer of an unfinished message (default: ${DEFAULT-VALUE}).")
     String qmpMaxSessionBytes;
 

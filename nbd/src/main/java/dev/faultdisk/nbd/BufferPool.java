@@ -53,7 +53,9 @@ final class BufferPool {
         if (cls < 0 || cls >= idle.length) {
             return;
         }
-        int max = cls <= 16 - MIN_SHIFT ? SMALL_IDLE : LARGE_IDLE;
+        // Up to 256 KiB (connection buffers among them) many stay idle, so that connections coming
+        // and going reuse them instead of leaving direct memory to the collector.
+        int max = cls <= 18 - MIN_SHIFT ? SMALL_IDLE : LARGE_IDLE;
         boolean kept = false;
         if (idleCount.incrementAndGet(cls) <= max) {
             if (idleBytes.addAndGet(b.capacity()) <= MAX_IDLE_BYTES) {

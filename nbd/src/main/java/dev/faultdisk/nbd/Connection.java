@@ -28,7 +28,10 @@ final class Connection implements Runnable {
     /** Option payloads up to this are skipped with ERR_TOO_BIG; beyond it the client is dropped. */
     private static final int MAX_OPTION_SKIP = 16 << 20;
 
-    private static final int INPUT_CAPACITY = 256 * 1024;
+    /** Input and reply buffers of a connection: what every open connection costs at least. */
+    private static final int INPUT_CAPACITY = 128 * 1024;
+
+    private static final int REPLY_CAPACITY = 128 * 1024;
 
     private final NbdServer server;
     private final SocketChannel channel;
@@ -49,8 +52,8 @@ final class Connection implements Runnable {
         this.channel = channel;
         this.io = channel;
         this.id = id;
-        this.writer =
-                new ReplyWriter(channel, BufferPool.SHARED.acquire(256 * 1024).clear());
+        this.writer = new ReplyWriter(
+                channel, BufferPool.SHARED.acquire(REPLY_CAPACITY).clear());
     }
 
     long id() {

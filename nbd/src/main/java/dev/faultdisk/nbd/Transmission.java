@@ -63,6 +63,10 @@ final class Transmission {
     private final Semaphore inFlight;
 
     private final PayloadBudget budget;
+    /** What of the budget this connection holds, and the most it may: one client never takes all of it. */
+    private final java.util.concurrent.atomic.AtomicLong mine = new java.util.concurrent.atomic.AtomicLong();
+
+    private final long share;
 
     Transmission(Connection connection, Negotiation negotiation, ReplyWriter writer) {
         this.connection = connection;
@@ -74,6 +78,7 @@ final class Transmission {
         this.inputView = connection.input().duplicate();
         this.inFlight = new Semaphore(connection.server().options().maxInFlight());
         this.budget = connection.server().budget();
+        this.share = Math.max(NbdProtocol.MAX_PAYLOAD, budget.limit() / 4);
         this.requests = Executors.newThreadPerTaskExecutor(
                 Thread.ofVirtual().name("nbd-req-" + connection.id() + "-", 0).factory());
     }
@@ -158,7 +163,7 @@ final class Transmission {
                 }
             }
             if (connection.isClosing()) {
-                budget.release(async ? payload : large);
+                give(async ? payload : large);
                 large = null;
                 replyError(h, NbdProtocol.ESHUTDOWN, "server is shutting down", -1);
                 return;
@@ -184,13 +189,13 @@ final class Transmission {
                         Fatal.check(e, "NBD request of connection " + connection.id());
                         connection.internalError(e);
                     } finally {
-                        budget.release(owned);
+                        give(owned);
                         inFlight.release();
                     }
                 });
                 slot = false; // the request gives it back
             } catch (RuntimeException e) {
-                budget.release(owned);
+                give(owned);
                 throw e;
             }
         } finally {
@@ -220,13 +225,14 @@ final class Transmission {
      * payload has started to arrive (a header alone holds nothing), or null if the budget is spent.
      */
     private ByteBuffer budgetedPayload(int length) throws IOException {
-        connection.require(Math.min(length, PAYLOAD_ARRIVED));
-        ByteBuffer payload = budget.tryAcquire(length);
+        connection.require(
+                Math.min(length, Math.min(PAYLOAD_ARRIVED, connection.input().capacity())));
+        ByteBuffer payload = take(length);
         if (payload != null) {
             try {
                 connection.readInto(payload);
             } catch (IOException | RuntimeException e) {
-                budget.release(payload);
+                give(payload);
                 throw e;
             }
             payload.flip();
@@ -234,9 +240,31 @@ final class Transmission {
         return payload;
     }
 
+    /** A payload buffer from the budget within this connection's share, or null. */
+    private ByteBuffer take(int length) {
+        long cost = BufferPool.capacityFor(length);
+        if (mine.addAndGet(cost) > share) {
+            mine.addAndGet(-cost);
+            return null;
+        }
+        ByteBuffer b = budget.tryAcquire(length);
+        if (b == null) {
+            mine.addAndGet(-cost);
+        }
+        return b;
+    }
+
+    private void give(ByteBuffer b) {
+        if (b != null) {
+            mine.addAndGet(-b.capacity());
+            budget.release(b);
+        }
+    }
+
     private String overBudget(RequestHeader h) {
-        String message = "server out of payload buffers: " + budget.used() + " of " + budget.limit()
-                + " bytes in use (the payload budget, --payload-budget)";
+        String message = "server out of payload buffers: this connection holds " + mine.get() + " bytes (at most "
+                + share + "), the server " + budget.used() + " of " + budget.limit()
+                + " (the payload budget, --payload-budget)";
         NbdServer.refusal(
                 "payload",
                 "connection " + connection.id() + ": " + NbdProtocol.commandName(h.type) + " of " + h.length
@@ -267,7 +295,8 @@ final class Transmission {
             large = payload;
             return payload;
         }
-        connection.require(Math.min(length, PAYLOAD_ARRIVED));
+        connection.require(
+                Math.min(length, Math.min(PAYLOAD_ARRIVED, connection.input().capacity())));
         ByteBuffer payload = scratch(length);
         connection.readInto(payload);
         return payload.flip();
@@ -279,7 +308,7 @@ final class Transmission {
             executeOne(h, payload, inline);
         } finally {
             if (inline && large != null) {
-                budget.release(large);
+                give(large);
                 large = null;
             }
         }
@@ -410,7 +439,7 @@ final class Transmission {
             return;
         }
         boolean budgeted = !inline || length > MAX_SCRATCH;
-        ByteBuffer data = budgeted ? budget.tryAcquire(length) : scratch(length);
+        ByteBuffer data = budgeted ? take(length) : scratch(length);
         if (data == null) {
             replyError(h, NbdProtocol.ENOMEM, overBudget(h), -1);
             return;
@@ -432,7 +461,7 @@ final class Transmission {
             sendRead(h, data, headerSize);
         } finally {
             if (budgeted) {
-                budget.release(data);
+                give(data);
             }
         }
     }
@@ -641,7 +670,7 @@ final class Transmission {
     void release() {
         BufferPool.SHARED.release(scratch);
         scratch = null;
-        budget.release(large);
+        give(large);
         large = null;
     }
 }

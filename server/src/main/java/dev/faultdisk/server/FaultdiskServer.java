@@ -273,6 +273,13 @@ public final class FaultdiskServer implements AutoCloseable {
                 CommandRegistry commands = new CommandRegistry();
                 qmp = new QmpServer(
                         commands, QmpServer.Options.defaults().withClock(clock).withEndpoint(qmpEndpoint));
+                if (file != null) {
+                    QmpServer events = qmp;
+                    Path where = journalPath;
+                    file.onFailure((error, dropped) -> events.emit(
+                            "FAULT_JOURNAL_FILE_FAILED",
+                            java.util.Map.of("path", where.toString(), "error", error, "dropped", dropped)));
+                }
                 TriggerEngine triggers = ControlCommands.registerAll(
                         commands, registry, nbd, qmp, clock, journal, faultTime, exportSeeds);
                 FaultdiskServer server =
