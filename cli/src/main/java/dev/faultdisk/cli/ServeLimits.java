@@ -2,6 +2,7 @@ package dev.faultdisk.cli;
 
 import dev.faultdisk.device.Sizes;
 import dev.faultdisk.nbd.NbdServer;
+import dev.faultdisk.nbd.PskTls;
 import dev.faultdisk.server.FaultdiskServer;
 import dev.faultdisk.wire.net.ControlEndpoint;
 import dev.faultdisk.wire.net.TlsCredentials;
@@ -29,6 +30,15 @@ final class ServeLimits {
             description =
                     "ca-cert.pem, server-cert.pem and server-key.pem for NBD TLS (nbdkit's and qemu-nbd's layout).")
     Path tlsCertificates;
+
+    @Option(
+            names = "--tls-psk",
+            paramLabel = "FILE",
+            description = {
+                "NBD TLS with pre-shared keys from FILE (USERNAME:HEXKEY lines, as psktool writes)",
+                "instead of certificates."
+            })
+    Path tlsPsk;
 
     @Option(names = "--tls-verify-peer", description = "NBD clients must present a certificate signed by ca-cert.pem.")
     boolean tlsVerifyPeer;
@@ -121,17 +131,22 @@ final class ServeLimits {
         TlsCredentials nbdTls = null;
         if (tlsCertificates != null) {
             nbdTls = TlsCredentials.server(tlsCertificates, tlsVerifyPeer);
-        } else if (mode != TlsMode.OFF || tlsVerifyPeer) {
-            throw new IllegalArgumentException("--tls " + mode + " and --tls-verify-peer need --tls-certificates DIR");
+        } else if (tlsVerifyPeer) {
+            throw new IllegalArgumentException("--tls-verify-peer needs --tls-certificates DIR");
         }
-        if (nbdTls != null && mode == TlsMode.OFF) {
-            throw new IllegalArgumentException("--tls-certificates given but --tls is off: say --tls on or require");
+        PskTls psk = tlsPsk == null ? null : PskTls.load(tlsPsk);
+        if (mode != TlsMode.OFF && nbdTls == null && psk == null) {
+            throw new IllegalArgumentException("--tls " + mode + " needs --tls-certificates DIR or --tls-psk FILE");
+        }
+        if ((nbdTls != null || psk != null) && mode == TlsMode.OFF) {
+            throw new IllegalArgumentException("TLS credentials given but --tls is off: say --tls on or require");
         }
         builder.nbdOptions(NbdServer.Options.defaults()
                 .withMaxConnections(maxConnections)
                 .withMaxInFlight(maxInFlight)
                 .withPayloadBudget(Sizes.parse(payloadBudget))
                 .withHandshakeTimeout(handshakeTimeout)
+                .withPsk(TlsMode.OFF, psk)
                 .withTls(mode, nbdTls));
     }
 

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.faultdisk.nbd.NbdServer;
+import dev.faultdisk.nbd.PskTls;
 import dev.faultdisk.server.FaultdiskServer;
 import dev.faultdisk.testkit.Command;
 import dev.faultdisk.testkit.CommandResult;
@@ -113,6 +114,43 @@ class NbdTlsTest {
             String noCert = "nbds://localhost:" + port(server) + "/d?tls-certificates=" + pki.caOnly();
             CommandResult refused = Command.run(TIMEOUT, "nbdinfo", "--size", noCert);
             assertNotEquals(0, refused.exit(), refused.stdout());
+        }
+    }
+
+    @Test
+    void preSharedKeysWithNbdinfoAndQemuIo() throws Exception {
+        Path psk = pki.pskDir("alice", 0x9e5c_0001L);
+        try (FaultdiskServer server = FaultdiskServer.builder()
+                .export("d=memory:8M")
+                .nbd(new InetSocketAddress("127.0.0.1", 0))
+                .nbdOptions(NbdServer.Options.defaults().withPsk(TlsMode.REQUIRE, PskTls.load(psk.resolve("keys.psk"))))
+                .start()) {
+            String uri = "nbds://alice@localhost:" + port(server) + "/d?tls-psk-file=" + psk.resolve("keys.psk");
+            CommandResult is = Command.run(TIMEOUT, "nbdinfo", "--is", "tls", uri);
+            assertEquals(0, is.exit(), () -> "nbdinfo over PSK: " + is);
+            CommandResult io = Command.run(
+                    TIMEOUT,
+                    "qemu-io",
+                    "--object",
+                    "tls-creds-psk,id=tls0,dir=" + psk + ",username=alice,endpoint=client",
+                    "--image-opts",
+                    "-c",
+                    "write -P 0x33 0 4096",
+                    "-c",
+                    "read -P 0x33 0 4096",
+                    "driver=nbd,host=localhost,port=" + port(server) + ",export=d,tls-creds=tls0");
+            io.assertOk("qemu-io over PSK");
+            assertEquals(
+                    List.of("wrote 4096/4096 bytes at offset 0", "read 4096/4096 bytes at offset 0"),
+                    QemuIo.reports(io.stdout()));
+            Path wrong = dir.resolve("wrong.psk");
+            java.nio.file.Files.writeString(wrong, "alice:" + "00".repeat(32) + "\n");
+            CommandResult refused = Command.run(
+                    TIMEOUT,
+                    "nbdinfo",
+                    "--size",
+                    "nbds://alice@localhost:" + port(server) + "/d?tls-psk-file=" + wrong);
+            assertNotEquals(0, refused.exit(), "a wrong key is refused");
         }
     }
 

@@ -3,7 +3,6 @@ package dev.faultdisk.nbd;
 import dev.faultdisk.export.Export;
 import dev.faultdisk.wire.net.Fatal;
 import dev.faultdisk.wire.net.StreamChannel;
-import dev.faultdisk.wire.net.TlsCredentials;
 import java.io.ByteArrayOutputStream;
 import java.io.EOFException;
 import java.io.IOException;
@@ -14,7 +13,6 @@ import java.nio.channels.ClosedChannelException;
 import java.nio.channels.SocketChannel;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ScheduledFuture;
-import javax.net.ssl.SSLSocket;
 
 /**
  * One client connection: the handshake, then the transmission loop. A single reader thread
@@ -170,7 +168,7 @@ final class Connection implements Runnable {
                     return negotiation;
                 }
                 case START_TLS -> {
-                    startTls(options.tls());
+                    startTls(options);
                     negotiation.tlsStarted();
                 }
                 case CONTINUE -> {}
@@ -182,14 +180,15 @@ final class Connection implements Runnable {
      * Runs the TLS handshake after the STARTTLS ACK went out; from then on everything goes
      * through TLS. Bytes the client sent early (already buffered) are the start of the handshake.
      */
-    private void startTls(TlsCredentials credentials) throws IOException {
+    private void startTls(NbdServer.Options options) throws IOException {
         byte[] early = new byte[in.remaining()];
         in.get(early);
         in.clear().limit(0);
-        int millis = (int)
-                Math.min(Integer.MAX_VALUE, server.options().handshakeTimeout().toMillis());
-        SSLSocket tls = credentials.handshake(channel.socket(), early, null, millis);
-        StreamChannel secure = new StreamChannel(tls);
+        int millis =
+                (int) Math.min(Integer.MAX_VALUE, options.handshakeTimeout().toMillis());
+        StreamChannel secure = options.psk() != null
+                ? options.psk().handshake(channel.socket(), early, millis)
+                : new StreamChannel(options.tls().handshake(channel.socket(), early, null, millis));
         io = secure;
         writer.switchTo(secure);
     }

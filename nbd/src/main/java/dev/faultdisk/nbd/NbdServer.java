@@ -46,7 +46,9 @@ public final class NbdServer implements AutoCloseable {
      * @param handshakeTimeout time from accept to the end of negotiation (TLS included); then the
      *                         connection is closed (qemu-nbd's default is 10 s)
      * @param tlsMode          whether STARTTLS is refused, offered or required
-     * @param tls              the server's credentials; needed unless tlsMode is off
+     * @param tls              the server's X.509 credentials
+     * @param psk              pre-shared keys (used instead of {@code tls} when given); one of the
+     *                         two is needed unless tlsMode is off
      */
     public record Options(
             int maxConnections,
@@ -54,7 +56,8 @@ public final class NbdServer implements AutoCloseable {
             long payloadBudget,
             Duration handshakeTimeout,
             TlsMode tlsMode,
-            TlsCredentials tls) {
+            TlsCredentials tls,
+            PskTls psk) {
         public static final int DEFAULT_MAX_CONNECTIONS = 100;
         public static final int DEFAULT_MAX_IN_FLIGHT = 16;
         public static final long DEFAULT_PAYLOAD_BUDGET = 256L << 20;
@@ -68,8 +71,8 @@ public final class NbdServer implements AutoCloseable {
                 throw new IllegalArgumentException(
                         "the payload budget must hold one largest request (" + NbdProtocol.MAX_PAYLOAD + " bytes)");
             }
-            if (tlsMode != TlsMode.OFF && tls == null) {
-                throw new IllegalArgumentException("--tls " + tlsMode + " needs certificates");
+            if (tlsMode != TlsMode.OFF && tls == null && psk == null) {
+                throw new IllegalArgumentException("--tls " + tlsMode + " needs certificates or a PSK file");
             }
         }
 
@@ -80,27 +83,33 @@ public final class NbdServer implements AutoCloseable {
                     DEFAULT_PAYLOAD_BUDGET,
                     DEFAULT_HANDSHAKE_TIMEOUT,
                     TlsMode.OFF,
+                    null,
                     null);
         }
 
         public Options withMaxConnections(int n) {
-            return new Options(n, maxInFlight, payloadBudget, handshakeTimeout, tlsMode, tls);
+            return new Options(n, maxInFlight, payloadBudget, handshakeTimeout, tlsMode, tls, psk);
         }
 
         public Options withMaxInFlight(int n) {
-            return new Options(maxConnections, n, payloadBudget, handshakeTimeout, tlsMode, tls);
+            return new Options(maxConnections, n, payloadBudget, handshakeTimeout, tlsMode, tls, psk);
         }
 
         public Options withPayloadBudget(long bytes) {
-            return new Options(maxConnections, maxInFlight, bytes, handshakeTimeout, tlsMode, tls);
+            return new Options(maxConnections, maxInFlight, bytes, handshakeTimeout, tlsMode, tls, psk);
         }
 
         public Options withHandshakeTimeout(Duration timeout) {
-            return new Options(maxConnections, maxInFlight, payloadBudget, timeout, tlsMode, tls);
+            return new Options(maxConnections, maxInFlight, payloadBudget, timeout, tlsMode, tls, psk);
         }
 
         public Options withTls(TlsMode mode, TlsCredentials credentials) {
-            return new Options(maxConnections, maxInFlight, payloadBudget, handshakeTimeout, mode, credentials);
+            return new Options(maxConnections, maxInFlight, payloadBudget, handshakeTimeout, mode, credentials, psk);
+        }
+
+        /** TLS with pre-shared keys (nbdkit's {@code --tls-psk}) in {@code mode}. */
+        public Options withPsk(TlsMode mode, PskTls keys) {
+            return new Options(maxConnections, maxInFlight, payloadBudget, handshakeTimeout, mode, tls, keys);
         }
     }
 

@@ -78,8 +78,8 @@ public final class QmpServer implements AutoCloseable {
         }
     }
 
-    /** Heap bytes a buffered token costs (object, text array, list slot, lexer state), as measured with jcmd. */
-    static final int TOKEN_COST = 128;
+    /** Heap bytes a buffered token costs (object, text array, list slot). */
+    static final int TOKEN_COST = 64;
 
     private final CommandRegistry registry;
     private final Options options;
