@@ -4,6 +4,7 @@ import dev.faultdisk.client.ControlAddress;
 import dev.faultdisk.client.ControlSecurity;
 import dev.faultdisk.client.FaultdiskClient;
 import dev.faultdisk.client.FaultdiskTimeoutException;
+import dev.faultdisk.client.NotQmpException;
 import dev.faultdisk.client.QmpConnectionException;
 import dev.faultdisk.client.QmpException;
 import dev.faultdisk.wire.json.Json;
@@ -63,6 +64,11 @@ abstract class ControlCommand implements Callable<Integer> {
         FaultdiskClient client;
         try {
             client = FaultdiskClient.connect(address, control.timeout, security);
+        } catch (NotQmpException e) {
+            return fail(
+                    ExitCodes.CANNOT_CONNECT,
+                    e.getMessage() + ": --qmp (or FAULTDISK_QMP) names the control socket, 127.0.0.1:4444 unless"
+                            + " faultdisk serve was given another --qmp");
         } catch (IOException e) {
             return fail(
                     ExitCodes.CANNOT_CONNECT,

@@ -4,9 +4,9 @@ import dev.faultdisk.export.Export;
 import dev.faultdisk.export.ExportRegistry;
 import dev.faultdisk.export.ExportSpec;
 import dev.faultdisk.server.FaultdiskServer;
+import dev.faultdisk.server.ListenException;
 import java.io.IOException;
 import java.io.PrintStream;
-import java.net.BindException;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.net.UnixDomainSocketAddress;
@@ -169,10 +169,12 @@ final class ServeCommand implements Callable<Integer> {
         FaultdiskServer server;
         try {
             server = builder.start();
-        } catch (BindException e) {
-            System.err.println("faultdisk serve: cannot listen: " + e.getMessage()
-                    + " (is another faultdisk running? choose other ports with --nbd and --qmp)");
+        } catch (ListenException e) {
+            String option = e.socket() == ListenException.Socket.NBD ? "--nbd" : "--qmp";
+            System.err.println("faultdisk serve: " + e.getMessage() + " (" + option + "; is another faultdisk running?"
+                    + " choose another address with " + option + ")");
             return ExitCodes.FAILED;
+
         } catch (IOException | IllegalArgumentException e) {
             System.err.println("faultdisk serve: " + e.getMessage());
             return ExitCodes.FAILED;

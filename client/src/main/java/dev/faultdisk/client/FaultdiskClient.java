@@ -148,6 +148,15 @@ public final class FaultdiskClient implements AutoCloseable {
         return names;
     }
 
+    /** query-events: the name of every event the server emits. */
+    public List<String> queryEvents() {
+        List<String> names = new ArrayList<>();
+        for (Object c : Replies.list(execute("query-events"), "query-events reply")) {
+            names.add(Replies.object(c, "event").string("name"));
+        }
+        return names;
+    }
+
     /** query-block: every export. */
     public List<BlockInfo> queryBlock() {
         return Replies.list(execute("query-block"), "query-block reply").stream()
@@ -235,9 +244,15 @@ public final class FaultdiskClient implements AutoCloseable {
         return WriteCacheInfo.from(execute("query-write-cache", args("device", device)));
     }
 
-    /** write-cache-set-mode; leaving a caching mode for writethrough first persists what is dirty. */
-    public void writeCacheSetMode(String device, CacheMode mode) {
-        execute("write-cache-set-mode", args("device", device, "mode", mode.label()));
+    /**
+     * write-cache-set-mode; leaving a caching mode for writethrough first persists what is dirty and
+     * disarms an armed deferred flush error.
+     *
+     * @return whether the switch disarmed an armed deferred flush error
+     */
+    public boolean writeCacheSetMode(String device, CacheMode mode) {
+        Object reply = execute("write-cache-set-mode", args("device", device, "mode", mode.label()));
+        return reply instanceof Map<?, ?> m && Boolean.TRUE.equals(m.get("flush-error-disarmed"));
     }
 
     /** write-cache-arm-flush-error: the next FLUSH fails with EIO once and drops the dirty data it should persist. */

@@ -39,6 +39,8 @@ final class QmpConnection implements AutoCloseable {
     final EventQueue events = new EventQueue(MAX_QUEUED_EVENTS);
     private volatile String endedBecause;
     private volatile boolean closing;
+    /** Set when the peer turned out to speak another protocol; read once the greeting failed. */
+    private volatile NotQmpException notQmp;
 
     private QmpConnection(String address, ByteChannel channel) {
         this.address = address;
@@ -82,6 +84,9 @@ final class QmpConnection implements AutoCloseable {
                     name + " sent no QMP greeting within " + timeout.toMillis() + " ms (is it a QMP server?)");
         } catch (ExecutionException e) {
             c.close();
+            if (c.notQmp != null) {
+                throw new NotQmpException(name + ": " + c.notQmp.getMessage());
+            }
             throw new IOException(name + ": " + e.getCause().getMessage(), e.getCause());
         } catch (QmpException | QmpConnectionException | FaultdiskTimeoutException e) {
             c.close();
@@ -177,6 +182,9 @@ final class QmpConnection implements AutoCloseable {
                     dispatch(Replies.object(Json.parse(line), "QMP message").asMap());
                 }
             }
+        } catch (NotQmpException e) {
+            notQmp = e;
+            why = e.getMessage();
         } catch (IOException e) {
             why = closing ? "the client was closed" : "connection failed: " + e.getMessage();
         } catch (RuntimeException e) { // invalid JSON or a message of the wrong shape

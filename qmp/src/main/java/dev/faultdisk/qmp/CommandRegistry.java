@@ -84,7 +84,7 @@ public final class CommandRegistry {
      * @throws QmpError as a client would see it (CommandNotFound for an unknown name)
      */
     public Object invoke(String name, Map<String, ?> arguments) {
-        QmpCommand command = find(name).orElseThrow(() -> QmpError.commandNotFound(name));
+        QmpCommand command = find(name).orElseThrow(() -> QmpError.commandNotFound(name, names()));
         return execute(command, QmpArguments.of(arguments), null);
     }
 
@@ -94,7 +94,9 @@ public final class CommandRegistry {
      * @throws QmpError as a client would see it
      */
     public void check(String name, Map<String, ?> arguments) {
-        find(name).orElseThrow(() -> QmpError.commandNotFound(name)).checkArguments(QmpArguments.of(arguments));
+        find(name)
+                .orElseThrow(() -> QmpError.commandNotFound(name, names()))
+                .checkArguments(QmpArguments.of(arguments));
     }
 
     /** Checks the declared arguments, then runs the command for {@code session} (null: in-process). */

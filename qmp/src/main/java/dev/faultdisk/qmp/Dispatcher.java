@@ -114,6 +114,6 @@ final class Dispatcher {
         if (negotiating && !name.equals(CommandRegistry.CAPABILITIES)) {
             throw QmpError.commandNotFound(name);
         }
-        return registry.find(name).orElseThrow(() -> QmpError.commandNotFound(name));
+        return registry.find(name).orElseThrow(() -> QmpError.commandNotFound(name, registry.names()));
     }
 }

@@ -6,9 +6,11 @@ import dev.faultdisk.fault.FaultJournal;
 import dev.faultdisk.fault.FaultTime;
 import dev.faultdisk.nbd.NbdServer;
 import dev.faultdisk.qmp.CommandRegistry;
+import dev.faultdisk.qmp.QmpCommand;
 import dev.faultdisk.qmp.QmpServer;
 import dev.faultdisk.trigger.TriggerEngine;
 import java.time.InstantSource;
+import java.util.Map;
 import java.util.SplittableRandom;
 
 /** Registers every control command on a registry. One class per family of commands. */
@@ -27,7 +29,17 @@ final class ControlCommands {
             InstantSource clock,
             FaultJournal journal,
             FaultTime faultTime,
-            SplittableRandom exportSeeds) {
+            SplittableRandom exportSeeds,
+            HoldTimeout holdTimeout) {
+        commands.register(QmpCommand.builder("query-events")
+                .doc("Lists the events this server emits, as QEMU's query-events does; the Events section below"
+                        + " describes each.")
+                .returns("[{\"name\": str}]")
+                .example("-> {\"execute\": \"query-events\"}")
+                .example("<- {\"return\": [{\"name\": \"BLOCK_IO_ERROR\"}, {\"name\": \"BLKDEBUG_SUSPENDED\"}, ...]}")
+                .handler(args ->
+                        EventDoc.ALL.stream().map(e -> Map.of("name", e.name())).toList())
+                .build());
         BlockCommands.register(commands, exports, nbd);
         BlkdebugCommands.register(commands, exports);
         CacheCommands.register(commands, exports, qmp);
@@ -35,7 +47,7 @@ final class ControlCommands {
         TriggerEngine triggers = TriggerCommands.engine(commands, clock);
         TriggerCommands.register(commands, exports, triggers);
         TriggerCommands.wire(triggers, qmp, journal, clock);
-        ExportWiring wiring = new ExportWiring(nbd, qmp, journal, triggers);
+        ExportWiring wiring = new ExportWiring(nbd, qmp, journal, triggers, holdTimeout);
         for (Export e : exports.all()) {
             wiring.wire(e);
         }

@@ -18,8 +18,10 @@ final class ExportWiring {
     private final FaultJournal journal;
     private final TriggerEngine triggers;
     private final FaultListener faultEvents;
+    private final HoldTimeout holdTimeout;
 
-    ExportWiring(NbdServer nbd, QmpServer qmp, FaultJournal journal, TriggerEngine triggers) {
+    ExportWiring(NbdServer nbd, QmpServer qmp, FaultJournal journal, TriggerEngine triggers, HoldTimeout holdTimeout) {
+        this.holdTimeout = holdTimeout;
         this.nbd = nbd;
         this.qmp = qmp;
         this.journal = journal;
@@ -33,5 +35,6 @@ final class ExportWiring {
         FaultCommands.wireEvents(export, faultEvents, journal);
         export.attachTriggers(triggers);
         nbd.dropConnectionsOnPowerFail(export);
+        export.faults().defaultHoldTimeout(holdTimeout.nanos(), holdTimeout.source());
     }
 }

@@ -11,6 +11,7 @@ import dev.faultdisk.qmp.QmpServer;
 import dev.faultdisk.trigger.TriggerEngine;
 import dev.faultdisk.wire.net.ControlEndpoint;
 import java.io.IOException;
+import java.net.BindException;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.nio.file.Path;
@@ -138,6 +139,7 @@ public final class FaultdiskServer implements AutoCloseable {
         private Long faultSeed;
         private Path journalPath;
         private int journalCapacity = 10_000;
+        private HoldTimeout holdTimeout = HoldTimeout.NONE;
         private final List<Setup> setup = new ArrayList<>();
         private boolean listen = true;
 
@@ -243,6 +245,16 @@ public final class FaultdiskServer implements AutoCloseable {
             return this;
         }
 
+        /**
+         * Bounds every hold that names no timeout (a hang rule without timeout-ms, a trigger's hold
+         * without one), on every export, added ones too: on expiry a hang rule's request fails, a
+         * trigger's runs, and a warning names {@code source} (where the bound was set).
+         */
+        public Builder defaultHoldTimeout(Duration timeout, String source) {
+            this.holdTimeout = new HoldTimeout(timeout.toNanos(), source);
+            return this;
+        }
+
         /** Also writes the fault journal to this file, as JSON lines (created or truncated). */
         public Builder journal(Path path) {
             this.journalPath = path;
@@ -281,16 +293,25 @@ public final class FaultdiskServer implements AutoCloseable {
                             java.util.Map.of("path", where.toString(), "error", error, "dropped", dropped)));
                 }
                 TriggerEngine triggers = ControlCommands.registerAll(
-                        commands, registry, nbd, qmp, clock, journal, faultTime, exportSeeds);
+                        commands, registry, nbd, qmp, clock, journal, faultTime, exportSeeds, holdTimeout);
                 FaultdiskServer server =
                         new FaultdiskServer(registry, nbd, qmp, commands, journal, file, seed, triggers);
                 for (Setup step : setup) {
                     step.apply(server);
                 }
                 if (listen) {
-                    nbd.start(nbdAddress, nbdMode);
+                    try {
+                        nbd.start(nbdAddress, nbdMode);
+                    } catch (BindException e) {
+                        throw new ListenException(ListenException.Socket.NBD, nbdAddress, e);
+                    }
                     for (int i = 0; i < qmpAddresses.size(); i++) {
-                        qmp.listen(qmpAddresses.get(i), qmpModes.get(i));
+                        SocketAddress address = qmpAddresses.get(i);
+                        try {
+                            qmp.listen(address, qmpModes.get(i));
+                        } catch (BindException e) {
+                            throw new ListenException(ListenException.Socket.QMP, address, e);
+                        }
                     }
                 }
                 return server;
