@@ -1,6 +1,7 @@
 package dev.faultdisk.cli;
 
 import dev.faultdisk.device.Sizes;
+import dev.faultdisk.fault.FaultEngine;
 import dev.faultdisk.nbd.NbdServer;
 import dev.faultdisk.nbd.PskTls;
 import dev.faultdisk.server.FaultdiskServer;
@@ -112,6 +113,27 @@ final class ServeLimits {
             description = "Bytes one QMP session may buffer of an unfinished message (default: ${DEFAULT-VALUE}).")
     String qmpMaxSessionBytes;
 
+    @Option(
+            names = "--max-rules",
+            paramLabel = "N",
+            defaultValue = "" + FaultEngine.DEFAULT_MAX_RULES,
+            description = "Fault rules one export may have; fault-add past it is refused (default: ${DEFAULT-VALUE}).")
+    int maxRules;
+
+    @Option(
+            names = "--max-held",
+            paramLabel = "N",
+            defaultValue = "" + FaultEngine.DEFAULT_MAX_HELD,
+            description = "Requests held at once per export; one more fails with ENOMEM (default: ${DEFAULT-VALUE}).")
+    int maxHeld;
+
+    @Option(
+            names = "--max-held-bytes",
+            paramLabel = "SIZE",
+            defaultValue = "256M",
+            description = "Bytes of writes held at once per export (default: ${DEFAULT-VALUE}).")
+    String maxHeldBytes;
+
     /** Applies the options to {@code builder}; an unreadable file or a bad value throws with a message. */
     void apply(FaultdiskServer.Builder builder) throws IOException {
         ControlEndpoint qmp = ControlEndpoint.defaults()
@@ -126,6 +148,7 @@ final class ServeLimits {
             qmp = qmp.withSecret(ControlEndpoint.readSecret(qmpSecret));
         }
         builder.qmpEndpoint(qmp);
+        builder.faultLimits(maxRules, maxHeld, Sizes.parse(maxHeldBytes));
 
         TlsMode mode = TlsMode.parse(tls);
         TlsCredentials nbdTls = null;

@@ -133,6 +133,8 @@ public final class FaultdiskServer implements AutoCloseable {
         private final List<String> qmpModes = new ArrayList<>();
         private ControlEndpoint qmpEndpoint = ControlEndpoint.defaults();
         private NbdServer.Options nbdOptions = NbdServer.Options.defaults();
+        private int[] faultLimits;
+        private long maxHeldBytes;
         private String nbdMode;
         private InstantSource clock = InstantSource.system();
         private FaultTime faultTime = FaultTime.system();
@@ -204,6 +206,13 @@ public final class FaultdiskServer implements AutoCloseable {
             return this;
         }
 
+        /** Fault budgets of every export: rules, requests held at once and their bytes (docs/SECURITY.md). */
+        public Builder faultLimits(int maxRules, int maxHeld, long maxHeldBytes) {
+            this.faultLimits = new int[] {maxRules, maxHeld};
+            this.maxHeldBytes = maxHeldBytes;
+            return this;
+        }
+
         /** The NBD server's budgets and TLS (docs/SECURITY.md). */
         public Builder nbdOptions(NbdServer.Options options) {
             this.nbdOptions = options;
@@ -267,6 +276,9 @@ public final class FaultdiskServer implements AutoCloseable {
                 specs.add(ExportSpec.parse("disk0=memory:1G"));
             }
             ExportRegistry registry = new ExportRegistry();
+            if (faultLimits != null) {
+                registry.faultLimits(faultLimits[0], faultLimits[1], maxHeldBytes);
+            }
             NbdServer nbd = null;
             QmpServer qmp = null;
             JournalFile file = null;
