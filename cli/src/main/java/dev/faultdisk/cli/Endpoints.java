@@ -14,6 +14,21 @@ final class Endpoints {
         return ControlAddress.parseListenAddress(text);
     }
 
+    /**
+     * A TCP listen address for the HTTP servers: {@code HOST:PORT}, or just {@code PORT} (or
+     * {@code :PORT}) for 127.0.0.1: these servers listen on loopback unless told otherwise.
+     */
+    static InetSocketAddress tcp(String text) {
+        String t = text.startsWith(":") ? text.substring(1) : text;
+        if (t.matches("[0-9]+")) {
+            t = "127.0.0.1:" + t;
+        }
+        if (!(parse(t) instanceof InetSocketAddress inet)) {
+            throw new IllegalArgumentException("'" + text + "' is not HOST:PORT (a TCP address is needed here)");
+        }
+        return inet;
+    }
+
     /** A listen address and, for a Unix socket, the permissions asked for with {@code ,mode=} (or null). */
     record Listen(SocketAddress address, String unixMode) {}
 

@@ -6,7 +6,10 @@ import java.util.logging.Level;
 import java.util.logging.Logger;
 import java.util.logging.SimpleFormatter;
 
-/** One-line log records on stderr; FAULTDISK_LOG=debug shows connection-level detail. */
+/**
+ * One-line log records on stderr: FAULTDISK_LOG sets the level (info shows each NBD connection
+ * and why it closed; debug more), FAULTDISK_LOG_FORMAT=json makes each line a JSON object.
+ */
 final class LogSetup {
     /**
      * The JDK logs every Runtime.exit at debug level with a stack trace, so SIGTERM (exit 143)
@@ -33,7 +36,8 @@ final class LogSetup {
             default -> Level.INFO;
         };
         ConsoleHandler handler = new ConsoleHandler();
-        handler.setFormatter(new SimpleFormatter());
+        boolean json = "json".equalsIgnoreCase(System.getenv().getOrDefault("FAULTDISK_LOG_FORMAT", "text"));
+        handler.setFormatter(json ? new JsonLogFormatter() : new SimpleFormatter());
         handler.setLevel(level);
         root.addHandler(handler);
         root.setLevel(level);

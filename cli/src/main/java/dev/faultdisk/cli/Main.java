@@ -17,6 +17,7 @@ import picocli.CommandLine.Command;
             ExportsCommand.class,
             ExportGroupCommand.class,
             StatsCommand.class,
+            TopCommand.class,
             BlkdebugCommand.class,
             BreakCommand.class,
             CacheCommand.class,

@@ -70,6 +70,24 @@ final class ServeCommand implements Callable<Integer> {
     List<String> qmpAddresses = new ArrayList<>();
 
     @Option(
+            names = "--http",
+            paramLabel = "[HOST:]PORT",
+            description = {
+                "Serve the dashboard, the HTTP API (every QMP command, events, OpenAPI) and the",
+                "Prometheus metrics on HOST:PORT (HOST defaults to 127.0.0.1); docs/HTTP.md."
+            })
+    String httpAddress;
+
+    @Option(
+            names = "--metrics",
+            paramLabel = "[HOST:]PORT",
+            description = {
+                "Serve only the Prometheus metrics at /metrics on HOST:PORT (HOST defaults to",
+                "127.0.0.1); docs/METRICS.md. Either option also records request latencies."
+            })
+    String metricsAddress;
+
+    @Option(
             names = "--journal",
             paramLabel = "FILE",
             description = {
@@ -128,6 +146,12 @@ final class ServeCommand implements Callable<Integer> {
             if (journal != null) {
                 builder.journal(journal);
             }
+            if (httpAddress != null) {
+                builder.http(Endpoints.tcp(httpAddress));
+            }
+            if (metricsAddress != null) {
+                builder.metrics(Endpoints.tcp(metricsAddress));
+            }
             if (seed != null) {
                 builder.faultSeed(seed);
             }
@@ -170,7 +194,12 @@ final class ServeCommand implements Callable<Integer> {
         try {
             server = builder.start();
         } catch (ListenException e) {
-            String option = e.socket() == ListenException.Socket.NBD ? "--nbd" : "--qmp";
+            String option = switch (e.socket()) {
+                case NBD -> "--nbd";
+                case QMP -> "--qmp";
+                case HTTP -> "--http";
+                case METRICS -> "--metrics";
+            };
             System.err.println("faultdisk serve: " + e.getMessage() + " (" + option + "; is another faultdisk running?"
                     + " choose another address with " + option + ")");
             return ExitCodes.FAILED;
@@ -205,6 +234,12 @@ final class ServeCommand implements Callable<Integer> {
         out.println("faultdisk: serving NBD on " + describe(bound));
         for (SocketAddress q : qmp) {
             out.println("faultdisk: QMP control on " + describe(q));
+        }
+        if (server.http() != null) {
+            out.println("faultdisk: dashboard and HTTP API on " + server.http().url());
+        }
+        if (server.metricsUrl() != null) {
+            out.println("faultdisk: Prometheus metrics on " + server.metricsUrl());
         }
         for (Export e : registry.all()) {
             out.println("  export " + e.name() + ": " + e.description());

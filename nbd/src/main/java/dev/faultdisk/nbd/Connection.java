@@ -7,10 +7,14 @@ import java.io.ByteArrayOutputStream;
 import java.io.EOFException;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.ByteChannel;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.SocketChannel;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ScheduledFuture;
 
@@ -44,6 +48,10 @@ final class Connection implements Runnable {
     private volatile boolean closing;
     private volatile Export export;
     private volatile ConnectionInfo.Phase phase = ConnectionInfo.Phase.HANDSHAKE;
+    /** Why the server ended the connection, when it did (the first reason given wins). */
+    private volatile String closeReason;
+    /** The options the client sent, in order, for the log line. */
+    private final List<String> options = new ArrayList<>();
 
     Connection(NbdServer server, SocketChannel channel, long id) {
         this.server = server;
@@ -61,24 +69,37 @@ final class Connection implements Runnable {
     @Override
     public void run() {
         Transmission transmission = null;
+        String peer = peer();
+        String reason;
         try {
             Negotiation negotiation = handshake();
             if (negotiation != null) {
+                LOG.log(
+                        Level.INFO,
+                        "NBD connection {0} from {1}: export ''{2}'', {3}",
+                        id,
+                        peer,
+                        export.name(),
+                        negotiated(negotiation));
                 transmission = new Transmission(this, negotiation, writer);
                 transmission.run();
+                reason = "the client disconnected";
+            } else {
+                reason = "the handshake ended without an export (options " + String.join(", ", options) + ")";
             }
         } catch (EOFException | ClosedChannelException e) {
-            LOG.log(Level.DEBUG, "connection {0}: closed by peer", id);
+            reason = "the client closed the connection";
         } catch (ProtocolException e) {
+            reason = "protocol error: " + e.getMessage();
             LOG.log(Level.WARNING, "connection {0}: protocol error, disconnecting: {1}", id, e.getMessage());
         } catch (javax.net.ssl.SSLException e) {
+            reason = "TLS failed: " + e.getMessage();
             NbdServer.refusal("tls", "connection " + id + ": TLS failed, disconnecting: " + e.getMessage());
         } catch (IOException e) {
-            if (!closing) {
-                LOG.log(Level.DEBUG, "connection {0}: {1}", id, e.toString());
-            }
+            reason = e.toString();
         } catch (Throwable e) {
             Fatal.check(e, "NBD connection " + id);
+            reason = "internal error: " + e;
             LOG.log(Level.ERROR, "connection " + id + ": internal error, disconnecting", e);
         } finally {
             ScheduledFuture<?> d = deadline;
@@ -89,6 +110,44 @@ final class Connection implements Runnable {
             server.removed(this);
             releaseBuffers(transmission);
         }
+        String why = closeReason != null ? closeReason : reason;
+        LOG.log(Level.INFO, "NBD connection {0} from {1} closed: {2}", id, peer, why);
+    }
+
+    private String peer() {
+        try {
+            SocketAddress remote = channel.getRemoteAddress();
+            String text = String.valueOf(remote);
+            return remote instanceof InetSocketAddress
+                    ? text.replaceFirst("^/", "")
+                    : "unix:" + channel.getLocalAddress();
+        } catch (IOException e) {
+            return "an unknown peer";
+        }
+    }
+
+    /** What the handshake settled, for the connection's log line. */
+    private String negotiated(Negotiation n) {
+        return (n.structuredReplies() ? "structured replies" : "simple replies")
+                + (n.baseAllocation() ? ", base:allocation" : "")
+                + ", flags 0x" + Integer.toHexString(n.transmissionFlags())
+                + ", options " + String.join(", ", options);
+    }
+
+    /** Closes the connection for {@code reason} (said in its log line): a power cut, a removal, a shutdown. */
+    void closeBecause(String reason) {
+        if (closeReason == null) {
+            closeReason = reason;
+        }
+        close();
+    }
+
+    /** As {@link #shutdown()}, saying why in the connection's log line. */
+    void shutdownBecause(String reason) {
+        if (closeReason == null) {
+            closeReason = reason;
+        }
+        shutdown();
     }
 
     /**
@@ -114,9 +173,9 @@ final class Connection implements Runnable {
         if (!Negotiation.acceptableClientFlags(clientFlags)) {
             throw new ProtocolException("unknown client flags 0x" + Integer.toHexString(clientFlags));
         }
-        NbdServer.Options options = server.options();
+        NbdServer.Options serverOptions = server.options();
         Negotiation negotiation =
-                new Negotiation(server.exports(), clientFlags, server::isShuttingDown, options.tlsMode());
+                new Negotiation(server.exports(), clientFlags, server::isShuttingDown, serverOptions.tlsMode());
         ByteArrayOutputStream replies = new ByteArrayOutputStream();
         while (true) {
             require(16);
@@ -125,6 +184,9 @@ final class Connection implements Runnable {
                 throw new ProtocolException(String.format("bad option magic 0x%016x", magic));
             }
             int option = in.getInt();
+            if (options.size() < 32) {
+                options.add(NbdProtocol.optionName(option));
+            }
             long length = Integer.toUnsignedLong(in.getInt());
             if (length > MAX_OPTION_DATA) {
                 if (length > MAX_OPTION_SKIP || option == NbdProtocol.OPT_EXPORT_NAME) {
@@ -168,7 +230,7 @@ final class Connection implements Runnable {
                     return negotiation;
                 }
                 case START_TLS -> {
-                    startTls(options);
+                    startTls(serverOptions);
                     negotiation.tlsStarted();
                 }
                 case CONTINUE -> {}

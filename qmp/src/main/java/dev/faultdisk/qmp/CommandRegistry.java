@@ -99,6 +99,20 @@ public final class CommandRegistry {
                 .checkArguments(QmpArguments.of(arguments));
     }
 
+    /**
+     * What a command's reply would be in a session, for a caller outside any (the HTTP API): the
+     * same checks, the same {@code return} or {@code error} object, never an exception.
+     *
+     * @param error the error class of a failed command, or null
+     * @param json  the reply as QMP sends it, without an id
+     */
+    public record Reply(ErrorClass error, String json) {}
+
+    /** Runs {@code name} as {@link #invoke} does and answers as a session would (see {@link Reply}). */
+    public Reply respond(String name, Map<String, ?> arguments) {
+        return Dispatcher.respond(this, name, arguments);
+    }
+
     /** Checks the declared arguments, then runs the command for {@code session} (null: in-process). */
     Object execute(QmpCommand command, Members args, QmpSession session) {
         command.checkArguments(args);

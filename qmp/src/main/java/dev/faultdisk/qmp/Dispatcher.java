@@ -62,6 +62,27 @@ final class Dispatcher {
         }
     }
 
+    /** A command run outside a session: the reply a session would get, as {@link CommandRegistry#respond}. */
+    static CommandRegistry.Reply respond(CommandRegistry registry, String name, Map<String, ?> arguments) {
+        try {
+            Object result = registry.invoke(name, arguments);
+            try {
+                return new CommandRegistry.Reply(null, Json.write(Messages.success(result, false, null)));
+            } catch (JsonException e) {
+                LOG.log(Level.WARNING, "command {0} returned a value with no JSON form: {1}", name, e.getMessage());
+                throw QmpError.generic("Internal error: the result of %s could not be encoded", name);
+            }
+        } catch (QmpError e) {
+            return new CommandRegistry.Reply(
+                    e.errorClass(), Json.write(Messages.error(e.errorClass(), e.desc(), false, null)));
+        } catch (RuntimeException e) {
+            LOG.log(Level.WARNING, "command failed unexpectedly", e);
+            return new CommandRegistry.Reply(
+                    ErrorClass.GENERIC_ERROR,
+                    Json.write(Messages.error(ErrorClass.GENERIC_ERROR, "Internal error: " + e, false, null)));
+        }
+    }
+
     /**
      * The shared-secret check, this project's addition to QMP: a server with a secret takes
      * {@code qmp_capabilities} only with {@code "secret"} among its arguments; a wrong or missing

@@ -89,6 +89,7 @@ public final class QmpServer implements AutoCloseable {
     private final List<Listener> listeners = new CopyOnWriteArrayList<>();
     private final AtomicInteger open = new AtomicInteger();
     private final AtomicLong nextId = new AtomicLong(1);
+    private final List<EventListener> eventListeners = new CopyOnWriteArrayList<>();
     /** Guarded by emitLock. */
     private long emitted;
 
@@ -153,6 +154,32 @@ public final class QmpServer implements AutoCloseable {
         return sessions.size();
     }
 
+    /** Hears every event {@link #emit} sends, besides the sessions (the HTTP API's event stream). */
+    @FunctionalInterface
+    public interface EventListener {
+        /**
+         * Called under the emit lock, in emit order: must not block.
+         *
+         * @param number the event's number (from 1, in emit order)
+         * @param event  the event's name
+         * @param json   the whole event as QMP sends it, one line without its line end
+         */
+        void event(long number, String event, String json);
+    }
+
+    public void addEventListener(EventListener listener) {
+        eventListeners.add(listener);
+    }
+
+    public void removeEventListener(EventListener listener) {
+        eventListeners.remove(listener);
+    }
+
+    /** True if an event emitted now reaches anyone: a session or a listener (else it need not be built). */
+    public boolean hasAudience() {
+        return !sessions.isEmpty() || !eventListeners.isEmpty();
+    }
+
     /**
      * Sends {@code {"timestamp": ..., "event": NAME, "data": DATA}} to every negotiated session.
      * Never blocks on a client: a session whose output queue is full is closed instead.
@@ -163,10 +190,13 @@ public final class QmpServer implements AutoCloseable {
     public void emit(String event, Map<String, ?> data) {
         synchronized (emitLock) { // keeps timestamps in order on every session
             emitted++;
-            byte[] line = Messages.line(
-                    Json.write(Messages.event(event, data, options.clock().instant())));
+            String json = Json.write(Messages.event(event, data, options.clock().instant()));
+            byte[] line = Messages.line(json);
             for (QmpSession session : sessions) {
                 session.deliver(line);
+            }
+            for (EventListener listener : eventListeners) {
+                listener.event(emitted, event, json);
             }
         }
     }

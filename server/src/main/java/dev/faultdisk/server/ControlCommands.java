@@ -17,11 +17,14 @@ import java.util.SplittableRandom;
 final class ControlCommands {
     private ControlCommands() {}
 
+    /** What the commands share with the rest of the server. */
+    record Engines(TriggerEngine triggers, ServerMetrics metrics) {}
+
     /**
-     * Registers everything and wires the exports there are; returns the server's trigger engine.
-     * Exports added later take their seeds from {@code exportSeeds}.
+     * Registers everything and wires the exports there are; returns the server's trigger engine
+     * and metrics. Exports added later take their seeds from {@code exportSeeds}.
      */
-    static TriggerEngine registerAll(
+    static Engines registerAll(
             CommandRegistry commands,
             ExportRegistry exports,
             NbdServer nbd,
@@ -30,6 +33,7 @@ final class ControlCommands {
             FaultJournal journal,
             FaultTime faultTime,
             SplittableRandom exportSeeds,
+            boolean timeRequests,
             HoldTimeout holdTimeout) {
         commands.register(QmpCommand.builder("query-events")
                 .doc("Lists the events this server emits, as QEMU's query-events does; the Events section below"
@@ -47,12 +51,14 @@ final class ControlCommands {
         TriggerEngine triggers = TriggerCommands.engine(commands, clock);
         TriggerCommands.register(commands, exports, triggers);
         TriggerCommands.wire(triggers, qmp, journal, clock);
-        ExportWiring wiring = new ExportWiring(nbd, qmp, journal, triggers, holdTimeout);
+        ServerMetrics metrics = new ServerMetrics(exports, nbd, triggers, timeRequests);
+        MetricsCommands.register(commands, exports, metrics);
+        ExportWiring wiring = new ExportWiring(nbd, qmp, journal, triggers, metrics, holdTimeout);
         for (Export e : exports.all()) {
             wiring.wire(e);
         }
         new ExportCommands(exports, nbd, wiring, triggers, journal, faultTime, exportSeeds).register(commands);
         SnapshotCommands.register(commands, exports, triggers);
-        return triggers;
+        return new Engines(triggers, metrics);
     }
 }

@@ -8,8 +8,12 @@ import dev.faultdisk.fault.FaultTime;
 import dev.faultdisk.nbd.NbdServer;
 import dev.faultdisk.qmp.CommandRegistry;
 import dev.faultdisk.qmp.QmpServer;
+import dev.faultdisk.server.http.BearerAuthenticator;
+import dev.faultdisk.server.http.HttpControlServer;
+import dev.faultdisk.server.http.HttpOptions;
 import dev.faultdisk.trigger.TriggerEngine;
 import dev.faultdisk.wire.net.ControlEndpoint;
+import io.prometheus.metrics.exporter.httpserver.HTTPServer;
 import java.io.IOException;
 import java.net.BindException;
 import java.net.InetSocketAddress;
@@ -35,6 +39,11 @@ public final class FaultdiskServer implements AutoCloseable {
     private final JournalFile journalFile;
     private final long faultSeed;
     private final TriggerEngine triggers;
+    private final ServerMetrics metrics;
+    private HttpControlServer http;
+    private HTTPServer metricsServer;
+    private InetSocketAddress metricsBound;
+    private boolean metricsTls;
 
     private FaultdiskServer(
             ExportRegistry exports,
@@ -44,7 +53,8 @@ public final class FaultdiskServer implements AutoCloseable {
             FaultJournal journal,
             JournalFile journalFile,
             long faultSeed,
-            TriggerEngine triggers) {
+            TriggerEngine triggers,
+            ServerMetrics metrics) {
         this.exports = exports;
         this.nbd = nbd;
         this.qmp = qmp;
@@ -53,6 +63,7 @@ public final class FaultdiskServer implements AutoCloseable {
         this.journalFile = journalFile;
         this.faultSeed = faultSeed;
         this.triggers = triggers;
+        this.metrics = metrics;
     }
 
     public static Builder builder() {
@@ -94,6 +105,31 @@ public final class FaultdiskServer implements AutoCloseable {
         return triggers;
     }
 
+    /** The server's Prometheus metrics (docs/METRICS.md). */
+    public ServerMetrics metrics() {
+        return metrics;
+    }
+
+    /** The HTTP server (dashboard, API, metrics), or null if none was asked for. */
+    public HttpControlServer http() {
+        return http;
+    }
+
+    /** The address of the metrics-only listener ({@code --metrics}), or null. */
+    public InetSocketAddress metricsAddress() {
+        return metricsBound;
+    }
+
+    /** The metrics-only listener's URL, e.g. {@code http://127.0.0.1:9464/metrics}, or null. */
+    public String metricsUrl() {
+        if (metricsBound == null) {
+            return null;
+        }
+        String host = metricsBound.getAddress().getHostAddress();
+        return (metricsTls ? "https://" : "http://") + (host.contains(":") ? "[" + host + "]" : host) + ":"
+                + metricsBound.getPort() + "/metrics";
+    }
+
     /** The seed the exports' fault engines derive default rule seeds from. */
     public long faultSeed() {
         return faultSeed;
@@ -103,6 +139,12 @@ public final class FaultdiskServer implements AutoCloseable {
     @Override
     public void close() throws IOException {
         try {
+            if (http != null) {
+                http.close();
+            }
+            if (metricsServer != null) {
+                metricsServer.close();
+            }
             nbd.shutdown(Duration.ofSeconds(5));
             qmp.close();
         } finally {
@@ -144,6 +186,10 @@ public final class FaultdiskServer implements AutoCloseable {
         private HoldTimeout holdTimeout = HoldTimeout.NONE;
         private final List<Setup> setup = new ArrayList<>();
         private boolean listen = true;
+        private InetSocketAddress httpAddress;
+        private HttpOptions httpOptions;
+        private InetSocketAddress metricsAddress;
+        private boolean timeRequests;
 
         private Builder() {}
 
@@ -237,6 +283,32 @@ public final class FaultdiskServer implements AutoCloseable {
             return this;
         }
 
+        /** Serves the dashboard, the HTTP API and the metrics on {@code address} (docs/HTTP.md); times requests. */
+        public Builder http(InetSocketAddress address) {
+            this.httpAddress = address;
+            this.timeRequests = true;
+            return this;
+        }
+
+        /** The HTTP server's budgets, TLS and secret (default: the QMP socket's, {@link HttpOptions#from}). */
+        public Builder httpOptions(HttpOptions options) {
+            this.httpOptions = options;
+            return this;
+        }
+
+        /** Serves only the Prometheus metrics on {@code address} ({@code /metrics}); times requests. */
+        public Builder metrics(InetSocketAddress address) {
+            this.metricsAddress = address;
+            this.timeRequests = true;
+            return this;
+        }
+
+        /** Records request latencies (query-latency, the latency histograms) without serving HTTP. */
+        public Builder timeRequests(boolean on) {
+            this.timeRequests = on;
+            return this;
+        }
+
         public Builder clock(InstantSource clock) {
             this.clock = clock;
             return this;
@@ -270,6 +342,23 @@ public final class FaultdiskServer implements AutoCloseable {
             return this;
         }
 
+        /** The metrics-only listener, with the same TLS and secret as the HTTP server. */
+        private static HTTPServer metricsListener(InetSocketAddress address, HttpOptions options, ServerMetrics metrics)
+                throws IOException {
+            HttpControlServer.limitConnections();
+            HTTPServer.Builder b = HTTPServer.builder()
+                    .inetAddress(address.getAddress())
+                    .port(address.getPort())
+                    .registry(metrics.registry());
+            if (options.tls() != null) {
+                b.httpsConfigurator(HttpControlServer.configurator(options));
+            }
+            if (options.secret() != null) {
+                b.authenticator(new BearerAuthenticator(options.secret()));
+            }
+            return b.buildAndStart();
+        }
+
         /** Opens the exports and starts listening; on failure nothing stays open. */
         public FaultdiskServer start() throws IOException {
             if (specs.isEmpty()) {
@@ -282,6 +371,7 @@ public final class FaultdiskServer implements AutoCloseable {
             NbdServer nbd = null;
             QmpServer qmp = null;
             JournalFile file = null;
+            FaultdiskServer server = null;
             long seed = faultSeed != null ? faultSeed : new SplittableRandom().nextLong();
             SplittableRandom exportSeeds = new SplittableRandom(seed);
             try {
@@ -304,10 +394,19 @@ public final class FaultdiskServer implements AutoCloseable {
                             "FAULT_JOURNAL_FILE_FAILED",
                             java.util.Map.of("path", where.toString(), "error", error, "dropped", dropped)));
                 }
-                TriggerEngine triggers = ControlCommands.registerAll(
-                        commands, registry, nbd, qmp, clock, journal, faultTime, exportSeeds, holdTimeout);
-                FaultdiskServer server =
-                        new FaultdiskServer(registry, nbd, qmp, commands, journal, file, seed, triggers);
+                ControlCommands.Engines engines = ControlCommands.registerAll(
+                        commands,
+                        registry,
+                        nbd,
+                        qmp,
+                        clock,
+                        journal,
+                        faultTime,
+                        exportSeeds,
+                        timeRequests,
+                        holdTimeout);
+                server = new FaultdiskServer(
+                        registry, nbd, qmp, commands, journal, file, seed, engines.triggers(), engines.metrics());
                 for (Setup step : setup) {
                     step.apply(server);
                 }
@@ -318,16 +417,37 @@ public final class FaultdiskServer implements AutoCloseable {
                         throw new ListenException(ListenException.Socket.NBD, nbdAddress, e);
                     }
                     for (int i = 0; i < qmpAddresses.size(); i++) {
-                        SocketAddress address = qmpAddresses.get(i);
                         try {
-                            qmp.listen(address, qmpModes.get(i));
+                            qmp.listen(qmpAddresses.get(i), qmpModes.get(i));
                         } catch (BindException e) {
-                            throw new ListenException(ListenException.Socket.QMP, address, e);
+                            throw new ListenException(ListenException.Socket.QMP, qmpAddresses.get(i), e);
                         }
+                    }
+                    HttpOptions options = httpOptions != null ? httpOptions : HttpOptions.from(qmpEndpoint);
+                    if (httpAddress != null) {
+                        try {
+                            server.http = HttpControlServer.start(
+                                    httpAddress, options, commands, qmp, server.metrics.registry());
+                        } catch (BindException e) {
+                            throw new ListenException(ListenException.Socket.HTTP, httpAddress, e);
+                        }
+                    }
+                    if (metricsAddress != null) {
+                        try {
+                            server.metricsServer = metricsListener(metricsAddress, options, server.metrics);
+                        } catch (BindException e) {
+                            throw new ListenException(ListenException.Socket.METRICS, metricsAddress, e);
+                        }
+                        server.metricsTls = options.tls() != null;
+                        server.metricsBound =
+                                new InetSocketAddress(metricsAddress.getAddress(), server.metricsServer.getPort());
                     }
                 }
                 return server;
             } catch (IOException | RuntimeException e) {
+                if (server != null && server.http != null) {
+                    server.http.close();
+                }
                 if (nbd != null) {
                     nbd.shutdown(Duration.ZERO);
                 }

@@ -5,14 +5,16 @@ import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.net.UnixDomainSocketAddress;
 
-/** A socket the server could not listen on, saying which one: the NBD socket or a QMP socket. */
+/** A socket the server could not listen on, saying which one: NBD, QMP, HTTP or metrics. */
 public final class ListenException extends BindException {
     private static final long serialVersionUID = 1L;
 
     /** Which of the server's sockets failed. */
     public enum Socket {
         NBD,
-        QMP
+        QMP,
+        HTTP,
+        METRICS
     }
 
     private final Socket socket;
