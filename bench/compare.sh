@@ -36,7 +36,7 @@ bench/compare.sh: faultdisk vs nbdkit (file plugin) vs qemu-nbd on the same file
   --out DIR          where fio's JSON and the logs go (default bench/results/DATE, env BENCH_OUT)
   --servers LIST     comma-separated, from faultdisk,nbdkit,qemu-nbd (the default), faultdisk-metrics
                      (serve --metrics, scraped every second), faultdisk-platform and faultdisk-virtual
-                     (connection readers on one kind of thread), faultdisk-rules,
+                     (connection readers on one kind of thread), faultdisk-rules, faultdisk-ranges,
                      faultdisk-triggers, faultdisk-delay, nbdkit-delay (env SERVERS)
   --workloads LIST   comma-separated, from seqread,seqwrite,randread,randrw (the default),
                      randread64, randread1 (env WORKLOADS)
@@ -90,7 +90,7 @@ IFS=, read -r -a server_list <<<"$servers"
 IFS=, read -r -a workload_list <<<"$workloads"
 for s in "${server_list[@]}"; do
   case "$s" in base|base-delay) [ -n "${FAULTDISK_BASE_JAR:-}" ] || die "$s needs FAULTDISK_BASE_JAR" ;; esac
-  case "$s" in base|base-delay|faultdisk|faultdisk-metrics|faultdisk-platform|faultdisk-virtual|faultdisk-rules|faultdisk-triggers|faultdisk-delay|nbdkit|nbdkit-delay|qemu-nbd) ;;
+  case "$s" in base|base-delay|faultdisk|faultdisk-metrics|faultdisk-platform|faultdisk-virtual|faultdisk-rules|faultdisk-ranges|faultdisk-triggers|faultdisk-delay|nbdkit|nbdkit-delay|qemu-nbd) ;;
     *) die "unknown server: $s" ;;
   esac
 done
@@ -236,6 +236,11 @@ PY
       "$root/faultdisk" serve --export "bench=$file,rules=$out/rules.conf" --nbd "127.0.0.1:$p" --qmp none \
         >"$out/faultdisk-rules.log" 2>&1 &
       ;;
+    faultdisk-ranges)
+      # The same server with 100,000 range-targeted fault rules that never fire, added over QMP.
+      "$root/faultdisk" serve --export "bench=$file" --nbd "127.0.0.1:$p" --qmp "127.0.0.1:$q" \
+        >"$out/faultdisk-ranges.log" 2>&1 &
+      ;;
     faultdisk-triggers)
       # The same server with 100 armed triggers that never fire, added over QMP once it answers.
       "$root/faultdisk" serve --export "bench=$file" --nbd "127.0.0.1:$p" --qmp "127.0.0.1:$q" \
@@ -307,6 +312,31 @@ with socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=10) as s:
 PY
 }
 
+# Sends fault-add over QMP, 250 rules a command: 100,000 error rules on reads, each on its own
+# 4 KiB range (spread over the file, so ~40% of random 4 KiB reads overlap one), each skipping
+# its first 10^12 matches: every rule a read overlaps is selected and counts, none fires.
+add_range_rules() {
+  python3 - "$1" "$size" <<'PY'
+import json, socket, sys
+size = int(sys.argv[2])
+stride = (size // 100_000) // 4096 * 4096
+with socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=60) as s:
+    f = s.makefile("rw")
+    f.readline()  # greeting
+    cmds = [{"execute": "qmp_capabilities"}]
+    for b in range(0, 100_000, 250):
+        rules = [{"type": "error", "ops": ["read"], "offset": i * stride, "length": 4096, "after": 10**12}
+                 for i in range(b, b + 250)]
+        cmds.append({"execute": "fault-add", "arguments": {"device": "bench", "rules": rules}})
+    for cmd in cmds:
+        f.write(json.dumps(cmd) + "\n")
+        f.flush()
+        reply = json.loads(f.readline())
+        if "return" not in reply:
+            sys.exit(f"QMP {cmd['execute']}: {reply}")
+PY
+}
+
 # Sends fault-add over QMP: every read of the export is delayed by --delay-ms.
 add_read_delay() {
   python3 - "$1" "$delay_ms" <<'PY'
@@ -334,6 +364,9 @@ for s in "${server_list[@]}"; do
   wait_ready "$s"
   if [ "$s" = faultdisk-delay ] || [ "$s" = base-delay ]; then
     add_read_delay "${qmp_port[$s]}" || die "could not add the read delay to faultdisk-delay"
+  fi
+  if [ "$s" = faultdisk-ranges ]; then
+    add_range_rules "${qmp_port[$s]}" || die "could not add the range rules to faultdisk-ranges"
   fi
   if [ "$s" = faultdisk-triggers ]; then
     add_idle_triggers "${qmp_port[$s]}" || die "could not add the triggers to faultdisk-triggers"

@@ -141,7 +141,8 @@ final class ServeCommand implements Callable<Integer> {
             for (String e : exports.isEmpty() ? List.of("disk0=memory:1G") : exports) {
                 builder.export(ExportSpec.parse(e));
             }
-            builder.nbd(Endpoints.parse(nbdAddress));
+            Endpoints.Listen nbd = Endpoints.parseWithMode(nbdAddress);
+            builder.nbd(nbd.address(), nbd.unixMode());
             if (journal != null) {
                 builder.journal(journal);
             }

@@ -1,15 +1,81 @@
 package dev.faultdisk.cli;
 
 import dev.faultdisk.device.Sizes;
+import dev.faultdisk.fault.FaultEngine;
+import dev.faultdisk.nbd.NbdServer;
+import dev.faultdisk.nbd.PskTls;
 import dev.faultdisk.server.FaultdiskServer;
 import dev.faultdisk.wire.net.ControlEndpoint;
 import dev.faultdisk.wire.net.TlsCredentials;
+import dev.faultdisk.wire.net.TlsMode;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.time.Duration;
 import picocli.CommandLine.Option;
 
 /** {@code faultdisk serve}'s TLS, secret and budget options (docs/SECURITY.md), with or without --config. */
 final class ServeLimits {
+    @Option(
+            names = "--tls",
+            paramLabel = "off|on|require",
+            defaultValue = "off",
+            description = {
+                "NBD over TLS (STARTTLS): on lets the client choose, require refuses plaintext",
+                "(default: ${DEFAULT-VALUE}). Needs --tls-certificates."
+            })
+    String tls;
+
+    @Option(
+            names = "--tls-certificates",
+            paramLabel = "DIR",
+            description =
+                    "ca-cert.pem, server-cert.pem and server-key.pem for NBD TLS (nbdkit's and qemu-nbd's layout).")
+    Path tlsCertificates;
+
+    @Option(
+            names = "--tls-psk",
+            paramLabel = "FILE",
+            description = {
+                "NBD TLS with pre-shared keys from FILE (USERNAME:HEXKEY lines, as psktool writes)",
+                "instead of certificates."
+            })
+    Path tlsPsk;
+
+    @Option(names = "--tls-verify-peer", description = "NBD clients must present a certificate signed by ca-cert.pem.")
+    boolean tlsVerifyPeer;
+
+    @Option(
+            names = "--max-connections",
+            paramLabel = "N",
+            defaultValue = "" + NbdServer.Options.DEFAULT_MAX_CONNECTIONS,
+            description = "NBD connections open at once; more are closed at once (default: ${DEFAULT-VALUE}).")
+    int maxConnections;
+
+    @Option(
+            names = "--max-in-flight",
+            paramLabel = "N",
+            defaultValue = "" + NbdServer.Options.DEFAULT_MAX_IN_FLIGHT,
+            description = "Requests of one NBD connection running at once (default: ${DEFAULT-VALUE}).")
+    int maxInFlight;
+
+    @Option(
+            names = "--payload-budget",
+            paramLabel = "SIZE",
+            defaultValue = "256M",
+            description = {
+                "Memory for request payloads, server-wide; a request that finds it spent fails with",
+                "ENOMEM (default: ${DEFAULT-VALUE}, at least 32M)."
+            })
+    String payloadBudget;
+
+    @Option(
+            names = "--handshake-timeout",
+            paramLabel = "DURATION",
+            defaultValue = "10s",
+            converter = Durations.Converter.class,
+            description = "Time an NBD client has to choose an export, TLS included (default: ${DEFAULT-VALUE}).")
+    Duration handshakeTimeout;
+
     @Option(
             names = "--qmp-tls-certificates",
             paramLabel = "DIR",
@@ -43,9 +109,30 @@ final class ServeLimits {
     @Option(
             names = "--qmp-max-session-bytes",
             paramLabel = "SIZE",
-            defaultValue = "4M",
+            defaultValue = "1M",
             description = "Bytes one QMP session may buffer of an unfinished message (default: ${DEFAULT-VALUE}).")
     String qmpMaxSessionBytes;
+
+    @Option(
+            names = "--max-rules",
+            paramLabel = "N",
+            defaultValue = "" + FaultEngine.DEFAULT_MAX_RULES,
+            description = "Fault rules one export may have; fault-add past it is refused (default: ${DEFAULT-VALUE}).")
+    int maxRules;
+
+    @Option(
+            names = "--max-held",
+            paramLabel = "N",
+            defaultValue = "" + FaultEngine.DEFAULT_MAX_HELD,
+            description = "Requests held at once per export; one more fails with ENOMEM (default: ${DEFAULT-VALUE}).")
+    int maxHeld;
+
+    @Option(
+            names = "--max-held-bytes",
+            paramLabel = "SIZE",
+            defaultValue = "256M",
+            description = "Bytes of writes held at once per export (default: ${DEFAULT-VALUE}).")
+    String maxHeldBytes;
 
     /** Applies the options to {@code builder}; an unreadable file or a bad value throws with a message. */
     void apply(FaultdiskServer.Builder builder) throws IOException {
@@ -61,6 +148,29 @@ final class ServeLimits {
             qmp = qmp.withSecret(ControlEndpoint.readSecret(qmpSecret));
         }
         builder.qmpEndpoint(qmp);
+        builder.faultLimits(maxRules, maxHeld, Sizes.parse(maxHeldBytes));
+
+        TlsMode mode = TlsMode.parse(tls);
+        TlsCredentials nbdTls = null;
+        if (tlsCertificates != null) {
+            nbdTls = TlsCredentials.server(tlsCertificates, tlsVerifyPeer);
+        } else if (tlsVerifyPeer) {
+            throw new IllegalArgumentException("--tls-verify-peer needs --tls-certificates DIR");
+        }
+        PskTls psk = tlsPsk == null ? null : PskTls.load(tlsPsk);
+        if (mode != TlsMode.OFF && nbdTls == null && psk == null) {
+            throw new IllegalArgumentException("--tls " + mode + " needs --tls-certificates DIR or --tls-psk FILE");
+        }
+        if ((nbdTls != null || psk != null) && mode == TlsMode.OFF) {
+            throw new IllegalArgumentException("TLS credentials given but --tls is off: say --tls on or require");
+        }
+        builder.nbdOptions(NbdServer.Options.defaults()
+                .withMaxConnections(maxConnections)
+                .withMaxInFlight(maxInFlight)
+                .withPayloadBudget(Sizes.parse(payloadBudget))
+                .withHandshakeTimeout(handshakeTimeout)
+                .withPsk(TlsMode.OFF, psk)
+                .withTls(mode, nbdTls));
     }
 
     private static int intSize(String text, String option) {

@@ -476,6 +476,14 @@ public final class Export implements AutoCloseable {
     }
 
     /** The export's fault rules and held requests. */
+    /**
+     * A client connection to this export closed: the requests it has held are dropped and never
+     * reach the disk. Returns how many.
+     */
+    public int connectionClosed(long connection) {
+        return faults.dropConnection(connection);
+    }
+
     public FaultEngine faults() {
         return faults;
     }

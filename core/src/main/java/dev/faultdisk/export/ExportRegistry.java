@@ -19,9 +19,26 @@ public final class ExportRegistry implements AutoCloseable {
 
     private final Map<String, Export> byName = new ConcurrentHashMap<>();
     private final List<Export> ordered = new CopyOnWriteArrayList<>();
+    private int maxRules = dev.faultdisk.fault.FaultEngine.DEFAULT_MAX_RULES;
+    private int maxHeld = dev.faultdisk.fault.FaultEngine.DEFAULT_MAX_HELD;
+    private long maxHeldBytes = dev.faultdisk.fault.FaultEngine.DEFAULT_MAX_HELD_BYTES;
+
+    /**
+     * The fault budgets of every export, those added later included: rules per export, and
+     * requests held at once per export with their bytes (docs/SECURITY.md).
+     */
+    public synchronized void faultLimits(int maxRules, int maxHeld, long maxHeldBytes) {
+        for (Export e : ordered) {
+            e.faults().limits(maxRules, maxHeld, maxHeldBytes);
+        }
+        this.maxRules = maxRules;
+        this.maxHeld = maxHeld;
+        this.maxHeldBytes = maxHeldBytes;
+    }
 
     /** Adds an export; names are unique, and there are at most {@link #MAX_EXPORTS}. */
     public synchronized void add(Export export) {
+        export.faults().limits(maxRules, maxHeld, maxHeldBytes);
         if (byName.containsKey(export.name())) {
             throw new IllegalArgumentException("duplicate export name '" + export.name() + "'");
         }

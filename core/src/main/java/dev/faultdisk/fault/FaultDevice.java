@@ -44,7 +44,7 @@ public final class FaultDevice extends EngineDevice<FaultEngine> {
             throws IOException {
         FaultCall call = new FaultCall(engine, request, data, engine.time().nanos());
         try {
-            for (FaultRule rule : s.rules()) {
+            for (FaultRule rule : s.index().candidates(request)) {
                 Fault fault = rule.fault();
                 if (fault.blocks() && request.inline()) {
                     continue;

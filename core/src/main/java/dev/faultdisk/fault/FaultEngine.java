@@ -60,10 +60,24 @@ public final class FaultEngine implements LayerEngine {
     /** Opened by {@link #cutShortWaits}: what sleeps on it (delays, throttles) wakes at once. */
     private volatile CountDownLatch waits = new CountDownLatch(1);
 
-    /** The published rule set, in the order rules act. */
-    record Snapshot(FaultRule[] rules, boolean blocking) {
-        static final Snapshot EMPTY = new Snapshot(new FaultRule[0], false);
+    /** The published rule set, in the order rules act, with its range index. */
+    record Snapshot(FaultRule[] rules, boolean blocking, RuleIndex index) {
+        static final Snapshot EMPTY = new Snapshot(new FaultRule[0], false, new RuleIndex(new FaultRule[0], 1));
     }
+
+    /** Fault rules one export may have (a budget: each costs memory and matching time). */
+    public static final int DEFAULT_MAX_RULES = 100_000;
+    /** Requests held at once on one export, and their bytes. */
+    public static final int DEFAULT_MAX_HELD = 1024;
+
+    public static final long DEFAULT_MAX_HELD_BYTES = 256L << 20;
+    private static final dev.faultdisk.wire.net.RateLimitedLog REFUSALS =
+            new dev.faultdisk.wire.net.RateLimitedLog(LOG, 10_000);
+
+    private volatile int maxRules = DEFAULT_MAX_RULES;
+    private volatile int maxHeld = DEFAULT_MAX_HELD;
+    private volatile long maxHeldBytes = DEFAULT_MAX_HELD_BYTES;
+    private final AtomicLong heldBytes = new AtomicLong();
 
     /** How held requests are released. */
     public enum Order {
@@ -121,6 +135,16 @@ public final class FaultEngine implements LayerEngine {
         return files;
     }
 
+    /** Sets the budgets: rules on the export, requests held at once and their bytes. */
+    public void limits(int maxRules, int maxHeld, long maxHeldBytes) {
+        if (maxRules < 1 || maxHeld < 1 || maxHeldBytes < 1) {
+            throw new IllegalArgumentException("fault budgets must be positive");
+        }
+        this.maxRules = maxRules;
+        this.maxHeld = maxHeld;
+        this.maxHeldBytes = maxHeldBytes;
+    }
+
     public void addListener(FaultListener listener) {
         listeners.add(listener);
     }
@@ -139,6 +163,11 @@ public final class FaultEngine implements LayerEngine {
         List<FaultRule> added;
         synchronized (this) {
             added = FaultRuleParser.parse(rules, path, size, nextRuleId, seed, files);
+            if (snapshot.rules.length + added.size() > maxRules) {
+                throw new FaultRuleException(
+                        "export '" + export + "' has " + snapshot.rules.length + " fault rules and " + added.size()
+                                + " more would pass the limit of " + maxRules + " (max-rules)");
+            }
             nextRuleId += added.size();
             if (added.isEmpty()) {
                 return added;
@@ -229,7 +258,7 @@ public final class FaultEngine implements LayerEngine {
         for (FaultRule r : sorted) {
             blocking |= r.fault().blocks();
         }
-        snapshot = sorted.length == 0 ? Snapshot.EMPTY : new Snapshot(sorted, blocking);
+        snapshot = sorted.length == 0 ? Snapshot.EMPTY : new Snapshot(sorted, blocking, new RuleIndex(sorted, size));
     }
 
     /** The rules, by id. */
@@ -300,6 +329,9 @@ public final class FaultEngine implements LayerEngine {
 
     int hold(FaultCall call, Firing firing, HangFault hang) throws IOException {
         BlockRequest r = call.request();
+        if (!takeHoldBudget(r)) {
+            return Errno.ENOMEM;
+        }
         Hold h = new Hold(new HeldRequest(
                 nextHoldId.getAndIncrement(),
                 export,
@@ -323,6 +355,44 @@ public final class FaultEngine implements LayerEngine {
                 h, byDefault > 0 ? byDefault : hang.timeoutNanos(), hang.failOnTimeout() ? hang.errno() : 0, byDefault);
     }
 
+    /**
+     * Counts a request about to be held against the budgets; false (and a rate-limited log line)
+     * if it would pass one: it then fails with ENOMEM instead of being held.
+     */
+    private boolean takeHoldBudget(BlockRequest r) {
+        long bytes = r.op() == dev.faultdisk.wire.BlockOp.WRITE ? r.length() : 0;
+        boolean fits = held.size() < maxHeld;
+        if (fits && heldBytes.addAndGet(bytes) > maxHeldBytes) {
+            heldBytes.addAndGet(-bytes);
+            fits = false;
+        }
+        if (!fits) {
+            REFUSALS.log(
+                    System.Logger.Level.WARNING,
+                    export,
+                    "export " + export + ": " + r.op() + " at " + r.offset() + " not held but failed with ENOMEM: "
+                            + held.size() + " requests (" + heldBytes.get()
+                            + " bytes of writes) are held, the limit is "
+                            + maxHeld + " (" + maxHeldBytes + " bytes; max-held, max-held-bytes)");
+            return false;
+        }
+        return true;
+    }
+
+    /**
+     * The connection {@code connection} closed: what it has held is dropped, failing without
+     * reaching the disk (nobody is left to answer), and its budget is freed. Returns how many.
+     */
+    public int dropConnection(long connection) {
+        int dropped = 0;
+        for (Hold h : held.values()) {
+            if (h.view.request().connection() == connection && finish(h, "dropped", Errno.ECONNRESET)) {
+                dropped++;
+            }
+        }
+        return dropped;
+    }
+
     /** What runs a request a trigger holds once it is let go: with 0, or the errno to fail it with. */
     @FunctionalInterface
     public interface Resumed {
@@ -335,6 +405,10 @@ public final class FaultEngine implements LayerEngine {
      * rule's), or after {@code timeoutNanos} (0: never), when it runs.
      */
     public void holdForTrigger(BlockRequest r, long trigger, long timeoutNanos, Resumed then) throws IOException {
+        if (!takeHoldBudget(r)) {
+            then.run(Errno.ENOMEM);
+            return;
+        }
         Hold h = new Hold(new HeldRequest(
                 nextHoldId.getAndIncrement(),
                 export,
@@ -362,10 +436,13 @@ public final class FaultEngine implements LayerEngine {
             opened = time.sleeper().await(h.released, deadline);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            held.remove(h.view.id(), h);
+            if (held.remove(h.view.id(), h)) {
+                unheld(h);
+            }
             throw new InterruptedIOException("interrupted while held (hold " + h.view.id() + ")");
         }
         if (!opened && held.remove(h.view.id(), h)) {
+            unheld(h);
             int errno = errnoOnTimeout;
             if (byDefault > 0) {
                 HeldRequest v = h.view;
@@ -477,11 +554,19 @@ public final class FaultEngine implements LayerEngine {
         return released;
     }
 
+    private void unheld(Hold h) {
+        BlockRequest r = h.view.request();
+        if (r.op() == dev.faultdisk.wire.BlockOp.WRITE) {
+            heldBytes.addAndGet(-r.length());
+        }
+    }
+
     /** Opens a hold with an outcome; false if it had already left. */
     private boolean finish(Hold h, String how, int errno) {
         if (!held.remove(h.view.id(), h)) {
             return false;
         }
+        unheld(h);
         h.errno = errno;
         h.released.countDown();
         for (FaultListener l : listeners) {

@@ -43,6 +43,28 @@ class HangTest {
     }
 
     @Test
+    void requestsPastTheHoldBudgetFailWithEnomemInsteadOfBeingHeld() throws Exception {
+        try (Disk disk = Disk.manual(1 << 20)) {
+            disk.faults().limits(100, 2, 1 << 20);
+            disk.add(rule("type", "hang", "ops", "write"));
+            CompletableFuture<Void> first = async(() -> disk.write(0, Disk.filled(4096, 1)));
+            CompletableFuture<Void> second = async(() -> disk.write(4096, Disk.filled(4096, 2)));
+            awaitHeld(disk, 2);
+            DeviceException third = assertThrows(DeviceException.class, () -> disk.write(8192, Disk.filled(4096, 3)));
+            assertEquals(Errno.ENOMEM, third.errno());
+            assertEquals(2, disk.faults().held().size());
+            disk.faults().release(null, FaultEngine.Order.FIFO, 0, 0);
+            first.get(WAIT_MS, TimeUnit.MILLISECONDS);
+            second.get(WAIT_MS, TimeUnit.MILLISECONDS);
+            // The budget is free again.
+            CompletableFuture<Void> fourth = async(() -> disk.write(8192, Disk.filled(4096, 4)));
+            awaitHeld(disk, 1);
+            disk.faults().release(null, FaultEngine.Order.FIFO, 0, 0);
+            fourth.get(WAIT_MS, TimeUnit.MILLISECONDS);
+        }
+    }
+
+    @Test
     void aHeldRequestWaitsForReleaseWhileOthersRun() throws Exception {
         try (Disk disk = Disk.manual(1 << 20)) {
             disk.add(rule("type", "hang", "ops", "write", "offset", 0, "length", 4096));

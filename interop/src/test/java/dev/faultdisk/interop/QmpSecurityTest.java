@@ -167,6 +167,8 @@ class QmpSecurityTest {
     void unixSocketsAreOwnerOnlyAndAnotherFileIsNeverReplaced(@TempDir Path dir) throws Exception {
         Path socket = dir.resolve("qmp.sock");
         try (FaultdiskServer server = start(ControlEndpoint.defaults(), UnixDomainSocketAddress.of(socket))) {
+            assertEquals(
+                    UnixDomainSocketAddress.of(socket), server.qmpAddresses().getFirst());
             assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(socket)));
             try (FaultdiskClient client = FaultdiskClient.connect(socket)) {
                 client.execute("query-block");
@@ -185,8 +187,19 @@ class QmpSecurityTest {
                 .nbd(new InetSocketAddress("127.0.0.1", 0))
                 .qmp(UnixDomainSocketAddress.of(shared), "0660")
                 .start()) {
+            assertEquals(
+                    UnixDomainSocketAddress.of(shared), server.qmpAddresses().getFirst());
             assertEquals("rw-rw----", PosixFilePermissions.toString(Files.getPosixFilePermissions(shared)));
         }
+        // The NBD socket too: a regular file there is refused and kept.
+        IOException nbd = assertThrows(
+                IOException.class,
+                () -> FaultdiskServer.builder()
+                        .export("d=memory:1M")
+                        .nbd(UnixDomainSocketAddress.of(file))
+                        .start());
+        assertTrue(nbd.getMessage().contains("not a socket"), nbd.getMessage());
+        assertEquals("keep me", Files.readString(file));
     }
 
     private static String firstLine(InputStream in) throws IOException {

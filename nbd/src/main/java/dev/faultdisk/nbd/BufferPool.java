@@ -3,6 +3,7 @@ package dev.faultdisk.nbd;
 import java.nio.ByteBuffer;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicIntegerArray;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Direct buffers for connections (input and reply buffers while they are busy) and for requests
@@ -18,6 +19,8 @@ final class BufferPool {
     private static final int IDLE_BYTES = 64 << 20;
     private static final int MIN_IDLE = 4;
     private static final int MAX_IDLE = 1024;
+    /** Idle buffers kept at most, in bytes: what the pool holds when nothing runs. */
+    private static final long MAX_IDLE_BYTES = 64L << 20;
 
     static final BufferPool SHARED = new BufferPool();
 
@@ -25,6 +28,7 @@ final class BufferPool {
     private final ConcurrentLinkedQueue<ByteBuffer>[] idle = new ConcurrentLinkedQueue[MAX_SHIFT - MIN_SHIFT + 1];
 
     private final AtomicIntegerArray idleCount = new AtomicIntegerArray(MAX_SHIFT - MIN_SHIFT + 1);
+    private final AtomicLong idleBytes = new AtomicLong();
 
     BufferPool() {
         for (int i = 0; i < idle.length; i++) {
@@ -38,6 +42,7 @@ final class BufferPool {
         ByteBuffer b = idle[cls].poll();
         if (b != null) {
             idleCount.decrementAndGet(cls);
+            idleBytes.addAndGet(-b.capacity());
         } else {
             b = ByteBuffer.allocateDirect(1 << (cls + MIN_SHIFT));
         }
@@ -53,11 +58,23 @@ final class BufferPool {
             return;
         }
         int max = Math.clamp(IDLE_BYTES >> (cls + MIN_SHIFT), MIN_IDLE, MAX_IDLE);
+        boolean kept = false;
         if (idleCount.incrementAndGet(cls) <= max) {
-            idle[cls].offer(b);
-        } else {
-            idleCount.decrementAndGet(cls);
+            if (idleBytes.addAndGet(b.capacity()) <= MAX_IDLE_BYTES) {
+                idle[cls].offer(b);
+                kept = true;
+            } else {
+                idleBytes.addAndGet(-b.capacity());
+            }
         }
+        if (!kept) {
+            idleCount.decrementAndGet(cls); // left to the collector
+        }
+    }
+
+    /** The capacity of the buffer {@link #acquire} returns for {@code length}. */
+    static int capacityFor(int length) {
+        return 1 << (sizeClass(length) + MIN_SHIFT);
     }
 
     private static int sizeClass(int length) {

@@ -1,6 +1,8 @@
 package dev.faultdisk.nbd;
 
 import dev.faultdisk.export.Export;
+import dev.faultdisk.wire.net.Fatal;
+import dev.faultdisk.wire.net.StreamChannel;
 import java.io.ByteArrayOutputStream;
 import java.io.EOFException;
 import java.io.IOException;
@@ -8,11 +10,13 @@ import java.lang.System.Logger.Level;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.nio.ByteBuffer;
+import java.nio.channels.ByteChannel;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.SocketChannel;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ScheduledFuture;
 
 /**
  * One client connection: the handshake, then the transmission loop. A single reader thread
@@ -32,6 +36,10 @@ final class Connection implements Runnable {
 
     private final NbdServer server;
     private final SocketChannel channel;
+    /** What requests are read from: the socket, or TLS over it after STARTTLS. */
+    private ByteChannel io;
+
+    private volatile ScheduledFuture<?> deadline;
     private final long id;
     /** Buffered input; swapped for a pooled one by {@link #awaitInput()}, so only the reader touches it. */
     private ByteBuffer in = BufferPool.SHARED.acquire(INPUT_CAPACITY).limit(0);
@@ -62,6 +70,7 @@ final class Connection implements Runnable {
     Connection(NbdServer server, SocketChannel channel, long id) {
         this.server = server;
         this.channel = channel;
+        this.io = channel;
         this.id = id;
         this.writer = new ReplyWriter(channel);
         boolean inet;
@@ -113,12 +122,20 @@ final class Connection implements Runnable {
         } catch (ProtocolException e) {
             reason = "protocol error: " + e.getMessage();
             LOG.log(Level.WARNING, "connection {0}: protocol error, disconnecting: {1}", id, e.getMessage());
+        } catch (javax.net.ssl.SSLException e) {
+            reason = "TLS failed: " + e.getMessage();
+            NbdServer.refusal("tls", "connection " + id + ": TLS failed, disconnecting: " + e.getMessage());
         } catch (IOException e) {
             reason = e.toString();
-        } catch (RuntimeException e) {
+        } catch (Throwable e) {
+            Fatal.check(e, "NBD connection " + id);
             reason = "internal error: " + e;
             LOG.log(Level.ERROR, "connection " + id + ": internal error, disconnecting", e);
         } finally {
+            ScheduledFuture<?> d = deadline;
+            if (d != null && !moved) {
+                d.cancel(false);
+            }
             if (!moved) {
                 finish(t);
                 String why = closeReason != null ? closeReason : reason;
@@ -195,7 +212,9 @@ final class Connection implements Runnable {
         if (!Negotiation.acceptableClientFlags(clientFlags)) {
             throw new ProtocolException("unknown client flags 0x" + Integer.toHexString(clientFlags));
         }
-        Negotiation negotiation = new Negotiation(server.exports(), clientFlags, server::isShuttingDown);
+        NbdServer.Options serverOptions = server.options();
+        Negotiation negotiation =
+                new Negotiation(server.exports(), clientFlags, server::isShuttingDown, serverOptions.tlsMode());
         ByteArrayOutputStream replies = new ByteArrayOutputStream();
         while (true) {
             require(16);
@@ -243,10 +262,51 @@ final class Connection implements Runnable {
                     return null;
                 }
                 case TRANSMIT -> {
+                    ScheduledFuture<?> d = deadline;
+                    if (d != null) {
+                        d.cancel(false);
+                    }
                     return negotiation;
+                }
+                case START_TLS -> {
+                    startTls(serverOptions);
+                    negotiation.tlsStarted();
                 }
                 case CONTINUE -> {}
             }
+        }
+    }
+
+    /**
+     * Runs the TLS handshake after the STARTTLS ACK went out; from then on everything goes
+     * through TLS. Bytes the client sent early (already buffered) are the start of the handshake.
+     */
+    private void startTls(NbdServer.Options options) throws IOException {
+        byte[] early = new byte[in.remaining()];
+        in.get(early);
+        in.clear().limit(0);
+        int millis =
+                (int) Math.min(Integer.MAX_VALUE, options.handshakeTimeout().toMillis());
+        StreamChannel secure = options.psk() != null
+                ? options.psk().handshake(channel.socket(), early, millis)
+                : new StreamChannel(options.tls().handshake(channel.socket(), early, null, millis));
+        io = secure;
+        writer.switchTo(secure);
+    }
+
+    /** The handshake deadline, cancelled once the client chose an export. */
+    void deadline(ScheduledFuture<?> deadline) {
+        this.deadline = deadline;
+    }
+
+    /** Called at the handshake deadline: a connection still negotiating is closed. */
+    void handshakeExpired() {
+        if (export == null && !closing) {
+            NbdServer.refusal(
+                    "handshake",
+                    "connection " + id + ": no export chosen within "
+                            + server.options().handshakeTimeout().toMillis() + " ms (the handshake limit); closing it");
+            close();
         }
     }
 
@@ -271,7 +331,7 @@ final class Connection implements Runnable {
         in.position(in.limit()).limit(in.capacity());
         int n;
         try {
-            n = channel.read(in);
+            n = io.read(in);
         } finally {
             in.limit(in.position()).position(start);
         }
@@ -285,6 +345,11 @@ final class Connection implements Runnable {
      * when the connection moved to another thread, which now reads it (the caller returns).
      */
     int awaitInput() throws IOException {
+        if (io != channel) {
+            // TLS: the bytes on the socket belong to the TLS channel, so the reader waits on it
+            // with its buffer, on its thread (an idle TLS connection keeps its input buffer).
+            return fill(1);
+        }
         BufferPool.SHARED.release(in);
         in = null;
         if (idleInput == null) {
@@ -336,7 +401,7 @@ final class Connection implements Runnable {
             in.position(in.position() + n);
         }
         while (dst.hasRemaining()) {
-            if (channel.read(dst) < 0) {
+            if (io.read(dst) < 0) {
                 throw new EOFException();
             }
         }
@@ -359,6 +424,10 @@ final class Connection implements Runnable {
 
     ByteBuffer input() {
         return in;
+    }
+
+    NbdServer server() {
+        return server;
     }
 
     private void write(ByteBuffer b) throws IOException {
@@ -389,7 +458,7 @@ final class Connection implements Runnable {
     }
 
     /** An unchecked exception from a request run off the reader thread: logged, then a hard close. */
-    void internalError(RuntimeException e) {
+    void internalError(Throwable e) {
         LOG.log(Level.ERROR, "connection " + id + ": internal error, disconnecting", e);
         close();
     }
@@ -409,7 +478,7 @@ final class Connection implements Runnable {
         return closed;
     }
 
-    /** Hard close: drops the socket. */
+    /** Hard close: drops the socket, and the requests the connection has held (nobody waits for them). */
     void close() {
         closing = true;
         phase = ConnectionInfo.Phase.CLOSED;
@@ -418,6 +487,14 @@ final class Connection implements Runnable {
         } catch (IOException e) {
             LOG.log(Level.DEBUG, "connection {0}: close failed: {1}", id, e.toString());
         }
-        closed.complete(null);
+        if (closed.complete(null)) {
+            Export served = export;
+            if (served != null) {
+                int dropped = served.connectionClosed(id);
+                if (dropped > 0) {
+                    LOG.log(Level.INFO, "connection {0} closed: {1} held requests dropped", id, dropped);
+                }
+            }
+        }
     }
 }

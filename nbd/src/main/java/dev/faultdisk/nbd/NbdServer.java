@@ -2,25 +2,28 @@ package dev.faultdisk.nbd;
 
 import dev.faultdisk.export.Export;
 import dev.faultdisk.export.ExportRegistry;
+import dev.faultdisk.wire.net.ControlEndpoint;
+import dev.faultdisk.wire.net.Listener;
+import dev.faultdisk.wire.net.RateLimitedLog;
+import dev.faultdisk.wire.net.TlsCredentials;
+import dev.faultdisk.wire.net.TlsMode;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
-import java.net.StandardProtocolFamily;
-import java.net.StandardSocketOptions;
-import java.net.UnixDomainSocketAddress;
-import java.nio.channels.ClosedChannelException;
-import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
-import java.nio.file.Files;
 import java.time.Duration;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -29,34 +32,129 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 public final class NbdServer implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(NbdServer.class.getName());
+    private static final RateLimitedLog REFUSALS = new RateLimitedLog(LOG, 10_000);
+
+    /**
+     * The server's budgets and TLS (docs/SECURITY.md).
+     *
+     * @param maxConnections   connections open at once; one more is closed before the greeting
+     *                         (as nbdkit's limit filter does)
+     * @param maxInFlight      requests of one connection running at once off its reader; at the
+     *                         limit the reader stops reading until one finishes (as QEMU does)
+     * @param payloadBudget    bytes of payload buffers, server-wide; a request that finds it spent
+     *                         fails with ENOMEM
+     * @param handshakeTimeout time from accept to the end of negotiation (TLS included); then the
+     *                         connection is closed (qemu-nbd's default is 10 s)
+     * @param tlsMode          whether STARTTLS is refused, offered or required
+     * @param tls              the server's X.509 credentials
+     * @param psk              pre-shared keys (used instead of {@code tls} when given); one of the
+     *                         two is needed unless tlsMode is off
+     */
+    public record Options(
+            int maxConnections,
+            int maxInFlight,
+            long payloadBudget,
+            Duration handshakeTimeout,
+            TlsMode tlsMode,
+            TlsCredentials tls,
+            PskTls psk) {
+        public static final int DEFAULT_MAX_CONNECTIONS = 100;
+        public static final int DEFAULT_MAX_IN_FLIGHT = 16;
+        public static final long DEFAULT_PAYLOAD_BUDGET = 256L << 20;
+        public static final Duration DEFAULT_HANDSHAKE_TIMEOUT = Duration.ofSeconds(10);
+
+        public Options {
+            if (maxConnections < 1 || maxInFlight < 1 || handshakeTimeout.isNegative() || handshakeTimeout.isZero()) {
+                throw new IllegalArgumentException("NBD budgets must be positive");
+            }
+            if (payloadBudget < NbdProtocol.MAX_PAYLOAD) {
+                throw new IllegalArgumentException(
+                        "the payload budget must hold one largest request (" + NbdProtocol.MAX_PAYLOAD + " bytes)");
+            }
+            if (tlsMode != TlsMode.OFF && tls == null && psk == null) {
+                throw new IllegalArgumentException("--tls " + tlsMode + " needs certificates or a PSK file");
+            }
+        }
+
+        public static Options defaults() {
+            return new Options(
+                    DEFAULT_MAX_CONNECTIONS,
+                    DEFAULT_MAX_IN_FLIGHT,
+                    DEFAULT_PAYLOAD_BUDGET,
+                    DEFAULT_HANDSHAKE_TIMEOUT,
+                    TlsMode.OFF,
+                    null,
+                    null);
+        }
+
+        public Options withMaxConnections(int n) {
+            return new Options(n, maxInFlight, payloadBudget, handshakeTimeout, tlsMode, tls, psk);
+        }
+
+        public Options withMaxInFlight(int n) {
+            return new Options(maxConnections, n, payloadBudget, handshakeTimeout, tlsMode, tls, psk);
+        }
+
+        public Options withPayloadBudget(long bytes) {
+            return new Options(maxConnections, maxInFlight, bytes, handshakeTimeout, tlsMode, tls, psk);
+        }
+
+        public Options withHandshakeTimeout(Duration timeout) {
+            return new Options(maxConnections, maxInFlight, payloadBudget, timeout, tlsMode, tls, psk);
+        }
+
+        public Options withTls(TlsMode mode, TlsCredentials credentials) {
+            return new Options(maxConnections, maxInFlight, payloadBudget, handshakeTimeout, mode, credentials, psk);
+        }
+
+        /** TLS with pre-shared keys (nbdkit's {@code --tls-psk}) in {@code mode}. */
+        public Options withPsk(TlsMode mode, PskTls keys) {
+            return new Options(maxConnections, maxInFlight, payloadBudget, handshakeTimeout, mode, tls, keys);
+        }
+    }
+
     private final ExportRegistry exports;
+    private final Options options;
+    private final PayloadBudget budget;
+    private final AtomicInteger open = new AtomicInteger();
+    private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(
+            Thread.ofPlatform().name("nbd-handshake-timer").daemon(true).factory());
     private final Set<Connection> connections = ConcurrentHashMap.newKeySet();
     private final AtomicLong nextId = new AtomicLong(1);
     private final AtomicLong accepted = new AtomicLong();
     private volatile boolean shuttingDown;
-    private ServerSocketChannel listener;
+    private Listener listener;
     private SocketAddress boundAddress;
-    private Thread acceptor;
 
     public NbdServer(ExportRegistry exports) {
+        this(exports, Options.defaults());
+    }
+
+    public NbdServer(ExportRegistry exports, Options options) {
         this.exports = exports;
+        this.options = options;
+        this.budget = new PayloadBudget(options.payloadBudget());
     }
 
     /** Binds and starts accepting. Port 0 picks a free port; see {@link #address()}. */
-    public synchronized NbdServer start(SocketAddress address) throws IOException {
+    public NbdServer start(SocketAddress address) throws IOException {
+        return start(address, null);
+    }
+
+    /** Like {@link #start(SocketAddress)}, a Unix socket getting {@code unixMode} (e.g. 0660; null for 0600). */
+    public synchronized NbdServer start(SocketAddress address, String unixMode) throws IOException {
         if (listener != null) {
             throw new IllegalStateException("already started");
         }
-        if (address instanceof UnixDomainSocketAddress unix) {
-            Files.deleteIfExists(unix.getPath());
-            listener = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
-        } else {
-            listener = ServerSocketChannel.open();
-            listener.setOption(StandardSocketOptions.SO_REUSEADDR, true);
+        listener = Listener.bind("nbd", address, unixMode, 128);
+        boundAddress = listener.address();
+        if (options.tlsMode() != TlsMode.REQUIRE && !ControlEndpoint.isLoopback(boundAddress)) {
+            LOG.log(
+                    Level.WARNING,
+                    "NBD listens on {0} without required TLS: anyone who reaches it reads and writes the exports",
+                    boundAddress);
         }
-        listener.bind(address, 128);
-        boundAddress = listener.getLocalAddress();
-        acceptor = Thread.ofPlatform().name("nbd-accept").daemon(true).start(this::acceptLoop);
+        listener.start(this::accepted);
         return this;
     }
 
@@ -88,42 +186,55 @@ public final class NbdServer implements AutoCloseable {
         return accepted.get();
     }
 
-    private void acceptLoop() {
-        while (!shuttingDown) {
-            SocketChannel channel;
-            try {
-                channel = listener.accept();
-            } catch (ClosedChannelException e) {
-                return;
-            } catch (IOException e) {
-                if (shuttingDown) {
-                    return;
-                }
-                LOG.log(Level.WARNING, "accept failed: {0}", e.toString());
-                continue;
-            }
-            accepted.incrementAndGet();
-            try {
-                if (channel.getRemoteAddress() instanceof InetSocketAddress) {
-                    channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
-                }
-                Connection connection = new Connection(this, channel, nextId.getAndIncrement());
-                connections.add(connection);
-                if (shuttingDown) {
-                    // Accepted while shutdown walked the list: it would never be told to stop.
-                    connections.remove(connection);
-                    channel.close();
-                    continue;
-                }
-                ReaderThreads.start(connection);
-            } catch (IOException | RuntimeException e) {
-                LOG.log(Level.WARNING, "could not start a connection: {0}", e.toString());
-                try {
-                    channel.close();
-                } catch (IOException ignored) {
-                    // already failing
-                }
-            }
+    /** The server's budgets and TLS. */
+    public Options options() {
+        return options;
+    }
+
+    PayloadBudget budget() {
+        return budget;
+    }
+
+    /** Bytes of payload buffers in use now (tests and queries). */
+    public long payloadBytesInUse() {
+        return budget.used();
+    }
+
+    private void accepted(SocketChannel channel) throws IOException {
+        accepted.incrementAndGet();
+        if (open.incrementAndGet() > options.maxConnections()) {
+            open.decrementAndGet();
+            REFUSALS.log(
+                    Level.WARNING,
+                    "connections",
+                    "NBD connection from " + channel.getRemoteAddress() + " refused: " + options.maxConnections()
+                            + " connections are open (the limit, --max-connections)");
+            channel.close(); // before the greeting, as nbdkit's limit filter does
+            return;
+        }
+        Connection connection;
+        try {
+            connection = new Connection(this, channel, nextId.getAndIncrement());
+        } catch (RuntimeException | Error e) {
+            open.decrementAndGet();
+            throw e;
+        }
+        connections.add(connection);
+        if (shuttingDown) {
+            // Accepted while shutdown walked the list: it would never be told to stop.
+            removed(connection);
+            channel.close();
+            return;
+        }
+        ScheduledFuture<?> deadline = timer.schedule(
+                connection::handshakeExpired, options.handshakeTimeout().toNanos(), TimeUnit.NANOSECONDS);
+        connection.deadline(deadline);
+        try {
+            ReaderThreads.start(connection);
+        } catch (RuntimeException | Error e) {
+            deadline.cancel(false);
+            removed(connection);
+            throw e;
         }
     }
 
@@ -209,7 +320,14 @@ public final class NbdServer implements AutoCloseable {
     }
 
     void removed(Connection connection) {
-        connections.remove(connection);
+        if (connections.remove(connection)) {
+            open.decrementAndGet();
+        }
+    }
+
+    /** Logs a refusal a client can provoke at will, at most once per kind every 10 s. */
+    static void refusal(String kind, String message) {
+        REFUSALS.log(Level.WARNING, kind, message);
     }
 
     /**
@@ -223,13 +341,10 @@ public final class NbdServer implements AutoCloseable {
             }
             shuttingDown = true;
         }
-        try {
-            if (listener != null) {
-                listener.close();
-            }
-        } catch (IOException e) {
-            LOG.log(Level.DEBUG, "closing listener: {0}", e.toString());
+        if (listener != null) {
+            listener.close();
         }
+        timer.shutdownNow();
         connections.forEach(c -> c.shutdownBecause("the server is shutting down"));
         long deadline = System.nanoTime() + grace.toNanos();
         while (!connections.isEmpty() && System.nanoTime() < deadline) {
@@ -241,20 +356,6 @@ public final class NbdServer implements AutoCloseable {
             }
         }
         connections.forEach(Connection::close);
-        if (boundAddress instanceof UnixDomainSocketAddress unix) {
-            try {
-                Files.deleteIfExists(unix.getPath());
-            } catch (IOException e) {
-                LOG.log(Level.DEBUG, "removing socket file: {0}", e.toString());
-            }
-        }
-        if (acceptor != null) {
-            try {
-                acceptor.join(1000);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }
     }
 
     @Override

@@ -2,6 +2,7 @@ package dev.faultdisk.nbd;
 
 import dev.faultdisk.export.Export;
 import dev.faultdisk.export.ExportRegistry;
+import dev.faultdisk.wire.net.TlsMode;
 import java.io.ByteArrayOutputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
@@ -24,12 +25,16 @@ public final class Negotiation {
     public enum Outcome {
         CONTINUE,
         TRANSMIT,
-        CLOSE
+        CLOSE,
+        /** The STARTTLS ACK is in the replies: send it, then run the TLS handshake. */
+        START_TLS
     }
 
     private final ExportRegistry exports;
     private final boolean noZeroes;
     private final BooleanSupplier shuttingDown;
+    private final TlsMode tlsMode;
+    private boolean tls;
 
     private boolean structuredReplies;
     private boolean baseAllocation;
@@ -38,9 +43,31 @@ public final class Negotiation {
     private int transmissionFlags;
 
     public Negotiation(ExportRegistry exports, int clientFlags, BooleanSupplier shuttingDown) {
+        this(exports, clientFlags, shuttingDown, TlsMode.OFF);
+    }
+
+    /** A negotiation where STARTTLS is refused ({@code off}), offered ({@code on}) or first of all required. */
+    public Negotiation(ExportRegistry exports, int clientFlags, BooleanSupplier shuttingDown, TlsMode tlsMode) {
         this.exports = exports;
         this.noZeroes = (clientFlags & NbdProtocol.FLAG_C_NO_ZEROES) != 0;
         this.shuttingDown = shuttingDown;
+        this.tlsMode = tlsMode;
+    }
+
+    /**
+     * The TLS handshake after STARTTLS succeeded: what was negotiated in plaintext is forgotten,
+     * as the spec asks (a man in the middle may have chosen it).
+     */
+    public void tlsStarted() {
+        tls = true;
+        structuredReplies = false;
+        baseAllocation = false;
+        metaContextExport = null;
+    }
+
+    /** Whether the session runs over TLS. */
+    public boolean tls() {
+        return tls;
     }
 
     /** The server's 18-byte greeting. */
@@ -84,6 +111,16 @@ public final class Negotiation {
                 error(reply, option, NbdProtocol.REP_ERR_SHUTDOWN, "server is shutting down");
                 return Outcome.CONTINUE;
             }
+            if (option == NbdProtocol.OPT_STARTTLS) {
+                return startTls(data, reply);
+            }
+            if (tlsMode == TlsMode.REQUIRE && !tls && option != NbdProtocol.OPT_ABORT) {
+                if (option == NbdProtocol.OPT_EXPORT_NAME) {
+                    return Outcome.CLOSE; // it cannot carry an error
+                }
+                error(reply, option, NbdProtocol.REP_ERR_TLS_REQD, "TLS is required: send NBD_OPT_STARTTLS first");
+                return Outcome.CONTINUE;
+            }
             return switch (option) {
                 case NbdProtocol.OPT_EXPORT_NAME -> exportName(data, reply);
                 case NbdProtocol.OPT_ABORT -> {
@@ -111,6 +148,21 @@ public final class Negotiation {
         } catch (IOException e) {
             throw new IllegalStateException("writing to memory cannot fail", e);
         }
+    }
+
+    private Outcome startTls(ByteBuffer data, DataOutputStream reply) throws IOException {
+        int option = NbdProtocol.OPT_STARTTLS;
+        if (tlsMode == TlsMode.OFF) {
+            error(reply, option, NbdProtocol.REP_ERR_POLICY, "TLS is not configured on this server");
+        } else if (tls) {
+            error(reply, option, NbdProtocol.REP_ERR_INVALID, "TLS is already on");
+        } else if (data.hasRemaining()) {
+            error(reply, option, NbdProtocol.REP_ERR_INVALID, "STARTTLS takes no data");
+        } else {
+            reply(reply, option, NbdProtocol.REP_ACK, new byte[0]);
+            return Outcome.START_TLS;
+        }
+        return Outcome.CONTINUE;
     }
 
     private Outcome exportName(ByteBuffer data, DataOutputStream reply) throws IOException {

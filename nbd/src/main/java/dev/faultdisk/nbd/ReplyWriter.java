@@ -15,11 +15,11 @@ import java.util.concurrent.locks.ReentrantLock;
  * that thousands of idle connections hold no reply buffers.
  */
 final class ReplyWriter {
+    private GatheringByteChannel channel;
     private final ReentrantLock lock = new ReentrantLock();
     /** Bytes a reply buffer holds: many small replies, or one 64 KiB read with its header. */
     static final int CAPACITY = 256 * 1024;
 
-    private final GatheringByteChannel channel;
     private ByteBuffer out;
     private final ByteBuffer[] gather = new ByteBuffer[2];
     private ByteBuffer view;
@@ -129,6 +129,16 @@ final class ReplyWriter {
         lock.lock();
         try {
             return out == null ? 0 : out.capacity();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Writes go to {@code secure} from now on (after STARTTLS). Caller is the only writer at this point. */
+    void switchTo(GatheringByteChannel secure) {
+        lock.lock();
+        try {
+            channel = secure;
         } finally {
             lock.unlock();
         }

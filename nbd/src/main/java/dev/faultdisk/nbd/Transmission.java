@@ -7,12 +7,15 @@ import dev.faultdisk.device.DisconnectException;
 import dev.faultdisk.device.ExtentSink;
 import dev.faultdisk.device.RequestTimer;
 import dev.faultdisk.wire.BlockOp;
+import dev.faultdisk.wire.net.Fatal;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The transmission phase of one connection: decodes requests from the buffered input, validates
@@ -23,6 +26,10 @@ import java.util.concurrent.Executors;
 final class Transmission {
     /** Reads up to this size are read straight into the reply buffer. */
     private static final int INLINE_READ = 64 * 1024;
+    /** The largest scratch buffer a connection keeps between requests; larger payloads come from the budget. */
+    private static final int MAX_SCRATCH = 1 << 20;
+    /** A large write's buffer is taken once this much of its payload (or all of it) has arrived. */
+    private static final int PAYLOAD_ARRIVED = 128 * 1024;
     /** A write payload larger than the maximum but at most this is skipped; beyond it, disconnect. */
     private static final long MAX_SKIPPED_PAYLOAD = 4L * NbdProtocol.MAX_PAYLOAD;
 
@@ -50,12 +57,23 @@ final class Transmission {
     private long sequence;
 
     private ByteBuffer scratch;
+    /** The budgeted buffer of the inline request running now, if it needed one; released at its reply. */
+    private ByteBuffer large;
+
     /** A reused view of the input buffer for inline write payloads, and which input buffer it views. */
     private ByteBuffer inputView;
 
     private int inputViewOf;
     /** Requests that run off the reader, one virtual thread each; DISC waits for them (the spec says finish them). */
     private final ExecutorService requests;
+    /** Requests running off the reader; at the limit the reader waits (back-pressure, as QEMU does). */
+    private final Semaphore inFlight;
+
+    private final PayloadBudget budget;
+    /** What of the budget this connection holds, and the most it may: one client never takes all of it. */
+    private final java.util.concurrent.atomic.AtomicLong mine = new java.util.concurrent.atomic.AtomicLong();
+
+    private final long share;
 
     Transmission(Connection connection, Negotiation negotiation, ReplyWriter writer) {
         this.connection = connection;
@@ -65,6 +83,9 @@ final class Transmission {
         this.size = device.size();
         this.structured = negotiation.structuredReplies();
         this.baseAllocation = negotiation.baseAllocation();
+        this.inFlight = new Semaphore(connection.server().options().maxInFlight());
+        this.budget = connection.server().budget();
+        this.share = Math.max(NbdProtocol.MAX_PAYLOAD, budget.limit() / 4);
         this.requests = Executors.newThreadPerTaskExecutor(
                 Thread.ofVirtual().name("nbd-req-" + connection.id() + "-", 0).factory());
     }
@@ -161,46 +182,128 @@ final class Transmission {
             return;
         }
         boolean async = device.mayBlock();
-        ByteBuffer payload = null;
-        if (h.type == NbdProtocol.CMD_WRITE) {
-            payload = async ? BufferPool.SHARED.acquire((int) h.length) : inlinePayload((int) h.length);
-            if (async) {
-                connection.readInto(payload);
-                payload.flip();
+        if (async) {
+            awaitSlot();
+        }
+        boolean slot = async;
+        try {
+            ByteBuffer payload = null;
+            if (h.type == NbdProtocol.CMD_WRITE) {
+                payload = async ? budgetedPayload((int) h.length) : inlinePayload((int) h.length);
+                if (payload == null) {
+                    connection.skip(h.length);
+                    replyError(h, NbdProtocol.ENOMEM, overBudget(h), -1);
+                    return;
+                }
+            }
+            if (connection.isClosing()) {
+                give(async ? payload : large);
+                large = null;
+                replyError(h, NbdProtocol.ESHUTDOWN, "server is shutting down", -1);
+                return;
+            }
+            // Numbered in arrival order, so that layers that count requests (triggers) can count them in
+            // that order even when they run on threads of their own.
+            h.sequence = reachesDevice(h) ? ++sequence : 0;
+            if (!async) {
+                execute(h, payload, true);
+                return;
+            }
+            RequestHeader request = h.copy();
+            ByteBuffer owned = payload;
+            try {
+                requests.execute(() -> {
+                    try {
+                        execute(request, owned, false);
+                        writer.flush();
+                    } catch (IOException e) {
+                        connection.close(); // the socket failed under us: nothing more can be said
+                    } catch (Throwable e) {
+                        // A bug below: drop the connection as the reader does, never leave the client waiting.
+                        Fatal.check(e, "NBD request of connection " + connection.id());
+                        connection.internalError(e);
+                    } finally {
+                        give(owned);
+                        inFlight.release();
+                    }
+                });
+                slot = false; // the request gives it back
+            } catch (RuntimeException e) {
+                give(owned);
+                throw e;
+            }
+        } finally {
+            if (slot) {
+                inFlight.release();
             }
         }
-        if (connection.isClosing()) {
-            BufferPool.SHARED.release(async ? payload : null);
-            replyError(h, NbdProtocol.ESHUTDOWN, "server is shutting down", -1);
-            return;
-        }
-        // Numbered in arrival order, so that layers that count requests (triggers) can count them in
-        // that order even when they run on threads of their own.
-        h.sequence = reachesDevice(h) ? ++sequence : 0;
-        if (!async) {
-            execute(h, payload, true);
-            return;
-        }
-        RequestHeader request = h.copy();
-        ByteBuffer owned = payload;
+    }
+
+    /** Waits for a free in-flight slot; a connection that closes meanwhile ends the wait. */
+    private void awaitSlot() throws IOException {
+        writer.flush(); // replies ready now must not wait for the slot
         try {
-            requests.execute(() -> {
-                try {
-                    execute(request, owned, false);
-                    writer.flush();
-                } catch (IOException e) {
-                    connection.close(); // the socket failed under us: nothing more can be said
-                } catch (RuntimeException e) {
-                    // A bug below: drop the connection as the reader does, never leave the client waiting.
-                    connection.internalError(e);
-                } finally {
-                    BufferPool.SHARED.release(owned);
+            while (!inFlight.tryAcquire(100, TimeUnit.MILLISECONDS)) {
+                if (!connection.isOpen()) {
+                    throw new java.nio.channels.ClosedChannelException();
                 }
-            });
-        } catch (RuntimeException e) {
-            BufferPool.SHARED.release(owned);
-            throw e;
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new java.io.InterruptedIOException("interrupted waiting for a request slot");
         }
+    }
+
+    /**
+     * The buffer of a write that runs off the reader, filled: taken from the budget once the
+     * payload has started to arrive (a header alone holds nothing), or null if the budget is spent.
+     */
+    private ByteBuffer budgetedPayload(int length) throws IOException {
+        connection.require(
+                Math.min(length, Math.min(PAYLOAD_ARRIVED, connection.input().capacity())));
+        ByteBuffer payload = take(length);
+        if (payload != null) {
+            try {
+                connection.readInto(payload);
+            } catch (IOException | RuntimeException e) {
+                give(payload);
+                throw e;
+            }
+            payload.flip();
+        }
+        return payload;
+    }
+
+    /** A payload buffer from the budget within this connection's share, or null. */
+    private ByteBuffer take(int length) {
+        long cost = BufferPool.capacityFor(length);
+        if (mine.addAndGet(cost) > share) {
+            mine.addAndGet(-cost);
+            return null;
+        }
+        ByteBuffer b = budget.tryAcquire(length);
+        if (b == null) {
+            mine.addAndGet(-cost);
+        }
+        return b;
+    }
+
+    private void give(ByteBuffer b) {
+        if (b != null) {
+            mine.addAndGet(-b.capacity());
+            budget.release(b);
+        }
+    }
+
+    private String overBudget(RequestHeader h) {
+        String message = "server out of payload buffers: this connection holds " + mine.get() + " bytes (at most "
+                + share + "), the server " + budget.used() + " of " + budget.limit()
+                + " (the payload budget, --payload-budget)";
+        NbdServer.refusal(
+                "payload",
+                "connection " + connection.id() + ": " + NbdProtocol.commandName(h.type) + " of " + h.length
+                        + " bytes refused with ENOMEM: " + message);
+        return message;
     }
 
     /**
@@ -229,6 +332,13 @@ final class Transmission {
             in.position(in.position() + length);
             return inputView;
         }
+        if (length > MAX_SCRATCH) {
+            ByteBuffer payload = budgetedPayload(length);
+            large = payload;
+            return payload;
+        }
+        connection.require(
+                Math.min(length, Math.min(PAYLOAD_ARRIVED, connection.input().capacity())));
         ByteBuffer payload = scratch(length);
         connection.readInto(payload);
         return payload.flip();
@@ -241,6 +351,10 @@ final class Transmission {
         } finally {
             if (timer != null && h.sequence != 0) {
                 timer.completed(opOf(h.type), System.nanoTime() - h.arrival);
+            }
+            if (inline && large != null) {
+                give(large);
+                large = null;
             }
         }
     }
@@ -379,7 +493,12 @@ final class Transmission {
             readInline(h, r, length, headerSize);
             return;
         }
-        ByteBuffer data = inline ? scratch(length) : BufferPool.SHARED.acquire(length);
+        boolean budgeted = !inline || length > MAX_SCRATCH;
+        ByteBuffer data = budgeted ? take(length) : scratch(length);
+        if (data == null) {
+            replyError(h, NbdProtocol.ENOMEM, overBudget(h), -1);
+            return;
+        }
         try {
             try {
                 device.read(r, data);
@@ -396,8 +515,8 @@ final class Transmission {
             }
             sendRead(h, data, headerSize);
         } finally {
-            if (!inline) {
-                BufferPool.SHARED.release(data);
+            if (budgeted) {
+                give(data);
             }
         }
     }
@@ -612,5 +731,7 @@ final class Transmission {
     void release() {
         BufferPool.SHARED.release(scratch);
         scratch = null;
+        give(large);
+        large = null;
     }
 }

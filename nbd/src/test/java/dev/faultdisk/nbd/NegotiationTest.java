@@ -11,6 +11,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.faultdisk.device.MemoryDevice;
 import dev.faultdisk.export.Export;
 import dev.faultdisk.export.ExportRegistry;
+import dev.faultdisk.wire.net.TlsMode;
 import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -296,13 +297,48 @@ class NegotiationTest {
 
     @Test
     void unknownOptionsAreUnsupportedAndNegotiationGoesOn() {
-        for (int option : new int[] {42, OPT_STARTTLS, OPT_EXTENDED_HEADERS, 4, 0, -1}) {
+        for (int option : new int[] {42, OPT_EXTENDED_HEADERS, 4, 0, -1}) {
             List<Rep> r = handle(option, new byte[] {1, 2, 3}, Negotiation.Outcome.CONTINUE);
             assertEquals(1, r.size());
             assertEquals(option, r.getFirst().option());
             assertEquals(REP_ERR_UNSUP, r.getFirst().type());
         }
         goToDisk();
+    }
+
+    @Test
+    void startTlsWithTlsOffIsRefusedByPolicy() {
+        List<Rep> r = handle(OPT_STARTTLS, new byte[0], Negotiation.Outcome.CONTINUE);
+        assertEquals(List.of(REP_ERR_POLICY), types(r));
+        goToDisk();
+    }
+
+    @Test
+    void requireAnswersEveryOptionButStartTlsAndAbortWithTlsRequired() {
+        n = new Negotiation(exports, FLAG_C_FIXED_NEWSTYLE | FLAG_C_NO_ZEROES, shuttingDown::get, TlsMode.REQUIRE);
+        for (int option : new int[] {OPT_LIST, OPT_INFO, OPT_GO, OPT_STRUCTURED_REPLY, 42}) {
+            assertEquals(List.of(REP_ERR_TLS_REQD), types(handle(option, new byte[0], Negotiation.Outcome.CONTINUE)));
+        }
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        assertEquals(Negotiation.Outcome.CLOSE, n.handle(OPT_EXPORT_NAME, bytes("disk"), out));
+        assertEquals(0, out.size());
+        assertEquals(
+                List.of(REP_ERR_INVALID), types(handle(OPT_STARTTLS, new byte[] {1}, Negotiation.Outcome.CONTINUE)));
+        assertAck(
+                handle(OPT_STARTTLS, new byte[0], Negotiation.Outcome.START_TLS).getFirst(), OPT_STARTTLS);
+        n.tlsStarted();
+        assertEquals(List.of(REP_ERR_INVALID), types(handle(OPT_STARTTLS, new byte[0], Negotiation.Outcome.CONTINUE)));
+        goToDisk();
+    }
+
+    @Test
+    void startingTlsForgetsWhatPlaintextNegotiated() {
+        n = new Negotiation(exports, FLAG_C_FIXED_NEWSTYLE | FLAG_C_NO_ZEROES, shuttingDown::get, TlsMode.ON);
+        handle(OPT_STRUCTURED_REPLY, new byte[0], Negotiation.Outcome.CONTINUE);
+        assertTrue(n.structuredReplies());
+        handle(OPT_STARTTLS, new byte[0], Negotiation.Outcome.START_TLS);
+        n.tlsStarted();
+        assertFalse(n.structuredReplies());
     }
 
     @Test

@@ -78,7 +78,7 @@ public final class QmpServer implements AutoCloseable {
         }
     }
 
-    /** Heap bytes a buffered token costs beyond its text (object, array header, list slot). */
+    /** Heap bytes a buffered token costs (object, text array, list slot). */
     static final int TOKEN_COST = 64;
 
     private final CommandRegistry registry;

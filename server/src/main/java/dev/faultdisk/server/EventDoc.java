@@ -61,8 +61,8 @@ record EventDoc(String name, String doc, List<String> fields) {
                             "match: the request's match number for the rule")),
             new EventDoc(
                     "FAULT_RELEASED",
-                    "A request a hang rule or a trigger held left the hold: released, failed with an errno, or "
-                            + "expired.",
+                    "A request a hang rule or a trigger held left the hold: released, failed with an errno, "
+                            + "expired, or dropped because its connection closed (it never reaches the disk).",
                     List.of(
                             "device",
                             "id: the held request's id",
@@ -72,8 +72,16 @@ record EventDoc(String name, String doc, List<String> fields) {
                             "offset",
                             "length",
                             "connection (if known)",
-                            "how: released | failed | expired",
+                            "how: released | failed | expired | dropped",
                             "errno: the errno it fails with (if it fails)")),
+            new EventDoc(
+                    "FAULT_JOURNAL_FILE_FAILED",
+                    "Writing the --journal file failed: the file is stopped for good, the in-memory journal "
+                            + "(query-fault-journal) goes on.",
+                    List.of(
+                            "path: the journal file",
+                            "error: what the write failed with",
+                            "dropped: entries the file did not get so far")),
             new EventDoc(
                     "TRIGGER_FIRED",
                     "A trigger's condition was satisfied: its command actions have run, its request actions are "

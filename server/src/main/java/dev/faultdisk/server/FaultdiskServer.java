@@ -174,6 +174,10 @@ public final class FaultdiskServer implements AutoCloseable {
         private final List<SocketAddress> qmpAddresses = new ArrayList<>();
         private final List<String> qmpModes = new ArrayList<>();
         private ControlEndpoint qmpEndpoint = ControlEndpoint.defaults();
+        private NbdServer.Options nbdOptions = NbdServer.Options.defaults();
+        private int[] faultLimits;
+        private long maxHeldBytes;
+        private String nbdMode;
         private InstantSource clock = InstantSource.system();
         private FaultTime faultTime = FaultTime.system();
         private Long faultSeed;
@@ -238,6 +242,26 @@ public final class FaultdiskServer implements AutoCloseable {
 
         public Builder nbd(SocketAddress address) {
             this.nbdAddress = address;
+            return this;
+        }
+
+        /** The NBD listen address; a Unix socket gets {@code unixMode} (e.g. 0660; null for 0600). */
+        public Builder nbd(SocketAddress address, String unixMode) {
+            this.nbdAddress = address;
+            this.nbdMode = unixMode;
+            return this;
+        }
+
+        /** Fault budgets of every export: rules, requests held at once and their bytes (docs/SECURITY.md). */
+        public Builder faultLimits(int maxRules, int maxHeld, long maxHeldBytes) {
+            this.faultLimits = new int[] {maxRules, maxHeld};
+            this.maxHeldBytes = maxHeldBytes;
+            return this;
+        }
+
+        /** The NBD server's budgets and TLS (docs/SECURITY.md). */
+        public Builder nbdOptions(NbdServer.Options options) {
+            this.nbdOptions = options;
             return this;
         }
 
@@ -341,6 +365,9 @@ public final class FaultdiskServer implements AutoCloseable {
                 specs.add(ExportSpec.parse("disk0=memory:1G"));
             }
             ExportRegistry registry = new ExportRegistry();
+            if (faultLimits != null) {
+                registry.faultLimits(faultLimits[0], faultLimits[1], maxHeldBytes);
+            }
             NbdServer nbd = null;
             QmpServer qmp = null;
             JournalFile file = null;
@@ -356,10 +383,17 @@ public final class FaultdiskServer implements AutoCloseable {
                     file = new JournalFile(journalPath);
                     journal.addSink(file::append);
                 }
-                nbd = new NbdServer(registry);
+                nbd = new NbdServer(registry, nbdOptions);
                 CommandRegistry commands = new CommandRegistry();
                 qmp = new QmpServer(
                         commands, QmpServer.Options.defaults().withClock(clock).withEndpoint(qmpEndpoint));
+                if (file != null) {
+                    QmpServer events = qmp;
+                    Path where = journalPath;
+                    file.onFailure((error, dropped) -> events.emit(
+                            "FAULT_JOURNAL_FILE_FAILED",
+                            java.util.Map.of("path", where.toString(), "error", error, "dropped", dropped)));
+                }
                 ControlCommands.Engines engines = ControlCommands.registerAll(
                         commands,
                         registry,
@@ -378,7 +412,7 @@ public final class FaultdiskServer implements AutoCloseable {
                 }
                 if (listen) {
                     try {
-                        nbd.start(nbdAddress);
+                        nbd.start(nbdAddress, nbdMode);
                     } catch (BindException e) {
                         throw new ListenException(ListenException.Socket.NBD, nbdAddress, e);
                     }

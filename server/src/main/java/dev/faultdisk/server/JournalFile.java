@@ -2,6 +2,7 @@ package dev.faultdisk.server;
 
 import dev.faultdisk.fault.FaultJournal;
 import dev.faultdisk.wire.json.Json;
+import dev.faultdisk.wire.net.RateLimitedLog;
 import java.io.BufferedWriter;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
@@ -10,22 +11,35 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BiConsumer;
 
 /**
  * Writes the fault journal to a file as JSON lines. Entries are queued by the requests that
  * produce them and written by one thread, which flushes whenever the queue runs dry: a burst of
  * faults costs one write, and a quiet journal is on disk within moments.
+ *
+ * <p>The queue is bounded: a file slower than the faults loses entries (counted) rather than
+ * memory. A write error stops the file for good, with a log line and an event; the in-memory
+ * journal goes on, and what the file would have got is counted as dropped.
  */
 final class JournalFile implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(JournalFile.class.getName());
+    private static final RateLimitedLog BEHIND = new RateLimitedLog(LOG, 10_000);
+    /** Entries waiting for the file at most. */
+    static final int QUEUE_CAPACITY = 65_536;
     /** Queued by close: everything before it is written. */
     private static final Object END = new Object();
 
     private final Path path;
     private final BufferedWriter out;
-    private final LinkedBlockingQueue<Object> queue = new LinkedBlockingQueue<>();
+    private final ArrayBlockingQueue<Object> queue = new ArrayBlockingQueue<>(QUEUE_CAPACITY);
     private final Thread writer;
+    private final AtomicLong dropped = new AtomicLong();
+    private volatile boolean stopped;
+    private volatile BiConsumer<String, Long> onFailure = (error, count) -> {};
 
     JournalFile(Path path) throws IOException {
         this.path = path;
@@ -33,9 +47,34 @@ final class JournalFile implements AutoCloseable {
         this.writer = Thread.ofPlatform().name("fault-journal").daemon(true).start(this::drain);
     }
 
+    /** Called once if writing fails: the error and the entries dropped so far. */
+    void onFailure(BiConsumer<String, Long> listener) {
+        this.onFailure = listener;
+    }
+
     /** Queues an entry (called in journal order); this file's thread turns it into JSON. */
     void append(FaultJournal.Entry entry) {
-        queue.add(entry);
+        if (stopped) {
+            dropped.incrementAndGet();
+            return;
+        }
+        if (!queue.offer(entry)) {
+            long n = dropped.incrementAndGet();
+            BEHIND.log(
+                    Level.WARNING,
+                    "behind",
+                    "fault journal " + path + ": the file falls behind; " + n + " entries dropped so far");
+        }
+    }
+
+    /** Entries the file did not get. */
+    long dropped() {
+        return dropped.get();
+    }
+
+    /** Whether a write failed and the file stopped. */
+    boolean stopped() {
+        return stopped;
     }
 
     private void drain() {
@@ -44,19 +83,32 @@ final class JournalFile implements AutoCloseable {
             while (true) {
                 batch.add(queue.take());
                 queue.drainTo(batch);
-                for (Object e : batch) {
+                for (int i = 0; i < batch.size(); i++) {
+                    Object e = batch.get(i);
                     if (e == END) {
                         out.flush();
                         return;
                     }
-                    out.write(Json.write(((FaultJournal.Entry) e).toMap()));
-                    out.write('\n');
+                    try {
+                        out.write(Json.write(((FaultJournal.Entry) e).toMap()));
+                        out.write('\n');
+                    } catch (IOException failure) {
+                        dropped.addAndGet(batch.size() - i);
+                        throw failure;
+                    }
                 }
                 batch.clear();
                 out.flush();
             }
         } catch (IOException e) {
-            LOG.log(Level.ERROR, "fault journal " + path + ": write failed, journal stopped", e);
+            stopped = true;
+            dropped.addAndGet(queue.size());
+            queue.clear();
+            LOG.log(
+                    Level.ERROR,
+                    "fault journal " + path + ": write failed (" + e.getMessage() + "); the file is stopped, "
+                            + dropped.get() + " entries dropped so far; the in-memory journal goes on");
+            onFailure.accept(String.valueOf(e.getMessage()), dropped.get());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
@@ -65,12 +117,23 @@ final class JournalFile implements AutoCloseable {
     /** Writes what is queued, then closes the file. */
     @Override
     public void close() throws IOException {
-        queue.add(END);
         try {
+            if (!stopped && !queue.offer(END, 5, TimeUnit.SECONDS)) {
+                LOG.log(Level.WARNING, "fault journal {0}: could not finish writing", path);
+            }
             writer.join(5000);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        out.close();
+        if (dropped.get() > 0) {
+            LOG.log(Level.WARNING, "fault journal {0}: {1} entries were not written", path, dropped.get());
+        }
+        try {
+            out.close();
+        } catch (IOException e) {
+            if (!stopped) {
+                throw e;
+            }
+        }
     }
 }

@@ -18,14 +18,19 @@ public final class FaultdiskCli {
 
     /** The command line that runs {@code faultdisk ARGS...}. */
     public static List<String> command(String... args) {
+        return command(List.of(), args);
+    }
+
+    /** The same with JVM options of the test's own (e.g. a small heap) before the launcher's. */
+    public static List<String> command(List<String> jvmOptions, String... args) {
         List<String> command = new ArrayList<>(List.of(
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "--enable-native-access=ALL-UNNAMED",
+                "-XX:+ExitOnOutOfMemoryError", // as the launcher runs it
                 "-XX:TieredStopAtLevel=1",
-                "-Xshare:auto",
-                "-cp",
-                System.getProperty("java.class.path"),
-                "dev.faultdisk.cli.Main"));
+                "-Xshare:auto"));
+        command.addAll(jvmOptions);
+        command.addAll(List.of("-cp", System.getProperty("java.class.path"), "dev.faultdisk.cli.Main"));
         command.addAll(List.of(args));
         return command;
     }

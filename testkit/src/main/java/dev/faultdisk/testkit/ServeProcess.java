@@ -57,6 +57,68 @@ public final class ServeProcess implements AutoCloseable {
         return new ServeProcess(FaultdiskCli.start(serve.toArray(String[]::new)));
     }
 
+    /**
+     * Starts {@code faultdisk serve ARGS...} in a JVM with {@code jvmOptions} (e.g. {@code -Xmx64m});
+     * its log (stderr) goes to {@code log}, so that a flood of warnings never blocks it.
+     */
+    public static ServeProcess startWithJvm(List<String> jvmOptions, java.nio.file.Path log, String... args)
+            throws IOException {
+        List<String> serve = new ArrayList<>(List.of("serve"));
+        serve.addAll(List.of(args));
+        return new ServeProcess(new ProcessBuilder(FaultdiskCli.command(jvmOptions, serve.toArray(String[]::new)))
+                .redirectError(log.toFile())
+                .start());
+    }
+
+    /** The process's resident memory now, in KiB ({@code VmRSS} of /proc/PID/status). */
+    public long rssKib() {
+        return status("VmRSS");
+    }
+
+    /**
+     * The process's live heap in KiB: its heap in use right after a full collection it is asked
+     * for ({@code jcmd PID GC.run}, then {@code GC.heap_info}). What it holds, not its garbage.
+     */
+    public long liveHeapKib() {
+        String jcmd = java.nio.file.Path.of(System.getProperty("java.home"), "bin", "jcmd")
+                .toString();
+        String pid = Long.toString(pid());
+        Command.run(Duration.ofSeconds(60), jcmd, pid, "GC.run").assertOk("jcmd GC.run");
+        String info = Command.run(Duration.ofSeconds(60), jcmd, pid, "GC.heap_info")
+                .assertOk("jcmd GC.heap_info")
+                .stdout();
+        Matcher m = Pattern.compile("used (\\d+)K").matcher(info);
+        if (!m.find()) {
+            throw new IllegalStateException("no heap use in: " + info);
+        }
+        return Long.parseLong(m.group(1));
+    }
+
+    /** The process's threads now ({@code Threads} of /proc/PID/status). */
+    public long threads() {
+        return status("Threads");
+    }
+
+    private long status(String field) {
+        try {
+            for (String line :
+                    java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc", Long.toString(pid()), "status"))) {
+                if (line.startsWith(field + ":")) {
+                    return Long.parseLong(
+                            line.substring(field.length() + 1).replace("kB", "").strip());
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        throw new IllegalStateException("no " + field + " in /proc/" + pid() + "/status");
+    }
+
+    /** Whether the process is still running. */
+    public boolean isAlive() {
+        return process.isAlive();
+    }
+
     /** The banner's lines, up to and including "Stop with Ctrl-C.". */
     public List<String> banner() {
         return List.copyOf(banner);

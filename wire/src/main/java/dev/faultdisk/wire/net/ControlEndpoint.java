@@ -25,7 +25,7 @@ import java.security.MessageDigest;
 public record ControlEndpoint(
         TlsCredentials tls, String secret, int maxSessions, int maxSessionBytes, int handshakeMillis) {
     public static final int DEFAULT_MAX_SESSIONS = 32;
-    public static final int DEFAULT_MAX_SESSION_BYTES = 4 << 20;
+    public static final int DEFAULT_MAX_SESSION_BYTES = 1 << 20;
     public static final int DEFAULT_HANDSHAKE_MILLIS = 10_000;
 
     public ControlEndpoint {

@@ -1,5 +1,6 @@
 package dev.faultdisk.wire.net;
 
+import java.io.Closeable;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -15,7 +16,7 @@ import java.nio.channels.GatheringByteChannel;
  * on a socket; writes from several threads must be serialised by the caller.
  */
 public final class StreamChannel implements ByteChannel, GatheringByteChannel {
-    private final Socket socket;
+    private final Closeable socket;
     private final InputStream in;
     private final OutputStream out;
     private final byte[] readBuffer = new byte[16 * 1024];
@@ -23,13 +24,14 @@ public final class StreamChannel implements ByteChannel, GatheringByteChannel {
     private volatile boolean open = true;
 
     public StreamChannel(Socket socket) throws IOException {
-        this.socket = socket;
-        this.in = socket.getInputStream();
-        this.out = socket.getOutputStream();
+        this(socket.getInputStream(), socket.getOutputStream(), socket);
     }
 
-    public Socket socket() {
-        return socket;
+    /** Streams of a protocol layered over a socket (e.g. a TLS library's); closing closes {@code socket}. */
+    public StreamChannel(InputStream in, OutputStream out, Closeable socket) {
+        this.socket = socket;
+        this.in = in;
+        this.out = out;
     }
 
     @Override
@@ -91,7 +93,7 @@ public final class StreamChannel implements ByteChannel, GatheringByteChannel {
 
     @Override
     public boolean isOpen() {
-        return open && !socket.isClosed();
+        return open;
     }
 
     @Override

@@ -1,0 +1,169 @@
+package dev.faultdisk.interop;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.faultdisk.nbd.NbdServer;
+import dev.faultdisk.nbd.PskTls;
+import dev.faultdisk.server.FaultdiskServer;
+import dev.faultdisk.testkit.Command;
+import dev.faultdisk.testkit.CommandResult;
+import dev.faultdisk.testkit.Images;
+import dev.faultdisk.testkit.QemuIo;
+import dev.faultdisk.testkit.TestPki;
+import dev.faultdisk.testkit.Tools;
+import dev.faultdisk.wire.net.TlsCredentials;
+import dev.faultdisk.wire.net.TlsMode;
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** NBD over TLS (STARTTLS) with real clients: nbdinfo and nbdcopy (libnbd, GnuTLS) and qemu-io. */
+class NbdTlsTest {
+    private static final Duration TIMEOUT = Duration.ofSeconds(60);
+
+    @TempDir
+    static Path dir;
+
+    private static TestPki pki;
+
+    @BeforeAll
+    static void pki() {
+        Tools.require("openssl", "nbdinfo", "nbdcopy", "qemu-io");
+        pki = TestPki.create(dir.resolve("pki"));
+    }
+
+    private static FaultdiskServer start(TlsMode mode, boolean verifyPeer) throws Exception {
+        return FaultdiskServer.builder()
+                .export("d=memory:8M")
+                .nbd(new InetSocketAddress("127.0.0.1", 0))
+                .nbdOptions(NbdServer.Options.defaults().withTls(mode, TlsCredentials.server(pki.dir(), verifyPeer)))
+                .start();
+    }
+
+    private static int port(FaultdiskServer server) {
+        return ((InetSocketAddress) server.nbdAddress()).getPort();
+    }
+
+    @Test
+    void nbdinfoNbdcopyAndQemuIoOverRequiredTls() throws Exception {
+        try (FaultdiskServer server = start(TlsMode.REQUIRE, false)) {
+            String uri = "nbds://localhost:" + port(server) + "/d?tls-certificates=" + pki.caOnly();
+            CommandResult is = Command.run(TIMEOUT, "nbdinfo", "--is", "tls", uri);
+            assertEquals(0, is.exit(), () -> "nbdinfo --is tls: " + is);
+            String size = Command.run(TIMEOUT, "nbdinfo", "--size", uri)
+                    .assertOk("nbdinfo")
+                    .stdout()
+                    .strip();
+            assertEquals(String.valueOf(8 << 20), size);
+
+            Path source = dir.resolve("source.raw");
+            byte[] content = Images.writeRandom(source, 0x7150_0001L, 8 << 20);
+            Command.run(TIMEOUT, "nbdcopy", source.toString(), uri).assertOk("nbdcopy in");
+            Path back = dir.resolve("back.raw");
+            Command.run(TIMEOUT, "nbdcopy", uri, back.toString()).assertOk("nbdcopy out");
+            Images.assertSameBytes(content, back, "seed 0x71500001 over TLS");
+
+            CommandResult io = Command.run(
+                    TIMEOUT,
+                    "qemu-io",
+                    "--object",
+                    "tls-creds-x509,id=tls0,dir=" + pki.caOnly() + ",endpoint=client",
+                    "--image-opts",
+                    "-c",
+                    "write -P 0x5a 4096 8192",
+                    "-c",
+                    "read -P 0x5a 4096 8192",
+                    "driver=nbd,host=localhost,port=" + port(server) + ",export=d,tls-creds=tls0");
+            io.assertOk("qemu-io over TLS");
+            assertEquals(
+                    List.of("wrote 8192/8192 bytes at offset 4096", "read 8192/8192 bytes at offset 4096"),
+                    QemuIo.reports(io.stdout()));
+        }
+    }
+
+    @Test
+    void aPlaintextClientAgainstRequireGetsTheSpecsErrorNotAHang() throws Exception {
+        try (FaultdiskServer server = start(TlsMode.REQUIRE, false)) {
+            long t0 = System.nanoTime();
+            CommandResult plain = Command.run(TIMEOUT, "nbdinfo", "nbd://127.0.0.1:" + port(server) + "/d");
+            assertNotEquals(0, plain.exit());
+            // libnbd reports NBD_REP_ERR_TLS_REQD to GO as ENOTSUP.
+            assertTrue(plain.stderr().contains("Operation not supported"), plain.stderr());
+            CommandResult qemu = QemuIo.run("nbd://127.0.0.1:" + port(server) + "/d", "read 0 512");
+            assertNotEquals(0, qemu.exit());
+            assertTrue(qemu.stderr().contains("TLS negotiation required"), qemu.stderr());
+            assertTrue(System.nanoTime() - t0 < Duration.ofSeconds(9).toNanos(), "refused at once, not by the timeout");
+        }
+    }
+
+    @Test
+    void onLetsBothKindsInAndVerifyPeerNeedsAClientCertificate() throws Exception {
+        try (FaultdiskServer server = start(TlsMode.ON, true)) {
+            String plain = "nbd://127.0.0.1:" + port(server) + "/d";
+            assertEquals(
+                    2, Command.run(TIMEOUT, "nbdinfo", "--is", "tls", plain).exit(), "plaintext allowed with on");
+            String withCert = "nbds://localhost:" + port(server) + "/d?tls-certificates=" + pki.clientDir();
+            assertEquals(
+                    0, Command.run(TIMEOUT, "nbdinfo", "--is", "tls", withCert).exit(), "client certificate");
+            String noCert = "nbds://localhost:" + port(server) + "/d?tls-certificates=" + pki.caOnly();
+            CommandResult refused = Command.run(TIMEOUT, "nbdinfo", "--size", noCert);
+            assertNotEquals(0, refused.exit(), refused.stdout());
+        }
+    }
+
+    @Test
+    void preSharedKeysWithNbdinfoAndQemuIo() throws Exception {
+        Path psk = pki.pskDir("alice", 0x9e5c_0001L);
+        try (FaultdiskServer server = FaultdiskServer.builder()
+                .export("d=memory:8M")
+                .nbd(new InetSocketAddress("127.0.0.1", 0))
+                .nbdOptions(NbdServer.Options.defaults().withPsk(TlsMode.REQUIRE, PskTls.load(psk.resolve("keys.psk"))))
+                .start()) {
+            String uri = "nbds://alice@localhost:" + port(server) + "/d?tls-psk-file=" + psk.resolve("keys.psk");
+            CommandResult is = Command.run(TIMEOUT, "nbdinfo", "--is", "tls", uri);
+            assertEquals(0, is.exit(), () -> "nbdinfo over PSK: " + is);
+            CommandResult io = Command.run(
+                    TIMEOUT,
+                    "qemu-io",
+                    "--object",
+                    "tls-creds-psk,id=tls0,dir=" + psk + ",username=alice,endpoint=client",
+                    "--image-opts",
+                    "-c",
+                    "write -P 0x33 0 4096",
+                    "-c",
+                    "read -P 0x33 0 4096",
+                    "driver=nbd,host=localhost,port=" + port(server) + ",export=d,tls-creds=tls0");
+            io.assertOk("qemu-io over PSK");
+            assertEquals(
+                    List.of("wrote 4096/4096 bytes at offset 0", "read 4096/4096 bytes at offset 0"),
+                    QemuIo.reports(io.stdout()));
+            Path wrong = dir.resolve("wrong.psk");
+            java.nio.file.Files.writeString(wrong, "alice:" + "00".repeat(32) + "\n");
+            CommandResult refused = Command.run(
+                    TIMEOUT,
+                    "nbdinfo",
+                    "--size",
+                    "nbds://alice@localhost:" + port(server) + "/d?tls-psk-file=" + wrong);
+            assertNotEquals(0, refused.exit(), "a wrong key is refused");
+        }
+    }
+
+    @Test
+    void offRefusesStartTlsWithPolicy() throws Exception {
+        try (FaultdiskServer server = FaultdiskServer.builder()
+                .export("d=memory:1M")
+                .nbd(new InetSocketAddress("127.0.0.1", 0))
+                .start()) {
+            String uri = "nbds://localhost:" + port(server) + "/d?tls-certificates=" + pki.caOnly();
+            CommandResult r = Command.run(TIMEOUT, "nbdinfo", "--size", uri);
+            assertNotEquals(0, r.exit());
+            assertEquals(0, server.nbd().connectionCount());
+        }
+    }
+}

@@ -1,0 +1,96 @@
+package dev.faultdisk.nbd;
+
+import dev.faultdisk.wire.net.StreamChannel;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.SequenceInputStream;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.bouncycastle.tls.PSKTlsServer;
+import org.bouncycastle.tls.TlsPSKIdentityManager;
+import org.bouncycastle.tls.TlsServerProtocol;
+import org.bouncycastle.tls.crypto.impl.bc.BcTlsCrypto;
+
+/**
+ * TLS with pre-shared keys, as nbdkit's {@code --tls-psk=FILE} and QEMU's {@code tls-creds-psk}
+ * offer it: a file of {@code USERNAME:HEXKEY} lines ({@code psktool} writes them). The JDK's TLS
+ * has no PSK, so this uses Bouncy Castle's TLS API (TLS 1.2 PSK suites with ephemeral ECDHE/DHE).
+ */
+public final class PskTls {
+    private final Map<String, byte[]> keys;
+    private final Path file;
+
+    private PskTls(Map<String, byte[]> keys, Path file) {
+        this.keys = keys;
+        this.file = file;
+    }
+
+    /** Reads {@code USERNAME:HEXKEY} lines; blank lines and lines starting with # are skipped. */
+    public static PskTls load(Path file) throws IOException {
+        Map<String, byte[]> keys = new LinkedHashMap<>();
+        int n = 0;
+        for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
+            n++;
+            String t = line.strip();
+            if (t.isEmpty() || t.startsWith("#")) {
+                continue;
+            }
+            int colon = t.lastIndexOf(':');
+            try {
+                if (colon <= 0) {
+                    throw new IllegalArgumentException("no ':'");
+                }
+                keys.put(t.substring(0, colon), HexFormat.of().parseHex(t.substring(colon + 1)));
+            } catch (IllegalArgumentException e) {
+                throw new IOException(file + ":" + n + ": not USERNAME:HEXKEY (" + e.getMessage() + ")", e);
+            }
+        }
+        if (keys.isEmpty()) {
+            throw new IOException(file + ": no USERNAME:HEXKEY line");
+        }
+        return new PskTls(keys, file);
+    }
+
+    public Path file() {
+        return file;
+    }
+
+    /**
+     * Runs the server side of the handshake on {@code plain} (after the STARTTLS ACK), {@code
+     * early} being bytes already read from it; bounded by {@code timeoutMillis}.
+     */
+    StreamChannel handshake(Socket plain, byte[] early, int timeoutMillis) throws IOException {
+        InputStream in = early.length == 0
+                ? plain.getInputStream()
+                : new SequenceInputStream(new ByteArrayInputStream(early), plain.getInputStream());
+        TlsServerProtocol protocol = new TlsServerProtocol(in, plain.getOutputStream());
+        TlsPSKIdentityManager identities = new TlsPSKIdentityManager() {
+            @Override
+            public byte[] getHint() {
+                return null;
+            }
+
+            @Override
+            public byte[] getPSK(byte[] identity) {
+                byte[] key = keys.get(new String(identity, StandardCharsets.UTF_8));
+                return key == null ? null : key.clone();
+            }
+        };
+        int old = plain.getSoTimeout();
+        plain.setSoTimeout(timeoutMillis);
+        try {
+            protocol.accept(new PSKTlsServer(new BcTlsCrypto(new SecureRandom()), identities));
+        } catch (IOException e) {
+            throw new javax.net.ssl.SSLException("PSK handshake failed: " + e.getMessage(), e);
+        }
+        plain.setSoTimeout(old);
+        return new StreamChannel(protocol.getInputStream(), protocol.getOutputStream(), plain);
+    }
+}
