@@ -2,7 +2,6 @@ package dev.faultdisk.cli;
 
 import dev.faultdisk.cli.HostTools.ToolException;
 import java.io.IOException;
-import java.io.PrintStream;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.nio.file.Files;
@@ -11,9 +10,7 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
 import java.util.List;
-import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -36,7 +33,7 @@ import picocli.CommandLine.Parameters;
             "  faultdisk attach --mount /mnt/disk0 -o barrier=0 nbd://127.0.0.1:10809/disk0",
             "  faultdisk detach disk0"
         })
-final class AttachCommand implements Callable<Integer> {
+final class AttachCommand extends AttachmentCommand {
 
     @Parameters(
             index = "0",
@@ -66,10 +63,6 @@ final class AttachCommand implements Callable<Integer> {
             description = "Mount options, e.g. barrier=0 (with --mount).")
     String mountOptions;
 
-    @Mixin
-    StateDirOption stateDir;
-
-    private final PrintStream out = System.out;
     private final Deque<Undo> undo = new ArrayDeque<>();
 
     /** A step that takes back what an earlier step did. */

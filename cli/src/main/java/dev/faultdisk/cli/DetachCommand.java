@@ -2,15 +2,12 @@ package dev.faultdisk.cli;
 
 import dev.faultdisk.cli.HostTools.ToolException;
 import java.io.IOException;
-import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Parameters;
 
 /**
@@ -26,7 +23,7 @@ import picocli.CommandLine.Parameters;
             "loop device and stop nbdfuse. Falls back to lazy unmounts when the disk no longer answers."
         },
         footer = {"  faultdisk detach disk0", "  faultdisk detach          (when only one is attached)"})
-final class DetachCommand implements Callable<Integer> {
+final class DetachCommand extends AttachmentCommand {
 
     @Parameters(
             index = "0",
@@ -34,11 +31,6 @@ final class DetachCommand implements Callable<Integer> {
             paramLabel = "NAME",
             description = "The attachment's name (optional when only one is attached).")
     String name;
-
-    @Mixin
-    StateDirOption stateDir;
-
-    private final PrintStream out = System.out;
 
     @Override
     public Integer call() {

@@ -28,35 +28,18 @@ import java.util.function.Consumer;
  * progress and writes the journal. Steps that wait for requests (after-writes, on-breakpoint) run
  * on the server as triggers ({@link StepTriggers}): their command runs inside the request that
  * fires them, and the runner waits for TRIGGER_FIRED. Time comes from a {@link Ticker}, so tests
- * run "at 5s" steps without waiting.
+ * run "at 5s" steps without waiting. {@code poll} is how often the progress shows what a waiting
+ * step waits for, if that changed.
  */
-final class ScenarioRunner {
+record ScenarioRunner(
+        FaultdiskClient client,
+        Ticker ticker,
+        Duration poll,
+        boolean keepGoing,
+        Journal journal,
+        Consumer<String> progress) {
     /** How a run ended. */
     record Outcome(int steps, int done, int failed, Duration elapsed, int exitCode) {}
-
-    private final FaultdiskClient client;
-    private final Ticker ticker;
-    /** How often the progress shows what a waiting step waits for, if that changed. */
-    private final Duration poll;
-
-    private final boolean keepGoing;
-    private final Journal journal;
-    private final Consumer<String> progress;
-
-    ScenarioRunner(
-            FaultdiskClient client,
-            Ticker ticker,
-            Duration poll,
-            boolean keepGoing,
-            Journal journal,
-            Consumer<String> progress) {
-        this.client = client;
-        this.ticker = ticker;
-        this.poll = poll;
-        this.keepGoing = keepGoing;
-        this.journal = journal;
-        this.progress = progress;
-    }
 
     /** Problems that make the scenario unrunnable on this server: unknown commands and exports. */
     static List<String> check(Scenario scenario, FaultdiskClient client) {

@@ -13,8 +13,29 @@ import java.util.Set;
  *
  * <p>For a read or a write, {@link #length()} is the number of bytes of the buffer passed along
  * with the request; for a flush, offset and length are 0.
+ *
+ * @param op what to do
+ * @param offset byte offset (0 for a flush)
+ * @param length byte count (0 for a flush)
+ * @param flagBits the {@link Flag#bit()}s of its flags, or'ed together
+ * @param connection the client connection it came from, or {@link #NO_CONNECTION}
+ * @param inline true if it runs inline on a connection's reader thread, where blocking would stall
+ *     the connection: see {@link BlockDevice#mayBlock()}
+ * @param epoch the power epoch at which it entered the export, or {@link #NO_EPOCH} if no gate
+ *     stamped it
+ * @param sequence its place among its connection's requests (from 1, in arrival order), or 0 if
+ *     the frontend does not number them: what lets a layer count requests in arrival order when
+ *     they run on threads of their own
  */
-public final class BlockRequest {
+public record BlockRequest(
+        BlockOp op,
+        long offset,
+        long length,
+        int flagBits,
+        long connection,
+        boolean inline,
+        long epoch,
+        long sequence) {
     /** The connection of a request no frontend sent (an in-process caller). */
     public static final long NO_CONNECTION = -1;
     /** The epoch of a request no power gate stamped: it counts as entering now. */
@@ -41,32 +62,8 @@ public final class BlockRequest {
         }
     }
 
-    private final BlockOp op;
-    private final long offset;
-    private final long length;
-    private final int flags;
-    private final long connection;
-    private final boolean inline;
-    private final long epoch;
-    private final long sequence;
-
-    private BlockRequest(
-            BlockOp op,
-            long offset,
-            long length,
-            int flags,
-            long connection,
-            boolean inline,
-            long epoch,
-            long sequence) {
-        this.op = Objects.requireNonNull(op, "op");
-        this.offset = offset;
-        this.length = length;
-        this.flags = flags;
-        this.connection = connection;
-        this.inline = inline;
-        this.epoch = epoch;
-        this.sequence = sequence;
+    public BlockRequest {
+        Objects.requireNonNull(op, "op");
     }
 
     /**
@@ -101,27 +98,13 @@ public final class BlockRequest {
         return of(BlockOp.FLUSH, 0, 0);
     }
 
-    public BlockOp op() {
-        return op;
-    }
-
-    /** Byte offset (0 for a flush). */
-    public long offset() {
-        return offset;
-    }
-
-    /** Byte count (0 for a flush). */
-    public long length() {
-        return length;
-    }
-
     public boolean has(Flag flag) {
-        return (flags & flag.bit) != 0;
+        return (flagBits & flag.bit) != 0;
     }
 
     /** Shorthand for {@code has(Flag.FUA)}. */
     public boolean fua() {
-        return (flags & Flag.FUA.bit) != 0;
+        return (flagBits & Flag.FUA.bit) != 0;
     }
 
     /** The flags, as a new set. */
@@ -135,51 +118,24 @@ public final class BlockRequest {
         return out;
     }
 
-    /** The client connection it came from, or {@link #NO_CONNECTION}. */
-    public long connection() {
-        return connection;
-    }
-
-    /**
-     * True if it runs inline on a connection's reader thread, where blocking would stall the
-     * connection: see {@link BlockDevice#mayBlock()}.
-     */
-    public boolean inline() {
-        return inline;
-    }
-
-    /** The power epoch at which it entered the export, or {@link #NO_EPOCH} if no gate stamped it. */
-    public long epoch() {
-        return epoch;
-    }
-
-    /**
-     * Its place among its connection's requests (from 1, in arrival order), or 0 if the frontend
-     * does not number them: what lets a layer count requests in arrival order when they run on
-     * threads of their own.
-     */
-    public long sequence() {
-        return sequence;
-    }
-
     /** This request over another range (itself if the range is the same). */
     public BlockRequest at(long newOffset, long newLength) {
         return newOffset == offset && newLength == length
                 ? this
-                : new BlockRequest(op, newOffset, newLength, flags, connection, inline, epoch, sequence);
+                : new BlockRequest(op, newOffset, newLength, flagBits, connection, inline, epoch, sequence);
     }
 
     /** This request with {@code flag} set (itself if it was). */
     public BlockRequest with(Flag flag) {
         return has(flag)
                 ? this
-                : new BlockRequest(op, offset, length, flags | flag.bit, connection, inline, epoch, sequence);
+                : new BlockRequest(op, offset, length, flagBits | flag.bit, connection, inline, epoch, sequence);
     }
 
     /** This request without {@code flag} (itself if it was not set). */
     public BlockRequest without(Flag flag) {
         return has(flag)
-                ? new BlockRequest(op, offset, length, flags & ~flag.bit, connection, inline, epoch, sequence)
+                ? new BlockRequest(op, offset, length, flagBits & ~flag.bit, connection, inline, epoch, sequence)
                 : this;
     }
 
@@ -188,37 +144,19 @@ public final class BlockRequest {
      * from the same connection, at the same epoch, without range or flags.
      */
     public BlockRequest asFlush() {
-        return op == BlockOp.FLUSH && flags == 0
+        return op == BlockOp.FLUSH && flagBits == 0
                 ? this
                 : new BlockRequest(BlockOp.FLUSH, 0, 0, 0, connection, inline, epoch, sequence);
     }
 
     /** This request stamped with the power epoch it entered at. */
     public BlockRequest withEpoch(long entered) {
-        return new BlockRequest(op, offset, length, flags, connection, inline, entered, sequence);
-    }
-
-    @Override
-    public boolean equals(Object o) {
-        return o instanceof BlockRequest r
-                && r.op == op
-                && r.offset == offset
-                && r.length == length
-                && r.flags == flags
-                && r.connection == connection
-                && r.inline == inline
-                && r.epoch == epoch
-                && r.sequence == sequence;
-    }
-
-    @Override
-    public int hashCode() {
-        return Objects.hash(op, offset, length, flags, connection, inline, epoch, sequence);
+        return new BlockRequest(op, offset, length, flagBits, connection, inline, entered, sequence);
     }
 
     @Override
     public String toString() {
-        return op.wireName() + " " + offset + "+" + length + (flags == 0 ? "" : " " + flags())
+        return op.wireName() + " " + offset + "+" + length + (flagBits == 0 ? "" : " " + flags())
                 + (connection == NO_CONNECTION ? "" : " conn " + connection) + (inline ? " inline" : "");
     }
 }

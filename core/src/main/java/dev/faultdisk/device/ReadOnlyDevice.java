@@ -1,11 +1,12 @@
 package dev.faultdisk.device;
 
+import dev.faultdisk.wire.BlockOp;
 import dev.faultdisk.wire.Errno;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 
 /** Refuses every change with EPERM, whatever the device below would allow. */
-public final class ReadOnlyDevice extends ForwardingBlockDevice {
+public final class ReadOnlyDevice extends InterceptingDevice {
 
     public ReadOnlyDevice(BlockDevice next) {
         super(next);
@@ -17,26 +18,15 @@ public final class ReadOnlyDevice extends ForwardingBlockDevice {
     }
 
     @Override
-    public void write(BlockRequest r, ByteBuffer src) throws IOException {
-        throw refused();
-    }
-
-    @Override
-    public void trim(BlockRequest r) throws IOException {
-        throw refused();
-    }
-
-    @Override
-    public void writeZeroes(BlockRequest r) throws IOException {
-        throw refused();
+    protected void around(BlockRequest r, ByteBuffer data, ExtentSink sink) throws IOException {
+        if (BlockOp.CHANGES.contains(r.op())) {
+            throw new DeviceException(Errno.EPERM, "export is read-only");
+        }
+        proceed(r, data, sink);
     }
 
     @Override
     public String describe() {
         return next.describe() + ", read-only";
-    }
-
-    private static DeviceException refused() {
-        return new DeviceException(Errno.EPERM, "export is read-only");
     }
 }

@@ -3,7 +3,7 @@ package dev.faultdisk.snapshot;
 import dev.faultdisk.device.BlockDevice;
 import dev.faultdisk.device.BlockRequest;
 import dev.faultdisk.device.ExtentSink;
-import dev.faultdisk.device.ForwardingBlockDevice;
+import dev.faultdisk.device.InterceptingDevice;
 import dev.faultdisk.device.MemoryDevice;
 import dev.faultdisk.wire.BlockOp;
 import java.io.IOException;
@@ -22,7 +22,7 @@ import java.util.List;
  * power switch held exclusively ({@code WriteCacheDevice.changeMedium}), which every request below
  * the cache holds shared. That is why the fast path needs no lock of its own.
  */
-public final class SnapshotDevice extends ForwardingBlockDevice {
+public final class SnapshotDevice extends InterceptingDevice {
     private final SnapshotVolume volume;
     /** False for a memory backend, which goes when the export closes: nothing to write back then. */
     private final boolean keepsData;
@@ -89,56 +89,23 @@ public final class SnapshotDevice extends ForwardingBlockDevice {
 
     // ---- data path ----
 
-    @Override
-    public void read(BlockRequest r, ByteBuffer dst) throws IOException {
-        if (layered) {
-            volume.read(r.offset(), dst);
-        } else {
-            next.read(r, dst);
-        }
-    }
-
-    @Override
-    public void write(BlockRequest r, ByteBuffer src) throws IOException {
-        if (layered) {
-            volume.write(r.offset(), src);
-        } else {
-            next.write(r, src);
-        }
-    }
-
-    @Override
-    public void trim(BlockRequest r) throws IOException {
-        if (!zeroedInDelta(r)) {
-            next.trim(r);
-        }
-    }
-
-    @Override
-    public void writeZeroes(BlockRequest r) throws IOException {
-        if (!zeroedInDelta(r)) {
-            next.writeZeroes(r);
-        }
-    }
-
     /**
-     * While layered, zeroes the range in the live delta (a mark per whole block, so FAST_ZERO never
-     * refuses; a trim's content is undefined, so zeroes do) and returns true.
+     * While layered, every request but a flush goes to the volume (a trim or write-zeroes as a
+     * mark per whole block in the live delta, so FAST_ZERO never refuses; a trim's content is
+     * undefined, so zeroes do); otherwise, and for a flush, to the backend as it came.
      */
-    private boolean zeroedInDelta(BlockRequest r) throws IOException {
-        if (!layered) {
-            return false;
-        }
-        volume.zero(r.offset(), r.length());
-        return true;
-    }
-
     @Override
-    public void extents(BlockRequest r, ExtentSink sink) throws IOException {
-        if (layered) {
-            volume.extents(r.offset(), r.length(), sink);
-        } else {
-            next.extents(r, sink);
+    protected void around(BlockRequest r, ByteBuffer data, ExtentSink sink) throws IOException {
+        if (!layered) {
+            proceed(r, data, sink);
+            return;
+        }
+        switch (r.op()) {
+            case READ -> volume.read(r.offset(), data);
+            case WRITE -> volume.write(r.offset(), data);
+            case TRIM, WRITE_ZEROES -> volume.zero(r.offset(), r.length());
+            case BLOCK_STATUS -> volume.extents(r.offset(), r.length(), sink);
+            case FLUSH -> proceed(r, data, sink);
         }
     }
 

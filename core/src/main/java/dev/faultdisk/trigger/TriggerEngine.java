@@ -16,8 +16,11 @@ import java.util.Map;
 import java.util.OptionalLong;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 
 /**
@@ -54,13 +57,15 @@ public final class TriggerEngine {
     /** Firings whose command actions are running; guarded by {@link #lock}. */
     private int firing;
     /**
-     * Per NBD connection, the sequence number of the latest request counted; guarded by
-     * {@link #lock}. Requests that run on threads of their own are counted in arrival order by
-     * waiting here for their turn. Bounded: past 4,096 connections all are forgotten and start over.
+     * Per NBD connection, the sequence number of the latest request counted. Requests that run on
+     * threads of their own are counted in arrival order by waiting under {@link #lock} for their
+     * turn; a request that passes uncounted in its turn advances the number without the lock.
+     * Entries are added and cleared under the lock. Bounded: past 4,096 connections all are
+     * forgotten and start over.
      */
-    private final Map<Long, long[]> counted = new HashMap<>();
-    /** Requests waiting for their turn; guarded by {@link #lock}. */
-    private int waiting;
+    private final Map<Long, AtomicLong> counted = new ConcurrentHashMap<>();
+    /** Requests waiting for their turn (incremented under {@link #lock} before they check again). */
+    private final AtomicInteger waiting = new AtomicInteger();
 
     /** Active triggers and what they count. */
     private record Snapshot(
@@ -318,10 +323,16 @@ public final class TriggerEngine {
 
     /**
      * A request no trigger counts went by, while triggers are engaged: later requests of its
-     * connection need not wait for it.
+     * connection need not wait for it. In its turn (every earlier request of its connection
+     * counted, always so when they run one by one) it takes no lock.
      */
     public void pass(long connection, long sequence) {
         if (sequence <= 0) {
+            return;
+        }
+        AtomicLong last = counted.get(connection);
+        if (last != null && last.compareAndSet(sequence - 1, sequence)) {
+            wakeWaiters();
             return;
         }
         synchronized (lock) {
@@ -335,46 +346,56 @@ public final class TriggerEngine {
         if (sequence <= 0) {
             return;
         }
-        long[] lastCounted = counted.get(connection);
-        if (lastCounted == null) {
-            return; // the first request seen from this connection sets the count going
+        AtomicLong lastCounted = counted.get(connection);
+        if (lastCounted == null || sequence <= lastCounted.get() + 1) {
+            return; // its turn, or the first request seen from this connection, which sets the count going
         }
         long deadline = System.nanoTime() + TURN_WAIT_NANOS;
-        while (sequence > lastCounted[0] + 1) {
-            long left = deadline - System.nanoTime();
-            if (left <= 0) {
-                return; // an earlier request never came (its connection ended): do not stall
+        // Counted as waiting before checking again, so that a lock-free pass that advances the
+        // number after this check sees a waiter and wakes it.
+        waiting.incrementAndGet();
+        try {
+            while (sequence > lastCounted.get() + 1) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    return; // an earlier request never came (its connection ended): do not stall
+                }
+                try {
+                    TimeUnit.NANOSECONDS.timedWait(lock, left);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return;
+                }
+                AtomicLong now = counted.get(connection);
+                if (now == null) {
+                    return; // forgotten meanwhile
+                }
+                lastCounted = now;
             }
-            waiting++;
-            try {
-                TimeUnit.NANOSECONDS.timedWait(lock, left);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return;
-            } finally {
-                waiting--;
-            }
-            long[] now = counted.get(connection);
-            if (now == null) {
-                return; // forgotten meanwhile
-            }
-            lastCounted = now;
+        } finally {
+            waiting.decrementAndGet();
         }
     }
 
+    /** Caller holds the lock. */
     private void counted(long connection, long sequence) {
         if (sequence <= 0) {
             return;
         }
-        long[] last = counted.get(connection);
+        AtomicLong last = counted.get(connection);
         if (last == null) {
             if (counted.size() >= MAX_CONNECTIONS_TRACKED) {
                 counted.clear(); // bounded: connections long gone start over, as if first seen
             }
-            counted.put(connection, new long[] {sequence});
-        } else if (sequence > last[0]) {
-            last[0] = sequence;
-            if (waiting > 0) {
+            counted.put(connection, new AtomicLong(sequence));
+        } else if (last.getAndAccumulate(sequence, Math::max) < sequence) {
+            wakeWaiters();
+        }
+    }
+
+    private void wakeWaiters() {
+        if (waiting.get() > 0) {
+            synchronized (lock) {
                 lock.notifyAll();
             }
         }

@@ -4,7 +4,7 @@ package dev.faultdisk.nbd;
  * A decoded 28-byte transmission request. Mutable and reused by the connection's reader so that
  * decoding allocates nothing per request; copy the fields out before handing a request elsewhere.
  */
-public final class RequestHeader {
+public final class RequestHeader implements Cloneable {
     public int flags;
     public int type;
     public long cookie;
@@ -14,16 +14,16 @@ public final class RequestHeader {
     /** The request's place among the connection's requests that reach the device stack (from 1), or 0. */
     public long sequence;
 
-    /** A copy, for a request that outlives the reader's next decode. */
+    /**
+     * A copy, for a request that outlives the reader's next decode. A field-for-field clone: the
+     * fields are all primitives, and a field added later is copied too.
+     */
     public RequestHeader copy() {
-        RequestHeader c = new RequestHeader();
-        c.flags = flags;
-        c.type = type;
-        c.cookie = cookie;
-        c.offset = offset;
-        c.length = length;
-        c.sequence = sequence;
-        return c;
+        try {
+            return (RequestHeader) clone();
+        } catch (CloneNotSupportedException e) {
+            throw new AssertionError(e); // it is Cloneable
+        }
     }
 
     @Override

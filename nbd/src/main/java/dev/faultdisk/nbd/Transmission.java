@@ -169,6 +169,10 @@ final class Transmission {
         }
     }
 
+    /**
+     * False for requests answered without the device: CACHE (advisory; data already lives in memory
+     * or page cache) and a TRIM or WRITE_ZEROES of no bytes.
+     */
     private static boolean reachesDevice(RequestHeader h) {
         return switch (h.type) {
             case NbdProtocol.CMD_CACHE -> false;
@@ -195,6 +199,10 @@ final class Transmission {
     /** Runs a validated request and replies. {@code inline}: on the reader thread, batching replies. */
     private void execute(RequestHeader h, ByteBuffer payload, boolean inline) throws IOException {
         try {
+            if (!reachesDevice(h)) {
+                replyOk(h);
+                return;
+            }
             switch (h.type) {
                 case NbdProtocol.CMD_WRITE -> {
                     device.write(request(h, BlockOp.WRITE, inline), payload);
@@ -206,18 +214,13 @@ final class Transmission {
                     replyOk(h);
                 }
                 case NbdProtocol.CMD_TRIM -> {
-                    if (h.length > 0) {
-                        device.trim(request(h, BlockOp.TRIM, inline));
-                    }
+                    device.trim(request(h, BlockOp.TRIM, inline));
                     replyOk(h);
                 }
                 case NbdProtocol.CMD_WRITE_ZEROES -> {
-                    if (h.length > 0) {
-                        device.writeZeroes(request(h, BlockOp.WRITE_ZEROES, inline));
-                    }
+                    device.writeZeroes(request(h, BlockOp.WRITE_ZEROES, inline));
                     replyOk(h);
                 }
-                case NbdProtocol.CMD_CACHE -> replyOk(h); // advisory; data already lives in memory or page cache
                 case NbdProtocol.CMD_BLOCK_STATUS -> blockStatus(h, request(h, BlockOp.BLOCK_STATUS, inline));
                 default -> throw new IllegalStateException("validated command " + h.type);
             }

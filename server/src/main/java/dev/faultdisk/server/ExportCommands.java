@@ -18,7 +18,6 @@ import dev.faultdisk.wire.CacheMode;
 import dev.faultdisk.wire.json.Members;
 import java.io.IOException;
 import java.time.Duration;
-import java.time.InstantSource;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.SplittableRandom;
@@ -26,39 +25,19 @@ import java.util.SplittableRandom;
 /**
  * Exports at run time: export-add (the spec of {@code serve --export}) and export-remove (its
  * connections closed cleanly first). An added export is wired by the same {@link ExportWiring}
- * as one from the command line.
+ * as one from the command line. {@code exportSeeds} continues the stream the command line's
+ * exports took their seeds from, so --seed covers these too.
  */
-final class ExportCommands {
+record ExportCommands(
+        ExportRegistry exports,
+        NbdServer nbd,
+        ExportWiring wiring,
+        TriggerEngine triggers,
+        FaultJournal journal,
+        FaultTime faultTime,
+        SplittableRandom exportSeeds) {
     /** How long the connections of a removed export get to answer what they have read. */
     static final Duration REMOVE_GRACE = Duration.ofSeconds(5);
-
-    private final ExportRegistry exports;
-    private final NbdServer nbd;
-    private final ExportWiring wiring;
-    private final TriggerEngine triggers;
-    private final FaultJournal journal;
-    private final FaultTime faultTime;
-    private final InstantSource clock;
-    /** Continues the stream the command line's exports took their seeds from, so --seed covers these too. */
-    private final SplittableRandom exportSeeds;
-
-    ExportCommands(
-            ExportRegistry exports,
-            NbdServer nbd,
-            ExportWiring wiring,
-            TriggerEngine triggers,
-            FaultJournal journal,
-            FaultTime faultTime,
-            SplittableRandom exportSeeds) {
-        this.exports = exports;
-        this.nbd = nbd;
-        this.wiring = wiring;
-        this.triggers = triggers;
-        this.journal = journal;
-        this.faultTime = faultTime;
-        this.clock = faultTime.clock();
-        this.exportSeeds = exportSeeds;
-    }
 
     void register(CommandRegistry commands) {
         commands.register(QmpCommand.builder("export-add")
@@ -190,7 +169,7 @@ final class ExportCommands {
     private void note(String event, String name) {
         Map<String, Object> entry = new LinkedHashMap<>();
         entry.put("event", event);
-        entry.put("time", clock.instant().toString());
+        entry.put("time", faultTime.clock().instant().toString());
         entry.put("device", name);
         journal.note(entry);
     }
