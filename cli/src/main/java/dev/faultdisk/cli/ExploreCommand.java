@@ -172,6 +172,7 @@ final class ExploreCommand extends ControlCommand {
                     .minimize(minimize)
                     .tearSize(tearSize)
                     .progress(System.err)
+                    .handleSignals(true)
                     .build();
             ExploreReport r = Explorer.explore(client, options);
             Map<String, Long> verdicts = r.results().stream()

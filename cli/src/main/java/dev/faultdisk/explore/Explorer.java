@@ -76,14 +76,24 @@ public final class Explorer {
      *     workload); what was set up is taken down first
      */
     public static ExploreReport explore(FaultdiskClient client, ExploreOptions options) throws ExploreException {
-        preflight(options.fs);
+        preflight(options.fs, uid(), Path.of("/dev/fuse"));
         Explorer x = new Explorer(client, options);
-        Thread main = Thread.currentThread();
         CountDownLatch done = new CountDownLatch(1);
+        if (options.handleSignals) {
+            // Ctrl-C even when started with SIGINT ignored (in the background of a script)
+            for (String name : List.of("INT", "TERM")) {
+                sun.misc.Signal.handle(new sun.misc.Signal(name), sig -> {
+                    if (options.progress != null) {
+                        options.progress.println("faultdisk explore: SIG" + name + ": stopping; the report keeps what"
+                                + " was found, everything is taken down");
+                    }
+                    x.stop();
+                });
+            }
+        }
         Thread hook = new Thread(
-                () -> { // Ctrl-C: stop between steps, keep the report, take everything down
-                    x.stopping = true;
-                    main.interrupt();
+                () -> { // the JVM is going down: stop, keep the report, take everything down
+                    x.stop();
                     try {
                         done.await(120, TimeUnit.SECONDS);
                     } catch (InterruptedException e) {
@@ -103,14 +113,24 @@ public final class Explorer {
         }
     }
 
+    /**
+     * Stops between steps: the program running now is killed, no new state is started, the
+     * report keeps what was found and everything is taken down. The QMP connection is left alone
+     * (interrupting its thread would close it), so the export can still be put back.
+     */
+    private void stop() {
+        stopping = true;
+        Proc.killAll();
+    }
+
     /** Throws with what to do unless this host can attach and mount exports. */
-    static void preflight(String fs) throws ExploreException {
-        if (uid() != 0) {
+    static void preflight(String fs, int uid, Path devFuse) throws ExploreException {
+        if (uid != 0) {
             throw new ExploreException("faultdisk explore needs root: it attaches the export with a loop device and"
                     + " mounts its crash states (run it with sudo)");
         }
-        if (!Files.exists(Path.of("/dev/fuse"))) {
-            throw new ExploreException("/dev/fuse does not exist: nbdfuse needs it (load the fuse module:"
+        if (!Files.exists(devFuse)) {
+            throw new ExploreException(devFuse + " does not exist: nbdfuse needs it (load the fuse module:"
                     + " modprobe fuse; in a container, pass --device /dev/fuse)");
         }
         List<String> tools = new ArrayList<>(List.of(
@@ -171,6 +191,9 @@ public final class Explorer {
                         break;
                     }
                     StateResult r = check(s, points.get(s.point()));
+                    if (stopping) {
+                        break; // its check was cut short by the stop: no verdict
+                    }
                     results.add(r);
                     if (r.verdict().isViolation() && firstViolation < 0) {
                         firstViolation = (System.nanoTime() - exploreStart) / 1e9;
@@ -182,7 +205,7 @@ public final class Explorer {
                     }
                     progress.update(results);
                 }
-                progress.finish(results);
+                progress.finish();
                 WriteNamer namer = namer();
                 Set<Integer> pointsDone = new HashSet<>();
                 for (StateResult r : results) {
@@ -540,6 +563,7 @@ public final class Explorer {
         Map<String, String> env = new HashMap<>();
         env.put("FAULTDISK_MOUNT", mnt.toString());
         env.put("FAULTDISK_RUN", runDir.toString());
+        env.put("FAULTDISK_DEVICE", disk.device());
         if (s != null) {
             env.put("FAULTDISK_STATE", Integer.toString(s.id()));
         }
@@ -619,7 +643,7 @@ public final class Explorer {
             out.flush();
         }
 
-        void finish(List<StateResult> results) {
+        void finish() {
             if (out != null && tty) {
                 out.println();
             }

@@ -12,7 +12,9 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
@@ -25,7 +27,17 @@ final class Proc {
     /** Most bytes of a program's output kept for the report. */
     static final int KEEP = 16 * 1024;
 
+    /** The programs running now, so a stop can end them at once. */
+    private static final Set<Process> RUNNING = ConcurrentHashMap.newKeySet();
+
     private Proc() {}
+
+    /** Kills every program running now (a stop was asked); their callers see them fail. */
+    static void killAll() {
+        for (Process p : RUNNING) {
+            kill(p);
+        }
+    }
 
     /** How a program ended. */
     record Result(int exit, String stdout, String stderr, boolean timedOut, Duration took) {
@@ -92,6 +104,16 @@ final class Proc {
         } catch (IOException e) {
             throw new Failure("cannot run " + command.getFirst() + ": " + e.getMessage());
         }
+        RUNNING.add(p);
+        try {
+            return await(p, timeout, command, lines, start);
+        } finally {
+            RUNNING.remove(p);
+        }
+    }
+
+    private static Result await(Process p, Duration timeout, List<String> command, Consumer<String> lines, long start)
+            throws Failure {
         CompletableFuture<String> out = CompletableFuture.supplyAsync(
                 () -> lines == null ? keep(p.getInputStream()) : feed(p.getInputStream(), lines),
                 Thread::startVirtualThread);

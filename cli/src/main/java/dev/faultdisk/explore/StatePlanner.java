@@ -17,8 +17,9 @@ import java.util.TreeSet;
  * Chooses the crash states to check within a budget, deterministically from a seed. Per crash
  * point, in order of value: the durable state alone ("none": every pending change lost), every
  * pending change landed ("all"), then in turn an in-order prefix of the pending changes (halves
- * first, then quarters, ...), a seeded random subset, and a torn change (the pending changes
- * before it landed, it landed in a random proper subset of its tear units, see {@link TearUnits}). The budget is spent
+ * first, then quarters, ...), a torn change (the pending changes
+ * before it landed, it landed in a random proper subset of its tear units, see {@link TearUnits}), and a seeded
+ * random subset. The budget is spent
  * round-robin over the crash points, the first round in bisection order of the points (the end,
  * the start, the middle, ...) so a small budget still spans the run. Duplicates (the same disk at
  * the same crash point) are skipped. The plan runs in log order, so the materializer builds each
@@ -154,18 +155,6 @@ final class StatePlanner {
                         }
                     }
                     case 0 -> {
-                        if (randomLeft > 0) {
-                            randomLeft--;
-                            List<Long> subset = new ArrayList<>();
-                            for (long i : pending) {
-                                if (random.nextBoolean()) {
-                                    subset.add(i);
-                                }
-                            }
-                            return state("random", subset, Map.of());
-                        }
-                    }
-                    default -> {
                         if (tornLeft > 0) {
                             tornLeft--;
                             long victim = tearable.get(random.nextInt(tearable.size()));
@@ -184,6 +173,18 @@ final class StatePlanner {
                             }
                             List<Long> landed = new ArrayList<>(pending.subList(0, pending.indexOf(victim) + 1));
                             return state("torn", landed, Map.of(victim, List.copyOf(kept)));
+                        }
+                    }
+                    default -> {
+                        if (randomLeft > 0) {
+                            randomLeft--;
+                            List<Long> subset = new ArrayList<>();
+                            for (long i : pending) {
+                                if (random.nextBoolean()) {
+                                    subset.add(i);
+                                }
+                            }
+                            return state("random", subset, Map.of());
                         }
                     }
                 }
