@@ -19,6 +19,7 @@ states=${STATES:-1000}
 other_states=${OTHER_STATES:-300}
 seed=${SEED:-1}
 out=${OUT:-$(mktemp -d /tmp/explore-bench.XXXXXX)}
+mkdir -p "$out"
 scripts=$root/interop/src/test/resources/explore
 . "$root/bench/serve.sh"
 serve_export "d=memory:256M"
@@ -71,7 +72,7 @@ for run in "${runs[@]}"; do
   case $run in
     sqlite-off) sqlite "$run" delete off 50 "$other_states" ;;
     sqlite-full-truncate) sqlite "$run" truncate full 50 "$states" ;;
-    sqlite-full-wal) sqlite "$run" wal full 50 "$states" ;;
+    sqlite-full-wal) sqlite "$run" wal full 100 "$states" ;;  # 50 rows give fewer than 1000 distinct states
     sqlite-normal-wal) sqlite "$run" wal normal 50 "$other_states" ;;
     sqlite-full-delete) sqlite "$run" delete full 50 "$other_states" ;;
     sqlite-extra-delete) sqlite "$run" delete extra 50 "$other_states" ;;

@@ -9,9 +9,6 @@ import dev.faultdisk.explore.Verdict;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.Map;
-import java.util.TreeMap;
-import java.util.stream.Collectors;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -172,26 +169,9 @@ final class ExploreCommand extends ControlCommand {
                     .minimize(minimize)
                     .tearSize(tearSize)
                     .progress(System.err)
-                    .handleSignals(true)
                     .build();
             ExploreReport r = Explorer.explore(client, options);
-            Map<String, Long> verdicts = r.results().stream()
-                    .collect(Collectors.groupingBy(s -> s.verdict().wireName(), TreeMap::new, Collectors.counting()));
-            printLine(String.format(
-                    "faultdisk explore: %d crash states checked of %d planned (%d crash points, %d acks), %.0f states/min%s",
-                    r.results().size(),
-                    r.planned(),
-                    r.points().size(),
-                    r.acks().size(),
-                    r.statesPerMinute(),
-                    r.interrupted() ? ", INTERRUPTED" : ""));
-            printLine("  verdicts: " + verdicts);
-            if (!r.violations().isEmpty()) {
-                printLine(String.format(
-                        "  first violation %.1f s into exploration; %d minimized",
-                        r.firstViolationSeconds(), r.minimized().size()));
-            }
-            printLine("  report: " + r.html() + " (and report.json)");
+            // the summary is printed by the exploration itself, before a Ctrl-C lets the JVM go
             return r.violations().isEmpty() || r.results().stream().allMatch(s -> s.verdict() == Verdict.ERROR)
                     ? (r.results().stream().anyMatch(s -> s.verdict() == Verdict.ERROR)
                             ? ExitCodes.FAILED

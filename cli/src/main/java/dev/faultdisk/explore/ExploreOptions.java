@@ -26,7 +26,6 @@ public final class ExploreOptions {
     final int minimize;
     final int tearSize;
     final PrintStream progress;
-    final boolean handleSignals;
 
     private ExploreOptions(Builder b) {
         this.export = Objects.requireNonNull(b.export, "export");
@@ -45,7 +44,6 @@ public final class ExploreOptions {
         this.minimize = b.minimize;
         this.tearSize = b.tearSize;
         this.progress = b.progress;
-        this.handleSignals = b.handleSignals;
         if (!fs.equals("ext4") && !fs.equals("xfs")) {
             throw new IllegalArgumentException("--fs must be ext4 or xfs, not '" + fs + "'");
         }
@@ -89,7 +87,6 @@ public final class ExploreOptions {
         private int minimize = 3;
         private int tearSize = 4096;
         private PrintStream progress;
-        private boolean handleSignals;
 
         private Builder(String export, String workload, String check) {
             this.export = export;
@@ -175,15 +172,6 @@ public final class ExploreOptions {
         /** Where to print the progress line (default none). */
         public Builder progress(PrintStream value) {
             progress = value;
-            return this;
-        }
-
-        /**
-         * Whether SIGINT and SIGTERM stop the exploration (keeping its report) instead of the
-         * process: for a command-line tool, not for a library in someone's JVM (default false).
-         */
-        public Builder handleSignals(boolean value) {
-            handleSignals = value;
             return this;
         }
 

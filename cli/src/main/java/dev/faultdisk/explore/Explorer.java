@@ -14,7 +14,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
-import java.time.LocalDateTime;
+import java.time.Instant;
+import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -57,7 +58,9 @@ public final class Explorer {
     private Explorer(FaultdiskClient client, ExploreOptions o) {
         this.client = client;
         this.o = o;
-        String stamp = LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
+        String stamp = DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")
+                .withZone(ZoneOffset.UTC)
+                .format(Instant.now());
         this.runDir = (o.runDir != null ? o.runDir : Path.of("faultdisk-explore", stamp))
                 .toAbsolutePath()
                 .normalize();
@@ -79,18 +82,6 @@ public final class Explorer {
         preflight(options.fs, uid(), Path.of("/dev/fuse"));
         Explorer x = new Explorer(client, options);
         CountDownLatch done = new CountDownLatch(1);
-        if (options.handleSignals) {
-            // Ctrl-C even when started with SIGINT ignored (in the background of a script)
-            for (String name : List.of("INT", "TERM")) {
-                sun.misc.Signal.handle(new sun.misc.Signal(name), sig -> {
-                    if (options.progress != null) {
-                        options.progress.println("faultdisk explore: SIG" + name + ": stopping; the report keeps what"
-                                + " was found, everything is taken down");
-                    }
-                    x.stop();
-                });
-            }
-        }
         Thread hook = new Thread(
                 () -> { // the JVM is going down: stop, keep the report, take everything down
                     x.stop();
@@ -244,8 +235,35 @@ public final class Explorer {
                 }
             }
             lastReport = report;
+            summarize(report);
         }
         return lastReport;
+    }
+
+    /** The summary on the progress stream: states, verdicts, speed, first violation, where the report is. */
+    private void summarize(ExploreReport r) {
+        PrintStream out = o.progress;
+        if (out == null || r.points().isEmpty()) {
+            return;
+        }
+        Map<String, Long> verdicts = new java.util.TreeMap<>();
+        r.results().forEach(s -> verdicts.merge(s.verdict().wireName(), 1L, Long::sum));
+        out.println(String.format(
+                "faultdisk explore: %d crash states checked of %d planned (%d crash points, %d acks), %.0f states/min%s",
+                r.results().size(),
+                r.planned(),
+                r.points().size(),
+                r.acks().size(),
+                r.statesPerMinute(),
+                r.interrupted() ? ", INTERRUPTED" : ""));
+        out.println("  verdicts: " + verdicts);
+        if (!r.violations().isEmpty()) {
+            out.println(String.format(
+                    "  first violation %.1f s into exploration; %d minimized",
+                    r.firstViolationSeconds(), r.minimized().size()));
+        }
+        out.println("  report: " + r.html() + " (and report.json)");
+        out.flush();
     }
 
     private void prepare() throws ExploreException {
@@ -300,23 +318,24 @@ public final class Explorer {
                 Proc.check(STEP, "fsfreeze", "-u", mnt.toString());
             }
             Path workloadLog = runDir.resolve("workload.log");
-            Proc.Result r;
-            try {
-                r = Proc.run(o.workloadTimeout, shell(o.workload, mnt.toString()), env(null), mnt, line -> {
-                    appendLine(workloadLog, line);
-                    String t = line.strip();
-                    if (t.startsWith("ack ") && t.length() > 4) {
-                        String key = t.substring(4).strip();
+            // if this throws, cleanUp() stops the history
+            Proc.Result r = Proc.run(o.workloadTimeout, shell(o.workload, mnt.toString()), env(null), mnt, line -> {
+                appendLine(workloadLog, line);
+                String t = line.strip();
+                if (t.startsWith("ack ") && t.length() > 4) {
+                    String key = t.substring(4).strip();
+                    try {
                         client.historyMark(o.export, "ack " + key);
                         acks.add(key);
+                    } catch (RuntimeException e) { // a label too long, the connection lost: said, not fatal
+                        appendLine(runDir.resolve("explore.log"), "ack " + key + " not marked: " + e.getMessage());
                     }
-                });
-            } finally {
-                HistoryInfo stopped = client.historyStop(o.export);
-                if (stopped.failure() != null) {
-                    throw new ExploreException("the history stopped early (" + stopped.failure() + ") after "
-                            + stopped.bytes() + " bytes: the workload wrote too much for one history");
                 }
+            });
+            HistoryInfo stopped = client.historyStop(o.export);
+            if (stopped.failure() != null) {
+                throw new ExploreException("the history stopped early (" + stopped.failure() + ") after "
+                        + stopped.bytes() + " bytes: the workload wrote too much for one history");
             }
             if (!r.ok()) {
                 throw new ExploreException(
@@ -622,7 +641,10 @@ public final class Explorer {
         private final PrintStream out;
         private final int planned;
         private final long start = System.nanoTime();
-        private final boolean tty = System.console() != null;
+
+        @SuppressWarnings("SystemConsoleNull") // it is null without a terminal in surefire's forked JVMs
+        private final boolean tty = System.console() != null && System.console().isTerminal();
+
         private long lastPrinted;
 
         Progress(PrintStream out, int planned) {

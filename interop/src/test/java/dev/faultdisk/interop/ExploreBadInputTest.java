@@ -149,8 +149,8 @@ class ExploreBadInputTest {
             await().atMost(Duration.ofSeconds(60))
                     .pollInterval(Duration.ofMillis(100))
                     .until(() -> !p.isAlive()
-                            || Files.exists(run.resolve("checks"))
-                                    && Files.readAllLines(run.resolve("checks")).size() >= 3);
+                            || (Files.exists(run.resolve("checks"))
+                                    && Files.readAllLines(run.resolve("checks")).size() >= 3));
             assertTrue(p.isAlive(), () -> "explore ended early: " + output(p));
             new ProcessBuilder("kill", "-INT", Long.toString(p.pid())).start().waitFor();
             assertTrue(p.waitFor(60, TimeUnit.SECONDS), "explore stops after Ctrl-C");

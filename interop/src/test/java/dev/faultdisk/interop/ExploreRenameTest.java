@@ -57,6 +57,7 @@ class ExploreRenameTest {
             if (!r.violations().isEmpty()) {
                 break;
             }
+            ExploreRuns.forgetRuns(fd);
         }
         assertFalse(r.violations().isEmpty(), "no broken config in three recordings: " + r.results());
         assertTrue(

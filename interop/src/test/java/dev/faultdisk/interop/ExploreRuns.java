@@ -3,6 +3,7 @@ package dev.faultdisk.interop;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.faultdisk.client.FaultdiskClient;
 import dev.faultdisk.explore.ExploreOptions;
 import dev.faultdisk.testkit.Tools;
 import java.io.IOException;
@@ -58,6 +59,13 @@ final class ExploreRuns {
                         env + "python3 " + script("sqlite-workload.py") + " \"$1\"",
                         "sh " + script("sqlite-check.sh") + " \"$1\" \"$2\"")
                 .setup(env + "python3 " + script("sqlite-setup.py") + " \"$1\"");
+    }
+
+    /** Deletes the base snapshots explore keeps (for --materialize), so another run may use the name. */
+    static void forgetRuns(FaultdiskClient fd) {
+        fd.querySnapshots("d").stream()
+                .filter(s -> s.name().startsWith("explore-"))
+                .forEach(s -> fd.snapshotDelete("d", s.name()));
     }
 
     /** Nothing of a run is left: no mount, no loop device and no nbdfuse on its files. */

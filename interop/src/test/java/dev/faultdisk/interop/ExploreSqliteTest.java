@@ -80,4 +80,28 @@ class ExploreSqliteTest {
             assertTrue(s.fsckClean(), "fsck clean: " + s);
         }
     }
+
+    @Test
+    @Faultdisk(exports = "d=memory:320M") // mkfs.xfs wants 300 MB
+    void onXfsTooNoFalseAlarmAndLossesAreFound(FaultdiskClient fd, @ExportUri("d") String uri, @TempDir Path dir)
+            throws Exception {
+        ExploreRuns.requireAll("python3", "sqlite3", "mkfs.xfs", "xfs_repair");
+        ExploreReport full = Explorer.explore(
+                fd,
+                ExploreRuns.sqlite(uri, dir.resolve("full"), "wal", "full", 4)
+                        .fs("xfs")
+                        .maxStates(15)
+                        .build());
+        assertEquals(List.of(), full.violations(), "no false alarm on xfs");
+        assertTrue(
+                full.results().size() >= 10, "states checked: " + full.results().size());
+        ExploreRuns.forgetRuns(fd);
+        ExploreReport off = Explorer.explore(
+                fd,
+                ExploreRuns.sqlite(uri, dir.resolve("off"), "delete", "off", 4)
+                        .fs("xfs")
+                        .maxStates(6)
+                        .build());
+        assertTrue(off.results().stream().anyMatch(s -> s.checkExit() == 2), "lost rows on xfs: " + off.results());
+    }
 }
