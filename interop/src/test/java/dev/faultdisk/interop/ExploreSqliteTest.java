@@ -86,22 +86,22 @@ class ExploreSqliteTest {
     void onXfsTooNoFalseAlarmAndLossesAreFound(FaultdiskClient fd, @ExportUri("d") String uri, @TempDir Path dir)
             throws Exception {
         ExploreRuns.requireAll("python3", "sqlite3", "mkfs.xfs", "xfs_repair");
-        ExploreReport full = Explorer.explore(
-                fd,
-                ExploreRuns.sqlite(uri, dir.resolve("full"), "wal", "full", 4)
-                        .fs("xfs")
-                        .maxStates(15)
-                        .build());
+        ExploreReport full = onXfs(fd, uri, dir.resolve("full"), "wal", "full", 15);
         assertEquals(List.of(), full.violations(), "no false alarm on xfs");
         assertTrue(
                 full.results().size() >= 10, "states checked: " + full.results().size());
         ExploreRuns.forgetRuns(fd);
-        ExploreReport off = Explorer.explore(
-                fd,
-                ExploreRuns.sqlite(uri, dir.resolve("off"), "delete", "off", 4)
-                        .fs("xfs")
-                        .maxStates(6)
-                        .build());
+        ExploreReport off = onXfs(fd, uri, dir.resolve("off"), "delete", "off", 6);
         assertTrue(off.results().stream().anyMatch(s -> s.checkExit() == 2), "lost rows on xfs: " + off.results());
+    }
+
+    private static ExploreReport onXfs(
+            FaultdiskClient fd, String uri, Path dir, String journal, String sync, int states) throws Exception {
+        return Explorer.explore(
+                fd,
+                ExploreRuns.sqlite(uri, dir, journal, sync, 4)
+                        .fs("xfs")
+                        .maxStates(states)
+                        .build());
     }
 }
