@@ -152,7 +152,8 @@ final class ExploreCommand extends ControlCommand {
                 String snapshot = Explorer.materialize(client, Path.of(materialize.get(0)), materialize.get(1), as);
                 printLine("faultdisk explore: crash state " + materialize.get(1) + " of " + materialize.get(0)
                         + " served as export '" + as + "' (a clone of snapshot " + snapshot + ")");
-                printLine("  inspect it: faultdisk attach nbd://127.0.0.1:10809/" + as + " --mount /mnt/" + as);
+                printLine("  inspect it: faultdisk attach nbd://HOST:PORT/" + as + " --mount /mnt/" + as
+                        + " (the server's NBD address)");
                 return ExitCodes.OK;
             }
             ExploreOptions options = ExploreOptions.builder(export, runArgs.workload, runArgs.check)
