@@ -34,7 +34,8 @@ bench/compare.sh: faultdisk vs nbdkit (file plugin) vs qemu-nbd on the same file
   --file PATH        the raw image (default: /dev/shm if it has room, else /var/tmp; env BENCH_FILE)
   --size-mib N       image size in MiB (default 1024, env BENCH_SIZE_MIB)
   --out DIR          where fio's JSON and the logs go (default bench/results/DATE, env BENCH_OUT)
-  --servers LIST     comma-separated, from faultdisk,nbdkit,qemu-nbd (the default), faultdisk-rules,
+  --servers LIST     comma-separated, from faultdisk,nbdkit,qemu-nbd (the default), faultdisk-metrics
+                     (serve --metrics, scraped every second), faultdisk-rules,
                      faultdisk-triggers, faultdisk-delay, nbdkit-delay (env SERVERS)
   --workloads LIST   comma-separated, from seqread,seqwrite,randread,randrw (the default),
                      randread64, randread1 (env WORKLOADS)
@@ -85,7 +86,7 @@ done
 IFS=, read -r -a server_list <<<"$servers"
 IFS=, read -r -a workload_list <<<"$workloads"
 for s in "${server_list[@]}"; do
-  case "$s" in faultdisk|faultdisk-rules|faultdisk-triggers|faultdisk-delay|nbdkit|nbdkit-delay|qemu-nbd) ;;
+  case "$s" in faultdisk|faultdisk-metrics|faultdisk-rules|faultdisk-triggers|faultdisk-delay|nbdkit|nbdkit-delay|qemu-nbd) ;;
     *) die "unknown server: $s" ;;
   esac
 done
@@ -195,6 +196,12 @@ start_server() {
       # The launcher execs java, so $! is the JVM's pid.
       "$root/faultdisk" serve --export "bench=$file" --nbd "127.0.0.1:$p" --qmp none >"$out/faultdisk.log" 2>&1 &
       ;;
+    faultdisk-metrics)
+      # The same server recording metrics (latency histograms timed per request), scraped once a
+      # second below as Prometheus would.
+      "$root/faultdisk" serve --export "bench=$file" --nbd "127.0.0.1:$p" --qmp none --metrics "127.0.0.1:$q" \
+        >"$out/faultdisk-metrics.log" 2>&1 &
+      ;;
     faultdisk-rules)
       # The same server with 1,000 blkdebug rules that never match: 500 on events every request
       # fires (read_aio, write_aio) but for states never reached, 500 on events raw I/O never fires.
@@ -236,6 +243,12 @@ PY
   esac
   pid[$s]=$!
   started+=("$s")
+  if [ "$s" = faultdisk-metrics ]; then
+    (while kill -0 "${pid[$s]}" 2>/dev/null; do
+      curl -s -o /dev/null "http://127.0.0.1:$q/metrics" || true
+      sleep 1
+    done) &
+  fi
 }
 
 wait_ready() {

@@ -23,8 +23,8 @@ import picocli.CommandLine.Parameters;
         name = "attach",
         mixinStandardHelpOptions = true,
         description = {
-            "Attach an NBD export as a local block device: nbdfuse exposes it as a file, a loop device",
-            "sits on that file; optionally make an ext4 file system on it and mount it.",
+            "Attach an NBD export as a local block device: nbdfuse exposes it as a file, a loop device "
+                    + "sits on that file; optionally make an ext4 file system on it and mount it.",
             "Needs root, /dev/fuse, nbdfuse (libnbd-bin), fusermount3 (fuse3) and losetup."
         },
         footer = {

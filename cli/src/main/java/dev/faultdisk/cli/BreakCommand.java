@@ -4,8 +4,10 @@ import dev.faultdisk.client.BlkdebugBreakpoints;
 import dev.faultdisk.client.Breakpoint;
 import dev.faultdisk.client.FaultdiskClient;
 import dev.faultdisk.client.Suspension;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.Collectors;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -92,7 +94,14 @@ final class BreakCommand extends GroupCommand {
         @Override
         int run(FaultdiskClient client) {
             // Events are queued from connection on: a hit between this query and the wait is not lost.
-            List<Suspension> held = client.queryBlkdebugBreakpoints(device).suspended(tag);
+            BlkdebugBreakpoints now = client.queryBlkdebugBreakpoints(device);
+            List<Suspension> held = now.suspended(tag);
+            if (held.isEmpty()
+                    && now.breakpoints().stream().noneMatch(b -> b.tag().equals(tag))) {
+                // Nothing could ever be held under this tag: waiting would only run out the timeout.
+                throw new UsageException(device + " has no breakpoint '" + tag + "' (" + describe(now)
+                        + "; set one with faultdisk break set " + device + " EVENT " + tag + ")");
+            }
             Suspension hit = held.isEmpty()
                     ? Suspension.from(client.awaitEvent(
                             "BLKDEBUG_SUSPENDED",
@@ -101,6 +110,25 @@ final class BreakCommand extends GroupCommand {
                     : held.getLast();
             return reply(Suspensions.json(hit), heldText(hit));
         }
+    }
+
+    /** "breakpoints: fsync at flush_to_disk, w1 at write_aio; held: w0" or "it has none". */
+    private static String describe(BlkdebugBreakpoints b) {
+        if (b.breakpoints().isEmpty() && b.suspended().isEmpty()) {
+            return "it has none";
+        }
+        List<String> parts = new ArrayList<>();
+        if (!b.breakpoints().isEmpty()) {
+            parts.add("breakpoints: "
+                    + b.breakpoints().stream()
+                            .map(p -> p.tag() + " at " + p.event())
+                            .collect(Collectors.joining(", ")));
+        }
+        if (!b.suspended().isEmpty()) {
+            parts.add("held: "
+                    + b.suspended().stream().map(Suspension::tag).distinct().collect(Collectors.joining(", ")));
+        }
+        return String.join("; ", parts);
     }
 
     @Command(

@@ -85,8 +85,14 @@ final class CacheCommand extends GroupCommand {
 
         @Override
         int run(FaultdiskClient client) {
-            client.writeCacheSetMode(device, parsed);
-            return reply(client.queryWriteCache(device).raw(), device + ": write cache " + parsed.label());
+            boolean disarmed = client.writeCacheSetMode(device, parsed);
+            return reply(
+                    client.queryWriteCache(device).raw(),
+                    device + ": write cache " + parsed.label()
+                            + (disarmed
+                                    ? "; the armed flush error was disarmed (writethrough has no cache whose"
+                                            + " write-back could fail)"
+                                    : ""));
         }
     }
 

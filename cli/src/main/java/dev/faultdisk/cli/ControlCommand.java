@@ -1,8 +1,10 @@
 package dev.faultdisk.cli;
 
 import dev.faultdisk.client.ControlAddress;
+import dev.faultdisk.client.ControlSecurity;
 import dev.faultdisk.client.FaultdiskClient;
 import dev.faultdisk.client.FaultdiskTimeoutException;
+import dev.faultdisk.client.NotQmpException;
 import dev.faultdisk.client.QmpConnectionException;
 import dev.faultdisk.client.QmpException;
 import dev.faultdisk.wire.json.Json;
@@ -53,9 +55,20 @@ abstract class ControlCommand implements Callable<Integer> {
         } catch (UsageException | IllegalArgumentException e) {
             return fail(ExitCodes.USAGE, e.getMessage());
         }
+        ControlSecurity security;
+        try {
+            security = control.security();
+        } catch (IOException e) {
+            return fail(ExitCodes.USAGE, e.getMessage());
+        }
         FaultdiskClient client;
         try {
-            client = FaultdiskClient.connect(address, control.timeout);
+            client = FaultdiskClient.connect(address, control.timeout, security);
+        } catch (NotQmpException e) {
+            return fail(
+                    ExitCodes.CANNOT_CONNECT,
+                    e.getMessage() + ": --qmp (or FAULTDISK_QMP) names the control socket, 127.0.0.1:4444 unless"
+                            + " faultdisk serve was given another --qmp");
         } catch (IOException e) {
             return fail(
                     ExitCodes.CANNOT_CONNECT,

@@ -19,8 +19,9 @@ import picocli.CommandLine.Parameters;
         name = "detach",
         mixinStandardHelpOptions = true,
         description = {
-            "Take down an attachment made by faultdisk attach: unmount its file system, detach its",
-            "loop device and stop nbdfuse. Falls back to lazy unmounts when the disk no longer answers."
+            "Take down an attachment made by faultdisk attach: unmount its file system, detach its "
+                    + "loop device and stop nbdfuse.",
+            "Falls back to lazy unmounts when the disk no longer answers."
         },
         footer = {"  faultdisk detach disk0", "  faultdisk detach          (when only one is attached)"})
 final class DetachCommand extends AttachmentCommand {

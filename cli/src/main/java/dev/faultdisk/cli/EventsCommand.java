@@ -3,6 +3,8 @@ package dev.faultdisk.cli;
 import dev.faultdisk.client.Event;
 import dev.faultdisk.client.FaultdiskClient;
 import dev.faultdisk.client.FaultdiskTimeoutException;
+import dev.faultdisk.client.QmpException;
+import dev.faultdisk.wire.Suggestions;
 import dev.faultdisk.wire.json.Json;
 import java.time.Duration;
 import java.time.Instant;
@@ -48,6 +50,7 @@ final class EventsCommand extends ControlCommand {
         if (count != null && count < 1) {
             throw new UsageException("--count must be at least 1");
         }
+        checkNames(client);
         // On stderr even with --json: a script may wait for this line before it makes things happen.
         err().println("following events of " + client.address() + (count == null ? " (Ctrl-C to stop)" : ""));
         err().flush();
@@ -71,6 +74,26 @@ final class EventsCommand extends ControlCommand {
             seen++;
         }
         return ExitCodes.OK;
+    }
+
+    /** A misspelt --event would match nothing and wait forever: the server lists what it emits. */
+    private void checkNames(FaultdiskClient client) {
+        if (names.isEmpty()) {
+            return;
+        }
+        List<String> known;
+        try {
+            known = client.queryEvents();
+        } catch (QmpException olderServer) {
+            return; // a server without query-events: nothing to check against
+        }
+        for (String name : names) {
+            if (!known.contains(name)) {
+                String hint = Suggestions.didYouMean(name, known);
+                throw new UsageException("--event: the server emits no event '" + name + "' ("
+                        + (hint.isEmpty() ? "" : hint + " ") + "events: " + String.join(", ", known) + ")");
+            }
+        }
     }
 
     private void print(Event e) {

@@ -28,11 +28,12 @@ final class ExportGroupCommand extends GroupCommand {
             name = "add",
             mixinStandardHelpOptions = true,
             description = {
-                "Serve a new export, as serve --export NAME=SPEC would: SPEC is memory:SIZE, a path to a raw image",
-                "(,size=SIZE creates it sparse) or blkdebug:CONF:IMAGE, with options ,readonly, ,rules=FILE and",
-                ",cache=writethrough|writeback|lying-flush. A server holds at most 256 exports.",
-                "With --from ORIGIN:SNAPSHOT instead of SPEC, a clone: what the snapshot holds, copy-on-write",
-                "and at once; its writes never reach ORIGIN, which can not be removed while the clone exists."
+                "Serve a new export, as serve --export NAME=SPEC would (export-add).",
+                "SPEC is memory:SIZE, a path to a raw image (,size=SIZE creates it sparse) or blkdebug:CONF:IMAGE,"
+                        + " with options ,readonly, ,rules=FILE and ,cache=writethrough|writeback|lying-flush. A server"
+                        + " holds at most 256 exports.",
+                "With --from ORIGIN:SNAPSHOT instead of SPEC, a clone: what the snapshot holds, copy-on-write"
+                        + " and at once; its writes never reach ORIGIN, which can not be removed while the clone exists."
             },
             footer = {
                 "  faultdisk export add scratch memory:64M",
@@ -85,8 +86,9 @@ final class ExportGroupCommand extends GroupCommand {
             name = "remove",
             mixinStandardHelpOptions = true,
             description = {
-                "Stop serving an export: requests its fault rules hold fail, its connections answer what they",
-                "have read and close, then it is flushed and closed. An export a trigger names is refused."
+                "Stop serving an export (export-remove): requests its fault rules hold fail, its connections answer"
+                        + " what they have read and close, then it is flushed and closed.",
+                "An export a trigger names is refused."
             },
             footer = {"  faultdisk export remove scratch"})
     static final class Remove extends ExportCommand {

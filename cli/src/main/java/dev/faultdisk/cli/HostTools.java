@@ -14,7 +14,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 /** Finds and runs the host programs attach and detach need, with errors a user can act on. */
-final class HostTools {
+public final class HostTools {
     /** Where each program comes from on Debian and Ubuntu, for the error message. */
     private static final Map<String, String> PACKAGES = Map.of(
             "nbdfuse",
@@ -35,23 +35,23 @@ final class HostTools {
     private static final Duration TIMEOUT = Duration.ofMinutes(5);
 
     /** The outcome of a finished program. */
-    record Result(int exit, String stdout, String stderr) {
-        boolean ok() {
+    public record Result(int exit, String stdout, String stderr) {
+        public boolean ok() {
             return exit == 0;
         }
 
         /** stderr, or stdout if stderr is empty, trimmed: what to show the user. */
-        String message() {
+        public String message() {
             String s = stderr.isBlank() ? stdout : stderr;
             return s.strip();
         }
     }
 
     /** A failure explained in one sentence, for the command to print. */
-    static final class ToolException extends Exception {
+    public static final class ToolException extends Exception {
         private static final long serialVersionUID = 1L;
 
-        ToolException(String message) {
+        public ToolException(String message) {
             super(message);
         }
     }
@@ -59,7 +59,7 @@ final class HostTools {
     private HostTools() {}
 
     /** The program's path on PATH (or, for system programs, in /usr/sbin and /sbin), else null. */
-    static Path find(String program) {
+    public static Path find(String program) {
         String path = System.getenv().getOrDefault("PATH", "/usr/bin:/bin");
         for (String dir : path.split(":")) {
             if (!dir.isEmpty() && Files.isExecutable(Path.of(dir, program))) {
@@ -77,7 +77,7 @@ final class HostTools {
     }
 
     /** Throws with the package to install unless every program is found. */
-    static void require(String... programs) throws ToolException {
+    public static void require(String... programs) throws ToolException {
         for (String p : programs) {
             if (find(p) == null) {
                 throw new ToolException(p + " is not installed or not on PATH (Debian/Ubuntu: apt-get install "
@@ -87,7 +87,7 @@ final class HostTools {
     }
 
     /** Throws unless this process runs as root (loop devices and mounts need it). */
-    static void requireRoot(String what) throws ToolException {
+    public static void requireRoot(String what) throws ToolException {
         if (uid() != 0) {
             throw new ToolException(what + " needs root: losetup and mount need it (run it with sudo)");
         }
@@ -103,7 +103,7 @@ final class HostTools {
     }
 
     /** Runs a program to completion and captures its output. */
-    static Result run(String... command) throws ToolException {
+    public static Result run(String... command) throws ToolException {
         try {
             Process p = new ProcessBuilder(command)
                     .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
@@ -125,7 +125,7 @@ final class HostTools {
     }
 
     /** Runs a program and throws with its own error message if it fails. */
-    static Result check(String... command) throws ToolException {
+    public static Result check(String... command) throws ToolException {
         Result r = run(command);
         if (!r.ok()) {
             throw new ToolException(String.join(" ", command) + " failed (exit " + r.exit() + ")"

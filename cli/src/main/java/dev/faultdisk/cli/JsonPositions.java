@@ -8,7 +8,7 @@ import java.util.Map;
  * that a problem found in the parsed value can name its line. Runs on text the JSON parser has
  * accepted (double or single quotes); on anything else it keeps what it found so far.
  */
-final class JsonPositions {
+public final class JsonPositions {
     private final String text;
     private final Map<String, Integer> lines = new HashMap<>();
     private int pos;
@@ -18,7 +18,7 @@ final class JsonPositions {
         this.text = text;
     }
 
-    static JsonPositions of(String text) {
+    public static JsonPositions of(String text) {
         JsonPositions p = new JsonPositions(text);
         try {
             p.value("");
@@ -29,7 +29,7 @@ final class JsonPositions {
     }
 
     /** The line of {@code path}, or of the nearest enclosing member that has one (1 at worst). */
-    int lineOf(String path) {
+    public int lineOf(String path) {
         String p = path;
         while (!p.isEmpty()) {
             Integer found = lines.get(p);

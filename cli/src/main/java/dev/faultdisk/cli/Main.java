@@ -17,6 +17,7 @@ import picocli.CommandLine.Command;
             ExportsCommand.class,
             ExportGroupCommand.class,
             StatsCommand.class,
+            TopCommand.class,
             BlkdebugCommand.class,
             BreakCommand.class,
             CacheCommand.class,
@@ -29,6 +30,8 @@ import picocli.CommandLine.Command;
             EventsCommand.class,
             RawQmpCommand.class,
             RunCommand.class,
+            CampaignCommand.class,
+            HistoryFilesCommand.class,
             CompletionCommand.class,
             CommandLine.HelpCommand.class
         },

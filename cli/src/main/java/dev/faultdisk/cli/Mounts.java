@@ -6,11 +6,11 @@ import java.nio.file.Path;
 import java.util.List;
 
 /** What the kernel says is mounted and which loop devices are bound, from /proc and /sys. */
-final class Mounts {
+public final class Mounts {
     private Mounts() {}
 
     /** True if {@code dir} is a mount point now. */
-    static boolean isMountPoint(Path dir) {
+    public static boolean isMountPoint(Path dir) {
         String wanted = dir.toAbsolutePath().normalize().toString();
         try {
             List<String> lines = Files.readAllLines(Path.of("/proc/self/mounts"));

@@ -10,7 +10,7 @@ import java.util.List;
 import java.util.Optional;
 
 /** Starts nbdfuse in the background, detached from this process, and stops it again. */
-final class Nbdfuse {
+public final class Nbdfuse {
     private static final long READY_MILLIS = 30_000;
     private static final long EXIT_MILLIS = 15_000;
 
@@ -20,7 +20,7 @@ final class Nbdfuse {
      * Starts nbdfuse serving {@code uri} as {@code fuseDir/nbd}, in a session of its own so it
      * outlives this command and the terminal; waits until it is ready and returns its pid.
      */
-    static long start(String uri, Path fuseDir, Path log) throws ToolException, IOException {
+    public static long start(String uri, Path fuseDir, Path log) throws ToolException, IOException {
         Path pidFile = fuseDir.resolveSibling(fuseDir.getFileName() + ".pid");
         Files.deleteIfExists(pidFile);
         List<String> cmd = new ArrayList<>();
@@ -62,7 +62,7 @@ final class Nbdfuse {
      * Unmounts {@code fuseDir} (nbdfuse then exits by itself), lazily if it is busy, and waits for
      * the process to go. Returns a note if it had to be lazy.
      */
-    static Optional<String> stop(Path fuseDir, long pid) throws ToolException {
+    public static Optional<String> stop(Path fuseDir, long pid) throws ToolException {
         Optional<String> note = Optional.empty();
         if (Mounts.isMountPoint(fuseDir)) {
             HostTools.Result r = HostTools.run("fusermount3", "-u", fuseDir.toString());

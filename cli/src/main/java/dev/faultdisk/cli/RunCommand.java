@@ -38,7 +38,8 @@ final class RunCommand extends ControlCommand {
     @Option(
             names = "--journal",
             paramLabel = "FILE",
-            description = "Where to write the journal (default: FILE.journal.jsonl).")
+            description = "Where to write the journal (default: FILE.journal.jsonl in the current directory, whatever"
+                    + " directory FILE is in).")
     Path journalFile;
 
     @Option(names = "--no-journal", description = "Write no journal.")
@@ -92,7 +93,13 @@ final class RunCommand extends ControlCommand {
         if (!problems.isEmpty()) {
             throw new UsageException(ScenarioException.message(file.toString(), problems));
         }
-        Path journalPath = noJournal ? null : journalFile != null ? journalFile : Path.of(file + ".journal.jsonl");
+        // The current directory, not the scenario's: scenarios are often read from places not to write
+        // in (docs/scenarios/, a read-only checkout). Printed absolute, so the user knows where it went.
+        Path journalPath = noJournal
+                ? null
+                : (journalFile != null ? journalFile : Path.of(file.getFileName() + ".journal.jsonl"))
+                        .toAbsolutePath()
+                        .normalize();
         try (Journal journal = journalPath == null ? Journal.none() : Journal.open(journalPath)) {
             // With --json the journal's entries are the output; without, a line per step and a summary.
             Consumer<String> text = control.json ? line -> {} : this::printLine;

@@ -4,9 +4,9 @@ import dev.faultdisk.export.Export;
 import dev.faultdisk.export.ExportRegistry;
 import dev.faultdisk.export.ExportSpec;
 import dev.faultdisk.server.FaultdiskServer;
+import dev.faultdisk.server.ListenException;
 import java.io.IOException;
 import java.io.PrintStream;
-import java.net.BindException;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.net.UnixDomainSocketAddress;
@@ -16,6 +16,7 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -63,9 +64,28 @@ final class ServeCommand implements Callable<Integer> {
             paramLabel = "HOST:PORT|unix:PATH",
             description = {
                 "Where to listen for QMP control clients (repeatable; default 127.0.0.1:4444).",
-                "--qmp none turns the control socket off."
+                "--qmp none turns the control socket off. unix:PATH,mode=0660 sets the socket's",
+                "permissions (default 0600)."
             })
     List<String> qmpAddresses = new ArrayList<>();
+
+    @Option(
+            names = "--http",
+            paramLabel = "[HOST:]PORT",
+            description = {
+                "Serve the dashboard, the HTTP API (every QMP command, events, OpenAPI) and the",
+                "Prometheus metrics on HOST:PORT (HOST defaults to 127.0.0.1); docs/HTTP.md."
+            })
+    String httpAddress;
+
+    @Option(
+            names = "--metrics",
+            paramLabel = "[HOST:]PORT",
+            description = {
+                "Serve only the Prometheus metrics at /metrics on HOST:PORT (HOST defaults to",
+                "127.0.0.1); docs/METRICS.md. Either option also records request latencies."
+            })
+    String metricsAddress;
 
     @Option(
             names = "--journal",
@@ -93,6 +113,9 @@ final class ServeCommand implements Callable<Integer> {
             })
     Path config;
 
+    @Mixin
+    ServeLimits limits = new ServeLimits();
+
     @Spec
     CommandSpec spec;
 
@@ -101,6 +124,12 @@ final class ServeCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         FaultdiskServer.Builder builder = FaultdiskServer.builder();
+        try {
+            limits.apply(builder);
+        } catch (IOException | IllegalArgumentException e) {
+            System.err.println("faultdisk serve: " + e.getMessage());
+            return ExitCodes.USAGE;
+        }
         if (config != null) {
             Integer refused = fromConfig(builder);
             if (refused != null) {
@@ -116,12 +145,19 @@ final class ServeCommand implements Callable<Integer> {
             if (journal != null) {
                 builder.journal(journal);
             }
+            if (httpAddress != null) {
+                builder.http(Endpoints.tcp(httpAddress));
+            }
+            if (metricsAddress != null) {
+                builder.metrics(Endpoints.tcp(metricsAddress));
+            }
             if (seed != null) {
                 builder.faultSeed(seed);
             }
             for (String q : qmpAddresses.isEmpty() ? List.of("127.0.0.1:4444") : qmpAddresses) {
                 if (!q.equals("none")) {
-                    builder.qmp(Endpoints.parse(q));
+                    Endpoints.Listen listen = Endpoints.parseWithMode(q);
+                    builder.qmp(listen.address(), listen.unixMode());
                 }
             }
         } catch (IllegalArgumentException e) {
@@ -156,10 +192,17 @@ final class ServeCommand implements Callable<Integer> {
         FaultdiskServer server;
         try {
             server = builder.start();
-        } catch (BindException e) {
-            System.err.println("faultdisk serve: cannot listen: " + e.getMessage()
-                    + " (is another faultdisk running? choose other ports with --nbd and --qmp)");
+        } catch (ListenException e) {
+            String option = switch (e.socket()) {
+                case NBD -> "--nbd";
+                case QMP -> "--qmp";
+                case HTTP -> "--http";
+                case METRICS -> "--metrics";
+            };
+            System.err.println("faultdisk serve: " + e.getMessage() + " (" + option + "; is another faultdisk running?"
+                    + " choose another address with " + option + ")");
             return ExitCodes.FAILED;
+
         } catch (IOException | IllegalArgumentException e) {
             System.err.println("faultdisk serve: " + e.getMessage());
             return ExitCodes.FAILED;
@@ -190,6 +233,12 @@ final class ServeCommand implements Callable<Integer> {
         out.println("faultdisk: serving NBD on " + describe(bound));
         for (SocketAddress q : qmp) {
             out.println("faultdisk: QMP control on " + describe(q));
+        }
+        if (server.http() != null) {
+            out.println("faultdisk: dashboard and HTTP API on " + server.http().url());
+        }
+        if (server.metricsUrl() != null) {
+            out.println("faultdisk: Prometheus metrics on " + server.metricsUrl());
         }
         for (Export e : registry.all()) {
             out.println("  export " + e.name() + ": " + e.description());

@@ -7,6 +7,7 @@ import dev.faultdisk.server.FaultdiskServer;
 import dev.faultdisk.wire.json.Json;
 import dev.faultdisk.wire.json.JsonException;
 import java.io.IOException;
+import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -29,7 +30,7 @@ import java.util.regex.Pattern;
  */
 final class ServeConfig {
     private static final Set<String> TOP_KEYS =
-            Set.of("nbd", "qmp", "seed", "journal", "exports", "triggers", "commands");
+            Set.of("nbd", "qmp", "http", "metrics", "seed", "journal", "exports", "triggers", "commands");
     private static final Set<String> EXPORT_KEYS = Set.of("name", "spec", "faults", "presets", "blkdebug");
     private static final Set<String> PRESET_KEYS = Set.of("preset", "params");
     private static final Set<String> COMMAND_KEYS = Set.of("execute", "arguments");
@@ -66,6 +67,8 @@ final class ServeConfig {
     private final List<Step> steps = new ArrayList<>();
     private final List<SocketAddress> qmp = new ArrayList<>();
     private SocketAddress nbd = Endpoints.parse("127.0.0.1:10809");
+    private InetSocketAddress http;
+    private InetSocketAddress metrics;
     private Long seed;
     private Path journal;
 
@@ -121,6 +124,8 @@ final class ServeConfig {
         if (top.containsKey("nbd")) {
             nbd = address(top.get("nbd"), "nbd");
         }
+        http = tcp(top, "http");
+        metrics = tcp(top, "metrics");
         Object q = top.getOrDefault("qmp", "127.0.0.1:4444");
         List<?> qmpList = q instanceof List<?> l ? l : List.of(q);
         for (int i = 0; i < qmpList.size(); i++) {
@@ -254,6 +259,12 @@ final class ServeConfig {
         b.nbd(nbd);
         specs.forEach(b::export);
         qmp.forEach(b::qmp);
+        if (http != null && !check) {
+            b.http(http);
+        }
+        if (metrics != null && !check) {
+            b.metrics(metrics);
+        }
         if (seed != null) {
             b.faultSeed(seed);
         }
@@ -291,6 +302,24 @@ final class ServeConfig {
         }
         int line = positions.lineOf(at);
         return new Problem(line, file + ":" + line + ": " + text);
+    }
+
+    /** An HTTP listen address ([HOST:]PORT), or null if the member is absent or bad. */
+    private InetSocketAddress tcp(Map<String, Object> top, String member) {
+        if (!top.containsKey(member)) {
+            return null;
+        }
+        Object value = top.get(member);
+        if (!(value instanceof String s)) {
+            problem(member, "needs an address string ([HOST:]PORT), not " + Json.describe(value));
+            return null;
+        }
+        try {
+            return Endpoints.tcp(s);
+        } catch (IllegalArgumentException e) {
+            problem(member, e.getMessage());
+            return null;
+        }
     }
 
     private SocketAddress address(Object value, String where) {

@@ -42,6 +42,24 @@ class CommandLineTest {
     }
 
     @Test
+    void everyCommandListShowsEachSubcommandsWholeSummary() {
+        // picocli lists a subcommand by the first line of its description: a description split over
+        // lines showed only a fragment ("...a loop device").
+        for (CommandLine cl : all(Main.commandLine())) {
+            String listed = cl.getUsageMessage(CommandLine.Help.Ansi.OFF).replaceAll("\\s+", " ");
+            for (CommandLine sub : cl.getSubcommands().values()) {
+                // picocli lists the header when there is one (as its help command has), else the description.
+                CommandLine.Model.UsageMessageSpec usage = sub.getCommandSpec().usageMessage();
+                String[] description = usage.header().length > 0 ? usage.header() : usage.description();
+                String summary = description.length == 0 ? "" : description[0].replaceAll("\\s+", " ");
+                String name = sub.getCommandSpec().qualifiedName();
+                assertTrue(summary.matches(".*[.)]"), name + ": its summary is a whole sentence: " + summary);
+                assertTrue(listed.contains(summary), name + ": the summary is listed whole");
+            }
+        }
+    }
+
+    @Test
     void usageErrorsAreOneLineAndAPointerToHelp() {
         StringWriter err = new StringWriter();
         CommandLine cl = Main.commandLine();

@@ -362,10 +362,12 @@ class ScenarioRunnerTest {
         ScenarioRunner.Outcome stopped = runner(new FakeTicker(), false).run(s, "f.json");
         assertEquals(new ScenarioRunner.Outcome(2, 0, 1, Duration.ZERO, ExitCodes.REFUSED), stopped);
         assertEquals(
-                Map.of("class", "DeviceNotFound", "desc", "Device 'nope' not found"),
+                Map.of("class", "DeviceNotFound", "desc", "Device 'nope' not found (exports: disk0, d1)"),
                 journal.get(1).get("error"));
         assertTrue(disk0().blkdebug().rules().isEmpty(), "step 2 did not run");
-        assertTrue(progress.getFirst().endsWith("-> DeviceNotFound: Device 'nope' not found"), progress.getFirst());
+        assertTrue(
+                progress.getFirst().endsWith("-> DeviceNotFound: Device 'nope' not found (exports: disk0, d1)"),
+                progress.getFirst());
 
         journal.clear();
         ScenarioRunner.Outcome kept = runner(new FakeTicker(), true).run(s, "f.json");

@@ -126,6 +126,19 @@ public final class FaultRule implements JsonConvertible {
         return with("offset", offset).with("length", length);
     }
 
+    /**
+     * Only requests touching this file's blocks (absolute, or relative to the mount point given to
+     * file-map-attach), resolved by the server when the rule is added and on file-map-refresh.
+     */
+    public FaultRule file(String path) {
+        return with("file", path);
+    }
+
+    /** Only requests touching these bytes of this file. */
+    public FaultRule file(String path, long fileOffset, long fileLength) {
+        return with("file", path).with("file-offset", fileOffset).with("file-length", fileLength);
+    }
+
     /** The chance (0 to 1) that a matching request is chosen. */
     public FaultRule probability(double p) {
         return with("probability", p);

@@ -3,6 +3,7 @@ package dev.faultdisk.client;
 import dev.faultdisk.wire.CacheMode;
 import dev.faultdisk.wire.PowerFailMode;
 import dev.faultdisk.wire.json.Json;
+import dev.faultdisk.wire.json.Members;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
@@ -78,6 +79,15 @@ public final class FaultdiskClient implements AutoCloseable {
         return new FaultdiskClient(QmpConnection.open(address, timeout), timeout);
     }
 
+    /**
+     * Connects over TLS and/or proving the server's shared secret (docs/SECURITY.md), then
+     * negotiates capabilities.
+     */
+    public static FaultdiskClient connect(SocketAddress address, Duration timeout, ControlSecurity security)
+            throws IOException {
+        return new FaultdiskClient(QmpConnection.open(address, timeout, security), timeout);
+    }
+
     /** {@code HOST:PORT} or {@code unix:PATH} of the server. */
     public String address() {
         return connection.address();
@@ -136,6 +146,15 @@ public final class FaultdiskClient implements AutoCloseable {
         List<String> names = new ArrayList<>();
         for (Object c : Replies.list(execute("query-commands"), "query-commands reply")) {
             names.add(Replies.object(c, "command").string("name"));
+        }
+        return names;
+    }
+
+    /** query-events: the name of every event the server emits. */
+    public List<String> queryEvents() {
+        List<String> names = new ArrayList<>();
+        for (Object c : Replies.list(execute("query-events"), "query-events reply")) {
+            names.add(Replies.object(c, "event").string("name"));
         }
         return names;
     }
@@ -201,6 +220,28 @@ public final class FaultdiskClient implements AutoCloseable {
     }
 
     /**
+     * file-map-attach: binds {@code device} to the file system mounted from it at {@code mount}
+     * (on the server's host), so rules may aim at files and faults name them.
+     */
+    public FileMapInfo fileMapAttach(String device, String mount) {
+        return FileMapInfo.from(execute("file-map-attach", args("device", device, "mount", mount)));
+    }
+
+    /** file-map-refresh: maps the file system again and re-resolves every file target on it. */
+    public FileMapInfo fileMapRefresh(String device) {
+        return FileMapInfo.from(execute("file-map-refresh", args("device", device)));
+    }
+
+    /** query-file-map with a range: what holds each part of it (files, structures, unowned gaps). */
+    public List<FileOwner> fileOwners(String device, long offset, long length) {
+        Members m = Replies.object(
+                execute("query-file-map", args("device", device, "offset", offset, "length", length)), "file map");
+        return Replies.list(m.any("owners"), "owners").stream()
+                .map(FileOwner::from)
+                .toList();
+    }
+
+    /**
      * export-add: serves a new export while the server runs; {@code spec} is what
      * {@code serve --export} takes after {@code NAME=}, e.g. {@code memory:64M,cache=writeback}.
      */
@@ -227,9 +268,15 @@ public final class FaultdiskClient implements AutoCloseable {
         return WriteCacheInfo.from(execute("query-write-cache", args("device", device)));
     }
 
-    /** write-cache-set-mode; leaving a caching mode for writethrough first persists what is dirty. */
-    public void writeCacheSetMode(String device, CacheMode mode) {
-        execute("write-cache-set-mode", args("device", device, "mode", mode.label()));
+    /**
+     * write-cache-set-mode; leaving a caching mode for writethrough first persists what is dirty and
+     * disarms an armed deferred flush error.
+     *
+     * @return whether the switch disarmed an armed deferred flush error
+     */
+    public boolean writeCacheSetMode(String device, CacheMode mode) {
+        Object reply = execute("write-cache-set-mode", args("device", device, "mode", mode.label()));
+        return reply instanceof Map<?, ?> m && Boolean.TRUE.equals(m.get("flush-error-disarmed"));
     }
 
     /** write-cache-arm-flush-error: the next FLUSH fails with EIO once and drops the dirty data it should persist. */

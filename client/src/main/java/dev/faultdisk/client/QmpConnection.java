@@ -1,10 +1,13 @@
 package dev.faultdisk.client;
 
 import dev.faultdisk.wire.json.Json;
+import dev.faultdisk.wire.net.StreamChannel;
 import java.io.IOException;
+import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
+import java.nio.channels.ByteChannel;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
 import java.nio.channels.SocketChannel;
@@ -36,8 +39,10 @@ final class QmpConnection implements AutoCloseable {
     final EventQueue events = new EventQueue(MAX_QUEUED_EVENTS);
     private volatile String endedBecause;
     private volatile boolean closing;
+    /** Set when the peer turned out to speak another protocol; read once the greeting failed. */
+    private volatile NotQmpException notQmp;
 
-    private QmpConnection(String address, SocketChannel channel) {
+    private QmpConnection(String address, ByteChannel channel) {
         this.address = address;
         this.lines = new LineChannel(channel);
         this.reader = new Thread(this::readLoop, "faultdisk-client-reader " + address);
@@ -46,13 +51,32 @@ final class QmpConnection implements AutoCloseable {
 
     /** Connects, reads the greeting and negotiates capabilities. */
     static QmpConnection open(SocketAddress address, Duration timeout) throws IOException {
+        return open(address, timeout, ControlSecurity.NONE);
+    }
+
+    /** Connects over TLS and/or with the shared secret, as {@code security} says. */
+    static QmpConnection open(SocketAddress address, Duration timeout, ControlSecurity security) throws IOException {
         String name = ControlAddress.format(address);
-        SocketChannel channel = connect(address, timeout, name);
+        SocketChannel socket = connect(address, timeout, name);
+        ByteChannel channel = socket;
+        if (security.tls() != null) {
+            String host = address instanceof InetSocketAddress inet ? inet.getHostString() : null;
+            try {
+                channel = new StreamChannel(security.tls().handshake(socket.socket(), new byte[0], host, (int)
+                        Math.min(Integer.MAX_VALUE, timeout.toMillis())));
+            } catch (IOException e) {
+                socket.close();
+                throw new IOException(name + ": TLS handshake failed: " + e.getMessage(), e);
+            }
+        }
         QmpConnection c = new QmpConnection(name, channel);
         c.reader.start();
         try {
             c.greeting.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
-            c.execute("qmp_capabilities", null, timeout);
+            c.execute(
+                    "qmp_capabilities",
+                    security.secret() == null ? null : Map.of("secret", security.secret()),
+                    timeout);
             return c;
         } catch (TimeoutException e) {
             c.close();
@@ -60,6 +84,9 @@ final class QmpConnection implements AutoCloseable {
                     name + " sent no QMP greeting within " + timeout.toMillis() + " ms (is it a QMP server?)");
         } catch (ExecutionException e) {
             c.close();
+            if (c.notQmp != null) {
+                throw new NotQmpException(name + ": " + c.notQmp.getMessage());
+            }
             throw new IOException(name + ": " + e.getCause().getMessage(), e.getCause());
         } catch (QmpException | QmpConnectionException | FaultdiskTimeoutException e) {
             c.close();
@@ -155,6 +182,9 @@ final class QmpConnection implements AutoCloseable {
                     dispatch(Replies.object(Json.parse(line), "QMP message").asMap());
                 }
             }
+        } catch (NotQmpException e) {
+            notQmp = e;
+            why = e.getMessage();
         } catch (IOException e) {
             why = closing ? "the client was closed" : "connection failed: " + e.getMessage();
         } catch (RuntimeException e) { // invalid JSON or a message of the wrong shape

@@ -86,6 +86,11 @@ public final class TriggerCondition implements JsonConvertible {
     }
 
     /** Only requests from this NBD connection. */
+    /** Only requests touching this file's blocks (see {@link FaultRule#file(String)}). */
+    public TriggerCondition file(String path) {
+        return with("file", path);
+    }
+
     public TriggerCondition connection(long id) {
         return with("connection", id);
     }

@@ -100,9 +100,13 @@ public final class WriteCacheDevice extends ForwardingBlockDevice {
 
     /**
      * Switches the mode. Switching to writethrough first persists the cache, as a disk does when
-     * its write cache is turned off; other switches keep dirty data where it is.
+     * its write cache is turned off, and disarms a deferred flush error: it stands for a cache
+     * write-back that failed, and a disk without a cache has none left to fail (armed, it would fail
+     * the flush of some later, unrelated write). Other switches keep dirty data and the error.
+     *
+     * @return whether an armed deferred flush error was disarmed
      */
-    public void setMode(CacheMode newMode) throws IOException {
+    public boolean setMode(CacheMode newMode) throws IOException {
         Objects.requireNonNull(newMode, "mode");
         Lock lock = power.exclusive();
         try {
@@ -116,6 +120,7 @@ public final class WriteCacheDevice extends ForwardingBlockDevice {
                 next.flush(BlockRequest.flush());
             }
             mode = newMode;
+            return newMode == CacheMode.WRITETHROUGH && deferredErrorArmed.getAndSet(false);
         } finally {
             lock.unlock();
         }

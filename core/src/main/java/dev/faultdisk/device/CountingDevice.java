@@ -3,7 +3,7 @@ package dev.faultdisk.device;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 
-/** Counts operations, bytes and errors per operation into a {@link DeviceStats}. */
+/** Counts operations, bytes and errors (by errno too) per operation into a {@link DeviceStats}. */
 public final class CountingDevice extends InterceptingDevice {
     private final DeviceStats stats;
 
@@ -18,6 +18,9 @@ public final class CountingDevice extends InterceptingDevice {
         try {
             proceed(r, data, sink);
             failed = false;
+        } catch (DeviceException e) {
+            stats.recordErrno(r.op(), e.errno());
+            throw e;
         } finally {
             stats.record(r.op(), r.length(), failed);
         }

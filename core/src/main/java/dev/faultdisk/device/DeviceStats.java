@@ -4,6 +4,8 @@ import dev.faultdisk.wire.BlockOp;
 import java.util.EnumMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.LongAdder;
 
 /** Per-export operation counters, updated by {@link CountingDevice}; cheap under contention. */
@@ -11,12 +13,15 @@ public final class DeviceStats {
     private final EnumMap<BlockOp, LongAdder> ops = new EnumMap<>(BlockOp.class);
     private final EnumMap<BlockOp, LongAdder> bytes = new EnumMap<>(BlockOp.class);
     private final EnumMap<BlockOp, LongAdder> errors = new EnumMap<>(BlockOp.class);
+    /** Failures by operation and errno: touched only when a request fails, so a map is cheap enough. */
+    private final EnumMap<BlockOp, ConcurrentHashMap<Integer, LongAdder>> errnos = new EnumMap<>(BlockOp.class);
 
     public DeviceStats() {
         for (BlockOp op : BlockOp.values()) {
             ops.put(op, new LongAdder());
             bytes.put(op, new LongAdder());
             errors.put(op, new LongAdder());
+            errnos.put(op, new ConcurrentHashMap<>());
         }
     }
 
@@ -37,6 +42,21 @@ public final class DeviceStats {
         }
     }
 
+    /** A failure with a known errno, counted besides {@link #record} (which counts every failure). */
+    void recordErrno(BlockOp op, int errno) {
+        errnos.get(op).computeIfAbsent(errno, e -> new LongAdder()).increment();
+    }
+
+    /**
+     * Failures of {@code op} by errno, in errno order; failures with no errno (a bug below, a
+     * dropped connection) are in {@link #errors} only.
+     */
+    public Map<Integer, Long> errorsByErrno(BlockOp op) {
+        Map<Integer, Long> out = new TreeMap<>();
+        errnos.get(op).forEach((errno, count) -> out.put(errno, count.sum()));
+        return out;
+    }
+
     public long ops(BlockOp op) {
         return ops.get(op).sum();
     }
@@ -55,6 +75,7 @@ public final class DeviceStats {
             ops.get(op).reset();
             bytes.get(op).reset();
             errors.get(op).reset();
+            errnos.get(op).clear();
         }
     }
 

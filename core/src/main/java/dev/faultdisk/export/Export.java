@@ -7,6 +7,7 @@ import dev.faultdisk.cache.WriteCacheDevice.BeforeChange;
 import dev.faultdisk.device.BlockDevice;
 import dev.faultdisk.device.BlockRequest;
 import dev.faultdisk.device.DeviceStats;
+import dev.faultdisk.device.RequestTimer;
 import dev.faultdisk.fault.FaultEngine;
 import dev.faultdisk.fault.FaultListener;
 import dev.faultdisk.fault.FaultRecord;
@@ -37,6 +38,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Objects;
 import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.regex.Pattern;
@@ -64,6 +66,7 @@ public final class Export implements AutoCloseable {
     private final RecorderDevice recorder;
     private final FaultTime time;
     private volatile TriggerEngine triggers;
+    private volatile RequestTimer timer;
     private HistoryStatus lastHistory;
     private Materializer materializer;
 
@@ -138,6 +141,16 @@ public final class Export implements AutoCloseable {
     /** The device at the bottom of the stack. */
     public BlockDevice backend() {
         return backend;
+    }
+
+    /** What the frontend tells each request's latency (arrival to reply), or null if nothing times them. */
+    public RequestTimer timer() {
+        return timer;
+    }
+
+    /** Times this export's requests with {@code timer} from the next connection on (metrics). */
+    public void timeRequestsWith(RequestTimer timer) {
+        this.timer = Objects.requireNonNull(timer, "timer");
     }
 
     public DeviceStats stats() {

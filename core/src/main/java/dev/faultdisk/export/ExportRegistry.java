@@ -56,6 +56,11 @@ public final class ExportRegistry implements AutoCloseable {
         return List.copyOf(ordered);
     }
 
+    /** The exports' names, in the order they were added (for messages that list them). */
+    public List<String> names() {
+        return all().stream().map(Export::name).toList();
+    }
+
     /** Flushes and closes every export; reports the first failure after trying all. */
     @Override
     public void close() throws IOException {

@@ -5,12 +5,15 @@ import dev.faultdisk.device.FileDevice;
 import dev.faultdisk.device.MemoryDevice;
 import dev.faultdisk.device.Sizes;
 import dev.faultdisk.wire.CacheMode;
+import dev.faultdisk.wire.Suggestions;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * One export as given on the command line: {@code NAME=SPEC}, where SPEC is {@code memory:SIZE},
@@ -34,6 +37,9 @@ public record ExportSpec(
     }
 
     private static final String BLKDEBUG = "blkdebug:";
+    private static final List<String> BACKENDS = List.of("memory", "blkdebug");
+    /** A word and a colon at the start: how a backend is named, never how a path begins. */
+    private static final Pattern BACKEND_PREFIX = Pattern.compile("([A-Za-z][A-Za-z0-9_+-]*):");
 
     public ExportSpec {
         Objects.requireNonNull(name, "name");
@@ -124,7 +130,27 @@ public record ExportSpec(
         if (target.isEmpty()) {
             throw new IllegalArgumentException("export '" + name + "' has no image path or memory:SIZE");
         }
+        rejectUnknownBackend(target, spec);
         return new ExportSpec(name, Kind.FILE, Path.of(target), size, readOnly, rules, cache);
+    }
+
+    /**
+     * A target that starts like a backend ({@code memroy:64M}, {@code nbd:...}) is a mistake far
+     * more often than a file name with a colon: taken as a path, ,size= would create that file.
+     * A relative file whose name has a colon is still served when written as ./NAME.
+     */
+    private static void rejectUnknownBackend(String target, String spec) {
+        Matcher m = BACKEND_PREFIX.matcher(target);
+        if (!m.lookingAt()) {
+            return;
+        }
+        String backend = m.group(1);
+        String hint = Suggestions.closest(backend, BACKENDS)
+                .map(b -> "did you mean " + b + ":? ")
+                .orElse("");
+        throw new IllegalArgumentException("unknown backend '" + backend + ":' in '" + spec + "': " + hint
+                + "(backends: memory:SIZE, blkdebug:CONF:IMAGE, or the path of a raw image; a file whose name has a"
+                + " colon is ./" + target + ")");
     }
 
     /**

@@ -3,6 +3,7 @@ package dev.faultdisk.fault;
 import dev.faultdisk.device.BlockRequest;
 import dev.faultdisk.device.DeviceException;
 import dev.faultdisk.device.LayerEngine;
+import dev.faultdisk.filemap.FileBinding;
 import dev.faultdisk.wire.Errno;
 import java.io.IOException;
 import java.io.InterruptedIOException;
@@ -37,16 +38,25 @@ public final class FaultEngine implements LayerEngine {
     /** How long {@link #release} waits for each released request to finish before releasing the next. */
     private static final Duration RELEASE_STEP = Duration.ofSeconds(2);
 
+    private static final System.Logger LOG = System.getLogger(FaultEngine.class.getName());
+
     private final String export;
     private final long size;
     private final FaultTime time;
     private final long seed;
     private volatile Snapshot snapshot = Snapshot.EMPTY;
+    /** The file system mounted from the export, if bound: file targets and file names of faults. */
+    private final FileBinding files = new FileBinding();
+
     private long nextRuleId = 1;
     private final AtomicLong nextHoldId = new AtomicLong(1);
     private final ConcurrentSkipListMap<Long, Hold> held = new ConcurrentSkipListMap<>();
     private final List<FaultListener> listeners = new CopyOnWriteArrayList<>();
     private volatile boolean shutdown;
+    /** Applied to holds that name no timeout (0: none); see {@link #defaultHoldTimeout}. */
+    private volatile long defaultHoldNanos;
+
+    private volatile String defaultHoldSource = "";
     /** Opened by {@link #cutShortWaits}: what sleeps on it (delays, throttles) wakes at once. */
     private volatile CountDownLatch waits = new CountDownLatch(1);
 
@@ -106,6 +116,11 @@ public final class FaultEngine implements LayerEngine {
         return snapshot.blocking;
     }
 
+    /** The export's file binding: rules aim at files through it, and records name files with it. */
+    public FileBinding files() {
+        return files;
+    }
+
     public void addListener(FaultListener listener) {
         listeners.add(listener);
     }
@@ -123,7 +138,7 @@ public final class FaultEngine implements LayerEngine {
     public List<FaultRule> add(List<?> rules, String path) {
         List<FaultRule> added;
         synchronized (this) {
-            added = FaultRuleParser.parse(rules, path, size, nextRuleId, seed);
+            added = FaultRuleParser.parse(rules, path, size, nextRuleId, seed, files);
             nextRuleId += added.size();
             if (added.isEmpty()) {
                 return added;
@@ -244,7 +259,8 @@ public final class FaultEngine implements LayerEngine {
                 details,
                 rule.seed(),
                 firing.match(),
-                rule.events());
+                rule.events(),
+                files.name(r.offset(), r.length()));
         for (FaultListener l : listeners) {
             l.injected(record);
         }
@@ -268,6 +284,20 @@ public final class FaultEngine implements LayerEngine {
      * Holds the calling request until it is released, failed, or its timeout passes. Returns the
      * errno to fail it with, or 0 to let it run.
      */
+    /**
+     * Bounds every hold that names no timeout (a hang rule without timeout-ms, a trigger's hold
+     * without one) to {@code nanos}, 0 for none: a harness that forgot to release one would wait
+     * for ever. A hang rule's request then fails with its errno, a trigger's runs; each such
+     * expiry is logged as a warning naming {@code source}, which says where the bound was set.
+     */
+    public void defaultHoldTimeout(long nanos, String source) {
+        if (nanos < 0) {
+            throw new IllegalArgumentException("hold timeout must not be negative");
+        }
+        defaultHoldSource = source;
+        defaultHoldNanos = nanos;
+    }
+
     int hold(FaultCall call, Firing firing, HangFault hang) throws IOException {
         BlockRequest r = call.request();
         Hold h = new Hold(new HeldRequest(
@@ -288,7 +318,9 @@ public final class FaultEngine implements LayerEngine {
             details.put("timeout-ms", hang.timeoutNanos() / 1e6);
         }
         call.record(firing, "held", details);
-        return await(h, hang.timeoutNanos(), hang.failOnTimeout() ? hang.errno() : 0);
+        long byDefault = hang.timeoutNanos() > 0 ? 0 : defaultHoldNanos;
+        return await(
+                h, byDefault > 0 ? byDefault : hang.timeoutNanos(), hang.failOnTimeout() ? hang.errno() : 0, byDefault);
     }
 
     /** What runs a request a trigger holds once it is let go: with 0, or the errno to fail it with. */
@@ -315,13 +347,15 @@ public final class FaultEngine implements LayerEngine {
             finish(h, "failed", Errno.ESHUTDOWN);
         }
         try {
-            then.run(await(h, timeoutNanos, 0));
+            long byDefault = timeoutNanos > 0 ? 0 : defaultHoldNanos;
+            then.run(await(h, byDefault > 0 ? byDefault : timeoutNanos, 0, byDefault));
         } finally {
             h.done.countDown();
         }
     }
 
-    private int await(Hold h, long timeoutNanos, int errnoOnTimeout) throws IOException {
+    /** {@code byDefault}: the default hold timeout when it is the one that applies, else 0. */
+    private int await(Hold h, long timeoutNanos, int errnoOnTimeout, long byDefault) throws IOException {
         Instant deadline = timeoutNanos > 0 ? h.view.since().plusNanos(timeoutNanos) : null;
         boolean opened;
         try {
@@ -333,6 +367,24 @@ public final class FaultEngine implements LayerEngine {
         }
         if (!opened && held.remove(h.view.id(), h)) {
             int errno = errnoOnTimeout;
+            if (byDefault > 0) {
+                HeldRequest v = h.view;
+                String outcome = errno != 0 ? "failed with " + Errno.name(errno) : "let go";
+                LOG.log(
+                        System.Logger.Level.WARNING,
+                        () -> String.format(
+                                "%s: request %d (%s of %d bytes at %d), held by %s without a timeout, was %s after"
+                                        + " %d ms by the default hold timeout (%s)",
+                                export,
+                                v.id(),
+                                v.request().op().wireName(),
+                                v.request().length(),
+                                v.request().offset(),
+                                v.rule() != 0 ? "fault rule " + v.rule() : "trigger " + v.trigger(),
+                                outcome,
+                                byDefault / 1_000_000,
+                                defaultHoldSource));
+            }
             for (FaultListener l : listeners) {
                 l.released(h.view, "expired", errno);
             }

@@ -3,6 +3,7 @@ package dev.faultdisk.fault;
 import dev.faultdisk.wire.BlockOp;
 import java.time.Instant;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -23,6 +24,8 @@ import java.util.Map;
  * @param seed       the rule's seed
  * @param match      the request's match number for the rule
  * @param announce   true if the rule wants each firing announced as an event (it is journaled either way)
+ * @param files      what the request's range holds when the export has a file map (files with
+ *                   the offset in them, file-system structures), else empty
  */
 public record FaultRecord(
         Instant time,
@@ -38,10 +41,12 @@ public record FaultRecord(
         Map<String, Object> details,
         long seed,
         long match,
-        boolean announce) {
+        boolean announce,
+        List<Map<String, Object>> files) {
 
     public FaultRecord {
         details = java.util.Collections.unmodifiableMap(details); // faults hand over fresh maps
+        files = List.copyOf(files);
     }
 
     /** The record as a JSON-like map (journal lines, QMP events). */
@@ -64,6 +69,9 @@ public record FaultRecord(
         m.put("details", details);
         m.put("seed", seed);
         m.put("match", match);
+        if (!files.isEmpty()) {
+            m.put("files", files);
+        }
         return m;
     }
 }

@@ -1,5 +1,6 @@
 package dev.faultdisk.fault;
 
+import dev.faultdisk.filemap.FileBinding;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -18,22 +19,24 @@ final class FaultRuleParser {
      * @param firstId    the id the first rule will get
      * @param engineSeed the seed rules without one derive theirs from
      */
-    static List<FaultRule> parse(List<?> rules, String path, long exportSize, long firstId, long engineSeed) {
+    static List<FaultRule> parse(
+            List<?> rules, String path, long exportSize, long firstId, long engineSeed, FileBinding files) {
         List<FaultRule> out = new ArrayList<>(rules.size());
         for (int i = 0; i < rules.size(); i++) {
-            out.add(parseOne(RuleParams.of(rules.get(i), path + "[" + i + "]"), exportSize, firstId + i, engineSeed));
+            out.add(parseOne(
+                    RuleParams.of(rules.get(i), path + "[" + i + "]"), exportSize, firstId + i, engineSeed, files));
         }
         return out;
     }
 
-    private static FaultRule parseOne(RuleParams p, long exportSize, long id, long engineSeed) {
+    private static FaultRule parseOne(RuleParams p, long exportSize, long id, long engineSeed, FileBinding files) {
         String typeName = p.string("type");
         FaultType type = FaultTypes.find(typeName)
                 .orElseThrow(() -> p.error(
                         "type",
                         "names an unknown fault type '" + typeName + "' (known: "
                                 + String.join(", ", FaultTypes.names()) + ")"));
-        Targeting targeting = Targeting.parse(p, type, exportSize);
+        Targeting targeting = Targeting.parse(p, type, exportSize, files);
         long seed = p.has("seed")
                 ? p.integer("seed", 0, Long.MIN_VALUE, Long.MAX_VALUE)
                 : Firing.mix(engineSeed ^ Firing.mix(id));

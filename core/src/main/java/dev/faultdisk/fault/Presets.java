@@ -1,5 +1,6 @@
 package dev.faultdisk.fault;
 
+import dev.faultdisk.wire.Suggestions;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -31,8 +32,10 @@ public final class Presets {
             case "dying-disk" -> dying(p);
             case "flaky-disk" -> flaky(p);
             default ->
-                throw new FaultRuleException(
-                        "unknown preset '" + preset + "' (known: " + String.join(", ", NAMES) + ")");
+                throw new FaultRuleException("unknown preset '" + preset + "' ("
+                        + Suggestions.closest(preset, NAMES)
+                                .map(s -> "did you mean " + s + "? ")
+                                .orElse("") + "known: " + String.join(", ", NAMES) + ")");
         };
         Long seed = p.has("seed") ? p.integer("seed", 0, Long.MIN_VALUE, Long.MAX_VALUE) : null;
         Object offset = p.has("offset") ? p.size("offset", 0, 0, Long.MAX_VALUE) : null;

@@ -2,6 +2,8 @@ package dev.faultdisk.fault;
 
 import dev.faultdisk.device.BlockRequest;
 import dev.faultdisk.device.Sizes;
+import dev.faultdisk.filemap.FileBinding;
+import dev.faultdisk.filemap.FileTarget;
 import dev.faultdisk.wire.BlockOp;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -27,6 +29,7 @@ import java.util.Set;
  * @param cycleOffNanos with a cycle, the rule rests this long, then ...
  * @param cycleOnNanos ... acts this long, repeating (dm-flakey's up and down intervals); 0: no cycle
  * @param connection   only requests from this NBD connection, or -1
+ * @param file         the file (and range in it) the rule aims at instead of a byte range, or null
  */
 public record Targeting(
         Set<BlockOp> ops,
@@ -40,7 +43,8 @@ public record Targeting(
         long durationNanos,
         long cycleOffNanos,
         long cycleOnNanos,
-        long connection) {
+        long connection,
+        FileTarget file) {
 
     /** The members every rule type accepts. */
     public static final List<String> KEYS = List.of(
@@ -55,14 +59,18 @@ public record Targeting(
             "duration-ms",
             "cycle-off-ms",
             "cycle-on-ms",
-            "connection");
+            "connection",
+            "file",
+            "file-offset",
+            "file-length");
 
     public Targeting {
         ops = Set.copyOf(ops);
     }
 
-    static Targeting parse(RuleParams p, FaultType type, long exportSize) {
+    static Targeting parse(RuleParams p, FaultType type, long exportSize, FileBinding files) {
         Set<BlockOp> ops = p.ops("ops", type.defaultOps(), type.ops(), type.name());
+        FileTarget file = fileTarget(p, files);
         long offset = p.size("offset", 0, 0, Long.MAX_VALUE);
         if (offset >= exportSize) {
             throw p.error(
@@ -90,7 +98,47 @@ public record Targeting(
         }
         long connection = p.integer("connection", -1, 0, Long.MAX_VALUE);
         return new Targeting(
-                ops, offset, offset + length, probability, nth, after, times, start, duration, off, on, connection);
+                ops,
+                offset,
+                offset + length,
+                probability,
+                nth,
+                after,
+                times,
+                start,
+                duration,
+                off,
+                on,
+                connection,
+                file);
+    }
+
+    /** The {@code file} target with its optional range, resolved now; null without {@code file}. */
+    public static FileTarget fileTarget(RuleParams p, FileBinding files) {
+        if (!p.has("file")) {
+            for (String k : List.of("file-offset", "file-length")) {
+                if (p.has(k)) {
+                    throw p.error(k, "needs 'file'");
+                }
+            }
+            return null;
+        }
+        for (String k : List.of("offset", "length")) {
+            if (p.has(k)) {
+                throw p.error(k, "cannot be combined with 'file' (use file-offset and file-length)");
+            }
+        }
+        String path = p.string("file");
+        long fileOffset = p.size("file-offset", 0, 0, Long.MAX_VALUE);
+        long fileLength = p.has("file-length") ? p.size("file-length", 0, 1, Long.MAX_VALUE) : FileTarget.TO_END;
+        if (files == null) {
+            throw p.error("file", "cannot be resolved here: the export has no file map");
+        }
+        try {
+            return files.target(path, fileOffset, fileLength);
+        } catch (IllegalArgumentException e) {
+            throw p.error("file", e.getMessage());
+        }
     }
 
     /** Operation, range and connection fit. */
@@ -103,6 +151,9 @@ public record Targeting(
         }
         if (r.op() == BlockOp.FLUSH) {
             return true;
+        }
+        if (file != null) {
+            return file.overlaps(r.offset(), r.length());
         }
         return r.offset() < end && r.offset() + Math.max(1, r.length()) > offset;
     }
@@ -137,7 +188,9 @@ public record Targeting(
             }
         }
         m.put("ops", names);
-        if (offset != 0 || end != exportSize) {
+        if (file != null) {
+            m.putAll(file.describe());
+        } else if (offset != 0 || end != exportSize) {
             m.put("offset", offset);
             m.put("length", end - offset);
         }

@@ -1,5 +1,6 @@
 package dev.faultdisk.trigger;
 
+import dev.faultdisk.filemap.FileTarget;
 import dev.faultdisk.wire.BlockOp;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -31,7 +32,8 @@ sealed interface Condition {
     void exports(Set<String> into);
 
     /** Requests on an export (null: any export) with one of {@code ops}, in a byte range, from one connection or any. */
-    record Requests(String export, Set<BlockOp> ops, long offset, long end, long connection, Count count)
+    record Requests(
+            String export, Set<BlockOp> ops, long offset, long end, long connection, Count count, FileTarget file)
             implements Condition {
         public Requests {
             ops = Set.copyOf(ops);
@@ -47,7 +49,13 @@ sealed interface Condition {
             if (connection >= 0 && o.connection() != connection) {
                 return false;
             }
-            if (o.op() == BlockOp.FLUSH || (offset == 0 && end == Long.MAX_VALUE)) {
+            if (o.op() == BlockOp.FLUSH) {
+                return true;
+            }
+            if (file != null) {
+                return file.overlaps(o.offset(), o.length());
+            }
+            if (offset == 0 && end == Long.MAX_VALUE) {
                 return true;
             }
             return o.offset() < end && o.offset() + Math.max(1, o.length()) > offset;
@@ -74,7 +82,9 @@ sealed interface Condition {
                 }
             }
             m.put("ops", names);
-            if (offset != 0 || end != Long.MAX_VALUE) {
+            if (file != null) {
+                m.putAll(file.describe());
+            } else if (offset != 0 || end != Long.MAX_VALUE) {
                 m.put("offset", offset);
                 m.put("length", end - offset);
             }

@@ -1,7 +1,10 @@
 package dev.faultdisk.trigger;
 
 import dev.faultdisk.fault.RuleParams;
+import dev.faultdisk.fault.Targeting;
 import dev.faultdisk.fault.blkdebug.BlkdebugEvent;
+import dev.faultdisk.filemap.FileBinding;
+import dev.faultdisk.filemap.FileTarget;
 import dev.faultdisk.wire.BlockOp;
 import java.util.ArrayList;
 import java.util.EnumSet;
@@ -33,23 +36,29 @@ final class Conditions {
      * Parses the condition at {@code p}; {@code exportSize} gives the size of a named export or
      * empty if there is no such export.
      */
-    static Condition parse(RuleParams p, Function<String, OptionalLong> exportSize) {
-        return parse(p, exportSize, 1);
+    static Condition parse(
+            RuleParams p, Function<String, OptionalLong> exportSize, Function<String, FileBinding> files) {
+        return parse(p, exportSize, files, 1);
     }
 
-    private static Condition parse(RuleParams p, Function<String, OptionalLong> exportSize, int depth) {
+    private static Condition parse(
+            RuleParams p, Function<String, OptionalLong> exportSize, Function<String, FileBinding> files, int depth) {
         Condition.Combinator combinator = combinatorIn(p);
         if (combinator != null) {
-            return combinator(p, combinator, exportSize, depth);
+            return combinator(p, combinator, exportSize, files, depth);
         }
         if (p.has("event")) {
             return event(p, exportSize);
         }
-        return requests(p, exportSize);
+        return requests(p, exportSize, files);
     }
 
     private static Condition combinator(
-            RuleParams p, Condition.Combinator combinator, Function<String, OptionalLong> exportSize, int depth) {
+            RuleParams p,
+            Condition.Combinator combinator,
+            Function<String, OptionalLong> exportSize,
+            Function<String, FileBinding> files,
+            int depth) {
         String key = combinator.wireName();
         if (depth >= MAX_DEPTH) {
             throw p.error(key, "nests deeper than " + MAX_DEPTH + " levels");
@@ -60,13 +69,14 @@ final class Conditions {
         }
         List<Condition> parts = new ArrayList<>();
         for (int i = 0; i < raw.size(); i++) {
-            parts.add(parse(RuleParams.of(raw.get(i), p.name(key) + "[" + i + "]"), exportSize, depth + 1));
+            parts.add(parse(RuleParams.of(raw.get(i), p.name(key) + "[" + i + "]"), exportSize, files, depth + 1));
         }
         p.rejectUnused("a condition with " + key);
         return new Condition.Combined(combinator, List.copyOf(parts));
     }
 
-    private static Condition requests(RuleParams p, Function<String, OptionalLong> exportSize) {
+    private static Condition requests(
+            RuleParams p, Function<String, OptionalLong> exportSize, Function<String, FileBinding> files) {
         String export = p.has("device") ? p.string("device") : null;
         long size = export == null ? Long.MAX_VALUE : size(p, export, exportSize);
         Set<BlockOp> ops = ops(p);
@@ -88,9 +98,16 @@ final class Conditions {
             end = Long.MAX_VALUE; // the whole export: no range check per request
         }
         long connection = p.integer("connection", -1, 0, Long.MAX_VALUE);
+        FileTarget file = null;
+        if (p.has("file")) {
+            if (export == null) {
+                throw p.error("file", "needs 'device': the export the file's file system is mounted from");
+            }
+            file = Targeting.fileTarget(p, files.apply(export));
+        }
         Count count = count(p);
         p.rejectUnused("a request condition");
-        return new Condition.Requests(export, ops, offset, end, connection, count);
+        return new Condition.Requests(export, ops, offset, end, connection, count, file);
     }
 
     private static Set<BlockOp> ops(RuleParams p) {

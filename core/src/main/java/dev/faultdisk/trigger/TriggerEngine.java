@@ -2,6 +2,7 @@ package dev.faultdisk.trigger;
 
 import dev.faultdisk.fault.FaultRuleException;
 import dev.faultdisk.fault.RuleParams;
+import dev.faultdisk.filemap.FileBinding;
 import dev.faultdisk.wire.BlockOp;
 import java.time.Instant;
 import java.time.InstantSource;
@@ -100,6 +101,18 @@ public final class TriggerEngine {
      * @param exportSize the size of a named export, or empty if there is none
      */
     public List<Trigger> add(List<?> specs, String path, Function<String, OptionalLong> exportSize) {
+        return add(specs, path, exportSize, name -> null);
+    }
+
+    /**
+     * As {@link #add(List, String, Function)}, with the file bindings of the exports so that request
+     * conditions may name a {@code file} (null: the export has none).
+     */
+    public List<Trigger> add(
+            List<?> specs,
+            String path,
+            Function<String, OptionalLong> exportSize,
+            Function<String, FileBinding> files) {
         List<Trigger> added = new ArrayList<>();
         synchronized (lock) {
             if (all.size() + specs.size() > MAX_TRIGGERS) {
@@ -109,7 +122,7 @@ public final class TriggerEngine {
             Instant now = clock.instant();
             for (int i = 0; i < specs.size(); i++) {
                 added.add(TriggerParser.parse(
-                        RuleParams.of(specs.get(i), path + "[" + i + "]"), nextId + i, now, exportSize, runner));
+                        RuleParams.of(specs.get(i), path + "[" + i + "]"), nextId + i, now, exportSize, files, runner));
             }
             nextId += added.size();
             for (Trigger t : added) {

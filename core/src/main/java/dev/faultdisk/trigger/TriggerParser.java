@@ -1,6 +1,7 @@
 package dev.faultdisk.trigger;
 
 import dev.faultdisk.fault.RuleParams;
+import dev.faultdisk.filemap.FileBinding;
 import dev.faultdisk.wire.Errno;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -19,7 +20,12 @@ final class TriggerParser {
     private TriggerParser() {}
 
     static Trigger parse(
-            RuleParams p, long id, Instant now, Function<String, OptionalLong> exportSize, CommandRunner runner) {
+            RuleParams p,
+            long id,
+            Instant now,
+            Function<String, OptionalLong> exportSize,
+            Function<String, FileBinding> files,
+            CommandRunner runner) {
         String name = p.string("name", "trigger-" + id);
         if (name.isEmpty() || name.length() > MAX_NAME) {
             throw p.error("name", "must have 1 to " + MAX_NAME + " characters");
@@ -27,7 +33,7 @@ final class TriggerParser {
         if (!p.has("when")) {
             throw p.error("when", "is missing: a trigger needs a condition");
         }
-        Condition condition = Conditions.parse(p.object("when"), exportSize);
+        Condition condition = Conditions.parse(p.object("when"), exportSize, files);
         if (!p.has("actions")) {
             throw p.error("actions", "is missing: a trigger needs at least one action");
         }

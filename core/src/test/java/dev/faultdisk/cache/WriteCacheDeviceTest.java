@@ -190,6 +190,22 @@ class WriteCacheDeviceTest {
     }
 
     @Test
+    void switchingToWritethroughDisarmsAnArmedFlushErrorAndSaysSo() throws IOException {
+        write(cache, 0, fill(4096, 0x05), false);
+        cache.armDeferredFlushError();
+        assertFalse(cache.setMode(CacheMode.LYING_FLUSH), "a caching mode keeps it armed");
+        assertTrue(cache.status().deferredErrorArmed());
+        assertTrue(cache.setMode(CacheMode.WRITETHROUGH), "the switch reports the error it disarmed");
+        assertFalse(cache.status().deferredErrorArmed());
+        assertArrayEquals(fill(4096, 0x05), read(medium, 0, 4096), "the cache was persisted by the switch");
+        // Armed, it used to fail the next flush: a writethrough client's next write (FUA) failed with EIO.
+        write(cache, 4096, fill(512, 0x06), true);
+        Io.flush(cache);
+        assertEquals(0, cache.status().deferredErrors());
+        assertFalse(cache.setMode(CacheMode.WRITETHROUGH), "nothing armed, nothing to report");
+    }
+
+    @Test
     void poweredOffDeviceRefusesEverythingUntilPowerComesBack() throws IOException {
         AtomicInteger listened = new AtomicInteger();
         cache.power().onPowerFail(listened::incrementAndGet);

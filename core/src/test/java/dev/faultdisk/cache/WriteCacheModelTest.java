@@ -107,8 +107,7 @@ class WriteCacheModelTest {
             model.flush();
         } else if (pick < 66) {
             CacheMode mode = r.nextInt(3) == 0 ? CacheMode.values()[r.nextInt(3)] : CacheMode.WRITEBACK;
-            cache.setMode(mode);
-            model.setMode(mode);
+            assertEquals(model.setMode(mode), cache.setMode(mode), "disarmed by the switch to " + mode);
         } else if (pick < 67) {
             cache.armDeferredFlushError();
             model.deferredError = true;
@@ -258,12 +257,17 @@ class WriteCacheModelTest {
             Arrays.fill(dirty, false);
         }
 
-        void setMode(CacheMode m) {
+        /** Returns whether an armed deferred error was disarmed. */
+        boolean setMode(CacheMode m) {
+            boolean disarmed = false;
             if (m == CacheMode.WRITETHROUGH) {
                 System.arraycopy(current, 0, durable, 0, SIZE); // a disk persists its cache when it is turned off
                 Arrays.fill(dirty, false);
+                disarmed = deferredError; // and has no cache left whose write-back could fail
+                deferredError = false;
             }
             mode = m;
+            return disarmed;
         }
 
         void restart(byte[] image) {

@@ -57,6 +57,22 @@ class ExportSpecTest {
     }
 
     @Test
+    void aMistypedBackendIsNamedAndNeverBecomesAFile(@TempDir Path dir) {
+        // Taken as a path, ,size= would have created a 64 MiB file called "memroy:64M".
+        assertMessage("disk0=memroy:64M", "unknown backend 'memroy:' in 'memroy:64M': did you mean memory:?");
+        assertMessage("disk0=memroy:64M,size=64M", "did you mean memory:?");
+        assertMessage("disk0=blkdbug::/x.img", "did you mean blkdebug:?");
+        assertMessage("disk0=blkdebug::memroy:1M", "did you mean memory:?");
+        assertMessage("disk0=nbd://host/x", "unknown backend 'nbd:' in 'nbd://host/x': (backends: memory:SIZE");
+        // A relative file with a colon in its name is still served when written as a path.
+        ExportSpec colon = ExportSpec.parse("d", "./memroy:64M,size=1M");
+        assertEquals(Path.of("./memroy:64M"), colon.path());
+        assertEquals(
+                ExportSpec.Kind.FILE,
+                ExportSpec.parse("d", dir.resolve("a:b.img") + ",size=1M").kind());
+    }
+
+    @Test
     void longestNameIsAccepted() {
         assertEquals(
                 4096, ExportSpec.parse("x".repeat(4096) + "=memory:1M").name().length());

@@ -103,6 +103,11 @@ class PresetsTest {
             assertTrue(e.getMessage()
                     .startsWith("unknown preset 'sad-disk' (known: limping-disk, dying-disk, flaky-disk)"));
             e = assertThrows(
+                    FaultRuleException.class, () -> disk.faults().addPreset("flakey-disk", Map.of(), "params"));
+            assertEquals(
+                    "unknown preset 'flakey-disk' (did you mean flaky-disk? known: limping-disk, dying-disk, flaky-disk)",
+                    e.getMessage());
+            e = assertThrows(
                     FaultRuleException.class,
                     () -> disk.faults().addPreset("flaky-disk", Map.of("mode", "melt"), "params"));
             assertTrue(e.getMessage().startsWith("params.mode must be one of error,"), e.getMessage());

@@ -95,7 +95,7 @@ class FaultdiskClientTest {
         assertEquals("no-such-command", unknown.command());
         QmpException device = assertThrows(QmpException.class, () -> client.blkdebugClearRules("nope"));
         assertEquals("DeviceNotFound", device.errorClass());
-        assertEquals("Device 'nope' not found", device.desc());
+        assertEquals("Device 'nope' not found (exports: d0, d1)", device.desc());
         QmpException bad = assertThrows(
                 QmpException.class,
                 () -> client.blkdebugSetRules(

@@ -268,7 +268,11 @@ class CliProcessTest {
         CommandResult refused = cli("qmp", "blkdebug-clear-rules", "{\"device\": \"nope\"}");
         assertEquals(1, refused.exit());
         assertEquals(
-                "faultdisk qmp: blkdebug-clear-rules: DeviceNotFound: Device 'nope' not found\n", refused.stderr());
+                "faultdisk qmp: blkdebug-clear-rules: DeviceNotFound: Device 'nope' not found (exports: disk0, d1)\n",
+                refused.stderr());
+        CommandResult typo = cli("qmp", "blkdebug-clear-rule", "{\"device\": \"disk0\"}");
+        assertEquals(1, typo.exit());
+        assertTrue(typo.stderr().contains("(did you mean blkdebug-clear-rules?)"), typo.stderr());
 
         CommandResult usage = cli("break", "set", "disk0");
         assertEquals(2, usage.exit());
@@ -285,15 +289,70 @@ class CliProcessTest {
                 refusedConnection.stderr().startsWith("faultdisk exports: cannot connect to 127.0.0.1:" + free),
                 refusedConnection.stderr());
 
-        CommandResult timeout = cli("break", "wait", "disk0", "nothing", "--timeout", "300ms");
+        cli("break", "set", "disk0", "flush_to_disk", "idle").assertOk("break set");
+        CommandResult timeout = cli("break", "wait", "disk0", "idle", "--timeout", "300ms");
         assertEquals(4, timeout.exit());
         assertTrue(timeout.stderr().contains("no event BLKDEBUG_SUSPENDED within 300 ms"), timeout.stderr());
     }
 
     @Test
+    void waitsForWhatCanNeverHappenFailAtOnceSayingWhatExists() {
+        cli("break", "set", "disk0", "flush_to_disk", "fsync").assertOk("break set");
+        // Before, each waited out its 60 s timeout; now each fails before waiting.
+        long start = System.nanoTime();
+        CommandResult wait = cli("break", "wait", "disk0", "nothere", "--timeout", "60s");
+        assertEquals(2, wait.exit(), wait.stderr());
+        assertEquals(
+                "faultdisk break wait: disk0 has no breakpoint 'nothere' (breakpoints: fsync at flush_to_disk;"
+                        + " set one with faultdisk break set disk0 EVENT nothere)\n",
+                wait.stderr());
+        CommandResult none = cli("break", "wait", "d1", "x", "--timeout", "60s");
+        assertTrue(none.stderr().contains("d1 has no breakpoint 'x' (it has none;"), none.stderr());
+
+        CommandResult events = cli("events", "--event", "FAULT_INJECTD", "--count", "1", "--timeout", "60s");
+        assertEquals(2, events.exit(), events.stderr());
+        assertTrue(
+                events.stderr()
+                        .startsWith("faultdisk events: --event: the server emits no event 'FAULT_INJECTD' (did you mean"
+                                + " FAULT_INJECTED? events: BLOCK_IO_ERROR, BLKDEBUG_SUSPENDED,"),
+                events.stderr());
+        assertTrue(Duration.ofNanos(System.nanoTime() - start).toSeconds() < 30, "no wait ran out its timeout");
+    }
+
+    @Test
+    void serveSaysWhichOfItsAddressesIsTaken() {
+        String nbd = "127.0.0.1:" + ((InetSocketAddress) server.nbdAddress()).getPort();
+        CommandResult r = FaultdiskCli.run("serve", "--nbd", nbd, "--qmp", "none");
+        assertEquals(1, r.exit(), r.stderr());
+        assertEquals(
+                "faultdisk serve: cannot listen for NBD on " + nbd + ": Address already in use (--nbd; is another"
+                        + " faultdisk running? choose another address with --nbd)\n",
+                r.stderr());
+        r = FaultdiskCli.run("serve", "--nbd", "127.0.0.1:0", "--qmp", qmp);
+        assertEquals(1, r.exit(), r.stderr());
+        assertTrue(r.stderr().startsWith("faultdisk serve: cannot listen for QMP on " + qmp), r.stderr());
+        assertTrue(r.stderr().endsWith("choose another address with --qmp)\n"), r.stderr());
+    }
+
+    @Test
+    void aControlCommandPointedAtTheNbdPortSaysSoAtOnce() {
+        int nbd = ((InetSocketAddress) server.nbdAddress()).getPort();
+        long start = System.nanoTime();
+        CommandResult r = FaultdiskCli.run("exports", "--qmp", "127.0.0.1:" + nbd, "--timeout", "60s");
+        assertEquals(3, r.exit(), r.stderr());
+        assertEquals(
+                "faultdisk exports: 127.0.0.1:" + nbd + ": it is an NBD server (it greeted with NBDMAGIC), not a QMP"
+                        + " control socket: --qmp (or FAULTDISK_QMP) names the control socket, 127.0.0.1:4444 unless"
+                        + " faultdisk serve was given another --qmp\n",
+                r.stderr());
+        assertTrue(Duration.ofNanos(System.nanoTime() - start).toSeconds() < 30, "recognised, not timed out");
+    }
+
+    @Test
     void aScenarioDrivesFaultsAroundARealClient(@TempDir Path dir) throws Exception {
         Tools.require("qemu-io");
-        Path file = dir.resolve("enospc.json");
+        // The scenario lives elsewhere (as docs/scenarios/ does); the journal goes where the command runs.
+        Path file = Files.createDirectories(dir.resolve("scenarios")).resolve("enospc.json");
         Files.writeString(file, """
                 {"name": "enospc while a write is held", "device": "disk0", "timeout": "60s", "steps": [
                   {"execute": "blkdebug-set-breakpoint", "arguments": {"device": "disk0", "event": "write_aio", "tag": "w"}},
@@ -302,12 +361,14 @@ class CliProcessTest {
                   {"resume": "w"},
                   {"after-writes": 1, "execute": "query-blockstats", "arguments": {"device": "disk0"}}
                 ]}""");
-        Process run = FaultdiskCli.start("run", file.toString(), "--qmp", qmp);
+        Process run = FaultdiskCli.startIn(dir, "run", file.toString(), "--qmp", qmp);
         try {
             BufferedReader out =
                     new BufferedReader(new InputStreamReader(run.getInputStream(), StandardCharsets.UTF_8));
-            assertTrue(
-                    out.readLine().startsWith("faultdisk run: enospc while a write is held, 4 steps against " + qmp));
+            assertEquals(
+                    "faultdisk run: enospc while a write is held, 4 steps against " + qmp + "; journal "
+                            + dir.toRealPath().resolve("enospc.json.journal.jsonl"),
+                    out.readLine());
             assertTrue(out.readLine().contains("step 1/4: blkdebug-set-breakpoint"), "breakpoint set");
             assertTrue(out.readLine().endsWith("step 2/4: waiting: 0/1 breakpoint-hit w on disk0"), "step 2 armed");
             CommandResult held = qemuIo("write -P 1 0 4k"); // returns once step 3 resumed it
@@ -330,6 +391,7 @@ class CliProcessTest {
         } finally {
             run.destroyForcibly();
         }
+        assertFalse(Files.exists(file.resolveSibling("enospc.json.journal.jsonl")), "nothing next to the scenario");
         List<String> journal = Files.readAllLines(dir.resolve("enospc.json.journal.jsonl"));
         assertEquals(6, journal.size(), journal.toString());
         Map<?, ?> last = (Map<?, ?>) ((Map<?, ?>) Json.parse(journal.getLast())).get("summary");

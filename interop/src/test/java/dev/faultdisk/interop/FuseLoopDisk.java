@@ -70,6 +70,17 @@ final class FuseLoopDisk implements AutoCloseable {
 
     /** Starts nbdfuse on a fresh directory under {@code work} and a loop device on its file. */
     static FuseLoopDisk attach(String uri, Path work, String name) throws IOException, InterruptedException {
+        return attach(uri, work, name, true);
+    }
+
+    /**
+     * As {@link #attach(String, Path, String)}; with {@code readAhead} false, read-ahead is off
+     * below the file system (the FUSE file's, set before the loop device opens it, and the loop
+     * device's), which would otherwise read neighbouring blocks, those of other files, in the same
+     * request: then each request the server sees holds blocks of the file being read only.
+     */
+    static FuseLoopDisk attach(String uri, Path work, String name, boolean readAhead)
+            throws IOException, InterruptedException {
         Path fuseDir = Files.createDirectories(work.resolve(name + "-fuse"));
         Path log = work.resolve(name + "-nbdfuse.log");
         Process p = new ProcessBuilder("nbdfuse", fuseDir.toString(), uri)
@@ -79,10 +90,18 @@ final class FuseLoopDisk implements AutoCloseable {
         FuseLoopDisk disk = new FuseLoopDisk(fuseDir, log, p);
         try {
             Path image = awaitImage(p, fuseDir, log, Duration.ofSeconds(20));
+            if (!readAhead) {
+                String bdi =
+                        run("mountpoint", "-d", fuseDir.toString()).stdout().strip();
+                Files.writeString(Path.of("/sys/class/bdi", bdi, "read_ahead_kb"), "0");
+            }
             String dev =
                     run("losetup", "-f", "--show", image.toString()).stdout().strip();
             assertTrue(dev.startsWith("/dev/loop"), "losetup printed " + dev);
             disk.loop = dev;
+            if (!readAhead) {
+                run("blockdev", "--setra", "0", dev);
+            }
             return disk;
         } catch (IOException | RuntimeException | Error e) {
             disk.closeQuietly(e);
@@ -97,6 +116,11 @@ final class FuseLoopDisk implements AutoCloseable {
     /** mkfs.ext4 with everything initialised up front, so no background writes follow the mount. */
     void mkfs() {
         run("mkfs.ext4", "-q", "-F", "-E", "lazy_itable_init=0,lazy_journal_init=0", loop);
+    }
+
+    /** As {@link #mkfs()} with 4 KiB blocks, the page size: no page holds blocks of two files. */
+    void mkfs4k() {
+        run("mkfs.ext4", "-q", "-F", "-b", "4096", "-E", "lazy_itable_init=0,lazy_journal_init=0", loop);
     }
 
     /** Runs e2fsck -fy and returns its exit status (0: clean, 1: fixed, others: see e2fsck(8)). */

@@ -53,7 +53,7 @@ class ScenarioTriggerQemuIoTest {
         for (int i = 0; i < 41; i++) {
             writes.add("write -P " + (1 + i) + " " + (long) i * BLOCK + " 4k");
         }
-        Process run = FaultdiskCli.start("run", file.toString(), "--qmp", qmp);
+        Process run = FaultdiskCli.startIn(dir, "run", file.toString(), "--qmp", qmp);
         CompletableFuture<CommandResult> io;
         try {
             BufferedReader out =

@@ -69,4 +69,14 @@ public @interface Faultdisk {
      * proportion to what the test changed. Without it, data stays from one test to the next.
      */
     boolean revertData() default false;
+
+    /**
+     * How long a request may be held by a hang rule or a trigger's hold that names no timeout of
+     * its own, in seconds (0: for ever, as {@code faultdisk serve} does). A held request keeps
+     * its client waiting, and a client such as qemu-io flushes when it exits, so a rule the test
+     * forgot to release would block it; when this fires, the hang rule's request fails (EIO, or
+     * the rule's errno), a trigger's runs, and a warning on the log names the request and this
+     * setting.
+     */
+    int holdTimeoutSeconds() default 30;
 }

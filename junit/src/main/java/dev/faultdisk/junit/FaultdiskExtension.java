@@ -122,6 +122,13 @@ public final class FaultdiskExtension
             }
         }
         specs.forEach(builder::export);
+        if (config.holdTimeoutSeconds() < 0) {
+            throw new ExtensionConfigurationException("@Faultdisk(holdTimeoutSeconds) must be 0 (none) or more");
+        }
+        builder.defaultHoldTimeout(
+                Duration.ofSeconds(config.holdTimeoutSeconds()),
+                "@Faultdisk(holdTimeoutSeconds = " + config.holdTimeoutSeconds()
+                        + "); give the rule a timeout-ms, release it, or change holdTimeoutSeconds");
         return new Running(builder.start(), specs, config.perClass() && config.revertData());
     }
 

@@ -102,6 +102,44 @@ class FaultdiskExtensionTest {
                 "@Faultdisk triggers: a trigger is a JSON object (or an array of them), not a string");
     }
 
+    @Test
+    void aHangRuleWithoutATimeoutIsBoundedByTheDefaultHoldTimeoutWhichSaysSo() {
+        List<String> warnings = new ArrayList<>();
+        java.util.logging.Logger log = java.util.logging.Logger.getLogger("dev.faultdisk.fault.FaultEngine");
+        java.util.logging.Handler capture = new java.util.logging.Handler() {
+            @Override
+            public void publish(java.util.logging.LogRecord r) {
+                synchronized (warnings) {
+                    warnings.add(r.getMessage());
+                }
+            }
+
+            @Override
+            public void flush() {}
+
+            @Override
+            public void close() {}
+        };
+        log.addHandler(capture);
+        try {
+            TestExecutionSummary summary = FixtureRun.run(Fixtures.ForgottenHang.class, SEEN);
+            assertEquals(1, summary.getTestsSucceededCount(), FixtureRun.failures(summary));
+        } finally {
+            log.removeHandler(capture);
+        }
+        assertTrue(
+                ((String) SEEN.getFirst().get("error")).contains("held request failed with EIO"),
+                SEEN.getFirst().toString());
+        synchronized (warnings) {
+            assertEquals(1, warnings.size(), warnings.toString());
+            assertEquals(
+                    "a: request 1 (write of 512 bytes at 4096), held by fault rule 1 without a timeout, was failed"
+                            + " with EIO after 1000 ms by the default hold timeout (@Faultdisk(holdTimeoutSeconds = 1);"
+                            + " give the rule a timeout-ms, release it, or change holdTimeoutSeconds)",
+                    warnings.getFirst());
+        }
+    }
+
     /** Runs {@code fixture}: {@code failed} of its tests fail, and their failures say each of {@code messages}. */
     private static TestExecutionSummary assertFails(Class<?> fixture, int failed, String... messages) {
         TestExecutionSummary summary = FixtureRun.run(fixture, SEEN);
@@ -237,6 +275,22 @@ class FaultdiskExtensionTest {
 
             private static List<String> names(FaultdiskClient client) {
                 return client.queryTriggers().stream().map(t -> t.name()).toList();
+            }
+        }
+
+        /** A hang rule with no timeout that the test never releases: it must not hold the test for ever. */
+        @Faultdisk(exports = "a=memory:1M", holdTimeoutSeconds = 1)
+        static class ForgottenHang {
+            @Test
+            void writes(FaultdiskClient client, FaultdiskServer server) {
+                client.faultAdd("a", dev.faultdisk.client.FaultRule.hang().ops(dev.faultdisk.wire.BlockOp.WRITE));
+                var device = server.exports().find("a").orElseThrow().device();
+                IOException e = assertThrows(
+                        IOException.class,
+                        () -> device.write(
+                                dev.faultdisk.device.BlockRequest.of(dev.faultdisk.wire.BlockOp.WRITE, 4096, 512),
+                                java.nio.ByteBuffer.allocate(512)));
+                SEEN.add(Map.of("error", String.valueOf(e.getMessage())));
             }
         }
 

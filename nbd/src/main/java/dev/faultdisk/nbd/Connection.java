@@ -5,9 +5,13 @@ import java.io.ByteArrayOutputStream;
 import java.io.EOFException;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.SocketChannel;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -33,6 +37,10 @@ final class Connection implements Runnable {
     private volatile boolean closing;
     private volatile Export export;
     private volatile ConnectionInfo.Phase phase = ConnectionInfo.Phase.HANDSHAKE;
+    /** Why the server ended the connection, when it did (the first reason given wins). */
+    private volatile String closeReason;
+    /** The options the client sent, in order, for the log line. */
+    private final List<String> options = new ArrayList<>();
 
     Connection(NbdServer server, SocketChannel channel, long id) {
         this.server = server;
@@ -49,27 +57,77 @@ final class Connection implements Runnable {
     @Override
     public void run() {
         Transmission transmission = null;
+        String peer = peer();
+        String reason;
         try {
             Negotiation negotiation = handshake();
             if (negotiation != null) {
+                LOG.log(
+                        Level.INFO,
+                        "NBD connection {0} from {1}: export ''{2}'', {3}",
+                        id,
+                        peer,
+                        export.name(),
+                        negotiated(negotiation));
                 transmission = new Transmission(this, negotiation, writer);
                 transmission.run();
+                reason = "the client disconnected";
+            } else {
+                reason = "the handshake ended without an export (options " + String.join(", ", options) + ")";
             }
         } catch (EOFException | ClosedChannelException e) {
-            LOG.log(Level.DEBUG, "connection {0}: closed by peer", id);
+            reason = "the client closed the connection";
         } catch (ProtocolException e) {
+            reason = "protocol error: " + e.getMessage();
             LOG.log(Level.WARNING, "connection {0}: protocol error, disconnecting: {1}", id, e.getMessage());
         } catch (IOException e) {
-            if (!closing) {
-                LOG.log(Level.DEBUG, "connection {0}: {1}", id, e.toString());
-            }
+            reason = e.toString();
         } catch (RuntimeException e) {
+            reason = "internal error: " + e;
             LOG.log(Level.ERROR, "connection " + id + ": internal error, disconnecting", e);
         } finally {
             close();
             server.removed(this);
             releaseBuffers(transmission);
         }
+        String why = closeReason != null ? closeReason : reason;
+        LOG.log(Level.INFO, "NBD connection {0} from {1} closed: {2}", id, peer, why);
+    }
+
+    private String peer() {
+        try {
+            SocketAddress remote = channel.getRemoteAddress();
+            String text = String.valueOf(remote);
+            return remote instanceof InetSocketAddress
+                    ? text.replaceFirst("^/", "")
+                    : "unix:" + channel.getLocalAddress();
+        } catch (IOException e) {
+            return "an unknown peer";
+        }
+    }
+
+    /** What the handshake settled, for the connection's log line. */
+    private String negotiated(Negotiation n) {
+        return (n.structuredReplies() ? "structured replies" : "simple replies")
+                + (n.baseAllocation() ? ", base:allocation" : "")
+                + ", flags 0x" + Integer.toHexString(n.transmissionFlags())
+                + ", options " + String.join(", ", options);
+    }
+
+    /** Closes the connection for {@code reason} (said in its log line): a power cut, a removal, a shutdown. */
+    void closeBecause(String reason) {
+        if (closeReason == null) {
+            closeReason = reason;
+        }
+        close();
+    }
+
+    /** As {@link #shutdown()}, saying why in the connection's log line. */
+    void shutdownBecause(String reason) {
+        if (closeReason == null) {
+            closeReason = reason;
+        }
+        shutdown();
     }
 
     /**
@@ -104,6 +162,9 @@ final class Connection implements Runnable {
                 throw new ProtocolException(String.format("bad option magic 0x%016x", magic));
             }
             int option = in.getInt();
+            if (options.size() < 32) {
+                options.add(NbdProtocol.optionName(option));
+            }
             long length = Integer.toUnsignedLong(in.getInt());
             if (length > MAX_OPTION_DATA) {
                 if (length > MAX_OPTION_SKIP || option == NbdProtocol.OPT_EXPORT_NAME) {

@@ -110,6 +110,23 @@ public final class NbdProtocol {
     public static final int PREFERRED_BLOCK = 4096;
     public static final int MIN_BLOCK = 1;
 
+    /** Option names for logs. */
+    public static String optionName(int option) {
+        return switch (option) {
+            case OPT_EXPORT_NAME -> "EXPORT_NAME";
+            case OPT_ABORT -> "ABORT";
+            case OPT_LIST -> "LIST";
+            case OPT_STARTTLS -> "STARTTLS";
+            case OPT_INFO -> "INFO";
+            case OPT_GO -> "GO";
+            case OPT_STRUCTURED_REPLY -> "STRUCTURED_REPLY";
+            case OPT_LIST_META_CONTEXT -> "LIST_META_CONTEXT";
+            case OPT_SET_META_CONTEXT -> "SET_META_CONTEXT";
+            case OPT_EXTENDED_HEADERS -> "EXTENDED_HEADERS";
+            default -> "option " + option;
+        };
+    }
+
     /** Names for logs and errors. */
     public static String commandName(int type) {
         return switch (type) {

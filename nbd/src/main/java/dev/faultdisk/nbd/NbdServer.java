@@ -140,7 +140,7 @@ public final class NbdServer implements AutoCloseable {
         int dropped = 0;
         for (Connection c : connections) {
             if (c.export() == export) {
-                c.close();
+                c.closeBecause("dropped by the server (export " + export.name() + " lost power)");
                 dropped++;
             }
         }
@@ -173,7 +173,7 @@ public final class NbdServer implements AutoCloseable {
     public int closeConnections(Export export, Duration grace) {
         List<Connection> serving =
                 connections.stream().filter(c -> c.export() == export).toList();
-        serving.forEach(Connection::shutdown);
+        serving.forEach(c -> c.shutdownBecause("export " + export.name() + " was removed"));
         CompletableFuture<?> all =
                 CompletableFuture.allOf(serving.stream().map(Connection::closed).toArray(CompletableFuture[]::new));
         try {
@@ -225,7 +225,7 @@ public final class NbdServer implements AutoCloseable {
         } catch (IOException e) {
             LOG.log(Level.DEBUG, "closing listener: {0}", e.toString());
         }
-        connections.forEach(Connection::shutdown);
+        connections.forEach(c -> c.shutdownBecause("the server is shutting down"));
         long deadline = System.nanoTime() + grace.toNanos();
         while (!connections.isEmpty() && System.nanoTime() < deadline) {
             try {

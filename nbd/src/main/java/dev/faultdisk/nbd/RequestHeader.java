@@ -13,6 +13,8 @@ public final class RequestHeader implements Cloneable {
     public long length;
     /** The request's place among the connection's requests that reach the device stack (from 1), or 0. */
     public long sequence;
+    /** {@link System#nanoTime()} when it arrived, if the export times its requests (else 0). */
+    public long arrival;
 
     /**
      * A copy, for a request that outlives the reader's next decode. A field-for-field clone: the

@@ -5,6 +5,7 @@ import dev.faultdisk.device.BlockRequest;
 import dev.faultdisk.device.DeviceException;
 import dev.faultdisk.device.DisconnectException;
 import dev.faultdisk.device.ExtentSink;
+import dev.faultdisk.device.RequestTimer;
 import dev.faultdisk.wire.BlockOp;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -38,6 +39,9 @@ final class Transmission {
     private final Connection connection;
     private final ReplyWriter writer;
     private final BlockDevice device;
+    /** Null when the export does not time requests: then the fast path reads no clock. */
+    private final RequestTimer timer;
+
     private final long size;
     private final boolean structured;
     private final boolean baseAllocation;
@@ -54,6 +58,7 @@ final class Transmission {
         this.connection = connection;
         this.writer = writer;
         this.device = negotiation.export().device();
+        this.timer = negotiation.export().timer();
         this.size = device.size();
         this.structured = negotiation.structuredReplies();
         this.baseAllocation = negotiation.baseAllocation();
@@ -115,6 +120,9 @@ final class Transmission {
      * delayed requests), so that a stuck request never holds up the others.
      */
     private void handle(RequestHeader h) throws IOException, ProtocolException {
+        if (timer != null) {
+            h.arrival = System.nanoTime(); // its header is in; a write's payload may still be on its way
+        }
         int error = validate(h);
         if (error != 0) {
             if (h.type == NbdProtocol.CMD_WRITE) {
@@ -198,6 +206,27 @@ final class Transmission {
 
     /** Runs a validated request and replies. {@code inline}: on the reader thread, batching replies. */
     private void execute(RequestHeader h, ByteBuffer payload, boolean inline) throws IOException {
+        try {
+            run(h, payload, inline);
+        } finally {
+            if (timer != null && h.sequence != 0) {
+                timer.completed(opOf(h.type), System.nanoTime() - h.arrival);
+            }
+        }
+    }
+
+    private static BlockOp opOf(int type) {
+        return switch (type) {
+            case NbdProtocol.CMD_READ -> BlockOp.READ;
+            case NbdProtocol.CMD_WRITE -> BlockOp.WRITE;
+            case NbdProtocol.CMD_FLUSH -> BlockOp.FLUSH;
+            case NbdProtocol.CMD_TRIM -> BlockOp.TRIM;
+            case NbdProtocol.CMD_WRITE_ZEROES -> BlockOp.WRITE_ZEROES;
+            default -> BlockOp.BLOCK_STATUS;
+        };
+    }
+
+    private void run(RequestHeader h, ByteBuffer payload, boolean inline) throws IOException {
         try {
             if (!reachesDevice(h)) {
                 replyOk(h);
@@ -475,7 +504,7 @@ final class Transmission {
         } finally {
             writer.unlock();
         }
-        connection.close();
+        connection.closeBecause("a fault rule disconnected it");
         throw new ClosedChannelException();
     }
 

@@ -84,7 +84,7 @@ public final class CommandRegistry {
      * @throws QmpError as a client would see it (CommandNotFound for an unknown name)
      */
     public Object invoke(String name, Map<String, ?> arguments) {
-        QmpCommand command = find(name).orElseThrow(() -> QmpError.commandNotFound(name));
+        QmpCommand command = find(name).orElseThrow(() -> QmpError.commandNotFound(name, names()));
         return execute(command, QmpArguments.of(arguments), null);
     }
 
@@ -94,7 +94,23 @@ public final class CommandRegistry {
      * @throws QmpError as a client would see it
      */
     public void check(String name, Map<String, ?> arguments) {
-        find(name).orElseThrow(() -> QmpError.commandNotFound(name)).checkArguments(QmpArguments.of(arguments));
+        find(name)
+                .orElseThrow(() -> QmpError.commandNotFound(name, names()))
+                .checkArguments(QmpArguments.of(arguments));
+    }
+
+    /**
+     * What a command's reply would be in a session, for a caller outside any (the HTTP API): the
+     * same checks, the same {@code return} or {@code error} object, never an exception.
+     *
+     * @param error the error class of a failed command, or null
+     * @param json  the reply as QMP sends it, without an id
+     */
+    public record Reply(ErrorClass error, String json) {}
+
+    /** Runs {@code name} as {@link #invoke} does and answers as a session would (see {@link Reply}). */
+    public Reply respond(String name, Map<String, ?> arguments) {
+        return Dispatcher.respond(this, name, arguments);
     }
 
     /** Checks the declared arguments, then runs the command for {@code session} (null: in-process). */

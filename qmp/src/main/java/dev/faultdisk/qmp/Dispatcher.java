@@ -14,6 +14,9 @@ import java.util.Map;
  */
 final class Dispatcher {
     private static final System.Logger LOG = System.getLogger(Dispatcher.class.getName());
+    /** The argument of qmp_capabilities that carries the shared secret. */
+    static final String SECRET = "secret";
+
     static final String NEGOTIATION_EXPECTED = "Expecting capabilities negotiation with 'qmp_capabilities'";
 
     private final CommandRegistry registry;
@@ -37,6 +40,9 @@ final class Dispatcher {
             if (arguments instanceof Map<?, ?> given) {
                 given.forEach((k, v) -> values.put((String) k, v));
             }
+            if (session.needsSecret()) {
+                checkSecret(values.remove(SECRET), session);
+            }
             Object result = registry.execute(command, QmpArguments.of(values), session);
             try {
                 return Json.write(Messages.success(result, hasId, id));
@@ -53,6 +59,46 @@ final class Dispatcher {
         } catch (RuntimeException e) {
             LOG.log(Level.WARNING, "command failed unexpectedly", e);
             return Json.write(Messages.error(ErrorClass.GENERIC_ERROR, "Internal error: " + e, hasId, id));
+        }
+    }
+
+    /** A command run outside a session: the reply a session would get, as {@link CommandRegistry#respond}. */
+    static CommandRegistry.Reply respond(CommandRegistry registry, String name, Map<String, ?> arguments) {
+        try {
+            Object result = registry.invoke(name, arguments);
+            try {
+                return new CommandRegistry.Reply(null, Json.write(Messages.success(result, false, null)));
+            } catch (JsonException e) {
+                LOG.log(Level.WARNING, "command {0} returned a value with no JSON form: {1}", name, e.getMessage());
+                throw QmpError.generic("Internal error: the result of %s could not be encoded", name);
+            }
+        } catch (QmpError e) {
+            return new CommandRegistry.Reply(
+                    e.errorClass(), Json.write(Messages.error(e.errorClass(), e.desc(), false, null)));
+        } catch (RuntimeException e) {
+            LOG.log(Level.WARNING, "command failed unexpectedly", e);
+            return new CommandRegistry.Reply(
+                    ErrorClass.GENERIC_ERROR,
+                    Json.write(Messages.error(ErrorClass.GENERIC_ERROR, "Internal error: " + e, false, null)));
+        }
+    }
+
+    /**
+     * The shared-secret check, this project's addition to QMP: a server with a secret takes
+     * {@code qmp_capabilities} only with {@code "secret"} among its arguments; a wrong or missing
+     * one gets an error and the session ends.
+     */
+    private static void checkSecret(Object given, QmpSession session) {
+        if (!session.endpoint().secretMatches(given instanceof String s ? s : null)) {
+            session.rejectAfterReply();
+            LOG.log(
+                    Level.WARNING,
+                    "QMP session {0} ({1}): wrong or missing secret; closing it",
+                    session.id(),
+                    session.remoteAddress());
+            throw QmpError.generic(
+                    "this QMP server requires a shared secret: qmp_capabilities needs the argument 'secret'"
+                            + " with the right value");
         }
     }
 
@@ -89,6 +135,6 @@ final class Dispatcher {
         if (negotiating && !name.equals(CommandRegistry.CAPABILITIES)) {
             throw QmpError.commandNotFound(name);
         }
-        return registry.find(name).orElseThrow(() -> QmpError.commandNotFound(name));
+        return registry.find(name).orElseThrow(() -> QmpError.commandNotFound(name, registry.names()));
     }
 }

@@ -1,5 +1,6 @@
 package dev.faultdisk.qmp;
 
+import dev.faultdisk.wire.Suggestions;
 import dev.faultdisk.wire.json.Members;
 import java.util.Collection;
 import java.util.Map;
@@ -42,6 +43,9 @@ public final class QmpArguments implements Members.Errors {
 
     @Override
     public QmpError notAllowed(String name, String value, Collection<String> allowed) {
-        return QmpError.invalidEnumValue(name, value);
+        QmpError plain = QmpError.invalidEnumValue(name, value);
+        String hint = Suggestions.didYouMean(value, allowed);
+        // QEMU's words first, so a client matching them still does; then the value meant, if plain.
+        return hint.isEmpty() ? plain : QmpError.generic("%s (%s)", plain.desc(), hint);
     }
 }

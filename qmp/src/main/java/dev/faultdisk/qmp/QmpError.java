@@ -2,6 +2,8 @@ package dev.faultdisk.qmp;
 
 import com.google.errorprone.annotations.FormatMethod;
 import com.google.errorprone.annotations.FormatString;
+import dev.faultdisk.wire.Suggestions;
+import java.util.Collection;
 
 /**
  * A command's failure as the client sees it: {@code {"error": {"class": ..., "desc": ...}}}.
@@ -36,9 +38,29 @@ public final class QmpError extends RuntimeException {
         return new QmpError(ErrorClass.DEVICE_NOT_FOUND, "Device '" + device + "' not found");
     }
 
+    /**
+     * DeviceNotFound as QEMU words it, then what exists: "Device 'dsik0' not found (did you mean
+     * disk0? exports: disk0, data)", so a client that matches QEMU's prefix still matches.
+     */
+    public static QmpError deviceNotFound(String device, Collection<String> exports) {
+        String hint = Suggestions.didYouMean(device, exports);
+        String list = exports.isEmpty() ? "no exports" : "exports: " + String.join(", ", exports);
+        return new QmpError(
+                ErrorClass.DEVICE_NOT_FOUND,
+                "Device '" + device + "' not found (" + (hint.isEmpty() ? "" : hint + " ") + list + ")");
+    }
+
     /** CommandNotFound: "The command NAME has not been found". */
     public static QmpError commandNotFound(String command) {
         return new QmpError(ErrorClass.COMMAND_NOT_FOUND, "The command " + command + " has not been found");
+    }
+
+    /** CommandNotFound, with the nearest of {@code known} when one is near enough to be the one meant. */
+    public static QmpError commandNotFound(String command, Collection<String> known) {
+        String hint = Suggestions.didYouMean(command, known);
+        return new QmpError(
+                ErrorClass.COMMAND_NOT_FOUND,
+                "The command " + command + " has not been found" + (hint.isEmpty() ? "" : " (" + hint + ")"));
     }
 
     /** "Parameter 'NAME' is missing". */

@@ -2,17 +2,13 @@ package dev.faultdisk.qmp;
 
 import dev.faultdisk.wire.json.Json;
 import dev.faultdisk.wire.json.JsonLimits;
+import dev.faultdisk.wire.net.ControlEndpoint;
+import dev.faultdisk.wire.net.Listener;
+import dev.faultdisk.wire.net.RateLimitedLog;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
-import java.net.InetSocketAddress;
 import java.net.SocketAddress;
-import java.net.StandardProtocolFamily;
-import java.net.StandardSocketOptions;
-import java.net.UnixDomainSocketAddress;
-import java.nio.channels.ClosedChannelException;
-import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
-import java.nio.file.Files;
 import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.List;
@@ -20,6 +16,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -30,6 +27,7 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 public final class QmpServer implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(QmpServer.class.getName());
+    private static final RateLimitedLog REFUSALS = new RateLimitedLog(LOG, 10_000);
 
     /**
      * What a server sets for each of its sessions.
@@ -38,39 +36,60 @@ public final class QmpServer implements AutoCloseable {
      * @param maxQueuedBytes output a session may have waiting for its client; an event that does
      *                       not fit ends the session
      * @param limits         bounds on one incoming JSON message
+     * @param endpoint       TLS, shared secret and session budgets of the listeners
      */
-    public record Options(InstantSource clock, int maxQueuedBytes, JsonLimits limits) {
+    public record Options(InstantSource clock, int maxQueuedBytes, JsonLimits limits, ControlEndpoint endpoint) {
         public static Options defaults() {
-            return new Options(InstantSource.system(), 1 << 20, JsonLimits.DEFAULT);
+            return new Options(InstantSource.system(), 1 << 20, JsonLimits.DEFAULT, ControlEndpoint.defaults());
         }
 
         public Options {
-            if (clock == null || limits == null || maxQueuedBytes < 1) {
+            if (clock == null || limits == null || endpoint == null || maxQueuedBytes < 1) {
                 throw new IllegalArgumentException("bad QMP server options");
             }
         }
 
         public Options withClock(InstantSource clock) {
-            return new Options(clock, maxQueuedBytes, limits);
+            return new Options(clock, maxQueuedBytes, limits, endpoint);
         }
 
         public Options withMaxQueuedBytes(int maxQueuedBytes) {
-            return new Options(clock, maxQueuedBytes, limits);
+            return new Options(clock, maxQueuedBytes, limits, endpoint);
         }
 
         public Options withLimits(JsonLimits limits) {
-            return new Options(clock, maxQueuedBytes, limits);
+            return new Options(clock, maxQueuedBytes, limits, endpoint);
+        }
+
+        public Options withEndpoint(ControlEndpoint endpoint) {
+            return new Options(clock, maxQueuedBytes, limits, endpoint);
+        }
+
+        /**
+         * The bounds one session's parser works under: the message limits, tightened so that an
+         * unfinished message (text and parsed tokens) stays within the session's byte budget.
+         */
+        JsonLimits sessionLimits() {
+            int bytes = endpoint.maxSessionBytes();
+            return new JsonLimits(
+                    Math.min(limits.maxMessageBytes(), bytes),
+                    Math.max(1, Math.min(limits.maxTokens(), bytes / TOKEN_COST)),
+                    limits.maxNesting());
         }
     }
+
+    /** Heap bytes a buffered token costs beyond its text (object, array header, list slot). */
+    static final int TOKEN_COST = 64;
 
     private final CommandRegistry registry;
     private final Options options;
     private final Dispatcher dispatcher;
     private final byte[] greeting;
     private final Set<QmpSession> sessions = ConcurrentHashMap.newKeySet();
-    private final List<ServerSocketChannel> listeners = new CopyOnWriteArrayList<>();
-    private final List<SocketAddress> addresses = new CopyOnWriteArrayList<>();
+    private final List<Listener> listeners = new CopyOnWriteArrayList<>();
+    private final AtomicInteger open = new AtomicInteger();
     private final AtomicLong nextId = new AtomicLong(1);
+    private final List<EventListener> eventListeners = new CopyOnWriteArrayList<>();
     /** Guarded by emitLock. */
     private long emitted;
 
@@ -89,39 +108,37 @@ public final class QmpServer implements AutoCloseable {
     }
 
     /**
-     * Starts listening on one more address (TCP, or a Unix socket whose stale file is replaced).
-     * Port 0 picks a free port.
+     * Starts listening on one more address (TCP, or a Unix socket created 0600 whose stale file
+     * is replaced). Port 0 picks a free port.
      *
      * @return the bound address, with the real port
      */
-    public synchronized SocketAddress listen(SocketAddress address) throws IOException {
+    public SocketAddress listen(SocketAddress address) throws IOException {
+        return listen(address, null);
+    }
+
+    /** Like {@link #listen(SocketAddress)}, a Unix socket getting {@code unixMode} (e.g. 0660; null for 0600). */
+    public synchronized SocketAddress listen(SocketAddress address, String unixMode) throws IOException {
         if (closed) {
             throw new IllegalStateException("QMP server is closed");
         }
-        ServerSocketChannel listener;
-        if (address instanceof UnixDomainSocketAddress unix) {
-            Files.deleteIfExists(unix.getPath());
-            listener = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
-        } else {
-            listener = ServerSocketChannel.open();
-            listener.setOption(StandardSocketOptions.SO_REUSEADDR, true);
+        Listener listener = Listener.bind("qmp", address, unixMode, 64);
+        SocketAddress bound = listener.address();
+        if (options.endpoint().exposed(bound)) {
+            LOG.log(
+                    Level.WARNING,
+                    "QMP listens on {0} without TLS: anyone who reaches it controls the server;"
+                            + " use a loopback address, a Unix socket or TLS",
+                    bound);
         }
-        try {
-            listener.bind(address, 64);
-        } catch (IOException e) {
-            listener.close();
-            throw e;
-        }
-        SocketAddress bound = listener.getLocalAddress();
         listeners.add(listener);
-        addresses.add(bound);
-        Thread.ofPlatform().name("qmp-accept-" + bound).daemon(true).start(() -> acceptLoop(listener));
+        listener.start(channel -> accepted(channel, bound));
         return bound;
     }
 
     /** The addresses listened on, in the order {@link #listen} was called. */
     public List<SocketAddress> addresses() {
-        return List.copyOf(addresses);
+        return listeners.stream().map(Listener::address).toList();
     }
 
     public CommandRegistry registry() {
@@ -137,6 +154,32 @@ public final class QmpServer implements AutoCloseable {
         return sessions.size();
     }
 
+    /** Hears every event {@link #emit} sends, besides the sessions (the HTTP API's event stream). */
+    @FunctionalInterface
+    public interface EventListener {
+        /**
+         * Called under the emit lock, in emit order: must not block.
+         *
+         * @param number the event's number (from 1, in emit order)
+         * @param event  the event's name
+         * @param json   the whole event as QMP sends it, one line without its line end
+         */
+        void event(long number, String event, String json);
+    }
+
+    public void addEventListener(EventListener listener) {
+        eventListeners.add(listener);
+    }
+
+    public void removeEventListener(EventListener listener) {
+        eventListeners.remove(listener);
+    }
+
+    /** True if an event emitted now reaches anyone: a session or a listener (else it need not be built). */
+    public boolean hasAudience() {
+        return !sessions.isEmpty() || !eventListeners.isEmpty();
+    }
+
     /**
      * Sends {@code {"timestamp": ..., "event": NAME, "data": DATA}} to every negotiated session.
      * Never blocks on a client: a session whose output queue is full is closed instead.
@@ -147,10 +190,13 @@ public final class QmpServer implements AutoCloseable {
     public void emit(String event, Map<String, ?> data) {
         synchronized (emitLock) { // keeps timestamps in order on every session
             emitted++;
-            byte[] line = Messages.line(
-                    Json.write(Messages.event(event, data, options.clock().instant())));
+            String json = Json.write(Messages.event(event, data, options.clock().instant()));
+            byte[] line = Messages.line(json);
             for (QmpSession session : sessions) {
                 session.deliver(line);
+            }
+            for (EventListener listener : eventListeners) {
+                listener.event(emitted, event, json);
             }
         }
     }
@@ -165,50 +211,50 @@ public final class QmpServer implements AutoCloseable {
         }
     }
 
-    private void acceptLoop(ServerSocketChannel listener) {
-        while (!closed) {
-            SocketChannel channel;
-            try {
-                channel = listener.accept();
-            } catch (ClosedChannelException e) {
-                return;
-            } catch (IOException e) {
-                if (closed) {
-                    return;
-                }
-                LOG.log(Level.WARNING, "QMP accept failed: {0}", e.toString());
-                continue;
-            }
-            try {
-                String remote = String.valueOf(channel.getRemoteAddress());
-                if (remote.isEmpty()) {
-                    remote = "unix:" + listener.getLocalAddress(); // Unix peers are unnamed
-                }
-                if (channel.getRemoteAddress() instanceof InetSocketAddress) {
-                    channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
-                }
-                QmpSession session =
-                        new QmpSession(this, channel, nextId.getAndIncrement(), remote, options, dispatcher);
-                sessions.add(session);
-                if (closed) {
-                    session.close();
-                    return;
-                }
-                LOG.log(Level.DEBUG, "QMP session {0} from {1}", session.id(), remote);
-                session.start(greeting);
-            } catch (IOException | RuntimeException e) {
-                LOG.log(Level.WARNING, "could not start a QMP session: {0}", e.toString());
-                try {
-                    channel.close();
-                } catch (IOException ignored) {
-                    // already failing
-                }
-            }
+    private void accepted(SocketChannel channel, SocketAddress local) throws IOException {
+        String remote = String.valueOf(channel.getRemoteAddress());
+        if (remote.isEmpty()) {
+            remote = "unix:" + local; // Unix peers are unnamed
+        }
+        long id = nextId.getAndIncrement();
+        if (open.incrementAndGet() > options.endpoint().maxSessions()) {
+            open.decrementAndGet();
+            REFUSALS.log(
+                    Level.WARNING,
+                    "sessions",
+                    "QMP session from " + remote + " refused: "
+                            + options.endpoint().maxSessions() + " sessions are open (the limit)");
+            Thread.ofVirtual().name("qmp-" + id + "-refuse").start(() -> refuse(channel));
+            return;
+        }
+        QmpSession session = new QmpSession(this, channel, id, remote, options, dispatcher);
+        sessions.add(session);
+        if (closed) {
+            session.close();
+            return;
+        }
+        LOG.log(Level.DEBUG, "QMP session {0} from {1}", session.id(), remote);
+        session.start(greeting);
+    }
+
+    /** Tells a client over the session limit why, then hangs up. */
+    private void refuse(SocketChannel channel) {
+        try (channel) {
+            var io = options.endpoint().open(channel);
+            String desc = "too many QMP sessions: " + options.endpoint().maxSessions()
+                    + " are open, the limit (max-sessions)";
+            io.write(java.nio.ByteBuffer.wrap(
+                    Messages.line(Json.write(Messages.error(ErrorClass.GENERIC_ERROR, desc, false, null)))));
+            io.close();
+        } catch (IOException | RuntimeException e) {
+            LOG.log(Level.DEBUG, "refusing a QMP session: {0}", e.toString());
         }
     }
 
     void removed(QmpSession session) {
-        sessions.remove(session);
+        if (sessions.remove(session)) {
+            open.decrementAndGet();
+        }
     }
 
     /** Stops listening, closes every session and removes Unix socket files. */
@@ -220,24 +266,9 @@ public final class QmpServer implements AutoCloseable {
             }
             closed = true;
         }
-        for (ServerSocketChannel listener : listeners) {
-            try {
-                listener.close();
-            } catch (IOException e) {
-                LOG.log(Level.DEBUG, "closing QMP listener: {0}", e.toString());
-            }
-        }
+        listeners.forEach(Listener::close);
         for (QmpSession session : sessions) {
             session.close();
-        }
-        for (SocketAddress address : addresses) {
-            if (address instanceof UnixDomainSocketAddress unix) {
-                try {
-                    Files.deleteIfExists(unix.getPath());
-                } catch (IOException e) {
-                    LOG.log(Level.DEBUG, "removing QMP socket file: {0}", e.toString());
-                }
-            }
         }
     }
 }

@@ -2,11 +2,16 @@ package dev.faultdisk.qmp;
 
 import dev.faultdisk.wire.json.Json;
 import dev.faultdisk.wire.json.JsonStreamParser;
+import dev.faultdisk.wire.net.ControlEndpoint;
+import dev.faultdisk.wire.net.Fatal;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.nio.ByteBuffer;
+import java.nio.channels.ByteChannel;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.SocketChannel;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
@@ -19,6 +24,11 @@ public final class QmpSession {
 
     private final QmpServer server;
     private final SocketChannel channel;
+    /** What the session reads and writes: the socket, or TLS over it once the reader has shaken hands. */
+    private volatile ByteChannel io;
+
+    private final CompletableFuture<ByteChannel> opened = new CompletableFuture<>();
+    private final QmpServer.Options options;
     private final long id;
     private final String remote;
     private final OutputQueue output;
@@ -26,6 +36,7 @@ public final class QmpSession {
     private final Dispatcher dispatcher;
     private final AtomicBoolean closed = new AtomicBoolean();
     private volatile boolean negotiated;
+    private volatile boolean rejected;
 
     QmpSession(
             QmpServer server,
@@ -38,8 +49,9 @@ public final class QmpSession {
         this.channel = channel;
         this.id = id;
         this.remote = remote;
+        this.options = options;
         this.output = new OutputQueue(options.maxQueuedBytes());
-        this.parser = new JsonStreamParser(options.limits());
+        this.parser = new JsonStreamParser(options.sessionLimits());
         this.dispatcher = dispatcher;
     }
 
@@ -82,6 +94,20 @@ public final class QmpSession {
         Thread.ofVirtual().name("qmp-" + id + "-in").start(this::readLoop);
     }
 
+    /** Whether the client must still prove the shared secret (with qmp_capabilities). */
+    boolean needsSecret() {
+        return options.endpoint().secret() != null && !negotiated;
+    }
+
+    ControlEndpoint endpoint() {
+        return options.endpoint();
+    }
+
+    /** After a failed secret check: the error reply goes out, then the session ends. */
+    void rejectAfterReply() {
+        rejected = true;
+    }
+
     /** Queues an event line if the session takes events; a session with no room is dropped. */
     void deliver(byte[] line) {
         if (closed.get()) {
@@ -100,9 +126,16 @@ public final class QmpSession {
     private void readLoop() {
         ByteBuffer buffer = ByteBuffer.allocate(16 * 1024);
         try {
+            try {
+                io = options.endpoint().open(channel);
+            } catch (IOException e) {
+                opened.completeExceptionally(e);
+                throw e;
+            }
+            opened.complete(io);
             while (!closed.get()) {
                 buffer.clear();
-                int n = channel.read(buffer);
+                int n = io.read(buffer);
                 if (n < 0) {
                     break;
                 }
@@ -120,7 +153,8 @@ public final class QmpSession {
             close("read failed: " + e.getMessage());
         } catch (InterruptedException e) {
             close("interrupted");
-        } catch (RuntimeException e) {
+        } catch (Throwable e) {
+            Fatal.check(e, "QMP session " + id);
             LOG.log(Level.WARNING, "QMP session " + id + " failed", e);
             close("internal error: " + e);
         }
@@ -130,8 +164,13 @@ public final class QmpSession {
         String json = switch (result) {
             case JsonStreamParser.Value value -> dispatcher.dispatch(value.value(), this);
             case JsonStreamParser.Failure failure ->
-                Json.write(Messages.error(ErrorClass.GENERIC_ERROR, failure.message(), false, null));
+                Json.write(Messages.error(ErrorClass.GENERIC_ERROR, describe(failure), false, null));
         };
+        if (rejected) {
+            output.put(Messages.line(json));
+            output.finish();
+            return false;
+        }
         if (negotiated && !output.eventsOpen()) {
             // The reply that ends negotiation: the queue opens to events in the same step as it
             // takes the reply, so none goes out before it and none emitted after the client has
@@ -141,20 +180,36 @@ public final class QmpSession {
         return output.put(Messages.line(json));
     }
 
+    /** A parse failure's text, naming the session budget when that is what the message ran into. */
+    private String describe(JsonStreamParser.Failure failure) {
+        String message = failure.message();
+        if (message.endsWith("limit exceeded")) {
+            message += " (a QMP session buffers at most " + options.endpoint().maxSessionBytes()
+                    + " bytes of one message: max-session-bytes)";
+        }
+        return message;
+    }
+
     private void writeLoop() {
         String reason = "client went away";
         try {
+            ByteChannel out = opened.get();
             byte[] line;
             while ((line = output.take()) != null) {
                 ByteBuffer buffer = ByteBuffer.wrap(line);
                 while (buffer.hasRemaining()) {
-                    channel.write(buffer);
+                    out.write(buffer);
                 }
             }
         } catch (IOException e) {
             reason = "write failed: " + e.getMessage();
+        } catch (ExecutionException e) {
+            reason = "TLS handshake failed: " + e.getCause().getMessage();
         } catch (InterruptedException e) {
             reason = "interrupted";
+        } catch (Throwable e) {
+            Fatal.check(e, "QMP session " + id);
+            reason = "internal error: " + e;
         }
         close(reason);
     }
@@ -165,6 +220,7 @@ public final class QmpSession {
         }
         LOG.log(Level.DEBUG, "QMP session {0} ({1}) ends: {2}", id, remote, reason);
         output.close();
+        opened.completeExceptionally(new IOException("session closed"));
         try {
             channel.close();
         } catch (IOException e) {

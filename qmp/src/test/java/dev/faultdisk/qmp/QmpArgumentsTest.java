@@ -69,6 +69,9 @@ class QmpArgumentsTest {
         assertError("Parameter 'rules[0].foo' is unexpected", () -> first.rejectUnknown("event", "state"));
         assertError(
                 "Parameter 'device' does not accept value 'ide0-hd0'", () -> args.choice("device", List.of("a", "b")));
+        assertError(
+                "Parameter 'device' does not accept value 'ide0-hd0' (did you mean ide0-hd1?)",
+                () -> args.choice("device", List.of("ide0-hd1", "b")));
     }
 
     @Test

@@ -180,6 +180,11 @@ class QmpServerTest {
                 "{\"error\": {\"class\": \"CommandNotFound\", \"desc\": \"The command nope has not been found\"}}"
             },
             {
+                "{\"execute\": \"query-verison\"}",
+                "{\"error\": {\"class\": \"CommandNotFound\", \"desc\": \"The command query-verison has not been found"
+                        + " (did you mean query-version?)\"}}"
+            },
+            {
                 "{\"execute\": \"query-version\", \"arguments\": {\"verbose\": true}}",
                 generic("Parameter 'verbose' is unexpected")
             },

@@ -45,7 +45,7 @@ final class BlockCommands {
                         out.add(stats(e));
                     }
                     if (args.has("device") && out.isEmpty()) {
-                        throw QmpError.deviceNotFound(args.string("device"));
+                        throw QmpError.deviceNotFound(args.string("device"), exports.names());
                     }
                     return out;
                 })
@@ -59,7 +59,9 @@ final class BlockCommands {
 
     /** The export called {@code name}, or QEMU's DeviceNotFound error. */
     static Export export(ExportRegistry exports, String name) {
-        return exports.find(name).filter(e -> !name.isEmpty()).orElseThrow(() -> QmpError.deviceNotFound(name));
+        return exports.find(name)
+                .filter(e -> !name.isEmpty())
+                .orElseThrow(() -> QmpError.deviceNotFound(name, exports.names()));
     }
 
     private static Map<String, Object> blockInfo(Export e, NbdServer nbd) {

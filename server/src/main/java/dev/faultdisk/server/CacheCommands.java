@@ -44,17 +44,21 @@ final class CacheCommands {
                 .doc("Switches the export's cache: writethrough (every acknowledged write is durable), writeback "
                         + "(writes without FUA stay in a volatile cache until a FLUSH completes) or lying-flush "
                         + "(FLUSH and FUA are acknowledged and persist nothing: the nobarrier disk). Leaving a "
-                        + "caching mode for writethrough first persists what is dirty.")
+                        + "caching mode for writethrough first persists what is dirty and disarms an armed "
+                        + "deferred flush error (it stands for a failed cache write-back, and writethrough has no "
+                        + "cache left; armed, it would fail the flush of a later, unrelated write): "
+                        + "flush-error-disarmed says whether one was.")
                 .argument(Argument.enumeration("mode", false, "the new mode", CACHE_MODES))
                 .required("device", ArgType.STRING, "export name")
+                .returns("{\"flush-error-disarmed\": bool}")
                 .handler(args -> {
                     Export e = BlockCommands.export(exports, args);
                     try {
-                        e.writeCache().setMode(CacheMode.parse(args.string("mode")));
+                        boolean disarmed = e.writeCache().setMode(CacheMode.parse(args.string("mode")));
+                        return Map.of("flush-error-disarmed", disarmed);
                     } catch (IOException ex) {
                         throw QmpError.generic("changing the cache mode of '%s' failed: %s", e.name(), ex.getMessage());
                     }
-                    return null;
                 })
                 .build());
         commands.register(QmpCommand.builder("write-cache-arm-flush-error")

@@ -9,7 +9,8 @@ import dev.faultdisk.trigger.TriggerEngine;
 
 /**
  * Connects one export to the rest of the server: its blkdebug and fault events to QMP and the
- * journal, its requests and events to the triggers, and its power cuts to its NBD connections.
+ * journal, its requests and events to the triggers, its power cuts to its NBD connections, and
+ * its faults and request latencies to the metrics.
  * Exports from the command line and those added at run time go through the same {@link #wire}.
  */
 final class ExportWiring {
@@ -18,13 +19,23 @@ final class ExportWiring {
     private final FaultJournal journal;
     private final TriggerEngine triggers;
     private final FaultListener faultEvents;
+    private final ServerMetrics metrics;
+    private final HoldTimeout holdTimeout;
 
-    ExportWiring(NbdServer nbd, QmpServer qmp, FaultJournal journal, TriggerEngine triggers) {
+    ExportWiring(
+            NbdServer nbd,
+            QmpServer qmp,
+            FaultJournal journal,
+            TriggerEngine triggers,
+            ServerMetrics metrics,
+            HoldTimeout holdTimeout) {
+        this.holdTimeout = holdTimeout;
         this.nbd = nbd;
         this.qmp = qmp;
         this.journal = journal;
         this.triggers = triggers;
         this.faultEvents = FaultCommands.events(qmp);
+        this.metrics = metrics;
     }
 
     /** Once per export, before any client can reach it. */
@@ -33,5 +44,7 @@ final class ExportWiring {
         FaultCommands.wireEvents(export, faultEvents, journal);
         export.attachTriggers(triggers);
         nbd.dropConnectionsOnPowerFail(export);
+        metrics.wire(export);
+        export.faults().defaultHoldTimeout(holdTimeout.nanos(), holdTimeout.source());
     }
 }

@@ -221,7 +221,7 @@ final class FaultCommands {
         return new FaultListener() {
             @Override
             public void injected(FaultRecord record) {
-                if (record.announce() && qmp.sessionCount() > 0) {
+                if (record.announce() && qmp.hasAudience()) {
                     Map<String, Object> data = record.toMap();
                     data.remove("time"); // the event's timestamp says when
                     qmp.emit("FAULT_INJECTED", data);

@@ -8,8 +8,14 @@ import dev.faultdisk.fault.FaultTime;
 import dev.faultdisk.nbd.NbdServer;
 import dev.faultdisk.qmp.CommandRegistry;
 import dev.faultdisk.qmp.QmpServer;
+import dev.faultdisk.server.http.BearerAuthenticator;
+import dev.faultdisk.server.http.HttpControlServer;
+import dev.faultdisk.server.http.HttpOptions;
 import dev.faultdisk.trigger.TriggerEngine;
+import dev.faultdisk.wire.net.ControlEndpoint;
+import io.prometheus.metrics.exporter.httpserver.HTTPServer;
 import java.io.IOException;
+import java.net.BindException;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.nio.file.Path;
@@ -33,6 +39,11 @@ public final class FaultdiskServer implements AutoCloseable {
     private final JournalFile journalFile;
     private final long faultSeed;
     private final TriggerEngine triggers;
+    private final ServerMetrics metrics;
+    private HttpControlServer http;
+    private HTTPServer metricsServer;
+    private InetSocketAddress metricsBound;
+    private boolean metricsTls;
 
     private FaultdiskServer(
             ExportRegistry exports,
@@ -42,7 +53,8 @@ public final class FaultdiskServer implements AutoCloseable {
             FaultJournal journal,
             JournalFile journalFile,
             long faultSeed,
-            TriggerEngine triggers) {
+            TriggerEngine triggers,
+            ServerMetrics metrics) {
         this.exports = exports;
         this.nbd = nbd;
         this.qmp = qmp;
@@ -51,6 +63,7 @@ public final class FaultdiskServer implements AutoCloseable {
         this.journalFile = journalFile;
         this.faultSeed = faultSeed;
         this.triggers = triggers;
+        this.metrics = metrics;
     }
 
     public static Builder builder() {
@@ -92,6 +105,31 @@ public final class FaultdiskServer implements AutoCloseable {
         return triggers;
     }
 
+    /** The server's Prometheus metrics (docs/METRICS.md). */
+    public ServerMetrics metrics() {
+        return metrics;
+    }
+
+    /** The HTTP server (dashboard, API, metrics), or null if none was asked for. */
+    public HttpControlServer http() {
+        return http;
+    }
+
+    /** The address of the metrics-only listener ({@code --metrics}), or null. */
+    public InetSocketAddress metricsAddress() {
+        return metricsBound;
+    }
+
+    /** The metrics-only listener's URL, e.g. {@code http://127.0.0.1:9464/metrics}, or null. */
+    public String metricsUrl() {
+        if (metricsBound == null) {
+            return null;
+        }
+        String host = metricsBound.getAddress().getHostAddress();
+        return (metricsTls ? "https://" : "http://") + (host.contains(":") ? "[" + host + "]" : host) + ":"
+                + metricsBound.getPort() + "/metrics";
+    }
+
     /** The seed the exports' fault engines derive default rule seeds from. */
     public long faultSeed() {
         return faultSeed;
@@ -101,6 +139,12 @@ public final class FaultdiskServer implements AutoCloseable {
     @Override
     public void close() throws IOException {
         try {
+            if (http != null) {
+                http.close();
+            }
+            if (metricsServer != null) {
+                metricsServer.close();
+            }
             nbd.shutdown(Duration.ofSeconds(5));
             qmp.close();
         } finally {
@@ -128,13 +172,20 @@ public final class FaultdiskServer implements AutoCloseable {
         private final List<ExportSpec> specs = new ArrayList<>();
         private SocketAddress nbdAddress = new InetSocketAddress("127.0.0.1", 10809);
         private final List<SocketAddress> qmpAddresses = new ArrayList<>();
+        private final List<String> qmpModes = new ArrayList<>();
+        private ControlEndpoint qmpEndpoint = ControlEndpoint.defaults();
         private InstantSource clock = InstantSource.system();
         private FaultTime faultTime = FaultTime.system();
         private Long faultSeed;
         private Path journalPath;
         private int journalCapacity = 10_000;
+        private HoldTimeout holdTimeout = HoldTimeout.NONE;
         private final List<Setup> setup = new ArrayList<>();
         private boolean listen = true;
+        private InetSocketAddress httpAddress;
+        private HttpOptions httpOptions;
+        private InetSocketAddress metricsAddress;
+        private boolean timeRequests;
 
         private Builder() {}
 
@@ -192,7 +243,45 @@ public final class FaultdiskServer implements AutoCloseable {
 
         /** Adds a QMP listen address (several are allowed; none means no QMP socket). */
         public Builder qmp(SocketAddress address) {
+            return qmp(address, null);
+        }
+
+        /** Adds a QMP listen address; a Unix socket gets {@code unixMode} (e.g. 0660; null for 0600). */
+        public Builder qmp(SocketAddress address, String unixMode) {
             qmpAddresses.add(address);
+            qmpModes.add(unixMode);
+            return this;
+        }
+
+        /** TLS, shared secret and session budgets of the QMP listeners (docs/SECURITY.md). */
+        public Builder qmpEndpoint(ControlEndpoint endpoint) {
+            this.qmpEndpoint = endpoint;
+            return this;
+        }
+
+        /** Serves the dashboard, the HTTP API and the metrics on {@code address} (docs/HTTP.md); times requests. */
+        public Builder http(InetSocketAddress address) {
+            this.httpAddress = address;
+            this.timeRequests = true;
+            return this;
+        }
+
+        /** The HTTP server's budgets, TLS and secret (default: the QMP socket's, {@link HttpOptions#from}). */
+        public Builder httpOptions(HttpOptions options) {
+            this.httpOptions = options;
+            return this;
+        }
+
+        /** Serves only the Prometheus metrics on {@code address} ({@code /metrics}); times requests. */
+        public Builder metrics(InetSocketAddress address) {
+            this.metricsAddress = address;
+            this.timeRequests = true;
+            return this;
+        }
+
+        /** Records request latencies (query-latency, the latency histograms) without serving HTTP. */
+        public Builder timeRequests(boolean on) {
+            this.timeRequests = on;
             return this;
         }
 
@@ -213,10 +302,37 @@ public final class FaultdiskServer implements AutoCloseable {
             return this;
         }
 
+        /**
+         * Bounds every hold that names no timeout (a hang rule without timeout-ms, a trigger's hold
+         * without one), on every export, added ones too: on expiry a hang rule's request fails, a
+         * trigger's runs, and a warning names {@code source} (where the bound was set).
+         */
+        public Builder defaultHoldTimeout(Duration timeout, String source) {
+            this.holdTimeout = new HoldTimeout(timeout.toNanos(), source);
+            return this;
+        }
+
         /** Also writes the fault journal to this file, as JSON lines (created or truncated). */
         public Builder journal(Path path) {
             this.journalPath = path;
             return this;
+        }
+
+        /** The metrics-only listener, with the same TLS and secret as the HTTP server. */
+        private static HTTPServer metricsListener(InetSocketAddress address, HttpOptions options, ServerMetrics metrics)
+                throws IOException {
+            HttpControlServer.limitConnections();
+            HTTPServer.Builder b = HTTPServer.builder()
+                    .inetAddress(address.getAddress())
+                    .port(address.getPort())
+                    .registry(metrics.registry());
+            if (options.tls() != null) {
+                b.httpsConfigurator(HttpControlServer.configurator(options));
+            }
+            if (options.secret() != null) {
+                b.authenticator(new BearerAuthenticator(options.secret()));
+            }
+            return b.buildAndStart();
         }
 
         /** Opens the exports and starts listening; on failure nothing stays open. */
@@ -228,6 +344,7 @@ public final class FaultdiskServer implements AutoCloseable {
             NbdServer nbd = null;
             QmpServer qmp = null;
             JournalFile file = null;
+            FaultdiskServer server = null;
             long seed = faultSeed != null ? faultSeed : new SplittableRandom().nextLong();
             SplittableRandom exportSeeds = new SplittableRandom(seed);
             try {
@@ -241,22 +358,62 @@ public final class FaultdiskServer implements AutoCloseable {
                 }
                 nbd = new NbdServer(registry);
                 CommandRegistry commands = new CommandRegistry();
-                qmp = new QmpServer(commands, QmpServer.Options.defaults().withClock(clock));
-                TriggerEngine triggers = ControlCommands.registerAll(
-                        commands, registry, nbd, qmp, clock, journal, faultTime, exportSeeds);
-                FaultdiskServer server =
-                        new FaultdiskServer(registry, nbd, qmp, commands, journal, file, seed, triggers);
+                qmp = new QmpServer(
+                        commands, QmpServer.Options.defaults().withClock(clock).withEndpoint(qmpEndpoint));
+                ControlCommands.Engines engines = ControlCommands.registerAll(
+                        commands,
+                        registry,
+                        nbd,
+                        qmp,
+                        clock,
+                        journal,
+                        faultTime,
+                        exportSeeds,
+                        timeRequests,
+                        holdTimeout);
+                server = new FaultdiskServer(
+                        registry, nbd, qmp, commands, journal, file, seed, engines.triggers(), engines.metrics());
                 for (Setup step : setup) {
                     step.apply(server);
                 }
                 if (listen) {
-                    nbd.start(nbdAddress);
-                    for (SocketAddress address : qmpAddresses) {
-                        qmp.listen(address);
+                    try {
+                        nbd.start(nbdAddress);
+                    } catch (BindException e) {
+                        throw new ListenException(ListenException.Socket.NBD, nbdAddress, e);
+                    }
+                    for (int i = 0; i < qmpAddresses.size(); i++) {
+                        try {
+                            qmp.listen(qmpAddresses.get(i), qmpModes.get(i));
+                        } catch (BindException e) {
+                            throw new ListenException(ListenException.Socket.QMP, qmpAddresses.get(i), e);
+                        }
+                    }
+                    HttpOptions options = httpOptions != null ? httpOptions : HttpOptions.from(qmpEndpoint);
+                    if (httpAddress != null) {
+                        try {
+                            server.http = HttpControlServer.start(
+                                    httpAddress, options, commands, qmp, server.metrics.registry());
+                        } catch (BindException e) {
+                            throw new ListenException(ListenException.Socket.HTTP, httpAddress, e);
+                        }
+                    }
+                    if (metricsAddress != null) {
+                        try {
+                            server.metricsServer = metricsListener(metricsAddress, options, server.metrics);
+                        } catch (BindException e) {
+                            throw new ListenException(ListenException.Socket.METRICS, metricsAddress, e);
+                        }
+                        server.metricsTls = options.tls() != null;
+                        server.metricsBound =
+                                new InetSocketAddress(metricsAddress.getAddress(), server.metricsServer.getPort());
                     }
                 }
                 return server;
             } catch (IOException | RuntimeException e) {
+                if (server != null && server.http != null) {
+                    server.http.close();
+                }
                 if (nbd != null) {
                     nbd.shutdown(Duration.ZERO);
                 }

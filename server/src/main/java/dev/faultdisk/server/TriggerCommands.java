@@ -69,7 +69,10 @@ final class TriggerCommands {
                             "triggers",
                             name -> exports.find(name)
                                     .map(e -> OptionalLong.of(e.size()))
-                                    .orElse(OptionalLong.empty())));
+                                    .orElse(OptionalLong.empty()),
+                            name -> exports.find(name)
+                                    .map(e -> e.faults().files())
+                                    .orElse(null)));
                     return Map.of("ids", added.stream().map(Trigger::id).toList());
                 })
                 .build());

@@ -33,7 +33,7 @@ class CacheCommandsTest {
     @Test
     void powerFailLosesExactlyTheUnflushedWritesAndDropsConnections() throws Exception {
         assertEquals(
-                Map.of(),
+                Map.of("flush-error-disarmed", false),
                 fd.execute(
                         "{\"execute\": \"write-cache-set-mode\", \"arguments\": {\"device\": \"d0\", \"mode\": \"writeback\"}}"));
         byte[] durable = filled(4096, 0x11);
@@ -95,6 +95,24 @@ class CacheCommandsTest {
                         && de.errno() == dev.faultdisk.wire.Errno.ESHUTDOWN,
                 "held FUA write fails: " + failure);
         assertArrayEquals(new byte[4096], read(0, 4096), "and its data never reached the disk");
+    }
+
+    @Test
+    void switchingToWritethroughReportsTheFlushErrorItDisarmed() throws Exception {
+        String writeback =
+                "{\"execute\": \"write-cache-set-mode\", \"arguments\": {\"device\": \"d0\", \"mode\": \"writeback\"}}";
+        String writethrough = writeback.replace("writeback", "writethrough");
+        fd.execute(writeback);
+        fd.execute("{\"execute\": \"write-cache-arm-flush-error\", \"arguments\": {\"device\": \"d0\"}}");
+        assertEquals(Map.of("flush-error-disarmed", true), fd.execute(writethrough));
+        assertEquals(
+                false,
+                fd.executeMap("{\"execute\": \"query-write-cache\", \"arguments\": {\"device\": \"d0\"}}")
+                        .get("deferred-error-armed"));
+        // The flush after a later write succeeds: the error no longer waits for it.
+        disk.device().write(BlockRequest.of(BlockOp.WRITE, 0, 512), ByteBuffer.wrap(filled(512, 1)));
+        disk.device().flush(BlockRequest.flush());
+        assertEquals(Map.of("flush-error-disarmed", false), fd.execute(writethrough));
     }
 
     @Test

@@ -137,7 +137,7 @@ class CloneExportTest {
     void badInputIsAClearErrorAndChangesNothing() throws Exception {
         fd.client.snapshotCreate("d0", "s");
         assertEquals(
-                "DeviceNotFound: Device 'nope' not found",
+                "DeviceNotFound: Device 'nope' not found (exports: d0)",
                 fd.error("{\"execute\": \"export-add\", \"arguments\": {\"name\": \"c0\", "
                         + "\"from\": {\"device\": \"nope\", \"snapshot\": \"s\"}}}"));
         assertEquals(

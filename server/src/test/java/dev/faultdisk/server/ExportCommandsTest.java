@@ -89,8 +89,12 @@ class ExportCommandsTest {
                 .contains("does not exist (add ,size=SIZE to create it)"));
         assertFalse(Files.exists(missing));
         assertEquals(
-                "DeviceNotFound: Device 'nope' not found",
+                "DeviceNotFound: Device 'nope' not found (exports: d0)",
                 fd.error("{\"execute\": \"export-remove\", \"arguments\": {\"name\": \"nope\"}}"));
+        // A near miss is named, and every command that takes a device says the same.
+        assertEquals(
+                "DeviceNotFound: Device 'D0' not found (did you mean d0? exports: d0)",
+                fd.error("{\"execute\": \"query-blockstats\", \"arguments\": {\"device\": \"D0\"}}"));
         fd.execute(
                 "{\"execute\": \"trigger-add\", \"arguments\": {\"triggers\": [{\"when\": {\"device\": \"d0\", \"ops\": [\"read\"]}, "
                         + "\"actions\": [{\"action\": \"fail\"}]}]}}");
@@ -146,7 +150,7 @@ class ExportCommandsTest {
         assertEquals(List.of("d0"), names());
         assertEquals(7, Files.readAllBytes(image)[0], "the cached write was flushed to the file");
         assertEquals(
-                "DeviceNotFound: Device 'd1' not found",
+                "DeviceNotFound: Device 'd1' not found (exports: d0)",
                 fd.error("{\"execute\": \"query-write-cache\", \"arguments\": {\"device\": \"d1\"}}"));
         // The name is free again.
         fd.execute("{\"execute\": \"export-add\", \"arguments\": {\"name\": \"d1\", \"spec\": \"" + image + "\"}}");

@@ -129,7 +129,7 @@ class FaultCommandsTest {
             assertFalse(disk.device().mayBlock(), "the valid hang rule before it was not applied");
         }
         assertEquals(
-                "DeviceNotFound: Device 'nope' not found",
+                "DeviceNotFound: Device 'nope' not found (exports: d0, d1)",
                 fd.error("{\"execute\": \"fault-add\", \"arguments\": {\"device\": \"nope\", \"rules\": []}}"));
         assertEquals(
                 "GenericError: Parameter 'rules' is missing",

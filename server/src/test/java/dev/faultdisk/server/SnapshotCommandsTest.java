@@ -134,7 +134,7 @@ class SnapshotCommandsTest {
         fd.execute("{\"execute\": \"snapshot-create\", \"arguments\": {\"device\": \"d0\", \"name\": \"a\"}}");
         write(0, filled(4096, 5));
         assertEquals(
-                "DeviceNotFound: Device 'nope' not found",
+                "DeviceNotFound: Device 'nope' not found (exports: d0, d1)",
                 fd.error("{\"execute\": \"snapshot-create\", \"arguments\": {\"device\": \"nope\", \"name\": \"a\"}}"));
         assertEquals(
                 "GenericError: export 'd0' has a snapshot 'a' already",

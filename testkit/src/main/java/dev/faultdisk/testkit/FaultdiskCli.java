@@ -39,4 +39,9 @@ public final class FaultdiskCli {
     public static Process start(String... args) throws IOException {
         return new ProcessBuilder(command(args)).start();
     }
+
+    /** Starts without waiting, in the working directory {@code dir} (where relative paths and defaults land). */
+    public static Process startIn(Path dir, String... args) throws IOException {
+        return new ProcessBuilder(command(args)).directory(dir.toFile()).start();
+    }
 }

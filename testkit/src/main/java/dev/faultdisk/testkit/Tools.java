@@ -76,6 +76,8 @@ public final class Tools {
             case "mkfs.ext4", "e2fsck" -> "e2fsprogs";
             case "losetup", "mount", "umount" -> "util-linux mount";
             case "sync" -> "coreutils";
+            case "chromedriver" -> "chromium-driver";
+            case "promtool" -> "prometheus";
             default -> program;
         };
     }

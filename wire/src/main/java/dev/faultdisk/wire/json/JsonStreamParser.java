@@ -30,7 +30,7 @@ public final class JsonStreamParser {
 
     private final JsonLimits limits;
     private final JsonLexer lexer;
-    private final List<Token> tokens = new ArrayList<>();
+    private List<Token> tokens = new ArrayList<>();
     private final JsonLexer.Sink sink = this::token;
     private List<Result> out = new ArrayList<>();
     private long tokenBytes;
@@ -144,7 +144,11 @@ public final class JsonStreamParser {
     }
 
     private void reset() {
-        tokens.clear();
+        if (tokens.size() > 1024) {
+            tokens = new ArrayList<>(); // a cleared list keeps its array: a huge message's would stay
+        } else {
+            tokens.clear();
+        }
         tokenBytes = 0;
         braces = 0;
         brackets = 0;

@@ -1,6 +1,5 @@
-package dev.faultdisk.junit;
+package com.example;
 
-import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -8,12 +7,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.faultdisk.client.BlkdebugRule;
 import dev.faultdisk.client.Breakpoint;
 import dev.faultdisk.client.Event;
+import dev.faultdisk.client.FaultRule;
 import dev.faultdisk.client.FaultdiskClient;
 import dev.faultdisk.client.HeldRequest;
 import dev.faultdisk.client.Suspension;
-import dev.faultdisk.client.Trigger;
-import dev.faultdisk.client.TriggerAction;
-import dev.faultdisk.client.TriggerCondition;
+import dev.faultdisk.junit.ExportUri;
+import dev.faultdisk.junit.Faultdisk;
 import dev.faultdisk.wire.BlockOp;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -23,16 +22,14 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
  * The example of docs/JUNIT.md: a real client (qemu-io) against the test's own faultdisk, with a
  * fault armed from the test, a write held at the critical moment, and the third write held by a
- * trigger.
+ * fault rule.
  */
 @Faultdisk(exports = "disk0=memory:64M")
-@Tag("requires-qemu-io")
 class QemuIoExampleTest {
     private static final Duration TIMEOUT = Duration.ofSeconds(60);
 
@@ -101,27 +98,22 @@ class QemuIoExampleTest {
     }
 
     @Test
-    void theThirdWriteHeldByATrigger(FaultdiskClient fd, @ExportUri("disk0") String uri) throws Exception {
+    void theThirdWriteHeld(FaultdiskClient fd, @ExportUri("disk0") String uri) throws Exception {
         // The server counts the writes and holds the third inside its request path, whatever the pace.
-        fd.triggerAdd(
-                Trigger.when(TriggerCondition.requests("disk0", BlockOp.WRITE).nth(3))
-                        .name("hold-third-write")
-                        .then(TriggerAction.hold(TIMEOUT)));
+        fd.faultAdd("disk0", FaultRule.hang().ops(BlockOp.WRITE).nth(3));
         CompletableFuture<Output> writer = CompletableFuture.supplyAsync(
                 () -> qemuIo(uri, "write -P 1 0 4k", "write -P 2 4k 4k", "write -P 3 8k 4k", "write -P 4 12k 4k"));
 
-        Event fired = fd.awaitEvent("TRIGGER_FIRED", TIMEOUT);
-        assertEquals("hold-third-write", fired.string("name"));
-        await("the third write held")
-                .atMost(TIMEOUT)
-                .until(() -> !fd.queryHeldRequests("disk0").isEmpty());
-        HeldRequest held = fd.queryHeldRequests("disk0").getFirst();
-        assertEquals(8192, held.offset(), "the third write, at 8k");
+        Event held = fd.awaitEvent("FAULT_INJECTED", TIMEOUT); // a hang rule announces each request it holds
+        assertEquals("held", held.string("action"));
+        HeldRequest request = fd.queryHeldRequests("disk0").getFirst();
+        assertEquals(8192, request.offset(), "the third write, at 8k");
         assertEquals(2, fd.queryBlockstats("disk0").op("write").operations(), "two writes done, the third held");
         assertFalse(writer.isDone());
 
         fd.faultRelease("disk0");
         writer.get(TIMEOUT.toSeconds(), TimeUnit.SECONDS).assertOk("the held write, released, and the fourth");
-        assertEquals(1, fd.queryTriggers().getFirst().fired());
+        Output read = qemuIo(uri, "read -P 3 8k 4k", "read -P 4 12k 4k").assertOk("read back");
+        assertFalse(read.text().contains("Pattern verification failed"), read.text());
     }
 }

@@ -1,0 +1,819 @@
+package dev.faultdisk.cli.campaign;
+
+import dev.faultdisk.cli.HostTools;
+import dev.faultdisk.cli.HostTools.ToolException;
+import dev.faultdisk.client.FaultRule;
+import dev.faultdisk.client.FaultdiskClient;
+import dev.faultdisk.filemap.FileMap;
+import dev.faultdisk.filemap.Owner;
+import dev.faultdisk.wire.json.Json;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.FileSystems;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.PathMatcher;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentLinkedDeque;
+
+/**
+ * Runs a campaign (docs/CAMPAIGNS.md): setup once and a snapshot of every disk; a trace run
+ * without faults that records which files and structures each node reads and writes (and is the
+ * baseline: its check must pass); then one run per (node, target, fault kind), each from the
+ * reverted disks. Every run's result is written as soon as it is known, so an interrupted
+ * campaign resumes where it stopped; {@link #close} takes down every process, mount, loop device,
+ * nbdfuse and export the campaign made, and is what Ctrl-C runs.
+ */
+public final class CampaignRunner implements AutoCloseable {
+    private static final Duration PROBE_POLL = Duration.ofMillis(100);
+
+    private final CampaignSpec spec;
+    private final PrintStream progress;
+    private final Map<String, FaultdiskClient> clients = new LinkedHashMap<>();
+    private final Map<String, NodeDisk> disks = new LinkedHashMap<>();
+    private final ConcurrentLinkedDeque<NodeProcess> running = new ConcurrentLinkedDeque<>();
+    private final List<CampaignSpec.Node> createdExports = new ArrayList<>();
+    private final String baseSnapshot;
+    private volatile boolean closed;
+
+    /** What to run. */
+    public record Options(String rerun, int maxRuns, boolean fresh) {}
+
+    public CampaignRunner(CampaignSpec spec, PrintStream progress) {
+        this.spec = spec;
+        this.progress = progress;
+        this.baseSnapshot = "campaign-" + spec.name() + "-base";
+    }
+
+    private Path workdir() {
+        return spec.workdir();
+    }
+
+    /** Runs the campaign and writes the report; returns the report's path. */
+    public Path run(Options options) throws Exception {
+        HostTools.requireRoot("faultdisk campaign");
+        HostTools.require("nbdfuse", "fusermount3", "losetup", "mount", "umount", "blockdev", "mountpoint");
+        Files.createDirectories(workdir().resolve("runs"));
+        Files.writeString(workdir().resolve("campaign.json"), Files.readString(spec.file()));
+        connect();
+        setup();
+        List<Target> targets = plan(options.fresh());
+        List<Run> runs = runsOf(targets);
+        if (options.rerun() != null) {
+            Run run = runs.stream()
+                    .filter(r -> r.id().equals(options.rerun()))
+                    .findFirst()
+                    .orElseThrow(() -> new IllegalArgumentException("no run '" + options.rerun()
+                            + "' in this campaign (see " + workdir().resolve("report.json") + ")"));
+            RunResult r = execute(run, true);
+            progress.println(run.id() + ": " + r.outcome().wireName() + " (" + r.detail() + "), logs in " + r.dir());
+            return Report.write(spec, targets, results(runs), workdir());
+        }
+        Progress bar = new Progress(progress, runs.size(), Instant.now());
+        int done = 0;
+        for (Run run : runs) {
+            if (closed) {
+                break;
+            }
+            RunResult previous = RunResult.load(resultFile(run.id()));
+            if (previous != null && !options.fresh()) {
+                bar.skipped(previous.outcome());
+                continue;
+            }
+            if (options.maxRuns() > 0 && done >= options.maxRuns()) {
+                break;
+            }
+            RunResult r = execute(run, false);
+            done++;
+            bar.finished(r.outcome());
+        }
+        bar.end();
+        return Report.write(spec, targets, results(runs), workdir());
+    }
+
+    /** One run of the plan. */
+    record Run(String id, Target target, FaultKind fault) {}
+
+    private List<Run> runsOf(List<Target> targets) {
+        List<Run> runs = new ArrayList<>();
+        for (Target t : targets) {
+            for (FaultKind f : spec.faults()) {
+                if (t.worthTrying(f)) {
+                    runs.add(new Run(t.runId(f), t, f));
+                }
+            }
+        }
+        return runs;
+    }
+
+    private Map<String, RunResult> results(List<Run> runs) throws IOException {
+        Map<String, RunResult> out = new LinkedHashMap<>();
+        for (Run r : runs) {
+            RunResult res = RunResult.load(resultFile(r.id()));
+            if (res != null) {
+                out.put(r.id(), res);
+            }
+        }
+        return out;
+    }
+
+    private Path resultFile(String id) {
+        return workdir().resolve("runs").resolve(id).resolve("result.json");
+    }
+
+    // ---- servers, exports, disks ----
+
+    private void connect() throws IOException {
+        for (CampaignSpec.Node n : spec.nodes()) {
+            if (!clients.containsKey(n.qmp())) {
+                try {
+                    clients.put(n.qmp(), FaultdiskClient.connect(n.qmp()));
+                } catch (IOException e) {
+                    throw new IOException(
+                            "node " + n.name() + ": cannot reach the faultdisk server at " + n.qmp() + ": "
+                                    + e.getMessage(),
+                            e);
+                }
+            }
+        }
+    }
+
+    private FaultdiskClient client(CampaignSpec.Node n) {
+        return clients.get(n.qmp());
+    }
+
+    /** Makes the file systems, starts the cluster, loads the data, stops it and snapshots every disk. */
+    private void setup() throws Exception {
+        for (CampaignSpec.Node n : spec.nodes()) {
+            FaultdiskClient c = client(n);
+            boolean exists = c.queryBlock().stream().anyMatch(b -> b.device().equals(n.export()));
+            if (!exists) {
+                c.exportAdd(n.export(), n.exportSpec());
+                createdExports.add(n);
+            } else {
+                c.reset(n.export());
+                if (c.querySnapshots(n.export()).stream().anyMatch(s -> s.name().equals(baseSnapshot))) {
+                    c.snapshotDelete(n.export(), baseSnapshot);
+                }
+            }
+            NodeDisk d = new NodeDisk(spec, n);
+            disks.put(n.name(), d);
+            d.attach();
+            d.mkfs();
+        }
+        progress.println("campaign " + spec.name() + ": setup (mkfs, start, load, stop, snapshot) in " + workdir());
+        Path dir = Files.createDirectories(workdir().resolve("setup"));
+        mountAll();
+        try {
+            List<NodeProcess> procs = startAll(dir);
+            List<String> notUp = awaitProbes(dir, procs);
+            if (!notUp.isEmpty()) {
+                stopAll(dir, procs);
+                throw new CampaignFailure("setup: node(s) " + notUp + " did not start within "
+                        + spec.timeouts().start().toSeconds() + " s; see the logs in " + dir + tails(dir, notUp));
+            }
+            if (!spec.setup().isEmpty()) {
+                Path acked = dir.resolve("acked.txt");
+                Shell.Result r = Shell.run(
+                        expand(spec.setup(), spec.nodes().getFirst(), dir, acked),
+                        spec.timeouts().setup(),
+                        dir.resolve("setup.log"));
+                if (!r.ok()) {
+                    throw new CampaignFailure("setup: the setup command "
+                            + (r.timedOut() ? "timed out" : "failed (exit " + r.exit() + ")") + "; see "
+                            + dir.resolve("setup.log"));
+                }
+                Files.writeString(acked, r.output());
+            }
+            stopAll(dir, procs);
+        } finally {
+            unmountAll();
+        }
+        for (CampaignSpec.Node n : spec.nodes()) {
+            client(n).snapshotCreate(n.export(), baseSnapshot);
+        }
+    }
+
+    private synchronized void mountAll() throws ToolException {
+        if (closed) {
+            throw new ToolException("interrupted");
+        }
+        for (NodeDisk d : disks.values()) {
+            d.mountFs();
+        }
+    }
+
+    private void unmountAll() throws ToolException {
+        ToolException first = null;
+        for (NodeDisk d : disks.values()) {
+            try {
+                d.unmountFs();
+            } catch (ToolException e) {
+                first = first == null ? e : first;
+            }
+        }
+        if (first != null) {
+            throw first;
+        }
+    }
+
+    private String expand(String template, CampaignSpec.Node node, Path runDir, Path acked) {
+        return Placeholders.expand(
+                template,
+                Placeholders.of(
+                        spec,
+                        node,
+                        disks.get(node.name()).mount(),
+                        Map.of("run", runDir.toString(), "acked", acked.toString())));
+    }
+
+    private synchronized List<NodeProcess> startAll(Path dir) throws IOException {
+        if (closed) {
+            throw new IOException("interrupted");
+        }
+        List<NodeProcess> procs = new ArrayList<>();
+        for (CampaignSpec.Node n : spec.nodes()) {
+            NodeProcess p = NodeProcess.start(expand(spec.start(), n, dir, dir.resolve("acked.txt")), log(dir, n));
+            running.add(p);
+            procs.add(p);
+        }
+        return procs;
+    }
+
+    /** The last lines of the named nodes' logs and probes, for a failure message. */
+    private static String tails(Path dir, List<String> nodes) {
+        StringBuilder b = new StringBuilder();
+        for (String n : nodes) {
+            for (String suffix : List.of(".log", ".probe.log")) {
+                Path f = dir.resolve(n + suffix);
+                try {
+                    List<String> lines = Files.exists(f) ? Files.readAllLines(f) : List.of();
+                    b.append("\n--- ").append(f.getFileName()).append(" (last lines)");
+                    for (String l : lines.subList(Math.max(0, lines.size() - 4), lines.size())) {
+                        b.append("\n  ").append(l.length() > 300 ? l.substring(0, 300) + "..." : l);
+                    }
+                } catch (IOException e) {
+                    b.append("\n  (").append(e.getMessage()).append(")");
+                }
+            }
+        }
+        return b.toString();
+    }
+
+    private static Path log(Path dir, CampaignSpec.Node n) {
+        return dir.resolve(n.name() + ".log");
+    }
+
+    /** Waits until every node's probe passes; returns the nodes that did not come up in time. */
+    private List<String> awaitProbes(Path dir, List<NodeProcess> procs) throws IOException, InterruptedException {
+        long deadline = System.nanoTime() + spec.timeouts().start().toNanos();
+        List<String> notUp = new ArrayList<>();
+        for (int i = 0; i < spec.nodes().size(); i++) {
+            CampaignSpec.Node n = spec.nodes().get(i);
+            boolean up = false;
+            while (!up && System.nanoTime() < deadline && procs.get(i).alive()) {
+                Duration left = Duration.ofNanos(Math.max(1, deadline - System.nanoTime()));
+                up = Shell.run(
+                                expand(spec.probe(), n, dir, dir.resolve("acked.txt")),
+                                left.compareTo(Duration.ofSeconds(5)) < 0 ? left : Duration.ofSeconds(5),
+                                dir.resolve(n.name() + ".probe.log"))
+                        .ok();
+                if (!up) {
+                    Thread.sleep(PROBE_POLL.toMillis());
+                }
+            }
+            if (!up) {
+                notUp.add(n.name());
+            }
+        }
+        return notUp;
+    }
+
+    private Map<String, NodeProcess.End> stopAll(Path dir, List<NodeProcess> procs)
+            throws IOException, InterruptedException {
+        Map<String, NodeProcess.End> ends = new LinkedHashMap<>();
+        for (int i = 0; i < procs.size(); i++) {
+            CampaignSpec.Node n = spec.nodes().get(i);
+            NodeProcess p = procs.get(i);
+            ends.put(
+                    n.name(),
+                    p.stop(
+                            spec.stop().isEmpty() ? "" : expand(spec.stop(), n, dir, dir.resolve("acked.txt")),
+                            spec.timeouts().stop(),
+                            log(dir, n)));
+            running.remove(p);
+        }
+        return ends;
+    }
+
+    private Map<String, String> roles(Path dir) throws IOException, InterruptedException {
+        Map<String, String> roles = new LinkedHashMap<>();
+        for (CampaignSpec.Node n : spec.nodes()) {
+            String role = "";
+            if (!spec.role().isEmpty()) {
+                Shell.Result r = Shell.run(
+                        expand(spec.role(), n, dir, dir.resolve("acked.txt")),
+                        Duration.ofSeconds(10),
+                        dir.resolve(n.name() + ".role.log"));
+                role = r.ok() && !r.output().isBlank() ? r.lastWord() : "unknown";
+            }
+            roles.put(n.name(), role);
+        }
+        return roles;
+    }
+
+    private void revertAll() {
+        for (CampaignSpec.Node n : spec.nodes()) {
+            client(n).snapshotRevert(n.export(), baseSnapshot);
+        }
+    }
+
+    // ---- trace run and plan ----
+
+    /** The targets: from plan.json when it is there (a resumed campaign), else from a fresh trace run. */
+    @SuppressWarnings("unchecked")
+    private List<Target> plan(boolean fresh) throws Exception {
+        Path planFile = workdir().resolve("plan.json");
+        if (!fresh && Files.exists(planFile)) {
+            Map<String, Object> plan = Json.parseObject(Files.readString(planFile));
+            List<Target> out = new ArrayList<>();
+            for (Object t : (List<Object>) plan.get("targets")) {
+                out.add(Target.fromJson((Map<String, Object>) t));
+            }
+            progress.println("campaign " + spec.name() + ": resuming with the plan in " + planFile);
+            return out;
+        }
+        progress.println("campaign " + spec.name() + ": trace run (no faults) to find what each node touches");
+        Path dir = Files.createDirectories(workdir().resolve("trace"));
+        revertAll();
+        mountAll();
+        Map<String, Map<String, Access>> accesses = new TreeMap<>();
+        Map<String, String> roles;
+        try {
+            Map<String, FileMap> before = scanAll();
+            dropCaches();
+            Map<String, Tracer> tracers = new LinkedHashMap<>();
+            for (CampaignSpec.Node n : spec.nodes()) {
+                Tracer t = new RecorderTracer(
+                        client(n),
+                        n.export(),
+                        dir.resolve(n.name() + ".history"),
+                        "campaign-" + spec.name() + "-trace");
+                t.start();
+                tracers.put(n.name(), t);
+            }
+            List<NodeProcess> procs = startAll(dir);
+            List<String> notUp = awaitProbes(dir, procs);
+            if (!notUp.isEmpty()) {
+                stopAll(dir, procs);
+                throw new CampaignFailure(
+                        "trace run: node(s) " + notUp + " did not start without any fault; see " + dir);
+            }
+            roles = roles(dir);
+            Path acked = dir.resolve("acked.txt");
+            Shell.Result w = workload(dir, acked);
+            Shell.Result check = Shell.run(
+                    expand(spec.check(), spec.nodes().getFirst(), dir, acked),
+                    spec.timeouts().check(),
+                    dir.resolve("check.log"));
+            stopAll(dir, procs);
+            Map<String, List<Tracer.Request>> traced = new LinkedHashMap<>();
+            for (CampaignSpec.Node n : spec.nodes()) {
+                traced.put(n.name(), tracers.get(n.name()).stop());
+            }
+            // mapped only now: the map syncs every file, and those writes are not the system's
+            Map<String, FileMap> after = scanAll();
+            for (CampaignSpec.Node n : spec.nodes()) {
+                Map<String, Access> byLabel = new TreeMap<>();
+                for (Tracer.Request r : traced.get(n.name())) {
+                    for (Owner o : owners(after.get(n.name()), before.get(n.name()), r)) {
+                        String mount = disks.get(n.name()).mount().toString();
+                        String rel = o.kind() == Owner.Kind.METADATA ? null : relative(mount, o.name());
+                        String label = label(o, rel);
+                        byLabel.computeIfAbsent(
+                                        label, k -> new Access(k, o.kind().wireName(), rel))
+                                .add(r.write(), o.deviceOffset(), o.length(), o.fileOffset());
+                    }
+                }
+                accesses.put(n.name(), byLabel);
+            }
+            Outcome baseline = Outcome.byName(check.ok() || !check.output().isBlank() ? check.lastWord() : "")
+                    .orElse(Outcome.CAMPAIGN_ERROR);
+            if (baseline != Outcome.CORRECT || w.timedOut()) {
+                throw new CampaignFailure("trace run: without any fault the check says '"
+                        + (check.output().isBlank() ? "(nothing)" : check.lastWord()) + "'; fix the workload or check ("
+                        + dir.resolve("check.log") + ")");
+            }
+        } finally {
+            unmountAll();
+        }
+        List<Target> targets = targets(accesses, roles);
+        Map<String, Object> trace = new LinkedHashMap<>();
+        Map<String, Object> perNode = new LinkedHashMap<>();
+        accesses.forEach((node, byLabel) -> {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("role", roles.get(node));
+            m.put("touched", byLabel.values().stream().map(Access::toJson).toList());
+            perNode.put(node, m);
+        });
+        trace.put("nodes", perNode);
+        writeJson(workdir().resolve("trace.json"), trace);
+        Map<String, Object> plan = new LinkedHashMap<>();
+        plan.put("targets", targets.stream().map(Target::toJson).toList());
+        writeJson(planFile, plan);
+        progress.println("campaign " + spec.name() + ": " + targets.size() + " targets x "
+                + spec.faults().size() + " fault kinds (trace in " + workdir().resolve("trace.json") + ")");
+        return targets;
+    }
+
+    private Shell.Result workload(Path dir, Path acked) throws IOException, InterruptedException {
+        Shell.Result w = Shell.run(
+                expand(spec.workload(), spec.nodes().getFirst(), dir, acked),
+                spec.timeouts().workload(),
+                dir.resolve("workload.log"));
+        Path setupAcked = workdir().resolve("setup").resolve("acked.txt");
+        String before = Files.exists(setupAcked) ? Files.readString(setupAcked) : "";
+        Files.writeString(acked, before + w.output());
+        return w;
+    }
+
+    private void dropCaches() throws ToolException, IOException {
+        for (NodeDisk d : disks.values()) {
+            d.dropCaches();
+        }
+    }
+
+    private Map<String, FileMap> scanAll() throws IOException {
+        Map<String, FileMap> maps = new LinkedHashMap<>();
+        for (CampaignSpec.Node n : spec.nodes()) {
+            maps.put(n.name(), FileMap.scan(disks.get(n.name()).mount()));
+        }
+        return maps;
+    }
+
+    /** Owners of a request by the map after the run, falling back on the one before for gaps. */
+    private static List<Owner> owners(FileMap after, FileMap before, Tracer.Request r) {
+        List<Owner> out = new ArrayList<>();
+        for (Owner o : after.owners(r.offset(), r.length())) {
+            if (o.kind() == Owner.Kind.UNOWNED) {
+                out.addAll(before.knownOwners(o.deviceOffset(), o.length()));
+            } else {
+                out.add(o);
+            }
+        }
+        return out;
+    }
+
+    private static String relative(String mount, String path) {
+        return path.equals(mount) ? "." : path.startsWith(mount + "/") ? path.substring(mount.length() + 1) : path;
+    }
+
+    /** The table's row for an owner: a path with long hex runs as *, "dir PATH", or the structure. */
+    static String label(Owner o, String rel) {
+        return switch (o.kind()) {
+            case FILE -> rel.replaceAll("[0-9a-fA-F]{8,}", "*");
+            case DIRECTORY -> "dir " + rel.replaceAll("[0-9a-fA-F]{8,}", "*");
+            case METADATA, UNOWNED -> o.name();
+        };
+    }
+
+    private List<Target> targets(Map<String, Map<String, Access>> accesses, Map<String, String> roles) {
+        List<PathMatcher> wanted = spec.files().stream()
+                .map(g -> FileSystems.getDefault().getPathMatcher("glob:" + g))
+                .toList();
+        List<Target> out = new ArrayList<>();
+        accesses.forEach((node, byLabel) -> {
+            for (Access a : byLabel.values()) {
+                boolean isPath = a.path != null;
+                if (isPath && !wanted.isEmpty() && wanted.stream().noneMatch(m -> m.matches(Path.of(a.path)))) {
+                    continue;
+                }
+                if (!isPath && (!spec.structures() || a.kind.equals("unowned"))) {
+                    continue;
+                }
+                String role = roles.getOrDefault(node, "");
+                if (isPath) {
+                    out.addAll(pieces(node, role, a));
+                    continue;
+                }
+                List<List<Long>> ranges = new ArrayList<>();
+                for (long[] r : a.ranges) {
+                    ranges.add(List.of(r[0], r[1] - r[0]));
+                }
+                out.add(new Target(node, role, a.label, a.kind, a.path, ranges, a.reads, a.writes, 0, -1));
+            }
+        });
+        return out;
+    }
+
+    /**
+     * A file's targets: the whole file, or with {@code targets.pieces} above 1 the span of the
+     * file the trace saw touched cut into that many parts (4 KiB aligned), each a row of its own
+     * ({@code PATH [0K,64K)}), kept where the trace saw an access: a log's head and tail, a
+     * database's meta pages and its data, as the 2017 study aimed at each block.
+     */
+    private List<Target> pieces(String node, String role, Access a) {
+        if (spec.pieces() <= 1 || a.fileMax <= a.fileMin) {
+            return List.of(new Target(node, role, a.label, a.kind, a.path, List.of(), a.reads, a.writes, 0, -1));
+        }
+        long span = a.fileMax - a.fileMin;
+        long size = Math.max(4096, (span / spec.pieces() + 4095) / 4096 * 4096);
+        long start = a.fileMin / 4096 * 4096;
+        List<Target> out = new ArrayList<>();
+        for (long from = start; from < a.fileMax; from += size) {
+            long reads = Access.overlapping(a.readRanges, from, from + size);
+            long writes = Access.overlapping(a.writeRanges, from, from + size);
+            if (reads + writes == 0) {
+                continue;
+            }
+            String label = a.label + " [" + from / 1024 + "K," + (from + size) / 1024 + "K)";
+            out.add(new Target(node, role, label, a.kind, a.path, List.of(), reads, writes, from, size));
+        }
+        return out;
+    }
+
+    // ---- one run ----
+
+    private RunResult execute(Run run, boolean rerun) throws Exception {
+        Path dir = workdir().resolve("runs").resolve(run.id());
+        if (rerun && Files.exists(dir)) {
+            int i = 1;
+            while (Files.exists(dir.resolve("rerun-" + i))) {
+                i++;
+            }
+            dir = dir.resolve("rerun-" + i);
+        }
+        Files.createDirectories(dir);
+        Instant started = Instant.now();
+        CampaignSpec.Node node = spec.nodes().stream()
+                .filter(n -> n.name().equals(run.target().node()))
+                .findFirst()
+                .orElseThrow();
+        FaultdiskClient c = client(node);
+        Map<String, Long> journalStart = new LinkedHashMap<>();
+        for (CampaignSpec.Node n : spec.nodes()) {
+            journalStart.put(
+                    n.name(), client(n).queryFaultJournal(n.export(), 0, 1).last());
+        }
+        revertAll();
+        String armed = "";
+        List<NodeProcess> procs = List.of();
+        Map<String, NodeProcess.End> ends = Map.of();
+        Map<String, String> roles = Map.of();
+        Shell.Result check = null;
+        Shell.Result workload = null;
+        List<String> notUp = List.of();
+        String failure = null;
+        try {
+            mountAll();
+            for (CampaignSpec.Node n : spec.nodes()) {
+                client(n).fileMapAttach(n.export(), disks.get(n.name()).mount().toString());
+            }
+            armed = arm(c, node, run);
+            dropCaches();
+            procs = startAll(dir);
+            notUp = awaitProbes(dir, procs);
+            roles = roles(dir);
+            Path acked = dir.resolve("acked.txt");
+            workload = workload(dir, acked);
+            check = Shell.run(
+                    expand(spec.check(), spec.nodes().getFirst(), dir, acked),
+                    spec.timeouts().check(),
+                    dir.resolve("check.log"));
+        } catch (ToolException | RuntimeException e) {
+            failure = e.getMessage();
+        } finally {
+            ends = stopAll(dir, procs);
+            for (CampaignSpec.Node n : spec.nodes()) {
+                client(n).faultClear(n.export());
+                client(n).execute("file-map-detach", FaultdiskClient.args("device", n.export()));
+            }
+            unmountAll();
+        }
+        long fired = 0;
+        List<Object> journal = new ArrayList<>();
+        for (CampaignSpec.Node n : spec.nodes()) {
+            long after = journalStart.get(n.name());
+            while (true) {
+                List<Map<String, Object>> page =
+                        client(n).queryFaultJournal(n.export(), after, 1000).entries();
+                if (page.isEmpty()) {
+                    break;
+                }
+                for (Map<String, Object> e : page) {
+                    after = ((Number) e.get("seq")).longValue();
+                    journal.add(e);
+                    if ("fault".equals(e.get("event"))) {
+                        fired++;
+                    }
+                }
+            }
+        }
+        writeJson(dir.resolve("journal.json"), journal);
+        if (closed) {
+            throw new CampaignFailure("interrupted: run " + run.id() + " was not finished and is not kept");
+        }
+        RunResult result = classify(run, dir, started, armed, fired, notUp, ends, roles, workload, check, failure);
+        result.save(dir.resolve("result.json"));
+        if (rerun) {
+            Files.copy(
+                    dir.resolve("result.json"), dir.resolve("rerun-result.json"), StandardCopyOption.REPLACE_EXISTING);
+        }
+        return result;
+    }
+
+    /**
+     * Adds the run's fault rule(s) on the target node; returns what was armed, for the result. A
+     * file target is the trace's file if the reverted disk has it, else every file matching the
+     * row's pattern (a snapshot or segment named after an index the trace run reached).
+     */
+    private String arm(FaultdiskClient c, CampaignSpec.Node node, Run run) throws IOException {
+        long seed = spec.seed() ^ run.id().hashCode();
+        List<FaultRule> rules = new ArrayList<>();
+        List<String> aimed = new ArrayList<>();
+        Target t = run.target();
+        if (t.path() != null) {
+            Path mount = disks.get(node.name()).mount();
+            if (Files.exists(mount.resolve(t.path()))) {
+                aimed.add(t.path());
+            } else {
+                String label = t.label().replaceFirst(" \\[[0-9]+K,[0-9]+K\\)$", "");
+                String pattern = label.startsWith("dir ") ? label.substring(4) : label;
+                PathMatcher m = FileSystems.getDefault().getPathMatcher("glob:" + pattern);
+                try (var walk = Files.walk(mount)) {
+                    walk.map(p -> mount.relativize(p))
+                            .filter(m::matches)
+                            .map(Path::toString)
+                            .sorted()
+                            .forEach(aimed::add);
+                }
+            }
+            Map<String, Object> piece = t.fileLength() > 0
+                    ? Map.of("file-offset", t.fileOffset(), "file-length", t.fileLength())
+                    : Map.of();
+            for (String p : aimed) {
+                Map<String, Object> target = new LinkedHashMap<>(piece);
+                target.put("file", p);
+                rules.add(FaultRule.fromJson(run.fault().rule(target, seed, spec.slowMs())));
+            }
+        } else {
+            for (List<Long> r : t.ranges()) {
+                rules.add(FaultRule.fromJson(
+                        run.fault().rule(Map.of("offset", r.get(0), "length", r.get(1)), seed, spec.slowMs())));
+            }
+            aimed.add(t.label() + " (" + rules.size() + " ranges)");
+        }
+        if (rules.isEmpty()) {
+            return "nothing: no file matches " + t.label() + " on the reverted disk";
+        }
+        c.faultAdd(node.export(), rules);
+        return run.fault().wireName() + " on " + node.name() + ": " + String.join(", ", aimed);
+    }
+
+    private RunResult classify(
+            Run run,
+            Path dir,
+            Instant started,
+            String armed,
+            long fired,
+            List<String> notUp,
+            Map<String, NodeProcess.End> ends,
+            Map<String, String> roles,
+            Shell.Result workload,
+            Shell.Result check,
+            String failure) {
+        List<String> notes = new ArrayList<>();
+        Outcome o;
+        if (failure != null) {
+            o = Outcome.CAMPAIGN_ERROR;
+            notes.add(failure);
+        } else if (check == null || check.timedOut()) {
+            o = Outcome.UNAVAILABLE;
+            notes.add("the check timed out after " + spec.timeouts().check().toSeconds() + " s");
+        } else {
+            String word = check.output().isBlank() ? "" : check.lastWord();
+            o = Outcome.byName(word).orElse(Outcome.CAMPAIGN_ERROR);
+            if (o == Outcome.CAMPAIGN_ERROR) {
+                notes.add("the check printed no outcome ('" + word + "')");
+            }
+        }
+        if (workload != null && workload.timedOut()) {
+            notes.add("the workload timed out");
+            o = o.worse(Outcome.UNAVAILABLE);
+        }
+        List<String> crashed = new ArrayList<>();
+        ends.forEach((name, end) -> {
+            if (end.crashed()) {
+                crashed.add(name + " exited " + end.exit());
+            }
+            if (end.hung()) {
+                crashed.add(
+                        name + " hung (killed after " + spec.timeouts().stop().toSeconds() + " s)");
+            }
+        });
+        for (String n : notUp) {
+            crashed.add(n + " did not start");
+        }
+        if (!crashed.isEmpty()) {
+            notes.add(String.join(", ", crashed));
+            if (o == Outcome.CORRECT || o == Outcome.REDUCED_REDUNDANCY) {
+                o = Outcome.NODE_CRASHED;
+            }
+        }
+        if (fired == 0 && o != Outcome.CAMPAIGN_ERROR) {
+            if (o == Outcome.CORRECT) {
+                o = Outcome.NOT_HIT;
+            } else {
+                notes.add("the fault never fired: this outcome came without it");
+            }
+        }
+        String rerun = "faultdisk campaign " + spec.file().toAbsolutePath() + " --workdir " + workdir() + " --rerun "
+                + run.id();
+        return new RunResult(
+                run.id(),
+                run.target(),
+                run.fault(),
+                o,
+                String.join("; ", notes),
+                armed,
+                fired,
+                roles,
+                started,
+                Duration.between(started, Instant.now()),
+                dir,
+                rerun);
+    }
+
+    static void writeJson(Path file, Object value) throws IOException {
+        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+        Files.writeString(tmp, Json.writePretty(value) + "\n", StandardCharsets.UTF_8);
+        Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    }
+
+    /** A step of the campaign itself failed: reported apart from the outcomes of runs. */
+    public static final class CampaignFailure extends Exception {
+        private static final long serialVersionUID = 1L;
+
+        CampaignFailure(String message) {
+            super(message);
+        }
+    }
+
+    /**
+     * Takes down what the campaign made: node processes, mounts, loop devices, nbdfuse, and the
+     * exports it added (with their snapshots). Finished runs stay on disk. Safe to call twice and
+     * from a shutdown hook.
+     */
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        for (NodeProcess p : running) {
+            p.kill();
+        }
+        running.clear();
+        for (NodeDisk d : disks.values()) {
+            try {
+                d.close();
+            } catch (ToolException | RuntimeException e) {
+                progress.println("campaign: cleanup: " + e.getMessage());
+            }
+        }
+        for (CampaignSpec.Node n : spec.nodes()) {
+            FaultdiskClient c = clients.get(n.qmp());
+            if (c == null || !c.isOpen()) {
+                continue;
+            }
+            try {
+                if (createdExports.contains(n)) {
+                    c.exportRemove(n.export());
+                } else {
+                    c.faultClear(n.export());
+                    if (c.querySnapshots(n.export()).stream()
+                            .anyMatch(s -> s.name().equals(baseSnapshot))) {
+                        c.snapshotDelete(n.export(), baseSnapshot);
+                    }
+                }
+            } catch (RuntimeException e) {
+                progress.println("campaign: cleanup of export " + n.export() + ": " + e.getMessage());
+            }
+        }
+        for (FaultdiskClient c : clients.values()) {
+            try {
+                c.close();
+            } catch (RuntimeException e) {
+                // the server went away: nothing left to undo there
+            }
+        }
+    }
+}

@@ -1,0 +1,140 @@
+package dev.faultdisk.cli.campaign;
+
+import dev.faultdisk.cli.HostTools;
+import dev.faultdisk.cli.HostTools.ToolException;
+import dev.faultdisk.cli.Mounts;
+import dev.faultdisk.cli.Nbdfuse;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A node's export attached on this host: nbdfuse exposes it as a file for the whole campaign;
+ * each run puts a fresh loop device on that file and mounts the file system, and takes both
+ * down again, so nothing the kernel cached from an earlier run (before a revert) is read.
+ * Read-ahead is off below the file system (the FUSE file's, and the loop device's): a request
+ * then holds blocks of one file only, which makes file targets exact.
+ */
+final class NodeDisk implements AutoCloseable {
+    private final CampaignSpec spec;
+    private final CampaignSpec.Node node;
+    private final Path fuseDir;
+    private final Path mount;
+    private long nbdfusePid = -1;
+    private String loop;
+    private boolean mounted;
+
+    NodeDisk(CampaignSpec spec, CampaignSpec.Node node) {
+        this.spec = spec;
+        this.node = node;
+        this.fuseDir = spec.workdir().resolve("attach").resolve(node.name() + ".fuse");
+        this.mount = node.mount() != null
+                ? node.mount()
+                : spec.workdir().resolve("mnt").resolve(node.name());
+    }
+
+    Path mount() {
+        return mount;
+    }
+
+    void attach() throws ToolException, IOException {
+        Files.createDirectories(fuseDir);
+        Files.createDirectories(mount);
+        if (Mounts.isMountPoint(mount)) {
+            HostTools.run("umount", "-l", mount.toString());
+        }
+        if (Mounts.isMountPoint(fuseDir)) {
+            HostTools.run("fusermount3", "-u", "-z", fuseDir.toString());
+        }
+        nbdfusePid = Nbdfuse.start(node.nbd(), fuseDir, fuseDir.resolveSibling(node.name() + ".nbdfuse.log"));
+        String bdi =
+                HostTools.check("mountpoint", "-d", fuseDir.toString()).stdout().strip();
+        Files.writeString(Path.of("/sys/class/bdi", bdi, "read_ahead_kb"), "0");
+    }
+
+    /** Makes the file system (setup only). */
+    void mkfs() throws ToolException {
+        bindLoop();
+        try {
+            List<String> cmd = new ArrayList<>(List.of("mkfs." + node.filesystem()));
+            cmd.addAll(node.filesystem().equals("ext4") ? List.of("-q", "-F", "-b", "4096") : List.of("-q", "-f"));
+            cmd.addAll(spec.mkfsOptions());
+            cmd.add(loop);
+            HostTools.check(cmd.toArray(String[]::new));
+        } finally {
+            unbindLoop();
+        }
+    }
+
+    void mountFs() throws ToolException {
+        bindLoop();
+        List<String> cmd = new ArrayList<>(List.of("mount", "-t", node.filesystem()));
+        if (!spec.mountOptions().isEmpty()) {
+            cmd.addAll(List.of("-o", spec.mountOptions()));
+        }
+        cmd.addAll(List.of(loop, mount.toString()));
+        HostTools.Result r = HostTools.run(cmd.toArray(String[]::new));
+        if (!r.ok()) {
+            unbindLoop();
+            throw new ToolException("cannot mount " + node.name() + "'s file system: " + r.message());
+        }
+        mounted = true;
+    }
+
+    /**
+     * Drops what the kernel cached of this disk's metadata (the loop device's buffers: inode
+     * tables, directories, bitmaps) and the cached inodes and directory entries of every file
+     * system: mapping the files (which stats each one) warmed them, and a read fault on them
+     * fires only on a cache miss. The file system is idle, so nothing dirty is lost.
+     */
+    void dropCaches() throws ToolException, IOException {
+        if (loop != null) {
+            HostTools.run("blockdev", "--flushbufs", loop);
+        }
+        Files.writeString(Path.of("/proc/sys/vm/drop_caches"), "2");
+    }
+
+    /** Unmounts (lazily if it is busy) and lets go of the loop device. */
+    void unmountFs() throws ToolException {
+        if (mounted) {
+            HostTools.Result r = HostTools.run("umount", mount.toString());
+            if (!r.ok()) {
+                HostTools.run("umount", "-l", mount.toString());
+            }
+            mounted = false;
+        }
+        unbindLoop();
+    }
+
+    private void bindLoop() throws ToolException {
+        loop = HostTools.check("losetup", "-f", "--show", fuseDir.resolve("nbd").toString())
+                .stdout()
+                .strip();
+        HostTools.run("blockdev", "--setra", "0", loop);
+    }
+
+    private void unbindLoop() throws ToolException {
+        if (loop != null) {
+            HostTools.run("blockdev", "--flushbufs", loop);
+            HostTools.Result r = HostTools.run("losetup", "-d", loop);
+            if (!r.ok()) {
+                throw new ToolException("losetup -d " + loop + ": " + r.message());
+            }
+            loop = null;
+        }
+    }
+
+    @Override
+    public void close() throws ToolException {
+        try {
+            unmountFs();
+        } finally {
+            if (nbdfusePid > 0) {
+                Nbdfuse.stop(fuseDir, nbdfusePid);
+                nbdfusePid = -1;
+            }
+        }
+    }
+}

@@ -1,0 +1,99 @@
+package dev.faultdisk.server.http;
+
+import com.sun.net.httpserver.HttpExchange;
+import dev.faultdisk.wire.json.Json;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/** Replies and request bodies: what every handler of the HTTP server shares. */
+final class Exchanges {
+    static final String JSON = "application/json";
+
+    private Exchanges() {}
+
+    /** Sends {@code body} (UTF-8) with {@code status} and closes the exchange. */
+    static void send(HttpExchange ex, int status, String contentType, String body) throws IOException {
+        byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+        ex.getResponseHeaders().set("Content-Type", contentType);
+        ex.getResponseHeaders().set("Cache-Control", "no-store");
+        ex.getResponseHeaders().set("X-Content-Type-Options", "nosniff");
+        boolean head = ex.getRequestMethod().equals("HEAD");
+        ex.sendResponseHeaders(status, head || status == 204 ? -1 : bytes.length);
+        if (!head && status != 204) {
+            try (OutputStream out = ex.getResponseBody()) {
+                out.write(bytes);
+            }
+        }
+        ex.close();
+    }
+
+    /** A JSON reply: the QMP reply's own text. */
+    static void json(HttpExchange ex, int status, String json) throws IOException {
+        send(ex, status, JSON, json + "\n");
+    }
+
+    /** An error as QMP words one: {@code {"error": {"class": "GenericError", "desc": ...}}}. */
+    static void error(HttpExchange ex, int status, String desc) throws IOException {
+        Map<String, Object> error = new LinkedHashMap<>();
+        error.put("class", "GenericError");
+        error.put("desc", desc);
+        json(ex, status, Json.write(Map.of("error", error)));
+    }
+
+    /**
+     * The request body, or null after answering 413 when it is longer than {@code max} bytes
+     * (read no further than that: a client cannot make the server hold more).
+     */
+    static byte[] body(HttpExchange ex, int max) throws IOException {
+        String declared = ex.getRequestHeaders().getFirst("Content-Length");
+        if (declared != null) {
+            try {
+                if (Long.parseLong(declared.trim()) > max) {
+                    error(ex, 413, "Request body larger than " + max + " bytes");
+                    return null;
+                }
+            } catch (NumberFormatException e) {
+                error(ex, 400, "Bad Content-Length");
+                return null;
+            }
+        }
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        byte[] buffer = new byte[8192];
+        try (InputStream in = ex.getRequestBody()) {
+            int n;
+            while ((n = in.read(buffer)) > 0) {
+                if (out.size() + n > max) {
+                    error(ex, 413, "Request body larger than " + max + " bytes");
+                    return null;
+                }
+                out.write(buffer, 0, n);
+            }
+        }
+        return out.toByteArray();
+    }
+
+    /** The query string's parameters (the last of repeated ones), decoded. */
+    static Map<String, String> query(HttpExchange ex) {
+        Map<String, String> out = new LinkedHashMap<>();
+        String raw = ex.getRequestURI().getRawQuery();
+        if (raw == null || raw.isEmpty()) {
+            return out;
+        }
+        for (String pair : raw.split("&")) {
+            if (pair.isEmpty()) {
+                continue;
+            }
+            int eq = pair.indexOf('=');
+            String key = eq < 0 ? pair : pair.substring(0, eq);
+            String value = eq < 0 ? "" : pair.substring(eq + 1);
+            out.put(URLDecoder.decode(key, StandardCharsets.UTF_8), URLDecoder.decode(value, StandardCharsets.UTF_8));
+        }
+        return out;
+    }
+}

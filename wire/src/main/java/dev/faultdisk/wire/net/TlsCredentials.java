@@ -1,0 +1,150 @@
+package dev.faultdisk.wire.net;
+
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.KeyFactory;
+import java.security.KeyStore;
+import java.security.PrivateKey;
+import java.security.cert.Certificate;
+import java.security.cert.CertificateFactory;
+import java.security.spec.PKCS8EncodedKeySpec;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import javax.net.ssl.KeyManagerFactory;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLSocket;
+import javax.net.ssl.TrustManagerFactory;
+
+/**
+ * X.509 credentials from a directory laid out as nbdkit, qemu-nbd ({@code tls-creds-x509 dir=})
+ * and libnbd ({@code tls-certificates=}) lay it out: {@code ca-cert.pem}, and for a server
+ * {@code server-cert.pem} + {@code server-key.pem}, for a client optionally {@code
+ * client-cert.pem} + {@code client-key.pem}. Keys are unencrypted PKCS#8 PEM ({@code BEGIN
+ * PRIVATE KEY}, what {@code openssl req -nodes} writes). TLS 1.2 and 1.3 only.
+ *
+ * @param context    the TLS context built from the files
+ * @param server     whether this is the server end
+ * @param verifyPeer for a server: whether a client must present a certificate signed by the CA
+ *                   (nbdkit's {@code --tls-verify-peer}); without it client certificates are not
+ *                   asked for
+ * @param directory  where the files came from, for messages
+ */
+public record TlsCredentials(SSLContext context, boolean server, boolean verifyPeer, Path directory) {
+    private static final String[] PROTOCOLS = {"TLSv1.3", "TLSv1.2"};
+    private static final char[] NO_PASSWORD = new char[0];
+
+    /** The server end: {@code ca-cert.pem}, {@code server-cert.pem}, {@code server-key.pem} in {@code dir}. */
+    public static TlsCredentials server(Path dir, boolean verifyPeer) throws IOException {
+        return load(dir, "server", true, verifyPeer);
+    }
+
+    /** The client end: {@code ca-cert.pem}, and {@code client-cert.pem} + {@code client-key.pem} if both exist. */
+    public static TlsCredentials client(Path dir) throws IOException {
+        return load(dir, "client", false, true);
+    }
+
+    private static TlsCredentials load(Path dir, String role, boolean server, boolean verifyPeer) throws IOException {
+        Path ca = dir.resolve("ca-cert.pem");
+        Path cert = dir.resolve(role + "-cert.pem");
+        Path key = dir.resolve(role + "-key.pem");
+        try {
+            KeyStore trust = KeyStore.getInstance("PKCS12");
+            trust.load(null, null);
+            int i = 0;
+            for (Certificate c : certificates(ca)) {
+                trust.setCertificateEntry("ca" + i++, c);
+            }
+            TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+            tmf.init(trust);
+            KeyManagerFactory kmf = null;
+            if (server || (Files.exists(cert) && Files.exists(key))) {
+                KeyStore keys = KeyStore.getInstance("PKCS12");
+                keys.load(null, null);
+                List<Certificate> chain = certificates(cert);
+                keys.setKeyEntry(role, privateKey(key), NO_PASSWORD, chain.toArray(Certificate[]::new));
+                kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+                kmf.init(keys, NO_PASSWORD);
+            }
+            SSLContext context = SSLContext.getInstance("TLS");
+            context.init(kmf == null ? null : kmf.getKeyManagers(), tmf.getTrustManagers(), null);
+            return new TlsCredentials(context, server, verifyPeer, dir);
+        } catch (GeneralSecurityException e) {
+            throw new IOException("TLS credentials in " + dir + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static List<Certificate> certificates(Path file) throws IOException, GeneralSecurityException {
+        if (!Files.isReadable(file)) {
+            throw new IOException("TLS credentials: cannot read " + file);
+        }
+        try (InputStream in = Files.newInputStream(file)) {
+            List<Certificate> list =
+                    new ArrayList<>(CertificateFactory.getInstance("X.509").generateCertificates(in));
+            if (list.isEmpty()) {
+                throw new IOException("TLS credentials: no certificate in " + file);
+            }
+            return list;
+        }
+    }
+
+    private static PrivateKey privateKey(Path file) throws IOException, GeneralSecurityException {
+        if (!Files.isReadable(file)) {
+            throw new IOException("TLS credentials: cannot read " + file);
+        }
+        String pem = Files.readString(file, StandardCharsets.US_ASCII);
+        int begin = pem.indexOf("-----BEGIN PRIVATE KEY-----");
+        int end = pem.indexOf("-----END PRIVATE KEY-----");
+        if (begin < 0 || end < begin) {
+            throw new IOException(file + " is not an unencrypted PKCS#8 key (BEGIN PRIVATE KEY); convert it with"
+                    + " openssl pkcs8 -topk8 -nocrypt -in KEY -out " + file.getFileName());
+        }
+        byte[] der = Base64.getMimeDecoder().decode(pem.substring(begin + 27, end));
+        GeneralSecurityException last = null;
+        for (String algorithm : List.of("EC", "RSA", "Ed25519", "Ed448")) {
+            try {
+                return KeyFactory.getInstance(algorithm).generatePrivate(new PKCS8EncodedKeySpec(der));
+            } catch (GeneralSecurityException e) {
+                last = e;
+            }
+        }
+        throw new IOException(file + ": not an EC, RSA or EdDSA key", last);
+    }
+
+    /**
+     * Starts TLS on a connected socket (STARTTLS: the plaintext exchange is over), {@code consumed}
+     * being bytes already read from it. The handshake runs before this returns; a slow or silent
+     * peer is bounded by {@code timeoutMillis}.
+     */
+    public SSLSocket handshake(Socket plain, byte[] consumed, String peerHost, int timeoutMillis) throws IOException {
+        SSLSocket tls;
+        if (server) {
+            tls = (SSLSocket) context.getSocketFactory()
+                    .createSocket(plain, consumed.length == 0 ? null : new ByteArrayInputStream(consumed), true);
+            tls.setUseClientMode(false);
+            if (verifyPeer) {
+                tls.setNeedClientAuth(true);
+            }
+        } else {
+            tls = (SSLSocket) context.getSocketFactory().createSocket(plain, peerHost, plain.getPort(), true);
+            tls.setUseClientMode(true);
+            if (peerHost != null) {
+                var params = tls.getSSLParameters();
+                params.setEndpointIdentificationAlgorithm("HTTPS"); // the server's name must be in its certificate
+                tls.setSSLParameters(params);
+            }
+        }
+        tls.setEnabledProtocols(PROTOCOLS);
+        int old = plain.getSoTimeout();
+        tls.setSoTimeout(timeoutMillis);
+        tls.startHandshake();
+        tls.setSoTimeout(old);
+        return tls;
+    }
+}
