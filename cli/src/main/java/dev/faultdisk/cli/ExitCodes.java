@@ -16,6 +16,8 @@ final class ExitCodes {
     static final int TIMEOUT = 4;
     /** serve, attach and detach, which work on the host: the work failed (a port taken, a tool refused). */
     static final int FAILED = 1;
+    /** explore: the run was explored and some crash states broke the check. */
+    static final int VIOLATIONS = 5;
 
     private ExitCodes() {}
 
@@ -27,6 +29,7 @@ final class ExitCodes {
         m.put("2", "bad options or arguments, or an invalid scenario file");
         m.put("3", "cannot connect to the QMP socket, or the connection was lost");
         m.put("4", "timed out waiting (breakpoint hit, events, scenario trigger)");
+        m.put("5", "explore found crash states that break the check");
         return m;
     }
 }

@@ -25,6 +25,7 @@ import picocli.CommandLine.Command;
             TriggersCommand.class,
             PowerFailCommand.class,
             SnapshotCommand.class,
+            ExploreCommand.class,
             ResetCommand.class,
             EventsCommand.class,
             RawQmpCommand.class,

@@ -1,0 +1,44 @@
+package dev.faultdisk.explore;
+
+import dev.faultdisk.filemap.FileMap;
+import dev.faultdisk.filemap.Owner;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/** Names what a byte range of the device belonged to, where the file system can tell. */
+interface WriteNamer {
+    List<String> name(long offset, long length);
+
+    /** Only the byte range. */
+    static WriteNamer bytes() {
+        return (offset, length) -> List.of(range(offset, length));
+    }
+
+    /** By the files and structures of {@code map} (scanned at {@code mountPoint}), else the byte range. */
+    static WriteNamer of(FileMap map, Path mountPoint) {
+        String root = mountPoint.toAbsolutePath().normalize().toString();
+        return (offset, length) -> {
+            List<String> out = new ArrayList<>();
+            for (Owner o : map.knownOwners(offset, length)) {
+                String name = o.name().startsWith(root) ? o.name().substring(root.length()) : o.name();
+                String what = switch (o.kind()) {
+                    case FILE -> "file " + name + (o.fileOffset() >= 0 ? " @" + o.fileOffset() : "");
+                    case DIRECTORY -> "directory " + (name.isEmpty() ? "/" : name);
+                    default -> name;
+                };
+                if (!out.contains(what)) {
+                    out.add(what);
+                }
+            }
+            if (out.isEmpty()) {
+                out.add(range(offset, length) + " (no owner known)");
+            }
+            return out;
+        };
+    }
+
+    static String range(long offset, long length) {
+        return "bytes " + offset + "+" + length;
+    }
+}
