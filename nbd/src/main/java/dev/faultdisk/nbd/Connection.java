@@ -38,6 +38,8 @@ final class Connection implements Runnable {
     private final SocketChannel channel;
     /** What requests are read from: the socket, or TLS over it after STARTTLS. */
     private ByteChannel io;
+    /** True once {@link #io} is TLS: the socket's bytes are then the TLS channel's alone. */
+    private boolean secured;
 
     private volatile ScheduledFuture<?> deadline;
     private final long id;
@@ -291,6 +293,7 @@ final class Connection implements Runnable {
                 ? options.psk().handshake(channel.socket(), early, millis)
                 : new StreamChannel(options.tls().handshake(channel.socket(), early, null, millis));
         io = secure;
+        secured = true;
         writer.switchTo(secure);
     }
 
@@ -345,7 +348,7 @@ final class Connection implements Runnable {
      * when the connection moved to another thread, which now reads it (the caller returns).
      */
     int awaitInput() throws IOException {
-        if (io != channel) {
+        if (secured) {
             // TLS: the bytes on the socket belong to the TLS channel, so the reader waits on it
             // with its buffer, on its thread (an idle TLS connection keeps its input buffer).
             return fill(1);
