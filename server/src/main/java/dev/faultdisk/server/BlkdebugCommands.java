@@ -90,14 +90,19 @@ final class BlkdebugCommands {
         commands.register(QmpCommand.builder("blkdebug-set-breakpoint")
                 .doc("Like qemu-io's 'break EVENT TAG': the next request of this export that reaches EVENT is "
                         + "suspended under TAG until blkdebug-resume or blkdebug-remove-breakpoint. Each "
-                        + "suspension emits BLKDEBUG_SUSPENDED.")
+                        + "suspension emits BLKDEBUG_SUSPENDED. Breakpoints not yet fired count against the "
+                        + "export's rules budget (--max-rules), apart from its rules.")
                 .required("device", ArgType.STRING, "export name")
                 .required("event", ArgType.STRING, "a blkdebug event name, e.g. write_aio")
                 .required("tag", ArgType.STRING, "a name for the breakpoint")
                 .handler(args -> {
-                    BlockCommands.export(exports, args)
-                            .blkdebug()
-                            .setBreakpoint(event(args, "event"), args.string("tag"));
+                    Export export = BlockCommands.export(exports, args);
+                    BlkdebugEvent event = event(args, "event");
+                    try {
+                        export.blkdebug().setBreakpoint(event, args.string("tag"));
+                    } catch (IllegalArgumentException e) { // the budget: nothing was set
+                        throw QmpError.generic("export '%s' has %s", export.name(), e.getMessage());
+                    }
                     return null;
                 })
                 .build());

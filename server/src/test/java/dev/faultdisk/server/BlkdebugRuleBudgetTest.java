@@ -47,4 +47,23 @@ class BlkdebugRuleBudgetTest {
                                 .get("rules"))
                         .size());
     }
+
+    @Test
+    void breakpointsPastTheBudgetAreRefusedNamingTheLimit() {
+        for (int i = 0; i < 4; i++) {
+            fd.execute("{\"execute\": \"blkdebug-set-breakpoint\", \"arguments\": {\"device\": \"d0\", "
+                    + "\"event\": \"write_aio\", \"tag\": \"t" + i + "\"}}");
+        }
+        assertEquals(
+                "GenericError: export 'd0' has 4 blkdebug breakpoints not yet fired and one more would pass the "
+                        + "limit of 4 (max-rules)",
+                fd.error("{\"execute\": \"blkdebug-set-breakpoint\", \"arguments\": {\"device\": \"d0\", "
+                        + "\"event\": \"write_aio\", \"tag\": \"t4\"}}"));
+        assertEquals(
+                4,
+                ((List<?>) fd.executeMap(
+                                        "{\"execute\": \"query-blkdebug-breakpoints\", \"arguments\": {\"device\": \"d0\"}}")
+                                .get("breakpoints"))
+                        .size());
+    }
 }

@@ -64,7 +64,7 @@ public final class BlkdebugEngine implements LayerEngine {
     /** Written under the lock; read without it to skip events that have nothing to do. */
     private volatile int state = INITIAL_STATE;
 
-    /** The most rules {@link #addRules} lets the engine hold (the export's max-rules budget). */
+    /** The most rules, and apart the most unfired breakpoints, the engine takes (the export's max-rules budget). */
     private int maxRules = Integer.MAX_VALUE;
 
     private long lastSuspensionId;
@@ -350,8 +350,9 @@ public final class BlkdebugEngine implements LayerEngine {
     }
 
     /**
-     * Sets the most rules {@link #addRules} may leave the engine with; rules already there stay
-     * (a configuration's, say), and adding is refused until they are fewer.
+     * Sets the most rules {@link #addRules} may leave the engine with, and apart the most breakpoints
+     * not yet fired; rules already there stay (a configuration's, say), and adding is refused until
+     * they are fewer.
      */
     public void maxRules(int max) {
         if (max < 1) {
@@ -414,13 +415,22 @@ public final class BlkdebugEngine implements LayerEngine {
 
     // ---- breakpoints (qemu-io break / resume / remove_break / wait_break) ----
 
-    /** Sets a breakpoint: the next request reaching {@code event}, in any state, is suspended under {@code tag}. */
+    /**
+     * Sets a breakpoint: the next request reaching {@code event}, in any state, is suspended under {@code tag}.
+     *
+     * @throws IllegalArgumentException if as many breakpoints as {@link #maxRules(int)} allows are set
+     */
     public void setBreakpoint(BlkdebugEvent event, String tag) {
         Objects.requireNonNull(event, "event");
         Objects.requireNonNull(tag, "tag");
         lock.lock();
         try {
             requireOpen();
+            if (breakpoints.size() >= maxRules) {
+                throw new IllegalArgumentException(breakpoints.size()
+                        + " blkdebug breakpoints not yet fired and one more would pass the limit of " + maxRules
+                        + " (max-rules)");
+            }
             breakpoints.add(new BreakpointEntry(new Breakpoint(event, tag)));
             publish();
         } finally {

@@ -91,5 +91,19 @@ class BlkdebugDropAndBudgetTest {
         e.addRules(List.of(InjectErrorRule.on(READ_AIO), InjectErrorRule.on(READ_AIO)));
         assertEquals(2, e.rules().size(), "cleared rules free the budget");
         assertThrows(IllegalArgumentException.class, () -> e.maxRules(0));
+
+        e.setBreakpoint(READ_AIO, "a");
+        e.setBreakpoint(READ_AIO, "b");
+        e.setBreakpoint(WRITE_AIO, "c");
+        IllegalArgumentException tooMany =
+                assertThrows(IllegalArgumentException.class, () -> e.setBreakpoint(WRITE_AIO, "d"));
+        assertEquals(
+                "3 blkdebug breakpoints not yet fired and one more would pass the limit of 3 (max-rules)",
+                tooMany.getMessage());
+        assertEquals(
+                List.of("a", "b", "c"),
+                e.breakpoints().stream().map(Breakpoint::tag).toList());
+        assertTrue(e.removeBreakpoint("a"));
+        e.setBreakpoint(WRITE_AIO, "d"); // a removed (or fired) breakpoint frees its place
     }
 }
