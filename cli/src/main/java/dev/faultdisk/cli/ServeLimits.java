@@ -117,7 +117,8 @@ final class ServeLimits {
             names = "--max-rules",
             paramLabel = "N",
             defaultValue = "" + FaultEngine.DEFAULT_MAX_RULES,
-            description = "Fault rules one export may have; fault-add past it is refused (default: ${DEFAULT-VALUE}).")
+            description = "Fault rules one export may have, and blkdebug rules apart; fault-add or blkdebug-set-rules "
+                    + "past it is refused (default: ${DEFAULT-VALUE}).")
     int maxRules;
 
     @Option(

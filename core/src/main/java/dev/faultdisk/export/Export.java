@@ -475,15 +475,15 @@ public final class Export implements AutoCloseable {
                 faultRules, failed, released, blkdebugRules, breakpoints.size(), suspended.size(), disarmed, revert);
     }
 
-    /** The export's fault rules and held requests. */
     /**
-     * A client connection to this export closed: the requests it has held are dropped and never
-     * reach the disk. Returns how many.
+     * A client connection to this export closed: its requests held by fault rules, triggers or
+     * blkdebug breakpoints are dropped and never reach the disk. Returns how many.
      */
     public int connectionClosed(long connection) {
-        return faults.dropConnection(connection);
+        return faults.dropConnection(connection) + blkdebug.dropConnection(connection);
     }
 
+    /** The export's fault rules and held requests. */
     public FaultEngine faults() {
         return faults;
     }

@@ -24,12 +24,14 @@ public final class ExportRegistry implements AutoCloseable {
     private long maxHeldBytes = dev.faultdisk.fault.FaultEngine.DEFAULT_MAX_HELD_BYTES;
 
     /**
-     * The fault budgets of every export, those added later included: rules per export, and
+     * The fault budgets of every export, those added later included: rules per export (fault rules
+     * and blkdebug rules each), and
      * requests held at once per export with their bytes (docs/SECURITY.md).
      */
     public synchronized void faultLimits(int maxRules, int maxHeld, long maxHeldBytes) {
         for (Export e : ordered) {
             e.faults().limits(maxRules, maxHeld, maxHeldBytes);
+            e.blkdebug().maxRules(maxRules);
         }
         this.maxRules = maxRules;
         this.maxHeld = maxHeld;
@@ -39,6 +41,7 @@ public final class ExportRegistry implements AutoCloseable {
     /** Adds an export; names are unique, and there are at most {@link #MAX_EXPORTS}. */
     public synchronized void add(Export export) {
         export.faults().limits(maxRules, maxHeld, maxHeldBytes);
+        export.blkdebug().maxRules(maxRules);
         if (byName.containsKey(export.name())) {
             throw new IllegalArgumentException("duplicate export name '" + export.name() + "'");
         }

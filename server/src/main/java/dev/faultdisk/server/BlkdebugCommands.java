@@ -47,8 +47,9 @@ final class BlkdebugCommands {
                                 + "object with \"type\" \"inject-error\" (event, state, iotype, errno, sector, once, "
                                 + "immediately) or \"set-state\" (event, state, new_state). Defaults as in QEMU: state 0 "
                                 + "(any), errno 5 (EIO), sector -1 (any), once and immediately false, iotype all but "
-                                + "block-status. Booleans also accept 1 and 0. Any number of rules of each type; the "
-                                + "call applies all of them or, on any error, none.")
+                                + "block-status. Booleans also accept 1 and 0. Rules of each type up to the export's rules "
+                                + "budget (--max-rules, counted apart from fault rules); the call applies all of them "
+                                + "or, on any error, none.")
                 .required("device", ArgType.STRING, "export name")
                 .argument(Argument.required("rules", ArgType.LIST, "the rules to add")
                         .withTypeName("[BlkdebugRule]"))
@@ -62,7 +63,11 @@ final class BlkdebugCommands {
                     for (Members rule : args.objects("rules")) {
                         rules.add(parseRule(rule));
                     }
-                    export.blkdebug().addRules(rules);
+                    try {
+                        export.blkdebug().addRules(rules);
+                    } catch (IllegalArgumentException e) { // the rules budget: nothing was added
+                        throw QmpError.generic("export '%s' has %s", export.name(), e.getMessage());
+                    }
                     return null;
                 })
                 .build());
@@ -85,14 +90,19 @@ final class BlkdebugCommands {
         commands.register(QmpCommand.builder("blkdebug-set-breakpoint")
                 .doc("Like qemu-io's 'break EVENT TAG': the next request of this export that reaches EVENT is "
                         + "suspended under TAG until blkdebug-resume or blkdebug-remove-breakpoint. Each "
-                        + "suspension emits BLKDEBUG_SUSPENDED.")
+                        + "suspension emits BLKDEBUG_SUSPENDED. Breakpoints not yet fired count against the "
+                        + "export's rules budget (--max-rules), apart from its rules.")
                 .required("device", ArgType.STRING, "export name")
                 .required("event", ArgType.STRING, "a blkdebug event name, e.g. write_aio")
                 .required("tag", ArgType.STRING, "a name for the breakpoint")
                 .handler(args -> {
-                    BlockCommands.export(exports, args)
-                            .blkdebug()
-                            .setBreakpoint(event(args, "event"), args.string("tag"));
+                    Export export = BlockCommands.export(exports, args);
+                    BlkdebugEvent event = event(args, "event");
+                    try {
+                        export.blkdebug().setBreakpoint(event, args.string("tag"));
+                    } catch (IllegalArgumentException e) { // the budget: nothing was set
+                        throw QmpError.generic("export '%s' has %s", export.name(), e.getMessage());
+                    }
                     return null;
                 })
                 .build());
@@ -143,7 +153,18 @@ final class BlkdebugCommands {
 
             @Override
             public void resumed(SuspendedRequest request) {
-                qmp.emit("BLKDEBUG_RESUMED", suspension(device, request));
+                Map<String, Object> data = suspension(device, request);
+                data.put("how", "resumed");
+                qmp.emit("BLKDEBUG_RESUMED", data);
+            }
+
+            @Override
+            public void dropped(SuspendedRequest request) {
+                // Reported as FAULT_RELEASED reports a dropped hold: how and the errno it failed with.
+                Map<String, Object> data = suspension(device, request);
+                data.put("how", "dropped");
+                data.put("errno", Errno.name(Errno.ECONNRESET));
+                qmp.emit("BLKDEBUG_RESUMED", data);
             }
 
             @Override

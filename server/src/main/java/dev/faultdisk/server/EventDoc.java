@@ -24,8 +24,18 @@ record EventDoc(String name, String doc, List<String> fields) {
                     List.of("device", "tag", "event: the blkdebug event", "operation", "offset", "length")),
             new EventDoc(
                     "BLKDEBUG_RESUMED",
-                    "A suspended request was released.",
-                    List.of("device", "tag", "event", "operation", "offset", "length")),
+                    "A suspended request left its breakpoint: resumed (blkdebug-resume, "
+                            + "blkdebug-remove-breakpoint), or dropped because its connection closed (it never "
+                            + "reaches the disk).",
+                    List.of(
+                            "device",
+                            "tag",
+                            "event",
+                            "operation",
+                            "offset",
+                            "length",
+                            "how: resumed | dropped",
+                            "errno: ECONNRESET (if dropped)")),
             new EventDoc(
                     "POWER_FAIL",
                     "An export lost power (power-fail): its connections were dropped and "

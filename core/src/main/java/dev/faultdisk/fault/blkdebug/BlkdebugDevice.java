@@ -129,7 +129,7 @@ public final class BlkdebugDevice extends EngineDevice<BlkdebugEngine> {
         long length = r.length();
         List<Step> steps = EventTable.steps(op);
         IOException failure = null;
-        boolean interrupted = false;
+        boolean stopped = false; // interrupted or dropped while suspended: no more events
         boolean skipIo = false;
         boolean fallback = false;
         int formatWas = 0;
@@ -148,11 +148,20 @@ public final class BlkdebugDevice extends EngineDevice<BlkdebugEngine> {
             }
             switch (step.kind()) {
                 case EVENT -> {
-                    if (!interrupted) {
+                    if (!stopped) {
                         try {
-                            engine.fire(step.event(), op, offset, length);
+                            if (!engine.fire(step.event(), op, offset, length, r.connection())) {
+                                stopped = true;
+                                if (failure == null) {
+                                    failure = new DeviceException(
+                                            Errno.ECONNRESET,
+                                            "dropped at a blkdebug breakpoint on "
+                                                    + step.event().qapiName() + ": its connection closed",
+                                            -1);
+                                }
+                            }
                         } catch (InterruptedException e) {
-                            interrupted = true;
+                            stopped = true;
                             Thread.currentThread().interrupt();
                             if (failure == null) {
                                 failure = new InterruptedIOException(

@@ -43,6 +43,8 @@ public final class BlkdebugEngine implements LayerEngine {
     private static final Entry[] NO_ENTRIES = {};
     private static final BreakpointEntry[] NO_BREAKPOINTS = {};
     private static final int EVENTS = BlkdebugEvent.values().length;
+    /** The connection of a request that came on none (a test's, or the server's own). */
+    public static final long NO_CONNECTION = dev.faultdisk.device.BlockRequest.NO_CONNECTION;
 
     private final ReentrantLock lock = new ReentrantLock();
     /** Signalled whenever a request is suspended or released. */
@@ -61,6 +63,9 @@ public final class BlkdebugEngine implements LayerEngine {
     private final ArrayDeque<Suspension> suspended = new ArrayDeque<>();
     /** Written under the lock; read without it to skip events that have nothing to do. */
     private volatile int state = INITIAL_STATE;
+
+    /** The most rules, and apart the most unfired breakpoints, the engine takes (the export's max-rules budget). */
+    private int maxRules = Integer.MAX_VALUE;
 
     private long lastSuspensionId;
     private long lastRuleSeq;
@@ -127,6 +132,16 @@ public final class BlkdebugEngine implements LayerEngine {
      *                              then no longer listed as suspended
      */
     public void fire(BlkdebugEvent event, Operation operation, long offset, long length) throws InterruptedException {
+        fire(event, operation, offset, length, NO_CONNECTION);
+    }
+
+    /**
+     * {@link #fire(BlkdebugEvent, Operation, long, long)} for a request of client connection
+     * {@code connection}. Returns false if the request was dropped while suspended because its
+     * connection closed ({@link #dropConnection}): it must then not go on to the disk.
+     */
+    public boolean fire(BlkdebugEvent event, Operation operation, long offset, long length, long connection)
+            throws InterruptedException {
         Consumer<BlkdebugEvent> observer = eventObserver;
         if (observer != null) {
             observer.accept(event);
@@ -134,22 +149,24 @@ public final class BlkdebugEngine implements LayerEngine {
         PerEvent quick = byEvent[event.ordinal()];
         if (quick == null
                 || (quick.breakpoints.length == 0 && quick.any.length == 0 && quick.forState(state).length == 0)) {
-            return; // no rule can act in this state: no lock (a concurrent state change may order either way)
+            return true; // no rule can act in this state: no lock (a concurrent state change may order either way)
         }
         List<Suspension> mine = null;
         lock.lock();
         try {
             PerEvent pe = byEvent[event.ordinal()];
             if (pe == null) {
-                return;
+                return true;
             }
             applyRules(pe);
             if (pe.breakpoints.length > 0) {
                 mine = new ArrayList<>(pe.breakpoints.length);
                 for (BreakpointEntry b : pe.breakpoints) {
                     breakpoints.remove(b);
-                    Suspension s = new Suspension(new SuspendedRequest(
-                            ++lastSuspensionId, b.breakpoint.tag(), event, operation, offset, length));
+                    Suspension s = new Suspension(
+                            new SuspendedRequest(
+                                    ++lastSuspensionId, b.breakpoint.tag(), event, operation, offset, length),
+                            connection);
                     suspended.addFirst(s);
                     mine.add(s);
                 }
@@ -165,8 +182,9 @@ public final class BlkdebugEngine implements LayerEngine {
                     l.suspended(s.request);
                 }
             }
-            awaitRelease(mine);
+            return awaitRelease(mine);
         }
+        return true;
     }
 
     /**
@@ -213,7 +231,8 @@ public final class BlkdebugEngine implements LayerEngine {
         }
     }
 
-    private void awaitRelease(List<Suspension> mine) throws InterruptedException {
+    /** Waits until every suspension of the request is released; false if one was dropped. */
+    private boolean awaitRelease(List<Suspension> mine) throws InterruptedException {
         lock.lock();
         try {
             while (!allReleased(mine)) {
@@ -231,6 +250,12 @@ public final class BlkdebugEngine implements LayerEngine {
                     throw e;
                 }
             }
+            for (Suspension s : mine) {
+                if (s.dropped) {
+                    return false;
+                }
+            }
+            return true;
         } finally {
             lock.unlock();
         }
@@ -300,6 +325,8 @@ public final class BlkdebugEngine implements LayerEngine {
     /**
      * Appends rules and resets the state to {@value #INITIAL_STATE}, as the QMP command of the
      * blkdebug QMP patch of 2014 does. Rules already armed stay armed. All or nothing: the list is checked first.
+     *
+     * @throws IllegalArgumentException if the rules would pass {@link #maxRules(int)}; nothing changes then
      */
     public void addRules(Collection<? extends Rule> newRules) {
         for (Rule r : newRules) {
@@ -308,11 +335,32 @@ public final class BlkdebugEngine implements LayerEngine {
         lock.lock();
         try {
             requireOpen();
+            if ((long) rules.size() + newRules.size() > maxRules) {
+                throw new IllegalArgumentException(rules.size() + " blkdebug rules and " + newRules.size()
+                        + " more would pass the limit of " + maxRules + " (max-rules)");
+            }
             for (Rule r : newRules) {
                 rules.add(new Entry(r, ++lastRuleSeq));
             }
             state = INITIAL_STATE;
             publish();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Sets the most rules {@link #addRules} may leave the engine with, and apart the most breakpoints
+     * not yet fired; rules already there stay (a configuration's, say), and adding is refused until
+     * they are fewer.
+     */
+    public void maxRules(int max) {
+        if (max < 1) {
+            throw new IllegalArgumentException("max-rules must be positive");
+        }
+        lock.lock();
+        try {
+            maxRules = max;
         } finally {
             lock.unlock();
         }
@@ -367,13 +415,22 @@ public final class BlkdebugEngine implements LayerEngine {
 
     // ---- breakpoints (qemu-io break / resume / remove_break / wait_break) ----
 
-    /** Sets a breakpoint: the next request reaching {@code event}, in any state, is suspended under {@code tag}. */
+    /**
+     * Sets a breakpoint: the next request reaching {@code event}, in any state, is suspended under {@code tag}.
+     *
+     * @throws IllegalArgumentException if as many breakpoints as {@link #maxRules(int)} allows are set
+     */
     public void setBreakpoint(BlkdebugEvent event, String tag) {
         Objects.requireNonNull(event, "event");
         Objects.requireNonNull(tag, "tag");
         lock.lock();
         try {
             requireOpen();
+            if (breakpoints.size() >= maxRules) {
+                throw new IllegalArgumentException(breakpoints.size()
+                        + " blkdebug breakpoints not yet fired and one more would pass the limit of " + maxRules
+                        + " (max-rules)");
+            }
             breakpoints.add(new BreakpointEntry(new Breakpoint(event, tag)));
             publish();
         } finally {
@@ -434,6 +491,40 @@ public final class BlkdebugEngine implements LayerEngine {
         publish();
         suspensionsChanged.signalAll();
         return released;
+    }
+
+    /**
+     * Client connection {@code connection} closed: the requests of it suspended at breakpoints are
+     * dropped, as the fault engine drops what it holds. They leave the suspended list (a resume
+     * no longer finds them), their threads return without going on to the disk, and listeners
+     * hear {@link BlkdebugListener#dropped}. Returns how many.
+     */
+    public int dropConnection(long connection) {
+        List<Suspension> dropped = new ArrayList<>();
+        lock.lock();
+        try {
+            for (Iterator<Suspension> it = suspended.iterator(); it.hasNext(); ) {
+                Suspension s = it.next();
+                if (s.connection == connection && connection != NO_CONNECTION) {
+                    it.remove();
+                    s.released = true;
+                    s.dropped = true;
+                    dropped.add(s);
+                }
+            }
+            if (!dropped.isEmpty()) {
+                publish();
+                suspensionsChanged.signalAll();
+            }
+        } finally {
+            lock.unlock();
+        }
+        for (Suspension s : dropped) {
+            for (BlkdebugListener l : listeners) {
+                l.dropped(s.request);
+            }
+        }
+        return dropped.size();
     }
 
     private void notifyResumed(List<Suspension> released) {
@@ -747,10 +838,15 @@ public final class BlkdebugEngine implements LayerEngine {
 
     private static final class Suspension {
         final SuspendedRequest request;
-        boolean released; // guarded by lock
+        /** The client connection the request came on, or {@link #NO_CONNECTION}. */
+        final long connection;
 
-        Suspension(SuspendedRequest request) {
+        boolean released; // guarded by lock
+        boolean dropped; // guarded by lock
+
+        Suspension(SuspendedRequest request, long connection) {
             this.request = request;
+            this.connection = connection;
         }
     }
 }

@@ -13,6 +13,9 @@ public interface BlkdebugListener {
     /** A suspended request was released by resume or remove-breakpoint. */
     default void resumed(SuspendedRequest request) {}
 
+    /** A suspended request was dropped because its client connection closed: it never reaches the disk. */
+    default void dropped(SuspendedRequest request) {}
+
     /** A rule failed a request. */
     default void errorInjected(InjectedError error) {}
 }
