@@ -347,7 +347,6 @@ final class Connection implements Runnable {
      * bytes arrive. Returns the count read, -1 at end of stream, or {@link ReaderThreads#MOVED}
      * when the connection moved to another thread, which now reads it (the caller returns).
      */
-    @SuppressWarnings("ReferenceEquality") // whether io is the socket itself, not an equal channel
     int awaitInput() throws IOException {
         if (secured) {
             // TLS: the bytes on the socket belong to the TLS channel, so the reader waits on it
