@@ -9,6 +9,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -28,7 +29,7 @@ class ManPagesTest {
             String text = Files.readString(page);
             assertTrue(
                     text.startsWith(
-                            ".TH \"" + cl.getCommandSpec().qualifiedName("-").toUpperCase() + "\" 1 "),
+                            ".TH \"" + cl.getCommandSpec().qualifiedName("-").toUpperCase(Locale.ROOT) + "\" 1 "),
                     page.toString());
             assertTrue(text.contains("\"faultdisk 9.9.9\""), page.toString());
             assertTrue(text.contains("\n.SH EXAMPLES\n"), page + " has examples");

@@ -85,12 +85,12 @@ public final class TriggerCondition implements JsonConvertible {
         return with("offset", offset).with("length", length);
     }
 
-    /** Only requests from this NBD connection. */
     /** Only requests touching this file's blocks (see {@link FaultRule#file(String)}). */
     public TriggerCondition file(String path) {
         return with("file", path);
     }
 
+    /** Only requests from this NBD connection. */
     public TriggerCondition connection(long id) {
         return with("connection", id);
     }

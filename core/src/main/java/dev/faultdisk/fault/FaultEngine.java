@@ -310,10 +310,6 @@ public final class FaultEngine implements LayerEngine {
     }
 
     /**
-     * Holds the calling request until it is released, failed, or its timeout passes. Returns the
-     * errno to fail it with, or 0 to let it run.
-     */
-    /**
      * Bounds every hold that names no timeout (a hang rule without timeout-ms, a trigger's hold
      * without one) to {@code nanos}, 0 for none: a harness that forgot to release one would wait
      * for ever. A hang rule's request then fails with its errno, a trigger's runs; each such
@@ -327,6 +323,10 @@ public final class FaultEngine implements LayerEngine {
         defaultHoldNanos = nanos;
     }
 
+    /**
+     * Holds the calling request until it is released, failed, or its timeout passes. Returns the
+     * errno to fail it with, or 0 to let it run.
+     */
     int hold(FaultCall call, Firing firing, HangFault hang) throws IOException {
         BlockRequest r = call.request();
         if (!takeHoldBudget(r)) {

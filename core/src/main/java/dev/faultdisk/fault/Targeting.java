@@ -113,7 +113,7 @@ public record Targeting(
                 file);
     }
 
-    /** The {@code file} target with its optional range, resolved now; null without {@code file}. */
+    /** The "file" member's target with its optional range, resolved now; null without a "file" member. */
     public static FileTarget fileTarget(RuleParams p, FileBinding files) {
         if (!p.has("file")) {
             for (String k : List.of("file-offset", "file-length")) {

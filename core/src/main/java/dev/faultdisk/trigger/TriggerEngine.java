@@ -106,7 +106,7 @@ public final class TriggerEngine {
 
     /**
      * As {@link #add(List, String, Function)}, with the file bindings of the exports so that request
-     * conditions may name a {@code file} (null: the export has none).
+     * conditions may name a file with a "file" member (null: the export has none).
      */
     public List<Trigger> add(
             List<?> specs,

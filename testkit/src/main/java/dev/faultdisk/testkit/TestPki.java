@@ -29,14 +29,17 @@ public final class TestPki {
         Tools.require("openssl");
         try {
             Files.createDirectories(dir);
-            Files.writeString(
-                    dir.resolve("server.ext"),
-                    "basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\n"
-                            + "extendedKeyUsage=serverAuth\nsubjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1\n");
-            Files.writeString(
-                    dir.resolve("client.ext"),
-                    "basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\n"
-                            + "extendedKeyUsage=clientAuth\n");
+            Files.writeString(dir.resolve("server.ext"), """
+                    basicConstraints=CA:FALSE
+                    keyUsage=critical,digitalSignature,keyEncipherment
+                    extendedKeyUsage=serverAuth
+                    subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1
+                    """);
+            Files.writeString(dir.resolve("client.ext"), """
+                    basicConstraints=CA:FALSE
+                    keyUsage=critical,digitalSignature,keyEncipherment
+                    extendedKeyUsage=clientAuth
+                    """);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

@@ -81,8 +81,8 @@ public final class Listener implements AutoCloseable {
         if (mode.matches("0?[0-7]{3}")) {
             String digits = mode.substring(mode.length() - 3);
             StringBuilder text = new StringBuilder();
-            for (char d : digits.toCharArray()) {
-                int v = d - '0';
+            for (int i = 0; i < digits.length(); i++) {
+                int v = digits.charAt(i) - '0';
                 text.append((v & 4) != 0 ? 'r' : '-')
                         .append((v & 2) != 0 ? 'w' : '-')
                         .append((v & 1) != 0 ? 'x' : '-');
