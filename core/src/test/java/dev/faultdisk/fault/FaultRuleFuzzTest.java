@@ -8,6 +8,7 @@ import com.code_intelligence.jazzer.junit.FuzzTest;
 import dev.faultdisk.filemap.FileBinding;
 import dev.faultdisk.wire.json.Json;
 import dev.faultdisk.wire.json.JsonException;
+import java.util.Collections;
 import java.util.List;
 
 /**
@@ -25,7 +26,8 @@ class FaultRuleFuzzTest {
         } catch (JsonException e) {
             return;
         }
-        List<?> rules = parsed instanceof List<?> l ? l : List.of(parsed);
+        // A lone value (JSON null included) is a rule set of one: the parser must refuse it clearly.
+        List<?> rules = parsed instanceof List<?> l ? l : Collections.singletonList(parsed);
         try {
             List<FaultRule> out = FaultRuleParser.parse(rules, "rules", size, 1, 42, new FileBinding());
             assertEquals(rules.size(), out.size());
