@@ -39,10 +39,14 @@ class AttackTest {
      * A server with a 256 MiB heap: without a cap the JVM grows its heap with the garbage a flood
      * makes (not with what it keeps), which would hide what is held.
      */
-    private ServeProcess serve(List<String> jvm, String... args) throws IOException {
+    /** Serves one memory export "d" of {@code size} on a free NBD port, QMP on {@code qmp}, with {@code more} options. */
+    private ServeProcess serve(List<String> jvm, String size, String qmp, String... more) throws IOException {
         List<String> options = new ArrayList<>(List.of("-Xmx256m"));
         options.addAll(jvm);
-        return ServeProcess.startWithJvm(options, dir.resolve("serve.log"), args);
+        List<String> args =
+                new ArrayList<>(List.of("--export", "d=memory:" + size, "--nbd", "127.0.0.1:0", "--qmp", qmp));
+        args.addAll(List.of(more));
+        return ServeProcess.startWithJvm(options, dir.resolve("serve.log"), args.toArray(String[]::new));
     }
 
     private static int nbdPort(ServeProcess p) {
@@ -78,7 +82,7 @@ class AttackTest {
 
     @Test
     void writeHeadersAnnouncing32MiBWithoutPayloadHoldNoBuffers() throws Exception {
-        try (ServeProcess p = serve(List.of(), "--export", "d=memory:64M", "--nbd", "127.0.0.1:0", "--qmp", "none")) {
+        try (ServeProcess p = serve(List.of(), "64M", "none")) {
             int port = nbdPort(p);
             try (RawNbd warm = RawNbd.open(port, "d")) { // one real 32 MiB write: pools and JIT warm
                 warm.header(RawNbd.WRITE, 1, 0, 32 << 20);
@@ -108,16 +112,7 @@ class AttackTest {
 
     @Test
     void aClientThatNeverReadsRepliesHoldsAtMostItsShareOfThePayloadBudget() throws Exception {
-        try (ServeProcess p = serve(
-                List.of(),
-                "--export",
-                "d=memory:64M",
-                "--nbd",
-                "127.0.0.1:0",
-                "--qmp",
-                "127.0.0.1:0",
-                "--payload-budget",
-                "128M")) {
+        try (ServeProcess p = serve(List.of(), "64M", "127.0.0.1:0", "--payload-budget", "128M")) {
             int port = nbdPort(p);
             try (FaultdiskClient qmp = FaultdiskClient.connect(p.qmp())) {
                 qmp.execute(
@@ -148,18 +143,7 @@ class AttackTest {
 
     @Test
     void bareConnectsAreCappedAndTimedOut() throws Exception {
-        try (ServeProcess p = serve(
-                List.of(),
-                "--export",
-                "d=memory:1M",
-                "--nbd",
-                "127.0.0.1:0",
-                "--qmp",
-                "none",
-                "--max-connections",
-                "100",
-                "--handshake-timeout",
-                "2s")) {
+        try (ServeProcess p = serve(List.of(), "1M", "none", "--max-connections", "100", "--handshake-timeout", "2s")) {
             int port = nbdPort(p);
             stillServes(port);
             long rssBefore = p.rssKib();
@@ -205,8 +189,7 @@ class AttackTest {
 
     @Test
     void outOfMemoryEndsTheProcessWithStatus3() throws Exception {
-        ServeProcess p =
-                serve(List.of("-Xmx32m"), "--export", "d=memory:1M", "--nbd", "127.0.0.1:0", "--qmp", "127.0.0.1:0");
+        ServeProcess p = serve(List.of("-Xmx32m"), "1M", "127.0.0.1:0");
         try (p) {
             String[] hostPort = p.qmp().split(":");
             // An unterminated string just under the session budget (1 MiB) in each of 32 sessions:
@@ -235,16 +218,7 @@ class AttackTest {
 
     @Test
     void aJournalFileThatFailsStopsWithAnEventWhileTheInMemoryJournalGoesOn() throws Exception {
-        try (ServeProcess p = serve(
-                List.of(),
-                "--export",
-                "d=memory:1M",
-                "--nbd",
-                "127.0.0.1:0",
-                "--qmp",
-                "127.0.0.1:0",
-                "--journal",
-                "/dev/full")) {
+        try (ServeProcess p = serve(List.of(), "1M", "127.0.0.1:0", "--journal", "/dev/full")) {
             int port = nbdPort(p);
             try (FaultdiskClient qmp = FaultdiskClient.connect(p.qmp())) {
                 qmp.execute(
@@ -273,8 +247,7 @@ class AttackTest {
 
     @Test
     void manyQmpSessionsWithUnfinishedMessagesStayWithinTheSessionBudgets() throws Exception {
-        try (ServeProcess p =
-                serve(List.of(), "--export", "d=memory:1M", "--nbd", "127.0.0.1:0", "--qmp", "127.0.0.1:0")) {
+        try (ServeProcess p = serve(List.of(), "1M", "127.0.0.1:0")) {
             String[] hostPort = p.qmp().split(":");
             byte[] unfinished = ("[" + "1,".repeat(126_000)).getBytes(StandardCharsets.US_ASCII); // 253 KB
             long before = p.liveHeapKib();
