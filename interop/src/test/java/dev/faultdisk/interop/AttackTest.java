@@ -36,10 +36,10 @@ class AttackTest {
     Path dir;
 
     /**
-     * A server with a 256 MiB heap: without a cap the JVM grows its heap with the garbage a flood
-     * makes (not with what it keeps), which would hide what is held.
+     * A server of one memory export "d" of {@code size} on a free NBD port, QMP on {@code qmp}, with
+     * {@code more} options, and a 256 MiB heap: without a cap the JVM grows its heap with the
+     * garbage a flood makes (not with what it keeps), which would hide what is held.
      */
-    /** Serves one memory export "d" of {@code size} on a free NBD port, QMP on {@code qmp}, with {@code more} options. */
     private ServeProcess serve(List<String> jvm, String size, String qmp, String... more) throws IOException {
         List<String> options = new ArrayList<>(List.of("-Xmx256m"));
         options.addAll(jvm);

@@ -63,14 +63,7 @@ final class RawNbd implements AutoCloseable {
 
     /** Reads a simple reply; returns its error (0 for success), the data of a read skipped. */
     int reply(long cookie, int dataLength) throws IOException {
-        if (in.readInt() != 0x67446698) {
-            throw new IOException("not a simple reply");
-        }
-        int error = in.readInt();
-        long got = in.readLong();
-        if (got != cookie) {
-            throw new IOException("reply to " + got + ", expected " + cookie);
-        }
+        int error = replyHeader(cookie);
         if (error == 0 && dataLength > 0) {
             in.readFully(new byte[dataLength]);
         }
