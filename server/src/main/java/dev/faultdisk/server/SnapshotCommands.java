@@ -70,7 +70,7 @@ final class SnapshotCommands {
                 .returns("[SnapshotInfo]")
                 .handler(args -> {
                     List<Object> out = new ArrayList<>();
-                    for (Export e : chosen(exports, args.string("device", null))) {
+                    for (Export e : BlockCommands.exportOrAll(exports, args.string("device", null))) {
                         for (SnapshotVolume.Snapshotted s : e.snapshots()) {
                             Map<String, Object> m = new LinkedHashMap<>();
                             m.put("device", e.name());
@@ -129,7 +129,7 @@ final class SnapshotCommands {
 
     private static Map<String, Object> reset(
             ExportRegistry exports, TriggerEngine triggers, String device, boolean release, String snapshot) {
-        List<Export> chosen = chosen(exports, device);
+        List<Export> chosen = BlockCommands.exportOrAll(exports, device);
         if (snapshot != null) {
             for (Export e : chosen) {
                 if (e.snapshots().stream().noneMatch(s -> s.name().equals(snapshot))) {
@@ -162,10 +162,6 @@ final class SnapshotCommands {
         out.put("triggers", removedTriggers);
         out.put("exports", reports);
         return out;
-    }
-
-    private static List<Export> chosen(ExportRegistry exports, String device) {
-        return device == null ? exports.all() : List.of(BlockCommands.export(exports, device));
     }
 
     static Map<String, Object> info(SnapshotVolume.Snapshotted s) {
