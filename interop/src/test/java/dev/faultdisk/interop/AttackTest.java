@@ -49,6 +49,11 @@ class AttackTest {
         return ServeProcess.startWithJvm(options, dir.resolve("serve.log"), args.toArray(String[]::new));
     }
 
+    /** Adds one fault rule to export "d". */
+    private static void addRule(FaultdiskClient qmp, Map<String, Object> rule) {
+        qmp.execute("fault-add", Map.of("device", "d", "rules", List.of(rule)));
+    }
+
     private static int nbdPort(ServeProcess p) {
         String uri = p.uri("d");
         return Integer.parseInt(uri.substring(uri.lastIndexOf(':') + 1, uri.lastIndexOf('/')));
@@ -115,13 +120,7 @@ class AttackTest {
         try (ServeProcess p = serve(List.of(), "64M", "127.0.0.1:0", "--payload-budget", "128M")) {
             int port = nbdPort(p);
             try (FaultdiskClient qmp = FaultdiskClient.connect(p.qmp())) {
-                qmp.execute(
-                        "fault-add",
-                        Map.of(
-                                "device",
-                                "d",
-                                "rules",
-                                List.of(Map.of("type", "delay", "ops", List.of("read"), "ms", 10))));
+                addRule(qmp, Map.of("type", "delay", "ops", List.of("read"), "ms", 10));
             }
             stillServes(port);
             long before = p.rssKib();
@@ -221,13 +220,7 @@ class AttackTest {
         try (ServeProcess p = serve(List.of(), "1M", "127.0.0.1:0", "--journal", "/dev/full")) {
             int port = nbdPort(p);
             try (FaultdiskClient qmp = FaultdiskClient.connect(p.qmp())) {
-                qmp.execute(
-                        "fault-add",
-                        Map.of(
-                                "device",
-                                "d",
-                                "rules",
-                                List.of(Map.of("type", "error", "ops", List.of("read"), "errno", "EIO"))));
+                addRule(qmp, Map.of("type", "error", "ops", List.of("read"), "errno", "EIO"));
                 try (RawNbd c = RawNbd.open(port, "d")) {
                     for (int i = 0; i < 200; i++) { // ~200 journal entries: more than the writer's buffer
                         c.header(RawNbd.READ, i, 0, 512);
