@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.faultdisk.client.FaultdiskClient;
 import dev.faultdisk.testkit.ServeProcess;
+import java.io.Closeable;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.Socket;
@@ -52,6 +53,13 @@ class AttackTest {
     /** Adds one fault rule to export "d". */
     private static void addRule(FaultdiskClient qmp, Map<String, Object> rule) {
         qmp.execute("fault-add", Map.of("device", "d", "rules", List.of(rule)));
+    }
+
+    /** Closes every connection in {@code open}. */
+    private static void closeAll(List<? extends Closeable> open) throws IOException {
+        for (Closeable c : open) {
+            c.close();
+        }
     }
 
     private static int nbdPort(ServeProcess p) {
@@ -108,9 +116,7 @@ class AttackTest {
                 report("50 x 32 MiB WRITE headers, no payload: RSS +" + grown / MIB + " MiB");
                 assertTrue(grown <= 64 * MIB, "50 announced 32 MiB writes grew the server by " + grown / MIB + " MiB");
             } finally {
-                for (RawNbd a : attackers) {
-                    a.close();
-                }
+                closeAll(attackers);
             }
         }
     }
@@ -164,9 +170,7 @@ class AttackTest {
                     assertTrue(closedByServer(s.getInputStream()), "an idle connection was left open");
                 }
             } finally {
-                for (Socket s : idle) {
-                    s.close();
-                }
+                closeAll(idle);
             }
             stillServes(port);
         }
@@ -208,9 +212,7 @@ class AttackTest {
                 await("the process exits").atMost(Duration.ofSeconds(5)).until(() -> !p.isAlive());
                 assertEquals(3, p.exitValue(), "exit status after OutOfMemoryError");
             } finally {
-                for (Socket s : sessions) {
-                    s.close();
-                }
+                closeAll(sessions);
             }
         }
     }
@@ -278,9 +280,7 @@ class AttackTest {
                         held <= 80 * MIB, "32 sessions hold " + held / MIB + " MiB of live heap (2 MiB each at most)");
                 assertTrue(p.isAlive());
             } finally {
-                for (Socket s : sessions) {
-                    s.close();
-                }
+                closeAll(sessions);
             }
             try (FaultdiskClient client = FaultdiskClient.connect(p.qmp())) {
                 client.execute("query-block");

@@ -1,5 +1,6 @@
 package dev.faultdisk.interop;
 
+import java.io.Closeable;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
@@ -7,7 +8,7 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 
 /** A bare NBD client for attack tests: the oldest handshake (EXPORT_NAME) and raw request headers. */
-final class RawNbd implements AutoCloseable {
+final class RawNbd implements Closeable {
     static final int READ = 0;
     static final int WRITE = 1;
 
