@@ -291,24 +291,33 @@ wait_ready() {
   die "$s did not answer on port ${port[$s]} within 60 s"
 }
 
-# Sends trigger-add over QMP: 100 triggers that count every request of the workloads (read,
-# write and flush on the export) but wait for a count no run reaches, so each request is
-# evaluated by all of them and none fires: the cost of armed triggers that do not match.
-add_idle_triggers() {
-  python3 - "$1" <<'PY'
+# Sends the QMP commands on stdin (one JSON object a line) to 127.0.0.1:PORT after the greeting
+# and qmp_capabilities, and fails on the first reply that is not a return.
+qmp_send() {  # port timeout-seconds
+  python3 -c '
 import json, socket, sys
-with socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=10) as s:
+cmds = [{"execute": "qmp_capabilities"}] + [json.loads(line) for line in sys.stdin if line.strip()]
+with socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=float(sys.argv[2])) as s:
     f = s.makefile("rw")
     f.readline()  # greeting
-    triggers = [{"when": {"device": "bench", "ops": ["read", "write", "flush"], "nth": 10**15 + i},
-                 "actions": [{"execute": "fault-clear", "arguments": {"device": "bench"}}]} for i in range(100)]
-    for cmd in ({"execute": "qmp_capabilities"},
-                {"execute": "trigger-add", "arguments": {"triggers": triggers}}):
+    for cmd in cmds:
         f.write(json.dumps(cmd) + "\n")
         f.flush()
         reply = json.loads(f.readline())
         if "return" not in reply:
-            sys.exit(f"QMP {cmd['execute']}: {reply}")
+            sys.exit("QMP %s: %s" % (cmd["execute"], reply))
+' "$1" "$2"
+}
+
+# Sends trigger-add over QMP: 100 triggers that count every request of the workloads (read,
+# write and flush on the export) but wait for a count no run reaches, so each request is
+# evaluated by all of them and none fires: the cost of armed triggers that do not match.
+add_idle_triggers() {
+  python3 - <<'PY' | qmp_send "$1" 10
+import json
+triggers = [{"when": {"device": "bench", "ops": ["read", "write", "flush"], "nth": 10**15 + i},
+             "actions": [{"execute": "fault-clear", "arguments": {"device": "bench"}}]} for i in range(100)]
+print(json.dumps({"execute": "trigger-add", "arguments": {"triggers": triggers}}))
 PY
 }
 
@@ -316,42 +325,23 @@ PY
 # 4 KiB range (spread over the file, so ~40% of random 4 KiB reads overlap one), each skipping
 # its first 10^12 matches: every rule a read overlaps is selected and counts, none fires.
 add_range_rules() {
-  python3 - "$1" "$size" <<'PY'
-import json, socket, sys
-size = int(sys.argv[2])
+  python3 - "$size" <<'PY' | qmp_send "$1" 60
+import json, sys
+size = int(sys.argv[1])
 stride = (size // 100_000) // 4096 * 4096
-with socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=60) as s:
-    f = s.makefile("rw")
-    f.readline()  # greeting
-    cmds = [{"execute": "qmp_capabilities"}]
-    for b in range(0, 100_000, 250):
-        rules = [{"type": "error", "ops": ["read"], "offset": i * stride, "length": 4096, "after": 10**12}
-                 for i in range(b, b + 250)]
-        cmds.append({"execute": "fault-add", "arguments": {"device": "bench", "rules": rules}})
-    for cmd in cmds:
-        f.write(json.dumps(cmd) + "\n")
-        f.flush()
-        reply = json.loads(f.readline())
-        if "return" not in reply:
-            sys.exit(f"QMP {cmd['execute']}: {reply}")
+for b in range(0, 100_000, 250):
+    rules = [{"type": "error", "ops": ["read"], "offset": i * stride, "length": 4096, "after": 10**12}
+             for i in range(b, b + 250)]
+    print(json.dumps({"execute": "fault-add", "arguments": {"device": "bench", "rules": rules}}))
 PY
 }
 
 # Sends fault-add over QMP: every read of the export is delayed by --delay-ms.
 add_read_delay() {
-  python3 - "$1" "$delay_ms" <<'PY'
-import json, socket, sys
-with socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=10) as s:
-    f = s.makefile("rw")
-    f.readline()  # greeting
-    rule = {"type": "delay", "ops": ["read"], "ms": int(sys.argv[2])}
-    for cmd in ({"execute": "qmp_capabilities"},
-                {"execute": "fault-add", "arguments": {"device": "bench", "rules": [rule]}}):
-        f.write(json.dumps(cmd) + "\n")
-        f.flush()
-        reply = json.loads(f.readline())
-        if "return" not in reply:
-            sys.exit(f"QMP {cmd['execute']}: {reply}")
+  python3 - "$delay_ms" <<'PY' | qmp_send "$1" 10
+import json, sys
+rule = {"type": "delay", "ops": ["read"], "ms": int(sys.argv[1])}
+print(json.dumps({"execute": "fault-add", "arguments": {"device": "bench", "rules": [rule]}}))
 PY
 }
 

@@ -1,29 +1,17 @@
 package dev.faultdisk.cli;
 
+import dev.faultdisk.filemap.MountSource;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
 
-/** What the kernel says is mounted and which loop devices are bound, from /proc and /sys. */
+/** What the kernel says is mounted (from the file map's mount table reader) and which loop devices are bound. */
 public final class Mounts {
     private Mounts() {}
 
     /** True if {@code dir} is a mount point now. */
     public static boolean isMountPoint(Path dir) {
-        String wanted = dir.toAbsolutePath().normalize().toString();
-        try {
-            List<String> lines = Files.readAllLines(Path.of("/proc/self/mounts"));
-            for (String line : lines) {
-                String[] f = line.split(" ");
-                if (f.length > 1 && unescape(f[1]).equals(wanted)) {
-                    return true;
-                }
-            }
-        } catch (IOException e) {
-            return false;
-        }
-        return false;
+        return MountSource.isMountPoint(dir);
     }
 
     /** The file a loop device is bound to, or null if it is free (or unknown). */
@@ -34,27 +22,5 @@ public final class Mounts {
         } catch (IOException e) {
             return null;
         }
-    }
-
-    /** /proc/mounts escapes space, tab, newline and backslash as octal. */
-    private static String unescape(String s) {
-        if (s.indexOf('\\') < 0) {
-            return s;
-        }
-        StringBuilder b = new StringBuilder();
-        for (int i = 0; i < s.length(); i++) {
-            char c = s.charAt(i);
-            if (c == '\\' && i + 3 < s.length()) {
-                try {
-                    b.append((char) Integer.parseInt(s.substring(i + 1, i + 4), 8));
-                    i += 3;
-                    continue;
-                } catch (NumberFormatException ignored) {
-                    // not an escape
-                }
-            }
-            b.append(c);
-        }
-        return b.toString();
     }
 }

@@ -175,10 +175,10 @@ final class LoopDisk implements AutoCloseable {
         }
         try {
             if (!nbdfuse.waitFor(15, TimeUnit.SECONDS)) {
-                Proc.kill(nbdfuse);
+                ProcessTree.kill(nbdfuse);
             }
         } catch (InterruptedException e) {
-            Proc.kill(nbdfuse);
+            ProcessTree.kill(nbdfuse);
             Thread.currentThread().interrupt();
         }
     }

@@ -35,7 +35,7 @@ final class Proc {
     /** Kills every program running now (a stop was asked); their callers see them fail. */
     static void killAll() {
         for (Process p : RUNNING) {
-            kill(p);
+            ProcessTree.kill(p);
         }
     }
 
@@ -123,12 +123,12 @@ final class Proc {
         try {
             done = p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS);
         } catch (InterruptedException e) {
-            kill(p);
+            ProcessTree.kill(p);
             Thread.currentThread().interrupt();
             throw new Failure("interrupted while running " + command.getFirst());
         }
         if (!done) {
-            kill(p);
+            ProcessTree.kill(p);
         }
         int exit;
         try {
@@ -138,18 +138,6 @@ final class Proc {
             throw new Failure("interrupted while stopping " + command.getFirst());
         }
         return new Result(exit, out.join(), err.join(), !done, Duration.ofNanos(System.nanoTime() - start));
-    }
-
-    /** Kills a process and everything it started. */
-    static void kill(Process p) {
-        p.descendants().forEach(ProcessHandle::destroyForcibly);
-        p.destroyForcibly();
-        try {
-            p.waitFor(5, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-        p.descendants().forEach(ProcessHandle::destroyForcibly);
     }
 
     private static String keep(InputStream in) {

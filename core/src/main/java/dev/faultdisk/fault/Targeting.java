@@ -5,7 +5,6 @@ import dev.faultdisk.device.Sizes;
 import dev.faultdisk.filemap.FileBinding;
 import dev.faultdisk.filemap.FileTarget;
 import dev.faultdisk.wire.BlockOp;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -17,9 +16,7 @@ import java.util.Set;
  * is open; of the matching requests, {@code nth}, {@code after}, {@code probability} and
  * {@code times} choose the ones the rule acts on.
  *
- * @param ops          operations
- * @param offset       start of the byte range
- * @param end          end of the byte range (exclusive); a request overlapping it matches (flush always does)
+ * @param scope        operations, byte range or file, and connection (flush always fits a range)
  * @param probability  chance that a matching request is chosen, drawn from the rule's seed
  * @param nth          only the nth matching request (1-based), or 0
  * @param after        skip the first {@code after} matching requests
@@ -28,13 +25,9 @@ import java.util.Set;
  * @param durationNanos the window stays open this long, then the rule has expired ({@link Long#MAX_VALUE}: forever)
  * @param cycleOffNanos with a cycle, the rule rests this long, then ...
  * @param cycleOnNanos ... acts this long, repeating (dm-flakey's up and down intervals); 0: no cycle
- * @param connection   only requests from this NBD connection, or -1
- * @param file         the file (and range in it) the rule aims at instead of a byte range, or null
  */
 public record Targeting(
-        Set<BlockOp> ops,
-        long offset,
-        long end,
+        RequestScope scope,
         double probability,
         long nth,
         long after,
@@ -42,9 +35,7 @@ public record Targeting(
         long startNanos,
         long durationNanos,
         long cycleOffNanos,
-        long cycleOnNanos,
-        long connection,
-        FileTarget file) {
+        long cycleOnNanos) {
 
     /** The members every rule type accepts. */
     public static final List<String> KEYS = List.of(
@@ -64,8 +55,29 @@ public record Targeting(
             "file-offset",
             "file-length");
 
-    public Targeting {
-        ops = Set.copyOf(ops);
+    /** Operations. */
+    public Set<BlockOp> ops() {
+        return scope.ops();
+    }
+
+    /** Start of the byte range. */
+    public long offset() {
+        return scope.offset();
+    }
+
+    /** End of the byte range (exclusive). */
+    public long end() {
+        return scope.end();
+    }
+
+    /** Only requests from this NBD connection, or -1. */
+    public long connection() {
+        return scope.connection();
+    }
+
+    /** The file (and range in it) the rule aims at instead of a byte range, or null. */
+    public FileTarget file() {
+        return scope.file();
     }
 
     static Targeting parse(RuleParams p, FaultType type, long exportSize, FileBinding files) {
@@ -98,9 +110,7 @@ public record Targeting(
         }
         long connection = p.integer("connection", -1, 0, Long.MAX_VALUE);
         return new Targeting(
-                ops,
-                offset,
-                offset + length,
+                new RequestScope(ops, offset, offset + length, connection, file),
                 probability,
                 nth,
                 after,
@@ -108,9 +118,7 @@ public record Targeting(
                 start,
                 duration,
                 off,
-                on,
-                connection,
-                file);
+                on);
     }
 
     /** The "file" member's target with its optional range, resolved now; null without a "file" member. */
@@ -143,19 +151,7 @@ public record Targeting(
 
     /** Operation, range and connection fit. */
     boolean fits(BlockRequest r) {
-        if (!ops.contains(r.op())) {
-            return false;
-        }
-        if (connection >= 0 && r.connection() != connection) {
-            return false;
-        }
-        if (r.op() == BlockOp.FLUSH) {
-            return true;
-        }
-        if (file != null) {
-            return file.overlaps(r.offset(), r.length());
-        }
-        return r.offset() < end && r.offset() + Math.max(1, r.length()) > offset;
+        return scope.fits(r.op(), r.offset(), r.length(), r.connection());
     }
 
     /** The window is open {@code elapsed} nanoseconds after the rule was added. */
@@ -181,19 +177,7 @@ public record Targeting(
     /** The members as given (normalised), for listing. */
     Map<String, Object> describe(long exportSize) {
         Map<String, Object> m = new LinkedHashMap<>();
-        List<String> names = new ArrayList<>();
-        for (BlockOp op : BlockOp.values()) {
-            if (ops.contains(op)) {
-                names.add(op.wireName());
-            }
-        }
-        m.put("ops", names);
-        if (file != null) {
-            m.putAll(file.describe());
-        } else if (offset != 0 || end != exportSize) {
-            m.put("offset", offset);
-            m.put("length", end - offset);
-        }
+        scope.describeTarget(m, exportSize);
         if (probability < 1) {
             m.put("probability", probability);
         }
@@ -216,8 +200,8 @@ public record Targeting(
             m.put("cycle-off-ms", cycleOffNanos / 1e6);
             m.put("cycle-on-ms", cycleOnNanos / 1e6);
         }
-        if (connection >= 0) {
-            m.put("connection", connection);
+        if (scope.connection() >= 0) {
+            m.put("connection", scope.connection());
         }
         return m;
     }

@@ -21,6 +21,24 @@ public record MountSource(Path mountPoint, String device, String fsType, long st
     /** Finds the mount at exactly {@code mountPoint}. */
     public static MountSource of(Path mountPoint) throws IOException {
         Path want = mountPoint.toAbsolutePath().normalize();
+        MountSource found = visibleAt(want);
+        if (found == null) {
+            throw new IOException(want + " is not a mount point");
+        }
+        return new MountSource(want, found.device, found.fsType, startOf(found.device));
+    }
+
+    /** True if {@code dir} is a mount point now (false too when the mount table cannot be read). */
+    public static boolean isMountPoint(Path dir) {
+        try {
+            return visibleAt(dir.toAbsolutePath().normalize()) != null;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    /** The visible mount at {@code want} (without its start offset), or null if nothing is mounted there. */
+    private static MountSource visibleAt(Path want) throws IOException {
         String wanted = want.toString();
         MountSource found = null;
         List<String> lines = Files.readAllLines(Path.of("/proc/self/mountinfo"));
@@ -36,10 +54,7 @@ public record MountSource(Path mountPoint, String device, String fsType, long st
                 found = new MountSource(want, unescape(f[dash + 2]), f[dash + 1], 0);
             }
         }
-        if (found == null) {
-            throw new IOException(wanted + " is not a mount point");
-        }
-        return new MountSource(want, found.device, found.fsType, startOf(found.device));
+        return found;
     }
 
     /** Loop offset plus partition start of a device under /dev, 0 when there is neither. */

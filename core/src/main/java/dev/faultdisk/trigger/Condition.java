@@ -1,8 +1,7 @@
 package dev.faultdisk.trigger;
 
-import dev.faultdisk.filemap.FileTarget;
+import dev.faultdisk.fault.RequestScope;
 import dev.faultdisk.wire.BlockOp;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -31,34 +30,13 @@ sealed interface Condition {
     /** Exports this condition names. */
     void exports(Set<String> into);
 
-    /** Requests on an export (null: any export) with one of {@code ops}, in a byte range, from one connection or any. */
-    record Requests(
-            String export, Set<BlockOp> ops, long offset, long end, long connection, Count count, FileTarget file)
-            implements Condition {
-        public Requests {
-            ops = Set.copyOf(ops);
-        }
+    /** Requests on an export (null: any export) that fall in a {@link RequestScope}. */
+    record Requests(String export, RequestScope scope, Count count) implements Condition {
 
         boolean matches(Observation o) {
-            if (o.kind() != Observation.Kind.REQUEST || !ops.contains(o.op())) {
-                return false;
-            }
-            if (export != null && !export.equals(o.export())) {
-                return false;
-            }
-            if (connection >= 0 && o.connection() != connection) {
-                return false;
-            }
-            if (o.op() == BlockOp.FLUSH) {
-                return true;
-            }
-            if (file != null) {
-                return file.overlaps(o.offset(), o.length());
-            }
-            if (offset == 0 && end == Long.MAX_VALUE) {
-                return true;
-            }
-            return o.offset() < end && o.offset() + Math.max(1, o.length()) > offset;
+            return o.kind() == Observation.Kind.REQUEST
+                    && (export == null || export.equals(o.export()))
+                    && scope.fits(o.op(), o.offset(), o.length(), o.connection());
         }
 
         @Override
@@ -66,7 +44,7 @@ sealed interface Condition {
             return new Leaf(
                     this::matches,
                     count,
-                    () -> BlockOp.names(ops) + (export == null ? " on any export" : " on " + export));
+                    () -> BlockOp.names(scope.ops()) + (export == null ? " on any export" : " on " + export));
         }
 
         @Override
@@ -75,21 +53,9 @@ sealed interface Condition {
             if (export != null) {
                 m.put("device", export);
             }
-            List<String> names = new ArrayList<>();
-            for (BlockOp op : BlockOp.values()) {
-                if (ops.contains(op)) {
-                    names.add(op.wireName());
-                }
-            }
-            m.put("ops", names);
-            if (file != null) {
-                m.putAll(file.describe());
-            } else if (offset != 0 || end != Long.MAX_VALUE) {
-                m.put("offset", offset);
-                m.put("length", end - offset);
-            }
-            if (connection >= 0) {
-                m.put("connection", connection);
+            scope.describeTarget(m, Long.MAX_VALUE);
+            if (scope.connection() >= 0) {
+                m.put("connection", scope.connection());
             }
             count.describe(m);
             return m;
@@ -102,7 +68,7 @@ sealed interface Condition {
 
         @Override
         public void requestInterests(BiConsumer<String, Set<BlockOp>> sink) {
-            sink.accept(export, ops);
+            sink.accept(export, scope.ops());
         }
 
         @Override

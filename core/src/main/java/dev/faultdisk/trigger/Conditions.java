@@ -1,5 +1,6 @@
 package dev.faultdisk.trigger;
 
+import dev.faultdisk.fault.RequestScope;
 import dev.faultdisk.fault.RuleParams;
 import dev.faultdisk.fault.Targeting;
 import dev.faultdisk.fault.blkdebug.BlkdebugEvent;
@@ -107,7 +108,7 @@ final class Conditions {
         }
         Count count = count(p);
         p.rejectUnused("a request condition");
-        return new Condition.Requests(export, ops, offset, end, connection, count, file);
+        return new Condition.Requests(export, new RequestScope(ops, offset, end, connection, file), count);
     }
 
     private static Set<BlockOp> ops(RuleParams p) {

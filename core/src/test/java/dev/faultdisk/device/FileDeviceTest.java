@@ -24,7 +24,7 @@ class FileDeviceTest {
     @Test
     void readOnlyImageRefusesEveryChangeWithEperm() throws IOException {
         Path image = dir.resolve("ro.img");
-        byte[] content = filled(8192, 7);
+        byte[] content = Io.filled(8192, 7);
         Files.write(image, content);
         try (FileDevice d = FileDevice.open(image, -1, true)) {
             assertTrue(d.isReadOnly());
@@ -63,7 +63,7 @@ class FileDeviceTest {
     void fastZeroWithoutAHoleIsRefusedAndChangesNothing() throws IOException {
         Path image = dir.resolve("fz.img");
         try (FileDevice d = FileDevice.open(image, 65536, false)) {
-            byte[] ones = filled(4096, 1);
+            byte[] ones = Io.filled(4096, 1);
             Io.write(d, 0, ByteBuffer.wrap(ones), false);
             DeviceException e =
                     assertThrows(DeviceException.class, () -> Io.writeZeroes(d, 0, 4096, true, true, false));
@@ -76,11 +76,11 @@ class FileDeviceTest {
     void bytesPastAShrunkenFileReadAsZeroes() throws IOException {
         Path image = dir.resolve("shrink.img");
         try (FileDevice d = FileDevice.open(image, 8192, false)) {
-            Io.write(d, 0, ByteBuffer.wrap(filled(8192, 1)), false);
+            Io.write(d, 0, ByteBuffer.wrap(Io.filled(8192, 1)), false);
             try (RandomAccessFile f = new RandomAccessFile(image.toFile(), "rw")) {
                 f.setLength(4096); // someone else truncates the image
             }
-            byte[] expected = java.util.Arrays.copyOf(filled(4096, 1), 8192); // ones, then zeroes
+            byte[] expected = java.util.Arrays.copyOf(Io.filled(4096, 1), 8192); // ones, then zeroes
             assertArrayEquals(expected, readFromStart(d, 8192));
         }
     }
@@ -89,12 +89,6 @@ class FileDeviceTest {
     void missingImageWithoutSizeIsAClearError() {
         IOException e = assertThrows(IOException.class, () -> FileDevice.open(dir.resolve("none.img"), -1, false));
         assertTrue(e.getMessage().contains("does not exist"), e.getMessage());
-    }
-
-    private static byte[] filled(int length, int value) {
-        byte[] bytes = new byte[length];
-        java.util.Arrays.fill(bytes, (byte) value);
-        return bytes;
     }
 
     private static byte[] readFromStart(BlockDevice d, int length) throws IOException {

@@ -4,6 +4,7 @@ import dev.faultdisk.device.BlockRequest.Flag;
 import dev.faultdisk.wire.BlockOp;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.util.Arrays;
 import java.util.EnumSet;
 import java.util.Set;
 
@@ -20,6 +21,25 @@ public final class Io {
 
     public static void write(BlockDevice d, long offset, ByteBuffer src, boolean fua) throws IOException {
         d.write(BlockRequest.of(BlockOp.WRITE, offset, src.remaining(), flags(fua ? Flag.FUA : null)), src);
+    }
+
+    /** Writes all of {@code data} at {@code offset}. */
+    public static void write(BlockDevice d, long offset, byte[] data, boolean fua) throws IOException {
+        write(d, offset, ByteBuffer.wrap(data), fua);
+    }
+
+    /** The {@code length} bytes at {@code offset}. */
+    public static byte[] read(BlockDevice d, long offset, int length) throws IOException {
+        ByteBuffer b = ByteBuffer.allocate(length);
+        read(d, offset, b);
+        return b.array();
+    }
+
+    /** {@code length} bytes, each {@code value}. */
+    public static byte[] filled(int length, int value) {
+        byte[] b = new byte[length];
+        Arrays.fill(b, (byte) value);
+        return b;
     }
 
     public static void flush(BlockDevice d) throws IOException {

@@ -33,22 +33,6 @@ import org.junit.jupiter.api.io.TempDir;
 class ExportSnapshotTest {
     private static final int MIB = 1 << 20;
 
-    private static byte[] filled(int length, int value) {
-        byte[] b = new byte[length];
-        Arrays.fill(b, (byte) value);
-        return b;
-    }
-
-    private static void write(Export e, long offset, byte[] data, boolean fua) throws IOException {
-        Io.write(e.device(), offset, ByteBuffer.wrap(data), fua);
-    }
-
-    private static byte[] read(Export e, long offset, int length) throws IOException {
-        ByteBuffer b = ByteBuffer.allocate(length);
-        Io.read(e.device(), offset, b);
-        return b.array();
-    }
-
     private static Export memory(CacheMode mode) {
         return new Export("d", new MemoryDevice(4 * MIB), false, new BlkdebugEngine(), mode);
     }
@@ -56,21 +40,22 @@ class ExportSnapshotTest {
     @Test
     void revertReturnsToTheSnapshotAndKeepsIt() throws Exception {
         try (Export e = memory(CacheMode.WRITETHROUGH)) {
-            write(e, 0, filled(4096, 1), false);
+            Io.write(e.device(), 0, Io.filled(4096, 1), false);
             SnapshotVolume.Snapshotted taken = e.createSnapshot("clean");
             assertEquals(0, taken.bytesChangedSince());
-            write(e, 0, filled(512, 2), false);
-            write(e, 3 * MIB, filled(8192, 3), false);
+            Io.write(e.device(), 0, Io.filled(512, 2), false);
+            Io.write(e.device(), 3 * MIB, Io.filled(8192, 3), false);
             assertEquals(3 * 4096, e.snapshots().getFirst().bytesChangedSince(), "whole 4 KiB blocks");
 
             SnapshotRevert revert = e.revertSnapshot("clean");
             assertEquals(new SnapshotRevert("clean", 3 * 4096, 0, 0), revert);
-            assertArrayEquals(filled(4096, 1), read(e, 0, 4096));
-            assertArrayEquals(new byte[8192], read(e, 3 * MIB, 8192));
+            assertArrayEquals(Io.filled(4096, 1), Io.read(e.device(), 0, 4096));
+            assertArrayEquals(new byte[8192], Io.read(e.device(), 3 * MIB, 8192));
 
-            write(e, 0, filled(4096, 4), false);
+            Io.write(e.device(), 0, Io.filled(4096, 4), false);
             e.revertSnapshot("clean");
-            assertArrayEquals(filled(4096, 1), read(e, 0, 4096), "the snapshot stays for the next revert");
+            assertArrayEquals(
+                    Io.filled(4096, 1), Io.read(e.device(), 0, 4096), "the snapshot stays for the next revert");
         }
     }
 
@@ -82,30 +67,34 @@ class ExportSnapshotTest {
     @Test
     void theWriteCacheAndPowerFailModelStayRightAcrossARevert() throws Exception {
         try (Export e = memory(CacheMode.WRITEBACK)) {
-            write(e, 0, filled(4096, 1), false); // dirty
+            Io.write(e.device(), 0, Io.filled(4096, 1), false); // dirty
             e.createSnapshot("s");
             assertEquals(0, e.writeCache().status().dirtyBytes(), "taking a snapshot persists the cache");
 
-            write(e, 8192, filled(4096, 2), true); // FUA: reaches the medium, so the revert drops it there
-            write(e, 0, filled(4096, 3), false); // dirty
-            write(e, 65536, filled(1024, 4), false); // dirty
+            Io.write(
+                    e.device(),
+                    8192,
+                    Io.filled(4096, 2),
+                    true); // FUA: reaches the medium, so the revert drops it there
+            Io.write(e.device(), 0, Io.filled(4096, 3), false); // dirty
+            Io.write(e.device(), 65536, Io.filled(1024, 4), false); // dirty
             assertEquals(5120, e.writeCache().status().dirtyBytes());
 
             SnapshotRevert revert = e.revertSnapshot("s");
             assertEquals(new SnapshotRevert("s", 4096, 5120, 2), revert);
             assertEquals(0, e.writeCache().status().dirtyBytes());
-            assertArrayEquals(filled(4096, 1), read(e, 0, 4096));
-            assertArrayEquals(new byte[4096], read(e, 8192, 4096));
-            assertArrayEquals(new byte[1024], read(e, 65536, 1024));
+            assertArrayEquals(Io.filled(4096, 1), Io.read(e.device(), 0, 4096));
+            assertArrayEquals(new byte[4096], Io.read(e.device(), 8192, 4096));
+            assertArrayEquals(new byte[1024], Io.read(e.device(), 65536, 1024));
 
-            write(e, 12288, filled(2048, 5), false); // dirty after the revert
+            Io.write(e.device(), 12288, Io.filled(2048, 5), false); // dirty after the revert
             PowerFailReport report = e.powerFail(PowerFailMode.DROP_ALL, 1);
             assertEquals(1, report.dirtyWrites());
             assertEquals(2048, report.bytesLost());
             assertEquals(List.of(new ByteRange(12288, 2048)), report.lostRanges());
-            assertArrayEquals(filled(4096, 1), read(e, 0, 4096));
-            assertArrayEquals(new byte[2048], read(e, 12288, 2048));
-            assertArrayEquals(new byte[4096], read(e, 8192, 4096));
+            assertArrayEquals(Io.filled(4096, 1), Io.read(e.device(), 0, 4096));
+            assertArrayEquals(new byte[2048], Io.read(e.device(), 12288, 2048));
+            assertArrayEquals(new byte[4096], Io.read(e.device(), 8192, 4096));
         }
     }
 
@@ -113,7 +102,7 @@ class ExportSnapshotTest {
     void badInputIsAClearErrorAndChangesNothing() throws Exception {
         try (Export e = memory(CacheMode.WRITEBACK)) {
             e.createSnapshot("a");
-            write(e, 0, filled(4096, 7), false);
+            Io.write(e.device(), 0, Io.filled(4096, 7), false);
 
             IllegalArgumentException unknown =
                     assertThrows(IllegalArgumentException.class, () -> e.revertSnapshot("b"));
@@ -131,7 +120,7 @@ class ExportSnapshotTest {
             IllegalArgumentException full = assertThrows(IllegalArgumentException.class, () -> e.createSnapshot("z"));
             assertTrue(full.getMessage().contains("64 snapshots"), full.getMessage());
             assertEquals(SnapshotVolume.MAX_SNAPSHOTS, e.snapshots().size());
-            assertArrayEquals(filled(4096, 7), read(e, 0, 4096));
+            assertArrayEquals(Io.filled(4096, 7), Io.read(e.device(), 0, 4096));
         }
     }
 
@@ -139,20 +128,20 @@ class ExportSnapshotTest {
     void deletingTheLastSnapshotWritesTheChangesIntoTheFile(@TempDir Path dir) throws Exception {
         Path image = dir.resolve("disk.img");
         try (Export e = Export.open(ExportSpec.parse("d=" + image + ",size=1M"))) {
-            write(e, 0, filled(4096, 1), false);
+            Io.write(e.device(), 0, Io.filled(4096, 1), false);
             e.createSnapshot("s");
-            write(e, 4096, filled(4096, 2), false);
+            Io.write(e.device(), 4096, Io.filled(4096, 2), false);
             assertArrayEquals(new byte[4096], Arrays.copyOfRange(Files.readAllBytes(image), 4096, 8192));
             e.deleteSnapshot("s");
             assertEquals(List.of(), e.snapshots());
-            assertArrayEquals(filled(4096, 2), Arrays.copyOfRange(Files.readAllBytes(image), 4096, 8192));
+            assertArrayEquals(Io.filled(4096, 2), Arrays.copyOfRange(Files.readAllBytes(image), 4096, 8192));
         }
         try (Export e = Export.open(ExportSpec.parse("d=" + image + ",size=1M"))) {
             e.createSnapshot("s");
-            write(e, 8192, filled(4096, 3), false);
+            Io.write(e.device(), 8192, Io.filled(4096, 3), false);
         }
         assertArrayEquals(
-                filled(4096, 3),
+                Io.filled(4096, 3),
                 Arrays.copyOfRange(Files.readAllBytes(image), 8192, 12288),
                 "closing an export with snapshots keeps its latest data in the file");
     }

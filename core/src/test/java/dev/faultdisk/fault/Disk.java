@@ -99,9 +99,7 @@ final class Disk implements AutoCloseable {
     }
 
     static byte[] filled(int length, int value) {
-        byte[] b = new byte[length];
-        java.util.Arrays.fill(b, (byte) value);
-        return b;
+        return Io.filled(length, value);
     }
 
     /** The journal's "fault" entries. */

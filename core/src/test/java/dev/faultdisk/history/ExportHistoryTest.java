@@ -17,7 +17,6 @@ import dev.faultdisk.wire.history.HistoryEntry;
 import dev.faultdisk.wire.history.HistoryEntry.Kind;
 import dev.faultdisk.wire.history.HistoryReader;
 import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
@@ -34,37 +33,21 @@ class ExportHistoryTest {
         return new Export("d", new MemoryDevice(4 * MIB), false, new BlkdebugEngine(), CacheMode.WRITEBACK);
     }
 
-    private static byte[] filled(int length, int value) {
-        byte[] b = new byte[length];
-        Arrays.fill(b, (byte) value);
-        return b;
-    }
-
-    private static void write(Export e, long offset, byte[] data, boolean fua) throws IOException {
-        Io.write(e.device(), offset, ByteBuffer.wrap(data), fua);
-    }
-
-    private static byte[] read(Export e, long offset, int length) throws IOException {
-        ByteBuffer b = ByteBuffer.allocate(length);
-        Io.read(e.device(), offset, b);
-        return b.array();
-    }
-
     @Test
     void logsChangesFlushesAndMarksInOrderWithTheData(@TempDir Path dir) throws IOException {
         Path log = dir.resolve("run.history");
         try (Export e = memory()) {
-            write(e, 0, filled(4096, 9), false); // before the history: in the base snapshot
+            Io.write(e.device(), 0, Io.filled(4096, 9), false); // before the history: in the base snapshot
             e.historyStart(log, "base", 1 << 30);
-            write(e, 4096, filled(1024, 1), false);
+            Io.write(e.device(), 4096, Io.filled(1024, 1), false);
             e.device().flush(BlockRequest.flush());
             long mark = e.historyMark("ack one");
-            write(e, 8192, filled(512, 2), true);
+            Io.write(e.device(), 8192, Io.filled(512, 2), true);
             e.device().trim(BlockRequest.of(BlockOp.TRIM, 0, 4096));
             HistoryStatus stopped = e.historyStop();
             assertEquals(7, stopped.entries(), "six entries and END: " + stopped);
             assertEquals(3, mark);
-            write(e, 12288, filled(512, 3), false); // after the stop: not recorded
+            Io.write(e.device(), 12288, Io.filled(512, 3), false); // after the stop: not recorded
         }
         try (HistoryReader r = HistoryReader.open(log)) {
             List<HistoryEntry> es = r.entries();
@@ -73,7 +56,7 @@ class ExportHistoryTest {
                     es.stream().map(HistoryEntry::kind).toList());
             assertEquals("base", r.header().baseSnapshot());
             assertEquals(4 * MIB, r.header().size());
-            assertArrayEquals(filled(1024, 1), r.data(es.get(0)));
+            assertArrayEquals(Io.filled(1024, 1), r.data(es.get(0)));
             assertEquals(4096, es.get(0).offset());
             assertEquals(1, es.get(2).ref(), "the flush end names its begin");
             assertEquals("ack one", es.get(3).label());
@@ -89,37 +72,38 @@ class ExportHistoryTest {
     void materializesStatesFromTheBaseWithPrefixesSubsetsAndTornWrites(@TempDir Path dir) throws IOException {
         Path log = dir.resolve("run.history");
         try (Export e = memory()) {
-            write(e, 0, filled(2048, 7), false);
+            Io.write(e.device(), 0, Io.filled(2048, 7), false);
             e.historyStart(log, "base", 1 << 30);
-            write(e, 0, filled(2048, 1), false); // entry 0
-            write(e, 4096, filled(1024, 2), false); // entry 1
-            write(e, 0, filled(512, 3), false); // entry 2
+            Io.write(e.device(), 0, Io.filled(2048, 1), false); // entry 0
+            Io.write(e.device(), 4096, Io.filled(1024, 2), false); // entry 1
+            Io.write(e.device(), 0, Io.filled(512, 3), false); // entry 2
             e.historyStop();
-            write(e, 0, filled(8192, 0x55), false); // noise, reverted by every state
+            Io.write(e.device(), 0, Io.filled(8192, 0x55), false); // noise, reverted by every state
 
             e.materialize(log, new CrashState(0, new TreeSet<>(), Map.of()));
-            assertArrayEquals(filled(2048, 7), read(e, 0, 2048), "none: the base");
-            assertArrayEquals(filled(1024, 0), read(e, 4096, 1024));
+            assertArrayEquals(Io.filled(2048, 7), Io.read(e.device(), 0, 2048), "none: the base");
+            assertArrayEquals(Io.filled(1024, 0), Io.read(e.device(), 4096, 1024));
 
             e.materialize(log, new CrashState(2, new TreeSet<>(), Map.of()));
-            assertArrayEquals(filled(2048, 1), read(e, 0, 2048), "prefix of two");
-            assertArrayEquals(filled(1024, 2), read(e, 4096, 1024));
+            assertArrayEquals(Io.filled(2048, 1), Io.read(e.device(), 0, 2048), "prefix of two");
+            assertArrayEquals(Io.filled(1024, 2), Io.read(e.device(), 4096, 1024));
 
-            write(e, 4096, filled(512, 0x66), false); // what a check writes: gone at the next state
+            Io.write(e.device(), 4096, Io.filled(512, 0x66), false); // what a check writes: gone at the next state
             e.materialize(log, new CrashState(2, new TreeSet<>(List.of(2L)), Map.of()));
-            assertArrayEquals(filled(512, 3), read(e, 0, 512), "prefix plus entry 2");
-            assertArrayEquals(filled(1024, 2), read(e, 4096, 1024), "the checkpoint, not the check's write");
+            assertArrayEquals(Io.filled(512, 3), Io.read(e.device(), 0, 512), "prefix plus entry 2");
+            assertArrayEquals(
+                    Io.filled(1024, 2), Io.read(e.device(), 4096, 1024), "the checkpoint, not the check's write");
 
             e.materialize(log, new CrashState(0, new TreeSet<>(List.of(1L)), Map.of()));
-            assertArrayEquals(filled(2048, 7), read(e, 0, 2048), "entry 0 dropped, entry 1 kept");
-            assertArrayEquals(filled(1024, 2), read(e, 4096, 1024));
+            assertArrayEquals(Io.filled(2048, 7), Io.read(e.device(), 0, 2048), "entry 0 dropped, entry 1 kept");
+            assertArrayEquals(Io.filled(1024, 2), Io.read(e.device(), 4096, 1024));
 
             e.materialize(log, new CrashState(0, new TreeSet<>(List.of(0L)), Map.of(0L, List.of(1, 3))));
-            byte[] torn = read(e, 0, 2048);
-            assertArrayEquals(filled(512, 7), Arrays.copyOfRange(torn, 0, 512), "block 0 did not land");
-            assertArrayEquals(filled(512, 1), Arrays.copyOfRange(torn, 512, 1024), "block 1 did");
-            assertArrayEquals(filled(512, 7), Arrays.copyOfRange(torn, 1024, 1536));
-            assertArrayEquals(filled(512, 1), Arrays.copyOfRange(torn, 1536, 2048));
+            byte[] torn = Io.read(e.device(), 0, 2048);
+            assertArrayEquals(Io.filled(512, 7), Arrays.copyOfRange(torn, 0, 512), "block 0 did not land");
+            assertArrayEquals(Io.filled(512, 1), Arrays.copyOfRange(torn, 512, 1024), "block 1 did");
+            assertArrayEquals(Io.filled(512, 7), Arrays.copyOfRange(torn, 1024, 1536));
+            assertArrayEquals(Io.filled(512, 1), Arrays.copyOfRange(torn, 1536, 2048));
 
             assertThrows(
                     IllegalArgumentException.class,
@@ -157,11 +141,12 @@ class ExportHistoryTest {
         try (Export e = memory()) {
             e.historyStart(log, "base", 16 * 1024);
             for (int i = 0; i < 10; i++) {
-                write(e, i * 4096L, filled(4096, i + 1), false);
+                Io.write(e.device(), i * 4096L, Io.filled(4096, i + 1), false);
             }
             HistoryStatus s = e.historyStop();
             assertEquals("overflowed", s.failure());
-            assertArrayEquals(filled(4096, 10), read(e, 9 * 4096L, 4096), "the client's writes all landed");
+            assertArrayEquals(
+                    Io.filled(4096, 10), Io.read(e.device(), 9 * 4096L, 4096), "the client's writes all landed");
         }
         try (HistoryReader r = HistoryReader.open(log)) {
             assertTrue(r.overflowed());

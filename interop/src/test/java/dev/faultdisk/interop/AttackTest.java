@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.faultdisk.client.FaultdiskClient;
 import dev.faultdisk.testkit.ServeProcess;
+import java.io.Closeable;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.Socket;
@@ -36,13 +37,29 @@ class AttackTest {
     Path dir;
 
     /**
-     * A server with a 256 MiB heap: without a cap the JVM grows its heap with the garbage a flood
-     * makes (not with what it keeps), which would hide what is held.
+     * A server of one memory export "d" of {@code size} on a free NBD port, QMP on {@code qmp}, with
+     * {@code more} options, and a 256 MiB heap: without a cap the JVM grows its heap with the
+     * garbage a flood makes (not with what it keeps), which would hide what is held.
      */
-    private ServeProcess serve(List<String> jvm, String... args) throws IOException {
+    private ServeProcess serve(List<String> jvm, String size, String qmp, String... more) throws IOException {
         List<String> options = new ArrayList<>(List.of("-Xmx256m"));
         options.addAll(jvm);
-        return ServeProcess.startWithJvm(options, dir.resolve("serve.log"), args);
+        List<String> args =
+                new ArrayList<>(List.of("--export", "d=memory:" + size, "--nbd", "127.0.0.1:0", "--qmp", qmp));
+        args.addAll(List.of(more));
+        return ServeProcess.startWithJvm(options, dir.resolve("serve.log"), args.toArray(String[]::new));
+    }
+
+    /** Adds one fault rule to export "d". */
+    private static void addRule(FaultdiskClient qmp, Map<String, Object> rule) {
+        qmp.execute("fault-add", Map.of("device", "d", "rules", List.of(rule)));
+    }
+
+    /** Closes every connection in {@code open}. */
+    private static void closeAll(List<? extends Closeable> open) throws IOException {
+        for (Closeable c : open) {
+            c.close();
+        }
     }
 
     private static int nbdPort(ServeProcess p) {
@@ -78,7 +95,7 @@ class AttackTest {
 
     @Test
     void writeHeadersAnnouncing32MiBWithoutPayloadHoldNoBuffers() throws Exception {
-        try (ServeProcess p = serve(List.of(), "--export", "d=memory:64M", "--nbd", "127.0.0.1:0", "--qmp", "none")) {
+        try (ServeProcess p = serve(List.of(), "64M", "none")) {
             int port = nbdPort(p);
             try (RawNbd warm = RawNbd.open(port, "d")) { // one real 32 MiB write: pools and JIT warm
                 warm.header(RawNbd.WRITE, 1, 0, 32 << 20);
@@ -99,34 +116,17 @@ class AttackTest {
                 report("50 x 32 MiB WRITE headers, no payload: RSS +" + grown / MIB + " MiB");
                 assertTrue(grown <= 64 * MIB, "50 announced 32 MiB writes grew the server by " + grown / MIB + " MiB");
             } finally {
-                for (RawNbd a : attackers) {
-                    a.close();
-                }
+                closeAll(attackers);
             }
         }
     }
 
     @Test
     void aClientThatNeverReadsRepliesHoldsAtMostItsShareOfThePayloadBudget() throws Exception {
-        try (ServeProcess p = serve(
-                List.of(),
-                "--export",
-                "d=memory:64M",
-                "--nbd",
-                "127.0.0.1:0",
-                "--qmp",
-                "127.0.0.1:0",
-                "--payload-budget",
-                "128M")) {
+        try (ServeProcess p = serve(List.of(), "64M", "127.0.0.1:0", "--payload-budget", "128M")) {
             int port = nbdPort(p);
             try (FaultdiskClient qmp = FaultdiskClient.connect(p.qmp())) {
-                qmp.execute(
-                        "fault-add",
-                        Map.of(
-                                "device",
-                                "d",
-                                "rules",
-                                List.of(Map.of("type", "delay", "ops", List.of("read"), "ms", 10))));
+                addRule(qmp, Map.of("type", "delay", "ops", List.of("read"), "ms", 10));
             }
             stillServes(port);
             long before = p.rssKib();
@@ -148,18 +148,7 @@ class AttackTest {
 
     @Test
     void bareConnectsAreCappedAndTimedOut() throws Exception {
-        try (ServeProcess p = serve(
-                List.of(),
-                "--export",
-                "d=memory:1M",
-                "--nbd",
-                "127.0.0.1:0",
-                "--qmp",
-                "none",
-                "--max-connections",
-                "100",
-                "--handshake-timeout",
-                "2s")) {
+        try (ServeProcess p = serve(List.of(), "1M", "none", "--max-connections", "100", "--handshake-timeout", "2s")) {
             int port = nbdPort(p);
             stillServes(port);
             long rssBefore = p.rssKib();
@@ -181,9 +170,7 @@ class AttackTest {
                     assertTrue(closedByServer(s.getInputStream()), "an idle connection was left open");
                 }
             } finally {
-                for (Socket s : idle) {
-                    s.close();
-                }
+                closeAll(idle);
             }
             stillServes(port);
         }
@@ -205,8 +192,7 @@ class AttackTest {
 
     @Test
     void outOfMemoryEndsTheProcessWithStatus3() throws Exception {
-        ServeProcess p =
-                serve(List.of("-Xmx32m"), "--export", "d=memory:1M", "--nbd", "127.0.0.1:0", "--qmp", "127.0.0.1:0");
+        ServeProcess p = serve(List.of("-Xmx32m"), "1M", "127.0.0.1:0");
         try (p) {
             String[] hostPort = p.qmp().split(":");
             // An unterminated string just under the session budget (1 MiB) in each of 32 sessions:
@@ -226,34 +212,17 @@ class AttackTest {
                 await("the process exits").atMost(Duration.ofSeconds(5)).until(() -> !p.isAlive());
                 assertEquals(3, p.exitValue(), "exit status after OutOfMemoryError");
             } finally {
-                for (Socket s : sessions) {
-                    s.close();
-                }
+                closeAll(sessions);
             }
         }
     }
 
     @Test
     void aJournalFileThatFailsStopsWithAnEventWhileTheInMemoryJournalGoesOn() throws Exception {
-        try (ServeProcess p = serve(
-                List.of(),
-                "--export",
-                "d=memory:1M",
-                "--nbd",
-                "127.0.0.1:0",
-                "--qmp",
-                "127.0.0.1:0",
-                "--journal",
-                "/dev/full")) {
+        try (ServeProcess p = serve(List.of(), "1M", "127.0.0.1:0", "--journal", "/dev/full")) {
             int port = nbdPort(p);
             try (FaultdiskClient qmp = FaultdiskClient.connect(p.qmp())) {
-                qmp.execute(
-                        "fault-add",
-                        Map.of(
-                                "device",
-                                "d",
-                                "rules",
-                                List.of(Map.of("type", "error", "ops", List.of("read"), "errno", "EIO"))));
+                addRule(qmp, Map.of("type", "error", "ops", List.of("read"), "errno", "EIO"));
                 try (RawNbd c = RawNbd.open(port, "d")) {
                     for (int i = 0; i < 200; i++) { // ~200 journal entries: more than the writer's buffer
                         c.header(RawNbd.READ, i, 0, 512);
@@ -273,8 +242,7 @@ class AttackTest {
 
     @Test
     void manyQmpSessionsWithUnfinishedMessagesStayWithinTheSessionBudgets() throws Exception {
-        try (ServeProcess p =
-                serve(List.of(), "--export", "d=memory:1M", "--nbd", "127.0.0.1:0", "--qmp", "127.0.0.1:0")) {
+        try (ServeProcess p = serve(List.of(), "1M", "127.0.0.1:0")) {
             String[] hostPort = p.qmp().split(":");
             byte[] unfinished = ("[" + "1,".repeat(126_000)).getBytes(StandardCharsets.US_ASCII); // 253 KB
             long before = p.liveHeapKib();
@@ -312,9 +280,7 @@ class AttackTest {
                         held <= 80 * MIB, "32 sessions hold " + held / MIB + " MiB of live heap (2 MiB each at most)");
                 assertTrue(p.isAlive());
             } finally {
-                for (Socket s : sessions) {
-                    s.close();
-                }
+                closeAll(sessions);
             }
             try (FaultdiskClient client = FaultdiskClient.connect(p.qmp())) {
                 client.execute("query-block");

@@ -9,7 +9,7 @@ import dev.faultdisk.nbd.PskTls;
 import dev.faultdisk.server.FaultdiskServer;
 import dev.faultdisk.testkit.Command;
 import dev.faultdisk.testkit.CommandResult;
-import dev.faultdisk.testkit.Images;
+import dev.faultdisk.testkit.NbdCopy;
 import dev.faultdisk.testkit.QemuIo;
 import dev.faultdisk.testkit.TestPki;
 import dev.faultdisk.testkit.Tools;
@@ -62,28 +62,15 @@ class NbdTlsTest {
                     .strip();
             assertEquals(String.valueOf(8 << 20), size);
 
-            Path source = dir.resolve("source.raw");
-            byte[] content = Images.writeRandom(source, 0x7150_0001L, 8 << 20);
-            Command.run(TIMEOUT, "nbdcopy", source.toString(), uri).assertOk("nbdcopy in");
-            Path back = dir.resolve("back.raw");
-            Command.run(TIMEOUT, "nbdcopy", uri, back.toString()).assertOk("nbdcopy out");
-            Images.assertSameBytes(content, back, "seed 0x71500001 over TLS");
+            NbdCopy.assertRoundTrip(dir, uri, 0x7150_0001L, 8 << 20, "seed 0x71500001 over TLS");
 
-            CommandResult io = Command.run(
-                    TIMEOUT,
-                    "qemu-io",
-                    "--object",
+            assertQemuIoWritesAndReads(
+                    server,
                     "tls-creds-x509,id=tls0,dir=" + pki.caOnly() + ",endpoint=client",
-                    "--image-opts",
-                    "-c",
-                    "write -P 0x5a 4096 8192",
-                    "-c",
-                    "read -P 0x5a 4096 8192",
-                    "driver=nbd,host=localhost,port=" + port(server) + ",export=d,tls-creds=tls0");
-            io.assertOk("qemu-io over TLS");
-            assertEquals(
-                    List.of("wrote 8192/8192 bytes at offset 4096", "read 8192/8192 bytes at offset 4096"),
-                    QemuIo.reports(io.stdout()));
+                    "0x5a",
+                    4096,
+                    8192,
+                    "qemu-io over TLS");
         }
     }
 
@@ -128,21 +115,13 @@ class NbdTlsTest {
             String uri = "nbds://alice@localhost:" + port(server) + "/d?tls-psk-file=" + psk.resolve("keys.psk");
             CommandResult is = Command.run(TIMEOUT, "nbdinfo", "--is", "tls", uri);
             assertEquals(0, is.exit(), () -> "nbdinfo over PSK: " + is);
-            CommandResult io = Command.run(
-                    TIMEOUT,
-                    "qemu-io",
-                    "--object",
+            assertQemuIoWritesAndReads(
+                    server,
                     "tls-creds-psk,id=tls0,dir=" + psk + ",username=alice,endpoint=client",
-                    "--image-opts",
-                    "-c",
-                    "write -P 0x33 0 4096",
-                    "-c",
-                    "read -P 0x33 0 4096",
-                    "driver=nbd,host=localhost,port=" + port(server) + ",export=d,tls-creds=tls0");
-            io.assertOk("qemu-io over PSK");
-            assertEquals(
-                    List.of("wrote 4096/4096 bytes at offset 0", "read 4096/4096 bytes at offset 0"),
-                    QemuIo.reports(io.stdout()));
+                    "0x33",
+                    0,
+                    4096,
+                    "qemu-io over PSK");
             Path wrong = dir.resolve("wrong.psk");
             java.nio.file.Files.writeString(wrong, "alice:" + "00".repeat(32) + "\n");
             CommandResult refused = Command.run(
@@ -165,5 +144,29 @@ class NbdTlsTest {
             assertNotEquals(0, r.exit());
             assertEquals(0, server.nbd().connectionCount());
         }
+    }
+
+    /**
+     * qemu-io, with the TLS credentials object {@code creds} (id {@code tls0}), writes
+     * {@code pattern} over {@code length} bytes at {@code offset} of export "d", reads them back
+     * checked, and reports both.
+     */
+    private static void assertQemuIoWritesAndReads(
+            FaultdiskServer server, String creds, String pattern, long offset, int length, String what) {
+        String range = pattern + " " + offset + " " + length;
+        CommandResult io = Command.run(
+                TIMEOUT,
+                "qemu-io",
+                "--object",
+                creds,
+                "--image-opts",
+                "-c",
+                "write -P " + range,
+                "-c",
+                "read -P " + range,
+                "driver=nbd,host=localhost,port=" + port(server) + ",export=d,tls-creds=tls0");
+        io.assertOk(what);
+        String done = length + "/" + length + " bytes at offset " + offset;
+        assertEquals(List.of("wrote " + done, "read " + done), QemuIo.reports(io.stdout()));
     }
 }

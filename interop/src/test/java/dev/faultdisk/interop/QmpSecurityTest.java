@@ -93,25 +93,16 @@ class QmpSecurityTest {
                 .withSecret("s3cret");
         try (FaultdiskServer server = start(endpoint, new InetSocketAddress("127.0.0.1", 0))) {
             InetSocketAddress qmp = (InetSocketAddress) server.qmpAddresses().getFirst();
-            var ok = FaultdiskCli.run(
+            List<String> overTls = List.of(
                     "faults",
                     "list",
                     "--qmp",
                     "127.0.0.1:" + qmp.getPort(),
                     "--qmp-tls-certificates",
-                    pki.caOnly().toString(),
-                    "--qmp-secret-file",
-                    secret.toString(),
-                    "d");
+                    pki.caOnly().toString());
+            var ok = FaultdiskCli.run(args(overTls, "--qmp-secret-file", secret.toString(), "d"));
             assertEquals(0, ok.exit(), ok.toString());
-            var refused = FaultdiskCli.run(
-                    "faults",
-                    "list",
-                    "--qmp",
-                    "127.0.0.1:" + qmp.getPort(),
-                    "--qmp-tls-certificates",
-                    pki.caOnly().toString(),
-                    "d");
+            var refused = FaultdiskCli.run(args(overTls, "d"));
             assertTrue(refused.stderr().contains("requires a shared secret"), refused.toString());
         }
     }
@@ -208,5 +199,12 @@ class QmpSecurityTest {
             line.append((char) b);
         }
         return line.toString();
+    }
+
+    /** {@code common} followed by {@code more}, as one command line. */
+    private static String[] args(List<String> common, String... more) {
+        List<String> all = new ArrayList<>(common);
+        all.addAll(List.of(more));
+        return all.toArray(String[]::new);
     }
 }

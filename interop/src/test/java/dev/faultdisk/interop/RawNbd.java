@@ -1,5 +1,6 @@
 package dev.faultdisk.interop;
 
+import java.io.Closeable;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
@@ -7,7 +8,7 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 
 /** A bare NBD client for attack tests: the oldest handshake (EXPORT_NAME) and raw request headers. */
-final class RawNbd implements AutoCloseable {
+final class RawNbd implements Closeable {
     static final int READ = 0;
     static final int WRITE = 1;
 
@@ -63,14 +64,7 @@ final class RawNbd implements AutoCloseable {
 
     /** Reads a simple reply; returns its error (0 for success), the data of a read skipped. */
     int reply(long cookie, int dataLength) throws IOException {
-        if (in.readInt() != 0x67446698) {
-            throw new IOException("not a simple reply");
-        }
-        int error = in.readInt();
-        long got = in.readLong();
-        if (got != cookie) {
-            throw new IOException("reply to " + got + ", expected " + cookie);
-        }
+        int error = replyHeader(cookie);
         if (error == 0 && dataLength > 0) {
             in.readFully(new byte[dataLength]);
         }

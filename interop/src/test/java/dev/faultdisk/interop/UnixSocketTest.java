@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.faultdisk.testkit.Command;
 import dev.faultdisk.testkit.CommandResult;
-import dev.faultdisk.testkit.Images;
+import dev.faultdisk.testkit.NbdCopy;
 import dev.faultdisk.testkit.QemuIo;
 import dev.faultdisk.testkit.Tools;
 import dev.faultdisk.wire.json.Json;
@@ -38,12 +38,7 @@ class UnixSocketTest {
                     List.of("wrote 5000/5000 bytes at offset 4097", "read 5000/5000 bytes at offset 4097"),
                     QemuIo.reports(io.stdout()));
 
-            Path source = dir.resolve("source.raw");
-            byte[] content = Images.writeRandom(source, 0x5eed_0005L, 8 << 20);
-            Command.run(TIMEOUT, "nbdcopy", source.toString(), uri).assertOk("nbdcopy in");
-            Path back = dir.resolve("back.raw");
-            Command.run(TIMEOUT, "nbdcopy", uri, back.toString()).assertOk("nbdcopy out");
-            Images.assertSameBytes(content, back, "seed 0x5eed0005 over a Unix socket");
+            NbdCopy.assertRoundTrip(dir, uri, 0x5eed_0005L, 8 << 20, "seed 0x5eed0005 over a Unix socket");
         }
     }
 }

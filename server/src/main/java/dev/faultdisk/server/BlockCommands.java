@@ -64,6 +64,11 @@ final class BlockCommands {
                 .orElseThrow(() -> QmpError.deviceNotFound(name, exports.names()));
     }
 
+    /** The export called {@code name}, or every export when {@code name} is null. */
+    static List<Export> exportOrAll(ExportRegistry exports, String name) {
+        return name == null ? exports.all() : List.of(export(exports, name));
+    }
+
     private static Map<String, Object> blockInfo(Export e, NbdServer nbd) {
         Map<String, Object> image = new LinkedHashMap<>();
         image.put("filename", e.backend().describe());

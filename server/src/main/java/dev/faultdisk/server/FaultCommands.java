@@ -249,12 +249,8 @@ final class FaultCommands {
 
     private static Object perExport(ExportRegistry exports, Members args, Function<Export, List<?>> each) {
         List<Object> out = new ArrayList<>();
-        if (args.has("device")) {
-            out.addAll(each.apply(BlockCommands.export(exports, args)));
-        } else {
-            for (Export e : exports.all()) {
-                out.addAll(each.apply(e));
-            }
+        for (Export e : BlockCommands.exportOrAll(exports, args.has("device") ? args.string("device") : null)) {
+            out.addAll(each.apply(e));
         }
         return out;
     }

@@ -11,7 +11,6 @@ import dev.faultdisk.qmp.ArgType;
 import dev.faultdisk.qmp.CommandRegistry;
 import dev.faultdisk.qmp.QmpCommand;
 import dev.faultdisk.qmp.QmpError;
-import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -45,7 +44,7 @@ final class FileMapCommands {
                         + "\"ext4\", \"files\": 12, \"structures\": 9}}")
                 .handler(args -> {
                     Export e = BlockCommands.export(exports, args);
-                    return info(io(e, () -> e.faults().files().attach(Path.of(args.string("mount")))));
+                    return info(ExportCall.run(e, () -> e.faults().files().attach(Path.of(args.string("mount")))));
                 })
                 .build());
         commands.register(QmpCommand.builder("file-map-refresh")
@@ -57,7 +56,7 @@ final class FileMapCommands {
                 .handler(args -> {
                     Export e = BlockCommands.export(exports, args);
                     FileBinding b = e.faults().files();
-                    Map<String, Long> targets = io(e, b::refresh);
+                    Map<String, Long> targets = ExportCall.run(e, b::refresh);
                     Map<String, Object> out = info(b.map().orElseThrow());
                     out.put("targets", targets);
                     return out;
@@ -108,7 +107,7 @@ final class FileMapCommands {
                         "'%s' is not under the mount point %s",
                         file, map.source().mountPoint());
             }
-            List<Extent> extents = io(e, () -> FileMap.resolve(map.source(), p));
+            List<Extent> extents = ExportCall.run(e, () -> FileMap.resolve(map.source(), p));
             List<Object> list = new ArrayList<>();
             for (Extent x : extents.subList(0, Math.min(extents.size(), MAX_ITEMS))) {
                 Map<String, Object> m = new LinkedHashMap<>();
@@ -167,21 +166,5 @@ final class FileMapCommands {
         m.put("files", map.files().size());
         m.put("structures", map.structures().size());
         return m;
-    }
-
-    /** A call that reads the file system. */
-    @FunctionalInterface
-    private interface FsCall<T> {
-        T call() throws IOException;
-    }
-
-    private static <T> T io(Export e, FsCall<T> call) {
-        try {
-            return call.call();
-        } catch (IllegalArgumentException ex) {
-            throw QmpError.generic("%s", ex.getMessage());
-        } catch (IOException ex) {
-            throw QmpError.generic("export '%s': %s", e.name(), ex.getMessage());
-        }
     }
 }

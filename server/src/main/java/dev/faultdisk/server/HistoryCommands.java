@@ -9,7 +9,6 @@ import dev.faultdisk.qmp.CommandRegistry;
 import dev.faultdisk.qmp.QmpCommand;
 import dev.faultdisk.qmp.QmpError;
 import dev.faultdisk.wire.json.Members;
-import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -26,12 +25,6 @@ final class HistoryCommands {
     static final long DEFAULT_MAX_BYTES = 1L << 30;
 
     private HistoryCommands() {}
-
-    /** An export call that may fail on bad input or on I/O. */
-    @FunctionalInterface
-    private interface ExportCall<T> {
-        T call() throws IOException;
-    }
 
     static void register(CommandRegistry commands, ExportRegistry exports) {
         commands.register(QmpCommand.builder("history-start")
@@ -169,14 +162,12 @@ final class HistoryCommands {
         return m;
     }
 
-    /** Bad input becomes a GenericError with the export's text; I/O failures say which export. */
+    /** As {@link ExportCall#run}; a history in the wrong state (none recording, one already) is bad input too. */
     private static <T> T refused(Export e, ExportCall<T> call) {
         try {
-            return call.call();
-        } catch (IllegalArgumentException | IllegalStateException ex) {
+            return ExportCall.run(e, call);
+        } catch (IllegalStateException ex) {
             throw QmpError.generic("%s", ex.getMessage());
-        } catch (IOException ex) {
-            throw QmpError.generic("export '%s': %s", e.name(), ex.getMessage());
         }
     }
 }

@@ -11,7 +11,6 @@ import dev.faultdisk.qmp.QmpCommand;
 import dev.faultdisk.qmp.QmpError;
 import dev.faultdisk.snapshot.SnapshotVolume;
 import dev.faultdisk.trigger.TriggerEngine;
-import java.io.IOException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -24,17 +23,11 @@ import java.util.Map;
 final class SnapshotCommands {
     private SnapshotCommands() {}
 
-    /** What an export change may throw: bad input (nothing changed) or I/O on the medium. */
-    @FunctionalInterface
-    private interface ExportCall<T> {
-        T call() throws IOException;
-    }
-
     static void register(CommandRegistry commands, ExportRegistry exports, TriggerEngine triggers) {
         commands.register(onSnapshot(
                         "snapshot-create",
                         exports,
-                        (e, name) -> info(refused(e, () -> e.createSnapshot(name))),
+                        (e, name) -> info(ExportCall.run(e, () -> e.createSnapshot(name))),
                         "Takes a named snapshot of the export, copy-on-write in 4 KiB blocks: instant, whatever the "
                                 + "size. The write cache is persisted first, so the snapshot holds what clients read. Names "
                                 + "are 1 to 128 letters, digits and _.:@-; an export holds at most 64 snapshots. A taken "
@@ -48,7 +41,7 @@ final class SnapshotCommands {
         commands.register(onSnapshot(
                         "snapshot-revert",
                         exports,
-                        (e, name) -> revert(refused(e, () -> e.revertSnapshot(name))),
+                        (e, name) -> revert(ExportCall.run(e, () -> e.revertSnapshot(name))),
                         "Returns the export's data to a snapshot, in time proportional to what changed since (not to "
                                 + "the disk's size); the snapshot stays. Like swapping the medium: the write cache's dirty "
                                 + "data is dropped (the reply says how much), and requests that entered before the revert "
@@ -62,7 +55,7 @@ final class SnapshotCommands {
         commands.register(onSnapshot(
                         "snapshot-delete",
                         exports,
-                        (e, name) -> refused(e, () -> {
+                        (e, name) -> ExportCall.run(e, () -> {
                             e.deleteSnapshot(name);
                             return null;
                         }),
@@ -77,7 +70,7 @@ final class SnapshotCommands {
                 .returns("[SnapshotInfo]")
                 .handler(args -> {
                     List<Object> out = new ArrayList<>();
-                    for (Export e : chosen(exports, args.string("device", null))) {
+                    for (Export e : BlockCommands.exportOrAll(exports, args.string("device", null))) {
                         for (SnapshotVolume.Snapshotted s : e.snapshots()) {
                             Map<String, Object> m = new LinkedHashMap<>();
                             m.put("device", e.name());
@@ -136,7 +129,7 @@ final class SnapshotCommands {
 
     private static Map<String, Object> reset(
             ExportRegistry exports, TriggerEngine triggers, String device, boolean release, String snapshot) {
-        List<Export> chosen = chosen(exports, device);
+        List<Export> chosen = BlockCommands.exportOrAll(exports, device);
         if (snapshot != null) {
             for (Export e : chosen) {
                 if (e.snapshots().stream().noneMatch(s -> s.name().equals(snapshot))) {
@@ -150,7 +143,7 @@ final class SnapshotCommands {
                 : triggers.removeNaming(chosen.getFirst().name()).size();
         List<Object> reports = new ArrayList<>();
         for (Export e : chosen) {
-            ResetReport r = refused(e, () -> e.reset(release, snapshot));
+            ResetReport r = ExportCall.run(e, () -> e.reset(release, snapshot));
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("device", e.name());
             m.put("fault-rules", r.faultRules());
@@ -171,10 +164,6 @@ final class SnapshotCommands {
         return out;
     }
 
-    private static List<Export> chosen(ExportRegistry exports, String device) {
-        return device == null ? exports.all() : List.of(BlockCommands.export(exports, device));
-    }
-
     static Map<String, Object> info(SnapshotVolume.Snapshotted s) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("name", s.name());
@@ -190,16 +179,5 @@ final class SnapshotCommands {
         m.put("cache-bytes-dropped", r.cacheBytesDropped());
         m.put("cache-ranges-dropped", r.cacheRangesDropped());
         return m;
-    }
-
-    /** Bad input becomes a GenericError with the export's text; I/O failures say which export. */
-    private static <T> T refused(Export e, ExportCall<T> call) {
-        try {
-            return call.call();
-        } catch (IllegalArgumentException ex) {
-            throw QmpError.generic("%s", ex.getMessage());
-        } catch (IOException ex) {
-            throw QmpError.generic("export '%s': %s", e.name(), ex.getMessage());
-        }
     }
 }

@@ -1,5 +1,6 @@
 package dev.faultdisk.server;
 
+import static dev.faultdisk.server.RunningServer.filled;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -146,12 +147,6 @@ class CacheCommandsTest {
         ByteBuffer b = ByteBuffer.allocate(length);
         disk.device().read(BlockRequest.of(BlockOp.READ, offset, b.remaining()), b);
         return b.array();
-    }
-
-    private static byte[] filled(int n, int value) {
-        byte[] b = new byte[n];
-        java.util.Arrays.fill(b, (byte) value);
-        return b;
     }
 
     /** An NBD connection in transmission (fixed newstyle, EXPORT_NAME). */

@@ -1,5 +1,6 @@
 package dev.faultdisk.server;
 
+import static dev.faultdisk.server.RunningServer.filled;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -7,11 +8,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.faultdisk.client.ExportAdded;
 import dev.faultdisk.client.FaultdiskClient;
-import dev.faultdisk.device.BlockRequest;
 import dev.faultdisk.export.Export;
-import dev.faultdisk.wire.BlockOp;
 import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -25,22 +23,6 @@ class CloneExportTest {
     @RegisterExtension
     final RunningServer fd = new RunningServer(b -> b.export("d0=memory:1M"));
 
-    private static byte[] filled(int length, int value) {
-        byte[] b = new byte[length];
-        Arrays.fill(b, (byte) value);
-        return b;
-    }
-
-    private void write(String export, long offset, byte[] data) throws IOException {
-        fd.export(export).device().write(BlockRequest.of(BlockOp.WRITE, offset, data.length), ByteBuffer.wrap(data));
-    }
-
-    private byte[] read(String export, long offset, int length) throws IOException {
-        ByteBuffer b = ByteBuffer.allocate(length);
-        fd.export(export).device().read(BlockRequest.of(BlockOp.READ, offset, length), b);
-        return b.array();
-    }
-
     private List<String> names() {
         return fd.server.exports().all().stream().map(Export::name).toList();
     }
@@ -48,10 +30,10 @@ class CloneExportTest {
     @Test
     void aCloneHoldsTheSnapshotAndWritesStayOnTheirSide() throws Exception {
         FaultdiskClient c = fd.client;
-        write("d0", 0, filled(4096, 1));
-        write("d0", 8192, filled(512, 3));
+        fd.write("d0", 0, filled(4096, 1));
+        fd.write("d0", 8192, filled(512, 3));
         c.snapshotCreate("d0", "s");
-        write("d0", 0, filled(4096, 2));
+        fd.write("d0", 0, filled(4096, 2));
 
         ExportAdded added = c.exportAdd("c0", "d0", "s");
         assertEquals("c0", added.name());
@@ -59,35 +41,35 @@ class CloneExportTest {
         assertFalse(added.readOnly());
         assertTrue(added.description().startsWith("clone of d0@s"), added.description());
 
-        assertArrayEquals(filled(4096, 1), read("c0", 0, 4096), "the clone holds what the snapshot holds");
-        assertArrayEquals(filled(512, 3), read("c0", 8192, 512));
-        assertArrayEquals(filled(4096, 2), read("d0", 0, 4096), "the origin goes on");
+        assertArrayEquals(filled(4096, 1), fd.read("c0", 0, 4096), "the clone holds what the snapshot holds");
+        assertArrayEquals(filled(512, 3), fd.read("c0", 8192, 512));
+        assertArrayEquals(filled(4096, 2), fd.read("d0", 0, 4096), "the origin goes on");
 
-        write("c0", 8192, filled(512, 4));
-        assertArrayEquals(filled(512, 3), read("d0", 8192, 512), "the clone's writes never reach the origin");
-        write("d0", 4096, filled(512, 5));
-        assertArrayEquals(new byte[512], read("c0", 4096, 512), "nor the origin's the clone");
+        fd.write("c0", 8192, filled(512, 4));
+        assertArrayEquals(filled(512, 3), fd.read("d0", 8192, 512), "the clone's writes never reach the origin");
+        fd.write("d0", 4096, filled(512, 5));
+        assertArrayEquals(new byte[512], fd.read("c0", 4096, 512), "nor the origin's the clone");
 
         c.snapshotRevert("d0", "s");
-        assertArrayEquals(filled(512, 4), read("c0", 8192, 512), "a revert of the origin leaves the clone alone");
+        assertArrayEquals(filled(512, 4), fd.read("c0", 8192, 512), "a revert of the origin leaves the clone alone");
 
         // A clone is a full export: snapshots of its own.
         c.snapshotCreate("c0", "mine");
-        write("c0", 0, filled(4096, 6));
+        fd.write("c0", 0, filled(4096, 6));
         c.snapshotRevert("c0", "mine");
-        assertArrayEquals(filled(4096, 1), read("c0", 0, 4096));
-        assertArrayEquals(filled(4096, 1), read("d0", 0, 4096));
+        assertArrayEquals(filled(4096, 1), fd.read("c0", 0, 4096));
+        assertArrayEquals(filled(4096, 1), fd.read("d0", 0, 4096));
     }
 
     @Test
     void theOriginStaysWhileItHasClones() throws Exception {
-        write("d0", 0, filled(4096, 1));
+        fd.write("d0", 0, filled(4096, 1));
         fd.client.snapshotCreate("d0", "s");
         fd.client.exportAdd("c0", "d0", "s");
         // Deleting the origin's last snapshot must not write its deltas into the medium the clone reads.
         fd.client.snapshotDelete("d0", "s");
-        write("d0", 0, filled(4096, 2));
-        assertArrayEquals(filled(4096, 1), read("c0", 0, 4096));
+        fd.write("d0", 0, filled(4096, 2));
+        assertArrayEquals(filled(4096, 1), fd.read("c0", 0, 4096));
 
         assertEquals(
                 "GenericError: export 'd0' has clones (exports added from its snapshots); remove them first",
@@ -105,10 +87,10 @@ class CloneExportTest {
     private Path fileOriginWithClone(Path dir) throws IOException {
         Path image = dir.resolve("origin.img");
         fd.client.exportAdd("f0", image + ",size=1M");
-        write("f0", 0, filled(4096, 1));
+        fd.write("f0", 0, filled(4096, 1));
         fd.client.snapshotCreate("f0", "s");
         fd.client.exportAdd("c0", "f0", "s");
-        write("f0", 0, filled(4096, 2));
+        fd.write("f0", 0, filled(4096, 2));
         return image;
     }
 

@@ -1,5 +1,6 @@
 package dev.faultdisk.server;
 
+import static dev.faultdisk.server.RunningServer.filled;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -10,14 +11,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.faultdisk.client.FaultdiskClient;
 import dev.faultdisk.client.HistoryInfo;
 import dev.faultdisk.client.QmpException;
-import dev.faultdisk.device.BlockRequest;
-import dev.faultdisk.wire.BlockOp;
 import dev.faultdisk.wire.history.HistoryEntry;
 import dev.faultdisk.wire.history.HistoryReader;
 import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.nio.file.Path;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -29,22 +26,6 @@ class HistoryCommandsTest {
     @RegisterExtension
     final RunningServer fd = new RunningServer(b -> b.export("d0=memory:1M"));
 
-    private static byte[] filled(int length, int value) {
-        byte[] b = new byte[length];
-        Arrays.fill(b, (byte) value);
-        return b;
-    }
-
-    private void write(long offset, byte[] data) throws IOException {
-        fd.export("d0").device().write(BlockRequest.of(BlockOp.WRITE, offset, data.length), ByteBuffer.wrap(data));
-    }
-
-    private byte[] read(long offset, int length) throws IOException {
-        ByteBuffer b = ByteBuffer.allocate(length);
-        fd.export("d0").device().read(BlockRequest.of(BlockOp.READ, offset, length), b);
-        return b.array();
-    }
-
     @Test
     void recordsARunAndServesItsCrashStates(@TempDir Path dir) throws IOException {
         FaultdiskClient c = fd.client();
@@ -52,9 +33,9 @@ class HistoryCommandsTest {
         HistoryInfo started = c.historyStart("d0", path, null);
         assertTrue(started.recording());
         assertEquals("history-base", started.base());
-        write(0, filled(512, 1));
+        fd.write("d0", 0, filled(512, 1));
         assertEquals(1, c.historyMark("d0", "ack a"));
-        write(512, filled(512, 2));
+        fd.write("d0", 512, filled(512, 2));
         assertEquals(3, c.queryHistory("d0").entries());
         HistoryInfo stopped = c.historyStop("d0");
         assertFalse(stopped.recording());
@@ -70,11 +51,11 @@ class HistoryCommandsTest {
         }
 
         assertEquals(512, c.historyMaterialize("d0", path, 0, List.of(2L), Map.of()));
-        assertArrayEquals(filled(512, 0), read(0, 512), "the first write dropped");
-        assertArrayEquals(filled(512, 2), read(512, 512), "the second kept");
+        assertArrayEquals(filled(512, 0), fd.read("d0", 0, 512), "the first write dropped");
+        assertArrayEquals(filled(512, 2), fd.read("d0", 512, 512), "the second kept");
         c.historyMaterialize("d0", path, 1, List.of(), Map.of());
-        assertArrayEquals(filled(512, 1), read(0, 512));
-        assertArrayEquals(filled(512, 0), read(512, 512));
+        assertArrayEquals(filled(512, 1), fd.read("d0", 0, 512));
+        assertArrayEquals(filled(512, 0), fd.read("d0", 512, 512));
         c.historyRelease("d0");
         assertEquals(1, c.querySnapshots("d0").size(), "only the base is left");
     }

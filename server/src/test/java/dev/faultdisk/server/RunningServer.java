@@ -4,11 +4,15 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import dev.faultdisk.client.FaultdiskClient;
 import dev.faultdisk.client.QmpException;
+import dev.faultdisk.device.BlockRequest;
 import dev.faultdisk.export.Export;
+import dev.faultdisk.wire.BlockOp;
 import dev.faultdisk.wire.json.Json;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.function.UnaryOperator;
@@ -55,6 +59,25 @@ final class RunningServer implements BeforeEachCallback, AfterEachCallback {
 
     Export export(String name) {
         return server.exports().find(name).orElseThrow();
+    }
+
+    /** Writes {@code data} at {@code offset} of an export, as an in-process caller. */
+    void write(String export, long offset, byte[] data) throws IOException {
+        export(export).device().write(BlockRequest.of(BlockOp.WRITE, offset, data.length), ByteBuffer.wrap(data));
+    }
+
+    /** The {@code length} bytes at {@code offset} of an export, as an in-process caller reads them. */
+    byte[] read(String export, long offset, int length) throws IOException {
+        ByteBuffer b = ByteBuffer.allocate(length);
+        export(export).device().read(BlockRequest.of(BlockOp.READ, offset, length), b);
+        return b.array();
+    }
+
+    /** {@code length} bytes, each {@code value}. */
+    static byte[] filled(int length, int value) {
+        byte[] b = new byte[length];
+        Arrays.fill(b, (byte) value);
+        return b;
     }
 
     /** Runs {@code {"execute": ..., "arguments": ...}} and returns its "return" value; a refusal throws {@link QmpException}. */

@@ -1,5 +1,6 @@
 package dev.faultdisk.server;
 
+import static dev.faultdisk.server.RunningServer.filled;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -18,10 +19,8 @@ import dev.faultdisk.device.DeviceException;
 import dev.faultdisk.export.Export;
 import dev.faultdisk.wire.BlockOp;
 import dev.faultdisk.wire.Errno;
-import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -37,22 +36,6 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 class SnapshotCommandsTest {
     @RegisterExtension
     final RunningServer fd = new RunningServer(b -> b.export("d0=memory:1M").export("d1=memory:1M"));
-
-    private static byte[] filled(int length, int value) {
-        byte[] b = new byte[length];
-        Arrays.fill(b, (byte) value);
-        return b;
-    }
-
-    private void write(long offset, byte[] data) throws IOException {
-        fd.export("d0").device().write(BlockRequest.of(BlockOp.WRITE, offset, data.length), ByteBuffer.wrap(data));
-    }
-
-    private byte[] read(long offset, int length) throws IOException {
-        ByteBuffer b = ByteBuffer.allocate(length);
-        fd.export("d0").device().read(BlockRequest.of(BlockOp.READ, offset, length), b);
-        return b.array();
-    }
 
     /** Runs {@code io} on a thread of its own: null when it succeeded, else what it threw. */
     private static CompletableFuture<Throwable> async(Callable io) {
@@ -75,13 +58,13 @@ class SnapshotCommandsTest {
 
     @Test
     void createRevertQueryDelete() throws Exception {
-        write(0, filled(4096, 1));
+        fd.write("d0", 0, filled(4096, 1));
         Map<String, Object> created = fd.executeMap(
                 "{\"execute\": \"snapshot-create\", \"arguments\": {\"device\": \"d0\", \"name\": \"clean\"}}");
         assertEquals("clean", created.get("name"));
         assertEquals(0L, created.get("bytes-changed-since"));
-        write(0, filled(100, 2));
-        write(8192, filled(4096, 3));
+        fd.write("d0", 0, filled(100, 2));
+        fd.write("d0", 8192, filled(4096, 3));
 
         List<Map<String, Object>> listed = fd.executeList("{\"execute\": \"query-snapshots\"}");
         assertEquals(1, listed.size());
@@ -93,8 +76,8 @@ class SnapshotCommandsTest {
                 Map.of("name", "clean", "bytes-reverted", 8192L, "cache-bytes-dropped", 0L, "cache-ranges-dropped", 0L),
                 fd.execute(
                         "{\"execute\": \"snapshot-revert\", \"arguments\": {\"device\": \"d0\", \"name\": \"clean\"}}"));
-        assertArrayEquals(filled(4096, 1), read(0, 4096));
-        assertArrayEquals(new byte[4096], read(8192, 4096));
+        assertArrayEquals(filled(4096, 1), fd.read("d0", 0, 4096));
+        assertArrayEquals(new byte[4096], fd.read("d0", 8192, 4096));
 
         fd.execute("{\"execute\": \"snapshot-delete\", \"arguments\": {\"device\": \"d0\", \"name\": \"clean\"}}");
         assertEquals(List.of(), fd.execute("{\"execute\": \"query-snapshots\", \"arguments\": {\"device\": \"d0\"}}"));
@@ -103,22 +86,22 @@ class SnapshotCommandsTest {
     @Test
     void theJavaClientSpeaksSnapshotsAndReset() throws Exception {
         FaultdiskClient c = fd.client;
-        write(0, filled(4096, 1));
+        fd.write("d0", 0, filled(4096, 1));
         SnapshotInfo taken = c.snapshotCreate("d0", "golden");
         assertEquals("d0", taken.device());
         assertEquals("golden", taken.name());
-        write(0, filled(4096, 2));
+        fd.write("d0", 0, filled(4096, 2));
         assertEquals(List.of(new SnapshotInfo("d0", "golden", taken.time(), 4096)), c.querySnapshots(null));
         assertEquals(new SnapshotRevert("golden", 4096, 0, 0), c.snapshotRevert("d0", "golden"));
-        assertArrayEquals(filled(4096, 1), read(0, 4096));
+        assertArrayEquals(filled(4096, 1), fd.read("d0", 0, 4096));
 
-        write(0, filled(4096, 3));
+        fd.write("d0", 0, filled(4096, 3));
         ResetReport reset = c.reset("d0", false, "golden");
         assertEquals(0, reset.triggers());
         assertEquals(
                 new SnapshotRevert("golden", 4096, 0, 0),
                 reset.exports().getFirst().reverted());
-        assertArrayEquals(filled(4096, 1), read(0, 4096));
+        assertArrayEquals(filled(4096, 1), fd.read("d0", 0, 4096));
         assertEquals(
                 List.of("d0", "d1"),
                 c.reset(null).exports().stream().map(ResetReport.Export::device).toList());
@@ -132,7 +115,7 @@ class SnapshotCommandsTest {
     @Test
     void badInputIsAClearErrorAndChangesNothing() throws Exception {
         fd.execute("{\"execute\": \"snapshot-create\", \"arguments\": {\"device\": \"d0\", \"name\": \"a\"}}");
-        write(0, filled(4096, 5));
+        fd.write("d0", 0, filled(4096, 5));
         assertEquals(
                 "DeviceNotFound: Device 'nope' not found (exports: d0, d1)",
                 fd.error("{\"execute\": \"snapshot-create\", \"arguments\": {\"device\": \"nope\", \"name\": \"a\"}}"));
@@ -157,7 +140,7 @@ class SnapshotCommandsTest {
                 "GenericError: export 'd0' holds 64 snapshots, the most it may",
                 fd.error("{\"execute\": \"snapshot-create\", \"arguments\": {\"device\": \"d0\", \"name\": \"z\"}}"));
         assertEquals(64, fd.export("d0").snapshots().size());
-        assertArrayEquals(filled(4096, 5), read(0, 4096));
+        assertArrayEquals(filled(4096, 5), fd.read("d0", 0, 4096));
     }
 
     /**
@@ -168,7 +151,7 @@ class SnapshotCommandsTest {
     @Test
     void resetWhileRequestsAreHeldDelayedAndInFlight() throws Exception {
         Export d0 = fd.export("d0");
-        write(0, filled(4096, 1));
+        fd.write("d0", 0, filled(4096, 1));
         fd.execute("{\"execute\": \"snapshot-create\", \"arguments\": {\"device\": \"d0\", \"name\": \"clean\"}}");
         fd.execute("""
                 {"execute": "fault-add", "arguments": {"device": "d0", "rules": [
@@ -183,10 +166,10 @@ class SnapshotCommandsTest {
                 + "\"event\": \"write_aio\", \"tag\": \"b\"}}");
         fd.execute("{\"execute\": \"write-cache-arm-flush-error\", \"arguments\": {\"device\": \"d0\"}}");
 
-        CompletableFuture<Throwable> held = async(() -> write(0, filled(4096, 7)));
-        CompletableFuture<Throwable> delayed = async(() -> write(4096, filled(4096, 7)));
-        CompletableFuture<Throwable> suspended = async(() -> write(8192, filled(4096, 7)));
-        CompletableFuture<Throwable> heldRead = async(() -> read(0, 512));
+        CompletableFuture<Throwable> held = async(() -> fd.write("d0", 0, filled(4096, 7)));
+        CompletableFuture<Throwable> delayed = async(() -> fd.write("d0", 4096, filled(4096, 7)));
+        CompletableFuture<Throwable> suspended = async(() -> fd.write("d0", 8192, filled(4096, 7)));
+        CompletableFuture<Throwable> heldRead = async(() -> fd.read("d0", 0, 512));
         await().atMost(RunningServer.WAIT)
                 .until(() -> d0.faults().held().size() == 2
                         && d0.blkdebug().isSuspended("b")
@@ -210,8 +193,8 @@ class SnapshotCommandsTest {
             assertEquals(
                     Errno.ESHUTDOWN, assertInstanceOf(DeviceException.class, t).errno(), String.valueOf(t));
         }
-        assertArrayEquals(filled(4096, 1), read(0, 4096));
-        assertArrayEquals(new byte[8192], read(4096, 8192), "nothing from before the reset landed");
+        assertArrayEquals(filled(4096, 1), fd.read("d0", 0, 4096));
+        assertArrayEquals(new byte[8192], fd.read("d0", 4096, 8192), "nothing from before the reset landed");
         assertEquals(List.of(), d0.faults().rules());
         assertEquals(List.of(), d0.blkdebug().breakpoints());
         assertEquals(1, fd.server.triggers().size(), "d1's trigger stays");
@@ -246,7 +229,8 @@ class SnapshotCommandsTest {
                         mine.add(v);
                     }
                     try {
-                        write(
+                        fd.write(
+                                "d0",
                                 block * 4096L,
                                 ByteBuffer.allocate(4096).putInt(0, v).array());
                     } catch (DeviceException e) {
@@ -266,7 +250,7 @@ class SnapshotCommandsTest {
             assertNull(loop.get(RunningServer.WAIT.toSeconds(), TimeUnit.SECONDS), "every write was answered");
         }
         for (int w = 0; w < writers; w++) {
-            int value = ByteBuffer.wrap(read(w * 4096L, 4096)).getInt(0);
+            int value = ByteBuffer.wrap(fd.read("d0", w * 4096L, 4096)).getInt(0);
             assertTrue(
                     value == 0 || afterReset.get(w).contains(value),
                     "block " + w + " holds " + value + ", written before the reset");
@@ -279,7 +263,7 @@ class SnapshotCommandsTest {
         fd.execute("""
                 {"execute": "fault-add", "arguments": {"device": "d0", "rules": [
                   {"type": "hang", "ops": ["write"], "offset": 0, "length": 4096}]}}""");
-        CompletableFuture<Throwable> held = async(() -> write(0, filled(4096, 7)));
+        CompletableFuture<Throwable> held = async(() -> fd.write("d0", 0, filled(4096, 7)));
         await().atMost(RunningServer.WAIT).until(() -> d0.faults().held().size() == 1);
 
         Map<String, Object> reply = fd.executeMap("{\"execute\": \"reset\", \"arguments\": {\"held\": \"release\"}}");
@@ -289,7 +273,7 @@ class SnapshotCommandsTest {
                 List.of("d0", "d1"), exports.stream().map(m -> m.get("device")).toList());
         assertEquals(1L, exports.getFirst().get("held-released"));
         assertNull(held.get(RunningServer.WAIT.toSeconds(), TimeUnit.SECONDS), "released: it ran");
-        assertArrayEquals(filled(4096, 7), read(0, 4096), "it landed before the reset answered");
+        assertArrayEquals(filled(4096, 7), fd.read("d0", 0, 4096), "it landed before the reset answered");
         assertEquals(1, d0.stats().ops(BlockOp.READ), "counters were zeroed; this read counts");
     }
 }

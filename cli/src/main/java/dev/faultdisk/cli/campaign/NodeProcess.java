@@ -1,5 +1,6 @@
 package dev.faultdisk.cli.campaign;
 
+import dev.faultdisk.explore.ProcessTree;
 import java.io.File;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -57,7 +58,7 @@ final class NodeProcess {
         boolean hung = false;
         if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
             hung = true;
-            Shell.kill(process);
+            ProcessTree.kill(process);
         }
         return new End(crashed, process.isAlive() ? null : process.exitValue(), hung);
     }
@@ -65,6 +66,6 @@ final class NodeProcess {
     /** Kills at once (Ctrl-C, cleanup). */
     void kill() {
         stopping = true;
-        Shell.kill(process);
+        ProcessTree.kill(process);
     }
 }

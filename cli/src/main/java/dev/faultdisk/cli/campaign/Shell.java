@@ -1,5 +1,6 @@
 package dev.faultdisk.cli.campaign;
 
+import dev.faultdisk.explore.ProcessTree;
 import java.io.File;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -37,24 +38,13 @@ final class Shell {
         try {
             done = p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS);
         } catch (InterruptedException e) {
-            kill(p);
+            ProcessTree.kill(p);
             throw e;
         }
         if (!done) {
-            kill(p);
+            ProcessTree.kill(p);
         }
         String out = Files.exists(log) ? Files.readString(log) : "";
         return new Result(done ? p.exitValue() : -1, !done, out);
-    }
-
-    /** Kills a process and everything it started, at once. */
-    static void kill(Process p) {
-        p.descendants().forEach(ProcessHandle::destroyForcibly);
-        p.destroyForcibly();
-        try {
-            p.waitFor(5, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
     }
 }
