@@ -347,7 +347,6 @@ final class Connection implements Runnable {
      * bytes arrive. Returns the count read, -1 at end of stream, or {@link ReaderThreads#MOVED}
      * when the connection moved to another thread, which now reads it (the caller returns).
      */
-    @SuppressWarnings("ReferenceEquality") // identity on purpose: io is the socket channel itself until TLS wraps it
     int awaitInput() throws IOException {
         if (secured) {
             // TLS: the bytes on the socket belong to the TLS channel, so the reader waits on it
