@@ -401,10 +401,18 @@ class Breakpoint:
         self._closed = True
 
     def close(self) -> None:
-        """Removes the breakpoint; a request it still holds goes on."""
+        """Removes the breakpoint; a request it still holds goes on.
+
+        Nothing is left to remove when the request it held was dropped with its connection (the
+        client went away, or a power cut closed it): that is not an error here.
+        """
         if not self._closed:
             self._closed = True
-            self.client.execute("blkdebug-remove-breakpoint", {"device": self.device, "tag": self.tag})
+            try:
+                self.client.execute("blkdebug-remove-breakpoint", {"device": self.device, "tag": self.tag})
+            except QmpError as e:
+                if not e.desc.startswith("No breakpoint or suspended request"):
+                    raise
 
     def __enter__(self) -> "Breakpoint":
         return self
