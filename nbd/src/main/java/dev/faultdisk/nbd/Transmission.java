@@ -241,6 +241,9 @@ final class Transmission {
 
     /** Waits for a free in-flight slot; a connection that closes meanwhile ends the wait. */
     private void awaitSlot() throws IOException {
+        if (inFlight.tryAcquire()) {
+            return; // the common case: replies stay batched until the reader waits for input
+        }
         writer.flush(); // replies ready now must not wait for the slot
         try {
             while (!inFlight.tryAcquire(100, TimeUnit.MILLISECONDS)) {
