@@ -40,6 +40,15 @@ final class CampaignCommand implements Callable<Integer> {
     @Option(names = "--fresh", description = "trace again and run every run, ignoring earlier results")
     boolean fresh;
 
+    @Option(
+            names = "--parallel",
+            paramLabel = "N|auto",
+            defaultValue = "1",
+            description =
+                    "runs at once, each in a slot of its own (clones of the exports, own mounts and network namespace;"
+                            + " docs/CAMPAIGNS.md#parallel-runs); auto: from this machine's cores and memory (default 1)")
+    String parallel;
+
     @Option(names = "--check", description = "only check the campaign file and exit")
     boolean checkOnly;
 
@@ -55,6 +64,17 @@ final class CampaignCommand implements Callable<Integer> {
             System.err.println("faultdisk campaign: " + e.problems().size() + " problem(s); nothing ran");
             return ExitCodes.USAGE;
         }
+        int slots;
+        try {
+            slots = parallel.equals("auto") ? CampaignRunner.autoParallel(spec) : Integer.parseInt(parallel);
+            if (slots < 1 || slots > CampaignRunner.MAX_SLOTS) {
+                throw new NumberFormatException();
+            }
+        } catch (NumberFormatException e) {
+            System.err.println("faultdisk campaign: --parallel must be 1 to " + CampaignRunner.MAX_SLOTS
+                    + " or auto, got '" + parallel + "'; nothing ran");
+            return ExitCodes.USAGE;
+        }
         if (checkOnly) {
             System.out.println(file + ": ok (" + spec.nodes().size() + " nodes, "
                     + spec.faults().size() + " fault kinds)");
@@ -64,7 +84,7 @@ final class CampaignCommand implements Callable<Integer> {
         Thread hook = new Thread(runner::close, "campaign-cleanup");
         Runtime.getRuntime().addShutdownHook(hook);
         try {
-            Path report = runner.run(new CampaignRunner.Options(rerun, maxRuns, fresh));
+            Path report = runner.run(new CampaignRunner.Options(rerun, maxRuns, fresh, slots));
             System.out.println("report: " + report);
             return ExitCodes.OK;
         } catch (CampaignRunner.CampaignFailure | IllegalArgumentException e) {

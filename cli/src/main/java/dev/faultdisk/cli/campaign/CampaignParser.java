@@ -37,7 +37,8 @@ public final class CampaignParser {
             "targets",
             "timeouts",
             "slow-ms",
-            "seed");
+            "seed",
+            "restart");
     private static final List<String> NODE =
             List.of("name", "qmp", "nbd", "export", "export-spec", "vars", "filesystem", "mount");
     private static final List<String> COMMANDS = List.of("start", "stop", "probe", "role");
@@ -255,6 +256,12 @@ public final class CampaignParser {
                 Duration.ofSeconds(number(t, "timeouts", "stop-s", 10, 1, 3600)));
         long slowMs = number(root, "", "slow-ms", 2000, 1, 600_000);
         long seed = number(root, "", "seed", 1, Long.MIN_VALUE, Long.MAX_VALUE);
+        String restartName = string(root, "", "restart", CampaignSpec.Restart.WRITE_FAULTS.wireName());
+        CampaignSpec.Restart restart = CampaignSpec.Restart.byName(restartName).orElse(null);
+        if (restart == null) {
+            problem("restart", "must be write-faults, always or never, got '" + restartName + "'");
+            restart = CampaignSpec.Restart.WRITE_FAULTS;
+        }
         return new CampaignSpec(
                 name,
                 file,
@@ -276,7 +283,8 @@ public final class CampaignParser {
                 pieces,
                 timeouts,
                 slowMs,
-                seed);
+                seed,
+                restart);
     }
 
     private List<CampaignSpec.Node> nodes(Object value, String campaignFs) {
@@ -383,7 +391,7 @@ public final class CampaignParser {
             problem(
                     join(path, key),
                     "unknown placeholder " + bad + " (known: {node}, {name}, {mount}, {dir}, "
-                            + "{var:X} and {all:X} for a variable X every node has, {campaign}, {workdir}, {run}, {acked})");
+                            + "{var:X} and {all:X} for a variable X every node has, {campaign}, {workdir}, {run}, {acked}, {slot})");
         }
         return c;
     }

@@ -23,6 +23,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentLinkedDeque;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * Runs a campaign (docs/CAMPAIGNS.md): setup once and a snapshot of every disk; a trace run
@@ -34,23 +37,55 @@ import java.util.concurrent.ConcurrentLinkedDeque;
  */
 public final class CampaignRunner implements AutoCloseable {
     private static final Duration PROBE_POLL = Duration.ofMillis(100);
+    /** At most this many runs at once. */
+    public static final int MAX_SLOTS = 16;
+    /** What one node of a slot is assumed to need, for {@link #autoParallel}. */
+    private static final long NODE_MEMORY = 256L << 20;
 
     private final CampaignSpec spec;
     private final PrintStream progress;
-    private final Map<String, FaultdiskClient> clients = new LinkedHashMap<>();
-    private final Map<String, NodeDisk> disks = new LinkedHashMap<>();
+    private final List<Slot> slots = new CopyOnWriteArrayList<>();
     private final ConcurrentLinkedDeque<NodeProcess> running = new ConcurrentLinkedDeque<>();
     private final List<CampaignSpec.Node> createdExports = new ArrayList<>();
     private final String baseSnapshot;
     private volatile boolean closed;
 
-    /** What to run. */
-    public record Options(String rerun, int maxRuns, boolean fresh) {}
+    /**
+     * What to run.
+     *
+     * @param parallel how many runs at once (run slots; 1: one after the other)
+     */
+    public record Options(String rerun, int maxRuns, boolean fresh, int parallel) {
+        public Options(String rerun, int maxRuns, boolean fresh) {
+            this(rerun, maxRuns, fresh, 1);
+        }
+    }
 
     public CampaignRunner(CampaignSpec spec, PrintStream progress) {
         this.spec = spec;
         this.progress = progress;
         this.baseSnapshot = "campaign-" + spec.name() + "-base";
+    }
+
+    /**
+     * Runs at once for {@code --parallel auto}: twice the cores (a run mostly waits: for probes,
+     * timeouts, the disk), bounded by the memory available at 256 MiB per node and by
+     * {@link #MAX_SLOTS}.
+     */
+    public static int autoParallel(CampaignSpec spec) {
+        int byCores = 2 * Runtime.getRuntime().availableProcessors();
+        long available = Long.MAX_VALUE;
+        try {
+            for (String l : Files.readAllLines(Path.of("/proc/meminfo"))) {
+                if (l.startsWith("MemAvailable:")) {
+                    available = Long.parseLong(l.replaceAll("[^0-9]", "")) * 1024;
+                }
+            }
+        } catch (IOException | NumberFormatException e) {
+            // no /proc/meminfo: the cores decide
+        }
+        long byMemory = available / (NODE_MEMORY * spec.nodes().size());
+        return (int) Math.max(1, Math.min(MAX_SLOTS, Math.min(byCores, byMemory)));
     }
 
     private Path workdir() {
@@ -63,9 +98,11 @@ public final class CampaignRunner implements AutoCloseable {
         HostTools.require("nbdfuse", "fusermount3", "losetup", "mount", "umount", "blockdev", "mountpoint");
         Files.createDirectories(workdir().resolve("runs"));
         Files.writeString(workdir().resolve("campaign.json"), Files.readString(spec.file()));
-        connect();
-        setup();
-        List<Target> targets = plan(options.fresh());
+        Slot main = Slot.of(spec, 0);
+        slots.add(main);
+        main.connect();
+        setup(main);
+        List<Target> targets = plan(main, options.fresh());
         List<Run> runs = runsOf(targets);
         if (options.rerun() != null) {
             Run run = runs.stream()
@@ -73,30 +110,83 @@ public final class CampaignRunner implements AutoCloseable {
                     .findFirst()
                     .orElseThrow(() -> new IllegalArgumentException("no run '" + options.rerun()
                             + "' in this campaign (see " + workdir().resolve("report.json") + ")"));
-            RunResult r = execute(run, true);
+            RunResult r = execute(main, run, true);
             progress.println(run.id() + ": " + r.outcome().wireName() + " (" + r.detail() + "), logs in " + r.dir());
             return Report.write(spec, targets, results(runs), workdir());
         }
         Progress bar = new Progress(progress, runs.size(), Instant.now());
-        int done = 0;
+        List<Run> todo = new ArrayList<>();
         for (Run run : runs) {
-            if (closed) {
-                break;
-            }
             RunResult previous = RunResult.load(resultFile(run.id()));
             if (previous != null && !options.fresh()) {
                 bar.skipped(previous.outcome());
-                continue;
+            } else if (options.maxRuns() <= 0 || todo.size() < options.maxRuns()) {
+                todo.add(run);
             }
-            if (options.maxRuns() > 0 && done >= options.maxRuns()) {
-                break;
-            }
-            RunResult r = execute(run, false);
-            done++;
-            bar.finished(r.outcome());
         }
+        int parallel = Math.max(1, Math.min(options.parallel(), todo.size()));
+        if (parallel > 1) {
+            HostTools.require("ip");
+        }
+        for (int i = 1; i < parallel; i++) {
+            addSlot(i);
+        }
+        if (parallel > 1) {
+            progress.println(
+                    "campaign " + spec.name() + ": " + parallel + " runs at once (slots 0-" + (parallel - 1) + ")");
+        }
+        runAll(todo, bar);
         bar.end();
         return Report.write(spec, targets, results(runs), workdir());
+    }
+
+    /**
+     * Runs {@code todo}, each slot taking the next run as it finishes one: one thread per slot.
+     * The first failure of the campaign itself stops every slot after its current run.
+     */
+    private void runAll(List<Run> todo, Progress bar) throws Exception {
+        ConcurrentLinkedQueue<Run> queue = new ConcurrentLinkedQueue<>(todo);
+        AtomicReference<Exception> failed = new AtomicReference<>();
+        List<Thread> workers = new ArrayList<>();
+        for (Slot slot : slots) {
+            workers.add(Thread.ofPlatform().name("campaign-" + slot).start(() -> {
+                Run run;
+                while (!closed && failed.get() == null && (run = queue.poll()) != null) {
+                    try {
+                        RunResult r = execute(slot, run, false);
+                        bar.finished(r.outcome());
+                    } catch (Exception e) {
+                        failed.compareAndSet(null, e);
+                    }
+                }
+            }));
+        }
+        for (Thread t : workers) {
+            t.join();
+        }
+        if (failed.get() != null) {
+            throw failed.get();
+        }
+    }
+
+    /**
+     * Slot {@code index}: a clone of every node's export from the base snapshot, on its server,
+     * with a base snapshot of its own to revert to, attached on this host.
+     */
+    private void addSlot(int index) throws Exception {
+        Slot slot = Slot.of(spec, index);
+        slots.add(slot); // before anything is made: close() takes down what follows
+        slot.connect();
+        slot.createNetwork();
+        for (CampaignSpec.Node n : slot.nodes) {
+            CampaignSpec.Node origin = spec.nodes().get(n.number() - 1);
+            slot.client(n).exportAdd(n.export(), origin.export(), baseSnapshot);
+            slot.clones.add(n);
+            slot.client(n).snapshotCreate(n.export(), baseSnapshot);
+            NodeDisk d = new NodeDisk(spec, n, slot.tag(n));
+            slot.disks.put(n.name(), d);
+            d.attach();
+        }
     }
 
     /** One run of the plan. */
@@ -131,29 +221,16 @@ public final class CampaignRunner implements AutoCloseable {
 
     // ---- servers, exports, disks ----
 
-    private void connect() throws IOException {
-        for (CampaignSpec.Node n : spec.nodes()) {
-            if (!clients.containsKey(n.qmp())) {
-                try {
-                    clients.put(n.qmp(), FaultdiskClient.connect(n.qmp()));
-                } catch (IOException e) {
-                    throw new IOException(
-                            "node " + n.name() + ": cannot reach the faultdisk server at " + n.qmp() + ": "
-                                    + e.getMessage(),
-                            e);
+    /** Makes the file systems, starts the cluster, loads the data, stops it and snapshots every disk. */
+    private void setup(Slot slot) throws Exception {
+        for (CampaignSpec.Node n : slot.nodes) {
+            FaultdiskClient c = slot.client(n);
+            // clones left by a campaign killed hard: the base snapshot cannot go while they exist
+            for (var b : c.queryBlock()) {
+                if (Slot.isCloneOf(b.device(), n.export())) {
+                    c.exportRemove(b.device());
                 }
             }
-        }
-    }
-
-    private FaultdiskClient client(CampaignSpec.Node n) {
-        return clients.get(n.qmp());
-    }
-
-    /** Makes the file systems, starts the cluster, loads the data, stops it and snapshots every disk. */
-    private void setup() throws Exception {
-        for (CampaignSpec.Node n : spec.nodes()) {
-            FaultdiskClient c = client(n);
             boolean exists = c.queryBlock().stream().anyMatch(b -> b.device().equals(n.export()));
             if (!exists) {
                 c.exportAdd(n.export(), n.exportSpec());
@@ -164,26 +241,26 @@ public final class CampaignRunner implements AutoCloseable {
                     c.snapshotDelete(n.export(), baseSnapshot);
                 }
             }
-            NodeDisk d = new NodeDisk(spec, n);
-            disks.put(n.name(), d);
+            NodeDisk d = new NodeDisk(spec, n, slot.tag(n));
+            slot.disks.put(n.name(), d);
             d.attach();
             d.mkfs();
         }
         progress.println("campaign " + spec.name() + ": setup (mkfs, start, load, stop, snapshot) in " + workdir());
         Path dir = Files.createDirectories(workdir().resolve("setup"));
-        mountAll();
+        mountAll(slot);
         try {
-            List<NodeProcess> procs = startAll(dir);
-            List<String> notUp = awaitProbes(dir, procs);
+            List<NodeProcess> procs = startAll(slot, dir);
+            List<String> notUp = awaitProbes(slot, dir, procs);
             if (!notUp.isEmpty()) {
-                stopAll(dir, procs);
+                stopAll(slot, dir, procs);
                 throw new CampaignFailure("setup: node(s) " + notUp + " did not start within "
                         + spec.timeouts().start().toSeconds() + " s; see the logs in " + dir + tails(dir, notUp));
             }
             if (!spec.setup().isEmpty()) {
                 Path acked = dir.resolve("acked.txt");
                 Shell.Result r = Shell.run(
-                        expand(spec.setup(), spec.nodes().getFirst(), dir, acked),
+                        expand(slot, spec.setup(), slot.nodes.getFirst(), dir, acked),
                         spec.timeouts().setup(),
                         dir.resolve("setup.log"));
                 if (!r.ok()) {
@@ -193,27 +270,29 @@ public final class CampaignRunner implements AutoCloseable {
                 }
                 Files.writeString(acked, r.output());
             }
-            stopAll(dir, procs);
+            stopAll(slot, dir, procs);
         } finally {
-            unmountAll();
+            unmountAll(slot);
         }
-        for (CampaignSpec.Node n : spec.nodes()) {
-            client(n).snapshotCreate(n.export(), baseSnapshot);
-        }
-    }
-
-    private synchronized void mountAll() throws ToolException {
-        if (closed) {
-            throw new ToolException("interrupted");
-        }
-        for (NodeDisk d : disks.values()) {
-            d.mountFs();
+        for (CampaignSpec.Node n : slot.nodes) {
+            slot.client(n).snapshotCreate(n.export(), baseSnapshot);
         }
     }
 
-    private void unmountAll() throws ToolException {
+    private void mountAll(Slot slot) throws ToolException {
+        for (NodeDisk d : slot.disks.values()) {
+            synchronized (this) {
+                if (closed) {
+                    throw new ToolException("interrupted");
+                }
+                d.mountFs();
+            }
+        }
+    }
+
+    private void unmountAll(Slot slot) throws ToolException {
         ToolException first = null;
-        for (NodeDisk d : disks.values()) {
+        for (NodeDisk d : slot.disks.values()) {
             try {
                 d.unmountFs();
             } catch (ToolException e) {
@@ -225,23 +304,32 @@ public final class CampaignRunner implements AutoCloseable {
         }
     }
 
-    private String expand(String template, CampaignSpec.Node node, Path runDir, Path acked) {
+    /** A command of the campaign file for {@code node} in {@code slot}, as it runs there. */
+    private String expand(Slot slot, String template, CampaignSpec.Node node, Path runDir, Path acked) {
+        return slot.inSlot(expandOnly(slot, template, node, runDir, acked), false);
+    }
+
+    private static String expandOnly(Slot slot, String template, CampaignSpec.Node node, Path runDir, Path acked) {
+        CampaignSpec spec = slot.spec;
         return Placeholders.expand(
                 template,
                 Placeholders.of(
                         spec,
+                        slot.nodes,
+                        slot.index,
                         node,
-                        disks.get(node.name()).mount(),
+                        slot.disk(node).mount(),
                         Map.of("run", runDir.toString(), "acked", acked.toString())));
     }
 
-    private synchronized List<NodeProcess> startAll(Path dir) throws IOException {
+    private synchronized List<NodeProcess> startAll(Slot slot, Path dir) throws IOException {
         if (closed) {
             throw new IOException("interrupted");
         }
         List<NodeProcess> procs = new ArrayList<>();
-        for (CampaignSpec.Node n : spec.nodes()) {
-            NodeProcess p = NodeProcess.start(expand(spec.start(), n, dir, dir.resolve("acked.txt")), log(dir, n));
+        for (CampaignSpec.Node n : slot.nodes) {
+            NodeProcess p = NodeProcess.start(
+                    slot.inSlot(expandOnly(slot, spec.start(), n, dir, dir.resolve("acked.txt")), true), log(dir, n));
             running.add(p);
             procs.add(p);
         }
@@ -273,16 +361,17 @@ public final class CampaignRunner implements AutoCloseable {
     }
 
     /** Waits until every node's probe passes; returns the nodes that did not come up in time. */
-    private List<String> awaitProbes(Path dir, List<NodeProcess> procs) throws IOException, InterruptedException {
+    private List<String> awaitProbes(Slot slot, Path dir, List<NodeProcess> procs)
+            throws IOException, InterruptedException {
         long deadline = System.nanoTime() + spec.timeouts().start().toNanos();
         List<String> notUp = new ArrayList<>();
-        for (int i = 0; i < spec.nodes().size(); i++) {
-            CampaignSpec.Node n = spec.nodes().get(i);
+        for (int i = 0; i < slot.nodes.size(); i++) {
+            CampaignSpec.Node n = slot.nodes.get(i);
             boolean up = false;
             while (!up && System.nanoTime() < deadline && procs.get(i).alive()) {
                 Duration left = Duration.ofNanos(Math.max(1, deadline - System.nanoTime()));
                 up = Shell.run(
-                                expand(spec.probe(), n, dir, dir.resolve("acked.txt")),
+                                expand(slot, spec.probe(), n, dir, dir.resolve("acked.txt")),
                                 left.compareTo(Duration.ofSeconds(5)) < 0 ? left : Duration.ofSeconds(5),
                                 dir.resolve(n.name() + ".probe.log"))
                         .ok();
@@ -297,16 +386,16 @@ public final class CampaignRunner implements AutoCloseable {
         return notUp;
     }
 
-    private Map<String, NodeProcess.End> stopAll(Path dir, List<NodeProcess> procs)
+    private Map<String, NodeProcess.End> stopAll(Slot slot, Path dir, List<NodeProcess> procs)
             throws IOException, InterruptedException {
         Map<String, NodeProcess.End> ends = new LinkedHashMap<>();
         for (int i = 0; i < procs.size(); i++) {
-            CampaignSpec.Node n = spec.nodes().get(i);
+            CampaignSpec.Node n = slot.nodes.get(i);
             NodeProcess p = procs.get(i);
             ends.put(
                     n.name(),
                     p.stop(
-                            spec.stop().isEmpty() ? "" : expand(spec.stop(), n, dir, dir.resolve("acked.txt")),
+                            spec.stop().isEmpty() ? "" : expand(slot, spec.stop(), n, dir, dir.resolve("acked.txt")),
                             spec.timeouts().stop(),
                             log(dir, n)));
             running.remove(p);
@@ -314,13 +403,13 @@ public final class CampaignRunner implements AutoCloseable {
         return ends;
     }
 
-    private Map<String, String> roles(Path dir) throws IOException, InterruptedException {
+    private Map<String, String> roles(Slot slot, Path dir) throws IOException, InterruptedException {
         Map<String, String> roles = new LinkedHashMap<>();
-        for (CampaignSpec.Node n : spec.nodes()) {
+        for (CampaignSpec.Node n : slot.nodes) {
             String role = "";
             if (!spec.role().isEmpty()) {
                 Shell.Result r = Shell.run(
-                        expand(spec.role(), n, dir, dir.resolve("acked.txt")),
+                        expand(slot, spec.role(), n, dir, dir.resolve("acked.txt")),
                         Duration.ofSeconds(10),
                         dir.resolve(n.name() + ".role.log"));
                 role = r.ok() && !r.output().isBlank() ? r.lastWord() : "unknown";
@@ -330,9 +419,9 @@ public final class CampaignRunner implements AutoCloseable {
         return roles;
     }
 
-    private void revertAll() {
-        for (CampaignSpec.Node n : spec.nodes()) {
-            client(n).snapshotRevert(n.export(), baseSnapshot);
+    private void revertAll(Slot slot) {
+        for (CampaignSpec.Node n : slot.nodes) {
+            slot.client(n).snapshotRevert(n.export(), baseSnapshot);
         }
     }
 
@@ -340,7 +429,7 @@ public final class CampaignRunner implements AutoCloseable {
 
     /** The targets: from plan.json when it is there (a resumed campaign), else from a fresh trace run. */
     @SuppressWarnings("unchecked")
-    private List<Target> plan(boolean fresh) throws Exception {
+    private List<Target> plan(Slot slot, boolean fresh) throws Exception {
         Path planFile = workdir().resolve("plan.json");
         if (!fresh && Files.exists(planFile)) {
             Map<String, Object> plan = Json.parseObject(Files.readString(planFile));
@@ -353,49 +442,49 @@ public final class CampaignRunner implements AutoCloseable {
         }
         progress.println("campaign " + spec.name() + ": trace run (no faults) to find what each node touches");
         Path dir = Files.createDirectories(workdir().resolve("trace"));
-        revertAll();
-        mountAll();
+        revertAll(slot);
+        mountAll(slot);
         Map<String, Map<String, Access>> accesses = new TreeMap<>();
         Map<String, String> roles;
         try {
-            Map<String, FileMap> before = scanAll();
-            dropCaches();
+            Map<String, FileMap> before = scanAll(slot);
+            dropCaches(slot);
             Map<String, Tracer> tracers = new LinkedHashMap<>();
-            for (CampaignSpec.Node n : spec.nodes()) {
+            for (CampaignSpec.Node n : slot.nodes) {
                 Tracer t = new RecorderTracer(
-                        client(n),
+                        slot.client(n),
                         n.export(),
                         dir.resolve(n.name() + ".history"),
                         "campaign-" + spec.name() + "-trace");
                 t.start();
                 tracers.put(n.name(), t);
             }
-            List<NodeProcess> procs = startAll(dir);
-            List<String> notUp = awaitProbes(dir, procs);
+            List<NodeProcess> procs = startAll(slot, dir);
+            List<String> notUp = awaitProbes(slot, dir, procs);
             if (!notUp.isEmpty()) {
-                stopAll(dir, procs);
+                stopAll(slot, dir, procs);
                 throw new CampaignFailure(
                         "trace run: node(s) " + notUp + " did not start without any fault; see " + dir);
             }
-            roles = roles(dir);
+            roles = roles(slot, dir);
             Path acked = dir.resolve("acked.txt");
-            Shell.Result w = workload(dir, acked);
+            Shell.Result w = workload(slot, dir, acked);
             Shell.Result check = Shell.run(
-                    expand(spec.check(), spec.nodes().getFirst(), dir, acked),
+                    expand(slot, spec.check(), slot.nodes.getFirst(), dir, acked),
                     spec.timeouts().check(),
                     dir.resolve("check.log"));
-            stopAll(dir, procs);
+            stopAll(slot, dir, procs);
             Map<String, List<Tracer.Request>> traced = new LinkedHashMap<>();
-            for (CampaignSpec.Node n : spec.nodes()) {
+            for (CampaignSpec.Node n : slot.nodes) {
                 traced.put(n.name(), tracers.get(n.name()).stop());
             }
             // mapped only now: the map syncs every file, and those writes are not the system's
-            Map<String, FileMap> after = scanAll();
-            for (CampaignSpec.Node n : spec.nodes()) {
+            Map<String, FileMap> after = scanAll(slot);
+            for (CampaignSpec.Node n : slot.nodes) {
                 Map<String, Access> byLabel = new TreeMap<>();
                 for (Tracer.Request r : traced.get(n.name())) {
                     for (Owner o : owners(after.get(n.name()), before.get(n.name()), r)) {
-                        String mount = disks.get(n.name()).mount().toString();
+                        String mount = slot.disk(n).mount().toString();
                         String rel = o.kind() == Owner.Kind.METADATA ? null : relative(mount, o.name());
                         String label = label(o, rel);
                         byLabel.computeIfAbsent(
@@ -413,7 +502,7 @@ public final class CampaignRunner implements AutoCloseable {
                         + dir.resolve("check.log") + ")");
             }
         } finally {
-            unmountAll();
+            unmountAll(slot);
         }
         List<Target> targets = targets(accesses, roles);
         Map<String, Object> trace = new LinkedHashMap<>();
@@ -434,9 +523,9 @@ public final class CampaignRunner implements AutoCloseable {
         return targets;
     }
 
-    private Shell.Result workload(Path dir, Path acked) throws IOException, InterruptedException {
+    private Shell.Result workload(Slot slot, Path dir, Path acked) throws IOException, InterruptedException {
         Shell.Result w = Shell.run(
-                expand(spec.workload(), spec.nodes().getFirst(), dir, acked),
+                expand(slot, spec.workload(), slot.nodes.getFirst(), dir, acked),
                 spec.timeouts().workload(),
                 dir.resolve("workload.log"));
         Path setupAcked = workdir().resolve("setup").resolve("acked.txt");
@@ -445,16 +534,16 @@ public final class CampaignRunner implements AutoCloseable {
         return w;
     }
 
-    private void dropCaches() throws ToolException, IOException {
-        for (NodeDisk d : disks.values()) {
+    private static void dropCaches(Slot slot) throws ToolException, IOException {
+        for (NodeDisk d : slot.disks.values()) {
             d.dropCaches();
         }
     }
 
-    private Map<String, FileMap> scanAll() throws IOException {
+    private static Map<String, FileMap> scanAll(Slot slot) throws IOException {
         Map<String, FileMap> maps = new LinkedHashMap<>();
-        for (CampaignSpec.Node n : spec.nodes()) {
-            maps.put(n.name(), FileMap.scan(disks.get(n.name()).mount()));
+        for (CampaignSpec.Node n : slot.nodes) {
+            maps.put(n.name(), FileMap.scan(slot.disk(n).mount()));
         }
         return maps;
     }
@@ -542,7 +631,7 @@ public final class CampaignRunner implements AutoCloseable {
 
     // ---- one run ----
 
-    private RunResult execute(Run run, boolean rerun) throws Exception {
+    private RunResult execute(Slot slot, Run run, boolean rerun) throws Exception {
         Path dir = workdir().resolve("runs").resolve(run.id());
         if (rerun && Files.exists(dir)) {
             int i = 1;
@@ -553,58 +642,70 @@ public final class CampaignRunner implements AutoCloseable {
         }
         Files.createDirectories(dir);
         Instant started = Instant.now();
-        CampaignSpec.Node node = spec.nodes().stream()
-                .filter(n -> n.name().equals(run.target().node()))
-                .findFirst()
-                .orElseThrow();
-        FaultdiskClient c = client(node);
+        CampaignSpec.Node node = slot.node(run.target().node());
+        FaultdiskClient c = slot.client(node);
         Map<String, Long> journalStart = new LinkedHashMap<>();
-        for (CampaignSpec.Node n : spec.nodes()) {
+        for (CampaignSpec.Node n : slot.nodes) {
             journalStart.put(
-                    n.name(), client(n).queryFaultJournal(n.export(), 0, 1).last());
+                    n.name(), slot.client(n).queryFaultJournal(n.export(), 0, 1).last());
         }
-        revertAll();
+        revertAll(slot);
         String armed = "";
         List<NodeProcess> procs = List.of();
-        Map<String, NodeProcess.End> ends = Map.of();
+        Map<String, NodeProcess.End> ends = new LinkedHashMap<>();
         Map<String, String> roles = Map.of();
         Shell.Result check = null;
         Shell.Result workload = null;
-        List<String> notUp = List.of();
+        List<String> notUp = new ArrayList<>();
         String failure = null;
+        boolean restart = spec.restart().restarts(run.fault());
         try {
-            mountAll();
-            for (CampaignSpec.Node n : spec.nodes()) {
-                client(n).fileMapAttach(n.export(), disks.get(n.name()).mount().toString());
-            }
-            armed = arm(c, node, run);
-            dropCaches();
-            procs = startAll(dir);
-            notUp = awaitProbes(dir, procs);
-            roles = roles(dir);
+            mountAll(slot);
+            attachMaps(slot);
+            armed = arm(slot, c, node, run);
+            dropCaches(slot);
+            procs = startAll(slot, dir);
+            notUp.addAll(awaitProbes(slot, dir, procs));
+            roles = roles(slot, dir);
             Path acked = dir.resolve("acked.txt");
-            workload = workload(dir, acked);
+            workload = workload(slot, dir, acked);
+            if (restart) {
+                // what the page cache held goes: the check reads what reached the disk
+                Map<String, NodeProcess.End> first = stopAll(slot, dir, procs);
+                procs = List.of();
+                ends.putAll(first);
+                detachMaps(slot);
+                unmountAll(slot);
+                mountAll(slot);
+                attachMaps(slot);
+                procs = startAll(slot, dir);
+                for (String n : awaitProbes(slot, dir, procs)) {
+                    notUp.add(n + " (after the restart)");
+                }
+            }
             check = Shell.run(
-                    expand(spec.check(), spec.nodes().getFirst(), dir, acked),
+                    expand(slot, spec.check(), slot.nodes.getFirst(), dir, acked),
                     spec.timeouts().check(),
                     dir.resolve("check.log"));
         } catch (ToolException | RuntimeException e) {
             failure = e.getMessage();
         } finally {
-            ends = stopAll(dir, procs);
-            for (CampaignSpec.Node n : spec.nodes()) {
-                client(n).faultClear(n.export());
-                client(n).execute("file-map-detach", FaultdiskClient.args("device", n.export()));
+            Map<String, NodeProcess.End> last = stopAll(slot, dir, procs);
+            last.forEach((n, end) -> ends.merge(n, end, NodeProcess.End::then));
+            for (CampaignSpec.Node n : slot.nodes) {
+                slot.client(n).faultClear(n.export());
             }
-            unmountAll();
+            detachMaps(slot);
+            unmountAll(slot);
         }
         long fired = 0;
         List<Object> journal = new ArrayList<>();
-        for (CampaignSpec.Node n : spec.nodes()) {
+        for (CampaignSpec.Node n : slot.nodes) {
             long after = journalStart.get(n.name());
             while (true) {
-                List<Map<String, Object>> page =
-                        client(n).queryFaultJournal(n.export(), after, 1000).entries();
+                List<Map<String, Object>> page = slot.client(n)
+                        .queryFaultJournal(n.export(), after, 1000)
+                        .entries();
                 if (page.isEmpty()) {
                     break;
                 }
@@ -621,7 +722,8 @@ public final class CampaignRunner implements AutoCloseable {
         if (closed) {
             throw new CampaignFailure("interrupted: run " + run.id() + " was not finished and is not kept");
         }
-        RunResult result = classify(run, dir, started, armed, fired, notUp, ends, roles, workload, check, failure);
+        RunResult result = classify(
+                run, dir, started, armed, fired, notUp, ends, roles, workload, check, failure, restart, slot.index);
         result.save(dir.resolve("result.json"));
         if (rerun) {
             Files.copy(
@@ -635,13 +737,25 @@ public final class CampaignRunner implements AutoCloseable {
      * file target is the trace's file if the reverted disk has it, else every file matching the
      * row's pattern (a snapshot or segment named after an index the trace run reached).
      */
-    private String arm(FaultdiskClient c, CampaignSpec.Node node, Run run) throws IOException {
+    private void attachMaps(Slot slot) {
+        for (CampaignSpec.Node n : slot.nodes) {
+            slot.client(n).fileMapAttach(n.export(), slot.disk(n).mount().toString());
+        }
+    }
+
+    private static void detachMaps(Slot slot) {
+        for (CampaignSpec.Node n : slot.nodes) {
+            slot.client(n).execute("file-map-detach", FaultdiskClient.args("device", n.export()));
+        }
+    }
+
+    private String arm(Slot slot, FaultdiskClient c, CampaignSpec.Node node, Run run) throws IOException {
         long seed = spec.seed() ^ run.id().hashCode();
         List<FaultRule> rules = new ArrayList<>();
         List<String> aimed = new ArrayList<>();
         Target t = run.target();
         if (t.path() != null) {
-            Path mount = disks.get(node.name()).mount();
+            Path mount = slot.disk(node).mount();
             if (Files.exists(mount.resolve(t.path()))) {
                 aimed.add(t.path());
             } else {
@@ -689,7 +803,9 @@ public final class CampaignRunner implements AutoCloseable {
             Map<String, String> roles,
             Shell.Result workload,
             Shell.Result check,
-            String failure) {
+            String failure,
+            boolean restarted,
+            int slot) {
         List<String> notes = new ArrayList<>();
         Outcome o;
         if (failure != null) {
@@ -749,7 +865,9 @@ public final class CampaignRunner implements AutoCloseable {
                 started,
                 Duration.between(started, Instant.now()),
                 dir,
-                rerun);
+                rerun,
+                restarted,
+                slot);
     }
 
     static void writeJson(Path file, Object value) throws IOException {
@@ -782,15 +900,41 @@ public final class CampaignRunner implements AutoCloseable {
             p.kill();
         }
         running.clear();
-        for (NodeDisk d : disks.values()) {
+        for (Slot slot : slots) {
+            for (NodeDisk d : slot.disks.values()) {
+                try {
+                    d.close();
+                } catch (ToolException | RuntimeException e) {
+                    progress.println("campaign: cleanup: " + e.getMessage());
+                }
+            }
+        }
+        // clones first: an origin with clones cannot be removed, nor its base snapshot deleted
+        for (Slot slot : slots.reversed()) {
+            for (CampaignSpec.Node n : slot.clones) {
+                FaultdiskClient c = slot.client(n);
+                try {
+                    if (c != null && c.isOpen()) {
+                        c.exportRemove(n.export());
+                    }
+                } catch (RuntimeException e) {
+                    progress.println("campaign: cleanup of export " + n.export() + ": " + e.getMessage());
+                }
+            }
+        }
+        for (Slot slot : slots) {
             try {
-                d.close();
+                slot.deleteNetwork();
             } catch (ToolException | RuntimeException e) {
                 progress.println("campaign: cleanup: " + e.getMessage());
             }
         }
-        for (CampaignSpec.Node n : spec.nodes()) {
-            FaultdiskClient c = clients.get(n.qmp());
+        if (slots.isEmpty()) {
+            return;
+        }
+        Slot main = slots.getFirst();
+        for (CampaignSpec.Node n : main.nodes) {
+            FaultdiskClient c = main.client(n);
             if (c == null || !c.isOpen()) {
                 continue;
             }
@@ -808,11 +952,13 @@ public final class CampaignRunner implements AutoCloseable {
                 progress.println("campaign: cleanup of export " + n.export() + ": " + e.getMessage());
             }
         }
-        for (FaultdiskClient c : clients.values()) {
-            try {
-                c.close();
-            } catch (RuntimeException e) {
-                // the server went away: nothing left to undo there
+        for (Slot slot : slots) {
+            for (FaultdiskClient c : slot.clients.values()) {
+                try {
+                    c.close();
+                } catch (RuntimeException e) {
+                    // the server went away: nothing left to undo there
+                }
             }
         }
     }

@@ -32,6 +32,7 @@ import java.util.Map;
  * @param timeouts    bounds on each step
  * @param slowMs      the slow block's delay
  * @param seed        the seed every rule's seed derives from
+ * @param restart     which runs restart the nodes between the workload and the check
  */
 public record CampaignSpec(
         String name,
@@ -54,7 +55,41 @@ public record CampaignSpec(
         int pieces,
         Timeouts timeouts,
         long slowMs,
-        long seed) {
+        long seed,
+        Restart restart) {
+
+    /**
+     * Which runs restart every node after the workload (stop, unmount, mount on a fresh loop
+     * device, start, probe) before the check: a write that never reached the disk, or reached it
+     * torn, is read back only once the page cache above the disk is gone.
+     */
+    public enum Restart {
+        /** Runs of the write fault kinds (lost, torn, EIO, ENOSPC); the default. */
+        WRITE_FAULTS("write-faults"),
+        ALWAYS("always"),
+        NEVER("never");
+
+        private final String wireName;
+
+        Restart(String wireName) {
+            this.wireName = wireName;
+        }
+
+        public String wireName() {
+            return wireName;
+        }
+
+        /** True if a run of {@code fault} restarts the nodes. */
+        public boolean restarts(FaultKind fault) {
+            return this == ALWAYS || (this == WRITE_FAULTS && fault.onWrites());
+        }
+
+        public static java.util.Optional<Restart> byName(String name) {
+            return java.util.Arrays.stream(values())
+                    .filter(r -> r.wireName.equals(name))
+                    .findFirst();
+        }
+    }
 
     /**
      * One node: where its disk is served and what the commands may say about it.

@@ -26,13 +26,12 @@ final class NodeDisk implements AutoCloseable {
     private String loop;
     private boolean mounted;
 
-    NodeDisk(CampaignSpec spec, CampaignSpec.Node node) {
+    /** {@code node} is a slot's view of the node (its export and mount point); {@code tag} names its files. */
+    NodeDisk(CampaignSpec spec, CampaignSpec.Node node, String tag) {
         this.spec = spec;
         this.node = node;
-        this.fuseDir = spec.workdir().resolve("attach").resolve(node.name() + ".fuse");
-        this.mount = node.mount() != null
-                ? node.mount()
-                : spec.workdir().resolve("mnt").resolve(node.name());
+        this.fuseDir = spec.workdir().resolve("attach").resolve(tag + ".fuse");
+        this.mount = node.mount();
     }
 
     Path mount() {
@@ -48,7 +47,10 @@ final class NodeDisk implements AutoCloseable {
         if (Mounts.isMountPoint(fuseDir)) {
             HostTools.run("fusermount3", "-u", "-z", fuseDir.toString());
         }
-        nbdfusePid = Nbdfuse.start(node.nbd(), fuseDir, fuseDir.resolveSibling(node.name() + ".nbdfuse.log"));
+        nbdfusePid = Nbdfuse.start(
+                node.nbd(),
+                fuseDir,
+                fuseDir.resolveSibling(fuseDir.getFileName().toString().replace(".fuse", ".nbdfuse.log")));
         String bdi =
                 HostTools.check("mountpoint", "-d", fuseDir.toString()).stdout().strip();
         Files.writeString(Path.of("/sys/class/bdi", bdi, "read_ahead_kb"), "0");
@@ -109,6 +111,13 @@ final class NodeDisk implements AutoCloseable {
     }
 
     private void bindLoop() throws ToolException {
+        // one at a time: slots running at once must not race for the same free loop device
+        synchronized (NodeDisk.class) {
+            bindLoopNow();
+        }
+    }
+
+    private void bindLoopNow() throws ToolException {
         loop = HostTools.check("losetup", "-f", "--show", fuseDir.resolve("nbd").toString())
                 .stdout()
                 .strip();

@@ -17,7 +17,12 @@ final class NodeProcess {
     private volatile boolean stopping;
 
     /** How a node ended. */
-    record End(boolean crashed, Integer exit, boolean hung) {}
+    record End(boolean crashed, Integer exit, boolean hung) {
+        /** This end, then {@code later} (a node stopped twice in a run with a restart). */
+        End then(End later) {
+            return new End(crashed || later.crashed, crashed ? exit : later.exit, hung || later.hung);
+        }
+    }
 
     private NodeProcess(Process process) {
         this.process = process;

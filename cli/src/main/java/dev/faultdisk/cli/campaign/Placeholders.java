@@ -12,12 +12,14 @@ import java.util.regex.Pattern;
  * {@code {name}}, {@code {mount}} (its mount point; {@code {dir}} is the same), {@code {var:X}}
  * (the node's variable X), {@code {all:X}} (X of every node joined with commas; X may be
  * {@code name}), {@code {campaign}} (the campaign file's directory), {@code {workdir}},
- * {@code {run}} (the run's directory) and {@code {acked}} (the file of acknowledged writes).
- * {@code {{} and {@code }}} are not special: a brace not around a known name is an error.
+ * {@code {run}} (the run's directory), {@code {acked}} (the file of acknowledged writes) and
+ * {@code {slot}} (the run slot, 0 to parallel-1). {@code {{} and {@code }}} are not special: a
+ * brace not around a known name is an error.
  */
 final class Placeholders {
     private static final Pattern PLACEHOLDER = Pattern.compile("\\{([a-z]+(?::[A-Za-z0-9_.-]+)?)\\}");
-    static final List<String> PLAIN = List.of("node", "name", "mount", "dir", "campaign", "workdir", "run", "acked");
+    static final List<String> PLAIN =
+            List.of("node", "name", "mount", "dir", "campaign", "workdir", "run", "acked", "slot");
 
     private Placeholders() {}
 
@@ -49,14 +51,23 @@ final class Placeholders {
         return bad;
     }
 
-    /** The values for one node in one run. */
+    /**
+     * The values for one node in one run of a slot; {@code nodes} are that slot's nodes, for
+     * {@code {all:X}}.
+     */
     static Function<String, String> of(
-            CampaignSpec spec, CampaignSpec.Node node, java.nio.file.Path mount, Map<String, String> extra) {
+            CampaignSpec spec,
+            List<CampaignSpec.Node> nodes,
+            int slot,
+            CampaignSpec.Node node,
+            java.nio.file.Path mount,
+            Map<String, String> extra) {
         return p -> {
             if (extra.containsKey(p)) {
                 return extra.get(p);
             }
             return switch (p) {
+                case "slot" -> Integer.toString(slot);
                 case "node" -> Integer.toString(node.number());
                 case "name" -> node.name();
                 case "mount", "dir" -> mount.toString();
@@ -70,7 +81,7 @@ final class Placeholders {
                         String v = p.substring(4);
                         yield String.join(
                                 ",",
-                                spec.nodes().stream()
+                                nodes.stream()
                                         .map(n -> v.equals("name")
                                                 ? n.name()
                                                 : n.vars().get(v))

@@ -21,19 +21,19 @@ final class Progress {
         this.start = start;
     }
 
-    void skipped(Outcome o) {
+    synchronized void skipped(Outcome o) {
         done++;
         counts.merge(o, 1, Integer::sum);
     }
 
-    void finished(Outcome o) {
+    synchronized void finished(Outcome o) {
         done++;
         ranNow++;
         counts.merge(o, 1, Integer::sum);
         out.println(line());
     }
 
-    String line() {
+    synchronized String line() {
         double minutes = Math.max(1e-9, Duration.between(start, Instant.now()).toMillis() / 60000.0);
         double perMinute = ranNow / minutes;
         StringBuilder b = new StringBuilder();
@@ -46,7 +46,7 @@ final class Progress {
         return b.toString();
     }
 
-    void end() {
+    synchronized void end() {
         out.println(line());
     }
 }

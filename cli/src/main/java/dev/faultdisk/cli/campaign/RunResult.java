@@ -25,7 +25,9 @@ record RunResult(
         Instant started,
         Duration took,
         Path dir,
-        String rerun) {
+        String rerun,
+        boolean restarted,
+        int slot) {
 
     Map<String, Object> toJson() {
         Map<String, Object> m = new LinkedHashMap<>();
@@ -41,6 +43,8 @@ record RunResult(
         m.put("seconds", took.toMillis() / 1000.0);
         m.put("dir", dir.toString());
         m.put("rerun", rerun);
+        m.put("restarted", restarted);
+        m.put("slot", slot);
         return m;
     }
 
@@ -68,7 +72,9 @@ record RunResult(
                     Instant.parse((String) m.get("started")),
                     Duration.ofMillis((long) (((Number) m.get("seconds")).doubleValue() * 1000)),
                     Path.of((String) m.get("dir")),
-                    (String) m.get("rerun"));
+                    (String) m.get("rerun"),
+                    Boolean.TRUE.equals(m.get("restarted")),
+                    m.get("slot") instanceof Number n ? n.intValue() : 0);
         } catch (RuntimeException e) {
             return null;
         }

@@ -38,12 +38,14 @@ class CampaignParserTest {
         assertEquals(List.of(FaultKind.READ_ERROR, FaultKind.TORN_WRITE), spec.faults());
         assertEquals(dir.resolve("campaign-c1"), spec.workdir());
         String cmd = Placeholders.expand(
-                spec.start(), Placeholders.of(spec, spec.nodes().get(1), Path.of("/m/b"), Map.of()));
+                spec.start(),
+                Placeholders.of(spec, spec.nodes(), 0, spec.nodes().get(1), Path.of("/m/b"), Map.of()));
         assertEquals("server --port 2 --dir /m/b", cmd);
         assertEquals(
                 "load 1,2",
                 Placeholders.expand(
-                        spec.workload(), Placeholders.of(spec, spec.nodes().get(0), Path.of("/m"), Map.of())));
+                        spec.workload(),
+                        Placeholders.of(spec, spec.nodes(), 0, spec.nodes().get(0), Path.of("/m"), Map.of())));
     }
 
     @Test
