@@ -42,7 +42,7 @@ class CampaignEtcdTest {
     @Test
     void etcdCampaignOnTwoServersSurvivesCtrlCResumesAndReruns(@TempDir Path dir) throws Exception {
         FuseLoopDisk.requireAll();
-        Tools.require("etcd", "etcdctl", "blockdev", "mountpoint", "setsid");
+        Tools.require("etcd", "etcdctl", "blockdev", "mountpoint", "setsid", "ip");
         Path scripts = Files.createDirectories(dir.resolve("etcd"));
         try (Stream<Path> s = Files.list(Path.of("..", "docs", "campaigns", "etcd"))) {
             for (Path p : s.toList()) {
@@ -83,13 +83,15 @@ class CampaignEtcdTest {
             Map<String, Object> trace = Json.parseObject(Files.readString(work.resolve("trace.json")));
             assertTraced(trace);
 
-            // 2. Resume: the plan is reused (no second trace run), the finished run is not run again.
+            // 2. Resume, two runs at once: the plan is reused (no second trace run), the finished run
+            // is not run again; the second slot runs on clones in a network namespace of its own,
+            // with the same ports.
             CampaignSpec spec = CampaignParser.parse(file, null);
             ByteArrayOutputStream progress = new ByteArrayOutputStream();
             Map<String, Object> report;
             try (CampaignRunner runner =
                     new CampaignRunner(spec, new PrintStream(progress, true, StandardCharsets.UTF_8))) {
-                runner.run(new CampaignRunner.Options(null, 1, false));
+                runner.run(new CampaignRunner.Options(null, 2, false, 2));
             }
             String said = progress.toString(StandardCharsets.UTF_8);
             assertTrue(said.contains("resuming with the plan"), said);
@@ -97,18 +99,33 @@ class CampaignEtcdTest {
             report = Json.parseObject(Files.readString(work.resolve("report.json")));
             @SuppressWarnings("unchecked")
             List<Map<String, Object>> runs = (List<Map<String, Object>>) report.get("runs");
-            assertEquals(kept.size() + 1, runs.size(), said);
+            assertEquals(kept.size() + 2, runs.size(), said);
+            assertTrue(said.contains("2 runs at once"), said);
             for (Map<String, Object> r : runs) {
                 assertNotEquals("campaign-error", r.get("outcome"), r.toString());
                 assertTrue(((String) r.get("rerun")).contains("--rerun " + r.get("id")), r.toString());
+                // a lost write is looked for after a restart of every member
+                boolean restarted = r.get("fault").equals("lost-write");
+                assertEquals(restarted, r.get("restarted"), r.toString());
+                for (String n : List.of("n1", "n2", "n3")) {
+                    String log = Files.readString(Path.of((String) r.get("dir")).resolve(n + ".log"));
+                    assertEquals(
+                            restarted ? 2 : 1,
+                            log.split("etcdmain: etcd Version", -1).length - 1,
+                            n + " started " + (restarted ? "twice" : "once") + " in " + r.get("id"));
+                }
             }
+            Map<String, Object> inSlot1 = runs.stream()
+                    .filter(r -> ((Number) r.get("slot")).intValue() == 1)
+                    .findFirst()
+                    .orElseThrow(() -> new AssertionError("a run in slot 1: " + said));
             String html = Files.readString(work.resolve("report.html"));
             assertTrue(html.contains("<td>data/member/snap/db</td>"), "the table has the backend database's row");
             assertTrue(html.contains("journal.json"), "cells link the journals");
             assertNothingLeft(work, a, b, said);
 
-            // 3. Rerun exactly one run: the same outcome again.
-            Map<String, Object> first = runs.getFirst();
+            // 3. Rerun exactly the run of the second slot, in the first: the same outcome again.
+            Map<String, Object> first = inSlot1;
             try (CampaignRunner runner =
                     new CampaignRunner(spec, new PrintStream(progress, true, StandardCharsets.UTF_8))) {
                 runner.run(new CampaignRunner.Options((String) first.get("id"), 0, false));
@@ -155,6 +172,9 @@ class CampaignEtcdTest {
         assertFalse(loops.contains(w), "no loop device on the campaign's files:\n" + loops);
         assertEquals(List.of("spare"), names(a), "the exports the campaign added are gone");
         assertEquals(List.of("spare"), names(b), "the exports the campaign added are gone");
+        String netns =
+                Command.run(Duration.ofSeconds(10), "ip", "netns", "list").stdout();
+        assertFalse(netns.contains("etcd-ci"), "no network namespace of the campaign is left:\n" + netns);
     }
 
     private static List<String> names(FaultdiskServer s) {
