@@ -379,6 +379,12 @@ public final class FaultdiskClient implements AutoCloseable {
         return HistoryInfo.from(execute("history-start", args("device", device, "path", path, "base", base)));
     }
 
+    /** history-start that logs every completed read too (where, not the data) with {@code reads}. */
+    public HistoryInfo historyStart(String device, String path, String base, boolean reads) {
+        return HistoryInfo.from(
+                execute("history-start", args("device", device, "path", path, "base", base, "reads", reads)));
+    }
+
     /** history-mark: a label at this point of the history; returns its entry number. */
     public long historyMark(String device, String label) {
         return Replies.longValue(execute("history-mark", args("device", device, "label", label)), "history-mark reply");

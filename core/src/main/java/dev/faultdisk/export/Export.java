@@ -301,6 +301,12 @@ public final class Export implements AutoCloseable {
      *     or an existing file; nothing changes then
      */
     public synchronized HistoryStatus historyStart(Path path, String base, long maxBytes) throws IOException {
+        return historyStart(path, base, maxBytes, false);
+    }
+
+    /** As {@link #historyStart(Path, String, long)}; with {@code reads}, completed reads are logged too. */
+    public synchronized HistoryStatus historyStart(Path path, String base, long maxBytes, boolean reads)
+            throws IOException {
         if (recorder.writer() != null) {
             throw new IllegalArgumentException("export '" + name + "' is recording a history already (into "
                     + recorder.writer().path() + "); stop it first");
@@ -314,7 +320,7 @@ public final class Export implements AutoCloseable {
         try {
             cache.changeMedium(BeforeChange.PERSIST, () -> {
                 snapshotLayer.create(base);
-                recorder.start(writer);
+                recorder.start(writer, reads);
                 return null;
             });
         } catch (IOException | RuntimeException e) {

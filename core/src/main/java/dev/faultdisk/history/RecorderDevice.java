@@ -24,6 +24,7 @@ import java.nio.ByteBuffer;
 public final class RecorderDevice extends InterceptingDevice {
     private final FaultTime time;
     private volatile HistoryWriter writer;
+    private volatile boolean reads;
 
     public RecorderDevice(BlockDevice next, FaultTime time) {
         super(next);
@@ -32,9 +33,15 @@ public final class RecorderDevice extends InterceptingDevice {
 
     /** Starts logging into {@code w}; fails if a history is being recorded already. */
     public synchronized void start(HistoryWriter w) {
+        start(w, false);
+    }
+
+    /** Starts logging into {@code w}, reads too (their place, not their data) if {@code withReads}. */
+    public synchronized void start(HistoryWriter w, boolean withReads) {
         if (writer != null) {
             throw new IllegalStateException("a history is being recorded already (" + writer.path() + ")");
         }
+        reads = withReads;
         writer = w;
     }
 
@@ -90,6 +97,18 @@ public final class RecorderDevice extends InterceptingDevice {
                 proceed(r, data, sink);
                 if (begin >= 0) {
                     w.flushEnd(begin, r.connection(), start, time.nanos());
+                }
+            }
+            case READ -> {
+                if (!reads) {
+                    proceed(r, data, sink);
+                    return;
+                }
+                long start = time.nanos();
+                proceed(r, data, sink);
+                HistoryWriter w = writer;
+                if (w != null) {
+                    w.read(r.offset(), r.length(), r.connection(), start, time.nanos());
                 }
             }
             default -> proceed(r, data, sink);

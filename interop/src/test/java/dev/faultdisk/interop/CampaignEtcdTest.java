@@ -156,6 +156,15 @@ class CampaignEtcdTest {
             }
         }
         assertEquals(1, leaders, "one leader: " + nodes);
+        for (Map.Entry<String, Object> n : nodes.entrySet()) {
+            List<Map<String, Object>> touched =
+                    (List<Map<String, Object>>) ((Map<String, Object>) n.getValue()).get("touched");
+            assertTrue(
+                    touched.stream()
+                            .anyMatch(t -> t.get("label").equals("data/member/snap/db")
+                                    && ((Number) t.get("reads")).longValue() > 0),
+                    n.getKey() + " read its backend database (reads are in the recorder's history): " + touched);
+        }
     }
 
     /** No etcd, nbdfuse, mount or loop device of the campaign, and no export on either server. */

@@ -41,6 +41,10 @@ final class HistoryCommands {
                         "the history file to create (default: a new file in the temporary directory)")
                 .optional("base", ArgType.STRING, "name of the base snapshot (default history-base)")
                 .optional("max-bytes", ArgType.INT, "size budget of the file (default 1 GiB)")
+                .optional(
+                        "reads",
+                        ArgType.BOOL,
+                        "log every completed read too, its place and length without its data (default false)")
                 .returns("HistoryStatus")
                 .example("-> {\"execute\": \"history-start\", \"arguments\": {\"device\": \"disk0\", \"path\": "
                         + "\"/tmp/run1.history\"}}")
@@ -55,7 +59,8 @@ final class HistoryCommands {
                                     System.getProperty("java.io.tmpdir"),
                                     "faultdisk-" + e.name() + "-" + System.nanoTime() + ".history");
                     long max = args.integer("max-bytes", DEFAULT_MAX_BYTES);
-                    return status(refused(e, () -> e.historyStart(path.toAbsolutePath(), base, max)));
+                    boolean reads = args.bool("reads", false);
+                    return status(refused(e, () -> e.historyStart(path.toAbsolutePath(), base, max, reads)));
                 })
                 .build());
         commands.register(QmpCommand.builder("history-mark")

@@ -60,6 +60,43 @@ class HistoryCommandsTest {
         assertEquals(1, c.querySnapshots("d0").size(), "only the base is left");
     }
 
+    /**
+     * With reads, every completed read is logged in order with its place (no data), on disk: more
+     * reads than the fault journal keeps (10,000), and the first is still there. Without, none.
+     */
+    @Test
+    void logsReadsWhenAskedAndKeepsAllOfThem(@TempDir Path dir) throws IOException {
+        FaultdiskClient c = fd.client();
+        String plain = dir.resolve("plain.history").toString();
+        c.historyStart("d0", plain, null);
+        fd.read("d0", 0, 512);
+        c.historyStop("d0");
+        c.historyRelease("d0");
+        try (HistoryReader r = HistoryReader.open(Path.of(plain))) {
+            assertTrue(r.entries().stream().noneMatch(e -> e.kind() == HistoryEntry.Kind.READ), "no reads unasked");
+        }
+        String path = dir.resolve("reads.history").toString();
+        c.historyStart("d0", path, "with-reads", true);
+        int reads = 12_000;
+        for (int i = 0; i < reads; i++) {
+            fd.read("d0", (i % 2048) * 512L, 512);
+        }
+        fd.write("d0", 4096, filled(512, 3));
+        c.historyStop("d0");
+        try (HistoryReader r = HistoryReader.open(Path.of(path))) {
+            List<HistoryEntry> read = r.entries().stream()
+                    .filter(e -> e.kind() == HistoryEntry.Kind.READ)
+                    .toList();
+            assertEquals(reads, read.size());
+            for (int i = 0; i < reads; i++) {
+                assertEquals((i % 2048) * 512L, read.get(i).offset(), "read " + i);
+                assertEquals(512, read.get(i).length());
+                assertEquals(-1, read.get(i).dataPosition(), "a read's data is not logged");
+            }
+            assertEquals(1, r.entries().stream().filter(HistoryEntry::isChange).count(), "the write, once");
+        }
+    }
+
     @Test
     void badInputIsRefusedClearly(@TempDir Path dir) {
         FaultdiskClient c = fd.client();

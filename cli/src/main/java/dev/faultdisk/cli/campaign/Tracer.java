@@ -9,6 +9,6 @@ interface Tracer {
 
     void start() throws Exception;
 
-    /** Stops recording and returns the requests in the order they were recorded (writes, then reads). */
+    /** Stops recording and returns the requests in the order they completed. */
     List<Request> stop() throws Exception;
 }

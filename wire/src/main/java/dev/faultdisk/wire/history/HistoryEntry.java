@@ -46,7 +46,9 @@ public record HistoryEntry(
         /** A label inserted by a client (history-mark), e.g. an application's acknowledgement. */
         MARK,
         /** The last entry of a stopped history; label "stopped" or "overflowed". */
-        END;
+        END,
+        /** A completed read, without its data; logged only when the history was started with reads. */
+        READ;
 
         private static final Kind[] VALUES = values();
 

@@ -82,6 +82,11 @@ public final class HistoryWriter implements AutoCloseable {
         return append(kind, offset, length, fua, connection, start, end, -1, kind == Kind.WRITE ? data : null);
     }
 
+    /** Logs a completed read: where and how long, not the data. */
+    public synchronized long read(long offset, long length, long connection, long start, long end) {
+        return append(Kind.READ, offset, length, false, connection, start, end, -1, null);
+    }
+
     /** Logs that a flush began; returns its index, for {@link #flushEnd}. */
     public synchronized long flushBegin(long connection, long now) {
         return append(Kind.FLUSH_BEGIN, 0, 0, false, connection, now, now, -1, null);
