@@ -245,7 +245,8 @@ public final class CampaignParser {
             problem("targets.structures", "must be true or false");
         }
 
-        int pieces = (int) number(targets, "targets", "pieces", 1, 1, 64);
+        // "blocks": every 4 KiB block of a file the trace saw touched is a target of its own
+        int pieces = "blocks".equals(targets.get("pieces")) ? 0 : (int) number(targets, "targets", "pieces", 1, 1, 64);
         Map<String, Object> t = object(root.getOrDefault("timeouts", Map.of()), "timeouts");
         unknownMembers(t, "timeouts", TIMEOUTS);
         CampaignSpec.Timeouts timeouts = new CampaignSpec.Timeouts(

@@ -604,17 +604,18 @@ public final class CampaignRunner implements AutoCloseable {
     }
 
     /**
-     * A file's targets: the whole file, or with {@code targets.pieces} above 1 the span of the
+     * A file's targets: the whole file, or with {@code targets.pieces} above 1 (or "blocks": one
+     * per 4 KiB block) the span of the
      * file the trace saw touched cut into that many parts (4 KiB aligned), each a row of its own
      * ({@code PATH [0K,64K)}), kept where the trace saw an access: a log's head and tail, a
      * database's meta pages and its data, as the 2017 study aimed at each block.
      */
     private List<Target> pieces(String node, String role, Access a) {
-        if (spec.pieces() <= 1 || a.fileMax <= a.fileMin) {
+        if (spec.pieces() == 1 || a.fileMax <= a.fileMin) {
             return List.of(new Target(node, role, a.label, a.kind, a.path, List.of(), a.reads, a.writes, 0, -1));
         }
         long span = a.fileMax - a.fileMin;
-        long size = Math.max(4096, (span / spec.pieces() + 4095) / 4096 * 4096);
+        long size = spec.pieces() == 0 ? 4096 : Math.max(4096, (span / spec.pieces() + 4095) / 4096 * 4096);
         long start = a.fileMin / 4096 * 4096;
         List<Target> out = new ArrayList<>();
         for (long from = start; from < a.fileMax; from += size) {

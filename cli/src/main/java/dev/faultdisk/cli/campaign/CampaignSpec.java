@@ -28,7 +28,8 @@ import java.util.Map;
  * @param files       glob patterns (relative to the mount point) of the files to aim at; empty:
  *                    every file the trace run saw the node touch
  * @param structures  aim at the file system's structures the trace saw touched, too
- * @param pieces      cut each file's touched span into this many targets (1: the whole file)
+ * @param pieces      cut each file's touched span into this many targets (1: the whole file; 0:
+ *                    one per 4 KiB block)
  * @param timeouts    bounds on each step
  * @param slowMs      the slow block's delay
  * @param seed        the seed every rule's seed derives from

@@ -46,6 +46,20 @@ class CampaignParserTest {
                 Placeholders.expand(
                         spec.workload(),
                         Placeholders.of(spec, spec.nodes(), 0, spec.nodes().get(0), Path.of("/m"), Map.of())));
+        assertEquals(CampaignSpec.Restart.WRITE_FAULTS, spec.restart(), "write faults restart by default");
+        assertEquals(1, spec.pieces());
+        assertEquals(
+                "slot 3 of b",
+                Placeholders.expand(
+                        "slot {slot} of {name}",
+                        Placeholders.of(spec, spec.nodes(), 3, spec.nodes().get(1), Path.of("/m"), Map.of())));
+        Path blocks = Files.writeString(
+                dir.resolve("b.json"),
+                GOOD.replace("\"data/*.log\"]", "\"data/*.log\"], \"pieces\": \"blocks\"")
+                        .replace("\"name\": \"c1\",", "\"name\": \"c1\", \"restart\": \"always\","));
+        CampaignSpec perBlock = CampaignParser.parse(blocks, null);
+        assertEquals(0, perBlock.pieces(), "one target per 4 KiB block");
+        assertEquals(CampaignSpec.Restart.ALWAYS, perBlock.restart());
     }
 
     @Test
@@ -62,7 +76,8 @@ class CampaignParserTest {
                   "workload": "load {oops}",
                   "faults": ["read-error", "meteor-strike"],
                   "timeouts": {"start-s": 0},
-                  "targets": {"files": ["/abs/path"]}
+                  "targets": {"files": ["/abs/path"], "pieces": "halves"},
+                  "restart": "sometimes"
                 }
                 """;
         Path f = Files.writeString(dir.resolve("bad.json"), bad);
@@ -82,7 +97,9 @@ class CampaignParserTest {
         assertHas(p, "bad.json:10: faults[1]: unknown fault kind 'meteor-strike'");
         assertHas(p, "bad.json:11: timeouts.start-s: must be between 1 and 3600, got 0");
         assertHas(p, "bad.json:12: targets.files[0]: must be relative to the mount point");
-        assertEquals(13, p.size(), all);
+        assertHas(p, "bad.json:12: targets.pieces: must be a whole number");
+        assertHas(p, "bad.json:13: restart: must be write-faults, always or never, got 'sometimes'");
+        assertEquals(15, p.size(), all);
     }
 
     @Test
