@@ -21,6 +21,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -322,12 +323,21 @@ public final class CampaignRunner implements AutoCloseable {
                         Map.of("run", runDir.toString(), "acked", acked.toString())));
     }
 
-    private synchronized List<NodeProcess> startAll(Slot slot, Path dir) throws IOException {
+    private List<NodeProcess> startAll(Slot slot, Path dir) throws IOException {
+        return startAll(slot, dir, Set.of());
+    }
+
+    /** Starts every node but those in {@code skip} (null in their place in the list). */
+    private synchronized List<NodeProcess> startAll(Slot slot, Path dir, Set<String> skip) throws IOException {
         if (closed) {
             throw new IOException("interrupted");
         }
         List<NodeProcess> procs = new ArrayList<>();
         for (CampaignSpec.Node n : slot.nodes) {
+            if (skip.contains(n.name())) {
+                procs.add(null);
+                continue;
+            }
             NodeProcess p = NodeProcess.start(
                     slot.inSlot(expandOnly(slot, spec.start(), n, dir, dir.resolve("acked.txt")), true), log(dir, n));
             running.add(p);
@@ -367,6 +377,9 @@ public final class CampaignRunner implements AutoCloseable {
         List<String> notUp = new ArrayList<>();
         for (int i = 0; i < slot.nodes.size(); i++) {
             CampaignSpec.Node n = slot.nodes.get(i);
+            if (procs.get(i) == null) {
+                continue; // not started: the caller says why
+            }
             boolean up = false;
             while (!up && System.nanoTime() < deadline && procs.get(i).alive()) {
                 Duration left = Duration.ofNanos(Math.max(1, deadline - System.nanoTime()));
@@ -392,6 +405,9 @@ public final class CampaignRunner implements AutoCloseable {
         for (int i = 0; i < procs.size(); i++) {
             CampaignSpec.Node n = slot.nodes.get(i);
             NodeProcess p = procs.get(i);
+            if (p == null) {
+                continue;
+            }
             ends.put(
                     n.name(),
                     p.stop(
@@ -677,9 +693,12 @@ public final class CampaignRunner implements AutoCloseable {
                 ends.putAll(first);
                 detachMaps(slot);
                 unmountAll(slot);
-                mountAll(slot);
-                attachMaps(slot);
-                procs = startAll(slot, dir);
+                // a file system that no longer mounts is the fault's outcome, not the campaign's
+                Map<String, String> unmountable = remount(slot);
+                unmountable.forEach(
+                        (n, why) -> notUp.add(n + " (after the restart its file system does not mount: " + why + ")"));
+                attachMaps(slot, unmountable.keySet());
+                procs = startAll(slot, dir, unmountable.keySet());
                 for (String n : awaitProbes(slot, dir, procs)) {
                     notUp.add(n + " (after the restart)");
                 }
@@ -738,10 +757,36 @@ public final class CampaignRunner implements AutoCloseable {
      * file target is the trace's file if the reverted disk has it, else every file matching the
      * row's pattern (a snapshot or segment named after an index the trace run reached).
      */
-    private void attachMaps(Slot slot) {
+    private static void attachMaps(Slot slot) {
+        attachMaps(slot, Set.of());
+    }
+
+    private static void attachMaps(Slot slot, Set<String> skip) {
         for (CampaignSpec.Node n : slot.nodes) {
-            slot.client(n).fileMapAttach(n.export(), slot.disk(n).mount().toString());
+            if (!skip.contains(n.name())) {
+                slot.client(n).fileMapAttach(n.export(), slot.disk(n).mount().toString());
+            }
         }
+    }
+
+    /** Mounts every disk of the slot; returns the nodes whose file system would not mount, and why. */
+    private Map<String, String> remount(Slot slot) throws ToolException {
+        Map<String, String> failed = new LinkedHashMap<>();
+        for (CampaignSpec.Node n : slot.nodes) {
+            synchronized (this) {
+                if (closed) {
+                    throw new ToolException("interrupted");
+                }
+                try {
+                    slot.disk(n).mountFs();
+                } catch (ToolException e) {
+                    failed.put(
+                            n.name(),
+                            e.getMessage().lines().findFirst().orElse("").strip());
+                }
+            }
+        }
+        return failed;
     }
 
     private static void detachMaps(Slot slot) {
