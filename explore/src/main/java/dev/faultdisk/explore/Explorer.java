@@ -125,7 +125,16 @@ public final class Explorer {
                     + " modprobe fuse; in a container, pass --device /dev/fuse)");
         }
         List<String> tools = new ArrayList<>(List.of(
-                "nbdfuse", "fusermount3", "losetup", "blockdev", "mount", "umount", "fsfreeze", "sh", "setsid"));
+                "nbdfuse",
+                "fusermount3",
+                "losetup",
+                "blockdev",
+                "mount",
+                "umount",
+                "fsfreeze",
+                "sh",
+                "setsid",
+                "nsenter"));
         tools.addAll(fs.equals("xfs") ? List.of("mkfs.xfs", "xfs_repair") : List.of("mkfs.ext4", "e2fsck"));
         for (String t : tools) {
             if (find(t) == null) {
