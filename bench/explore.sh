@@ -66,7 +66,7 @@ PY
 
 runs=("$@")
 [ ${#runs[@]} -eq 0 ] && runs=(sqlite-off sqlite-full-truncate sqlite-full-wal sqlite-normal-wal sqlite-full-delete
-  sqlite-extra-delete rename-ordered rename-writeback rename-fsync-writeback)
+  sqlite-extra-delete rename-ordered rename-writeback rename-writeback-noauto rename-fsync-ordered rename-fsync-writeback)
 echo "faultdisk explore: $states states (synchronous=FULL runs), $other_states (others), seed $seed, $(nproc) cores; reports in $out"
 for run in "${runs[@]}"; do
   case $run in
@@ -78,6 +78,8 @@ for run in "${runs[@]}"; do
     sqlite-extra-delete) sqlite "$run" delete extra 50 "$other_states" ;;
     rename-ordered) rename "$run" data=ordered 0 ;;
     rename-writeback) rename "$run" data=writeback 0 ;;
+    rename-writeback-noauto) rename "$run" data=writeback,noauto_da_alloc 0 ;;  # no race: ExploreRenameTest's case
+    rename-fsync-ordered) rename "$run" data=ordered 1 ;;
     rename-fsync-writeback) rename "$run" data=writeback 1 ;;
     *) echo "unknown run $run" >&2; exit 2 ;;
   esac

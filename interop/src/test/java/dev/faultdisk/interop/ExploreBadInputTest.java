@@ -113,6 +113,28 @@ class ExploreBadInputTest {
         assertTrue(r.results().size() >= 10, "states checked: " + r.results().size());
     }
 
+    @Test
+    void aMountNamespaceMadeDuringACheckDoesNotKeepTheStateAlive(
+            FaultdiskClient fd, @ExportUri("d") String uri, @TempDir Path dir) throws Exception {
+        ExploreRuns.requireAll("unshare", "nsenter");
+        // A program that makes a mount namespace while a state is mounted (here: the check, from
+        // / so that only the copy holds the file system) gets a copy of the mount; on a private
+        // root the copy outlives explore's unmount, and the next mount of the device would take
+        // over the live file system, marker and all, instead of reading the next state. explore
+        // unmounts such copies and waits until the file system is gone (without: 5 of 6 states
+        // saw the marker).
+        String workload = "for i in 1 2 3; do echo $i > \"$1/f$i\"; sync \"$1/f$i\"; echo ack $i; done";
+        String check = "test ! -e \"$1/marker\" || { echo \"marker of state $(cat \"$1/marker\") seen\"; exit 1; };"
+                + " echo $FAULTDISK_STATE > \"$1/marker\";"
+                + " (cd / && unshare --mount --propagation private sleep 3 </dev/null >/dev/null 2>&1 &);"
+                + " for k in $(cat \"$2\"); do test -s \"$1/f$k\" || exit 2; done";
+        ExploreReport r = Explorer.explore(
+                fd, ExploreRuns.options(uri, dir, workload, check).maxStates(6).build());
+        assertEquals(List.of(), r.violations());
+        assertEquals(List.of(), r.withVerdict(Verdict.ERROR));
+        assertTrue(r.results().size() >= 5, "states checked: " + r.results().size());
+    }
+
     private static String output(Process p) {
         try {
             return new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);

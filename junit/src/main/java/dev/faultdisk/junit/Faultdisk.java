@@ -15,8 +15,9 @@ import org.junit.jupiter.api.extension.ExtendWith;
  *
  * <p>Test and lifecycle methods take the running pieces as parameters:
  * {@link dev.faultdisk.client.FaultdiskClient} (connected and negotiated; the same one for the
- * whole test), {@link dev.faultdisk.server.FaultdiskServer}, and
- * {@code @ExportUri("NAME") String} (or {@code java.net.URI}) for a client's NBD URI.
+ * whole test), {@link dev.faultdisk.server.FaultdiskServer},
+ * {@code @ExportUri("NAME") String} (or {@code java.net.URI}) for a client's NBD URI, and
+ * {@link CrashExplorer} to explore the crash states of a workload's run on an export.
  *
  * <pre>{@code
  * @Faultdisk(exports = "disk0=memory:64M")

@@ -10,6 +10,7 @@ import java.io.IOException;
 import java.lang.reflect.Method;
 import java.net.InetSocketAddress;
 import java.net.URI;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -150,7 +151,7 @@ public final class FaultdiskExtension
         if (parameter.isAnnotated(ExportUri.class)) {
             return type == String.class || type == URI.class;
         }
-        return type == FaultdiskClient.class || type == FaultdiskServer.class;
+        return type == FaultdiskClient.class || type == FaultdiskServer.class || type == CrashExplorer.class;
     }
 
     @Override
@@ -175,6 +176,11 @@ public final class FaultdiskExtension
         }
         if (type == FaultdiskServer.class) {
             return running.server;
+        }
+        if (type == CrashExplorer.class) {
+            String test = context.getRequiredTestClass().getSimpleName()
+                    + context.getTestMethod().map(m -> "." + m.getName()).orElse("");
+            return new CrashExplorer(running.client(), running::uri, Path.of("target", "faultdisk-explore"), test);
         }
         return running.client();
     }

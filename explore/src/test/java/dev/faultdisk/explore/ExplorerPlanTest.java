@@ -134,4 +134,21 @@ class ExplorerPlanTest {
                         && fuse.getMessage().contains("modprobe fuse"),
                 fuse.getMessage());
     }
+
+    @Test
+    void aLostWriteIsNamedByTheCrashStateFirstThenByTheFinalState() {
+        WriteNamer inState = (offset, length) -> offset == 0
+                ? List.of("file /config @0")
+                : List.of(WriteNamer.range(offset, length) + WriteNamer.UNKNOWN);
+        WriteNamer afterRun = (offset, length) -> offset == 4096
+                ? List.of("file /other @0")
+                : List.of(WriteNamer.range(offset, length) + WriteNamer.UNKNOWN);
+        WriteNamer both = WriteNamer.either(inState, afterRun);
+        assertEquals(List.of("file /config @0"), both.name(0, 4096), "its owner in the crash state");
+        assertEquals(
+                List.of("file /other @0 (after the run)"), both.name(4096, 4096), "else the final state's, marked");
+        assertEquals(List.of("bytes 8192+4096 (no owner known)"), both.name(8192, 4096));
+        assertEquals(
+                List.of("file /other @0"), WriteNamer.either(null, afterRun).name(4096, 4096), "no crash-state map");
+    }
 }

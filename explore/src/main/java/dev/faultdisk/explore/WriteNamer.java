@@ -8,6 +8,9 @@ import java.util.List;
 
 /** Names what a byte range of the device belonged to, where the file system can tell. */
 interface WriteNamer {
+    /** How a range nothing owns ends. */
+    String UNKNOWN = " (no owner known)";
+
     List<String> name(long offset, long length);
 
     /** Only the byte range. */
@@ -32,7 +35,28 @@ interface WriteNamer {
                 }
             }
             if (out.isEmpty()) {
-                out.add(range(offset, length) + " (no owner known)");
+                out.add(range(offset, length) + UNKNOWN);
+            }
+            return out;
+        };
+    }
+
+    /**
+     * By {@code inState} (the crash state's own files) where it knows an owner, else by
+     * {@code afterRun} (the workload's final state), marked so; {@code inState} may be null.
+     */
+    static WriteNamer either(WriteNamer inState, WriteNamer afterRun) {
+        if (inState == null) {
+            return afterRun;
+        }
+        return (offset, length) -> {
+            List<String> here = inState.name(offset, length);
+            if (here.stream().noneMatch(n -> n.endsWith(UNKNOWN))) {
+                return here;
+            }
+            List<String> out = new ArrayList<>();
+            for (String n : afterRun.name(offset, length)) {
+                out.add(n.endsWith(UNKNOWN) ? n : n + " (after the run)");
             }
             return out;
         };

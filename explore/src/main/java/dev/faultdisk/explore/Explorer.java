@@ -125,7 +125,16 @@ public final class Explorer {
                     + " modprobe fuse; in a container, pass --device /dev/fuse)");
         }
         List<String> tools = new ArrayList<>(List.of(
-                "nbdfuse", "fusermount3", "losetup", "blockdev", "mount", "umount", "fsfreeze", "sh", "setsid"));
+                "nbdfuse",
+                "fusermount3",
+                "losetup",
+                "blockdev",
+                "mount",
+                "umount",
+                "fsfreeze",
+                "sh",
+                "setsid",
+                "nsenter"));
         tools.addAll(fs.equals("xfs") ? List.of("mkfs.xfs", "xfs_repair") : List.of("mkfs.ext4", "e2fsck"));
         for (String t : tools) {
             if (find(t) == null) {
@@ -445,6 +454,8 @@ public final class Explorer {
                 new Minimizer(point, unitsOf, s -> !stopping && check(s, point).verdict() == v, MINIMIZE_TESTS);
         List<Minimizer.Loss> lost = Minimizer.losses(point, failing.state(), unitsOf);
         List<Minimizer.Loss> minimal = m.minimize(lost);
+        PlannedState reproducer = m.stateLosing(minimal, -1);
+        WriteNamer names = minimal.isEmpty() ? namer : WriteNamer.either(namerOf(reproducer, point), namer);
         Map<Long, List<Integer>> byEntry = new LinkedHashMap<>();
         for (Minimizer.Loss l : minimal) {
             List<Integer> blocks = byEntry.computeIfAbsent(l.entry(), k -> new ArrayList<>());
@@ -458,11 +469,11 @@ public final class Explorer {
             List<String> owners = new ArrayList<>();
             long length = 0;
             if (d.getValue().isEmpty()) {
-                owners.addAll(namer.name(e.offset(), e.length()));
+                owners.addAll(names.name(e.offset(), e.length()));
                 length = e.length();
             } else {
                 for (int b : d.getValue()) {
-                    for (String n : namer.name(e.offset() + b * 512L, 512)) {
+                    for (String n : names.name(e.offset() + b * 512L, 512)) {
                         if (!owners.contains(n)) {
                             owners.add(n);
                         }
@@ -472,7 +483,33 @@ public final class Explorer {
             }
             dropped.add(new Minimized.Dropped(e.index(), e.offset(), length, List.copyOf(d.getValue()), owners));
         }
-        return new Minimized(failing.state().id(), v, dropped, m.tests(), !m.exhausted(), m.stateLosing(minimal, -1));
+        return new Minimized(failing.state().id(), v, dropped, m.tests(), !m.exhausted(), reproducer);
+    }
+
+    /**
+     * Names writes by the files of crash state {@code s} itself, as recovery left it: a lost write
+     * belonged to what owns its blocks there (blocks reused later in the run have another owner in
+     * the final state); null if the state does not mount.
+     */
+    private WriteNamer namerOf(PlannedState s, CrashPoint point) {
+        if (stopping) {
+            return null;
+        }
+        try {
+            client.historyMaterialize(o.export, history.toString(), s.prefix(), s.applied(), s.torn());
+            disk.dropCaches();
+            if (disk.mount(mnt, o.fs, o.mountOptions, o.stateTimeout).ok()) {
+                try {
+                    return WriteNamer.of(FileMap.scan(mnt), mnt);
+                } finally {
+                    disk.unmount();
+                }
+            }
+        } catch (IOException | Proc.Failure | RuntimeException e) {
+            appendLine(
+                    runDir.resolve("explore.log"), "file map of crash point " + point.number() + ": " + e.getMessage());
+        }
+        return null;
     }
 
     private void cleanUp() {

@@ -16,6 +16,14 @@ import java.util.concurrent.TimeUnit;
  * state), nothing stale can be read from there. The loop device's own buffer cache is dropped
  * with {@code blockdev --flushbufs} before each state is mounted. {@link #close} takes everything
  * down, lazily where it must, and never leaves a mount, loop device or nbdfuse behind.
+ *
+ * <p>An unmount must end the file system's instance in the kernel, or the next mount of the
+ * device would take that live instance over, with everything it cached of the previous state,
+ * instead of reading the new one (and replaying its journal). Another program can keep it alive:
+ * one that makes a mount namespace while a state is mounted (unshare, {@code ip netns exec})
+ * gets a copy of the mount, and where mounts do not propagate (a private root, as in most
+ * containers) the copy outlives our unmount. {@link #unmount} therefore unmounts such copies too
+ * and waits until the instance is gone, or fails.
  */
 final class LoopDisk implements AutoCloseable {
     private static final Duration STEP = Duration.ofSeconds(60);
@@ -24,6 +32,7 @@ final class LoopDisk implements AutoCloseable {
     private final Process nbdfuse;
     private final String loop;
     private Path mounted;
+    private String mountedType;
 
     private LoopDisk(Path fuseDir, Process nbdfuse, String loop) {
         this.fuseDir = fuseDir;
@@ -78,6 +87,7 @@ final class LoopDisk implements AutoCloseable {
     /** Mounts the device at {@code mnt}; the result says whether it worked and why not. */
     Proc.Result mount(Path mnt, String fsType, String options, Duration timeout) throws Proc.Failure, IOException {
         Files.createDirectories(mnt);
+        awaitNoInstance(fsType);
         List<String> cmd = new ArrayList<>(List.of("mount", "-t", fsType));
         if (options != null && !options.isEmpty()) {
             cmd.addAll(List.of("-o", options));
@@ -86,8 +96,10 @@ final class LoopDisk implements AutoCloseable {
         Proc.Result r = Proc.run(timeout, cmd);
         if (r.ok()) {
             mounted = mnt;
+            mountedType = fsType;
         } else if (isMounted(mnt)) { // timed out after all: take it down at once
             mounted = mnt;
+            mountedType = fsType;
             unmount();
         }
         return r;
@@ -107,6 +119,38 @@ final class LoopDisk implements AutoCloseable {
             }
         }
         mounted = null;
+        awaitNoInstance(mountedType);
+    }
+
+    /**
+     * Returns once no file system instance of {@code fsType} lives on the device: copies of its
+     * mount in other mount namespaces are unmounted (lazily, in their namespace); fails if it
+     * stays alive all the same (a program there holds a file open on it).
+     */
+    private void awaitNoInstance(String fsType) throws Proc.Failure {
+        String name = Path.of(loop).getFileName().toString();
+        Path instance = Path.of("/sys/fs", fsType, name);
+        if (!Files.exists(instance)) {
+            return;
+        }
+        List<String> copies = ForeignMounts.release(name);
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (Files.exists(instance)) {
+            if (System.nanoTime() > deadline) {
+                throw new Proc.Failure("the " + fsType + " file system on " + loop + " stays mounted after it was"
+                        + " unmounted"
+                        + (copies.isEmpty()
+                                ? ""
+                                : " (copies in other mount namespaces: " + String.join(", ", copies) + ")")
+                        + ": the next state cannot be mounted afresh");
+            }
+            try {
+                Thread.sleep(10);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new Proc.Failure("interrupted while waiting for " + loop + " to be unmounted");
+            }
+        }
     }
 
     /** Drops the loop device's buffer cache (nothing is dirty: the file system is unmounted). */
