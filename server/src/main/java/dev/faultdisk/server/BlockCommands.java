@@ -5,6 +5,7 @@ import dev.faultdisk.export.Export;
 import dev.faultdisk.export.ExportRegistry;
 import dev.faultdisk.nbd.NbdServer;
 import dev.faultdisk.qmp.ArgType;
+import dev.faultdisk.qmp.Argument;
 import dev.faultdisk.qmp.CommandRegistry;
 import dev.faultdisk.qmp.QmpCommand;
 import dev.faultdisk.qmp.QmpError;
@@ -17,6 +18,9 @@ import java.util.Map;
 
 /** query-block and query-blockstats: the exports, as QEMU describes its block devices. */
 final class BlockCommands {
+    /** The argument naming the export a command acts on, as QEMU names a block device. */
+    static final Argument DEVICE = Argument.required("device", ArgType.STRING, "export name");
+
     private BlockCommands() {}
 
     static void register(CommandRegistry commands, ExportRegistry exports, NbdServer nbd) {

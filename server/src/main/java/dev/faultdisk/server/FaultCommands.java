@@ -1,5 +1,7 @@
 package dev.faultdisk.server;
 
+import static dev.faultdisk.server.BlockCommands.DEVICE;
+
 import dev.faultdisk.export.Export;
 import dev.faultdisk.export.ExportRegistry;
 import dev.faultdisk.fault.FaultEngine;
@@ -48,9 +50,8 @@ final class FaultCommands {
                         + "docs/faults/ describes every type. On any error (an unknown type or operation, a negative "
                         + "size, a probability outside 0..1, a range past the export's end) nothing is added and the "
                         + "error names the member, e.g. rules[1].probability.")
-                .required("device", ArgType.STRING, "export name")
-                .argument(Argument.required("rules", ArgType.LIST, "the rules to add")
-                        .withTypeName("[FaultRule]"))
+                .argument(DEVICE)
+                .requiredList("rules", "FaultRule", "the rules to add")
                 .returns("{\"ids\": [int]}")
                 .example(
                         "-> {\"execute\": \"fault-add\", \"arguments\": {\"device\": \"disk0\", \"rules\": ["
@@ -69,7 +70,7 @@ final class FaultCommands {
                         + "grow-probability, error-probability, slow-to-ms, over-ms), flaky-disk (up-ms, down-ms, "
                         + "mode: error, error-reads, error-writes, drop-writes, corrupt-reads). All take seed, "
                         + "offset, length and label. docs/faults/presets.md has the details.")
-                .required("device", ArgType.STRING, "export name")
+                .argument(DEVICE)
                 .argument(Argument.enumeration("preset", false, "the profile", Presets.NAMES))
                 .optional("params", ArgType.OBJECT, "the profile's parameters")
                 .returns("{\"ids\": [int]}")
@@ -88,8 +89,8 @@ final class FaultCommands {
         commands.register(QmpCommand.builder("fault-remove")
                 .doc("Removes fault rules by id in one atomic change; requests their hang rules hold run. "
                         + "An unknown id fails the call and removes nothing.")
-                .required("device", ArgType.STRING, "export name")
-                .argument(Argument.required("ids", ArgType.LIST, "rule ids").withTypeName("[int]"))
+                .argument(DEVICE)
+                .requiredList("ids", "int", "rule ids")
                 .handler(args -> {
                     FaultEngine engine = BlockCommands.export(exports, args).faults();
                     List<Long> ids = args.integers("ids");
@@ -99,7 +100,7 @@ final class FaultCommands {
                 .build());
         commands.register(QmpCommand.builder("fault-clear")
                 .doc("Removes every fault rule of an export in one change; requests held by its hang rules run.")
-                .required("device", ArgType.STRING, "export name")
+                .argument(DEVICE)
                 .returns("{\"removed\": int}")
                 .handler(args -> Map.of(
                         "removed",
@@ -139,9 +140,8 @@ final class FaultCommands {
                         + "finished (up to 2 s each), so the order is the order their I/O happens. Without errno "
                         + "they run; with it they fail with that errno. Without ids, all of the export's held "
                         + "requests. An unknown id fails the call and releases nothing.")
-                .required("device", ArgType.STRING, "export name")
-                .argument(Argument.optional("ids", ArgType.LIST, "held request ids (default: all)")
-                        .withTypeName("[int]"))
+                .argument(DEVICE)
+                .optionalList("ids", "int", "held request ids (default: all)")
                 .argument(Argument.enumeration(
                         "order",
                         true,
