@@ -21,6 +21,9 @@ final class BlockCommands {
     /** The argument naming the export a command acts on, as QEMU names a block device. */
     static final Argument DEVICE = Argument.required("device", ArgType.STRING, "export name");
 
+    /** The argument of a query that reports on every export unless it names one. */
+    static final Argument ONE_EXPORT = Argument.optional("device", ArgType.STRING, "only this export");
+
     private BlockCommands() {}
 
     static void register(CommandRegistry commands, ExportRegistry exports, NbdServer nbd) {
@@ -38,7 +41,7 @@ final class BlockCommands {
                 .build());
         commands.register(QmpCommand.builder("query-blockstats")
                 .doc("Per-export operation counters: operations, bytes and errors per operation.")
-                .optional("device", ArgType.STRING, "only this export")
+                .argument(ONE_EXPORT)
                 .returns("[BlockStats]")
                 .handler(args -> {
                     List<Object> out = new ArrayList<>();

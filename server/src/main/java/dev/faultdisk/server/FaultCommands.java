@@ -1,6 +1,7 @@
 package dev.faultdisk.server;
 
 import static dev.faultdisk.server.BlockCommands.DEVICE;
+import static dev.faultdisk.server.BlockCommands.ONE_EXPORT;
 
 import dev.faultdisk.export.Export;
 import dev.faultdisk.export.ExportRegistry;
@@ -110,7 +111,7 @@ final class FaultCommands {
                 .doc("Fault rules (of one export or all), with their definition as accepted (seed included), "
                         + "their state (waiting, active, expired, exhausted), how many requests matched them, "
                         + "how many they chose and how many faults they injected (fired).")
-                .optional("device", ArgType.STRING, "only this export")
+                .argument(ONE_EXPORT)
                 .returns("[{\"device\": str, \"id\": int, \"type\": str, \"state\": str, \"matched\": int, "
                         + "\"chosen\": int, \"fired\": int, \"added\": str, \"rule\": FaultRule, \"status\"?: object}]")
                 .example("-> {\"execute\": \"query-faults\", \"arguments\": {\"device\": \"disk0\"}}")
@@ -127,7 +128,7 @@ final class FaultCommands {
                 .build());
         commands.register(QmpCommand.builder("query-held-requests")
                 .doc("Requests hang rules hold now (of one export or all), oldest first.")
-                .optional("device", ArgType.STRING, "only this export")
+                .argument(ONE_EXPORT)
                 .returns("[{\"device\": str, \"id\": int, \"rule\": int, \"operation\": str, \"offset\": int, "
                         + "\"length\": int, \"connection\"?: int, \"since\": str}]")
                 .handler(args -> perExport(
