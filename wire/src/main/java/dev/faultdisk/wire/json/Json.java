@@ -56,6 +56,9 @@ public final class Json {
         JsonLexer lexer = new JsonLexer(JsonLimits.DEFAULT.maxMessageBytes());
         lexer.feed(utf8, 0, utf8.length, sink);
         lexer.flush(sink);
+        if (tooDeep(tokens)) {
+            return Map.of(); // parse refuses it; the parser would recurse that deep
+        }
         Map<String, Long> starts = new HashMap<>();
         try {
             new TokenParser(tokens, starts).parse();
@@ -74,6 +77,21 @@ public final class Json {
             lines.put(path, 1 + (before < 0 ? -before - 1 : before));
         });
         return lines;
+    }
+
+    private static boolean tooDeep(List<Token> tokens) {
+        int depth = 0;
+        for (Token t : tokens) {
+            switch (t.kind()) {
+                case LEFT_BRACE, LEFT_BRACKET -> depth++;
+                case RIGHT_BRACE, RIGHT_BRACKET -> depth--;
+                default -> {}
+            }
+            if (depth > JsonLimits.DEFAULT.maxNesting()) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** One line, QEMU's spacing, ASCII only. */

@@ -107,7 +107,7 @@ final class TokenParser {
             throw new SyntaxError("missing : in object pair", at);
         }
         String memberPath = null;
-        if (starts != null) {
+        if (starts != null && path != null) { // null: inside a key, which has no path
             memberPath = path.isEmpty() ? name : path + "." + name;
             starts.put(memberPath, keyToken.offset()); // a member starts at its key
         }
@@ -138,7 +138,7 @@ final class TokenParser {
     }
 
     private String element(String path, int index) {
-        return starts == null ? null : path + "[" + index + "]";
+        return starts == null || path == null ? null : path + "[" + index + "]";
     }
 
     private static Object keyword(Token token) throws SyntaxError {

@@ -58,6 +58,11 @@ class JsonTest {
 
         Map<String, Integer> cut = Json.memberLines("{\"a\": 1,\n \"b\": [2,\n 3 4]}");
         assertEquals(Map.of("", 1, "a", 1, "b", 2, "b[0]", 2, "b[1]", 3), cut, "what was found before the problem");
+        assertEquals(Map.of("", 1), Json.memberLines("{{\"a\": [1]}: 2}"), "a key that is not a string has no path");
+        assertEquals(
+                Map.of(),
+                Json.memberLines("[".repeat(100_000)),
+                "too deep for the parser: no lines, no stack overflow");
     }
 
     @Test
