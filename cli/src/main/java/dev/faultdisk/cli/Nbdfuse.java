@@ -8,6 +8,9 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /** Starts nbdfuse in the background, detached from this process, and stops it again. */
 public final class Nbdfuse {
@@ -75,13 +78,13 @@ public final class Nbdfuse {
                 .filter(h -> h.info().command().map(c -> c.endsWith("nbdfuse")).orElse(false));
         if (process.isPresent()) {
             try {
-                process.get().onExit().get(EXIT_MILLIS, java.util.concurrent.TimeUnit.MILLISECONDS);
-            } catch (java.util.concurrent.TimeoutException e) {
+                process.get().onExit().get(EXIT_MILLIS, TimeUnit.MILLISECONDS);
+            } catch (TimeoutException e) {
                 throw new ToolException("nbdfuse (pid " + pid + ") did not exit after its file was unmounted");
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 throw new ToolException("interrupted while waiting for nbdfuse to exit");
-            } catch (java.util.concurrent.ExecutionException e) {
+            } catch (ExecutionException e) {
                 throw new ToolException("waiting for nbdfuse: " + e.getCause());
             }
         }

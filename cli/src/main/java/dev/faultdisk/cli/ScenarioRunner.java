@@ -12,6 +12,7 @@ import dev.faultdisk.wire.json.Json;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -335,7 +336,7 @@ record ScenarioRunner(
             }
         }
 
-        private void remove(java.util.Collection<Long> ids) {
+        private void remove(Collection<Long> ids) {
             for (long id : List.copyOf(ids)) {
                 try {
                     client.triggerRemove(id);

@@ -165,13 +165,8 @@ final class ServeLimits {
         if ((nbdTls != null || psk != null) && mode == TlsMode.OFF) {
             throw new IllegalArgumentException("TLS credentials given but --tls is off: say --tls on or require");
         }
-        builder.nbdOptions(NbdServer.Options.defaults()
-                .withMaxConnections(maxConnections)
-                .withMaxInFlight(maxInFlight)
-                .withPayloadBudget(Sizes.parse(payloadBudget))
-                .withHandshakeTimeout(handshakeTimeout)
-                .withPsk(TlsMode.OFF, psk)
-                .withTls(mode, nbdTls));
+        builder.nbdOptions(new NbdServer.Options(
+                maxConnections, maxInFlight, Sizes.parse(payloadBudget), handshakeTimeout, mode, nbdTls, psk));
     }
 
     private static int intSize(String text, String option) {

@@ -64,12 +64,15 @@ public final class NbdServer implements AutoCloseable {
         public static final Duration DEFAULT_HANDSHAKE_TIMEOUT = Duration.ofSeconds(10);
 
         public Options {
-            if (maxConnections < 1 || maxInFlight < 1 || handshakeTimeout.isNegative() || handshakeTimeout.isZero()) {
+            if (maxConnections < 1 || maxInFlight < 1) {
                 throw new IllegalArgumentException("NBD budgets must be positive");
             }
             if (payloadBudget < NbdProtocol.MAX_PAYLOAD) {
                 throw new IllegalArgumentException(
                         "the payload budget must hold one largest request (" + NbdProtocol.MAX_PAYLOAD + " bytes)");
+            }
+            if (handshakeTimeout.isNegative() || handshakeTimeout.isZero()) {
+                throw new IllegalArgumentException("NBD budgets must be positive");
             }
             if (tlsMode != TlsMode.OFF && tls == null && psk == null) {
                 throw new IllegalArgumentException("--tls " + tlsMode + " needs certificates or a PSK file");
@@ -85,22 +88,6 @@ public final class NbdServer implements AutoCloseable {
                     TlsMode.OFF,
                     null,
                     null);
-        }
-
-        public Options withMaxConnections(int n) {
-            return new Options(n, maxInFlight, payloadBudget, handshakeTimeout, tlsMode, tls, psk);
-        }
-
-        public Options withMaxInFlight(int n) {
-            return new Options(maxConnections, n, payloadBudget, handshakeTimeout, tlsMode, tls, psk);
-        }
-
-        public Options withPayloadBudget(long bytes) {
-            return new Options(maxConnections, maxInFlight, bytes, handshakeTimeout, tlsMode, tls, psk);
-        }
-
-        public Options withHandshakeTimeout(Duration timeout) {
-            return new Options(maxConnections, maxInFlight, payloadBudget, timeout, tlsMode, tls, psk);
         }
 
         public Options withTls(TlsMode mode, TlsCredentials credentials) {

@@ -16,6 +16,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The transmission phase of one connection: decodes requests from the buffered input, validates
@@ -71,7 +72,7 @@ final class Transmission {
 
     private final PayloadBudget budget;
     /** What of the budget this connection holds, and the most it may: one client never takes all of it. */
-    private final java.util.concurrent.atomic.AtomicLong mine = new java.util.concurrent.atomic.AtomicLong();
+    private final AtomicLong mine = new AtomicLong();
 
     private final long share;
 

@@ -100,6 +100,16 @@ public record QmpCommand(
             return argument(Argument.optional(name, type, doc));
         }
 
+        /** A required JSON array whose documented type is {@code [itemType]}. */
+        public Builder requiredList(String name, String itemType, String doc) {
+            return argument(Argument.required(name, ArgType.LIST, doc).withTypeName("[" + itemType + "]"));
+        }
+
+        /** An optional JSON array whose documented type is {@code [itemType]}. */
+        public Builder optionalList(String name, String itemType, String doc) {
+            return argument(Argument.optional(name, ArgType.LIST, doc).withTypeName("[" + itemType + "]"));
+        }
+
         public Builder returns(String returns) {
             this.returns = returns;
             return this;

@@ -1,5 +1,7 @@
 package dev.faultdisk.server;
 
+import static dev.faultdisk.server.BlockCommands.DEVICE;
+
 import dev.faultdisk.export.Export;
 import dev.faultdisk.export.ExportRegistry;
 import dev.faultdisk.fault.blkdebug.BlkdebugEngine;
@@ -13,7 +15,6 @@ import dev.faultdisk.fault.blkdebug.Rule;
 import dev.faultdisk.fault.blkdebug.SetStateRule;
 import dev.faultdisk.fault.blkdebug.SuspendedRequest;
 import dev.faultdisk.qmp.ArgType;
-import dev.faultdisk.qmp.Argument;
 import dev.faultdisk.qmp.CommandRegistry;
 import dev.faultdisk.qmp.QmpCommand;
 import dev.faultdisk.qmp.QmpError;
@@ -50,9 +51,8 @@ final class BlkdebugCommands {
                                 + "block-status. Booleans also accept 1 and 0. Rules of each type up to the export's rules "
                                 + "budget (--max-rules, counted apart from fault rules); the call applies all of them "
                                 + "or, on any error, none.")
-                .required("device", ArgType.STRING, "export name")
-                .argument(Argument.required("rules", ArgType.LIST, "the rules to add")
-                        .withTypeName("[BlkdebugRule]"))
+                .argument(DEVICE)
+                .requiredList("rules", "BlkdebugRule", "the rules to add")
                 .example("-> {\"execute\": \"blkdebug-set-rules\", \"arguments\": {\"device\": \"ide0-hd0\", "
                         + "\"rules\":[{\"event\": \"write_aio\", \"type\": \"inject-error\", \"immediately\": 1, "
                         + "\"once\": 0, \"state\": 1}]}}")
@@ -73,7 +73,7 @@ final class BlkdebugCommands {
                 .build());
         commands.register(QmpCommand.builder("blkdebug-clear-rules")
                 .doc("Removes every blkdebug rule of an export (breakpoints stay) and resets its state to 1.")
-                .required("device", ArgType.STRING, "export name")
+                .argument(DEVICE)
                 .handler(args -> {
                     BlockCommands.export(exports, args).blkdebug().clearRules();
                     return null;
@@ -82,7 +82,7 @@ final class BlkdebugCommands {
         commands.register(QmpCommand.builder("query-blkdebug-rules")
                 .doc("An export's blkdebug rules in definition order, its current state, and the inject-error "
                         + "rules armed now (indexes into rules).")
-                .required("device", ArgType.STRING, "export name")
+                .argument(DEVICE)
                 .returns("{\"state\": int, \"rules\": [BlkdebugRule], \"armed\": [int]}")
                 .handler(args ->
                         describeRules(BlockCommands.export(exports, args).blkdebug()))
@@ -92,7 +92,7 @@ final class BlkdebugCommands {
                         + "suspended under TAG until blkdebug-resume or blkdebug-remove-breakpoint. Each "
                         + "suspension emits BLKDEBUG_SUSPENDED. Breakpoints not yet fired count against the "
                         + "export's rules budget (--max-rules), apart from its rules.")
-                .required("device", ArgType.STRING, "export name")
+                .argument(DEVICE)
                 .required("event", ArgType.STRING, "a blkdebug event name, e.g. write_aio")
                 .required("tag", ArgType.STRING, "a name for the breakpoint")
                 .handler(args -> {
@@ -122,7 +122,7 @@ final class BlkdebugCommands {
         commands.register(QmpCommand.builder("query-blkdebug-breakpoints")
                 .doc("An export's breakpoints that have not fired and the requests suspended now, so a client "
                         + "can wait for a suspension by polling as well as through BLKDEBUG_SUSPENDED.")
-                .required("device", ArgType.STRING, "export name")
+                .argument(DEVICE)
                 .returns("{\"breakpoints\": [{\"event\", \"tag\"}], \"suspended\": [SuspendedRequest]}")
                 .handler(args -> {
                     BlkdebugEngine engine = BlockCommands.export(exports, args).blkdebug();
@@ -255,7 +255,7 @@ final class BlkdebugCommands {
             String unknown) {
         return QmpCommand.builder(name)
                 .doc(doc)
-                .required("device", ArgType.STRING, "export name")
+                .argument(DEVICE)
                 .required("tag", ArgType.STRING, "the breakpoint's tag")
                 .handler(args -> {
                     String tag = args.string("tag");

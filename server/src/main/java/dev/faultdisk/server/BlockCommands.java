@@ -5,6 +5,7 @@ import dev.faultdisk.export.Export;
 import dev.faultdisk.export.ExportRegistry;
 import dev.faultdisk.nbd.NbdServer;
 import dev.faultdisk.qmp.ArgType;
+import dev.faultdisk.qmp.Argument;
 import dev.faultdisk.qmp.CommandRegistry;
 import dev.faultdisk.qmp.QmpCommand;
 import dev.faultdisk.qmp.QmpError;
@@ -17,6 +18,12 @@ import java.util.Map;
 
 /** query-block and query-blockstats: the exports, as QEMU describes its block devices. */
 final class BlockCommands {
+    /** The argument naming the export a command acts on, as QEMU names a block device. */
+    static final Argument DEVICE = Argument.required("device", ArgType.STRING, "export name");
+
+    /** The argument of a query that reports on every export unless it names one. */
+    static final Argument ONE_EXPORT = Argument.optional("device", ArgType.STRING, "only this export");
+
     private BlockCommands() {}
 
     static void register(CommandRegistry commands, ExportRegistry exports, NbdServer nbd) {
@@ -34,7 +41,7 @@ final class BlockCommands {
                 .build());
         commands.register(QmpCommand.builder("query-blockstats")
                 .doc("Per-export operation counters: operations, bytes and errors per operation.")
-                .optional("device", ArgType.STRING, "only this export")
+                .argument(ONE_EXPORT)
                 .returns("[BlockStats]")
                 .handler(args -> {
                     List<Object> out = new ArrayList<>();

@@ -1,5 +1,7 @@
 package dev.faultdisk.server;
 
+import static dev.faultdisk.server.BlockCommands.DEVICE;
+
 import dev.faultdisk.cache.ByteRange;
 import dev.faultdisk.cache.CacheStatus;
 import dev.faultdisk.cache.PowerFailReport;
@@ -36,7 +38,7 @@ final class CacheCommands {
         commands.register(QmpCommand.builder("query-write-cache")
                 .doc("The export's volatile write cache: mode, whether the power is on, dirty bytes, dirty "
                         + "ranges and writes, the oldest dirty write's age, and counters.")
-                .required("device", ArgType.STRING, "export name")
+                .argument(DEVICE)
                 .returns("WriteCacheInfo")
                 .handler(args -> status(BlockCommands.export(exports, args)))
                 .build());
@@ -49,7 +51,7 @@ final class CacheCommands {
                         + "cache left; armed, it would fail the flush of a later, unrelated write): "
                         + "flush-error-disarmed says whether one was.")
                 .argument(Argument.enumeration("mode", false, "the new mode", CACHE_MODES))
-                .required("device", ArgType.STRING, "export name")
+                .argument(DEVICE)
                 .returns("{\"flush-error-disarmed\": bool}")
                 .handler(args -> {
                     Export e = BlockCommands.export(exports, args);
@@ -65,7 +67,7 @@ final class CacheCommands {
                 .doc("Arms a deferred write error in the style of the 2018 fsync problem: the next FLUSH of the "
                         + "export fails with EIO once and the dirty data it should have persisted is dropped; "
                         + "later flushes succeed.")
-                .required("device", ArgType.STRING, "export name")
+                .argument(DEVICE)
                 .handler(args -> {
                     BlockCommands.export(exports, args).writeCache().armDeferredFlushError();
                     return null;
@@ -77,7 +79,7 @@ final class CacheCommands {
                         + "torn-writes keeps a seeded subset of each write's 512-byte sectors), and the export "
                         + "comes back at once with only durable data. The reply says exactly what was lost; the "
                         + "same seed and the same history give the same result.")
-                .required("device", ArgType.STRING, "export name")
+                .argument(DEVICE)
                 .argument(Argument.enumeration(
                         "mode", true, "what happens to unflushed writes (default drop-all)", FAIL_MODES))
                 .optional("seed", ArgType.INT, "seed of the random choices (default: drawn and reported)")

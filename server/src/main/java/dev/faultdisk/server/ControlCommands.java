@@ -53,7 +53,8 @@ final class ControlCommands {
         TriggerCommands.wire(triggers, qmp, journal, clock);
         ServerMetrics metrics = new ServerMetrics(exports, nbd, triggers, timeRequests);
         MetricsCommands.register(commands, exports, metrics);
-        ExportWiring wiring = new ExportWiring(nbd, qmp, journal, triggers, metrics, holdTimeout);
+        ExportWiring wiring =
+                new ExportWiring(nbd, qmp, journal, triggers, FaultCommands.events(qmp), metrics, holdTimeout);
         for (Export e : exports.all()) {
             wiring.wire(e);
         }

@@ -12,32 +12,17 @@ import dev.faultdisk.trigger.TriggerEngine;
  * journal, its requests and events to the triggers, its power cuts to its NBD connections, and
  * its faults and request latencies to the metrics.
  * Exports from the command line and those added at run time go through the same {@link #wire}.
+ *
+ * @param faultEvents where fault events go: {@link FaultCommands#events} of {@code qmp}
  */
-final class ExportWiring {
-    private final NbdServer nbd;
-    private final QmpServer qmp;
-    private final FaultJournal journal;
-    private final TriggerEngine triggers;
-    private final FaultListener faultEvents;
-    private final ServerMetrics metrics;
-    private final HoldTimeout holdTimeout;
-
-    ExportWiring(
-            NbdServer nbd,
-            QmpServer qmp,
-            FaultJournal journal,
-            TriggerEngine triggers,
-            ServerMetrics metrics,
-            HoldTimeout holdTimeout) {
-        this.holdTimeout = holdTimeout;
-        this.nbd = nbd;
-        this.qmp = qmp;
-        this.journal = journal;
-        this.triggers = triggers;
-        this.faultEvents = FaultCommands.events(qmp);
-        this.metrics = metrics;
-    }
-
+record ExportWiring(
+        NbdServer nbd,
+        QmpServer qmp,
+        FaultJournal journal,
+        TriggerEngine triggers,
+        FaultListener faultEvents,
+        ServerMetrics metrics,
+        HoldTimeout holdTimeout) {
     /** Once per export, before any client can reach it. */
     void wire(Export export) {
         BlkdebugCommands.wireEvents(export, qmp);

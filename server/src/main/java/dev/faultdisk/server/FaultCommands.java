@@ -1,5 +1,8 @@
 package dev.faultdisk.server;
 
+import static dev.faultdisk.server.BlockCommands.DEVICE;
+import static dev.faultdisk.server.BlockCommands.ONE_EXPORT;
+
 import dev.faultdisk.export.Export;
 import dev.faultdisk.export.ExportRegistry;
 import dev.faultdisk.fault.FaultEngine;
@@ -48,9 +51,8 @@ final class FaultCommands {
                         + "docs/faults/ describes every type. On any error (an unknown type or operation, a negative "
                         + "size, a probability outside 0..1, a range past the export's end) nothing is added and the "
                         + "error names the member, e.g. rules[1].probability.")
-                .required("device", ArgType.STRING, "export name")
-                .argument(Argument.required("rules", ArgType.LIST, "the rules to add")
-                        .withTypeName("[FaultRule]"))
+                .argument(DEVICE)
+                .requiredList("rules", "FaultRule", "the rules to add")
                 .returns("{\"ids\": [int]}")
                 .example(
                         "-> {\"execute\": \"fault-add\", \"arguments\": {\"device\": \"disk0\", \"rules\": ["
@@ -69,7 +71,7 @@ final class FaultCommands {
                         + "grow-probability, error-probability, slow-to-ms, over-ms), flaky-disk (up-ms, down-ms, "
                         + "mode: error, error-reads, error-writes, drop-writes, corrupt-reads). All take seed, "
                         + "offset, length and label. docs/faults/presets.md has the details.")
-                .required("device", ArgType.STRING, "export name")
+                .argument(DEVICE)
                 .argument(Argument.enumeration("preset", false, "the profile", Presets.NAMES))
                 .optional("params", ArgType.OBJECT, "the profile's parameters")
                 .returns("{\"ids\": [int]}")
@@ -88,8 +90,8 @@ final class FaultCommands {
         commands.register(QmpCommand.builder("fault-remove")
                 .doc("Removes fault rules by id in one atomic change; requests their hang rules hold run. "
                         + "An unknown id fails the call and removes nothing.")
-                .required("device", ArgType.STRING, "export name")
-                .argument(Argument.required("ids", ArgType.LIST, "rule ids").withTypeName("[int]"))
+                .argument(DEVICE)
+                .requiredList("ids", "int", "rule ids")
                 .handler(args -> {
                     FaultEngine engine = BlockCommands.export(exports, args).faults();
                     List<Long> ids = args.integers("ids");
@@ -99,7 +101,7 @@ final class FaultCommands {
                 .build());
         commands.register(QmpCommand.builder("fault-clear")
                 .doc("Removes every fault rule of an export in one change; requests held by its hang rules run.")
-                .required("device", ArgType.STRING, "export name")
+                .argument(DEVICE)
                 .returns("{\"removed\": int}")
                 .handler(args -> Map.of(
                         "removed",
@@ -109,7 +111,7 @@ final class FaultCommands {
                 .doc("Fault rules (of one export or all), with their definition as accepted (seed included), "
                         + "their state (waiting, active, expired, exhausted), how many requests matched them, "
                         + "how many they chose and how many faults they injected (fired).")
-                .optional("device", ArgType.STRING, "only this export")
+                .argument(ONE_EXPORT)
                 .returns("[{\"device\": str, \"id\": int, \"type\": str, \"state\": str, \"matched\": int, "
                         + "\"chosen\": int, \"fired\": int, \"added\": str, \"rule\": FaultRule, \"status\"?: object}]")
                 .example("-> {\"execute\": \"query-faults\", \"arguments\": {\"device\": \"disk0\"}}")
@@ -126,7 +128,7 @@ final class FaultCommands {
                 .build());
         commands.register(QmpCommand.builder("query-held-requests")
                 .doc("Requests hang rules hold now (of one export or all), oldest first.")
-                .optional("device", ArgType.STRING, "only this export")
+                .argument(ONE_EXPORT)
                 .returns("[{\"device\": str, \"id\": int, \"rule\": int, \"operation\": str, \"offset\": int, "
                         + "\"length\": int, \"connection\"?: int, \"since\": str}]")
                 .handler(args -> perExport(
@@ -139,9 +141,8 @@ final class FaultCommands {
                         + "finished (up to 2 s each), so the order is the order their I/O happens. Without errno "
                         + "they run; with it they fail with that errno. Without ids, all of the export's held "
                         + "requests. An unknown id fails the call and releases nothing.")
-                .required("device", ArgType.STRING, "export name")
-                .argument(Argument.optional("ids", ArgType.LIST, "held request ids (default: all)")
-                        .withTypeName("[int]"))
+                .argument(DEVICE)
+                .optionalList("ids", "int", "held request ids (default: all)")
                 .argument(Argument.enumeration(
                         "order",
                         true,

@@ -1,5 +1,7 @@
 package dev.faultdisk.server;
 
+import static dev.faultdisk.server.BlockCommands.DEVICE;
+
 import dev.faultdisk.export.Export;
 import dev.faultdisk.export.ExportRegistry;
 import dev.faultdisk.filemap.Extent;
@@ -35,7 +37,7 @@ final class FileMapCommands {
                         + "system's structures (ext4: dumpe2fs and debugfs; XFS: xfs_db). From then on, fault rules "
                         + "and trigger conditions may name a \"file\" (with \"file-offset\" and \"file-length\"), and "
                         + "injected faults name the files their request touched.")
-                .required("device", ArgType.STRING, "export name")
+                .argument(DEVICE)
                 .required("mount", ArgType.STRING, "the mount point of the export's file system")
                 .returns("FileMapInfo")
                 .example("-> {\"execute\": \"file-map-attach\", \"arguments\": {\"device\": \"n1\", \"mount\": "
@@ -51,7 +53,7 @@ final class FileMapCommands {
                 .doc("Maps the export's file system again and re-resolves every file target of its fault rules "
                         + "and triggers: a file that grew is covered whole from now on, a removed one covers "
                         + "nothing. Returns the new map's summary and, per target file, the bytes it covers.")
-                .required("device", ArgType.STRING, "export name")
+                .argument(DEVICE)
                 .returns("FileMapInfo")
                 .handler(args -> {
                     Export e = BlockCommands.export(exports, args);
@@ -64,7 +66,7 @@ final class FileMapCommands {
                 .build());
         commands.register(QmpCommand.builder("file-map-detach")
                 .doc("Forgets the export's file map; rules already resolved keep their byte ranges.")
-                .required("device", ArgType.STRING, "export name")
+                .argument(DEVICE)
                 .handler(args -> {
                     BlockCommands.export(exports, args).faults().files().detach();
                     return Map.of();
@@ -75,7 +77,7 @@ final class FileMapCommands {
                         + "\"offset\" and \"length\": what holds each part of that range of the export (files with "
                         + "the offset in them, directories, file-system structures, unowned gaps), as of the last "
                         + "attach or refresh. With neither: the map's summary and the structures.")
-                .required("device", ArgType.STRING, "export name")
+                .argument(DEVICE)
                 .optional("file", ArgType.STRING, "a file, absolute or relative to the mount point")
                 .optional("offset", ArgType.INT, "start of the range")
                 .optional("length", ArgType.INT, "length of the range")

@@ -1,5 +1,7 @@
 package dev.faultdisk.server;
 
+import static dev.faultdisk.server.BlockCommands.DEVICE;
+
 import dev.faultdisk.export.Export;
 import dev.faultdisk.export.ExportRegistry;
 import dev.faultdisk.history.CrashState;
@@ -34,7 +36,7 @@ final class HistoryCommands {
                         + "data path, so base plus the history's changes is every state the disk went through. The "
                         + "recorder sits above the write cache, under the fault layers. Recording stops by itself "
                         + "when the file reaches max-bytes (the history is then marked overflowed).")
-                .required("device", ArgType.STRING, "export name")
+                .argument(DEVICE)
                 .optional(
                         "path",
                         ArgType.STRING,
@@ -66,7 +68,7 @@ final class HistoryCommands {
         commands.register(QmpCommand.builder("history-mark")
                 .doc("Adds a mark to the history being recorded: a label at this point of the run, e.g. an "
                         + "application's acknowledgement (\"ack KEY\"). Returns the mark's entry number.")
-                .required("device", ArgType.STRING, "export name")
+                .argument(DEVICE)
                 .required("label", ArgType.STRING, "the mark's text (at most 4096 bytes of UTF-8)")
                 .returns("int")
                 .example("-> {\"execute\": \"history-mark\", \"arguments\": {\"device\": \"disk0\", \"label\": "
@@ -80,7 +82,7 @@ final class HistoryCommands {
         commands.register(QmpCommand.builder("history-stop")
                 .doc("Stops recording and closes the history file, forced to the disk. The base snapshot stays, "
                         + "for history-materialize.")
-                .required("device", ArgType.STRING, "export name")
+                .argument(DEVICE)
                 .returns("HistoryStatus")
                 .handler(args -> {
                     Export e = BlockCommands.export(exports, args);
@@ -90,7 +92,7 @@ final class HistoryCommands {
         commands.register(QmpCommand.builder("query-history")
                 .doc("The history being recorded on the export, or its last one: file, base snapshot, entries and "
                         + "bytes so far, and why it stopped early if it did.")
-                .required("device", ArgType.STRING, "export name")
+                .argument(DEVICE)
                 .returns("HistoryStatus")
                 .handler(args -> {
                     HistoryStatus s = BlockCommands.export(exports, args).historyStatus();
@@ -103,7 +105,7 @@ final class HistoryCommands {
                         + "in log order; a change listed in \"torn\" lands only in the given logical blocks (512 "
                         + "bytes, counted from the change's first byte). Copy-on-write and incremental: a "
                         + "checkpoint snapshot holds the last prefix built. Like a revert, cached data is dropped.")
-                .required("device", ArgType.STRING, "export name")
+                .argument(DEVICE)
                 .required("path", ArgType.STRING, "the history file")
                 .required("prefix", ArgType.INT, "entries whose changes all landed")
                 .optional("apply", ArgType.LIST, "entry numbers of later changes that landed too")
@@ -122,7 +124,7 @@ final class HistoryCommands {
         commands.register(QmpCommand.builder("history-release")
                 .doc("Closes the history history-materialize read and deletes its checkpoint snapshot. The export's "
                         + "data stays as it is; the base snapshot stays.")
-                .required("device", ArgType.STRING, "export name")
+                .argument(DEVICE)
                 .handler(args -> {
                     Export e = BlockCommands.export(exports, args);
                     refused(e, () -> {

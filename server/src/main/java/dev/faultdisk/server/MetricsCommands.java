@@ -1,7 +1,8 @@
 package dev.faultdisk.server;
 
+import static dev.faultdisk.server.BlockCommands.ONE_EXPORT;
+
 import dev.faultdisk.export.ExportRegistry;
-import dev.faultdisk.qmp.ArgType;
 import dev.faultdisk.qmp.CommandRegistry;
 import dev.faultdisk.qmp.QmpCommand;
 import dev.faultdisk.qmp.QmpError;
@@ -26,7 +27,7 @@ final class MetricsCommands {
                         + " more than the bounds, is unbounded) and per operation its count, sum of seconds and"
                         + " count per bucket (not cumulative). Recorded only when the server serves metrics"
                         + " (serve --metrics or --http); otherwise the command fails.")
-                .optional("device", ArgType.STRING, "only this export")
+                .argument(ONE_EXPORT)
                 .returns(
                         "{\"bounds\": [number], \"exports\": [{\"device\": str, \"ops\": [{\"op\": str, \"count\": int,"
                                 + " \"sum\": number, \"counts\": [int]}]}]}")

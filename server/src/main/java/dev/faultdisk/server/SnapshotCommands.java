@@ -1,5 +1,7 @@
 package dev.faultdisk.server;
 
+import static dev.faultdisk.server.BlockCommands.DEVICE;
+
 import dev.faultdisk.export.Export;
 import dev.faultdisk.export.ExportRegistry;
 import dev.faultdisk.export.ResetReport;
@@ -122,7 +124,7 @@ final class SnapshotCommands {
             String command, ExportRegistry exports, SnapshotCall call, String doc) {
         return QmpCommand.builder(command)
                 .doc(doc)
-                .required("device", ArgType.STRING, "export name")
+                .argument(DEVICE)
                 .required("name", ArgType.STRING, "snapshot name")
                 .handler(args -> call.call(BlockCommands.export(exports, args), args.string("name")));
     }

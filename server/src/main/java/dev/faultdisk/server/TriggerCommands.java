@@ -2,8 +2,6 @@ package dev.faultdisk.server;
 
 import dev.faultdisk.export.ExportRegistry;
 import dev.faultdisk.fault.FaultJournal;
-import dev.faultdisk.qmp.ArgType;
-import dev.faultdisk.qmp.Argument;
 import dev.faultdisk.qmp.CommandRegistry;
 import dev.faultdisk.qmp.QmpCommand;
 import dev.faultdisk.qmp.QmpError;
@@ -56,8 +54,7 @@ final class TriggerCommands {
                         + "any-of, sequence; counted with nth, after or every. \"times\" (default 1) or \"repeat\": "
                         + "true. On any error nothing is added and the error names the member. docs/TRIGGERS.md "
                         + "has the details and the ordering guarantees.")
-                .argument(Argument.required("triggers", ArgType.LIST, "the triggers to add")
-                        .withTypeName("[Trigger]"))
+                .requiredList("triggers", "Trigger", "the triggers to add")
                 .returns("{\"ids\": [int]}")
                 .example("-> {\"execute\": \"trigger-add\", \"arguments\": {\"triggers\": [{\"when\": {\"device\": "
                         + "\"disk0\", \"ops\": [\"write\"], \"after\": 20}, \"actions\": [{\"action\": \"hold\"}, "
@@ -78,7 +75,7 @@ final class TriggerCommands {
                 .build());
         commands.register(QmpCommand.builder("trigger-remove")
                 .doc("Removes triggers by id in one change; an unknown id fails the call and removes nothing.")
-                .argument(Argument.required("ids", ArgType.LIST, "trigger ids").withTypeName("[int]"))
+                .requiredList("ids", "int", "trigger ids")
                 .handler(args -> {
                     List<Long> ids = args.integers("ids");
                     refused(() -> triggers.remove(ids));

@@ -56,23 +56,11 @@ public record HttpOptions(
         }
     }
 
-    public HttpOptions withTls(SSLContext context) {
-        return new HttpOptions(maxRequests, maxEventStreams, maxQueuedEvents, limits, context, verifyPeer, secret);
-    }
-
     public HttpOptions withSecret(String value) {
         return new HttpOptions(maxRequests, maxEventStreams, maxQueuedEvents, limits, tls, verifyPeer, value);
     }
 
-    public HttpOptions withMaxRequests(int value) {
-        return new HttpOptions(value, maxEventStreams, maxQueuedEvents, limits, tls, verifyPeer, secret);
-    }
-
     public HttpOptions withMaxEventStreams(int value) {
         return new HttpOptions(maxRequests, value, maxQueuedEvents, limits, tls, verifyPeer, secret);
-    }
-
-    public HttpOptions withLimits(JsonLimits value) {
-        return new HttpOptions(maxRequests, maxEventStreams, maxQueuedEvents, value, tls, verifyPeer, secret);
     }
 }

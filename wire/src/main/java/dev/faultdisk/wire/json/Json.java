@@ -1,6 +1,9 @@
 package dev.faultdisk.wire.json;
 
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -24,7 +27,7 @@ public final class Json {
 
     public static Object parse(byte[] utf8) {
         JsonStreamParser parser = new JsonStreamParser();
-        List<JsonStreamParser.Result> results = new java.util.ArrayList<>(parser.feed(utf8));
+        List<JsonStreamParser.Result> results = new ArrayList<>(parser.feed(utf8));
         results.addAll(parser.finish());
         if (results.isEmpty()) {
             throw new JsonException("no JSON value in the input");
@@ -38,6 +41,57 @@ public final class Json {
             throw new JsonException("expected one JSON value, found " + results.size());
         }
         return ((JsonStreamParser.Value) results.getFirst()).value();
+    }
+
+    /**
+     * The line (from 1) each member and element of one JSON text starts on, by path: {@code ""}
+     * for the whole value, {@code exports[1].faults[0].ops} deeper down; a member starts at its
+     * key. Lets a problem found in the parsed value name its line. For a text that is not one
+     * well-formed value, the starts found before the problem.
+     */
+    public static Map<String, Integer> memberLines(String text) {
+        byte[] utf8 = text.getBytes(StandardCharsets.UTF_8);
+        List<Token> tokens = new ArrayList<>();
+        JsonLexer.Sink sink = (kind, bytes, offset) -> tokens.add(new Token(kind, bytes, offset));
+        JsonLexer lexer = new JsonLexer(JsonLimits.DEFAULT.maxMessageBytes());
+        lexer.feed(utf8, 0, utf8.length, sink);
+        lexer.flush(sink);
+        if (tooDeep(tokens)) {
+            return Map.of(); // parse refuses it; the parser would recurse that deep
+        }
+        Map<String, Long> starts = new HashMap<>();
+        try {
+            new TokenParser(tokens, starts).parse();
+        } catch (TokenParser.SyntaxError e) {
+            // Json.parse reports the problem; the starts before it still serve.
+        }
+        List<Long> newlines = new ArrayList<>();
+        for (int i = 0; i < utf8.length; i++) {
+            if (utf8[i] == '\n') {
+                newlines.add((long) i);
+            }
+        }
+        Map<String, Integer> lines = new HashMap<>();
+        starts.forEach((path, offset) -> {
+            int before = Collections.binarySearch(newlines, offset); // never found: offsets are tokens
+            lines.put(path, 1 + (before < 0 ? -before - 1 : before));
+        });
+        return lines;
+    }
+
+    private static boolean tooDeep(List<Token> tokens) {
+        int depth = 0;
+        for (Token t : tokens) {
+            switch (t.kind()) {
+                case LEFT_BRACE, LEFT_BRACKET -> depth++;
+                case RIGHT_BRACE, RIGHT_BRACKET -> depth--;
+                default -> {}
+            }
+            if (depth > JsonLimits.DEFAULT.maxNesting()) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** One line, QEMU's spacing, ASCII only. */

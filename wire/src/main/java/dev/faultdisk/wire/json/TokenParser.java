@@ -25,16 +25,25 @@ final class TokenParser {
     private static final BigInteger MAX_UINT64 = BigInteger.ONE.shiftLeft(64).subtract(BigInteger.ONE);
 
     private final List<Token> tokens;
+    /** Where each member and element starts, by path, when asked for ({@link Json#memberLines}); else null. */
+    private final Map<String, Long> starts;
+
     private int next;
     /** Where the token looked at last starts, for errors. */
     private long at = -1;
 
     TokenParser(List<Token> tokens) {
+        this(tokens, null);
+    }
+
+    /** A parser that also records in {@code starts} where each member and element starts. */
+    TokenParser(List<Token> tokens, Map<String, Long> starts) {
         this.tokens = tokens;
+        this.starts = starts;
     }
 
     Object parse() throws SyntaxError {
-        return value();
+        return value("");
     }
 
     private Token peek() throws SyntaxError {
@@ -52,11 +61,15 @@ final class TokenParser {
         return token;
     }
 
-    private Object value() throws SyntaxError {
+    /** The value at {@code path} ("exports[1].ops"; only kept when recording starts). */
+    private Object value(String path) throws SyntaxError {
         Token token = peek();
+        if (starts != null && path != null) {
+            starts.putIfAbsent(path, token.offset());
+        }
         return switch (token.kind()) {
-            case LEFT_BRACE -> object();
-            case LEFT_BRACKET -> array();
+            case LEFT_BRACE -> object(path);
+            case LEFT_BRACKET -> array(path);
             case STRING -> string(pop());
             case INTEGER -> integer(pop());
             case FLOAT -> Double.parseDouble(ascii(pop()));
@@ -65,58 +78,67 @@ final class TokenParser {
         };
     }
 
-    private Map<String, Object> object() throws SyntaxError {
+    private Map<String, Object> object(String path) throws SyntaxError {
         pop(); // {
         Map<String, Object> map = new LinkedHashMap<>();
         if (peek().kind() == Token.Kind.RIGHT_BRACE) {
             pop();
             return map;
         }
-        member(map);
+        member(map, path);
         Token token = pop();
         while (token.kind() != Token.Kind.RIGHT_BRACE) {
             if (token.kind() != Token.Kind.COMMA) {
                 throw new SyntaxError("expected separator in dict", at);
             }
-            member(map);
+            member(map, path);
             token = pop();
         }
         return map;
     }
 
-    private void member(Map<String, Object> map) throws SyntaxError {
-        peek();
-        Object key = value();
+    private void member(Map<String, Object> map, String path) throws SyntaxError {
+        Token keyToken = peek();
+        Object key = value(null);
         if (!(key instanceof String name)) {
             throw new SyntaxError("key is not a string in object", at);
         }
         if (pop().kind() != Token.Kind.COLON) {
             throw new SyntaxError("missing : in object pair", at);
         }
-        Object member = value();
+        String memberPath = null;
+        if (starts != null && path != null) { // null: inside a key, which has no path
+            memberPath = path.isEmpty() ? name : path + "." + name;
+            starts.put(memberPath, keyToken.offset()); // a member starts at its key
+        }
+        Object member = value(memberPath);
         if (map.containsKey(name)) {
             throw new SyntaxError("duplicate key", at);
         }
         map.put(name, member);
     }
 
-    private List<Object> array() throws SyntaxError {
+    private List<Object> array(String path) throws SyntaxError {
         pop(); // [
         List<Object> list = new ArrayList<>();
         if (peek().kind() == Token.Kind.RIGHT_BRACKET) {
             pop();
             return list;
         }
-        list.add(value());
+        list.add(value(element(path, 0)));
         Token token = pop();
         while (token.kind() != Token.Kind.RIGHT_BRACKET) {
             if (token.kind() != Token.Kind.COMMA) {
                 throw new SyntaxError("expected separator in list", at);
             }
-            list.add(value());
+            list.add(value(element(path, list.size())));
             token = pop();
         }
         return list;
+    }
+
+    private String element(String path, int index) {
+        return starts == null || path == null ? null : path + "[" + index + "]";
     }
 
     private static Object keyword(Token token) throws SyntaxError {

@@ -32,6 +32,40 @@ class JsonTest {
     }
 
     @Test
+    void memberLinesNameWhereEachMemberAndElementStarts() {
+        String text = """
+                {
+                  "nbd": "127.0.0.1:0",
+                  'exports': [
+                    {"name": "a"},
+                    {
+                      "name": "b",
+                      "ops":
+                        ["read"]
+                    }
+                  ]
+                }""";
+        Map<String, Integer> lines = Json.memberLines(text);
+        assertEquals(1, lines.get(""));
+        assertEquals(2, lines.get("nbd"));
+        assertEquals(3, lines.get("exports"), "a member starts at its key");
+        assertEquals(4, lines.get("exports[0]"));
+        assertEquals(4, lines.get("exports[0].name"));
+        assertEquals(5, lines.get("exports[1]"));
+        assertEquals(7, lines.get("exports[1].ops"));
+        assertEquals(8, lines.get("exports[1].ops[0]"));
+        assertEquals(9, lines.size());
+
+        Map<String, Integer> cut = Json.memberLines("{\"a\": 1,\n \"b\": [2,\n 3 4]}");
+        assertEquals(Map.of("", 1, "a", 1, "b", 2, "b[0]", 2, "b[1]", 3), cut, "what was found before the problem");
+        assertEquals(Map.of("", 1), Json.memberLines("{{\"a\": [1]}: 2}"), "a key that is not a string has no path");
+        assertEquals(
+                Map.of(),
+                Json.memberLines("[".repeat(100_000)),
+                "too deep for the parser: no lines, no stack overflow");
+    }
+
+    @Test
     void writesOneLineAsciiAndPrettyForPeople() {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("a", List.of(1, 2L, "\u00e9\u0001"));
