@@ -106,6 +106,19 @@ public final class FileDevice implements BlockDevice {
         }
     }
 
+    /**
+     * The image itself, where the range holds no hole: a read over a hole is left to
+     * {@link #read}, whose zeroes a frontend may answer with a hole instead of the bytes.
+     */
+    @Override
+    public FileChannel readSource(BlockRequest r) {
+        if (controlFd < 0) {
+            return null;
+        }
+        long hole = LinuxFiles.seekHole(controlFd, r.offset());
+        return hole >= r.offset() + r.length() ? channel : null;
+    }
+
     @Override
     public void write(BlockRequest r, ByteBuffer src) throws IOException {
         refuseIfReadOnly();

@@ -8,6 +8,7 @@ import dev.faultdisk.device.MemoryDevice;
 import dev.faultdisk.wire.BlockOp;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.time.InstantSource;
 import java.util.List;
@@ -94,6 +95,12 @@ public final class SnapshotDevice extends InterceptingDevice {
      * mark per whole block in the live delta, so FAST_ZERO never refuses; a trim's content is
      * undefined, so zeroes do); otherwise, and for a flush, to the backend as it came.
      */
+    /** Only without snapshots: with them the data may lie in a delta. */
+    @Override
+    public FileChannel readSource(BlockRequest r) throws IOException {
+        return layered ? null : next.readSource(r);
+    }
+
     @Override
     protected void around(BlockRequest r, ByteBuffer data, ExtentSink sink) throws IOException {
         if (!layered) {

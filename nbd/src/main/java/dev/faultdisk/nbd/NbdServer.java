@@ -122,6 +122,7 @@ public final class NbdServer implements AutoCloseable {
     private final Set<Connection> connections = ConcurrentHashMap.newKeySet();
     private final AtomicLong nextId = new AtomicLong(1);
     private final AtomicLong accepted = new AtomicLong();
+    private final java.util.concurrent.atomic.LongAdder sentFromFile = new java.util.concurrent.atomic.LongAdder();
     private volatile boolean shuttingDown;
     private Listener listener;
     private SocketAddress boundAddress;
@@ -184,6 +185,15 @@ public final class NbdServer implements AutoCloseable {
     /** Connections accepted since start. */
     public long acceptedCount() {
         return accepted.get();
+    }
+
+    /** Read replies sent straight from an export's file (sendfile) since start: no layer needed their bytes. */
+    public long readsSentFromFile() {
+        return sentFromFile.sum();
+    }
+
+    void sentFromFile() {
+        sentFromFile.increment();
     }
 
     /** The server's budgets and TLS. */

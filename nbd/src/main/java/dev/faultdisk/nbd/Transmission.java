@@ -11,6 +11,7 @@ import dev.faultdisk.wire.net.Fatal;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
+import java.nio.channels.FileChannel;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -32,6 +33,10 @@ final class Transmission {
     private static final int PAYLOAD_ARRIVED = 128 * 1024;
     /** A write payload larger than the maximum but at most this is skipped; beyond it, disconnect. */
     private static final long MAX_SKIPPED_PAYLOAD = 4L * NbdProtocol.MAX_PAYLOAD;
+
+    /** {@code -Dfaultdisk.nbd.sendfile=false} sends every read through memory (for comparisons). */
+    private static final boolean SEND_FILES =
+            Boolean.parseBoolean(System.getProperty("faultdisk.nbd.sendfile", "true"));
 
     private static final int MAX_EXTENTS = 1 << 16;
     /** Extent lengths must fit in 32 bits; keep them 4 KiB aligned when split. */
@@ -74,6 +79,8 @@ final class Transmission {
     private final java.util.concurrent.atomic.AtomicLong mine = new java.util.concurrent.atomic.AtomicLong();
 
     private final long share;
+    /** Large reads no layer needs may go out by sendfile: a plain socket (not TLS), and not switched off. */
+    private final boolean sendFiles;
 
     Transmission(Connection connection, Negotiation negotiation, ReplyWriter writer) {
         this.connection = connection;
@@ -86,6 +93,7 @@ final class Transmission {
         this.inFlight = new Semaphore(connection.server().options().maxInFlight());
         this.budget = connection.server().budget();
         this.share = Math.max(NbdProtocol.MAX_PAYLOAD, budget.limit() / 4);
+        this.sendFiles = SEND_FILES && writer.canSendFiles();
         this.requests = Executors.newThreadPerTaskExecutor(
                 Thread.ofVirtual().name("nbd-req-" + connection.id() + "-", 0).factory());
     }
@@ -496,6 +504,9 @@ final class Transmission {
             readInline(h, r, length, headerSize);
             return;
         }
+        if (inline && sendFiles && sendFromFile(h, r, length, headerSize)) {
+            return;
+        }
         boolean budgeted = !inline || length > MAX_SCRATCH;
         ByteBuffer data = budgeted ? take(length) : scratch(length);
         if (data == null) {
@@ -522,6 +533,26 @@ final class Transmission {
                 give(data);
             }
         }
+    }
+
+    /**
+     * Sends a large read straight from the backend's file when no layer needs its bytes (see
+     * {@link BlockDevice#readSource}); false if one does, and the read goes the usual way.
+     */
+    private boolean sendFromFile(RequestHeader h, BlockRequest r, int length, int headerSize) throws IOException {
+        FileChannel source = device.readSource(r);
+        if (source == null) {
+            return false;
+        }
+        writer.lock();
+        try {
+            ReplyEncoder.readHeader(writer.reserve(headerSize), structured, h.cookie, h.offset, length);
+            writer.flushWithFileLocked(source, h.offset, length);
+        } finally {
+            writer.unlock();
+        }
+        connection.server().sentFromFile();
+        return true;
     }
 
     /** Sends a read's reply; its header announces {@code h.length} bytes whether or not {@code data} holds them all. */
