@@ -23,7 +23,6 @@ import dev.faultdisk.testkit.Tools;
 import dev.faultdisk.wire.net.TlsCredentials;
 import dev.faultdisk.wire.net.TlsMode;
 import java.io.IOException;
-import java.io.RandomAccessFile;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -34,7 +33,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Large reads that no layer needs go out from the image file by sendfile (docs/BENCHMARKS.md).
+ * Large reads that no layer needs go out from a dense image file by sendfile (docs/BENCHMARKS.md).
  * Real clients must get the very bytes the usual path gives, and every layer that acts on reads
  * (a fault rule added or removed at run time, the write cache holding newer data, TLS) must still
  * see each read it acts on.
@@ -43,25 +42,11 @@ class SendfileReadTest {
     private static final Duration WAIT = Duration.ofSeconds(60);
     private static final int SIZE = 8 << 20;
     private static final int MIB = 1 << 20;
-    /** A sparse MiB in the image: the usual path reads it (and may answer with a hole). */
-    private static final int HOLE = 5 << 20;
-    /** The seed of the one image without a hole. */
-    private static final long DENSE = 0x5e1d_f121L;
 
-    /** An image of random bytes from {@code seed} with a sparse hole at {@link #HOLE}; returns its content. */
+    /** A dense image of random bytes from {@code seed}; returns its content. */
     private static byte[] image(Path file, long seed) throws IOException {
         byte[] content = Images.random(seed, SIZE);
-        if (seed == DENSE) {
-            Files.write(file, content);
-            return content;
-        }
-        Arrays.fill(content, HOLE, HOLE + MIB, (byte) 0);
-        try (RandomAccessFile raf = new RandomAccessFile(file.toFile(), "rw")) {
-            raf.setLength(SIZE);
-            raf.write(content, 0, HOLE);
-            raf.seek(HOLE + MIB);
-            raf.write(content, HOLE + MIB, SIZE - HOLE - MIB);
-        }
+        Files.write(file, content);
         return content;
     }
 
@@ -111,6 +96,29 @@ class SendfileReadTest {
         QemuIo.run(uri, "read 2M 1M").assertOk("the read the rule failed, once it is removed");
         Images.assertSameBytes(content, copyOut(uri, dir), "the image read once the rules are removed");
         assertTrue(nbd.readsSentFromFile() > ruled, "reads go out from the file again");
+    }
+
+    @Test
+    @Faultdisk(exports = "disk0=memory:1M")
+    void anImageWithAHoleIsReadTheUsualWay(
+            FaultdiskClient fd, FaultdiskServer server, @ExportUri("disk0") String disk0, @TempDir Path dir)
+            throws IOException {
+        Tools.require("nbdcopy", "qemu-io");
+        Path file = dir.resolve("img.raw");
+        byte[] content = image(file, 0x5e1d_f122L);
+        fd.exportAdd("img", file.toString());
+        String uri = disk0.replace("/disk0", "/img");
+        NbdServer nbd = server.nbd();
+        long before = nbd.readsSentFromFile();
+        Images.assertSameBytes(content, copyOut(uri, dir), "the dense image");
+        long dense = nbd.readsSentFromFile();
+        assertTrue(dense > before, "a dense image's reads went out from the file");
+
+        // Zeroes that may unmap punch a hole: from then on reads find its zeroes the usual way.
+        QemuIo.run(uri, "write -z -u 1M 1M").assertOk("punch a hole");
+        Arrays.fill(content, MIB, 2 * MIB, (byte) 0);
+        Images.assertSameBytes(content, copyOut(uri, dir), "the image with a hole");
+        assertEquals(dense, nbd.readsSentFromFile(), "no read went out from the file once it had a hole");
     }
 
     @Test
@@ -171,7 +179,7 @@ class SendfileReadTest {
     void aClientThatStopsReadingGetsEveryByteOnceItReadsAgain(
             FaultdiskClient fd, FaultdiskServer server, @TempDir Path dir) throws IOException {
         Path file = dir.resolve("img.raw");
-        byte[] content = image(file, DENSE);
+        byte[] content = image(file, 0x5e1d_f121L);
         fd.exportAdd("img", file.toString());
         int port = ((InetSocketAddress) server.nbdAddress()).getPort();
         long before = server.nbd().readsSentFromFile();

@@ -82,7 +82,16 @@ final class Connection implements Runnable {
             inet = false; // closed already: the reader finds out
         }
         this.tcp = inet;
+        if (SEND_BUFFER > 0 && inet) {
+            try {
+                channel.setOption(java.net.StandardSocketOptions.SO_SNDBUF, SEND_BUFFER); // EXPERIMENT
+            } catch (IOException e) {
+                // closed already
+            }
+        }
     }
+
+    private static final int SEND_BUFFER = Integer.getInteger("faultdisk.nbd.sendBuffer", 0);
 
     long id() {
         return id;
