@@ -22,6 +22,9 @@ final class ReplyWriter {
     /** Bytes a reply buffer holds: many small replies, or one 64 KiB read with its header. */
     static final int CAPACITY = 256 * 1024;
 
+    /** What goes out through the reply buffer when sendfile finds the socket full. */
+    private static final int COPIED_PIECE = 16 * 1024;
+
     private ByteBuffer out;
     private final ByteBuffer[] gather = new ByteBuffer[2];
     private ByteBuffer view;
@@ -145,9 +148,10 @@ final class ReplyWriter {
                     at += n;
                 } else {
                     // Nothing sent: the socket is full (it may be non-blocking underneath, when a
-                    // virtual thread used it), or the file ended. A plain write of the next piece
-                    // waits for room as any reply does, then sendfile goes on.
-                    at += writeCopied(file, at, (int) Math.min(end - at, ReplyWriter.CAPACITY));
+                    // virtual thread used it), or the file ended. A plain write of a small piece
+                    // waits for room as any reply does (Linux wakes it when half the queue has
+                    // drained), then sendfile goes on.
+                    at += writeCopied(file, at, (int) Math.min(end - at, COPIED_PIECE));
                 }
             }
         } finally {

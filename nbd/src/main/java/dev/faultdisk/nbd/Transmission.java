@@ -38,8 +38,6 @@ final class Transmission {
     private static final boolean SEND_FILES =
             Boolean.parseBoolean(System.getProperty("faultdisk.nbd.sendfile", "true"));
 
-    private static final boolean OVERLAP = Boolean.getBoolean("faultdisk.nbd.overlap");
-
     private static final int MAX_EXTENTS = 1 << 16;
     /** Extent lengths must fit in 32 bits; keep them 4 KiB aligned when split. */
     private static final long MAX_EXTENT = 0xFFFF_F000L;
@@ -509,7 +507,7 @@ final class Transmission {
         if (inline && sendFiles && sendFromFile(h, r, length, headerSize)) {
             return;
         }
-        boolean budgeted = OVERLAP || !inline || length > MAX_SCRATCH;
+        boolean budgeted = !inline || length > MAX_SCRATCH;
         ByteBuffer data = budgeted ? take(length) : scratch(length);
         if (data == null) {
             replyError(h, NbdProtocol.ENOMEM, overBudget(h), -1);
@@ -529,31 +527,12 @@ final class Transmission {
                 sendHole(h, length);
                 return;
             }
-            if (OVERLAP && inline && inFlight.tryAcquire()) {
-                sendLater(h.copy(), data, headerSize);
-                budgeted = false; // the sender gives it back
-                return;
-            }
             sendRead(h, data, headerSize);
         } finally {
             if (budgeted) {
                 give(data);
             }
         }
-    }
-
-    /** EXPERIMENT: the socket write of this read on another thread while the reader reads the next. */
-    private void sendLater(RequestHeader h, ByteBuffer data, int headerSize) {
-        requests.execute(() -> {
-            try {
-                sendRead(h, data, headerSize);
-            } catch (IOException e) {
-                connection.close();
-            } finally {
-                give(data);
-                inFlight.release();
-            }
-        });
     }
 
     /**
