@@ -90,17 +90,17 @@ public final class SnapshotDevice extends InterceptingDevice {
 
     // ---- data path ----
 
-    /**
-     * While layered, every request but a flush goes to the volume (a trim or write-zeroes as a
-     * mark per whole block in the live delta, so FAST_ZERO never refuses; a trim's content is
-     * undefined, so zeroes do); otherwise, and for a flush, to the backend as it came.
-     */
     /** Only without snapshots: with them the data may lie in a delta. */
     @Override
     public FileChannel readSource(BlockRequest r) throws IOException {
         return layered ? null : next.readSource(r);
     }
 
+    /**
+     * While layered, every request but a flush goes to the volume (a trim or write-zeroes as a
+     * mark per whole block in the live delta, so FAST_ZERO never refuses; a trim's content is
+     * undefined, so zeroes do); otherwise, and for a flush, to the backend as it came.
+     */
     @Override
     protected void around(BlockRequest r, ByteBuffer data, ExtentSink sink) throws IOException {
         if (!layered) {
