@@ -170,6 +170,17 @@ class SendfileReadTest {
         }
     }
 
+    @Test
+    void aUnixSocketConnectionSendsFromTheFileToo(@TempDir Path dir) throws IOException {
+        Tools.require("nbdcopy");
+        Path file = dir.resolve("img.raw");
+        byte[] content = image(file, 0x5e1d_f123L);
+        try (TestServer server = TestServer.onUnixSocket(dir.resolve("nbd.sock"), "img=" + file)) {
+            Images.assertSameBytes(content, copyOut(server.uri("img"), dir), "the image over a Unix socket");
+            assertTrue(server.server().readsSentFromFile() > 0, "reads went out from the file");
+        }
+    }
+
     /**
      * A client that stops reading fills the socket: sendfile then sends nothing, the rest goes out
      * as the socket drains, and the bytes arrive whole and in order.
