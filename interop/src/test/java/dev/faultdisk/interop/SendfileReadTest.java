@@ -29,16 +29,37 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Large reads that no layer needs go out from a dense image file by sendfile (docs/BENCHMARKS.md).
+ * Large reads that no layer needs go out from a dense image file by sendfile when it is switched
+ * on ({@code -Dfaultdisk.nbd.sendfile=true}; docs/BENCHMARKS.md).
  * Real clients must get the very bytes the usual path gives, and every layer that acts on reads
  * (a fault rule added or removed at run time, the write cache holding newer data, TLS) must still
  * see each read it acts on.
  */
 class SendfileReadTest {
+    private static final String SWITCH = "faultdisk.nbd.sendfile";
+    private static String before;
+
+    /** sendfile is off by default; connections made while this class runs have it on. */
+    @BeforeAll
+    static void switchOn() {
+        before = System.setProperty(SWITCH, "true");
+    }
+
+    @AfterAll
+    static void switchBack() {
+        if (before == null) {
+            System.clearProperty(SWITCH);
+        } else {
+            System.setProperty(SWITCH, before);
+        }
+    }
+
     private static final Duration WAIT = Duration.ofSeconds(60);
     private static final int SIZE = 8 << 20;
     private static final int MIB = 1 << 20;
@@ -167,6 +188,20 @@ class SendfileReadTest {
 
             Images.assertSameBytes(content, copyOut("nbd://127.0.0.1:" + port + "/img", dir), "the image in plain");
             assertTrue(nbd.readsSentFromFile() > 0, "a plain connection on the same server sends from the file");
+        }
+    }
+
+    @Test
+    void offByDefault(@TempDir Path dir) throws IOException {
+        Tools.require("nbdcopy");
+        Path file = dir.resolve("img.raw");
+        byte[] content = image(file, 0x5e1d_f124L);
+        System.clearProperty(SWITCH);
+        try (TestServer server = new TestServer("img=" + file)) {
+            Images.assertSameBytes(content, copyOut(server.uri("img"), dir), "the image, sendfile not switched on");
+            assertEquals(0, server.server().readsSentFromFile(), "nothing went out from the file");
+        } finally {
+            switchOn();
         }
     }
 

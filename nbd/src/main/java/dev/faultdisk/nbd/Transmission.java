@@ -34,10 +34,6 @@ final class Transmission {
     /** A write payload larger than the maximum but at most this is skipped; beyond it, disconnect. */
     private static final long MAX_SKIPPED_PAYLOAD = 4L * NbdProtocol.MAX_PAYLOAD;
 
-    /** {@code -Dfaultdisk.nbd.sendfile=false} sends every read through memory (for comparisons). */
-    private static final boolean SEND_FILES =
-            Boolean.parseBoolean(System.getProperty("faultdisk.nbd.sendfile", "true"));
-
     private static final int MAX_EXTENTS = 1 << 16;
     /** Extent lengths must fit in 32 bits; keep them 4 KiB aligned when split. */
     private static final long MAX_EXTENT = 0xFFFF_F000L;
@@ -79,7 +75,13 @@ final class Transmission {
     private final java.util.concurrent.atomic.AtomicLong mine = new java.util.concurrent.atomic.AtomicLong();
 
     private final long share;
-    /** Large reads no layer needs may go out by sendfile: a plain socket (not TLS), and not switched off. */
+    /**
+     * Large reads no layer needs go out by sendfile: when switched on ({@code
+     * -Dfaultdisk.nbd.sendfile=true}, read as the connection starts) and the socket is plain (not
+     * TLS). Off by default: with a client on the same host, sendfile halves this server's copies
+     * but the client then copies from cold page-cache pages, and the two together spend more
+     * (docs/BENCHMARKS.md).
+     */
     private final boolean sendFiles;
 
     Transmission(Connection connection, Negotiation negotiation, ReplyWriter writer) {
@@ -93,7 +95,7 @@ final class Transmission {
         this.inFlight = new Semaphore(connection.server().options().maxInFlight());
         this.budget = connection.server().budget();
         this.share = Math.max(NbdProtocol.MAX_PAYLOAD, budget.limit() / 4);
-        this.sendFiles = SEND_FILES && writer.canSendFiles();
+        this.sendFiles = Boolean.getBoolean("faultdisk.nbd.sendfile") && writer.canSendFiles();
         this.requests = Executors.newThreadPerTaskExecutor(
                 Thread.ofVirtual().name("nbd-req-" + connection.id() + "-", 0).factory());
     }
