@@ -29,30 +29,35 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Large reads that no layer needs go out from a dense image file by sendfile when it is switched
- * on ({@code -Dfaultdisk.nbd.sendfile=true}; docs/BENCHMARKS.md).
+ * Large reads that no layer needs go out straight from a dense image file: by sendfile here
+ * ({@code -Dfaultdisk.nbd.fileReads=sendfile}), from its mapping in {@link MappedFileReadTest}
+ * (the default; docs/BENCHMARKS.md).
  * Real clients must get the very bytes the usual path gives, and every layer that acts on reads
  * (a fault rule added or removed at run time, the write cache holding newer data, TLS) must still
  * see each read it acts on.
  */
 class SendfileReadTest {
-    private static final String SWITCH = "faultdisk.nbd.sendfile";
-    private static String before;
+    private static final String SWITCH = "faultdisk.nbd.fileReads";
+    private String before;
 
-    /** sendfile is off by default; connections made while this class runs have it on. */
-    @BeforeAll
-    static void switchOn() {
-        before = System.setProperty(SWITCH, "true");
+    /** How large reads leave the file in this class's tests (the property is read per connection). */
+    protected String mode() {
+        return "sendfile";
     }
 
-    @AfterAll
-    static void switchBack() {
+    @BeforeEach
+    void switchOn() {
+        before = System.setProperty(SWITCH, mode());
+    }
+
+    @AfterEach
+    void switchBack() {
         if (before == null) {
             System.clearProperty(SWITCH);
         } else {
@@ -117,6 +122,13 @@ class SendfileReadTest {
         QemuIo.run(uri, "read 2M 1M").assertOk("the read the rule failed, once it is removed");
         Images.assertSameBytes(content, copyOut(uri, dir), "the image read once the rules are removed");
         assertTrue(nbd.readsSentFromFile() > ruled, "reads go out from the file again");
+
+        // A write through the export reaches the file, and the next reads from the file see it.
+        QemuIo.run(uri, "write -P 0x77 4M 1M").assertOk("write a MiB");
+        Arrays.fill(content, 4 * MIB, 5 * MIB, (byte) 0x77);
+        long written = nbd.readsSentFromFile();
+        Images.assertSameBytes(content, copyOut(uri, dir), "the image after the write");
+        assertTrue(nbd.readsSentFromFile() > written, "read from the file after the write");
     }
 
     @Test
@@ -192,16 +204,17 @@ class SendfileReadTest {
     }
 
     @Test
-    void offByDefault(@TempDir Path dir) throws IOException {
+    void copyModeSendsNothingFromTheFileAndTheDefaultDoes(@TempDir Path dir) throws IOException {
         Tools.require("nbdcopy");
         Path file = dir.resolve("img.raw");
         byte[] content = image(file, 0x5e1d_f124L);
-        System.clearProperty(SWITCH);
         try (TestServer server = new TestServer("img=" + file)) {
-            Images.assertSameBytes(content, copyOut(server.uri("img"), dir), "the image, sendfile not switched on");
+            System.setProperty(SWITCH, "copy");
+            Images.assertSameBytes(content, copyOut(server.uri("img"), dir), "the image, every read copied");
             assertEquals(0, server.server().readsSentFromFile(), "nothing went out from the file");
-        } finally {
-            switchOn();
+            System.clearProperty(SWITCH);
+            Images.assertSameBytes(content, copyOut(server.uri("img"), dir), "the image, the default way");
+            assertTrue(server.server().readsSentFromFile() > 0, "by default large reads go out from the file");
         }
     }
 

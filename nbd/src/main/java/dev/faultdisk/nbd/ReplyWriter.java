@@ -180,7 +180,7 @@ final class ReplyWriter {
         }
     }
 
-    /** True if large reads may go out with {@link #flushWithFileLocked}: the channel is the plain socket. */
+    /** True if large reads may go out straight from a file ({@link #flushWithFileLocked}): the channel is the plain socket. */
     boolean canSendFiles() {
         lock.lock();
         try {

@@ -76,13 +76,13 @@ final class Transmission {
 
     private final long share;
     /**
-     * Large reads no layer needs go out by sendfile: when switched on ({@code
-     * -Dfaultdisk.nbd.sendfile=true}, read as the connection starts) and the socket is plain (not
-     * TLS). Off by default: with a client on the same host, sendfile halves this server's copies
-     * but the client then copies from cold page-cache pages, and the two together spend more
-     * (docs/BENCHMARKS.md).
+     * How a large read that no layer needs leaves when the socket is plain (not TLS), from
+     * {@code -Dfaultdisk.nbd.fileReads}, read as the connection starts: {@code map} (the default)
+     * writes it from a mapping of the image (one copy, in the kernel), {@code sendfile} sends the
+     * page-cache pages themselves (no copy here, but a client on the same host then copies them
+     * cold), {@code copy} reads it into a buffer first as any read (docs/BENCHMARKS.md).
      */
-    private final boolean sendFiles;
+    private final String fileReads;
 
     Transmission(Connection connection, Negotiation negotiation, ReplyWriter writer) {
         this.connection = connection;
@@ -95,7 +95,7 @@ final class Transmission {
         this.inFlight = new Semaphore(connection.server().options().maxInFlight());
         this.budget = connection.server().budget();
         this.share = Math.max(NbdProtocol.MAX_PAYLOAD, budget.limit() / 4);
-        this.sendFiles = Boolean.getBoolean("faultdisk.nbd.sendfile") && writer.canSendFiles();
+        this.fileReads = writer.canSendFiles() ? System.getProperty("faultdisk.nbd.fileReads", "map") : "copy";
         this.requests = Executors.newThreadPerTaskExecutor(
                 Thread.ofVirtual().name("nbd-req-" + connection.id() + "-", 0).factory());
     }
@@ -506,7 +506,7 @@ final class Transmission {
             readInline(h, r, length, headerSize);
             return;
         }
-        if (inline && sendFiles && sendFromFile(h, r, length, headerSize)) {
+        if (inline && !"copy".equals(fileReads) && sendFromFile(h, r, length, headerSize)) {
             return;
         }
         boolean budgeted = !inline || length > MAX_SCRATCH;
@@ -539,17 +539,23 @@ final class Transmission {
 
     /**
      * Sends a large read straight from the backend's file when no layer needs its bytes (see
-     * {@link BlockDevice#readSource}); false if one does, and the read goes the usual way.
+     * {@link BlockDevice#readSource}): from its mapping, or by sendfile when so asked or when the
+     * file cannot be mapped. False if a layer needs the bytes, and the read goes the usual way.
      */
     private boolean sendFromFile(RequestHeader h, BlockRequest r, int length, int headerSize) throws IOException {
         FileChannel source = device.readSource(r);
         if (source == null) {
             return false;
         }
+        ByteBuffer mapped = "sendfile".equals(fileReads) ? null : FileMappings.view(source, h.offset, length);
         writer.lock();
         try {
             ReplyEncoder.readHeader(writer.reserve(headerSize), structured, h.cookie, h.offset, length);
-            writer.flushWithFileLocked(source, h.offset, length);
+            if (mapped != null) {
+                writer.flushWithPayloadLocked(mapped);
+            } else {
+                writer.flushWithFileLocked(source, h.offset, length);
+            }
         } finally {
             writer.unlock();
         }
