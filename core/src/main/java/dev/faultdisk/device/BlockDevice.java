@@ -66,8 +66,9 @@ public interface BlockDevice extends AutoCloseable {
 
     /**
      * The file holding, at {@code r.offset()}, exactly the bytes a read of {@code r} would return,
-     * when no layer from here down acts on that read now: then a frontend may send them from the
-     * file (sendfile) instead of reading them into memory first. Null when any layer would fail,
+     * when no layer from here down acts on that read now: then a frontend may write them to its
+     * client straight from the file (from a mapping of it, or by sendfile) instead of reading them
+     * into a buffer first. Null when any layer would fail,
      * delay, change, record or watch the read, or the data is not in such a file. Each layer that
      * passes it on does what it does for every read (counting it, say), as {@link #read} would.
      * The answer holds for the request as it arrives now; like a read, it races with changes made

@@ -24,7 +24,7 @@ public final class FileDevice implements BlockDevice {
     private final int controlFd;
     /**
      * True while the image has no hole: found once at open, false from the first hole this device
-     * punches. Only then may reads go out by sendfile ({@link #readSource}): asking per read
+     * punches. Only then may reads go out straight from the file ({@link #readSource}): asking per read
      * (SEEK_HOLE) costs in proportion to the rest of the file on tmpfs, 12-26 ms for 1 GiB.
      */
     private volatile boolean dense;

@@ -187,7 +187,7 @@ public final class NbdServer implements AutoCloseable {
         return accepted.get();
     }
 
-    /** Read replies sent straight from an export's file (sendfile) since start: no layer needed their bytes. */
+    /** Read replies written straight from an export's file (its mapping, or sendfile) since start: no layer needed their bytes. */
     public long readsSentFromFile() {
         return sentFromFile.sum();
     }
