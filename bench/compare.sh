@@ -36,7 +36,8 @@ bench/compare.sh: faultdisk vs nbdkit (file plugin) vs qemu-nbd on the same file
   --out DIR          where fio's JSON and the logs go (default bench/results/DATE, env BENCH_OUT)
   --servers LIST     comma-separated, from faultdisk,nbdkit,qemu-nbd (the default), faultdisk-metrics
                      (serve --metrics, scraped every second), faultdisk-platform and faultdisk-virtual
-                     (connection readers on one kind of thread), faultdisk-rules, faultdisk-ranges,
+                     (connection readers on one kind of thread), faultdisk-variant and faultdisk-variant2
+                     (JVM options from FAULTDISK_VARIANT_OPTS, FAULTDISK_VARIANT2_OPTS), faultdisk-rules, faultdisk-ranges,
                      faultdisk-triggers, faultdisk-delay, nbdkit-delay (env SERVERS)
   --workloads LIST   comma-separated, from seqread,seqwrite,randread,randrw (the default),
                      randread64, randread1 (env WORKLOADS)
@@ -90,7 +91,7 @@ IFS=, read -r -a server_list <<<"$servers"
 IFS=, read -r -a workload_list <<<"$workloads"
 for s in "${server_list[@]}"; do
   case "$s" in base|base-delay) [ -n "${FAULTDISK_BASE_JAR:-}" ] || die "$s needs FAULTDISK_BASE_JAR" ;; esac
-  case "$s" in base|base-delay|faultdisk|faultdisk-metrics|faultdisk-platform|faultdisk-virtual|faultdisk-rules|faultdisk-ranges|faultdisk-triggers|faultdisk-delay|nbdkit|nbdkit-delay|qemu-nbd) ;;
+  case "$s" in base|base-delay|faultdisk|faultdisk-variant|faultdisk-variant2|faultdisk-metrics|faultdisk-platform|faultdisk-virtual|faultdisk-rules|faultdisk-ranges|faultdisk-triggers|faultdisk-delay|nbdkit|nbdkit-delay|qemu-nbd) ;;
     *) die "unknown server: $s" ;;
   esac
 done
@@ -210,6 +211,13 @@ start_server() {
       # The same server with each connection's reader on one kind of thread for its whole life
       # (by default a busy connection is read by a platform thread, an idle one by a virtual thread).
       FAULTDISK_JAVA_OPTS="${FAULTDISK_JAVA_OPTS:-} -Dfaultdisk.nbd.readers=${s#faultdisk-}" \
+        "$root/faultdisk" serve --export "bench=$file" --nbd "127.0.0.1:$p" --qmp none >"$out/$s.log" 2>&1 &
+      ;;
+    faultdisk-variant|faultdisk-variant2)
+      # The same server with more JVM options (FAULTDISK_VARIANT_OPTS, FAULTDISK_VARIANT2_OPTS, e.g.
+      # -Dfaultdisk.nbd.sendfile=false): settings against the default in the same interleaved run.
+      opts_var=FAULTDISK_VARIANT${s#faultdisk-variant}_OPTS
+      FAULTDISK_JAVA_OPTS="${FAULTDISK_JAVA_OPTS:-} ${!opts_var:-}" \
         "$root/faultdisk" serve --export "bench=$file" --nbd "127.0.0.1:$p" --qmp none >"$out/$s.log" 2>&1 &
       ;;
     faultdisk-metrics)

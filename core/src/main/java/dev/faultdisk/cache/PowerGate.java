@@ -6,6 +6,7 @@ import dev.faultdisk.device.ExtentSink;
 import dev.faultdisk.device.InterceptingDevice;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 
 /**
  * The top of an export's stack: stamps each request with the power epoch at which it entered
@@ -21,6 +22,12 @@ public final class PowerGate extends InterceptingDevice {
     public PowerGate(BlockDevice next, PowerSwitch power) {
         super(next);
         this.power = power;
+    }
+
+    /** A request that no layer below may hold needs no stamp: it passes as a read would. */
+    @Override
+    public FileChannel readSource(BlockRequest r) throws IOException {
+        return next.mayBlock() ? null : next.readSource(r);
     }
 
     @Override

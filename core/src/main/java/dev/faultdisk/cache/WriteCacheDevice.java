@@ -13,6 +13,7 @@ import dev.faultdisk.wire.Errno;
 import dev.faultdisk.wire.PowerFailMode;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -261,6 +262,36 @@ public final class WriteCacheDevice extends ForwardingBlockDevice {
     @Override
     public void extents(BlockRequest r, ExtentSink sink) throws IOException {
         lookUp(r, null, sink);
+    }
+
+    /**
+     * The medium's file while the power is on and nothing cached overlaps the range: the medium
+     * then has the newest data, as {@link #lookUp} finds. A refused entry is left to the read,
+     * which reports it.
+     */
+    @Override
+    public FileChannel readSource(BlockRequest r) throws IOException {
+        Lock lock;
+        try {
+            lock = power.enter(power.entryOf(r));
+        } catch (DeviceException e) {
+            return null;
+        }
+        try {
+            if (hasDirty) {
+                cacheLock.lock();
+                try {
+                    if (!dirty.overlapping(r.offset(), r.offset() + r.length()).isEmpty()) {
+                        return null;
+                    }
+                } finally {
+                    cacheLock.unlock();
+                }
+            }
+            return next.readSource(r);
+        } finally {
+            lock.unlock();
+        }
     }
 
     /**

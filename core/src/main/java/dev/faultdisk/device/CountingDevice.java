@@ -2,6 +2,7 @@ package dev.faultdisk.device;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 
 /** Counts operations, bytes and errors (by errno too) per operation into a {@link DeviceStats}. */
 public final class CountingDevice extends InterceptingDevice {
@@ -10,6 +11,16 @@ public final class CountingDevice extends InterceptingDevice {
     public CountingDevice(BlockDevice next, DeviceStats stats) {
         super(next);
         this.stats = stats;
+    }
+
+    /** Counts a read sent from the file as {@link #read} counts a successful one. */
+    @Override
+    public FileChannel readSource(BlockRequest r) throws IOException {
+        FileChannel source = next.readSource(r);
+        if (source != null) {
+            stats.record(r.op(), r.length(), false);
+        }
+        return source;
     }
 
     @Override

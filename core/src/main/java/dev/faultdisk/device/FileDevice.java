@@ -22,6 +22,12 @@ public final class FileDevice implements BlockDevice {
     private final boolean readOnly;
     private final long size;
     private final int controlFd;
+    /**
+     * True while the image has no hole: found once at open, false from the first hole this device
+     * punches. Only then may reads go out straight from the file ({@link #readSource}): asking per read
+     * (SEEK_HOLE) costs in proportion to the rest of the file on tmpfs, 12-26 ms for 1 GiB.
+     */
+    private volatile boolean dense;
 
     private FileDevice(Path path, FileChannel channel, boolean readOnly, long size, int controlFd) {
         this.path = path;
@@ -29,6 +35,7 @@ public final class FileDevice implements BlockDevice {
         this.readOnly = readOnly;
         this.size = size;
         this.controlFd = controlFd;
+        this.dense = controlFd >= 0 && LinuxFiles.seekHole(controlFd, 0) >= size;
     }
 
     /**
@@ -106,6 +113,15 @@ public final class FileDevice implements BlockDevice {
         }
     }
 
+    /**
+     * The image itself while it has no hole. A sparse image is read the usual way, so that a read
+     * of a hole still finds zeroes a frontend may answer with a hole instead of the bytes.
+     */
+    @Override
+    public FileChannel readSource(BlockRequest r) {
+        return dense ? channel : null;
+    }
+
     @Override
     public void write(BlockRequest r, ByteBuffer src) throws IOException {
         refuseIfReadOnly();
@@ -127,6 +143,7 @@ public final class FileDevice implements BlockDevice {
     public void trim(BlockRequest r) throws IOException {
         refuseIfReadOnly();
         // Trim is a hint: punch where possible, otherwise leave the data (the spec allows it).
+        dense = false;
         if (LinuxFiles.punchHole(controlFd, r.offset(), r.length()) && r.fua()) {
             channel.force(false);
         }
@@ -137,6 +154,9 @@ public final class FileDevice implements BlockDevice {
         refuseIfReadOnly();
         long offset = r.offset();
         long length = r.length();
+        if (!r.has(BlockRequest.Flag.NO_HOLE)) {
+            dense = false; // before the hole appears: a read that finds it goes the usual way
+        }
         if (!r.has(BlockRequest.Flag.NO_HOLE) && LinuxFiles.punchHole(controlFd, offset, length)) {
             if (r.fua()) {
                 channel.force(false);

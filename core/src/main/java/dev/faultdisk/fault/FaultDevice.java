@@ -7,6 +7,7 @@ import dev.faultdisk.device.ExtentSink;
 import dev.faultdisk.wire.BlockOp;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 
 /**
  * Puts a {@link FaultEngine}'s rules in front of a device. With no rules every call costs one
@@ -25,6 +26,12 @@ public final class FaultDevice extends EngineDevice<FaultEngine> {
 
     public FaultDevice(BlockDevice next, FaultEngine engine) {
         super(next, engine);
+    }
+
+    /** Only while there are no rules: any rule may select a read (fail, delay, corrupt, drop it). */
+    @Override
+    public FileChannel readSource(BlockRequest r) throws IOException {
+        return engine.snapshot().rules().length == 0 ? next.readSource(r) : null;
     }
 
     @Override

@@ -9,6 +9,7 @@ import dev.faultdisk.wire.history.HistoryEntry.Kind;
 import dev.faultdisk.wire.history.HistoryWriter;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 
 /**
  * Records what the requests of an export did to its medium, while a history is being recorded
@@ -55,6 +56,12 @@ public final class RecorderDevice extends InterceptingDevice {
     /** The writer logging now, or null. */
     public HistoryWriter writer() {
         return writer;
+    }
+
+    /** Only while no history is recorded. */
+    @Override
+    public FileChannel readSource(BlockRequest r) throws IOException {
+        return writer == null ? next.readSource(r) : null;
     }
 
     @Override

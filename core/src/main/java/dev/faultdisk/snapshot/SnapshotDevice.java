@@ -8,6 +8,7 @@ import dev.faultdisk.device.MemoryDevice;
 import dev.faultdisk.wire.BlockOp;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.time.InstantSource;
 import java.util.List;
@@ -88,6 +89,12 @@ public final class SnapshotDevice extends InterceptingDevice {
     }
 
     // ---- data path ----
+
+    /** Only without snapshots: with them the data may lie in a delta. */
+    @Override
+    public FileChannel readSource(BlockRequest r) throws IOException {
+        return layered ? null : next.readSource(r);
+    }
 
     /**
      * While layered, every request but a flush goes to the volume (a trim or write-zeroes as a

@@ -12,6 +12,7 @@ import dev.faultdisk.wire.BlockOp;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.util.List;
 
 /**
@@ -47,6 +48,15 @@ public final class TriggerDevice extends InterceptingDevice {
     public boolean mayBlock() {
         TriggerEngine e = engine;
         return (e != null && e.mayBlock()) || next.mayBlock();
+    }
+
+    /** Only while no trigger is armed: an armed one counts requests in order, reads included. */
+    @Override
+    public FileChannel readSource(BlockRequest r) throws IOException {
+        TriggerEngine e = engine;
+        return e == null || !(e.isEngaged() || e.watches(export, r.op()) || e.watchesEvents())
+                ? next.readSource(r)
+                : null;
     }
 
     @Override

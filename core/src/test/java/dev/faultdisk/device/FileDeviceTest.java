@@ -105,4 +105,23 @@ class FileDeviceTest {
         DeviceException e = assertThrows(DeviceException.class, op::run);
         assertEquals(Errno.EPERM, e.errno());
     }
+
+    /**
+     * A dense image offers its channel for sendfile; a sparse one, or one this device punched a
+     * hole in, does not (so reads of holes find zeroes and may answer as holes).
+     */
+    @Test
+    void onlyAnImageWithoutHolesIsOfferedForSendfile() throws IOException {
+        Path dense = dir.resolve("dense.img");
+        Files.write(dense, Io.filled(1 << 20, 9));
+        BlockRequest read = BlockRequest.of(BlockOp.READ, 0, 1 << 20);
+        try (FileDevice d = FileDevice.open(dense, -1, false)) {
+            assertTrue(d.readSource(read) != null, "a dense image");
+            Io.writeZeroes(d, 4096, 4096, false, false, false); // may unmap: punches a hole
+            assertEquals(null, d.readSource(read), "after a hole was punched");
+        }
+        try (FileDevice d = FileDevice.open(dir.resolve("sparse.img"), 1 << 20, false)) {
+            assertEquals(null, d.readSource(read), "a sparse image");
+        }
+    }
 }

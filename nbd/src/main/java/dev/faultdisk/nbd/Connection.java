@@ -33,6 +33,12 @@ final class Connection implements Runnable {
     private static final int INPUT_CAPACITY = 256 * 1024;
     /** What an idle connection reads into: room for a burst of request headers. */
     private static final int IDLE_INPUT = 4096;
+    /**
+     * {@code -Dfaultdisk.nbd.sendBuffer=BYTES} fixes each TCP connection's send buffer (Linux
+     * doubles it, up to twice net.core.wmem_max) instead of leaving it to autotuning (up to
+     * tcp_wmem's maximum); 0, the default, leaves it. Measured, not judged: docs/BENCHMARKS.md.
+     */
+    private static final int SEND_BUFFER = Integer.getInteger("faultdisk.nbd.sendBuffer", 0);
 
     private final NbdServer server;
     private final SocketChannel channel;
@@ -82,6 +88,13 @@ final class Connection implements Runnable {
             inet = false; // closed already: the reader finds out
         }
         this.tcp = inet;
+        if (SEND_BUFFER > 0 && inet) {
+            try {
+                channel.setOption(java.net.StandardSocketOptions.SO_SNDBUF, SEND_BUFFER);
+            } catch (IOException e) {
+                // closed already: the reader finds out
+            }
+        }
     }
 
     long id() {

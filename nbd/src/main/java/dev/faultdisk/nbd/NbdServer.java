@@ -109,6 +109,7 @@ public final class NbdServer implements AutoCloseable {
     private final Set<Connection> connections = ConcurrentHashMap.newKeySet();
     private final AtomicLong nextId = new AtomicLong(1);
     private final AtomicLong accepted = new AtomicLong();
+    private final java.util.concurrent.atomic.LongAdder sentFromFile = new java.util.concurrent.atomic.LongAdder();
     private volatile boolean shuttingDown;
     private Listener listener;
     private SocketAddress boundAddress;
@@ -171,6 +172,15 @@ public final class NbdServer implements AutoCloseable {
     /** Connections accepted since start. */
     public long acceptedCount() {
         return accepted.get();
+    }
+
+    /** Read replies written straight from an export's file (its mapping, or sendfile) since start: no layer needed their bytes. */
+    public long readsSentFromFile() {
+        return sentFromFile.sum();
+    }
+
+    void sentFromFile() {
+        sentFromFile.increment();
     }
 
     /** The server's budgets and TLS. */

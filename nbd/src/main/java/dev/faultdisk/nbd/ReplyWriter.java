@@ -2,7 +2,9 @@ package dev.faultdisk.nbd;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.channels.GatheringByteChannel;
+import java.nio.channels.SocketChannel;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -19,6 +21,9 @@ final class ReplyWriter {
     private final ReentrantLock lock = new ReentrantLock();
     /** Bytes a reply buffer holds: many small replies, or one 64 KiB read with its header. */
     static final int CAPACITY = 256 * 1024;
+
+    /** What goes out through the reply buffer when sendfile finds the socket full. */
+    private static final int COPIED_PIECE = 16 * 1024;
 
     private ByteBuffer out;
     private final ByteBuffer[] gather = new ByteBuffer[2];
@@ -121,6 +126,67 @@ final class ReplyWriter {
             writing = false;
             gather[1] = null;
             pending.clear();
+        }
+    }
+
+    /**
+     * Writes what is pending, then {@code count} bytes of {@code file} from {@code position}
+     * straight from the page cache to the socket (sendfile: no copy through this process), or
+     * zeroes for what lies past the file's end if it shrank. Only for a writer whose channel is
+     * the plain socket (no TLS). Caller holds the lock.
+     */
+    void flushWithFileLocked(FileChannel file, long position, long count) throws IOException {
+        flushLocked();
+        SocketChannel socket = (SocketChannel) channel;
+        long at = position;
+        long end = position + count;
+        writing = true;
+        try {
+            while (at < end) {
+                long n = file.transferTo(at, end - at, socket);
+                if (n > 0) {
+                    at += n;
+                } else {
+                    // Nothing sent: the socket is full (it may be non-blocking underneath, when a
+                    // virtual thread used it), or the file ended. A plain write of a small piece
+                    // waits for room as any reply does (Linux wakes it when half the queue has
+                    // drained), then sendfile goes on.
+                    at += writeCopied(file, at, (int) Math.min(end - at, COPIED_PIECE));
+                }
+            }
+        } finally {
+            writing = false;
+        }
+    }
+
+    /** Writes up to {@code length} bytes of the file at {@code at} through the reply buffer (zeroes past its end). */
+    private int writeCopied(FileChannel file, long at, int length) throws IOException {
+        ByteBuffer b = out().clear().limit(length);
+        try {
+            while (b.hasRemaining()) {
+                if (file.read(b, at + b.position()) < 0) {
+                    while (b.hasRemaining()) {
+                        b.put((byte) 0);
+                    }
+                }
+            }
+            b.flip();
+            while (b.hasRemaining()) {
+                channel.write(b);
+            }
+            return length;
+        } finally {
+            b.clear();
+        }
+    }
+
+    /** True if large reads may go out straight from a file ({@link #flushWithFileLocked}): the channel is the plain socket. */
+    boolean canSendFiles() {
+        lock.lock();
+        try {
+            return channel instanceof SocketChannel;
+        } finally {
+            lock.unlock();
         }
     }
 

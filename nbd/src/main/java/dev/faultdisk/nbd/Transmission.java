@@ -11,6 +11,7 @@ import dev.faultdisk.wire.net.Fatal;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
+import java.nio.channels.FileChannel;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -75,6 +76,14 @@ final class Transmission {
     private final AtomicLong mine = new AtomicLong();
 
     private final long share;
+    /**
+     * How a large read that no layer needs leaves when the socket is plain (not TLS), from
+     * {@code -Dfaultdisk.nbd.fileReads}, read as the connection starts: {@code map} (the default)
+     * writes it from a mapping of the image (one copy, in the kernel), {@code sendfile} sends the
+     * page-cache pages themselves (no copy here, but a client on the same host then copies them
+     * cold), {@code copy} reads it into a buffer first as any read (docs/BENCHMARKS.md).
+     */
+    private final String fileReads;
 
     Transmission(Connection connection, Negotiation negotiation, ReplyWriter writer) {
         this.connection = connection;
@@ -87,6 +96,7 @@ final class Transmission {
         this.inFlight = new Semaphore(connection.server().options().maxInFlight());
         this.budget = connection.server().budget();
         this.share = Math.max(NbdProtocol.MAX_PAYLOAD, budget.limit() / 4);
+        this.fileReads = writer.canSendFiles() ? System.getProperty("faultdisk.nbd.fileReads", "map") : "copy";
         this.requests = Executors.newThreadPerTaskExecutor(
                 Thread.ofVirtual().name("nbd-req-" + connection.id() + "-", 0).factory());
     }
@@ -497,6 +507,9 @@ final class Transmission {
             readInline(h, r, length, headerSize);
             return;
         }
+        if (inline && !"copy".equals(fileReads) && sendFromFile(h, r, length, headerSize)) {
+            return;
+        }
         boolean budgeted = !inline || length > MAX_SCRATCH;
         ByteBuffer data = budgeted ? take(length) : scratch(length);
         if (data == null) {
@@ -523,6 +536,32 @@ final class Transmission {
                 give(data);
             }
         }
+    }
+
+    /**
+     * Sends a large read straight from the backend's file when no layer needs its bytes (see
+     * {@link BlockDevice#readSource}): from its mapping, or by sendfile when so asked or when the
+     * file cannot be mapped. False if a layer needs the bytes, and the read goes the usual way.
+     */
+    private boolean sendFromFile(RequestHeader h, BlockRequest r, int length, int headerSize) throws IOException {
+        FileChannel source = device.readSource(r);
+        if (source == null) {
+            return false;
+        }
+        ByteBuffer mapped = "sendfile".equals(fileReads) ? null : FileMappings.view(source, h.offset, length);
+        writer.lock();
+        try {
+            ReplyEncoder.readHeader(writer.reserve(headerSize), structured, h.cookie, h.offset, length);
+            if (mapped != null) {
+                writer.flushWithPayloadLocked(mapped);
+            } else {
+                writer.flushWithFileLocked(source, h.offset, length);
+            }
+        } finally {
+            writer.unlock();
+        }
+        connection.server().sentFromFile();
+        return true;
     }
 
     /** Sends a read's reply; its header announces {@code h.length} bytes whether or not {@code data} holds them all. */

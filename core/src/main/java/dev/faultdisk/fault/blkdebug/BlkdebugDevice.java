@@ -10,6 +10,7 @@ import dev.faultdisk.wire.Errno;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -37,6 +38,12 @@ public final class BlkdebugDevice extends EngineDevice<BlkdebugEngine> {
 
     public BlkdebugDevice(BlockDevice next, BlkdebugEngine engine) {
         super(next, engine);
+    }
+
+    /** Only while no rule or breakpoint is engaged: a read fires events they act on. */
+    @Override
+    public FileChannel readSource(BlockRequest r) throws IOException {
+        return engine.isEngaged() ? null : next.readSource(r);
     }
 
     @Override

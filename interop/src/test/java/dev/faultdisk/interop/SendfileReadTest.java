@@ -1,0 +1,264 @@
+package dev.faultdisk.interop;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.faultdisk.client.FaultRule;
+import dev.faultdisk.client.FaultdiskClient;
+import dev.faultdisk.junit.ExportUri;
+import dev.faultdisk.junit.Faultdisk;
+import dev.faultdisk.nbd.ConnectionInfo;
+import dev.faultdisk.nbd.NbdServer;
+import dev.faultdisk.server.FaultdiskServer;
+import dev.faultdisk.testkit.Command;
+import dev.faultdisk.testkit.CommandResult;
+import dev.faultdisk.testkit.Images;
+import dev.faultdisk.testkit.QemuIo;
+import dev.faultdisk.testkit.TestPki;
+import dev.faultdisk.testkit.Tools;
+import dev.faultdisk.wire.net.TlsCredentials;
+import dev.faultdisk.wire.net.TlsMode;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Large reads that no layer needs go out straight from a dense image file: by sendfile here
+ * ({@code -Dfaultdisk.nbd.fileReads=sendfile}), from its mapping in {@link MappedFileReadTest}
+ * (the default; docs/BENCHMARKS.md).
+ * Real clients must get the very bytes the usual path gives, and every layer that acts on reads
+ * (a fault rule added or removed at run time, the write cache holding newer data, TLS) must still
+ * see each read it acts on.
+ */
+class SendfileReadTest {
+    private static final String SWITCH = "faultdisk.nbd.fileReads";
+    private String before;
+
+    /** How large reads leave the file in this class's tests (the property is read per connection). */
+    protected String mode() {
+        return "sendfile";
+    }
+
+    @BeforeEach
+    void switchOn() {
+        before = System.setProperty(SWITCH, mode());
+    }
+
+    @AfterEach
+    void switchBack() {
+        if (before == null) {
+            System.clearProperty(SWITCH);
+        } else {
+            System.setProperty(SWITCH, before);
+        }
+    }
+
+    private static final Duration WAIT = Duration.ofSeconds(60);
+    private static final int SIZE = 8 << 20;
+    private static final int MIB = 1 << 20;
+
+    /** A dense image of random bytes from {@code seed}; returns its content. */
+    private static byte[] image(Path file, long seed) throws IOException {
+        byte[] content = Images.random(seed, SIZE);
+        Files.write(file, content);
+        return content;
+    }
+
+    /** The whole export as nbdcopy reads it (256 KiB requests, several in flight). */
+    private static byte[] copyOut(String uri, Path dir) throws IOException {
+        Path out = dir.resolve("out.raw");
+        Files.deleteIfExists(out);
+        Command.run(WAIT, "nbdcopy", uri, out.toString()).assertOk("nbdcopy " + uri);
+        return Files.readAllBytes(out);
+    }
+
+    @Test
+    @Faultdisk(exports = "disk0=memory:1M")
+    void readsGoOutFromTheFileUntilARuleActsAndAgainOnceItIsRemoved(
+            FaultdiskClient fd, FaultdiskServer server, @ExportUri("disk0") String disk0, @TempDir Path dir)
+            throws IOException {
+        Tools.require("nbdcopy", "qemu-io");
+        Path file = dir.resolve("img.raw");
+        byte[] content = image(file, 0x5e1d_f11eL);
+        fd.exportAdd("img", file.toString());
+        String uri = disk0.replace("/disk0", "/img");
+        NbdServer nbd = server.nbd();
+
+        long before = nbd.readsSentFromFile();
+        Images.assertSameBytes(content, copyOut(uri, dir), "the image read with no rules");
+        assertTrue(nbd.readsSentFromFile() > before, "large reads went out from the file");
+
+        // A rule added at run time: every read goes through it again, none leaves from the file.
+        fd.faultAdd("img", FaultRule.corrupt("flip").with("bits", 3).ops("read").range(MIB, 4096));
+        long ruled = nbd.readsSentFromFile();
+        byte[] corrupted = copyOut(uri, dir);
+        assertEquals(ruled, nbd.readsSentFromFile(), "no read went around the rule");
+        assertFalse(
+                Arrays.equals(content, MIB, MIB + 4096, corrupted, MIB, MIB + 4096), "the rule corrupted its range");
+        assertTrue(Arrays.equals(content, 0, MIB, corrupted, 0, MIB), "before the rule's range");
+        assertTrue(Arrays.equals(content, MIB + 4096, SIZE, corrupted, MIB + 4096, SIZE), "after the rule's range");
+
+        fd.faultAdd("img", FaultRule.error("EIO").ops("read").range(2 * MIB, 4096));
+        CommandResult failed = QemuIo.run(uri, "read 2M 1M", "read 3M 1M");
+        assertEquals(
+                List.of("read failed: Input/output error", "read 1048576/1048576 bytes at offset 3145728"),
+                QemuIo.reports(failed.stdout()),
+                failed.toString());
+        assertEquals(ruled, nbd.readsSentFromFile(), "no read went around the rules");
+
+        fd.faultClear("img");
+        QemuIo.run(uri, "read 2M 1M").assertOk("the read the rule failed, once it is removed");
+        Images.assertSameBytes(content, copyOut(uri, dir), "the image read once the rules are removed");
+        assertTrue(nbd.readsSentFromFile() > ruled, "reads go out from the file again");
+
+        // A write through the export reaches the file, and the next reads from the file see it.
+        QemuIo.run(uri, "write -P 0x77 4M 1M").assertOk("write a MiB");
+        Arrays.fill(content, 4 * MIB, 5 * MIB, (byte) 0x77);
+        long written = nbd.readsSentFromFile();
+        Images.assertSameBytes(content, copyOut(uri, dir), "the image after the write");
+        assertTrue(nbd.readsSentFromFile() > written, "read from the file after the write");
+    }
+
+    @Test
+    @Faultdisk(exports = "disk0=memory:1M")
+    void anImageWithAHoleIsReadTheUsualWay(
+            FaultdiskClient fd, FaultdiskServer server, @ExportUri("disk0") String disk0, @TempDir Path dir)
+            throws IOException {
+        Tools.require("nbdcopy", "qemu-io");
+        Path file = dir.resolve("img.raw");
+        byte[] content = image(file, 0x5e1d_f122L);
+        fd.exportAdd("img", file.toString());
+        String uri = disk0.replace("/disk0", "/img");
+        NbdServer nbd = server.nbd();
+        long before = nbd.readsSentFromFile();
+        Images.assertSameBytes(content, copyOut(uri, dir), "the dense image");
+        long dense = nbd.readsSentFromFile();
+        assertTrue(dense > before, "a dense image's reads went out from the file");
+
+        // Zeroes that may unmap punch a hole: from then on reads find its zeroes the usual way.
+        QemuIo.run(uri, "write -z -u 1M 1M").assertOk("punch a hole");
+        Arrays.fill(content, MIB, 2 * MIB, (byte) 0);
+        Images.assertSameBytes(content, copyOut(uri, dir), "the image with a hole");
+        assertEquals(dense, nbd.readsSentFromFile(), "no read went out from the file once it had a hole");
+    }
+
+    @Test
+    @Faultdisk(exports = "disk0=memory:1M")
+    void dataTheWriteCacheHoldsIsReadFromTheCacheNotTheFile(
+            FaultdiskClient fd, @ExportUri("disk0") String disk0, @TempDir Path dir) throws IOException {
+        Tools.require("nbdcopy", "qemu-io");
+        Path file = dir.resolve("img.raw");
+        byte[] content = image(file, 0x5e1d_f11fL);
+        // lying-flush: flushes succeed and write nothing back, so the written MiB stays in the cache.
+        fd.exportAdd("img", file + ",cache=lying-flush");
+        String uri = disk0.replace("/disk0", "/img");
+
+        QemuIo.run(uri, "write -P 0x5a 3M 1M").assertOk("write a MiB into the cache");
+        byte[] onDisk = Files.readAllBytes(file);
+        assertArrayEquals(content, onDisk, "the write is still in the cache only");
+        CommandResult cached = QemuIo.run(uri, "read -P 0x5a 3M 1M");
+        assertEquals(
+                List.of("read 1048576/1048576 bytes at offset 3145728"),
+                QemuIo.reports(cached.stdout()),
+                cached.toString());
+        CommandResult half = QemuIo.run(uri, "read -P 0x5a 3584k 1M");
+        assertTrue(half.stdout().contains("Pattern verification failed"), "half of this read is not cached: " + half);
+
+        byte[] expected = content.clone();
+        Arrays.fill(expected, 3 * MIB, 4 * MIB, (byte) 0x5a);
+        Images.assertSameBytes(expected, copyOut(uri, dir), "the image with the cached MiB over the file's");
+    }
+
+    @Test
+    void tlsConnectionsNeverSendFromTheFileAndPlainOnesDo(@TempDir Path dir) throws Exception {
+        Tools.require("openssl", "nbdcopy");
+        TestPki pki = TestPki.create(dir.resolve("pki"));
+        Path file = dir.resolve("img.raw");
+        byte[] content = image(file, 0x5e1d_f120L);
+        try (FaultdiskServer server = FaultdiskServer.builder()
+                .export("img=" + file)
+                .nbd(new InetSocketAddress("127.0.0.1", 0))
+                .nbdOptions(NbdServer.Options.defaults().withTls(TlsMode.ON, TlsCredentials.server(pki.dir(), false)))
+                .start()) {
+            int port = ((InetSocketAddress) server.nbdAddress()).getPort();
+            NbdServer nbd = server.nbd();
+            String tls = "nbds://localhost:" + port + "/img?tls-certificates=" + pki.caOnly();
+            Images.assertSameBytes(content, copyOut(tls, dir), "the image over TLS");
+            assertEquals(0, nbd.readsSentFromFile(), "a TLS connection sent nothing around TLS");
+
+            Images.assertSameBytes(content, copyOut("nbd://127.0.0.1:" + port + "/img", dir), "the image in plain");
+            assertTrue(nbd.readsSentFromFile() > 0, "a plain connection on the same server sends from the file");
+        }
+    }
+
+    @Test
+    void copyModeSendsNothingFromTheFileAndTheDefaultDoes(@TempDir Path dir) throws IOException {
+        Tools.require("nbdcopy");
+        Path file = dir.resolve("img.raw");
+        byte[] content = image(file, 0x5e1d_f124L);
+        try (TestServer server = new TestServer("img=" + file)) {
+            System.setProperty(SWITCH, "copy");
+            Images.assertSameBytes(content, copyOut(server.uri("img"), dir), "the image, every read copied");
+            assertEquals(0, server.server().readsSentFromFile(), "nothing went out from the file");
+            System.clearProperty(SWITCH);
+            Images.assertSameBytes(content, copyOut(server.uri("img"), dir), "the image, the default way");
+            assertTrue(server.server().readsSentFromFile() > 0, "by default large reads go out from the file");
+        }
+    }
+
+    @Test
+    void aUnixSocketConnectionSendsFromTheFileToo(@TempDir Path dir) throws IOException {
+        Tools.require("nbdcopy");
+        Path file = dir.resolve("img.raw");
+        byte[] content = image(file, 0x5e1d_f123L);
+        try (TestServer server = TestServer.onUnixSocket(dir.resolve("nbd.sock"), "img=" + file)) {
+            Images.assertSameBytes(content, copyOut(server.uri("img"), dir), "the image over a Unix socket");
+            assertTrue(server.server().readsSentFromFile() > 0, "reads went out from the file");
+        }
+    }
+
+    /**
+     * A client that stops reading fills the socket: sendfile then sends nothing, the rest goes out
+     * as the socket drains, and the bytes arrive whole and in order.
+     */
+    @Test
+    @Faultdisk(exports = "disk0=memory:1M")
+    void aClientThatStopsReadingGetsEveryByteOnceItReadsAgain(
+            FaultdiskClient fd, FaultdiskServer server, @TempDir Path dir) throws IOException {
+        Path file = dir.resolve("img.raw");
+        byte[] content = image(file, 0x5e1d_f121L);
+        fd.exportAdd("img", file.toString());
+        int port = ((InetSocketAddress) server.nbdAddress()).getPort();
+        long before = server.nbd().readsSentFromFile();
+        try (RawNbd client = RawNbd.open(port, "img")) {
+            int[] offsets = {0, 0, 0, MIB / 2, MIB, 2 * MIB};
+            int length = SIZE - 2 * MIB;
+            for (int i = 0; i < offsets.length; i++) {
+                client.header(RawNbd.READ, i, offsets[i], length);
+            }
+            // 36 MiB of replies are more than the socket buffers hold while the client reads nothing.
+            await().atMost(WAIT)
+                    .until(() -> server.nbd().connections().stream().anyMatch(ConnectionInfo::writingReply));
+            for (int i = 0; i < offsets.length; i++) {
+                assertEquals(0, client.replyHeader(i), "read " + i);
+                byte[] data = new byte[length];
+                client.in.readFully(data);
+                assertArrayEquals(
+                        Arrays.copyOfRange(content, offsets[i], offsets[i] + length), data, "read at " + offsets[i]);
+            }
+        }
+        assertNotEquals(before, server.nbd().readsSentFromFile(), "the reads went out from the file");
+    }
+}
