@@ -35,8 +35,8 @@ final class DelayTimer {
     }
 
     private static final class Shared {
-        static final DelayTimer TIMER = new DelayTimer(TimeUnit.MICROSECONDS.toNanos(
-                Long.getLong("faultdisk.delay.tickMicros", 50)));
+        static final DelayTimer TIMER =
+                new DelayTimer(TimeUnit.MICROSECONDS.toNanos(Long.getLong("faultdisk.delay.tickMicros", 50)));
     }
 
     /** Runs {@code task} at {@code nanoTime} (of {@link System#nanoTime()}), or when {@code cutShort} is woken. */

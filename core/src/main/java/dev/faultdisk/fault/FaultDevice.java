@@ -97,7 +97,11 @@ public final class FaultDevice extends EngineDevice<FaultEngine> {
             next.submit(r, data, sink, done);
             return;
         }
-        new Walk(s.index().candidates(r), new FaultCall(engine, r, data, engine.time().nanos()), sink, done)
+        new Walk(
+                        s.index().candidates(r),
+                        new FaultCall(engine, r, data, engine.time().nanos()),
+                        sink,
+                        done)
                 .from(0);
     }
 

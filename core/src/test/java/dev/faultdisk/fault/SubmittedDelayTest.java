@@ -160,8 +160,7 @@ class SubmittedDelayTest {
     void aResetCutsTimedWaitsShort() throws Exception {
         try (Disk disk = Disk.manual(1 << 20)) {
             disk.add(rule("type", "delay", "ms", 3_600_000));
-            List<Outcome> reads = List.of(
-                    submitRead(disk.device(), 0, 512), submitRead(disk.device(), 512, 512));
+            List<Outcome> reads = List.of(submitRead(disk.device(), 0, 512), submitRead(disk.device(), 512, 512));
             assertEquals(0, finished(reads));
             disk.faults().cutShortWaits();
             assertEquals(2, finished(reads), "woken without the clock moving");

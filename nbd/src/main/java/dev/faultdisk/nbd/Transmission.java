@@ -98,7 +98,8 @@ final class Transmission {
         this.share = Math.max(NbdProtocol.MAX_PAYLOAD, budget.limit() / 4);
         this.requests = Executors.newThreadPerTaskExecutor(
                 Thread.ofVirtual().name("nbd-req-" + connection.id() + "-", 0).factory());
-        this.drainers = Thread.ofVirtual().name("nbd-resumed-" + connection.id()).factory();
+        this.drainers =
+                Thread.ofVirtual().name("nbd-resumed-" + connection.id()).factory();
     }
 
     /**
@@ -353,9 +354,11 @@ final class Transmission {
                         replyRead();
                     }
                 }
-                case DisconnectException e when h.type == NbdProtocol.CMD_READ -> {
+                case DisconnectException e
+                when h.type == NbdProtocol.CMD_READ -> {
                     if (e.midReply()) {
-                        sendRead(h, data.position(0).limit((int) h.length / 2), ReplyEncoder.readHeaderSize(structured));
+                        sendRead(
+                                h, data.position(0).limit((int) h.length / 2), ReplyEncoder.readHeaderSize(structured));
                     }
                     drop(null);
                 }

@@ -39,7 +39,8 @@ class DelayedRequestsTest {
             memory.write(BlockRequest.of(BlockOp.WRITE, 4096L * i, 4096), ByteBuffer.wrap(block));
         }
         ExportRegistry registry = new ExportRegistry();
-        Export export = new Export("d", memory, false, new BlkdebugEngine(), CacheMode.WRITETHROUGH, time.faultTime(), 1);
+        Export export =
+                new Export("d", memory, false, new BlkdebugEngine(), CacheMode.WRITETHROUGH, time.faultTime(), 1);
         registry.add(export);
         export.faults().add(List.of(Map.of("type", "delay", "ops", List.of("read"), "ms", 5)), "rules");
         NbdServer.Options options = NbdServer.Options.defaults().withMaxInFlight(BUDGET);
