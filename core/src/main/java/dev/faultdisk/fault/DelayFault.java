@@ -3,7 +3,6 @@ package dev.faultdisk.fault;
 import dev.faultdisk.wire.BlockOp;
 import java.io.IOException;
 import java.io.InterruptedIOException;
-import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
@@ -41,10 +40,22 @@ record DelayFault(DelayModel model) implements Fault {
         if (nanos <= 0) {
             return;
         }
-        Map<String, Object> details = new LinkedHashMap<>();
-        details.put("delay-ms", nanos / 1e6);
-        call.record(firing, "delayed " + millis(nanos) + " ms", details);
+        call.record(firing, action(nanos), Map.of("delay-ms", nanos / 1e6));
         call.waitFor(nanos);
+    }
+
+    /** The last delay's action text: a fixed delay's is the same each time, so it is built once. */
+    private static volatile Action last = new Action(0, "");
+
+    private record Action(long nanos, String text) {}
+
+    private static String action(long nanos) {
+        Action a = last;
+        if (a.nanos != nanos) {
+            a = new Action(nanos, "delayed " + millis(nanos) + " ms");
+            last = a;
+        }
+        return a.text;
     }
 
     /** {@code nanos} as milliseconds with three decimals, without the cost of a formatter. */
