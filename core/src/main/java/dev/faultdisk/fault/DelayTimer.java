@@ -52,7 +52,7 @@ final class DelayTimer {
     void wake(CountDownLatch cutShort) {
         List<Entry> due = new ArrayList<>();
         for (Entry e : queue) {
-            if (e.cutShort == cutShort && queue.remove(e)) {
+            if (java.util.Objects.equals(e.cutShort, cutShort) && queue.remove(e)) {
                 due.add(e);
             }
         }

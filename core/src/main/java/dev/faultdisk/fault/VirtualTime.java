@@ -117,7 +117,7 @@ public final class VirtualTime implements InstantSource, Sleeper {
         List<Timed> due = new ArrayList<>();
         synchronized (this) {
             timed.removeIf(t -> {
-                if (t.cutShort == cutShort) {
+                if (java.util.Objects.equals(t.cutShort, cutShort)) {
                     due.add(t);
                     return true;
                 }
