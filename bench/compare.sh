@@ -42,6 +42,9 @@ bench/compare.sh: faultdisk vs nbdkit (file plugin) vs qemu-nbd on the same file
   --workloads LIST   comma-separated, from seqread,seqwrite,randread,randrw (the default),
                      randread64, randread1 (env WORKLOADS)
   --delay-ms N       the read delay of faultdisk-delay and nbdkit-delay (default 1, env DELAY_MS)
+  --in-flight N      delayed requests one connection may have waiting at once: faultdisk-delay's
+                     --max-in-flight, nbdkit-delay's worker threads (-t); default 16, both
+                     servers' own default (env IN_FLIGHT)
                      (base and base-delay: faultdisk and faultdisk-delay run from FAULTDISK_BASE_JAR,
                      another build such as the main branch's, for before/after runs)
   --no-verify        skip the check that every server serves the file's exact content
@@ -59,6 +62,7 @@ out=${BENCH_OUT:-}
 servers=${SERVERS:-faultdisk,nbdkit,qemu-nbd}
 workloads=${WORKLOADS:-seqread,seqwrite,randread,randrw}
 delay_ms=${DELAY_MS:-1}
+in_flight=${IN_FLIGHT:-16}
 verify=1
 
 while [ $# -gt 0 ]; do
@@ -73,6 +77,7 @@ while [ $# -gt 0 ]; do
     --servers) servers=$2; shift ;;
     --workloads) workloads=$2; shift ;;
     --delay-ms) delay_ms=$2; shift ;;
+    --in-flight) in_flight=$2; shift ;;
     --no-verify) verify=0 ;;
     -h|--help) usage; exit 0 ;;
     *) echo "compare.sh: unknown argument: $1 (see --help)" >&2; exit 2 ;;
@@ -83,7 +88,7 @@ done
 die() { echo "compare.sh: $*" >&2; exit 1; }
 log() { echo "[$(date +%H:%M:%S)] $*"; }
 
-for n in "$rounds" "$runtime" "$warmup" "$size_mib" "$delay_ms"; do
+for n in "$rounds" "$runtime" "$warmup" "$size_mib" "$delay_ms" "$in_flight"; do
   [[ "$n" =~ ^[0-9]+$ ]] || die "not a whole number: $n"
 done
 [ "$rounds" -ge 1 ] && [ "$runtime" -ge 1 ] && [ "$size_mib" -ge 16 ] || die "rounds and runtime must be >= 1, size >= 16 MiB"
@@ -257,15 +262,15 @@ PY
     faultdisk-delay)
       # Delays every read by --delay-ms through a fault rule, added over QMP once it answers.
       "${launcher[@]}" serve --export "bench=$file" --nbd "127.0.0.1:$p" --qmp "127.0.0.1:$q" \
-        >"$out/$s.log" 2>&1 &
+        --max-in-flight "$in_flight" >"$out/$s.log" 2>&1 &
       ;;
     nbdkit)
       # File plugin, default 16 worker threads, page cache (cache=default).
       nbdkit --exit-with-parent -f -i 127.0.0.1 -p "$p" -e bench file "$file" >"$out/nbdkit.log" 2>&1 &
       ;;
     nbdkit-delay)
-      # The delay filter sleeps in nbdkit's worker threads (16 by default).
-      nbdkit --exit-with-parent -f -i 127.0.0.1 -p "$p" -e bench --filter=delay file "$file" \
+      # The delay filter sleeps in nbdkit's worker threads (16 by default, --in-flight).
+      nbdkit --exit-with-parent -f -i 127.0.0.1 -p "$p" -t "$in_flight" -e bench --filter=delay file "$file" \
         "rdelay=${delay_ms}ms" >"$out/nbdkit-delay.log" 2>&1 &
       ;;
     qemu-nbd)
@@ -487,7 +492,7 @@ fi
   echo "servers: faultdisk serve --export bench=FILE; nbdkit -f file FILE (16 threads);" \
     "qemu-nbd -f raw --cache=writeback --aio=threads -t -x bench FILE"
   case " ${server_list[*]} " in
-    *-delay*) echo "delays: every read delayed by ${delay_ms} ms (faultdisk-delay: a delay rule added with" \
+    *-delay*) echo "delays: every read delayed by ${delay_ms} ms, ${in_flight} requests in flight at most (faultdisk-delay: a delay rule added with" \
       "fault-add over QMP; nbdkit-delay: --filter=delay rdelay=${delay_ms}ms)" ;;
   esac
   echo

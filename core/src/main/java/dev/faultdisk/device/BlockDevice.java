@@ -78,6 +78,42 @@ public interface BlockDevice extends AutoCloseable {
         return null;
     }
 
+    /**
+     * True if, of the long waits {@link #mayBlock()} allows, a call may meet only timed ones (an
+     * injected delay or throttle) that {@link #submit} serves with a timer: a frontend then submits
+     * requests instead of giving each a thread. A layer that does not pass submitted requests on
+     * to the layer below (the default) says so only when nothing below it may block.
+     */
+    default boolean timedWaitsOnly() {
+        return !mayBlock();
+    }
+
+    /**
+     * Runs {@code r} and tells {@code done} when it finished, perhaps later and on another thread:
+     * a layer that waits for a known time registers the rest of the request with a timer and
+     * returns, so that a delayed request holds no thread while it waits ({@link Completion}).
+     * {@code data} and {@code sink} as for the operation's own method (the other null). By default
+     * the request runs now, on the caller, through this layer's own methods. Frontends submit a
+     * request only while {@link #timedWaitsOnly()}, marked {@link BlockRequest#inline()}: any other
+     * wait it meets (a rule added since) is skipped, as for an inline request.
+     */
+    default void submit(BlockRequest r, ByteBuffer data, ExtentSink sink, Completion done) {
+        Throwable failure = null;
+        try {
+            switch (r.op()) {
+                case READ -> read(r, data);
+                case WRITE -> write(r, data);
+                case FLUSH -> flush(r);
+                case TRIM -> trim(r);
+                case WRITE_ZEROES -> writeZeroes(r);
+                case BLOCK_STATUS -> extents(r, sink);
+            }
+        } catch (Throwable e) {
+            failure = e; // handed to the completion, which reports a bug as the frontend does
+        }
+        done.complete(failure);
+    }
+
     /** A short human-readable description of what backs this device. */
     String describe();
 

@@ -36,4 +36,19 @@ public final class CountingDevice extends InterceptingDevice {
             stats.record(r.op(), r.length(), failed);
         }
     }
+
+    @Override
+    public boolean timedWaitsOnly() {
+        return next.timedWaitsOnly();
+    }
+
+    @Override
+    public void submit(BlockRequest r, ByteBuffer data, ExtentSink sink, Completion done) {
+        next.submit(r, data, sink, done.after(failure -> {
+            if (failure instanceof DeviceException e) {
+                stats.recordErrno(r.op(), e.errno());
+            }
+            stats.record(r.op(), r.length(), failure != null);
+        }));
+    }
 }

@@ -3,13 +3,13 @@ package dev.faultdisk.fault;
 import dev.faultdisk.wire.BlockOp;
 import java.io.IOException;
 import java.io.InterruptedIOException;
-import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
  * Delays the request before its I/O: fixed, jittered, heavy-tailed, ramping or stalling
- * ({@link DelayModel}). The request's own thread sleeps on the fault clock; a request that blocks
- * runs on a virtual thread of its own, so a delay costs a scheduled wake-up, not a worker.
+ * ({@link DelayModel}). It asks for the wait ({@link FaultCall#waitFor}); the fault layer serves
+ * it on the fault clock, with a timer for a submitted request (no thread waits) or by sleeping on
+ * the request's own virtual thread.
  */
 record DelayFault(DelayModel model) implements Fault {
     static final FaultType TYPE = new FaultType(
@@ -30,15 +30,32 @@ record DelayFault(DelayModel model) implements Fault {
     }
 
     @Override
+    public boolean timed() {
+        return true;
+    }
+
+    @Override
     public void apply(FaultCall call, Firing firing) throws IOException {
         long nanos = model.sample(firing);
         if (nanos <= 0) {
             return;
         }
-        Map<String, Object> details = new LinkedHashMap<>();
-        details.put("delay-ms", nanos / 1e6);
-        call.record(firing, "delayed " + millis(nanos) + " ms", details);
-        sleep(call, nanos);
+        call.record(firing, action(nanos), Map.of("delay-ms", nanos / 1e6));
+        call.waitFor(nanos);
+    }
+
+    /** The last delay's action text: a fixed delay's is the same each time, so it is built once. */
+    private static volatile Action last = new Action(0, "");
+
+    private record Action(long nanos, String text) {}
+
+    private static String action(long nanos) {
+        Action a = last;
+        if (a.nanos != nanos) {
+            a = new Action(nanos, "delayed " + millis(nanos) + " ms");
+            last = a;
+        }
+        return a.text;
     }
 
     /** {@code nanos} as milliseconds with three decimals, without the cost of a formatter. */

@@ -34,6 +34,14 @@ public interface Fault {
     }
 
     /**
+     * True if the only wait it makes is for a time it computes ({@link FaultCall#waitFor}: delay,
+     * throttle): a submitted request then waits on a timer, holding no thread.
+     */
+    default boolean timed() {
+        return false;
+    }
+
+    /**
      * Acts on a request its rule selected: changes {@code call} (fail it, skip or redirect its I/O,
      * alter its data, register hooks) and records what it did with {@link FaultCall#record}.
      */

@@ -35,6 +35,7 @@ public final class FaultCall {
     private DeviceException afterIoFailure;
     private List<Hook> hooks;
     private long now;
+    private long wait;
     FaultEngine.Hold hold;
 
     FaultCall(FaultEngine engine, BlockRequest request, ByteBuffer data, long now) {
@@ -49,6 +50,11 @@ public final class FaultCall {
 
     public BlockRequest request() {
         return request;
+    }
+
+    /** The caller's buffer as passed in (a read's destination, a write's source), or null. */
+    ByteBuffer requestData() {
+        return data;
     }
 
     public FaultTime time() {
@@ -66,6 +72,21 @@ public final class FaultCall {
 
     void refreshNow() {
         now = engine.time().nanos();
+    }
+
+    /**
+     * Makes the request wait {@code nanos} from {@link #now()} before the next rule acts: the
+     * fault layer serves the wait once the fault that asked returns (a timed fault, {@link Fault#timed()}).
+     */
+    public void waitFor(long nanos) {
+        wait = Math.max(wait, nanos);
+    }
+
+    /** The wait the last fault asked for (0: none), and clears it. */
+    long takeWait() {
+        long w = wait;
+        wait = 0;
+        return w;
     }
 
     /** The export's size. */

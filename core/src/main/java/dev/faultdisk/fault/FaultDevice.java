@@ -2,6 +2,7 @@ package dev.faultdisk.fault;
 
 import dev.faultdisk.device.BlockDevice;
 import dev.faultdisk.device.BlockRequest;
+import dev.faultdisk.device.Completion;
 import dev.faultdisk.device.EngineDevice;
 import dev.faultdisk.device.ExtentSink;
 import dev.faultdisk.wire.BlockOp;
@@ -21,6 +22,12 @@ import java.nio.channels.FileChannel;
  * since, as if it had arrived before them. Every request dispatched after such a rule was added
  * runs on its own thread, because {@link #mayBlock()} says so. Closing fails what the engine
  * holds, then closes the device below.
+ *
+ * <p>A submitted request ({@link #submit}) walks the same rules, but a timed wait (delay,
+ * throttle) registers the rest of its walk with the fault clock's timer and returns: the rest
+ * (later rules, the I/O, the hooks) runs when the timer fires, where the request's
+ * {@link Completion} resumes it. Rules that wait for something else (hang) are skipped, as for an
+ * inline request: the frontend submits only while no such rule exists.
  */
 public final class FaultDevice extends EngineDevice<FaultEngine> {
 
@@ -62,6 +69,10 @@ public final class FaultDevice extends EngineDevice<FaultEngine> {
                     if (call.failed()) {
                         throw call.failure();
                     }
+                    long wait = call.takeWait();
+                    if (wait > 0) {
+                        DelayFault.sleep(call, wait);
+                    }
                     if (fault.blocks()) {
                         call.refreshNow();
                     }
@@ -78,6 +89,93 @@ public final class FaultDevice extends EngineDevice<FaultEngine> {
             if (call.hold != null) {
                 call.hold.done.countDown();
             }
+        }
+    }
+
+    @Override
+    public boolean timedWaitsOnly() {
+        return engine.timedWaitsOnly() && !next.mayBlock();
+    }
+
+    @Override
+    public void submit(BlockRequest r, ByteBuffer data, ExtentSink sink, Completion done) {
+        FaultEngine.Snapshot s = engine.snapshot();
+        if (s.rules().length == 0 || (BlockOp.CHANGES.contains(r.op()) && next.isReadOnly())) {
+            next.submit(r, data, sink, done);
+            return;
+        }
+        new Walk(
+                        s.index().candidates(r),
+                        new FaultCall(engine, r, data, engine.time().nanos()),
+                        sink,
+                        done)
+                .from(0);
+    }
+
+    /** A submitted request's walk through the rules, resumable after each timed wait. */
+    private final class Walk implements Runnable {
+        private final FaultRule[] rules;
+        private final FaultCall call;
+        private final ExtentSink sink;
+        private final Completion done;
+        private int next;
+
+        Walk(FaultRule[] rules, FaultCall call, ExtentSink sink, Completion done) {
+            this.rules = rules;
+            this.call = call;
+            this.sink = sink;
+            this.done = done;
+        }
+
+        /** The timer fired: the rest of the walk, where the request's completion resumes it. */
+        @Override
+        public void run() {
+            call.refreshNow();
+            from(next);
+        }
+
+        void from(int first) {
+            Throwable failure = null;
+            BlockRequest request = call.request();
+            try {
+                for (int i = first; i < rules.length; i++) {
+                    Fault fault = rules[i].fault();
+                    if (fault.blocks() && !fault.timed()) {
+                        continue;
+                    }
+                    Firing firing = rules[i].select(request, call.now());
+                    if (firing == null) {
+                        continue;
+                    }
+                    fault.apply(call, firing);
+                    if (call.failed()) {
+                        throw call.failure();
+                    }
+                    long wait = call.takeWait();
+                    if (wait > 0) {
+                        next = i + 1;
+                        engine.schedule(call.now() + wait, () -> done.resume(this));
+                        return;
+                    }
+                    if (fault.blocks()) {
+                        call.refreshNow();
+                    }
+                }
+                ByteBuffer data = call.requestData();
+                if (!call.ioSkipped()) {
+                    io(call, request, data, sink);
+                }
+                call.runHooks();
+                if (call.afterIoFailure() != null) {
+                    throw call.afterIoFailure();
+                }
+                if (data != null) {
+                    data.position(data.limit());
+                }
+            } catch (IOException | RuntimeException e) {
+                failure = e;
+            }
+            done.complete(failure);
         }
     }
 

@@ -60,9 +60,12 @@ public final class FaultEngine implements LayerEngine {
     /** Opened by {@link #cutShortWaits}: what sleeps on it (delays, throttles) wakes at once. */
     private volatile CountDownLatch waits = new CountDownLatch(1);
 
-    /** The published rule set, in the order rules act, with its range index. */
-    record Snapshot(FaultRule[] rules, boolean blocking, RuleIndex index) {
-        static final Snapshot EMPTY = new Snapshot(new FaultRule[0], false, new RuleIndex(new FaultRule[0], 1));
+    /**
+     * The published rule set, in the order rules act, with its range index; {@code blocking}: a
+     * rule may hold a request's thread; {@code untimed}: one may wait for something other than time.
+     */
+    record Snapshot(FaultRule[] rules, boolean blocking, boolean untimed, RuleIndex index) {
+        static final Snapshot EMPTY = new Snapshot(new FaultRule[0], false, false, new RuleIndex(new FaultRule[0], 1));
     }
 
     /** Fault rules one export may have (a budget: each costs memory and matching time). */
@@ -128,6 +131,11 @@ public final class FaultEngine implements LayerEngine {
     @Override
     public boolean mayBlock() {
         return snapshot.blocking;
+    }
+
+    /** True unless a rule may wait for something other than time (a hang rule, waiting for its release). */
+    public boolean timedWaitsOnly() {
+        return !snapshot.untimed;
     }
 
     /** The export's file binding: rules aim at files through it, and records name files with it. */
@@ -255,10 +263,14 @@ public final class FaultEngine implements LayerEngine {
                 sorted,
                 Comparator.comparingInt((FaultRule r) -> r.fault().order()).thenComparingLong(FaultRule::id));
         boolean blocking = false;
+        boolean untimed = false;
         for (FaultRule r : sorted) {
             blocking |= r.fault().blocks();
+            untimed |= r.fault().blocks() && !r.fault().timed();
         }
-        snapshot = sorted.length == 0 ? Snapshot.EMPTY : new Snapshot(sorted, blocking, new RuleIndex(sorted, size));
+        snapshot = sorted.length == 0
+                ? Snapshot.EMPTY
+                : new Snapshot(sorted, blocking, untimed, new RuleIndex(sorted, size));
     }
 
     /** The rules, by id. */
@@ -484,11 +496,21 @@ public final class FaultEngine implements LayerEngine {
         time.sleeper().await(waits, deadline);
     }
 
+    /**
+     * Runs {@code task} once the fault clock reads {@code deadlineNanos}, or at {@link
+     * #cutShortWaits}, on the clock's timer: the delays and throttles of submitted requests wait
+     * here, holding no thread.
+     */
+    void schedule(long deadlineNanos, Runnable task) {
+        time.sleeper().schedule(Instant.ofEpochSecond(0, deadlineNanos), waits, task);
+    }
+
     /** Ends every delay and throttle wait now under way (a reset); later ones sleep as usual. */
     public void cutShortWaits() {
         CountDownLatch open = waits;
         waits = new CountDownLatch(1);
         open.countDown();
+        time.sleeper().wake(open);
     }
 
     /** Requests held now, oldest first. */

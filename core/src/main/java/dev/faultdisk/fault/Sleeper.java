@@ -23,7 +23,27 @@ public interface Sleeper {
      */
     boolean await(CountDownLatch latch, Instant deadline) throws InterruptedException;
 
-    /** Real time: {@code Thread.sleep} and timed latch waits against {@code clock}. */
+    /**
+     * Runs {@code task} once the clock reads {@code deadline}, or soon after {@code cutShort}
+     * opens and {@link #wake} is told so, on the timer's thread: what waits meanwhile is an entry
+     * in a queue, not a parked thread. The task must not block. By default a virtual thread waits
+     * for it.
+     */
+    default void schedule(Instant deadline, CountDownLatch cutShort, Runnable task) {
+        Thread.ofVirtual().name("faultdisk-timed-wait").start(() -> {
+            try {
+                await(cutShort, deadline);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            task.run();
+        });
+    }
+
+    /** {@code cutShort} opened: what {@link #schedule} queued with it runs now. */
+    default void wake(CountDownLatch cutShort) {}
+
+    /** Real time: {@code Thread.sleep}, timed latch waits and the {@link DelayTimer}, against {@code clock}. */
     static Sleeper system(InstantSource clock) {
         return new Sleeper() {
             @Override
@@ -42,6 +62,17 @@ public interface Sleeper {
                 }
                 long nanos = Duration.between(clock.instant(), deadline).toNanos();
                 return latch.await(Math.max(0, nanos), TimeUnit.NANOSECONDS);
+            }
+
+            @Override
+            public void schedule(Instant deadline, CountDownLatch cutShort, Runnable task) {
+                long in = Duration.between(clock.instant(), deadline).toNanos();
+                DelayTimer.shared().schedule(System.nanoTime() + Math.max(0, in), cutShort, task);
+            }
+
+            @Override
+            public void wake(CountDownLatch cutShort) {
+                DelayTimer.shared().wake(cutShort);
             }
         };
     }

@@ -59,6 +59,11 @@ final class ThrottleFault implements Fault {
     }
 
     @Override
+    public boolean timed() {
+        return true;
+    }
+
+    @Override
     public void apply(FaultCall call, Firing firing) throws IOException {
         long now = call.now();
         long wait = 0;
@@ -74,7 +79,7 @@ final class ThrottleFault implements Fault {
         Map<String, Object> details = new LinkedHashMap<>();
         details.put("delay-ms", wait / 1e6);
         call.record(firing, "throttled " + DelayFault.millis(wait) + " ms", details);
-        DelayFault.sleep(call, wait);
+        call.waitFor(wait);
     }
 
     @Override

@@ -3,6 +3,7 @@ package dev.faultdisk.trigger;
 import dev.faultdisk.cache.PowerSwitch;
 import dev.faultdisk.device.BlockDevice;
 import dev.faultdisk.device.BlockRequest;
+import dev.faultdisk.device.Completion;
 import dev.faultdisk.device.DeviceException;
 import dev.faultdisk.device.ExtentSink;
 import dev.faultdisk.device.InterceptingDevice;
@@ -57,6 +58,25 @@ public final class TriggerDevice extends InterceptingDevice {
         return e == null || !(e.isEngaged() || e.watches(export, r.op()) || e.watchesEvents())
                 ? next.readSource(r)
                 : null;
+    }
+
+    /** Only while no trigger is engaged: triggers count requests in order and may hold them on a thread. */
+    @Override
+    public boolean timedWaitsOnly() {
+        TriggerEngine e = engine;
+        return (e == null || !(e.isEngaged() || e.watchesEvents())) && next.timedWaitsOnly();
+    }
+
+    @Override
+    public void submit(BlockRequest r, ByteBuffer data, ExtentSink sink, Completion done) {
+        TriggerEngine e = engine;
+        if (e != null && (e.isEngaged() || e.watchesEvents())) {
+            // A trigger engaged since the frontend chose to submit: counted and acted on now, on
+            // this thread, as an inline request is.
+            super.submit(r, data, sink, done);
+            return;
+        }
+        next.submit(r, data, sink, done);
     }
 
     @Override

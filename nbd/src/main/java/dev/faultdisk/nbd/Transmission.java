@@ -2,6 +2,7 @@ package dev.faultdisk.nbd;
 
 import dev.faultdisk.device.BlockDevice;
 import dev.faultdisk.device.BlockRequest;
+import dev.faultdisk.device.Completion;
 import dev.faultdisk.device.DeviceException;
 import dev.faultdisk.device.DisconnectException;
 import dev.faultdisk.device.ExtentSink;
@@ -13,10 +14,13 @@ import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.FileChannel;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Semaphore;
+import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -71,6 +75,8 @@ final class Transmission {
     /** Requests running off the reader; at the limit the reader waits (back-pressure, as QEMU does). */
     private final Semaphore inFlight;
 
+    private final int maxInFlight;
+
     private final PayloadBudget budget;
     /** What of the budget this connection holds, and the most it may: one client never takes all of it. */
     private final AtomicLong mine = new AtomicLong();
@@ -84,6 +90,12 @@ final class Transmission {
      * cold), {@code copy} reads it into a buffer first as any read (docs/BENCHMARKS.md).
      */
     private final String fileReads;
+    /** Submitted requests' rests, resumed after their timed waits, and whether a thread drains them. */
+    private final ConcurrentLinkedQueue<Runnable> resumed =
+            new ConcurrentLinkedQueue<>();
+
+    private final AtomicBoolean draining = new AtomicBoolean();
+    private final ThreadFactory drainers;
 
     Transmission(Connection connection, Negotiation negotiation, ReplyWriter writer) {
         this.connection = connection;
@@ -93,12 +105,15 @@ final class Transmission {
         this.size = device.size();
         this.structured = negotiation.structuredReplies();
         this.baseAllocation = negotiation.baseAllocation();
-        this.inFlight = new Semaphore(connection.server().options().maxInFlight());
+        this.maxInFlight = connection.server().options().maxInFlight();
+        this.inFlight = new Semaphore(maxInFlight);
         this.budget = connection.server().budget();
         this.share = Math.max(NbdProtocol.MAX_PAYLOAD, budget.limit() / 4);
         this.fileReads = writer.canSendFiles() ? System.getProperty("faultdisk.nbd.fileReads", "map") : "copy";
         this.requests = Executors.newThreadPerTaskExecutor(
                 Thread.ofVirtual().name("nbd-req-" + connection.id() + "-", 0).factory());
+        this.drainers =
+                Thread.ofVirtual().name("nbd-resumed-" + connection.id()).factory();
     }
 
     /**
@@ -159,16 +174,25 @@ final class Transmission {
      */
     boolean finish() {
         requests.shutdown();
-        return requests.isTerminated();
+        return requests.isTerminated() && inFlight.availablePermits() == maxInFlight;
     }
 
-    /** Waits for requests in flight; gives up when the connection is closed (the shutdown's grace is over). */
+    /**
+     * Waits for requests in flight (on threads of their own, or submitted and waiting on a timer);
+     * gives up when the connection is closed (the shutdown's grace is over).
+     */
     private void awaitInFlight() {
         requests.shutdown();
-        if (requests.isTerminated()) {
+        if (finish()) {
             return;
         }
-        CompletableFuture<Void> done = CompletableFuture.runAsync(requests::close, Thread::startVirtualThread);
+        CompletableFuture<Void> done = CompletableFuture.runAsync(
+                () -> {
+                    requests.close();
+                    inFlight.acquireUninterruptibly(maxInFlight); // every slot back: nothing runs
+                    inFlight.release(maxInFlight);
+                },
+                Thread::startVirtualThread);
         CompletableFuture.anyOf(done, connection.closed()).join();
     }
 
@@ -222,6 +246,11 @@ final class Transmission {
             }
             RequestHeader request = h.copy();
             ByteBuffer owned = payload;
+            if (submits(h)) {
+                slot = false; // the submitted request gives it back when it completes
+                new Submitted(request, owned).start();
+                return;
+            }
             try {
                 requests.execute(() -> {
                     try {
@@ -248,6 +277,152 @@ final class Transmission {
                 inFlight.release();
             }
         }
+    }
+
+    /**
+     * True if the request runs without a thread of its own: the stack's only possible waits are
+     * timed ones (delays, throttles), which it serves on a timer ({@link BlockDevice#submit}).
+     */
+    private boolean submits(RequestHeader h) {
+        return switch (h.type) {
+            case NbdProtocol.CMD_READ -> h.length > 0 && device.timedWaitsOnly();
+            case NbdProtocol.CMD_WRITE, NbdProtocol.CMD_FLUSH, NbdProtocol.CMD_TRIM, NbdProtocol.CMD_WRITE_ZEROES ->
+                reachesDevice(h) && device.timedWaitsOnly();
+            default -> false; // block status gathers its extents on a thread of its own
+        };
+    }
+
+    /**
+     * A request that holds no thread while it waits: submitted to the stack on the reader, it
+     * holds its in-flight slot and its budgeted buffers until it completes; its reply is built
+     * where it completes (on the reader at once, or on the connection's resumed-requests thread
+     * after a timed wait), and leaves with the replies built alongside.
+     */
+    private final class Submitted implements Completion {
+        private final RequestHeader h;
+        private final ByteBuffer payload;
+        private ByteBuffer data;
+        /** Why it was refused before it reached the stack, if it was. */
+        private String refused;
+
+        Submitted(RequestHeader h, ByteBuffer payload) {
+            this.h = h;
+            this.payload = payload;
+        }
+
+        void start() {
+            BlockOp op = opOf(h.type);
+            if (op == BlockOp.READ) {
+                data = take((int) h.length);
+                if (data == null) {
+                    refused = overBudget(h);
+                    complete(null);
+                    return;
+                }
+            }
+            device.submit(request(h, op, true), op == BlockOp.READ ? data : payload, null, this);
+        }
+
+        @Override
+        public void resume(Runnable rest) {
+            resumed.add(rest);
+            if (draining.compareAndSet(false, true)) {
+                drainers.newThread(Transmission.this::drainResumed).start();
+            }
+        }
+
+        @Override
+        public void complete(Throwable failure) {
+            try {
+                answer(failure);
+            } catch (IOException e) {
+                connection.close(); // the socket failed under us: nothing more can be said
+            } catch (Throwable e) {
+                Fatal.check(e, "NBD request of connection " + connection.id());
+                connection.internalError(e);
+            } finally {
+                if (timer != null) {
+                    timer.completed(opOf(h.type), System.nanoTime() - h.arrival);
+                }
+                give(payload);
+                give(data);
+                inFlight.release();
+            }
+        }
+
+        private void answer(Throwable failure) throws Throwable {
+            if (refused != null) {
+                replyError(h, NbdProtocol.ENOMEM, refused, -1);
+                return;
+            }
+            switch (failure) {
+                case null -> {
+                    if (h.type != NbdProtocol.CMD_READ) {
+                        replyOk(h);
+                        return;
+                    }
+                    data.flip();
+                    if (structured && Zeroes.isAllZero(data)) {
+                        sendHole(h, (int) h.length);
+                    } else {
+                        replyRead();
+                    }
+                }
+                case DisconnectException e
+                when h.type == NbdProtocol.CMD_READ -> {
+                    if (e.midReply()) {
+                        sendRead(
+                                h, data.position(0).limit((int) h.length / 2), ReplyEncoder.readHeaderSize(structured));
+                    }
+                    drop(null);
+                }
+                case DisconnectException e -> drop(e.midReply() ? partialHeader(h) : null);
+                case DeviceException e -> replyError(h, nbdError(h, e.errno()), e.getMessage(), e.offset());
+                case IOException e -> {
+                    if (!connection.isClosing() || !(e instanceof ClosedChannelException)) {
+                        replyError(h, NbdProtocol.EIO, e.toString(), -1);
+                    }
+                }
+                default -> throw failure;
+            }
+        }
+
+        /** A small read's data is copied in with its header, so that it leaves with the replies beside it. */
+        private void replyRead() throws IOException {
+            int headerSize = ReplyEncoder.readHeaderSize(structured);
+            if (data.remaining() > INLINE_READ) {
+                sendRead(h, data, headerSize);
+                return;
+            }
+            writer.lock();
+            try {
+                ByteBuffer out = writer.reserve(headerSize + data.remaining());
+                ReplyEncoder.readHeader(out, structured, h.cookie, h.offset, (int) h.length);
+                out.put(data);
+            } finally {
+                writer.unlock();
+            }
+        }
+    }
+
+    /** Runs the rests of submitted requests resumed after their waits, then sends their replies together. */
+    private void drainResumed() {
+        do {
+            for (Runnable rest; (rest = resumed.poll()) != null; ) {
+                try {
+                    rest.run();
+                } catch (Throwable e) {
+                    Fatal.check(e, "NBD request of connection " + connection.id());
+                    connection.internalError(e);
+                }
+            }
+            try {
+                writer.flush();
+            } catch (IOException e) {
+                connection.close();
+            }
+            draining.set(false);
+        } while (!resumed.isEmpty() && draining.compareAndSet(false, true));
     }
 
     /** Waits for a free in-flight slot; a connection that closes meanwhile ends the wait. */
