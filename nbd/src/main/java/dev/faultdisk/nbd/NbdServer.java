@@ -90,6 +90,11 @@ public final class NbdServer implements AutoCloseable {
                     null);
         }
 
+        /** The same budgets with {@code requests} in flight per connection. */
+        public Options withMaxInFlight(int requests) {
+            return new Options(maxConnections, requests, payloadBudget, handshakeTimeout, tlsMode, tls, psk);
+        }
+
         public Options withTls(TlsMode mode, TlsCredentials credentials) {
             return new Options(maxConnections, maxInFlight, payloadBudget, handshakeTimeout, mode, credentials, psk);
         }

@@ -91,8 +91,7 @@ final class Transmission {
      */
     private final String fileReads;
     /** Submitted requests' rests, resumed after their timed waits, and whether a thread drains them. */
-    private final ConcurrentLinkedQueue<Runnable> resumed =
-            new ConcurrentLinkedQueue<>();
+    private final ConcurrentLinkedQueue<Runnable> resumed = new ConcurrentLinkedQueue<>();
 
     private final AtomicBoolean draining = new AtomicBoolean();
     private final ThreadFactory drainers;
