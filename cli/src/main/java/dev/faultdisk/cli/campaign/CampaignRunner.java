@@ -18,6 +18,7 @@ import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -646,6 +647,15 @@ public final class CampaignRunner implements AutoCloseable {
         return out;
     }
 
+    /** Deletes everything under {@code dir}, and {@code dir} itself. */
+    private static void clear(Path dir) throws IOException {
+        try (var walk = Files.walk(dir)) {
+            for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
+                Files.delete(p);
+            }
+        }
+    }
+
     // ---- one run ----
 
     private RunResult execute(Slot slot, Run run, boolean rerun) throws Exception {
@@ -656,6 +666,9 @@ public final class CampaignRunner implements AutoCloseable {
                 i++;
             }
             dir = dir.resolve("rerun-" + i);
+        } else if (Files.exists(dir)) {
+            // an attempt interrupted before it finished: its logs would be read as this run's
+            clear(dir);
         }
         Files.createDirectories(dir);
         Instant started = Instant.now();
