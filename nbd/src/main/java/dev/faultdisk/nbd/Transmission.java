@@ -255,12 +255,8 @@ final class Transmission {
                     try {
                         execute(request, owned, false);
                         writer.flush();
-                    } catch (IOException e) {
-                        connection.close(); // the socket failed under us: nothing more can be said
                     } catch (Throwable e) {
-                        // A bug below: drop the connection as the reader does, never leave the client waiting.
-                        Fatal.check(e, "NBD request of connection " + connection.id());
-                        connection.internalError(e);
+                        failed(e);
                     } finally {
                         give(owned);
                         inFlight.release();
@@ -334,11 +330,8 @@ final class Transmission {
         public void complete(Throwable failure) {
             try {
                 answer(failure);
-            } catch (IOException e) {
-                connection.close(); // the socket failed under us: nothing more can be said
             } catch (Throwable e) {
-                Fatal.check(e, "NBD request of connection " + connection.id());
-                connection.internalError(e);
+                failed(e);
             } finally {
                 if (timer != null) {
                     timer.completed(opOf(h.type), System.nanoTime() - h.arrival);
@@ -474,6 +467,16 @@ final class Transmission {
             mine.addAndGet(-cost);
         }
         return b;
+    }
+
+    /** A request off the reader failed: drop the connection as the reader does, never leave the client waiting. */
+    private void failed(Throwable e) {
+        if (e instanceof IOException) {
+            connection.close(); // the socket failed under us: nothing more can be said
+            return;
+        }
+        Fatal.check(e, "NBD request of connection " + connection.id()); // a bug below
+        connection.internalError(e);
     }
 
     private void give(ByteBuffer b) {
@@ -731,6 +734,11 @@ final class Transmission {
             } else {
                 writer.flushWithFileLocked(source, h.offset, length);
             }
+        } catch (IOException e) {
+            // Part of the reply may be out (a file shrunk under its mapping fails the write with
+            // EFAULT): no error reply can follow it on this stream, so the connection ends.
+            connection.close();
+            throw e;
         } finally {
             writer.unlock();
         }
