@@ -22,10 +22,14 @@ import dev.faultdisk.testkit.TestPki;
 import dev.faultdisk.testkit.Tools;
 import dev.faultdisk.wire.net.TlsCredentials;
 import dev.faultdisk.wire.net.TlsMode;
+import java.io.EOFException;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.net.SocketException;
+import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
@@ -260,5 +264,55 @@ class SendfileReadTest {
             }
         }
         assertNotEquals(before, server.nbd().readsSentFromFile(), "the reads went out from the file");
+    }
+
+    /**
+     * An image shrunk behind the server's back: a read past its new end comes back whole (zeroes
+     * past the end), as an error, or ends its connection; never a reply cut short on a stream that
+     * goes on. Other connections go on being served.
+     */
+    @Test
+    void anImageShrunkBehindTheServerNeverLeavesAReplyCutShort(@TempDir Path dir) throws IOException {
+        Tools.require("nbdcopy");
+        Path file = dir.resolve("img.raw");
+        byte[] content = image(file, 0x5e1d_f125L);
+        try (TestServer server = new TestServer("img=" + file)) {
+            Images.assertSameBytes(content, copyOut(server.uri("img"), dir), "the whole image, before");
+            try (FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE)) {
+                ch.truncate(MIB);
+            }
+            try (RawNbd client = RawNbd.open(server.port(), "img")) {
+                client.socket.setSoTimeout(20_000); // a reply cut short would leave this read waiting
+                // across the new end: a quarter of it in the file, the rest past its end
+                client.header(RawNbd.READ, 1, MIB - (256 << 10), MIB);
+                try {
+                    if (client.replyHeader(1) == 0) {
+                        byte[] data = new byte[MIB];
+                        client.in.readFully(data);
+                        byte[] expected = new byte[MIB];
+                        System.arraycopy(content, MIB - (256 << 10), expected, 0, 256 << 10);
+                        assertArrayEquals(expected, data, "the file's bytes, then zeroes past its end");
+                    }
+                    assertArrayEquals(
+                            Arrays.copyOf(content, 256 << 10), read(client, 2, 0, 256 << 10), "the stream goes on");
+                } catch (EOFException | SocketException ended) {
+                    // the connection ended: what the client had was whole replies only
+                }
+            }
+            try (RawNbd other = RawNbd.open(server.port(), "img")) {
+                assertArrayEquals(
+                        Arrays.copyOf(content, 512 << 10),
+                        read(other, 3, 0, 512 << 10),
+                        "another connection is served");
+            }
+        }
+    }
+
+    private static byte[] read(RawNbd client, long cookie, long offset, int length) throws IOException {
+        client.header(RawNbd.READ, cookie, offset, length);
+        assertEquals(0, client.replyHeader(cookie), "read at " + offset);
+        byte[] data = new byte[length];
+        client.in.readFully(data);
+        return data;
     }
 }
