@@ -368,13 +368,7 @@ final class Transmission {
                     }
                     drop(null);
                 }
-                case DisconnectException e -> drop(e.midReply() ? partialHeader(h) : null);
-                case DeviceException e -> replyError(h, nbdError(h, e.errno()), e.getMessage(), e.offset());
-                case IOException e -> {
-                    if (!connection.isClosing() || !(e instanceof ClosedChannelException)) {
-                        replyError(h, NbdProtocol.EIO, e.toString(), -1);
-                    }
-                }
+                case IOException e -> replyFailure(h, e);
                 default -> throw failure;
             }
         }
@@ -404,14 +398,13 @@ final class Transmission {
                 try {
                     rest.run();
                 } catch (Throwable e) {
-                    Fatal.check(e, "NBD request of connection " + connection.id());
-                    connection.internalError(e);
+                    failed(e);
                 }
             }
             try {
                 writer.flush();
             } catch (IOException e) {
-                connection.close();
+                failed(e);
             }
             draining.set(false);
         } while (!resumed.isEmpty() && draining.compareAndSet(false, true));
@@ -426,7 +419,7 @@ final class Transmission {
         try {
             while (!inFlight.tryAcquire(100, TimeUnit.MILLISECONDS)) {
                 if (!connection.isOpen()) {
-                    throw new java.nio.channels.ClosedChannelException();
+                    throw new ClosedChannelException();
                 }
             }
         } catch (InterruptedException e) {
@@ -550,6 +543,23 @@ final class Transmission {
         }
     }
 
+    /**
+     * Answers a request the stack failed with {@code e}: a disconnect drops the connection (after
+     * a torn header if it came mid-reply), a device error becomes its errno, any other I/O error
+     * EIO, unless it is only the channel closing under a shutdown.
+     */
+    private void replyFailure(RequestHeader h, IOException e) throws IOException {
+        switch (e) {
+            case DisconnectException d -> drop(d.midReply() ? partialHeader(h) : null);
+            case DeviceException d -> replyError(h, nbdError(h, d.errno()), d.getMessage(), d.offset());
+            default -> {
+                if (!connection.isClosing() || !(e instanceof ClosedChannelException)) {
+                    replyError(h, NbdProtocol.EIO, e.toString(), -1);
+                }
+            }
+        }
+    }
+
     private static BlockOp opOf(int type) {
         return switch (type) {
             case NbdProtocol.CMD_READ -> BlockOp.READ;
@@ -588,14 +598,8 @@ final class Transmission {
                 case NbdProtocol.CMD_BLOCK_STATUS -> blockStatus(h, request(h, BlockOp.BLOCK_STATUS, inline));
                 default -> throw new IllegalStateException("validated command " + h.type);
             }
-        } catch (DisconnectException e) {
-            drop(e.midReply() ? partialHeader(h) : null);
-        } catch (DeviceException e) {
-            replyError(h, nbdError(h, e.errno()), e.getMessage(), e.offset());
         } catch (IOException e) {
-            if (!connection.isClosing() || !(e instanceof java.nio.channels.ClosedChannelException)) {
-                replyError(h, NbdProtocol.EIO, e.toString(), -1);
-            }
+            replyFailure(h, e);
         }
     }
 
