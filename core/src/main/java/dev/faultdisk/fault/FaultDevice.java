@@ -58,37 +58,60 @@ public final class FaultDevice extends EngineDevice<FaultEngine> {
             throws IOException {
         FaultCall call = new FaultCall(engine, request, data, engine.time().nanos());
         try {
-            for (FaultRule rule : s.index().candidates(request)) {
-                Fault fault = rule.fault();
-                if (fault.blocks() && request.inline()) {
-                    continue;
-                }
-                Firing firing = rule.select(request, call.now());
-                if (firing != null) {
-                    fault.apply(call, firing);
-                    if (call.failed()) {
-                        throw call.failure();
-                    }
-                    long wait = call.takeWait();
-                    if (wait > 0) {
-                        DelayFault.sleep(call, wait);
-                    }
-                    if (fault.blocks()) {
-                        call.refreshNow();
-                    }
-                }
-            }
-            if (!call.ioSkipped()) {
-                io(call, request, data, sink);
-            }
-            call.runHooks();
-            if (call.afterIoFailure() != null) {
-                throw call.afterIoFailure();
-            }
+            walk(s.index().candidates(request), 0, call, null);
+            finish(call, request, data, sink);
         } finally {
             if (call.hold != null) {
                 call.hold.done.countDown();
             }
+        }
+    }
+
+    /**
+     * Applies {@code rules} from {@code first} on. A timed wait is slept out here, or, for a
+     * submitted request ({@code submitted} not null), registered with the timer to resume it
+     * from the next rule: then true. A rule that waits for something else (hang) is skipped by a
+     * submitted request, and any waiting rule by an inline one.
+     */
+    private boolean walk(FaultRule[] rules, int first, FaultCall call, Walk submitted) throws IOException {
+        BlockRequest request = call.request();
+        for (int i = first; i < rules.length; i++) {
+            Fault fault = rules[i].fault();
+            if (fault.blocks() && (submitted != null ? !fault.timed() : request.inline())) {
+                continue;
+            }
+            Firing firing = rules[i].select(request, call.now());
+            if (firing == null) {
+                continue;
+            }
+            fault.apply(call, firing);
+            if (call.failed()) {
+                throw call.failure();
+            }
+            long wait = call.takeWait();
+            if (wait > 0) {
+                if (submitted != null) {
+                    submitted.next = i + 1; // before the timer can fire
+                    engine.schedule(call.now() + wait, submitted);
+                    return true;
+                }
+                DelayFault.sleep(call, wait);
+            }
+            if (fault.blocks()) {
+                call.refreshNow();
+            }
+        }
+        return false;
+    }
+
+    /** The I/O as the rules planned it, then their hooks; an after-I/O failure is thrown last. */
+    private void finish(FaultCall call, BlockRequest request, ByteBuffer data, ExtentSink sink) throws IOException {
+        if (!call.ioSkipped()) {
+            io(call, request, data, sink);
+        }
+        call.runHooks();
+        if (call.afterIoFailure() != null) {
+            throw call.afterIoFailure();
         }
     }
 
@@ -118,6 +141,7 @@ public final class FaultDevice extends EngineDevice<FaultEngine> {
         private final FaultCall call;
         private final ExtentSink sink;
         private final Completion done;
+        /** The rule to go on from once the timer fires; set before it is registered. */
         private int next;
 
         Walk(FaultRule[] rules, FaultCall call, ExtentSink sink, Completion done) {
@@ -127,48 +151,23 @@ public final class FaultDevice extends EngineDevice<FaultEngine> {
             this.done = done;
         }
 
-        /** The timer fired: the rest of the walk, where the request's completion resumes it. */
+        /** The timer fired: the rest of the walk goes on where the request's completion resumes it. */
         @Override
         public void run() {
-            call.refreshNow();
-            from(next);
+            done.resume(() -> {
+                call.refreshNow();
+                from(next);
+            });
         }
 
         void from(int first) {
             Throwable failure = null;
-            BlockRequest request = call.request();
             try {
-                for (int i = first; i < rules.length; i++) {
-                    Fault fault = rules[i].fault();
-                    if (fault.blocks() && !fault.timed()) {
-                        continue;
-                    }
-                    Firing firing = rules[i].select(request, call.now());
-                    if (firing == null) {
-                        continue;
-                    }
-                    fault.apply(call, firing);
-                    if (call.failed()) {
-                        throw call.failure();
-                    }
-                    long wait = call.takeWait();
-                    if (wait > 0) {
-                        next = i + 1;
-                        engine.schedule(call.now() + wait, () -> done.resume(this));
-                        return;
-                    }
-                    if (fault.blocks()) {
-                        call.refreshNow();
-                    }
+                if (walk(rules, first, call, this)) {
+                    return; // the timer resumes it
                 }
                 ByteBuffer data = call.requestData();
-                if (!call.ioSkipped()) {
-                    io(call, request, data, sink);
-                }
-                call.runHooks();
-                if (call.afterIoFailure() != null) {
-                    throw call.afterIoFailure();
-                }
+                finish(call, call.request(), data, sink);
                 if (data != null) {
                     data.position(data.limit());
                 }
