@@ -128,7 +128,7 @@ public final class CampaignRunner implements AutoCloseable {
         }
         int parallel = Math.max(1, Math.min(options.parallel(), todo.size()));
         if (parallel > 1) {
-            HostTools.require("ip");
+            HostTools.require("ip", "nsenter");
         }
         for (int i = 1; i < parallel; i++) {
             addSlot(i);

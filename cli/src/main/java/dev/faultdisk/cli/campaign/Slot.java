@@ -93,13 +93,18 @@ final class Slot {
 
     /**
      * {@code command} as it runs in this slot: in its network namespace; with {@code exec}, the
-     * shell there replaces itself with the command (a node's process is then the node).
+     * shell there replaces itself with the command (a node's process is then the node). It enters
+     * the network namespace only: {@code ip netns exec} would also give it a mount namespace of
+     * its own, holding copies of every mount of the moment, and a copy of another slot's file
+     * system outlives that slot's unmount at a restart (this host's mounts do not propagate), so
+     * its page cache and unwritten data would live on beside the fresh mount.
      */
     String inSlot(String command, boolean exec) {
         if (netns == null) {
             return command;
         }
-        return "ip netns exec " + netns + " sh -c '" + ((exec ? "exec " : "") + command).replace("'", "'\\''") + "'";
+        return "nsenter --net=/run/netns/" + netns + " sh -c '"
+                + ((exec ? "exec " : "") + command).replace("'", "'\\''") + "'";
     }
 
     /** The export a node uses in slot {@code index}. */
