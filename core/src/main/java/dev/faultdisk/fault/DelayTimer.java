@@ -66,6 +66,9 @@ final class DelayTimer {
     }
 
     private void run() {
+        if (!TimerSlack.minimize()) {
+            LOG.log(System.Logger.Level.DEBUG, "timer slack stays the kernel's: delays may end up to 50 µs late");
+        }
         while (true) {
             try {
                 run(queue.take());

@@ -1,0 +1,49 @@
+package dev.faultdisk.fault;
+
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.invoke.MethodHandle;
+import java.util.Locale;
+
+/**
+ * Linux lets a thread's timed waits end up to its timer slack late (50 µs by default), to
+ * coalesce wake-ups; a thread that lets delays go must not add that to every delay it serves.
+ * {@link #minimize()} sets the calling thread's slack to 1 ns (prctl PR_SET_TIMERSLACK); elsewhere,
+ * or without native access, it does nothing and the waits are only as late as the kernel makes them.
+ */
+final class TimerSlack {
+    private static final int PR_SET_TIMERSLACK = 29;
+    private static final MethodHandle PRCTL = prctl();
+
+    private TimerSlack() {}
+
+    /** True if the calling thread's slack is now 1 ns. */
+    static boolean minimize() {
+        if (PRCTL == null) {
+            return false;
+        }
+        try {
+            return (int) PRCTL.invokeExact(PR_SET_TIMERSLACK, 1L) == 0;
+        } catch (Throwable e) {
+            return false;
+        }
+    }
+
+    private static MethodHandle prctl() {
+        try {
+            if (!System.getProperty("os.name", "").toLowerCase(Locale.ROOT).contains("linux")) {
+                return null;
+            }
+            Linker linker = Linker.nativeLinker();
+            return linker.downcallHandle(
+                    linker.defaultLookup().find("prctl").orElseThrow(),
+                    FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG),
+                    Linker.Option.firstVariadicArg(1));
+        } catch (Throwable e) {
+            return null; // restricted native access or another platform: the kernel's default slack
+        }
+    }
+}
