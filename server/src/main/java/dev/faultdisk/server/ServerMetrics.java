@@ -14,6 +14,7 @@ import dev.faultdisk.trigger.TriggerFiring;
 import dev.faultdisk.trigger.TriggerListener;
 import dev.faultdisk.wire.BlockOp;
 import dev.faultdisk.wire.Errno;
+import io.prometheus.metrics.core.datapoints.CounterDataPoint;
 import io.prometheus.metrics.core.datapoints.DistributionDataPoint;
 import io.prometheus.metrics.core.metrics.Counter;
 import io.prometheus.metrics.core.metrics.CounterWithCallback;
@@ -24,6 +25,7 @@ import io.prometheus.metrics.model.snapshots.ClassicHistogramBuckets;
 import io.prometheus.metrics.model.snapshots.HistogramSnapshot;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.ToDoubleFunction;
 
 /**
@@ -149,10 +151,13 @@ public final class ServerMetrics {
 
     /** Once per export, before clients reach it: its fault counts and, if timed, its latencies. */
     void wire(Export export) {
+        // A rule's labels never change: its data point is looked up once, not built again for every
+        // firing (a delay rule fires on every request it matches).
+        Map<Long, CounterDataPoint> byRule = new ConcurrentHashMap<>();
         export.faults().addListener(new FaultListener() {
             @Override
             public void injected(FaultRecord r) {
-                faults.labelValues(r.export(), Long.toString(r.rule()), r.type())
+                byRule.computeIfAbsent(r.rule(), id -> faults.labelValues(r.export(), Long.toString(id), r.type()))
                         .inc();
             }
         });

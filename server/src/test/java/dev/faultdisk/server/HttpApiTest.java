@@ -2,10 +2,15 @@ package dev.faultdisk.server;
 
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.faultdisk.device.BlockDevice;
+import dev.faultdisk.device.BlockRequest;
+import dev.faultdisk.device.DeviceException;
 import dev.faultdisk.export.Export;
 import dev.faultdisk.server.http.HttpOptions;
+import dev.faultdisk.wire.BlockOp;
 import dev.faultdisk.wire.json.Json;
 import java.io.BufferedReader;
 import java.io.InputStream;
@@ -15,6 +20,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
@@ -160,6 +166,43 @@ class HttpApiTest {
         r = send(HttpRequest.newBuilder(URI.create(base() + "metrics")).header("Authorization", "Bearer s3cret"));
         assertEquals(200, r.statusCode());
         assertTrue(r.body().contains("faultdisk_nbd_requests_total{export=\"d0\",op=\"read\"} 0"), r.body());
+    }
+
+    @Test
+    void everyFiringOfEveryRuleIsCountedUnderItsOwnLabels() throws Exception {
+        fd.executeMap("""
+                {"execute": "fault-add", "arguments": {"device": "d0", "rules": [
+                  {"type": "error", "ops": ["read"], "errno": "EIO"},
+                  {"type": "delay", "ops": ["write"], "ms": 1}]}}""");
+        BlockDevice device = fd.export("d0").device();
+        for (int i = 0; i < 3; i++) {
+            assertThrows(
+                    DeviceException.class,
+                    () -> device.read(BlockRequest.of(BlockOp.READ, 0, 512), ByteBuffer.allocate(512)));
+        }
+        for (int i = 0; i < 5; i++) {
+            device.write(BlockRequest.of(BlockOp.WRITE, 0, 512), ByteBuffer.allocate(512));
+        }
+        fd.execute("{\"execute\": \"fault-clear\", \"arguments\": {\"device\": \"d0\"}}");
+        fd.executeMap("""
+                {"execute": "fault-add", "arguments": {"device": "d0", "rules": [
+                  {"type": "error", "ops": ["write"], "errno": "ENOSPC"}]}}""");
+        assertThrows(
+                DeviceException.class,
+                () -> device.write(BlockRequest.of(BlockOp.WRITE, 0, 512), ByteBuffer.allocate(512)));
+
+        String metrics = send(HttpRequest.newBuilder(URI.create(base() + "metrics"))
+                        .header("Authorization", "Bearer s3cret"))
+                .body();
+        assertTrue(
+                metrics.contains("faultdisk_faults_injected_total{export=\"d0\",rule=\"1\",type=\"error\"} 3.0"),
+                metrics);
+        assertTrue(
+                metrics.contains("faultdisk_faults_injected_total{export=\"d0\",rule=\"2\",type=\"delay\"} 5.0"),
+                metrics);
+        assertTrue(
+                metrics.contains("faultdisk_faults_injected_total{export=\"d0\",rule=\"3\",type=\"error\"} 1.0"),
+                metrics);
     }
 
     @Test
