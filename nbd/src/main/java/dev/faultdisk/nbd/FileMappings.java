@@ -14,7 +14,8 @@ import java.util.WeakHashMap;
  * into the socket once, where reading into a buffer first copies them twice (and sendfile leaves
  * the client to copy cold pages: docs/BENCHMARKS.md). The memory is the page cache's, shared;
  * touched pages count as the process's resident file pages. A mapping is released by the
- * collector once its channel is gone (a closed export's).
+ * collector once its channel is gone (a closed export's). Each connection keeps the mapping of the
+ * file it read last ({@link Cache}), so that its reads do not take the lock of the shared table.
  */
 final class FileMappings {
     /** Files larger than this are not mapped (address space, page tables): their reads are copied. */
@@ -24,16 +25,36 @@ final class FileMappings {
 
     private FileMappings() {}
 
-    /**
-     * The {@code count} bytes of {@code file} at {@code position} as a read-only direct buffer, or
-     * null if the file cannot be mapped (then the caller copies). The range must lie in the file.
-     */
-    static ByteBuffer view(FileChannel file, long position, long count) {
-        MemorySegment mapped = mapping(file);
+    /** The {@code count} bytes at {@code position} of a mapping as a read-only direct buffer, or null. */
+    private static ByteBuffer view(MemorySegment mapped, long position, long count) {
         if (mapped == null || position < 0 || count > mapped.byteSize() - position) {
             return null;
         }
         return mapped.asSlice(position, count).asByteBuffer().asReadOnlyBuffer();
+    }
+
+    /**
+     * One connection's view of the table: the last file it read and that file's mapping (or that it
+     * has none). A connection serves one export, so after its first large read every other one is
+     * answered here; safe for the connection's request threads too.
+     */
+    static final class Cache {
+        private record Last(FileChannel file, MemorySegment mapped) {}
+
+        private volatile Last last;
+
+        /**
+         * The {@code count} bytes of {@code file} at {@code position} as a read-only direct buffer,
+         * or null if the file cannot be mapped (then the caller copies). The range must lie in the file.
+         */
+        ByteBuffer view(FileChannel file, long position, long count) {
+            Last l = last;
+            if (l == null || l.file != file) {
+                l = new Last(file, mapping(file));
+                last = l;
+            }
+            return FileMappings.view(l.mapped, position, count);
+        }
     }
 
     private static MemorySegment mapping(FileChannel file) {

@@ -90,6 +90,8 @@ final class Transmission {
      * cold), {@code copy} reads it into a buffer first as any read (docs/BENCHMARKS.md).
      */
     private final String fileReads;
+
+    private final FileMappings.Cache mappings = new FileMappings.Cache();
     /** Submitted requests' rests, resumed after their timed waits, and whether a thread drains them. */
     private final ConcurrentLinkedQueue<Runnable> resumed = new ConcurrentLinkedQueue<>();
 
@@ -729,7 +731,7 @@ final class Transmission {
         if (source == null) {
             return false;
         }
-        ByteBuffer mapped = "sendfile".equals(fileReads) ? null : FileMappings.view(source, h.offset, length);
+        ByteBuffer mapped = "sendfile".equals(fileReads) ? null : mappings.view(source, h.offset, length);
         writer.lock();
         try {
             ReplyEncoder.readHeader(writer.reserve(headerSize), structured, h.cookie, h.offset, length);
