@@ -206,7 +206,9 @@ public final class Export implements AutoCloseable {
         faults.addListener(new FaultListener() {
             @Override
             public void injected(FaultRecord record) {
-                engine.onEvent(Observation.event(Observation.Kind.FAULT_FIRED, name, Long.toString(record.rule())));
+                if (engine.watchesEvents()) { // no observation built while no trigger counts events
+                    engine.onEvent(Observation.event(Observation.Kind.FAULT_FIRED, name, Long.toString(record.rule())));
+                }
             }
         });
         power.onPowerFail(() -> engine.onEvent(Observation.event(Observation.Kind.POWER_CUT, name, null)));

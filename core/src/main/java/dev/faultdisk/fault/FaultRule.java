@@ -70,9 +70,12 @@ public final class FaultRule {
         if (m <= targeting.after()) {
             return null;
         }
-        SplittableRandom random = Firing.randomFor(seed, m);
-        if (targeting.probability() < 1 && !(random.nextDouble() < targeting.probability())) {
-            return null;
+        SplittableRandom random = null; // made here only for the probability draw, else on first use
+        if (targeting.probability() < 1) {
+            random = Firing.randomFor(seed, m);
+            if (!(random.nextDouble() < targeting.probability())) {
+                return null;
+            }
         }
         long c;
         do {
