@@ -30,7 +30,7 @@ echo "release: app image (jpackage)"
 "$java_home/bin/jpackage" --type app-image --name faultdisk --app-version "$app_version" \
   --input "$work/input" --main-jar faultdisk.jar --main-class dev.faultdisk.cli.Main \
   --runtime-image "$work/runtime" --java-options --enable-native-access=ALL-UNNAMED \
-  --java-options -XX:+ExitOnOutOfMemoryError \
+  --java-options -XX:+ExitOnOutOfMemoryError --java-options -XX:MaxNewSize=32m \
   --description "A programmable faulty disk served over NBD" --vendor faultdisk \
   --dest "$work/image"
 image=$work/image/faultdisk
