@@ -24,7 +24,6 @@ final class ControlOptions {
             names = "--timeout",
             paramLabel = "DURATION",
             defaultValue = "30s",
-            converter = Durations.Converter.class,
             description = "Bound for connecting, each reply and any wait (default: ${DEFAULT-VALUE}).")
     Duration timeout;
 

@@ -44,7 +44,7 @@ final class Durations {
         return ms + "ms";
     }
 
-    /** picocli converter for --timeout and friends. */
+    /** picocli converter for every duration option (registered in {@link Main#commandLine}). */
     static final class Converter implements CommandLine.ITypeConverter<Duration> {
         @Override
         public Duration convert(String value) {

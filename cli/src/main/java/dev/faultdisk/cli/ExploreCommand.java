@@ -90,14 +90,12 @@ final class ExploreCommand extends ControlCommand {
     @Option(
             names = "--state-timeout",
             paramLabel = "DURATION",
-            converter = Durations.Converter.class,
             description = "Longest a state's mount, check or fsck may take (default 30s).")
     Duration stateTimeout = Duration.ofSeconds(30);
 
     @Option(
             names = "--workload-timeout",
             paramLabel = "DURATION",
-            converter = Durations.Converter.class,
             description = "Longest the setup and the workload may take (default 10m).")
     Duration workloadTimeout = Duration.ofMinutes(10);
 

@@ -1,6 +1,7 @@
 package dev.faultdisk.cli;
 
 import java.io.PrintWriter;
+import java.time.Duration;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -73,6 +74,8 @@ public final class Main {
         // "@FILE" is an argument of its own (triggers add @triggers.json), not a file of arguments.
         cl.setExpandAtFiles(false);
         cl.setParameterExceptionHandler(Main::usageError);
+        // Every duration option reads "500ms", "30s", "2m" alike: the converter is registered once here.
+        cl.registerConverter(Duration.class, new Durations.Converter());
         return cl;
     }
 

@@ -58,7 +58,6 @@ final class RunCommand extends ControlCommand {
             names = "--poll",
             paramLabel = "DURATION",
             defaultValue = "1s",
-            converter = Durations.Converter.class,
             description = "How often to show what a waiting after-writes or on-breakpoint step waits for, if that "
                     + "changed (default: ${DEFAULT-VALUE}).")
     Duration poll;

@@ -72,7 +72,6 @@ final class ServeLimits {
             names = "--handshake-timeout",
             paramLabel = "DURATION",
             defaultValue = "10s",
-            converter = Durations.Converter.class,
             description = "Time an NBD client has to choose an export, TLS included (default: ${DEFAULT-VALUE}).")
     Duration handshakeTimeout;
 

@@ -37,7 +37,6 @@ final class TopCommand extends OneOrAllExportsCommand {
             names = "--interval",
             paramLabel = "DURATION",
             defaultValue = "1s",
-            converter = Durations.Converter.class,
             description = "Time between frames (default: ${DEFAULT-VALUE}).")
     Duration interval;
 

@@ -11,7 +11,7 @@ import java.util.Map;
  * it on the fault clock, with a timer for a submitted request (no thread waits) or by sleeping on
  * the request's own virtual thread.
  */
-record DelayFault(DelayModel model) implements Fault {
+record DelayFault(DelayModel model) implements TimedFault {
     static final FaultType TYPE = new FaultType(
             "delay",
             "delay the request: fixed, jitter, log-normal or Pareto with a p99, ramp, periodic stalls",
@@ -22,16 +22,6 @@ record DelayFault(DelayModel model) implements Fault {
     @Override
     public int order() {
         return DELAY;
-    }
-
-    @Override
-    public boolean blocks() {
-        return true;
-    }
-
-    @Override
-    public boolean timed() {
-        return true;
     }
 
     @Override

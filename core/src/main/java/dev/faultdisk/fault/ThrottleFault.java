@@ -10,7 +10,7 @@ import java.util.Map;
  * rule throttles the whole export (all connections) for its operations; a rule per operation
  * gives each its own limit. Requests within the burst pass at once; the rest wait their turn.
  */
-final class ThrottleFault implements Fault {
+final class ThrottleFault implements TimedFault {
     static final FaultType TYPE = new FaultType(
             "throttle",
             "limit bytes per second and operations per second",
@@ -18,20 +18,14 @@ final class ThrottleFault implements Fault {
             BlockOp.ALL,
             ThrottleFault::parse);
 
-    private final double bytesPerSecond;
-    private final double opsPerSecond;
-    private final long burstBytes;
-    private final double burstOps;
+    /** Each limit's bucket, or null where the rule sets no such limit. */
     private final TokenBucket bytes;
+
     private final TokenBucket ops;
 
-    private ThrottleFault(double bytesPerSecond, double opsPerSecond, long burstBytes, double burstOps) {
-        this.bytesPerSecond = bytesPerSecond;
-        this.opsPerSecond = opsPerSecond;
-        this.burstBytes = burstBytes;
-        this.burstOps = burstOps;
-        this.bytes = bytesPerSecond > 0 ? new TokenBucket(bytesPerSecond, burstBytes) : null;
-        this.ops = opsPerSecond > 0 ? new TokenBucket(opsPerSecond, burstOps) : null;
+    private ThrottleFault(TokenBucket bytes, TokenBucket ops) {
+        this.bytes = bytes;
+        this.ops = ops;
     }
 
     private static ThrottleFault parse(RuleParams p, FaultType.Context c) {
@@ -45,22 +39,13 @@ final class ThrottleFault implements Fault {
         }
         long burstBytes = p.size("burst-bytes", Math.max(1, bps / 10), 0, Long.MAX_VALUE);
         double burstOps = p.number("burst-ops", Math.max(1, Math.floor(ops / 10)), 0, 1e9);
-        return new ThrottleFault(bps, ops, burstBytes, burstOps);
+        return new ThrottleFault(
+                bps > 0 ? new TokenBucket(bps, burstBytes) : null, ops > 0 ? new TokenBucket(ops, burstOps) : null);
     }
 
     @Override
     public int order() {
         return THROTTLE;
-    }
-
-    @Override
-    public boolean blocks() {
-        return true;
-    }
-
-    @Override
-    public boolean timed() {
-        return true;
     }
 
     @Override
@@ -86,12 +71,12 @@ final class ThrottleFault implements Fault {
     public Map<String, Object> parameters() {
         Map<String, Object> m = new LinkedHashMap<>();
         if (bytes != null) {
-            m.put("bytes-per-second", (long) bytesPerSecond);
-            m.put("burst-bytes", burstBytes);
+            m.put("bytes-per-second", (long) bytes.rate());
+            m.put("burst-bytes", (long) bytes.burst());
         }
         if (ops != null) {
-            m.put("ops-per-second", opsPerSecond);
-            m.put("burst-ops", burstOps);
+            m.put("ops-per-second", ops.rate());
+            m.put("burst-ops", ops.burst());
         }
         return m;
     }

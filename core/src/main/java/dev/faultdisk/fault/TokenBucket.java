@@ -7,13 +7,27 @@ package dev.faultdisk.fault;
  * waiting requests are served in arrival order and the long-run rate never exceeds the limit.
  */
 final class TokenBucket {
+    private final double rate;
+    private final double burst;
     private final double nanosPerUnit;
     private final long tolerance;
     private long theoretical = Long.MIN_VALUE;
 
     TokenBucket(double unitsPerSecond, double burst) {
+        this.rate = unitsPerSecond;
+        this.burst = burst;
         this.nanosPerUnit = 1e9 / unitsPerSecond;
         this.tolerance = (long) (burst * nanosPerUnit);
+    }
+
+    /** Units per second, as given. */
+    double rate() {
+        return rate;
+    }
+
+    /** Units that may run ahead of the schedule, as given. */
+    double burst() {
+        return burst;
     }
 
     /** Reserves {@code units} at {@code now} (nanoseconds); returns how long to wait before going on. */

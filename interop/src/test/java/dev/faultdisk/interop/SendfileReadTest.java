@@ -74,10 +74,42 @@ class SendfileReadTest {
     private static final int MIB = 1 << 20;
 
     /** A dense image of random bytes from {@code seed}; returns its content. */
-    private static byte[] image(Path file, long seed) throws IOException {
+    private static Image image(Path dir, long seed) throws IOException {
+        Path file = dir.resolve("img.raw");
         byte[] content = Images.random(seed, SIZE);
         Files.write(file, content);
-        return content;
+        return new Image(file, content);
+    }
+
+    /** A dense image file and its content. */
+    private record Image(Path file, byte[] content) {}
+
+    /** An image the test server exports as "img", and the export's URI. */
+    private record Exported(Path file, byte[] content, String uri) {}
+
+    /**
+     * Writes a dense image of random bytes from {@code seed} and adds it as export "img", with
+     * {@code options}, for nbdcopy and qemu-io to read and write.
+     */
+    private static Exported exportImage(FaultdiskClient fd, String disk0, Path dir, long seed, String options)
+            throws IOException {
+        Tools.require("nbdcopy", "qemu-io");
+        Image image = image(dir, seed);
+        fd.exportAdd("img", image.file() + options);
+        return new Exported(image.file(), image.content(), disk0.replace("/disk0", "/img"));
+    }
+
+    /**
+     * Reads the whole image with nbdcopy, checks its bytes and that its large reads went out from
+     * the file; returns the server's count of such reads after it.
+     */
+    private static long readAllFromFile(NbdServer nbd, byte[] content, String uri, Path dir, String what)
+            throws IOException {
+        long before = nbd.readsSentFromFile();
+        Images.assertSameBytes(content, copyOut(uri, dir), what);
+        long after = nbd.readsSentFromFile();
+        assertTrue(after > before, what + ": large reads went out from the file");
+        return after;
     }
 
     /** The whole export as nbdcopy reads it (256 KiB requests, several in flight). */
@@ -93,16 +125,11 @@ class SendfileReadTest {
     void readsGoOutFromTheFileUntilARuleActsAndAgainOnceItIsRemoved(
             FaultdiskClient fd, FaultdiskServer server, @ExportUri("disk0") String disk0, @TempDir Path dir)
             throws IOException {
-        Tools.require("nbdcopy", "qemu-io");
-        Path file = dir.resolve("img.raw");
-        byte[] content = image(file, 0x5e1d_f11eL);
-        fd.exportAdd("img", file.toString());
-        String uri = disk0.replace("/disk0", "/img");
         NbdServer nbd = server.nbd();
-
-        long before = nbd.readsSentFromFile();
-        Images.assertSameBytes(content, copyOut(uri, dir), "the image read with no rules");
-        assertTrue(nbd.readsSentFromFile() > before, "large reads went out from the file");
+        Exported img = exportImage(fd, disk0, dir, 0x5e1d_f11eL, "");
+        readAllFromFile(nbd, img.content(), img.uri(), dir, "the image read with no rules");
+        byte[] content = img.content();
+        String uri = img.uri();
 
         // A rule added at run time: every read goes through it again, none leaves from the file.
         fd.faultAdd("img", FaultRule.corrupt("flip").with("bits", 3).ops("read").range(MIB, 4096));
@@ -124,15 +151,12 @@ class SendfileReadTest {
 
         fd.faultClear("img");
         QemuIo.run(uri, "read 2M 1M").assertOk("the read the rule failed, once it is removed");
-        Images.assertSameBytes(content, copyOut(uri, dir), "the image read once the rules are removed");
-        assertTrue(nbd.readsSentFromFile() > ruled, "reads go out from the file again");
+        readAllFromFile(nbd, img.content(), img.uri(), dir, "the image read once the rules are removed");
 
         // A write through the export reaches the file, and the next reads from the file see it.
         QemuIo.run(uri, "write -P 0x77 4M 1M").assertOk("write a MiB");
         Arrays.fill(content, 4 * MIB, 5 * MIB, (byte) 0x77);
-        long written = nbd.readsSentFromFile();
-        Images.assertSameBytes(content, copyOut(uri, dir), "the image after the write");
-        assertTrue(nbd.readsSentFromFile() > written, "read from the file after the write");
+        readAllFromFile(nbd, img.content(), img.uri(), dir, "the image after the write");
     }
 
     @Test
@@ -140,34 +164,27 @@ class SendfileReadTest {
     void anImageWithAHoleIsReadTheUsualWay(
             FaultdiskClient fd, FaultdiskServer server, @ExportUri("disk0") String disk0, @TempDir Path dir)
             throws IOException {
-        Tools.require("nbdcopy", "qemu-io");
-        Path file = dir.resolve("img.raw");
-        byte[] content = image(file, 0x5e1d_f122L);
-        fd.exportAdd("img", file.toString());
-        String uri = disk0.replace("/disk0", "/img");
-        NbdServer nbd = server.nbd();
-        long before = nbd.readsSentFromFile();
-        Images.assertSameBytes(content, copyOut(uri, dir), "the dense image");
-        long dense = nbd.readsSentFromFile();
-        assertTrue(dense > before, "a dense image's reads went out from the file");
+        Exported img = exportImage(fd, disk0, dir, 0x5e1d_f122L, "");
+        long dense = readAllFromFile(server.nbd(), img.content(), img.uri(), dir, "the dense image");
+        byte[] content = img.content();
+        String uri = img.uri();
 
         // Zeroes that may unmap punch a hole: from then on reads find its zeroes the usual way.
         QemuIo.run(uri, "write -z -u 1M 1M").assertOk("punch a hole");
         Arrays.fill(content, MIB, 2 * MIB, (byte) 0);
         Images.assertSameBytes(content, copyOut(uri, dir), "the image with a hole");
-        assertEquals(dense, nbd.readsSentFromFile(), "no read went out from the file once it had a hole");
+        assertEquals(dense, server.nbd().readsSentFromFile(), "no read went out from the file once it had a hole");
     }
 
     @Test
     @Faultdisk(exports = "disk0=memory:1M")
     void dataTheWriteCacheHoldsIsReadFromTheCacheNotTheFile(
             FaultdiskClient fd, @ExportUri("disk0") String disk0, @TempDir Path dir) throws IOException {
-        Tools.require("nbdcopy", "qemu-io");
-        Path file = dir.resolve("img.raw");
-        byte[] content = image(file, 0x5e1d_f11fL);
         // lying-flush: flushes succeed and write nothing back, so the written MiB stays in the cache.
-        fd.exportAdd("img", file + ",cache=lying-flush");
-        String uri = disk0.replace("/disk0", "/img");
+        Exported img = exportImage(fd, disk0, dir, 0x5e1d_f11fL, ",cache=lying-flush");
+        Path file = img.file();
+        byte[] content = img.content();
+        String uri = img.uri();
 
         QemuIo.run(uri, "write -P 0x5a 3M 1M").assertOk("write a MiB into the cache");
         byte[] onDisk = Files.readAllBytes(file);
@@ -189,8 +206,9 @@ class SendfileReadTest {
     void tlsConnectionsNeverSendFromTheFileAndPlainOnesDo(@TempDir Path dir) throws Exception {
         Tools.require("openssl", "nbdcopy");
         TestPki pki = TestPki.create(dir.resolve("pki"));
-        Path file = dir.resolve("img.raw");
-        byte[] content = image(file, 0x5e1d_f120L);
+        Image image = image(dir, 0x5e1d_f120L);
+        Path file = image.file();
+        byte[] content = image.content();
         try (FaultdiskServer server = FaultdiskServer.builder()
                 .export("img=" + file)
                 .nbd(new InetSocketAddress("127.0.0.1", 0))
@@ -210,26 +228,22 @@ class SendfileReadTest {
     @Test
     void copyModeSendsNothingFromTheFileAndTheDefaultDoes(@TempDir Path dir) throws IOException {
         Tools.require("nbdcopy");
-        Path file = dir.resolve("img.raw");
-        byte[] content = image(file, 0x5e1d_f124L);
-        try (TestServer server = new TestServer("img=" + file)) {
+        Image image = image(dir, 0x5e1d_f124L);
+        try (TestServer server = new TestServer("img=" + image.file())) {
             System.setProperty(SWITCH, "copy");
-            Images.assertSameBytes(content, copyOut(server.uri("img"), dir), "the image, every read copied");
+            Images.assertSameBytes(image.content(), copyOut(server.uri("img"), dir), "the image, every read copied");
             assertEquals(0, server.server().readsSentFromFile(), "nothing went out from the file");
             System.clearProperty(SWITCH);
-            Images.assertSameBytes(content, copyOut(server.uri("img"), dir), "the image, the default way");
-            assertTrue(server.server().readsSentFromFile() > 0, "by default large reads go out from the file");
+            readAllFromFile(server.server(), image.content(), server.uri("img"), dir, "the image, the default way");
         }
     }
 
     @Test
     void aUnixSocketConnectionSendsFromTheFileToo(@TempDir Path dir) throws IOException {
         Tools.require("nbdcopy");
-        Path file = dir.resolve("img.raw");
-        byte[] content = image(file, 0x5e1d_f123L);
-        try (TestServer server = TestServer.onUnixSocket(dir.resolve("nbd.sock"), "img=" + file)) {
-            Images.assertSameBytes(content, copyOut(server.uri("img"), dir), "the image over a Unix socket");
-            assertTrue(server.server().readsSentFromFile() > 0, "reads went out from the file");
+        Image image = image(dir, 0x5e1d_f123L);
+        try (TestServer server = TestServer.onUnixSocket(dir.resolve("nbd.sock"), "img=" + image.file())) {
+            readAllFromFile(server.server(), image.content(), server.uri("img"), dir, "the image over a Unix socket");
         }
     }
 
@@ -241,9 +255,9 @@ class SendfileReadTest {
     @Faultdisk(exports = "disk0=memory:1M")
     void aClientThatStopsReadingGetsEveryByteOnceItReadsAgain(
             FaultdiskClient fd, FaultdiskServer server, @TempDir Path dir) throws IOException {
-        Path file = dir.resolve("img.raw");
-        byte[] content = image(file, 0x5e1d_f121L);
-        fd.exportAdd("img", file.toString());
+        Image image = image(dir, 0x5e1d_f121L);
+        byte[] content = image.content();
+        fd.exportAdd("img", image.file().toString());
         int port = ((InetSocketAddress) server.nbdAddress()).getPort();
         long before = server.nbd().readsSentFromFile();
         try (RawNbd client = RawNbd.open(port, "img")) {
@@ -274,8 +288,9 @@ class SendfileReadTest {
     @Test
     void anImageShrunkBehindTheServerNeverLeavesAReplyCutShort(@TempDir Path dir) throws IOException {
         Tools.require("nbdcopy");
-        Path file = dir.resolve("img.raw");
-        byte[] content = image(file, 0x5e1d_f125L);
+        Image image = image(dir, 0x5e1d_f125L);
+        Path file = image.file();
+        byte[] content = image.content();
         try (TestServer server = new TestServer("img=" + file)) {
             Images.assertSameBytes(content, copyOut(server.uri("img"), dir), "the whole image, before");
             try (FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE)) {

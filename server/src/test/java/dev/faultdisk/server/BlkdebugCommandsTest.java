@@ -11,6 +11,7 @@ import dev.faultdisk.export.Export;
 import dev.faultdisk.wire.BlockOp;
 import dev.faultdisk.wire.Errno;
 import java.nio.ByteBuffer;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -134,28 +135,32 @@ class BlkdebugCommandsTest {
                 throw new RuntimeException(e);
             }
         });
-        Map<String, Object> suspended = fd.awaitEvent("BLKDEBUG_SUSPENDED");
-        assertEquals(
-                Map.of(
-                        "device",
-                        "d0",
-                        "tag",
-                        "A",
-                        "event",
-                        "write_aio",
-                        "operation",
-                        "write",
-                        "offset",
-                        4096L,
-                        "length",
-                        512L),
-                suspended);
+        assertEquals(heldWrite("d0", "A", 4096, 512), fd.awaitEvent("BLKDEBUG_SUSPENDED"));
         assertFalse(write.isDone());
         Map<String, Object> q =
                 fd.executeMap("{\"execute\": \"query-blkdebug-breakpoints\", \"arguments\": {\"device\": \"d0\"}}");
         assertEquals(1, ((List<?>) q.get("suspended")).size());
         fd.execute("{\"execute\": \"blkdebug-resume\", \"arguments\": {\"device\": \"d0\", \"tag\": \"A\"}}");
         write.get(5, TimeUnit.SECONDS);
-        fd.awaitEvent("BLKDEBUG_RESUMED");
+        Map<String, Object> resumed = new HashMap<>(heldWrite("d0", "A", 4096, 512));
+        resumed.put("how", "resumed");
+        assertEquals(resumed, fd.awaitEvent("BLKDEBUG_RESUMED"));
+    }
+
+    /** A write held at a write_aio breakpoint, as BLKDEBUG_SUSPENDED describes it. */
+    private static Map<String, Object> heldWrite(String device, String tag, long offset, long length) {
+        return Map.of(
+                "device",
+                device,
+                "tag",
+                tag,
+                "event",
+                "write_aio",
+                "operation",
+                "write",
+                "offset",
+                offset,
+                "length",
+                length);
     }
 }

@@ -64,21 +64,11 @@ public record CampaignSpec(
      * device, start, probe) before the check: a write that never reached the disk, or reached it
      * torn, is read back only once the page cache above the disk is gone.
      */
-    public enum Restart {
+    public enum Restart implements WireNamed {
         /** Runs of the write fault kinds (lost, torn, EIO, ENOSPC); the default. */
-        WRITE_FAULTS("write-faults"),
-        ALWAYS("always"),
-        NEVER("never");
-
-        private final String wireName;
-
-        Restart(String wireName) {
-            this.wireName = wireName;
-        }
-
-        public String wireName() {
-            return wireName;
-        }
+        WRITE_FAULTS,
+        ALWAYS,
+        NEVER;
 
         /** True if a run of {@code fault} restarts the nodes. */
         public boolean restarts(FaultKind fault) {
@@ -86,9 +76,7 @@ public record CampaignSpec(
         }
 
         public static java.util.Optional<Restart> byName(String name) {
-            return java.util.Arrays.stream(values())
-                    .filter(r -> r.wireName.equals(name))
-                    .findFirst();
+            return WireNamed.byName(values(), name);
         }
     }
 

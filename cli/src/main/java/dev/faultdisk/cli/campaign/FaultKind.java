@@ -11,27 +11,21 @@ import java.util.Optional;
  * study's errfs made it); write faults act on the first write to the target only; the slow block
  * delays every access.
  */
-public enum FaultKind {
-    READ_ERROR("read-error", "read EIO"),
-    WRITE_ERROR("write-error", "write EIO"),
-    WRITE_ENOSPC("write-enospc", "write ENOSPC"),
-    READ_ZEROS("read-zeros", "read zeros"),
-    READ_JUNK("read-junk", "read junk"),
-    READ_BITFLIP("read-bitflip", "read bit flip"),
-    LOST_WRITE("lost-write", "lost write"),
-    TORN_WRITE("torn-write", "torn write"),
-    SLOW("slow", "slow block");
+public enum FaultKind implements WireNamed {
+    READ_ERROR("read EIO"),
+    WRITE_ERROR("write EIO"),
+    WRITE_ENOSPC("write ENOSPC"),
+    READ_ZEROS("read zeros"),
+    READ_JUNK("read junk"),
+    READ_BITFLIP("read bit flip"),
+    LOST_WRITE("lost write"),
+    TORN_WRITE("torn write"),
+    SLOW("slow block");
 
-    private final String wireName;
     private final String title;
 
-    FaultKind(String wireName, String title) {
-        this.wireName = wireName;
+    FaultKind(String title) {
         this.title = title;
-    }
-
-    public String wireName() {
-        return wireName;
     }
 
     /** The column heading of the report's table. */
@@ -40,16 +34,11 @@ public enum FaultKind {
     }
 
     public static Optional<FaultKind> byName(String name) {
-        for (FaultKind k : values()) {
-            if (k.wireName.equals(name)) {
-                return Optional.of(k);
-            }
-        }
-        return Optional.empty();
+        return WireNamed.byName(values(), name);
     }
 
     public static List<String> names() {
-        return java.util.Arrays.stream(values()).map(FaultKind::wireName).toList();
+        return WireNamed.names(values());
     }
 
     /** True if the fault acts on writes (so only targets the node writes are worth a run). */
@@ -82,7 +71,7 @@ public enum FaultKind {
         }
         r.putAll(target);
         r.put("seed", seed);
-        r.put("label", "campaign " + wireName);
+        r.put("label", "campaign " + wireName());
         return r;
     }
 

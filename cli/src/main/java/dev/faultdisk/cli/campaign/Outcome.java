@@ -7,29 +7,23 @@ import java.util.Optional;
  * command names the class of what it saw; the runner adds what only it sees (a node that died or
  * hung, a fault that never fired).
  */
-public enum Outcome {
-    CORRUPTION_PROPAGATED("corruption-propagated", "#7b1fa2", "a wrong value is served by more than one node"),
-    WRONG_RESULT("wrong-result", "#c62828", "a read returned a value that was never acknowledged for its key"),
-    DATA_LOST("data-lost", "#e53935", "an acknowledged write is missing"),
-    UNAVAILABLE("unavailable", "#ef6c00", "the cluster did not serve reads or acknowledge writes"),
-    NODE_CRASHED("node-crashed", "#f9a825", "the data is correct, but a node died, hung or did not start"),
-    REDUCED_REDUNDANCY("reduced-redundancy", "#fdd835", "the data is correct, but a node does not serve"),
-    CORRECT("correct", "#43a047", "every acknowledged write read back from every node"),
-    NOT_HIT("not-hit", "#bdbdbd", "the fault never fired: the node did not touch the target in this run"),
-    CAMPAIGN_ERROR("campaign-error", "#616161", "the campaign itself failed (a step could not run)");
+public enum Outcome implements WireNamed {
+    CORRUPTION_PROPAGATED("#7b1fa2", "a wrong value is served by more than one node"),
+    WRONG_RESULT("#c62828", "a read returned a value that was never acknowledged for its key"),
+    DATA_LOST("#e53935", "an acknowledged write is missing"),
+    UNAVAILABLE("#ef6c00", "the cluster did not serve reads or acknowledge writes"),
+    NODE_CRASHED("#f9a825", "the data is correct, but a node died, hung or did not start"),
+    REDUCED_REDUNDANCY("#fdd835", "the data is correct, but a node does not serve"),
+    CORRECT("#43a047", "every acknowledged write read back from every node"),
+    NOT_HIT("#bdbdbd", "the fault never fired: the node did not touch the target in this run"),
+    CAMPAIGN_ERROR("#616161", "the campaign itself failed (a step could not run)");
 
-    private final String wireName;
     private final String colour;
     private final String meaning;
 
-    Outcome(String wireName, String colour, String meaning) {
-        this.wireName = wireName;
+    Outcome(String colour, String meaning) {
         this.colour = colour;
         this.meaning = meaning;
-    }
-
-    public String wireName() {
-        return wireName;
     }
 
     public String colour() {
@@ -41,12 +35,7 @@ public enum Outcome {
     }
 
     public static Optional<Outcome> byName(String name) {
-        for (Outcome o : values()) {
-            if (o.wireName.equals(name)) {
-                return Optional.of(o);
-            }
-        }
-        return Optional.empty();
+        return WireNamed.byName(values(), name);
     }
 
     /** The more severe of two outcomes (a table cell shows the worst of its runs). */

@@ -16,19 +16,7 @@ import java.util.List;
  * bytes per read). The history file is written by the server, so it must share this host's file
  * system (it does for servers on this host).
  */
-final class RecorderTracer implements Tracer {
-
-    private final FaultdiskClient client;
-    private final String export;
-    private final Path history;
-    private final String base;
-
-    RecorderTracer(FaultdiskClient client, String export, Path history, String base) {
-        this.client = client;
-        this.export = export;
-        this.history = history;
-        this.base = base;
-    }
+record RecorderTracer(FaultdiskClient client, String export, Path history, String base) implements Tracer {
 
     @Override
     public void start() throws Exception {

@@ -8,6 +8,7 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -30,29 +31,27 @@ import java.util.Set;
 public final class Members {
     /** The JSON types a getter expects, with the words errors use for them. */
     public enum Type {
-        STRING("string", "a string"),
-        INTEGER("integer", "an integer"),
-        BOOLEAN("boolean", "a boolean"),
-        NUMBER("number", "a number"),
-        OBJECT("object", "an object"),
-        ARRAY("array", "an array");
+        STRING("a"),
+        INTEGER("an"),
+        BOOLEAN("a"),
+        NUMBER("a"),
+        OBJECT("an"),
+        ARRAY("an");
 
-        private final String word;
-        private final String withArticle;
+        private final String article;
 
-        Type(String word, String withArticle) {
-            this.word = word;
-            this.withArticle = withArticle;
+        Type(String article) {
+            this.article = article;
         }
 
         /** "string", "integer"... as QEMU names them. */
         public String word() {
-            return word;
+            return name().toLowerCase(Locale.ROOT);
         }
 
         /** "a string", "an integer"... */
         public String withArticle() {
-            return withArticle;
+            return article + " " + word();
         }
     }
 
