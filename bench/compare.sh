@@ -40,7 +40,8 @@ bench/compare.sh: faultdisk vs nbdkit (file plugin) vs qemu-nbd on the same file
                      (JVM options from FAULTDISK_VARIANT_OPTS, FAULTDISK_VARIANT2_OPTS), faultdisk-rules, faultdisk-ranges,
                      faultdisk-triggers, faultdisk-delay, nbdkit-delay (env SERVERS)
   --workloads LIST   comma-separated, from seqread,seqwrite,randread,randrw (the default),
-                     randread64, randread1 (env WORKLOADS)
+                     randread64, randread1, and on four connections at once seqread4c,
+                     randread4c, randrw4c (env WORKLOADS)
   --delay-ms N       the read delay of faultdisk-delay and nbdkit-delay (default 1, env DELAY_MS)
   --in-flight N      delayed requests one connection may have waiting at once: faultdisk-delay's
                      --max-in-flight, nbdkit-delay's worker threads (-t); default 16, both
@@ -109,6 +110,10 @@ workload_args() {
     randrw) echo "--rw=randrw --rwmixread=50 --bs=4k --iodepth=16" ;;
     randread64) echo "--rw=randread --bs=4k --iodepth=64" ;;
     randread1) echo "--rw=randread --bs=4k --iodepth=1" ;;
+    # Four connections at once (fio's nbd engine opens one per job), reported as one.
+    seqread4c) echo "--rw=read --bs=1M --iodepth=8 --numjobs=4 --group_reporting" ;;
+    randread4c) echo "--rw=randread --bs=4k --iodepth=16 --numjobs=4 --group_reporting" ;;
+    randrw4c) echo "--rw=randrw --rwmixread=50 --bs=4k --iodepth=16 --numjobs=4 --group_reporting" ;;
     *) die "unknown workload: $1" ;;
   esac
 }
@@ -422,7 +427,7 @@ record_rss() {
 run_fio() {  # server workload seconds json-file
   local s=$1 w=$2 secs=$3 json=$4
   kill -0 "${pid[$s]}" 2>/dev/null || die "$s died (log: $out/$s.log)"
-  # shellcheck disable=SC2046 # workload_args is meant to split into options
+  # shellcheck disable=SC2046 # workload_args is meant to split into options (a later --numjobs wins)
   fio --name="$w" --ioengine=nbd --uri="$(uri "$s")" --numjobs=1 --time_based --runtime="$secs" \
     $(workload_args "$w") --output-format=json --output="$json" >>"$out/fio-stdout.log" 2>&1 && return 0
   if ! kill -0 "${pid[$s]}" 2>/dev/null; then

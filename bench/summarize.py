@@ -17,6 +17,9 @@ WORKLOADS = {
     "randrw": ("random 4 KiB 50/50 read/write, QD16", "IOPS"),
     "randread64": ("random read 4 KiB, QD64", "IOPS"),
     "randread1": ("random read 4 KiB, QD1", "IOPS"),
+    "seqread4c": ("sequential read 1 MiB, QD8, 4 connections", "MiB/s"),
+    "randread4c": ("random read 4 KiB, QD16, 4 connections", "IOPS"),
+    "randrw4c": ("random 4 KiB 50/50 read/write, QD16, 4 connections", "IOPS"),
 }
 # Workloads whose completion latency percentiles are reported too.
 LATENCY = ("randread64", "randread1")
