@@ -23,6 +23,14 @@ public interface Completion {
         rest.run();
     }
 
+    /**
+     * A thread of the caller's that waits out timed waits itself and runs the rest there (real time
+     * only); null, the default: the clock's timer waits, and {@link #resume} runs the rest.
+     */
+    default TimedWaiter waiter() {
+        return null;
+    }
+
     /** This completion with {@code step} run first: a layer's work once the request below finished. */
     default Completion after(Step step) {
         Completion outer = this;
@@ -41,6 +49,11 @@ public interface Completion {
             @Override
             public void resume(Runnable rest) {
                 outer.resume(rest);
+            }
+
+            @Override
+            public TimedWaiter waiter() {
+                return outer.waiter();
             }
         };
     }

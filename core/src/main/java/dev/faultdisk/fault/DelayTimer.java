@@ -1,5 +1,7 @@
 package dev.faultdisk.fault;
 
+import dev.faultdisk.device.TimedWaiter;
+import dev.faultdisk.device.TimerSlack;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
@@ -35,8 +37,7 @@ final class DelayTimer {
     }
 
     private static final class Shared {
-        static final DelayTimer TIMER =
-                new DelayTimer(TimeUnit.MICROSECONDS.toNanos(Long.getLong("faultdisk.delay.tickMicros", 50)));
+        static final DelayTimer TIMER = new DelayTimer(TimedWaiter.TICK_NANOS);
     }
 
     /** Runs {@code task} at {@code nanoTime} (of {@link System#nanoTime()}), or when {@code cutShort} is woken. */

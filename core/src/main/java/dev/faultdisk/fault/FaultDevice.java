@@ -92,7 +92,7 @@ public final class FaultDevice extends EngineDevice<FaultEngine> {
             if (wait > 0) {
                 if (submitted != null) {
                     submitted.next = i + 1; // before the timer can fire
-                    engine.schedule(call.now() + wait, submitted);
+                    engine.schedule(call.now() + wait, submitted, submitted.done.waiter(), submitted::goOn);
                     return true;
                 }
                 DelayFault.sleep(call, wait);
@@ -154,10 +154,13 @@ public final class FaultDevice extends EngineDevice<FaultEngine> {
         /** The timer fired: the rest of the walk goes on where the request's completion resumes it. */
         @Override
         public void run() {
-            done.resume(() -> {
-                call.refreshNow();
-                from(next);
-            });
+            done.resume(this::goOn);
+        }
+
+        /** The rest of the walk, after the wait, on the thread that runs it. */
+        void goOn() {
+            call.refreshNow();
+            from(next);
         }
 
         void from(int first) {

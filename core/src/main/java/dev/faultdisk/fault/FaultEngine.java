@@ -3,6 +3,7 @@ package dev.faultdisk.fault;
 import dev.faultdisk.device.BlockRequest;
 import dev.faultdisk.device.DeviceException;
 import dev.faultdisk.device.LayerEngine;
+import dev.faultdisk.device.TimedWaiter;
 import dev.faultdisk.filemap.FileBinding;
 import dev.faultdisk.wire.Errno;
 import java.io.IOException;
@@ -503,6 +504,20 @@ public final class FaultEngine implements LayerEngine {
      */
     void schedule(long deadlineNanos, Runnable task) {
         time.sleeper().schedule(Instant.ofEpochSecond(0, deadlineNanos), waits, task);
+    }
+
+    /**
+     * As {@link #schedule(long, Runnable)}, but on real time {@code waiter} (if any, and if it takes
+     * it) waits instead of the timer and runs {@code onWaiter} itself.
+     */
+    void schedule(long deadlineNanos, Runnable task, TimedWaiter waiter, Runnable onWaiter) {
+        if (waiter != null && time.sleeper().realTime()) {
+            long in = deadlineNanos - time.nanos();
+            if (waiter.schedule(System.nanoTime() + Math.max(0, in), waits, onWaiter)) {
+                return;
+            }
+        }
+        schedule(deadlineNanos, task);
     }
 
     /** Ends every delay and throttle wait now under way (a reset); later ones sleep as usual. */

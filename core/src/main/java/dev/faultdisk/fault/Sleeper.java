@@ -1,5 +1,6 @@
 package dev.faultdisk.fault;
 
+import dev.faultdisk.device.TimedWaiter;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.InstantSource;
@@ -43,6 +44,14 @@ public interface Sleeper {
     /** {@code cutShort} opened: what {@link #schedule} queued with it runs now. */
     default void wake(CountDownLatch cutShort) {}
 
+    /**
+     * True if this sleeper waits on real time ({@link System#nanoTime()}), so that a caller's own
+     * {@link dev.faultdisk.device.TimedWaiter} may wait in its place.
+     */
+    default boolean realTime() {
+        return false;
+    }
+
     /** Real time: {@code Thread.sleep}, timed latch waits and the {@link DelayTimer}, against {@code clock}. */
     static Sleeper system(InstantSource clock) {
         return new Sleeper() {
@@ -73,6 +82,12 @@ public interface Sleeper {
             @Override
             public void wake(CountDownLatch cutShort) {
                 DelayTimer.shared().wake(cutShort);
+                TimedWaiter.Active.wakeAll();
+            }
+
+            @Override
+            public boolean realTime() {
+                return true;
             }
         };
     }

@@ -7,6 +7,7 @@ import dev.faultdisk.device.DeviceException;
 import dev.faultdisk.device.DisconnectException;
 import dev.faultdisk.device.ExtentSink;
 import dev.faultdisk.device.RequestTimer;
+import dev.faultdisk.device.TimedWaiter;
 import dev.faultdisk.wire.BlockOp;
 import dev.faultdisk.wire.net.Fatal;
 import java.io.IOException;
@@ -97,6 +98,8 @@ final class Transmission {
 
     private final AtomicBoolean draining = new AtomicBoolean();
     private final ThreadFactory drainers;
+    /** Where submitted requests wait out their delays on real time, and go on after them. */
+    private final DelayWaiter delays;
 
     Transmission(Connection connection, Negotiation negotiation, ReplyWriter writer) {
         this.connection = connection;
@@ -115,6 +118,7 @@ final class Transmission {
                 Thread.ofVirtual().name("nbd-req-" + connection.id() + "-", 0).factory());
         this.drainers =
                 Thread.ofVirtual().name("nbd-resumed-" + connection.id()).factory();
+        this.delays = new DelayWaiter("nbd-delays-" + connection.id(), this::flushReplies);
     }
 
     /**
@@ -321,6 +325,11 @@ final class Transmission {
         }
 
         @Override
+        public TimedWaiter waiter() {
+            return delays;
+        }
+
+        @Override
         public void resume(Runnable rest) {
             resumed.add(rest);
             if (draining.compareAndSet(false, true)) {
@@ -403,13 +412,18 @@ final class Transmission {
                     failed(e);
                 }
             }
-            try {
-                writer.flush();
-            } catch (IOException e) {
-                failed(e);
-            }
+            flushReplies();
             draining.set(false);
         } while (!resumed.isEmpty() && draining.compareAndSet(false, true));
+    }
+
+    /** Sends the replies built so far; a failure ends the connection as any reply's does. */
+    private void flushReplies() {
+        try {
+            writer.flush();
+        } catch (IOException e) {
+            failed(e);
+        }
     }
 
     /** Waits for a free in-flight slot; a connection that closes meanwhile ends the wait. */

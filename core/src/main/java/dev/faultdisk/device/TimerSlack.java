@@ -1,4 +1,4 @@
-package dev.faultdisk.fault;
+package dev.faultdisk.device;
 
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
@@ -14,14 +14,14 @@ import java.util.Locale;
  * {@link #minimize()} sets the calling thread's slack to 1 ns (prctl PR_SET_TIMERSLACK); elsewhere,
  * or without native access, it does nothing and the waits are only as late as the kernel makes them.
  */
-final class TimerSlack {
+public final class TimerSlack {
     private static final int PR_SET_TIMERSLACK = 29;
     private static final MethodHandle PRCTL = prctl();
 
     private TimerSlack() {}
 
     /** True if the calling thread's slack is now 1 ns. */
-    static boolean minimize() {
+    public static boolean minimize() {
         if (PRCTL == null) {
             return false;
         }

@@ -1,0 +1,159 @@
+package dev.faultdisk.nbd;
+
+import dev.faultdisk.device.TimedWaiter;
+import dev.faultdisk.device.TimerSlack;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.PriorityQueue;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * A connection's own thread for its delayed requests: it sleeps until the earliest deadline, runs
+ * the rests of the requests then due (the I/O, the reply into the reply buffer) and sends their
+ * replies together. One wake-up per batch, where the shared timer took two (its own, then the
+ * connection's thread it handed the rests to); a rest that blocks (a slow disk) holds up only this
+ * connection's delayed requests. A platform thread, so that its timed sleep is the kernel's (a
+ * virtual thread's is one more hand-off), with a timer slack of 1 ns; it starts with the first
+ * delayed request and ends after {@link #LINGER_NANOS} without one. At most
+ * {@code -Dfaultdisk.nbd.delayThreads} (default 256) run in the process: past that, delayed requests
+ * wait on the shared timer as before.
+ */
+final class DelayWaiter implements TimedWaiter {
+    private static final System.Logger LOG = System.getLogger(DelayWaiter.class.getName());
+    private static final long LINGER_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
+    private static final Semaphore THREADS = new Semaphore(Integer.getInteger("faultdisk.nbd.delayThreads", 256));
+
+    private final Semaphore threads;
+    private final String name;
+    private final Runnable afterBatch;
+    private final PriorityQueue<Entry> queue = new PriorityQueue<>();
+    private long order;
+    /** The waiting thread, or null when none runs; guarded by {@code this}. */
+    private Thread thread;
+    /** A latch may have opened since the last look ({@link #wake}); guarded by {@code this}. */
+    private boolean woken;
+
+    /**
+     * @param name       the thread's name
+     * @param afterBatch run after each batch of rests (sends the replies they built)
+     */
+    DelayWaiter(String name, Runnable afterBatch) {
+        this(name, afterBatch, THREADS);
+    }
+
+    /** As above, with the budget of threads it shares with others. */
+    DelayWaiter(String name, Runnable afterBatch, Semaphore threads) {
+        this.name = name;
+        this.afterBatch = afterBatch;
+        this.threads = threads;
+    }
+
+    @Override
+    public boolean schedule(long nanoTime, CountDownLatch cutShort, Runnable rest) {
+        Entry e;
+        Thread wake;
+        synchronized (this) {
+            if (thread == null) {
+                if (!threads.tryAcquire()) {
+                    return false;
+                }
+                thread = Thread.ofPlatform().daemon().name(name).unstarted(this::run);
+                Active.add(this);
+                thread.start();
+            }
+            e = new Entry(Math.ceilDiv(nanoTime, TICK_NANOS) * TICK_NANOS, order++, cutShort, rest);
+            queue.add(e);
+            wake = queue.peek() == e ? thread : null; // a new earliest deadline: sleep less
+        }
+        if (wake != null) {
+            LockSupport.unpark(wake);
+        }
+        return true;
+    }
+
+    @Override
+    public void wake() {
+        Thread t;
+        synchronized (this) {
+            t = thread;
+            woken = true;
+        }
+        if (t != null) {
+            LockSupport.unpark(t);
+        }
+    }
+
+    private void run() {
+        TimerSlack.minimize();
+        long idleSince = System.nanoTime();
+        try {
+            while (true) {
+                List<Entry> due;
+                long sleep;
+                synchronized (this) {
+                    long now = System.nanoTime();
+                    due = takeDue(now);
+                    if (due.isEmpty()) {
+                        if (queue.isEmpty() && now - idleSince >= LINGER_NANOS) {
+                            thread = null;
+                            Active.remove(this);
+                            return;
+                        }
+                        sleep = queue.isEmpty() ? LINGER_NANOS - (now - idleSince) : queue.peek().at - now;
+                    } else {
+                        sleep = 0;
+                    }
+                }
+                if (due.isEmpty()) {
+                    LockSupport.parkNanos(this, sleep);
+                    continue;
+                }
+                for (Entry e : due) {
+                    try {
+                        e.rest.run();
+                    } catch (RuntimeException | Error ex) {
+                        LOG.log(System.Logger.Level.ERROR, "a delayed request failed after its wait", ex);
+                    }
+                }
+                afterBatch.run();
+                idleSince = System.nanoTime();
+            }
+        } finally {
+            threads.release();
+        }
+    }
+
+    /** The entries due at {@code now} or cut short, in deadline order; guarded by {@code this}. */
+    private List<Entry> takeDue(long now) {
+        List<Entry> due = new ArrayList<>();
+        while (!queue.isEmpty() && queue.peek().at - now <= 0) {
+            due.add(queue.poll());
+        }
+        if (woken) {
+            woken = false;
+            List<Entry> rest = new ArrayList<>(queue);
+            rest.sort(null);
+            for (Entry e : rest) {
+                if (e.cutShort() && queue.remove(e)) {
+                    due.add(e);
+                }
+            }
+        }
+        return due;
+    }
+
+    private record Entry(long at, long order, CountDownLatch latch, Runnable rest) implements Comparable<Entry> {
+        boolean cutShort() {
+            return latch != null && latch.getCount() == 0;
+        }
+
+        @Override
+        public int compareTo(Entry o) {
+            int c = Long.compare(at, o.at);
+            return c != 0 ? c : Long.compare(order, o.order);
+        }
+    }
+}
