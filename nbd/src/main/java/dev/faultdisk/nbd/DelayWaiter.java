@@ -66,7 +66,7 @@ final class DelayWaiter implements TimedWaiter {
             }
             e = new Entry(Math.ceilDiv(nanoTime, TICK_NANOS) * TICK_NANOS, order++, cutShort, rest);
             queue.add(e);
-            wake = queue.peek() == e ? thread : null; // a new earliest deadline: sleep less
+            wake = e.equals(queue.peek()) ? thread : null; // a new earliest deadline: sleep less
         }
         if (wake != null) {
             LockSupport.unpark(wake);

@@ -49,7 +49,7 @@ final class FileMappings {
          */
         ByteBuffer view(FileChannel file, long position, long count) {
             Last l = last;
-            if (l == null || l.file != file) {
+            if (l == null || !file.equals(l.file)) { // a channel equals only itself
                 l = new Last(file, mapping(file));
                 last = l;
             }
