@@ -30,6 +30,8 @@ final class ReplyWriter {
     private ByteBuffer view;
     /** True while a write to the socket is under way: a client that stops reading keeps it true. */
     private volatile boolean writing;
+    /** Reads queued into the reply buffer, done with its send ({@code fileReads=uring}); null otherwise. */
+    private UringReads uring;
 
     ReplyWriter(GatheringByteChannel channel) {
         this.channel = channel;
@@ -103,6 +105,9 @@ final class ReplyWriter {
         out.flip();
         writing = true;
         try {
+            if (uring != null && uring.pending()) {
+                out.position(uring.complete(out, out.limit()));
+            }
             while (out.hasRemaining()) {
                 channel.write(out);
             }
@@ -114,6 +119,9 @@ final class ReplyWriter {
 
     /** Writes what is pending followed by {@code payload}, in one gathering write. Caller holds the lock. */
     void flushWithPayloadLocked(ByteBuffer payload) throws IOException {
+        if (uring != null && uring.pending()) {
+            uring.complete(out, 0);
+        }
         ByteBuffer pending = out().flip();
         gather[0] = pending;
         gather[1] = payload;
@@ -180,6 +188,45 @@ final class ReplyWriter {
         }
     }
 
+    /**
+     * Reads through io_uring from now on where {@link #readFromFile} is used; false if the kernel
+     * refuses io_uring or the channel is not the plain socket.
+     */
+    boolean startUring() {
+        lock.lock();
+        try {
+            if (uring == null && channel instanceof SocketChannel socket) {
+                uring = UringReads.open(socket);
+            }
+            return uring != null;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Fills {@code length} bytes of the reply buffer at {@code position} from {@code file} at
+     * {@code offset}: through io_uring, done with the buffer's next flush, when {@link
+     * #startUring} succeeded; else now. Caller holds the lock and sends nothing of the range before
+     * the flush.
+     */
+    void readFromFile(FileChannel file, int position, int length, long offset) throws IOException {
+        uring.read(file, out(), position, length, offset);
+    }
+
+    /** Closes what io_uring holds (its ring, the descriptors): the connection's socket is closed. */
+    void closeUring() {
+        lock.lock();
+        try {
+            if (uring != null) {
+                uring.close();
+                uring = null;
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
     /** True if large reads may go out straight from a file ({@link #flushWithFileLocked}): the channel is the plain socket. */
     boolean canSendFiles() {
         lock.lock();
@@ -222,6 +269,10 @@ final class ReplyWriter {
             BufferPool.SHARED.release(out);
             out = null;
             view = null;
+            if (uring != null) {
+                uring.close();
+                uring = null;
+            }
         } finally {
             lock.unlock();
         }
