@@ -148,11 +148,11 @@ final class IoUring implements AutoCloseable {
             int cqOff = 80;
             this.sqHead = p.get(JAVA_INT, sqOff);
             this.sqTail = p.get(JAVA_INT, sqOff + 4);
-            this.sqMask = p.get(JAVA_INT, sqOff + 8);
+            int sqMaskAt = p.get(JAVA_INT, sqOff + 8);
             int sqArray = p.get(JAVA_INT, sqOff + 24);
             this.cqHead = p.get(JAVA_INT, cqOff);
             this.cqTail = p.get(JAVA_INT, cqOff + 4);
-            this.cqMask = p.get(JAVA_INT, cqOff + 8);
+            int cqMaskAt = p.get(JAVA_INT, cqOff + 8);
             this.cqes = p.get(JAVA_INT, cqOff + 20);
             long sqSize = sqArray + 4L * this.entries;
             long cqSize = cqes + (long) CQE_SIZE * cqEntries;
@@ -166,6 +166,8 @@ final class IoUring implements AutoCloseable {
             this.cqRing = single ? sqRing : map(cqSize, OFF_CQ_RING);
             this.sqesSize = (long) SQE_SIZE * this.entries;
             this.sqes = map(sqesSize, OFF_SQES);
+            this.sqMask = sqRing.get(JAVA_INT, sqMaskAt); // the parameters give where the masks are, not them
+            this.cqMask = cqRing.get(JAVA_INT, cqMaskAt);
             for (int i = 0; i < this.entries; i++) {
                 sqRing.set(JAVA_INT, sqArray + 4L * i, i); // entry i of the array names SQE i, always
             }

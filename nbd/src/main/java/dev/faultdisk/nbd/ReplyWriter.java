@@ -206,12 +206,12 @@ final class ReplyWriter {
 
     /**
      * Fills {@code length} bytes of the reply buffer at {@code position} from {@code file} at
-     * {@code offset}: through io_uring, done with the buffer's next flush, when {@link
-     * #startUring} succeeded; else now. Caller holds the lock and sends nothing of the range before
-     * the flush.
+     * {@code offset}, after {@link #startUring} succeeded: through io_uring, done with the
+     * buffer's next flush (true), or now (false: the ring is full or the file has no descriptor).
+     * Caller holds the lock and sends nothing of the range before the flush.
      */
-    void readFromFile(FileChannel file, int position, int length, long offset) throws IOException {
-        uring.read(file, out(), position, length, offset);
+    boolean readFromFile(FileChannel file, int position, int length, long offset) throws IOException {
+        return uring.read(file, out(), position, length, offset);
     }
 
     /** Closes what io_uring holds (its ring, the descriptors): the connection's socket is closed. */

@@ -775,7 +775,9 @@ final class Transmission {
             try {
                 FileChannel source = "uring".equals(fileReads) ? device.readSource(r) : null;
                 if (source != null) {
-                    writer.readFromFile(source, out.position(), length, h.offset); // done with the flush
+                    if (writer.readFromFile(source, out.position(), length, h.offset)) {
+                        connection.server().readThroughIoUring(); // done with the flush
+                    }
                 } else {
                     device.read(r, data);
                 }

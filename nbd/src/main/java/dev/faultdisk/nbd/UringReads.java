@@ -99,10 +99,10 @@ final class UringReads implements AutoCloseable {
         }
         int socket = SocketDescriptors.duplicate(channel);
         if (TOLD.compareAndSet(false, true)) {
-            LOG.log(
-                    Level.INFO,
-                    "reads through io_uring (-Dfaultdisk.nbd.fileReads=uring), {0}",
-                    socket >= 0 ? "each batch sent in the same call" : "sent through the channel (no TCP descriptor)");
+            LOG.log(Level.INFO, "reads through io_uring (-Dfaultdisk.nbd.fileReads=uring)");
+        }
+        if (socket < 0) {
+            LOG.log(Level.DEBUG, "io_uring reads of a connection sent through its channel: no TCP descriptor for it");
         }
         return new UringReads(channel, ring, socket);
     }
@@ -110,13 +110,13 @@ final class UringReads implements AutoCloseable {
     /**
      * Reads {@code length} bytes of {@code source} at {@code offset} into {@code out} at
      * {@code position}: queued until {@link #complete}, or now if there is no room in the ring or
-     * no descriptor for the file (zeroes past its end, as the file backend reads).
+     * no descriptor for the file (zeroes past its end, as the file backend reads). True if queued.
      */
-    void read(FileChannel source, ByteBuffer out, int position, int length, long offset) throws IOException {
+    boolean read(FileChannel source, ByteBuffer out, int position, int length, long offset) throws IOException {
         int fd = descriptor(source);
         if (fd < 0 || count == ENTRIES - 1) {
             readNow(source, out, position, length, offset);
-            return;
+            return false;
         }
         sources[count] = source;
         fds[count] = fd;
@@ -124,6 +124,7 @@ final class UringReads implements AutoCloseable {
         positions[count] = position;
         lengths[count] = length;
         count++;
+        return true;
     }
 
     boolean pending() {

@@ -44,6 +44,44 @@ class IoUringTest {
         }
     }
 
+    @Test
+    void readsLinkedToASendOfTheSocketsDuplicate(@TempDir Path dir) throws Exception {
+        byte[] content = new byte[64 * 1024];
+        new Random(18).nextBytes(content);
+        Path file = Files.write(dir.resolve("image"), content);
+        int fd = IoUring.openRead(file);
+        try (java.nio.channels.ServerSocketChannel listener = java.nio.channels.ServerSocketChannel.open()
+                        .bind(new java.net.InetSocketAddress("127.0.0.1", 0));
+                java.nio.channels.SocketChannel client =
+                        java.nio.channels.SocketChannel.open(listener.getLocalAddress());
+                java.nio.channels.SocketChannel server = listener.accept();
+                IoUring ring = openOrSkip();
+                Arena arena = Arena.ofConfined()) {
+            int socket = SocketDescriptors.duplicate(server);
+            org.junit.jupiter.api.Assertions.assertTrue(socket >= 0, "found the server socket");
+            MemorySegment buf = arena.allocate(3 * 4096, 4096);
+            ring.prepare(IoUring.OP_READ, IoUring.LINK, fd, buf.address(), 4096, 8192, 0, 0);
+            ring.prepare(IoUring.OP_READ, IoUring.LINK, fd, buf.address() + 4096, 8192, 0, 0, 1);
+            ring.prepare(IoUring.OP_SEND, (byte) 0, socket, buf.address(), 3 * 4096, 0, IoUring.MSG_DONTWAIT, -1);
+            long[] results = new long[3];
+            ring.submitAndWait((user, res) -> results[user == -1 ? 2 : (int) user] = res);
+            assertEquals(4096, results[0]);
+            assertEquals(8192, results[1]);
+            assertEquals(3 * 4096, results[2]);
+            java.nio.ByteBuffer got = java.nio.ByteBuffer.allocate(3 * 4096);
+            while (got.hasRemaining()) {
+                client.read(got);
+            }
+            byte[] want = new byte[3 * 4096];
+            System.arraycopy(content, 8192, want, 0, 4096);
+            System.arraycopy(content, 0, want, 4096, 8192);
+            assertArrayEquals(want, got.array());
+            IoUring.closeFd(socket);
+        } finally {
+            IoUring.closeFd(fd);
+        }
+    }
+
     private static IoUring openOrSkip() {
         try {
             return IoUring.open(8);

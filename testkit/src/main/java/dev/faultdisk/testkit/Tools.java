@@ -43,6 +43,13 @@ public final class Tools {
         }
     }
 
+    /** Skips (or under CI fails) if {@code whyNot} says why a facility of the machine is unavailable (null: it is). */
+    public static void requireSupport(String whyNot) {
+        if (whyNot != null) {
+            unavailable(whyNot);
+        }
+    }
+
     private static void unavailable(String why) {
         if (required()) {
             Assertions.fail("required by CI but unavailable: " + why);
