@@ -13,7 +13,6 @@ import dev.faultdisk.junit.Faultdisk;
 import dev.faultdisk.nbd.ConnectionInfo;
 import dev.faultdisk.nbd.NbdServer;
 import dev.faultdisk.server.FaultdiskServer;
-import dev.faultdisk.testkit.Command;
 import dev.faultdisk.testkit.CommandResult;
 import dev.faultdisk.testkit.Images;
 import dev.faultdisk.testkit.QemuIo;
@@ -21,9 +20,7 @@ import dev.faultdisk.testkit.Tools;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -38,10 +35,6 @@ import org.junit.jupiter.api.io.TempDir;
  * read again, and a client that stops reading or goes away wedges nothing.
  */
 class UringReadTest extends SendfileReadTest {
-    private static final Duration WAIT = Duration.ofSeconds(60);
-    private static final int SIZE = 8 << 20;
-    private static final int MIB = 1 << 20;
-
     @Override
     protected String mode() {
         return "uring";
@@ -52,19 +45,15 @@ class UringReadTest extends SendfileReadTest {
         Tools.requireSupport(NbdServer.ioUringUnavailable());
     }
 
-    private static byte[] image(Path file, long seed) throws IOException {
-        byte[] content = Images.random(seed, SIZE);
-        Files.write(file, content);
-        return content;
-    }
-
     /** The whole export as nbdcopy reads it in requests of {@code request} bytes, 16 in flight. */
     private static byte[] copyOut(String uri, Path dir, int request) throws IOException {
-        Path out = dir.resolve("out.raw");
-        Files.deleteIfExists(out);
-        Command.run(WAIT, "nbdcopy", "--request-size=" + request, "--requests=16", uri, out.toString())
-                .assertOk("nbdcopy " + uri);
-        return Files.readAllBytes(out);
+        return copyOut(uri, dir, "--request-size=" + request, "--requests=16");
+    }
+
+    /** Appends a READ request's header. */
+    private static void read(ByteBuffer headers, long cookie, long offset, int length) {
+        headers.putInt(0x25609513).putShort((short) 0).putShort((short) RawNbd.READ);
+        headers.putLong(cookie).putLong(offset).putInt(length);
     }
 
     @Test
@@ -133,8 +122,7 @@ class UringReadTest extends SendfileReadTest {
         for (int i = 0; i < count; i++) {
             lengths[i] = 1 + random.nextInt(64 << 10);
             offsets[i] = random.nextLong(SIZE - lengths[i] + 1);
-            headers.putInt(0x25609513).putShort((short) 0).putShort((short) RawNbd.READ);
-            headers.putLong(i).putLong(offsets[i]).putInt(lengths[i]);
+            read(headers, i, offsets[i], lengths[i]);
         }
         long before = server.nbd().readsThroughIoUring();
         try (RawNbd client = RawNbd.open(port, "img")) {
@@ -174,8 +162,7 @@ class UringReadTest extends SendfileReadTest {
         int length = 64 << 10;
         ByteBuffer headers = ByteBuffer.allocate(count * 28);
         for (int i = 0; i < count; i++) {
-            headers.putInt(0x25609513).putShort((short) 0).putShort((short) RawNbd.READ);
-            headers.putLong(i).putLong((long) i * length % SIZE).putInt(length);
+            read(headers, i, (long) i * length % SIZE, length);
         }
         try (RawNbd stalled = RawNbd.open(port, "img")) {
             stalled.out.write(headers.array());

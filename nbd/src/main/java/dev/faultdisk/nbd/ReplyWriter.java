@@ -138,31 +138,6 @@ final class ReplyWriter {
     }
 
     /**
-     * Reads {@code payload.remaining()} bytes of {@code file} at {@code offset} into {@code
-     * payload} and writes what is pending followed by it: through io_uring in one call as far as
-     * the socket takes it, the rest as {@link #flushWithPayloadLocked}. After {@link #startUring}
-     * succeeded; caller holds the lock.
-     */
-    void flushWithFileReadLocked(FileChannel file, long offset, ByteBuffer payload) throws IOException {
-        ByteBuffer pending = out();
-        long sent = uring.readAndSend(file, pending, payload, offset);
-        pending.flip().position((int) (sent >>> 32));
-        payload.position(payload.position() + (int) sent);
-        gather[0] = pending;
-        gather[1] = payload;
-        writing = true;
-        try {
-            while (pending.hasRemaining() || payload.hasRemaining()) {
-                channel.write(gather);
-            }
-        } finally {
-            writing = false;
-            gather[1] = null;
-            pending.clear();
-        }
-    }
-
-    /**
      * Writes what is pending, then {@code count} bytes of {@code file} from {@code position}
      * straight from the page cache to the socket (sendfile: no copy through this process), or
      * zeroes for what lies past the file's end if it shrank. Only for a writer whose channel is

@@ -38,8 +38,6 @@ final class Transmission {
     private static final int PAYLOAD_ARRIVED = 128 * 1024;
     /** A write payload larger than the maximum but at most this is skipped; beyond it, disconnect. */
     private static final long MAX_SKIPPED_PAYLOAD = 4L * NbdProtocol.MAX_PAYLOAD;
-    /** Large reads through io_uring too (read into a buffer, then sent) with fileReads=uring: an experiment. */
-    private static final boolean URING_LARGE = Boolean.getBoolean("faultdisk.nbd.uringLarge");
 
     private static final int MAX_EXTENTS = 1 << 16;
     /** Extent lengths must fit in 32 bits; keep them 4 KiB aligned when split. */
@@ -734,14 +732,11 @@ final class Transmission {
         if (source == null) {
             return false;
         }
-        boolean ring = URING_LARGE && "uring".equals(fileReads) && length <= MAX_SCRATCH;
-        ByteBuffer mapped = "sendfile".equals(fileReads) || ring ? null : FileMappings.view(source, h.offset, length);
+        ByteBuffer mapped = "sendfile".equals(fileReads) ? null : FileMappings.view(source, h.offset, length);
         writer.lock();
         try {
             ReplyEncoder.readHeader(writer.reserve(headerSize), structured, h.cookie, h.offset, length);
-            if (ring) {
-                writer.flushWithFileReadLocked(source, h.offset, scratch(length));
-            } else if (mapped != null) {
+            if (mapped != null) {
                 writer.flushWithPayloadLocked(mapped);
             } else {
                 writer.flushWithFileLocked(source, h.offset, length);

@@ -33,11 +33,6 @@ final class UringReads implements AutoCloseable {
     static final int ENTRIES = 64;
 
     private static final long SEND = -1;
-    /** False: the reads alone go through the ring, unlinked, and the reply buffer through the channel (an experiment). */
-    private static final boolean SEND_IN_RING =
-            Boolean.parseBoolean(System.getProperty("faultdisk.nbd.uringSend", "true"));
-
-    private static final long HEAD = -2;
 
     private final SocketChannel channel;
     private final Resources resources;
@@ -52,7 +47,6 @@ final class UringReads implements AutoCloseable {
     private final IoUring.Completions completions = this::completed;
     private int count;
     private int sendResult;
-    private int headResult;
 
     private ByteBuffer addressOf;
     private long address;
@@ -146,7 +140,7 @@ final class UringReads implements AutoCloseable {
      */
     int complete(ByteBuffer out, int send) throws IOException {
         long base = address(out);
-        boolean sending = send > 0 && resources.socket >= 0 && SEND_IN_RING;
+        boolean sending = send > 0 && resources.socket >= 0;
         IoUring ring = resources.ring;
         for (int i = 0; i < count; i++) {
             byte link = sending ? IoUring.LINK : 0; // a chain only to hold the send back until every read is done
@@ -180,58 +174,9 @@ final class UringReads implements AutoCloseable {
         return sendResult;
     }
 
-    /**
-     * A large read (experimental, {@code -Dfaultdisk.nbd.uringLarge=true}): reads {@code
-     * payload.remaining()} bytes of {@code source} at {@code offset} into {@code payload} and sends
-     * the reply buffer's pending bytes, then the payload, linked in one call. Returns the bytes of
-     * each sent, packed (the reply buffer's in the high half); the caller writes the rest.
-     */
-    long readAndSend(FileChannel source, ByteBuffer out, ByteBuffer payload, long offset) throws IOException {
-        if (count > 0) {
-            complete(out, 0);
-        }
-        int fd = descriptor(source);
-        int length = payload.remaining();
-        int head = out.position();
-        if (fd < 0 || resources.socket < 0) {
-            readNow(source, payload, payload.position(), length, offset);
-            return 0;
-        }
-        long data = MemorySegment.ofBuffer(payload).address();
-        IoUring ring = resources.ring;
-        ring.prepare(IoUring.OP_READ, IoUring.LINK, fd, data, length, offset, 0, 0);
-        if (head > 0) {
-            ring.prepare(
-                    IoUring.OP_SEND,
-                    IoUring.LINK,
-                    resources.socket,
-                    address(out),
-                    head,
-                    0,
-                    IoUring.MSG_DONTWAIT | 0x8000 /* MSG_MORE */,
-                    HEAD);
-        }
-        ring.prepare(IoUring.OP_SEND, (byte) 0, resources.socket, data, length, 0, IoUring.MSG_DONTWAIT, SEND);
-        sendResult = 0;
-        headResult = 0;
-        try {
-            ring.submitAndWait(completions);
-            int done = Math.max(results[0], 0);
-            if (done < length) {
-                readNow(source, payload, payload.position() + done, length - done, offset + done);
-            }
-        } catch (IOException | RuntimeException e) {
-            channel.close();
-            throw e;
-        }
-        return ((long) Math.max(headResult, 0) << 32) | Math.max(sendResult, 0);
-    }
-
     private void completed(long userData, int result) {
         if (userData == SEND) {
             sendResult = result;
-        } else if (userData == HEAD) {
-            headResult = result;
         } else {
             results[(int) userData] = result;
         }
