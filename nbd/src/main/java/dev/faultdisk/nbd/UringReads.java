@@ -28,7 +28,10 @@ import java.util.concurrent.atomic.AtomicBoolean;
 final class UringReads implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(UringReads.class.getName());
     private static final Cleaner CLEANER = Cleaner.create();
-    private static final AtomicBoolean TOLD = new AtomicBoolean();
+    /** Whether the log said that io_uring is refused, and that it is used: once each per process. */
+    private static final AtomicBoolean TOLD_REFUSED = new AtomicBoolean();
+
+    private static final AtomicBoolean TOLD_USED = new AtomicBoolean();
     /** Submission entries: the reads of one reply buffer and its send. */
     static final int ENTRIES = 64;
 
@@ -89,7 +92,7 @@ final class UringReads implements AutoCloseable {
         try {
             ring = IoUring.open(ENTRIES);
         } catch (IOException e) {
-            if (TOLD.compareAndSet(false, true)) {
+            if (TOLD_REFUSED.compareAndSet(false, true)) {
                 LOG.log(
                         Level.WARNING,
                         "-Dfaultdisk.nbd.fileReads=uring: {0}; reads are copied instead (fileReads=copy)",
@@ -98,7 +101,7 @@ final class UringReads implements AutoCloseable {
             return null;
         }
         int socket = SocketDescriptors.duplicate(channel);
-        if (TOLD.compareAndSet(false, true)) {
+        if (TOLD_USED.compareAndSet(false, true)) {
             LOG.log(Level.INFO, "reads through io_uring (-Dfaultdisk.nbd.fileReads=uring)");
         }
         if (socket < 0) {
