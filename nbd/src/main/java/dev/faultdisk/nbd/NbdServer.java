@@ -200,11 +200,7 @@ public final class NbdServer implements AutoCloseable {
 
     /** Why this process cannot use io_uring (the kernel refused a ring: disabled, filtered, too old), or null if it can. */
     public static String ioUringUnavailable() {
-        try (IoUring ring = IoUring.open(2)) {
-            return null;
-        } catch (java.io.IOException e) {
-            return e.getMessage();
-        }
+        return UringReads.unavailable();
     }
 
     /** The server's budgets and TLS. */

@@ -30,8 +30,10 @@ final class ReplyWriter {
     private ByteBuffer view;
     /** True while a write to the socket is under way: a client that stops reading keeps it true. */
     private volatile boolean writing;
-    /** Reads queued into the reply buffer, done with its send ({@code fileReads=uring}); null otherwise. */
+    /** Reads queued into the reply buffer, done with its send ({@code fileReads=uring}); null until the first. */
     private UringReads uring;
+    /** True while reads should go through io_uring: after {@link #startUring}, until the socket closes. */
+    private boolean uringWanted;
 
     ReplyWriter(GatheringByteChannel channel) {
         this.channel = channel;
@@ -195,10 +197,8 @@ final class ReplyWriter {
     boolean startUring() {
         lock.lock();
         try {
-            if (uring == null && channel instanceof SocketChannel socket) {
-                uring = UringReads.open(socket);
-            }
-            return uring != null;
+            uringWanted = channel instanceof SocketChannel && UringReads.unavailable() == null;
+            return uringWanted;
         } finally {
             lock.unlock();
         }
@@ -207,10 +207,19 @@ final class ReplyWriter {
     /**
      * Fills {@code length} bytes of the reply buffer at {@code position} from {@code file} at
      * {@code offset}, after {@link #startUring} succeeded: through io_uring, done with the
-     * buffer's next flush (true), or now (false: the ring is full or the file has no descriptor).
-     * Caller holds the lock and sends nothing of the range before the flush.
+     * buffer's next flush (true), or now (false: no ring for this connection, the ring is full or
+     * the file has no descriptor). Caller holds the lock and sends nothing of the range before the
+     * flush.
      */
     boolean readFromFile(FileChannel file, int position, int length, long offset) throws IOException {
+        if (uring == null && uringWanted) {
+            uring = UringReads.open((SocketChannel) channel);
+            uringWanted = uring != null;
+        }
+        if (uring == null) {
+            UringReads.readNow(file, out(), position, length, offset);
+            return false;
+        }
         return uring.read(file, out(), position, length, offset);
     }
 
@@ -218,6 +227,7 @@ final class ReplyWriter {
     void closeUring() {
         lock.lock();
         try {
+            uringWanted = false;
             if (uring != null) {
                 uring.close();
                 uring = null;
@@ -269,6 +279,7 @@ final class ReplyWriter {
             BufferPool.SHARED.release(out);
             out = null;
             view = null;
+            uringWanted = false;
             if (uring != null) {
                 uring.close();
                 uring = null;

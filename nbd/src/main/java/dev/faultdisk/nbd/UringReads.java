@@ -13,7 +13,6 @@ import java.util.ArrayList;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * Reads of one connection that no layer needs, done through io_uring
@@ -28,10 +27,6 @@ import java.util.concurrent.atomic.AtomicBoolean;
 final class UringReads implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(UringReads.class.getName());
     private static final Cleaner CLEANER = Cleaner.create();
-    /** Whether the log said that io_uring is refused, and that it is used: once each per process. */
-    private static final AtomicBoolean TOLD_REFUSED = new AtomicBoolean();
-
-    private static final AtomicBoolean TOLD_USED = new AtomicBoolean();
     /** Submission entries: the reads of one reply buffer and its send. */
     static final int ENTRIES = 64;
 
@@ -83,27 +78,45 @@ final class UringReads implements AutoCloseable {
     }
 
     /**
-     * io_uring reads for a connection on {@code channel}, or null if the kernel refuses io_uring
-     * (said once in the log: the connection's large reads are then copied, as with
-     * {@code fileReads=copy}).
+     * Why this process cannot use io_uring, or null if it can: asked of the kernel once (a ring
+     * made and closed), and said once in the log either way.
+     */
+    static String unavailable() {
+        return Probe.REFUSAL;
+    }
+
+    /** The kernel's answer, found on first use. */
+    private static final class Probe {
+        static final String REFUSAL = probe();
+
+        private static String probe() {
+            try (IoUring ring = IoUring.open(2)) {
+                LOG.log(Level.INFO, "reads through io_uring (-Dfaultdisk.nbd.fileReads=uring)");
+                return null;
+            } catch (IOException e) {
+                LOG.log(
+                        Level.WARNING,
+                        "-Dfaultdisk.nbd.fileReads=uring: {0}; reads are copied instead (fileReads=copy)",
+                        e.getMessage());
+                return e.getMessage();
+            }
+        }
+    }
+
+    /**
+     * io_uring reads for a connection on {@code channel}, made when it first reads this way (an
+     * idle connection holds no ring), or null if the kernel refuses this ring (then its reads are
+     * done at once).
      */
     static UringReads open(SocketChannel channel) {
         IoUring ring;
         try {
             ring = IoUring.open(ENTRIES);
         } catch (IOException e) {
-            if (TOLD_REFUSED.compareAndSet(false, true)) {
-                LOG.log(
-                        Level.WARNING,
-                        "-Dfaultdisk.nbd.fileReads=uring: {0}; reads are copied instead (fileReads=copy)",
-                        e.getMessage());
-            }
+            LOG.log(Level.DEBUG, "io_uring refused for a connection, its reads are done at once: {0}", e.getMessage());
             return null;
         }
         int socket = SocketDescriptors.duplicate(channel);
-        if (TOLD_USED.compareAndSet(false, true)) {
-            LOG.log(Level.INFO, "reads through io_uring (-Dfaultdisk.nbd.fileReads=uring)");
-        }
         if (socket < 0) {
             LOG.log(Level.DEBUG, "io_uring reads of a connection sent through its channel: no TCP descriptor for it");
         }
@@ -206,8 +219,7 @@ final class UringReads implements AutoCloseable {
         return fd;
     }
 
-    private static void readNow(FileChannel source, ByteBuffer out, int position, int length, long offset)
-            throws IOException {
+    static void readNow(FileChannel source, ByteBuffer out, int position, int length, long offset) throws IOException {
         ByteBuffer b = out.duplicate().limit(position + length).position(position);
         while (b.hasRemaining()) {
             if (source.read(b, offset + b.position() - position) < 0) {
