@@ -8,6 +8,9 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.Collections;
+import java.util.Map;
+import java.util.WeakHashMap;
 
 /**
  * A raw image file, read and written with positional FileChannel I/O so requests run in parallel.
@@ -16,6 +19,8 @@ import java.nio.file.StandardOpenOption;
  */
 public final class FileDevice implements BlockDevice {
     private static final ByteBuffer ZEROES = ByteBuffer.allocateDirect(1 << 20).asReadOnlyBuffer();
+    /** The image of each open channel, for a frontend that reads {@link #readSource} by a descriptor of its own. */
+    private static final Map<FileChannel, Path> PATHS = Collections.synchronizedMap(new WeakHashMap<>());
 
     private final Path path;
     private final FileChannel channel;
@@ -36,6 +41,12 @@ public final class FileDevice implements BlockDevice {
         this.size = size;
         this.controlFd = controlFd;
         this.dense = controlFd >= 0 && LinuxFiles.seekHole(controlFd, 0) >= size;
+        PATHS.put(channel, path);
+    }
+
+    /** The image file a channel from {@link #readSource} reads, or null if it is not one of these. */
+    public static Path pathOf(FileChannel channel) {
+        return PATHS.get(channel);
     }
 
     /**

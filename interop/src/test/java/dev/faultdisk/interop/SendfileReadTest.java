@@ -69,12 +69,12 @@ class SendfileReadTest {
         }
     }
 
-    private static final Duration WAIT = Duration.ofSeconds(60);
-    private static final int SIZE = 8 << 20;
-    private static final int MIB = 1 << 20;
+    static final Duration WAIT = Duration.ofSeconds(60);
+    static final int SIZE = 8 << 20;
+    static final int MIB = 1 << 20;
 
     /** A dense image of random bytes from {@code seed}; returns its content. */
-    private static Image image(Path dir, long seed) throws IOException {
+    static Image image(Path dir, long seed) throws IOException {
         Path file = dir.resolve("img.raw");
         byte[] content = Images.random(seed, SIZE);
         Files.write(file, content);
@@ -82,7 +82,7 @@ class SendfileReadTest {
     }
 
     /** A dense image file and its content. */
-    private record Image(Path file, byte[] content) {}
+    record Image(Path file, byte[] content) {}
 
     /** An image the test server exports as "img", and the export's URI. */
     private record Exported(Path file, byte[] content, String uri) {}
@@ -112,11 +112,14 @@ class SendfileReadTest {
         return after;
     }
 
-    /** The whole export as nbdcopy reads it (256 KiB requests, several in flight). */
-    private static byte[] copyOut(String uri, Path dir) throws IOException {
+    /** The whole export as nbdcopy reads it (256 KiB requests, several in flight, unless {@code options} say otherwise). */
+    static byte[] copyOut(String uri, Path dir, String... options) throws IOException {
         Path out = dir.resolve("out.raw");
         Files.deleteIfExists(out);
-        Command.run(WAIT, "nbdcopy", uri, out.toString()).assertOk("nbdcopy " + uri);
+        List<String> command = new java.util.ArrayList<>(List.of("nbdcopy"));
+        command.addAll(List.of(options));
+        command.addAll(List.of(uri, out.toString()));
+        Command.run(WAIT, command.toArray(String[]::new)).assertOk("nbdcopy " + uri);
         return Files.readAllBytes(out);
     }
 

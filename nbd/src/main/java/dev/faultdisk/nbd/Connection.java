@@ -503,6 +503,7 @@ final class Connection implements Runnable {
         } catch (IOException e) {
             LOG.log(Level.DEBUG, "connection {0}: close failed: {1}", id, e.toString());
         }
+        writer.closeUring(); // its duplicate of the socket's descriptor would keep the socket open
         if (closed.complete(null)) {
             Export served = export;
             if (served != null) {

@@ -115,6 +115,7 @@ public final class NbdServer implements AutoCloseable {
     private final AtomicLong nextId = new AtomicLong(1);
     private final AtomicLong accepted = new AtomicLong();
     private final java.util.concurrent.atomic.LongAdder sentFromFile = new java.util.concurrent.atomic.LongAdder();
+    private final java.util.concurrent.atomic.LongAdder throughUring = new java.util.concurrent.atomic.LongAdder();
     private volatile boolean shuttingDown;
     private Listener listener;
     private SocketAddress boundAddress;
@@ -186,6 +187,20 @@ public final class NbdServer implements AutoCloseable {
 
     void sentFromFile() {
         sentFromFile.increment();
+    }
+
+    /** Reads done through io_uring ({@code -Dfaultdisk.nbd.fileReads=uring}) since start: no layer needed their bytes. */
+    public long readsThroughIoUring() {
+        return throughUring.sum();
+    }
+
+    void readThroughIoUring() {
+        throughUring.increment();
+    }
+
+    /** Why this process cannot use io_uring (the kernel refused a ring: disabled, filtered, too old), or null if it can. */
+    public static String ioUringUnavailable() {
+        return UringReads.unavailable();
     }
 
     /** The server's budgets and TLS. */

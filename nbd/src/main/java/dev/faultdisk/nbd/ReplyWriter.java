@@ -30,6 +30,10 @@ final class ReplyWriter {
     private ByteBuffer view;
     /** True while a write to the socket is under way: a client that stops reading keeps it true. */
     private volatile boolean writing;
+    /** Reads queued into the reply buffer, done with its send ({@code fileReads=uring}); null until the first. */
+    private UringReads uring;
+    /** True while reads should go through io_uring: after {@link #startUring}, until the socket closes. */
+    private boolean uringWanted;
 
     ReplyWriter(GatheringByteChannel channel) {
         this.channel = channel;
@@ -103,6 +107,9 @@ final class ReplyWriter {
         out.flip();
         writing = true;
         try {
+            if (uring != null && uring.pending()) {
+                out.position(uring.complete(out, out.limit()));
+            }
             while (out.hasRemaining()) {
                 channel.write(out);
             }
@@ -114,6 +121,9 @@ final class ReplyWriter {
 
     /** Writes what is pending followed by {@code payload}, in one gathering write. Caller holds the lock. */
     void flushWithPayloadLocked(ByteBuffer payload) throws IOException {
+        if (uring != null && uring.pending()) {
+            uring.complete(out, 0);
+        }
         ByteBuffer pending = out().flip();
         gather[0] = pending;
         gather[1] = payload;
@@ -180,6 +190,53 @@ final class ReplyWriter {
         }
     }
 
+    /**
+     * Reads through io_uring from now on where {@link #readFromFile} is used; false if the kernel
+     * refuses io_uring or the channel is not the plain socket.
+     */
+    boolean startUring() {
+        lock.lock();
+        try {
+            uringWanted = channel instanceof SocketChannel && UringReads.unavailable() == null;
+            return uringWanted;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Fills {@code length} bytes of the reply buffer at {@code position} from {@code file} at
+     * {@code offset}, after {@link #startUring} succeeded: through io_uring, done with the
+     * buffer's next flush (true), or now (false: no ring for this connection, the ring is full or
+     * the file has no descriptor). Caller holds the lock and sends nothing of the range before the
+     * flush.
+     */
+    boolean readFromFile(FileChannel file, int position, int length, long offset) throws IOException {
+        if (uring == null && uringWanted) {
+            uring = UringReads.open((SocketChannel) channel);
+            uringWanted = uring != null;
+        }
+        if (uring == null) {
+            UringReads.readNow(file, out(), position, length, offset);
+            return false;
+        }
+        return uring.read(file, out(), position, length, offset);
+    }
+
+    /** Closes what io_uring holds (its ring, the descriptors): the connection's socket is closed. */
+    void closeUring() {
+        lock.lock();
+        try {
+            uringWanted = false;
+            if (uring != null) {
+                uring.close();
+                uring = null;
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
     /** True if large reads may go out straight from a file ({@link #flushWithFileLocked}): the channel is the plain socket. */
     boolean canSendFiles() {
         lock.lock();
@@ -222,6 +279,11 @@ final class ReplyWriter {
             BufferPool.SHARED.release(out);
             out = null;
             view = null;
+            uringWanted = false;
+            if (uring != null) {
+                uring.close();
+                uring = null;
+            }
         } finally {
             lock.unlock();
         }

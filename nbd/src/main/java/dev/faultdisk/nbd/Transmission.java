@@ -88,7 +88,9 @@ final class Transmission {
      * {@code -Dfaultdisk.nbd.fileReads}, read as the connection starts: {@code map} (the default)
      * writes it from a mapping of the image (one copy, in the kernel), {@code sendfile} sends the
      * page-cache pages themselves (no copy here, but a client on the same host then copies them
-     * cold), {@code copy} reads it into a buffer first as any read (docs/BENCHMARKS.md).
+     * cold), {@code copy} reads it into a buffer first as any read, {@code uring} reads inline
+     * reads through io_uring in one call with their replies' send ({@link UringReads}; large ones
+     * as {@code map}), or as {@code copy} where the kernel refuses io_uring (docs/BENCHMARKS.md).
      */
     private final String fileReads;
 
@@ -113,7 +115,8 @@ final class Transmission {
         this.inFlight = new Semaphore(maxInFlight);
         this.budget = connection.server().budget();
         this.share = Math.max(NbdProtocol.MAX_PAYLOAD, budget.limit() / 4);
-        this.fileReads = writer.canSendFiles() ? System.getProperty("faultdisk.nbd.fileReads", "map") : "copy";
+        String reads = writer.canSendFiles() ? System.getProperty("faultdisk.nbd.fileReads", "map") : "copy";
+        this.fileReads = reads.equals("uring") && !writer.startUring() ? "copy" : reads;
         this.requests = Executors.newThreadPerTaskExecutor(
                 Thread.ofVirtual().name("nbd-req-" + connection.id() + "-", 0).factory());
         this.drainers =
@@ -786,7 +789,14 @@ final class Transmission {
             ReplyEncoder.readHeader(out, structured, h.cookie, h.offset, length);
             ByteBuffer data = writer.view(out.position(), length);
             try {
-                device.read(r, data);
+                FileChannel source = "uring".equals(fileReads) ? device.readSource(r) : null;
+                if (source != null) {
+                    if (writer.readFromFile(source, out.position(), length, h.offset)) {
+                        connection.server().readThroughIoUring(); // done with the flush
+                    }
+                } else {
+                    device.read(r, data);
+                }
             } catch (DisconnectException e) {
                 // Replies before this one go out whole; of this one, part of the data if asked.
                 out.position(e.midReply() ? out.position() + length / 2 : start);

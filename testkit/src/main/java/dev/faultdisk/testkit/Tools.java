@@ -43,6 +43,18 @@ public final class Tools {
         }
     }
 
+    /**
+     * Skips visibly if {@code whyNot} says why a facility of the kernel is unavailable (null: it
+     * is), under CI too: a kernel setting (io_uring refused by a sysctl or a container's seccomp
+     * filter) is not a package .ci/run can install.
+     */
+    public static void requireKernelSupport(String whyNot) {
+        if (whyNot != null) {
+            System.err.println("SKIPPED (visible): " + whyNot);
+            Assumptions.abort(whyNot);
+        }
+    }
+
     private static void unavailable(String why) {
         if (required()) {
             Assertions.fail("required by CI but unavailable: " + why);
