@@ -117,7 +117,6 @@ final class IoUring implements AutoCloseable {
     private final long sqRingSize;
     private final long cqRingSize;
     private final long sqesSize;
-    private final int sqHead;
     private final int sqTail;
     private final int sqMask;
     private final int cqHead;
@@ -146,7 +145,8 @@ final class IoUring implements AutoCloseable {
             int features = p.get(JAVA_INT, 20);
             int sqOff = 40;
             int cqOff = 80;
-            this.sqHead = p.get(JAVA_INT, sqOff);
+            // sq_off.head (offset 0) is not kept: every submit waits for its completions, so the
+            // kernel has consumed the whole queue before the next one is written.
             this.sqTail = p.get(JAVA_INT, sqOff + 4);
             int sqMaskAt = p.get(JAVA_INT, sqOff + 8);
             int sqArray = p.get(JAVA_INT, sqOff + 24);

@@ -198,6 +198,8 @@ final class UringReads implements AutoCloseable {
         }
     }
 
+    // The same buffer object, not equal content: ByteBuffer.equals compares the bytes.
+    @SuppressWarnings("ReferenceEquality")
     private long address(ByteBuffer out) {
         if (out != addressOf) {
             address = MemorySegment.ofBuffer(out).address() - out.position();
