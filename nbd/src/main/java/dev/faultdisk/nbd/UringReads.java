@@ -12,7 +12,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
 import java.util.List;
-import java.util.Map;
 
 /**
  * Reads of one connection that no layer needs, done through io_uring
@@ -53,7 +52,7 @@ final class UringReads implements AutoCloseable {
     private static final class Resources implements Runnable {
         final IoUring ring;
         final int socket;
-        final Map<FileChannel, Integer> files = new IdentityHashMap<>();
+        final IdentityHashMap<FileChannel, Integer> files = new IdentityHashMap<>();
         final List<Integer> opened = new ArrayList<>();
 
         Resources(IoUring ring, int socket) {
