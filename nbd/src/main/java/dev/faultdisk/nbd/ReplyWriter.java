@@ -227,13 +227,18 @@ final class ReplyWriter {
     void closeUring() {
         lock.lock();
         try {
-            uringWanted = false;
-            if (uring != null) {
-                uring.close();
-                uring = null;
-            }
+            dropUringLocked();
         } finally {
             lock.unlock();
+        }
+    }
+
+    /** Closes the ring and its descriptors, if any, and asks for none again. */
+    private void dropUringLocked() {
+        uringWanted = false;
+        if (uring != null) {
+            uring.close();
+            uring = null;
         }
     }
 
@@ -279,11 +284,7 @@ final class ReplyWriter {
             BufferPool.SHARED.release(out);
             out = null;
             view = null;
-            uringWanted = false;
-            if (uring != null) {
-                uring.close();
-                uring = null;
-            }
+            dropUringLocked();
         } finally {
             lock.unlock();
         }
