@@ -93,6 +93,8 @@ final class Transmission {
      * as {@code map}), or as {@code copy} where the kernel refuses io_uring (docs/BENCHMARKS.md).
      */
     private final String fileReads;
+    /** {@code fileReads} is {@code uring}: asked on every inline read, so a field, not a string test. */
+    private final boolean uringReads;
 
     private final FileMappings.Cache mappings = new FileMappings.Cache();
     /** Submitted requests' rests, resumed after their timed waits, and whether a thread drains them. */
@@ -117,6 +119,7 @@ final class Transmission {
         this.share = Math.max(NbdProtocol.MAX_PAYLOAD, budget.limit() / 4);
         String reads = writer.canSendFiles() ? System.getProperty("faultdisk.nbd.fileReads", "map") : "copy";
         this.fileReads = reads.equals("uring") && !writer.startUring() ? "copy" : reads;
+        this.uringReads = fileReads.equals("uring");
         this.requests = Executors.newThreadPerTaskExecutor(
                 Thread.ofVirtual().name("nbd-req-" + connection.id() + "-", 0).factory());
         this.drainers =
@@ -789,7 +792,7 @@ final class Transmission {
             ReplyEncoder.readHeader(out, structured, h.cookie, h.offset, length);
             ByteBuffer data = writer.view(out.position(), length);
             try {
-                FileChannel source = "uring".equals(fileReads) ? device.readSource(r) : null;
+                FileChannel source = uringReads ? device.readSource(r) : null;
                 if (source != null) {
                     if (writer.readFromFile(source, out.position(), length, h.offset)) {
                         connection.server().readThroughIoUring(); // done with the flush
