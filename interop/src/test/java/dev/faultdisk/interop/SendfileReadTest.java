@@ -81,6 +81,13 @@ class SendfileReadTest {
         return new Image(file, content);
     }
 
+    /** {@code got} differs from {@code content} in the {@code length} bytes at {@code at}, and only there. */
+    static void assertCorruptedOnlyAt(byte[] content, byte[] got, int at, int length) {
+        assertFalse(Arrays.equals(content, at, at + length, got, at, at + length), "the rule corrupted its range");
+        assertTrue(Arrays.equals(content, 0, at, got, 0, at), "before the rule's range");
+        assertTrue(Arrays.equals(content, at + length, SIZE, got, at + length, SIZE), "after the rule's range");
+    }
+
     /** A dense image file and its content. */
     record Image(Path file, byte[] content) {}
 
@@ -139,10 +146,7 @@ class SendfileReadTest {
         long ruled = nbd.readsSentFromFile();
         byte[] corrupted = copyOut(uri, dir);
         assertEquals(ruled, nbd.readsSentFromFile(), "no read went around the rule");
-        assertFalse(
-                Arrays.equals(content, MIB, MIB + 4096, corrupted, MIB, MIB + 4096), "the rule corrupted its range");
-        assertTrue(Arrays.equals(content, 0, MIB, corrupted, 0, MIB), "before the rule's range");
-        assertTrue(Arrays.equals(content, MIB + 4096, SIZE, corrupted, MIB + 4096, SIZE), "after the rule's range");
+        assertCorruptedOnlyAt(content, corrupted, MIB, 4096);
 
         fd.faultAdd("img", FaultRule.error("EIO").ops("read").range(2 * MIB, 4096));
         CommandResult failed = QemuIo.run(uri, "read 2M 1M", "read 3M 1M");
