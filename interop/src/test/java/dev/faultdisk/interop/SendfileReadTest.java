@@ -33,6 +33,7 @@ import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
+import java.util.function.LongSupplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -130,6 +131,39 @@ class SendfileReadTest {
         return Files.readAllBytes(out);
     }
 
+    /**
+     * Adds to export img a corrupt rule on 4 KiB at MiB 1 and an EIO rule on 4 KiB at MiB 2, and
+     * checks that each acts on its range and nothing else, and that no read goes around them:
+     * {@code bypassing} counts the reads that skip the device stack, nbdcopy reads with
+     * {@code copyOptions}, qemu-io with {@code readBytes}. Returns that count with the rules in place.
+     */
+    static long assertRulesSeeEveryRead(
+            FaultdiskClient fd,
+            String uri,
+            Path dir,
+            byte[] content,
+            LongSupplier bypassing,
+            int readBytes,
+            String... copyOptions)
+            throws IOException {
+        fd.faultAdd("img", FaultRule.corrupt("flip").with("bits", 3).ops("read").range(MIB, 4096));
+        long ruled = bypassing.getAsLong();
+        byte[] corrupted = copyOut(uri, dir, copyOptions);
+        assertEquals(ruled, bypassing.getAsLong(), "no read went around the rule");
+        assertCorruptedOnlyAt(content, corrupted, MIB, 4096);
+
+        fd.faultAdd("img", FaultRule.error("EIO").ops("read").range(2 * MIB, 4096));
+        CommandResult failed = QemuIo.run(uri, "read 2M " + readBytes, "read 3M " + readBytes);
+        assertEquals(
+                List.of(
+                        "read failed: Input/output error",
+                        "read " + readBytes + "/" + readBytes + " bytes at offset " + 3 * MIB),
+                QemuIo.reports(failed.stdout()),
+                failed.toString());
+        assertEquals(ruled, bypassing.getAsLong(), "no read went around the rules");
+        return ruled;
+    }
+
     @Test
     @Faultdisk(exports = "disk0=memory:1M")
     void readsGoOutFromTheFileUntilARuleActsAndAgainOnceItIsRemoved(
@@ -141,20 +175,8 @@ class SendfileReadTest {
         byte[] content = img.content();
         String uri = img.uri();
 
-        // A rule added at run time: every read goes through it again, none leaves from the file.
-        fd.faultAdd("img", FaultRule.corrupt("flip").with("bits", 3).ops("read").range(MIB, 4096));
-        long ruled = nbd.readsSentFromFile();
-        byte[] corrupted = copyOut(uri, dir);
-        assertEquals(ruled, nbd.readsSentFromFile(), "no read went around the rule");
-        assertCorruptedOnlyAt(content, corrupted, MIB, 4096);
-
-        fd.faultAdd("img", FaultRule.error("EIO").ops("read").range(2 * MIB, 4096));
-        CommandResult failed = QemuIo.run(uri, "read 2M 1M", "read 3M 1M");
-        assertEquals(
-                List.of("read failed: Input/output error", "read 1048576/1048576 bytes at offset 3145728"),
-                QemuIo.reports(failed.stdout()),
-                failed.toString());
-        assertEquals(ruled, nbd.readsSentFromFile(), "no read went around the rules");
+        // Rules added at run time: every read goes through them again, none leaves from the file.
+        assertRulesSeeEveryRead(fd, uri, dir, content, nbd::readsSentFromFile, MIB);
 
         fd.faultClear("img");
         QemuIo.run(uri, "read 2M 1M").assertOk("the read the rule failed, once it is removed");

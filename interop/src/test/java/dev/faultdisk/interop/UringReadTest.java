@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.faultdisk.client.FaultRule;
 import dev.faultdisk.client.FaultdiskClient;
 import dev.faultdisk.junit.ExportUri;
 import dev.faultdisk.junit.Faultdisk;
@@ -73,19 +72,8 @@ class UringReadTest extends SendfileReadTest {
         assertEquals(SIZE / 4096, nbd.readsThroughIoUring() - before, "every 4 KiB read went through the ring");
         Images.assertSameBytes(content, copyOut(uri, dir, 64 << 10), "the image in 64 KiB reads");
 
-        fd.faultAdd("img", FaultRule.corrupt("flip").with("bits", 3).ops("read").range(MIB, 4096));
-        long ruled = nbd.readsThroughIoUring();
-        byte[] corrupted = copyOut(uri, dir, 4096);
-        assertEquals(ruled, nbd.readsThroughIoUring(), "no read went around the rule");
-        assertCorruptedOnlyAt(content, corrupted, MIB, 4096);
-
-        fd.faultAdd("img", FaultRule.error("EIO").ops("read").range(2 * MIB, 4096));
-        CommandResult failed = QemuIo.run(uri, "read 2M 4k", "read 3M 4k");
-        assertEquals(
-                List.of("read failed: Input/output error", "read 4096/4096 bytes at offset 3145728"),
-                QemuIo.reports(failed.stdout()),
-                failed.toString());
-        assertEquals(ruled, nbd.readsThroughIoUring(), "no read went around the rules");
+        long ruled = assertRulesSeeEveryRead(
+                fd, uri, dir, content, nbd::readsThroughIoUring, 4096, "--request-size=4096", "--requests=16");
 
         fd.faultClear("img");
         QemuIo.run(uri, "write -P 0x77 4M 8k").assertOk("write 8 KiB");

@@ -204,15 +204,17 @@ class FaultdiskExtensionTest {
             @Test
             @Order(1)
             void classExports(FaultdiskClient client) {
-                SEEN.add(Map.of(
-                        "exports",
-                        client.queryBlock().stream().map(i -> i.device()).toList()));
+                recordExports(client);
             }
 
             @Test
             @Order(2)
             @Faultdisk(exports = "m=memory:1M")
             void methodExports(FaultdiskClient client) {
+                recordExports(client);
+            }
+
+            private static void recordExports(FaultdiskClient client) {
                 SEEN.add(Map.of(
                         "exports",
                         client.queryBlock().stream().map(i -> i.device()).toList()));

@@ -18,10 +18,8 @@ import org.junit.jupiter.api.io.TempDir;
 class IoUringTest {
     @Test
     void readsAFileInOneBatch(@TempDir Path dir) throws IOException {
-        byte[] content = new byte[64 * 1024];
-        new Random(17).nextBytes(content);
-        Path file = Files.write(dir.resolve("image"), content);
-        int fd = IoUring.openRead(file);
+        byte[] content = randomImage(dir, 17);
+        int fd = IoUring.openRead(dir.resolve("image"));
         try (IoUring ring = openOrSkip();
                 Arena arena = Arena.ofConfined()) {
             MemorySegment buf = arena.allocate(3 * 4096, 4096);
@@ -46,10 +44,8 @@ class IoUringTest {
 
     @Test
     void readsLinkedToASendOfTheSocketsDuplicate(@TempDir Path dir) throws Exception {
-        byte[] content = new byte[64 * 1024];
-        new Random(18).nextBytes(content);
-        Path file = Files.write(dir.resolve("image"), content);
-        int fd = IoUring.openRead(file);
+        byte[] content = randomImage(dir, 18);
+        int fd = IoUring.openRead(dir.resolve("image"));
         try (java.nio.channels.ServerSocketChannel listener = java.nio.channels.ServerSocketChannel.open()
                         .bind(new java.net.InetSocketAddress("127.0.0.1", 0));
                 java.nio.channels.SocketChannel client =
@@ -80,6 +76,14 @@ class IoUringTest {
         } finally {
             IoUring.closeFd(fd);
         }
+    }
+
+    /** Writes 64 KiB of seeded random bytes to {@code dir/image} and returns them. */
+    private static byte[] randomImage(Path dir, long seed) throws IOException {
+        byte[] content = new byte[64 * 1024];
+        new Random(seed).nextBytes(content);
+        Files.write(dir.resolve("image"), content);
+        return content;
     }
 
     private static IoUring openOrSkip() {
