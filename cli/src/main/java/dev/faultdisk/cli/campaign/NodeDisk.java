@@ -135,14 +135,18 @@ final class NodeDisk implements AutoCloseable {
         try {
             unmountFs();
         } finally {
-            if (nbdfuse != null) {
-                Nbdfuse stopping = nbdfuse;
-                nbdfuse = null;
-                try {
-                    stopping.stop();
-                } catch (IOException e) {
-                    throw new ToolException(e.getMessage());
-                }
+            stopNbdfuse();
+        }
+    }
+
+    private void stopNbdfuse() throws ToolException {
+        if (nbdfuse != null) {
+            Nbdfuse stopping = nbdfuse;
+            nbdfuse = null;
+            try {
+                stopping.stop();
+            } catch (IOException e) {
+                throw new ToolException(e.getMessage());
             }
         }
     }
