@@ -1,6 +1,8 @@
 package dev.faultdisk.cli;
 
 import dev.faultdisk.cli.HostTools.ToolException;
+import dev.faultdisk.explore.LoopDevice;
+import dev.faultdisk.explore.Nbdfuse;
 import java.io.IOException;
 import java.net.URI;
 import java.net.URISyntaxException;
@@ -10,6 +12,7 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
 import java.util.List;
+import java.util.Set;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -127,9 +130,10 @@ final class AttachCommand extends AttachmentCommand {
             throw new ToolException(
                     fuseDir + " is still mounted from an earlier attach; run fusermount3 -u " + fuseDir);
         }
-        long pid = Nbdfuse.start(uri, fuseDir, Attachment.nbdfuseLog(dir, attachName));
+        Nbdfuse fuse = Nbdfuse.start(uri, fuseDir, Attachment.nbdfuseLog(dir, attachName));
+        long pid = fuse.pid();
         undo.push(() -> {
-            Nbdfuse.stop(fuseDir, pid);
+            fuse.stop();
             Files.deleteIfExists(stateFile);
             Files.deleteIfExists(Attachment.nbdfuseLog(dir, attachName));
             Files.deleteIfExists(fuseDir);
@@ -137,13 +141,11 @@ final class AttachCommand extends AttachmentCommand {
         Attachment a = new Attachment(attachName, uri, fuseDir, pid, "", "");
         a.save(dir); // from here on, detach can take down whatever this command leaves
 
-        String loop = HostTools.check(
-                        "losetup", "-f", "--show", fuseDir.resolve("nbd").toString())
-                .stdout()
-                .strip();
+        LoopDevice loopDevice = LoopDevice.bind(fuse.image(), Set.of());
+        String loop = loopDevice.device();
         a = new Attachment(attachName, uri, fuseDir, pid, loop, "");
         a.save(dir);
-        undo.push(() -> HostTools.check("losetup", "-d", loop));
+        undo.push(loopDevice::detach);
 
         if (mkfs) {
             HostTools.check("mkfs.ext4", "-q", "-F", loop);

@@ -1,12 +1,13 @@
 package dev.faultdisk.cli;
 
 import dev.faultdisk.cli.HostTools.ToolException;
+import dev.faultdisk.explore.LoopDevice;
+import dev.faultdisk.explore.Nbdfuse;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
 
@@ -50,9 +51,8 @@ final class DetachCommand extends AttachmentCommand {
         unmount(a, notes, problems);
         detachLoop(a, problems);
         try {
-            Optional<String> note = Nbdfuse.stop(a.fuseDir(), a.nbdfusePid());
-            note.ifPresent(notes::add);
-        } catch (ToolException e) {
+            Nbdfuse.stop(a.fuseDir(), a.nbdfusePid()).ifPresent(notes::add);
+        } catch (IOException e) {
             problems.add(e.getMessage());
         }
         if (problems.isEmpty()) {
@@ -111,28 +111,13 @@ final class DetachCommand extends AttachmentCommand {
 
     /** Detaches the loop device if it is still bound to this attachment's file. */
     private static void detachLoop(Attachment a, List<String> problems) {
-        String ours = a.fuseDir().resolve("nbd").toString();
-        if (a.loopDevice().isEmpty() || !ours.equals(Mounts.loopBackingFile(a.loopDevice()))) {
+        if (a.loopDevice().isEmpty()) {
             return;
         }
-        String last = "";
-        for (int i = 0; i < 50; i++) { // a lazily unmounted file system lets go of the device a little later
-            try {
-                HostTools.Result r = HostTools.run("losetup", "-d", a.loopDevice());
-                last = r.message();
-            } catch (ToolException e) {
-                last = e.getMessage();
-            }
-            if (!ours.equals(Mounts.loopBackingFile(a.loopDevice()))) {
-                return;
-            }
-            try {
-                Thread.sleep(100);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                break;
-            }
+        try {
+            LoopDevice.of(a.loopDevice(), a.fuseDir().resolve("nbd")).detach();
+        } catch (IOException e) {
+            problems.add(e.getMessage());
         }
-        problems.add("losetup -d " + a.loopDevice() + " failed: " + last);
     }
 }

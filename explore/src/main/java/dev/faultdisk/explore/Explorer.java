@@ -283,7 +283,8 @@ public final class Explorer {
         }
         try {
             Files.createDirectories(runDir);
-            disk = LoopDisk.attach(o.uri, runDir.resolve("fuse"), runDir.resolve("nbdfuse.log"));
+            disk = LoopDisk.attach(
+                    o.uri, runDir.resolve("fuse"), runDir.resolve("nbdfuse.log"), LoopDevice.Option.DIRECT_IO);
             if (o.mkfs) {
                 if (o.fs.equals("xfs")) {
                     Proc.check(STEP, "mkfs.xfs", "-q", "-f", disk.device());
@@ -298,7 +299,7 @@ public final class Explorer {
                             disk.device());
                 }
             }
-            Proc.Result m = disk.mount(mnt, o.fs, o.mountOptions, STEP);
+            Proc.Result m = disk.tryMount(mnt, o.fs, o.mountOptions, STEP);
             if (!m.ok()) {
                 throw new ExploreException("cannot mount the export's " + o.fs + " file system: " + m.message());
             }
@@ -309,7 +310,7 @@ public final class Explorer {
                     throw new ExploreException("the setup command " + failed(r, o.workloadTimeout));
                 }
             }
-        } catch (Proc.Failure | IOException e) {
+        } catch (IOException e) {
             throw new ExploreException(e.getMessage());
         }
     }
@@ -353,7 +354,7 @@ public final class Explorer {
             disk.unmount();
             client.snapshotCreate(o.export, finalSnapshot);
             finalTaken = true;
-        } catch (Proc.Failure e) {
+        } catch (IOException e) {
             throw new ExploreException(e.getMessage());
         } catch (QmpException e) {
             throw new ExploreException("the server refused: " + e.getMessage());
@@ -365,14 +366,14 @@ public final class Explorer {
         try {
             client.snapshotRevert(o.export, finalSnapshot);
             disk.dropCaches();
-            if (disk.mount(mnt, o.fs, o.mountOptions, STEP).ok()) {
+            if (disk.tryMount(mnt, o.fs, o.mountOptions, STEP).ok()) {
                 try {
                     return WriteNamer.of(FileMap.scan(mnt), mnt);
                 } finally {
                     disk.unmount();
                 }
             }
-        } catch (IOException | Proc.Failure | RuntimeException e) {
+        } catch (IOException | RuntimeException e) {
             appendLine(runDir.resolve("explore.log"), "file map: " + e.getMessage());
         }
         return WriteNamer.bytes();
@@ -383,7 +384,7 @@ public final class Explorer {
         try {
             client.historyMaterialize(o.export, history.toString(), s.prefix(), s.applied(), s.torn());
             disk.dropCaches();
-            Proc.Result m = disk.mount(mnt, o.fs, o.mountOptions, o.stateTimeout);
+            Proc.Result m = disk.tryMount(mnt, o.fs, o.mountOptions, o.stateTimeout);
             if (!m.ok()) {
                 Proc.Result f = fsck();
                 return new StateResult(
@@ -421,7 +422,7 @@ public final class Explorer {
                     f.ok(),
                     f.ok() ? "" : tail(f.stdout() + f.stderr()),
                     millis(start));
-        } catch (Proc.Failure | IOException | RuntimeException e) {
+        } catch (IOException | RuntimeException e) {
             return new StateResult(
                     s,
                     point.acked().size(),
@@ -498,14 +499,14 @@ public final class Explorer {
         try {
             client.historyMaterialize(o.export, history.toString(), s.prefix(), s.applied(), s.torn());
             disk.dropCaches();
-            if (disk.mount(mnt, o.fs, o.mountOptions, o.stateTimeout).ok()) {
+            if (disk.tryMount(mnt, o.fs, o.mountOptions, o.stateTimeout).ok()) {
                 try {
                     return WriteNamer.of(FileMap.scan(mnt), mnt);
                 } finally {
                     disk.unmount();
                 }
             }
-        } catch (IOException | Proc.Failure | RuntimeException e) {
+        } catch (IOException | RuntimeException e) {
             appendLine(
                     runDir.resolve("explore.log"), "file map of crash point " + point.number() + ": " + e.getMessage());
         }
@@ -519,7 +520,7 @@ public final class Explorer {
             if (disk != null) {
                 try {
                     disk.unmount();
-                } catch (Proc.Failure e) {
+                } catch (IOException e) {
                     problems.add(e.getMessage());
                 }
             }
@@ -539,7 +540,7 @@ public final class Explorer {
             if (disk != null) {
                 try {
                     disk.close();
-                } catch (Proc.Failure e) {
+                } catch (IOException e) {
                     problems.add(e.getMessage());
                 }
             }

@@ -40,13 +40,17 @@ final class ForeignMounts {
                     continue;
                 }
                 for (String mountPoint : mountsOf(proc.resolve("mountinfo"), devno)) {
-                    String pid = proc.getFileName().toString();
-                    Proc.run(STEP, List.of("nsenter", "-t", pid, "-m", "umount", "-l", mountPoint));
-                    released.add(pid + ":" + mountPoint);
+                    released.add(proc.getFileName() + ":" + mountPoint);
                 }
             }
         } catch (IOException e) {
             throw new Proc.Failure("cannot list /proc: " + e.getMessage());
+        }
+        for (String r : released) {
+            int colon = r.indexOf(':');
+            Proc.run(
+                    STEP,
+                    List.of("nsenter", "-t", r.substring(0, colon), "-m", "umount", "-l", r.substring(colon + 1)));
         }
         return released;
     }

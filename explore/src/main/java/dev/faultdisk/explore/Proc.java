@@ -52,8 +52,8 @@ final class Proc {
         }
     }
 
-    /** A failure of a step of exploration, in one sentence. */
-    static final class Failure extends Exception {
+    /** A failure of a step of exploration, in one sentence: an I/O failure of a host program. */
+    static final class Failure extends IOException {
         private static final long serialVersionUID = 1L;
 
         Failure(String message) {

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 import dev.faultdisk.cache.PowerFailReport;
 import dev.faultdisk.cache.WriteCacheDevice;
+import dev.faultdisk.explore.LoopDevice;
 import dev.faultdisk.testkit.Tools;
 import dev.faultdisk.wire.PowerFailMode;
 import java.io.IOException;
@@ -77,7 +78,9 @@ class AttachDetachCommandTest {
             try {
                 assertTrue(first.stdout().contains("mount point: " + mnt), first.stdout());
                 assertTrue(isMounted(mnt), "mounted at " + mnt);
-                assertEquals(state.resolve("fdtest.fuse").resolve("nbd").toString(), backingFile(loop));
+                assertEquals(
+                        state.resolve("fdtest.fuse").resolve("nbd").toString(),
+                        LoopDevice.backingFile(loop).orElse(null));
                 assertTrue(Files.exists(state.resolve("fdtest.attach")));
                 writeAndFsync(mnt.resolve("data"), content);
 
@@ -169,7 +172,7 @@ class AttachDetachCommandTest {
     private static void assertTakenDown(Path mnt, String loop, Path state) {
         assertFalse(isMounted(mnt), mnt + " still mounted");
         assertFalse(isMounted(state.resolve("fdtest.fuse")), "FUSE still mounted");
-        String backing = backingFile(loop);
+        String backing = LoopDevice.backingFile(loop).orElse(null);
         assertTrue(backing == null || !backing.startsWith(state.toString()), loop + " still bound to " + backing);
         assertFalse(Files.exists(state.resolve("fdtest.attach")), "state file left behind");
     }
@@ -234,15 +237,6 @@ class AttachDetachCommandTest {
                     .anyMatch(f -> f.length > 1 && f[1].equals(path.toString()));
         } catch (IOException e) {
             throw new java.io.UncheckedIOException(e);
-        }
-    }
-
-    private static String backingFile(String loop) {
-        Path sys = Path.of("/sys/block", Path.of(loop).getFileName().toString(), "loop", "backing_file");
-        try {
-            return Files.exists(sys) ? Files.readString(sys).strip() : null;
-        } catch (IOException e) {
-            return null;
         }
     }
 

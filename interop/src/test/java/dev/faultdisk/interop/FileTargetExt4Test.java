@@ -13,6 +13,7 @@ import dev.faultdisk.client.FileOwner;
 import dev.faultdisk.client.Trigger;
 import dev.faultdisk.client.TriggerAction;
 import dev.faultdisk.client.TriggerCondition;
+import dev.faultdisk.explore.LoopDevice;
 import dev.faultdisk.junit.ExportUri;
 import dev.faultdisk.junit.Faultdisk;
 import dev.faultdisk.testkit.Command;
@@ -48,7 +49,7 @@ class FileTargetExt4Test {
         FuseLoopDisk.requireAll();
         Tools.require("sync");
         Path mnt = dir.resolve("mnt");
-        try (FuseLoopDisk disk = FuseLoopDisk.attach(uri, dir, "disk", false)) {
+        try (FuseLoopDisk disk = FuseLoopDisk.attach(uri, dir, "disk", LoopDevice.Option.NO_READ_AHEAD)) {
             disk.mkfs4k();
             disk.mount(mnt, "");
             Map<String, byte[]> tree = populate(mnt);

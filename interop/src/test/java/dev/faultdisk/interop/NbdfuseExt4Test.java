@@ -1,5 +1,6 @@
 package dev.faultdisk.interop;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
@@ -16,6 +17,7 @@ import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import org.awaitility.core.ConditionTimeoutException;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -83,12 +85,31 @@ class NbdfuseExt4Test {
                 .redirectOutput(log.toFile())
                 .start();
         cleanups.add(() -> stopNbdfuse(nbdfuse, fuseDir, log));
-        Path image = FuseLoopDisk.awaitImage(nbdfuse, fuseDir, log, Duration.ofSeconds(15));
+        Path image = awaitImage(nbdfuse, fuseDir, log);
         assertEquals(64L << 20, Files.size(image), "size nbdfuse reports for the export");
         String dev = run("losetup", "-f", "--show", image.toString()).stdout().strip();
         assertTrue(dev.startsWith("/dev/loop"), "losetup printed " + dev);
         cleanups.add(() -> run("losetup", "-d", dev));
         return dev;
+    }
+
+    /** Waits until nbdfuse exposes {@code fuseDir/nbd}; fails with nbdfuse's log if it exits first or takes long. */
+    private static Path awaitImage(Process nbdfuse, Path fuseDir, Path log) throws IOException {
+        Path image = fuseDir.resolve("nbd");
+        try {
+            await("nbdfuse to expose " + image)
+                    .atMost(Duration.ofSeconds(15))
+                    .pollInterval(Duration.ofMillis(20))
+                    .until(() -> {
+                        if (!nbdfuse.isAlive()) {
+                            fail("nbdfuse exited with " + nbdfuse.exitValue() + ":\n" + Files.readString(log));
+                        }
+                        return Files.exists(image);
+                    });
+        } catch (ConditionTimeoutException e) {
+            fail(e.getMessage() + "; nbdfuse's log:\n" + Files.readString(log), e);
+        }
+        return image;
     }
 
     private static void mount(String dev, Path mnt, Cleanups cleanups) {

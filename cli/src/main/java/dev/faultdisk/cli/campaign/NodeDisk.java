@@ -3,11 +3,13 @@ package dev.faultdisk.cli.campaign;
 import dev.faultdisk.cli.HostTools;
 import dev.faultdisk.cli.HostTools.ToolException;
 import dev.faultdisk.cli.Mounts;
-import dev.faultdisk.cli.Nbdfuse;
+import dev.faultdisk.explore.LoopDevice;
+import dev.faultdisk.explore.Nbdfuse;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.List;
 
 /**
@@ -22,8 +24,8 @@ final class NodeDisk implements AutoCloseable {
     private final CampaignSpec.Node node;
     private final Path fuseDir;
     private final Path mount;
-    private long nbdfusePid = -1;
-    private String loop;
+    private Nbdfuse nbdfuse;
+    private LoopDevice loop;
     private boolean mounted;
 
     /** {@code node} is a slot's view of the node (its export and mount point); {@code tag} names its files. */
@@ -47,13 +49,11 @@ final class NodeDisk implements AutoCloseable {
         if (Mounts.isMountPoint(fuseDir)) {
             HostTools.run("fusermount3", "-u", "-z", fuseDir.toString());
         }
-        nbdfusePid = Nbdfuse.start(
+        nbdfuse = Nbdfuse.start(
                 node.nbd(),
                 fuseDir,
                 fuseDir.resolveSibling(fuseDir.getFileName().toString().replace(".fuse", ".nbdfuse.log")));
-        String bdi =
-                HostTools.check("mountpoint", "-d", fuseDir.toString()).stdout().strip();
-        Files.writeString(Path.of("/sys/class/bdi", bdi, "read_ahead_kb"), "0");
+        nbdfuse.readAheadOff();
     }
 
     /** Makes the file system (setup only). */
@@ -63,7 +63,7 @@ final class NodeDisk implements AutoCloseable {
             List<String> cmd = new ArrayList<>(List.of("mkfs." + node.filesystem()));
             cmd.addAll(node.filesystem().equals("ext4") ? List.of("-q", "-F", "-b", "4096") : List.of("-q", "-f"));
             cmd.addAll(spec.mkfsOptions());
-            cmd.add(loop);
+            cmd.add(loop.device());
             HostTools.check(cmd.toArray(String[]::new));
         } finally {
             unbindLoop();
@@ -76,7 +76,7 @@ final class NodeDisk implements AutoCloseable {
         if (!spec.mountOptions().isEmpty()) {
             cmd.addAll(List.of("-o", spec.mountOptions()));
         }
-        cmd.addAll(List.of(loop, mount.toString()));
+        cmd.addAll(List.of(loop.device(), mount.toString()));
         HostTools.Result r = HostTools.run(cmd.toArray(String[]::new));
         if (!r.ok()) {
             unbindLoop();
@@ -93,7 +93,7 @@ final class NodeDisk implements AutoCloseable {
      */
     void dropCaches() throws ToolException, IOException {
         if (loop != null) {
-            HostTools.run("blockdev", "--flushbufs", loop);
+            loop.flushBuffers();
         }
         Files.writeString(Path.of("/proc/sys/vm/drop_caches"), "2");
     }
@@ -111,25 +111,20 @@ final class NodeDisk implements AutoCloseable {
     }
 
     private void bindLoop() throws ToolException {
-        // one at a time: slots running at once must not race for the same free loop device
-        synchronized (NodeDisk.class) {
-            bindLoopNow();
+        try {
+            loop = LoopDevice.bind(nbdfuse.image(), EnumSet.of(LoopDevice.Option.NO_READ_AHEAD));
+        } catch (IOException e) {
+            throw new ToolException(e.getMessage());
         }
-    }
-
-    private void bindLoopNow() throws ToolException {
-        loop = HostTools.check("losetup", "-f", "--show", fuseDir.resolve("nbd").toString())
-                .stdout()
-                .strip();
-        HostTools.run("blockdev", "--setra", "0", loop);
     }
 
     private void unbindLoop() throws ToolException {
         if (loop != null) {
-            HostTools.run("blockdev", "--flushbufs", loop);
-            HostTools.Result r = HostTools.run("losetup", "-d", loop);
-            if (!r.ok()) {
-                throw new ToolException("losetup -d " + loop + ": " + r.message());
+            try {
+                loop.flushBuffers();
+                loop.detach();
+            } catch (IOException e) {
+                throw new ToolException(e.getMessage());
             }
             loop = null;
         }
@@ -140,9 +135,18 @@ final class NodeDisk implements AutoCloseable {
         try {
             unmountFs();
         } finally {
-            if (nbdfusePid > 0) {
-                Nbdfuse.stop(fuseDir, nbdfusePid);
-                nbdfusePid = -1;
+            stopNbdfuse();
+        }
+    }
+
+    private void stopNbdfuse() throws ToolException {
+        if (nbdfuse != null) {
+            Nbdfuse stopping = nbdfuse;
+            nbdfuse = null;
+            try {
+                stopping.stop();
+            } catch (IOException e) {
+                throw new ToolException(e.getMessage());
             }
         }
     }
