@@ -5,6 +5,7 @@ import dev.faultdisk.device.BlockRequest;
 import dev.faultdisk.device.Completion;
 import dev.faultdisk.device.ExtentSink;
 import dev.faultdisk.device.InterceptingDevice;
+import dev.faultdisk.device.StagedPayload;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -29,6 +30,12 @@ public final class PowerGate extends InterceptingDevice {
     @Override
     public FileChannel readSource(BlockRequest r) throws IOException {
         return next.mayBlock() ? null : next.readSource(r);
+    }
+
+    /** As {@link #readSource}: a write no layer below may hold needs no stamp. */
+    @Override
+    public boolean writeStaged(BlockRequest r, StagedPayload payload) throws IOException {
+        return !next.mayBlock() && next.writeStaged(r, payload);
     }
 
     @Override

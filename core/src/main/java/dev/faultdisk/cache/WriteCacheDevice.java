@@ -7,6 +7,7 @@ import dev.faultdisk.device.BlockRequest;
 import dev.faultdisk.device.DeviceException;
 import dev.faultdisk.device.ExtentSink;
 import dev.faultdisk.device.ForwardingBlockDevice;
+import dev.faultdisk.device.StagedPayload;
 import dev.faultdisk.wire.BlockOp;
 import dev.faultdisk.wire.CacheMode;
 import dev.faultdisk.wire.Errno;
@@ -361,6 +362,23 @@ public final class WriteCacheDevice extends ForwardingBlockDevice {
             }
         } finally {
             dst.limit(limit);
+        }
+    }
+
+    /**
+     * In writethrough mode, straight down under the power switch as {@link #write} goes; a write
+     * this cache would keep needs its bytes.
+     */
+    @Override
+    public boolean writeStaged(BlockRequest r, StagedPayload payload) throws IOException {
+        if (mode != CacheMode.WRITETHROUGH) {
+            return false;
+        }
+        Lock lock = power.enter(power.entryOf(r));
+        try {
+            return mode == CacheMode.WRITETHROUGH && next.writeStaged(r, payload);
+        } finally {
+            lock.unlock();
         }
     }
 

@@ -79,6 +79,18 @@ public interface BlockDevice extends AutoCloseable {
     }
 
     /**
+     * Writes {@code payload} straight into the medium's file when no layer from here down acts on
+     * the bytes of that write now (the mirror of {@link #readSource}): true once written, false,
+     * with the payload untouched, when a layer needs the bytes or the medium is not such a file (the
+     * frontend then reads the payload into a buffer and calls {@link #write}). Each layer that passes
+     * it on does what it does for every write (counting it, taking the power switch, say), as {@link
+     * #write} would. A failure is thrown as {@code write} throws it.
+     */
+    default boolean writeStaged(BlockRequest r, StagedPayload payload) throws IOException {
+        return false;
+    }
+
+    /**
      * True if, of the long waits {@link #mayBlock()} allows, a call may meet only timed ones (an
      * injected delay or throttle) that {@link #submit} serves with a timer: a frontend then submits
      * requests instead of giving each a thread. A layer that does not pass submitted requests on

@@ -23,6 +23,25 @@ public final class CountingDevice extends InterceptingDevice {
         return source;
     }
 
+    /** Counts a staged write as {@link #write} counts one, once a layer below took it. */
+    @Override
+    public boolean writeStaged(BlockRequest r, StagedPayload payload) throws IOException {
+        boolean done = false;
+        boolean failed = true;
+        try {
+            done = next.writeStaged(r, payload);
+            failed = false;
+            return done;
+        } catch (DeviceException e) {
+            stats.recordErrno(r.op(), e.errno());
+            throw e;
+        } finally {
+            if (done || failed) {
+                stats.record(r.op(), r.length(), failed);
+            }
+        }
+    }
+
     @Override
     protected void around(BlockRequest r, ByteBuffer data, ExtentSink sink) throws IOException {
         boolean failed = true;

@@ -145,6 +145,19 @@ public final class FileDevice implements BlockDevice {
         }
     }
 
+    /** Through the descriptor opened for hole punching, which is open for writing. */
+    @Override
+    public boolean writeStaged(BlockRequest r, StagedPayload payload) throws IOException {
+        if (readOnly || controlFd < 0) {
+            return false;
+        }
+        payload.writeTo(channel, controlFd, r.offset());
+        if (r.fua()) {
+            channel.force(false);
+        }
+        return true;
+    }
+
     @Override
     public void flush(BlockRequest r) throws IOException {
         channel.force(false);

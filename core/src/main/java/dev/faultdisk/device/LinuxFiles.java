@@ -6,9 +6,7 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
-import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.SymbolLookup;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
 import java.nio.file.Path;
@@ -27,51 +25,20 @@ final class LinuxFiles {
     private static final int FALLOC_FL_KEEP_SIZE = 1;
     private static final int FALLOC_FL_PUNCH_HOLE = 2;
 
-    private static final MethodHandle OPEN;
-    private static final MethodHandle CLOSE;
-    private static final MethodHandle LSEEK;
-    private static final MethodHandle FALLOCATE;
-
-    static {
-        MethodHandle open = null;
-        MethodHandle close = null;
-        MethodHandle lseek = null;
-        MethodHandle fallocate = null;
-        try {
-            if (System.getProperty("os.name", "")
-                    .toLowerCase(java.util.Locale.ROOT)
-                    .contains("linux")) {
-                Linker linker = Linker.nativeLinker();
-                SymbolLookup libc = linker.defaultLookup();
-                open = linker.downcallHandle(
-                        libc.find("open").orElseThrow(),
-                        FunctionDescriptor.of(
-                                ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT),
-                        Linker.Option.firstVariadicArg(2));
-                close = downcall(linker, libc, "close", JAVA_INT, JAVA_INT);
-                lseek = downcall(linker, libc, "lseek", JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_INT);
-                fallocate = downcall(linker, libc, "fallocate", JAVA_INT, JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_LONG);
-            }
-        } catch (Throwable e) {
-            // Restricted native access or another platform: fall back to plain Java I/O.
-            open = close = lseek = fallocate = null;
-        }
-        OPEN = open;
-        CLOSE = close;
-        LSEEK = lseek;
-        FALLOCATE = fallocate;
-    }
+    private static final MethodHandle OPEN = Libc.function(
+            "open",
+            FunctionDescriptor.of(JAVA_INT, ValueLayout.ADDRESS, JAVA_INT, JAVA_INT),
+            Linker.Option.firstVariadicArg(2));
+    private static final MethodHandle CLOSE = Libc.function("close", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
+    private static final MethodHandle LSEEK =
+            Libc.function("lseek", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_INT));
+    private static final MethodHandle FALLOCATE =
+            Libc.function("fallocate", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_LONG));
 
     private LinuxFiles() {}
 
-    /** A handle on a libc function with a fixed argument list. */
-    private static MethodHandle downcall(
-            Linker linker, SymbolLookup libc, String name, MemoryLayout result, MemoryLayout... arguments) {
-        return linker.downcallHandle(libc.find(name).orElseThrow(), FunctionDescriptor.of(result, arguments));
-    }
-
     static boolean available() {
-        return OPEN != null;
+        return OPEN != null && CLOSE != null && LSEEK != null && FALLOCATE != null;
     }
 
     /** Opens a second, read-only descriptor used for lseek and fallocate; -1 on failure. */

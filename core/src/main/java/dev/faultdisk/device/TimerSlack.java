@@ -6,7 +6,6 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
 import java.lang.invoke.MethodHandle;
-import java.util.Locale;
 
 /**
  * Linux lets a thread's timed waits end up to its timer slack late (50 µs by default), to
@@ -16,7 +15,8 @@ import java.util.Locale;
  */
 public final class TimerSlack {
     private static final int PR_SET_TIMERSLACK = 29;
-    private static final MethodHandle PRCTL = prctl();
+    private static final MethodHandle PRCTL = Libc.function(
+            "prctl", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG), Linker.Option.firstVariadicArg(1));
 
     private TimerSlack() {}
 
@@ -29,21 +29,6 @@ public final class TimerSlack {
             return (int) PRCTL.invokeExact(PR_SET_TIMERSLACK, 1L) == 0;
         } catch (Throwable e) {
             return false;
-        }
-    }
-
-    private static MethodHandle prctl() {
-        try {
-            if (!System.getProperty("os.name", "").toLowerCase(Locale.ROOT).contains("linux")) {
-                return null;
-            }
-            Linker linker = Linker.nativeLinker();
-            return linker.downcallHandle(
-                    linker.defaultLookup().find("prctl").orElseThrow(),
-                    FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG),
-                    Linker.Option.firstVariadicArg(1));
-        } catch (Throwable e) {
-            return null; // restricted native access or another platform: the kernel's default slack
         }
     }
 }

@@ -5,6 +5,7 @@ import dev.faultdisk.device.BlockRequest;
 import dev.faultdisk.device.Completion;
 import dev.faultdisk.device.EngineDevice;
 import dev.faultdisk.device.ExtentSink;
+import dev.faultdisk.device.StagedPayload;
 import dev.faultdisk.wire.BlockOp;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -39,6 +40,12 @@ public final class FaultDevice extends EngineDevice<FaultEngine> {
     @Override
     public FileChannel readSource(BlockRequest r) throws IOException {
         return engine.snapshot().rules().length == 0 ? next.readSource(r) : null;
+    }
+
+    /** Only while there are no rules: any rule may select a write. */
+    @Override
+    public boolean writeStaged(BlockRequest r, StagedPayload payload) throws IOException {
+        return engine.snapshot().rules().length == 0 && next.writeStaged(r, payload);
     }
 
     @Override

@@ -4,6 +4,7 @@ import dev.faultdisk.device.BlockDevice;
 import dev.faultdisk.device.BlockRequest;
 import dev.faultdisk.device.ExtentSink;
 import dev.faultdisk.device.InterceptingDevice;
+import dev.faultdisk.device.StagedPayload;
 import dev.faultdisk.fault.FaultTime;
 import dev.faultdisk.wire.history.HistoryEntry.Kind;
 import dev.faultdisk.wire.history.HistoryWriter;
@@ -62,6 +63,12 @@ public final class RecorderDevice extends InterceptingDevice {
     @Override
     public FileChannel readSource(BlockRequest r) throws IOException {
         return writer == null ? next.readSource(r) : null;
+    }
+
+    /** Only while no history is recorded: a recorded write logs its data. */
+    @Override
+    public boolean writeStaged(BlockRequest r, StagedPayload payload) throws IOException {
+        return writer == null && next.writeStaged(r, payload);
     }
 
     @Override

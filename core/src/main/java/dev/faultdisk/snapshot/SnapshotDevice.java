@@ -5,6 +5,7 @@ import dev.faultdisk.device.BlockRequest;
 import dev.faultdisk.device.ExtentSink;
 import dev.faultdisk.device.InterceptingDevice;
 import dev.faultdisk.device.MemoryDevice;
+import dev.faultdisk.device.StagedPayload;
 import dev.faultdisk.wire.BlockOp;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -94,6 +95,12 @@ public final class SnapshotDevice extends InterceptingDevice {
     @Override
     public FileChannel readSource(BlockRequest r) throws IOException {
         return layered ? null : next.readSource(r);
+    }
+
+    /** Only without snapshots: with them the write goes to a delta. */
+    @Override
+    public boolean writeStaged(BlockRequest r, StagedPayload payload) throws IOException {
+        return !layered && next.writeStaged(r, payload);
     }
 
     /**

@@ -7,6 +7,7 @@ import dev.faultdisk.device.Completion;
 import dev.faultdisk.device.DeviceException;
 import dev.faultdisk.device.ExtentSink;
 import dev.faultdisk.device.InterceptingDevice;
+import dev.faultdisk.device.StagedPayload;
 import dev.faultdisk.fault.FaultEngine;
 import dev.faultdisk.fault.FaultTime;
 import dev.faultdisk.wire.BlockOp;
@@ -58,6 +59,14 @@ public final class TriggerDevice extends InterceptingDevice {
         return e == null || !(e.isEngaged() || e.watches(export, r.op()) || e.watchesEvents())
                 ? next.readSource(r)
                 : null;
+    }
+
+    /** As {@link #readSource}: only while no trigger is armed. */
+    @Override
+    public boolean writeStaged(BlockRequest r, StagedPayload payload) throws IOException {
+        TriggerEngine e = engine;
+        return (e == null || !(e.isEngaged() || e.watches(export, r.op()) || e.watchesEvents()))
+                && next.writeStaged(r, payload);
     }
 
     /** Only while no trigger is engaged: triggers count requests in order and may hold them on a thread. */

@@ -197,6 +197,9 @@ final class Connection implements Runnable {
 
     private void finish(Transmission transmission) {
         close();
+        if (transmission != null) {
+            transmission.closePipe(); // only the reader (this thread) uses it
+        }
         server.removed(this);
         releaseBuffers(transmission);
     }
@@ -463,6 +466,11 @@ final class Connection implements Runnable {
         } catch (IOException e) {
             close();
         }
+    }
+
+    /** The socket of a plain TCP connection (no TLS), for calls the JDK lacks; else null. */
+    SocketChannel plainSocket() {
+        return tcp && !secured ? channel : null;
     }
 
     boolean isOpen() {

@@ -116,6 +116,7 @@ public final class NbdServer implements AutoCloseable {
     private final AtomicLong accepted = new AtomicLong();
     private final java.util.concurrent.atomic.LongAdder sentFromFile = new java.util.concurrent.atomic.LongAdder();
     private final java.util.concurrent.atomic.LongAdder throughUring = new java.util.concurrent.atomic.LongAdder();
+    private final java.util.concurrent.atomic.LongAdder throughPipe = new java.util.concurrent.atomic.LongAdder();
     private volatile boolean shuttingDown;
     private Listener listener;
     private SocketAddress boundAddress;
@@ -187,6 +188,15 @@ public final class NbdServer implements AutoCloseable {
 
     void sentFromFile() {
         sentFromFile.increment();
+    }
+
+    /** Writes whose payload went from the socket into the image file through a pipe (splice) since start. */
+    public long writesThroughPipe() {
+        return throughPipe.sum();
+    }
+
+    void wroteThroughPipe() {
+        throughPipe.increment();
     }
 
     /** Reads done through io_uring ({@code -Dfaultdisk.nbd.fileReads=uring}) since start: no layer needed their bytes. */

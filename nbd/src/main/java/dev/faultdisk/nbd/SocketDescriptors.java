@@ -4,12 +4,12 @@ import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 
+import dev.faultdisk.device.Libc;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.SymbolLookup;
 import java.lang.invoke.MethodHandle;
 import java.net.InetSocketAddress;
 import java.nio.channels.SocketChannel;
@@ -27,37 +27,17 @@ import java.util.Arrays;
  */
 final class SocketDescriptors {
     private static final int F_DUPFD_CLOEXEC = 1030;
-    private static final MethodHandle GETSOCKNAME;
-    private static final MethodHandle GETPEERNAME;
-    private static final MethodHandle FCNTL;
-
-    static {
-        MethodHandle name = null;
-        MethodHandle peer = null;
-        MethodHandle fcntl = null;
-        try {
-            Linker linker = Linker.nativeLinker();
-            SymbolLookup libc = linker.defaultLookup();
-            FunctionDescriptor d = FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS);
-            name = linker.downcallHandle(libc.find("getsockname").orElseThrow(), d);
-            peer = linker.downcallHandle(libc.find("getpeername").orElseThrow(), d);
-            fcntl = linker.downcallHandle(
-                    libc.find("fcntl").orElseThrow(),
-                    FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT),
-                    Linker.Option.firstVariadicArg(2));
-        } catch (Throwable e) {
-            name = peer = fcntl = null; // no native access: no descriptor, the caller goes without
-        }
-        GETSOCKNAME = name;
-        GETPEERNAME = peer;
-        FCNTL = fcntl;
-    }
+    private static final FunctionDescriptor NAME = FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS);
+    private static final MethodHandle GETSOCKNAME = Libc.function("getsockname", NAME);
+    private static final MethodHandle GETPEERNAME = Libc.function("getpeername", NAME);
+    private static final MethodHandle FCNTL = Libc.function(
+            "fcntl", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT), Linker.Option.firstVariadicArg(2));
 
     private SocketDescriptors() {}
 
     /** A duplicate of the channel's descriptor (the caller closes it), or -1 if not found or not TCP. */
     static int duplicate(SocketChannel channel) {
-        if (FCNTL == null) {
+        if (FCNTL == null || GETSOCKNAME == null || GETPEERNAME == null) {
             return -1;
         }
         InetSocketAddress local;

@@ -66,6 +66,12 @@ final class Transmission {
     private ByteBuffer scratch;
     /** The budgeted buffer of the inline request running now, if it needed one; released at its reply. */
     private ByteBuffer large;
+    /** Where large inline writes' payloads go on their way to the image file, once asked for; null if they cannot. */
+    private PayloadPipe pipe;
+
+    private boolean pipeAsked;
+    /** The inline write running now has its payload in {@link #pipe}. */
+    private boolean staged;
 
     /** A reused view of the input buffer for inline write payloads, and which input buffer it views. */
     private ByteBuffer inputView;
@@ -235,8 +241,8 @@ final class Transmission {
         try {
             ByteBuffer payload = null;
             if (h.type == NbdProtocol.CMD_WRITE) {
-                payload = async ? budgetedPayload((int) h.length) : inlinePayload((int) h.length);
-                if (payload == null) {
+                payload = async ? budgetedPayload((int) h.length) : inlineWritePayload((int) h.length);
+                if (payload == null && !staged) {
                     connection.skip(h.length);
                     replyError(h, NbdProtocol.ENOMEM, overBudget(h), -1);
                     return;
@@ -245,6 +251,7 @@ final class Transmission {
             if (connection.isClosing()) {
                 give(async ? payload : large);
                 large = null;
+                dropStaged();
                 replyError(h, NbdProtocol.ESHUTDOWN, "server is shutting down", -1);
                 return;
             }
@@ -524,6 +531,62 @@ final class Transmission {
         };
     }
 
+    /**
+     * The payload of an inline write; null when it is held in the connection's pipe instead
+     * ({@link #staged}), which a large write's is when the connection can splice.
+     */
+    private ByteBuffer inlineWritePayload(int length) throws IOException {
+        if (!pipeAsked && length >= PayloadPipe.MIN_LENGTH) {
+            pipeAsked = true; // once: a connection that cannot splice goes without
+            pipe = PayloadPipe.open(connection, connection.plainSocket());
+        }
+        if (pipe == null || !pipe.fits(length)) {
+            return inlinePayload(length);
+        }
+        if (pipe.receive(length)) {
+            staged = true;
+            return null;
+        }
+        ByteBuffer payload = scratch(length); // the pipe filled first: the rest comes the usual way
+        pipe.drainInto(payload);
+        connection.readInto(payload);
+        return payload.flip();
+    }
+
+    /**
+     * Writes the payload held in the pipe: straight into the image file if no layer needs its
+     * bytes, else read into a buffer and written as any other.
+     */
+    private void writeStaged(BlockRequest r) throws IOException {
+        staged = false;
+        try {
+            if (device.writeStaged(r, pipe)) {
+                connection.server().wroteThroughPipe();
+                return;
+            }
+            ByteBuffer payload = scratch((int) r.length());
+            pipe.drainInto(payload);
+            device.write(r, payload.flip());
+        } finally {
+            pipe.discard(); // what a layer that failed left in the pipe
+        }
+    }
+
+    private void dropStaged() {
+        if (staged) {
+            staged = false;
+            pipe.discard();
+        }
+    }
+
+    /** Closes the connection's pipe, when its reader is done. */
+    void closePipe() {
+        if (pipe != null) {
+            pipe.close();
+            pipe = null;
+        }
+    }
+
     /** The payload of an inline write: a slice of the input buffer, or the scratch buffer. */
     private ByteBuffer inlinePayload(int length) throws IOException {
         ByteBuffer in = connection.input();
@@ -601,7 +664,11 @@ final class Transmission {
             }
             switch (h.type) {
                 case NbdProtocol.CMD_WRITE -> {
-                    device.write(request(h, BlockOp.WRITE, inline), payload);
+                    if (payload != null) {
+                        device.write(request(h, BlockOp.WRITE, inline), payload);
+                    } else {
+                        writeStaged(request(h, BlockOp.WRITE, inline));
+                    }
                     replyOk(h);
                 }
                 case NbdProtocol.CMD_READ -> read(h, inline);

@@ -5,6 +5,7 @@ import dev.faultdisk.device.BlockRequest;
 import dev.faultdisk.device.DeviceException;
 import dev.faultdisk.device.EngineDevice;
 import dev.faultdisk.device.ExtentSink;
+import dev.faultdisk.device.StagedPayload;
 import dev.faultdisk.wire.BlockOp;
 import dev.faultdisk.wire.Errno;
 import java.io.IOException;
@@ -44,6 +45,25 @@ public final class BlkdebugDevice extends EngineDevice<BlkdebugEngine> {
     @Override
     public FileChannel readSource(BlockRequest r) throws IOException {
         return engine.isEngaged() ? null : next.readSource(r);
+    }
+
+    /** Only while no rule or breakpoint is engaged, with the idle path's write bookkeeping. */
+    @Override
+    public boolean writeStaged(BlockRequest r, StagedPayload payload) throws IOException {
+        if (engine.isEngaged()) {
+            return false;
+        }
+        boolean done;
+        try {
+            done = next.writeStaged(r, payload);
+        } catch (IOException | RuntimeException e) {
+            mark(BOTH);
+            throw e;
+        }
+        if (done) {
+            wrote(r.fua());
+        }
+        return done;
     }
 
     @Override

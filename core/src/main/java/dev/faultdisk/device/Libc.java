@@ -1,0 +1,47 @@
+package dev.faultdisk.device;
+
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemoryLayout;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.StructLayout;
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.VarHandle;
+import java.util.Locale;
+
+/**
+ * The C library's functions that the project calls where the JDK has no API (hole punching,
+ * FIEMAP, timer slack, splice, io_uring), looked up through the foreign function API. A function
+ * this process cannot call (another system, native access denied) comes back null, and each
+ * caller then goes without, as it says.
+ */
+public final class Libc {
+    /** Asks a function to capture errno into a segment of {@link #CALL_STATE}'s layout. */
+    public static final Linker.Option ERRNO = Linker.Option.captureCallState("errno");
+    /** The layout of the state {@link #ERRNO} captures. */
+    public static final StructLayout CALL_STATE = Linker.Option.captureStateLayout();
+
+    private static final VarHandle ERRNO_VALUE = CALL_STATE.varHandle(MemoryLayout.PathElement.groupElement("errno"));
+    private static final boolean LINUX =
+            System.getProperty("os.name", "").toLowerCase(Locale.ROOT).contains("linux");
+
+    private Libc() {}
+
+    /** The libc function {@code name} with {@code descriptor}, or null if this process cannot call it. */
+    public static MethodHandle function(String name, FunctionDescriptor descriptor, Linker.Option... options) {
+        if (!LINUX) {
+            return null;
+        }
+        try {
+            Linker linker = Linker.nativeLinker();
+            return linker.downcallHandle(linker.defaultLookup().find(name).orElseThrow(), descriptor, options);
+        } catch (RuntimeException | Error e) {
+            return null; // not found, or native access denied to this module
+        }
+    }
+
+    /** The errno a call with {@link #ERRNO} captured into {@code state}. */
+    public static int errno(MemorySegment state) {
+        return (int) ERRNO_VALUE.get(state, 0L);
+    }
+}

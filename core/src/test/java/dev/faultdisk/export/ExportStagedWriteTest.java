@@ -1,0 +1,110 @@
+package dev.faultdisk.export;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.faultdisk.device.BlockRequest;
+import dev.faultdisk.device.DeviceException;
+import dev.faultdisk.device.Io;
+import dev.faultdisk.device.StagedPayload;
+import dev.faultdisk.fault.FaultRule;
+import dev.faultdisk.wire.BlockOp;
+import dev.faultdisk.wire.PowerFailMode;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * An export's stack takes a write's staged payload straight into its image file only while every
+ * layer would pass the write untouched, doing for it what it does for any write (counting it,
+ * taking the power switch); otherwise it leaves the payload alone for the buffered path.
+ */
+class ExportStagedWriteTest {
+    private static final int MIB = 1 << 20;
+
+    /** A payload of {@code bytes} that writes itself through the file's channel and says whether it was. */
+    private static final class Payload implements StagedPayload {
+        private final byte[] bytes;
+        private int writes;
+
+        Payload(byte[] bytes) {
+            this.bytes = bytes;
+        }
+
+        @Override
+        public long length() {
+            return bytes.length;
+        }
+
+        @Override
+        public void writeTo(FileChannel file, int fd, long offset) throws IOException {
+            assertTrue(fd >= 0, "a descriptor open for writing");
+            writes++;
+            ByteBuffer b = ByteBuffer.wrap(bytes);
+            while (b.hasRemaining()) {
+                file.write(b, offset + b.position());
+            }
+        }
+    }
+
+    private static BlockRequest write(long offset, long length, BlockRequest.Flag... flags) {
+        return BlockRequest.of(BlockOp.WRITE, offset, length, flags);
+    }
+
+    /** Offers a payload of {@code fill} at {@code offset}; true if the stack wrote it (then exactly once). */
+    private static boolean offer(Export e, long offset, int fill) throws IOException {
+        Payload p = new Payload(Io.filled(64 * 1024, fill));
+        boolean taken = e.device().writeStaged(write(offset, p.length()), p);
+        assertEquals(taken ? 1 : 0, p.writes, "written once if taken, else untouched");
+        return taken;
+    }
+
+    @Test
+    void eachLayerThatActsOnWritesLeavesThePayloadToTheBufferedPath(@TempDir Path dir) throws IOException {
+        Path image = dir.resolve("d.img");
+        Files.write(image, Io.filled(MIB, 5));
+        try (Export e = Export.open(ExportSpec.parse("d=" + image))) {
+            assertTrue(offer(e, 0, 7), "nothing acts on writes");
+            byte[] expected = Io.filled(MIB, 5);
+            Arrays.fill(expected, 0, 64 * 1024, (byte) 7);
+            assertArrayEquals(expected, Files.readAllBytes(image), "the payload landed at its place");
+            assertEquals(1, e.stats().ops(BlockOp.WRITE), "counted as a write");
+
+            List<Long> ids = e.faults().add(List.of(Map.of("type", "error", "ops", List.of("write"))), "rules").stream()
+                    .map(FaultRule::id)
+                    .toList();
+            assertFalse(offer(e, 0, 8), "a fault rule");
+            e.faults().remove(ids);
+            assertTrue(offer(e, 0, 8), "the rule removed");
+
+            e.power().powerOff(PowerFailMode.DROP_ALL, 1);
+            Payload cut = new Payload(Io.filled(4096, 9));
+            assertThrows(DeviceException.class, () -> e.device().writeStaged(write(0, 4096), cut), "power off");
+            assertEquals(0, cut.writes, "nothing written with the power off");
+            e.power().powerOn();
+
+            e.createSnapshot("s");
+            assertFalse(offer(e, 0, 10), "a snapshot: the write goes to a delta");
+        }
+        try (Export e = Export.open(ExportSpec.parse("d=" + image))) {
+            e.historyStart(dir.resolve("run.history"), "base", MIB);
+            assertFalse(offer(e, 0, 11), "a history recorded");
+        }
+        try (Export e = Export.open(ExportSpec.parse("d=" + image + ",cache=writeback"))) {
+            assertFalse(offer(e, 0, 12), "the write cache keeps writes");
+        }
+        try (Export e = Export.open(ExportSpec.parse("m=memory:1M"))) {
+            assertFalse(offer(e, 0, 13), "no file under a memory export");
+        }
+    }
+}

@@ -1,0 +1,231 @@
+package dev.faultdisk.interop;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.faultdisk.client.FaultRule;
+import dev.faultdisk.client.FaultdiskClient;
+import dev.faultdisk.junit.ExportUri;
+import dev.faultdisk.junit.Faultdisk;
+import dev.faultdisk.nbd.NbdServer;
+import dev.faultdisk.server.FaultdiskServer;
+import dev.faultdisk.testkit.Command;
+import dev.faultdisk.testkit.CommandResult;
+import dev.faultdisk.testkit.Images;
+import dev.faultdisk.testkit.QemuIo;
+import dev.faultdisk.testkit.TestPki;
+import dev.faultdisk.testkit.Tools;
+import dev.faultdisk.wire.net.TlsCredentials;
+import dev.faultdisk.wire.net.TlsMode;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.locks.LockSupport;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Large writes that no layer needs go from the client's socket into the image file through a pipe
+ * (splice, docs/BENCHMARKS.md). Real clients' bytes must land exactly; every layer that acts on
+ * writes (a fault rule added at run time, the write cache keeping data) must still see each write;
+ * a client that goes away mid-payload changes nothing; TLS connections keep the buffered path.
+ */
+class SplicedWriteTest {
+    private static final Duration WAIT = Duration.ofSeconds(60);
+    private static final int SIZE = 8 << 20;
+    private static final int MIB = 1 << 20;
+
+    /** A dense image of random bytes exported as "img"; returns its file and content. */
+    private static SendfileReadTest.Image exportImage(FaultdiskClient fd, Path dir, long seed, String options)
+            throws IOException {
+        SendfileReadTest.Image image = SendfileReadTest.image(dir, seed);
+        fd.exportAdd("img", image.file() + options);
+        return image;
+    }
+
+    private static String imgUri(String disk0) {
+        return disk0.replace("/disk0", "/img");
+    }
+
+    /** Copies {@code content} into the export with nbdcopy ({@code options} choose its request size). */
+    private static void copyIn(byte[] content, String uri, Path dir, String... options) throws IOException {
+        Path in = dir.resolve("in.raw");
+        Files.write(in, content);
+        List<String> command = new java.util.ArrayList<>(List.of("nbdcopy"));
+        command.addAll(List.of(options));
+        command.addAll(List.of(in.toString(), uri));
+        Command.run(WAIT, command.toArray(String[]::new)).assertOk("nbdcopy into " + uri);
+    }
+
+    @Test
+    @Faultdisk(exports = "disk0=memory:1M")
+    void largeWritesOfRealClientsLandExactlyThroughThePipe(
+            FaultdiskClient fd, FaultdiskServer server, @ExportUri("disk0") String disk0, @TempDir Path dir)
+            throws IOException {
+        Tools.require("nbdcopy", "qemu-io");
+        NbdServer nbd = server.nbd();
+        SendfileReadTest.Image img = exportImage(fd, dir, 0x5b11_ce01L, "");
+        String uri = imgUri(disk0);
+
+        // nbdcopy: 256 KiB and 1 MiB requests, several in flight on each connection.
+        byte[] first = Images.random(0x5b11_ce02L, SIZE);
+        long before = nbd.writesThroughPipe();
+        copyIn(first, uri, dir);
+        Images.assertSameBytes(first, img.file(), "the image nbdcopy wrote in 256 KiB requests");
+        assertTrue(nbd.writesThroughPipe() >= before + SIZE / (256 << 10), "its writes went through the pipe");
+        byte[] second = Images.random(0x5b11_ce03L, SIZE);
+        before = nbd.writesThroughPipe();
+        copyIn(second, uri, dir, "--request-size=1048576");
+        Images.assertSameBytes(second, img.file(), "the image nbdcopy wrote in 1 MiB requests");
+        assertTrue(nbd.writesThroughPipe() >= before + SIZE / MIB, "its writes went through the pipe");
+
+        // qemu-io: unaligned places and lengths, FUA, and the small write that stays buffered.
+        before = nbd.writesThroughPipe();
+        QemuIo.run(uri, "write -P 0x5a 1000000 700000", "write -f -P 0x6b 3M 1M", "write -P 0x7c 5M 4096")
+                .assertOk("three writes");
+        Arrays.fill(second, 1_000_000, 1_700_000, (byte) 0x5a);
+        Arrays.fill(second, 3 * MIB, 4 * MIB, (byte) 0x6b);
+        Arrays.fill(second, 5 * MIB, 5 * MIB + 4096, (byte) 0x7c);
+        Images.assertSameBytes(second, img.file(), "the image after qemu-io's writes");
+        assertEquals(
+                before + 2, nbd.writesThroughPipe(), "the two large writes went through the pipe, the small one not");
+        Images.assertSameBytes(second, SendfileReadTest.copyOut(uri, dir), "the image read back over NBD");
+    }
+
+    @Test
+    @Faultdisk(exports = "disk0=memory:1M")
+    void aRuleAddedAtRunTimeSeesEveryWriteAndTheCacheKeepsWhatItHolds(
+            FaultdiskClient fd, FaultdiskServer server, @ExportUri("disk0") String disk0, @TempDir Path dir)
+            throws IOException {
+        Tools.require("qemu-io");
+        NbdServer nbd = server.nbd();
+        SendfileReadTest.Image img = exportImage(fd, dir, 0x5b11_ce04L, "");
+        byte[] content = img.content();
+        String uri = imgUri(disk0);
+
+        fd.faultAdd("img", FaultRule.error("EIO").ops("write").range(2 * MIB, 4096));
+        long ruled = nbd.writesThroughPipe();
+        CommandResult failed = QemuIo.run(uri, "write -P 0x11 2M 1M", "write -P 0x22 3M 1M");
+        assertEquals(
+                List.of("write failed: Input/output error", "wrote 1048576/1048576 bytes at offset 3145728"),
+                QemuIo.reports(failed.stdout()),
+                failed.toString());
+        assertEquals(ruled, nbd.writesThroughPipe(), "no write went around the rule");
+        Arrays.fill(content, 3 * MIB, 4 * MIB, (byte) 0x22);
+        Images.assertSameBytes(content, img.file(), "the failed write changed nothing, the other landed");
+
+        fd.faultClear("img");
+        QemuIo.run(uri, "write -P 0x33 2M 1M").assertOk("the write the rule failed, once it is removed");
+        Arrays.fill(content, 2 * MIB, 3 * MIB, (byte) 0x33);
+        Images.assertSameBytes(content, img.file(), "the write landed");
+        assertEquals(ruled + 1, nbd.writesThroughPipe(), "through the pipe again");
+
+        // lying-flush: the cache keeps every write, so none may go to the file.
+        fd.exportRemove("img");
+        SendfileReadTest.Image cached = exportImage(fd, dir, 0x5b11_ce05L, ",cache=lying-flush");
+        long before = nbd.writesThroughPipe();
+        QemuIo.run(uri, "write -P 0x44 1M 1M", "flush", "read -P 0x44 1M 1M").assertOk("write into the cache");
+        assertArrayEquals(cached.content(), Files.readAllBytes(cached.file()), "the write is in the cache only");
+        assertEquals(before, nbd.writesThroughPipe(), "the cache took the write's bytes");
+    }
+
+    /**
+     * A client that sends a large write's header and part of its payload, then goes away: nothing
+     * of it reaches the image, and the server goes on serving.
+     */
+    @Test
+    @Faultdisk(exports = "disk0=memory:1M")
+    void aClientThatGoesAwayMidPayloadChangesNothing(
+            FaultdiskClient fd, FaultdiskServer server, @ExportUri("disk0") String disk0, @TempDir Path dir)
+            throws IOException {
+        SendfileReadTest.Image img = exportImage(fd, dir, 0x5b11_ce06L, "");
+        int port = ((InetSocketAddress) server.nbdAddress()).getPort();
+        try (RawNbd client = RawNbd.open(port, "img")) {
+            client.header(RawNbd.READ, 1, 0, 4096); // moves the connection to its busy reader first
+            assertEquals(0, client.reply(1, 4096));
+            client.header(RawNbd.WRITE, 2, MIB, MIB);
+            client.out.write(Images.filled(600 << 10, 0xee));
+            client.out.flush();
+        }
+        await().atMost(WAIT).until(() -> server.nbd().connections().isEmpty());
+        Images.assertSameBytes(img.content(), img.file(), "the image after the half-sent write");
+        Tools.require("nbdcopy");
+        Images.assertSameBytes(img.content(), SendfileReadTest.copyOut(imgUri(disk0), dir), "the image over NBD");
+    }
+
+    /**
+     * A payload that arrives in many small pieces, each spliced on its own, takes a slot of the
+     * pipe per piece, so the pipe fills before the payload is in: the rest then comes the buffered
+     * way, the write lands whole and the stream stays in step; the next payload, sent at once,
+     * goes through the pipe again.
+     */
+    @Test
+    @Faultdisk(exports = "disk0=memory:1M")
+    void aPayloadInManySmallPiecesLandsWholeAndTheStreamStaysInStep(
+            FaultdiskClient fd, FaultdiskServer server, @TempDir Path dir) throws IOException {
+        SendfileReadTest.Image img = exportImage(fd, dir, 0x5b11_ce07L, "");
+        byte[] content = img.content();
+        byte[] payload = Images.random(0x5b11_ce08L, MIB);
+        int port = ((InetSocketAddress) server.nbdAddress()).getPort();
+        NbdServer nbd = server.nbd();
+        try (RawNbd client = RawNbd.open(port, "img")) {
+            client.socket.setTcpNoDelay(true);
+            client.header(RawNbd.READ, 1, 0, 4096);
+            assertEquals(0, client.reply(1, 4096));
+            long before = nbd.writesThroughPipe();
+            client.header(RawNbd.WRITE, 2, 2 * MIB, MIB);
+            for (int at = 0; at < MIB; at += 256) {
+                client.out.write(payload, at, 256);
+                client.out.flush(); // a segment of its own, which the server splices before the next comes
+                LockSupport.parkNanos(100_000);
+            }
+            assertEquals(0, client.replyHeader(2), "the write sent in pieces");
+            assertEquals(before, nbd.writesThroughPipe(), "the pipe filled: the write went the buffered way");
+            System.arraycopy(payload, 0, content, 2 * MIB, MIB);
+
+            client.header(RawNbd.WRITE, 3, 4 * MIB, MIB);
+            client.out.write(payload);
+            client.out.flush();
+            assertEquals(0, client.replyHeader(3), "the write sent at once");
+            assertEquals(before + 1, nbd.writesThroughPipe(), "through the pipe again");
+            System.arraycopy(payload, 0, content, 4 * MIB, MIB);
+
+            client.header(RawNbd.READ, 9, 2 * MIB, 4096);
+            assertEquals(0, client.replyHeader(9), "a read after the writes");
+            byte[] got = new byte[4096];
+            client.in.readFully(got);
+            assertArrayEquals(Arrays.copyOf(payload, 4096), got, "the read sees the write");
+        }
+        Images.assertSameBytes(content, img.file(), "the image after both writes");
+    }
+
+    @Test
+    void tlsWritesStayBufferedAndPlainOnesOnTheSameServerSplice(@TempDir Path dir) throws Exception {
+        Tools.require("openssl", "nbdcopy");
+        TestPki pki = TestPki.create(dir.resolve("pki"));
+        SendfileReadTest.Image image = SendfileReadTest.image(dir, 0x5b11_ce09L);
+        try (FaultdiskServer server = FaultdiskServer.builder()
+                .export("img=" + image.file())
+                .nbd(new InetSocketAddress("127.0.0.1", 0))
+                .nbdOptions(NbdServer.Options.defaults().withTls(TlsMode.ON, TlsCredentials.server(pki.dir(), false)))
+                .start()) {
+            int port = ((InetSocketAddress) server.nbdAddress()).getPort();
+            NbdServer nbd = server.nbd();
+            byte[] overTls = Images.random(0x5b11_ce0aL, SIZE);
+            copyIn(overTls, "nbds://localhost:" + port + "/img?tls-certificates=" + pki.caOnly(), dir);
+            Images.assertSameBytes(overTls, image.file(), "the image written over TLS");
+            assertEquals(0, nbd.writesThroughPipe(), "a TLS connection spliced nothing");
+
+            byte[] plain = Images.random(0x5b11_ce0bL, SIZE);
+            copyIn(plain, "nbd://127.0.0.1:" + port + "/img", dir);
+            Images.assertSameBytes(plain, image.file(), "the image written in plain");
+            assertTrue(nbd.writesThroughPipe() > 0, "a plain connection on the same server splices");
+        }
+    }
+}

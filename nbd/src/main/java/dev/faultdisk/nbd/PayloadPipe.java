@@ -1,0 +1,187 @@
+package dev.faultdisk.nbd;
+
+import dev.faultdisk.device.StagedPayload;
+import java.io.EOFException;
+import java.io.IOException;
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteBuffer;
+import java.nio.channels.ClosedChannelException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.SocketChannel;
+
+/**
+ * A connection's pipe for large write payloads: the payload moves from the socket into the pipe
+ * (splice: the kernel hands over its pages), and from the pipe into the image file where no layer
+ * needs its bytes ({@link dev.faultdisk.device.BlockDevice#writeStaged}): one copy of the data in
+ * the server where reading it into a buffer and writing that makes two. The whole payload is
+ * received before any byte reaches the file, so a client that goes away mid-payload changes
+ * nothing, as on the buffered path; and before the request enters the stack, so a slow client
+ * never holds a layer's lock (the power switch) while its bytes trickle in.
+ *
+ * <p>Only for a plain TCP connection read by a platform thread from a non-blocking socket (a
+ * wait here blocks its thread). Holds a duplicate of the socket's descriptor and a pipe of at most
+ * {@value #CAPACITY} bytes while the connection lives. {@code -Dfaultdisk.nbd.spliceWrites=false}
+ * turns it off.
+ */
+final class PayloadPipe implements StagedPayload {
+    /** Writes smaller than this are buffered: the buffered path's copy costs less than the calls. */
+    static final int MIN_LENGTH = Integer.getInteger("faultdisk.nbd.spliceMinBytes", 256 * 1024);
+    /** The pipe's capacity asked for: the largest payload it takes (the system's default maximum). */
+    static final int CAPACITY = 1 << 20;
+
+    private static final boolean ENABLED =
+            Boolean.parseBoolean(System.getProperty("faultdisk.nbd.spliceWrites", "true"));
+    /** How long one wait for the socket lasts before the connection is checked again. */
+    private static final int POLL_MILLIS = 100;
+
+    private final Connection connection;
+    private final LinuxPipes calls = new LinuxPipes();
+    private final int socket;
+    private int readEnd = -1;
+    private int writeEnd = -1;
+    private int capacity;
+    /** The payload's first bytes, which arrived with its header into the connection's buffer. */
+    private ByteBuffer head;
+    /** Payload bytes in the pipe. */
+    private long held;
+
+    private long length;
+
+    private PayloadPipe(Connection connection, int socket) {
+        this.connection = connection;
+        this.socket = socket;
+    }
+
+    /** The connection's pipe, or null where splicing cannot be used (see the class comment). */
+    static PayloadPipe open(Connection connection, SocketChannel channel) {
+        if (!ENABLED || !LinuxPipes.available() || channel == null) {
+            return null;
+        }
+        int fd = SocketDescriptors.duplicate(channel);
+        if (fd < 0) {
+            return null;
+        }
+        PayloadPipe pipe = new PayloadPipe(connection, fd);
+        try {
+            if (pipe.calls.nonBlocking(fd) && pipe.ensurePipe()) {
+                return pipe;
+            }
+        } catch (IOException e) {
+            // no pipe: the connection goes without
+        }
+        pipe.close();
+        return null;
+    }
+
+    /** Whether a write of {@code length} bytes goes through the pipe, on this thread. */
+    boolean fits(long length) {
+        return length >= MIN_LENGTH
+                && length <= capacity
+                && !Thread.currentThread().isVirtual();
+    }
+
+    /**
+     * Receives a payload of {@code length} bytes: what the connection has buffered of it, then the
+     * rest from the socket into the pipe. True when the whole payload is held; false when the pipe
+     * filled first (a payload sent in many small pieces takes a pipe slot per piece): then {@link
+     * #drainInto} gives what was received and the caller reads the rest from the connection.
+     *
+     * @throws EOFException if the client closed the connection mid-payload (nothing was written)
+     */
+    boolean receive(int length) throws IOException {
+        this.length = length;
+        ByteBuffer in = connection.input();
+        int buffered = Math.min(in.remaining(), length);
+        head = in.duplicate().limit(in.position() + buffered);
+        in.position(in.position() + buffered);
+        held = 0;
+        long rest = (long) length - buffered;
+        while (held < rest) {
+            long n = calls.splice(socket, writeEnd, -1, rest - held);
+            if (n > 0) {
+                held += n;
+            } else if (n == 0) {
+                throw new EOFException("client closed the connection mid-payload");
+            } else if (!calls.await(writeEnd, true, 0)) {
+                return false; // the pipe is full
+            } else if (!calls.await(socket, false, POLL_MILLIS) && !connection.isOpen()) {
+                throw new ClosedChannelException();
+            }
+        }
+        return true;
+    }
+
+    @Override
+    public long length() {
+        return length;
+    }
+
+    /** The pipe's bytes after the buffered head; the head last, so the pipe is spent first. */
+    @Override
+    public void writeTo(FileChannel file, int fd, long offset) throws IOException {
+        long at = offset + head.remaining();
+        while (held > 0) {
+            long n = calls.splice(readEnd, fd, at, held);
+            if (n <= 0) {
+                discard();
+                throw new IOException(n == 0 ? "pipe ended early" : "image file took no more bytes");
+            }
+            held -= n;
+            at += n;
+        }
+        long pos = offset;
+        while (head.hasRemaining()) {
+            pos += file.write(head, pos);
+        }
+    }
+
+    /** Puts what was received of the payload (head, then the pipe's bytes) into {@code dst} (direct). */
+    void drainInto(ByteBuffer dst) throws IOException {
+        dst.put(head);
+        while (held > 0) {
+            MemorySegment to = MemorySegment.ofBuffer(dst);
+            long n = calls.read(readEnd, to, Math.min(held, dst.remaining()));
+            if (n <= 0) {
+                discard();
+                throw new IOException("pipe ended early");
+            }
+            held -= n;
+            dst.position(dst.position() + (int) n);
+        }
+    }
+
+    /** Forgets a payload no layer wrote: the pipe is replaced, the bytes it held dropped. */
+    void discard() {
+        if (held > 0) {
+            closePipe();
+            try {
+                ensurePipe();
+            } catch (IOException e) {
+                capacity = 0; // no pipe: later writes are buffered
+            }
+        }
+        held = 0;
+    }
+
+    /** Closes the pipe and the socket's duplicate descriptor (the reader's end of the connection). */
+    void close() {
+        closePipe();
+        LinuxPipes.close(socket);
+        capacity = 0;
+    }
+
+    private boolean ensurePipe() throws IOException {
+        int[] fds = calls.pipe();
+        readEnd = fds[0];
+        writeEnd = fds[1];
+        capacity = calls.resize(writeEnd, CAPACITY);
+        held = 0;
+        return capacity >= MIN_LENGTH;
+    }
+
+    private void closePipe() {
+        LinuxPipes.close(readEnd);
+        LinuxPipes.close(writeEnd);
+        readEnd = writeEnd = -1;
+    }
+}
