@@ -8,6 +8,7 @@ import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.SocketChannel;
+import java.util.function.BooleanSupplier;
 
 /**
  * A connection's pipe for large write payloads: the payload moves from the socket into the pipe
@@ -34,7 +35,9 @@ final class PayloadPipe implements StagedPayload {
     /** How long one wait for the socket lasts before the connection is checked again. */
     private static final int POLL_MILLIS = 100;
 
-    private final Connection connection;
+    /** Whether the connection is still open: a wait for the socket gives up once it is not. */
+    private final BooleanSupplier open;
+
     private final LinuxPipes calls = new LinuxPipes();
     private final int socket;
     private int readEnd = -1;
@@ -47,13 +50,13 @@ final class PayloadPipe implements StagedPayload {
 
     private long length;
 
-    private PayloadPipe(Connection connection, int socket) {
-        this.connection = connection;
+    private PayloadPipe(BooleanSupplier open, int socket) {
+        this.open = open;
         this.socket = socket;
     }
 
     /** The connection's pipe, or null where splicing cannot be used (see the class comment). */
-    static PayloadPipe open(Connection connection, SocketChannel channel) {
+    static PayloadPipe open(SocketChannel channel, BooleanSupplier open) {
         if (!ENABLED || !LinuxPipes.available() || channel == null) {
             return null;
         }
@@ -61,7 +64,7 @@ final class PayloadPipe implements StagedPayload {
         if (fd < 0) {
             return null;
         }
-        PayloadPipe pipe = new PayloadPipe(connection, fd);
+        PayloadPipe pipe = new PayloadPipe(open, fd);
         try {
             if (pipe.calls.nonBlocking(fd) && pipe.ensurePipe()) {
                 return pipe;
@@ -81,16 +84,15 @@ final class PayloadPipe implements StagedPayload {
     }
 
     /**
-     * Receives a payload of {@code length} bytes: what the connection has buffered of it, then the
-     * rest from the socket into the pipe. True when the whole payload is held; false when the pipe
+     * Receives a payload of {@code length} bytes: what {@code in} (the connection's input buffer)
+     * holds of it, then the rest from the socket into the pipe. True when the whole payload is held; false when the pipe
      * filled first (a payload sent in many small pieces takes a pipe slot per piece): then {@link
      * #drainInto} gives what was received and the caller reads the rest from the connection.
      *
      * @throws EOFException if the client closed the connection mid-payload (nothing was written)
      */
-    boolean receive(int length) throws IOException {
+    boolean receive(ByteBuffer in, int length) throws IOException {
         this.length = length;
-        ByteBuffer in = connection.input();
         int buffered = Math.min(in.remaining(), length);
         head = in.duplicate().limit(in.position() + buffered);
         in.position(in.position() + buffered);
@@ -104,7 +106,7 @@ final class PayloadPipe implements StagedPayload {
                 throw new EOFException("client closed the connection mid-payload");
             } else if (!calls.await(writeEnd, true, 0)) {
                 return false; // the pipe is full
-            } else if (!calls.await(socket, false, POLL_MILLIS) && !connection.isOpen()) {
+            } else if (!calls.await(socket, false, POLL_MILLIS) && !open.getAsBoolean()) {
                 throw new ClosedChannelException();
             }
         }
@@ -121,10 +123,15 @@ final class PayloadPipe implements StagedPayload {
     public void writeTo(FileChannel file, int fd, long offset) throws IOException {
         long at = offset + head.remaining();
         while (held > 0) {
-            long n = calls.splice(readEnd, fd, at, held);
+            long n;
+            try {
+                n = calls.splice(readEnd, fd, at, held);
+            } catch (IOException e) {
+                n = -1; // a file system without splice, or a real failure: the copy below tells which
+            }
             if (n <= 0) {
-                discard();
-                throw new IOException(n == 0 ? "pipe ended early" : "image file took no more bytes");
+                copyRest(file, at);
+                break;
             }
             held -= n;
             at += n;
@@ -138,6 +145,26 @@ final class PayloadPipe implements StagedPayload {
     /** Puts what was received of the payload (head, then the pipe's bytes) into {@code dst} (direct). */
     void drainInto(ByteBuffer dst) throws IOException {
         dst.put(head);
+        readPipe(dst);
+    }
+
+    /** Writes what the pipe holds at {@code at} of {@code file} the buffered way. */
+    private void copyRest(FileChannel file, long at) throws IOException {
+        ByteBuffer rest = BufferPool.SHARED.acquire((int) held);
+        try {
+            rest.clear().limit((int) held);
+            readPipe(rest);
+            rest.flip();
+            long pos = at;
+            while (rest.hasRemaining()) {
+                pos += file.write(rest, pos);
+            }
+        } finally {
+            BufferPool.SHARED.release(rest);
+        }
+    }
+
+    private void readPipe(ByteBuffer dst) throws IOException {
         while (held > 0) {
             MemorySegment to = MemorySegment.ofBuffer(dst);
             long n = calls.read(readEnd, to, Math.min(held, dst.remaining()));

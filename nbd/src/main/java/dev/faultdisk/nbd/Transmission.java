@@ -538,12 +538,12 @@ final class Transmission {
     private ByteBuffer inlineWritePayload(int length) throws IOException {
         if (!pipeAsked && length >= PayloadPipe.MIN_LENGTH) {
             pipeAsked = true; // once: a connection that cannot splice goes without
-            pipe = PayloadPipe.open(connection, connection.plainSocket());
+            pipe = PayloadPipe.open(connection.plainSocket(), connection::isOpen);
         }
         if (pipe == null || !pipe.fits(length)) {
             return inlinePayload(length);
         }
-        if (pipe.receive(length)) {
+        if (pipe.receive(connection.input(), length)) {
             staged = true;
             return null;
         }
