@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.faultdisk.client.FaultRule;
 import dev.faultdisk.client.FaultdiskClient;
-import dev.faultdisk.junit.ExportUri;
 import dev.faultdisk.junit.Faultdisk;
 import dev.faultdisk.nbd.NbdServer;
 import dev.faultdisk.server.FaultdiskServer;
@@ -49,8 +48,9 @@ class SplicedWriteTest {
         return image;
     }
 
-    private static String imgUri(String disk0) {
-        return disk0.replace("/disk0", "/img");
+    /** Export "img" of the test's server, over plain TCP. */
+    private static String imgUri(FaultdiskServer server) {
+        return "nbd://127.0.0.1:" + ((InetSocketAddress) server.nbdAddress()).getPort() + "/img";
     }
 
     /** Copies {@code content} into the export with nbdcopy ({@code options} choose its request size). */
@@ -66,12 +66,11 @@ class SplicedWriteTest {
     @Test
     @Faultdisk(exports = "disk0=memory:1M")
     void largeWritesOfRealClientsLandExactlyThroughThePipe(
-            FaultdiskClient fd, FaultdiskServer server, @ExportUri("disk0") String disk0, @TempDir Path dir)
-            throws IOException {
+            FaultdiskClient fd, FaultdiskServer server, @TempDir Path dir) throws IOException {
         Tools.require("nbdcopy", "qemu-io");
         NbdServer nbd = server.nbd();
         SendfileReadTest.Image img = exportImage(fd, dir, 0x5b11_ce01L, "");
-        String uri = imgUri(disk0);
+        String uri = imgUri(server);
 
         // nbdcopy: 256 KiB and 1 MiB requests, several in flight on each connection.
         byte[] first = Images.random(0x5b11_ce02L, SIZE);
@@ -101,13 +100,12 @@ class SplicedWriteTest {
     @Test
     @Faultdisk(exports = "disk0=memory:1M")
     void aRuleAddedAtRunTimeSeesEveryWriteAndTheCacheKeepsWhatItHolds(
-            FaultdiskClient fd, FaultdiskServer server, @ExportUri("disk0") String disk0, @TempDir Path dir)
-            throws IOException {
+            FaultdiskClient fd, FaultdiskServer server, @TempDir Path dir) throws IOException {
         Tools.require("qemu-io");
         NbdServer nbd = server.nbd();
         SendfileReadTest.Image img = exportImage(fd, dir, 0x5b11_ce04L, "");
         byte[] content = img.content();
-        String uri = imgUri(disk0);
+        String uri = imgUri(server);
 
         fd.faultAdd("img", FaultRule.error("EIO").ops("write").range(2 * MIB, 4096));
         long ruled = nbd.writesThroughPipe();
@@ -141,8 +139,7 @@ class SplicedWriteTest {
      */
     @Test
     @Faultdisk(exports = "disk0=memory:1M")
-    void aClientThatGoesAwayMidPayloadChangesNothing(
-            FaultdiskClient fd, FaultdiskServer server, @ExportUri("disk0") String disk0, @TempDir Path dir)
+    void aClientThatGoesAwayMidPayloadChangesNothing(FaultdiskClient fd, FaultdiskServer server, @TempDir Path dir)
             throws IOException {
         SendfileReadTest.Image img = exportImage(fd, dir, 0x5b11_ce06L, "");
         int port = ((InetSocketAddress) server.nbdAddress()).getPort();
@@ -156,7 +153,7 @@ class SplicedWriteTest {
         await().atMost(WAIT).until(() -> server.nbd().connections().isEmpty());
         Images.assertSameBytes(img.content(), img.file(), "the image after the half-sent write");
         Tools.require("nbdcopy");
-        Images.assertSameBytes(img.content(), SendfileReadTest.copyOut(imgUri(disk0), dir), "the image over NBD");
+        Images.assertSameBytes(img.content(), SendfileReadTest.copyOut(imgUri(server), dir), "the image over NBD");
     }
 
     /**

@@ -40,9 +40,8 @@ final class PayloadPipe implements StagedPayload {
 
     private final LinuxPipes calls = new LinuxPipes();
     private final int socket;
-    private int readEnd = -1;
-    private int writeEnd = -1;
-    private int capacity;
+    /** The pipe, or null while there is none. */
+    private Ends ends;
     /** The payload's first bytes, which arrived with its header into the connection's buffer. */
     private ByteBuffer head;
     /** Payload bytes in the pipe. */
@@ -78,8 +77,9 @@ final class PayloadPipe implements StagedPayload {
 
     /** Whether a write of {@code length} bytes goes through the pipe, on this thread. */
     boolean fits(long length) {
-        return length >= MIN_LENGTH
-                && length <= capacity
+        return ends != null
+                && length >= MIN_LENGTH
+                && length <= ends.capacity()
                 && !Thread.currentThread().isVirtual();
     }
 
@@ -99,12 +99,12 @@ final class PayloadPipe implements StagedPayload {
         held = 0;
         long rest = (long) length - buffered;
         while (held < rest) {
-            long n = calls.splice(socket, writeEnd, -1, rest - held);
+            long n = calls.splice(socket, ends.write(), -1, rest - held);
             if (n > 0) {
                 held += n;
             } else if (n == 0) {
                 throw new EOFException("client closed the connection mid-payload");
-            } else if (!calls.await(writeEnd, true, 0)) {
+            } else if (!calls.await(ends.write(), true, 0)) {
                 return false; // the pipe is full
             } else if (!calls.await(socket, false, POLL_MILLIS) && !open.getAsBoolean()) {
                 throw new ClosedChannelException();
@@ -125,7 +125,7 @@ final class PayloadPipe implements StagedPayload {
         while (held > 0) {
             long n;
             try {
-                n = calls.splice(readEnd, fd, at, held);
+                n = calls.splice(ends.read(), fd, at, held);
             } catch (IOException e) {
                 n = -1; // a file system without splice, or a real failure: the copy below tells which
             }
@@ -167,7 +167,7 @@ final class PayloadPipe implements StagedPayload {
     private void readPipe(ByteBuffer dst) throws IOException {
         while (held > 0) {
             MemorySegment to = MemorySegment.ofBuffer(dst);
-            long n = calls.read(readEnd, to, Math.min(held, dst.remaining()));
+            long n = calls.read(ends.read(), to, Math.min(held, dst.remaining()));
             if (n <= 0) {
                 discard();
                 throw new IOException("pipe ended early");
@@ -184,7 +184,7 @@ final class PayloadPipe implements StagedPayload {
             try {
                 ensurePipe();
             } catch (IOException e) {
-                capacity = 0; // no pipe: later writes are buffered
+                ends = null; // no pipe: later writes are buffered
             }
         }
         held = 0;
@@ -194,21 +194,28 @@ final class PayloadPipe implements StagedPayload {
     void close() {
         closePipe();
         LinuxPipes.close(socket);
-        capacity = 0;
     }
 
+    /** Makes a new pipe; false (and none) if the system will not give it room for a large payload. */
     private boolean ensurePipe() throws IOException {
         int[] fds = calls.pipe();
-        readEnd = fds[0];
-        writeEnd = fds[1];
-        capacity = calls.resize(writeEnd, CAPACITY);
+        ends = new Ends(fds[0], fds[1], calls.resize(fds[1], CAPACITY));
         held = 0;
-        return capacity >= MIN_LENGTH;
+        if (ends.capacity() < MIN_LENGTH) {
+            closePipe();
+            return false;
+        }
+        return true;
     }
 
     private void closePipe() {
-        LinuxPipes.close(readEnd);
-        LinuxPipes.close(writeEnd);
-        readEnd = writeEnd = -1;
+        if (ends != null) {
+            LinuxPipes.close(ends.read());
+            LinuxPipes.close(ends.write());
+            ends = null;
+        }
     }
+
+    /** A pipe's two descriptors and the bytes it holds at most. */
+    private record Ends(int read, int write, int capacity) {}
 }
