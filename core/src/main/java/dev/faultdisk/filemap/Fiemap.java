@@ -4,15 +4,13 @@ import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
+import dev.faultdisk.device.Libc;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.StructLayout;
-import java.lang.foreign.SymbolLookup;
 import java.lang.invoke.MethodHandle;
-import java.lang.invoke.VarHandle;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -44,44 +42,21 @@ public final class Fiemap {
     private static final long HEADER = 32;
     private static final long EXTENT = 56;
 
-    private static final StructLayout ERRNO = Linker.Option.captureStateLayout();
-    private static final VarHandle ERRNO_VALUE =
-            ERRNO.varHandle(java.lang.foreign.MemoryLayout.PathElement.groupElement("errno"));
-
-    private static final MethodHandle OPEN;
-    private static final MethodHandle CLOSE;
-    private static final MethodHandle IOCTL;
-    private static final String UNAVAILABLE;
-
-    static {
-        MethodHandle open = null;
-        MethodHandle close = null;
-        MethodHandle ioctl = null;
-        String why = null;
-        try {
-            Linker linker = Linker.nativeLinker();
-            SymbolLookup libc = linker.defaultLookup();
-            Linker.Option errno = Linker.Option.captureCallState("errno");
-            open = linker.downcallHandle(
-                    libc.find("open").orElseThrow(),
-                    FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT),
-                    Linker.Option.firstVariadicArg(2),
-                    errno);
-            close = linker.downcallHandle(libc.find("close").orElseThrow(), FunctionDescriptor.of(JAVA_INT, JAVA_INT));
-            ioctl = linker.downcallHandle(
-                    libc.find("ioctl").orElseThrow(),
-                    FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, ADDRESS),
-                    Linker.Option.firstVariadicArg(2),
-                    errno);
-        } catch (Throwable e) {
-            why = "the foreign function API cannot reach libc here: " + e;
-            open = close = ioctl = null;
-        }
-        OPEN = open;
-        CLOSE = close;
-        IOCTL = ioctl;
-        UNAVAILABLE = why;
-    }
+    private static final MethodHandle OPEN = Libc.function(
+            "open",
+            FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT),
+            Linker.Option.firstVariadicArg(2),
+            Libc.ERRNO);
+    private static final MethodHandle CLOSE = Libc.function("close", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
+    private static final MethodHandle IOCTL = Libc.function(
+            "ioctl",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, ADDRESS),
+            Linker.Option.firstVariadicArg(2),
+            Libc.ERRNO);
+    private static final String UNAVAILABLE = OPEN == null || CLOSE == null || IOCTL == null
+            ? "the foreign function API cannot reach libc's open, close and ioctl here (another system, or native"
+                    + " access denied)"
+            : null;
 
     private Fiemap() {}
 
@@ -96,11 +71,11 @@ public final class Fiemap {
         }
         List<Extent> out = new ArrayList<>();
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment state = arena.allocate(ERRNO);
+            MemorySegment state = arena.allocate(Libc.CALL_STATE);
             MemorySegment cPath = arena.allocateFrom(file.toString());
             int fd = (int) OPEN.invokeExact(state, cPath, O_RDONLY | O_CLOEXEC | O_NOFOLLOW, 0);
             if (fd < 0) {
-                throw new IOException("cannot open " + file + ": errno " + (int) ERRNO_VALUE.get(state, 0L));
+                throw new IOException("cannot open " + file + ": errno " + Libc.errno(state));
             }
             try {
                 MemorySegment buf = arena.allocate(HEADER + EXTENT * BATCH, 8);
@@ -113,7 +88,7 @@ public final class Fiemap {
                     buf.set(JAVA_INT, 24, BATCH); // fm_extent_count
                     int rc = (int) IOCTL.invokeExact(state, fd, FS_IOC_FIEMAP, buf);
                     if (rc < 0) {
-                        int err = (int) ERRNO_VALUE.get(state, 0L);
+                        int err = Libc.errno(state);
                         throw new IOException("FIEMAP on " + file + " failed: errno " + err
                                 + (err == 95 ? " (the file system does not support FIEMAP)" : ""));
                     }

@@ -6,13 +6,12 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 import static java.lang.foreign.ValueLayout.JAVA_SHORT;
 
+import dev.faultdisk.device.Libc;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.StructLayout;
-import java.lang.foreign.SymbolLookup;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.VarHandle;
 import java.nio.file.Files;
@@ -48,66 +47,40 @@ final class IoUring implements AutoCloseable {
     private static final int PARAMS_SIZE = 120;
     private static final int EINTR = 4;
 
-    private static final StructLayout CALL_STATE = Linker.Option.captureStateLayout();
-    private static final VarHandle ERRNO =
-            CALL_STATE.varHandle(java.lang.foreign.MemoryLayout.PathElement.groupElement("errno"));
     private static final VarHandle INT = JAVA_INT.varHandle();
 
-    private static final MethodHandle SYSCALL;
-    private static final MethodHandle MMAP;
-    private static final MethodHandle MUNMAP;
-    private static final MethodHandle CLOSE;
-    private static final MethodHandle OPEN;
+    private static final MethodHandle SYSCALL = Libc.function(
+            "syscall",
+            FunctionDescriptor.of(
+                    JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG),
+            Libc.ERRNO,
+            Linker.Option.firstVariadicArg(1));
+    private static final MethodHandle MMAP = Libc.function(
+            "mmap",
+            FunctionDescriptor.of(ADDRESS, ADDRESS, JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_LONG),
+            Libc.ERRNO);
+    private static final MethodHandle MUNMAP =
+            Libc.function("munmap", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG));
+    private static final MethodHandle CLOSE = Libc.function("close", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
+    private static final MethodHandle OPEN = Libc.function(
+            "open", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT), Linker.Option.firstVariadicArg(2));
     /** Why io_uring cannot be used in this process, or null if it can be tried. */
-    private static final String UNAVAILABLE;
+    private static final String UNAVAILABLE = unavailable();
 
-    static {
-        MethodHandle syscall = null;
-        MethodHandle mmap = null;
-        MethodHandle munmap = null;
-        MethodHandle close = null;
-        MethodHandle open = null;
-        String unavailable = null;
+    private static String unavailable() {
         String arch = System.getProperty("os.arch", "");
         if (!System.getProperty("os.name", "")
                 .toLowerCase(java.util.Locale.ROOT)
                 .contains("linux")) {
-            unavailable = "not Linux";
-        } else if (!arch.equals("amd64") && !arch.equals("x86_64") && !arch.equals("aarch64")) {
-            unavailable = "system call numbers not known for " + arch;
-        } else {
-            try {
-                Linker linker = Linker.nativeLinker();
-                SymbolLookup libc = linker.defaultLookup();
-                Linker.Option errno = Linker.Option.captureCallState("errno");
-                syscall = linker.downcallHandle(
-                        libc.find("syscall").orElseThrow(),
-                        FunctionDescriptor.of(
-                                JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG),
-                        errno,
-                        Linker.Option.firstVariadicArg(1));
-                mmap = linker.downcallHandle(
-                        libc.find("mmap").orElseThrow(),
-                        FunctionDescriptor.of(ADDRESS, ADDRESS, JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_LONG),
-                        errno);
-                munmap = linker.downcallHandle(
-                        libc.find("munmap").orElseThrow(), FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG));
-                close = linker.downcallHandle(
-                        libc.find("close").orElseThrow(), FunctionDescriptor.of(JAVA_INT, JAVA_INT));
-                open = linker.downcallHandle(
-                        libc.find("open").orElseThrow(),
-                        FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT),
-                        Linker.Option.firstVariadicArg(2));
-            } catch (Throwable e) {
-                unavailable = "native access refused (" + e + ")";
-            }
+            return "not Linux";
         }
-        SYSCALL = syscall;
-        MMAP = mmap;
-        MUNMAP = munmap;
-        CLOSE = close;
-        OPEN = open;
-        UNAVAILABLE = unavailable;
+        if (!arch.equals("amd64") && !arch.equals("x86_64") && !arch.equals("aarch64")) {
+            return "system call numbers not known for " + arch;
+        }
+        if (SYSCALL == null || MMAP == null || MUNMAP == null || CLOSE == null || OPEN == null) {
+            return "native access refused (libc's syscall, mmap, munmap, open and close are not callable here)";
+        }
+        return null;
     }
 
     private final int fd;
@@ -132,7 +105,7 @@ final class IoUring implements AutoCloseable {
 
     private IoUring(int entries) throws IOException {
         Arena arena = Arena.ofAuto();
-        this.errno = arena.allocate(CALL_STATE);
+        this.errno = arena.allocate(Libc.CALL_STATE);
         MemorySegment p = arena.allocate(PARAMS_SIZE, 8);
         int ring = (int) call(SYS_SETUP, entries, p.address(), 0, 0, 0, 0);
         if (ring < 0) {
@@ -214,7 +187,7 @@ final class IoUring implements AutoCloseable {
                     fd,
                     offset);
             if (m.address() == -1L) {
-                throw new IOException("io_uring mmap: " + errnoName((int) ERRNO.get(errno, 0L)));
+                throw new IOException("io_uring mmap: " + errnoName(Libc.errno(errno)));
             }
             return m.reinterpret(size);
         } catch (IOException | RuntimeException | Error e) {
@@ -292,7 +265,7 @@ final class IoUring implements AutoCloseable {
     private long call(long number, long a, long b, long c, long d, long e, long f) throws IOException {
         try {
             long r = (long) SYSCALL.invokeExact(errno, number, a, b, c, d, e, f);
-            return r == -1 ? -(int) ERRNO.get(errno, 0L) : r;
+            return r == -1 ? -Libc.errno(errno) : r;
         } catch (Throwable t) {
             throw new IOException("io_uring system call " + number, t);
         }
