@@ -21,6 +21,17 @@ public final class Libc {
     /** The layout of the state {@link #ERRNO} captures. */
     public static final StructLayout CALL_STATE = Linker.Option.captureStateLayout();
 
+    /** Interrupted system call: try again. */
+    public static final int EINTR = 4;
+    /** Resource temporarily unavailable: nothing to do without waiting. */
+    public static final int EAGAIN = 11;
+    /** Open flags ({@code open}, {@code pipe2}). */
+    public static final int O_RDONLY = 0;
+
+    public static final int O_RDWR = 2;
+    public static final int O_NONBLOCK = 0x800;
+    public static final int O_CLOEXEC = 0x80000;
+
     private static final VarHandle ERRNO_VALUE = CALL_STATE.varHandle(MemoryLayout.PathElement.groupElement("errno"));
     private static final boolean LINUX =
             System.getProperty("os.name", "").toLowerCase(Locale.ROOT).contains("linux");

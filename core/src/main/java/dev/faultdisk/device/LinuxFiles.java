@@ -18,8 +18,6 @@ import java.nio.file.Path;
  * back to writing zeroes and reporting all data.
  */
 final class LinuxFiles {
-    private static final int O_RDONLY = 0;
-    private static final int O_CLOEXEC = 0x80000;
     private static final int SEEK_DATA = 3;
     private static final int SEEK_HOLE = 4;
     private static final int FALLOC_FL_KEEP_SIZE = 1;
@@ -48,7 +46,7 @@ final class LinuxFiles {
         }
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment cPath = arena.allocateFrom(path.toString());
-            return (int) OPEN.invokeExact(cPath, O_RDONLY | O_CLOEXEC, 0);
+            return (int) OPEN.invokeExact(cPath, Libc.O_RDONLY | Libc.O_CLOEXEC, 0);
         } catch (Throwable e) {
             return -1;
         }
@@ -86,7 +84,7 @@ final class LinuxFiles {
         }
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment cPath = arena.allocateFrom(path.toString());
-            return (int) OPEN.invokeExact(cPath, 2 /* O_RDWR */ | O_CLOEXEC, 0);
+            return (int) OPEN.invokeExact(cPath, Libc.O_RDWR | Libc.O_CLOEXEC, 0);
         } catch (Throwable e) {
             return -1;
         }

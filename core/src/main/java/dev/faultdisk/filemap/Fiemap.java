@@ -35,8 +35,6 @@ public final class Fiemap {
     /** Extent flag: allocated, reads as zeros; the device holds anything. */
     public static final int UNWRITTEN = 0x800;
 
-    private static final int O_RDONLY = 0;
-    private static final int O_CLOEXEC = 0x80000;
     private static final int O_NOFOLLOW = 0x20000;
     private static final int BATCH = 256;
     private static final long HEADER = 32;
@@ -73,7 +71,7 @@ public final class Fiemap {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment state = arena.allocate(Libc.CALL_STATE);
             MemorySegment cPath = arena.allocateFrom(file.toString());
-            int fd = (int) OPEN.invokeExact(state, cPath, O_RDONLY | O_CLOEXEC | O_NOFOLLOW, 0);
+            int fd = (int) OPEN.invokeExact(state, cPath, Libc.O_RDONLY | Libc.O_CLOEXEC | O_NOFOLLOW, 0);
             if (fd < 0) {
                 throw new IOException("cannot open " + file + ": errno " + Libc.errno(state));
             }

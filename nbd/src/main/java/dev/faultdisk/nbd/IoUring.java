@@ -32,7 +32,6 @@ final class IoUring implements AutoCloseable {
     static final byte LINK = 4;
 
     static final int MSG_DONTWAIT = 0x40;
-    static final int EAGAIN = 11;
     static final int ECANCELED = 125;
 
     private static final long SYS_SETUP = 425;
@@ -45,7 +44,6 @@ final class IoUring implements AutoCloseable {
     private static final int SQE_SIZE = 64;
     private static final int CQE_SIZE = 16;
     private static final int PARAMS_SIZE = 120;
-    private static final int EINTR = 4;
 
     private static final VarHandle INT = JAVA_INT.varHandle();
 
@@ -239,7 +237,7 @@ final class IoUring implements AutoCloseable {
         while (seen < n) {
             int r = (int) call(SYS_ENTER, fd, n - submitted, n - seen, ENTER_GETEVENTS, 0, 0);
             if (r < 0) {
-                if (-r == EINTR) {
+                if (-r == Libc.EINTR) {
                     continue;
                 }
                 throw new IOException("io_uring_enter: " + errnoName(-r));
@@ -310,7 +308,7 @@ final class IoUring implements AutoCloseable {
             return -1;
         }
         try (Arena arena = Arena.ofConfined()) {
-            return (int) OPEN.invokeExact(arena.allocateFrom(file.toString()), 0x80000 /* O_RDONLY|O_CLOEXEC */, 0);
+            return (int) OPEN.invokeExact(arena.allocateFrom(file.toString()), Libc.O_RDONLY | Libc.O_CLOEXEC, 0);
         } catch (Throwable e) {
             return -1;
         }

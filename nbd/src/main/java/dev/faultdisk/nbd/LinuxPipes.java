@@ -19,10 +19,6 @@ import java.lang.invoke.MethodHandle;
  * small native arguments (the pipe's pair, a poll entry, an offset, errno) in its own memory.
  */
 final class LinuxPipes {
-    static final int EAGAIN = 11;
-    private static final int EINTR = 4;
-    private static final int O_NONBLOCK = 0x800;
-    private static final int O_CLOEXEC = 0x80000;
     private static final int F_GETFL = 3;
     private static final int F_SETPIPE_SZ = 1031;
     private static final int SPLICE_F_MOVE = 1;
@@ -66,14 +62,14 @@ final class LinuxPipes {
 
     /** Whether {@code fd} is in non-blocking mode (a socket a splice must not wait on). */
     boolean nonBlocking(int fd) throws IOException {
-        return (check(call(FCNTL, fd, F_GETFL, 0), "fcntl") & O_NONBLOCK) != 0;
+        return (check(call(FCNTL, fd, F_GETFL, 0), "fcntl") & Libc.O_NONBLOCK) != 0;
     }
 
     /** A new pipe as {read end, write end}, close-on-exec and non-blocking. */
     int[] pipe() throws IOException {
         int r;
         try {
-            r = (int) PIPE2.invokeExact(errno, pair, O_CLOEXEC | O_NONBLOCK);
+            r = (int) PIPE2.invokeExact(errno, pair, Libc.O_CLOEXEC | Libc.O_NONBLOCK);
         } catch (Throwable e) {
             throw new IOException("pipe2", e);
         }
@@ -111,10 +107,10 @@ final class LinuxPipes {
                 return n;
             }
             int e = errno();
-            if (e == EAGAIN) {
-                return -EAGAIN;
+            if (e == Libc.EAGAIN) {
+                return -Libc.EAGAIN;
             }
-            if (e != EINTR) {
+            if (e != Libc.EINTR) {
                 throw new IOException("splice: errno " + e);
             }
         }
@@ -131,7 +127,7 @@ final class LinuxPipes {
         } catch (Throwable e) {
             throw new IOException("poll", e);
         }
-        if (r < 0 && errno() != EINTR) {
+        if (r < 0 && errno() != Libc.EINTR) {
             throw new IOException("poll: errno " + errno());
         }
         return r > 0; // readable, or hung up or failed: the next call says which
@@ -149,7 +145,7 @@ final class LinuxPipes {
             if (n >= 0) {
                 return n;
             }
-            if (errno() != EINTR) {
+            if (errno() != Libc.EINTR) {
                 throw new IOException("read: errno " + errno());
             }
         }

@@ -1,6 +1,7 @@
 package dev.faultdisk.nbd;
 
 import dev.faultdisk.device.FileDevice;
+import dev.faultdisk.device.Libc;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.lang.foreign.MemorySegment;
@@ -180,7 +181,7 @@ final class UringReads implements AutoCloseable {
             channel.close(); // replies already announced cannot be answered any more
             throw e;
         }
-        if (!sending || sendResult == -IoUring.EAGAIN || sendResult == -IoUring.ECANCELED) {
+        if (!sending || sendResult == -Libc.EAGAIN || sendResult == -IoUring.ECANCELED) {
             return 0;
         }
         if (sendResult < 0) {
