@@ -41,7 +41,11 @@ bench/compare.sh: faultdisk vs nbdkit (file plugin) vs qemu-nbd on the same file
                      faultdisk-triggers, faultdisk-delay, nbdkit-delay (env SERVERS)
   --workloads LIST   comma-separated, from seqread,seqwrite,randread,randrw (the default),
                      randread64, randread1, and on four connections at once seqread4c,
-                     randread4c, randrw4c (env WORKLOADS)
+                     randread4c, randrw4c (env WORKLOADS); and, after those, with servers and
+                     reports of their own: connections (bench/connections.sh: 10,000 idle
+                     connections and 100 busy ones, against the listed servers it knows) and
+                     control (bench/control-latency.sh: fault-add and power-fail under fio load,
+                     faultdisk alone: no other server has such commands)
   --delay-ms N       the read delay of faultdisk-delay and nbdkit-delay (default 1, env DELAY_MS)
   --in-flight N      delayed requests one connection may have waiting at once: faultdisk-delay's
                      --max-in-flight, nbdkit-delay's worker threads (-t); default 16, both
@@ -95,6 +99,32 @@ done
 [ "$rounds" -ge 1 ] && [ "$runtime" -ge 1 ] && [ "$size_mib" -ge 16 ] || die "rounds and runtime must be >= 1, size >= 16 MiB"
 IFS=, read -r -a server_list <<<"$servers"
 IFS=, read -r -a workload_list <<<"$workloads"
+# Workloads that have scripts of their own (their own servers, rounds and report): run after the
+# fio workloads, with the servers of this run that they know.
+extra=()
+fio_workloads=()
+for w in "${workload_list[@]}"; do
+  case "$w" in connections|control) extra+=("$w") ;; *) fio_workloads+=("$w") ;; esac
+done
+run_extra() {
+  local w s known=()
+  for s in "${server_list[@]}"; do
+    case "$s" in faultdisk|faultdisk-platform|faultdisk-virtual|nbdkit|qemu-nbd) known+=("$s") ;; esac
+  done
+  for w in "${extra[@]}"; do
+    case "$w" in
+      connections)
+        [ ${#known[@]} -gt 0 ] || die "connections: none of the servers is one bench/connections.sh knows"
+        "$root/bench/connections.sh" --servers "$(IFS=,; echo "${known[*]}")" ;;
+      control) "$root/bench/control-latency.sh" ;;
+    esac
+  done
+}
+if [ ${#fio_workloads[@]} -eq 0 ]; then
+  run_extra
+  exit 0
+fi
+workload_list=("${fio_workloads[@]}")
 for s in "${server_list[@]}"; do
   case "$s" in base|base-delay) [ -n "${FAULTDISK_BASE_JAR:-}" ] || die "$s needs FAULTDISK_BASE_JAR" ;; esac
   case "$s" in base|base-delay|faultdisk|faultdisk-variant|faultdisk-variant2|faultdisk-metrics|faultdisk-platform|faultdisk-virtual|faultdisk-rules|faultdisk-ranges|faultdisk-triggers|faultdisk-delay|nbdkit|nbdkit-delay|qemu-nbd) ;;
@@ -506,3 +536,4 @@ fi
 echo
 echo "fio JSON and logs: $out"
 echo "image kept for the next run: $file (rm it to free $size_mib MiB)"
+run_extra
