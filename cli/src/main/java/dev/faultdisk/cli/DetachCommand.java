@@ -3,6 +3,7 @@ package dev.faultdisk.cli;
 import dev.faultdisk.cli.HostTools.ToolException;
 import dev.faultdisk.explore.LoopDevice;
 import dev.faultdisk.explore.Nbdfuse;
+import dev.faultdisk.explore.Proc;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -99,7 +100,7 @@ final class DetachCommand extends AttachmentCommand {
             return;
         }
         try {
-            HostTools.Result r = HostTools.run("umount", a.mountPoint());
+            Proc.Result r = HostTools.run("umount", a.mountPoint());
             if (!r.ok()) {
                 HostTools.check("umount", "-l", a.mountPoint());
                 notes.add("lazy unmount of " + a.mountPoint() + " (" + r.message() + ")");

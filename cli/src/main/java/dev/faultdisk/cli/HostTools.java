@@ -1,17 +1,12 @@
 package dev.faultdisk.cli;
 
-import java.io.File;
+import dev.faultdisk.explore.Proc;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 
 /** Finds and runs the host programs attach and detach need, with errors a user can act on. */
 public final class HostTools {
@@ -33,19 +28,6 @@ public final class HostTools {
             "util-linux");
 
     private static final Duration TIMEOUT = Duration.ofMinutes(5);
-
-    /** The outcome of a finished program. */
-    public record Result(int exit, String stdout, String stderr) {
-        public boolean ok() {
-            return exit == 0;
-        }
-
-        /** stderr, or stdout if stderr is empty, trimmed: what to show the user. */
-        public String message() {
-            String s = stderr.isBlank() ? stdout : stderr;
-            return s.strip();
-        }
-    }
 
     /** A failure explained in one sentence, for the command to print. */
     public static final class ToolException extends Exception {
@@ -102,43 +84,31 @@ public final class HostTools {
         }
     }
 
-    /** Runs a program to completion and captures its output. */
-    public static Result run(String... command) throws ToolException {
+    /**
+     * Runs a program to completion and captures its output: in a session of its own, as every host
+     * program the project runs ({@link Proc}), within five minutes.
+     */
+    public static Proc.Result run(String... command) throws ToolException {
+        Proc.Result r;
         try {
-            Process p = new ProcessBuilder(command)
-                    .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
-                    .start();
-            CompletableFuture<String> out = CompletableFuture.supplyAsync(() -> drain(p.getInputStream()));
-            String err = drain(p.getErrorStream());
-            if (!p.waitFor(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
-                p.destroyForcibly();
-                throw new ToolException(
-                        String.join(" ", command) + " did not finish within " + TIMEOUT.toMinutes() + " minutes");
-            }
-            return new Result(p.exitValue(), out.join(), err);
-        } catch (IOException e) {
-            throw new ToolException("cannot run " + command[0] + ": " + e.getMessage());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new ToolException("interrupted while running " + command[0]);
+            r = Proc.run(TIMEOUT, List.of(command));
+        } catch (Proc.Failure e) {
+            throw new ToolException(e.getMessage());
         }
+        if (r.timedOut()) {
+            throw new ToolException(
+                    String.join(" ", command) + " did not finish within " + TIMEOUT.toMinutes() + " minutes");
+        }
+        return r;
     }
 
     /** Runs a program and throws with its own error message if it fails. */
-    public static Result check(String... command) throws ToolException {
-        Result r = run(command);
+    public static Proc.Result check(String... command) throws ToolException {
+        Proc.Result r = run(command);
         if (!r.ok()) {
             throw new ToolException(String.join(" ", command) + " failed (exit " + r.exit() + ")"
                     + (r.message().isEmpty() ? "" : ": " + r.message()));
         }
         return r;
-    }
-
-    private static String drain(InputStream in) {
-        try (in) {
-            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
     }
 }

@@ -23,7 +23,7 @@ import java.util.function.Consumer;
  * meant for faultdisk does not reach them before faultdisk has put things back in order), their
  * whole process tree killed when the deadline passes or faultdisk is stopped.
  */
-final class Proc {
+public final class Proc {
     /** Most bytes of a program's output kept for the report. */
     static final int KEEP = 16 * 1024;
 
@@ -40,20 +40,20 @@ final class Proc {
     }
 
     /** How a program ended. */
-    record Result(int exit, String stdout, String stderr, boolean timedOut, Duration took) {
-        boolean ok() {
+    public record Result(int exit, String stdout, String stderr, boolean timedOut, Duration took) {
+        public boolean ok() {
             return exit == 0 && !timedOut;
         }
 
         /** stderr, else stdout, trimmed and short: what to show. */
-        String message() {
+        public String message() {
             String s = (stderr.isBlank() ? stdout : stderr).strip();
             return s.length() > 2000 ? s.substring(s.length() - 2000) : s;
         }
     }
 
     /** A failure of a step of exploration, in one sentence: an I/O failure of a host program. */
-    static final class Failure extends IOException {
+    public static final class Failure extends IOException {
         private static final long serialVersionUID = 1L;
 
         Failure(String message) {
@@ -62,12 +62,12 @@ final class Proc {
     }
 
     /** Runs {@code command} to completion or until {@code timeout}. */
-    static Result run(Duration timeout, List<String> command) throws Failure {
+    public static Result run(Duration timeout, List<String> command) throws Failure {
         return run(timeout, command, Map.of(), null, null);
     }
 
     /** Runs {@code command}, failing with its message unless it exits 0 within {@code timeout}. */
-    static Result check(Duration timeout, String... command) throws Failure {
+    public static Result check(Duration timeout, String... command) throws Failure {
         Result r = run(timeout, List.of(command));
         if (!r.ok()) {
             throw new Failure(String.join(" ", command)

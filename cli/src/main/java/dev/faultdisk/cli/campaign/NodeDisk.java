@@ -5,6 +5,7 @@ import dev.faultdisk.cli.HostTools.ToolException;
 import dev.faultdisk.cli.Mounts;
 import dev.faultdisk.explore.LoopDevice;
 import dev.faultdisk.explore.Nbdfuse;
+import dev.faultdisk.explore.Proc;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -77,7 +78,7 @@ final class NodeDisk implements AutoCloseable {
             cmd.addAll(List.of("-o", spec.mountOptions()));
         }
         cmd.addAll(List.of(loop.device(), mount.toString()));
-        HostTools.Result r = HostTools.run(cmd.toArray(String[]::new));
+        Proc.Result r = HostTools.run(cmd.toArray(String[]::new));
         if (!r.ok()) {
             unbindLoop();
             throw new ToolException("cannot mount " + node.name() + "'s file system: " + r.message());
@@ -101,7 +102,7 @@ final class NodeDisk implements AutoCloseable {
     /** Unmounts (lazily if it is busy) and lets go of the loop device. */
     void unmountFs() throws ToolException {
         if (mounted) {
-            HostTools.Result r = HostTools.run("umount", mount.toString());
+            Proc.Result r = HostTools.run("umount", mount.toString());
             if (!r.ok()) {
                 HostTools.run("umount", "-l", mount.toString());
             }
