@@ -257,7 +257,7 @@ public final class FileDevice implements BlockDevice {
             }
         } finally {
             channel.close();
-            LinuxFiles.close(controlFd);
+            Libc.close(controlFd);
         }
     }
 }

@@ -1,5 +1,9 @@
 package dev.faultdisk.device;
 
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+
+import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
 import java.lang.foreign.MemoryLayout;
@@ -7,6 +11,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.StructLayout;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.VarHandle;
+import java.nio.file.Path;
 import java.util.Locale;
 
 /**
@@ -25,9 +30,10 @@ public final class Libc {
     public static final int EINTR = 4;
     /** Resource temporarily unavailable: nothing to do without waiting. */
     public static final int EAGAIN = 11;
-    /** Open flags ({@code open}, {@code pipe2}). */
+    /** Function not implemented: what {@link #open} answers where it cannot call open. */
+    public static final int ENOSYS = 38;
+    // Open flags (open, pipe2).
     public static final int O_RDONLY = 0;
-
     public static final int O_RDWR = 2;
     public static final int O_NONBLOCK = 0x800;
     public static final int O_CLOEXEC = 0x80000;
@@ -36,7 +42,40 @@ public final class Libc {
     private static final boolean LINUX =
             System.getProperty("os.name", "").toLowerCase(Locale.ROOT).contains("linux");
 
+    private static final MethodHandle OPEN = function(
+            "open",
+            FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT),
+            ERRNO,
+            Linker.Option.firstVariadicArg(2));
+    private static final MethodHandle CLOSE = function("close", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
+
     private Libc() {}
+
+    /** Opens {@code path} with {@code flags}: the descriptor, or minus errno (-{@link #ENOSYS} where open cannot be called). */
+    public static int open(Path path, int flags) {
+        if (OPEN == null) {
+            return -ENOSYS;
+        }
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = arena.allocate(CALL_STATE);
+            int fd = (int) OPEN.invokeExact(state, arena.allocateFrom(path.toString()), flags, 0);
+            return fd >= 0 ? fd : -errno(state);
+        } catch (Throwable e) {
+            return -ENOSYS;
+        }
+    }
+
+    /** Closes {@code fd} if it is one (not negative); a failure leaves nothing more to do. */
+    public static void close(int fd) {
+        if (fd < 0 || CLOSE == null) {
+            return;
+        }
+        try {
+            int ignored = (int) CLOSE.invokeExact(fd);
+        } catch (Throwable e) {
+            // nothing more to do on close
+        }
+    }
 
     /** The libc function {@code name} with {@code descriptor}, or null if this process cannot call it. */
     public static MethodHandle function(String name, FunctionDescriptor descriptor, Linker.Option... options) {

@@ -3,11 +3,7 @@ package dev.faultdisk.device;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
-import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
-import java.lang.foreign.Linker;
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
 import java.nio.file.Path;
 
@@ -23,11 +19,6 @@ final class LinuxFiles {
     private static final int FALLOC_FL_KEEP_SIZE = 1;
     private static final int FALLOC_FL_PUNCH_HOLE = 2;
 
-    private static final MethodHandle OPEN = Libc.function(
-            "open",
-            FunctionDescriptor.of(JAVA_INT, ValueLayout.ADDRESS, JAVA_INT, JAVA_INT),
-            Linker.Option.firstVariadicArg(2));
-    private static final MethodHandle CLOSE = Libc.function("close", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
     private static final MethodHandle LSEEK =
             Libc.function("lseek", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_INT));
     private static final MethodHandle FALLOCATE =
@@ -36,30 +27,12 @@ final class LinuxFiles {
     private LinuxFiles() {}
 
     static boolean available() {
-        return OPEN != null && CLOSE != null && LSEEK != null && FALLOCATE != null;
+        return LSEEK != null && FALLOCATE != null;
     }
 
-    /** Opens a second, read-only descriptor used for lseek and fallocate; -1 on failure. */
+    /** Opens a second, read-only descriptor used for lseek and fallocate; negative on failure. */
     static int openForControl(Path path) {
-        if (!available()) {
-            return -1;
-        }
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment cPath = arena.allocateFrom(path.toString());
-            return (int) OPEN.invokeExact(cPath, Libc.O_RDONLY | Libc.O_CLOEXEC, 0);
-        } catch (Throwable e) {
-            return -1;
-        }
-    }
-
-    static void close(int fd) {
-        if (fd >= 0 && CLOSE != null) {
-            try {
-                int ignored = (int) CLOSE.invokeExact(fd);
-            } catch (Throwable e) {
-                // nothing more to do on close
-            }
-        }
+        return available() ? Libc.open(path, Libc.O_RDONLY | Libc.O_CLOEXEC) : -1;
     }
 
     /**
@@ -77,17 +50,9 @@ final class LinuxFiles {
         }
     }
 
-    /** Opens a read-write descriptor for hole punching; -1 on failure. */
+    /** Opens a read-write descriptor for hole punching; negative on failure. */
     static int openForWrite(Path path) {
-        if (!available()) {
-            return -1;
-        }
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment cPath = arena.allocateFrom(path.toString());
-            return (int) OPEN.invokeExact(cPath, Libc.O_RDWR | Libc.O_CLOEXEC, 0);
-        } catch (Throwable e) {
-            return -1;
-        }
+        return available() ? Libc.open(path, Libc.O_RDWR | Libc.O_CLOEXEC) : -1;
     }
 
     /** The next offset at or after {@code offset} holding data, or -1 if none (or unknown). */

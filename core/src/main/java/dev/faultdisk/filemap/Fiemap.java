@@ -40,20 +40,13 @@ public final class Fiemap {
     private static final long HEADER = 32;
     private static final long EXTENT = 56;
 
-    private static final MethodHandle OPEN = Libc.function(
-            "open",
-            FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT),
-            Linker.Option.firstVariadicArg(2),
-            Libc.ERRNO);
-    private static final MethodHandle CLOSE = Libc.function("close", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
     private static final MethodHandle IOCTL = Libc.function(
             "ioctl",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, ADDRESS),
             Linker.Option.firstVariadicArg(2),
             Libc.ERRNO);
-    private static final String UNAVAILABLE = OPEN == null || CLOSE == null || IOCTL == null
-            ? "the foreign function API cannot reach libc's open, close and ioctl here (another system, or native"
-                    + " access denied)"
+    private static final String UNAVAILABLE = IOCTL == null
+            ? "the foreign function API cannot reach libc's ioctl here (another system, or native access denied)"
             : null;
 
     private Fiemap() {}
@@ -70,10 +63,9 @@ public final class Fiemap {
         List<Extent> out = new ArrayList<>();
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment state = arena.allocate(Libc.CALL_STATE);
-            MemorySegment cPath = arena.allocateFrom(file.toString());
-            int fd = (int) OPEN.invokeExact(state, cPath, Libc.O_RDONLY | Libc.O_CLOEXEC | O_NOFOLLOW, 0);
+            int fd = Libc.open(file, Libc.O_RDONLY | Libc.O_CLOEXEC | O_NOFOLLOW);
             if (fd < 0) {
-                throw new IOException("cannot open " + file + ": errno " + Libc.errno(state));
+                throw new IOException("cannot open " + file + ": errno " + -fd);
             }
             try {
                 MemorySegment buf = arena.allocate(HEADER + EXTENT * BATCH, 8);
@@ -112,7 +104,7 @@ public final class Fiemap {
                     }
                 }
             } finally {
-                int ignored = (int) CLOSE.invokeExact(fd);
+                Libc.close(fd);
             }
         } catch (IOException | RuntimeException | Error e) {
             throw e;

@@ -163,7 +163,7 @@ class DeviceModelTest {
         try {
             return LinuxFiles.punchHole(fd, 0, 4096);
         } finally {
-            LinuxFiles.close(fd);
+            Libc.close(fd);
             Files.delete(probe);
         }
     }

@@ -59,9 +59,6 @@ final class IoUring implements AutoCloseable {
             Libc.ERRNO);
     private static final MethodHandle MUNMAP =
             Libc.function("munmap", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG));
-    private static final MethodHandle CLOSE = Libc.function("close", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
-    private static final MethodHandle OPEN = Libc.function(
-            "open", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT), Linker.Option.firstVariadicArg(2));
     /** Why io_uring cannot be used in this process, or null if it can be tried. */
     private static final String UNAVAILABLE = unavailable();
 
@@ -75,8 +72,8 @@ final class IoUring implements AutoCloseable {
         if (!arch.equals("amd64") && !arch.equals("x86_64") && !arch.equals("aarch64")) {
             return "system call numbers not known for " + arch;
         }
-        if (SYSCALL == null || MMAP == null || MUNMAP == null || CLOSE == null || OPEN == null) {
-            return "native access refused (libc's syscall, mmap, munmap, open and close are not callable here)";
+        if (SYSCALL == null || MMAP == null || MUNMAP == null) {
+            return "native access refused (libc's syscall, mmap and munmap are not callable here)";
         }
         return null;
     }
@@ -143,7 +140,7 @@ final class IoUring implements AutoCloseable {
                 sqRing.set(JAVA_INT, sqArray + 4L * i, i); // entry i of the array names SQE i, always
             }
         } catch (IOException | RuntimeException e) {
-            closeFd(ring);
+            Libc.close(ring);
             throw e;
         }
     }
@@ -291,32 +288,12 @@ final class IoUring implements AutoCloseable {
             unmap(cqRing, cqRingSize);
         }
         unmap(sqRing, sqRingSize);
-        closeFd(fd);
+        Libc.close(fd);
     }
 
     private static void unmap(MemorySegment m, long size) {
         try {
             int ignored = (int) MUNMAP.invokeExact(m, size);
-        } catch (Throwable e) {
-            // nothing more to do on close
-        }
-    }
-
-    /** A read-only descriptor of {@code file} (the caller closes it with {@link #closeFd}), or -1. */
-    static int openRead(Path file) {
-        if (OPEN == null) {
-            return -1;
-        }
-        try (Arena arena = Arena.ofConfined()) {
-            return (int) OPEN.invokeExact(arena.allocateFrom(file.toString()), Libc.O_RDONLY | Libc.O_CLOEXEC, 0);
-        } catch (Throwable e) {
-            return -1;
-        }
-    }
-
-    static void closeFd(int fd) {
-        try {
-            int ignored = (int) CLOSE.invokeExact(fd);
         } catch (Throwable e) {
             // nothing more to do on close
         }

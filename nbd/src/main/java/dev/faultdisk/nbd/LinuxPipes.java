@@ -41,7 +41,6 @@ final class LinuxPipes {
             Libc.function("poll", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT), Libc.ERRNO);
     private static final MethodHandle READ =
             Libc.function("read", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG), Libc.ERRNO);
-    private static final MethodHandle CLOSE = Libc.function("close", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
 
     private final MemorySegment errno;
     private final MemorySegment pair;
@@ -57,7 +56,7 @@ final class LinuxPipes {
     }
 
     static boolean available() {
-        return PIPE2 != null && FCNTL != null && SPLICE != null && POLL != null && READ != null && CLOSE != null;
+        return PIPE2 != null && FCNTL != null && SPLICE != null && POLL != null && READ != null;
     }
 
     /** Whether {@code fd} is in non-blocking mode (a socket a splice must not wait on). */
@@ -147,16 +146,6 @@ final class LinuxPipes {
             }
             if (errno() != Libc.EINTR) {
                 throw new IOException("read: errno " + errno());
-            }
-        }
-    }
-
-    static void close(int fd) {
-        if (fd >= 0 && CLOSE != null) {
-            try {
-                int ignored = (int) CLOSE.invokeExact(fd);
-            } catch (Throwable e) {
-                // nothing more to do on close
             }
         }
     }

@@ -1,5 +1,6 @@
 package dev.faultdisk.nbd;
 
+import dev.faultdisk.device.Libc;
 import dev.faultdisk.device.StagedPayload;
 import java.io.EOFException;
 import java.io.IOException;
@@ -193,7 +194,7 @@ final class PayloadPipe implements StagedPayload {
     /** Closes the pipe and the socket's duplicate descriptor (the reader's end of the connection). */
     void close() {
         closePipe();
-        LinuxPipes.close(socket);
+        Libc.close(socket);
     }
 
     /** Makes a new pipe; false (and none) if the system will not give it room for a large payload. */
@@ -210,8 +211,8 @@ final class PayloadPipe implements StagedPayload {
 
     private void closePipe() {
         if (ends != null) {
-            LinuxPipes.close(ends.read());
-            LinuxPipes.close(ends.write());
+            Libc.close(ends.read());
+            Libc.close(ends.write());
             ends = null;
         }
     }

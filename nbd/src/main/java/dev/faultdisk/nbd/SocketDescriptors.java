@@ -79,9 +79,7 @@ final class SocketDescriptors {
     }
 
     private static int closed(int fd) {
-        if (fd >= 0) {
-            IoUring.closeFd(fd);
-        }
+        Libc.close(fd);
         return -1;
     }
 

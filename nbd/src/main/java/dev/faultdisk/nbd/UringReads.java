@@ -65,9 +65,9 @@ final class UringReads implements AutoCloseable {
         public void run() {
             ring.close();
             if (socket >= 0) {
-                IoUring.closeFd(socket);
+                Libc.close(socket);
             }
-            opened.forEach(IoUring::closeFd);
+            opened.forEach(Libc::close);
         }
     }
 
@@ -212,7 +212,7 @@ final class UringReads implements AutoCloseable {
         Integer fd = resources.files.get(source);
         if (fd == null) {
             Path path = FileDevice.pathOf(source);
-            fd = path == null ? -1 : IoUring.openRead(path);
+            fd = path == null ? -1 : Libc.open(path, Libc.O_RDONLY | Libc.O_CLOEXEC);
             resources.files.put(source, fd);
             if (fd >= 0) {
                 resources.opened.add(fd);

@@ -3,6 +3,7 @@ package dev.faultdisk.nbd;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import dev.faultdisk.device.Libc;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -19,7 +20,7 @@ class IoUringTest {
     @Test
     void readsAFileInOneBatch(@TempDir Path dir) throws IOException {
         byte[] content = randomImage(dir, 17);
-        int fd = IoUring.openRead(dir.resolve("image"));
+        int fd = Libc.open(dir.resolve("image"), Libc.O_RDONLY | Libc.O_CLOEXEC);
         try (IoUring ring = openOrSkip();
                 Arena arena = Arena.ofConfined()) {
             MemorySegment buf = arena.allocate(3 * 4096, 4096);
@@ -38,14 +39,14 @@ class IoUringTest {
                 assertArrayEquals(want, got);
             }
         } finally {
-            IoUring.closeFd(fd);
+            Libc.close(fd);
         }
     }
 
     @Test
     void readsLinkedToASendOfTheSocketsDuplicate(@TempDir Path dir) throws Exception {
         byte[] content = randomImage(dir, 18);
-        int fd = IoUring.openRead(dir.resolve("image"));
+        int fd = Libc.open(dir.resolve("image"), Libc.O_RDONLY | Libc.O_CLOEXEC);
         try (java.nio.channels.ServerSocketChannel listener = java.nio.channels.ServerSocketChannel.open()
                         .bind(new java.net.InetSocketAddress("127.0.0.1", 0));
                 java.nio.channels.SocketChannel client =
@@ -72,9 +73,9 @@ class IoUringTest {
             System.arraycopy(content, 8192, want, 0, 4096);
             System.arraycopy(content, 0, want, 4096, 8192);
             assertArrayEquals(want, got.array());
-            IoUring.closeFd(socket);
+            Libc.close(socket);
         } finally {
-            IoUring.closeFd(fd);
+            Libc.close(fd);
         }
     }
 
