@@ -10,9 +10,6 @@ import java.nio.channels.FileChannel;
  */
 public interface StagedPayload {
 
-    /** The payload's length in bytes. */
-    long length();
-
     /**
      * Writes the whole payload into the file at {@code offset}: through {@code fd}, a descriptor of
      * that file open for writing, or through {@code file}. Called at most once; the payload is

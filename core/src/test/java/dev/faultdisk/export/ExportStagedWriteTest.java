@@ -42,11 +42,6 @@ class ExportStagedWriteTest {
         }
 
         @Override
-        public long length() {
-            return bytes.length;
-        }
-
-        @Override
         public void writeTo(FileChannel file, int fd, long offset) throws IOException {
             assertTrue(fd >= 0, "a descriptor open for writing");
             writes++;
@@ -64,7 +59,7 @@ class ExportStagedWriteTest {
     /** Offers a payload of {@code fill} at {@code offset}; true if the stack wrote it (then exactly once). */
     private static boolean offer(Export e, long offset, int fill) throws IOException {
         Payload p = new Payload(Io.filled(64 * 1024, fill));
-        boolean taken = e.device().writeStaged(write(offset, p.length()), p);
+        boolean taken = e.device().writeStaged(write(offset, p.bytes.length), p);
         assertEquals(taken ? 1 : 0, p.writes, "written once if taken, else untouched");
         return taken;
     }

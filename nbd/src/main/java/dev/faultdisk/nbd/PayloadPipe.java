@@ -48,8 +48,6 @@ final class PayloadPipe implements StagedPayload {
     /** Payload bytes in the pipe. */
     private long held;
 
-    private long length;
-
     private PayloadPipe(BooleanSupplier open, int socket) {
         this.open = open;
         this.socket = socket;
@@ -93,7 +91,6 @@ final class PayloadPipe implements StagedPayload {
      * @throws EOFException if the client closed the connection mid-payload (nothing was written)
      */
     boolean receive(ByteBuffer in, int length) throws IOException {
-        this.length = length;
         int buffered = Math.min(in.remaining(), length);
         head = in.duplicate().limit(in.position() + buffered);
         in.position(in.position() + buffered);
@@ -114,11 +111,6 @@ final class PayloadPipe implements StagedPayload {
         return true;
     }
 
-    @Override
-    public long length() {
-        return length;
-    }
-
     /** The pipe's bytes after the buffered head; the head last, so the pipe is spent first. */
     @Override
     public void writeTo(FileChannel file, int fd, long offset) throws IOException {
@@ -137,10 +129,7 @@ final class PayloadPipe implements StagedPayload {
             held -= n;
             at += n;
         }
-        long pos = offset;
-        while (head.hasRemaining()) {
-            pos += file.write(head, pos);
-        }
+        writeFully(file, head, offset);
     }
 
     /** Puts what was received of the payload (head, then the pipe's bytes) into {@code dst} (direct). */
@@ -155,13 +144,16 @@ final class PayloadPipe implements StagedPayload {
         try {
             rest.clear().limit((int) held);
             readPipe(rest);
-            rest.flip();
-            long pos = at;
-            while (rest.hasRemaining()) {
-                pos += file.write(rest, pos);
-            }
+            writeFully(file, rest.flip(), at);
         } finally {
             BufferPool.SHARED.release(rest);
+        }
+    }
+
+    private static void writeFully(FileChannel file, ByteBuffer src, long at) throws IOException {
+        long pos = at;
+        while (src.hasRemaining()) {
+            pos += file.write(src, pos);
         }
     }
 
