@@ -14,9 +14,9 @@ import dev.faultdisk.junit.Faultdisk;
 import dev.faultdisk.nbd.ConnectionInfo;
 import dev.faultdisk.nbd.NbdServer;
 import dev.faultdisk.server.FaultdiskServer;
-import dev.faultdisk.testkit.Command;
 import dev.faultdisk.testkit.CommandResult;
 import dev.faultdisk.testkit.Images;
+import dev.faultdisk.testkit.NbdCopy;
 import dev.faultdisk.testkit.QemuIo;
 import dev.faultdisk.testkit.TestPki;
 import dev.faultdisk.testkit.Tools;
@@ -124,10 +124,7 @@ class SendfileReadTest {
     static byte[] copyOut(String uri, Path dir, String... options) throws IOException {
         Path out = dir.resolve("out.raw");
         Files.deleteIfExists(out);
-        List<String> command = new java.util.ArrayList<>(List.of("nbdcopy"));
-        command.addAll(List.of(options));
-        command.addAll(List.of(uri, out.toString()));
-        Command.run(WAIT, command.toArray(String[]::new)).assertOk("nbdcopy " + uri);
+        NbdCopy.copy(uri, out.toString(), options);
         return Files.readAllBytes(out);
     }
 

@@ -10,9 +10,9 @@ import dev.faultdisk.client.FaultdiskClient;
 import dev.faultdisk.junit.Faultdisk;
 import dev.faultdisk.nbd.NbdServer;
 import dev.faultdisk.server.FaultdiskServer;
-import dev.faultdisk.testkit.Command;
 import dev.faultdisk.testkit.CommandResult;
 import dev.faultdisk.testkit.Images;
+import dev.faultdisk.testkit.NbdCopy;
 import dev.faultdisk.testkit.QemuIo;
 import dev.faultdisk.testkit.TestPki;
 import dev.faultdisk.testkit.Tools;
@@ -57,10 +57,7 @@ class SplicedWriteTest {
     private static void copyIn(byte[] content, String uri, Path dir, String... options) throws IOException {
         Path in = dir.resolve("in.raw");
         Files.write(in, content);
-        List<String> command = new java.util.ArrayList<>(List.of("nbdcopy"));
-        command.addAll(List.of(options));
-        command.addAll(List.of(in.toString(), uri));
-        Command.run(WAIT, command.toArray(String[]::new)).assertOk("nbdcopy into " + uri);
+        NbdCopy.copy(in.toString(), uri, options);
     }
 
     @Test

@@ -3,6 +3,8 @@ package dev.faultdisk.testkit;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 
 /** Runs nbdcopy (libnbd's copy tool) between local files and an NBD URI. */
 public final class NbdCopy {
@@ -18,9 +20,17 @@ public final class NbdCopy {
     public static void assertRoundTrip(Path dir, String uri, long seed, int size, String what) throws IOException {
         Path source = dir.resolve("source.raw");
         byte[] content = Images.writeRandom(source, seed, size);
-        Command.run(TIMEOUT, "nbdcopy", source.toString(), uri).assertOk("nbdcopy in");
+        copy(source.toString(), uri);
         Path back = dir.resolve("back.raw");
-        Command.run(TIMEOUT, "nbdcopy", uri, back.toString()).assertOk("nbdcopy out");
+        copy(uri, back.toString());
         Images.assertSameBytes(content, back, what);
+    }
+
+    /** Copies {@code from} to {@code to} (a local file or an NBD URI each) with {@code options}; fails unless it succeeds. */
+    public static void copy(String from, String to, String... options) {
+        List<String> command = new ArrayList<>(List.of("nbdcopy"));
+        command.addAll(List.of(options));
+        command.addAll(List.of(from, to));
+        Command.run(TIMEOUT, command.toArray(String[]::new)).assertOk("nbdcopy " + from + " " + to);
     }
 }
