@@ -1,30 +1,35 @@
 #!/usr/bin/env bash
-# bench/delay-ab.sh [--rounds N] [--qd N] [--delay-ms N] [--runtime S] JAR...: two or more builds of
-# faultdisk against each other on injected delays, interleaved: per round and build, `java -jar JAR
-# serve --max-in-flight 64` with one read delay rule (default 1 ms) added over QMP, fio randread 4 KiB
-# at queue depth --qd (default 64; 2 s warm-up, then --runtime s, default 5) measured; prints IOPS,
-# fio's clat p50/p99, the server's CPU per read, its resident memory after the warm-up and at the
-# end, and the load average. JVM options per build from OPTS_0, OPTS_1, ... (the launcher's own are
-# not applied: give -XX:MaxNewSize=32m to compare with it). Image: bench/compare.sh's 256 MiB one
-# (BENCH_FILE to choose). For before/after runs of a change to the delay path, e.g.
+# bench/delay-ab.sh [--rounds N] [--qd N[,N...]] [--delay-ms N] [--runtime S] SERVER...: builds of
+# faultdisk (and nbdkit) against each other on injected delays, interleaved: per round, queue depth
+# and server, `java -jar JAR serve --max-in-flight 64` with one read delay rule (default 1 ms) added
+# over QMP, or for the name `nbdkit`, nbdkit's delay filter with one worker thread per request in
+# flight (`-t QD`, so its pool is not the limit); fio randread 4 KiB at each queue depth --qd
+# (default 64; 2 s warm-up, then --runtime s, default 5) measured. Prints IOPS, fio's clat p50 /
+# p99 / p99.9, the server's CPU and fio's own CPU per read, the server's resident memory after the
+# warm-up and at the end, and the load average. JVM options per build from OPTS_0, OPTS_1, ...
+# (the launcher's own are not applied: give -XX:MaxNewSize=32m to compare with it). Image:
+# bench/compare.sh's 256 MiB one (BENCH_FILE to choose). For before/after runs of a change to the
+# delay path, e.g.
 #   git stash; ./mvnw -q package -DskipTests; cp cli/target/faultdisk.jar /tmp/before.jar; git stash pop
 #   ./mvnw -q package -DskipTests; OPTS_0=-XX:MaxNewSize=32m OPTS_1=-XX:MaxNewSize=32m \
 #     bench/delay-ab.sh --qd 1 /tmp/before.jar cli/target/faultdisk.jar
+# and for how latency grows with the queue depth:
+#   OPTS_0=-XX:MaxNewSize=32m bench/delay-ab.sh --rounds 2 --qd 1,8,16,32,64 cli/target/faultdisk.jar nbdkit
 set -euo pipefail
-rounds=3 qd=64 delay_ms=1 runtime=5
+rounds=3 qds=64 delay_ms=1 runtime=5
 while [ $# -gt 0 ]; do
   case "$1" in
     --rounds) rounds=$2; shift 2 ;;
-    --qd) qd=$2; shift 2 ;;
+    --qd) qds=$2; shift 2 ;;
     --delay-ms) delay_ms=$2; shift 2 ;;
     --runtime) runtime=$2; shift 2 ;;
-    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
     -*) echo "delay-ab.sh: unknown option $1" >&2; exit 2 ;;
     *) break ;;
   esac
 done
-[ $# -ge 1 ] || { echo "delay-ab.sh: name at least one jar" >&2; exit 2; }
-jars=("$@")
+[ $# -ge 1 ] || { echo "delay-ab.sh: name at least one jar (or nbdkit)" >&2; exit 2; }
+servers=("$@")
 file=${BENCH_FILE:-/dev/shm/faultdisk-bench-256m.img}
 [ -f "$file" ] || { echo "no image $file: run bench/compare.sh --size-mib 256 once, or set BENCH_FILE" >&2; exit 1; }
 java=${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}/bin/java
@@ -33,16 +38,22 @@ pid=
 trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$out"' EXIT
 hz=$(getconf CLK_TCK)
 rss() { awk '/^VmRSS/ {print int($2 / 1024)}' "/proc/$1/status"; }
-for r in $(seq "$rounds"); do
-  for i in "${!jars[@]}"; do
-    opts_var=OPTS_$i
-    port=$((19900 + RANDOM % 50)); q=$((port + 50))
-    # shellcheck disable=SC2086 # the options are meant to split
-    "$java" --enable-native-access=ALL-UNNAMED ${!opts_var:-} -jar "${jars[$i]}" serve --export "bench=$file" \
-      --nbd "127.0.0.1:$port" --qmp "127.0.0.1:$q" --max-in-flight 64 >"$out/server.log" 2>&1 &
+await_port() { for _ in $(seq 100); do python3 -c "import socket; socket.create_connection(('127.0.0.1', $1), 1)" 2>/dev/null && return; sleep 0.2; done; }
+# start_server INDEX QD PORT: starts server INDEX with its delay; sets pid.
+start_server() {
+  local i=$1 qd=$2 port=$3 q=$(($3 + 50)) opts_var=OPTS_$1
+  if [ "${servers[$i]}" = nbdkit ]; then
+    nbdkit -f -t "$qd" -i 127.0.0.1 -p "$port" --filter=delay file "$file" "rdelay=${delay_ms}ms" >"$out/server.log" 2>&1 &
     pid=$!
-    for _ in $(seq 100); do python3 -c "import socket; socket.create_connection(('127.0.0.1', $q), 1)" 2>/dev/null && break; sleep 0.2; done
-    python3 - "$q" "$delay_ms" <<'PY'
+    await_port "$port"
+    return
+  fi
+  # shellcheck disable=SC2086 # the options are meant to split
+  "$java" --enable-native-access=ALL-UNNAMED ${!opts_var:-} -jar "${servers[$i]}" serve --export "bench=$file" \
+    --nbd "127.0.0.1:$port" --qmp "127.0.0.1:$q" --max-in-flight 64 >"$out/server.log" 2>&1 &
+  pid=$!
+  await_port "$q"
+  python3 - "$q" "$delay_ms" <<'PY'
 import json, socket, sys
 s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), 5)
 f = s.makefile("rw")
@@ -54,25 +65,36 @@ for c in [{"execute": "qmp_capabilities"},
     if "return" not in json.loads(f.readline()):
         sys.exit("QMP failed")
 PY
-    job=(--name=w --ioengine=nbd "--uri=nbd://127.0.0.1:$port/bench" --time_based --rw=randread --bs=4k
-      "--iodepth=$qd" --output-format=json)
-    fio "${job[@]}" --runtime=2 >/dev/null
-    rss0=$(rss "$pid")
-    cpu0=$(awk '{print $14 + $15}' "/proc/$pid/stat")
-    fio "${job[@]}" "--runtime=$runtime" >"$out/fio.json"
-    cpu1=$(awk '{print $14 + $15}' "/proc/$pid/stat")
-    rss1=$(rss "$pid")
-    kill "$pid"; wait "$pid" 2>/dev/null || true
-    pid=
-    python3 - "$out/fio.json" "$i" "$((cpu1 - cpu0))" "$hz" "$r" "$rss0" "$rss1" <<'PY'
+}
+for r in $(seq "$rounds"); do
+  for qd in ${qds//,/ }; do
+    for i in "${!servers[@]}"; do
+      port=$((19900 + RANDOM % 50))
+      start_server "$i" "$qd" "$port"
+      uri="nbd://127.0.0.1:$port/bench"
+      [ "${servers[$i]}" = nbdkit ] && uri="nbd://127.0.0.1:$port"
+      job=(--name=w --ioengine=nbd "--uri=$uri" --time_based --rw=randread --bs=4k "--iodepth=$qd" --output-format=json)
+      fio "${job[@]}" --runtime=2 >/dev/null
+      rss0=$(rss "$pid")
+      cpu0=$(awk '{print $14 + $15}' "/proc/$pid/stat")
+      fio "${job[@]}" "--runtime=$runtime" >"$out/fio.json"
+      cpu1=$(awk '{print $14 + $15}' "/proc/$pid/stat")
+      rss1=$(rss "$pid")
+      kill "$pid"; wait "$pid" 2>/dev/null || true
+      pid=
+      python3 - "$out/fio.json" "$i" "$((cpu1 - cpu0))" "$hz" "$r" "$rss0" "$rss1" "$qd" <<'PY'
 import json, sys
 t = open(sys.argv[1]).read()
-j = json.loads(t[t.index("{"):])["jobs"][0]["read"]
+job = json.loads(t[t.index("{"):])["jobs"][0]
+j = job["read"]
 p = j["clat_ns"]["percentile"]
 cpu_us = int(sys.argv[3]) * 1e6 / int(sys.argv[4]) / j["total_ios"]
-print("round %s build %s: IOPS %6.0f clat p50 %.3f p99 %.3f ms, CPU %.1f us/read, RSS %s -> %s MiB, load %s" % (
-    sys.argv[5], sys.argv[2], j["iops"], p["50.000000"] / 1e6, p["99.000000"] / 1e6, cpu_us,
-    sys.argv[6], sys.argv[7], open("/proc/loadavg").read().split()[0]))
+fio_us = (job["usr_cpu"] + job["sys_cpu"]) / 100 * j["runtime"] * 1e3 / j["total_ios"]
+print("round %s QD %s build %s: IOPS %6.0f clat p50 %.3f p99 %.3f p99.9 %.3f ms, CPU %.1f us/read (fio %.1f), "
+      "RSS %s -> %s MiB, load %s" % (
+    sys.argv[5], sys.argv[8], sys.argv[2], j["iops"], p["50.000000"] / 1e6, p["99.000000"] / 1e6,
+    p["99.900000"] / 1e6, cpu_us, fio_us, sys.argv[6], sys.argv[7], open("/proc/loadavg").read().split()[0]))
 PY
+    done
   done
 done
