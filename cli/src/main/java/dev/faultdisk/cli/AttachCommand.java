@@ -1,6 +1,7 @@
 package dev.faultdisk.cli;
 
 import dev.faultdisk.cli.HostTools.ToolException;
+import dev.faultdisk.explore.FileSystemMount;
 import dev.faultdisk.explore.LoopDevice;
 import dev.faultdisk.explore.Nbdfuse;
 import java.io.IOException;
@@ -152,13 +153,7 @@ final class AttachCommand extends AttachmentCommand {
         }
         if (mountPoint != null) {
             Path mnt = mountPoint.toAbsolutePath().normalize();
-            Files.createDirectories(mnt);
-            List<String> cmd = new ArrayList<>(List.of("mount", "-t", "ext4"));
-            if (mountOptions != null && !mountOptions.isEmpty()) {
-                cmd.addAll(List.of("-o", mountOptions));
-            }
-            cmd.addAll(List.of(loop, mnt.toString()));
-            HostTools.check(cmd.toArray(String[]::new));
+            FileSystemMount.mount(loop, mnt, "ext4", mountOptions);
             a = new Attachment(attachName, uri, fuseDir, pid, loop, mnt.toString());
             a.save(dir);
         }

@@ -1,9 +1,9 @@
 package dev.faultdisk.cli;
 
 import dev.faultdisk.cli.HostTools.ToolException;
+import dev.faultdisk.explore.FileSystemMount;
 import dev.faultdisk.explore.LoopDevice;
 import dev.faultdisk.explore.Nbdfuse;
-import dev.faultdisk.explore.Proc;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -100,12 +100,10 @@ final class DetachCommand extends AttachmentCommand {
             return;
         }
         try {
-            Proc.Result r = HostTools.run("umount", a.mountPoint());
-            if (!r.ok()) {
-                HostTools.check("umount", "-l", a.mountPoint());
-                notes.add("lazy unmount of " + a.mountPoint() + " (" + r.message() + ")");
-            }
-        } catch (ToolException e) {
+            FileSystemMount.of(a.loopDevice(), Path.of(a.mountPoint()), "ext4")
+                    .unmount()
+                    .ifPresent(notes::add);
+        } catch (IOException e) {
             problems.add(e.getMessage());
         }
     }

@@ -11,7 +11,7 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * Mounts of a block device in other processes' mount namespaces (see {@link LoopDisk}): found in
+ * Mounts of a block device in other processes' mount namespaces (see {@link FileSystemMount}): found in
  * {@code /proc/PID/mountinfo} by the device's number, unmounted with {@code nsenter -m umount -l}.
  */
 final class ForeignMounts {

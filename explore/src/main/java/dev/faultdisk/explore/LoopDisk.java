@@ -1,9 +1,6 @@
 package dev.faultdisk.explore;
 
-import dev.faultdisk.filemap.MountSource;
 import java.io.IOException;
-import java.io.InterruptedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -17,21 +14,13 @@ import java.util.Set;
  * everything down, lazily where it must (a disk that lost its power fails every write, so umount
  * may fail), and never leaves a mount, loop device or nbdfuse behind.
  *
- * <p>An unmount must end the file system's instance in the kernel, or the next mount of the
- * device would take that live instance over, with everything it cached of the previous state,
- * instead of reading the new one (and replaying its journal). Another program can keep it alive:
- * one that makes a mount namespace while a state is mounted (unshare, {@code ip netns exec})
- * gets a copy of the mount, and where mounts do not propagate (a private root, as in most
- * containers) the copy outlives our unmount. {@link #unmount} therefore unmounts such copies too
- * and waits until the instance is gone, or fails.
+ * <p>Mounts go through {@link FileSystemMount}, which never lets a mount take over a live
+ * instance of an earlier one.
  */
 public final class LoopDisk implements AutoCloseable {
-    private static final Duration STEP = Duration.ofSeconds(60);
-
     private final Nbdfuse fuse;
     private final LoopDevice loop;
-    private Path mounted;
-    private String mountedType;
+    private FileSystemMount mounted;
 
     private LoopDisk(Nbdfuse fuse, LoopDevice loop) {
         this.fuse = fuse;
@@ -68,80 +57,25 @@ public final class LoopDisk implements AutoCloseable {
 
     /** Mounts the device's {@code fsType} file system at {@code mnt} (created), or fails with mount's message. */
     public void mount(Path mnt, String fsType, String options) throws IOException {
-        Proc.Result r = tryMount(mnt, fsType, options, STEP);
-        if (!r.ok()) {
-            throw new IOException("cannot mount " + loop.device() + " at " + mnt + ": "
-                    + (r.timedOut() ? "timed out; " : "") + r.message());
-        }
+        mounted = FileSystemMount.mount(loop.device(), mnt, fsType, options);
     }
 
     /** Mounts the device at {@code mnt}; the result says whether it worked and why not. */
     Proc.Result tryMount(Path mnt, String fsType, String options, Duration timeout) throws IOException {
-        Files.createDirectories(mnt);
-        awaitNoInstance(fsType);
-        List<String> cmd = new ArrayList<>(List.of("mount", "-t", fsType));
-        if (options != null && !options.isEmpty()) {
-            cmd.addAll(List.of("-o", options));
-        }
-        cmd.addAll(List.of(loop.device(), mnt.toString()));
-        Proc.Result r = Proc.run(timeout, cmd);
-        if (r.ok()) {
-            mounted = mnt;
-            mountedType = fsType;
-        } else if (MountSource.isMountPoint(mnt)) { // timed out after all: take it down at once
-            mounted = mnt;
-            mountedType = fsType;
-            unmount();
-        }
-        return r;
+        FileSystemMount.Attempt a = FileSystemMount.attempt(loop.device(), mnt, fsType, options, timeout);
+        mounted = a.mount().orElse(null);
+        return a.result();
     }
 
-    /** Unmounts what {@link #mount} mounted: lazily if it stays busy. */
+    /** Unmounts what {@link #mount} mounted (lazily if it stays busy), and waits until its instance is gone. */
     public void unmount() throws IOException {
         if (mounted == null) {
             return;
         }
-        Path m = mounted;
-        Proc.Result r = Proc.run(STEP, List.of("umount", m.toString()));
-        if (!r.ok() && MountSource.isMountPoint(m)) {
-            Proc.Result lazy = Proc.run(STEP, List.of("umount", "-l", m.toString()));
-            if (!lazy.ok() && MountSource.isMountPoint(m)) {
-                throw new IOException("cannot unmount " + m + ": " + r.message());
-            }
-        }
+        FileSystemMount m = mounted;
+        m.unmount();
         mounted = null;
-        awaitNoInstance(mountedType);
-    }
-
-    /**
-     * Returns once no file system instance of {@code fsType} lives on the device: copies of its
-     * mount in other mount namespaces are unmounted (lazily, in their namespace); fails if it
-     * stays alive all the same (a program there holds a file open on it).
-     */
-    private void awaitNoInstance(String fsType) throws IOException {
-        String name = Path.of(loop.device()).getFileName().toString();
-        Path instance = Path.of("/sys/fs", fsType, name);
-        if (!Files.exists(instance)) {
-            return;
-        }
-        List<String> copies = ForeignMounts.release(name);
-        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-        while (Files.exists(instance)) {
-            if (System.nanoTime() > deadline) {
-                throw new IOException("the " + fsType + " file system on " + loop.device()
-                        + " stays mounted after it was unmounted"
-                        + (copies.isEmpty()
-                                ? ""
-                                : " (copies in other mount namespaces: " + String.join(", ", copies) + ")")
-                        + ": the next state cannot be mounted afresh");
-            }
-            try {
-                Thread.sleep(10);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new InterruptedIOException("interrupted while waiting for " + loop.device() + " to be unmounted");
-            }
-        }
+        m.awaitNoInstance();
     }
 
     /** Drops the loop device's buffer cache (nothing is dirty: the file system is unmounted). */

@@ -3,9 +3,9 @@ package dev.faultdisk.cli.campaign;
 import dev.faultdisk.cli.HostTools;
 import dev.faultdisk.cli.HostTools.ToolException;
 import dev.faultdisk.cli.Mounts;
+import dev.faultdisk.explore.FileSystemMount;
 import dev.faultdisk.explore.LoopDevice;
 import dev.faultdisk.explore.Nbdfuse;
-import dev.faultdisk.explore.Proc;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -27,7 +27,7 @@ final class NodeDisk implements AutoCloseable {
     private final Path mount;
     private Nbdfuse nbdfuse;
     private LoopDevice loop;
-    private boolean mounted;
+    private FileSystemMount mounted;
 
     /** {@code node} is a slot's view of the node (its export and mount point); {@code tag} names its files. */
     NodeDisk(CampaignSpec spec, CampaignSpec.Node node, String tag) {
@@ -44,9 +44,7 @@ final class NodeDisk implements AutoCloseable {
     void attach() throws ToolException, IOException {
         Files.createDirectories(fuseDir);
         Files.createDirectories(mount);
-        if (Mounts.isMountPoint(mount)) {
-            HostTools.run("umount", "-l", mount.toString());
-        }
+        FileSystemMount.clear(mount);
         if (Mounts.isMountPoint(fuseDir)) {
             HostTools.run("fusermount3", "-u", "-z", fuseDir.toString());
         }
@@ -73,17 +71,12 @@ final class NodeDisk implements AutoCloseable {
 
     void mountFs() throws ToolException {
         bindLoop();
-        List<String> cmd = new ArrayList<>(List.of("mount", "-t", node.filesystem()));
-        if (!spec.mountOptions().isEmpty()) {
-            cmd.addAll(List.of("-o", spec.mountOptions()));
-        }
-        cmd.addAll(List.of(loop.device(), mount.toString()));
-        Proc.Result r = HostTools.run(cmd.toArray(String[]::new));
-        if (!r.ok()) {
+        try {
+            mounted = FileSystemMount.mount(loop.device(), mount, node.filesystem(), spec.mountOptions());
+        } catch (IOException e) {
             unbindLoop();
-            throw new ToolException("cannot mount " + node.name() + "'s file system: " + r.message());
+            throw new ToolException(node.name() + "'s file system: " + e.getMessage());
         }
-        mounted = true;
     }
 
     /**
@@ -99,16 +92,23 @@ final class NodeDisk implements AutoCloseable {
         Files.writeString(Path.of("/proc/sys/vm/drop_caches"), "2");
     }
 
-    /** Unmounts (lazily if it is busy) and lets go of the loop device. */
+    /**
+     * Unmounts (lazily if it is busy), waits until the file system's instance has ended, and lets
+     * go of the loop device.
+     */
     void unmountFs() throws ToolException {
-        if (mounted) {
-            Proc.Result r = HostTools.run("umount", mount.toString());
-            if (!r.ok()) {
-                HostTools.run("umount", "-l", mount.toString());
+        FileSystemMount m = mounted;
+        mounted = null;
+        try {
+            if (m != null) {
+                m.unmount();
+                m.awaitNoInstance(); // left alive, it could write back after the next revert
             }
-            mounted = false;
+        } catch (IOException e) {
+            throw new ToolException(e.getMessage());
+        } finally {
+            unbindLoop();
         }
-        unbindLoop();
     }
 
     private void bindLoop() throws ToolException {
