@@ -1,5 +1,6 @@
 package dev.faultdisk.nbd;
 
+import dev.faultdisk.device.RealtimePriority;
 import dev.faultdisk.device.TimedWaiter;
 import dev.faultdisk.device.TimerSlack;
 import java.util.ArrayList;
@@ -88,6 +89,7 @@ final class DelayWaiter implements TimedWaiter {
 
     private void run() {
         TimerSlack.minimize();
+        RealtimePriority.enterIfWanted();
         long idleSince = System.nanoTime();
         try {
             while (true) {

@@ -1,5 +1,6 @@
 package dev.faultdisk.nbd;
 
+import dev.faultdisk.device.RealtimePriority;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.SocketTimeoutException;
@@ -91,7 +92,7 @@ final class ReaderThreads {
                 }
                 : connection;
         try {
-            builder.start(body);
+            builder.start(builder instanceof Thread.Builder.OfPlatform ? platform(body) : body);
         } catch (RuntimeException | OutOfMemoryError e) {
             if (budgeted) {
                 PLATFORM.decrementAndGet();
@@ -105,6 +106,14 @@ final class ReaderThreads {
         return virtual
                 ? Thread.ofVirtual().name(name)
                 : Thread.ofPlatform().name(name).daemon(true);
+    }
+
+    /** {@code body} on a platform reader: in the real-time class first, if it was asked for. */
+    private static Runnable platform(Runnable body) {
+        return () -> {
+            RealtimePriority.enterIfWanted();
+            body.run();
+        };
     }
 
     /**
