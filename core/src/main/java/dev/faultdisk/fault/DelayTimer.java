@@ -1,6 +1,6 @@
 package dev.faultdisk.fault;
 
-import dev.faultdisk.device.RealtimePriority;
+import dev.faultdisk.device.ThreadScheduling;
 import dev.faultdisk.device.TimedWaiter;
 import dev.faultdisk.device.TimerSlack;
 import java.util.ArrayList;
@@ -71,7 +71,7 @@ final class DelayTimer {
         if (!TimerSlack.minimize()) {
             LOG.log(System.Logger.Level.DEBUG, "timer slack stays the kernel's: delays may end up to 50 µs late");
         }
-        RealtimePriority.enterIfWanted();
+        ThreadScheduling.enter();
         while (true) {
             try {
                 run(queue.take());

@@ -1,6 +1,6 @@
 package dev.faultdisk.nbd;
 
-import dev.faultdisk.device.RealtimePriority;
+import dev.faultdisk.device.ThreadScheduling;
 import dev.faultdisk.device.TimedWaiter;
 import dev.faultdisk.device.TimerSlack;
 import java.util.ArrayList;
@@ -89,7 +89,7 @@ final class DelayWaiter implements TimedWaiter {
 
     private void run() {
         TimerSlack.minimize();
-        RealtimePriority.enterIfWanted();
+        ThreadScheduling.enter();
         long idleSince = System.nanoTime();
         try {
             while (true) {

@@ -1,6 +1,6 @@
 package dev.faultdisk.nbd;
 
-import dev.faultdisk.device.RealtimePriority;
+import dev.faultdisk.device.ThreadScheduling;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.SocketTimeoutException;
@@ -108,10 +108,10 @@ final class ReaderThreads {
                 : Thread.ofPlatform().name(name).daemon(true);
     }
 
-    /** {@code body} on a platform reader: in the real-time class first, if it was asked for. */
+    /** {@code body} on a platform reader, scheduled first as {@link ThreadScheduling} says. */
     private static Runnable platform(Runnable body) {
         return () -> {
-            RealtimePriority.enterIfWanted();
+            ThreadScheduling.enter();
             body.run();
         };
     }

@@ -1,0 +1,182 @@
+package dev.faultdisk.interop;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.faultdisk.testkit.CommandResult;
+import dev.faultdisk.testkit.QemuIo;
+import dev.faultdisk.testkit.Tools;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * How the threads that serve a connection's delayed reads (its platform reader and its delay
+ * thread) are scheduled, as the kernel reports it in {@code /proc/self/task/TID/stat} and {@code
+ * sched}: by default in the ordinary class with a 100 µs slice (Linux 6.12 or later); with {@code
+ * -Dfaultdisk.nbd.realtime=true} in SCHED_FIFO (needs root); with {@code
+ * -Dfaultdisk.nbd.sliceMicros=0} as any thread. qemu-io is the client.
+ */
+class DelaySchedulingTest {
+    private static final String REALTIME = "faultdisk.nbd.realtime";
+    private static final String SLICE = "faultdisk.nbd.sliceMicros";
+    private static final int SCHED_OTHER = 0;
+    private static final int SCHED_FIFO = 1;
+    private static final int DELAY_MS = 400;
+
+    private String realtimeBefore;
+    private String sliceBefore;
+
+    @BeforeEach
+    void remember() {
+        realtimeBefore = System.getProperty(REALTIME);
+        sliceBefore = System.getProperty(SLICE);
+        System.clearProperty(REALTIME);
+        System.clearProperty(SLICE);
+    }
+
+    @AfterEach
+    void restore() {
+        restore(REALTIME, realtimeBefore);
+        restore(SLICE, sliceBefore);
+    }
+
+    private static void restore(String key, String value) {
+        if (value == null) {
+            System.clearProperty(key);
+        } else {
+            System.setProperty(key, value);
+        }
+    }
+
+    @Test
+    void byDefaultTheyAskForAShortSlice(@TempDir Path dir) throws Exception {
+        Tools.requireKernelSupport(customSlicesWhyNot());
+        for (Path task : delayedReadThreads(dir)) {
+            assertEquals(SCHED_OTHER, policy(task), task + " stays in the ordinary class");
+            assertEquals(100_000, slice(task), task + ": a 100 µs slice");
+        }
+    }
+
+    @Test
+    void withTheRealtimeSwitchTheyRunInSchedFifo(@TempDir Path dir) throws Exception {
+        Tools.requireRoot();
+        System.setProperty(REALTIME, "true");
+        for (Path task : delayedReadThreads(dir)) {
+            assertEquals(SCHED_FIFO, policy(task), task.toString());
+        }
+    }
+
+    @Test
+    void withTheSliceOffTheyAreScheduledAsAnyThread(@TempDir Path dir) throws Exception {
+        Tools.requireKernelSupport(customSlicesWhyNot());
+        System.setProperty(SLICE, "0");
+        for (Path task : delayedReadThreads(dir)) {
+            assertEquals(SCHED_OTHER, policy(task), task.toString());
+            assertNotEquals(100_000, slice(task), task + " keeps the kernel's slice");
+        }
+    }
+
+    /**
+     * Sends one read that a rule delays and, while it waits, reads what the kernel says of the
+     * connection's reader and delay thread into copies under {@code dir}; returns those copies
+     * once the read completed correctly.
+     */
+    private static List<Path> delayedReadThreads(Path dir) throws Exception {
+        Tools.require("qemu-io");
+        Path image = dir.resolve("img.raw");
+        Files.write(image, new byte[1 << 20]);
+        try (TestServer server = new TestServer("img=" + image)) {
+            server.export("img")
+                    .faults()
+                    .add(List.of(Map.of("type", "delay", "ops", List.of("read"), "ms", DELAY_MS)), "rules");
+            Set<Path> earlier = tasks(); // other tests' threads may linger with the same names
+            long start = System.nanoTime();
+            CompletableFuture<CommandResult> read = QemuIo.start(server.uri("img"), "read -P 0 0 4096");
+            await().atMost(Duration.ofSeconds(30))
+                    .until(() -> (thread("nbd-delays-", earlier) != null && thread("nbd-conn-", earlier) != null)
+                            || read.isDone());
+            List<Path> copies = new ArrayList<>();
+            for (String name : List.of("nbd-conn-", "nbd-delays-")) {
+                Path task = thread(name, earlier);
+                assertTrue(task != null, "a thread named " + name + "N serves the delayed read");
+                Path copy = Files.createDirectories(dir.resolve(name + task.getFileName()));
+                Files.writeString(copy.resolve("stat"), Files.readString(task.resolve("stat")));
+                Files.writeString(copy.resolve("sched"), Files.readString(task.resolve("sched")));
+                copies.add(copy);
+            }
+            assertFalse(read.isDone(), "read while the read still waits out its delay");
+            read.get(60, TimeUnit.SECONDS).assertOk("qemu-io read");
+            assertTrue(
+                    System.nanoTime() - start >= TimeUnit.MILLISECONDS.toNanos(DELAY_MS), "the read waited its delay");
+            return copies;
+        }
+    }
+
+    /** A task of this process, not among {@code earlier}, whose name starts with {@code prefix}; or null. */
+    private static Path thread(String prefix, Set<Path> earlier) {
+        return tasks().stream()
+                .filter(t -> !earlier.contains(t) && name(t).startsWith(prefix))
+                .findFirst()
+                .orElse(null);
+    }
+
+    private static Set<Path> tasks() {
+        try (Stream<Path> tasks = Files.list(Path.of("/proc/self/task"))) {
+            return tasks.collect(Collectors.toSet());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static String name(Path task) {
+        try {
+            return Files.readString(task.resolve("comm")).strip();
+        } catch (IOException e) {
+            return ""; // the thread ended meanwhile
+        }
+    }
+
+    /** The scheduling policy in a copy of a task's files: field 41 of its stat line (proc(5)). */
+    private static int policy(Path task) throws IOException {
+        String stat = Files.readString(task.resolve("stat"));
+        String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+        return Integer.parseInt(fields[41 - 3]);
+    }
+
+    /** The time slice in a copy of a task's sched file, in ns. */
+    private static long slice(Path task) throws IOException {
+        return Files.readAllLines(task.resolve("sched")).stream()
+                .filter(l -> l.startsWith("se.slice"))
+                .map(l -> Long.parseLong(l.substring(l.indexOf(':') + 1).strip()))
+                .findFirst()
+                .orElseThrow(() -> new AssertionError("no se.slice in " + task.resolve("sched")));
+    }
+
+    /** Why this kernel cannot give a thread a slice of its own (before 6.12), or null if it can. */
+    private static String customSlicesWhyNot() {
+        String[] v = System.getProperty("os.version", "0.0").split("[.-]");
+        int major = Integer.parseInt(v[0]);
+        int minor = v.length > 1 ? Integer.parseInt(v[1]) : 0;
+        return major > 6 || (major == 6 && minor >= 12)
+                ? null
+                : "Linux " + System.getProperty("os.version") + " has no slices of a thread's own (6.12 and later)";
+    }
+}
