@@ -32,7 +32,7 @@ public final class Libc {
     public static final int EAGAIN = 11;
     /** Function not implemented: what {@link #open} answers where it cannot call open. */
     public static final int ENOSYS = 38;
-    // Open flags (open, pipe2).
+    // Open flags (open, pipe2, fcntl F_GETFL).
     public static final int O_RDONLY = 0;
     public static final int O_RDWR = 2;
     public static final int O_NONBLOCK = 0x800;
@@ -48,6 +48,11 @@ public final class Libc {
             ERRNO,
             Linker.Option.firstVariadicArg(2));
     private static final MethodHandle CLOSE = function("close", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
+    private static final MethodHandle FCNTL = function(
+            "fcntl",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT),
+            ERRNO,
+            Linker.Option.firstVariadicArg(2));
 
     private Libc() {}
 
@@ -74,6 +79,23 @@ public final class Libc {
             int ignored = (int) CLOSE.invokeExact(fd);
         } catch (Throwable e) {
             // nothing more to do on close
+        }
+    }
+
+    /**
+     * {@code fcntl(fd, cmd, arg)} with an int argument: its result, or minus errno (-{@link
+     * #ENOSYS} where fcntl cannot be called).
+     */
+    public static int fcntl(int fd, int cmd, int arg) {
+        if (FCNTL == null) {
+            return -ENOSYS;
+        }
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = arena.allocate(CALL_STATE);
+            int r = (int) FCNTL.invokeExact(state, fd, cmd, arg);
+            return r >= 0 ? r : -errno(state);
+        } catch (Throwable e) {
+            return -ENOSYS;
         }
     }
 

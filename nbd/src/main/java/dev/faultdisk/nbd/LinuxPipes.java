@@ -9,7 +9,6 @@ import dev.faultdisk.device.Libc;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
-import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandle;
 
@@ -28,11 +27,6 @@ final class LinuxPipes {
 
     private static final MethodHandle PIPE2 =
             Libc.function("pipe2", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT), Libc.ERRNO);
-    private static final MethodHandle FCNTL = Libc.function(
-            "fcntl",
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT),
-            Libc.ERRNO,
-            Linker.Option.firstVariadicArg(2));
     private static final MethodHandle SPLICE = Libc.function(
             "splice",
             FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT),
@@ -56,12 +50,16 @@ final class LinuxPipes {
     }
 
     static boolean available() {
-        return PIPE2 != null && FCNTL != null && SPLICE != null && POLL != null && READ != null;
+        return PIPE2 != null && SPLICE != null && POLL != null && READ != null;
     }
 
     /** Whether {@code fd} is in non-blocking mode (a socket a splice must not wait on). */
     boolean nonBlocking(int fd) throws IOException {
-        return (check(call(FCNTL, fd, F_GETFL, 0), "fcntl") & Libc.O_NONBLOCK) != 0;
+        int flags = Libc.fcntl(fd, F_GETFL, 0);
+        if (flags < 0) {
+            throw new IOException("fcntl: errno " + -flags);
+        }
+        return (flags & Libc.O_NONBLOCK) != 0;
     }
 
     /** A new pipe as {read end, write end}, close-on-exec and non-blocking. */
@@ -72,14 +70,16 @@ final class LinuxPipes {
         } catch (Throwable e) {
             throw new IOException("pipe2", e);
         }
-        check(r, "pipe2");
+        if (r < 0) {
+            throw new IOException("pipe2: errno " + errno());
+        }
         int[] fds = {pair.getAtIndex(JAVA_INT, 0), pair.getAtIndex(JAVA_INT, 1)};
         return fds;
     }
 
     /** Sets a pipe's capacity; returns the capacity it got, or -1 if refused (over the system's limits). */
     int resize(int pipeFd, int bytes) {
-        int r = call(FCNTL, pipeFd, F_SETPIPE_SZ, bytes);
+        int r = Libc.fcntl(pipeFd, F_SETPIPE_SZ, bytes);
         return r < 0 ? -1 : r;
     }
 
@@ -148,21 +148,6 @@ final class LinuxPipes {
                 throw new IOException("read: errno " + errno());
             }
         }
-    }
-
-    private int call(MethodHandle h, int fd, int cmd, int arg) {
-        try {
-            return (int) h.invokeExact(errno, fd, cmd, arg);
-        } catch (Throwable e) {
-            return -1;
-        }
-    }
-
-    private int check(int r, String what) throws IOException {
-        if (r < 0) {
-            throw new IOException(what + ": errno " + errno());
-        }
-        return r;
     }
 
     private int errno() {

@@ -8,7 +8,6 @@ import dev.faultdisk.device.Libc;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
-import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandle;
 import java.net.InetSocketAddress;
@@ -30,14 +29,12 @@ final class SocketDescriptors {
     private static final FunctionDescriptor NAME = FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS);
     private static final MethodHandle GETSOCKNAME = Libc.function("getsockname", NAME);
     private static final MethodHandle GETPEERNAME = Libc.function("getpeername", NAME);
-    private static final MethodHandle FCNTL = Libc.function(
-            "fcntl", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT), Linker.Option.firstVariadicArg(2));
 
     private SocketDescriptors() {}
 
     /** A duplicate of the channel's descriptor (the caller closes it), or -1 if not found or not TCP. */
     static int duplicate(SocketChannel channel) {
-        if (FCNTL == null || GETSOCKNAME == null || GETPEERNAME == null) {
+        if (GETSOCKNAME == null || GETPEERNAME == null) {
             return -1;
         }
         InetSocketAddress local;
@@ -67,7 +64,10 @@ final class SocketDescriptors {
                     continue; // closed meanwhile, or not a descriptor
                 }
                 if (matches(GETSOCKNAME, fd, addr, len, local) && matches(GETPEERNAME, fd, addr, len, remote)) {
-                    int dup = (int) FCNTL.invokeExact(fd, F_DUPFD_CLOEXEC, 0);
+                    int dup = Libc.fcntl(fd, F_DUPFD_CLOEXEC, 0);
+                    if (dup < 0) {
+                        return -1;
+                    }
                     // Still the channel's? It was open throughout, so its descriptor was not reused.
                     return channel.isOpen() ? dup : closed(dup);
                 }
