@@ -61,15 +61,16 @@ public final class ThreadScheduling {
 
     /**
      * Schedules the calling thread as configured (read at each call, so a test may change it):
-     * the real-time class if asked for, else the short slice unless it is off. Returns what the
-     * thread got: "fifo", "slice" or "ordinary".
+     * the real-time class if asked for, else the short slice unless it is off.
      */
-    public static String enter() {
+    public static void enter() {
         if (Boolean.getBoolean(REALTIME) && realtime()) {
-            return "fifo";
+            return;
         }
         long micros = Long.getLong(SLICE, 100);
-        return micros > 0 && slice(micros) ? "slice" : "ordinary";
+        if (micros > 0) {
+            slice(micros);
+        }
     }
 
     private static boolean realtime() {
@@ -87,9 +88,9 @@ public final class ThreadScheduling {
     }
 
     /** A slice of {@code micros} in the ordinary class; quietly nothing where the system cannot. */
-    private static boolean slice(long micros) {
+    private static void slice(long micros) {
         if (SYSCALL == null || SYS_SCHED_SETATTR < 0) {
-            return false;
+            return;
         }
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment state = arena.allocate(Libc.CALL_STATE);
@@ -102,10 +103,8 @@ public final class ThreadScheduling {
             if (r != 0) {
                 LOG.log(System.Logger.Level.DEBUG, "no short slice for this thread: errno " + Libc.errno(state));
             }
-            return r == 0;
         } catch (Throwable e) {
             LOG.log(System.Logger.Level.DEBUG, "no short slice for this thread", e);
-            return false;
         }
     }
 

@@ -64,9 +64,7 @@ final class UringReads implements AutoCloseable {
         @Override
         public void run() {
             ring.close();
-            if (socket >= 0) {
-                Libc.close(socket);
-            }
+            Libc.close(socket);
             opened.forEach(Libc::close);
         }
     }
