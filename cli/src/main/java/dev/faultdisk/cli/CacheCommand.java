@@ -73,22 +73,14 @@ final class CacheCommand extends GroupCommand {
             footer = {"  faultdisk cache mode disk0 writeback", "  faultdisk cache mode disk0 lying-flush"})
     static final class Mode extends ExportCommand {
         @Parameters(index = "1", paramLabel = "MODE", description = "writethrough, writeback or lying-flush.")
-        String mode;
-
-        private CacheMode parsed;
-
-        @Override
-        Integer before() {
-            parsed = CacheMode.parse(mode);
-            return null;
-        }
+        CacheMode mode;
 
         @Override
         int run(FaultdiskClient client) {
-            boolean disarmed = client.writeCacheSetMode(device, parsed);
+            boolean disarmed = client.writeCacheSetMode(device, mode);
             return reply(
                     client.queryWriteCache(device).raw(),
-                    device + ": write cache " + parsed.label()
+                    device + ": write cache " + mode.label()
                             + (disarmed
                                     ? "; the armed flush error was disarmed (writethrough has no cache whose"
                                             + " write-back could fail)"

@@ -30,7 +30,7 @@ abstract class ControlCommand implements Callable<Integer> {
     /**
      * Checks the arguments before connecting; returns an exit code to finish without connecting, or
      * null to go on. A {@link UsageException} or {@link IllegalArgumentException} it throws (the
-     * parsers of rules and modes throw the latter) is a usage error with its message.
+     * parsers of rules throw the latter) is a usage error with its message.
      */
     Integer before() {
         return null;

@@ -3,7 +3,6 @@ package dev.faultdisk.cli;
 import java.time.Duration;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import picocli.CommandLine;
 
 /** Durations as people write them: {@code 250ms}, {@code 5s}, {@code 1.5s}, {@code 2m}, {@code 1h}. */
 final class Durations {
@@ -42,17 +41,5 @@ final class Durations {
             return ms / 1000 + "s";
         }
         return ms + "ms";
-    }
-
-    /** picocli converter for every duration option (registered in {@link Main#commandLine}). */
-    static final class Converter implements CommandLine.ITypeConverter<Duration> {
-        @Override
-        public Duration convert(String value) {
-            try {
-                return parse(value);
-            } catch (IllegalArgumentException e) {
-                throw new CommandLine.TypeConversionException(e.getMessage());
-            }
-        }
     }
 }

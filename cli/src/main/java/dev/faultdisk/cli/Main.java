@@ -1,7 +1,10 @@
 package dev.faultdisk.cli;
 
+import dev.faultdisk.wire.CacheMode;
+import dev.faultdisk.wire.PowerFailMode;
 import java.io.PrintWriter;
 import java.time.Duration;
+import java.util.function.Function;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -74,9 +77,23 @@ public final class Main {
         // "@FILE" is an argument of its own (triggers add @triggers.json), not a file of arguments.
         cl.setExpandAtFiles(false);
         cl.setParameterExceptionHandler(Main::usageError);
-        // Every duration option reads "500ms", "30s", "2m" alike: the converter is registered once here.
-        cl.registerConverter(Duration.class, new Durations.Converter());
+        // Every duration option reads "500ms", "30s", "2m" alike, and every mode takes the labels the
+        // server does (and offers them to shell completion): each converter is registered once here.
+        cl.registerConverter(Duration.class, converter(Durations::parse));
+        cl.registerConverter(CacheMode.class, converter(CacheMode::parse));
+        cl.registerConverter(PowerFailMode.class, converter(PowerFailMode::parse));
         return cl;
+    }
+
+    /** A picocli converter whose usage error is the parser's own message. */
+    private static <T> CommandLine.ITypeConverter<T> converter(Function<String, T> parse) {
+        return text -> {
+            try {
+                return parse.apply(text);
+            } catch (IllegalArgumentException e) {
+                throw new CommandLine.TypeConversionException(e.getMessage());
+            }
+        };
     }
 
     /** A short message and a pointer to --help, instead of the whole usage text. */

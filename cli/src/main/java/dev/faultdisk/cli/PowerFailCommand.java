@@ -28,7 +28,7 @@ final class PowerFailCommand extends ExportCommand {
             defaultValue = "drop-all",
             description = "drop-all (default), random-subset (a seeded subset of whole writes survives) or "
                     + "torn-writes (a seeded subset of each write's 512-byte sectors survives).")
-    String mode;
+    PowerFailMode mode;
 
     @Option(
             names = "--seed",
@@ -36,22 +36,14 @@ final class PowerFailCommand extends ExportCommand {
             description = "Seed of the random choices (default: the server draws one and reports it).")
     Long seed;
 
-    private PowerFailMode parsed;
-
-    @Override
-    Integer before() {
-        parsed = PowerFailMode.parse(mode);
-        return null;
-    }
-
     @Override
     int run(FaultdiskClient client) {
         if (control.json) {
             printJson(client.execute(
-                    "power-fail", FaultdiskClient.args("device", device, "mode", parsed.label(), "seed", seed)));
+                    "power-fail", FaultdiskClient.args("device", device, "mode", mode.label(), "seed", seed)));
             return ExitCodes.OK;
         }
-        PowerFailReport r = client.powerFail(device, parsed, seed);
+        PowerFailReport r = client.powerFail(device, mode, seed);
         out().println(device + ": power failed (" + r.mode().label() + ", seed " + r.seed() + "): " + r.dirtyWrites()
                 + " unflushed writes (" + r.dirtyBytes() + " bytes): " + r.writesKept() + " kept, " + r.writesTorn()
                 + " torn, " + r.writesLost() + " lost; " + r.bytesLost() + " bytes lost");

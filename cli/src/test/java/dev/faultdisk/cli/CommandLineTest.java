@@ -74,16 +74,23 @@ class CommandLineTest {
     @Test
     void badArgumentsAreUsageErrorsFoundBeforeConnecting() {
         // Nothing listens on port 1: an argument error must be reported without trying to connect.
-        assertEquals(
-                "faultdisk cache mode: unknown cache mode 'fast' (writethrough, writeback, lying-flush)\n",
-                usageError("cache", "mode", "disk0", "fast", "--qmp", "127.0.0.1:1"));
+        assertEquals("""
+                faultdisk cache mode: Invalid value for positional parameter at index 1 (MODE): unknown cache mode \
+                'fast' (writethrough, writeback, lying-flush)
+                Try 'faultdisk cache mode --help' for more information.
+                """, usageError("cache", "mode", "disk0", "fast", "--qmp", "127.0.0.1:1"));
+        assertEquals("""
+                faultdisk power-fail: Invalid value for option '--mode': unknown power-fail mode 'half' \
+                (drop-all, random-subset, torn-writes)
+                Try 'faultdisk power-fail --help' for more information.
+                """, usageError("power-fail", "disk0", "--mode", "half", "--qmp", "127.0.0.1:1"));
         assertEquals(
                 "faultdisk faults add: no rules given: name them (e.g. error,ops=write) or use --rules or --rules-file\n",
                 usageError("faults", "add", "disk0", "--qmp", "127.0.0.1:1"));
-        // The address is checked first, and only its own message says --qmp.
+        // A bad address is a usage error too, and only its own message says --qmp.
         assertEquals(
                 "faultdisk cache mode: --qmp: address must be HOST:PORT or unix:PATH, not 'nowhere'\n",
-                usageError("cache", "mode", "disk0", "fast", "--qmp", "nowhere"));
+                usageError("cache", "mode", "disk0", "writeback", "--qmp", "nowhere"));
     }
 
     private static String usageError(String... args) {
@@ -111,7 +118,10 @@ class CommandLineTest {
                 "faults",
                 "held",
                 "--rules-file",
-                "--errno")) {
+                "--errno",
+                // the modes' labels, from their types
+                "(\"writethrough\" \"writeback\" \"lying-flush\")",
+                "(\"drop-all\" \"random-subset\" \"torn-writes\")")) {
             assertTrue(script.contains(word), word);
         }
     }
