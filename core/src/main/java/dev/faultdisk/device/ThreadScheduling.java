@@ -36,6 +36,7 @@ public final class ThreadScheduling {
     private static final String SLICE = "faultdisk.nbd.sliceMicros";
     private static final int SCHED_OTHER = 0;
     private static final int SCHED_FIFO = 1;
+    private static final int PRIO_PROCESS = 0; // with who 0: the calling thread, on Linux
     private static final int SCHED_RESET_ON_FORK = 0x40000000; // a policy flag of sched_setscheduler
     private static final long SCHED_FLAG_RESET_ON_FORK = 1; // the same, as a flag of sched_setattr
     private static final int FIFO_PRIORITY = 1; // the lowest: above every ordinary thread, below the kernel's own
@@ -50,6 +51,10 @@ public final class ThreadScheduling {
 
     private static final MethodHandle SETSCHEDULER = Libc.function(
             "sched_setscheduler", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS), Libc.ERRNO);
+    /** The calling thread's nice value (on Linux a thread's own); for it the call cannot fail. */
+    private static final MethodHandle GETPRIORITY =
+            Libc.function("getpriority", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
+
     private static final MethodHandle SYSCALL = Libc.function(
             "syscall",
             FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, ADDRESS, JAVA_LONG),
@@ -87,9 +92,13 @@ public final class ThreadScheduling {
         }
     }
 
-    /** A slice of {@code micros} in the ordinary class; quietly nothing where the system cannot. */
+    /**
+     * A slice of {@code micros} in the ordinary class, at the thread's nice value (a server started
+     * under {@code nice} stays so: sched_setattr sets the nice value too, and would otherwise put
+     * it back to 0, or fail without privilege); quietly nothing where the system cannot.
+     */
     private static void slice(long micros) {
-        if (SYSCALL == null || SYS_SCHED_SETATTR < 0) {
+        if (SYSCALL == null || GETPRIORITY == null || SYS_SCHED_SETATTR < 0) {
             return;
         }
         try (Arena arena = Arena.ofConfined()) {
@@ -98,6 +107,7 @@ public final class ThreadScheduling {
             attr.set(JAVA_INT, 0, SCHED_ATTR_SIZE);
             attr.set(JAVA_INT, 4, SCHED_OTHER);
             attr.set(JAVA_LONG, 8, SCHED_FLAG_RESET_ON_FORK);
+            attr.set(JAVA_INT, 16, (int) GETPRIORITY.invokeExact(PRIO_PROCESS, 0)); // sched_nice: as it is
             attr.set(JAVA_LONG, 24, micros * 1000); // sched_runtime: the slice asked for, in ns
             long r = (long) SYSCALL.invokeExact(state, SYS_SCHED_SETATTR, 0L, attr, 0L);
             if (r != 0) {

@@ -6,8 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.faultdisk.client.FaultdiskClient;
 import dev.faultdisk.testkit.CommandResult;
 import dev.faultdisk.testkit.QemuIo;
+import dev.faultdisk.testkit.ServeProcess;
 import dev.faultdisk.testkit.Tools;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -32,7 +34,8 @@ import org.junit.jupiter.api.io.TempDir;
  * thread) are scheduled, as the kernel reports it in {@code /proc/self/task/TID/stat} and {@code
  * sched}: by default in the ordinary class with a 100 µs slice (Linux 6.12 or later); with {@code
  * -Dfaultdisk.nbd.realtime=true} in SCHED_FIFO (needs root); with {@code
- * -Dfaultdisk.nbd.sliceMicros=0} as any thread. qemu-io is the client.
+ * -Dfaultdisk.nbd.sliceMicros=0} as any thread; a server started under {@code nice} keeps its nice
+ * value. qemu-io is the client.
  */
 class DelaySchedulingTest {
     private static final String REALTIME = "faultdisk.nbd.realtime";
@@ -40,6 +43,8 @@ class DelaySchedulingTest {
     private static final int SCHED_OTHER = 0;
     private static final int SCHED_FIFO = 1;
     private static final int DELAY_MS = 400;
+    private static final Map<String, Object> DELAYED_READS =
+            Map.of("type", "delay", "ops", List.of("read"), "ms", DELAY_MS);
 
     private String realtimeBefore;
     private String sliceBefore;
@@ -94,52 +99,85 @@ class DelaySchedulingTest {
         }
     }
 
-    /**
-     * Sends one read that a rule delays and, while it waits, reads what the kernel says of the
-     * connection's reader and delay thread into copies under {@code dir}; returns those copies
-     * once the read completed correctly.
-     */
-    private static List<Path> delayedReadThreads(Path dir) throws Exception {
-        Tools.require("qemu-io");
-        Path image = dir.resolve("img.raw");
-        Files.write(image, new byte[1 << 20]);
-        try (TestServer server = new TestServer("img=" + image)) {
-            server.export("img")
-                    .faults()
-                    .add(List.of(Map.of("type", "delay", "ops", List.of("read"), "ms", DELAY_MS)), "rules");
-            Set<Path> earlier = tasks(); // other tests' threads may linger with the same names
-            long start = System.nanoTime();
-            CompletableFuture<CommandResult> read = QemuIo.start(server.uri("img"), "read -P 0 0 4096");
-            await().atMost(Duration.ofSeconds(30))
-                    .until(() -> (thread("nbd-delays-", earlier) != null && thread("nbd-conn-", earlier) != null)
-                            || read.isDone());
-            List<Path> copies = new ArrayList<>();
-            for (String name : List.of("nbd-conn-", "nbd-delays-")) {
-                Path task = thread(name, earlier);
-                assertTrue(task != null, "a thread named " + name + "N serves the delayed read");
-                Path copy = Files.createDirectories(dir.resolve(name + task.getFileName()));
-                Files.writeString(copy.resolve("stat"), Files.readString(task.resolve("stat")));
-                Files.writeString(copy.resolve("sched"), Files.readString(task.resolve("sched")));
-                copies.add(copy);
+    @Test
+    void underNiceTheyKeepItsValueAndStillGetTheSlice(@TempDir Path dir) throws Exception {
+        Tools.requireKernelSupport(customSlicesWhyNot());
+        Tools.require("nice");
+        try (ServeProcess server = ServeProcess.startUnder(
+                List.of("nice", "-n", "5"),
+                dir.resolve("serve.log"),
+                "--export",
+                "img=" + image(dir),
+                "--nbd",
+                "127.0.0.1:0",
+                "--qmp",
+                "127.0.0.1:0")) {
+            try (FaultdiskClient qmp = FaultdiskClient.connect(server.qmp())) {
+                qmp.execute("fault-add", Map.of("device", "img", "rules", List.of(DELAYED_READS)));
             }
-            assertFalse(read.isDone(), "read while the read still waits out its delay");
-            read.get(60, TimeUnit.SECONDS).assertOk("qemu-io read");
-            assertTrue(
-                    System.nanoTime() - start >= TimeUnit.MILLISECONDS.toNanos(DELAY_MS), "the read waited its delay");
-            return copies;
+            Path taskDir = Path.of("/proc", Long.toString(server.pid()), "task");
+            for (Path task : whileAReadWaits(taskDir, server.uri("img"), dir)) {
+                assertEquals(5, nice(task), task + " keeps the nice value the server was started with");
+                assertEquals(100_000, slice(task), task + ": a 100 µs slice all the same");
+            }
         }
     }
 
-    /** A task of this process, not among {@code earlier}, whose name starts with {@code prefix}; or null. */
-    private static Path thread(String prefix, Set<Path> earlier) {
-        return tasks().stream()
+    /**
+     * Sends one read that a rule delays to an in-process server and, while it waits, reads what
+     * the kernel says of the connection's reader and delay thread into copies under {@code dir};
+     * returns those copies once the read completed correctly.
+     */
+    private static List<Path> delayedReadThreads(Path dir) throws Exception {
+        try (TestServer server = new TestServer("img=" + image(dir))) {
+            server.export("img").faults().add(List.of(DELAYED_READS), "rules");
+            return whileAReadWaits(Path.of("/proc/self/task"), server.uri("img"), dir);
+        }
+    }
+
+    /** A 1 MiB image of zeroes. */
+    private static Path image(Path dir) throws IOException {
+        Tools.require("qemu-io");
+        return Files.write(dir.resolve("img.raw"), new byte[1 << 20]);
+    }
+
+    /**
+     * Reads {@code uri} with qemu-io, through the delay rule, and copies the files of the new
+     * threads under {@code taskDir} (a process's {@code task} directory) that serve it.
+     */
+    private static List<Path> whileAReadWaits(Path taskDir, String uri, Path dir) throws Exception {
+        Set<Path> earlier = tasks(taskDir); // other tests' threads may linger with the same names
+        long start = System.nanoTime();
+        CompletableFuture<CommandResult> read = QemuIo.start(uri, "read -P 0 0 4096");
+        await().atMost(Duration.ofSeconds(30))
+                .until(() -> (thread(taskDir, "nbd-delays-", earlier) != null
+                                && thread(taskDir, "nbd-conn-", earlier) != null)
+                        || read.isDone());
+        List<Path> copies = new ArrayList<>();
+        for (String name : List.of("nbd-conn-", "nbd-delays-")) {
+            Path task = thread(taskDir, name, earlier);
+            assertTrue(task != null, "a thread named " + name + "N serves the delayed read");
+            Path copy = Files.createDirectories(dir.resolve(name + task.getFileName()));
+            Files.writeString(copy.resolve("stat"), Files.readString(task.resolve("stat")));
+            Files.writeString(copy.resolve("sched"), Files.readString(task.resolve("sched")));
+            copies.add(copy);
+        }
+        assertFalse(read.isDone(), "read while the read still waits out its delay");
+        read.get(60, TimeUnit.SECONDS).assertOk("qemu-io read");
+        assertTrue(System.nanoTime() - start >= TimeUnit.MILLISECONDS.toNanos(DELAY_MS), "the read waited its delay");
+        return copies;
+    }
+
+    /** A task under {@code taskDir}, not among {@code earlier}, whose name starts with {@code prefix}; or null. */
+    private static Path thread(Path taskDir, String prefix, Set<Path> earlier) {
+        return tasks(taskDir).stream()
                 .filter(t -> !earlier.contains(t) && name(t).startsWith(prefix))
                 .findFirst()
                 .orElse(null);
     }
 
-    private static Set<Path> tasks() {
-        try (Stream<Path> tasks = Files.list(Path.of("/proc/self/task"))) {
+    private static Set<Path> tasks(Path taskDir) {
+        try (Stream<Path> tasks = Files.list(taskDir)) {
             return tasks.collect(Collectors.toSet());
         } catch (IOException e) {
             throw new UncheckedIOException(e);
@@ -156,9 +194,18 @@ class DelaySchedulingTest {
 
     /** The scheduling policy in a copy of a task's files: field 41 of its stat line (proc(5)). */
     private static int policy(Path task) throws IOException {
+        return Integer.parseInt(statField(task, 41));
+    }
+
+    /** The nice value in a copy of a task's files: field 19 of its stat line. */
+    private static int nice(Path task) throws IOException {
+        return Integer.parseInt(statField(task, 19));
+    }
+
+    /** Field {@code n} (from 1, as proc(5) counts) of the stat line; the name, field 2, may hold spaces. */
+    private static String statField(Path task, int n) throws IOException {
         String stat = Files.readString(task.resolve("stat"));
-        String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-        return Integer.parseInt(fields[41 - 3]);
+        return stat.substring(stat.lastIndexOf(')') + 2).split(" ")[n - 3];
     }
 
     /** The time slice in a copy of a task's sched file, in ns. */

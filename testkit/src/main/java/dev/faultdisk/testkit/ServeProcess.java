@@ -70,6 +70,21 @@ public final class ServeProcess implements AutoCloseable {
                 .start());
     }
 
+    /**
+     * Starts {@code faultdisk serve ARGS...} through {@code wrapper}, a command that runs the rest
+     * of its line (e.g. {@code nice -n 5} or {@code taskset -c 0}); its log (stderr) goes to
+     * {@code log}.
+     */
+    public static ServeProcess startUnder(List<String> wrapper, java.nio.file.Path log, String... args)
+            throws IOException {
+        List<String> command = new ArrayList<>(wrapper);
+        List<String> serve = new ArrayList<>(List.of("serve"));
+        serve.addAll(List.of(args));
+        command.addAll(FaultdiskCli.command(serve.toArray(String[]::new)));
+        return new ServeProcess(
+                new ProcessBuilder(command).redirectError(log.toFile()).start());
+    }
+
     /** The process's resident memory now, in KiB ({@code VmRSS} of /proc/PID/status). */
     public long rssKib() {
         return status("VmRSS");
