@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# bench/delay-ab.sh [--rounds N] [--qd N[,N...]] [--delay-ms N] [--runtime S] SERVER...: builds of
+# bench/delay-ab.sh [--rounds N] [--qd N[,N...]] [--delay-ms N] [--runtime S] [--client fio|light]
+# SERVER...: builds of
 # faultdisk (and nbdkit) against each other on injected delays, interleaved: per round, queue depth
 # and server, `java -jar JAR serve --max-in-flight 64` with one read delay rule (default 1 ms) added
 # over QMP, or for the name `nbdkit`, nbdkit's delay filter with one worker thread per request in
@@ -15,15 +16,20 @@
 #     bench/delay-ab.sh --qd 1 /tmp/before.jar cli/target/faultdisk.jar
 # and for how latency grows with the queue depth:
 #   OPTS_0=-XX:MaxNewSize=32m bench/delay-ab.sh --rounds 2 --qd 1,8,16,32,64 cli/target/faultdisk.jar nbdkit
+# --client light: bench/qd-client.c (compiled with cc) instead of fio, a client far lighter than
+# libnbd (1.5-2.5 µs of CPU per read where fio's nbd engine and nbdcopy take 11-12): every reply
+# that has arrived read with one recv, the reads replacing them sent with one send; it shows what
+# the server does when the client is not the limit.
 set -euo pipefail
-rounds=3 qds=64 delay_ms=1 runtime=5
+rounds=3 qds=64 delay_ms=1 runtime=5 client=fio
 while [ $# -gt 0 ]; do
   case "$1" in
     --rounds) rounds=$2; shift 2 ;;
     --qd) qds=$2; shift 2 ;;
     --delay-ms) delay_ms=$2; shift 2 ;;
     --runtime) runtime=$2; shift 2 ;;
-    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+    --client) client=$2; shift 2 ;;
+    -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
     -*) echo "delay-ab.sh: unknown option $1" >&2; exit 2 ;;
     *) break ;;
   esac
@@ -36,6 +42,11 @@ java=${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}/bin/java
 out=$(mktemp -d)
 pid=
 trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$out"' EXIT
+case "$client" in
+  fio) ;;
+  light) cc -O2 -o "$out/qd-client" "$(dirname "$0")/qd-client.c" ;;
+  *) echo "delay-ab.sh: --client is fio or light" >&2; exit 2 ;;
+esac
 hz=$(getconf CLK_TCK)
 rss() { awk '/^VmRSS/ {print int($2 / 1024)}' "/proc/$1/status"; }
 await_port() { for _ in $(seq 100); do python3 -c "import socket; socket.create_connection(('127.0.0.1', $1), 1)" 2>/dev/null && return; sleep 0.2; done; }
@@ -71,8 +82,27 @@ for r in $(seq "$rounds"); do
     for i in "${!servers[@]}"; do
       port=$((19900 + RANDOM % 50))
       start_server "$i" "$qd" "$port"
-      uri="nbd://127.0.0.1:$port/bench"
-      [ "${servers[$i]}" = nbdkit ] && uri="nbd://127.0.0.1:$port"
+      uri="nbd://127.0.0.1:$port/bench" name=bench
+      [ "${servers[$i]}" = nbdkit ] && uri="nbd://127.0.0.1:$port" name=
+      if [ "$client" = light ]; then
+        "$out/qd-client" 127.0.0.1 "$port" "$name" "$qd" 0 2 "$r" >/dev/null # warm-up
+        rss0=$(rss "$pid")
+        cpu0=$(awk '{print $14 + $15}' "/proc/$pid/stat")
+        res=$("$out/qd-client" 127.0.0.1 "$port" "$name" "$qd" 0 "$runtime" "$r")
+        cpu1=$(awk '{print $14 + $15}' "/proc/$pid/stat")
+        rss1=$(rss "$pid")
+        kill "$pid"; wait "$pid" 2>/dev/null || true
+        pid=
+        # res: reads/s N p50 X p99 X p99.9 X ms client_cpu_us_per_read X reads N
+        read -r _ iops _ p50 _ p99 _ p999 _ _ client_us _ reads <<<"$res"
+        awk -v r="$r" -v qd="$qd" -v i="$i" -v iops="$iops" -v p50="$p50" -v p99="$p99" -v p999="$p999" \
+          -v c="$client_us" -v ticks="$((cpu1 - cpu0))" -v hz="$hz" -v reads="$reads" -v rss0="$rss0" \
+          -v rss1="$rss1" -v load="$(cut -d' ' -f1 /proc/loadavg)" 'BEGIN {
+          printf "round %s QD %s build %s: IOPS %6.0f lat p50 %.3f p99 %.3f p99.9 %.3f ms, CPU %.1f us/read " \
+            "(qd-client %.1f), RSS %s -> %s MiB, load %s\n", r, qd, i, iops, p50, p99, p999,
+            ticks / hz * 1e6 / reads, c, rss0, rss1, load }'
+        continue
+      fi
       job=(--name=w --ioengine=nbd "--uri=$uri" --time_based --rw=randread --bs=4k "--iodepth=$qd" --output-format=json)
       fio "${job[@]}" --runtime=2 >/dev/null
       rss0=$(rss "$pid")

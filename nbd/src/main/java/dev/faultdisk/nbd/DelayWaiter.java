@@ -14,7 +14,7 @@ import java.util.concurrent.locks.LockSupport;
 /**
  * A connection's own thread for its delayed requests: it sleeps until the earliest deadline, runs
  * the rests of the requests then due (the I/O, the reply into the reply buffer) and sends their
- * replies together. One wake-up per batch, where the shared timer took two (its own, then the
+ * replies together, {@link #SEND_EVERY} at a time. One wake-up per batch, where the shared timer took two (its own, then the
  * connection's thread it handed the rests to); a rest that blocks (a slow disk) holds up only this
  * connection's delayed requests. A platform thread, so that its timed sleep is the kernel's (a
  * virtual thread's is one more hand-off), with a timer slack of 1 ns; it starts with the first
@@ -25,6 +25,13 @@ import java.util.concurrent.locks.LockSupport;
 final class DelayWaiter implements TimedWaiter {
     private static final System.Logger LOG = System.getLogger(DelayWaiter.class.getName());
     private static final long LINGER_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
+    /**
+     * Replies built between two sends of a batch: a client takes back the first replies of a large
+     * batch (64 at QD64) while the rest are built, instead of after all of them. Eight measured
+     * best (docs/BENCHMARKS.md); {@code -Dfaultdisk.nbd.delaySendEvery} changes it.
+     */
+    static final int SEND_EVERY = Math.max(1, Integer.getInteger("faultdisk.nbd.delaySendEvery", 8));
+
     private static final Semaphore THREADS = new Semaphore(Integer.getInteger("faultdisk.nbd.delayThreads", 256));
 
     private final Semaphore threads;
@@ -113,14 +120,21 @@ final class DelayWaiter implements TimedWaiter {
                     LockSupport.parkNanos(this, sleep);
                     continue;
                 }
+                int unsent = 0;
                 for (Entry e : due) {
                     try {
                         e.rest.run();
                     } catch (RuntimeException | Error ex) {
                         LOG.log(System.Logger.Level.ERROR, "a delayed request failed after its wait", ex);
                     }
+                    if (++unsent == SEND_EVERY) {
+                        afterBatch.run();
+                        unsent = 0;
+                    }
                 }
-                afterBatch.run();
+                if (unsent > 0) {
+                    afterBatch.run();
+                }
                 idleSince = System.nanoTime();
             }
         } finally {

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.faultdisk.device.TimedWaiter;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -18,7 +19,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * A connection's delay thread, on real time: rests run on it in deadline order and never before
- * their deadline, each batch is followed by one send, a reset lets them go at once, the thread
+ * their deadline, a batch's replies are sent a few at a time, a reset lets them go at once, the thread
  * ends when idle, and past the budget the caller is told to use the shared timer.
  */
 class DelayWaiterTest {
@@ -49,6 +50,26 @@ class DelayWaiterTest {
         // Idle: the thread ends and gives its place back.
         await().atMost(WAIT).until(() -> budget.availablePermits() == 1);
         assertFalse(threadNamed("nbd-delays-test"), "the thread ended");
+    }
+
+    @Test
+    void aLargeBatchSendsItsFirstRepliesBeforeTheRestAreBuilt() throws Exception {
+        AtomicInteger sends = new AtomicInteger();
+        List<Integer> sendsSeen = new CopyOnWriteArrayList<>();
+        DelayWaiter waiter = new DelayWaiter("nbd-delays-batch", sends::incrementAndGet, new Semaphore(1));
+        int n = 2 * DelayWaiter.SEND_EVERY + 3;
+        long deadline = System.nanoTime() + ms(200); // one deadline: one batch
+        for (int i = 0; i < n; i++) {
+            assertTrue(waiter.schedule(deadline, new CountDownLatch(1), () -> sendsSeen.add(sends.get())));
+        }
+        await().atMost(WAIT).until(() -> sendsSeen.size() == n);
+        List<Integer> expected = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            expected.add(i / DelayWaiter.SEND_EVERY);
+        }
+        assertEquals(expected, sendsSeen, "each rest, with the sends made before it ran");
+        await().atMost(WAIT).until(() -> sends.get() == 3); // and one for the last 3
+        assertEquals(3, sends.get(), "a send after every " + DelayWaiter.SEND_EVERY + " and one for the last 3");
     }
 
     @Test
