@@ -14,10 +14,12 @@ import java.util.concurrent.TimeUnit;
 public interface TimedWaiter {
 
     /**
-     * Deadlines are rounded up to this ({@code faultdisk.delay.tickMicros}, 50 µs by default), so
-     * that requests due within it are let go together and their replies leave together.
+     * Deadlines are rounded up to this ({@code faultdisk.delay.tickMicros}, 20 µs by default), so
+     * that requests due within it are let go together and their replies leave together. 20 rather
+     * than 50: delays end closer to what was asked, and QD64 behind a light client went faster
+     * (docs/BENCHMARKS.md).
      */
-    long TICK_NANOS = Math.max(1, TimeUnit.MICROSECONDS.toNanos(Long.getLong("faultdisk.delay.tickMicros", 50)));
+    long TICK_NANOS = Math.max(1, TimeUnit.MICROSECONDS.toNanos(Long.getLong("faultdisk.delay.tickMicros", 20)));
 
     /**
      * Runs {@code rest} once {@link System#nanoTime()} reaches {@code nanoTime}, or soon after

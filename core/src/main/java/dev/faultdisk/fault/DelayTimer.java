@@ -15,7 +15,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * One thread that runs tasks at their deadlines, for the system clock ({@link Sleeper#system}):
  * the delays and throttles of submitted requests wait here as entries of one queue, not as parked
  * threads with their stacks. Deadlines are rounded up to a tick ({@code faultdisk.delay.tickMicros},
- * 50 µs by default) so that requests due within it are let go together, and their replies leave
+ * 20 µs by default) so that requests due within it are let go together, and their replies leave
  * together; a wait is never shorter than asked. Tasks run on the timer's thread and must not block
  * (a frontend's task hands the rest of its request to a thread of the connection's).
  */
