@@ -58,7 +58,7 @@ class DelayWaiterTest {
         List<Integer> sendsSeen = new CopyOnWriteArrayList<>();
         DelayWaiter waiter = new DelayWaiter("nbd-delays-batch", sends::incrementAndGet, new Semaphore(1));
         int n = 2 * DelayWaiter.SEND_EVERY + 3;
-        long deadline = System.nanoTime() + ms(200); // one deadline: one batch
+        long deadline = System.nanoTime() + ms(500); // one deadline, well after the last is queued: one batch
         for (int i = 0; i < n; i++) {
             assertTrue(waiter.schedule(deadline, new CountDownLatch(1), () -> sendsSeen.add(sends.get())));
         }
