@@ -14,13 +14,13 @@ import java.util.concurrent.locks.LockSupport;
 /**
  * A connection's own thread for its delayed requests: it sleeps until the earliest deadline, runs
  * the rests of the requests then due (the I/O, the reply into the reply buffer) and sends their
- * replies together, {@link #SEND_EVERY} at a time. One wake-up per batch, where the shared timer took two (its own, then the
- * connection's thread it handed the rests to); a rest that blocks (a slow disk) holds up only this
- * connection's delayed requests. A platform thread, so that its timed sleep is the kernel's (a
- * virtual thread's is one more hand-off), with a timer slack of 1 ns; it starts with the first
- * delayed request and ends after {@link #LINGER_NANOS} without one. At most
- * {@code -Dfaultdisk.nbd.delayThreads} (default 256) run in the process: past that, delayed requests
- * wait on the shared timer as before.
+ * replies together, {@link #SEND_EVERY} at a time. One wake-up per batch, where the shared timer
+ * took two (its own, then the connection's thread it handed the rests to); a rest that blocks (a
+ * slow disk) holds up only this connection's delayed requests. A platform thread, so that its
+ * timed sleep is the kernel's (a virtual thread's is one more hand-off), with a timer slack of 1
+ * ns; it starts with the first delayed request and ends after {@link #LINGER_NANOS} without one.
+ * At most {@code -Dfaultdisk.nbd.delayThreads} (default 256) run in the process: past that,
+ * delayed requests wait on the shared timer as before.
  */
 final class DelayWaiter implements TimedWaiter {
     private static final System.Logger LOG = System.getLogger(DelayWaiter.class.getName());
