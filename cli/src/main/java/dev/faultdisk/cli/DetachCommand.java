@@ -96,10 +96,10 @@ final class DetachCommand extends AttachmentCommand {
     }
 
     private static void unmount(Attachment a, List<String> notes, List<String> problems) {
-        if (a.mountPoint().isEmpty() || !Mounts.isMountPoint(Path.of(a.mountPoint()))) {
+        if (a.mountPoint().isEmpty()) {
             return;
         }
-        try {
+        try { // unmounts only what is still mounted
             FileSystemMount.of(a.loopDevice(), Path.of(a.mountPoint()), "ext4")
                     .unmount()
                     .ifPresent(notes::add);

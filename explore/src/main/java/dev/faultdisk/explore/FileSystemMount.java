@@ -85,10 +85,6 @@ public final class FileSystemMount {
         }
     }
 
-    public Path point() {
-        return point;
-    }
-
     /**
      * Unmounts; lazily if the file system stays busy (a disk that lost its power fails every
      * write, so umount may fail). Returns why it had to be lazy, or empty; fails if even the lazy
