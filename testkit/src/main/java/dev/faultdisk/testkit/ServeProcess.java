@@ -52,9 +52,7 @@ public final class ServeProcess implements AutoCloseable {
 
     /** Starts {@code faultdisk serve ARGS...} and waits for its banner. */
     public static ServeProcess start(String... args) throws IOException {
-        List<String> serve = new ArrayList<>(List.of("serve"));
-        serve.addAll(List.of(args));
-        return new ServeProcess(FaultdiskCli.start(serve.toArray(String[]::new)));
+        return new ServeProcess(FaultdiskCli.start(serve(args)));
     }
 
     /**
@@ -63,11 +61,7 @@ public final class ServeProcess implements AutoCloseable {
      */
     public static ServeProcess startWithJvm(List<String> jvmOptions, java.nio.file.Path log, String... args)
             throws IOException {
-        List<String> serve = new ArrayList<>(List.of("serve"));
-        serve.addAll(List.of(args));
-        return new ServeProcess(new ProcessBuilder(FaultdiskCli.command(jvmOptions, serve.toArray(String[]::new)))
-                .redirectError(log.toFile())
-                .start());
+        return startLogging(FaultdiskCli.command(jvmOptions, serve(args)), log);
     }
 
     /**
@@ -78,9 +72,19 @@ public final class ServeProcess implements AutoCloseable {
     public static ServeProcess startUnder(List<String> wrapper, java.nio.file.Path log, String... args)
             throws IOException {
         List<String> command = new ArrayList<>(wrapper);
+        command.addAll(FaultdiskCli.command(serve(args)));
+        return startLogging(command, log);
+    }
+
+    /** {@code serve ARGS...}: the subcommand's arguments. */
+    private static String[] serve(String... args) {
         List<String> serve = new ArrayList<>(List.of("serve"));
         serve.addAll(List.of(args));
-        command.addAll(FaultdiskCli.command(serve.toArray(String[]::new)));
+        return serve.toArray(String[]::new);
+    }
+
+    /** Starts {@code command} with its stderr to {@code log} and waits for the banner. */
+    private static ServeProcess startLogging(List<String> command, java.nio.file.Path log) throws IOException {
         return new ServeProcess(
                 new ProcessBuilder(command).redirectError(log.toFile()).start());
     }
