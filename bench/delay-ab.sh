@@ -50,6 +50,18 @@ esac
 hz=$(getconf CLK_TCK)
 rss() { awk '/^VmRSS/ {print int($2 / 1024)}' "/proc/$1/status"; }
 await_port() { for _ in $(seq 100); do python3 -c "import socket; socket.create_connection(('127.0.0.1', $1), 1)" 2>/dev/null && return; sleep 0.2; done; }
+# measure CMD...: runs the measured client CMD, its output to $out/client.out, between two readings
+# of the server's CPU time and memory, then stops the server; sets ticks, rss0 and rss1.
+measure() {
+  rss0=$(rss "$pid")
+  local cpu0
+  cpu0=$(awk '{print $14 + $15}' "/proc/$pid/stat")
+  "$@" >"$out/client.out"
+  ticks=$(($(awk '{print $14 + $15}' "/proc/$pid/stat") - cpu0))
+  rss1=$(rss "$pid")
+  kill "$pid"; wait "$pid" 2>/dev/null || true
+  pid=
+}
 # start_server INDEX QD PORT: starts server INDEX with its delay; sets pid.
 start_server() {
   local i=$1 qd=$2 port=$3 q=$(($3 + 50)) opts_var=OPTS_$1
@@ -86,17 +98,11 @@ for r in $(seq "$rounds"); do
       [ "${servers[$i]}" = nbdkit ] && uri="nbd://127.0.0.1:$port" name=
       if [ "$client" = light ]; then
         "$out/qd-client" 127.0.0.1 "$port" "$name" "$qd" 0 2 "$r" >/dev/null # warm-up
-        rss0=$(rss "$pid")
-        cpu0=$(awk '{print $14 + $15}' "/proc/$pid/stat")
-        res=$("$out/qd-client" 127.0.0.1 "$port" "$name" "$qd" 0 "$runtime" "$r")
-        cpu1=$(awk '{print $14 + $15}' "/proc/$pid/stat")
-        rss1=$(rss "$pid")
-        kill "$pid"; wait "$pid" 2>/dev/null || true
-        pid=
-        # res: reads/s N p50 X p99 X p99.9 X ms client_cpu_us_per_read X reads N
-        read -r _ iops _ p50 _ p99 _ p999 _ _ client_us _ reads <<<"$res"
+        measure "$out/qd-client" 127.0.0.1 "$port" "$name" "$qd" 0 "$runtime" "$r"
+        # reads/s N p50 X p99 X p99.9 X ms client_cpu_us_per_read X reads N
+        read -r _ iops _ p50 _ p99 _ p999 _ _ client_us _ reads <"$out/client.out"
         awk -v r="$r" -v qd="$qd" -v i="$i" -v iops="$iops" -v p50="$p50" -v p99="$p99" -v p999="$p999" \
-          -v c="$client_us" -v ticks="$((cpu1 - cpu0))" -v hz="$hz" -v reads="$reads" -v rss0="$rss0" \
+          -v c="$client_us" -v ticks="$ticks" -v hz="$hz" -v reads="$reads" -v rss0="$rss0" \
           -v rss1="$rss1" -v load="$(cut -d' ' -f1 /proc/loadavg)" 'BEGIN {
           printf "round %s QD %s build %s: IOPS %6.0f lat p50 %.3f p99 %.3f p99.9 %.3f ms, CPU %.1f us/read " \
             "(qd-client %.1f), RSS %s -> %s MiB, load %s\n", r, qd, i, iops, p50, p99, p999,
@@ -105,14 +111,8 @@ for r in $(seq "$rounds"); do
       fi
       job=(--name=w --ioengine=nbd "--uri=$uri" --time_based --rw=randread --bs=4k "--iodepth=$qd" --output-format=json)
       fio "${job[@]}" --runtime=2 >/dev/null
-      rss0=$(rss "$pid")
-      cpu0=$(awk '{print $14 + $15}' "/proc/$pid/stat")
-      fio "${job[@]}" "--runtime=$runtime" >"$out/fio.json"
-      cpu1=$(awk '{print $14 + $15}' "/proc/$pid/stat")
-      rss1=$(rss "$pid")
-      kill "$pid"; wait "$pid" 2>/dev/null || true
-      pid=
-      python3 - "$out/fio.json" "$i" "$((cpu1 - cpu0))" "$hz" "$r" "$rss0" "$rss1" "$qd" <<'PY'
+      measure fio "${job[@]}" "--runtime=$runtime"
+      python3 - "$out/client.out" "$i" "$ticks" "$hz" "$r" "$rss0" "$rss1" "$qd" <<'PY'
 import json, sys
 t = open(sys.argv[1]).read()
 job = json.loads(t[t.index("{"):])["jobs"][0]
