@@ -151,6 +151,7 @@ int main(int argc, char **argv) {
         sent[h] = now();
     }
     write_fully(out, pending * sizeof *out);
+    int in_flight = pending;
     for (;;) {
         ssize_t r = recv(sock, in + have, cap - have, 0);
         if (r <= 0) die("recv");
@@ -177,8 +178,9 @@ int main(int argc, char **argv) {
             }
             if (have - at < 16 + BLOCK) break;
             at += 16 + BLOCK;
+            in_flight--;
             if (samples < max_samples) lat[samples++] = t - sent[h];
-            if (t >= end) continue;
+            if (t >= end) continue; /* the run is over: take back what is in flight, send no more */
             rng ^= rng << 13; rng ^= rng >> 7; rng ^= rng << 17;
             out[pending++] = (struct request){htobe32(REQUEST_MAGIC), 0, 0, h,
                                               htobe64((rng % blocks) * BLOCK), htobe32(BLOCK)};
@@ -187,7 +189,8 @@ int main(int argc, char **argv) {
         memmove(in, in + at, have - at);
         have -= at;
         if (pending > 0) write_fully(out, pending * sizeof *out);
-        if (t >= end) break;
+        in_flight += pending;
+        if (t >= end && in_flight == 0) break; /* NBD_CMD_DISC only once every reply is in */
     }
     double elapsed = now() - start, used = cpu() - cpu0;
     struct request disc = {htobe32(REQUEST_MAGIC), 0, htobe16(2), 0, 0, 0}; /* NBD_CMD_DISC */
