@@ -5,7 +5,6 @@ import dev.faultdisk.device.BlockRequest;
 import dev.faultdisk.device.Completion;
 import dev.faultdisk.device.DeviceException;
 import dev.faultdisk.device.DisconnectException;
-import dev.faultdisk.device.ExtentSink;
 import dev.faultdisk.device.RequestTimer;
 import dev.faultdisk.device.TimedWaiter;
 import dev.faultdisk.wire.BlockOp;
@@ -15,14 +14,10 @@ import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.FileChannel;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Semaphore;
-import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The transmission phase of one connection: decodes requests from the buffered input, validates
@@ -40,25 +35,15 @@ final class Transmission {
     /** A write payload larger than the maximum but at most this is skipped; beyond it, disconnect. */
     private static final long MAX_SKIPPED_PAYLOAD = 4L * NbdProtocol.MAX_PAYLOAD;
 
-    private static final int MAX_EXTENTS = 1 << 16;
-    /** Extent lengths must fit in 32 bits; keep them 4 KiB aligned when split. */
-    private static final long MAX_EXTENT = 0xFFFF_F000L;
-
-    private static final int FUA = BlockRequest.Flag.FUA.bit();
-    private static final int NO_HOLE = BlockRequest.Flag.NO_HOLE.bit();
-    private static final int FAST_ZERO = BlockRequest.Flag.FAST_ZERO.bit();
-    private static final int DF = BlockRequest.Flag.DF.bit();
-    private static final int REQ_ONE = BlockRequest.Flag.REQ_ONE.bit();
-
     private final Connection connection;
     private final ReplyWriter writer;
+    private final Replies replies;
+    private final RequestValidator validator;
     private final BlockDevice device;
     /** Null when the export does not time requests: then the fast path reads no clock. */
     private final RequestTimer timer;
 
-    private final long size;
     private final boolean structured;
-    private final boolean baseAllocation;
     private final RequestHeader header = new RequestHeader();
     /** Requests of this connection that reached the device stack; the reader alone counts them. */
     private long sequence;
@@ -84,11 +69,8 @@ final class Transmission {
 
     private final int maxInFlight;
 
-    private final PayloadBudget budget;
-    /** What of the budget this connection holds, and the most it may: one client never takes all of it. */
-    private final AtomicLong mine = new AtomicLong();
-
-    private final long share;
+    /** This connection's part of the payload budget. */
+    private final PayloadShare payloads;
     /**
      * How a large read that no layer needs leaves when the socket is plain (not TLS), from
      * {@code -Dfaultdisk.nbd.fileReads}, read as the connection starts: {@code map} (the default)
@@ -103,11 +85,7 @@ final class Transmission {
     private final boolean uringReads;
 
     private final FileMappings.Cache mappings = new FileMappings.Cache();
-    /** Submitted requests' rests, resumed after their timed waits, and whether a thread drains them. */
-    private final ConcurrentLinkedQueue<Runnable> resumed = new ConcurrentLinkedQueue<>();
-
-    private final AtomicBoolean draining = new AtomicBoolean();
-    private final ThreadFactory drainers;
+    private final ResumedRequests resumed;
     /** Where submitted requests wait out their delays on real time, and go on after them. */
     private final DelayWaiter delays;
 
@@ -116,20 +94,19 @@ final class Transmission {
         this.writer = writer;
         this.device = negotiation.export().device();
         this.timer = negotiation.export().timer();
-        this.size = device.size();
         this.structured = negotiation.structuredReplies();
-        this.baseAllocation = negotiation.baseAllocation();
+        this.replies = new Replies(connection, writer, structured);
+        this.validator =
+                new RequestValidator(device.size(), structured, negotiation.baseAllocation(), device::isReadOnly);
         this.maxInFlight = connection.server().options().maxInFlight();
         this.inFlight = new Semaphore(maxInFlight);
-        this.budget = connection.server().budget();
-        this.share = Math.max(NbdProtocol.MAX_PAYLOAD, budget.limit() / 4);
+        this.payloads = new PayloadShare(connection.server().budget(), connection.id());
         String reads = writer.canSendFiles() ? System.getProperty("faultdisk.nbd.fileReads", "map") : "copy";
         this.fileReads = reads.equals("uring") && !writer.startUring() ? "copy" : reads;
         this.uringReads = fileReads.equals("uring");
         this.requests = Executors.newThreadPerTaskExecutor(
                 Thread.ofVirtual().name("nbd-req-" + connection.id() + "-", 0).factory());
-        this.drainers =
-                Thread.ofVirtual().name("nbd-resumed-" + connection.id()).factory();
+        this.resumed = new ResumedRequests("nbd-resumed-" + connection.id(), this::flushReplies, this::failed);
         this.delays = new DelayWaiter("nbd-delays-" + connection.id(), this::flushReplies);
     }
 
@@ -222,7 +199,7 @@ final class Transmission {
         if (timer != null) {
             h.arrival = System.nanoTime(); // its header is in; a write's payload may still be on its way
         }
-        int error = validate(h);
+        int error = validator.check(h);
         if (error != 0) {
             if (h.type == NbdProtocol.CMD_WRITE) {
                 if (h.length > MAX_SKIPPED_PAYLOAD) {
@@ -230,7 +207,7 @@ final class Transmission {
                 }
                 connection.skip(h.length);
             }
-            replyError(h, error, validationMessage(h, error), -1);
+            replies.error(h, error, RequestValidator.message(h, error), -1);
             return;
         }
         boolean async = device.mayBlock();
@@ -244,20 +221,20 @@ final class Transmission {
                 payload = async ? budgetedPayload((int) h.length) : inlineWritePayload((int) h.length);
                 if (payload == null && !staged) {
                     connection.skip(h.length);
-                    replyError(h, NbdProtocol.ENOMEM, overBudget(h), -1);
+                    replies.error(h, NbdProtocol.ENOMEM, payloads.refuse(h), -1);
                     return;
                 }
             }
             if (connection.isClosing()) {
-                give(async ? payload : large);
+                payloads.give(async ? payload : large);
                 large = null;
                 dropStaged();
-                replyError(h, NbdProtocol.ESHUTDOWN, "server is shutting down", -1);
+                replies.error(h, NbdProtocol.ESHUTDOWN, "server is shutting down", -1);
                 return;
             }
             // Numbered in arrival order, so that layers that count requests (triggers) can count them in
             // that order even when they run on threads of their own.
-            h.sequence = reachesDevice(h) ? ++sequence : 0;
+            h.sequence = RequestValidator.reachesDevice(h) ? ++sequence : 0;
             if (!async) {
                 execute(h, payload, true);
                 return;
@@ -277,13 +254,13 @@ final class Transmission {
                     } catch (Throwable e) {
                         failed(e);
                     } finally {
-                        give(owned);
+                        payloads.give(owned);
                         inFlight.release();
                     }
                 });
                 slot = false; // the request gives it back
             } catch (RuntimeException e) {
-                give(owned);
+                payloads.give(owned);
                 throw e;
             }
         } finally {
@@ -301,7 +278,7 @@ final class Transmission {
         return switch (h.type) {
             case NbdProtocol.CMD_READ -> h.length > 0 && device.timedWaitsOnly();
             case NbdProtocol.CMD_WRITE, NbdProtocol.CMD_FLUSH, NbdProtocol.CMD_TRIM, NbdProtocol.CMD_WRITE_ZEROES ->
-                reachesDevice(h) && device.timedWaitsOnly();
+                RequestValidator.reachesDevice(h) && device.timedWaitsOnly();
             default -> false; // block status gathers its extents on a thread of its own
         };
     }
@@ -325,11 +302,11 @@ final class Transmission {
         }
 
         void start() {
-            BlockOp op = opOf(h.type);
+            BlockOp op = RequestValidator.opOf(h.type);
             if (op == BlockOp.READ) {
-                data = take((int) h.length);
+                data = payloads.take((int) h.length);
                 if (data == null) {
-                    refused = overBudget(h);
+                    refused = payloads.refuse(h);
                     complete(null);
                     return;
                 }
@@ -344,10 +321,7 @@ final class Transmission {
 
         @Override
         public void resume(Runnable rest) {
-            resumed.add(rest);
-            if (draining.compareAndSet(false, true)) {
-                drainers.newThread(Transmission.this::drainResumed).start();
-            }
+            resumed.resume(rest);
         }
 
         @Override
@@ -358,76 +332,42 @@ final class Transmission {
                 failed(e);
             } finally {
                 if (timer != null) {
-                    timer.completed(opOf(h.type), System.nanoTime() - h.arrival);
+                    timer.completed(RequestValidator.opOf(h.type), System.nanoTime() - h.arrival);
                 }
-                give(payload);
-                give(data);
+                payloads.give(payload);
+                payloads.give(data);
                 inFlight.release();
             }
         }
 
         private void answer(Throwable failure) throws Throwable {
             if (refused != null) {
-                replyError(h, NbdProtocol.ENOMEM, refused, -1);
+                replies.error(h, NbdProtocol.ENOMEM, refused, -1);
                 return;
             }
             switch (failure) {
                 case null -> {
                     if (h.type != NbdProtocol.CMD_READ) {
-                        replyOk(h);
-                        return;
-                    }
-                    data.flip();
-                    if (structured && Zeroes.isAllZero(data)) {
-                        sendHole(h, (int) h.length);
+                        replies.ok(h);
+                    } else if (replies.holeFits(data.flip())) {
+                        replies.hole(h);
+                    } else if (data.remaining() > INLINE_READ) {
+                        replies.read(h, data);
                     } else {
-                        replyRead();
+                        replies.readCopied(h, data); // leaves with the replies beside it
                     }
                 }
                 case DisconnectException e
                 when h.type == NbdProtocol.CMD_READ -> {
                     if (e.midReply()) {
-                        sendRead(
-                                h, data.position(0).limit((int) h.length / 2), ReplyEncoder.readHeaderSize(structured));
+                        replies.read(h, data.position(0).limit((int) h.length / 2));
                     }
-                    drop(null);
+                    replies.drop(null);
                 }
-                case IOException e -> replyFailure(h, e);
+                case IOException e -> replies.failure(h, e);
                 default -> throw failure;
             }
         }
-
-        /** A small read's data is copied in with its header, so that it leaves with the replies beside it. */
-        private void replyRead() throws IOException {
-            int headerSize = ReplyEncoder.readHeaderSize(structured);
-            if (data.remaining() > INLINE_READ) {
-                sendRead(h, data, headerSize);
-                return;
-            }
-            writer.lock();
-            try {
-                ByteBuffer out = writer.reserve(headerSize + data.remaining());
-                ReplyEncoder.readHeader(out, structured, h.cookie, h.offset, (int) h.length);
-                out.put(data);
-            } finally {
-                writer.unlock();
-            }
-        }
-    }
-
-    /** Runs the rests of submitted requests resumed after their waits, then sends their replies together. */
-    private void drainResumed() {
-        do {
-            for (Runnable rest; (rest = resumed.poll()) != null; ) {
-                try {
-                    rest.run();
-                } catch (Throwable e) {
-                    failed(e);
-                }
-            }
-            flushReplies();
-            draining.set(false);
-        } while (!resumed.isEmpty() && draining.compareAndSet(false, true));
     }
 
     /** Sends the replies built so far; a failure ends the connection as any reply's does. */
@@ -464,31 +404,17 @@ final class Transmission {
     private ByteBuffer budgetedPayload(int length) throws IOException {
         connection.require(
                 Math.min(length, Math.min(PAYLOAD_ARRIVED, connection.input().capacity())));
-        ByteBuffer payload = take(length);
+        ByteBuffer payload = payloads.take(length);
         if (payload != null) {
             try {
                 connection.readInto(payload);
             } catch (IOException | RuntimeException e) {
-                give(payload);
+                payloads.give(payload);
                 throw e;
             }
             payload.flip();
         }
         return payload;
-    }
-
-    /** A payload buffer from the budget within this connection's share, or null. */
-    private ByteBuffer take(int length) {
-        long cost = BufferPool.capacityFor(length);
-        if (mine.addAndGet(cost) > share) {
-            mine.addAndGet(-cost);
-            return null;
-        }
-        ByteBuffer b = budget.tryAcquire(length);
-        if (b == null) {
-            mine.addAndGet(-cost);
-        }
-        return b;
     }
 
     /** A request off the reader failed: drop the connection as the reader does, never leave the client waiting. */
@@ -499,36 +425,6 @@ final class Transmission {
         }
         Fatal.check(e, "NBD request of connection " + connection.id()); // a bug below
         connection.internalError(e);
-    }
-
-    private void give(ByteBuffer b) {
-        if (b != null) {
-            mine.addAndGet(-b.capacity());
-            budget.release(b);
-        }
-    }
-
-    private String overBudget(RequestHeader h) {
-        String message = "server out of payload buffers: this connection holds " + mine.get() + " bytes (at most "
-                + share + "), the server " + budget.used() + " of " + budget.limit()
-                + " (the payload budget, --payload-budget)";
-        NbdServer.refusal(
-                "payload",
-                "connection " + connection.id() + ": " + NbdProtocol.commandName(h.type) + " of " + h.length
-                        + " bytes refused with ENOMEM: " + message);
-        return message;
-    }
-
-    /**
-     * False for requests answered without the device: CACHE (advisory; data already lives in memory
-     * or page cache) and a TRIM or WRITE_ZEROES of no bytes.
-     */
-    private static boolean reachesDevice(RequestHeader h) {
-        return switch (h.type) {
-            case NbdProtocol.CMD_CACHE -> false;
-            case NbdProtocol.CMD_TRIM, NbdProtocol.CMD_WRITE_ZEROES -> h.length > 0;
-            default -> true;
-        };
     }
 
     /**
@@ -619,47 +515,19 @@ final class Transmission {
             run(h, payload, inline);
         } finally {
             if (timer != null && h.sequence != 0) {
-                timer.completed(opOf(h.type), System.nanoTime() - h.arrival);
+                timer.completed(RequestValidator.opOf(h.type), System.nanoTime() - h.arrival);
             }
             if (inline && large != null) {
-                give(large);
+                payloads.give(large);
                 large = null;
             }
         }
     }
 
-    /**
-     * Answers a request the stack failed with {@code e}: a disconnect drops the connection (after
-     * a torn header if it came mid-reply), a device error becomes its errno, any other I/O error
-     * EIO, unless it is only the channel closing under a shutdown.
-     */
-    private void replyFailure(RequestHeader h, IOException e) throws IOException {
-        switch (e) {
-            case DisconnectException d -> drop(d.midReply() ? partialHeader(h) : null);
-            case DeviceException d -> replyError(h, nbdError(h, d.errno()), d.getMessage(), d.offset());
-            default -> {
-                if (!connection.isClosing() || !(e instanceof ClosedChannelException)) {
-                    replyError(h, NbdProtocol.EIO, e.toString(), -1);
-                }
-            }
-        }
-    }
-
-    private static BlockOp opOf(int type) {
-        return switch (type) {
-            case NbdProtocol.CMD_READ -> BlockOp.READ;
-            case NbdProtocol.CMD_WRITE -> BlockOp.WRITE;
-            case NbdProtocol.CMD_FLUSH -> BlockOp.FLUSH;
-            case NbdProtocol.CMD_TRIM -> BlockOp.TRIM;
-            case NbdProtocol.CMD_WRITE_ZEROES -> BlockOp.WRITE_ZEROES;
-            default -> BlockOp.BLOCK_STATUS;
-        };
-    }
-
     private void run(RequestHeader h, ByteBuffer payload, boolean inline) throws IOException {
         try {
-            if (!reachesDevice(h)) {
-                replyOk(h);
+            if (!RequestValidator.reachesDevice(h)) {
+                replies.ok(h);
                 return;
             }
             switch (h.type) {
@@ -669,107 +537,41 @@ final class Transmission {
                     } else {
                         writeStaged(request(h, BlockOp.WRITE, inline));
                     }
-                    replyOk(h);
+                    replies.ok(h);
                 }
                 case NbdProtocol.CMD_READ -> read(h, inline);
                 case NbdProtocol.CMD_FLUSH -> {
                     device.flush(request(h, BlockOp.FLUSH, inline));
-                    replyOk(h);
+                    replies.ok(h);
                 }
                 case NbdProtocol.CMD_TRIM -> {
                     device.trim(request(h, BlockOp.TRIM, inline));
-                    replyOk(h);
+                    replies.ok(h);
                 }
                 case NbdProtocol.CMD_WRITE_ZEROES -> {
                     device.writeZeroes(request(h, BlockOp.WRITE_ZEROES, inline));
-                    replyOk(h);
+                    replies.ok(h);
                 }
-                case NbdProtocol.CMD_BLOCK_STATUS -> blockStatus(h, request(h, BlockOp.BLOCK_STATUS, inline));
+                case NbdProtocol.CMD_BLOCK_STATUS ->
+                    replies.blockStatus(h, Extents.of(device, request(h, BlockOp.BLOCK_STATUS, inline)));
                 default -> throw new IllegalStateException("validated command " + h.type);
             }
         } catch (IOException e) {
-            replyFailure(h, e);
+            replies.failure(h, e);
         }
     }
 
     /** The stack's request for a validated NBD request: the only object the inline path allocates per request. */
     private BlockRequest request(RequestHeader h, BlockOp op, boolean inline) {
-        int f = h.flags;
-        int flags = ((f & NbdProtocol.CMD_FLAG_FUA) != 0 ? FUA : 0)
-                | ((f & NbdProtocol.CMD_FLAG_NO_HOLE) != 0 ? NO_HOLE : 0)
-                | ((f & NbdProtocol.CMD_FLAG_FAST_ZERO) != 0 ? FAST_ZERO : 0)
-                | ((f & NbdProtocol.CMD_FLAG_DF) != 0 ? DF : 0)
-                | ((f & NbdProtocol.CMD_FLAG_REQ_ONE) != 0 ? REQ_ONE : 0);
-        return BlockRequest.of(op, h.offset, h.length, flags, connection.id(), inline, h.sequence);
-    }
-
-    /** Returns 0 if the request may run, else the NBD error to reply with. */
-    private int validate(RequestHeader h) {
-        int allowed = NbdProtocol.CMD_FLAG_FUA;
-        switch (h.type) {
-            case NbdProtocol.CMD_READ -> allowed |= structured ? NbdProtocol.CMD_FLAG_DF : 0;
-            case NbdProtocol.CMD_WRITE_ZEROES ->
-                allowed |= NbdProtocol.CMD_FLAG_NO_HOLE | NbdProtocol.CMD_FLAG_FAST_ZERO;
-            case NbdProtocol.CMD_BLOCK_STATUS -> allowed |= NbdProtocol.CMD_FLAG_REQ_ONE;
-            case NbdProtocol.CMD_WRITE, NbdProtocol.CMD_FLUSH, NbdProtocol.CMD_TRIM, NbdProtocol.CMD_CACHE -> {}
-            default -> {
-                return NbdProtocol.EINVAL;
-            }
-        }
-        if ((h.flags & ~allowed) != 0) {
-            return NbdProtocol.EINVAL;
-        }
-        switch (h.type) {
-            case NbdProtocol.CMD_FLUSH -> {
-                return h.offset == 0 && h.length == 0 ? 0 : NbdProtocol.EINVAL;
-            }
-            case NbdProtocol.CMD_BLOCK_STATUS -> {
-                if (!structured || !baseAllocation || h.length == 0) {
-                    return NbdProtocol.EINVAL;
-                }
-            }
-            case NbdProtocol.CMD_READ -> {
-                if (h.length > NbdProtocol.MAX_PAYLOAD) {
-                    return NbdProtocol.EOVERFLOW;
-                }
-            }
-            case NbdProtocol.CMD_WRITE -> {
-                if (h.length > NbdProtocol.MAX_PAYLOAD) {
-                    return NbdProtocol.EINVAL;
-                }
-            }
-            default -> {}
-        }
-        boolean inRange = h.offset >= 0 && h.offset <= size && h.length <= size - h.offset;
-        if (!inRange) {
-            boolean writes = h.type == NbdProtocol.CMD_WRITE || h.type == NbdProtocol.CMD_WRITE_ZEROES;
-            return writes ? NbdProtocol.ENOSPC : NbdProtocol.EINVAL;
-        }
-        if (device.isReadOnly()
-                && (h.type == NbdProtocol.CMD_WRITE
-                        || h.type == NbdProtocol.CMD_WRITE_ZEROES
-                        || h.type == NbdProtocol.CMD_TRIM)) {
-            return NbdProtocol.EPERM;
-        }
-        return 0;
-    }
-
-    private String validationMessage(RequestHeader h, int error) {
-        return switch (error) {
-            case NbdProtocol.ENOSPC -> "request past the end of the export";
-            case NbdProtocol.EOVERFLOW -> "request larger than the maximum payload";
-            case NbdProtocol.EPERM -> "export is read-only";
-            default ->
-                "invalid " + NbdProtocol.commandName(h.type) + " request (flags " + h.flags + ", offset " + h.offset
-                        + ", length " + h.length + ")";
-        };
+        return BlockRequest.of(
+                op, h.offset, h.length, RequestValidator.blockFlags(h.flags), connection.id(), inline, h.sequence);
     }
 
     private void read(RequestHeader h, boolean inline) throws IOException {
         int length = (int) h.length;
-        int headerSize = ReplyEncoder.readHeaderSize(structured);
+        int headerSize = replies.readHeaderSize();
         if (length == 0) {
-            emptyRead(h);
+            replies.emptyRead(h);
             return;
         }
         BlockRequest r = request(h, BlockOp.READ, inline);
@@ -781,9 +583,9 @@ final class Transmission {
             return;
         }
         boolean budgeted = !inline || length > MAX_SCRATCH;
-        ByteBuffer data = budgeted ? take(length) : scratch(length);
+        ByteBuffer data = budgeted ? payloads.take(length) : scratch(length);
         if (data == null) {
-            replyError(h, NbdProtocol.ENOMEM, overBudget(h), -1);
+            replies.error(h, NbdProtocol.ENOMEM, payloads.refuse(h), -1);
             return;
         }
         try {
@@ -791,19 +593,18 @@ final class Transmission {
                 device.read(r, data);
             } catch (DisconnectException e) {
                 if (e.midReply()) {
-                    sendRead(h, data.position(0).limit(length / 2), headerSize); // the header, half the data
+                    replies.read(h, data.position(0).limit(length / 2)); // the header, half the data
                 }
-                drop(null);
+                replies.drop(null);
             }
-            data.flip();
-            if (structured && Zeroes.isAllZero(data)) {
-                sendHole(h, length);
+            if (replies.holeFits(data.flip())) {
+                replies.hole(h);
                 return;
             }
-            sendRead(h, data, headerSize);
+            replies.read(h, data);
         } finally {
             if (budgeted) {
-                give(data);
+                payloads.give(data);
             }
         }
     }
@@ -839,18 +640,6 @@ final class Transmission {
         return true;
     }
 
-    /** Sends a read's reply; its header announces {@code h.length} bytes whether or not {@code data} holds them all. */
-    private void sendRead(RequestHeader h, ByteBuffer data, int headerSize) throws IOException {
-        int length = (int) h.length;
-        writer.lock();
-        try {
-            ReplyEncoder.readHeader(writer.reserve(headerSize), structured, h.cookie, h.offset, length);
-            writer.flushWithPayloadLocked(data);
-        } finally {
-            writer.unlock();
-        }
-    }
-
     private void readInline(RequestHeader h, BlockRequest r, int length, int headerSize) throws IOException {
         writer.lock();
         try {
@@ -875,9 +664,10 @@ final class Transmission {
                 throw new ClosedChannelException();
             } catch (IOException e) {
                 out.position(start);
-                int errno = e instanceof DeviceException de ? nbdError(h, de.errno()) : NbdProtocol.EIO;
+                int errno =
+                        e instanceof DeviceException de ? RequestValidator.nbdError(h, de.errno()) : NbdProtocol.EIO;
                 long at = e instanceof DeviceException de ? de.offset() : -1;
-                encodeError(h, errno, e.getMessage() == null ? e.toString() : e.getMessage(), at);
+                replies.encodeError(h, errno, e.getMessage() == null ? e.toString() : e.getMessage(), at);
                 return;
             } catch (RuntimeException e) {
                 out.position(start); // take back the header already built: no partial reply goes out
@@ -887,155 +677,6 @@ final class Transmission {
         } finally {
             writer.unlock();
         }
-    }
-
-    /** A zero-length read (clients should not send one): success with no data. */
-    private void emptyRead(RequestHeader h) throws IOException {
-        writer.lock();
-        try {
-            ReplyEncoder.emptyRead(writer.reserve(ReplyEncoder.CHUNK_HEADER), structured, h.cookie);
-        } finally {
-            writer.unlock();
-        }
-    }
-
-    /**
-     * Answers a large read whose data is all zero with one OFFSET_HOLE chunk instead of the bytes.
-     * Deciding from the data read, not from the allocation map, costs one vectorised compare that
-     * stops at the first non-zero byte, and stays right whatever the layers above the backend do.
-     */
-    private void sendHole(RequestHeader h, int length) throws IOException {
-        writer.lock();
-        try {
-            ReplyEncoder.hole(
-                    writer.reserve(ReplyEncoder.CHUNK_HEADER + ReplyEncoder.HOLE_PAYLOAD), h.cookie, h.offset, length);
-        } finally {
-            writer.unlock();
-        }
-    }
-
-    private void blockStatus(RequestHeader h, BlockRequest r) throws IOException {
-        boolean one = r.has(BlockRequest.Flag.REQ_ONE);
-        long length = h.length;
-        ExtentList extents = new ExtentList();
-        device.extents(r, (len, flags) -> {
-            long take = Math.min(Math.min(len, length - extents.covered), MAX_EXTENT);
-            if (take <= 0) {
-                return false;
-            }
-            extents.add(take, flags & (ExtentSink.HOLE | ExtentSink.ZERO));
-            return !one && take == len && extents.covered < length && extents.count < MAX_EXTENTS;
-        });
-        if (extents.count == 0) {
-            extents.add(Math.min(length, MAX_EXTENT), 0); // nothing reported: "data" is always safe
-        }
-        int size = ReplyEncoder.CHUNK_HEADER + ReplyEncoder.blockStatusPayload(extents.count);
-        writer.lock();
-        try {
-            ByteBuffer out = writer.reserve(Math.min(size, writer.capacity()));
-            ReplyEncoder.blockStatusHeader(out, h.cookie, extents.count, NbdProtocol.BASE_ALLOCATION_ID);
-            for (int i = 0; i < extents.count; i++) {
-                if (out.remaining() < ReplyEncoder.EXTENT) {
-                    writer.flushLocked();
-                }
-                ReplyEncoder.extent(out, (int) extents.lengths[i], extents.flags[i]);
-            }
-        } finally {
-            writer.unlock();
-        }
-    }
-
-    /** Extents gathered for one BLOCK_STATUS reply. */
-    private static final class ExtentList {
-        long[] lengths = new long[16];
-        int[] flags = new int[16];
-        int count;
-        long covered;
-
-        void add(long length, int flag) {
-            if (count == lengths.length) {
-                lengths = java.util.Arrays.copyOf(lengths, count * 2);
-                flags = java.util.Arrays.copyOf(flags, count * 2);
-            }
-            lengths[count] = length;
-            flags[count] = flag;
-            count++;
-            covered += length;
-        }
-    }
-
-    /**
-     * A fault rule dropped the connection: replies already built go out, then {@code partial} (a
-     * reply cut short) if given, then the socket closes. Throws to end the caller's request.
-     */
-    private void drop(ByteBuffer partial) throws IOException {
-        writer.lock();
-        try {
-            writer.flushLocked();
-            if (partial != null) {
-                writer.flushWithPayloadLocked(partial);
-            }
-        } finally {
-            writer.unlock();
-        }
-        connection.closeBecause("a fault rule disconnected it");
-        throw new ClosedChannelException();
-    }
-
-    /** The first half of the reply header a successful {@code h} would get: a reply cut in the middle. */
-    private ByteBuffer partialHeader(RequestHeader h) {
-        boolean chunk = structured && h.type == NbdProtocol.CMD_BLOCK_STATUS;
-        ByteBuffer b = ByteBuffer.allocate(ReplyEncoder.CHUNK_HEADER + ReplyEncoder.STATUS_CONTEXT);
-        if (chunk) {
-            ReplyEncoder.blockStatusHeader(b, h.cookie, 1, NbdProtocol.BASE_ALLOCATION_ID);
-            b.position(ReplyEncoder.CHUNK_HEADER);
-        } else {
-            ReplyEncoder.simple(b, 0, h.cookie);
-        }
-        return b.flip().limit(b.limit() / 2);
-    }
-
-    private void replyOk(RequestHeader h) throws IOException {
-        writer.lock();
-        try {
-            ReplyEncoder.simple(writer.reserve(ReplyEncoder.SIMPLE_HEADER), 0, h.cookie);
-        } finally {
-            writer.unlock();
-        }
-    }
-
-    private void replyError(RequestHeader h, int error, String message, long offset) throws IOException {
-        writer.lock();
-        try {
-            encodeError(h, error, message, offset);
-        } finally {
-            writer.unlock();
-        }
-    }
-
-    /** Encodes an error reply; caller holds the writer lock. */
-    private void encodeError(RequestHeader h, int error, String message, long offset) throws IOException {
-        boolean chunk = structured && (h.type == NbdProtocol.CMD_READ || h.type == NbdProtocol.CMD_BLOCK_STATUS);
-        byte[] text = chunk ? ReplyEncoder.message(message) : null;
-        boolean withOffset = chunk
-                && h.type == NbdProtocol.CMD_READ
-                && offset >= h.offset
-                && offset < h.offset + Math.max(1, h.length);
-        ReplyEncoder.error(
-                writer.reserve(ReplyEncoder.errorSize(chunk, text, withOffset)),
-                chunk,
-                h.cookie,
-                error,
-                text,
-                withOffset,
-                offset);
-    }
-
-    private static int nbdError(RequestHeader h, int errno) {
-        return ErrnoMapping.toNbd(
-                errno,
-                (h.flags & NbdProtocol.CMD_FLAG_FAST_ZERO) != 0,
-                h.type == NbdProtocol.CMD_READ && (h.flags & NbdProtocol.CMD_FLAG_DF) != 0);
     }
 
     private ByteBuffer scratch(int length) {
@@ -1056,7 +697,7 @@ final class Transmission {
     void release() {
         BufferPool.SHARED.release(scratch);
         scratch = null;
-        give(large);
+        payloads.give(large);
         large = null;
     }
 }
