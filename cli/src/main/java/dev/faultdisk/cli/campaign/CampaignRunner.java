@@ -2,7 +2,6 @@ package dev.faultdisk.cli.campaign;
 
 import dev.faultdisk.cli.HostTools;
 import dev.faultdisk.cli.HostTools.ToolException;
-import dev.faultdisk.client.FaultRule;
 import dev.faultdisk.client.FaultdiskClient;
 import dev.faultdisk.filemap.FileMap;
 import dev.faultdisk.filemap.Owner;
@@ -755,8 +754,15 @@ public final class CampaignRunner implements AutoCloseable {
         if (closed) {
             throw new CampaignFailure("interrupted: run " + run.id() + " was not finished and is not kept");
         }
-        RunResult result = classify(
-                run, dir, started, armed, fired, notUp, ends, roles, workload, check, failure, restart, slot.index);
+        RunResult result = result(
+                run,
+                dir,
+                started,
+                armed,
+                new Verdict.Evidence(failure, check, workload, ends, notUp, fired),
+                roles,
+                restart,
+                slot.index);
         result.save(dir.resolve("result.json"));
         if (rerun) {
             Files.copy(
@@ -765,11 +771,6 @@ public final class CampaignRunner implements AutoCloseable {
         return result;
     }
 
-    /**
-     * Adds the run's fault rule(s) on the target node; returns what was armed, for the result. A
-     * file target is the trace's file if the reverted disk has it, else every file matching the
-     * row's pattern (a snapshot or segment named after an index the trace run reached).
-     */
     private static void attachMaps(Slot slot) {
         attachMaps(slot, Set.of());
     }
@@ -808,118 +809,38 @@ public final class CampaignRunner implements AutoCloseable {
         }
     }
 
+    /** Adds the run's fault rules on the target node ({@link Aim}); returns what was armed, for the result. */
     private String arm(Slot slot, FaultdiskClient c, CampaignSpec.Node node, Run run) throws IOException {
-        long seed = spec.seed() ^ run.id().hashCode();
-        List<FaultRule> rules = new ArrayList<>();
-        List<String> aimed = new ArrayList<>();
         Target t = run.target();
-        if (t.path() != null) {
-            Path mount = slot.disk(node).mount();
-            if (Files.exists(mount.resolve(t.path()))) {
-                aimed.add(t.path());
-            } else {
-                String label = t.label().replaceFirst(" \\[[0-9]+K,[0-9]+K\\)$", "");
-                String pattern = label.startsWith("dir ") ? label.substring(4) : label;
-                PathMatcher m = FileSystems.getDefault().getPathMatcher("glob:" + pattern);
-                try (var walk = Files.walk(mount)) {
-                    walk.map(p -> mount.relativize(p))
-                            .filter(m::matches)
-                            .map(Path::toString)
-                            .sorted()
-                            .forEach(aimed::add);
-                }
-            }
-            Map<String, Object> piece = t.fileLength() > 0
-                    ? Map.of("file-offset", t.fileOffset(), "file-length", t.fileLength())
-                    : Map.of();
-            for (String p : aimed) {
-                Map<String, Object> target = new LinkedHashMap<>(piece);
-                target.put("file", p);
-                rules.add(FaultRule.fromJson(run.fault().rule(target, seed, spec.slowMs())));
-            }
-        } else {
-            for (List<Long> r : t.ranges()) {
-                rules.add(FaultRule.fromJson(
-                        run.fault().rule(Map.of("offset", r.get(0), "length", r.get(1)), seed, spec.slowMs())));
-            }
-            aimed.add(t.label() + " (" + rules.size() + " ranges)");
-        }
-        if (rules.isEmpty()) {
+        Path mount = t.path() == null ? null : slot.disk(node).mount();
+        Aim aim = Aim.of(t, run.fault(), mount, spec.seed() ^ run.id().hashCode(), spec.slowMs());
+        if (aim.rules().isEmpty()) {
             return "nothing: no file matches " + t.label() + " on the reverted disk";
         }
-        c.faultAdd(node.export(), rules);
-        return run.fault().wireName() + " on " + node.name() + ": " + String.join(", ", aimed);
+        c.faultAdd(node.export(), aim.rules());
+        return run.fault().wireName() + " on " + node.name() + ": " + String.join(", ", aim.aimed());
     }
 
-    private RunResult classify(
+    private RunResult result(
             Run run,
             Path dir,
             Instant started,
             String armed,
-            long fired,
-            List<String> notUp,
-            Map<String, NodeProcess.End> ends,
+            Verdict.Evidence evidence,
             Map<String, String> roles,
-            Shell.Result workload,
-            Shell.Result check,
-            String failure,
             boolean restarted,
             int slot) {
-        List<String> notes = new ArrayList<>();
-        Outcome o;
-        if (failure != null) {
-            o = Outcome.CAMPAIGN_ERROR;
-            notes.add(failure);
-        } else if (check == null || check.timedOut()) {
-            o = Outcome.UNAVAILABLE;
-            notes.add("the check timed out after " + spec.timeouts().check().toSeconds() + " s");
-        } else {
-            String word = check.output().isBlank() ? "" : check.lastWord();
-            o = Outcome.byName(word).orElse(Outcome.CAMPAIGN_ERROR);
-            if (o == Outcome.CAMPAIGN_ERROR) {
-                notes.add("the check printed no outcome ('" + word + "')");
-            }
-        }
-        if (workload != null && workload.timedOut()) {
-            notes.add("the workload timed out");
-            o = o.worse(Outcome.UNAVAILABLE);
-        }
-        List<String> crashed = new ArrayList<>();
-        ends.forEach((name, end) -> {
-            if (end.crashed()) {
-                crashed.add(name + " exited " + end.exit());
-            }
-            if (end.hung()) {
-                crashed.add(
-                        name + " hung (killed after " + spec.timeouts().stop().toSeconds() + " s)");
-            }
-        });
-        for (String n : notUp) {
-            crashed.add(n + " did not start");
-        }
-        if (!crashed.isEmpty()) {
-            notes.add(String.join(", ", crashed));
-            if (o == Outcome.CORRECT || o == Outcome.REDUCED_REDUNDANCY) {
-                o = Outcome.NODE_CRASHED;
-            }
-        }
-        if (fired == 0 && o != Outcome.CAMPAIGN_ERROR) {
-            if (o == Outcome.CORRECT) {
-                o = Outcome.NOT_HIT;
-            } else {
-                notes.add("the fault never fired: this outcome came without it");
-            }
-        }
+        Verdict v = Verdict.of(evidence, spec.timeouts());
         String rerun = "faultdisk campaign " + spec.file().toAbsolutePath() + " --workdir " + workdir() + " --rerun "
                 + run.id();
         return new RunResult(
                 run.id(),
                 run.target(),
                 run.fault(),
-                o,
-                String.join("; ", notes),
+                v.outcome(),
+                v.notes(),
                 armed,
-                fired,
+                evidence.fired(),
                 roles,
                 started,
                 Duration.between(started, Instant.now()),
