@@ -4,15 +4,12 @@ import dev.faultdisk.cli.HostTools;
 import dev.faultdisk.cli.HostTools.ToolException;
 import dev.faultdisk.client.FaultdiskClient;
 import dev.faultdisk.filemap.FileMap;
-import dev.faultdisk.filemap.Owner;
 import dev.faultdisk.wire.json.Json;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.PathMatcher;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.time.Instant;
@@ -497,18 +494,13 @@ public final class CampaignRunner implements AutoCloseable {
             // mapped only now: the map syncs every file, and those writes are not the system's
             Map<String, FileMap> after = scanAll(slot);
             for (CampaignSpec.Node n : slot.nodes) {
-                Map<String, Access> byLabel = new TreeMap<>();
-                for (Tracer.Request r : traced.get(n.name())) {
-                    for (Owner o : owners(after.get(n.name()), before.get(n.name()), r)) {
-                        String mount = slot.disk(n).mount().toString();
-                        String rel = o.kind() == Owner.Kind.METADATA ? null : relative(mount, o.name());
-                        String label = label(o, rel);
-                        byLabel.computeIfAbsent(
-                                        label, k -> new Access(k, o.kind().wireName(), rel))
-                                .add(r.write(), o.deviceOffset(), o.length(), o.fileOffset());
-                    }
-                }
-                accesses.put(n.name(), byLabel);
+                accesses.put(
+                        n.name(),
+                        TargetPlanner.accesses(
+                                traced.get(n.name()),
+                                after.get(n.name()),
+                                before.get(n.name()),
+                                slot.disk(n).mount()));
             }
             Outcome baseline = Outcome.byName(check.ok() || !check.output().isBlank() ? check.lastWord() : "")
                     .orElse(Outcome.CAMPAIGN_ERROR);
@@ -520,7 +512,8 @@ public final class CampaignRunner implements AutoCloseable {
         } finally {
             unmountAll(slot);
         }
-        List<Target> targets = targets(accesses, roles);
+        List<Target> targets =
+                new TargetPlanner(spec.files(), spec.structures(), spec.pieces()).targets(accesses, roles);
         Map<String, Object> trace = new LinkedHashMap<>();
         Map<String, Object> perNode = new LinkedHashMap<>();
         accesses.forEach((node, byLabel) -> {
@@ -562,88 +555,6 @@ public final class CampaignRunner implements AutoCloseable {
             maps.put(n.name(), FileMap.scan(slot.disk(n).mount()));
         }
         return maps;
-    }
-
-    /** Owners of a request by the map after the run, falling back on the one before for gaps. */
-    private static List<Owner> owners(FileMap after, FileMap before, Tracer.Request r) {
-        List<Owner> out = new ArrayList<>();
-        for (Owner o : after.owners(r.offset(), r.length())) {
-            if (o.kind() == Owner.Kind.UNOWNED) {
-                out.addAll(before.knownOwners(o.deviceOffset(), o.length()));
-            } else {
-                out.add(o);
-            }
-        }
-        return out;
-    }
-
-    private static String relative(String mount, String path) {
-        return path.equals(mount) ? "." : path.startsWith(mount + "/") ? path.substring(mount.length() + 1) : path;
-    }
-
-    /** The table's row for an owner: a path with long hex runs as *, "dir PATH", or the structure. */
-    static String label(Owner o, String rel) {
-        return switch (o.kind()) {
-            case FILE -> rel.replaceAll("[0-9a-fA-F]{8,}", "*");
-            case DIRECTORY -> "dir " + rel.replaceAll("[0-9a-fA-F]{8,}", "*");
-            case METADATA, UNOWNED -> o.name();
-        };
-    }
-
-    private List<Target> targets(Map<String, Map<String, Access>> accesses, Map<String, String> roles) {
-        List<PathMatcher> wanted = spec.files().stream()
-                .map(g -> FileSystems.getDefault().getPathMatcher("glob:" + g))
-                .toList();
-        List<Target> out = new ArrayList<>();
-        accesses.forEach((node, byLabel) -> {
-            for (Access a : byLabel.values()) {
-                boolean isPath = a.path != null;
-                if (isPath && !wanted.isEmpty() && wanted.stream().noneMatch(m -> m.matches(Path.of(a.path)))) {
-                    continue;
-                }
-                if (!isPath && (!spec.structures() || a.kind.equals("unowned"))) {
-                    continue;
-                }
-                String role = roles.getOrDefault(node, "");
-                if (isPath) {
-                    out.addAll(pieces(node, role, a));
-                    continue;
-                }
-                List<List<Long>> ranges = new ArrayList<>();
-                for (long[] r : a.ranges) {
-                    ranges.add(List.of(r[0], r[1] - r[0]));
-                }
-                out.add(new Target(node, role, a.label, a.kind, a.path, ranges, a.reads, a.writes, 0, -1));
-            }
-        });
-        return out;
-    }
-
-    /**
-     * A file's targets: the whole file, or with {@code targets.pieces} above 1 (or "blocks": one
-     * per 4 KiB block) the span of the
-     * file the trace saw touched cut into that many parts (4 KiB aligned), each a row of its own
-     * ({@code PATH [0K,64K)}), kept where the trace saw an access: a log's head and tail, a
-     * database's meta pages and its data, as the 2017 study aimed at each block.
-     */
-    private List<Target> pieces(String node, String role, Access a) {
-        if (spec.pieces() == 1 || a.fileMax <= a.fileMin) {
-            return List.of(new Target(node, role, a.label, a.kind, a.path, List.of(), a.reads, a.writes, 0, -1));
-        }
-        long span = a.fileMax - a.fileMin;
-        long size = spec.pieces() == 0 ? 4096 : Math.max(4096, (span / spec.pieces() + 4095) / 4096 * 4096);
-        long start = a.fileMin / 4096 * 4096;
-        List<Target> out = new ArrayList<>();
-        for (long from = start; from < a.fileMax; from += size) {
-            long reads = Access.overlapping(a.readRanges, from, from + size);
-            long writes = Access.overlapping(a.writeRanges, from, from + size);
-            if (reads + writes == 0) {
-                continue;
-            }
-            String label = a.label + " [" + from / 1024 + "K," + (from + size) / 1024 + "K)";
-            out.add(new Target(node, role, label, a.kind, a.path, List.of(), reads, writes, from, size));
-        }
-        return out;
     }
 
     /** Deletes everything under {@code dir}, and {@code dir} itself. */
