@@ -1,12 +1,14 @@
 package dev.faultdisk.nbd;
 
 import static dev.faultdisk.nbd.NbdProtocol.*;
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
@@ -323,15 +325,9 @@ class HostileClientTest implements ServerUnderTest {
     }
 
     private void awaitConnections(int expected) {
-        for (int i = 0; i < 500 && server.server().connectionCount() != expected; i++) {
-            try {
-                Thread.sleep(10);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return;
-            }
-        }
-        assertEquals(expected, server.server().connectionCount(), "open connections");
+        await("open connections")
+                .atMost(Duration.ofSeconds(5))
+                .untilAsserted(() -> assertEquals(expected, server.server().connectionCount(), "open connections"));
     }
 
     static byte[] pattern(int length, int seed) {

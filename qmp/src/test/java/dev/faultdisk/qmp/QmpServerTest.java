@@ -1,10 +1,10 @@
 package dev.faultdisk.qmp;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 import dev.faultdisk.wire.json.Members;
 import java.net.InetSocketAddress;
@@ -372,8 +372,10 @@ class QmpServerTest {
             silent.send("{\"execute\": \"qmp_capabilities\"}");
             reader.negotiate();
             // Both sessions (the server may not have accepted the silent one yet) and both negotiated.
-            awaitCondition(() ->
-                    server.sessionCount() == 2 && server.sessions().stream().allMatch(QmpSession::isNegotiated));
+            await("both sessions accepted and negotiated")
+                    .atMost(Duration.ofSeconds(10))
+                    .until(() -> server.sessionCount() == 2
+                            && server.sessions().stream().allMatch(QmpSession::isNegotiated));
             QmpSession silentSession = server.sessions().stream()
                     .filter(s -> s.remoteAddress().startsWith("unix:"))
                     .findFirst()
@@ -416,7 +418,7 @@ class QmpServerTest {
             assertTrue(client.line().endsWith("\"id\": 1}"));
             client.awaitEndOfStream();
         }
-        awaitCondition(() -> server.sessionCount() == 0);
+        await("every session closed").atMost(Duration.ofSeconds(10)).until(() -> server.sessionCount() == 0);
     }
 
     @Test
@@ -471,16 +473,6 @@ class QmpServerTest {
             }
             queued = left;
         }
-    }
-
-    private static void awaitCondition(java.util.function.BooleanSupplier condition) throws InterruptedException {
-        for (int i = 0; i < 1000; i++) {
-            if (condition.getAsBoolean()) {
-                return;
-            }
-            Thread.sleep(10);
-        }
-        fail("condition not met within 10 s");
     }
 
     /** A clock the test sets by hand. */
