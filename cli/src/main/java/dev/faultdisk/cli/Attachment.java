@@ -1,5 +1,6 @@
 package dev.faultdisk.cli;
 
+import dev.faultdisk.explore.HostPrograms;
 import java.io.IOException;
 import java.io.Reader;
 import java.io.Writer;
@@ -41,7 +42,7 @@ record Attachment(String name, String uri, Path fuseDir, long nbdfusePid, String
     /** The default state directory: /run/faultdisk for root, else $XDG_RUNTIME_DIR/faultdisk. */
     static Path defaultStateDir() {
         String xdg = System.getenv("XDG_RUNTIME_DIR");
-        if (HostTools.uid() != 0 && xdg != null && !xdg.isEmpty()) {
+        if (HostPrograms.uid() != 0 && xdg != null && !xdg.isEmpty()) {
             return Path.of(xdg, "faultdisk");
         }
         return Path.of("/run/faultdisk");

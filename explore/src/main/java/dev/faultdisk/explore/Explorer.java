@@ -79,7 +79,7 @@ public final class Explorer {
      *     workload); what was set up is taken down first
      */
     public static ExploreReport explore(FaultdiskClient client, ExploreOptions options) throws ExploreException {
-        preflight(options.fs, uid(), Path.of("/dev/fuse"));
+        preflight(options.fs, HostPrograms.uid(), Path.of("/dev/fuse"));
         Explorer x = new Explorer(client, options);
         CountDownLatch done = new CountDownLatch(1);
         Thread hook = new Thread(
@@ -136,25 +136,9 @@ public final class Explorer {
                 "setsid",
                 "nsenter"));
         tools.addAll(fs.equals("xfs") ? List.of("mkfs.xfs", "xfs_repair") : List.of("mkfs.ext4", "e2fsck"));
-        for (String t : tools) {
-            if (find(t) == null) {
-                throw new ExploreException(t + " is not installed or not on PATH (Debian: apt-get install "
-                        + Map.of(
-                                        "nbdfuse",
-                                        "libnbd-bin",
-                                        "fusermount3",
-                                        "fuse3",
-                                        "mkfs.xfs",
-                                        "xfsprogs",
-                                        "xfs_repair",
-                                        "xfsprogs",
-                                        "mkfs.ext4",
-                                        "e2fsprogs",
-                                        "e2fsck",
-                                        "e2fsprogs")
-                                .getOrDefault(t, "util-linux")
-                        + ")");
-            }
+        String missing = HostPrograms.missing(tools);
+        if (missing != null) {
+            throw new ExploreException(missing);
         }
     }
 
@@ -654,24 +638,6 @@ public final class Explorer {
 
     private static long millis(long startNanos) {
         return (System.nanoTime() - startNanos) / 1_000_000;
-    }
-
-    private static int uid() {
-        try {
-            return (Integer) Files.getAttribute(Path.of("/proc/self"), "unix:uid");
-        } catch (IOException | UnsupportedOperationException | IllegalArgumentException e) {
-            return -1;
-        }
-    }
-
-    private static Path find(String program) {
-        String path = System.getenv().getOrDefault("PATH", "/usr/bin:/bin") + ":/usr/sbin:/sbin";
-        for (String dir : path.split(":")) {
-            if (!dir.isEmpty() && Files.isExecutable(Path.of(dir, program))) {
-                return Path.of(dir, program);
-            }
-        }
-        return null;
     }
 
     /** The progress line: states checked of planned, violations, states per minute. */

@@ -1,7 +1,7 @@
 package dev.faultdisk.cli.campaign;
 
-import dev.faultdisk.cli.HostTools;
 import dev.faultdisk.cli.JsonPositions;
+import dev.faultdisk.explore.HostPrograms;
 import dev.faultdisk.wire.json.Json;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -181,7 +181,7 @@ public final class CampaignParser {
         String fs = string(root, "", "filesystem", "ext4");
         if (!List.of("ext4", "xfs").contains(fs)) {
             problem("filesystem", "must be ext4 or xfs, got '" + fs + "'");
-        } else if (HostTools.find("mkfs." + fs) == null) {
+        } else if (HostPrograms.find("mkfs." + fs) == null) {
             problem(
                     "filesystem",
                     "mkfs." + fs + " is not installed (Debian: " + (fs.equals("xfs") ? "xfsprogs" : "e2fsprogs") + ")");
@@ -344,7 +344,7 @@ public final class CampaignParser {
             boolean own = n.containsKey("filesystem"); // else the campaign's, checked once there
             if (own && !List.of("ext4", "xfs").contains(fs)) {
                 problem(path + ".filesystem", "must be ext4 or xfs, got '" + fs + "'");
-            } else if (own && HostTools.find("mkfs." + fs) == null) {
+            } else if (own && HostPrograms.find("mkfs." + fs) == null) {
                 problem(path + ".filesystem", "mkfs." + fs + " is not installed");
             }
             String mount = string(n, path, "mount", "");
