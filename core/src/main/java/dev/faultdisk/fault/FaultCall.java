@@ -36,7 +36,7 @@ public final class FaultCall {
     private List<Hook> hooks;
     private long now;
     private long wait;
-    FaultEngine.Hold hold;
+    HeldRequests.Hold hold;
 
     FaultCall(FaultEngine engine, BlockRequest request, ByteBuffer data, long now) {
         this.engine = engine;

@@ -5,10 +5,7 @@ import dev.faultdisk.device.DeviceException;
 import dev.faultdisk.device.LayerEngine;
 import dev.faultdisk.device.TimedWaiter;
 import dev.faultdisk.filemap.FileBinding;
-import dev.faultdisk.wire.Errno;
 import java.io.IOException;
-import java.io.InterruptedIOException;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -19,28 +16,19 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.SplittableRandom;
-import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * An export's fault rules and the requests they hold. The rule set is an immutable snapshot
- * behind one volatile field: every change (add, remove, clear) publishes a new snapshot at once,
- * so a request sees the old set or the new one, never half of a change. Rules are parsed before
- * anything changes, so a bad rule leaves the set as it was.
+ * An export's fault rules and the requests they hold ({@link HeldRequests}). The rule set is an
+ * immutable snapshot behind one volatile field: every change (add, remove, clear) publishes a new
+ * snapshot at once, so a request sees the old set or the new one, never half of a change. Rules
+ * are parsed before anything changes, so a bad rule leaves the set as it was.
  *
  * <p>Ids count up per export. A rule without a seed gets one derived from the engine's seed and
  * its id, so the same engine seed and the same sequence of changes give the same seeds.
  */
 public final class FaultEngine implements LayerEngine {
-    /** How long {@link #release} waits for each released request to finish before releasing the next. */
-    private static final Duration RELEASE_STEP = Duration.ofSeconds(2);
-
-    private static final System.Logger LOG = System.getLogger(FaultEngine.class.getName());
-
     private final String export;
     private final long size;
     private final FaultTime time;
@@ -50,14 +38,8 @@ public final class FaultEngine implements LayerEngine {
     private final FileBinding files = new FileBinding();
 
     private long nextRuleId = 1;
-    private final AtomicLong nextHoldId = new AtomicLong(1);
-    private final ConcurrentSkipListMap<Long, Hold> held = new ConcurrentSkipListMap<>();
     private final List<FaultListener> listeners = new CopyOnWriteArrayList<>();
-    private volatile boolean shutdown;
-    /** Applied to holds that name no timeout (0: none); see {@link #defaultHoldTimeout}. */
-    private volatile long defaultHoldNanos;
-
-    private volatile String defaultHoldSource = "";
+    private final HeldRequests holds;
     /** Opened by {@link #cutShortWaits}: what sleeps on it (delays, throttles) wakes at once. */
     private volatile CountDownLatch waits = new CountDownLatch(1);
 
@@ -75,13 +57,8 @@ public final class FaultEngine implements LayerEngine {
     public static final int DEFAULT_MAX_HELD = 1024;
 
     public static final long DEFAULT_MAX_HELD_BYTES = 256L << 20;
-    private static final dev.faultdisk.wire.net.RateLimitedLog REFUSALS =
-            new dev.faultdisk.wire.net.RateLimitedLog(LOG, 10_000);
 
     private volatile int maxRules = DEFAULT_MAX_RULES;
-    private volatile int maxHeld = DEFAULT_MAX_HELD;
-    private volatile long maxHeldBytes = DEFAULT_MAX_HELD_BYTES;
-    private final AtomicLong heldBytes = new AtomicLong();
 
     /** How held requests are released. */
     public enum Order {
@@ -100,6 +77,7 @@ public final class FaultEngine implements LayerEngine {
         this.size = size;
         this.time = time;
         this.seed = seed;
+        this.holds = new HeldRequests(export, time, listeners);
     }
 
     public String export() {
@@ -150,8 +128,7 @@ public final class FaultEngine implements LayerEngine {
             throw new IllegalArgumentException("fault budgets must be positive");
         }
         this.maxRules = maxRules;
-        this.maxHeld = maxHeld;
-        this.maxHeldBytes = maxHeldBytes;
+        holds.limits(maxHeld, maxHeldBytes);
     }
 
     public void addListener(FaultListener listener) {
@@ -248,11 +225,7 @@ public final class FaultEngine implements LayerEngine {
         for (FaultRule r : removed) {
             ids.add(r.id());
         }
-        for (Hold h : held.values()) {
-            if (ids.contains(h.view.rule())) {
-                finish(h, "released", 0);
-            }
-        }
+        holds.releaseHeldBy(ids);
         for (FaultListener l : listeners) {
             l.rulesChanged(export, List.of(), removed);
         }
@@ -310,16 +283,15 @@ public final class FaultEngine implements LayerEngine {
 
     // ---- held requests ----
 
-    /** A held request's hold: its latch, what to do when it opens, and when it finished. */
-    static final class Hold {
-        final HeldRequest view;
-        final CountDownLatch released = new CountDownLatch(1);
-        final CountDownLatch done = new CountDownLatch(1);
-        volatile int errno;
+    /** What runs a request a trigger holds once it is let go: with 0, or the errno to fail it with. */
+    @FunctionalInterface
+    public interface Resumed {
+        void run(int errno) throws IOException;
+    }
 
-        Hold(HeldRequest view) {
-            this.view = view;
-        }
+    /** What the export's hang rules and triggers hold. */
+    HeldRequests holds() {
+        return holds;
     }
 
     /**
@@ -329,67 +301,7 @@ public final class FaultEngine implements LayerEngine {
      * expiry is logged as a warning naming {@code source}, which says where the bound was set.
      */
     public void defaultHoldTimeout(long nanos, String source) {
-        if (nanos < 0) {
-            throw new IllegalArgumentException("hold timeout must not be negative");
-        }
-        defaultHoldSource = source;
-        defaultHoldNanos = nanos;
-    }
-
-    /**
-     * Holds the calling request until it is released, failed, or its timeout passes. Returns the
-     * errno to fail it with, or 0 to let it run.
-     */
-    int hold(FaultCall call, Firing firing, HangFault hang) throws IOException {
-        BlockRequest r = call.request();
-        if (!takeHoldBudget(r)) {
-            return Errno.ENOMEM;
-        }
-        Hold h = new Hold(new HeldRequest(
-                nextHoldId.getAndIncrement(),
-                export,
-                firing.rule().id(),
-                0,
-                r,
-                time.clock().instant()));
-        call.hold = h;
-        held.put(h.view.id(), h);
-        if (shutdown) {
-            finish(h, "failed", Errno.ESHUTDOWN);
-        }
-        Map<String, Object> details = new java.util.LinkedHashMap<>();
-        details.put("held", h.view.id());
-        if (hang.timeoutNanos() > 0) {
-            details.put("timeout-ms", hang.timeoutNanos() / 1e6);
-        }
-        call.record(firing, "held", details);
-        long byDefault = hang.timeoutNanos() > 0 ? 0 : defaultHoldNanos;
-        return await(
-                h, byDefault > 0 ? byDefault : hang.timeoutNanos(), hang.failOnTimeout() ? hang.errno() : 0, byDefault);
-    }
-
-    /**
-     * Counts a request about to be held against the budgets; false (and a rate-limited log line)
-     * if it would pass one: it then fails with ENOMEM instead of being held.
-     */
-    private boolean takeHoldBudget(BlockRequest r) {
-        long bytes = r.op() == dev.faultdisk.wire.BlockOp.WRITE ? r.length() : 0;
-        boolean fits = held.size() < maxHeld;
-        if (fits && heldBytes.addAndGet(bytes) > maxHeldBytes) {
-            heldBytes.addAndGet(-bytes);
-            fits = false;
-        }
-        if (!fits) {
-            REFUSALS.log(
-                    System.Logger.Level.WARNING,
-                    export,
-                    "export " + export + ": " + r.op() + " at " + r.offset() + " not held but failed with ENOMEM: "
-                            + held.size() + " requests (" + heldBytes.get()
-                            + " bytes of writes) are held, the limit is "
-                            + maxHeld + " (" + maxHeldBytes + " bytes; max-held, max-held-bytes)");
-            return false;
-        }
-        return true;
+        holds.defaultHoldTimeout(nanos, source);
     }
 
     /**
@@ -397,19 +309,7 @@ public final class FaultEngine implements LayerEngine {
      * reaching the disk (nobody is left to answer), and its budget is freed. Returns how many.
      */
     public int dropConnection(long connection) {
-        int dropped = 0;
-        for (Hold h : held.values()) {
-            if (h.view.request().connection() == connection && finish(h, "dropped", Errno.ECONNRESET)) {
-                dropped++;
-            }
-        }
-        return dropped;
-    }
-
-    /** What runs a request a trigger holds once it is let go: with 0, or the errno to fail it with. */
-    @FunctionalInterface
-    public interface Resumed {
-        void run(int errno) throws IOException;
+        return holds.dropConnection(connection);
     }
 
     /**
@@ -418,75 +318,7 @@ public final class FaultEngine implements LayerEngine {
      * rule's), or after {@code timeoutNanos} (0: never), when it runs.
      */
     public void holdForTrigger(BlockRequest r, long trigger, long timeoutNanos, Resumed then) throws IOException {
-        if (!takeHoldBudget(r)) {
-            then.run(Errno.ENOMEM);
-            return;
-        }
-        Hold h = new Hold(new HeldRequest(
-                nextHoldId.getAndIncrement(),
-                export,
-                0,
-                trigger,
-                r,
-                time.clock().instant()));
-        held.put(h.view.id(), h);
-        if (shutdown) {
-            finish(h, "failed", Errno.ESHUTDOWN);
-        }
-        try {
-            long byDefault = timeoutNanos > 0 ? 0 : defaultHoldNanos;
-            then.run(await(h, byDefault > 0 ? byDefault : timeoutNanos, 0, byDefault));
-        } finally {
-            h.done.countDown();
-        }
-    }
-
-    /** {@code byDefault}: the default hold timeout when it is the one that applies, else 0. */
-    private int await(Hold h, long timeoutNanos, int errnoOnTimeout, long byDefault) throws IOException {
-        Instant deadline = timeoutNanos > 0 ? h.view.since().plusNanos(timeoutNanos) : null;
-        boolean opened;
-        try {
-            opened = time.sleeper().await(h.released, deadline);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            if (held.remove(h.view.id(), h)) {
-                unheld(h);
-            }
-            throw new InterruptedIOException("interrupted while held (hold " + h.view.id() + ")");
-        }
-        if (!opened && held.remove(h.view.id(), h)) {
-            unheld(h);
-            int errno = errnoOnTimeout;
-            if (byDefault > 0) {
-                HeldRequest v = h.view;
-                String outcome = errno != 0 ? "failed with " + Errno.name(errno) : "let go";
-                LOG.log(
-                        System.Logger.Level.WARNING,
-                        () -> String.format(
-                                "%s: request %d (%s of %d bytes at %d), held by %s without a timeout, was %s after"
-                                        + " %d ms by the default hold timeout (%s)",
-                                export,
-                                v.id(),
-                                v.request().op().wireName(),
-                                v.request().length(),
-                                v.request().offset(),
-                                v.rule() != 0 ? "fault rule " + v.rule() : "trigger " + v.trigger(),
-                                outcome,
-                                byDefault / 1_000_000,
-                                defaultHoldSource));
-            }
-            for (FaultListener l : listeners) {
-                l.released(h.view, "expired", errno);
-            }
-            return errno;
-        }
-        try {
-            h.released.await(); // released concurrently with the timeout: take the release's outcome
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new InterruptedIOException("interrupted while held");
-        }
-        return h.errno;
+        holds.holdForTrigger(r, trigger, timeoutNanos, then);
     }
 
     /**
@@ -530,11 +362,7 @@ public final class FaultEngine implements LayerEngine {
 
     /** Requests held now, oldest first. */
     public List<HeldRequest> held() {
-        List<HeldRequest> out = new ArrayList<>();
-        for (Hold h : held.values()) {
-            out.add(h.view);
-        }
-        return out;
+        return holds.list();
     }
 
     /**
@@ -545,71 +373,7 @@ public final class FaultEngine implements LayerEngine {
      * @throws IllegalArgumentException for an unknown id; nothing is released then
      */
     public List<HeldRequest> release(List<Long> ids, Order order, int errno, long shuffleSeed) {
-        List<Hold> chosen = new ArrayList<>();
-        if (ids == null) {
-            if (order == Order.GIVEN) {
-                throw new IllegalArgumentException("order 'given' needs ids");
-            }
-            chosen.addAll(held.values());
-        } else {
-            for (long id : new LinkedHashSet<>(ids)) {
-                Hold h = held.get(id);
-                if (h == null) {
-                    throw new IllegalArgumentException("no held request " + id + " on export '" + export + "'");
-                }
-                chosen.add(h);
-            }
-        }
-        switch (order) {
-            case FIFO -> chosen.sort(Comparator.comparingLong(h -> h.view.id()));
-            case LIFO ->
-                chosen.sort(Comparator.comparingLong((Hold h) -> h.view.id()).reversed());
-            case GIVEN -> {}
-            case RANDOM -> {
-                chosen.sort(Comparator.comparingLong(h -> h.view.id()));
-                SplittableRandom random = new SplittableRandom(shuffleSeed);
-                for (int i = chosen.size() - 1; i > 0; i--) {
-                    int j = random.nextInt(i + 1);
-                    Hold t = chosen.get(i);
-                    chosen.set(i, chosen.get(j));
-                    chosen.set(j, t);
-                }
-            }
-        }
-        List<HeldRequest> released = new ArrayList<>();
-        for (Hold h : chosen) {
-            if (finish(h, errno == 0 ? "released" : "failed", errno)) {
-                released.add(h.view);
-                try {
-                    h.done.await(RELEASE_STEP.toMillis(), TimeUnit.MILLISECONDS);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    break;
-                }
-            }
-        }
-        return released;
-    }
-
-    private void unheld(Hold h) {
-        BlockRequest r = h.view.request();
-        if (r.op() == dev.faultdisk.wire.BlockOp.WRITE) {
-            heldBytes.addAndGet(-r.length());
-        }
-    }
-
-    /** Opens a hold with an outcome; false if it had already left. */
-    private boolean finish(Hold h, String how, int errno) {
-        if (!held.remove(h.view.id(), h)) {
-            return false;
-        }
-        unheld(h);
-        h.errno = errno;
-        h.released.countDown();
-        for (FaultListener l : listeners) {
-            l.released(h.view, how, errno);
-        }
-        return true;
+        return holds.release(ids, order, errno, shuffleSeed);
     }
 
     /**
@@ -618,13 +382,10 @@ public final class FaultEngine implements LayerEngine {
      */
     @Override
     public void shutdown() {
-        shutdown = true;
         synchronized (this) {
             publish(List.of());
         }
-        for (Hold h : held.values()) {
-            finish(h, "failed", Errno.ESHUTDOWN);
-        }
+        holds.shutdown();
     }
 
     static DeviceException failure(int errno, String what, long offset) {

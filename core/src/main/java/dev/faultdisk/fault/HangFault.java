@@ -45,7 +45,7 @@ record HangFault(long timeoutNanos, boolean failOnTimeout, int errno) implements
 
     @Override
     public void apply(FaultCall call, Firing firing) throws IOException {
-        int failWith = call.engine().hold(call, firing, this);
+        int failWith = call.engine().holds().hold(call, firing, this);
         if (failWith != 0) {
             BlockRequest r = call.request();
             call.fail(new DeviceException(
