@@ -7,7 +7,6 @@ import dev.faultdisk.filemap.FileMap;
 import dev.faultdisk.wire.history.HistoryEntry;
 import dev.faultdisk.wire.history.HistoryReader;
 import java.io.IOException;
-import java.io.PrintStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -169,7 +168,7 @@ public final class Explorer {
                 timeline = ReportWriter.timeline(entries);
                 exploreStart = System.nanoTime();
                 int errorsInARow = 0;
-                Progress progress = new Progress(o.progress, plan.size());
+                ExploreProgress progress = new ExploreProgress(o.progress, plan.size());
                 for (PlannedState s : plan) {
                     if (stopping) {
                         break;
@@ -228,35 +227,9 @@ public final class Explorer {
                 }
             }
             lastReport = report;
-            summarize(report);
+            ExploreProgress.summarize(o.progress, report);
         }
         return lastReport;
-    }
-
-    /** The summary on the progress stream: states, verdicts, speed, first violation, where the report is. */
-    private void summarize(ExploreReport r) {
-        PrintStream out = o.progress;
-        if (out == null || r.points().isEmpty()) {
-            return;
-        }
-        Map<String, Long> verdicts = new java.util.TreeMap<>();
-        r.results().forEach(s -> verdicts.merge(s.verdict().wireName(), 1L, Long::sum));
-        out.println(String.format(
-                "faultdisk explore: %d crash states checked of %d planned (%d crash points, %d acks), %.0f states/min%s",
-                r.results().size(),
-                r.planned(),
-                r.points().size(),
-                r.acks().size(),
-                r.statesPerMinute(),
-                r.interrupted() ? ", INTERRUPTED" : ""));
-        out.println("  verdicts: " + verdicts);
-        if (!r.violations().isEmpty()) {
-            out.println(String.format(
-                    "  first violation %.1f s into exploration; %d minimized",
-                    r.firstViolationSeconds(), r.minimized().size()));
-        }
-        out.println("  report: " + r.html() + " (and report.json)");
-        out.flush();
     }
 
     private void prepare() throws ExploreException {
@@ -638,50 +611,5 @@ public final class Explorer {
 
     private static long millis(long startNanos) {
         return (System.nanoTime() - startNanos) / 1_000_000;
-    }
-
-    /** The progress line: states checked of planned, violations, states per minute. */
-    private static final class Progress {
-        private final PrintStream out;
-        private final int planned;
-        private final long start = System.nanoTime();
-
-        @SuppressWarnings("SystemConsoleNull") // it is null without a terminal in surefire's forked JVMs
-        private final boolean tty = System.console() != null && System.console().isTerminal();
-
-        private long lastPrinted;
-
-        Progress(PrintStream out, int planned) {
-            this.out = out;
-            this.planned = planned;
-        }
-
-        void update(List<StateResult> results) {
-            if (out == null) {
-                return;
-            }
-            long now = System.nanoTime();
-            if (!tty && now - lastPrinted < 5_000_000_000L && results.size() < planned) {
-                return;
-            }
-            lastPrinted = now;
-            out.print((tty ? "\r" : "") + line(results) + (tty ? "" : "\n"));
-            out.flush();
-        }
-
-        void finish() {
-            if (out != null && tty) {
-                out.println();
-            }
-        }
-
-        private String line(List<StateResult> results) {
-            long violations =
-                    results.stream().filter(r -> r.verdict().isViolation()).count();
-            double minutes = (System.nanoTime() - start) / 60e9;
-            return String.format(
-                    "faultdisk explore: %d/%d states checked, %d violations, %.0f states/min",
-                    results.size(), planned, violations, minutes <= 0 ? 0 : results.size() / minutes);
-        }
     }
 }
