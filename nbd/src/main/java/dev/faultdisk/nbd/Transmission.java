@@ -20,10 +20,11 @@ import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The transmission phase of one connection: decodes requests from the buffered input, validates
- * them, runs each as a {@link BlockRequest} on the export's device stack and encodes the replies
- * with {@link ReplyEncoder} (simple, or structured where negotiated). Small replies are built in
- * place in the reply buffer; large read payloads go out with a gathering write.
+ * The transmission phase of one connection: decodes requests from the buffered input, has {@link
+ * RequestValidator} check them, runs each as a {@link BlockRequest} on the export's device stack
+ * (inline, submitted, or on a thread of its own) and answers through {@link Replies} (simple, or
+ * structured where negotiated). Small reads are read straight into the reply buffer; large read
+ * payloads go out with a gathering write, or from the image file when no layer needs their bytes.
  */
 final class Transmission {
     /** Reads up to this size are read straight into the reply buffer. */
