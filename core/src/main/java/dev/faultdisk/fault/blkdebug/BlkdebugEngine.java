@@ -40,7 +40,6 @@ public final class BlkdebugEngine implements LayerEngine {
     /** The state of a new engine, and what adding rules at run time resets it to. */
     public static final int INITIAL_STATE = 1;
 
-    private static final Entry[] NO_ENTRIES = {};
     private static final BreakpointEntry[] NO_BREAKPOINTS = {};
     private static final int EVENTS = BlkdebugEvent.values().length;
     /** The connection of a request that came on none (a test's, or the server's own). */
@@ -57,7 +56,7 @@ public final class BlkdebugEngine implements LayerEngine {
     private volatile BooleanSupplier eventsWanted;
 
     // Guarded by lock.
-    private final List<Entry> rules = new ArrayList<>();
+    private final List<RuleEntry> rules = new ArrayList<>();
     private final List<BreakpointEntry> breakpoints = new ArrayList<>();
     /** Head first, as QEMU's list: the newest suspension is resumed first. */
     private final ArrayDeque<Suspension> suspended = new ArrayDeque<>();
@@ -73,7 +72,7 @@ public final class BlkdebugEngine implements LayerEngine {
 
     // Snapshots for lock-free readers.
     private volatile PerEvent[] byEvent = new PerEvent[EVENTS];
-    private volatile Armed active = Armed.NONE;
+    private volatile ArmedRules active = ArmedRules.NONE;
     private volatile boolean engaged;
     private volatile boolean blocking;
 
@@ -90,7 +89,7 @@ public final class BlkdebugEngine implements LayerEngine {
         lock.lock();
         try {
             for (Rule r : initialRules) {
-                rules.add(new Entry(r, ++lastRuleSeq));
+                rules.add(new RuleEntry(r, ++lastRuleSeq));
             }
             publish();
             PerEvent none = byEvent[BlkdebugEvent.NONE.ordinal()];
@@ -207,16 +206,16 @@ public final class BlkdebugEngine implements LayerEngine {
      * inject-error rules it arms (null: the armed set stays). The same for every request,
      * so each {@link PerEvent} computes it once per state and requests reuse it.
      */
-    private record Outcome(boolean moves, int newState, Armed armed) {
-        static Outcome of(Entry[] any, Entry[] here) {
+    private record Outcome(boolean moves, int newState, ArmedRules armed) {
+        static Outcome of(RuleEntry[] any, RuleEntry[] here) {
             boolean moves = false;
             int next = 0;
-            List<Entry> armed = null;
+            List<RuleEntry> armed = null;
             // The rules for any state and those for this state, merged back into definition order.
             int i = 0;
             int j = 0;
             while (i < any.length || j < here.length) {
-                Entry e = j >= here.length || (i < any.length && any[i].seq < here[j].seq) ? any[i++] : here[j++];
+                RuleEntry e = j >= here.length || (i < any.length && any[i].seq < here[j].seq) ? any[i++] : here[j++];
                 if (e.inject != null) {
                     if (armed == null) {
                         armed = new ArrayList<>();
@@ -227,7 +226,7 @@ public final class BlkdebugEngine implements LayerEngine {
                     moves = true;
                 }
             }
-            return new Outcome(moves, next, armed == null ? null : Armed.of(armed));
+            return new Outcome(moves, next, armed == null ? null : ArmedRules.of(armed));
         }
     }
 
@@ -275,11 +274,11 @@ public final class BlkdebugEngine implements LayerEngine {
      * 0, 0). Returns the errno to fail it with, or 0 to let it pass.
      */
     public int check(IoType type, Operation operation, long offset, long bytes) {
-        Armed armed = active;
+        ArmedRules armed = active;
         if (armed.entries.length == 0) {
             return 0;
         }
-        Entry hit = armed.firstMatch(type, offset, bytes);
+        RuleEntry hit = armed.firstMatch(type, offset, bytes);
         if (hit == null || hit.inject.errno() == 0) {
             return 0;
         }
@@ -308,15 +307,15 @@ public final class BlkdebugEngine implements LayerEngine {
     }
 
     /** Removes a rule for good (lock held). */
-    private void delete(Entry e) {
+    private void delete(RuleEntry e) {
         rules.remove(e);
-        List<Entry> kept = new ArrayList<>(active.entries.length);
-        for (Entry a : active.entries) {
+        List<RuleEntry> kept = new ArrayList<>(active.entries.length);
+        for (RuleEntry a : active.entries) {
             if (a != e) {
                 kept.add(a);
             }
         }
-        active = Armed.of(kept);
+        active = ArmedRules.of(kept);
         publish();
     }
 
@@ -340,7 +339,7 @@ public final class BlkdebugEngine implements LayerEngine {
                         + " more would pass the limit of " + maxRules + " (max-rules)");
             }
             for (Rule r : newRules) {
-                rules.add(new Entry(r, ++lastRuleSeq));
+                rules.add(new RuleEntry(r, ++lastRuleSeq));
             }
             state = INITIAL_STATE;
             publish();
@@ -371,7 +370,7 @@ public final class BlkdebugEngine implements LayerEngine {
         lock.lock();
         try {
             rules.clear();
-            active = Armed.NONE;
+            active = ArmedRules.NONE;
             state = INITIAL_STATE;
             publish();
         } finally {
@@ -384,7 +383,7 @@ public final class BlkdebugEngine implements LayerEngine {
         lock.lock();
         try {
             List<Rule> list = new ArrayList<>(rules.size());
-            for (Entry e : rules) {
+            for (RuleEntry e : rules) {
                 list.add(e.rule);
             }
             return List.copyOf(list);
@@ -395,9 +394,9 @@ public final class BlkdebugEngine implements LayerEngine {
 
     /** The armed inject-error rules, the one that wins first. */
     public List<InjectErrorRule> activeRules() {
-        Entry[] armed = active.entries;
+        RuleEntry[] armed = active.entries;
         List<InjectErrorRule> list = new ArrayList<>(armed.length);
-        for (Entry e : armed) {
+        for (RuleEntry e : armed) {
             list.add(e.inject);
         }
         return List.copyOf(list);
@@ -643,7 +642,7 @@ public final class BlkdebugEngine implements LayerEngine {
             shutDown = true;
             breakpoints.clear();
             rules.clear();
-            active = Armed.NONE;
+            active = ArmedRules.NONE;
             released = new ArrayList<>(suspended);
             for (Suspension s : released) {
                 s.released = true;
@@ -665,13 +664,13 @@ public final class BlkdebugEngine implements LayerEngine {
 
     /** Rebuilds the per-event snapshot and the flags (lock held). */
     private void publish() {
-        List<List<Entry>> ruleLists = new ArrayList<>(EVENTS);
+        List<List<RuleEntry>> ruleLists = new ArrayList<>(EVENTS);
         List<List<BreakpointEntry>> breakLists = new ArrayList<>(EVENTS);
         for (int i = 0; i < EVENTS; i++) {
             ruleLists.add(new ArrayList<>());
             breakLists.add(new ArrayList<>());
         }
-        for (Entry e : rules) {
+        for (RuleEntry e : rules) {
             ruleLists.get(e.rule.event().ordinal()).add(e);
         }
         for (int k = breakpoints.size() - 1; k >= 0; k--) { // newest first, as QEMU processes them
@@ -689,25 +688,6 @@ public final class BlkdebugEngine implements LayerEngine {
         blocking = !breakpoints.isEmpty() || !suspended.isEmpty();
     }
 
-    /** A rule in the list; identity matters (the same rule may be added twice). */
-    private static final class Entry {
-        final Rule rule;
-        final InjectErrorRule inject;
-        final int ioMask;
-        /** Definition order across all rules ever added. */
-        final long seq;
-        /** The byte an inject-error rule's sector starts at, wrapped like QEMU's int64 (unused for -1). */
-        final long offset;
-
-        Entry(Rule rule, long seq) {
-            this.rule = rule;
-            this.seq = seq;
-            this.inject = rule instanceof InjectErrorRule ie ? ie : null;
-            this.ioMask = inject == null ? 0 : IoType.mask(inject.ioTypes());
-            this.offset = inject == null ? 0 : inject.sector() * 512;
-        }
-    }
-
     private static final class BreakpointEntry {
         final Breakpoint breakpoint;
 
@@ -717,89 +697,17 @@ public final class BlkdebugEngine implements LayerEngine {
     }
 
     /**
-     * The armed inject-error rules in definition order, indexed for the check: the rules for any
-     * sector in order, and the sector rules sorted by byte offset (unsigned, as QEMU compares),
-     * so that a request looks only at the sector rules inside its range.
-     */
-    private static final class Armed {
-        static final Armed NONE = new Armed(NO_ENTRIES);
-
-        final Entry[] entries;
-        private final Entry[] anySector;
-        private final long[] offsets;
-        private final Entry[] byOffset;
-
-        private Armed(Entry[] entries) {
-            this.entries = entries;
-            List<Entry> any = new ArrayList<>();
-            List<Entry> placed = new ArrayList<>();
-            for (Entry e : entries) {
-                (e.inject.sector() == InjectErrorRule.ANY_SECTOR ? any : placed).add(e);
-            }
-            placed.sort((x, y) -> Long.compareUnsigned(x.offset, y.offset));
-            this.anySector = any.toArray(NO_ENTRIES);
-            this.byOffset = placed.toArray(NO_ENTRIES);
-            this.offsets = new long[byOffset.length];
-            for (int i = 0; i < byOffset.length; i++) {
-                offsets[i] = byOffset[i].offset;
-            }
-        }
-
-        static Armed of(List<Entry> entries) {
-            return entries.isEmpty() ? NONE : new Armed(entries.toArray(NO_ENTRIES));
-        }
-
-        /** The first defined armed rule that matches the request (QEMU's rule_check loop), or null. */
-        Entry firstMatch(IoType type, long offset, long bytes) {
-            int bit = 1 << type.ordinal();
-            Entry best = null;
-            for (Entry e : anySector) {
-                if ((e.ioMask & bit) != 0) {
-                    best = e;
-                    break;
-                }
-            }
-            if (bytes == 0 || byOffset.length == 0) {
-                return best;
-            }
-            long end = offset + bytes;
-            for (int i = lowerBound(offset); i < byOffset.length && Long.compareUnsigned(offsets[i], end) < 0; i++) {
-                Entry e = byOffset[i];
-                if ((e.ioMask & bit) != 0 && (best == null || e.seq < best.seq)) {
-                    best = e;
-                }
-            }
-            return best;
-        }
-
-        /** The first index whose offset is at least {@code offset}, unsigned. */
-        private int lowerBound(long offset) {
-            int lo = 0;
-            int hi = offsets.length;
-            while (lo < hi) {
-                int mid = (lo + hi) >>> 1;
-                if (Long.compareUnsigned(offsets[mid], offset) < 0) {
-                    lo = mid + 1;
-                } else {
-                    hi = mid;
-                }
-            }
-            return lo;
-        }
-    }
-
-    /**
      * One event's rules, split into those for any state and those for each state (sorted states,
      * binary-searched), each in definition order, so that an event whose rules are all for other
      * states costs no lock and a state with few rules never scans the others.
      */
     private record PerEvent(
-            Entry[] any, int[] states, Entry[][] byState, BreakpointEntry[] breakpoints, Outcome[] outcomes) {
+            RuleEntry[] any, int[] states, RuleEntry[][] byState, BreakpointEntry[] breakpoints, Outcome[] outcomes) {
 
-        static PerEvent of(List<Entry> rules, BreakpointEntry[] breakpoints) {
-            List<Entry> any = new ArrayList<>();
-            java.util.TreeMap<Integer, List<Entry>> byState = new java.util.TreeMap<>();
-            for (Entry e : rules) {
+        static PerEvent of(List<RuleEntry> rules, BreakpointEntry[] breakpoints) {
+            List<RuleEntry> any = new ArrayList<>();
+            java.util.TreeMap<Integer, List<RuleEntry>> byState = new java.util.TreeMap<>();
+            for (RuleEntry e : rules) {
                 if (e.rule.state() == Rule.ANY_STATE) {
                     any.add(e);
                 } else {
@@ -808,14 +716,15 @@ public final class BlkdebugEngine implements LayerEngine {
                 }
             }
             int[] states = new int[byState.size()];
-            Entry[][] lists = new Entry[byState.size()][];
+            RuleEntry[][] lists = new RuleEntry[byState.size()][];
             int k = 0;
-            for (java.util.Map.Entry<Integer, List<Entry>> e : byState.entrySet()) {
+            for (java.util.Map.Entry<Integer, List<RuleEntry>> e : byState.entrySet()) {
                 states[k] = e.getKey();
-                lists[k++] = e.getValue().toArray(NO_ENTRIES);
+                lists[k++] = e.getValue().toArray(RuleEntry.NONE);
             }
             // One outcome per listed state, and the last slot for the states with no rules of their own.
-            return new PerEvent(any.toArray(NO_ENTRIES), states, lists, breakpoints, new Outcome[states.length + 1]);
+            return new PerEvent(
+                    any.toArray(RuleEntry.NONE), states, lists, breakpoints, new Outcome[states.length + 1]);
         }
 
         /** The event's outcome in {@code state}, computed on first use (callers hold the engine's lock). */
@@ -824,15 +733,15 @@ public final class BlkdebugEngine implements LayerEngine {
             int slot = k < 0 ? states.length : k;
             Outcome o = outcomes[slot];
             if (o == null) {
-                o = Outcome.of(any, k < 0 ? NO_ENTRIES : byState[k]);
+                o = Outcome.of(any, k < 0 ? RuleEntry.NONE : byState[k]);
                 outcomes[slot] = o;
             }
             return o;
         }
 
-        Entry[] forState(int state) {
+        RuleEntry[] forState(int state) {
             int k = java.util.Arrays.binarySearch(states, state);
-            return k < 0 ? NO_ENTRIES : byState[k];
+            return k < 0 ? RuleEntry.NONE : byState[k];
         }
     }
 
