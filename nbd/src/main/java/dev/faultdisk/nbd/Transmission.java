@@ -29,10 +29,6 @@ import java.util.concurrent.TimeUnit;
 final class Transmission {
     /** Reads up to this size are read straight into the reply buffer. */
     private static final int INLINE_READ = 64 * 1024;
-    /** The largest scratch buffer a connection keeps between requests; larger payloads come from the budget. */
-    private static final int MAX_SCRATCH = 1 << 20;
-    /** A large write's buffer is taken once this much of its payload (or all of it) has arrived. */
-    private static final int PAYLOAD_ARRIVED = 128 * 1024;
     /** A write payload larger than the maximum but at most this is skipped; beyond it, disconnect. */
     private static final long MAX_SKIPPED_PAYLOAD = 4L * NbdProtocol.MAX_PAYLOAD;
 
@@ -49,20 +45,6 @@ final class Transmission {
     /** Requests of this connection that reached the device stack; the reader alone counts them. */
     private long sequence;
 
-    private ByteBuffer scratch;
-    /** The budgeted buffer of the inline request running now, if it needed one; released at its reply. */
-    private ByteBuffer large;
-    /** Where large inline writes' payloads go on their way to the image file, once asked for; null if they cannot. */
-    private PayloadPipe pipe;
-
-    private boolean pipeAsked;
-    /** The inline write running now has its payload in {@link #pipe}. */
-    private boolean staged;
-
-    /** A reused view of the input buffer for inline write payloads, and which input buffer it views. */
-    private ByteBuffer inputView;
-
-    private int inputViewOf;
     /** Requests that run off the reader, one virtual thread each; DISC waits for them (the spec says finish them). */
     private final ExecutorService requests;
     /** Requests running off the reader; at the limit the reader waits (back-pressure, as QEMU does). */
@@ -72,6 +54,8 @@ final class Transmission {
 
     /** This connection's part of the payload budget. */
     private final PayloadShare payloads;
+    /** Where the reader puts payloads. */
+    private final PayloadBuffers buffers;
     /**
      * How a large read that no layer needs leaves when the socket is plain (not TLS), from
      * {@code -Dfaultdisk.nbd.fileReads}, read as the connection starts: {@code map} (the default)
@@ -102,6 +86,7 @@ final class Transmission {
         this.maxInFlight = connection.server().options().maxInFlight();
         this.inFlight = new Semaphore(maxInFlight);
         this.payloads = new PayloadShare(connection.server().budget(), connection.id());
+        this.buffers = new PayloadBuffers(connection, payloads);
         String reads = writer.canSendFiles() ? System.getProperty("faultdisk.nbd.fileReads", "map") : "copy";
         this.fileReads = reads.equals("uring") && !writer.startUring() ? "copy" : reads;
         this.uringReads = fileReads.equals("uring");
@@ -158,8 +143,7 @@ final class Transmission {
      */
     private int awaitIdle() throws IOException {
         writer.idle();
-        BufferPool.SHARED.release(scratch);
-        scratch = null;
+        buffers.idle();
         return connection.awaitInput();
     }
 
@@ -219,17 +203,19 @@ final class Transmission {
         try {
             ByteBuffer payload = null;
             if (h.type == NbdProtocol.CMD_WRITE) {
-                payload = async ? budgetedPayload((int) h.length) : inlineWritePayload((int) h.length);
-                if (payload == null && !staged) {
+                payload = async ? buffers.budgeted((int) h.length) : buffers.inlineWrite((int) h.length);
+                if (payload == null && !buffers.staged()) {
                     connection.skip(h.length);
                     replies.error(h, NbdProtocol.ENOMEM, payloads.refuse(h), -1);
                     return;
                 }
             }
             if (connection.isClosing()) {
-                payloads.give(async ? payload : large);
-                large = null;
-                dropStaged();
+                if (async) {
+                    payloads.give(payload);
+                } else {
+                    buffers.drop();
+                }
                 replies.error(h, NbdProtocol.ESHUTDOWN, "server is shutting down", -1);
                 return;
             }
@@ -398,26 +384,6 @@ final class Transmission {
         }
     }
 
-    /**
-     * The buffer of a write that runs off the reader, filled: taken from the budget once the
-     * payload has started to arrive (a header alone holds nothing), or null if the budget is spent.
-     */
-    private ByteBuffer budgetedPayload(int length) throws IOException {
-        connection.require(
-                Math.min(length, Math.min(PAYLOAD_ARRIVED, connection.input().capacity())));
-        ByteBuffer payload = payloads.take(length);
-        if (payload != null) {
-            try {
-                connection.readInto(payload);
-            } catch (IOException | RuntimeException e) {
-                payloads.give(payload);
-                throw e;
-            }
-            payload.flip();
-        }
-        return payload;
-    }
-
     /** A request off the reader failed: drop the connection as the reader does, never leave the client waiting. */
     private void failed(Throwable e) {
         if (e instanceof IOException) {
@@ -428,88 +394,6 @@ final class Transmission {
         connection.internalError(e);
     }
 
-    /**
-     * The payload of an inline write; null when it is held in the connection's pipe instead
-     * ({@link #staged}), which a large write's is when the connection can splice.
-     */
-    private ByteBuffer inlineWritePayload(int length) throws IOException {
-        if (!pipeAsked && length >= PayloadPipe.MIN_LENGTH) {
-            pipeAsked = true; // once: a connection that cannot splice goes without
-            pipe = PayloadPipe.open(connection.plainSocket(), connection::isOpen);
-        }
-        if (pipe == null || !pipe.fits(length)) {
-            return inlinePayload(length);
-        }
-        if (pipe.receive(connection.input(), length)) {
-            staged = true;
-            return null;
-        }
-        ByteBuffer payload = scratch(length); // the pipe filled first: the rest comes the usual way
-        pipe.drainInto(payload);
-        connection.readInto(payload);
-        return payload.flip();
-    }
-
-    /**
-     * Writes the payload held in the pipe: straight into the image file if no layer needs its
-     * bytes, else read into a buffer and written as any other.
-     */
-    private void writeStaged(BlockRequest r) throws IOException {
-        staged = false;
-        try {
-            if (device.writeStaged(r, pipe)) {
-                connection.server().wroteThroughPipe();
-                return;
-            }
-            ByteBuffer payload = scratch((int) r.length());
-            pipe.drainInto(payload);
-            device.write(r, payload.flip());
-        } finally {
-            pipe.discard(); // what a layer that failed left in the pipe
-        }
-    }
-
-    private void dropStaged() {
-        if (staged) {
-            staged = false;
-            pipe.discard();
-        }
-    }
-
-    /** Closes the connection's pipe, when its reader is done. */
-    void closePipe() {
-        if (pipe != null) {
-            pipe.close();
-            pipe = null;
-        }
-    }
-
-    /** The payload of an inline write: a slice of the input buffer, or the scratch buffer. */
-    private ByteBuffer inlinePayload(int length) throws IOException {
-        ByteBuffer in = connection.input();
-        if (length <= in.capacity() / 2) {
-            connection.require(length);
-            // A reused view, not a slice: the inline path allocates nothing per request.
-            if (inputView == null || inputViewOf != connection.inputSwaps()) {
-                inputView = in.duplicate();
-                inputViewOf = connection.inputSwaps();
-            }
-            inputView.limit(in.position() + length).position(in.position());
-            in.position(in.position() + length);
-            return inputView;
-        }
-        if (length > MAX_SCRATCH) {
-            ByteBuffer payload = budgetedPayload(length);
-            large = payload;
-            return payload;
-        }
-        connection.require(
-                Math.min(length, Math.min(PAYLOAD_ARRIVED, connection.input().capacity())));
-        ByteBuffer payload = scratch(length);
-        connection.readInto(payload);
-        return payload.flip();
-    }
-
     /** Runs a validated request and replies. {@code inline}: on the reader thread, batching replies. */
     private void execute(RequestHeader h, ByteBuffer payload, boolean inline) throws IOException {
         try {
@@ -518,9 +402,8 @@ final class Transmission {
             if (timer != null && h.sequence != 0) {
                 timer.completed(RequestValidator.opOf(h.type), System.nanoTime() - h.arrival);
             }
-            if (inline && large != null) {
-                payloads.give(large);
-                large = null;
+            if (inline) {
+                buffers.giveLarge();
             }
         }
     }
@@ -536,7 +419,7 @@ final class Transmission {
                     if (payload != null) {
                         device.write(request(h, BlockOp.WRITE, inline), payload);
                     } else {
-                        writeStaged(request(h, BlockOp.WRITE, inline));
+                        buffers.writeStaged(device, request(h, BlockOp.WRITE, inline));
                     }
                     replies.ok(h);
                 }
@@ -583,8 +466,8 @@ final class Transmission {
         if (inline && !"copy".equals(fileReads) && sendFromFile(h, r, length, headerSize)) {
             return;
         }
-        boolean budgeted = !inline || length > MAX_SCRATCH;
-        ByteBuffer data = budgeted ? payloads.take(length) : scratch(length);
+        boolean budgeted = !inline || length > PayloadBuffers.MAX_SCRATCH;
+        ByteBuffer data = budgeted ? payloads.take(length) : buffers.scratch(length);
         if (data == null) {
             replies.error(h, NbdProtocol.ENOMEM, payloads.refuse(h), -1);
             return;
@@ -680,25 +563,18 @@ final class Transmission {
         }
     }
 
-    private ByteBuffer scratch(int length) {
-        if (scratch == null || scratch.capacity() < length) {
-            BufferPool.SHARED.release(scratch);
-            scratch = BufferPool.SHARED.acquire(length);
-        }
-        return scratch.clear().limit(length);
-    }
-
     /** Bytes of scratch buffer held (a racy read for observers; exact once the reader waits idle). */
     long heldBytes() {
-        ByteBuffer s = scratch;
-        return s == null ? 0 : s.capacity();
+        return buffers.heldBytes();
     }
 
     /** Returns the connection's buffers to the pool. */
     void release() {
-        BufferPool.SHARED.release(scratch);
-        scratch = null;
-        payloads.give(large);
-        large = null;
+        buffers.release();
+    }
+
+    /** Closes the connection's pipe, when its reader is done. */
+    void closePipe() {
+        buffers.closePipe();
     }
 }
