@@ -20,7 +20,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
-import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicReference;
@@ -34,7 +33,6 @@ import java.util.concurrent.atomic.AtomicReference;
  * nbdfuse and export the campaign made, and is what Ctrl-C runs.
  */
 public final class CampaignRunner implements AutoCloseable {
-    private static final Duration PROBE_POLL = Duration.ofMillis(100);
     /** At most this many runs at once. */
     public static final int MAX_SLOTS = 16;
     /** What one node of a slot is assumed to need, for {@link #autoParallel}. */
@@ -43,7 +41,7 @@ public final class CampaignRunner implements AutoCloseable {
     private final CampaignSpec spec;
     private final PrintStream progress;
     private final List<Slot> slots = new CopyOnWriteArrayList<>();
-    private final ConcurrentLinkedDeque<NodeProcess> running = new ConcurrentLinkedDeque<>();
+    private final NodeRunner nodes;
     private final List<CampaignSpec.Node> createdExports = new ArrayList<>();
     private final String baseSnapshot;
     private volatile boolean closed;
@@ -61,6 +59,7 @@ public final class CampaignRunner implements AutoCloseable {
 
     public CampaignRunner(CampaignSpec spec, PrintStream progress) {
         this.spec = spec;
+        this.nodes = new NodeRunner(spec);
         this.progress = progress;
         this.baseSnapshot = "campaign-" + spec.name() + "-base";
     }
@@ -248,17 +247,18 @@ public final class CampaignRunner implements AutoCloseable {
         Path dir = Files.createDirectories(workdir().resolve("setup"));
         mountAll(slot);
         try {
-            List<NodeProcess> procs = startAll(slot, dir);
-            List<String> notUp = awaitProbes(slot, dir, procs);
+            List<NodeProcess> procs = nodes.startAll(slot, dir);
+            List<String> notUp = nodes.awaitProbes(slot, dir, procs);
             if (!notUp.isEmpty()) {
-                stopAll(slot, dir, procs);
+                nodes.stopAll(slot, dir, procs);
                 throw new CampaignFailure("setup: node(s) " + notUp + " did not start within "
-                        + spec.timeouts().start().toSeconds() + " s; see the logs in " + dir + tails(dir, notUp));
+                        + spec.timeouts().start().toSeconds() + " s; see the logs in " + dir
+                        + NodeRunner.tails(dir, notUp));
             }
             if (!spec.setup().isEmpty()) {
                 Path acked = dir.resolve("acked.txt");
                 Shell.Result r = Shell.run(
-                        expand(slot, spec.setup(), slot.nodes.getFirst(), dir, acked),
+                        NodeRunner.expand(slot, spec.setup(), slot.nodes.getFirst(), dir, acked),
                         spec.timeouts().setup(),
                         dir.resolve("setup.log"));
                 if (!r.ok()) {
@@ -268,7 +268,7 @@ public final class CampaignRunner implements AutoCloseable {
                 }
                 Files.writeString(acked, r.output());
             }
-            stopAll(slot, dir, procs);
+            nodes.stopAll(slot, dir, procs);
         } finally {
             unmountAll(slot);
         }
@@ -300,136 +300,6 @@ public final class CampaignRunner implements AutoCloseable {
         if (first != null) {
             throw first;
         }
-    }
-
-    /** A command of the campaign file for {@code node} in {@code slot}, as it runs there. */
-    private String expand(Slot slot, String template, CampaignSpec.Node node, Path runDir, Path acked) {
-        return slot.inSlot(expandOnly(slot, template, node, runDir, acked), false);
-    }
-
-    private static String expandOnly(Slot slot, String template, CampaignSpec.Node node, Path runDir, Path acked) {
-        CampaignSpec spec = slot.spec;
-        return Placeholders.expand(
-                template,
-                Placeholders.of(
-                        spec,
-                        slot.nodes,
-                        slot.index,
-                        node,
-                        slot.disk(node).mount(),
-                        Map.of("run", runDir.toString(), "acked", acked.toString())));
-    }
-
-    private List<NodeProcess> startAll(Slot slot, Path dir) throws IOException {
-        return startAll(slot, dir, Set.of());
-    }
-
-    /** Starts every node but those in {@code skip} (null in their place in the list). */
-    private synchronized List<NodeProcess> startAll(Slot slot, Path dir, Set<String> skip) throws IOException {
-        if (closed) {
-            throw new IOException("interrupted");
-        }
-        List<NodeProcess> procs = new ArrayList<>();
-        for (CampaignSpec.Node n : slot.nodes) {
-            if (skip.contains(n.name())) {
-                procs.add(null);
-                continue;
-            }
-            NodeProcess p = NodeProcess.start(
-                    slot.inSlot(expandOnly(slot, spec.start(), n, dir, dir.resolve("acked.txt")), true), log(dir, n));
-            running.add(p);
-            procs.add(p);
-        }
-        return procs;
-    }
-
-    /** The last lines of the named nodes' logs and probes, for a failure message. */
-    private static String tails(Path dir, List<String> nodes) {
-        StringBuilder b = new StringBuilder();
-        for (String n : nodes) {
-            for (String suffix : List.of(".log", ".probe.log")) {
-                Path f = dir.resolve(n + suffix);
-                try {
-                    List<String> lines = Files.exists(f) ? Files.readAllLines(f) : List.of();
-                    b.append("\n--- ").append(f.getFileName()).append(" (last lines)");
-                    for (String l : lines.subList(Math.max(0, lines.size() - 4), lines.size())) {
-                        b.append("\n  ").append(l.length() > 300 ? l.substring(0, 300) + "..." : l);
-                    }
-                } catch (IOException e) {
-                    b.append("\n  (").append(e.getMessage()).append(")");
-                }
-            }
-        }
-        return b.toString();
-    }
-
-    private static Path log(Path dir, CampaignSpec.Node n) {
-        return dir.resolve(n.name() + ".log");
-    }
-
-    /** Waits until every node's probe passes; returns the nodes that did not come up in time. */
-    private List<String> awaitProbes(Slot slot, Path dir, List<NodeProcess> procs)
-            throws IOException, InterruptedException {
-        long deadline = System.nanoTime() + spec.timeouts().start().toNanos();
-        List<String> notUp = new ArrayList<>();
-        for (int i = 0; i < slot.nodes.size(); i++) {
-            CampaignSpec.Node n = slot.nodes.get(i);
-            if (procs.get(i) == null) {
-                continue; // not started: the caller says why
-            }
-            boolean up = false;
-            while (!up && System.nanoTime() < deadline && procs.get(i).alive()) {
-                Duration left = Duration.ofNanos(Math.max(1, deadline - System.nanoTime()));
-                up = Shell.run(
-                                expand(slot, spec.probe(), n, dir, dir.resolve("acked.txt")),
-                                left.compareTo(Duration.ofSeconds(5)) < 0 ? left : Duration.ofSeconds(5),
-                                dir.resolve(n.name() + ".probe.log"))
-                        .ok();
-                if (!up) {
-                    Thread.sleep(PROBE_POLL.toMillis());
-                }
-            }
-            if (!up) {
-                notUp.add(n.name());
-            }
-        }
-        return notUp;
-    }
-
-    private Map<String, NodeProcess.End> stopAll(Slot slot, Path dir, List<NodeProcess> procs)
-            throws IOException, InterruptedException {
-        Map<String, NodeProcess.End> ends = new LinkedHashMap<>();
-        for (int i = 0; i < procs.size(); i++) {
-            CampaignSpec.Node n = slot.nodes.get(i);
-            NodeProcess p = procs.get(i);
-            if (p == null) {
-                continue;
-            }
-            ends.put(
-                    n.name(),
-                    p.stop(
-                            spec.stop().isEmpty() ? "" : expand(slot, spec.stop(), n, dir, dir.resolve("acked.txt")),
-                            spec.timeouts().stop(),
-                            log(dir, n)));
-            running.remove(p);
-        }
-        return ends;
-    }
-
-    private Map<String, String> roles(Slot slot, Path dir) throws IOException, InterruptedException {
-        Map<String, String> roles = new LinkedHashMap<>();
-        for (CampaignSpec.Node n : slot.nodes) {
-            String role = "";
-            if (!spec.role().isEmpty()) {
-                Shell.Result r = Shell.run(
-                        expand(slot, spec.role(), n, dir, dir.resolve("acked.txt")),
-                        Duration.ofSeconds(10),
-                        dir.resolve(n.name() + ".role.log"));
-                role = r.ok() && !r.output().isBlank() ? r.lastWord() : "unknown";
-            }
-            roles.put(n.name(), role);
-        }
-        return roles;
     }
 
     private void revertAll(Slot slot) {
@@ -472,21 +342,21 @@ public final class CampaignRunner implements AutoCloseable {
                 t.start();
                 tracers.put(n.name(), t);
             }
-            List<NodeProcess> procs = startAll(slot, dir);
-            List<String> notUp = awaitProbes(slot, dir, procs);
+            List<NodeProcess> procs = nodes.startAll(slot, dir);
+            List<String> notUp = nodes.awaitProbes(slot, dir, procs);
             if (!notUp.isEmpty()) {
-                stopAll(slot, dir, procs);
+                nodes.stopAll(slot, dir, procs);
                 throw new CampaignFailure(
                         "trace run: node(s) " + notUp + " did not start without any fault; see " + dir);
             }
-            roles = roles(slot, dir);
+            roles = nodes.roles(slot, dir);
             Path acked = dir.resolve("acked.txt");
             Shell.Result w = workload(slot, dir, acked);
             Shell.Result check = Shell.run(
-                    expand(slot, spec.check(), slot.nodes.getFirst(), dir, acked),
+                    NodeRunner.expand(slot, spec.check(), slot.nodes.getFirst(), dir, acked),
                     spec.timeouts().check(),
                     dir.resolve("check.log"));
-            stopAll(slot, dir, procs);
+            nodes.stopAll(slot, dir, procs);
             Map<String, List<Tracer.Request>> traced = new LinkedHashMap<>();
             for (CampaignSpec.Node n : slot.nodes) {
                 traced.put(n.name(), tracers.get(n.name()).stop());
@@ -534,7 +404,7 @@ public final class CampaignRunner implements AutoCloseable {
 
     private Shell.Result workload(Slot slot, Path dir, Path acked) throws IOException, InterruptedException {
         Shell.Result w = Shell.run(
-                expand(slot, spec.workload(), slot.nodes.getFirst(), dir, acked),
+                NodeRunner.expand(slot, spec.workload(), slot.nodes.getFirst(), dir, acked),
                 spec.timeouts().workload(),
                 dir.resolve("workload.log"));
         Path setupAcked = workdir().resolve("setup").resolve("acked.txt");
@@ -604,14 +474,14 @@ public final class CampaignRunner implements AutoCloseable {
             attachMaps(slot);
             armed = arm(slot, c, node, run);
             dropCaches(slot);
-            procs = startAll(slot, dir);
-            notUp.addAll(awaitProbes(slot, dir, procs));
-            roles = roles(slot, dir);
+            procs = nodes.startAll(slot, dir);
+            notUp.addAll(nodes.awaitProbes(slot, dir, procs));
+            roles = nodes.roles(slot, dir);
             Path acked = dir.resolve("acked.txt");
             workload = workload(slot, dir, acked);
             if (restart) {
                 // what the page cache held goes: the check reads what reached the disk
-                Map<String, NodeProcess.End> first = stopAll(slot, dir, procs);
+                Map<String, NodeProcess.End> first = nodes.stopAll(slot, dir, procs);
                 procs = List.of();
                 ends.putAll(first);
                 detachMaps(slot);
@@ -621,19 +491,19 @@ public final class CampaignRunner implements AutoCloseable {
                 unmountable.forEach(
                         (n, why) -> notUp.add(n + " (after the restart its file system does not mount: " + why + ")"));
                 attachMaps(slot, unmountable.keySet());
-                procs = startAll(slot, dir, unmountable.keySet());
-                for (String n : awaitProbes(slot, dir, procs)) {
+                procs = nodes.startAll(slot, dir, unmountable.keySet());
+                for (String n : nodes.awaitProbes(slot, dir, procs)) {
                     notUp.add(n + " (after the restart)");
                 }
             }
             check = Shell.run(
-                    expand(slot, spec.check(), slot.nodes.getFirst(), dir, acked),
+                    NodeRunner.expand(slot, spec.check(), slot.nodes.getFirst(), dir, acked),
                     spec.timeouts().check(),
                     dir.resolve("check.log"));
         } catch (ToolException | RuntimeException e) {
             failure = e.getMessage();
         } finally {
-            Map<String, NodeProcess.End> last = stopAll(slot, dir, procs);
+            Map<String, NodeProcess.End> last = nodes.stopAll(slot, dir, procs);
             last.forEach((n, end) -> ends.merge(n, end, NodeProcess.End::then));
             for (CampaignSpec.Node n : slot.nodes) {
                 slot.client(n).faultClear(n.export());
@@ -787,10 +657,7 @@ public final class CampaignRunner implements AutoCloseable {
             return;
         }
         closed = true;
-        for (NodeProcess p : running) {
-            p.kill();
-        }
-        running.clear();
+        nodes.killAll();
         for (Slot slot : slots) {
             for (NodeDisk d : slot.disks.values()) {
                 try {
