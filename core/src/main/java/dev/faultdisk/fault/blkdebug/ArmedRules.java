@@ -21,14 +21,14 @@ final class ArmedRules {
         List<RuleEntry> any = new ArrayList<>();
         List<RuleEntry> placed = new ArrayList<>();
         for (RuleEntry e : entries) {
-            (e.inject.sector() == InjectErrorRule.ANY_SECTOR ? any : placed).add(e);
+            (e.inject().sector() == InjectErrorRule.ANY_SECTOR ? any : placed).add(e);
         }
-        placed.sort((x, y) -> Long.compareUnsigned(x.offset, y.offset));
+        placed.sort((x, y) -> Long.compareUnsigned(x.offset(), y.offset()));
         this.anySector = any.toArray(RuleEntry.NONE);
         this.byOffset = placed.toArray(RuleEntry.NONE);
         this.offsets = new long[byOffset.length];
         for (int i = 0; i < byOffset.length; i++) {
-            offsets[i] = byOffset[i].offset;
+            offsets[i] = byOffset[i].offset();
         }
     }
 
@@ -41,7 +41,7 @@ final class ArmedRules {
         int bit = 1 << type.ordinal();
         RuleEntry best = null;
         for (RuleEntry e : anySector) {
-            if ((e.ioMask & bit) != 0) {
+            if ((e.ioMask() & bit) != 0) {
                 best = e;
                 break;
             }
@@ -52,7 +52,7 @@ final class ArmedRules {
         long end = offset + bytes;
         for (int i = lowerBound(offset); i < byOffset.length && Long.compareUnsigned(offsets[i], end) < 0; i++) {
             RuleEntry e = byOffset[i];
-            if ((e.ioMask & bit) != 0 && (best == null || e.seq < best.seq)) {
+            if ((e.ioMask() & bit) != 0 && (best == null || e.seq() < best.seq())) {
                 best = e;
             }
         }

@@ -89,7 +89,7 @@ public final class BlkdebugEngine implements LayerEngine {
         lock.lock();
         try {
             for (Rule r : initialRules) {
-                rules.add(new RuleEntry(r, ++lastRuleSeq));
+                rules.add(RuleEntry.of(r, ++lastRuleSeq));
             }
             publish();
             PerEvent none = byEvent[BlkdebugEvent.NONE.ordinal()];
@@ -215,14 +215,15 @@ public final class BlkdebugEngine implements LayerEngine {
             int i = 0;
             int j = 0;
             while (i < any.length || j < here.length) {
-                RuleEntry e = j >= here.length || (i < any.length && any[i].seq < here[j].seq) ? any[i++] : here[j++];
-                if (e.inject != null) {
+                RuleEntry e =
+                        j >= here.length || (i < any.length && any[i].seq() < here[j].seq()) ? any[i++] : here[j++];
+                if (e.inject() != null) {
                     if (armed == null) {
                         armed = new ArrayList<>();
                     }
                     armed.add(e);
                 } else if (!moves) {
-                    next = ((SetStateRule) e.rule).newState();
+                    next = ((SetStateRule) e.rule()).newState();
                     moves = true;
                 }
             }
@@ -279,18 +280,18 @@ public final class BlkdebugEngine implements LayerEngine {
             return 0;
         }
         RuleEntry hit = armed.firstMatch(type, offset, bytes);
-        if (hit == null || hit.inject.errno() == 0) {
+        if (hit == null || hit.inject().errno() == 0) {
             return 0;
         }
-        if (hit.inject.once()) {
+        if (hit.inject().once()) {
             lock.lock();
             try {
                 // Another request may have used it up meanwhile: decide again on the current set.
                 hit = active.firstMatch(type, offset, bytes);
-                if (hit == null || hit.inject.errno() == 0) {
+                if (hit == null || hit.inject().errno() == 0) {
                     return 0;
                 }
-                if (hit.inject.once()) {
+                if (hit.inject().once()) {
                     delete(hit);
                 }
             } finally {
@@ -298,12 +299,13 @@ public final class BlkdebugEngine implements LayerEngine {
             }
         }
         if (!listeners.isEmpty()) {
-            InjectedError error = new InjectedError(operation, type, offset, bytes, hit.inject.errno(), hit.inject);
+            InjectedError error = new InjectedError(
+                    operation, type, offset, bytes, hit.inject().errno(), hit.inject());
             for (BlkdebugListener l : listeners) {
                 l.errorInjected(error);
             }
         }
-        return hit.inject.errno();
+        return hit.inject().errno();
     }
 
     /** Removes a rule for good (lock held). */
@@ -311,7 +313,7 @@ public final class BlkdebugEngine implements LayerEngine {
         rules.remove(e);
         List<RuleEntry> kept = new ArrayList<>(active.entries.length);
         for (RuleEntry a : active.entries) {
-            if (a != e) {
+            if (a.seq() != e.seq()) { // its place in definition order tells an entry apart
                 kept.add(a);
             }
         }
@@ -339,7 +341,7 @@ public final class BlkdebugEngine implements LayerEngine {
                         + " more would pass the limit of " + maxRules + " (max-rules)");
             }
             for (Rule r : newRules) {
-                rules.add(new RuleEntry(r, ++lastRuleSeq));
+                rules.add(RuleEntry.of(r, ++lastRuleSeq));
             }
             state = INITIAL_STATE;
             publish();
@@ -384,7 +386,7 @@ public final class BlkdebugEngine implements LayerEngine {
         try {
             List<Rule> list = new ArrayList<>(rules.size());
             for (RuleEntry e : rules) {
-                list.add(e.rule);
+                list.add(e.rule());
             }
             return List.copyOf(list);
         } finally {
@@ -397,7 +399,7 @@ public final class BlkdebugEngine implements LayerEngine {
         RuleEntry[] armed = active.entries;
         List<InjectErrorRule> list = new ArrayList<>(armed.length);
         for (RuleEntry e : armed) {
-            list.add(e.inject);
+            list.add(e.inject());
         }
         return List.copyOf(list);
     }
@@ -671,7 +673,7 @@ public final class BlkdebugEngine implements LayerEngine {
             breakLists.add(new ArrayList<>());
         }
         for (RuleEntry e : rules) {
-            ruleLists.get(e.rule.event().ordinal()).add(e);
+            ruleLists.get(e.rule().event().ordinal()).add(e);
         }
         for (int k = breakpoints.size() - 1; k >= 0; k--) { // newest first, as QEMU processes them
             BreakpointEntry b = breakpoints.get(k);
@@ -708,10 +710,10 @@ public final class BlkdebugEngine implements LayerEngine {
             List<RuleEntry> any = new ArrayList<>();
             java.util.TreeMap<Integer, List<RuleEntry>> byState = new java.util.TreeMap<>();
             for (RuleEntry e : rules) {
-                if (e.rule.state() == Rule.ANY_STATE) {
+                if (e.rule().state() == Rule.ANY_STATE) {
                     any.add(e);
                 } else {
-                    byState.computeIfAbsent(e.rule.state(), k -> new ArrayList<>())
+                    byState.computeIfAbsent(e.rule().state(), k -> new ArrayList<>())
                             .add(e);
                 }
             }

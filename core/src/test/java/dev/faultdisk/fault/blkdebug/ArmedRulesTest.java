@@ -22,13 +22,13 @@ class ArmedRulesTest {
     /** QEMU's loop, written out: what the index must agree with. */
     private static RuleEntry scan(List<RuleEntry> entries, IoType type, long offset, long bytes) {
         for (RuleEntry e : entries) {
-            long at = e.offset;
-            boolean placed = e.inject.sector() != InjectErrorRule.ANY_SECTOR;
+            long at = e.offset();
+            boolean placed = e.inject().sector() != InjectErrorRule.ANY_SECTOR;
             boolean inRange = !placed
                     || (bytes != 0
                             && Long.compareUnsigned(at, offset) >= 0
                             && Long.compareUnsigned(at, offset + bytes) < 0);
-            if (inRange && e.inject.ioTypes().contains(type)) {
+            if (inRange && e.inject().ioTypes().contains(type)) {
                 return e;
             }
         }
@@ -36,7 +36,7 @@ class ArmedRulesTest {
     }
 
     private static RuleEntry entry(long seq, long sector, Set<IoType> types) {
-        return new RuleEntry(
+        return RuleEntry.of(
                 new InjectErrorRule(BlkdebugEvent.NONE, Rule.ANY_STATE, types, Errno.EIO, sector, false, false), seq);
     }
 
@@ -69,7 +69,8 @@ class ArmedRulesTest {
                         armed.firstMatch(type, offset, bytes),
                         () -> "rules "
                                 + entries.stream()
-                                        .map(e -> e.inject.sector() + ":" + e.inject.ioTypes())
+                                        .map(e -> e.inject().sector() + ":"
+                                                + e.inject().ioTypes())
                                         .toList() + ", " + type + " at " + offset + " of " + bytes);
             }
         }
