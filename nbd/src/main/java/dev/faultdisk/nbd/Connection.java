@@ -10,7 +10,6 @@ import java.lang.System.Logger.Level;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.nio.ByteBuffer;
-import java.nio.channels.ByteChannel;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.SocketChannel;
 import java.util.ArrayList;
@@ -30,9 +29,6 @@ final class Connection implements Runnable {
     /** Option payloads up to this are skipped with ERR_TOO_BIG; beyond it the client is dropped. */
     private static final int MAX_OPTION_SKIP = 16 << 20;
 
-    private static final int INPUT_CAPACITY = 256 * 1024;
-    /** What an idle connection reads into: room for a burst of request headers. */
-    private static final int IDLE_INPUT = 4096;
     /**
      * {@code -Dfaultdisk.nbd.sendBuffer=BYTES} fixes each TCP connection's send buffer (Linux
      * doubles it, up to twice net.core.wmem_max) instead of leaving it to autotuning (up to
@@ -42,21 +38,11 @@ final class Connection implements Runnable {
 
     private final NbdServer server;
     private final SocketChannel channel;
-    /** What requests are read from: the socket, or TLS over it after STARTTLS. */
-    private ByteChannel io;
-    /** True once {@link #io} is TLS: the socket's bytes are then the TLS channel's alone. */
-    private boolean secured;
+    /** What requests are read from, buffered. */
+    private final ConnectionInput input;
 
     private volatile ScheduledFuture<?> deadline;
     private final long id;
-    /** Buffered input; swapped for a pooled one by {@link #awaitInput()}, so only the reader touches it. */
-    private ByteBuffer in = BufferPool.SHARED.acquire(INPUT_CAPACITY).limit(0);
-    /** A small heap buffer the reader waits on while idle, kept for the connection's life. */
-    private ByteBuffer idleInput;
-    /** How many times the input buffer was swapped (views of the old one are stale); reader only. */
-    private int inputSwaps;
-    /** Input buffer bytes held, written by the reader at each swap (for {@link #heldBufferBytes()}). */
-    private volatile int inputHeld = INPUT_CAPACITY;
 
     private volatile Transmission transmission;
 
@@ -78,7 +64,7 @@ final class Connection implements Runnable {
     Connection(NbdServer server, SocketChannel channel, long id) {
         this.server = server;
         this.channel = channel;
-        this.io = channel;
+        this.input = new ConnectionInput(channel);
         this.id = id;
         this.writer = new ReplyWriter(channel);
         boolean inet;
@@ -216,16 +202,14 @@ final class Connection implements Runnable {
         if (transmission != null) {
             transmission.release();
         }
-        BufferPool.SHARED.release(in);
-        BufferPool.SHARED.release(idleInput);
-        in = null;
-        idleInput = null;
+        input.release();
         writer.release();
     }
 
     private Negotiation handshake() throws IOException, ProtocolException {
         write(Negotiation.greeting());
-        require(4);
+        ByteBuffer in = input.buffer(); // the same buffer until the reader first waits idle
+        input.require(4);
         int clientFlags = in.getInt();
         if (!Negotiation.acceptableClientFlags(clientFlags)) {
             throw new ProtocolException("unknown client flags 0x" + Integer.toHexString(clientFlags));
@@ -235,7 +219,7 @@ final class Connection implements Runnable {
                 new Negotiation(server.exports(), clientFlags, server::isShuttingDown, serverOptions.tlsMode());
         ByteArrayOutputStream replies = new ByteArrayOutputStream();
         while (true) {
-            require(16);
+            input.require(16);
             long magic = in.getLong();
             if (magic != NbdProtocol.IHAVEOPT) {
                 throw new ProtocolException(String.format("bad option magic 0x%016x", magic));
@@ -249,7 +233,7 @@ final class Connection implements Runnable {
                 if (length > MAX_OPTION_SKIP || option == NbdProtocol.OPT_EXPORT_NAME) {
                     throw new ProtocolException("option " + option + " with " + length + " bytes of data");
                 }
-                skip(length);
+                input.skip(length);
                 replies.reset();
                 ByteBuffer err = ByteBuffer.allocate(20 + 17);
                 err.putLong(NbdProtocol.OPTION_REPLY_MAGIC)
@@ -260,7 +244,7 @@ final class Connection implements Runnable {
                 write(err.flip());
                 continue;
             }
-            require((int) length);
+            input.require((int) length);
             ByteBuffer data = in.slice(in.position(), (int) length);
             in.position(in.position() + (int) length);
             replies.reset();
@@ -300,16 +284,13 @@ final class Connection implements Runnable {
      * through TLS. Bytes the client sent early (already buffered) are the start of the handshake.
      */
     private void startTls(NbdServer.Options options) throws IOException {
-        byte[] early = new byte[in.remaining()];
-        in.get(early);
-        in.clear().limit(0);
+        byte[] early = input.takeBuffered();
         int millis =
                 (int) Math.min(Integer.MAX_VALUE, options.handshakeTimeout().toMillis());
         StreamChannel secure = options.psk() != null
                 ? options.psk().handshake(channel.socket(), early, millis)
                 : new StreamChannel(options.tls().handshake(channel.socket(), early, null, millis));
-        io = secure;
-        secured = true;
+        input.secure(secure);
         writer.switchTo(secure);
     }
 
@@ -329,62 +310,19 @@ final class Connection implements Runnable {
         }
     }
 
-    /** Ensures at least {@code n} unread bytes are buffered ({@code n} at most the capacity). */
-    void require(int n) throws IOException {
-        while (in.remaining() < n) {
-            if (fill(n) < 0) {
-                throw new EOFException();
-            }
-        }
-    }
-
-    /**
-     * Reads more input into the buffer, compacting first when the free tail is shorter than
-     * {@code want} bytes. Returns the count read, or -1 at end of stream.
-     */
-    int fill(int want) throws IOException {
-        if (in.capacity() - in.limit() < want - in.remaining() || in.limit() == in.capacity()) {
-            in.compact().flip();
-        }
-        int start = in.position();
-        in.position(in.limit()).limit(in.capacity());
-        int n;
-        try {
-            n = io.read(in);
-        } finally {
-            in.limit(in.position()).position(start);
-        }
-        return n;
-    }
-
     /**
      * Waits for input with the input buffer back in the pool (call with none left unread): a
-     * connection waiting idle then holds only a small buffer. Takes a pooled buffer again when
-     * bytes arrive. Returns the count read, -1 at end of stream, or {@link ReaderThreads#MOVED}
-     * when the connection moved to another thread, which now reads it (the caller returns).
+     * connection waiting idle then holds only a small buffer. Returns the count read, -1 at end of
+     * stream, or {@link ReaderThreads#MOVED} when the connection moved to another thread, which
+     * now reads it (the caller returns).
      */
     int awaitInput() throws IOException {
-        if (secured) {
+        if (input.secured()) {
             // TLS: the bytes on the socket belong to the TLS channel, so the reader waits on it
             // with its buffer, on its thread (an idle TLS connection keeps its input buffer).
-            return fill(1);
+            return input.fill(1);
         }
-        BufferPool.SHARED.release(in);
-        in = null;
-        if (idleInput == null) {
-            idleInput = ByteBuffer.allocate(IDLE_INPUT);
-        }
-        idleInput.clear();
-        inputHeld = IDLE_INPUT;
-        int n;
-        try {
-            n = ReaderThreads.awaitInput(channel, idleInput, tcp);
-        } finally {
-            in = BufferPool.SHARED.acquire(INPUT_CAPACITY).clear();
-            inputSwaps++;
-            in.put(idleInput.flip()).flip();
-            inputHeld = INPUT_CAPACITY + IDLE_INPUT;
-        }
+        int n = input.awaitIdle(small -> ReaderThreads.awaitInput(channel, small, tcp));
         if (n == ReaderThreads.IDLE || (n > 0 && ReaderThreads.moveWhenBusy())) {
             // Nothing touched after the start: the new thread owns the connection from here.
             ReaderThreads.continueOn(n == ReaderThreads.IDLE, this);
@@ -393,37 +331,9 @@ final class Connection implements Runnable {
         return n;
     }
 
-    /** Counts input buffer swaps: a view made of the input buffer is valid while this stays the same. */
-    int inputSwaps() {
-        return inputSwaps;
-    }
-
-    /** Discards {@code n} bytes of input (a payload that will not be used). */
-    void skip(long n) throws IOException {
-        long left = n;
-        while (left > 0) {
-            if (!in.hasRemaining() && fill(1) < 0) {
-                throw new EOFException();
-            }
-            int step = (int) Math.min(left, in.remaining());
-            in.position(in.position() + step);
-            left -= step;
-        }
-    }
-
-    /** Moves the next {@code dst.remaining()} input bytes into {@code dst}, reading the socket directly. */
-    void readInto(ByteBuffer dst) throws IOException {
-        if (in.hasRemaining()) {
-            int n = Math.min(in.remaining(), dst.remaining());
-            dst.put(dst.position(), in, in.position(), n);
-            dst.position(dst.position() + n);
-            in.position(in.position() + n);
-        }
-        while (dst.hasRemaining()) {
-            if (io.read(dst) < 0) {
-                throw new EOFException();
-            }
-        }
+    /** The connection's buffered input (reader thread only). */
+    ConnectionInput input() {
+        return input;
     }
 
     /**
@@ -431,18 +341,14 @@ final class Connection implements Runnable {
      * checks that an idle connection costs little. A snapshot read off the reader thread.
      */
     long heldBufferBytes() {
-        long input = inputHeld; // read first: the reader writes it after releasing the others
+        long held = input.heldBytes(); // read first: the reader writes it after releasing the others
         Transmission t = transmission;
-        return input + writer.heldBytes() + (t == null ? 0 : t.heldBytes());
+        return held + writer.heldBytes() + (t == null ? 0 : t.heldBytes());
     }
 
     /** The export this connection serves, once the handshake chose one. */
     Export export() {
         return export;
-    }
-
-    ByteBuffer input() {
-        return in;
     }
 
     NbdServer server() {
@@ -470,7 +376,7 @@ final class Connection implements Runnable {
 
     /** The socket of a plain TCP connection (no TLS), for calls the JDK lacks; else null. */
     SocketChannel plainSocket() {
-        return tcp && !secured ? channel : null;
+        return tcp && !input.secured() ? channel : null;
     }
 
     boolean isOpen() {

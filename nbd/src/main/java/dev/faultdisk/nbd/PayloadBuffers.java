@@ -43,12 +43,15 @@ final class PayloadBuffers {
      * payload has started to arrive (a header alone holds nothing), or null if the budget is spent.
      */
     ByteBuffer budgeted(int length) throws IOException {
-        connection.require(
-                Math.min(length, Math.min(PAYLOAD_ARRIVED, connection.input().capacity())));
+        connection
+                .input()
+                .require(Math.min(
+                        length,
+                        Math.min(PAYLOAD_ARRIVED, connection.input().buffer().capacity())));
         ByteBuffer payload = share.take(length);
         if (payload != null) {
             try {
-                connection.readInto(payload);
+                connection.input().readInto(payload);
             } catch (IOException | RuntimeException e) {
                 share.give(payload);
                 throw e;
@@ -71,25 +74,25 @@ final class PayloadBuffers {
         if (pipe == null || !pipe.fits(length)) {
             return inline(length);
         }
-        if (pipe.receive(connection.input(), length)) {
+        if (pipe.receive(connection.input().buffer(), length)) {
             staged = true;
             return null;
         }
         ByteBuffer payload = scratch(length); // the pipe filled first: the rest comes the usual way
         pipe.drainInto(payload);
-        connection.readInto(payload);
+        connection.input().readInto(payload);
         return payload.flip();
     }
 
     /** The payload of an inline write: a view of the input buffer, the scratch buffer, or a budgeted one. */
     private ByteBuffer inline(int length) throws IOException {
-        ByteBuffer in = connection.input();
+        ByteBuffer in = connection.input().buffer();
         if (length <= in.capacity() / 2) {
-            connection.require(length);
+            connection.input().require(length);
             // A reused view, not a slice: the inline path allocates nothing per request.
-            if (inputView == null || inputViewOf != connection.inputSwaps()) {
+            if (inputView == null || inputViewOf != connection.input().swaps()) {
                 inputView = in.duplicate();
-                inputViewOf = connection.inputSwaps();
+                inputViewOf = connection.input().swaps();
             }
             inputView.limit(in.position() + length).position(in.position());
             in.position(in.position() + length);
@@ -99,10 +102,13 @@ final class PayloadBuffers {
             large = budgeted(length);
             return large;
         }
-        connection.require(
-                Math.min(length, Math.min(PAYLOAD_ARRIVED, connection.input().capacity())));
+        connection
+                .input()
+                .require(Math.min(
+                        length,
+                        Math.min(PAYLOAD_ARRIVED, connection.input().buffer().capacity())));
         ByteBuffer payload = scratch(length);
-        connection.readInto(payload);
+        connection.input().readInto(payload);
         return payload.flip();
     }
 

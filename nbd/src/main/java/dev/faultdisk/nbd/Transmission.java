@@ -104,10 +104,10 @@ final class Transmission {
         boolean moved = false;
         try {
             while (true) {
-                ByteBuffer in = connection.input();
+                ByteBuffer in = connection.input().buffer();
                 if (!RequestDecoder.decode(in, header)) {
                     writer.flush();
-                    int n = in.hasRemaining() ? connection.fill(RequestDecoder.HEADER_SIZE) : awaitIdle();
+                    int n = in.hasRemaining() ? connection.input().fill(RequestDecoder.HEADER_SIZE) : awaitIdle();
                     if (n == ReaderThreads.MOVED) {
                         moved = true;
                         return true;
@@ -190,7 +190,7 @@ final class Transmission {
                 if (h.length > MAX_SKIPPED_PAYLOAD) {
                     throw new ProtocolException("write payload of " + h.length + " bytes");
                 }
-                connection.skip(h.length);
+                connection.input().skip(h.length);
             }
             replies.error(h, error, RequestValidator.message(h, error), -1);
             return;
@@ -205,7 +205,7 @@ final class Transmission {
             if (h.type == NbdProtocol.CMD_WRITE) {
                 payload = async ? buffers.budgeted((int) h.length) : buffers.inlineWrite((int) h.length);
                 if (payload == null && !buffers.staged()) {
-                    connection.skip(h.length);
+                    connection.input().skip(h.length);
                     replies.error(h, NbdProtocol.ENOMEM, payloads.refuse(h), -1);
                     return;
                 }

@@ -1,0 +1,163 @@
+package dev.faultdisk.nbd;
+
+import java.io.EOFException;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.ByteChannel;
+
+/**
+ * A connection's buffered input. Requests and payloads are decoded from a pooled 256 KiB buffer
+ * filled from the socket (or TLS over it), so that a burst of request headers costs one read.
+ * While the reader waits idle the big buffer goes back to the pool and a 4 KiB heap buffer waits
+ * instead: ten thousand idle connections then hold little. The reader thread alone uses it, but
+ * for {@link #heldBytes}.
+ */
+final class ConnectionInput {
+    static final int CAPACITY = 256 * 1024;
+    /** What an idle connection reads into: room for a burst of request headers. */
+    private static final int IDLE = 4096;
+
+    /** Reads what arrives into a small buffer: a count, -1 at end of stream, or a {@link ReaderThreads} code. */
+    @FunctionalInterface
+    interface IdleRead {
+        int read(ByteBuffer small) throws IOException;
+    }
+
+    /** What requests are read from: the socket, or TLS over it after STARTTLS. */
+    private ByteChannel io;
+    /** True once {@link #io} is TLS: the socket's bytes are then the TLS channel's alone. */
+    private boolean secured;
+    /** Buffered input; swapped for a pooled one by {@link #awaitIdle}. */
+    private ByteBuffer in = BufferPool.SHARED.acquire(CAPACITY).limit(0);
+    /** The small heap buffer the reader waits on while idle, kept for the connection's life. */
+    private ByteBuffer idle;
+    /** How many times the input buffer was swapped (views of the old one are stale). */
+    private int swaps;
+    /** Input buffer bytes held, written by the reader at each swap. */
+    private volatile int held = CAPACITY;
+
+    ConnectionInput(ByteChannel io) {
+        this.io = io;
+    }
+
+    /** The buffer, positioned at the next unread byte, limited at the last one read. */
+    ByteBuffer buffer() {
+        return in;
+    }
+
+    /** Ensures at least {@code n} unread bytes are buffered ({@code n} at most the capacity). */
+    void require(int n) throws IOException {
+        while (in.remaining() < n) {
+            if (fill(n) < 0) {
+                throw new EOFException();
+            }
+        }
+    }
+
+    /**
+     * Reads more input into the buffer, compacting first when the free tail is shorter than
+     * {@code want} bytes. Returns the count read, or -1 at end of stream.
+     */
+    int fill(int want) throws IOException {
+        if (in.capacity() - in.limit() < want - in.remaining() || in.limit() == in.capacity()) {
+            in.compact().flip();
+        }
+        int start = in.position();
+        in.position(in.limit()).limit(in.capacity());
+        int n;
+        try {
+            n = io.read(in);
+        } finally {
+            in.limit(in.position()).position(start);
+        }
+        return n;
+    }
+
+    /** Discards {@code n} bytes of input (a payload that will not be used). */
+    void skip(long n) throws IOException {
+        long left = n;
+        while (left > 0) {
+            if (!in.hasRemaining() && fill(1) < 0) {
+                throw new EOFException();
+            }
+            int step = (int) Math.min(left, in.remaining());
+            in.position(in.position() + step);
+            left -= step;
+        }
+    }
+
+    /** Moves the next {@code dst.remaining()} input bytes into {@code dst}, reading the socket directly. */
+    void readInto(ByteBuffer dst) throws IOException {
+        if (in.hasRemaining()) {
+            int n = Math.min(in.remaining(), dst.remaining());
+            dst.put(dst.position(), in, in.position(), n);
+            dst.position(dst.position() + n);
+            in.position(in.position() + n);
+        }
+        while (dst.hasRemaining()) {
+            if (io.read(dst) < 0) {
+                throw new EOFException();
+            }
+        }
+    }
+
+    /**
+     * Waits for input with the buffer back in the pool (call with none left unread) and the small
+     * one waiting instead, through {@code read}; then takes a pooled buffer again, holding what
+     * arrived. Returns what {@code read} returned.
+     */
+    int awaitIdle(IdleRead read) throws IOException {
+        BufferPool.SHARED.release(in);
+        in = null;
+        if (idle == null) {
+            idle = ByteBuffer.allocate(IDLE);
+        }
+        idle.clear();
+        held = IDLE;
+        try {
+            return read.read(idle);
+        } finally {
+            in = BufferPool.SHARED.acquire(CAPACITY).clear();
+            swaps++;
+            in.put(idle.flip()).flip();
+            held = CAPACITY + IDLE;
+        }
+    }
+
+    /** Counts buffer swaps: a view made of the buffer is valid while this stays the same. */
+    int swaps() {
+        return swaps;
+    }
+
+    /** Input buffer bytes held now (a snapshot, read off the reader thread). */
+    int heldBytes() {
+        return held;
+    }
+
+    /** Takes out the bytes buffered so far: after STARTTLS, the start of the TLS handshake the client sent early. */
+    byte[] takeBuffered() {
+        byte[] early = new byte[in.remaining()];
+        in.get(early);
+        in.clear().limit(0);
+        return early;
+    }
+
+    /** From now on input comes through {@code tls}. */
+    void secure(ByteChannel tls) {
+        io = tls;
+        secured = true;
+    }
+
+    /** True once input comes through TLS. */
+    boolean secured() {
+        return secured;
+    }
+
+    /** Returns the buffers to the pool; the connection reads no more. */
+    void release() {
+        BufferPool.SHARED.release(in);
+        BufferPool.SHARED.release(idle);
+        in = null;
+        idle = null;
+    }
+}

@@ -1,0 +1,122 @@
+package dev.faultdisk.nbd;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import java.io.EOFException;
+import java.nio.ByteBuffer;
+import java.nio.channels.ByteChannel;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+
+/** A connection's buffered input over a socket that hands out bytes in small, uneven pieces. */
+class ConnectionInputTest {
+    /** A read-only channel over {@code data}, at most {@code piece} bytes a read, drawn from a seed. */
+    private static ByteChannel trickle(byte[] data, int piece, long seed) {
+        SplittableRandom random = new SplittableRandom(seed);
+        return new ByteChannel() {
+            private int at;
+
+            @Override
+            public int read(ByteBuffer dst) {
+                if (at == data.length) {
+                    return -1;
+                }
+                int n = Math.min(Math.min(dst.remaining(), data.length - at), 1 + random.nextInt(piece));
+                dst.put(data, at, n);
+                at += n;
+                return n;
+            }
+
+            @Override
+            public int write(ByteBuffer src) {
+                throw new UnsupportedOperationException();
+            }
+
+            @Override
+            public boolean isOpen() {
+                return true;
+            }
+
+            @Override
+            public void close() {}
+        };
+    }
+
+    private static byte[] counting(int length) {
+        byte[] b = new byte[length];
+        for (int i = 0; i < length; i++) {
+            b[i] = (byte) (i * 7 + i / 251);
+        }
+        return b;
+    }
+
+    @Test
+    void requireSkipAndReadIntoHandOutEveryByteOnceInOrder() throws Exception {
+        int length = 3 * ConnectionInput.CAPACITY; // crosses the buffer's end many times: compactions
+        byte[] data = counting(length);
+        ConnectionInput input = new ConnectionInput(trickle(data, 4099, 1));
+        SplittableRandom random = new SplittableRandom(2);
+        int at = 0;
+        while (at < length) {
+            int n = Math.min(length - at, 1 + random.nextInt(70_000));
+            switch (random.nextInt(3)) {
+                case 0 -> { // a header: required, then read from the buffer
+                    int k = Math.min(n, 28);
+                    input.require(k);
+                    byte[] got = new byte[k];
+                    input.buffer().get(got);
+                    assertArrayEquals(java.util.Arrays.copyOfRange(data, at, at + k), got, "at " + at);
+                    n = k;
+                }
+                case 1 -> input.skip(n); // a payload not used
+                default -> { // a payload read into a buffer of its own
+                    ByteBuffer dst = ByteBuffer.allocate(n);
+                    input.readInto(dst);
+                    assertArrayEquals(java.util.Arrays.copyOfRange(data, at, at + n), dst.array(), "at " + at);
+                }
+            }
+            at += n;
+        }
+        assertEquals(-1, input.fill(1), "then the end of the stream");
+        assertThrows(EOFException.class, () -> input.require(1));
+    }
+
+    @Test
+    void anIdleWaitSwapsTheBufferAndKeepsWhatArrived() throws Exception {
+        byte[] data = counting(64);
+        ConnectionInput input = new ConnectionInput(trickle(data, 64, 3));
+        input.require(8);
+        input.buffer().position(input.buffer().limit()); // all read: the reader would now wait idle
+        int before = input.swaps();
+        int[] heldWhileWaiting = new int[1];
+        int n = input.awaitIdle(small -> {
+            heldWhileWaiting[0] = input.heldBytes();
+            small.put(new byte[] {1, 2, 3});
+            return 3;
+        });
+        assertEquals(3, n);
+        assertEquals(4096, heldWhileWaiting[0], "only the small buffer while waiting");
+        assertEquals(before + 1, input.swaps(), "views of the old buffer are stale");
+        assertEquals(ConnectionInput.CAPACITY + 4096, input.heldBytes());
+        byte[] got = new byte[3];
+        input.buffer().get(got);
+        assertArrayEquals(new byte[] {1, 2, 3}, got);
+        input.release();
+    }
+
+    @Test
+    void startTlsTakesOutExactlyTheBytesTheClientSentEarly() throws Exception {
+        byte[] data = counting(100);
+        ConnectionInput input = new ConnectionInput(trickle(data, 100, 4));
+        input.require(100);
+        input.buffer().position(40);
+        assertArrayEquals(java.util.Arrays.copyOfRange(data, 40, 100), input.takeBuffered());
+        assertEquals(0, input.buffer().remaining());
+        input.secure(trickle(new byte[] {9}, 1, 5));
+        assertEquals(true, input.secured());
+        input.require(1);
+        assertEquals(9, input.buffer().get());
+    }
+}
