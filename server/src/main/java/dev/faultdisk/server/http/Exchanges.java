@@ -15,9 +15,19 @@ import java.util.Map;
 final class Exchanges {
     static final String JSON = "application/json";
 
+    /** Request body bytes a reply drops at most before its connection may close (see {@link #send}). */
+    private static final long DISCARD = 16L << 20;
+
     private Exchanges() {}
 
-    /** Sends {@code body} (UTF-8) with {@code status} and closes the exchange. */
+    /**
+     * Sends {@code body} (UTF-8) with {@code status} and closes the exchange. A request body the
+     * handler left unread (a refusal before reading it) is read and dropped first, up to
+     * {@link #DISCARD} bytes: closing the connection with a request's bytes unread makes the kernel
+     * reset it, and the reset can reach the client before it has read the answer (it would see
+     * the connection die, not the refusal). Web servers linger the same way. A client that sends
+     * nothing more holds the handler no longer than one that sends a body slowly.
+     */
     static void send(HttpExchange ex, int status, String contentType, String body) throws IOException {
         byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
         ex.getResponseHeaders().set("Content-Type", contentType);
@@ -25,9 +35,13 @@ final class Exchanges {
         ex.getResponseHeaders().set("X-Content-Type-Options", "nosniff");
         boolean head = ex.getRequestMethod().equals("HEAD");
         ex.sendResponseHeaders(status, head || status == 204 ? -1 : bytes.length);
-        if (!head && status != 204) {
+        if (head || status == 204) {
+            drop(ex.getRequestBody());
+        } else {
             try (OutputStream out = ex.getResponseBody()) {
                 out.write(bytes);
+                out.flush(); // the answer is on its way while the rest of the body is dropped
+                drop(ex.getRequestBody());
             }
         }
         ex.close();
@@ -48,14 +62,14 @@ final class Exchanges {
 
     /**
      * The request body, or null after answering 413 when it is longer than {@code max} bytes
-     * (read no further than that: a client cannot make the server hold more).
+     * (kept no further than that: a client cannot make the server hold more).
      */
     static byte[] body(HttpExchange ex, int max) throws IOException {
         String declared = ex.getRequestHeaders().getFirst("Content-Length");
         if (declared != null) {
             try {
                 if (Long.parseLong(declared.trim()) > max) {
-                    error(ex, 413, "Request body larger than " + max + " bytes");
+                    tooLarge(ex, max);
                     return null;
                 }
             } catch (NumberFormatException e) {
@@ -69,13 +83,26 @@ final class Exchanges {
             int n;
             while ((n = in.read(buffer)) > 0) {
                 if (out.size() + n > max) {
-                    error(ex, 413, "Request body larger than " + max + " bytes");
+                    tooLarge(ex, max);
                     return null;
                 }
                 out.write(buffer, 0, n);
             }
         }
         return out.toByteArray();
+    }
+
+    private static void tooLarge(HttpExchange ex, int max) throws IOException {
+        error(ex, 413, "Request body larger than " + max + " bytes");
+    }
+
+    private static void drop(InputStream in) throws IOException {
+        byte[] sink = new byte[8192];
+        long left = DISCARD;
+        int n;
+        while (left > 0 && (n = in.read(sink, 0, (int) Math.min(sink.length, left))) > 0) {
+            left -= n;
+        }
     }
 
     /** The query string's parameters (the last of repeated ones), decoded. */
