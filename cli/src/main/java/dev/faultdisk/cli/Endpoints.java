@@ -4,7 +4,6 @@ import dev.faultdisk.client.ControlAddress;
 import dev.faultdisk.wire.net.Listener;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
-import java.net.UnixDomainSocketAddress;
 
 /** Listen addresses for serve (parsed as the control client parses them, port 0 allowed) and NBD URIs. */
 final class Endpoints {
@@ -41,18 +40,5 @@ final class Endpoints {
         String mode = text.substring(comma + ",mode=".length());
         Listener.permissions(mode); // checked now, not at bind
         return new Listen(parse(text.substring(0, comma)), mode);
-    }
-
-    /** The NBD URI a client uses for an export at this address. */
-    static String nbdUri(SocketAddress address, String export) {
-        if (address instanceof UnixDomainSocketAddress unix) {
-            return "nbd+unix:///" + export + "?socket=" + unix.getPath();
-        }
-        InetSocketAddress inet = (InetSocketAddress) address;
-        String host = inet.getHostString();
-        if (host.contains(":")) {
-            host = "[" + host + "]";
-        }
-        return "nbd://" + host + ":" + inet.getPort() + "/" + export;
     }
 }

@@ -40,7 +40,10 @@ final class ExploreCommand extends ControlCommand {
     @Option(names = "--export", paramLabel = "NAME", description = "The export to explore (default disk0).")
     String export = "disk0";
 
-    @Option(names = "--uri", paramLabel = "URI", description = "Its NBD URI (default nbd://127.0.0.1:10809/NAME).")
+    @Option(
+            names = "--uri",
+            paramLabel = "URI",
+            description = "Its NBD URI (default: the one the server gives for it, e.g. nbd://127.0.0.1:10809/NAME).")
     String uri;
 
     @Option(names = "--fs", paramLabel = "ext4|xfs", description = "File system (default ext4).")
@@ -150,8 +153,8 @@ final class ExploreCommand extends ControlCommand {
                 String snapshot = Explorer.materialize(client, Path.of(materialize.get(0)), materialize.get(1), as);
                 printLine("faultdisk explore: crash state " + materialize.get(1) + " of " + materialize.get(0)
                         + " served as export '" + as + "' (a clone of snapshot " + snapshot + ")");
-                printLine("  inspect it: faultdisk attach nbd://HOST:PORT/" + as + " --mount /mnt/" + as
-                        + " (the server's NBD address)");
+                printLine("  inspect it: faultdisk attach "
+                        + client.exportUri(as).orElse("nbd://HOST:PORT/" + as) + " --mount /mnt/" + as);
                 return ExitCodes.OK;
             }
             ExploreOptions options = ExploreOptions.builder(export, runArgs.workload, runArgs.check)

@@ -3,6 +3,7 @@ package dev.faultdisk.cli;
 import dev.faultdisk.export.Export;
 import dev.faultdisk.export.ExportRegistry;
 import dev.faultdisk.export.ExportSpec;
+import dev.faultdisk.nbd.NbdUri;
 import dev.faultdisk.server.FaultdiskServer;
 import dev.faultdisk.server.ListenException;
 import java.io.IOException;
@@ -245,7 +246,7 @@ final class ServeCommand implements Callable<Integer> {
             out.println("  export " + e.name() + ": " + e.description());
         }
         String first = registry.all().getFirst().name();
-        String uri = Endpoints.nbdUri(bound, first);
+        String uri = NbdUri.of(bound, first, false);
         out.println();
         out.println("Attach it with, for example:");
         out.println("  nbdinfo " + uri);

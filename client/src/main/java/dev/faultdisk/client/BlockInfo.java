@@ -12,6 +12,8 @@ import java.util.Map;
  * @param backing     what backs it, e.g. {@code memory} or an image path
  * @param description the export's device stack, for people
  * @param connections NBD connections open now
+ * @param uri         its NBD URI for a client on the server's host (empty from a server that
+ *                    does not say)
  * @param raw         the whole entry, for members not typed here
  */
 public record BlockInfo(
@@ -21,6 +23,7 @@ public record BlockInfo(
         String backing,
         String description,
         long connections,
+        String uri,
         Map<String, Object> raw) {
 
     static BlockInfo from(Object value) {
@@ -32,6 +35,7 @@ public record BlockInfo(
                 m.string("backing", ""),
                 m.string("description", ""),
                 m.integer("connections", 0),
+                m.string("uri", ""),
                 m.asMap());
     }
 }

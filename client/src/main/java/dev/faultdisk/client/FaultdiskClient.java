@@ -16,6 +16,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.function.Consumer;
 import java.util.function.Predicate;
 
@@ -164,6 +165,17 @@ public final class FaultdiskClient implements AutoCloseable {
         return Replies.list(execute("query-block"), "query-block reply").stream()
                 .map(BlockInfo::from)
                 .toList();
+    }
+
+    /**
+     * The NBD URI a client on the server's host uses for {@code device} (from query-block), or
+     * empty if there is no such export or the server does not say.
+     */
+    public Optional<String> exportUri(String device) {
+        return queryBlock().stream()
+                .filter(b -> b.device().equals(device) && !b.uri().isEmpty())
+                .map(BlockInfo::uri)
+                .findFirst();
     }
 
     /** query-blockstats: every export's counters. */

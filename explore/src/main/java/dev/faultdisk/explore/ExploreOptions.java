@@ -29,7 +29,7 @@ public final class ExploreOptions {
 
     private ExploreOptions(Builder b) {
         this.export = Objects.requireNonNull(b.export, "export");
-        this.uri = b.uri != null ? b.uri : "nbd://127.0.0.1:10809/" + b.export;
+        this.uri = b.uri; // null: the one the server gives in query-block
         this.fs = b.fs;
         this.mkfs = b.mkfs;
         this.mountOptions = b.mountOptions;
@@ -94,7 +94,10 @@ public final class ExploreOptions {
             this.check = check;
         }
 
-        /** The export's NBD URI (default nbd://127.0.0.1:10809/EXPORT). */
+        /**
+         * The export's NBD URI (default: the one the server gives for it in {@code query-block},
+         * or nbd://127.0.0.1:10809/EXPORT from a server that gives none).
+         */
         public Builder uri(String value) {
             uri = value;
             return this;

@@ -232,6 +232,14 @@ public final class Explorer {
         return lastReport;
     }
 
+    /** The URI to attach: the one asked for, else the one the server gives for the export. */
+    private String uri() {
+        if (o.uri != null) {
+            return o.uri;
+        }
+        return client.exportUri(o.export).orElse("nbd://127.0.0.1:10809/" + o.export);
+    }
+
     private void prepare() throws ExploreException {
         try {
             client.querySnapshots(o.export);
@@ -241,7 +249,7 @@ public final class Explorer {
         try {
             Files.createDirectories(runDir);
             disk = LoopDisk.attach(
-                    o.uri, runDir.resolve("fuse"), runDir.resolve("nbdfuse.log"), LoopDevice.Option.DIRECT_IO);
+                    uri(), runDir.resolve("fuse"), runDir.resolve("nbdfuse.log"), LoopDevice.Option.DIRECT_IO);
             if (o.mkfs) {
                 if (o.fs.equals("xfs")) {
                     Proc.check(STEP, "mkfs.xfs", "-q", "-f", disk.device());

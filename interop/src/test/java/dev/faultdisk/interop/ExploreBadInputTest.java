@@ -44,14 +44,14 @@ class ExploreBadInputTest {
     }
 
     @Test
-    void aFailingWorkloadIsReportedAndNothingIsLeft(FaultdiskClient fd, @ExportUri("d") String uri, @TempDir Path dir)
-            throws Exception {
+    void aFailingWorkloadIsReportedAndNothingIsLeft(FaultdiskClient fd, @TempDir Path dir) throws Exception {
         ExploreRuns.requireAll();
         ExploreException e = assertThrows(
                 ExploreException.class,
                 () -> Explorer.explore(
                         fd,
-                        ExploreRuns.options(uri, dir, "echo ack 1; echo broken >&2; exit 3", "true")
+                        // no URI: the server's (a random port here) is asked for, and the workload runs on it
+                        ExploreRuns.options(null, dir, "echo ack 1; echo broken >&2; exit 3", "true")
                                 .build()));
         assertTrue(e.getMessage().contains("the workload failed (exit 3): broken"), e.getMessage());
         ExploreRuns.assertNothingLeft(dir.resolve("run"));
@@ -144,8 +144,7 @@ class ExploreBadInputTest {
     }
 
     @Test
-    void ctrlCKeepsThePartialReportAndLeavesNothing(FaultdiskClient fd, @ExportUri("d") String uri, @TempDir Path dir)
-            throws Exception {
+    void ctrlCKeepsThePartialReportAndLeavesNothing(FaultdiskClient fd, @TempDir Path dir) throws Exception {
         ExploreRuns.requireAll();
         Path run = dir.resolve("run");
         // As from a terminal: SIGINT handled even if this test runs with it ignored (a background job)
@@ -155,9 +154,7 @@ class ExploreBadInputTest {
                 "--qmp",
                 fd.address(),
                 "--export",
-                "d",
-                "--uri",
-                uri,
+                "d", // no --uri: explore asks the server where the export is served
                 "--run-dir",
                 run.toString(),
                 "--workload",

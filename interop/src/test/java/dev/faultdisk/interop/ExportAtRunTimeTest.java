@@ -39,6 +39,22 @@ class ExportAtRunTimeTest {
 
     @Test
     @Faultdisk(exports = "disk0=memory:16M")
+    void queryBlockGivesEachExportsUriAndNbdinfoOpensIt(FaultdiskClient fd, @ExportUri("disk0") String disk0) {
+        Tools.require("nbdinfo");
+        assertEquals(disk0, fd.exportUri("disk0").orElseThrow(), "the URI the extension connects to");
+        fd.exportAdd("added", "memory:3M");
+        String added = fd.exportUri("added").orElseThrow();
+        assertEquals(disk0.replace("/disk0", "/added"), added);
+        String size = Command.run(WAIT, "nbdinfo", "--size", added)
+                .assertOk("nbdinfo --size " + added)
+                .stdout()
+                .strip();
+        assertEquals(String.valueOf(3L << 20), size, "nbdinfo reached the added export at " + added);
+        assertTrue(fd.exportUri("none").isEmpty(), "no URI for an export that does not exist");
+    }
+
+    @Test
+    @Faultdisk(exports = "disk0=memory:16M")
     void anAddedExportIsListedAndServedAndARemovedOneIsRefused(FaultdiskClient fd, @ExportUri("disk0") String disk0) {
         Tools.require("nbdinfo", "qemu-io");
         String scratch = disk0.replace("/disk0", "/scratch");

@@ -158,6 +158,14 @@ public final class NbdServer implements AutoCloseable {
         return boundAddress;
     }
 
+    /**
+     * The URI a client on this host uses for {@code export}: {@code nbds} when the server requires
+     * TLS, and the loopback address when it listens on all of them.
+     */
+    public String uri(String export) {
+        return NbdUri.of(boundAddress, export, options.tlsMode() == TlsMode.REQUIRE);
+    }
+
     /** The TCP port, or -1 for a Unix socket. */
     public int port() {
         return boundAddress instanceof InetSocketAddress inet ? inet.getPort() : -1;
