@@ -272,7 +272,7 @@ public final class Explorer {
                 Proc.Result r = Proc.run(o.workloadTimeout, shell(o.setup, mnt.toString()), env(null), mnt, null);
                 log("setup.log", r.stdout() + r.stderr());
                 if (!r.ok()) {
-                    throw new ExploreException("the setup command " + failed(r, o.workloadTimeout));
+                    throw new ExploreException("the setup command " + failed(r, o.workloadTimeout) + missingHint(r));
                 }
             }
         } catch (IOException e) {
@@ -313,8 +313,8 @@ public final class Explorer {
                         + stopped.bytes() + " bytes: the workload wrote too much for one history");
             }
             if (!r.ok()) {
-                throw new ExploreException(
-                        "the workload " + failed(r, o.workloadTimeout) + " (its output: " + workloadLog + ")");
+                throw new ExploreException("the workload " + failed(r, o.workloadTimeout) + " (its output: "
+                        + workloadLog + ")" + missingHint(r));
             }
             disk.unmount();
             client.snapshotCreate(o.export, finalSnapshot);
@@ -595,6 +595,19 @@ public final class Explorer {
     private static String failed(Proc.Result r, Duration timeout) {
         return (r.timedOut() ? "did not finish within " + timeout.toSeconds() + " s" : "failed (exit " + r.exit() + ")")
                 + (r.message().isEmpty() ? "" : ": " + r.message());
+    }
+
+    /**
+     * A hint when a command's shell did not find something: commands run in the mount point (so
+     * that a relative path in them names a file on the disk under test), so a script given by a
+     * path relative to where explore was started is not found there.
+     */
+    private String missingHint(Proc.Result r) {
+        String m = r.message();
+        boolean missing = r.exit() == 127 || m.contains("No such file") || m.contains("not found");
+        return missing
+                ? " (setup, workload and check run in the mount point " + mnt + ": give their scripts by absolute path)"
+                : "";
     }
 
     private void log(String name, String text) {

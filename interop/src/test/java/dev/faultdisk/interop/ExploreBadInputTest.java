@@ -15,6 +15,7 @@ import dev.faultdisk.junit.ExportUri;
 import dev.faultdisk.junit.Faultdisk;
 import dev.faultdisk.testkit.FaultdiskCli;
 import dev.faultdisk.wire.json.Json;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -45,18 +46,32 @@ class ExploreBadInputTest {
 
     @Test
     void aFailingWorkloadIsReportedAndNothingIsLeft(FaultdiskClient fd, @TempDir Path dir) throws Exception {
+        // no URI: the server's (a random port here) is asked for, and the workload runs on it
+        String message = failedWorkload(fd, null, dir, "echo ack 1; echo broken >&2; exit 3");
+        assertTrue(message.contains("the workload failed (exit 3): broken"), message);
+        assertEquals("d", fd.queryBlock().getFirst().device(), "the server still serves");
+    }
+
+    @Test
+    void aScriptGivenByARelativePathIsNotFoundAndTheMessageSaysWhy(
+            FaultdiskClient fd, @ExportUri("d") String uri, @TempDir Path dir) throws Exception {
+        String message = failedWorkload(fd, uri, dir, "sh my-workload.sh \"$1\"");
+        assertTrue(
+                message.contains("run in the mount point " + dir.resolve("run").resolve("mnt"))
+                        && message.contains("give their scripts by absolute path"),
+                message);
+    }
+
+    /** Explores with a workload that fails: the message, once nothing is left and the export is back. */
+    private static String failedWorkload(FaultdiskClient fd, String uri, Path dir, String workload) throws IOException {
         ExploreRuns.requireAll();
         ExploreException e = assertThrows(
                 ExploreException.class,
                 () -> Explorer.explore(
-                        fd,
-                        // no URI: the server's (a random port here) is asked for, and the workload runs on it
-                        ExploreRuns.options(null, dir, "echo ack 1; echo broken >&2; exit 3", "true")
-                                .build()));
-        assertTrue(e.getMessage().contains("the workload failed (exit 3): broken"), e.getMessage());
+                        fd, ExploreRuns.options(uri, dir, workload, "true").build()));
         ExploreRuns.assertNothingLeft(dir.resolve("run"));
         assertExportIsBack(fd);
-        assertEquals("d", fd.queryBlock().getFirst().device(), "the server still serves");
+        return e.getMessage();
     }
 
     @Test
