@@ -45,6 +45,9 @@ public final class Explorer {
     private final String run;
     private final Path runDir;
     private final Path mnt;
+    /** The server has the export: clean-up has something to put back. */
+    private boolean exportFound;
+
     private final Path history;
     private final String base;
     private final String finalSnapshot;
@@ -243,6 +246,7 @@ public final class Explorer {
     private void prepare() throws ExploreException {
         try {
             client.querySnapshots(o.export);
+            exportFound = true;
         } catch (QmpException e) {
             throw new ExploreException("the server has no export '" + o.export + "' (" + e.getMessage() + ")");
         }
@@ -489,18 +493,20 @@ public final class Explorer {
                     problems.add(e.getMessage());
                 }
             }
-            try {
-                HistoryInfo h = client.queryHistory(o.export);
-                if (h.recording()) {
-                    client.historyStop(o.export);
+            if (exportFound) { // else there is nothing of it to put back
+                try {
+                    HistoryInfo h = client.queryHistory(o.export);
+                    if (h.recording()) {
+                        client.historyStop(o.export);
+                    }
+                    client.historyRelease(o.export);
+                    if (finalTaken) { // the export's data as the workload left it
+                        client.snapshotRevert(o.export, finalSnapshot);
+                        client.snapshotDelete(o.export, finalSnapshot);
+                    }
+                } catch (RuntimeException e) {
+                    problems.add("putting the export back: " + e.getMessage());
                 }
-                client.historyRelease(o.export);
-                if (finalTaken) { // the export's data as the workload left it
-                    client.snapshotRevert(o.export, finalSnapshot);
-                    client.snapshotDelete(o.export, finalSnapshot);
-                }
-            } catch (RuntimeException e) {
-                problems.add("putting the export back: " + e.getMessage());
             }
             if (disk != null) {
                 try {

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.faultdisk.client.FaultdiskClient;
 import dev.faultdisk.explore.ExploreException;
+import dev.faultdisk.explore.ExploreOptions;
 import dev.faultdisk.explore.ExploreReport;
 import dev.faultdisk.explore.Explorer;
 import dev.faultdisk.explore.Verdict;
@@ -15,7 +16,9 @@ import dev.faultdisk.junit.ExportUri;
 import dev.faultdisk.junit.Faultdisk;
 import dev.faultdisk.testkit.FaultdiskCli;
 import dev.faultdisk.wire.json.Json;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -60,6 +63,24 @@ class ExploreBadInputTest {
                 message.contains("run in the mount point " + dir.resolve("run").resolve("mnt"))
                         && message.contains("give their scripts by absolute path"),
                 message);
+    }
+
+    @Test
+    void anExportTheServerDoesNotHaveIsSaidOnceWithNothingToPutBack(FaultdiskClient fd, @TempDir Path dir) {
+        ExploreRuns.requireAll();
+        ByteArrayOutputStream progress = new ByteArrayOutputStream();
+        ExploreException e = assertThrows(
+                ExploreException.class,
+                () -> Explorer.explore(
+                        fd,
+                        ExploreOptions.builder("nope", "true", "true")
+                                .runDir(dir.resolve("run"))
+                                .progress(new PrintStream(progress, true, StandardCharsets.UTF_8))
+                                .build()));
+        assertTrue(e.getMessage().startsWith("the server has no export 'nope'"), e.getMessage());
+        String said = progress.toString(StandardCharsets.UTF_8);
+        assertFalse(said.contains("clean-up"), "no clean-up of an export that is not there: " + said);
+        assertExportIsBack(fd);
     }
 
     /** Explores with a workload that fails: the message, once nothing is left and the export is back. */
