@@ -314,12 +314,15 @@ public final class CampaignParser {
             if (!qmp.isEmpty() && !qmp.startsWith("unix:") && !qmp.matches(".+:\\d{1,5}")) {
                 problem(path + ".qmp", "must be HOST:PORT or unix:PATH, got '" + qmp + "'");
             }
-            String nbd = string(n, path, "nbd", null);
+            String nbd = string(n, path, "nbd", ""); // none: the URI the server gives for the export
             if (!nbd.isEmpty() && !nbd.startsWith("nbd://") && !nbd.startsWith("nbd+unix://")) {
                 problem(
                         path + ".nbd",
                         "must be an NBD URI (nbd://HOST:PORT/EXPORT or nbd+unix:///EXPORT?socket=PATH), got '" + nbd
                                 + "'");
+            }
+            if (nbd.isEmpty() && !n.containsKey("export")) {
+                problem(path, "give nbd (the export's NBD URI) or export (its name; the server then says where it is)");
             }
             String export = string(n, path, "export", exportOf(nbd));
             if (!exports.add(qmp + "/" + export)) {

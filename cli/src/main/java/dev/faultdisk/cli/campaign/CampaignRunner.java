@@ -180,7 +180,7 @@ public final class CampaignRunner implements AutoCloseable {
             slot.client(n).exportAdd(n.export(), origin.export(), baseSnapshot);
             slot.clones.add(n);
             slot.client(n).snapshotCreate(n.export(), baseSnapshot);
-            NodeDisk d = new NodeDisk(spec, n, slot.tag(n));
+            NodeDisk d = new NodeDisk(spec, n, slot.uri(n), slot.tag(n));
             slot.disks.put(n.name(), d);
             d.attach();
         }
@@ -238,7 +238,7 @@ public final class CampaignRunner implements AutoCloseable {
                     c.snapshotDelete(n.export(), baseSnapshot);
                 }
             }
-            NodeDisk d = new NodeDisk(spec, n, slot.tag(n));
+            NodeDisk d = new NodeDisk(spec, n, slot.uri(n), slot.tag(n));
             slot.disks.put(n.name(), d);
             d.attach();
             d.mkfs();

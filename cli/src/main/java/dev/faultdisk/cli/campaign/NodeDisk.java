@@ -23,16 +23,21 @@ import java.util.List;
 final class NodeDisk implements AutoCloseable {
     private final CampaignSpec spec;
     private final CampaignSpec.Node node;
+    private final String uri;
     private final Path fuseDir;
     private final Path mount;
     private Nbdfuse nbdfuse;
     private LoopDevice loop;
     private FileSystemMount mounted;
 
-    /** {@code node} is a slot's view of the node (its export and mount point); {@code tag} names its files. */
-    NodeDisk(CampaignSpec spec, CampaignSpec.Node node, String tag) {
+    /**
+     * {@code node} is a slot's view of the node (its export and mount point), {@code uri} where its
+     * export is served; {@code tag} names its files.
+     */
+    NodeDisk(CampaignSpec spec, CampaignSpec.Node node, String uri, String tag) {
         this.spec = spec;
         this.node = node;
+        this.uri = uri;
         this.fuseDir = spec.workdir().resolve("attach").resolve(tag + ".fuse");
         this.mount = node.mount();
     }
@@ -49,7 +54,7 @@ final class NodeDisk implements AutoCloseable {
             HostTools.run("fusermount3", "-u", "-z", fuseDir.toString());
         }
         nbdfuse = Nbdfuse.start(
-                node.nbd(),
+                uri,
                 fuseDir,
                 fuseDir.resolveSibling(fuseDir.getFileName().toString().replace(".fuse", ".nbdfuse.log")));
         nbdfuse.readAheadOff();

@@ -63,7 +63,7 @@ final class Slot {
                     n.number(),
                     n.name(),
                     n.qmp(),
-                    index == 0 ? n.nbd() : uriFor(n.nbd(), n.export(), export),
+                    index == 0 || n.nbd().isEmpty() ? n.nbd() : uriFor(n.nbd(), n.export(), export),
                     export,
                     n.exportSpec(),
                     n.vars(),
@@ -137,6 +137,20 @@ final class Slot {
 
     FaultdiskClient client(CampaignSpec.Node n) {
         return clients.get(n.qmp());
+    }
+
+    /**
+     * The NBD URI to attach {@code n}'s export at: the campaign's, or where the node's server says
+     * it serves it (its {@code query-block}) when the campaign gives none.
+     */
+    String uri(CampaignSpec.Node n) {
+        if (!n.nbd().isEmpty()) {
+            return n.nbd();
+        }
+        return client(n)
+                .exportUri(n.export())
+                .orElseThrow(() -> new IllegalStateException("the server at " + n.qmp()
+                        + " gives no NBD URI for export '" + n.export() + "': give nodes[].nbd"));
     }
 
     NodeDisk disk(CampaignSpec.Node n) {

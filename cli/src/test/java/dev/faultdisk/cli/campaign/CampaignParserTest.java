@@ -63,6 +63,26 @@ class CampaignParserTest {
     }
 
     @Test
+    void aNodeNamesItsExportByUriOrByNameAndOneOfThemIsNeeded(@TempDir Path dir) throws Exception {
+        String nodes = """
+                {"name": "c1", "workload": "w", "check": "c", "faults": ["read-error"],
+                 "commands": {"start": "s", "probe": "p"},
+                 "nodes": [
+                   {"name": "a", "qmp": "127.0.0.1:4444", "nbd": "nbd://127.0.0.1:10809/da"},
+                   {"name": "b", "qmp": "127.0.0.1:4444", "export": "db"}%s
+                 ]}
+                """;
+        CampaignSpec ok = CampaignParser.parse(Files.writeString(dir.resolve("ok.json"), nodes.formatted("")), null);
+        assertEquals("da", ok.nodes().get(0).export(), "the URI's export");
+        assertEquals("db", ok.nodes().get(1).export());
+        assertEquals("", ok.nodes().get(1).nbd(), "no URI: the server is asked at run time");
+        Path bad = Files.writeString(
+                dir.resolve("bad.json"), nodes.formatted(",\n   {\"name\": \"c\", \"qmp\": \"127.0.0.1:4445\"}"));
+        CampaignException e = assertThrows(CampaignException.class, () -> CampaignParser.parse(bad, null));
+        assertHas(e.problems(), "bad.json:6: nodes[2]: give nbd (the export's NBD URI) or export");
+    }
+
+    @Test
     void everyMistakeIsReportedWithItsLine(@TempDir Path dir) throws Exception {
         String bad = """
                 {
