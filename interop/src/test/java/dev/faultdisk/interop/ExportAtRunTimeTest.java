@@ -42,9 +42,9 @@ class ExportAtRunTimeTest {
     void queryBlockGivesEachExportsUriAndNbdinfoOpensIt(FaultdiskClient fd, @ExportUri("disk0") String disk0) {
         Tools.require("nbdinfo");
         assertEquals(disk0, fd.exportUri("disk0").orElseThrow(), "the URI the extension connects to");
-        fd.exportAdd("added", "memory:3M");
-        String added = fd.exportUri("added").orElseThrow();
-        assertEquals(disk0.replace("/disk0", "/added"), added);
+        fd.exportAdd("added ?#%é", "memory:3M"); // an export's name is any UTF-8: the URI encodes it
+        String added = fd.exportUri("added ?#%é").orElseThrow();
+        assertEquals(disk0.replace("/disk0", "/added%20%3F%23%25%C3%A9"), added);
         String size = Command.run(WAIT, "nbdinfo", "--size", added)
                 .assertOk("nbdinfo --size " + added)
                 .stdout()

@@ -4,6 +4,7 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.net.UnixDomainSocketAddress;
+import java.nio.charset.StandardCharsets;
 
 /** The NBD URIs (the scheme libnbd, nbdinfo and QEMU take) of a server's exports. */
 public final class NbdUri {
@@ -16,7 +17,8 @@ public final class NbdUri {
     public static String of(SocketAddress address, String export, boolean tls) {
         String scheme = tls ? "nbds" : "nbd";
         if (address instanceof UnixDomainSocketAddress unix) {
-            return scheme + "+unix:///" + export + "?socket=" + unix.getPath();
+            return scheme + "+unix:///" + encode(export) + "?socket="
+                    + encode(unix.getPath().toString());
         }
         InetSocketAddress inet = (InetSocketAddress) address;
         InetAddress ip = inet.getAddress();
@@ -26,6 +28,28 @@ public final class NbdUri {
         if (host.contains(":")) {
             host = "[" + host + "]";
         }
-        return scheme + "://" + host + ":" + inet.getPort() + "/" + export;
+        return scheme + "://" + host + ":" + inet.getPort() + "/" + encode(export);
     }
+
+    /**
+     * Percent-encodes what a URI's path may not hold as it is: an export's name is any UTF-8 (NBD's
+     * rule), and clients decode the path back into it.
+     */
+    static String encode(String text) {
+        StringBuilder out = new StringBuilder(text.length());
+        for (byte b : text.getBytes(StandardCharsets.UTF_8)) {
+            int c = b & 0xff;
+            if ((c >= 'A' && c <= 'Z')
+                    || (c >= 'a' && c <= 'z')
+                    || (c >= '0' && c <= '9')
+                    || "-._~/:@".indexOf(c) >= 0) {
+                out.append((char) c);
+            } else {
+                out.append('%').append(HEX[c >> 4]).append(HEX[c & 0xf]);
+            }
+        }
+        return out.toString();
+    }
+
+    private static final char[] HEX = "0123456789ABCDEF".toCharArray();
 }

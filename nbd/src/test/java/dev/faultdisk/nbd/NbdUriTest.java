@@ -21,6 +21,16 @@ class NbdUriTest {
     }
 
     @Test
+    void namesArePercentEncodedAsClientsDecodeThem() {
+        assertEquals(
+                "nbd://127.0.0.1:1/a%20b%3Fc%23d%25%C3%A9/e:f@g-h_i.j~k",
+                NbdUri.of(new InetSocketAddress("127.0.0.1", 1), "a b?c#d%é/e:f@g-h_i.j~k", false));
+        assertEquals(
+                "nbd+unix:///x%26y?socket=/tmp/my%20dir/s.sock",
+                NbdUri.of(UnixDomainSocketAddress.of("/tmp/my dir/s.sock"), "x&y", false));
+    }
+
+    @Test
     void unixSocketsGiveTheSocketsPath() {
         assertEquals(
                 "nbd+unix:///disk0?socket=/tmp/faultdisk.sock",
