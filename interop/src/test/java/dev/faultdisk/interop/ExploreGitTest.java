@@ -66,13 +66,7 @@ class ExploreGitTest {
     private static ExploreOptions.Builder git(String uri, Path dir, String fsync) {
         ExploreRuns.requireAll("git", "sync");
         assumeTrue(gitKnowsCoreFsync(), "git 2.36 or later (core.fsync) is needed; this one is older");
-        String env = "FSYNC=" + fsync + " COMMITS=" + COMMITS + " ";
-        return ExploreRuns.options(
-                        uri,
-                        dir,
-                        env + "sh " + ExploreRuns.script("git-workload.sh") + " \"$1\"",
-                        "sh " + ExploreRuns.script("git-check.sh") + " \"$1\" \"$2\"")
-                .setup(env + "sh " + ExploreRuns.script("git-setup.sh") + " \"$1\"");
+        return ExploreRuns.shell("git", "FSYNC=" + fsync + " COMMITS=" + COMMITS + " ", true, uri, dir);
     }
 
     private static boolean gitKnowsCoreFsync() {

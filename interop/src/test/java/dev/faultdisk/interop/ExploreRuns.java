@@ -50,6 +50,20 @@ final class ExploreRuns {
                 .minimize(1);
     }
 
+    /**
+     * A demonstration written as shell scripts {@code NAME-workload.sh} and {@code NAME-check.sh}
+     * (and {@code NAME-setup.sh} if {@code setup}), each run with the environment {@code env}
+     * ("K=V K=V ").
+     */
+    static ExploreOptions.Builder shell(String name, String env, boolean setup, String uri, Path dir) {
+        ExploreOptions.Builder b = options(
+                uri,
+                dir,
+                env + "sh " + script(name + "-workload.sh") + " \"$1\"",
+                env + "sh " + script(name + "-check.sh") + " \"$1\" \"$2\"");
+        return setup ? b.setup(env + "sh " + script(name + "-setup.sh") + " \"$1\"") : b;
+    }
+
     /** The SQLite demonstration's commands for a journal mode and synchronous setting. */
     static ExploreOptions.Builder sqlite(String uri, Path dir, String journal, String sync, int rows) {
         String env = "JOURNAL=" + journal + " SYNC=" + sync + " ROWS=" + rows + " ";
