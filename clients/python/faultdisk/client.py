@@ -257,6 +257,13 @@ class Client:
     def exports(self) -> List[str]:
         return [b["device"] for b in self.query_block()]
 
+    def export_uri(self, device: str) -> Optional[str]:
+        """The NBD URI a client on the server's host uses for an export (query-block's "uri"), or None."""
+        for b in self.query_block():
+            if b["device"] == device and b.get("uri"):
+                return b["uri"]
+        return None
+
     def query_blockstats(self, device: str) -> Dict[str, Dict[str, int]]:
         """One export's counters per operation: {"write": {"operations": 2, "bytes": 8192, "errors": 0}, ...}."""
         return self.execute("query-blockstats", {"device": device})[0]["stats"]

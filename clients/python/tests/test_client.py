@@ -47,6 +47,13 @@ def test_a_blkdebug_rule_fails_exactly_one_write(faultdisk: Client, faultdisk_se
     assert read.returncode == 0 and "Pattern verification failed" not in read.stdout
 
 
+def test_the_server_says_where_each_export_is_served(faultdisk: Client, faultdisk_server: Server) -> None:
+    uri = faultdisk.export_uri("disk0")
+    assert uri == faultdisk_server.uri("disk0")
+    assert qemu_io(uri, "write -P 0x11 0 4k", "read -P 0x11 0 4k").returncode == 0
+    assert faultdisk.export_uri("nope") is None
+
+
 def test_a_breakpoint_holds_a_write_until_the_with_block_resumes_it(faultdisk: Client, faultdisk_server: Server) -> None:
     uri = faultdisk_server.uri()
     with faultdisk.breakpoint("disk0", "write_aio", "w") as bp:
