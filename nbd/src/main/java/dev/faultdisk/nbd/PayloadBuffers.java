@@ -18,6 +18,9 @@ final class PayloadBuffers {
     private static final int PAYLOAD_ARRIVED = 128 * 1024;
 
     private final Connection connection;
+    /** The connection's input, which payloads are read from. */
+    private final ConnectionInput input;
+
     private final PayloadShare share;
     private ByteBuffer scratch;
     /** The budgeted buffer of the inline request running now, if it needed one; released at its reply. */
@@ -35,7 +38,13 @@ final class PayloadBuffers {
 
     PayloadBuffers(Connection connection, PayloadShare share) {
         this.connection = connection;
+        this.input = connection.input();
         this.share = share;
+    }
+
+    /** Waits until the payload has started to arrive: its first {@link #PAYLOAD_ARRIVED} bytes (or all). */
+    private void awaitPayloadStart(int length) throws IOException {
+        input.require(Math.min(length, Math.min(PAYLOAD_ARRIVED, input.buffer().capacity())));
     }
 
     /**
@@ -43,15 +52,11 @@ final class PayloadBuffers {
      * payload has started to arrive (a header alone holds nothing), or null if the budget is spent.
      */
     ByteBuffer budgeted(int length) throws IOException {
-        connection
-                .input()
-                .require(Math.min(
-                        length,
-                        Math.min(PAYLOAD_ARRIVED, connection.input().buffer().capacity())));
+        awaitPayloadStart(length);
         ByteBuffer payload = share.take(length);
         if (payload != null) {
             try {
-                connection.input().readInto(payload);
+                input.readInto(payload);
             } catch (IOException | RuntimeException e) {
                 share.give(payload);
                 throw e;
@@ -74,25 +79,25 @@ final class PayloadBuffers {
         if (pipe == null || !pipe.fits(length)) {
             return inline(length);
         }
-        if (pipe.receive(connection.input().buffer(), length)) {
+        if (pipe.receive(input.buffer(), length)) {
             staged = true;
             return null;
         }
         ByteBuffer payload = scratch(length); // the pipe filled first: the rest comes the usual way
         pipe.drainInto(payload);
-        connection.input().readInto(payload);
+        input.readInto(payload);
         return payload.flip();
     }
 
     /** The payload of an inline write: a view of the input buffer, the scratch buffer, or a budgeted one. */
     private ByteBuffer inline(int length) throws IOException {
-        ByteBuffer in = connection.input().buffer();
+        ByteBuffer in = input.buffer();
         if (length <= in.capacity() / 2) {
-            connection.input().require(length);
+            input.require(length);
             // A reused view, not a slice: the inline path allocates nothing per request.
-            if (inputView == null || inputViewOf != connection.input().swaps()) {
+            if (inputView == null || inputViewOf != input.swaps()) {
                 inputView = in.duplicate();
-                inputViewOf = connection.input().swaps();
+                inputViewOf = input.swaps();
             }
             inputView.limit(in.position() + length).position(in.position());
             in.position(in.position() + length);
@@ -102,13 +107,9 @@ final class PayloadBuffers {
             large = budgeted(length);
             return large;
         }
-        connection
-                .input()
-                .require(Math.min(
-                        length,
-                        Math.min(PAYLOAD_ARRIVED, connection.input().buffer().capacity())));
+        awaitPayloadStart(length);
         ByteBuffer payload = scratch(length);
-        connection.input().readInto(payload);
+        input.readInto(payload);
         return payload.flip();
     }
 
