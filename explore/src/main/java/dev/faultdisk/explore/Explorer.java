@@ -45,13 +45,13 @@ public final class Explorer {
     private final String run;
     private final Path runDir;
     private final Path mnt;
-    /** The server has the export: clean-up has something to put back. */
-    private boolean exportFound;
-
     private final Path history;
     private final String base;
     private final String finalSnapshot;
     private volatile boolean stopping;
+    /** The server has the export: clean-up has something to put back. */
+    private boolean exportFound;
+
     private LoopDisk disk;
     private boolean finalTaken;
     private ExploreReport lastReport;
