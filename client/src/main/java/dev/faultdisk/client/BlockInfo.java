@@ -1,6 +1,6 @@
 package dev.faultdisk.client;
 
-import dev.faultdisk.wire.json.Members;
+import dev.faultdisk.client.ReplyRecord.Absent;
 import java.util.Map;
 
 /**
@@ -20,22 +20,13 @@ public record BlockInfo(
         String device,
         long size,
         boolean readOnly,
-        String backing,
-        String description,
-        long connections,
-        String uri,
+        @Absent("") String backing,
+        @Absent("") String description,
+        @Absent("0") long connections,
+        @Absent("") String uri,
         Map<String, Object> raw) {
 
     static BlockInfo from(Object value) {
-        Members m = Replies.object(value, "query-block entry");
-        return new BlockInfo(
-                m.string("device"),
-                m.integer("size"),
-                m.bool("read-only"),
-                m.string("backing", ""),
-                m.string("description", ""),
-                m.integer("connections", 0),
-                m.string("uri", ""),
-                m.asMap());
+        return ReplyRecord.read(BlockInfo.class, value, "query-block entry");
     }
 }

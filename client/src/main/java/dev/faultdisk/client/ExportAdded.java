@@ -1,7 +1,5 @@
 package dev.faultdisk.client;
 
-import dev.faultdisk.wire.json.Members;
-
 /**
  * The export {@code export-add} added, as the server opened it.
  *
@@ -11,7 +9,6 @@ public record ExportAdded(String name, long size, boolean readOnly, String descr
 
     /** From the JSON form. */
     public static ExportAdded from(Object value) {
-        Members m = Replies.object(value, "export-add reply");
-        return new ExportAdded(m.string("name"), m.integer("size"), m.bool("read-only"), m.string("description"));
+        return ReplyRecord.read(ExportAdded.class, value, "export-add reply");
     }
 }

@@ -1,7 +1,5 @@
 package dev.faultdisk.client;
 
-import dev.faultdisk.wire.json.Members;
-
 /**
  * What {@code export-remove} did before it closed the export.
  *
@@ -13,7 +11,6 @@ public record ExportRemoved(long connections, long heldFailed, long suspendedRel
 
     /** From the JSON form. */
     public static ExportRemoved from(Object value) {
-        Members m = Replies.object(value, "export-remove reply");
-        return new ExportRemoved(m.integer("connections"), m.integer("held-failed"), m.integer("suspended-released"));
+        return ReplyRecord.read(ExportRemoved.class, value, "export-remove reply");
     }
 }

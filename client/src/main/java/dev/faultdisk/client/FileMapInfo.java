@@ -1,7 +1,5 @@
 package dev.faultdisk.client;
 
-import dev.faultdisk.wire.json.Members;
-
 /**
  * An export's file map as {@code file-map-attach} and {@code file-map-refresh} report it.
  *
@@ -13,12 +11,6 @@ import dev.faultdisk.wire.json.Members;
  */
 public record FileMapInfo(String mount, String source, String fsType, long files, long structures) {
     public static FileMapInfo from(Object value) {
-        Members m = Replies.object(value, "file map");
-        return new FileMapInfo(
-                m.string("mount"),
-                m.string("source"),
-                m.string("fs-type"),
-                m.integer("files"),
-                m.integer("structures"));
+        return ReplyRecord.read(FileMapInfo.class, value, "file map");
     }
 }

@@ -1,6 +1,6 @@
 package dev.faultdisk.client;
 
-import dev.faultdisk.wire.json.Members;
+import dev.faultdisk.client.ReplyRecord.Absent;
 
 /**
  * What holds a piece of an export, from {@code query-file-map} and in fault events' {@code files}.
@@ -11,14 +11,9 @@ import dev.faultdisk.wire.json.Members;
  * @param offset     where it starts on the export
  * @param length     its length
  */
-public record FileOwner(String kind, String name, long fileOffset, long offset, long length) {
+public record FileOwner(
+        String kind, String name, @Absent("-1") long fileOffset, long offset, long length) {
     public static FileOwner from(Object value) {
-        Members m = Replies.object(value, "owner");
-        return new FileOwner(
-                m.string("kind"),
-                m.string("name"),
-                m.integer("file-offset", -1),
-                m.integer("offset"),
-                m.integer("length"));
+        return ReplyRecord.read(FileOwner.class, value, "owner");
     }
 }

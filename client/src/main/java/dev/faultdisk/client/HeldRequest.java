@@ -1,6 +1,6 @@
 package dev.faultdisk.client;
 
-import dev.faultdisk.wire.json.Members;
+import dev.faultdisk.client.ReplyRecord.Absent;
 
 /**
  * A request a hang rule or a trigger holds, as {@code query-held-requests} lists it.
@@ -19,24 +19,14 @@ public record HeldRequest(
         String device,
         long id,
         long rule,
-        long trigger,
+        @Absent("0") long trigger,
         String operation,
         long offset,
         long length,
-        long connection,
-        String since) {
+        @Absent("-1") long connection,
+        @Absent("") String since) {
 
     static HeldRequest from(Object value) {
-        Members m = Replies.object(value, "query-held-requests entry");
-        return new HeldRequest(
-                m.string("device"),
-                m.integer("id"),
-                m.integer("rule"),
-                m.integer("trigger", 0),
-                m.string("operation"),
-                m.integer("offset"),
-                m.integer("length"),
-                m.integer("connection", -1),
-                m.string("since", ""));
+        return ReplyRecord.read(HeldRequest.class, value, "query-held-requests entry");
     }
 }

@@ -1,6 +1,6 @@
 package dev.faultdisk.client;
 
-import dev.faultdisk.wire.json.Members;
+import dev.faultdisk.client.ReplyRecord.Absent;
 
 /**
  * A recorded history as {@code history-start}, {@code history-stop} and {@code query-history}
@@ -13,17 +13,16 @@ import dev.faultdisk.wire.json.Members;
  * @param bytes bytes of history file so far
  * @param failure why recording stopped early ("overflowed", or "failed: ..."), or null
  */
-public record HistoryInfo(boolean recording, String path, String base, long entries, long bytes, String failure) {
+public record HistoryInfo(
+        boolean recording,
+        @Absent("") String path,
+        @Absent("") String base,
+        @Absent("0") long entries,
+        @Absent("0") long bytes,
+        @Absent(Absent.NULL) String failure) {
 
     /** From the JSON form. */
     public static HistoryInfo from(Object value) {
-        Members m = Replies.object(value, "history");
-        return new HistoryInfo(
-                m.bool("recording"),
-                m.string("path", ""),
-                m.string("base", ""),
-                m.integer("entries", 0),
-                m.integer("bytes", 0),
-                m.string("failure", null));
+        return ReplyRecord.read(HistoryInfo.class, value, "history");
     }
 }

@@ -1,8 +1,6 @@
 package dev.faultdisk.client;
 
 import dev.faultdisk.wire.PowerFailMode;
-import dev.faultdisk.wire.json.Members;
-import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -28,22 +26,6 @@ public record PowerFailReport(
 
     /** From the JSON form. */
     public static PowerFailReport from(Object value) {
-        Members m = Replies.object(value, "power-fail reply");
-        List<Range> ranges = new ArrayList<>();
-        for (Object r : m.list("lost-ranges")) {
-            Members one = Replies.object(r, "lost-ranges[]");
-            ranges.add(new Range(one.integer("offset"), one.integer("length")));
-        }
-        return new PowerFailReport(
-                PowerFailMode.parse(m.string("mode")),
-                m.integer("seed"),
-                m.integer("dirty-writes"),
-                m.integer("dirty-bytes"),
-                m.integer("writes-kept"),
-                m.integer("writes-torn"),
-                m.integer("writes-lost"),
-                m.integer("bytes-kept"),
-                m.integer("bytes-lost"),
-                List.copyOf(ranges));
+        return ReplyRecord.read(PowerFailReport.class, value, "power-fail reply");
     }
 }

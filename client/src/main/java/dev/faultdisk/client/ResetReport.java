@@ -1,6 +1,6 @@
 package dev.faultdisk.client;
 
-import dev.faultdisk.wire.json.Members;
+import dev.faultdisk.client.ReplyRecord.Absent;
 import java.util.List;
 
 /**
@@ -24,26 +24,10 @@ public record ResetReport(long triggers, List<Export> exports) {
             long breakpoints,
             long suspendedResumed,
             boolean flushErrorDisarmed,
-            SnapshotRevert reverted) {}
+            @Absent(Absent.NULL) SnapshotRevert reverted) {}
 
     /** From the JSON form. */
     public static ResetReport from(Object value) {
-        Members m = Replies.object(value, "reset reply");
-        List<Export> exports = m.list("exports").stream()
-                .map(e -> {
-                    Members x = Replies.object(e, "exports[]");
-                    return new Export(
-                            x.string("device"),
-                            x.integer("fault-rules"),
-                            x.integer("held-failed"),
-                            x.integer("held-released"),
-                            x.integer("blkdebug-rules"),
-                            x.integer("breakpoints"),
-                            x.integer("suspended-resumed"),
-                            x.bool("flush-error-disarmed"),
-                            x.has("reverted") ? SnapshotRevert.from(x.any("reverted")) : null);
-                })
-                .toList();
-        return new ResetReport(m.integer("triggers"), exports);
+        return ReplyRecord.read(ResetReport.class, value, "reset reply");
     }
 }

@@ -1,7 +1,5 @@
 package dev.faultdisk.client;
 
-import dev.faultdisk.wire.json.Members;
-
 /**
  * What {@code snapshot-revert} did: the bytes written since the snapshot that it dropped, and the
  * write cache's dirty data dropped with the old medium.
@@ -10,11 +8,6 @@ public record SnapshotRevert(String name, long bytesReverted, long cacheBytesDro
 
     /** From the JSON form. */
     public static SnapshotRevert from(Object value) {
-        Members m = Replies.object(value, "snapshot-revert reply");
-        return new SnapshotRevert(
-                m.string("name"),
-                m.integer("bytes-reverted"),
-                m.integer("cache-bytes-dropped"),
-                m.integer("cache-ranges-dropped"));
+        return ReplyRecord.read(SnapshotRevert.class, value, "snapshot-revert reply");
     }
 }

@@ -1,6 +1,5 @@
 package dev.faultdisk.client;
 
-import dev.faultdisk.wire.json.Members;
 import java.util.List;
 import java.util.Map;
 
@@ -18,13 +17,6 @@ public record TriggerInfo(
         long id, String name, long fired, List<String> fireTimes, List<String> waiting, Map<String, Object> raw) {
 
     static TriggerInfo from(Object value) {
-        Members m = Replies.object(value, "query-triggers entry");
-        return new TriggerInfo(
-                m.integer("id"),
-                m.string("name"),
-                m.integer("fired"),
-                m.strings("fire-times"),
-                m.strings("waiting"),
-                m.asMap());
+        return ReplyRecord.read(TriggerInfo.class, value, "query-triggers entry");
     }
 }
