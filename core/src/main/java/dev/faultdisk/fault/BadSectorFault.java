@@ -98,8 +98,8 @@ final class BadSectorFault implements Fault {
     }
 
     @Override
-    public int order() {
-        return BAD_SECTOR;
+    public Stage stage() {
+        return Stage.BAD_SECTOR;
     }
 
     @Override

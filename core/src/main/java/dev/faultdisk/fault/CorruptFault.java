@@ -39,8 +39,8 @@ record CorruptFault(String mode, int bits, int bytes) implements Fault {
     }
 
     @Override
-    public int order() {
-        return CORRUPT;
+    public Stage stage() {
+        return Stage.CORRUPT;
     }
 
     @Override

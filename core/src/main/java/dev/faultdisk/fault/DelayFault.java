@@ -12,7 +12,7 @@ import java.util.Map;
  * it on the fault clock, with a timer for a submitted request (no thread waits) or by sleeping on
  * the request's own virtual thread.
  */
-record DelayFault(DelayModel model) implements TimedFault {
+record DelayFault(DelayModel model) implements Fault {
     static final FaultType TYPE = new FaultType(
             "delay",
             "delay the request: fixed, jitter, log-normal or Pareto with a p99, ramp, periodic stalls",
@@ -21,8 +21,8 @@ record DelayFault(DelayModel model) implements TimedFault {
             (p, c) -> new DelayFault(DelayModel.parse(p)));
 
     @Override
-    public int order() {
-        return DELAY;
+    public Stage stage() {
+        return Stage.DELAY;
     }
 
     @Override

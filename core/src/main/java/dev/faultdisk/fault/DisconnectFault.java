@@ -17,8 +17,8 @@ record DisconnectFault(boolean midReply) implements Fault {
             (p, c) -> new DisconnectFault(p.bool("mid-reply", false)));
 
     @Override
-    public int order() {
-        return midReply ? DISCONNECT_MID_REPLY : DISCONNECT;
+    public Stage stage() {
+        return midReply ? Stage.DISCONNECT_MID_REPLY : Stage.DISCONNECT;
     }
 
     @Override

@@ -17,8 +17,8 @@ record ErrorFault(int errno) implements Fault {
             (p, c) -> new ErrorFault(p.errno("errno", Errno.EIO)));
 
     @Override
-    public int order() {
-        return ERROR;
+    public Stage stage() {
+        return Stage.ERROR;
     }
 
     @Override

@@ -7,39 +7,13 @@ import java.util.Map;
  * What a rule does to the requests it selects: one small class per type. Faults are immutable
  * except for state that is the fault itself (bad sectors, a throttle's bucket).
  *
- * <p>Rules act in the order of {@link #order()}, then by rule id; the constants below are that
- * documented order. A fault that must see the result of the I/O (corruption on read, a
+ * <p>Rules act in the order of their {@link #stage()}, then by rule id. A fault that must see the result of the I/O (corruption on read, a
  * disconnect in the middle of a reply, healing a rewritten bad sector) registers a hook with
  * {@link FaultCall#afterIo}; hooks run in the order they were registered.
  */
 public interface Fault {
-    int DISCONNECT = 10;
-    int HANG = 20;
-    int THROTTLE = 30;
-    int DELAY = 40;
-    int ERROR = 50;
-    int BAD_SECTOR = 60;
-    int CORRUPT = 70;
-    int MISDIRECTED = 80;
-    int TORN = 90;
-    int LOST = 100;
-    int DISCONNECT_MID_REPLY = 110;
-
-    /** Where the fault acts in the order above. */
-    int order();
-
-    /** True if it may hold the request's thread for long (delay, hang, throttle). */
-    default boolean blocks() {
-        return false;
-    }
-
-    /**
-     * True if the only wait it makes is for a time it computes ({@link FaultCall#waitFor}: delay,
-     * throttle): a submitted request then waits on a timer, holding no thread.
-     */
-    default boolean timed() {
-        return false;
-    }
+    /** Where the fault acts among a request's rules, and whether it may hold the request. */
+    Stage stage();
 
     /**
      * Acts on a request its rule selected: changes {@code call} (fail it, skip or redirect its I/O,

@@ -76,7 +76,7 @@ public final class FaultCall {
 
     /**
      * Makes the request wait {@code nanos} from {@link #now()} before the next rule acts: the
-     * fault layer serves the wait once the fault that asked returns (a timed fault, {@link Fault#timed()}).
+     * fault layer serves the wait once the fault that asked returns (a timed fault, {@link Stage#timed()}).
      */
     public void waitFor(long nanos) {
         wait = Math.max(wait, nanos);

@@ -84,7 +84,8 @@ public final class FaultDevice extends EngineDevice<FaultEngine> {
         BlockRequest request = call.request();
         for (int i = first; i < rules.length; i++) {
             Fault fault = rules[i].fault();
-            if (fault.blocks() && (submitted != null ? !fault.timed() : request.inline())) {
+            Stage stage = fault.stage();
+            if (stage.blocks() && (submitted != null ? !stage.timed() : request.inline())) {
                 continue;
             }
             Firing firing = rules[i].select(request, call.now());
@@ -104,7 +105,7 @@ public final class FaultDevice extends EngineDevice<FaultEngine> {
                 }
                 DelayFault.sleep(call, wait);
             }
-            if (fault.blocks()) {
+            if (stage.blocks()) {
                 call.refreshNow();
             }
         }

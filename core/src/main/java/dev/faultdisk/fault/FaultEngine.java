@@ -234,13 +234,12 @@ public final class FaultEngine implements LayerEngine {
     private void publish(List<FaultRule> rules) {
         FaultRule[] sorted = rules.toArray(new FaultRule[0]);
         Arrays.sort(
-                sorted,
-                Comparator.comparingInt((FaultRule r) -> r.fault().order()).thenComparingLong(FaultRule::id));
+                sorted, Comparator.comparing((FaultRule r) -> r.fault().stage()).thenComparingLong(FaultRule::id));
         boolean blocking = false;
         boolean untimed = false;
         for (FaultRule r : sorted) {
-            blocking |= r.fault().blocks();
-            untimed |= r.fault().blocks() && !r.fault().timed();
+            blocking |= r.fault().stage().blocks();
+            untimed |= r.fault().stage().blocks() && !r.fault().stage().timed();
         }
         snapshot = sorted.length == 0
                 ? Snapshot.EMPTY

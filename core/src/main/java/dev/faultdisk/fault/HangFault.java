@@ -34,13 +34,8 @@ record HangFault(long timeoutNanos, boolean failOnTimeout, int errno) implements
     }
 
     @Override
-    public int order() {
-        return HANG;
-    }
-
-    @Override
-    public boolean blocks() {
-        return true;
+    public Stage stage() {
+        return Stage.HANG;
     }
 
     @Override

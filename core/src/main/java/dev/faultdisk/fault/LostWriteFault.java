@@ -14,8 +14,8 @@ record LostWriteFault() implements Fault {
             (p, c) -> new LostWriteFault());
 
     @Override
-    public int order() {
-        return LOST;
+    public Stage stage() {
+        return Stage.LOST;
     }
 
     @Override

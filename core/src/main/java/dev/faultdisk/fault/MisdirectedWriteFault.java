@@ -37,8 +37,8 @@ record MisdirectedWriteFault(long target, long shift, boolean random, int sector
     }
 
     @Override
-    public int order() {
-        return MISDIRECTED;
+    public Stage stage() {
+        return Stage.MISDIRECTED;
     }
 
     @Override

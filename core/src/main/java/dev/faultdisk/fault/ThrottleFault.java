@@ -10,7 +10,7 @@ import java.util.Map;
  * rule throttles the whole export (all connections) for its operations; a rule per operation
  * gives each its own limit. Requests within the burst pass at once; the rest wait their turn.
  */
-final class ThrottleFault implements TimedFault {
+final class ThrottleFault implements Fault {
     static final FaultType TYPE = new FaultType(
             "throttle",
             "limit bytes per second and operations per second",
@@ -44,8 +44,8 @@ final class ThrottleFault implements TimedFault {
     }
 
     @Override
-    public int order() {
-        return THROTTLE;
+    public Stage stage() {
+        return Stage.THROTTLE;
     }
 
     @Override

@@ -35,8 +35,8 @@ record TornWriteFault(int sectorSize, long keepSectors, boolean success, int err
     }
 
     @Override
-    public int order() {
-        return TORN;
+    public Stage stage() {
+        return Stage.TORN;
     }
 
     @Override
