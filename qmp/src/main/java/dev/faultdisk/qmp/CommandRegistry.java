@@ -30,8 +30,9 @@ public final class CommandRegistry {
         this.version = version;
         register(capabilities());
         register(QmpCommand.builder("query-version")
-                .doc("Returns the version of the server: the \"qemu\" triple holds faultdisk's version"
-                        + " numbers and \"package\" names the program.")
+                .doc("""
+                        Returns the version of the server: the \"qemu\" triple holds faultdisk's version numbers and
+                        \"package\" names the program.""")
                 .returns("{\"qemu\": {\"micro\": int, \"minor\": int, \"major\": int}, \"package\": str}")
                 .example("-> {\"execute\": \"query-version\"}")
                 .example("<- {\"return\": " + Json.write(version.toJson()) + "}")
@@ -132,9 +133,10 @@ public final class CommandRegistry {
 
     private static QmpCommand capabilities() {
         return QmpCommand.builder(CAPABILITIES)
-                .doc("Leaves capabilities negotiation mode: until a session sends it, every other command"
-                        + " fails with CommandNotFound and no events are delivered. The greeting lists no"
-                        + " optional capabilities, so \"enable\" may only be empty.")
+                .doc("""
+                        Leaves capabilities negotiation mode: until a session sends it, every other command fails with
+                        CommandNotFound and no events are delivered. The greeting lists no optional capabilities, so
+                        \"enable\" may only be empty.""")
                 .optional(
                         "enable", ArgType.LIST, "capabilities to enable (the greeting offers none; QEMU's is \"oob\")")
                 .returns("{}")

@@ -82,8 +82,9 @@ public record QmpCommand(
             this.name = name;
         }
 
+        /** The command's prose; a line break is a space, so a text block may hold it. */
         public Builder doc(String doc) {
-            this.doc = doc;
+            this.doc = doc.replace('\n', ' ');
             return this;
         }
 

@@ -42,15 +42,14 @@ final class BlkdebugCommands {
 
     static void register(CommandRegistry commands, ExportRegistry exports) {
         commands.register(QmpCommand.builder("blkdebug-set-rules")
-                .doc(
-                        "Adds blkdebug rules to an export and resets its blkdebug state to 1, as the blkdebug QMP patch of 2014 "
-                                + "does; existing rules stay (use blkdebug-clear-rules to remove them). Each rule is an "
-                                + "object with \"type\" \"inject-error\" (event, state, iotype, errno, sector, once, "
-                                + "immediately) or \"set-state\" (event, state, new_state). Defaults as in QEMU: state 0 "
-                                + "(any), errno 5 (EIO), sector -1 (any), once and immediately false, iotype all but "
-                                + "block-status. Booleans also accept 1 and 0. Rules of each type up to the export's rules "
-                                + "budget (--max-rules, counted apart from fault rules); the call applies all of them "
-                                + "or, on any error, none.")
+                .doc("""
+                        Adds blkdebug rules to an export and resets its blkdebug state to 1, as the blkdebug QMP patch
+                        of 2014 does; existing rules stay (use blkdebug-clear-rules to remove them). Each rule is an
+                        object with \"type\" \"inject-error\" (event, state, iotype, errno, sector, once, immediately)
+                        or \"set-state\" (event, state, new_state). Defaults as in QEMU: state 0 (any), errno 5 (EIO),
+                        sector -1 (any), once and immediately false, iotype all but block-status. Booleans also accept 1
+                        and 0. Rules of each type up to the export's rules budget (--max-rules, counted apart from fault
+                        rules); the call applies all of them or, on any error, none.""")
                 .argument(DEVICE)
                 .requiredList("rules", "BlkdebugRule", "the rules to add")
                 .example("-> {\"execute\": \"blkdebug-set-rules\", \"arguments\": {\"device\": \"ide0-hd0\", "
@@ -80,18 +79,20 @@ final class BlkdebugCommands {
                 })
                 .build());
         commands.register(QmpCommand.builder("query-blkdebug-rules")
-                .doc("An export's blkdebug rules in definition order, its current state, and the inject-error "
-                        + "rules armed now (indexes into rules).")
+                .doc("""
+                        An export's blkdebug rules in definition order, its current state, and the inject-error rules
+                        armed now (indexes into rules).""")
                 .argument(DEVICE)
                 .returns("{\"state\": int, \"rules\": [BlkdebugRule], \"armed\": [int]}")
                 .handler(args ->
                         describeRules(BlockCommands.export(exports, args).blkdebug()))
                 .build());
         commands.register(QmpCommand.builder("blkdebug-set-breakpoint")
-                .doc("Like qemu-io's 'break EVENT TAG': the next request of this export that reaches EVENT is "
-                        + "suspended under TAG until blkdebug-resume or blkdebug-remove-breakpoint. Each "
-                        + "suspension emits BLKDEBUG_SUSPENDED. Breakpoints not yet fired count against the "
-                        + "export's rules budget (--max-rules), apart from its rules.")
+                .doc("""
+                        Like qemu-io's 'break EVENT TAG': the next request of this export that reaches EVENT is
+                        suspended under TAG until blkdebug-resume or blkdebug-remove-breakpoint. Each suspension emits
+                        BLKDEBUG_SUSPENDED. Breakpoints not yet fired count against the export's rules budget
+                        (--max-rules), apart from its rules.""")
                 .argument(DEVICE)
                 .required("event", ArgType.STRING, "a blkdebug event name, e.g. write_aio")
                 .required("tag", ArgType.STRING, "a name for the breakpoint")
@@ -120,8 +121,9 @@ final class BlkdebugCommands {
                 BlkdebugEngine::removeBreakpoint,
                 "No breakpoint or suspended request with tag"));
         commands.register(QmpCommand.builder("query-blkdebug-breakpoints")
-                .doc("An export's breakpoints that have not fired and the requests suspended now, so a client "
-                        + "can wait for a suspension by polling as well as through BLKDEBUG_SUSPENDED.")
+                .doc("""
+                        An export's breakpoints that have not fired and the requests suspended now, so a client can wait
+                        for a suspension by polling as well as through BLKDEBUG_SUSPENDED.""")
                 .argument(DEVICE)
                 .returns("{\"breakpoints\": [{\"event\", \"tag\"}], \"suspended\": [SuspendedRequest]}")
                 .handler(args -> {

@@ -28,10 +28,11 @@ final class BlockCommands {
 
     static void register(CommandRegistry commands, ExportRegistry exports, NbdServer nbd) {
         commands.register(QmpCommand.builder("query-block")
-                .doc("Lists the exports in QEMU's query-block shape: device (the export name), "
-                        + "inserted.file (what backs it), inserted.ro, inserted.image.virtual-size, "
-                        + "plus faultdisk's own size, read-only, backing, connections, uri (the export's NBD URI for a client on "
-                        + "this host) and blkdebug (state, rules, armed) fields.")
+                .doc("""
+                        Lists the exports in QEMU's query-block shape: device (the export name), inserted.file (what
+                        backs it), inserted.ro, inserted.image.virtual-size, plus faultdisk's own size, read-only,
+                        backing, connections, uri (the export's NBD URI for a client on this host) and blkdebug (state,
+                        rules, armed) fields.""")
                 .returns("[BlockInfo]")
                 .example("-> {\"execute\": \"query-block\"}")
                 .example("<- {\"return\": [{\"device\": \"disk0\", \"locked\": false, \"removable\": false, "

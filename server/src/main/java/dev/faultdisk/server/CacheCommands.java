@@ -36,20 +36,21 @@ final class CacheCommands {
 
     static void register(CommandRegistry commands, ExportRegistry exports, QmpServer qmp) {
         commands.register(QmpCommand.builder("query-write-cache")
-                .doc("The export's volatile write cache: mode, whether the power is on, dirty bytes, dirty "
-                        + "ranges and writes, the oldest dirty write's age, and counters.")
+                .doc("""
+                        The export's volatile write cache: mode, whether the power is on, dirty bytes, dirty ranges and
+                        writes, the oldest dirty write's age, and counters.""")
                 .argument(DEVICE)
                 .returns("WriteCacheInfo")
                 .handler(args -> status(BlockCommands.export(exports, args)))
                 .build());
         commands.register(QmpCommand.builder("write-cache-set-mode")
-                .doc("Switches the export's cache: writethrough (every acknowledged write is durable), writeback "
-                        + "(writes without FUA stay in a volatile cache until a FLUSH completes) or lying-flush "
-                        + "(FLUSH and FUA are acknowledged and persist nothing: the nobarrier disk). Leaving a "
-                        + "caching mode for writethrough first persists what is dirty and disarms an armed "
-                        + "deferred flush error (it stands for a failed cache write-back, and writethrough has no "
-                        + "cache left; armed, it would fail the flush of a later, unrelated write): "
-                        + "flush-error-disarmed says whether one was.")
+                .doc("""
+                        Switches the export's cache: writethrough (every acknowledged write is durable), writeback
+                        (writes without FUA stay in a volatile cache until a FLUSH completes) or lying-flush (FLUSH and
+                        FUA are acknowledged and persist nothing: the nobarrier disk). Leaving a caching mode for
+                        writethrough first persists what is dirty and disarms an armed deferred flush error (it stands
+                        for a failed cache write-back, and writethrough has no cache left; armed, it would fail the
+                        flush of a later, unrelated write): flush-error-disarmed says whether one was.""")
                 .argument(Argument.enumeration("mode", false, "the new mode", CACHE_MODES))
                 .argument(DEVICE)
                 .returns("{\"flush-error-disarmed\": bool}")
@@ -64,9 +65,10 @@ final class CacheCommands {
                 })
                 .build());
         commands.register(QmpCommand.builder("write-cache-arm-flush-error")
-                .doc("Arms a deferred write error in the style of the 2018 fsync problem: the next FLUSH of the "
-                        + "export fails with EIO once and the dirty data it should have persisted is dropped; "
-                        + "later flushes succeed.")
+                .doc("""
+                        Arms a deferred write error in the style of the 2018 fsync problem: the next FLUSH of the export
+                        fails with EIO once and the dirty data it should have persisted is dropped; later flushes
+                        succeed.""")
                 .argument(DEVICE)
                 .handler(args -> {
                     BlockCommands.export(exports, args).writeCache().armDeferredFlushError();
@@ -74,11 +76,12 @@ final class CacheCommands {
                 })
                 .build());
         commands.register(QmpCommand.builder("power-fail")
-                .doc("Cuts the export's power: every NBD connection to it is dropped, unflushed writes are lost "
-                        + "as the mode says (drop-all; random-subset keeps a seeded random subset of whole writes; "
-                        + "torn-writes keeps a seeded subset of each write's 512-byte sectors), and the export "
-                        + "comes back at once with only durable data. The reply says exactly what was lost; the "
-                        + "same seed and the same history give the same result.")
+                .doc("""
+                        Cuts the export's power: every NBD connection to it is dropped, unflushed writes are lost as the
+                        mode says (drop-all; random-subset keeps a seeded random subset of whole writes; torn-writes
+                        keeps a seeded subset of each write's 512-byte sectors), and the export comes back at once with
+                        only durable data. The reply says exactly what was lost; the same seed and the same history give
+                        the same result.""")
                 .argument(DEVICE)
                 .argument(Argument.enumeration(
                         "mode", true, "what happens to unflushed writes (default drop-all)", FAIL_MODES))

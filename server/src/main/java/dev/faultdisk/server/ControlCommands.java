@@ -36,8 +36,9 @@ final class ControlCommands {
             boolean timeRequests,
             HoldTimeout holdTimeout) {
         commands.register(QmpCommand.builder("query-events")
-                .doc("Lists the events this server emits, as QEMU's query-events does; the Events section below"
-                        + " describes each.")
+                .doc("""
+                        Lists the events this server emits, as QEMU's query-events does; the Events section below
+                        describes each.""")
                 .returns("[{\"name\": str}]")
                 .example("-> {\"execute\": \"query-events\"}")
                 .example("<- {\"return\": [{\"name\": \"BLOCK_IO_ERROR\"}, {\"name\": \"BLKDEBUG_SUSPENDED\"}, ...]}")

@@ -66,11 +66,12 @@ final class FaultCommands {
                 })
                 .build());
         commands.register(QmpCommand.builder("fault-preset")
-                .doc("Adds the rules of a named profile (ordinary rules labelled with the preset's name): "
-                        + "limping-disk (median-ms, p99-ms, bytes-per-second, ops), dying-disk (bad-sectors, "
-                        + "grow-probability, error-probability, slow-to-ms, over-ms), flaky-disk (up-ms, down-ms, "
-                        + "mode: error, error-reads, error-writes, drop-writes, corrupt-reads). All take seed, "
-                        + "offset, length and label. docs/faults/presets.md has the details.")
+                .doc("""
+                        Adds the rules of a named profile (ordinary rules labelled with the preset's name): limping-disk
+                        (median-ms, p99-ms, bytes-per-second, ops), dying-disk (bad-sectors, grow-probability,
+                        error-probability, slow-to-ms, over-ms), flaky-disk (up-ms, down-ms, mode: error, error-reads,
+                        error-writes, drop-writes, corrupt-reads). All take seed, offset, length and label.
+                        docs/faults/presets.md has the details.""")
                 .argument(DEVICE)
                 .argument(Argument.enumeration("preset", false, "the profile", Presets.NAMES))
                 .optional("params", ArgType.OBJECT, "the profile's parameters")
@@ -88,8 +89,9 @@ final class FaultCommands {
                 })
                 .build());
         commands.register(QmpCommand.builder("fault-remove")
-                .doc("Removes fault rules by id in one atomic change; requests their hang rules hold run. "
-                        + "An unknown id fails the call and removes nothing.")
+                .doc("""
+                        Removes fault rules by id in one atomic change; requests their hang rules hold run. An unknown
+                        id fails the call and removes nothing.""")
                 .argument(DEVICE)
                 .requiredList("ids", "int", "rule ids")
                 .handler(args -> {
@@ -108,9 +110,10 @@ final class FaultCommands {
                         BlockCommands.export(exports, args).faults().clear().size()))
                 .build());
         commands.register(QmpCommand.builder("query-faults")
-                .doc("Fault rules (of one export or all), with their definition as accepted (seed included), "
-                        + "their state (waiting, active, expired, exhausted), how many requests matched them, "
-                        + "how many they chose and how many faults they injected (fired).")
+                .doc("""
+                        Fault rules (of one export or all), with their definition as accepted (seed included), their
+                        state (waiting, active, expired, exhausted), how many requests matched them, how many they chose
+                        and how many faults they injected (fired).""")
                 .argument(ONE_EXPORT)
                 .returns("[{\"device\": str, \"id\": int, \"type\": str, \"state\": str, \"matched\": int, "
                         + "\"chosen\": int, \"fired\": int, \"added\": str, \"rule\": FaultRule, \"status\"?: object}]")
@@ -137,10 +140,11 @@ final class FaultCommands {
                         e -> e.faults().held().stream().map(FaultCommands::held).toList()))
                 .build());
         commands.register(QmpCommand.builder("fault-release")
-                .doc("Releases held requests one at a time in the chosen order, each after the previous one "
-                        + "finished (up to 2 s each), so the order is the order their I/O happens. Without errno "
-                        + "they run; with it they fail with that errno. Without ids, all of the export's held "
-                        + "requests. An unknown id fails the call and releases nothing.")
+                .doc("""
+                        Releases held requests one at a time in the chosen order, each after the previous one finished
+                        (up to 2 s each), so the order is the order their I/O happens. Without errno they run; with it
+                        they fail with that errno. Without ids, all of the export's held requests. An unknown id fails
+                        the call and releases nothing.""")
                 .argument(DEVICE)
                 .optionalList("ids", "int", "held request ids (default: all)")
                 .argument(Argument.enumeration(
@@ -173,9 +177,10 @@ final class FaultCommands {
                 })
                 .build());
         commands.register(QmpCommand.builder("query-fault-journal")
-                .doc("The fault journal: every injected fault (with the rule's seed and the request's match "
-                        + "number), every rule change (with the rules' seeds) and every release of a held request, "
-                        + "in order. The server keeps the latest 10000 entries; serve --journal FILE writes all.")
+                .doc("""
+                        The fault journal: every injected fault (with the rule's seed and the request's match number),
+                        every rule change (with the rules' seeds) and every release of a held request, in order. The
+                        server keeps the latest 10000 entries; serve --journal FILE writes all.""")
                 .optional("device", ArgType.STRING, "only this export's entries")
                 .optional("after", ArgType.INT, "only entries with a larger seq (default 0)")
                 .optional("limit", ArgType.INT, "at most this many (default and maximum " + JOURNAL_LIMIT + ")")

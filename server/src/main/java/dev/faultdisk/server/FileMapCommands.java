@@ -32,11 +32,12 @@ final class FileMapCommands {
 
     static void register(CommandRegistry commands, ExportRegistry exports) {
         commands.register(QmpCommand.builder("file-map-attach")
-                .doc("Binds an export to the file system mounted from it on this host (through nbdfuse and a "
-                        + "loop device, or nbd-client) and maps every file and directory with FIEMAP, and the file "
-                        + "system's structures (ext4: dumpe2fs and debugfs; XFS: xfs_db). From then on, fault rules "
-                        + "and trigger conditions may name a \"file\" (with \"file-offset\" and \"file-length\"), and "
-                        + "injected faults name the files their request touched.")
+                .doc("""
+                        Binds an export to the file system mounted from it on this host (through nbdfuse and a loop
+                        device, or nbd-client) and maps every file and directory with FIEMAP, and the file system's
+                        structures (ext4: dumpe2fs and debugfs; XFS: xfs_db). From then on, fault rules and trigger
+                        conditions may name a \"file\" (with \"file-offset\" and \"file-length\"), and injected faults
+                        name the files their request touched.""")
                 .argument(DEVICE)
                 .required("mount", ArgType.STRING, "the mount point of the export's file system")
                 .returns("FileMapInfo")
@@ -50,9 +51,10 @@ final class FileMapCommands {
                 })
                 .build());
         commands.register(QmpCommand.builder("file-map-refresh")
-                .doc("Maps the export's file system again and re-resolves every file target of its fault rules "
-                        + "and triggers: a file that grew is covered whole from now on, a removed one covers "
-                        + "nothing. Returns the new map's summary and, per target file, the bytes it covers.")
+                .doc("""
+                        Maps the export's file system again and re-resolves every file target of its fault rules and
+                        triggers: a file that grew is covered whole from now on, a removed one covers nothing. Returns
+                        the new map's summary and, per target file, the bytes it covers.""")
                 .argument(DEVICE)
                 .returns("FileMapInfo")
                 .handler(args -> {
@@ -73,10 +75,11 @@ final class FileMapCommands {
                 })
                 .build());
         commands.register(QmpCommand.builder("query-file-map")
-                .doc("With \"file\": the file's extents on the export now (file-offset, offset, length). With "
-                        + "\"offset\" and \"length\": what holds each part of that range of the export (files with "
-                        + "the offset in them, directories, file-system structures, unowned gaps), as of the last "
-                        + "attach or refresh. With neither: the map's summary and the structures.")
+                .doc("""
+                        With \"file\": the file's extents on the export now (file-offset, offset, length). With
+                        \"offset\" and \"length\": what holds each part of that range of the export (files with the
+                        offset in them, directories, file-system structures, unowned gaps), as of the last attach or
+                        refresh. With neither: the map's summary and the structures.""")
                 .argument(DEVICE)
                 .optional("file", ArgType.STRING, "a file, absolute or relative to the mount point")
                 .optional("offset", ArgType.INT, "start of the range")

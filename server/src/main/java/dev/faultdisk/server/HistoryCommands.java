@@ -30,12 +30,13 @@ final class HistoryCommands {
 
     static void register(CommandRegistry commands, ExportRegistry exports) {
         commands.register(QmpCommand.builder("history-start")
-                .doc("Starts recording the export's history into a new file: every completed write with its data, "
-                        + "trim, write-zeroes and FUA, each flush when it begins and completes, and marks. First "
-                        + "takes snapshot \"base\" of the data (the write cache persisted), in the same pause of the "
-                        + "data path, so base plus the history's changes is every state the disk went through. The "
-                        + "recorder sits above the write cache, under the fault layers. Recording stops by itself "
-                        + "when the file reaches max-bytes (the history is then marked overflowed).")
+                .doc("""
+                        Starts recording the export's history into a new file: every completed write with its data,
+                        trim, write-zeroes and FUA, each flush when it begins and completes, and marks. First takes
+                        snapshot \"base\" of the data (the write cache persisted), in the same pause of the data path,
+                        so base plus the history's changes is every state the disk went through. The recorder sits above
+                        the write cache, under the fault layers. Recording stops by itself when the file reaches
+                        max-bytes (the history is then marked overflowed).""")
                 .argument(DEVICE)
                 .optional(
                         "path",
@@ -66,8 +67,9 @@ final class HistoryCommands {
                 })
                 .build());
         commands.register(QmpCommand.builder("history-mark")
-                .doc("Adds a mark to the history being recorded: a label at this point of the run, e.g. an "
-                        + "application's acknowledgement (\"ack KEY\"). Returns the mark's entry number.")
+                .doc("""
+                        Adds a mark to the history being recorded: a label at this point of the run, e.g. an
+                        application's acknowledgement (\"ack KEY\"). Returns the mark's entry number.""")
                 .argument(DEVICE)
                 .required("label", ArgType.STRING, "the mark's text (at most 4096 bytes of UTF-8)")
                 .returns("int")
@@ -80,8 +82,9 @@ final class HistoryCommands {
                 })
                 .build());
         commands.register(QmpCommand.builder("history-stop")
-                .doc("Stops recording and closes the history file, forced to the disk. The base snapshot stays, "
-                        + "for history-materialize.")
+                .doc("""
+                        Stops recording and closes the history file, forced to the disk. The base snapshot stays, for
+                        history-materialize.""")
                 .argument(DEVICE)
                 .returns("HistoryStatus")
                 .handler(args -> {
@@ -90,8 +93,9 @@ final class HistoryCommands {
                 })
                 .build());
         commands.register(QmpCommand.builder("query-history")
-                .doc("The history being recorded on the export, or its last one: file, base snapshot, entries and "
-                        + "bytes so far, and why it stopped early if it did.")
+                .doc("""
+                        The history being recorded on the export, or its last one: file, base snapshot, entries and
+                        bytes so far, and why it stopped early if it did.""")
                 .argument(DEVICE)
                 .returns("HistoryStatus")
                 .handler(args -> {
@@ -100,11 +104,12 @@ final class HistoryCommands {
                 })
                 .build());
         commands.register(QmpCommand.builder("history-materialize")
-                .doc("Puts the export's data into a crash state of a history recorded from it: its base snapshot, "
-                        + "then every change logged before entry \"prefix\", then the changes listed in \"apply\", "
-                        + "in log order; a change listed in \"torn\" lands only in the given logical blocks (512 "
-                        + "bytes, counted from the change's first byte). Copy-on-write and incremental: a "
-                        + "checkpoint snapshot holds the last prefix built. Like a revert, cached data is dropped.")
+                .doc("""
+                        Puts the export's data into a crash state of a history recorded from it: its base snapshot, then
+                        every change logged before entry \"prefix\", then the changes listed in \"apply\", in log order;
+                        a change listed in \"torn\" lands only in the given logical blocks (512 bytes, counted from the
+                        change's first byte). Copy-on-write and incremental: a checkpoint snapshot holds the last prefix
+                        built. Like a revert, cached data is dropped.""")
                 .argument(DEVICE)
                 .required("path", ArgType.STRING, "the history file")
                 .required("prefix", ArgType.INT, "entries whose changes all landed")
@@ -122,8 +127,9 @@ final class HistoryCommands {
                 })
                 .build());
         commands.register(QmpCommand.builder("history-release")
-                .doc("Closes the history history-materialize read and deletes its checkpoint snapshot. The export's "
-                        + "data stays as it is; the base snapshot stays.")
+                .doc("""
+                        Closes the history history-materialize read and deletes its checkpoint snapshot. The export's
+                        data stays as it is; the base snapshot stays.""")
                 .argument(DEVICE)
                 .handler(args -> {
                     Export e = BlockCommands.export(exports, args);

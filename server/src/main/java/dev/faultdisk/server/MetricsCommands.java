@@ -22,11 +22,12 @@ final class MetricsCommands {
 
     static void register(CommandRegistry commands, ExportRegistry exports, ServerMetrics metrics) {
         commands.register(QmpCommand.builder("query-latency")
-                .doc("Per-export, per-operation latency histograms, from a request's arrival to its reply, counted"
-                        + " since the server started: the buckets' upper bounds in seconds (the last bucket, one"
-                        + " more than the bounds, is unbounded) and per operation its count, sum of seconds and"
-                        + " count per bucket (not cumulative). Recorded only when the server serves metrics"
-                        + " (serve --metrics or --http); otherwise the command fails.")
+                .doc("""
+                        Per-export, per-operation latency histograms, from a request's arrival to its reply, counted
+                        since the server started: the buckets' upper bounds in seconds (the last bucket, one more than
+                        the bounds, is unbounded) and per operation its count, sum of seconds and count per bucket (not
+                        cumulative). Recorded only when the server serves metrics (serve --metrics or --http); otherwise
+                        the command fails.""")
                 .argument(ONE_EXPORT)
                 .returns(
                         "{\"bounds\": [number], \"exports\": [{\"device\": str, \"ops\": [{\"op\": str, \"count\": int,"

@@ -66,8 +66,9 @@ final class SnapshotCommands {
                                 + "straight to the backend again.")
                 .build());
         commands.register(QmpCommand.builder("query-snapshots")
-                .doc("The snapshots of one export or of all, oldest first per export: device, name, when it was "
-                        + "taken and the bytes changed since (whole 4 KiB blocks).")
+                .doc("""
+                        The snapshots of one export or of all, oldest first per export: device, name, when it was taken
+                        and the bytes changed since (whole 4 KiB blocks).""")
                 .optional("device", ArgType.STRING, "export name (default: every export)")
                 .returns("[SnapshotInfo]")
                 .handler(args -> {
@@ -84,14 +85,14 @@ final class SnapshotCommands {
                 })
                 .build());
         commands.register(QmpCommand.builder("reset")
-                .doc("Returns one export, or every export, to a known state in one command: fault rules removed and "
-                        + "the requests they or triggers hold failed with ESHUTDOWN (or released, with \"held\": "
-                        + "\"release\"); blkdebug rules, state and breakpoints cleared and suspended requests "
-                        + "resumed; an armed flush error disarmed; counters zeroed; the triggers naming the export "
-                        + "(every trigger, without a device) removed; optionally the data reverted to a snapshot. "
-                        + "Nothing issued before the reset lands after it: a request still on its way fails with "
-                        + "ESHUTDOWN. The reply counts what was cleared. An unknown export or snapshot changes "
-                        + "nothing.")
+                .doc("""
+                        Returns one export, or every export, to a known state in one command: fault rules removed and
+                        the requests they or triggers hold failed with ESHUTDOWN (or released, with \"held\":
+                        \"release\"); blkdebug rules, state and breakpoints cleared and suspended requests resumed; an
+                        armed flush error disarmed; counters zeroed; the triggers naming the export (every trigger,
+                        without a device) removed; optionally the data reverted to a snapshot. Nothing issued before the
+                        reset lands after it: a request still on its way fails with ESHUTDOWN. The reply counts what was
+                        cleared. An unknown export or snapshot changes nothing.""")
                 .optional("device", ArgType.STRING, "export name (default: every export)")
                 .argument(Argument.enumeration(
                         "held", true, "what happens to held requests (default fail)", List.of("fail", "release")))
