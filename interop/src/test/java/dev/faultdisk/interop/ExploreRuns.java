@@ -1,10 +1,15 @@
 package dev.faultdisk.interop;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.faultdisk.client.FaultdiskClient;
+import dev.faultdisk.explore.ExploreException;
 import dev.faultdisk.explore.ExploreOptions;
+import dev.faultdisk.explore.ExploreReport;
+import dev.faultdisk.explore.Explorer;
+import dev.faultdisk.explore.Verdict;
 import dev.faultdisk.testkit.Tools;
 import java.io.IOException;
 import java.net.URISyntaxException;
@@ -15,7 +20,10 @@ import java.time.Duration;
 import java.util.List;
 import java.util.stream.Stream;
 
-/** What the explore tests share: the demonstration scripts, options with short timeouts, leftovers checks. */
+/**
+ * What the explore tests share: the demonstration scripts, options with short timeouts, a run that
+ * must judge every state, leftovers checks.
+ */
 final class ExploreRuns {
     private ExploreRuns() {}
 
@@ -24,6 +32,16 @@ final class ExploreRuns {
         FuseLoopDisk.requireAll();
         Tools.require("blockdev", "fsfreeze", "setsid", "sh");
         Tools.require(more);
+    }
+
+    /**
+     * Explores with {@code options} and fails if the check could not judge a state (verdict
+     * error): every demonstration's check must run on every state it is given.
+     */
+    static ExploreReport explore(FaultdiskClient fd, ExploreOptions.Builder options) throws ExploreException {
+        ExploreReport r = Explorer.explore(fd, options.build());
+        assertEquals(List.of(), r.withVerdict(Verdict.ERROR), "states the check could not judge");
+        return r;
     }
 
     /** The path of demonstration script {@code name} (test resources, explore/). */

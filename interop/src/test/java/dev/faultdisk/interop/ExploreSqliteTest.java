@@ -6,9 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.faultdisk.client.FaultdiskClient;
 import dev.faultdisk.explore.ExploreReport;
-import dev.faultdisk.explore.Explorer;
 import dev.faultdisk.explore.StateResult;
-import dev.faultdisk.explore.Verdict;
 import dev.faultdisk.junit.ExportUri;
 import dev.faultdisk.junit.Faultdisk;
 import java.nio.file.Files;
@@ -31,9 +29,8 @@ class ExploreSqliteTest {
     void synchronousOffLosesAcknowledgedRows(FaultdiskClient fd, @ExportUri("d") String uri, @TempDir Path dir)
             throws Exception {
         ExploreRuns.requireAll("python3", "sqlite3");
-        ExploreReport r = Explorer.explore(
-                fd,
-                ExploreRuns.sqlite(uri, dir, "delete", "off", 5).maxStates(10).build());
+        ExploreReport r = ExploreRuns.explore(
+                fd, ExploreRuns.sqlite(uri, dir, "delete", "off", 5).maxStates(10));
         List<StateResult> lost =
                 r.results().stream().filter(s -> s.checkExit() == 2).toList();
         assertFalse(lost.isEmpty(), "no state lost an acknowledged row: " + r.results());
@@ -56,11 +53,9 @@ class ExploreSqliteTest {
     void synchronousFullKeepsEveryAcknowledgedRow(
             String journal, FaultdiskClient fd, @ExportUri("d") String uri, @TempDir Path dir) throws Exception {
         ExploreRuns.requireAll("python3", "sqlite3");
-        ExploreReport r = Explorer.explore(
-                fd,
-                ExploreRuns.sqlite(uri, dir, journal, "full", 5).maxStates(25).build());
+        ExploreReport r = ExploreRuns.explore(
+                fd, ExploreRuns.sqlite(uri, dir, journal, "full", 5).maxStates(25));
         assertEquals(List.of(), r.violations(), "no false alarm");
-        assertEquals(List.of(), r.withVerdict(Verdict.ERROR));
         assertTrue(r.results().size() >= 20, "states checked: " + r.results().size());
         assertTrue(
                 r.points().size() >= 5,
@@ -71,9 +66,8 @@ class ExploreSqliteTest {
     void walWithSynchronousNormalLosesAcknowledgementsButStaysConsistent(
             FaultdiskClient fd, @ExportUri("d") String uri, @TempDir Path dir) throws Exception {
         ExploreRuns.requireAll("python3", "sqlite3");
-        ExploreReport r = Explorer.explore(
-                fd,
-                ExploreRuns.sqlite(uri, dir, "wal", "normal", 6).maxStates(25).build());
+        ExploreReport r = ExploreRuns.explore(
+                fd, ExploreRuns.sqlite(uri, dir, "wal", "normal", 6).maxStates(25));
         assertFalse(r.violations().isEmpty(), "a committed transaction rolled back in some state");
         for (StateResult s : r.violations()) {
             assertEquals(2, s.checkExit(), "only lost acknowledgements, never corruption: " + s);
@@ -97,11 +91,7 @@ class ExploreSqliteTest {
 
     private static ExploreReport onXfs(
             FaultdiskClient fd, String uri, Path dir, String journal, String sync, int states) throws Exception {
-        return Explorer.explore(
-                fd,
-                ExploreRuns.sqlite(uri, dir, journal, sync, 4)
-                        .fs("xfs")
-                        .maxStates(states)
-                        .build());
+        return ExploreRuns.explore(
+                fd, ExploreRuns.sqlite(uri, dir, journal, sync, 4).fs("xfs").maxStates(states));
     }
 }
