@@ -43,7 +43,11 @@ final class ReplyRecord {
 
     /** {@code value} must be an object of {@code type}'s members; {@code what} names it in errors. */
     static <R extends Record> R read(Class<R> type, Object value, String what) {
-        Members m = Replies.object(value, what);
+        return read(type, Replies.object(value, what));
+    }
+
+    /** Nested objects keep their path ({@code exports[1].reverted.name}) in errors. */
+    private static <R extends Record> R read(Class<R> type, Members m) {
         RecordComponent[] components = type.getRecordComponents();
         Object[] args = new Object[components.length];
         for (int i = 0; i < components.length; i++) {
@@ -53,7 +57,9 @@ final class ReplyRecord {
             return type.cast(constructor(type, components).newInstance(args));
         } catch (InvocationTargetException e) {
             throw new IllegalStateException(
-                    "unexpected reply: " + what + ": " + e.getCause().getMessage(), e);
+                    "unexpected reply: " + type.getSimpleName() + ": "
+                            + e.getCause().getMessage(),
+                    e);
         } catch (ReflectiveOperationException e) {
             throw new IllegalStateException(type + " is not a readable reply record", e);
         }
@@ -80,7 +86,7 @@ final class ReplyRecord {
         } else if (type.isEnum()) {
             return wireEnum(type, m.string(name), m.fullName(name));
         } else if (type.isRecord()) {
-            return read(type.asSubclass(Record.class), m.any(name), m.fullName(name));
+            return read(type.asSubclass(Record.class), m.object(name));
         } else if (type == List.class) {
             return list(m, name, c.getGenericType());
         }
@@ -105,10 +111,10 @@ final class ReplyRecord {
             return m.strings(name);
         }
         Class<? extends Record> type = ((Class<?>) element).asSubclass(Record.class);
-        List<Object> values = m.list(name);
+        List<Members> values = m.objects(name);
         List<Object> out = new ArrayList<>(values.size());
-        for (int i = 0; i < values.size(); i++) {
-            out.add(read(type, values.get(i), m.fullName(name) + "[" + i + "]"));
+        for (Members value : values) {
+            out.add(read(type, value));
         }
         return List.copyOf(out);
     }

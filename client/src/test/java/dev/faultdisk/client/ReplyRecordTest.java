@@ -69,6 +69,10 @@ class ReplyRecordTest {
                 () -> PowerFailReport.from(Json.parse("{\"mode\": \"gentle\", \"seed\": 1}")));
         assertEquals(true, mode.getMessage().startsWith("unexpected reply: 'mode': "), mode.getMessage());
         assertThrows(IllegalStateException.class, () -> ExportRemoved.from(List.of()));
+        IllegalStateException nested = assertThrows(
+                IllegalStateException.class,
+                () -> ResetReport.from(Json.parse("{\"triggers\": 0, \"exports\": [{\"device\": 1}]}")));
+        assertEquals("unexpected reply: 'exports[0].device' should be a string, got an integer 1", nested.getMessage());
     }
 
     @Test
