@@ -21,9 +21,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * member {@code foo-bar}, QMP's spelling; a component named {@code raw} of type {@code Map} gets
  * the whole object. Types: {@code String}, {@code long}, {@code int}, {@code boolean},
  * {@code List<String>}, the wire enums (by their {@code parse(String)}), and nested reply records
- * or lists of them. A member is required unless
- * its component says what stands in for it ({@link Absent}). Replies that need conversions beyond
- * these read their members by hand.
+ * or lists of them. A member is required unless its component says what stands in for it
+ * ({@link Absent}). Replies that need conversions beyond these read their members by hand.
  */
 final class ReplyRecord {
     /** What a component holds when its member is absent, written as the member would be. */
