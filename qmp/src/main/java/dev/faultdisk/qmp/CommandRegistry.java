@@ -31,8 +31,8 @@ public final class CommandRegistry {
         register(capabilities());
         register(QmpCommand.builder("query-version")
                 .doc("""
-                        Returns the version of the server: the \"qemu\" triple holds faultdisk's version numbers and
-                        \"package\" names the program.""")
+                        Returns the version of the server: the "qemu" triple holds faultdisk's version numbers and
+                        "package" names the program.""")
                 .returns("{\"qemu\": {\"micro\": int, \"minor\": int, \"major\": int}, \"package\": str}")
                 .example("-> {\"execute\": \"query-version\"}")
                 .example("<- {\"return\": " + Json.write(version.toJson()) + "}")
@@ -136,7 +136,7 @@ public final class CommandRegistry {
                 .doc("""
                         Leaves capabilities negotiation mode: until a session sends it, every other command fails with
                         CommandNotFound and no events are delivered. The greeting lists no optional capabilities, so
-                        \"enable\" may only be empty.""")
+                        "enable" may only be empty.""")
                 .optional(
                         "enable", ArgType.LIST, "capabilities to enable (the greeting offers none; QEMU's is \"oob\")")
                 .returns("{}")

@@ -45,8 +45,8 @@ final class BlkdebugCommands {
                 .doc("""
                         Adds blkdebug rules to an export and resets its blkdebug state to 1, as the blkdebug QMP patch
                         of 2014 does; existing rules stay (use blkdebug-clear-rules to remove them). Each rule is an
-                        object with \"type\" \"inject-error\" (event, state, iotype, errno, sector, once, immediately)
-                        or \"set-state\" (event, state, new_state). Defaults as in QEMU: state 0 (any), errno 5 (EIO),
+                        object with "type" "inject-error" (event, state, iotype, errno, sector, once, immediately)
+                        or "set-state" (event, state, new_state). Defaults as in QEMU: state 0 (any), errno 5 (EIO),
                         sector -1 (any), once and immediately false, iotype all but block-status. Booleans also accept 1
                         and 0. Rules of each type up to the export's rules budget (--max-rules, counted apart from fault
                         rules); the call applies all of them or, on any error, none.""")

@@ -36,7 +36,7 @@ final class FileMapCommands {
                         Binds an export to the file system mounted from it on this host (through nbdfuse and a loop
                         device, or nbd-client) and maps every file and directory with FIEMAP, and the file system's
                         structures (ext4: dumpe2fs and debugfs; XFS: xfs_db). From then on, fault rules and trigger
-                        conditions may name a \"file\" (with \"file-offset\" and \"file-length\"), and injected faults
+                        conditions may name a "file" (with "file-offset" and "file-length"), and injected faults
                         name the files their request touched.""")
                 .argument(DEVICE)
                 .required("mount", ArgType.STRING, "the mount point of the export's file system")
@@ -76,8 +76,8 @@ final class FileMapCommands {
                 .build());
         commands.register(QmpCommand.builder("query-file-map")
                 .doc("""
-                        With \"file\": the file's extents on the export now (file-offset, offset, length). With
-                        \"offset\" and \"length\": what holds each part of that range of the export (files with the
+                        With "file": the file's extents on the export now (file-offset, offset, length). With
+                        "offset" and "length": what holds each part of that range of the export (files with the
                         offset in them, directories, file-system structures, unowned gaps), as of the last attach or
                         refresh. With neither: the map's summary and the structures.""")
                 .argument(DEVICE)

@@ -33,7 +33,7 @@ final class HistoryCommands {
                 .doc("""
                         Starts recording the export's history into a new file: every completed write with its data,
                         trim, write-zeroes and FUA, each flush when it begins and completes, and marks. First takes
-                        snapshot \"base\" of the data (the write cache persisted), in the same pause of the data path,
+                        snapshot "base" of the data (the write cache persisted), in the same pause of the data path,
                         so base plus the history's changes is every state the disk went through. The recorder sits above
                         the write cache, under the fault layers. Recording stops by itself when the file reaches
                         max-bytes (the history is then marked overflowed).""")
@@ -69,7 +69,7 @@ final class HistoryCommands {
         commands.register(QmpCommand.builder("history-mark")
                 .doc("""
                         Adds a mark to the history being recorded: a label at this point of the run, e.g. an
-                        application's acknowledgement (\"ack KEY\"). Returns the mark's entry number.""")
+                        application's acknowledgement ("ack KEY"). Returns the mark's entry number.""")
                 .argument(DEVICE)
                 .required("label", ArgType.STRING, "the mark's text (at most 4096 bytes of UTF-8)")
                 .returns("int")
@@ -106,8 +106,8 @@ final class HistoryCommands {
         commands.register(QmpCommand.builder("history-materialize")
                 .doc("""
                         Puts the export's data into a crash state of a history recorded from it: its base snapshot, then
-                        every change logged before entry \"prefix\", then the changes listed in \"apply\", in log order;
-                        a change listed in \"torn\" lands only in the given logical blocks (512 bytes, counted from the
+                        every change logged before entry "prefix", then the changes listed in "apply", in log order;
+                        a change listed in "torn" lands only in the given logical blocks (512 bytes, counted from the
                         change's first byte). Copy-on-write and incremental: a checkpoint snapshot holds the last prefix
                         built. Like a revert, cached data is dropped.""")
                 .argument(DEVICE)

@@ -87,8 +87,8 @@ final class SnapshotCommands {
         commands.register(QmpCommand.builder("reset")
                 .doc("""
                         Returns one export, or every export, to a known state in one command: fault rules removed and
-                        the requests they or triggers hold failed with ESHUTDOWN (or released, with \"held\":
-                        \"release\"); blkdebug rules, state and breakpoints cleared and suspended requests resumed; an
+                        the requests they or triggers hold failed with ESHUTDOWN (or released, with "held":
+                        "release"); blkdebug rules, state and breakpoints cleared and suspended requests resumed; an
                         armed flush error disarmed; counters zeroed; the triggers naming the export (every trigger,
                         without a device) removed; optionally the data reverted to a snapshot. Nothing issued before the
                         reset lands after it: a request still on its way fails with ESHUTDOWN. The reply counts what was

@@ -47,12 +47,12 @@ final class TriggerCommands {
     static void register(CommandRegistry commands, ExportRegistry exports, TriggerEngine triggers) {
         commands.register(QmpCommand.builder("trigger-add")
                 .doc("""
-                        Adds triggers in one change: each a condition on the I/O stream (\"when\") and actions run
-                        inside the request that satisfies it, before it goes on: any control command ({\"execute\": ...,
-                        \"arguments\": ...}, on any export) and hold, delay, fail, tear or lose on the request itself.
+                        Adds triggers in one change: each a condition on the I/O stream ("when") and actions run
+                        inside the request that satisfies it, before it goes on: any control command ({"execute": ...,
+                        "arguments": ...}, on any export) and hold, delay, fail, tear or lose on the request itself.
                         Conditions: requests (device, ops, offset, length, connection), events (blkdebug-event,
                         fault-fired, breakpoint-hit, flush-done, power-cut), all-of, any-of, sequence; counted with nth,
-                        after or every. \"times\" (default 1) or \"repeat\": true. On any error nothing is added and the
+                        after or every. "times" (default 1) or "repeat": true. On any error nothing is added and the
                         error names the member. docs/TRIGGERS.md has the details and the ordering guarantees.""")
                 .requiredList("triggers", "Trigger", "the triggers to add")
                 .returns("{\"ids\": [int]}")
@@ -90,7 +90,7 @@ final class TriggerCommands {
         commands.register(QmpCommand.builder("query-triggers")
                 .doc("""
                         Every trigger, by id: its condition and actions as accepted, times, how often it fired, when
-                        (the first 16 times) and what it waits for now, e.g. \"12/21 write on disk0\". A trigger that
+                        (the first 16 times) and what it waits for now, e.g. "12/21 write on disk0". A trigger that
                         fired as often as it may stays listed until removed.""")
                 .returns("[{\"id\": int, \"name\": str, \"when\": object, \"actions\": [object], \"times\": int|str, "
                         + "\"fired\": int, \"added\": str, \"fire-times\": [str], \"waiting\": [str]}]")
