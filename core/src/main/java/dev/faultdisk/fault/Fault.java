@@ -7,9 +7,10 @@ import java.util.Map;
  * What a rule does to the requests it selects: one small class per type. Faults are immutable
  * except for state that is the fault itself (bad sectors, a throttle's bucket).
  *
- * <p>Rules act in the order of their {@link #stage()}, then by rule id. A fault that must see the result of the I/O (corruption on read, a
- * disconnect in the middle of a reply, healing a rewritten bad sector) registers a hook with
- * {@link FaultCall#afterIo}; hooks run in the order they were registered.
+ * <p>Rules act in the order of their {@link #stage()}, then by rule id. A fault that must see the
+ * result of the I/O (corruption on read, a disconnect in the middle of a reply, healing a rewritten
+ * bad sector) registers a hook with {@link FaultCall#afterIo}; hooks run in the order they were
+ * registered.
  */
 public interface Fault {
     /** Where the fault acts among a request's rules, and whether it may hold the request. */

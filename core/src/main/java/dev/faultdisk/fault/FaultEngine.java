@@ -238,8 +238,9 @@ public final class FaultEngine implements LayerEngine {
         boolean blocking = false;
         boolean untimed = false;
         for (FaultRule r : sorted) {
-            blocking |= r.fault().stage().blocks();
-            untimed |= r.fault().stage().blocks() && !r.fault().stage().timed();
+            Stage stage = r.fault().stage();
+            blocking |= stage.blocks();
+            untimed |= stage.blocks() && !stage.timed();
         }
         snapshot = sorted.length == 0
                 ? Snapshot.EMPTY
