@@ -13,16 +13,16 @@ import java.lang.reflect.Type;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Reads a reply object into a record by its components' names, so a reply type is declared once
  * (as the record) instead of again as a list of getter calls. Component {@code fooBar} reads
  * member {@code foo-bar}, QMP's spelling; a component named {@code raw} of type {@code Map} gets
- * the whole object. Types: {@code String}, {@code long}, {@code int}, {@code boolean},
- * {@code List<String>}, the wire enums (by their {@code parse(String)}), and nested reply records
- * or lists of them. A member is required unless its component says what stands in for it
- * ({@link Absent}). Replies that need conversions beyond these read their members by hand.
+ * the whole object. Types: {@code String}, {@code long}, {@code boolean}, {@code List<String>},
+ * the wire enums (by their {@code parse(String)}), and nested reply records or lists of them. A
+ * member is required unless its component says what stands in for it ({@link Absent}). Replies
+ * that need conversions beyond these read their members by hand. What a type's components are is
+ * worked out once per type.
  */
 final class ReplyRecord {
     /** What a component holds when its member is absent, written as the member would be. */
@@ -36,7 +36,13 @@ final class ReplyRecord {
         String NULL = "\0null";
     }
 
-    private static final Map<Class<?>, Constructor<?>> CONSTRUCTORS = new ConcurrentHashMap<>();
+    /** Each record type's components, worked out once. */
+    private static final ClassValue<Reader> READERS = new ClassValue<>() {
+        @Override
+        protected Reader computeValue(Class<?> type) {
+            return Reader.of(type);
+        }
+    };
 
     private ReplyRecord() {}
 
@@ -47,13 +53,13 @@ final class ReplyRecord {
 
     /** Nested objects keep their path ({@code exports[1].reverted.name}) in errors. */
     private static <R extends Record> R read(Class<R> type, Members m) {
-        RecordComponent[] components = type.getRecordComponents();
-        Object[] args = new Object[components.length];
-        for (int i = 0; i < components.length; i++) {
-            args[i] = component(m, components[i]);
+        Reader reader = READERS.get(type);
+        Object[] args = new Object[reader.components.size()];
+        for (int i = 0; i < args.length; i++) {
+            args[i] = reader.components.get(i).read(m);
         }
         try {
-            return type.cast(constructor(type, components).newInstance(args));
+            return type.cast(reader.constructor.newInstance(args));
         } catch (InvocationTargetException e) {
             throw new IllegalStateException(
                     "unexpected reply: " + type.getSimpleName() + ": "
@@ -64,32 +70,58 @@ final class ReplyRecord {
         }
     }
 
-    private static Object component(Members m, RecordComponent c) {
-        String name = memberName(c.getName());
-        Class<?> type = c.getType();
-        if (type == Map.class && c.getName().equals("raw")) {
-            return m.asMap();
+    /** A record type's canonical constructor and its components in order. */
+    private record Reader(Constructor<?> constructor, List<Component> components) {
+        static Reader of(Class<?> type) {
+            RecordComponent[] rc = type.getRecordComponents();
+            Class<?>[] types = new Class<?>[rc.length];
+            List<Component> components = new ArrayList<>(rc.length);
+            for (int i = 0; i < rc.length; i++) {
+                types[i] = rc[i].getType();
+                components.add(Component.of(rc[i]));
+            }
+            try {
+                return new Reader(type.getDeclaredConstructor(types), List.copyOf(components));
+            } catch (NoSuchMethodException e) {
+                throw new IllegalArgumentException(type + " has no canonical constructor", e);
+            }
         }
-        Absent absent = c.getAnnotation(Absent.class);
-        if (!m.has(name) && absent != null) {
-            return absentValue(type, absent.value());
+    }
+
+    /**
+     * One component: its member's name, and what stands in when the member is absent ({@code
+     * optional} false: the member is required).
+     */
+    private record Component(RecordComponent component, String member, boolean optional, Object absent) {
+        static Component of(RecordComponent c) {
+            Absent absent = c.getAnnotation(Absent.class);
+            return new Component(
+                    c, memberName(c.getName()), absent != null, absent == null ? null : absentValue(c, absent.value()));
         }
-        if (type == String.class) {
-            return m.string(name);
-        } else if (type == long.class) {
-            return m.integer(name);
-        } else if (type == int.class) {
-            return Math.toIntExact(m.integer(name));
-        } else if (type == boolean.class) {
-            return m.bool(name);
-        } else if (type.isEnum()) {
-            return wireEnum(type, m.string(name), m.fullName(name));
-        } else if (type.isRecord()) {
-            return read(type.asSubclass(Record.class), m.object(name));
-        } else if (type == List.class) {
-            return list(m, name, c.getGenericType());
+
+        Object read(Members m) {
+            Class<?> type = component.getType();
+            if (type == Map.class && component.getName().equals("raw")) {
+                return m.asMap();
+            }
+            if (optional && !m.has(member)) {
+                return absent;
+            }
+            if (type == String.class) {
+                return m.string(member);
+            } else if (type == long.class) {
+                return m.integer(member);
+            } else if (type == boolean.class) {
+                return m.bool(member);
+            } else if (type.isEnum()) {
+                return wireEnum(type, m.string(member), m.fullName(member));
+            } else if (type.isRecord()) {
+                return ReplyRecord.read(type.asSubclass(Record.class), m.object(member));
+            } else if (type == List.class) {
+                return list(m, member, component.getGenericType());
+            }
+            throw new IllegalArgumentException(component + " has a type replies are not read into");
         }
-        throw new IllegalArgumentException(c + " has a type replies are not read into");
     }
 
     /** The wire enums read their QMP spelling with a static parse(String). */
@@ -118,13 +150,12 @@ final class ReplyRecord {
         return List.copyOf(out);
     }
 
-    private static Object absentValue(Class<?> type, String value) {
+    private static Object absentValue(RecordComponent c, String value) {
+        Class<?> type = c.getType();
         if (value.equals(Absent.NULL)) {
             return null;
         } else if (type == long.class) {
             return Long.parseLong(value);
-        } else if (type == int.class) {
-            return Integer.parseInt(value);
         } else if (type == boolean.class) {
             return Boolean.parseBoolean(value);
         }
@@ -143,19 +174,5 @@ final class ReplyRecord {
             }
         }
         return out.toString();
-    }
-
-    private static Constructor<?> constructor(Class<?> type, RecordComponent[] components) {
-        return CONSTRUCTORS.computeIfAbsent(type, t -> {
-            Class<?>[] types = new Class<?>[components.length];
-            for (int i = 0; i < components.length; i++) {
-                types[i] = components[i].getType();
-            }
-            try {
-                return t.getDeclaredConstructor(types);
-            } catch (NoSuchMethodException e) {
-                throw new IllegalArgumentException(t + " has no canonical constructor", e);
-            }
-        });
     }
 }
