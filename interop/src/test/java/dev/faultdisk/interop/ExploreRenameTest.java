@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.faultdisk.client.FaultdiskClient;
 import dev.faultdisk.explore.ExploreOptions;
 import dev.faultdisk.explore.ExploreReport;
-import dev.faultdisk.explore.Explorer;
 import dev.faultdisk.junit.ExportUri;
 import dev.faultdisk.junit.Faultdisk;
 import java.nio.file.Path;
@@ -23,7 +22,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 @Faultdisk(exports = "d=memory:64M")
 class ExploreRenameTest {
-    private static ExploreOptions options(String uri, Path dir, String mode, boolean fsync) {
+    private static ExploreOptions.Builder options(String uri, Path dir, String mode, boolean fsync) {
         String env = "LINES=50000 VERSIONS=6 FSYNC=" + (fsync ? 1 : 0) + " ";
         return ExploreRuns.options(
                         uri,
@@ -32,15 +31,14 @@ class ExploreRenameTest {
                         env + "sh " + ExploreRuns.script("rename-check.sh") + " \"$1\"")
                 .setup(env + "sh " + ExploreRuns.script("rename-setup.sh") + " \"$1\"")
                 .mountOptions(mode)
-                .maxStates(25)
-                .build();
+                .maxStates(25);
     }
 
     @Test
     void anFsyncBeforeTheRenameKeepsAWholeVersion(FaultdiskClient fd, @ExportUri("d") String uri, @TempDir Path dir)
             throws Exception {
         ExploreRuns.requireAll();
-        ExploreReport r = Explorer.explore(fd, options(uri, dir, "data=ordered", true));
+        ExploreReport r = ExploreRuns.explore(fd, options(uri, dir, "data=ordered", true));
         assertEquals(List.of(), r.violations(), "no false alarm");
         assertTrue(r.results().size() >= 20, "states checked: " + r.results().size());
     }
@@ -54,7 +52,7 @@ class ExploreRenameTest {
         // next fsync (of "other") commits the rename: every crash point after the first commit
         // holds an empty config, in every recording (with the heuristic on, the data races the
         // commit and about half the recordings miss it).
-        ExploreReport r = Explorer.explore(fd, options(uri, dir, "data=writeback,noauto_da_alloc", false));
+        ExploreReport r = ExploreRuns.explore(fd, options(uri, dir, "data=writeback,noauto_da_alloc", false));
         assertFalse(r.violations().isEmpty(), "no broken config: " + r.results());
         assertTrue(
                 r.violations().getFirst().checkOutput().contains("config broken"),
