@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # bench/delay-ab.sh [--rounds N] [--qd N[,N...]] [--delay-ms N] [--runtime S] [--client fio|light]
+#   [--transport tcp|unix]
 # SERVER...: builds of
 # faultdisk (and nbdkit) against each other on injected delays, interleaved: per round, queue depth
 # and server, `java -jar JAR serve --max-in-flight 64` with one read delay rule (default 1 ms) added
@@ -20,8 +21,10 @@
 # libnbd (1.5-2.5 µs of CPU per read where fio's nbd engine and nbdcopy take 11-12): every reply
 # that has arrived read with one recv, the reads replacing them sent with one send; it shows what
 # the server does when the client is not the limit.
+# --transport unix: the NBD connection over a Unix socket instead of TCP on 127.0.0.1 (the
+# default), for servers and clients alike; it shows what the loopback TCP stack costs.
 set -euo pipefail
-rounds=3 qds=64 delay_ms=1 runtime=5 client=fio
+rounds=3 qds=64 delay_ms=1 runtime=5 client=fio transport=tcp
 while [ $# -gt 0 ]; do
   case "$1" in
     --rounds) rounds=$2; shift 2 ;;
@@ -29,7 +32,8 @@ while [ $# -gt 0 ]; do
     --delay-ms) delay_ms=$2; shift 2 ;;
     --runtime) runtime=$2; shift 2 ;;
     --client) client=$2; shift 2 ;;
-    -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
+    --transport) transport=$2; shift 2 ;;
+    -h|--help) sed -n '2,25p' "$0"; exit 0 ;;
     -*) echo "delay-ab.sh: unknown option $1" >&2; exit 2 ;;
     *) break ;;
   esac
@@ -47,9 +51,14 @@ case "$client" in
   light) cc -O2 -o "$out/qd-client" "$(dirname "$0")/qd-client.c" ;;
   *) echo "delay-ab.sh: --client is fio or light" >&2; exit 2 ;;
 esac
+case "$transport" in
+  tcp|unix) ;;
+  *) echo "delay-ab.sh: --transport is tcp or unix" >&2; exit 2 ;;
+esac
 hz=$(getconf CLK_TCK)
 rss() { awk '/^VmRSS/ {print int($2 / 1024)}' "/proc/$1/status"; }
 await_port() { for _ in $(seq 100); do python3 -c "import socket; socket.create_connection(('127.0.0.1', $1), 1)" 2>/dev/null && return; sleep 0.2; done; }
+await_socket() { for _ in $(seq 100); do [ -S "$1" ] && return; sleep 0.2; done; }
 # measure CMD...: runs the measured client CMD, its output to $out/client.out, between two readings
 # of the server's CPU time and memory, then stops the server; sets ticks, rss0 and rss1.
 measure() {
@@ -65,15 +74,20 @@ measure() {
 # start_server INDEX QD PORT: starts server INDEX with its delay; sets pid.
 start_server() {
   local i=$1 qd=$2 port=$3 q=$(($3 + 50)) opts_var=OPTS_$1
+  rm -f "$out/nbd.sock"
   if [ "${servers[$i]}" = nbdkit ]; then
-    nbdkit -f -t "$qd" -i 127.0.0.1 -p "$port" --filter=delay file "$file" "rdelay=${delay_ms}ms" >"$out/server.log" 2>&1 &
+    local listen=(-i 127.0.0.1 -p "$port")
+    [ "$transport" = unix ] && listen=(-U "$out/nbd.sock")
+    nbdkit -f -t "$qd" "${listen[@]}" --filter=delay file "$file" "rdelay=${delay_ms}ms" >"$out/server.log" 2>&1 &
     pid=$!
-    await_port "$port"
+    if [ "$transport" = unix ]; then await_socket "$out/nbd.sock"; else await_port "$port"; fi
     return
   fi
+  local nbd="127.0.0.1:$port"
+  [ "$transport" = unix ] && nbd="unix:$out/nbd.sock"
   # shellcheck disable=SC2086 # the options are meant to split
   "$java" --enable-native-access=ALL-UNNAMED ${!opts_var:-} -jar "${servers[$i]}" serve --export "bench=$file" \
-    --nbd "127.0.0.1:$port" --qmp "127.0.0.1:$q" --max-in-flight 64 >"$out/server.log" 2>&1 &
+    --nbd "$nbd" --qmp "127.0.0.1:$q" --max-in-flight 64 >"$out/server.log" 2>&1 &
   pid=$!
   await_port "$q"
   python3 - "$q" "$delay_ms" <<'PY'
@@ -94,11 +108,15 @@ for r in $(seq "$rounds"); do
     for i in "${!servers[@]}"; do
       port=$((19900 + RANDOM % 50))
       start_server "$i" "$qd" "$port"
-      uri="nbd://127.0.0.1:$port/bench" name=bench
-      [ "${servers[$i]}" = nbdkit ] && uri="nbd://127.0.0.1:$port" name=
+      uri="nbd://127.0.0.1:$port/bench" name=bench host=127.0.0.1
+      [ "$transport" = unix ] && uri="nbd+unix:///bench?socket=$out/nbd.sock" host=$out/nbd.sock
+      if [ "${servers[$i]}" = nbdkit ]; then
+        name=
+        uri=${uri/\/bench/\/}
+      fi
       if [ "$client" = light ]; then
-        "$out/qd-client" 127.0.0.1 "$port" "$name" "$qd" 0 2 "$r" >/dev/null # warm-up
-        measure "$out/qd-client" 127.0.0.1 "$port" "$name" "$qd" 0 "$runtime" "$r"
+        "$out/qd-client" "$host" "$port" "$name" "$qd" 0 2 "$r" >/dev/null # warm-up
+        measure "$out/qd-client" "$host" "$port" "$name" "$qd" 0 "$runtime" "$r"
         # reads/s N p50 X p99 X p99.9 X ms client_cpu_us_per_read X reads N
         read -r _ iops _ p50 _ p99 _ p999 _ _ client_us _ reads <"$out/client.out"
         awk -v r="$r" -v qd="$qd" -v i="$i" -v iops="$iops" -v p50="$p50" -v p99="$p99" -v p999="$p999" \

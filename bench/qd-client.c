@@ -1,6 +1,6 @@
 /*
  * bench/qd-client.c: a deliberately light NBD load, for bench/delay-ab.sh --client light. Keeps QD random
- * 4 KiB reads in flight on one TCP connection and prints the reads per second, latency
+ * 4 KiB reads in flight on one connection (TCP, or a Unix socket when HOST is a path) and prints the reads per second, latency
  * percentiles and its own CPU per read. Unlike fio's nbd engine or nbdcopy (libnbd, 11-12 us of
  * CPU per read on the benchmark machines), it reads every reply that has arrived with one recv and
  * sends the reads that replace them with one send, so that the server, not the client, sets the
@@ -8,7 +8,7 @@
  * NBD_OPT_GO. Not a test client: the tests use clients written elsewhere.
  *
  *   cc -O2 -o qd-client bench/qd-client.c
- *   qd-client HOST PORT EXPORT QD WARMUP_S RUNTIME_S SEED
+ *   qd-client HOST PORT EXPORT QD WARMUP_S RUNTIME_S SEED   (HOST a path: a Unix socket, PORT unused)
  */
 #include <arpa/inet.h>
 #include <endian.h>
@@ -22,6 +22,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -125,12 +126,20 @@ int main(int argc, char **argv) {
         fprintf(stderr, "qd-client: QD must be 1 to %d\n", MAX_QD);
         return 2;
     }
-    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM}, *ai;
-    if (getaddrinfo(argv[1], argv[2], &hints, &ai) != 0) die("getaddrinfo");
-    sock = socket(ai->ai_family, SOCK_STREAM, 0);
-    if (sock < 0 || connect(sock, ai->ai_addr, ai->ai_addrlen) != 0) die("connect");
-    int one = 1;
-    setsockopt(sock, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    if (argv[1][0] == '/') {
+        struct sockaddr_un un = {.sun_family = AF_UNIX};
+        if (strlen(argv[1]) >= sizeof un.sun_path) die("socket path too long");
+        strcpy(un.sun_path, argv[1]);
+        sock = socket(AF_UNIX, SOCK_STREAM, 0);
+        if (sock < 0 || connect(sock, (struct sockaddr *) &un, sizeof un) != 0) die("connect");
+    } else {
+        struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM}, *ai;
+        if (getaddrinfo(argv[1], argv[2], &hints, &ai) != 0) die("getaddrinfo");
+        sock = socket(ai->ai_family, SOCK_STREAM, 0);
+        if (sock < 0 || connect(sock, ai->ai_addr, ai->ai_addrlen) != 0) die("connect");
+        int one = 1;
+        setsockopt(sock, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    }
     uint64_t blocks = handshake(argv[3]) / BLOCK;
     if (blocks == 0) die("export smaller than one block");
 
