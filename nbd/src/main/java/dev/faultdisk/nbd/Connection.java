@@ -49,6 +49,8 @@ final class Connection implements Runnable {
     private final ReplyWriter writer;
     /** TCP (timed reads, so the reader can move when idle), not a Unix socket. */
     private final boolean tcp;
+    /** Whether the reader looks for its next request before it blocks (reader thread only). */
+    private final ReaderSpin spin = new ReaderSpin();
 
     private final CompletableFuture<Void> closed = new CompletableFuture<>();
     private volatile boolean closing;
@@ -322,7 +324,7 @@ final class Connection implements Runnable {
             // with its buffer, on its thread (an idle TLS connection keeps its input buffer).
             return input.fill(1);
         }
-        int n = input.awaitIdle(small -> ReaderThreads.awaitInput(channel, small, tcp));
+        int n = input.awaitIdle(small -> ReaderThreads.awaitInput(channel, small, tcp, spin));
         if (n == ReaderThreads.IDLE || (n > 0 && ReaderThreads.moveWhenBusy())) {
             // Nothing touched after the start: the new thread owns the connection from here.
             ReaderThreads.continueOn(n == ReaderThreads.IDLE, this);

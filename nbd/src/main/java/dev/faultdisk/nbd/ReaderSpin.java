@@ -1,0 +1,90 @@
+package dev.faultdisk.nbd;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.LongSupplier;
+
+/**
+ * A busy connection's platform reader looks for its next request for a short window before it
+ * blocks. A client that sends its requests one system call each (fio's nbd engine, libnbd) wakes
+ * a blocked reader for every request, and on a virtual machine that wake is a cross-CPU interrupt
+ * the client pays for in each send; a reader still running takes the request without it
+ * (docs/BENCHMARKS.md, "The reader looks for the next request before it blocks"). It spins only
+ * while the connection is busy, that is while its last wait ended within a millisecond, so an
+ * idle or slow connection costs nothing. {@code -Dfaultdisk.nbd.spinMicros} sets the window
+ * (default 50; 0 turns spinning off), {@code -Dfaultdisk.nbd.spinBusyMicros} what counts as busy
+ * (default 1000). At most one reader per two CPUs spins at a time ({@code
+ * -Dfaultdisk.nbd.spinners}): with more busy connections than that, input is mostly there
+ * already, and a spinning reader would take the CPU the others need. One per connection, used by
+ * its reader only.
+ */
+final class ReaderSpin {
+    private static final long WINDOW_NANOS =
+            TimeUnit.MICROSECONDS.toNanos(Math.max(0, Long.getLong("faultdisk.nbd.spinMicros", 50)));
+    private static final long BUSY_NANOS =
+            TimeUnit.MICROSECONDS.toNanos(Math.max(0, Long.getLong("faultdisk.nbd.spinBusyMicros", 1000)));
+
+    private static final AtomicInteger SPINNERS = new AtomicInteger(Integer.getInteger(
+            "faultdisk.nbd.spinners", Math.max(1, Runtime.getRuntime().availableProcessors() / 2)));
+
+    private final long window;
+    private final long busy;
+    private final LongSupplier clock;
+    /** Spins left to take; shared by the connections of the process. */
+    private final AtomicInteger spinners;
+    /** The last wait ended within {@link #busy}. */
+    private boolean spin;
+
+    ReaderSpin() {
+        this(WINDOW_NANOS, BUSY_NANOS, System::nanoTime, SPINNERS);
+    }
+
+    /**
+     * @param windowNanos how long to look for input before blocking (0: never)
+     * @param busyNanos   a wait at most this long keeps the connection busy
+     * @param clock       nanoseconds, as {@link System#nanoTime()}
+     * @param spinners    how many more readers may spin at once, shared with them
+     */
+    ReaderSpin(long windowNanos, long busyNanos, LongSupplier clock, AtomicInteger spinners) {
+        this.window = windowNanos;
+        this.busy = busyNanos;
+        this.clock = clock;
+        this.spinners = spinners;
+    }
+
+    /**
+     * Waits for input on {@code in} with {@code read}: first, while the connection is busy, up to
+     * the window as long as nothing is there to read; then {@code read} itself, which blocks as it
+     * would without the spin.
+     */
+    int await(InputStream in, Read read) throws IOException {
+        long start = clock.getAsLong();
+        if (spin) {
+            try {
+                if (spinners.getAndDecrement() > 0) {
+                    while (in.available() == 0 && clock.getAsLong() - start < window) {
+                        Thread.onSpinWait();
+                    }
+                }
+            } finally {
+                spinners.incrementAndGet();
+            }
+        }
+        int n = read.read();
+        spin = window > 0 && clock.getAsLong() - start <= busy;
+        return n;
+    }
+
+    /** Whether the next wait looks for input before it blocks. */
+    boolean spinning() {
+        return spin;
+    }
+
+    /** The blocking read that follows the spin. */
+    @FunctionalInterface
+    interface Read {
+        int read() throws IOException;
+    }
+}

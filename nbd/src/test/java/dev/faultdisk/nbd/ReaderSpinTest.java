@@ -1,0 +1,156 @@
+package dev.faultdisk.nbd;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.InputStream;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The reader's spin on a clock the test moves: a new connection blocks at once; after a short
+ * wait the next one looks for input first, at most for the window; a long wait (an idle
+ * connection) turns the looking off again; a window of 0 never looks; past the budget of
+ * spinning readers a busy one blocks at once.
+ */
+class ReaderSpinTest {
+    private static final long WINDOW = 50_000;
+    private static final long BUSY = 1_000_000;
+
+    /** A clock that moves {@code step} ns on every reading, plus what a read takes. */
+    private static final class Clock {
+        long now;
+        long step = 1_000;
+
+        long read() {
+            now += step;
+            return now;
+        }
+    }
+
+    /** An input stream that has nothing for its first {@code emptyPolls} asks of {@code available()}. */
+    private static final class Input extends InputStream {
+        final List<String> calls = new ArrayList<>();
+        int emptyPolls;
+
+        @Override
+        public int available() {
+            calls.add("available");
+            return emptyPolls-- > 0 ? 0 : 1;
+        }
+
+        @Override
+        public int read() {
+            throw new AssertionError("the spin reads through its Read only");
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) {
+            throw new AssertionError("the spin reads through its Read only");
+        }
+    }
+
+    private static int readTaking(Clock clock, Input in, long nanos) {
+        in.calls.add("read");
+        clock.now += nanos;
+        return 7;
+    }
+
+    @Test
+    void aNewConnectionBlocksAtOnceAndAShortWaitMakesTheNextOneLookFirst() throws Exception {
+        Clock clock = new Clock();
+        ReaderSpin spin = new ReaderSpin(WINDOW, BUSY, clock::read, new AtomicInteger(1));
+        Input in = new Input();
+
+        assertEquals(7, spin.await(in, () -> readTaking(clock, in, 20_000)));
+        assertEquals(List.of("read"), in.calls, "no spin before the connection has shown it is busy");
+        assertTrue(spin.spinning(), "a wait of 20 µs is a busy connection's");
+
+        in.calls.clear();
+        in.emptyPolls = 2;
+        assertEquals(7, spin.await(in, () -> readTaking(clock, in, 0)));
+        assertEquals(List.of("available", "available", "available", "read"), in.calls);
+        assertTrue(spin.spinning());
+    }
+
+    @Test
+    void theSpinEndsAtTheWindowAndTheReadBlocksAsBefore() throws Exception {
+        Clock clock = new Clock();
+        ReaderSpin spin = new ReaderSpin(WINDOW, BUSY, clock::read, new AtomicInteger(1));
+        Input in = new Input();
+        spin.await(in, () -> readTaking(clock, in, 0));
+        in.calls.clear();
+        in.emptyPolls = Integer.MAX_VALUE;
+
+        long before = clock.now;
+        assertEquals(7, spin.await(in, () -> readTaking(clock, in, 300_000)));
+        long polls = in.calls.stream().filter("available"::equals).count();
+        assertEquals(WINDOW / clock.step, polls, "one look per clock step until the window has passed");
+        assertEquals("read", in.calls.getLast());
+        assertTrue(clock.now - before >= WINDOW + 300_000);
+        assertTrue(spin.spinning(), "350 µs in all is still within the busy millisecond");
+    }
+
+    @Test
+    void aLongWaitTurnsTheSpinOffUntilAWaitIsShortAgain() throws Exception {
+        Clock clock = new Clock();
+        ReaderSpin spin = new ReaderSpin(WINDOW, BUSY, clock::read, new AtomicInteger(1));
+        Input in = new Input();
+        spin.await(in, () -> readTaking(clock, in, 0));
+        assertTrue(spin.spinning());
+
+        in.emptyPolls = Integer.MAX_VALUE;
+        spin.await(in, () -> readTaking(clock, in, 5_000_000)); // the client went quiet for 5 ms
+        assertFalse(spin.spinning(), "an idle connection does not spin");
+
+        in.calls.clear();
+        spin.await(in, () -> readTaking(clock, in, 10_000));
+        assertEquals(List.of("read"), in.calls, "no spin after a long wait");
+        assertTrue(spin.spinning(), "a short wait makes the connection busy again");
+    }
+
+    @Test
+    void aWindowOfZeroNeverLooks() throws Exception {
+        Clock clock = new Clock();
+        ReaderSpin spin = new ReaderSpin(0, BUSY, clock::read, new AtomicInteger(1));
+        Input in = new Input();
+        for (int i = 0; i < 3; i++) {
+            spin.await(in, () -> readTaking(clock, in, 0));
+            assertFalse(spin.spinning());
+        }
+        assertEquals(List.of("read", "read", "read"), in.calls);
+    }
+
+    @Test
+    void pastTheBudgetOfSpinnersABusyReaderBlocksAtOnce() throws Exception {
+        Clock clock = new Clock();
+        AtomicInteger spinners = new AtomicInteger(1);
+        ReaderSpin first = new ReaderSpin(WINDOW, BUSY, clock::read, spinners);
+        ReaderSpin second = new ReaderSpin(WINDOW, BUSY, clock::read, spinners);
+        Input in = new Input();
+        first.await(in, () -> readTaking(clock, in, 0));
+        second.await(in, () -> readTaking(clock, in, 0));
+        assertTrue(first.spinning() && second.spinning());
+
+        in.calls.clear();
+        in.emptyPolls = 1;
+        List<String> seen = new ArrayList<>();
+        first.await(in, () -> {
+            // The spin is over before the read that may block: its place is back by then.
+            seen.add("first reads with " + spinners.get() + " places left");
+            return readTaking(clock, in, 0);
+        });
+        assertEquals(List.of("available", "available", "read"), in.calls);
+        assertEquals(List.of("first reads with 1 places left"), seen, "the place is back once the spin ends");
+
+        spinners.set(0);
+        in.calls.clear();
+        in.emptyPolls = 1;
+        second.await(in, () -> readTaking(clock, in, 0));
+        assertEquals(List.of("read"), in.calls, "no place left: no spin");
+        assertEquals(0, spinners.get(), "and the budget is as it was");
+    }
+}
