@@ -50,7 +50,7 @@ final class Connection implements Runnable {
     /** TCP (timed reads, so the reader can move when idle), not a Unix socket. */
     private final boolean tcp;
     /** Whether the reader looks for its next request before it blocks (reader thread only). */
-    private final ReaderSpin spin = new ReaderSpin();
+    private final ReaderSpin spin;
 
     private final CompletableFuture<Void> closed = new CompletableFuture<>();
     private volatile boolean closing;
@@ -69,6 +69,7 @@ final class Connection implements Runnable {
         this.input = new ConnectionInput(channel);
         this.id = id;
         this.writer = new ReplyWriter(channel);
+        this.spin = new ReaderSpin(channel);
         boolean inet;
         try {
             inet = channel.getLocalAddress() instanceof java.net.InetSocketAddress;

@@ -2,6 +2,8 @@ package dev.faultdisk.nbd;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.channels.Channels;
+import java.nio.channels.SocketChannel;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.LongSupplier;
@@ -29,6 +31,9 @@ final class ReaderSpin {
     private static final AtomicInteger SPINNERS = new AtomicInteger(Integer.getInteger(
             "faultdisk.nbd.spinners", Math.max(1, Runtime.getRuntime().availableProcessors() / 2)));
 
+    /** The connection's input, asked only how many bytes wait in it. */
+    private final InputStream waiting;
+
     private final long window;
     private final long busy;
     private final LongSupplier clock;
@@ -37,17 +42,21 @@ final class ReaderSpin {
     /** The last wait ended within {@link #busy}. */
     private boolean spin;
 
-    ReaderSpin() {
-        this(WINDOW_NANOS, BUSY_NANOS, System::nanoTime, SPINNERS);
+    /** For {@code channel}'s reader (TCP or Unix socket). */
+    ReaderSpin(SocketChannel channel) {
+        // Only available() is used: it counts the bytes waiting (FIONREAD) whatever the channel's mode.
+        this(Channels.newInputStream(channel), WINDOW_NANOS, BUSY_NANOS, System::nanoTime, SPINNERS);
     }
 
     /**
+     * @param waiting     the connection's input; only its {@link InputStream#available()} is used
      * @param windowNanos how long to look for input before blocking (0: never)
      * @param busyNanos   a wait at most this long keeps the connection busy
      * @param clock       nanoseconds, as {@link System#nanoTime()}
      * @param spinners    how many more readers may spin at once, shared with them
      */
-    ReaderSpin(long windowNanos, long busyNanos, LongSupplier clock, AtomicInteger spinners) {
+    ReaderSpin(InputStream waiting, long windowNanos, long busyNanos, LongSupplier clock, AtomicInteger spinners) {
+        this.waiting = waiting;
         this.window = windowNanos;
         this.busy = busyNanos;
         this.clock = clock;
@@ -55,16 +64,16 @@ final class ReaderSpin {
     }
 
     /**
-     * Waits for input on {@code in} with {@code read}: first, while the connection is busy, up to
-     * the window as long as nothing is there to read; then {@code read} itself, which blocks as it
-     * would without the spin.
+     * Waits for input with {@code read}: first, while the connection is busy, up to the window as
+     * long as nothing is there to read; then {@code read} itself, which blocks as it would without
+     * the spin.
      */
-    int await(InputStream in, Read read) throws IOException {
+    int await(Read read) throws IOException {
         long start = clock.getAsLong();
         if (spin) {
             try {
                 if (spinners.getAndDecrement() > 0) {
-                    while (in.available() == 0 && clock.getAsLong() - start < window) {
+                    while (waiting.available() == 0 && clock.getAsLong() - start < window) {
                         Thread.onSpinWait();
                     }
                 }

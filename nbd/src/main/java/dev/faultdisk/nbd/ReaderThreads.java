@@ -119,18 +119,21 @@ final class ReaderThreads {
     /**
      * Reads what arrives into {@code dst} (a heap buffer). On a platform thread of a hybrid server
      * and a TCP connection, waits at most the idle time and returns {@link #IDLE} if nothing
-     * came; else waits as long as it takes. Returns the count read or -1 at end of stream. A TCP
-     * connection's platform reader looks for input first as {@code spin} says.
+     * came; else waits as long as it takes. Returns the count read or -1 at end of stream. A
+     * platform reader looks for input first as {@code spin} says; a virtual one never spins (it
+     * would hold a carrier thread).
      */
     static int awaitInput(SocketChannel channel, ByteBuffer dst, boolean tcp, ReaderSpin spin) throws IOException {
-        if (MODE != Mode.HYBRID || Thread.currentThread().isVirtual() || !tcp) {
-            return channel.read(dst); // Unix sockets have no timed read: they stay where they are
+        if (Thread.currentThread().isVirtual()) {
+            return channel.read(dst);
+        }
+        if (MODE != Mode.HYBRID || !tcp) {
+            return spin.await(() -> channel.read(dst)); // Unix sockets have no timed read: they stay where they are
         }
         channel.socket().setSoTimeout(IDLE_MILLIS);
         InputStream stream = channel.socket().getInputStream();
         try {
-            int n = spin.await(
-                    stream, () -> stream.read(dst.array(), dst.arrayOffset() + dst.position(), dst.remaining()));
+            int n = spin.await(() -> stream.read(dst.array(), dst.arrayOffset() + dst.position(), dst.remaining()));
             if (n > 0) {
                 dst.position(dst.position() + n);
             }

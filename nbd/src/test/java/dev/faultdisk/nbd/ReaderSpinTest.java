@@ -5,16 +5,26 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.InputStream;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.Channels;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The reader's spin on a clock the test moves: a new connection blocks at once; after a short
  * wait the next one looks for input first, at most for the window; a long wait (an idle
  * connection) turns the looking off again; a window of 0 never looks; past the budget of
- * spinning readers a busy one blocks at once.
+ * spinning readers a busy one blocks at once. And on a real Unix socket, where it counts the
+ * waiting bytes without touching the channel's blocking mode.
  */
 class ReaderSpinTest {
     private static final long WINDOW = 50_000;
@@ -62,16 +72,16 @@ class ReaderSpinTest {
     @Test
     void aNewConnectionBlocksAtOnceAndAShortWaitMakesTheNextOneLookFirst() throws Exception {
         Clock clock = new Clock();
-        ReaderSpin spin = new ReaderSpin(WINDOW, BUSY, clock::read, new AtomicInteger(1));
         Input in = new Input();
+        ReaderSpin spin = new ReaderSpin(in, WINDOW, BUSY, clock::read, new AtomicInteger(1));
 
-        assertEquals(7, spin.await(in, () -> readTaking(clock, in, 20_000)));
+        assertEquals(7, spin.await(() -> readTaking(clock, in, 20_000)));
         assertEquals(List.of("read"), in.calls, "no spin before the connection has shown it is busy");
         assertTrue(spin.spinning(), "a wait of 20 µs is a busy connection's");
 
         in.calls.clear();
         in.emptyPolls = 2;
-        assertEquals(7, spin.await(in, () -> readTaking(clock, in, 0)));
+        assertEquals(7, spin.await(() -> readTaking(clock, in, 0)));
         assertEquals(List.of("available", "available", "available", "read"), in.calls);
         assertTrue(spin.spinning());
     }
@@ -79,14 +89,14 @@ class ReaderSpinTest {
     @Test
     void theSpinEndsAtTheWindowAndTheReadBlocksAsBefore() throws Exception {
         Clock clock = new Clock();
-        ReaderSpin spin = new ReaderSpin(WINDOW, BUSY, clock::read, new AtomicInteger(1));
         Input in = new Input();
-        spin.await(in, () -> readTaking(clock, in, 0));
+        ReaderSpin spin = new ReaderSpin(in, WINDOW, BUSY, clock::read, new AtomicInteger(1));
+        spin.await(() -> readTaking(clock, in, 0));
         in.calls.clear();
         in.emptyPolls = Integer.MAX_VALUE;
 
         long before = clock.now;
-        assertEquals(7, spin.await(in, () -> readTaking(clock, in, 300_000)));
+        assertEquals(7, spin.await(() -> readTaking(clock, in, 300_000)));
         long polls = in.calls.stream().filter("available"::equals).count();
         assertEquals(WINDOW / clock.step, polls, "one look per clock step until the window has passed");
         assertEquals("read", in.calls.getLast());
@@ -97,17 +107,17 @@ class ReaderSpinTest {
     @Test
     void aLongWaitTurnsTheSpinOffUntilAWaitIsShortAgain() throws Exception {
         Clock clock = new Clock();
-        ReaderSpin spin = new ReaderSpin(WINDOW, BUSY, clock::read, new AtomicInteger(1));
         Input in = new Input();
-        spin.await(in, () -> readTaking(clock, in, 0));
+        ReaderSpin spin = new ReaderSpin(in, WINDOW, BUSY, clock::read, new AtomicInteger(1));
+        spin.await(() -> readTaking(clock, in, 0));
         assertTrue(spin.spinning());
 
         in.emptyPolls = Integer.MAX_VALUE;
-        spin.await(in, () -> readTaking(clock, in, 5_000_000)); // the client went quiet for 5 ms
+        spin.await(() -> readTaking(clock, in, 5_000_000)); // the client went quiet for 5 ms
         assertFalse(spin.spinning(), "an idle connection does not spin");
 
         in.calls.clear();
-        spin.await(in, () -> readTaking(clock, in, 10_000));
+        spin.await(() -> readTaking(clock, in, 10_000));
         assertEquals(List.of("read"), in.calls, "no spin after a long wait");
         assertTrue(spin.spinning(), "a short wait makes the connection busy again");
     }
@@ -115,10 +125,10 @@ class ReaderSpinTest {
     @Test
     void aWindowOfZeroNeverLooks() throws Exception {
         Clock clock = new Clock();
-        ReaderSpin spin = new ReaderSpin(0, BUSY, clock::read, new AtomicInteger(1));
         Input in = new Input();
+        ReaderSpin spin = new ReaderSpin(in, 0, BUSY, clock::read, new AtomicInteger(1));
         for (int i = 0; i < 3; i++) {
-            spin.await(in, () -> readTaking(clock, in, 0));
+            spin.await(() -> readTaking(clock, in, 0));
             assertFalse(spin.spinning());
         }
         assertEquals(List.of("read", "read", "read"), in.calls);
@@ -128,17 +138,17 @@ class ReaderSpinTest {
     void pastTheBudgetOfSpinnersABusyReaderBlocksAtOnce() throws Exception {
         Clock clock = new Clock();
         AtomicInteger spinners = new AtomicInteger(1);
-        ReaderSpin first = new ReaderSpin(WINDOW, BUSY, clock::read, spinners);
-        ReaderSpin second = new ReaderSpin(WINDOW, BUSY, clock::read, spinners);
         Input in = new Input();
-        first.await(in, () -> readTaking(clock, in, 0));
-        second.await(in, () -> readTaking(clock, in, 0));
+        ReaderSpin first = new ReaderSpin(in, WINDOW, BUSY, clock::read, spinners);
+        ReaderSpin second = new ReaderSpin(in, WINDOW, BUSY, clock::read, spinners);
+        first.await(() -> readTaking(clock, in, 0));
+        second.await(() -> readTaking(clock, in, 0));
         assertTrue(first.spinning() && second.spinning());
 
         in.calls.clear();
         in.emptyPolls = 1;
         List<String> seen = new ArrayList<>();
-        first.await(in, () -> {
+        first.await(() -> {
             // The spin is over before the read that may block: its place is back by then.
             seen.add("first reads with " + spinners.get() + " places left");
             return readTaking(clock, in, 0);
@@ -149,8 +159,34 @@ class ReaderSpinTest {
         spinners.set(0);
         in.calls.clear();
         in.emptyPolls = 1;
-        second.await(in, () -> readTaking(clock, in, 0));
+        second.await(() -> readTaking(clock, in, 0));
         assertEquals(List.of("read"), in.calls, "no place left: no spin");
         assertEquals(0, spinners.get(), "and the budget is as it was");
+    }
+
+    @Test
+    void onARealUnixSocketItCountsWaitingBytesAndLeavesTheChannelBlocking(@TempDir Path dir) throws Exception {
+        UnixDomainSocketAddress address = UnixDomainSocketAddress.of(dir.resolve("nbd.sock"));
+        try (ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
+            server.bind(address);
+            try (SocketChannel client = SocketChannel.open(address);
+                    SocketChannel accepted = server.accept()) {
+                // A window of a minute: a spin that could not see the waiting bytes would last it.
+                long minute = TimeUnit.MINUTES.toNanos(1);
+                ReaderSpin spin = new ReaderSpin(
+                        Channels.newInputStream(accepted), minute, minute, System::nanoTime, new AtomicInteger(1));
+                ByteBuffer in = ByteBuffer.allocate(64);
+                for (int round = 0; round < 3; round++) {
+                    client.write(ByteBuffer.wrap(new byte[28]));
+                    in.clear();
+                    long start = System.nanoTime();
+                    assertEquals(28, spin.await(() -> accepted.read(in)));
+                    assertTrue(System.nanoTime() - start < TimeUnit.SECONDS.toNanos(10), "the spin saw the bytes");
+                    assertTrue(spin.spinning(), "the bytes were there: a busy connection");
+                    assertTrue(accepted.isBlocking(), "the spin only counts bytes; the channel stays blocking");
+                }
+                assertFalse(new ReaderSpin(accepted).spinning(), "a new connection's reader blocks at once");
+            }
+        }
     }
 }
