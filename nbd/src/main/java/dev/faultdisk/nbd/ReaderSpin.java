@@ -81,9 +81,12 @@ final class ReaderSpin {
                 spinners.incrementAndGet();
             }
         }
-        int n = read.read();
-        spin = window > 0 && clock.getAsLong() - start <= busy;
-        return n;
+        try {
+            return read.read();
+        } finally {
+            // Also after a read that timed out or failed: a wait that long was not a busy one.
+            spin = window > 0 && clock.getAsLong() - start <= busy;
+        }
     }
 
     /** Whether the next wait looks for input before it blocks. */

@@ -2,9 +2,12 @@ package dev.faultdisk.nbd;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.IOException;
 import java.io.InputStream;
+import java.net.SocketTimeoutException;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
@@ -69,6 +72,15 @@ class ReaderSpinTest {
         return 7;
     }
 
+    /** A spin whose connection has just shown it is busy (one short wait), its calls cleared. */
+    private static ReaderSpin busy(Input in, Clock clock) throws IOException {
+        ReaderSpin spin = new ReaderSpin(in, WINDOW, BUSY, clock::read, new AtomicInteger(1));
+        spin.await(() -> readTaking(clock, in, 0));
+        assertTrue(spin.spinning());
+        in.calls.clear();
+        return spin;
+    }
+
     @Test
     void aNewConnectionBlocksAtOnceAndAShortWaitMakesTheNextOneLookFirst() throws Exception {
         Clock clock = new Clock();
@@ -90,9 +102,7 @@ class ReaderSpinTest {
     void theSpinEndsAtTheWindowAndTheReadBlocksAsBefore() throws Exception {
         Clock clock = new Clock();
         Input in = new Input();
-        ReaderSpin spin = new ReaderSpin(in, WINDOW, BUSY, clock::read, new AtomicInteger(1));
-        spin.await(() -> readTaking(clock, in, 0));
-        in.calls.clear();
+        ReaderSpin spin = busy(in, clock);
         in.emptyPolls = Integer.MAX_VALUE;
 
         long before = clock.now;
@@ -108,10 +118,7 @@ class ReaderSpinTest {
     void aLongWaitTurnsTheSpinOffUntilAWaitIsShortAgain() throws Exception {
         Clock clock = new Clock();
         Input in = new Input();
-        ReaderSpin spin = new ReaderSpin(in, WINDOW, BUSY, clock::read, new AtomicInteger(1));
-        spin.await(() -> readTaking(clock, in, 0));
-        assertTrue(spin.spinning());
-
+        ReaderSpin spin = busy(in, clock);
         in.emptyPolls = Integer.MAX_VALUE;
         spin.await(() -> readTaking(clock, in, 5_000_000)); // the client went quiet for 5 ms
         assertFalse(spin.spinning(), "an idle connection does not spin");
@@ -120,6 +127,21 @@ class ReaderSpinTest {
         spin.await(() -> readTaking(clock, in, 10_000));
         assertEquals(List.of("read"), in.calls, "no spin after a long wait");
         assertTrue(spin.spinning(), "a short wait makes the connection busy again");
+    }
+
+    @Test
+    void aReadThatTimesOutLeavesTheConnectionIdle() throws Exception {
+        Clock clock = new Clock();
+        Input in = new Input();
+        ReaderSpin spin = busy(in, clock);
+        in.emptyPolls = Integer.MAX_VALUE;
+        assertThrows(
+                SocketTimeoutException.class,
+                () -> spin.await(() -> {
+                    clock.now += TimeUnit.SECONDS.toNanos(1); // the reader's idle time, then the timeout
+                    throw new SocketTimeoutException("idle");
+                }));
+        assertFalse(spin.spinning(), "the connection goes to a virtual thread idle, not busy");
     }
 
     @Test
