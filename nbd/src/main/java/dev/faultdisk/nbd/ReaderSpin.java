@@ -16,7 +16,10 @@ import java.util.function.LongSupplier;
  * (docs/BENCHMARKS.md, "The reader looks for the next request before it blocks"). It spins only
  * while the connection is busy, that is while its last wait ended within a millisecond, so an
  * idle or slow connection costs nothing. {@code -Dfaultdisk.nbd.spinMicros} sets the window
- * (default 50; 0 turns spinning off), {@code -Dfaultdisk.nbd.spinBusyMicros} what counts as busy
+ * (50 is what was measured). It is 0, off, by default: the spin takes a CPU from whatever else
+ * runs, and on two CPUs shared with fio it starved a QMP client of the same process until the
+ * server dropped it for falling 1 MiB of FAULT_INJECTED events behind (docs/BENCHMARKS.md).
+ * {@code -Dfaultdisk.nbd.spinBusyMicros} sets what counts as busy
  * (default 1000). At most one reader per two CPUs spins at a time ({@code
  * -Dfaultdisk.nbd.spinners}): with more busy connections than that, input is mostly there
  * already, and a spinning reader would take the CPU the others need. One per connection, used by
@@ -24,7 +27,7 @@ import java.util.function.LongSupplier;
  */
 final class ReaderSpin {
     private static final long WINDOW_NANOS =
-            TimeUnit.MICROSECONDS.toNanos(Math.max(0, Long.getLong("faultdisk.nbd.spinMicros", 50)));
+            TimeUnit.MICROSECONDS.toNanos(Math.max(0, Long.getLong("faultdisk.nbd.spinMicros", 0)));
     private static final long BUSY_NANOS =
             TimeUnit.MICROSECONDS.toNanos(Math.max(0, Long.getLong("faultdisk.nbd.spinBusyMicros", 1000)));
 
