@@ -72,6 +72,9 @@ final class ReaderSpin {
      * the spin.
      */
     int await(Read read) throws IOException {
+        if (window == 0) {
+            return read.read(); // off (the default): no clock on the reader's path
+        }
         long start = clock.getAsLong();
         if (spin) {
             try {
@@ -88,7 +91,7 @@ final class ReaderSpin {
             return read.read();
         } finally {
             // Also after a read that timed out or failed: a wait that long was not a busy one.
-            spin = window > 0 && clock.getAsLong() - start <= busy;
+            spin = clock.getAsLong() - start <= busy;
         }
     }
 
