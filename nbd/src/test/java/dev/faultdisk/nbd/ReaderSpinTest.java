@@ -33,6 +33,9 @@ class ReaderSpinTest {
     private static final long WINDOW = 50_000;
     private static final long BUSY = 1_000_000;
 
+    private final Clock clock = new Clock();
+    private final Input in = new Input();
+
     /** A clock that moves {@code step} ns on every reading, plus what a read takes. */
     private static final class Clock {
         long now;
@@ -66,16 +69,17 @@ class ReaderSpinTest {
         }
     }
 
-    private static int readTaking(Clock clock, Input in, long nanos) {
+    /** A read that finds input after {@code nanos}. */
+    private int readTaking(long nanos) {
         in.calls.add("read");
         clock.now += nanos;
         return 7;
     }
 
     /** A spin whose connection has just shown it is busy (one short wait), its calls cleared. */
-    private static ReaderSpin busy(Input in, Clock clock) throws IOException {
+    private ReaderSpin busy() throws IOException {
         ReaderSpin spin = new ReaderSpin(in, WINDOW, BUSY, clock::read, new AtomicInteger(1));
-        spin.await(() -> readTaking(clock, in, 0));
+        spin.await(() -> readTaking(0));
         assertTrue(spin.spinning());
         in.calls.clear();
         return spin;
@@ -83,30 +87,26 @@ class ReaderSpinTest {
 
     @Test
     void aNewConnectionBlocksAtOnceAndAShortWaitMakesTheNextOneLookFirst() throws Exception {
-        Clock clock = new Clock();
-        Input in = new Input();
         ReaderSpin spin = new ReaderSpin(in, WINDOW, BUSY, clock::read, new AtomicInteger(1));
 
-        assertEquals(7, spin.await(() -> readTaking(clock, in, 20_000)));
+        assertEquals(7, spin.await(() -> readTaking(20_000)));
         assertEquals(List.of("read"), in.calls, "no spin before the connection has shown it is busy");
         assertTrue(spin.spinning(), "a wait of 20 µs is a busy connection's");
 
         in.calls.clear();
         in.emptyPolls = 2;
-        assertEquals(7, spin.await(() -> readTaking(clock, in, 0)));
+        assertEquals(7, spin.await(() -> readTaking(0)));
         assertEquals(List.of("available", "available", "available", "read"), in.calls);
         assertTrue(spin.spinning());
     }
 
     @Test
     void theSpinEndsAtTheWindowAndTheReadBlocksAsBefore() throws Exception {
-        Clock clock = new Clock();
-        Input in = new Input();
-        ReaderSpin spin = busy(in, clock);
+        ReaderSpin spin = busy();
         in.emptyPolls = Integer.MAX_VALUE;
 
         long before = clock.now;
-        assertEquals(7, spin.await(() -> readTaking(clock, in, 300_000)));
+        assertEquals(7, spin.await(() -> readTaking(300_000)));
         long polls = in.calls.stream().filter("available"::equals).count();
         assertEquals(WINDOW / clock.step, polls, "one look per clock step until the window has passed");
         assertEquals("read", in.calls.getLast());
@@ -116,24 +116,20 @@ class ReaderSpinTest {
 
     @Test
     void aLongWaitTurnsTheSpinOffUntilAWaitIsShortAgain() throws Exception {
-        Clock clock = new Clock();
-        Input in = new Input();
-        ReaderSpin spin = busy(in, clock);
+        ReaderSpin spin = busy();
         in.emptyPolls = Integer.MAX_VALUE;
-        spin.await(() -> readTaking(clock, in, 5_000_000)); // the client went quiet for 5 ms
+        spin.await(() -> readTaking(5_000_000)); // the client went quiet for 5 ms
         assertFalse(spin.spinning(), "an idle connection does not spin");
 
         in.calls.clear();
-        spin.await(() -> readTaking(clock, in, 10_000));
+        spin.await(() -> readTaking(10_000));
         assertEquals(List.of("read"), in.calls, "no spin after a long wait");
         assertTrue(spin.spinning(), "a short wait makes the connection busy again");
     }
 
     @Test
     void aReadThatTimesOutLeavesTheConnectionIdle() throws Exception {
-        Clock clock = new Clock();
-        Input in = new Input();
-        ReaderSpin spin = busy(in, clock);
+        ReaderSpin spin = busy();
         in.emptyPolls = Integer.MAX_VALUE;
         assertThrows(
                 SocketTimeoutException.class,
@@ -146,25 +142,22 @@ class ReaderSpinTest {
 
     @Test
     void aWindowOfZeroNeverLooks() throws Exception {
-        Clock clock = new Clock();
-        Input in = new Input();
         ReaderSpin spin = new ReaderSpin(in, 0, BUSY, clock::read, new AtomicInteger(1));
         for (int i = 0; i < 3; i++) {
-            spin.await(() -> readTaking(clock, in, 0));
+            spin.await(() -> readTaking(0));
             assertFalse(spin.spinning());
         }
         assertEquals(List.of("read", "read", "read"), in.calls);
+        assertEquals(0, clock.now, "and the clock is never read");
     }
 
     @Test
     void pastTheBudgetOfSpinnersABusyReaderBlocksAtOnce() throws Exception {
-        Clock clock = new Clock();
         AtomicInteger spinners = new AtomicInteger(1);
-        Input in = new Input();
         ReaderSpin first = new ReaderSpin(in, WINDOW, BUSY, clock::read, spinners);
         ReaderSpin second = new ReaderSpin(in, WINDOW, BUSY, clock::read, spinners);
-        first.await(() -> readTaking(clock, in, 0));
-        second.await(() -> readTaking(clock, in, 0));
+        first.await(() -> readTaking(0));
+        second.await(() -> readTaking(0));
         assertTrue(first.spinning() && second.spinning());
 
         in.calls.clear();
@@ -173,7 +166,7 @@ class ReaderSpinTest {
         first.await(() -> {
             // The spin is over before the read that may block: its place is back by then.
             seen.add("first reads with " + spinners.get() + " places left");
-            return readTaking(clock, in, 0);
+            return readTaking(0);
         });
         assertEquals(List.of("available", "available", "read"), in.calls);
         assertEquals(List.of("first reads with 1 places left"), seen, "the place is back once the spin ends");
@@ -181,7 +174,7 @@ class ReaderSpinTest {
         spinners.set(0);
         in.calls.clear();
         in.emptyPolls = 1;
-        second.await(() -> readTaking(clock, in, 0));
+        second.await(() -> readTaking(0));
         assertEquals(List.of("read"), in.calls, "no place left: no spin");
         assertEquals(0, spinners.get(), "and the budget is as it was");
     }
@@ -197,12 +190,12 @@ class ReaderSpinTest {
                 long minute = TimeUnit.MINUTES.toNanos(1);
                 ReaderSpin spin = new ReaderSpin(
                         Channels.newInputStream(accepted), minute, minute, System::nanoTime, new AtomicInteger(1));
-                ByteBuffer in = ByteBuffer.allocate(64);
+                ByteBuffer buffer = ByteBuffer.allocate(64);
                 for (int round = 0; round < 3; round++) {
                     client.write(ByteBuffer.wrap(new byte[28]));
-                    in.clear();
+                    buffer.clear();
                     long start = System.nanoTime();
-                    assertEquals(28, spin.await(() -> accepted.read(in)));
+                    assertEquals(28, spin.await(() -> accepted.read(buffer)));
                     assertTrue(System.nanoTime() - start < TimeUnit.SECONDS.toNanos(10), "the spin saw the bytes");
                     assertTrue(spin.spinning(), "the bytes were there: a busy connection");
                     assertTrue(accepted.isBlocking(), "the spin only counts bytes; the channel stays blocking");
