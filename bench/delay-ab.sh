@@ -108,12 +108,10 @@ for r in $(seq "$rounds"); do
     for i in "${!servers[@]}"; do
       port=$((19900 + RANDOM % 50))
       start_server "$i" "$qd" "$port"
-      uri="nbd://127.0.0.1:$port/bench" name=bench host=127.0.0.1
-      [ "$transport" = unix ] && uri="nbd+unix:///bench?socket=$out/nbd.sock" host=$out/nbd.sock
-      if [ "${servers[$i]}" = nbdkit ]; then
-        name=
-        uri=${uri/\/bench/\/}
-      fi
+      name=bench
+      [ "${servers[$i]}" = nbdkit ] && name=
+      uri="nbd://127.0.0.1:$port/$name" host=127.0.0.1
+      [ "$transport" = unix ] && uri="nbd+unix:///$name?socket=$out/nbd.sock" host=$out/nbd.sock
       if [ "$client" = light ]; then
         "$out/qd-client" "$host" "$port" "$name" "$qd" 0 2 "$r" >/dev/null # warm-up
         measure "$out/qd-client" "$host" "$port" "$name" "$qd" 0 "$runtime" "$r"
