@@ -7,6 +7,7 @@ import java.lang.annotation.RetentionPolicy;
 import java.lang.annotation.Target;
 import java.lang.reflect.Constructor;
 import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Method;
 import java.lang.reflect.ParameterizedType;
 import java.lang.reflect.RecordComponent;
 import java.lang.reflect.Type;
@@ -89,14 +90,18 @@ final class ReplyRecord {
     }
 
     /**
-     * One component: its member's name, and what stands in when the member is absent ({@code
-     * optional} false: the member is required).
+     * One component: its member's name, what stands in when the member is absent ({@code
+     * optional} false: the member is required), and for a wire enum its parse method.
      */
-    private record Component(RecordComponent component, String member, boolean optional, Object absent) {
+    private record Component(RecordComponent component, String member, boolean optional, Object absent, Method parse) {
         static Component of(RecordComponent c) {
             Absent absent = c.getAnnotation(Absent.class);
             return new Component(
-                    c, memberName(c.getName()), absent != null, absent == null ? null : absentValue(c, absent.value()));
+                    c,
+                    memberName(c.getName()),
+                    absent != null,
+                    absent == null ? null : absentValue(c, absent.value()),
+                    c.getType().isEnum() ? parseMethod(c.getType()) : null);
         }
 
         Object read(Members m) {
@@ -114,7 +119,7 @@ final class ReplyRecord {
             } else if (type == boolean.class) {
                 return m.bool(member);
             } else if (type.isEnum()) {
-                return wireEnum(type, m.string(member), m.fullName(member));
+                return wireEnum(parse, m.string(member), m.fullName(member));
             } else if (type.isRecord()) {
                 return ReplyRecord.read(type.asSubclass(Record.class), m.object(member));
             } else if (type == List.class) {
@@ -125,14 +130,22 @@ final class ReplyRecord {
     }
 
     /** The wire enums read their QMP spelling with a static parse(String). */
-    private static Object wireEnum(Class<?> type, String text, String name) {
+    private static Method parseMethod(Class<?> type) {
         try {
-            return type.getMethod("parse", String.class).invoke(null, text);
+            return type.getMethod("parse", String.class);
+        } catch (NoSuchMethodException e) {
+            throw new IllegalArgumentException(type + " has no parse(String)", e);
+        }
+    }
+
+    private static Object wireEnum(Method parse, String text, String name) {
+        try {
+            return parse.invoke(null, text);
         } catch (InvocationTargetException e) {
             throw new IllegalStateException(
                     "unexpected reply: '" + name + "': " + e.getCause().getMessage(), e);
-        } catch (ReflectiveOperationException e) {
-            throw new IllegalArgumentException(type + " has no parse(String)", e);
+        } catch (IllegalAccessException e) {
+            throw new IllegalArgumentException(parse + " is not public", e);
         }
     }
 
