@@ -118,6 +118,7 @@ class Client:
         self._ids = itertools.count(1)
         self._pending: Dict[int, "_Reply"] = {}
         self._events: Deque[Event] = collections.deque(maxlen=10_000)
+        self._server_dropped = 0
         self._arrived = threading.Condition()
         self._ended: Optional[str] = None
         self._greeting = _Reply()
@@ -189,6 +190,8 @@ class Client:
             event = Event(message["event"], message.get("data") or {},
                           ts.get("seconds", 0) + ts.get("microseconds", 0) / 1e6)
             with self._arrived:
+                if event.name == "EVENTS_DROPPED" and isinstance(event.data.get("count"), int):
+                    self._server_dropped += event.data["count"]
                 self._events.append(event)
                 self._arrived.notify_all()
         elif "id" in message:
@@ -237,6 +240,12 @@ class Client:
                 if left <= 0:
                     raise Timeout(f"no event {name or ''} within {timeout if timeout is not None else self.timeout} s")
                 self._arrived.wait(left)
+
+    @property
+    def server_dropped_events(self) -> int:
+        """Events the server did not send because this client fell behind (the sum of EVENTS_DROPPED counts)."""
+        with self._arrived:
+            return self._server_dropped
 
     def drain_events(self) -> List[Event]:
         """Forgets (and returns) every event queued so far."""

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import ast
+import json
 import shutil
+import socket
 import subprocess
 import threading
 from pathlib import Path
@@ -132,3 +134,40 @@ def test_the_sources_are_python_3_9() -> None:
     package = Path(__file__).resolve().parent.parent / "faultdisk"
     for source in sorted(package.glob("*.py")):
         ast.parse(source.read_text(), str(source), feature_version=(3, 9))
+
+
+def test_the_servers_notices_of_dropped_events_are_summed(tmp_path: Path) -> None:
+    """A session that fell behind gets EVENTS_DROPPED: the client sums the counts and still queues the events.
+
+    The peer is a scripted QMP server: the real one sends the notice only to a client that stops reading,
+    which this client's reader thread never does."""
+    path = tmp_path / "qmp.sock"
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(str(path))
+    listener.listen(1)
+
+    def peer() -> None:
+        conn, _ = listener.accept()
+        with conn, conn.makefile("rwb") as f:
+            f.write(b'{"QMP": {"version": {"qemu": {"micro": 0, "minor": 1, "major": 0}, "package": "p"}, '
+                    b'"capabilities": []}}\r\n')
+            f.flush()
+            request = json.loads(f.readline())
+            f.write(json.dumps({"return": {}, "id": request["id"]}).encode() + b"\r\n")
+            for name, count in (("EVENTS_DROPPED", 5), ("FAULT_INJECTED", 40), ("EVENTS_DROPPED", 7)):
+                event = {"timestamp": {"seconds": 1, "microseconds": 0}, "event": name, "data": {"count": count}}
+                f.write(json.dumps(event).encode() + b"\r\n")
+            f.flush()
+            f.readline()  # until the client closes
+
+    thread = threading.Thread(target=peer, daemon=True)
+    thread.start()
+    try:
+        with Client(f"unix:{path}", timeout=10) as client:
+            last = client.await_event("EVENTS_DROPPED", match=lambda e: e.data["count"] == 7)
+            assert last.data["count"] == 7
+            assert client.server_dropped_events == 12
+            assert [e.name for e in client.drain_events()] == ["EVENTS_DROPPED", "FAULT_INJECTED"]
+    finally:
+        listener.close()
+        thread.join(10)

@@ -14,6 +14,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
+import java.util.function.LongSupplier;
 import java.util.function.Predicate;
 
 /**
@@ -24,6 +25,9 @@ import java.util.function.Predicate;
 final class EventQueue {
     private static final System.Logger LOG = System.getLogger(EventQueue.class.getName());
 
+    /** The server's notice that it dropped events for this session (it fell behind). */
+    static final String SERVER_DROPPED = "EVENTS_DROPPED";
+
     private final int capacity;
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition changed = lock.newCondition();
@@ -31,6 +35,7 @@ final class EventQueue {
     private final List<Consumer<Event>> listeners = new CopyOnWriteArrayList<>();
     private long sequence;
     private long dropped;
+    private long serverDropped;
     private String endedBecause;
     private ExecutorService dispatcher;
 
@@ -43,6 +48,9 @@ final class EventQueue {
         lock.lock();
         try {
             event = new Event(name, data, timestamp, ++sequence);
+            if (SERVER_DROPPED.equals(name) && data.get("count") instanceof Number count) {
+                serverDropped += count.longValue();
+            }
             queue.addLast(event);
             if (queue.size() > capacity) {
                 queue.removeFirst();
@@ -83,22 +91,27 @@ final class EventQueue {
         return () -> listeners.remove(listener);
     }
 
-    long lastSequence() {
+    /** A field read under the lock. */
+    private long read(LongSupplier field) {
         lock.lock();
         try {
-            return sequence;
+            return field.getAsLong();
         } finally {
             lock.unlock();
         }
     }
 
+    long lastSequence() {
+        return read(() -> sequence);
+    }
+
+    /** Events the server did not send: the sum of its {@value #SERVER_DROPPED} counts. */
+    long serverDropped() {
+        return read(() -> serverDropped);
+    }
+
     long dropped() {
-        lock.lock();
-        try {
-            return dropped;
-        } finally {
-            lock.unlock();
-        }
+        return read(() -> dropped);
     }
 
     /**

@@ -601,6 +601,15 @@ public final class FaultdiskClient implements AutoCloseable {
         return connection.events.dropped();
     }
 
+    /**
+     * Events the server did not send this client because the client fell behind and its session's
+     * output queue was full: the sum of the counts of the EVENTS_DROPPED events received. Nonzero
+     * means an awaited event may never come.
+     */
+    public long serverDroppedEvents() {
+        return connection.events.serverDropped();
+    }
+
     /** The default bound on waits. */
     public Duration timeout() {
         return timeout;

@@ -3,11 +3,16 @@ package dev.faultdisk.qmp;
 import java.util.ArrayDeque;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.LongFunction;
+import java.util.function.LongSupplier;
 
 /**
  * A session's outgoing lines, bounded in bytes. Responses wait for room (the session stops
- * reading, as QEMU's monitor does); events never wait: if there is no room the caller drops the
- * session. A single line larger than the bound still fits into an empty queue.
+ * reading, as QEMU's monitor does); events never wait: one with no room is dropped and counted,
+ * and so is every later one until the queue has drained to half its bound and the count's notice
+ * is queued ({@link #offerDropNotice}). So the notice comes before any event after the gap, and a
+ * client that keeps falling behind gets runs of events between notices, not a notice per line. A
+ * single line larger than the bound still fits into an empty queue.
  *
  * <p>Events are taken only once the reply that ends negotiation is queued ({@link
  * #putOpeningEvents}). Both happen under the queue's one lock, so no event overtakes that reply,
@@ -15,6 +20,18 @@ import java.util.concurrent.locks.ReentrantLock;
  * released) is queued, not missed.
  */
 final class OutputQueue {
+    /** What became of an event. */
+    enum EventOutcome {
+        QUEUED,
+        /** Not taken and not lost: negotiation has not ended, or the queue is ending. */
+        IGNORED,
+        /** No room: dropped and counted. */
+        DROPPED
+    }
+
+    /** About the length of a notice line, to judge room for one without building it. */
+    private static final int NOTICE_BYTES = 128;
+
     private final long maxBytes;
     private final ArrayDeque<byte[]> lines = new ArrayDeque<>();
     private final ReentrantLock lock = new ReentrantLock();
@@ -24,6 +41,14 @@ final class OutputQueue {
     private boolean closed;
     private boolean finishing;
     private boolean eventsOpen;
+    /** Events dropped since the last notice. */
+    private long dropped;
+    /** Whether the last take left room for a waiting notice; written and read by the taking thread. */
+    private boolean noticeDue;
+    /** Events dropped in all. */
+    private long droppedTotal;
+    /** Lines taken so far: the writer's progress. */
+    private long taken;
 
     OutputQueue(long maxBytes) {
         this.maxBytes = maxBytes;
@@ -39,19 +64,63 @@ final class OutputQueue {
         }
     }
 
-    /**
-     * Adds an event line if events are open and there is room now.
-     *
-     * @return false only if events are open and the line was not queued (full, or closed)
-     */
-    boolean offerEvent(byte[] line) {
+    /** Adds an event line if events are open and there is room now, else drops and counts it. */
+    EventOutcome offerEvent(byte[] line) {
         lock.lock();
         try {
-            // Before negotiation ends the session takes no events: nothing to queue, no failure.
-            return !eventsOpen || offerLocked(line);
+            // Before negotiation ends the session takes no events: nothing to queue, nothing lost.
+            if (!eventsOpen || closed || finishing) {
+                return EventOutcome.IGNORED;
+            }
+            if (dropped > 0 || !fits(line)) {
+                dropped++;
+                droppedTotal++;
+                return EventOutcome.DROPPED;
+            }
+            add(line);
+            return EventOutcome.QUEUED;
         } finally {
             lock.unlock();
         }
+    }
+
+    /** For the thread that takes lines: whether its last take left room for a waiting notice. */
+    boolean noticeDue() {
+        return noticeDue;
+    }
+
+    /**
+     * Queues the notice of the events dropped since the last one, if there is room for it now.
+     *
+     * @param notice the notice's line, given the count
+     * @return whether a notice was queued
+     */
+    boolean offerDropNotice(LongFunction<byte[]> notice) {
+        lock.lock();
+        try {
+            if (dropped == 0 || closed || finishing) {
+                return false;
+            }
+            byte[] line = notice.apply(dropped);
+            if (!roomForNotice(line.length)) {
+                return false;
+            }
+            add(line);
+            dropped = 0;
+            return true;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Events dropped in all, noticed or not. */
+    long eventsDropped() {
+        return read(() -> droppedTotal);
+    }
+
+    /** Lines the writer has taken so far. */
+    long taken() {
+        return read(() -> taken);
     }
 
     private boolean offerLocked(byte[] line) {
@@ -74,12 +143,7 @@ final class OutputQueue {
 
     /** Whether events are taken: the reply that ends negotiation is queued. */
     boolean eventsOpen() {
-        lock.lock();
-        try {
-            return eventsOpen;
-        } finally {
-            lock.unlock();
-        }
+        return read(() -> eventsOpen ? 1 : 0) == 1;
     }
 
     private boolean put(byte[] line, boolean openEvents) throws InterruptedException {
@@ -111,6 +175,8 @@ final class OutputQueue {
             }
             byte[] line = lines.poll();
             bytes -= line.length;
+            taken++;
+            noticeDue = dropped > 0 && roomForNotice(NOTICE_BYTES);
             notFull.signalAll();
             return line;
         } finally {
@@ -130,24 +196,9 @@ final class OutputQueue {
         }
     }
 
-    /** True if an offer failed for want of room rather than because the queue is ending. */
-    boolean isFull() {
-        lock.lock();
-        try {
-            return !closed && !finishing && bytes > 0;
-        } finally {
-            lock.unlock();
-        }
-    }
-
     /** Bytes queued now. */
     long bytes() {
-        lock.lock();
-        try {
-            return bytes;
-        } finally {
-            lock.unlock();
-        }
+        return read(() -> bytes);
     }
 
     void close() {
@@ -161,6 +212,21 @@ final class OutputQueue {
         } finally {
             lock.unlock();
         }
+    }
+
+    /** A field read under the lock. */
+    private long read(LongSupplier field) {
+        lock.lock();
+        try {
+            return field.getAsLong();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Room for a notice: the queue has drained to half its bound (hysteresis, see the class). */
+    private boolean roomForNotice(int length) {
+        return bytes == 0 || bytes + length <= maxBytes / 2;
     }
 
     private boolean fits(byte[] line) {

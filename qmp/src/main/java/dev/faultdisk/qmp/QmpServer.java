@@ -9,6 +9,8 @@ import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.net.SocketAddress;
 import java.nio.channels.SocketChannel;
+import java.time.Duration;
+import java.time.Instant;
 import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.List;
@@ -34,35 +36,57 @@ public final class QmpServer implements AutoCloseable {
      *
      * @param clock          the source of event timestamps
      * @param maxQueuedBytes output a session may have waiting for its client; an event that does
-     *                       not fit ends the session
+     *                       not fit is dropped for that session, which later gets {@value
+     *                       #EVENTS_DROPPED} with the count
      * @param limits         bounds on one incoming JSON message
      * @param endpoint       TLS, shared secret and session budgets of the listeners
+     * @param stallTimeout   how long a session may drop events while reading nothing before it
+     *                       is closed (a client that never reads does not keep its slot)
      */
-    public record Options(InstantSource clock, int maxQueuedBytes, JsonLimits limits, ControlEndpoint endpoint) {
+    public record Options(
+            InstantSource clock,
+            int maxQueuedBytes,
+            JsonLimits limits,
+            ControlEndpoint endpoint,
+            Duration stallTimeout) {
         public static Options defaults() {
-            return new Options(InstantSource.system(), 1 << 20, JsonLimits.DEFAULT, ControlEndpoint.defaults());
+            return new Options(
+                    InstantSource.system(),
+                    1 << 20,
+                    JsonLimits.DEFAULT,
+                    ControlEndpoint.defaults(),
+                    Duration.ofSeconds(10));
         }
 
         public Options {
-            if (clock == null || limits == null || endpoint == null || maxQueuedBytes < 1) {
+            if (clock == null
+                    || limits == null
+                    || endpoint == null
+                    || maxQueuedBytes < 1
+                    || stallTimeout == null
+                    || stallTimeout.isNegative()) {
                 throw new IllegalArgumentException("bad QMP server options");
             }
         }
 
         public Options withClock(InstantSource clock) {
-            return new Options(clock, maxQueuedBytes, limits, endpoint);
+            return new Options(clock, maxQueuedBytes, limits, endpoint, stallTimeout);
         }
 
         public Options withMaxQueuedBytes(int maxQueuedBytes) {
-            return new Options(clock, maxQueuedBytes, limits, endpoint);
+            return new Options(clock, maxQueuedBytes, limits, endpoint, stallTimeout);
         }
 
         public Options withLimits(JsonLimits limits) {
-            return new Options(clock, maxQueuedBytes, limits, endpoint);
+            return new Options(clock, maxQueuedBytes, limits, endpoint, stallTimeout);
         }
 
         public Options withEndpoint(ControlEndpoint endpoint) {
-            return new Options(clock, maxQueuedBytes, limits, endpoint);
+            return new Options(clock, maxQueuedBytes, limits, endpoint, stallTimeout);
+        }
+
+        public Options withStallTimeout(Duration stallTimeout) {
+            return new Options(clock, maxQueuedBytes, limits, endpoint, stallTimeout);
         }
 
         /**
@@ -77,6 +101,9 @@ public final class QmpServer implements AutoCloseable {
                     limits.maxNesting());
         }
     }
+
+    /** The event a session gets, and only that session, after events were dropped for it. */
+    public static final String EVENTS_DROPPED = "EVENTS_DROPPED";
 
     /** Heap bytes a buffered token costs (object, text array, list slot). */
     static final int TOKEN_COST = 64;
@@ -182,7 +209,8 @@ public final class QmpServer implements AutoCloseable {
 
     /**
      * Sends {@code {"timestamp": ..., "event": NAME, "data": DATA}} to every negotiated session.
-     * Never blocks on a client: a session whose output queue is full is closed instead.
+     * Never blocks on a client: a session whose output queue is full does not get it, and learns
+     * how many it missed from {@value #EVENTS_DROPPED} once it has room.
      *
      * @param data the event's members, or null for an event without data
      * @throws dev.faultdisk.wire.json.JsonException if {@code data} holds a value with no JSON form
@@ -198,6 +226,18 @@ public final class QmpServer implements AutoCloseable {
             for (EventListener listener : eventListeners) {
                 listener.event(emitted, event, json);
             }
+        }
+    }
+
+    /**
+     * Queues {@value #EVENTS_DROPPED} for one session if it has room: under the emit lock, so its
+     * timestamp keeps the session's events in order.
+     */
+    void noticeDrops(QmpSession session) {
+        synchronized (emitLock) {
+            Instant at = options.clock().instant();
+            session.offerDropNotice(
+                    count -> Messages.line(Json.write(Messages.event(EVENTS_DROPPED, Map.of("count", count), at))));
         }
     }
 

@@ -4,15 +4,19 @@ import dev.faultdisk.wire.json.Json;
 import dev.faultdisk.wire.json.JsonStreamParser;
 import dev.faultdisk.wire.net.ControlEndpoint;
 import dev.faultdisk.wire.net.Fatal;
+import dev.faultdisk.wire.net.RateLimitedLog;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.nio.ByteBuffer;
 import java.nio.channels.ByteChannel;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.SocketChannel;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.LongFunction;
 
 /**
  * One client connection: its own parser, negotiation state and bounded output queue, a reader
@@ -21,6 +25,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
  */
 public final class QmpSession {
     private static final System.Logger LOG = System.getLogger(QmpSession.class.getName());
+    private static final RateLimitedLog BEHIND = new RateLimitedLog(LOG, 10_000);
 
     private final QmpServer server;
     private final SocketChannel channel;
@@ -37,6 +42,10 @@ public final class QmpSession {
     private final AtomicBoolean closed = new AtomicBoolean();
     private volatile boolean negotiated;
     private volatile boolean rejected;
+    /** Lines taken when the current spell of dropped events began, or -1; guarded by the emit lock. */
+    private long stallTaken = -1;
+    /** When the writer last made progress during a spell of dropped events; guarded by the emit lock. */
+    private Instant stallSince;
 
     QmpSession(
             QmpServer server,
@@ -79,6 +88,11 @@ public final class QmpSession {
         return output.bytes();
     }
 
+    /** Events this session did not get because its output queue was full. */
+    public long eventsDropped() {
+        return output.eventsDropped();
+    }
+
     /** Ends the session at once (queued output is dropped). */
     public void close() {
         close("closed by the server");
@@ -108,18 +122,43 @@ public final class QmpSession {
         rejected = true;
     }
 
-    /** Queues an event line if the session takes events; a session with no room is dropped. */
+    /**
+     * Queues an event line if the session takes events and has room; else the event is dropped
+     * and counted, and a session that has read nothing for the stall timeout while dropping is
+     * closed. Called under the server's emit lock.
+     */
     void deliver(byte[] line) {
-        if (closed.get()) {
+        if (closed.get() || output.offerEvent(line) != OutputQueue.EventOutcome.DROPPED) {
             return;
         }
-        if (!output.offerEvent(line) && output.isFull()) {
+        long taken = output.taken();
+        Instant now = options.clock().instant();
+        if (taken != stallTaken) {
+            if (stallTaken < 0) {
+                BEHIND.log(
+                        Level.WARNING,
+                        "behind",
+                        "QMP session " + id + " (" + remote
+                                + ") does not keep up: events are dropped for it and counted in "
+                                + QmpServer.EVENTS_DROPPED);
+            }
+            stallTaken = taken;
+            stallSince = now;
+        } else if (Duration.between(stallSince, now).compareTo(options.stallTimeout()) >= 0) {
             LOG.log(
                     Level.WARNING,
-                    "QMP session {0} ({1}) dropped: it does not read and its output queue is full",
+                    "QMP session {0} ({1}) dropped: it has read nothing for {2} and its output queue is full",
                     id,
-                    remote);
-            close("output queue full");
+                    remote,
+                    options.stallTimeout());
+            close("output queue full, nothing read");
+        }
+    }
+
+    /** Queues the notice of dropped events (see {@link QmpServer#noticeDrops}). */
+    void offerDropNotice(LongFunction<byte[]> notice) {
+        if (output.offerDropNotice(notice)) {
+            stallTaken = -1;
         }
     }
 
@@ -196,6 +235,9 @@ public final class QmpSession {
             ByteChannel out = opened.get();
             byte[] line;
             while ((line = output.take()) != null) {
+                if (output.noticeDue()) {
+                    server.noticeDrops(this);
+                }
                 ByteBuffer buffer = ByteBuffer.wrap(line);
                 while (buffer.hasRemaining()) {
                     out.write(buffer);

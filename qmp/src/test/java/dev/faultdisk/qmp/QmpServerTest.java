@@ -363,10 +363,12 @@ class QmpServerTest {
     }
 
     @Test
-    void aClientThatNeverReadsDoesNotBlockEventsToAnother() throws Exception {
+    void aClientThatNeverReadsDoesNotBlockEventsToAnotherAndIsClosedWhenItStalls() throws Exception {
         server.close();
-        server = startServer(QmpServer.Options.defaults().withClock(clock).withMaxQueuedBytes(32 * 1024));
-        String padding = "x".repeat(1000);
+        server = startServer(QmpServer.Options.defaults()
+                .withClock(clock)
+                .withMaxQueuedBytes(32 * 1024)
+                .withStallTimeout(Duration.ofSeconds(10)));
         try (TestClient silent = TestClient.connectSilent(unix);
                 TestClient reader = TestClient.connect(tcp)) {
             silent.send("{\"execute\": \"qmp_capabilities\"}");
@@ -382,30 +384,109 @@ class QmpServerTest {
                     .orElseThrow();
             assertTimeoutPreemptively(Duration.ofSeconds(30), () -> {
                 int sent = 0;
-                // The silent client's socket buffers and queue fill up and it is dropped; meanwhile
-                // the reading client gets every event, in order.
-                while (server.sessionCount() > 1 && sent < 20_000) {
-                    for (int i = 0; i < 16; i++) {
-                        Map<String, Object> data = new LinkedHashMap<>();
-                        data.put("n", (long) sent);
-                        data.put("padding", padding);
-                        server.emit("TEST_EVENT", data);
-                        sent++;
-                    }
-                    for (int i = sent - 16; i < sent; i++) {
-                        String line = reader.line();
-                        assertTrue(line.contains("\"n\": " + i + ","), "event " + i + ": " + line);
-                    }
+                // The silent client's socket buffers and queue fill up and its events are dropped;
+                // meanwhile the reading client gets every event, in order.
+                while (silentSession.eventsDropped() == 0 && sent < 20_000) {
+                    sent = emitAndRead(reader, sent, 16);
                     letDrain(silentSession);
                 }
-                assertEquals(1, server.sessionCount(), "the silent client was not dropped after " + sent + " events");
+                assertTrue(silentSession.eventsDropped() > 0, "nothing dropped after " + sent + " events");
                 assertTrue(sent > 32, "dropped too early: " + sent);
+                // Dropping is no reason to close a session: only reading nothing for the stall timeout is.
+                sent = emitAndRead(reader, sent, 16);
+                assertTrue(silentSession.isOpen(), "closed before its stall timeout");
+                clock.set(clock.instant().plusSeconds(9));
+                sent = emitAndRead(reader, sent, 16);
+                assertTrue(silentSession.isOpen(), "closed before its stall timeout");
+                clock.set(clock.instant().plusSeconds(1));
+                emitAndRead(reader, sent, 1);
+                assertFalse(silentSession.isOpen(), "still open after reading nothing for 10 s of dropped events");
+                assertEquals(1, server.sessionCount());
             });
             assertEquals(
                     "{\"return\": {}}",
                     reader.command("{\"execute\": \"test-set-rules\", "
                             + "\"arguments\": {\"device\": \"ide0-hd0\", \"rules\": []}}"));
         }
+    }
+
+    @Test
+    void aClientThatFallsBehindLosesEventsAndIsToldHowMany() throws Exception {
+        server.close();
+        server = startServer(QmpServer.Options.defaults().withClock(clock).withMaxQueuedBytes(32 * 1024));
+        String padding = "x".repeat(1000);
+        try (TestClient slow = TestClient.connectPaused(unix)) {
+            slow.send("{\"execute\": \"qmp_capabilities\"}");
+            await("negotiated")
+                    .atMost(Duration.ofSeconds(10))
+                    .until(() -> server.sessions().stream().anyMatch(QmpSession::isNegotiated));
+            QmpSession session = server.sessions().iterator().next();
+            int total = 0;
+            // The client reads nothing meanwhile: its socket buffers and then its queue fill up.
+            while (session.eventsDropped() < 100 && total < 20_000) {
+                int burst = session.eventsDropped() > 0 ? 128 : 16;
+                for (int i = 0; i < burst; i++) {
+                    server.emit("TEST_EVENT", numbered(total++, padding));
+                }
+                letDrain(session);
+            }
+            assertTrue(session.eventsDropped() >= 100, "nothing dropped after " + total + " events");
+            long dropped = session.eventsDropped();
+            // Now it reads: the events it got are in order, each gap is announced before the events
+            // after it with the exact count, and the session goes on.
+            for (int i = 0; i < 5; i++) {
+                server.emit("TEST_EVENT", numbered(total++, padding));
+            }
+            slow.resume();
+            assertEquals(GREETING, slow.line());
+            assertEquals("{\"return\": {}}", slow.line());
+            long expected = 0;
+            long noticed = 0;
+            int notices = 0;
+            while (expected < total) {
+                String line = slow.line();
+                if (line.contains("\"event\": \"EVENTS_DROPPED\"")) {
+                    assertTrue(line.startsWith("{\"timestamp\": {\"seconds\": "), line);
+                    long count = Long.parseLong(line.replaceAll(".*\"count\": (\\d+).*", "$1"));
+                    assertTrue(count > 0, line);
+                    expected += count;
+                    noticed += count;
+                    notices++;
+                } else {
+                    assertTrue(line.contains("\"n\": " + expected + ","), "expected event " + expected + ": " + line);
+                    expected++;
+                }
+            }
+            assertEquals(total, expected);
+            assertTrue(notices >= 1, "no notice");
+            assertEquals(session.eventsDropped(), noticed, "every dropped event was announced");
+            assertTrue(noticed >= dropped, noticed + " announced, " + dropped + " dropped before reading");
+            assertTrue(session.isOpen());
+            assertEquals(
+                    "{\"return\": {}}",
+                    slow.command("{\"execute\": \"test-set-rules\", "
+                            + "\"arguments\": {\"device\": \"ide0-hd0\", \"rules\": []}}"));
+        }
+    }
+
+    private static Map<String, Object> numbered(long n, String padding) {
+        Map<String, Object> data = new LinkedHashMap<>();
+        data.put("n", n);
+        data.put("padding", padding);
+        return data;
+    }
+
+    /** Emits {@code count} padded events numbered from {@code first}; the reader must get each, in order. */
+    private int emitAndRead(TestClient reader, int first, int count) throws Exception {
+        String padding = "x".repeat(1000);
+        for (int i = first; i < first + count; i++) {
+            server.emit("TEST_EVENT", numbered(i, padding));
+        }
+        for (int i = first; i < first + count; i++) {
+            String line = reader.line();
+            assertTrue(line.contains("\"n\": " + i + ","), "event " + i + ": " + line);
+        }
+        return first + count;
     }
 
     @Test

@@ -24,22 +24,34 @@ final class TestClient implements AutoCloseable {
     private final SocketChannel channel;
     private final LinkedBlockingQueue<String> lines = new LinkedBlockingQueue<>();
     private final CountDownLatch eof = new CountDownLatch(1);
+    private final CountDownLatch reading;
     private volatile String protocolViolation;
 
-    private TestClient(SocketChannel channel, boolean read) {
+    private TestClient(SocketChannel channel, boolean read, boolean paused) {
         this.channel = channel;
+        this.reading = new CountDownLatch(paused ? 1 : 0);
         if (read) {
             Thread.ofVirtual().name("test-client-reader").start(this::readLoop);
         }
     }
 
     static TestClient connect(SocketAddress address) throws IOException {
-        return new TestClient(open(address, 0), true);
+        return new TestClient(open(address, 0), true, false);
+    }
+
+    /** A client that reads nothing until {@link #resume}, with a small receive buffer. */
+    static TestClient connectPaused(SocketAddress address) throws IOException {
+        return new TestClient(open(address, 4096), true, true);
+    }
+
+    /** Starts reading (a client from {@link #connectPaused}). */
+    void resume() {
+        reading.countDown();
     }
 
     /** A client that never reads, with a small receive buffer so that it stalls soon. */
     static TestClient connectSilent(SocketAddress address) throws IOException {
-        return new TestClient(open(address, 4096), false);
+        return new TestClient(open(address, 4096), false, false);
     }
 
     private static SocketChannel open(SocketAddress address, int receiveBuffer) throws IOException {
@@ -111,6 +123,7 @@ final class TestClient implements AutoCloseable {
         ByteArrayOutputStream line = new ByteArrayOutputStream();
         int previous = -1;
         try {
+            reading.await();
             while (channel.read(buffer.clear()) >= 0) {
                 for (int i = 0; i < buffer.position(); i++) {
                     int b = buffer.get(i) & 0xFF;
@@ -133,6 +146,8 @@ final class TestClient implements AutoCloseable {
             }
         } catch (IOException e) {
             // the connection ended
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         } finally {
             eof.countDown();
         }

@@ -1,5 +1,6 @@
 package dev.faultdisk.server;
 
+import dev.faultdisk.qmp.QmpServer;
 import java.util.List;
 
 /** An asynchronous QMP event faultdisk emits, for the generated reference. */
@@ -103,5 +104,12 @@ record EventDoc(String name, String doc, List<String> fields) {
                             "observation: kind (request or the event), device, and for a request connection, "
                                     + "operation, offset, length; for an event its detail",
                             "actions: each action with its outcome (return or error of a command; "
-                                    + "\"applies to the request\" for a request action)")));
+                                    + "\"applies to the request\" for a request action)")),
+            new EventDoc(
+                    QmpServer.EVENTS_DROPPED,
+                    "Sent to one session only: it fell behind, events found its output queue (1 MiB) full and "
+                            + "were dropped for it, the others got them. It comes before any later event, once the "
+                            + "session has read its queue down to half; a session that reads nothing for 10 s while "
+                            + "its events are dropped is closed.",
+                    List.of("count: events this session did not get since the previous EVENTS_DROPPED")));
 }
