@@ -116,6 +116,7 @@ public final class QmpServer implements AutoCloseable {
     private final List<Listener> listeners = new CopyOnWriteArrayList<>();
     private final AtomicInteger open = new AtomicInteger();
     private final AtomicLong nextId = new AtomicLong(1);
+    private final AtomicLong eventsDropped = new AtomicLong();
     private final List<EventListener> eventListeners = new CopyOnWriteArrayList<>();
     /** Guarded by emitLock. */
     private long emitted;
@@ -239,6 +240,15 @@ public final class QmpServer implements AutoCloseable {
             session.offerDropNotice(
                     count -> Messages.line(Json.write(Messages.event(EVENTS_DROPPED, Map.of("count", count), at))));
         }
+    }
+
+    /** Events dropped for sessions that fell behind, over every session there has been. */
+    public long eventsDropped() {
+        return eventsDropped.get();
+    }
+
+    void droppedEvent() {
+        eventsDropped.incrementAndGet();
     }
 
     /**

@@ -131,6 +131,7 @@ public final class QmpSession {
         if (closed.get() || output.offerEvent(line) != OutputQueue.EventOutcome.DROPPED) {
             return;
         }
+        server.droppedEvent();
         long taken = output.taken();
         Instant now = options.clock().instant();
         if (taken != stallTaken) {

@@ -460,6 +460,7 @@ class QmpServerTest {
             assertEquals(total, expected);
             assertTrue(notices >= 1, "no notice");
             assertEquals(session.eventsDropped(), noticed, "every dropped event was announced");
+            assertEquals(noticed, server.eventsDropped(), "the server's count");
             assertTrue(noticed >= dropped, noticed + " announced, " + dropped + " dropped before reading");
             assertTrue(session.isOpen());
             assertEquals(

@@ -52,7 +52,7 @@ final class ControlCommands {
         TriggerEngine triggers = TriggerCommands.engine(commands, clock);
         TriggerCommands.register(commands, exports, triggers);
         TriggerCommands.wire(triggers, qmp, journal, clock);
-        ServerMetrics metrics = new ServerMetrics(exports, nbd, triggers, timeRequests);
+        ServerMetrics metrics = new ServerMetrics(exports, nbd, qmp, triggers, timeRequests);
         MetricsCommands.register(commands, exports, metrics);
         ExportWiring wiring =
                 new ExportWiring(nbd, qmp, journal, triggers, FaultCommands.events(qmp), metrics, holdTimeout);

@@ -9,6 +9,7 @@ import dev.faultdisk.fault.FaultListener;
 import dev.faultdisk.fault.FaultRecord;
 import dev.faultdisk.nbd.ConnectionInfo;
 import dev.faultdisk.nbd.NbdServer;
+import dev.faultdisk.qmp.QmpServer;
 import dev.faultdisk.trigger.TriggerEngine;
 import dev.faultdisk.trigger.TriggerFiring;
 import dev.faultdisk.trigger.TriggerListener;
@@ -49,7 +50,7 @@ public final class ServerMetrics {
     private final Counter faults;
     private final Counter triggersFired;
 
-    ServerMetrics(ExportRegistry exports, NbdServer nbd, TriggerEngine triggers, boolean timeRequests) {
+    ServerMetrics(ExportRegistry exports, NbdServer nbd, QmpServer qmp, TriggerEngine triggers, boolean timeRequests) {
         this.exports = exports;
         this.timed = timeRequests;
         perOp("faultdisk_nbd_requests_total", "Requests that reached the export's device stack.", DeviceStats::ops);
@@ -94,6 +95,16 @@ public final class ServerMetrics {
                     }
                     counts.forEach((name, n) -> cb.call(n, name));
                 })
+                .register(registry);
+        GaugeWithCallback.builder()
+                .name("faultdisk_qmp_sessions")
+                .help("QMP sessions open now.")
+                .callback(cb -> cb.call(qmp.sessionCount()))
+                .register(registry);
+        CounterWithCallback.builder()
+                .name("faultdisk_qmp_events_dropped")
+                .help("Events dropped for QMP sessions that fell behind (each was told with EVENTS_DROPPED).")
+                .callback(cb -> cb.call((double) qmp.eventsDropped()))
                 .register(registry);
         this.faults = Counter.builder()
                 .name("faultdisk_faults_injected_total")

@@ -234,6 +234,20 @@ class HttpApiTest {
     }
 
     @Test
+    void theQmpSessionsAndTheEventsDroppedForThemAreMetrics() throws Exception {
+        long sessions = fd.server.qmp().sessionCount();
+        String metrics = send(HttpRequest.newBuilder(URI.create(base() + "metrics"))
+                        .header("Authorization", "Bearer s3cret"))
+                .body();
+        assertTrue(sessions >= 1, "the test's client has a session");
+        assertTrue(metrics.contains("\nfaultdisk_qmp_sessions " + sessions + ".0\n"), metrics);
+        assertTrue(
+                metrics.contains("\nfaultdisk_qmp_events_dropped_total "
+                        + fd.server.qmp().eventsDropped() + ".0\n"),
+                metrics);
+    }
+
+    @Test
     void theEventStreamCarriesWhatQmpSessionsGetWithinItsBudget() throws Exception {
         HttpRequest stream = HttpRequest.newBuilder(URI.create(base() + "api/v1/events?access_token=s3cret"))
                 .build();
