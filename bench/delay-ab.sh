@@ -23,6 +23,8 @@
 # the server does when the client is not the limit.
 # --transport unix: the NBD connection over a Unix socket instead of TCP on 127.0.0.1 (the
 # default), for servers and clients alike; it shows what the loopback TCP stack costs.
+# The name `floor`: bench/floor-server.c (compiled with cc), the least a server can do to delay
+# reads (one thread, exact deadlines, no rules or events): what the client and the machine allow.
 set -euo pipefail
 rounds=3 qds=64 delay_ms=1 runtime=5 client=fio transport=tcp
 while [ $# -gt 0 ]; do
@@ -33,12 +35,12 @@ while [ $# -gt 0 ]; do
     --runtime) runtime=$2; shift 2 ;;
     --client) client=$2; shift 2 ;;
     --transport) transport=$2; shift 2 ;;
-    -h|--help) sed -n '2,25p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,27p' "$0"; exit 0 ;;
     -*) echo "delay-ab.sh: unknown option $1" >&2; exit 2 ;;
     *) break ;;
   esac
 done
-[ $# -ge 1 ] || { echo "delay-ab.sh: name at least one jar (or nbdkit)" >&2; exit 2; }
+[ $# -ge 1 ] || { echo "delay-ab.sh: name at least one jar (or nbdkit, floor)" >&2; exit 2; }
 servers=("$@")
 file=${BENCH_FILE:-/dev/shm/faultdisk-bench-256m.img}
 [ -f "$file" ] || { echo "no image $file: run bench/compare.sh --size-mib 256 once, or set BENCH_FILE" >&2; exit 1; }
@@ -51,6 +53,9 @@ case "$client" in
   light) cc -O2 -o "$out/qd-client" "$(dirname "$0")/qd-client.c" ;;
   *) echo "delay-ab.sh: --client is fio or light" >&2; exit 2 ;;
 esac
+for s in "${servers[@]}"; do
+  [ "$s" = floor ] && { cc -O2 -pthread -o "$out/floor-server" "$(dirname "$0")/floor-server.c"; break; }
+done
 case "$transport" in
   tcp|unix) ;;
   *) echo "delay-ab.sh: --transport is tcp or unix" >&2; exit 2 ;;
@@ -75,6 +80,14 @@ measure() {
 start_server() {
   local i=$1 qd=$2 port=$3 q=$(($3 + 50)) opts_var=OPTS_$1
   rm -f "$out/nbd.sock"
+  if [ "${servers[$i]}" = floor ]; then
+    local at=$port
+    [ "$transport" = unix ] && at=$out/nbd.sock
+    "$out/floor-server" "$file" $((delay_ms * 1000)) "$at" >"$out/server.log" 2>&1 &
+    pid=$!
+    if [ "$transport" = unix ]; then await_socket "$out/nbd.sock"; else await_port "$port"; fi
+    return
+  fi
   if [ "${servers[$i]}" = nbdkit ]; then
     local listen=(-i 127.0.0.1 -p "$port")
     [ "$transport" = unix ] && listen=(-U "$out/nbd.sock")
@@ -109,7 +122,7 @@ for r in $(seq "$rounds"); do
       port=$((19900 + RANDOM % 50))
       start_server "$i" "$qd" "$port"
       name=bench
-      [ "${servers[$i]}" = nbdkit ] && name=
+      case "${servers[$i]}" in nbdkit|floor) name= ;; esac
       uri="nbd://127.0.0.1:$port/$name" host=127.0.0.1
       [ "$transport" = unix ] && uri="nbd+unix:///$name?socket=$out/nbd.sock" host=$out/nbd.sock
       if [ "$client" = light ]; then
