@@ -74,7 +74,7 @@ class DelaySchedulingTest {
     @Test
     void byDefaultTheyAskForAShortSlice(@TempDir Path dir) throws Exception {
         Tools.requireKernelSupport(customSlicesWhyNot());
-        for (Path task : delayedReadThreads(dir)) {
+        for (Path task : delayedReadThreads(dir, t -> slice(t) == 100_000)) {
             assertEquals(SCHED_OTHER, policy(task), task + " stays in the ordinary class");
             assertEquals(100_000, slice(task), task + ": a 100 µs slice");
         }
@@ -84,7 +84,7 @@ class DelaySchedulingTest {
     void withTheRealtimeSwitchTheyRunInSchedFifo(@TempDir Path dir) throws Exception {
         Tools.requireRoot();
         System.setProperty(REALTIME, "true");
-        for (Path task : delayedReadThreads(dir)) {
+        for (Path task : delayedReadThreads(dir, t -> policy(t) == SCHED_FIFO)) {
             assertEquals(SCHED_FIFO, policy(task), task.toString());
         }
     }
@@ -93,7 +93,7 @@ class DelaySchedulingTest {
     void withTheSliceOffTheyAreScheduledAsAnyThread(@TempDir Path dir) throws Exception {
         Tools.requireKernelSupport(customSlicesWhyNot());
         System.setProperty(SLICE, "0");
-        for (Path task : delayedReadThreads(dir)) {
+        for (Path task : delayedReadThreads(dir, t -> true)) {
             assertEquals(SCHED_OTHER, policy(task), task.toString());
             assertNotEquals(100_000, slice(task), task + " keeps the kernel's slice");
         }
@@ -116,11 +116,17 @@ class DelaySchedulingTest {
                 qmp.execute("fault-add", Map.of("device", "img", "rules", List.of(DELAYED_READS)));
             }
             Path taskDir = Path.of("/proc", Long.toString(server.pid()), "task");
-            for (Path task : whileAReadWaits(taskDir, server.uri("img"), dir)) {
+            for (Path task : whileAReadWaits(taskDir, server.uri("img"), dir, t -> slice(t) == 100_000)) {
                 assertEquals(5, nice(task), task + " keeps the nice value the server was started with");
                 assertEquals(100_000, slice(task), task + ": a 100 µs slice all the same");
             }
         }
+    }
+
+    /** What the kernel says of a task (its live files or a copy): checked while a read waits. */
+    @FunctionalInterface
+    interface TaskCheck {
+        boolean test(Path task) throws IOException;
     }
 
     /**
@@ -128,10 +134,10 @@ class DelaySchedulingTest {
      * the kernel says of the connection's reader and delay thread into copies under {@code dir};
      * returns those copies once the read completed correctly.
      */
-    private static List<Path> delayedReadThreads(Path dir) throws Exception {
+    private static List<Path> delayedReadThreads(Path dir, TaskCheck settled) throws Exception {
         try (TestServer server = new TestServer("img=" + image(dir))) {
             server.export("img").faults().add(List.of(DELAYED_READS), "rules");
-            return whileAReadWaits(Path.of("/proc/self/task"), server.uri("img"), dir);
+            return whileAReadWaits(Path.of("/proc/self/task"), server.uri("img"), dir, settled);
         }
     }
 
@@ -143,9 +149,12 @@ class DelaySchedulingTest {
 
     /**
      * Reads {@code uri} with qemu-io, through the delay rule, and copies the files of the new
-     * threads under {@code taskDir} (a process's {@code task} directory) that serve it.
+     * threads under {@code taskDir} (a process's {@code task} directory) that serve it: once each
+     * has blocked at least once and is {@code settled}, or when the read is about to end. A thread
+     * is named before it runs: one just started (in a process just started, its first native calls
+     * still being linked) may not have set its scheduling yet.
      */
-    private static List<Path> whileAReadWaits(Path taskDir, String uri, Path dir) throws Exception {
+    private static List<Path> whileAReadWaits(Path taskDir, String uri, Path dir, TaskCheck settled) throws Exception {
         Set<Path> earlier = tasks(taskDir); // other tests' threads may linger with the same names
         long start = System.nanoTime();
         CompletableFuture<CommandResult> read = QemuIo.start(uri, "read -P 0 0 4096");
@@ -153,10 +162,21 @@ class DelaySchedulingTest {
                 .until(() -> (thread(taskDir, "nbd-delays-", earlier) != null
                                 && thread(taskDir, "nbd-conn-", earlier) != null)
                         || read.isDone());
-        List<Path> copies = new ArrayList<>();
-        for (String name : List.of("nbd-conn-", "nbd-delays-")) {
+        List<String> names = List.of("nbd-conn-", "nbd-delays-");
+        List<Path> tasks = new ArrayList<>();
+        for (String name : names) {
             Path task = thread(taskDir, name, earlier);
             assertTrue(task != null, "a thread named " + name + "N serves the delayed read");
+            tasks.add(task);
+        }
+        long giveUp = start + TimeUnit.MILLISECONDS.toNanos(DELAY_MS * 3 / 4);
+        await().atMost(Duration.ofSeconds(30))
+                .pollInterval(Duration.ofMillis(5))
+                .until(() -> System.nanoTime() - giveUp >= 0 || read.isDone() || allSettled(tasks, settled));
+        List<Path> copies = new ArrayList<>();
+        for (int i = 0; i < tasks.size(); i++) {
+            Path task = tasks.get(i);
+            String name = names.get(i);
             Path copy = Files.createDirectories(dir.resolve(name + task.getFileName()));
             Files.writeString(copy.resolve("stat"), Files.readString(task.resolve("stat")));
             Files.writeString(copy.resolve("sched"), Files.readString(task.resolve("sched")));
@@ -166,6 +186,24 @@ class DelaySchedulingTest {
         read.get(60, TimeUnit.SECONDS).assertOk("qemu-io read");
         assertTrue(System.nanoTime() - start >= TimeUnit.MILLISECONDS.toNanos(DELAY_MS), "the read waited its delay");
         return copies;
+    }
+
+    private static boolean allSettled(List<Path> tasks, TaskCheck settled) throws IOException {
+        for (Path task : tasks) {
+            if (voluntarySwitches(task) == 0 || !settled.test(task)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** How often a task has blocked so far ({@code voluntary_ctxt_switches} of its status). */
+    private static long voluntarySwitches(Path task) throws IOException {
+        return Files.readAllLines(task.resolve("status")).stream()
+                .filter(l -> l.startsWith("voluntary_ctxt_switches:"))
+                .map(l -> Long.parseLong(l.substring(l.indexOf(':') + 1).strip()))
+                .findFirst()
+                .orElse(0L);
     }
 
     /** A task under {@code taskDir}, not among {@code earlier}, whose name starts with {@code prefix}; or null. */
