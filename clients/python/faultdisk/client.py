@@ -238,7 +238,10 @@ class Client:
                 if self._ended is not None:
                     raise ConnectionLost(f"waiting for {name or 'an event'}: {self._ended}")
                 if left <= 0:
-                    raise Timeout(f"no event {name or ''} within {timeout if timeout is not None else self.timeout} s")
+                    lost = (f"; the server dropped {self._server_dropped} events for this client, which fell behind"
+                            if self._server_dropped else "")
+                    raise Timeout(f"no event {name or ''} within {timeout if timeout is not None else self.timeout} s"
+                                  + lost)
                 self._arrived.wait(left)
 
     @property

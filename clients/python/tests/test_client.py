@@ -13,7 +13,7 @@ from typing import List
 
 import pytest
 
-from faultdisk import Client, NotQmp, QmpError, Server
+from faultdisk import Client, NotQmp, QmpError, Server, Timeout
 
 TIMEOUT = 60.0
 
@@ -168,6 +168,8 @@ def test_the_servers_notices_of_dropped_events_are_summed(tmp_path: Path) -> Non
             assert last.data["count"] == 7
             assert client.server_dropped_events == 12
             assert [e.name for e in client.drain_events()] == ["EVENTS_DROPPED", "FAULT_INJECTED"]
+            with pytest.raises(Timeout, match="the server dropped 12 events for this client"):
+                client.await_event("POWER_FAIL", timeout=0.1)
     finally:
         listener.close()
         thread.join(10)

@@ -105,6 +105,18 @@ final class EventQueue {
         return read(() -> sequence);
     }
 
+    /** Why an awaited event may never have come, for a timeout's message; caller holds the lock. */
+    private String lost() {
+        String why = "";
+        if (serverDropped > 0) {
+            why += "; the server dropped " + serverDropped + " events for this client, which fell behind";
+        }
+        if (dropped > 0) {
+            why += "; " + dropped + " events left this client's queue unread (it holds " + capacity + ")";
+        }
+        return why;
+    }
+
     /** Events the server did not send: the sum of its {@value #SERVER_DROPPED} counts. */
     long serverDropped() {
         return read(() -> serverDropped);
@@ -135,7 +147,8 @@ final class EventQueue {
                             "connection ended while waiting for " + what + ": " + endedBecause);
                 }
                 if (remaining <= 0) {
-                    throw new FaultdiskTimeoutException("no " + what + " within " + timeout.toMillis() + " ms");
+                    throw new FaultdiskTimeoutException(
+                            "no " + what + " within " + timeout.toMillis() + " ms" + lost());
                 }
                 remaining = changed.awaitNanos(remaining);
             }

@@ -1,6 +1,7 @@
 package dev.faultdisk.client;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import java.time.Duration;
 import java.time.Instant;
@@ -22,5 +23,20 @@ class EventQueueTest {
         assertEquals(0, queue.dropped(), "the client's own queue dropped nothing");
         Event first = queue.await(0, e -> e.name().equals("EVENTS_DROPPED"), Duration.ofSeconds(1), "a notice");
         assertEquals(5L, first.data().get("count"));
+    }
+
+    @Test
+    void aWaitThatRunsOutSaysWhatWasLost() {
+        EventQueue queue = new EventQueue(2);
+        queue.add("EVENTS_DROPPED", Map.of("count", 3L), Instant.EPOCH);
+        queue.add("FAULT_INJECTED", Map.of(), Instant.EPOCH);
+        queue.add("FAULT_INJECTED", Map.of(), Instant.EPOCH);
+        FaultdiskTimeoutException e = assertThrows(
+                FaultdiskTimeoutException.class,
+                () -> queue.await(0, ev -> ev.name().equals("POWER_FAIL"), Duration.ofMillis(1), "POWER_FAIL"));
+        assertEquals(
+                "no POWER_FAIL within 1 ms; the server dropped 3 events for this client, which fell behind; "
+                        + "1 events left this client's queue unread (it holds 2)",
+                e.getMessage());
     }
 }
