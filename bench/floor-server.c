@@ -12,8 +12,8 @@
  * FLOOR_SIMPLE=1 in the environment refuses them), simple ones otherwise and for everything else;
  * newstyle fixed handshake with NBD_OPT_GO (NBD_OPT_EXPORT_NAME too); writes (up to 1 MiB) are
  * read and acknowledged without being stored, other commands acknowledged. FLOOR_THREADS=2 splits
- * the work between two threads as faultdisk does (see serve_split). Not a server to use: a
- * yardstick.
+ * the work between two threads as faultdisk does (see serve_split; FLOOR_SPIN_US=N makes its
+ * reader look for input N µs before it blocks). Not a server to use: a yardstick.
  *
  *   cc -O2 -pthread -o floor-server bench/floor-server.c
  *   floor-server IMAGE DELAY_US PORT|SOCKET_PATH
@@ -345,6 +345,7 @@ static int take_requests(void) {
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t queued = PTHREAD_COND_INITIALIZER;
 static int ended;
+static uint64_t spin_ns;
 
 static void *delay_thread(void *arg) {
     int fd = *(int *)arg;
@@ -390,11 +391,22 @@ static void *delay_thread(void *arg) {
 static void serve_split(int fd) {
     pthread_t t;
     ended = 0;
+    spin_ns = getenv("FLOOR_SPIN_US") ? strtoull(getenv("FLOOR_SPIN_US"), NULL, 10) * 1000u : 0;
     if (pthread_create(&t, NULL, delay_thread, &fd)) {
         die("pthread_create");
     }
     for (;;) {
-        ssize_t r = recv(fd, in + in_len, sizeof in - in_len, 0);
+        /* FLOOR_SPIN_US: look for input that long before blocking (as faultdisk's reader spin). */
+        ssize_t r = -1;
+        for (uint64_t until = now_ns() + spin_ns; spin_ns > 0 && now_ns() < until;) {
+            r = recv(fd, in + in_len, sizeof in - in_len, MSG_DONTWAIT);
+            if (r >= 0 || errno != EAGAIN) {
+                break;
+            }
+        }
+        if (r < 0 && (spin_ns == 0 || errno == EAGAIN)) {
+            r = recv(fd, in + in_len, sizeof in - in_len, 0);
+        }
         if (r <= 0) {
             break;
         }
