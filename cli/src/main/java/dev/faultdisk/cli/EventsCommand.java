@@ -31,6 +31,9 @@ import picocli.CommandLine.Option;
             "  faultdisk events --json | jq -c 'select(.event == \"BLKDEBUG_SUSPENDED\") | .data'"
         })
 final class EventsCommand extends ControlCommand {
+    /** The server's notice that it dropped events for this client (docs/QMP.md). */
+    private static final String DROPPED = "EVENTS_DROPPED";
+
     private static final DateTimeFormatter TIME =
             DateTimeFormatter.ofPattern("HH:mm:ss.SSS").withZone(ZoneId.systemDefault());
 
@@ -62,18 +65,32 @@ final class EventsCommand extends ControlCommand {
             Event e;
             try {
                 e = client.awaitEvent(
-                        ev -> names.isEmpty() || names.contains(ev.name()), wait.isNegative() ? Duration.ZERO : wait);
+                        ev -> wanted(ev) || ev.name().equals(DROPPED), wait.isNegative() ? Duration.ZERO : wait);
             } catch (FaultdiskTimeoutException timeout) {
                 if (count == null) {
                     continue;
                 }
+                long lost = client.serverDroppedEvents();
                 throw new FaultdiskTimeoutException(
-                        "saw " + seen + " of " + count + " events within " + Durations.format(control.timeout));
+                        "saw " + seen + " of " + count + " events within " + Durations.format(control.timeout)
+                                + (lost > 0 ? " (the server dropped " + lost + " events for this client)" : ""));
+            }
+            if (!wanted(e)) {
+                // The server's notice that this follower fell behind: said even when filtered out.
+                err().println("faultdisk events: the server dropped " + e.data().get("count")
+                        + " events for this client, which fell behind (some may have been " + String.join(", ", names)
+                        + ")");
+                err().flush();
+                continue;
             }
             print(e);
             seen++;
         }
         return ExitCodes.OK;
+    }
+
+    private boolean wanted(Event e) {
+        return names.isEmpty() || names.contains(e.name());
     }
 
     /** A misspelt --event would match nothing and wait forever: the server lists what it emits. */

@@ -27,6 +27,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -258,6 +260,52 @@ class CliProcessTest {
         } finally {
             events.destroyForcibly();
         }
+    }
+
+    @Test
+    void aFollowerThatFallsBehindIsToldHowManyEventsItMissed() throws Exception {
+        Tools.require("kill");
+        Process events = FaultdiskCli.start("events", "--qmp", qmp, "--count", "1", "--event", "POWER_FAIL");
+        try {
+            BufferedReader err =
+                    new BufferedReader(new InputStreamReader(events.getErrorStream(), StandardCharsets.UTF_8));
+            assertEquals("following events of " + qmp, err.readLine(), "connected");
+            // Stopped, it reads nothing: its socket buffers fill, then its session's queue.
+            signal(events, "STOP");
+            String padding = "x".repeat(1000);
+            long emitted = 0;
+            while (server.qmp().eventsDropped() == 0 && emitted < 200_000) {
+                for (int i = 0; i < 1000; i++, emitted++) {
+                    server.qmp().emit("FAULT_INJECTED", Map.of("n", emitted, "padding", padding));
+                }
+            }
+            long dropped = server.qmp().eventsDropped();
+            assertTrue(dropped > 0, "nothing dropped after " + emitted + " events");
+            signal(events, "CONT");
+            cli("power-fail", "disk0").assertOk("power-fail");
+            assertTrue(events.waitFor(60, TimeUnit.SECONDS), "events ended");
+            assertEquals(0, events.exitValue());
+            String stderr = new String(events.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+            Matcher m = Pattern.compile("faultdisk events: the server dropped (\\d+) events for this client, which"
+                            + " fell behind \\(some may have been POWER_FAIL\\)")
+                    .matcher(stderr);
+            assertTrue(m.find(), stderr);
+            // Other sessions (none should lag this little) count in the server's total too.
+            long told = Long.parseLong(m.group(1));
+            assertTrue(told >= 1 && told <= server.qmp().eventsDropped(), told + " of " + dropped + ": " + stderr);
+            String stdout = new String(events.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertTrue(stdout.contains(" POWER_FAIL device=disk0"), stdout);
+            assertEquals(1, stdout.lines().count(), stdout);
+        } finally {
+            events.destroyForcibly();
+        }
+    }
+
+    private static void signal(Process p, String signal) throws Exception {
+        Process kill = new ProcessBuilder("kill", "-" + signal, Long.toString(p.pid()))
+                .redirectErrorStream(true)
+                .start();
+        assertTrue(kill.waitFor(10, TimeUnit.SECONDS) && kill.exitValue() == 0, "kill -" + signal);
     }
 
     @Test
