@@ -226,7 +226,7 @@ static int writev_all(int fd, struct iovec *v, int n) {
 
 #define MAX_IOV 1024
 static struct iovec iov[MAX_IOV];
-static uint8_t headers[MAX_IOV / 2][32];
+static uint8_t headers[MAX_IOV][32]; /* one per reply: a reply without data takes one iov entry */
 
 /* Builds one reply's header; returns its length. */
 static size_t header(uint8_t *h, const struct pending *p) {
@@ -259,19 +259,15 @@ static size_t header(uint8_t *h, const struct pending *p) {
     return 16;
 }
 
-/* Sends every reply that is due: one writev, the data straight from the image's mapping. */
-static int reply_due(int fd) {
-    uint64_t now = now_ns();
-    int n = 0;
-    while (count > 0 && queue[head].deadline_ns <= now) {
+/*
+ * Moves the replies due by {now} off the queue into iov (as many as MAX_IOV holds): a header for
+ * each, and beside it the data straight from the image's mapping. Returns the entries used.
+ */
+static int collect_due(uint64_t now) {
+    int n = 0, k = 0;
+    while (count > 0 && queue[head].deadline_ns <= now && n + 2 <= MAX_IOV) {
         struct pending *p = &queue[head];
-        if (n + 2 > MAX_IOV) {
-            if (writev_all(fd, iov, n)) {
-                return -1;
-            }
-            n = 0;
-        }
-        uint8_t *h = headers[n / 2];
+        uint8_t *h = headers[k++];
         iov[n++] = (struct iovec){h, header(h, p)};
         if (p->length > 0 && !p->error) {
             iov[n++] = (struct iovec){(void *)(image + p->offset), p->length};
@@ -279,7 +275,18 @@ static int reply_due(int fd) {
         head = (head + 1) % MAX_PENDING;
         count--;
     }
-    return n > 0 ? writev_all(fd, iov, n) : 0;
+    return n;
+}
+
+/* Sends every reply that is due, one writev per MAX_IOV entries. */
+static int reply_due(int fd) {
+    uint64_t now = now_ns();
+    for (int n; (n = collect_due(now)) > 0;) {
+        if (writev_all(fd, iov, n)) {
+            return -1;
+        }
+    }
+    return 0;
 }
 
 static int enqueue(uint64_t cookie, uint64_t offset, uint32_t length, uint32_t error, uint64_t deadline, int read) {
@@ -365,18 +372,7 @@ static void *delay_thread(void *arg) {
             continue;
         }
         /* Collect what is due, then send it without the lock. */
-        uint64_t now = now_ns();
-        int n = 0;
-        while (count > 0 && queue[head].deadline_ns <= now && n + 2 <= MAX_IOV) {
-            struct pending *p = &queue[head];
-            uint8_t *h = headers[n / 2];
-            iov[n++] = (struct iovec){h, header(h, p)};
-            if (p->length > 0 && !p->error) {
-                iov[n++] = (struct iovec){(void *)(image + p->offset), p->length};
-            }
-            head = (head + 1) % MAX_PENDING;
-            count--;
-        }
+        int n = collect_due(now_ns());
         pthread_mutex_unlock(&lock);
         int failed = writev_all(fd, iov, n);
         pthread_mutex_lock(&lock);
