@@ -31,9 +31,6 @@ import picocli.CommandLine.Option;
             "  faultdisk events --json | jq -c 'select(.event == \"BLKDEBUG_SUSPENDED\") | .data'"
         })
 final class EventsCommand extends ControlCommand {
-    /** The server's notice that it dropped events for this client (docs/QMP.md). */
-    private static final String DROPPED = "EVENTS_DROPPED";
-
     private static final DateTimeFormatter TIME =
             DateTimeFormatter.ofPattern("HH:mm:ss.SSS").withZone(ZoneId.systemDefault());
 
@@ -65,7 +62,8 @@ final class EventsCommand extends ControlCommand {
             Event e;
             try {
                 e = client.awaitEvent(
-                        ev -> wanted(ev) || ev.name().equals(DROPPED), wait.isNegative() ? Duration.ZERO : wait);
+                        ev -> wanted(ev) || ev.name().equals(FaultdiskClient.EVENTS_DROPPED),
+                        wait.isNegative() ? Duration.ZERO : wait);
             } catch (FaultdiskTimeoutException timeout) {
                 if (count == null) {
                     continue;

@@ -25,9 +25,6 @@ import java.util.function.Predicate;
 final class EventQueue {
     private static final System.Logger LOG = System.getLogger(EventQueue.class.getName());
 
-    /** The server's notice that it dropped events for this session (it fell behind). */
-    static final String SERVER_DROPPED = "EVENTS_DROPPED";
-
     private final int capacity;
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition changed = lock.newCondition();
@@ -48,7 +45,7 @@ final class EventQueue {
         lock.lock();
         try {
             event = new Event(name, data, timestamp, ++sequence);
-            if (SERVER_DROPPED.equals(name) && data.get("count") instanceof Number count) {
+            if (FaultdiskClient.EVENTS_DROPPED.equals(name) && data.get("count") instanceof Number count) {
                 serverDropped += count.longValue();
             }
             queue.addLast(event);
@@ -117,7 +114,7 @@ final class EventQueue {
         return why;
     }
 
-    /** Events the server did not send: the sum of its {@value #SERVER_DROPPED} counts. */
+    /** Events the server did not send: the sum of its {@value FaultdiskClient#EVENTS_DROPPED} counts. */
     long serverDropped() {
         return read(() -> serverDropped);
     }

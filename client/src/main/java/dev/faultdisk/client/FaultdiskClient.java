@@ -47,6 +47,9 @@ public final class FaultdiskClient implements AutoCloseable {
     /** Default bound for connecting and for each command's reply. */
     public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(30);
 
+    /** The server's notice, to this client alone, that it dropped events for it (it fell behind). */
+    public static final String EVENTS_DROPPED = "EVENTS_DROPPED";
+
     private final QmpConnection connection;
     private final Duration timeout;
 

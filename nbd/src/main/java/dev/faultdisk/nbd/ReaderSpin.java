@@ -17,8 +17,8 @@ import java.util.function.LongSupplier;
  * while the connection is busy, that is while its last wait ended within a millisecond, so an
  * idle or slow connection costs nothing. {@code -Dfaultdisk.nbd.spinMicros} sets the window
  * (50 is what was measured). It is 0, off, by default: the spin takes a CPU from whatever else
- * runs, and on two CPUs shared with fio it starved a QMP client of the same process until the
- * server dropped it for falling 1 MiB of FAULT_INJECTED events behind (docs/BENCHMARKS.md).
+ * runs, and on two CPUs shared with fio it starved a QMP client of the same process until it
+ * fell 1 MiB of FAULT_INJECTED events behind (docs/BENCHMARKS.md).
  * {@code -Dfaultdisk.nbd.spinBusyMicros} sets what counts as busy
  * (default 1000). At most one reader per two CPUs spins at a time ({@code
  * -Dfaultdisk.nbd.spinners}): with more busy connections than that, input is mostly there
