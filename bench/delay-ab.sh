@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # bench/delay-ab.sh [--rounds N] [--qd N[,N...]] [--delay-ms N] [--runtime S] [--client fio|light]
-#   [--transport tcp|unix]
+#   [--transport tcp|unix] [--listener]
 # SERVER...: builds of
 # faultdisk (and nbdkit) against each other on injected delays, interleaved: per round, queue depth
 # and server, `java -jar JAR serve --max-in-flight 64` with one read delay rule (default 1 ms) added
@@ -23,10 +23,13 @@
 # the server does when the client is not the limit.
 # --transport unix: the NBD connection over a Unix socket instead of TCP on 127.0.0.1 (the
 # default), for servers and clients alike; it shows what the loopback TCP stack costs.
+# --listener: a QMP client on each faultdisk server reading every event (one FAULT_INJECTED per
+# delayed read), as a test harness that listens would; its count of events read and dropped is
+# printed under each round.
 # The name `floor`: bench/floor-server.c (compiled with cc), the least a server can do to delay
 # reads (one thread, exact deadlines, no rules or events): what the client and the machine allow.
 set -euo pipefail
-rounds=3 qds=64 delay_ms=1 runtime=5 client=fio transport=tcp
+rounds=3 qds=64 delay_ms=1 runtime=5 client=fio transport=tcp listener=no lpid=
 while [ $# -gt 0 ]; do
   case "$1" in
     --rounds) rounds=$2; shift 2 ;;
@@ -35,7 +38,8 @@ while [ $# -gt 0 ]; do
     --runtime) runtime=$2; shift 2 ;;
     --client) client=$2; shift 2 ;;
     --transport) transport=$2; shift 2 ;;
-    -h|--help) sed -n '2,27p' "$0"; exit 0 ;;
+    --listener) listener=yes; shift ;;
+    -h|--help) sed -n '2,30p' "$0"; exit 0 ;;
     -*) echo "delay-ab.sh: unknown option $1" >&2; exit 2 ;;
     *) break ;;
   esac
@@ -75,6 +79,29 @@ measure() {
   rss1=$(rss "$pid")
   kill "$pid"; wait "$pid" 2>/dev/null || true
   pid=
+  if [ -n "$lpid" ]; then wait "$lpid" || true; lpid=; fi
+}
+# listen QMP_PORT: a client reading every event in the background; sets lpid.
+listen() {
+  python3 - "$1" >"$out/listener.out" <<'PY' &
+import json, socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), 5)
+f = s.makefile("rb")
+f.readline()
+s.sendall(b'{"execute": "qmp_capabilities"}\n')
+f.readline()
+read = dropped = 0
+try:
+    for line in f:
+        read += 1
+        if b"EVENTS_DROPPED" in line:
+            dropped += json.loads(line)["data"]["count"]
+except OSError:
+    pass
+print("  listener: %d events read, %d dropped" % (read, dropped))
+PY
+  lpid=$!
+  sleep 0.3
 }
 # start_server INDEX QD PORT: starts server INDEX with its delay; sets pid.
 start_server() {
@@ -115,6 +142,7 @@ for c in [{"execute": "qmp_capabilities"},
     if "return" not in json.loads(f.readline()):
         sys.exit("QMP failed")
 PY
+  if [ "$listener" = yes ]; then listen "$q"; fi
 }
 for r in $(seq "$rounds"); do
   for qd in ${qds//,/ }; do
@@ -136,6 +164,7 @@ for r in $(seq "$rounds"); do
           printf "round %s QD %s build %s: IOPS %6.0f lat p50 %.3f p99 %.3f p99.9 %.3f ms, CPU %.1f us/read " \
             "(qd-client %.1f), RSS %s -> %s MiB, load %s\n", r, qd, i, iops, p50, p99, p999,
             ticks / hz * 1e6 / reads, c, rss0, rss1, load }'
+        [ -s "$out/listener.out" ] && cat "$out/listener.out" && rm "$out/listener.out"
         continue
       fi
       job=(--name=w --ioengine=nbd "--uri=$uri" --time_based --rw=randread --bs=4k "--iodepth=$qd" --output-format=json)
@@ -154,6 +183,7 @@ print("round %s QD %s build %s: IOPS %6.0f clat p50 %.3f p99 %.3f p99.9 %.3f ms,
     sys.argv[5], sys.argv[8], sys.argv[2], j["iops"], p["50.000000"] / 1e6, p["99.000000"] / 1e6,
     p["99.900000"] / 1e6, cpu_us, fio_us, sys.argv[6], sys.argv[7], open("/proc/loadavg").read().split()[0]))
 PY
+      [ -s "$out/listener.out" ] && cat "$out/listener.out" && rm "$out/listener.out"
     done
   done
 done

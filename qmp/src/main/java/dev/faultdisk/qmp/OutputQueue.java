@@ -1,6 +1,8 @@
 package dev.faultdisk.qmp;
 
 import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.LongFunction;
@@ -13,6 +15,12 @@ import java.util.function.LongSupplier;
  * is queued ({@link #offerDropNotice}). So the notice comes before any event after the gap, and a
  * client that keeps falling behind gets runs of events between notices, not a notice per line. A
  * single line larger than the bound still fits into an empty queue.
+ *
+ * <p>A flood of events is written in batches: when the writer takes an event less than the
+ * linger after its last take (events are flowing), it waits up to the linger for more before
+ * taking them all ({@link #takeBatch}), so that one write and one wake-up carry many events
+ * instead of one each. A queued reply, the queue filling to half its bound, closing or finishing
+ * end the wait at once; a lone event goes out at once.
  *
  * <p>Events are taken only once the reply that ends negotiation is queued ({@link
  * #putOpeningEvents}). Both happen under the queue's one lock, so no event overtakes that reply,
@@ -33,10 +41,15 @@ final class OutputQueue {
     private static final int NOTICE_BYTES = 128;
 
     private final long maxBytes;
+    private final long lingerNanos;
+    private final LongSupplier nanoClock;
     private final ArrayDeque<byte[]> lines = new ArrayDeque<>();
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition notEmpty = lock.newCondition();
     private final Condition notFull = lock.newCondition();
+    /** Ends a linger: signalled by a reply, half a queue of events, closing or finishing, never by each event. */
+    private final Condition lingerOver = lock.newCondition();
+
     private long bytes;
     private boolean closed;
     private boolean finishing;
@@ -49,9 +62,30 @@ final class OutputQueue {
     private long droppedTotal;
     /** Lines taken so far: the writer's progress. */
     private long taken;
+    /** Lines added so far. */
+    private long added;
+    /** The number ({@link #added}) of the last reply line added: one is queued while it exceeds {@link #taken}. */
+    private long lastReply;
+    /** {@link #nanoClock} at the last take that emptied the queue; guarded by the lock. */
+    private long lastEmptied;
+    /** The last take left lines queued (the batch was full): the writer is behind and takes the rest at once. */
+    private boolean leftOver;
 
+    /** A queue that writes every line as soon as it can (no linger). */
     OutputQueue(long maxBytes) {
+        this(maxBytes, 0, System::nanoTime);
+    }
+
+    /**
+     * @param maxBytes    the bound on queued bytes
+     * @param lingerNanos how long the writer waits for more events while they flow (0: never)
+     * @param nanoClock   what tells whether events flow ({@link System#nanoTime()})
+     */
+    OutputQueue(long maxBytes, long lingerNanos, LongSupplier nanoClock) {
         this.maxBytes = maxBytes;
+        this.lingerNanos = lingerNanos;
+        this.nanoClock = nanoClock;
+        this.lastEmptied = nanoClock.getAsLong() - lingerNanos;
     }
 
     /** Adds a line (the greeting) if there is room now; false if full or closed. */
@@ -105,7 +139,7 @@ final class OutputQueue {
             if (!roomForNotice(line.length)) {
                 return false;
             }
-            add(line);
+            addReply(line); // the notice is due now: it ends a linger as a reply does
             dropped = 0;
             return true;
         } finally {
@@ -127,7 +161,7 @@ final class OutputQueue {
         if (closed || finishing || !fits(line)) {
             return false;
         }
-        add(line);
+        addReply(line);
         return true;
     }
 
@@ -155,7 +189,7 @@ final class OutputQueue {
             if (closed || finishing) {
                 return false;
             }
-            add(line);
+            addReply(line);
             eventsOpen |= openEvents;
             return true;
         } finally {
@@ -165,20 +199,47 @@ final class OutputQueue {
 
     /** The next line, waiting for one; null once closed, or once finishing and empty. */
     byte[] take() throws InterruptedException {
+        List<byte[]> one = takeBatch(1);
+        return one == null ? null : one.getFirst();
+    }
+
+    /**
+     * The queued lines, up to {@code maxBatchBytes} of them (at least one), waiting for one; null
+     * once closed, or once finishing and empty. If events are flowing (the last take emptied the
+     * queue less than the linger ago), waits up to the linger for more first, unless a reply is
+     * queued (see the class).
+     */
+    List<byte[]> takeBatch(int maxBatchBytes) throws InterruptedException {
         lock.lock();
         try {
             while (lines.isEmpty() && !closed && !finishing) {
                 notEmpty.await();
             }
+            if (lingerNanos > 0 && !leftOver && nanoClock.getAsLong() - lastEmptied < lingerNanos) {
+                long left = lingerNanos;
+                while (left > 0 && !closed && !finishing && lastReply <= taken && bytes < maxBytes / 2) {
+                    left = lingerOver.awaitNanos(left);
+                }
+            }
             if (closed || lines.isEmpty()) {
                 return null;
             }
-            byte[] line = lines.poll();
-            bytes -= line.length;
-            taken++;
+            List<byte[]> batch = new ArrayList<>();
+            long size = 0;
+            while (!lines.isEmpty() && (batch.isEmpty() || size + lines.peek().length <= maxBatchBytes)) {
+                byte[] line = lines.poll();
+                size += line.length;
+                batch.add(line);
+            }
+            bytes -= size;
+            taken += batch.size();
+            leftOver = !lines.isEmpty();
+            if (!leftOver) {
+                lastEmptied = nanoClock.getAsLong();
+            }
             noticeDue = dropped > 0 && roomForNotice(NOTICE_BYTES);
             notFull.signalAll();
-            return line;
+            return batch;
         } finally {
             lock.unlock();
         }
@@ -191,6 +252,7 @@ final class OutputQueue {
             finishing = true;
             notEmpty.signalAll();
             notFull.signalAll();
+            lingerOver.signalAll();
         } finally {
             lock.unlock();
         }
@@ -209,6 +271,7 @@ final class OutputQueue {
             bytes = 0;
             notEmpty.signalAll();
             notFull.signalAll();
+            lingerOver.signalAll();
         } finally {
             lock.unlock();
         }
@@ -235,7 +298,18 @@ final class OutputQueue {
 
     private void add(byte[] line) {
         lines.add(line);
+        added++;
         bytes += line.length;
         notEmpty.signal();
+        if (bytes >= maxBytes / 2) {
+            lingerOver.signal();
+        }
+    }
+
+    /** Adds a line that is not an event: the writer takes it without lingering. */
+    private void addReply(byte[] line) {
+        add(line);
+        lastReply = added;
+        lingerOver.signal();
     }
 }

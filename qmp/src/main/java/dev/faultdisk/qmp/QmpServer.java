@@ -42,20 +42,27 @@ public final class QmpServer implements AutoCloseable {
      * @param endpoint       TLS, shared secret and session budgets of the listeners
      * @param stallTimeout   how long a session may drop events while reading nothing before it
      *                       is closed (a client that never reads does not keep its slot)
+     * @param eventLinger    while events flow, how long a session's writer waits for more before
+     *                       writing them with one call (0: each at once); a reply never waits
      */
     public record Options(
             InstantSource clock,
             int maxQueuedBytes,
             JsonLimits limits,
             ControlEndpoint endpoint,
-            Duration stallTimeout) {
+            Duration stallTimeout,
+            Duration eventLinger) {
+        /** The default linger: far below what a client waiting for an event notices, long enough to batch a flood. */
+        public static final Duration DEFAULT_EVENT_LINGER = Duration.ofNanos(500_000);
+
         public static Options defaults() {
             return new Options(
                     InstantSource.system(),
                     1 << 20,
                     JsonLimits.DEFAULT,
                     ControlEndpoint.defaults(),
-                    Duration.ofSeconds(10));
+                    Duration.ofSeconds(10),
+                    DEFAULT_EVENT_LINGER);
         }
 
         public Options {
@@ -64,29 +71,35 @@ public final class QmpServer implements AutoCloseable {
                     || endpoint == null
                     || maxQueuedBytes < 1
                     || stallTimeout == null
-                    || stallTimeout.isNegative()) {
+                    || stallTimeout.isNegative()
+                    || eventLinger == null
+                    || eventLinger.isNegative()) {
                 throw new IllegalArgumentException("bad QMP server options");
             }
         }
 
         public Options withClock(InstantSource clock) {
-            return new Options(clock, maxQueuedBytes, limits, endpoint, stallTimeout);
+            return new Options(clock, maxQueuedBytes, limits, endpoint, stallTimeout, eventLinger);
         }
 
         public Options withMaxQueuedBytes(int maxQueuedBytes) {
-            return new Options(clock, maxQueuedBytes, limits, endpoint, stallTimeout);
+            return new Options(clock, maxQueuedBytes, limits, endpoint, stallTimeout, eventLinger);
         }
 
         public Options withLimits(JsonLimits limits) {
-            return new Options(clock, maxQueuedBytes, limits, endpoint, stallTimeout);
+            return new Options(clock, maxQueuedBytes, limits, endpoint, stallTimeout, eventLinger);
         }
 
         public Options withEndpoint(ControlEndpoint endpoint) {
-            return new Options(clock, maxQueuedBytes, limits, endpoint, stallTimeout);
+            return new Options(clock, maxQueuedBytes, limits, endpoint, stallTimeout, eventLinger);
         }
 
         public Options withStallTimeout(Duration stallTimeout) {
-            return new Options(clock, maxQueuedBytes, limits, endpoint, stallTimeout);
+            return new Options(clock, maxQueuedBytes, limits, endpoint, stallTimeout, eventLinger);
+        }
+
+        public Options withEventLinger(Duration eventLinger) {
+            return new Options(clock, maxQueuedBytes, limits, endpoint, stallTimeout, eventLinger);
         }
 
         /**

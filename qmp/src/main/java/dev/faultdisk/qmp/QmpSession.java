@@ -13,6 +13,7 @@ import java.nio.channels.ClosedChannelException;
 import java.nio.channels.SocketChannel;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -26,6 +27,8 @@ import java.util.function.LongFunction;
 public final class QmpSession {
     private static final System.Logger LOG = System.getLogger(QmpSession.class.getName());
     private static final RateLimitedLog BEHIND = new RateLimitedLog(LOG, 10_000);
+    /** Lines written with one call, at most (a longer line goes on its own). */
+    private static final int BATCH_BYTES = 16 * 1024;
 
     private final QmpServer server;
     private final SocketChannel channel;
@@ -59,7 +62,8 @@ public final class QmpSession {
         this.id = id;
         this.remote = remote;
         this.options = options;
-        this.output = new OutputQueue(options.maxQueuedBytes());
+        this.output =
+                new OutputQueue(options.maxQueuedBytes(), options.eventLinger().toNanos(), System::nanoTime);
         this.parser = new JsonStreamParser(options.sessionLimits());
         this.dispatcher = dispatcher;
     }
@@ -234,15 +238,23 @@ public final class QmpSession {
         String reason = "client went away";
         try {
             ByteChannel out = opened.get();
-            byte[] line;
-            while ((line = output.take()) != null) {
+            ByteBuffer buffer = ByteBuffer.allocate(BATCH_BYTES);
+            List<byte[]> batch;
+            while ((batch = output.takeBatch(BATCH_BYTES)) != null) {
                 if (output.noticeDue()) {
                     server.noticeDrops(this);
                 }
-                ByteBuffer buffer = ByteBuffer.wrap(line);
-                while (buffer.hasRemaining()) {
-                    out.write(buffer);
+                for (byte[] line : batch) {
+                    if (line.length > buffer.remaining()) { // a line longer than the buffer: on its own
+                        drain(out, buffer.flip());
+                        buffer.clear();
+                        drain(out, ByteBuffer.wrap(line));
+                    } else {
+                        buffer.put(line);
+                    }
                 }
+                drain(out, buffer.flip());
+                buffer.clear();
             }
         } catch (IOException e) {
             reason = "write failed: " + e.getMessage();
@@ -255,6 +267,12 @@ public final class QmpSession {
             reason = "internal error: " + e;
         }
         close(reason);
+    }
+
+    private static void drain(ByteChannel out, ByteBuffer bytes) throws IOException {
+        while (bytes.hasRemaining()) {
+            out.write(bytes);
+        }
     }
 
     void close(String reason) {

@@ -6,12 +6,20 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 /**
  * The event gate (closed until the reply that ends negotiation is queued, then open in the same
- * step) and events dropped for want of room.
+ * step), events dropped for want of room, and a flood of events taken in batches.
  */
+@Timeout(60)
 class OutputQueueTest {
 
     @Test
@@ -64,6 +72,98 @@ class OutputQueueTest {
         queue.close();
         assertEquals(OutputQueue.EventOutcome.IGNORED, queue.offerEvent(bytes("x")));
         assertEquals(3, queue.eventsDropped(), "a closed queue loses nothing it could have sent");
+    }
+
+    /** An hour: a take that returns before it was cut short by what the test did, not by time. */
+    private static final long HOUR = Duration.ofHours(1).toNanos();
+
+    @Test
+    void aLoneEventGoesAtOnceAndOneThatFollowsWaitsForMoreUntilAReplyIsQueued() throws Exception {
+        AtomicLong clock = new AtomicLong(1_000_000);
+        OutputQueue queue = new OutputQueue(1024, HOUR, clock::get);
+        assertTrue(queue.putOpeningEvents(bytes("negotiated")));
+        assertEquals(List.of("negotiated"), texts(queue.takeBatch(4096)), "the first take does not wait");
+        clock.addAndGet(2 * HOUR); // a quiet spell
+        queue.offerEvent(bytes("lone"));
+        assertEquals(List.of("lone"), texts(queue.takeBatch(4096)), "an event after a quiet spell goes at once");
+
+        // Right after that take, events flow: the next take waits for more instead of sending each.
+        queue.offerEvent(bytes("e1"));
+        CompletableFuture<List<byte[]>> batch = takeElsewhere(queue);
+        queue.offerEvent(bytes("e2"));
+        queue.offerEvent(bytes("e3"));
+        assertTrue(lingers(batch), "three events queued, no reply: the writer still waits for more");
+        assertTrue(queue.put(bytes("reply")));
+        assertEquals(List.of("e1", "e2", "e3", "reply"), texts(batch.get(10, TimeUnit.SECONDS)));
+        assertEquals(6, queue.taken());
+    }
+
+    @Test
+    void aLingerEndsWhenTheQueueIsHalfFullOrEndsAndABatchKeepsToItsSize() throws Exception {
+        AtomicLong clock = new AtomicLong();
+        OutputQueue queue = new OutputQueue(100, HOUR, clock::get);
+        assertTrue(queue.putOpeningEvents(bytes("negotiated")));
+        assertEquals(1, queue.takeBatch(4096).size());
+        queue.offerEvent(bytes("0123456789"));
+        CompletableFuture<List<byte[]>> batch = takeElsewhere(queue);
+        for (int i = 1; i < 4; i++) {
+            queue.offerEvent(bytes("012345678" + i));
+        }
+        assertTrue(lingers(batch), "40 bytes of 100 queued: not yet half");
+        queue.offerEvent(bytes("0123456789"));
+        assertEquals(3, batch.get(10, TimeUnit.SECONDS).size(), "half full: taken, 30 bytes at most (3 lines)");
+        assertEquals(2, queue.takeBatch(30).size(), "what is left, at once: the writer is behind");
+
+        queue.offerEvent(bytes("last"));
+        CompletableFuture<List<byte[]>> ending = takeElsewhere(queue);
+        assertTrue(lingers(ending));
+        queue.finish();
+        assertEquals(List.of("last"), texts(ending.get(10, TimeUnit.SECONDS)), "finishing sends what is queued");
+        assertNull(queue.takeBatch(30));
+
+        OutputQueue closing = new OutputQueue(100, HOUR, clock::get);
+        assertTrue(closing.putOpeningEvents(bytes("negotiated")));
+        assertEquals(1, closing.takeBatch(30).size());
+        closing.offerEvent(bytes("lost"));
+        CompletableFuture<List<byte[]>> closed = takeElsewhere(closing);
+        assertTrue(lingers(closed));
+        closing.close();
+        assertNull(closed.get(10, TimeUnit.SECONDS), "a closed queue's writer ends");
+    }
+
+    @Test
+    void aLineLongerThanTheBatchIsTakenAlone() throws Exception {
+        OutputQueue queue = new OutputQueue(1024);
+        assertTrue(queue.putOpeningEvents(bytes("a line of 25 bytes ------")));
+        queue.offerEvent(bytes("short"));
+        assertEquals(List.of("a line of 25 bytes ------"), texts(queue.takeBatch(10)));
+        assertEquals(List.of("short"), texts(queue.takeBatch(10)));
+    }
+
+    private static CompletableFuture<List<byte[]>> takeElsewhere(OutputQueue queue) {
+        CompletableFuture<List<byte[]>> batch = new CompletableFuture<>();
+        Thread.ofPlatform().daemon().start(() -> {
+            try {
+                batch.complete(queue.takeBatch(30));
+            } catch (Throwable e) {
+                batch.completeExceptionally(e);
+            }
+        });
+        return batch;
+    }
+
+    /** True if the take has not returned after a while (it waits out its hour otherwise). */
+    private static boolean lingers(CompletableFuture<List<byte[]>> batch) throws Exception {
+        try {
+            batch.get(200, TimeUnit.MILLISECONDS);
+            return false;
+        } catch (TimeoutException expected) {
+            return true;
+        }
+    }
+
+    private static List<String> texts(List<byte[]> lines) {
+        return lines.stream().map(OutputQueueTest::text).toList();
     }
 
     private static byte[] notice(long count) {
