@@ -51,8 +51,19 @@ final class Messages {
         return event;
     }
 
-    /** One line on the wire: the JSON text (ASCII) and CRLF. */
-    static byte[] line(String json) {
-        return (json + "\r\n").getBytes(StandardCharsets.US_ASCII);
+    /**
+     * One line on the wire: the JSON text (ASCII, as {@link Json#write} makes it) and CRLF, copied
+     * once; a character beyond ASCII becomes {@code ?}, as {@link StandardCharsets#US_ASCII} would.
+     */
+    static byte[] line(CharSequence json) {
+        int n = json.length();
+        byte[] line = new byte[n + 2];
+        for (int i = 0; i < n; i++) {
+            char c = json.charAt(i);
+            line[i] = c < 0x80 ? (byte) c : (byte) '?';
+        }
+        line[n] = '\r';
+        line[n + 1] = '\n';
+        return line;
     }
 }

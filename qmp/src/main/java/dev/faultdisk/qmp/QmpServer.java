@@ -118,6 +118,11 @@ public final class QmpServer implements AutoCloseable {
     /** The event a session gets, and only that session, after events were dropped for it. */
     public static final String EVENTS_DROPPED = "EVENTS_DROPPED";
 
+    /** The event builder's first size: room for a FAULT_INJECTED. */
+    private static final int KEPT_TEXT = 1024;
+    /** A builder grown past this by a large event is replaced. */
+    private static final int MAX_KEPT_TEXT = 64 * 1024;
+
     /** Heap bytes a buffered token costs (object, text array, list slot). */
     static final int TOKEN_COST = 64;
 
@@ -133,6 +138,11 @@ public final class QmpServer implements AutoCloseable {
     private final List<EventListener> eventListeners = new CopyOnWriteArrayList<>();
     /** Guarded by emitLock. */
     private long emitted;
+    /**
+     * Where each event's text is built; guarded by emitLock. One builder for all: a flood of
+     * events (one per delayed read) then costs no growing builder and no intermediate string.
+     */
+    private StringBuilder emitText = new StringBuilder(KEPT_TEXT);
 
     private final Object emitLock = new Object();
     private volatile boolean closed;
@@ -232,13 +242,20 @@ public final class QmpServer implements AutoCloseable {
     public void emit(String event, Map<String, ?> data) {
         synchronized (emitLock) { // keeps timestamps in order on every session
             emitted++;
-            String json = Json.write(Messages.event(event, data, options.clock().instant()));
-            byte[] line = Messages.line(json);
+            if (emitText.capacity() > MAX_KEPT_TEXT) {
+                emitText = new StringBuilder(KEPT_TEXT); // one huge event does not keep its builder
+            }
+            emitText.setLength(0);
+            Json.write(emitText, Messages.event(event, data, options.clock().instant()));
+            byte[] line = Messages.line(emitText);
             for (QmpSession session : sessions) {
                 session.deliver(line);
             }
-            for (EventListener listener : eventListeners) {
-                listener.event(emitted, event, json);
+            if (!eventListeners.isEmpty()) {
+                String json = emitText.toString();
+                for (EventListener listener : eventListeners) {
+                    listener.event(emitted, event, json);
+                }
             }
         }
     }

@@ -228,9 +228,7 @@ final class FaultCommands {
             @Override
             public void injected(FaultRecord record) {
                 if (record.announce() && qmp.hasAudience()) {
-                    Map<String, Object> data = record.toMap();
-                    data.remove("time"); // the event's timestamp says when
-                    qmp.emit("FAULT_INJECTED", data);
+                    qmp.emit("FAULT_INJECTED", record.eventData());
                 }
             }
 

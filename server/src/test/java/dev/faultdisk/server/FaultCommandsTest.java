@@ -76,6 +76,7 @@ class FaultCommandsTest {
         assertEquals(1L, event.get("rule"));
         assertEquals("flush", event.get("operation"));
         assertEquals("error ENOSPC", event.get("action"));
+        assertFalse(event.containsKey("time"), "the event's timestamp says when: " + event);
 
         assertEquals(
                 Map.of(),

@@ -96,9 +96,14 @@ public final class Json {
 
     /** One line, QEMU's spacing, ASCII only. */
     public static String write(Object value) {
-        StringBuilder out = new StringBuilder();
+        StringBuilder out = new StringBuilder(256); // a QMP event's size: fewer copies as it grows
         JsonWriter.write(out, value);
         return out.toString();
+    }
+
+    /** Appends {@code value} as {@link #write(Object)} would return it: for a caller that reuses its builder. */
+    public static void write(StringBuilder out, Object value) {
+        JsonWriter.write(out, value);
     }
 
     /** Indented by two spaces per level, for people (same escapes as {@link #write}). */
