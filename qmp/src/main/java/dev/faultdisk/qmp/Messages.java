@@ -1,5 +1,7 @@
 package dev.faultdisk.qmp;
 
+import dev.faultdisk.wire.json.Json;
+import dev.faultdisk.wire.json.JsonMembers;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.LinkedHashMap;
@@ -38,17 +40,19 @@ final class Messages {
         return response;
     }
 
-    static Map<String, Object> event(String name, Object data, Instant at) {
-        Map<String, Object> timestamp = new LinkedHashMap<>();
-        timestamp.put("seconds", at.getEpochSecond());
-        timestamp.put("microseconds", (long) (at.getNano() / 1000));
-        Map<String, Object> event = new LinkedHashMap<>();
-        event.put("timestamp", timestamp);
-        event.put("event", name);
-        if (data != null) {
-            event.put("data", data);
-        }
-        return event;
+    static JsonMembers event(String name, Object data, Instant at) {
+        long seconds = at.getEpochSecond();
+        long micros = at.getNano() / 1000;
+        return out -> {
+            out.member("timestamp", (JsonMembers) time -> {
+                time.member("seconds", seconds);
+                time.member("microseconds", micros);
+            });
+            out.member("event", name);
+            if (data != null) {
+                out.member("data", data);
+            }
+        };
     }
 
     /**

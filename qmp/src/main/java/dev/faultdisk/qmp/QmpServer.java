@@ -2,6 +2,7 @@ package dev.faultdisk.qmp;
 
 import dev.faultdisk.wire.json.Json;
 import dev.faultdisk.wire.json.JsonLimits;
+import dev.faultdisk.wire.json.JsonMembers;
 import dev.faultdisk.wire.net.ControlEndpoint;
 import dev.faultdisk.wire.net.Listener;
 import dev.faultdisk.wire.net.RateLimitedLog;
@@ -240,6 +241,18 @@ public final class QmpServer implements AutoCloseable {
      * @throws dev.faultdisk.wire.json.JsonException if {@code data} holds a value with no JSON form
      */
     public void emit(String event, Map<String, ?> data) {
+        emitData(event, data);
+    }
+
+    /**
+     * As {@link #emit(String, Map)}, with data written member by member: for events emitted often
+     * (one per delayed read), which then cost no map.
+     */
+    public void emitMembers(String event, JsonMembers data) {
+        emitData(event, data);
+    }
+
+    private void emitData(String event, Object data) {
         synchronized (emitLock) { // keeps timestamps in order on every session
             emitted++;
             if (emitText.capacity() > MAX_KEPT_TEXT) {

@@ -228,7 +228,7 @@ final class FaultCommands {
             @Override
             public void injected(FaultRecord record) {
                 if (record.announce() && qmp.hasAudience()) {
-                    qmp.emit("FAULT_INJECTED", record.eventData());
+                    qmp.emitMembers("FAULT_INJECTED", record.eventData());
                 }
             }
 

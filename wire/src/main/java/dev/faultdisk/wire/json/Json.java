@@ -10,7 +10,8 @@ import java.util.Map;
 /**
  * Whole-text JSON: parse one value, write one value. Values are the plain Java objects described
  * in {@link JsonStreamParser}; writing also accepts any {@code Number}-like box, {@code
- * CharSequence}, {@code Iterable}, array, enum (by name) and {@link JsonConvertible}.
+ * CharSequence}, {@code Iterable}, array, enum (by name), {@link JsonConvertible} and {@link
+ * JsonMembers}.
  */
 public final class Json {
     private Json() {}

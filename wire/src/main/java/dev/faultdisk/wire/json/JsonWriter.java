@@ -49,6 +49,7 @@ final class JsonWriter {
             case Float f -> real(out, f.doubleValue());
             case BigDecimal dec -> out.append(dec.toString());
             case Map<?, ?> map -> object(out, map, depth, pretty);
+            case JsonMembers members -> object(out, members, depth, pretty);
             case Iterable<?> items -> array(out, items, depth, pretty);
             case Object[] items -> array(out, Arrays.asList(items), depth, pretty);
             case Enum<?> e -> string(out, e.name());
@@ -80,6 +81,31 @@ final class JsonWriter {
             write(out, entry.getValue(), depth + 1, pretty);
         }
         close(out, '}', first, depth, pretty);
+    }
+
+    private static void object(StringBuilder out, JsonMembers members, int depth, boolean pretty) {
+        out.append('{');
+        boolean[] empty = {true};
+        members.writeMembers(new JsonMembers.Sink() {
+            @Override
+            public void member(String name, Object value) {
+                name(name);
+                write(out, value, depth + 1, pretty);
+            }
+
+            @Override
+            public void member(String name, long value) {
+                name(name);
+                out.append(value);
+            }
+
+            private void name(String name) {
+                empty[0] = separate(out, empty[0], depth, pretty);
+                string(out, name);
+                out.append(": ");
+            }
+        });
+        close(out, '}', empty[0], depth, pretty);
     }
 
     private static void array(StringBuilder out, Iterable<?> items, int depth, boolean pretty) {

@@ -25,6 +25,35 @@ class JsonWriterTest {
     }
 
     @Test
+    void membersAreWrittenAsTheMapWithTheSameMembersWouldBe() {
+        Map<String, Object> inner = new LinkedHashMap<>();
+        inner.put("seconds", 1_764_576_000L);
+        inner.put("microseconds", 7L);
+        Map<String, Object> map = new LinkedHashMap<>();
+        map.put("timestamp", inner);
+        map.put("event", "FAULT_INJECTED");
+        map.put("data", Map.of("offset", Long.MIN_VALUE));
+        map.put("none", Map.of());
+        map.put("list", List.of(1L, "caf\u00e9"));
+        JsonMembers members = out -> {
+            out.member("timestamp", (JsonMembers) time -> {
+                time.member("seconds", 1_764_576_000L);
+                time.member("microseconds", 7L);
+            });
+            out.member("event", "FAULT_INJECTED");
+            out.member("data", (JsonMembers) data -> data.member("offset", Long.MIN_VALUE));
+            out.member("none", (JsonMembers) empty -> {});
+            out.member("list", List.of(1L, "caf\u00e9"));
+        };
+        assertEquals(Json.write(map), Json.write(members));
+        assertEquals(Json.writePretty(map), Json.writePretty(members));
+        assertEquals(List.of(map), Json.parse(Json.write(List.of(members))));
+        Map<String, Object> filled = new LinkedHashMap<>();
+        ((JsonMembers) out -> out.member("n", 5L)).writeMembers(filled::put);
+        assertEquals(Map.of("n", 5L), filled, "a map takes the members too, numbers boxed");
+    }
+
+    @Test
     void escapesLikeQemuAndStaysAscii() {
         assertEquals("\"\\\" \\\\ / \\b \\f \\n \\r \\t\"", Json.write("\" \\ / \b \f \n \r \t"));
         assertEquals("\"\\u0000\\u0001\\u001F\\u007F\"", Json.write("\u0000\u0001\u001f\u007f"));
