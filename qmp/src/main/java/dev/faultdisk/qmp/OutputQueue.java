@@ -16,11 +16,11 @@ import java.util.function.LongSupplier;
  * client that keeps falling behind gets runs of events between notices, not a notice per line. A
  * single line larger than the bound still fits into an empty queue.
  *
- * <p>A flood of events is written in batches: when the writer takes an event less than the
- * linger after its last take (events are flowing), it waits up to the linger for more before
- * taking them all ({@link #takeBatch}), so that one write and one wake-up carry many events
- * instead of one each. A queued reply, the queue filling to half its bound, closing or finishing
- * end the wait at once; a lone event goes out at once.
+ * <p>A flood of events is written in batches: when an event comes less than the linger after
+ * the writer last emptied the queue (events are flowing), the writer waits up to the linger for
+ * more before taking them all ({@link #takeBatch}), so that one write and one wake-up carry many
+ * events instead of one each. A queued reply, the queue filling to half its bound, closing or
+ * finishing end the wait at once; a lone event goes out at once.
  *
  * <p>Events are taken only once the reply that ends negotiation is queued ({@link
  * #putOpeningEvents}). Both happen under the queue's one lock, so no event overtakes that reply,

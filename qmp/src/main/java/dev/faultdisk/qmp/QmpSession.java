@@ -238,11 +238,18 @@ public final class QmpSession {
         String reason = "client went away";
         try {
             ByteChannel out = opened.get();
-            ByteBuffer buffer = ByteBuffer.allocate(BATCH_BYTES);
+            ByteBuffer buffer = null; // for batches of lines: a session that only answers commands has none
             List<byte[]> batch;
             while ((batch = output.takeBatch(BATCH_BYTES)) != null) {
                 if (output.noticeDue()) {
                     server.noticeDrops(this);
+                }
+                if (batch.size() == 1) {
+                    drain(out, ByteBuffer.wrap(batch.getFirst()));
+                    continue;
+                }
+                if (buffer == null) {
+                    buffer = ByteBuffer.allocate(BATCH_BYTES);
                 }
                 for (byte[] line : batch) {
                     if (line.length > buffer.remaining()) { // a line longer than the buffer: on its own

@@ -97,7 +97,7 @@ public final class Json {
 
     /** One line, QEMU's spacing, ASCII only. */
     public static String write(Object value) {
-        StringBuilder out = new StringBuilder(256); // a QMP event's size: fewer copies as it grows
+        StringBuilder out = new StringBuilder(256); // most replies fit: fewer copies as it grows
         JsonWriter.write(out, value);
         return out.toString();
     }
