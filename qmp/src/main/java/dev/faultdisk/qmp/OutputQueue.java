@@ -197,12 +197,6 @@ final class OutputQueue {
         }
     }
 
-    /** The next line, waiting for one; null once closed, or once finishing and empty. */
-    byte[] take() throws InterruptedException {
-        List<byte[]> one = takeBatch(1);
-        return one == null ? null : one.getFirst();
-    }
-
     /**
      * The queued lines, up to {@code maxBatchBytes} of them (at least one), waiting for one; null
      * once closed, or once finishing and empty. If events are flowing (the last take emptied the

@@ -255,12 +255,7 @@ public final class QmpServer implements AutoCloseable {
     private void emitData(String event, Object data) {
         synchronized (emitLock) { // keeps timestamps in order on every session
             emitted++;
-            if (emitText.capacity() > MAX_KEPT_TEXT) {
-                emitText = new StringBuilder(KEPT_TEXT); // one huge event does not keep its builder
-            }
-            emitText.setLength(0);
-            Json.write(emitText, Messages.event(event, data, options.clock().instant()));
-            byte[] line = Messages.line(emitText);
+            byte[] line = eventLine(event, data, options.clock().instant());
             for (QmpSession session : sessions) {
                 session.deliver(line);
             }
@@ -280,9 +275,21 @@ public final class QmpServer implements AutoCloseable {
     void noticeDrops(QmpSession session) {
         synchronized (emitLock) {
             Instant at = options.clock().instant();
-            session.offerDropNotice(
-                    count -> Messages.line(Json.write(Messages.event(EVENTS_DROPPED, Map.of("count", count), at))));
+            session.offerDropNotice(count -> eventLine(EVENTS_DROPPED, Map.of("count", count), at));
         }
+    }
+
+    /**
+     * An event's line on the wire, built in {@link #emitText}, which then holds its text; under the
+     * emit lock.
+     */
+    private byte[] eventLine(String event, Object data, Instant at) {
+        if (emitText.capacity() > MAX_KEPT_TEXT) {
+            emitText = new StringBuilder(KEPT_TEXT); // one huge event does not keep its builder
+        }
+        emitText.setLength(0);
+        Json.write(emitText, Messages.event(event, data, at));
+        return Messages.line(emitText);
     }
 
     /** Events dropped for sessions that fell behind, over every session there has been. */

@@ -85,8 +85,9 @@ final class JsonWriter {
 
     private static void object(StringBuilder out, JsonMembers members, int depth, boolean pretty) {
         out.append('{');
-        boolean[] empty = {true};
-        members.writeMembers(new JsonMembers.Sink() {
+        var sink = new JsonMembers.Sink() {
+            boolean first = true;
+
             @Override
             public void member(String name, Object value) {
                 name(name);
@@ -100,12 +101,13 @@ final class JsonWriter {
             }
 
             private void name(String name) {
-                empty[0] = separate(out, empty[0], depth, pretty);
+                first = separate(out, first, depth, pretty);
                 string(out, name);
                 out.append(": ");
             }
-        });
-        close(out, '}', empty[0], depth, pretty);
+        };
+        members.writeMembers(sink);
+        close(out, '}', sink.first, depth, pretty);
     }
 
     private static void array(StringBuilder out, Iterable<?> items, int depth, boolean pretty) {
