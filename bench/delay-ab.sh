@@ -28,6 +28,7 @@
 # printed under each round.
 # The name `floor`: bench/floor-server.c (compiled with cc), the least a server can do to delay
 # reads (one thread, exact deadlines, no rules or events): what the client and the machine allow.
+# OPTS_N for a floor are its environment settings (OPTS_1="FLOOR_THREADS=2 FLOOR_KSTAMP=1").
 set -euo pipefail
 rounds=3 qds=64 delay_ms=1 runtime=5 client=fio transport=tcp listener=no lpid=
 while [ $# -gt 0 ]; do
@@ -110,7 +111,8 @@ start_server() {
   if [ "${servers[$i]}" = floor ]; then
     local at=$port
     [ "$transport" = unix ] && at=$out/nbd.sock
-    "$out/floor-server" "$file" $((delay_ms * 1000)) "$at" >"$out/server.log" 2>&1 &
+    # shellcheck disable=SC2086 # OPTS_N holds the floor's environment settings, split on spaces
+    env ${!opts_var:-} "$out/floor-server" "$file" $((delay_ms * 1000)) "$at" >"$out/server.log" 2>&1 &
     pid=$!
     if [ "$transport" = unix ]; then await_socket "$out/nbd.sock"; else await_port "$port"; fi
     return

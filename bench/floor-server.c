@@ -13,7 +13,8 @@
  * newstyle fixed handshake with NBD_OPT_GO (NBD_OPT_EXPORT_NAME too); writes (up to 1 MiB) are
  * read and acknowledged without being stored, other commands acknowledged. FLOOR_THREADS=2 splits
  * the work between two threads as faultdisk does (see serve_split; FLOOR_SPIN_US=N makes its
- * reader look for input N µs before it blocks). Not a server to use: a yardstick.
+ * reader look for input N µs before it blocks; FLOOR_KSTAMP=1 counts its delays from when the
+ * kernel received the request, SO_TIMESTAMPNS). Not a server to use: a yardstick.
  *
  *   cc -O2 -pthread -o floor-server bench/floor-server.c
  *   floor-server IMAGE DELAY_US PORT|SOCKET_PATH
@@ -77,6 +78,8 @@ static struct pending queue[MAX_PENDING];
 static unsigned head, count;
 static uint8_t in[1 << 20];
 static size_t in_len;
+/* FLOOR_KSTAMP=1 (split only): when the kernel received the bytes of the last recv (SO_TIMESTAMPNS), on the monotonic clock; 0 when unknown. */
+static uint64_t kernel_arrival;
 
 static void die(const char *what) {
     perror(what);
@@ -302,6 +305,9 @@ static int enqueue(uint64_t cookie, uint64_t offset, uint32_t length, uint32_t e
 static int take_requests(void) {
     size_t at = 0;
     uint64_t arrived = now_ns();
+    if (kernel_arrival != 0 && kernel_arrival < arrived) {
+        arrived = kernel_arrival;
+    }
     while (in_len - at >= 28) {
         const uint8_t *r = in + at;
         uint32_t magic, length;
@@ -384,9 +390,40 @@ static void *delay_thread(void *arg) {
     return NULL;
 }
 
+/*
+ * recv that also gives when the kernel received the last of the bytes it returns (SO_TIMESTAMPNS,
+ * the real-time clock), moved to the monotonic clock in kernel_arrival.
+ */
+static ssize_t recv_stamped(int fd, void *buf, size_t n, int flags) {
+    struct iovec v = {buf, n};
+    char control[CMSG_SPACE(sizeof(struct timespec))];
+    struct msghdr m = {.msg_iov = &v, .msg_iovlen = 1, .msg_control = control, .msg_controllen = sizeof control};
+    ssize_t r = recvmsg(fd, &m, flags);
+    kernel_arrival = 0;
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(&m); r > 0 && c != NULL; c = CMSG_NXTHDR(&m, c)) {
+        if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS) {
+            struct timespec k, real, mono;
+            memcpy(&k, CMSG_DATA(c), sizeof k);
+            clock_gettime(CLOCK_REALTIME, &real);
+            clock_gettime(CLOCK_MONOTONIC, &mono);
+            int64_t ago = ((int64_t)real.tv_sec - k.tv_sec) * 1000000000 + (real.tv_nsec - k.tv_nsec);
+            uint64_t m_ns = (uint64_t)mono.tv_sec * 1000000000u + (uint64_t)mono.tv_nsec;
+            if (ago > 0 && (uint64_t)ago < m_ns) {
+                kernel_arrival = m_ns - (uint64_t)ago;
+            }
+        }
+    }
+    return r;
+}
+
 static void serve_split(int fd) {
     pthread_t t;
     ended = 0;
+    int kstamp = getenv("FLOOR_KSTAMP") != NULL && atoi(getenv("FLOOR_KSTAMP")) == 1;
+    if (kstamp) {
+        int one = 1;
+        setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof one);
+    }
     spin_ns = getenv("FLOOR_SPIN_US") ? strtoull(getenv("FLOOR_SPIN_US"), NULL, 10) * 1000u : 0;
     if (pthread_create(&t, NULL, delay_thread, &fd)) {
         die("pthread_create");
@@ -395,13 +432,14 @@ static void serve_split(int fd) {
         /* FLOOR_SPIN_US: look for input that long before blocking (as faultdisk's reader spin). */
         ssize_t r = -1;
         for (uint64_t until = now_ns() + spin_ns; spin_ns > 0 && now_ns() < until;) {
-            r = recv(fd, in + in_len, sizeof in - in_len, MSG_DONTWAIT);
+            r = kstamp ? recv_stamped(fd, in + in_len, sizeof in - in_len, MSG_DONTWAIT)
+                       : recv(fd, in + in_len, sizeof in - in_len, MSG_DONTWAIT);
             if (r >= 0 || errno != EAGAIN) {
                 break;
             }
         }
         if (r < 0 && (spin_ns == 0 || errno == EAGAIN)) {
-            r = recv(fd, in + in_len, sizeof in - in_len, 0);
+            r = kstamp ? recv_stamped(fd, in + in_len, sizeof in - in_len, 0) : recv(fd, in + in_len, sizeof in - in_len, 0);
         }
         if (r <= 0) {
             break;
