@@ -16,10 +16,8 @@ import picocli.CommandLine.Parameters;
 @Command(
         name = "break",
         mixinStandardHelpOptions = true,
-        description = {
-            "Hold the next request that reaches a blkdebug event until resumed: act at the critical moment.",
-            "A breakpoint fires once; each hit emits BLKDEBUG_SUSPENDED (see faultdisk events)."
-        },
+        description = "Hold the next request that reaches a blkdebug event until resumed: act at the critical moment. "
+                + "A breakpoint fires once; each hit emits BLKDEBUG_SUSPENDED (see faultdisk events).",
         subcommands = {
             BreakCommand.Set.class,
             BreakCommand.Wait.class,

@@ -31,10 +31,8 @@ final class ControlOptions {
             names = "--qmp-tls-certificates",
             paramLabel = "DIR",
             defaultValue = "${env:FAULTDISK_QMP_TLS_CERTIFICATES}",
-            description = {
-                "Connect over TLS, trusting ca-cert.pem in DIR and presenting client-cert.pem",
-                "+ client-key.pem if DIR has them (or set FAULTDISK_QMP_TLS_CERTIFICATES)."
-            })
+            description = "Connect over TLS, trusting ca-cert.pem in DIR and presenting client-cert.pem "
+                    + "+ client-key.pem if DIR has them (or set FAULTDISK_QMP_TLS_CERTIFICATES).")
     Path tlsCertificates;
 
     @Option(

@@ -17,18 +17,17 @@ import picocli.CommandLine.Option;
 @Command(
         name = "explore",
         mixinStandardHelpOptions = true,
-        description = {
-            "Record a workload's run on an export, then check its crash states: at each flush (before it completes)",
-            "and at the end, the durable writes plus subsets of the not yet durable ones (none, all, in-order",
-            "prefixes, seeded random subsets, torn writes), up to --max-states. Each state is built by the server",
-            "from a base snapshot, mounted (journal recovery runs), checked with the check command, unmounted and",
-            "checked read-only by fsck. Failing states are minimized. Writes report.json and report.html.",
-            "The workload acknowledges what it considers durable by printing lines 'ack KEY' on its standard",
-            "output; the check gets the mount point as $1 and a file of the keys acknowledged before the crash",
-            "point as $2 (also $FAULTDISK_MOUNT, $FAULTDISK_ACKED) and fails by its exit status.",
-            "Needs root, /dev/fuse, nbdfuse, losetup and the file system's tools.",
-            "--materialize RUN STATE --as NAME serves a crash state of an earlier run as a new export."
-        },
+        description =
+                "Record a workload's run on an export, then check its crash states: at each flush (before it completes) "
+                        + "and at the end, the durable writes plus subsets of the not yet durable ones (none, all, in-order "
+                        + "prefixes, seeded random subsets, torn writes), up to --max-states. Each state is built by the server "
+                        + "from a base snapshot, mounted (journal recovery runs), checked with the check command, unmounted and "
+                        + "checked read-only by fsck. Failing states are minimized. Writes report.json and report.html. "
+                        + "The workload acknowledges what it considers durable by printing lines 'ack KEY' on its standard "
+                        + "output; the check gets the mount point as $1 and a file of the keys acknowledged before the crash "
+                        + "point as $2 (also $FAULTDISK_MOUNT, $FAULTDISK_ACKED) and fails by its exit status. "
+                        + "Needs root, /dev/fuse, nbdfuse, losetup and the file system's tools. "
+                        + "--materialize RUN STATE --as NAME serves a crash state of an earlier run as a new export.",
         footer = {
             "  faultdisk explore --export disk0 --workload ./insert-rows.sh --check ./check-rows.sh",
             "  faultdisk explore --export disk0 --fs xfs --max-states 200 --seed 7 --workload W --check C",
@@ -124,6 +123,7 @@ final class ExploreCommand extends ControlCommand {
             names = "--materialize",
             arity = "2",
             paramLabel = "RUN STATE",
+            hideParamSyntax = true, // or picocli shows the label once per argument: RUN STATE RUN STATE
             description =
                     "Serve crash state STATE (a number, or mN for a minimal reproducer) of the run in directory RUN.")
     List<String> materialize;

@@ -43,14 +43,12 @@ final class ServeCommand implements Callable<Integer> {
     @Option(
             names = "--export",
             paramLabel = "NAME=SPEC",
-            description = {
-                "An export (repeatable). SPEC is memory:SIZE, a path to a raw image, or",
-                "blkdebug:CONF:IMAGE (QEMU's syntax: blkdebug rules from the file CONF over IMAGE);",
-                "options: ,size=SIZE creates a missing image sparse (or extends it), ,readonly,",
-                ",rules=FILE loads a blkdebug rules file,",
-                ",cache=writethrough|writeback|lying-flush (the simulated write cache; default writethrough).",
-                "Default: disk0=memory:1G."
-            })
+            description = "An export (repeatable). SPEC is memory:SIZE, a path to a raw image, or "
+                    + "blkdebug:CONF:IMAGE (QEMU's syntax: blkdebug rules from the file CONF over IMAGE); "
+                    + "options: ,size=SIZE creates a missing image sparse (or extends it), ,readonly, "
+                    + ",rules=FILE loads a blkdebug rules file, "
+                    + ",cache=writethrough|writeback|lying-flush (the simulated write cache; default writethrough). "
+                    + "Default: disk0=memory:1G.")
     List<String> exports = new ArrayList<>();
 
     @Option(
@@ -63,39 +61,31 @@ final class ServeCommand implements Callable<Integer> {
     @Option(
             names = "--qmp",
             paramLabel = "HOST:PORT|unix:PATH",
-            description = {
-                "Where to listen for QMP control clients (repeatable; default 127.0.0.1:4444).",
-                "--qmp none turns the control socket off. unix:PATH,mode=0660 sets the socket's",
-                "permissions (default 0600)."
-            })
+            description = "Where to listen for QMP control clients (repeatable; default 127.0.0.1:4444). "
+                    + "--qmp none turns the control socket off. unix:PATH,mode=0660 sets the socket's "
+                    + "permissions (default 0600).")
     List<String> qmpAddresses = new ArrayList<>();
 
     @Option(
             names = "--http",
             paramLabel = "[HOST:]PORT",
-            description = {
-                "Serve the dashboard, the HTTP API (every QMP command, events, OpenAPI) and the",
-                "Prometheus metrics on HOST:PORT (HOST defaults to 127.0.0.1); docs/HTTP.md."
-            })
+            description = "Serve the dashboard, the HTTP API (every QMP command, events, OpenAPI) and the "
+                    + "Prometheus metrics on HOST:PORT (HOST defaults to 127.0.0.1); docs/HTTP.md.")
     String httpAddress;
 
     @Option(
             names = "--metrics",
             paramLabel = "[HOST:]PORT",
-            description = {
-                "Serve only the Prometheus metrics at /metrics on HOST:PORT (HOST defaults to",
-                "127.0.0.1); docs/METRICS.md. Either option also records request latencies."
-            })
+            description = "Serve only the Prometheus metrics at /metrics on HOST:PORT (HOST defaults to "
+                    + "127.0.0.1); docs/METRICS.md. Either option also records request latencies.")
     String metricsAddress;
 
     @Option(
             names = "--journal",
             paramLabel = "FILE",
-            description = {
-                "Write the fault journal to FILE as JSON lines: every injected fault, rule change",
-                "(with the rules' seeds) and release of a held request. QMP query-fault-journal shows",
-                "the latest entries either way."
-            })
+            description = "Write the fault journal to FILE as JSON lines: every injected fault, rule change "
+                    + "(with the rules' seeds) and release of a held request. QMP query-fault-journal shows "
+                    + "the latest entries either way.")
     Path journal;
 
     @Option(
@@ -107,11 +97,10 @@ final class ServeCommand implements Callable<Integer> {
     @Option(
             names = "--config",
             paramLabel = "FILE",
-            description = {
-                "Serve what FILE (JSON, docs/CONFIG.md) declares: exports, fault rules, presets, blkdebug rules,",
-                "triggers, commands, seed, journal, listen addresses. Checked whole first: any problem names",
-                "the file, line and member, and nothing starts. Not with the other options."
-            })
+            description =
+                    "Serve what FILE (JSON, docs/CONFIG.md) declares: exports, fault rules, presets, blkdebug rules, "
+                            + "triggers, commands, seed, journal, listen addresses. Checked whole first: any problem names "
+                            + "the file, line and member, and nothing starts. Not with the other options.")
     Path config;
 
     @Mixin

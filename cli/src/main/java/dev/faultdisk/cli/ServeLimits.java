@@ -19,10 +19,8 @@ final class ServeLimits {
             names = "--tls",
             paramLabel = "off|on|require",
             defaultValue = "off",
-            description = {
-                "NBD over TLS (STARTTLS): on lets the client choose, require refuses plaintext",
-                "(default: ${DEFAULT-VALUE}). Needs --tls-certificates."
-            })
+            description = "NBD over TLS (STARTTLS): on lets the client choose, require refuses plaintext "
+                    + "(default: ${DEFAULT-VALUE}). Needs --tls-certificates.")
     String tls;
 
     @Option(
@@ -35,10 +33,8 @@ final class ServeLimits {
     @Option(
             names = "--tls-psk",
             paramLabel = "FILE",
-            description = {
-                "NBD TLS with pre-shared keys from FILE (USERNAME:HEXKEY lines, as psktool writes)",
-                "instead of certificates."
-            })
+            description = "NBD TLS with pre-shared keys from FILE (USERNAME:HEXKEY lines, as psktool writes) "
+                    + "instead of certificates.")
     Path tlsPsk;
 
     @Option(names = "--tls-verify-peer", description = "NBD clients must present a certificate signed by ca-cert.pem.")
@@ -62,10 +58,8 @@ final class ServeLimits {
             names = "--payload-budget",
             paramLabel = "SIZE",
             defaultValue = "256M",
-            description = {
-                "Memory for request payloads, server-wide; a request that finds it spent fails with",
-                "ENOMEM (default: ${DEFAULT-VALUE}, at least 32M)."
-            })
+            description = "Memory for request payloads, server-wide; a request that finds it spent fails with "
+                    + "ENOMEM (default: ${DEFAULT-VALUE}, at least 32M).")
     String payloadBudget;
 
     @Option(
@@ -78,10 +72,8 @@ final class ServeLimits {
     @Option(
             names = "--qmp-tls-certificates",
             paramLabel = "DIR",
-            description = {
-                "Serve QMP over TLS with ca-cert.pem, server-cert.pem and server-key.pem from DIR",
-                "(the layout nbdkit and qemu-nbd use)."
-            })
+            description = "Serve QMP over TLS with ca-cert.pem, server-cert.pem and server-key.pem from DIR "
+                    + "(the layout nbdkit and qemu-nbd use).")
     Path qmpTls;
 
     @Option(
@@ -92,10 +84,8 @@ final class ServeLimits {
     @Option(
             names = "--qmp-secret-file",
             paramLabel = "FILE",
-            description = {
-                "QMP clients must send the secret on FILE's first line as qmp_capabilities' \"secret\"",
-                "argument (this project's addition to QMP); a wrong one ends the session."
-            })
+            description = "QMP clients must send the secret on FILE's first line as qmp_capabilities' \"secret\" "
+                    + "argument (this project's addition to QMP); a wrong one ends the session.")
     Path qmpSecret;
 
     @Option(
