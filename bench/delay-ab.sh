@@ -29,6 +29,7 @@
 # The name `floor`: bench/floor-server.c (compiled with cc), the least a server can do to delay
 # reads (one thread, exact deadlines, no rules or events): what the client and the machine allow.
 # OPTS_N for a floor are its environment settings (OPTS_1="FLOOR_THREADS=2 FLOOR_KSTAMP=1").
+# RULE_N: JSON members added to faultdisk build N's delay rule (RULE_1='{"events": false}').
 set -euo pipefail
 rounds=3 qds=64 delay_ms=1 runtime=5 client=fio transport=tcp listener=no lpid=
 while [ $# -gt 0 ]; do
@@ -132,12 +133,14 @@ start_server() {
     --nbd "$nbd" --qmp "127.0.0.1:$q" --max-in-flight 64 >"$out/server.log" 2>&1 &
   pid=$!
   await_port "$q"
-  python3 - "$q" "$delay_ms" <<'PY'
+  local rule_var=RULE_$i
+  python3 - "$q" "$delay_ms" "${!rule_var:-{\}}" <<'PY'
 import json, socket, sys
 s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), 5)
 f = s.makefile("rw")
 f.readline()
 rule = {"type": "delay", "ops": ["read"], "ms": int(sys.argv[2])}
+rule.update(json.loads(sys.argv[3]))
 for c in [{"execute": "qmp_capabilities"},
           {"execute": "fault-add", "arguments": {"device": "bench", "rules": [rule]}}]:
     f.write(json.dumps(c) + "\n"); f.flush()

@@ -9,11 +9,13 @@ import java.nio.channels.SocketChannel;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * Which thread reads a connection. A busy connection is read by a platform thread: a blocking
- * read costs one system call, where a virtual thread's read goes through the poller and the
- * scheduler (measured: 4 KiB random reads cost 6.3 µs of server CPU each on platform threads,
- * 10-14 µs on virtual ones). An idle connection waits on a virtual thread: ten thousand idle
- * connections then cost a few KiB each instead of a platform thread's stack and kernel task.
+ * Which thread reads a connection. A busy connection is read by a platform thread: its read
+ * waits in the kernel (one {@code read} when input is there; else, as a timed read, {@code read},
+ * {@code poll} until input or the idle time, {@code read}), where a virtual thread's read goes
+ * through the poller and the scheduler (measured: 4 KiB random reads cost 6.3 µs of server CPU
+ * each on platform threads, 10-14 µs on virtual ones). An idle connection waits on a virtual
+ * thread: ten thousand idle connections then cost a few KiB each instead of a platform thread's
+ * stack and kernel task.
  *
  * <p>So a connection starts on a virtual thread (the handshake, and waiting for the first
  * request); when a request arrives it moves to a platform thread; when that thread has waited
