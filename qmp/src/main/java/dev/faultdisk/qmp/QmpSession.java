@@ -224,10 +224,15 @@ public final class QmpSession {
         return output.put(Messages.line(json));
     }
 
-    /** A parse failure's text, naming the session budget when that is what the message ran into. */
+    /**
+     * A parse failure's text, naming the limit the message ran into: the nesting bound, or the
+     * session's byte budget, which bounds a message's bytes and tokens alike.
+     */
     private String describe(JsonStreamParser.Failure failure) {
         String message = failure.message();
-        if (message.endsWith("limit exceeded")) {
+        if (message.startsWith("JSON nesting depth")) {
+            message += " (at most " + options.sessionLimits().maxNesting() + " open objects and arrays)";
+        } else if (message.endsWith("limit exceeded")) {
             message += " (a QMP session buffers at most " + options.endpoint().maxSessionBytes()
                     + " bytes of one message: max-session-bytes)";
         }

@@ -223,6 +223,7 @@ class QmpServerTest {
             {"{\"execute\": tru}", generic("JSON parse error, invalid keyword 'tru'")},
             {"{\"execute\": \"\\q\"}", generic("JSON parse error, invalid escape sequence in string")},
             {"\u0001", generic("JSON parse error, stray '\\u0001'")},
+            {"[".repeat(1025), generic("JSON nesting depth limit exceeded (at most 1024 open objects and arrays)")},
         };
         try (TestClient client = TestClient.connect(tcp)) {
             client.negotiate();
