@@ -190,8 +190,9 @@ final class ServeCommand implements Callable<Integer> {
                 case HTTP -> "--http";
                 case METRICS -> "--metrics";
             };
-            System.err.println("faultdisk serve: " + e.getMessage() + " (" + option + "; is another faultdisk running?"
-                    + " choose another address with " + option + ")");
+            String hint =
+                    e.addressInUse() ? "; is another faultdisk running? choose another address with " + option : "";
+            System.err.println("faultdisk serve: " + e.getMessage() + " (" + option + hint + ")");
             return ExitCodes.FAILED;
 
         } catch (IOException | IllegalArgumentException e) {

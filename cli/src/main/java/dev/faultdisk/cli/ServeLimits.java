@@ -126,9 +126,20 @@ final class ServeLimits {
 
     /** Applies the options to {@code builder}; an unreadable file or a bad value throws with a message. */
     void apply(FaultdiskServer.Builder builder) throws IOException {
-        ControlEndpoint qmp = ControlEndpoint.defaults()
-                .withMaxSessions(qmpMaxSessions)
-                .withMaxSessionBytes(intSize(qmpMaxSessionBytes, "--qmp-max-session-bytes"));
+        atLeast(maxConnections, 1, "--max-connections");
+        atLeast(maxInFlight, 1, "--max-in-flight");
+        atLeast(qmpMaxSessions, 1, "--qmp-max-sessions");
+        atLeast(maxRules, 1, "--max-rules");
+        atLeast(maxHeld, 1, "--max-held");
+        long heldBytes = Sizes.parse(maxHeldBytes);
+        atLeast(heldBytes, 1, "--max-held-bytes");
+        int sessionBytes = intSize(qmpMaxSessionBytes, "--qmp-max-session-bytes");
+        atLeast(sessionBytes, ControlEndpoint.MIN_SESSION_BYTES, "--qmp-max-session-bytes");
+        if (handshakeTimeout.isNegative() || handshakeTimeout.isZero()) {
+            throw new IllegalArgumentException("--handshake-timeout must be more than 0");
+        }
+        ControlEndpoint qmp =
+                ControlEndpoint.defaults().withMaxSessions(qmpMaxSessions).withMaxSessionBytes(sessionBytes);
         if (qmpTls != null) {
             qmp = qmp.withTls(TlsCredentials.server(qmpTls, qmpVerifyPeer));
         } else if (qmpVerifyPeer) {
@@ -138,7 +149,7 @@ final class ServeLimits {
             qmp = qmp.withSecret(ControlEndpoint.readSecret(qmpSecret));
         }
         builder.qmpEndpoint(qmp);
-        builder.faultLimits(maxRules, maxHeld, Sizes.parse(maxHeldBytes));
+        builder.faultLimits(maxRules, maxHeld, heldBytes);
 
         TlsMode mode = TlsMode.parse(tls);
         TlsCredentials nbdTls = null;
@@ -156,6 +167,13 @@ final class ServeLimits {
         }
         builder.nbdOptions(new NbdServer.Options(
                 maxConnections, maxInFlight, Sizes.parse(payloadBudget), handshakeTimeout, mode, nbdTls, psk));
+    }
+
+    /** A budget below {@code least} is refused naming its option, before any server part sees it. */
+    private static void atLeast(long value, long least, String option) {
+        if (value < least) {
+            throw new IllegalArgumentException(option + " must be at least " + least + ", got " + value);
+        }
     }
 
     private static int intSize(String text, String option) {

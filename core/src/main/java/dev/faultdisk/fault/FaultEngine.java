@@ -125,7 +125,8 @@ public final class FaultEngine implements LayerEngine {
     /** Sets the budgets: rules on the export, requests held at once and their bytes. */
     public void limits(int maxRules, int maxHeld, long maxHeldBytes) {
         if (maxRules < 1 || maxHeld < 1 || maxHeldBytes < 1) {
-            throw new IllegalArgumentException("fault budgets must be positive");
+            throw new IllegalArgumentException("fault budgets must be positive (maxRules " + maxRules + ", maxHeld "
+                    + maxHeld + ", maxHeldBytes " + maxHeldBytes + ")");
         }
         this.maxRules = maxRules;
         holds.limits(maxHeld, maxHeldBytes);

@@ -383,6 +383,20 @@ class CliProcessTest {
     }
 
     @Test
+    void serveRefusesAnUnusableSocketPathOrBudgetNamingItsOption(@TempDir Path dir) {
+        Path missing = dir.resolve("missing");
+        CommandResult r = FaultdiskCli.run("serve", "--nbd", "unix:" + missing.resolve("nbd.sock"), "--qmp", "none");
+        assertEquals(1, r.exit(), r.stderr());
+        assertEquals(
+                "faultdisk serve: cannot listen for NBD on unix:" + missing.resolve("nbd.sock") + ": " + missing
+                        + ": no such directory to make the socket nbd.sock in (--nbd)\n",
+                r.stderr());
+        r = FaultdiskCli.run("serve", "--nbd", "127.0.0.1:0", "--qmp", "none", "--max-in-flight", "0");
+        assertEquals(2, r.exit(), r.stderr()); // a bad value: a usage error
+        assertEquals("faultdisk serve: --max-in-flight must be at least 1, got 0\n", r.stderr());
+    }
+
+    @Test
     void aControlCommandPointedAtTheNbdPortSaysSoAtOnce() {
         int nbd = ((InetSocketAddress) server.nbdAddress()).getPort();
         long start = System.nanoTime();

@@ -65,14 +65,16 @@ public final class NbdServer implements AutoCloseable {
 
         public Options {
             if (maxConnections < 1 || maxInFlight < 1) {
-                throw new IllegalArgumentException("NBD budgets must be positive");
+                throw new IllegalArgumentException("NBD budgets must be positive (maxConnections " + maxConnections
+                        + ", maxInFlight " + maxInFlight + ")");
             }
             if (payloadBudget < NbdProtocol.MAX_PAYLOAD) {
                 throw new IllegalArgumentException(
                         "the payload budget must hold one largest request (" + NbdProtocol.MAX_PAYLOAD + " bytes)");
             }
             if (handshakeTimeout.isNegative() || handshakeTimeout.isZero()) {
-                throw new IllegalArgumentException("NBD budgets must be positive");
+                throw new IllegalArgumentException(
+                        "the NBD handshake timeout must be positive, got " + handshakeTimeout);
             }
             if (tlsMode != TlsMode.OFF && tls == null && psk == null) {
                 throw new IllegalArgumentException("--tls " + tlsMode + " needs certificates or a PSK file");

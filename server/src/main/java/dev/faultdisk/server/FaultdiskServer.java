@@ -413,13 +413,13 @@ public final class FaultdiskServer implements AutoCloseable {
                 if (listen) {
                     try {
                         nbd.start(nbdAddress, nbdMode);
-                    } catch (BindException e) {
+                    } catch (IOException e) { // taken, or a Unix socket's directory missing or not writable
                         throw new ListenException(ListenException.Socket.NBD, nbdAddress, e);
                     }
                     for (int i = 0; i < qmpAddresses.size(); i++) {
                         try {
                             qmp.listen(qmpAddresses.get(i), qmpModes.get(i));
-                        } catch (BindException e) {
+                        } catch (IOException e) {
                             throw new ListenException(ListenException.Socket.QMP, qmpAddresses.get(i), e);
                         }
                     }

@@ -1,5 +1,6 @@
 package dev.faultdisk.server;
 
+import java.io.IOException;
 import java.net.BindException;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
@@ -20,7 +21,8 @@ public final class ListenException extends BindException {
     private final Socket socket;
     private final transient SocketAddress address;
 
-    ListenException(Socket socket, SocketAddress address, BindException cause) {
+    /** @param cause the address taken (a {@link BindException}), or a Unix socket's path unusable */
+    ListenException(Socket socket, SocketAddress address, IOException cause) {
         super("cannot listen for " + socket + " on " + format(address) + ": " + cause.getMessage());
         initCause(cause);
         this.socket = socket;
@@ -41,5 +43,10 @@ public final class ListenException extends BindException {
 
     public SocketAddress address() {
         return address;
+    }
+
+    /** True if the address is taken (another server listens there), not unusable for another reason. */
+    public boolean addressInUse() {
+        return getCause() instanceof BindException;
     }
 }

@@ -27,10 +27,14 @@ public record ControlEndpoint(
     public static final int DEFAULT_MAX_SESSIONS = 32;
     public static final int DEFAULT_MAX_SESSION_BYTES = 1 << 20;
     public static final int DEFAULT_HANDSHAKE_MILLIS = 10_000;
+    /** The least session budget: room for any command a client sends in practice. */
+    public static final int MIN_SESSION_BYTES = 1024;
 
     public ControlEndpoint {
-        if (maxSessions < 1 || maxSessionBytes < 1024 || handshakeMillis < 1) {
-            throw new IllegalArgumentException("control endpoint budgets must be positive (session bytes >= 1024)");
+        if (maxSessions < 1 || maxSessionBytes < MIN_SESSION_BYTES || handshakeMillis < 1) {
+            throw new IllegalArgumentException("control endpoint budgets must be positive (maxSessions " + maxSessions
+                    + ", maxSessionBytes " + maxSessionBytes + " of at least " + MIN_SESSION_BYTES
+                    + ", handshakeMillis " + handshakeMillis + ")");
         }
         if (secret != null && secret.isEmpty()) {
             throw new IllegalArgumentException("the control secret is empty");

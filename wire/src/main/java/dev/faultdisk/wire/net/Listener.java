@@ -10,8 +10,10 @@ import java.net.UnixDomainSocketAddress;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
+import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermission;
@@ -109,10 +111,23 @@ public final class Listener implements AutoCloseable {
             Files.delete(absolute); // a stale socket of a server that is gone
         }
         Path parent = absolute.getParent();
-        Path privateDir = Files.createTempDirectory(
-                parent,
-                ".faultdisk-",
-                PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+        if (!Files.isDirectory(parent)) {
+            throw new NoSuchFileException(
+                    String.valueOf(parent),
+                    null,
+                    "no such directory to make the socket " + absolute.getFileName() + " in");
+        }
+        Path privateDir;
+        try {
+            privateDir = Files.createTempDirectory(
+                    parent,
+                    ".faultdisk-",
+                    PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+        } catch (AccessDeniedException e) {
+            // The socket is made in a private directory beside it, then moved into place.
+            throw new AccessDeniedException(
+                    parent.toString(), null, "no permission to make the socket " + absolute.getFileName() + " in it");
+        }
         Path temporary = privateDir.resolve("s");
         ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
         try {
