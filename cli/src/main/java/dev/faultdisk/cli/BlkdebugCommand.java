@@ -4,6 +4,7 @@ import dev.faultdisk.client.BlkdebugRule;
 import dev.faultdisk.client.BlkdebugState;
 import dev.faultdisk.client.FaultdiskClient;
 import dev.faultdisk.wire.Errno;
+import dev.faultdisk.wire.FileErrors;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -108,7 +109,7 @@ final class BlkdebugCommand extends GroupCommand {
                 try {
                     rules.addAll(o.rules());
                 } catch (IOException e) {
-                    throw new UsageException("--rules-file: cannot read " + o.file + ": " + e.getMessage());
+                    throw new UsageException("--rules-file: cannot read " + o.file + ": " + FileErrors.reason(e));
                 } catch (IllegalStateException e) {
                     throw new UsageException(e.getMessage());
                 }

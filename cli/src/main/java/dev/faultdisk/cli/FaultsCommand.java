@@ -5,6 +5,7 @@ import dev.faultdisk.client.FaultJournal;
 import dev.faultdisk.client.FaultRule;
 import dev.faultdisk.client.FaultType;
 import dev.faultdisk.client.FaultdiskClient;
+import dev.faultdisk.wire.FileErrors;
 import dev.faultdisk.wire.json.Json;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -91,7 +92,7 @@ final class FaultsCommand extends GroupCommand {
                     rules.addAll(FaultSpec.json(Files.readString(file), file.toString()));
                 }
             } catch (IOException e) {
-                throw new UsageException("--rules-file: cannot read " + file + ": " + e.getMessage());
+                throw new UsageException("--rules-file: cannot read " + file + ": " + FileErrors.reason(e));
             }
             if (rules.isEmpty()) {
                 throw new UsageException(

@@ -1,6 +1,7 @@
 package dev.faultdisk.cli;
 
 import dev.faultdisk.client.FaultdiskClient;
+import dev.faultdisk.wire.FileErrors;
 import dev.faultdisk.wire.json.Json;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -70,7 +71,7 @@ final class RunCommand extends ControlCommand {
         try {
             text = Files.readString(file);
         } catch (IOException e) {
-            throw new UsageException("cannot read " + file + ": " + e.getMessage());
+            throw new UsageException("cannot read " + file + ": " + FileErrors.reason(e));
         }
         try {
             scenario = replay

@@ -4,6 +4,7 @@ import dev.faultdisk.export.ExportSpec;
 import dev.faultdisk.fault.blkdebug.BlkdebugConfig;
 import dev.faultdisk.qmp.QmpError;
 import dev.faultdisk.server.FaultdiskServer;
+import dev.faultdisk.wire.FileErrors;
 import dev.faultdisk.wire.json.Json;
 import dev.faultdisk.wire.json.JsonException;
 import java.io.IOException;
@@ -86,7 +87,7 @@ final class ServeConfig {
         try {
             text = Files.readString(file);
         } catch (IOException e) {
-            throw new ConfigException(List.of(file + ": cannot read: " + e.getMessage()));
+            throw new ConfigException(List.of(file + ": cannot read: " + FileErrors.reason(e)));
         }
         ServeConfig config = new ServeConfig(file, text);
         Object root;

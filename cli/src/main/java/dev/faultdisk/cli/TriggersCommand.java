@@ -2,6 +2,7 @@ package dev.faultdisk.cli;
 
 import dev.faultdisk.client.FaultdiskClient;
 import dev.faultdisk.client.TriggerInfo;
+import dev.faultdisk.wire.FileErrors;
 import dev.faultdisk.wire.json.Json;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -76,7 +77,7 @@ final class TriggersCommand extends GroupCommand {
                 try {
                     text = Files.readString(Path.of(where));
                 } catch (IOException e) {
-                    throw new UsageException("cannot read " + where + ": " + e.getMessage());
+                    throw new UsageException("cannot read " + where + ": " + FileErrors.reason(e));
                 }
             }
             Object value;

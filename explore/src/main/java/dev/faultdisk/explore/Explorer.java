@@ -4,6 +4,7 @@ import dev.faultdisk.client.FaultdiskClient;
 import dev.faultdisk.client.HistoryInfo;
 import dev.faultdisk.client.QmpException;
 import dev.faultdisk.filemap.FileMap;
+import dev.faultdisk.wire.FileErrors;
 import dev.faultdisk.wire.history.HistoryEntry;
 import dev.faultdisk.wire.history.HistoryReader;
 import java.io.IOException;
@@ -204,7 +205,7 @@ public final class Explorer {
                     minimized.add(minimize(r, points.get(r.state().point()), unitsOf, entries, namer));
                 }
             } catch (IOException e) {
-                throw new ExploreException("cannot read the history " + history + ": " + e.getMessage());
+                throw new ExploreException("cannot read the history " + history + ": " + FileErrors.reason(e));
             }
         } finally {
             double seconds = exploreStart == 0 ? 0 : (System.nanoTime() - exploreStart) / 1e9;

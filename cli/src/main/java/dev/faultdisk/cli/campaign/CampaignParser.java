@@ -2,6 +2,7 @@ package dev.faultdisk.cli.campaign;
 
 import dev.faultdisk.cli.JsonPositions;
 import dev.faultdisk.explore.HostPrograms;
+import dev.faultdisk.wire.FileErrors;
 import dev.faultdisk.wire.json.Json;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -77,7 +78,7 @@ public final class CampaignParser {
         try {
             text = Files.readString(file, StandardCharsets.UTF_8);
         } catch (IOException e) {
-            throw new CampaignException(List.of(file + ": cannot read: " + e.getMessage()));
+            throw new CampaignException(List.of(file + ": cannot read: " + FileErrors.reason(e)));
         }
         Object root;
         try {

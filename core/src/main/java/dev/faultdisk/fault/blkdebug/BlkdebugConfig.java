@@ -1,6 +1,7 @@
 package dev.faultdisk.fault.blkdebug;
 
 import dev.faultdisk.wire.Errno;
+import dev.faultdisk.wire.FileErrors;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -54,7 +55,7 @@ public final class BlkdebugConfig {
         try {
             bytes = Files.readAllBytes(file);
         } catch (IOException e) {
-            throw new IOException("could not read blkdebug config file " + file + ": " + e.getMessage(), e);
+            throw new IOException("could not read blkdebug config file " + file + ": " + FileErrors.reason(e), e);
         }
         return parse(new String(bytes, StandardCharsets.UTF_8), file.toString());
     }

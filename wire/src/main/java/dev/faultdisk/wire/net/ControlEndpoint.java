@@ -1,5 +1,6 @@
 package dev.faultdisk.wire.net;
 
+import dev.faultdisk.wire.FileErrors;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
@@ -72,7 +73,12 @@ public record ControlEndpoint(
 
     /** Reads a secret from the first line of {@code file} (surrounding blanks dropped). */
     public static String readSecret(Path file) throws IOException {
-        String text = Files.readString(file, StandardCharsets.UTF_8).strip();
+        String text;
+        try {
+            text = Files.readString(file, StandardCharsets.UTF_8).strip();
+        } catch (IOException e) {
+            throw new IOException("cannot read the secret file " + file + ": " + FileErrors.reason(e), e);
+        }
         int newline = text.indexOf('\n');
         String secret = (newline < 0 ? text : text.substring(0, newline)).strip();
         if (secret.isEmpty()) {
