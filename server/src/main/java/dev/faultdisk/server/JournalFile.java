@@ -1,6 +1,7 @@
 package dev.faultdisk.server;
 
 import dev.faultdisk.fault.FaultJournal;
+import dev.faultdisk.wire.FileErrors;
 import dev.faultdisk.wire.json.Json;
 import dev.faultdisk.wire.net.RateLimitedLog;
 import java.io.BufferedWriter;
@@ -43,7 +44,11 @@ final class JournalFile implements AutoCloseable {
 
     JournalFile(Path path) throws IOException {
         this.path = path;
-        this.out = Files.newBufferedWriter(path, StandardCharsets.UTF_8);
+        try {
+            this.out = Files.newBufferedWriter(path, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new IOException("cannot write the fault journal " + path + ": " + FileErrors.reason(e), e);
+        }
         this.writer = Thread.ofPlatform().name("fault-journal").daemon(true).start(this::drain);
     }
 
