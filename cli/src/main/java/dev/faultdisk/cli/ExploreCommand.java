@@ -131,6 +131,9 @@ final class ExploreCommand extends ControlCommand {
     @Option(names = "--as", paramLabel = "NAME", description = "With --materialize: the new export's name.")
     String as;
 
+    /** The run's options, checked before connecting ({@link #before}). */
+    private ExploreOptions options;
+
     @Override
     Integer before() {
         if (materialize != null) {
@@ -142,6 +145,26 @@ final class ExploreCommand extends ControlCommand {
         if (runArgs == null) {
             throw new UsageException(
                     "--workload CMD and --check CMD are required (or --materialize RUN STATE --as NAME)");
+        }
+        try {
+            // Built here, before connecting: a bad value is a usage error found without a server.
+            options = ExploreOptions.builder(export, runArgs.workload, runArgs.check)
+                    .uri(uri)
+                    .fs(fs)
+                    .mkfs(!noMkfs)
+                    .mountOptions(mountOptions)
+                    .setup(setup)
+                    .maxStates(maxStates)
+                    .seed(seed)
+                    .stateTimeout(stateTimeout)
+                    .workloadTimeout(workloadTimeout)
+                    .runDir(runDir)
+                    .minimize(minimize)
+                    .tearSize(tearSize)
+                    .progress(System.err)
+                    .build();
+        } catch (IllegalArgumentException e) {
+            throw new UsageException(e.getMessage());
         }
         return null;
     }
@@ -157,21 +180,6 @@ final class ExploreCommand extends ControlCommand {
                         + client.exportUri(as).orElse("nbd://HOST:PORT/" + as) + " --mount /mnt/" + as);
                 return ExitCodes.OK;
             }
-            ExploreOptions options = ExploreOptions.builder(export, runArgs.workload, runArgs.check)
-                    .uri(uri)
-                    .fs(fs)
-                    .mkfs(!noMkfs)
-                    .mountOptions(mountOptions)
-                    .setup(setup)
-                    .maxStates(maxStates)
-                    .seed(seed)
-                    .stateTimeout(stateTimeout)
-                    .workloadTimeout(workloadTimeout)
-                    .runDir(runDir)
-                    .minimize(minimize)
-                    .tearSize(tearSize)
-                    .progress(System.err)
-                    .build();
             ExploreReport r = Explorer.explore(client, options);
             // the summary is printed by the exploration itself, before a Ctrl-C lets the JVM go
             return r.violations().isEmpty() || r.results().stream().allMatch(s -> s.verdict() == Verdict.ERROR)

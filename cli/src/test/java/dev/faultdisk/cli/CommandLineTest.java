@@ -87,6 +87,35 @@ class CommandLineTest {
         assertEquals(
                 "faultdisk faults add: no rules given: name them (e.g. error,ops=write) or use --rules or --rules-file\n",
                 usageError("faults", "add", "disk0", "--qmp", "127.0.0.1:1"));
+        // explore checks its options before it connects, not after the server is found.
+        assertEquals(
+                "faultdisk explore: --max-states must be at least 1, not 0\n",
+                usageError(
+                        "explore",
+                        "--workload",
+                        "true",
+                        "--check",
+                        "true",
+                        "--max-states",
+                        "0",
+                        "--qmp",
+                        "127.0.0.1:1"));
+        assertEquals(
+                "faultdisk explore: --fs must be ext4 or xfs, not 'btrfs'\n",
+                usageError(
+                        "explore", "--workload", "true", "--check", "true", "--fs", "btrfs", "--qmp", "127.0.0.1:1"));
+        assertEquals(
+                "faultdisk explore: --state-timeout must be more than 0\n",
+                usageError(
+                        "explore",
+                        "--workload",
+                        "true",
+                        "--check",
+                        "true",
+                        "--state-timeout",
+                        "0s",
+                        "--qmp",
+                        "127.0.0.1:1"));
         // A bad address is a usage error too, and only its own message says --qmp.
         assertEquals(
                 "faultdisk cache mode: --qmp: address must be HOST:PORT or unix:PATH, not 'nowhere'\n",

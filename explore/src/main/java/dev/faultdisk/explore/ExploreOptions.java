@@ -56,11 +56,11 @@ public final class ExploreOptions {
         if (minimize < 0) {
             throw new IllegalArgumentException("--minimize must be >= 0, not " + minimize);
         }
-        if (stateTimeout.isNegative()
-                || stateTimeout.isZero()
-                || workloadTimeout.isNegative()
-                || workloadTimeout.isZero()) {
-            throw new IllegalArgumentException("timeouts must be positive");
+        if (stateTimeout.isNegative() || stateTimeout.isZero()) {
+            throw new IllegalArgumentException("--state-timeout must be more than 0");
+        }
+        if (workloadTimeout.isNegative() || workloadTimeout.isZero()) {
+            throw new IllegalArgumentException("--workload-timeout must be more than 0");
         }
     }
 
