@@ -88,38 +88,18 @@ class CommandLineTest {
                 "faultdisk faults add: no rules given: name them (e.g. error,ops=write) or use --rules or --rules-file\n",
                 usageError("faults", "add", "disk0", "--qmp", "127.0.0.1:1"));
         // explore checks its options before it connects, not after the server is found.
-        assertEquals(
-                "faultdisk explore: --max-states must be at least 1, not 0\n",
-                usageError(
-                        "explore",
-                        "--workload",
-                        "true",
-                        "--check",
-                        "true",
-                        "--max-states",
-                        "0",
-                        "--qmp",
-                        "127.0.0.1:1"));
-        assertEquals(
-                "faultdisk explore: --fs must be ext4 or xfs, not 'btrfs'\n",
-                usageError(
-                        "explore", "--workload", "true", "--check", "true", "--fs", "btrfs", "--qmp", "127.0.0.1:1"));
-        assertEquals(
-                "faultdisk explore: --state-timeout must be more than 0\n",
-                usageError(
-                        "explore",
-                        "--workload",
-                        "true",
-                        "--check",
-                        "true",
-                        "--state-timeout",
-                        "0s",
-                        "--qmp",
-                        "127.0.0.1:1"));
+        assertEquals("faultdisk explore: --max-states must be at least 1, not 0\n", exploreError("--max-states", "0"));
+        assertEquals("faultdisk explore: --fs must be ext4 or xfs, not 'btrfs'\n", exploreError("--fs", "btrfs"));
+        assertEquals("faultdisk explore: --state-timeout must be more than 0\n", exploreError("--state-timeout", "0s"));
         // A bad address is a usage error too, and only its own message says --qmp.
         assertEquals(
                 "faultdisk cache mode: --qmp: address must be HOST:PORT or unix:PATH, not 'nowhere'\n",
                 usageError("cache", "mode", "disk0", "writeback", "--qmp", "nowhere"));
+    }
+
+    /** explore's usage error for an option and its value, with a workload, a check and no server. */
+    private static String exploreError(String option, String value) {
+        return usageError("explore", "--workload", "true", "--check", "true", option, value, "--qmp", "127.0.0.1:1");
     }
 
     private static String usageError(String... args) {
