@@ -4,6 +4,7 @@ import dev.faultdisk.cli.JsonPositions;
 import dev.faultdisk.explore.HostPrograms;
 import dev.faultdisk.wire.FileErrors;
 import dev.faultdisk.wire.json.Json;
+import dev.faultdisk.wire.json.JsonException;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -83,8 +84,9 @@ public final class CampaignParser {
         Object root;
         try {
             root = Json.parse(text);
-        } catch (RuntimeException e) {
-            throw new CampaignException(List.of(file + ": not JSON: " + e.getMessage()));
+        } catch (JsonException e) {
+            // The same form as the other problems (FILE:LINE: ...) and as serve --config's.
+            throw new CampaignException(List.of(file + ":" + e.line() + ": not valid JSON: " + e.messageWithPlace()));
         }
         CampaignParser p = new CampaignParser(file, JsonPositions.of(text));
         CampaignSpec spec = p.spec(root, workdir);
