@@ -1,6 +1,8 @@
 package dev.faultdisk.export;
 
+import dev.faultdisk.device.FileDevice;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -50,6 +52,28 @@ public final class ExportRegistry implements AutoCloseable {
         }
         byName.put(export.name(), export);
         ordered.add(export);
+    }
+
+    /**
+     * Refuses {@code spec} before it is opened if its image file is served already and either
+     * export may write: two exports over one file would each cache, snapshot, reset and lose
+     * power over data the other also writes (QEMU refuses the same with its image locks). The
+     * same image read-only twice is fine.
+     */
+    public synchronized void checkImageFree(ExportSpec spec) throws IOException {
+        if (spec.kind() != ExportSpec.Kind.FILE || !Files.exists(spec.path())) {
+            return; // a memory disk, or a file this spec creates: nobody serves it yet
+        }
+        for (Export e : ordered) {
+            if (e.backend() instanceof FileDevice f
+                    && Files.exists(f.path())
+                    && Files.isSameFile(f.path(), spec.path())
+                    && !(spec.readOnly() && e.isReadOnly())) {
+                throw new IllegalArgumentException("image " + spec.path() + " is served already as export '"
+                        + e.name() + "'" + (e.isReadOnly() ? "" : ", writable")
+                        + ": one image is served writable by one export only (add ,readonly to both to share it)");
+            }
+        }
     }
 
     /**

@@ -106,9 +106,13 @@ record ExportCommands(
         }
         Export export;
         try {
-            export = from == null
-                    ? Export.open(ExportSpec.parse(name, spec), faultTime, exportSeeds.nextLong())
-                    : cloneExport(name, from[0], from[1]);
+            if (from == null) {
+                ExportSpec parsed = ExportSpec.parse(name, spec);
+                exports.checkImageFree(parsed);
+                export = Export.open(parsed, faultTime, exportSeeds.nextLong());
+            } else {
+                export = cloneExport(name, from[0], from[1]);
+            }
         } catch (IllegalArgumentException | IOException e) {
             throw QmpError.generic("export '%s': %s", name, e.getMessage());
         }

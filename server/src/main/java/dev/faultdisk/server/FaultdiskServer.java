@@ -376,6 +376,7 @@ public final class FaultdiskServer implements AutoCloseable {
             SplittableRandom exportSeeds = new SplittableRandom(seed);
             try {
                 for (ExportSpec spec : specs) {
+                    registry.checkImageFree(spec);
                     registry.add(Export.open(spec, faultTime, exportSeeds.nextLong()));
                 }
                 FaultJournal journal = new FaultJournal(faultTime.clock(), journalCapacity);

@@ -105,6 +105,35 @@ class ExportCommandsTest {
     }
 
     @Test
+    void oneImageIsServedWritableByOneExportOnly() throws Exception {
+        Path image = dir.resolve("one.img");
+        fd.execute(
+                "{\"execute\": \"export-add\", \"arguments\": {\"name\": \"w\", \"spec\": \"" + image + ",size=1M\"}}");
+        long size = Files.size(image);
+        // Another writable export of it, or a read-only one beside the writable one: refused, the
+        // file untouched (a size that would have extended it included).
+        for (String spec :
+                List.of(image + ",size=2M", image + ",readonly", dir + "/../" + dir.getFileName() + "/one.img")) {
+            assertEquals(
+                    "GenericError: export 'x': image "
+                            + spec.replace(",size=2M", "").replace(",readonly", "")
+                            + " is served already as export 'w', writable: one image is served writable by one export"
+                            + " only (add ,readonly to both to share it)",
+                    fd.error("{\"execute\": \"export-add\", \"arguments\": {\"name\": \"x\", \"spec\": \"" + spec
+                            + "\"}}"));
+        }
+        assertEquals(size, Files.size(image));
+        assertEquals(List.of("d0", "w"), names());
+        // Read-only twice is fine once the writable one is gone.
+        fd.execute("{\"execute\": \"export-remove\", \"arguments\": {\"name\": \"w\"}}");
+        for (String name : List.of("r1", "r2")) {
+            fd.execute("{\"execute\": \"export-add\", \"arguments\": {\"name\": \"" + name + "\", \"spec\": \"" + image
+                    + ",readonly\"}}");
+        }
+        assertEquals(List.of("d0", "r1", "r2"), names());
+    }
+
+    @Test
     void theNumberOfExportsIsCapped() {
         for (int i = 1; i < ExportRegistry.MAX_EXPORTS; i++) {
             fd.execute("{\"execute\": \"export-add\", \"arguments\": {\"name\": \"e" + i
