@@ -14,7 +14,7 @@ import java.nio.file.NotDirectoryException;
 public final class FileErrors {
     private FileErrors() {}
 
-    /** "no such file", "permission denied", the system's own reason, or the exception's message. */
+    /** "no such file or directory", "permission denied", "not a directory", the system's own reason, or the message. */
     public static String reason(IOException e) {
         return switch (e) {
             case NoSuchFileException x -> "no such file or directory";
