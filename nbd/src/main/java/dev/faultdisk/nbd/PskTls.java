@@ -1,5 +1,6 @@
 package dev.faultdisk.nbd;
 
+import dev.faultdisk.wire.FileErrors;
 import dev.faultdisk.wire.net.StreamChannel;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
@@ -12,6 +13,7 @@ import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import org.bouncycastle.tls.PSKTlsServer;
 import org.bouncycastle.tls.TlsPSKIdentityManager;
@@ -36,7 +38,13 @@ public final class PskTls {
     public static PskTls load(Path file) throws IOException {
         Map<String, byte[]> keys = new LinkedHashMap<>();
         int n = 0;
-        for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
+        List<String> lines;
+        try {
+            lines = Files.readAllLines(file, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new IOException("cannot read the PSK file " + file + ": " + FileErrors.reason(e), e);
+        }
+        for (String line : lines) {
             n++;
             String t = line.strip();
             if (t.isEmpty() || t.startsWith("#")) {

@@ -80,9 +80,14 @@ public record TlsCredentials(SSLContext context, boolean server, boolean verifyP
         }
     }
 
+    /** Why a file that is not readable is not: it is missing, or this user may not read it. */
+    private static String unreadable(Path file) {
+        return Files.exists(file) ? "permission denied" : "no such file or directory";
+    }
+
     private static List<Certificate> certificates(Path file) throws IOException, GeneralSecurityException {
         if (!Files.isReadable(file)) {
-            throw new IOException("TLS credentials: cannot read " + file);
+            throw new IOException("TLS credentials: cannot read " + file + ": " + unreadable(file));
         }
         try (InputStream in = Files.newInputStream(file)) {
             List<Certificate> list =
@@ -96,7 +101,7 @@ public record TlsCredentials(SSLContext context, boolean server, boolean verifyP
 
     private static PrivateKey privateKey(Path file) throws IOException, GeneralSecurityException {
         if (!Files.isReadable(file)) {
-            throw new IOException("TLS credentials: cannot read " + file);
+            throw new IOException("TLS credentials: cannot read " + file + ": " + unreadable(file));
         }
         String pem = Files.readString(file, StandardCharsets.US_ASCII);
         int begin = pem.indexOf("-----BEGIN PRIVATE KEY-----");
