@@ -1,5 +1,6 @@
 package dev.faultdisk.wire.net;
 
+import dev.faultdisk.wire.FileErrors;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -80,16 +81,17 @@ public record TlsCredentials(SSLContext context, boolean server, boolean verifyP
         }
     }
 
-    /** Why a file that is not readable is not: it is missing, or this user may not read it. */
-    private static String unreadable(Path file) {
-        return Files.exists(file) ? "permission denied" : "no such file or directory";
+    /** The file's bytes; one that cannot be read is an error saying which and why. */
+    private static byte[] read(Path file) throws IOException {
+        try {
+            return Files.readAllBytes(file);
+        } catch (IOException e) {
+            throw new IOException("TLS credentials: cannot read " + file + ": " + FileErrors.reason(e), e);
+        }
     }
 
     private static List<Certificate> certificates(Path file) throws IOException, GeneralSecurityException {
-        if (!Files.isReadable(file)) {
-            throw new IOException("TLS credentials: cannot read " + file + ": " + unreadable(file));
-        }
-        try (InputStream in = Files.newInputStream(file)) {
+        try (InputStream in = new ByteArrayInputStream(read(file))) {
             List<Certificate> list =
                     new ArrayList<>(CertificateFactory.getInstance("X.509").generateCertificates(in));
             if (list.isEmpty()) {
@@ -100,10 +102,7 @@ public record TlsCredentials(SSLContext context, boolean server, boolean verifyP
     }
 
     private static PrivateKey privateKey(Path file) throws IOException, GeneralSecurityException {
-        if (!Files.isReadable(file)) {
-            throw new IOException("TLS credentials: cannot read " + file + ": " + unreadable(file));
-        }
-        String pem = Files.readString(file, StandardCharsets.US_ASCII);
+        String pem = new String(read(file), StandardCharsets.US_ASCII);
         int begin = pem.indexOf("-----BEGIN PRIVATE KEY-----");
         int end = pem.indexOf("-----END PRIVATE KEY-----");
         if (begin < 0 || end < begin) {
