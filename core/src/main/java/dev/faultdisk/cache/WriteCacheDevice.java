@@ -4,6 +4,7 @@ import dev.faultdisk.cache.DirtyMap.Extent;
 import dev.faultdisk.cache.DirtyMap.Kind;
 import dev.faultdisk.device.BlockDevice;
 import dev.faultdisk.device.BlockRequest;
+import dev.faultdisk.device.ChangeCount;
 import dev.faultdisk.device.DeviceException;
 import dev.faultdisk.device.ExtentSink;
 import dev.faultdisk.device.ForwardingBlockDevice;
@@ -66,6 +67,8 @@ public final class WriteCacheDevice extends ForwardingBlockDevice {
     private volatile CacheMode mode;
     /** Mirrors {@code !dirty.isEmpty()} for a lock-free fast path. */
     private volatile boolean hasDirty;
+    /** Changes of what reads here return: writes cached or passed down, dirty data dropped ({@link #readVersion}). */
+    private final ChangeCount changes = new ChangeCount();
 
     private long nextSeq = 1;
     private Overlay overlay;
@@ -265,6 +268,16 @@ public final class WriteCacheDevice extends ForwardingBlockDevice {
         lookUp(r, null, sink);
     }
 
+    /** Unversioned while a read of {@code r} would be refused: the power is off or failed since it entered. */
+    @Override
+    public long readVersion(BlockRequest r) {
+        long epoch = power.epoch();
+        if ((epoch & 1) != 0 || power.entryOf(r) != epoch) {
+            return UNVERSIONED;
+        }
+        return BlockDevice.versionOver(changes.get(), next.readVersion(r));
+    }
+
     /**
      * The medium's file while the power is on and nothing cached overlaps the range: the medium
      * then has the newest data, as {@link #lookUp} finds. A refused entry is left to the read,
@@ -404,6 +417,7 @@ public final class WriteCacheDevice extends ForwardingBlockDevice {
      */
     private void change(BlockRequest r, ByteBuffer src) throws IOException {
         Lock lock = power.enter(power.entryOf(r));
+        changes.begin();
         try {
             CacheMode m = mode;
             if (m == CacheMode.WRITETHROUGH) {
@@ -436,6 +450,7 @@ public final class WriteCacheDevice extends ForwardingBlockDevice {
                 cacheLock.unlock();
             }
         } finally {
+            changes.end();
             lock.unlock();
         }
     }
@@ -576,6 +591,7 @@ public final class WriteCacheDevice extends ForwardingBlockDevice {
 
     /** Forgets every dirty piece, unwritten (cache lock held). */
     private void dropAll() throws IOException {
+        changes.bump();
         release(dirty.all());
         dirty.clear();
         hasDirty = false;
@@ -625,6 +641,7 @@ public final class WriteCacheDevice extends ForwardingBlockDevice {
 
     /** Applies a power cut to the dirty data (the switch held exclusively, the cache lock held). */
     private PowerFailReport cut(PowerFailMode failMode, long seed) {
+        changes.bump();
         PowerCut.Plan plan = PowerCut.plan(dirty.all(), failMode, seed);
         List<Extent> lost = new java.util.ArrayList<>(plan.lose());
         long bytesKept = 0;

@@ -90,6 +90,27 @@ public interface BlockDevice extends AutoCloseable {
         return false;
     }
 
+    /** {@link #readVersion} of a device that cannot tell: nothing is read from it ahead of time. */
+    long UNVERSIONED = -1;
+
+    /**
+     * A number that moves whenever what a read of {@code r} would return from this device, or
+     * what reading it would do besides (fire events, record it, be refused), may have changed: a
+     * read done while it stayed the same returned what a read now would. Lets a layer read a
+     * delayed read's data before its delay ends and keep it if nothing changed meanwhile
+     * ({@code FaultDevice}). {@link #UNVERSIONED} (the default) when the device cannot tell or a
+     * read now would do more than read. Counts only changes made through this process's devices,
+     * not an image file changed by another process. Must be cheap: asked twice per delayed read.
+     */
+    default long readVersion(BlockRequest r) {
+        return UNVERSIONED;
+    }
+
+    /** {@code own} changes of a layer over the {@code below} version of the device under it. */
+    static long versionOver(long own, long below) {
+        return below == UNVERSIONED ? UNVERSIONED : own + below;
+    }
+
     /**
      * True if, of the long waits {@link #mayBlock()} allows, a call may meet only timed ones (an
      * injected delay or throttle) that {@link #submit} serves with a timer: a frontend then submits

@@ -33,6 +33,8 @@ public final class FileDevice implements BlockDevice {
      * (SEEK_HOLE) costs in proportion to the rest of the file on tmpfs, 12-26 ms for 1 GiB.
      */
     private volatile boolean dense;
+    /** Writes, trims and zeroings made through this device ({@link #readVersion}). */
+    private final ChangeCount changes = new ChangeCount();
 
     private FileDevice(Path path, FileChannel channel, boolean readOnly, long size, int controlFd) {
         this.path = path;
@@ -136,9 +138,14 @@ public final class FileDevice implements BlockDevice {
     @Override
     public void write(BlockRequest r, ByteBuffer src) throws IOException {
         refuseIfReadOnly();
-        long pos = r.offset();
-        while (src.hasRemaining()) {
-            pos += channel.write(src, pos);
+        changes.begin();
+        try {
+            long pos = r.offset();
+            while (src.hasRemaining()) {
+                pos += channel.write(src, pos);
+            }
+        } finally {
+            changes.end();
         }
         if (r.fua()) {
             channel.force(false);
@@ -151,7 +158,12 @@ public final class FileDevice implements BlockDevice {
         if (readOnly || controlFd < 0) {
             return false;
         }
-        payload.writeTo(channel, controlFd, r.offset());
+        changes.begin();
+        try {
+            payload.writeTo(channel, controlFd, r.offset());
+        } finally {
+            changes.end();
+        }
         if (r.fua()) {
             channel.force(false);
         }
@@ -168,7 +180,14 @@ public final class FileDevice implements BlockDevice {
         refuseIfReadOnly();
         // Trim is a hint: punch where possible, otherwise leave the data (the spec allows it).
         dense = false;
-        if (LinuxFiles.punchHole(controlFd, r.offset(), r.length()) && r.fua()) {
+        boolean punched;
+        changes.begin();
+        try {
+            punched = LinuxFiles.punchHole(controlFd, r.offset(), r.length());
+        } finally {
+            changes.end();
+        }
+        if (punched && r.fua()) {
             channel.force(false);
         }
     }
@@ -176,6 +195,15 @@ public final class FileDevice implements BlockDevice {
     @Override
     public void writeZeroes(BlockRequest r) throws IOException {
         refuseIfReadOnly();
+        changes.begin();
+        try {
+            zero(r);
+        } finally {
+            changes.end();
+        }
+    }
+
+    private void zero(BlockRequest r) throws IOException {
         long offset = r.offset();
         long length = r.length();
         if (!r.has(BlockRequest.Flag.NO_HOLE)) {
@@ -202,6 +230,11 @@ public final class FileDevice implements BlockDevice {
         if (r.fua()) {
             channel.force(false);
         }
+    }
+
+    @Override
+    public long readVersion(BlockRequest r) {
+        return changes.get();
     }
 
     @Override

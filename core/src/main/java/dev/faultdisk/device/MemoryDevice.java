@@ -35,6 +35,8 @@ public final class MemoryDevice implements BlockDevice {
     private final Object[] top;
     private final AtomicLong allocatedPages = new AtomicLong();
     private final AtomicLong nodes = new AtomicLong();
+    /** Writes, trims and zeroings ({@link #readVersion}). */
+    private final ChangeCount changes = new ChangeCount();
 
     public MemoryDevice(long size) {
         if (size < 0 || size > MAX_SIZE) {
@@ -80,12 +82,17 @@ public final class MemoryDevice implements BlockDevice {
 
     @Override
     public void write(BlockRequest r, ByteBuffer src) {
-        long pos = r.offset();
-        while (src.hasRemaining()) {
-            int within = (int) (pos & (CHUNK - 1));
-            int n = Math.min(src.remaining(), CHUNK - within);
-            src.get(pageForWrite(pos >>> CHUNK_SHIFT), within, n);
-            pos += n;
+        changes.begin();
+        try {
+            long pos = r.offset();
+            while (src.hasRemaining()) {
+                int within = (int) (pos & (CHUNK - 1));
+                int n = Math.min(src.remaining(), CHUNK - within);
+                src.get(pageForWrite(pos >>> CHUNK_SHIFT), within, n);
+                pos += n;
+            }
+        } finally {
+            changes.end();
         }
     }
 
@@ -105,6 +112,20 @@ public final class MemoryDevice implements BlockDevice {
     }
 
     private void zero(long offset, long length, boolean keepAllocated) {
+        changes.begin();
+        try {
+            zeroRange(offset, length, keepAllocated);
+        } finally {
+            changes.end();
+        }
+    }
+
+    @Override
+    public long readVersion(BlockRequest r) {
+        return changes.get();
+    }
+
+    private void zeroRange(long offset, long length, boolean keepAllocated) {
         long pos = offset;
         long end = offset + length;
         while (pos < end) {

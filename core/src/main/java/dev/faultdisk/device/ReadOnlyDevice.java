@@ -24,6 +24,11 @@ public final class ReadOnlyDevice extends InterceptingDevice {
     }
 
     @Override
+    public long readVersion(BlockRequest r) {
+        return next.readVersion(r); // reads pass this layer untouched
+    }
+
+    @Override
     protected void around(BlockRequest r, ByteBuffer data, ExtentSink sink) throws IOException {
         if (BlockOp.CHANGES.contains(r.op())) {
             throw new DeviceException(Errno.EPERM, "export is read-only");

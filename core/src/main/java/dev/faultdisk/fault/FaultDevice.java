@@ -29,8 +29,18 @@ import java.nio.channels.FileChannel;
  * (later rules, the I/O, the hooks) runs when the timer fires, where the request's
  * {@link Completion} resumes it. Rules that wait for something else (hang) are skipped, as for an
  * inline request: the frontend submits only while no such rule exists.
+ *
+ * <p>A submitted read whose last rule makes it wait is read before the wait, on the thread that
+ * submitted it, when the device below can say whether what it holds changed meanwhile ({@link
+ * BlockDevice#readVersion}): after the wait the data read is kept if nothing changed, and read
+ * again otherwise, so a write landing during the wait is still seen. The thread that ends the
+ * waits then only answers: it serves a platoon of reads falling due together much sooner
+ * (docs/BENCHMARKS.md). {@code -Dfaultdisk.delay.readAhead=false} turns it off.
  */
 public final class FaultDevice extends EngineDevice<FaultEngine> {
+
+    private static final boolean READ_AHEAD =
+            Boolean.parseBoolean(System.getProperty("faultdisk.delay.readAhead", "true"));
 
     public FaultDevice(BlockDevice next, FaultEngine engine) {
         super(next, engine);
@@ -100,6 +110,9 @@ public final class FaultDevice extends EngineDevice<FaultEngine> {
             if (wait > 0) {
                 if (submitted != null) {
                     submitted.next = i + 1; // before the timer can fire
+                    if (i + 1 == rules.length) {
+                        submitted.readAhead();
+                    }
                     engine.schedule(call.now() + wait, submitted, submitted.done.waiter(), submitted::goOn);
                     return true;
                 }
@@ -114,7 +127,13 @@ public final class FaultDevice extends EngineDevice<FaultEngine> {
 
     /** The I/O as the rules planned it, then their hooks; an after-I/O failure is thrown last. */
     private void finish(FaultCall call, BlockRequest request, ByteBuffer data, ExtentSink sink) throws IOException {
-        if (!call.ioSkipped()) {
+        finish(call, request, data, sink, false);
+    }
+
+    /** As above, the I/O left out if {@code ioDone} (read ahead, and still what a read returns). */
+    private void finish(FaultCall call, BlockRequest request, ByteBuffer data, ExtentSink sink, boolean ioDone)
+            throws IOException {
+        if (!call.ioSkipped() && !ioDone) {
             io(call, request, data, sink);
         }
         call.runHooks();
@@ -151,6 +170,8 @@ public final class FaultDevice extends EngineDevice<FaultEngine> {
         private final Completion done;
         /** The rule to go on from once the timer fires; set before it is registered. */
         private int next;
+        /** The device's {@link BlockDevice#readVersion} before the read done ahead of the wait, if one was. */
+        private long readAhead = UNVERSIONED;
 
         Walk(FaultRule[] rules, FaultCall call, ExtentSink sink, Completion done) {
             this.rules = rules;
@@ -171,6 +192,33 @@ public final class FaultDevice extends EngineDevice<FaultEngine> {
             from(next);
         }
 
+        /**
+         * Before the last wait of a read: its I/O as planned now (no rule comes after to change
+         * the plan), kept if the device below is unchanged once the wait ends. A failure here is
+         * forgotten: the read is done again after the wait, and fails or not then.
+         */
+        void readAhead() {
+            BlockRequest request = call.request();
+            if (!READ_AHEAD || request.op() != BlockOp.READ || call.ioSkipped()) {
+                return;
+            }
+            long version = FaultDevice.this.next.readVersion(request);
+            if (version == UNVERSIONED) {
+                return;
+            }
+            try {
+                io(call, request, call.requestData(), null);
+                readAhead = version;
+            } catch (IOException | RuntimeException e) {
+                readAhead = UNVERSIONED;
+            }
+        }
+
+        /** True if the read done ahead returns what a read now would. */
+        private boolean readStillValid() {
+            return readAhead != UNVERSIONED && FaultDevice.this.next.readVersion(call.request()) == readAhead;
+        }
+
         void from(int first) {
             Throwable failure = null;
             try {
@@ -178,7 +226,7 @@ public final class FaultDevice extends EngineDevice<FaultEngine> {
                     return; // the timer resumes it
                 }
                 ByteBuffer data = call.requestData();
-                finish(call, call.request(), data, sink);
+                finish(call, call.request(), data, sink, readStillValid());
                 if (data != null) {
                     data.position(data.limit());
                 }

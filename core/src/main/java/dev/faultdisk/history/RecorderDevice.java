@@ -65,6 +65,12 @@ public final class RecorderDevice extends InterceptingDevice {
         return writer == null ? next.readSource(r) : null;
     }
 
+    /** Only while no history is recorded: a recorded read logs its place when it runs. */
+    @Override
+    public long readVersion(BlockRequest r) {
+        return writer == null ? next.readVersion(r) : UNVERSIONED;
+    }
+
     /** Only while no history is recorded: a recorded write logs its data. */
     @Override
     public boolean writeStaged(BlockRequest r, StagedPayload payload) throws IOException {

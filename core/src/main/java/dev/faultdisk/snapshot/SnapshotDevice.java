@@ -2,6 +2,7 @@ package dev.faultdisk.snapshot;
 
 import dev.faultdisk.device.BlockDevice;
 import dev.faultdisk.device.BlockRequest;
+import dev.faultdisk.device.ChangeCount;
 import dev.faultdisk.device.ExtentSink;
 import dev.faultdisk.device.InterceptingDevice;
 import dev.faultdisk.device.MemoryDevice;
@@ -30,6 +31,8 @@ public final class SnapshotDevice extends InterceptingDevice {
     private final boolean keepsData;
     /** Mirrors {@link SnapshotVolume#layered()}, changed only while no request runs here. */
     private volatile boolean layered;
+    /** Changes made here: writes into the deltas, snapshots taken, reverted or deleted ({@link #readVersion}). */
+    private final ChangeCount changes = new ChangeCount();
 
     public SnapshotDevice(BlockDevice backend) {
         this(backend, InstantSource.system());
@@ -46,6 +49,7 @@ public final class SnapshotDevice extends InterceptingDevice {
 
     /** Takes a snapshot of what the medium holds; see {@link SnapshotVolume#create}. */
     public SnapshotVolume.Snapshotted create(String name) {
+        changes.bump();
         try {
             return volume.create(name);
         } finally {
@@ -55,11 +59,13 @@ public final class SnapshotDevice extends InterceptingDevice {
 
     /** Returns to a snapshot; the bytes dropped. See {@link SnapshotVolume#revert}. */
     public long revert(String name) throws IOException {
+        changes.bump();
         return volume.revert(name);
     }
 
     /** Deletes a snapshot (the last one writes the deltas back). See {@link SnapshotVolume#delete}. */
     public void delete(String name) throws IOException {
+        changes.bump();
         try {
             volume.delete(name);
         } finally {
@@ -91,6 +97,11 @@ public final class SnapshotDevice extends InterceptingDevice {
 
     // ---- data path ----
 
+    @Override
+    public long readVersion(BlockRequest r) {
+        return BlockDevice.versionOver(changes.get(), next.readVersion(r));
+    }
+
     /** Only without snapshots: with them the data may lie in a delta. */
     @Override
     public FileChannel readSource(BlockRequest r) throws IOException {
@@ -116,8 +127,22 @@ public final class SnapshotDevice extends InterceptingDevice {
         }
         switch (r.op()) {
             case READ -> volume.read(r.offset(), data);
-            case WRITE -> volume.write(r.offset(), data);
-            case TRIM, WRITE_ZEROES -> volume.zero(r.offset(), r.length());
+            case WRITE -> {
+                changes.begin();
+                try {
+                    volume.write(r.offset(), data);
+                } finally {
+                    changes.end();
+                }
+            }
+            case TRIM, WRITE_ZEROES -> {
+                changes.begin();
+                try {
+                    volume.zero(r.offset(), r.length());
+                } finally {
+                    changes.end();
+                }
+            }
             case BLOCK_STATUS -> volume.extents(r.offset(), r.length(), sink);
             case FLUSH -> proceed(r, data, sink);
         }

@@ -47,6 +47,12 @@ public final class BlkdebugDevice extends EngineDevice<BlkdebugEngine> {
         return engine.isEngaged() ? null : next.readSource(r);
     }
 
+    /** Only while no rule or breakpoint is engaged: then a read fires nothing anyone sees. */
+    @Override
+    public long readVersion(BlockRequest r) {
+        return engine.isEngaged() ? UNVERSIONED : next.readVersion(r);
+    }
+
     /** Only while no rule or breakpoint is engaged, with the idle path's write bookkeeping. */
     @Override
     public boolean writeStaged(BlockRequest r, StagedPayload payload) throws IOException {
