@@ -548,6 +548,7 @@ public final class WriteCacheDevice extends ForwardingBlockDevice {
     /** Drops any dirty data (a clean shutdown flushes first) and closes the overlay and the medium. */
     @Override
     public void close() throws IOException {
+        changes.bump();
         Lock lock = power.exclusive();
         try {
             cacheLock.lock();

@@ -284,6 +284,7 @@ public final class FileDevice implements BlockDevice {
 
     @Override
     public void close() throws IOException {
+        changes.bump(); // a read done ahead of its delay is done again, and fails as it would have
         try {
             if (!readOnly) {
                 channel.force(true);

@@ -182,6 +182,7 @@ public final class MemoryDevice implements BlockDevice {
 
     @Override
     public void close() {
+        changes.bump(); // its data goes: a read done ahead of its delay is done again
         java.util.Arrays.fill(top, null);
         allocatedPages.set(0);
         nodes.set(0);

@@ -156,6 +156,7 @@ public final class SnapshotDevice extends InterceptingDevice {
     /** Writes what was written since the snapshots back into a file backend, so it keeps it, then closes. */
     @Override
     public void close() throws IOException {
+        changes.bump();
         try {
             if (keepsData) {
                 for (SnapshotVolume.Snapshotted s : volume.snapshots()) {

@@ -200,23 +200,25 @@ class DelayedReadAheadTest {
 
     @Test
     void versionsOfTheMediaMoveWithEveryChangeAndNotWithReads(@TempDir Path dir) throws Exception {
-        try (BlockDevice memory = new MemoryDevice(1 << 20);
-                BlockDevice file = FileDevice.open(dir.resolve("image"), 1 << 20, false)) {
-            for (BlockDevice d : List.of(memory, file)) {
-                BlockRequest read = BlockRequest.of(BlockOp.READ, 0, 512);
-                long v0 = d.readVersion(read);
-                d.read(read, ByteBuffer.allocate(512));
-                d.flush(BlockRequest.flush());
-                assertEquals(v0, d.readVersion(read), d.describe());
-                d.write(BlockRequest.of(BlockOp.WRITE, 0, 512), ByteBuffer.allocate(512));
-                long v1 = d.readVersion(read);
-                assertTrue(v1 > v0, d.describe());
-                d.trim(BlockRequest.of(BlockOp.TRIM, 0, 4096));
-                long v2 = d.readVersion(read);
-                assertTrue(v2 > v1, d.describe());
-                d.writeZeroes(BlockRequest.of(BlockOp.WRITE_ZEROES, 0, 4096));
-                assertTrue(d.readVersion(read) > v2, d.describe());
-            }
+        BlockDevice memory = new MemoryDevice(1 << 20);
+        BlockDevice file = FileDevice.open(dir.resolve("image"), 1 << 20, false);
+        BlockRequest read = BlockRequest.of(BlockOp.READ, 0, 512);
+        for (BlockDevice d : List.of(memory, file)) {
+            long v0 = d.readVersion(read);
+            d.read(read, ByteBuffer.allocate(512));
+            d.flush(BlockRequest.flush());
+            assertEquals(v0, d.readVersion(read), d.describe());
+            d.write(BlockRequest.of(BlockOp.WRITE, 0, 512), ByteBuffer.allocate(512));
+            long v1 = d.readVersion(read);
+            assertTrue(v1 > v0, d.describe());
+            d.trim(BlockRequest.of(BlockOp.TRIM, 0, 4096));
+            long v2 = d.readVersion(read);
+            assertTrue(v2 > v1, d.describe());
+            d.writeZeroes(BlockRequest.of(BlockOp.WRITE_ZEROES, 0, 4096));
+            long v3 = d.readVersion(read);
+            assertTrue(v3 > v2, d.describe());
+            d.close();
+            assertTrue(d.readVersion(read) > v3, "closed: a read done ahead is done again, " + d.describe());
         }
     }
 }
