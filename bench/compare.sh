@@ -245,25 +245,25 @@ start_server() {
   case "$kind" in
     faultdisk)
       # The launcher execs java, so $! is the JVM's pid.
-      "${launcher[@]}" serve --export "bench=$file" --nbd "127.0.0.1:$p" --qmp none >"$out/$s.log" 2>&1 &
+      "${launcher[@]}" serve --export "bench=$file,locking=off" --nbd "127.0.0.1:$p" --qmp none >"$out/$s.log" 2>&1 &
       ;;
     faultdisk-platform|faultdisk-virtual)
       # The same server with each connection's reader on one kind of thread for its whole life
       # (by default a busy connection is read by a platform thread, an idle one by a virtual thread).
       FAULTDISK_JAVA_OPTS="${FAULTDISK_JAVA_OPTS:-} -Dfaultdisk.nbd.readers=${s#faultdisk-}" \
-        "$root/faultdisk" serve --export "bench=$file" --nbd "127.0.0.1:$p" --qmp none >"$out/$s.log" 2>&1 &
+        "$root/faultdisk" serve --export "bench=$file,locking=off" --nbd "127.0.0.1:$p" --qmp none >"$out/$s.log" 2>&1 &
       ;;
     faultdisk-variant|faultdisk-variant2)
       # The same server with more JVM options (FAULTDISK_VARIANT_OPTS, FAULTDISK_VARIANT2_OPTS, e.g.
       # -Dfaultdisk.nbd.sendfile=false): settings against the default in the same interleaved run.
       opts_var=FAULTDISK_VARIANT${s#faultdisk-variant}_OPTS
       FAULTDISK_JAVA_OPTS="${FAULTDISK_JAVA_OPTS:-} ${!opts_var:-}" \
-        "$root/faultdisk" serve --export "bench=$file" --nbd "127.0.0.1:$p" --qmp none >"$out/$s.log" 2>&1 &
+        "$root/faultdisk" serve --export "bench=$file,locking=off" --nbd "127.0.0.1:$p" --qmp none >"$out/$s.log" 2>&1 &
       ;;
     faultdisk-metrics)
       # The same server recording metrics (latency histograms timed per request), scraped once a
       # second below as Prometheus would.
-      "$root/faultdisk" serve --export "bench=$file" --nbd "127.0.0.1:$p" --qmp none --metrics "127.0.0.1:$q" \
+      "$root/faultdisk" serve --export "bench=$file,locking=off" --nbd "127.0.0.1:$p" --qmp none --metrics "127.0.0.1:$q" \
         >"$out/faultdisk-metrics.log" 2>&1 &
       ;;
     faultdisk-rules)
@@ -281,22 +281,22 @@ with open(sys.argv[1], "w") as f:
         f.write(f'[inject-error]\nevent = "read_aio"\nsector = "{10**12 + i}"\nerrno = "5"\n\n')
         f.write('[set-state]\nevent = "write_aio"\nstate = "1"\nnew_state = "1"\n\n')
 PY
-      "$root/faultdisk" serve --export "bench=$file,rules=$out/rules.conf" --nbd "127.0.0.1:$p" --qmp none \
+      "$root/faultdisk" serve --export "bench=$file,locking=off,rules=$out/rules.conf" --nbd "127.0.0.1:$p" --qmp none \
         >"$out/faultdisk-rules.log" 2>&1 &
       ;;
     faultdisk-ranges)
       # The same server with 100,000 range-targeted fault rules that never fire, added over QMP.
-      "$root/faultdisk" serve --export "bench=$file" --nbd "127.0.0.1:$p" --qmp "127.0.0.1:$q" \
+      "$root/faultdisk" serve --export "bench=$file,locking=off" --nbd "127.0.0.1:$p" --qmp "127.0.0.1:$q" \
         >"$out/faultdisk-ranges.log" 2>&1 &
       ;;
     faultdisk-triggers)
       # The same server with 100 armed triggers that never fire, added over QMP once it answers.
-      "$root/faultdisk" serve --export "bench=$file" --nbd "127.0.0.1:$p" --qmp "127.0.0.1:$q" \
+      "$root/faultdisk" serve --export "bench=$file,locking=off" --nbd "127.0.0.1:$p" --qmp "127.0.0.1:$q" \
         >"$out/faultdisk-triggers.log" 2>&1 &
       ;;
     faultdisk-delay)
       # Delays every read by --delay-ms through a fault rule, added over QMP once it answers.
-      "${launcher[@]}" serve --export "bench=$file" --nbd "127.0.0.1:$p" --qmp "127.0.0.1:$q" \
+      "${launcher[@]}" serve --export "bench=$file,locking=off" --nbd "127.0.0.1:$p" --qmp "127.0.0.1:$q" \
         --max-in-flight "$in_flight" >"$out/$s.log" 2>&1 &
       ;;
     nbdkit)
@@ -524,7 +524,7 @@ fi
     "$(qemu-nbd --version 2>/dev/null | head -n 1 || true); $("$root/faultdisk" --version 2>/dev/null || true)" \
     "at $(git -C "$root" describe --always --dirty 2>/dev/null || echo "unknown commit")"
   echo "load average: $load_before at the start, $(cut -d' ' -f1-3 /proc/loadavg) at the end"
-  echo "servers: faultdisk serve --export bench=FILE; nbdkit -f file FILE (16 threads);" \
+  echo "servers: faultdisk serve --export bench=FILE,locking=off (all serve the one image); nbdkit -f file FILE (16 threads);" \
     "qemu-nbd -f raw --cache=writeback --aio=threads -t -x bench FILE"
   case " ${server_list[*]} " in
     *-delay*) echo "delays: every read delayed by ${delay_ms} ms, ${in_flight} requests in flight at most (faultdisk-delay: a delay rule added with" \

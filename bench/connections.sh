@@ -73,11 +73,11 @@ start() {
     # The connection budget (--max-connections, 100 by default) raised for the test, as the issue
     # asks and as qemu-nbd's -e below.
     faultdisk)
-      "$root/faultdisk" serve --export "bench=$file" --nbd "127.0.0.1:$p" --qmp none \
+      "$root/faultdisk" serve --export "bench=$file,locking=off" --nbd "127.0.0.1:$p" --qmp none \
         --max-connections $((idle + busy + 8)) >"$out/$s.log" 2>&1 & ;;
     faultdisk-platform|faultdisk-virtual)
       FAULTDISK_JAVA_OPTS="${FAULTDISK_JAVA_OPTS:-} -Dfaultdisk.nbd.readers=${s#faultdisk-}" \
-        "$root/faultdisk" serve --export "bench=$file" --nbd "127.0.0.1:$p" --qmp none \
+        "$root/faultdisk" serve --export "bench=$file,locking=off" --nbd "127.0.0.1:$p" --qmp none \
         --max-connections $((idle + busy + 8)) >"$out/$s.log" 2>&1 & ;;
     nbdkit)
       nbdkit --exit-with-parent -f -i 127.0.0.1 -p "$p" -e bench file "$file" >"$out/$s.log" 2>&1 & ;;

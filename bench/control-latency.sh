@@ -19,7 +19,7 @@ file=/dev/shm/faultdisk-bench-1024m.img
 [ -f "$file" ] || head -c $((1 << 30)) /dev/urandom >"$file"
 out=$(mktemp -d)
 . "$root/bench/serve.sh"
-serve_export "bench=$file" --export ctl=memory:64M
+serve_export "bench=$file,locking=off" --export ctl=memory:64M
 echo "load average at the start: $(cut -d' ' -f1-3 /proc/loadavg); $(nproc) cpus; commit $(git -C "$root" describe --always --dirty)"
 echo "== no load"
 python3 "$root/bench/control_latency.py" "$qmp" "$nbd" ctl "$rounds"

@@ -19,7 +19,7 @@ hz=$(getconf CLK_TCK)
 for r in $(seq "$rounds"); do
   for tick in "${ticks[@]}"; do
     port=$((19900 + RANDOM % 50)); q=$((port + 50))
-    FAULTDISK_JAVA_OPTS="-Dfaultdisk.delay.tickMicros=$tick" "$root/faultdisk" serve --export "bench=$file" \
+    FAULTDISK_JAVA_OPTS="-Dfaultdisk.delay.tickMicros=$tick" "$root/faultdisk" serve --export "bench=$file,locking=off" \
       --nbd "127.0.0.1:$port" --qmp "127.0.0.1:$q" --max-in-flight 64 >"$out/server.log" 2>&1 &
     pid=$!
     for _ in $(seq 100); do python3 -c "import socket; socket.create_connection(('127.0.0.1', $q), 1)" 2>/dev/null && break; sleep 0.2; done

@@ -30,7 +30,8 @@ final class ExportGroupCommand extends GroupCommand {
             description = {
                 "Serve a new export, as serve --export NAME=SPEC would (export-add).",
                 "SPEC is memory:SIZE, a path to a raw image (,size=SIZE creates it sparse) or blkdebug:CONF:IMAGE,"
-                        + " with options ,readonly, ,rules=FILE and ,cache=writethrough|writeback|lying-flush. A server"
+                        + " with options ,readonly, ,rules=FILE, ,cache=writethrough|writeback|lying-flush and"
+                        + " ,locking=off. A server"
                         + " holds at most 256 exports.",
                 "With --from ORIGIN:SNAPSHOT instead of SPEC, a clone: what the snapshot holds, copy-on-write"
                         + " and at once; its writes never reach ORIGIN, which can not be removed while the clone exists."

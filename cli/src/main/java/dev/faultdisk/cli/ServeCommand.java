@@ -47,7 +47,8 @@ final class ServeCommand implements Callable<Integer> {
                     + "blkdebug:CONF:IMAGE (QEMU's syntax: blkdebug rules from the file CONF over IMAGE); "
                     + "options: ,size=SIZE creates a missing image sparse (or extends it), ,readonly, "
                     + ",rules=FILE loads a blkdebug rules file, "
-                    + ",cache=writethrough|writeback|lying-flush (the simulated write cache; default writethrough). "
+                    + ",cache=writethrough|writeback|lying-flush (the simulated write cache; default writethrough), "
+                    + ",locking=off serves an image without the lock that keeps other faultdisk servers from writing it. "
                     + "Default: disk0=memory:1G.")
     List<String> exports = new ArrayList<>();
 

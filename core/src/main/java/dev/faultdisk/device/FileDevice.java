@@ -33,10 +33,13 @@ public final class FileDevice implements BlockDevice {
      * (SEEK_HOLE) costs in proportion to the rest of the file on tmpfs, 12-26 ms for 1 GiB.
      */
     private volatile boolean dense;
+    /** Held while the device is open: another faultdisk process may not write the image meanwhile. */
+    private final ImageLock lock;
     /** Writes, trims and zeroings made through this device ({@link #readVersion}). */
     private final ChangeCount changes = new ChangeCount();
 
-    private FileDevice(Path path, FileChannel channel, boolean readOnly, long size, int controlFd) {
+    private FileDevice(Path path, FileChannel channel, boolean readOnly, long size, int controlFd, ImageLock lock) {
+        this.lock = lock;
         this.path = path;
         this.channel = channel;
         this.readOnly = readOnly;
@@ -56,22 +59,37 @@ public final class FileDevice implements BlockDevice {
      * that size; if it exists and {@code createSize} is larger, it is extended (sparse).
      */
     public static FileDevice open(Path path, long createSize, boolean readOnly) throws IOException {
+        return open(path, createSize, readOnly, true);
+    }
+
+    /**
+     * As above; {@code locking}: the image is locked while open ({@link ImageLock}), so that no
+     * other faultdisk process writes an image this one serves, nor serves one this one writes.
+     */
+    public static FileDevice open(Path path, long createSize, boolean readOnly, boolean locking) throws IOException {
         if (!Files.exists(path)) {
             refuseMissing(path, createSize, readOnly);
             try (RandomAccessFile raf = new RandomAccessFile(path.toFile(), "rw")) {
                 raf.setLength(createSize); // ftruncate: sparse
             }
-        } else if (createSize > Files.size(path) && !readOnly) {
-            try (RandomAccessFile raf = new RandomAccessFile(path.toFile(), "rw")) {
-                raf.setLength(createSize);
-            }
         }
-        FileChannel channel = readOnly
-                ? FileChannel.open(path, StandardOpenOption.READ)
-                : FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE);
-        long size = channel.size();
-        int fd = readOnly ? LinuxFiles.openForControl(path) : LinuxFiles.openForWrite(path);
-        return new FileDevice(path, channel, readOnly, size, fd);
+        ImageLock lock = locking ? ImageLock.take(path, readOnly) : ImageLock.NONE; // before anything changes the image
+        try {
+            if (createSize > Files.size(path) && !readOnly) {
+                try (RandomAccessFile raf = new RandomAccessFile(path.toFile(), "rw")) {
+                    raf.setLength(createSize);
+                }
+            }
+            FileChannel channel = readOnly
+                    ? FileChannel.open(path, StandardOpenOption.READ)
+                    : FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE);
+            long size = channel.size();
+            int fd = readOnly ? LinuxFiles.openForControl(path) : LinuxFiles.openForWrite(path);
+            return new FileDevice(path, channel, readOnly, size, fd, lock);
+        } catch (IOException | RuntimeException e) {
+            lock.close();
+            throw e;
+        }
     }
 
     /**
@@ -292,6 +310,7 @@ public final class FileDevice implements BlockDevice {
         } finally {
             channel.close();
             Libc.close(controlFd);
+            lock.close();
         }
     }
 }

@@ -21,14 +21,24 @@ import java.util.regex.Pattern;
  * blkdebug configuration file CONF, which may be empty, over IMAGE, itself {@code memory:SIZE} or
  * a path), followed by options {@code ,size=SIZE} (create or extend the file sparse),
  * {@code ,readonly}, {@code ,rules=FILE} (a blkdebug configuration file whose rules the
- * export's engine starts with; repeatable) and {@code ,cache=MODE} (the simulated write cache:
- * writethrough, the default, writeback or lying-flush).
+ * export's engine starts with; repeatable), {@code ,cache=MODE} (the simulated write cache:
+ * writethrough, the default, writeback or lying-flush) and {@code ,locking=off} (an image file
+ * served without the lock that keeps other faultdisk processes from writing it, as QEMU's
+ * {@code file.locking=off}: for several servers given one image on purpose, as the benchmarks do).
  *
  * @param ruleFiles blkdebug configuration files to load, in order (CONF first)
  * @param cache the mode the export's write cache starts in
+ * @param locking an image file is locked while served ({@code FileDevice})
  */
 public record ExportSpec(
-        String name, Kind kind, Path path, long size, boolean readOnly, List<Path> ruleFiles, CacheMode cache) {
+        String name,
+        Kind kind,
+        Path path,
+        long size,
+        boolean readOnly,
+        List<Path> ruleFiles,
+        CacheMode cache,
+        boolean locking) {
 
     /** What backs the export. */
     public enum Kind {
@@ -52,6 +62,12 @@ public record ExportSpec(
         }
         ruleFiles = List.copyOf(ruleFiles);
         Objects.requireNonNull(cache, "cache");
+    }
+
+    /** A spec whose image, if any, is locked while served. */
+    public ExportSpec(
+            String name, Kind kind, Path path, long size, boolean readOnly, List<Path> ruleFiles, CacheMode cache) {
+        this(name, kind, path, size, readOnly, ruleFiles, cache, true);
     }
 
     /** A spec with a writethrough cache. */
@@ -82,6 +98,7 @@ public record ExportSpec(
         boolean readOnly = false;
         List<Path> rules = new ArrayList<>();
         CacheMode cache = CacheMode.WRITETHROUGH;
+        boolean locking = true;
         for (int i = 1; i < parts.length; i++) {
             String option = parts[i].trim();
             if (option.equals("readonly") || option.equals("ro")) {
@@ -96,9 +113,17 @@ public record ExportSpec(
                 rules.add(Path.of(file));
             } else if (option.startsWith("cache=")) {
                 cache = CacheMode.parse(option.substring("cache=".length()));
+            } else if (option.startsWith("locking=")) {
+                locking = switch (option.substring("locking=".length())) {
+                    case "on" -> true;
+                    case "off" -> false;
+                    default ->
+                        throw new IllegalArgumentException("locking= is on or off, not '"
+                                + option.substring("locking=".length()) + "', in '" + spec + "'");
+                };
             } else {
                 throw new IllegalArgumentException("unknown export option '" + option + "' in '" + spec
-                        + "' (known: size=SIZE, readonly, rules=FILE, cache=MODE)");
+                        + "' (known: size=SIZE, readonly, rules=FILE, cache=MODE, locking=off)");
             }
         }
         if (target.startsWith(BLKDEBUG)) {
@@ -131,7 +156,7 @@ public record ExportSpec(
             throw new IllegalArgumentException("export '" + name + "' has no image path or memory:SIZE");
         }
         rejectUnknownBackend(target, spec);
-        return new ExportSpec(name, Kind.FILE, Path.of(target), size, readOnly, rules, cache);
+        return new ExportSpec(name, Kind.FILE, Path.of(target), size, readOnly, rules, cache, locking);
     }
 
     /**
@@ -166,7 +191,7 @@ public record ExportSpec(
     public BlockDevice openBackend() throws IOException {
         return switch (kind) {
             case MEMORY -> new MemoryDevice(size);
-            case FILE -> FileDevice.open(path, size, readOnly);
+            case FILE -> FileDevice.open(path, size, readOnly, locking);
         };
     }
 }

@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.faultdisk.export.Export;
+import dev.faultdisk.export.ExportSpec;
 import dev.faultdisk.junit.ExportUri;
 import dev.faultdisk.junit.Faultdisk;
 import dev.faultdisk.server.FaultdiskServer;
@@ -394,6 +396,31 @@ class CliProcessTest {
         r = FaultdiskCli.run("serve", "--nbd", "127.0.0.1:0", "--qmp", "none", "--max-in-flight", "0");
         assertEquals(2, r.exit(), r.stderr()); // a bad value: a usage error
         assertEquals("faultdisk serve: --max-in-flight must be at least 1, got 0\n", r.stderr());
+    }
+
+    @Test
+    void anImageServedByAnotherProcessIsRefusedUntilThatOneLetsGo(@TempDir Path dir) throws Exception {
+        Path image = dir.resolve("disk.img");
+        String[] options = {"--export", "d=" + image + ",size=1M", "--nbd", "127.0.0.1:0", "--qmp", "none"};
+        try (Export elsewhere = Export.open(ExportSpec.parse("d=" + image + ",size=1M"))) {
+            CommandResult r = FaultdiskCli.run(java.util.stream.Stream.concat(
+                            java.util.stream.Stream.of("serve"), java.util.Arrays.stream(options))
+                    .toArray(String[]::new));
+            assertEquals(1, r.exit(), r.stderr());
+            assertTrue(
+                    r.stderr()
+                            .contains("image " + image + " is served by another faultdisk process: one image is"
+                                    + " served writable by one export only"),
+                    r.stderr());
+            r = FaultdiskCli.run(
+                    "serve", "--export", "d=" + image + ",readonly", "--nbd", "127.0.0.1:0", "--qmp", "none");
+            assertEquals(1, r.exit(), r.stderr());
+            assertTrue(r.stderr().contains("image " + image + " is written by another faultdisk process"), r.stderr());
+            assertEquals(1 << 20, elsewhere.size());
+        }
+        try (ServeProcess p = ServeProcess.start(options)) {
+            assertTrue(p.isAlive(), "served once the other let go");
+        }
     }
 
     @Test

@@ -43,7 +43,7 @@ record ExportCommands(
         commands.register(QmpCommand.builder("export-add")
                 .doc("Adds an export while the server runs, exactly as serve --export NAME=SPEC would: SPEC is "
                         + "memory:SIZE, a path to a raw image (,size=SIZE creates it sparse), or blkdebug:CONF:IMAGE, "
-                        + "with options ,readonly, ,rules=FILE and ,cache=MODE. NBD clients see it at once "
+                        + "with options ,readonly, ,rules=FILE, ,cache=MODE and ,locking=off. NBD clients see it at once "
                         + "(NBD_OPT_LIST); its events, journal entries, power cuts and triggers work as for any "
                         + "export. A taken name, a bad spec or a file that cannot be opened fail the call and "
                         + "change nothing. A server holds at most " + ExportRegistry.MAX_EXPORTS + " exports. "
