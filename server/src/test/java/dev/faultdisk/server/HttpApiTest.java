@@ -164,6 +164,10 @@ class HttpApiTest {
                 .header("Authorization", "Bearer s3cret"));
         assertEquals(200, r.statusCode(), r.body());
         assertTrue(r.body().startsWith("{\"return\": [{\"device\": \"d0\""), r.body());
+        r = send(HttpRequest.newBuilder(URI.create(base() + "api/v1/query-blockstats?device=d0&device=d1"))
+                .header("Authorization", "Bearer s3cret"));
+        assertEquals(400, r.statusCode(), r.body());
+        assertEquals("GenericError: query parameter 'device' is given more than once", error(r));
         assertEquals(List.of(), fd.execute("{\"execute\": \"query-faults\"}"), "QMP still answers");
     }
 
@@ -177,6 +181,11 @@ class HttpApiTest {
         assertEquals(401, r.statusCode());
         r = send(HttpRequest.newBuilder(URI.create(base() + "metrics")));
         assertEquals(401, r.statusCode(), "the metrics need the secret too");
+        r = send(HttpRequest.newBuilder(URI.create(base() + "api/v1/query-block?access_token=s3cret")));
+        assertEquals(200, r.statusCode(), "a GET may carry the secret in the query string (EventSource)");
+        r = send(HttpRequest.newBuilder(
+                URI.create(base() + "api/v1/query-block?access_token=wrong&access_token=s3cret")));
+        assertEquals(401, r.statusCode(), "two tokens: neither is taken");
         r = send(HttpRequest.newBuilder(URI.create(base() + "api/v1/query-block"))
                 .header("Authorization", "Bearer s3cret")
                 .header("Origin", "http://evil.example"));

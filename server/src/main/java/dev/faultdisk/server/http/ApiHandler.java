@@ -54,7 +54,13 @@ final class ApiHandler implements HttpHandler {
                         notAllowed(ex, "POST");
                         return;
                     }
-                    Map<String, Object> args = new LinkedHashMap<>(Exchanges.query(ex));
+                    Map<String, Object> args;
+                    try {
+                        args = new LinkedHashMap<>(Exchanges.query(ex));
+                    } catch (IllegalArgumentException e) {
+                        Exchanges.error(ex, 400, e.getMessage());
+                        return;
+                    }
                     args.remove("access_token");
                     reply(ex, commands.respond(name, args));
                 }

@@ -105,7 +105,13 @@ final class Exchanges {
         }
     }
 
-    /** The query string's parameters (the last of repeated ones), decoded. */
+    /**
+     * The query string's parameters, decoded.
+     *
+     * @throws IllegalArgumentException for a parameter given twice (which one was meant is not
+     *     for the server to guess), with a message for the 400 reply (a broken %-escape never gets
+     *     here: the JDK's server refuses the request line first)
+     */
     static Map<String, String> query(HttpExchange ex) {
         Map<String, String> out = new LinkedHashMap<>();
         String raw = ex.getRequestURI().getRawQuery();
@@ -117,9 +123,11 @@ final class Exchanges {
                 continue;
             }
             int eq = pair.indexOf('=');
-            String key = eq < 0 ? pair : pair.substring(0, eq);
-            String value = eq < 0 ? "" : pair.substring(eq + 1);
-            out.put(URLDecoder.decode(key, StandardCharsets.UTF_8), URLDecoder.decode(value, StandardCharsets.UTF_8));
+            String key = URLDecoder.decode(eq < 0 ? pair : pair.substring(0, eq), StandardCharsets.UTF_8);
+            String value = URLDecoder.decode(eq < 0 ? "" : pair.substring(eq + 1), StandardCharsets.UTF_8);
+            if (out.putIfAbsent(key, value) != null) {
+                throw new IllegalArgumentException("query parameter '" + key + "' is given more than once");
+            }
         }
         return out;
     }

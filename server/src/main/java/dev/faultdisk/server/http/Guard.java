@@ -106,7 +106,11 @@ final class Guard extends Filter {
         if (header != null && header.regionMatches(true, 0, "Bearer ", 0, 7)) {
             given = header.substring(7).trim();
         } else if (ex.getRequestMethod().equals("GET")) {
-            given = Exchanges.query(ex).get("access_token"); // EventSource cannot set headers
+            try {
+                given = Exchanges.query(ex).get("access_token"); // EventSource cannot set headers
+            } catch (IllegalArgumentException e) {
+                return false; // two tokens, or a broken one: neither is taken
+            }
         }
         return given != null && MessageDigest.isEqual(secret, given.getBytes(StandardCharsets.UTF_8));
     }
