@@ -142,6 +142,12 @@ public final class PowerSwitch {
         return stamped == BlockRequest.NO_EPOCH ? epoch : stamped;
     }
 
+    /** True if {@link #enter} would let {@code r} in now: the power is on and has not failed since it entered. */
+    boolean admits(BlockRequest r) {
+        long now = epoch;
+        return (now & 1) == 0 && entryOf(r) == now;
+    }
+
     /**
      * Takes the shared lock for a request that entered at {@code entry} and checks that the power
      * is on and did not fail since. Returns the lock to release; on failure it is released already.

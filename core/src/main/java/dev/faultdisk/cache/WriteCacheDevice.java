@@ -271,11 +271,7 @@ public final class WriteCacheDevice extends ForwardingBlockDevice {
     /** Unversioned while a read of {@code r} would be refused: the power is off or failed since it entered. */
     @Override
     public long readVersion(BlockRequest r) {
-        long epoch = power.epoch();
-        if ((epoch & 1) != 0 || power.entryOf(r) != epoch) {
-            return UNVERSIONED;
-        }
-        return BlockDevice.versionOver(changes.get(), next.readVersion(r));
+        return power.admits(r) ? BlockDevice.versionOver(changes.get(), next.readVersion(r)) : UNVERSIONED;
     }
 
     /**

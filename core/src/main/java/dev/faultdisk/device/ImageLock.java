@@ -57,7 +57,7 @@ final class ImageLock implements AutoCloseable {
     static ImageLock take(Path path, boolean readOnly) throws IOException {
         int fd = FCNTL == null ? -1 : Libc.open(path, (readOnly ? Libc.O_RDONLY : Libc.O_RDWR) | Libc.O_CLOEXEC);
         if (fd < 0) {
-            return new ImageLock(-1); // opening the image itself says why it cannot be opened
+            return NONE; // opening the image itself says why it cannot be opened
         }
         long deadline = System.nanoTime() + WAIT_NANOS;
         while (true) {
@@ -69,7 +69,7 @@ final class ImageLock implements AutoCloseable {
             if (!conflict || System.nanoTime() - deadline >= 0) {
                 Libc.close(fd);
                 if (!conflict) {
-                    return new ImageLock(-1); // this file system has no such locks
+                    return NONE; // this file system has no such locks
                 }
                 throw new IOException(
                         "image " + path + " is "

@@ -210,7 +210,7 @@ public final class FaultDevice extends EngineDevice<FaultEngine> {
                 io(call, request, call.requestData(), null);
                 readAhead = version;
             } catch (IOException | RuntimeException e) {
-                readAhead = UNVERSIONED;
+                // left unversioned: the read is done after the wait
             }
         }
 

@@ -4,12 +4,10 @@ import static dev.faultdisk.fault.Disk.rule;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
-import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.faultdisk.device.BlockDevice;
 import dev.faultdisk.device.BlockRequest;
-import dev.faultdisk.device.Completion;
 import dev.faultdisk.device.DeviceException;
 import dev.faultdisk.device.FileDevice;
 import dev.faultdisk.device.ForwardingBlockDevice;
@@ -28,7 +26,6 @@ import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -65,24 +62,6 @@ class DelayedReadAheadTest {
         }
     }
 
-    private static final class Outcome implements Completion {
-        final ByteBuffer data = ByteBuffer.allocate(4096);
-        final CountDownLatch done = new CountDownLatch(1);
-        volatile Throwable failure;
-
-        @Override
-        public void complete(Throwable f) {
-            failure = f;
-            done.countDown();
-        }
-
-        byte[] bytes() {
-            assertEquals(0, done.getCount(), "finished");
-            assertNull(failure);
-            return data.array();
-        }
-    }
-
     private final VirtualTime time = VirtualTime.manual(Disk.START);
 
     private Export export(WatchedMedium medium, CacheMode mode) throws IOException {
@@ -93,7 +72,7 @@ class DelayedReadAheadTest {
     }
 
     private static Outcome submitRead(Export e) {
-        Outcome o = new Outcome();
+        Outcome o = new Outcome(4096);
         e.device().submit(BlockRequest.of(BlockOp.READ, 0, 4096, 0, 7, true), o.data, null, o);
         return o;
     }

@@ -10,7 +10,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.faultdisk.device.BlockDevice;
 import dev.faultdisk.device.BlockRequest;
-import dev.faultdisk.device.Completion;
 import dev.faultdisk.device.DeviceException;
 import dev.faultdisk.device.MemoryDevice;
 import dev.faultdisk.export.Export;
@@ -25,7 +24,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
@@ -35,29 +33,6 @@ import org.junit.jupiter.api.Test;
  * when the timer fires. On virtual time, except the last test, which uses the system timer.
  */
 class SubmittedDelayTest {
-
-    /** What a submitted request's completion saw. */
-    private static class Outcome implements Completion {
-        final ByteBuffer data;
-        final CountDownLatch done = new CountDownLatch(1);
-        volatile Throwable failure;
-        volatile String thread;
-
-        Outcome(int length) {
-            data = ByteBuffer.allocate(length);
-        }
-
-        @Override
-        public void complete(Throwable f) {
-            failure = f;
-            thread = Thread.currentThread().getName();
-            done.countDown();
-        }
-
-        boolean finished() {
-            return done.getCount() == 0;
-        }
-    }
 
     /** A request as a frontend submits it: from connection 7, where blocking would stall the connection. */
     private static BlockRequest submitted(BlockOp op, long offset, long length) {
