@@ -90,6 +90,11 @@ final class Connection implements Runnable {
         return id;
     }
 
+    /** The connection's socket. */
+    SocketChannel channel() {
+        return channel;
+    }
+
     /**
      * Runs the connection on the current thread: the handshake, then transmission until the
      * connection ends or moves to another thread (see {@link ReaderThreads}), which calls this
@@ -421,6 +426,10 @@ final class Connection implements Runnable {
             LOG.log(Level.DEBUG, "connection {0}: close failed: {1}", id, e.toString());
         }
         writer.closeUring(); // its duplicate of the socket's descriptor would keep the socket open
+        Transmission t = transmission;
+        if (t != null) {
+            t.wakeReader(); // the same for the reader's, and it may be waiting on it
+        }
         if (closed.complete(null)) {
             Export served = export;
             if (served != null) {

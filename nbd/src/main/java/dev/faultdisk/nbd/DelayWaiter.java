@@ -21,6 +21,14 @@ import java.util.concurrent.locks.LockSupport;
  * ns; it starts with the first delayed request and ends after {@link #LINGER_NANOS} without one.
  * At most {@code -Dfaultdisk.nbd.delayThreads} (default 256) run in the process: past that,
  * delayed requests wait on the shared timer as before.
+ *
+ * <p>A platform reader of a plain TCP connection serves the waits itself: it waits for its next
+ * request no longer than the next deadline and runs what is then due ({@link #runDue}), so that
+ * one thread, not two, takes a request from the socket to its reply (measured faster, with a
+ * lower tail, with clients that send requests one by one and in groups: docs/BENCHMARKS.md). The
+ * thread then stands by, running a wait only once it is {@link #STANDBY_NANOS} late (the reader is
+ * held up elsewhere), and serves on time again as soon as the reader stops serving ({@link
+ * #readerServes}). {@code -Dfaultdisk.nbd.delayOnReader=false} leaves the waits to the thread.
  */
 final class DelayWaiter implements TimedWaiter {
     private static final System.Logger LOG = System.getLogger(DelayWaiter.class.getName());
@@ -32,9 +40,17 @@ final class DelayWaiter implements TimedWaiter {
      */
     static final int SEND_EVERY = Math.max(1, Integer.getInteger("faultdisk.nbd.delaySendEvery", 8));
 
+    /**
+     * While the reader serves the waits ({@link #readerServes}), the thread runs a wait only this
+     * long after its deadline: when the reader is held up elsewhere (a write's payload, a full
+     * socket), not as a matter of course.
+     */
+    private static final long STANDBY_NANOS = TimeUnit.MICROSECONDS.toNanos(250);
+
     private static final Semaphore THREADS = new Semaphore(Integer.getInteger("faultdisk.nbd.delayThreads", 256));
 
     private final Semaphore threads;
+    private final long standby;
     private final String name;
     private final Runnable afterBatch;
     private final PriorityQueue<Entry> queue = new PriorityQueue<>();
@@ -43,6 +59,10 @@ final class DelayWaiter implements TimedWaiter {
     private Thread thread;
     /** A latch may have opened since the last look ({@link #wake}); guarded by {@code this}. */
     private boolean woken;
+    /** The connection's reader waits for input no longer than the next deadline and runs what is due. */
+    private volatile boolean readerServes;
+    /** The reader serves the waits unless {@code -Dfaultdisk.nbd.delayOnReader=false} (docs/BENCHMARKS.md). */
+    static final boolean ON_READER = !"false".equals(System.getProperty("faultdisk.nbd.delayOnReader"));
 
     /**
      * @param name       the thread's name
@@ -54,9 +74,15 @@ final class DelayWaiter implements TimedWaiter {
 
     /** As above, with the budget of threads it shares with others. */
     DelayWaiter(String name, Runnable afterBatch, Semaphore threads) {
+        this(name, afterBatch, threads, STANDBY_NANOS);
+    }
+
+    /** As above, with how far behind a serving reader the thread stands by. */
+    DelayWaiter(String name, Runnable afterBatch, Semaphore threads, long standbyNanos) {
         this.name = name;
         this.afterBatch = afterBatch;
         this.threads = threads;
+        this.standby = standbyNanos;
     }
 
     @Override
@@ -104,14 +130,16 @@ final class DelayWaiter implements TimedWaiter {
                 long sleep;
                 synchronized (this) {
                     long now = System.nanoTime();
-                    due = takeDue(now);
+                    due = takeDue(now - (readerServes ? standby : 0));
                     if (due.isEmpty()) {
                         if (queue.isEmpty() && now - idleSince >= LINGER_NANOS) {
                             thread = null;
                             Active.remove(this);
                             return;
                         }
-                        sleep = queue.isEmpty() ? LINGER_NANOS - (now - idleSince) : queue.peek().at - now;
+                        sleep = queue.isEmpty()
+                                ? LINGER_NANOS - (now - idleSince)
+                                : queue.peek().at - now + (readerServes ? standby : 0);
                     } else {
                         sleep = 0;
                     }
@@ -120,26 +148,74 @@ final class DelayWaiter implements TimedWaiter {
                     LockSupport.parkNanos(this, sleep);
                     continue;
                 }
-                int unsent = 0;
-                for (Entry e : due) {
-                    try {
-                        e.rest.run();
-                    } catch (RuntimeException | Error ex) {
-                        LOG.log(System.Logger.Level.ERROR, "a delayed request failed after its wait", ex);
-                    }
-                    if (++unsent == SEND_EVERY) {
-                        afterBatch.run();
-                        unsent = 0;
-                    }
-                }
-                if (unsent > 0) {
-                    afterBatch.run();
-                }
+                serve(due);
                 idleSince = System.nanoTime();
             }
         } finally {
             threads.release();
         }
+    }
+
+    /** Runs the rests of {@code due}, sending their replies {@link #SEND_EVERY} at a time. */
+    private void serve(List<Entry> due) {
+        int unsent = 0;
+        for (Entry e : due) {
+            try {
+                e.rest.run();
+            } catch (RuntimeException | Error ex) {
+                LOG.log(System.Logger.Level.ERROR, "a delayed request failed after its wait", ex);
+            }
+            if (++unsent == SEND_EVERY) {
+                afterBatch.run();
+                unsent = 0;
+            }
+        }
+        if (unsent > 0) {
+            afterBatch.run();
+        }
+    }
+
+    /**
+     * Whether the connection's reader serves the waits as they fall due ({@link #runDue}, {@link
+     * #nextDue}); the thread then only stands by, its standby time behind. When the reader stops
+     * serving with waits held, the thread is woken to serve them on time.
+     */
+    void readerServes(boolean serves) {
+        if (readerServes == serves) {
+            return;
+        }
+        readerServes = serves;
+        if (!serves) {
+            Thread t;
+            synchronized (this) {
+                t = queue.isEmpty() ? null : thread;
+            }
+            if (t != null) {
+                LockSupport.unpark(t); // it slept until a standby's deadline: now the real one
+            }
+        }
+    }
+
+    /** Runs on the calling thread (the reader) the rests now due or cut short; false if none was. */
+    boolean runDue() {
+        List<Entry> due;
+        synchronized (this) {
+            if (queue.isEmpty()) {
+                return false;
+            }
+            due = takeDue(System.nanoTime());
+        }
+        if (due.isEmpty()) {
+            return false;
+        }
+        serve(due);
+        return true;
+    }
+
+    /** The earliest deadline held ({@link System#nanoTime()}), or {@link Long#MAX_VALUE} if none. */
+    synchronized long nextDue() {
+        Entry e = queue.peek();
+        return e == null ? Long.MAX_VALUE : woken ? System.nanoTime() : e.at;
     }
 
     /** The entries due at {@code now} or cut short, in deadline order; guarded by {@code this}. */

@@ -7,6 +7,7 @@ import dev.faultdisk.device.DeviceException;
 import dev.faultdisk.device.DisconnectException;
 import dev.faultdisk.device.RequestTimer;
 import dev.faultdisk.device.TimedWaiter;
+import dev.faultdisk.device.TimerSlack;
 import dev.faultdisk.wire.BlockOp;
 import dev.faultdisk.wire.net.Fatal;
 import java.io.IOException;
@@ -73,6 +74,12 @@ final class Transmission {
     private final ResumedRequests resumed;
     /** Where submitted requests wait out their delays on real time, and go on after them. */
     private final DelayWaiter delays;
+    /** The reader's timed wait for input, made when first needed; null before, or if there can be none. */
+    private volatile ReaderPoll poll;
+
+    private boolean pollTried;
+    /** The platform reader whose timer slack was made least, so that its polls end on time. */
+    private Thread slackThread;
 
     Transmission(Connection connection, Negotiation negotiation, ReplyWriter writer) {
         this.connection = connection;
@@ -106,6 +113,9 @@ final class Transmission {
             while (true) {
                 ByteBuffer in = connection.input().buffer();
                 if (!RequestDecoder.decode(in, header)) {
+                    if (DelayWaiter.ON_READER) {
+                        serveDelaysUntilInput();
+                    }
                     writer.flush();
                     int n = in.hasRemaining() ? connection.input().fill(RequestDecoder.HEADER_SIZE) : awaitIdle();
                     if (n == ReaderThreads.MOVED) {
@@ -130,10 +140,63 @@ final class Transmission {
                 handle(header);
             }
         } finally {
+            delays.readerServes(false); // the reader goes: the thread serves on time
             if (!moved) {
                 writer.flush();
             }
         }
+    }
+
+    /**
+     * While delayed requests wait, waits for input no longer than the next deadline and runs what
+     * falls due, until input comes or nothing waits; the reader then reads as without this. Only
+     * a platform reader of a plain TCP connection does so (a virtual one would hold its carrier).
+     */
+    private void serveDelaysUntilInput() throws IOException {
+        if (delays.nextDue() == Long.MAX_VALUE // nothing waits: the common case
+                || Thread.currentThread().isVirtual()
+                || connection.input().secured()
+                || poller() == null) {
+            delays.readerServes(false);
+            return;
+        }
+        if (slackThread != Thread.currentThread()) {
+            slackThread = Thread.currentThread();
+            TimerSlack.minimize(); // a poll's timeout otherwise ends up to 50 µs late
+        }
+        delays.readerServes(true);
+        while (true) {
+            delays.runDue();
+            long next = delays.nextDue();
+            if (next == Long.MAX_VALUE) {
+                delays.readerServes(false); // the reader may now block for long: the thread serves
+                return;
+            }
+            long wait = next - System.nanoTime();
+            if (wait <= 0) {
+                continue;
+            }
+            writer.flush();
+            if (poll.await(wait) || connection.isClosing()) {
+                return; // input, or the connection closed under the wait: the read finds out which
+            }
+        }
+    }
+
+    /** The connection is closing: a reader waiting for input while it serves delays stops waiting. */
+    void wakeReader() {
+        ReaderPoll p = poll;
+        if (p != null) {
+            p.shutdown();
+        }
+    }
+
+    private ReaderPoll poller() {
+        if (!pollTried) {
+            pollTried = true;
+            poll = ReaderPoll.of(connection.channel());
+        }
+        return poll;
     }
 
     /**
@@ -372,6 +435,7 @@ final class Transmission {
             return; // the common case: replies stay batched until the reader waits for input
         }
         writer.flush(); // replies ready now must not wait for the slot
+        delays.readerServes(false); // nor delays falling due meanwhile
         try {
             while (!inFlight.tryAcquire(100, TimeUnit.MILLISECONDS)) {
                 if (!connection.isOpen()) {
@@ -576,5 +640,9 @@ final class Transmission {
     /** Closes the connection's pipe, when its reader is done. */
     void closePipe() {
         buffers.closePipe();
+        ReaderPoll p = poll;
+        if (p != null) {
+            p.close();
+        }
     }
 }

@@ -9,18 +9,19 @@ import dev.faultdisk.device.TimedWaiter;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.Test;
 
 /**
  * A connection's delay thread, on real time: rests run on it in deadline order and never before
  * their deadline, a batch's replies are sent a few at a time, a reset lets them go at once, the thread
- * ends when idle, and past the budget the caller is told to use the shared timer.
+ * ends when idle, and past the budget the caller is told to use the shared timer. A reader that
+ * serves the waits runs them itself while the thread stands by, and hands them back when it stops.
  */
 class DelayWaiterTest {
     private static final Duration WAIT = Duration.ofSeconds(20);
@@ -29,23 +30,12 @@ class DelayWaiterTest {
     void restsRunOnTheConnectionsThreadInDeadlineOrderAndNotBefore() throws Exception {
         AtomicInteger batches = new AtomicInteger();
         List<String> ran = new CopyOnWriteArrayList<>();
-        ConcurrentHashMap<String, Long> lateness = new ConcurrentHashMap<>();
         Semaphore budget = new Semaphore(1);
         DelayWaiter waiter = new DelayWaiter("nbd-delays-test", batches::incrementAndGet, budget);
-        long start = System.nanoTime();
-        long[] at = {start + ms(60), start + ms(20), start + ms(40)};
-        for (int i = 0; i < at.length; i++) {
-            String id = "r" + i;
-            long deadline = at[i];
-            assertTrue(waiter.schedule(deadline, new CountDownLatch(1), () -> {
-                lateness.put(id, System.nanoTime() - deadline);
-                ran.add(id + "@" + Thread.currentThread().getName());
-            }));
-        }
+        scheduleThree(waiter, System.nanoTime(), ran);
         assertEquals(0, budget.availablePermits(), "one thread runs, from the budget");
         await().atMost(WAIT).until(() -> ran.size() == 3);
         assertEquals(List.of("r1@nbd-delays-test", "r2@nbd-delays-test", "r0@nbd-delays-test"), ran);
-        lateness.forEach((id, late) -> assertTrue(late >= 0, id + " ran " + -late + " ns early"));
         assertTrue(batches.get() >= 1 && batches.get() <= 3, "a send after each batch: " + batches.get());
         // Idle: the thread ends and gives its place back.
         await().atMost(WAIT).until(() -> budget.availablePermits() == 1);
@@ -87,10 +77,81 @@ class DelayWaiterTest {
     }
 
     @Test
+    void aReaderThatServesRunsWhatFallsDueOnItsOwnThreadInDeadlineOrder() throws Exception {
+        DelayWaiter waiter = new DelayWaiter("nbd-delays-reader", () -> {}, new Semaphore(1), ms(5_000));
+        waiter.readerServes(true);
+        List<String> ran = new CopyOnWriteArrayList<>();
+        long start = System.nanoTime();
+        scheduleThree(waiter, start, ran);
+        long tick = TimedWaiter.TICK_NANOS;
+        assertEquals(Math.ceilDiv(start + ms(20), tick) * tick, waiter.nextDue(), "the earliest deadline, on its tick");
+        assertFalse(waiter.runDue(), "nothing is due yet");
+        String me = Thread.currentThread().getName();
+        while (waiter.nextDue() != Long.MAX_VALUE) {
+            LockSupport.parkNanos(Math.max(0, waiter.nextDue() - System.nanoTime())); // the reader's poll
+            waiter.runDue();
+        }
+        assertEquals(List.of("r1@" + me, "r2@" + me, "r0@" + me), ran, "run by the reader, none by the thread");
+    }
+
+    @Test
+    void theThreadStandsByForAReaderHeldUpElsewhere() throws Exception {
+        long standby = ms(300);
+        DelayWaiter waiter = new DelayWaiter("nbd-delays-standby", () -> {}, new Semaphore(1), standby);
+        waiter.readerServes(true);
+        long deadline = System.nanoTime() + ms(20);
+        CountDownLatch ran = new CountDownLatch(1);
+        long[] late = new long[1];
+        String[] on = new String[1];
+        assertTrue(waiter.schedule(deadline, new CountDownLatch(1), () -> {
+            late[0] = System.nanoTime() - deadline;
+            on[0] = Thread.currentThread().getName();
+            ran.countDown();
+        }));
+        // The reader never comes back to serve it: the thread does, once it is the standby time late.
+        assertTrue(ran.await(WAIT.toSeconds(), TimeUnit.SECONDS));
+        assertEquals("nbd-delays-standby", on[0]);
+        assertTrue(late[0] >= standby, "ran " + late[0] + " ns after its deadline, before the standby's " + standby);
+    }
+
+    @Test
+    void aReaderThatStopsServingHandsTheWaitsBackToTheThreadOnTime() throws Exception {
+        DelayWaiter waiter = new DelayWaiter("nbd-delays-back", () -> {}, new Semaphore(1), ms(600_000));
+        waiter.readerServes(true);
+        long deadline = System.nanoTime() + ms(20);
+        CountDownLatch ran = new CountDownLatch(1);
+        String[] on = new String[1];
+        assertTrue(waiter.schedule(deadline, new CountDownLatch(1), () -> {
+            on[0] = Thread.currentThread().getName();
+            ran.countDown();
+        }));
+        assertFalse(ran.await(100, TimeUnit.MILLISECONDS), "left to the reader, ten minutes of standby");
+        waiter.readerServes(false); // the reader is about to block for long (no input, a full budget)
+        assertTrue(ran.await(WAIT.toSeconds(), TimeUnit.SECONDS), "the thread serves it without the standby");
+        assertEquals("nbd-delays-back", on[0]);
+    }
+
+    @Test
     void pastTheBudgetTheCallerUsesTheSharedTimer() {
         DelayWaiter waiter = new DelayWaiter("nbd-delays-none", () -> {}, new Semaphore(0));
         assertFalse(waiter.schedule(System.nanoTime(), new CountDownLatch(1), () -> {}));
         assertFalse(threadNamed("nbd-delays-none"), "no thread was started");
+    }
+
+    /**
+     * Schedules r0, r1, r2 at 60, 20 and 40 ms after {@code start}; each, as it runs, adds
+     * "id@thread" to {@code ran}, and " early" if it ran before its deadline.
+     */
+    private static void scheduleThree(DelayWaiter waiter, long start, List<String> ran) {
+        long[] at = {start + ms(60), start + ms(20), start + ms(40)};
+        for (int i = 0; i < at.length; i++) {
+            String id = "r" + i;
+            long deadline = at[i];
+            assertTrue(waiter.schedule(deadline, new CountDownLatch(1), () -> {
+                boolean early = System.nanoTime() - deadline < 0;
+                ran.add(id + "@" + Thread.currentThread().getName() + (early ? " early" : ""));
+            }));
+        }
     }
 
     private static long ms(long n) {

@@ -1,0 +1,93 @@
+package dev.faultdisk.nbd;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.faultdisk.device.BlockRequest;
+import dev.faultdisk.device.ForwardingBlockDevice;
+import dev.faultdisk.device.MemoryDevice;
+import dev.faultdisk.export.Export;
+import dev.faultdisk.export.ExportRegistry;
+import dev.faultdisk.fault.FaultTime;
+import dev.faultdisk.fault.blkdebug.BlkdebugEngine;
+import dev.faultdisk.wire.BlockOp;
+import dev.faultdisk.wire.CacheMode;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Over TCP, on real time, a connection's reader serves its delayed requests: what follows a
+ * request's wait runs on the reader, not on the delay thread, and never before the delay is over.
+ */
+class DelaysOnTheReaderTest {
+
+    /** Records which threads read: below the fault layer, and unversioned, so read after each wait. */
+    private static final class ThreadsReading extends ForwardingBlockDevice {
+        final Set<String> readers = ConcurrentHashMap.newKeySet();
+
+        ThreadsReading(MemoryDevice next) {
+            super(next);
+        }
+
+        @Override
+        public void read(BlockRequest r, ByteBuffer dst) throws IOException {
+            readers.add(Thread.currentThread().getName().replaceAll("-[0-9]+$", "-N"));
+            super.read(r, dst);
+        }
+    }
+
+    @Test
+    void theReaderRunsWhatFollowsEachDelayedRequestsWait() throws Exception {
+        MemoryDevice memory = new MemoryDevice(1 << 20);
+        for (int i = 0; i < 16; i++) {
+            byte[] block = new byte[4096];
+            Arrays.fill(block, (byte) (i + 1));
+            memory.write(BlockRequest.of(BlockOp.WRITE, 4096L * i, 4096), ByteBuffer.wrap(block));
+        }
+        ThreadsReading device = new ThreadsReading(memory);
+        ExportRegistry registry = new ExportRegistry();
+        Export export =
+                new Export("d", device, false, new BlkdebugEngine(), CacheMode.WRITETHROUGH, FaultTime.system(), 1);
+        registry.add(export);
+        export.faults().add(List.of(Map.of("type", "delay", "ops", List.of("read"), "ms", 20)), "rules");
+        try (NbdServer server = new NbdServer(registry, NbdServer.Options.defaults())
+                        .start(new InetSocketAddress("127.0.0.1", 0));
+                RawNbdClient client = RawNbdClient.open(server.port(), "d", true, false)) {
+            for (int round = 0; round < 5; round++) {
+                long sent = System.nanoTime();
+                for (int i = 0; i < 16; i++) {
+                    client.send(0, NbdProtocol.CMD_READ, i + 1, 4096L * i, 4096, null);
+                }
+                client.flush();
+                Map<Long, List<RawNbdClient.Reply>> replies = client.readReplies(16);
+                long took = System.nanoTime() - sent;
+                assertTrue(took >= TimeUnit.MILLISECONDS.toNanos(20), "answered after " + took + " ns");
+                for (var e : replies.entrySet()) {
+                    byte[] expected = new byte[4096];
+                    Arrays.fill(expected, (byte) e.getKey().intValue());
+                    assertEquals(0, RawNbdClient.errorOf(e.getValue()), "read " + e.getKey());
+                    byte[] chunk = e.getValue().getFirst().data(); // the offset, then the data
+                    assertArrayEquals(expected, Arrays.copyOfRange(chunk, 8, chunk.length), "read " + e.getKey());
+                }
+            }
+        }
+        // The first requests may arrive while the reader is still a virtual thread (then the
+        // delay thread serves); once on its platform thread, the reader serves them.
+        assertTrue(device.readers.contains("nbd-conn-N"), "the reader served delayed reads: " + device.readers);
+        assertEquals(
+                Set.of("nbd-conn-N"),
+                device.readers.stream()
+                        .filter(n -> !n.startsWith("nbd-delays-"))
+                        .collect(java.util.stream.Collectors.toSet()),
+                "no other thread read: " + device.readers);
+    }
+}
