@@ -132,7 +132,9 @@ final class DelayWaiter implements TimedWaiter {
                     long now = System.nanoTime();
                     due = takeDue(now - (readerServes ? standby : 0));
                     if (due.isEmpty()) {
-                        if (queue.isEmpty() && now - idleSince >= LINGER_NANOS) {
+                        if (!queue.isEmpty()) {
+                            idleSince = now; // waits held (a serving reader runs them): not idle
+                        } else if (now - idleSince >= LINGER_NANOS) {
                             thread = null;
                             Active.remove(this);
                             return;

@@ -132,6 +132,32 @@ class DelayWaiterTest {
     }
 
     @Test
+    void theThreadStandingByStaysWhileTheReaderKeepsItBusy() throws Exception {
+        AtomicInteger starts = new AtomicInteger();
+        Semaphore budget = new Semaphore(1) {
+            @Override
+            public boolean tryAcquire() {
+                starts.incrementAndGet();
+                return super.tryAcquire();
+            }
+        };
+        DelayWaiter waiter = new DelayWaiter("nbd-delays-stays", () -> {}, budget, TimeUnit.MICROSECONDS.toNanos(250));
+        waiter.readerServes(true);
+        AtomicInteger ran = new AtomicInteger();
+        long end = System.nanoTime() + ms(400); // four times the thread's linger
+        while (System.nanoTime() - end < 0) { // one request at a time, each served by the reader
+            assertTrue(waiter.schedule(System.nanoTime() + ms(2), new CountDownLatch(1), ran::incrementAndGet));
+            while (waiter.nextDue() != Long.MAX_VALUE) {
+                LockSupport.parkNanos(Math.max(0, waiter.nextDue() - System.nanoTime()));
+                waiter.runDue();
+            }
+            Thread.sleep(2); // the client's turn: the thread, a standby's time late, finds nothing held
+        }
+        assertTrue(ran.get() > 0);
+        assertEquals(1, starts.get(), "one thread stood by throughout, not one per linger");
+    }
+
+    @Test
     void pastTheBudgetTheCallerUsesTheSharedTimer() {
         DelayWaiter waiter = new DelayWaiter("nbd-delays-none", () -> {}, new Semaphore(0));
         assertFalse(waiter.schedule(System.nanoTime(), new CountDownLatch(1), () -> {}));
