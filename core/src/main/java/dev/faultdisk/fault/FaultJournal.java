@@ -1,8 +1,9 @@
 package dev.faultdisk.fault;
 
+import dev.faultdisk.wire.BlockOp;
 import dev.faultdisk.wire.Errno;
+import java.time.Instant;
 import java.time.InstantSource;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -56,7 +57,15 @@ public final class FaultJournal implements FaultListener {
 
     private final InstantSource clock;
     private final int capacity;
-    private final ArrayDeque<Entry> recent = new ArrayDeque<>();
+    /**
+     * The most recent entries, oldest at {@link #first}: slots made once and written over, so that
+     * a young collection does not copy the window each time (at tens of thousands of faults a
+     * second the whole window is young; copying it made each pause 2-5 ms, docs/BENCHMARKS.md).
+     * Grows to {@link #capacity}; guarded by {@code this}.
+     */
+    private final List<Slot> recent = new ArrayList<>();
+
+    private int first;
     private final List<Consumer<Entry>> sinks = new java.util.concurrent.CopyOnWriteArrayList<>();
     private long seq;
 
@@ -129,13 +138,22 @@ public final class FaultJournal implements FaultListener {
     }
 
     private synchronized void append(FaultRecord record, Map<String, Object> other) {
-        Entry e = new Entry(++seq, record, other == null ? null : java.util.Collections.unmodifiableMap(other));
-        if (recent.size() == capacity) {
-            recent.removeFirst();
+        Map<String, Object> fixed = other == null ? null : java.util.Collections.unmodifiableMap(other);
+        long n = ++seq;
+        Slot slot;
+        if (recent.size() < capacity) {
+            slot = new Slot();
+            recent.add(slot);
+        } else {
+            slot = recent.get(first); // the oldest, written over
+            first = (first + 1) % capacity;
         }
-        recent.addLast(e);
-        for (Consumer<Entry> sink : sinks) {
-            sink.accept(e);
+        slot.set(n, record, fixed);
+        if (!sinks.isEmpty()) {
+            Entry e = new Entry(n, record, fixed);
+            for (Consumer<Entry> sink : sinks) {
+                sink.accept(e);
+            }
         }
     }
 
@@ -143,14 +161,15 @@ public final class FaultJournal implements FaultListener {
     public List<Map<String, Object>> entries(long after, int limit, String export) {
         List<Entry> chosen = new ArrayList<>();
         synchronized (this) {
-            for (Entry e : recent) {
+            for (int i = 0; i < recent.size(); i++) {
+                Slot e = recent.get((first + i) % recent.size());
                 if (e.seq <= after || (export != null && !export.equals(e.export()))) {
                     continue;
                 }
                 if (chosen.size() == limit) {
                     break;
                 }
-                chosen.add(e);
+                chosen.add(e.entry());
             }
         }
         List<Map<String, Object>> out = new ArrayList<>(chosen.size());
@@ -163,5 +182,87 @@ public final class FaultJournal implements FaultListener {
     /** The sequence number of the latest entry. */
     public synchronized long lastSeq() {
         return seq;
+    }
+
+    /**
+     * One place in the window: a fault's facts as fields (its time as numbers, the rest the
+     * record's own strings and maps, which a rule shares between its firings), or another entry's
+     * map. It keeps no reference to the record or its time, which die young.
+     */
+    private static final class Slot {
+        long seq;
+        long epochSecond;
+        int nano;
+        String export;
+        long rule;
+        String type;
+        String label;
+        BlockOp op;
+        long offset;
+        long length;
+        long connection;
+        String action;
+        Map<String, Object> details;
+        long ruleSeed;
+        long match;
+        boolean announce;
+        List<Map<String, Object>> files;
+        /** Null for a fault. */
+        Map<String, Object> other;
+
+        void set(long n, FaultRecord r, Map<String, Object> otherEntry) {
+            seq = n;
+            other = otherEntry;
+            if (r == null) {
+                export = null;
+                details = null;
+                files = null;
+                return;
+            }
+            Instant time = r.time();
+            epochSecond = time.getEpochSecond();
+            nano = time.getNano();
+            export = r.export();
+            rule = r.rule();
+            type = r.type();
+            label = r.label();
+            op = r.op();
+            offset = r.offset();
+            length = r.length();
+            connection = r.connection();
+            action = r.action();
+            details = r.details();
+            ruleSeed = r.seed();
+            match = r.match();
+            announce = r.announce();
+            files = r.files();
+        }
+
+        String export() {
+            return other != null ? (String) other.get("device") : export;
+        }
+
+        Entry entry() {
+            if (other != null) {
+                return new Entry(seq, null, other);
+            }
+            FaultRecord r = new FaultRecord(
+                    Instant.ofEpochSecond(epochSecond, nano),
+                    export,
+                    rule,
+                    type,
+                    label,
+                    op,
+                    offset,
+                    length,
+                    connection,
+                    action,
+                    details,
+                    ruleSeed,
+                    match,
+                    announce,
+                    files);
+            return new Entry(seq, r, null);
+        }
     }
 }
