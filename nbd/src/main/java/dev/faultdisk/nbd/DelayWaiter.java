@@ -22,8 +22,9 @@ import java.util.concurrent.locks.LockSupport;
  * At most {@code -Dfaultdisk.nbd.delayThreads} (default 256) run in the process: past that,
  * delayed requests wait on the shared timer as before.
  *
- * <p>A platform reader of a plain TCP connection serves the waits itself: it waits for its next
- * request no longer than the next deadline and runs what is then due ({@link #runDue}), so that
+ * <p>A platform reader of a plain TCP connection serves the waits itself ({@link DelaysOnReader}):
+ * it waits for its next request no longer than the next deadline and runs what is then due
+ * ({@link #runDue}), so that
  * one thread, not two, takes a request from the socket to its reply (measured faster, with a
  * lower tail, with clients that send requests one by one and in groups: docs/BENCHMARKS.md). The
  * thread then stands by, running a wait only once it is {@link #STANDBY_NANOS} late (the reader is
@@ -61,8 +62,6 @@ final class DelayWaiter implements TimedWaiter {
     private boolean woken;
     /** The connection's reader waits for input no longer than the next deadline and runs what is due. */
     private volatile boolean readerServes;
-    /** The reader serves the waits unless {@code -Dfaultdisk.nbd.delayOnReader=false} (docs/BENCHMARKS.md). */
-    static final boolean ON_READER = !"false".equals(System.getProperty("faultdisk.nbd.delayOnReader"));
 
     /**
      * @param name       the thread's name

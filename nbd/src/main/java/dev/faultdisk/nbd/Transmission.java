@@ -7,7 +7,6 @@ import dev.faultdisk.device.DeviceException;
 import dev.faultdisk.device.DisconnectException;
 import dev.faultdisk.device.RequestTimer;
 import dev.faultdisk.device.TimedWaiter;
-import dev.faultdisk.device.TimerSlack;
 import dev.faultdisk.wire.BlockOp;
 import dev.faultdisk.wire.net.Fatal;
 import java.io.IOException;
@@ -74,12 +73,8 @@ final class Transmission {
     private final ResumedRequests resumed;
     /** Where submitted requests wait out their delays on real time, and go on after them. */
     private final DelayWaiter delays;
-    /** The reader's timed wait for input, made when first needed; null before, or if there can be none. */
-    private volatile ReaderPoll poll;
-
-    private boolean pollTried;
-    /** The platform reader whose timer slack was made least, so that its polls end on time. */
-    private Thread slackThread;
+    /** The reader serving the delays itself, while they wait and it has no request to decode. */
+    private final DelaysOnReader onReader;
 
     Transmission(Connection connection, Negotiation negotiation, ReplyWriter writer) {
         this.connection = connection;
@@ -101,6 +96,7 @@ final class Transmission {
                 Thread.ofVirtual().name("nbd-req-" + connection.id() + "-", 0).factory());
         this.resumed = new ResumedRequests("nbd-resumed-" + connection.id(), this::flushReplies, this::failed);
         this.delays = new DelayWaiter("nbd-delays-" + connection.id(), this::flushReplies);
+        this.onReader = new DelaysOnReader(connection, delays, writer);
     }
 
     /**
@@ -113,8 +109,8 @@ final class Transmission {
             while (true) {
                 ByteBuffer in = connection.input().buffer();
                 if (!RequestDecoder.decode(in, header)) {
-                    if (DelayWaiter.ON_READER) {
-                        serveDelaysUntilInput();
+                    if (DelaysOnReader.ENABLED) {
+                        onReader.serveUntilInput();
                     }
                     writer.flush();
                     int n = in.hasRemaining() ? connection.input().fill(RequestDecoder.HEADER_SIZE) : awaitIdle();
@@ -147,56 +143,9 @@ final class Transmission {
         }
     }
 
-    /**
-     * While delayed requests wait, waits for input no longer than the next deadline and runs what
-     * falls due, until input comes or nothing waits; the reader then reads as without this. Only
-     * a platform reader of a plain TCP connection does so (a virtual one would hold its carrier).
-     */
-    private void serveDelaysUntilInput() throws IOException {
-        if (delays.nextDue() == Long.MAX_VALUE // nothing waits: the common case
-                || Thread.currentThread().isVirtual()
-                || connection.input().secured()
-                || poller() == null) {
-            delays.readerServes(false);
-            return;
-        }
-        if (slackThread != Thread.currentThread()) {
-            slackThread = Thread.currentThread();
-            TimerSlack.minimize(); // a poll's timeout otherwise ends up to 50 µs late
-        }
-        delays.readerServes(true);
-        while (true) {
-            delays.runDue();
-            long next = delays.nextDue();
-            if (next == Long.MAX_VALUE) {
-                delays.readerServes(false); // the reader may now block for long: the thread serves
-                return;
-            }
-            long wait = next - System.nanoTime();
-            if (wait <= 0) {
-                continue;
-            }
-            writer.flush();
-            if (poll.await(wait) || connection.isClosing()) {
-                return; // input, or the connection closed under the wait: the read finds out which
-            }
-        }
-    }
-
     /** The connection is closing: a reader waiting for input while it serves delays stops waiting. */
     void wakeReader() {
-        ReaderPoll p = poll;
-        if (p != null) {
-            p.shutdown();
-        }
-    }
-
-    private ReaderPoll poller() {
-        if (!pollTried) {
-            pollTried = true;
-            poll = ReaderPoll.of(connection.channel());
-        }
-        return poll;
+        onReader.wake();
     }
 
     /**
@@ -640,9 +589,6 @@ final class Transmission {
     /** Closes the connection's pipe, when its reader is done. */
     void closePipe() {
         buffers.closePipe();
-        ReaderPoll p = poll;
-        if (p != null) {
-            p.close();
-        }
+        onReader.close();
     }
 }

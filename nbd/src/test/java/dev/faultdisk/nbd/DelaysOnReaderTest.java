@@ -28,7 +28,7 @@ import org.junit.jupiter.api.Test;
  * Over TCP, on real time, a connection's reader serves its delayed requests: what follows a
  * request's wait runs on the reader, not on the delay thread, and never before the delay is over.
  */
-class DelaysOnTheReaderTest {
+class DelaysOnReaderTest {
 
     /** Records which threads read: below the fault layer, and unversioned, so read after each wait. */
     private static final class ThreadsReading extends ForwardingBlockDevice {
