@@ -87,5 +87,6 @@ final class ReaderPoll implements AutoCloseable {
     public synchronized void close() {
         Libc.close(fd);
         fd = -1;
+        pollfd.set(JAVA_INT, 0, -1); // a wait after this polls nothing, not a number reused since
     }
 }

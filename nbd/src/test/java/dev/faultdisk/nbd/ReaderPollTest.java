@@ -53,6 +53,16 @@ class ReaderPollTest {
     }
 
     @Test
+    void afterItClosesAWaitWatchesNothing() throws Exception {
+        onConnection((client, served, poll) -> {
+            poll.close();
+            client.write(ByteBuffer.wrap(new byte[] {1})); // input on the socket it no longer holds
+            assertFalse(
+                    poll.await(TimeUnit.MILLISECONDS.toNanos(20)), "nothing watched, whatever the number holds now");
+        });
+    }
+
+    @Test
     void noneForAUnixSocket(@TempDir Path dir) throws Exception {
         Path path = dir.resolve("s");
         try (ServerSocketChannel listener =
