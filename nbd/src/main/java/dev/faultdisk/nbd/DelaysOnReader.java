@@ -7,9 +7,9 @@ import java.io.IOException;
  * A connection's reader serving its own delayed requests: while some wait and no request is
  * buffered, it waits for input no longer than the earliest deadline ({@link ReaderPoll}) and runs
  * what falls due ({@link DelayWaiter#runDue}), so that one thread takes a request from the socket
- * to its reply; the delay thread stands by. Only a platform reader of a plain TCP connection does
- * (a virtual one would hold its carrier; TLS may hold input the socket no longer shows; a Unix
- * socket's descriptor is the JDK's own). On unless {@code -Dfaultdisk.nbd.delayOnReader=false}
+ * to its reply; the delay thread stands by. Only a platform reader of a plain (TCP or Unix socket)
+ * connection does (a virtual one would hold its carrier; TLS may hold input the socket no longer
+ * shows). On unless {@code -Dfaultdisk.nbd.delayOnReader=false}
  * (docs/BENCHMARKS.md). One per connection, used by its reader but for {@link #wake}.
  */
 final class DelaysOnReader {

@@ -58,7 +58,7 @@ final class PayloadPipe implements StagedPayload {
         if (!ENABLED || !LinuxPipes.available() || channel == null) {
             return null;
         }
-        int fd = SocketDescriptors.duplicate(channel);
+        int fd = SocketDescriptors.duplicateTcp(channel);
         if (fd < 0) {
             return null;
         }

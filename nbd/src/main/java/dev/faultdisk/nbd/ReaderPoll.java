@@ -13,7 +13,7 @@ import java.lang.invoke.MethodHandle;
 import java.nio.channels.SocketChannel;
 
 /**
- * A timed wait for a TCP connection's input, to the nanosecond: {@code ppoll} on a duplicate of
+ * A timed wait for a connection's input (TCP or a Unix socket), to the nanosecond: {@code ppoll} on a duplicate of
  * the socket's descriptor (the JDK's timed reads count milliseconds). The reader waits so for its
  * next request while delayed requests are due soon, and serves them when their time comes
  * ({@link DelayWaiter#runDue}). One per connection: its reader waits and, when done, lets the
@@ -44,9 +44,15 @@ final class ReaderPoll implements AutoCloseable {
         pollfd.set(JAVA_SHORT, 4, POLLIN);
     }
 
-    /** A poll for {@code channel}'s input, or null where there can be none (not TCP, no ppoll). */
+    /** Whether this system has the calls a poll needs. */
+    static boolean available() {
+        return PPOLL != null && SHUTDOWN != null;
+    }
+
+    /** A poll for {@code channel}'s input, or null where there can be none (TLS is the caller's
+     * to rule out; no descriptor found, no ppoll). */
     static ReaderPoll of(SocketChannel channel) {
-        if (PPOLL == null || SHUTDOWN == null) {
+        if (!available()) {
             return null;
         }
         int fd = SocketDescriptors.duplicate(channel);

@@ -3,6 +3,7 @@ package dev.faultdisk.nbd;
 import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_SHORT;
 
 import dev.faultdisk.device.Libc;
 import java.io.IOException;
@@ -11,29 +12,65 @@ import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandle;
 import java.net.InetSocketAddress;
+import java.net.StandardSocketOptions;
+import java.net.UnixDomainSocketAddress;
 import java.nio.channels.SocketChannel;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 
 /**
- * The descriptor behind a TCP {@link SocketChannel}, which the JDK does not expose: the process's
- * socket descriptors ({@code /proc/self/fd}) are asked for their local and peer addresses
- * (getsockname, getpeername), and the one whose pair equals the channel's is duplicated, so that
- * the number stays this caller's until it closes it (the channel's own may be closed and reused
- * meanwhile). A TCP connection is the only one with its address pair, so the match is exact.
+ * The descriptor behind a {@link SocketChannel}, which the JDK does not expose, found among the
+ * process's socket descriptors ({@code /proc/self/fd}) and duplicated, so that the number stays
+ * this caller's until it closes it (the channel's own may be closed and reused meanwhile).
+ *
+ * <p>TCP: the descriptor whose local and peer addresses (getsockname, getpeername) equal the
+ * channel's; a TCP connection is the only one with its address pair, so the match is exact. A Unix
+ * socket's addresses are not its own (every connection accepted on a listener shows its path, and
+ * clients rarely bind one), so the channel is marked instead: its receive buffer size, set through
+ * the channel, is read on each Unix socket descriptor, with two different marks in turn, and the
+ * one descriptor that shows both is the channel's. The size is set back at once. (On a Unix stream
+ * socket the receiver's buffer size does not limit what the sender may queue, which the sender's
+ * own does; so the mark, for microseconds, changes nothing the client sees.) One marking at a time
+ * in the process.
  */
 final class SocketDescriptors {
     private static final int F_DUPFD_CLOEXEC = 1030;
+    private static final int AF_UNIX = 1;
+    private static final int SOL_SOCKET = 1;
+    private static final int SO_RCVBUF = 8;
+    /** Receive buffer sizes asked for as marks; the kernel doubles them (and keeps them above 2 KiB). */
+    private static final int FIRST_MARK = 9001;
+
+    private static final int SECOND_MARK = 9007;
     private static final FunctionDescriptor NAME = FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS);
     private static final MethodHandle GETSOCKNAME = Libc.function("getsockname", NAME);
     private static final MethodHandle GETPEERNAME = Libc.function("getpeername", NAME);
+    private static final MethodHandle GETSOCKOPT = Libc.function(
+            "getsockopt", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, ADDRESS));
+    private static final Object MARKING = new Object();
 
     private SocketDescriptors() {}
 
-    /** A duplicate of the channel's descriptor (the caller closes it), or -1 if not found or not TCP. */
+    /**
+     * A duplicate of a TCP or Unix channel's descriptor (the caller closes it), or -1 if not found.
+     */
     static int duplicate(SocketChannel channel) {
+        try {
+            if (channel.getLocalAddress() instanceof UnixDomainSocketAddress) {
+                return duplicateUnix(channel);
+            }
+        } catch (IOException e) {
+            return -1;
+        }
+        return duplicateTcp(channel);
+    }
+
+    /** A duplicate of a TCP channel's descriptor (the caller closes it), or -1 if not found or not TCP. */
+    static int duplicateTcp(SocketChannel channel) {
         if (GETSOCKNAME == null || GETPEERNAME == null) {
             return -1;
         }
@@ -49,33 +86,106 @@ final class SocketDescriptors {
         } catch (IOException e) {
             return -1;
         }
-        try (DirectoryStream<Path> fds = Files.newDirectoryStream(Path.of("/proc/self/fd"));
-                Arena arena = Arena.ofConfined()) {
+        try (Arena arena = Arena.ofConfined()) {
             MemorySegment addr = arena.allocate(128, 8);
             MemorySegment len = arena.allocate(JAVA_INT);
-            for (Path p : fds) {
-                int fd;
-                try {
-                    fd = Integer.parseInt(p.getFileName().toString());
-                    if (!Files.readSymbolicLink(p).toString().startsWith("socket:")) {
-                        continue;
-                    }
-                } catch (IOException | NumberFormatException e) {
-                    continue; // closed meanwhile, or not a descriptor
-                }
+            for (int fd : socketDescriptors()) {
                 if (matches(GETSOCKNAME, fd, addr, len, local) && matches(GETPEERNAME, fd, addr, len, remote)) {
-                    int dup = Libc.fcntl(fd, F_DUPFD_CLOEXEC, 0);
-                    if (dup < 0) {
-                        return -1;
-                    }
-                    // Still the channel's? It was open throughout, so its descriptor was not reused.
-                    return channel.isOpen() ? dup : closed(dup);
+                    return duplicateOf(fd, channel);
                 }
             }
         } catch (Throwable e) {
             return -1;
         }
         return -1;
+    }
+
+    /** A duplicate of {@code fd}, found to be the channel's, or -1. */
+    private static int duplicateOf(int fd, SocketChannel channel) {
+        int dup = Libc.fcntl(fd, F_DUPFD_CLOEXEC, 0);
+        if (dup < 0) {
+            return -1;
+        }
+        // Still the channel's? It was open throughout, so its descriptor was not reused.
+        return channel.isOpen() ? dup : closed(dup);
+    }
+
+    private static int duplicateUnix(SocketChannel channel) {
+        if (GETSOCKNAME == null || GETSOCKOPT == null) {
+            return -1;
+        }
+        synchronized (MARKING) {
+            int original;
+            try {
+                original = channel.getOption(StandardSocketOptions.SO_RCVBUF);
+            } catch (IOException | UnsupportedOperationException e) {
+                return -1;
+            }
+            try (Arena arena = Arena.ofConfined()) {
+                MemorySegment value = arena.allocate(128, 8);
+                MemorySegment len = arena.allocate(JAVA_INT);
+                List<Integer> marked = unixSocketsShowing(mark(channel, FIRST_MARK), null, value, len);
+                List<Integer> both = unixSocketsShowing(mark(channel, SECOND_MARK), marked, value, len);
+                if (both.size() != 1) {
+                    return -1;
+                }
+                return duplicateOf(both.getFirst(), channel);
+            } catch (Throwable e) {
+                return -1;
+            } finally {
+                try {
+                    channel.setOption(StandardSocketOptions.SO_RCVBUF, original);
+                } catch (IOException | RuntimeException e) {
+                    // the channel closed meanwhile: nothing to set back
+                }
+            }
+        }
+    }
+
+    /** Sets the channel's receive buffer size to {@code size}; what the channel now reports. */
+    private static int mark(SocketChannel channel, int size) throws IOException {
+        channel.setOption(StandardSocketOptions.SO_RCVBUF, size);
+        return channel.getOption(StandardSocketOptions.SO_RCVBUF);
+    }
+
+    /**
+     * The Unix socket descriptors (of {@code among}, or of all the process's if null) whose receive
+     * buffer size is the channel's {@code shown}: the kernel keeps twice what is asked, and the JDK
+     * reports a Unix socket's size as asked, so the descriptor shows it doubled (once would do).
+     */
+    private static List<Integer> unixSocketsShowing(
+            int shown, List<Integer> among, MemorySegment value, MemorySegment len) throws Throwable {
+        List<Integer> found = new ArrayList<>();
+        for (int fd : among != null ? among : socketDescriptors()) {
+            len.set(JAVA_INT, 0, (int) value.byteSize());
+            if ((int) GETSOCKNAME.invokeExact(fd, value, len) != 0
+                    || Short.toUnsignedInt(value.get(JAVA_SHORT, 0)) != AF_UNIX) {
+                continue;
+            }
+            len.set(JAVA_INT, 0, 4);
+            if ((int) GETSOCKOPT.invokeExact(fd, SOL_SOCKET, SO_RCVBUF, value, len) == 0
+                    && (value.get(JAVA_INT, 0) == shown || value.get(JAVA_INT, 0) == 2 * shown)) {
+                found.add(fd);
+            }
+        }
+        return found;
+    }
+
+    /** The numbers of the process's socket descriptors. */
+    private static List<Integer> socketDescriptors() throws IOException {
+        List<Integer> fds = new ArrayList<>();
+        try (DirectoryStream<Path> entries = Files.newDirectoryStream(Path.of("/proc/self/fd"))) {
+            for (Path p : entries) {
+                try {
+                    if (Files.readSymbolicLink(p).toString().startsWith("socket:")) {
+                        fds.add(Integer.parseInt(p.getFileName().toString()));
+                    }
+                } catch (IOException | NumberFormatException e) {
+                    // closed meanwhile, or not a descriptor
+                }
+            }
+        }
+        return fds;
     }
 
     private static int closed(int fd) {
@@ -89,7 +199,7 @@ final class SocketDescriptors {
         if ((int) call.invokeExact(fd, addr, len) != 0) {
             return false;
         }
-        int family = Short.toUnsignedInt(addr.get(java.lang.foreign.ValueLayout.JAVA_SHORT, 0));
+        int family = Short.toUnsignedInt(addr.get(JAVA_SHORT, 0));
         int port = (Byte.toUnsignedInt(addr.get(JAVA_BYTE, 2)) << 8) | Byte.toUnsignedInt(addr.get(JAVA_BYTE, 3));
         byte[] ip;
         if (family == 2) { // AF_INET

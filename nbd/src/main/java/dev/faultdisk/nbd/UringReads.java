@@ -114,7 +114,7 @@ final class UringReads implements AutoCloseable {
             LOG.log(Level.DEBUG, "io_uring refused for a connection, its reads are done at once: {0}", e.getMessage());
             return null;
         }
-        int socket = SocketDescriptors.duplicate(channel);
+        int socket = SocketDescriptors.duplicateTcp(channel);
         if (socket < 0) {
             LOG.log(Level.DEBUG, "io_uring reads of a connection sent through its channel: no TCP descriptor for it");
         }

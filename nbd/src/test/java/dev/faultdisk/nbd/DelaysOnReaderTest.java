@@ -3,6 +3,7 @@ package dev.faultdisk.nbd;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.faultdisk.device.BlockRequest;
 import dev.faultdisk.device.ForwardingBlockDevice;
@@ -15,20 +16,28 @@ import dev.faultdisk.wire.BlockOp;
 import dev.faultdisk.wire.CacheMode;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
+import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * Over TCP, on real time, a connection's reader serves its delayed requests: what follows a
- * request's wait runs on the reader, not on the delay thread, and never before the delay is over.
+ * Over TCP and a Unix socket, on real time, a connection's reader serves its delayed requests:
+ * what follows a request's wait runs on the reader, not on the delay thread, and never before the
+ * delay is over.
  */
 class DelaysOnReaderTest {
+    @TempDir
+    Path dir;
 
     /** Records which threads read: below the fault layer, and unversioned, so read after each wait. */
     private static final class ThreadsReading extends ForwardingBlockDevice {
@@ -45,8 +54,11 @@ class DelaysOnReaderTest {
         }
     }
 
-    @Test
-    void theReaderRunsWhatFollowsEachDelayedRequestsWait() throws Exception {
+    @ParameterizedTest
+    @ValueSource(booleans = {false, true})
+    @Timeout(120) // a Unix socket's client reads without a timeout of its own
+    void theReaderRunsWhatFollowsEachDelayedRequestsWait(boolean unix) throws Exception {
+        assumeTrue(ReaderPoll.available(), "no ppoll on this system: the delay thread serves");
         MemoryDevice memory = new MemoryDevice(1 << 20);
         for (int i = 0; i < 16; i++) {
             byte[] block = new byte[4096];
@@ -59,9 +71,12 @@ class DelaysOnReaderTest {
                 new Export("d", device, false, new BlkdebugEngine(), CacheMode.WRITETHROUGH, FaultTime.system(), 1);
         registry.add(export);
         export.faults().add(List.of(Map.of("type", "delay", "ops", List.of("read"), "ms", 20)), "rules");
+        Path socket = dir.resolve("nbd.sock");
         try (NbdServer server = new NbdServer(registry, NbdServer.Options.defaults())
-                        .start(new InetSocketAddress("127.0.0.1", 0));
-                RawNbdClient client = RawNbdClient.open(server.port(), "d", true, false)) {
+                        .start(unix ? UnixDomainSocketAddress.of(socket) : new InetSocketAddress("127.0.0.1", 0));
+                RawNbdClient client = unix
+                        ? RawNbdClient.open(socket, "d", true, false)
+                        : RawNbdClient.open(server.port(), "d", true, false)) {
             for (int round = 0; round < 5; round++) {
                 long sent = System.nanoTime();
                 for (int i = 0; i < 16; i++) {

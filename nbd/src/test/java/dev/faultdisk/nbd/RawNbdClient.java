@@ -5,12 +5,18 @@ import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.EOFException;
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.SocketException;
 import java.net.SocketTimeoutException;
+import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
+import java.nio.channels.Channels;
+import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -24,7 +30,9 @@ import java.util.Map;
 final class RawNbdClient implements AutoCloseable {
     private static final int TIMEOUT_MILLIS = 10_000;
 
-    private final Socket socket;
+    /** The connection, a TCP socket or a Unix socket's channel. */
+    private final java.io.Closeable socket;
+
     private final DataInputStream in;
     private final DataOutputStream out;
     /** Cookie to length of READs sent without structured replies: a simple reply's payload size. */
@@ -35,10 +43,10 @@ final class RawNbdClient implements AutoCloseable {
     private long exportSize = -1;
     private int transmissionFlags;
 
-    private RawNbdClient(Socket socket) throws IOException {
+    private RawNbdClient(java.io.Closeable socket, InputStream input, OutputStream output) throws IOException {
         this.socket = socket;
-        this.in = new DataInputStream(new java.io.BufferedInputStream(socket.getInputStream(), 1 << 16));
-        this.out = new DataOutputStream(new java.io.BufferedOutputStream(socket.getOutputStream(), 1 << 16));
+        this.in = new DataInputStream(new java.io.BufferedInputStream(input, 1 << 16));
+        this.out = new DataOutputStream(new java.io.BufferedOutputStream(output, 1 << 16));
         long magic = in.readLong();
         long opt = in.readLong();
         if (magic != NbdProtocol.NBDMAGIC || opt != NbdProtocol.IHAVEOPT) {
@@ -53,13 +61,32 @@ final class RawNbdClient implements AutoCloseable {
         socket.connect(new InetSocketAddress("127.0.0.1", port), TIMEOUT_MILLIS);
         socket.setSoTimeout(TIMEOUT_MILLIS);
         socket.setTcpNoDelay(true);
-        return new RawNbdClient(socket);
+        return new RawNbdClient(socket, socket.getInputStream(), socket.getOutputStream());
+    }
+
+    /**
+     * Connects to the Unix socket at {@code path} and reads the greeting; sends nothing. (A
+     * channel's streams have no read timeout: a test using this sets its own.)
+     */
+    static RawNbdClient connect(Path path) throws IOException {
+        SocketChannel channel = SocketChannel.open(UnixDomainSocketAddress.of(path));
+        return new RawNbdClient(channel, Channels.newInputStream(channel), Channels.newOutputStream(channel));
     }
 
     /** Connects, negotiates structured replies and base:allocation if asked, and enters transmission with GO. */
     static RawNbdClient open(int port, String export, boolean structuredReplies, boolean baseAllocation)
             throws IOException {
-        RawNbdClient c = connect(port);
+        return negotiate(connect(port), export, structuredReplies, baseAllocation);
+    }
+
+    /** As {@link #open(int, String, boolean, boolean)}, over the Unix socket at {@code path}. */
+    static RawNbdClient open(Path path, String export, boolean structuredReplies, boolean baseAllocation)
+            throws IOException {
+        return negotiate(connect(path), export, structuredReplies, baseAllocation);
+    }
+
+    private static RawNbdClient negotiate(
+            RawNbdClient c, String export, boolean structuredReplies, boolean baseAllocation) throws IOException {
         c.clientFlags(NbdProtocol.FLAG_C_FIXED_NEWSTYLE | NbdProtocol.FLAG_C_NO_ZEROES);
         if (structuredReplies) {
             c.expectAck(c.option(NbdProtocol.OPT_STRUCTURED_REPLY, new byte[0]));

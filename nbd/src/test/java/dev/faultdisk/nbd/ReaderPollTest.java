@@ -1,34 +1,47 @@
 package dev.faultdisk.nbd;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
-import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.StandardProtocolFamily;
+import java.net.StandardSocketOptions;
 import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
-import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /**
- * The reader's timed wait for input on a real TCP connection: it ends when the time passes
- * (no sooner), when input comes, and at once when the connection is shut down from another thread.
+ * The reader's timed wait for input on a real TCP or Unix socket connection: it ends when the time
+ * passes (no sooner), when input comes, and at once when the connection is shut down from another
+ * thread; and it watches its own connection's socket, not another's.
  */
 class ReaderPollTest {
+    enum Transport {
+        TCP,
+        UNIX
+    }
 
-    @Test
-    void waitsUntilTheTimePassesOrInputComes() throws Exception {
-        onConnection((client, served, poll) -> {
+    @TempDir
+    Path dir;
+
+    @ParameterizedTest
+    @EnumSource(Transport.class)
+    void waitsUntilTheTimePassesOrInputComes(Transport transport) throws Exception {
+        onConnection(transport, (client, served, poll) -> {
             long start = System.nanoTime();
             assertFalse(poll.await(TimeUnit.MILLISECONDS.toNanos(30)), "nothing to read");
             assertTrue(System.nanoTime() - start >= TimeUnit.MILLISECONDS.toNanos(30), "not before its time");
@@ -37,9 +50,10 @@ class ReaderPollTest {
         });
     }
 
-    @Test
-    void aShutdownFromAnotherThreadEndsALongWait() throws Exception {
-        onConnection((client, served, poll) -> {
+    @ParameterizedTest
+    @EnumSource(Transport.class)
+    void aShutdownFromAnotherThreadEndsALongWait(Transport transport) throws Exception {
+        onConnection(transport, (client, served, poll) -> {
             CompletableFuture<Boolean> waited =
                     CompletableFuture.supplyAsync(() -> poll.await(TimeUnit.MINUTES.toNanos(10)));
             Thread.sleep(50);
@@ -52,9 +66,10 @@ class ReaderPollTest {
         });
     }
 
-    @Test
-    void afterItClosesAWaitWatchesNothing() throws Exception {
-        onConnection((client, served, poll) -> {
+    @ParameterizedTest
+    @EnumSource(Transport.class)
+    void afterItClosesAWaitWatchesNothing(Transport transport) throws Exception {
+        onConnection(transport, (client, served, poll) -> {
             poll.close();
             client.write(ByteBuffer.wrap(new byte[] {1})); // input on the socket it no longer holds
             assertFalse(
@@ -63,15 +78,52 @@ class ReaderPollTest {
     }
 
     @Test
-    void noneForAUnixSocket(@TempDir Path dir) throws Exception {
-        Path path = dir.resolve("s");
+    void amongManyUnixConnectionsEachPollWatchesItsOwn() throws Exception {
+        assumeTrue(ReaderPoll.available(), "no ppoll on this system");
+        Path path = dir.resolve("many");
+        int n = 4;
+        List<SocketChannel> clients = new ArrayList<>();
+        List<SocketChannel> served = new ArrayList<>();
+        List<ReaderPoll> polls = new ArrayList<>();
         try (ServerSocketChannel listener =
-                        ServerSocketChannel.open(StandardProtocolFamily.UNIX).bind(UnixDomainSocketAddress.of(path));
-                SocketChannel client = SocketChannel.open(UnixDomainSocketAddress.of(path));
-                SocketChannel served = listener.accept()) {
-            assertNotNull(client);
-            assertTrue(Files.exists(path));
-            assertNull(ReaderPoll.of(served), "the JDK keeps a Unix socket's descriptor: the thread serves");
+                ServerSocketChannel.open(StandardProtocolFamily.UNIX).bind(UnixDomainSocketAddress.of(path))) {
+            for (int i = 0; i < n; i++) {
+                clients.add(SocketChannel.open(UnixDomainSocketAddress.of(path)));
+                served.add(listener.accept());
+            }
+            int bufferBefore = served.get(2).getOption(StandardSocketOptions.SO_RCVBUF);
+            for (SocketChannel s : served) {
+                polls.add(ReaderPoll.of(s));
+            }
+            for (ReaderPoll p : polls) {
+                assertNotNull(p, "each connection's descriptor found");
+            }
+            assertEquals(
+                    bufferBefore,
+                    served.get(2).getOption(StandardSocketOptions.SO_RCVBUF),
+                    "the mark that found the descriptor was taken off");
+            for (int writer = 0; writer < n; writer++) {
+                clients.get(writer).write(ByteBuffer.wrap(new byte[] {(byte) writer}));
+                for (int i = 0; i < n; i++) {
+                    long wait = TimeUnit.MILLISECONDS.toNanos(i == writer ? 20_000 : 20);
+                    assertEquals(i == writer, polls.get(i).await(wait), "poll " + i + " after a write on " + writer);
+                }
+                ByteBuffer one = ByteBuffer.allocate(1);
+                served.get(writer).read(one); // and the write arrived on the channel the poll is for
+                assertEquals((byte) writer, one.get(0));
+            }
+        } finally {
+            for (ReaderPoll p : polls) {
+                if (p != null) {
+                    p.close();
+                }
+            }
+            for (SocketChannel c : clients) {
+                c.close();
+            }
+            for (SocketChannel c : served) {
+                c.close();
+            }
         }
     }
 
@@ -80,14 +132,17 @@ class ReaderPollTest {
         void run(SocketChannel client, SocketChannel served, ReaderPoll poll) throws Exception;
     }
 
-    /** Runs {@code test} on a loopback TCP connection with a poll on its served end. */
-    private static void onConnection(OnConnection test) throws Exception {
-        try (ServerSocketChannel listener =
-                        ServerSocketChannel.open().bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+    /** Runs {@code test} on a loopback TCP connection or a Unix socket with a poll on its served end. */
+    private void onConnection(Transport transport, OnConnection test) throws Exception {
+        try (ServerSocketChannel listener = transport == Transport.TCP
+                        ? ServerSocketChannel.open().bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))
+                        : ServerSocketChannel.open(StandardProtocolFamily.UNIX)
+                                .bind(UnixDomainSocketAddress.of(dir.resolve("s")));
                 SocketChannel client = SocketChannel.open(listener.getLocalAddress());
                 SocketChannel served = listener.accept()) {
             ReaderPoll poll = ReaderPoll.of(served);
-            assumeTrue(poll != null, "no ppoll or socket descriptor on this system");
+            assumeTrue(ReaderPoll.available(), "no ppoll on this system");
+            assertNotNull(poll, "the served end's descriptor found");
             try (poll) {
                 test.run(client, served, poll);
             }
