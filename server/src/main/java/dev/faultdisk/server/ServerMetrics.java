@@ -168,8 +168,12 @@ public final class ServerMetrics {
         export.faults().addListener(new FaultListener() {
             @Override
             public void injected(FaultRecord r) {
-                byRule.computeIfAbsent(r.rule(), id -> faults.labelValues(r.export(), Long.toString(id), r.type()))
-                        .inc();
+                CounterDataPoint point = byRule.get(r.rule());
+                if (point == null) { // looked up first: the lambda below captures r, so it is made per call
+                    point = byRule.computeIfAbsent(
+                            r.rule(), id -> faults.labelValues(r.export(), Long.toString(id), r.type()));
+                }
+                point.inc();
             }
         });
         if (timed) {
