@@ -32,10 +32,9 @@ import java.util.List;
  * socket's addresses are not its own (every connection accepted on a listener shows its path, and
  * clients rarely bind one), so the channel is marked instead: its receive buffer size, set through
  * the channel, is read on each Unix socket descriptor, with two different marks in turn, and the
- * one descriptor that shows both is the channel's. The size is set back at once. (On a Unix stream
- * socket the receiver's buffer size does not limit what the sender may queue, which the sender's
- * own does; so the mark, for microseconds, changes nothing the client sees.) One marking at a time
- * in the process.
+ * one descriptor that shows both is the channel's. The size is set back at once. (SO_RCVBUF has
+ * no effect on a Unix socket, unix(7): the mark changes nothing the client sees.) One marking at a
+ * time in the process.
  */
 final class SocketDescriptors {
     private static final int F_DUPFD_CLOEXEC = 1030;
