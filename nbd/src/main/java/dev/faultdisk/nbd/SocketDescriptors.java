@@ -15,24 +15,21 @@ import java.net.InetSocketAddress;
 import java.net.StandardSocketOptions;
 import java.net.UnixDomainSocketAddress;
 import java.nio.channels.SocketChannel;
-import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.List;
 
 /**
  * The descriptor behind a {@link SocketChannel}, which the JDK does not expose, found among the
- * process's socket descriptors ({@code /proc/self/fd}) and duplicated, so that the number stays
+ * process's descriptors ({@code /proc/self/fd}) and duplicated, so that the number stays
  * this caller's until it closes it (the channel's own may be closed and reused meanwhile).
  *
  * <p>TCP: the descriptor whose local and peer addresses (getsockname, getpeername) equal the
  * channel's; a TCP connection is the only one with its address pair, so the match is exact. A Unix
  * socket's addresses are not its own (every connection accepted on a listener shows its path, and
  * clients rarely bind one), so the channel is marked instead: its receive buffer size, set through
- * the channel, is read on each Unix socket descriptor, with two different marks in turn, and the
- * one descriptor that shows both is the channel's. The size is set back at once. (SO_RCVBUF has
+ * the channel, is read on each descriptor, with two different marks in turn, and the one Unix
+ * socket that shows both is the channel's. The size is set back at once. (SO_RCVBUF has
  * no effect on a Unix socket, unix(7): the mark changes nothing the client sees.) One marking at a
  * time in the process.
  */
@@ -42,7 +39,7 @@ final class SocketDescriptors {
     private static final int SOL_SOCKET = 1;
     private static final int SO_RCVBUF = 8;
     /** Receive buffer sizes asked for as marks; the kernel doubles them (and keeps them above 2 KiB). */
-    private static final int FIRST_MARK = 9001;
+    static final int FIRST_MARK = 9001;
 
     private static final int SECOND_MARK = 9007;
     private static final FunctionDescriptor NAME = FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS);
@@ -88,8 +85,9 @@ final class SocketDescriptors {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment addr = arena.allocate(128, 8);
             MemorySegment len = arena.allocate(JAVA_INT);
-            for (int fd : socketDescriptors()) {
-                if (matches(GETSOCKNAME, fd, addr, len, local) && matches(GETPEERNAME, fd, addr, len, remote)) {
+            for (int fd = descriptorTableSize() - 1; fd >= 0; fd--) {
+                // The peer first: it tells connections apart (all accepted ones share the local address).
+                if (matches(GETPEERNAME, fd, addr, len, remote) && matches(GETSOCKNAME, fd, addr, len, local)) {
                     return duplicateOf(fd, channel);
                 }
             }
@@ -123,12 +121,17 @@ final class SocketDescriptors {
             try (Arena arena = Arena.ofConfined()) {
                 MemorySegment value = arena.allocate(128, 8);
                 MemorySegment len = arena.allocate(JAVA_INT);
-                List<Integer> marked = unixSocketsShowing(mark(channel, FIRST_MARK), null, value, len);
-                List<Integer> both = unixSocketsShowing(mark(channel, SECOND_MARK), marked, value, len);
-                if (both.size() != 1) {
-                    return -1;
+                int first = mark(channel, FIRST_MARK);
+                for (int fd = descriptorTableSize() - 1; fd >= 0; fd--) {
+                    if (shows(fd, first, value, len)) {
+                        // Only the channel's socket follows the next mark too.
+                        if (shows(fd, mark(channel, SECOND_MARK), value, len) && isUnix(fd, value, len)) {
+                            return duplicateOf(fd, channel);
+                        }
+                        first = mark(channel, FIRST_MARK);
+                    }
                 }
-                return duplicateOf(both.getFirst(), channel);
+                return -1;
             } catch (Throwable e) {
                 return -1;
             } finally {
@@ -148,43 +151,35 @@ final class SocketDescriptors {
     }
 
     /**
-     * The Unix socket descriptors (of {@code among}, or of all the process's if null) whose receive
-     * buffer size is the channel's {@code shown}: the kernel keeps twice what is asked, and the JDK
-     * reports a Unix socket's size as asked, so the descriptor shows it doubled (once would do).
+     * Whether {@code fd}'s receive buffer size is the channel's {@code shown}: the kernel keeps
+     * twice what is asked, and the JDK reports a Unix socket's size as asked, so the descriptor
+     * shows it doubled (once would do). One call (one that is not a socket fails it).
      */
-    private static List<Integer> unixSocketsShowing(
-            int shown, List<Integer> among, MemorySegment value, MemorySegment len) throws Throwable {
-        List<Integer> found = new ArrayList<>();
-        for (int fd : among != null ? among : socketDescriptors()) {
-            len.set(JAVA_INT, 0, (int) value.byteSize());
-            if ((int) GETSOCKNAME.invokeExact(fd, value, len) != 0
-                    || Short.toUnsignedInt(value.get(JAVA_SHORT, 0)) != AF_UNIX) {
-                continue;
-            }
-            len.set(JAVA_INT, 0, 4);
-            if ((int) GETSOCKOPT.invokeExact(fd, SOL_SOCKET, SO_RCVBUF, value, len) == 0
-                    && (value.get(JAVA_INT, 0) == shown || value.get(JAVA_INT, 0) == 2 * shown)) {
-                found.add(fd);
-            }
-        }
-        return found;
+    private static boolean shows(int fd, int shown, MemorySegment value, MemorySegment len) throws Throwable {
+        len.set(JAVA_INT, 0, 4);
+        return (int) GETSOCKOPT.invokeExact(fd, SOL_SOCKET, SO_RCVBUF, value, len) == 0
+                && (value.get(JAVA_INT, 0) == shown || value.get(JAVA_INT, 0) == 2 * shown);
     }
 
-    /** The numbers of the process's socket descriptors. */
-    private static List<Integer> socketDescriptors() throws IOException {
-        List<Integer> fds = new ArrayList<>();
-        try (DirectoryStream<Path> entries = Files.newDirectoryStream(Path.of("/proc/self/fd"))) {
-            for (Path p : entries) {
-                try {
-                    if (Files.readSymbolicLink(p).toString().startsWith("socket:")) {
-                        fds.add(Integer.parseInt(p.getFileName().toString()));
-                    }
-                } catch (IOException | NumberFormatException e) {
-                    // closed meanwhile, or not a descriptor
-                }
+    private static boolean isUnix(int fd, MemorySegment value, MemorySegment len) throws Throwable {
+        len.set(JAVA_INT, 0, (int) value.byteSize());
+        return (int) GETSOCKNAME.invokeExact(fd, value, len) == 0
+                && Short.toUnsignedInt(value.get(JAVA_SHORT, 0)) == AF_UNIX;
+    }
+
+    /**
+     * How many descriptor numbers the process's table holds ({@code FDSize} in {@code
+     * /proc/self/status}): every open one is below it. They are tried from the highest down, as a
+     * connection that just began is most often among the newest; a number that is closed or not a
+     * socket fails the first call at once, which costs less than listing the open ones.
+     */
+    private static int descriptorTableSize() throws IOException {
+        for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+            if (line.startsWith("FDSize:")) {
+                return Integer.parseInt(line.substring("FDSize:".length()).strip());
             }
         }
-        return fds;
+        throw new IOException("no FDSize in /proc/self/status");
     }
 
     private static int closed(int fd) {
@@ -200,6 +195,9 @@ final class SocketDescriptors {
         }
         int family = Short.toUnsignedInt(addr.get(JAVA_SHORT, 0));
         int port = (Byte.toUnsignedInt(addr.get(JAVA_BYTE, 2)) << 8) | Byte.toUnsignedInt(addr.get(JAVA_BYTE, 3));
+        if (port != want.getPort()) {
+            return false;
+        }
         byte[] ip;
         if (family == 2) { // AF_INET
             ip = addr.asSlice(4, 4).toArray(JAVA_BYTE);
@@ -211,9 +209,7 @@ final class SocketDescriptors {
         } else {
             return false;
         }
-        return port == want.getPort()
-                && want.getAddress() != null
-                && Arrays.equals(ip, want.getAddress().getAddress());
+        return want.getAddress() != null && Arrays.equals(ip, want.getAddress().getAddress());
     }
 
     private static final byte[] V4_MAPPED = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, (byte) 0xff, (byte) 0xff};

@@ -91,8 +91,13 @@ class ReaderPollTest {
                 clients.add(SocketChannel.open(UnixDomainSocketAddress.of(path)));
                 served.add(listener.accept());
             }
+            // A socket opened last (so looked at first) that happens to show the first mark.
+            clients.add(SocketChannel.open(UnixDomainSocketAddress.of(path)));
+            SocketChannel decoy = listener.accept();
+            served.add(decoy);
+            decoy.setOption(StandardSocketOptions.SO_RCVBUF, SocketDescriptors.FIRST_MARK);
             int bufferBefore = served.get(2).getOption(StandardSocketOptions.SO_RCVBUF);
-            for (SocketChannel s : served) {
+            for (SocketChannel s : served.subList(0, n)) {
                 polls.add(ReaderPoll.of(s));
             }
             for (ReaderPoll p : polls) {
@@ -102,6 +107,10 @@ class ReaderPollTest {
                     bufferBefore,
                     served.get(2).getOption(StandardSocketOptions.SO_RCVBUF),
                     "the mark that found the descriptor was taken off");
+            assertEquals(
+                    SocketDescriptors.FIRST_MARK,
+                    decoy.getOption(StandardSocketOptions.SO_RCVBUF),
+                    "the other socket left as it was");
             for (int writer = 0; writer < n; writer++) {
                 clients.get(writer).write(ByteBuffer.wrap(new byte[] {(byte) writer}));
                 for (int i = 0; i < n; i++) {
