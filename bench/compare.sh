@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Benchmarks faultdisk against nbdkit (file plugin) and qemu-nbd, all three serving the SAME dense
-# raw file over loopback TCP, measured with fio's nbd engine (one job, one connection).
+# raw file over loopback TCP (or, with --transport unix, a Unix socket each), measured with fio's
+# nbd engine (one job, one connection).
 #
 # Runs are interleaved: for each round, for each workload, each server in turn (the order rotating
 # from round to round). Machine noise (this kind of machine is shared) then hits every server
@@ -9,9 +10,9 @@
 #
 # Usage: bench/compare.sh [--quick] [--rounds N] [--runtime SECONDS] [--warmup SECONDS]
 #                         [--file PATH] [--size-mib N] [--out DIR] [--servers LIST]
-#                         [--workloads LIST] [--delay-ms N] [--no-verify]
+#                         [--workloads LIST] [--delay-ms N] [--transport tcp|unix] [--no-verify]
 # Environment: ROUNDS, RUNTIME, WARMUP, BENCH_FILE, BENCH_SIZE_MIB, BENCH_OUT, SERVERS, WORKLOADS,
-# DELAY_MS (flags win). FAULTDISK_JAVA_OPTS reaches faultdisk's JVM (for example a JFR recording).
+# DELAY_MS, TRANSPORT (flags win). FAULTDISK_JAVA_OPTS reaches faultdisk's JVM (for example a JFR recording).
 #
 # Injected delays: the servers faultdisk-delay (a fault rule added over QMP once it is up) and
 # nbdkit-delay (nbdkit's delay filter) delay every read by --delay-ms; the workloads randread64
@@ -52,6 +53,9 @@ bench/compare.sh: faultdisk vs nbdkit (file plugin) vs qemu-nbd on the same file
                      servers' own default (env IN_FLIGHT)
                      (base and base-delay: faultdisk and faultdisk-delay run from FAULTDISK_BASE_JAR,
                      another build such as the main branch's, for before/after runs)
+  --transport T      tcp (the default: 127.0.0.1) or unix (each server on a Unix socket of its own,
+                     nbd+unix:// URIs for fio and the checks; env TRANSPORT); the workloads with
+                     scripts of their own (connections, control) stay on TCP
   --no-verify        skip the check that every server serves the file's exact content
 
 The image is created once (dense, random data) and reused by later runs when its size matches.
@@ -68,6 +72,7 @@ servers=${SERVERS:-faultdisk,nbdkit,qemu-nbd}
 workloads=${WORKLOADS:-seqread,seqwrite,randread,randrw}
 delay_ms=${DELAY_MS:-1}
 in_flight=${IN_FLIGHT:-16}
+transport=${TRANSPORT:-tcp}
 verify=1
 
 while [ $# -gt 0 ]; do
@@ -83,6 +88,7 @@ while [ $# -gt 0 ]; do
     --workloads) workloads=$2; shift ;;
     --delay-ms) delay_ms=$2; shift ;;
     --in-flight) in_flight=$2; shift ;;
+    --transport) transport=$2; shift ;;
     --no-verify) verify=0 ;;
     -h|--help) usage; exit 0 ;;
     *) echo "compare.sh: unknown argument: $1 (see --help)" >&2; exit 2 ;;
@@ -96,6 +102,7 @@ log() { echo "[$(date +%H:%M:%S)] $*"; }
 for n in "$rounds" "$runtime" "$warmup" "$size_mib" "$delay_ms" "$in_flight"; do
   [[ "$n" =~ ^[0-9]+$ ]] || die "not a whole number: $n"
 done
+case "$transport" in tcp|unix) ;; *) die "--transport is tcp or unix, not $transport" ;; esac
 [ "$rounds" -ge 1 ] && [ "$runtime" -ge 1 ] && [ "$size_mib" -ge 16 ] || die "rounds and runtime must be >= 1, size >= 16 MiB"
 IFS=, read -r -a server_list <<<"$servers"
 IFS=, read -r -a workload_list <<<"$workloads"
@@ -201,6 +208,7 @@ mkdir -p "$out/runs"
 # --- servers ---------------------------------------------------------------------------------------
 declare -A pid port qmp_port
 started=()
+sock_dir=
 cleanup() {
   local s p i
   for s in "${started[@]}"; do
@@ -214,6 +222,7 @@ cleanup() {
     wait "$p" 2>/dev/null || true
   done
   started=()
+  [ -z "$sock_dir" ] || rm -rf "$sock_dir"
 }
 trap cleanup EXIT
 trap 'exit 130' INT
@@ -232,6 +241,20 @@ if [[ " ${server_list[*]} " == *" faultdisk"* ]]; then
   "$root/faultdisk" --version >/dev/null || die "building faultdisk failed"
 fi
 
+# Where each server listens for NBD: 127.0.0.1:PORT, or a Unix socket in $sock_dir (a short path
+# of its own: a socket's path is limited to 107 bytes). Paths here have no spaces.
+if [ "$transport" = unix ]; then
+  sock_dir=$(mktemp -d "${TMPDIR:-/tmp}/fd-bench.XXXXXX")
+fi
+sock_of() { echo "$sock_dir/$1.sock"; }
+nbd_listen() { if [ "$transport" = unix ]; then echo "unix:$(sock_of "$1")"; else echo "127.0.0.1:$2"; fi; }
+nbdkit_listen() { if [ "$transport" = unix ]; then echo "-U $(sock_of "$1")"; else echo "-i 127.0.0.1 -p $2"; fi; }
+qemu_nbd_listen() { if [ "$transport" = unix ]; then echo "-k $(sock_of "$1")"; else echo "-b 127.0.0.1 -p $2"; fi; }
+# The URI clients reach server $1 by.
+uri() {
+  if [ "$transport" = unix ]; then echo "nbd+unix:///bench?socket=$(sock_of "$1")"; else echo "nbd://127.0.0.1:${port[$1]}/bench"; fi
+}
+
 start_server() {
   local s=$1 p=$2 q=$3 kind=$1 launcher=("$root/faultdisk")
   port[$s]=$p
@@ -245,25 +268,25 @@ start_server() {
   case "$kind" in
     faultdisk)
       # The launcher execs java, so $! is the JVM's pid.
-      "${launcher[@]}" serve --export "bench=$file,locking=off" --nbd "127.0.0.1:$p" --qmp none >"$out/$s.log" 2>&1 &
+      "${launcher[@]}" serve --export "bench=$file,locking=off" --nbd "$(nbd_listen "$s" "$p")" --qmp none >"$out/$s.log" 2>&1 &
       ;;
     faultdisk-platform|faultdisk-virtual)
       # The same server with each connection's reader on one kind of thread for its whole life
       # (by default a busy connection is read by a platform thread, an idle one by a virtual thread).
       FAULTDISK_JAVA_OPTS="${FAULTDISK_JAVA_OPTS:-} -Dfaultdisk.nbd.readers=${s#faultdisk-}" \
-        "$root/faultdisk" serve --export "bench=$file,locking=off" --nbd "127.0.0.1:$p" --qmp none >"$out/$s.log" 2>&1 &
+        "$root/faultdisk" serve --export "bench=$file,locking=off" --nbd "$(nbd_listen "$s" "$p")" --qmp none >"$out/$s.log" 2>&1 &
       ;;
     faultdisk-variant|faultdisk-variant2)
       # The same server with more JVM options (FAULTDISK_VARIANT_OPTS, FAULTDISK_VARIANT2_OPTS, e.g.
       # -Dfaultdisk.nbd.sendfile=false): settings against the default in the same interleaved run.
       opts_var=FAULTDISK_VARIANT${s#faultdisk-variant}_OPTS
       FAULTDISK_JAVA_OPTS="${FAULTDISK_JAVA_OPTS:-} ${!opts_var:-}" \
-        "$root/faultdisk" serve --export "bench=$file,locking=off" --nbd "127.0.0.1:$p" --qmp none >"$out/$s.log" 2>&1 &
+        "$root/faultdisk" serve --export "bench=$file,locking=off" --nbd "$(nbd_listen "$s" "$p")" --qmp none >"$out/$s.log" 2>&1 &
       ;;
     faultdisk-metrics)
       # The same server recording metrics (latency histograms timed per request), scraped once a
       # second below as Prometheus would.
-      "$root/faultdisk" serve --export "bench=$file,locking=off" --nbd "127.0.0.1:$p" --qmp none --metrics "127.0.0.1:$q" \
+      "$root/faultdisk" serve --export "bench=$file,locking=off" --nbd "$(nbd_listen "$s" "$p")" --qmp none --metrics "127.0.0.1:$q" \
         >"$out/faultdisk-metrics.log" 2>&1 &
       ;;
     faultdisk-rules)
@@ -281,37 +304,37 @@ with open(sys.argv[1], "w") as f:
         f.write(f'[inject-error]\nevent = "read_aio"\nsector = "{10**12 + i}"\nerrno = "5"\n\n')
         f.write('[set-state]\nevent = "write_aio"\nstate = "1"\nnew_state = "1"\n\n')
 PY
-      "$root/faultdisk" serve --export "bench=$file,locking=off,rules=$out/rules.conf" --nbd "127.0.0.1:$p" --qmp none \
+      "$root/faultdisk" serve --export "bench=$file,locking=off,rules=$out/rules.conf" --nbd "$(nbd_listen "$s" "$p")" --qmp none \
         >"$out/faultdisk-rules.log" 2>&1 &
       ;;
     faultdisk-ranges)
       # The same server with 100,000 range-targeted fault rules that never fire, added over QMP.
-      "$root/faultdisk" serve --export "bench=$file,locking=off" --nbd "127.0.0.1:$p" --qmp "127.0.0.1:$q" \
+      "$root/faultdisk" serve --export "bench=$file,locking=off" --nbd "$(nbd_listen "$s" "$p")" --qmp "127.0.0.1:$q" \
         >"$out/faultdisk-ranges.log" 2>&1 &
       ;;
     faultdisk-triggers)
       # The same server with 100 armed triggers that never fire, added over QMP once it answers.
-      "$root/faultdisk" serve --export "bench=$file,locking=off" --nbd "127.0.0.1:$p" --qmp "127.0.0.1:$q" \
+      "$root/faultdisk" serve --export "bench=$file,locking=off" --nbd "$(nbd_listen "$s" "$p")" --qmp "127.0.0.1:$q" \
         >"$out/faultdisk-triggers.log" 2>&1 &
       ;;
     faultdisk-delay)
       # Delays every read by --delay-ms through a fault rule, added over QMP once it answers.
-      "${launcher[@]}" serve --export "bench=$file,locking=off" --nbd "127.0.0.1:$p" --qmp "127.0.0.1:$q" \
+      "${launcher[@]}" serve --export "bench=$file,locking=off" --nbd "$(nbd_listen "$s" "$p")" --qmp "127.0.0.1:$q" \
         --max-in-flight "$in_flight" >"$out/$s.log" 2>&1 &
       ;;
     nbdkit)
       # File plugin, default 16 worker threads, page cache (cache=default).
-      nbdkit --exit-with-parent -f -i 127.0.0.1 -p "$p" -e bench file "$file" >"$out/nbdkit.log" 2>&1 &
+      nbdkit --exit-with-parent -f $(nbdkit_listen "$s" "$p") -e bench file "$file" >"$out/nbdkit.log" 2>&1 &
       ;;
     nbdkit-delay)
       # The delay filter sleeps in nbdkit's worker threads (16 by default, --in-flight).
-      nbdkit --exit-with-parent -f -i 127.0.0.1 -p "$p" -t "$in_flight" -e bench --filter=delay file "$file" \
+      nbdkit --exit-with-parent -f $(nbdkit_listen "$s" "$p") -t "$in_flight" -e bench --filter=delay file "$file" \
         "rdelay=${delay_ms}ms" >"$out/nbdkit-delay.log" 2>&1 &
       ;;
     qemu-nbd)
       # --cache=writeback is qemu-nbd's default (page cache, no O_DIRECT), stated for the record;
       # -t keeps it up between fio runs, -e allows the verification clients alongside.
-      qemu-nbd -f raw --cache=writeback --aio=threads -b 127.0.0.1 -p "$p" -x bench -t -e 4 "$file" \
+      qemu-nbd -f raw --cache=writeback --aio=threads $(qemu_nbd_listen "$s" "$p") -x bench -t -e 4 "$file" \
         >"$out/qemu-nbd.log" 2>&1 &
       ;;
   esac
@@ -329,7 +352,7 @@ wait_ready() {
   local s=$1 i got
   for i in $(seq 240); do
     kill -0 "${pid[$s]}" 2>/dev/null || { cat "$out/$s.log" >&2; die "$s exited at startup"; }
-    got=$(nbdinfo --size "nbd://127.0.0.1:${port[$s]}/bench" 2>/dev/null || true)
+    got=$(nbdinfo --size "$(uri "$s")" 2>/dev/null || true)
     if [ -n "$got" ]; then
       [ "$got" = "$size" ] || die "$s serves $got bytes, expected $size"
       return 0
@@ -409,10 +432,9 @@ for s in "${server_list[@]}"; do
   if [ "$s" = faultdisk-triggers ]; then
     add_idle_triggers "${qmp_port[$s]}" || die "could not add the triggers to faultdisk-triggers"
   fi
-  log "$s: pid ${pid[$s]}, nbd://127.0.0.1:${port[$s]}/bench"
+  log "$s: pid ${pid[$s]}, $(uri "$s")"
 done
 
-uri() { echo "nbd://127.0.0.1:${port[$1]}/bench"; }
 
 # Every server must return the file's exact bytes, and a write through one must be read back
 # through the others: otherwise they would not be serving the same file.
@@ -519,7 +541,7 @@ fi
 # --- report ----------------------------------------------------------------------------------------
 {
   echo "image: $file ($size_mib MiB, dense random data) in $where"
-  echo "rounds: $rounds, runtime per run: $runtime s, warm-up per run: $warmup s, one fio job, one connection"
+  echo "rounds: $rounds, runtime per run: $runtime s, warm-up per run: $warmup s, one fio job, one connection ($transport)"
   echo "machine: $(nproc) cpus; $(fio --version); $(nbdkit --version 2>/dev/null | head -n 1 || true);" \
     "$(qemu-nbd --version 2>/dev/null | head -n 1 || true); $("$root/faultdisk" --version 2>/dev/null || true)" \
     "at $(git -C "$root" describe --always --dirty 2>/dev/null || echo "unknown commit")"
