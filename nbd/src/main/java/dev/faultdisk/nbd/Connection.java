@@ -384,7 +384,7 @@ final class Connection implements Runnable {
 
     /** The socket of a plain TCP connection (no TLS), for calls the JDK lacks; else null. */
     SocketChannel plainSocket() {
-        return tcp && !input.secured() ? channel : null;
+        return !input.secured() ? channel : null;
     }
 
     boolean isOpen() {
