@@ -95,33 +95,6 @@ class SplicedWriteTest {
     }
 
     @Test
-    void overAUnixSocketLargeWritesGoThroughThePipeToo(@TempDir Path dir) throws IOException {
-        Tools.require("nbdcopy", "qemu-io");
-        SendfileReadTest.Image img = SendfileReadTest.image(dir, 0x5b11_ce21L);
-        try (TestServer server = TestServer.onUnixSocket(dir.resolve("nbd.sock"), "img=" + img.file())) {
-            String uri = server.uri("img");
-            byte[] content = Images.random(0x5b11_ce22L, SIZE);
-            long before = server.server().writesThroughPipe();
-            copyIn(content, uri, dir, "--request-size=1048576");
-            Images.assertSameBytes(content, img.file(), "the image nbdcopy wrote in 1 MiB requests");
-            assertTrue(
-                    server.server().writesThroughPipe() >= before + SIZE / MIB,
-                    "its writes went through the pipe: " + (server.server().writesThroughPipe() - before));
-            before = server.server().writesThroughPipe();
-            QemuIo.run(uri, "write -P 0x5a 1000000 700000", "write -P 0x7c 5M 4096")
-                    .assertOk("two writes");
-            Arrays.fill(content, 1_000_000, 1_700_000, (byte) 0x5a);
-            Arrays.fill(content, 5 * MIB, 5 * MIB + 4096, (byte) 0x7c);
-            Images.assertSameBytes(content, img.file(), "the image after qemu-io's writes");
-            assertEquals(
-                    before + 1,
-                    server.server().writesThroughPipe(),
-                    "the large write went through the pipe, the small one not");
-            Images.assertSameBytes(content, SendfileReadTest.copyOut(uri, dir), "the image read back over NBD");
-        }
-    }
-
-    @Test
     @Faultdisk(exports = "disk0=memory:1M")
     void aRuleAddedAtRunTimeSeesEveryWriteAndTheCacheKeepsWhatItHolds(
             FaultdiskClient fd, FaultdiskServer server, @TempDir Path dir) throws IOException {

@@ -1,21 +1,26 @@
 package dev.faultdisk.interop;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.faultdisk.testkit.Command;
 import dev.faultdisk.testkit.CommandResult;
+import dev.faultdisk.testkit.Images;
 import dev.faultdisk.testkit.NbdCopy;
 import dev.faultdisk.testkit.QemuIo;
 import dev.faultdisk.testkit.Tools;
 import dev.faultdisk.wire.json.Json;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The same clients over a Unix socket ({@code --nbd unix:PATH}). */
+/** The same clients over a Unix socket ({@code --nbd unix:PATH}), and its large writes' own path. */
 class UnixSocketTest {
     private static final Duration TIMEOUT = Duration.ofSeconds(60);
 
@@ -39,6 +44,44 @@ class UnixSocketTest {
                     QemuIo.reports(io.stdout()));
 
             NbdCopy.assertRoundTrip(dir, uri, 0x5eed_0005L, 8 << 20, "seed 0x5eed0005 over a Unix socket");
+        }
+    }
+
+    /**
+     * Large writes over a Unix socket run on threads of their own while the reader receives the
+     * next (docs/BENCHMARKS.md, "Over Unix sockets"): real clients' bytes still land exactly, small
+     * writes stay on the reader, and what was written reads back the same over NBD.
+     */
+    @Test
+    void largeWritesRunOffTheReaderAndLandExactly(@TempDir Path dir) throws Exception {
+        Tools.require("nbdcopy", "qemu-io");
+        int size = 8 << 20;
+        Path image = dir.resolve("img.raw");
+        Files.write(image, new byte[size]);
+        try (TestServer server = TestServer.onUnixSocket(dir.resolve("nbd.sock"), "img=" + image)) {
+            String uri = server.uri("img");
+            byte[] content = Images.random(0x5eed_0021L, size);
+            Path in = dir.resolve("in.raw");
+            Files.write(in, content);
+            long before = server.server().writesOffReader();
+            NbdCopy.copy(in.toString(), uri, "--request-size=1048576");
+            Images.assertSameBytes(content, image, "the image nbdcopy wrote in 1 MiB requests");
+            assertTrue(
+                    server.server().writesOffReader() >= before + size / (1 << 20),
+                    "its writes ran off the reader: " + (server.server().writesOffReader() - before));
+            before = server.server().writesOffReader();
+            QemuIo.run(uri, "write -P 0x5a 1000000 700000", "write -P 0x7c 5M 4096")
+                    .assertOk("two writes");
+            Arrays.fill(content, 1_000_000, 1_700_000, (byte) 0x5a);
+            Arrays.fill(content, 5 << 20, (5 << 20) + 4096, (byte) 0x7c);
+            Images.assertSameBytes(content, image, "the image after qemu-io's writes");
+            assertEquals(
+                    before + 1,
+                    server.server().writesOffReader(),
+                    "the large write ran off the reader, the small one not");
+            Path out = dir.resolve("out.raw");
+            NbdCopy.copy(uri, out.toString());
+            assertArrayEquals(content, Files.readAllBytes(out), "the image read back over NBD");
         }
     }
 }

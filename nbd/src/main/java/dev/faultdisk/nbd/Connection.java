@@ -384,11 +384,16 @@ final class Connection implements Runnable {
 
     /** The socket of a plain TCP connection (no TLS), for calls the JDK lacks; else null. */
     SocketChannel plainSocket() {
-        return !input.secured() ? channel : null;
+        return tcp && !input.secured() ? channel : null;
     }
 
     boolean isOpen() {
         return channel.isOpen();
+    }
+
+    /** Whether the connection is over TCP (else a Unix socket). */
+    boolean overTcp() {
+        return tcp;
     }
 
     boolean isClosing() {

@@ -119,6 +119,7 @@ public final class NbdServer implements AutoCloseable {
     private final java.util.concurrent.atomic.LongAdder sentFromFile = new java.util.concurrent.atomic.LongAdder();
     private final java.util.concurrent.atomic.LongAdder throughUring = new java.util.concurrent.atomic.LongAdder();
     private final java.util.concurrent.atomic.LongAdder throughPipe = new java.util.concurrent.atomic.LongAdder();
+    private final java.util.concurrent.atomic.LongAdder offReader = new java.util.concurrent.atomic.LongAdder();
     private volatile boolean shuttingDown;
     private Listener listener;
     private SocketAddress boundAddress;
@@ -207,6 +208,15 @@ public final class NbdServer implements AutoCloseable {
 
     void wroteThroughPipe() {
         throughPipe.increment();
+    }
+
+    /** Large writes on Unix socket connections run on threads of their own (Transmission) since start. */
+    public long writesOffReader() {
+        return offReader.sum();
+    }
+
+    void wroteOffReader() {
+        offReader.increment();
     }
 
     /** Reads done through io_uring ({@code -Dfaultdisk.nbd.fileReads=uring}) since start: no layer needed their bytes. */

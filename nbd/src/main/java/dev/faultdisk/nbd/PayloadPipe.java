@@ -20,7 +20,7 @@ import java.util.function.BooleanSupplier;
  * nothing, as on the buffered path; and before the request enters the stack, so a slow client
  * never holds a layer's lock (the power switch) while its bytes trickle in.
  *
- * <p>Only for a plain (TCP or Unix socket) connection read by a platform thread from a non-blocking socket (a
+ * <p>Only for a plain TCP connection read by a platform thread from a non-blocking socket (a
  * wait here blocks its thread). Holds a duplicate of the socket's descriptor and a pipe of at most
  * {@value #CAPACITY} bytes while the connection lives. {@code -Dfaultdisk.nbd.spliceWrites=false}
  * turns it off.
@@ -58,7 +58,7 @@ final class PayloadPipe implements StagedPayload {
         if (!ENABLED || !LinuxPipes.available() || channel == null) {
             return null;
         }
-        int fd = SocketDescriptors.duplicate(channel);
+        int fd = SocketDescriptors.duplicateTcp(channel);
         if (fd < 0) {
             return null;
         }

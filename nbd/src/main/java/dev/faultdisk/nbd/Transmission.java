@@ -29,6 +29,16 @@ import java.util.concurrent.TimeUnit;
 final class Transmission {
     /** Reads up to this size are read straight into the reply buffer. */
     private static final int INLINE_READ = 64 * 1024;
+    /**
+     * A large write on a Unix socket runs on a thread of its own, so that the reader receives the
+     * next payload while it is written: a Unix socket brings a payload in pieces as the client's send
+     * buffer lets it, and receiving it and writing it in turn on one thread left fio's 1 MiB writes
+     * at 0.8-0.9x nbdkit's; off the reader they ran 1.2x (docs/BENCHMARKS.md, "Over Unix sockets").
+     * Over TCP large writes stay on the reader, spliced ({@link PayloadPipe}): faster there.
+     * {@code -Dfaultdisk.nbd.unixWritesOffReader=false} keeps them on the reader.
+     */
+    private static final boolean UNIX_WRITES_OFF_READER =
+            !"false".equals(System.getProperty("faultdisk.nbd.unixWritesOffReader"));
     /** A write payload larger than the maximum but at most this is skipped; beyond it, disconnect. */
     private static final long MAX_SKIPPED_PAYLOAD = 4L * NbdProtocol.MAX_PAYLOAD;
 
@@ -47,6 +57,8 @@ final class Transmission {
 
     /** Requests that run off the reader, one virtual thread each; DISC waits for them (the spec says finish them). */
     private final ExecutorService requests;
+    /** Large writes run on threads of their own ({@link #UNIX_WRITES_OFF_READER}). */
+    private final boolean writesOffReader;
     /** Requests running off the reader; at the limit the reader waits (back-pressure, as QEMU does). */
     private final Semaphore inFlight;
 
@@ -92,6 +104,7 @@ final class Transmission {
         String reads = writer.canSendFiles() ? System.getProperty("faultdisk.nbd.fileReads", "map") : "copy";
         this.fileReads = reads.equals("uring") && !writer.startUring() ? "copy" : reads;
         this.uringReads = fileReads.equals("uring");
+        this.writesOffReader = UNIX_WRITES_OFF_READER && !connection.overTcp();
         this.requests = Executors.newThreadPerTaskExecutor(
                 Thread.ofVirtual().name("nbd-req-" + connection.id() + "-", 0).factory());
         this.resumed = new ResumedRequests("nbd-resumed-" + connection.id(), this::flushReplies, this::failed);
@@ -207,7 +220,8 @@ final class Transmission {
             replies.error(h, error, RequestValidator.message(h, error), -1);
             return;
         }
-        boolean async = device.mayBlock();
+        boolean offReader = h.type == NbdProtocol.CMD_WRITE && h.length >= PayloadPipe.MIN_LENGTH && writesOffReader;
+        boolean async = offReader || device.mayBlock();
         if (async) {
             awaitSlot();
         }
@@ -240,7 +254,9 @@ final class Transmission {
             }
             RequestHeader request = h.copy();
             ByteBuffer owned = payload;
-            if (submits(h)) {
+            if (offReader) {
+                connection.server().wroteOffReader();
+            } else if (submits(h)) {
                 slot = false; // the submitted request gives it back when it completes
                 new Submitted(request, owned).start();
                 return;
