@@ -21,8 +21,9 @@ import java.util.Arrays;
 
 /**
  * The descriptor behind a {@link SocketChannel}, which the JDK does not expose, found among the
- * process's descriptors ({@code /proc/self/fd}) and duplicated, so that the number stays
- * this caller's until it closes it (the channel's own may be closed and reused meanwhile).
+ * process's descriptor numbers (newest first, {@link #descriptorTableSize}) and duplicated, so
+ * that the number stays this caller's until it closes it (the channel's own may be closed and
+ * reused meanwhile).
  *
  * <p>TCP: the descriptor whose local and peer addresses (getsockname, getpeername) equal the
  * channel's; a TCP connection is the only one with its address pair, so the match is exact. A Unix

@@ -33,7 +33,8 @@ final class Transmission {
      * A large write on a Unix socket runs on a thread of its own, so that the reader receives the
      * next payload while it is written: a Unix socket brings a payload in pieces as the client's send
      * buffer lets it, and receiving it and writing it in turn on one thread left fio's 1 MiB writes
-     * at 0.8-0.9x nbdkit's; off the reader they ran 1.2x (docs/BENCHMARKS.md, "Over Unix sockets").
+     * at 0.8-0.9x nbdkit's; off the reader they ran 1.2-1.4x (docs/BENCHMARKS.md, "Over Unix
+     * sockets"). Only while the payload budget has room: past it the write stays on the reader.
      * Over TCP large writes stay on the reader, spliced ({@link PayloadPipe}): faster there.
      * {@code -Dfaultdisk.nbd.unixWritesOffReader=false} keeps them on the reader.
      */
@@ -221,7 +222,8 @@ final class Transmission {
             return;
         }
         boolean offReader = h.type == NbdProtocol.CMD_WRITE && h.length >= PayloadPipe.MIN_LENGTH && writesOffReader;
-        boolean async = offReader || device.mayBlock();
+        boolean mayBlock = device.mayBlock();
+        boolean async = offReader || mayBlock;
         if (async) {
             awaitSlot();
         }
@@ -230,6 +232,15 @@ final class Transmission {
             ByteBuffer payload = null;
             if (h.type == NbdProtocol.CMD_WRITE) {
                 payload = async ? buffers.budgeted((int) h.length) : buffers.inlineWrite((int) h.length);
+                if (payload == null && offReader && !mayBlock) {
+                    // The payload budget is spent: the write goes the reader's way, as it would
+                    // without this path, rather than being refused.
+                    offReader = false;
+                    async = false;
+                    slot = false;
+                    inFlight.release();
+                    payload = buffers.inlineWrite((int) h.length);
+                }
                 if (payload == null && !buffers.staged()) {
                     connection.input().skip(h.length);
                     replies.error(h, NbdProtocol.ENOMEM, payloads.refuse(h), -1);

@@ -1,0 +1,110 @@
+package dev.faultdisk.nbd;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.faultdisk.device.BlockRequest;
+import dev.faultdisk.device.ForwardingBlockDevice;
+import dev.faultdisk.device.MemoryDevice;
+import dev.faultdisk.export.Export;
+import dev.faultdisk.export.ExportRegistry;
+import dev.faultdisk.fault.FaultTime;
+import dev.faultdisk.fault.blkdebug.BlkdebugEngine;
+import dev.faultdisk.wire.BlockOp;
+import dev.faultdisk.wire.CacheMode;
+import java.io.IOException;
+import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Over a Unix socket a large write runs on a thread of its own while the reader receives the next,
+ * but only while the payload budget has room: past it the writes are received and written on the
+ * reader, as without this path, and none is refused.
+ */
+class UnixWritesOffReaderTest {
+    private static final int MIB = 1 << 20;
+
+    /** Holds every write until {@link #open} opens. */
+    private static final class HeldWrites extends ForwardingBlockDevice {
+        final CountDownLatch open = new CountDownLatch(1);
+
+        HeldWrites(MemoryDevice next) {
+            super(next);
+        }
+
+        @Override
+        public void write(BlockRequest r, ByteBuffer src) throws IOException {
+            try {
+                open.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new java.io.InterruptedIOException();
+            }
+            super.write(r, src);
+        }
+    }
+
+    @Test
+    @Timeout(120) // a Unix socket's client reads without a timeout of its own
+    void pastThePayloadBudgetLargeWritesStayOnTheReaderInsteadOfFailing(@TempDir Path dir) throws Exception {
+        int writes = 40; // more than the connection's share of the budget holds (32 of 1 MiB)
+        MemoryDevice memory = new MemoryDevice((long) writes * MIB);
+        HeldWrites device = new HeldWrites(memory);
+        ExportRegistry registry = new ExportRegistry();
+        registry.add(
+                new Export("d", device, false, new BlkdebugEngine(), CacheMode.WRITETHROUGH, FaultTime.system(), 1));
+        NbdServer.Options defaults = NbdServer.Options.defaults();
+        NbdServer.Options options = new NbdServer.Options(
+                defaults.maxConnections(),
+                64,
+                NbdProtocol.MAX_PAYLOAD, // the least budget allowed; a connection's share is all of it
+                defaults.handshakeTimeout(),
+                defaults.tlsMode(),
+                defaults.tls(),
+                defaults.psk());
+        Path socket = dir.resolve("nbd.sock");
+        try (NbdServer server = new NbdServer(registry, options).start(UnixDomainSocketAddress.of(socket));
+                RawNbdClient client = RawNbdClient.open(socket, "d", true, false)) {
+            // Meanwhile the writes that fit the budget wait off the reader, and the next on it (the
+            // sends below then wait for the reader too, so the writes are let go from elsewhere).
+            Thread opener = Thread.ofVirtual().start(() -> {
+                try {
+                    Thread.sleep(500);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                device.open.countDown();
+            });
+            for (int i = 0; i < writes; i++) {
+                byte[] payload = new byte[MIB];
+                Arrays.fill(payload, (byte) (i + 1));
+                client.send(0, NbdProtocol.CMD_WRITE, i + 1, (long) i * MIB, MIB, payload);
+            }
+            client.flush();
+            opener.join();
+            Map<Long, List<RawNbdClient.Reply>> replies = client.readReplies(writes);
+            for (var e : replies.entrySet()) {
+                assertEquals(0, RawNbdClient.errorOf(e.getValue()), "write " + e.getKey());
+            }
+            long offReader = server.writesOffReader();
+            assertTrue(
+                    offReader >= 1 && offReader < writes, offReader + " of " + writes + " writes ran off the reader");
+        }
+        for (int i = 0; i < writes; i++) {
+            byte[] expected = new byte[MIB];
+            Arrays.fill(expected, (byte) (i + 1));
+            ByteBuffer got = ByteBuffer.allocate(MIB);
+            memory.read(BlockRequest.of(BlockOp.READ, (long) i * MIB, MIB), got);
+            assertArrayEquals(expected, got.array(), "the data of write " + (i + 1));
+        }
+    }
+}
