@@ -192,7 +192,7 @@ final class Connection implements Runnable {
     private void finish(Transmission transmission) {
         close();
         if (transmission != null) {
-            transmission.closePipe(); // only the reader (this thread) uses it
+            transmission.readerDone(); // only the reader (this thread) uses what it lets go
         }
         server.removed(this);
         releaseBuffers(transmission);

@@ -22,11 +22,11 @@ import java.util.concurrent.locks.LockSupport;
  * At most {@code -Dfaultdisk.nbd.delayThreads} (default 256) run in the process: past that,
  * delayed requests wait on the shared timer as before.
  *
- * <p>A platform reader of a plain TCP connection serves the waits itself ({@link DelaysOnReader}):
- * it waits for its next request no longer than the next deadline and runs what is then due
- * ({@link #runDue}), so that one thread, not two, takes a request from the socket to its reply
- * (measured faster, with a lower tail, with clients that send requests one by one and in groups:
- * docs/BENCHMARKS.md). The thread then stands by, running a wait only once it is {@link
+ * <p>A platform reader of a plain TCP or Unix socket connection serves the waits itself ({@link
+ * DelaysOnReader}): it waits for its next request no longer than the next deadline and runs what
+ * is then due ({@link #runDue}), so that one thread, not two, takes a request from the socket to
+ * its reply (measured faster, with a lower tail, with clients that send requests one by one and in
+ * groups: docs/BENCHMARKS.md). The thread then stands by, running a wait only once it is {@link
  * #STANDBY_NANOS} late (the reader is held up elsewhere), and serves on time again as soon as the
  * reader stops serving ({@link #readerServes}). {@code -Dfaultdisk.nbd.delayOnReader=false} leaves
  * the waits to the thread.

@@ -613,8 +613,8 @@ final class Transmission {
         buffers.release();
     }
 
-    /** Closes the connection's pipe, when its reader is done. */
-    void closePipe() {
+    /** The reader is done: lets the connection's pipe and its timed wait's descriptor go. */
+    void readerDone() {
         buffers.closePipe();
         onReader.close();
     }
