@@ -74,7 +74,8 @@ class FioTest {
         }
     }
 
-    private static CommandResult fio(String uri, List<String> job) {
+    /** fio with crc32c verification of every block it writes (NbdTlsTest runs it over TLS). */
+    static CommandResult fio(String uri, List<String> job) {
         List<String> command = new ArrayList<>(List.of(
                 "--verify=crc32c",
                 "--verify_fatal=1",
@@ -85,7 +86,7 @@ class FioTest {
         return Fio.run(uri, command);
     }
 
-    private static void assertVerified(CommandResult result, long blocks) {
+    static void assertVerified(CommandResult result, long blocks) {
         String out = result.stdout();
         assertFalse(
                 (out + result.stderr()).contains("verify"), "fio reported verify errors:\n" + out + result.stderr());

@@ -75,6 +75,27 @@ class NbdTlsTest {
         }
     }
 
+    /**
+     * fio's nbd engine keeps 16 small requests (a TLS record each) or 8 large ones in flight, so
+     * the server reads bursts of records and answers them together; every block is verified.
+     * fio's URIs may not name local files, so it checks no certificate (the encryption is the same).
+     */
+    @Test
+    void fioAtQueueDepthOverTlsVerifiesEveryBlock() throws Exception {
+        Tools.require("fio");
+        try (FaultdiskServer server = start(TlsMode.REQUIRE, false)) {
+            String uri = "nbds://127.0.0.1:" + port(server) + "/d?tls-verify-peer=false";
+            FioTest.assertVerified(
+                    FioTest.fio(uri, java.util.List.of("--rw=randwrite", "--bs=4k", "--iodepth=16", "--size=8M"))
+                            .assertOk("fio random 4k over TLS"),
+                    2048);
+            FioTest.assertVerified(
+                    FioTest.fio(uri, java.util.List.of("--rw=write", "--bs=1M", "--iodepth=8", "--size=8M"))
+                            .assertOk("fio sequential 1M over TLS"),
+                    8);
+        }
+    }
+
     @Test
     void aPlaintextClientAgainstRequireGetsTheSpecsErrorNotAHang() throws Exception {
         try (FaultdiskServer server = start(TlsMode.REQUIRE, false)) {

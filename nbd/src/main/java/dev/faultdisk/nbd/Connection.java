@@ -297,7 +297,7 @@ final class Connection implements Runnable {
                 (int) Math.min(Integer.MAX_VALUE, options.handshakeTimeout().toMillis());
         StreamChannel secure = options.psk() != null
                 ? options.psk().handshake(channel.socket(), early, millis)
-                : new StreamChannel(options.tls().handshake(channel.socket(), early, null, millis));
+                : options.tls().secure(channel.socket(), early, null, millis);
         input.secure(secure);
         writer.switchTo(secure);
     }

@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.Socket;
+import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
 import java.nio.channels.ByteChannel;
 import java.nio.channels.ClosedChannelException;
@@ -16,26 +17,69 @@ import java.nio.channels.GatheringByteChannel;
  * on a socket; writes from several threads must be serialised by the caller.
  */
 public final class StreamChannel implements ByteChannel, GatheringByteChannel {
+    /**
+     * Application bytes the JDK puts in one TLS 1.3 record: 16 KiB less the content type byte and
+     * the 16 bytes of padding it adds. Writes of a multiple of it fill whole records; a write of
+     * 16 KiB would go out as two records (16,367 and 17 bytes), each encrypted and sent alone.
+     */
+    static final int TLS13_JDK_FRAGMENT = 16 * 1024 - 1 - 16;
+
     private final Closeable socket;
     private final InputStream in;
     private final OutputStream out;
     private final byte[] readBuffer = new byte[16 * 1024];
-    private final byte[] writeBuffer = new byte[16 * 1024];
+    private final byte[] writeBuffer = new byte[4 * TLS13_JDK_FRAGMENT];
+    /** The socket's input under the TLS layer, when it is ours: reads then take every record already here. */
+    private final BurstInput raw;
+
     private volatile boolean open = true;
 
     public StreamChannel(Socket socket) throws IOException {
-        this(socket.getInputStream(), socket.getOutputStream(), socket);
+        this(socket.getInputStream(), socket.getOutputStream(), socket, null);
     }
 
     /** Streams of a protocol layered over a socket (e.g. a TLS library's); closing closes {@code socket}. */
     public StreamChannel(InputStream in, OutputStream out, Closeable socket) {
+        this(in, out, socket, null);
+    }
+
+    StreamChannel(InputStream in, OutputStream out, Closeable socket, BurstInput raw) {
         this.socket = socket;
         this.in = in;
         this.out = out;
+        this.raw = raw;
     }
 
+    /**
+     * Reads what one record holds, then, while whole records are already buffered beneath, what
+     * they hold too, without waiting for more: a burst of small requests (one record each) is
+     * then read, and answered, together.
+     */
     @Override
     public int read(ByteBuffer dst) throws IOException {
+        int n = readOnce(dst);
+        if (raw == null || n <= 0) {
+            return n;
+        }
+        while (dst.hasRemaining() && raw.wholeRecordBuffered()) {
+            int more;
+            raw.probing(true);
+            try {
+                more = readOnce(dst);
+            } catch (SocketTimeoutException e) {
+                break; // a record the TLS layer kept for itself, and the next is not here yet
+            } finally {
+                raw.probing(false);
+            }
+            if (more <= 0) {
+                break; // the end of the stream: the next read reports it
+            }
+            n += more;
+        }
+        return n;
+    }
+
+    private int readOnce(ByteBuffer dst) throws IOException {
         if (!open) {
             throw new ClosedChannelException();
         }
@@ -77,12 +121,35 @@ public final class StreamChannel implements ByteChannel, GatheringByteChannel {
         return total;
     }
 
+    /**
+     * Writes the buffers' bytes in pieces gathered across buffers: a TLS layer makes records of
+     * each write (and sends them at once), so a reply's header and a small payload go out as one
+     * record in one send instead of two.
+     */
     @Override
     public long write(ByteBuffer[] srcs, int offset, int length) throws IOException {
-        long total = 0;
-        for (int i = offset; i < offset + length; i++) {
-            total += write(srcs[i]);
+        if (!open) {
+            throw new ClosedChannelException();
         }
+        long total = 0;
+        int filled = 0;
+        for (int i = offset; i < offset + length; i++) {
+            ByteBuffer src = srcs[i];
+            total += src.remaining();
+            while (src.hasRemaining()) {
+                int n = Math.min(writeBuffer.length - filled, src.remaining());
+                src.get(writeBuffer, filled, n);
+                filled += n;
+                if (filled == writeBuffer.length) {
+                    out.write(writeBuffer, 0, filled);
+                    filled = 0;
+                }
+            }
+        }
+        if (filled > 0) {
+            out.write(writeBuffer, 0, filled);
+        }
+        out.flush();
         return total;
     }
 

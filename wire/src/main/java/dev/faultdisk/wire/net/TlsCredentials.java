@@ -127,10 +127,26 @@ public record TlsCredentials(SSLContext context, boolean server, boolean verifyP
      * peer is bounded by {@code timeoutMillis}.
      */
     public SSLSocket handshake(Socket plain, byte[] consumed, String peerHost, int timeoutMillis) throws IOException {
+        return handshake(plain, consumed, peerHost, timeoutMillis, null);
+    }
+
+    /**
+     * As {@link #handshake}, returning the session as a channel. A server end reads the socket
+     * through a {@link BurstInput} (given to the TLS socket as the input it "consumed", which then
+     * never ends before the socket does), so its reads take whole bursts of records.
+     */
+    public StreamChannel secure(Socket plain, byte[] consumed, String peerHost, int timeoutMillis) throws IOException {
+        BurstInput raw = server ? new BurstInput(consumed, plain.getInputStream()) : null;
+        SSLSocket tls = handshake(plain, consumed, peerHost, timeoutMillis, raw);
+        return new StreamChannel(tls.getInputStream(), tls.getOutputStream(), tls, raw);
+    }
+
+    private SSLSocket handshake(Socket plain, byte[] consumed, String peerHost, int timeoutMillis, BurstInput raw)
+            throws IOException {
         SSLSocket tls;
         if (server) {
-            tls = (SSLSocket) context.getSocketFactory()
-                    .createSocket(plain, consumed.length == 0 ? null : new ByteArrayInputStream(consumed), true);
+            InputStream input = raw != null ? raw : consumed.length == 0 ? null : new ByteArrayInputStream(consumed);
+            tls = (SSLSocket) context.getSocketFactory().createSocket(plain, input, true);
             tls.setUseClientMode(false);
             if (verifyPeer) {
                 tls.setNeedClientAuth(true);

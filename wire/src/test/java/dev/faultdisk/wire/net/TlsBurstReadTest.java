@@ -1,0 +1,145 @@
+package dev.faultdisk.wire.net;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.KeyStore;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import javax.net.ssl.KeyManagerFactory;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLSocket;
+import javax.net.ssl.TrustManagerFactory;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The JDK's TLS on both ends, over loopback: small records a client sent back to back are read by
+ * the server in a few calls (not one a record), intact, and the server's own writes arrive whole.
+ */
+class TlsBurstReadTest {
+    private static final int RECORDS = 50;
+    private static final int RECORD_BYTES = 40;
+
+    /** A key pair and self-signed certificate made by the JDK's keytool, as one context for both ends. */
+    private static SSLContext context(Path dir) throws Exception {
+        Path store = dir.resolve("tls.p12");
+        Process keytool = new ProcessBuilder(
+                        Path.of(System.getProperty("java.home"), "bin", "keytool")
+                                .toString(),
+                        "-genkeypair",
+                        "-alias",
+                        "server",
+                        "-keyalg",
+                        "EC",
+                        "-groupname",
+                        "secp256r1",
+                        "-dname",
+                        "CN=localhost",
+                        "-validity",
+                        "2",
+                        "-storetype",
+                        "PKCS12",
+                        "-keystore",
+                        store.toString(),
+                        "-storepass",
+                        "changeit")
+                .redirectErrorStream(true)
+                .start();
+        String output = new String(keytool.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(keytool.waitFor(60, TimeUnit.SECONDS) && keytool.exitValue() == 0, "keytool: " + output);
+        KeyStore ks = KeyStore.getInstance("PKCS12");
+        try (InputStream in = Files.newInputStream(store)) {
+            ks.load(in, "changeit".toCharArray());
+        }
+        KeyManagerFactory keys = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+        keys.init(ks, "changeit".toCharArray());
+        TrustManagerFactory trust = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+        trust.init(ks);
+        SSLContext ctx = SSLContext.getInstance("TLS");
+        ctx.init(keys.getKeyManagers(), trust.getTrustManagers(), null);
+        return ctx;
+    }
+
+    @Test
+    void aBurstOfSmallRecordsIsReadInAFewCalls(@TempDir Path dir) throws Exception {
+        SSLContext ctx = context(dir);
+        TlsCredentials server = new TlsCredentials(ctx, true, false, dir);
+        try (ServerSocket listener = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
+                Socket plainClient = new Socket(InetAddress.getLoopbackAddress(), listener.getLocalPort());
+                Socket accepted = listener.accept()) {
+            CompletableFuture<StreamChannel> secured = CompletableFuture.supplyAsync(() -> secure(server, accepted));
+            SSLSocket client = (SSLSocket)
+                    ctx.getSocketFactory().createSocket(plainClient, "localhost", listener.getLocalPort(), true);
+            client.setUseClientMode(true);
+            client.startHandshake();
+            StreamChannel channel = secured.get(30, TimeUnit.SECONDS);
+
+            byte[] sent = new byte[RECORDS * RECORD_BYTES];
+            for (int i = 0; i < sent.length; i++) {
+                sent[i] = (byte) (i * 31 + 7);
+            }
+            OutputStream out = client.getOutputStream();
+            for (int r = 0; r < RECORDS; r++) {
+                out.write(sent, r * RECORD_BYTES, RECORD_BYTES); // one record each
+            }
+            out.flush();
+            // Every record is on the server's socket (more than their plaintext has arrived, and
+            // no more arrives) before the server reads.
+            int[] last = {-1};
+            await().atMost(Duration.ofSeconds(10))
+                    .pollInterval(Duration.ofMillis(50))
+                    .until(() -> {
+                        int now = accepted.getInputStream().available();
+                        boolean settled = now >= sent.length && now == last[0];
+                        last[0] = now;
+                        return settled;
+                    });
+
+            ByteBuffer got = ByteBuffer.allocateDirect(sent.length);
+            int calls = 0;
+            while (got.hasRemaining()) {
+                assertTrue(channel.read(got) > 0);
+                calls++;
+            }
+            byte[] received = new byte[sent.length];
+            got.flip().get(received);
+            assertArrayEquals(sent, received);
+            assertTrue(calls <= 5, RECORDS + " records already here took " + calls + " reads");
+
+            // And the other way: a reply's header and payload, and a large payload, arrive whole.
+            byte[] large = new byte[300_000];
+            new java.util.Random(3).nextBytes(large);
+            channel.write(new ByteBuffer[] {
+                ByteBuffer.wrap(new byte[] {9, 8, 7}),
+                ByteBuffer.allocateDirect(large.length).put(large).flip()
+            });
+            byte[] reply = client.getInputStream().readNBytes(3 + large.length);
+            assertEquals(9, reply[0]);
+            assertArrayEquals(large, java.util.Arrays.copyOfRange(reply, 3, reply.length));
+            client.close();
+            assertEquals(-1, channel.read(ByteBuffer.allocate(16)), "the client's close is the end of the stream");
+        }
+    }
+
+    private static StreamChannel secure(TlsCredentials server, Socket accepted) {
+        try {
+            return server.secure(accepted, new byte[0], null, 30_000);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+}
