@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Benchmarks faultdisk against nbdkit (file plugin) and qemu-nbd, all three serving the SAME dense
-# raw file over loopback TCP (or, with --transport unix, a Unix socket each), measured with fio's
-# nbd engine (one job, one connection).
+# raw file over loopback TCP (or, with --transport unix, a Unix socket each; with --transport tls,
+# TCP with TLS from a throw-away certificate authority), measured with fio's nbd engine (one job,
+# one connection).
 #
 # Runs are interleaved: for each round, for each workload, each server in turn (the order rotating
 # from round to round). Machine noise (this kind of machine is shared) then hits every server
@@ -10,7 +11,7 @@
 #
 # Usage: bench/compare.sh [--quick] [--rounds N] [--runtime SECONDS] [--warmup SECONDS]
 #                         [--file PATH] [--size-mib N] [--out DIR] [--servers LIST]
-#                         [--workloads LIST] [--delay-ms N] [--transport tcp|unix] [--no-verify]
+#                         [--workloads LIST] [--delay-ms N] [--transport tcp|unix|tls] [--no-verify]
 # Environment: ROUNDS, RUNTIME, WARMUP, BENCH_FILE, BENCH_SIZE_MIB, BENCH_OUT, SERVERS, WORKLOADS,
 # DELAY_MS, TRANSPORT (flags win). FAULTDISK_JAVA_OPTS reaches faultdisk's JVM (for example a JFR recording).
 #
@@ -53,9 +54,11 @@ bench/compare.sh: faultdisk vs nbdkit (file plugin) vs qemu-nbd on the same file
                      servers' own default (env IN_FLIGHT)
                      (base and base-delay: faultdisk and faultdisk-delay run from FAULTDISK_BASE_JAR,
                      another build such as the main branch's, for before/after runs)
-  --transport T      tcp (the default: 127.0.0.1) or unix (each server on a Unix socket of its own,
-                     nbd+unix:// URIs for fio and the checks; env TRANSPORT); the workloads with
-                     scripts of their own (connections, control) stay on TCP
+  --transport T      tcp (the default: 127.0.0.1), unix (each server on a Unix socket of its own,
+                     nbd+unix:// URIs for fio and the checks) or tls (127.0.0.1, every server
+                     requiring TLS with one server certificate made by openssl for the run, fio
+                     through nbds:// URIs; env TRANSPORT); the workloads with scripts of their
+                     own (connections, control) stay on plain TCP
   --no-verify        skip the check that every server serves the file's exact content
 
 The image is created once (dense, random data) and reused by later runs when its size matches.
@@ -102,7 +105,7 @@ log() { echo "[$(date +%H:%M:%S)] $*"; }
 for n in "$rounds" "$runtime" "$warmup" "$size_mib" "$delay_ms" "$in_flight"; do
   [[ "$n" =~ ^[0-9]+$ ]] || die "not a whole number: $n"
 done
-case "$transport" in tcp|unix) ;; *) die "--transport is tcp or unix, not $transport" ;; esac
+case "$transport" in tcp|unix|tls) ;; *) die "--transport is tcp, unix or tls, not $transport" ;; esac
 [ "$rounds" -ge 1 ] && [ "$runtime" -ge 1 ] && [ "$size_mib" -ge 16 ] || die "rounds and runtime must be >= 1, size >= 16 MiB"
 IFS=, read -r -a server_list <<<"$servers"
 IFS=, read -r -a workload_list <<<"$workloads"
@@ -161,6 +164,7 @@ for s in "${server_list[@]}"; do
   case "$s" in nbdkit*) need_tools+=(nbdkit) ;; qemu-nbd) need_tools+=(qemu-nbd) ;; esac
 done
 [ "$verify" = 1 ] && need_tools+=(qemu-img qemu-io)
+[ "$transport" = tls ] && need_tools+=(openssl)
 for t in "${need_tools[@]}"; do
   command -v "$t" >/dev/null || die "needs $t (Debian: fio, nbdkit, qemu-utils, libnbd-bin)"
 done
@@ -246,13 +250,66 @@ fi
 if [ "$transport" = unix ]; then
   sock_dir=$(mktemp -d "${TMPDIR:-/tmp}/fd-bench.XXXXXX")
 fi
+# With TLS: a certificate authority and a server certificate for 127.0.0.1 (EC P-256, as a
+# deployment would likely have), in the layout all three servers and libnbd read.
+pki=
+if [ "$transport" = tls ]; then
+  pki="$out/pki"
+  mkdir -p "$pki"
+  (
+    cd "$pki"
+    printf '%s\n' basicConstraints=CA:FALSE keyUsage=critical,digitalSignature,keyEncipherment \
+      extendedKeyUsage=serverAuth subjectAltName=DNS:localhost,IP:127.0.0.1 >server.ext
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 -subj /CN=bench-ca \
+      -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign \
+      -keyout ca-key.pem -out ca-cert.pem
+    openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj /CN=127.0.0.1 \
+      -keyout server-key.pem -out server.csr
+    openssl x509 -req -in server.csr -CA ca-cert.pem -CAkey ca-key.pem -CAcreateserial -days 2 \
+      -extfile server.ext -out server-cert.pem
+  ) >"$out/pki.log" 2>&1 || { cat "$out/pki.log" >&2; die "openssl could not make the certificates"; }
+fi
 sock_of() { echo "$sock_dir/$1.sock"; }
 nbd_listen() { if [ "$transport" = unix ]; then echo "unix:$(sock_of "$1")"; else echo "127.0.0.1:$2"; fi; }
-nbdkit_listen() { if [ "$transport" = unix ]; then echo "-U $(sock_of "$1")"; else echo "-i 127.0.0.1 -p $2"; fi; }
-qemu_nbd_listen() { if [ "$transport" = unix ]; then echo "-k $(sock_of "$1")"; else echo "-b 127.0.0.1 -p $2"; fi; }
-# The URI clients reach server $1 by.
+# faultdisk's, nbdkit's and qemu-nbd's options for the transport (words; no spaces in paths).
+fd_tls() { [ "$transport" != tls ] || echo "--tls require --tls-certificates $pki"; }
+nbdkit_listen() {
+  case "$transport" in
+    unix) echo "-U $(sock_of "$1")" ;;
+    tls) echo "-i 127.0.0.1 -p $2 --tls=require --tls-certificates=$pki" ;;
+    *) echo "-i 127.0.0.1 -p $2" ;;
+  esac
+}
+qemu_nbd_listen() {
+  case "$transport" in
+    unix) echo "-k $(sock_of "$1")" ;;
+    tls) echo "-b 127.0.0.1 -p $2 --object tls-creds-x509,id=tls0,dir=$pki,endpoint=server,verify-peer=off --tls-creds tls0" ;;
+    *) echo "-b 127.0.0.1 -p $2" ;;
+  esac
+}
+# The URI clients reach server $1 by (fio and nbdinfo, through libnbd).
 uri() {
-  if [ "$transport" = unix ]; then echo "nbd+unix:///bench?socket=$(sock_of "$1")"; else echo "nbd://127.0.0.1:${port[$1]}/bench"; fi
+  case "$transport" in
+    unix) echo "nbd+unix:///bench?socket=$(sock_of "$1")" ;;
+    tls) echo "nbds://127.0.0.1:${port[$1]}/bench?tls-certificates=$pki" ;;
+    *) echo "nbd://127.0.0.1:${port[$1]}/bench" ;;
+  esac
+}
+# fio's nbd engine does not let a URI name local files (libnbd's allow-local-file is off there),
+# so it keeps the encryption and skips checking the certificate: only the handshake, before the
+# timed I/O, would differ.
+fio_uri() {
+  if [ "$transport" = tls ]; then echo "nbds://127.0.0.1:${port[$1]}/bench?tls-verify-peer=false"; else uri "$1"; fi
+}
+# How qemu-img and qemu-io reach server $1: their own URIs, or with TLS a JSON filename (the
+# options of the raw layer over an NBD child) and a client credentials object (options first).
+qemu_target() {
+  case "$transport" in
+    unix) echo "nbd+unix:///bench?socket=$(sock_of "$1")" ;;
+    tls) echo "--object tls-creds-x509,id=tls0,dir=$pki,endpoint=client" \
+      "json:{\"file\":{\"driver\":\"nbd\",\"server\":{\"type\":\"inet\",\"host\":\"127.0.0.1\",\"port\":\"${port[$1]}\"},\"export\":\"bench\",\"tls-creds\":\"tls0\"}}" ;;
+    *) echo "nbd://127.0.0.1:${port[$1]}/bench" ;;
+  esac
 }
 
 start_server() {
@@ -268,25 +325,25 @@ start_server() {
   case "$kind" in
     faultdisk)
       # The launcher execs java, so $! is the JVM's pid.
-      "${launcher[@]}" serve --export "bench=$file,locking=off" --nbd "$(nbd_listen "$s" "$p")" --qmp none >"$out/$s.log" 2>&1 &
+      "${launcher[@]}" serve --export "bench=$file,locking=off" --nbd "$(nbd_listen "$s" "$p")" $(fd_tls) --qmp none >"$out/$s.log" 2>&1 &
       ;;
     faultdisk-platform|faultdisk-virtual)
       # The same server with each connection's reader on one kind of thread for its whole life
       # (by default a busy connection is read by a platform thread, an idle one by a virtual thread).
       FAULTDISK_JAVA_OPTS="${FAULTDISK_JAVA_OPTS:-} -Dfaultdisk.nbd.readers=${s#faultdisk-}" \
-        "$root/faultdisk" serve --export "bench=$file,locking=off" --nbd "$(nbd_listen "$s" "$p")" --qmp none >"$out/$s.log" 2>&1 &
+        "$root/faultdisk" serve --export "bench=$file,locking=off" --nbd "$(nbd_listen "$s" "$p")" $(fd_tls) --qmp none >"$out/$s.log" 2>&1 &
       ;;
     faultdisk-variant|faultdisk-variant2)
       # The same server with more JVM options (FAULTDISK_VARIANT_OPTS, FAULTDISK_VARIANT2_OPTS, e.g.
       # -Dfaultdisk.nbd.sendfile=false): settings against the default in the same interleaved run.
       opts_var=FAULTDISK_VARIANT${s#faultdisk-variant}_OPTS
       FAULTDISK_JAVA_OPTS="${FAULTDISK_JAVA_OPTS:-} ${!opts_var:-}" \
-        "$root/faultdisk" serve --export "bench=$file,locking=off" --nbd "$(nbd_listen "$s" "$p")" --qmp none >"$out/$s.log" 2>&1 &
+        "$root/faultdisk" serve --export "bench=$file,locking=off" --nbd "$(nbd_listen "$s" "$p")" $(fd_tls) --qmp none >"$out/$s.log" 2>&1 &
       ;;
     faultdisk-metrics)
       # The same server recording metrics (latency histograms timed per request), scraped once a
       # second below as Prometheus would.
-      "$root/faultdisk" serve --export "bench=$file,locking=off" --nbd "$(nbd_listen "$s" "$p")" --qmp none --metrics "127.0.0.1:$q" \
+      "$root/faultdisk" serve --export "bench=$file,locking=off" --nbd "$(nbd_listen "$s" "$p")" $(fd_tls) --qmp none --metrics "127.0.0.1:$q" \
         >"$out/faultdisk-metrics.log" 2>&1 &
       ;;
     faultdisk-rules)
@@ -304,22 +361,22 @@ with open(sys.argv[1], "w") as f:
         f.write(f'[inject-error]\nevent = "read_aio"\nsector = "{10**12 + i}"\nerrno = "5"\n\n')
         f.write('[set-state]\nevent = "write_aio"\nstate = "1"\nnew_state = "1"\n\n')
 PY
-      "$root/faultdisk" serve --export "bench=$file,locking=off,rules=$out/rules.conf" --nbd "$(nbd_listen "$s" "$p")" --qmp none \
+      "$root/faultdisk" serve --export "bench=$file,locking=off,rules=$out/rules.conf" --nbd "$(nbd_listen "$s" "$p")" $(fd_tls) --qmp none \
         >"$out/faultdisk-rules.log" 2>&1 &
       ;;
     faultdisk-ranges)
       # The same server with 100,000 range-targeted fault rules that never fire, added over QMP.
-      "$root/faultdisk" serve --export "bench=$file,locking=off" --nbd "$(nbd_listen "$s" "$p")" --qmp "127.0.0.1:$q" \
+      "$root/faultdisk" serve --export "bench=$file,locking=off" --nbd "$(nbd_listen "$s" "$p")" $(fd_tls) --qmp "127.0.0.1:$q" \
         >"$out/faultdisk-ranges.log" 2>&1 &
       ;;
     faultdisk-triggers)
       # The same server with 100 armed triggers that never fire, added over QMP once it answers.
-      "$root/faultdisk" serve --export "bench=$file,locking=off" --nbd "$(nbd_listen "$s" "$p")" --qmp "127.0.0.1:$q" \
+      "$root/faultdisk" serve --export "bench=$file,locking=off" --nbd "$(nbd_listen "$s" "$p")" $(fd_tls) --qmp "127.0.0.1:$q" \
         >"$out/faultdisk-triggers.log" 2>&1 &
       ;;
     faultdisk-delay)
       # Delays every read by --delay-ms through a fault rule, added over QMP once it answers.
-      "${launcher[@]}" serve --export "bench=$file,locking=off" --nbd "$(nbd_listen "$s" "$p")" --qmp "127.0.0.1:$q" \
+      "${launcher[@]}" serve --export "bench=$file,locking=off" --nbd "$(nbd_listen "$s" "$p")" $(fd_tls) --qmp "127.0.0.1:$q" \
         --max-in-flight "$in_flight" >"$out/$s.log" 2>&1 &
       ;;
     nbdkit)
@@ -441,17 +498,20 @@ done
 verify_same_file() {
   local phase=$1 s
   for s in "${server_list[@]}"; do
-    qemu-img compare -U -f raw -F raw "$file" "$(uri "$s")" >"$out/compare-$phase-$s.log" 2>&1 ||
+    # shellcheck disable=SC2046 # qemu_target is options and a filename, split on purpose
+    qemu-img compare -U -f raw -F raw "$file" $(qemu_target "$s") >"$out/compare-$phase-$s.log" 2>&1 ||
       { cat "$out/compare-$phase-$s.log" >&2; die "$s does not serve the content of $file ($phase)"; }
   done
   log "verified ($phase): all servers return the exact content of $file"
 }
 verify_cross_write() {
   local first=${server_list[0]} s pattern=$((RANDOM % 254 + 1)) offset=$((size / 2))
-  qemu-io -f raw -c "write -P $pattern $offset 1M" "$(uri "$first")" >"$out/crosswrite.log" 2>&1 ||
+  # shellcheck disable=SC2046 # as above
+  qemu-io -f raw -c "write -P $pattern $offset 1M" $(qemu_target "$first") >"$out/crosswrite.log" 2>&1 ||
     die "write through $first failed"
   for s in "${server_list[@]}"; do
-    qemu-io -f raw -r -c "read -P $pattern $offset 1M" "$(uri "$s")" >>"$out/crosswrite.log" 2>&1 ||
+    # shellcheck disable=SC2046 # as above
+    qemu-io -f raw -r -c "read -P $pattern $offset 1M" $(qemu_target "$s") >>"$out/crosswrite.log" 2>&1 ||
       die "read back through $s failed"
   done
   ! grep -q "Pattern verification failed" "$out/crosswrite.log" ||
@@ -480,7 +540,7 @@ run_fio() {  # server workload seconds json-file
   local s=$1 w=$2 secs=$3 json=$4
   kill -0 "${pid[$s]}" 2>/dev/null || die "$s died (log: $out/$s.log)"
   # shellcheck disable=SC2046 # workload_args is meant to split into options (a later --numjobs wins)
-  fio --name="$w" --ioengine=nbd --uri="$(uri "$s")" --numjobs=1 --time_based --runtime="$secs" \
+  fio --name="$w" --ioengine=nbd --uri="$(fio_uri "$s")" --numjobs=1 --time_based --runtime="$secs" \
     $(workload_args "$w") --output-format=json --output="$json" >>"$out/fio-stdout.log" 2>&1 && return 0
   if ! kill -0 "${pid[$s]}" 2>/dev/null; then
     tail -n 3 "$out/$s.log" >&2
