@@ -28,7 +28,8 @@ public final class StreamChannel implements ByteChannel, GatheringByteChannel {
     private final InputStream in;
     private final OutputStream out;
     private final byte[] readBuffer = new byte[16 * 1024];
-    private final byte[] writeBuffer = new byte[4 * TLS13_JDK_FRAGMENT];
+    // Two records a write: a connection idle over TLS holds it, so it stays small.
+    private final byte[] writeBuffer = new byte[2 * TLS13_JDK_FRAGMENT];
     /** The socket's input under the TLS layer, when it is ours: reads then take every record already here. */
     private final BurstInput raw;
 
