@@ -18,6 +18,7 @@ import java.nio.channels.SocketChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The descriptor behind a {@link SocketChannel}, which the JDK does not expose, found among the
@@ -31,24 +32,28 @@ import java.util.Arrays;
  * clients rarely bind one), so the channel is marked instead: its receive buffer size, set through
  * the channel, is read on each descriptor, with two different marks in turn, and the one Unix
  * socket that shows both is the channel's. The size is set back at once. (SO_RCVBUF has
- * no effect on a Unix socket, unix(7): the mark changes nothing the client sees.) One marking at a
- * time in the process.
+ * no effect on a Unix socket, unix(7): the mark changes nothing the client sees.) Each lookup
+ * marks with values of its own, so lookups on many connections at once need no lock.
  */
 final class SocketDescriptors {
     private static final int F_DUPFD_CLOEXEC = 1030;
     private static final int AF_UNIX = 1;
     private static final int SOL_SOCKET = 1;
     private static final int SO_RCVBUF = 8;
-    /** Receive buffer sizes asked for as marks; the kernel doubles them (and keeps them above 2 KiB). */
-    static final int FIRST_MARK = 9001;
+    /**
+     * Receive buffer sizes asked for as marks, two per lookup, each lookup its own pair, so that
+     * lookups run at once without a lock: from {@code [MARKS_FROM, 2 * MARKS_FROM)}, where no mark
+     * is twice another (the kernel doubles what is asked; a descriptor may show either).
+     */
+    private static final int MARKS_FROM = 20_000;
 
-    private static final int SECOND_MARK = 9007;
+    private static final int MARK_PAIRS = MARKS_FROM / 2;
+    private static final AtomicInteger LOOKUPS = new AtomicInteger();
     private static final FunctionDescriptor NAME = FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS);
     private static final MethodHandle GETSOCKNAME = Libc.function("getsockname", NAME);
     private static final MethodHandle GETPEERNAME = Libc.function("getpeername", NAME);
     private static final MethodHandle GETSOCKOPT = Libc.function(
             "getsockopt", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, ADDRESS));
-    private static final Object MARKING = new Object();
 
     private SocketDescriptors() {}
 
@@ -112,35 +117,39 @@ final class SocketDescriptors {
         if (GETSOCKNAME == null || GETSOCKOPT == null) {
             return -1;
         }
-        synchronized (MARKING) {
-            int original;
-            try {
-                original = channel.getOption(StandardSocketOptions.SO_RCVBUF);
-            } catch (IOException | UnsupportedOperationException e) {
-                return -1;
+        int pair = Math.floorMod(LOOKUPS.getAndIncrement(), MARK_PAIRS);
+        int firstMark = MARKS_FROM + 2 * pair;
+        int secondMark = firstMark + 1;
+        int original;
+        try {
+            original = channel.getOption(StandardSocketOptions.SO_RCVBUF);
+        } catch (IOException | UnsupportedOperationException e) {
+            return -1;
+        }
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment value = arena.allocate(128, 8);
+            MemorySegment len = arena.allocate(JAVA_INT);
+            int first = mark(channel, firstMark);
+            if (first != firstMark && first != 2 * firstMark) {
+                return -1; // clamped (net.core.rmem_max below the marks): they would not tell sockets apart
             }
-            try (Arena arena = Arena.ofConfined()) {
-                MemorySegment value = arena.allocate(128, 8);
-                MemorySegment len = arena.allocate(JAVA_INT);
-                int first = mark(channel, FIRST_MARK);
-                for (int fd = descriptorTableSize() - 1; fd >= 0; fd--) {
-                    if (shows(fd, first, value, len)) {
-                        // Only the channel's socket follows the next mark too.
-                        if (shows(fd, mark(channel, SECOND_MARK), value, len) && isUnix(fd, value, len)) {
-                            return duplicateOf(fd, channel);
-                        }
-                        first = mark(channel, FIRST_MARK);
+            for (int fd = descriptorTableSize() - 1; fd >= 0; fd--) {
+                if (shows(fd, first, value, len)) {
+                    // Only the channel's socket follows the next mark too.
+                    if (shows(fd, mark(channel, secondMark), value, len) && isUnix(fd, value, len)) {
+                        return duplicateOf(fd, channel);
                     }
+                    first = mark(channel, firstMark);
                 }
-                return -1;
-            } catch (Throwable e) {
-                return -1;
-            } finally {
-                try {
-                    channel.setOption(StandardSocketOptions.SO_RCVBUF, original);
-                } catch (IOException | RuntimeException e) {
-                    // the channel closed meanwhile: nothing to set back
-                }
+            }
+            return -1;
+        } catch (Throwable e) {
+            return -1;
+        } finally {
+            try {
+                channel.setOption(StandardSocketOptions.SO_RCVBUF, original);
+            } catch (IOException | RuntimeException e) {
+                // the channel closed meanwhile: nothing to set back
             }
         }
     }
@@ -166,6 +175,11 @@ final class SocketDescriptors {
         len.set(JAVA_INT, 0, (int) value.byteSize());
         return (int) GETSOCKNAME.invokeExact(fd, value, len) == 0
                 && Short.toUnsignedInt(value.get(JAVA_SHORT, 0)) == AF_UNIX;
+    }
+
+    /** The first mark the next lookup will use (tests make a decoy of it). */
+    static int nextFirstMark() {
+        return MARKS_FROM + 2 * Math.floorMod(LOOKUPS.get(), MARK_PAIRS);
     }
 
     /**

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.StandardProtocolFamily;
@@ -18,6 +19,10 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -95,7 +100,8 @@ class ReaderPollTest {
             clients.add(SocketChannel.open(UnixDomainSocketAddress.of(path)));
             SocketChannel decoy = listener.accept();
             served.add(decoy);
-            decoy.setOption(StandardSocketOptions.SO_RCVBUF, SocketDescriptors.FIRST_MARK);
+            int mark = SocketDescriptors.nextFirstMark();
+            decoy.setOption(StandardSocketOptions.SO_RCVBUF, mark);
             int bufferBefore = served.get(2).getOption(StandardSocketOptions.SO_RCVBUF);
             for (SocketChannel s : served.subList(0, n)) {
                 polls.add(ReaderPoll.of(s));
@@ -107,32 +113,78 @@ class ReaderPollTest {
                     bufferBefore,
                     served.get(2).getOption(StandardSocketOptions.SO_RCVBUF),
                     "the mark that found the descriptor was taken off");
-            assertEquals(
-                    SocketDescriptors.FIRST_MARK,
-                    decoy.getOption(StandardSocketOptions.SO_RCVBUF),
-                    "the other socket left as it was");
-            for (int writer = 0; writer < n; writer++) {
-                clients.get(writer).write(ByteBuffer.wrap(new byte[] {(byte) writer}));
-                for (int i = 0; i < n; i++) {
-                    long wait = TimeUnit.MILLISECONDS.toNanos(i == writer ? 20_000 : 20);
-                    assertEquals(i == writer, polls.get(i).await(wait), "poll " + i + " after a write on " + writer);
-                }
-                ByteBuffer one = ByteBuffer.allocate(1);
-                served.get(writer).read(one); // and the write arrived on the channel the poll is for
-                assertEquals((byte) writer, one.get(0));
-            }
+            assertEquals(mark, decoy.getOption(StandardSocketOptions.SO_RCVBUF), "the other socket left as it was");
+            assertEachWatchesItsOwn(clients, served, polls);
         } finally {
+            closeAll(polls, clients, served);
+        }
+    }
+
+    /** Many connections' readers look their descriptors up at the same moment: each finds its own. */
+    @Test
+    void lookupsOnManyUnixConnectionsAtOnceEachFindTheirOwn() throws Exception {
+        assumeTrue(ReaderPoll.available(), "no ppoll on this system");
+        Path path = dir.resolve("at-once");
+        int n = 8;
+        List<SocketChannel> clients = new ArrayList<>();
+        List<SocketChannel> served = new ArrayList<>();
+        List<ReaderPoll> polls = new ArrayList<>();
+        try (ServerSocketChannel listener =
+                        ServerSocketChannel.open(StandardProtocolFamily.UNIX).bind(UnixDomainSocketAddress.of(path));
+                ExecutorService threads = Executors.newFixedThreadPool(n)) {
+            for (int i = 0; i < n; i++) {
+                clients.add(SocketChannel.open(UnixDomainSocketAddress.of(path)));
+                served.add(listener.accept());
+            }
+            CountDownLatch go = new CountDownLatch(1);
+            List<Future<ReaderPoll>> found = new ArrayList<>();
+            for (SocketChannel s : served) {
+                found.add(threads.submit(() -> {
+                    go.await();
+                    return ReaderPoll.of(s);
+                }));
+            }
+            go.countDown();
+            for (Future<ReaderPoll> f : found) {
+                polls.add(f.get(60, TimeUnit.SECONDS));
+            }
             for (ReaderPoll p : polls) {
-                if (p != null) {
-                    p.close();
-                }
+                assertNotNull(p, "each connection's descriptor found");
             }
-            for (SocketChannel c : clients) {
-                c.close();
+            assertEachWatchesItsOwn(clients, served, polls);
+        } finally {
+            closeAll(polls, clients, served);
+        }
+    }
+
+    private static void closeAll(List<ReaderPoll> polls, List<SocketChannel> clients, List<SocketChannel> served)
+            throws IOException {
+        for (ReaderPoll p : polls) {
+            if (p != null) {
+                p.close();
             }
-            for (SocketChannel c : served) {
-                c.close();
+        }
+        for (SocketChannel c : clients) {
+            c.close();
+        }
+        for (SocketChannel c : served) {
+            c.close();
+        }
+    }
+
+    /** A byte written by each client in turn wakes its own connection's poll and no other. */
+    private static void assertEachWatchesItsOwn(
+            List<SocketChannel> clients, List<SocketChannel> served, List<ReaderPoll> polls) throws IOException {
+        int n = polls.size();
+        for (int writer = 0; writer < n; writer++) {
+            clients.get(writer).write(ByteBuffer.wrap(new byte[] {(byte) writer}));
+            for (int i = 0; i < n; i++) {
+                long wait = TimeUnit.MILLISECONDS.toNanos(i == writer ? 20_000 : 20);
+                assertEquals(i == writer, polls.get(i).await(wait), "poll " + i + " after a write on " + writer);
             }
+            ByteBuffer one = ByteBuffer.allocate(1);
+            served.get(writer).read(one); // and the write arrived on the channel the poll is for
+            assertEquals((byte) writer, one.get(0));
         }
     }
 
