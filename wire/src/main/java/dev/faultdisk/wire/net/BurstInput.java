@@ -1,5 +1,6 @@
 package dev.faultdisk.wire.net;
 
+import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.SocketTimeoutException;
@@ -74,17 +75,41 @@ final class BurstInput extends InputStream {
                 throw new SocketTimeoutException("no buffered input");
             }
             if (len >= buf.length) {
-                return in.read(b, off, len); // most of a large record's body: no copy through here
+                return ended(in.read(b, off, len)); // most of a large record's body: no copy through here
             }
-            int n = refill();
-            if (n <= 0) {
-                return n;
-            }
+            ended(refill());
         }
         int n = Math.min(len, count - pos);
         System.arraycopy(buf, pos, b, off, n);
         pos += n;
         return n;
+    }
+
+    /**
+     * The end of the stream as an {@link EOFException}, not -1: the JDK reads this stream through a
+     * {@link java.io.SequenceInputStream}, which at a -1 closes the socket's own stream (and with
+     * it the socket) before the TLS socket has ended its side. The JDK makes an EOFException of a
+     * -1 itself, so it ends the session as it would have.
+     */
+    private static int ended(int n) throws EOFException {
+        if (n < 0) {
+            throw new EOFException("the peer closed the connection");
+        }
+        return n;
+    }
+
+    /** Skips buffered bytes, then the socket's (what the TLS socket does to drain it at close). */
+    @Override
+    public long skip(long n) throws IOException {
+        if (n <= 0) {
+            return 0;
+        }
+        if (pos == count) {
+            return in.skip(n);
+        }
+        int step = (int) Math.min(n, count - pos);
+        pos += step;
+        return step;
     }
 
     private int refill() throws IOException {
@@ -105,8 +130,9 @@ final class BurstInput extends InputStream {
         return count - pos + in.available();
     }
 
+    /** Leaves the socket open: the TLS socket closes it itself, after ending its side. */
     @Override
-    public void close() throws IOException {
-        in.close();
+    public void close() {
+        // nothing of its own to release
     }
 }

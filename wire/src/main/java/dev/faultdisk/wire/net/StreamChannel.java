@@ -34,6 +34,8 @@ public final class StreamChannel implements ByteChannel, GatheringByteChannel {
     private final BurstInput raw;
 
     private volatile boolean open = true;
+    /** The end of the stream was read ahead (reader thread only). */
+    private boolean ended;
 
     public StreamChannel(Socket socket) throws IOException {
         this(socket.getInputStream(), socket.getOutputStream(), socket, null);
@@ -58,6 +60,9 @@ public final class StreamChannel implements ByteChannel, GatheringByteChannel {
      */
     @Override
     public int read(ByteBuffer dst) throws IOException {
+        if (ended) {
+            return -1;
+        }
         int n = readOnce(dst);
         if (raw == null || n <= 0) {
             return n;
@@ -72,8 +77,14 @@ public final class StreamChannel implements ByteChannel, GatheringByteChannel {
             } finally {
                 raw.probing(false);
             }
-            if (more <= 0) {
-                break; // the end of the stream: the next read reports it
+            if (more < 0) {
+                // The peer's close_notify, read with its last requests: the next read reports the
+                // end without asking the TLS layer again (which may have closed the socket since).
+                ended = true;
+                break;
+            }
+            if (more == 0) {
+                break;
             }
             n += more;
         }

@@ -6,23 +6,17 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.KeyStore;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLSocket;
-import javax.net.ssl.TrustManagerFactory;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -34,49 +28,9 @@ class TlsBurstReadTest {
     private static final int RECORDS = 50;
     private static final int RECORD_BYTES = 40;
 
-    /** A key pair and self-signed certificate made by the JDK's keytool, as one context for both ends. */
-    private static SSLContext context(Path dir) throws Exception {
-        Path store = dir.resolve("tls.p12");
-        Process keytool = new ProcessBuilder(
-                        Path.of(System.getProperty("java.home"), "bin", "keytool")
-                                .toString(),
-                        "-genkeypair",
-                        "-alias",
-                        "server",
-                        "-keyalg",
-                        "EC",
-                        "-groupname",
-                        "secp256r1",
-                        "-dname",
-                        "CN=localhost",
-                        "-validity",
-                        "2",
-                        "-storetype",
-                        "PKCS12",
-                        "-keystore",
-                        store.toString(),
-                        "-storepass",
-                        "changeit")
-                .redirectErrorStream(true)
-                .start();
-        String output = new String(keytool.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertTrue(keytool.waitFor(60, TimeUnit.SECONDS) && keytool.exitValue() == 0, "keytool: " + output);
-        KeyStore ks = KeyStore.getInstance("PKCS12");
-        try (InputStream in = Files.newInputStream(store)) {
-            ks.load(in, "changeit".toCharArray());
-        }
-        KeyManagerFactory keys = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
-        keys.init(ks, "changeit".toCharArray());
-        TrustManagerFactory trust = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-        trust.init(ks);
-        SSLContext ctx = SSLContext.getInstance("TLS");
-        ctx.init(keys.getKeyManagers(), trust.getTrustManagers(), null);
-        return ctx;
-    }
-
     @Test
     void aBurstOfSmallRecordsIsReadInAFewCalls(@TempDir Path dir) throws Exception {
-        SSLContext ctx = context(dir);
+        SSLContext ctx = TestTls.context(dir);
         TlsCredentials server = new TlsCredentials(ctx, true, false, dir);
         try (ServerSocket listener = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
                 Socket plainClient = new Socket(InetAddress.getLoopbackAddress(), listener.getLocalPort());
@@ -132,6 +86,32 @@ class TlsBurstReadTest {
             assertArrayEquals(large, java.util.Arrays.copyOfRange(reply, 3, reply.length));
             client.close();
             assertEquals(-1, channel.read(ByteBuffer.allocate(16)), "the client's close is the end of the stream");
+        }
+    }
+
+    /**
+     * A client that goes away without TLS's close_notify (as fio's nbd engine does with its first
+     * connection) is the end of the stream to the server, not a TLS failure.
+     */
+    @Test
+    void aClientClosingWithoutCloseNotifyIsTheEndOfTheStream(@TempDir Path dir) throws Exception {
+        SSLContext ctx = TestTls.context(dir);
+        TlsCredentials server = new TlsCredentials(ctx, true, false, dir);
+        try (ServerSocket listener = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
+                Socket plainClient = new Socket(InetAddress.getLoopbackAddress(), listener.getLocalPort());
+                Socket accepted = listener.accept()) {
+            CompletableFuture<StreamChannel> secured = CompletableFuture.supplyAsync(() -> secure(server, accepted));
+            SSLSocket client = (SSLSocket)
+                    ctx.getSocketFactory().createSocket(plainClient, "localhost", listener.getLocalPort(), false);
+            client.setUseClientMode(true);
+            client.startHandshake();
+            StreamChannel channel = secured.get(30, TimeUnit.SECONDS);
+            client.getOutputStream().write(new byte[] {1, 2, 3});
+            client.getOutputStream().flush();
+            ByteBuffer got = ByteBuffer.allocate(16);
+            assertEquals(3, channel.read(got));
+            plainClient.close(); // the TCP connection ends; no close_notify was sent
+            assertEquals(-1, channel.read(got.clear()));
         }
     }
 
