@@ -96,6 +96,42 @@ class NbdTlsTest {
         }
     }
 
+    /**
+     * TLS over a Unix socket, as nbdkit and qemu-nbd serve it: libnbd (nbdinfo, nbdcopy) and
+     * qemu-io, which names the host the certificate must show with tls-hostname.
+     */
+    @Test
+    void overAUnixSocket() throws Exception {
+        Path socket = dir.resolve("tls.sock");
+        try (FaultdiskServer server = FaultdiskServer.builder()
+                .export("d=memory:8M")
+                .nbd(java.net.UnixDomainSocketAddress.of(socket))
+                .nbdOptions(
+                        NbdServer.Options.defaults().withTls(TlsMode.REQUIRE, TlsCredentials.server(pki.dir(), false)))
+                .start()) {
+            String uri = "nbds+unix:///d?socket=" + socket + "&tls-certificates=" + pki.caOnly();
+            CommandResult is = Command.run(TIMEOUT, "nbdinfo", "--is", "tls", uri);
+            assertEquals(0, is.exit(), () -> "nbdinfo --is tls over a Unix socket: " + is);
+            NbdCopy.assertRoundTrip(dir, uri, 0x7150_0002L, 8 << 20, "seed 0x71500002 over TLS on a Unix socket");
+            CommandResult io = Command.run(
+                    TIMEOUT,
+                    "qemu-io",
+                    "--object",
+                    "tls-creds-x509,id=tls0,dir=" + pki.caOnly() + ",endpoint=client",
+                    "--image-opts",
+                    "-c",
+                    "write -P 0x3d 8192 4096",
+                    "-c",
+                    "read -P 0x3d 8192 4096",
+                    "driver=nbd,server.type=unix,server.path=" + socket
+                            + ",export=d,tls-creds=tls0,tls-hostname=localhost");
+            io.assertOk("qemu-io over TLS on a Unix socket");
+            assertEquals(
+                    List.of("wrote 4096/4096 bytes at offset 8192", "read 4096/4096 bytes at offset 8192"),
+                    QemuIo.reports(io.stdout()));
+        }
+    }
+
     @Test
     void aPlaintextClientAgainstRequireGetsTheSpecsErrorNotAHang() throws Exception {
         try (FaultdiskServer server = start(TlsMode.REQUIRE, false)) {

@@ -1,6 +1,7 @@
 package dev.faultdisk.nbd;
 
 import dev.faultdisk.export.Export;
+import dev.faultdisk.wire.net.ChannelSocket;
 import dev.faultdisk.wire.net.Fatal;
 import dev.faultdisk.wire.net.StreamChannel;
 import java.io.ByteArrayOutputStream;
@@ -296,8 +297,8 @@ final class Connection implements Runnable {
         int millis =
                 (int) Math.min(Integer.MAX_VALUE, options.handshakeTimeout().toMillis());
         StreamChannel secure = options.psk() != null
-                ? options.psk().handshake(channel.socket(), early, millis)
-                : options.tls().secure(channel.socket(), early, null, millis);
+                ? options.psk().handshake(ChannelSocket.of(channel), early, millis)
+                : options.tls().secure(ChannelSocket.of(channel), early, null, millis);
         input.secure(secure);
         writer.switchTo(secure);
     }

@@ -116,6 +116,6 @@ public record ControlEndpoint(
         if (tls == null) {
             return accepted;
         }
-        return tls.secure(accepted.socket(), new byte[0], null, handshakeMillis);
+        return tls.secure(ChannelSocket.of(accepted), new byte[0], null, handshakeMillis);
     }
 }

@@ -5,6 +5,7 @@ import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.Socket;
+import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -163,7 +164,16 @@ public record TlsCredentials(SSLContext context, boolean server, boolean verifyP
         tls.setEnabledProtocols(PROTOCOLS);
         int old = plain.getSoTimeout();
         tls.setSoTimeout(timeoutMillis);
-        tls.startHandshake();
+        try (ChannelSocket.Deadline deadline = ChannelSocket.deadline(plain, timeoutMillis)) {
+            try {
+                tls.startHandshake();
+            } catch (IOException e) {
+                if (deadline.expired()) {
+                    throw new SocketTimeoutException("TLS handshake not done within " + timeoutMillis + " ms");
+                }
+                throw e;
+            }
+        }
         tls.setSoTimeout(old);
         return tls;
     }
