@@ -1,6 +1,7 @@
 package dev.faultdisk.client;
 
 import dev.faultdisk.wire.json.Json;
+import dev.faultdisk.wire.net.ChannelSocket;
 import dev.faultdisk.wire.net.StreamChannel;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -62,7 +63,7 @@ final class QmpConnection implements AutoCloseable {
         if (security.tls() != null) {
             String host = address instanceof InetSocketAddress inet ? inet.getHostString() : null;
             try {
-                channel = new StreamChannel(security.tls().handshake(socket.socket(), new byte[0], host, (int)
+                channel = new StreamChannel(security.tls().handshake(ChannelSocket.of(socket), new byte[0], host, (int)
                         Math.min(Integer.MAX_VALUE, timeout.toMillis())));
             } catch (IOException e) {
                 socket.close();

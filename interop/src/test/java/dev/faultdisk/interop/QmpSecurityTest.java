@@ -70,6 +70,21 @@ class QmpSecurityTest {
         }
     }
 
+    /** TLS on a Unix socket listener, with the Java client: a Unix channel has no Socket of its own. */
+    @Test
+    void tlsOverAUnixSocket(@TempDir Path dir) throws Exception {
+        TestPki pki = TestPki.create(dir.resolve("pki"));
+        ControlEndpoint endpoint = ControlEndpoint.defaults().withTls(TlsCredentials.server(pki.dir(), false));
+        try (FaultdiskServer server = start(endpoint, UnixDomainSocketAddress.of(dir.resolve("qmp.sock")))) {
+            SocketAddress address = server.qmpAddresses().getFirst();
+            try (FaultdiskClient client =
+                    FaultdiskClient.connect(address, TIMEOUT, ControlSecurity.tls(pki.caOnly()))) {
+                assertTrue(client.serverVersion().startsWith("faultdisk"), client.serverVersion());
+                client.execute("query-block");
+            }
+        }
+    }
+
     @Test
     void verifyPeerRefusesAClientWithoutCertificate(@TempDir Path dir) throws Exception {
         TestPki pki = TestPki.create(dir.resolve("pki"));
