@@ -31,16 +31,12 @@ class TlsBurstReadTest {
     @Test
     void aBurstOfSmallRecordsIsReadInAFewCalls(@TempDir Path dir) throws Exception {
         SSLContext ctx = TestTls.context(dir);
-        TlsCredentials server = new TlsCredentials(ctx, true, false, dir);
         try (ServerSocket listener = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
                 Socket plainClient = new Socket(InetAddress.getLoopbackAddress(), listener.getLocalPort());
                 Socket accepted = listener.accept()) {
-            CompletableFuture<StreamChannel> secured = CompletableFuture.supplyAsync(() -> secure(server, accepted));
-            SSLSocket client = (SSLSocket)
-                    ctx.getSocketFactory().createSocket(plainClient, "localhost", listener.getLocalPort(), true);
-            client.setUseClientMode(true);
-            client.startHandshake();
-            StreamChannel channel = secured.get(30, TimeUnit.SECONDS);
+            Ends ends = handshake(ctx, dir, listener, plainClient, accepted, true);
+            SSLSocket client = ends.client();
+            StreamChannel channel = ends.server();
 
             byte[] sent = new byte[RECORDS * RECORD_BYTES];
             for (int i = 0; i < sent.length; i++) {
@@ -96,16 +92,12 @@ class TlsBurstReadTest {
     @Test
     void aClientClosingWithoutCloseNotifyIsTheEndOfTheStream(@TempDir Path dir) throws Exception {
         SSLContext ctx = TestTls.context(dir);
-        TlsCredentials server = new TlsCredentials(ctx, true, false, dir);
         try (ServerSocket listener = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
                 Socket plainClient = new Socket(InetAddress.getLoopbackAddress(), listener.getLocalPort());
                 Socket accepted = listener.accept()) {
-            CompletableFuture<StreamChannel> secured = CompletableFuture.supplyAsync(() -> secure(server, accepted));
-            SSLSocket client = (SSLSocket)
-                    ctx.getSocketFactory().createSocket(plainClient, "localhost", listener.getLocalPort(), false);
-            client.setUseClientMode(true);
-            client.startHandshake();
-            StreamChannel channel = secured.get(30, TimeUnit.SECONDS);
+            Ends ends = handshake(ctx, dir, listener, plainClient, accepted, false);
+            SSLSocket client = ends.client();
+            StreamChannel channel = ends.server();
             client.getOutputStream().write(new byte[] {1, 2, 3});
             client.getOutputStream().flush();
             ByteBuffer got = ByteBuffer.allocate(16);
@@ -113,6 +105,22 @@ class TlsBurstReadTest {
             plainClient.close(); // the TCP connection ends; no close_notify was sent
             assertEquals(-1, channel.read(got.clear()));
         }
+    }
+
+    /** The client's TLS socket and the server's channel, once both ends have shaken hands. */
+    private record Ends(SSLSocket client, StreamChannel server) {}
+
+    /** TLS over a loopback pair: the server's end through TlsCredentials.secure, the client's the JDK's. */
+    private static Ends handshake(
+            SSLContext ctx, Path dir, ServerSocket listener, Socket plainClient, Socket accepted, boolean autoClose)
+            throws Exception {
+        TlsCredentials server = new TlsCredentials(ctx, true, false, dir);
+        CompletableFuture<StreamChannel> secured = CompletableFuture.supplyAsync(() -> secure(server, accepted));
+        SSLSocket client = (SSLSocket)
+                ctx.getSocketFactory().createSocket(plainClient, "localhost", listener.getLocalPort(), autoClose);
+        client.setUseClientMode(true);
+        client.startHandshake();
+        return new Ends(client, secured.get(30, TimeUnit.SECONDS));
     }
 
     private static StreamChannel secure(TlsCredentials server, Socket accepted) {
