@@ -132,6 +132,66 @@ class NbdTlsTest {
         }
     }
 
+    /**
+     * A busy TLS connection is read by a platform thread and an idle one goes back to a virtual
+     * thread, as a plaintext connection does, and it serves on across both moves: qemu-io over
+     * TLS, given its commands with a pause between (the platform reader waits for the next
+     * request with a read timeout, which the TLS socket survives).
+     */
+    @Test
+    void aBusyConnectionMovesToAPlatformThreadAndAnIdleOneBack() throws Exception {
+        try (FaultdiskServer server = start(TlsMode.REQUIRE, false)) {
+            Process io = new ProcessBuilder(
+                            "qemu-io",
+                            "--object",
+                            "tls-creds-x509,id=tls0,dir=" + pki.caOnly() + ",endpoint=client",
+                            "--image-opts",
+                            "driver=nbd,host=localhost,port=" + port(server) + ",export=d,tls-creds=tls0")
+                    .redirectErrorStream(true)
+                    .start();
+            try {
+                java.io.PrintWriter commands = new java.io.PrintWriter(
+                        new java.io.OutputStreamWriter(io.getOutputStream(), java.nio.charset.StandardCharsets.UTF_8),
+                        true);
+                commands.println("write -P 0x6b 4096 1M");
+                await("a platform thread reads the busy connection")
+                        .atMost(TIMEOUT)
+                        .pollInterval(Duration.ofMillis(20))
+                        .until(() -> !platformReaders(server).isEmpty());
+                await("the idle connection is back on a virtual thread")
+                        .atMost(Duration.ofSeconds(20))
+                        .until(() -> platformReaders(server).isEmpty()
+                                && server.nbd().connectionCount() == 1);
+                commands.println("read -P 0x6b 4096 1M");
+                commands.println("quit");
+                commands.close();
+                assertTrue(io.waitFor(TIMEOUT.toSeconds(), java.util.concurrent.TimeUnit.SECONDS), "qemu-io quits");
+                String output = new String(io.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+                assertEquals(0, io.exitValue(), output);
+                assertEquals(
+                        List.of(
+                                "wrote 1048576/1048576 bytes at offset 4096",
+                                "read 1048576/1048576 bytes at offset 4096"),
+                        QemuIo.reports(output.replace("qemu-io> ", "")), // its prompts, given commands on stdin
+                        output);
+            } finally {
+                io.destroyForcibly();
+            }
+        }
+    }
+
+    /** Platform threads reading {@code server}'s connections (a reader is named for its connection). */
+    private static List<String> platformReaders(FaultdiskServer server) {
+        java.util.Set<String> names = server.nbd().connections().stream()
+                .map(c -> "nbd-conn-" + c.id())
+                .collect(java.util.stream.Collectors.toSet());
+        return Thread.getAllStackTraces().keySet().stream()
+                .filter(Thread::isAlive)
+                .map(Thread::getName)
+                .filter(names::contains)
+                .toList();
+    }
+
     @Test
     void aPlaintextClientAgainstRequireGetsTheSpecsErrorNotAHang() throws Exception {
         try (FaultdiskServer server = start(TlsMode.REQUIRE, false)) {

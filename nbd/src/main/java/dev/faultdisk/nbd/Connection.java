@@ -52,6 +52,12 @@ final class Connection implements Runnable {
     private final boolean tcp;
     /** Whether the reader looks for its next request before it blocks (reader thread only). */
     private final ReaderSpin spin;
+    /**
+     * TLS by the JDK: its socket survives a read timeout (the record read in part is kept), so
+     * the reader can wait for the next request with the idle time (over TCP) and move. Bouncy
+     * Castle's (PSK) is not shown to, so its connections stay on their thread.
+     */
+    private boolean movableTls;
 
     private final CompletableFuture<Void> closed = new CompletableFuture<>();
     private volatile boolean closing;
@@ -301,6 +307,7 @@ final class Connection implements Runnable {
                 : options.tls().secure(ChannelSocket.of(channel), early, null, millis);
         input.secure(secure);
         writer.switchTo(secure);
+        movableTls = options.psk() == null;
     }
 
     /** The handshake deadline, cancelled once the client chose an export. */
@@ -326,12 +333,17 @@ final class Connection implements Runnable {
      * now reads it (the caller returns).
      */
     int awaitInput() throws IOException {
+        int n;
         if (input.secured()) {
             // TLS: the bytes on the socket belong to the TLS channel, so the reader waits on it
-            // with its buffer, on its thread (an idle TLS connection keeps its input buffer).
-            return input.fill(1);
+            // with its buffer (an idle TLS connection keeps its input buffer).
+            if (!movableTls) {
+                return input.fill(1);
+            }
+            n = ReaderThreads.awaitSecured(tcp ? channel.socket() : null, () -> input.fill(1));
+        } else {
+            n = input.awaitIdle(small -> ReaderThreads.awaitInput(channel, small, tcp, spin));
         }
-        int n = input.awaitIdle(small -> ReaderThreads.awaitInput(channel, small, tcp, spin));
         if (n == ReaderThreads.IDLE || (n > 0 && ReaderThreads.moveWhenBusy())) {
             // Nothing touched after the start: the new thread owns the connection from here.
             ReaderThreads.continueOn(n == ReaderThreads.IDLE, this);

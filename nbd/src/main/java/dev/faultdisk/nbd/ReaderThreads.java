@@ -3,6 +3,7 @@ package dev.faultdisk.nbd;
 import dev.faultdisk.device.ThreadScheduling;
 import java.io.IOException;
 import java.io.InputStream;
+import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
@@ -21,7 +22,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * request); when a request arrives it moves to a platform thread; when that thread has waited
  * {@code faultdisk.nbd.idleMillis} (default 1000) for the next request, the connection moves back
  * to a virtual thread. A move happens only where the reader waits with nothing buffered, so all
- * the connection's state is in its objects; the old thread starts the new one and returns.
+ * the connection's state is in its objects; the old thread starts the new one and returns. A TLS
+ * connection moves too (its TLS socket's state is in its objects as well); one with a pre-shared
+ * key stays on its virtual thread (its TLS layer is not shown to survive the timed wait).
  *
  * <p>At most {@code faultdisk.nbd.platformReaders} (default 256) platform readers run at once;
  * beyond them busy connections stay on virtual threads. The system property
@@ -142,6 +145,30 @@ final class ReaderThreads {
             return n;
         } catch (SocketTimeoutException e) {
             return IDLE;
+        }
+    }
+
+    /**
+     * Waits for input through the JDK's TLS socket over {@code plain}, a TCP socket (null for a
+     * Unix socket, which has no timed read: it waits as long as it takes, as a plaintext one
+     * does): {@code read} fills the connection's input from it. On a platform thread of a hybrid
+     * server the TCP socket's read timeout is the idle time for this wait alone (a read within a
+     * request waits as long as it takes), and {@link #IDLE} comes back if nothing came; the TLS
+     * socket keeps a record it read in part, so the next thread goes on with it.
+     */
+    static int awaitSecured(Socket plain, ReaderSpin.Read read) throws IOException {
+        if (plain == null || MODE != Mode.HYBRID || Thread.currentThread().isVirtual()) {
+            return read.read();
+        }
+        plain.setSoTimeout(IDLE_MILLIS);
+        try {
+            return read.read();
+        } catch (SocketTimeoutException e) {
+            return IDLE;
+        } finally {
+            if (!plain.isClosed()) {
+                plain.setSoTimeout(0);
+            }
         }
     }
 }

@@ -3,6 +3,7 @@ package dev.faultdisk.wire.net;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
@@ -10,6 +11,7 @@ import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -104,6 +106,105 @@ class TlsBurstReadTest {
             assertEquals(3, channel.read(got));
             plainClient.close(); // the TCP connection ends; no close_notify was sent
             assertEquals(-1, channel.read(got.clear()));
+        }
+    }
+
+    /**
+     * A read timeout on the socket beneath (the server's reader waits for a request with one, to
+     * learn that its connection went idle) loses nothing: not when nothing came, and not inside
+     * a record whose second part comes after the timeout, small (through the burst buffer) or
+     * large (its body read straight into the TLS layer's array).
+     */
+    @Test
+    void aReadTimeoutInsideARecordLosesNothing(@TempDir Path dir) throws Exception {
+        SSLContext ctx = TestTls.context(dir);
+        InetAddress loopback = InetAddress.getLoopbackAddress();
+        try (ServerSocket listener = new ServerSocket(0, 1, loopback);
+                ServerSocket relayListener = new ServerSocket(0, 1, loopback);
+                Socket plainClient = new Socket(loopback, relayListener.getLocalPort());
+                Socket relayIn = relayListener.accept();
+                Socket relayOut = new Socket(loopback, listener.getLocalPort());
+                Socket accepted = listener.accept()) {
+            SplitRelay toServer = SplitRelay.start(relayIn, relayOut);
+            SplitRelay.start(relayOut, relayIn);
+            Ends ends = handshake(ctx, dir, listener, plainClient, accepted, true);
+            OutputStream out = ends.client().getOutputStream();
+            StreamChannel channel = ends.server();
+
+            accepted.setSoTimeout(200);
+            assertThrows(SocketTimeoutException.class, () -> channel.read(ByteBuffer.allocate(64)), "nothing sent");
+            for (int length : new int[] {RECORD_BYTES, 40_000}) {
+                byte[] sent = new byte[length];
+                new java.util.Random(length).nextBytes(sent);
+                int splits = toServer.splits();
+                toServer.splitNext(Duration.ofSeconds(1));
+                out.write(sent);
+                out.flush();
+                accepted.setSoTimeout(200);
+                ByteBuffer got = ByteBuffer.allocate(length);
+                assertThrows(
+                        SocketTimeoutException.class,
+                        () -> {
+                            while (got.hasRemaining()) {
+                                channel.read(got);
+                            }
+                        },
+                        "a record of " + length + " bytes arriving in two parts, 1 s apart");
+                await().atMost(Duration.ofSeconds(10)).until(() -> toServer.splits() > splits);
+                accepted.setSoTimeout(0);
+                while (got.hasRemaining()) {
+                    assertTrue(channel.read(got) > 0);
+                }
+                assertArrayEquals(sent, got.array(), length + " bytes, read across a timeout");
+            }
+        }
+    }
+
+    /**
+     * Forwards one socket's input to another; armed with {@link #splitNext}, it forwards the
+     * next chunk it reads in two parts with a pause between.
+     */
+    private static final class SplitRelay {
+        private final java.util.concurrent.atomic.AtomicReference<Duration> split =
+                new java.util.concurrent.atomic.AtomicReference<>();
+        private final java.util.concurrent.atomic.AtomicInteger splits =
+                new java.util.concurrent.atomic.AtomicInteger();
+
+        static SplitRelay start(Socket from, Socket to) {
+            SplitRelay relay = new SplitRelay();
+            Thread.ofVirtual().name("split-relay").start(() -> relay.run(from, to));
+            return relay;
+        }
+
+        void splitNext(Duration pause) {
+            split.set(pause);
+        }
+
+        int splits() {
+            return splits.get();
+        }
+
+        private void run(Socket from, Socket to) {
+            byte[] buf = new byte[64 * 1024];
+            try {
+                int n;
+                while ((n = from.getInputStream().read(buf)) > 0) {
+                    Duration pause = n > 1 ? split.getAndSet(null) : null;
+                    OutputStream out = to.getOutputStream();
+                    if (pause == null) {
+                        out.write(buf, 0, n);
+                    } else {
+                        out.write(buf, 0, n / 2);
+                        out.flush();
+                        Thread.sleep(pause);
+                        out.write(buf, n / 2, n - n / 2);
+                        splits.incrementAndGet();
+                    }
+                    out.flush();
+                }
+            } catch (IOException | InterruptedException e) {
+                // a socket closed at the test's end
+            }
         }
     }
 
