@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Benchmarks faultdisk against nbdkit (file plugin) and qemu-nbd, all three serving the SAME dense
 # raw file over loopback TCP (or, with --transport unix, a Unix socket each; with --transport tls,
-# TCP with TLS from a throw-away certificate authority), measured with fio's nbd engine (one job,
-# one connection).
+# TCP with TLS from a throw-away certificate authority; with --transport tls-unix, TLS on a Unix
+# socket each), measured with fio's nbd engine (one job, one connection).
 #
 # Runs are interleaved: for each round, for each workload, each server in turn (the order rotating
 # from round to round). Machine noise (this kind of machine is shared) then hits every server
@@ -11,7 +11,7 @@
 #
 # Usage: bench/compare.sh [--quick] [--rounds N] [--runtime SECONDS] [--warmup SECONDS]
 #                         [--file PATH] [--size-mib N] [--out DIR] [--servers LIST]
-#                         [--workloads LIST] [--delay-ms N] [--transport tcp|unix|tls] [--no-verify]
+#                         [--workloads LIST] [--delay-ms N] [--transport tcp|unix|tls|tls-unix] [--no-verify]
 # Environment: ROUNDS, RUNTIME, WARMUP, BENCH_FILE, BENCH_SIZE_MIB, BENCH_OUT, SERVERS, WORKLOADS,
 # DELAY_MS, TRANSPORT (flags win). FAULTDISK_JAVA_OPTS reaches faultdisk's JVM (for example a JFR recording).
 #
@@ -57,8 +57,9 @@ bench/compare.sh: faultdisk vs nbdkit (file plugin) vs qemu-nbd on the same file
   --transport T      tcp (the default: 127.0.0.1), unix (each server on a Unix socket of its own,
                      nbd+unix:// URIs for fio and the checks) or tls (127.0.0.1, every server
                      requiring TLS with one server certificate made by openssl for the run, fio
-                     through nbds:// URIs; env TRANSPORT); the workloads with scripts of their
-                     own (connections, control) stay on plain TCP
+                     through nbds:// URIs; env TRANSPORT) or tls-unix (TLS as tls, on a Unix
+                     socket each as unix); the workloads with scripts of their own
+                     (connections, control) stay on plain TCP
   --no-verify        skip the check that every server serves the file's exact content
 
 The image is created once (dense, random data) and reused by later runs when its size matches.
@@ -105,7 +106,10 @@ log() { echo "[$(date +%H:%M:%S)] $*"; }
 for n in "$rounds" "$runtime" "$warmup" "$size_mib" "$delay_ms" "$in_flight"; do
   [[ "$n" =~ ^[0-9]+$ ]] || die "not a whole number: $n"
 done
-case "$transport" in tcp|unix|tls) ;; *) die "--transport is tcp, unix or tls, not $transport" ;; esac
+case "$transport" in tcp|unix|tls|tls-unix) ;; *) die "--transport is tcp, unix, tls or tls-unix, not $transport" ;; esac
+# What the transport is made of: a Unix socket each (or TCP), TLS (or not).
+case "$transport" in unix|tls-unix) on_unix=1 ;; *) on_unix= ;; esac
+case "$transport" in tls|tls-unix) with_tls=1 ;; *) with_tls= ;; esac
 [ "$rounds" -ge 1 ] && [ "$runtime" -ge 1 ] && [ "$size_mib" -ge 16 ] || die "rounds and runtime must be >= 1, size >= 16 MiB"
 IFS=, read -r -a server_list <<<"$servers"
 IFS=, read -r -a workload_list <<<"$workloads"
@@ -164,7 +168,7 @@ for s in "${server_list[@]}"; do
   case "$s" in nbdkit*) need_tools+=(nbdkit) ;; qemu-nbd) need_tools+=(qemu-nbd) ;; esac
 done
 [ "$verify" = 1 ] && need_tools+=(qemu-img qemu-io)
-[ "$transport" = tls ] && need_tools+=(openssl)
+[ -n "$with_tls" ] && need_tools+=(openssl)
 for t in "${need_tools[@]}"; do
   command -v "$t" >/dev/null || die "needs $t (Debian: fio, nbdkit, qemu-utils, libnbd-bin)"
 done
@@ -247,13 +251,13 @@ fi
 
 # Where each server listens for NBD: 127.0.0.1:PORT, or a Unix socket in $sock_dir (a short path
 # of its own: a socket's path is limited to 107 bytes). Paths here have no spaces.
-if [ "$transport" = unix ]; then
+if [ -n "$on_unix" ]; then
   sock_dir=$(mktemp -d "${TMPDIR:-/tmp}/fd-bench.XXXXXX")
 fi
 # With TLS: a certificate authority and a server certificate for 127.0.0.1 (EC P-256, as a
 # deployment would likely have), in the layout all three servers and libnbd read.
 pki=
-if [ "$transport" = tls ]; then
+if [ -n "$with_tls" ]; then
   pki="$out/pki"
   mkdir -p "$pki"
   (
@@ -270,13 +274,14 @@ if [ "$transport" = tls ]; then
   ) >"$out/pki.log" 2>&1 || { cat "$out/pki.log" >&2; die "openssl could not make the certificates"; }
 fi
 sock_of() { echo "$sock_dir/$1.sock"; }
-nbd_listen() { if [ "$transport" = unix ]; then echo "unix:$(sock_of "$1")"; else echo "127.0.0.1:$2"; fi; }
+nbd_listen() { if [ -n "$on_unix" ]; then echo "unix:$(sock_of "$1")"; else echo "127.0.0.1:$2"; fi; }
 # faultdisk's, nbdkit's and qemu-nbd's options for the transport (words; no spaces in paths).
-fd_tls() { [ "$transport" != tls ] || echo "--tls require --tls-certificates $pki"; }
+fd_tls() { [ -z "$with_tls" ] || echo "--tls require --tls-certificates $pki"; }
 nbdkit_listen() {
   case "$transport" in
     unix) echo "-U $(sock_of "$1")" ;;
     tls) echo "-i 127.0.0.1 -p $2 --tls=require --tls-certificates=$pki" ;;
+    tls-unix) echo "-U $(sock_of "$1") --tls=require --tls-certificates=$pki" ;;
     *) echo "-i 127.0.0.1 -p $2" ;;
   esac
 }
@@ -284,6 +289,7 @@ qemu_nbd_listen() {
   case "$transport" in
     unix) echo "-k $(sock_of "$1")" ;;
     tls) echo "-b 127.0.0.1 -p $2 --object tls-creds-x509,id=tls0,dir=$pki,endpoint=server,verify-peer=off --tls-creds tls0" ;;
+    tls-unix) echo "-k $(sock_of "$1") --object tls-creds-x509,id=tls0,dir=$pki,endpoint=server,verify-peer=off --tls-creds tls0" ;;
     *) echo "-b 127.0.0.1 -p $2" ;;
   esac
 }
@@ -292,6 +298,7 @@ uri() {
   case "$transport" in
     unix) echo "nbd+unix:///bench?socket=$(sock_of "$1")" ;;
     tls) echo "nbds://127.0.0.1:${port[$1]}/bench?tls-certificates=$pki" ;;
+    tls-unix) echo "nbds+unix:///bench?socket=$(sock_of "$1")&tls-certificates=$pki" ;;
     *) echo "nbd://127.0.0.1:${port[$1]}/bench" ;;
   esac
 }
@@ -299,7 +306,11 @@ uri() {
 # so it keeps the encryption and skips checking the certificate: only the handshake, before the
 # timed I/O, would differ.
 fio_uri() {
-  if [ "$transport" = tls ]; then echo "nbds://127.0.0.1:${port[$1]}/bench?tls-verify-peer=false"; else uri "$1"; fi
+  case "$transport" in
+    tls) echo "nbds://127.0.0.1:${port[$1]}/bench?tls-verify-peer=false" ;;
+    tls-unix) echo "nbds+unix:///bench?socket=$(sock_of "$1")&tls-verify-peer=false" ;;
+    *) uri "$1" ;;
+  esac
 }
 # How qemu-img and qemu-io reach server $1: their own URIs, or with TLS a JSON filename (the
 # options of the raw layer over an NBD child) and a client credentials object (options first).
@@ -308,6 +319,9 @@ qemu_target() {
     unix) echo "nbd+unix:///bench?socket=$(sock_of "$1")" ;;
     tls) echo "--object tls-creds-x509,id=tls0,dir=$pki,endpoint=client" \
       "json:{\"file\":{\"driver\":\"nbd\",\"server\":{\"type\":\"inet\",\"host\":\"127.0.0.1\",\"port\":\"${port[$1]}\"},\"export\":\"bench\",\"tls-creds\":\"tls0\"}}" ;;
+    # Over a Unix socket qemu has no host name to check the certificate against: it is given one.
+    tls-unix) echo "--object tls-creds-x509,id=tls0,dir=$pki,endpoint=client" \
+      "json:{\"file\":{\"driver\":\"nbd\",\"server\":{\"type\":\"unix\",\"path\":\"$(sock_of "$1")\"},\"export\":\"bench\",\"tls-creds\":\"tls0\",\"tls-hostname\":\"localhost\"}}" ;;
     *) echo "nbd://127.0.0.1:${port[$1]}/bench" ;;
   esac
 }
