@@ -409,6 +409,11 @@ final class Connection implements Runnable {
         return tcp;
     }
 
+    /** Whether the connection's bytes go through TLS (it started TLS during the handshake). */
+    boolean overTls() {
+        return input.secured();
+    }
+
     boolean isClosing() {
         return closing || server.isShuttingDown();
     }
