@@ -290,6 +290,21 @@ final class ReplyWriter {
         }
     }
 
+    /**
+     * Flushes pending replies if the lock is free; else leaves them to the reader's next flush
+     * (a mid-burst flush must not make the reader wait on, or slow, a thread sending replies).
+     */
+    void flushIfFree() throws IOException {
+        if (!lock.tryLock()) {
+            return;
+        }
+        try {
+            flushLocked();
+        } finally {
+            lock.unlock();
+        }
+    }
+
     /** Flushes pending replies, taking the lock. */
     void flush() throws IOException {
         lock.lock();

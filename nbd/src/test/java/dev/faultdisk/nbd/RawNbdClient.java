@@ -55,6 +55,34 @@ final class RawNbdClient implements AutoCloseable {
         handshakeFlags = in.readUnsignedShort();
     }
 
+    /** The same connection after STARTTLS: the greeting was read in plaintext. */
+    private RawNbdClient(javax.net.ssl.SSLSocket tls, int handshakeFlags) throws IOException {
+        this.socket = tls;
+        this.in = new DataInputStream(new java.io.BufferedInputStream(tls.getInputStream(), 1 << 16));
+        this.out = new DataOutputStream(new java.io.BufferedOutputStream(tls.getOutputStream(), 1 << 16));
+        this.handshakeFlags = handshakeFlags;
+    }
+
+    /**
+     * Connects to the Unix socket at {@code path}, starts TLS (STARTTLS, then the JDK's TLS with
+     * {@code context}), negotiates structured replies and enters transmission with GO. (No read
+     * timeout: a test using this sets its own.)
+     */
+    static RawNbdClient openTls(Path path, String export, javax.net.ssl.SSLContext context) throws IOException {
+        RawNbdClient plain = connect(path);
+        plain.clientFlags(NbdProtocol.FLAG_C_FIXED_NEWSTYLE | NbdProtocol.FLAG_C_NO_ZEROES);
+        plain.expectAck(plain.option(NbdProtocol.OPT_STARTTLS, new byte[0]));
+        Socket socket = dev.faultdisk.wire.net.ChannelSocket.of((SocketChannel) plain.socket);
+        javax.net.ssl.SSLSocket tls =
+                (javax.net.ssl.SSLSocket) context.getSocketFactory().createSocket(socket, "localhost", 0, true);
+        tls.setUseClientMode(true);
+        tls.startHandshake();
+        RawNbdClient c = new RawNbdClient(tls, plain.handshakeFlags);
+        c.expectAck(c.option(NbdProtocol.OPT_STRUCTURED_REPLY, new byte[0]));
+        c.expectAck(c.go(export));
+        return c;
+    }
+
     /** Connects to 127.0.0.1:{@code port} and reads the greeting; sends nothing. */
     static RawNbdClient connect(int port) throws IOException {
         Socket socket = new Socket();
