@@ -49,7 +49,7 @@ final class Transmission {
      * client and server were both idle part of the time). 4 KiB random r/w at queue depth 16 went
      * from 95k to 133k IOPS (1.26-3.15x by round over two runs). Elsewhere the client is the
      * busy end and more, smaller records cost it more: over TLS on TCP 0.93 (0.92-0.95) in one
-     * run and 1.10 in another, plaintext level on TCP and 0.94 on a Unix socket; they keep one
+     * run and 1.12 in another, plaintext level on TCP and 0.94 on a Unix socket; they keep one
      * flush a burst (docs/BENCHMARKS.md). {@code -Dfaultdisk.nbd.flushEvery=0} turns it off.
      */
     private static final int FLUSH_EVERY = Integer.getInteger("faultdisk.nbd.flushEvery", 4);
