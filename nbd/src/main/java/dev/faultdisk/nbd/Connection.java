@@ -52,12 +52,6 @@ final class Connection implements Runnable {
     private final boolean tcp;
     /** Whether the reader looks for its next request before it blocks (reader thread only). */
     private final ReaderSpin spin;
-    /**
-     * TLS by the JDK: its socket survives a read timeout (the record read in part is kept), so
-     * the reader can wait for the next request with the idle time (over TCP) and move. Bouncy
-     * Castle's (PSK) is not shown to, so its connections stay on their thread.
-     */
-    private boolean movableTls;
 
     private final CompletableFuture<Void> closed = new CompletableFuture<>();
     private volatile boolean closing;
@@ -307,7 +301,6 @@ final class Connection implements Runnable {
                 : options.tls().secure(ChannelSocket.of(channel), early, null, millis);
         input.secure(secure);
         writer.switchTo(secure);
-        movableTls = options.psk() == null;
     }
 
     /** The handshake deadline, cancelled once the client chose an export. */
@@ -336,8 +329,11 @@ final class Connection implements Runnable {
         int n;
         if (input.secured()) {
             // TLS: the bytes on the socket belong to the TLS channel, so the reader waits on it
-            // with its buffer (an idle TLS connection keeps its input buffer).
-            if (!movableTls) {
+            // with its buffer (an idle TLS connection keeps its input buffer). The JDK's TLS
+            // socket survives a read timeout (the record read in part is kept), so the reader can
+            // wait with the idle time (over TCP) and move; Bouncy Castle's (PSK) is not shown to,
+            // so its connections stay on their thread.
+            if (server.options().psk() != null) {
                 return input.fill(1);
             }
             n = ReaderThreads.awaitSecured(tcp ? channel.socket() : null, () -> input.fill(1));
