@@ -19,6 +19,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -124,6 +125,13 @@ public final class QmpServer implements AutoCloseable {
     /** A builder grown past this by a large event is replaced. */
     private static final int MAX_KEPT_TEXT = 64 * 1024;
 
+    /**
+     * Sessions whose writer is a platform thread, at most; later ones get a virtual thread. A
+     * flood of events costs a virtual writer about twice the CPU: its linger's timed wait is ended
+     * by the pool's delay scheduler, which then wakes a carrier (docs/BENCHMARKS.md).
+     */
+    static final int PLATFORM_WRITERS = 64;
+
     /** Heap bytes a buffered token costs (object, text array, list slot). */
     static final int TOKEN_COST = 64;
 
@@ -134,6 +142,7 @@ public final class QmpServer implements AutoCloseable {
     private final Set<QmpSession> sessions = ConcurrentHashMap.newKeySet();
     private final List<Listener> listeners = new CopyOnWriteArrayList<>();
     private final AtomicInteger open = new AtomicInteger();
+    private final Semaphore platformWriters = new Semaphore(PLATFORM_WRITERS);
     private final AtomicLong nextId = new AtomicLong(1);
     private final AtomicLong eventsDropped = new AtomicLong();
     private final List<EventListener> eventListeners = new CopyOnWriteArrayList<>();
@@ -349,6 +358,38 @@ public final class QmpServer implements AutoCloseable {
         } catch (IOException | RuntimeException e) {
             LOG.log(Level.DEBUG, "refusing a QMP session: {0}", e.toString());
         }
+    }
+
+    /**
+     * Starts a session's writer: on a platform thread while fewer than {@value #PLATFORM_WRITERS}
+     * have one, else on a virtual thread.
+     */
+    void startWriter(String name, Runnable writer) {
+        if (!platformWriters.tryAcquire()) {
+            Thread.ofVirtual().name(name).start(writer);
+            return;
+        }
+        Runnable released = () -> {
+            try {
+                writer.run();
+            } finally {
+                platformWriters.release();
+            }
+        };
+        boolean started = false;
+        try {
+            Thread.ofPlatform().daemon().name(name).start(released);
+            started = true;
+        } finally {
+            if (!started) { // no native thread to be had
+                platformWriters.release();
+            }
+        }
+    }
+
+    /** Session writers on platform threads now. */
+    int platformWritersInUse() {
+        return PLATFORM_WRITERS - platformWriters.availablePermits();
     }
 
     void removed(QmpSession session) {

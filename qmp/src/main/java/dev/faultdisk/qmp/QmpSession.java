@@ -108,7 +108,7 @@ public final class QmpSession {
 
     void start(byte[] greeting) {
         output.offer(greeting);
-        Thread.ofVirtual().name("qmp-" + id + "-out").start(this::writeLoop);
+        server.startWriter("qmp-" + id + "-out", this::writeLoop);
         Thread.ofVirtual().name("qmp-" + id + "-in").start(this::readLoop);
     }
 

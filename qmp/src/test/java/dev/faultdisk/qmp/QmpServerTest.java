@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.faultdisk.wire.json.Members;
+import dev.faultdisk.wire.net.ControlEndpoint;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.net.UnixDomainSocketAddress;
@@ -16,6 +17,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.InstantSource;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -361,6 +363,37 @@ class QmpServerTest {
             assertEquals(expected, a.line());
             assertEquals(expected, b.line()); // B never saw POWERDOWN: it was not negotiated then
         }
+    }
+
+    @Test
+    void sessionsPastThePlatformWriterBudgetGetVirtualWritersAndEveryEvent() throws Exception {
+        int sessions = QmpServer.PLATFORM_WRITERS + 2;
+        server.close();
+        server = startServer(QmpServer.Options.defaults()
+                .withClock(clock)
+                .withEndpoint(ControlEndpoint.defaults().withMaxSessions(sessions)));
+        List<TestClient> clients = new ArrayList<>();
+        try {
+            for (int i = 0; i < sessions; i++) {
+                TestClient client = TestClient.connect(i % 2 == 0 ? tcp : unix);
+                clients.add(client);
+                client.line(); // the greeting: the session and its writer have started
+                assertEquals("{\"return\": {}}", client.command("{\"execute\": \"qmp_capabilities\"}"));
+            }
+            assertEquals(QmpServer.PLATFORM_WRITERS, server.platformWritersInUse());
+            server.emit("POWERDOWN", null);
+            for (TestClient client : clients) {
+                assertTrue(client.line().endsWith("\"event\": \"POWERDOWN\"}"));
+            }
+            clients.removeFirst().close(); // a platform writer ends with its session
+            await().atMost(Duration.ofSeconds(10))
+                    .until(() -> server.platformWritersInUse() == QmpServer.PLATFORM_WRITERS - 1);
+        } finally {
+            for (TestClient client : clients) {
+                client.close();
+            }
+        }
+        await().atMost(Duration.ofSeconds(10)).until(() -> server.platformWritersInUse() == 0);
     }
 
     @Test

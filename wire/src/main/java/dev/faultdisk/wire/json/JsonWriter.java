@@ -146,7 +146,11 @@ final class JsonWriter {
     static void string(StringBuilder out, CharSequence s) {
         out.append('"');
         int n = s.length();
-        for (int i = 0; i < n; i++) {
+        int plain = plainPrefix(s, n);
+        // Most strings need no escape: one bulk append instead of one per character (an event per
+        // delayed read is written on the request's thread).
+        out.append(s, 0, plain);
+        for (int i = plain; i < n; i++) {
             char c = s.charAt(i);
             switch (c) {
                 case '"' -> out.append("\\\"");
@@ -174,6 +178,17 @@ final class JsonWriter {
             }
         }
         out.append('"');
+    }
+
+    /** How many characters from the start are written as they are (printable ASCII, no quote or backslash). */
+    private static int plainPrefix(CharSequence s, int n) {
+        for (int i = 0; i < n; i++) {
+            char c = s.charAt(i);
+            if (c < 0x20 || c >= 0x7F || c == '"' || c == '\\') {
+                return i;
+            }
+        }
+        return n;
     }
 
     private static void unicode(StringBuilder out, int c) {
