@@ -43,7 +43,9 @@ bench/compare.sh: faultdisk vs nbdkit (file plugin) vs qemu-nbd on the same file
                      faultdisk-triggers, faultdisk-delay, nbdkit-delay (env SERVERS)
   --workloads LIST   comma-separated, from seqread,seqwrite,randread,randrw (the default),
                      randread64, randread1, and on four connections at once seqread4c,
-                     randread4c, randrw4c (env WORKLOADS); and, after those, with servers and
+                     randread4c, randrw4c, and whole-disk copies with nbdcopy (its defaults:
+                     up to 4 connections, 64 requests of 256 KiB) copyread (to null:) and
+                     copywrite (the image onto the export) (env WORKLOADS); and, after those, with servers and
                      reports of their own: connections (bench/connections.sh: 10,000 idle
                      connections and 100 busy ones, against the listed servers it knows) and
                      control (bench/control-latency.sh: fault-add and power-fail under fio load,
@@ -158,16 +160,19 @@ workload_args() {
     seqread4c) echo "--rw=read --bs=1M --iodepth=8 --numjobs=4 --group_reporting" ;;
     randread4c) echo "--rw=randread --bs=4k --iodepth=16 --numjobs=4 --group_reporting" ;;
     randrw4c) echo "--rw=randrw --rwmixread=50 --bs=4k --iodepth=16 --numjobs=4 --group_reporting" ;;
+    copyread|copywrite) ;; # nbdcopy, not fio (run_fio)
     *) die "unknown workload: $1" ;;
   esac
 }
 for w in "${workload_list[@]}"; do workload_args "$w" >/dev/null; done
+is_copy() { case "$1" in copyread|copywrite) return 0 ;; *) return 1 ;; esac; }
 
 need_tools=(fio python3 nbdinfo)
 for s in "${server_list[@]}"; do
   case "$s" in nbdkit*) need_tools+=(nbdkit) ;; qemu-nbd) need_tools+=(qemu-nbd) ;; esac
 done
 [ "$verify" = 1 ] && need_tools+=(qemu-img qemu-io)
+for w in "${workload_list[@]}"; do is_copy "$w" && need_tools+=(nbdcopy); done
 [ -n "$with_tls" ] && need_tools+=(openssl)
 for t in "${need_tools[@]}"; do
   command -v "$t" >/dev/null || die "needs $t (Debian: fio, nbdkit, qemu-utils, libnbd-bin)"
@@ -331,9 +336,10 @@ start_server() {
   port[$s]=$p
   qmp_port[$s]=$q
   if [[ "$s" == base* ]]; then
-    # Another build of faultdisk (FAULTDISK_BASE_JAR, e.g. the main branch's jar) for A/B runs.
+    # Another build of faultdisk (FAULTDISK_BASE_JAR, e.g. the main branch's jar) for A/B runs,
+    # with the JVM options the launcher (./faultdisk) gives, so that only the build differs.
     launcher=("${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}/bin/java" --enable-native-access=ALL-UNNAMED
-      ${FAULTDISK_JAVA_OPTS:-} -jar "$FAULTDISK_BASE_JAR")
+      -XX:+ExitOnOutOfMemoryError -XX:MaxNewSize=32m ${FAULTDISK_JAVA_OPTS:-} -jar "$FAULTDISK_BASE_JAR")
     kind=faultdisk${s#base}
   fi
   case "$kind" in
@@ -553,6 +559,11 @@ record_rss() {
 run_fio() {  # server workload seconds json-file
   local s=$1 w=$2 secs=$3 json=$4
   kill -0 "${pid[$s]}" 2>/dev/null || die "$s died (log: $out/$s.log)"
+  if is_copy "$w"; then
+    python3 "$root/bench/copy_run.py" "$w" "$(fio_uri "$s")" "$file" "$secs" >"$json" 2>>"$out/fio-stdout.log" && return 0
+    kill -0 "${pid[$s]}" 2>/dev/null || die "$s exited during the $w run (its log is $out/$s.log)"
+    die "nbdcopy failed against $s ($w): see $out/fio-stdout.log"
+  fi
   # shellcheck disable=SC2046 # workload_args is meant to split into options (a later --numjobs wins)
   fio --name="$w" --ioengine=nbd --uri="$(fio_uri "$s")" --numjobs=1 --time_based --runtime="$secs" \
     $(workload_args "$w") --output-format=json --output="$json" >>"$out/fio-stdout.log" 2>&1 && return 0

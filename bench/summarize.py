@@ -20,6 +20,8 @@ WORKLOADS = {
     "seqread4c": ("sequential read 1 MiB, QD8, 4 connections", "MiB/s"),
     "randread4c": ("random read 4 KiB, QD16, 4 connections", "IOPS"),
     "randrw4c": ("random 4 KiB 50/50 read/write, QD16, 4 connections", "IOPS"),
+    "copyread": ("whole-disk copy to null: with nbdcopy (up to 4 connections, 64 x 256 KiB)", "MiB/s"),
+    "copywrite": ("whole-disk copy from the image with nbdcopy (up to 4 connections, 64 x 256 KiB)", "MiB/s"),
 }
 # Workloads whose completion latency percentiles are reported too.
 LATENCY = ("randread64", "randread1")

@@ -1,0 +1,52 @@
+#!/usr/bin/env python3
+"""Copies a whole disk with nbdcopy, again and again for a time, and reports it as fio would.
+
+  copy_run.py copyread|copywrite URI FILE SECONDS > JSON
+
+copyread copies the export to null: (reads only); copywrite copies FILE, the image the server
+serves, onto the export (the same bytes back in place, so the content stays what every server of
+the run serves). nbdcopy runs with its defaults written out: up to 4 connections (one unless the
+server advertises multi-conn), 64 requests in flight of 256 KiB each. Whole copies run until
+SECONDS have passed (at least one), each timed from its start to its end, a process's start
+included, as a user waiting for the copy sees it. The JSON has the fields of fio's that
+bench/summarize.py reads (bandwidth, I/Os of 256 KiB, the error), so a copy is one more workload.
+"""
+import json
+import subprocess
+import sys
+import time
+
+REQUEST = 256 * 1024
+OPTIONS = ["--connections=4", "--requests=64", f"--request-size={REQUEST}"]
+
+
+def main():
+    if len(sys.argv) != 5 or sys.argv[1] not in ("copyread", "copywrite"):
+        sys.exit(__doc__)
+    workload, uri, image, seconds = sys.argv[1], sys.argv[2], sys.argv[3], float(sys.argv[4])
+    if workload == "copyread":
+        source, destination, direction = uri, "null:", "read"
+    else:
+        source, destination, direction = image, uri, "write"
+    size = int(subprocess.run(["nbdinfo", "--size", uri], check=True, capture_output=True, text=True).stdout)
+    copies = 0
+    elapsed = 0.0
+    while copies == 0 or elapsed < seconds:
+        start = time.monotonic()
+        done = subprocess.run(["nbdcopy", *OPTIONS, source, destination], capture_output=True, text=True)
+        elapsed += time.monotonic() - start
+        if done.returncode != 0:
+            sys.exit(f"nbdcopy failed ({done.returncode}): {done.stderr.strip()}")
+        copies += 1
+    moved = copies * size
+    ios = moved // REQUEST
+    figures = {"bw_bytes": moved / elapsed, "iops": ios / elapsed, "total_ios": ios, "runtime": elapsed * 1000}
+    idle = {"bw_bytes": 0, "iops": 0, "total_ios": 0, "runtime": 0}
+    job = {"jobname": workload, "error": 0, "copies": copies, "read": idle, "write": idle}
+    job[direction] = figures
+    json.dump({"jobs": [job]}, sys.stdout, indent=2)
+    print()
+
+
+if __name__ == "__main__":
+    main()
