@@ -43,7 +43,7 @@ bench/compare.sh: faultdisk vs nbdkit (file plugin) vs qemu-nbd on the same file
                      faultdisk-triggers, faultdisk-delay, nbdkit-delay (env SERVERS)
   --workloads LIST   comma-separated, from seqread,seqwrite,randread,randrw (the default),
                      randread64, randread1, and on four connections at once seqread4c,
-                     randread4c, randrw4c, and whole-disk copies with nbdcopy (its defaults:
+                     seqwrite4c, randread4c, randrw4c, and whole-disk copies with nbdcopy (its defaults:
                      up to 4 connections, 64 requests of 256 KiB) copyread (to null:) and
                      copywrite (the image onto the export) (env WORKLOADS); and, after those, with servers and
                      reports of their own: connections (bench/connections.sh: 10,000 idle
@@ -158,6 +158,7 @@ workload_args() {
     randread1) echo "--rw=randread --bs=4k --iodepth=1" ;;
     # Four connections at once (fio's nbd engine opens one per job), reported as one.
     seqread4c) echo "--rw=read --bs=1M --iodepth=8 --numjobs=4 --group_reporting" ;;
+    seqwrite4c) echo "--rw=write --bs=1M --iodepth=8 --numjobs=4 --group_reporting" ;;
     randread4c) echo "--rw=randread --bs=4k --iodepth=16 --numjobs=4 --group_reporting" ;;
     randrw4c) echo "--rw=randrw --rwmixread=50 --bs=4k --iodepth=16 --numjobs=4 --group_reporting" ;;
     copyread|copywrite) ;; # nbdcopy, not fio (run_fio)

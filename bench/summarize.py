@@ -18,6 +18,7 @@ WORKLOADS = {
     "randread64": ("random read 4 KiB, QD64", "IOPS"),
     "randread1": ("random read 4 KiB, QD1", "IOPS"),
     "seqread4c": ("sequential read 1 MiB, QD8, 4 connections", "MiB/s"),
+    "seqwrite4c": ("sequential write 1 MiB, QD8, 4 connections", "MiB/s"),
     "randread4c": ("random read 4 KiB, QD16, 4 connections", "IOPS"),
     "randrw4c": ("random 4 KiB 50/50 read/write, QD16, 4 connections", "IOPS"),
     "copyread": ("whole-disk copy to null: with nbdcopy (up to 4 connections, 64 x 256 KiB)", "MiB/s"),

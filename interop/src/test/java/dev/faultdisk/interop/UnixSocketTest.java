@@ -58,7 +58,16 @@ class UnixSocketTest {
         int size = 8 << 20;
         Path image = dir.resolve("img.raw");
         Files.write(image, new byte[size]);
-        try (TestServer server = TestServer.onUnixSocket(dir.resolve("nbd.sock"), "img=" + image)) {
+        // Every large write may go off the reader at once (nbdcopy's connections, qemu-io's single
+        // write), not only once its stream has run alone for a while: the path is what is tested.
+        System.setProperty("faultdisk.nbd.largeWritesAloneMillis", "0");
+        TestServer started;
+        try {
+            started = TestServer.onUnixSocket(dir.resolve("nbd.sock"), "img=" + image);
+        } finally {
+            System.clearProperty("faultdisk.nbd.largeWritesAloneMillis");
+        }
+        try (TestServer server = started) {
             String uri = server.uri("img");
             byte[] content = Images.random(0x5eed_0021L, size);
             Path in = dir.resolve("in.raw");

@@ -120,6 +120,7 @@ public final class NbdServer implements AutoCloseable {
     private final java.util.concurrent.atomic.LongAdder throughUring = new java.util.concurrent.atomic.LongAdder();
     private final java.util.concurrent.atomic.LongAdder throughPipe = new java.util.concurrent.atomic.LongAdder();
     private final java.util.concurrent.atomic.LongAdder offReader = new java.util.concurrent.atomic.LongAdder();
+    private final LargeWriteStreams largeWrites = LargeWriteStreams.fromSettings();
     private volatile boolean shuttingDown;
     private Listener listener;
     private SocketAddress boundAddress;
@@ -217,6 +218,11 @@ public final class NbdServer implements AutoCloseable {
 
     void wroteOffReader() {
         offReader.increment();
+    }
+
+    /** Which connections send large writes just now (one alone writes them off its reader). */
+    LargeWriteStreams largeWrites() {
+        return largeWrites;
     }
 
     /** Reads done through io_uring ({@code -Dfaultdisk.nbd.fileReads=uring}) since start: no layer needed their bytes. */

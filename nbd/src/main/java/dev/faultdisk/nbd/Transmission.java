@@ -34,7 +34,8 @@ final class Transmission {
      * next payload while it is written: a Unix socket brings a payload in pieces as the client's send
      * buffer lets it, and receiving it and writing it in turn on one thread left fio's 1 MiB writes
      * at 0.8-0.9x nbdkit's; off the reader they ran 1.2-1.4x (docs/BENCHMARKS.md, "Over Unix
-     * sockets"). Only while the payload budget has room: past it the write stays on the reader.
+     * sockets"). Only while the payload budget has room, and while no other connection sends
+     * large writes ({@link LargeWriteStreams}): else the write stays on the reader.
      * Over TCP large writes stay on the reader, spliced ({@link PayloadPipe}): faster there. So
      * do writes over TLS on either socket, where the reader is busy decrypting, not waiting: off
      * it they ran at 0.94 (TLS on a Unix socket) and 0.97 (over TCP) of the reader's way.
@@ -71,8 +72,10 @@ final class Transmission {
 
     /** Requests that run off the reader, one virtual thread each; DISC waits for them (the spec says finish them). */
     private final ExecutorService requests;
-    /** Large writes run on threads of their own ({@link #UNIX_WRITES_OFF_READER}). */
+    /** Large writes may run on threads of their own ({@link #UNIX_WRITES_OFF_READER}). */
     private final boolean writesOffReader;
+    /** Whether they do, for each one: while no other connection sends large writes. */
+    private final LargeWriteStreams.Stream largeWrites;
     /** {@link #FLUSH_EVERY} over TLS on a Unix socket, else 0 (off). */
     private final int flushEvery;
     /** Requests served since the reader last sent its replies (reader thread only). */
@@ -123,6 +126,7 @@ final class Transmission {
         this.fileReads = reads.equals("uring") && !writer.startUring() ? "copy" : reads;
         this.uringReads = fileReads.equals("uring");
         this.writesOffReader = UNIX_WRITES_OFF_READER && !connection.overTcp() && !connection.overTls();
+        this.largeWrites = connection.server().largeWrites().stream(connection.id());
         this.flushEvery = connection.overTls() && !connection.overTcp() ? FLUSH_EVERY : 0;
         this.requests = Executors.newThreadPerTaskExecutor(
                 Thread.ofVirtual().name("nbd-req-" + connection.id() + "-", 0).factory());
@@ -244,7 +248,10 @@ final class Transmission {
             replies.error(h, error, RequestValidator.message(h, error), -1);
             return;
         }
-        boolean offReader = h.type == NbdProtocol.CMD_WRITE && h.length >= PayloadPipe.MIN_LENGTH && writesOffReader;
+        boolean offReader = h.type == NbdProtocol.CMD_WRITE
+                && h.length >= PayloadPipe.MIN_LENGTH
+                && writesOffReader
+                && largeWrites.alone();
         boolean mayBlock = device.mayBlock();
         boolean async = offReader || mayBlock;
         if (async) {

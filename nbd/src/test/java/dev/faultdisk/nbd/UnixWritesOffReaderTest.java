@@ -72,7 +72,15 @@ class UnixWritesOffReaderTest {
                 defaults.tls(),
                 defaults.psk());
         Path socket = dir.resolve("nbd.sock");
-        try (NbdServer server = new NbdServer(registry, options).start(UnixDomainSocketAddress.of(socket));
+        // Every large write may go off the reader at once, not only once its stream has run alone for a while.
+        System.setProperty("faultdisk.nbd.largeWritesAloneMillis", "0");
+        NbdServer started;
+        try {
+            started = new NbdServer(registry, options);
+        } finally {
+            System.clearProperty("faultdisk.nbd.largeWritesAloneMillis");
+        }
+        try (NbdServer server = started.start(UnixDomainSocketAddress.of(socket));
                 RawNbdClient client = RawNbdClient.open(socket, "d", true, false)) {
             // Meanwhile the writes that fit the budget wait off the reader, and the next on it (the
             // sends below then wait for the reader too, so the writes are let go from elsewhere).
