@@ -8,9 +8,9 @@ import java.util.function.LongSupplier;
  * socket goes off its connection's reader only then ({@link Transmission}): the reader receiving
  * the next payload while another thread writes the last pays off for one stream of writes, but
  * several connections already overlap each other, and there the hand-off only costs. fio's
- * sequential writes over a Unix socket, QD8 each (docs/BENCHMARKS.md, "Over Unix sockets large
- * writes go off the reader only for a connection writing alone"): one
- * connection ran 6-17% faster off its reader, four connections 24-90% faster on their readers.
+ * sequential writes over a Unix socket, QD8 each: one connection ran 6-17% faster off its reader,
+ * four connections 24-90% faster on their readers (docs/BENCHMARKS.md, "Over Unix sockets large
+ * writes go off the reader only for a connection writing alone").
  */
 final class LargeWriteStreams {
     /**
