@@ -49,8 +49,8 @@ final class LargeWriteStreams {
         private final long connection;
         /**
          * When this connection last saw that another had sent the latest large write, or sent its
-         * own first: a new stream proves itself alone for the window first (a client
-         * opens its connections one after another, and the first would otherwise start alone).
+         * own first: a new stream proves itself alone for the window first (a client opens its
+         * connections one after another, and the first would otherwise start alone).
          */
         private long otherSeenAt;
 
@@ -61,10 +61,9 @@ final class LargeWriteStreams {
         }
 
         /**
-         * Records a large write from this connection; true if it has sent them for {@link
-         * #RECENT_NANOS} and no other connection sent one meanwhile. Two connections recording at
-         * once may each miss the other once: that decides one write's path, and the next write
-         * sees it.
+         * Records a large write from this connection; true if it has sent them for the window and
+         * no other connection sent one meanwhile. Two connections recording at once may each miss
+         * the other once: that decides one write's path, and the next write sees it.
          */
         boolean alone() {
             long now = nanoClock.getAsLong();

@@ -57,8 +57,8 @@ final class Messages {
     }
 
     /**
-     * One line on the wire: the JSON text (ASCII, as {@link Json#write} makes it) and CRLF, copied
-     * once; a character beyond ASCII becomes {@code ?}, as {@link StandardCharsets#US_ASCII} would.
+     * One line on the wire: the JSON text (ASCII, as {@link Json#write} makes it) and CRLF; a
+     * character beyond ASCII becomes {@code ?}, as {@link StandardCharsets#US_ASCII} makes it.
      */
     static byte[] line(CharSequence json) {
         // Two bulk copies beat a loop over the characters: an event line is built per delayed read.
