@@ -338,9 +338,8 @@ start_server() {
   qmp_port[$s]=$q
   if [[ "$s" == base* ]]; then
     # Another build of faultdisk (FAULTDISK_BASE_JAR, e.g. the main branch's jar) for A/B runs,
-    # with the JVM options the launcher (./faultdisk) gives, so that only the build differs.
-    launcher=("${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}/bin/java" --enable-native-access=ALL-UNNAMED
-      -XX:+ExitOnOutOfMemoryError -XX:MaxNewSize=32m ${FAULTDISK_JAVA_OPTS:-} -jar "$FAULTDISK_BASE_JAR")
+    # through the launcher, so that only the build differs (env execs it: $! stays the JVM's pid).
+    launcher=(env "FAULTDISK_JAR=$FAULTDISK_BASE_JAR" "$root/faultdisk")
     kind=faultdisk${s#base}
   fi
   case "$kind" in
