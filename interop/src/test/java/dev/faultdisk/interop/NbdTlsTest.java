@@ -47,6 +47,15 @@ class NbdTlsTest {
                 .start();
     }
 
+    /** A server requiring TLS with the keys in {@code psk}'s keys.psk. */
+    private static FaultdiskServer startPsk(Path psk) throws Exception {
+        return FaultdiskServer.builder()
+                .export("d=memory:8M")
+                .nbd(new InetSocketAddress("127.0.0.1", 0))
+                .nbdOptions(NbdServer.Options.defaults().withPsk(TlsMode.REQUIRE, PskTls.load(psk.resolve("keys.psk"))))
+                .start();
+    }
+
     private static int port(FaultdiskServer server) {
         return ((InetSocketAddress) server.nbdAddress()).getPort();
     }
@@ -143,42 +152,57 @@ class NbdTlsTest {
     @Test
     void aBusyConnectionMovesToAPlatformThreadAndAnIdleOneBack() throws Exception {
         try (FaultdiskServer server = start(TlsMode.REQUIRE, false)) {
-            Process io = new ProcessBuilder(
-                            "qemu-io",
-                            "--object",
-                            "tls-creds-x509,id=tls0,dir=" + pki.caOnly() + ",endpoint=client",
-                            "--image-opts",
-                            "driver=nbd,host=localhost,port=" + port(server) + ",export=d,tls-creds=tls0")
-                    .redirectErrorStream(true)
-                    .start();
-            try {
-                java.io.PrintWriter commands = new java.io.PrintWriter(
-                        new java.io.OutputStreamWriter(io.getOutputStream(), java.nio.charset.StandardCharsets.UTF_8),
-                        true);
-                commands.println("write -P 0x6b 4096 1M");
-                await("a platform thread reads the busy connection")
-                        .atMost(TIMEOUT)
-                        .pollInterval(Duration.ofMillis(20))
-                        .until(() -> !platformReaders(server).isEmpty());
-                await("the idle connection is back on a virtual thread")
-                        .atMost(Duration.ofSeconds(20))
-                        .until(() -> platformReaders(server).isEmpty()
-                                && server.nbd().connectionCount() == 1);
-                commands.println("read -P 0x6b 4096 1M");
-                commands.println("quit");
-                commands.close();
-                assertTrue(io.waitFor(TIMEOUT.toSeconds(), java.util.concurrent.TimeUnit.SECONDS), "qemu-io quits");
-                String output = new String(io.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
-                assertEquals(0, io.exitValue(), output);
-                assertEquals(
-                        List.of(
-                                "wrote 1048576/1048576 bytes at offset 4096",
-                                "read 1048576/1048576 bytes at offset 4096"),
-                        QemuIo.reports(output.replace("qemu-io> ", "")), // its prompts, given commands on stdin
-                        output);
-            } finally {
-                io.destroyForcibly();
-            }
+            assertMovesAndServesOn(server, "tls-creds-x509,id=tls0,dir=" + pki.caOnly() + ",endpoint=client");
+        }
+    }
+
+    /** The same with a pre-shared key (Bouncy Castle's TLS, which keeps a record read in part too). */
+    @Test
+    void aBusyPskConnectionMovesToAPlatformThreadAndAnIdleOneBack() throws Exception {
+        Path psk = pki.pskDir("bob", 0x9e5c_0002L);
+        try (FaultdiskServer server = startPsk(psk)) {
+            assertMovesAndServesOn(server, "tls-creds-psk,id=tls0,dir=" + psk + ",username=bob,endpoint=client");
+        }
+    }
+
+    /**
+     * qemu-io with {@code credentials} (its TLS object, id tls0) writes, waits until its
+     * connection is read by a platform thread and then, idle, by a virtual one again, and reads.
+     */
+    private static void assertMovesAndServesOn(FaultdiskServer server, String credentials) throws Exception {
+        Process io = new ProcessBuilder(
+                        "qemu-io",
+                        "--object",
+                        credentials,
+                        "--image-opts",
+                        "driver=nbd,host=localhost,port=" + port(server) + ",export=d,tls-creds=tls0")
+                .redirectErrorStream(true)
+                .start();
+        try {
+            java.io.PrintWriter commands = new java.io.PrintWriter(
+                    new java.io.OutputStreamWriter(io.getOutputStream(), java.nio.charset.StandardCharsets.UTF_8),
+                    true);
+            commands.println("write -P 0x6b 4096 1M");
+            await("a platform thread reads the busy connection")
+                    .atMost(TIMEOUT)
+                    .pollInterval(Duration.ofMillis(20))
+                    .until(() -> !platformReaders(server).isEmpty());
+            await("the idle connection is back on a virtual thread")
+                    .atMost(Duration.ofSeconds(20))
+                    .until(() ->
+                            platformReaders(server).isEmpty() && server.nbd().connectionCount() == 1);
+            commands.println("read -P 0x6b 4096 1M");
+            commands.println("quit");
+            commands.close();
+            assertTrue(io.waitFor(TIMEOUT.toSeconds(), java.util.concurrent.TimeUnit.SECONDS), "qemu-io quits");
+            String output = new String(io.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+            assertEquals(0, io.exitValue(), output);
+            assertEquals(
+                    List.of("wrote 1048576/1048576 bytes at offset 4096", "read 1048576/1048576 bytes at offset 4096"),
+                    QemuIo.reports(output.replace("qemu-io> ", "")), // its prompts, given commands on stdin
+                    output);
+        } finally {
+            io.destroyForcibly();
         }
     }
 
@@ -227,11 +251,7 @@ class NbdTlsTest {
     @Test
     void preSharedKeysWithNbdinfoAndQemuIo() throws Exception {
         Path psk = pki.pskDir("alice", 0x9e5c_0001L);
-        try (FaultdiskServer server = FaultdiskServer.builder()
-                .export("d=memory:8M")
-                .nbd(new InetSocketAddress("127.0.0.1", 0))
-                .nbdOptions(NbdServer.Options.defaults().withPsk(TlsMode.REQUIRE, PskTls.load(psk.resolve("keys.psk"))))
-                .start()) {
+        try (FaultdiskServer server = startPsk(psk)) {
             String uri = "nbds://alice@localhost:" + port(server) + "/d?tls-psk-file=" + psk.resolve("keys.psk");
             CommandResult is = Command.run(TIMEOUT, "nbdinfo", "--is", "tls", uri);
             assertEquals(0, is.exit(), () -> "nbdinfo over PSK: " + is);

@@ -329,13 +329,9 @@ final class Connection implements Runnable {
         int n;
         if (input.secured()) {
             // TLS: the bytes on the socket belong to the TLS channel, so the reader waits on it
-            // with its buffer (an idle TLS connection keeps its input buffer). The JDK's TLS
-            // socket survives a read timeout (the record read in part is kept), so the reader can
-            // wait with the idle time (over TCP) and move; Bouncy Castle's (PSK) is not shown to,
-            // so its connections stay on their thread.
-            if (server.options().psk() != null) {
-                return input.fill(1);
-            }
+            // with its buffer (an idle TLS connection keeps its input buffer). Both TLS layers
+            // (the JDK's, and Bouncy Castle's for PSK) survive a read timeout, keeping the record
+            // read in part, so the reader can wait with the idle time (over TCP) and move.
             n = ReaderThreads.awaitSecured(tcp ? channel.socket() : null, () -> input.fill(1));
         } else {
             n = input.awaitIdle(small -> ReaderThreads.awaitInput(channel, small, tcp, spin));

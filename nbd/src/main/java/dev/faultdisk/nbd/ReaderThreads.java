@@ -149,12 +149,12 @@ final class ReaderThreads {
     }
 
     /**
-     * Waits for input through the JDK's TLS socket over {@code plain}, a TCP socket (null for a
+     * Waits for input through a TLS layer (the JDK's or Bouncy Castle's) over {@code plain}, a TCP socket (null for a
      * Unix socket, which has no timed read: it waits as long as it takes, as a plaintext one
      * does): {@code read} fills the connection's input from it. On a platform thread of a hybrid
      * server the TCP socket's read timeout is the idle time for this wait alone (a read within a
      * request waits as long as it takes), and {@link #IDLE} comes back if nothing came; the TLS
-     * socket keeps a record it read in part, so the next thread goes on with it.
+     * layer keeps a record it read in part, so the next thread goes on with it.
      */
     static int awaitSecured(Socket plain, ReaderSpin.Read read) throws IOException {
         if (plain == null || MODE != Mode.HYBRID || Thread.currentThread().isVirtual()) {
