@@ -18,12 +18,12 @@ import java.util.Map;
 import org.bouncycastle.tls.PSKTlsServer;
 import org.bouncycastle.tls.TlsPSKIdentityManager;
 import org.bouncycastle.tls.TlsServerProtocol;
-import org.bouncycastle.tls.crypto.impl.bc.BcTlsCrypto;
 
 /**
  * TLS with pre-shared keys, as nbdkit's {@code --tls-psk=FILE} and QEMU's {@code tls-creds-psk}
  * offer it: a file of {@code USERNAME:HEXKEY} lines ({@code psktool} writes them). The JDK's TLS
- * has no PSK, so this uses Bouncy Castle's TLS API (TLS 1.2 PSK suites with ephemeral ECDHE/DHE).
+ * has no PSK, so this uses Bouncy Castle's TLS API (TLS 1.2 PSK suites with ephemeral ECDHE/DHE),
+ * over the JDK's ciphers ({@link PskCrypto}).
  */
 public final class PskTls {
     private final Map<String, byte[]> keys;
@@ -94,7 +94,7 @@ public final class PskTls {
         int old = plain.getSoTimeout();
         plain.setSoTimeout(timeoutMillis);
         try {
-            protocol.accept(new PSKTlsServer(new BcTlsCrypto(new SecureRandom()), identities));
+            protocol.accept(new PSKTlsServer(new PskCrypto(new SecureRandom()), identities));
         } catch (IOException e) {
             throw new javax.net.ssl.SSLException("PSK handshake failed: " + e.getMessage(), e);
         }

@@ -1,0 +1,91 @@
+package dev.faultdisk.nbd;
+
+import java.io.IOException;
+import java.security.GeneralSecurityException;
+import java.security.SecureRandom;
+import javax.crypto.Cipher;
+import javax.crypto.SecretKey;
+import javax.crypto.spec.IvParameterSpec;
+import javax.crypto.spec.SecretKeySpec;
+import org.bouncycastle.jcajce.util.DefaultJcaJceHelper;
+import org.bouncycastle.tls.crypto.impl.TlsBlockCipherImpl;
+import org.bouncycastle.tls.crypto.impl.jcajce.JcaTlsCrypto;
+
+/**
+ * Bouncy Castle's TLS with the JDK's ciphers and digests, which use the CPU's AES and SHA
+ * instructions (Bouncy Castle's own are plain Java: whole-disk copies over PSK ran at half the
+ * speed with them, docs/BENCHMARKS.md). Its CBC records go through {@link ScratchCipher}.
+ */
+final class PskCrypto extends JcaTlsCrypto {
+    PskCrypto(SecureRandom random) {
+        super(new DefaultJcaJceHelper(), random, random);
+    }
+
+    @Override
+    protected TlsBlockCipherImpl createBlockCipher(String cipherName, String algorithm, int keySize, boolean encrypting)
+            throws GeneralSecurityException {
+        return new ScratchCipher(
+                getHelper().createCipher(cipherName), algorithm, keySize, encrypting, getSecureRandom());
+    }
+
+    /**
+     * A record's CBC encryption or decryption through an array of its own: Bouncy Castle asks for
+     * it in place, where the JDK's cipher first copies the record to a new array, half of all the
+     * garbage a PSK connection made (16 KiB a record). One per direction of a connection, used by
+     * one thread at a time.
+     */
+    static final class ScratchCipher implements TlsBlockCipherImpl {
+        private final Cipher cipher;
+        private final String algorithm;
+        private final int keySize;
+        private final int mode;
+        private final SecureRandom random;
+        private SecretKey key;
+        private byte[] scratch = new byte[0];
+
+        ScratchCipher(Cipher cipher, String algorithm, int keySize, boolean encrypting, SecureRandom random) {
+            this.cipher = cipher;
+            this.algorithm = algorithm;
+            this.keySize = keySize;
+            this.mode = encrypting ? Cipher.ENCRYPT_MODE : Cipher.DECRYPT_MODE;
+            this.random = random;
+        }
+
+        @Override
+        public void setKey(byte[] bytes, int offset, int length) {
+            if (length != keySize) {
+                throw new IllegalStateException("a key of " + length + " bytes for " + algorithm + "-" + keySize * 8);
+            }
+            key = new SecretKeySpec(bytes, offset, length, algorithm);
+        }
+
+        @Override
+        public void init(byte[] iv, int offset, int length) {
+            try {
+                cipher.init(mode, key, new IvParameterSpec(iv, offset, length), random);
+            } catch (GeneralSecurityException e) {
+                throw new IllegalStateException(e.getMessage(), e);
+            }
+        }
+
+        @Override
+        public int doFinal(byte[] input, int inputOffset, int length, byte[] output, int outputOffset)
+                throws IOException {
+            if (scratch.length < length) {
+                scratch = new byte[length];
+            }
+            try {
+                int n = cipher.doFinal(input, inputOffset, length, scratch, 0);
+                System.arraycopy(scratch, 0, output, outputOffset, n);
+                return n;
+            } catch (GeneralSecurityException e) {
+                throw new IllegalStateException(e.getMessage(), e);
+            }
+        }
+
+        @Override
+        public int getBlockSize() {
+            return cipher.getBlockSize();
+        }
+    }
+}
