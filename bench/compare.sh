@@ -2,7 +2,8 @@
 # Benchmarks faultdisk against nbdkit (file plugin) and qemu-nbd, all three serving the SAME dense
 # raw file over loopback TCP (or, with --transport unix, a Unix socket each; with --transport tls,
 # TCP with TLS from a throw-away certificate authority; with --transport tls-unix, TLS on a Unix
-# socket each), measured with fio's nbd engine (one job, one connection).
+# socket each; with --transport psk, TCP with TLS from a pre-shared key), measured with fio's nbd
+# engine (one job, one connection) or nbdcopy.
 #
 # Runs are interleaved: for each round, for each workload, each server in turn (the order rotating
 # from round to round). Machine noise (this kind of machine is shared) then hits every server
@@ -11,7 +12,7 @@
 #
 # Usage: bench/compare.sh [--quick] [--rounds N] [--runtime SECONDS] [--warmup SECONDS]
 #                         [--file PATH] [--size-mib N] [--out DIR] [--servers LIST]
-#                         [--workloads LIST] [--delay-ms N] [--transport tcp|unix|tls|tls-unix] [--no-verify]
+#                         [--workloads LIST] [--delay-ms N] [--transport tcp|unix|tls|tls-unix|psk] [--no-verify]
 # Environment: ROUNDS, RUNTIME, WARMUP, BENCH_FILE, BENCH_SIZE_MIB, BENCH_OUT, SERVERS, WORKLOADS,
 # DELAY_MS, TRANSPORT (flags win). FAULTDISK_JAVA_OPTS reaches faultdisk's JVM (for example a JFR recording).
 #
@@ -60,8 +61,10 @@ bench/compare.sh: faultdisk vs nbdkit (file plugin) vs qemu-nbd on the same file
                      nbd+unix:// URIs for fio and the checks) or tls (127.0.0.1, every server
                      requiring TLS with one server certificate made by openssl for the run, fio
                      through nbds:// URIs; env TRANSPORT) or tls-unix (TLS as tls, on a Unix
-                     socket each as unix); the workloads with scripts of their own
-                     (connections, control) stay on plain TCP
+                     socket each as unix) or psk (127.0.0.1, TLS with a pre-shared key made for
+                     the run; only the nbdcopy workloads: fio's nbd engine cannot be given the
+                     key file); the workloads with scripts of their own (connections, control)
+                     stay on plain TCP
   --no-verify        skip the check that every server serves the file's exact content
 
 The image is created once (dense, random data) and reused by later runs when its size matches.
@@ -108,10 +111,16 @@ log() { echo "[$(date +%H:%M:%S)] $*"; }
 for n in "$rounds" "$runtime" "$warmup" "$size_mib" "$delay_ms" "$in_flight"; do
   [[ "$n" =~ ^[0-9]+$ ]] || die "not a whole number: $n"
 done
-case "$transport" in tcp|unix|tls|tls-unix) ;; *) die "--transport is tcp, unix, tls or tls-unix, not $transport" ;; esac
+case "$transport" in tcp|unix|tls|tls-unix|psk) ;; *) die "--transport is tcp, unix, tls, tls-unix or psk, not $transport" ;; esac
 # What the transport is made of: a Unix socket each (or TCP), TLS (or not).
 case "$transport" in unix|tls-unix) on_unix=1 ;; *) on_unix= ;; esac
 case "$transport" in tls|tls-unix) with_tls=1 ;; *) with_tls= ;; esac
+# libnbd reads a key file from a URI only where the program allows local files; fio's engine does not.
+if [ "$transport" = psk ]; then
+  for w in "${workload_list[@]}"; do
+    case "$w" in copyread|copywrite|connections|control) ;; *) die "--transport psk runs copyread and copywrite only (fio cannot be given the key file), not $w" ;; esac
+  done
+fi
 [ "$rounds" -ge 1 ] && [ "$runtime" -ge 1 ] && [ "$size_mib" -ge 16 ] || die "rounds and runtime must be >= 1, size >= 16 MiB"
 IFS=, read -r -a server_list <<<"$servers"
 IFS=, read -r -a workload_list <<<"$workloads"
@@ -175,6 +184,7 @@ done
 [ "$verify" = 1 ] && need_tools+=(qemu-img qemu-io)
 for w in "${workload_list[@]}"; do is_copy "$w" && need_tools+=(nbdcopy); done
 [ -n "$with_tls" ] && need_tools+=(openssl)
+[ "$transport" = psk ] && need_tools+=(od)
 for t in "${need_tools[@]}"; do
   command -v "$t" >/dev/null || die "needs $t (Debian: fio, nbdkit, qemu-utils, libnbd-bin)"
 done
@@ -279,15 +289,26 @@ if [ -n "$with_tls" ]; then
       -extfile server.ext -out server-cert.pem
   ) >"$out/pki.log" 2>&1 || { cat "$out/pki.log" >&2; die "openssl could not make the certificates"; }
 fi
+# With a pre-shared key: keys.psk (USERNAME:HEXKEY, as psktool writes it) in a directory of its
+# own, which qemu's credentials object reads too.
+psk=
+if [ "$transport" = psk ]; then
+  psk="$out/psk"
+  mkdir -p "$psk"
+  printf 'bench:%s\n' "$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')" >"$psk/keys.psk"
+fi
 sock_of() { echo "$sock_dir/$1.sock"; }
 nbd_listen() { if [ -n "$on_unix" ]; then echo "unix:$(sock_of "$1")"; else echo "127.0.0.1:$2"; fi; }
 # faultdisk's, nbdkit's and qemu-nbd's options for the transport (words; no spaces in paths).
-fd_tls() { [ -z "$with_tls" ] || echo "--tls require --tls-certificates $pki"; }
+fd_tls() {
+  if [ -n "$psk" ]; then echo "--tls require --tls-psk $psk/keys.psk"; elif [ -n "$with_tls" ]; then echo "--tls require --tls-certificates $pki"; fi
+}
 nbdkit_listen() {
   case "$transport" in
     unix) echo "-U $(sock_of "$1")" ;;
     tls) echo "-i 127.0.0.1 -p $2 --tls=require --tls-certificates=$pki" ;;
     tls-unix) echo "-U $(sock_of "$1") --tls=require --tls-certificates=$pki" ;;
+    psk) echo "-i 127.0.0.1 -p $2 --tls=require --tls-psk=$psk/keys.psk" ;;
     *) echo "-i 127.0.0.1 -p $2" ;;
   esac
 }
@@ -296,6 +317,7 @@ qemu_nbd_listen() {
     unix) echo "-k $(sock_of "$1")" ;;
     tls) echo "-b 127.0.0.1 -p $2 --object tls-creds-x509,id=tls0,dir=$pki,endpoint=server,verify-peer=off --tls-creds tls0" ;;
     tls-unix) echo "-k $(sock_of "$1") --object tls-creds-x509,id=tls0,dir=$pki,endpoint=server,verify-peer=off --tls-creds tls0" ;;
+    psk) echo "-b 127.0.0.1 -p $2 --object tls-creds-psk,id=tls0,dir=$psk,endpoint=server --tls-creds tls0" ;;
     *) echo "-b 127.0.0.1 -p $2" ;;
   esac
 }
@@ -305,6 +327,7 @@ uri() {
     unix) echo "nbd+unix:///bench?socket=$(sock_of "$1")" ;;
     tls) echo "nbds://127.0.0.1:${port[$1]}/bench?tls-certificates=$pki" ;;
     tls-unix) echo "nbds+unix:///bench?socket=$(sock_of "$1")&tls-certificates=$pki" ;;
+    psk) echo "nbds://bench@127.0.0.1:${port[$1]}/bench?tls-psk-file=$psk/keys.psk" ;;
     *) echo "nbd://127.0.0.1:${port[$1]}/bench" ;;
   esac
 }
@@ -328,6 +351,8 @@ qemu_target() {
     # Over a Unix socket qemu has no host name to check the certificate against: it is given one.
     tls-unix) echo "--object tls-creds-x509,id=tls0,dir=$pki,endpoint=client" \
       "json:{\"file\":{\"driver\":\"nbd\",\"server\":{\"type\":\"unix\",\"path\":\"$(sock_of "$1")\"},\"export\":\"bench\",\"tls-creds\":\"tls0\",\"tls-hostname\":\"localhost\"}}" ;;
+    psk) echo "--object tls-creds-psk,id=tls0,dir=$psk,username=bench,endpoint=client" \
+      "json:{\"file\":{\"driver\":\"nbd\",\"server\":{\"type\":\"inet\",\"host\":\"127.0.0.1\",\"port\":\"${port[$1]}\"},\"export\":\"bench\",\"tls-creds\":\"tls0\"}}" ;;
     *) echo "nbd://127.0.0.1:${port[$1]}/bench" ;;
   esac
 }
