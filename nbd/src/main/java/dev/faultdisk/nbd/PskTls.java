@@ -15,9 +15,11 @@ import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.bouncycastle.tls.CipherSuite;
 import org.bouncycastle.tls.PSKTlsServer;
 import org.bouncycastle.tls.TlsPSKIdentityManager;
 import org.bouncycastle.tls.TlsServerProtocol;
+import org.bouncycastle.tls.TlsUtils;
 
 /**
  * TLS with pre-shared keys, as nbdkit's {@code --tls-psk=FILE} and QEMU's {@code tls-creds-psk}
@@ -94,11 +96,45 @@ public final class PskTls {
         int old = plain.getSoTimeout();
         plain.setSoTimeout(timeoutMillis);
         try {
-            protocol.accept(new PSKTlsServer(new PskCrypto(new SecureRandom()), identities));
+            protocol.accept(new Server(identities));
         } catch (IOException e) {
             throw new javax.net.ssl.SSLException("PSK handshake failed: " + e.getMessage(), e);
         }
         plain.setSoTimeout(old);
         return new StreamChannel(protocol.getInputStream(), protocol.getOutputStream(), plain);
+    }
+
+    /**
+     * The PSK suites in the server's order, AES-GCM first: with the JDK's AES-GCM a whole-disk
+     * copy ran 1.3-1.9x as fast as with CBC and HMAC, which GnuTLS would choose (its DHE exchange
+     * costs about 4 ms more a connection than ECDHE). Suites the JDK's ciphers lack are left out.
+     */
+    private static final class Server extends PSKTlsServer {
+        private static final int[] SUITES = {
+            CipherSuite.TLS_DHE_PSK_WITH_AES_128_GCM_SHA256,
+            CipherSuite.TLS_DHE_PSK_WITH_AES_256_GCM_SHA384,
+            CipherSuite.TLS_ECDHE_PSK_WITH_AES_256_CBC_SHA384,
+            CipherSuite.TLS_ECDHE_PSK_WITH_AES_128_CBC_SHA256,
+            CipherSuite.TLS_ECDHE_PSK_WITH_AES_256_CBC_SHA,
+            CipherSuite.TLS_ECDHE_PSK_WITH_AES_128_CBC_SHA,
+            CipherSuite.TLS_DHE_PSK_WITH_AES_256_CBC_SHA384,
+            CipherSuite.TLS_DHE_PSK_WITH_AES_128_CBC_SHA256,
+            CipherSuite.TLS_DHE_PSK_WITH_AES_256_CBC_SHA,
+            CipherSuite.TLS_DHE_PSK_WITH_AES_128_CBC_SHA,
+        };
+
+        Server(TlsPSKIdentityManager identities) {
+            super(new PskCrypto(new SecureRandom()), identities);
+        }
+
+        @Override
+        protected boolean preferLocalCipherSuites() {
+            return true;
+        }
+
+        @Override
+        protected int[] getSupportedCipherSuites() {
+            return TlsUtils.getSupportedCipherSuites(getCrypto(), SUITES);
+        }
     }
 }

@@ -27,6 +27,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import org.bouncycastle.tls.BasicTlsPSKIdentity;
+import org.bouncycastle.tls.CipherSuite;
 import org.bouncycastle.tls.PSKTlsClient;
 import org.bouncycastle.tls.TlsClientProtocol;
 import org.bouncycastle.tls.crypto.impl.bc.BcTlsCrypto;
@@ -52,23 +53,12 @@ class PskTlsTest {
      */
     @Test
     void aReadTimeoutInsideARecordLosesNothing(@TempDir Path dir) throws Exception {
-        byte[] key = new byte[32];
-        new Random(7).nextBytes(key);
-        Path file = dir.resolve("keys.psk");
-        Files.writeString(file, "alice:" + HexFormat.of().formatHex(key) + "\n");
-        PskTls psk = PskTls.load(file);
-        InetAddress loopback = InetAddress.getLoopbackAddress();
-        ExecutorService handshakes = Executors.newVirtualThreadPerTaskExecutor();
-        try (ServerSocketChannel listener = ServerSocketChannel.open().bind(new InetSocketAddress(loopback, 0));
-                Socket client = new Socket(loopback, listener.socket().getLocalPort());
-                SocketChannel accepted = listener.accept()) {
-            Future<StreamChannel> server =
-                    handshakes.submit(() -> psk.handshake(ChannelSocket.of(accepted), new byte[0], 10_000));
-            PartedOutput wire = new PartedOutput(client.getOutputStream());
-            TlsClientProtocol tls = new TlsClientProtocol(client.getInputStream(), wire);
-            tls.connect(new PSKTlsClient(new BcTlsCrypto(new SecureRandom()), new BasicTlsPSKIdentity("alice", key)));
-            StreamChannel channel = server.get(10, TimeUnit.SECONDS);
-            Socket plain = accepted.socket();
+        try (Ends ends = Ends.connect(dir, null)) {
+            Socket plain = ends.accepted.socket();
+            StreamChannel channel = ends.server;
+            PartedOutput wire = ends.wire;
+            TlsClientProtocol tls = ends.tls;
+            Socket client = ends.socket;
 
             plain.setSoTimeout(200);
             assertThrows(SocketTimeoutException.class, () -> channel.read(ByteBuffer.allocate(64)), "nothing sent");
@@ -101,8 +91,107 @@ class PskTlsTest {
             }
             channel.write(ByteBuffer.wrap(new byte[] {4, 5, 6}));
             assertArrayEquals(new byte[] {4, 5, 6}, tls.getInputStream().readNBytes(3), "and the connection goes on");
-        } finally {
-            handshakes.shutdownNow();
+        }
+    }
+
+    /**
+     * The server chooses AES-GCM where the client offers it, even after CBC (GnuTLS's order), and
+     * CBC where that is all it offers; records go both ways with either.
+     */
+    @Test
+    void aesGcmIsChosenWhereTheClientOffersItElseCbc(@TempDir Path dir) throws Exception {
+        int cbc = CipherSuite.TLS_ECDHE_PSK_WITH_AES_256_CBC_SHA;
+        int gcm = CipherSuite.TLS_DHE_PSK_WITH_AES_128_GCM_SHA256;
+        for (int[] offered : new int[][] {{cbc, gcm}, {cbc}}) {
+            try (Ends ends = Ends.connect(dir, offered)) {
+                int chosen = offered.length > 1 ? gcm : cbc;
+                assertEquals(
+                        chosen,
+                        ends.client.suite(),
+                        "suite 0x" + Integer.toHexString(chosen) + " of " + offered.length + " offered");
+                byte[] large = new byte[100_000];
+                new Random(5).nextBytes(large);
+                ends.tls.getOutputStream().write(large);
+                ByteBuffer got = ByteBuffer.allocate(large.length);
+                while (got.hasRemaining()) {
+                    assertTrue(ends.server.read(got) > 0);
+                }
+                assertArrayEquals(large, got.array());
+                ends.server.write(ByteBuffer.wrap(large));
+                assertArrayEquals(large, ends.tls.getInputStream().readNBytes(large.length));
+            }
+        }
+    }
+
+    /** A PSK client (Bouncy Castle's) and the server's end after {@link PskTls#handshake}, over loopback. */
+    private static final class Ends implements AutoCloseable {
+        private final ServerSocketChannel listener;
+        private final Socket socket;
+        private final SocketChannel accepted;
+        private final PartedOutput wire;
+        private final TlsClientProtocol tls;
+        private final Client client;
+        private StreamChannel server;
+
+        private Ends(ServerSocketChannel listener, Socket socket, SocketChannel accepted, byte[] key, int[] suites)
+                throws IOException {
+            this.listener = listener;
+            this.socket = socket;
+            this.accepted = accepted;
+            this.wire = new PartedOutput(socket.getOutputStream());
+            this.tls = new TlsClientProtocol(socket.getInputStream(), wire);
+            this.client = new Client(key, suites);
+        }
+
+        /** Connects with {@code suites} offered in that order (null: the client's defaults). */
+        static Ends connect(Path dir, int[] suites) throws Exception {
+            byte[] key = new byte[32];
+            new Random(7).nextBytes(key);
+            Path file = dir.resolve("keys.psk");
+            Files.writeString(file, "alice:" + HexFormat.of().formatHex(key) + "\n");
+            PskTls psk = PskTls.load(file);
+            InetAddress loopback = InetAddress.getLoopbackAddress();
+            ServerSocketChannel listener = ServerSocketChannel.open().bind(new InetSocketAddress(loopback, 0));
+            Socket socket = new Socket(loopback, listener.socket().getLocalPort());
+            Ends ends = new Ends(listener, socket, listener.accept(), key, suites);
+            try (ExecutorService handshakes = Executors.newVirtualThreadPerTaskExecutor()) {
+                Future<StreamChannel> server =
+                        handshakes.submit(() -> psk.handshake(ChannelSocket.of(ends.accepted), new byte[0], 10_000));
+                ends.tls.connect(ends.client);
+                ends.server = server.get(10, TimeUnit.SECONDS);
+            } catch (Exception e) {
+                ends.close();
+                throw e;
+            }
+            return ends;
+        }
+
+        @Override
+        public void close() throws IOException {
+            try (listener;
+                    socket;
+                    accepted) {
+                // closed in turn
+            }
+        }
+    }
+
+    /** Bouncy Castle's PSK client, offering the given suites, telling the one chosen. */
+    private static final class Client extends PSKTlsClient {
+        private final int[] suites;
+
+        Client(byte[] key, int[] suites) {
+            super(new BcTlsCrypto(new SecureRandom()), new BasicTlsPSKIdentity("alice", key));
+            this.suites = suites;
+        }
+
+        @Override
+        protected int[] getSupportedCipherSuites() {
+            return suites != null ? suites : super.getSupportedCipherSuites();
+        }
+
+        int suite() {
+            return context.getSecurityParametersConnection().getCipherSuite();
         }
     }
 
