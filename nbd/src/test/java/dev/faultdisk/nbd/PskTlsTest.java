@@ -20,6 +20,7 @@ import java.nio.channels.SocketChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
+import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.Random;
 import java.util.concurrent.ExecutorService;
@@ -117,9 +118,43 @@ class PskTlsTest {
                     assertTrue(ends.server.read(got) > 0);
                 }
                 assertArrayEquals(large, got.array());
-                ends.server.write(ByteBuffer.wrap(large));
-                assertArrayEquals(large, ends.tls.getInputStream().readNBytes(large.length));
+                // The server's sending alone, on this thread; the client reads on another.
+                try (ExecutorService reader = Executors.newVirtualThreadPerTaskExecutor()) {
+                    Future<byte[]> read =
+                            reader.submit(() -> ends.tls.getInputStream().readNBytes(4 * large.length));
+                    var threads =
+                            (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+                    long before = threads.getCurrentThreadAllocatedBytes();
+                    for (int i = 0; i < 4; i++) {
+                        ends.server.write(ByteBuffer.wrap(large));
+                    }
+                    long allocated = threads.getCurrentThreadAllocatedBytes() - before;
+                    byte[] all = read.get(10, TimeUnit.SECONDS);
+                    for (int i = 0; i < 4; i++) {
+                        assertArrayEquals(large, Arrays.copyOfRange(all, i * large.length, (i + 1) * large.length));
+                    }
+                    if (chosen == gcm) {
+                        assertTrue(allocated < large.length / 2, allocated + " bytes allocated to send 400 KB");
+                    }
+                }
             }
+        }
+    }
+
+    /** A record changed on the way fails its tag: the server reads no byte of it and ends the session. */
+    @Test
+    void aTamperedGcmRecordIsRefused(@TempDir Path dir) throws Exception {
+        try (Ends ends = Ends.connect(dir, new int[] {CipherSuite.TLS_DHE_PSK_WITH_AES_128_GCM_SHA256})) {
+            ends.wire.hold();
+            ends.tls.getOutputStream().write(new byte[] {1, 2, 3, 4});
+            byte[] record = ends.wire.take();
+            record[record.length - 20] ^= 1; // in the ciphertext, before the tag
+            ends.socket.getOutputStream().write(record);
+            ByteBuffer got = ByteBuffer.allocate(16);
+            org.bouncycastle.tls.TlsFatalAlert alert =
+                    assertThrows(org.bouncycastle.tls.TlsFatalAlert.class, () -> ends.server.read(got));
+            assertEquals(org.bouncycastle.tls.AlertDescription.bad_record_mac, alert.getAlertDescription());
+            assertEquals(0, got.position(), "nothing of the record read");
         }
     }
 

@@ -1,0 +1,169 @@
+package dev.faultdisk.nbd;
+
+import java.io.IOException;
+import java.security.GeneralSecurityException;
+import java.util.Arrays;
+import javax.crypto.AEADBadTagException;
+import javax.crypto.Cipher;
+import javax.crypto.SecretKey;
+import javax.crypto.spec.GCMParameterSpec;
+import javax.crypto.spec.SecretKeySpec;
+import org.bouncycastle.tls.AlertDescription;
+import org.bouncycastle.tls.ProtocolVersion;
+import org.bouncycastle.tls.TlsFatalAlert;
+import org.bouncycastle.tls.crypto.TlsCipher;
+import org.bouncycastle.tls.crypto.TlsCryptoParameters;
+import org.bouncycastle.tls.crypto.TlsDecodeResult;
+import org.bouncycastle.tls.crypto.TlsEncodeResult;
+import org.bouncycastle.tls.crypto.impl.TlsImplUtils;
+
+/**
+ * TLS 1.2 records in AES-GCM (RFC 5288) with the JDK's cipher, into arrays it keeps: Bouncy
+ * Castle's own record cipher makes a new array for every record it sends (16 KiB, a byte of garbage
+ * for every byte a PSK connection sent). Bouncy Castle writes a record to the socket before it
+ * asks for the next, and copies what a record holds before it reads the next, so one array each
+ * way serves every record. One per connection; its writes and its reads each on one thread at a
+ * time.
+ */
+final class GcmRecordCipher implements TlsCipher {
+    private static final int FIXED_IV = 4; // the salt from the key block
+    private static final int EXPLICIT_NONCE = 8; // sent before each record's ciphertext
+    private static final int TAG = 16;
+
+    private final Cipher encrypt;
+    private final Cipher decrypt;
+    private final SecretKey encryptKey;
+    private final SecretKey decryptKey;
+    private final byte[] encryptNonce = new byte[FIXED_IV + EXPLICIT_NONCE];
+    private final byte[] decryptNonce = new byte[FIXED_IV + EXPLICIT_NONCE];
+    private final byte[] additional = new byte[13]; // sequence number, type, version, length
+    private byte[] sent = new byte[0];
+    private byte[] received = new byte[0];
+
+    /** {@code keySize} in bytes (16 or 32); the keys and salts come from the handshake's key block. */
+    GcmRecordCipher(TlsCryptoParameters params, int keySize) throws IOException, GeneralSecurityException {
+        byte[] block = TlsImplUtils.calculateKeyBlock(params, 2 * keySize + 2 * FIXED_IV);
+        // RFC 5246, 6.3: client key, server key, client salt, server salt.
+        SecretKey client = new SecretKeySpec(block, 0, keySize, "AES");
+        SecretKey server = new SecretKeySpec(block, keySize, keySize, "AES");
+        int clientSalt = 2 * keySize;
+        int serverSalt = clientSalt + FIXED_IV;
+        boolean isServer = params.isServer();
+        encryptKey = isServer ? server : client;
+        decryptKey = isServer ? client : server;
+        System.arraycopy(block, isServer ? serverSalt : clientSalt, encryptNonce, 0, FIXED_IV);
+        System.arraycopy(block, isServer ? clientSalt : serverSalt, decryptNonce, 0, FIXED_IV);
+        Arrays.fill(block, (byte) 0);
+        encrypt = Cipher.getInstance("AES/GCM/NoPadding");
+        decrypt = Cipher.getInstance("AES/GCM/NoPadding");
+    }
+
+    @Override
+    public int getCiphertextDecodeLimit(int plaintextLimit) {
+        return plaintextLimit + EXPLICIT_NONCE + TAG;
+    }
+
+    @Override
+    public int getCiphertextEncodeLimit(int plaintextLimit) {
+        return plaintextLimit + EXPLICIT_NONCE + TAG;
+    }
+
+    @Override
+    public int getPlaintextDecodeLimit(int ciphertextLimit) {
+        return ciphertextLimit - EXPLICIT_NONCE - TAG;
+    }
+
+    @Override
+    public int getPlaintextEncodeLimit(int ciphertextLimit) {
+        return ciphertextLimit - EXPLICIT_NONCE - TAG;
+    }
+
+    @Override
+    public TlsEncodeResult encodePlaintext(
+            long seqNo,
+            short type,
+            ProtocolVersion version,
+            int headerAllocation,
+            byte[] plaintext,
+            int offset,
+            int len)
+            throws IOException {
+        int total = headerAllocation + EXPLICIT_NONCE + len + TAG;
+        if (sent.length < total) {
+            sent = new byte[total];
+        }
+        // The sequence number is the explicit nonce: never the same twice under one key.
+        putLong(encryptNonce, FIXED_IV, seqNo);
+        System.arraycopy(encryptNonce, FIXED_IV, sent, headerAllocation, EXPLICIT_NONCE);
+        try {
+            encrypt.init(Cipher.ENCRYPT_MODE, encryptKey, new GCMParameterSpec(TAG * 8, encryptNonce));
+            encrypt.updateAAD(additionalData(seqNo, type, version, len));
+            int n = encrypt.doFinal(plaintext, offset, len, sent, headerAllocation + EXPLICIT_NONCE);
+            return new TlsEncodeResult(sent, 0, headerAllocation + EXPLICIT_NONCE + n, type);
+        } catch (GeneralSecurityException e) {
+            throw new TlsFatalAlert(AlertDescription.internal_error, e);
+        }
+    }
+
+    @Override
+    public TlsDecodeResult decodeCiphertext(
+            long seqNo, short type, ProtocolVersion version, byte[] ciphertext, int offset, int len)
+            throws IOException {
+        int plain = len - EXPLICIT_NONCE - TAG;
+        if (plain < 0) {
+            throw new TlsFatalAlert(AlertDescription.decode_error);
+        }
+        if (received.length < plain) {
+            received = new byte[plain];
+        }
+        System.arraycopy(ciphertext, offset, decryptNonce, FIXED_IV, EXPLICIT_NONCE);
+        try {
+            decrypt.init(Cipher.DECRYPT_MODE, decryptKey, new GCMParameterSpec(TAG * 8, decryptNonce));
+            decrypt.updateAAD(additionalData(seqNo, type, version, plain));
+            int n = decrypt.doFinal(ciphertext, offset + EXPLICIT_NONCE, len - EXPLICIT_NONCE, received, 0);
+            return new TlsDecodeResult(received, 0, n, type);
+        } catch (AEADBadTagException e) {
+            throw new TlsFatalAlert(AlertDescription.bad_record_mac, e);
+        } catch (GeneralSecurityException e) {
+            throw new TlsFatalAlert(AlertDescription.internal_error, e);
+        }
+    }
+
+    /** RFC 5246, 6.2.3.3: seq_num, type, version, length of the plaintext. */
+    private byte[] additionalData(long seqNo, short type, ProtocolVersion version, int length) {
+        putLong(additional, 0, seqNo);
+        additional[8] = (byte) type;
+        additional[9] = (byte) version.getMajorVersion();
+        additional[10] = (byte) version.getMinorVersion();
+        additional[11] = (byte) (length >>> 8);
+        additional[12] = (byte) length;
+        return additional;
+    }
+
+    private static void putLong(byte[] b, int at, long v) {
+        for (int i = 7; i >= 0; i--) {
+            b[at + i] = (byte) v;
+            v >>>= 8;
+        }
+    }
+
+    @Override
+    public void rekeyDecoder() throws IOException {
+        throw new TlsFatalAlert(AlertDescription.internal_error); // TLS 1.3 only
+    }
+
+    @Override
+    public void rekeyEncoder() throws IOException {
+        throw new TlsFatalAlert(AlertDescription.internal_error); // TLS 1.3 only
+    }
+
+    @Override
+    public boolean usesOpaqueRecordTypeDecode() {
+        return false;
+    }
+
+    @Override
+    public boolean usesOpaqueRecordTypeEncode() {
+        return false;
+    }
+}
