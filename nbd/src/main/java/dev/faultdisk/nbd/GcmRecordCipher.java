@@ -9,6 +9,7 @@ import javax.crypto.SecretKey;
 import javax.crypto.spec.GCMParameterSpec;
 import javax.crypto.spec.SecretKeySpec;
 import org.bouncycastle.tls.AlertDescription;
+import org.bouncycastle.tls.ContentType;
 import org.bouncycastle.tls.ProtocolVersion;
 import org.bouncycastle.tls.TlsFatalAlert;
 import org.bouncycastle.tls.crypto.TlsCipher;
@@ -22,8 +23,9 @@ import org.bouncycastle.tls.crypto.impl.TlsImplUtils;
  * Castle's own record cipher makes a new array for every record it sends (16 KiB, a byte of garbage
  * for every byte a PSK connection sent). Bouncy Castle writes a record to the socket before it
  * asks for the next, and copies what a record holds before it reads the next, so one array each
- * way serves every record. One per connection; its writes and its reads each on one thread at a
- * time.
+ * way serves every record: application data is written under Bouncy Castle's record lock, and
+ * read by the connection's reader alone. Alerts and handshake messages, which Bouncy Castle may
+ * send from the reader while a reply goes out, get arrays of their own.
  */
 final class GcmRecordCipher implements TlsCipher {
     private static final int FIXED_IV = 4; // the salt from the key block
@@ -36,7 +38,10 @@ final class GcmRecordCipher implements TlsCipher {
     private final SecretKey decryptKey;
     private final byte[] encryptNonce = new byte[FIXED_IV + EXPLICIT_NONCE];
     private final byte[] decryptNonce = new byte[FIXED_IV + EXPLICIT_NONCE];
-    private final byte[] additional = new byte[13]; // sequence number, type, version, length
+    // Additional data (sequence number, type, version, length): one each way, as records are
+    // sent and received at once.
+    private final byte[] sentAdditional = new byte[13];
+    private final byte[] receivedAdditional = new byte[13];
     private byte[] sent = new byte[0];
     private byte[] received = new byte[0];
 
@@ -78,8 +83,9 @@ final class GcmRecordCipher implements TlsCipher {
         return ciphertextLimit - EXPLICIT_NONCE - TAG;
     }
 
+    /** Synchronized: an alert the reader sends may meet a reply a writer sends (one cipher). */
     @Override
-    public TlsEncodeResult encodePlaintext(
+    public synchronized TlsEncodeResult encodePlaintext(
             long seqNo,
             short type,
             ProtocolVersion version,
@@ -89,17 +95,23 @@ final class GcmRecordCipher implements TlsCipher {
             int len)
             throws IOException {
         int total = headerAllocation + EXPLICIT_NONCE + len + TAG;
-        if (sent.length < total) {
-            sent = new byte[total];
+        byte[] out;
+        if (type != ContentType.application_data) {
+            out = new byte[total];
+        } else {
+            if (sent.length < total) {
+                sent = new byte[total];
+            }
+            out = sent;
         }
         // The sequence number is the explicit nonce: never the same twice under one key.
         putLong(encryptNonce, FIXED_IV, seqNo);
-        System.arraycopy(encryptNonce, FIXED_IV, sent, headerAllocation, EXPLICIT_NONCE);
+        System.arraycopy(encryptNonce, FIXED_IV, out, headerAllocation, EXPLICIT_NONCE);
         try {
             encrypt.init(Cipher.ENCRYPT_MODE, encryptKey, new GCMParameterSpec(TAG * 8, encryptNonce));
-            encrypt.updateAAD(additionalData(seqNo, type, version, len));
-            int n = encrypt.doFinal(plaintext, offset, len, sent, headerAllocation + EXPLICIT_NONCE);
-            return new TlsEncodeResult(sent, 0, headerAllocation + EXPLICIT_NONCE + n, type);
+            encrypt.updateAAD(additionalData(sentAdditional, seqNo, type, version, len));
+            int n = encrypt.doFinal(plaintext, offset, len, out, headerAllocation + EXPLICIT_NONCE);
+            return new TlsEncodeResult(out, 0, headerAllocation + EXPLICIT_NONCE + n, type);
         } catch (GeneralSecurityException e) {
             throw new TlsFatalAlert(AlertDescription.internal_error, e);
         }
@@ -119,7 +131,7 @@ final class GcmRecordCipher implements TlsCipher {
         System.arraycopy(ciphertext, offset, decryptNonce, FIXED_IV, EXPLICIT_NONCE);
         try {
             decrypt.init(Cipher.DECRYPT_MODE, decryptKey, new GCMParameterSpec(TAG * 8, decryptNonce));
-            decrypt.updateAAD(additionalData(seqNo, type, version, plain));
+            decrypt.updateAAD(additionalData(receivedAdditional, seqNo, type, version, plain));
             int n = decrypt.doFinal(ciphertext, offset + EXPLICIT_NONCE, len - EXPLICIT_NONCE, received, 0);
             return new TlsDecodeResult(received, 0, n, type);
         } catch (AEADBadTagException e) {
@@ -130,7 +142,8 @@ final class GcmRecordCipher implements TlsCipher {
     }
 
     /** RFC 5246, 6.2.3.3: seq_num, type, version, length of the plaintext. */
-    private byte[] additionalData(long seqNo, short type, ProtocolVersion version, int length) {
+    private static byte[] additionalData(
+            byte[] additional, long seqNo, short type, ProtocolVersion version, int length) {
         putLong(additional, 0, seqNo);
         additional[8] = (byte) type;
         additional[9] = (byte) version.getMajorVersion();

@@ -118,10 +118,24 @@ class PskTlsTest {
                     assertTrue(ends.server.read(got) > 0);
                 }
                 assertArrayEquals(large, got.array());
-                // The server's sending alone, on this thread; the client reads on another.
-                try (ExecutorService reader = Executors.newVirtualThreadPerTaskExecutor()) {
-                    Future<byte[]> read =
-                            reader.submit(() -> ends.tls.getInputStream().readNBytes(4 * large.length));
+                // The server sends on this thread (what it allocates is measured) while it
+                // receives on another: its reader decrypts as its writer encrypts.
+                try (ExecutorService others = Executors.newVirtualThreadPerTaskExecutor()) {
+                    Future<byte[]> clientRead =
+                            others.submit(() -> ends.tls.getInputStream().readNBytes(4 * large.length));
+                    Future<byte[]> serverRead = others.submit(() -> {
+                        ByteBuffer in = ByteBuffer.allocate(4 * large.length);
+                        while (in.hasRemaining()) {
+                            assertTrue(ends.server.read(in) > 0);
+                        }
+                        return in.array();
+                    });
+                    Future<?> clientWrite = others.submit(() -> {
+                        for (int i = 0; i < 4; i++) {
+                            ends.tls.getOutputStream().write(large);
+                        }
+                        return null;
+                    });
                     var threads =
                             (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
                     long before = threads.getCurrentThreadAllocatedBytes();
@@ -129,15 +143,21 @@ class PskTlsTest {
                         ends.server.write(ByteBuffer.wrap(large));
                     }
                     long allocated = threads.getCurrentThreadAllocatedBytes() - before;
-                    byte[] all = read.get(10, TimeUnit.SECONDS);
-                    for (int i = 0; i < 4; i++) {
-                        assertArrayEquals(large, Arrays.copyOfRange(all, i * large.length, (i + 1) * large.length));
-                    }
+                    clientWrite.get(10, TimeUnit.SECONDS);
+                    assertFourTimes(large, clientRead.get(10, TimeUnit.SECONDS), "the client received");
+                    assertFourTimes(large, serverRead.get(10, TimeUnit.SECONDS), "the server received");
                     if (chosen == gcm) {
                         assertTrue(allocated < large.length / 2, allocated + " bytes allocated to send 400 KB");
                     }
                 }
             }
+        }
+    }
+
+    private static void assertFourTimes(byte[] expected, byte[] got, String what) {
+        assertEquals(4 * expected.length, got.length, what);
+        for (int i = 0; i < 4; i++) {
+            assertArrayEquals(expected, Arrays.copyOfRange(got, i * expected.length, (i + 1) * expected.length), what);
         }
     }
 
