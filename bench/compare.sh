@@ -46,7 +46,8 @@ bench/compare.sh: faultdisk vs nbdkit (file plugin) vs qemu-nbd on the same file
                      randread64, randread1, and on four connections at once seqread4c,
                      seqwrite4c, randread4c, randrw4c, and whole-disk copies with nbdcopy (its defaults:
                      up to 4 connections, 64 requests of 256 KiB) copyread (to null:) and
-                     copywrite (the image onto the export) (env WORKLOADS); and, after those, with servers and
+                     copywrite (the image onto the export), and with one connection and 16
+                     requests of 4 KiB copyread4k and copywrite4k (env WORKLOADS); and, after those, with servers and
                      reports of their own: connections (bench/connections.sh: 10,000 idle
                      connections and 100 busy ones, against the listed servers it knows) and
                      control (bench/control-latency.sh: fault-add and power-fail under fio load,
@@ -62,7 +63,7 @@ bench/compare.sh: faultdisk vs nbdkit (file plugin) vs qemu-nbd on the same file
                      requiring TLS with one server certificate made by openssl for the run, fio
                      through nbds:// URIs; env TRANSPORT) or tls-unix (TLS as tls, on a Unix
                      socket each as unix) or psk (127.0.0.1, TLS with a pre-shared key made for
-                     the run; only the nbdcopy workloads: fio's nbd engine cannot be given the
+                     the run; nbdcopy's workloads only: fio's nbd engine cannot be given the
                      key file); the workloads with scripts of their own (connections, control)
                      stay on plain TCP
   --no-verify        skip the check that every server serves the file's exact content
@@ -118,7 +119,7 @@ case "$transport" in tls|tls-unix) with_tls=1 ;; *) with_tls= ;; esac
 # libnbd reads a key file from a URI only where the program allows local files; fio's engine does not.
 if [ "$transport" = psk ]; then
   for w in "${workload_list[@]}"; do
-    case "$w" in copyread|copywrite|connections|control) ;; *) die "--transport psk runs copyread and copywrite only (fio cannot be given the key file), not $w" ;; esac
+    case "$w" in copyread|copywrite|copyread4k|copywrite4k|connections|control) ;; *) die "--transport psk runs nbdcopy's workloads only (fio cannot be given the key file), not $w" ;; esac
   done
 fi
 [ "$rounds" -ge 1 ] && [ "$runtime" -ge 1 ] && [ "$size_mib" -ge 16 ] || die "rounds and runtime must be >= 1, size >= 16 MiB"
@@ -170,12 +171,12 @@ workload_args() {
     seqwrite4c) echo "--rw=write --bs=1M --iodepth=8 --numjobs=4 --group_reporting" ;;
     randread4c) echo "--rw=randread --bs=4k --iodepth=16 --numjobs=4 --group_reporting" ;;
     randrw4c) echo "--rw=randrw --rwmixread=50 --bs=4k --iodepth=16 --numjobs=4 --group_reporting" ;;
-    copyread|copywrite) ;; # nbdcopy, not fio (run_fio)
+    copyread|copywrite|copyread4k|copywrite4k) ;; # nbdcopy, not fio (run_fio)
     *) die "unknown workload: $1" ;;
   esac
 }
 for w in "${workload_list[@]}"; do workload_args "$w" >/dev/null; done
-is_copy() { case "$1" in copyread|copywrite) return 0 ;; *) return 1 ;; esac; }
+is_copy() { case "$1" in copyread|copywrite|copyread4k|copywrite4k) return 0 ;; *) return 1 ;; esac; }
 
 need_tools=(fio python3 nbdinfo)
 for s in "${server_list[@]}"; do

@@ -23,6 +23,8 @@ WORKLOADS = {
     "randrw4c": ("random 4 KiB 50/50 read/write, QD16, 4 connections", "IOPS"),
     "copyread": ("whole-disk copy to null: with nbdcopy (up to 4 connections, 64 x 256 KiB)", "MiB/s"),
     "copywrite": ("whole-disk copy from the image with nbdcopy (up to 4 connections, 64 x 256 KiB)", "MiB/s"),
+    "copyread4k": ("whole-disk copy to null: with nbdcopy (one connection, 16 x 4 KiB)", "IOPS"),
+    "copywrite4k": ("whole-disk copy from the image with nbdcopy (one connection, 16 x 4 KiB)", "IOPS"),
 }
 # Workloads whose completion latency percentiles are reported too.
 LATENCY = ("randread64", "randread1")
