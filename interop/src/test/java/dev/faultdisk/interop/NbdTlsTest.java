@@ -152,7 +152,10 @@ class NbdTlsTest {
     @Test
     void aBusyConnectionMovesToAPlatformThreadAndAnIdleOneBack() throws Exception {
         try (FaultdiskServer server = start(TlsMode.REQUIRE, false)) {
-            assertMovesAndServesOn(server, "tls-creds-x509,id=tls0,dir=" + pki.caOnly() + ",endpoint=client");
+            assertMovesAndServesOn(
+                    server,
+                    "tls-creds-x509,id=tls0,dir=" + pki.caOnly() + ",endpoint=client",
+                    "TLSv1\\.3 TLS_AES_\\w+");
         }
     }
 
@@ -161,15 +164,21 @@ class NbdTlsTest {
     void aBusyPskConnectionMovesToAPlatformThreadAndAnIdleOneBack() throws Exception {
         Path psk = pki.pskDir("bob", 0x9e5c_0002L);
         try (FaultdiskServer server = startPsk(psk)) {
-            assertMovesAndServesOn(server, "tls-creds-psk,id=tls0,dir=" + psk + ",username=bob,endpoint=client");
+            // QEMU over GnuTLS offers DHE-PSK with AES-GCM, which the server prefers.
+            assertMovesAndServesOn(
+                    server,
+                    "tls-creds-psk,id=tls0,dir=" + psk + ",username=bob,endpoint=client",
+                    "TLSv1\\.2 TLS_DHE_PSK_WITH_AES_128_GCM_SHA256");
         }
     }
 
     /**
      * qemu-io with {@code credentials} (its TLS object, id tls0) writes, waits until its
-     * connection is read by a platform thread and then, idle, by a virtual one again, and reads.
+     * connection is read by a platform thread and then, idle, by a virtual one again, and reads;
+     * the connection's TLS session, as the server reports it, matches {@code session}.
      */
-    private static void assertMovesAndServesOn(FaultdiskServer server, String credentials) throws Exception {
+    private static void assertMovesAndServesOn(FaultdiskServer server, String credentials, String session)
+            throws Exception {
         Process io = new ProcessBuilder(
                         "qemu-io",
                         "--object",
@@ -187,6 +196,8 @@ class NbdTlsTest {
                     .atMost(TIMEOUT)
                     .pollInterval(Duration.ofMillis(20))
                     .until(() -> !platformReaders(server).isEmpty());
+            String agreed = server.nbd().connections().getFirst().tls();
+            assertTrue(agreed != null && agreed.matches(session), "the session agreed: " + agreed);
             await("the idle connection is back on a virtual thread")
                     .atMost(Duration.ofSeconds(20))
                     .until(() ->

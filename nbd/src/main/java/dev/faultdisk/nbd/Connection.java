@@ -59,6 +59,8 @@ final class Connection implements Runnable {
     private volatile ConnectionInfo.Phase phase = ConnectionInfo.Phase.HANDSHAKE;
     /** Why the server ended the connection, when it did (the first reason given wins). */
     private volatile String closeReason;
+    /** The TLS version and cipher suite agreed at STARTTLS, or null. */
+    private volatile String tls;
     /** The peer as the log lines name it, read once: a closed channel no longer knows it. */
     private String peerName;
     /** The options the client sent, in order, for the log line. */
@@ -171,7 +173,8 @@ final class Connection implements Runnable {
         return (n.structuredReplies() ? "structured replies" : "simple replies")
                 + (n.baseAllocation() ? ", base:allocation" : "")
                 + ", flags 0x" + Integer.toHexString(n.transmissionFlags())
-                + ", options " + String.join(", ", options);
+                + ", options " + String.join(", ", options)
+                + (tls == null ? "" : ", " + tls);
     }
 
     /** Closes the connection for {@code reason} (said in its log line): a power cut, a removal, a shutdown. */
@@ -301,6 +304,7 @@ final class Connection implements Runnable {
                 : options.tls().secure(ChannelSocket.of(channel), early, null, millis);
         input.secure(secure);
         writer.switchTo(secure);
+        tls = secure.session();
     }
 
     /** The handshake deadline, cancelled once the client chose an export. */
@@ -418,7 +422,7 @@ final class Connection implements Runnable {
 
     /** Where the connection is and whether a reply write is under way, for observers (tests, queries). */
     ConnectionInfo info() {
-        return new ConnectionInfo(id, export == null ? null : export.name(), phase, writer.writing());
+        return new ConnectionInfo(id, export == null ? null : export.name(), phase, writer.writing(), tls);
     }
 
     /** Called by the reader when the client's input ended: it now finishes what it read. */

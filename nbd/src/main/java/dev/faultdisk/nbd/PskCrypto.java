@@ -33,12 +33,13 @@ final class PskCrypto extends JcaTlsCrypto {
         if (ProtocolVersion.TLSv12.equals(params.getServerVersion())) {
             try {
                 switch (encryption) {
-                    case EncryptionAlgorithm.AES_128_GCM:
+                    case EncryptionAlgorithm.AES_128_GCM -> {
                         return new GcmRecordCipher(params, 16);
-                    case EncryptionAlgorithm.AES_256_GCM:
+                    }
+                    case EncryptionAlgorithm.AES_256_GCM -> {
                         return new GcmRecordCipher(params, 32);
-                    default:
-                        break;
+                    }
+                    default -> {}
                 }
             } catch (GeneralSecurityException e) {
                 throw new TlsFatalAlert(AlertDescription.internal_error, e);

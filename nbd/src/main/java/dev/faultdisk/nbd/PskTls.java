@@ -95,13 +95,14 @@ public final class PskTls {
         };
         int old = plain.getSoTimeout();
         plain.setSoTimeout(timeoutMillis);
+        Server server = new Server(identities);
         try {
-            protocol.accept(new Server(identities));
+            protocol.accept(server);
         } catch (IOException e) {
             throw new javax.net.ssl.SSLException("PSK handshake failed: " + e.getMessage(), e);
         }
         plain.setSoTimeout(old);
-        return new StreamChannel(protocol.getInputStream(), protocol.getOutputStream(), plain);
+        return new StreamChannel(protocol.getInputStream(), protocol.getOutputStream(), plain, server.session());
     }
 
     /**
@@ -135,6 +136,27 @@ public final class PskTls {
         @Override
         protected int[] getSupportedCipherSuites() {
             return TlsUtils.getSupportedCipherSuites(getCrypto(), SUITES);
+        }
+
+        /** The version and suite agreed, named as the JDK names them ({@code "TLSv1.2 TLS_..."}). */
+        String session() {
+            var agreed = context.getSecurityParametersConnection();
+            return agreed.getNegotiatedVersion().getName().replace("TLS ", "TLSv") + " "
+                    + name(agreed.getCipherSuite());
+        }
+
+        /** {@link CipherSuite}'s constant for {@code suite}: its IANA name. */
+        private static String name(int suite) {
+            for (java.lang.reflect.Field f : CipherSuite.class.getFields()) {
+                try {
+                    if (f.getType() == int.class && f.getInt(null) == suite) {
+                        return f.getName();
+                    }
+                } catch (IllegalAccessException e) {
+                    break;
+                }
+            }
+            return String.format("0x%04X", suite);
         }
     }
 }

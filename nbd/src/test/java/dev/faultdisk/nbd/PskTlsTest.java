@@ -110,6 +110,12 @@ class PskTlsTest {
                         chosen,
                         ends.client.suite(),
                         "suite 0x" + Integer.toHexString(chosen) + " of " + offered.length + " offered");
+                assertEquals(
+                        chosen == gcm
+                                ? "TLSv1.2 TLS_DHE_PSK_WITH_AES_128_GCM_SHA256"
+                                : "TLSv1.2 TLS_ECDHE_PSK_WITH_AES_256_CBC_SHA",
+                        ends.server.session(),
+                        "the session as the server names it");
                 byte[] large = new byte[100_000];
                 new Random(5).nextBytes(large);
                 ends.tls.getOutputStream().write(large);

@@ -36,21 +36,34 @@ public final class StreamChannel implements ByteChannel, GatheringByteChannel {
     private volatile boolean open = true;
     /** The end of the stream was read ahead (reader thread only). */
     private boolean ended;
+    /** The TLS version and cipher suite agreed, for logs and reports; null if not TLS or not known. */
+    private final String session;
 
     public StreamChannel(Socket socket) throws IOException {
-        this(socket.getInputStream(), socket.getOutputStream(), socket, null);
+        this(socket.getInputStream(), socket.getOutputStream(), socket, null, null);
     }
 
     /** Streams of a protocol layered over a socket (e.g. a TLS library's); closing closes {@code socket}. */
     public StreamChannel(InputStream in, OutputStream out, Closeable socket) {
-        this(in, out, socket, null);
+        this(in, out, socket, null, null);
     }
 
-    StreamChannel(InputStream in, OutputStream out, Closeable socket, BurstInput raw) {
+    /** The same, with the TLS session it carries named, as {@code "TLSv1.2 TLS_..."}. */
+    public StreamChannel(InputStream in, OutputStream out, Closeable socket, String session) {
+        this(in, out, socket, null, session);
+    }
+
+    StreamChannel(InputStream in, OutputStream out, Closeable socket, BurstInput raw, String session) {
         this.socket = socket;
         this.in = in;
         this.out = out;
         this.raw = raw;
+        this.session = session;
+    }
+
+    /** The TLS version and cipher suite agreed ({@code "TLSv1.3 TLS_AES_256_GCM_SHA384"}), or null. */
+    public String session() {
+        return session;
     }
 
     /**

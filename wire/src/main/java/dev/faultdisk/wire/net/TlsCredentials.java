@@ -139,7 +139,8 @@ public record TlsCredentials(SSLContext context, boolean server, boolean verifyP
     public StreamChannel secure(Socket plain, byte[] consumed, String peerHost, int timeoutMillis) throws IOException {
         BurstInput raw = server ? new BurstInput(consumed, plain.getInputStream()) : null;
         SSLSocket tls = handshake(plain, consumed, peerHost, timeoutMillis, raw);
-        return new StreamChannel(tls.getInputStream(), tls.getOutputStream(), tls, raw);
+        String session = tls.getSession().getProtocol() + " " + tls.getSession().getCipherSuite();
+        return new StreamChannel(tls.getInputStream(), tls.getOutputStream(), tls, raw, session);
     }
 
     private SSLSocket handshake(Socket plain, byte[] consumed, String peerHost, int timeoutMillis, BurstInput raw)

@@ -137,7 +137,8 @@ class StreamChannelTest {
                 record(23, "cde".getBytes(StandardCharsets.US_ASCII)),
                 record(23, "f".getBytes(StandardCharsets.US_ASCII)));
         BurstInput raw = new BurstInput(new byte[0], new ByteArrayInputStream(wire));
-        StreamChannel channel = new StreamChannel(new ToyRecords(raw), OutputStream.nullOutputStream(), () -> {}, raw);
+        StreamChannel channel =
+                new StreamChannel(new ToyRecords(raw), OutputStream.nullOutputStream(), () -> {}, raw, null);
         ByteBuffer dst = ByteBuffer.allocate(64);
         assertEquals(6, channel.read(dst));
         assertEquals("abcdef", new String(dst.array(), 0, 6, StandardCharsets.US_ASCII));
@@ -171,7 +172,8 @@ class StreamChannelTest {
             }
         };
         BurstInput raw = new BurstInput(new byte[0], socket);
-        StreamChannel channel = new StreamChannel(new ToyRecords(raw), OutputStream.nullOutputStream(), () -> {}, raw);
+        StreamChannel channel =
+                new StreamChannel(new ToyRecords(raw), OutputStream.nullOutputStream(), () -> {}, raw, null);
         ByteBuffer dst = ByteBuffer.allocate(64);
         assertEquals(2, channel.read(dst), "the whole record only");
         assertEquals(4, channel.read(dst), "the next once it is here");
@@ -200,7 +202,8 @@ class StreamChannelTest {
             }
         };
         BurstInput raw = new BurstInput(new byte[0], blocking);
-        StreamChannel channel = new StreamChannel(new ToyRecords(raw), OutputStream.nullOutputStream(), () -> {}, raw);
+        StreamChannel channel =
+                new StreamChannel(new ToyRecords(raw), OutputStream.nullOutputStream(), () -> {}, raw, null);
         ByteBuffer dst = ByteBuffer.allocate(64);
         assertEquals(2, channel.read(dst));
     }

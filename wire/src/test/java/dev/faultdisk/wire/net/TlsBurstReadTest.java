@@ -39,6 +39,12 @@ class TlsBurstReadTest {
             Ends ends = handshake(ctx, dir, listener, plainClient, accepted, true);
             SSLSocket client = ends.client();
             StreamChannel channel = ends.server();
+            assertEquals(
+                    client.getSession().getProtocol() + " "
+                            + client.getSession().getCipherSuite(),
+                    channel.session(),
+                    "the session as both ends name it");
+            assertTrue(channel.session().startsWith("TLSv1.3 TLS_"), channel.session());
 
             byte[] sent = new byte[RECORDS * RECORD_BYTES];
             for (int i = 0; i < sent.length; i++) {
