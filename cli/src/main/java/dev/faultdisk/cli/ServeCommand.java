@@ -3,7 +3,6 @@ package dev.faultdisk.cli;
 import dev.faultdisk.export.Export;
 import dev.faultdisk.export.ExportRegistry;
 import dev.faultdisk.export.ExportSpec;
-import dev.faultdisk.nbd.NbdUri;
 import dev.faultdisk.server.FaultdiskServer;
 import dev.faultdisk.server.ListenException;
 import java.io.IOException;
@@ -237,20 +236,9 @@ final class ServeCommand implements Callable<Integer> {
             out.println("  export " + e.name() + ": " + e.description());
         }
         String first = registry.all().getFirst().name();
-        String uri = NbdUri.of(bound, first, false);
         out.println();
         out.println("Attach it with, for example:");
-        out.println("  nbdinfo " + uri);
-        out.println("  qemu-io -f raw -c 'read -v 0 512' " + uri);
-        out.println("  qemu-system-x86_64 -drive file=" + uri + ",format=raw,if=virtio ...");
-        if (bound instanceof InetSocketAddress inet) {
-            out.println("  nbd-client " + inet.getHostString() + " " + inet.getPort() + " /dev/nbd0 -N " + first
-                    + "   (root; modprobe nbd first)");
-        } else if (bound instanceof UnixDomainSocketAddress unix) {
-            out.println(
-                    "  nbd-client -u " + unix.getPath() + " /dev/nbd0 -N " + first + "   (root; modprobe nbd first)");
-        }
-        out.println("  mkdir -p /tmp/fd && nbdfuse /tmp/fd " + uri + " &   (then: losetup -f --show /tmp/fd/nbd)");
+        AttachHints.lines(bound, first, server.nbd().options()).forEach(out::println);
         if (!qmp.isEmpty()) {
             out.println("Control it over QMP, for example:");
             if (qmp.getFirst() instanceof InetSocketAddress q) {

@@ -5,14 +5,17 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.faultdisk.client.FaultdiskClient;
+import dev.faultdisk.testkit.Command;
 import dev.faultdisk.testkit.CommandResult;
 import dev.faultdisk.testkit.FaultdiskCli;
 import dev.faultdisk.testkit.QemuIo;
 import dev.faultdisk.testkit.ServeProcess;
+import dev.faultdisk.testkit.TestPki;
 import dev.faultdisk.testkit.Tools;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -59,6 +62,51 @@ class ServeProcessTest {
             }
             assertEquals(0, bytes[(1 << 20) - 1], "byte before the write untouched");
         }
+    }
+
+    /**
+     * With TLS required the banner shows commands that attach over TLS, with pre-shared keys or
+     * certificates, and none that would be refused in plaintext; its nbdinfo and qemu-io commands
+     * run as printed.
+     */
+    @Test
+    void theBannersTlsCommandsWorkAsPrinted(@TempDir Path dir) throws Exception {
+        Tools.require("openssl", "nbdinfo", "qemu-io");
+        TestPki pki = TestPki.create(dir.resolve("pki"));
+        Path psk = pki.pskDir("carol", 0x5e11_0001L).resolve("keys.psk");
+        List<List<String>> credentials = List.of(
+                List.of("--tls-psk", psk.toString()),
+                List.of("--tls-certificates", pki.dir().toString()));
+        for (List<String> given : credentials) {
+            List<String> args = new java.util.ArrayList<>(
+                    List.of("--export", "d=memory:1M", "--nbd", "127.0.0.1:0", "--qmp", "none", "--tls", "require"));
+            args.addAll(given);
+            try (ServeProcess server = ServeProcess.start(args.toArray(String[]::new))) {
+                List<String> banner = server.banner();
+                assertTrue(banner.stream().noneMatch(l -> l.contains("nbd://")), "no plaintext URI: " + banner);
+                assertTrue(banner.stream().anyMatch(l -> l.startsWith("  nbdcopy 'nbds://")), banner.toString());
+                String nbdinfo = command(banner, "  nbdinfo ").replace("   (TLS)", "");
+                assertTrue(
+                        nbdinfo.contains(given.getFirst().equals("--tls-psk") ? "carol@" : "tls-certificates="),
+                        nbdinfo);
+                CommandResult info = Command.run(Duration.ofSeconds(60), "sh", "-c", nbdinfo);
+                assertEquals(0, info.exit(), nbdinfo + ": " + info);
+                assertTrue(info.stdout().contains("export-size: 1048576"), info.stdout());
+                String qemuIo = command(banner, "  qemu-io ");
+                CommandResult read = Command.run(Duration.ofSeconds(60), "sh", "-c", qemuIo);
+                assertEquals(0, read.exit(), qemuIo + ": " + read);
+                assertTrue(read.stdout().contains("read 512/512 bytes at offset 0"), read.stdout());
+            }
+        }
+    }
+
+    /** The banner's line starting with {@code start}, as a command (its leading spaces off). */
+    private static String command(List<String> banner, String start) {
+        return banner.stream()
+                .filter(l -> l.startsWith(start))
+                .findFirst()
+                .orElseThrow(() -> new AssertionError("no line " + start.strip() + " in " + banner))
+                .strip();
     }
 
     @Test

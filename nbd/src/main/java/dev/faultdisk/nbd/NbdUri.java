@@ -21,14 +21,19 @@ public final class NbdUri {
                     + encode(unix.getPath().toString());
         }
         InetSocketAddress inet = (InetSocketAddress) address;
-        InetAddress ip = inet.getAddress();
-        String host = ip != null && ip.isAnyLocalAddress()
-                ? (ip.getAddress().length == 16 ? "::1" : "127.0.0.1")
-                : inet.getHostString();
+        String host = clientHost(inet);
         if (host.contains(":")) {
             host = "[" + host + "]";
         }
         return scheme + "://" + host + ":" + inet.getPort() + "/" + encode(export);
+    }
+
+    /** The host a client on this host connects to: a wildcard address becomes the loopback one of its family. */
+    public static String clientHost(InetSocketAddress address) {
+        InetAddress ip = address.getAddress();
+        return ip != null && ip.isAnyLocalAddress()
+                ? (ip.getAddress().length == 16 ? "::1" : "127.0.0.1")
+                : address.getHostString();
     }
 
     /**

@@ -72,6 +72,11 @@ public final class PskTls {
         return file;
     }
 
+    /** The first user in the file: the one a client example names. */
+    public String firstUser() {
+        return keys.keySet().iterator().next();
+    }
+
     /**
      * Runs the server side of the handshake on {@code plain} (after the STARTTLS ACK), {@code
      * early} being bytes already read from it; bounded by {@code timeoutMillis}.
