@@ -22,8 +22,8 @@ import org.bouncycastle.tls.crypto.impl.TlsImplUtils;
  * TLS 1.2 records in AES-GCM (RFC 5288) with the JDK's cipher, into arrays it keeps: Bouncy
  * Castle's own record cipher makes a new array for every record it sends (16 KiB, a byte of garbage
  * for every byte a PSK connection sent). Bouncy Castle writes a record to the socket before it
- * asks for the next, and copies what a record holds before it reads the next, so one array each
- * way serves every record: application data is written under Bouncy Castle's record lock, and
+ * asks for the next, and it (or {@link PskRecordInput}) hands out what a record holds before it
+ * opens the next, so one array each way serves every record: application data is written under Bouncy Castle's record lock, and
  * read by the connection's reader alone. Alerts and handshake messages, which Bouncy Castle may
  * send from the reader while a reply goes out, get arrays of their own.
  */
@@ -44,6 +44,8 @@ final class GcmRecordCipher implements TlsCipher {
     private final byte[] receivedAdditional = new byte[13];
     private byte[] sent = new byte[0];
     private byte[] received = new byte[0];
+    /** The sequence number of the next record to open (the handshake's Finished was the first). */
+    private long nextReceived;
 
     /** {@code keySize} in bytes (16 or 32); the keys and salts come from the handshake's key block. */
     GcmRecordCipher(TlsCryptoParameters params, int keySize) throws IOException, GeneralSecurityException {
@@ -133,12 +135,18 @@ final class GcmRecordCipher implements TlsCipher {
             decrypt.init(Cipher.DECRYPT_MODE, decryptKey, new GCMParameterSpec(TAG * 8, decryptNonce));
             decrypt.updateAAD(additionalData(receivedAdditional, seqNo, type, version, plain));
             int n = decrypt.doFinal(ciphertext, offset + EXPLICIT_NONCE, len - EXPLICIT_NONCE, received, 0);
+            nextReceived = seqNo + 1;
             return new TlsDecodeResult(received, 0, n, type);
         } catch (AEADBadTagException e) {
             throw new TlsFatalAlert(AlertDescription.bad_record_mac, e);
         } catch (GeneralSecurityException e) {
             throw new TlsFatalAlert(AlertDescription.internal_error, e);
         }
+    }
+
+    /** The sequence number the next record received has (reader thread). */
+    long nextReceiveSequence() {
+        return nextReceived;
     }
 
     /** RFC 5246, 6.2.3.3: seq_num, type, version, length of the plaintext. */

@@ -24,22 +24,30 @@ import org.bouncycastle.tls.crypto.impl.jcajce.JcaTlsCrypto;
  * GcmRecordCipher}, in CBC through {@link ScratchCipher}: both make less garbage.
  */
 final class PskCrypto extends JcaTlsCrypto {
+    /** The AES-GCM cipher of the connection, once the handshake chose one (one crypto a connection). */
+    private volatile GcmRecordCipher gcm;
+
     PskCrypto(SecureRandom random) {
         super(new DefaultJcaJceHelper(), random, random);
+    }
+
+    /** The connection's AES-GCM record cipher, or null if another suite was agreed. */
+    GcmRecordCipher gcm() {
+        return gcm;
     }
 
     @Override
     public TlsCipher createCipher(TlsCryptoParameters params, int encryption, int mac) throws IOException {
         if (ProtocolVersion.TLSv12.equals(params.getServerVersion())) {
             try {
-                switch (encryption) {
-                    case EncryptionAlgorithm.AES_128_GCM -> {
-                        return new GcmRecordCipher(params, 16);
-                    }
-                    case EncryptionAlgorithm.AES_256_GCM -> {
-                        return new GcmRecordCipher(params, 32);
-                    }
-                    default -> {}
+                int keySize = switch (encryption) {
+                    case EncryptionAlgorithm.AES_128_GCM -> 16;
+                    case EncryptionAlgorithm.AES_256_GCM -> 32;
+                    default -> 0;
+                };
+                if (keySize > 0) {
+                    gcm = new GcmRecordCipher(params, keySize);
+                    return gcm;
                 }
             } catch (GeneralSecurityException e) {
                 throw new TlsFatalAlert(AlertDescription.internal_error, e);

@@ -28,6 +28,13 @@ import org.bouncycastle.tls.TlsUtils;
  * over the JDK's ciphers ({@link PskCrypto}).
  */
 public final class PskTls {
+    /**
+     * Whether records received in AES-GCM are read by {@link PskRecordInput} (the default) or by
+     * Bouncy Castle's record layer: {@code -Dfaultdisk.nbd.pskRecordInput=false}, for comparison.
+     */
+    private static final boolean RECORD_INPUT =
+            Boolean.parseBoolean(System.getProperty("faultdisk.nbd.pskRecordInput", "true"));
+
     private final Map<String, byte[]> keys;
     private final Path file;
 
@@ -107,7 +114,10 @@ public final class PskTls {
             throw new javax.net.ssl.SSLException("PSK handshake failed: " + e.getMessage(), e);
         }
         plain.setSoTimeout(old);
-        return new StreamChannel(protocol.getInputStream(), protocol.getOutputStream(), plain, server.session());
+        GcmRecordCipher gcm = server.crypto.gcm();
+        // Bouncy Castle reads no further than the handshake's last record: the rest is the client's data.
+        InputStream input = gcm != null && RECORD_INPUT ? new PskRecordInput(in, gcm) : protocol.getInputStream();
+        return new StreamChannel(input, protocol.getOutputStream(), plain, server.session());
     }
 
     /**
@@ -129,8 +139,15 @@ public final class PskTls {
             CipherSuite.TLS_DHE_PSK_WITH_AES_128_CBC_SHA,
         };
 
+        private final PskCrypto crypto;
+
         Server(TlsPSKIdentityManager identities) {
-            super(new PskCrypto(new SecureRandom()), identities);
+            this(identities, new PskCrypto(new SecureRandom()));
+        }
+
+        private Server(TlsPSKIdentityManager identities, PskCrypto crypto) {
+            super(crypto, identities);
+            this.crypto = crypto;
         }
 
         @Override

@@ -34,6 +34,8 @@ import org.bouncycastle.tls.TlsClientProtocol;
 import org.bouncycastle.tls.crypto.impl.bc.BcTlsCrypto;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * A PSK file that cannot be read is refused saying which and why; a PSK connection survives a
@@ -52,9 +54,11 @@ class PskTlsTest {
      * beneath: nothing is lost when nothing came, nor when a record's second part comes after
      * the timeout (a small record, and a large write's several records split in the middle).
      */
-    @Test
-    void aReadTimeoutInsideARecordLosesNothing(@TempDir Path dir) throws Exception {
-        try (Ends ends = Ends.connect(dir, null)) {
+    @ParameterizedTest
+    @ValueSource(
+            ints = {CipherSuite.TLS_DHE_PSK_WITH_AES_128_GCM_SHA256, CipherSuite.TLS_ECDHE_PSK_WITH_AES_256_CBC_SHA})
+    void aReadTimeoutInsideARecordLosesNothing(int suite, @TempDir Path dir) throws Exception {
+        try (Ends ends = Ends.connect(dir, new int[] {suite})) {
             Socket plain = ends.accepted.socket();
             StreamChannel channel = ends.server;
             PartedOutput wire = ends.wire;
@@ -164,6 +168,34 @@ class PskTlsTest {
         assertEquals(4 * expected.length, got.length, what);
         for (int i = 0; i < 4; i++) {
             assertArrayEquals(expected, Arrays.copyOfRange(got, i * expected.length, (i + 1) * expected.length), what);
+        }
+    }
+
+    /**
+     * Small records a client sent back to back are read in a few calls, and its close_notify is
+     * the end of the stream.
+     */
+    @Test
+    void aBurstOfRecordsIsReadInAFewCallsAndCloseNotifyEndsTheStream(@TempDir Path dir) throws Exception {
+        try (Ends ends = Ends.connect(dir, new int[] {CipherSuite.TLS_DHE_PSK_WITH_AES_128_GCM_SHA256})) {
+            byte[] sent = new byte[50 * 40];
+            new Random(3).nextBytes(sent);
+            ends.wire.hold();
+            for (int r = 0; r < 50; r++) {
+                ends.tls.getOutputStream().write(sent, r * 40, 40); // a record each
+            }
+            ends.socket.getOutputStream().write(ends.wire.take());
+            ends.tls.close(); // close_notify after them
+            ByteBuffer got = ByteBuffer.allocate(sent.length + 1);
+            int calls = 0;
+            int n;
+            while ((n = ends.server.read(got)) >= 0) {
+                assertTrue(n > 0 || !got.hasRemaining());
+                calls++;
+            }
+            assertEquals(sent.length, got.position(), "every byte, then the end");
+            assertArrayEquals(sent, Arrays.copyOf(got.array(), sent.length));
+            assertTrue(calls <= 10, "50 records took " + calls + " reads");
         }
     }
 

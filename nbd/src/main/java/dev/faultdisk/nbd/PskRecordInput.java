@@ -1,0 +1,145 @@
+package dev.faultdisk.nbd;
+
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.InputStream;
+import org.bouncycastle.tls.AlertDescription;
+import org.bouncycastle.tls.ContentType;
+import org.bouncycastle.tls.ProtocolVersion;
+import org.bouncycastle.tls.TlsFatalAlert;
+import org.bouncycastle.tls.crypto.TlsDecodeResult;
+
+/**
+ * What a PSK client sends after the handshake, read from the socket in bursts and opened by the
+ * connection's {@link GcmRecordCipher} in place: Bouncy Castle's record layer reads every record
+ * into a new array (a byte of garbage for every byte a client writes), and takes two system calls
+ * a record. Application data is all a client sends here; its close_notify ends the stream, any
+ * other alert or a handshake message (renegotiation) ends the connection. A read timeout keeps
+ * what was read of a record, as the TLS layers do. The connection's reader alone reads it.
+ */
+final class PskRecordInput extends InputStream {
+    private static final int HEADER = 5;
+    /** The largest record TLS 1.2 allows: 2^14 bytes and 2048 of expansion. */
+    private static final int MAX_RECORD = HEADER + (1 << 14) + 2048;
+
+    private final InputStream socket;
+    private final GcmRecordCipher cipher;
+    private final byte[] buf = new byte[4 * MAX_RECORD];
+    private int start;
+    private int end;
+    private long sequence;
+    /** Plaintext of the last record not yet handed out (in the cipher's array). */
+    private TlsDecodeResult pending;
+
+    private int pendingAt;
+    private boolean ended;
+
+    PskRecordInput(InputStream socket, GcmRecordCipher cipher) {
+        this.socket = socket;
+        this.cipher = cipher;
+        this.sequence = cipher.nextReceiveSequence();
+    }
+
+    @Override
+    public int read() throws IOException {
+        byte[] one = new byte[1];
+        return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
+    }
+
+    /** Hands out what arrived: at least a byte, waiting for it, then only what is here already. */
+    @Override
+    public int read(byte[] b, int off, int len) throws IOException {
+        if (len == 0) {
+            return 0;
+        }
+        int done = 0;
+        while (done < len) {
+            if (pending != null) {
+                int n = Math.min(len - done, pending.len - pendingAt);
+                System.arraycopy(pending.buf, pending.off + pendingAt, b, off + done, n);
+                done += n;
+                pendingAt += n;
+                if (pendingAt == pending.len) {
+                    pending = null;
+                }
+                continue;
+            }
+            if (ended || (done > 0 && !wholeRecordBuffered())) {
+                break;
+            }
+            if (!wholeRecordBuffered() && !fill()) {
+                ended = true;
+                break;
+            }
+            open();
+        }
+        return done == 0 && ended ? -1 : done;
+    }
+
+    private boolean wholeRecordBuffered() {
+        return end - start >= HEADER && end - start >= HEADER + length();
+    }
+
+    private int length() {
+        return ((buf[start + 3] & 0xff) << 8) | (buf[start + 4] & 0xff);
+    }
+
+    /**
+     * Reads until a whole record is buffered; false at the end of the stream between records. A
+     * timeout leaves what was read where it is.
+     */
+    private boolean fill() throws IOException {
+        while (!wholeRecordBuffered()) {
+            if (end - start >= HEADER && HEADER + length() > MAX_RECORD) {
+                throw new TlsFatalAlert(AlertDescription.record_overflow);
+            }
+            if (buf.length - start < MAX_RECORD) {
+                System.arraycopy(buf, start, buf, 0, end - start);
+                end -= start;
+                start = 0;
+            }
+            int n = socket.read(buf, end, buf.length - end);
+            if (n < 0) {
+                if (end == start) {
+                    return false;
+                }
+                throw new EOFException("the peer closed the connection inside a TLS record");
+            }
+            end += n;
+        }
+        return true;
+    }
+
+    /** Opens the whole record at {@code start}: its plaintext becomes {@link #pending}. */
+    private void open() throws IOException {
+        short type = (short) (buf[start] & 0xff);
+        ProtocolVersion version = ProtocolVersion.get(buf[start + 1] & 0xff, buf[start + 2] & 0xff);
+        int length = length();
+        TlsDecodeResult plain = cipher.decodeCiphertext(sequence++, type, version, buf, start + HEADER, length);
+        start += HEADER + length;
+        switch (type) {
+            case ContentType.application_data -> {
+                if (plain.len > 0) {
+                    pending = plain;
+                    pendingAt = 0;
+                }
+            }
+            case ContentType.alert -> {
+                if (plain.len == 2 && plain.buf[plain.off + 1] == AlertDescription.close_notify) {
+                    ended = true;
+                } else {
+                    throw new IOException("the client sent TLS alert "
+                            + (plain.len == 2
+                                    ? AlertDescription.getText((short) (plain.buf[plain.off + 1] & 0xff))
+                                    : "of " + plain.len + " bytes"));
+                }
+            }
+            default -> throw new TlsFatalAlert(AlertDescription.unexpected_message); // renegotiation refused
+        }
+    }
+
+    @Override
+    public int available() {
+        return pending == null ? 0 : pending.len - pendingAt;
+    }
+}
