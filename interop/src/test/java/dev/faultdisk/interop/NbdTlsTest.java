@@ -112,13 +112,37 @@ class NbdTlsTest {
     @Test
     void overAUnixSocket() throws Exception {
         Path socket = dir.resolve("tls.sock");
+        assertServesOverAUnixSocket(
+                socket,
+                NbdServer.Options.defaults().withTls(TlsMode.REQUIRE, TlsCredentials.server(pki.dir(), false)),
+                "nbds+unix:///d?socket=" + socket + "&tls-certificates=" + pki.caOnly(),
+                "tls-creds-x509,id=tls0,dir=" + pki.caOnly() + ",endpoint=client");
+    }
+
+    /** The same with a pre-shared key. */
+    @Test
+    void preSharedKeysOverAUnixSocket() throws Exception {
+        Path socket = dir.resolve("psk.sock");
+        Path psk = pki.pskDir("dave", 0x9e5c_0003L);
+        assertServesOverAUnixSocket(
+                socket,
+                NbdServer.Options.defaults().withPsk(TlsMode.REQUIRE, PskTls.load(psk.resolve("keys.psk"))),
+                "nbds+unix://dave@/d?socket=" + socket + "&tls-psk-file=" + psk.resolve("keys.psk"),
+                "tls-creds-psk,id=tls0,dir=" + psk + ",username=dave,endpoint=client");
+    }
+
+    /**
+     * A server on {@code socket} with {@code options}: nbdinfo sees TLS at {@code uri}, nbdcopy
+     * copies there and back, qemu-io with {@code credentials} (its TLS object, id tls0) writes and
+     * reads.
+     */
+    private static void assertServesOverAUnixSocket(
+            Path socket, NbdServer.Options options, String uri, String credentials) throws Exception {
         try (FaultdiskServer server = FaultdiskServer.builder()
                 .export("d=memory:8M")
                 .nbd(java.net.UnixDomainSocketAddress.of(socket))
-                .nbdOptions(
-                        NbdServer.Options.defaults().withTls(TlsMode.REQUIRE, TlsCredentials.server(pki.dir(), false)))
+                .nbdOptions(options)
                 .start()) {
-            String uri = "nbds+unix:///d?socket=" + socket + "&tls-certificates=" + pki.caOnly();
             CommandResult is = Command.run(TIMEOUT, "nbdinfo", "--is", "tls", uri);
             assertEquals(0, is.exit(), () -> "nbdinfo --is tls over a Unix socket: " + is);
             NbdCopy.assertRoundTrip(dir, uri, 0x7150_0002L, 8 << 20, "seed 0x71500002 over TLS on a Unix socket");
@@ -126,7 +150,7 @@ class NbdTlsTest {
                     TIMEOUT,
                     "qemu-io",
                     "--object",
-                    "tls-creds-x509,id=tls0,dir=" + pki.caOnly() + ",endpoint=client",
+                    credentials,
                     "--image-opts",
                     "-c",
                     "write -P 0x3d 8192 1M",
