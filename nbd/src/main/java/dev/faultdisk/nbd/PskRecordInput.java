@@ -19,8 +19,10 @@ import org.bouncycastle.tls.crypto.TlsDecodeResult;
  */
 final class PskRecordInput extends InputStream {
     private static final int HEADER = 5;
+    /** The most a record may hold (RFC 5246, 6.2.1). */
+    private static final int MAX_PLAINTEXT = 1 << 14;
     /** The largest record TLS 1.2 allows: 2^14 bytes and 2048 of expansion. */
-    private static final int MAX_RECORD = HEADER + (1 << 14) + 2048;
+    private static final int MAX_RECORD = HEADER + MAX_PLAINTEXT + 2048;
 
     private final InputStream socket;
     private final GcmRecordCipher cipher;
@@ -117,6 +119,9 @@ final class PskRecordInput extends InputStream {
         int length = length();
         TlsDecodeResult plain = cipher.decodeCiphertext(sequence++, type, version, buf, start + HEADER, length);
         start += HEADER + length;
+        if (plain.len > MAX_PLAINTEXT) {
+            throw new TlsFatalAlert(AlertDescription.record_overflow);
+        }
         switch (type) {
             case ContentType.application_data -> {
                 if (plain.len > 0) {

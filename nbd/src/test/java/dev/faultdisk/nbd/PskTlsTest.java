@@ -199,6 +199,17 @@ class PskTlsTest {
         }
     }
 
+    /** A record longer than TLS allows is refused from its header, before the server reads it. */
+    @Test
+    void aRecordLongerThanTlsAllowsIsRefused(@TempDir Path dir) throws Exception {
+        try (Ends ends = Ends.connect(dir, new int[] {CipherSuite.TLS_DHE_PSK_WITH_AES_128_GCM_SHA256})) {
+            ends.socket.getOutputStream().write(new byte[] {23, 3, 3, (byte) 0xff, (byte) 0xff, 0});
+            org.bouncycastle.tls.TlsFatalAlert alert = assertThrows(
+                    org.bouncycastle.tls.TlsFatalAlert.class, () -> ends.server.read(ByteBuffer.allocate(16)));
+            assertEquals(org.bouncycastle.tls.AlertDescription.record_overflow, alert.getAlertDescription());
+        }
+    }
+
     /** A record changed on the way fails its tag: the server reads no byte of it and ends the session. */
     @Test
     void aTamperedGcmRecordIsRefused(@TempDir Path dir) throws Exception {
