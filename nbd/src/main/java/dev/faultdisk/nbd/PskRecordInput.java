@@ -1,5 +1,6 @@
 package dev.faultdisk.nbd;
 
+import dev.faultdisk.wire.net.TlsRecordHeader;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
@@ -18,7 +19,7 @@ import org.bouncycastle.tls.crypto.TlsDecodeResult;
  * what was read of a record, as the TLS layers do. The connection's reader alone reads it.
  */
 final class PskRecordInput extends InputStream {
-    private static final int HEADER = 5;
+    private static final int HEADER = TlsRecordHeader.SIZE;
     /** The most a record may hold (RFC 5246, 6.2.1). */
     private static final int MAX_PLAINTEXT = 1 << 14;
     /** The largest record TLS 1.2 allows: 2^14 bytes and 2048 of expansion. */
@@ -66,24 +67,21 @@ final class PskRecordInput extends InputStream {
                 }
                 continue;
             }
-            if (ended || (done > 0 && !wholeRecordBuffered())) {
+            if (ended) {
                 break;
             }
-            if (!wholeRecordBuffered() && !fill()) {
-                ended = true;
-                break;
+            if (!TlsRecordHeader.wholeRecordIn(buf, start, end)) {
+                if (done > 0) {
+                    break; // only what is here already
+                }
+                if (!fill()) {
+                    ended = true;
+                    break;
+                }
             }
             open();
         }
         return done == 0 && ended ? -1 : done;
-    }
-
-    private boolean wholeRecordBuffered() {
-        return end - start >= HEADER && end - start >= HEADER + length();
-    }
-
-    private int length() {
-        return ((buf[start + 3] & 0xff) << 8) | (buf[start + 4] & 0xff);
     }
 
     /**
@@ -91,8 +89,8 @@ final class PskRecordInput extends InputStream {
      * timeout leaves what was read where it is.
      */
     private boolean fill() throws IOException {
-        while (!wholeRecordBuffered()) {
-            if (end - start >= HEADER && HEADER + length() > MAX_RECORD) {
+        while (!TlsRecordHeader.wholeRecordIn(buf, start, end)) {
+            if (end - start >= HEADER && HEADER + TlsRecordHeader.bodyLength(buf, start) > MAX_RECORD) {
                 throw new TlsFatalAlert(AlertDescription.record_overflow);
             }
             if (buf.length - start < MAX_RECORD) {
@@ -116,7 +114,7 @@ final class PskRecordInput extends InputStream {
     private void open() throws IOException {
         short type = (short) (buf[start] & 0xff);
         ProtocolVersion version = ProtocolVersion.get(buf[start + 1] & 0xff, buf[start + 2] & 0xff);
-        int length = length();
+        int length = TlsRecordHeader.bodyLength(buf, start);
         TlsDecodeResult plain = cipher.decodeCiphertext(sequence++, type, version, buf, start + HEADER, length);
         start += HEADER + length;
         if (plain.len > MAX_PLAINTEXT) {

@@ -21,8 +21,6 @@ final class BurstInput extends InputStream {
      * (through here it would cost a copy of every byte written to the export).
      */
     private static final int CAPACITY = 4096;
-    /** A TLS record's header: type, version, length (RFC 8446, 5.1). */
-    private static final int RECORD_HEADER = 5;
 
     private final InputStream in;
     private final byte[] buf;
@@ -44,12 +42,7 @@ final class BurstInput extends InputStream {
      * would cost more than the call saved.
      */
     boolean wholeRecordBuffered() {
-        int n = count - pos;
-        if (n < RECORD_HEADER) {
-            return false;
-        }
-        int length = ((buf[pos + 3] & 0xff) << 8) | (buf[pos + 4] & 0xff);
-        return n >= RECORD_HEADER + length;
+        return TlsRecordHeader.wholeRecordIn(buf, pos, count);
     }
 
     /** While true, a read with nothing buffered throws instead of waiting. */
