@@ -78,21 +78,7 @@ final class AttachHints {
 
     private static String withUser(String uri, String user) {
         int at = uri.indexOf("://") + 3;
-        return uri.substring(0, at) + encodeUser(user) + "@" + uri.substring(at);
-    }
-
-    /** A URI's user part: unreserved characters as they are, the rest percent-encoded (UTF-8). */
-    private static String encodeUser(String user) {
-        StringBuilder out = new StringBuilder();
-        for (byte b : user.getBytes(java.nio.charset.StandardCharsets.UTF_8)) {
-            int c = b & 0xff;
-            if ((c < 0x80 && Character.isLetterOrDigit(c)) || "-._~".indexOf(c) >= 0) {
-                out.append((char) c);
-            } else {
-                out.append(String.format("%%%02X", c));
-            }
-        }
-        return out.toString();
+        return uri.substring(0, at) + NbdUri.encodeUser(user) + "@" + uri.substring(at);
     }
 
     private static String query(String uri) {

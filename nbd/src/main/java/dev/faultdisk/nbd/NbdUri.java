@@ -41,13 +41,23 @@ public final class NbdUri {
      * rule), and clients decode the path back into it.
      */
     static String encode(String text) {
+        return encode(text, "-._~/:@");
+    }
+
+    /**
+     * A URI's user part ({@code nbds://USER@...}, the PSK user libnbd sends): unreserved characters
+     * as they are, the rest percent-encoded.
+     */
+    public static String encodeUser(String user) {
+        return encode(user, "-._~");
+    }
+
+    /** Percent-encodes {@code text}'s UTF-8 but for letters, digits and {@code kept}. */
+    private static String encode(String text, String kept) {
         StringBuilder out = new StringBuilder(text.length());
         for (byte b : text.getBytes(StandardCharsets.UTF_8)) {
             int c = b & 0xff;
-            if ((c >= 'A' && c <= 'Z')
-                    || (c >= 'a' && c <= 'z')
-                    || (c >= '0' && c <= '9')
-                    || "-._~/:@".indexOf(c) >= 0) {
+            if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || kept.indexOf(c) >= 0) {
                 out.append((char) c);
             } else {
                 out.append('%').append(HEX[c >> 4]).append(HEX[c & 0xf]);
