@@ -9,6 +9,7 @@ import java.io.EOFException;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.net.InetSocketAddress;
+import java.net.Socket;
 import java.net.SocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
@@ -332,11 +333,12 @@ final class Connection implements Runnable {
     int awaitInput() throws IOException {
         int n;
         if (input.secured()) {
-            // TLS: the bytes on the socket belong to the TLS channel, so the reader waits on it
-            // with its buffer (an idle TLS connection keeps its input buffer). Both TLS layers
-            // (the JDK's, and Bouncy Castle's for PSK) survive a read timeout, keeping the record
-            // read in part, so the reader can wait with the idle time (over TCP) and move.
-            n = ReaderThreads.awaitSecured(tcp ? channel.socket() : null, () -> input.fill(1));
+            // TLS: the bytes on the socket belong to the TLS channel, so the reader waits on it,
+            // with the small buffer as over plaintext. Both TLS layers (the JDK's, and Bouncy
+            // Castle's for PSK) survive a read timeout, keeping the record read in part, so the
+            // reader can wait with the idle time (over TCP) and move.
+            Socket plain = tcp ? channel.socket() : null;
+            n = input.awaitIdle(small -> ReaderThreads.awaitSecured(plain, () -> input.readSecuredIdle(small)));
         } else {
             n = input.awaitIdle(small -> ReaderThreads.awaitInput(channel, small, tcp, spin));
         }
@@ -354,13 +356,14 @@ final class Connection implements Runnable {
     }
 
     /**
-     * Bytes of pooled buffers the connection holds now (input, idle input, replies, scratch), for
-     * checks that an idle connection costs little. A snapshot read off the reader thread.
+     * Bytes of pooled buffers the connection holds now (input, idle input, replies, scratch, and
+     * the TLS channel's), for checks that an idle connection costs little. A snapshot read off
+     * the reader thread.
      */
     long heldBufferBytes() {
         long held = input.heldBytes(); // read first: the reader writes it after releasing the others
         Transmission t = transmission;
-        return held + writer.heldBytes() + (t == null ? 0 : t.heldBytes());
+        return held + input.tlsHeldBytes() + writer.heldBytes() + (t == null ? 0 : t.heldBytes());
     }
 
     /** The export this connection serves, once the handshake chose one. */

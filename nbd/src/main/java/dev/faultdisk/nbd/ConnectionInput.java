@@ -1,5 +1,6 @@
 package dev.faultdisk.nbd;
 
+import dev.faultdisk.wire.net.StreamChannel;
 import java.io.EOFException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -25,8 +26,8 @@ final class ConnectionInput {
 
     /** What requests are read from: the socket, or TLS over it after STARTTLS. */
     private ByteChannel io;
-    /** True once {@link #io} is TLS: the socket's bytes are then the TLS channel's alone. */
-    private boolean secured;
+    /** The TLS channel {@link #io} is once secured (the socket's bytes are then its alone); null before. */
+    private volatile StreamChannel tls;
     /** Buffered input; swapped for a pooled one by {@link #awaitIdle}. */
     private ByteBuffer in = BufferPool.SHARED.acquire(CAPACITY).limit(0);
     /** The small heap buffer the reader waits on while idle, kept for the connection's life. */
@@ -143,14 +144,25 @@ final class ConnectionInput {
     }
 
     /** From now on input comes through {@code tls}. */
-    void secure(ByteChannel tls) {
+    void secure(StreamChannel tls) {
         io = tls;
-        secured = true;
+        this.tls = tls;
     }
 
     /** True once input comes through TLS. */
     boolean secured() {
-        return secured;
+        return tls != null;
+    }
+
+    /** Reads through TLS into {@code small} while the connection waits idle (see {@link StreamChannel#readIdle}). */
+    int readSecuredIdle(ByteBuffer small) throws IOException {
+        return tls.readIdle(small);
+    }
+
+    /** Bytes of arrays the TLS channel holds now, lent for reads and writes (any thread). */
+    long tlsHeldBytes() {
+        StreamChannel t = tls;
+        return t == null ? 0 : t.heldBytes();
     }
 
     /** Returns the buffers to the pool; the connection reads no more. */

@@ -1,5 +1,6 @@
 package dev.faultdisk.nbd;
 
+import dev.faultdisk.wire.net.ArrayPool;
 import java.io.IOException;
 import java.security.GeneralSecurityException;
 import java.util.Arrays;
@@ -31,6 +32,13 @@ final class GcmRecordCipher implements TlsCipher {
     private static final int FIXED_IV = 4; // the salt from the key block
     private static final int EXPLICIT_NONCE = 8; // sent before each record's ciphertext
     private static final int TAG = 16;
+    /** The most a record may hold (RFC 5246, 6.2.1). */
+    private static final int MAX_PLAINTEXT = 1 << 14;
+    /**
+     * Arrays for a whole record, header and all, lent while the connection is busy: the one it
+     * sends from and the one it opens into go back when it waits idle.
+     */
+    private static final ArrayPool RECORDS = new ArrayPool(5 + EXPLICIT_NONCE + MAX_PLAINTEXT + TAG, 256);
 
     private final Cipher encrypt;
     private final Cipher decrypt;
@@ -42,8 +50,14 @@ final class GcmRecordCipher implements TlsCipher {
     // sent and received at once.
     private final byte[] sentAdditional = new byte[13];
     private final byte[] receivedAdditional = new byte[13];
-    private byte[] sent = new byte[0];
-    private byte[] received = new byte[0];
+    /** The array application data is sent from; null while the connection is idle. */
+    private byte[] sent;
+    /** The array records are opened into; null while the connection is idle. */
+    private byte[] received;
+    /** Bytes of each lent now, for {@link #sentHeld} and {@link #receivedHeld} off their threads. */
+    private volatile int sentLent;
+
+    private volatile int receivedLent;
     /** The sequence number of the next record to open (the handshake's Finished was the first). */
     private long nextReceived;
 
@@ -101,8 +115,9 @@ final class GcmRecordCipher implements TlsCipher {
         if (type != ContentType.application_data) {
             out = new byte[total];
         } else {
-            if (sent.length < total) {
-                sent = new byte[total];
+            if (sent == null || sent.length < total) {
+                sent = total <= RECORDS.length() ? RECORDS.take() : new byte[total];
+                sentLent = sent.length;
             }
             out = sent;
         }
@@ -127,8 +142,12 @@ final class GcmRecordCipher implements TlsCipher {
         if (plain < 0) {
             throw new TlsFatalAlert(AlertDescription.decode_error);
         }
-        if (received.length < plain) {
-            received = new byte[plain];
+        if (plain > MAX_PLAINTEXT) {
+            throw new TlsFatalAlert(AlertDescription.record_overflow);
+        }
+        if (received == null) {
+            received = RECORDS.take();
+            receivedLent = received.length;
         }
         System.arraycopy(ciphertext, offset, decryptNonce, FIXED_IV, EXPLICIT_NONCE);
         try {
@@ -142,6 +161,30 @@ final class GcmRecordCipher implements TlsCipher {
         } catch (GeneralSecurityException e) {
             throw new TlsFatalAlert(AlertDescription.internal_error, e);
         }
+    }
+
+    /** Gives back the array records are opened into: none of what it holds is still to be read (reader thread). */
+    void releaseReceived() {
+        RECORDS.give(received);
+        received = null;
+        receivedLent = 0;
+    }
+
+    /** Gives back the array application data is sent from: no write is under way. */
+    synchronized void releaseSent() {
+        RECORDS.give(sent);
+        sent = null;
+        sentLent = 0;
+    }
+
+    /** Bytes of the array application data is sent from, if one is lent now (any thread). */
+    long sentHeld() {
+        return sentLent;
+    }
+
+    /** Bytes of the array records are opened into, if one is lent now (any thread). */
+    long receivedHeld() {
+        return receivedLent;
     }
 
     /** The sequence number the next record received has (reader thread). */

@@ -1,5 +1,7 @@
 package dev.faultdisk.nbd;
 
+import dev.faultdisk.wire.net.ArrayPool;
+import dev.faultdisk.wire.net.IdleBuffers;
 import dev.faultdisk.wire.net.TlsRecordHeader;
 import java.io.EOFException;
 import java.io.IOException;
@@ -18,16 +20,25 @@ import org.bouncycastle.tls.crypto.TlsDecodeResult;
  * other alert or a handshake message (renegotiation) ends the connection. A read timeout keeps
  * what was read of a record, as the TLS layers do. The connection's reader alone reads it.
  */
-final class PskRecordInput extends InputStream {
+final class PskRecordInput extends InputStream implements IdleBuffers {
     private static final int HEADER = TlsRecordHeader.SIZE;
     /** The most a record may hold (RFC 5246, 6.2.1). */
     private static final int MAX_PLAINTEXT = 1 << 14;
     /** The largest record TLS 1.2 allows: 2^14 bytes and 2048 of expansion. */
     private static final int MAX_RECORD = HEADER + MAX_PLAINTEXT + 2048;
 
+    /** Burst buffers, lent while the connection is busy: an idle one holds {@link #first} alone. */
+    private static final ArrayPool BUFFERS = new ArrayPool(4 * MAX_RECORD, 128);
+
     private final InputStream socket;
     private final GcmRecordCipher cipher;
-    private final byte[] buf = new byte[4 * MAX_RECORD];
+    /** What an idle connection waits on: room for a burst of small requests, one record each. */
+    private final byte[] first = new byte[1024];
+    /** The burst buffer; null while the connection waits idle with none of it unread. */
+    private byte[] buf = BUFFERS.take();
+    /** Whether {@link #buf} is lent now, for {@link #heldBytes} off the reader thread. */
+    private volatile boolean lent = true;
+
     private int start;
     private int end;
     private long sequence;
@@ -89,6 +100,9 @@ final class PskRecordInput extends InputStream {
      * timeout leaves what was read where it is.
      */
     private boolean fill() throws IOException {
+        if (buf == null && !wake()) {
+            return false;
+        }
         while (!TlsRecordHeader.wholeRecordIn(buf, start, end)) {
             if (end - start >= HEADER && HEADER + TlsRecordHeader.bodyLength(buf, start) > MAX_RECORD) {
                 throw new TlsFatalAlert(AlertDescription.record_overflow);
@@ -108,6 +122,43 @@ final class PskRecordInput extends InputStream {
             end += n;
         }
         return true;
+    }
+
+    /**
+     * Waits on the small array, then takes a burst buffer for what came: false at the end of the
+     * stream. A timeout leaves the connection as it was.
+     */
+    private boolean wake() throws IOException {
+        int n = socket.read(first, 0, first.length);
+        if (n < 0) {
+            return false;
+        }
+        buf = BUFFERS.take();
+        lent = true;
+        System.arraycopy(first, 0, buf, 0, n);
+        start = 0;
+        end = n;
+        return true;
+    }
+
+    /** Gives the burst buffer back if none of it is unread, and the cipher's array for what it opens. */
+    @Override
+    public void releaseIdle() {
+        if (buf != null && start == end && pending == null) {
+            BUFFERS.give(buf);
+            buf = null;
+            lent = false;
+            start = 0;
+            end = 0;
+        }
+        if (pending == null) {
+            cipher.releaseReceived();
+        }
+    }
+
+    @Override
+    public long heldBytes() {
+        return (lent ? BUFFERS.length() : 0) + cipher.receivedHeld();
     }
 
     /** Opens the whole record at {@code start}: its plaintext becomes {@link #pending}. */

@@ -1,10 +1,12 @@
 package dev.faultdisk.nbd;
 
 import dev.faultdisk.wire.FileErrors;
+import dev.faultdisk.wire.net.IdleBuffers;
 import dev.faultdisk.wire.net.StreamChannel;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.io.SequenceInputStream;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
@@ -117,7 +119,49 @@ public final class PskTls {
         GcmRecordCipher gcm = server.crypto.gcm();
         // Bouncy Castle reads no further than the handshake's last record: the rest is the client's data.
         InputStream input = gcm != null && RECORD_INPUT ? new PskRecordInput(in, gcm) : protocol.getInputStream();
-        return new StreamChannel(input, protocol.getOutputStream(), plain, server.session());
+        OutputStream output = gcm != null ? new GcmOutput(protocol.getOutputStream(), gcm) : protocol.getOutputStream();
+        return new StreamChannel(input, output, plain, server.session());
+    }
+
+    /** Bouncy Castle's output, through which an idle connection gives back the array AES-GCM sends from. */
+    private static final class GcmOutput extends OutputStream implements IdleBuffers {
+        private final OutputStream out;
+        private final GcmRecordCipher cipher;
+
+        GcmOutput(OutputStream out, GcmRecordCipher cipher) {
+            this.out = out;
+            this.cipher = cipher;
+        }
+
+        @Override
+        public void write(int b) throws IOException {
+            out.write(b);
+        }
+
+        @Override
+        public void write(byte[] b, int off, int len) throws IOException {
+            out.write(b, off, len);
+        }
+
+        @Override
+        public void flush() throws IOException {
+            out.flush();
+        }
+
+        @Override
+        public void close() throws IOException {
+            out.close();
+        }
+
+        @Override
+        public void releaseIdle() {
+            cipher.releaseSent();
+        }
+
+        @Override
+        public long heldBytes() {
+            return cipher.sentHeld();
+        }
     }
 
     /**

@@ -1,5 +1,6 @@
 package dev.faultdisk.nbd;
 
+import dev.faultdisk.wire.net.StreamChannel;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -59,6 +60,9 @@ final class ReplyWriter {
                 BufferPool.SHARED.release(out);
                 out = null;
                 view = null;
+            }
+            if (channel instanceof StreamChannel tls) {
+                tls.releaseIdleWrites(); // no write is under way: they all hold the lock
             }
         } finally {
             lock.unlock();

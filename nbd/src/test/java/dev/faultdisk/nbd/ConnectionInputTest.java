@@ -4,9 +4,12 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import dev.faultdisk.wire.net.StreamChannel;
 import java.io.EOFException;
+import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.channels.ByteChannel;
+import java.nio.channels.Channels;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
@@ -114,7 +117,8 @@ class ConnectionInputTest {
         input.buffer().position(40);
         assertArrayEquals(java.util.Arrays.copyOfRange(data, 40, 100), input.takeBuffered());
         assertEquals(0, input.buffer().remaining());
-        input.secure(trickle(new byte[] {9}, 1, 5));
+        input.secure(new StreamChannel(
+                Channels.newInputStream(trickle(new byte[] {9}, 1, 5)), OutputStream.nullOutputStream(), () -> {}));
         assertEquals(true, input.secured());
         input.require(1);
         assertEquals(9, input.buffer().get());

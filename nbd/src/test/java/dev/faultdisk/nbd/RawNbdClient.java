@@ -17,10 +17,15 @@ import java.nio.channels.Channels;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import org.bouncycastle.tls.BasicTlsPSKIdentity;
+import org.bouncycastle.tls.PSKTlsClient;
+import org.bouncycastle.tls.TlsClientProtocol;
+import org.bouncycastle.tls.crypto.impl.bc.BcTlsCrypto;
 
 /**
  * A small blocking NBD client for tests: it sends exactly the bytes a test asks for (any cookie,
@@ -57,9 +62,14 @@ final class RawNbdClient implements AutoCloseable {
 
     /** The same connection after STARTTLS: the greeting was read in plaintext. */
     private RawNbdClient(javax.net.ssl.SSLSocket tls, int handshakeFlags) throws IOException {
-        this.socket = tls;
-        this.in = new DataInputStream(new java.io.BufferedInputStream(tls.getInputStream(), 1 << 16));
-        this.out = new DataOutputStream(new java.io.BufferedOutputStream(tls.getOutputStream(), 1 << 16));
+        this(tls, tls.getInputStream(), tls.getOutputStream(), handshakeFlags);
+    }
+
+    /** The same connection after STARTTLS, through a TLS layer's streams. */
+    private RawNbdClient(java.io.Closeable socket, InputStream input, OutputStream output, int handshakeFlags) {
+        this.socket = socket;
+        this.in = new DataInputStream(new java.io.BufferedInputStream(input, 1 << 16));
+        this.out = new DataOutputStream(new java.io.BufferedOutputStream(output, 1 << 16));
         this.handshakeFlags = handshakeFlags;
     }
 
@@ -69,15 +79,50 @@ final class RawNbdClient implements AutoCloseable {
      * timeout: a test using this sets its own.)
      */
     static RawNbdClient openTls(Path path, String export, javax.net.ssl.SSLContext context) throws IOException {
-        RawNbdClient plain = connect(path);
+        return startTls(connect(path), export, context);
+    }
+
+    /** As {@link #openTls(Path, String, javax.net.ssl.SSLContext)}, to 127.0.0.1:{@code port}. */
+    static RawNbdClient openTls(int port, String export, javax.net.ssl.SSLContext context) throws IOException {
+        return startTls(connect(port), export, context);
+    }
+
+    private static RawNbdClient startTls(RawNbdClient plain, String export, javax.net.ssl.SSLContext context)
+            throws IOException {
         plain.clientFlags(NbdProtocol.FLAG_C_FIXED_NEWSTYLE | NbdProtocol.FLAG_C_NO_ZEROES);
         plain.expectAck(plain.option(NbdProtocol.OPT_STARTTLS, new byte[0]));
-        Socket socket = dev.faultdisk.wire.net.ChannelSocket.of((SocketChannel) plain.socket);
+        Socket socket = plain.socket instanceof SocketChannel channel
+                ? dev.faultdisk.wire.net.ChannelSocket.of(channel)
+                : (Socket) plain.socket;
         javax.net.ssl.SSLSocket tls =
                 (javax.net.ssl.SSLSocket) context.getSocketFactory().createSocket(socket, "localhost", 0, true);
         tls.setUseClientMode(true);
         tls.startHandshake();
         RawNbdClient c = new RawNbdClient(tls, plain.handshakeFlags);
+        c.expectAck(c.option(NbdProtocol.OPT_STRUCTURED_REPLY, new byte[0]));
+        c.expectAck(c.go(export));
+        return c;
+    }
+
+    /**
+     * As {@link #openTls(int, String, javax.net.ssl.SSLContext)}, with a pre-shared key: Bouncy
+     * Castle's client as {@code identity}, offering {@code suites} (constants of {@link
+     * org.bouncycastle.tls.CipherSuite}).
+     */
+    static RawNbdClient openPsk(int port, String export, String identity, byte[] key, int... suites)
+            throws IOException {
+        RawNbdClient plain = connect(port);
+        plain.clientFlags(NbdProtocol.FLAG_C_FIXED_NEWSTYLE | NbdProtocol.FLAG_C_NO_ZEROES);
+        plain.expectAck(plain.option(NbdProtocol.OPT_STARTTLS, new byte[0]));
+        Socket socket = (Socket) plain.socket;
+        TlsClientProtocol tls = new TlsClientProtocol(socket.getInputStream(), socket.getOutputStream());
+        tls.connect(new PSKTlsClient(new BcTlsCrypto(new SecureRandom()), new BasicTlsPSKIdentity(identity, key)) {
+            @Override
+            protected int[] getSupportedCipherSuites() {
+                return suites;
+            }
+        });
+        RawNbdClient c = new RawNbdClient(socket, tls.getInputStream(), tls.getOutputStream(), plain.handshakeFlags);
         c.expectAck(c.option(NbdProtocol.OPT_STRUCTURED_REPLY, new byte[0]));
         c.expectAck(c.go(export));
         return c;

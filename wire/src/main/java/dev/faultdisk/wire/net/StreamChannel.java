@@ -27,9 +27,17 @@ public final class StreamChannel implements ByteChannel, GatheringByteChannel {
     private final Closeable socket;
     private final InputStream in;
     private final OutputStream out;
-    private final byte[] readBuffer = new byte[16 * 1024];
-    // Two records a write: a connection idle over TLS holds it, so it stays small.
-    private final byte[] writeBuffer = new byte[2 * TLS13_JDK_FRAGMENT];
+    /** Read through into a direct buffer: lent while the connection is busy. */
+    private static final ArrayPool READS = new ArrayPool(16 * 1024, 256);
+    /** Two records a write, lent while the connection is busy. */
+    private static final ArrayPool WRITES = new ArrayPool(2 * TLS13_JDK_FRAGMENT, 256);
+
+    private byte[] readBuffer;
+    private byte[] writeBuffer;
+    /** Whether each is lent now, for {@link #heldBytes} off the reader's and writers' threads. */
+    private volatile boolean readLent;
+
+    private volatile boolean writeLent;
     /** The socket's input under the TLS layer, when it is ours: reads then take every record already here. */
     private final BurstInput raw;
 
@@ -104,6 +112,49 @@ public final class StreamChannel implements ByteChannel, GatheringByteChannel {
         return n;
     }
 
+    /**
+     * Reads into {@code small} (a heap buffer) while the connection waits idle, having given back
+     * the buffers the channel and the stream under it lent for reads: an idle TLS connection then
+     * holds what the TLS layer itself keeps. Reader thread only.
+     */
+    public int readIdle(ByteBuffer small) throws IOException {
+        READS.give(readBuffer);
+        readBuffer = null;
+        readLent = false;
+        if (in instanceof IdleBuffers stream) {
+            stream.releaseIdle();
+        }
+        return read(small);
+    }
+
+    /**
+     * Gives back the buffers lent for writes, the channel's and the stream's under it: call with
+     * no write under way (the writers' own serialisation ensures it).
+     */
+    public void releaseIdleWrites() {
+        WRITES.give(writeBuffer);
+        writeBuffer = null;
+        writeLent = false;
+        if (out instanceof IdleBuffers stream) {
+            stream.releaseIdle();
+        }
+    }
+
+    /**
+     * Bytes of lent arrays the channel and the streams under it hold now (a snapshot, read from
+     * any thread): none but what the TLS layer keeps of its own while the connection waits idle.
+     */
+    public long heldBytes() {
+        long held = (readLent ? (long) READS.length() : 0L) + (writeLent ? WRITES.length() : 0);
+        if (in instanceof IdleBuffers stream) {
+            held += stream.heldBytes();
+        }
+        if (out instanceof IdleBuffers stream) {
+            held += stream.heldBytes();
+        }
+        return held;
+    }
+
     private int readOnce(ByteBuffer dst) throws IOException {
         if (!open) {
             throw new ClosedChannelException();
@@ -118,9 +169,10 @@ public final class StreamChannel implements ByteChannel, GatheringByteChannel {
                 dst.position(dst.position() + n);
             }
         } else {
-            n = in.read(readBuffer, 0, Math.min(readBuffer.length, dst.remaining()));
+            byte[] through = readBuffer();
+            n = in.read(through, 0, Math.min(through.length, dst.remaining()));
             if (n > 0) {
-                dst.put(readBuffer, 0, n);
+                dst.put(through, 0, n);
             }
         }
         return n;
@@ -136,10 +188,11 @@ public final class StreamChannel implements ByteChannel, GatheringByteChannel {
             out.write(src.array(), src.arrayOffset() + src.position(), total);
             src.position(src.limit());
         } else {
+            byte[] through = writeBuffer();
             while (src.hasRemaining()) {
-                int n = Math.min(writeBuffer.length, src.remaining());
-                src.get(writeBuffer, 0, n);
-                out.write(writeBuffer, 0, n);
+                int n = Math.min(through.length, src.remaining());
+                src.get(through, 0, n);
+                out.write(through, 0, n);
             }
         }
         out.flush();
@@ -156,26 +209,43 @@ public final class StreamChannel implements ByteChannel, GatheringByteChannel {
         if (!open) {
             throw new ClosedChannelException();
         }
+        byte[] through = writeBuffer();
         long total = 0;
         int filled = 0;
         for (int i = offset; i < offset + length; i++) {
             ByteBuffer src = srcs[i];
             total += src.remaining();
             while (src.hasRemaining()) {
-                int n = Math.min(writeBuffer.length - filled, src.remaining());
-                src.get(writeBuffer, filled, n);
+                int n = Math.min(through.length - filled, src.remaining());
+                src.get(through, filled, n);
                 filled += n;
-                if (filled == writeBuffer.length) {
-                    out.write(writeBuffer, 0, filled);
+                if (filled == through.length) {
+                    out.write(through, 0, filled);
                     filled = 0;
                 }
             }
         }
         if (filled > 0) {
-            out.write(writeBuffer, 0, filled);
+            out.write(through, 0, filled);
         }
         out.flush();
         return total;
+    }
+
+    private byte[] readBuffer() {
+        if (readBuffer == null) {
+            readBuffer = READS.take();
+            readLent = true;
+        }
+        return readBuffer;
+    }
+
+    private byte[] writeBuffer() {
+        if (writeBuffer == null) {
+            writeBuffer = WRITES.take();
+            writeLent = true;
+        }
+        return writeBuffer;
     }
 
     @Override
