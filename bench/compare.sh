@@ -271,32 +271,17 @@ fi
 if [ -n "$on_unix" ]; then
   sock_dir=$(mktemp -d "${TMPDIR:-/tmp}/fd-bench.XXXXXX")
 fi
-# With TLS: a certificate authority and a server certificate for 127.0.0.1 (EC P-256, as a
-# deployment would likely have), in the layout all three servers and libnbd read.
+# With TLS: a certificate authority and a server certificate, or a pre-shared key (tls-creds.sh).
+. "$root/bench/tls-creds.sh"
 pki=
 if [ -n "$with_tls" ]; then
   pki="$out/pki"
-  mkdir -p "$pki"
-  (
-    cd "$pki"
-    printf '%s\n' basicConstraints=CA:FALSE keyUsage=critical,digitalSignature,keyEncipherment \
-      extendedKeyUsage=serverAuth subjectAltName=DNS:localhost,IP:127.0.0.1 >server.ext
-    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 -subj /CN=bench-ca \
-      -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign \
-      -keyout ca-key.pem -out ca-cert.pem
-    openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj /CN=127.0.0.1 \
-      -keyout server-key.pem -out server.csr
-    openssl x509 -req -in server.csr -CA ca-cert.pem -CAkey ca-key.pem -CAcreateserial -days 2 \
-      -extfile server.ext -out server-cert.pem
-  ) >"$out/pki.log" 2>&1 || { cat "$out/pki.log" >&2; die "openssl could not make the certificates"; }
+  make_pki "$pki" "$out/pki.log" || die "no certificates"
 fi
-# With a pre-shared key: keys.psk (USERNAME:HEXKEY, as psktool writes it) in a directory of its
-# own, which qemu's credentials object reads too.
 psk=
 if [ "$transport" = psk ]; then
   psk="$out/psk"
-  mkdir -p "$psk"
-  printf 'bench:%s\n' "$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')" >"$psk/keys.psk"
+  make_psk "$psk"
 fi
 sock_of() { echo "$sock_dir/$1.sock"; }
 nbd_listen() { if [ -n "$on_unix" ]; then echo "unix:$(sock_of "$1")"; else echo "127.0.0.1:$2"; fi; }

@@ -3,7 +3,9 @@
 #
 #   idle:  N connections (default 10,000) negotiated into transmission and left idle; resident
 #          memory (VmRSS) and threads of each server before, with them open, after one 4 KiB read
-#          on each (an idle connection must still serve), and after they close.
+#          on each (an idle connection must still serve), after a 256 KiB read and write on each
+#          (idle again after being busy: the buffers of a busy connection must not stay with it),
+#          and after they close.
 #   busy:  100 connections at once (fio's nbd engine, 100 jobs, one connection each, 4 KiB random
 #          reads at queue depth 4); each connection's share of the total and the lowest share
 #          against an even one (fair: no connection below half its share).
@@ -14,8 +16,13 @@
 # nbdkit (file plugin) and qemu-nbd, all on the same 256 MiB file, one after another for idle
 # (memory is not disturbed by load) and interleaved over rounds for busy.
 #
+# --transport tls or psk: every server requires TLS (a certificate made by openssl for the run, or
+# a pre-shared key); the idle clients are libnbd's (bench/nbd_tls_clients.py, python3-libnbd), the
+# busy ones fio's over nbds:// (tls only: fio's nbd engine cannot be given a key file).
+#
 # Usage: bench/connections.sh [--idle N] [--busy N] [--rounds R] [--runtime S] [--servers LIST]
 #                             [--phases idle,busy] [--nbdkit-idle N (default 1000: 17 threads each)]
+#                             [--transport tcp|tls|psk]
 set -euo pipefail
 
 root=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)
@@ -26,6 +33,7 @@ runtime=10
 servers=faultdisk,faultdisk-platform,faultdisk-virtual,nbdkit,qemu-nbd
 phases=idle,busy
 nbdkit_idle=1000
+transport=tcp
 while [ $# -gt 0 ]; do
   case "$1" in
     --idle) idle=$2; shift ;;
@@ -35,7 +43,8 @@ while [ $# -gt 0 ]; do
     --runtime) runtime=$2; shift ;;
     --servers) servers=$2; shift ;;
     --phases) phases=$2; shift ;;
-    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+    --transport) transport=$2; shift ;;
+    -h|--help) sed -n '2,25p' "$0"; exit 0 ;;
     *) echo "connections.sh: unknown argument: $1" >&2; exit 2 ;;
   esac
   shift
@@ -44,6 +53,15 @@ IFS=, read -r -a server_list <<<"$servers"
 log() { echo "[$(date +%H:%M:%S)] $*"; }
 die() { echo "connections.sh: $*" >&2; exit 1; }
 for t in fio python3 nbdinfo nbdkit qemu-nbd; do command -v "$t" >/dev/null || die "needs $t"; done
+case "$transport" in tcp|tls|psk) ;; *) die "--transport is tcp, tls or psk, not $transport" ;; esac
+if [ "$transport" != tcp ]; then
+  command -v openssl >/dev/null || die "needs openssl"
+  /usr/bin/python3 -c 'import nbd' 2>/dev/null || die "needs libnbd's Python bindings for /usr/bin/python3 (Debian: python3-libnbd)"
+  if [ "$transport" = psk ] && [[ ",$phases," == *",busy,"* ]]; then
+    echo "connections.sh: no busy phase over psk (fio's nbd engine cannot be given a key file)" >&2
+    phases=${phases//busy/}
+  fi
+fi
 
 # Room for the idle connections: both ends of each are in this machine's processes.
 ulimit -n $((idle * 2 + 4096)) 2>/dev/null || ulimit -n "$(ulimit -Hn)"
@@ -53,6 +71,47 @@ file=/dev/shm/faultdisk-conn-${size_mib}m.img
 [ -f "$file" ] || head -c $((size_mib << 20)) /dev/urandom >"$file"
 out="$root/bench/results/connections-$(date +%Y%m%d-%H%M%S)"
 mkdir -p "$out"
+
+# TLS: a server certificate from a throw-away authority, or a pre-shared key (as compare.sh makes them).
+pki="$out/pki"
+psk="$out/psk"
+. "$root/bench/tls-creds.sh"
+case "$transport" in
+  tls) make_pki "$pki" "$out/pki.log" || die "no certificates" ;;
+  psk) make_psk "$psk" ;;
+esac
+fd_tls() {
+  case "$transport" in
+    tls) echo "--tls require --tls-certificates $pki" ;;
+    psk) echo "--tls require --tls-psk $psk/keys.psk" ;;
+  esac
+}
+nbdkit_tls() {
+  case "$transport" in
+    tls) echo "--tls=require --tls-certificates=$pki" ;;
+    psk) echo "--tls=require --tls-psk=$psk/keys.psk" ;;
+  esac
+}
+qemu_tls() {
+  case "$transport" in
+    tls) echo "--object tls-creds-x509,id=tls0,dir=$pki,endpoint=server,verify-peer=off --tls-creds tls0" ;;
+    psk) echo "--object tls-creds-psk,id=tls0,dir=$psk,endpoint=server --tls-creds tls0" ;;
+  esac
+}
+# fio's nbd engine: no certificate directory in its URI, so no verification (as compare.sh).
+fio_uri() {
+  case "$transport" in
+    tls) echo "nbds://127.0.0.1:$1/bench?tls-verify-peer=false" ;;
+    *) echo "nbd://127.0.0.1:$1/bench" ;;
+  esac
+}
+uri_of() {
+  case "$transport" in
+    tcp) echo "nbd://127.0.0.1:$1/bench" ;;
+    tls) echo "nbds://127.0.0.1:$1/bench?tls-certificates=$pki" ;;
+    psk) echo "nbds://bench@127.0.0.1:$1/bench?tls-psk-file=$psk/keys.psk" ;;
+  esac
+}
 "$root/faultdisk" --version >/dev/null || die "building faultdisk failed"
 
 declare -A pid port
@@ -73,22 +132,22 @@ start() {
     # The connection budget (--max-connections, 100 by default) raised for the test, as the issue
     # asks and as qemu-nbd's -e below.
     faultdisk)
-      "$root/faultdisk" serve --export "bench=$file,locking=off" --nbd "127.0.0.1:$p" --qmp none \
+      "$root/faultdisk" serve --export "bench=$file,locking=off" --nbd "127.0.0.1:$p" --qmp none $(fd_tls) \
         --max-connections $((idle + busy + 8)) >"$out/$s.log" 2>&1 & ;;
     faultdisk-platform|faultdisk-virtual)
       FAULTDISK_JAVA_OPTS="${FAULTDISK_JAVA_OPTS:-} -Dfaultdisk.nbd.readers=${s#faultdisk-}" \
-        "$root/faultdisk" serve --export "bench=$file,locking=off" --nbd "127.0.0.1:$p" --qmp none \
+        "$root/faultdisk" serve --export "bench=$file,locking=off" --nbd "127.0.0.1:$p" --qmp none $(fd_tls) \
         --max-connections $((idle + busy + 8)) >"$out/$s.log" 2>&1 & ;;
     nbdkit)
-      nbdkit --exit-with-parent -f -i 127.0.0.1 -p "$p" -e bench file "$file" >"$out/$s.log" 2>&1 & ;;
+      nbdkit --exit-with-parent -f -i 127.0.0.1 -p "$p" $(nbdkit_tls) -e bench file "$file" >"$out/$s.log" 2>&1 & ;;
     qemu-nbd)
-      qemu-nbd -f raw --cache=writeback --aio=threads -b 127.0.0.1 -p "$p" -x bench -t -e $((idle + busy + 8)) \
+      qemu-nbd -f raw --cache=writeback --aio=threads -b 127.0.0.1 -p "$p" -x bench -t -e $((idle + busy + 8)) $(qemu_tls) \
         "$file" >"$out/$s.log" 2>&1 & ;;
     *) die "unknown server $s" ;;
   esac
   pid[$s]=$!
   for _ in $(seq 240); do
-    nbdinfo --size "nbd://127.0.0.1:$p/bench" >/dev/null 2>&1 && return 0
+    nbdinfo --size "$(uri_of "$p")" >/dev/null 2>&1 && return 0
     kill -0 "${pid[$s]}" 2>/dev/null || { cat "$out/$s.log"; die "$s exited at startup"; }
     sleep 0.25
   done
@@ -103,12 +162,12 @@ mib() { awk '$1 == "VmRSS:" {printf "%.0f", $2 / 1024}' "/proc/$1/status"; }
 threads() { awk '$1 == "Threads:" {print $2}' "/proc/$1/status"; }
 
 {
-  echo "load average at the start: $(cut -d' ' -f1-3 /proc/loadavg); $(nproc) cpus; commit $(git -C "$root" describe --always --dirty)"
+  echo "load average at the start: $(cut -d' ' -f1-3 /proc/loadavg); $(nproc) cpus; commit $(git -C "$root" describe --always --dirty); transport $transport"
 } | tee "$out/summary.txt"
 
 if [[ ",$phases," == *",idle,"* ]]; then
   printf '\nidle: %d connections negotiated into transmission and held\n' "$idle" | tee -a "$out/summary.txt"
-  printf '%-20s %10s %12s %12s %12s %10s %12s %s\n' server "RSS start" "RSS idle" "after reads" "closed" threads "per conn" "connect time" |
+  printf '%-20s %10s %12s %12s %12s %12s %10s %12s %s\n' server "RSS start" "RSS idle" "after reads" "after busy" "closed" threads "per conn" "connect time" |
     tee -a "$out/summary.txt"
   for s in "${server_list[@]}"; do
     n_idle=$idle
@@ -126,7 +185,12 @@ if [[ ",$phases," == *",idle,"* ]]; then
     fifo="$out/hold-$s"
     rm -f "$fifo"
     mkfifo "$fifo"
-    python3 "$root/bench/nbd_clients.py" "${port[$s]}" bench "$n_idle" <"$fifo" >"$out/clients-$s.txt" 2>&1 &
+    if [ "$transport" = tcp ]; then
+      python3 "$root/bench/nbd_clients.py" "${port[$s]}" bench "$n_idle" <"$fifo" >"$out/clients-$s.txt" 2>&1 &
+    else
+      (cd / && /usr/bin/python3 "$root/bench/nbd_tls_clients.py" "$(uri_of "${port[$s]}")" "$n_idle") \
+        <"$fifo" >"$out/clients-$s.txt" 2>&1 &
+    fi
     client=$!
     exec 9>"$fifo"  # the clients' stdin: a line asks for reads, closing it ends them
     await() {  # waits for a line starting with $1 from the clients
@@ -137,7 +201,7 @@ if [[ ",$phases," == *",idle,"* ]]; then
       done
       return 1
     }
-    rss1="-"; rss2="-"; th="-"; took="-"; per="-"
+    rss1="-"; rss2="-"; rss4="-"; th="-"; took="-"; per="-"
     if await connected; then
       sleep 2
       rss1=$(mib "$p")
@@ -148,15 +212,20 @@ if [[ ",$phases," == *",idle,"* ]]; then
       if await read; then
         sleep 1
         rss2=$(mib "$p")
+        echo big >&9
+        if await big; then
+          sleep 2
+          rss4=$(mib "$p")
+        fi
       fi
     fi
-    grep -q '^read' "$out/clients-$s.txt" ||
+    grep -q '^big' "$out/clients-$s.txt" ||
       echo "  $s: the clients failed: $(tail -n 2 "$out/clients-$s.txt" | tr '\n' ' ')" | tee -a "$out/summary.txt"
     exec 9>&-
     wait "$client" 2>/dev/null || true
     sleep 2
     rss3=$(mib "$p" 2>/dev/null || echo "-")
-    printf '%-20s %9s M %11s M %11s M %11s M %10s %12s %s s\n' "$s" "$rss0" "$rss1" "$rss2" "$rss3" "$th" "$per" "$took" |
+    printf '%-20s %9s M %11s M %11s M %11s M %11s M %10s %12s %s s\n' "$s" "$rss0" "$rss1" "$rss2" "$rss4" "$rss3" "$th" "$per" "$took" |
       tee -a "$out/summary.txt"
     stop "$s"
   done
@@ -171,7 +240,7 @@ if [[ ",$phases," == *",busy,"* ]]; then
     for k in $(seq 0 $((n - 1))); do
       s=${server_list[$(((k + r - 1) % n))]}
       cpu0=$(awk '{print $14 + $15}' "/proc/${pid[$s]}/stat")
-      fio --name=busy --ioengine=nbd --uri="nbd://127.0.0.1:${port[$s]}/bench" --numjobs="$busy" --thread \
+      fio --name=busy --ioengine=nbd --uri="$(fio_uri "${port[$s]}")" --numjobs="$busy" --thread \
         --rw=randread --bs=4k --iodepth=4 --time_based --runtime="$runtime" --output-format=json \
         --output="$out/busy-$r-$s.json" >/dev/null 2>&1 || die "fio failed against $s"
       cpu_ms=$(( ($(awk '{print $14 + $15}' "/proc/${pid[$s]}/stat") - cpu0) * 1000 / $(getconf CLK_TCK) ))

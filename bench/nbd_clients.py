@@ -5,7 +5,9 @@
                                  newstyle, NBD_OPT_GO) and prints "connected N SECONDS"; then for
                                  each line "read" on stdin makes one 4 KiB read on every
                                  connection, which must be answered (an idle connection still
-                                 serves), and prints "read N"; at the end of stdin sends
+                                 serves), and prints "read N"; for "big", a 256 KiB read and
+                                 the same bytes written back on each, and prints "big N"
+                                 (a connection that was busy); at the end of stdin sends
                                  NBD_CMD_DISC on each and exits
 
 Plain sockets and the wire format from the NBD protocol; no library, so the client costs little
@@ -27,7 +29,9 @@ FLAG_NO_ZEROES = 2
 REQUEST_MAGIC = 0x25609513
 SIMPLE_REPLY_MAGIC = 0x67446698
 CMD_READ = 0
+CMD_WRITE = 1
 CMD_DISC = 2
+BIG = 256 * 1024
 
 
 def recv_exact(s, n):
@@ -68,6 +72,19 @@ def read_one(s, cookie):
     recv_exact(s, 4096)
 
 
+def write_back(s, cookie):
+    """A 256 KiB read, and the same bytes written back."""
+    s.sendall(struct.pack(">IHHQQI", REQUEST_MAGIC, 0, CMD_READ, cookie, 0, BIG))
+    magic, error, got = struct.unpack(">IIQ", recv_exact(s, 16))
+    if magic != SIMPLE_REPLY_MAGIC or error != 0 or got != cookie:
+        raise SystemExit(f"bad reply to a read: magic {magic:#x} error {error}")
+    data = recv_exact(s, BIG)
+    s.sendall(struct.pack(">IHHQQI", REQUEST_MAGIC, 0, CMD_WRITE, cookie, 0, BIG) + data)
+    magic, error, got = struct.unpack(">IIQ", recv_exact(s, 16))
+    if magic != SIMPLE_REPLY_MAGIC or error != 0 or got != cookie:
+        raise SystemExit(f"bad reply to a write: magic {magic:#x} error {error}")
+
+
 def main():
     port, export, n = int(sys.argv[1]), sys.argv[2], int(sys.argv[3])
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
@@ -82,6 +99,10 @@ def main():
             for i, s in enumerate(conns):
                 read_one(s, i + 1)
             print(f"read {n}", flush=True)
+        elif line.strip() == "big":
+            for i, s in enumerate(conns):
+                write_back(s, i + 1)
+            print(f"big {n}", flush=True)
     for s in conns:
         try:
             s.sendall(struct.pack(">IHHQQI", REQUEST_MAGIC, 0, CMD_DISC, 0, 0, 0))
