@@ -167,6 +167,9 @@ final class ConnectionInput {
 
     /** Returns the buffers to the pool; the connection reads no more. */
     void release() {
+        if (tls != null) {
+            tls.releaseIdleReads(); // else ten thousand clients leaving at once leave as many arrays to the collector
+        }
         BufferPool.SHARED.release(in);
         BufferPool.SHARED.release(idle);
         in = null;

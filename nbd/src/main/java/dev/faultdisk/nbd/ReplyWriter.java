@@ -289,6 +289,9 @@ final class ReplyWriter {
             out = null;
             view = null;
             dropUringLocked();
+            if (channel instanceof StreamChannel tls) {
+                tls.releaseIdleWrites();
+            }
         } finally {
             lock.unlock();
         }

@@ -118,13 +118,22 @@ public final class StreamChannel implements ByteChannel, GatheringByteChannel {
      * holds what the TLS layer itself keeps. Reader thread only.
      */
     public int readIdle(ByteBuffer small) throws IOException {
+        releaseIdleReads();
+        return read(small);
+    }
+
+    /**
+     * Gives back the buffers lent for reads, the channel's and the stream's under it (as far as
+     * nothing read is left in them): before an idle wait, or when the reader is done. Reader
+     * thread only.
+     */
+    public void releaseIdleReads() {
         READS.give(readBuffer);
         readBuffer = null;
         readLent = false;
         if (in instanceof IdleBuffers stream) {
             stream.releaseIdle();
         }
-        return read(small);
     }
 
     /**
