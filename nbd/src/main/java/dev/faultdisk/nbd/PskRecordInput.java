@@ -1,9 +1,8 @@
 package dev.faultdisk.nbd;
 
-import dev.faultdisk.wire.net.ArrayPool;
 import dev.faultdisk.wire.net.IdleBuffers;
+import dev.faultdisk.wire.net.RecordBuffer;
 import dev.faultdisk.wire.net.TlsRecordHeader;
-import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import org.bouncycastle.tls.AlertDescription;
@@ -24,23 +23,9 @@ final class PskRecordInput extends InputStream implements IdleBuffers {
     private static final int HEADER = TlsRecordHeader.SIZE;
     /** The most a record may hold (RFC 5246, 6.2.1). */
     private static final int MAX_PLAINTEXT = 1 << 14;
-    /** The largest record TLS 1.2 allows: 2^14 bytes and 2048 of expansion. */
-    private static final int MAX_RECORD = HEADER + MAX_PLAINTEXT + 2048;
 
-    /** Burst buffers, lent while the connection is busy: an idle one holds {@link #first} alone. */
-    private static final ArrayPool BUFFERS = new ArrayPool(4 * MAX_RECORD, 128);
-
-    private final InputStream socket;
+    private final RecordBuffer records;
     private final GcmRecordCipher cipher;
-    /** What an idle connection waits on: room for a burst of small requests, one record each. */
-    private final byte[] first = new byte[1024];
-    /** The burst buffer; null while the connection waits idle with none of it unread. */
-    private byte[] buf = BUFFERS.take();
-    /** Whether {@link #buf} is lent now, for {@link #heldBytes} off the reader thread. */
-    private volatile boolean lent = true;
-
-    private int start;
-    private int end;
     private long sequence;
     /** Plaintext of the last record not yet handed out (in the cipher's array). */
     private TlsDecodeResult pending;
@@ -49,7 +34,7 @@ final class PskRecordInput extends InputStream implements IdleBuffers {
     private boolean ended;
 
     PskRecordInput(InputStream socket, GcmRecordCipher cipher) {
-        this.socket = socket;
+        this.records = new RecordBuffer(socket, new byte[0]);
         this.cipher = cipher;
         this.sequence = cipher.nextReceiveSequence();
     }
@@ -81,7 +66,7 @@ final class PskRecordInput extends InputStream implements IdleBuffers {
             if (ended) {
                 break;
             }
-            if (!TlsRecordHeader.wholeRecordIn(buf, start, end)) {
+            if (!records.wholeRecord()) {
                 if (done > 0) {
                     break; // only what is here already
                 }
@@ -95,79 +80,37 @@ final class PskRecordInput extends InputStream implements IdleBuffers {
         return done == 0 && ended ? -1 : done;
     }
 
-    /**
-     * Reads until a whole record is buffered; false at the end of the stream between records. A
-     * timeout leaves what was read where it is.
-     */
     private boolean fill() throws IOException {
-        if (buf == null && !wake()) {
-            return false;
+        try {
+            return records.fill();
+        } catch (RecordBuffer.TooLong e) {
+            throw new TlsFatalAlert(AlertDescription.record_overflow, e);
         }
-        while (!TlsRecordHeader.wholeRecordIn(buf, start, end)) {
-            if (end - start >= HEADER && HEADER + TlsRecordHeader.bodyLength(buf, start) > MAX_RECORD) {
-                throw new TlsFatalAlert(AlertDescription.record_overflow);
-            }
-            if (buf.length - start < MAX_RECORD) {
-                System.arraycopy(buf, start, buf, 0, end - start);
-                end -= start;
-                start = 0;
-            }
-            int n = socket.read(buf, end, buf.length - end);
-            if (n < 0) {
-                if (end == start) {
-                    return false;
-                }
-                throw new EOFException("the peer closed the connection inside a TLS record");
-            }
-            end += n;
-        }
-        return true;
-    }
-
-    /**
-     * Waits on the small array, then takes a burst buffer for what came: false at the end of the
-     * stream. A timeout leaves the connection as it was.
-     */
-    private boolean wake() throws IOException {
-        int n = socket.read(first, 0, first.length);
-        if (n < 0) {
-            return false;
-        }
-        buf = BUFFERS.take();
-        lent = true;
-        System.arraycopy(first, 0, buf, 0, n);
-        start = 0;
-        end = n;
-        return true;
     }
 
     /** Gives the burst buffer back if none of it is unread, and the cipher's array for what it opens. */
     @Override
     public void releaseIdle() {
-        if (buf != null && start == end && pending == null) {
-            BUFFERS.give(buf);
-            buf = null;
-            lent = false;
-            start = 0;
-            end = 0;
-        }
         if (pending == null) {
+            records.releaseIdle();
             cipher.releaseReceived();
         }
     }
 
     @Override
     public long heldBytes() {
-        return (lent ? BUFFERS.length() : 0) + cipher.receivedHeld();
+        return records.heldBytes() + cipher.receivedHeld();
     }
 
-    /** Opens the whole record at {@code start}: its plaintext becomes {@link #pending}. */
+    /** Opens the whole record at the buffer's start: its plaintext becomes {@link #pending}. */
     private void open() throws IOException {
+        byte[] buf = records.array();
+        int start = records.start();
         short type = (short) (buf[start] & 0xff);
         ProtocolVersion version = ProtocolVersion.get(buf[start + 1] & 0xff, buf[start + 2] & 0xff);
         int length = TlsRecordHeader.bodyLength(buf, start);
         TlsDecodeResult plain = cipher.decodeCiphertext(sequence++, type, version, buf, start + HEADER, length);
-        start += HEADER + length;
+        records.consumed(HEADER + length);
         if (plain.len > MAX_PLAINTEXT) {
             throw new TlsFatalAlert(AlertDescription.record_overflow);
         }

@@ -6,6 +6,7 @@ import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.Socket;
 import java.net.SocketAddress;
+import java.net.SocketTimeoutException;
 import java.nio.channels.Channels;
 import java.nio.channels.SocketChannel;
 
@@ -57,6 +58,33 @@ public final class ChannelSocket extends Socket {
             });
         }
         return d;
+    }
+
+    /** A TLS handshake, run by {@link #handshakeWithin}. */
+    @FunctionalInterface
+    interface Handshake {
+        void run() throws IOException;
+    }
+
+    /**
+     * Runs {@code handshake} on {@code plain} bounded by {@code millis}: with that read timeout
+     * on a socket of its own, under a {@link #deadline} on an adapter. Its read timeout is
+     * restored after. Running out of time is a {@link SocketTimeoutException} saying so.
+     */
+    static void handshakeWithin(Socket plain, int millis, Handshake handshake) throws IOException {
+        int old = plain.getSoTimeout();
+        plain.setSoTimeout(millis);
+        try (Deadline deadline = deadline(plain, millis)) {
+            try {
+                handshake.run();
+            } catch (IOException e) {
+                if (deadline.expired()) {
+                    throw new SocketTimeoutException("TLS handshake not done within " + millis + " ms");
+                }
+                throw e;
+            }
+        }
+        plain.setSoTimeout(old);
     }
 
     /** A running {@link #deadline}; closing it stops the watch. */

@@ -171,6 +171,9 @@ public final class StreamChannel implements ByteChannel, GatheringByteChannel {
         if (!dst.hasRemaining()) {
             return 0;
         }
+        if (in instanceof EngineTls.Input engine) {
+            return engine.read(dst); // records opened straight into dst, heap or direct
+        }
         int n;
         if (dst.hasArray()) {
             n = in.read(dst.array(), dst.arrayOffset() + dst.position(), dst.remaining());

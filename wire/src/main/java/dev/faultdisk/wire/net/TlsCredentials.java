@@ -5,7 +5,6 @@ import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.Socket;
-import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -21,6 +20,7 @@ import java.util.Base64;
 import java.util.List;
 import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLSocket;
 import javax.net.ssl.TrustManagerFactory;
 
@@ -41,6 +41,12 @@ import javax.net.ssl.TrustManagerFactory;
 public record TlsCredentials(SSLContext context, boolean server, boolean verifyPeer, Path directory) {
     private static final String[] PROTOCOLS = {"TLSv1.3", "TLSv1.2"};
     private static final char[] NO_PASSWORD = new char[0];
+    /**
+     * Whether a server's sessions run on an {@link SSLEngine} ({@link EngineTls}, the default), or
+     * on the JDK's {@code SSLSocket}, which keeps its record buffers for the connection's life:
+     * {@code -Dfaultdisk.tls.engine=false}, for comparison.
+     */
+    private static final boolean ENGINE = Boolean.parseBoolean(System.getProperty("faultdisk.tls.engine", "true"));
 
     /** The server end: {@code ca-cert.pem}, {@code server-cert.pem}, {@code server-key.pem} in {@code dir}. */
     public static TlsCredentials server(Path dir, boolean verifyPeer) throws IOException {
@@ -137,6 +143,13 @@ public record TlsCredentials(SSLContext context, boolean server, boolean verifyP
      * never ends before the socket does), so its reads take whole bursts of records.
      */
     public StreamChannel secure(Socket plain, byte[] consumed, String peerHost, int timeoutMillis) throws IOException {
+        if (server && ENGINE) {
+            SSLEngine engine = context.createSSLEngine();
+            engine.setUseClientMode(false);
+            engine.setNeedClientAuth(verifyPeer);
+            engine.setEnabledProtocols(PROTOCOLS);
+            return EngineTls.accept(engine, plain, consumed, timeoutMillis);
+        }
         BurstInput raw = server ? new BurstInput(consumed, plain.getInputStream()) : null;
         SSLSocket tls = handshake(plain, consumed, peerHost, timeoutMillis, raw);
         String session = tls.getSession().getProtocol() + " " + tls.getSession().getCipherSuite();
@@ -163,19 +176,7 @@ public record TlsCredentials(SSLContext context, boolean server, boolean verifyP
             }
         }
         tls.setEnabledProtocols(PROTOCOLS);
-        int old = plain.getSoTimeout();
-        tls.setSoTimeout(timeoutMillis);
-        try (ChannelSocket.Deadline deadline = ChannelSocket.deadline(plain, timeoutMillis)) {
-            try {
-                tls.startHandshake();
-            } catch (IOException e) {
-                if (deadline.expired()) {
-                    throw new SocketTimeoutException("TLS handshake not done within " + timeoutMillis + " ms");
-                }
-                throw e;
-            }
-        }
-        tls.setSoTimeout(old);
+        ChannelSocket.handshakeWithin(plain, timeoutMillis, tls::startHandshake);
         return tls;
     }
 }

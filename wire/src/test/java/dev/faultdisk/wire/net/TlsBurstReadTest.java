@@ -215,10 +215,10 @@ class TlsBurstReadTest {
     }
 
     /** The client's TLS socket and the server's channel, once both ends have shaken hands. */
-    private record Ends(SSLSocket client, StreamChannel server) {}
+    record Ends(SSLSocket client, StreamChannel server) {}
 
     /** TLS over a loopback pair: the server's end through TlsCredentials.secure, the client's the JDK's. */
-    private static Ends handshake(
+    static Ends handshake(
             SSLContext ctx, Path dir, ServerSocket listener, Socket plainClient, Socket accepted, boolean autoClose)
             throws Exception {
         TlsCredentials server = new TlsCredentials(ctx, true, false, dir);

@@ -1,0 +1,140 @@
+package dev.faultdisk.wire.net;
+
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.InputStream;
+
+/**
+ * TLS records as a server's reader takes them off the socket: in bursts (one system call for
+ * whatever has arrived, often many records) into a buffer lent while the connection is busy,
+ * where the TLS layers would read a record's header and then its body, two calls a record. An
+ * idle connection waits on a 1 KiB array and takes a buffer for what comes. A read timeout keeps
+ * what was read of a record. The connection's reader alone uses it.
+ */
+public final class RecordBuffer {
+    /** The largest record TLS 1.2 allows: the header, 2^14 bytes and 2048 of expansion. */
+    public static final int MAX_RECORD = TlsRecordHeader.SIZE + (1 << 14) + 2048;
+
+    private static final ArrayPool BUFFERS = new ArrayPool(4 * MAX_RECORD, 128);
+
+    /** A record whose header announces more than {@link #MAX_RECORD} bytes (RFC 5246 record_overflow). */
+    public static final class TooLong extends IOException {
+        private static final long serialVersionUID = 1L;
+
+        TooLong(int length) {
+            super("a TLS record of " + length + " bytes, more than TLS allows");
+        }
+    }
+
+    private final InputStream socket;
+    private final byte[] first = new byte[1024];
+    private byte[] buf;
+    private int start;
+    private int end;
+    /** Whether {@link #buf} is lent now, for {@link #heldBytes} off the reader thread. */
+    private volatile boolean lent;
+
+    /** {@code early}: bytes read from the socket already (the start of the handshake, after STARTTLS). */
+    public RecordBuffer(InputStream socket, byte[] early) {
+        this.socket = socket;
+        if (early.length > 0) {
+            take();
+            System.arraycopy(early, 0, buf, 0, early.length);
+            end = early.length;
+        }
+    }
+
+    /** True if a whole record is buffered at {@link #start()}. */
+    public boolean wholeRecord() {
+        return buf != null && TlsRecordHeader.wholeRecordIn(buf, start, end);
+    }
+
+    /** True if nothing is buffered. */
+    public boolean empty() {
+        return start == end;
+    }
+
+    /**
+     * Reads until a whole record is buffered; false at the end of the stream between records. A
+     * timeout leaves what was read where it is.
+     */
+    public boolean fill() throws IOException {
+        if (buf == null && !wake()) {
+            return false;
+        }
+        while (!TlsRecordHeader.wholeRecordIn(buf, start, end)) {
+            if (end - start >= TlsRecordHeader.SIZE
+                    && TlsRecordHeader.SIZE + TlsRecordHeader.bodyLength(buf, start) > MAX_RECORD) {
+                throw new TooLong(TlsRecordHeader.SIZE + TlsRecordHeader.bodyLength(buf, start));
+            }
+            if (buf.length - start < MAX_RECORD) {
+                System.arraycopy(buf, start, buf, 0, end - start);
+                end -= start;
+                start = 0;
+            }
+            int n = socket.read(buf, end, buf.length - end);
+            if (n < 0) {
+                if (end == start) {
+                    return false;
+                }
+                throw new EOFException("the peer closed the connection inside a TLS record");
+            }
+            end += n;
+        }
+        return true;
+    }
+
+    /** Waits on the small array, then takes a buffer for what came: false at the end of the stream. */
+    private boolean wake() throws IOException {
+        int n = socket.read(first, 0, first.length);
+        if (n < 0) {
+            return false;
+        }
+        take();
+        System.arraycopy(first, 0, buf, 0, n);
+        start = 0;
+        end = n;
+        return true;
+    }
+
+    private void take() {
+        buf = BUFFERS.take();
+        lent = true;
+    }
+
+    /** The buffer (null while idle with nothing in it). */
+    public byte[] array() {
+        return buf;
+    }
+
+    /** Where the next record starts in {@link #array()}. */
+    public int start() {
+        return start;
+    }
+
+    /** Where what was read ends in {@link #array()}. */
+    public int end() {
+        return end;
+    }
+
+    /** Marks {@code n} bytes at {@link #start()} as taken. */
+    public void consumed(int n) {
+        start += n;
+    }
+
+    /** Gives the buffer back if nothing is in it: the connection is about to wait, or is done. */
+    public void releaseIdle() {
+        if (buf != null && start == end) {
+            BUFFERS.give(buf);
+            buf = null;
+            lent = false;
+            start = 0;
+            end = 0;
+        }
+    }
+
+    /** Bytes of the buffer if one is lent now (any thread). */
+    public long heldBytes() {
+        return lent ? BUFFERS.length() : 0;
+    }
+}
