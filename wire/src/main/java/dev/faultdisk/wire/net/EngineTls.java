@@ -316,13 +316,19 @@ final class EngineTls implements Closeable {
             }
         }
 
+        /** Under the lock: the reader may be answering a key update, or the connection closing. */
         @Override
         public void releaseIdle() {
-            if (sealed != null) {
-                SEALS.give(sealed);
-                sealed = null;
-                sealView = null;
-                sealedLent = false;
+            writing.lock();
+            try {
+                if (sealed != null) {
+                    SEALS.give(sealed);
+                    sealed = null;
+                    sealView = null;
+                    sealedLent = false;
+                }
+            } finally {
+                writing.unlock();
             }
         }
 
