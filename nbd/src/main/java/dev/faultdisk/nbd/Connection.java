@@ -337,8 +337,11 @@ final class Connection implements Runnable {
             // with the small buffer as over plaintext. Both TLS layers (the JDK's, and Bouncy
             // Castle's for PSK) survive a read timeout, keeping the record read in part, so the
             // reader can wait with the idle time (over TCP) and move.
+            // With input here already (a busy connection) it reads on with its buffers instead.
             Socket plain = tcp ? channel.socket() : null;
-            n = input.awaitIdle(small -> ReaderThreads.awaitSecured(plain, () -> input.readSecuredIdle(small)));
+            n = input.tlsInputWaiting()
+                    ? input.fill(1)
+                    : input.awaitIdle(small -> ReaderThreads.awaitSecured(plain, () -> input.readSecuredIdle(small)));
         } else {
             n = input.awaitIdle(small -> ReaderThreads.awaitInput(channel, small, tcp, spin));
         }

@@ -154,6 +154,11 @@ final class ConnectionInput {
         return tls != null;
     }
 
+    /** True if TLS input is buffered or waits on the socket: no idle wait is needed (reader thread). */
+    boolean tlsInputWaiting() {
+        return tls.inputWaiting();
+    }
+
     /** Reads through TLS into {@code small} while the connection waits idle (see {@link StreamChannel#readIdle}). */
     int readSecuredIdle(ByteBuffer small) throws IOException {
         return tls.readIdle(small);

@@ -2,6 +2,7 @@ package dev.faultdisk.nbd;
 
 import dev.faultdisk.export.Export;
 import dev.faultdisk.export.ExportRegistry;
+import dev.faultdisk.wire.net.CipherWarmUp;
 import dev.faultdisk.wire.net.ControlEndpoint;
 import dev.faultdisk.wire.net.Listener;
 import dev.faultdisk.wire.net.RateLimitedLog;
@@ -152,6 +153,9 @@ public final class NbdServer implements AutoCloseable {
                     Level.WARNING,
                     "NBD listens on {0} without required TLS: anyone who reaches it reads and writes the exports",
                     boundAddress);
+        }
+        if (options.tlsMode() != TlsMode.OFF) {
+            CipherWarmUp.start(); // AES-GCM compiled before the first clients' records
         }
         listener.start(this::accepted);
         return this;

@@ -90,11 +90,17 @@ final class PskRecordInput extends InputStream implements IdleBuffers {
 
     /** Gives the burst buffer back if none of it is unread, and the cipher's array for what it opens. */
     @Override
-    public void releaseIdle() {
-        if (pending == null) {
-            records.releaseIdle();
-            cipher.releaseReceived();
+    public boolean releaseIdle() {
+        if (pending != null || !records.releaseIdle()) {
+            return false;
         }
+        cipher.releaseReceived();
+        return true;
+    }
+
+    @Override
+    public boolean inputWaiting() {
+        return pending != null || records.inputWaiting();
     }
 
     @Override

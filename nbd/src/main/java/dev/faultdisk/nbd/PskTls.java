@@ -154,8 +154,9 @@ public final class PskTls {
         }
 
         @Override
-        public void releaseIdle() {
+        public boolean releaseIdle() {
             cipher.releaseSent();
+            return true;
         }
 
         @Override

@@ -226,13 +226,18 @@ final class EngineTls implements Closeable {
         }
 
         @Override
-        public void releaseIdle() {
+        public boolean releaseIdle() {
             if (opened != null && !opened.hasRemaining()) {
                 SEALS.give(opened.array());
                 opened = null;
                 openedLent = false;
             }
-            records.releaseIdle();
+            return records.releaseIdle() && opened == null;
+        }
+
+        @Override
+        public boolean inputWaiting() {
+            return (opened != null && opened.hasRemaining()) || records.inputWaiting();
         }
 
         @Override
@@ -318,7 +323,7 @@ final class EngineTls implements Closeable {
 
         /** Under the lock: the reader may be answering a key update, or the connection closing. */
         @Override
-        public void releaseIdle() {
+        public boolean releaseIdle() {
             writing.lock();
             try {
                 if (sealed != null) {
@@ -327,6 +332,7 @@ final class EngineTls implements Closeable {
                     sealView = null;
                     sealedLent = false;
                 }
+                return true;
             } finally {
                 writing.unlock();
             }

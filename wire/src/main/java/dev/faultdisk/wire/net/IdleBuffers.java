@@ -7,9 +7,14 @@ package dev.faultdisk.wire.net;
 public interface IdleBuffers {
     /**
      * Gives back what the stream holds and need not (an input stream: when nothing is buffered;
-     * an output stream: called with no write under way).
+     * an output stream: called with no write under way). True if it holds nothing lent now.
      */
-    void releaseIdle();
+    boolean releaseIdle();
+
+    /** For an input stream: true if input is buffered, or waits on the socket (reader thread). */
+    default boolean inputWaiting() {
+        return false;
+    }
 
     /** Bytes of lent arrays the stream holds now (a snapshot, read from any thread). */
     long heldBytes();

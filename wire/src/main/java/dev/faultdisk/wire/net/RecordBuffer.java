@@ -122,14 +122,34 @@ public final class RecordBuffer {
         start += n;
     }
 
-    /** Gives the buffer back if nothing is in it: the connection is about to wait, or is done. */
-    public void releaseIdle() {
-        if (buf != null && start == end) {
-            BUFFERS.give(buf);
-            buf = null;
-            lent = false;
-            start = 0;
-            end = 0;
+    /** Gives the buffer back if nothing is in it (the connection is about to wait, or is done); true if none is lent now. */
+    public boolean releaseIdle() {
+        if (buf == null) {
+            return true;
+        }
+        if (start != end) {
+            return false;
+        }
+        BUFFERS.give(buf);
+        buf = null;
+        lent = false;
+        start = 0;
+        end = 0;
+        return true;
+    }
+
+    /**
+     * True if bytes are buffered or wait on the socket: a busy connection reads on with its buffer
+     * instead of waiting on the small array (and its extra system call).
+     */
+    public boolean inputWaiting() {
+        if (start != end) {
+            return true;
+        }
+        try {
+            return socket.available() > 0;
+        } catch (IOException e) {
+            return true; // a broken socket: the read says so
         }
     }
 

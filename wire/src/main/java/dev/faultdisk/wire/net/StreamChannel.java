@@ -128,12 +128,20 @@ public final class StreamChannel implements ByteChannel, GatheringByteChannel {
      * thread only.
      */
     public void releaseIdleReads() {
+        if (in instanceof IdleBuffers stream && !stream.releaseIdle()) {
+            return; // input is buffered still
+        }
         READS.give(readBuffer);
         readBuffer = null;
         readLent = false;
-        if (in instanceof IdleBuffers stream) {
-            stream.releaseIdle();
-        }
+    }
+
+    /**
+     * True if input is buffered in the TLS layer or waits on the socket, as far as the stream
+     * beneath can tell (reader thread): the connection is busy and need not wait idle.
+     */
+    public boolean inputWaiting() {
+        return in instanceof IdleBuffers stream && stream.inputWaiting();
     }
 
     /**

@@ -2,6 +2,7 @@ package dev.faultdisk.wire.net;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.InputStream;
@@ -9,10 +10,12 @@ import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Random;
+import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLSocket;
 import org.junit.jupiter.api.Test;
@@ -90,6 +93,21 @@ class EngineTlsTest {
             small.flip().get(got, 0, n);
             System.arraycopy(rest, 0, got, n, rest.length);
             assertArrayEquals(sent, got);
+        }
+    }
+
+    @Test
+    void aTcpPeerThatNeverHandshakesIsCutOffAtTheLimit(@TempDir Path dir) throws Exception {
+        TlsCredentials server = new TlsCredentials(TestTls.context(dir), true, false, dir);
+        InetAddress loopback = InetAddress.getLoopbackAddress();
+        try (ServerSocket listener = new ServerSocket(0, 1, loopback);
+                Socket silent = new Socket(loopback, listener.getLocalPort());
+                Socket accepted = listener.accept()) {
+            long start = System.nanoTime();
+            SocketTimeoutException e =
+                    assertThrows(SocketTimeoutException.class, () -> server.secure(accepted, new byte[0], null, 300));
+            long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+            assertTrue(millis >= 250 && millis < 20_000, "cut off after " + millis + " ms: " + e.getMessage());
         }
     }
 
