@@ -246,10 +246,13 @@ final class EngineTls implements Closeable {
         }
     }
 
-    private final class Output extends OutputStream implements IdleBuffers {
+    /** The session's output; {@link StreamChannel} hands it its buffers directly. */
+    final class Output extends OutputStream implements IdleBuffers {
         private ByteBuffer sealView;
         private ByteBuffer sourceView;
         private byte[] sourceArray;
+        /** One buffer to seal from, for a single array or buffer (under the lock). */
+        private final ByteBuffer[] single = new ByteBuffer[1];
 
         @Override
         public void write(int b) throws IOException {
@@ -265,11 +268,41 @@ final class EngineTls implements Closeable {
                     sourceArray = b;
                     sourceView = ByteBuffer.wrap(b);
                 }
-                ByteBuffer src = sourceView.limit(off + len).position(off);
-                while (src.hasRemaining()) {
+                single[0] = sourceView.limit(off + len).position(off);
+                write(single, 0, 1);
+            } finally {
+                writing.unlock();
+            }
+        }
+
+        /** Seals what {@code src} holds, as {@link #write(ByteBuffer[], int, int)}. */
+        long write(ByteBuffer src) throws IOException {
+            writing.lock();
+            try {
+                single[0] = src;
+                return write(single, 0, 1);
+            } finally {
+                writing.unlock();
+            }
+        }
+
+        /**
+         * Seals what the buffers hold into records, gathered across them (a reply's header and a
+         * small payload make one record), four records to a system call: no copy of the payload
+         * before its encryption.
+         */
+        long write(ByteBuffer[] srcs, int offset, int length) throws IOException {
+            writing.lock();
+            try {
+                long total = 0;
+                for (int i = offset; i < offset + length; i++) {
+                    total += srcs[i].remaining();
+                }
+                long left = total;
+                while (left > 0) {
                     ByteBuffer out = seal();
-                    while (src.hasRemaining() && out.remaining() >= RecordBuffer.MAX_RECORD) {
-                        SSLEngineResult r = engine.wrap(src, out);
+                    while (left > 0 && out.remaining() >= RecordBuffer.MAX_RECORD) {
+                        SSLEngineResult r = engine.wrap(srcs, offset, length, out);
                         if (r.getStatus() == SSLEngineResult.Status.CLOSED) {
                             throw new SocketException("the TLS session is closed");
                         }
@@ -279,10 +312,13 @@ final class EngineTls implements Closeable {
                         if (r.bytesConsumed() == 0 && r.bytesProduced() == 0) {
                             throw new SSLException("the TLS engine sealed nothing: " + r);
                         }
+                        left -= r.bytesConsumed();
                     }
                     socketOut.write(sealed, 0, out.position());
                 }
+                return total;
             } finally {
+                single[0] = null;
                 writing.unlock();
             }
         }

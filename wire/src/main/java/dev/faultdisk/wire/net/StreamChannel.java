@@ -203,6 +203,9 @@ public final class StreamChannel implements ByteChannel, GatheringByteChannel {
         if (!open) {
             throw new ClosedChannelException();
         }
+        if (out instanceof EngineTls.Output engine) {
+            return (int) engine.write(src); // sealed straight from src
+        }
         int total = src.remaining();
         if (src.hasArray()) {
             out.write(src.array(), src.arrayOffset() + src.position(), total);
@@ -228,6 +231,9 @@ public final class StreamChannel implements ByteChannel, GatheringByteChannel {
     public long write(ByteBuffer[] srcs, int offset, int length) throws IOException {
         if (!open) {
             throw new ClosedChannelException();
+        }
+        if (out instanceof EngineTls.Output engine) {
+            return engine.write(srcs, offset, length); // sealed straight from the buffers, gathered
         }
         byte[] through = writeBuffer();
         long total = 0;
