@@ -16,8 +16,8 @@ import javax.net.ssl.SSLException;
 /**
  * The server end of a TLS session over a socket through the JDK's {@link SSLEngine}, as streams
  * for a {@link StreamChannel}. The JDK's {@code SSLSocket} keeps its record buffers once they
- * have grown (about 64 KiB after large reads and writes), so ten thousand idle connections held
- * 600 MiB of them; an engine keeps none. Records come off the socket in bursts
+ * have grown (about 64 KiB a connection after large reads and writes: 640 MB for ten thousand
+ * idle connections); an engine keeps none. Records come off the socket in bursts
  * ({@link RecordBuffer}) and are opened straight into the reader's array; replies are sealed
  * into an array lent while the connection is busy, several records to one system call. Both go
  * back while the connection waits idle, and when it ends. Reads come from the connection's
