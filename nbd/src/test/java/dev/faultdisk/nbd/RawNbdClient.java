@@ -105,6 +105,17 @@ final class RawNbdClient implements AutoCloseable {
     }
 
     /**
+     * Connects to 127.0.0.1:{@code port} and asks for STARTTLS; returns the socket once the server
+     * agreed, for a test to send what it likes in place of a TLS handshake.
+     */
+    static Socket startTlsOnly(int port) throws IOException {
+        RawNbdClient plain = connect(port);
+        plain.clientFlags(NbdProtocol.FLAG_C_FIXED_NEWSTYLE | NbdProtocol.FLAG_C_NO_ZEROES);
+        plain.expectAck(plain.option(NbdProtocol.OPT_STARTTLS, new byte[0]));
+        return (Socket) plain.socket;
+    }
+
+    /**
      * As {@link #openTls(int, String, javax.net.ssl.SSLContext)}, with a pre-shared key: Bouncy
      * Castle's client as {@code identity}, offering {@code suites} (constants of {@link
      * org.bouncycastle.tls.CipherSuite}).
