@@ -97,6 +97,28 @@ class EngineTlsTest {
     }
 
     @Test
+    void aTls12ClientIsServedToo(@TempDir Path dir) throws Exception {
+        SSLContext ctx = TestTls.context(dir);
+        InetAddress loopback = InetAddress.getLoopbackAddress();
+        try (ServerSocket listener = new ServerSocket(0, 1, loopback);
+                Socket plainClient = new Socket(loopback, listener.getLocalPort());
+                Socket accepted = listener.accept()) {
+            TlsBurstReadTest.Ends ends =
+                    TlsBurstReadTest.handshake(ctx, dir, listener, plainClient, accepted, true, "TLSv1.2");
+            SSLSocket client = ends.client();
+            StreamChannel server = ends.server();
+            assertTrue(server.session().startsWith("TLSv1.2 TLS_"), server.session());
+            byte[] sent = pattern(100_000, 40);
+            client.getOutputStream().write(sent);
+            client.getOutputStream().flush();
+            assertArrayEquals(sent, readExactly(server, sent.length, 65536));
+            byte[] reply = pattern(100_000, 41);
+            server.write(ByteBuffer.wrap(reply));
+            assertArrayEquals(reply, client.getInputStream().readNBytes(reply.length));
+        }
+    }
+
+    @Test
     void aTcpPeerThatNeverHandshakesIsCutOffAtTheLimit(@TempDir Path dir) throws Exception {
         TlsCredentials server = new TlsCredentials(TestTls.context(dir), true, false, dir);
         InetAddress loopback = InetAddress.getLoopbackAddress();

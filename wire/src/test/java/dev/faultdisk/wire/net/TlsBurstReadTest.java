@@ -219,13 +219,22 @@ class TlsBurstReadTest {
 
     /** TLS over a loopback pair: the server's end through TlsCredentials.secure, the client's the JDK's. */
     static Ends handshake(
-            SSLContext ctx, Path dir, ServerSocket listener, Socket plainClient, Socket accepted, boolean autoClose)
+            SSLContext ctx,
+            Path dir,
+            ServerSocket listener,
+            Socket plainClient,
+            Socket accepted,
+            boolean autoClose,
+            String... clientProtocols)
             throws Exception {
         TlsCredentials server = new TlsCredentials(ctx, true, false, dir);
         CompletableFuture<StreamChannel> secured = CompletableFuture.supplyAsync(() -> secure(server, accepted));
         SSLSocket client = (SSLSocket)
                 ctx.getSocketFactory().createSocket(plainClient, "localhost", listener.getLocalPort(), autoClose);
         client.setUseClientMode(true);
+        if (clientProtocols.length > 0) {
+            client.setEnabledProtocols(clientProtocols);
+        }
         client.startHandshake();
         return new Ends(client, secured.get(30, TimeUnit.SECONDS));
     }
