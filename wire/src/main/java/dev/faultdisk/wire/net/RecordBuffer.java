@@ -13,7 +13,7 @@ import java.io.InputStream;
  */
 public final class RecordBuffer {
     /** The largest record TLS 1.2 allows: the header, 2^14 bytes and 2048 of expansion. */
-    public static final int MAX_RECORD = TlsRecordHeader.SIZE + (1 << 14) + 2048;
+    public static final int MAX_RECORD = TlsRecordHeader.SIZE + TlsRecordHeader.MAX_PLAINTEXT + 2048;
 
     private static final ArrayPool BUFFERS = new ArrayPool(4 * MAX_RECORD, 128);
 
@@ -47,11 +47,6 @@ public final class RecordBuffer {
     /** True if a whole record is buffered at {@link #start()}. */
     public boolean wholeRecord() {
         return buf != null && TlsRecordHeader.wholeRecordIn(buf, start, end);
-    }
-
-    /** True if nothing is buffered. */
-    public boolean empty() {
-        return start == end;
     }
 
     /**

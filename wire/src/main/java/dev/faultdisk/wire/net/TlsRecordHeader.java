@@ -4,6 +4,8 @@ package dev.faultdisk.wire.net;
 public final class TlsRecordHeader {
     /** Bytes of the header. */
     public static final int SIZE = 5;
+    /** The most plaintext a record may hold (RFC 5246, 6.2.1; RFC 8446, 5.1). */
+    public static final int MAX_PLAINTEXT = 1 << 14;
 
     private TlsRecordHeader() {}
 
