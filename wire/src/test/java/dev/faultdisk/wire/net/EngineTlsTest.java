@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetAddress;
@@ -30,14 +31,9 @@ import org.junit.jupiter.api.io.TempDir;
 class EngineTlsTest {
     @Test
     void aKeyUpdateInMidStreamIsAnsweredAndNothingIsLost(@TempDir Path dir) throws Exception {
-        SSLContext ctx = TestTls.context(dir);
-        InetAddress loopback = InetAddress.getLoopbackAddress();
-        try (ServerSocket listener = new ServerSocket(0, 1, loopback);
-                Socket plainClient = new Socket(loopback, listener.getLocalPort());
-                Socket accepted = listener.accept()) {
-            TlsBurstReadTest.Ends ends = TlsBurstReadTest.handshake(ctx, dir, listener, plainClient, accepted, true);
-            SSLSocket client = ends.client();
-            StreamChannel server = ends.server();
+        try (Session session = Session.open(dir)) {
+            SSLSocket client = session.client();
+            StreamChannel server = session.server();
             assertTrue(server.session().startsWith("TLSv1.3"), server.session());
             byte[] before = pattern(1000, 1);
             byte[] after = pattern(70_000, 2);
@@ -57,14 +53,9 @@ class EngineTlsTest {
 
     @Test
     void largeRecordsReadInSmallPiecesAndAnIdleConnectionHoldsNothingLent(@TempDir Path dir) throws Exception {
-        SSLContext ctx = TestTls.context(dir);
-        InetAddress loopback = InetAddress.getLoopbackAddress();
-        try (ServerSocket listener = new ServerSocket(0, 1, loopback);
-                Socket plainClient = new Socket(loopback, listener.getLocalPort());
-                Socket accepted = listener.accept()) {
-            TlsBurstReadTest.Ends ends = TlsBurstReadTest.handshake(ctx, dir, listener, plainClient, accepted, true);
-            SSLSocket client = ends.client();
-            StreamChannel server = ends.server();
+        try (Session session = Session.open(dir)) {
+            SSLSocket client = session.client();
+            StreamChannel server = session.server();
             InputStream clientIn = client.getInputStream();
             for (int round = 0; round < 3; round++) {
                 byte[] sent = pattern(100_000, 10 + round);
@@ -98,15 +89,9 @@ class EngineTlsTest {
 
     @Test
     void aTls12ClientIsServedToo(@TempDir Path dir) throws Exception {
-        SSLContext ctx = TestTls.context(dir);
-        InetAddress loopback = InetAddress.getLoopbackAddress();
-        try (ServerSocket listener = new ServerSocket(0, 1, loopback);
-                Socket plainClient = new Socket(loopback, listener.getLocalPort());
-                Socket accepted = listener.accept()) {
-            TlsBurstReadTest.Ends ends =
-                    TlsBurstReadTest.handshake(ctx, dir, listener, plainClient, accepted, true, "TLSv1.2");
-            SSLSocket client = ends.client();
-            StreamChannel server = ends.server();
+        try (Session session = Session.open(dir, "TLSv1.2")) {
+            SSLSocket client = session.client();
+            StreamChannel server = session.server();
             assertTrue(server.session().startsWith("TLSv1.2 TLS_"), server.session());
             byte[] sent = pattern(100_000, 40);
             client.getOutputStream().write(sent);
@@ -130,6 +115,42 @@ class EngineTlsTest {
                     assertThrows(SocketTimeoutException.class, () -> server.secure(accepted, new byte[0], null, 300));
             long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
             assertTrue(millis >= 250 && millis < 20_000, "cut off after " + millis + " ms: " + e.getMessage());
+        }
+    }
+
+    /** A loopback TCP pair with TLS on it: the JDK's client, and the server's channel through the engine. */
+    private record Session(
+            ServerSocket listener, Socket plainClient, Socket accepted, SSLSocket client, StreamChannel server)
+            implements AutoCloseable {
+        /** The client limited to {@code clientProtocols}, if any are named. */
+        static Session open(Path dir, String... clientProtocols) throws Exception {
+            SSLContext ctx = TestTls.context(dir);
+            InetAddress loopback = InetAddress.getLoopbackAddress();
+            ServerSocket listener = new ServerSocket(0, 1, loopback);
+            Socket plainClient = null;
+            Socket accepted = null;
+            try {
+                plainClient = new Socket(loopback, listener.getLocalPort());
+                accepted = listener.accept();
+                TlsBurstReadTest.Ends ends =
+                        TlsBurstReadTest.handshake(ctx, dir, listener, plainClient, accepted, true, clientProtocols);
+                return new Session(listener, plainClient, accepted, ends.client(), ends.server());
+            } catch (Exception e) {
+                try (listener;
+                        Socket c = plainClient;
+                        Socket a = accepted) {
+                    throw e;
+                }
+            }
+        }
+
+        @Override
+        public void close() throws IOException {
+            try (listener;
+                    plainClient;
+                    accepted) {
+                // closed in turn
+            }
         }
     }
 
