@@ -3,23 +3,13 @@ package dev.faultdisk.nbd;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import dev.faultdisk.export.Export;
-import dev.faultdisk.export.ExportRegistry;
-import dev.faultdisk.export.ExportSpec;
-import dev.faultdisk.testkit.TestPki;
-import dev.faultdisk.wire.net.TlsCredentials;
-import dev.faultdisk.wire.net.TlsMode;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.net.InetSocketAddress;
 import java.net.Socket;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
-import java.util.HexFormat;
 import java.util.Random;
-import java.util.function.Function;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -32,28 +22,10 @@ import org.junit.jupiter.params.provider.ValueSource;
  */
 class HostileTlsClientTest {
     @ParameterizedTest
-    @ValueSource(strings = {"x509", "psk"})
+    @ValueSource(strings = {"x509", "psk-gcm"})
     void whatIsNoTlsEndsOnlyItsOwnConnection(String kind, @TempDir Path dir) throws Exception {
-        byte[] key = new byte[32];
-        new Random(5).nextBytes(key);
-        ExportRegistry registry = new ExportRegistry();
-        ExportSpec spec = ExportSpec.parse("d=memory:4M");
-        registry.add(new Export(spec.name(), spec.openBackend(), false));
-        NbdServer.Options options;
-        Function<Integer, RawNbdClient> goodClient;
-        if (kind.equals("x509")) {
-            TestPki pki = TestPki.create(dir.resolve("pki"));
-            options = NbdServer.Options.defaults().withTls(TlsMode.REQUIRE, TlsCredentials.server(pki.dir(), false));
-            goodClient = port -> open(() -> RawNbdClient.openTls(
-                    port, "d", TlsCredentials.client(pki.caOnly()).context()));
-        } else {
-            Path keys = dir.resolve("keys.psk");
-            Files.writeString(keys, "alice:" + HexFormat.of().formatHex(key) + "\n");
-            options = NbdServer.Options.defaults().withPsk(TlsMode.REQUIRE, PskTls.load(keys));
-            goodClient = port -> open(() -> RawNbdClient.openPsk(
-                    port, "d", "alice", key, org.bouncycastle.tls.CipherSuite.TLS_DHE_PSK_WITH_AES_128_GCM_SHA256));
-        }
-        NbdServer server = new NbdServer(registry, options).start(new InetSocketAddress("127.0.0.1", 0));
+        TlsLocalServer tls = new TlsLocalServer(kind, dir, "4M");
+        NbdServer server = tls.server();
         try {
             byte[] notARecord = new byte[3000];
             new Random(11).nextBytes(notARecord);
@@ -84,7 +56,7 @@ class HostileTlsClientTest {
                 }
             }
             org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> server.connectionCount() == 0);
-            try (RawNbdClient c = goodClient.apply(server.port())) {
+            try (RawNbdClient c = tls.open()) {
                 byte[] block = new byte[4096];
                 Arrays.fill(block, (byte) 9);
                 c.write(0, block);
@@ -92,21 +64,7 @@ class HostileTlsClientTest {
                 assertEquals(1, server.connectionCount());
             }
         } finally {
-            server.shutdown(Duration.ofSeconds(5));
-            registry.close();
-        }
-    }
-
-    @FunctionalInterface
-    private interface Opener {
-        RawNbdClient open() throws Exception;
-    }
-
-    private static RawNbdClient open(Opener opener) {
-        try {
-            return opener.open();
-        } catch (Exception e) {
-            throw new AssertionError("a well-behaved client could not connect", e);
+            tls.close();
         }
     }
 }

@@ -4,22 +4,11 @@ import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import dev.faultdisk.export.Export;
-import dev.faultdisk.export.ExportRegistry;
-import dev.faultdisk.export.ExportSpec;
-import dev.faultdisk.testkit.TestPki;
-import dev.faultdisk.wire.net.TlsCredentials;
-import dev.faultdisk.wire.net.TlsMode;
-import java.net.InetSocketAddress;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HexFormat;
 import java.util.List;
-import java.util.Random;
-import org.bouncycastle.tls.CipherSuite;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -36,40 +25,14 @@ class IdleTlsConnectionTest {
     @ParameterizedTest
     @ValueSource(strings = {"x509", "psk-gcm", "psk-cbc"})
     void idleTlsConnectionsHoldTheSmallBufferAloneAndStillServe(String kind, @TempDir Path dir) throws Exception {
-        byte[] key = new byte[32];
-        new Random(3).nextBytes(key);
-        ExportRegistry registry = new ExportRegistry();
-        ExportSpec spec = ExportSpec.parse("d=memory:16M");
-        registry.add(new Export(spec.name(), spec.openBackend(), false));
-        NbdServer.Options options;
-        TestPki pki = null;
-        if (kind.equals("x509")) {
-            pki = TestPki.create(dir.resolve("pki"));
-            options = NbdServer.Options.defaults().withTls(TlsMode.REQUIRE, TlsCredentials.server(pki.dir(), false));
-        } else {
-            Path keys = dir.resolve("keys.psk");
-            Files.writeString(keys, "alice:" + HexFormat.of().formatHex(key) + "\n");
-            options = NbdServer.Options.defaults().withPsk(TlsMode.REQUIRE, PskTls.load(keys));
-        }
-        NbdServer server = new NbdServer(registry, options).start(new InetSocketAddress("127.0.0.1", 0));
+        TlsLocalServer tls = new TlsLocalServer(kind, dir, "16M");
+        NbdServer server = tls.server();
         List<RawNbdClient> clients = new ArrayList<>();
         try {
             byte[] big = new byte[1 << 20];
             Arrays.fill(big, (byte) 5);
             for (int i = 0; i < CONNECTIONS; i++) {
-                RawNbdClient c = switch (kind) {
-                    case "x509" ->
-                        RawNbdClient.openTls(
-                                server.port(),
-                                "d",
-                                TlsCredentials.client(pki.caOnly()).context());
-                    case "psk-gcm" ->
-                        RawNbdClient.openPsk(
-                                server.port(), "d", "alice", key, CipherSuite.TLS_DHE_PSK_WITH_AES_128_GCM_SHA256);
-                    default ->
-                        RawNbdClient.openPsk(
-                                server.port(), "d", "alice", key, CipherSuite.TLS_ECDHE_PSK_WITH_AES_128_CBC_SHA256);
-                };
+                RawNbdClient c = tls.open();
                 clients.add(c);
                 c.write(0, big);
                 assertArrayEquals(big, c.read(0, big.length));
@@ -89,8 +52,7 @@ class IdleTlsConnectionTest {
             for (RawNbdClient c : clients) {
                 c.close();
             }
-            server.shutdown(Duration.ofSeconds(5));
-            registry.close();
+            tls.close();
         }
     }
 }

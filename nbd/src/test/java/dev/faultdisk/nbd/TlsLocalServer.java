@@ -1,0 +1,72 @@
+package dev.faultdisk.nbd;
+
+import dev.faultdisk.export.Export;
+import dev.faultdisk.export.ExportRegistry;
+import dev.faultdisk.export.ExportSpec;
+import dev.faultdisk.testkit.TestPki;
+import dev.faultdisk.wire.net.TlsCredentials;
+import dev.faultdisk.wire.net.TlsMode;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HexFormat;
+import java.util.Random;
+import org.bouncycastle.tls.CipherSuite;
+
+/**
+ * A server on 127.0.0.1 that requires TLS, over one memory export {@code d}, and its
+ * well-behaved clients: {@code x509} (certificates made by openssl), {@code psk-gcm} or {@code
+ * psk-cbc} (a pre-shared key for "alice", the clients offering DHE-PSK with AES-128-GCM, or
+ * ECDHE-PSK with AES-128-CBC).
+ */
+final class TlsLocalServer implements AutoCloseable {
+    private final String kind;
+    private final ExportRegistry registry = new ExportRegistry();
+    private final NbdServer server;
+    private final TestPki pki;
+    private final byte[] key = new byte[32];
+
+    TlsLocalServer(String kind, Path dir, String exportSize) throws IOException {
+        this.kind = kind;
+        new Random(3).nextBytes(key);
+        ExportSpec spec = ExportSpec.parse("d=memory:" + exportSize);
+        registry.add(new Export(spec.name(), spec.openBackend(), false));
+        NbdServer.Options options;
+        if (kind.equals("x509")) {
+            pki = TestPki.create(dir.resolve("pki"));
+            options = NbdServer.Options.defaults().withTls(TlsMode.REQUIRE, TlsCredentials.server(pki.dir(), false));
+        } else {
+            pki = null;
+            Path keys = dir.resolve("keys.psk");
+            Files.writeString(keys, "alice:" + HexFormat.of().formatHex(key) + "\n");
+            options = NbdServer.Options.defaults().withPsk(TlsMode.REQUIRE, PskTls.load(keys));
+        }
+        server = new NbdServer(registry, options).start(new InetSocketAddress("127.0.0.1", 0));
+    }
+
+    NbdServer server() {
+        return server;
+    }
+
+    /** A well-behaved client of this kind, in transmission on {@code d}. */
+    RawNbdClient open() throws IOException {
+        return switch (kind) {
+            case "x509" ->
+                RawNbdClient.openTls(
+                        server.port(), "d", TlsCredentials.client(pki.caOnly()).context());
+            case "psk-gcm" ->
+                RawNbdClient.openPsk(server.port(), "d", "alice", key, CipherSuite.TLS_DHE_PSK_WITH_AES_128_GCM_SHA256);
+            default ->
+                RawNbdClient.openPsk(
+                        server.port(), "d", "alice", key, CipherSuite.TLS_ECDHE_PSK_WITH_AES_128_CBC_SHA256);
+        };
+    }
+
+    @Override
+    public void close() throws IOException {
+        server.shutdown(Duration.ofSeconds(5));
+        registry.close();
+    }
+}
