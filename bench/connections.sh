@@ -2,10 +2,13 @@
 # Many connections: what idle connections cost each server, and whether busy ones share fairly.
 #
 #   idle:  N connections (default 10,000) negotiated into transmission and left idle; resident
-#          memory (VmRSS) and threads of each server before, with them open, after one 4 KiB read
-#          on each (an idle connection must still serve), after a 256 KiB read and write on each
-#          (idle again after being busy: the buffers of a busy connection must not stay with it),
-#          and after they close.
+#          memory (VmRSS) and threads of each server before, with them open (2 s after the last
+#          came, and again once idle for --settle seconds, default 40: what the collector gives
+#          back once the handshakes' garbage is gone, after the launcher's periodic collection
+#          30 s after the last), after one 4 KiB read on each (an idle
+#          connection must still serve), after a 256 KiB read and write on each (idle again after
+#          being busy: the buffers of a busy connection must not stay with it), and after they
+#          close. "per conn" is the settled figure less the start, over N.
 #   busy:  100 connections at once (fio's nbd engine, 100 jobs, one connection each, 4 KiB random
 #          reads at queue depth 4); each connection's share of the total and the lowest share
 #          against an even one (fair: no connection below half its share).
@@ -22,7 +25,7 @@
 #
 # Usage: bench/connections.sh [--idle N] [--busy N] [--rounds R] [--runtime S] [--servers LIST]
 #                             [--phases idle,busy] [--nbdkit-idle N (default 1000: 17 threads each)]
-#                             [--transport tcp|tls|psk]
+#                             [--transport tcp|tls|psk] [--settle S]
 set -euo pipefail
 
 root=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)
@@ -34,6 +37,7 @@ servers=faultdisk,faultdisk-platform,faultdisk-virtual,nbdkit,qemu-nbd
 phases=idle,busy
 nbdkit_idle=1000
 transport=tcp
+settle=40
 while [ $# -gt 0 ]; do
   case "$1" in
     --idle) idle=$2; shift ;;
@@ -44,7 +48,8 @@ while [ $# -gt 0 ]; do
     --servers) servers=$2; shift ;;
     --phases) phases=$2; shift ;;
     --transport) transport=$2; shift ;;
-    -h|--help) sed -n '2,25p' "$0"; exit 0 ;;
+    --settle) settle=$2; shift ;;
+    -h|--help) sed -n '2,28p' "$0"; exit 0 ;;
     *) echo "connections.sh: unknown argument: $1" >&2; exit 2 ;;
   esac
   shift
@@ -167,7 +172,7 @@ threads() { awk '$1 == "Threads:" {print $2}' "/proc/$1/status"; }
 
 if [[ ",$phases," == *",idle,"* ]]; then
   printf '\nidle: %d connections negotiated into transmission and held\n' "$idle" | tee -a "$out/summary.txt"
-  printf '%-20s %10s %12s %12s %12s %12s %10s %12s %s\n' server "RSS start" "RSS idle" "after reads" "after busy" "closed" threads "per conn" "connect time" |
+  printf '%-20s %10s %12s %12s %12s %12s %12s %10s %12s %s\n' server "RSS start" "RSS idle" "settled" "after reads" "after busy" "closed" threads "per conn" "connect time" |
     tee -a "$out/summary.txt"
   for s in "${server_list[@]}"; do
     n_idle=$idle
@@ -201,13 +206,15 @@ if [[ ",$phases," == *",idle,"* ]]; then
       done
       return 1
     }
-    rss1="-"; rss2="-"; rss4="-"; th="-"; took="-"; per="-"
+    rss1="-"; rss1s="-"; rss2="-"; rss4="-"; th="-"; took="-"; per="-"
     if await connected; then
       sleep 2
       rss1=$(mib "$p")
       th=$(threads "$p")
       took=$(awk '/^connected/ {print $3}' "$out/clients-$s.txt")
-      per="$(( (rss1 - rss0) * 1024 / n_idle )) KiB"
+      [ "$settle" -gt 2 ] && sleep $((settle - 2))
+      rss1s=$(mib "$p")
+      per="$(( (rss1s - rss0) * 1024 / n_idle )) KiB"
       echo read >&9
       if await read; then
         sleep 1
@@ -225,7 +232,7 @@ if [[ ",$phases," == *",idle,"* ]]; then
     wait "$client" 2>/dev/null || true
     sleep 2
     rss3=$(mib "$p" 2>/dev/null || echo "-")
-    printf '%-20s %9s M %11s M %11s M %11s M %11s M %10s %12s %s s\n' "$s" "$rss0" "$rss1" "$rss2" "$rss4" "$rss3" "$th" "$per" "$took" |
+    printf '%-20s %9s M %11s M %11s M %11s M %11s M %11s M %10s %12s %s s\n' "$s" "$rss0" "$rss1" "$rss1s" "$rss2" "$rss4" "$rss3" "$th" "$per" "$took" |
       tee -a "$out/summary.txt"
     stop "$s"
   done

@@ -31,6 +31,7 @@ echo "release: app image (jpackage)"
   --input "$work/input" --main-jar faultdisk.jar --main-class dev.faultdisk.cli.Main \
   --runtime-image "$work/runtime" --java-options --enable-native-access=ALL-UNNAMED \
   --java-options -XX:+ExitOnOutOfMemoryError --java-options -XX:MaxNewSize=32m \
+  --java-options -XX:G1PeriodicGCInterval=30000 \
   --description "A programmable faulty disk served over NBD" --vendor faultdisk \
   --dest "$work/image"
 image=$work/image/faultdisk
