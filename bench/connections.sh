@@ -2,13 +2,14 @@
 # Many connections: what idle connections cost each server, and whether busy ones share fairly.
 #
 #   idle:  N connections (default 10,000) negotiated into transmission and left idle; resident
-#          memory (VmRSS) and threads of each server before, with them open (2 s after the last
-#          came, and again once idle for --settle seconds, default 40: what the collector gives
-#          back once the handshakes' garbage is gone, after the launcher's periodic collection
-#          30 s after the last), after one 4 KiB read on each (an idle
-#          connection must still serve), after a 256 KiB read and write on each (idle again after
-#          being busy: the buffers of a busy connection must not stay with it), and after they
-#          close. "per conn" is the settled figure less the start, over N.
+#          memory (VmRSS) and threads of each server before, with them open, after one 4 KiB read
+#          on each (an idle connection must still serve), after a 256 KiB read and write on each
+#          (idle again after being busy: the buffers of a busy connection must not stay with it),
+#          and after they close. The figures with them open and after the 256 KiB are taken twice:
+#          2 s after the step, and once idle for --settle seconds (default 65: what the collector
+#          gives back once the step's garbage is gone, after the launcher's periodic collection
+#          30 to 60 s after the last collection). "per conn" is the settled idle figure less the
+#          start, over N.
 #   busy:  100 connections at once (fio's nbd engine, 100 jobs, one connection each, 4 KiB random
 #          reads at queue depth 4); each connection's share of the total and the lowest share
 #          against an even one (fair: no connection below half its share).
@@ -37,7 +38,7 @@ servers=faultdisk,faultdisk-platform,faultdisk-virtual,nbdkit,qemu-nbd
 phases=idle,busy
 nbdkit_idle=1000
 transport=tcp
-settle=40
+settle=65
 while [ $# -gt 0 ]; do
   case "$1" in
     --idle) idle=$2; shift ;;
@@ -49,7 +50,7 @@ while [ $# -gt 0 ]; do
     --phases) phases=$2; shift ;;
     --transport) transport=$2; shift ;;
     --settle) settle=$2; shift ;;
-    -h|--help) sed -n '2,28p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,29p' "$0"; exit 0 ;;
     *) echo "connections.sh: unknown argument: $1" >&2; exit 2 ;;
   esac
   shift
@@ -172,7 +173,7 @@ threads() { awk '$1 == "Threads:" {print $2}' "/proc/$1/status"; }
 
 if [[ ",$phases," == *",idle,"* ]]; then
   printf '\nidle: %d connections negotiated into transmission and held\n' "$idle" | tee -a "$out/summary.txt"
-  printf '%-20s %10s %12s %12s %12s %12s %12s %10s %12s %s\n' server "RSS start" "RSS idle" "settled" "after reads" "after busy" "closed" threads "per conn" "connect time" |
+  printf '%-20s %10s %12s %12s %12s %12s %12s %12s %10s %12s %s\n' server "RSS start" "RSS idle" "settled" "after reads" "after busy" "settled" "closed" threads "per conn" "connect time" |
     tee -a "$out/summary.txt"
   for s in "${server_list[@]}"; do
     n_idle=$idle
@@ -206,7 +207,7 @@ if [[ ",$phases," == *",idle,"* ]]; then
       done
       return 1
     }
-    rss1="-"; rss1s="-"; rss2="-"; rss4="-"; th="-"; took="-"; per="-"
+    rss1="-"; rss1s="-"; rss2="-"; rss4="-"; rss4s="-"; th="-"; took="-"; per="-"
     if await connected; then
       sleep 2
       rss1=$(mib "$p")
@@ -223,6 +224,8 @@ if [[ ",$phases," == *",idle,"* ]]; then
         if await big; then
           sleep 2
           rss4=$(mib "$p")
+          [ "$settle" -gt 2 ] && sleep $((settle - 2))
+          rss4s=$(mib "$p")
         fi
       fi
     fi
@@ -232,7 +235,7 @@ if [[ ",$phases," == *",idle,"* ]]; then
     wait "$client" 2>/dev/null || true
     sleep 2
     rss3=$(mib "$p" 2>/dev/null || echo "-")
-    printf '%-20s %9s M %11s M %11s M %11s M %11s M %11s M %10s %12s %s s\n' "$s" "$rss0" "$rss1" "$rss1s" "$rss2" "$rss4" "$rss3" "$th" "$per" "$took" |
+    printf '%-20s %9s M %11s M %11s M %11s M %11s M %11s M %11s M %10s %12s %s s\n' "$s" "$rss0" "$rss1" "$rss1s" "$rss2" "$rss4" "$rss4s" "$rss3" "$th" "$per" "$took" |
       tee -a "$out/summary.txt"
     stop "$s"
   done
