@@ -100,9 +100,9 @@ class ConnectionInputTest {
             return 3;
         });
         assertEquals(3, n);
-        assertEquals(4096, heldWhileWaiting[0], "only the small buffer while waiting");
+        assertEquals(ConnectionInput.IDLE, heldWhileWaiting[0], "only the small buffer while waiting");
         assertEquals(before + 1, input.swaps(), "views of the old buffer are stale");
-        assertEquals(ConnectionInput.CAPACITY + 4096, input.heldBytes());
+        assertEquals(ConnectionInput.CAPACITY + ConnectionInput.IDLE, input.heldBytes());
         byte[] got = new byte[3];
         input.buffer().get(got);
         assertArrayEquals(new byte[] {1, 2, 3}, got);

@@ -35,11 +35,11 @@ class IdleConnectionTest {
                     assertArrayEquals(big, c.read(0, big.length));
                 }
                 assertEquals(CONNECTIONS, server.server().connectionCount());
-                // Each idle connection keeps its 4 KiB buffer and nothing else, and once idle for
+                // Each idle connection keeps its small buffer and nothing else, and once idle for
                 // the idle time (1 s) its reader is a virtual thread again.
                 await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
                     assertEquals(
-                            CONNECTIONS * 4096L,
+                            CONNECTIONS * (long) ConnectionInput.IDLE,
                             server.server().heldBufferBytes(),
                             "buffer bytes held by " + CONNECTIONS + " idle connections");
                     List<String> platformReaders = Thread.getAllStackTraces().keySet().stream()

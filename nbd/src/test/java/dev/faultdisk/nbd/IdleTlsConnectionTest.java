@@ -17,7 +17,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  * Idle TLS connections cost what idle plaintext ones do in buffers: after large reads and writes
  * (which take the input and reply buffers, the channel's arrays and, for pre-shared keys with
  * AES-GCM, the record buffer and the cipher's arrays), a connection waiting for its next request
- * holds its 4 KiB buffer and nothing lent, and still serves when a request comes.
+ * holds its small buffer ({@link ConnectionInput#IDLE}) and nothing lent, and still serves when a request comes.
  */
 class IdleTlsConnectionTest {
     private static final int CONNECTIONS = 6;
@@ -39,7 +39,7 @@ class IdleTlsConnectionTest {
             }
             await().atMost(Duration.ofSeconds(10))
                     .untilAsserted(() -> assertEquals(
-                            CONNECTIONS * 4096L,
+                            CONNECTIONS * (long) ConnectionInput.IDLE,
                             server.heldBufferBytes(),
                             "buffer bytes held by " + CONNECTIONS + " idle " + kind + " connections"));
             byte[] block = new byte[4096];
