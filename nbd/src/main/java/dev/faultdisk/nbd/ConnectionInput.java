@@ -10,8 +10,8 @@ import java.nio.channels.ByteChannel;
  * A connection's buffered input. Requests and payloads are decoded from a pooled 256 KiB buffer
  * filled from the socket (or TLS over it), so that a burst of request headers costs one read.
  * While the reader waits idle the big buffer goes back to the pool and a {@value #IDLE}-byte heap
- * buffer waits instead: ten thousand idle connections then hold little. The reader thread alone uses it, but
- * for {@link #heldBytes}.
+ * buffer waits instead: ten thousand idle connections then hold little. The reader thread alone
+ * uses it, but for {@link #heldBytes}.
  */
 final class ConnectionInput {
     static final int CAPACITY = 256 * 1024;
