@@ -165,6 +165,8 @@ stop() {
   unset "pid[$1]"
 }
 mib() { awk '$1 == "VmRSS:" {printf "%.0f", $2 / 1024}' "/proc/$1/status"; }
+# VmRSS of pid $1 once idle for --settle seconds, 2 of which have passed already.
+settled_mib() { if [ "$settle" -gt 2 ]; then sleep $((settle - 2)); fi; mib "$1"; }
 threads() { awk '$1 == "Threads:" {print $2}' "/proc/$1/status"; }
 
 {
@@ -213,8 +215,7 @@ if [[ ",$phases," == *",idle,"* ]]; then
       rss1=$(mib "$p")
       th=$(threads "$p")
       took=$(awk '/^connected/ {print $3}' "$out/clients-$s.txt")
-      [ "$settle" -gt 2 ] && sleep $((settle - 2))
-      rss1s=$(mib "$p")
+      rss1s=$(settled_mib "$p")
       per="$(( (rss1s - rss0) * 1024 / n_idle )) KiB"
       echo read >&9
       if await read; then
@@ -224,8 +225,7 @@ if [[ ",$phases," == *",idle,"* ]]; then
         if await big; then
           sleep 2
           rss4=$(mib "$p")
-          [ "$settle" -gt 2 ] && sleep $((settle - 2))
-          rss4s=$(mib "$p")
+          rss4s=$(settled_mib "$p")
         fi
       fi
     fi
