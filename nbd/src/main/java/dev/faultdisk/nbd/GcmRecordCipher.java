@@ -22,12 +22,12 @@ import org.bouncycastle.tls.crypto.impl.TlsImplUtils;
 
 /**
  * TLS 1.2 records in AES-GCM (RFC 5288) with the JDK's cipher, into arrays lent to it while the
- * connection is busy: Bouncy
- * Castle's own record cipher makes a new array for every record it sends (16 KiB, a byte of garbage
- * for every byte a PSK connection sent). Bouncy Castle writes a record to the socket before it
- * asks for the next, and it (or {@link PskRecordInput}) hands out what a record holds before it
- * opens the next, so one array each way serves every record: application data is written under Bouncy Castle's record lock, and
- * read by the connection's reader alone. Alerts and handshake messages, which Bouncy Castle may
+ * connection is busy: Bouncy Castle's own record cipher makes a new array for every record it
+ * sends (16 KiB, a byte of garbage for every byte a PSK connection sent). Bouncy Castle writes a
+ * record to the socket before it asks for the next, and it (or {@link PskRecordInput}) hands out
+ * what a record holds before it opens the next, so one array each way serves every record:
+ * application data is written under Bouncy Castle's record lock, and read by the connection's
+ * reader alone. Alerts and handshake messages, which Bouncy Castle may
  * send from the reader while a reply goes out, get arrays of their own.
  */
 final class GcmRecordCipher implements TlsCipher {

@@ -6,10 +6,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.Socket;
+import java.net.SocketException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.Random;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -50,12 +52,12 @@ class HostileTlsClientTest {
                         while (in.read(new byte[512]) >= 0) {
                             // an alert, if the TLS layer sends one
                         }
-                    } catch (java.net.SocketException reset) {
+                    } catch (SocketException reset) {
                         assertEquals("Connection reset", reset.getMessage());
                     }
                 }
             }
-            org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> server.connectionCount() == 0);
+            Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> server.connectionCount() == 0);
             try (RawNbdClient c = tls.open()) {
                 byte[] block = new byte[4096];
                 Arrays.fill(block, (byte) 9);
