@@ -27,11 +27,14 @@ modules=$("$java_home/bin/jdeps" --print-module-deps --ignore-missing-deps --mul
   --compress=zip-0 --output "$work/runtime"
 
 echo "release: app image (jpackage)"
+# The launcher's JVM options (scripts/jvm.options), each as one --java-options.
+java_options=()
+while read -r option; do
+  java_options+=(--java-options "$option")
+done < <(grep -v -e '^[[:space:]]*#' -e '^[[:space:]]*$' "$root/scripts/jvm.options")
 "$java_home/bin/jpackage" --type app-image --name faultdisk --app-version "$app_version" \
   --input "$work/input" --main-jar faultdisk.jar --main-class dev.faultdisk.cli.Main \
-  --runtime-image "$work/runtime" --java-options --enable-native-access=ALL-UNNAMED \
-  --java-options -XX:+ExitOnOutOfMemoryError --java-options -XX:MaxNewSize=32m \
-  --java-options -XX:G1PeriodicGCInterval=30000 \
+  --runtime-image "$work/runtime" "${java_options[@]}" \
   --description "A programmable faulty disk served over NBD" --vendor faultdisk \
   --dest "$work/image"
 image=$work/image/faultdisk

@@ -3,7 +3,8 @@
 # and runs `faultdisk serve` from each against qemu-io with no JDK in the environment: a write,
 # a fault armed with the same installation's control commands, the failed write qemu-io reports,
 # a clean read back, then SIGTERM. The .deb also has to put faultdisk on the PATH and its man
-# pages where man finds them; it is removed again at the end. Needs root, qemu-io and man-db.
+# pages where man finds them; it is removed again at the end. Needs root, qemu-io, man-db and a
+# JDK's jcmd (FAULTDISK_JAVA_HOME or JAVA_HOME), which reads the running server's JVM options.
 # Usage: release/check.sh [DIST]   (CI runs it after the test suite, see .ci/run)
 set -euo pipefail
 dist=$(cd "${1:-$(dirname "$0")/../dist}" && pwd)
@@ -19,6 +20,9 @@ trap cleanup EXIT
 fail() { echo "release check: FAILED: $*" >&2; exit 1; }
 # No JAVA_HOME and no JDK's bin on the PATH: the release must bring its own runtime.
 clean_env=(env -i HOME="$work" PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin LANG=C.UTF-8)
+jcmd=${FAULTDISK_JAVA_HOME:-${JAVA_HOME:-}}/bin/jcmd
+[ -x "$jcmd" ] || fail "no jcmd: set FAULTDISK_JAVA_HOME or JAVA_HOME to a JDK"
+mapfile -t jvm_options < <(grep -v -e '^[[:space:]]*#' -e '^[[:space:]]*$' "$(dirname "$0")/../scripts/jvm.options")
 
 # serve_and_check NAME FAULTDISK: the whole round trip with this faultdisk command.
 serve_and_check() {
@@ -34,6 +38,12 @@ serve_and_check() {
   # The server runs on the runtime the release brought, not on a JDK of the machine.
   grep -q "$(dirname "$(dirname "$(readlink -f "$fd")")")/lib/runtime/lib/server/libjvm.so" "/proc/$server/maps" \
     || fail "$name: the server does not run on the bundled runtime"
+  # ...with the launcher's JVM options (scripts/jvm.options), as the JVM itself reports them.
+  local args
+  args=$("$jcmd" "$server" VM.command_line | grep '^jvm_args:') || fail "$name: jcmd VM.command_line"
+  for option in "${jvm_options[@]}"; do
+    [[ " $args " == *" $option "* ]] || fail "$name: the server runs without $option: $args"
+  done
   qemu-io -f raw -c 'write -P 0xab 0 64k' "$uri" >"$dir/io1" || fail "$name: write: $(cat "$dir/io1")"
   "${clean_env[@]}" "$fd" blkdebug set-rules disk0 --inject-error write_aio,errno=ENOSPC,once --qmp "unix:$qmp" \
     >"$dir/ctl" 2>&1 || fail "$name: blkdebug set-rules: $(cat "$dir/ctl")"
