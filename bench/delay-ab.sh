@@ -8,15 +8,14 @@
 # flight (`-t QD`, so its pool is not the limit); fio randread 4 KiB at each queue depth --qd
 # (default 64; 2 s warm-up, then --runtime s, default 5) measured. Prints IOPS, fio's clat p50 /
 # p99 / p99.9, the server's CPU and fio's own CPU per read, the server's resident memory after the
-# warm-up and at the end, and the load average. JVM options per build from OPTS_0, OPTS_1, ...
-# (the launcher's own are not applied: give -XX:MaxNewSize=32m to compare with it). Image:
+# warm-up and at the end, and the load average. JVM options per build from OPTS_0, OPTS_1, ...,
+# after the launcher's own (scripts/jvm.options: each build runs as ./faultdisk runs it). Image:
 # bench/compare.sh's 256 MiB one (BENCH_FILE to choose). For before/after runs of a change to the
 # delay path, e.g.
 #   git stash; ./mvnw -q package -DskipTests; cp cli/target/faultdisk.jar /tmp/before.jar; git stash pop
-#   ./mvnw -q package -DskipTests; OPTS_0=-XX:MaxNewSize=32m OPTS_1=-XX:MaxNewSize=32m \
-#     bench/delay-ab.sh --qd 1 /tmp/before.jar cli/target/faultdisk.jar
+#   ./mvnw -q package -DskipTests; bench/delay-ab.sh --qd 1 /tmp/before.jar cli/target/faultdisk.jar
 # and for how latency grows with the queue depth:
-#   OPTS_0=-XX:MaxNewSize=32m bench/delay-ab.sh --rounds 2 --qd 1,8,16,32,64 cli/target/faultdisk.jar nbdkit
+#   bench/delay-ab.sh --rounds 2 --qd 1,8,16,32,64 cli/target/faultdisk.jar nbdkit
 # --client light: bench/qd-client.c (compiled with cc) instead of fio, a client far lighter than
 # libnbd (1.5-2.5 µs of CPU per read where fio's nbd engine and nbdcopy take 11-12): every reply
 # that has arrived read with one recv, the reads replacing them sent with one send; it shows what
@@ -51,6 +50,7 @@ servers=("$@")
 file=${BENCH_FILE:-/dev/shm/faultdisk-bench-256m.img}
 [ -f "$file" ] || { echo "no image $file: run bench/compare.sh --size-mib 256 once, or set BENCH_FILE" >&2; exit 1; }
 java=${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}/bin/java
+mapfile -t jvm_options < <(grep -v -e '^[[:space:]]*#' -e '^[[:space:]]*$' "$(dirname "$0")/../scripts/jvm.options")
 out=$(mktemp -d)
 pid=
 trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$out"' EXIT
@@ -129,7 +129,7 @@ start_server() {
   local nbd="127.0.0.1:$port"
   [ "$transport" = unix ] && nbd="unix:$out/nbd.sock"
   # shellcheck disable=SC2086 # the options are meant to split
-  "$java" --enable-native-access=ALL-UNNAMED ${!opts_var:-} -jar "${servers[$i]}" serve --export "bench=$file,locking=off" \
+  "$java" "${jvm_options[@]}" ${!opts_var:-} -jar "${servers[$i]}" serve --export "bench=$file,locking=off" \
     --nbd "$nbd" --qmp "127.0.0.1:$q" --max-in-flight 64 >"$out/server.log" 2>&1 &
   pid=$!
   await_port "$q"
