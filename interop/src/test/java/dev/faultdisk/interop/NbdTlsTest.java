@@ -198,7 +198,8 @@ class NbdTlsTest {
 
     /**
      * qemu-io with {@code credentials} (its TLS object, id tls0) writes, waits until its
-     * connection is read by a platform thread and then, idle, by a virtual one again, and reads;
+     * connection is read by a platform thread and then, idle, by a virtual one again, and reads
+     * (which moves it to a platform thread again);
      * the connection's TLS session, as the server reports it, matches {@code session}.
      */
     private static void assertMovesAndServesOn(FaultdiskServer server, String credentials, String session)
@@ -216,10 +217,13 @@ class NbdTlsTest {
                     new java.io.OutputStreamWriter(io.getOutputStream(), java.nio.charset.StandardCharsets.UTF_8),
                     true);
             commands.println("write -P 0x6b 4096 1M");
-            await("a platform thread reads the busy connection")
+            // Its handshake ran on a platform thread already (a TCP connection to a server that
+            // offers TLS), and the busy connection stays there.
+            await("a platform thread reads the busy connection, its session agreed")
                     .atMost(TIMEOUT)
                     .pollInterval(Duration.ofMillis(20))
-                    .until(() -> !platformReaders(server).isEmpty());
+                    .until(() -> !platformReaders(server).isEmpty()
+                            && server.nbd().connections().getFirst().tls() != null);
             String agreed = server.nbd().connections().getFirst().tls();
             assertTrue(agreed != null && agreed.matches(session), "the session agreed: " + agreed);
             await("the idle connection is back on a virtual thread")

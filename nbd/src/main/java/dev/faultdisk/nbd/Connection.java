@@ -4,6 +4,7 @@ import dev.faultdisk.export.Export;
 import dev.faultdisk.wire.net.ChannelSocket;
 import dev.faultdisk.wire.net.Fatal;
 import dev.faultdisk.wire.net.StreamChannel;
+import dev.faultdisk.wire.net.TlsMode;
 import java.io.ByteArrayOutputStream;
 import java.io.EOFException;
 import java.io.IOException;
@@ -395,6 +396,14 @@ final class Connection implements Runnable {
         } catch (IOException e) {
             close();
         }
+    }
+
+    /**
+     * Whether the handshake may cost milliseconds of CPU: a TCP connection to a server that offers
+     * TLS (a Unix socket's reader has no timed wait, so it would keep a platform thread).
+     */
+    boolean heavyHandshake() {
+        return tcp && server.options().tlsMode() != TlsMode.OFF;
     }
 
     /** The socket of a plain TCP connection (no TLS), for calls the JDK lacks; else null. */

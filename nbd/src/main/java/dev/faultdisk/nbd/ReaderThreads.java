@@ -23,8 +23,16 @@ import java.util.concurrent.atomic.AtomicInteger;
  * {@code faultdisk.nbd.idleMillis} (default 1000) for the next request, the connection moves back
  * to a virtual thread. A move happens only where the reader waits with nothing buffered, so all
  * the connection's state is in its objects; the old thread starts the new one and returns. A TLS
- * connection moves too (its TLS socket's state is in its objects as well); one with a pre-shared
- * key stays on its virtual thread (its TLS layer is not shown to survive the timed wait).
+ * connection moves too, with certificates or a pre-shared key (both TLS layers keep their state
+ * in their objects and survive the timed wait).
+ *
+ * <p>A TCP connection to a server that offers TLS starts on a platform thread instead, budget
+ * allowing: its handshake costs milliseconds of CPU, and virtual threads share the few carrier
+ * threads, which the kernel schedules as two among the busy connections' platform readers. With
+ * 100 busy TLS connections on two CPUs, handshakes on virtual threads took up to 10 s, and some
+ * met the handshake limit and were closed (docs/BENCHMARKS.md, "Handshakes on platform threads").
+ * Such a reader waits for the first request with the idle time as any platform reader does, and
+ * an idle connection is back on a virtual thread a second after its handshake.
  *
  * <p>At most {@code faultdisk.nbd.platformReaders} (default 256) platform readers run at once;
  * beyond them busy connections stay on virtual threads. The system property
@@ -57,9 +65,16 @@ final class ReaderThreads {
 
     private ReaderThreads() {}
 
-    /** Starts a new connection's reader. */
+    /**
+     * Starts a new connection's reader: on a platform thread of the budget if its handshake is a
+     * heavy one ({@link Connection#heavyHandshake}) and one is free, else as the mode says.
+     */
     static void start(Connection connection) {
-        start(builder(MODE != Mode.PLATFORM, connection), false, connection);
+        if (MODE == Mode.HYBRID && connection.heavyHandshake() && takePlatform()) {
+            start(builder(false, connection), true, connection);
+        } else {
+            start(builder(MODE != Mode.PLATFORM, connection), false, connection);
+        }
     }
 
     /**
@@ -67,9 +82,11 @@ final class ReaderThreads {
      * the budget's platform readers is now taken for it ({@link #continueOn} starts it).
      */
     static boolean moveWhenBusy() {
-        if (MODE != Mode.HYBRID || !Thread.currentThread().isVirtual()) {
-            return false;
-        }
+        return MODE == Mode.HYBRID && Thread.currentThread().isVirtual() && takePlatform();
+    }
+
+    /** Takes one of the budget's platform readers, if one is free. */
+    private static boolean takePlatform() {
         int n;
         do {
             n = PLATFORM.get();

@@ -1,0 +1,79 @@
+package dev.faultdisk.nbd;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.DataInputStream;
+import java.io.IOException;
+import java.net.Socket;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Which thread a new connection's handshake runs on (see {@link ReaderThreads}): over TCP to a
+ * server that offers TLS, a platform thread, so that a TLS handshake is not left to the carrier
+ * threads of virtual threads while busy connections' platform readers take the CPUs; to a server
+ * without TLS, a virtual thread, as cheap as an idle connection. Either way the connection is on
+ * a virtual thread once idle, and serves.
+ */
+class HandshakeReaderTest {
+    @Test
+    void aHandshakeThatMayBeTlsRunsOnAPlatformThreadThenTheIdleConnectionMovesToAVirtualOne(@TempDir Path dir)
+            throws Exception {
+        try (TlsLocalServer server = new TlsLocalServer("x509", dir, "1M")) {
+            try (Socket raw = new Socket("127.0.0.1", server.server().port())) {
+                readGreeting(raw);
+                // The reader wrote the greeting and now waits for the client's flags.
+                assertEquals(
+                        1, platformReaders().size(), "platform readers during the handshake: " + platformReaders());
+            }
+            await("the reader of the closed handshake ends")
+                    .atMost(Duration.ofSeconds(10))
+                    .until(() -> platformReaders().isEmpty());
+
+            try (RawNbdClient client = server.open()) {
+                await("the idle connection is back on a virtual thread")
+                        .atMost(Duration.ofSeconds(10))
+                        .until(() ->
+                                platformReaders().isEmpty() && server.server().connectionCount() == 1);
+                byte[] data = new byte[4096];
+                data[7] = 42;
+                client.write(0, data);
+                assertEquals(42, client.read(0, 4096)[7]);
+            }
+        }
+    }
+
+    @Test
+    void aPlaintextHandshakeRunsOnAVirtualThread() throws Exception {
+        try (LocalServer server = new LocalServer("d=memory:1M")) {
+            try (Socket raw = new Socket("127.0.0.1", server.port())) {
+                readGreeting(raw);
+                assertEquals(1, server.server().connectionCount());
+                assertTrue(platformReaders().isEmpty(), "platform readers during the handshake: " + platformReaders());
+            }
+        }
+    }
+
+    /** The newstyle greeting: NBDMAGIC, IHAVEOPT and the handshake flags, 18 bytes. */
+    private static void readGreeting(Socket raw) throws IOException {
+        raw.setSoTimeout(10_000);
+        DataInputStream in = new DataInputStream(raw.getInputStream());
+        assertEquals(NbdProtocol.NBDMAGIC, in.readLong());
+        assertEquals(NbdProtocol.IHAVEOPT, in.readLong());
+        in.readUnsignedShort();
+    }
+
+    /** The live platform threads reading NBD connections (virtual ones are not listed). */
+    private static List<String> platformReaders() {
+        return Thread.getAllStackTraces().keySet().stream()
+                .filter(Thread::isAlive)
+                .map(Thread::getName)
+                .filter(n -> n.startsWith("nbd-conn-"))
+                .toList();
+    }
+}
