@@ -65,6 +65,8 @@ final class Connection implements Runnable {
     private volatile String tls;
     /** The peer as the log lines name it, read once: a closed channel no longer knows it. */
     private String peerName;
+    /** Whether the greeting went out (reader only; the handshake may move on after it). */
+    private boolean greeted;
     /** The options the client sent, in order, for the log line. */
     private final List<String> options = new ArrayList<>();
 
@@ -115,6 +117,18 @@ final class Connection implements Runnable {
         String reason = "the client disconnected";
         try {
             if (t == null) {
+                if (!greeted) {
+                    // On the virtual thread the connection starts on: its first use of the socket
+                    // there makes the JDK keep it non-blocking, which the spliced writes and the
+                    // reader's poll for delayed requests need. A handshake that may be TLS then
+                    // moves to a platform thread (ReaderThreads#moveForHandshake).
+                    greeted = true;
+                    write(Negotiation.greeting());
+                    if (ReaderThreads.moveForHandshake(this)) {
+                        moved = true;
+                        return;
+                    }
+                }
                 Negotiation negotiation = handshake();
                 if (negotiation == null) {
                     reason = "the handshake ended without an export (options " + String.join(", ", options) + ")";
@@ -220,8 +234,8 @@ final class Connection implements Runnable {
         writer.release();
     }
 
+    /** The handshake after the greeting, up to the export chosen (null if the client ended it). */
     private Negotiation handshake() throws IOException, ProtocolException {
-        write(Negotiation.greeting());
         ByteBuffer in = input.buffer(); // the same buffer until the reader first waits idle
         input.require(4);
         int clientFlags = in.getInt();

@@ -26,13 +26,15 @@ import java.util.concurrent.atomic.AtomicInteger;
  * connection moves too, with certificates or a pre-shared key (both TLS layers keep their state
  * in their objects and survive the timed wait).
  *
- * <p>A TCP connection to a server that offers TLS starts on a platform thread instead, budget
- * allowing: its handshake costs milliseconds of CPU, and virtual threads share the few carrier
- * threads, which the kernel schedules as two among the busy connections' platform readers. With
- * 100 busy TLS connections on two CPUs, handshakes on virtual threads took up to 10 s, and some
- * met the handshake limit and were closed (docs/BENCHMARKS.md, "Handshakes on platform threads").
- * Such a reader waits for the first request with the idle time as any platform reader does, and
- * an idle connection is back on a virtual thread a second after its handshake.
+ * <p>A TCP connection to a server that offers TLS moves to a platform thread once its greeting
+ * is sent (on the virtual thread, whose first use of the socket makes the JDK keep it
+ * non-blocking), budget allowing: a TLS handshake costs milliseconds of CPU, and virtual threads
+ * share the few carrier threads, which the kernel schedules as two among the busy connections'
+ * platform readers. With 100 busy TLS connections on two CPUs, handshakes on virtual threads took
+ * up to 10 s, and some met the handshake limit and were closed (docs/BENCHMARKS.md, "Handshakes on
+ * platform threads"). Such a reader waits for the first request with the idle time as any
+ * platform reader does, and an idle connection is back on a virtual thread a second after its
+ * handshake.
  *
  * <p>At most {@code faultdisk.nbd.platformReaders} (default 256) platform readers run at once;
  * beyond them busy connections stay on virtual threads. The system property
@@ -65,16 +67,25 @@ final class ReaderThreads {
 
     private ReaderThreads() {}
 
-    /**
-     * Starts a new connection's reader: on a platform thread of the budget if its handshake is a
-     * heavy one ({@link Connection#heavyHandshake}) and one is free, else as the mode says.
-     */
+    /** Starts a new connection's reader. */
     static void start(Connection connection) {
-        if (MODE == Mode.HYBRID && connection.heavyHandshake() && takePlatform()) {
-            start(builder(false, connection), true, connection);
-        } else {
-            start(builder(MODE != Mode.PLATFORM, connection), false, connection);
+        startUnbudgeted(MODE != Mode.PLATFORM, connection);
+    }
+
+    /**
+     * Whether a new connection that sent its greeting moves to a platform reader for the rest of
+     * its handshake, a heavy one ({@link Connection#heavyHandshake}); if so, the reader is started
+     * (budget allowing) and the caller returns.
+     */
+    static boolean moveForHandshake(Connection connection) {
+        if (MODE != Mode.HYBRID
+                || !Thread.currentThread().isVirtual()
+                || !connection.heavyHandshake()
+                || !takePlatform()) {
+            return false;
         }
+        startBudgeted(connection);
+        return true;
     }
 
     /**
@@ -97,45 +108,51 @@ final class ReaderThreads {
         return true;
     }
 
-    /** Continues {@code connection} on a new thread: virtual if it went idle, else platform. */
+    /** Continues {@code connection} on another thread: virtual if it went idle, else platform. */
     static void continueOn(boolean idle, Connection connection) {
-        start(builder(idle, connection), !idle, connection);
+        if (idle) {
+            startUnbudgeted(true, connection);
+        } else {
+            startBudgeted(connection);
+        }
     }
 
-    /** Starts {@code connection}'s reader; a hybrid platform reader gives its budget back when it ends. */
-    private static void start(Thread.Builder builder, boolean budgeted, Connection connection) {
-        Runnable body = budgeted
-                ? () -> {
-                    try {
-                        connection.run();
-                    } finally {
-                        PLATFORM.decrementAndGet();
-                    }
-                }
-                : connection;
+    /** Reads {@code connection} on a platform reader of the budget, which it gives back when done. */
+    private static void startBudgeted(Connection connection) {
         try {
-            builder.start(builder instanceof Thread.Builder.OfPlatform ? platform(body) : body);
+            platform(connection).start(() -> {
+                try {
+                    ThreadScheduling.enter();
+                    connection.run();
+                } finally {
+                    PLATFORM.decrementAndGet();
+                }
+            });
         } catch (RuntimeException | OutOfMemoryError e) {
-            if (budgeted) {
-                PLATFORM.decrementAndGet();
-            }
+            PLATFORM.decrementAndGet();
             throw e;
         }
     }
 
-    private static Thread.Builder builder(boolean virtual, Connection connection) {
-        String name = "nbd-conn-" + connection.id();
-        return virtual
-                ? Thread.ofVirtual().name(name)
-                : Thread.ofPlatform().name(name).daemon(true);
+    /** Reads {@code connection} on a new thread of its own, outside the budget. */
+    private static void startUnbudgeted(boolean virtual, Connection connection) {
+        if (virtual) {
+            Thread.ofVirtual().name(name(connection)).start(connection);
+        } else {
+            platform(connection).start(() -> {
+                ThreadScheduling.enter();
+                connection.run();
+            });
+        }
     }
 
-    /** {@code body} on a platform reader, scheduled first as {@link ThreadScheduling} says. */
-    private static Runnable platform(Runnable body) {
-        return () -> {
-            ThreadScheduling.enter();
-            body.run();
-        };
+    /** A platform reader for {@code connection} (which calls {@link ThreadScheduling#enter} first). */
+    private static Thread.Builder platform(Connection connection) {
+        return Thread.ofPlatform().name(name(connection)).daemon(true);
+    }
+
+    private static String name(Connection connection) {
+        return "nbd-conn-" + connection.id();
     }
 
     /**
