@@ -50,7 +50,7 @@ servers=("$@")
 file=${BENCH_FILE:-/dev/shm/faultdisk-bench-256m.img}
 [ -f "$file" ] || { echo "no image $file: run bench/compare.sh --size-mib 256 once, or set BENCH_FILE" >&2; exit 1; }
 java=${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}/bin/java
-mapfile -t jvm_options < <(grep -v -e '^[[:space:]]*#' -e '^[[:space:]]*$' "$(dirname "$0")/../scripts/jvm.options")
+mapfile -t jvm_options < <("$(dirname "$0")/../scripts/jvm-options.sh")
 out=$(mktemp -d)
 pid=
 trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$out"' EXIT

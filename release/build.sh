@@ -31,7 +31,7 @@ echo "release: app image (jpackage)"
 java_options=()
 while read -r option; do
   java_options+=(--java-options "$option")
-done < <(grep -v -e '^[[:space:]]*#' -e '^[[:space:]]*$' "$root/scripts/jvm.options")
+done < <("$root/scripts/jvm-options.sh")
 "$java_home/bin/jpackage" --type app-image --name faultdisk --app-version "$app_version" \
   --input "$work/input" --main-jar faultdisk.jar --main-class dev.faultdisk.cli.Main \
   --runtime-image "$work/runtime" "${java_options[@]}" \

@@ -22,7 +22,7 @@ fail() { echo "release check: FAILED: $*" >&2; exit 1; }
 clean_env=(env -i HOME="$work" PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin LANG=C.UTF-8)
 jcmd=${FAULTDISK_JAVA_HOME:-${JAVA_HOME:-}}/bin/jcmd
 [ -x "$jcmd" ] || fail "no jcmd: set FAULTDISK_JAVA_HOME or JAVA_HOME to a JDK"
-mapfile -t jvm_options < <(grep -v -e '^[[:space:]]*#' -e '^[[:space:]]*$' "$(dirname "$0")/../scripts/jvm.options")
+mapfile -t jvm_options < <("$(dirname "$0")/../scripts/jvm-options.sh")
 
 # serve_and_check NAME FAULTDISK: the whole round trip with this faultdisk command.
 serve_and_check() {
