@@ -120,9 +120,8 @@ final class ReaderThreads {
     /** Reads {@code connection} on a platform reader of the budget, which it gives back when done. */
     private static void startBudgeted(Connection connection) {
         try {
-            platform(connection).start(() -> {
+            startPlatform(connection, () -> {
                 try {
-                    ThreadScheduling.enter();
                     connection.run();
                 } finally {
                     PLATFORM.decrementAndGet();
@@ -139,16 +138,16 @@ final class ReaderThreads {
         if (virtual) {
             Thread.ofVirtual().name(name(connection)).start(connection);
         } else {
-            platform(connection).start(() -> {
-                ThreadScheduling.enter();
-                connection.run();
-            });
+            startPlatform(connection, connection);
         }
     }
 
-    /** A platform reader for {@code connection} (which calls {@link ThreadScheduling#enter} first). */
-    private static Thread.Builder platform(Connection connection) {
-        return Thread.ofPlatform().name(name(connection)).daemon(true);
+    /** Runs {@code body} on a new platform reader for {@code connection}, scheduled first as {@link ThreadScheduling} says. */
+    private static void startPlatform(Connection connection, Runnable body) {
+        Thread.ofPlatform().name(name(connection)).daemon(true).start(() -> {
+            ThreadScheduling.enter();
+            body.run();
+        });
     }
 
     private static String name(Connection connection) {
