@@ -1,5 +1,6 @@
 package dev.faultdisk.nbd;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -17,10 +18,12 @@ import java.io.IOException;
 import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -36,6 +39,7 @@ class UnixWritesOffReaderTest {
     /** Holds every write until {@link #open} opens. */
     private static final class HeldWrites extends ForwardingBlockDevice {
         final CountDownLatch open = new CountDownLatch(1);
+        final AtomicInteger arrived = new AtomicInteger();
 
         HeldWrites(MemoryDevice next) {
             super(next);
@@ -43,6 +47,7 @@ class UnixWritesOffReaderTest {
 
         @Override
         public void write(BlockRequest r, ByteBuffer src) throws IOException {
+            arrived.incrementAndGet();
             try {
                 open.await();
             } catch (InterruptedException e) {
@@ -83,14 +88,15 @@ class UnixWritesOffReaderTest {
         try (NbdServer server = started.start(UnixDomainSocketAddress.of(socket));
                 RawNbdClient client = RawNbdClient.open(socket, "d", true, false)) {
             // Meanwhile the writes that fit the budget wait off the reader, and the next on it (the
-            // sends below then wait for the reader too, so the writes are let go from elsewhere).
+            // sends below then wait for the reader too, so the writes are let go from elsewhere). A
+            // write is counted off the reader before it is handed over, so more writes at the device
+            // than counted means one is on the reader: the budget was reached, however slow the sends.
             Thread opener = Thread.ofVirtual().start(() -> {
                 try {
-                    Thread.sleep(500);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
+                    await().atMost(Duration.ofSeconds(60)).until(() -> device.arrived.get() > server.writesOffReader());
+                } finally {
+                    device.open.countDown(); // else a missed budget hangs the test instead of failing it
                 }
-                device.open.countDown();
             });
             for (int i = 0; i < writes; i++) {
                 byte[] payload = new byte[MIB];
