@@ -50,10 +50,12 @@ final class Connection implements Runnable {
     private volatile Transmission transmission;
 
     private final ReplyWriter writer;
-    /** TCP (timed reads, so the reader can move when idle), not a Unix socket. */
+    /** TCP (timed reads), not a Unix socket (whose reader polls it to wait with a timeout). */
     private final boolean tcp;
     /** Whether the reader looks for its next request before it blocks (reader thread only). */
     private final ReaderSpin spin;
+    /** The platform reader's timed wait for input. */
+    private final ReaderPollHolder poll;
 
     private final CompletableFuture<Void> closed = new CompletableFuture<>();
     private volatile boolean closing;
@@ -77,6 +79,7 @@ final class Connection implements Runnable {
         this.id = id;
         this.writer = new ReplyWriter(channel);
         this.spin = new ReaderSpin(channel);
+        this.poll = new ReaderPollHolder(channel);
         boolean inet;
         try {
             inet = channel.getLocalAddress() instanceof java.net.InetSocketAddress;
@@ -214,6 +217,7 @@ final class Connection implements Runnable {
         if (transmission != null) {
             transmission.readerDone(); // only the reader (this thread) uses what it lets go
         }
+        poll.release();
         server.removed(this);
         releaseBuffers(transmission);
     }
@@ -356,9 +360,13 @@ final class Connection implements Runnable {
             Socket plain = tcp ? channel.socket() : null;
             n = input.tlsInputWaiting()
                     ? input.fill(1)
-                    : input.awaitIdle(small -> ReaderThreads.awaitSecured(plain, () -> input.readSecuredIdle(small)));
+                    : input.awaitIdle(
+                            small -> ReaderThreads.awaitSecured(plain, poll, () -> input.readSecuredIdle(small)));
         } else {
-            n = input.awaitIdle(small -> ReaderThreads.awaitInput(channel, small, tcp, spin));
+            n = input.awaitIdle(small -> ReaderThreads.awaitInput(channel, small, tcp, poll, spin));
+        }
+        if (n == ReaderThreads.IDLE) {
+            poll.release(); // a virtual reader has no use for it
         }
         if (n == ReaderThreads.IDLE || (n > 0 && ReaderThreads.moveWhenBusy())) {
             // Nothing touched after the start: the new thread owns the connection from here.
@@ -366,6 +374,11 @@ final class Connection implements Runnable {
             return ReaderThreads.MOVED;
         }
         return n;
+    }
+
+    /** The platform reader's timed wait for input (see {@link ReaderPollHolder}). */
+    ReaderPollHolder poll() {
+        return poll;
     }
 
     /** The connection's buffered input (reader thread only). */
@@ -412,12 +425,9 @@ final class Connection implements Runnable {
         }
     }
 
-    /**
-     * Whether the handshake may cost milliseconds of CPU: a TCP connection to a server that offers
-     * TLS (a Unix socket's reader has no timed wait, so it would keep a platform thread).
-     */
+    /** Whether the handshake may cost milliseconds of CPU: the server offers TLS. */
     boolean heavyHandshake() {
-        return tcp && server.options().tlsMode() != TlsMode.OFF;
+        return server.options().tlsMode() != TlsMode.OFF;
     }
 
     /** The socket of a plain TCP connection (no TLS), for calls the JDK lacks; else null. */
@@ -474,10 +484,7 @@ final class Connection implements Runnable {
             LOG.log(Level.DEBUG, "connection {0}: close failed: {1}", id, e.toString());
         }
         writer.closeUring(); // its duplicate of the socket's descriptor would keep the socket open
-        Transmission t = transmission;
-        if (t != null) {
-            t.wakeReader(); // the same for the reader's, and it may be waiting on it
-        }
+        poll.wake(); // the same for the reader's, and it may be waiting on it
         if (closed.complete(null)) {
             Export served = export;
             if (served != null) {

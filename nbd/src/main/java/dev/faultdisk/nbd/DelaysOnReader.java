@@ -10,7 +10,8 @@ import java.io.IOException;
  * to its reply; the delay thread stands by. Only a platform reader of a plain (TCP or Unix socket)
  * connection does (a virtual one would hold its carrier; TLS may hold input the socket no longer
  * shows). On unless {@code -Dfaultdisk.nbd.delayOnReader=false}
- * (docs/BENCHMARKS.md). One per connection, used by its reader but for {@link #wake}.
+ * (docs/BENCHMARKS.md). One per connection, used by its reader; the poll is the connection's
+ * ({@link ReaderPollHolder}), which wakes it when the connection closes.
  */
 final class DelaysOnReader {
     static final boolean ENABLED = !"false".equals(System.getProperty("faultdisk.nbd.delayOnReader"));
@@ -18,10 +19,6 @@ final class DelaysOnReader {
     private final Connection connection;
     private final DelayWaiter delays;
     private final ReplyWriter writer;
-    /** The timed wait for input, made when first needed; null before, or if there can be none. */
-    private volatile ReaderPoll poll;
-
-    private boolean pollTried;
     /** The platform reader whose timer slack was made least, so that its polls end on time. */
     private Thread slackThread;
 
@@ -38,8 +35,12 @@ final class DelaysOnReader {
     void serveUntilInput() throws IOException {
         if (delays.nextDue() == Long.MAX_VALUE // nothing waits: the common case
                 || Thread.currentThread().isVirtual()
-                || connection.input().secured()
-                || poller() == null) {
+                || connection.input().secured()) {
+            delays.readerServes(false);
+            return;
+        }
+        ReaderPoll poll = connection.poll().get();
+        if (poll == null) {
             delays.readerServes(false);
             return;
         }
@@ -64,29 +65,5 @@ final class DelaysOnReader {
                 return; // input, or the connection closed under the wait: the read finds out which
             }
         }
-    }
-
-    /** The connection is closing (any thread): a reader waiting here stops waiting. */
-    void wake() {
-        ReaderPoll p = poll;
-        if (p != null) {
-            p.shutdown();
-        }
-    }
-
-    /** The reader is done with the connection. */
-    void close() {
-        ReaderPoll p = poll;
-        if (p != null) {
-            p.close();
-        }
-    }
-
-    private ReaderPoll poller() {
-        if (!pollTried) {
-            pollTried = true;
-            poll = ReaderPoll.of(connection.channel());
-        }
-        return poll;
     }
 }

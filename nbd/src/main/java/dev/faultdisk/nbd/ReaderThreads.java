@@ -7,6 +7,7 @@ import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -21,12 +22,14 @@ import java.util.concurrent.atomic.AtomicInteger;
  * <p>So a connection starts on a virtual thread (the handshake, and waiting for the first
  * request); when a request arrives it moves to a platform thread; when that thread has waited
  * {@code faultdisk.nbd.idleMillis} (default 1000) for the next request, the connection moves back
- * to a virtual thread. A move happens only where the reader waits with nothing buffered, so all
- * the connection's state is in its objects; the old thread starts the new one and returns. A TLS
- * connection moves too, with certificates or a pre-shared key (both TLS layers keep their state
- * in their objects and survive the timed wait).
+ * to a virtual thread. Over TCP that wait is a timed read; a Unix socket has none, so there it is
+ * a {@link ReaderPoll} of the socket first (else an idle Unix connection that was once busy would
+ * keep its platform thread, and its share of the budget below, for its life). A move happens only
+ * where the reader waits with nothing buffered, so all the connection's state is in its objects;
+ * the old thread starts the new one and returns. A TLS connection moves too, with certificates or
+ * a pre-shared key (both TLS layers keep their state in their objects and survive the timed wait).
  *
- * <p>A TCP connection to a server that offers TLS moves to a platform thread once its greeting
+ * <p>A connection (TCP or Unix socket) to a server that offers TLS moves to a platform thread once its greeting
  * is sent (on the virtual thread, whose first use of the socket makes the JDK keep it
  * non-blocking), budget allowing: a TLS handshake costs milliseconds of CPU, and virtual threads
  * share the few carrier threads, which the kernel schedules as two among the busy connections'
@@ -56,6 +59,7 @@ final class ReaderThreads {
     private static final Mode MODE =
             Mode.valueOf(System.getProperty("faultdisk.nbd.readers", "hybrid").toUpperCase(java.util.Locale.ROOT));
     private static final int IDLE_MILLIS = Integer.getInteger("faultdisk.nbd.idleMillis", 1000);
+    private static final long IDLE_NANOS = TimeUnit.MILLISECONDS.toNanos(IDLE_MILLIS);
     /**
      * Platform readers at most (hybrid mode): a burst of requests on thousands of connections
      * must not start thousands of platform threads; beyond the budget busy connections stay on
@@ -155,18 +159,23 @@ final class ReaderThreads {
     }
 
     /**
-     * Reads what arrives into {@code dst} (a heap buffer). On a platform thread of a hybrid server
-     * and a TCP connection, waits at most the idle time and returns {@link #IDLE} if nothing
-     * came; else waits as long as it takes. Returns the count read or -1 at end of stream. A
-     * platform reader looks for input first as {@code spin} says; a virtual one never spins (it
-     * would hold a carrier thread).
+     * Reads what arrives into {@code dst} (a heap buffer). On a platform thread of a hybrid
+     * server, waits at most the idle time and returns {@link #IDLE} if nothing came (a TCP
+     * socket's timed read; a Unix socket has none, so a {@link ReaderPoll} of it first); else
+     * waits as long as it takes. Returns the count read or -1 at end of stream. A platform reader
+     * looks for input first as {@code spin} says; a virtual one never spins (it would hold a
+     * carrier thread).
      */
-    static int awaitInput(SocketChannel channel, ByteBuffer dst, boolean tcp, ReaderSpin spin) throws IOException {
+    static int awaitInput(SocketChannel channel, ByteBuffer dst, boolean tcp, ReaderPollHolder poll, ReaderSpin spin)
+            throws IOException {
         if (Thread.currentThread().isVirtual()) {
             return channel.read(dst);
         }
-        if (MODE != Mode.HYBRID || !tcp) {
-            return spin.await(() -> channel.read(dst)); // Unix sockets have no timed read: they stay where they are
+        if (MODE != Mode.HYBRID) {
+            return spin.await(() -> channel.read(dst));
+        }
+        if (!tcp) {
+            return idleOnUnixSocket(poll) ? IDLE : spin.await(() -> channel.read(dst));
         }
         channel.socket().setSoTimeout(IDLE_MILLIS);
         InputStream stream = channel.socket().getInputStream();
@@ -182,16 +191,20 @@ final class ReaderThreads {
     }
 
     /**
-     * Waits for input through a TLS layer (the JDK's or Bouncy Castle's) over {@code plain}, a TCP socket (null for a
-     * Unix socket, which has no timed read: it waits as long as it takes, as a plaintext one
-     * does): {@code read} fills the connection's input from it. On a platform thread of a hybrid
-     * server the TCP socket's read timeout is the idle time for this wait alone (a read within a
-     * request waits as long as it takes), and {@link #IDLE} comes back if nothing came; the TLS
-     * layer keeps a record it read in part, so the next thread goes on with it.
+     * Waits for input through a TLS layer (the JDK's or Bouncy Castle's) over {@code plain}, a TCP
+     * socket, or null for a Unix socket: {@code read} fills the connection's input from it (call
+     * with nothing buffered in the layer). On a platform thread of a hybrid server the wait lasts
+     * at most the idle time, and {@link #IDLE} comes back if nothing came: over TCP the socket's
+     * read timeout is the idle time for this wait alone (a read within a request waits as long as
+     * it takes), and the TLS layer keeps a record it read in part, so the next thread goes on with
+     * it; over a Unix socket, which has no timed read, a {@link ReaderPoll} of it waits first.
      */
-    static int awaitSecured(Socket plain, ReaderSpin.Read read) throws IOException {
-        if (plain == null || MODE != Mode.HYBRID || Thread.currentThread().isVirtual()) {
+    static int awaitSecured(Socket plain, ReaderPollHolder poll, ReaderSpin.Read read) throws IOException {
+        if (MODE != Mode.HYBRID || Thread.currentThread().isVirtual()) {
             return read.read();
+        }
+        if (plain == null) {
+            return idleOnUnixSocket(poll) ? IDLE : read.read();
         }
         plain.setSoTimeout(IDLE_MILLIS);
         try {
@@ -203,5 +216,14 @@ final class ReaderThreads {
                 plain.setSoTimeout(0);
             }
         }
+    }
+
+    /**
+     * Whether a Unix socket showed no input for the idle time (a platform reader's poll of it);
+     * false too where there can be no poll, and the read then waits as long as it takes.
+     */
+    private static boolean idleOnUnixSocket(ReaderPollHolder poll) {
+        ReaderPoll p = poll.get();
+        return p != null && !p.await(IDLE_NANOS);
     }
 }

@@ -184,11 +184,6 @@ final class Transmission {
         }
     }
 
-    /** The connection is closing: a reader waiting for input while it serves delays stops waiting. */
-    void wakeReader() {
-        onReader.wake();
-    }
-
     /**
      * Waits for the next request with the connection's large buffers back in the pool (the reply
      * buffer, the scratch buffer, the input buffer): an idle connection holds a few KiB, not
@@ -643,9 +638,8 @@ final class Transmission {
         buffers.release();
     }
 
-    /** The reader is done: lets the connection's pipe and its timed wait's descriptor go. */
+    /** The reader is done: lets the connection's pipe go. */
     void readerDone() {
         buffers.closePipe();
-        onReader.close();
     }
 }

@@ -4,28 +4,40 @@ import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.DataInputStream;
+import java.io.EOFException;
 import java.io.IOException;
-import java.net.Socket;
+import java.net.InetSocketAddress;
+import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.SocketChannel;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * Which thread a new connection's handshake runs on (see {@link ReaderThreads}): over TCP to a
- * server that offers TLS, a platform thread once the greeting is out, so that a TLS handshake is
+ * Which thread a new connection's handshake runs on (see {@link ReaderThreads}): to a server that
+ * offers TLS (over TCP or a Unix socket), a platform thread once the greeting is out, so that a TLS handshake is
  * not left to the carrier threads of virtual threads while busy connections' platform readers
  * take the CPUs; to a server without TLS, a virtual thread, as cheap as an idle connection.
  * Either way the connection is on a virtual thread once idle, and serves.
  */
+@Timeout(60)
 class HandshakeReaderTest {
-    @Test
-    void aHandshakeThatMayBeTlsRunsOnAPlatformThreadThenTheIdleConnectionMovesToAVirtualOne(@TempDir Path dir)
-            throws Exception {
-        try (TlsLocalServer server = new TlsLocalServer("x509", dir, "1M")) {
-            try (Socket raw = new Socket("127.0.0.1", server.server().port())) {
+    @ParameterizedTest
+    @ValueSource(booleans = {false, true})
+    void aHandshakeThatMayBeTlsRunsOnAPlatformThreadThenTheIdleConnectionMovesToAVirtualOne(
+            boolean unix, @TempDir Path dir) throws Exception {
+        Path socket = unix ? dir.resolve("nbd.sock") : null;
+        try (TlsLocalServer server = new TlsLocalServer("x509", dir, "1M", socket)) {
+            try (SocketChannel raw = unix
+                    ? SocketChannel.open(UnixDomainSocketAddress.of(socket))
+                    : SocketChannel.open(
+                            new InetSocketAddress("127.0.0.1", server.server().port()))) {
                 readGreeting(raw);
                 // The reader wrote the greeting and moves on to a platform thread, where it waits
                 // for the client's flags.
@@ -53,7 +65,7 @@ class HandshakeReaderTest {
     @Test
     void aPlaintextHandshakeRunsOnAVirtualThread() throws Exception {
         try (LocalServer server = new LocalServer("d=memory:1M")) {
-            try (Socket raw = new Socket("127.0.0.1", server.port())) {
+            try (SocketChannel raw = SocketChannel.open(new InetSocketAddress("127.0.0.1", server.port()))) {
                 readGreeting(raw);
                 assertEquals(1, server.server().connectionCount());
                 assertTrue(platformReaders().isEmpty(), "platform readers during the handshake: " + platformReaders());
@@ -62,12 +74,16 @@ class HandshakeReaderTest {
     }
 
     /** The newstyle greeting: NBDMAGIC, IHAVEOPT and the handshake flags, 18 bytes. */
-    private static void readGreeting(Socket raw) throws IOException {
-        raw.setSoTimeout(10_000);
-        DataInputStream in = new DataInputStream(raw.getInputStream());
-        assertEquals(NbdProtocol.NBDMAGIC, in.readLong());
-        assertEquals(NbdProtocol.IHAVEOPT, in.readLong());
-        in.readUnsignedShort();
+    private static void readGreeting(SocketChannel raw) throws IOException {
+        ByteBuffer greeting = ByteBuffer.allocate(18);
+        while (greeting.hasRemaining()) { // a Unix socket's channel has no read timeout: the class's limit
+            if (raw.read(greeting) < 0) {
+                throw new EOFException("the server closed during the greeting");
+            }
+        }
+        greeting.flip();
+        assertEquals(NbdProtocol.NBDMAGIC, greeting.getLong());
+        assertEquals(NbdProtocol.IHAVEOPT, greeting.getLong());
     }
 
     /** The live platform threads reading NBD connections (virtual ones are not listed). */

@@ -5,24 +5,32 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Idle connections cost little: while a connection waits for its next request it holds only a
  * small input buffer (its input, reply and scratch buffers go back to the pool), and once idle
  * for a second its reader is a virtual thread, not a platform thread. Each still serves when a
- * request comes, and busy connections are read by platform threads.
+ * request comes, and busy connections are read by platform threads; over TCP and over a Unix socket.
  */
 class IdleConnectionTest {
     private static final int CONNECTIONS = 40;
 
-    @Test
-    void idleConnectionsHoldASmallBufferAndNoPlatformThreadAndStillServe() throws Exception {
-        try (LocalServer server = new LocalServer("d=memory:16M")) {
+    @ParameterizedTest
+    @ValueSource(booleans = {false, true})
+    void idleConnectionsHoldASmallBufferAndNoPlatformThreadAndStillServe(boolean unix, @TempDir Path dir)
+            throws Exception {
+        // A Unix socket has no timed read: its platform reader polls the socket to wait the idle time.
+        try (LocalServer server = unix
+                ? LocalServer.onUnixSocket(dir.resolve("nbd.sock"), "d=memory:16M")
+                : new LocalServer("d=memory:16M")) {
             List<RawNbdClient> clients = new ArrayList<>();
             try {
                 byte[] big = new byte[1 << 20];

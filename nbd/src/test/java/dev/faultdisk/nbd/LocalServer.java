@@ -9,17 +9,23 @@ import dev.faultdisk.export.ExportRegistry;
 import dev.faultdisk.export.ExportSpec;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.net.UnixDomainSocketAddress;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
 
 /**
- * An in-process NbdServer on a free loopback port with exports given as {@code NAME=SPEC}. With
+ * An in-process NbdServer on a free loopback port (or a Unix socket) with exports given as {@code NAME=SPEC}. With
  * {@code offReader}, every export's stack says it may block, so each request runs on its own
  * thread (the path fault layers take) instead of inline on the connection's reader.
  */
 final class LocalServer implements AutoCloseable {
     private final ExportRegistry registry = new ExportRegistry();
     private final NbdServer server;
+    /** The Unix socket served, or null for TCP. */
+    private final Path socket;
+
     private int checks;
 
     LocalServer(String... exports) throws IOException {
@@ -27,18 +33,29 @@ final class LocalServer implements AutoCloseable {
     }
 
     LocalServer(boolean offReader, String... exports) throws IOException {
+        this(new InetSocketAddress("127.0.0.1", 0), offReader, exports);
+    }
+
+    private LocalServer(SocketAddress address, boolean offReader, String... exports) throws IOException {
         for (String e : exports) {
             ExportSpec spec = ExportSpec.parse(e);
             BlockDevice backend = spec.openBackend();
             registry.add(new Export(spec.name(), offReader ? new MayBlock(backend) : backend, spec.readOnly()));
         }
-        server = new NbdServer(registry).start(new InetSocketAddress("127.0.0.1", 0));
+        server = new NbdServer(registry).start(address);
+        socket = address instanceof UnixDomainSocketAddress unix ? unix.getPath() : null;
+    }
+
+    /** The same on a Unix socket at {@code socket}. */
+    static LocalServer onUnixSocket(Path socket, String... exports) throws IOException {
+        return new LocalServer(UnixDomainSocketAddress.of(socket), false, exports);
     }
 
     /** A server over one export {@code d} made of {@code device}. */
     LocalServer(BlockDevice device) throws IOException {
         registry.add(new Export("d", device, false));
         server = new NbdServer(registry).start(new InetSocketAddress("127.0.0.1", 0));
+        socket = null;
     }
 
     /** Changes nothing but the answer to {@link BlockDevice#mayBlock()}. */
@@ -67,7 +84,9 @@ final class LocalServer implements AutoCloseable {
 
     /** Opens a structured, base:allocation client on {@code export}. */
     RawNbdClient open(String export) throws IOException {
-        return RawNbdClient.open(port(), export, true, true);
+        return socket != null
+                ? RawNbdClient.open(socket, export, true, true)
+                : RawNbdClient.open(port(), export, true, true);
     }
 
     /**

@@ -8,6 +8,7 @@ import dev.faultdisk.wire.net.TlsCredentials;
 import dev.faultdisk.wire.net.TlsMode;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.net.UnixDomainSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -16,7 +17,7 @@ import java.util.Random;
 import org.bouncycastle.tls.CipherSuite;
 
 /**
- * A server on 127.0.0.1 that requires TLS, over one memory export {@code d}, and its
+ * A server on 127.0.0.1 (or a Unix socket) that requires TLS, over one memory export {@code d}, and its
  * well-behaved clients: {@code x509} (certificates made by openssl), {@code psk-gcm} or {@code
  * psk-cbc} (a pre-shared key for "alice", the clients offering DHE-PSK with AES-128-GCM, or
  * ECDHE-PSK with AES-128-CBC).
@@ -27,9 +28,17 @@ final class TlsLocalServer implements AutoCloseable {
     private final NbdServer server;
     private final TestPki pki;
     private final byte[] key = new byte[32];
+    /** The Unix socket served, or null for TCP. */
+    private final Path socket;
 
     TlsLocalServer(String kind, Path dir, String exportSize) throws IOException {
+        this(kind, dir, exportSize, null);
+    }
+
+    /** With {@code socket}, on that Unix socket instead (x509 clients only). */
+    TlsLocalServer(String kind, Path dir, String exportSize, Path socket) throws IOException {
         this.kind = kind;
+        this.socket = socket;
         new Random(3).nextBytes(key);
         ExportSpec spec = ExportSpec.parse("d=memory:" + exportSize);
         registry.add(new Export(spec.name(), spec.openBackend(), false));
@@ -43,7 +52,8 @@ final class TlsLocalServer implements AutoCloseable {
             Files.writeString(keys, "alice:" + HexFormat.of().formatHex(key) + "\n");
             options = NbdServer.Options.defaults().withPsk(TlsMode.REQUIRE, PskTls.load(keys));
         }
-        server = new NbdServer(registry, options).start(new InetSocketAddress("127.0.0.1", 0));
+        server = new NbdServer(registry, options)
+                .start(socket != null ? UnixDomainSocketAddress.of(socket) : new InetSocketAddress("127.0.0.1", 0));
     }
 
     NbdServer server() {
@@ -54,8 +64,13 @@ final class TlsLocalServer implements AutoCloseable {
     RawNbdClient open() throws IOException {
         return switch (kind) {
             case "x509" ->
-                RawNbdClient.openTls(
-                        server.port(), "d", TlsCredentials.client(pki.caOnly()).context());
+                socket != null
+                        ? RawNbdClient.openTls(
+                                socket, "d", TlsCredentials.client(pki.caOnly()).context())
+                        : RawNbdClient.openTls(
+                                server.port(),
+                                "d",
+                                TlsCredentials.client(pki.caOnly()).context());
             case "psk-gcm" ->
                 RawNbdClient.openPsk(server.port(), "d", "alice", key, CipherSuite.TLS_DHE_PSK_WITH_AES_128_GCM_SHA256);
             default ->
