@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """NBD clients for the connection benchmarks (bench/connections.sh).
 
-  nbd_clients.py PORT EXPORT N   opens N connections, negotiates each into transmission (fixed
+  nbd_clients.py PORT EXPORT N   opens N connections (to 127.0.0.1:PORT, or to the Unix socket
+                                 PORT names if it is a path), negotiates each into transmission (fixed
                                  newstyle, NBD_OPT_GO) and prints "connected N SECONDS"; then for
                                  each line "read" on stdin makes one 4 KiB read on every
                                  connection, which must be answered (an idle connection still
@@ -44,8 +45,13 @@ def recv_exact(s, n):
     return bytes(data)
 
 
-def connect(port, export):
-    s = socket.create_connection(("127.0.0.1", port), timeout=30)
+def connect(where, export):
+    if where.isdigit():
+        s = socket.create_connection(("127.0.0.1", int(where)), timeout=30)
+    else:  # a Unix socket's path
+        s = socket.socket(socket.AF_UNIX)
+        s.settimeout(30)
+        s.connect(where)
     magic, opt, _flags = struct.unpack(">QQH", recv_exact(s, 18))
     if magic != NBDMAGIC or opt != IHAVEOPT:
         raise SystemExit("not an NBD newstyle server")
@@ -86,7 +92,7 @@ def write_back(s, cookie):
 
 
 def main():
-    port, export, n = int(sys.argv[1]), sys.argv[2], int(sys.argv[3])
+    port, export, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if soft < n + 64:
         resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, n + 1024), hard))

@@ -425,9 +425,14 @@ final class Connection implements Runnable {
         }
     }
 
-    /** Whether the handshake may cost milliseconds of CPU: the server offers TLS. */
+    /**
+     * Whether the handshake may cost milliseconds of CPU and waits better on a platform reader: a
+     * TCP connection to a server that offers TLS. Not over a Unix socket: 100 busy TLS connections
+     * there got their handshakes through on virtual threads, and the move cost 45% more server CPU
+     * a handshake (docs/BENCHMARKS.md, "Unix sockets' idle readers").
+     */
     boolean heavyHandshake() {
-        return server.options().tlsMode() != TlsMode.OFF;
+        return tcp && server.options().tlsMode() != TlsMode.OFF;
     }
 
     /** The socket of a plain TCP connection (no TLS), for calls the JDK lacks; else null. */

@@ -29,7 +29,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * the old thread starts the new one and returns. A TLS connection moves too, with certificates or
  * a pre-shared key (both TLS layers keep their state in their objects and survive the timed wait).
  *
- * <p>A connection (TCP or Unix socket) to a server that offers TLS moves to a platform thread once its greeting
+ * <p>A TCP connection to a server that offers TLS moves to a platform thread once its greeting
  * is sent (on the virtual thread, whose first use of the socket makes the JDK keep it
  * non-blocking), budget allowing: a TLS handshake costs milliseconds of CPU, and virtual threads
  * share the few carrier threads, which the kernel schedules as two among the busy connections'
@@ -37,7 +37,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * up to 10 s, and some met the handshake limit and were closed (docs/BENCHMARKS.md, "Handshakes on
  * platform threads"). Such a reader waits for the first request with the idle time as any
  * platform reader does, and an idle connection is back on a virtual thread a second after its
- * handshake.
+ * handshake. Not over Unix sockets, where no such starvation was measured and the move cost more
+ * CPU a handshake ({@link Connection#heavyHandshake}).
  *
  * <p>At most {@code faultdisk.nbd.platformReaders} (default 256) platform readers run at once;
  * beyond them busy connections stay on virtual threads. The system property
