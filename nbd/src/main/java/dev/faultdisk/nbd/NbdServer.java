@@ -376,6 +376,11 @@ public final class NbdServer implements AutoCloseable {
         return connections.stream().map(Connection::info).toList();
     }
 
+    /** The open connections themselves, for tests in this package. */
+    List<Connection> openConnections() {
+        return List.copyOf(connections);
+    }
+
     void removed(Connection connection) {
         if (connections.remove(connection)) {
             open.decrementAndGet();
