@@ -33,13 +33,10 @@ final class DelaysOnReader {
      * falls due, until input comes or nothing waits; the reader then reads as it would without.
      */
     void serveUntilInput() throws IOException {
-        if (delays.nextDue() == Long.MAX_VALUE // nothing waits: the common case
-                || Thread.currentThread().isVirtual()
-                || connection.input().secured()) {
-            delays.readerServes(false);
-            return;
-        }
-        ReaderPoll poll = connection.poll().get();
+        boolean serves = delays.nextDue() != Long.MAX_VALUE // some wait (the common case is none)
+                && !Thread.currentThread().isVirtual()
+                && !connection.input().secured();
+        ReaderPoll poll = serves ? connection.poll().get() : null;
         if (poll == null) {
             delays.readerServes(false);
             return;

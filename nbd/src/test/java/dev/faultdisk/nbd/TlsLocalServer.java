@@ -63,14 +63,12 @@ final class TlsLocalServer implements AutoCloseable {
     /** A well-behaved client of this kind, in transmission on {@code d}. */
     RawNbdClient open() throws IOException {
         return switch (kind) {
-            case "x509" ->
-                socket != null
-                        ? RawNbdClient.openTls(
-                                socket, "d", TlsCredentials.client(pki.caOnly()).context())
-                        : RawNbdClient.openTls(
-                                server.port(),
-                                "d",
-                                TlsCredentials.client(pki.caOnly()).context());
+            case "x509" -> {
+                var context = TlsCredentials.client(pki.caOnly()).context();
+                yield socket != null
+                        ? RawNbdClient.openTls(socket, "d", context)
+                        : RawNbdClient.openTls(server.port(), "d", context);
+            }
             case "psk-gcm" ->
                 RawNbdClient.openPsk(server.port(), "d", "alice", key, CipherSuite.TLS_DHE_PSK_WITH_AES_128_GCM_SHA256);
             default ->
