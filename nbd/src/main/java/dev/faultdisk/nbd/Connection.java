@@ -46,7 +46,8 @@ final class Connection implements Runnable {
      * client spending less CPU a MiB (docs/BENCHMARKS.md, "A small send buffer for TLS on
      * loopback"). Not for a remote client: a fixed buffer caps a long link's throughput at the
      * buffer over the round trip. Not over plaintext, where reads written from the image's
-     * mapping were twice as fast with autotuning.
+     * mapping were twice as fast with autotuning. A send buffer given for every connection
+     * ({@code -Dfaultdisk.nbd.sendBuffer}) wins.
      */
     static final int TLS_LOOPBACK_SEND_BUFFER = Integer.getInteger("faultdisk.nbd.tlsLoopbackSendBuffer", 64 << 10);
 
@@ -336,7 +337,7 @@ final class Connection implements Runnable {
         input.secure(secure);
         writer.switchTo(secure);
         tls = secure.session();
-        if (TLS_LOOPBACK_SEND_BUFFER > 0 && options.psk() == null && fromLoopback()) {
+        if (SEND_BUFFER == 0 && TLS_LOOPBACK_SEND_BUFFER > 0 && options.psk() == null && fromLoopback()) {
             channel.setOption(StandardSocketOptions.SO_SNDBUF, TLS_LOOPBACK_SEND_BUFFER);
         }
     }
