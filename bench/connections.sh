@@ -14,10 +14,15 @@
 #   busy:  100 connections at once (fio's nbd engine, 100 jobs, one connection each, 4 KiB random
 #          reads at queue depth 4); each connection's share of the total and the lowest share
 #          against an even one (fair: no connection below half its share).
+#   connect: --connects N (default 2,000) libnbd clients connecting one after another, each
+#          negotiated into transmission and shut down before the next (after N/2 to warm up: the JIT compiles the handshake's arithmetic),
+#          interleaved over rounds: the time it takes and the server's CPU a connection (over TLS
+#          mostly its handshake). Not in the default phases; needs python3-libnbd.
 #
 # Servers: faultdisk (a busy connection is read by a platform thread, an idle one by a virtual
 # thread), faultdisk-platform and faultdisk-virtual (-Dfaultdisk.nbd.readers=platform or virtual:
-# one kind of thread for the connection's whole life),
+# one kind of thread for the connection's whole life), faultdisk-variant (JVM options from
+# FAULTDISK_VARIANT_OPTS), base (another build: FAULTDISK_BASE_JAR),
 # nbdkit (file plugin) and qemu-nbd, all on the same 256 MiB file, one after another for idle
 # (memory is not disturbed by load) and interleaved over rounds for busy.
 #
@@ -28,7 +33,7 @@
 #
 # Usage: bench/connections.sh [--idle N] [--busy N] [--rounds R] [--runtime S] [--servers LIST]
 #                             [--phases idle,busy] [--nbdkit-idle N (default 1000: 17 threads each)]
-#                             [--transport tcp|tls|psk|unix|tls-unix] [--settle S]
+#                             [--transport tcp|tls|psk|unix|tls-unix] [--settle S] [--connects N]
 set -euo pipefail
 
 root=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)
@@ -41,6 +46,7 @@ phases=idle,busy
 nbdkit_idle=1000
 transport=tcp
 settle=65
+connects=2000
 while [ $# -gt 0 ]; do
   case "$1" in
     --idle) idle=$2; shift ;;
@@ -52,7 +58,8 @@ while [ $# -gt 0 ]; do
     --phases) phases=$2; shift ;;
     --transport) transport=$2; shift ;;
     --settle) settle=$2; shift ;;
-    -h|--help) sed -n '2,31p' "$0"; exit 0 ;;
+    --connects) connects=$2; shift ;;
+    -h|--help) sed -n '2,37p' "$0"; exit 0 ;;
     *) echo "connections.sh: unknown argument: $1" >&2; exit 2 ;;
   esac
   shift
@@ -66,9 +73,11 @@ case "$transport" in tcp|tls|psk|unix|tls-unix) ;; *) die "--transport is tcp, t
 security=${transport%-unix}
 [ "$security" = unix ] && security=tcp
 case "$transport" in *unix) on_unix=1 ;; *) on_unix= ;; esac
+if [ "$security" != tcp ] || [[ ",$phases," == *",connect,"* ]]; then
+  /usr/bin/python3 -c 'import nbd' 2>/dev/null || die "needs libnbd's Python bindings for /usr/bin/python3 (Debian: python3-libnbd)"
+fi
 if [ "$security" != tcp ]; then
   command -v openssl >/dev/null || die "needs openssl"
-  /usr/bin/python3 -c 'import nbd' 2>/dev/null || die "needs libnbd's Python bindings for /usr/bin/python3 (Debian: python3-libnbd)"
   if [ "$transport" = psk ] && [[ ",$phases," == *",busy,"* ]]; then
     echo "connections.sh: no busy phase over psk (fio's nbd engine cannot be given a key file)" >&2
     phases=${phases//busy/}
@@ -155,6 +164,14 @@ start() {
         --max-connections $((idle + busy + 8)) >"$out/$s.log" 2>&1 & ;;
     faultdisk-platform|faultdisk-virtual)
       FAULTDISK_JAVA_OPTS="${FAULTDISK_JAVA_OPTS:-} -Dfaultdisk.nbd.readers=${s#faultdisk-}" \
+        "$root/faultdisk" serve --export "bench=$file,locking=off" --nbd "$(fd_listen "$p")" --qmp none $(fd_tls) \
+        --max-connections $((idle + busy + 8)) >"$out/$s.log" 2>&1 & ;;
+    faultdisk-variant)
+      FAULTDISK_JAVA_OPTS="${FAULTDISK_JAVA_OPTS:-} ${FAULTDISK_VARIANT_OPTS:?faultdisk-variant needs FAULTDISK_VARIANT_OPTS}" \
+        "$root/faultdisk" serve --export "bench=$file,locking=off" --nbd "$(fd_listen "$p")" --qmp none $(fd_tls) \
+        --max-connections $((idle + busy + 8)) >"$out/$s.log" 2>&1 & ;;
+    base)
+      FAULTDISK_JAR="${FAULTDISK_BASE_JAR:?base needs FAULTDISK_BASE_JAR}" \
         "$root/faultdisk" serve --export "bench=$file,locking=off" --nbd "$(fd_listen "$p")" --qmp none $(fd_tls) \
         --max-connections $((idle + busy + 8)) >"$out/$s.log" 2>&1 & ;;
     nbdkit)
@@ -282,6 +299,29 @@ cpu_us = int(sys.argv[4]) * 1000 / max(1, ios)
 print(f"  round {sys.argv[3]} {sys.argv[2]:<20} total {total/1000:7.1f}k IOPS, server CPU {cpu_us:5.1f} us/IO, per connection"
       f" min {min(iops):6.0f} median {statistics.median(iops):6.0f} max {max(iops):6.0f}; lowest share {min(iops)/even:.2f} of an even one")
 PY
+    done
+  done
+fi
+if [[ ",$phases," == *",connect,"* ]]; then
+  printf '\nconnect: %d connections one after another (libnbd, after %d to warm up), %d round(s), interleaved\n' \
+    "$connects" $((connects / 2)) "$rounds" | tee -a "$out/summary.txt"
+  for s in "${server_list[@]}"; do
+    start "$s"
+    (cd / && /usr/bin/python3 "$root/bench/nbd_tls_clients.py" --sequential "$(uri_of "${port[$s]}")" $((connects / 2))) \
+      >/dev/null || die "the warm-up clients failed against $s"
+  done
+  n=${#server_list[@]}
+  for r in $(seq "$rounds"); do
+    for k in $(seq 0 $((n - 1))); do
+      s=${server_list[$(((k + r - 1) % n))]}
+      cpu0=$(awk '{print $14 + $15}' "/proc/${pid[$s]}/stat")
+      read -r took failed < <(cd / && /usr/bin/python3 "$root/bench/nbd_tls_clients.py" --sequential "$(uri_of "${port[$s]}")" \
+        "$connects" 2>>"$out/clients-$s.txt" | awk '/^sequential/ {print $3, $4}') || die "the clients failed against $s"
+      cpu_ms=$(( ($(awk '{print $14 + $15}' "/proc/${pid[$s]}/stat") - cpu0) * 1000 / $(getconf CLK_TCK) ))
+      awk -v r="$r" -v s="$s" -v n="$connects" -v t="$took" -v c="$cpu_ms" -v f="$failed" -v l="$(cut -d' ' -f1 /proc/loadavg)" 'BEGIN {
+        printf "  round %d %-20s %7.2f s, %6.0f connections/s, server CPU %5.2f ms a connection, %d shutdown(s) failed, load %s\n",
+          r, s, t, n / t, c / n, f, l }' |
+        tee -a "$out/summary.txt"
     done
   done
 fi
