@@ -1,6 +1,5 @@
 package dev.faultdisk.nbd;
 
-import dev.faultdisk.device.ThreadScheduling;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.Socket;
@@ -26,7 +25,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * a {@link ReaderPoll} of the socket first (else an idle Unix connection that was once busy would
  * keep its platform thread, and its share of the budget below, for its life). A move happens only
  * where the reader waits with nothing buffered, so all the connection's state is in its objects;
- * the old thread starts the new one and returns. A TLS connection moves too, with certificates or
+ * the old thread hands the connection to the new one (a kept platform thread if one waits, {@link
+ * PlatformReaderPool}) and returns. A TLS connection moves too, with certificates or
  * a pre-shared key (both TLS layers keep their state in their objects and survive the timed wait).
  *
  * <p>A TCP connection to a server that offers TLS moves to a platform thread once its greeting
@@ -69,6 +69,8 @@ final class ReaderThreads {
     private static final int MAX_PLATFORM = Integer.getInteger("faultdisk.nbd.platformReaders", 256);
 
     private static final AtomicInteger PLATFORM = new AtomicInteger();
+    private static final PlatformReaderPool THREADS =
+            new PlatformReaderPool(Long.getLong("faultdisk.nbd.readerKeepMillis", 1000));
 
     private ReaderThreads() {}
 
@@ -147,12 +149,9 @@ final class ReaderThreads {
         }
     }
 
-    /** Runs {@code body} on a new platform reader for {@code connection}, scheduled first as {@link ThreadScheduling} says. */
+    /** Runs {@code body} on a platform reader for {@code connection}, kept or new. */
     private static void startPlatform(Connection connection, Runnable body) {
-        Thread.ofPlatform().name(name(connection)).daemon(true).start(() -> {
-            ThreadScheduling.enter();
-            body.run();
-        });
+        THREADS.run(name(connection), body);
     }
 
     private static String name(Connection connection) {
