@@ -81,6 +81,8 @@ final class Connection implements Runnable {
     private String peerName;
     /** Whether the greeting went out (reader only; the handshake may move on after it). */
     private boolean greeted;
+    /** Whether the client ended the connection itself, DISC or ABORT (reader only; see {@link LingeringClose}). */
+    private boolean endedByClient;
     /** The options the client sent, in order, for the log line. */
     private final List<String> options = new ArrayList<>();
 
@@ -146,6 +148,7 @@ final class Connection implements Runnable {
                 }
                 Negotiation negotiation = handshake();
                 if (negotiation == null) {
+                    endedByClient = true;
                     reason = "the handshake ended without an export (options " + String.join(", ", options) + ")";
                     return;
                 }
@@ -225,6 +228,9 @@ final class Connection implements Runnable {
     }
 
     private void finish(Transmission transmission) {
+        if (endedByClient && !closing) {
+            LingeringClose.awaitClientEnd(channel, server, this::close);
+        }
         close();
         if (transmission != null) {
             transmission.readerDone(); // only the reader (this thread) uses what it lets go
@@ -494,6 +500,12 @@ final class Connection implements Runnable {
     /** Where the connection is and whether a reply write is under way, for observers (tests, queries). */
     ConnectionInfo info() {
         return new ConnectionInfo(id, export == null ? null : export.name(), phase, writer.writing(), tls);
+    }
+
+    /** Called by the reader when the client sent NBD_CMD_DISC: its input ends there. */
+    void disconnectAsked() {
+        endedByClient = true;
+        inputEnded();
     }
 
     /** Called by the reader when the client's input ended: it now finishes what it read. */

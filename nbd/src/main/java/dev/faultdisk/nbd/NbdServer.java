@@ -296,6 +296,18 @@ public final class NbdServer implements AutoCloseable {
     }
 
     /**
+     * Runs {@code task} on the server's timer after {@code millis}; null if the server is
+     * shutting down (its timer no longer runs tasks).
+     */
+    ScheduledFuture<?> schedule(Runnable task, long millis) {
+        try {
+            return timer.schedule(task, millis, TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            return null;
+        }
+    }
+
+    /**
      * Drops every connection serving {@code export} at once, without replies to what is in
      * flight: what a client sees when the disk loses power or the cable is pulled.
      * Returns how many were dropped.

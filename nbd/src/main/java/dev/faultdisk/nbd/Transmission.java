@@ -165,7 +165,7 @@ final class Transmission {
                     continue;
                 }
                 if (header.type == NbdProtocol.CMD_DISC) {
-                    connection.inputEnded();
+                    connection.disconnectAsked();
                     writer.flush();
                     awaitInFlight();
                     return false;

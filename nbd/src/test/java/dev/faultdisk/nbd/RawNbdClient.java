@@ -499,6 +499,32 @@ final class RawNbdClient implements AutoCloseable {
         out.flush();
     }
 
+    /** Ends the client's output (TCP's FIN), as a client does once it sent its last bytes. */
+    void shutdownOutput() throws IOException {
+        out.flush();
+        switch (socket) {
+            case Socket s -> s.shutdownOutput();
+            case SocketChannel c -> c.shutdownOutput();
+            default -> throw new UnsupportedOperationException("no half-close over " + socket);
+        }
+    }
+
+    /**
+     * True if the server's side ends cleanly here (end of stream), false if the connection was
+     * reset; fails on data.
+     */
+    boolean endsCleanly() throws IOException {
+        try {
+            int b = in.read();
+            if (b >= 0) {
+                throw new IOException("expected the end of the stream, got byte " + b);
+            }
+            return true;
+        } catch (SocketException e) {
+            return false; // reset
+        }
+    }
+
     /** Everything the server sends until it closes the connection (at most {@code max} bytes). */
     byte[] readUntilClosed(int max) throws IOException {
         out.flush();
