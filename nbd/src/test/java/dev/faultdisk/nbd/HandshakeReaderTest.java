@@ -12,7 +12,6 @@ import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.Test;
@@ -39,17 +38,17 @@ class HandshakeReaderTest {
                 // for the client's flags.
                 await("a platform reader for the handshake")
                         .atMost(Duration.ofSeconds(10))
-                        .until(() -> platformReaders().size() == 1);
+                        .until(() -> LiveThreads.platformReaders().size() == 1);
             }
             await("the reader of the closed handshake ends")
                     .atMost(Duration.ofSeconds(10))
-                    .until(() -> platformReaders().isEmpty());
+                    .until(() -> LiveThreads.platformReaders().isEmpty());
 
             try (RawNbdClient client = server.open()) {
                 await("the idle connection is back on a virtual thread")
                         .atMost(Duration.ofSeconds(10))
-                        .until(() ->
-                                platformReaders().isEmpty() && server.server().connectionCount() == 1);
+                        .until(() -> LiveThreads.platformReaders().isEmpty()
+                                && server.server().connectionCount() == 1);
                 byte[] data = new byte[4096];
                 data[7] = 42;
                 client.write(0, data);
@@ -70,13 +69,15 @@ class HandshakeReaderTest {
         try (TlsLocalServer server = new TlsLocalServer("x509", dir, "1M", socket)) {
             try (SocketChannel raw = SocketChannel.open(UnixDomainSocketAddress.of(socket))) {
                 readGreeting(raw);
-                assertTrue(platformReaders().isEmpty(), "platform readers during the handshake: " + platformReaders());
+                assertTrue(
+                        LiveThreads.platformReaders().isEmpty(),
+                        "platform readers during the handshake: " + LiveThreads.platformReaders());
             }
             try (RawNbdClient client = server.open()) {
                 AtomicBoolean sawPlatform = new AtomicBoolean();
                 Thread watcher = Thread.ofVirtual().start(() -> {
                     while (!Thread.currentThread().isInterrupted()) {
-                        if (!platformReaders().isEmpty()) {
+                        if (!LiveThreads.platformReaders().isEmpty()) {
                             sawPlatform.set(true);
                         }
                         LockSupport.parkNanos(2_000_000);
@@ -89,7 +90,8 @@ class HandshakeReaderTest {
                     assertEquals(42, client.read(0, 4096)[7]);
                     await("the busy connection on a platform reader, then back on a virtual thread")
                             .atMost(Duration.ofSeconds(10))
-                            .until(() -> sawPlatform.get() && platformReaders().isEmpty());
+                            .until(() -> sawPlatform.get()
+                                    && LiveThreads.platformReaders().isEmpty());
                 } finally {
                     watcher.interrupt();
                 }
@@ -104,7 +106,9 @@ class HandshakeReaderTest {
             try (SocketChannel raw = SocketChannel.open(new InetSocketAddress("127.0.0.1", server.port()))) {
                 readGreeting(raw);
                 assertEquals(1, server.server().connectionCount());
-                assertTrue(platformReaders().isEmpty(), "platform readers during the handshake: " + platformReaders());
+                assertTrue(
+                        LiveThreads.platformReaders().isEmpty(),
+                        "platform readers during the handshake: " + LiveThreads.platformReaders());
             }
         }
     }
@@ -120,14 +124,5 @@ class HandshakeReaderTest {
         greeting.flip();
         assertEquals(NbdProtocol.NBDMAGIC, greeting.getLong());
         assertEquals(NbdProtocol.IHAVEOPT, greeting.getLong());
-    }
-
-    /** The live platform threads reading NBD connections (virtual ones are not listed). */
-    private static List<String> platformReaders() {
-        return Thread.getAllStackTraces().keySet().stream()
-                .filter(Thread::isAlive)
-                .map(Thread::getName)
-                .filter(n -> n.startsWith("nbd-conn-"))
-                .toList();
     }
 }

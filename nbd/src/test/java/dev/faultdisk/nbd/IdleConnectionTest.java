@@ -50,20 +50,15 @@ class IdleConnectionTest {
                             CONNECTIONS * (long) ConnectionInput.IDLE,
                             server.server().heldBufferBytes(),
                             "buffer bytes held by " + CONNECTIONS + " idle connections");
-                    List<String> platformReaders = Thread.getAllStackTraces().keySet().stream()
-                            .filter(Thread::isAlive)
-                            .map(Thread::getName)
-                            .filter(n -> n.startsWith("nbd-conn-"))
-                            .toList();
+                    List<String> platformReaders = LiveThreads.platformReaders();
                     assertTrue(platformReaders.isEmpty(), "idle connections on platform threads: " + platformReaders);
                 });
                 for (RawNbdClient c : clients) {
                     server.assertServes(c);
                 }
-                long busyOnPlatform = Thread.getAllStackTraces().keySet().stream()
-                        .filter(t -> t.getName().startsWith("nbd-conn-"))
-                        .count();
-                assertTrue(busyOnPlatform > 0, "connections that just served are read by platform threads");
+                assertTrue(
+                        !LiveThreads.platformReaders().isEmpty(),
+                        "connections that just served are read by platform threads");
             } finally {
                 for (RawNbdClient c : clients) {
                     c.close();
