@@ -83,6 +83,8 @@ final class Connection implements Runnable {
     private boolean greeted;
     /** Whether the client ended the connection itself, DISC or ABORT (reader only; see {@link LingeringClose}). */
     private boolean endedByClient;
+    /** The TLS session once STARTTLS ran, else null (reader only). */
+    private StreamChannel secured;
     /** The options the client sent, in order, for the log line. */
     private final List<String> options = new ArrayList<>();
 
@@ -229,6 +231,7 @@ final class Connection implements Runnable {
 
     private void finish(Transmission transmission) {
         if (endedByClient && !closing) {
+            endTls();
             LingeringClose.awaitClientEnd(channel, server, this::close);
         }
         close();
@@ -238,6 +241,25 @@ final class Connection implements Runnable {
         poll.release();
         server.removed(this);
         releaseBuffers(transmission);
+    }
+
+    /**
+     * Shuts the TLS session down with close_notify, as the NBD spec asks at NBD_CMD_DISC; a TLS
+     * client reads the end of the stream without it as an error (Bouncy Castle's does; GnuTLS
+     * reports a premature termination).
+     */
+    private void endTls() {
+        if (secured == null) {
+            return;
+        }
+        writer.lock();
+        try {
+            secured.endOutput();
+        } catch (IOException e) {
+            LOG.log(Level.DEBUG, "connection {0}: no close_notify sent: {1}", id, e.toString());
+        } finally {
+            writer.unlock();
+        }
     }
 
     /**
@@ -342,6 +364,7 @@ final class Connection implements Runnable {
                 : options.tls().secure(ChannelSocket.of(channel), early, null, millis);
         input.secure(secure);
         writer.switchTo(secure);
+        secured = secure;
         tls = secure.session();
         if (SEND_BUFFER == 0 && TLS_LOOPBACK_SEND_BUFFER > 0 && options.psk() == null && fromLoopback()) {
             channel.setOption(StandardSocketOptions.SO_SNDBUF, TLS_LOOPBACK_SEND_BUFFER);

@@ -4,6 +4,8 @@ import dev.faultdisk.wire.FileErrors;
 import dev.faultdisk.wire.net.IdleBuffers;
 import dev.faultdisk.wire.net.StreamChannel;
 import java.io.ByteArrayInputStream;
+import java.io.FilterInputStream;
+import java.io.FilterOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -94,7 +96,8 @@ public final class PskTls {
         InputStream in = early.length == 0
                 ? plain.getInputStream()
                 : new SequenceInputStream(new ByteArrayInputStream(early), plain.getInputStream());
-        TlsServerProtocol protocol = new TlsServerProtocol(in, plain.getOutputStream());
+        TlsServerProtocol protocol =
+                new TlsServerProtocol(new KeptOpenInput(in), new KeptOpenOutput(plain.getOutputStream()));
         TlsPSKIdentityManager identities = new TlsPSKIdentityManager() {
             @Override
             public byte[] getHint() {
@@ -120,7 +123,35 @@ public final class PskTls {
         // Bouncy Castle reads no further than the handshake's last record: the rest is the client's data.
         InputStream input = gcm != null && RECORD_INPUT ? new PskRecordInput(in, gcm) : protocol.getInputStream();
         OutputStream output = gcm != null ? new GcmOutput(protocol.getOutputStream(), gcm) : protocol.getOutputStream();
-        return new StreamChannel(input, output, plain, server.session());
+        // Bouncy Castle's close sends close_notify; its streams leave the socket to the connection.
+        return new StreamChannel(input, output, plain, server.session()).endingOutputWith(protocol::close);
+    }
+
+    /** The socket's input as Bouncy Castle reads it: closing the session leaves the socket open. */
+    private static final class KeptOpenInput extends FilterInputStream {
+        KeptOpenInput(InputStream in) {
+            super(in);
+        }
+
+        @Override
+        public void close() {}
+    }
+
+    /** The socket's output as Bouncy Castle writes it: closing the session flushes, the socket stays open. */
+    private static final class KeptOpenOutput extends FilterOutputStream {
+        KeptOpenOutput(OutputStream out) {
+            super(out);
+        }
+
+        @Override
+        public void write(byte[] b, int off, int len) throws IOException {
+            out.write(b, off, len); // whole, not a byte at a time as FilterOutputStream would
+        }
+
+        @Override
+        public void close() throws IOException {
+            out.flush();
+        }
     }
 
     /** Bouncy Castle's output, through which an idle connection gives back the array AES-GCM sends from. */

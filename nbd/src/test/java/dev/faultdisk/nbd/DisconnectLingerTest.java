@@ -51,6 +51,19 @@ class DisconnectLingerTest {
         }
     }
 
+    @ParameterizedTest
+    @ValueSource(strings = {"x509", "psk-gcm", "psk-cbc"})
+    void overTlsTheServerShutsTheSessionDownWithCloseNotify(String kind, @TempDir Path dir) throws Exception {
+        // The NBD spec at NBD_CMD_DISC: finish outstanding requests, shut down TLS and close. Bouncy
+        // Castle's client reads the server's close_notify as a clean end; without it, an error.
+        try (TlsLocalServer server = new TlsLocalServer(kind, dir, "1M");
+                RawNbdClient client = server.openWithBouncyCastle()) {
+            client.disconnect();
+            assertTrue(client.endsCleanly(), "the session ended without close_notify");
+            await().atMost(Duration.ofSeconds(5)).until(() -> server.server().connectionCount() == 0);
+        }
+    }
+
     private static LocalServer serve(boolean unix, Path dir) throws java.io.IOException {
         return unix ? LocalServer.onUnixSocket(dir.resolve("nbd.sock"), "d=memory:1M") : new LocalServer("d=memory:1M");
     }

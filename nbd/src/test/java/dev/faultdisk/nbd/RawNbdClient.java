@@ -23,8 +23,13 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.bouncycastle.tls.BasicTlsPSKIdentity;
+import org.bouncycastle.tls.DefaultTlsClient;
 import org.bouncycastle.tls.PSKTlsClient;
+import org.bouncycastle.tls.ServerOnlyTlsAuthentication;
+import org.bouncycastle.tls.TlsAuthentication;
+import org.bouncycastle.tls.TlsClient;
 import org.bouncycastle.tls.TlsClientProtocol;
+import org.bouncycastle.tls.TlsServerCertificate;
 import org.bouncycastle.tls.crypto.impl.bc.BcTlsCrypto;
 
 /**
@@ -122,17 +127,43 @@ final class RawNbdClient implements AutoCloseable {
      */
     static RawNbdClient openPsk(int port, String export, String identity, byte[] key, int... suites)
             throws IOException {
+        return openBouncyCastle(
+                port,
+                export,
+                new PSKTlsClient(new BcTlsCrypto(new SecureRandom()), new BasicTlsPSKIdentity(identity, key)) {
+                    @Override
+                    protected int[] getSupportedCipherSuites() {
+                        return suites;
+                    }
+                });
+    }
+
+    /**
+     * As {@link #openTls(int, String, javax.net.ssl.SSLContext)}, with Bouncy Castle's client and
+     * no check of the server's certificate: a client stricter than the JDK's at the session's end
+     * (it reports an end without close_notify, which the JDK's takes for a clean one).
+     */
+    static RawNbdClient openX509WithBouncyCastle(int port, String export) throws IOException {
+        return openBouncyCastle(port, export, new DefaultTlsClient(new BcTlsCrypto(new SecureRandom())) {
+            @Override
+            public TlsAuthentication getAuthentication() {
+                return new ServerOnlyTlsAuthentication() {
+                    @Override
+                    public void notifyServerCertificate(TlsServerCertificate certificate) {
+                        // any: the tests using this client check the session, not the server's name
+                    }
+                };
+            }
+        });
+    }
+
+    private static RawNbdClient openBouncyCastle(int port, String export, TlsClient client) throws IOException {
         RawNbdClient plain = connect(port);
         plain.clientFlags(NbdProtocol.FLAG_C_FIXED_NEWSTYLE | NbdProtocol.FLAG_C_NO_ZEROES);
         plain.expectAck(plain.option(NbdProtocol.OPT_STARTTLS, new byte[0]));
         Socket socket = (Socket) plain.socket;
         TlsClientProtocol tls = new TlsClientProtocol(socket.getInputStream(), socket.getOutputStream());
-        tls.connect(new PSKTlsClient(new BcTlsCrypto(new SecureRandom()), new BasicTlsPSKIdentity(identity, key)) {
-            @Override
-            protected int[] getSupportedCipherSuites() {
-                return suites;
-            }
-        });
+        tls.connect(client);
         RawNbdClient c = new RawNbdClient(socket, tls.getInputStream(), tls.getOutputStream(), plain.handshakeFlags);
         c.expectAck(c.option(NbdProtocol.OPT_STRUCTURED_REPLY, new byte[0]));
         c.expectAck(c.go(export));
@@ -510,8 +541,8 @@ final class RawNbdClient implements AutoCloseable {
     }
 
     /**
-     * True if the server's side ends cleanly here (end of stream), false if the connection was
-     * reset; fails on data.
+     * True if the server's side ends cleanly here (end of stream; over TLS after close_notify),
+     * false if the connection was reset or a TLS session ended without close_notify; fails on data.
      */
     boolean endsCleanly() throws IOException {
         try {
@@ -522,6 +553,8 @@ final class RawNbdClient implements AutoCloseable {
             return true;
         } catch (SocketException e) {
             return false; // reset
+        } catch (javax.net.ssl.SSLException | org.bouncycastle.tls.TlsNoCloseNotifyException e) {
+            return false; // a TLS session's end without close_notify
         }
     }
 

@@ -60,6 +60,14 @@ final class TlsLocalServer implements AutoCloseable {
         return server;
     }
 
+    /**
+     * A client of this kind whose TLS layer is Bouncy Castle's, in transmission on {@code d}: for
+     * x509 one that does not check the server's certificate (TCP only).
+     */
+    RawNbdClient openWithBouncyCastle() throws IOException {
+        return kind.equals("x509") ? RawNbdClient.openX509WithBouncyCastle(server.port(), "d") : open();
+    }
+
     /** A well-behaved client of this kind, in transmission on {@code d}. */
     RawNbdClient open() throws IOException {
         return switch (kind) {

@@ -74,7 +74,7 @@ final class EngineTls implements Closeable {
         });
         String session =
                 engine.getSession().getProtocol() + " " + engine.getSession().getCipherSuite();
-        return new StreamChannel(tls.input, tls.output, tls, session);
+        return new StreamChannel(tls.input, tls.output, tls, session).endingOutputWith(tls::closeOutbound);
     }
 
     /** Drives the handshake until it is over: the reader's work at the start, and after a message that asks for it. */
@@ -142,18 +142,23 @@ final class EngineTls implements Closeable {
     @Override
     public void close() throws IOException {
         try {
-            if (writing.tryLock()) {
-                try {
-                    engine.closeOutbound();
-                    output.sealHandshakeLocked();
-                } catch (IOException e) {
-                    // the peer is gone: nothing to tell it
-                } finally {
-                    writing.unlock();
-                }
-            }
+            closeOutbound();
         } finally {
             plain.close();
+        }
+    }
+
+    /** Sends close_notify if no write is under way; the socket stays open. */
+    private void closeOutbound() {
+        if (writing.tryLock()) {
+            try {
+                engine.closeOutbound();
+                output.sealHandshakeLocked();
+            } catch (IOException e) {
+                // the peer is gone: nothing to tell it
+            } finally {
+                writing.unlock();
+            }
         }
     }
 

@@ -41,6 +41,9 @@ public final class StreamChannel implements ByteChannel, GatheringByteChannel {
     /** The socket's input under the TLS layer, when it is ours: reads then take every record already here. */
     private final BurstInput raw;
 
+    /** Ends the layer's output and leaves the socket open (TLS: sends close_notify); null: nothing to end. */
+    private Closeable outputEnd;
+
     private volatile boolean open = true;
     /** The end of the stream was read ahead (reader thread only). */
     private boolean ended;
@@ -67,6 +70,26 @@ public final class StreamChannel implements ByteChannel, GatheringByteChannel {
         this.out = out;
         this.raw = raw;
         this.session = session;
+    }
+
+    /**
+     * Gives what {@link #endOutput} runs: the layer's own end of output (TLS's close_notify), the
+     * socket left open. Call once, before the channel is shared.
+     */
+    public StreamChannel endingOutputWith(Closeable end) {
+        this.outputEnd = end;
+        return this;
+    }
+
+    /**
+     * Ends the layer's output without closing the socket: over TLS, sends close_notify (the NBD
+     * spec's "shut down TLS" at NBD_CMD_DISC); nothing for a layer that has no end of its own.
+     * Call with no write under way.
+     */
+    public void endOutput() throws IOException {
+        if (outputEnd != null) {
+            outputEnd.close();
+        }
     }
 
     /** The TLS version and cipher suite agreed ({@code "TLSv1.3 TLS_AES_256_GCM_SHA384"}), or null. */

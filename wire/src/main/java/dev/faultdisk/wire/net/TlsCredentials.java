@@ -153,7 +153,8 @@ public record TlsCredentials(SSLContext context, boolean server, boolean verifyP
         BurstInput raw = server ? new BurstInput(consumed, plain.getInputStream()) : null;
         SSLSocket tls = handshake(plain, consumed, peerHost, timeoutMillis, raw);
         String session = tls.getSession().getProtocol() + " " + tls.getSession().getCipherSuite();
-        return new StreamChannel(tls.getInputStream(), tls.getOutputStream(), tls, raw, session);
+        return new StreamChannel(tls.getInputStream(), tls.getOutputStream(), tls, raw, session)
+                .endingOutputWith(tls::shutdownOutput); // close_notify, then the socket's FIN
     }
 
     private SSLSocket handshake(Socket plain, byte[] consumed, String peerHost, int timeoutMillis, BurstInput raw)
