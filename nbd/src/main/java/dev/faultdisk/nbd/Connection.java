@@ -231,8 +231,7 @@ final class Connection implements Runnable {
 
     private void finish(Transmission transmission) {
         if (endedByClient && !closing) {
-            endTls();
-            LingeringClose.awaitClientEnd(channel, server, this::close);
+            LingeringClose.awaitClientEnd(channel, secured == null ? null : this::endTls, server, this::close);
         }
         close();
         if (transmission != null) {
@@ -248,15 +247,10 @@ final class Connection implements Runnable {
      * client reads the end of the stream without it as an error (Bouncy Castle's does; GnuTLS
      * reports a premature termination).
      */
-    private void endTls() {
-        if (secured == null) {
-            return;
-        }
+    private void endTls() throws IOException {
         writer.lock();
         try {
             secured.endOutput();
-        } catch (IOException e) {
-            LOG.log(Level.DEBUG, "connection {0}: no close_notify sent: {1}", id, e.toString());
         } finally {
             writer.unlock();
         }

@@ -1,5 +1,6 @@
 package dev.faultdisk.nbd;
 
+import java.io.Closeable;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
@@ -7,14 +8,17 @@ import java.util.concurrent.ScheduledFuture;
 
 /**
  * The end of a connection the client ended (NBD_CMD_DISC, or the handshake ended by its
- * NBD_OPT_ABORT). The client may still send what ends its own side: over TLS a close_notify
+ * NBD_OPT_ABORT). Over TLS the server first shuts the session down with close_notify, as the NBD
+ * spec asks at DISC. The client may still send what ends its own side: over TLS its close_notify
  * right after the DISC, as libnbd does. A socket closed with that input unread is reset (TCP
- * sends RST; over a Unix socket the peer gets ECONNRESET), and the client sees its clean shutdown
- * fail: libnbd's {@code nbd_shutdown} said "server closed socket unexpectedly" for 2 of 8,000 TLS
- * connections (docs/BENCHMARKS.md, "Lingering close"). So the server ends its output first and
- * reads (and drops) what still comes until the client's end of stream, for at most {@code
- * faultdisk.nbd.lingerMillis} (default 1000; 0: no wait) and {@value #MAX_BYTES} bytes, then
- * closes. nbdkit waits the same way (gnutls_bye with SHUT_RDWR).
+ * sends RST; over a Unix socket the peer gets ECONNRESET or EPIPE), and the client sees its clean
+ * shutdown fail: libnbd's {@code nbd_shutdown} said "server closed socket unexpectedly" for a
+ * few in 10,000 TLS connections (docs/BENCHMARKS.md, "The close after a client's DISC"). So the
+ * server ends its output and reads (and drops) what still comes until the client's end of
+ * stream, then closes; all of it, the close_notify's write included (a client that reads nothing
+ * could leave it blocked), within {@code faultdisk.nbd.lingerMillis} (default 1000; 0: none of
+ * it, the socket closed at once) and {@value #MAX_BYTES} bytes read. nbdkit waits the same way
+ * (gnutls_bye with SHUT_RDWR).
  */
 final class LingeringClose {
     static final long MILLIS = Long.getLong("faultdisk.nbd.lingerMillis", 1000);
@@ -24,11 +28,12 @@ final class LingeringClose {
     private LingeringClose() {}
 
     /**
-     * Ends the server's output on {@code channel} and reads until the client's end of stream or
-     * the limits; at the time limit {@code cut} runs on the server's timer (it closes the
-     * channel, which ends the read here). Returns when the wait is over; the caller closes.
+     * Shuts the TLS session down ({@code sessionEnd}, null if none), ends the server's output on
+     * {@code channel} and reads until the client's end of stream or the limits; at the time limit
+     * {@code cut} runs on the server's timer (it closes the channel, which ends a write or read
+     * under way here). Returns when the wait is over; the caller closes.
      */
-    static void awaitClientEnd(SocketChannel channel, NbdServer server, Runnable cut) {
+    static void awaitClientEnd(SocketChannel channel, Closeable sessionEnd, NbdServer server, Runnable cut) {
         if (MILLIS <= 0) {
             return;
         }
@@ -37,6 +42,9 @@ final class LingeringClose {
             return; // the server is shutting down: no wait
         }
         try {
+            if (sessionEnd != null) {
+                sessionEnd.close();
+            }
             channel.shutdownOutput();
             ByteBuffer dropped = ByteBuffer.allocate(512);
             for (int total = 0; total < MAX_BYTES; ) {

@@ -70,7 +70,7 @@ final class ReaderThreads {
 
     private static final AtomicInteger PLATFORM = new AtomicInteger();
     private static final PlatformReaderPool THREADS =
-            new PlatformReaderPool(Long.getLong("faultdisk.nbd.readerKeepMillis", 1000));
+            new PlatformReaderPool(Math.max(0, Long.getLong("faultdisk.nbd.readerKeepMillis", 1000)));
 
     private ReaderThreads() {}
 
