@@ -148,21 +148,25 @@ class DelaySchedulingTest {
     }
 
     /**
-     * Reads {@code uri} with qemu-io, through the delay rule, and copies the files of the new
-     * threads under {@code taskDir} (a process's {@code task} directory) that serve it: once each
+     * Reads {@code uri} with qemu-io, through the delay rule, and copies the files of the threads
+     * under {@code taskDir} (a process's {@code task} directory) newly named for serving it: once each
      * has blocked at least once and is {@code settled}, or when the read is about to end. A thread
      * is named before it runs: one just started (in a process just started, its first native calls
      * still being linked) may not have set its scheduling yet.
      */
     private static List<Path> whileAReadWaits(Path taskDir, String uri, Path dir, TaskCheck settled) throws Exception {
-        Set<Path> earlier = tasks(taskDir); // other tests' threads may linger with the same names
+        // Other tests' threads may linger with the same names; a platform reader kept from an
+        // earlier connection (named nbd-reader-idle while it waits) may read this one.
+        List<String> names = List.of("nbd-conn-", "nbd-delays-");
+        Set<Path> earlier = tasks(taskDir).stream()
+                .filter(t -> names.stream().anyMatch(name(t)::startsWith))
+                .collect(Collectors.toSet());
         long start = System.nanoTime();
         CompletableFuture<CommandResult> read = QemuIo.start(uri, "read -P 0 0 4096");
         await().atMost(Duration.ofSeconds(30))
                 .until(() -> (thread(taskDir, "nbd-delays-", earlier) != null
                                 && thread(taskDir, "nbd-conn-", earlier) != null)
                         || read.isDone());
-        List<String> names = List.of("nbd-conn-", "nbd-delays-");
         List<Path> tasks = new ArrayList<>();
         for (String name : names) {
             Path task = thread(taskDir, name, earlier);
