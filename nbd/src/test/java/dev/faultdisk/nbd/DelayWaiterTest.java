@@ -81,7 +81,9 @@ class DelayWaiterTest {
         DelayWaiter waiter = new DelayWaiter("nbd-delays-reader", () -> {}, new Semaphore(1), ms(5_000));
         waiter.readerServes(true);
         List<String> ran = new CopyOnWriteArrayList<>();
-        long start = System.nanoTime();
+        // Deadlines half a second out: a machine that stalls this thread for tens of milliseconds
+        // (CI failed so at b0f9299) still has nothing due at the first check.
+        long start = System.nanoTime() + ms(500);
         scheduleThree(waiter, start, ran);
         long tick = TimedWaiter.TICK_NANOS;
         assertEquals(Math.ceilDiv(start + ms(20), tick) * tick, waiter.nextDue(), "the earliest deadline, on its tick");
