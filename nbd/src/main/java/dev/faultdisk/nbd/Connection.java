@@ -479,7 +479,8 @@ final class Connection implements Runnable {
      * Whether the handshake may cost milliseconds of CPU and waits better on a platform reader: a
      * TCP connection to a server that offers TLS. Not over a Unix socket: 100 busy TLS connections
      * there got their handshakes through on virtual threads, and the move cost 45% more server CPU
-     * a handshake (docs/BENCHMARKS.md, "Unix sockets' idle readers").
+     * a handshake on threads started for it (docs/BENCHMARKS.md, "Unix sockets' idle readers"; on
+     * kept readers it no longer does, "Platform readers kept", but it is not needed there).
      */
     boolean heavyHandshake() {
         return tcp && server.options().tlsMode() != TlsMode.OFF;
