@@ -83,8 +83,6 @@ final class Connection implements Runnable {
     private boolean greeted;
     /** Whether the client ended the connection itself, DISC or ABORT (reader only; see {@link LingeringClose}). */
     private boolean endedByClient;
-    /** The TLS session once STARTTLS ran, else null (reader only). */
-    private StreamChannel secured;
     /** The options the client sent, in order, for the log line. */
     private final List<String> options = new ArrayList<>();
 
@@ -231,7 +229,7 @@ final class Connection implements Runnable {
 
     private void finish(Transmission transmission) {
         if (endedByClient && !closing) {
-            LingeringClose.awaitClientEnd(channel, secured == null ? null : this::endTls, server, this::close);
+            LingeringClose.awaitClientEnd(channel, input.secured() ? this::endTls : null, server, this::close);
         }
         close();
         if (transmission != null) {
@@ -250,7 +248,7 @@ final class Connection implements Runnable {
     private void endTls() throws IOException {
         writer.lock();
         try {
-            secured.endOutput();
+            input.tlsChannel().endOutput();
         } finally {
             writer.unlock();
         }
@@ -358,7 +356,6 @@ final class Connection implements Runnable {
                 : options.tls().secure(ChannelSocket.of(channel), early, null, millis);
         input.secure(secure);
         writer.switchTo(secure);
-        secured = secure;
         tls = secure.session();
         if (SEND_BUFFER == 0 && TLS_LOOPBACK_SEND_BUFFER > 0 && options.psk() == null && fromLoopback()) {
             channel.setOption(StandardSocketOptions.SO_SNDBUF, TLS_LOOPBACK_SEND_BUFFER);

@@ -158,6 +158,11 @@ final class ConnectionInput {
         return tls != null;
     }
 
+    /** The TLS session input comes through, or null before STARTTLS (or without TLS). */
+    StreamChannel tlsChannel() {
+        return tls;
+    }
+
     /** True if TLS input is buffered or waits on the socket: no idle wait is needed (reader thread). */
     boolean tlsInputWaiting() {
         return tls.inputWaiting();
