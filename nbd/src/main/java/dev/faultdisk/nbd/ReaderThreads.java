@@ -46,6 +46,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * {@code virtual} or {@code platform} (one kind for the connection's whole life), for comparison.
  */
 final class ReaderThreads {
+    /** What a platform reader's name starts with while it reads a connection (then its id). */
+    static final String NAME = "nbd-conn-";
     /** {@link Connection#awaitInput()}: the connection moved to another thread. */
     static final int MOVED = -2;
     /** {@link #awaitInput}: a platform thread waited the idle time and read nothing. */
@@ -155,7 +157,7 @@ final class ReaderThreads {
     }
 
     private static String name(Connection connection) {
-        return "nbd-conn-" + connection.id();
+        return NAME + connection.id();
     }
 
     /**

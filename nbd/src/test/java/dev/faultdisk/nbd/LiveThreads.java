@@ -4,9 +4,6 @@ import java.util.List;
 
 /** The process's live threads by name, for tests of which threads serve connections. */
 final class LiveThreads {
-    /** The connections' platform readers while they read (a kept reader waiting is named otherwise). */
-    static final String READER = "nbd-conn-";
-
     private LiveThreads() {}
 
     /** Names of the live threads whose name starts with {@code prefix} (virtual threads are not listed). */
@@ -18,8 +15,8 @@ final class LiveThreads {
                 .toList();
     }
 
-    /** The live platform threads reading NBD connections. */
+    /** The live platform threads reading NBD connections (a kept reader waiting is named otherwise). */
     static List<String> platformReaders() {
-        return named(READER);
+        return named(ReaderThreads.NAME);
     }
 }
