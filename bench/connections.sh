@@ -152,28 +152,27 @@ trap cleanup EXIT
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
+# faultdisk on address $1 (a port or a socket's path), logging to server $2's log, in the
+# background; FAULTDISK_JAVA_OPTS and FAULTDISK_JAR in the caller's environment choose the JVM
+# options and the build. The connection budget (--max-connections, 100 by default) is raised for
+# the test, as the issue asks and as qemu-nbd's -e below.
+fd_serve() {
+  "$root/faultdisk" serve --export "bench=$file,locking=off" --nbd "$(fd_listen "$1")" --qmp none $(fd_tls) \
+    --max-connections $((idle + busy + 8)) >"$out/$2.log" 2>&1 &
+}
+
 start() {
   local s=$1 p
   if [ -n "$on_unix" ]; then p="$out/$s.sock"; else p=$(free_port); fi
   port[$s]=$p
   case "$s" in
-    # The connection budget (--max-connections, 100 by default) raised for the test, as the issue
-    # asks and as qemu-nbd's -e below.
-    faultdisk)
-      "$root/faultdisk" serve --export "bench=$file,locking=off" --nbd "$(fd_listen "$p")" --qmp none $(fd_tls) \
-        --max-connections $((idle + busy + 8)) >"$out/$s.log" 2>&1 & ;;
+    faultdisk) fd_serve "$p" "$s" ;;
     faultdisk-platform|faultdisk-virtual)
-      FAULTDISK_JAVA_OPTS="${FAULTDISK_JAVA_OPTS:-} -Dfaultdisk.nbd.readers=${s#faultdisk-}" \
-        "$root/faultdisk" serve --export "bench=$file,locking=off" --nbd "$(fd_listen "$p")" --qmp none $(fd_tls) \
-        --max-connections $((idle + busy + 8)) >"$out/$s.log" 2>&1 & ;;
+      FAULTDISK_JAVA_OPTS="${FAULTDISK_JAVA_OPTS:-} -Dfaultdisk.nbd.readers=${s#faultdisk-}" fd_serve "$p" "$s" ;;
     faultdisk-variant)
       FAULTDISK_JAVA_OPTS="${FAULTDISK_JAVA_OPTS:-} ${FAULTDISK_VARIANT_OPTS:?faultdisk-variant needs FAULTDISK_VARIANT_OPTS}" \
-        "$root/faultdisk" serve --export "bench=$file,locking=off" --nbd "$(fd_listen "$p")" --qmp none $(fd_tls) \
-        --max-connections $((idle + busy + 8)) >"$out/$s.log" 2>&1 & ;;
-    base)
-      FAULTDISK_JAR="${FAULTDISK_BASE_JAR:?base needs FAULTDISK_BASE_JAR}" \
-        "$root/faultdisk" serve --export "bench=$file,locking=off" --nbd "$(fd_listen "$p")" --qmp none $(fd_tls) \
-        --max-connections $((idle + busy + 8)) >"$out/$s.log" 2>&1 & ;;
+        fd_serve "$p" "$s" ;;
+    base) FAULTDISK_JAR="${FAULTDISK_BASE_JAR:?base needs FAULTDISK_BASE_JAR}" fd_serve "$p" "$s" ;;
     nbdkit)
       # shellcheck disable=SC2046 # the listen options are meant to split
       nbdkit --exit-with-parent -f $(nbdkit_listen "$p") $(nbdkit_tls) -e bench file "$file" >"$out/$s.log" 2>&1 & ;;
