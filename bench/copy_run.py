@@ -14,6 +14,7 @@ included, as a user waiting for the copy sees it. The JSON has the fields of fio
 bench/summarize.py reads (bandwidth, I/Os of 256 KiB, the error), so a copy is one more workload.
 """
 import json
+import resource
 import subprocess
 import sys
 import time
@@ -40,6 +41,7 @@ def main():
     size = int(subprocess.run(["nbdinfo", "--size", uri], check=True, capture_output=True, text=True).stdout)
     copies = 0
     elapsed = 0.0
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     while copies == 0 or elapsed < seconds:
         start = time.monotonic()
         done = subprocess.run(["nbdcopy", *options, source, destination], capture_output=True, text=True)
@@ -47,11 +49,15 @@ def main():
         if done.returncode != 0:
             sys.exit(f"nbdcopy failed ({done.returncode}): {done.stderr.strip()}")
         copies += 1
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     moved = copies * size
     ios = moved // request
     figures = {"bw_bytes": moved / elapsed, "iops": ios / elapsed, "total_ios": ios, "runtime": elapsed * 1000}
     idle = {"bw_bytes": 0, "iops": 0, "total_ios": 0, "runtime": 0}
-    job = {"jobname": workload, "error": 0, "copies": copies, "read": idle, "write": idle}
+    # nbdcopy's own CPU (and nbdinfo's, negligible), in fio's terms: percent of the run's time.
+    cpu = {"usr_cpu": 100 * (after.ru_utime - before.ru_utime) / elapsed,
+           "sys_cpu": 100 * (after.ru_stime - before.ru_stime) / elapsed, "job_runtime": elapsed * 1000}
+    job = {"jobname": workload, "error": 0, "copies": copies, "read": idle, "write": idle, **cpu}
     job[direction] = figures
     json.dump({"jobs": [job]}, sys.stdout, indent=2)
     print()

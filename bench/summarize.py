@@ -49,6 +49,23 @@ def figures(path):
     return mibs, iops, ios
 
 
+def client_cpu(path):
+    """Returns the client's own CPU time (user + system) per I/O of one run in µs and its share of
+    a CPU in percent, or None.
+
+    On two CPUs shared by client and server the client is often the busy end: then what the
+    server's way of answering costs the client decides the throughput, not the server's CPU.
+    """
+    with open(path) as f:
+        text = f.read()
+    job = json.loads(text[text.index("{"):])["jobs"][0]
+    if "usr_cpu" not in job or "job_runtime" not in job:
+        return None
+    ios = job["read"]["total_ios"] + job["write"]["total_ios"]
+    share = job["usr_cpu"] + job["sys_cpu"]
+    return share / 100 * job["job_runtime"] * 1000 / ios, share
+
+
 def latency(path):
     """Returns fio's read completion latency (p50, p99, p99.9) of one run, in milliseconds."""
     with open(path) as f:
@@ -137,6 +154,21 @@ def summarize(out, servers):
                 row.append(f"{statistics.median(per):.1f}" if per else "-")
             rows.append(row)
         table(head, rows)
+
+    print()
+    print("Client CPU time per I/O (fio's, or nbdcopy's, own user+system, median over rounds; the")
+    print("client's share of a CPU in brackets: near 100% the client, not the server, sets the pace):")
+    print()
+    head = ["workload"] + [f"{s} µs/I/O (share)" for s in servers]
+    rows = []
+    for w in workloads:
+        row = [WORKLOADS[w][0]]
+        for s in servers:
+            got = [c for c in (client_cpu(out / "runs" / f"{r}-{w}-{s}.json") for r in runs[(w, s)]) if c]
+            row.append(f"{statistics.median(c[0] for c in got):.1f} ({statistics.median(c[1] for c in got):.0f}%)"
+                       if got else "-")
+        rows.append(row)
+    table(head, rows)
 
     rss_file = out / "rss.tsv"
     if rss_file.exists():
