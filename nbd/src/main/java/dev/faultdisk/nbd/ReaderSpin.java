@@ -12,24 +12,23 @@ import java.util.function.LongSupplier;
  * A busy connection's platform reader looks for its next request for a short window before it
  * blocks. A client that sends its requests one system call each (fio's nbd engine, libnbd) wakes
  * a blocked reader for every request, and on a virtual machine that wake is a cross-CPU interrupt
- * the client pays for in each send; a reader still running takes the request without it
- * (docs/BENCHMARKS.md, "The reader looks for the next request before it blocks"). It spins only
- * while the connection is busy, that is while its last wait ended within a millisecond, so an
- * idle or slow connection costs nothing. {@code -Dfaultdisk.nbd.spinMicros} sets the window
- * (50 is what was measured). It is 0, off, by default: the spin takes a CPU from whatever else
- * runs, and on two CPUs shared with fio it starved a QMP client of the same process until it
- * fell 1 MiB of FAULT_INJECTED events behind (docs/BENCHMARKS.md).
- * {@code -Dfaultdisk.nbd.spinBusyMicros} sets what counts as busy
- * (default 1000). At most one reader per two CPUs spins at a time ({@code
- * -Dfaultdisk.nbd.spinners}): with more busy connections than that, input is mostly there
- * already, and a spinning reader would take the CPU the others need. One per connection, used by
- * its reader only.
+ * the client pays for in each send (a tenth of fio's CPU at 4 KiB random reads); a reader still
+ * running takes the request without it (docs/BENCHMARKS.md, "A short spin by default"). It spins
+ * only while the connection is busy, that is while its last wait ended within {@code
+ * -Dfaultdisk.nbd.spinBusyMicros} (default 20), and for {@code -Dfaultdisk.nbd.spinMicros} at
+ * most (default 10; 0 turns it off): about what a sleep and a wake cost, so it takes little more
+ * CPU than blocking would, and a connection whose requests come further apart (a delay rule's,
+ * an idle one) blocks at once. The window of 50 µs and 1 ms measured before helped delayed reads
+ * but took a CPU from whatever else ran, and was off by default. At most one reader per two CPUs
+ * spins at a time ({@code -Dfaultdisk.nbd.spinners}): with more busy connections than that,
+ * input is mostly there already, and a spinning reader would take the CPU the others need. One
+ * per connection, used by its reader only.
  */
 final class ReaderSpin {
     private static final long WINDOW_NANOS =
-            TimeUnit.MICROSECONDS.toNanos(Math.max(0, Long.getLong("faultdisk.nbd.spinMicros", 0)));
+            TimeUnit.MICROSECONDS.toNanos(Math.max(0, Long.getLong("faultdisk.nbd.spinMicros", 10)));
     private static final long BUSY_NANOS =
-            TimeUnit.MICROSECONDS.toNanos(Math.max(0, Long.getLong("faultdisk.nbd.spinBusyMicros", 1000)));
+            TimeUnit.MICROSECONDS.toNanos(Math.max(0, Long.getLong("faultdisk.nbd.spinBusyMicros", 20)));
 
     private static final AtomicInteger SPINNERS = new AtomicInteger(Integer.getInteger(
             "faultdisk.nbd.spinners", Math.max(1, Runtime.getRuntime().availableProcessors() / 2)));
@@ -73,7 +72,7 @@ final class ReaderSpin {
      */
     int await(Read read) throws IOException {
         if (window == 0) {
-            return read.read(); // off (the default): no clock on the reader's path
+            return read.read(); // off: no clock on the reader's path
         }
         long start = clock.getAsLong();
         if (spin) {
