@@ -157,7 +157,8 @@ def summarize(out, servers):
 
     print()
     print("Client CPU time per I/O (fio's, or nbdcopy's, own user+system, median over rounds; the")
-    print("client's share of a CPU in brackets: near 100% the client, not the server, sets the pace):")
+    print("client's share of a CPU in brackets, a job's own with several fio jobs: near 100% the client,")
+    print("not the server, sets the pace):")
     print()
     head = ["workload"] + [f"{s} µs/I/O (share)" for s in servers]
     rows = []
