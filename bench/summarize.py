@@ -31,12 +31,17 @@ LATENCY = ("randread64", "randread1")
 MIB = 1024 * 1024
 
 
-def figures(path):
-    """Returns (MiB/s, IOPS, total I/Os) of one fio run, reads and writes together."""
+def fio_job(path):
+    """Returns the one job of a fio run's JSON (or bench/copy_run.py's, in fio's shape)."""
     with open(path) as f:
         text = f.read()
     # fio may print notices before the JSON document.
-    job = json.loads(text[text.index("{"):])["jobs"][0]
+    return json.loads(text[text.index("{"):])["jobs"][0]
+
+
+def figures(path):
+    """Returns (MiB/s, IOPS, total I/Os) of one fio run, reads and writes together."""
+    job = fio_job(path)
     if job.get("error"):
         raise SystemExit(f"{path}: fio reported error {job['error']}")
     mibs = iops = ios = 0.0
@@ -56,9 +61,7 @@ def client_cpu(path):
     On two CPUs shared by client and server the client is often the busy end: then what the
     server's way of answering costs the client decides the throughput, not the server's CPU.
     """
-    with open(path) as f:
-        text = f.read()
-    job = json.loads(text[text.index("{"):])["jobs"][0]
+    job = fio_job(path)
     if "usr_cpu" not in job or "job_runtime" not in job:
         return None
     ios = job["read"]["total_ios"] + job["write"]["total_ios"]
@@ -68,9 +71,7 @@ def client_cpu(path):
 
 def latency(path):
     """Returns fio's read completion latency (p50, p99, p99.9) of one run, in milliseconds."""
-    with open(path) as f:
-        text = f.read()
-    p = json.loads(text[text.index("{"):])["jobs"][0]["read"]["clat_ns"]["percentile"]
+    p = fio_job(path)["read"]["clat_ns"]["percentile"]
     return tuple(p[k] / 1e6 for k in ("50.000000", "99.000000", "99.900000"))
 
 
@@ -129,47 +130,33 @@ def summarize(out, servers):
         print()
         print("Read completion latency (fio clat, ms; median over rounds of each percentile):")
         print()
-        head = ["workload"] + [f"{s} p50 / p99 / p99.9" for s in servers]
-        rows = []
-        for w in timed:
-            row = [WORKLOADS[w][0]]
-            for s in servers:
-                lat = [latency(out / "runs" / f"{r}-{w}-{s}.json") for r in runs[(w, s)]]
-                row.append(" / ".join(f"{statistics.median(x[i] for x in lat):.2f}" for i in range(3)))
-            rows.append(row)
-        table(head, rows)
+        def percentiles(w, s):
+            lat = [latency(out / "runs" / f"{r}-{w}-{s}.json") for r in runs[(w, s)]]
+            return " / ".join(f"{statistics.median(x[i] for x in lat):.2f}" for i in range(3))
+
+        table(["workload"] + [f"{s} p50 / p99 / p99.9" for s in servers], per_server(timed, servers, percentiles))
 
     if cpu:
         print()
         print("Server CPU time per I/O (user+system of the whole server process, median over rounds;")
         print("lower is better; fio and the server share the machine's cpus):")
         print()
-        head = ["workload"] + [f"{s} µs/I/O" for s in servers]
-        rows = []
-        for w in workloads:
-            row = [WORKLOADS[w][0]]
-            for s in servers:
-                per = [cpu[(w, s)][r] * 1000 / runs[(w, s)][r][2]
-                       for r in runs[(w, s)] if r in cpu.get((w, s), {})]
-                row.append(f"{statistics.median(per):.1f}" if per else "-")
-            rows.append(row)
-        table(head, rows)
+        def server_cpu(w, s):
+            per = [cpu[(w, s)][r] * 1000 / runs[(w, s)][r][2] for r in runs[(w, s)] if r in cpu.get((w, s), {})]
+            return f"{statistics.median(per):.1f}" if per else "-"
+
+        table(["workload"] + [f"{s} µs/I/O" for s in servers], per_server(workloads, servers, server_cpu))
 
     print()
     print("Client CPU time per I/O (fio's, or nbdcopy's, own user+system, median over rounds; the")
     print("client's share of a CPU in brackets, a job's own with several fio jobs: near 100% the client,")
     print("not the server, sets the pace):")
     print()
-    head = ["workload"] + [f"{s} µs/I/O (share)" for s in servers]
-    rows = []
-    for w in workloads:
-        row = [WORKLOADS[w][0]]
-        for s in servers:
-            got = [c for c in (client_cpu(out / "runs" / f"{r}-{w}-{s}.json") for r in runs[(w, s)]) if c]
-            row.append(f"{statistics.median(c[0] for c in got):.1f} ({statistics.median(c[1] for c in got):.0f}%)"
-                       if got else "-")
-        rows.append(row)
-    table(head, rows)
+    def client(w, s):
+        got = [c for c in (client_cpu(out / "runs" / f"{r}-{w}-{s}.json") for r in runs[(w, s)]) if c]
+        return f"{statistics.median(c[0] for c in got):.1f} ({statistics.median(c[1] for c in got):.0f}%)" if got else "-"
+
+    table(["workload"] + [f"{s} µs/I/O (share)" for s in servers], per_server(workloads, servers, client))
 
     rss_file = out / "rss.tsv"
     if rss_file.exists():
@@ -185,6 +172,11 @@ def summarize(out, servers):
             if s in samples:
                 seq = ", ".join(f"{phase} {rss / 1024:.0f}" for phase, rss, _ in samples[s])
                 print(f"- {s}: {seq}; peak {max(h for _, _, h in samples[s]) / 1024:.0f}")
+
+
+def per_server(workloads, servers, cell):
+    """Rows of a table with a column per server: each workload's label, then cell(workload, server)."""
+    return [[WORKLOADS[w][0]] + [cell(w, s) for s in servers] for w in workloads]
 
 
 def table(head, rows):
