@@ -3,8 +3,11 @@ package dev.faultdisk.nbd;
 import dev.faultdisk.wire.net.StreamChannel;
 import java.io.EOFException;
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.channels.ByteChannel;
+import java.nio.channels.Channels;
+import java.nio.channels.SocketChannel;
 
 /**
  * A connection's buffered input. Requests and payloads are decoded from a pooled 256 KiB buffer
@@ -30,6 +33,8 @@ final class ConnectionInput {
 
     /** What requests are read from: the socket, or TLS over it after STARTTLS. */
     private ByteChannel io;
+    /** The plain socket's input, asked only how many bytes wait in it (FIONREAD); null for other channels. */
+    private final InputStream socketWaiting;
     /** The TLS channel {@link #io} is once secured (the socket's bytes are then its alone); null before. */
     private volatile StreamChannel tls;
     /** Buffered input; swapped for a pooled one by {@link #awaitIdle}. */
@@ -43,6 +48,7 @@ final class ConnectionInput {
 
     ConnectionInput(ByteChannel io) {
         this.io = io;
+        this.socketWaiting = io instanceof SocketChannel socket ? Channels.newInputStream(socket) : null;
     }
 
     /** The buffer, positioned at the next unread byte, limited at the last one read. */
@@ -56,6 +62,20 @@ final class ConnectionInput {
             if (fill(n) < 0) {
                 throw new EOFException();
             }
+        }
+    }
+
+    /**
+     * Waits until {@code n} unread bytes have arrived ({@code n} at most the capacity): buffered,
+     * or, before TLS, waiting in the socket, where they stay. A large payload is then read from the
+     * socket straight into the buffer it goes to ({@link #readInto}), not into this buffer and
+     * copied from it (a fifth of a MiB copied a 1 MiB write, about 4% of the server's CPU over a
+     * Unix socket: docs/BENCHMARKS.md).
+     */
+    void awaitArrived(int n) throws IOException {
+        if (in.remaining() < n
+                && (tls != null || socketWaiting == null || socketWaiting.available() < n - in.remaining())) {
+            require(n);
         }
     }
 

@@ -42,9 +42,13 @@ final class PayloadBuffers {
         this.share = share;
     }
 
-    /** Waits until the payload has started to arrive: its first {@link #PAYLOAD_ARRIVED} bytes (or all). */
+    /**
+     * Waits until the payload has started to arrive: its first {@link #PAYLOAD_ARRIVED} bytes (or
+     * all), buffered or waiting in the socket.
+     */
     private void awaitPayloadStart(int length) throws IOException {
-        input.require(Math.min(length, Math.min(PAYLOAD_ARRIVED, input.buffer().capacity())));
+        input.awaitArrived(
+                Math.min(length, Math.min(PAYLOAD_ARRIVED, input.buffer().capacity())));
     }
 
     /**

@@ -3,6 +3,7 @@ package dev.faultdisk.nbd;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.faultdisk.wire.net.StreamChannel;
 import java.io.EOFException;
@@ -10,8 +11,12 @@ import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.channels.ByteChannel;
 import java.nio.channels.Channels;
+import java.nio.channels.SocketChannel;
+import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** A connection's buffered input over a socket that hands out bytes in small, uneven pieces. */
 class ConnectionInputTest {
@@ -122,5 +127,51 @@ class ConnectionInputTest {
         assertEquals(true, input.secured());
         input.require(1);
         assertEquals(9, input.buffer().get());
+    }
+
+    @Test
+    void aPayloadWaitingInTheSocketStaysThereUntilItIsReadIntoItsOwnBuffer(@TempDir Path dir) throws Exception {
+        try (UnixSocketPair pair = UnixSocketPair.open(dir)) {
+            SocketChannel client = pair.client();
+            byte[] data = counting(100_000);
+            ConnectionInput input = new ConnectionInput(pair.accepted());
+            client.write(ByteBuffer.wrap(new byte[28]));
+            input.require(28); // a request's header, read
+            input.buffer().position(input.buffer().position() + 28);
+            client.write(ByteBuffer.wrap(data, 0, 60_000)); // its payload's start, in the socket once this returns
+
+            input.awaitArrived(50_000);
+            assertEquals(0, input.buffer().remaining(), "arrived, in the socket: nothing read into the buffer");
+
+            Thread late = Thread.ofVirtual().start(() -> {
+                try {
+                    Thread.sleep(50);
+                    client.write(ByteBuffer.wrap(data, 60_000, 40_000));
+                } catch (Exception e) {
+                    throw new AssertionError(e);
+                }
+            });
+            input.awaitArrived(90_000); // more than has arrived: it waits, reading into the buffer
+            assertTrue(
+                    input.buffer().remaining() >= 90_000,
+                    "read into the buffer: " + input.buffer().remaining());
+            late.join();
+
+            ByteBuffer payload = ByteBuffer.allocate(data.length);
+            input.readInto(payload);
+            assertArrayEquals(data, payload.array(), "every byte once, in order, whichever way it came");
+            input.release();
+        }
+    }
+
+    @Test
+    void withoutASocketToAskArrivedMeansBuffered() throws Exception {
+        byte[] data = counting(10_000);
+        ConnectionInput input = new ConnectionInput(trickle(data, 700, 6));
+        input.awaitArrived(5_000);
+        assertTrue(input.buffer().remaining() >= 5_000);
+        byte[] got = new byte[5_000];
+        input.buffer().get(got);
+        assertArrayEquals(Arrays.copyOf(data, 5_000), got);
     }
 }
