@@ -43,6 +43,8 @@ final class ReaderSpin {
     private final AtomicInteger spinners;
     /** The last wait ended within {@link #busy}. */
     private boolean spin;
+    /** The spin of the wait going on saw input waiting. */
+    private boolean found;
 
     /** For {@code channel}'s reader (TCP or Unix socket). */
     ReaderSpin(SocketChannel channel) {
@@ -75,10 +77,11 @@ final class ReaderSpin {
             return read.read(); // off: no clock on the reader's path
         }
         long start = clock.getAsLong();
+        found = false;
         if (spin) {
             try {
                 if (spinners.getAndDecrement() > 0) {
-                    while (waiting.available() == 0 && clock.getAsLong() - start < window) {
+                    while (!(found = waiting.available() > 0) && clock.getAsLong() - start < window) {
                         Thread.onSpinWait();
                     }
                 }
@@ -92,6 +95,14 @@ final class ReaderSpin {
             // Also after a read that timed out or failed: a wait that long was not a busy one.
             spin = clock.getAsLong() - start <= busy;
         }
+    }
+
+    /**
+     * Whether the spin of the wait going on (called from its {@link Read}) saw input waiting: then
+     * a read takes it at once, and a poll for it first would be a system call for nothing.
+     */
+    boolean found() {
+        return found;
     }
 
     /** Whether the next wait looks for input before it blocks. */

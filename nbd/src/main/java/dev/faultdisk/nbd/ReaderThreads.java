@@ -163,7 +163,8 @@ final class ReaderThreads {
     /**
      * Reads what arrives into {@code dst} (a heap buffer). On a platform thread of a hybrid
      * server, waits at most the idle time and returns {@link #IDLE} if nothing came (a TCP
-     * socket's timed read; a Unix socket has none, so a {@link ReaderPoll} of it first); else
+     * socket's timed read; a Unix socket has none, so a {@link ReaderPoll} of it, after the spin,
+     * unless the spin saw input); else
      * waits as long as it takes. Returns the count read or -1 at end of stream. A platform reader
      * looks for input first as {@code spin} says; a virtual one never spins (it would hold a
      * carrier thread).
@@ -177,7 +178,9 @@ final class ReaderThreads {
             return spin.await(() -> channel.read(dst));
         }
         if (!tcp) {
-            return idleOnUnixSocket(poll) ? IDLE : spin.await(() -> channel.read(dst));
+            // The spin first: input it saw needs no poll (a Unix socket's reader polled for every
+            // request before, and the spin never ran: the poll had waited already).
+            return spin.await(() -> spin.found() || !idleOnUnixSocket(poll) ? channel.read(dst) : IDLE);
         }
         channel.socket().setSoTimeout(IDLE_MILLIS);
         InputStream stream = channel.socket().getInputStream();

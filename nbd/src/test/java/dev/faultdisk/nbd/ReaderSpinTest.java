@@ -8,11 +8,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.SocketTimeoutException;
-import java.net.StandardProtocolFamily;
-import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.Channels;
-import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -98,6 +95,7 @@ class ReaderSpinTest {
         assertEquals(7, spin.await(() -> readTaking(0)));
         assertEquals(List.of("available", "available", "available", "read"), in.calls);
         assertTrue(spin.spinning());
+        assertTrue(spin.found(), "the spin saw the input: a poll before the read would be for nothing");
     }
 
     @Test
@@ -106,7 +104,12 @@ class ReaderSpinTest {
         in.emptyPolls = Integer.MAX_VALUE;
 
         long before = clock.now;
-        assertEquals(7, spin.await(() -> readTaking(300_000)));
+        boolean[] foundAtRead = {true};
+        assertEquals(7, spin.await(() -> {
+            foundAtRead[0] = spin.found();
+            return readTaking(300_000);
+        }));
+        assertFalse(foundAtRead[0], "the window passed with nothing seen: the read (or a poll) waits");
         long polls = in.calls.stream().filter("available"::equals).count();
         assertEquals(WINDOW / clock.step, polls, "one look per clock step until the window has passed");
         assertEquals("read", in.calls.getLast());
@@ -122,8 +125,10 @@ class ReaderSpinTest {
         assertFalse(spin.spinning(), "an idle connection does not spin");
 
         in.calls.clear();
+        in.emptyPolls = 0;
         spin.await(() -> readTaking(10_000));
         assertEquals(List.of("read"), in.calls, "no spin after a long wait");
+        assertFalse(spin.found(), "no spin, nothing seen: a Unix socket's reader polls first");
         assertTrue(spin.spinning(), "a short wait makes the connection busy again");
     }
 
@@ -181,27 +186,23 @@ class ReaderSpinTest {
 
     @Test
     void onARealUnixSocketItCountsWaitingBytesAndLeavesTheChannelBlocking(@TempDir Path dir) throws Exception {
-        UnixDomainSocketAddress address = UnixDomainSocketAddress.of(dir.resolve("nbd.sock"));
-        try (ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
-            server.bind(address);
-            try (SocketChannel client = SocketChannel.open(address);
-                    SocketChannel accepted = server.accept()) {
-                // A window of a minute: a spin that could not see the waiting bytes would last it.
-                long minute = TimeUnit.MINUTES.toNanos(1);
-                ReaderSpin spin = new ReaderSpin(
-                        Channels.newInputStream(accepted), minute, minute, System::nanoTime, new AtomicInteger(1));
-                ByteBuffer buffer = ByteBuffer.allocate(64);
-                for (int round = 0; round < 3; round++) {
-                    client.write(ByteBuffer.wrap(new byte[28]));
-                    buffer.clear();
-                    long start = System.nanoTime();
-                    assertEquals(28, spin.await(() -> accepted.read(buffer)));
-                    assertTrue(System.nanoTime() - start < TimeUnit.SECONDS.toNanos(10), "the spin saw the bytes");
-                    assertTrue(spin.spinning(), "the bytes were there: a busy connection");
-                    assertTrue(accepted.isBlocking(), "the spin only counts bytes; the channel stays blocking");
-                }
-                assertFalse(new ReaderSpin(accepted).spinning(), "a new connection's reader blocks at once");
+        try (UnixSocketPair pair = UnixSocketPair.open(dir)) {
+            SocketChannel accepted = pair.accepted();
+            // A window of a minute: a spin that could not see the waiting bytes would last it.
+            long minute = TimeUnit.MINUTES.toNanos(1);
+            ReaderSpin spin = new ReaderSpin(
+                    Channels.newInputStream(accepted), minute, minute, System::nanoTime, new AtomicInteger(1));
+            ByteBuffer buffer = ByteBuffer.allocate(64);
+            for (int round = 0; round < 3; round++) {
+                pair.client().write(ByteBuffer.wrap(new byte[28]));
+                buffer.clear();
+                long start = System.nanoTime();
+                assertEquals(28, spin.await(() -> accepted.read(buffer)));
+                assertTrue(System.nanoTime() - start < TimeUnit.SECONDS.toNanos(10), "the spin saw the bytes");
+                assertTrue(spin.spinning(), "the bytes were there: a busy connection");
+                assertTrue(accepted.isBlocking(), "the spin only counts bytes; the channel stays blocking");
             }
+            assertFalse(new ReaderSpin(accepted).spinning(), "a new connection's reader blocks at once");
         }
     }
 }
