@@ -1,11 +1,11 @@
 package dev.faultdisk.nbd;
 
+import dev.faultdisk.wire.net.InputSpin;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.channels.Channels;
 import java.nio.channels.SocketChannel;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.LongSupplier;
 
 /**
@@ -15,32 +15,23 @@ import java.util.function.LongSupplier;
  * the client pays for in each send (a tenth of fio's CPU at 4 KiB random reads); a reader still
  * running takes the request without it (docs/BENCHMARKS.md, "A short spin by default"). It spins
  * only while the connection is busy, that is while its last wait ended within {@code
- * -Dfaultdisk.nbd.spinBusyMicros} (default 20), and for {@code -Dfaultdisk.nbd.spinMicros} at
- * most (default 10; 0 turns it off): about what a sleep and a wake cost, so it takes little more
- * CPU than blocking would, and a connection whose requests come further apart (a delay rule's,
- * an idle one) blocks at once. The window of 50 µs and 1 ms measured before helped delayed reads
- * but took a CPU from whatever else ran, and was off by default. At most one reader per two CPUs
- * spins at a time ({@code -Dfaultdisk.nbd.spinners}): with more busy connections than that,
- * input is mostly there already, and a spinning reader would take the CPU the others need. One
- * per connection, used by its reader only.
+ * -Dfaultdisk.nbd.spinBusyMicros} (default 20), for the window and within the readers' budget of
+ * {@link InputSpin} (10 µs, one reader per two CPUs): about what a sleep and a wake cost, so it
+ * takes little more CPU than blocking would, and a connection whose requests come further apart
+ * (a delay rule's, an idle one) blocks at once. The window of 50 µs and 1 ms measured before
+ * helped delayed reads but took a CPU from whatever else ran, and was off by default. One per
+ * connection, used by its reader only.
  */
 final class ReaderSpin {
-    private static final long WINDOW_NANOS =
-            TimeUnit.MICROSECONDS.toNanos(Math.max(0, Long.getLong("faultdisk.nbd.spinMicros", 10)));
     private static final long BUSY_NANOS =
             TimeUnit.MICROSECONDS.toNanos(Math.max(0, Long.getLong("faultdisk.nbd.spinBusyMicros", 20)));
-
-    private static final AtomicInteger SPINNERS = new AtomicInteger(Integer.getInteger(
-            "faultdisk.nbd.spinners", Math.max(1, Runtime.getRuntime().availableProcessors() / 2)));
 
     /** The connection's input, asked only how many bytes wait in it. */
     private final InputStream waiting;
 
-    private final long window;
+    private final InputSpin look;
     private final long busy;
     private final LongSupplier clock;
-    /** Spins left to take; shared by the connections of the process. */
-    private final AtomicInteger spinners;
     /** The last wait ended within {@link #busy}. */
     private boolean spin;
     /** The spin of the wait going on saw input waiting. */
@@ -49,22 +40,20 @@ final class ReaderSpin {
     /** For {@code channel}'s reader (TCP or Unix socket). */
     ReaderSpin(SocketChannel channel) {
         // Only available() is used: it counts the bytes waiting (FIONREAD) whatever the channel's mode.
-        this(Channels.newInputStream(channel), WINDOW_NANOS, BUSY_NANOS, System::nanoTime, SPINNERS);
+        this(Channels.newInputStream(channel), InputSpin.shared(), BUSY_NANOS, System::nanoTime);
     }
 
     /**
-     * @param waiting     the connection's input; only its {@link InputStream#available()} is used
-     * @param windowNanos how long to look for input before blocking (0: never)
-     * @param busyNanos   a wait at most this long keeps the connection busy
-     * @param clock       nanoseconds, as {@link System#nanoTime()}
-     * @param spinners    how many more readers may spin at once, shared with them
+     * @param waiting   the connection's input; only its {@link InputStream#available()} is used
+     * @param look      how it looks for input before blocking (its window, the readers' budget)
+     * @param busyNanos a wait at most this long keeps the connection busy
+     * @param clock     nanoseconds, as {@link System#nanoTime()}
      */
-    ReaderSpin(InputStream waiting, long windowNanos, long busyNanos, LongSupplier clock, AtomicInteger spinners) {
+    ReaderSpin(InputStream waiting, InputSpin look, long busyNanos, LongSupplier clock) {
         this.waiting = waiting;
-        this.window = windowNanos;
+        this.look = look;
         this.busy = busyNanos;
         this.clock = clock;
-        this.spinners = spinners;
     }
 
     /**
@@ -73,22 +62,11 @@ final class ReaderSpin {
      * the spin.
      */
     int await(Read read) throws IOException {
-        if (window == 0) {
+        if (look.off()) {
             return read.read(); // off: no clock on the reader's path
         }
         long start = clock.getAsLong();
-        found = false;
-        if (spin) {
-            try {
-                if (spinners.getAndDecrement() > 0) {
-                    while (!(found = waiting.available() > 0) && clock.getAsLong() - start < window) {
-                        Thread.onSpinWait();
-                    }
-                }
-            } finally {
-                spinners.incrementAndGet();
-            }
-        }
+        found = spin && look.lookFor(waiting);
         try {
             return read.read();
         } finally {

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.faultdisk.wire.net.InputSpin;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.SocketTimeoutException;
@@ -66,6 +67,11 @@ class ReaderSpinTest {
         }
     }
 
+    /** A spin on the test's clock and input, looking for {@code window} ns within {@code spinners}. */
+    private ReaderSpin spin(long window, AtomicInteger spinners) {
+        return new ReaderSpin(in, new InputSpin(window, clock::read, spinners), BUSY, clock::read);
+    }
+
     /** A read that finds input after {@code nanos}. */
     private int readTaking(long nanos) {
         in.calls.add("read");
@@ -75,7 +81,7 @@ class ReaderSpinTest {
 
     /** A spin whose connection has just shown it is busy (one short wait), its calls cleared. */
     private ReaderSpin busy() throws IOException {
-        ReaderSpin spin = new ReaderSpin(in, WINDOW, BUSY, clock::read, new AtomicInteger(1));
+        ReaderSpin spin = spin(WINDOW, new AtomicInteger(1));
         spin.await(() -> readTaking(0));
         assertTrue(spin.spinning());
         in.calls.clear();
@@ -84,7 +90,7 @@ class ReaderSpinTest {
 
     @Test
     void aNewConnectionBlocksAtOnceAndAShortWaitMakesTheNextOneLookFirst() throws Exception {
-        ReaderSpin spin = new ReaderSpin(in, WINDOW, BUSY, clock::read, new AtomicInteger(1));
+        ReaderSpin spin = spin(WINDOW, new AtomicInteger(1));
 
         assertEquals(7, spin.await(() -> readTaking(20_000)));
         assertEquals(List.of("read"), in.calls, "no spin before the connection has shown it is busy");
@@ -147,7 +153,7 @@ class ReaderSpinTest {
 
     @Test
     void aWindowOfZeroNeverLooks() throws Exception {
-        ReaderSpin spin = new ReaderSpin(in, 0, BUSY, clock::read, new AtomicInteger(1));
+        ReaderSpin spin = spin(0, new AtomicInteger(1));
         for (int i = 0; i < 3; i++) {
             spin.await(() -> readTaking(0));
             assertFalse(spin.spinning());
@@ -159,8 +165,8 @@ class ReaderSpinTest {
     @Test
     void pastTheBudgetOfSpinnersABusyReaderBlocksAtOnce() throws Exception {
         AtomicInteger spinners = new AtomicInteger(1);
-        ReaderSpin first = new ReaderSpin(in, WINDOW, BUSY, clock::read, spinners);
-        ReaderSpin second = new ReaderSpin(in, WINDOW, BUSY, clock::read, spinners);
+        ReaderSpin first = spin(WINDOW, spinners);
+        ReaderSpin second = spin(WINDOW, spinners);
         first.await(() -> readTaking(0));
         second.await(() -> readTaking(0));
         assertTrue(first.spinning() && second.spinning());
@@ -191,7 +197,10 @@ class ReaderSpinTest {
             // A window of a minute: a spin that could not see the waiting bytes would last it.
             long minute = TimeUnit.MINUTES.toNanos(1);
             ReaderSpin spin = new ReaderSpin(
-                    Channels.newInputStream(accepted), minute, minute, System::nanoTime, new AtomicInteger(1));
+                    Channels.newInputStream(accepted),
+                    new InputSpin(minute, System::nanoTime, new AtomicInteger(1)),
+                    minute,
+                    System::nanoTime);
             ByteBuffer buffer = ByteBuffer.allocate(64);
             for (int round = 0; round < 3; round++) {
                 pair.client().write(ByteBuffer.wrap(new byte[28]));

@@ -27,6 +27,9 @@ public final class RecordBuffer {
     }
 
     private final InputStream socket;
+    /** Looks for the rest of a record before a read that would block ({@link InputSpin}). */
+    private final InputSpin spin;
+
     private final byte[] first = new byte[1024];
     private byte[] buf;
     private int start;
@@ -36,7 +39,13 @@ public final class RecordBuffer {
 
     /** {@code early}: bytes read from the socket already (the start of the handshake, after STARTTLS). */
     public RecordBuffer(InputStream socket, byte[] early) {
+        this(socket, early, InputSpin.shared());
+    }
+
+    /** As above, looking for input before a read that would block as {@code spin} says. */
+    public RecordBuffer(InputStream socket, byte[] early, InputSpin spin) {
         this.socket = socket;
+        this.spin = spin;
         if (early.length > 0) {
             take();
             System.arraycopy(early, 0, buf, 0, early.length);
@@ -67,6 +76,8 @@ public final class RecordBuffer {
                 end -= start;
                 start = 0;
             }
+            // Inside a record, or with more announced (a busy connection): the rest is on its way.
+            spin.lookFor(socket);
             int n = socket.read(buf, end, buf.length - end);
             if (n < 0) {
                 if (end == start) {
