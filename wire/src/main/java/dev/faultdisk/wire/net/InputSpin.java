@@ -12,7 +12,7 @@ import java.util.function.LongSupplier;
  * client, in its system call, and on a virtual machine that wake is a cross-CPU interrupt: a
  * client sending a 1 MiB write over TLS woke faultdisk's reader 14 times a MiB and spent 8% more
  * CPU on it than on nbdkit's, whose slower reader seldom blocked (docs/BENCHMARKS.md, "A spin
- * inside a request"). It looks ({@link InputStream#available()}, FIONREAD on a socket) for {@code
+ * inside a TLS record"). It looks ({@link InputStream#available()}, FIONREAD on a socket) for {@code
  * -Dfaultdisk.nbd.spinMicros} at most (default 10; 0 turns it off), only on a platform thread (a
  * virtual one would hold its carrier), and only while fewer than {@code -Dfaultdisk.nbd.spinners}
  * readers look at once (default one per two CPUs: with more busy connections than that, input is
