@@ -3,6 +3,7 @@ package dev.faultdisk.nbd;
 import dev.faultdisk.export.Export;
 import dev.faultdisk.wire.net.ChannelSocket;
 import dev.faultdisk.wire.net.Fatal;
+import dev.faultdisk.wire.net.ReaderSpin;
 import dev.faultdisk.wire.net.StreamChannel;
 import dev.faultdisk.wire.net.TlsMode;
 import java.io.ByteArrayOutputStream;

@@ -1,5 +1,6 @@
 package dev.faultdisk.nbd;
 
+import dev.faultdisk.wire.net.ReaderSpin;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.Socket;

@@ -27,8 +27,10 @@ public final class RecordBuffer {
     }
 
     private final InputStream socket;
-    /** Looks for the rest of a record before a read that would block ({@link InputSpin}). */
-    private final InputSpin spin;
+    /** Looks for the rest of a record before a read that would block, while the reader is busy. */
+    private final ReaderSpin spin;
+    /** The read {@link #spin} waits with: what fits after {@link #end}. */
+    private final ReaderSpin.Read readMore;
 
     private final byte[] first = new byte[1024];
     private byte[] buf;
@@ -39,13 +41,14 @@ public final class RecordBuffer {
 
     /** {@code early}: bytes read from the socket already (the start of the handshake, after STARTTLS). */
     public RecordBuffer(InputStream socket, byte[] early) {
-        this(socket, early, InputSpin.shared());
+        this(socket, early, new ReaderSpin(socket));
     }
 
-    /** As above, looking for input before a read that would block as {@code spin} says. */
-    public RecordBuffer(InputStream socket, byte[] early, InputSpin spin) {
+    /** As above, looking for input before a read that would block as {@code spin} (of {@code socket}) says. */
+    public RecordBuffer(InputStream socket, byte[] early, ReaderSpin spin) {
         this.socket = socket;
         this.spin = spin;
+        this.readMore = () -> socket.read(buf, end, buf.length - end);
         if (early.length > 0) {
             take();
             System.arraycopy(early, 0, buf, 0, early.length);
@@ -76,9 +79,9 @@ public final class RecordBuffer {
                 end -= start;
                 start = 0;
             }
-            // Inside a record, or with more announced (a busy connection): the rest is on its way.
-            spin.lookFor(socket);
-            int n = socket.read(buf, end, buf.length - end);
+            // Inside a record, or with more announced: the rest is on its way, and while the
+            // connection is busy the reader looks for it before it blocks.
+            int n = spin.await(readMore);
             if (n < 0) {
                 if (end == start) {
                     return false;

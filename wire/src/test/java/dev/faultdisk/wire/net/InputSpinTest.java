@@ -117,9 +117,9 @@ class InputSpinTest {
     }
 
     @Test
-    void aRecordBufferLooksBeforeReadingTheRestOfARecord() throws IOException {
-        // A record of 10 bytes (header: type, version, length) that arrives in two reads.
-        byte[] record = {23, 3, 3, 0, 5, 1, 2, 3, 4, 5};
+    void aBusyConnectionsRecordBufferLooksBeforeReadingTheRestOfARecord() throws IOException {
+        // A record of 12 bytes (header: type, version, length) that arrives in three reads.
+        byte[] record = {23, 3, 3, 0, 7, 1, 2, 3, 4, 5, 6, 7};
         List<String> calls = new ArrayList<>();
         InputStream socket = new InputStream() {
             private final ByteArrayInputStream data = new ByteArrayInputStream(record);
@@ -133,7 +133,7 @@ class InputSpinTest {
             @Override
             public int read(byte[] b, int off, int len) {
                 calls.add("read");
-                return data.read(b, off, Math.min(len, 7));
+                return data.read(b, off, Math.min(len, 4));
             }
 
             @Override
@@ -141,13 +141,14 @@ class InputSpinTest {
                 throw new AssertionError();
             }
         };
-        RecordBuffer records =
-                new RecordBuffer(socket, new byte[0], new InputSpin(WINDOW, this::tick, new AtomicInteger(1)));
+        ReaderSpin spin =
+                new ReaderSpin(socket, new InputSpin(WINDOW, this::tick, new AtomicInteger(1)), 1_000_000, this::tick);
+        RecordBuffer records = new RecordBuffer(socket, new byte[0], spin);
         assertTrue(records.fill());
         assertEquals(
-                List.of("read", "available", "read"),
+                List.of("read", "read", "available", "read"),
                 calls,
-                "the first read wakes an idle connection; the rest is looked for");
+                "an idle connection's first read wakes it; a second, short, shows it busy; then it looks first");
         assertEquals(record.length, records.end() - records.start());
     }
 }

@@ -1,6 +1,5 @@
-package dev.faultdisk.nbd;
+package dev.faultdisk.wire.net;
 
-import dev.faultdisk.wire.net.InputSpin;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.channels.Channels;
@@ -19,10 +18,12 @@ import java.util.function.LongSupplier;
  * {@link InputSpin} (10 µs, one reader per two CPUs): about what a sleep and a wake cost, so it
  * takes little more CPU than blocking would, and a connection whose requests come further apart
  * (a delay rule's, an idle one) blocks at once. The window of 50 µs and 1 ms measured before
- * helped delayed reads but took a CPU from whatever else ran, and was off by default. One per
+ * helped delayed reads but took a CPU from whatever else ran, and was off by default. A TLS
+ * connection's record reader waits with one too ({@link RecordBuffer}): there the same rule keeps
+ * a hundred busy connections on two CPUs from spinning while the others need the CPU. One per
  * connection, used by its reader only.
  */
-final class ReaderSpin {
+public final class ReaderSpin {
     private static final long BUSY_NANOS =
             TimeUnit.MICROSECONDS.toNanos(Math.max(0, Long.getLong("faultdisk.nbd.spinBusyMicros", 20)));
 
@@ -38,9 +39,14 @@ final class ReaderSpin {
     private boolean found;
 
     /** For {@code channel}'s reader (TCP or Unix socket). */
-    ReaderSpin(SocketChannel channel) {
+    public ReaderSpin(SocketChannel channel) {
         // Only available() is used: it counts the bytes waiting (FIONREAD) whatever the channel's mode.
-        this(Channels.newInputStream(channel), InputSpin.shared(), BUSY_NANOS, System::nanoTime);
+        this(Channels.newInputStream(channel));
+    }
+
+    /** For a reader of {@code waiting} (a socket's stream), with the process's window and budget. */
+    public ReaderSpin(InputStream waiting) {
+        this(waiting, InputSpin.shared(), BUSY_NANOS, System::nanoTime);
     }
 
     /**
@@ -49,7 +55,7 @@ final class ReaderSpin {
      * @param busyNanos a wait at most this long keeps the connection busy
      * @param clock     nanoseconds, as {@link System#nanoTime()}
      */
-    ReaderSpin(InputStream waiting, InputSpin look, long busyNanos, LongSupplier clock) {
+    public ReaderSpin(InputStream waiting, InputSpin look, long busyNanos, LongSupplier clock) {
         this.waiting = waiting;
         this.look = look;
         this.busy = busyNanos;
@@ -61,7 +67,7 @@ final class ReaderSpin {
      * long as nothing is there to read; then {@code read} itself, which blocks as it would without
      * the spin.
      */
-    int await(Read read) throws IOException {
+    public int await(Read read) throws IOException {
         if (look.off()) {
             return read.read(); // off: no clock on the reader's path
         }
@@ -79,18 +85,18 @@ final class ReaderSpin {
      * Whether the spin of the wait going on (called from its {@link Read}) saw input waiting: then
      * a read takes it at once, and a poll for it first would be a system call for nothing.
      */
-    boolean found() {
+    public boolean found() {
         return found;
     }
 
     /** Whether the next wait looks for input before it blocks. */
-    boolean spinning() {
+    public boolean spinning() {
         return spin;
     }
 
     /** The blocking read that follows the spin. */
     @FunctionalInterface
-    interface Read {
+    public interface Read {
         int read() throws IOException;
     }
 }

@@ -1,16 +1,18 @@
-package dev.faultdisk.nbd;
+package dev.faultdisk.wire.net;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.faultdisk.wire.net.InputSpin;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.SocketTimeoutException;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.Channels;
+import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -192,8 +194,11 @@ class ReaderSpinTest {
 
     @Test
     void onARealUnixSocketItCountsWaitingBytesAndLeavesTheChannelBlocking(@TempDir Path dir) throws Exception {
-        try (UnixSocketPair pair = UnixSocketPair.open(dir)) {
-            SocketChannel accepted = pair.accepted();
+        UnixDomainSocketAddress address = UnixDomainSocketAddress.of(dir.resolve("spin.sock"));
+        try (ServerSocketChannel server =
+                        ServerSocketChannel.open(StandardProtocolFamily.UNIX).bind(address);
+                SocketChannel client = SocketChannel.open(address);
+                SocketChannel accepted = server.accept()) {
             // A window of a minute: a spin that could not see the waiting bytes would last it.
             long minute = TimeUnit.MINUTES.toNanos(1);
             ReaderSpin spin = new ReaderSpin(
@@ -203,7 +208,7 @@ class ReaderSpinTest {
                     System::nanoTime);
             ByteBuffer buffer = ByteBuffer.allocate(64);
             for (int round = 0; round < 3; round++) {
-                pair.client().write(ByteBuffer.wrap(new byte[28]));
+                client.write(ByteBuffer.wrap(new byte[28]));
                 buffer.clear();
                 long start = System.nanoTime();
                 assertEquals(28, spin.await(() -> accepted.read(buffer)));
