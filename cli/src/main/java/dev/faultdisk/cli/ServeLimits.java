@@ -11,6 +11,7 @@ import dev.faultdisk.wire.net.TlsMode;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import picocli.CommandLine.Option;
 
 /** {@code faultdisk serve}'s TLS, secret and budget options (docs/SECURITY.md), with or without --config. */
@@ -39,6 +40,14 @@ final class ServeLimits {
 
     @Option(names = "--tls-verify-peer", description = "NBD clients must present a certificate signed by ca-cert.pem.")
     boolean tlsVerifyPeer;
+
+    @Option(
+            names = "--tls-ciphers",
+            paramLabel = "LIST",
+            split = ",",
+            description = "Cipher suites NBD TLS with certificates accepts, in the order the server prefers them "
+                    + "(the JDK's names, e.g. TLS_AES_256_GCM_SHA384). Default: the JDK's, AES-128-GCM first.")
+    List<String> tlsCiphers;
 
     @Option(
             names = "--max-connections",
@@ -155,8 +164,18 @@ final class ServeLimits {
         TlsCredentials nbdTls = null;
         if (tlsCertificates != null) {
             nbdTls = TlsCredentials.server(tlsCertificates, tlsVerifyPeer);
+            if (tlsCiphers != null) {
+                try {
+                    nbdTls = nbdTls.withSuites(tlsCiphers);
+                } catch (IllegalArgumentException e) {
+                    throw new IllegalArgumentException("--tls-ciphers: " + e.getMessage(), e);
+                }
+            }
         } else if (tlsVerifyPeer) {
             throw new IllegalArgumentException("--tls-verify-peer needs --tls-certificates DIR");
+        } else if (tlsCiphers != null) {
+            throw new IllegalArgumentException(
+                    "--tls-ciphers needs --tls-certificates DIR (pre-shared keys have their own suites)");
         }
         PskTls psk = tlsPsk == null ? null : PskTls.load(tlsPsk);
         if (mode != TlsMode.OFF && nbdTls == null && psk == null) {

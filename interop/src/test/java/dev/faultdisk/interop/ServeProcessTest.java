@@ -100,6 +100,57 @@ class ServeProcessTest {
         }
     }
 
+    /**
+     * Over certificates the server prefers AES-128-GCM, though GnuTLS (libnbd) offers AES-256-GCM
+     * first; {@code --tls-ciphers} names the suites and their order; a suite the JDK cannot use
+     * stops the server before it listens, naming the suite.
+     */
+    @Test
+    void tlsCiphersNamesTheSuitesLibnbdAgreesOn(@TempDir Path dir) throws Exception {
+        Tools.require("openssl", "nbdinfo");
+        TestPki pki = TestPki.create(dir.resolve("pki"));
+        List<String> plain = List.of("serve", "--export", "d=memory:1M", "--nbd", "127.0.0.1:0", "--qmp", "none");
+        List<String> base =
+                with(plain, "--tls", "require", "--tls-certificates", pki.dir().toString());
+        assertEquals("AES-128-GCM", cipherLibnbdAgreesOn(base));
+        assertEquals(
+                "AES-256-GCM",
+                cipherLibnbdAgreesOn(with(base, "--tls-ciphers", "TLS_AES_256_GCM_SHA384,TLS_AES_128_GCM_SHA256")));
+
+        CommandResult refused = FaultdiskCli.run(with(base, "--tls-ciphers", "TLS_AES_128_GCM_SHA256,AES-256-GCM")
+                .toArray(String[]::new));
+        assertEquals(2, refused.exit(), refused.stderr());
+        assertTrue(
+                refused.stderr().contains("--tls-ciphers: unknown or disabled cipher suite AES-256-GCM; this JDK's: "),
+                refused.stderr());
+        CommandResult noCertificates = FaultdiskCli.run(
+                with(plain, "--tls-ciphers", "TLS_AES_128_GCM_SHA256").toArray(String[]::new));
+        assertEquals(2, noCertificates.exit(), noCertificates.stderr());
+        assertTrue(
+                noCertificates.stderr().contains("--tls-ciphers needs --tls-certificates DIR"),
+                noCertificates.stderr());
+    }
+
+    private static List<String> with(List<String> args, String... more) {
+        List<String> all = new java.util.ArrayList<>(args);
+        all.addAll(List.of(more));
+        return all;
+    }
+
+    /** The cipher libnbd's debug output names after nbdinfo (the banner's command) connects. */
+    private static String cipherLibnbdAgreesOn(List<String> args) throws Exception {
+        try (ServeProcess server =
+                ServeProcess.start(args.subList(1, args.size()).toArray(String[]::new))) {
+            String nbdinfo = command(server.banner(), "  nbdinfo ").replace("   (TLS)", "");
+            CommandResult info = Command.run(Duration.ofSeconds(60), "sh", "-c", "LIBNBD_DEBUG=1 " + nbdinfo);
+            assertEquals(0, info.exit(), nbdinfo + ": " + info);
+            java.util.regex.Matcher m = java.util.regex.Pattern.compile("connection is using TLS: cipher (\\S+)")
+                    .matcher(info.stderr());
+            assertTrue(m.find(), info.stderr());
+            return m.group(1);
+        }
+    }
+
     /** The banner's line starting with {@code start}, as a command (its leading spaces off). */
     private static String command(List<String> banner, String start) {
         return banner.stream()

@@ -9,7 +9,7 @@ package dev.faultdisk.nbd;
  * @param phase        where it is in its life
  * @param writingReply true while a reply write to its socket is under way; a client that stops
  *                     reading keeps it true
- * @param tls          the TLS version and cipher suite agreed ({@code "TLSv1.3 TLS_AES_256_GCM_SHA384"}),
+ * @param tls          the TLS version and cipher suite agreed ({@code "TLSv1.3 TLS_AES_128_GCM_SHA256"}),
  *                     or null for a plaintext connection
  */
 public record ConnectionInfo(long id, String export, Phase phase, boolean writingReply, String tls) {

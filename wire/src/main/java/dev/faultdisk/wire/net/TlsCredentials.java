@@ -37,9 +37,16 @@ import javax.net.ssl.TrustManagerFactory;
  *                   (nbdkit's {@code --tls-verify-peer}); without it client certificates are not
  *                   asked for
  * @param directory  where the files came from, for messages
+ * @param suites     for a server: the cipher suites it accepts, in the order it prefers them (its
+ *                   order wins); empty for the JDK's suites with AES-128-GCM ahead of AES-256-GCM
+ *                   ({@link #preferred})
  */
-public record TlsCredentials(SSLContext context, boolean server, boolean verifyPeer, Path directory) {
+public record TlsCredentials(
+        SSLContext context, boolean server, boolean verifyPeer, Path directory, List<String> suites) {
     private static final String[] PROTOCOLS = {"TLSv1.3", "TLSv1.2"};
+    /** Set, the JDK's own server suites and order stand ({@link #preferred} leaves them be). */
+    private static final String JDK_SERVER_SUITES = "jdk.tls.server.cipherSuites";
+
     private static final char[] NO_PASSWORD = new char[0];
     /**
      * Whether a server's sessions run on an {@link SSLEngine} ({@link EngineTls}, the default), or
@@ -47,6 +54,63 @@ public record TlsCredentials(SSLContext context, boolean server, boolean verifyP
      * {@code -Dfaultdisk.tls.engine=false}, for comparison.
      */
     private static final boolean ENGINE = Boolean.parseBoolean(System.getProperty("faultdisk.tls.engine", "true"));
+
+    public TlsCredentials {
+        suites = List.copyOf(suites);
+    }
+
+    /** Credentials with the JDK's suites, AES-128-GCM first ({@link #preferred}). */
+    public TlsCredentials(SSLContext context, boolean server, boolean verifyPeer, Path directory) {
+        this(context, server, verifyPeer, directory, List.of());
+    }
+
+    /**
+     * These credentials accepting only {@code names}, preferred in that order. A name that is not
+     * one of the JDK's suites enabled by default (disabled ones included: a client could not agree
+     * on them) is refused, naming the suites it could be.
+     */
+    public TlsCredentials withSuites(List<String> names) {
+        List<String> usable = List.of(context.getDefaultSSLParameters().getCipherSuites());
+        if (names.isEmpty()) {
+            throw new IllegalArgumentException("no cipher suite named; this JDK's: " + String.join(",", usable));
+        }
+        for (String name : names) {
+            if (!usable.contains(name)) {
+                throw new IllegalArgumentException(
+                        "unknown or disabled cipher suite " + name + "; this JDK's: " + String.join(",", usable));
+            }
+        }
+        return new TlsCredentials(context, server, verifyPeer, directory, names);
+    }
+
+    /**
+     * The suites a server end offers, {@code enabled} being the JDK's: {@link #suites} if named,
+     * else the JDK's with each AES-256-GCM suite and its AES-128-GCM twin (same key exchange)
+     * swapped. Why: each end decrypts every byte it reads, and on two CPUs the client is the busy
+     * end; fio spent 2-4% less CPU a MiB over AES-128-GCM (docs/BENCHMARKS.md). AES-128-GCM is
+     * TLS 1.3's mandatory suite; nbdkit and qemu-nbd (GnuTLS) agree on AES-256-GCM.
+     */
+    String[] preferred(String[] enabled) {
+        if (!suites.isEmpty()) {
+            return suites.toArray(String[]::new);
+        }
+        String[] order = enabled.clone();
+        if (System.getProperty(JDK_SERVER_SUITES) != null) {
+            return order;
+        }
+        List<String> names = List.of(enabled);
+        for (int i = 0; i < order.length; i++) {
+            if (order[i].endsWith("_AES_256_GCM_SHA384")) {
+                int twin = names.indexOf(order[i].replace("_AES_256_GCM_SHA384", "_AES_128_GCM_SHA256"));
+                if (twin > i) {
+                    String first = order[i];
+                    order[i] = order[twin];
+                    order[twin] = first;
+                }
+            }
+        }
+        return order;
+    }
 
     /** The server end: {@code ca-cert.pem}, {@code server-cert.pem}, {@code server-key.pem} in {@code dir}. */
     public static TlsCredentials server(Path dir, boolean verifyPeer) throws IOException {
@@ -148,6 +212,10 @@ public record TlsCredentials(SSLContext context, boolean server, boolean verifyP
             engine.setUseClientMode(false);
             engine.setNeedClientAuth(verifyPeer);
             engine.setEnabledProtocols(PROTOCOLS);
+            engine.setEnabledCipherSuites(preferred(engine.getEnabledCipherSuites()));
+            var params = engine.getSSLParameters();
+            params.setUseCipherSuitesOrder(true);
+            engine.setSSLParameters(params);
             return EngineTls.accept(engine, plain, consumed, timeoutMillis);
         }
         BurstInput raw = server ? new BurstInput(consumed, plain.getInputStream()) : null;
@@ -167,6 +235,10 @@ public record TlsCredentials(SSLContext context, boolean server, boolean verifyP
             if (verifyPeer) {
                 tls.setNeedClientAuth(true);
             }
+            tls.setEnabledCipherSuites(preferred(tls.getEnabledCipherSuites()));
+            var params = tls.getSSLParameters();
+            params.setUseCipherSuitesOrder(true);
+            tls.setSSLParameters(params);
         } else {
             tls = (SSLSocket) context.getSocketFactory().createSocket(plain, peerHost, plain.getPort(), true);
             tls.setUseClientMode(true);

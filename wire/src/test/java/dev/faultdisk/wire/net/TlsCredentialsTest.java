@@ -2,13 +2,27 @@ package dev.faultdisk.wire.net;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
 import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLSocket;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Certificates that are not there are said so, naming the file the server looked for. */
+/**
+ * Certificates that are not there are said so, naming the file the server looked for; a server
+ * prefers AES-128-GCM unless told its suites, and a suite it cannot use is refused by name.
+ */
 class TlsCredentialsTest {
     @Test
     void aDirectoryWithoutCertificatesIsRefusedNamingTheMissingFile(@TempDir Path dir) {
@@ -16,5 +30,91 @@ class TlsCredentialsTest {
         assertEquals(
                 "TLS credentials: cannot read " + dir.resolve("ca-cert.pem") + ": no such file or directory",
                 e.getMessage());
+    }
+
+    /** Only twins change places: the key exchanges keep the JDK's order, no suite is added or lost. */
+    @Test
+    void theDefaultOrderSwapsEachAes256GcmSuiteWithItsAes128Twin(@TempDir Path dir) throws Exception {
+        SSLContext ctx = TestTls.context(dir);
+        String[] jdk = ctx.createSSLEngine().getEnabledCipherSuites();
+        List<String> order = List.of(new TlsCredentials(ctx, true, false, dir).preferred(jdk));
+
+        assertEquals(
+                Arrays.stream(jdk).sorted().toList(), order.stream().sorted().toList());
+        assertTrue(order.indexOf("TLS_AES_128_GCM_SHA256") < order.indexOf("TLS_AES_256_GCM_SHA384"), order::toString);
+        int swapped = 0;
+        for (int i = 0; i < jdk.length; i++) {
+            if (!jdk[i].equals(order.get(i))) {
+                assertEquals(twin(jdk[i]), twin(order.get(i)), "position " + i + ": " + order);
+                swapped++;
+            }
+        }
+        assertTrue(swapped >= 2, "the JDK lists AES-256-GCM first, so something moves: " + order);
+    }
+
+    @Test
+    void aJdkClientAgreesOnAes128GcmUnlessTheServerNamesItsSuites(@TempDir Path dir) throws Exception {
+        SSLContext ctx = TestTls.context(dir);
+        TlsCredentials server = new TlsCredentials(ctx, true, false, dir);
+        List<String> offered = List.of(ctx.createSSLEngine().getEnabledCipherSuites());
+        assertTrue(
+                offered.indexOf("TLS_AES_256_GCM_SHA384") < offered.indexOf("TLS_AES_128_GCM_SHA256"),
+                "the client prefers AES-256-GCM, so the server's order decides: " + offered);
+
+        assertEquals("TLSv1.3 TLS_AES_128_GCM_SHA256", agreed(ctx, server));
+        assertEquals(
+                "TLSv1.3 TLS_CHACHA20_POLY1305_SHA256",
+                agreed(ctx, server.withSuites(List.of("TLS_CHACHA20_POLY1305_SHA256", "TLS_AES_128_GCM_SHA256"))));
+        assertEquals(
+                "TLSv1.2 TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384",
+                agreed(ctx, server.withSuites(List.of("TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384"))));
+    }
+
+    @Test
+    void anUnknownOrDisabledSuiteIsRefusedByName(@TempDir Path dir) throws Exception {
+        TlsCredentials server = new TlsCredentials(TestTls.context(dir), true, false, dir);
+        IllegalArgumentException unknown = assertThrows(
+                IllegalArgumentException.class,
+                () -> server.withSuites(List.of("TLS_AES_128_GCM_SHA256", "TLS_AES_128_GCM_SHA999")));
+        assertTrue(
+                unknown.getMessage()
+                        .startsWith("unknown or disabled cipher suite TLS_AES_128_GCM_SHA999; this JDK's: "),
+                unknown.getMessage());
+        assertTrue(unknown.getMessage().contains("TLS_AES_256_GCM_SHA384"), unknown.getMessage());
+        // Supported by the JDK but disabled (jdk.tls.disabledAlgorithms): no client could agree on it.
+        assertThrows(IllegalArgumentException.class, () -> server.withSuites(List.of("SSL_RSA_WITH_3DES_EDE_CBC_SHA")));
+        assertThrows(IllegalArgumentException.class, () -> server.withSuites(List.of()));
+    }
+
+    /** The name with its AES key size taken out: twins share it. */
+    private static String twin(String suite) {
+        return suite.replace("_AES_256_GCM_SHA384", "_AES_GCM").replace("_AES_128_GCM_SHA256", "_AES_GCM");
+    }
+
+    /** The protocol and suite a JDK client offering its defaults agrees on with {@code server}. */
+    private static String agreed(SSLContext ctx, TlsCredentials server) throws Exception {
+        InetAddress loopback = InetAddress.getLoopbackAddress();
+        try (ServerSocket listener = new ServerSocket(0, 1, loopback);
+                Socket plain = new Socket(loopback, listener.getLocalPort());
+                Socket accepted = listener.accept()) {
+            CompletableFuture<StreamChannel> secured = CompletableFuture.supplyAsync(() -> {
+                try {
+                    return server.secure(accepted, new byte[0], null, 30_000);
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            });
+            try (SSLSocket client = (SSLSocket)
+                    ctx.getSocketFactory().createSocket(plain, "localhost", listener.getLocalPort(), false)) {
+                client.setUseClientMode(true);
+                client.startHandshake();
+                try (StreamChannel channel = secured.get(30, TimeUnit.SECONDS)) {
+                    String session = client.getSession().getProtocol() + " "
+                            + client.getSession().getCipherSuite();
+                    assertEquals(session, channel.session(), "both ends agree");
+                    return session;
+                }
+            }
+        }
     }
 }
