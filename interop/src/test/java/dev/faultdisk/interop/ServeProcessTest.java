@@ -121,7 +121,8 @@ class ServeProcessTest {
                 .toArray(String[]::new));
         assertEquals(2, refused.exit(), refused.stderr());
         assertTrue(
-                refused.stderr().contains("--tls-ciphers: unknown or disabled cipher suite AES-256-GCM; this JDK's: "),
+                refused.stderr()
+                        .contains("--tls-ciphers: unknown or disabled cipher suite 'AES-256-GCM'; this JDK's: "),
                 refused.stderr());
         CommandResult noCertificates = FaultdiskCli.run(
                 with(plain, "--tls-ciphers", "TLS_AES_128_GCM_SHA256").toArray(String[]::new));

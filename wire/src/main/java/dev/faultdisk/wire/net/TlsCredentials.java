@@ -18,6 +18,7 @@ import java.security.spec.PKCS8EncodedKeySpec;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
+import java.util.stream.Stream;
 import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLEngine;
@@ -65,22 +66,31 @@ public record TlsCredentials(
     }
 
     /**
-     * These credentials accepting only {@code names}, preferred in that order. A name that is not
+     * These credentials accepting only {@code names}, preferred in that order (spaces around a name,
+     * empty names and repeats left out). A name that is not
      * one of the JDK's suites enabled by default (disabled ones included: a client could not agree
      * on them) is refused, naming the suites it could be.
      */
     public TlsCredentials withSuites(List<String> names) {
-        List<String> usable = List.of(context.getDefaultSSLParameters().getCipherSuites());
-        if (names.isEmpty()) {
+        List<String> usable = Stream.of(context.getDefaultSSLParameters().getCipherSuites())
+                .filter(n -> !n.endsWith("_SCSV")) // a signal, not a suite to agree on
+                .toList();
+        // As a user types a list: spaces around names and empty entries are not suites.
+        List<String> named = names.stream()
+                .map(String::strip)
+                .filter(n -> !n.isEmpty())
+                .distinct()
+                .toList();
+        if (named.isEmpty()) {
             throw new IllegalArgumentException("no cipher suite named; this JDK's: " + String.join(",", usable));
         }
-        for (String name : names) {
+        for (String name : named) {
             if (!usable.contains(name)) {
                 throw new IllegalArgumentException(
-                        "unknown or disabled cipher suite " + name + "; this JDK's: " + String.join(",", usable));
+                        "unknown or disabled cipher suite '" + name + "'; this JDK's: " + String.join(",", usable));
             }
         }
-        return new TlsCredentials(context, server, verifyPeer, directory, names);
+        return new TlsCredentials(context, server, verifyPeer, directory, named);
     }
 
     /**

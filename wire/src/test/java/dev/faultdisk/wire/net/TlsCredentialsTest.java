@@ -78,12 +78,22 @@ class TlsCredentialsTest {
                 () -> server.withSuites(List.of("TLS_AES_128_GCM_SHA256", "TLS_AES_128_GCM_SHA999")));
         assertTrue(
                 unknown.getMessage()
-                        .startsWith("unknown or disabled cipher suite TLS_AES_128_GCM_SHA999; this JDK's: "),
+                        .startsWith("unknown or disabled cipher suite 'TLS_AES_128_GCM_SHA999'; this JDK's: "),
                 unknown.getMessage());
         assertTrue(unknown.getMessage().contains("TLS_AES_256_GCM_SHA384"), unknown.getMessage());
         // Supported by the JDK but disabled (jdk.tls.disabledAlgorithms): no client could agree on it.
         assertThrows(IllegalArgumentException.class, () -> server.withSuites(List.of("SSL_RSA_WITH_3DES_EDE_CBC_SHA")));
         assertThrows(IllegalArgumentException.class, () -> server.withSuites(List.of()));
+        assertThrows(IllegalArgumentException.class, () -> server.withSuites(List.of("", " ")));
+        // A signal, not a suite: alone it would leave clients nothing to agree on.
+        assertThrows(
+                IllegalArgumentException.class, () -> server.withSuites(List.of("TLS_EMPTY_RENEGOTIATION_INFO_SCSV")));
+        assertEquals(
+                List.of("TLS_AES_256_GCM_SHA384", "TLS_AES_128_GCM_SHA256"),
+                server.withSuites(List.of(
+                                " TLS_AES_256_GCM_SHA384", "", "TLS_AES_128_GCM_SHA256 ", "TLS_AES_256_GCM_SHA384"))
+                        .suites(),
+                "as typed: spaces, empty entries and repeats left out");
     }
 
     /** The name with its AES key size taken out: twins share it. */
