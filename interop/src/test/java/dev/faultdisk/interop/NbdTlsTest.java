@@ -179,7 +179,18 @@ class NbdTlsTest {
             assertMovesAndServesOn(
                     server,
                     "tls-creds-x509,id=tls0,dir=" + pki.caOnly() + ",endpoint=client",
-                    "TLSv1\\.3 TLS_AES_\\w+");
+                    "TLSv1\\.3 TLS_AES_128_GCM_SHA256"); // QEMU offers AES-256-GCM first; the server's order wins
+        }
+    }
+
+    /** A client that will not have AES-128-GCM (a GnuTLS priority string) still attaches, on AES-256-GCM. */
+    @Test
+    void aClientRefusingAes128GcmAgreesOnAes256() throws Exception {
+        try (FaultdiskServer server = start(TlsMode.REQUIRE, false)) {
+            assertMovesAndServesOn(
+                    server,
+                    "tls-creds-x509,id=tls0,dir=" + pki.caOnly() + ",endpoint=client,priority=NORMAL:-AES-128-GCM",
+                    "TLSv1\\.3 TLS_AES_256_GCM_SHA384");
         }
     }
 
