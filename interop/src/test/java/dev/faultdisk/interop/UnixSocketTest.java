@@ -49,8 +49,9 @@ class UnixSocketTest {
 
     /**
      * Large writes over a Unix socket run on threads of their own while the reader receives the
-     * next (docs/BENCHMARKS.md, "Over Unix sockets"): real clients' bytes still land exactly, small
-     * writes stay on the reader, and what was written reads back the same over NBD.
+     * next where asked for ({@code -Dfaultdisk.nbd.unixWritesOffReader=true}; docs/BENCHMARKS.md,
+     * "Over Unix sockets"): real clients' bytes still land exactly, small writes stay on the
+     * reader, and what was written reads back the same over NBD.
      */
     @Test
     void largeWritesRunOffTheReaderAndLandExactly(@TempDir Path dir) throws Exception {
@@ -58,13 +59,15 @@ class UnixSocketTest {
         int size = 8 << 20;
         Path image = dir.resolve("img.raw");
         Files.write(image, new byte[size]);
-        // Every large write may go off the reader at once (nbdcopy's connections, qemu-io's single
-        // write), not only once its stream has run alone for a while: the path is what is tested.
+        // The path on, and every large write may take it at once (nbdcopy's connections, qemu-io's
+        // single write), not only once its stream has run alone for a while: the path is what is tested.
+        System.setProperty("faultdisk.nbd.unixWritesOffReader", "true");
         System.setProperty("faultdisk.nbd.largeWritesAloneMillis", "0");
         TestServer started;
         try {
             started = TestServer.onUnixSocket(dir.resolve("nbd.sock"), "img=" + image);
         } finally {
+            System.clearProperty("faultdisk.nbd.unixWritesOffReader");
             System.clearProperty("faultdisk.nbd.largeWritesAloneMillis");
         }
         try (TestServer server = started) {
@@ -91,6 +94,30 @@ class UnixSocketTest {
             Path out = dir.resolve("out.raw");
             NbdCopy.copy(uri, out.toString());
             assertArrayEquals(content, Files.readAllBytes(out), "the image read back over NBD");
+        }
+    }
+
+    /** By default a Unix socket's large writes stay on the reader, the faster way since its spin. */
+    @Test
+    void byDefaultLargeWritesStayOnTheReader(@TempDir Path dir) throws Exception {
+        Tools.require("nbdcopy");
+        int size = 4 << 20;
+        Path image = dir.resolve("img.raw");
+        Files.write(image, new byte[size]);
+        System.setProperty("faultdisk.nbd.largeWritesAloneMillis", "0"); // alone at once: only the default decides
+        TestServer started;
+        try {
+            started = TestServer.onUnixSocket(dir.resolve("nbd.sock"), "img=" + image);
+        } finally {
+            System.clearProperty("faultdisk.nbd.largeWritesAloneMillis");
+        }
+        try (TestServer server = started) {
+            byte[] content = Images.random(0x5eed_0022L, size);
+            Path in = dir.resolve("in.raw");
+            Files.write(in, content);
+            NbdCopy.copy(in.toString(), server.uri("img"), "--request-size=1048576", "--connections=1");
+            Images.assertSameBytes(content, image, "the image nbdcopy wrote in 1 MiB requests");
+            assertEquals(0, server.server().writesOffReader(), "large writes that ran off the reader");
         }
     }
 }

@@ -4,13 +4,16 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
 
 /**
- * Whether a connection is the only one sending large writes just now. A large write on a Unix
- * socket goes off its connection's reader only then ({@link Transmission}): the reader receiving
- * the next payload while another thread writes the last pays off for one stream of writes, but
- * several connections already overlap each other, and there the hand-off only costs. fio's
- * sequential writes over a Unix socket, QD8 each: one connection ran 6-17% faster off its reader,
- * four connections 24-90% faster on their readers (docs/BENCHMARKS.md, "Over Unix sockets large
- * writes go off the reader only for a connection writing alone").
+ * Whether a connection is the only one sending large writes just now. Where large writes on a Unix
+ * socket may go off their connection's reader ({@code -Dfaultdisk.nbd.unixWritesOffReader=true};
+ * off by default) they go only then ({@link Transmission}): the reader receiving the next payload
+ * while another thread writes the last paid off for one stream of writes, but several connections
+ * already overlap each other, and there the hand-off only costs. fio's sequential writes over a
+ * Unix socket, QD8 each: one connection ran 6-17% faster off its reader when this was built, four
+ * connections 24-90% faster on their readers (docs/BENCHMARKS.md, "Over Unix sockets large writes
+ * go off the reader only for a connection writing alone"). Since the reader waits for a payload's
+ * pieces with a spin and reads them straight into the payload's buffer, one connection runs
+ * 1.08-1.28x faster on its reader too (docs/BENCHMARKS.md, "This round (after 1980c8a)"): hence off.
  */
 final class LargeWriteStreams {
     /**
@@ -21,6 +24,7 @@ final class LargeWriteStreams {
      */
     static final long RECENT_MILLIS = 10;
 
+    private final boolean enabled;
     private final LongSupplier nanoClock;
     private final long recentNanos;
     /** The connection that sent the last large write, and when; racy by design ({@link Stream#alone}). */
@@ -28,15 +32,26 @@ final class LargeWriteStreams {
 
     private volatile long lastAt;
 
-    LargeWriteStreams(LongSupplier nanoClock, long recentMillis) {
+    LargeWriteStreams(boolean enabled, LongSupplier nanoClock, long recentMillis) {
+        this.enabled = enabled;
         this.nanoClock = nanoClock;
         this.recentNanos = TimeUnit.MILLISECONDS.toNanos(recentMillis);
     }
 
-    /** With the window from {@code faultdisk.nbd.largeWritesAloneMillis}, read now. */
+    /**
+     * With {@code faultdisk.nbd.unixWritesOffReader} (default false) and the window from {@code
+     * faultdisk.nbd.largeWritesAloneMillis}, read now.
+     */
     static LargeWriteStreams fromSettings() {
         return new LargeWriteStreams(
-                System::nanoTime, Long.getLong("faultdisk.nbd.largeWritesAloneMillis", RECENT_MILLIS));
+                Boolean.getBoolean("faultdisk.nbd.unixWritesOffReader"),
+                System::nanoTime,
+                Long.getLong("faultdisk.nbd.largeWritesAloneMillis", RECENT_MILLIS));
+    }
+
+    /** Whether a Unix socket's large writes may go off the reader at all. */
+    boolean enabled() {
+        return enabled;
     }
 
     /** One connection's view. */

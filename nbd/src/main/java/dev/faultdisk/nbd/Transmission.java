@@ -30,20 +30,6 @@ final class Transmission {
     /** Reads up to this size are read straight into the reply buffer. */
     private static final int INLINE_READ = 64 * 1024;
     /**
-     * A large write on a Unix socket runs on a thread of its own, so that the reader receives the
-     * next payload while it is written: a Unix socket brings a payload in pieces as the client's send
-     * buffer lets it, and receiving it and writing it in turn on one thread left fio's 1 MiB writes
-     * at 0.8-0.9x nbdkit's; off the reader they ran 1.2-1.4x (docs/BENCHMARKS.md, "Over Unix
-     * sockets"). Only while the payload budget has room, and while no other connection sends
-     * large writes ({@link LargeWriteStreams}): else the write stays on the reader.
-     * Over TCP large writes stay on the reader, spliced ({@link PayloadPipe}): faster there. So
-     * do writes over TLS on either socket, where the reader is busy decrypting, not waiting: off
-     * it they ran at 0.94 (TLS on a Unix socket) and 0.97 (over TCP) of the reader's way.
-     * {@code -Dfaultdisk.nbd.unixWritesOffReader=false} keeps them on the reader.
-     */
-    private static final boolean UNIX_WRITES_OFF_READER =
-            !"false".equals(System.getProperty("faultdisk.nbd.unixWritesOffReader"));
-    /**
      * Over TLS on a Unix socket the reader sends its pending replies at least every this many
      * requests, not only when its input holds no whole request: a client with a burst in flight
      * then gets the first answers, and sends more, while the rest of the burst is served (there
@@ -72,7 +58,14 @@ final class Transmission {
 
     /** Requests that run off the reader, one virtual thread each; DISC waits for them (the spec says finish them). */
     private final ExecutorService requests;
-    /** Large writes may run on threads of their own ({@link #UNIX_WRITES_OFF_READER}). */
+    /**
+     * Large writes may run on threads of their own: on a Unix socket, so that the reader receives
+     * the next payload while one is written, where asked for ({@link LargeWriteStreams}: off by
+     * default, since the reader's own way became the faster one). Over TCP large writes stay on
+     * the reader, spliced ({@link PayloadPipe}): faster there. So do writes over TLS on either
+     * socket, where the reader is busy decrypting, not waiting: off it they ran at 0.94 (TLS on a
+     * Unix socket) and 0.97 (over TCP) of the reader's way.
+     */
     private final boolean writesOffReader;
     /** Whether they do, for each one: while no other connection sends large writes. */
     private final LargeWriteStreams.Stream largeWrites;
@@ -125,7 +118,8 @@ final class Transmission {
         String reads = writer.canSendFiles() ? System.getProperty("faultdisk.nbd.fileReads", "map") : "copy";
         this.fileReads = reads.equals("uring") && !writer.startUring() ? "copy" : reads;
         this.uringReads = fileReads.equals("uring");
-        this.writesOffReader = UNIX_WRITES_OFF_READER && !connection.overTcp() && !connection.overTls();
+        this.writesOffReader =
+                connection.server().largeWrites().enabled() && !connection.overTcp() && !connection.overTls();
         this.largeWrites = connection.server().largeWrites().stream(connection.id());
         this.flushEvery = connection.overTls() && !connection.overTcp() ? FLUSH_EVERY : 0;
         this.requests = Executors.newThreadPerTaskExecutor(

@@ -18,8 +18,9 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Over a Unix socket, large writes go off the reader for a connection that sends them alone, and
- * stay on the readers of connections that send them together (LargeWriteStreams).
+ * Over a Unix socket, with the path asked for ({@code faultdisk.nbd.unixWritesOffReader}; off by
+ * default), large writes go off the reader for a connection that sends them alone, and stay on
+ * the readers of connections that send them together (LargeWriteStreams).
  */
 class LargeWriteStreamsOverUnixTest {
     private static final int MIB = 1 << 20;
@@ -38,7 +39,14 @@ class LargeWriteStreamsOverUnixTest {
                 FaultTime.system(),
                 1));
         Path socket = dir.resolve("nbd.sock");
-        try (NbdServer server = new NbdServer(registry).start(UnixDomainSocketAddress.of(socket));
+        System.setProperty("faultdisk.nbd.unixWritesOffReader", "true");
+        NbdServer started;
+        try {
+            started = new NbdServer(registry);
+        } finally {
+            System.clearProperty("faultdisk.nbd.unixWritesOffReader");
+        }
+        try (NbdServer server = started.start(UnixDomainSocketAddress.of(socket));
                 RawNbdClient a = RawNbdClient.open(socket, "d", true, false);
                 RawNbdClient b = RawNbdClient.open(socket, "d", true, false)) {
             long handle = 1;

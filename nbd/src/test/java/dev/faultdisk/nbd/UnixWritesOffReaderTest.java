@@ -29,8 +29,8 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Over a Unix socket a large write runs on a thread of its own while the reader receives the next,
- * but only while the payload budget has room: past it the writes are received and written on the
+ * Over a Unix socket, where asked for, a large write runs on a thread of its own while the reader
+ * receives the next, but only while the payload budget has room: past it the writes are received and written on the
  * reader, as without this path, and none is refused.
  */
 class UnixWritesOffReaderTest {
@@ -77,12 +77,15 @@ class UnixWritesOffReaderTest {
                 defaults.tls(),
                 defaults.psk());
         Path socket = dir.resolve("nbd.sock");
-        // Every large write may go off the reader at once, not only once its stream has run alone for a while.
+        // The path on (off by default), and every large write may take it at once, not only once
+        // its stream has run alone for a while.
+        System.setProperty("faultdisk.nbd.unixWritesOffReader", "true");
         System.setProperty("faultdisk.nbd.largeWritesAloneMillis", "0");
         NbdServer started;
         try {
             started = new NbdServer(registry, options);
         } finally {
+            System.clearProperty("faultdisk.nbd.unixWritesOffReader");
             System.clearProperty("faultdisk.nbd.largeWritesAloneMillis");
         }
         try (NbdServer server = started.start(UnixDomainSocketAddress.of(socket));
