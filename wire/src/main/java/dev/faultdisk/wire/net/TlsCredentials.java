@@ -22,6 +22,7 @@ import java.util.stream.Stream;
 import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLEngine;
+import javax.net.ssl.SSLParameters;
 import javax.net.ssl.SSLSocket;
 import javax.net.ssl.TrustManagerFactory;
 
@@ -122,6 +123,18 @@ public record TlsCredentials(
         return order;
     }
 
+    /**
+     * A server end's parameters, from its engine's or socket's: TLS 1.2 and 1.3, a client
+     * certificate if {@link #verifyPeer}, the {@link #preferred} suites in the server's order.
+     */
+    private SSLParameters serverParameters(SSLParameters params) {
+        params.setProtocols(PROTOCOLS);
+        params.setNeedClientAuth(verifyPeer);
+        params.setCipherSuites(preferred(params.getCipherSuites()));
+        params.setUseCipherSuitesOrder(true);
+        return params;
+    }
+
     /** The server end: {@code ca-cert.pem}, {@code server-cert.pem}, {@code server-key.pem} in {@code dir}. */
     public static TlsCredentials server(Path dir, boolean verifyPeer) throws IOException {
         return load(dir, "server", true, verifyPeer);
@@ -220,12 +233,7 @@ public record TlsCredentials(
         if (server && ENGINE) {
             SSLEngine engine = context.createSSLEngine();
             engine.setUseClientMode(false);
-            engine.setNeedClientAuth(verifyPeer);
-            engine.setEnabledProtocols(PROTOCOLS);
-            engine.setEnabledCipherSuites(preferred(engine.getEnabledCipherSuites()));
-            var params = engine.getSSLParameters();
-            params.setUseCipherSuitesOrder(true);
-            engine.setSSLParameters(params);
+            engine.setSSLParameters(serverParameters(engine.getSSLParameters()));
             return EngineTls.accept(engine, plain, consumed, timeoutMillis);
         }
         BurstInput raw = server ? new BurstInput(consumed, plain.getInputStream()) : null;
@@ -242,13 +250,7 @@ public record TlsCredentials(
             InputStream input = raw != null ? raw : consumed.length == 0 ? null : new ByteArrayInputStream(consumed);
             tls = (SSLSocket) context.getSocketFactory().createSocket(plain, input, true);
             tls.setUseClientMode(false);
-            if (verifyPeer) {
-                tls.setNeedClientAuth(true);
-            }
-            tls.setEnabledCipherSuites(preferred(tls.getEnabledCipherSuites()));
-            var params = tls.getSSLParameters();
-            params.setUseCipherSuitesOrder(true);
-            tls.setSSLParameters(params);
+            tls.setSSLParameters(serverParameters(tls.getSSLParameters()));
         } else {
             tls = (SSLSocket) context.getSocketFactory().createSocket(plain, peerHost, plain.getPort(), true);
             tls.setUseClientMode(true);
