@@ -46,6 +46,8 @@ def recv_exact(s, n):
 
 
 def connect(where, export):
+    """Connects to a loopback TCP port (an int or its digits) or a Unix socket's path."""
+    where = str(where)
     if where.isdigit():
         s = socket.create_connection(("127.0.0.1", int(where)), timeout=30)
     else:  # a Unix socket's path
