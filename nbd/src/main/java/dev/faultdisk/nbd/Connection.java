@@ -93,7 +93,7 @@ final class Connection implements Runnable {
         this.input = new ConnectionInput(channel);
         this.id = id;
         this.writer = new ReplyWriter(channel);
-        this.spin = new ReaderSpin(channel);
+        this.spin = new ReaderSpin(input.socketWaiting()); // one stream over the channel asks FIONREAD for both
         this.poll = new ReaderPollHolder(channel);
         boolean inet;
         try {

@@ -51,6 +51,11 @@ final class ConnectionInput {
         this.socketWaiting = io instanceof SocketChannel socket ? Channels.newInputStream(socket) : null;
     }
 
+    /** The plain socket's input, only to ask how many bytes wait in it (the reader's spin asks too); null for other channels. */
+    InputStream socketWaiting() {
+        return socketWaiting;
+    }
+
     /** The buffer, positioned at the next unread byte, limited at the last one read. */
     ByteBuffer buffer() {
         return in;
