@@ -82,6 +82,12 @@ final class Connection implements Runnable {
     private String peerName;
     /** Whether the greeting went out (reader only; the handshake may move on after it). */
     private boolean greeted;
+    /**
+     * How long the next wait for a request may last on a platform reader before the connection
+     * moves to a virtual thread: short once after a handshake that moved to a platform reader for
+     * itself alone (see {@link ReaderThreads#AFTER_HANDSHAKE_IDLE_MILLIS}), else the idle time.
+     */
+    private int firstIdleMillis = ReaderThreads.IDLE_MILLIS;
     /** Whether the client ended the connection itself, DISC or ABORT (reader only; see {@link LingeringClose}). */
     private boolean endedByClient;
     /** The options the client sent, in order, for the log line. */
@@ -142,10 +148,12 @@ final class Connection implements Runnable {
                     // moves to a platform thread (ReaderThreads#moveForHandshake).
                     greeted = true;
                     write(Negotiation.greeting());
+                    firstIdleMillis = ReaderThreads.AFTER_HANDSHAKE_IDLE_MILLIS; // seen by the new reader
                     if (ReaderThreads.moveForHandshake(this)) {
                         moved = true;
                         return;
                     }
+                    firstIdleMillis = ReaderThreads.IDLE_MILLIS;
                 }
                 Negotiation negotiation = handshake();
                 if (negotiation == null) {
@@ -398,6 +406,8 @@ final class Connection implements Runnable {
      * now reads it (the caller returns).
      */
     int awaitInput() throws IOException {
+        int idleMillis = firstIdleMillis;
+        firstIdleMillis = ReaderThreads.IDLE_MILLIS;
         int n;
         if (input.secured()) {
             // TLS: the bytes on the socket belong to the TLS channel, so the reader waits on it,
@@ -408,10 +418,10 @@ final class Connection implements Runnable {
             Socket plain = tcp ? channel.socket() : null;
             n = input.tlsInputWaiting()
                     ? input.fill(1)
-                    : input.awaitIdle(
-                            small -> ReaderThreads.awaitSecured(plain, poll, () -> input.readSecuredIdle(small)));
+                    : input.awaitIdle(small ->
+                            ReaderThreads.awaitSecured(plain, poll, () -> input.readSecuredIdle(small), idleMillis));
         } else {
-            n = input.awaitIdle(small -> ReaderThreads.awaitInput(channel, small, tcp, poll, spin));
+            n = input.awaitIdle(small -> ReaderThreads.awaitInput(channel, small, tcp, poll, spin, idleMillis));
         }
         if (n == ReaderThreads.IDLE) {
             poll.release(); // a virtual reader has no use for it
@@ -475,13 +485,14 @@ final class Connection implements Runnable {
 
     /**
      * Whether the handshake may cost milliseconds of CPU and waits better on a platform reader: a
-     * TCP connection to a server that offers TLS. Not over a Unix socket: 100 busy TLS connections
-     * there got their handshakes through on virtual threads, and the move cost 45% more server CPU
-     * a handshake on threads started for it (docs/BENCHMARKS.md, "Unix sockets' idle readers"; on
-     * kept readers it no longer does, "Platform readers kept", but it is not needed there).
+     * connection (TCP or Unix socket) to a server that offers TLS. Over Unix sockets too: with 100
+     * busy TLS connections there a handshake on a virtual thread met the handshake limit and others
+     * came seconds late (docs/BENCHMARKS.md, "This round (after 9ba1314)"); the 45% more CPU a
+     * handshake that once kept Unix sockets' handshakes virtual was a thread started for each,
+     * gone since platform readers are kept ("Platform readers kept").
      */
     boolean heavyHandshake() {
-        return tcp && server.options().tlsMode() != TlsMode.OFF;
+        return server.options().tlsMode() != TlsMode.OFF;
     }
 
     /** The socket of a plain TCP connection (no TLS), for calls the JDK lacks; else null. */

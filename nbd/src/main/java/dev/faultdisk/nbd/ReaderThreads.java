@@ -30,16 +30,16 @@ import java.util.concurrent.atomic.AtomicInteger;
  * PlatformReaderPool}) and returns. A TLS connection moves too, with certificates or
  * a pre-shared key (both TLS layers keep their state in their objects and survive the timed wait).
  *
- * <p>A TCP connection to a server that offers TLS moves to a platform thread once its greeting
+ * <p>A connection (TCP or Unix socket) to a server that offers TLS moves to a platform thread once its greeting
  * is sent (on the virtual thread, whose first use of the socket makes the JDK keep it
  * non-blocking), budget allowing: a TLS handshake costs milliseconds of CPU, and virtual threads
  * share the few carrier threads, which the kernel schedules as two among the busy connections'
  * platform readers. With 100 busy TLS connections on two CPUs, handshakes on virtual threads took
  * up to 10 s, and some met the handshake limit and were closed (docs/BENCHMARKS.md, "Handshakes on
- * platform threads"). Such a reader waits for the first request with the idle time as any
- * platform reader does, and an idle connection is back on a virtual thread a second after its
- * handshake. Not over Unix sockets, where no such starvation was measured and the move cost more
- * CPU a handshake ({@link Connection#heavyHandshake}).
+ * platform threads"). Such a reader waits for the first request for {@link
+ * #AFTER_HANDSHAKE_IDLE_MILLIS} (10 ms) only: a client that starts at once keeps it, and an idle
+ * connection is back on a virtual thread at once, its reader kept for the next handshake. Over Unix sockets the same starvation was measured later ({@link
+ * Connection#heavyHandshake}).
  *
  * <p>At most {@code faultdisk.nbd.platformReaders} (default 256) platform readers run at once;
  * beyond them busy connections stay on virtual threads. The system property
@@ -62,8 +62,17 @@ final class ReaderThreads {
 
     private static final Mode MODE =
             Mode.valueOf(System.getProperty("faultdisk.nbd.readers", "hybrid").toUpperCase(java.util.Locale.ROOT));
-    private static final int IDLE_MILLIS = Integer.getInteger("faultdisk.nbd.idleMillis", 1000);
-    private static final long IDLE_NANOS = TimeUnit.MILLISECONDS.toNanos(IDLE_MILLIS);
+    /** How long a platform reader waits for the next request before its connection moves to a virtual thread. */
+    static final int IDLE_MILLIS = Integer.getInteger("faultdisk.nbd.idleMillis", 1000);
+    /**
+     * The first wait for a request of a reader moved for the handshake alone: a client that holds
+     * its connection idle then gives the platform thread back at once, to be kept for the next
+     * handshake, instead of holding one for the idle time (10,000 TLS connections opened one
+     * after another over Unix sockets each held one for a second: 66 s to connect them against
+     * 36.5 s, docs/BENCHMARKS.md).
+     */
+    static final int AFTER_HANDSHAKE_IDLE_MILLIS =
+            Math.max(1, Integer.getInteger("faultdisk.nbd.afterHandshakeIdleMillis", 10));
     /**
      * Platform readers at most (hybrid mode): a burst of requests on thousands of connections
      * must not start thousands of platform threads; beyond the budget busy connections stay on
@@ -170,7 +179,8 @@ final class ReaderThreads {
      * looks for input first as {@code spin} says; a virtual one never spins (it would hold a
      * carrier thread).
      */
-    static int awaitInput(SocketChannel channel, ByteBuffer dst, boolean tcp, ReaderPollHolder poll, ReaderSpin spin)
+    static int awaitInput(
+            SocketChannel channel, ByteBuffer dst, boolean tcp, ReaderPollHolder poll, ReaderSpin spin, int idleMillis)
             throws IOException {
         if (Thread.currentThread().isVirtual()) {
             return channel.read(dst);
@@ -181,9 +191,9 @@ final class ReaderThreads {
         if (!tcp) {
             // The spin first: input it saw needs no poll (a Unix socket's reader polled for every
             // request before, and the spin never ran: the poll had waited already).
-            return spin.await(() -> spin.found() || !idleOnUnixSocket(poll) ? channel.read(dst) : IDLE);
+            return spin.await(() -> spin.found() || !idleOnUnixSocket(poll, idleMillis) ? channel.read(dst) : IDLE);
         }
-        channel.socket().setSoTimeout(IDLE_MILLIS);
+        channel.socket().setSoTimeout(idleMillis);
         InputStream stream = channel.socket().getInputStream();
         try {
             int n = spin.await(() -> stream.read(dst.array(), dst.arrayOffset() + dst.position(), dst.remaining()));
@@ -205,14 +215,15 @@ final class ReaderThreads {
      * it takes), and the TLS layer keeps a record it read in part, so the next thread goes on with
      * it; over a Unix socket, which has no timed read, a {@link ReaderPoll} of it waits first.
      */
-    static int awaitSecured(Socket plain, ReaderPollHolder poll, ReaderSpin.Read read) throws IOException {
+    static int awaitSecured(Socket plain, ReaderPollHolder poll, ReaderSpin.Read read, int idleMillis)
+            throws IOException {
         if (MODE != Mode.HYBRID || Thread.currentThread().isVirtual()) {
             return read.read();
         }
         if (plain == null) {
-            return idleOnUnixSocket(poll) ? IDLE : read.read();
+            return idleOnUnixSocket(poll, idleMillis) ? IDLE : read.read();
         }
-        plain.setSoTimeout(IDLE_MILLIS);
+        plain.setSoTimeout(idleMillis);
         try {
             return read.read();
         } catch (SocketTimeoutException e) {
@@ -228,8 +239,8 @@ final class ReaderThreads {
      * Whether a Unix socket showed no input for the idle time (a platform reader's poll of it);
      * false too where there can be no poll, and the read then waits as long as it takes.
      */
-    private static boolean idleOnUnixSocket(ReaderPollHolder poll) {
+    private static boolean idleOnUnixSocket(ReaderPollHolder poll, int idleMillis) {
         ReaderPoll p = poll.get();
-        return p != null && !p.await(IDLE_NANOS);
+        return p != null && !p.await(TimeUnit.MILLISECONDS.toNanos(idleMillis));
     }
 }
