@@ -51,7 +51,10 @@ final class ConnectionInput {
         this.socketWaiting = io instanceof SocketChannel socket ? Channels.newInputStream(socket) : null;
     }
 
-    /** The plain socket's input, only to ask how many bytes wait in it (the reader's spin asks too); null for other channels. */
+    /**
+     * The plain socket's input, only to ask how many bytes wait in it (the reader's spin asks
+     * too); null for other channels.
+     */
     InputStream socketWaiting() {
         return socketWaiting;
     }

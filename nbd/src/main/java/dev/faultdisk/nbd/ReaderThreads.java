@@ -30,16 +30,16 @@ import java.util.concurrent.atomic.AtomicInteger;
  * PlatformReaderPool}) and returns. A TLS connection moves too, with certificates or
  * a pre-shared key (both TLS layers keep their state in their objects and survive the timed wait).
  *
- * <p>A connection (TCP or Unix socket) to a server that offers TLS moves to a platform thread once its greeting
- * is sent (on the virtual thread, whose first use of the socket makes the JDK keep it
- * non-blocking), budget allowing: a TLS handshake costs milliseconds of CPU, and virtual threads
+ * <p>A connection (TCP or Unix socket) to a server that offers TLS moves to a platform thread
+ * once its greeting is sent (on the virtual thread, whose first use of the socket makes the JDK
+ * keep it non-blocking), budget allowing: a TLS handshake costs milliseconds of CPU, and virtual threads
  * share the few carrier threads, which the kernel schedules as two among the busy connections'
  * platform readers. With 100 busy TLS connections on two CPUs, handshakes on virtual threads took
  * up to 10 s, and some met the handshake limit and were closed (docs/BENCHMARKS.md, "Handshakes on
  * platform threads"). Such a reader waits for the first request for {@link
  * #AFTER_HANDSHAKE_IDLE_MILLIS} (10 ms) only: a client that starts at once keeps it, and an idle
- * connection is back on a virtual thread at once, its reader kept for the next handshake. Over Unix sockets the same starvation was measured later ({@link
- * Connection#heavyHandshake}).
+ * connection is back on a virtual thread at once, its reader kept for the next handshake. Over
+ * Unix sockets the same starvation was measured later ({@link Connection#heavyHandshake}).
  *
  * <p>At most {@code faultdisk.nbd.platformReaders} (default 256) platform readers run at once;
  * beyond them busy connections stay on virtual threads. The system property

@@ -12,6 +12,7 @@ import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.Test;
@@ -20,9 +21,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Which thread a new connection's handshake runs on (see {@link ReaderThreads}): to a server that
- * offers TLS (over TCP or a Unix socket), a platform thread once the greeting is out, so that a TLS handshake is
- * not left to the carrier threads of virtual threads while busy connections' platform readers
- * take the CPUs; to a server without TLS, a virtual thread, as cheap as an idle connection.
+ * offers TLS (over TCP or a Unix socket), a platform thread once the greeting is out, so that a
+ * TLS handshake is not left to the carrier threads of virtual threads while busy connections'
+ * platform readers take the CPUs; to a server without TLS, a virtual thread, as cheap as an idle connection.
  * Either way the connection is on a virtual thread once idle, and serves.
  */
 @Timeout(60)
@@ -82,9 +83,12 @@ class HandshakeReaderTest {
         }
     }
 
-    /** A raw connection's handshake waits on a platform reader once the greeting is out; it ends with the connection. */
-    private static void handshakeOnAPlatformReader(Opener opener) throws Exception {
-        try (SocketChannel raw = opener.open()) {
+    /**
+     * A raw connection's handshake waits on a platform reader once the greeting is out; the reader
+     * ends with the connection.
+     */
+    private static void handshakeOnAPlatformReader(Callable<SocketChannel> opener) throws Exception {
+        try (SocketChannel raw = opener.call()) {
             readGreeting(raw);
             // The reader wrote the greeting and moves on to a platform thread, where it waits for
             // the client's flags.
@@ -112,11 +116,6 @@ class HandshakeReaderTest {
         assertTrue(
                 millis < ReaderThreads.IDLE_MILLIS,
                 "the reader of an idle connection was given back after " + millis + " ms, not before the idle time");
-    }
-
-    @FunctionalInterface
-    private interface Opener {
-        SocketChannel open() throws IOException;
     }
 
     @Test

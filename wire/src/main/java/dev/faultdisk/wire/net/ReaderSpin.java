@@ -2,8 +2,6 @@ package dev.faultdisk.wire.net;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.nio.channels.Channels;
-import java.nio.channels.SocketChannel;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
 
@@ -38,13 +36,11 @@ public final class ReaderSpin {
     /** The spin of the wait going on saw input waiting. */
     private boolean found;
 
-    /** For {@code channel}'s reader (TCP or Unix socket). */
-    public ReaderSpin(SocketChannel channel) {
-        // Only available() is used: it counts the bytes waiting (FIONREAD) whatever the channel's mode.
-        this(Channels.newInputStream(channel));
-    }
-
-    /** For a reader of {@code waiting} (a socket's stream), with the process's window and budget. */
+    /**
+     * For a reader of {@code waiting} (a socket's stream; only its available() is used, which
+     * counts the bytes waiting, FIONREAD, whatever the channel's mode), with the process's window
+     * and budget.
+     */
     public ReaderSpin(InputStream waiting) {
         this(waiting, InputSpin.shared(), BUSY_NANOS, System::nanoTime);
     }
