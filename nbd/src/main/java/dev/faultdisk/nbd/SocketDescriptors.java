@@ -11,6 +11,8 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.MethodType;
 import java.net.InetSocketAddress;
 import java.net.StandardSocketOptions;
 import java.net.UnixDomainSocketAddress;
@@ -21,12 +23,17 @@ import java.util.Arrays;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * The descriptor behind a {@link SocketChannel}, which the JDK does not expose, found among the
- * process's descriptor numbers (newest first, {@link #descriptorTableSize}) and duplicated, so
- * that the number stays this caller's until it closes it (the channel's own may be closed and
- * reused meanwhile).
+ * The descriptor behind a {@link SocketChannel}, duplicated, so that the number stays this
+ * caller's until it closes it (the channel's own may be closed and reused meanwhile). The JDK
+ * tells the number only to code its launcher lets into {@code sun.nio.ch} ({@code --add-exports
+ * java.base/sun.nio.ch=ALL-UNNAMED}: scripts/jvm.options and the jar's manifest); without that
+ * (faultdisk embedded in a JVM started otherwise) it is found among the process's descriptor
+ * numbers (newest first, {@link #descriptorTableSize}), one call or two on each. That search
+ * costs a call for every number above the channel's: with 10,000 connections open, milliseconds
+ * a lookup (10,000 TLS connections over Unix sockets took 54 s to open with it against 36 s,
+ * docs/BENCHMARKS.md).
  *
- * <p>TCP: the descriptor whose local and peer addresses (getsockname, getpeername) equal the
+ * <p>The search, TCP: the descriptor whose local and peer addresses (getsockname, getpeername) equal the
  * channel's; a TCP connection is the only one with its address pair, so the match is exact. A Unix
  * socket's addresses are not its own (every connection accepted on a listener shows its path, and
  * clients rarely bind one), so the channel is marked instead: its receive buffer size, set through
@@ -55,24 +62,72 @@ final class SocketDescriptors {
     private static final MethodHandle GETSOCKOPT = Libc.function(
             "getsockopt", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, ADDRESS));
 
+    /** The JDK's {@code SelChImpl.getFDVal} as {@code (SocketChannel) int}, or null where it is not exported to us. */
+    private static final MethodHandle JDK_NUMBER = jdkNumber();
+
     private SocketDescriptors() {}
+
+    private static MethodHandle jdkNumber() {
+        try {
+            Class<?> channels = Class.forName("sun.nio.ch.SelChImpl");
+            return MethodHandles.lookup()
+                    .findVirtual(channels, "getFDVal", MethodType.methodType(int.class))
+                    .asType(MethodType.methodType(int.class, SocketChannel.class));
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            return null; // not exported (IllegalAccessException), or another JDK: the search
+        }
+    }
+
+    /** Whether the JDK tells a channel's descriptor number here, so that no search is needed. */
+    static boolean numberFromJdk() {
+        return JDK_NUMBER != null;
+    }
 
     /**
      * A duplicate of a TCP or Unix channel's descriptor (the caller closes it), or -1 if not found.
      */
     static int duplicate(SocketChannel channel) {
+        int known = numberOf(channel);
+        if (known >= 0) {
+            return duplicateOf(known, channel);
+        }
         try {
             if (channel.getLocalAddress() instanceof UnixDomainSocketAddress) {
-                return duplicateUnix(channel);
+                return searchUnix(channel);
             }
         } catch (IOException e) {
             return -1;
         }
-        return duplicateTcp(channel);
+        return searchTcp(channel);
     }
 
     /** A duplicate of a TCP channel's descriptor (the caller closes it), or -1 if not found or not TCP. */
     static int duplicateTcp(SocketChannel channel) {
+        try {
+            if (!(channel.getLocalAddress() instanceof InetSocketAddress)) {
+                return -1;
+            }
+        } catch (IOException e) {
+            return -1;
+        }
+        int known = numberOf(channel);
+        return known >= 0 ? duplicateOf(known, channel) : searchTcp(channel);
+    }
+
+    /** The channel's descriptor number as the JDK tells it, or -1 where it does not. */
+    private static int numberOf(SocketChannel channel) {
+        if (JDK_NUMBER == null) {
+            return -1;
+        }
+        try {
+            return (int) JDK_NUMBER.invokeExact(channel);
+        } catch (Throwable e) {
+            return -1; // a channel of another provider (ClassCastException): the search
+        }
+    }
+
+    /** A duplicate of a TCP channel's descriptor found by the search, or -1 (package-visible: tests). */
+    static int searchTcp(SocketChannel channel) {
         if (GETSOCKNAME == null || GETPEERNAME == null) {
             return -1;
         }
@@ -113,7 +168,8 @@ final class SocketDescriptors {
         return channel.isOpen() ? dup : closed(dup);
     }
 
-    private static int duplicateUnix(SocketChannel channel) {
+    /** A duplicate of a Unix channel's descriptor found by the search, or -1 (package-visible: tests). */
+    static int searchUnix(SocketChannel channel) {
         if (GETSOCKNAME == null || GETSOCKOPT == null) {
             return -1;
         }

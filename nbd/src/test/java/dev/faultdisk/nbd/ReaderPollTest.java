@@ -10,7 +10,6 @@ import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.StandardProtocolFamily;
-import java.net.StandardSocketOptions;
 import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.ServerSocketChannel;
@@ -19,10 +18,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -32,7 +27,8 @@ import org.junit.jupiter.params.provider.EnumSource;
 /**
  * The reader's timed wait for input on a real TCP or Unix socket connection: it ends when the time
  * passes (no sooner), when input comes, and at once when the connection is shut down from another
- * thread; and it watches its own connection's socket, not another's.
+ * thread; and it watches its own connection's socket, not another's (how the socket is found:
+ * {@link SocketDescriptorsTest}).
  */
 class ReaderPollTest {
     enum Transport {
@@ -96,57 +92,8 @@ class ReaderPollTest {
                 clients.add(SocketChannel.open(UnixDomainSocketAddress.of(path)));
                 served.add(listener.accept());
             }
-            // A socket opened last (so looked at first) that happens to show the first mark.
-            clients.add(SocketChannel.open(UnixDomainSocketAddress.of(path)));
-            SocketChannel decoy = listener.accept();
-            served.add(decoy);
-            int mark = SocketDescriptors.nextFirstMark();
-            decoy.setOption(StandardSocketOptions.SO_RCVBUF, mark);
-            int bufferBefore = served.get(2).getOption(StandardSocketOptions.SO_RCVBUF);
             for (SocketChannel s : served.subList(0, n)) {
                 polls.add(ReaderPoll.of(s));
-            }
-            for (ReaderPoll p : polls) {
-                assertNotNull(p, "each connection's descriptor found");
-            }
-            assertEquals(
-                    bufferBefore,
-                    served.get(2).getOption(StandardSocketOptions.SO_RCVBUF),
-                    "the mark that found the descriptor was taken off");
-            assertEquals(mark, decoy.getOption(StandardSocketOptions.SO_RCVBUF), "the other socket left as it was");
-            assertEachWatchesItsOwn(clients, served, polls);
-        } finally {
-            closeAll(polls, clients, served);
-        }
-    }
-
-    /** Many connections' readers look their descriptors up at the same moment: each finds its own. */
-    @Test
-    void lookupsOnManyUnixConnectionsAtOnceEachFindTheirOwn() throws Exception {
-        assumeTrue(ReaderPoll.available(), "no ppoll on this system");
-        Path path = dir.resolve("at-once");
-        int n = 8;
-        List<SocketChannel> clients = new ArrayList<>();
-        List<SocketChannel> served = new ArrayList<>();
-        List<ReaderPoll> polls = new ArrayList<>();
-        try (ServerSocketChannel listener =
-                        ServerSocketChannel.open(StandardProtocolFamily.UNIX).bind(UnixDomainSocketAddress.of(path));
-                ExecutorService threads = Executors.newFixedThreadPool(n)) {
-            for (int i = 0; i < n; i++) {
-                clients.add(SocketChannel.open(UnixDomainSocketAddress.of(path)));
-                served.add(listener.accept());
-            }
-            CountDownLatch go = new CountDownLatch(1);
-            List<Future<ReaderPoll>> found = new ArrayList<>();
-            for (SocketChannel s : served) {
-                found.add(threads.submit(() -> {
-                    go.await();
-                    return ReaderPoll.of(s);
-                }));
-            }
-            go.countDown();
-            for (Future<ReaderPoll> f : found) {
-                polls.add(f.get(60, TimeUnit.SECONDS));
             }
             for (ReaderPoll p : polls) {
                 assertNotNull(p, "each connection's descriptor found");
