@@ -97,7 +97,11 @@ class UnixSocketTest {
         }
     }
 
-    /** By default a Unix socket's large writes stay on the reader, the faster way since its spin. */
+    /**
+     * By default a Unix socket's large writes start on the reader: each connection tries that way
+     * first, and off it only after {@code WritePathTrial.SETTLE + TIMED} writes (a short copy never
+     * gets there).
+     */
     @Test
     void byDefaultLargeWritesStayOnTheReader(@TempDir Path dir) throws Exception {
         Tools.require("nbdcopy");

@@ -4,16 +4,15 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
 
 /**
- * Whether a connection is the only one sending large writes just now. Where large writes on a Unix
- * socket may go off their connection's reader ({@code -Dfaultdisk.nbd.unixWritesOffReader=true};
- * off by default) they go only then ({@link Transmission}): the reader receiving the next payload
- * while another thread writes the last paid off for one stream of writes, but several connections
- * already overlap each other, and there the hand-off only costs. fio's sequential writes over a
- * Unix socket, QD8 each: one connection ran 6-17% faster off its reader when this was built, four
- * connections 24-90% faster on their readers (docs/BENCHMARKS.md, "Over Unix sockets large writes
- * go off the reader only for a connection writing alone"). Since the reader waits for a payload's
- * pieces with a spin and reads them straight into the payload's buffer, one connection runs
- * 1.08-1.28x faster on its reader too (docs/BENCHMARKS.md, "This round (after 1980c8a)"): hence off.
+ * Whether a connection is the only one sending large writes just now, and which way its large
+ * writes on a Unix socket go. They may go off the connection's reader only then ({@link
+ * Transmission}): the reader receiving the next payload while another thread writes the last paid
+ * off for one stream of writes, but several connections already overlap each other, and there the
+ * hand-off only costs (fio's sequential writes over a Unix socket, QD8 each: four connections
+ * 24-90% faster on their readers, docs/BENCHMARKS.md, "Over Unix sockets large writes go off the
+ * reader only for a connection writing alone"). For one connection alone the faster way depends
+ * on the machine, so by default each connection tries both ({@link WritePathTrial}); {@code
+ * -Dfaultdisk.nbd.unixWritesOffReader=true} or {@code false} fixes the way instead.
  */
 final class LargeWriteStreams {
     /**
@@ -24,7 +23,17 @@ final class LargeWriteStreams {
      */
     static final long RECENT_MILLIS = 10;
 
-    private final boolean enabled;
+    /** The ways a connection writing alone may take: {@code faultdisk.nbd.unixWritesOffReader}. */
+    enum Way {
+        /** {@code false}: on the reader. */
+        ON_READER,
+        /** {@code true}: off it. */
+        OFF_READER,
+        /** {@code try}, the default: each connection tries both and keeps the faster. */
+        TRIED
+    }
+
+    private final Way way;
     private final LongSupplier nanoClock;
     private final long recentNanos;
     /** The connection that sent the last large write, and when; racy by design ({@link Stream#alone}). */
@@ -32,26 +41,37 @@ final class LargeWriteStreams {
 
     private volatile long lastAt;
 
-    LargeWriteStreams(boolean enabled, LongSupplier nanoClock, long recentMillis) {
-        this.enabled = enabled;
+    LargeWriteStreams(Way way, LongSupplier nanoClock, long recentMillis) {
+        this.way = way;
         this.nanoClock = nanoClock;
         this.recentNanos = TimeUnit.MILLISECONDS.toNanos(recentMillis);
     }
 
     /**
-     * With {@code faultdisk.nbd.unixWritesOffReader} (default false) and the window from {@code
-     * faultdisk.nbd.largeWritesAloneMillis}, read now.
+     * With {@code faultdisk.nbd.unixWritesOffReader} ({@code try}, the default, {@code true} or
+     * {@code false}) and the window from {@code faultdisk.nbd.largeWritesAloneMillis}, read now.
      */
     static LargeWriteStreams fromSettings() {
         return new LargeWriteStreams(
-                Boolean.getBoolean("faultdisk.nbd.unixWritesOffReader"),
+                way(System.getProperty("faultdisk.nbd.unixWritesOffReader", "try")),
                 System::nanoTime,
                 Long.getLong("faultdisk.nbd.largeWritesAloneMillis", RECENT_MILLIS));
     }
 
+    static Way way(String setting) {
+        return switch (setting.strip().toLowerCase(java.util.Locale.ROOT)) {
+            case "true" -> Way.OFF_READER;
+            case "false" -> Way.ON_READER;
+            case "try" -> Way.TRIED;
+            default ->
+                throw new IllegalArgumentException(
+                        "faultdisk.nbd.unixWritesOffReader is try, true or false, not '" + setting + "'");
+        };
+    }
+
     /** Whether a Unix socket's large writes may go off the reader at all. */
     boolean enabled() {
-        return enabled;
+        return way != Way.ON_READER;
     }
 
     /** One connection's view. */
@@ -70,9 +90,23 @@ final class LargeWriteStreams {
         private long otherSeenAt;
 
         private boolean started;
+        /** Which way this connection's writes go while alone, where that is tried; else null. */
+        private final WritePathTrial trial;
 
         private Stream(long connection) {
             this.connection = connection;
+            this.trial = way == Way.TRIED ? new WritePathTrial(nanoClock) : null;
+        }
+
+        /** Records a large write from this connection; true if it goes off the reader. */
+        boolean offReader() {
+            if (!alone()) {
+                if (trial != null) {
+                    trial.restart();
+                }
+                return false;
+            }
+            return trial == null || trial.offReader();
         }
 
         /**

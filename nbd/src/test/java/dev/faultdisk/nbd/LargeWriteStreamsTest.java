@@ -9,7 +9,8 @@ import org.junit.jupiter.api.Test;
 class LargeWriteStreamsTest {
     private static final long WINDOW = LargeWriteStreams.RECENT_MILLIS * 1_000_000;
     private final AtomicLong now = new AtomicLong(1_000_000_000L);
-    private final LargeWriteStreams streams = new LargeWriteStreams(true, now::get, LargeWriteStreams.RECENT_MILLIS);
+    private final LargeWriteStreams streams =
+            new LargeWriteStreams(LargeWriteStreams.Way.OFF_READER, now::get, LargeWriteStreams.RECENT_MILLIS);
 
     @Test
     void aConnectionIsAloneOnceItHasSentLargeWritesForAWhileAndNoOtherHas() {
@@ -40,7 +41,7 @@ class LargeWriteStreamsTest {
 
     @Test
     void withNoWindowEveryStreamIsAloneAtOnce() {
-        LargeWriteStreams none = new LargeWriteStreams(true, now::get, 0);
+        LargeWriteStreams none = new LargeWriteStreams(LargeWriteStreams.Way.OFF_READER, now::get, 0);
         LargeWriteStreams.Stream a = none.stream(1);
         LargeWriteStreams.Stream b = none.stream(2);
         assertTrue(a.alone());
