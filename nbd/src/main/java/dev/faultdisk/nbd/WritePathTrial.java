@@ -9,39 +9,37 @@ import java.util.function.LongSupplier;
  * machine: over a Unix socket a write on a thread of its own while the reader receives the next
  * payload ran 1.2-1.4x and 1.27-1.46x faster on machines where writing a MiB into the image cost
  * about as much as receiving it, and 0.80-0.90x where it cost far less and the hand-off was the
- * larger cost (docs/BENCHMARKS.md, "Large writes off the reader, tried on each connection"). Short
- * trials (8 and 32 writes) chose badly: the way off the reader takes a few hundred writes to reach
- * its pace, so a trial is 160 writes each way.
+ * larger cost (docs/BENCHMARKS.md, "Large writes over a Unix socket tried both ways").
  *
- * <p>A trial times {@link #TIMED} writes each way, from the header of one to the header of the
- * next (the pace the client keeps: it sends the next write when a reply comes back), after
- * {@link #SETTLE} untimed writes each (the client's queue refills after a change of way). The
- * faster way is kept for {@link #KEEP} writes, then both are tried again. A pause between two writes
- * longer than {@link #PAUSE_NANOS} starts the trial over: a client's think time is no way's cost.
- * Used by the connection's reader only.
+ * <p>A trial is {@link #BLOCKS} blocks each way, alternating (on, off, on, off...), each
+ * {@link #SETTLE} untimed writes (the client's queue refills after a change of way) then {@link
+ * #TIMED} timed ones, from the header of one to the header of the next (the pace the client
+ * keeps: it sends the next write when a reply comes back). The pace over 100 ms moved by a third
+ * from one tenth of a second to the next on the machine measured, so one block each way chose
+ * badly; blocks in alternation also cancel a drift (the JIT, the machine's load) that would favour
+ * whichever way came second. The faster way is kept for {@link #KEEP} writes, then both are tried
+ * again. A pause between two writes longer than {@link #PAUSE_NANOS} starts the trial over: a
+ * client's think time is no way's cost. Used by the connection's reader only.
  */
 final class WritePathTrial {
-    static final int SETTLE = 32;
-    static final int TIMED = 128;
-    static final int KEEP = 4096;
+    static final int BLOCKS = 4;
+    static final int SETTLE = 16;
+    static final int TIMED = 64;
+    static final int KEEP = 8192;
     static final long PAUSE_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
     /** Off the reader costs a hand-off in CPU: kept only if this much faster (percent). */
     private static final int OFF_MARGIN_PERCENT = 3;
 
-    private enum Phase {
-        TRY_ON,
-        TRY_OFF,
-        KEEP
-    }
-
     private final LongSupplier nanoClock;
-    private Phase phase = Phase.TRY_ON;
-    /** Writes seen in this phase. */
+    /** The block of the trial (even: on the reader, odd: off it), or -1 while the way found is kept. */
+    private int block;
+    /** Writes seen in this block, or since the way was kept. */
     private int count;
 
     private long timedFrom;
     private long last = Long.MIN_VALUE;
     private long onNanos;
+    private long offNanos;
     private boolean keepOff;
 
     WritePathTrial(LongSupplier nanoClock) {
@@ -51,11 +49,11 @@ final class WritePathTrial {
     /** Whether this large write, just arrived, goes off the reader. */
     boolean offReader() {
         long now = nanoClock.getAsLong();
-        if (last != Long.MIN_VALUE && now - last > PAUSE_NANOS && phase != Phase.KEEP) {
+        if (last != Long.MIN_VALUE && now - last > PAUSE_NANOS && block >= 0) {
             restart();
         }
         last = now;
-        if (phase == Phase.KEEP) {
+        if (block < 0) {
             if (++count >= KEEP) {
                 restart();
             }
@@ -64,31 +62,34 @@ final class WritePathTrial {
         if (count == SETTLE) {
             timedFrom = now;
         } else if (count == SETTLE + TIMED) {
-            if (phase == Phase.TRY_ON) {
-                onNanos = now - timedFrom;
-                phase = Phase.TRY_OFF;
-                count = 0;
+            if (block % 2 == 0) {
+                onNanos += now - timedFrom;
             } else {
-                long offNanos = now - timedFrom;
+                offNanos += now - timedFrom;
+            }
+            count = 0;
+            if (++block == 2 * BLOCKS) {
                 keepOff = offNanos * (100 + OFF_MARGIN_PERCENT) < onNanos * 100;
-                phase = Phase.KEEP;
+                block = -1;
                 count = 1;
                 return keepOff;
             }
         }
         count++;
-        return phase == Phase.TRY_OFF;
+        return block % 2 == 1;
     }
 
     /** The writes stopped being this connection's alone, or paused: the next ones are tried again. */
     void restart() {
-        phase = Phase.TRY_ON;
+        block = 0;
         count = 0;
         last = Long.MIN_VALUE;
+        onNanos = 0;
+        offNanos = 0;
     }
 
     /** Whether the way kept is off the reader (false while trying). */
     boolean keptOff() {
-        return phase == Phase.KEEP && keepOff;
+        return block < 0 && keepOff;
     }
 }

@@ -14,8 +14,8 @@ import org.junit.jupiter.api.Test;
  * starts the trial over; and writes that are not the connection's alone stay on the reader.
  */
 class WritePathTrialTest {
-    /** The write at which a way is kept: both ways' writes, then the one that decides. */
-    private static final int TRIAL = 2 * (WritePathTrial.SETTLE + WritePathTrial.TIMED) + 1;
+    /** The write at which a way is kept: both ways' blocks, then the one that decides. */
+    private static final int TRIAL = 2 * WritePathTrial.BLOCKS * (WritePathTrial.SETTLE + WritePathTrial.TIMED) + 1;
 
     private final AtomicLong now = new AtomicLong(1_000_000_000L);
     private final WritePathTrial trial = new WritePathTrial(now::get);
