@@ -98,9 +98,9 @@ class UnixSocketTest {
     }
 
     /**
-     * By default a Unix socket's large writes start on the reader: each connection tries that way
-     * first, and off it only after {@code WritePathTrial.SETTLE + TIMED} writes (a short copy never
-     * gets there).
+     * By default a Unix socket's large writes start on the reader: the server's trial of both ways
+     * takes that way first, and off it only after {@code WritePathTrial.SETTLE_NANOS +
+     * TIMED_NANOS} of writing (a short copy never gets there).
      */
     @Test
     void byDefaultLargeWritesStayOnTheReader(@TempDir Path dir) throws Exception {

@@ -11,7 +11,7 @@ import java.util.function.LongSupplier;
  * hand-off only costs (fio's sequential writes over a Unix socket, QD8 each: four connections
  * 24-90% faster on their readers, docs/BENCHMARKS.md, "Over Unix sockets large writes go off the
  * reader only for a connection writing alone"). For one connection alone the faster way depends
- * on the machine, so by default each connection tries both ({@link WritePathTrial}); {@code
+ * on the machine, so by default the server tries both ({@link WritePathTrial}); {@code
  * -Dfaultdisk.nbd.unixWritesOffReader=true} or {@code false} fixes the way instead.
  */
 final class LargeWriteStreams {
@@ -35,6 +35,9 @@ final class LargeWriteStreams {
 
     private final Way way;
     private final LongSupplier nanoClock;
+    /** Which way a connection writing alone takes, where that is tried (the server's); else null. */
+    private final WritePathTrial trial;
+
     private final long recentNanos;
     /** The connection that sent the last large write, and when; racy by design ({@link Stream#alone}). */
     private volatile long lastConnection = -1;
@@ -43,6 +46,7 @@ final class LargeWriteStreams {
 
     LargeWriteStreams(Way way, LongSupplier nanoClock, long recentMillis) {
         this.way = way;
+        this.trial = way == Way.TRIED ? new WritePathTrial(nanoClock) : null;
         this.nanoClock = nanoClock;
         this.recentNanos = TimeUnit.MILLISECONDS.toNanos(recentMillis);
     }
@@ -90,23 +94,14 @@ final class LargeWriteStreams {
         private long otherSeenAt;
 
         private boolean started;
-        /** Which way this connection's writes go while alone, where that is tried; else null. */
-        private final WritePathTrial trial;
 
         private Stream(long connection) {
             this.connection = connection;
-            this.trial = way == Way.TRIED ? new WritePathTrial(nanoClock) : null;
         }
 
-        /** Records a large write from this connection; true if it goes off the reader. */
-        boolean offReader() {
-            if (!alone()) {
-                if (trial != null) {
-                    trial.restart();
-                }
-                return false;
-            }
-            return trial == null || trial.offReader();
+        /** Records a large write of {@code length} bytes from this connection; true if it goes off the reader. */
+        boolean offReader(long length) {
+            return alone() && (trial == null || trial.offReader(length));
         }
 
         /**

@@ -5,83 +5,92 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 
 /**
- * A connection's large writes tried on the reader and off it, with a clock that advances by what
- * each way costs a write: the faster way is kept, for a while, then both are tried again; a pause
- * starts the trial over; and writes that are not the connection's alone stay on the reader.
+ * Large writes tried on the reader and off it, with a clock that advances by what each way costs
+ * a write: the faster way is kept, for a while, then both are tried again; pauses count for
+ * neither way; the way kept is the server's, so a new connection takes it at once; and writes
+ * that are not one connection's alone stay on the reader.
  */
 class WritePathTrialTest {
-    /** The write at which a way is kept: both ways' blocks, then the one that decides. */
-    private static final int TRIAL = 2 * WritePathTrial.BLOCKS * (WritePathTrial.SETTLE + WritePathTrial.TIMED) + 1;
-
+    private static final long MIB = 1 << 20;
+    private static final long TRIAL_NANOS =
+            2 * WritePathTrial.BLOCKS * (WritePathTrial.SETTLE_NANOS + WritePathTrial.TIMED_NANOS);
     private final AtomicLong now = new AtomicLong(1_000_000_000L);
     private final WritePathTrial trial = new WritePathTrial(now::get);
 
     @Test
     void offTheReaderIsKeptWhereItIsFaster() {
-        assertEquals(TRIAL, writes(TRIAL, 700_000, 480_000), "the trial's writes");
+        long took = tryBoth(700_000, 480_000, 0);
         assertTrue(trial.keptOff(), "off the reader kept");
-        for (int i = 0; i < 100; i++) {
+        assertTrue(took >= TRIAL_NANOS && took < TRIAL_NANOS + 2_000_000, "the trial's length: " + took);
+        for (int i = 0; i < 1000; i++) {
             assertTrue(offAfter(480_000), "write " + i + " after the trial");
         }
     }
 
     @Test
     void theReaderIsKeptWhereItIsFasterOrOffIsNotFasterByTheMargin() {
-        writes(TRIAL, 300_000, 340_000);
+        tryBoth(300_000, 340_000, 0);
+        assertFalse(trial.trying());
         assertFalse(trial.keptOff(), "on the reader kept");
-        for (int i = 0; i < 100; i++) {
+        for (int i = 0; i < 1000; i++) {
             assertFalse(offAfter(300_000), "write " + i + " after the trial");
         }
         trial.restart();
-        writes(TRIAL, 300_000, 295_000); // 1.7% faster off: not worth the hand-off's CPU
+        tryBoth(300_000, 295_000, 0); // 1.7% faster off: not worth the hand-off's CPU
         assertFalse(trial.keptOff(), "on the reader kept");
     }
 
     @Test
-    void bothWaysAreTriedAgainAfterTheKeptWrites() {
-        writes(TRIAL, 700_000, 480_000);
+    void bothWaysAreTriedAgainOnceTheWayHasBeenKeptItsTime() {
+        tryBoth(700_000, 480_000, 0);
         assertTrue(trial.keptOff());
-        for (int i = 1; i < WritePathTrial.KEEP; i++) {
-            assertTrue(offAfter(480_000), "kept write " + i);
-        }
-        assertFalse(trial.keptOff(), "trying again");
-        // The machine changed its mind (another load, say): on the reader is faster now.
-        writes(TRIAL, 300_000, 480_000);
+        now.addAndGet(WritePathTrial.KEEP_NANOS - 1);
+        assertTrue(offAfter(0), "still kept");
+        assertTrue(trial.keptOff());
+        assertFalse(offAfter(1), "tried again, on the reader first");
+        assertTrue(trial.trying());
+        // The machine changed (another load, say): on the reader is faster now.
+        tryBoth(300_000, 480_000, 0);
         assertFalse(trial.keptOff(), "on the reader kept this time");
     }
 
     @Test
-    void aPauseInATrialStartsItOver() {
-        for (int i = 0; i < WritePathTrial.SETTLE + 5; i++) {
-            assertFalse(offAfter(300_000), "trying on the reader, write " + i);
-        }
-        now.addAndGet(WritePathTrial.PAUSE_NANOS + 1); // the client stopped for a while
-        assertEquals(TRIAL, writes(TRIAL, 300_000, 900_000), "a whole trial again after the pause");
-        assertFalse(trial.keptOff(), "the pause counted against neither way");
+    void pausesCountForNeitherWay() {
+        // Off the reader is faster, but its client stops for 60 ms after every tenth write.
+        tryBoth(700_000, 480_000, 60_000_000);
+        assertTrue(trial.keptOff(), "off the reader kept: the pauses were not its cost");
     }
 
     @Test
-    void aConnectionNotWritingAloneStaysOnTheReaderAndTriesAfresh() {
-        LargeWriteStreams streams = new LargeWriteStreams(LargeWriteStreams.Way.TRIED, now::get, 0);
-        LargeWriteStreams.Stream a = streams.stream(1);
-        int off = 0;
-        for (int i = 0; i < TRIAL + 10; i++) {
-            now.addAndGet(500_000);
-            off += a.offReader() ? 1 : 0;
-        }
-        assertEquals(TRIAL / 2, off, "its tried writes off the reader, then on it (no faster off)");
-        LargeWriteStreams windowed =
+    void theWayIsTheServersAndOnlyAConnectionWritingAloneTakesIt() {
+        LargeWriteStreams streams =
                 new LargeWriteStreams(LargeWriteStreams.Way.TRIED, now::get, LargeWriteStreams.RECENT_MILLIS);
-        LargeWriteStreams.Stream b = windowed.stream(2);
-        LargeWriteStreams.Stream c = windowed.stream(3);
-        for (int i = 0; i < TRIAL; i++) {
-            now.addAndGet(100_000);
-            assertFalse(b.offReader(), "b is not alone, write " + i);
-            assertFalse(c.offReader(), "c is not alone, write " + i);
+        LargeWriteStreams.Stream a = streams.stream(1);
+        LargeWriteStreams.Stream b = streams.stream(2);
+        long window = TimeUnit.MILLISECONDS.toNanos(LargeWriteStreams.RECENT_MILLIS);
+        for (int i = 0; i < 20; i++) {
+            now.addAndGet(500_000);
+            assertFalse(a.offReader(MIB), "a is not alone");
+            assertFalse(b.offReader(MIB), "b is not alone");
+        }
+        now.addAndGet(window);
+        // a alone, off the reader faster: the trial runs on a's writes and keeps that way.
+        boolean off = a.offReader(MIB);
+        long until = now.get() + TRIAL_NANOS + 10_000_000;
+        while (now.get() < until) {
+            now.addAndGet(off ? 480_000 : 700_000);
+            off = a.offReader(MIB);
+        }
+        assertTrue(off, "a's writes off the reader");
+        now.addAndGet(2 * window); // a has stopped: b writes alone
+        for (int i = 0; i < 10; i++) {
+            assertTrue(b.offReader(MIB), "b takes the way kept, with no trial of its own: write " + i);
+            now.addAndGet(480_000);
         }
     }
 
@@ -96,27 +105,26 @@ class WritePathTrialTest {
     }
 
     /**
-     * Runs the trial's writes, each costing {@code onNanos} on the reader and {@code offNanos} off
-     * it (the time to the next write's header); the count until a way is kept.
+     * 1 MiB writes, each taking {@code onNanos} on the reader and {@code offNanos} off it to the
+     * next write's header, and after every tenth write off the reader a pause of {@code pauseNanos}
+     * (0: none), until a way is kept; the time that took.
      */
-    private int writes(int most, long onNanos, long offNanos) {
-        boolean off = false;
-        for (int i = 1; i <= most; i++) {
-            off = offAfter(off ? offNanos : onNanos);
-            if (trial.keptOff() || isKeptOn(i)) {
-                return i;
+    private long tryBoth(long onNanos, long offNanos, long pauseNanos) {
+        long start = now.get();
+        boolean off = trial.offReader(MIB);
+        for (int i = 1; trial.trying(); i++) {
+            assertTrue(now.get() - start < 20 * TRIAL_NANOS, "the trial ends");
+            now.addAndGet(off ? offNanos : onNanos);
+            if (off && pauseNanos > 0 && i % 10 == 0) {
+                now.addAndGet(pauseNanos);
             }
+            off = trial.offReader(MIB);
         }
-        return most;
-    }
-
-    /** Whether the trial has decided for the reader: past both trials and not kept off. */
-    private static boolean isKeptOn(int writes) {
-        return writes >= TRIAL;
+        return now.get() - start;
     }
 
     private boolean offAfter(long nanos) {
         now.addAndGet(nanos);
-        return trial.offReader();
+        return trial.offReader(MIB);
     }
 }
