@@ -29,7 +29,7 @@ final class LargeWriteStreams {
         ON_READER,
         /** {@code true}: off it. */
         OFF_READER,
-        /** {@code try}, the default: each connection tries both and keeps the faster. */
+        /** {@code try}, the default: the server tries both and keeps the faster. */
         TRIED
     }
 
