@@ -62,6 +62,7 @@ final class LargeWriteStreams {
                 Long.getLong("faultdisk.nbd.largeWritesAloneMillis", RECENT_MILLIS));
     }
 
+    /** The way {@code faultdisk.nbd.unixWritesOffReader} names; an unknown value is refused. */
     static Way way(String setting) {
         return switch (setting.strip().toLowerCase(java.util.Locale.ROOT)) {
             case "true" -> Way.OFF_READER;

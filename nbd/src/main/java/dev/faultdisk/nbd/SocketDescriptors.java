@@ -110,8 +110,7 @@ final class SocketDescriptors {
         } catch (IOException e) {
             return -1;
         }
-        int known = numberOf(channel);
-        return known >= 0 ? duplicateOf(known, channel) : searchTcp(channel);
+        return duplicate(channel);
     }
 
     /** The channel's descriptor number as the JDK tells it, or -1 where it does not. */
