@@ -1,6 +1,5 @@
 package dev.faultdisk.nbd;
 
-import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
 
 /**
@@ -11,7 +10,12 @@ import java.util.function.LongSupplier;
  * hand-off only costs (fio's sequential writes over a Unix socket, QD8 each: four connections
  * 24-90% faster on their readers, docs/BENCHMARKS.md, "Over Unix sockets large writes go off the
  * reader only for a connection writing alone"). For one connection alone the faster way depends
- * on the machine, so by default the server tries both ({@link WritePathTrial}); {@code
+ * on the machine: a write on a thread of its own while the reader receives the next payload ran
+ * 1.2-1.4x and 1.27-1.46x faster on machines where writing a MiB into the image cost about as
+ * much as receiving it, and 0.80-0.90x where it cost far less and the hand-off was the larger cost
+ * (docs/BENCHMARKS.md, "Large writes over a Unix socket tried both ways"). So by default the server
+ * tries both on the writes of whichever connection writes alone ({@link PaceTrial}, its units
+ * bytes) and every connection takes the way kept: it is the machine's. {@code
  * -Dfaultdisk.nbd.unixWritesOffReader=true} or {@code false} fixes the way instead.
  */
 final class LargeWriteStreams {
@@ -33,22 +37,23 @@ final class LargeWriteStreams {
         TRIED
     }
 
+    /** Off the reader costs a hand-off in CPU: kept only if this much faster (percent). */
+    private static final int OFF_MARGIN_PERCENT = 3;
+
     private final Way way;
-    private final LongSupplier nanoClock;
-    /** Which way a connection writing alone takes, where that is tried (the server's); else null. */
-    private final WritePathTrial trial;
 
-    private final long recentNanos;
-    /** The connection that sent the last large write, and when; racy by design ({@link Stream#alone}). */
-    private volatile long lastConnection = -1;
-
-    private volatile long lastAt;
+    /**
+     * Which way a connection writing alone takes, where that is tried (the server's; its second
+     * way is off the reader; the lock of two connections at a hand-over); else null.
+     */
+    private final PaceTrial trial;
+    /** Which connection sends large writes alone. */
+    private final AloneWindow alone;
 
     LargeWriteStreams(Way way, LongSupplier nanoClock, long recentMillis) {
         this.way = way;
-        this.trial = way == Way.TRIED ? new WritePathTrial(nanoClock) : null;
-        this.nanoClock = nanoClock;
-        this.recentNanos = TimeUnit.MILLISECONDS.toNanos(recentMillis);
+        this.trial = way == Way.TRIED ? new PaceTrial(nanoClock, OFF_MARGIN_PERCENT) : null;
+        this.alone = new AloneWindow(nanoClock, recentMillis);
     }
 
     /**
@@ -81,48 +86,34 @@ final class LargeWriteStreams {
 
     /** One connection's view. */
     Stream stream(long connection) {
-        return new Stream(connection);
+        return new Stream(alone.stream(connection));
     }
 
     /** A connection's large writes, seen against the others'; used by its reader only. */
     final class Stream {
-        private final long connection;
-        /**
-         * When this connection last saw that another had sent the latest large write, or sent its
-         * own first: a new stream proves itself alone for the window first (a client opens its
-         * connections one after another, and the first would otherwise start alone).
-         */
-        private long otherSeenAt;
+        private final AloneWindow.Stream writes;
 
-        private boolean started;
-
-        private Stream(long connection) {
-            this.connection = connection;
+        private Stream(AloneWindow.Stream writes) {
+            this.writes = writes;
         }
 
         /** Records a large write of {@code length} bytes from this connection; true if it goes off the reader. */
         boolean offReader(long length) {
-            return alone() && (trial == null || trial.offReader(length));
+            if (!writes.alone()) {
+                return false;
+            }
+            if (trial == null) {
+                return true;
+            }
+            // Two readers may each think they are alone once, at a hand-over.
+            synchronized (trial) {
+                return trial.second(length);
+            }
         }
 
-        /**
-         * Records a large write from this connection; true if it has sent them for the window and
-         * no other connection sent one meanwhile. Two connections recording at once may each miss
-         * the other once: that decides one write's path, and the next write sees it.
-         */
+        /** Records a large write from this connection; true if no other connection sends them ({@link AloneWindow}). */
         boolean alone() {
-            long now = nanoClock.getAsLong();
-            if (!started) {
-                started = true;
-                otherSeenAt = now;
-            }
-            long last = lastConnection;
-            if (last != -1 && last != connection) {
-                otherSeenAt = Math.max(otherSeenAt, lastAt);
-            }
-            lastAt = now;
-            lastConnection = connection;
-            return now - otherSeenAt >= recentNanos;
+            return writes.alone();
         }
     }
 }

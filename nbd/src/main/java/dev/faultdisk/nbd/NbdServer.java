@@ -122,6 +122,9 @@ public final class NbdServer implements AutoCloseable {
     private final java.util.concurrent.atomic.LongAdder throughPipe = new java.util.concurrent.atomic.LongAdder();
     private final java.util.concurrent.atomic.LongAdder offReader = new java.util.concurrent.atomic.LongAdder();
     private final LargeWriteStreams largeWrites = LargeWriteStreams.fromSettings();
+    /** When connections send their replies within a burst of requests. */
+    private volatile ReplyFlushes replyFlushes = ReplyFlushes.fromSettings();
+
     private volatile boolean shuttingDown;
     private Listener listener;
     private SocketAddress boundAddress;
@@ -227,6 +230,17 @@ public final class NbdServer implements AutoCloseable {
     /** Which connections send large writes just now (one alone writes them off its reader). */
     LargeWriteStreams largeWrites() {
         return largeWrites;
+    }
+
+    /** When connections send their replies within a burst ({@link ReplyFlushes}). */
+    ReplyFlushes replyFlushes() {
+        return replyFlushes;
+    }
+
+    /** Fixes when plaintext connections opened from now on send their replies (as the setting does). */
+    NbdServer replyFlushes(ReplyFlushes.Way way) {
+        this.replyFlushes = replyFlushes.withWay(way, System::nanoTime);
+        return this;
     }
 
     /** Reads done through io_uring ({@code -Dfaultdisk.nbd.fileReads=uring}) since start: no layer needed their bytes. */

@@ -29,17 +29,6 @@ import java.util.concurrent.TimeUnit;
 final class Transmission {
     /** Reads up to this size are read straight into the reply buffer. */
     private static final int INLINE_READ = 64 * 1024;
-    /**
-     * Over TLS on a Unix socket the reader sends its pending replies at least every this many
-     * requests, not only when its input holds no whole request: a client with a burst in flight
-     * then gets the first answers, and sends more, while the rest of the burst is served (there
-     * client and server were both idle part of the time). 4 KiB random r/w at queue depth 16 went
-     * from 95k to 133k IOPS (1.26-3.15x by round over two runs). Elsewhere the client is the
-     * busy end and more, smaller records cost it more: over TLS on TCP 0.93 (0.92-0.95) in one
-     * run and 1.12 in another, plaintext level on TCP and 0.94 on a Unix socket; they keep one
-     * flush a burst (docs/BENCHMARKS.md). {@code -Dfaultdisk.nbd.flushEvery=0} turns it off.
-     */
-    private static final int FLUSH_EVERY = Integer.getInteger("faultdisk.nbd.flushEvery", 4);
     /** A write payload larger than the maximum but at most this is skipped; beyond it, disconnect. */
     private static final long MAX_SKIPPED_PAYLOAD = 4L * NbdProtocol.MAX_PAYLOAD;
 
@@ -69,10 +58,8 @@ final class Transmission {
     private final boolean writesOffReader;
     /** Whether they do, for each one: while no other connection sends large writes. */
     private final LargeWriteStreams.Stream largeWrites;
-    /** {@link #FLUSH_EVERY} over TLS on a Unix socket, else 0 (off). */
-    private final int flushEvery;
-    /** Requests served since the reader last sent its replies (reader thread only). */
-    private int servedSinceFlush;
+    /** When the reader sends its pending replies within a burst of requests. */
+    private final ReplyFlushes.Bursts flushes;
     /** Requests running off the reader; at the limit the reader waits (back-pressure, as QEMU does). */
     private final Semaphore inFlight;
 
@@ -121,7 +108,10 @@ final class Transmission {
         this.writesOffReader =
                 connection.server().largeWrites().enabled() && !connection.overTcp() && !connection.overTls();
         this.largeWrites = connection.server().largeWrites().stream(connection.id());
-        this.flushEvery = connection.overTls() && !connection.overTcp() ? FLUSH_EVERY : 0;
+        this.flushes = connection
+                .server()
+                .replyFlushes()
+                .connection(connection.id(), connection.overTls(), connection.overTcp());
         this.requests = Executors.newThreadPerTaskExecutor(
                 Thread.ofVirtual().name("nbd-req-" + connection.id() + "-", 0).factory());
         this.resumed = new ResumedRequests("nbd-resumed-" + connection.id(), this::flushReplies, this::failed);
@@ -143,7 +133,7 @@ final class Transmission {
                         onReader.serveUntilInput();
                     }
                     writer.flush();
-                    servedSinceFlush = 0;
+                    flushes.burstEnded();
                     int n = in.hasRemaining() ? connection.input().fill(RequestDecoder.HEADER_SIZE) : awaitIdle();
                     if (n == ReaderThreads.MOVED) {
                         moved = true;
@@ -165,8 +155,7 @@ final class Transmission {
                     return false;
                 }
                 handle(header);
-                if (flushEvery > 0 && ++servedSinceFlush >= flushEvery) {
-                    servedSinceFlush = 0;
+                if (flushes.served()) {
                     writer.flushIfFree();
                 }
             }

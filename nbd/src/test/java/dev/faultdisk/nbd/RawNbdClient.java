@@ -442,6 +442,11 @@ final class RawNbdClient implements AutoCloseable {
         return chunks;
     }
 
+    /** Bytes of replies already arrived and not yet read (buffered, or waiting in the socket). */
+    int arrived() throws IOException {
+        return in.available();
+    }
+
     /**
      * Reads the complete replies of {@code requests} requests, in whatever order the server
      * sends them (chunks of different requests may interleave), keyed by cookie.

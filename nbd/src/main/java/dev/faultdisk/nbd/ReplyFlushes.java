@@ -1,0 +1,149 @@
+package dev.faultdisk.nbd;
+
+import java.util.Locale;
+import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
+
+/**
+ * When connections' readers send the replies they have built. A reader always sends them when its
+ * input holds no whole request (the end of a burst); within a burst it may also send them every
+ * {@code every} requests, so that a client with a burst in flight gets the first answers, and
+ * sends more, while the rest is served. Which pays depends on the transport, the client, the
+ * machine and the other connections: over TLS on a Unix socket within (1.39x on 4 KiB random r/w),
+ * over TLS on TCP at the end (0.93x within: fio, the busy end, decrypts more records); over a plain
+ * Unix socket within was 0.94x on one machine and 1.19-1.32x on another for one connection, but
+ * 0.88-0.95x there for four at once (docs/BENCHMARKS.md, "Replies sent within a burst, tried").
+ *
+ * <p>So on plaintext connections, by default, the server tries both ways on the bursts of
+ * whichever connection serves them alone ({@link AloneWindow}, {@link PaceTrial}: its pieces
+ * bursts, its units requests) and a connection alone takes the way kept; connections that overlap
+ * send at the end (one choosing within for itself would gain its client a larger share, not the
+ * server more pace). {@code -Dfaultdisk.nbd.flushWithinBursts=true} or {@code false} fixes the
+ * way for every plaintext connection.
+ */
+final class ReplyFlushes {
+    /** The ways plaintext connections may take: {@code faultdisk.nbd.flushWithinBursts}. */
+    enum Way {
+        /** {@code false}: at the end of a burst only. */
+        AT_END,
+        /** {@code true}: also within it. */
+        WITHIN,
+        /** {@code try}, the default: the server tries both on a connection alone and keeps the faster. */
+        TRIED
+    }
+
+    /** Another connection's burst this recent (ms) means they overlap. */
+    static final long RECENT_MILLIS = 10;
+    /** Sending within a burst costs the client more, smaller reads: kept only if this much faster (percent). */
+    private static final int WITHIN_MARGIN_PERCENT = 3;
+
+    private final Way way;
+    /** Requests between sends within a burst; 0: never within. */
+    private final int every;
+    /** The server's trial (its second way within; the lock of readers ending bursts at once); null if not tried. */
+    private final PaceTrial trial;
+
+    private final AloneWindow alone;
+
+    ReplyFlushes(Way way, int every, LongSupplier nanoClock) {
+        this.way = way;
+        this.every = every;
+        this.trial = way == Way.TRIED && every > 0 ? new PaceTrial(nanoClock, WITHIN_MARGIN_PERCENT) : null;
+        this.alone = new AloneWindow(nanoClock, RECENT_MILLIS, TimeUnit.MILLISECONDS.toNanos(RECENT_MILLIS) / 8);
+    }
+
+    /**
+     * With {@code faultdisk.nbd.flushWithinBursts} ({@code try}, the default, {@code true} or
+     * {@code false}) and {@code faultdisk.nbd.flushEvery} (requests between sends within a burst,
+     * default 4, 0 for never), read now.
+     */
+    static ReplyFlushes fromSettings() {
+        return new ReplyFlushes(
+                way(System.getProperty("faultdisk.nbd.flushWithinBursts", "try")),
+                Integer.getInteger("faultdisk.nbd.flushEvery", 4),
+                System::nanoTime);
+    }
+
+    /** The way {@code faultdisk.nbd.flushWithinBursts} names; an unknown value is refused. */
+    static Way way(String setting) {
+        return switch (setting.strip().toLowerCase(Locale.ROOT)) {
+            case "true" -> Way.WITHIN;
+            case "false" -> Way.AT_END;
+            case "try" -> Way.TRIED;
+            default ->
+                throw new IllegalArgumentException(
+                        "faultdisk.nbd.flushWithinBursts is try, true or false, not '" + setting + "'");
+        };
+    }
+
+    /** The same sends, another way for plaintext connections opened from now on. */
+    ReplyFlushes withWay(Way other, LongSupplier nanoClock) {
+        return new ReplyFlushes(other, every, nanoClock);
+    }
+
+    /** A connection's bursts: over TLS on a Unix socket within, over TLS on TCP at the end, else the server's way. */
+    Bursts connection(long id, boolean overTls, boolean overTcp) {
+        Way fixed = overTls ? (overTcp ? Way.AT_END : Way.WITHIN) : way;
+        return new Bursts(alone.stream(id), fixed);
+    }
+
+    /** Whether the server tries both ways now (false if it keeps one, or the way is fixed). */
+    boolean trying() {
+        if (trial == null) {
+            return false;
+        }
+        synchronized (trial) {
+            return trial.trying();
+        }
+    }
+
+    /** A connection's bursts of requests; used by its reader only. */
+    final class Bursts {
+        private final AloneWindow.Stream bursts;
+        private final Way way;
+
+        private boolean within;
+        /** Requests served since the replies were last sent, and in this burst. */
+        private int served;
+
+        private int inBurst;
+
+        private Bursts(AloneWindow.Stream bursts, Way way) {
+            this.bursts = bursts;
+            this.way = way;
+            this.within = way == Way.WITHIN && every > 0;
+        }
+
+        /** A request was served: true if the replies built so far go now. */
+        boolean served() {
+            inBurst++;
+            if (!within || ++served < every) {
+                return false;
+            }
+            served = 0;
+            return true;
+        }
+
+        /** The replies were sent at the end of a burst: the way of the next one is chosen. */
+        void burstEnded() {
+            int requests = inBurst;
+            inBurst = 0;
+            served = 0;
+            if (way != Way.TRIED || requests == 0 || trial == null) {
+                return;
+            }
+            if (!bursts.alone()) {
+                within = false;
+                return;
+            }
+            synchronized (trial) {
+                within = trial.nextSecond(requests);
+            }
+        }
+
+        /** Whether replies go within bursts now (the way kept, or the one being tried). */
+        boolean within() {
+            return within;
+        }
+    }
+}
