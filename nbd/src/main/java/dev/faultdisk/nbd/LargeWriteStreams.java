@@ -1,5 +1,6 @@
 package dev.faultdisk.nbd;
 
+import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
 
 /**
@@ -39,6 +40,12 @@ final class LargeWriteStreams {
 
     /** Off the reader costs a hand-off in CPU: kept only if this much faster (percent). */
     private static final int OFF_MARGIN_PERCENT = 3;
+    /**
+     * Blocks of 0.3 s untimed and 0.5 s timed (3.2 s of writing), the way kept ten minutes: the way
+     * off the reader reaches its pace only after a while (blocks of 80 writes saw none of it).
+     */
+    static final PaceTrial.Timing TRIAL = new PaceTrial.Timing(
+            TimeUnit.MILLISECONDS.toNanos(300), TimeUnit.MILLISECONDS.toNanos(500), TimeUnit.MINUTES.toNanos(10));
 
     private final Way way;
 
@@ -52,7 +59,7 @@ final class LargeWriteStreams {
 
     LargeWriteStreams(Way way, LongSupplier nanoClock, long recentMillis) {
         this.way = way;
-        this.trial = way == Way.TRIED ? new PaceTrial(nanoClock, OFF_MARGIN_PERCENT) : null;
+        this.trial = way == Way.TRIED ? new PaceTrial(nanoClock, OFF_MARGIN_PERCENT, TRIAL) : null;
         this.alone = new AloneWindow(nanoClock, recentMillis);
     }
 
@@ -109,11 +116,6 @@ final class LargeWriteStreams {
             synchronized (trial) {
                 return trial.second(length);
             }
-        }
-
-        /** Records a large write from this connection; true if no other connection sends them ({@link AloneWindow}). */
-        boolean alone() {
-            return writes.alone();
         }
     }
 }

@@ -11,26 +11,36 @@ import java.util.function.LongSupplier;
  * sends its replies ({@link ReplyFlushes}: at the end of a burst of requests or also within it).
  *
  * <p>A trial is {@link #BLOCKS} blocks each way, alternating (first, second, first, second), each
- * {@link #SETTLE_NANOS} of work untimed and then {@link #TIMED_NANOS} timed: the time from one
+ * some time of work untimed and then some timed ({@link Timing}): the time from one
  * piece of work's arrival to the next's (the pace the client keeps: it sends more as replies come
  * back), over the units (bytes, requests) of the pieces. Blocks of pieces rather than of time (80
  * and 256 large writes) saw two ways at the same pace where whole runs differ by 1.3x and more: a
  * way may reach its pace only after a stream has kept to it for a while. A gap between two pieces
  * longer than {@link #PAUSE_NANOS} counts for neither way (a client's think time, another
- * workload). The faster way is kept for {@link #KEEP_NANOS}, then both are tried again; the second
+ * workload). The faster way is kept for a while, then both are tried again; the second
  * way only if it is faster by the margin given, as it is the one that costs more CPU. Not
  * thread-safe: a trial shared by threads is called under a lock.
  */
 final class PaceTrial {
     static final int BLOCKS = 2;
-    static final long SETTLE_NANOS = TimeUnit.MILLISECONDS.toNanos(300);
-    static final long TIMED_NANOS = TimeUnit.MILLISECONDS.toNanos(500);
-    static final long KEEP_NANOS = TimeUnit.MINUTES.toNanos(10);
     static final long PAUSE_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
+
+    /**
+     * A trial's blocks: {@code settleNanos} of work untimed, then {@code timedNanos} timed, each;
+     * the way found kept {@code keepNanos}.
+     */
+    record Timing(long settleNanos, long timedNanos, long keepNanos) {
+        /** The length of a whole trial, pauses left out. */
+        long trialNanos() {
+            return 2 * BLOCKS * (settleNanos + timedNanos);
+        }
+    }
 
     private final LongSupplier nanoClock;
     /** The second way is kept only if it is this much faster (percent). */
     private final int marginPercent;
+
+    private final Timing timing;
     /** The block of the trial (even: the first way, odd: the second), or -1 while the way found is kept. */
     private int block;
     /** Working time in this block so far, pauses left out. */
@@ -46,9 +56,10 @@ final class PaceTrial {
     private final long[] units = new long[2];
     private boolean keepSecond;
 
-    PaceTrial(LongSupplier nanoClock, int marginPercent) {
+    PaceTrial(LongSupplier nanoClock, int marginPercent, Timing timing) {
         this.nanoClock = nanoClock;
         this.marginPercent = marginPercent;
+        this.timing = timing;
     }
 
     /** Whether this piece of work, of {@code size} units and just arrived, goes the second way. */
@@ -67,7 +78,7 @@ final class PaceTrial {
         long gap = last == Long.MIN_VALUE ? 0 : now - last;
         last = now;
         if (block < 0) {
-            if (now - keptSince < KEEP_NANOS) {
+            if (now - keptSince < timing.keepNanos()) {
                 return keepSecond;
             }
             restart();
@@ -78,13 +89,13 @@ final class PaceTrial {
             return block % 2 == 1; // think time: no way's cost
         }
         active += gap;
-        if (active > SETTLE_NANOS) {
+        if (active > timing.settleNanos()) {
             // The last piece's time, on this block's way (whatever part of it fell after the settling).
-            long timed = Math.min(gap, active - SETTLE_NANOS);
+            long timed = Math.min(gap, active - timing.settleNanos());
             nanos[block % 2] += timed;
             units[block % 2] += gap == 0 ? 0 : Math.max(1, done * timed / gap);
         }
-        if (active >= SETTLE_NANOS + TIMED_NANOS) {
+        if (active >= timing.settleNanos() + timing.timedNanos()) {
             active = 0;
             if (++block == 2 * BLOCKS) {
                 // nanoseconds a unit the second way, with the margin, below those the first way

@@ -14,12 +14,14 @@ import java.util.function.LongSupplier;
  * Unix socket within was 0.94x on one machine and 1.19-1.32x on another for one connection, but
  * 0.88-0.95x there for four at once (docs/BENCHMARKS.md, "Replies sent within a burst, tried").
  *
- * <p>So on plaintext connections, by default, the server tries both ways on the bursts of
- * whichever connection serves them alone ({@link AloneWindow}, {@link PaceTrial}: its pieces
- * bursts, its units requests) and a connection alone takes the way kept; connections that overlap
- * send at the end (one choosing within for itself would gain its client a larger share, not the
- * server more pace). {@code -Dfaultdisk.nbd.flushWithinBursts=true} or {@code false} fixes the
- * way for every plaintext connection.
+ * <p>So on plaintext connections, by default, a connection serving bursts alone ({@link
+ * AloneWindow}) tries both ways on them ({@link PaceTrial}: its pieces bursts, its units requests)
+ * and keeps the faster; connections that overlap send at the end (one choosing within for itself
+ * would gain its client a larger share, not the server more pace). The trial is the connection's,
+ * not the server's: which way is faster depends on the workload too (a trial the server made on a
+ * client's sequential reads, where the two ways are level, kept the end for the random reads
+ * after it, 1.32x slower). {@code -Dfaultdisk.nbd.flushWithinBursts=true} or {@code false} fixes
+ * the way for every plaintext connection.
  */
 final class ReplyFlushes {
     /** The ways plaintext connections may take: {@code faultdisk.nbd.flushWithinBursts}. */
@@ -36,19 +38,25 @@ final class ReplyFlushes {
     static final long RECENT_MILLIS = 10;
     /** Sending within a burst costs the client more, smaller reads: kept only if this much faster (percent). */
     private static final int WITHIN_MARGIN_PERCENT = 3;
+    /**
+     * Blocks of 0.1 s untimed and 0.2 s timed (1.2 s of bursts: a short connection, such as a
+     * benchmark's run of a few seconds, spends little of its life trying), the way kept ten minutes.
+     */
+    static final PaceTrial.Timing TRIAL = new PaceTrial.Timing(
+            TimeUnit.MILLISECONDS.toNanos(100), TimeUnit.MILLISECONDS.toNanos(200), TimeUnit.MINUTES.toNanos(10));
 
     private final Way way;
     /** Requests between sends within a burst; 0: never within. */
     private final int every;
-    /** The server's trial (its second way within; the lock of readers ending bursts at once); null if not tried. */
-    private final PaceTrial trial;
+
+    private final LongSupplier nanoClock;
 
     private final AloneWindow alone;
 
     ReplyFlushes(Way way, int every, LongSupplier nanoClock) {
         this.way = way;
         this.every = every;
-        this.trial = way == Way.TRIED && every > 0 ? new PaceTrial(nanoClock, WITHIN_MARGIN_PERCENT) : null;
+        this.nanoClock = nanoClock;
         this.alone = new AloneWindow(nanoClock, RECENT_MILLIS, TimeUnit.MILLISECONDS.toNanos(RECENT_MILLIS) / 8);
     }
 
@@ -87,20 +95,12 @@ final class ReplyFlushes {
         return new Bursts(alone.stream(id), fixed);
     }
 
-    /** Whether the server tries both ways now (false if it keeps one, or the way is fixed). */
-    boolean trying() {
-        if (trial == null) {
-            return false;
-        }
-        synchronized (trial) {
-            return trial.trying();
-        }
-    }
-
     /** A connection's bursts of requests; used by its reader only. */
     final class Bursts {
         private final AloneWindow.Stream bursts;
         private final Way way;
+        /** The connection's trial (its second way within), made at its first burst alone; null before or if not tried. */
+        private PaceTrial trial;
 
         private boolean within;
         /** Requests served since the replies were last sent, and in this burst. */
@@ -129,16 +129,22 @@ final class ReplyFlushes {
             int requests = inBurst;
             inBurst = 0;
             served = 0;
-            if (way != Way.TRIED || requests == 0 || trial == null) {
+            if (way != Way.TRIED || requests == 0 || every == 0) {
                 return;
             }
             if (!bursts.alone()) {
                 within = false;
                 return;
             }
-            synchronized (trial) {
-                within = trial.nextSecond(requests);
+            if (trial == null) {
+                trial = new PaceTrial(nanoClock, WITHIN_MARGIN_PERCENT, TRIAL);
             }
+            within = trial.nextSecond(requests);
+        }
+
+        /** Whether this connection tries both ways now (false before its first burst alone). */
+        boolean trying() {
+            return trial != null && trial.trying();
         }
 
         /** Whether replies go within bursts now (the way kept, or the one being tried). */

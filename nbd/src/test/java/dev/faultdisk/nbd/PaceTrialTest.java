@@ -14,9 +14,9 @@ import org.junit.jupiter.api.Test;
  */
 class PaceTrialTest {
     private static final long MIB = 1 << 20;
-    private static final long TRIAL_NANOS = 2 * PaceTrial.BLOCKS * (PaceTrial.SETTLE_NANOS + PaceTrial.TIMED_NANOS);
+    private static final long TRIAL_NANOS = LargeWriteStreams.TRIAL.trialNanos();
     private final AtomicLong now = new AtomicLong(1_000_000_000L);
-    private final PaceTrial trial = new PaceTrial(now::get, 3);
+    private final PaceTrial trial = new PaceTrial(now::get, 3, LargeWriteStreams.TRIAL);
 
     @Test
     void offTheReaderIsKeptWhereItIsFaster() {
@@ -45,7 +45,7 @@ class PaceTrialTest {
     void bothWaysAreTriedAgainOnceTheWayHasBeenKeptItsTime() {
         tryBoth(700_000, 480_000, 0);
         assertTrue(trial.keptSecond());
-        now.addAndGet(PaceTrial.KEEP_NANOS - 1);
+        now.addAndGet(LargeWriteStreams.TRIAL.keepNanos() - 1);
         assertTrue(offAfter(0), "still kept");
         assertTrue(trial.keptSecond());
         assertFalse(offAfter(1), "tried again, on the reader first");

@@ -15,7 +15,7 @@ import org.junit.jupiter.api.Test;
  * fixes. Within a burst, every fourth request.
  */
 class ReplyFlushesTest {
-    private static final long TRIAL_NANOS = 2 * PaceTrial.BLOCKS * (PaceTrial.SETTLE_NANOS + PaceTrial.TIMED_NANOS);
+    private static final long TRIAL_NANOS = ReplyFlushes.TRIAL.trialNanos();
     private static final long WINDOW = ReplyFlushes.RECENT_MILLIS * 1_000_000;
     private final AtomicLong now = new AtomicLong(1_000_000_000L);
     private final ReplyFlushes tried = new ReplyFlushes(ReplyFlushes.Way.TRIED, 4, now::get);
@@ -24,7 +24,7 @@ class ReplyFlushesTest {
     void withinABurstIsKeptWhereTheClientKeepsAFasterPaceSo() {
         ReplyFlushes.Bursts a = tried.connection(1, false, false);
         long took = tryBoth(a, 5_000, 4_000);
-        assertTrue(took >= TRIAL_NANOS && took < TRIAL_NANOS + WINDOW + 1_000_000, "the trial's length: " + took);
+        assertTrue(took >= TRIAL_NANOS && took < TRIAL_NANOS + 1_000_000, "the trial's length: " + took);
         assertTrue(a.within(), "within kept");
         assertEveryFourth(a);
     }
@@ -37,9 +37,9 @@ class ReplyFlushesTest {
         for (int i = 0; i < 100; i++) {
             assertFalse(burst(a, 16, 4_000), "burst " + i + " after the trial sends nothing within");
         }
-        ReplyFlushes other = new ReplyFlushes(ReplyFlushes.Way.TRIED, 4, now::get);
-        ReplyFlushes.Bursts b = other.connection(2, false, false);
-        tryBoth(other, b, 4_000, 3_920); // 2% faster within: not worth the client's extra reads
+        now.addAndGet(WINDOW); // a has stopped
+        ReplyFlushes.Bursts b = tried.connection(2, false, false);
+        tryBoth(b, 4_000, 3_920); // 2% faster within: not worth the client's extra reads
         assertFalse(b.within(), "at the end kept");
     }
 
@@ -48,9 +48,9 @@ class ReplyFlushesTest {
         ReplyFlushes.Bursts a = tried.connection(1, false, false);
         tryBoth(a, 5_000, 4_000);
         assertTrue(a.within());
-        now.addAndGet(PaceTrial.KEEP_NANOS);
+        now.addAndGet(ReplyFlushes.TRIAL.keepNanos());
         burst(a, 16, 4_000);
-        assertTrue(tried.trying(), "tried again");
+        assertTrue(a.trying(), "tried again");
         assertFalse(a.within(), "the trial starts at the end of bursts");
         tryBoth(a, 4_000, 5_000); // another client, or load: the end is faster now
         assertFalse(a.within());
@@ -70,8 +70,8 @@ class ReplyFlushesTest {
         }
         now.addAndGet(WINDOW); // b has stopped
         burst(a, 16, 4_000);
-        assertTrue(a.within(), "a alone again, the way kept");
-        assertFalse(tried.trying(), "no trial of its own");
+        assertTrue(a.within(), "a alone again, the way it kept");
+        assertFalse(a.trying(), "no new trial");
     }
 
     @Test
@@ -87,8 +87,12 @@ class ReplyFlushesTest {
             assertFalse(burst(atEnd, 16, 4_000));
         }
         ReplyFlushes never = new ReplyFlushes(ReplyFlushes.Way.TRIED, 0, now::get);
-        assertFalse(never.trying(), "flushEvery=0: nothing to try");
-        assertFalse(never.connection(5, true, false).within(), "flushEvery=0: never within, TLS or not");
+        ReplyFlushes.Bursts plain = never.connection(5, false, false);
+        now.addAndGet(WINDOW);
+        assertFalse(burst(plain, 16, 4_000));
+        assertFalse(burst(plain, 16, 4_000));
+        assertFalse(plain.trying(), "flushEvery=0: nothing to try");
+        assertFalse(never.connection(6, true, false).within(), "flushEvery=0: never within, TLS or not");
     }
 
     @Test
@@ -114,19 +118,21 @@ class ReplyFlushesTest {
 
     /**
      * Bursts of 16 requests, each request taking {@code atEndNanos} while replies go at the end
-     * of bursts and {@code withinNanos} while they go within, until a way is kept; the time that took.
+     * of bursts and {@code withinNanos} while they go within, until the connection's trial has
+     * started (a new one is alone after the window) and kept a way; the trial's time.
      */
     private long tryBoth(ReplyFlushes.Bursts b, long atEndNanos, long withinNanos) {
-        return tryBoth(tried, b, atEndNanos, withinNanos);
-    }
-
-    private long tryBoth(ReplyFlushes server, ReplyFlushes.Bursts b, long atEndNanos, long withinNanos) {
         long start = now.get();
-        do {
-            assertTrue(now.get() - start < 20 * TRIAL_NANOS, "the trial ends");
+        while (!b.trying()) { // a new connection's bursts: alone once it has served them for the window
+            assertTrue(now.get() - start <= WINDOW + 1_000_000, "the trial starts");
+            burst(b, 16, atEndNanos);
+        }
+        long trial = now.get();
+        while (b.trying()) {
+            assertTrue(now.get() - trial < 20 * TRIAL_NANOS, "the trial ends");
             burst(b, 16, b.within() ? withinNanos : atEndNanos);
-        } while (server.trying() || now.get() - start < WINDOW);
-        return now.get() - start;
+        }
+        return now.get() - trial;
     }
 
     /** A burst of {@code requests}, each taking {@code nanos}; true if any sent its replies within it. */
