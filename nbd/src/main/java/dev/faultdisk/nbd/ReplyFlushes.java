@@ -12,7 +12,7 @@ import java.util.function.LongSupplier;
  * machine and the other connections: over TLS on a Unix socket within (1.39x on 4 KiB random r/w),
  * over TLS on TCP at the end (0.93x within: fio, the busy end, decrypts more records); over a plain
  * Unix socket within was 0.94x on one machine and 1.19-1.32x on another for one connection, but
- * 0.88-0.95x there for four at once (docs/BENCHMARKS.md, "Replies sent within a burst, tried").
+ * 0.88-0.95x there for four at once (docs/BENCHMARKS.md, "Replies within a burst, tried").
  *
  * <p>So on plaintext connections, by default, a connection serving bursts alone ({@link
  * AloneWindow}) tries both ways on them ({@link PaceTrial}: its pieces bursts, its units requests)
