@@ -68,7 +68,7 @@ final class ReplyFlushes {
     static ReplyFlushes fromSettings() {
         return new ReplyFlushes(
                 way(System.getProperty("faultdisk.nbd.flushWithinBursts", "try")),
-                Integer.getInteger("faultdisk.nbd.flushEvery", 4),
+                Math.max(0, Integer.getInteger("faultdisk.nbd.flushEvery", 4)), // below 0 is never, as 0
                 System::nanoTime);
     }
 
@@ -129,7 +129,7 @@ final class ReplyFlushes {
             int requests = inBurst;
             inBurst = 0;
             served = 0;
-            if (way != Way.TRIED || requests == 0 || every == 0) {
+            if (way != Way.TRIED || requests == 0 || every <= 0) {
                 return;
             }
             if (!bursts.alone()) {

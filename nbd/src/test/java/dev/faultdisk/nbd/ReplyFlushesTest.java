@@ -93,6 +93,9 @@ class ReplyFlushesTest {
         assertFalse(burst(plain, 16, 4_000));
         assertFalse(plain.trying(), "flushEvery=0: nothing to try");
         assertFalse(never.connection(6, true, false).within(), "flushEvery=0: never within, TLS or not");
+        ReplyFlushes.Bursts negative =
+                new ReplyFlushes(ReplyFlushes.Way.WITHIN, -1, now::get).connection(7, false, false);
+        assertFalse(burst(negative, 16, 4_000), "below 0 is never, as 0");
     }
 
     @Test
