@@ -99,8 +99,8 @@ class UnixSocketTest {
 
     /**
      * By default a Unix socket's large writes start on the reader: the server's trial of both ways
-     * takes that way first, and off it only after {@code WritePathTrial.SETTLE_NANOS +
-     * TIMED_NANOS} of writing (a short copy never gets there).
+     * takes that way first, and off it only after a block of writing on it (0.8 s, {@code
+     * LargeWriteStreams.TRIAL}: a short copy never gets there).
      */
     @Test
     void byDefaultLargeWritesStayOnTheReader(@TempDir Path dir) throws Exception {

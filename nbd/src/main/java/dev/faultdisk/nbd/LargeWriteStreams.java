@@ -76,14 +76,7 @@ final class LargeWriteStreams {
 
     /** The way {@code faultdisk.nbd.unixWritesOffReader} names; an unknown value is refused. */
     static Way way(String setting) {
-        return switch (setting.strip().toLowerCase(java.util.Locale.ROOT)) {
-            case "true" -> Way.OFF_READER;
-            case "false" -> Way.ON_READER;
-            case "try" -> Way.TRIED;
-            default ->
-                throw new IllegalArgumentException(
-                        "faultdisk.nbd.unixWritesOffReader is try, true or false, not '" + setting + "'");
-        };
+        return PaceTrial.way("faultdisk.nbd.unixWritesOffReader", setting, Way.TRIED, Way.OFF_READER, Way.ON_READER);
     }
 
     /** Whether a Unix socket's large writes may go off the reader at all. */

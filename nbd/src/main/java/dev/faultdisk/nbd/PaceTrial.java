@@ -1,5 +1,6 @@
 package dev.faultdisk.nbd;
 
+import java.util.Locale;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
 
@@ -34,6 +35,19 @@ final class PaceTrial {
         long trialNanos() {
             return 2 * BLOCKS * (settleNanos + timedNanos);
         }
+    }
+
+    /**
+     * The way a setting of {@code try}, {@code true} or {@code false} names (case and spaces
+     * ignored), for the users' switches ({@code property} names it in the refusal of anything else).
+     */
+    static <W> W way(String property, String setting, W tried, W asTrue, W asFalse) {
+        return switch (setting.strip().toLowerCase(Locale.ROOT)) {
+            case "true" -> asTrue;
+            case "false" -> asFalse;
+            case "try" -> tried;
+            default -> throw new IllegalArgumentException(property + " is try, true or false, not '" + setting + "'");
+        };
     }
 
     private final LongSupplier nanoClock;

@@ -1,6 +1,5 @@
 package dev.faultdisk.nbd;
 
-import java.util.Locale;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
 
@@ -74,14 +73,7 @@ final class ReplyFlushes {
 
     /** The way {@code faultdisk.nbd.flushWithinBursts} names; an unknown value is refused. */
     static Way way(String setting) {
-        return switch (setting.strip().toLowerCase(Locale.ROOT)) {
-            case "true" -> Way.WITHIN;
-            case "false" -> Way.AT_END;
-            case "try" -> Way.TRIED;
-            default ->
-                throw new IllegalArgumentException(
-                        "faultdisk.nbd.flushWithinBursts is try, true or false, not '" + setting + "'");
-        };
+        return PaceTrial.way("faultdisk.nbd.flushWithinBursts", setting, Way.TRIED, Way.WITHIN, Way.AT_END);
     }
 
     /** The same sends, another way for plaintext connections opened from now on. */
