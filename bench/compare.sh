@@ -47,7 +47,9 @@ bench/compare.sh: faultdisk vs nbdkit (file plugin) vs qemu-nbd on the same file
                      seqwrite4c, randread4c, randrw4c, and whole-disk copies with nbdcopy (its defaults:
                      up to 4 connections, 64 requests of 256 KiB) copyread (to null:) and
                      copywrite (the image onto the export), and with one connection and 16
-                     requests of 4 KiB copyread4k and copywrite4k (env WORKLOADS); and, after those, with servers and
+                     requests of 4 KiB copyread4k and copywrite4k, and with QEMU's client (qemu-img
+                     bench, 16 requests of 4 KiB, tcp and unix only) qemuread4k and qemuwrite4k
+                     (env WORKLOADS); and, after those, with servers and
                      reports of their own: connections (bench/connections.sh: 10,000 idle
                      connections and 100 busy ones, against the listed servers it knows) and
                      control (bench/control-latency.sh: fault-add and power-fail under fio load,
@@ -117,6 +119,12 @@ case "$transport" in tcp|unix|tls|tls-unix|psk) ;; *) die "--transport is tcp, u
 case "$transport" in unix|tls-unix) on_unix=1 ;; *) on_unix= ;; esac
 case "$transport" in tls|tls-unix) with_tls=1 ;; *) with_tls= ;; esac
 # libnbd reads a key file from a URI only where the program allows local files; fio's engine does not.
+# qemu-img bench takes no credentials at all.
+if [ -n "$with_tls" ] || [ "$transport" = psk ]; then
+  for w in "${workload_list[@]}"; do
+    case "$w" in qemuread4k|qemuwrite4k) die "$w runs over tcp and unix only (qemu-img bench takes no TLS credentials)" ;; esac
+  done
+fi
 if [ "$transport" = psk ]; then
   for w in "${workload_list[@]}"; do
     case "$w" in copyread|copywrite|copyread4k|copywrite4k|connections|control) ;; *) die "--transport psk runs nbdcopy's workloads only (fio cannot be given the key file), not $w" ;; esac
@@ -172,18 +180,23 @@ workload_args() {
     randread4c) echo "--rw=randread --bs=4k --iodepth=16 --numjobs=4 --group_reporting" ;;
     randrw4c) echo "--rw=randrw --rwmixread=50 --bs=4k --iodepth=16 --numjobs=4 --group_reporting" ;;
     copyread|copywrite|copyread4k|copywrite4k) ;; # nbdcopy, not fio (run_fio)
+    qemuread4k|qemuwrite4k) ;; # qemu-img bench, not fio (run_fio)
     *) die "unknown workload: $1" ;;
   esac
 }
 for w in "${workload_list[@]}"; do workload_args "$w" >/dev/null; done
 is_copy() { case "$1" in copyread|copywrite|copyread4k|copywrite4k) return 0 ;; *) return 1 ;; esac; }
+is_qemu() { case "$1" in qemuread4k|qemuwrite4k) return 0 ;; *) return 1 ;; esac; }
 
 need_tools=(fio python3 nbdinfo)
 for s in "${server_list[@]}"; do
   case "$s" in nbdkit*) need_tools+=(nbdkit) ;; qemu-nbd) need_tools+=(qemu-nbd) ;; esac
 done
 [ "$verify" = 1 ] && need_tools+=(qemu-img qemu-io)
-for w in "${workload_list[@]}"; do is_copy "$w" && need_tools+=(nbdcopy); done
+for w in "${workload_list[@]}"; do
+  is_copy "$w" && need_tools+=(nbdcopy)
+  is_qemu "$w" && need_tools+=(qemu-img)
+done
 [ -n "$with_tls" ] && need_tools+=(openssl)
 [ "$transport" = psk ] && need_tools+=(od)
 for t in "${need_tools[@]}"; do
@@ -220,6 +233,13 @@ else
   mv "$file.tmp" "$file"
   is_dense "$file" || die "$file is not dense after writing it"
 fi
+# qemu-img bench writes one byte value over and over: with qemuwrite4k the image is copied aside
+# and put back in place after each of its runs, so that every run (and later ones) meets the
+# same random data.
+pristine=
+for w in "${workload_list[@]}"; do
+  if [ "$w" = qemuwrite4k ]; then pristine="$file.pristine"; cp "$file" "$pristine"; fi
+done
 
 # --- output ----------------------------------------------------------------------------------------
 if [ -z "$out" ]; then
@@ -248,6 +268,7 @@ cleanup() {
   done
   started=()
   [ -z "$sock_dir" ] || rm -rf "$sock_dir"
+  [ -z "$pristine" ] || rm -f "$pristine"
 }
 trap cleanup EXIT
 trap 'exit 130' INT
@@ -574,6 +595,15 @@ run_fio() {  # server workload seconds json-file
     python3 "$root/bench/copy_run.py" "$w" "$(fio_uri "$s")" "$file" "$secs" >"$json" 2>>"$out/fio-stdout.log" && return 0
     kill -0 "${pid[$s]}" 2>/dev/null || die "$s exited during the $w run (its log is $out/$s.log)"
     die "nbdcopy failed against $s ($w): see $out/fio-stdout.log"
+  fi
+  if is_qemu "$w"; then
+    if python3 "$root/bench/qemu_bench_run.py" "$w" "$(fio_uri "$s")" "$secs" >"$json" 2>>"$out/fio-stdout.log"; then
+      # In place (the servers hold the file open): the random data back over qemu-img's bytes.
+      [ "$w" != qemuwrite4k ] || dd if="$pristine" of="$file" bs=4M conv=notrunc status=none
+      return 0
+    fi
+    kill -0 "${pid[$s]}" 2>/dev/null || die "$s exited during the $w run (its log is $out/$s.log)"
+    die "qemu-img bench failed against $s ($w): see $out/fio-stdout.log"
   fi
   # shellcheck disable=SC2046 # workload_args is meant to split into options (a later --numjobs wins)
   fio --name="$w" --ioengine=nbd --uri="$(fio_uri "$s")" --numjobs=1 --time_based --runtime="$secs" \

@@ -13,11 +13,12 @@ SECONDS have passed (at least one), each timed from its start to its end, a proc
 included, as a user waiting for the copy sees it. The JSON has the fields of fio's that
 bench/summarize.py reads (bandwidth, I/Os of 256 KiB, the error), so a copy is one more workload.
 """
-import json
 import resource
 import subprocess
 import sys
 import time
+
+import fio_shape
 
 # Per workload: the request size and nbdcopy's options.
 SHAPES = {
@@ -50,17 +51,8 @@ def main():
             sys.exit(f"nbdcopy failed ({done.returncode}): {done.stderr.strip()}")
         copies += 1
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    moved = copies * size
-    ios = moved // request
-    figures = {"bw_bytes": moved / elapsed, "iops": ios / elapsed, "total_ios": ios, "runtime": elapsed * 1000}
-    idle = {"bw_bytes": 0, "iops": 0, "total_ios": 0, "runtime": 0}
-    # nbdcopy's own CPU (and nbdinfo's, negligible), in fio's terms: percent of the run's time.
-    cpu = {"usr_cpu": 100 * (after.ru_utime - before.ru_utime) / elapsed,
-           "sys_cpu": 100 * (after.ru_stime - before.ru_stime) / elapsed, "job_runtime": elapsed * 1000}
-    job = {"jobname": workload, "error": 0, "copies": copies, "read": idle, "write": idle, **cpu}
-    job[direction] = figures
-    json.dump({"jobs": [job]}, sys.stdout, indent=2)
-    print()
+    # nbdcopy's own CPU (and nbdinfo's, negligible).
+    fio_shape.dump(workload, direction, copies * size // request, request, elapsed, before, after, copies=copies)
 
 
 if __name__ == "__main__":

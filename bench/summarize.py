@@ -25,6 +25,8 @@ WORKLOADS = {
     "copywrite": ("whole-disk copy from the image with nbdcopy (up to 4 connections, 64 x 256 KiB)", "MiB/s"),
     "copyread4k": ("whole-disk copy to null: with nbdcopy (one connection, 16 x 4 KiB)", "IOPS"),
     "copywrite4k": ("whole-disk copy from the image with nbdcopy (one connection, 16 x 4 KiB)", "IOPS"),
+    "qemuread4k": ("sequential read with qemu-img bench (one connection, 16 x 4 KiB)", "IOPS"),
+    "qemuwrite4k": ("sequential write with qemu-img bench (one connection, 16 x 4 KiB)", "IOPS"),
 }
 # Workloads whose completion latency percentiles are reported too.
 LATENCY = ("randread64", "randread1")
@@ -32,7 +34,7 @@ MIB = 1024 * 1024
 
 
 def fio_job(path):
-    """Returns the one job of a fio run's JSON (or bench/copy_run.py's, in fio's shape)."""
+    """Returns the one job of a fio run's JSON (or bench/copy_run.py's or qemu_bench_run.py's, in fio's shape)."""
     with open(path) as f:
         text = f.read()
     # fio may print notices before the JSON document.
@@ -148,7 +150,7 @@ def summarize(out, servers):
         table(["workload"] + [f"{s} µs/I/O" for s in servers], per_server(workloads, servers, server_cpu))
 
     print()
-    print("Client CPU time per I/O (fio's, or nbdcopy's, own user+system, median over rounds; the")
+    print("Client CPU time per I/O (fio's, nbdcopy's or qemu-img's own user+system, median over rounds; the")
     print("client's share of a CPU in brackets, a job's own with several fio jobs: near 100% the client,")
     print("not the server, sets the pace):")
     print()
