@@ -72,10 +72,8 @@ public final class ThreadScheduling {
         if (Boolean.getBoolean(REALTIME) && realtime()) {
             return;
         }
-        long micros = Long.getLong(SLICE, 100);
-        if (micros > 0) {
-            slice(micros);
-        }
+        // Set each time, 0 included: a pooled reader keeps what an earlier connection's settings gave it.
+        slice(Math.max(0, Long.getLong(SLICE, 100)));
     }
 
     private static boolean realtime() {
@@ -93,7 +91,7 @@ public final class ThreadScheduling {
     }
 
     /**
-     * A slice of {@code micros} in the ordinary class, at the thread's nice value (a server started
+     * A slice of {@code micros} (0: the kernel's own) in the ordinary class, at the thread's nice value (a server started
      * under {@code nice} stays so: sched_setattr sets the nice value too, and would otherwise put
      * it back to 0, or fail without privilege); quietly nothing where the system cannot.
      */
