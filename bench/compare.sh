@@ -240,13 +240,7 @@ else
   mv "$file.tmp" "$file"
   is_dense "$file" || die "$file is not dense after writing it"
 fi
-# qemu-img bench writes one byte value over and over: with qemuwrite4k the image is copied aside
-# and put back in place after each of its runs, so that every run (and later ones) meets the
-# same random data.
-pristine=
-for w in "${workload_list[@]}"; do
-  if [ "$w" = qemuwrite4k ]; then pristine="$file.pristine"; cp "$file" "$pristine"; fi
-done
+pristine=  # the image's copy kept aside for qemuwrite4k (below), removed by cleanup
 
 # --- output ----------------------------------------------------------------------------------------
 if [ -z "$out" ]; then
@@ -280,6 +274,12 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
+# qemu-img bench writes one byte value over and over: with qemuwrite4k the image is copied aside
+# (once cleanup is set to remove the copy) and put back in place after each of its runs, so that
+# every run (and later ones) meets the same random data.
+for w in "${workload_list[@]}"; do
+  if [ "$w" = qemuwrite4k ]; then pristine="$file.pristine"; cp "$file" "$pristine"; fi
+done
 
 read -r -a free_ports < <(python3 -c '
 import socket, sys
@@ -598,19 +598,21 @@ record_rss() {
 run_fio() {  # server workload seconds json-file
   local s=$1 w=$2 secs=$3 json=$4
   kill -0 "${pid[$s]}" 2>/dev/null || die "$s died (log: $out/$s.log)"
+  # Another client than fio (nbdcopy, qemu-img bench), through a script that reports in fio's shape.
+  local client=() tool=
   if is_copy "$w"; then
-    python3 "$root/bench/copy_run.py" "$w" "$(fio_uri "$s")" "$file" "$secs" >"$json" 2>>"$out/fio-stdout.log" && return 0
-    kill -0 "${pid[$s]}" 2>/dev/null || die "$s exited during the $w run (its log is $out/$s.log)"
-    die "nbdcopy failed against $s ($w): see $out/fio-stdout.log"
+    client=("$root/bench/copy_run.py" "$w" "$(fio_uri "$s")" "$file" "$secs") tool=nbdcopy
+  elif is_qemu "$w"; then
+    client=("$root/bench/qemu_bench_run.py" "$w" "$(fio_uri "$s")" "$secs") tool="qemu-img bench"
   fi
-  if is_qemu "$w"; then
-    if python3 "$root/bench/qemu_bench_run.py" "$w" "$(fio_uri "$s")" "$secs" >"$json" 2>>"$out/fio-stdout.log"; then
+  if [ -n "$tool" ]; then
+    if python3 "${client[@]}" >"$json" 2>>"$out/fio-stdout.log"; then
       # In place (the servers hold the file open): the random data back over qemu-img's bytes.
       [ "$w" != qemuwrite4k ] || dd if="$pristine" of="$file" bs=4M conv=notrunc status=none
       return 0
     fi
     kill -0 "${pid[$s]}" 2>/dev/null || die "$s exited during the $w run (its log is $out/$s.log)"
-    die "qemu-img bench failed against $s ($w): see $out/fio-stdout.log"
+    die "$tool failed against $s ($w): see $out/fio-stdout.log"
   fi
   # shellcheck disable=SC2046 # workload_args is meant to split into options (a later --numjobs wins)
   fio --name="$w" --ioengine=nbd --uri="$(fio_uri "$s")" --numjobs=1 --time_based --runtime="$secs" \

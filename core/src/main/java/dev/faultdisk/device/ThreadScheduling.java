@@ -91,9 +91,10 @@ public final class ThreadScheduling {
     }
 
     /**
-     * A slice of {@code micros} (0: the kernel's own) in the ordinary class, at the thread's nice value (a server started
-     * under {@code nice} stays so: sched_setattr sets the nice value too, and would otherwise put
-     * it back to 0, or fail without privilege); quietly nothing where the system cannot.
+     * A slice of {@code micros} (0: the kernel's own) in the ordinary class, at the thread's nice
+     * value (a server started under {@code nice} stays so: sched_setattr sets the nice value too,
+     * and would otherwise put it back to 0, or fail without privilege); quietly nothing where the
+     * system cannot.
      */
     private static void slice(long micros) {
         if (SYSCALL == null || GETPRIORITY == null || SYS_SCHED_SETATTR < 0) {

@@ -54,7 +54,7 @@ final class ReplyFlushes {
 
     ReplyFlushes(Way way, int every, LongSupplier nanoClock) {
         this.way = way;
-        this.every = every;
+        this.every = Math.max(0, every); // below 0 is never, as 0
         this.nanoClock = nanoClock;
         this.alone = new AloneWindow(nanoClock, RECENT_MILLIS, TimeUnit.MILLISECONDS.toNanos(RECENT_MILLIS) / 8);
     }
@@ -67,7 +67,7 @@ final class ReplyFlushes {
     static ReplyFlushes fromSettings() {
         return new ReplyFlushes(
                 way(System.getProperty("faultdisk.nbd.flushWithinBursts", "try")),
-                Math.max(0, Integer.getInteger("faultdisk.nbd.flushEvery", 4)), // below 0 is never, as 0
+                Integer.getInteger("faultdisk.nbd.flushEvery", 4),
                 System::nanoTime);
     }
 
@@ -121,7 +121,7 @@ final class ReplyFlushes {
             int requests = inBurst;
             inBurst = 0;
             served = 0;
-            if (way != Way.TRIED || requests == 0 || every <= 0) {
+            if (way != Way.TRIED || requests == 0 || every == 0) {
                 return;
             }
             if (!bursts.alone()) {
