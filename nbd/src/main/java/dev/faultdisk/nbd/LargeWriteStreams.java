@@ -59,7 +59,7 @@ final class LargeWriteStreams {
 
     LargeWriteStreams(Way way, LongSupplier nanoClock, long recentMillis) {
         this.way = way;
-        this.trial = way == Way.TRIED ? new PaceTrial(nanoClock, OFF_MARGIN_PERCENT, TRIAL) : null;
+        this.trial = way == Way.TRIED ? new PaceTrial(nanoClock, 2, OFF_MARGIN_PERCENT, TRIAL) : null;
         this.alone = new AloneWindow(nanoClock, recentMillis);
     }
 
@@ -107,7 +107,7 @@ final class LargeWriteStreams {
             }
             // Two readers may each think they are alone once, at a hand-over.
             synchronized (trial) {
-                return trial.second(length);
+                return trial.next(length) == 1;
             }
         }
     }

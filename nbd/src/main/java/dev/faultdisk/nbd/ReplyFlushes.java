@@ -14,13 +14,16 @@ import java.util.function.LongSupplier;
  * 0.88-0.95x there for four at once (docs/BENCHMARKS.md, "Replies within a burst, tried").
  *
  * <p>So on plaintext connections, by default, a connection serving bursts alone ({@link
- * AloneWindow}) tries both ways on them ({@link PaceTrial}: its pieces bursts, its units requests)
- * and keeps the faster; connections that overlap send at the end (one choosing within for itself
- * would gain its client a larger share, not the server more pace). The trial is the connection's,
- * not the server's: which way is faster depends on the workload too (a trial the server made on a
- * client's sequential reads, where the two ways are level, kept the end for the random reads
- * after it, 1.32x slower). {@code -Dfaultdisk.nbd.flushWithinBursts=true} or {@code false} fixes
- * the way for every plaintext connection.
+ * AloneWindow}) tries the ways on them ({@link PaceTrial}: its pieces bursts, its units requests)
+ * and keeps the fastest: at the end, within every {@code every} requests, and within every half of
+ * that. The half is a way of its own as no interval suits every client: QEMU's 4 KiB writes over a
+ * Unix socket went 4% faster sent every 2 requests than every 4, fio's reads at QD64 7% slower
+ * (docs/BENCHMARKS.md, "Three ways tried"). Connections that overlap send at the end (one choosing
+ * within for itself would gain its client a larger share, not the server more pace). The trial is
+ * the connection's, not the server's: which way is faster depends on the workload too (a trial the
+ * server made on a client's sequential reads, where the two ways are level, kept the end for the
+ * random reads after it, 1.32x slower). {@code -Dfaultdisk.nbd.flushWithinBursts=true} or {@code
+ * false} fixes the way for every plaintext connection (true: every {@code every} requests).
  */
 final class ReplyFlushes {
     /** The ways plaintext connections may take: {@code faultdisk.nbd.flushWithinBursts}. */
@@ -29,24 +32,27 @@ final class ReplyFlushes {
         AT_END,
         /** {@code true}: also within it. */
         WITHIN,
-        /** {@code try}, the default: the server tries both on a connection alone and keeps the faster. */
+        /** {@code try}, the default: the server tries the ways on a connection alone and keeps the fastest. */
         TRIED
     }
 
     /** Another connection's burst this recent (ms) means they overlap. */
     static final long RECENT_MILLIS = 10;
-    /** Sending within a burst costs the client more, smaller reads: kept only if this much faster (percent). */
+    /** Sending within a burst, and more often, costs the client more, smaller reads: kept only if this much faster (percent). */
     private static final int WITHIN_MARGIN_PERCENT = 3;
     /**
-     * Blocks of 0.1 s untimed and 0.2 s timed (1.2 s of bursts: a short connection, such as a
-     * benchmark's run of a few seconds, spends little of its life trying), the way kept ten minutes.
+     * Blocks of 0.05 s untimed and 0.1 s timed (0.9 s of bursts for three ways: a short connection,
+     * such as a benchmark's run of a few seconds, spends little of its life trying; blocks twice as
+     * long cost such runs 1-3%), the way kept ten minutes.
      */
     static final PaceTrial.Timing TRIAL = new PaceTrial.Timing(
-            TimeUnit.MILLISECONDS.toNanos(100), TimeUnit.MILLISECONDS.toNanos(200), TimeUnit.MINUTES.toNanos(10));
+            TimeUnit.MILLISECONDS.toNanos(50), TimeUnit.MILLISECONDS.toNanos(100), TimeUnit.MINUTES.toNanos(10));
 
     private final Way way;
     /** Requests between sends within a burst; 0: never within. */
     private final int every;
+    /** Requests between sends in each way a trial tries: 0 (at the end), {@link #every}, and its half if that differs. */
+    private final int[] tried;
 
     private final LongSupplier nanoClock;
 
@@ -55,6 +61,7 @@ final class ReplyFlushes {
     ReplyFlushes(Way way, int every, LongSupplier nanoClock) {
         this.way = way;
         this.every = Math.max(0, every); // below 0 is never, as 0
+        this.tried = this.every / 2 >= 1 ? new int[] {0, this.every, this.every / 2} : new int[] {0, this.every};
         this.nanoClock = nanoClock;
         this.alone = new AloneWindow(nanoClock, RECENT_MILLIS, TimeUnit.MILLISECONDS.toNanos(RECENT_MILLIS) / 8);
     }
@@ -91,10 +98,11 @@ final class ReplyFlushes {
     final class Bursts {
         private final AloneWindow.Stream bursts;
         private final Way way;
-        /** The connection's trial (its second way within), made at its first burst alone; null before or if not tried. */
+        /** The connection's trial (its ways in {@link #tried}), made at its first burst alone; null before or if not tried. */
         private PaceTrial trial;
 
-        private boolean within;
+        /** Requests between sends within this burst; 0: at its end only. */
+        private int sendEvery;
         /** Requests served since the replies were last sent, and in this burst. */
         private int served;
 
@@ -103,13 +111,13 @@ final class ReplyFlushes {
         private Bursts(AloneWindow.Stream bursts, Way way) {
             this.bursts = bursts;
             this.way = way;
-            this.within = way == Way.WITHIN && every > 0;
+            this.sendEvery = way == Way.WITHIN ? every : 0;
         }
 
         /** A request was served: true if the replies built so far go now. */
         boolean served() {
             inBurst++;
-            if (!within || ++served < every) {
+            if (sendEvery == 0 || ++served < sendEvery) {
                 return false;
             }
             served = 0;
@@ -125,13 +133,13 @@ final class ReplyFlushes {
                 return;
             }
             if (!bursts.alone()) {
-                within = false;
+                sendEvery = 0;
                 return;
             }
             if (trial == null) {
-                trial = new PaceTrial(nanoClock, WITHIN_MARGIN_PERCENT, TRIAL);
+                trial = new PaceTrial(nanoClock, tried.length, WITHIN_MARGIN_PERCENT, TRIAL);
             }
-            within = trial.nextSecond(requests);
+            sendEvery = tried[trial.nextAfter(requests)];
         }
 
         /** Whether this connection tries both ways now (false before its first burst alone). */
@@ -141,7 +149,12 @@ final class ReplyFlushes {
 
         /** Whether replies go within bursts now (the way kept, or the one being tried). */
         boolean within() {
-            return within;
+            return sendEvery > 0;
+        }
+
+        /** Requests between sends within bursts now; 0 at the end only. */
+        int sendEvery() {
+            return sendEvery;
         }
     }
 }

@@ -16,7 +16,7 @@ import org.junit.jupiter.api.Test;
  */
 class LargeWriteStreamsTest {
     private static final long MIB = 1 << 20;
-    private static final long TRIAL_NANOS = LargeWriteStreams.TRIAL.trialNanos();
+    private static final long TRIAL_NANOS = LargeWriteStreams.TRIAL.trialNanos(2);
     private final AtomicLong now = new AtomicLong(1_000_000_000L);
 
     @Test

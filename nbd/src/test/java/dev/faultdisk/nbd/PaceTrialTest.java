@@ -1,6 +1,8 @@
 package dev.faultdisk.nbd;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.concurrent.atomic.AtomicLong;
@@ -14,14 +16,14 @@ import org.junit.jupiter.api.Test;
  */
 class PaceTrialTest {
     private static final long MIB = 1 << 20;
-    private static final long TRIAL_NANOS = LargeWriteStreams.TRIAL.trialNanos();
+    private static final long TRIAL_NANOS = LargeWriteStreams.TRIAL.trialNanos(2);
     private final AtomicLong now = new AtomicLong(1_000_000_000L);
-    private final PaceTrial trial = new PaceTrial(now::get, 3, LargeWriteStreams.TRIAL);
+    private final PaceTrial trial = new PaceTrial(now::get, 2, 3, LargeWriteStreams.TRIAL);
 
     @Test
     void offTheReaderIsKeptWhereItIsFaster() {
         long took = tryBoth(700_000, 480_000, 0);
-        assertTrue(trial.keptSecond(), "off the reader kept");
+        assertEquals(1, trial.kept(), "off the reader kept");
         assertTrue(took >= TRIAL_NANOS && took < TRIAL_NANOS + 2_000_000, "the trial's length: " + took);
         for (int i = 0; i < 1000; i++) {
             assertTrue(offAfter(480_000), "write " + i + " after the trial");
@@ -32,34 +34,65 @@ class PaceTrialTest {
     void theReaderIsKeptWhereItIsFasterOrOffIsNotFasterByTheMargin() {
         tryBoth(300_000, 340_000, 0);
         assertFalse(trial.trying());
-        assertFalse(trial.keptSecond(), "on the reader kept");
+        assertEquals(0, trial.kept(), "on the reader kept");
         for (int i = 0; i < 1000; i++) {
             assertFalse(offAfter(300_000), "write " + i + " after the trial");
         }
         trial.restart();
         tryBoth(300_000, 295_000, 0); // 1.7% faster off: not worth the hand-off's CPU
-        assertFalse(trial.keptSecond(), "on the reader kept");
+        assertEquals(0, trial.kept(), "on the reader kept");
     }
 
     @Test
     void bothWaysAreTriedAgainOnceTheWayHasBeenKeptItsTime() {
         tryBoth(700_000, 480_000, 0);
-        assertTrue(trial.keptSecond());
+        assertEquals(1, trial.kept());
         now.addAndGet(LargeWriteStreams.TRIAL.keepNanos() - 1);
         assertTrue(offAfter(0), "still kept");
-        assertTrue(trial.keptSecond());
+        assertEquals(1, trial.kept());
         assertFalse(offAfter(1), "tried again, on the reader first");
         assertTrue(trial.trying());
         // The machine changed (another load, say): on the reader is faster now.
         tryBoth(300_000, 480_000, 0);
-        assertFalse(trial.keptSecond(), "on the reader kept this time");
+        assertEquals(0, trial.kept(), "on the reader kept this time");
     }
 
     @Test
     void pausesCountForNeitherWay() {
         // Off the reader is faster, but its client stops for 60 ms after every tenth write.
         tryBoth(700_000, 480_000, 60_000_000);
-        assertTrue(trial.keptSecond(), "off the reader kept: the pauses were not its cost");
+        assertEquals(1, trial.kept(), "off the reader kept: the pauses were not its cost");
+    }
+
+    @Test
+    void ofThreeWaysTheFastestIsKeptALaterOneOnlyByTheMargin() {
+        assertEquals(2, tryThree(new long[] {500_000, 400_000, 300_000}), "the fastest, the last");
+        assertEquals(1, tryThree(new long[] {500_000, 400_000, 395_000}), "the last is not faster by the margin");
+        assertEquals(
+                0,
+                tryThree(new long[] {300_000, 400_000, 295_000}),
+                "the last is not faster by the margin than the first");
+        assertEquals(2, tryThree(new long[] {300_000, 600_000, 250_000}), "the second is slower, the last faster");
+        assertThrows(IllegalArgumentException.class, () -> new PaceTrial(now::get, 1, 3, LargeWriteStreams.TRIAL));
+    }
+
+    /** A trial of three ways on pieces of 1 MiB, each taking the way's nanoseconds; the way kept. */
+    private int tryThree(long[] nanos) {
+        PaceTrial three = new PaceTrial(now::get, 3, 3, LargeWriteStreams.TRIAL);
+        long start = now.get();
+        int[] tried = new int[3];
+        int way = three.next(MIB);
+        while (three.trying()) {
+            assertTrue(now.get() - start < 20 * LargeWriteStreams.TRIAL.trialNanos(3), "the trial ends");
+            tried[way]++;
+            now.addAndGet(nanos[way]);
+            way = three.next(MIB);
+        }
+        for (int w = 0; w < 3; w++) {
+            assertTrue(tried[w] > 0, "way " + w + " tried");
+        }
+        assertEquals(way, three.kept());
+        return way;
     }
 
     /**
@@ -69,20 +102,20 @@ class PaceTrialTest {
      */
     private long tryBoth(long onNanos, long offNanos, long pauseNanos) {
         long start = now.get();
-        boolean off = trial.second(MIB);
+        boolean off = trial.next(MIB) == 1;
         for (int i = 1; trial.trying(); i++) {
             assertTrue(now.get() - start < 20 * TRIAL_NANOS, "the trial ends");
             now.addAndGet(off ? offNanos : onNanos);
             if (off && pauseNanos > 0 && i % 10 == 0) {
                 now.addAndGet(pauseNanos);
             }
-            off = trial.second(MIB);
+            off = trial.next(MIB) == 1;
         }
         return now.get() - start;
     }
 
     private boolean offAfter(long nanos) {
         now.addAndGet(nanos);
-        return trial.second(MIB);
+        return trial.next(MIB) == 1;
     }
 }

@@ -9,13 +9,14 @@ import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 
 /**
- * When readers send their replies: over TLS by transport; on plaintext connections the faster of
- * the two ways, found on the bursts of a connection alone (a clock that advances by what a request
- * costs each way), and at the end of bursts where connections overlap; or the way the setting
- * fixes. Within a burst, every fourth request.
+ * When readers send their replies: over TLS by transport; on plaintext connections the fastest of
+ * the ways (at the end of bursts, within every fourth request, every second), found on the bursts
+ * of a connection alone (a clock that advances by what a request costs each way), and at the end of
+ * bursts where connections overlap; or the way the setting fixes. Within a burst, every fourth
+ * request.
  */
 class ReplyFlushesTest {
-    private static final long TRIAL_NANOS = ReplyFlushes.TRIAL.trialNanos();
+    private static final long TRIAL_NANOS = ReplyFlushes.TRIAL.trialNanos(3);
     private static final long WINDOW = ReplyFlushes.RECENT_MILLIS * 1_000_000;
     private final AtomicLong now = new AtomicLong(1_000_000_000L);
     private final ReplyFlushes tried = new ReplyFlushes(ReplyFlushes.Way.TRIED, 4, now::get);
@@ -23,43 +24,62 @@ class ReplyFlushesTest {
     @Test
     void withinABurstIsKeptWhereTheClientKeepsAFasterPaceSo() {
         ReplyFlushes.Bursts a = tried.connection(1, false, false);
-        long took = tryBoth(a, 5_000, 4_000);
+        long took = tryWays(a, 5_000, 4_000, 4_000);
         assertTrue(took >= TRIAL_NANOS && took < TRIAL_NANOS + 1_000_000, "the trial's length: " + took);
         assertTrue(a.within(), "within kept");
         assertEveryFourth(a);
     }
 
     @Test
+    void everySecondRequestIsKeptOnlyWhereItIsFasterStillByTheMargin() {
+        ReplyFlushes.Bursts a = tried.connection(1, false, false);
+        tryWays(a, 5_000, 4_000, 3_800);
+        assertEquals(2, a.sendEvery(), "every second request kept");
+        for (int i = 0; i < 10; i++) {
+            assertTrue(burst(a, 16, 3_800), "burst " + i + " sends within");
+        }
+        now.addAndGet(WINDOW); // a has stopped
+        ReplyFlushes.Bursts b = tried.connection(2, false, false);
+        tryWays(b, 5_000, 4_000, 3_950); // 1.3% faster: not worth the client's extra reads
+        assertEquals(4, b.sendEvery(), "every fourth kept");
+        now.addAndGet(WINDOW);
+        ReplyFlushes.Bursts c = new ReplyFlushes(ReplyFlushes.Way.TRIED, 1, now::get).connection(3, false, false);
+        long took = tryWays(c, 5_000, 4_000, 4_000);
+        assertEquals(ReplyFlushes.TRIAL.trialNanos(2), took, 1_000_000, "every request has no half: two ways");
+        assertEquals(1, c.sendEvery());
+    }
+
+    @Test
     void theEndOfABurstIsKeptWhereItIsFasterOrWithinIsNotFasterByTheMargin() {
         ReplyFlushes.Bursts a = tried.connection(1, false, false);
-        tryBoth(a, 4_000, 5_000);
+        tryWays(a, 4_000, 5_000, 5_000);
         assertFalse(a.within(), "at the end kept");
         for (int i = 0; i < 100; i++) {
             assertFalse(burst(a, 16, 4_000), "burst " + i + " after the trial sends nothing within");
         }
         now.addAndGet(WINDOW); // a has stopped
         ReplyFlushes.Bursts b = tried.connection(2, false, false);
-        tryBoth(b, 4_000, 3_920); // 2% faster within: not worth the client's extra reads
+        tryWays(b, 4_000, 3_920, 3_920); // 2% faster within: not worth the client's extra reads
         assertFalse(b.within(), "at the end kept");
     }
 
     @Test
     void bothWaysAreTriedAgainOnceTheWayHasBeenKeptItsTime() {
         ReplyFlushes.Bursts a = tried.connection(1, false, false);
-        tryBoth(a, 5_000, 4_000);
+        tryWays(a, 5_000, 4_000, 4_000);
         assertTrue(a.within());
         now.addAndGet(ReplyFlushes.TRIAL.keepNanos());
         burst(a, 16, 4_000);
         assertTrue(a.trying(), "tried again");
         assertFalse(a.within(), "the trial starts at the end of bursts");
-        tryBoth(a, 4_000, 5_000); // another client, or load: the end is faster now
+        tryWays(a, 4_000, 5_000, 5_000); // another client, or load: the end is faster now
         assertFalse(a.within());
     }
 
     @Test
     void connectionsThatOverlapSendAtTheEndAndOneAloneTakesTheWayKept() {
         ReplyFlushes.Bursts a = tried.connection(1, false, false);
-        tryBoth(a, 5_000, 4_000);
+        tryWays(a, 5_000, 4_000, 4_000);
         assertTrue(a.within());
         ReplyFlushes.Bursts b = tried.connection(2, false, false);
         for (int i = 0; i < 20; i++) {
@@ -121,10 +141,11 @@ class ReplyFlushesTest {
 
     /**
      * Bursts of 16 requests, each request taking {@code atEndNanos} while replies go at the end
-     * of bursts and {@code withinNanos} while they go within, until the connection's trial has
-     * started (a new one is alone after the window) and kept a way; the trial's time.
+     * of bursts, {@code everyFourthNanos} while they go every fourth request and {@code
+     * everySecondNanos} every second, until the connection's trial has started (a new one is alone
+     * after the window) and kept a way; the trial's time.
      */
-    private long tryBoth(ReplyFlushes.Bursts b, long atEndNanos, long withinNanos) {
+    private long tryWays(ReplyFlushes.Bursts b, long atEndNanos, long everyFourthNanos, long everySecondNanos) {
         long start = now.get();
         while (!b.trying()) { // a new connection's bursts: alone once it has served them for the window
             assertTrue(now.get() - start <= WINDOW + 1_000_000, "the trial starts");
@@ -133,7 +154,12 @@ class ReplyFlushesTest {
         long trial = now.get();
         while (b.trying()) {
             assertTrue(now.get() - trial < 20 * TRIAL_NANOS, "the trial ends");
-            burst(b, 16, b.within() ? withinNanos : atEndNanos);
+            long nanos = switch (b.sendEvery()) {
+                case 0 -> atEndNanos;
+                case 2 -> everySecondNanos;
+                default -> everyFourthNanos; // 4, or 1 where the half is not tried
+            };
+            burst(b, 16, nanos);
         }
         return now.get() - trial;
     }
