@@ -169,7 +169,7 @@ for r in $(seq "$rounds"); do
           printf "round %s QD %s build %s: IOPS %6.0f lat p50 %.3f p99 %.3f p99.9 %.3f ms, CPU %.1f us/read " \
             "(qd-client %.1f), RSS %s -> %s MiB, load %s\n", r, qd, i, iops, p50, p99, p999,
             ticks / hz * 1e6 / reads, c, rss0, rss1, load }'
-        [ -s "$out/listener.out" ] && cat "$out/listener.out" && rm "$out/listener.out"
+        if [ -s "$out/listener.out" ]; then cat "$out/listener.out"; rm "$out/listener.out"; fi
         continue
       fi
       job=(--name=w --ioengine=nbd "--uri=$uri" --time_based --rw=randread --bs=4k "--iodepth=$qd" --output-format=json)
@@ -188,7 +188,7 @@ print("round %s QD %s build %s: IOPS %6.0f clat p50 %.3f p99 %.3f p99.9 %.3f ms,
     sys.argv[5], sys.argv[8], sys.argv[2], j["iops"], p["50.000000"] / 1e6, p["99.000000"] / 1e6,
     p["99.900000"] / 1e6, cpu_us, fio_us, sys.argv[6], sys.argv[7], open("/proc/loadavg").read().split()[0]))
 PY
-      [ -s "$out/listener.out" ] && cat "$out/listener.out" && rm "$out/listener.out"
+      if [ -s "$out/listener.out" ]; then cat "$out/listener.out"; rm "$out/listener.out"; fi
     done
   done
 done
