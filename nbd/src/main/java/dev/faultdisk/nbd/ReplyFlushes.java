@@ -43,7 +43,7 @@ final class ReplyFlushes {
     /**
      * Blocks of 0.05 s untimed and 0.1 s timed (0.9 s of bursts for three ways: a short connection,
      * such as a benchmark's run of a few seconds, spends little of its life trying; blocks twice as
-     * long cost such runs 1-3%), the way kept ten minutes.
+     * long cost such runs 0-3%), the way kept ten minutes.
      */
     static final PaceTrial.Timing TRIAL = new PaceTrial.Timing(
             TimeUnit.MILLISECONDS.toNanos(50), TimeUnit.MILLISECONDS.toNanos(100), TimeUnit.MINUTES.toNanos(10));
@@ -51,7 +51,7 @@ final class ReplyFlushes {
     private final Way way;
     /** Requests between sends within a burst; 0: never within. */
     private final int every;
-    /** Requests between sends in each way a trial tries: 0 (at the end), {@link #every}, and its half if that differs. */
+    /** Requests between sends in each way a trial tries: 0 (at the end), {@link #every}, and its half if that is 1 or more. */
     private final int[] tried;
 
     private final LongSupplier nanoClock;
