@@ -142,7 +142,7 @@ final class ReplyFlushes {
             sendEvery = tried[trial.nextAfter(requests)];
         }
 
-        /** Whether this connection tries both ways now (false before its first burst alone). */
+        /** Whether this connection tries the ways now (false before its first burst alone). */
         boolean trying() {
             return trial != null && trial.trying();
         }
