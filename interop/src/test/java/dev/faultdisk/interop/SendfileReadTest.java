@@ -14,6 +14,7 @@ import dev.faultdisk.junit.Faultdisk;
 import dev.faultdisk.nbd.ConnectionInfo;
 import dev.faultdisk.nbd.NbdServer;
 import dev.faultdisk.server.FaultdiskServer;
+import dev.faultdisk.testkit.Command;
 import dev.faultdisk.testkit.CommandResult;
 import dev.faultdisk.testkit.Images;
 import dev.faultdisk.testkit.NbdCopy;
@@ -228,27 +229,97 @@ class SendfileReadTest {
         Images.assertSameBytes(expected, copyOut(uri, dir), "the image with the cached MiB over the file's");
     }
 
+    /**
+     * TLS never sends around the session, but seals large reads straight from the image's mapping
+     * (whatever way plain connections use, but not in {@code copy} mode); plain connections on the
+     * same server send from the file.
+     */
     @Test
-    void tlsConnectionsNeverSendFromTheFileAndPlainOnesDo(@TempDir Path dir) throws Exception {
+    void tlsConnectionsSealFromTheMappingAndPlainOnesSendFromTheFile(@TempDir Path dir) throws Exception {
         Tools.require("openssl", "nbdcopy");
         TestPki pki = TestPki.create(dir.resolve("pki"));
         Image image = image(dir, 0x5e1d_f120L);
         Path file = image.file();
         byte[] content = image.content();
-        try (FaultdiskServer server = FaultdiskServer.builder()
-                .export("img=" + file)
-                .nbd(new InetSocketAddress("127.0.0.1", 0))
-                .nbdOptions(NbdServer.Options.defaults().withTls(TlsMode.ON, TlsCredentials.server(pki.dir(), false)))
-                .start()) {
+        try (FaultdiskServer server = tlsServer(pki, file)) {
             int port = ((InetSocketAddress) server.nbdAddress()).getPort();
             NbdServer nbd = server.nbd();
             String tls = "nbds://localhost:" + port + "/img?tls-certificates=" + pki.caOnly();
             Images.assertSameBytes(content, copyOut(tls, dir), "the image over TLS");
             assertEquals(0, nbd.readsSentFromFile(), "a TLS connection sent nothing around TLS");
+            long sealed = nbd.readsSealedFromFile();
+            assertTrue(sealed > 0, "TLS sealed its large reads from the image's mapping");
+
+            System.setProperty(SWITCH, "copy");
+            Images.assertSameBytes(content, copyOut(tls, dir), "the image over TLS, every read copied");
+            assertEquals(sealed, nbd.readsSealedFromFile(), "in copy mode TLS sealed nothing from the mapping");
+            System.setProperty(SWITCH, mode());
 
             Images.assertSameBytes(content, copyOut("nbd://127.0.0.1:" + port + "/img", dir), "the image in plain");
             assertTrue(nbd.readsSentFromFile() > 0, "a plain connection on the same server sends from the file");
+            assertEquals(sealed, nbd.readsSealedFromFile(), "a plain connection sealed nothing");
         }
+    }
+
+    /**
+     * An image shrunk under a TLS read sealed from its mapping: the session's copy out of the
+     * mapping meets pages that are gone. That connection ends (or its read is answered whole); the
+     * server process survives it and serves the next TLS connection.
+     */
+    @Test
+    void anImageShrunkUnderATlsReadEndsOnlyThatConnection(@TempDir Path dir) throws Exception {
+        Tools.require("openssl", "nbdcopy", "qemu-io");
+        TestPki pki = TestPki.create(dir.resolve("pki"));
+        Image image = image(dir, 0x5e1d_f126L);
+        Path file = image.file();
+        byte[] head = new byte[MIB];
+        Arrays.fill(head, (byte) 0x6b);
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE)) {
+            ch.write(java.nio.ByteBuffer.wrap(head), 0);
+        }
+        try (FaultdiskServer server = tlsServer(pki, file)) {
+            int port = ((InetSocketAddress) server.nbdAddress()).getPort();
+            String tls = "nbds://localhost:" + port + "/img?tls-certificates=" + pki.caOnly();
+            copyOut(tls, dir); // maps the whole file
+            long sealed = server.nbd().readsSealedFromFile();
+            assertTrue(sealed > 0, "reads were sealed from the mapping");
+            try (FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE)) {
+                ch.truncate(MIB);
+            }
+            String creds = "tls-creds-x509,id=tls0,dir=" + pki.caOnly() + ",endpoint=client";
+            String target = "driver=nbd,host=localhost,port=" + port + ",export=img,tls-creds=tls0";
+            // across the new end (a quarter of it in the file, the rest in pages gone from the
+            // mapping), then the head again on the same connection: if the stream went on, the
+            // reply before was whole and this one reads true
+            CommandResult across = qemuIoOverTls(
+                    creds, target, "read " + (MIB - (256 << 10)) + " " + MIB, "read -P 0x6b 0 " + (512 << 10));
+            assertFalse(across.stdout().contains("Pattern verification failed"), "no reply cut short: " + across);
+            CommandResult next = qemuIoOverTls(creds, target, "read -P 0x6b 0 " + (512 << 10));
+            next.assertOk("the next TLS connection after the shrink");
+            assertEquals(
+                    List.of("read " + (512 << 10) + "/" + (512 << 10) + " bytes at offset 0"),
+                    QemuIo.reports(next.stdout()),
+                    "the next TLS connection is served from the file's head");
+            assertTrue(server.nbd().readsSealedFromFile() > sealed, "it was sealed from the mapping too");
+        }
+    }
+
+    private static FaultdiskServer tlsServer(TestPki pki, Path file) throws Exception {
+        return FaultdiskServer.builder()
+                .export("img=" + file)
+                .nbd(new InetSocketAddress("127.0.0.1", 0))
+                .nbdOptions(NbdServer.Options.defaults().withTls(TlsMode.ON, TlsCredentials.server(pki.dir(), false)))
+                .start();
+    }
+
+    private static CommandResult qemuIoOverTls(String creds, String target, String... commands) {
+        List<String> command = new java.util.ArrayList<>(List.of("qemu-io", "--object", creds, "--image-opts"));
+        for (String c : commands) {
+            command.add("-c");
+            command.add(c);
+        }
+        command.add(target);
+        return Command.run(QemuIo.TIMEOUT, command);
     }
 
     @Test

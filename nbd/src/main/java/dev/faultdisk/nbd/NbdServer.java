@@ -118,6 +118,7 @@ public final class NbdServer implements AutoCloseable {
     private final AtomicLong nextId = new AtomicLong(1);
     private final AtomicLong accepted = new AtomicLong();
     private final java.util.concurrent.atomic.LongAdder sentFromFile = new java.util.concurrent.atomic.LongAdder();
+    private final java.util.concurrent.atomic.LongAdder sealedFromFile = new java.util.concurrent.atomic.LongAdder();
     private final java.util.concurrent.atomic.LongAdder throughUring = new java.util.concurrent.atomic.LongAdder();
     private final java.util.concurrent.atomic.LongAdder throughPipe = new java.util.concurrent.atomic.LongAdder();
     private final java.util.concurrent.atomic.LongAdder offReader = new java.util.concurrent.atomic.LongAdder();
@@ -207,6 +208,15 @@ public final class NbdServer implements AutoCloseable {
 
     void sentFromFile() {
         sentFromFile.increment();
+    }
+
+    /** Read replies that TLS sealed straight from an export file's mapping since start (no read into a buffer first). */
+    public long readsSealedFromFile() {
+        return sealedFromFile.sum();
+    }
+
+    void sealedFromFile() {
+        sealedFromFile.increment();
     }
 
     /** Writes whose payload went from the socket into the image file through a pipe (splice) since start. */

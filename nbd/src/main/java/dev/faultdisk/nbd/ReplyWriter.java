@@ -256,6 +256,21 @@ final class ReplyWriter {
         }
     }
 
+    /**
+     * True if large reads may be written from a file's mapping ({@link #flushWithPayloadLocked})
+     * through the channel's own layer: a TLS session over streams, which copies what it seals out
+     * of the mapping with the JDK's buffer copies (a page gone under a shrunk file fails that copy
+     * with an error, never a crash), never by handing its address to native code.
+     */
+    boolean canSealMappings() {
+        lock.lock();
+        try {
+            return channel instanceof StreamChannel;
+        } finally {
+            lock.unlock();
+        }
+    }
+
     /** Bytes of reply buffer held now: none while the connection waits idle. */
     long heldBytes() {
         lock.lock();

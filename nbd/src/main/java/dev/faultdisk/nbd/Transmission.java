@@ -70,17 +70,20 @@ final class Transmission {
     /** Where the reader puts payloads. */
     private final PayloadBuffers buffers;
     /**
-     * How a large read that no layer needs leaves when the socket is plain (not TLS), from
-     * {@code -Dfaultdisk.nbd.fileReads}, read as the connection starts: {@code map} (the default)
-     * writes it from a mapping of the image (one copy, in the kernel), {@code sendfile} sends the
-     * page-cache pages themselves (no copy here, but a client on the same host then copies them
-     * cold), {@code copy} reads it into a buffer first as any read, {@code uring} reads inline
-     * reads through io_uring in one call with their replies' send ({@link UringReads}; large ones
-     * as {@code map}), or as {@code copy} where the kernel refuses io_uring (docs/BENCHMARKS.md).
+     * How a large read that no layer needs leaves, from {@code -Dfaultdisk.nbd.fileReads}, read
+     * as the connection starts: {@code map} (the default) writes it from a mapping of the image
+     * (one copy, in the kernel), {@code sendfile} sends the page-cache pages themselves (no copy
+     * here, but a client on the same host then copies them cold), {@code copy} reads it into a
+     * buffer first as any read, {@code uring} reads inline reads through io_uring in one call with
+     * their replies' send ({@link UringReads}; large ones as {@code map}), or as {@code copy} where
+     * the kernel refuses io_uring (docs/BENCHMARKS.md). Over TLS {@code copy}, or else {@code map}
+     * with the session sealing from the mapping.
      */
     private final String fileReads;
     /** {@code fileReads} is {@code uring}: asked on every inline read, so a field, not a string test. */
     private final boolean uringReads;
+    /** The socket is plain: a file that cannot be mapped goes out by sendfile (TLS copies it instead). */
+    private final boolean sendsFiles;
 
     private final FileMappings.Cache mappings = new FileMappings.Cache();
     private final ResumedRequests resumed;
@@ -102,9 +105,12 @@ final class Transmission {
         this.inFlight = new Semaphore(maxInFlight);
         this.payloads = new PayloadShare(connection.server().budget(), connection.id());
         this.buffers = new PayloadBuffers(connection, payloads);
-        String reads = writer.canSendFiles() ? System.getProperty("faultdisk.nbd.fileReads", "map") : "copy";
+        String asked = System.getProperty("faultdisk.nbd.fileReads", "map");
+        String reads =
+                writer.canSendFiles() ? asked : writer.canSealMappings() && !asked.equals("copy") ? "map" : "copy";
         this.fileReads = reads.equals("uring") && !writer.startUring() ? "copy" : reads;
         this.uringReads = fileReads.equals("uring");
+        this.sendsFiles = writer.canSendFiles();
         this.writesOffReader =
                 connection.server().largeWrites().enabled() && !connection.overTcp() && !connection.overTls();
         this.largeWrites = connection.server().largeWrites().stream(connection.id());
@@ -544,7 +550,9 @@ final class Transmission {
     /**
      * Sends a large read straight from the backend's file when no layer needs its bytes (see
      * {@link BlockDevice#readSource}): from its mapping, or by sendfile when so asked or when the
-     * file cannot be mapped. False if a layer needs the bytes, and the read goes the usual way.
+     * file cannot be mapped. Over TLS the session seals it from the mapping (its copy out of the
+     * mapping is the only one: no read into a buffer first). False if a layer needs the bytes, or
+     * TLS has no mapping to seal from, and the read goes the usual way.
      */
     private boolean sendFromFile(RequestHeader h, BlockRequest r, int length, int headerSize) throws IOException {
         FileChannel source = device.readSource(r);
@@ -552,6 +560,9 @@ final class Transmission {
             return false;
         }
         ByteBuffer mapped = "sendfile".equals(fileReads) ? null : mappings.view(source, h.offset, length);
+        if (mapped == null && !sendsFiles) {
+            return false; // TLS seals from a mapping only; an image that cannot be mapped is copied
+        }
         writer.lock();
         try {
             ReplyEncoder.readHeader(writer.reserve(headerSize), structured, h.cookie, h.offset, length);
@@ -565,10 +576,19 @@ final class Transmission {
             // EFAULT): no error reply can follow it on this stream, so the connection ends.
             connection.close();
             throw e;
+        } catch (InternalError e) {
+            // The JDK's copy out of a mapping (TLS seals that copy) met a page gone with a shrunk
+            // file: as EFAULT above.
+            connection.closeBecause("the image file shrank under a read from its mapping");
+            throw new IOException("the image file shrank under a read from its mapping", e);
         } finally {
             writer.unlock();
         }
-        connection.server().sentFromFile();
+        if (sendsFiles) {
+            connection.server().sentFromFile();
+        } else {
+            connection.server().sealedFromFile();
+        }
         return true;
     }
 
