@@ -551,8 +551,8 @@ final class Transmission {
      * Sends a large read straight from the backend's file when no layer needs its bytes (see
      * {@link BlockDevice#readSource}): from its mapping, or by sendfile when so asked or when the
      * file cannot be mapped. Over TLS the session seals it from the mapping (its copy out of the
-     * mapping is the only one: no read into a buffer first). False if a layer needs the bytes, or
-     * TLS has no mapping to seal from, and the read goes the usual way.
+     * mapping is the only one: no read into a buffer first), or from a buffer it is read into when
+     * the file cannot be mapped. False if a layer needs the bytes, and the read goes the usual way.
      */
     private boolean sendFromFile(RequestHeader h, BlockRequest r, int length, int headerSize) throws IOException {
         FileChannel source = device.readSource(r);
@@ -561,7 +561,8 @@ final class Transmission {
         }
         ByteBuffer mapped = "sendfile".equals(fileReads) ? null : mappings.view(source, h.offset, length);
         if (mapped == null && !sendsFiles) {
-            return false; // TLS seals from a mapping only; an image that cannot be mapped is copied
+            copyFromFile(h, source, length); // the stack has passed the read on (and counted it)
+            return true;
         }
         writer.lock();
         try {
@@ -590,6 +591,29 @@ final class Transmission {
             connection.server().sealedFromFile();
         }
         return true;
+    }
+
+    /**
+     * Over TLS, a large read of a file that cannot be mapped (over {@link FileMappings}' limit):
+     * read from the file the stack handed out, as the file backend reads (zeroes past an end that
+     * shrank), into a budgeted buffer, then sealed from it.
+     */
+    private void copyFromFile(RequestHeader h, FileChannel source, int length) throws IOException {
+        ByteBuffer data = payloads.take(length);
+        if (data == null) {
+            replies.error(h, NbdProtocol.ENOMEM, payloads.refuse(h), -1);
+            return;
+        }
+        try {
+            while (data.hasRemaining()) {
+                if (source.read(data, h.offset + data.position()) < 0) {
+                    Zeroes.fill(data);
+                }
+            }
+            replies.read(h, data.flip());
+        } finally {
+            payloads.give(data);
+        }
     }
 
     private void readInline(RequestHeader h, BlockRequest r, int length, int headerSize) throws IOException {

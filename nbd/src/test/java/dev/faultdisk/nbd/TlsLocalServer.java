@@ -1,5 +1,6 @@
 package dev.faultdisk.nbd;
 
+import dev.faultdisk.device.BlockDevice;
 import dev.faultdisk.export.Export;
 import dev.faultdisk.export.ExportRegistry;
 import dev.faultdisk.export.ExportSpec;
@@ -37,11 +38,19 @@ final class TlsLocalServer implements AutoCloseable {
 
     /** With {@code socket}, on that Unix socket instead (x509 clients only). */
     TlsLocalServer(String kind, Path dir, String exportSize, Path socket) throws IOException {
+        this(kind, dir, ExportSpec.parse("d=memory:" + exportSize).openBackend(), socket);
+    }
+
+    /** Over {@code backend} as export {@code d}, on TCP. */
+    TlsLocalServer(String kind, Path dir, BlockDevice backend) throws IOException {
+        this(kind, dir, backend, null);
+    }
+
+    private TlsLocalServer(String kind, Path dir, BlockDevice backend, Path socket) throws IOException {
         this.kind = kind;
         this.socket = socket;
         new Random(3).nextBytes(key);
-        ExportSpec spec = ExportSpec.parse("d=memory:" + exportSize);
-        registry.add(new Export(spec.name(), spec.openBackend(), false));
+        registry.add(new Export("d", backend, false));
         NbdServer.Options options;
         if (kind.equals("x509")) {
             pki = TestPki.create(dir.resolve("pki"));
