@@ -13,14 +13,14 @@ import java.util.function.LongSupplier;
  * client sending a 1 MiB write over TLS woke faultdisk's reader 14 times a MiB and spent 8% more
  * CPU on it than on nbdkit's, whose slower reader seldom blocked (docs/BENCHMARKS.md, "A spin
  * inside a TLS record"). It looks ({@link InputStream#available()}, FIONREAD on a socket) for {@code
- * -Dfaultdisk.nbd.spinMicros} at most (default 10; 0 turns it off), only on a platform thread (a
+ * -Dfaultdisk.nbd.spinMicros} at most (default 40; 0 turns it off), only on a platform thread (a
  * virtual one would hold its carrier), and only while fewer than {@code -Dfaultdisk.nbd.spinners}
  * readers look at once (default one per two CPUs: with more busy connections than that, input is
  * mostly there already, and a spinning reader would take the CPU the others need).
  */
 public final class InputSpin {
     private static final InputSpin SHARED = new InputSpin(
-            TimeUnit.MICROSECONDS.toNanos(Math.max(0, Long.getLong("faultdisk.nbd.spinMicros", 10))),
+            TimeUnit.MICROSECONDS.toNanos(Math.max(0, Long.getLong("faultdisk.nbd.spinMicros", 40))),
             System::nanoTime,
             new AtomicInteger(Integer.getInteger(
                     "faultdisk.nbd.spinners", Math.max(1, Runtime.getRuntime().availableProcessors() / 2))));

@@ -12,18 +12,20 @@ import java.util.function.LongSupplier;
  * the client pays for in each send (a tenth of fio's CPU at 4 KiB random reads); a reader still
  * running takes the request without it (docs/BENCHMARKS.md, "A short spin by default"). It spins
  * only while the connection is busy, that is while its last wait ended within {@code
- * -Dfaultdisk.nbd.spinBusyMicros} (default 20), for the window and within the readers' budget of
- * {@link InputSpin} (10 µs, one reader per two CPUs): about what a sleep and a wake cost, so it
- * takes little more CPU than blocking would, and a connection whose requests come further apart
- * (a delay rule's, an idle one) blocks at once. The window of 50 µs and 1 ms measured before
- * helped delayed reads but took a CPU from whatever else ran, and was off by default. A TLS
+ * -Dfaultdisk.nbd.spinBusyMicros} (default 60), for the window and within the readers' budget of
+ * {@link InputSpin} (40 µs, one reader per two CPUs). QEMU's client answers a reply with its next
+ * request 20-60 µs later (its coroutines, one reply read at a time): with 10 µs and 20 µs, the
+ * defaults before, its reader blocked and was woken for nearly every request, and QEMU's 4 KiB
+ * writes ran at 0.96 of nbdkit; with 40 and 60, 1.26 (docs/BENCHMARKS.md). A connection whose
+ * requests come further apart (an idle one) blocks at once. The window of 50 µs and 1 ms measured
+ * before helped delayed reads but took a CPU from whatever else ran, and was off by default. A TLS
  * connection's record reader waits with one too ({@link RecordBuffer}): there the same rule keeps
  * a hundred busy connections on two CPUs from spinning while the others need the CPU. One per
  * connection, used by its reader only.
  */
 public final class ReaderSpin {
     private static final long BUSY_NANOS =
-            TimeUnit.MICROSECONDS.toNanos(Math.max(0, Long.getLong("faultdisk.nbd.spinBusyMicros", 20)));
+            TimeUnit.MICROSECONDS.toNanos(Math.max(0, Long.getLong("faultdisk.nbd.spinBusyMicros", 60)));
 
     /** The connection's input, asked only how many bytes wait in it. */
     private final InputStream waiting;
