@@ -16,7 +16,7 @@ import java.util.function.LongSupplier;
  * {@link InputSpin} (40 µs, one reader per two CPUs). QEMU's client answers a reply with its next
  * request 20-60 µs later (its coroutines, one reply read at a time): with 10 µs and 20 µs, the
  * defaults before, its reader blocked and was woken for nearly every request, and QEMU's 4 KiB
- * writes ran at 0.96 of nbdkit; with 40 and 60, 1.26 (docs/BENCHMARKS.md). A connection whose
+ * writes ran at 0.96 of nbdkit; with 40 and 60, 1.23 (docs/BENCHMARKS.md). A connection whose
  * requests come further apart (an idle one) blocks at once. The window of 50 µs and 1 ms measured
  * before helped delayed reads but took a CPU from whatever else ran, and was off by default. A TLS
  * connection's record reader waits with one too ({@link RecordBuffer}): there the same rule keeps
