@@ -246,26 +246,26 @@ final class ReplyWriter {
         }
     }
 
-    /** True if large reads may go out straight from a file ({@link #flushWithFileLocked}): the channel is the plain socket. */
-    boolean canSendFiles() {
-        lock.lock();
-        try {
-            return channel instanceof SocketChannel;
-        } finally {
-            lock.unlock();
-        }
+    /** What carries the replies, which decides how a large read may go out straight from a file. */
+    enum Carrier {
+        /** The plain socket: from the file by sendfile ({@link #flushWithFileLocked}) or from its mapping. */
+        SOCKET,
+        /**
+         * A TLS session over streams: sealed from the file's mapping ({@link #flushWithPayloadLocked}),
+         * which the session copies out with the JDK's buffer copies (a page gone under a shrunk file
+         * fails that copy with an error, never a crash), never by handing its address to native code.
+         */
+        SESSION,
+        /** Anything else: the bytes are read into a buffer first. */
+        OTHER
     }
 
-    /**
-     * True if large reads may be written from a file's mapping ({@link #flushWithPayloadLocked})
-     * through the channel's own layer: a TLS session over streams, which copies what it seals out
-     * of the mapping with the JDK's buffer copies (a page gone under a shrunk file fails that copy
-     * with an error, never a crash), never by handing its address to native code.
-     */
-    boolean canSealMappings() {
+    Carrier carrier() {
         lock.lock();
         try {
-            return channel instanceof StreamChannel;
+            return channel instanceof SocketChannel
+                    ? Carrier.SOCKET
+                    : channel instanceof StreamChannel ? Carrier.SESSION : Carrier.OTHER;
         } finally {
             lock.unlock();
         }

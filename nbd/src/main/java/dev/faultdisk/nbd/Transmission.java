@@ -106,11 +106,12 @@ final class Transmission {
         this.payloads = new PayloadShare(connection.server().budget(), connection.id());
         this.buffers = new PayloadBuffers(connection, payloads);
         String asked = System.getProperty("faultdisk.nbd.fileReads", "map");
+        ReplyWriter.Carrier carrier = writer.carrier();
+        this.sendsFiles = carrier == ReplyWriter.Carrier.SOCKET;
         String reads =
-                writer.canSendFiles() ? asked : writer.canSealMappings() && !asked.equals("copy") ? "map" : "copy";
+                sendsFiles ? asked : carrier == ReplyWriter.Carrier.SESSION && !asked.equals("copy") ? "map" : "copy";
         this.fileReads = reads.equals("uring") && !writer.startUring() ? "copy" : reads;
         this.uringReads = fileReads.equals("uring");
-        this.sendsFiles = writer.canSendFiles();
         this.writesOffReader =
                 connection.server().largeWrites().enabled() && !connection.overTcp() && !connection.overTls();
         this.largeWrites = connection.server().largeWrites().stream(connection.id());
@@ -517,7 +518,10 @@ final class Transmission {
             readInline(h, r, length, headerSize);
             return;
         }
-        if (inline && !"copy".equals(fileReads) && sendFromFile(h, r, length, headerSize)) {
+        // A large read no layer needs comes from the backend's file; the stack has passed it on (and
+        // counted it), so if it cannot go out straight from the file it is read from the file below.
+        FileChannel source = inline && !"copy".equals(fileReads) ? device.readSource(r) : null;
+        if (source != null && sendFromFile(h, source, length, headerSize)) {
             return;
         }
         boolean budgeted = !inline || length > PayloadBuffers.MAX_SCRATCH;
@@ -528,7 +532,11 @@ final class Transmission {
         }
         try {
             try {
-                device.read(r, data);
+                if (source != null) {
+                    readFile(source, data, h.offset);
+                } else {
+                    device.read(r, data);
+                }
             } catch (DisconnectException e) {
                 if (e.midReply()) {
                     replies.read(h, data.position(0).limit(length / 2)); // the header, half the data
@@ -548,21 +556,15 @@ final class Transmission {
     }
 
     /**
-     * Sends a large read straight from the backend's file when no layer needs its bytes (see
-     * {@link BlockDevice#readSource}): from its mapping, or by sendfile when so asked or when the
-     * file cannot be mapped. Over TLS the session seals it from the mapping (its copy out of the
-     * mapping is the only one: no read into a buffer first), or from a buffer it is read into when
-     * the file cannot be mapped. False if a layer needs the bytes, and the read goes the usual way.
+     * Sends a large read straight from the backend's file (see {@link BlockDevice#readSource}): from
+     * its mapping, or by sendfile when so asked or when the file cannot be mapped. Over TLS the
+     * session seals it from the mapping (its copy out of the mapping is the only one). False if
+     * neither can be: over TLS a file that cannot be mapped (over {@link FileMappings}' limit).
      */
-    private boolean sendFromFile(RequestHeader h, BlockRequest r, int length, int headerSize) throws IOException {
-        FileChannel source = device.readSource(r);
-        if (source == null) {
-            return false;
-        }
+    private boolean sendFromFile(RequestHeader h, FileChannel source, int length, int headerSize) throws IOException {
         ByteBuffer mapped = "sendfile".equals(fileReads) ? null : mappings.view(source, h.offset, length);
         if (mapped == null && !sendsFiles) {
-            copyFromFile(h, source, length); // the stack has passed the read on (and counted it)
-            return true;
+            return false;
         }
         writer.lock();
         try {
@@ -593,26 +595,12 @@ final class Transmission {
         return true;
     }
 
-    /**
-     * Over TLS, a large read of a file that cannot be mapped (over {@link FileMappings}' limit):
-     * read from the file the stack handed out, as the file backend reads (zeroes past an end that
-     * shrank), into a budgeted buffer, then sealed from it.
-     */
-    private void copyFromFile(RequestHeader h, FileChannel source, int length) throws IOException {
-        ByteBuffer data = payloads.take(length);
-        if (data == null) {
-            replies.error(h, NbdProtocol.ENOMEM, payloads.refuse(h), -1);
-            return;
-        }
-        try {
-            while (data.hasRemaining()) {
-                if (source.read(data, h.offset + data.position()) < 0) {
-                    Zeroes.fill(data);
-                }
+    /** Reads {@code data} full from the file at {@code offset}, as the file backend reads: zeroes past an end that shrank. */
+    private static void readFile(FileChannel source, ByteBuffer data, long offset) throws IOException {
+        while (data.hasRemaining()) {
+            if (source.read(data, offset + data.position()) < 0) {
+                Zeroes.fill(data);
             }
-            replies.read(h, data.flip());
-        } finally {
-            payloads.give(data);
         }
     }
 
