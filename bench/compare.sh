@@ -43,7 +43,8 @@ bench/compare.sh: faultdisk vs nbdkit (file plugin) vs qemu-nbd on the same file
                      (JVM options from FAULTDISK_VARIANT_OPTS, FAULTDISK_VARIANT2_OPTS), faultdisk-rules, faultdisk-ranges,
                      faultdisk-triggers, faultdisk-delay, nbdkit-delay (env SERVERS)
   --workloads LIST   comma-separated, from seqread,seqwrite,randread,randrw (the default),
-                     randread64, randread1, and on four connections at once seqread4c,
+                     randread64, randread1, randwrite, syncwrite (QD1, a flush after each write),
+                     and on four connections at once seqread4c,
                      seqwrite4c, randread4c, randrw4c, and whole-disk copies with nbdcopy (its defaults:
                      up to 4 connections, 64 requests of 256 KiB) copyread (to null:) and
                      copywrite (the image onto the export), and with one connection and 16
@@ -181,6 +182,9 @@ workload_args() {
     randrw) echo "--rw=randrw --rwmixread=50 --bs=4k --iodepth=16" ;;
     randread64) echo "--rw=randread --bs=4k --iodepth=64" ;;
     randread1) echo "--rw=randread --bs=4k --iodepth=1" ;;
+    randwrite) echo "--rw=randwrite --bs=4k --iodepth=16" ;;
+    # A database's commit: one 4 KiB write, then a flush, each waited for.
+    syncwrite) echo "--rw=randwrite --bs=4k --iodepth=1 --fsync=1" ;;
     # Four connections at once (fio's nbd engine opens one per job), reported as one.
     seqread4c) echo "--rw=read --bs=1M --iodepth=8 --numjobs=4 --group_reporting" ;;
     seqwrite4c) echo "--rw=write --bs=1M --iodepth=8 --numjobs=4 --group_reporting" ;;

@@ -17,6 +17,8 @@ WORKLOADS = {
     "randrw": ("random 4 KiB 50/50 read/write, QD16", "IOPS"),
     "randread64": ("random read 4 KiB, QD64", "IOPS"),
     "randread1": ("random read 4 KiB, QD1", "IOPS"),
+    "randwrite": ("random write 4 KiB, QD16", "IOPS"),
+    "syncwrite": ("random write 4 KiB, QD1, each followed by a flush", "IOPS"),
     "seqread4c": ("sequential read 1 MiB, QD8, 4 connections", "MiB/s"),
     "seqwrite4c": ("sequential write 1 MiB, QD8, 4 connections", "MiB/s"),
     "randread4c": ("random read 4 KiB, QD16, 4 connections", "IOPS"),
