@@ -86,8 +86,11 @@ class NbdTlsTest {
 
     /**
      * fio's nbd engine keeps 16 small requests (a TLS record each) or 8 large ones in flight, so
-     * the server reads bursts of records and answers them together; every block is verified.
-     * fio's URIs may not name local files, so it checks no certificate (the encryption is the same).
+     * the server reads bursts of records and answers them together; or one at a time (each sent
+     * once the last reply is in, as a database's commits), where a busy connection's reader
+     * looks for the next record before it waits idle and reads it on when it comes within the
+     * look ({@code ReaderSpin#awaitThrough}). Every block is verified. fio's URIs may not name
+     * local files, so it checks no certificate (the encryption is the same).
      */
     @Test
     void fioAtQueueDepthOverTlsVerifiesEveryBlock() throws Exception {
@@ -102,6 +105,10 @@ class NbdTlsTest {
                     FioTest.fio(uri, java.util.List.of("--rw=write", "--bs=1M", "--iodepth=8", "--size=8M"))
                             .assertOk("fio sequential 1M over TLS"),
                     8);
+            FioTest.assertVerified(
+                    FioTest.fio(uri, java.util.List.of("--rw=randwrite", "--bs=4k", "--iodepth=1", "--size=8M"))
+                            .assertOk("fio random 4k at queue depth 1 over TLS"),
+                    2048);
         }
     }
 

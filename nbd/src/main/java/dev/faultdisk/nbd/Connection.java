@@ -414,12 +414,18 @@ final class Connection implements Runnable {
             // with the small buffer as over plaintext. Both TLS layers (the JDK's, and Bouncy
             // Castle's for PSK) survive a read timeout, keeping the record read in part, so the
             // reader can wait with the idle time (over TCP) and move.
-            // With input here already (a busy connection) it reads on with its buffers instead.
+            // With input here already (a busy connection) it reads on with its buffers instead,
+            // and a busy one looks for the next record before it waits idle, as over plaintext:
+            // a client whose next request comes tens of µs after a reply (any client at queue
+            // depth 1, decrypting the reply and sealing the next) then needs no wake of a blocked
+            // reader, which on a virtual machine costs both ends a cross-CPU interrupt
+            // (docs/BENCHMARKS.md, "TLS at queue depth 1").
             Socket plain = tcp ? channel.socket() : null;
-            n = input.tlsInputWaiting()
-                    ? input.fill(1)
-                    : input.awaitIdle(small ->
-                            ReaderThreads.awaitSecured(plain, poll, () -> input.readSecuredIdle(small), idleMillis));
+            n = spin.awaitThrough(
+                    input::tlsInputWaiting,
+                    () -> input.fill(1),
+                    () -> input.awaitIdle(small ->
+                            ReaderThreads.awaitSecured(plain, poll, () -> input.readSecuredIdle(small), idleMillis)));
         } else {
             n = input.awaitIdle(small -> ReaderThreads.awaitInput(channel, small, tcp, poll, spin, idleMillis));
         }

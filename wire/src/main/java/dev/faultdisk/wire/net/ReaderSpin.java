@@ -3,6 +3,7 @@ package dev.faultdisk.wire.net;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 import java.util.function.LongSupplier;
 
 /**
@@ -19,9 +20,10 @@ import java.util.function.LongSupplier;
  * writes ran at 0.96 of nbdkit; with 40 and 60, 1.23 (docs/BENCHMARKS.md). A connection whose
  * requests come further apart (an idle one) blocks at once. The window of 50 µs and 1 ms measured
  * before helped delayed reads but took a CPU from whatever else ran, and was off by default. A TLS
- * connection's record reader waits with one too ({@link RecordBuffer}): there the same rule keeps
- * a hundred busy connections on two CPUs from spinning while the others need the CPU. One per
- * connection, used by its reader only.
+ * connection waits with one before its idle wait ({@link #awaitThrough}), and its record reader
+ * with one of its own inside a record ({@link RecordBuffer}): there the same rule keeps a hundred
+ * busy connections on two CPUs from spinning while the others need the CPU. One per connection,
+ * used by its reader only.
  */
 public final class ReaderSpin {
     private static final long BUSY_NANOS =
@@ -77,6 +79,19 @@ public final class ReaderSpin {
             // Also after a read that timed out or failed: a wait that long was not a busy one.
             spin = clock.getAsLong() - start <= busy;
         }
+    }
+
+    /**
+     * Waits for the next request through a layer that holds input of its own (TLS, whose records
+     * the socket no longer shows once read): with input held already ({@code held}), or seen by
+     * the look while the connection is busy, {@code busy} reads on at once; else {@code idle}
+     * waits as an idle connection does (its buffers given back, a poll the client must wake).
+     */
+    public int awaitThrough(BooleanSupplier held, Read busy, Read idle) throws IOException {
+        if (held.getAsBoolean()) {
+            return busy.read();
+        }
+        return await(() -> found ? busy.read() : idle.read());
     }
 
     /**

@@ -192,6 +192,60 @@ class ReaderSpinTest {
         assertEquals(0, spinners.get(), "and the budget is as it was");
     }
 
+    /** Which of a wait through a layer's reads ran: "busy" (read on) or "idle" (the idle wait). */
+    private final List<String> through = new ArrayList<>();
+
+    private int throughLayer(ReaderSpin spin, boolean held, long nanos) throws IOException {
+        return spin.awaitThrough(
+                () -> held,
+                () -> {
+                    through.add("busy");
+                    return readTaking(nanos);
+                },
+                () -> {
+                    through.add("idle");
+                    return readTaking(nanos);
+                });
+    }
+
+    @Test
+    void throughALayerABusyConnectionReadsOnWhenTheLookSeesTheNextRecord() throws Exception {
+        ReaderSpin spin = busy();
+        in.emptyPolls = 3; // the client's next record comes while the reader looks
+
+        assertEquals(7, throughLayer(spin, false, 0));
+        assertEquals(List.of("busy"), through, "seen by the look: no idle wait for it");
+        assertEquals(List.of("available", "available", "available", "available", "read"), in.calls);
+        assertTrue(spin.spinning());
+    }
+
+    @Test
+    void throughALayerInputHeldAlreadyIsReadWithoutALook() throws Exception {
+        ReaderSpin spin = busy();
+
+        assertEquals(7, throughLayer(spin, true, 0));
+        assertEquals(List.of("busy"), through);
+        assertEquals(List.of("read"), in.calls, "the layer holds the next record: nothing to look for");
+    }
+
+    @Test
+    void throughALayerAnIdleConnectionOrAnEmptyWindowWaitsIdle() throws Exception {
+        ReaderSpin fresh = spin(WINDOW, new AtomicInteger(1));
+        in.emptyPolls = 0;
+        throughLayer(fresh, false, 20_000);
+        assertEquals(List.of("idle"), through, "a new connection is not busy: it waits idle at once");
+        assertEquals(List.of("read"), in.calls, "without a look");
+
+        ReaderSpin spin = busy();
+        through.clear();
+        in.emptyPolls = Integer.MAX_VALUE;
+        throughLayer(spin, false, 300_000);
+        assertEquals(List.of("idle"), through, "nothing came within the window: the idle wait");
+        assertEquals(
+                WINDOW / clock.step,
+                in.calls.stream().filter("available"::equals).count());
+    }
+
     @Test
     void onARealUnixSocketItCountsWaitingBytesAndLeavesTheChannelBlocking(@TempDir Path dir) throws Exception {
         UnixDomainSocketAddress address = UnixDomainSocketAddress.of(dir.resolve("spin.sock"));
