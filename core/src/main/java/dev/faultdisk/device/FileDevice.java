@@ -130,9 +130,17 @@ public final class FileDevice implements BlockDevice {
 
     @Override
     public void read(BlockRequest r, ByteBuffer dst) throws IOException {
-        long pos = r.offset();
+        readFully(channel, dst, r.offset());
+    }
+
+    /**
+     * Reads {@code dst} full from {@code file} at {@code offset}, as this backend reads its image
+     * (also for frontends reading a file a stack handed out, {@link BlockDevice#readSource}).
+     */
+    public static void readFully(FileChannel file, ByteBuffer dst, long offset) throws IOException {
+        long pos = offset;
         while (dst.hasRemaining()) {
-            int n = channel.read(dst, pos);
+            int n = file.read(dst, pos);
             if (n < 0) {
                 // The file shrank underneath us: what lies past its end reads as zeroes.
                 while (dst.hasRemaining()) {

@@ -5,6 +5,7 @@ import dev.faultdisk.device.BlockRequest;
 import dev.faultdisk.device.Completion;
 import dev.faultdisk.device.DeviceException;
 import dev.faultdisk.device.DisconnectException;
+import dev.faultdisk.device.FileDevice;
 import dev.faultdisk.device.RequestTimer;
 import dev.faultdisk.device.TimedWaiter;
 import dev.faultdisk.wire.BlockOp;
@@ -533,7 +534,7 @@ final class Transmission {
         try {
             try {
                 if (source != null) {
-                    readFile(source, data, h.offset);
+                    FileDevice.readFully(source, data, h.offset);
                 } else {
                     device.read(r, data);
                 }
@@ -593,15 +594,6 @@ final class Transmission {
             connection.server().sealedFromFile();
         }
         return true;
-    }
-
-    /** Reads {@code data} full from the file at {@code offset}, as the file backend reads: zeroes past an end that shrank. */
-    private static void readFile(FileChannel source, ByteBuffer data, long offset) throws IOException {
-        while (data.hasRemaining()) {
-            if (source.read(data, offset + data.position()) < 0) {
-                Zeroes.fill(data);
-            }
-        }
     }
 
     private void readInline(RequestHeader h, BlockRequest r, int length, int headerSize) throws IOException {

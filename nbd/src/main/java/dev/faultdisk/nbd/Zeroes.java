@@ -2,7 +2,7 @@ package dev.faultdisk.nbd;
 
 import java.nio.ByteBuffer;
 
-/** Fast all-zero checks on reply data, with the JDK's vectorised {@link ByteBuffer#mismatch}, and zero fills. */
+/** Fast all-zero checks on reply data, with the JDK's vectorised {@link ByteBuffer#mismatch}. */
 final class Zeroes {
     private static final ByteBuffer ZERO = ByteBuffer.allocateDirect(1 << 20).asReadOnlyBuffer();
 
@@ -27,12 +27,5 @@ final class Zeroes {
             view.limit(limit).position(view.position() + n);
         }
         return true;
-    }
-
-    /** Fills what remains of {@code data} with zeroes. */
-    static void fill(ByteBuffer data) {
-        while (data.hasRemaining()) {
-            data.put(ZERO.duplicate().limit(Math.min(data.remaining(), ZERO.capacity())));
-        }
     }
 }
