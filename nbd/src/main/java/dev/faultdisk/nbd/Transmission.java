@@ -217,7 +217,9 @@ final class Transmission {
     /**
      * Validates a request and runs it: inline on the reader thread (the fast path), or on a
      * virtual thread of its own when the device stack says a call may block (breakpoints, held or
-     * delayed requests), so that a stuck request never holds up the others.
+     * delayed requests), so that a stuck request never holds up the others, or, a large write of
+     * a connection writing alone over a Unix socket, on a kept platform thread ({@link
+     * OffReaderWriters}) while the reader receives the next.
      */
     private void handle(RequestHeader h) throws IOException, ProtocolException {
         if (timer != null) {
@@ -289,7 +291,7 @@ final class Transmission {
                 return;
             }
             try {
-                requests.execute(() -> {
+                Runnable run = () -> {
                     try {
                         execute(request, owned, false);
                         writer.flush();
@@ -299,7 +301,13 @@ final class Transmission {
                         payloads.give(owned);
                         inFlight.release();
                     }
-                });
+                };
+                if (offReader && !mayBlock) {
+                    OffReaderWriters.shared()
+                            .execute(run, requests); // a write no layer can hold: a kept platform thread
+                } else {
+                    requests.execute(run);
+                }
                 slot = false; // the request gives it back
             } catch (RuntimeException e) {
                 payloads.give(owned);

@@ -40,6 +40,10 @@ class UnixWritesOffReaderTest {
     private static final class HeldWrites extends ForwardingBlockDevice {
         final CountDownLatch open = new CountDownLatch(1);
         final AtomicInteger arrived = new AtomicInteger();
+        /** Writes that arrived on one of the kept platform writers ({@link OffReaderWriters}). */
+        final AtomicInteger onWriters = new AtomicInteger();
+        /** Writes that arrived on a virtual thread. */
+        final AtomicInteger onVirtual = new AtomicInteger();
 
         HeldWrites(MemoryDevice next) {
             super(next);
@@ -47,6 +51,12 @@ class UnixWritesOffReaderTest {
 
         @Override
         public void write(BlockRequest r, ByteBuffer src) throws IOException {
+            Thread t = Thread.currentThread();
+            if (t.isVirtual()) {
+                onVirtual.incrementAndGet();
+            } else if (t.getName().equals(OffReaderWriters.NAME)) {
+                onWriters.incrementAndGet();
+            }
             arrived.incrementAndGet();
             try {
                 open.await();
@@ -94,9 +104,12 @@ class UnixWritesOffReaderTest {
             // sends below then wait for the reader too, so the writes are let go from elsewhere). A
             // write is counted off the reader before it is handed over, so more writes at the device
             // than counted means one is on the reader: the budget was reached, however slow the sends.
+            int[] atOpen = new int[2]; // writes held on writer threads, on virtual threads
             Thread opener = Thread.ofVirtual().start(() -> {
                 try {
                     await().atMost(Duration.ofSeconds(60)).until(() -> device.arrived.get() > server.writesOffReader());
+                    atOpen[0] = device.onWriters.get();
+                    atOpen[1] = device.onVirtual.get();
                 } finally {
                     device.open.countDown(); // else a missed budget hangs the test instead of failing it
                 }
@@ -115,6 +128,11 @@ class UnixWritesOffReaderTest {
             long offReader = server.writesOffReader();
             assertTrue(
                     offReader >= 1 && offReader < writes, offReader + " of " + writes + " writes ran off the reader");
+            // Until the writes were let go, those off the reader waited on the kept platform writers
+            // (the budget, 32 held at once, is within their bound, 32): none on a virtual thread.
+            // After, a write may meet every writer still on its way back, and take a virtual one.
+            assertTrue(atOpen[0] >= 1, atOpen[0] + " writes held on the kept platform writers");
+            assertEquals(0, atOpen[1], "writes held on virtual threads");
         }
         for (int i = 0; i < writes; i++) {
             byte[] expected = new byte[MIB];
