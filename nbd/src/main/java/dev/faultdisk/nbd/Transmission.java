@@ -575,6 +575,12 @@ final class Transmission {
         if (mapped == null && !sendsFiles) {
             return false;
         }
+        // Counted before the reply leaves: a client that has its bytes may ask at once how they went.
+        if (sendsFiles) {
+            connection.server().sentFromFile();
+        } else {
+            connection.server().sealedFromFile();
+        }
         writer.lock();
         try {
             ReplyEncoder.readHeader(writer.reserve(headerSize), structured, h.cookie, h.offset, length);
@@ -595,11 +601,6 @@ final class Transmission {
             throw new IOException("the image file shrank under a read from its mapping", e);
         } finally {
             writer.unlock();
-        }
-        if (sendsFiles) {
-            connection.server().sentFromFile();
-        } else {
-            connection.server().sealedFromFile();
         }
         return true;
     }
