@@ -1,5 +1,6 @@
 package dev.faultdisk.nbd;
 
+import dev.faultdisk.wire.net.InputSpin;
 import dev.faultdisk.wire.net.StreamChannel;
 import java.io.EOFException;
 import java.io.IOException;
@@ -121,13 +122,30 @@ final class ConnectionInput {
 
     /** Moves the next {@code dst.remaining()} input bytes into {@code dst}, reading the socket directly. */
     void readInto(ByteBuffer dst) throws IOException {
+        readInto(dst, false);
+    }
+
+    /**
+     * As {@link #readInto(ByteBuffer)}; with {@code look}, before each read of the plain socket that
+     * may block, looks for the rest of the payload first ({@link InputSpin}): a reader blocked
+     * between the pieces a Unix socket brings a payload in (about 100 KiB each) is woken by the
+     * client's next send, in the client's system call. For a connection writing alone: where
+     * several write at once, a reader that looks takes the CPU the others need (nbdcopy's four
+     * connections of 256 KiB writes ran at 0.90 with every payload read looking; docs/BENCHMARKS.md,
+     * "This round (after 5a784b2)").
+     */
+    void readInto(ByteBuffer dst, boolean look) throws IOException {
         if (in.hasRemaining()) {
             int n = Math.min(in.remaining(), dst.remaining());
             dst.put(dst.position(), in, in.position(), n);
             dst.position(dst.position() + n);
             in.position(in.position() + n);
         }
+        boolean looks = look && tls == null && socketWaiting != null;
         while (dst.hasRemaining()) {
+            if (looks) {
+                InputSpin.shared().lookFor(socketWaiting);
+            }
             if (io.read(dst) < 0) {
                 throw new EOFException();
             }

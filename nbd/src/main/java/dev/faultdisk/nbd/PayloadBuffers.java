@@ -54,13 +54,14 @@ final class PayloadBuffers {
     /**
      * The buffer of a write that runs off the reader, filled: taken from the budget once the
      * payload has started to arrive (a header alone holds nothing), or null if the budget is spent.
+     * {@code look}: the connection writes alone ({@link ConnectionInput#readInto(ByteBuffer, boolean)}).
      */
-    ByteBuffer budgeted(int length) throws IOException {
+    ByteBuffer budgeted(int length, boolean look) throws IOException {
         awaitPayloadStart(length);
         ByteBuffer payload = share.take(length);
         if (payload != null) {
             try {
-                input.readInto(payload);
+                input.readInto(payload, look);
             } catch (IOException | RuntimeException e) {
                 share.give(payload);
                 throw e;
@@ -108,7 +109,7 @@ final class PayloadBuffers {
             return inputView;
         }
         if (length > MAX_SCRATCH) {
-            large = budgeted(length);
+            large = budgeted(length, false);
             return large;
         }
         awaitPayloadStart(length);

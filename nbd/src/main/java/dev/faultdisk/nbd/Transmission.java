@@ -249,7 +249,7 @@ final class Transmission {
         try {
             ByteBuffer payload = null;
             if (h.type == NbdProtocol.CMD_WRITE) {
-                payload = async ? buffers.budgeted((int) h.length) : buffers.inlineWrite((int) h.length);
+                payload = async ? buffers.budgeted((int) h.length, offReader) : buffers.inlineWrite((int) h.length);
                 if (payload == null && offReader && !mayBlock) {
                     // The payload budget is spent: the write goes the reader's way, as it would
                     // without this path, rather than being refused.

@@ -165,6 +165,36 @@ class ConnectionInputTest {
     }
 
     @Test
+    void aPayloadReadThatLooksFirstGetsEveryPieceWhetherItCameWithinTheLookOrLater(@TempDir Path dir) throws Exception {
+        try (UnixSocketPair pair = UnixSocketPair.open(dir)) {
+            SocketChannel client = pair.client();
+            byte[] data = counting(300_000);
+            ConnectionInput input = new ConnectionInput(pair.accepted());
+            // Pieces back to back, one after a pause far past the look's window, then the rest.
+            Thread sender = Thread.ofVirtual().start(() -> {
+                try {
+                    int at = 0;
+                    for (int piece : new int[] {1, 40_000, 9_999, 100_000}) {
+                        client.write(ByteBuffer.wrap(data, at, piece));
+                        at += piece;
+                    }
+                    Thread.sleep(50);
+                    client.write(ByteBuffer.wrap(data, at, data.length - at));
+                } catch (Exception e) {
+                    throw new AssertionError(e);
+                }
+            });
+            ByteBuffer payload = ByteBuffer.allocateDirect(data.length);
+            input.readInto(payload, true); // on this platform thread the look runs before each blocking read
+            sender.join();
+            byte[] got = new byte[data.length];
+            payload.flip().get(got);
+            assertArrayEquals(data, got, "every byte once, in order");
+            input.release();
+        }
+    }
+
+    @Test
     void withoutASocketToAskArrivedMeansBuffered() throws Exception {
         byte[] data = counting(10_000);
         ConnectionInput input = new ConnectionInput(trickle(data, 700, 6));
