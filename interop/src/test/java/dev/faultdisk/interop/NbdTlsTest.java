@@ -19,6 +19,7 @@ import dev.faultdisk.wire.net.TlsMode;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -97,19 +98,18 @@ class NbdTlsTest {
         Tools.require("fio");
         try (FaultdiskServer server = start(TlsMode.REQUIRE, false)) {
             String uri = "nbds://127.0.0.1:" + port(server) + "/d?tls-verify-peer=false";
-            FioTest.assertVerified(
-                    FioTest.fio(uri, java.util.List.of("--rw=randwrite", "--bs=4k", "--iodepth=16", "--size=8M"))
-                            .assertOk("fio random 4k over TLS"),
-                    2048);
-            FioTest.assertVerified(
-                    FioTest.fio(uri, java.util.List.of("--rw=write", "--bs=1M", "--iodepth=8", "--size=8M"))
-                            .assertOk("fio sequential 1M over TLS"),
-                    8);
-            FioTest.assertVerified(
-                    FioTest.fio(uri, java.util.List.of("--rw=randwrite", "--bs=4k", "--iodepth=1", "--size=8M"))
-                            .assertOk("fio random 4k at queue depth 1 over TLS"),
-                    2048);
+            fioVerified(uri, "fio random 4k over TLS", 2048, "--rw=randwrite", "--bs=4k", "--iodepth=16");
+            fioVerified(uri, "fio sequential 1M over TLS", 8, "--rw=write", "--bs=1M", "--iodepth=8");
+            fioVerified(
+                    uri, "fio random 4k at queue depth 1 over TLS", 2048, "--rw=randwrite", "--bs=4k", "--iodepth=1");
         }
+    }
+
+    /** Runs one fio job of 8 MiB at {@code uri} and checks that every one of its {@code blocks} verified. */
+    private static void fioVerified(String uri, String what, long blocks, String... job) {
+        List<String> args = new ArrayList<>(List.of(job));
+        args.add("--size=8M");
+        FioTest.assertVerified(FioTest.fio(uri, args).assertOk(what), blocks);
     }
 
     /**
