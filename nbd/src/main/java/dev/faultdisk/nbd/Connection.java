@@ -99,7 +99,7 @@ final class Connection implements Runnable {
         this.input = new ConnectionInput(channel);
         this.id = id;
         this.writer = new ReplyWriter(channel);
-        this.spin = new ReaderSpin(input.socketWaiting()); // one stream over the channel asks FIONREAD for both
+        this.spin = input.spin();
         this.poll = new ReaderPollHolder(channel);
         boolean inet;
         try {

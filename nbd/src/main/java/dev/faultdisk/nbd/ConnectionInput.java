@@ -1,6 +1,6 @@
 package dev.faultdisk.nbd;
 
-import dev.faultdisk.wire.net.InputSpin;
+import dev.faultdisk.wire.net.ReaderSpin;
 import dev.faultdisk.wire.net.StreamChannel;
 import java.io.EOFException;
 import java.io.IOException;
@@ -9,6 +9,7 @@ import java.nio.ByteBuffer;
 import java.nio.channels.ByteChannel;
 import java.nio.channels.Channels;
 import java.nio.channels.SocketChannel;
+import java.util.function.Function;
 
 /**
  * A connection's buffered input. Requests and payloads are decoded from a pooled 256 KiB buffer
@@ -36,6 +37,8 @@ final class ConnectionInput {
     private ByteChannel io;
     /** The plain socket's input, asked only how many bytes wait in it (FIONREAD); null for other channels. */
     private final InputStream socketWaiting;
+    /** How the reader looks for input before it blocks, for requests and inside payloads alike. */
+    private final ReaderSpin spin;
     /** The TLS channel {@link #io} is once secured (the socket's bytes are then its alone); null before. */
     private volatile StreamChannel tls;
     /** Buffered input; swapped for a pooled one by {@link #awaitIdle}. */
@@ -48,16 +51,23 @@ final class ConnectionInput {
     private volatile int held = CAPACITY;
 
     ConnectionInput(ByteChannel io) {
+        this(io, ReaderSpin::new);
+    }
+
+    /** With the reader's look made by {@code spin} from the socket's input (tests set its busy window). */
+    ConnectionInput(ByteChannel io, Function<InputStream, ReaderSpin> spin) {
         this.io = io;
         this.socketWaiting = io instanceof SocketChannel socket ? Channels.newInputStream(socket) : null;
+        this.spin = spin.apply(socketWaiting); // one stream over the channel asks FIONREAD for both
     }
 
     /**
-     * The plain socket's input, only to ask how many bytes wait in it (the reader's spin asks
-     * too); null for other channels.
+     * The reader's look for input before it blocks: one for its waits for requests and for the
+     * pieces of a payload, so that a long wait in either stops the look in both until the
+     * connection is busy again.
      */
-    InputStream socketWaiting() {
-        return socketWaiting;
+    ReaderSpin spin() {
+        return spin;
     }
 
     /** The buffer, positioned at the next unread byte, limited at the last one read. */
@@ -127,7 +137,8 @@ final class ConnectionInput {
 
     /**
      * As {@link #readInto(ByteBuffer)}; with {@code look}, before each read of the plain socket that
-     * may block, looks for the rest of the payload first ({@link InputSpin}): a reader blocked
+     * may block, looks for the rest of the payload first while the connection is busy ({@link
+     * #spin()}; a piece that came late stops the look, as a late request does): a reader blocked
      * between the pieces a Unix socket brings a payload in (about 100 KiB each) is woken by the
      * client's next send, in the client's system call. For a connection writing alone: where
      * several write at once, a reader that looks takes the CPU the others need (nbdcopy's four
@@ -143,10 +154,7 @@ final class ConnectionInput {
         }
         boolean looks = look && tls == null && socketWaiting != null;
         while (dst.hasRemaining()) {
-            if (looks) {
-                InputSpin.shared().lookFor(socketWaiting);
-            }
-            if (io.read(dst) < 0) {
+            if ((looks ? spin.await(() -> io.read(dst)) : io.read(dst)) < 0) {
                 throw new EOFException();
             }
         }

@@ -2,9 +2,12 @@ package dev.faultdisk.nbd;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.faultdisk.wire.net.InputSpin;
+import dev.faultdisk.wire.net.ReaderSpin;
 import dev.faultdisk.wire.net.StreamChannel;
 import java.io.EOFException;
 import java.io.OutputStream;
@@ -190,6 +193,42 @@ class ConnectionInputTest {
             byte[] got = new byte[data.length];
             payload.flip().get(got);
             assertArrayEquals(data, got, "every byte once, in order");
+            input.release();
+        }
+    }
+
+    @Test
+    void aPayloadPieceThatComesLateStopsTheLookAsALateRequestDoes(@TempDir Path dir) throws Exception {
+        try (UnixSocketPair pair = UnixSocketPair.open(dir)) {
+            SocketChannel client = pair.client();
+            // A busy window of 20 ms, not 60 µs: a cold read on a loaded machine stays busy, a piece
+            // 50 ms late does not.
+            ConnectionInput input = new ConnectionInput(
+                    pair.accepted(),
+                    waiting -> new ReaderSpin(waiting, InputSpin.shared(), 20_000_000L, System::nanoTime));
+            byte[] first = counting(50_000);
+            client.write(ByteBuffer.wrap(first)); // all of it waiting in the socket: no wait at all
+            ByteBuffer payload = ByteBuffer.allocateDirect(first.length);
+            input.readInto(payload, true);
+            assertTrue(input.spin().spinning(), "a payload read without waiting keeps the connection busy");
+
+            byte[] second = counting(20_000);
+            client.write(ByteBuffer.wrap(second, 0, 1_000));
+            Thread late = Thread.ofVirtual().start(() -> {
+                try {
+                    Thread.sleep(50);
+                    client.write(ByteBuffer.wrap(second, 1_000, second.length - 1_000));
+                } catch (Exception e) {
+                    throw new AssertionError(e);
+                }
+            });
+            payload = ByteBuffer.allocateDirect(second.length);
+            input.readInto(payload, true);
+            late.join();
+            assertFalse(input.spin().spinning(), "a piece 50 ms late: the next wait blocks without looking");
+            byte[] got = new byte[second.length];
+            payload.flip().get(got);
+            assertArrayEquals(second, got, "every byte once, in order");
             input.release();
         }
     }

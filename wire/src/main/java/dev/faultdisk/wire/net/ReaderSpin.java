@@ -22,8 +22,10 @@ import java.util.function.LongSupplier;
  * before helped delayed reads but took a CPU from whatever else ran, and was off by default. A TLS
  * connection waits with one before its idle wait ({@link #awaitThrough}), and its record reader
  * with one of its own inside a record ({@link RecordBuffer}): there the same rule keeps a hundred
- * busy connections on two CPUs from spinning while the others need the CPU. One per connection,
- * used by its reader only.
+ * busy connections on two CPUs from spinning while the others need the CPU. A plain connection
+ * writing alone waits with its one inside a large payload too, so a client that sends a payload
+ * in pieces far apart stops the look there as a late request does. One per connection, used by
+ * its reader only.
  */
 public final class ReaderSpin {
     private static final long BUSY_NANOS =
