@@ -28,7 +28,9 @@ import java.util.concurrent.locks.LockSupport;
  * its reply (measured faster, with a lower tail, with clients that send requests one by one and in
  * groups: docs/BENCHMARKS.md). The thread then stands by, running a wait only once it is {@link
  * #STANDBY_NANOS} late (the reader is held up elsewhere), and serves on time again as soon as the
- * reader stops serving ({@link #readerServes}). {@code -Dfaultdisk.nbd.delayOnReader=false} leaves
+ * reader stops serving ({@link #readerServes}). Each time it looks and the reader has kept up, it
+ * looks half as often, down to once a {@link #STANDBY_MAX_NANOS}; once it finds the reader behind,
+ * as often as at first again. {@code -Dfaultdisk.nbd.delayOnReader=false} leaves
  * the waits to the thread.
  */
 final class DelayWaiter implements TimedWaiter {
@@ -48,10 +50,24 @@ final class DelayWaiter implements TimedWaiter {
      */
     private static final long STANDBY_NANOS = TimeUnit.MICROSECONDS.toNanos(250);
 
+    /**
+     * How far behind a reader that keeps up the thread stands by at most. Always 250 µs behind, the
+     * thread woke about 3,500 times a second at QD64 to find nothing due, and the reader sharing
+     * its CPU switched as often: backing off to 1 ms, the server's context switches fell from 7.4k
+     * to 2.8k a second and 1 ms delays at QD64 ran 1.06x as fast (docs/BENCHMARKS.md, "This round
+     * (after 1d3c23e)"). The cost: a reader held up after a stretch of keeping up has the waits
+     * then due run up to this late, once, where they were run 250 µs late.
+     */
+    private static final long STANDBY_MAX_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
+
     private static final Semaphore THREADS = new Semaphore(Integer.getInteger("faultdisk.nbd.delayThreads", 256));
 
     private final Semaphore threads;
     private final long standby;
+    private final long standbyMax;
+    /** How far behind the reader the thread stands by now, {@link #standby} to {@link #standbyMax}. */
+    private volatile long standbyNow;
+
     private final String name;
     private final Runnable afterBatch;
     private final PriorityQueue<Entry> queue = new PriorityQueue<>();
@@ -73,15 +89,25 @@ final class DelayWaiter implements TimedWaiter {
 
     /** As above, with the budget of threads it shares with others. */
     DelayWaiter(String name, Runnable afterBatch, Semaphore threads) {
-        this(name, afterBatch, threads, STANDBY_NANOS);
+        this(name, afterBatch, threads, STANDBY_NANOS, STANDBY_MAX_NANOS);
     }
 
-    /** As above, with how far behind a serving reader the thread stands by. */
+    /** As above, with how far behind a serving reader the thread stands by, always. */
     DelayWaiter(String name, Runnable afterBatch, Semaphore threads, long standbyNanos) {
+        this(name, afterBatch, threads, standbyNanos, standbyNanos);
+    }
+
+    /**
+     * As above, with how far behind a serving reader the thread stands by at first and, while the
+     * reader keeps up, at most.
+     */
+    DelayWaiter(String name, Runnable afterBatch, Semaphore threads, long standbyNanos, long standbyMaxNanos) {
         this.name = name;
         this.afterBatch = afterBatch;
         this.threads = threads;
         this.standby = standbyNanos;
+        this.standbyMax = Math.max(standbyNanos, standbyMaxNanos);
+        this.standbyNow = standbyNanos;
     }
 
     @Override
@@ -123,13 +149,20 @@ final class DelayWaiter implements TimedWaiter {
         TimerSlack.minimize();
         ThreadScheduling.enter();
         long idleSince = System.nanoTime();
+        long lookAt = Long.MAX_VALUE; // when the last sleep behind a serving reader was to end
         try {
             while (true) {
                 List<Entry> due;
                 long sleep;
                 synchronized (this) {
                     long now = System.nanoTime();
-                    due = takeDue(now - (readerServes ? standby : 0));
+                    boolean serving = readerServes;
+                    due = takeDue(now - (serving ? standbyNow : 0));
+                    if (serving && lookAt != Long.MAX_VALUE && now - lookAt >= 0) {
+                        // Looked when it meant to: the reader kept up (nothing due), or was behind.
+                        standbyNow = due.isEmpty() ? Math.min(2 * standbyNow, standbyMax) : standby;
+                    }
+                    lookAt = Long.MAX_VALUE;
                     if (due.isEmpty()) {
                         if (!queue.isEmpty()) {
                             idleSince = now; // waits held (a serving reader runs them): not idle
@@ -140,7 +173,10 @@ final class DelayWaiter implements TimedWaiter {
                         }
                         sleep = queue.isEmpty()
                                 ? LINGER_NANOS - (now - idleSince)
-                                : queue.peek().at - now + (readerServes ? standby : 0);
+                                : queue.peek().at - now + (serving ? standbyNow : 0);
+                        if (serving && !queue.isEmpty()) {
+                            lookAt = now + sleep;
+                        }
                     } else {
                         sleep = 0;
                     }
@@ -186,6 +222,9 @@ final class DelayWaiter implements TimedWaiter {
             return;
         }
         readerServes = serves;
+        if (serves) {
+            standbyNow = standby; // a reader that starts serving has kept up with nothing yet
+        }
         if (!serves) {
             Thread t;
             synchronized (this) {
@@ -195,6 +234,11 @@ final class DelayWaiter implements TimedWaiter {
                 LockSupport.unpark(t); // it slept until a standby's deadline: now the real one
             }
         }
+    }
+
+    /** How far behind a serving reader the thread stands by now (tests). */
+    long standbyNanos() {
+        return standbyNow;
     }
 
     /** Runs on the calling thread (the reader) the rests now due or cut short; false if none was. */

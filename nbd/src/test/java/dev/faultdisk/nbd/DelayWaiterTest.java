@@ -13,6 +13,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.Test;
@@ -157,6 +158,45 @@ class DelayWaiterTest {
         }
         assertTrue(ran.get() > 0);
         assertEquals(1, starts.get(), "one thread stood by throughout, not one per linger");
+    }
+
+    @Test
+    void theThreadLooksLessOftenWhileTheReaderKeepsUpAndAsOftenAsAtFirstOnceItFallsBehind() throws Exception {
+        long standby = ms(20);
+        String name = "nbd-delays-backoff";
+        DelayWaiter waiter = new DelayWaiter(name, () -> {}, new Semaphore(1), standby, ms(320));
+        waiter.readerServes(true);
+        // A reader that keeps up: requests 30 ms deep, one every 2 ms, each run near its deadline by
+        // the reader, so the thread finds nothing due each time it looks.
+        AtomicInteger byReader = new AtomicInteger();
+        List<Long> lateOnThread = new CopyOnWriteArrayList<>();
+        AtomicBoolean heldUp = new AtomicBoolean();
+        long end = System.nanoTime() + WAIT.toNanos();
+        while (waiter.standbyNanos() < 4 * standby && System.nanoTime() - end < 0) {
+            long at = System.nanoTime() + ms(30);
+            assertTrue(waiter.schedule(at, new CountDownLatch(1), () -> {
+                if (!Thread.currentThread().getName().equals(name)) {
+                    byReader.incrementAndGet();
+                } else if (heldUp.get()) {
+                    lateOnThread.add(System.nanoTime() - at);
+                }
+            }));
+            waiter.runDue();
+            Thread.sleep(2);
+        }
+        assertTrue(
+                waiter.standbyNanos() >= 4 * standby,
+                "a reader that kept up: the thread stands by " + waiter.standbyNanos() + " ns behind, not longer");
+        assertTrue(byReader.get() > 0);
+        // The reader held up from here: what falls due is the thread's, the grown standby late at
+        // first; then it stands by as at first.
+        heldUp.set(true);
+        await().atMost(WAIT).until(() -> !lateOnThread.isEmpty());
+        assertTrue(
+                lateOnThread.get(0) >= 2 * standby,
+                "the first ran " + lateOnThread.get(0) + " ns late, within the first standby");
+        await().atMost(WAIT)
+                .untilAsserted(() -> assertEquals(standby, waiter.standbyNanos(), "found the reader behind"));
     }
 
     @Test
