@@ -224,8 +224,7 @@ final class DelayWaiter implements TimedWaiter {
         readerServes = serves;
         if (serves) {
             standbyNow = standby; // a reader that starts serving has kept up with nothing yet
-        }
-        if (!serves) {
+        } else {
             Thread t;
             synchronized (this) {
                 t = queue.isEmpty() ? null : thread;
