@@ -98,7 +98,8 @@ class FioTest {
         assertEquals(blocks, Long.parseLong(m.group(1)), "verifying reads\n" + out);
     }
 
-    private static List<String> concat(List<String> a, String b) {
+    /** {@code a} with {@code b} after it (NbdTlsTest adds its jobs' size with it). */
+    static List<String> concat(List<String> a, String b) {
         List<String> out = new ArrayList<>(a);
         out.add(b);
         return out;

@@ -19,7 +19,6 @@ import dev.faultdisk.wire.net.TlsMode;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -107,9 +106,8 @@ class NbdTlsTest {
 
     /** Runs one fio job of 8 MiB at {@code uri} and checks that every one of its {@code blocks} verified. */
     private static void fioVerified(String uri, String what, long blocks, String... job) {
-        List<String> args = new ArrayList<>(List.of(job));
-        args.add("--size=8M");
-        FioTest.assertVerified(FioTest.fio(uri, args).assertOk(what), blocks);
+        FioTest.assertVerified(
+                FioTest.fio(uri, FioTest.concat(List.of(job), "--size=8M")).assertOk(what), blocks);
     }
 
     /**
