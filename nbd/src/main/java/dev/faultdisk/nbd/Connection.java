@@ -9,6 +9,7 @@ import dev.faultdisk.wire.net.TlsMode;
 import java.io.ByteArrayOutputStream;
 import java.io.EOFException;
 import java.io.IOException;
+import java.io.InputStream;
 import java.lang.System.Logger.Level;
 import java.net.InetSocketAddress;
 import java.net.Socket;
@@ -65,6 +66,8 @@ final class Connection implements Runnable {
     private final ReplyWriter writer;
     /** TCP (timed reads), not a Unix socket (whose reader polls it to wait with a timeout). */
     private final boolean tcp;
+    /** The TCP socket's stream for the platform reader's timed waits; null until the first. */
+    private InputStream tcpInput;
     /** Whether the reader looks for its next request before it blocks (reader thread only). */
     private final ReaderSpin spin;
     /** The platform reader's timed wait for input. */
@@ -427,7 +430,7 @@ final class Connection implements Runnable {
                     () -> input.awaitIdle(small ->
                             ReaderThreads.awaitSecured(plain, poll, () -> input.readSecuredIdle(small), idleMillis)));
         } else {
-            n = input.awaitIdle(small -> ReaderThreads.awaitInput(channel, small, tcp, poll, spin, idleMillis));
+            n = input.awaitIdle(small -> ReaderThreads.awaitInput(channel, small, tcpInput(), poll, spin, idleMillis));
         }
         if (n == ReaderThreads.IDLE) {
             poll.release(); // a virtual reader has no use for it
@@ -438,6 +441,17 @@ final class Connection implements Runnable {
             return ReaderThreads.MOVED;
         }
         return n;
+    }
+
+    /**
+     * The TCP socket's stream, made once (the socket makes another at each call, an object for
+     * each idle wait), or null over a Unix socket. Reader thread only.
+     */
+    private InputStream tcpInput() throws IOException {
+        if (tcp && tcpInput == null) {
+            tcpInput = channel.socket().getInputStream();
+        }
+        return tcpInput;
     }
 
     /** The platform reader's timed wait for input (see {@link ReaderPollHolder}). */

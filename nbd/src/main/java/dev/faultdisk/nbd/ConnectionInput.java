@@ -45,8 +45,6 @@ final class ConnectionInput {
     private ByteBuffer in = BufferPool.SHARED.acquire(CAPACITY).limit(0);
     /** The small heap buffer the reader waits on while idle, kept for the connection's life. */
     private ByteBuffer idle;
-    /** How many times the input buffer was swapped (views of the old one are stale). */
-    private int swaps;
     /** Input buffer bytes held, written by the reader at each swap. */
     private volatile int held = CAPACITY;
 
@@ -177,15 +175,9 @@ final class ConnectionInput {
             return read.read(idle);
         } finally {
             in = BufferPool.SHARED.acquire(CAPACITY).clear();
-            swaps++;
             in.put(idle.flip()).flip();
             held = CAPACITY + IDLE;
         }
-    }
-
-    /** Counts buffer swaps: a view made of the buffer is valid while this stays the same. */
-    int swaps() {
-        return swaps;
     }
 
     /** Input buffer bytes held now (a snapshot, read off the reader thread). */

@@ -31,10 +31,13 @@ final class PayloadBuffers {
     private boolean pipeAsked;
     /** The inline write running now has its payload in {@link #pipe}. */
     private boolean staged;
-    /** A reused view of the input buffer for inline write payloads, and which input buffer it views. */
-    private ByteBuffer inputView;
+    /**
+     * While the inline write running now has its payload in the input buffer, narrowed to it: the
+     * buffer's limit before, and where the payload ends; -1 otherwise.
+     */
+    private int inputLimit = -1;
 
-    private int inputViewOf;
+    private int payloadEnd;
 
     PayloadBuffers(Connection connection, PayloadShare share) {
         this.connection = connection;
@@ -94,19 +97,20 @@ final class PayloadBuffers {
         return payload.flip();
     }
 
-    /** The payload of an inline write: a view of the input buffer, the scratch buffer, or a budgeted one. */
+    /**
+     * The payload of an inline write: the input buffer narrowed to it (until {@link #inlineDone}),
+     * the scratch buffer, or a budgeted one.
+     */
     private ByteBuffer inline(int length) throws IOException {
         ByteBuffer in = input.buffer();
         if (length <= in.capacity() / 2) {
             input.require(length);
-            // A reused view, not a slice: the inline path allocates nothing per request.
-            if (inputView == null || inputViewOf != input.swaps()) {
-                inputView = in.duplicate();
-                inputViewOf = input.swaps();
-            }
-            inputView.limit(in.position() + length).position(in.position());
-            in.position(in.position() + length);
-            return inputView;
+            // The input buffer itself, not a view of it: a view would be an object for each write
+            // (the buffer is another after each idle wait), and one kept while the connection is
+            // idle would hold on to a buffer the pool let go.
+            inputLimit = in.limit();
+            payloadEnd = in.position() + length;
+            return in.limit(payloadEnd);
         }
         if (length > MAX_SCRATCH) {
             large = budgeted(length, false);
@@ -148,11 +152,18 @@ final class PayloadBuffers {
             staged = false;
             pipe.discard();
         }
-        giveLarge();
+        inlineDone();
     }
 
-    /** The inline request running now replied: its budgeted buffer, if it had one, goes back. */
-    void giveLarge() {
+    /**
+     * The inline request running now replied: the input buffer reads on past its payload, and its
+     * budgeted buffer, if it had one, goes back.
+     */
+    void inlineDone() {
+        if (inputLimit >= 0) {
+            input.buffer().limit(inputLimit).position(payloadEnd);
+            inputLimit = -1;
+        }
         if (large != null) {
             share.give(large);
             large = null;
@@ -183,7 +194,7 @@ final class PayloadBuffers {
     /** The connection is done: its buffers go back. */
     void release() {
         idle();
-        giveLarge();
+        inlineDone();
     }
 
     /** Closes the connection's pipe, when its reader is done. */

@@ -180,7 +180,12 @@ final class ReaderThreads {
      * carrier thread).
      */
     static int awaitInput(
-            SocketChannel channel, ByteBuffer dst, boolean tcp, ReaderPollHolder poll, ReaderSpin spin, int idleMillis)
+            SocketChannel channel,
+            ByteBuffer dst,
+            InputStream tcp,
+            ReaderPollHolder poll,
+            ReaderSpin spin,
+            int idleMillis)
             throws IOException {
         if (Thread.currentThread().isVirtual()) {
             return channel.read(dst);
@@ -188,15 +193,14 @@ final class ReaderThreads {
         if (MODE != Mode.HYBRID) {
             return spin.await(() -> channel.read(dst));
         }
-        if (!tcp) {
+        if (tcp == null) {
             // The spin first: input it saw needs no poll (a Unix socket's reader polled for every
             // request before, and the spin never ran: the poll had waited already).
             return spin.await(() -> spin.found() || !idleOnUnixSocket(poll, idleMillis) ? channel.read(dst) : IDLE);
         }
         channel.socket().setSoTimeout(idleMillis);
-        InputStream stream = channel.socket().getInputStream();
         try {
-            int n = spin.await(() -> stream.read(dst.array(), dst.arrayOffset() + dst.position(), dst.remaining()));
+            int n = spin.await(() -> tcp.read(dst.array(), dst.arrayOffset() + dst.position(), dst.remaining()));
             if (n > 0) {
                 dst.position(dst.position() + n);
             }

@@ -28,7 +28,6 @@ final class ReplyWriter {
 
     private ByteBuffer out;
     private final ByteBuffer[] gather = new ByteBuffer[2];
-    private ByteBuffer view;
     /** True while a write to the socket is under way: a client that stops reading keeps it true. */
     private volatile boolean writing;
     /** Reads queued into the reply buffer, done with its send ({@code fileReads=uring}); null until the first. */
@@ -44,7 +43,6 @@ final class ReplyWriter {
     private ByteBuffer out() {
         if (out == null) {
             out = BufferPool.SHARED.acquire(CAPACITY).clear();
-            view = out.duplicate();
         }
         return out;
     }
@@ -59,7 +57,6 @@ final class ReplyWriter {
             if (out != null && out.position() == 0) {
                 BufferPool.SHARED.release(out);
                 out = null;
-                view = null;
             }
             if (channel instanceof StreamChannel tls) {
                 tls.releaseIdleWrites(); // no write is under way: they all hold the lock
@@ -67,16 +64,6 @@ final class ReplyWriter {
         } finally {
             lock.unlock();
         }
-    }
-
-    /**
-     * A reused view of {@code length} bytes of the buffer at {@code position}, for reading data
-     * straight into a reply. Caller holds the lock; valid until the lock is released.
-     */
-    ByteBuffer view(int position, int length) {
-        out();
-        view.clear();
-        return view.limit(position + length).position(position);
     }
 
     void lock() {
@@ -302,7 +289,6 @@ final class ReplyWriter {
         try {
             BufferPool.SHARED.release(out);
             out = null;
-            view = null;
             dropUringLocked();
             if (channel instanceof StreamChannel tls) {
                 tls.releaseIdleWrites();

@@ -467,7 +467,7 @@ final class Transmission {
                 timer.completed(RequestValidator.opOf(h.type), System.nanoTime() - h.arrival);
             }
             if (inline) {
-                buffers.giveLarge();
+                buffers.inlineDone();
             }
         }
     }
@@ -611,19 +611,27 @@ final class Transmission {
             ByteBuffer out = writer.reserve(headerSize + length);
             int start = out.position();
             ReplyEncoder.readHeader(out, structured, h.cookie, h.offset, length);
-            ByteBuffer data = writer.view(out.position(), length);
+            int data = out.position();
             try {
                 FileChannel source = uringReads ? device.readSource(r) : null;
                 if (source != null) {
-                    if (writer.readFromFile(source, out.position(), length, h.offset)) {
+                    if (writer.readFromFile(source, data, length, h.offset)) {
                         connection.server().readThroughIoUring(); // done with the flush
                     }
                 } else {
-                    device.read(r, data);
+                    // The data goes straight into the reply buffer, narrowed to it for the read: a
+                    // view of the buffer would be an object for each read (the lock keeps the buffer
+                    // the reader's until the limit is put back).
+                    out.limit(data + length);
+                    try {
+                        device.read(r, out);
+                    } finally {
+                        out.limit(out.capacity());
+                    }
                 }
             } catch (DisconnectException e) {
                 // Replies before this one go out whole; of this one, part of the data if asked.
-                out.position(e.midReply() ? out.position() + length / 2 : start);
+                out.position(e.midReply() ? data + length / 2 : start);
                 writer.flushLocked();
                 connection.close();
                 throw new ClosedChannelException();
@@ -638,7 +646,7 @@ final class Transmission {
                 out.position(start); // take back the header already built: no partial reply goes out
                 throw e;
             }
-            out.position(out.position() + length);
+            out.position(data + length);
         } finally {
             writer.unlock();
         }
