@@ -11,6 +11,10 @@ Each round:
               requests saw the rule, coarse by one probe round trip); then fault-clear.
   power-fail  after 16 unflushed 4 KiB writes (write cache in writeback mode), power-fail with
               the default mode; measured: the QMP round trip that returns the report.
+  floor       in each fault-add round, with the probe running, query-version: a command that
+              changes nothing. Its round trip is what the machine, the client and the QMP
+              session cost without any fault work: the part of the other figures' tails that the
+              rule path and power-fail did not add.
 
 Each measurement first runs WARMUP (20) rounds that are not recorded, as compare.sh's warm-up
 run does: the server's JIT compiles the control path on the first calls.
@@ -94,12 +98,13 @@ def main():
     probe = Probe(nbd_port, export)
     probe.start()
     time.sleep(0.5)
-    rtt, applied = [], []
+    rtt, applied, floor = [], [], []
     rule = {"type": "error", "ops": ["read"], "offset": 0, "length": 4096, "errno": "EIO", "events": False}
     for n in range(WARMUP + rounds):
         if n == WARMUP:
             rtt.clear()
             applied.clear()
+            floor.clear()
         t0 = time.monotonic()
         qmp.call("fault-add", device=export, rules=[rule])
         t1 = time.monotonic()
@@ -117,7 +122,11 @@ def main():
         first = min(sent for sent, ok in probe.log[-4096:] if sent >= t0 and not ok)
         applied.append((first - t0) * 1000)
         qmp.call("fault-clear", device=export)
-        time.sleep(0.01)
+        time.sleep(0.005)
+        t0 = time.monotonic()
+        qmp.call("query-version")
+        floor.append((time.monotonic() - t0) * 1000)
+        time.sleep(0.005)
     probe.stop = True
     probe.join(5)
 
@@ -140,6 +149,7 @@ def main():
     report("fault-add QMP round trip", rtt)
     report("fault-add to first failed read", applied)
     report("power-fail QMP round trip (report)", power)
+    report("floor: query-version round trip", floor)
 
 
 if __name__ == "__main__":
