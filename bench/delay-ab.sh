@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# bench/delay-ab.sh [--rounds N] [--qd N[,N...]] [--delay-ms N] [--runtime S] [--client fio|light]
-#   [--transport tcp|unix] [--listener]
+# bench/delay-ab.sh [--rounds N] [--qd N[,N...]] [--delay-ms N] [--runtime S] [--ramp S]
+#   [--client fio|light] [--transport tcp|unix] [--listener]
 # SERVER...: builds of
 # faultdisk (and nbdkit) against each other on injected delays, interleaved: per round, queue depth
 # and server, `java -jar JAR serve --max-in-flight 64` with one read delay rule (default 1 ms) added
@@ -29,18 +29,24 @@
 # reads (one thread, exact deadlines, no rules or events): what the client and the machine allow.
 # OPTS_N for a floor are its environment settings (OPTS_1="FLOOR_THREADS=2 FLOOR_KSTAMP=1").
 # RULE_N: JSON members added to faultdisk build N's delay rule (RULE_1='{"events": false}').
+# --ramp S: the measured fio run first runs S s on its connection unmeasured (fio's ramp_time),
+# for the steady state alone: a connection's first second at QD64 is slower against every server,
+# the floor too (all 64 reads sent at once fall due at once, and take time to spread out), and
+# it is a fifth of a 5 s run. The server's CPU a read is then its CPU over the whole run scaled by
+# runtime / (ramp + runtime), an approximation (the ramp's pace is a little lower). fio only.
 set -euo pipefail
-rounds=3 qds=64 delay_ms=1 runtime=5 client=fio transport=tcp listener=no lpid=
+rounds=3 qds=64 delay_ms=1 runtime=5 ramp=0 client=fio transport=tcp listener=no lpid=
 while [ $# -gt 0 ]; do
   case "$1" in
     --rounds) rounds=$2; shift 2 ;;
     --qd) qds=$2; shift 2 ;;
     --delay-ms) delay_ms=$2; shift 2 ;;
     --runtime) runtime=$2; shift 2 ;;
+    --ramp) ramp=$2; shift 2 ;;
     --client) client=$2; shift 2 ;;
     --transport) transport=$2; shift 2 ;;
     --listener) listener=yes; shift ;;
-    -h|--help) sed -n '2,30p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,35p' "$0"; exit 0 ;;
     -*) echo "delay-ab.sh: unknown option $1" >&2; exit 2 ;;
     *) break ;;
   esac
@@ -54,6 +60,8 @@ mapfile -t jvm_options < <("$(dirname "$0")/../scripts/jvm-options.sh")
 out=$(mktemp -d)
 pid=
 trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$out"' EXIT
+case "$ramp" in ''|*[!0-9]*) echo "delay-ab.sh: --ramp takes whole seconds" >&2; exit 2 ;; esac
+[ "$ramp" -eq 0 ] || [ "$client" = fio ] || { echo "delay-ab.sh: --ramp needs --client fio" >&2; exit 2; }
 case "$client" in
   fio) ;;
   light) cc -O2 -o "$out/qd-client" "$(dirname "$0")/qd-client.c" ;;
@@ -174,14 +182,15 @@ for r in $(seq "$rounds"); do
       fi
       job=(--name=w --ioengine=nbd "--uri=$uri" --time_based --rw=randread --bs=4k "--iodepth=$qd" --output-format=json)
       fio "${job[@]}" --runtime=2 >/dev/null
-      measure fio "${job[@]}" "--runtime=$runtime"
-      python3 - "$out/client.out" "$i" "$ticks" "$hz" "$r" "$rss0" "$rss1" "$qd" <<'PY'
+      measure fio "${job[@]}" "--runtime=$runtime" "--ramp_time=$ramp"
+      python3 - "$out/client.out" "$i" "$ticks" "$hz" "$r" "$rss0" "$rss1" "$qd" "$ramp" "$runtime" <<'PY'
 import json, sys
 t = open(sys.argv[1]).read()
 job = json.loads(t[t.index("{"):])["jobs"][0]
 j = job["read"]
 p = j["clat_ns"]["percentile"]
-cpu_us = int(sys.argv[3]) * 1e6 / int(sys.argv[4]) / j["total_ios"]
+measured = int(sys.argv[10]) / (int(sys.argv[9]) + int(sys.argv[10]))  # the share of the run fio counted
+cpu_us = int(sys.argv[3]) * measured * 1e6 / int(sys.argv[4]) / j["total_ios"]
 fio_us = (job["usr_cpu"] + job["sys_cpu"]) / 100 * j["runtime"] * 1e3 / j["total_ios"]
 print("round %s QD %s build %s: IOPS %6.0f clat p50 %.3f p99 %.3f p99.9 %.3f ms, CPU %.1f us/read (fio %.1f), "
       "RSS %s -> %s MiB, load %s" % (
