@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # bench/delay-ab.sh [--rounds N] [--qd N[,N...]] [--delay-ms N] [--runtime S] [--ramp S]
-#   [--client fio|light] [--transport tcp|unix] [--listener]
+#   [--warm-ups N] [--client fio|light] [--transport tcp|unix] [--listener]
 # SERVER...: builds of
 # faultdisk (and nbdkit) against each other on injected delays, interleaved: per round, queue depth
 # and server, `java -jar JAR serve --max-in-flight 64` with one read delay rule (default 1 ms) added
@@ -30,12 +30,18 @@
 # OPTS_N for a floor are its environment settings (OPTS_1="FLOOR_THREADS=2 FLOOR_KSTAMP=1").
 # RULE_N: JSON members added to faultdisk build N's delay rule (RULE_1='{"events": false}').
 # --ramp S: the measured fio run first runs S s on its connection unmeasured (fio's ramp_time),
-# for the steady state alone: a connection's first second at QD64 is slower against every server,
-# the floor too (all 64 reads sent at once fall due at once, and take time to spread out), and
-# it is a fifth of a 5 s run. The server's CPU a read is then its CPU over the whole run scaled by
+# for the steady state alone: a connection's first 0.3 s at QD64 is slower against every server,
+# the floor too (all 64 reads sent at once fall due at once, and take time to spread out), and a
+# JVM server's first second after a connection turnover (--warm-ups below). The server's CPU a read is then its CPU over the whole run scaled by
 # runtime / (ramp + runtime), an approximation (the ramp's pace is a little lower). fio only.
+# --warm-ups N: N warm-up runs of 2 s before the measured one (default 1), each on a connection of
+# its own. The JIT compiles a JVM server's hot paths with what the first connection did: when that
+# connection ends and the next starts, paths it never took (its end, a new connection's first
+# wait) trap and the hot methods run less optimised until compiled again, about 0.7 s
+# (-XX:+PrintCompilation: "made not entrant: uncommon trap" at the turnover). With 2 the measured
+# connection comes after one turnover, as it would on a server that has seen clients come and go.
 set -euo pipefail
-rounds=3 qds=64 delay_ms=1 runtime=5 ramp=0 client=fio transport=tcp listener=no lpid=
+rounds=3 qds=64 delay_ms=1 runtime=5 ramp=0 warmups=1 client=fio transport=tcp listener=no lpid=
 while [ $# -gt 0 ]; do
   case "$1" in
     --rounds) rounds=$2; shift 2 ;;
@@ -43,10 +49,11 @@ while [ $# -gt 0 ]; do
     --delay-ms) delay_ms=$2; shift 2 ;;
     --runtime) runtime=$2; shift 2 ;;
     --ramp) ramp=$2; shift 2 ;;
+    --warm-ups) warmups=$2; shift 2 ;;
     --client) client=$2; shift 2 ;;
     --transport) transport=$2; shift 2 ;;
     --listener) listener=yes; shift ;;
-    -h|--help) sed -n '2,35p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,41p' "$0"; exit 0 ;;
     -*) echo "delay-ab.sh: unknown option $1" >&2; exit 2 ;;
     *) break ;;
   esac
@@ -61,6 +68,7 @@ out=$(mktemp -d)
 pid=
 trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$out"' EXIT
 case "$ramp" in ''|*[!0-9]*) echo "delay-ab.sh: --ramp takes whole seconds" >&2; exit 2 ;; esac
+case "$warmups" in ''|*[!0-9]*|0) echo "delay-ab.sh: --warm-ups takes a count from 1" >&2; exit 2 ;; esac
 [ "$ramp" -eq 0 ] || [ "$client" = fio ] || { echo "delay-ab.sh: --ramp needs --client fio" >&2; exit 2; }
 case "$client" in
   fio) ;;
@@ -167,7 +175,9 @@ for r in $(seq "$rounds"); do
       uri="nbd://127.0.0.1:$port/$name" host=127.0.0.1
       [ "$transport" = unix ] && uri="nbd+unix:///$name?socket=$out/nbd.sock" host=$out/nbd.sock
       if [ "$client" = light ]; then
-        "$out/qd-client" "$host" "$port" "$name" "$qd" 0 2 "$r" >/dev/null # warm-up
+        for _ in $(seq "$warmups"); do
+          "$out/qd-client" "$host" "$port" "$name" "$qd" 0 2 "$r" >/dev/null # warm-up
+        done
         measure "$out/qd-client" "$host" "$port" "$name" "$qd" 0 "$runtime" "$r"
         # reads/s N p50 X p99 X p99.9 X ms client_cpu_us_per_read X reads N
         read -r _ iops _ p50 _ p99 _ p999 _ _ client_us _ reads <"$out/client.out"
@@ -181,7 +191,9 @@ for r in $(seq "$rounds"); do
         continue
       fi
       job=(--name=w --ioengine=nbd "--uri=$uri" --time_based --rw=randread --bs=4k "--iodepth=$qd" --output-format=json)
-      fio "${job[@]}" --runtime=2 >/dev/null
+      for _ in $(seq "$warmups"); do
+        fio "${job[@]}" --runtime=2 >/dev/null
+      done
       measure fio "${job[@]}" "--runtime=$runtime" "--ramp_time=$ramp"
       python3 - "$out/client.out" "$i" "$ticks" "$hz" "$r" "$rss0" "$rss1" "$qd" "$ramp" "$runtime" <<'PY'
 import json, sys
