@@ -32,8 +32,9 @@
 # --ramp S: the measured fio run first runs S s on its connection unmeasured (fio's ramp_time),
 # for the steady state alone: a connection's first 0.3 s at QD64 is slower against every server,
 # the floor too (all 64 reads sent at once fall due at once, and take time to spread out), and a
-# JVM server's first second after a connection turnover (--warm-ups below). The server's CPU a read is then its CPU over the whole run scaled by
-# runtime / (ramp + runtime), an approximation (the ramp's pace is a little lower). fio only.
+# JVM server's first second after a connection turnover (--warm-ups below). The server's CPU a
+# read is then its CPU over the whole run scaled by runtime / (ramp + runtime), an approximation
+# (the ramp's pace is a little lower). fio only.
 # --warm-ups N: N warm-up runs of 2 s before the measured one (default 1), each on a connection of
 # its own. The JIT compiles a JVM server's hot paths with what the first connection did: when that
 # connection ends and the next starts, paths it never took (its end, a new connection's first
@@ -53,7 +54,7 @@ while [ $# -gt 0 ]; do
     --client) client=$2; shift 2 ;;
     --transport) transport=$2; shift 2 ;;
     --listener) listener=yes; shift ;;
-    -h|--help) sed -n '2,41p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,42p' "$0"; exit 0 ;;
     -*) echo "delay-ab.sh: unknown option $1" >&2; exit 2 ;;
     *) break ;;
   esac
