@@ -54,7 +54,7 @@ while [ $# -gt 0 ]; do
     --client) client=$2; shift 2 ;;
     --transport) transport=$2; shift 2 ;;
     --listener) listener=yes; shift ;;
-    -h|--help) sed -n '2,42p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,43p' "$0"; exit 0 ;;
     -*) echo "delay-ab.sh: unknown option $1" >&2; exit 2 ;;
     *) break ;;
   esac
