@@ -6,15 +6,15 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * Direct buffers for connections (input and reply buffers while they are busy) and for requests
  * that run off the reader thread, recycled by power-of-two size class so that a steady load
- * allocates nothing. Each class keeps a bounded number of idle buffers (at most
- * {@value #IDLE_BYTES} bytes, at least {@value #MIN_IDLE} and at most {@value #MAX_IDLE} buffers):
- * enough for a hundred busy connections to take and return their buffers without allocating;
- * beyond that, released buffers are left to the collector.
+ * allocates nothing. Each class keeps a bounded number of idle buffers (as many as make
+ * {@value #MAX_IDLE_BYTES} bytes, at least {@value #MIN_IDLE} and at most {@value #MAX_IDLE}), and
+ * all of them together at most {@value #MAX_IDLE_BYTES} bytes: enough for a hundred busy
+ * connections to take and return their buffers without allocating; beyond that, released buffers
+ * are left to the collector.
  */
 final class BufferPool {
     private static final int MIN_SHIFT = 12;
     private static final int MAX_SHIFT = 25;
-    private static final int IDLE_BYTES = 64 << 20;
     private static final int MIN_IDLE = 4;
     private static final int MAX_IDLE = 1024;
     /** Idle buffers kept at most, in bytes: what the pool holds when nothing runs. */
@@ -27,7 +27,7 @@ final class BufferPool {
 
     BufferPool() {
         for (int i = 0; i < idle.length; i++) {
-            idle[i] = new IdleBuffers(Math.clamp(IDLE_BYTES >> (i + MIN_SHIFT), MIN_IDLE, MAX_IDLE));
+            idle[i] = new IdleBuffers(Math.clamp(MAX_IDLE_BYTES >> (i + MIN_SHIFT), MIN_IDLE, MAX_IDLE));
         }
     }
 
