@@ -177,12 +177,13 @@ final class ReaderThreads {
      * unless the spin saw input); else
      * waits as long as it takes. Returns the count read or -1 at end of stream. A platform reader
      * looks for input first as {@code spin} says; a virtual one never spins (it would hold a
-     * carrier thread).
+     * carrier thread). {@code tcpStream} is the TCP socket's stream the timed read goes through
+     * (the connection's own, made once), or null over a Unix socket.
      */
     static int awaitInput(
             SocketChannel channel,
             ByteBuffer dst,
-            InputStream tcp,
+            InputStream tcpStream,
             ReaderPollHolder poll,
             ReaderSpin spin,
             int idleMillis)
@@ -193,14 +194,14 @@ final class ReaderThreads {
         if (MODE != Mode.HYBRID) {
             return spin.await(() -> channel.read(dst));
         }
-        if (tcp == null) {
+        if (tcpStream == null) {
             // The spin first: input it saw needs no poll (a Unix socket's reader polled for every
             // request before, and the spin never ran: the poll had waited already).
             return spin.await(() -> spin.found() || !idleOnUnixSocket(poll, idleMillis) ? channel.read(dst) : IDLE);
         }
         channel.socket().setSoTimeout(idleMillis);
         try {
-            int n = spin.await(() -> tcp.read(dst.array(), dst.arrayOffset() + dst.position(), dst.remaining()));
+            int n = spin.await(() -> tcpStream.read(dst.array(), dst.arrayOffset() + dst.position(), dst.remaining()));
             if (n > 0) {
                 dst.position(dst.position() + n);
             }
