@@ -70,6 +70,10 @@ final class OutputQueue {
     private long lastEmptied;
     /** The last take left lines queued (the batch was full): the writer is behind and takes the rest at once. */
     private boolean leftOver;
+    /** The writer has taken a batch and not yet come back for the next: it may be writing. */
+    private boolean writing;
+    /** A reply is being written by the thread that made it ({@link #claimDirect}); the writer waits. */
+    private boolean direct;
 
     /** A queue that writes every line as soon as it can (no linger). */
     OutputQueue(long maxBytes) {
@@ -198,6 +202,44 @@ final class OutputQueue {
     }
 
     /**
+     * Lets the thread that made a reply write it itself, at once, when nothing is queued and the
+     * writer is not writing: the reply then costs no wake-up of the writer. The caller writes the
+     * line and then calls {@link #directDone()}; until then the writer takes nothing, so lines
+     * queued meanwhile (events) follow the reply. False when lines are queued, the writer is
+     * writing, or the queue is closed or finishing: then the reply is {@link #put} instead.
+     *
+     * @param openEvents the reply ends negotiation: events are taken from now on (as {@link
+     *     #putOpeningEvents})
+     */
+    boolean claimDirect(boolean openEvents) {
+        lock.lock();
+        try {
+            if (direct || writing || !lines.isEmpty() || closed || finishing) {
+                return false;
+            }
+            direct = true;
+            added++;
+            taken++;
+            lastReply = added;
+            eventsOpen |= openEvents;
+            return true;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The reply claimed with {@link #claimDirect} is written (or its write failed). */
+    void directDone() {
+        lock.lock();
+        try {
+            direct = false;
+            notEmpty.signal();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
      * The queued lines, up to {@code maxBatchBytes} of them (at least one), waiting for one; null
      * once closed, or once finishing and empty. If events are flowing (the last take emptied the
      * queue less than the linger ago), waits up to the linger for more first, unless a reply is
@@ -206,7 +248,8 @@ final class OutputQueue {
     List<byte[]> takeBatch(int maxBatchBytes) throws InterruptedException {
         lock.lock();
         try {
-            while (lines.isEmpty() && !closed && !finishing) {
+            writing = false;
+            while (!closed && (direct || (lines.isEmpty() && !finishing))) {
                 notEmpty.await();
             }
             if (lingerNanos > 0 && !leftOver && nanoClock.getAsLong() - lastEmptied < lingerNanos) {
@@ -232,6 +275,7 @@ final class OutputQueue {
                 lastEmptied = nanoClock.getAsLong();
             }
             noticeDue = dropped > 0 && roomForNotice(NOTICE_BYTES);
+            writing = true;
             notFull.signalAll();
             return batch;
         } finally {

@@ -46,6 +46,10 @@ public final class QmpServer implements AutoCloseable {
      *                       is closed (a client that never reads does not keep its slot)
      * @param eventLinger    while events flow, how long a session's writer waits for more before
      *                       writing them with one call (0: each at once); a reply never waits
+     * @param threadSetup    runs first on each session reader and writer that is a platform
+     *                       thread: the server gives them the scheduling of its request readers (a
+     *                       short slice, so that a command and its reply run soon after they come
+     *                       on a busy machine)
      */
     public record Options(
             InstantSource clock,
@@ -53,7 +57,8 @@ public final class QmpServer implements AutoCloseable {
             JsonLimits limits,
             ControlEndpoint endpoint,
             Duration stallTimeout,
-            Duration eventLinger) {
+            Duration eventLinger,
+            Runnable threadSetup) {
         /** The default linger: far below what a client waiting for an event notices, long enough to batch a flood. */
         public static final Duration DEFAULT_EVENT_LINGER = Duration.ofNanos(500_000);
 
@@ -64,7 +69,8 @@ public final class QmpServer implements AutoCloseable {
                     JsonLimits.DEFAULT,
                     ControlEndpoint.defaults(),
                     Duration.ofSeconds(10),
-                    DEFAULT_EVENT_LINGER);
+                    DEFAULT_EVENT_LINGER,
+                    () -> {});
         }
 
         public Options {
@@ -75,33 +81,38 @@ public final class QmpServer implements AutoCloseable {
                     || stallTimeout == null
                     || stallTimeout.isNegative()
                     || eventLinger == null
-                    || eventLinger.isNegative()) {
+                    || eventLinger.isNegative()
+                    || threadSetup == null) {
                 throw new IllegalArgumentException("bad QMP server options");
             }
         }
 
         public Options withClock(InstantSource clock) {
-            return new Options(clock, maxQueuedBytes, limits, endpoint, stallTimeout, eventLinger);
+            return new Options(clock, maxQueuedBytes, limits, endpoint, stallTimeout, eventLinger, threadSetup);
         }
 
         public Options withMaxQueuedBytes(int maxQueuedBytes) {
-            return new Options(clock, maxQueuedBytes, limits, endpoint, stallTimeout, eventLinger);
+            return new Options(clock, maxQueuedBytes, limits, endpoint, stallTimeout, eventLinger, threadSetup);
         }
 
         public Options withLimits(JsonLimits limits) {
-            return new Options(clock, maxQueuedBytes, limits, endpoint, stallTimeout, eventLinger);
+            return new Options(clock, maxQueuedBytes, limits, endpoint, stallTimeout, eventLinger, threadSetup);
         }
 
         public Options withEndpoint(ControlEndpoint endpoint) {
-            return new Options(clock, maxQueuedBytes, limits, endpoint, stallTimeout, eventLinger);
+            return new Options(clock, maxQueuedBytes, limits, endpoint, stallTimeout, eventLinger, threadSetup);
         }
 
         public Options withStallTimeout(Duration stallTimeout) {
-            return new Options(clock, maxQueuedBytes, limits, endpoint, stallTimeout, eventLinger);
+            return new Options(clock, maxQueuedBytes, limits, endpoint, stallTimeout, eventLinger, threadSetup);
         }
 
         public Options withEventLinger(Duration eventLinger) {
-            return new Options(clock, maxQueuedBytes, limits, endpoint, stallTimeout, eventLinger);
+            return new Options(clock, maxQueuedBytes, limits, endpoint, stallTimeout, eventLinger, threadSetup);
+        }
+
+        public Options withThreadSetup(Runnable threadSetup) {
+            return new Options(clock, maxQueuedBytes, limits, endpoint, stallTimeout, eventLinger, threadSetup);
         }
 
         /**
@@ -132,6 +143,14 @@ public final class QmpServer implements AutoCloseable {
      */
     static final int PLATFORM_WRITERS = 64;
 
+    /**
+     * Sessions whose reader is a platform thread, at most; later ones get a virtual thread. A
+     * command on a platform reader wakes one thread, not the JDK's poller and then a carrier, and
+     * the reader takes the scheduling {@link Options#threadSetup} gives (docs/BENCHMARKS.md, "A
+     * command's reply written by its reader").
+     */
+    static final int PLATFORM_READERS = 64;
+
     /** Heap bytes a buffered token costs (object, text array, list slot). */
     static final int TOKEN_COST = 64;
 
@@ -143,6 +162,7 @@ public final class QmpServer implements AutoCloseable {
     private final List<Listener> listeners = new CopyOnWriteArrayList<>();
     private final AtomicInteger open = new AtomicInteger();
     private final Semaphore platformWriters = new Semaphore(PLATFORM_WRITERS);
+    private final Semaphore platformReaders = new Semaphore(PLATFORM_READERS);
     private final AtomicLong nextId = new AtomicLong(1);
     private final AtomicLong eventsDropped = new AtomicLong();
     private final List<EventListener> eventListeners = new CopyOnWriteArrayList<>();
@@ -361,19 +381,37 @@ public final class QmpServer implements AutoCloseable {
     }
 
     /**
-     * Starts a session's writer: on a platform thread while fewer than {@value #PLATFORM_WRITERS}
-     * have one, else on a virtual thread.
+     * Starts a session's writer: on a platform thread, set up by {@link Options#threadSetup},
+     * while fewer than {@value #PLATFORM_WRITERS} have one, else on a virtual thread.
      */
     void startWriter(String name, Runnable writer) {
-        if (!platformWriters.tryAcquire()) {
-            Thread.ofVirtual().name(name).start(writer);
+        start(name, writer, platformWriters);
+    }
+
+    /**
+     * Starts a session's reader: on a platform thread, set up by {@link Options#threadSetup},
+     * while fewer than {@value #PLATFORM_READERS} have one, else on a virtual thread.
+     */
+    void startReader(String name, Runnable reader) {
+        start(name, reader, platformReaders);
+    }
+
+    private void start(String name, Runnable task, Semaphore platformThreads) {
+        if (!platformThreads.tryAcquire()) {
+            Thread.ofVirtual().name(name).start(task);
             return;
         }
+        Runnable setUp = options.threadSetup();
         Runnable released = () -> {
             try {
-                writer.run();
+                try {
+                    setUp.run();
+                } catch (RuntimeException e) { // the session runs on without it
+                    LOG.log(Level.DEBUG, "setting up " + name + ": " + e);
+                }
+                task.run();
             } finally {
-                platformWriters.release();
+                platformThreads.release();
             }
         };
         boolean started = false;
@@ -382,7 +420,7 @@ public final class QmpServer implements AutoCloseable {
             started = true;
         } finally {
             if (!started) { // no native thread to be had
-                platformWriters.release();
+                platformThreads.release();
             }
         }
     }
@@ -390,6 +428,11 @@ public final class QmpServer implements AutoCloseable {
     /** Session writers on platform threads now. */
     int platformWritersInUse() {
         return PLATFORM_WRITERS - platformWriters.availablePermits();
+    }
+
+    /** Session readers on platform threads now. */
+    int platformReadersInUse() {
+        return PLATFORM_READERS - platformReaders.availablePermits();
     }
 
     void removed(QmpSession session) {

@@ -21,7 +21,8 @@ import java.util.function.LongFunction;
 
 /**
  * One client connection: its own parser, negotiation state and bounded output queue, a reader
- * thread that parses and runs commands one at a time, and a writer thread. Bad input or a stalled
+ * thread that parses and runs commands one at a time and writes a reply itself when nothing is
+ * queued before it, and a writer thread for the rest (events, and replies behind them). Bad input or a stalled
  * client affects only this session.
  */
 public final class QmpSession {
@@ -109,7 +110,7 @@ public final class QmpSession {
     void start(byte[] greeting) {
         output.offer(greeting);
         server.startWriter("qmp-" + id + "-out", this::writeLoop);
-        Thread.ofVirtual().name("qmp-" + id + "-in").start(this::readLoop);
+        server.startReader("qmp-" + id + "-in", this::readLoop);
     }
 
     /** Whether the client must still prove the shared secret (with qmp_capabilities). */
@@ -210,18 +211,28 @@ public final class QmpSession {
             case JsonStreamParser.Failure failure ->
                 Json.write(Messages.error(ErrorClass.GENERIC_ERROR, describe(failure), false, null));
         };
+        byte[] line = Messages.line(json);
         if (rejected) {
-            output.put(Messages.line(json));
+            output.put(line);
             output.finish();
             return false;
         }
-        if (negotiated && !output.eventsOpen()) {
-            // The reply that ends negotiation: the queue opens to events in the same step as it
-            // takes the reply, so none goes out before it and none emitted after the client has
-            // read it is missed.
-            return output.putOpeningEvents(Messages.line(json));
+        // The reply that ends negotiation opens the queue to events in the same step as it takes
+        // (or claims) the reply, so none goes out before it and none emitted after the client
+        // has read it is missed.
+        boolean opening = negotiated && !output.eventsOpen();
+        if (output.claimDirect(opening)) { // nothing queued: no wake-up of the writer
+            try {
+                drain(io, ByteBuffer.wrap(line));
+            } catch (IOException e) {
+                close("write failed: " + e.getMessage());
+                return false;
+            } finally {
+                output.directDone();
+            }
+            return true;
         }
-        return output.put(Messages.line(json));
+        return opening ? output.putOpeningEvents(line) : output.put(line);
     }
 
     /**

@@ -1,5 +1,6 @@
 package dev.faultdisk.qmp;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -17,7 +18,8 @@ import org.junit.jupiter.api.Timeout;
 
 /**
  * The event gate (closed until the reply that ends negotiation is queued, then open in the same
- * step), events dropped for want of room, and a flood of events taken in batches.
+ * step), events dropped for want of room, a flood of events taken in batches, and replies written
+ * by their maker when nothing is queued before them.
  */
 @Timeout(60)
 class OutputQueueTest {
@@ -129,6 +131,50 @@ class OutputQueueTest {
         assertTrue(lingers(closed));
         closing.close();
         assertNull(closed.get(10, TimeUnit.SECONDS), "a closed queue's writer ends");
+    }
+
+    @Test
+    void aReplyWithNothingBeforeItIsWrittenByItsMakerAndTheWriterWaitsForItsEnd() throws Exception {
+        OutputQueue queue = new OutputQueue(1024);
+        assertTrue(queue.offer(bytes("greeting")));
+        assertFalse(queue.claimDirect(false), "the greeting is queued: a reply goes behind it");
+        assertEquals("greeting", text(take(queue)));
+        assertFalse(queue.claimDirect(false), "the writer has the greeting and may be writing it");
+
+        CompletableFuture<List<byte[]>> next = takeElsewhere(queue);
+        // The writer is back for more: the reply that ends negotiation is written by its maker.
+        await().atMost(Duration.ofSeconds(10)).until(() -> queue.claimDirect(true));
+        assertTrue(queue.eventsOpen(), "the claimed reply opened the queue to events");
+        assertEquals(OutputQueue.EventOutcome.QUEUED, queue.offerEvent(bytes("event")));
+        assertFalse(queue.claimDirect(false), "one claim at a time");
+        assertTrue(lingers(next), "the writer takes nothing while the reply is being written");
+        queue.directDone();
+        assertEquals(List.of("event"), texts(next.get(10, TimeUnit.SECONDS)), "the event, after the reply");
+        assertEquals(3, queue.taken(), "the greeting, the claimed reply and the event");
+
+        assertFalse(queue.claimDirect(false), "the writer has the event: a reply is queued behind it");
+        assertTrue(queue.put(bytes("queued reply")));
+        assertEquals("queued reply", text(take(queue)));
+    }
+
+    @Test
+    void aClaimWaitsOutFinishingAndClosingEndsIt() throws Exception {
+        OutputQueue queue = new OutputQueue(1024);
+        assertTrue(queue.claimDirect(false));
+        queue.finish();
+        assertFalse(queue.claimDirect(false), "a finishing queue takes nothing more");
+        CompletableFuture<List<byte[]>> last = takeElsewhere(queue);
+        assertTrue(lingers(last), "the writer does not end (and close the channel) under a reply being written");
+        queue.directDone();
+        assertNull(last.get(10, TimeUnit.SECONDS), "then it ends: nothing queued");
+
+        OutputQueue closing = new OutputQueue(1024);
+        assertTrue(closing.claimDirect(false));
+        CompletableFuture<List<byte[]>> closed = takeElsewhere(closing);
+        assertTrue(lingers(closed));
+        closing.close();
+        assertNull(closed.get(10, TimeUnit.SECONDS), "a closed queue's writer ends at once");
+        assertFalse(closing.claimDirect(false));
     }
 
     @Test

@@ -21,7 +21,9 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.SplittableRandom;
+import java.util.concurrent.ConcurrentHashMap;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -366,12 +368,15 @@ class QmpServerTest {
     }
 
     @Test
-    void sessionsPastThePlatformWriterBudgetGetVirtualWritersAndEveryEvent() throws Exception {
-        int sessions = QmpServer.PLATFORM_WRITERS + 2;
+    void sessionsPastThePlatformThreadBudgetsGetVirtualThreadsAndEveryReplyAndEvent() throws Exception {
+        int sessions = Math.max(QmpServer.PLATFORM_WRITERS, QmpServer.PLATFORM_READERS) + 2;
+        Set<String> setUp = ConcurrentHashMap.newKeySet();
         server.close();
         server = startServer(QmpServer.Options.defaults()
                 .withClock(clock)
-                .withEndpoint(ControlEndpoint.defaults().withMaxSessions(sessions)));
+                .withEndpoint(ControlEndpoint.defaults().withMaxSessions(sessions))
+                .withThreadSetup(() -> setUp.add(Thread.currentThread().getName()
+                        + (Thread.currentThread().isVirtual() ? " (virtual)" : ""))));
         List<TestClient> clients = new ArrayList<>();
         try {
             for (int i = 0; i < sessions; i++) {
@@ -381,19 +386,68 @@ class QmpServerTest {
                 assertEquals("{\"return\": {}}", client.command("{\"execute\": \"qmp_capabilities\"}"));
             }
             assertEquals(QmpServer.PLATFORM_WRITERS, server.platformWritersInUse());
+            assertEquals(QmpServer.PLATFORM_READERS, server.platformReadersInUse());
+            assertEquals(QmpServer.PLATFORM_READERS + QmpServer.PLATFORM_WRITERS, setUp.size(), "set up: " + setUp);
+            assertTrue(setUp.stream().allMatch(name -> name.matches("qmp-\\d+-(in|out)")), setUp.toString());
             server.emit("POWERDOWN", null);
             for (TestClient client : clients) {
                 assertTrue(client.line().endsWith("\"event\": \"POWERDOWN\"}"));
+                assertTrue(client.command("{\"execute\": \"query-version\"}").startsWith("{\"return\": {\"qemu\""));
             }
-            clients.removeFirst().close(); // a platform writer ends with its session
+            clients.removeFirst().close(); // a platform reader and writer end with their session
             await().atMost(Duration.ofSeconds(10))
-                    .until(() -> server.platformWritersInUse() == QmpServer.PLATFORM_WRITERS - 1);
+                    .until(() -> server.platformWritersInUse() == QmpServer.PLATFORM_WRITERS - 1
+                            && server.platformReadersInUse() == QmpServer.PLATFORM_READERS - 1);
         } finally {
             for (TestClient client : clients) {
                 client.close();
             }
         }
-        await().atMost(Duration.ofSeconds(10)).until(() -> server.platformWritersInUse() == 0);
+        await().atMost(Duration.ofSeconds(10))
+                .until(() -> server.platformWritersInUse() == 0 && server.platformReadersInUse() == 0);
+    }
+
+    @Test
+    void repliesWrittenByTheReaderAndAFloodOfEventsFromTheWriterComeWholeAndInOrder() throws Exception {
+        int commands = 2_000;
+        int events = 5_000;
+        try (TestClient client = TestClient.connect(unix)) {
+            client.negotiate();
+            Thread emitter = Thread.ofPlatform().start(() -> {
+                for (int i = 0; i < events; i++) {
+                    server.emit("TEST_EVENT", numbered(i, "y".repeat(i % 300)));
+                }
+            });
+            StringBuilder pipelined = new StringBuilder();
+            for (int i = 0; i < commands; i++) {
+                pipelined
+                        .append("{\"execute\": \"query-version\", \"id\": ")
+                        .append(i)
+                        .append('}');
+                if (i % 50 == 49) { // in bursts, so replies meet both an empty queue and a busy writer
+                    client.send(pipelined.toString());
+                    pipelined.setLength(0);
+                }
+            }
+            int reply = 0;
+            int event = 0;
+            while (reply < commands || event < events) {
+                String line = client.line();
+                if (line.contains("\"event\": \"EVENTS_DROPPED\"")) { // the client fell behind: counted
+                    event += Integer.parseInt(line.replaceAll(".*\"count\": (\\d+).*", "$1"));
+                } else if (line.startsWith("{\"timestamp\"")) {
+                    assertTrue(line.contains("\"n\": " + event + ","), "event " + event + ": " + line);
+                    assertTrue(line.contains("\"event\": \"TEST_EVENT\", \"data\": {"), line);
+                    assertTrue(line.endsWith("\"}}"), line);
+                    event++;
+                } else {
+                    assertTrue(line.startsWith("{\"return\": {\"qemu\""), line);
+                    assertTrue(line.endsWith("\"id\": " + reply + "}"), "reply " + reply + ": " + line);
+                    reply++;
+                }
+            }
+            emitter.join();
+        }
     }
 
     @Test

@@ -1,5 +1,6 @@
 package dev.faultdisk.server;
 
+import dev.faultdisk.device.ThreadScheduling;
 import dev.faultdisk.export.Export;
 import dev.faultdisk.export.ExportRegistry;
 import dev.faultdisk.export.ExportSpec;
@@ -387,7 +388,11 @@ public final class FaultdiskServer implements AutoCloseable {
                 nbd = new NbdServer(registry, nbdOptions);
                 CommandRegistry commands = new CommandRegistry();
                 qmp = new QmpServer(
-                        commands, QmpServer.Options.defaults().withClock(clock).withEndpoint(qmpEndpoint));
+                        commands,
+                        QmpServer.Options.defaults()
+                                .withClock(clock)
+                                .withEndpoint(qmpEndpoint)
+                                .withThreadSetup(ThreadScheduling::enter));
                 if (file != null) {
                     QmpServer events = qmp;
                     Path where = journalPath;
