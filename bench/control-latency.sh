@@ -10,19 +10,41 @@
 # error filter can be switched by a file, but that checks the file on every request and is
 # not a command with a reply), so this workload measures faultdisk alone.
 #
-# Usage: bench/control-latency.sh [ROUNDS]      (default 200 per measurement)
+# Usage: bench/control-latency.sh [ROUNDS] [PROBE...]   (default 200 per measurement; PROBE
+#        process, the default, or thread: where control_latency.py runs its probe; several are
+#        measured one after another under each load, for a comparison in one run)
+# Environment: CLIENT_FIFO=1 runs control_latency.py and its probe in the real-time class (chrt -f
+# 1; root or CAP_SYS_NICE), so that they do not wait for a CPU behind fio: what is left of the
+# tails is the server's and the kernel's, not the client's.
 set -euo pipefail
 root=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)
 rounds=${1:-200}
+shift || true
+probes=("${@:-process}")
+for p in "${probes[@]}"; do
+  case "$p" in process|thread) ;; *) echo "control-latency.sh: PROBE is process or thread, not $p" >&2; exit 2 ;; esac
+done
+client=(python3)
+if [ "${CLIENT_FIFO:-0}" = 1 ]; then
+  chrt -f 1 true 2>/dev/null || { echo "control-latency.sh: CLIENT_FIFO=1 needs chrt -f (root or CAP_SYS_NICE)" >&2; exit 2; }
+  client=(chrt -f 1 python3)
+fi
 faultdisk=${FAULTDISK:-$root/faultdisk}
 file=/dev/shm/faultdisk-bench-1024m.img
 [ -f "$file" ] || head -c $((1 << 30)) /dev/urandom >"$file"
 out=$(mktemp -d)
 . "$root/bench/serve.sh"
 serve_export "bench=$file,locking=off" --export ctl=memory:64M
-echo "load average at the start: $(cut -d' ' -f1-3 /proc/loadavg); $(nproc) cpus; commit $(git -C "$root" describe --always --dirty)"
+echo "load average at the start: $(cut -d' ' -f1-3 /proc/loadavg); $(nproc) cpus; commit $(git -C "$root" describe --always --dirty); client: ${client[*]}"
+measure() {
+  local p
+  for p in "${probes[@]}"; do
+    [ "${#probes[@]}" -eq 1 ] || echo "-- probe in a $p"
+    "${client[@]}" "$root/bench/control_latency.py" "$qmp" "$nbd" ctl "$rounds" "$p"
+  done
+}
 echo "== no load"
-python3 "$root/bench/control_latency.py" "$qmp" "$nbd" ctl "$rounds"
+measure
 for w in "randread --bs=4k --iodepth=16" "read --bs=1M --iodepth=8"; do
   echo "== fio --rw=$w on the other export, at full speed"
   # shellcheck disable=SC2086
@@ -30,7 +52,7 @@ for w in "randread --bs=4k --iodepth=16" "read --bs=1M --iodepth=8"; do
     --output-format=json --output="$out/fio.json" >/dev/null 2>&1 &
   load=$!
   sleep 2
-  python3 "$root/bench/control_latency.py" "$qmp" "$nbd" ctl "$rounds"
+  measure
   kill "$load" 2>/dev/null || true
   wait "$load" 2>/dev/null || true
 done
