@@ -13,10 +13,10 @@ import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * How the kernel schedules the threads that serve requests and their injected delays (platform
- * readers, delay threads, the delay timer), and the QMP sessions' platform readers, which run the
- * commands that change faults while requests flow. On a busy machine a woken thread can wait for a CPU
- * until the next scheduler tick (4 ms at HZ 250) behind whatever runs there, so a 1 ms delay
- * sometimes ends 4 ms late. Two remedies, each measured in docs/BENCHMARKS.md:
+ * readers, delay threads, the delay timer), and the QMP sessions' platform readers and writers,
+ * which run and answer the commands that change faults while requests flow. On a busy machine a
+ * woken thread can wait for a CPU until the next scheduler tick (4 ms at HZ 250) behind whatever
+ * runs there, so a 1 ms delay sometimes ends 4 ms late. Two remedies, each measured in docs/BENCHMARKS.md:
  *
  * <ul>
  *   <li>A short time slice (default, {@code -Dfaultdisk.nbd.sliceMicros}, 100; 0 turns it off):

@@ -22,8 +22,8 @@ import java.util.function.LongFunction;
 /**
  * One client connection: its own parser, negotiation state and bounded output queue, a reader
  * thread that parses and runs commands one at a time and writes a reply itself when nothing is
- * queued before it, and a writer thread for the rest (events, and replies behind them). Bad input or a stalled
- * client affects only this session.
+ * queued before it, and a writer thread for the rest (events, and replies behind them). Bad
+ * input or a stalled client affects only this session.
  */
 public final class QmpSession {
     private static final System.Logger LOG = System.getLogger(QmpSession.class.getName());

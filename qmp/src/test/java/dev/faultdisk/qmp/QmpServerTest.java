@@ -408,6 +408,18 @@ class QmpServerTest {
     }
 
     @Test
+    void aSessionRunsOnWhenItsThreadsSetUpFails() throws Exception {
+        server.close();
+        server = startServer(QmpServer.Options.defaults().withClock(clock).withThreadSetup(() -> {
+            throw new IllegalStateException("no scheduling here");
+        }));
+        try (TestClient client = TestClient.connect(tcp)) {
+            client.negotiate();
+            assertTrue(client.command("{\"execute\": \"query-version\"}").startsWith("{\"return\": {\"qemu\""));
+        }
+    }
+
+    @Test
     void repliesWrittenByTheReaderAndAFloodOfEventsFromTheWriterComeWholeAndInOrder() throws Exception {
         int commands = 2_000;
         int events = 5_000;
