@@ -92,7 +92,6 @@ class Probe:
             return
         self.pid = os.fork()
         if self.pid == 0:
-            signal.signal(signal.SIGTERM, signal.SIG_DFL)
             try:
                 self.run()
             finally:
@@ -109,10 +108,14 @@ class Probe:
                 raise SystemExit("bad reply magic")
             if error == 0:
                 recv_exact(s, 4096)
-            self.SLOT.pack_into(self.ring, self.COUNT.size + (cookie % self.SLOTS) * self.SLOT.size, sent, error == 0)
+            self.SLOT.pack_into(self.ring, self.offset(cookie), sent, error == 0)
             cookie += 1
             self.COUNT.pack_into(self.ring, 0, cookie)
         s.close()
+
+    def offset(self, i):
+        """Where read i's slot is in the ring."""
+        return self.COUNT.size + (i % self.SLOTS) * self.SLOT.size
 
     def recent(self, n):
         """The last n reads logged, oldest first, as (send time, ok).
@@ -121,7 +124,7 @@ class Probe:
         """
         count = self.COUNT.unpack_from(self.ring, 0)[0]
         return [
-            self.SLOT.unpack_from(self.ring, self.COUNT.size + (i % self.SLOTS) * self.SLOT.size)
+            self.SLOT.unpack_from(self.ring, self.offset(i))
             for i in range(max(0, count - min(n, self.SLOTS - 64)), count)
         ]
 
