@@ -9,7 +9,8 @@
 # (default 64; 2 s warm-up, then --runtime s, default 5) measured. Prints IOPS, fio's clat p50 /
 # p99 / p99.9, the server's CPU and fio's own CPU per read, the server's resident memory after the
 # warm-up and at the end, and the load average. JVM options per build from OPTS_0, OPTS_1, ...,
-# after the launcher's own (scripts/jvm.options: each build runs as ./faultdisk runs it). Image:
+# after the launcher's own (scripts/jvm.options, and the jar's AOT cache when scripts/aot-cache.sh
+# made one: each build runs as ./faultdisk runs it). Image:
 # bench/compare.sh's 256 MiB one (BENCH_FILE to choose). For before/after runs of a change to the
 # delay path, e.g.
 #   git stash; ./mvnw -q package -DskipTests; cp cli/target/faultdisk.jar /tmp/before.jar; git stash pop
@@ -146,7 +147,7 @@ start_server() {
   local nbd="127.0.0.1:$port"
   [ "$transport" = unix ] && nbd="unix:$out/nbd.sock"
   # shellcheck disable=SC2086 # the options are meant to split
-  "$java" "${jvm_options[@]}" ${!opts_var:-} -jar "${servers[$i]}" serve --export "bench=$file,locking=off" \
+  "$java" "${jvm_options[@]}" $("$(dirname "$0")/../scripts/aot-option.sh" "${servers[$i]}") ${!opts_var:-} -jar "${servers[$i]}" serve --export "bench=$file,locking=off" \
     --nbd "$nbd" --qmp "127.0.0.1:$q" --max-in-flight 64 >"$out/server.log" 2>&1 &
   pid=$!
   await_port "$q"

@@ -76,6 +76,14 @@ public final class ServeProcess implements AutoCloseable {
         return startLogging(command, log);
     }
 
+    /**
+     * Starts a {@code faultdisk serve} that {@code builder} describes (another launcher, say the
+     * repository's {@code ./faultdisk}, with its environment); its log (stderr) goes to {@code log}.
+     */
+    public static ServeProcess startProcess(ProcessBuilder builder, java.nio.file.Path log) throws IOException {
+        return new ServeProcess(builder.redirectError(log.toFile()).start());
+    }
+
     /** {@code serve ARGS...}: the subcommand's arguments. */
     private static String[] serve(String... args) {
         List<String> serve = new ArrayList<>(List.of("serve"));
