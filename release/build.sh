@@ -32,12 +32,28 @@ java_options=()
 while read -r option; do
   java_options+=(--java-options "$option")
 done < <("$root/scripts/jvm-options.sh")
+# The JVM's ahead-of-time cache, trained below on the image's own runtime (scripts/aot-cache.sh:
+# the server's classes loaded and linked, its methods' profiles), where the launcher finds it. The
+# training needs fio; without it the release has no cache and runs as the JIT warms it up.
+aot=no
+if command -v fio >/dev/null; then
+  aot=yes
+  java_options+=(--java-options '-XX:AOTCache=$APPDIR/faultdisk.aot' --java-options -Xlog:aot=off)
+else
+  echo "release: fio is not installed: the release will have no AOT cache" >&2
+fi
 "$java_home/bin/jpackage" --type app-image --name faultdisk --app-version "$app_version" \
   --input "$work/input" --main-jar faultdisk.jar --main-class dev.faultdisk.cli.Main \
   --runtime-image "$work/runtime" "${java_options[@]}" \
   --description "A programmable faulty disk served over NBD" --vendor faultdisk \
   --dest "$work/image"
 image=$work/image/faultdisk
+
+if [ "$aot" = yes ]; then
+  echo "release: AOT cache (a training run on the image's runtime)"
+  JAVA=$image/lib/runtime/bin/java "$root/scripts/aot-cache.sh" "$image/lib/app/faultdisk.jar" \
+    "$image/lib/app/faultdisk.aot"
+fi
 
 echo "release: tarball"
 name=faultdisk-$version-linux-x64
@@ -60,6 +76,9 @@ deb=$(ls "$work"/deb/*.deb)
 tree=$work/deb-tree
 dpkg-deb -R "$deb" "$tree"
 mkdir -p "$tree/usr/bin" "$tree/usr/share/man/man1"
+# jpackage's copy gave every file the time of the copy: the AOT cache holds the jar's time and
+# size, and the JVM refuses the cache for a jar whose time changed. The image's times, back.
+(cd "$image" && find . -type f) | while read -r f; do touch -r "$image/$f" "$tree/opt/faultdisk/$f"; done
 ln -s /opt/faultdisk/bin/faultdisk "$tree/usr/bin/faultdisk"
 cp "$work"/man/man1/*.gz "$tree/usr/share/man/man1/"
 sed -i "s/^Version: .*/Version: $deb_version/" "$tree/DEBIAN/control"

@@ -3,7 +3,8 @@
 # and runs `faultdisk serve` from each against qemu-io with no JDK in the environment: a write,
 # a fault armed with the same installation's control commands, the failed write qemu-io reports,
 # a clean read back, then SIGTERM. The .deb also has to put faultdisk on the PATH and its man
-# pages where man finds them; it is removed again at the end. Needs root, qemu-io, man-db and a
+# pages where man finds them; it is removed again at the end. Each server must run with the JVM
+# options of scripts/jvm.options and its AOT cache mapped. Needs root, qemu-io, man-db and a
 # JDK's jcmd (FAULTDISK_JAVA_HOME or JAVA_HOME), which reads the running server's JVM options.
 # Usage: release/check.sh [DIST]   (CI runs it after the test suite, see .ci/run)
 set -euo pipefail
@@ -44,6 +45,13 @@ serve_and_check() {
   for option in "${jvm_options[@]}"; do
     [[ " $args " == *" $option "* ]] || fail "$name: the server runs without $option: $args"
   done
+  # ...and with the ahead-of-time cache the build trained (release/build.sh), mapped: a cache the
+  # JVM refuses (moved, or the jar's time changed by the packaging) leaves it without, quietly.
+  local app
+  app=$(dirname "$(dirname "$(readlink -f "$fd")")")/lib/app
+  [ -f "$app/faultdisk.aot" ] || fail "$name: no AOT cache in $app (was fio installed for the build?)"
+  "$jcmd" "$server" VM.info | grep -q '^CDS archive(s) mapped at' \
+    || fail "$name: the server runs without its AOT cache: $("$jcmd" "$server" VM.info | grep '^CDS')"
   qemu-io -f raw -c 'write -P 0xab 0 64k' "$uri" >"$dir/io1" || fail "$name: write: $(cat "$dir/io1")"
   "${clean_env[@]}" "$fd" blkdebug set-rules disk0 --inject-error write_aio,errno=ENOSPC,once --qmp "unix:$qmp" \
     >"$dir/ctl" 2>&1 || fail "$name: blkdebug set-rules: $(cat "$dir/ctl")"
