@@ -1,18 +1,19 @@
 #!/usr/bin/env bash
 # scripts/aot-cache.sh [JAR [CACHE]]: makes the JVM's ahead-of-time cache for a faultdisk jar
 # (JDK 25: the classes loaded and linked, JEP 483, and the methods' profiles, JEP 515) from a
-# training run: `serve` with a file and a memory export on loopback, driven for about ten seconds
-# by fio (reads and writes large and small, flushes, trims, a 1 ms read delay added over QMP,
-# connections coming and going) and by nbdinfo's block-status map when it is installed. A server
-# started with the cache compiles its hot paths from the training's profiles at once, so its first
-# connections run as later ones do instead of paying for the JIT's warm-up and its recompiles at
-# the first connection's end (docs/BENCHMARKS.md, "The AOT cache").
+# training run: `serve` with a file and a memory export on loopback, driven for about fifteen
+# seconds by fio (reads and writes large and small, flushes, trims, a 1 ms read delay added over
+# QMP, connections coming and going) and by nbdinfo's block-status map when it is installed. A
+# server started with the cache compiles its hot paths from the training's profiles at once, so
+# its first connections run as later ones do instead of paying for the JIT's warm-up and its
+# recompiles at the first connection's end (docs/BENCHMARKS.md, "The AOT cache").
 #   JAR    default cli/target/faultdisk.jar
 #   CACHE  default JAR with .aot for .jar: where ./faultdisk looks (scripts/aot-option.sh)
 #   JAVA   (environment) the java to train with, default $JAVA_HOME/bin/java: a cache holds only
 #          for the JDK and the jar (path, size and time) it was made with; a JVM given another
 #          runs without it.
-# Needs fio with its nbd engine; exits 2 without it, leaving no cache.
+# Needs fio with its nbd engine; exits 2 without it, leaving no cache. A run that fails on the way
+# leaves none either.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 jar=$(readlink -f "${1:-$root/cli/target/faultdisk.jar}")
@@ -24,9 +25,18 @@ if [ -z "${JAVA:-}" ]; then
   JAVA=$JAVA_HOME/bin/java
 fi
 work=$(mktemp -d)
-pid=
+pid= trained=no
+# A training cut short leaves no cache: the JVM would write one of what it saw when stopped.
 cleanup() {
-  [ -n "$pid" ] && kill "$pid" 2>/dev/null || true
+  if [ -n "$pid" ]; then
+    kill "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  fi
+  if [ "$trained" != yes ]; then
+    rm -f "$cache" "$cache.config"
+    echo "aot-cache: the training run failed, no cache; its clients said:" >&2
+    cat "$work/fio.out" "$work/ctl.out" 2>/dev/null | tail -n 20 >&2
+  fi
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -72,6 +82,7 @@ for _ in 1 2 3; do
 done
 fd faults clear file
 run file 1 --rw=randread --bs=4k --iodepth=16
+trained=yes
 kill -TERM "$pid"
 wait "$pid" || true
 pid=
