@@ -149,7 +149,7 @@ start_server() {
   local nbd="127.0.0.1:$port"
   [ "$transport" = unix ] && nbd="unix:$out/nbd.sock"
   # shellcheck disable=SC2086 # the options are meant to split
-  "$java" "${jvm_options[@]}" $("$(dirname "$0")/../scripts/aot-option.sh" "${servers[$i]}") ${!opts_var:-} -jar "${servers[$i]}" serve --export "bench=$file,locking=off" \
+  "$java" "${jvm_options[@]}" $("$(dirname "$0")/../scripts/aot-option.sh" "${servers[$i]}" "$(dirname "$(dirname "$java")")") ${!opts_var:-} -jar "${servers[$i]}" serve --export "bench=$file,locking=off" \
     --nbd "$nbd" --qmp "127.0.0.1:$q" --max-in-flight 64 >"$out/server.log" 2>&1 &
   pid=$!
   await_port "$q"

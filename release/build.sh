@@ -53,6 +53,8 @@ if [ "$aot" = yes ]; then
   echo "release: AOT cache (a training run on the image's runtime)"
   JAVA=$image/lib/runtime/bin/java "$root/scripts/aot-cache.sh" "$image/lib/app/faultdisk.jar" \
     "$image/lib/app/faultdisk.aot"
+  # The runtime is the image's own: no other JDK to tell apart (./faultdisk's check).
+  rm "$image/lib/app/faultdisk.aot.jdk"
 fi
 
 echo "release: tarball"

@@ -8,7 +8,8 @@
 # its first connections run as later ones do instead of paying for the JIT's warm-up and its
 # recompiles at the first connection's end (docs/BENCHMARKS.md, "The AOT cache").
 #   JAR    default cli/target/faultdisk.jar
-#   CACHE  default JAR with .aot for .jar: where ./faultdisk looks (scripts/aot-option.sh)
+#   CACHE  default JAR with .aot for .jar: where ./faultdisk looks (scripts/aot-option.sh); the
+#          JDK it was made with is named in CACHE.jdk
 #   JAVA   (environment) the java to train with, default $JAVA_HOME/bin/java: a cache holds only
 #          for the JDK and the jar (path, size and time) it was made with; a JVM given another
 #          runs without it.
@@ -33,7 +34,7 @@ cleanup() {
     wait "$pid" 2>/dev/null || true
   fi
   if [ "$trained" != yes ]; then
-    rm -f "$cache" "$cache.config"
+    rm -f "$cache" "$cache.config" "$cache.jdk"
     echo "aot-cache: the training run failed, no cache; its clients said:" >&2
     cat "$work/fio.out" "$work/ctl.out" 2>/dev/null | tail -n 20 >&2
   fi
@@ -41,7 +42,7 @@ cleanup() {
 }
 trap cleanup EXIT
 mapfile -t jvm_options < <("$root/scripts/jvm-options.sh")
-rm -f "$cache"
+rm -f "$cache" "$cache.jdk"
 # The cache is written when the JVM exits (SIGTERM below): a second JVM assembles it from what the
 # first recorded.
 "$JAVA" "${jvm_options[@]}" "-XX:AOTCacheOutput=$cache" -Xlog:aot=error -jar "$jar" serve \
@@ -87,4 +88,5 @@ kill -TERM "$pid"
 wait "$pid" || true
 pid=
 [ -s "$cache" ] || { echo "aot-cache: no cache written" >&2; cat "$work/serve.out" >&2; exit 1; }
+"$root/scripts/aot-jdk.sh" "$(dirname "$(dirname "$(readlink -f "$JAVA")")")" >"$cache.jdk"
 echo "aot-cache: $cache ($(du -h "$cache" | cut -f1)) for $jar"

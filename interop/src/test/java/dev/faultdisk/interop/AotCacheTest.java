@@ -23,8 +23,9 @@ import org.junit.jupiter.api.io.TempDir;
  * scripts/aot-cache.sh and the launcher's use of what it makes, as a user runs them: a training
  * run of a copy of the runnable jar under fio writes the JVM's ahead-of-time cache beside it;
  * {@code ./faultdisk serve} of that jar runs with the cache mapped (the JVM's own report,
- * {@code jcmd VM.info}) and serves a client; once the jar is newer than the cache the launcher
- * leaves the cache out, and a cache made for another jar is not used, without a word on stderr.
+ * {@code jcmd VM.info}) and serves a client; once the jar is newer than the cache, or when the
+ * cache was made by another JDK, the launcher leaves it out, and a cache made for another jar is
+ * not used, without a word on stderr.
  */
 class AotCacheTest {
     private static final Path ROOT = Path.of("..").toAbsolutePath().normalize();
@@ -65,11 +66,23 @@ class AotCacheTest {
         assertFalse(stale.contains("AOTCache"), stale);
         assertTrue(stale.contains("CDS archive(s) mapped at"), stale);
 
+        // A cache made by another JDK (its name in faultdisk.aot.jdk another): not offered.
+        Files.setLastModifiedTime(jar, FileTime.from(Instant.now().minusSeconds(60)));
+        Path jdk = dir.resolve("faultdisk.aot.jdk");
+        String madeBy = Files.readString(jdk);
+        assertTrue(madeBy.startsWith(Path.of(JAVA_HOME).toRealPath() + " "), madeBy);
+        Files.writeString(jdk, "/opt/another-jdk " + madeBy.substring(madeBy.indexOf(' ') + 1));
+        String otherJdk = serveAndReport(jar, "other-jdk");
+        assertFalse(otherJdk.contains("AOTCache"), otherJdk);
+        assertTrue(otherJdk.contains("CDS archive(s) mapped at"), otherJdk);
+        Files.writeString(jdk, madeBy);
+
         // A cache newer than its jar but made for another one (a copy under another name): the
         // JVM refuses it and runs on, and the launcher keeps its messages off stderr.
         Path other = dir.resolve("other.jar");
         Files.copy(JAR, other);
         Files.copy(cache, dir.resolve("other.aot"));
+        Files.copy(jdk, dir.resolve("other.aot.jdk"));
         Files.setLastModifiedTime(other, FileTime.from(Instant.now().minusSeconds(60)));
         String foreign = serveAndReport(other, "foreign");
         assertTrue(foreign.contains("-XX:AOTCache=" + dir.resolve("other.aot")), foreign);
