@@ -688,6 +688,12 @@ fi
   echo "servers: faultdisk serve --export bench=FILE,locking=off (all serve the one image); nbdkit -f file FILE (16 threads);" \
     "qemu-nbd -f raw --cache=writeback --aio=threads -t -x bench FILE"
   case " ${server_list[*]} " in
+    *" faultdisk"*) echo "faultdisk's build: $("$root/bench/aot-note.sh" "${FAULTDISK_JAR:-$root/cli/target/faultdisk.jar}")" ;;
+  esac
+  case " ${server_list[*]} " in
+    *" base"*) echo "base build: $("$root/bench/aot-note.sh" "$FAULTDISK_BASE_JAR")" ;;
+  esac
+  case " ${server_list[*]} " in
     *-delay*) echo "delays: every read delayed by ${delay_ms} ms, ${in_flight} requests in flight at most (faultdisk-delay: a delay rule added with" \
       "fault-add over QMP; nbdkit-delay: --filter=delay rdelay=${delay_ms}ms)" ;;
   esac

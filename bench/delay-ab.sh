@@ -86,6 +86,12 @@ case "$transport" in
   tcp|unix) ;;
   *) echo "delay-ab.sh: --transport is tcp or unix" >&2; exit 2 ;;
 esac
+for i in "${!servers[@]}"; do
+  case "${servers[$i]}" in
+    nbdkit|floor) ;;
+    *) echo "build $i: $("$(dirname "$0")/aot-note.sh" "${servers[$i]}" "$(dirname "$(dirname "$java")")")" ;;
+  esac
+done
 hz=$(getconf CLK_TCK)
 rss() { awk '/^VmRSS/ {print int($2 / 1024)}' "/proc/$1/status"; }
 await_port() { for _ in $(seq 100); do python3 -c "import socket; socket.create_connection(('127.0.0.1', $1), 1)" 2>/dev/null && return; sleep 0.2; done; }
