@@ -44,6 +44,17 @@ public final class Tools {
     }
 
     /**
+     * Skips (or under CI fails) unless {@code available}: for what a test needs beyond programs,
+     * root and paths (a guest image built from the distribution's packages, say); {@code why}
+     * says what is missing and how to get it.
+     */
+    public static void requireThat(boolean available, String why) {
+        if (!available) {
+            unavailable(why);
+        }
+    }
+
+    /**
      * Skips visibly if {@code whyNot} says why a facility of the kernel is unavailable (null: it
      * is), under CI too: a kernel setting (io_uring refused by a sysctl or a container's seccomp
      * filter) is not a package .ci/run can install.
@@ -85,11 +96,12 @@ public final class Tools {
             case "qemu-io", "qemu-img", "qemu-nbd" -> "qemu-utils";
             case "nbdinfo", "nbdcopy", "nbdfuse" -> "libnbd-bin";
             case "fusermount3" -> "fuse3";
-            case "mkfs.ext4", "e2fsck" -> "e2fsprogs";
+            case "mkfs.ext4", "e2fsck", "debugfs" -> "e2fsprogs";
             case "losetup", "mount", "umount" -> "util-linux mount";
             case "sync" -> "coreutils";
             case "chromedriver" -> "chromium-driver";
             case "promtool" -> "prometheus";
+            case "qemu-system-x86_64" -> "qemu-system-x86";
             default -> program;
         };
     }

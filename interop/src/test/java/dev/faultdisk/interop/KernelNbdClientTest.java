@@ -1,0 +1,132 @@
+package dev.faultdisk.interop;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.faultdisk.client.FaultRule;
+import dev.faultdisk.client.FaultdiskClient;
+import dev.faultdisk.client.PowerFailReport;
+import dev.faultdisk.client.WriteCacheInfo;
+import dev.faultdisk.junit.ExportUri;
+import dev.faultdisk.junit.Faultdisk;
+import dev.faultdisk.testkit.Command;
+import dev.faultdisk.testkit.Tools;
+import dev.faultdisk.wire.PowerFailMode;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The Linux kernel's own NBD client (nbd.ko, with nbd-client 3.24 doing the handshake) against the
+ * server, in a guest under QEMU ({@link LinuxGuest}): ext4 made, written and unmounted through it;
+ * O_DIRECT writes, one fsynced (the block layer's flush becomes NBD FLUSH) and one not; a discard;
+ * a read an error rule fails, seen by the guest as EIO; then a power cut while the guest is still
+ * attached, which keeps the flushed write and loses the other.
+ */
+@Faultdisk(exports = {"raw=memory:64M,cache=writeback", "fs=memory:64M"})
+class KernelNbdClientTest {
+    private static final long SEED = 0x6b6e6264L;
+    private static final int MIB = 1 << 20;
+    private static final long FLUSHED_AT = MIB;
+    private static final long UNFLUSHED_AT = 3L * MIB;
+    private static final long FAULT_AT = 8L * MIB;
+    private static final long DISCARD_AT = 16L * MIB;
+    private static final Duration GUEST = Duration.ofMinutes(3);
+    private static final Duration COPY = Duration.ofSeconds(60);
+
+    @Test
+    void kernelClientFlushesDiscardsSeesErrorsAndLosesOnlyUnflushedWrites(
+            FaultdiskClient fd, @ExportUri("raw") String raw, @ExportUri("fs") String fs, @TempDir Path dir)
+            throws Exception {
+        LinuxGuest.require();
+        Tools.require("nbdcopy", "debugfs", "e2fsck");
+        SplittableRandom random = new SplittableRandom(SEED);
+        byte[] flushed = bytes(random, MIB);
+        byte[] unflushed = bytes(random, MIB);
+        byte[] file = bytes(random, 768 * 1024);
+        Files.write(dir.resolve("a.bin"), flushed);
+        Files.write(dir.resolve("b.bin"), unflushed);
+        Files.write(dir.resolve("f.bin"), file);
+        fd.faultAdd("raw", FaultRule.error("EIO").ops("read").range(FAULT_AT, 4096));
+        int port = URI.create(raw).getPort();
+        String job = """
+                nbd-client 10.0.2.2 %1$d /dev/nbd1 -N fs
+                mkfs.ext4 -q -F /dev/nbd1
+                mount -t ext4 /dev/nbd1 /mnt
+                cp /files/f.bin /mnt/f.bin
+                umount /mnt
+                nbd-client -d /dev/nbd1
+                nbd-client 10.0.2.2 %1$d /dev/nbd0 -N raw
+                dd if=/files/a.bin of=/dev/nbd0 bs=64k seek=%2$d oflag=direct conv=fsync
+                dd if=/files/b.bin of=/dev/nbd0 bs=64k seek=%3$d oflag=direct
+                blkdiscard -o %4$d -l 1048576 /dev/nbd0
+                dd if=/dev/nbd0 of=/dev/null bs=4k skip=%5$d count=1 iflag=direct
+                if dd if=/dev/nbd0 of=/dev/null bs=4k skip=%6$d count=1 iflag=direct; then
+                  echo "faultdisk-guest: faulted read: succeeded"
+                else
+                  echo "faultdisk-guest: faulted read: failed"
+                fi
+                echo "faultdisk-guest: written"
+                read answer
+                nbd-client -d /dev/nbd0 || true
+                """.formatted(
+                port, FLUSHED_AT / 65536, UNFLUSHED_AT / 65536, DISCARD_AT, (FAULT_AT + 4096) / 4096, FAULT_AT / 4096);
+        try (LinuxGuest guest =
+                LinuxGuest.start(dir, job, dir.resolve("a.bin"), dir.resolve("b.bin"), dir.resolve("f.bin"))) {
+            assertEquals(
+                    "faultdisk-guest: faulted read: failed",
+                    guest.awaitLine("faultdisk-guest: faulted read", GUEST),
+                    "the error rule's EIO reached the guest's read");
+            guest.awaitLine("faultdisk-guest: written", GUEST);
+
+            var stats = fd.queryBlockstats("raw");
+            assertTrue(stats.op("flush").operations() >= 1, "conv=fsync sent NBD FLUSH: " + stats);
+            assertTrue(stats.op("trim").operations() >= 1, "blkdiscard sent NBD TRIM: " + stats);
+            assertEquals(1, stats.op("read").errors(), "one read failed, the faulted one: " + stats);
+            WriteCacheInfo cache = fd.queryWriteCache("raw");
+            assertTrue(cache.dirtyBytes() >= MIB, "the unflushed MiB waits in the cache: " + cache);
+            byte[] before = copyOut(raw, dir.resolve("before.raw"));
+            assertArrayEquals(flushed, slice(before, FLUSHED_AT, MIB), "the flushed write, read back");
+            assertArrayEquals(unflushed, slice(before, UNFLUSHED_AT, MIB), "the cache serves the unflushed one");
+
+            PowerFailReport cut = fd.powerFail("raw", PowerFailMode.DROP_ALL, SEED);
+            assertTrue(cut.bytesLost() >= MIB, "the unflushed MiB is lost: " + cut);
+            byte[] after = copyOut(raw, dir.resolve("after.raw"));
+            assertArrayEquals(flushed, slice(after, FLUSHED_AT, MIB), "the flushed write survives the cut");
+            assertArrayEquals(new byte[MIB], slice(after, UNFLUSHED_AT, MIB), "the unflushed write is gone");
+
+            guest.send("done");
+            assertEquals(0, guest.awaitExit(GUEST), "the guest's job: " + guest.consoleText());
+        }
+
+        Path image = dir.resolve("fs.raw");
+        copyOut(fs, image);
+        assertEquals(
+                0, Command.run(COPY, "e2fsck", "-f", "-n", image.toString()).exit(), "ext4 the guest made is clean");
+        Path dumped = dir.resolve("f.out");
+        Command.run(COPY, "debugfs", "-R", "dump /f.bin " + dumped, image.toString())
+                .assertOk("debugfs dump");
+        assertArrayEquals(file, Files.readAllBytes(dumped), "the file the guest wrote through ext4");
+    }
+
+    private static byte[] bytes(SplittableRandom random, int size) {
+        byte[] b = new byte[size];
+        random.nextBytes(b);
+        return b;
+    }
+
+    private static byte[] copyOut(String uri, Path to) throws Exception {
+        Command.run(COPY, "nbdcopy", uri, to.toString()).assertOk("nbdcopy " + uri);
+        return Files.readAllBytes(to);
+    }
+
+    private static byte[] slice(byte[] b, long at, int length) {
+        return Arrays.copyOfRange(b, (int) at, (int) at + length);
+    }
+}
