@@ -19,6 +19,8 @@ while [ $# -gt 0 ] && [ "$1" = --file ]; do
   files+=("$2")
   shift 2
 done
+[ -d "$dir" ] || { echo "guest/run.sh: no directory $dir: run scripts/guest/build.sh $dir" >&2; exit 2; }
+dir=$(cd "$dir" && pwd)
 for f in vmlinuz base.cpio.gz busybox; do
   [ -e "$dir/$f" ] || { echo "guest/run.sh: no $dir/$f: run scripts/guest/build.sh $dir" >&2; exit 2; }
 done

@@ -2,6 +2,7 @@ package dev.faultdisk.interop;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.faultdisk.client.FaultRule;
@@ -21,15 +22,21 @@ import java.util.Arrays;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The Linux kernel's own NBD client (nbd.ko, with nbd-client 3.24 doing the handshake) against the
  * server, in a guest under QEMU ({@link LinuxGuest}): ext4 made, written and unmounted through it;
  * O_DIRECT writes, one fsynced (the block layer's flush becomes NBD FLUSH) and one not; a discard;
  * a read an error rule fails, seen by the guest as EIO; then a power cut while the guest is still
- * attached, which keeps the flushed write and loses the other.
+ * attached, which keeps the flushed write and loses the other. And the write-barrier bug class
+ * through the kernel's client, whose queue takes FUA from the server's flags, so ext4's journal
+ * commits arrive as a flush and a FUA write (through nbdfuse and a loop device, PowerFailExt4Test,
+ * FUA becomes one more flush): an fsynced file survives a power cut with barriers and is lost
+ * with {@code barrier=0}.
  */
-@Faultdisk(exports = {"raw=memory:64M,cache=writeback", "fs=memory:64M"})
+@Faultdisk(exports = {"raw=memory:64M,cache=writeback", "fs=memory:64M", "ext4=memory:64M,cache=writeback"})
 class KernelNbdClientTest {
     private static final long SEED = 0x6b6e6264L;
     private static final int MIB = 1 << 20;
@@ -113,6 +120,57 @@ class KernelNbdClientTest {
         Command.run(COPY, "debugfs", "-R", "dump /f.bin " + dumped, image.toString())
                 .assertOk("debugfs dump");
         assertArrayEquals(file, Files.readAllBytes(dumped), "the file the guest wrote through ext4");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"barrier=1", "barrier=0"})
+    void fsyncedFileOnExt4SurvivesAPowerCutOnlyWithBarriers(
+            String barrier, FaultdiskClient fd, @ExportUri("ext4") String uri, @TempDir Path dir) throws Exception {
+        LinuxGuest.require();
+        Tools.require("nbdcopy", "debugfs", "e2fsck");
+        byte[] file = bytes(new SplittableRandom(SEED + 1), 1 << 20);
+        Files.write(dir.resolve("f.bin"), file);
+        String job = """
+                nbd-client 10.0.2.2 %d /dev/nbd0 -N ext4
+                mkfs.ext4 -q -F -E lazy_itable_init=0,lazy_journal_init=0 /dev/nbd0
+                mount -t ext4 -o %s /dev/nbd0 /mnt
+                sync
+                echo "faultdisk-guest: mounted"
+                read answer
+                dd if=/files/f.bin of=/mnt/precious bs=64k conv=fsync
+                echo "faultdisk-guest: fsynced"
+                read answer
+                """.formatted(URI.create(uri).getPort(), barrier);
+        long flushes;
+        PowerFailReport cut;
+        try (LinuxGuest guest = LinuxGuest.start(dir, job, dir.resolve("f.bin"))) {
+            guest.awaitLine("faultdisk-guest: mounted", GUEST);
+            long before = fd.queryBlockstats("ext4").op("flush").operations();
+            guest.send("go");
+            guest.awaitLine("faultdisk-guest: fsynced", GUEST);
+            flushes = fd.queryBlockstats("ext4").op("flush").operations() - before;
+            cut = fd.powerFail("ext4", PowerFailMode.DROP_ALL, SEED);
+            guest.send("go");
+            assertEquals(0, guest.awaitExit(GUEST), "the guest's job: " + guest.consoleText());
+        }
+        Path image = dir.resolve("ext4.raw");
+        copyOut(uri, image);
+        int fsck = Command.run(COPY, "e2fsck", "-f", "-y", image.toString()).exit();
+        assertTrue(fsck < 4, "e2fsck -fy left errors (exit " + fsck + ")");
+        Path dumped = dir.resolve("precious.out");
+        Command.run(COPY, "debugfs", "-R", "dump /precious " + dumped, image.toString());
+        boolean intact = Files.exists(dumped) && Arrays.equals(file, Files.readAllBytes(dumped));
+        System.out.println("[kernel client, " + barrier + "] fsync sent " + flushes + " flushes; the cut lost "
+                + cut.bytesLost() + " bytes of " + cut.writesLost() + " writes; e2fsck exit " + fsck + "; file "
+                + (intact ? "intact" : "lost or damaged"));
+        if (barrier.equals("barrier=1")) {
+            assertTrue(flushes > 0, "fsync reached the server as NBD FLUSH");
+            assertTrue(intact, "the fsynced file survives the cut");
+        } else {
+            assertEquals(0, flushes, "barrier=0 sends no flush");
+            assertTrue(cut.bytesLost() > 0, "the cut lost unflushed data: " + cut);
+            assertFalse(intact, "nothing unflushed survives drop-all, so the file cannot");
+        }
     }
 
     private static byte[] bytes(SplittableRandom random, int size) {
