@@ -7,7 +7,8 @@
 # /dev/console come from stdin); its last line is "faultdisk-guest: exit N", N the job's status,
 # and this script exits with N (or 125 when the guest ended without that line). By default
 # QEMU's emulation (TCG: the boot takes about 5 s on a 2-CPU machine); GUEST_ACCEL=kvm for KVM
-# where it works (on a nested one here the kernel hung before its first line). GUEST_MEM (default
+# where it works (a /dev/kvm from the kvm_pvm module runs only kernels built as PVM guests: a
+# stock kernel hangs before its first line). GUEST_MEM (default
 # 1024 MiB) and GUEST_CPUS (default 2).
 set -euo pipefail
 [ $# -ge 2 ] || { echo "usage: guest/run.sh DIR JOB [--file PATH]... [QEMU-ARG...]" >&2; exit 2; }
