@@ -4,10 +4,10 @@
 # (linux-image-amd64) and busybox-static, fetched with `apt-get download` (no root needed), and the
 # host's nbd-client (and fio, mkfs.ext4 and debugfs when installed) with the libraries they load, in
 # DIR (default: target/guest beside this repository's root): vmlinuz and base.cpio.gz, an initramfs
-# whose /init loads the modules (nbd, virtio-net, ext4 and what they need), brings up QEMU's user
-# network (the host is 10.0.2.2) and runs /job.sh, which scripts/guest/run.sh adds; busybox, for
-# run.sh's cpio. Prints DIR.
-# Reuses DIR when it holds a guest of the same kernel package version.
+# whose /init loads the modules (nbd, virtio-net, virtio-blk, ext4 and what they need), brings up
+# QEMU's user network (the host is 10.0.2.2) and runs /job.sh, which scripts/guest/run.sh adds;
+# busybox, for run.sh's cpio. Prints DIR.
+# Reuses DIR when it holds a guest of the same kernel package made by this same script.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 dir=${1:-$here/../../target/guest}
@@ -20,7 +20,8 @@ command -v nbd-client >/dev/null || { echo "guest/build.sh: needs nbd-client (De
 image=$(apt-cache depends linux-image-amd64 2>/dev/null | awk '/Depends: linux-image-[0-9]/ {print $2; exit}')
 [ -n "$image" ] || { echo "guest/build.sh: apt-cache knows no linux-image-amd64 (run apt-get update)" >&2; exit 1; }
 version=$(apt-cache policy "$image" | awk '/Candidate:/ {print $2}')
-stamp="$image $version"
+# The stamp names the kernel package and this script: a changed script makes the guest again.
+stamp="$image $version $(sha256sum "$0" | cut -c1-12)"
 if [ -f "$dir/vmlinuz" ] && [ -f "$dir/base.cpio.gz" ] && [ -x "$dir/busybox" ] && [ "$(cat "$dir/stamp" 2>/dev/null)" = "$stamp" ]; then
   echo "$dir"
   exit 0
@@ -48,7 +49,7 @@ load() {
   for d in $deps; do load "$d"; done
   order+=("$m")
 }
-for name in nbd virtio_net virtio_pci ext4 crc32c_generic; do
+for name in nbd virtio_net virtio_pci virtio_blk ext4 crc32c_generic; do
   path=$(awk -F: -v n="/$name.ko" 'index($1, n) == length($1) - length(n) + 1 {print $1; exit}' "$mods/modules.dep")
   [ -n "$path" ] || { echo "guest/build.sh: no module $name in $image" >&2; exit 1; }
   load "$path"

@@ -51,6 +51,11 @@ final class LinuxGuest implements AutoCloseable {
 
     /** Boots the guest with {@code job} (busybox sh -e) and {@code files} under /files. */
     static LinuxGuest start(Path work, String job, Path... files) throws IOException {
+        return start(work, job, List.of(files), List.of());
+    }
+
+    /** As {@link #start(Path, String, Path...)}, with {@code qemuArgs} added to QEMU's (drives, say). */
+    static LinuxGuest start(Path work, String job, List<Path> files, List<String> qemuArgs) throws IOException {
         Path script = work.resolve("job.sh");
         Files.writeString(script, job);
         List<String> command = new ArrayList<>(
@@ -59,6 +64,7 @@ final class LinuxGuest implements AutoCloseable {
             command.add("--file");
             command.add(f.toString());
         }
+        command.addAll(qemuArgs);
         Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
         return new LinuxGuest(p);
     }

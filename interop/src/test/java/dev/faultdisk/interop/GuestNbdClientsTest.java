@@ -18,16 +18,19 @@ import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.SplittableRandom;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The Linux kernel's own NBD client (nbd.ko, with nbd-client 3.24 doing the handshake) against the
- * server, in a guest under QEMU ({@link LinuxGuest}): ext4 made, written and unmounted through it;
+ * server, in a guest under QEMU ({@link LinuxGuest}), and QEMU's client serving exports to that
+ * guest as virtio disks: ext4 made, written and unmounted through each;
  * O_DIRECT writes, one fsynced (the block layer's flush becomes NBD FLUSH) and one not; a discard;
  * a read an error rule fails, seen by the guest as EIO; then a power cut while the guest is still
  * attached, which keeps the flushed write and loses the other. And the write-barrier bug class
@@ -37,7 +40,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  * with {@code barrier=0}.
  */
 @Faultdisk(exports = {"raw=memory:64M,cache=writeback", "fs=memory:64M", "ext4=memory:64M,cache=writeback"})
-class KernelNbdClientTest {
+class GuestNbdClientsTest {
     private static final long SEED = 0x6b6e6264L;
     private static final int MIB = 1 << 20;
     private static final long FLUSHED_AT = MIB;
@@ -47,9 +50,48 @@ class KernelNbdClientTest {
     private static final Duration GUEST = Duration.ofMinutes(3);
     private static final Duration COPY = Duration.ofSeconds(60);
 
-    @Test
-    void kernelClientFlushesDiscardsSeesErrorsAndLosesOnlyUnflushedWrites(
-            FaultdiskClient fd, @ExportUri("raw") String raw, @ExportUri("fs") String fs, @TempDir Path dir)
+    /**
+     * How a guest reaches the two exports: the kernel's client attaches them itself, or QEMU's
+     * client serves them to the guest as virtio disks (the GUIDE's virtual machine, with discards
+     * passed on).
+     */
+    enum Client {
+        KERNEL("/dev/nbd1", "/dev/nbd0"),
+        QEMU("/dev/vda", "/dev/vdb");
+
+        final String fsDevice;
+        final String rawDevice;
+
+        Client(String fsDevice, String rawDevice) {
+            this.fsDevice = fsDevice;
+            this.rawDevice = rawDevice;
+        }
+
+        String attach(int port, String export, String device) {
+            return this == KERNEL ? "nbd-client 10.0.2.2 %d %s -N %s".formatted(port, device, export) : ":";
+        }
+
+        String detach(String device) {
+            return this == KERNEL ? "nbd-client -d " + device + " || true" : ":";
+        }
+
+        List<String> qemuArgs(String... uris) {
+            List<String> args = new ArrayList<>();
+            for (String uri : this == QEMU ? uris : new String[0]) {
+                args.addAll(List.of("-drive", "file=" + uri + ",format=raw,if=virtio,discard=unmap"));
+            }
+            return args;
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Client.class)
+    void guestFlushesDiscardsSeesErrorsAndLosesOnlyUnflushedWrites(
+            Client client,
+            FaultdiskClient fd,
+            @ExportUri("raw") String raw,
+            @ExportUri("fs") String fs,
+            @TempDir Path dir)
             throws Exception {
         LinuxGuest.require();
         Tools.require("nbdcopy", "debugfs", "e2fsck");
@@ -62,30 +104,42 @@ class KernelNbdClientTest {
         Files.write(dir.resolve("f.bin"), file);
         fd.faultAdd("raw", FaultRule.error("EIO").ops("read").range(FAULT_AT, 4096));
         int port = URI.create(raw).getPort();
+        String f = client.fsDevice;
+        String r = client.rawDevice;
         String job = """
-                nbd-client 10.0.2.2 %1$d /dev/nbd1 -N fs
-                mkfs.ext4 -q -F /dev/nbd1
-                mount -t ext4 /dev/nbd1 /mnt
+                %1$s
+                mkfs.ext4 -q -F %2$s
+                mount -t ext4 %2$s /mnt
                 cp /files/f.bin /mnt/f.bin
                 umount /mnt
-                nbd-client -d /dev/nbd1
-                nbd-client 10.0.2.2 %1$d /dev/nbd0 -N raw
-                dd if=/files/a.bin of=/dev/nbd0 bs=64k seek=%2$d oflag=direct conv=fsync
-                dd if=/files/b.bin of=/dev/nbd0 bs=64k seek=%3$d oflag=direct
-                blkdiscard -o %4$d -l 1048576 /dev/nbd0
-                dd if=/dev/nbd0 of=/dev/null bs=4k skip=%5$d count=1 iflag=direct
-                if dd if=/dev/nbd0 of=/dev/null bs=4k skip=%6$d count=1 iflag=direct; then
+                %3$s
+                %4$s
+                dd if=/files/a.bin of=%5$s bs=64k seek=%6$d oflag=direct conv=fsync
+                dd if=/files/b.bin of=%5$s bs=64k seek=%7$d oflag=direct
+                blkdiscard -o %8$d -l 1048576 %5$s
+                dd if=%5$s of=/dev/null bs=4k skip=%9$d count=1 iflag=direct
+                if dd if=%5$s of=/dev/null bs=4k skip=%10$d count=1 iflag=direct; then
                   echo "faultdisk-guest: faulted read: succeeded"
                 else
                   echo "faultdisk-guest: faulted read: failed"
                 fi
                 echo "faultdisk-guest: written"
                 read answer
-                nbd-client -d /dev/nbd0 || true
+                %11$s
                 """.formatted(
-                port, FLUSHED_AT / 65536, UNFLUSHED_AT / 65536, DISCARD_AT, (FAULT_AT + 4096) / 4096, FAULT_AT / 4096);
-        try (LinuxGuest guest =
-                LinuxGuest.start(dir, job, dir.resolve("a.bin"), dir.resolve("b.bin"), dir.resolve("f.bin"))) {
+                        client.attach(port, "fs", f),
+                        f,
+                        client.detach(f),
+                        client.attach(port, "raw", r),
+                        r,
+                        FLUSHED_AT / 65536,
+                        UNFLUSHED_AT / 65536,
+                        DISCARD_AT,
+                        (FAULT_AT + 4096) / 4096,
+                        FAULT_AT / 4096,
+                        client.detach(r));
+        List<Path> files = List.of(dir.resolve("a.bin"), dir.resolve("b.bin"), dir.resolve("f.bin"));
+        try (LinuxGuest guest = LinuxGuest.start(dir, job, files, client.qemuArgs(fs, raw))) {
             assertEquals(
                     "faultdisk-guest: faulted read: failed",
                     guest.awaitLine("faultdisk-guest: faulted read", GUEST),
