@@ -41,6 +41,6 @@ qemu-system-x86_64 -machine "q35,accel=$accel" -cpu "$cpu" -m "${GUEST_MEM:-1024
   -kernel "$dir/vmlinuz" -initrd "$work/initrd" \
   -append "console=ttyS0 quiet loglevel=3 panic=-1 rdinit=/init" \
   -display none -monitor none -serial stdio -no-reboot \
-  -netdev user,id=n0 -device virtio-net-pci,netdev=n0 "$@" | tee "$work/console"
+  -netdev user,id=n0 -device virtio-net-pci,netdev=n0 "$@" | tee "$work/console" || true
 status=$(tr -d '\r' <"$work/console" | sed -n 's/^faultdisk-guest: exit \([0-9]*\)$/\1/p' | tail -1)
 exit "${status:-125}"

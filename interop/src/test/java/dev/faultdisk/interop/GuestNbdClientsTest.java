@@ -24,8 +24,8 @@ import java.util.List;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.EnumSource;
-import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The Linux kernel's own NBD client (nbd.ko, with nbd-client 3.24 doing the handshake) against the
@@ -34,10 +34,11 @@ import org.junit.jupiter.params.provider.ValueSource;
  * O_DIRECT writes, one fsynced (the block layer's flush becomes NBD FLUSH) and one not; a discard;
  * a read an error rule fails, seen by the guest as EIO; then a power cut while the guest is still
  * attached, which keeps the flushed write and loses the other. And the write-barrier bug class
- * through the kernel's client, whose queue takes FUA from the server's flags, so ext4's journal
- * commits arrive as a flush and a FUA write (through nbdfuse and a loop device, PowerFailExt4Test,
- * FUA becomes one more flush): an fsynced file survives a power cut with barriers and is lost
- * with {@code barrier=0}.
+ * through both: the kernel's client, whose queue takes FUA from the server's flags, so ext4's
+ * journal commits arrive as a flush and a FUA write (through nbdfuse and a loop device,
+ * PowerFailExt4Test, FUA becomes one more flush), and QEMU's virtio disk, which offers the guest a
+ * flush only: an fsynced file survives a power cut with barriers and is lost with {@code
+ * barrier=0}.
  */
 @Faultdisk(exports = {"raw=memory:64M,cache=writeback", "fs=memory:64M", "ext4=memory:64M,cache=writeback"})
 class GuestNbdClientsTest {
@@ -177,27 +178,29 @@ class GuestNbdClientsTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"barrier=1", "barrier=0"})
+    @CsvSource({"KERNEL, barrier=1", "KERNEL, barrier=0", "QEMU, barrier=1", "QEMU, barrier=0"})
     void fsyncedFileOnExt4SurvivesAPowerCutOnlyWithBarriers(
-            String barrier, FaultdiskClient fd, @ExportUri("ext4") String uri, @TempDir Path dir) throws Exception {
+            Client client, String barrier, FaultdiskClient fd, @ExportUri("ext4") String uri, @TempDir Path dir)
+            throws Exception {
         LinuxGuest.require();
         Tools.require("nbdcopy", "debugfs", "e2fsck");
         byte[] file = bytes(new SplittableRandom(SEED + 1), 1 << 20);
         Files.write(dir.resolve("f.bin"), file);
+        String d = client.fsDevice;
         String job = """
-                nbd-client 10.0.2.2 %d /dev/nbd0 -N ext4
-                mkfs.ext4 -q -F -E lazy_itable_init=0,lazy_journal_init=0 /dev/nbd0
-                mount -t ext4 -o %s /dev/nbd0 /mnt
+                %1$s
+                mkfs.ext4 -q -F -E lazy_itable_init=0,lazy_journal_init=0 %2$s
+                mount -t ext4 -o %3$s %2$s /mnt
                 sync
                 echo "faultdisk-guest: mounted"
                 read answer
                 dd if=/files/f.bin of=/mnt/precious bs=64k conv=fsync
                 echo "faultdisk-guest: fsynced"
                 read answer
-                """.formatted(URI.create(uri).getPort(), barrier);
+                """.formatted(client.attach(URI.create(uri).getPort(), "ext4", d), d, barrier);
         long flushes;
         PowerFailReport cut;
-        try (LinuxGuest guest = LinuxGuest.start(dir, job, dir.resolve("f.bin"))) {
+        try (LinuxGuest guest = LinuxGuest.start(dir, job, List.of(dir.resolve("f.bin")), client.qemuArgs(uri))) {
             guest.awaitLine("faultdisk-guest: mounted", GUEST);
             long before = fd.queryBlockstats("ext4").op("flush").operations();
             guest.send("go");
@@ -214,7 +217,7 @@ class GuestNbdClientsTest {
         Path dumped = dir.resolve("precious.out");
         Command.run(COPY, "debugfs", "-R", "dump /precious " + dumped, image.toString());
         boolean intact = Files.exists(dumped) && Arrays.equals(file, Files.readAllBytes(dumped));
-        System.out.println("[kernel client, " + barrier + "] fsync sent " + flushes + " flushes; the cut lost "
+        System.out.println("[" + client + " client, " + barrier + "] fsync sent " + flushes + " flushes; the cut lost "
                 + cut.bytesLost() + " bytes of " + cut.writesLost() + " writes; e2fsck exit " + fsck + "; file "
                 + (intact ? "intact" : "lost or damaged"));
         if (barrier.equals("barrier=1")) {
