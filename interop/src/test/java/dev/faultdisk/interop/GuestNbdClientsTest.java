@@ -12,6 +12,7 @@ import dev.faultdisk.client.WriteCacheInfo;
 import dev.faultdisk.junit.ExportUri;
 import dev.faultdisk.junit.Faultdisk;
 import dev.faultdisk.testkit.Command;
+import dev.faultdisk.testkit.CommandResult;
 import dev.faultdisk.testkit.Tools;
 import dev.faultdisk.wire.PowerFailMode;
 import java.net.URI;
@@ -30,7 +31,8 @@ import org.junit.jupiter.params.provider.EnumSource;
 /**
  * The Linux kernel's own NBD client (nbd.ko, with nbd-client 3.24 doing the handshake) against the
  * server, in a guest under QEMU ({@link LinuxGuest}), and QEMU's client serving exports to that
- * guest as virtio disks: ext4 made, written and unmounted through each;
+ * guest as virtio disks: ext4 made, written and unmounted through each (the kernel's over one
+ * connection and over four);
  * O_DIRECT writes, one fsynced (the block layer's flush becomes NBD FLUSH) and one not; a discard;
  * a read an error rule fails, seen by the guest as EIO; then a power cut while the guest is still
  * attached, which keeps the flushed write and loses the other. And the write-barrier bug class
@@ -57,23 +59,38 @@ class GuestNbdClientsTest {
      * passed on).
      */
     enum Client {
-        KERNEL("/dev/nbd1", "/dev/nbd0"),
-        QEMU("/dev/vda", "/dev/vdb");
+        KERNEL("/dev/nbd1", "/dev/nbd0", 1),
+        /**
+         * The kernel's client over four connections ({@code nbd-client -C 4}, which the server's
+         * CAN_MULTI_CONN allows): writes spread over them, and a flush on one must make every
+         * write completed on any of them durable.
+         */
+        KERNEL_FOUR_CONNECTIONS("/dev/nbd1", "/dev/nbd0", 4),
+        QEMU("/dev/vda", "/dev/vdb", 2);
 
         final String fsDevice;
         final String rawDevice;
+        /** NBD connections open while the raw disk is written: QEMU keeps one per drive. */
+        final int connections;
 
-        Client(String fsDevice, String rawDevice) {
+        Client(String fsDevice, String rawDevice, int connections) {
             this.fsDevice = fsDevice;
             this.rawDevice = rawDevice;
+            this.connections = connections;
+        }
+
+        boolean kernel() {
+            return this != QEMU;
         }
 
         String attach(int port, String export, String device) {
-            return this == KERNEL ? "nbd-client 10.0.2.2 %d %s -N %s".formatted(port, device, export) : ":";
+            return kernel()
+                    ? "nbd-client 10.0.2.2 %d %s -N %s -C %d".formatted(port, device, export, connections)
+                    : ":";
         }
 
         String detach(String device) {
-            return this == KERNEL ? "nbd-client -d " + device + " || true" : ":";
+            return kernel() ? "nbd-client -d " + device + " || true" : ":";
         }
 
         List<String> qemuArgs(String... uris) {
@@ -95,7 +112,7 @@ class GuestNbdClientsTest {
             @TempDir Path dir)
             throws Exception {
         LinuxGuest.require();
-        Tools.require("nbdcopy", "debugfs", "e2fsck");
+        Tools.require("nbdcopy", "debugfs", "e2fsck", "ss");
         SplittableRandom random = new SplittableRandom(SEED);
         byte[] flushed = bytes(random, MIB);
         byte[] unflushed = bytes(random, MIB);
@@ -146,6 +163,7 @@ class GuestNbdClientsTest {
                     guest.awaitLine("faultdisk-guest: faulted read", GUEST),
                     "the error rule's EIO reached the guest's read");
             guest.awaitLine("faultdisk-guest: written", GUEST);
+            assertEquals(client.connections, connectionsTo(port), "NBD connections to the server");
 
             var stats = fd.queryBlockstats("raw");
             assertTrue(stats.op("flush").operations() >= 1, "conv=fsync sent NBD FLUSH: " + stats);
@@ -228,6 +246,13 @@ class GuestNbdClientsTest {
             assertTrue(cut.bytesLost() > 0, "the cut lost unflushed data: " + cut);
             assertFalse(intact, "nothing unflushed survives drop-all, so the file cannot");
         }
+    }
+
+    /** Established TCP connections on the server's port (ss, from iproute2). */
+    private static long connectionsTo(int port) {
+        CommandResult ss = Command.run(COPY, "ss", "-Htn", "state", "established", "( sport = :" + port + " )");
+        ss.assertOk("ss");
+        return ss.stdout().lines().filter(l -> !l.isBlank()).count();
     }
 
     private static byte[] bytes(SplittableRandom random, int size) {

@@ -99,6 +99,7 @@ public final class Tools {
             case "mkfs.ext4", "e2fsck", "debugfs" -> "e2fsprogs";
             case "losetup", "mount", "umount" -> "util-linux mount";
             case "sync" -> "coreutils";
+            case "ss" -> "iproute2";
             case "chromedriver" -> "chromium-driver";
             case "promtool" -> "prometheus";
             case "qemu-system-x86_64" -> "qemu-system-x86";
