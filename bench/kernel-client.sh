@@ -105,7 +105,7 @@ done
     done
   done
 } >"$out/job.sh"
-echo "guest: $(cat "$guest/stamp"), ${GUEST_ACCEL:-tcg}; rounds $rounds, ${runtime} s a run; image $file"
+echo "guest: $(cat "$guest/stamp"), ${GUEST_ACCEL:-tcg}; rounds $rounds, ${runtime} s a run; image $file; load $(cut -d' ' -f1-3 /proc/loadavg)"
 # Each server's CPU (utime + stime, all threads) read at each of its result lines: between two of
 # its runs a server is idle, so the difference is what its run (with its connect) cost.
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
@@ -130,6 +130,7 @@ done
   echo "$line" >>"$out/console"
 done
 grep -q '^faultdisk-guest: exit 0' "$out/console" || { echo "kernel-client.sh: the guest's job failed:" >&2; tail -20 "$out/console" >&2; exit 1; }
+echo "load at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
 # Medians and ratios: MiB/s for 1 MiB requests, IOPS for 4 KiB ones; the server's CPU a request
 # (µs a MiB for 1 MiB requests), median over the rounds.
 awk -v servers="$servers" -v workloads="$workloads" -v runtime="$runtime" -v hz="$(getconf CLK_TCK)" '

@@ -31,11 +31,10 @@ import org.junit.jupiter.params.provider.EnumSource;
 /**
  * The Linux kernel's own NBD client (nbd.ko, with nbd-client 3.24 doing the handshake) against the
  * server, in a guest under QEMU ({@link LinuxGuest}), and QEMU's client serving exports to that
- * guest as virtio disks: ext4 made, written and unmounted through each (the kernel's over one
- * connection and over four);
- * O_DIRECT writes, one fsynced (the block layer's flush becomes NBD FLUSH) and one not; a discard;
- * a read an error rule fails, seen by the guest as EIO; then a power cut while the guest is still
- * attached, which keeps the flushed write and loses the other. And the write-barrier bug class
+ * guest as virtio disks: through each (the kernel's over one connection and over four) ext4 made,
+ * written and unmounted; O_DIRECT writes, one fsynced (the block layer's flush becomes NBD FLUSH)
+ * and one not; a discard; a read an error rule fails, seen by the guest as EIO; then a power cut
+ * while the guest is still attached, which keeps the flushed write and loses the other. And the write-barrier bug class
  * through both: the kernel's client, whose queue takes FUA from the server's flags, so ext4's
  * journal commits arrive as a flush and a FUA write (through nbdfuse and a loop device,
  * PowerFailExt4Test, FUA becomes one more flush), and QEMU's virtio disk, which offers the guest a
