@@ -1,5 +1,6 @@
 package dev.faultdisk.interop;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -7,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.faultdisk.client.FaultRule;
 import dev.faultdisk.client.FaultdiskClient;
+import dev.faultdisk.client.HeldRequest;
 import dev.faultdisk.client.PowerFailReport;
 import dev.faultdisk.client.WriteCacheInfo;
 import dev.faultdisk.junit.ExportUri;
@@ -23,6 +25,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -41,7 +44,13 @@ import org.junit.jupiter.params.provider.EnumSource;
  * flush only: an fsynced file survives a power cut with barriers and is lost with {@code
  * barrier=0}.
  */
-@Faultdisk(exports = {"raw=memory:64M,cache=writeback", "fs=memory:64M", "ext4=memory:64M,cache=writeback"})
+@Faultdisk(
+        exports = {
+            "raw=memory:64M,cache=writeback",
+            "fs=memory:64M",
+            "ext4=memory:64M,cache=writeback",
+            "silent=memory:64M"
+        })
 class GuestNbdClientsTest {
     private static final long SEED = 0x6b6e6264L;
     private static final int MIB = 1 << 20;
@@ -51,6 +60,8 @@ class GuestNbdClientsTest {
     private static final long DISCARD_AT = 16L * MIB;
     private static final Duration GUEST = Duration.ofMinutes(3);
     private static final Duration COPY = Duration.ofSeconds(60);
+    /** The kernel client's request timeout in the silent-disk case (nbd-client -t). */
+    private static final int TIMEOUT_SECONDS = 5;
 
     /**
      * How a guest reaches the two exports: the kernel's client attaches them itself, or QEMU's
@@ -244,6 +255,52 @@ class GuestNbdClientsTest {
             assertEquals(0, flushes, "barrier=0 sends no flush");
             assertTrue(cut.bytesLost() > 0, "the cut lost unflushed data: " + cut);
             assertFalse(intact, "nothing unflushed survives drop-all, so the file cannot");
+        }
+    }
+
+    /**
+     * A disk gone silent, as the kernel sees it: a hang rule holds one read, and the kernel's
+     * request timeout ({@code nbd-client -t}) ends it: the connection is declared dead and the
+     * read fails with EIO; the server, which held the request meanwhile, lets it go with the
+     * connection.
+     */
+    @Test
+    void kernelClientTimesOutAReadTheServerHolds(FaultdiskClient fd, @ExportUri("silent") String uri, @TempDir Path dir)
+            throws Exception {
+        LinuxGuest.require();
+        fd.faultAdd("silent", FaultRule.hang().ops("read").range(FAULT_AT, 4096));
+        String job = """
+                nbd-client 10.0.2.2 %d /dev/nbd0 -N silent -t %d
+                dd if=/dev/nbd0 of=/dev/null bs=4k skip=%d count=1 iflag=direct
+                echo "faultdisk-guest: reading"
+                t0=$(date +%%s)
+                if dd if=/dev/nbd0 of=/dev/null bs=4k skip=%d count=1 iflag=direct; then
+                  echo "faultdisk-guest: held read: succeeded"
+                else
+                  echo "faultdisk-guest: held read: failed after $(( $(date +%%s) - t0 )) s"
+                fi
+                dmesg | grep -q "nbd0: Connection timed out" && echo "faultdisk-guest: kernel: timed out"
+                """.formatted(URI.create(uri).getPort(), TIMEOUT_SECONDS, FAULT_AT / 4096 + 1, FAULT_AT / 4096);
+        try (LinuxGuest guest = LinuxGuest.start(dir, job)) {
+            guest.awaitLine("faultdisk-guest: reading", GUEST);
+            await("the server holds the guest's read")
+                    .atMost(Duration.ofSeconds(TIMEOUT_SECONDS))
+                    .until(() -> fd.queryHeldRequests("silent").size() == 1);
+            HeldRequest held = fd.queryHeldRequests("silent").get(0);
+            assertEquals("read", held.operation());
+            assertEquals(FAULT_AT, held.offset());
+            String failed = guest.awaitLine("faultdisk-guest: held read", GUEST);
+            String prefix = "faultdisk-guest: held read: failed after ";
+            assertTrue(failed.startsWith(prefix), "the held read failed in the guest: " + failed);
+            long seconds = Long.parseLong(failed.substring(prefix.length()).replace(" s", ""));
+            assertTrue(
+                    seconds >= TIMEOUT_SECONDS && seconds < 6L * TIMEOUT_SECONDS,
+                    "the kernel gave up on the read after its timeout: " + failed);
+            guest.awaitLine("faultdisk-guest: kernel: timed out", GUEST);
+            assertEquals(0, guest.awaitExit(GUEST), "the guest's job: " + guest.consoleText());
+            await("the held read let go once the kernel closed its connection")
+                    .atMost(Duration.ofSeconds(10))
+                    .until(() -> fd.queryHeldRequests("silent").isEmpty());
         }
     }
 
