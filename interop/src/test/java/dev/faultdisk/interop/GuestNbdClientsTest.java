@@ -105,8 +105,10 @@ class GuestNbdClientsTest {
 
         List<String> qemuArgs(String... uris) {
             List<String> args = new ArrayList<>();
-            for (String uri : this == QEMU ? uris : new String[0]) {
-                args.addAll(List.of("-drive", "file=" + uri + ",format=raw,if=virtio,discard=unmap"));
+            if (!kernel()) {
+                for (String uri : uris) {
+                    args.addAll(List.of("-drive", "file=" + uri + ",format=raw,if=virtio,discard=unmap"));
+                }
             }
             return args;
         }

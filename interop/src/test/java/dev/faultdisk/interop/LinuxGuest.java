@@ -38,11 +38,18 @@ final class LinuxGuest implements AutoCloseable {
         this.reader = Thread.ofPlatform().daemon().name("guest-console").start(this::readConsole);
     }
 
+    /** build.sh's result, asked once per JVM: its check of the package lists alone takes a second. */
+    private static CommandResult built;
+
     /** Builds the guest once (cached in target/guest); skips, or under CI fails, when it cannot. */
-    static void require() {
+    static synchronized void require() {
         Tools.require("qemu-system-x86_64", "nbd-client", "apt-get", "dpkg-deb", "depmod");
-        CommandResult built = Command.run(
-                Duration.ofMinutes(5), ROOT.resolve("scripts/guest/build.sh").toString(), DIR.toString());
+        if (built == null) {
+            built = Command.run(
+                    Duration.ofMinutes(5),
+                    ROOT.resolve("scripts/guest/build.sh").toString(),
+                    DIR.toString());
+        }
         Tools.requireThat(
                 built.exit() == 0,
                 "scripts/guest/build.sh could not make the guest (it fetches Debian's kernel with apt-get download): "
