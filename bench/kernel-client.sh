@@ -33,15 +33,12 @@ done
 for n in "$rounds" "$runtime"; do
   case "$n" in ''|*[!0-9]*|0) echo "kernel-client.sh: --rounds and --runtime take positive whole numbers" >&2; exit 2 ;; esac
 done
+. "$root/bench/fio-workloads.sh"
+# The workloads of compare.sh's (fio-workloads.sh) this script runs: one nbd-client attach is one
+# connection.
 fio_args() {
   case "$1" in
-    seqread) echo "--rw=read --bs=1M --iodepth=8" ;;
-    seqwrite) echo "--rw=write --bs=1M --iodepth=8" ;;
-    randread) echo "--rw=randread --bs=4k --iodepth=16" ;;
-    randrw) echo "--rw=randrw --rwmixread=50 --bs=4k --iodepth=16" ;;
-    randread1) echo "--rw=randread --bs=4k --iodepth=1" ;;
-    randwrite) echo "--rw=randwrite --bs=4k --iodepth=16" ;;
-    syncwrite) echo "--rw=randwrite --bs=4k --iodepth=1 --fsync=1" ;;
+    seqread|seqwrite|randread|randrw|randread1|randwrite|syncwrite) fio_workload "$1" ;;
     *) echo "kernel-client.sh: unknown workload $1" >&2; exit 2 ;;
   esac
 }
@@ -72,8 +69,7 @@ for s in "${sl[@]}"; do
   case "$s" in
     faultdisk)
       "$root/faultdisk" --version >/dev/null
-      echo "faultdisk's build: $("$root/bench/aot-note.sh" "${FAULTDISK_JAR:-$root/cli/target/faultdisk.jar}" \
-        "${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}")"
+      echo "faultdisk's build: $("$root/bench/aot-note.sh" "${FAULTDISK_JAR:-$root/cli/target/faultdisk.jar}")"
       "$root/faultdisk" serve --export "bench=$file,locking=off" --nbd "127.0.0.1:$p" --qmp none >"$out/$s.log" 2>&1 & ;;
     faultdisk-variant)
       # shellcheck disable=SC2086 # JVM options, split on spaces as compare.sh splits them
@@ -155,7 +151,7 @@ awk -v servers="$servers" -v workloads="$workloads" -v runtime="$runtime" -v hz=
     for (j = 1; j <= nw; j++) {
       printf "%-10s", w[j]
       for (i = 1; i <= ns; i++) { m[i] = median(s[i] " " w[j]); printf " %12.1f", m[i] }
-      for (i = 1; i <= ns; i++) if (s[i] != "faultdisk") { f = median("faultdisk " w[j]); printf " %14s", (m[i] > 0 && f != "") ? sprintf("%.2f", f / m[i]) : "-" }
+      for (i = 1; i <= ns; i++) if (s[i] != "faultdisk") { f = median("faultdisk " w[j]); printf " %14s", (m[i] > 0 && n["faultdisk " w[j]] > 0) ? sprintf("%.2f", f / m[i]) : "-" }
       printf "   (%s)", (w[j] ~ /^seq/) ? "MiB/s" : "IOPS"
       for (i = 1; i <= ns; i++) printf " %.1f", median(s[i] " " w[j], "cpu")
       printf "\n"
