@@ -34,6 +34,7 @@ for n in "$rounds" "$runtime"; do
   case "$n" in ''|*[!0-9]*|0) echo "kernel-client.sh: --rounds and --runtime take positive whole numbers" >&2; exit 2 ;; esac
 done
 . "$root/bench/fio-workloads.sh"
+. "$root/bench/serve.sh"  # free_ports, await_port
 # The workloads of compare.sh's (fio-workloads.sh) this script runs: one nbd-client attach is one
 # connection.
 fio_args() {
@@ -55,12 +56,7 @@ out=$(mktemp -d)
 pids=()
 trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$out"' EXIT
 declare -A port
-read -r -a free < <(python3 -c '
-import socket
-ss = [socket.socket() for _ in range(4)]
-for s in ss:
-    s.bind(("127.0.0.1", 0))
-print(*[s.getsockname()[1] for s in ss])')
+read -r -a free < <(free_ports "${#sl[@]}")
 i=0
 for s in "${sl[@]}"; do
   p=${free[$i]}
@@ -81,11 +77,7 @@ for s in "${sl[@]}"; do
   pids+=($!)
 done
 for s in "${sl[@]}"; do
-  for _ in $(seq 100); do
-    python3 -c "import socket; socket.create_connection(('127.0.0.1', ${port[$s]}), 1)" 2>/dev/null && continue 2
-    sleep 0.2
-  done
-  cat "$out/$s.log" >&2; echo "kernel-client.sh: $s did not start" >&2; exit 1
+  await_port "${port[$s]}" || { cat "$out/$s.log" >&2; echo "kernel-client.sh: $s did not start" >&2; exit 1; }
 done
 {
   for r in $(seq "$rounds"); do
