@@ -175,6 +175,7 @@ for s in "${server_list[@]}"; do
 done
 
 . "$root/bench/fio-workloads.sh"
+. "$root/bench/serve.sh"  # free_ports
 workload_args() {
   case "$1" in
     copyread|copywrite|copyread4k|copywrite4k) ;; # nbdcopy, not fio (run_fio)
@@ -272,12 +273,7 @@ for w in "${workload_list[@]}"; do
   if [ "$w" = qemuwrite4k ]; then pristine="$file.pristine"; cp "$file" "$pristine"; fi
 done
 
-read -r -a free_ports < <(python3 -c '
-import socket, sys
-ss = [socket.socket() for _ in range(int(sys.argv[1]))]
-for s in ss:
-    s.bind(("127.0.0.1", 0))
-print(*[s.getsockname()[1] for s in ss])' "$((2 * ${#server_list[@]}))")  # an NBD and a QMP port each
+read -r -a listen_ports < <(free_ports "$((2 * ${#server_list[@]}))")  # an NBD and a QMP port each
 
 if [[ " ${server_list[*]} " == *" faultdisk"* ]]; then
   # The launcher rebuilds the jar when sources changed; do it now, not while a server is timed.
@@ -525,7 +521,7 @@ PY
 
 i=0
 for s in "${server_list[@]}"; do
-  start_server "$s" "${free_ports[$i]}" "${free_ports[$((i + 1))]}"
+  start_server "$s" "${listen_ports[$i]}" "${listen_ports[$((i + 1))]}"
   i=$((i + 2))
 done
 for s in "${server_list[@]}"; do

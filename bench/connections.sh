@@ -97,6 +97,7 @@ mkdir -p "$out"
 pki="$out/pki"
 psk="$out/psk"
 . "$root/bench/tls-creds.sh"
+. "$root/bench/serve.sh"  # free_ports
 case "$security" in
   tls) make_pki "$pki" "$out/pki.log" || die "no certificates" ;;
   psk) make_psk "$psk" ;;
@@ -150,7 +151,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 # faultdisk on address $1 (a port or a socket's path), logging to server $2's log, in the
 # background; FAULTDISK_JAVA_OPTS and FAULTDISK_JAR in the caller's environment choose the JVM
@@ -163,7 +163,7 @@ fd_serve() {
 
 start() {
   local s=$1 p
-  if [ -n "$on_unix" ]; then p="$out/$s.sock"; else p=$(free_port); fi
+  if [ -n "$on_unix" ]; then p="$out/$s.sock"; else p=$(free_ports 1); fi
   port[$s]=$p
   case "$s" in
     faultdisk) fd_serve "$p" "$s" ;;

@@ -68,6 +68,7 @@ file=${BENCH_FILE:-/dev/shm/faultdisk-bench-256m.img}
 [ -f "$file" ] || { echo "no image $file: run bench/compare.sh --size-mib 256 once, or set BENCH_FILE" >&2; exit 1; }
 java=${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}/bin/java
 mapfile -t jvm_options < <("$(dirname "$0")/../scripts/jvm-options.sh")
+. "$(dirname "$0")/serve.sh"  # free_ports, await_port
 out=$(mktemp -d)
 pid=
 trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$out"' EXIT
@@ -94,7 +95,6 @@ for i in "${!servers[@]}"; do
 done
 hz=$(getconf CLK_TCK)
 rss() { awk '/^VmRSS/ {print int($2 / 1024)}' "/proc/$1/status"; }
-await_port() { for _ in $(seq 100); do python3 -c "import socket; socket.create_connection(('127.0.0.1', $1), 1)" 2>/dev/null && return; sleep 0.2; done; }
 await_socket() { for _ in $(seq 100); do [ -S "$1" ] && return; sleep 0.2; done; }
 # measure CMD...: runs the measured client CMD, its output to $out/client.out, between two readings
 # of the server's CPU time and memory, then stops the server; sets ticks, rss0 and rss1.
@@ -131,9 +131,9 @@ PY
   lpid=$!
   sleep 0.3
 }
-# start_server INDEX QD PORT: starts server INDEX with its delay; sets pid.
+# start_server INDEX QD PORT QMP_PORT: starts server INDEX with its delay; sets pid.
 start_server() {
-  local i=$1 qd=$2 port=$3 q=$(($3 + 50)) opts_var=OPTS_$1
+  local i=$1 qd=$2 port=$3 q=$4 opts_var=OPTS_$1
   rm -f "$out/nbd.sock"
   if [ "${servers[$i]}" = floor ]; then
     local at=$port
@@ -178,8 +178,8 @@ PY
 for r in $(seq "$rounds"); do
   for qd in ${qds//,/ }; do
     for i in "${!servers[@]}"; do
-      port=$((19900 + RANDOM % 50))
-      start_server "$i" "$qd" "$port"
+      read -r port qmp_port < <(free_ports 2)
+      start_server "$i" "$qd" "$port" "$qmp_port"
       name=bench
       case "${servers[$i]}" in nbdkit|floor) name= ;; esac
       uri="nbd://127.0.0.1:$port/$name" host=127.0.0.1

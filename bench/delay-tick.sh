@@ -12,17 +12,18 @@ ticks=("$@")
 [ ${#ticks[@]} -gt 0 ] || ticks=(1 50 100 250)
 file=${BENCH_FILE:-/dev/shm/faultdisk-bench-256m.img}
 [ -f "$file" ] || { echo "no image $file: run bench/compare.sh --size-mib 256 once, or set BENCH_FILE" >&2; exit 1; }
+. "$root/bench/serve.sh"  # free_ports, await_port
 "$root/faultdisk" --version >/dev/null
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 hz=$(getconf CLK_TCK)
 for r in $(seq "$rounds"); do
   for tick in "${ticks[@]}"; do
-    port=$((19900 + RANDOM % 50)); q=$((port + 50))
+    read -r port q < <(free_ports 2)
     FAULTDISK_JAVA_OPTS="-Dfaultdisk.delay.tickMicros=$tick" "$root/faultdisk" serve --export "bench=$file,locking=off" \
       --nbd "127.0.0.1:$port" --qmp "127.0.0.1:$q" --max-in-flight 64 >"$out/server.log" 2>&1 &
     pid=$!
-    for _ in $(seq 100); do python3 -c "import socket; socket.create_connection(('127.0.0.1', $q), 1)" 2>/dev/null && break; sleep 0.2; done
+    await_port "$q"
     python3 - "$q" <<'PY'
 import json, socket, sys
 s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), 5)
