@@ -30,6 +30,8 @@
 # reads (one thread, exact deadlines, no rules or events): what the client and the machine allow.
 # OPTS_N for a floor are its environment settings (OPTS_1="FLOOR_THREADS=2 FLOOR_KSTAMP=1").
 # RULE_N: JSON members added to faultdisk build N's delay rule (RULE_1='{"events": false}').
+# ARGS_N: arguments added to faultdisk build N's `serve` (ARGS_0='--warm-up 1s': with --warm-ups 0,
+# the server's first connection after its own warm-up).
 # --ramp S: the measured fio run first runs S s on its connection unmeasured (fio's ramp_time),
 # for the steady state alone: a connection's first 0.3 s at QD64 is slower against every server,
 # the floor too (all 64 reads sent at once fall due at once, and take time to spread out), and a
@@ -57,7 +59,7 @@ while [ $# -gt 0 ]; do
     --client) client=$2; shift 2 ;;
     --transport) transport=$2; shift 2 ;;
     --listener) listener=yes; shift ;;
-    -h|--help) sed -n '2,46p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,48p' "$0"; exit 0 ;;
     -*) echo "delay-ab.sh: unknown option $1" >&2; exit 2 ;;
     *) break ;;
   esac
@@ -133,7 +135,7 @@ PY
 }
 # start_server INDEX QD PORT QMP_PORT: starts server INDEX with its delay; sets pid.
 start_server() {
-  local i=$1 qd=$2 port=$3 q=$4 opts_var=OPTS_$1
+  local i=$1 qd=$2 port=$3 q=$4 opts_var=OPTS_$1 args_var=ARGS_$1
   rm -f "$out/nbd.sock"
   if [ "${servers[$i]}" = floor ]; then
     local at=$port
@@ -156,7 +158,7 @@ start_server() {
   [ "$transport" = unix ] && nbd="unix:$out/nbd.sock"
   # shellcheck disable=SC2086 # the options are meant to split
   "$java" "${jvm_options[@]}" $("$(dirname "$0")/../scripts/aot-option.sh" "${servers[$i]}" "$(dirname "$(dirname "$java")")") ${!opts_var:-} -jar "${servers[$i]}" serve --export "bench=$file,locking=off" \
-    --nbd "$nbd" --qmp "127.0.0.1:$q" --max-in-flight 64 >"$out/server.log" 2>&1 &
+    --nbd "$nbd" --qmp "127.0.0.1:$q" --max-in-flight 64 ${!args_var:-} >"$out/server.log" 2>&1 &
   pid=$!
   await_port "$q"
   local rule_var=RULE_$i

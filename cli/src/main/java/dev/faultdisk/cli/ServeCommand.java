@@ -5,12 +5,14 @@ import dev.faultdisk.export.ExportRegistry;
 import dev.faultdisk.export.ExportSpec;
 import dev.faultdisk.server.FaultdiskServer;
 import dev.faultdisk.server.ListenException;
+import dev.faultdisk.server.WarmUp;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.net.UnixDomainSocketAddress;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -103,6 +105,16 @@ final class ServeCommand implements Callable<Integer> {
                             + "the file, line and member, and nothing starts. Not with the other options.")
     Path config;
 
+    @Option(
+            names = "--warm-up",
+            paramLabel = "DURATION",
+            defaultValue = "0s",
+            description = "Before listening, run the request path for about DURATION (e.g. 1s) on a private "
+                    + "export shaped like the first one, so that the first client is served by compiled code "
+                    + "rather than the JVM's interpreter: for injected delays exact from the first request "
+                    + "(docs/GUIDE.md). Nothing of it reaches the real exports. Default: none.")
+    Duration warmUp;
+
     @Mixin
     ServeLimits limits = new ServeLimits();
 
@@ -116,6 +128,7 @@ final class ServeCommand implements Callable<Integer> {
         FaultdiskServer.Builder builder = FaultdiskServer.builder();
         try {
             limits.apply(builder);
+            builder.warmUp(warmUp);
         } catch (IOException | IllegalArgumentException e) {
             System.err.println("faultdisk serve: " + e.getMessage());
             return ExitCodes.USAGE;
@@ -223,6 +236,14 @@ final class ServeCommand implements Callable<Integer> {
         List<SocketAddress> qmp = server.qmpAddresses();
         ExportRegistry registry = server.exports();
         out.println("faultdisk: serving NBD on " + describe(bound));
+        WarmUp.Report warm = server.warmUp();
+        if (warm != null && warm.failure() == null) {
+            out.printf(
+                    "faultdisk: warmed up with %,d requests over %d connections in %.1f s%n",
+                    warm.requests(), warm.connections(), warm.took().toMillis() / 1000.0);
+        } else if (warm != null) {
+            out.println("faultdisk: the warm-up failed (" + warm.failure() + "); serving without it");
+        }
         for (SocketAddress q : qmp) {
             out.println("faultdisk: QMP control on " + describe(q));
         }

@@ -65,6 +65,37 @@ class ServeProcessTest {
     }
 
     /**
+     * {@code --warm-up}: the banner says what ran before the server listened, and the real export
+     * counts only what real clients send it afterwards: qemu-io's one read, no warm-up request.
+     */
+    @Test
+    void aWarmUpRunsBeforeTheBannerAndLeavesTheExportsCountsAlone(@TempDir Path dir) throws Exception {
+        Tools.require("qemu-io");
+        Path image = dir.resolve("disk.img");
+        try (ServeProcess server = ServeProcess.start(
+                "--export",
+                "data=" + image + ",size=16M",
+                "--nbd",
+                "127.0.0.1:0",
+                "--qmp",
+                "127.0.0.1:0",
+                "--warm-up",
+                "300ms")) {
+            assertTrue(
+                    server.banner().stream()
+                            .anyMatch(l ->
+                                    l.matches("faultdisk: warmed up with [0-9,]+ requests over 4 connections in .*")),
+                    server.banner().toString());
+            try (FaultdiskClient fd = FaultdiskClient.connect(server.qmp())) {
+                assertEquals(0, fd.queryBlockstats("data").reads(), "reads before any client");
+                QemuIo.run(server.uri("data"), "read 0 64k").assertOk("qemu-io read");
+                assertEquals(1, fd.queryBlockstats("data").reads(), "qemu-io's one read");
+                assertEquals(0, fd.queryBlockstats("data").writes());
+            }
+        }
+    }
+
+    /**
      * With TLS required the banner shows commands that attach over TLS, with pre-shared keys or
      * certificates, and none that would be refused in plaintext; its nbdinfo and qemu-io commands
      * run as printed.

@@ -45,6 +45,7 @@ public final class FaultdiskServer implements AutoCloseable {
     private HTTPServer metricsServer;
     private InetSocketAddress metricsBound;
     private boolean metricsTls;
+    private WarmUp.Report warmUp;
 
     private FaultdiskServer(
             ExportRegistry exports,
@@ -117,6 +118,11 @@ public final class FaultdiskServer implements AutoCloseable {
     }
 
     /** The address of the metrics-only listener ({@code --metrics}), or null. */
+    /** What {@link Builder#warmUp} did before the server listened, or null without one. */
+    public WarmUp.Report warmUp() {
+        return warmUp;
+    }
+
     public InetSocketAddress metricsAddress() {
         return metricsBound;
     }
@@ -191,6 +197,7 @@ public final class FaultdiskServer implements AutoCloseable {
         private HttpOptions httpOptions;
         private InetSocketAddress metricsAddress;
         private boolean timeRequests;
+        private Duration warmUp = Duration.ZERO;
 
         private Builder() {}
 
@@ -305,6 +312,20 @@ public final class FaultdiskServer implements AutoCloseable {
         }
 
         /** Records request latencies (query-latency, the latency histograms) without serving HTTP. */
+        /**
+         * Before listening, runs the request path for about {@code duration} on a private server
+         * shaped like the first export ({@link WarmUp}), so that the first client is served by
+         * compiled code; zero (the default) for none. A warm-up that fails is reported in {@link
+         * FaultdiskServer#warmUp} and the server starts anyway.
+         */
+        public Builder warmUp(Duration duration) {
+            if (duration.isNegative()) {
+                throw new IllegalArgumentException("the warm-up cannot be negative: " + duration);
+            }
+            this.warmUp = duration;
+            return this;
+        }
+
         public Builder timeRequests(boolean on) {
             this.timeRequests = on;
             return this;
@@ -358,6 +379,16 @@ public final class FaultdiskServer implements AutoCloseable {
                 b.authenticator(new BearerAuthenticator(options.secret()));
             }
             return b.buildAndStart();
+        }
+
+        private WarmUp.Report warmUp(ExportSpec first) {
+            long start = System.nanoTime();
+            try {
+                return WarmUp.run(first, nbdAddress, nbdOptions, warmUp);
+            } catch (IOException | RuntimeException e) {
+                return new WarmUp.Report(
+                        0, 0, Duration.ofNanos(System.nanoTime() - start), String.valueOf(e.getMessage()));
+            }
         }
 
         /** Opens the exports and starts listening; on failure nothing stays open. */
@@ -415,6 +446,9 @@ public final class FaultdiskServer implements AutoCloseable {
                         registry, nbd, qmp, commands, journal, file, seed, engines.triggers(), engines.metrics());
                 for (Setup step : setup) {
                     step.apply(server);
+                }
+                if (listen && !warmUp.isZero()) {
+                    server.warmUp = warmUp(specs.getFirst());
                 }
                 if (listen) {
                     try {
