@@ -80,4 +80,13 @@ public @interface Faultdisk {
      * setting.
      */
     int holdTimeoutSeconds() default 30;
+
+    /**
+     * Milliseconds the server runs its request path on a private export before it listens
+     * ({@code serve --warm-up}; 0, the default: none): for tests that time their first requests
+     * (a client timeout over an injected delay), which a just-started JVM would otherwise serve
+     * from its interpreter. Nothing of it reaches the test's exports. Each server the extension
+     * starts pays it, so it suits {@link #perClass()} best.
+     */
+    int warmUpMillis() default 0;
 }

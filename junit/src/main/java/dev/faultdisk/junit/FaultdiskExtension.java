@@ -126,6 +126,10 @@ public final class FaultdiskExtension
         if (config.holdTimeoutSeconds() < 0) {
             throw new ExtensionConfigurationException("@Faultdisk(holdTimeoutSeconds) must be 0 (none) or more");
         }
+        if (config.warmUpMillis() < 0) {
+            throw new ExtensionConfigurationException("@Faultdisk(warmUpMillis) must be 0 (none) or more");
+        }
+        builder.warmUp(Duration.ofMillis(config.warmUpMillis()));
         builder.defaultHoldTimeout(
                 Duration.ofSeconds(config.holdTimeoutSeconds()),
                 "@Faultdisk(holdTimeoutSeconds = " + config.holdTimeoutSeconds()

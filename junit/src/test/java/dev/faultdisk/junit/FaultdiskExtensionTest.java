@@ -10,6 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.faultdisk.client.BlkdebugRule;
 import dev.faultdisk.client.FaultdiskClient;
 import dev.faultdisk.server.FaultdiskServer;
+import dev.faultdisk.server.WarmUp;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
@@ -74,6 +75,17 @@ class FaultdiskExtensionTest {
                 "@ExportUri(\"nope\"): no such export; the test's exports are [a]",
                 "@Faultdisk export 'nonsense': ");
         assertEquals(0, summary.getTestsSucceededCount());
+    }
+
+    @Test
+    void aWarmUpRunsBeforeTheTestAndLeavesItsExportsAlone() {
+        TestExecutionSummary summary = FixtureRun.run(Fixtures.WarmedUp.class, SEEN);
+        assertEquals(1, summary.getTestsSucceededCount(), FixtureRun.failures(summary));
+        WarmUp.Report report = (WarmUp.Report) SEEN.get(0).get("warmUp");
+        assertEquals(null, report.failure());
+        assertTrue(report.requests() > 4 * 64, "requests " + report.requests());
+        assertEquals(0L, SEEN.get(0).get("reads"), "no warm-up read counted on the test's export");
+        assertFails(Fixtures.NegativeWarmUp.class, 1, "@Faultdisk(warmUpMillis) must be 0 (none) or more");
     }
 
     @Test
@@ -219,6 +231,24 @@ class FaultdiskExtensionTest {
                         "exports",
                         client.queryBlock().stream().map(i -> i.device()).toList()));
             }
+        }
+
+        @Faultdisk(exports = "a=memory:8M", warmUpMillis = 200)
+        static class WarmedUp {
+            @Test
+            void run(FaultdiskServer server, FaultdiskClient client) {
+                SEEN.add(Map.of(
+                        "warmUp",
+                        server.warmUp(),
+                        "reads",
+                        client.queryBlockstats("a").reads()));
+            }
+        }
+
+        @Faultdisk(exports = "a=memory:1M", warmUpMillis = -1)
+        static class NegativeWarmUp {
+            @Test
+            void run() {}
         }
 
         @Faultdisk(exports = "a=memory:1M")
