@@ -117,12 +117,12 @@ public final class FaultdiskServer implements AutoCloseable {
         return http;
     }
 
-    /** The address of the metrics-only listener ({@code --metrics}), or null. */
     /** What {@link Builder#warmUp} did before the server listened, or null without one. */
     public WarmUp.Report warmUp() {
         return warmUp;
     }
 
+    /** The address of the metrics-only listener ({@code --metrics}), or null. */
     public InetSocketAddress metricsAddress() {
         return metricsBound;
     }
@@ -311,7 +311,6 @@ public final class FaultdiskServer implements AutoCloseable {
             return this;
         }
 
-        /** Records request latencies (query-latency, the latency histograms) without serving HTTP. */
         /**
          * Before listening, runs the request path for about {@code duration} on a private server
          * shaped like the first export ({@link WarmUp}), so that the first client is served by
@@ -326,6 +325,7 @@ public final class FaultdiskServer implements AutoCloseable {
             return this;
         }
 
+        /** Records request latencies (query-latency, the latency histograms) without serving HTTP. */
         public Builder timeRequests(boolean on) {
             this.timeRequests = on;
             return this;

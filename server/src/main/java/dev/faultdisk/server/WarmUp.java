@@ -22,11 +22,12 @@ import java.util.stream.Stream;
  * Runs a server's request path before its first client does ({@code serve --warm-up}): the JVM
  * compiles code as it runs it, so without this the first client's first fraction of a second is
  * served by the interpreter and the JIT's first compiles, tens of milliseconds a request at queue
- * depth 64 where later ones take one (docs/BENCHMARKS.md, "The first connection"). A private
+ * depth 64 where later ones take one (docs/BENCHMARKS.md, "This round (after cc6909a)"). A private
  * server with one export shaped like the first real export (the same kind, write cache mode and
  * transport; its image read-only, a memory export's copy empty), no control socket, journal or
  * metrics, is driven by {@link WarmUpClient} over four connections in turn, plain and with a 1 ms
- * read delay, then closed. Nothing of it reaches the real server: no request is counted there, no
+ * read delay, then closed and collected. The client speaks plain NBD, so over TLS the handshake
+ * and the records still start cold, the rest of the path warm. Nothing of it reaches the real server: no request is counted there, no
  * event or journal entry is made, no byte of an image is written.
  */
 public final class WarmUp {
