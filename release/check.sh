@@ -49,7 +49,7 @@ serve_and_check() {
   # JVM refuses (moved, or the jar's time changed by the packaging) leaves it without, quietly.
   local app
   app=$(dirname "$(dirname "$(readlink -f "$fd")")")/lib/app
-  [ -f "$app/faultdisk.aot" ] || fail "$name: no AOT cache in $app (was fio installed for the build?)"
+  [ -f "$app/faultdisk.aot" ] || fail "$name: no AOT cache in $app"
   "$jcmd" "$server" VM.info | grep -q '^CDS archive(s) mapped at' \
     || fail "$name: the server runs without its AOT cache: $("$jcmd" "$server" VM.info | grep '^CDS')"
   qemu-io -f raw -c 'write -P 0xab 0 64k' "$uri" >"$dir/io1" || fail "$name: write: $(cat "$dir/io1")"

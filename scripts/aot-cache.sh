@@ -13,14 +13,22 @@
 #   JAVA   (environment) the java to train with, default $JAVA_HOME/bin/java: a cache holds only
 #          for the JDK and the jar (path, size and time) it was made with; a JVM given another
 #          runs without it.
-# Needs fio with its nbd engine; exits 2 without it, leaving no cache. A run that fails on the way
-# leaves none either.
+#   AOT_TRAINER (environment) fio, the default, or warm-up. Without fio and its nbd engine the
+#          training is the server's own warm-up (`serve --warm-up`: 4 KiB reads of the image, plain
+#          and with a 1 ms delay, over four connections; no writes, flushes or trims), a narrower
+#          cache: what it never ran is profiled and compiled at run time, as without a cache.
+# A run that fails on the way leaves no cache.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 jar=$(readlink -f "${1:-$root/cli/target/faultdisk.jar}")
 cache=${2:-${jar%.jar}.aot}
 [ -f "$jar" ] || { echo "aot-cache: no jar $jar" >&2; exit 1; }
-command -v fio >/dev/null || { echo "aot-cache: fio is not installed: no training run, no cache" >&2; exit 2; }
+trainer=${AOT_TRAINER:-fio}
+case "$trainer" in fio|warm-up) ;; *) echo "aot-cache: AOT_TRAINER is fio or warm-up, not $trainer" >&2; exit 2 ;; esac
+if [ "$trainer" = fio ] && ! command -v fio >/dev/null; then
+  echo "aot-cache: fio is not installed: training on the server's own warm-up only (reads)" >&2
+  trainer=warm-up
+fi
 if [ -z "${JAVA:-}" ]; then
   . "$root/scripts/find-jdk.sh"
   JAVA=$JAVA_HOME/bin/java
@@ -45,9 +53,12 @@ mapfile -t jvm_options < <("$root/scripts/jvm-options.sh")
 rm -f "$cache" "$cache.jdk"
 # The cache is written when the JVM exits (SIGTERM below): a second JVM assembles it from what the
 # first recorded.
+# The warm-up trainer's work is done before the server prints its banner.
+warm_up=()
+[ "$trainer" = warm-up ] && warm_up=(--warm-up 8s)
 "$JAVA" "${jvm_options[@]}" "-XX:AOTCacheOutput=$cache" -Xlog:aot=error -jar "$jar" serve \
   --export "file=$work/image,size=256M,locking=off" --export mem=memory:256M \
-  --nbd 127.0.0.1:0 --qmp 127.0.0.1:0 >"$work/serve.out" 2>&1 &
+  --nbd 127.0.0.1:0 --qmp 127.0.0.1:0 "${warm_up[@]}" >"$work/serve.out" 2>&1 &
 pid=$!
 for _ in $(seq 300); do
   grep -q '^Stop with Ctrl-C' "$work/serve.out" && break
@@ -64,25 +75,35 @@ run() {
   fio --name=train --ioengine=nbd "--uri=nbd://$nbd/$export" --time_based "--runtime=$seconds" \
     --output=/dev/null "$@" >>"$work/fio.out" 2>&1
 }
-for export in file mem; do
-  run "$export" 1 --rw=write --bs=1M --iodepth=8
-  run "$export" 1 --rw=read --bs=1M --iodepth=8
-  run "$export" 1 --rw=randrw --bs=4k --iodepth=16 --fsync=32
-  run "$export" 1 --rw=randtrim --bs=64k --iodepth=4
-done
-run file 1 --rw=randread --bs=4k --iodepth=1
+# train_with_fio: large and small reads and writes, flushes, trims and QD1 reads on both exports,
+# then a 1 ms read delay: the delayed requests' path, over three connections one after another
+# (the second and third start after a connection ended, as on a server that has seen clients go).
+train_with_fio() {
+  for export in file mem; do
+    run "$export" 1 --rw=write --bs=1M --iodepth=8
+    run "$export" 1 --rw=read --bs=1M --iodepth=8
+    run "$export" 1 --rw=randrw --bs=4k --iodepth=16 --fsync=32
+    run "$export" 1 --rw=randtrim --bs=64k --iodepth=4
+  done
+  run file 1 --rw=randread --bs=4k --iodepth=1
+  fd faults add file delay,ops=read,ms=1
+  for _ in 1 2 3; do
+    run file 2 --rw=randread --bs=4k --iodepth=64
+  done
+  fd faults clear file
+  run file 1 --rw=randread --bs=4k --iodepth=16
+}
+fd() { "$JAVA" "${jvm_options[@]}" -jar "$jar" "$@" --qmp "$qmp" >>"$work/ctl.out" 2>&1; }
+if [ "$trainer" = fio ]; then
+  train_with_fio
+elif ! grep -q '^faultdisk: warmed up with' "$work/serve.out"; then
+  echo "aot-cache: the server's warm-up did not run" >&2
+  cat "$work/serve.out" >&2
+  exit 1
+fi
 if command -v nbdinfo >/dev/null; then
   nbdinfo --map "nbd://$nbd/file" >/dev/null
 fi
-# A 1 ms read delay: the delayed requests' path, over three connections one after another (the
-# second and third start after a connection ended, as on a server that has seen clients go).
-fd() { "$JAVA" "${jvm_options[@]}" -jar "$jar" "$@" --qmp "$qmp" >>"$work/ctl.out" 2>&1; }
-fd faults add file delay,ops=read,ms=1
-for _ in 1 2 3; do
-  run file 2 --rw=randread --bs=4k --iodepth=64
-done
-fd faults clear file
-run file 1 --rw=randread --bs=4k --iodepth=16
 trained=yes
 kill -TERM "$pid"
 wait "$pid" || true

@@ -90,6 +90,45 @@ class AotCacheTest {
     }
 
     /**
+     * Without fio (forced here with {@code AOT_TRAINER=warm-up}) the script trains on the
+     * server's own {@code --warm-up}: a smaller cache, still mapped by the next start.
+     */
+    @Test
+    void theServersOwnWarmUpTrainsACacheWithoutFio() throws Exception {
+        Tools.require("nbdinfo");
+        if (!Files.isRegularFile(JAR)) {
+            fail(JAR + " is missing: build it first (./mvnw -pl cli -am package -DskipTests)");
+        }
+        Path jar = dir.resolve("faultdisk.jar");
+        Files.copy(JAR, jar, StandardCopyOption.COPY_ATTRIBUTES);
+        Path cache = dir.resolve("faultdisk.aot");
+        CommandResult trained = Command.run(
+                Duration.ofMinutes(3),
+                "env",
+                "JAVA=" + Path.of(JAVA_HOME, "bin", "java"),
+                "AOT_TRAINER=warm-up",
+                "bash",
+                ROOT.resolve("scripts/aot-cache.sh").toString(),
+                jar.toString());
+        trained.assertOk("scripts/aot-cache.sh");
+        assertTrue(trained.stdout().contains("aot-cache: " + cache), trained.stdout());
+        assertTrue(Files.size(cache) > 1 << 20, "a cache of classes and profiles, not a stub: " + Files.size(cache));
+        String mapped = serveAndReport(jar, "warm-up-trained");
+        assertTrue(mapped.contains("-XX:AOTCache=" + cache), mapped);
+        assertTrue(mapped.contains("CDS archive(s) mapped at"), "the JVM runs with the cache mapped:\n" + mapped);
+
+        CommandResult refused = Command.run(
+                Duration.ofMinutes(1),
+                "env",
+                "AOT_TRAINER=nonsense",
+                "bash",
+                ROOT.resolve("scripts/aot-cache.sh").toString(),
+                jar.toString());
+        assertEquals(2, refused.exit(), refused.stderr());
+        assertTrue(refused.stderr().contains("AOT_TRAINER is fio or warm-up, not nonsense"), refused.stderr());
+    }
+
+    /**
      * Runs {@code ./faultdisk serve} of {@code jar}, reads one export's size with nbdinfo, and
      * returns {@code jcmd VM.info}'s lines on the command line and the class data, after checking
      * that the server's log says nothing of the cache.
