@@ -38,27 +38,8 @@ class AotCacheTest {
     @Test
     void aTrainedCacheIsMappedAndAStaleOrForeignOneIsLeftOutQuietly() throws Exception {
         Tools.require("fio", "nbdinfo");
-        if (!Files.isRegularFile(JAR)) {
-            fail(JAR + " is missing: build it first (./mvnw -pl cli -am package -DskipTests)");
-        }
         Path jar = dir.resolve("faultdisk.jar");
-        Files.copy(JAR, jar, StandardCopyOption.COPY_ATTRIBUTES);
-        Path cache = dir.resolve("faultdisk.aot");
-
-        CommandResult trained = Command.run(
-                Duration.ofMinutes(3),
-                "env",
-                "JAVA=" + Path.of(JAVA_HOME, "bin", "java"),
-                "bash",
-                ROOT.resolve("scripts/aot-cache.sh").toString(),
-                jar.toString());
-        trained.assertOk("scripts/aot-cache.sh");
-        assertTrue(trained.stdout().contains("aot-cache: " + cache), trained.stdout());
-        assertTrue(Files.size(cache) > 1 << 20, "a cache of classes and profiles, not a stub: " + Files.size(cache));
-
-        String mapped = serveAndReport(jar, "fresh");
-        assertTrue(mapped.contains("-XX:AOTCache=" + cache), mapped);
-        assertTrue(mapped.contains("CDS archive(s) mapped at"), "the JVM runs with the cache mapped:\n" + mapped);
+        Path cache = trainAndServe(jar, "fio", "fresh");
 
         // The jar rebuilt after the cache: the launcher gives no cache, the JVM its own class data.
         Files.setLastModifiedTime(jar, FileTime.from(Instant.now().plusSeconds(5)));
@@ -96,26 +77,8 @@ class AotCacheTest {
     @Test
     void theServersOwnWarmUpTrainsACacheWithoutFio() throws Exception {
         Tools.require("nbdinfo");
-        if (!Files.isRegularFile(JAR)) {
-            fail(JAR + " is missing: build it first (./mvnw -pl cli -am package -DskipTests)");
-        }
         Path jar = dir.resolve("faultdisk.jar");
-        Files.copy(JAR, jar, StandardCopyOption.COPY_ATTRIBUTES);
-        Path cache = dir.resolve("faultdisk.aot");
-        CommandResult trained = Command.run(
-                Duration.ofMinutes(3),
-                "env",
-                "JAVA=" + Path.of(JAVA_HOME, "bin", "java"),
-                "AOT_TRAINER=warm-up",
-                "bash",
-                ROOT.resolve("scripts/aot-cache.sh").toString(),
-                jar.toString());
-        trained.assertOk("scripts/aot-cache.sh");
-        assertTrue(trained.stdout().contains("aot-cache: " + cache), trained.stdout());
-        assertTrue(Files.size(cache) > 1 << 20, "a cache of classes and profiles, not a stub: " + Files.size(cache));
-        String mapped = serveAndReport(jar, "warm-up-trained");
-        assertTrue(mapped.contains("-XX:AOTCache=" + cache), mapped);
-        assertTrue(mapped.contains("CDS archive(s) mapped at"), "the JVM runs with the cache mapped:\n" + mapped);
+        trainAndServe(jar, "warm-up", "warm-up-trained");
 
         CommandResult refused = Command.run(
                 Duration.ofMinutes(1),
@@ -126,6 +89,34 @@ class AotCacheTest {
                 jar.toString());
         assertEquals(2, refused.exit(), refused.stderr());
         assertTrue(refused.stderr().contains("AOT_TRAINER is fio or warm-up, not nonsense"), refused.stderr());
+    }
+
+    /**
+     * Copies the build's jar to {@code jar}, makes its cache with scripts/aot-cache.sh and
+     * {@code trainer}, and checks that a server started as {@code name} runs with it mapped;
+     * returns the cache.
+     */
+    private Path trainAndServe(Path jar, String trainer, String name) throws IOException, InterruptedException {
+        if (!Files.isRegularFile(JAR)) {
+            fail(JAR + " is missing: build it first (./mvnw -pl cli -am package -DskipTests)");
+        }
+        Files.copy(JAR, jar, StandardCopyOption.COPY_ATTRIBUTES);
+        Path cache = dir.resolve("faultdisk.aot");
+        CommandResult trained = Command.run(
+                Duration.ofMinutes(3),
+                "env",
+                "JAVA=" + Path.of(JAVA_HOME, "bin", "java"),
+                "AOT_TRAINER=" + trainer,
+                "bash",
+                ROOT.resolve("scripts/aot-cache.sh").toString(),
+                jar.toString());
+        trained.assertOk("scripts/aot-cache.sh");
+        assertTrue(trained.stdout().contains("aot-cache: " + cache), trained.stdout());
+        assertTrue(Files.size(cache) > 1 << 20, "a cache of classes and profiles, not a stub: " + Files.size(cache));
+        String mapped = serveAndReport(jar, name);
+        assertTrue(mapped.contains("-XX:AOTCache=" + cache), mapped);
+        assertTrue(mapped.contains("CDS archive(s) mapped at"), "the JVM runs with the cache mapped:\n" + mapped);
+        return cache;
     }
 
     /**
