@@ -151,7 +151,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-
 # faultdisk on address $1 (a port or a socket's path), logging to server $2's log, in the
 # background; FAULTDISK_JAVA_OPTS and FAULTDISK_JAR in the caller's environment choose the JVM
 # options and the build. The connection budget (--max-connections, 100 by default) is raised for
