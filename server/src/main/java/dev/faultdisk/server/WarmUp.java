@@ -4,6 +4,7 @@ import dev.faultdisk.export.ExportSpec;
 import dev.faultdisk.nbd.NbdServer;
 import dev.faultdisk.wire.net.TlsMode;
 import java.io.IOException;
+import java.io.RandomAccessFile;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
@@ -24,11 +25,13 @@ import java.util.stream.Stream;
  * served by the interpreter and the JIT's first compiles, tens of milliseconds a request at queue
  * depth 64 where later ones take one (docs/BENCHMARKS.md, "This round (after cc6909a)"). A private
  * server with one export shaped like the first real export (the same kind, write cache mode and
- * transport; its image read-only, a memory export's copy empty), no control socket, journal or
- * metrics, is driven by {@link WarmUpClient} over four connections in turn, plain and with a 1 ms
- * read delay, then closed and collected. The client speaks plain NBD, so over TLS the handshake
- * and the records still start cold, the rest of the path warm. Nothing of it reaches the real server: no request is counted there, no
- * event or journal entry is made, no byte of an image is written.
+ * transport; for a writable image an empty scratch file beside it, for a read-only one the image
+ * itself read-only; a memory export's copy empty), no control socket, journal or metrics, is driven
+ * by {@link WarmUpClient} over four connections in turn, plain and with a 1 ms delay on reads and
+ * writes, then closed and collected, and the scratch file removed. The client speaks plain NBD,
+ * so over TLS the handshake and the records still start cold, the rest of the path warm. Nothing
+ * of it reaches the real server: no request is counted there, no event or journal entry is made,
+ * no byte of an image is written.
  */
 public final class WarmUp {
     /** The most of a memory export a warm-up makes and touches. */
@@ -59,7 +62,8 @@ public final class WarmUp {
             socketDir = Files.createTempDirectory("faultdisk-warm-up");
             privateAddress = UnixDomainSocketAddress.of(socketDir.resolve("nbd.sock"));
         }
-        ExportSpec spec = privateCopy(first);
+        Path scratch = scratchBeside(first);
+        ExportSpec spec = privateCopy(first, scratch);
         // The private connections are not the user's: their opening and closing lines would only confuse.
         Logger nbdLog = Logger.getLogger("dev.faultdisk.nbd");
         Level level = nbdLog.getLevel();
@@ -81,13 +85,14 @@ public final class WarmUp {
                                             "device",
                                             spec.name(),
                                             "rules",
-                                            List.of(Map.of("type", "delay", "ops", List.of("read"), "ms", 1))));
+                                            List.of(Map.of(
+                                                    "type", "delay", "ops", List.of("read", "write"), "ms", 1))));
                 }
                 try (WarmUpClient client = WarmUpClient.connect(server.nbdAddress(), spec.name())) {
                     // No large reads of an image: they would map it (FileMappings), and a mapping
                     // stays resident until its channel is collected, up to the image's size.
                     boolean memory = spec.kind() == ExportSpec.Kind.MEMORY;
-                    requests += client.drive(each, !spec.readOnly() && !delayed, memory, i);
+                    requests += client.drive(each, !spec.readOnly(), memory, i);
                 }
                 if (delayed) {
                     server.commands().invoke("fault-clear", Map.of("device", spec.name()));
@@ -102,15 +107,46 @@ public final class WarmUp {
             if (socketDir != null) {
                 deleteTree(socketDir);
             }
+            if (scratch != null) {
+                deleteTree(scratch);
+            }
+        }
+    }
+
+    /**
+     * For a writable image, an empty sparse file beside it (the same file system), at most
+     * {@link #SPAN} long, that the warm-up may write and flush; null for other exports, or when
+     * the image's directory takes no new file (then the image itself is read, never written).
+     */
+    private static Path scratchBeside(ExportSpec first) {
+        if (first.kind() != ExportSpec.Kind.FILE || first.readOnly()) {
+            return null;
+        }
+        Path scratch = null;
+        try {
+            Path image = first.path().toAbsolutePath();
+            scratch = Files.createTempFile(image.getParent(), ".faultdisk-warm-up-", ".img");
+            try (RandomAccessFile file = new RandomAccessFile(scratch.toFile(), "rw")) {
+                file.setLength(Math.min(Files.size(image), SPAN)); // sparse
+            }
+            return scratch;
+        } catch (IOException | RuntimeException e) {
+            if (scratch != null) {
+                deleteTree(scratch);
+            }
+            return null;
         }
     }
 
     /**
      * The first export's shape, named apart, without its rules: a memory export's size capped (it
-     * starts empty and the warm-up writes what it reads), an image opened read-only and unlocked
-     * beside the real export.
+     * starts empty and the warm-up writes what it reads); a writable image's scratch file beside
+     * it, else the image opened read-only and unlocked beside the real export.
      */
-    private static ExportSpec privateCopy(ExportSpec first) {
+    private static ExportSpec privateCopy(ExportSpec first, Path scratch) {
+        if (scratch != null) {
+            return new ExportSpec("warm-up", ExportSpec.Kind.FILE, scratch, -1, false, List.of(), first.cache(), false);
+        }
         if (first.kind() == ExportSpec.Kind.MEMORY) {
             return new ExportSpec(
                     "warm-up",

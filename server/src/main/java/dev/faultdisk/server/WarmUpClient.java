@@ -1,6 +1,7 @@
 package dev.faultdisk.server;
 
 import static dev.faultdisk.nbd.NbdProtocol.CMD_DISC;
+import static dev.faultdisk.nbd.NbdProtocol.CMD_FLUSH;
 import static dev.faultdisk.nbd.NbdProtocol.CMD_READ;
 import static dev.faultdisk.nbd.NbdProtocol.CMD_WRITE;
 import static dev.faultdisk.nbd.NbdProtocol.FLAG_FIXED_NEWSTYLE;
@@ -22,9 +23,10 @@ import java.util.SplittableRandom;
 
 /**
  * The warm-up's NBD client ({@link WarmUp}): fixed newstyle, NBD_OPT_GO, simple replies, requests
- * kept {@link #DEPTH} deep as fio keeps them, 4 KiB reads with a 256 KiB one now and then if asked, and
- * with {@code writes} one request in eight a 4 KiB write. It talks only to the private server the
- * warm-up starts, so it trusts what it is sent beyond the magic numbers and the errors it checks.
+ * kept {@link #DEPTH} deep as fio keeps them, 4 KiB reads with a 256 KiB one now and then if
+ * asked, and with {@code writes} one request in eight a 4 KiB write and one in 256 a flush. It
+ * talks only to the private server the warm-up starts, so it trusts what it is sent beyond the
+ * magic numbers and the errors it checks.
  */
 final class WarmUpClient implements AutoCloseable {
     static final int DEPTH = 64;
@@ -120,12 +122,14 @@ final class WarmUpClient implements AutoCloseable {
 
     private void send(int slot, long n, SplittableRandom random, long smallBlocks, long largeBlocks, boolean writes)
             throws IOException {
-        boolean write = writes && n % 8 == 7;
-        boolean large = !write && n % 32 == 31 && largeBlocks > 0;
-        int length = large ? LARGE : SMALL;
-        long offset = large ? random.nextLong(largeBlocks) * LARGE : random.nextLong(smallBlocks) * SMALL;
-        readLength[slot] = write ? 0 : length;
-        header.clear().putInt(REQUEST_MAGIC).putShort((short) 0).putShort((short) (write ? CMD_WRITE : CMD_READ));
+        boolean flush = writes && n % 256 == 255;
+        boolean write = writes && !flush && n % 8 == 7;
+        boolean large = !write && !flush && n % 32 == 31 && largeBlocks > 0;
+        int length = flush ? 0 : large ? LARGE : SMALL;
+        long offset = flush ? 0 : large ? random.nextLong(largeBlocks) * LARGE : random.nextLong(smallBlocks) * SMALL;
+        int type = flush ? CMD_FLUSH : write ? CMD_WRITE : CMD_READ;
+        readLength[slot] = type == CMD_READ ? length : 0;
+        header.clear().putInt(REQUEST_MAGIC).putShort((short) 0).putShort((short) type);
         header.putLong(slot).putLong(offset).putInt(length);
         writeFully(channel, header.flip());
         if (write) {

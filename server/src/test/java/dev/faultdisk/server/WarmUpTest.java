@@ -48,7 +48,8 @@ class WarmUpTest {
     }
 
     @Test
-    void anImageIsWarmedOverAUnixSocketReadOnlyAndKeepsEveryByte(@TempDir Path dir) throws Exception {
+    void aWritableImageIsWarmedOnAScratchFileBesideItOverAUnixSocketAndKeepsEveryByte(@TempDir Path dir)
+            throws Exception {
         Path image = dir.resolve("disk.img");
         byte[] data = new byte[8 << 20];
         new SplittableRandom(7).nextBytes(data);
@@ -62,15 +63,37 @@ class WarmUpTest {
             assertNull(report.failure());
             assertTrue(report.requests() > 4 * 64, "requests " + report.requests());
             assertUntouched(server, "data");
-            // A mapping of the image would stay resident until collected, up to the image's size.
+            // A mapping of the image (or of its scratch copy) would stay resident until collected.
             assertTrue(
-                    Files.readAllLines(Path.of("/proc/self/maps")).stream()
-                            .noneMatch(l -> l.endsWith(image.toString())),
-                    "the warm-up left the image mapped");
+                    Files.readAllLines(Path.of("/proc/self/maps")).stream().noneMatch(l -> l.contains(dir.toString())),
+                    "the warm-up left a file of the image's directory mapped");
         }
         assertArrayEquals(data, Files.readAllBytes(image));
         try (var left = Files.list(dir)) {
             assertEquals(List.of(image), left.toList(), "nothing of the warm-up left beside the image");
+        }
+    }
+
+    @Test
+    void aReadOnlyImageIsReadInPlaceAndNothingIsWrittenBesideIt(@TempDir Path dir) throws Exception {
+        Path image = dir.resolve("golden.img");
+        byte[] data = new byte[4 << 20];
+        new SplittableRandom(11).nextBytes(data);
+        Files.write(image, data);
+        try (FaultdiskServer server = FaultdiskServer.builder()
+                .export("golden=" + image + ",readonly")
+                .nbd(ANY_PORT)
+                .warmUp(Duration.ofMillis(200))
+                .start()) {
+            assertNull(server.warmUp().failure());
+            assertTrue(
+                    server.warmUp().requests() > 4 * 64,
+                    "requests " + server.warmUp().requests());
+            assertUntouched(server, "golden");
+        }
+        assertArrayEquals(data, Files.readAllBytes(image));
+        try (var left = Files.list(dir)) {
+            assertEquals(List.of(image), left.toList());
         }
     }
 
