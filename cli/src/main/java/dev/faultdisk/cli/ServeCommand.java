@@ -239,8 +239,15 @@ final class ServeCommand implements Callable<Integer> {
         WarmUp.Report warm = server.warmUp();
         if (warm != null && warm.failure() == null) {
             out.printf(
-                    "faultdisk: warmed up with %,d requests over %d connections in %.1f s%n",
-                    warm.requests(), warm.connections(), warm.took().toMillis() / 1000.0);
+                    "faultdisk: warmed up with %,d requests over %d connections%s in %.1f s%n",
+                    warm.requests(),
+                    warm.connections(),
+                    switch (warm.handshakes()) {
+                        case 0 -> "";
+                        case 1 -> " and 1 TLS handshake";
+                        default -> String.format(" and %d TLS handshakes", warm.handshakes());
+                    },
+                    warm.took().toMillis() / 1000.0);
         } else if (warm != null) {
             out.println("faultdisk: the warm-up failed (" + warm.failure() + "); serving without it");
         }

@@ -96,6 +96,46 @@ class ServeProcessTest {
     }
 
     /**
+     * Over TLS the warm-up speaks TLS too, handshakes first, with either kind of credentials, and
+     * the banner says so; the real export has counted nothing, and the banner's nbdinfo attaches.
+     */
+    @Test
+    void aWarmUpOverTlsHandshakesBeforeTheBanner(@TempDir Path dir) throws Exception {
+        Tools.require("openssl", "nbdinfo");
+        TestPki pki = TestPki.create(dir.resolve("pki"));
+        for (List<String> given : credentials(pki, "erin", 0x5e11_0002L)) {
+            List<String> args = new java.util.ArrayList<>(List.of(
+                    "--export",
+                    "d=memory:16M",
+                    "--nbd",
+                    "127.0.0.1:0",
+                    "--qmp",
+                    "127.0.0.1:0",
+                    "--tls",
+                    "require",
+                    "--warm-up",
+                    "600ms"));
+            args.addAll(given);
+            try (ServeProcess server = ServeProcess.start(args.toArray(String[]::new))) {
+                List<String> banner = server.banner();
+                assertTrue(
+                        banner.stream()
+                                .anyMatch(l -> l.matches("faultdisk: warmed up with [0-9,]+ requests over 4 connections"
+                                        + " and [0-9]+ TLS handshakes? in .*")),
+                        banner.toString());
+                try (FaultdiskClient fd = FaultdiskClient.connect(server.qmp())) {
+                    assertEquals(0, fd.queryBlockstats("d").reads(), "reads before any client");
+                    assertEquals(0, fd.queryBlockstats("d").writes(), "writes before any client");
+                }
+                String nbdinfo = command(banner, "  nbdinfo ").replace("   (TLS)", "");
+                CommandResult info = Command.run(Duration.ofSeconds(60), "sh", "-c", nbdinfo);
+                assertEquals(0, info.exit(), nbdinfo + ": " + info);
+                assertTrue(info.stdout().contains("export-size: 16777216"), info.stdout());
+            }
+        }
+    }
+
+    /**
      * With TLS required the banner shows commands that attach over TLS, with pre-shared keys or
      * certificates, and none that would be refused in plaintext; its nbdinfo and qemu-io commands
      * run as printed.
@@ -104,11 +144,7 @@ class ServeProcessTest {
     void theBannersTlsCommandsWorkAsPrinted(@TempDir Path dir) throws Exception {
         Tools.require("openssl", "nbdinfo", "qemu-io");
         TestPki pki = TestPki.create(dir.resolve("pki"));
-        Path psk = pki.pskDir("carol", 0x5e11_0001L).resolve("keys.psk");
-        List<List<String>> credentials = List.of(
-                List.of("--tls-psk", psk.toString()),
-                List.of("--tls-certificates", pki.dir().toString()));
-        for (List<String> given : credentials) {
+        for (List<String> given : credentials(pki, "carol", 0x5e11_0001L)) {
             List<String> args = new java.util.ArrayList<>(
                     List.of("--export", "d=memory:1M", "--nbd", "127.0.0.1:0", "--qmp", "none", "--tls", "require"));
             args.addAll(given);
@@ -184,6 +220,14 @@ class ServeProcessTest {
     }
 
     /** The banner's line starting with {@code start}, as a command (its leading spaces off). */
+    /** Serve's TLS arguments for each kind of credentials: a PSK file with {@code user}'s key, and the PKI. */
+    private static List<List<String>> credentials(TestPki pki, String user, long seed) {
+        Path psk = pki.pskDir(user, seed).resolve("keys.psk");
+        return List.of(
+                List.of("--tls-psk", psk.toString()),
+                List.of("--tls-certificates", pki.dir().toString()));
+    }
+
     private static String command(List<String> banner, String start) {
         return banner.stream()
                 .filter(l -> l.startsWith(start))

@@ -79,6 +79,15 @@ public final class PskTls {
         return new PskTls(keys, file);
     }
 
+    /**
+     * One key for {@code user}, made in memory rather than read from a file ({@code serve
+     * --warm-up}'s private server); {@link #file} is then null.
+     */
+    public static PskTls of(String user, byte[] key) {
+        return new PskTls(Map.of(user, key.clone()), null);
+    }
+
+    /** The file the keys came from, or null for {@link #of}'s. */
     public Path file() {
         return file;
     }

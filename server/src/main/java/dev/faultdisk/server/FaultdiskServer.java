@@ -387,7 +387,7 @@ public final class FaultdiskServer implements AutoCloseable {
                 return WarmUp.run(first, nbdAddress, nbdOptions, warmUp);
             } catch (IOException | RuntimeException e) {
                 return new WarmUp.Report(
-                        0, 0, Duration.ofNanos(System.nanoTime() - start), String.valueOf(e.getMessage()));
+                        0, 0, 0, Duration.ofNanos(System.nanoTime() - start), String.valueOf(e.getMessage()));
             }
         }
 

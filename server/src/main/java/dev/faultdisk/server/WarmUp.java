@@ -30,8 +30,9 @@ import java.util.stream.Stream;
  * by {@link WarmUpClient} over four connections in turn, plain and with a 1 ms delay on reads and
  * writes, then closed, and the scratch file removed. Its garbage is left to the collector: a full
  * collection here would shrink the heap, which the first client's run then grows back by up to
- * 56 MiB, where without it resident memory stays flat over that run. The client speaks plain NBD,
- * so over TLS the handshake and the records still start cold, the rest of the path warm. Nothing
+ * 56 MiB, where without it resident memory stays flat over that run. Where the server speaks TLS,
+ * so does the private one ({@link WarmUpTls}): a quarter of the time goes to handshakes alone, and
+ * the connections run over TLS (half of them, where it is optional). Nothing
  * of it reaches the real server: no request is counted there, no event or journal entry is made,
  * no byte of an image is written.
  */
@@ -41,18 +42,27 @@ public final class WarmUp {
 
     private static final int CONNECTIONS = 4;
 
+    /** Over TLS, the part of the warm-up spent on handshakes alone (one over this). */
+    private static final int HANDSHAKE_SHARE = 4;
+
+    private static final int MAX_HANDSHAKES = 200;
+
+    /** How long a private connection may run past its share before its socket is cut. */
+    private static final Duration SLACK = Duration.ofSeconds(10);
+
     /**
      * What a warm-up did, for the banner.
      *
-     * @param failure why it stopped short, or null
+     * @param handshakes TLS handshakes made (0 when the server speaks no TLS)
+     * @param failure    why it stopped short, or null
      */
-    public record Report(long requests, int connections, Duration took, String failure) {}
+    public record Report(long requests, int connections, int handshakes, Duration took, String failure) {}
 
     private WarmUp() {}
 
     /**
      * Warms the path {@code first} will be served on, over a transport of the kind of {@code
-     * listen}, with {@code options} less TLS (the client speaks plain NBD), for about {@code
+     * listen}, with {@code options}' budgets and kind of TLS, for about {@code
      * duration}.
      */
     static Report run(ExportSpec first, SocketAddress listen, NbdServer.Options options, Duration duration)
@@ -64,6 +74,8 @@ public final class WarmUp {
             socketDir = Files.createTempDirectory("faultdisk-warm-up");
             privateAddress = UnixDomainSocketAddress.of(socketDir.resolve("nbd.sock"));
         }
+        WarmUpTls tls = WarmUpTls.of(options);
+        NbdServer.Options plain = options.withTls(TlsMode.OFF, null).withPsk(TlsMode.OFF, null);
         Path scratch = scratchBeside(first);
         ExportSpec spec = privateCopy(first, scratch);
         // The private connections are not the user's: their opening and closing lines would only confuse.
@@ -73,11 +85,20 @@ public final class WarmUp {
         try (FaultdiskServer server = FaultdiskServer.builder()
                 .export(spec)
                 .nbd(privateAddress)
-                .nbdOptions(options.withTls(TlsMode.OFF, null).withPsk(TlsMode.OFF, null))
+                .nbdOptions(tls == null ? plain : tls.serve(plain, options.tlsMode()))
                 .start()) {
-            long each = duration.toNanos() / CONNECTIONS;
+            long left = duration.toNanos();
+            int handshakes = 0;
+            if (tls != null) {
+                handshakes = handshakes(server, spec.name(), tls, left / HANDSHAKE_SHARE);
+                left -= System.nanoTime() - start;
+            }
+            long each = Math.max(left, 0) / CONNECTIONS;
+            Duration lifetime = Duration.ofNanos(each).plus(SLACK);
             long requests = 0;
             for (int i = 0; i < CONNECTIONS; i++) {
+                // Where TLS is optional, half the connections go without it, as some clients will.
+                boolean secure = tls != null && (options.tlsMode() == TlsMode.REQUIRE || i >= CONNECTIONS / 2);
                 boolean delayed = i % 2 == 1;
                 if (delayed) {
                     server.commands()
@@ -90,7 +111,8 @@ public final class WarmUp {
                                             List.of(Map.of(
                                                     "type", "delay", "ops", List.of("read", "write"), "ms", 1))));
                 }
-                try (WarmUpClient client = WarmUpClient.connect(server.nbdAddress(), spec.name())) {
+                try (WarmUpClient client =
+                        WarmUpClient.connect(server.nbdAddress(), spec.name(), secure ? tls : null, lifetime)) {
                     // No large reads of an image: they would map it (FileMappings), and a mapping
                     // stays resident until its channel is collected, up to the image's size.
                     boolean memory = spec.kind() == ExportSpec.Kind.MEMORY;
@@ -100,7 +122,7 @@ public final class WarmUp {
                     server.commands().invoke("fault-clear", Map.of("device", spec.name()));
                 }
             }
-            return new Report(requests, CONNECTIONS, Duration.ofNanos(System.nanoTime() - start), null);
+            return new Report(requests, CONNECTIONS, handshakes, Duration.ofNanos(System.nanoTime() - start), null);
         } finally {
             nbdLog.setLevel(level);
             if (socketDir != null) {
@@ -110,6 +132,24 @@ public final class WarmUp {
                 deleteTree(scratch);
             }
         }
+    }
+
+    /**
+     * Connects over {@code tls}, negotiates and disconnects for about {@code nanos}, at most
+     * {@link #MAX_HANDSHAKES} times; returns how many handshakes were made. One handshake a
+     * connection would leave the key exchange and the signature cold after the warm-up.
+     */
+    private static int handshakes(FaultdiskServer server, String export, WarmUpTls tls, long nanos) throws IOException {
+        long end = System.nanoTime() + nanos;
+        int n = 0;
+        while (n < MAX_HANDSHAKES && (n == 0 || System.nanoTime() < end)) {
+            try (WarmUpClient client = WarmUpClient.connect(
+                    server.nbdAddress(), export, tls, Duration.ofNanos(nanos).plus(SLACK))) {
+                client.disconnect();
+            }
+            n++;
+        }
+        return n;
     }
 
     /**

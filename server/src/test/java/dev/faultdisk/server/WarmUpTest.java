@@ -8,8 +8,16 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.faultdisk.export.Export;
+import dev.faultdisk.nbd.NbdServer;
+import dev.faultdisk.nbd.PskTls;
+import dev.faultdisk.testkit.TestPki;
 import dev.faultdisk.wire.BlockOp;
+import dev.faultdisk.wire.net.TlsCredentials;
+import dev.faultdisk.wire.net.TlsMode;
+import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
 import java.net.UnixDomainSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -97,6 +105,98 @@ class WarmUpTest {
         }
     }
 
+    /**
+     * Over certificates the private server speaks TLS too, with the real certificates (client
+     * certificates not asked for, though the real server asks): handshakes first, then every
+     * connection over TLS where it is required.
+     */
+    @Test
+    void withCertificatesTheHandshakesAreWarmedAndTheRealServerSeesNothing(@TempDir Path dir) throws Exception {
+        TestPki pki = TestPki.create(dir.resolve("pki"));
+        NbdServer.Options tls =
+                NbdServer.Options.defaults().withTls(TlsMode.REQUIRE, TlsCredentials.server(pki.dir(), true));
+        try (FaultdiskServer server = FaultdiskServer.builder()
+                .export("disk0=memory:16M")
+                .nbd(ANY_PORT)
+                .nbdOptions(tls)
+                .warmUp(Duration.ofMillis(800))
+                .start()) {
+            assertWarmedOverTls(server.warmUp());
+            assertUntouched(server, "disk0");
+            assertEquals(0, server.nbd().acceptedCount());
+        }
+    }
+
+    /** With pre-shared keys over a Unix socket: a key of the warm-up's own, the real file's left alone. */
+    @Test
+    void withPreSharedKeysOverAUnixSocketTheHandshakesAreWarmed(@TempDir Path dir) throws Exception {
+        Path keys = dir.resolve("keys.psk");
+        Files.writeString(keys, "alice:" + "5a".repeat(32) + "\n");
+        PskTls psk = PskTls.load(keys);
+        try (FaultdiskServer server = FaultdiskServer.builder()
+                .export("disk0=memory:16M")
+                .nbd(UnixDomainSocketAddress.of(dir.resolve("nbd.sock")))
+                .nbdOptions(NbdServer.Options.defaults().withPsk(TlsMode.REQUIRE, psk))
+                .warmUp(Duration.ofMillis(800))
+                .start()) {
+            assertWarmedOverTls(server.warmUp());
+            assertUntouched(server, "disk0");
+            assertEquals(psk, server.nbd().options().psk(), "the real server's keys");
+        }
+    }
+
+    @Test
+    void aServerWithoutTlsMakesNoHandshakes() throws Exception {
+        try (FaultdiskServer server = FaultdiskServer.builder()
+                .export("disk0=memory:16M")
+                .nbd(ANY_PORT)
+                .warmUp(Duration.ofMillis(100))
+                .start()) {
+            assertEquals(0, server.warmUp().handshakes());
+        }
+    }
+
+    /** Credentials made in code, with no directory whose CA a client could trust: said, and served. */
+    @Test
+    void certificatesWithoutADirectoryAreReportedAndTheServerStarts(@TempDir Path dir) throws Exception {
+        TestPki pki = TestPki.create(dir.resolve("pki"));
+        TlsCredentials real = TlsCredentials.server(pki.dir(), false);
+        TlsCredentials noDirectory = new TlsCredentials(real.context(), true, false, null);
+        try (FaultdiskServer server = FaultdiskServer.builder()
+                .export("disk0=memory:16M")
+                .nbd(ANY_PORT)
+                .nbdOptions(NbdServer.Options.defaults().withTls(TlsMode.REQUIRE, noDirectory))
+                .warmUp(Duration.ofMillis(100))
+                .start()) {
+            assertEquals(
+                    "warm-up: the TLS credentials name no directory whose ca-cert.pem to trust",
+                    server.warmUp().failure());
+            assertTrue(server.nbd().port() > 0, "listening");
+        }
+    }
+
+    /** A private server that never greets does not hold the start: the client's socket is cut. */
+    @Test
+    void aServerThatNeverAnswersIsCutOffInTime() throws Exception {
+        try (ServerSocket silent = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            Thread accepter = Thread.ofVirtual().start(() -> {
+                try (Socket s = silent.accept()) {
+                    Thread.sleep(10_000);
+                } catch (IOException | InterruptedException e) {
+                    // the test is over
+                }
+            });
+            long start = System.nanoTime();
+            IOException e = assertThrows(
+                    IOException.class,
+                    () -> WarmUpClient.connect(silent.getLocalSocketAddress(), "disk0", null, Duration.ofMillis(300)));
+            long took = (System.nanoTime() - start) / 1_000_000;
+            assertEquals("warm-up: the private server did not answer within PT0.3S", e.getMessage());
+            assertTrue(took >= 300 && took < 5_000, "took " + took + " ms");
+            accepter.interrupt();
+        }
+    }
+
     @Test
     void aWarmUpThatCannotRunIsReportedAndTheServerStarts() throws Exception {
         try (FaultdiskServer server = FaultdiskServer.builder()
@@ -121,6 +221,12 @@ class WarmUpTest {
         }
         assertThrows(
                 IllegalArgumentException.class, () -> FaultdiskServer.builder().warmUp(Duration.ofMillis(-1)));
+    }
+
+    private static void assertWarmedOverTls(WarmUp.Report report) {
+        assertNull(report.failure());
+        assertTrue(report.handshakes() >= 1, "handshakes " + report.handshakes());
+        assertTrue(report.requests() > 4 * 64, "requests " + report.requests());
     }
 
     private static void assertUntouched(FaultdiskServer server, String name) {

@@ -1,0 +1,114 @@
+package dev.faultdisk.server;
+
+import dev.faultdisk.nbd.NbdServer;
+import dev.faultdisk.nbd.PskTls;
+import dev.faultdisk.wire.net.ChannelSocket;
+import dev.faultdisk.wire.net.TlsCredentials;
+import dev.faultdisk.wire.net.TlsMode;
+import java.io.Closeable;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.channels.Channels;
+import java.nio.channels.SocketChannel;
+import java.security.SecureRandom;
+import javax.net.ssl.SSLSocket;
+import org.bouncycastle.tls.BasicTlsPSKIdentity;
+import org.bouncycastle.tls.CipherSuite;
+import org.bouncycastle.tls.PSKTlsClient;
+import org.bouncycastle.tls.TlsClientProtocol;
+import org.bouncycastle.tls.crypto.impl.bc.BcTlsCrypto;
+
+/**
+ * TLS for the warm-up ({@link WarmUp}) when the real server speaks it, so that the first client's
+ * handshake (its key exchange and signature run in the interpreter until the JIT has seen them:
+ * 330 ms for the first {@code nbdinfo} over TLS against 25 ms for the next) and its records start
+ * warm too. With certificates, the private server presents the real ones (client certificates not
+ * asked for) and the client trusts the directory's {@code ca-cert.pem}, as any client would,
+ * without a check of the name: it reaches the private server on the loopback address or a Unix
+ * socket of its own. With pre-shared keys both ends share a key made for the warm-up alone, so the
+ * real file's keys are used by the real server only.
+ */
+sealed interface WarmUpTls {
+    /** The client's TLS session: its streams, and how to end it (close_notify, then the socket). */
+    record Session(InputStream in, OutputStream out, Closeable end) {}
+
+    /** For the real server's {@code options}: null when it speaks no TLS. */
+    static WarmUpTls of(NbdServer.Options options) throws IOException {
+        if (options.tlsMode() == TlsMode.OFF) {
+            return null;
+        }
+        if (options.psk() != null) {
+            byte[] key = new byte[32];
+            new SecureRandom().nextBytes(key);
+            return new Psk(key);
+        }
+        TlsCredentials real = options.tls();
+        if (real.directory() == null) {
+            throw new IOException("warm-up: the TLS credentials name no directory whose ca-cert.pem to trust");
+        }
+        TlsCredentials server = new TlsCredentials(real.context(), true, false, real.directory(), real.suites());
+        return new X509(server, TlsCredentials.client(real.directory()));
+    }
+
+    /** {@code options} (the private server's, TLS off) with this TLS in {@code mode}. */
+    NbdServer.Options serve(NbdServer.Options options, TlsMode mode);
+
+    /** The client's side of the handshake on {@code channel}, after the server's STARTTLS ACK. */
+    Session secure(SocketChannel channel, int timeoutMillis) throws IOException;
+
+    /** Certificates: the real ones on the server's side, the directory's CA on the client's. */
+    record X509(TlsCredentials server, TlsCredentials client) implements WarmUpTls {
+        @Override
+        public NbdServer.Options serve(NbdServer.Options options, TlsMode mode) {
+            return options.withTls(mode, server);
+        }
+
+        @Override
+        public Session secure(SocketChannel channel, int timeoutMillis) throws IOException {
+            // No peer host: the name is not checked (the private server is reached by address).
+            SSLSocket tls = client.handshake(ChannelSocket.of(channel), new byte[0], null, timeoutMillis);
+            return new Session(tls.getInputStream(), tls.getOutputStream(), tls);
+        }
+    }
+
+    /** Pre-shared keys: one key, made for the warm-up, on both sides. */
+    final class Psk implements WarmUpTls {
+        private static final String USER = "warm-up";
+        /** What GnuTLS's clients offer first among the server's suites (PskTls), then a CBC one. */
+        private static final int[] SUITES = {
+            CipherSuite.TLS_DHE_PSK_WITH_AES_128_GCM_SHA256, CipherSuite.TLS_ECDHE_PSK_WITH_AES_128_CBC_SHA256,
+        };
+
+        private final byte[] key;
+
+        Psk(byte[] key) {
+            this.key = key.clone();
+        }
+
+        @Override
+        public NbdServer.Options serve(NbdServer.Options options, TlsMode mode) {
+            return options.withPsk(mode, PskTls.of(USER, key));
+        }
+
+        @Override
+        public Session secure(SocketChannel channel, int timeoutMillis) throws IOException {
+            // Bouncy Castle's streams block without a timeout: the warm-up's watchdog bounds them.
+            TlsClientProtocol protocol =
+                    new TlsClientProtocol(Channels.newInputStream(channel), Channels.newOutputStream(channel));
+            protocol.connect(new PSKTlsClient(new BcTlsCrypto(new SecureRandom()), new BasicTlsPSKIdentity(USER, key)) {
+                @Override
+                protected int[] getSupportedCipherSuites() {
+                    return SUITES.clone();
+                }
+            });
+            return new Session(protocol.getInputStream(), protocol.getOutputStream(), () -> {
+                try {
+                    protocol.close();
+                } finally {
+                    channel.close();
+                }
+            });
+        }
+    }
+}
