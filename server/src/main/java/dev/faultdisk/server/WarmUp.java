@@ -15,8 +15,6 @@ import java.time.Duration;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
-import java.util.logging.Level;
-import java.util.logging.Logger;
 import java.util.stream.Stream;
 
 /**
@@ -79,9 +77,7 @@ public final class WarmUp {
         Path scratch = scratchBeside(first);
         ExportSpec spec = privateCopy(first, scratch);
         // The private connections are not the user's: their opening and closing lines would only confuse.
-        Logger nbdLog = Logger.getLogger("dev.faultdisk.nbd");
-        Level level = nbdLog.getLevel();
-        nbdLog.setLevel(Level.WARNING);
+        WarmUpLogs logs = WarmUpLogs.hold("dev.faultdisk.nbd");
         try (FaultdiskServer server = FaultdiskServer.builder()
                 .export(spec)
                 .nbd(privateAddress)
@@ -124,7 +120,7 @@ public final class WarmUp {
             }
             return new Report(requests, CONNECTIONS, handshakes, Duration.ofNanos(System.nanoTime() - start), null);
         } finally {
-            nbdLog.setLevel(level);
+            logs.close();
             if (socketDir != null) {
                 deleteTree(socketDir);
             }
@@ -144,7 +140,7 @@ public final class WarmUp {
         int n = 0;
         while (n < MAX_HANDSHAKES && (n == 0 || System.nanoTime() < end)) {
             try (WarmUpClient client = WarmUpClient.connect(
-                    server.nbdAddress(), export, tls, Duration.ofNanos(nanos).plus(SLACK))) {
+                    server.nbdAddress(), export, tls, n, Duration.ofNanos(nanos).plus(SLACK))) {
                 client.disconnect();
             }
             n++;

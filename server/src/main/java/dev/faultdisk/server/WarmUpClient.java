@@ -40,7 +40,6 @@ final class WarmUpClient implements AutoCloseable {
     static final int DEPTH = 64;
     private static final int SMALL = 4096;
     private static final int LARGE = 256 << 10;
-    private static final int HANDSHAKE_MILLIS = 10_000;
 
     private final SocketChannel channel;
     private final Thread watchdog;
@@ -72,6 +71,12 @@ final class WarmUpClient implements AutoCloseable {
      */
     static WarmUpClient connect(SocketAddress address, String export, WarmUpTls tls, Duration lifetime)
             throws IOException {
+        return connect(address, export, tls, 0, lifetime);
+    }
+
+    /** As {@link #connect(SocketAddress, String, WarmUpTls, Duration)}, as TLS handshake number {@code n}. */
+    static WarmUpClient connect(SocketAddress address, String export, WarmUpTls tls, int n, Duration lifetime)
+            throws IOException {
         SocketChannel channel = SocketChannel.open(address);
         Thread watchdog = Thread.ofVirtual().name("warm-up-watchdog").start(() -> {
             try {
@@ -84,7 +89,7 @@ final class WarmUpClient implements AutoCloseable {
         try {
             WarmUpTls.Session plain =
                     new WarmUpTls.Session(Channels.newInputStream(channel), Channels.newOutputStream(channel), channel);
-            WarmUpTls.Session session = greet(plain, tls, channel);
+            WarmUpTls.Session session = greet(plain, tls, n, channel);
             return new WarmUpClient(channel, watchdog, session, go(session, export), lifetime);
         } catch (IOException | RuntimeException e) {
             watchdog.interrupt();
@@ -95,7 +100,7 @@ final class WarmUpClient implements AutoCloseable {
     }
 
     /** Reads the greeting and answers it; with {@code tls}, asks for STARTTLS and runs the handshake. */
-    private static WarmUpTls.Session greet(WarmUpTls.Session plain, WarmUpTls tls, SocketChannel channel)
+    private static WarmUpTls.Session greet(WarmUpTls.Session plain, WarmUpTls tls, int n, SocketChannel channel)
             throws IOException {
         ByteBuffer greeting = readFully(plain, 18);
         if (greeting.getLong() != NBDMAGIC || greeting.getLong() != IHAVEOPT) {
@@ -112,7 +117,7 @@ final class WarmUpClient implements AutoCloseable {
         if (optionReply(plain).type() != REP_ACK) {
             throw new IOException("warm-up: STARTTLS refused");
         }
-        return tls.secure(channel, HANDSHAKE_MILLIS);
+        return tls.secure(channel, n);
     }
 
     /** NBD_OPT_GO up to transmission; returns the export's size. */

@@ -9,13 +9,21 @@ import java.io.Closeable;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.net.Socket;
 import java.nio.channels.Channels;
 import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
+import java.util.List;
+import java.util.Vector;
+import javax.net.ssl.SNIHostName;
+import javax.net.ssl.SSLParameters;
 import javax.net.ssl.SSLSocket;
 import org.bouncycastle.tls.BasicTlsPSKIdentity;
 import org.bouncycastle.tls.CipherSuite;
+import org.bouncycastle.tls.NameType;
 import org.bouncycastle.tls.PSKTlsClient;
+import org.bouncycastle.tls.ServerName;
 import org.bouncycastle.tls.TlsClientProtocol;
 import org.bouncycastle.tls.crypto.impl.bc.BcTlsCrypto;
 
@@ -54,8 +62,17 @@ sealed interface WarmUpTls {
     /** {@code options} (the private server's, TLS off) with this TLS in {@code mode}. */
     NbdServer.Options serve(NbdServer.Options options, TlsMode mode);
 
-    /** The client's side of the handshake on {@code channel}, after the server's STARTTLS ACK. */
-    Session secure(SocketChannel channel, int timeoutMillis) throws IOException;
+    /**
+     * The client's side of handshake number {@code n} on {@code channel}, after the server's
+     * STARTTLS ACK. Clients name the server (SNI) and differ in the key exchange they offer first,
+     * so the handshakes take turns: as GnuTLS's clients (libnbd, QEMU) with secp256r1 first, as the
+     * JDK's and OpenSSL's with x25519. Each first use would otherwise load and run cold code in the
+     * first real client's handshake (the name's IDN check alone loads two dozen classes).
+     */
+    Session secure(SocketChannel channel, int n) throws IOException;
+
+    /** The name the warm-up's clients ask for. */
+    String SERVER_NAME = "localhost";
 
     /** Certificates: the real ones on the server's side, the directory's CA on the client's. */
     record X509(TlsCredentials server, TlsCredentials client) implements WarmUpTls {
@@ -64,10 +81,20 @@ sealed interface WarmUpTls {
             return options.withTls(mode, server);
         }
 
+        private static final String[][] GROUPS = {{"secp256r1", "x25519"}, {"x25519", "secp256r1"}};
+
         @Override
-        public Session secure(SocketChannel channel, int timeoutMillis) throws IOException {
-            // No peer host: the name is not checked (the private server is reached by address).
-            SSLSocket tls = client.handshake(ChannelSocket.of(channel), new byte[0], null, timeoutMillis);
+        public Session secure(SocketChannel channel, int n) throws IOException {
+            Socket plain = ChannelSocket.of(channel);
+            SSLSocket tls = (SSLSocket)
+                    client.context().getSocketFactory().createSocket(plain, SERVER_NAME, plain.getPort(), true);
+            tls.setUseClientMode(true);
+            // The name is sent, not checked: the private server is reached by address.
+            SSLParameters parameters = tls.getSSLParameters();
+            parameters.setServerNames(List.of(new SNIHostName(SERVER_NAME)));
+            parameters.setNamedGroups(GROUPS[n % GROUPS.length]);
+            tls.setSSLParameters(parameters);
+            tls.startHandshake();
             return new Session(tls.getInputStream(), tls.getOutputStream(), tls);
         }
     }
@@ -92,7 +119,7 @@ sealed interface WarmUpTls {
         }
 
         @Override
-        public Session secure(SocketChannel channel, int timeoutMillis) throws IOException {
+        public Session secure(SocketChannel channel, int n) throws IOException {
             // Bouncy Castle's streams block without a timeout: the warm-up's watchdog bounds them.
             TlsClientProtocol protocol =
                     new TlsClientProtocol(Channels.newInputStream(channel), Channels.newOutputStream(channel));
@@ -100,6 +127,13 @@ sealed interface WarmUpTls {
                 @Override
                 protected int[] getSupportedCipherSuites() {
                     return SUITES.clone();
+                }
+
+                @Override
+                protected Vector<ServerName> getSNIServerNames() {
+                    Vector<ServerName> names = new Vector<>();
+                    names.add(new ServerName(NameType.host_name, SERVER_NAME.getBytes(StandardCharsets.US_ASCII)));
+                    return names;
                 }
             });
             return new Session(protocol.getInputStream(), protocol.getOutputStream(), () -> {

@@ -24,6 +24,13 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.SplittableRandom;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.logging.Formatter;
+import java.util.logging.Handler;
+import java.util.logging.Level;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -194,6 +201,56 @@ class WarmUpTest {
             assertEquals("warm-up: the private server did not answer within PT0.3S", e.getMessage());
             assertTrue(took >= 300 && took < 5_000, "took " + took + " ms");
             accepter.interrupt();
+        }
+    }
+
+    /**
+     * The private connections' log lines are made and formatted (so that the first real line is
+     * not the first the JVM formats) but not published, and the handler is given back as it was.
+     */
+    @Test
+    void thePrivateConnectionsLinesAreFormattedButNotPublished() throws Exception {
+        Logger nbd = Logger.getLogger("dev.faultdisk.nbd");
+        AtomicInteger formatted = new AtomicInteger();
+        List<LogRecord> published = new CopyOnWriteArrayList<>();
+        Handler handler = new Handler() {
+            @Override
+            public void publish(LogRecord record) {
+                if (isLoggable(record)) {
+                    published.add(record);
+                }
+            }
+
+            @Override
+            public void flush() {}
+
+            @Override
+            public void close() {}
+        };
+        handler.setFormatter(new Formatter() {
+            @Override
+            public String format(LogRecord record) {
+                formatted.incrementAndGet();
+                return formatMessage(record);
+            }
+        });
+        handler.setLevel(Level.ALL);
+        Level level = nbd.getLevel();
+        nbd.setLevel(Level.INFO);
+        nbd.addHandler(handler);
+        try (FaultdiskServer server = FaultdiskServer.builder()
+                .export("disk0=memory:16M")
+                .nbd(ANY_PORT)
+                .warmUp(Duration.ofMillis(200))
+                .start()) {
+            assertNull(server.warmUp().failure());
+            assertTrue(formatted.get() >= 4, "records formatted: " + formatted.get());
+            assertEquals(
+                    List.of(), published.stream().map(LogRecord::getMessage).toList(), "published");
+            assertNull(handler.getFilter(), "the handler's own filter (none) given back");
+        } finally {
+            nbd.removeHandler(handler);
+            nbd.setLevel(level);
         }
     }
 
