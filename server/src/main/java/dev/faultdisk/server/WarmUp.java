@@ -51,7 +51,8 @@ public final class WarmUp {
     /**
      * What a warm-up did, for the banner.
      *
-     * @param handshakes TLS handshakes made (0 when the server speaks no TLS)
+     * @param handshakes connections made for their TLS handshake alone, before the {@code
+     *                   connections} (0 when the server speaks no TLS)
      * @param failure    why it stopped short, or null
      */
     public record Report(long requests, int connections, int handshakes, Duration took, String failure) {}

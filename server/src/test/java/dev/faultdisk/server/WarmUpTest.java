@@ -25,7 +25,6 @@ import java.time.Duration;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.logging.Formatter;
 import java.util.logging.Handler;
 import java.util.logging.Level;
@@ -152,6 +151,35 @@ class WarmUpTest {
         }
     }
 
+    /**
+     * Where TLS is optional, some clients come without it: the private server lets both in, and
+     * both kinds of connection are warmed.
+     */
+    @Test
+    void whereTlsIsOptionalBothKindsOfConnectionAreWarmed(@TempDir Path dir) throws Exception {
+        TestPki pki = TestPki.create(dir.resolve("pki"));
+        NbdServer.Options tls =
+                NbdServer.Options.defaults().withTls(TlsMode.ON, TlsCredentials.server(pki.dir(), false));
+        try (LogCapture log = new LogCapture();
+                FaultdiskServer server = FaultdiskServer.builder()
+                        .export("disk0=memory:16M")
+                        .nbd(ANY_PORT)
+                        .nbdOptions(tls)
+                        .warmUp(Duration.ofMillis(800))
+                        .start()) {
+            WarmUp.Report report = server.warmUp();
+            assertWarmedOverTls(report);
+            List<String> lines = log.connections();
+            List<String> secure =
+                    lines.stream().filter(l -> l.contains("STARTTLS")).toList();
+            assertEquals(report.handshakes() + 4, lines.size(), "connections: " + lines);
+            assertEquals(report.handshakes() + 2, secure.size(), "over TLS: " + secure);
+            assertTrue(secure.stream().allMatch(l -> l.contains("TLSv1.3")), secure.toString());
+            assertUntouched(server, "disk0");
+            assertEquals(TlsMode.ON, server.nbd().options().tlsMode(), "the real server's mode");
+        }
+    }
+
     @Test
     void aServerWithoutTlsMakesNoHandshakes() throws Exception {
         try (FaultdiskServer server = FaultdiskServer.builder()
@@ -210,14 +238,34 @@ class WarmUpTest {
      */
     @Test
     void thePrivateConnectionsLinesAreFormattedButNotPublished() throws Exception {
-        Logger nbd = Logger.getLogger("dev.faultdisk.nbd");
-        AtomicInteger formatted = new AtomicInteger();
-        List<LogRecord> published = new CopyOnWriteArrayList<>();
-        Handler handler = new Handler() {
+        try (LogCapture log = new LogCapture()) {
+            try (FaultdiskServer server = FaultdiskServer.builder()
+                    .export("disk0=memory:16M")
+                    .nbd(ANY_PORT)
+                    .warmUp(Duration.ofMillis(200))
+                    .start()) {
+                assertNull(server.warmUp().failure());
+                assertTrue(log.connections().size() >= 4, "connection lines formatted: " + log.formatted);
+                assertEquals(List.of(), log.published, "published");
+                assertNull(log.handler.getFilter(), "the handler's own filter (none) given back");
+            }
+        }
+    }
+
+    /**
+     * A handler on the NBD loggers that keeps what its formatter was given to format and what it
+     * was given to publish.
+     */
+    private static final class LogCapture implements AutoCloseable {
+        final List<String> formatted = new CopyOnWriteArrayList<>();
+        final List<String> published = new CopyOnWriteArrayList<>();
+        final Logger nbd = Logger.getLogger("dev.faultdisk.nbd");
+        final Level level = nbd.getLevel();
+        final Handler handler = new Handler() {
             @Override
             public void publish(LogRecord record) {
                 if (isLoggable(record)) {
-                    published.add(record);
+                    published.add(record.getMessage());
                 }
             }
 
@@ -227,28 +275,30 @@ class WarmUpTest {
             @Override
             public void close() {}
         };
-        handler.setFormatter(new Formatter() {
-            @Override
-            public String format(LogRecord record) {
-                formatted.incrementAndGet();
-                return formatMessage(record);
-            }
-        });
-        handler.setLevel(Level.ALL);
-        Level level = nbd.getLevel();
-        nbd.setLevel(Level.INFO);
-        nbd.addHandler(handler);
-        try (FaultdiskServer server = FaultdiskServer.builder()
-                .export("disk0=memory:16M")
-                .nbd(ANY_PORT)
-                .warmUp(Duration.ofMillis(200))
-                .start()) {
-            assertNull(server.warmUp().failure());
-            assertTrue(formatted.get() >= 4, "records formatted: " + formatted.get());
-            assertEquals(
-                    List.of(), published.stream().map(LogRecord::getMessage).toList(), "published");
-            assertNull(handler.getFilter(), "the handler's own filter (none) given back");
-        } finally {
+
+        LogCapture() {
+            handler.setFormatter(new Formatter() {
+                @Override
+                public String format(LogRecord record) {
+                    String line = formatMessage(record);
+                    formatted.add(line);
+                    return line;
+                }
+            });
+            handler.setLevel(Level.ALL);
+            nbd.setLevel(Level.INFO);
+            nbd.addHandler(handler);
+        }
+
+        /** The formatted lines of the warm-up export's connections as they were negotiated. */
+        List<String> connections() {
+            return formatted.stream()
+                    .filter(l -> l.contains(": export 'warm-up', "))
+                    .toList();
+        }
+
+        @Override
+        public void close() {
             nbd.removeHandler(handler);
             nbd.setLevel(level);
         }
