@@ -109,8 +109,8 @@ final class ServeCommand implements Callable<Integer> {
             names = "--warm-up",
             paramLabel = "DURATION",
             defaultValue = "0s",
-            description = "Before listening, run the request path for about DURATION (e.g. 1s) on a private "
-                    + "export shaped like the first one, so that the first client is served by compiled code "
+            description = "Before listening, run the request path for about DURATION (e.g. 1s) on private "
+                    + "exports, one like each kind of export served, so that the first client is served by compiled code "
                     + "rather than the JVM's interpreter: for injected delays exact from the first request "
                     + "(docs/GUIDE.md). Nothing of it reaches the real exports. Default: none.")
     Duration warmUp;
@@ -239,9 +239,10 @@ final class ServeCommand implements Callable<Integer> {
         WarmUp.Report warm = server.warmUp();
         if (warm != null && warm.failure() == null) {
             out.printf(
-                    "faultdisk: warmed up with %,d requests over %d connections%s in %.1f s%n",
+                    "faultdisk: warmed up with %,d requests over %d connections%s%s in %.1f s%n",
                     warm.requests(),
                     warm.connections(),
+                    warm.exports() > 1 ? " (" + warm.exports() + " kinds of export)" : "",
                     switch (warm.handshakes()) {
                         case 0 -> "";
                         case 1 -> " and 1 TLS handshake";

@@ -313,7 +313,7 @@ public final class FaultdiskServer implements AutoCloseable {
 
         /**
          * Before listening, runs the request path for about {@code duration} on a private server
-         * shaped like the first export ({@link WarmUp}), so that the first client is served by
+         * with an export for each kind of the real ones ({@link WarmUp}), so that the first client is served by
          * compiled code; zero (the default) for none. A warm-up that fails is reported in {@link
          * FaultdiskServer#warmUp} and the server starts anyway.
          */
@@ -381,13 +381,13 @@ public final class FaultdiskServer implements AutoCloseable {
             return b.buildAndStart();
         }
 
-        private WarmUp.Report warmUp(ExportSpec first) {
+        private WarmUp.Report warmUp(List<ExportSpec> exports) {
             long start = System.nanoTime();
             try {
-                return WarmUp.run(first, nbdAddress, nbdOptions, warmUp);
+                return WarmUp.run(exports, nbdAddress, nbdOptions, warmUp);
             } catch (IOException | RuntimeException e) {
                 return new WarmUp.Report(
-                        0, 0, 0, Duration.ofNanos(System.nanoTime() - start), String.valueOf(e.getMessage()));
+                        0, 0, 0, 0, Duration.ofNanos(System.nanoTime() - start), String.valueOf(e.getMessage()));
             }
         }
 
@@ -448,7 +448,7 @@ public final class FaultdiskServer implements AutoCloseable {
                     step.apply(server);
                 }
                 if (listen && !warmUp.isZero()) {
-                    server.warmUp = warmUp(specs.getFirst());
+                    server.warmUp = warmUp(specs);
                 }
                 if (listen) {
                     try {
