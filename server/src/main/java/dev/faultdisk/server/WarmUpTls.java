@@ -30,8 +30,8 @@ import org.bouncycastle.tls.crypto.impl.bc.BcTlsCrypto;
 /**
  * TLS for the warm-up ({@link WarmUp}) when the real server speaks it, so that the first client's
  * handshake (its key exchange and signature run in the interpreter until the JIT has seen them:
- * 330 ms for the first {@code nbdinfo} over TLS against 25 ms for the next) and its records start
- * warm too. With certificates, the private server presents the real ones (client certificates not
+ * 477 ms for a fresh server's first {@code nbdinfo} over TLS against 40 for the next,
+ * docs/BENCHMARKS.md, "This round (after cc9026a)") and its records start warm too. With certificates, the private server presents the real ones (client certificates not
  * asked for) and the client trusts the directory's {@code ca-cert.pem}, as any client would,
  * without a check of the name: it reaches the private server on the loopback address or a Unix
  * socket of its own. With pre-shared keys both ends share a key made for the warm-up alone, so the
@@ -76,12 +76,12 @@ sealed interface WarmUpTls {
 
     /** Certificates: the real ones on the server's side, the directory's CA on the client's. */
     record X509(TlsCredentials server, TlsCredentials client) implements WarmUpTls {
+        private static final String[][] GROUPS = {{"secp256r1", "x25519"}, {"x25519", "secp256r1"}};
+
         @Override
         public NbdServer.Options serve(NbdServer.Options options, TlsMode mode) {
             return options.withTls(mode, server);
         }
-
-        private static final String[][] GROUPS = {{"secp256r1", "x25519"}, {"x25519", "secp256r1"}};
 
         @Override
         public Session secure(SocketChannel channel, int n) throws IOException {
@@ -102,7 +102,7 @@ sealed interface WarmUpTls {
     /** Pre-shared keys: one key, made for the warm-up, on both sides. */
     final class Psk implements WarmUpTls {
         private static final String USER = "warm-up";
-        /** What GnuTLS's clients offer first among the server's suites (PskTls), then a CBC one. */
+        /** The server picks its own first of these (PskTls), the one it agrees on with GnuTLS's clients. */
         private static final int[] SUITES = {
             CipherSuite.TLS_DHE_PSK_WITH_AES_128_GCM_SHA256, CipherSuite.TLS_ECDHE_PSK_WITH_AES_128_CBC_SHA256,
         };
