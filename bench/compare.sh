@@ -54,7 +54,10 @@ bench/compare.sh: faultdisk vs nbdkit (file plugin) vs qemu-nbd on the same file
                      reports of their own: connections (bench/connections.sh: 10,000 idle
                      connections and 100 busy ones, against the listed servers it knows) and
                      control (bench/control-latency.sh: fault-add and power-fail under fio load,
-                     faultdisk alone: no other server has such commands)
+                     faultdisk alone: no other server has such commands) and firstconnect
+                     (bench/first-connect.sh, --rounds rounds: a fresh server's first nbdinfo runs, faultdisk with
+                     and without serve --warm-up, against the listed nbdkit and qemu-nbd; over the
+                     run's transport when it is tcp, unix, tls or psk, else tcp)
   --delay-ms N       the read delay of faultdisk-delay and nbdkit-delay (default 1, env DELAY_MS)
   --in-flight N      delayed requests one connection may have waiting at once: faultdisk-delay's
                      --max-in-flight, nbdkit-delay's worker threads (-t); default 16, both
@@ -68,7 +71,7 @@ bench/compare.sh: faultdisk vs nbdkit (file plugin) vs qemu-nbd on the same file
                      socket each as unix) or psk (127.0.0.1, TLS with a pre-shared key made for
                      the run; nbdcopy's workloads only: fio's nbd engine cannot be given the
                      key file); the workloads with scripts of their own (connections, control)
-                     stay on plain TCP
+                     stay on plain TCP, firstconnect as said above
   --no-verify        skip the check that every server serves the file's exact content
 
 The image is created once (dense, random data) and reused by later runs when its size matches.
@@ -137,7 +140,7 @@ if [ "$transport" = tcp ] && [[ ",$servers," == *",qemu-nbd,"* ]]; then
 fi
 if [ "$transport" = psk ]; then
   for w in "${workload_list[@]}"; do
-    case "$w" in copyread|copywrite|copyread4k|copywrite4k|connections|control) ;; *) die "--transport psk runs nbdcopy's workloads only (fio cannot be given the key file), not $w" ;; esac
+    case "$w" in copyread|copywrite|copyread4k|copywrite4k|connections|control|firstconnect) ;; *) die "--transport psk runs nbdcopy's workloads only (fio cannot be given the key file), not $w" ;; esac
   done
 fi
 [ "$rounds" -ge 1 ] && [ "$runtime" -ge 1 ] && [ "$size_mib" -ge 16 ] || die "rounds and runtime must be >= 1, size >= 16 MiB"
@@ -146,7 +149,7 @@ fi
 extra=()
 fio_workloads=()
 for w in "${workload_list[@]}"; do
-  case "$w" in connections|control) extra+=("$w") ;; *) fio_workloads+=("$w") ;; esac
+  case "$w" in connections|control|firstconnect) extra+=("$w") ;; *) fio_workloads+=("$w") ;; esac
 done
 run_extra() {
   local w s known=()
@@ -159,6 +162,14 @@ run_extra() {
         [ ${#known[@]} -gt 0 ] || die "connections: none of the servers is one bench/connections.sh knows"
         "$root/bench/connections.sh" --servers "$(IFS=,; echo "${known[*]}")" ;;
       control) "$root/bench/control-latency.sh" ;;
+      firstconnect)
+        local first=() t=tcp
+        for s in "${server_list[@]}"; do
+          case "$s" in faultdisk) first+=(faultdisk faultdisk-warm) ;; nbdkit|qemu-nbd) first+=("$s") ;; esac
+        done
+        [ ${#first[@]} -gt 0 ] || die "firstconnect: none of the servers is one bench/first-connect.sh knows"
+        case "$transport" in tcp|unix|tls|psk) t=$transport ;; esac
+        "$root/bench/first-connect.sh" --rounds "$rounds" --transport "$t" --servers "$(IFS=,; echo "${first[*]}")" ;;
     esac
   done
 }
