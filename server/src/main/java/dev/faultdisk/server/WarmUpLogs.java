@@ -51,6 +51,7 @@ final class WarmUpLogs implements AutoCloseable {
         });
     }
 
+    /** Gives each handler back its own filter. */
     @Override
     public void close() {
         before.forEach(Handler::setFilter);
