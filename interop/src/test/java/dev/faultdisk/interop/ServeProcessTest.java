@@ -65,8 +65,9 @@ class ServeProcessTest {
     }
 
     /**
-     * {@code --warm-up}: the banner says what ran before the server listened, and the real export
-     * counts only what real clients send it afterwards: qemu-io's one read, no warm-up request.
+     * {@code --warm-up}: the banner says what ran before the server listened (an image and a
+     * memory export: two kinds, four connections each), and the real exports count only what real
+     * clients send them afterwards: qemu-io's one read, no warm-up request.
      */
     @Test
     void aWarmUpRunsBeforeTheBannerAndLeavesTheExportsCountsAlone(@TempDir Path dir) throws Exception {
@@ -75,6 +76,8 @@ class ServeProcessTest {
         try (ServeProcess server = ServeProcess.start(
                 "--export",
                 "data=" + image + ",size=16M",
+                "--export",
+                "mem=memory:16M",
                 "--nbd",
                 "127.0.0.1:0",
                 "--qmp",
@@ -83,14 +86,18 @@ class ServeProcessTest {
                 "300ms")) {
             assertTrue(
                     server.banner().stream()
-                            .anyMatch(l ->
-                                    l.matches("faultdisk: warmed up with [0-9,]+ requests over 4 connections in .*")),
+                            .anyMatch(l -> l.matches("faultdisk: warmed up with [0-9,]+ requests over 8 connections"
+                                    + " \\(2 kinds of export\\) in .*")),
                     server.banner().toString());
             try (FaultdiskClient fd = FaultdiskClient.connect(server.qmp())) {
                 assertEquals(0, fd.queryBlockstats("data").reads(), "reads before any client");
                 QemuIo.run(server.uri("data"), "read 0 64k").assertOk("qemu-io read");
                 assertEquals(1, fd.queryBlockstats("data").reads(), "qemu-io's one read");
                 assertEquals(0, fd.queryBlockstats("data").writes());
+                assertEquals(
+                        0,
+                        fd.queryBlockstats("mem").reads()
+                                + fd.queryBlockstats("mem").writes());
             }
         }
     }
