@@ -71,7 +71,7 @@ public final class WarmUp {
             privateAddress = UnixDomainSocketAddress.of(socketDir.resolve("nbd.sock"));
         }
         // The private connections are not the user's: their opening and closing lines would only confuse.
-        try (WarmUpLogs logs = WarmUpLogs.hold("dev.faultdisk.nbd");
+        try (WarmUpLogs logs = WarmUpLogs.hold();
                 WarmUpExports exportsWarmed = WarmUpExports.of(exports)) {
             List<ExportSpec> copies = exportsWarmed.copies();
             FaultdiskServer.Builder builder = FaultdiskServer.builder();

@@ -13,33 +13,45 @@ import java.util.logging.Logger;
  * first record a JVM formats loads the formatter's machinery (the caller's frame found by a stack
  * walk, MessageFormat, the level names' resource bundle), and without this that is the first real
  * connection's log line. Records of other loggers pass as before. The handlers are the JVM's, so
- * another server in the same JVM has its connection lines held for as long.
+ * warm-ups that overlap (servers started at once in one JVM) share one hold, taken by the first
+ * and given back by the last; another server's connection lines are held for as long.
  */
 final class WarmUpLogs implements AutoCloseable {
-    private final Map<Handler, Filter> before = new LinkedHashMap<>();
+    /** The loggers whose records are held: the NBD server's. */
+    static final String PREFIX = "dev.faultdisk.nbd";
+
+    private static final Object LOCK = new Object();
+    private static int holders;
+    private static Map<Handler, Filter> before = Map.of();
+
+    private boolean closed;
 
     private WarmUpLogs() {}
 
-    /** Holds back the records of the loggers under {@code prefix} until {@link #close}. */
-    static WarmUpLogs hold(String prefix) {
-        WarmUpLogs logs = new WarmUpLogs();
-        for (Logger l = Logger.getLogger(prefix); l != null; l = l.getParent()) {
-            for (Handler h : l.getHandlers()) {
-                logs.hold(h, prefix);
+    /** Holds back the records of the NBD server's loggers until every hold is closed. */
+    static WarmUpLogs hold() {
+        synchronized (LOCK) {
+            if (holders++ == 0) {
+                Map<Handler, Filter> filters = new LinkedHashMap<>();
+                for (Logger l = Logger.getLogger(PREFIX); l != null; l = l.getParent()) {
+                    for (Handler h : l.getHandlers()) {
+                        filters.put(h, h.getFilter());
+                        h.setFilter(holding(h, h.getFilter()));
+                    }
+                    if (!l.getUseParentHandlers()) {
+                        break;
+                    }
+                }
+                before = filters;
             }
-            if (!l.getUseParentHandlers()) {
-                break;
-            }
+            return new WarmUpLogs();
         }
-        return logs;
     }
 
-    private void hold(Handler handler, String prefix) {
-        Filter old = handler.getFilter();
-        before.put(handler, old);
-        handler.setFilter(record -> {
+    private static Filter holding(Handler handler, Filter old) {
+        return record -> {
             String name = record.getLoggerName();
-            if (name == null || !name.startsWith(prefix)) {
+            if (name == null || !name.startsWith(PREFIX)) {
                 return old == null || old.isLoggable(record);
             }
             Formatter formatter = handler.getFormatter();
@@ -48,12 +60,21 @@ final class WarmUpLogs implements AutoCloseable {
                 formatter.format(record);
             }
             return false;
-        });
+        };
     }
 
-    /** Gives each handler back its own filter. */
+    /** Ends this hold; the last one to end gives each handler back its own filter. */
     @Override
     public void close() {
-        before.forEach(Handler::setFilter);
+        synchronized (LOCK) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            if (--holders == 0) {
+                before.forEach(Handler::setFilter);
+                before = Map.of();
+            }
+        }
     }
 }

@@ -25,6 +25,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.logging.Filter;
 import java.util.logging.Formatter;
 import java.util.logging.Handler;
 import java.util.logging.Level;
@@ -293,6 +294,29 @@ class WarmUpTest {
                 assertEquals(List.of(), log.published, "published");
                 assertNull(log.handler.getFilter(), "the handler's own filter (none) given back");
             }
+        }
+    }
+
+    /**
+     * Warm-ups that overlap share the hold on the JVM's handlers: records stay held until the last
+     * one ends, whichever ends first, and the handler then has its own filter back.
+     */
+    @Test
+    void overlappingHoldsGiveTheHandlersBackOnlyAfterTheLast() {
+        try (LogCapture log = new LogCapture()) {
+            Filter own = record -> true;
+            log.handler.setFilter(own);
+            Logger connection = Logger.getLogger(WarmUpLogs.PREFIX + ".Connection");
+            WarmUpLogs first = WarmUpLogs.hold();
+            WarmUpLogs second = WarmUpLogs.hold();
+            first.close();
+            first.close(); // twice: still one hold ended
+            connection.info("held by the second");
+            assertEquals(List.of(), log.published);
+            second.close();
+            connection.info("published");
+            assertEquals(List.of("published"), log.published);
+            assertEquals(own, log.handler.getFilter());
         }
     }
 
