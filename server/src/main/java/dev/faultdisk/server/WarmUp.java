@@ -39,6 +39,9 @@ public final class WarmUp {
 
     private static final int MAX_HANDSHAKES = 200;
 
+    /** The private server's connection budget, whatever the real one's. */
+    private static final int PRIVATE_CONNECTIONS = 64;
+
     /** How long a private connection may run past its share before its socket is cut. */
     private static final Duration SLACK = Duration.ofSeconds(10);
 
@@ -63,7 +66,16 @@ public final class WarmUp {
             throws IOException {
         long start = System.nanoTime();
         WarmUpTls tls = WarmUpTls.of(options);
-        NbdServer.Options plain = options.withTls(TlsMode.OFF, null).withPsk(TlsMode.OFF, null);
+        // The real budgets shape the request path, but for the connection count: the private
+        // connections come one after another, and a closed one may not be released yet.
+        NbdServer.Options plain = new NbdServer.Options(
+                PRIVATE_CONNECTIONS,
+                options.maxInFlight(),
+                options.payloadBudget(),
+                options.handshakeTimeout(),
+                TlsMode.OFF,
+                null,
+                null);
         Path socketDir = null;
         SocketAddress privateAddress = new InetSocketAddress(InetAddress.getLoopbackAddress(), 0);
         if (listen instanceof UnixDomainSocketAddress) {

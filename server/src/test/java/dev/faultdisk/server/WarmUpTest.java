@@ -181,6 +181,29 @@ class WarmUpTest {
         }
     }
 
+    /** A server that takes one connection at a time is warmed all the same. */
+    @Test
+    void aBudgetOfOneConnectionDoesNotStopTheWarmUp() throws Exception {
+        NbdServer.Options one = new NbdServer.Options(
+                1,
+                NbdServer.Options.DEFAULT_MAX_IN_FLIGHT,
+                NbdServer.Options.DEFAULT_PAYLOAD_BUDGET,
+                NbdServer.Options.DEFAULT_HANDSHAKE_TIMEOUT,
+                TlsMode.OFF,
+                null,
+                null);
+        try (FaultdiskServer server = FaultdiskServer.builder()
+                .export("disk0=memory:16M")
+                .nbd(ANY_PORT)
+                .nbdOptions(one)
+                .warmUp(Duration.ofMillis(200))
+                .start()) {
+            assertNull(server.warmUp().failure());
+            assertEquals(4, server.warmUp().connections());
+            assertEquals(1, server.nbd().options().maxConnections(), "the real server's budget");
+        }
+    }
+
     @Test
     void aServerWithoutTlsMakesNoHandshakes() throws Exception {
         try (FaultdiskServer server = FaultdiskServer.builder()
