@@ -181,26 +181,31 @@ class WarmUpTest {
         }
     }
 
-    /** A server that takes one connection at a time is warmed all the same. */
+    /**
+     * A server that takes one connection at a time, and gives a handshake less time than a cold
+     * JVM's first TLS handshake takes, is warmed all the same; its own budgets stand.
+     */
     @Test
-    void aBudgetOfOneConnectionDoesNotStopTheWarmUp() throws Exception {
-        NbdServer.Options one = new NbdServer.Options(
+    void tightConnectionAndHandshakeBudgetsDoNotStopTheWarmUp(@TempDir Path dir) throws Exception {
+        TestPki pki = TestPki.create(dir.resolve("pki"));
+        NbdServer.Options tight = new NbdServer.Options(
                 1,
                 NbdServer.Options.DEFAULT_MAX_IN_FLIGHT,
                 NbdServer.Options.DEFAULT_PAYLOAD_BUDGET,
-                NbdServer.Options.DEFAULT_HANDSHAKE_TIMEOUT,
-                TlsMode.OFF,
-                null,
+                Duration.ofMillis(50),
+                TlsMode.REQUIRE,
+                TlsCredentials.server(pki.dir(), false),
                 null);
         try (FaultdiskServer server = FaultdiskServer.builder()
                 .export("disk0=memory:16M")
                 .nbd(ANY_PORT)
-                .nbdOptions(one)
-                .warmUp(Duration.ofMillis(200))
+                .nbdOptions(tight)
+                .warmUp(Duration.ofMillis(1200))
                 .start()) {
-            assertNull(server.warmUp().failure());
+            assertWarmedOverTls(server.warmUp());
             assertEquals(4, server.warmUp().connections());
             assertEquals(1, server.nbd().options().maxConnections(), "the real server's budget");
+            assertEquals(Duration.ofMillis(50), server.nbd().options().handshakeTimeout());
         }
     }
 
