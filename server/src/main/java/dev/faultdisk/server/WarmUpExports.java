@@ -78,6 +78,9 @@ final class WarmUpExports implements AutoCloseable {
         Path scratch = null;
         try {
             Path image = export.path().toAbsolutePath();
+            if (!Files.isRegularFile(image)) {
+                return null; // a scratch file beside a device or a pipe would land in /dev or worse
+            }
             scratch = Files.createTempFile(image.getParent(), ".faultdisk-warm-up-", ".img");
             try (RandomAccessFile file = new RandomAccessFile(scratch.toFile(), "rw")) {
                 file.setLength(Math.min(Files.size(image), SPAN)); // sparse
