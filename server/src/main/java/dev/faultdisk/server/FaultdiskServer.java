@@ -384,7 +384,7 @@ public final class FaultdiskServer implements AutoCloseable {
         private WarmUp.Report warmUp(List<ExportSpec> exports) {
             long start = System.nanoTime();
             try {
-                return WarmUp.run(exports, nbdAddress, nbdOptions, warmUp);
+                return WarmUp.run(exports, nbdAddress, nbdOptions, timeRequests, warmUp);
             } catch (IOException | RuntimeException e) {
                 return new WarmUp.Report(
                         0, 0, 0, 0, Duration.ofNanos(System.nanoTime() - start), String.valueOf(e.getMessage()));

@@ -60,9 +60,16 @@ public final class WarmUp {
     /**
      * Warms the paths {@code exports} will be served on (one private export for each kind of them,
      * at most {@link WarmUpExports#MAX_KINDS}), over a transport of the kind of {@code listen}, with {@code
-     * options}' budgets and kind of TLS, for about {@code duration}.
+     * options}' budgets and kind of TLS, each request timed if {@code timeRequests} (as a server
+     * with metrics times them, in a registry of the private server's own), for about {@code
+     * duration}.
      */
-    static Report run(List<ExportSpec> exports, SocketAddress listen, NbdServer.Options options, Duration duration)
+    static Report run(
+            List<ExportSpec> exports,
+            SocketAddress listen,
+            NbdServer.Options options,
+            boolean timeRequests,
+            Duration duration)
             throws IOException {
         long start = System.nanoTime();
         WarmUpTls tls = WarmUpTls.of(options);
@@ -91,6 +98,7 @@ public final class WarmUp {
             copies.forEach(builder::export);
             try (FaultdiskServer server = builder.nbd(privateAddress)
                     .nbdOptions(tls == null ? plain : tls.serve(plain, options.tlsMode()))
+                    .timeRequests(timeRequests)
                     .start()) {
                 long left = duration.toNanos();
                 int handshakes = 0;

@@ -23,6 +23,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.logging.Filter;
@@ -206,6 +207,39 @@ class WarmUpTest {
             assertEquals(4, server.warmUp().connections());
             assertEquals(1, server.nbd().options().maxConnections(), "the real server's budget");
             assertEquals(Duration.ofMillis(50), server.nbd().options().handshakeTimeout());
+        }
+    }
+
+    /**
+     * A server that times its requests (metrics, the dashboard) is warmed timing them too, in the
+     * private server's own registry: the real one's latency histograms count nothing of it.
+     */
+    @Test
+    void aServerThatTimesRequestsCountsNoneOfTheWarmUpsInItsLatencies() throws Exception {
+        try (FaultdiskServer server = FaultdiskServer.builder()
+                .export("disk0=memory:16M")
+                .nbd(ANY_PORT)
+                .timeRequests(true)
+                .warmUp(Duration.ofMillis(200))
+                .start()) {
+            assertNull(server.warmUp().failure());
+            long reads;
+            try (WarmUpClient client =
+                    WarmUpClient.connect(server.nbdAddress(), "disk0", null, Duration.ofSeconds(30))) {
+                reads = client.drive(1_000_000, false, false, 1);
+            }
+            Map<?, ?> latency = (Map<?, ?>) server.commands().invoke("query-latency", Map.of());
+            List<?> exports = (List<?>) latency.get("exports");
+            assertEquals(1, exports.size(), String.valueOf(exports));
+            Map<?, ?> disk0 = (Map<?, ?>) exports.getFirst();
+            assertEquals("disk0", disk0.get("device"));
+            Map<?, ?> read = ((List<?>) disk0.get("ops"))
+                    .stream()
+                            .map(o -> (Map<?, ?>) o)
+                            .filter(o -> "read".equals(o.get("op")))
+                            .findFirst()
+                            .orElseThrow();
+            assertEquals(reads, ((Number) read.get("count")).longValue(), "reads timed: this client's alone");
         }
     }
 
