@@ -34,7 +34,7 @@ while read -r option; do
 done < <("$root/scripts/jvm-options.sh")
 # The JVM's ahead-of-time cache, trained below on the image's own runtime (scripts/aot-cache.sh:
 # the server's classes loaded and linked, its methods' profiles), where the launcher finds it. The
-# training runs fio; without it, the server's own warm-up (4 KiB requests to a file: a narrower
+# training runs fio; without it, the server's own warm-up (no large writes or trims: a narrower
 # cache).
 command -v fio >/dev/null || echo "release: fio is not installed: the AOT cache is trained on the server's warm-up alone" >&2
 java_options+=(--java-options '-XX:AOTCache=$APPDIR/faultdisk.aot' --java-options -Xlog:aot=off)

@@ -15,9 +15,9 @@
 #          runs without it.
 #   AOT_TRAINER (environment) fio, the default, or warm-up. Without fio and its nbd engine the
 #          training is the server's own warm-up (`serve --warm-up`: 4 KiB reads, writes and flushes
-#          on a scratch file beside the image, plain and with a 1 ms delay, over four connections;
-#          no large requests, trims or memory export), a narrower cache: what it never ran is
-#          profiled and compiled at run time, as without a cache.
+#          on a scratch file beside the image and on a memory copy, which also takes 256 KiB reads,
+#          plain and with a 1 ms delay, over four connections each; no large writes or trims), a
+#          narrower cache: what it never ran is profiled and compiled at run time, as without one.
 # A run that fails on the way leaves no cache.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -27,7 +27,7 @@ cache=${2:-${jar%.jar}.aot}
 trainer=${AOT_TRAINER:-fio}
 case "$trainer" in fio|warm-up) ;; *) echo "aot-cache: AOT_TRAINER is fio or warm-up, not $trainer" >&2; exit 2 ;; esac
 if [ "$trainer" = fio ] && ! command -v fio >/dev/null; then
-  echo "aot-cache: fio is not installed: training on the server's own warm-up only (4 KiB requests to a file)" >&2
+  echo "aot-cache: fio is not installed: training on the server's own warm-up only (no large writes or trims)" >&2
   trainer=warm-up
 fi
 if [ -z "${JAVA:-}" ]; then

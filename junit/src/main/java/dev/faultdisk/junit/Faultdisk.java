@@ -82,7 +82,7 @@ public @interface Faultdisk {
     int holdTimeoutSeconds() default 30;
 
     /**
-     * Milliseconds the server runs its request path on a private export before it listens
+     * Milliseconds the server runs its request path on private exports before it listens
      * ({@code serve --warm-up}; 0, the default: none): for tests that time their first requests
      * (a client timeout over an injected delay), which a just-started JVM would otherwise serve
      * from its interpreter. Nothing of it reaches the test's exports. Each server the extension
