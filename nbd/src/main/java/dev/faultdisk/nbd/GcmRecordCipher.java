@@ -21,14 +21,14 @@ import org.bouncycastle.tls.crypto.TlsEncodeResult;
 import org.bouncycastle.tls.crypto.impl.TlsImplUtils;
 
 /**
- * TLS 1.2 records in AES-GCM (RFC 5288) with the JDK's cipher, into arrays lent to it while the
- * connection is busy: Bouncy Castle's own record cipher makes a new array for every record it
- * sends (16 KiB, a byte of garbage for every byte a PSK connection sent). Bouncy Castle writes a
- * record to the socket before it asks for the next, and it (or {@link PskRecordInput}) hands out
- * what a record holds before it opens the next, so one array each way serves every record:
- * application data is written under Bouncy Castle's record lock, and read by the connection's
- * reader alone. Alerts and handshake messages, which Bouncy Castle may
- * send from the reader while a reply goes out, get arrays of their own.
+ * TLS records in AES-GCM with the JDK's cipher: TLS 1.2's (RFC 5288) and TLS 1.3's (RFC 8446,
+ * 5.2), into arrays lent to it while the connection is busy: Bouncy Castle's own record cipher
+ * makes a new array for every record it sends (16 KiB, a byte of garbage for every byte a PSK
+ * connection sent). Bouncy Castle writes a record to the socket before it asks for the next, and
+ * it (or {@link PskRecordInput}) hands out what a record holds before it opens the next, so one
+ * array each way serves every record: application data is written under Bouncy Castle's record
+ * lock, and read by the connection's reader alone. Alerts and handshake messages, which Bouncy
+ * Castle may send from the reader while a reply goes out, get arrays of their own.
  */
 final class GcmRecordCipher implements TlsCipher {
     private static final int FIXED_IV = 4; // the salt from the key block
@@ -41,16 +41,28 @@ final class GcmRecordCipher implements TlsCipher {
     private static final ArrayPool RECORDS =
             new ArrayPool(TlsRecordHeader.SIZE + EXPLICIT_NONCE + TlsRecordHeader.MAX_PLAINTEXT + TAG, 256);
 
+    /** TLS 1.3's inner content type, after the plaintext (RFC 8446, 5.2). */
+    private static final int INNER_TYPE = 1;
+
     private final Cipher encrypt;
     private final Cipher decrypt;
-    private final SecretKey encryptKey;
-    private final SecretKey decryptKey;
+    private final TlsCryptoParameters params;
+    private final int keySize;
+    /** TLS 1.3's records (no explicit nonce, the type inside, keys from traffic secrets) or 1.2's. */
+    private final boolean tls13;
+
+    private SecretKey encryptKey;
+    private SecretKey decryptKey;
+    /** TLS 1.3: each direction's keys, kept for its rekeying; null in TLS 1.2. */
+    private Tls13TrafficKeys sendKeys;
+
+    private Tls13TrafficKeys receiveKeys;
     private final byte[] encryptNonce = new byte[FIXED_IV + EXPLICIT_NONCE];
     private final byte[] decryptNonce = new byte[FIXED_IV + EXPLICIT_NONCE];
-    // Additional data (sequence number, type, version, length): one each way, as records are
-    // sent and received at once.
-    private final byte[] sentAdditional = new byte[13];
-    private final byte[] receivedAdditional = new byte[13];
+    // Additional data (TLS 1.2: sequence number, type, version, length; TLS 1.3: the record's
+    // header): one each way, as records are sent and received at once.
+    private final byte[] sentAdditional;
+    private final byte[] receivedAdditional;
     /** The array application data is sent from; null while the connection is idle. */
     private byte[] sent;
     /** The array records are opened into; null while the connection is idle. */
@@ -62,42 +74,72 @@ final class GcmRecordCipher implements TlsCipher {
     /** The sequence number of the next record to open (the handshake's Finished was the first). */
     private long nextReceived;
 
-    /** {@code keySize} in bytes (16 or 32); the keys and salts come from the handshake's key block. */
+    /**
+     * {@code keySize} in bytes (16 or 32); in TLS 1.2 the keys and salts come from the
+     * handshake's key block, in TLS 1.3 from the traffic secrets in force (the handshake's first).
+     */
     GcmRecordCipher(TlsCryptoParameters params, int keySize) throws IOException, GeneralSecurityException {
+        this.params = params;
+        this.keySize = keySize;
+        this.tls13 =
+                TlsImplUtils.isTLSv13(params.getSecurityParametersHandshake().getNegotiatedVersion());
+        sentAdditional = new byte[tls13 ? TlsRecordHeader.SIZE : 13];
+        receivedAdditional = new byte[tls13 ? TlsRecordHeader.SIZE : 13];
+        encrypt = Cipher.getInstance("AES/GCM/NoPadding");
+        decrypt = Cipher.getInstance("AES/GCM/NoPadding");
+        boolean isServer = params.isServer();
+        if (tls13) {
+            setSendKeys(Tls13TrafficKeys.of(params.getSecurityParametersHandshake(), isServer, keySize));
+            setReceiveKeys(Tls13TrafficKeys.of(params.getSecurityParametersHandshake(), !isServer, keySize));
+            return;
+        }
         byte[] block = TlsImplUtils.calculateKeyBlock(params, 2 * keySize + 2 * FIXED_IV);
         // RFC 5246, 6.3: client key, server key, client salt, server salt.
         SecretKey client = new SecretKeySpec(block, 0, keySize, "AES");
         SecretKey server = new SecretKeySpec(block, keySize, keySize, "AES");
         int clientSalt = 2 * keySize;
         int serverSalt = clientSalt + FIXED_IV;
-        boolean isServer = params.isServer();
         encryptKey = isServer ? server : client;
         decryptKey = isServer ? client : server;
         System.arraycopy(block, isServer ? serverSalt : clientSalt, encryptNonce, 0, FIXED_IV);
         System.arraycopy(block, isServer ? clientSalt : serverSalt, decryptNonce, 0, FIXED_IV);
         Arrays.fill(block, (byte) 0);
-        encrypt = Cipher.getInstance("AES/GCM/NoPadding");
-        decrypt = Cipher.getInstance("AES/GCM/NoPadding");
+    }
+
+    private void setSendKeys(Tls13TrafficKeys keys) {
+        sendKeys = keys;
+        encryptKey = keys.key();
+    }
+
+    private void setReceiveKeys(Tls13TrafficKeys keys) {
+        receiveKeys = keys;
+        decryptKey = keys.key();
+        nextReceived = 0;
+    }
+
+    /** What a record adds to its plaintext: TLS 1.2's explicit nonce, TLS 1.3's inner type; and the tag. */
+    private int overhead() {
+        return (tls13 ? INNER_TYPE : EXPLICIT_NONCE) + TAG;
     }
 
     @Override
     public int getCiphertextDecodeLimit(int plaintextLimit) {
-        return plaintextLimit + EXPLICIT_NONCE + TAG;
+        return plaintextLimit + overhead();
     }
 
     @Override
     public int getCiphertextEncodeLimit(int plaintextLimit) {
-        return plaintextLimit + EXPLICIT_NONCE + TAG;
+        return plaintextLimit + overhead();
     }
 
     @Override
     public int getPlaintextDecodeLimit(int ciphertextLimit) {
-        return ciphertextLimit - EXPLICIT_NONCE - TAG;
+        return ciphertextLimit - overhead();
     }
 
     @Override
     public int getPlaintextEncodeLimit(int ciphertextLimit) {
-        return ciphertextLimit - EXPLICIT_NONCE - TAG;
+        return ciphertextLimit - overhead();
     }
 
     /** Synchronized: an alert the reader sends may meet a reply a writer sends (one cipher). */
@@ -111,7 +153,7 @@ final class GcmRecordCipher implements TlsCipher {
             int offset,
             int len)
             throws IOException {
-        int total = headerAllocation + EXPLICIT_NONCE + len + TAG;
+        int total = headerAllocation + overhead() + len;
         byte[] out;
         if (type != ContentType.application_data) {
             out = new byte[total];
@@ -122,10 +164,21 @@ final class GcmRecordCipher implements TlsCipher {
             }
             out = sent;
         }
-        // The sequence number is the explicit nonce: never the same twice under one key.
-        putLong(encryptNonce, FIXED_IV, seqNo);
-        System.arraycopy(encryptNonce, FIXED_IV, out, headerAllocation, EXPLICIT_NONCE);
         try {
+            if (tls13) {
+                // The content type sealed after the plaintext; the header says application data.
+                sendKeys.nonce(seqNo, encryptNonce);
+                encrypt.init(Cipher.ENCRYPT_MODE, encryptKey, new GCMParameterSpec(TAG * 8, encryptNonce));
+                encrypt.updateAAD(header(sentAdditional, version, len + INNER_TYPE + TAG));
+                // Sealed in place: the JDK's GCM allocates for an update followed by a final piece.
+                System.arraycopy(plaintext, offset, out, headerAllocation, len);
+                out[headerAllocation + len] = (byte) type;
+                int n = encrypt.doFinal(out, headerAllocation, len + INNER_TYPE, out, headerAllocation);
+                return new TlsEncodeResult(out, 0, headerAllocation + n, ContentType.application_data);
+            }
+            // The sequence number is the explicit nonce: never the same twice under one key.
+            putLong(encryptNonce, FIXED_IV, seqNo);
+            System.arraycopy(encryptNonce, FIXED_IV, out, headerAllocation, EXPLICIT_NONCE);
             encrypt.init(Cipher.ENCRYPT_MODE, encryptKey, new GCMParameterSpec(TAG * 8, encryptNonce));
             encrypt.updateAAD(additionalData(sentAdditional, seqNo, type, version, len));
             int n = encrypt.doFinal(plaintext, offset, len, out, headerAllocation + EXPLICIT_NONCE);
@@ -139,10 +192,11 @@ final class GcmRecordCipher implements TlsCipher {
     public TlsDecodeResult decodeCiphertext(
             long seqNo, short type, ProtocolVersion version, byte[] ciphertext, int offset, int len)
             throws IOException {
-        int plain = len - EXPLICIT_NONCE - TAG;
+        int plain = len - overhead();
         if (plain < 0) {
             throw new TlsFatalAlert(AlertDescription.decode_error);
         }
+        // TLS 1.3 counts the inner type and any padding within the limit too (RFC 8446, 5.4).
         if (plain > TlsRecordHeader.MAX_PLAINTEXT) {
             throw new TlsFatalAlert(AlertDescription.record_overflow);
         }
@@ -150,8 +204,25 @@ final class GcmRecordCipher implements TlsCipher {
             received = RECORDS.take();
             receivedLent = received.length;
         }
-        System.arraycopy(ciphertext, offset, decryptNonce, FIXED_IV, EXPLICIT_NONCE);
         try {
+            if (tls13) {
+                if (type != ContentType.application_data) {
+                    throw new TlsFatalAlert(AlertDescription.unexpected_message); // TLS 1.3 hides every other type
+                }
+                receiveKeys.nonce(seqNo, decryptNonce);
+                decrypt.init(Cipher.DECRYPT_MODE, decryptKey, new GCMParameterSpec(TAG * 8, decryptNonce));
+                decrypt.updateAAD(header(receivedAdditional, version, len));
+                int n = decrypt.doFinal(ciphertext, offset, len, received, 0);
+                nextReceived = seqNo + 1;
+                while (n > 0 && received[n - 1] == 0) {
+                    n--; // padding
+                }
+                if (n == 0) {
+                    throw new TlsFatalAlert(AlertDescription.unexpected_message); // no content type
+                }
+                return new TlsDecodeResult(received, 0, n - 1, (short) (received[n - 1] & 0xff));
+            }
+            System.arraycopy(ciphertext, offset, decryptNonce, FIXED_IV, EXPLICIT_NONCE);
             decrypt.init(Cipher.DECRYPT_MODE, decryptKey, new GCMParameterSpec(TAG * 8, decryptNonce));
             decrypt.updateAAD(additionalData(receivedAdditional, seqNo, type, version, plain));
             int n = decrypt.doFinal(ciphertext, offset + EXPLICIT_NONCE, len - EXPLICIT_NONCE, received, 0);
@@ -193,6 +264,19 @@ final class GcmRecordCipher implements TlsCipher {
         return nextReceived;
     }
 
+    /** Whether the records are TLS 1.3's. */
+    boolean tls13() {
+        return tls13;
+    }
+
+    /**
+     * TLS 1.3: the client's KeyUpdate, read by {@link PskRecordInput} past Bouncy Castle: records
+     * after it are opened with the client's next secret, from sequence number 0 (reader thread).
+     */
+    void keyUpdateReceived() throws IOException {
+        setReceiveKeys(receiveKeys.next());
+    }
+
     /** RFC 5246, 6.2.3.3: seq_num, type, version, length of the plaintext. */
     private static byte[] additionalData(
             byte[] additional, long seqNo, short type, ProtocolVersion version, int length) {
@@ -212,23 +296,41 @@ final class GcmRecordCipher implements TlsCipher {
         }
     }
 
-    @Override
-    public void rekeyDecoder() throws IOException {
-        throw new TlsFatalAlert(AlertDescription.internal_error); // TLS 1.3 only
+    /** RFC 8446, 5.2: the record's header (opaque type, legacy version, length) as additional data. */
+    private static byte[] header(byte[] additional, ProtocolVersion version, int length) {
+        additional[0] = ContentType.application_data;
+        additional[1] = (byte) version.getMajorVersion();
+        additional[2] = (byte) version.getMinorVersion();
+        additional[3] = (byte) (length >>> 8);
+        additional[4] = (byte) length;
+        return additional;
     }
 
+    /** TLS 1.3: Bouncy Castle moves to the client's application traffic secret (or its next). */
     @Override
-    public void rekeyEncoder() throws IOException {
-        throw new TlsFatalAlert(AlertDescription.internal_error); // TLS 1.3 only
+    public void rekeyDecoder() throws IOException {
+        if (!tls13) {
+            throw new TlsFatalAlert(AlertDescription.internal_error);
+        }
+        setReceiveKeys(Tls13TrafficKeys.of(params.getSecurityParametersConnection(), !params.isServer(), keySize));
+    }
+
+    /** TLS 1.3: Bouncy Castle moves to the server's application traffic secret (or its next). */
+    @Override
+    public synchronized void rekeyEncoder() throws IOException {
+        if (!tls13) {
+            throw new TlsFatalAlert(AlertDescription.internal_error);
+        }
+        setSendKeys(Tls13TrafficKeys.of(params.getSecurityParametersConnection(), params.isServer(), keySize));
     }
 
     @Override
     public boolean usesOpaqueRecordTypeDecode() {
-        return false;
+        return tls13;
     }
 
     @Override
     public boolean usesOpaqueRecordTypeEncode() {
-        return false;
+        return tls13;
     }
 }

@@ -20,7 +20,7 @@ import org.bouncycastle.tls.crypto.impl.jcajce.JcaTlsCrypto;
 /**
  * Bouncy Castle's TLS with the JDK's ciphers and digests, which use the CPU's AES and SHA
  * instructions (Bouncy Castle's own are plain Java: whole-disk copies over PSK ran at half the
- * speed with them, docs/BENCHMARKS.md). TLS 1.2 records in AES-GCM go through {@link
+ * speed with them, docs/BENCHMARKS.md). TLS 1.2 and 1.3 records in AES-GCM go through {@link
  * GcmRecordCipher}, in CBC through {@link ScratchCipher}: both make less garbage.
  */
 final class PskCrypto extends JcaTlsCrypto {
@@ -38,7 +38,8 @@ final class PskCrypto extends JcaTlsCrypto {
 
     @Override
     public TlsCipher createCipher(TlsCryptoParameters params, int encryption, int mac) throws IOException {
-        if (ProtocolVersion.TLSv12.equals(params.getServerVersion())) {
+        ProtocolVersion version = params.getServerVersion();
+        if (ProtocolVersion.TLSv12.equals(version) || ProtocolVersion.TLSv13.equals(version)) {
             try {
                 int keySize = switch (encryption) {
                     case EncryptionAlgorithm.AES_128_GCM -> 16;

@@ -16,8 +16,10 @@ import org.bouncycastle.tls.crypto.TlsDecodeResult;
  * connection's {@link GcmRecordCipher} in place: Bouncy Castle's record layer reads every record
  * into a new array (a byte of garbage for every byte a client writes), and takes two system calls
  * a record. Application data is all a client sends here; its close_notify ends the stream, any
- * other alert or a handshake message (renegotiation) ends the connection. A read timeout keeps
- * what was read of a record, as the TLS layers do. The connection's reader alone reads it.
+ * other alert or a handshake message (renegotiation) ends the connection, but TLS 1.3's KeyUpdate
+ * without a request for one back: the records after it are opened with the client's next key. A
+ * read timeout keeps what was read of a record, as the TLS layers do. The connection's reader
+ * alone reads it.
  */
 final class PskRecordInput extends InputStream implements IdleBuffers {
     private static final int HEADER = TlsRecordHeader.SIZE;
@@ -115,7 +117,7 @@ final class PskRecordInput extends InputStream implements IdleBuffers {
         int length = TlsRecordHeader.bodyLength(buf, start);
         TlsDecodeResult plain = cipher.decodeCiphertext(sequence++, type, version, buf, start + HEADER, length);
         records.consumed(HEADER + length); // the cipher refused a record holding more than TLS allows
-        switch (type) {
+        switch (plain.contentType) { // TLS 1.3's is sealed inside the record
             case ContentType.application_data -> {
                 if (plain.len > 0) {
                     pending = plain;
@@ -132,8 +134,35 @@ final class PskRecordInput extends InputStream implements IdleBuffers {
                                     : "of " + plain.len + " bytes"));
                 }
             }
-            default -> throw new TlsFatalAlert(AlertDescription.unexpected_message); // renegotiation refused
+            case ContentType.handshake -> {
+                if (!cipher.tls13() || !isKeyUpdate(plain)) {
+                    throw new TlsFatalAlert(AlertDescription.unexpected_message); // renegotiation refused
+                }
+                if (plain.buf[plain.off + KEY_UPDATE.length] != 0) {
+                    // Answering needs a KeyUpdate sent among the replies: Bouncy Castle's writer sends none.
+                    throw new IOException(
+                            "the client asked for a TLS key update in return, which this server does not send");
+                }
+                cipher.keyUpdateReceived();
+                sequence = 0;
+            }
+            default -> throw new TlsFatalAlert(AlertDescription.unexpected_message);
         }
+    }
+
+    /** RFC 8446, 4.6.3: key_update (24), a body of one byte; alone in its record (5.1). */
+    private static final byte[] KEY_UPDATE = {24, 0, 0, 1};
+
+    private static boolean isKeyUpdate(TlsDecodeResult plain) {
+        if (plain.len != KEY_UPDATE.length + 1) {
+            return false;
+        }
+        for (int i = 0; i < KEY_UPDATE.length; i++) {
+            if (plain.buf[plain.off + i] != KEY_UPDATE[i]) {
+                return false;
+            }
+        }
+        return (plain.buf[plain.off + KEY_UPDATE.length] & 0xfe) == 0;
     }
 
     @Override

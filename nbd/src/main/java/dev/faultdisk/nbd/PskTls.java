@@ -21,6 +21,7 @@ import java.util.List;
 import java.util.Map;
 import org.bouncycastle.tls.CipherSuite;
 import org.bouncycastle.tls.PSKTlsServer;
+import org.bouncycastle.tls.ProtocolVersion;
 import org.bouncycastle.tls.TlsPSKIdentityManager;
 import org.bouncycastle.tls.TlsServerProtocol;
 import org.bouncycastle.tls.TlsUtils;
@@ -28,8 +29,8 @@ import org.bouncycastle.tls.TlsUtils;
 /**
  * TLS with pre-shared keys, as nbdkit's {@code --tls-psk=FILE} and QEMU's {@code tls-creds-psk}
  * offer it: a file of {@code USERNAME:HEXKEY} lines ({@code psktool} writes them). The JDK's TLS
- * has no PSK, so this uses Bouncy Castle's TLS API (TLS 1.2 PSK suites with ephemeral ECDHE/DHE),
- * over the JDK's ciphers ({@link PskCrypto}).
+ * has no PSK, so this uses Bouncy Castle's TLS API (TLS 1.3 with the key and an ephemeral ECDHE
+ * share, or TLS 1.2 PSK suites with ECDHE/DHE), over the JDK's ciphers ({@link PskCrypto}).
  */
 public final class PskTls {
     /**
@@ -38,6 +39,9 @@ public final class PskTls {
      */
     private static final boolean RECORD_INPUT =
             Boolean.parseBoolean(System.getProperty("faultdisk.nbd.pskRecordInput", "true"));
+
+    /** Whether TLS 1.3 is offered (the default) or only TLS 1.2: {@code -Dfaultdisk.nbd.pskTls13=false}. */
+    private static final boolean TLS13 = Boolean.parseBoolean(System.getProperty("faultdisk.nbd.pskTls13", "true"));
 
     private final Map<String, byte[]> keys;
     private final Path file;
@@ -206,12 +210,17 @@ public final class PskTls {
     }
 
     /**
-     * The PSK suites in the server's order, AES-GCM first: with the JDK's AES-GCM a whole-disk
-     * copy ran 1.3-1.9x as fast as with CBC and HMAC, which GnuTLS would choose (its DHE exchange
-     * costs about 4 ms more a connection than ECDHE). Suites the JDK's ciphers lack are left out.
+     * The PSK suites in the server's order. TLS 1.3 first, AES-GCM first: GnuTLS's clients offer
+     * it with an X25519 share, so a connection's handshake costs about a tenth of TLS 1.2's DHE
+     * (docs/BENCHMARKS.md). In TLS 1.2 AES-GCM first: with the JDK's AES-GCM a whole-disk copy ran
+     * 1.3-1.9x as fast as with CBC and HMAC, which GnuTLS would choose, and GnuTLS offers AES-GCM
+     * with PSK only over DHE (about 4 ms more a connection than ECDHE). Suites the JDK's ciphers
+     * lack are left out.
      */
     private static final class Server extends PSKTlsServer {
         private static final int[] SUITES = {
+            CipherSuite.TLS_AES_128_GCM_SHA256,
+            CipherSuite.TLS_AES_256_GCM_SHA384,
             CipherSuite.TLS_DHE_PSK_WITH_AES_128_GCM_SHA256,
             CipherSuite.TLS_DHE_PSK_WITH_AES_256_GCM_SHA384,
             CipherSuite.TLS_ECDHE_PSK_WITH_AES_256_CBC_SHA384,
@@ -233,6 +242,24 @@ public final class PskTls {
         private Server(TlsPSKIdentityManager identities, PskCrypto crypto) {
             super(crypto, identities);
             this.crypto = crypto;
+        }
+
+        @Override
+        protected ProtocolVersion[] getSupportedVersions() {
+            return TLS13 ? ProtocolVersion.TLSv13.downTo(ProtocolVersion.TLSv12) : ProtocolVersion.TLSv12.only();
+        }
+
+        @Override
+        public org.bouncycastle.tls.TlsPSKExternal getExternalPSK(java.util.Vector identities) {
+            for (Object o : identities) {
+                byte[] id = ((org.bouncycastle.tls.PskIdentity) o).getIdentity();
+                byte[] key = pskIdentityManager.getPSK(id);
+                if (key != null) {
+                    return new org.bouncycastle.tls.BasicTlsPSKExternal(
+                            id, crypto.createSecret(key), org.bouncycastle.tls.PRFAlgorithm.tls13_hkdf_sha256);
+                }
+            }
+            return null;
         }
 
         @Override

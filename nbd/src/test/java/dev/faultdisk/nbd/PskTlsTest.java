@@ -19,7 +19,6 @@ import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.SecureRandom;
 import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.Random;
@@ -27,11 +26,10 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-import org.bouncycastle.tls.BasicTlsPSKIdentity;
+import javax.crypto.Cipher;
+import javax.crypto.spec.GCMParameterSpec;
 import org.bouncycastle.tls.CipherSuite;
-import org.bouncycastle.tls.PSKTlsClient;
 import org.bouncycastle.tls.TlsClientProtocol;
-import org.bouncycastle.tls.crypto.impl.bc.BcTlsCrypto;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -39,7 +37,8 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * A PSK file that cannot be read is refused saying which and why; a PSK connection survives a
- * read timeout inside a record (its reader waits with one to learn that it went idle).
+ * read timeout inside a record (its reader waits with one to learn that it went idle); TLS 1.3
+ * and 1.2 records both ways, and TLS 1.3's KeyUpdate from the client.
  */
 class PskTlsTest {
     @Test
@@ -56,7 +55,11 @@ class PskTlsTest {
      */
     @ParameterizedTest
     @ValueSource(
-            ints = {CipherSuite.TLS_DHE_PSK_WITH_AES_128_GCM_SHA256, CipherSuite.TLS_ECDHE_PSK_WITH_AES_256_CBC_SHA})
+            ints = {
+                CipherSuite.TLS_AES_128_GCM_SHA256,
+                CipherSuite.TLS_DHE_PSK_WITH_AES_128_GCM_SHA256,
+                CipherSuite.TLS_ECDHE_PSK_WITH_AES_256_CBC_SHA
+            })
     void aReadTimeoutInsideARecordLosesNothing(int suite, @TempDir Path dir) throws Exception {
         try (Ends ends = Ends.connect(dir, new int[] {suite})) {
             Socket plain = ends.accepted.socket();
@@ -120,46 +123,75 @@ class PskTlsTest {
                                 : "TLSv1.2 TLS_ECDHE_PSK_WITH_AES_256_CBC_SHA",
                         ends.server.session(),
                         "the session as the server names it");
-                byte[] large = new byte[100_000];
-                new Random(5).nextBytes(large);
-                ends.tls.getOutputStream().write(large);
-                ByteBuffer got = ByteBuffer.allocate(large.length);
-                while (got.hasRemaining()) {
-                    assertTrue(ends.server.read(got) > 0);
+                assertRecordsGoBothWays(ends, chosen == gcm);
+            }
+        }
+    }
+
+    /**
+     * TLS 1.3 is agreed where the client offers it, in AES-128-GCM even after ChaCha20 (the order
+     * GnuTLS's clients offer), and its records go both ways through the server's own AES-GCM.
+     */
+    @Test
+    void tls13InAesGcmIsChosenWhereTheClientOffersIt(@TempDir Path dir) throws Exception {
+        int[] offered = {
+            CipherSuite.TLS_CHACHA20_POLY1305_SHA256,
+            CipherSuite.TLS_AES_128_GCM_SHA256,
+            CipherSuite.TLS_ECDHE_PSK_WITH_AES_256_CBC_SHA,
+            CipherSuite.TLS_DHE_PSK_WITH_AES_128_GCM_SHA256
+        };
+        try (Ends ends = Ends.connect(dir, offered)) {
+            assertEquals(CipherSuite.TLS_AES_128_GCM_SHA256, ends.client.suite());
+            assertEquals("TLSv1.3 TLS_AES_128_GCM_SHA256", ends.server.session(), "the session as the server names it");
+            assertRecordsGoBothWays(ends, true);
+        }
+    }
+
+    /**
+     * 100 KB from the client and back, then 400 KB each way at once; where the server seals in its
+     * own AES-GCM ({@code ownGcm}) it allocates less than half of what it sends.
+     */
+    private static void assertRecordsGoBothWays(Ends ends, boolean ownGcm) throws Exception {
+        byte[] large = new byte[100_000];
+        new Random(5).nextBytes(large);
+        ends.tls.getOutputStream().write(large);
+        ByteBuffer got = ByteBuffer.allocate(large.length);
+        while (got.hasRemaining()) {
+            assertTrue(ends.server.read(got) > 0);
+        }
+        assertArrayEquals(large, got.array());
+        // One write back first: what a connection's first record allocates once is not measured.
+        ends.server.write(ByteBuffer.wrap(large));
+        assertArrayEquals(large, ends.tls.getInputStream().readNBytes(large.length), "the first write back");
+        // The server sends on this thread (what it allocates is measured) while it
+        // receives on another: its reader decrypts as its writer encrypts.
+        try (ExecutorService others = Executors.newVirtualThreadPerTaskExecutor()) {
+            Future<byte[]> clientRead =
+                    others.submit(() -> ends.tls.getInputStream().readNBytes(4 * large.length));
+            Future<byte[]> serverRead = others.submit(() -> {
+                ByteBuffer in = ByteBuffer.allocate(4 * large.length);
+                while (in.hasRemaining()) {
+                    assertTrue(ends.server.read(in) > 0);
                 }
-                assertArrayEquals(large, got.array());
-                // The server sends on this thread (what it allocates is measured) while it
-                // receives on another: its reader decrypts as its writer encrypts.
-                try (ExecutorService others = Executors.newVirtualThreadPerTaskExecutor()) {
-                    Future<byte[]> clientRead =
-                            others.submit(() -> ends.tls.getInputStream().readNBytes(4 * large.length));
-                    Future<byte[]> serverRead = others.submit(() -> {
-                        ByteBuffer in = ByteBuffer.allocate(4 * large.length);
-                        while (in.hasRemaining()) {
-                            assertTrue(ends.server.read(in) > 0);
-                        }
-                        return in.array();
-                    });
-                    Future<?> clientWrite = others.submit(() -> {
-                        for (int i = 0; i < 4; i++) {
-                            ends.tls.getOutputStream().write(large);
-                        }
-                        return null;
-                    });
-                    var threads =
-                            (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
-                    long before = threads.getCurrentThreadAllocatedBytes();
-                    for (int i = 0; i < 4; i++) {
-                        ends.server.write(ByteBuffer.wrap(large));
-                    }
-                    long allocated = threads.getCurrentThreadAllocatedBytes() - before;
-                    clientWrite.get(10, TimeUnit.SECONDS);
-                    assertFourTimes(large, clientRead.get(10, TimeUnit.SECONDS), "the client received");
-                    assertFourTimes(large, serverRead.get(10, TimeUnit.SECONDS), "the server received");
-                    if (chosen == gcm) {
-                        assertTrue(allocated < large.length / 2, allocated + " bytes allocated to send 400 KB");
-                    }
+                return in.array();
+            });
+            Future<?> clientWrite = others.submit(() -> {
+                for (int i = 0; i < 4; i++) {
+                    ends.tls.getOutputStream().write(large);
                 }
+                return null;
+            });
+            var threads = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+            long before = threads.getCurrentThreadAllocatedBytes();
+            for (int i = 0; i < 4; i++) {
+                ends.server.write(ByteBuffer.wrap(large));
+            }
+            long allocated = threads.getCurrentThreadAllocatedBytes() - before;
+            clientWrite.get(10, TimeUnit.SECONDS);
+            assertFourTimes(large, clientRead.get(10, TimeUnit.SECONDS), "the client received");
+            assertFourTimes(large, serverRead.get(10, TimeUnit.SECONDS), "the server received");
+            if (ownGcm) {
+                assertTrue(allocated < large.length / 2, allocated + " bytes allocated to send 400 KB");
             }
         }
     }
@@ -175,9 +207,10 @@ class PskTlsTest {
      * Small records a client sent back to back are read in a few calls, and its close_notify is
      * the end of the stream.
      */
-    @Test
-    void aBurstOfRecordsIsReadInAFewCallsAndCloseNotifyEndsTheStream(@TempDir Path dir) throws Exception {
-        try (Ends ends = Ends.connect(dir, new int[] {CipherSuite.TLS_DHE_PSK_WITH_AES_128_GCM_SHA256})) {
+    @ParameterizedTest
+    @ValueSource(ints = {CipherSuite.TLS_AES_128_GCM_SHA256, CipherSuite.TLS_DHE_PSK_WITH_AES_128_GCM_SHA256})
+    void aBurstOfRecordsIsReadInAFewCallsAndCloseNotifyEndsTheStream(int suite, @TempDir Path dir) throws Exception {
+        try (Ends ends = Ends.connect(dir, new int[] {suite})) {
             byte[] sent = new byte[50 * 40];
             new Random(3).nextBytes(sent);
             ends.wire.hold();
@@ -200,9 +233,10 @@ class PskTlsTest {
     }
 
     /** A record longer than TLS allows is refused from its header, before the server reads it. */
-    @Test
-    void aRecordLongerThanTlsAllowsIsRefused(@TempDir Path dir) throws Exception {
-        try (Ends ends = Ends.connect(dir, new int[] {CipherSuite.TLS_DHE_PSK_WITH_AES_128_GCM_SHA256})) {
+    @ParameterizedTest
+    @ValueSource(ints = {CipherSuite.TLS_AES_128_GCM_SHA256, CipherSuite.TLS_DHE_PSK_WITH_AES_128_GCM_SHA256})
+    void aRecordLongerThanTlsAllowsIsRefused(int suite, @TempDir Path dir) throws Exception {
+        try (Ends ends = Ends.connect(dir, new int[] {suite})) {
             ends.socket.getOutputStream().write(new byte[] {23, 3, 3, (byte) 0xff, (byte) 0xff, 0});
             org.bouncycastle.tls.TlsFatalAlert alert = assertThrows(
                     org.bouncycastle.tls.TlsFatalAlert.class, () -> ends.server.read(ByteBuffer.allocate(16)));
@@ -211,9 +245,10 @@ class PskTlsTest {
     }
 
     /** A record changed on the way fails its tag: the server reads no byte of it and ends the session. */
-    @Test
-    void aTamperedGcmRecordIsRefused(@TempDir Path dir) throws Exception {
-        try (Ends ends = Ends.connect(dir, new int[] {CipherSuite.TLS_DHE_PSK_WITH_AES_128_GCM_SHA256})) {
+    @ParameterizedTest
+    @ValueSource(ints = {CipherSuite.TLS_AES_128_GCM_SHA256, CipherSuite.TLS_DHE_PSK_WITH_AES_128_GCM_SHA256})
+    void aTamperedGcmRecordIsRefused(int suite, @TempDir Path dir) throws Exception {
+        try (Ends ends = Ends.connect(dir, new int[] {suite})) {
             ends.wire.hold();
             ends.tls.getOutputStream().write(new byte[] {1, 2, 3, 4});
             byte[] record = ends.wire.take();
@@ -227,6 +262,70 @@ class PskTlsTest {
         }
     }
 
+    /**
+     * TLS 1.3: a client's KeyUpdate that asks for none back moves the server to the client's next
+     * key, from sequence number 0; a record under the old key after it fails its tag. The records
+     * are sealed here, by the JDK's AES-GCM.
+     */
+    @Test
+    void aKeyUpdateFromTheClientMovesTheServerToItsNextKey(@TempDir Path dir) throws Exception {
+        try (Ends ends = Ends.connect(dir, new int[] {CipherSuite.TLS_AES_128_GCM_SHA256})) {
+            ends.tls.getOutputStream().write(new byte[] {1, 2, 3}); // the first key's record 0
+            Tls13TrafficKeys first = ends.client.sendKeys();
+            OutputStream raw = ends.socket.getOutputStream();
+            raw.write(seal(first, 1, HANDSHAKE, KEY_UPDATE_NOT_REQUESTED));
+            Tls13TrafficKeys next = first.next();
+            raw.write(seal(next, 0, APPLICATION_DATA, new byte[] {4, 5}));
+            raw.write(seal(next, 1, APPLICATION_DATA, new byte[] {6}));
+            ByteBuffer got = ByteBuffer.allocate(6);
+            while (got.hasRemaining()) {
+                assertTrue(ends.server.read(got) > 0);
+            }
+            assertArrayEquals(new byte[] {1, 2, 3, 4, 5, 6}, got.array(), "before, then after the key update");
+            raw.write(seal(first, 2, APPLICATION_DATA, new byte[] {7}));
+            org.bouncycastle.tls.TlsFatalAlert alert = assertThrows(
+                    org.bouncycastle.tls.TlsFatalAlert.class, () -> ends.server.read(ByteBuffer.allocate(4)));
+            assertEquals(org.bouncycastle.tls.AlertDescription.bad_record_mac, alert.getAlertDescription());
+        }
+    }
+
+    /** A KeyUpdate that asks for one back ends the connection saying so: the server sends none. */
+    @Test
+    void aKeyUpdateAskingForOneBackEndsTheConnectionSayingWhy(@TempDir Path dir) throws Exception {
+        try (Ends ends = Ends.connect(dir, new int[] {CipherSuite.TLS_AES_128_GCM_SHA256})) {
+            byte[] requested = KEY_UPDATE_NOT_REQUESTED.clone();
+            requested[4] = 1;
+            ends.socket.getOutputStream().write(seal(ends.client.sendKeys(), 0, HANDSHAKE, requested));
+            IOException e = assertThrows(IOException.class, () -> ends.server.read(ByteBuffer.allocate(4)));
+            assertEquals(
+                    "the client asked for a TLS key update in return, which this server does not send", e.getMessage());
+        }
+    }
+
+    private static final int HANDSHAKE = 22;
+    private static final int APPLICATION_DATA = 23;
+    /** RFC 8446, 4.6.3: key_update, a body of one byte, update_not_requested. */
+    private static final byte[] KEY_UPDATE_NOT_REQUESTED = {24, 0, 0, 1, 0};
+
+    /** A TLS 1.3 record (RFC 8446, 5.2) of {@code type} holding {@code content}, sealed with {@code keys}. */
+    private static byte[] seal(Tls13TrafficKeys keys, long sequence, int type, byte[] content) throws Exception {
+        byte[] inner = Arrays.copyOf(content, content.length + 1);
+        inner[content.length] = (byte) type;
+        int length = inner.length + 16;
+        byte[] header = {APPLICATION_DATA, 3, 3, (byte) (length >>> 8), (byte) length};
+        byte[] nonce = keys.iv().clone();
+        for (int i = 0; i < 8; i++) {
+            nonce[nonce.length - 1 - i] ^= (byte) (sequence >>> (8 * i));
+        }
+        Cipher gcm = Cipher.getInstance("AES/GCM/NoPadding");
+        gcm.init(Cipher.ENCRYPT_MODE, keys.key(), new GCMParameterSpec(128, nonce));
+        gcm.updateAAD(header);
+        byte[] body = gcm.doFinal(inner);
+        byte[] record = Arrays.copyOf(header, header.length + body.length);
+        System.arraycopy(body, 0, record, header.length, body.length);
+        return record;
+    }
+
     /** A PSK client (Bouncy Castle's) and the server's end after {@link PskTls#handshake}, over loopback. */
     private static final class Ends implements AutoCloseable {
         private final ServerSocketChannel listener;
@@ -234,7 +333,7 @@ class PskTlsTest {
         private final SocketChannel accepted;
         private final PartedOutput wire;
         private final TlsClientProtocol tls;
-        private final Client client;
+        private final PskClient client;
         private StreamChannel server;
 
         private Ends(ServerSocketChannel listener, Socket socket, SocketChannel accepted, byte[] key, int[] suites)
@@ -244,7 +343,7 @@ class PskTlsTest {
             this.accepted = accepted;
             this.wire = new PartedOutput(socket.getOutputStream());
             this.tls = new TlsClientProtocol(socket.getInputStream(), wire);
-            this.client = new Client(key, suites);
+            this.client = new PskClient("alice", key, suites);
         }
 
         /** Connects with {@code suites} offered in that order (null: the client's defaults). */
@@ -277,25 +376,6 @@ class PskTlsTest {
                     accepted) {
                 // closed in turn
             }
-        }
-    }
-
-    /** Bouncy Castle's PSK client, offering the given suites, telling the one chosen. */
-    private static final class Client extends PSKTlsClient {
-        private final int[] suites;
-
-        Client(byte[] key, int[] suites) {
-            super(new BcTlsCrypto(new SecureRandom()), new BasicTlsPSKIdentity("alice", key));
-            this.suites = suites;
-        }
-
-        @Override
-        protected int[] getSupportedCipherSuites() {
-            return suites != null ? suites : super.getSupportedCipherSuites();
-        }
-
-        int suite() {
-            return context.getSecurityParametersConnection().getCipherSuite();
         }
     }
 

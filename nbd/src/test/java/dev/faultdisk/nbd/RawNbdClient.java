@@ -22,9 +22,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import org.bouncycastle.tls.BasicTlsPSKIdentity;
 import org.bouncycastle.tls.DefaultTlsClient;
-import org.bouncycastle.tls.PSKTlsClient;
 import org.bouncycastle.tls.ServerOnlyTlsAuthentication;
 import org.bouncycastle.tls.TlsAuthentication;
 import org.bouncycastle.tls.TlsClient;
@@ -127,15 +125,7 @@ final class RawNbdClient implements AutoCloseable {
      */
     static RawNbdClient openPsk(int port, String export, String identity, byte[] key, int... suites)
             throws IOException {
-        return openBouncyCastle(
-                port,
-                export,
-                new PSKTlsClient(new BcTlsCrypto(new SecureRandom()), new BasicTlsPSKIdentity(identity, key)) {
-                    @Override
-                    protected int[] getSupportedCipherSuites() {
-                        return suites;
-                    }
-                });
+        return openBouncyCastle(port, export, new PskClient(identity, key, suites));
     }
 
     /**

@@ -19,9 +19,10 @@ import org.bouncycastle.tls.CipherSuite;
 
 /**
  * A server on 127.0.0.1 (or a Unix socket) that requires TLS, over one memory export {@code d}, and its
- * well-behaved clients: {@code x509} (certificates made by openssl), {@code psk-gcm} or {@code
- * psk-cbc} (a pre-shared key for "alice", the clients offering DHE-PSK with AES-128-GCM, or
- * ECDHE-PSK with AES-128-CBC).
+ * well-behaved clients: {@code x509} (certificates made by openssl), {@code psk-tls13}, {@code
+ * psk-gcm} or {@code psk-cbc} (a pre-shared key for "alice", the clients offering TLS 1.3 in
+ * AES-128-GCM, as GnuTLS's do, or TLS 1.2's DHE-PSK with AES-128-GCM, or ECDHE-PSK with
+ * AES-128-CBC).
  */
 final class TlsLocalServer implements AutoCloseable {
     private final String kind;
@@ -86,6 +87,8 @@ final class TlsLocalServer implements AutoCloseable {
                         ? RawNbdClient.openTls(socket, "d", context)
                         : RawNbdClient.openTls(server.port(), "d", context);
             }
+            case "psk-tls13" ->
+                RawNbdClient.openPsk(server.port(), "d", "alice", key, CipherSuite.TLS_AES_128_GCM_SHA256);
             case "psk-gcm" ->
                 RawNbdClient.openPsk(server.port(), "d", "alice", key, CipherSuite.TLS_DHE_PSK_WITH_AES_128_GCM_SHA256);
             default ->

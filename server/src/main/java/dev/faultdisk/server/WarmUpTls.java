@@ -19,12 +19,16 @@ import java.util.Vector;
 import javax.net.ssl.SNIHostName;
 import javax.net.ssl.SSLParameters;
 import javax.net.ssl.SSLSocket;
+import org.bouncycastle.tls.BasicTlsPSKExternal;
 import org.bouncycastle.tls.BasicTlsPSKIdentity;
 import org.bouncycastle.tls.CipherSuite;
 import org.bouncycastle.tls.NameType;
+import org.bouncycastle.tls.PRFAlgorithm;
 import org.bouncycastle.tls.PSKTlsClient;
+import org.bouncycastle.tls.ProtocolVersion;
 import org.bouncycastle.tls.ServerName;
 import org.bouncycastle.tls.TlsClientProtocol;
+import org.bouncycastle.tls.TlsPSKExternal;
 import org.bouncycastle.tls.crypto.impl.bc.BcTlsCrypto;
 
 /**
@@ -99,12 +103,17 @@ sealed interface WarmUpTls {
         }
     }
 
-    /** Pre-shared keys: one key, made for the warm-up, on both sides. */
+    /**
+     * Pre-shared keys: one key, made for the warm-up, on both sides. Three handshakes in four
+     * offer TLS 1.3 (with an X25519 share, as GnuTLS's clients do), the fourth TLS 1.2 alone.
+     */
     final class Psk implements WarmUpTls {
         private static final String USER = "warm-up";
-        /** The server picks its own first of these (PskTls), the one it agrees on with GnuTLS's clients. */
+        /** The server picks its own first of these (PskTls), the ones it agrees on with GnuTLS's clients. */
         private static final int[] SUITES = {
-            CipherSuite.TLS_DHE_PSK_WITH_AES_128_GCM_SHA256, CipherSuite.TLS_ECDHE_PSK_WITH_AES_128_CBC_SHA256,
+            CipherSuite.TLS_AES_128_GCM_SHA256,
+            CipherSuite.TLS_DHE_PSK_WITH_AES_128_GCM_SHA256,
+            CipherSuite.TLS_ECDHE_PSK_WITH_AES_128_CBC_SHA256,
         };
 
         private final byte[] key;
@@ -120,6 +129,7 @@ sealed interface WarmUpTls {
 
         @Override
         public Session secure(SocketChannel channel, int n) throws IOException {
+            boolean tls13 = n % 4 != 3;
             // Bouncy Castle's streams block without a timeout: the warm-up's watchdog bounds them.
             TlsClientProtocol protocol =
                     new TlsClientProtocol(Channels.newInputStream(channel), Channels.newOutputStream(channel));
@@ -127,6 +137,25 @@ sealed interface WarmUpTls {
                 @Override
                 protected int[] getSupportedCipherSuites() {
                     return SUITES.clone();
+                }
+
+                @Override
+                protected ProtocolVersion[] getSupportedVersions() {
+                    return tls13
+                            ? ProtocolVersion.TLSv13.downTo(ProtocolVersion.TLSv12)
+                            : ProtocolVersion.TLSv12.only();
+                }
+
+                @Override
+                public Vector<TlsPSKExternal> getExternalPSKs() {
+                    Vector<TlsPSKExternal> keys = new Vector<>();
+                    if (tls13) {
+                        keys.add(new BasicTlsPSKExternal(
+                                USER.getBytes(StandardCharsets.UTF_8),
+                                getCrypto().createSecret(key),
+                                PRFAlgorithm.tls13_hkdf_sha256));
+                    }
+                    return keys;
                 }
 
                 @Override

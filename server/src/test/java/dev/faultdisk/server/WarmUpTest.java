@@ -141,13 +141,24 @@ class WarmUpTest {
         Path keys = dir.resolve("keys.psk");
         Files.writeString(keys, "alice:" + "5a".repeat(32) + "\n");
         PskTls psk = PskTls.load(keys);
-        try (FaultdiskServer server = FaultdiskServer.builder()
-                .export("disk0=memory:16M")
-                .nbd(UnixDomainSocketAddress.of(dir.resolve("nbd.sock")))
-                .nbdOptions(NbdServer.Options.defaults().withPsk(TlsMode.REQUIRE, psk))
-                .warmUp(Duration.ofMillis(800))
-                .start()) {
-            assertWarmedOverTls(server.warmUp());
+        try (LogCapture log = new LogCapture();
+                FaultdiskServer server = FaultdiskServer.builder()
+                        .export("disk0=memory:16M")
+                        .nbd(UnixDomainSocketAddress.of(dir.resolve("nbd.sock")))
+                        .nbdOptions(NbdServer.Options.defaults().withPsk(TlsMode.REQUIRE, psk))
+                        .warmUp(Duration.ofMillis(800))
+                        .start()) {
+            WarmUp.Report report = server.warmUp();
+            assertWarmedOverTls(report);
+            // TLS 1.3 as GnuTLS's clients speak it; TLS 1.2 in one handshake of four.
+            List<String> lines = log.connections();
+            assertTrue(lines.stream().anyMatch(l -> l.endsWith("TLSv1.3 TLS_AES_128_GCM_SHA256")), lines.toString());
+            assertEquals(
+                    report.handshakes() / 4,
+                    lines.stream()
+                            .filter(l -> l.contains("TLSv1.2 TLS_DHE_PSK_WITH_AES_128_GCM_SHA256"))
+                            .count(),
+                    lines.toString());
             assertUntouched(server, "disk0");
             assertEquals(psk, server.nbd().options().psk(), "the real server's keys");
         }

@@ -1,0 +1,49 @@
+package dev.faultdisk.nbd;
+
+import java.io.IOException;
+import javax.crypto.SecretKey;
+import javax.crypto.spec.SecretKeySpec;
+import org.bouncycastle.tls.SecurityParameters;
+import org.bouncycastle.tls.crypto.TlsCryptoUtils;
+import org.bouncycastle.tls.crypto.TlsSecret;
+
+/**
+ * One direction's TLS 1.3 record key and IV (RFC 8446, 7.3), from its traffic secret; {@link
+ * #next} is the secret after a KeyUpdate (7.2). The secret itself is never extracted: Bouncy
+ * Castle destroys a secret once its bytes are taken.
+ */
+record Tls13TrafficKeys(TlsSecret secret, int hash, int keySize, SecretKey key, byte[] iv) {
+    private static final byte[] NO_CONTEXT = new byte[0];
+    static final int IV = 12;
+
+    /** The keys of the server's ({@code server}) or the client's traffic secret now in {@code params}. */
+    static Tls13TrafficKeys of(SecurityParameters params, boolean server, int keySize) throws IOException {
+        TlsSecret secret = server ? params.getTrafficSecretServer() : params.getTrafficSecretClient();
+        if (secret == null) {
+            throw new IOException("no TLS 1.3 traffic secret yet");
+        }
+        return derive(secret, params.getPRFCryptoHashAlgorithm(), keySize);
+    }
+
+    /** The keys after a KeyUpdate: the next generation of this direction's secret. */
+    Tls13TrafficKeys next() throws IOException {
+        int length = TlsCryptoUtils.getHashOutputSize(hash);
+        return derive(TlsCryptoUtils.hkdfExpandLabel(secret, hash, "traffic upd", NO_CONTEXT, length), hash, keySize);
+    }
+
+    private static Tls13TrafficKeys derive(TlsSecret secret, int hash, int keySize) throws IOException {
+        byte[] key = TlsCryptoUtils.hkdfExpandLabel(secret, hash, "key", NO_CONTEXT, keySize)
+                .extract();
+        byte[] iv = TlsCryptoUtils.hkdfExpandLabel(secret, hash, "iv", NO_CONTEXT, IV)
+                .extract();
+        return new Tls13TrafficKeys(secret, hash, keySize, new SecretKeySpec(key, "AES"), iv);
+    }
+
+    /** RFC 8446, 5.3: the IV with the record's sequence number XORed into its last 8 bytes. */
+    void nonce(long seqNo, byte[] into) {
+        System.arraycopy(iv, 0, into, 0, IV);
+        for (int i = 0; i < 8; i++) {
+            into[IV - 1 - i] ^= (byte) (seqNo >>> (8 * i));
+        }
+    }
+}

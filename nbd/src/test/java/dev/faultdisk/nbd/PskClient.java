@@ -1,0 +1,70 @@
+package dev.faultdisk.nbd;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.security.SecureRandom;
+import java.util.Arrays;
+import java.util.Vector;
+import org.bouncycastle.tls.BasicTlsPSKExternal;
+import org.bouncycastle.tls.BasicTlsPSKIdentity;
+import org.bouncycastle.tls.PRFAlgorithm;
+import org.bouncycastle.tls.PSKTlsClient;
+import org.bouncycastle.tls.ProtocolVersion;
+import org.bouncycastle.tls.TlsPSKExternal;
+import org.bouncycastle.tls.TlsUtils;
+import org.bouncycastle.tls.crypto.impl.bc.BcTlsCrypto;
+
+/**
+ * Bouncy Castle's PSK client, offering the given suites (null: its defaults), with TLS 1.3 too
+ * where one of them is TLS 1.3's, as GnuTLS's clients offer it; it tells the suite chosen.
+ */
+final class PskClient extends PSKTlsClient {
+    private final String identity;
+    private final byte[] key;
+    private final int[] suites;
+
+    PskClient(String identity, byte[] key, int... suites) {
+        super(new BcTlsCrypto(new SecureRandom()), new BasicTlsPSKIdentity(identity, key));
+        this.identity = identity;
+        this.key = key.clone();
+        this.suites = suites;
+    }
+
+    @Override
+    protected int[] getSupportedCipherSuites() {
+        return suites != null ? suites : super.getSupportedCipherSuites();
+    }
+
+    @Override
+    protected ProtocolVersion[] getSupportedVersions() {
+        return offersTls13() ? ProtocolVersion.TLSv13.downTo(ProtocolVersion.TLSv12) : super.getSupportedVersions();
+    }
+
+    /** The same key for TLS 1.3, bound to SHA-256 as GnuTLS binds it. */
+    @Override
+    public Vector<TlsPSKExternal> getExternalPSKs() {
+        Vector<TlsPSKExternal> keys = new Vector<>();
+        if (offersTls13()) {
+            keys.add(new BasicTlsPSKExternal(
+                    identity.getBytes(StandardCharsets.UTF_8),
+                    getCrypto().createSecret(key),
+                    PRFAlgorithm.tls13_hkdf_sha256));
+        }
+        return keys;
+    }
+
+    private boolean offersTls13() {
+        return suites != null
+                && Arrays.stream(suites)
+                        .anyMatch(s -> TlsUtils.isValidVersionForCipherSuite(s, ProtocolVersion.TLSv13));
+    }
+
+    /** The client's application traffic keys now (TLS 1.3). */
+    Tls13TrafficKeys sendKeys() throws IOException {
+        return Tls13TrafficKeys.of(context.getSecurityParametersConnection(), false, 16);
+    }
+
+    int suite() {
+        return context.getSecurityParametersConnection().getCipherSuite();
+    }
+}
