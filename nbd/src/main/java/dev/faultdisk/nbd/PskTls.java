@@ -281,16 +281,30 @@ public final class PskTls {
 
         /** {@link CipherSuite}'s constant for {@code suite}: its IANA name. */
         private static String name(int suite) {
-            for (java.lang.reflect.Field f : CipherSuite.class.getFields()) {
-                try {
-                    if (f.getType() == int.class && f.getInt(null) == suite) {
-                        return f.getName();
+            String name = SuiteNames.NAMES.get(suite);
+            return name != null ? name : String.format("0x%04X", suite);
+        }
+
+        /**
+         * The names of {@link CipherSuite}'s constants, read once: looked up by reflection for
+         * each connection they took a seventh of a PSK server's samples (JFR).
+         */
+        private static final class SuiteNames {
+            static final Map<Integer, String> NAMES = read();
+
+            private static Map<Integer, String> read() {
+                Map<Integer, String> names = new java.util.HashMap<>();
+                for (java.lang.reflect.Field f : CipherSuite.class.getFields()) {
+                    try {
+                        if (f.getType() == int.class) {
+                            names.putIfAbsent(f.getInt(null), f.getName());
+                        }
+                    } catch (IllegalAccessException e) {
+                        break;
                     }
-                } catch (IllegalAccessException e) {
-                    break;
                 }
+                return Map.copyOf(names);
             }
-            return String.format("0x%04X", suite);
         }
     }
 }
