@@ -303,9 +303,28 @@ class NbdTlsTest {
         }
     }
 
+    /**
+     * nbdinfo and qemu-io attach with a pre-shared key; nbdinfo with a wrong key, or a user the
+     * file lacks, is refused, and the server's log says which (over TLS 1.3, which GnuTLS offers).
+     */
     @Test
     void preSharedKeysWithNbdinfoAndQemuIo() throws Exception {
         Path psk = pki.pskDir("alice", 0x9e5c_0001L);
+        java.util.logging.Logger connections = java.util.logging.Logger.getLogger("dev.faultdisk.nbd.Connection");
+        List<String> closed = new java.util.concurrent.CopyOnWriteArrayList<>();
+        java.util.logging.Handler handler = new java.util.logging.Handler() {
+            @Override
+            public void publish(java.util.logging.LogRecord record) {
+                closed.add(new java.util.logging.SimpleFormatter().formatMessage(record));
+            }
+
+            @Override
+            public void flush() {}
+
+            @Override
+            public void close() {}
+        };
+        connections.addHandler(handler);
         try (FaultdiskServer server = startPsk(psk)) {
             String uri = "nbds://alice@localhost:" + port(server) + "/d?tls-psk-file=" + psk.resolve("keys.psk");
             CommandResult is = Command.run(TIMEOUT, "nbdinfo", "--is", "tls", uri);
@@ -325,6 +344,23 @@ class NbdTlsTest {
                     "--size",
                     "nbds://alice@localhost:" + port(server) + "/d?tls-psk-file=" + wrong);
             assertNotEquals(0, refused.exit(), "a wrong key is refused");
+            java.nio.file.Files.writeString(wrong, "bob:" + "00".repeat(32) + "\n");
+            CommandResult stranger = Command.run(
+                    TIMEOUT, "nbdinfo", "--size", "nbds://bob@localhost:" + port(server) + "/d?tls-psk-file=" + wrong);
+            assertNotEquals(0, stranger.exit(), "a user the file lacks is refused");
+            await("the refusals' reasons in the log")
+                    .atMost(Duration.ofSeconds(10))
+                    .until(
+                            () -> closed.stream()
+                                            .anyMatch(
+                                                    l -> l.endsWith(
+                                                            "PSK handshake failed: decrypt_error(51); the client's key for 'alice' is not the key file's"))
+                                    && closed.stream()
+                                            .anyMatch(
+                                                    l -> l.endsWith(
+                                                            "PSK handshake failed: unknown_psk_identity(115); no key for the client's identity 'bob'")));
+        } finally {
+            connections.removeHandler(handler);
         }
     }
 

@@ -19,9 +19,17 @@ import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Vector;
+import org.bouncycastle.tls.AlertDescription;
+import org.bouncycastle.tls.BasicTlsPSKExternal;
 import org.bouncycastle.tls.CipherSuite;
+import org.bouncycastle.tls.PRFAlgorithm;
 import org.bouncycastle.tls.PSKTlsServer;
 import org.bouncycastle.tls.ProtocolVersion;
+import org.bouncycastle.tls.PskIdentity;
+import org.bouncycastle.tls.TlsCredentials;
+import org.bouncycastle.tls.TlsFatalAlert;
+import org.bouncycastle.tls.TlsPSKExternal;
 import org.bouncycastle.tls.TlsPSKIdentityManager;
 import org.bouncycastle.tls.TlsServerProtocol;
 import org.bouncycastle.tls.TlsUtils;
@@ -211,8 +219,9 @@ public final class PskTls {
 
     /**
      * The PSK suites in the server's order. TLS 1.3 first, AES-GCM first: GnuTLS's clients offer
-     * it with an X25519 share, so a connection's handshake costs about a tenth of TLS 1.2's DHE
-     * (docs/BENCHMARKS.md). In TLS 1.2 AES-GCM first: with the JDK's AES-GCM a whole-disk copy ran
+     * it with ECDHE shares (secp256r1's first, which Bouncy Castle takes), so a client no longer
+     * spends 4-8 ms on TLS 1.2's 2048-bit DHE and an nbdinfo run takes about half as long
+     * (docs/BENCHMARKS.md, "This round (after d20a42f)"). In TLS 1.2 AES-GCM first: with the JDK's AES-GCM a whole-disk copy ran
      * 1.3-1.9x as fast as with CBC and HMAC, which GnuTLS would choose, and GnuTLS offers AES-GCM
      * with PSK only over DHE (about 4 ms more a connection than ECDHE). Suites the JDK's ciphers
      * lack are left out.
@@ -234,6 +243,10 @@ public final class PskTls {
         };
 
         private final PskCrypto crypto;
+        /** TLS 1.3: the identities the client offered that the file lacks, and the one it has. */
+        private String offered = "";
+
+        private String matched;
 
         Server(TlsPSKIdentityManager identities) {
             this(identities, new PskCrypto(new SecureRandom()));
@@ -249,17 +262,57 @@ public final class PskTls {
             return TLS13 ? ProtocolVersion.TLSv13.downTo(ProtocolVersion.TLSv12) : ProtocolVersion.TLSv12.only();
         }
 
+        /**
+         * TLS 1.3's pre-shared key: the first identity the client offers that the file has, bound
+         * to SHA-256 (GnuTLS binds an external key to it, RFC 9258's default).
+         */
         @Override
-        public org.bouncycastle.tls.TlsPSKExternal getExternalPSK(java.util.Vector identities) {
-            for (Object o : identities) {
-                byte[] id = ((org.bouncycastle.tls.PskIdentity) o).getIdentity();
-                byte[] key = pskIdentityManager.getPSK(id);
+        public TlsPSKExternal getExternalPSK(Vector identities) {
+            StringBuilder names = new StringBuilder();
+            for (Object offered : identities) {
+                byte[] identity = ((PskIdentity) offered).getIdentity();
+                byte[] key = pskIdentityManager.getPSK(identity);
                 if (key != null) {
-                    return new org.bouncycastle.tls.BasicTlsPSKExternal(
-                            id, crypto.createSecret(key), org.bouncycastle.tls.PRFAlgorithm.tls13_hkdf_sha256);
+                    matched = printable(identity);
+                    return new BasicTlsPSKExternal(identity, crypto.createSecret(key), PRFAlgorithm.tls13_hkdf_sha256);
                 }
+                names.append(names.isEmpty() ? "" : ", ").append(printable(identity));
             }
+            offered = names.toString();
             return null;
+        }
+
+        /**
+         * In TLS 1.3 asked for only when no key was agreed (Bouncy Castle then looks for a
+         * certificate, and would fail with internal_error): the alert and reason TLS 1.2 gives.
+         */
+        @Override
+        public TlsCredentials getCredentials() throws IOException {
+            if (TlsUtils.isTLSv13(context)) {
+                if (matched != null) {
+                    // RFC 8446, 4.2.11: a binder that does not validate.
+                    throw new TlsFatalAlert(
+                            AlertDescription.decrypt_error,
+                            "the client's key for " + matched + " is not the key file's");
+                }
+                throw new TlsFatalAlert(
+                        AlertDescription.unknown_psk_identity,
+                        offered.isEmpty()
+                                ? "the client offered no pre-shared key"
+                                : "no key for the client's identity " + offered);
+            }
+            return super.getCredentials();
+        }
+
+        /** A client's identity for a message: quoted, printable ASCII, at most 64 characters. */
+        private static String printable(byte[] identity) {
+            StringBuilder out = new StringBuilder("'");
+            for (int i = 0; i < Math.min(identity.length, 64); i++) {
+                int b = identity[i] & 0xff;
+                boolean plain = b >= 0x20 && b < 0x7f && b != '\\' && b != '\'';
+                out.append(plain ? String.valueOf((char) b) : String.format("\\x%02x", b));
+            }
+            return out.append(identity.length > 64 ? "...'" : "'").toString();
         }
 
         @Override

@@ -302,6 +302,35 @@ class PskTlsTest {
         }
     }
 
+    /**
+     * A TLS 1.3 client whose identity the file lacks, or whose key for it differs, is refused with
+     * TLS 1.2's alerts and a reason naming the identity, not Bouncy Castle's internal_error.
+     */
+    @Test
+    void aTls13ClientWithoutTheKeyIsRefusedSayingWhy(@TempDir Path dir) throws Exception {
+        byte[] other = new byte[32];
+        new Random(8).nextBytes(other);
+        assertEquals(
+                "PSK handshake failed: unknown_psk_identity(115); no key for the client's identity 'bob\\x01'",
+                refusal(dir, "bob\u0001", other));
+        assertEquals(
+                "PSK handshake failed: decrypt_error(51); the client's key for 'alice' is not the key file's",
+                refusal(dir, "alice", other));
+    }
+
+    /** The server's reason for refusing a TLS 1.3 client of {@code identity} and {@code key}. */
+    private static String refusal(Path dir, String identity, byte[] key) throws Exception {
+        try (Ends ends = Ends.open(dir, identity, key, new int[] {CipherSuite.TLS_AES_128_GCM_SHA256});
+                ExecutorService handshakes = Executors.newVirtualThreadPerTaskExecutor()) {
+            Future<StreamChannel> server =
+                    handshakes.submit(() -> ends.psk.handshake(ChannelSocket.of(ends.accepted), new byte[0], 10_000));
+            assertThrows(IOException.class, () -> ends.tls.connect(ends.client), "the client is refused");
+            java.util.concurrent.ExecutionException failed =
+                    assertThrows(java.util.concurrent.ExecutionException.class, () -> server.get(10, TimeUnit.SECONDS));
+            return failed.getCause().getMessage();
+        }
+    }
+
     private static final int HANDSHAKE = 22;
     private static final int APPLICATION_DATA = 23;
     /** RFC 8446, 4.6.3: key_update, a body of one byte, update_not_requested. */
@@ -334,32 +363,26 @@ class PskTlsTest {
         private final PartedOutput wire;
         private final TlsClientProtocol tls;
         private final PskClient client;
+        private final PskTls psk;
         private StreamChannel server;
 
-        private Ends(ServerSocketChannel listener, Socket socket, SocketChannel accepted, byte[] key, int[] suites)
+        private Ends(ServerSocketChannel listener, Socket socket, SocketChannel accepted, PskTls psk, PskClient client)
                 throws IOException {
             this.listener = listener;
             this.socket = socket;
             this.accepted = accepted;
+            this.psk = psk;
             this.wire = new PartedOutput(socket.getOutputStream());
             this.tls = new TlsClientProtocol(socket.getInputStream(), wire);
-            this.client = new PskClient("alice", key, suites);
+            this.client = client;
         }
 
         /** Connects with {@code suites} offered in that order (null: the client's defaults). */
         static Ends connect(Path dir, int[] suites) throws Exception {
-            byte[] key = new byte[32];
-            new Random(7).nextBytes(key);
-            Path file = dir.resolve("keys.psk");
-            Files.writeString(file, "alice:" + HexFormat.of().formatHex(key) + "\n");
-            PskTls psk = PskTls.load(file);
-            InetAddress loopback = InetAddress.getLoopbackAddress();
-            ServerSocketChannel listener = ServerSocketChannel.open().bind(new InetSocketAddress(loopback, 0));
-            Socket socket = new Socket(loopback, listener.socket().getLocalPort());
-            Ends ends = new Ends(listener, socket, listener.accept(), key, suites);
+            Ends ends = open(dir, "alice", null, suites);
             try (ExecutorService handshakes = Executors.newVirtualThreadPerTaskExecutor()) {
-                Future<StreamChannel> server =
-                        handshakes.submit(() -> psk.handshake(ChannelSocket.of(ends.accepted), new byte[0], 10_000));
+                Future<StreamChannel> server = handshakes.submit(
+                        () -> ends.psk.handshake(ChannelSocket.of(ends.accepted), new byte[0], 10_000));
                 ends.tls.connect(ends.client);
                 ends.server = server.get(10, TimeUnit.SECONDS);
             } catch (Exception e) {
@@ -367,6 +390,22 @@ class PskTlsTest {
                 throw e;
             }
             return ends;
+        }
+
+        /**
+         * Both ends connected but not shaken hands: the server's file has alice's key, the client
+         * {@code identity} with {@code clientKey} (null: alice's).
+         */
+        static Ends open(Path dir, String identity, byte[] clientKey, int[] suites) throws IOException {
+            byte[] key = new byte[32];
+            new Random(7).nextBytes(key);
+            Path file = dir.resolve("keys.psk");
+            Files.writeString(file, "alice:" + HexFormat.of().formatHex(key) + "\n");
+            InetAddress loopback = InetAddress.getLoopbackAddress();
+            ServerSocketChannel listener = ServerSocketChannel.open().bind(new InetSocketAddress(loopback, 0));
+            Socket socket = new Socket(loopback, listener.socket().getLocalPort());
+            PskClient client = new PskClient(identity, clientKey != null ? clientKey : key, suites);
+            return new Ends(listener, socket, listener.accept(), PskTls.load(file), client);
         }
 
         @Override
