@@ -243,6 +243,9 @@ public final class PskTls {
         };
 
         private final PskCrypto crypto;
+        /** How many of a client's identities a refusal names: a ClientHello may carry thousands. */
+        private static final int NAMED_IDENTITIES = 4;
+
         /** TLS 1.3: the identities the client offered that the file lacks, and the one it has. */
         private String offered = "";
 
@@ -269,6 +272,7 @@ public final class PskTls {
         @Override
         public TlsPSKExternal getExternalPSK(Vector identities) {
             StringBuilder names = new StringBuilder();
+            int named = 0;
             for (Object offered : identities) {
                 byte[] identity = ((PskIdentity) offered).getIdentity();
                 byte[] key = pskIdentityManager.getPSK(identity);
@@ -276,7 +280,12 @@ public final class PskTls {
                     matched = printable(identity);
                     return new BasicTlsPSKExternal(identity, crypto.createSecret(key), PRFAlgorithm.tls13_hkdf_sha256);
                 }
-                names.append(names.isEmpty() ? "" : ", ").append(printable(identity));
+                if (named++ < NAMED_IDENTITIES) {
+                    names.append(names.isEmpty() ? "" : ", ").append(printable(identity));
+                }
+            }
+            if (named > NAMED_IDENTITIES) {
+                names.append(" and ").append(named - NAMED_IDENTITIES).append(" more");
             }
             offered = names.toString();
             return null;

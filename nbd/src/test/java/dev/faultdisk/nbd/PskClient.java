@@ -3,7 +3,9 @@ package dev.faultdisk.nbd;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Vector;
 import org.bouncycastle.tls.BasicTlsPSKExternal;
 import org.bouncycastle.tls.BasicTlsPSKIdentity;
@@ -22,12 +24,20 @@ final class PskClient extends PSKTlsClient {
     private final String identity;
     private final byte[] key;
     private final int[] suites;
+    /** More identities offered after the first in TLS 1.3, with the same key. */
+    private final List<String> more = new ArrayList<>();
 
     PskClient(String identity, byte[] key, int... suites) {
         super(new BcTlsCrypto(new SecureRandom()), new BasicTlsPSKIdentity(identity, key));
         this.identity = identity;
         this.key = key.clone();
         this.suites = suites;
+    }
+
+    /** Offers {@code identities} too, after the first (TLS 1.3). */
+    PskClient offering(String... identities) {
+        more.addAll(Arrays.asList(identities));
+        return this;
     }
 
     @Override
@@ -45,10 +55,14 @@ final class PskClient extends PSKTlsClient {
     public Vector<TlsPSKExternal> getExternalPSKs() {
         Vector<TlsPSKExternal> keys = new Vector<>();
         if (offersTls13()) {
-            keys.add(new BasicTlsPSKExternal(
-                    identity.getBytes(StandardCharsets.UTF_8),
-                    getCrypto().createSecret(key),
-                    PRFAlgorithm.tls13_hkdf_sha256));
+            List<String> names = new ArrayList<>(List.of(identity));
+            names.addAll(more);
+            for (String name : names) {
+                keys.add(new BasicTlsPSKExternal(
+                        name.getBytes(StandardCharsets.UTF_8),
+                        getCrypto().createSecret(key),
+                        PRFAlgorithm.tls13_hkdf_sha256));
+            }
         }
         return keys;
     }

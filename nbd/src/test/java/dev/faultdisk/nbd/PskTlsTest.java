@@ -316,15 +316,20 @@ class PskTlsTest {
         assertEquals(
                 "PSK handshake failed: decrypt_error(51); the client's key for 'alice' is not the key file's",
                 refusal(dir, "alice", other));
+        assertEquals(
+                "PSK handshake failed: unknown_psk_identity(115); no key for the client's identity 'a', 'b', 'c', 'd'"
+                        + " and 3 more",
+                refusal(dir, "a", other, "b", "c", "d", "e", "f", "g"));
     }
 
-    /** The server's reason for refusing a TLS 1.3 client of {@code identity} and {@code key}. */
-    private static String refusal(Path dir, String identity, byte[] key) throws Exception {
+    /** The server's reason for refusing a TLS 1.3 client of {@code identity} (then {@code more}) and {@code key}. */
+    private static String refusal(Path dir, String identity, byte[] key, String... more) throws Exception {
         try (Ends ends = Ends.open(dir, identity, key, new int[] {CipherSuite.TLS_AES_128_GCM_SHA256});
                 ExecutorService handshakes = Executors.newVirtualThreadPerTaskExecutor()) {
             Future<StreamChannel> server =
                     handshakes.submit(() -> ends.psk.handshake(ChannelSocket.of(ends.accepted), new byte[0], 10_000));
-            assertThrows(IOException.class, () -> ends.tls.connect(ends.client), "the client is refused");
+            assertThrows(
+                    IOException.class, () -> ends.tls.connect(ends.client.offering(more)), "the client is refused");
             java.util.concurrent.ExecutionException failed =
                     assertThrows(java.util.concurrent.ExecutionException.class, () -> server.get(10, TimeUnit.SECONDS));
             return failed.getCause().getMessage();
