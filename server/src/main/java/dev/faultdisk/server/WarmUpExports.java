@@ -2,16 +2,15 @@ package dev.faultdisk.server;
 
 import dev.faultdisk.export.ExportSpec;
 import dev.faultdisk.wire.CacheMode;
+import dev.faultdisk.wire.FileTrees;
 import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.stream.Stream;
 
 /**
  * The warm-up's private exports ({@link WarmUp}): one for each kind of real export (backend,
@@ -119,10 +118,8 @@ final class WarmUpExports implements AutoCloseable {
     }
 
     static void deleteTree(Path dir) {
-        try (Stream<Path> paths = Files.walk(dir)) {
-            for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
+        try {
+            FileTrees.delete(dir);
         } catch (IOException e) {
             // A temporary file left behind costs little; the warm-up itself went through.
         }

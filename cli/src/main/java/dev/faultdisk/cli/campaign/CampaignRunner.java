@@ -4,6 +4,7 @@ import dev.faultdisk.cli.HostTools;
 import dev.faultdisk.cli.HostTools.ToolException;
 import dev.faultdisk.client.FaultdiskClient;
 import dev.faultdisk.filemap.FileMap;
+import dev.faultdisk.wire.FileTrees;
 import dev.faultdisk.wire.json.Json;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -14,7 +15,6 @@ import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -427,15 +427,6 @@ public final class CampaignRunner implements AutoCloseable {
         return maps;
     }
 
-    /** Deletes everything under {@code dir}, and {@code dir} itself. */
-    private static void clear(Path dir) throws IOException {
-        try (var walk = Files.walk(dir)) {
-            for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
-                Files.delete(p);
-            }
-        }
-    }
-
     // ---- one run ----
 
     private RunResult execute(Slot slot, Run run, boolean rerun) throws Exception {
@@ -448,7 +439,7 @@ public final class CampaignRunner implements AutoCloseable {
             dir = dir.resolve("rerun-" + i);
         } else if (Files.exists(dir)) {
             // an attempt interrupted before it finished: its logs would be read as this run's
-            clear(dir);
+            FileTrees.delete(dir);
         }
         Files.createDirectories(dir);
         Instant started = Instant.now();
