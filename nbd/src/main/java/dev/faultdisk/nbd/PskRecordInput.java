@@ -23,6 +23,8 @@ import org.bouncycastle.tls.crypto.TlsDecodeResult;
  */
 final class PskRecordInput extends InputStream implements IdleBuffers {
     private static final int HEADER = TlsRecordHeader.SIZE;
+    /** RFC 8446, 4.6.3: key_update (24), a body of one byte; alone in its record (5.1). */
+    private static final byte[] KEY_UPDATE = {24, 0, 0, 1};
 
     private final RecordBuffer records;
     private final GcmRecordCipher cipher;
@@ -149,9 +151,6 @@ final class PskRecordInput extends InputStream implements IdleBuffers {
             default -> throw new TlsFatalAlert(AlertDescription.unexpected_message);
         }
     }
-
-    /** RFC 8446, 4.6.3: key_update (24), a body of one byte; alone in its record (5.1). */
-    private static final byte[] KEY_UPDATE = {24, 0, 0, 1};
 
     private static boolean isKeyUpdate(TlsDecodeResult plain) {
         if (plain.len != KEY_UPDATE.length + 1) {

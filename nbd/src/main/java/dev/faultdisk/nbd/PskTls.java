@@ -221,10 +221,10 @@ public final class PskTls {
      * The PSK suites in the server's order. TLS 1.3 first, AES-GCM first: GnuTLS's clients offer
      * it with ECDHE shares (secp256r1's first, which Bouncy Castle takes), so a client no longer
      * spends 4-8 ms on TLS 1.2's 2048-bit DHE and an nbdinfo run takes about half as long
-     * (docs/BENCHMARKS.md, "This round (after d20a42f)"). In TLS 1.2 AES-GCM first: with the JDK's AES-GCM a whole-disk copy ran
-     * 1.3-1.9x as fast as with CBC and HMAC, which GnuTLS would choose, and GnuTLS offers AES-GCM
-     * with PSK only over DHE (about 4 ms more a connection than ECDHE). Suites the JDK's ciphers
-     * lack are left out.
+     * (docs/BENCHMARKS.md, "This round (after d20a42f)"). In TLS 1.2 AES-GCM first: with the
+     * JDK's AES-GCM a whole-disk copy ran 1.3-1.9x as fast as with CBC and HMAC, which GnuTLS
+     * would choose, and GnuTLS offers AES-GCM with PSK only over DHE (about 4 ms more a connection
+     * than ECDHE). Suites the JDK's ciphers lack are left out.
      */
     private static final class Server extends PSKTlsServer {
         private static final int[] SUITES = {
@@ -241,11 +241,10 @@ public final class PskTls {
             CipherSuite.TLS_DHE_PSK_WITH_AES_256_CBC_SHA,
             CipherSuite.TLS_DHE_PSK_WITH_AES_128_CBC_SHA,
         };
-
-        private final PskCrypto crypto;
         /** How many of a client's identities a refusal names: a ClientHello may carry thousands. */
         private static final int NAMED_IDENTITIES = 4;
 
+        private final PskCrypto crypto;
         /** TLS 1.3: the identities the client offered that the file lacks, and the one it has. */
         private String offered = "";
 
