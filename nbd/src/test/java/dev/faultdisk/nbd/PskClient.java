@@ -34,6 +34,15 @@ final class PskClient extends PSKTlsClient {
         this.suites = suites;
     }
 
+    /** Whether TLS 1.3 is offered without a key (a client of certificates, say). */
+    private boolean noKeys;
+
+    /** Offers TLS 1.3 with no key at all. */
+    PskClient withoutKeys() {
+        noKeys = true;
+        return this;
+    }
+
     /** Offers {@code identities} too, after the first (TLS 1.3). */
     PskClient offering(String... identities) {
         more.addAll(Arrays.asList(identities));
@@ -54,7 +63,7 @@ final class PskClient extends PSKTlsClient {
     @Override
     public Vector<TlsPSKExternal> getExternalPSKs() {
         Vector<TlsPSKExternal> keys = new Vector<>();
-        if (offersTls13()) {
+        if (offersTls13() && !noKeys) {
             List<String> names = new ArrayList<>(List.of(identity));
             names.addAll(more);
             for (String name : names) {

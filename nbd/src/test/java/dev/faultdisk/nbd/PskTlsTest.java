@@ -320,16 +320,28 @@ class PskTlsTest {
                 "PSK handshake failed: unknown_psk_identity(115); no key for the client's identity 'a', 'b', 'c', 'd'"
                         + " and 3 more",
                 refusal(dir, "a", other, "b", "c", "d", "e", "f", "g"));
+        try (Ends ends = Ends.open(dir, "alice", null, new int[] {CipherSuite.TLS_AES_128_GCM_SHA256})) {
+            ends.client.withoutKeys();
+            assertEquals(
+                    "PSK handshake failed: unknown_psk_identity(115); the client offered no pre-shared key",
+                    refusal(ends));
+        }
     }
 
     /** The server's reason for refusing a TLS 1.3 client of {@code identity} (then {@code more}) and {@code key}. */
     private static String refusal(Path dir, String identity, byte[] key, String... more) throws Exception {
-        try (Ends ends = Ends.open(dir, identity, key, new int[] {CipherSuite.TLS_AES_128_GCM_SHA256});
-                ExecutorService handshakes = Executors.newVirtualThreadPerTaskExecutor()) {
+        try (Ends ends = Ends.open(dir, identity, key, new int[] {CipherSuite.TLS_AES_128_GCM_SHA256})) {
+            ends.client.offering(more);
+            return refusal(ends);
+        }
+    }
+
+    /** The server's reason for refusing the client of {@code ends}. */
+    private static String refusal(Ends ends) throws Exception {
+        try (ExecutorService handshakes = Executors.newVirtualThreadPerTaskExecutor()) {
             Future<StreamChannel> server =
                     handshakes.submit(() -> ends.psk.handshake(ChannelSocket.of(ends.accepted), new byte[0], 10_000));
-            assertThrows(
-                    IOException.class, () -> ends.tls.connect(ends.client.offering(more)), "the client is refused");
+            assertThrows(IOException.class, () -> ends.tls.connect(ends.client), "the client is refused");
             java.util.concurrent.ExecutionException failed =
                     assertThrows(java.util.concurrent.ExecutionException.class, () -> server.get(10, TimeUnit.SECONDS));
             return failed.getCause().getMessage();
