@@ -14,25 +14,12 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.SecureRandom;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Vector;
-import org.bouncycastle.tls.AlertDescription;
-import org.bouncycastle.tls.BasicTlsPSKExternal;
-import org.bouncycastle.tls.CipherSuite;
-import org.bouncycastle.tls.PRFAlgorithm;
-import org.bouncycastle.tls.PSKTlsServer;
-import org.bouncycastle.tls.ProtocolVersion;
-import org.bouncycastle.tls.PskIdentity;
-import org.bouncycastle.tls.TlsCredentials;
-import org.bouncycastle.tls.TlsFatalAlert;
-import org.bouncycastle.tls.TlsPSKExternal;
 import org.bouncycastle.tls.TlsPSKIdentityManager;
 import org.bouncycastle.tls.TlsServerProtocol;
-import org.bouncycastle.tls.TlsUtils;
 
 /**
  * TLS with pre-shared keys, as nbdkit's {@code --tls-psk=FILE} and QEMU's {@code tls-creds-psk}
@@ -47,9 +34,6 @@ public final class PskTls {
      */
     private static final boolean RECORD_INPUT =
             Boolean.parseBoolean(System.getProperty("faultdisk.nbd.pskRecordInput", "true"));
-
-    /** Whether TLS 1.3 is offered (the default) or only TLS 1.2: {@code -Dfaultdisk.nbd.pskTls13=false}. */
-    private static final boolean TLS13 = Boolean.parseBoolean(System.getProperty("faultdisk.nbd.pskTls13", "true"));
 
     private final Map<String, byte[]> keys;
     private final Path file;
@@ -133,14 +117,14 @@ public final class PskTls {
         };
         int old = plain.getSoTimeout();
         plain.setSoTimeout(timeoutMillis);
-        Server server = new Server(identities);
+        PskServer server = new PskServer(identities);
         try {
             protocol.accept(server);
         } catch (IOException e) {
             throw new javax.net.ssl.SSLException("PSK handshake failed: " + e.getMessage(), e);
         }
         plain.setSoTimeout(old);
-        GcmRecordCipher gcm = server.crypto.gcm();
+        GcmRecordCipher gcm = server.gcm();
         // Bouncy Castle reads no further than the handshake's last record: the rest is the client's data.
         InputStream input = gcm != null && RECORD_INPUT ? new PskRecordInput(in, gcm) : protocol.getInputStream();
         OutputStream output = gcm != null ? new GcmOutput(protocol.getOutputStream(), gcm) : protocol.getOutputStream();
@@ -214,158 +198,6 @@ public final class PskTls {
         @Override
         public long heldBytes() {
             return cipher.sentHeld();
-        }
-    }
-
-    /**
-     * The PSK suites in the server's order. TLS 1.3 first, AES-GCM first: GnuTLS's clients offer
-     * it with ECDHE shares (secp256r1's first, which Bouncy Castle takes), so a client no longer
-     * spends 4-8 ms on TLS 1.2's 2048-bit DHE and an nbdinfo run takes about half as long
-     * (docs/BENCHMARKS.md, "This round (after d20a42f)"). In TLS 1.2 AES-GCM first: with the
-     * JDK's AES-GCM a whole-disk copy ran 1.3-1.9x as fast as with CBC and HMAC, which GnuTLS
-     * would choose, and GnuTLS offers AES-GCM with PSK only over DHE (about 4 ms more a connection
-     * than ECDHE). Suites the JDK's ciphers lack are left out.
-     */
-    private static final class Server extends PSKTlsServer {
-        private static final int[] SUITES = {
-            CipherSuite.TLS_AES_128_GCM_SHA256,
-            CipherSuite.TLS_AES_256_GCM_SHA384,
-            CipherSuite.TLS_DHE_PSK_WITH_AES_128_GCM_SHA256,
-            CipherSuite.TLS_DHE_PSK_WITH_AES_256_GCM_SHA384,
-            CipherSuite.TLS_ECDHE_PSK_WITH_AES_256_CBC_SHA384,
-            CipherSuite.TLS_ECDHE_PSK_WITH_AES_128_CBC_SHA256,
-            CipherSuite.TLS_ECDHE_PSK_WITH_AES_256_CBC_SHA,
-            CipherSuite.TLS_ECDHE_PSK_WITH_AES_128_CBC_SHA,
-            CipherSuite.TLS_DHE_PSK_WITH_AES_256_CBC_SHA384,
-            CipherSuite.TLS_DHE_PSK_WITH_AES_128_CBC_SHA256,
-            CipherSuite.TLS_DHE_PSK_WITH_AES_256_CBC_SHA,
-            CipherSuite.TLS_DHE_PSK_WITH_AES_128_CBC_SHA,
-        };
-        /** How many of a client's identities a refusal names: a ClientHello may carry thousands. */
-        private static final int NAMED_IDENTITIES = 4;
-
-        private final PskCrypto crypto;
-        /** TLS 1.3: the identities the client offered that the file lacks, and the one it has. */
-        private String offered = "";
-
-        private String matched;
-
-        Server(TlsPSKIdentityManager identities) {
-            this(identities, new PskCrypto(new SecureRandom()));
-        }
-
-        private Server(TlsPSKIdentityManager identities, PskCrypto crypto) {
-            super(crypto, identities);
-            this.crypto = crypto;
-        }
-
-        @Override
-        protected ProtocolVersion[] getSupportedVersions() {
-            return TLS13 ? ProtocolVersion.TLSv13.downTo(ProtocolVersion.TLSv12) : ProtocolVersion.TLSv12.only();
-        }
-
-        /**
-         * TLS 1.3's pre-shared key: the first identity the client offers that the file has, bound
-         * to SHA-256 (GnuTLS binds an external key to it, RFC 9258's default).
-         */
-        @Override
-        public TlsPSKExternal getExternalPSK(Vector identities) {
-            StringBuilder names = new StringBuilder();
-            int named = 0;
-            for (Object offered : identities) {
-                byte[] identity = ((PskIdentity) offered).getIdentity();
-                byte[] key = pskIdentityManager.getPSK(identity);
-                if (key != null) {
-                    matched = printable(identity);
-                    return new BasicTlsPSKExternal(identity, crypto.createSecret(key), PRFAlgorithm.tls13_hkdf_sha256);
-                }
-                if (named++ < NAMED_IDENTITIES) {
-                    names.append(names.isEmpty() ? "" : ", ").append(printable(identity));
-                }
-            }
-            if (named > NAMED_IDENTITIES) {
-                names.append(" and ").append(named - NAMED_IDENTITIES).append(" more");
-            }
-            offered = names.toString();
-            return null;
-        }
-
-        /**
-         * In TLS 1.3 asked for only when no key was agreed (Bouncy Castle then looks for a
-         * certificate, and would fail with internal_error): the alert and reason TLS 1.2 gives.
-         */
-        @Override
-        public TlsCredentials getCredentials() throws IOException {
-            if (TlsUtils.isTLSv13(context)) {
-                if (matched != null) {
-                    // RFC 8446, 4.2.11: a binder that does not validate.
-                    throw new TlsFatalAlert(
-                            AlertDescription.decrypt_error,
-                            "the client's key for " + matched + " is not the key file's");
-                }
-                throw new TlsFatalAlert(
-                        AlertDescription.unknown_psk_identity,
-                        offered.isEmpty()
-                                ? "the client offered no pre-shared key"
-                                : "no key for the client's identity " + offered);
-            }
-            return super.getCredentials();
-        }
-
-        /** A client's identity for a message: quoted, printable ASCII, at most 64 characters. */
-        private static String printable(byte[] identity) {
-            StringBuilder out = new StringBuilder("'");
-            for (int i = 0; i < Math.min(identity.length, 64); i++) {
-                int b = identity[i] & 0xff;
-                boolean plain = b >= 0x20 && b < 0x7f && b != '\\' && b != '\'';
-                out.append(plain ? String.valueOf((char) b) : String.format("\\x%02x", b));
-            }
-            return out.append(identity.length > 64 ? "...'" : "'").toString();
-        }
-
-        @Override
-        protected boolean preferLocalCipherSuites() {
-            return true;
-        }
-
-        @Override
-        protected int[] getSupportedCipherSuites() {
-            return TlsUtils.getSupportedCipherSuites(getCrypto(), SUITES);
-        }
-
-        /** The version and suite agreed, named as the JDK names them ({@code "TLSv1.2 TLS_..."}). */
-        String session() {
-            var agreed = context.getSecurityParametersConnection();
-            return agreed.getNegotiatedVersion().getName().replace("TLS ", "TLSv") + " "
-                    + name(agreed.getCipherSuite());
-        }
-
-        /** {@link CipherSuite}'s constant for {@code suite}: its IANA name. */
-        private static String name(int suite) {
-            String name = SuiteNames.NAMES.get(suite);
-            return name != null ? name : String.format("0x%04X", suite);
-        }
-
-        /**
-         * The names of {@link CipherSuite}'s constants, read once: looked up by reflection for
-         * each connection they took a seventh of a PSK server's samples (JFR).
-         */
-        private static final class SuiteNames {
-            static final Map<Integer, String> NAMES = read();
-
-            private static Map<Integer, String> read() {
-                Map<Integer, String> names = new java.util.HashMap<>();
-                for (java.lang.reflect.Field f : CipherSuite.class.getFields()) {
-                    try {
-                        if (f.getType() == int.class) {
-                            names.putIfAbsent(f.getInt(null), f.getName());
-                        }
-                    } catch (IllegalAccessException e) {
-                        break;
-                    }
-                }
-                return Map.copyOf(names);
-            }
         }
     }
 }
