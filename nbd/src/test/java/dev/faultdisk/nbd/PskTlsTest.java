@@ -244,6 +244,45 @@ class PskTlsTest {
         }
     }
 
+    /**
+     * Records of random type, length and bytes (seeded), whole or longer than TLS allows, after a
+     * real one: each connection ends with a TLS alert, never another exception, and the real
+     * record's bytes are read first.
+     */
+    @ParameterizedTest
+    @ValueSource(ints = {CipherSuite.TLS_AES_128_GCM_SHA256, CipherSuite.TLS_DHE_PSK_WITH_AES_128_GCM_SHA256})
+    void randomRecordsEndTheConnectionWithAnAlert(int suite, @TempDir Path dir) throws Exception {
+        Random random = new Random(suite);
+        java.util.Set<Short> alerts = new java.util.TreeSet<>();
+        for (int trial = 0; trial < 12; trial++) {
+            try (Ends ends = Ends.connect(dir, new int[] {suite})) {
+                ends.tls.getOutputStream().write(new byte[] {7, 8, 9});
+                int type = trial % 3 == 0 ? random.nextInt(256) : 20 + random.nextInt(5);
+                int length =
+                        trial % 4 == 0 ? (1 << 14) + 300 + random.nextInt(40_000) : random.nextInt((1 << 14) + 257);
+                byte[] record = new byte[5 + length];
+                random.nextBytes(record);
+                record[0] = (byte) type;
+                record[1] = 3;
+                record[2] = 3;
+                record[3] = (byte) (length >>> 8);
+                record[4] = (byte) length;
+                ends.socket.getOutputStream().write(record, 0, length > (1 << 15) ? 5 : record.length);
+                ByteBuffer got = ByteBuffer.allocate(3);
+                while (got.hasRemaining()) {
+                    assertTrue(ends.server.read(got) > 0);
+                }
+                assertArrayEquals(new byte[] {7, 8, 9}, got.array(), "the real record first");
+                org.bouncycastle.tls.TlsFatalAlert alert = assertThrows(
+                        org.bouncycastle.tls.TlsFatalAlert.class,
+                        () -> ends.server.read(ByteBuffer.allocate(64)),
+                        "type " + type + ", " + length + " bytes");
+                alerts.add(alert.getAlertDescription());
+            }
+        }
+        assertTrue(alerts.size() >= 2, "alerts " + alerts);
+    }
+
     /** A record changed on the way fails its tag: the server reads no byte of it and ends the session. */
     @ParameterizedTest
     @ValueSource(ints = {CipherSuite.TLS_AES_128_GCM_SHA256, CipherSuite.TLS_DHE_PSK_WITH_AES_128_GCM_SHA256})
