@@ -5,9 +5,7 @@ import java.security.SecureRandom;
 import java.util.Map;
 import java.util.Vector;
 import org.bouncycastle.tls.AlertDescription;
-import org.bouncycastle.tls.BasicTlsPSKExternal;
 import org.bouncycastle.tls.CipherSuite;
-import org.bouncycastle.tls.PRFAlgorithm;
 import org.bouncycastle.tls.PSKTlsServer;
 import org.bouncycastle.tls.ProtocolVersion;
 import org.bouncycastle.tls.PskIdentity;
@@ -69,10 +67,7 @@ final class PskServer extends PSKTlsServer {
         return TLS13 ? ProtocolVersion.TLSv13.downTo(ProtocolVersion.TLSv12) : ProtocolVersion.TLSv12.only();
     }
 
-    /**
-     * TLS 1.3's pre-shared key: the first identity the client offers that the file has, bound
-     * to SHA-256 (GnuTLS binds an external key to it, RFC 9258's default).
-     */
+    /** TLS 1.3's pre-shared key: the first identity the client offers that the file has. */
     @Override
     public TlsPSKExternal getExternalPSK(Vector identities) {
         StringBuilder names = new StringBuilder();
@@ -82,7 +77,7 @@ final class PskServer extends PSKTlsServer {
             byte[] key = pskIdentityManager.getPSK(identity);
             if (key != null) {
                 matched = printable(identity);
-                return new BasicTlsPSKExternal(identity, crypto.createSecret(key), PRFAlgorithm.tls13_hkdf_sha256);
+                return PskTls.tls13Key(crypto, identity, key);
             }
             if (named++ < NAMED_IDENTITIES) {
                 names.append(names.isEmpty() ? "" : ", ").append(printable(identity));

@@ -18,8 +18,12 @@ import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.bouncycastle.tls.BasicTlsPSKExternal;
+import org.bouncycastle.tls.PRFAlgorithm;
+import org.bouncycastle.tls.TlsPSKExternal;
 import org.bouncycastle.tls.TlsPSKIdentityManager;
 import org.bouncycastle.tls.TlsServerProtocol;
+import org.bouncycastle.tls.crypto.TlsCrypto;
 
 /**
  * TLS with pre-shared keys, as nbdkit's {@code --tls-psk=FILE} and QEMU's {@code tls-creds-psk}
@@ -81,6 +85,14 @@ public final class PskTls {
      */
     public static PskTls of(String user, byte[] key) {
         return new PskTls(Map.of(user, key.clone()), null);
+    }
+
+    /**
+     * A TLS 1.3 external key as this server binds it, for its clients too: to SHA-256, as GnuTLS
+     * binds one (RFC 9258's default). A key bound otherwise on one side would not match the other.
+     */
+    public static TlsPSKExternal tls13Key(TlsCrypto crypto, byte[] identity, byte[] key) {
+        return new BasicTlsPSKExternal(identity, crypto.createSecret(key), PRFAlgorithm.tls13_hkdf_sha256);
     }
 
     /** The file the keys came from, or null for {@link #of}'s. */

@@ -7,9 +7,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Vector;
-import org.bouncycastle.tls.BasicTlsPSKExternal;
 import org.bouncycastle.tls.BasicTlsPSKIdentity;
-import org.bouncycastle.tls.PRFAlgorithm;
 import org.bouncycastle.tls.PSKTlsClient;
 import org.bouncycastle.tls.ProtocolVersion;
 import org.bouncycastle.tls.TlsPSKExternal;
@@ -59,7 +57,7 @@ final class PskClient extends PSKTlsClient {
         return offersTls13() ? ProtocolVersion.TLSv13.downTo(ProtocolVersion.TLSv12) : super.getSupportedVersions();
     }
 
-    /** The same key for TLS 1.3, bound to SHA-256 as GnuTLS binds it. */
+    /** The same key for TLS 1.3, bound as the server binds it. */
     @Override
     public Vector<TlsPSKExternal> getExternalPSKs() {
         Vector<TlsPSKExternal> keys = new Vector<>();
@@ -67,10 +65,7 @@ final class PskClient extends PSKTlsClient {
             List<String> names = new ArrayList<>(List.of(identity));
             names.addAll(more);
             for (String name : names) {
-                keys.add(new BasicTlsPSKExternal(
-                        name.getBytes(StandardCharsets.UTF_8),
-                        getCrypto().createSecret(key),
-                        PRFAlgorithm.tls13_hkdf_sha256));
+                keys.add(PskTls.tls13Key(getCrypto(), name.getBytes(StandardCharsets.UTF_8), key));
             }
         }
         return keys;

@@ -19,12 +19,10 @@ import java.util.Vector;
 import javax.net.ssl.SNIHostName;
 import javax.net.ssl.SSLParameters;
 import javax.net.ssl.SSLSocket;
-import org.bouncycastle.tls.BasicTlsPSKExternal;
 import org.bouncycastle.tls.BasicTlsPSKIdentity;
 import org.bouncycastle.tls.CipherSuite;
 import org.bouncycastle.tls.NameType;
 import org.bouncycastle.tls.NamedGroup;
-import org.bouncycastle.tls.PRFAlgorithm;
 import org.bouncycastle.tls.PSKTlsClient;
 import org.bouncycastle.tls.ProtocolVersion;
 import org.bouncycastle.tls.ServerName;
@@ -36,11 +34,12 @@ import org.bouncycastle.tls.crypto.impl.bc.BcTlsCrypto;
  * TLS for the warm-up ({@link WarmUp}) when the real server speaks it, so that the first client's
  * handshake (its key exchange and signature run in the interpreter until the JIT has seen them:
  * 477 ms for a fresh server's first {@code nbdinfo} over TLS against 40 for the next,
- * docs/BENCHMARKS.md, "This round (after cc9026a)") and its records start warm too. With certificates, the private server presents the real ones (client certificates not
- * asked for) and the client trusts the directory's {@code ca-cert.pem}, as any client would,
- * without a check of the name: it reaches the private server on the loopback address or a Unix
- * socket of its own. With pre-shared keys both ends share a key made for the warm-up alone, so the
- * real file's keys are used by the real server only.
+ * docs/BENCHMARKS.md, "This round (after cc9026a)") and its records start warm too. With
+ * certificates, the private server presents the real ones (client certificates not asked for)
+ * and the client trusts the directory's {@code ca-cert.pem}, as any client would, without a check
+ * of the name: it reaches the private server on the loopback address or a Unix socket of its own.
+ * With pre-shared keys both ends share a key made for the warm-up alone, so the real file's keys
+ * are used by the real server only.
  */
 sealed interface WarmUpTls {
     /** The client's TLS session: its streams, and how to end it (close_notify, then the socket). */
@@ -160,10 +159,7 @@ sealed interface WarmUpTls {
                 public Vector<TlsPSKExternal> getExternalPSKs() {
                     Vector<TlsPSKExternal> keys = new Vector<>();
                     if (tls13) {
-                        keys.add(new BasicTlsPSKExternal(
-                                USER.getBytes(StandardCharsets.UTF_8),
-                                getCrypto().createSecret(key),
-                                PRFAlgorithm.tls13_hkdf_sha256));
+                        keys.add(PskTls.tls13Key(getCrypto(), USER.getBytes(StandardCharsets.UTF_8), key));
                     }
                     return keys;
                 }
