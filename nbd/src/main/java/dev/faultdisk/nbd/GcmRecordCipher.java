@@ -269,14 +269,6 @@ final class GcmRecordCipher implements TlsCipher {
         return tls13;
     }
 
-    /**
-     * TLS 1.3: the client's KeyUpdate, read by {@link PskRecordInput} past Bouncy Castle: records
-     * after it are opened with the client's next secret, from sequence number 0 (reader thread).
-     */
-    void keyUpdateReceived() throws IOException {
-        setReceiveKeys(receiveKeys.next());
-    }
-
     /** RFC 5246, 6.2.3.3: seq_num, type, version, length of the plaintext. */
     private static byte[] additionalData(
             byte[] additional, long seqNo, short type, ProtocolVersion version, int length) {

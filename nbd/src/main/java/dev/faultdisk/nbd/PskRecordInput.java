@@ -16,8 +16,9 @@ import org.bouncycastle.tls.crypto.TlsDecodeResult;
  * connection's {@link GcmRecordCipher} in place: Bouncy Castle's record layer reads every record
  * into a new array (a byte of garbage for every byte a client writes), and takes two system calls
  * a record. Application data is all a client sends here; its close_notify ends the stream, any
- * other alert or a handshake message (renegotiation) ends the connection, but TLS 1.3's KeyUpdate
- * without a request for one back: the records after it are opened with the client's next key. A
+ * other alert or a handshake message (renegotiation) ends the connection, but TLS 1.3's KeyUpdate:
+ * the records after it are opened with the client's next key, and one asking for a KeyUpdate back
+ * gets it before the server's next reply ({@link PskServerProtocol}). A
  * read timeout keeps what was read of a record, as the TLS layers do. The connection's reader
  * alone reads it.
  */
@@ -28,6 +29,9 @@ final class PskRecordInput extends InputStream implements IdleBuffers {
 
     private final RecordBuffer records;
     private final GcmRecordCipher cipher;
+    /** Told of a client's KeyUpdate: it rekeys {@link #cipher} and answers one asking for an answer. */
+    private final PskServerProtocol protocol;
+
     private long sequence;
     /** Plaintext of the last record not yet handed out (in the cipher's array). */
     private TlsDecodeResult pending;
@@ -35,9 +39,10 @@ final class PskRecordInput extends InputStream implements IdleBuffers {
     private int pendingAt;
     private boolean ended;
 
-    PskRecordInput(InputStream socket, GcmRecordCipher cipher) {
+    PskRecordInput(InputStream socket, GcmRecordCipher cipher, PskServerProtocol protocol) {
         this.records = new RecordBuffer(socket, new byte[0]);
         this.cipher = cipher;
+        this.protocol = protocol;
         this.sequence = cipher.nextReceiveSequence();
     }
 
@@ -140,18 +145,14 @@ final class PskRecordInput extends InputStream implements IdleBuffers {
                 if (!cipher.tls13() || !isKeyUpdate(plain)) {
                     throw new TlsFatalAlert(AlertDescription.unexpected_message); // renegotiation refused
                 }
-                if (plain.buf[plain.off + KEY_UPDATE.length] != 0) {
-                    // Answering needs a KeyUpdate sent among the replies: Bouncy Castle's writer sends none.
-                    throw new IOException(
-                            "the client asked for a TLS key update in return, which this server does not send");
-                }
-                cipher.keyUpdateReceived();
+                protocol.keyUpdateReceived(plain.buf[plain.off + KEY_UPDATE.length]);
                 sequence = 0;
             }
             default -> throw new TlsFatalAlert(AlertDescription.unexpected_message);
         }
     }
 
+    /** A KeyUpdate, whatever its request: {@link PskServerProtocol} refuses one neither 0 nor 1. */
     private static boolean isKeyUpdate(TlsDecodeResult plain) {
         if (plain.len != KEY_UPDATE.length + 1) {
             return false;
@@ -161,7 +162,7 @@ final class PskRecordInput extends InputStream implements IdleBuffers {
                 return false;
             }
         }
-        return (plain.buf[plain.off + KEY_UPDATE.length] & 0xfe) == 0;
+        return true;
     }
 
     @Override

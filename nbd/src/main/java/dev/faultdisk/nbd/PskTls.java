@@ -22,7 +22,6 @@ import org.bouncycastle.tls.BasicTlsPSKExternal;
 import org.bouncycastle.tls.PRFAlgorithm;
 import org.bouncycastle.tls.TlsPSKExternal;
 import org.bouncycastle.tls.TlsPSKIdentityManager;
-import org.bouncycastle.tls.TlsServerProtocol;
 import org.bouncycastle.tls.crypto.TlsCrypto;
 
 /**
@@ -113,8 +112,8 @@ public final class PskTls {
         InputStream in = early.length == 0
                 ? plain.getInputStream()
                 : new SequenceInputStream(new ByteArrayInputStream(early), plain.getInputStream());
-        TlsServerProtocol protocol =
-                new TlsServerProtocol(new KeptOpenInput(in), new KeptOpenOutput(plain.getOutputStream()));
+        PskServerProtocol protocol =
+                new PskServerProtocol(new KeptOpenInput(in), new KeptOpenOutput(plain.getOutputStream()));
         TlsPSKIdentityManager identities = new TlsPSKIdentityManager() {
             @Override
             public byte[] getHint() {
@@ -138,7 +137,8 @@ public final class PskTls {
         plain.setSoTimeout(old);
         GcmRecordCipher gcm = server.gcm();
         // Bouncy Castle reads no further than the handshake's last record: the rest is the client's data.
-        InputStream input = gcm != null && RECORD_INPUT ? new PskRecordInput(in, gcm) : protocol.getInputStream();
+        InputStream input =
+                gcm != null && RECORD_INPUT ? new PskRecordInput(in, gcm, protocol) : protocol.getInputStream();
         OutputStream output = gcm != null ? new GcmOutput(protocol.getOutputStream(), gcm) : protocol.getOutputStream();
         // Bouncy Castle's close sends close_notify; its streams leave the socket to the connection.
         return new StreamChannel(input, output, plain, server.session()).endingOutputWith(protocol::close);

@@ -8,9 +8,9 @@ import org.bouncycastle.tls.crypto.TlsCryptoUtils;
 import org.bouncycastle.tls.crypto.TlsSecret;
 
 /**
- * One direction's TLS 1.3 record key and IV (RFC 8446, 7.3), from its traffic secret; {@link
- * #next} is the secret after a KeyUpdate (7.2). The secret itself is never extracted: Bouncy
- * Castle destroys a secret once its bytes are taken.
+ * One direction's TLS 1.3 record key and IV (RFC 8446, 7.3), from its traffic secret (after a
+ * KeyUpdate, the secret's next generation: Bouncy Castle derives it, 7.2). The secret itself is
+ * never extracted: Bouncy Castle destroys a secret once its bytes are taken.
  */
 record Tls13TrafficKeys(TlsSecret secret, int hash, int keySize, SecretKey key, byte[] iv) {
     private static final byte[] NO_CONTEXT = new byte[0];
@@ -25,13 +25,8 @@ record Tls13TrafficKeys(TlsSecret secret, int hash, int keySize, SecretKey key, 
         return derive(secret, params.getPRFCryptoHashAlgorithm(), keySize);
     }
 
-    /** The keys after a KeyUpdate: the next generation of this direction's secret. */
-    Tls13TrafficKeys next() throws IOException {
-        int length = TlsCryptoUtils.getHashOutputSize(hash);
-        return derive(TlsCryptoUtils.hkdfExpandLabel(secret, hash, "traffic upd", NO_CONTEXT, length), hash, keySize);
-    }
-
-    private static Tls13TrafficKeys derive(TlsSecret secret, int hash, int keySize) throws IOException {
+    /** The keys of {@code secret}, a traffic secret for {@code hash} (Bouncy Castle's hash id). */
+    static Tls13TrafficKeys derive(TlsSecret secret, int hash, int keySize) throws IOException {
         byte[] key = TlsCryptoUtils.hkdfExpandLabel(secret, hash, "key", NO_CONTEXT, keySize)
                 .extract();
         byte[] iv = TlsCryptoUtils.hkdfExpandLabel(secret, hash, "iv", NO_CONTEXT, IV)

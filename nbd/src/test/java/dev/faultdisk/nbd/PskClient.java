@@ -82,6 +82,11 @@ final class PskClient extends PSKTlsClient {
         return Tls13TrafficKeys.of(context.getSecurityParametersConnection(), false, 16);
     }
 
+    /** The server's application traffic keys now (TLS 1.3), as this client opens its records. */
+    Tls13TrafficKeys receiveKeys() throws IOException {
+        return Tls13TrafficKeys.of(context.getSecurityParametersConnection(), true, 16);
+    }
+
     int suite() {
         return context.getSecurityParametersConnection().getCipherSuite();
     }

@@ -9,6 +9,7 @@ import dev.faultdisk.wire.net.ChannelSocket;
 import dev.faultdisk.wire.net.StreamChannel;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -30,7 +31,10 @@ import javax.crypto.Cipher;
 import javax.crypto.spec.GCMParameterSpec;
 import org.bouncycastle.tls.CipherSuite;
 import org.bouncycastle.tls.TlsClientProtocol;
+import org.bouncycastle.tls.crypto.TlsCryptoUtils;
+import org.bouncycastle.tls.crypto.TlsSecret;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -38,8 +42,9 @@ import org.junit.jupiter.params.provider.ValueSource;
 /**
  * A PSK file that cannot be read is refused saying which and why; a PSK connection survives a
  * read timeout inside a record (its reader waits with one to learn that it went idle); TLS 1.3
- * and 1.2 records both ways, and TLS 1.3's KeyUpdate from the client.
+ * and 1.2 records both ways, and TLS 1.3's KeyUpdate from the client, answered if it asks.
  */
+@Timeout(60) // a read the server never answers would wait for ever
 class PskTlsTest {
     @Test
     void aMissingKeyFileIsRefusedSayingWhy(@TempDir Path dir) {
@@ -312,8 +317,8 @@ class PskTlsTest {
             ends.tls.getOutputStream().write(new byte[] {1, 2, 3}); // the first key's record 0
             Tls13TrafficKeys first = ends.client.sendKeys();
             OutputStream raw = ends.socket.getOutputStream();
-            raw.write(seal(first, 1, HANDSHAKE, KEY_UPDATE_NOT_REQUESTED));
-            Tls13TrafficKeys next = first.next();
+            raw.write(seal(first, 1, HANDSHAKE, keyUpdate(false)));
+            Tls13TrafficKeys next = next(first);
             raw.write(seal(next, 0, APPLICATION_DATA, new byte[] {4, 5}));
             raw.write(seal(next, 1, APPLICATION_DATA, new byte[] {6}));
             ByteBuffer got = ByteBuffer.allocate(6);
@@ -321,6 +326,10 @@ class PskTlsTest {
                 assertTrue(ends.server.read(got) > 0);
             }
             assertArrayEquals(new byte[] {1, 2, 3, 4, 5, 6}, got.array(), "before, then after the key update");
+            ends.server.write(ByteBuffer.wrap(new byte[] {8}));
+            InputStream in = ends.socket.getInputStream();
+            Tls13TrafficKeys server = ends.client.receiveKeys();
+            assertArrayEquals(new byte[] {8, APPLICATION_DATA}, open(server, 0, in), "no KeyUpdate asked, none sent");
             raw.write(seal(first, 2, APPLICATION_DATA, new byte[] {7}));
             org.bouncycastle.tls.TlsFatalAlert alert = assertThrows(
                     org.bouncycastle.tls.TlsFatalAlert.class, () -> ends.server.read(ByteBuffer.allocate(4)));
@@ -328,16 +337,48 @@ class PskTlsTest {
         }
     }
 
-    /** A KeyUpdate that asks for one back ends the connection saying so: the server sends none. */
+    /**
+     * A KeyUpdate asking for one back (RFC 8446, 4.6.3) is answered before the server's next
+     * application data: a KeyUpdate asking for none, under the server's key then, and the reply
+     * and the ones after it under its next key, from sequence number 0. Opened here with the
+     * JDK's AES-GCM, record by record.
+     */
     @Test
-    void aKeyUpdateAskingForOneBackEndsTheConnectionSayingWhy(@TempDir Path dir) throws Exception {
+    void aKeyUpdateAskingForOneBackIsAnsweredBeforeTheNextReply(@TempDir Path dir) throws Exception {
         try (Ends ends = Ends.connect(dir, new int[] {CipherSuite.TLS_AES_128_GCM_SHA256})) {
-            byte[] requested = KEY_UPDATE_NOT_REQUESTED.clone();
-            requested[4] = 1;
-            ends.socket.getOutputStream().write(seal(ends.client.sendKeys(), 0, HANDSHAKE, requested));
-            IOException e = assertThrows(IOException.class, () -> ends.server.read(ByteBuffer.allocate(4)));
-            assertEquals(
-                    "the client asked for a TLS key update in return, which this server does not send", e.getMessage());
+            Tls13TrafficKeys client = ends.client.sendKeys();
+            Tls13TrafficKeys server = ends.client.receiveKeys();
+            InputStream in = ends.socket.getInputStream();
+            ends.server.write(ByteBuffer.wrap(new byte[] {1}));
+            assertArrayEquals(new byte[] {1, APPLICATION_DATA}, open(server, 0, in), "before the key update");
+            OutputStream raw = ends.socket.getOutputStream();
+            raw.write(seal(client, 0, HANDSHAKE, keyUpdate(true)));
+            raw.write(seal(next(client), 0, APPLICATION_DATA, new byte[] {4, 5}));
+            ByteBuffer got = ByteBuffer.allocate(2);
+            while (got.hasRemaining()) {
+                assertTrue(ends.server.read(got) > 0);
+            }
+            assertArrayEquals(new byte[] {4, 5}, got.array(), "under the client's next key");
+            ends.server.write(ByteBuffer.wrap(new byte[] {8, 9}));
+            ends.server.write(ByteBuffer.wrap(new byte[] {10}));
+            byte[] answer = {24, 0, 0, 1, 0, HANDSHAKE};
+            assertArrayEquals(answer, open(server, 1, in), "a KeyUpdate asking for none back, under the old key");
+            Tls13TrafficKeys serverNext = next(server);
+            assertArrayEquals(new byte[] {8, 9, APPLICATION_DATA}, open(serverNext, 0, in), "the reply, next key");
+            assertArrayEquals(new byte[] {10, APPLICATION_DATA}, open(serverNext, 1, in), "one KeyUpdate only");
+        }
+    }
+
+    /** A KeyUpdate whose request is neither 0 nor 1 is refused (RFC 8446, 4.6.3: illegal_parameter). */
+    @Test
+    void aKeyUpdateWithAnUnknownRequestIsRefused(@TempDir Path dir) throws Exception {
+        try (Ends ends = Ends.connect(dir, new int[] {CipherSuite.TLS_AES_128_GCM_SHA256})) {
+            byte[] unknown = keyUpdate(false);
+            unknown[4] = 2;
+            ends.socket.getOutputStream().write(seal(ends.client.sendKeys(), 0, HANDSHAKE, unknown));
+            org.bouncycastle.tls.TlsFatalAlert alert = assertThrows(
+                    org.bouncycastle.tls.TlsFatalAlert.class, () -> ends.server.read(ByteBuffer.allocate(4)));
+            assertEquals(org.bouncycastle.tls.AlertDescription.illegal_parameter, alert.getAlertDescription());
         }
     }
 
@@ -389,8 +430,37 @@ class PskTlsTest {
 
     private static final int HANDSHAKE = 22;
     private static final int APPLICATION_DATA = 23;
-    /** RFC 8446, 4.6.3: key_update, a body of one byte, update_not_requested. */
-    private static final byte[] KEY_UPDATE_NOT_REQUESTED = {24, 0, 0, 1, 0};
+
+    /** RFC 8446, 4.6.3: key_update, a body of one byte, update_requested or update_not_requested. */
+    private static byte[] keyUpdate(boolean requested) {
+        return new byte[] {24, 0, 0, 1, (byte) (requested ? 1 : 0)};
+    }
+
+    /** The keys after a KeyUpdate (RFC 8446, 7.2), derived here rather than by the server. */
+    private static Tls13TrafficKeys next(Tls13TrafficKeys keys) throws IOException {
+        int length = TlsCryptoUtils.getHashOutputSize(keys.hash());
+        TlsSecret next = TlsCryptoUtils.hkdfExpandLabel(keys.secret(), keys.hash(), "traffic upd", new byte[0], length);
+        return Tls13TrafficKeys.derive(next, keys.hash(), keys.keySize());
+    }
+
+    /** Reads one TLS 1.3 record sealed with {@code keys} and opens it: its content and inner type. */
+    private static byte[] open(Tls13TrafficKeys keys, long sequence, InputStream in) throws Exception {
+        byte[] header = in.readNBytes(5);
+        assertEquals(APPLICATION_DATA, header[0], "TLS 1.3's outer type");
+        byte[] body = in.readNBytes(((header[3] & 0xff) << 8) | (header[4] & 0xff));
+        Cipher gcm = Cipher.getInstance("AES/GCM/NoPadding");
+        gcm.init(Cipher.DECRYPT_MODE, keys.key(), new GCMParameterSpec(128, nonce(keys, sequence)));
+        gcm.updateAAD(header);
+        return gcm.doFinal(body);
+    }
+
+    private static byte[] nonce(Tls13TrafficKeys keys, long sequence) {
+        byte[] nonce = keys.iv().clone();
+        for (int i = 0; i < 8; i++) {
+            nonce[nonce.length - 1 - i] ^= (byte) (sequence >>> (8 * i));
+        }
+        return nonce;
+    }
 
     /** A TLS 1.3 record (RFC 8446, 5.2) of {@code type} holding {@code content}, sealed with {@code keys}. */
     private static byte[] seal(Tls13TrafficKeys keys, long sequence, int type, byte[] content) throws Exception {
@@ -398,12 +468,8 @@ class PskTlsTest {
         inner[content.length] = (byte) type;
         int length = inner.length + 16;
         byte[] header = {APPLICATION_DATA, 3, 3, (byte) (length >>> 8), (byte) length};
-        byte[] nonce = keys.iv().clone();
-        for (int i = 0; i < 8; i++) {
-            nonce[nonce.length - 1 - i] ^= (byte) (sequence >>> (8 * i));
-        }
         Cipher gcm = Cipher.getInstance("AES/GCM/NoPadding");
-        gcm.init(Cipher.ENCRYPT_MODE, keys.key(), new GCMParameterSpec(128, nonce));
+        gcm.init(Cipher.ENCRYPT_MODE, keys.key(), new GCMParameterSpec(128, nonce(keys, sequence)));
         gcm.updateAAD(header);
         byte[] body = gcm.doFinal(inner);
         byte[] record = Arrays.copyOf(header, header.length + body.length);
