@@ -4,6 +4,10 @@ import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import org.bouncycastle.tls.ClientHello;
+import org.bouncycastle.tls.KeyShareEntry;
+import org.bouncycastle.tls.ServerHello;
+import org.bouncycastle.tls.TlsExtensionsUtils;
 import org.bouncycastle.tls.TlsServerProtocol;
 
 /**
@@ -11,11 +15,34 @@ import org.bouncycastle.tls.TlsServerProtocol;
  * reads past its record layer. Bouncy Castle then does what it does for one it read itself: it
  * moves the client's traffic secret on, rekeys the record cipher's receiving side and, if the
  * client asked for one back, sends a KeyUpdate of its own before its next application data
- * (RFC 8446, 4.6.3), under its record lock, so never inside another record.
+ * (RFC 8446, 4.6.3), under its record lock, so never inside another record. It also shows
+ * {@link PskServer} the client's key shares, which Bouncy Castle's server API does not.
  */
 final class PskServerProtocol extends TlsServerProtocol {
     PskServerProtocol(InputStream input, OutputStream output) {
         super(input, output);
+    }
+
+    /** Tells the server which key shares the client sent, before it chooses one. */
+    @Override
+    protected ClientHello receiveClientHelloMessage(ByteArrayInputStream message) throws IOException {
+        ClientHello hello = super.receiveClientHelloMessage(message);
+        if (tlsServer instanceof PskServer server) {
+            server.keySharesOffered(TlsExtensionsUtils.getKeyShareClientHello(hello.getExtensions()));
+        }
+        return hello;
+    }
+
+    /** Tells the server the key share it chose, for the connection's log line (TLS 1.3). */
+    @Override
+    protected void sendServerHelloMessage(ServerHello hello) throws IOException {
+        if (!hello.isHelloRetryRequest() && tlsServer instanceof PskServer server) {
+            KeyShareEntry share = TlsExtensionsUtils.getKeyShareServerHello(hello.getExtensions());
+            if (share != null) {
+                server.keyShareChosen(share.getNamedGroup());
+            }
+        }
+        super.sendServerHelloMessage(hello);
     }
 
     /**

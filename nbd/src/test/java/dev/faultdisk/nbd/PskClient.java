@@ -35,6 +35,43 @@ final class PskClient extends PSKTlsClient {
     /** Whether TLS 1.3 is offered without a key (a client of certificates, say). */
     private boolean noKeys;
 
+    /** TLS 1.3's key shares sent, in order (null: Bouncy Castle's choice, X25519's alone). */
+    private int[] shares;
+
+    /**
+     * Sends key shares of {@code groups}, in that order (TLS 1.3): Bouncy Castle sends them in
+     * the order of its supported groups, so those come first there too, as with GnuTLS.
+     */
+    PskClient sharing(int... groups) {
+        shares = groups.clone();
+        return this;
+    }
+
+    @Override
+    @SuppressWarnings({"rawtypes", "unchecked"})
+    protected Vector getSupportedGroups(Vector roles) {
+        Vector groups = super.getSupportedGroups(roles);
+        if (shares != null) {
+            for (int i = shares.length - 1; i >= 0; i--) {
+                groups.remove(Integer.valueOf(shares[i]));
+                groups.add(0, shares[i]);
+            }
+        }
+        return groups;
+    }
+
+    @Override
+    public Vector<Integer> getEarlyKeyShareGroups() {
+        if (shares == null) {
+            return super.getEarlyKeyShareGroups();
+        }
+        Vector<Integer> groups = new Vector<>();
+        for (int g : shares) {
+            groups.add(g);
+        }
+        return groups;
+    }
+
     /** Offers TLS 1.3 with no key at all. */
     PskClient withoutKeys() {
         noKeys = true;

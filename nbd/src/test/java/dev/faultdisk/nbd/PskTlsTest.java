@@ -30,6 +30,7 @@ import java.util.concurrent.TimeUnit;
 import javax.crypto.Cipher;
 import javax.crypto.spec.GCMParameterSpec;
 import org.bouncycastle.tls.CipherSuite;
+import org.bouncycastle.tls.NamedGroup;
 import org.bouncycastle.tls.TlsClientProtocol;
 import org.bouncycastle.tls.crypto.TlsCryptoUtils;
 import org.bouncycastle.tls.crypto.TlsSecret;
@@ -147,7 +148,31 @@ class PskTlsTest {
         };
         try (Ends ends = Ends.connect(dir, offered)) {
             assertEquals(CipherSuite.TLS_AES_128_GCM_SHA256, ends.client.suite());
-            assertEquals("TLSv1.3 TLS_AES_128_GCM_SHA256", ends.server.session(), "the session as the server names it");
+            assertEquals(
+                    "TLSv1.3 TLS_AES_128_GCM_SHA256 x25519",
+                    ends.server.session(),
+                    "the session as the server names it, with its key share");
+            assertRecordsGoBothWays(ends, true);
+        }
+    }
+
+    /**
+     * X25519's share is taken wherever the client sent one, even after secp256r1's (the order
+     * GnuTLS's clients send them in); a client sending secp256r1's alone gets secp256r1, with no
+     * HelloRetryRequest.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"secp256r1 x25519:x25519", "x25519 secp256r1:x25519", "secp256r1:secp256r1"})
+    void x25519IsTakenWhereTheClientSentAShareOfIt(String sentAndChosen, @TempDir Path dir) throws Exception {
+        String[] parts = sentAndChosen.split(":");
+        int[] groups = Arrays.stream(parts[0].split(" "))
+                .mapToInt(name -> name.equals("x25519") ? NamedGroup.x25519 : NamedGroup.secp256r1)
+                .toArray();
+        try (Ends ends = Ends.open(dir, "alice", null, new int[] {CipherSuite.TLS_AES_128_GCM_SHA256})) {
+            ends.client.sharing(groups);
+            ends.handshake();
+            // secp256r1 chosen where it was the only share: the server asked for no X25519 share.
+            assertEquals("TLSv1.3 TLS_AES_128_GCM_SHA256 " + parts[1], ends.server.session());
             assertRecordsGoBothWays(ends, true);
         }
     }
@@ -501,17 +526,21 @@ class PskTlsTest {
 
         /** Connects with {@code suites} offered in that order (null: the client's defaults). */
         static Ends connect(Path dir, int[] suites) throws Exception {
-            Ends ends = open(dir, "alice", null, suites);
+            return open(dir, "alice", null, suites).handshake();
+        }
+
+        /** Both ends' handshake; closes them if it fails. */
+        Ends handshake() throws Exception {
             try (ExecutorService handshakes = Executors.newVirtualThreadPerTaskExecutor()) {
-                Future<StreamChannel> server = handshakes.submit(
-                        () -> ends.psk.handshake(ChannelSocket.of(ends.accepted), new byte[0], 10_000));
-                ends.tls.connect(ends.client);
-                ends.server = server.get(10, TimeUnit.SECONDS);
+                Future<StreamChannel> serverEnd =
+                        handshakes.submit(() -> psk.handshake(ChannelSocket.of(accepted), new byte[0], 10_000));
+                tls.connect(client);
+                server = serverEnd.get(10, TimeUnit.SECONDS);
             } catch (Exception e) {
-                ends.close();
+                close();
                 throw e;
             }
-            return ends;
+            return this;
         }
 
         /**

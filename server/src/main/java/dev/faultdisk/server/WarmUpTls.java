@@ -105,7 +105,7 @@ sealed interface WarmUpTls {
 
     /**
      * Pre-shared keys: one key, made for the warm-up, on both sides. Three handshakes in four
-     * offer TLS 1.3 (with a secp256r1 or an X25519 share in turns: left cold, the first real
+     * offer TLS 1.3 (with an X25519 or a secp256r1 share in turns: left cold, the first real
      * client's secp256r1 exchange took 70 ms), the fourth TLS 1.2 alone.
      */
     final class Psk implements WarmUpTls {
@@ -147,11 +147,14 @@ sealed interface WarmUpTls {
                             : ProtocolVersion.TLSv12.only();
                 }
 
-                /** A share of one group, in turns: GnuTLS's clients send secp256r1's first, X25519's next. */
+                /**
+                 * A share of one group, in turns: X25519's first (the server takes it wherever a
+                 * client sends one, as GnuTLS's clients do), then secp256r1's (a client sending it alone).
+                 */
                 @Override
                 public Vector<Integer> getEarlyKeyShareGroups() {
                     Vector<Integer> share = new Vector<>();
-                    share.add(n % 2 == 0 ? NamedGroup.secp256r1 : NamedGroup.x25519);
+                    share.add(n % 2 == 0 ? NamedGroup.x25519 : NamedGroup.secp256r1);
                     return share;
                 }
 
