@@ -70,7 +70,8 @@ sealed interface WarmUpTls {
      * The client's side of handshake number {@code n} on {@code channel}, after the server's
      * STARTTLS ACK. Clients name the server (SNI) and differ in the key exchange they offer first,
      * so the handshakes take turns: as GnuTLS's clients (libnbd, QEMU) with secp256r1 first, as the
-     * JDK's and OpenSSL's with x25519. Each first use would otherwise load and run cold code in the
+     * JDK's and OpenSSL's with x25519, and with secp256r1 alone (the server takes X25519 where it
+     * is shared). Each first use would otherwise load and run cold code in the
      * first real client's handshake (the name's IDN check alone loads two dozen classes).
      */
     Session secure(SocketChannel channel, int n) throws IOException;
@@ -80,7 +81,8 @@ sealed interface WarmUpTls {
 
     /** Certificates: the real ones on the server's side, the directory's CA on the client's. */
     record X509(TlsCredentials server, TlsCredentials client) implements WarmUpTls {
-        private static final String[][] GROUPS = {{"secp256r1", "x25519"}, {"x25519", "secp256r1"}};
+        /** The server takes X25519 from the first two (EngineTls), secp256r1 from the third. */
+        private static final String[][] GROUPS = {{"secp256r1", "x25519"}, {"x25519", "secp256r1"}, {"secp256r1"}};
 
         @Override
         public NbdServer.Options serve(NbdServer.Options options, TlsMode mode) {
