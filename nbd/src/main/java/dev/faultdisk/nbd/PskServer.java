@@ -46,6 +46,12 @@ final class PskServer extends PSKTlsServer {
         CipherSuite.TLS_DHE_PSK_WITH_AES_256_CBC_SHA,
         CipherSuite.TLS_DHE_PSK_WITH_AES_128_CBC_SHA,
     };
+    /**
+     * Whether X25519's share is taken wherever the client sent one (the default), as with
+     * certificates; {@code -Dfaultdisk.tls.preferX25519=false}: the client's first, for comparison.
+     */
+    private static final boolean PREFER_X25519 =
+            Boolean.parseBoolean(System.getProperty("faultdisk.tls.preferX25519", "true"));
     /** How many of a client's identities a refusal names: a ClientHello may carry thousands. */
     private static final int NAMED_IDENTITIES = 4;
 
@@ -91,7 +97,7 @@ final class PskServer extends PSKTlsServer {
     @Override
     public int[] getSupportedGroups() throws IOException {
         var version = context.getSecurityParametersHandshake().getNegotiatedVersion();
-        if (x25519Offered && version != null && TlsUtils.isTLSv13(version)) {
+        if (PREFER_X25519 && x25519Offered && version != null && TlsUtils.isTLSv13(version)) {
             return new int[] {NamedGroup.x25519};
         }
         return super.getSupportedGroups();
