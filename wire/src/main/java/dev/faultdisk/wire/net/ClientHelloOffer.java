@@ -3,23 +3,26 @@ package dev.faultdisk.wire.net;
 import java.util.Arrays;
 
 /**
- * What a ClientHello offers that the JDK's engine gives the server no say over: its cipher
- * suites and the groups of its TLS 1.3 key shares (RFC 8446, 4.1.2 and 4.2.8), read from its
- * record before the engine sees it. The engine takes the client's first share it supports. A
- * ClientHello split over records, a malformed one or another record offers nothing here: the
- * engine then reads it as it would have, and refuses what it must.
+ * What a ClientHello offers that the JDK's engine gives the server no say over: its versions,
+ * cipher suites and the groups of its TLS 1.3 key shares (RFC 8446, 4.1.2, 4.2.1 and 4.2.8), read
+ * from its record before the engine sees it. The engine takes the client's first share it
+ * supports. A ClientHello split over records, a malformed one or another record offers nothing
+ * here: the engine then reads it as it would have, and refuses what it must.
  *
+ * @param versions the versions of its supported_versions extension (none without one)
  * @param suites the cipher suites, in the client's order
  * @param shares the key shares' groups, in the client's order
  */
-public record ClientHelloOffer(int[] suites, int[] shares) {
+public record ClientHelloOffer(int[] versions, int[] suites, int[] shares) {
     /** RFC 8446, 4.2.7: x25519. */
     public static final int X25519 = 0x001d;
 
-    static final ClientHelloOffer NOTHING = new ClientHelloOffer(new int[0], new int[0]);
+    static final ClientHelloOffer NOTHING = new ClientHelloOffer(new int[0], new int[0], new int[0]);
+    private static final int TLS13 = 0x0304;
 
     private static final int HANDSHAKE = 22;
     private static final int CLIENT_HELLO = 1;
+    private static final int SUPPORTED_VERSIONS = 43;
     private static final int KEY_SHARE = 51;
     private static final int RANDOM = 32;
 
@@ -37,6 +40,11 @@ public record ClientHelloOffer(int[] suites, int[] shares) {
         } catch (IndexOutOfBoundsException e) {
             return NOTHING; // a length past the record: malformed, or continued in the next record
         }
+    }
+
+    /** Whether the client offers TLS 1.3 (in its supported_versions). */
+    public boolean offersTls13() {
+        return contains(versions, TLS13);
     }
 
     /** Whether the client sent a key share of {@code group}. */
@@ -85,8 +93,9 @@ public record ClientHelloOffer(int[] suites, int[] shares) {
             skip(2 + RANDOM); // legacy_version, random
             skip(u8()); // legacy_session_id
             int suitesLength = u16();
-            int[] suites = list(suitesLength, 2, 0);
+            int[] suites = list(suitesLength, false);
             skip(u8()); // legacy_compression_methods
+            int[] versions = new int[0];
             int[] shares = new int[0];
             if (at < helloEnd) {
                 int extensionsLength = u16();
@@ -100,27 +109,31 @@ public record ClientHelloOffer(int[] suites, int[] shares) {
                     if (type == KEY_SHARE) {
                         int length = u16();
                         check(at + length == extensionEnd);
-                        shares = list(length, 2, 1);
+                        shares = list(length, true);
+                    } else if (type == SUPPORTED_VERSIONS) {
+                        int length = u8();
+                        check(at + length == extensionEnd);
+                        versions = list(length, false);
                     } else {
                         skip(extensionEnd - at);
                     }
                 }
             }
-            return new ClientHelloOffer(suites, shares);
+            return new ClientHelloOffer(versions, suites, shares);
         }
 
         /**
-         * {@code bytes} of entries, each a 2-byte value followed, if {@code data} is 1, by data
-         * with a 2-byte length (a KeyShareEntry): the values in order.
+         * {@code bytes} of entries, each a 2-byte value followed, {@code withData}, by data with a
+         * 2-byte length (a KeyShareEntry): the values in order.
          */
-        private int[] list(int bytes, int valueSize, int data) {
+        private int[] list(int bytes, boolean withData) {
             int listEnd = at + bytes;
             check(listEnd <= end);
-            int[] values = new int[bytes / valueSize + 1]; // one past: an entry running over is checked
+            int[] values = new int[bytes / 2 + 1]; // one past: an entry running over is checked
             int n = 0;
             while (at < listEnd) {
                 values[n++] = u16();
-                if (data == 1) {
+                if (withData) {
                     skip(u16());
                 }
                 check(at <= listEnd);
@@ -156,17 +169,19 @@ public record ClientHelloOffer(int[] suites, int[] shares) {
     @Override
     public boolean equals(Object o) {
         return o instanceof ClientHelloOffer other
+                && Arrays.equals(versions, other.versions)
                 && Arrays.equals(suites, other.suites)
                 && Arrays.equals(shares, other.shares);
     }
 
     @Override
     public int hashCode() {
-        return 31 * Arrays.hashCode(suites) + Arrays.hashCode(shares);
+        return 31 * (31 * Arrays.hashCode(versions) + Arrays.hashCode(suites)) + Arrays.hashCode(shares);
     }
 
     @Override
     public String toString() {
-        return "suites " + Arrays.toString(suites) + ", shares " + Arrays.toString(shares);
+        return "versions " + Arrays.toString(versions) + ", suites " + Arrays.toString(suites) + ", shares "
+                + Arrays.toString(shares);
     }
 }

@@ -99,6 +99,7 @@ final class EngineTls implements Closeable {
         SSLParameters params = engine.getSSLParameters();
         String[] groups = params.getNamedGroups();
         if (!offer.shares(ClientHelloOffer.X25519)
+                || !offer.offersTls13()
                 || !offer.offersAnyOf(tls13Suites(params.getCipherSuites()))
                 || !Arrays.asList(params.getProtocols()).contains("TLSv1.3")
                 || groups == null

@@ -31,13 +31,15 @@ class ClientHelloOfferTest {
         ClientHelloOffer offer = ClientHelloOffer.read(record, 0, record.length);
         assertTrue(offer.offersAnyOf(0x1301) && offer.offersAnyOf(0x1302), offer.toString());
         assertTrue(offer.offersAnyOf(0xc02b), "TLS 1.2's ECDHE-ECDSA-AES128-GCM too: " + offer);
+        assertTrue(offer.offersTls13() && Arrays.stream(offer.versions()).anyMatch(v -> v == 0x0303), offer.toString());
     }
 
     @Test
     void twoSharesInTheirOrder() {
         byte[] record = record(twoShares());
         ClientHelloOffer offer = ClientHelloOffer.read(record, 0, record.length);
-        assertEquals(new ClientHelloOffer(new int[] {0x1301}, new int[] {0x0017, 0x001d}), offer);
+        assertEquals(new ClientHelloOffer(new int[] {0x0304}, new int[] {0x1301}, new int[] {0x0017, 0x001d}), offer);
+        assertTrue(offer.offersTls13());
         assertTrue(offer.shares(ClientHelloOffer.X25519));
     }
 
