@@ -308,7 +308,8 @@ class NbdTlsTest {
 
     /**
      * nbdinfo and qemu-io attach with a pre-shared key; nbdinfo with a wrong key, or a user the
-     * file lacks, is refused, and the server's log says which (over TLS 1.3, which GnuTLS offers).
+     * file lacks, and qemu-io told to use no ECDHE group are refused, and the server's log says
+     * which (over TLS 1.3, which GnuTLS offers).
      */
     @Test
     void preSharedKeysWithNbdinfoAndQemuIo() throws Exception {
@@ -351,6 +352,18 @@ class NbdTlsTest {
             CommandResult stranger = Command.run(
                     TIMEOUT, "nbdinfo", "--size", "nbds://bob@localhost:" + port(server) + "/d?tls-psk-file=" + wrong);
             assertNotEquals(0, stranger.exit(), "a user the file lacks is refused");
+            // GnuTLS told to use no group at all: TLS 1.3 then has no ECDHE share to go with the key.
+            CommandResult noGroups = Command.run(
+                    TIMEOUT,
+                    "qemu-io",
+                    "--object",
+                    "tls-creds-psk,id=tls1,dir=" + psk
+                            + ",username=alice,endpoint=client,priority=NORMAL:+PSK:-ECDHE-PSK:-DHE-PSK:-GROUP-ALL",
+                    "--image-opts",
+                    "-c",
+                    "read 0 512",
+                    "driver=nbd,host=127.0.0.1,port=" + port(server) + ",export=d,tls-creds=tls1");
+            assertNotEquals(0, noGroups.exit(), "a client without ECDHE is refused: " + noGroups);
             await("the refusals' reasons in the log")
                     .atMost(Duration.ofSeconds(10))
                     .until(
@@ -361,7 +374,11 @@ class NbdTlsTest {
                                     && closed.stream()
                                             .anyMatch(
                                                     l -> l.endsWith(
-                                                            "PSK handshake failed: unknown_psk_identity(115); no key for the client's identity 'bob'")));
+                                                            "PSK handshake failed: unknown_psk_identity(115); no key for the client's identity 'bob'"))
+                                    && closed.stream()
+                                            .anyMatch(
+                                                    l -> l.endsWith(
+                                                            "PSK handshake failed: handshake_failure(40); the client offered TLS 1.3 with no group this server has for ECDHE or DHE")));
         } finally {
             connections.removeHandler(handler);
         }

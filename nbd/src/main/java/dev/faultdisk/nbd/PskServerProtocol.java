@@ -16,19 +16,20 @@ import org.bouncycastle.tls.TlsServerProtocol;
  * moves the client's traffic secret on, rekeys the record cipher's receiving side and, if the
  * client asked for one back, sends a KeyUpdate of its own before its next application data
  * (RFC 8446, 4.6.3), under its record lock, so never inside another record. It also shows
- * {@link PskServer} the client's key shares, which Bouncy Castle's server API does not.
+ * {@link PskServer} the client's ClientHello (its key shares, versions and key exchange modes),
+ * which Bouncy Castle's server API does not.
  */
 final class PskServerProtocol extends TlsServerProtocol {
     PskServerProtocol(InputStream input, OutputStream output) {
         super(input, output);
     }
 
-    /** Tells the server which key shares the client sent, before it chooses one. */
+    /** Shows the server what the client offered, before it chooses. */
     @Override
     protected ClientHello receiveClientHelloMessage(ByteArrayInputStream message) throws IOException {
         ClientHello hello = super.receiveClientHelloMessage(message);
         if (tlsServer instanceof PskServer server) {
-            server.keySharesOffered(TlsExtensionsUtils.getKeyShareClientHello(hello.getExtensions()));
+            server.clientHelloReceived(hello);
         }
         return hello;
     }

@@ -132,7 +132,7 @@ public final class PskTls {
         try {
             protocol.accept(server);
         } catch (IOException e) {
-            throw new javax.net.ssl.SSLException("PSK handshake failed: " + e.getMessage(), e);
+            throw new javax.net.ssl.SSLException("PSK handshake failed: " + e.getMessage() + server.refusal(), e);
         }
         plain.setSoTimeout(old);
         GcmRecordCipher gcm = server.gcm();
