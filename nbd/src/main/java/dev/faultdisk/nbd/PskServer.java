@@ -13,14 +13,12 @@ import org.bouncycastle.tls.NamedGroup;
 import org.bouncycastle.tls.PSKTlsServer;
 import org.bouncycastle.tls.ProtocolVersion;
 import org.bouncycastle.tls.PskIdentity;
-import org.bouncycastle.tls.PskKeyExchangeMode;
 import org.bouncycastle.tls.TlsCredentials;
 import org.bouncycastle.tls.TlsExtensionsUtils;
 import org.bouncycastle.tls.TlsFatalAlert;
 import org.bouncycastle.tls.TlsPSKExternal;
 import org.bouncycastle.tls.TlsPSKIdentityManager;
 import org.bouncycastle.tls.TlsUtils;
-import org.bouncycastle.util.Arrays;
 
 /**
  * The server's end of a {@link PskTls} handshake: its keys by identity, the versions and suites
@@ -67,7 +65,7 @@ final class PskServer extends PSKTlsServer {
     private String matched;
     /** TLS 1.3: whether the client sent an X25519 key share. */
     private boolean x25519Offered;
-    /** Why nothing the client offered is taken here ({@link #whyUnusable}); null before its ClientHello. */
+    /** Why nothing the client offered is taken here ({@link PskOfferCheck}); null before its ClientHello. */
     private String unusable;
     /** TLS 1.3: the group of the key share chosen, for {@link #session}; -1 before. */
     private int keyShare = -1;
@@ -92,7 +90,9 @@ final class PskServer extends PSKTlsServer {
                     x25519Offered |= ((KeyShareEntry) share).getNamedGroup() == NamedGroup.x25519;
                 }
             }
-            unusable = whyUnusable(
+            unusable = PskOfferCheck.whyUnusable(
+                    TLS13,
+                    SUITES,
                     hello.getCipherSuites(),
                     hello.getVersion(),
                     TlsExtensionsUtils.getSupportedVersionsExtensionClient(extensions),
@@ -102,60 +102,6 @@ final class PskServer extends PSKTlsServer {
         } catch (IOException e) {
             unusable = ""; // Bouncy Castle refuses a malformed extension itself
         }
-    }
-
-    /**
-     * Why nothing the client offers is something this server takes, or "" if something is:
-     * Bouncy Castle's alert alone ({@code protocol_version}, {@code handshake_failure}) leaves a
-     * client's owner guessing (a GnuTLS priority string without ECDHE, say). Bouncy Castle agrees
-     * on the highest version both have, so a client offering TLS 1.3 gets TLS 1.3 or nothing.
-     * {@code versions} null: the client's {@code legacy} version and those before it; {@code
-     * modes} and {@code groups} (the client's) null: none; {@code serverGroups}: this server's.
-     */
-    static String whyUnusable(
-            int[] suites,
-            ProtocolVersion legacy,
-            ProtocolVersion[] versions,
-            short[] modes,
-            int[] groups,
-            int[] serverGroups) {
-        boolean tls13 = TLS13 && versions != null && ProtocolVersion.contains(versions, ProtocolVersion.TLSv13);
-        boolean tls12 = versions != null
-                ? ProtocolVersion.contains(versions, ProtocolVersion.TLSv12)
-                : legacy != null && legacy.isEqualOrLaterVersionOf(ProtocolVersion.TLSv12);
-        boolean tls13Suite = false;
-        boolean tls12Suite = false;
-        for (int suite : SUITES) {
-            boolean ofTls13 = TlsUtils.isValidVersionForCipherSuite(suite, ProtocolVersion.TLSv13);
-            if (suites != null && Arrays.contains(suites, suite)) {
-                tls13Suite |= ofTls13;
-                tls12Suite |= !ofTls13;
-            }
-        }
-        if (tls13) {
-            boolean group = false;
-            for (int g : serverGroups) {
-                group |= groups != null && Arrays.contains(groups, g);
-            }
-            if (modes == null) {
-                return ""; // no key for TLS 1.3 at all: getCredentials says so
-            }
-            if (!Arrays.contains(modes, PskKeyExchangeMode.psk_dhe_ke)) {
-                return "the client offered TLS 1.3 with its key but no ECDHE (psk_ke alone; this server needs"
-                        + " psk_dhe_ke)";
-            }
-            if (!group) {
-                return "the client offered TLS 1.3 with no group this server has for ECDHE or DHE";
-            }
-            return tls13Suite ? "" : "the client offered TLS 1.3 without AES-GCM";
-        }
-        if (tls12) {
-            return tls12Suite
-                    ? ""
-                    : "the client offered TLS 1.2 without the suites this server takes (ECDHE-PSK or DHE-PSK"
-                            + " with AES)";
-        }
-        return "the client offered neither TLS 1.2 nor TLS 1.3";
     }
 
     /** A reason for a failed handshake ("; ..."), from the client's offer, or "" if none is known. */

@@ -61,6 +61,7 @@ final class PskClient extends PSKTlsClient {
     }
 
     @Override
+    @SuppressWarnings("unchecked") // Bouncy Castle's raw Vector
     public Vector<Integer> getEarlyKeyShareGroups() {
         if (shares == null) {
             return super.getEarlyKeyShareGroups();

@@ -13,8 +13,16 @@ import org.junit.jupiter.api.Test;
  * reason for the offer it fits, and none for offers it takes (TLS 1.3 with psk_dhe_ke, a group
  * and AES-GCM; TLS 1.2 with a DHE-PSK or ECDHE-PSK suite).
  */
-class PskServerTest {
+class PskOfferCheckTest {
     private static final int[] SERVER_GROUPS = {NamedGroup.x25519, NamedGroup.secp256r1};
+    /** As {@link PskServer}'s: TLS 1.3's AES-GCM, then DHE-PSK and ECDHE-PSK with AES. */
+    private static final int[] SERVER_SUITES = {
+        CipherSuite.TLS_AES_128_GCM_SHA256,
+        CipherSuite.TLS_AES_256_GCM_SHA384,
+        CipherSuite.TLS_DHE_PSK_WITH_AES_128_GCM_SHA256,
+        CipherSuite.TLS_ECDHE_PSK_WITH_AES_128_CBC_SHA256
+    };
+
     private static final ProtocolVersion[] TLS13_AND_12 = ProtocolVersion.TLSv13.downTo(ProtocolVersion.TLSv12);
     private static final short[] BOTH_MODES = {PskKeyExchangeMode.psk_ke, PskKeyExchangeMode.psk_dhe_ke};
     private static final int[] GNUTLS_SUITES = {
@@ -83,6 +91,6 @@ class PskServerTest {
 
     private static String why(
             int[] suites, ProtocolVersion legacy, ProtocolVersion[] versions, short[] modes, int[] groups) {
-        return PskServer.whyUnusable(suites, legacy, versions, modes, groups, SERVER_GROUPS);
+        return PskOfferCheck.whyUnusable(true, SERVER_SUITES, suites, legacy, versions, modes, groups, SERVER_GROUPS);
     }
 }
