@@ -98,15 +98,17 @@ class OpensslKeyUpdateTest {
                 byte[] second = random(2);
                 session.write(BLOCK, second);
                 assertArrayEquals(concat(first, second), session.read(0, 2 * BLOCK), "after the KeyUpdate asked back");
-                List<String> updates = keyUpdates(messages);
-                assertEquals(List.of(">>> 01", "<<< 00"), updates, "the client's, asking; the server's, not");
+                assertEquals(
+                        List.of(">>> 01", "<<< 00"),
+                        keyUpdates(messages, 2),
+                        "the client's, asking; the server's, not");
 
                 session.command("k", errors);
                 byte[] third = random(3);
                 session.write(2 * BLOCK, third);
                 assertArrayEquals(
                         concat(concat(first, second), third), session.read(0, 3 * BLOCK), "after one asking none");
-                assertEquals(List.of(">>> 01", "<<< 00", ">>> 00"), keyUpdates(messages), "no second answer");
+                assertEquals(List.of(">>> 01", "<<< 00", ">>> 00"), keyUpdates(messages, 3), "no second answer");
                 session.disconnect();
             } finally {
                 client.destroy();
@@ -144,7 +146,14 @@ class OpensslKeyUpdateTest {
         }
     }
 
-    /** The KeyUpdates in s_client's message log, in order: direction and request byte. */
+    /**
+     * The KeyUpdates in s_client's message log, in order (direction and request byte), once it
+     * holds at least {@code atLeast}: s_client writes the log as it handles each message.
+     */
+    private static List<String> keyUpdates(Path messages, int atLeast) {
+        return await().atMost(Duration.ofSeconds(10)).until(() -> keyUpdates(messages), l -> l.size() >= atLeast);
+    }
+
     private static List<String> keyUpdates(Path messages) throws IOException {
         Matcher m = Pattern.compile("(>>>|<<<) TLS 1\\.3, Handshake \\[length 0005\\], KeyUpdate\\s+18 00 00 01 (0\\d)")
                 .matcher(Files.readString(messages));
