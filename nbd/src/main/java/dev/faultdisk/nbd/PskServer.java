@@ -65,8 +65,8 @@ final class PskServer extends PSKTlsServer {
     private String matched;
     /** TLS 1.3: whether the client sent an X25519 key share. */
     private boolean x25519Offered;
-    /** Why nothing the client offered is taken here ({@link PskOfferCheck}); null before its ClientHello. */
-    private String unusable;
+    /** The client's ClientHello ({@link PskServerProtocol}); null before it. */
+    private ClientHello clientHello;
     /** TLS 1.3: the group of the key share chosen, for {@link #session}; -1 before. */
     private int keyShare = -1;
 
@@ -79,34 +79,45 @@ final class PskServer extends PSKTlsServer {
         this.crypto = crypto;
     }
 
-    /** What the client offered ({@link PskServerProtocol}): its key shares, and a refusal's reason. */
+    /** What the client offered ({@link PskServerProtocol}): kept for a refusal's reason, its key shares read now. */
     void clientHelloReceived(ClientHello hello) {
+        clientHello = hello;
         x25519Offered = false;
         try {
-            Hashtable<?, ?> extensions = hello.getExtensions();
-            Vector<?> shares = TlsExtensionsUtils.getKeyShareClientHello(extensions);
+            Vector<?> shares = TlsExtensionsUtils.getKeyShareClientHello(hello.getExtensions());
             if (shares != null) {
                 for (Object share : shares) {
                     x25519Offered |= ((KeyShareEntry) share).getNamedGroup() == NamedGroup.x25519;
                 }
             }
-            unusable = PskOfferCheck.whyUnusable(
+        } catch (IOException e) {
+            // Bouncy Castle refuses a malformed extension itself
+        }
+    }
+
+    /**
+     * A reason for a failed handshake ("; ..."), from the client's offer ({@link PskOfferCheck}),
+     * or "" if none is known: worked out only for a handshake that failed.
+     */
+    String refusal() {
+        if (clientHello == null) {
+            return "";
+        }
+        try {
+            Hashtable<?, ?> extensions = clientHello.getExtensions();
+            String why = PskOfferCheck.whyUnusable(
                     TLS13,
                     SUITES,
-                    hello.getCipherSuites(),
-                    hello.getVersion(),
+                    clientHello.getCipherSuites(),
+                    clientHello.getVersion(),
                     TlsExtensionsUtils.getSupportedVersionsExtensionClient(extensions),
                     TlsExtensionsUtils.getPSKKeyExchangeModesExtension(extensions),
                     TlsExtensionsUtils.getSupportedGroupsExtension(extensions),
                     super.getSupportedGroups());
+            return why.isEmpty() ? "" : "; " + why;
         } catch (IOException e) {
-            unusable = ""; // Bouncy Castle refuses a malformed extension itself
+            return ""; // a malformed extension: Bouncy Castle's alert says so
         }
-    }
-
-    /** A reason for a failed handshake ("; ..."), from the client's offer, or "" if none is known. */
-    String refusal() {
-        return unusable == null || unusable.isEmpty() ? "" : "; " + unusable;
     }
 
     /** TLS 1.3: the group of the key share the server chose ({@link PskServerProtocol}). */
