@@ -4,6 +4,7 @@ import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import dev.faultdisk.nbd.NbdProtocol;
 import dev.faultdisk.nbd.NbdServer;
 import dev.faultdisk.nbd.PskTls;
 import dev.faultdisk.server.FaultdiskServer;
@@ -43,10 +44,6 @@ import org.junit.jupiter.api.io.TempDir;
  */
 @Timeout(120)
 class OpensslKeyUpdateTest {
-    private static final long IHAVEOPT = 0x49484156454F5054L;
-    private static final int OPT_STARTTLS = 5;
-    private static final int OPT_GO = 7;
-    private static final int REP_ACK = 1;
     /**
      * Small enough that a request and its data reach s_client in one read: a write to a pipe of
      * at most 4,096 bytes is never split, and s_client takes a read beginning with Q, R, K or k
@@ -124,14 +121,14 @@ class OpensslKeyUpdateTest {
         DataInputStream in = new DataInputStream(socket.getInputStream());
         DataOutputStream out = new DataOutputStream(socket.getOutputStream());
         in.readFully(new byte[18]); // NBDMAGIC, IHAVEOPT, handshake flags
-        out.writeInt(3); // fixed newstyle, no zeroes
-        out.writeLong(IHAVEOPT);
-        out.writeInt(OPT_STARTTLS);
+        out.writeInt(NbdProtocol.FLAG_C_FIXED_NEWSTYLE | NbdProtocol.FLAG_C_NO_ZEROES);
+        out.writeLong(NbdProtocol.IHAVEOPT);
+        out.writeInt(NbdProtocol.OPT_STARTTLS);
         out.writeInt(0);
         out.flush();
-        in.readLong(); // reply magic
-        assertEquals(OPT_STARTTLS, in.readInt());
-        assertEquals(REP_ACK, in.readInt(), "STARTTLS acknowledged");
+        assertEquals(NbdProtocol.OPTION_REPLY_MAGIC, in.readLong(), "an option reply");
+        assertEquals(NbdProtocol.OPT_STARTTLS, in.readInt());
+        assertEquals(NbdProtocol.REP_ACK, in.readInt(), "STARTTLS acknowledged");
         in.readFully(new byte[in.readInt()]);
         return socket;
     }
@@ -185,34 +182,34 @@ class OpensslKeyUpdateTest {
 
         void go(String export) throws IOException {
             byte[] name = export.getBytes(StandardCharsets.UTF_8);
-            in.writeLong(IHAVEOPT);
-            in.writeInt(OPT_GO);
+            in.writeLong(NbdProtocol.IHAVEOPT);
+            in.writeInt(NbdProtocol.OPT_GO);
             in.writeInt(4 + name.length + 2);
             in.writeInt(name.length);
             in.write(name);
             in.writeShort(0); // no information requests
             in.flush();
             while (true) {
-                out.readLong();
-                assertEquals(OPT_GO, out.readInt());
+                assertEquals(NbdProtocol.OPTION_REPLY_MAGIC, out.readLong(), "an option reply");
+                assertEquals(NbdProtocol.OPT_GO, out.readInt());
                 int type = out.readInt();
                 out.readFully(new byte[out.readInt()]);
-                if (type == REP_ACK) {
+                if (type == NbdProtocol.REP_ACK) {
                     return;
                 }
-                assertEquals(3, type, "NBD_REP_INFO before the ACK");
+                assertEquals(NbdProtocol.REP_INFO, type, "NBD_REP_INFO before the ACK");
             }
         }
 
         void write(long offset, byte[] data) throws IOException {
-            request(RawNbd.WRITE, offset, data.length);
+            request(NbdProtocol.CMD_WRITE, offset, data.length);
             in.write(data);
             in.flush();
             reply();
         }
 
         byte[] read(long offset, int length) throws IOException {
-            request(RawNbd.READ, offset, length);
+            request(NbdProtocol.CMD_READ, offset, length);
             reply();
             byte[] data = new byte[length];
             out.readFully(data);
@@ -229,24 +226,24 @@ class OpensslKeyUpdateTest {
         }
 
         void disconnect() throws IOException {
-            request(2, 0, 0); // NBD_CMD_DISC
+            request(NbdProtocol.CMD_DISC, 0, 0);
             in.close();
         }
 
         private void request(int type, long offset, int length) throws IOException {
-            in.writeInt(0x25609513);
+            in.writeInt(NbdProtocol.REQUEST_MAGIC);
             in.writeShort(0);
             in.writeShort(type);
             in.writeLong(++cookie);
             in.writeLong(offset);
             in.writeInt(length);
-            if (type != RawNbd.WRITE) {
+            if (type != NbdProtocol.CMD_WRITE) {
                 in.flush();
             }
         }
 
         private void reply() throws IOException {
-            assertEquals(0x67446698, out.readInt(), "a simple reply");
+            assertEquals(NbdProtocol.SIMPLE_REPLY_MAGIC, out.readInt(), "a simple reply");
             assertEquals(0, out.readInt(), "no error");
             assertEquals(cookie, out.readLong());
         }
