@@ -10,10 +10,13 @@ import javax.crypto.spec.SecretKeySpec;
 import org.bouncycastle.jcajce.util.DefaultJcaJceHelper;
 import org.bouncycastle.tls.AlertDescription;
 import org.bouncycastle.tls.EncryptionAlgorithm;
+import org.bouncycastle.tls.NamedGroup;
 import org.bouncycastle.tls.ProtocolVersion;
 import org.bouncycastle.tls.TlsFatalAlert;
 import org.bouncycastle.tls.crypto.TlsCipher;
 import org.bouncycastle.tls.crypto.TlsCryptoParameters;
+import org.bouncycastle.tls.crypto.TlsECConfig;
+import org.bouncycastle.tls.crypto.TlsECDomain;
 import org.bouncycastle.tls.crypto.impl.TlsBlockCipherImpl;
 import org.bouncycastle.tls.crypto.impl.jcajce.JcaTlsCrypto;
 
@@ -24,6 +27,8 @@ import org.bouncycastle.tls.crypto.impl.jcajce.JcaTlsCrypto;
  * GcmRecordCipher}, in CBC through {@link ScratchCipher}: both make less garbage.
  */
 final class PskCrypto extends JcaTlsCrypto {
+    private static final boolean BC_X25519 = !"jdk".equals(System.getProperty("faultdisk.tls.x25519", "bc"));
+
     /** The AES-GCM cipher of the connection, once the handshake chose one (one crypto a connection). */
     private volatile GcmRecordCipher gcm;
 
@@ -34,6 +39,18 @@ final class PskCrypto extends JcaTlsCrypto {
     /** The connection's AES-GCM record cipher, or null if another suite was agreed. */
     GcmRecordCipher gcm() {
         return gcm;
+    }
+
+    /**
+     * X25519 by Bouncy Castle's arithmetic ({@link BcX25519Domain}), other groups the JDK's; {@code
+     * -Dfaultdisk.tls.x25519=jdk} keeps the JDK's for X25519 too, for comparison.
+     */
+    @Override
+    public TlsECDomain createECDomain(TlsECConfig config) {
+        if (config.getNamedGroup() == NamedGroup.x25519 && BC_X25519) {
+            return new BcX25519Domain(this);
+        }
+        return super.createECDomain(config);
     }
 
     @Override
