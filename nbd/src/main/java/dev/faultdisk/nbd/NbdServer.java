@@ -160,6 +160,9 @@ public final class NbdServer implements AutoCloseable {
         }
         if (options.tlsMode() != TlsMode.OFF) {
             CipherWarmUp.start(); // AES-GCM compiled before the first clients' records
+            if (options.tls() != null) {
+                BcX25519Provider.install(); // the JDK's engine finds X25519 by name only
+            }
         }
         listener.start(this::accepted);
         return this;
