@@ -164,13 +164,12 @@ final class Connection implements Runnable {
                     reason = "the handshake ended without an export (options " + String.join(", ", options) + ")";
                     return;
                 }
+                // Built here, not by the logger's MessageFormat: that would print connection 1000 as
+                // "1,000" (as the locale groups digits), unlike every other place that names it.
                 LOG.log(
                         Level.INFO,
-                        "NBD connection {0} from {1}: export ''{2}'', {3}",
-                        id,
-                        peerName,
-                        export.name(),
-                        negotiated(negotiation));
+                        "NBD connection " + id + " from " + peerName + ": export '" + export.name() + "', "
+                                + negotiated(negotiation));
                 t = new Transmission(this, negotiation, writer);
                 transmission = t;
             }
@@ -179,7 +178,7 @@ final class Connection implements Runnable {
             reason = "the client closed the connection";
         } catch (ProtocolException e) {
             reason = "protocol error: " + e.getMessage();
-            LOG.log(Level.WARNING, "connection {0}: protocol error, disconnecting: {1}", id, e.getMessage());
+            LOG.log(Level.WARNING, "connection " + id + ": protocol error, disconnecting: " + e.getMessage());
         } catch (javax.net.ssl.SSLException e) {
             reason = "TLS failed: " + e.getMessage();
             NbdServer.refusal("tls", "connection " + id + ": TLS failed, disconnecting: " + e.getMessage());
@@ -197,7 +196,7 @@ final class Connection implements Runnable {
             if (!moved) {
                 finish(t);
                 String why = closeReason != null ? closeReason : reason;
-                LOG.log(Level.INFO, "NBD connection {0} from {1} closed: {2}", id, peerName, why);
+                LOG.log(Level.INFO, "NBD connection " + id + " from " + peerName + " closed: " + why);
             }
         }
     }
@@ -572,7 +571,7 @@ final class Connection implements Runnable {
         try {
             channel.close();
         } catch (IOException e) {
-            LOG.log(Level.DEBUG, "connection {0}: close failed: {1}", id, e.toString());
+            LOG.log(Level.DEBUG, "connection {0}: close failed: {1}", Long.toString(id), e.toString());
         }
         writer.closeUring(); // its duplicate of the socket's descriptor would keep the socket open
         poll.wake(); // the same for the reader's, and it may be waiting on it
@@ -581,7 +580,7 @@ final class Connection implements Runnable {
             if (served != null) {
                 int dropped = served.connectionClosed(id);
                 if (dropped > 0) {
-                    LOG.log(Level.INFO, "connection {0} closed: {1} held requests dropped", id, dropped);
+                    LOG.log(Level.INFO, "connection " + id + " closed: " + dropped + " held requests dropped");
                 }
             }
         }

@@ -94,7 +94,7 @@ final class Dispatcher {
             LOG.log(
                     Level.WARNING,
                     "QMP session {0} ({1}): wrong or missing secret; closing it",
-                    session.id(),
+                    Long.toString(session.id()), // not MessageFormat's "1,000"
                     session.remoteAddress());
             throw QmpError.generic(
                     "this QMP server requires a shared secret: qmp_capabilities needs the argument 'secret'"

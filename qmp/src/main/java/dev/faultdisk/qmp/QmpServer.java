@@ -362,7 +362,7 @@ public final class QmpServer implements AutoCloseable {
             session.close();
             return;
         }
-        LOG.log(Level.DEBUG, "QMP session {0} from {1}", session.id(), remote);
+        LOG.log(Level.DEBUG, "QMP session {0} from {1}", Long.toString(session.id()), remote);
         session.start(greeting);
     }
 

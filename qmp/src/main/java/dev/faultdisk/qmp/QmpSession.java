@@ -154,7 +154,7 @@ public final class QmpSession {
             LOG.log(
                     Level.WARNING,
                     "QMP session {0} ({1}) dropped: it has read nothing for {2} and its output queue is full",
-                    id,
+                    Long.toString(id), // not MessageFormat's "1,000"
                     remote,
                     options.stallTimeout());
             close("output queue full, nothing read");
@@ -302,13 +302,13 @@ public final class QmpSession {
         if (!closed.compareAndSet(false, true)) {
             return;
         }
-        LOG.log(Level.DEBUG, "QMP session {0} ({1}) ends: {2}", id, remote, reason);
+        LOG.log(Level.DEBUG, "QMP session {0} ({1}) ends: {2}", Long.toString(id), remote, reason);
         output.close();
         opened.completeExceptionally(new IOException("session closed"));
         try {
             channel.close();
         } catch (IOException e) {
-            LOG.log(Level.DEBUG, "closing QMP session {0}: {1}", id, e.toString());
+            LOG.log(Level.DEBUG, "closing QMP session {0}: {1}", Long.toString(id), e.toString());
         }
         server.removed(this);
     }
