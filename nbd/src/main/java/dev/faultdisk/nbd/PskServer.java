@@ -128,7 +128,8 @@ final class PskServer extends PSKTlsServer {
     /**
      * X25519 alone where the client sent a share of it: Bouncy Castle takes the first share of
      * the client's that the server supports, and GnuTLS's clients send secp256r1's before
-     * X25519's. In the JDK X25519 costs under half of P-256 (a key pair and an agreement), and
+     * X25519's. X25519 costs under half of P-256 in the JDK (a key pair and an agreement), a
+     * sixth in Bouncy Castle's arithmetic ({@link BcX25519Domain}), and
      * P-256's arithmetic was almost half of a warm PSK server's samples (JFR) over nbdinfo runs.
      * Else all the groups Bouncy Castle offers.
      */
