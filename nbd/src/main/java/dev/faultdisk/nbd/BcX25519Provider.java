@@ -49,7 +49,8 @@ final class BcX25519Provider extends Provider {
     private BcX25519Provider() {
         super(NAME, "1", "X25519 by Bouncy Castle's RFC 7748 arithmetic, for the JDK's TLS");
         putService(new Factory(this, "KeyPairGenerator", KeyPairs.class, KeyPairs::new, key -> true));
-        putService(new Factory(this, "KeyAgreement", Agreement.class, Agreement::new, PrivateKey.class::isInstance));
+        putService(
+                new Factory(this, "KeyAgreement", Agreement.class, Agreement::new, X25519PrivateKey.class::isInstance));
     }
 
     /**
@@ -115,18 +116,18 @@ final class BcX25519Provider extends Provider {
             X25519.generatePrivateKey(random != null ? random : new SecureRandom(), scalar);
             byte[] u = new byte[X25519.POINT_SIZE];
             X25519.generatePublicKey(scalar, 0, u, 0);
-            return new KeyPair(new PublicKey(u), new PrivateKey(scalar));
+            return new KeyPair(new X25519PublicKey(u), new X25519PrivateKey(scalar));
         }
     }
 
     /** One X25519 agreement: our private key, the peer's public key of any provider. */
     private static final class Agreement extends KeyAgreementSpi {
-        private PrivateKey privateKey;
+        private X25519PrivateKey privateKey;
         private byte[] secret;
 
         @Override
         protected void engineInit(Key key, SecureRandom random) throws InvalidKeyException {
-            if (!(key instanceof PrivateKey ours)) {
+            if (!(key instanceof X25519PrivateKey ours)) {
                 throw new InvalidKeyException("not an X25519 key of " + NAME);
             }
             privateKey = ours;
@@ -252,10 +253,10 @@ final class BcX25519Provider extends Provider {
     }
 
     /** An X25519 public key: its u-coordinate in RFC 7748's bytes. */
-    private static final class PublicKey extends X25519Key implements XECPublicKey {
+    private static final class X25519PublicKey extends X25519Key implements XECPublicKey {
         private static final long serialVersionUID = 1L;
 
-        PublicKey(byte[] u) {
+        X25519PublicKey(byte[] u) {
             super(u, SPKI_PREFIX, "X.509");
         }
 
@@ -270,10 +271,10 @@ final class BcX25519Provider extends Provider {
     }
 
     /** An X25519 private key: its clamped scalar. */
-    private static final class PrivateKey extends X25519Key implements XECPrivateKey {
+    private static final class X25519PrivateKey extends X25519Key implements XECPrivateKey {
         private static final long serialVersionUID = 1L;
 
-        PrivateKey(byte[] scalar) {
+        X25519PrivateKey(byte[] scalar) {
             super(scalar, PKCS8_PREFIX, "PKCS#8");
         }
 

@@ -31,7 +31,9 @@ class BcX25519DomainTest {
 
     @Test
     void agreesWithTheJdksXdh() throws Exception {
-        KeyPairGenerator generator = KeyPairGenerator.getInstance("XDH");
+        // The JDK's own provider by name: an NBD server with certificates started earlier in this
+        // JVM puts BcX25519Provider first, and "XDH" alone would then compare Bouncy Castle with itself.
+        KeyPairGenerator generator = KeyPairGenerator.getInstance("XDH", "SunEC");
         generator.initialize(NamedParameterSpec.X25519);
         for (int i = 0; i < 20; i++) {
             KeyPair jdk = generator.generateKeyPair();
@@ -41,7 +43,7 @@ class BcX25519DomainTest {
             ours.receivePeerValue(littleEndian(((XECPublicKey) jdk.getPublic()).getU()));
             byte[] ourSecret = ours.calculateSecret().extract();
 
-            KeyAgreement agreement = KeyAgreement.getInstance("XDH");
+            KeyAgreement agreement = KeyAgreement.getInstance("XDH", "SunEC");
             agreement.init(jdk.getPrivate());
             agreement.doPhase(publicKey(ourShare), true);
             assertArrayEquals(agreement.generateSecret(), ourSecret, "agreement " + i);
@@ -91,7 +93,7 @@ class BcX25519DomainTest {
         for (int i = 0; i < share.length; i++) {
             bigEndian[i] = share[share.length - 1 - i];
         }
-        return KeyFactory.getInstance("XDH")
+        return KeyFactory.getInstance("XDH", "SunEC")
                 .generatePublic(new XECPublicKeySpec(NamedParameterSpec.X25519, new BigInteger(1, bigEndian)));
     }
 
