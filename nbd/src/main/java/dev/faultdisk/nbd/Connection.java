@@ -196,7 +196,13 @@ final class Connection implements Runnable {
             if (!moved) {
                 finish(t);
                 String why = closeReason != null ? closeReason : reason;
-                LOG.log(Level.INFO, "NBD connection " + id + " from " + peerName + " closed: " + why);
+                try {
+                    LOG.log(Level.INFO, "NBD connection " + id + " from " + peerName + " closed: " + why);
+                } finally {
+                    // Only now: a server's shutdown waits for its connections to leave, and a line
+                    // logged after it returned would escape a caller holding the lines back (the warm-up's).
+                    server.removed(this);
+                }
             }
         }
     }
@@ -247,7 +253,6 @@ final class Connection implements Runnable {
             transmission.readerDone(); // only the reader (this thread) uses what it lets go
         }
         poll.release();
-        server.removed(this);
         releaseBuffers(transmission);
     }
 

@@ -15,11 +15,55 @@ import java.util.logging.SimpleFormatter;
 import org.junit.jupiter.api.Test;
 
 /**
- * A connection's log lines name it as every other place does: connection 1000 is "1000", not the
- * "1,000" a logger's MessageFormat makes of a number (or "1.000", as the locale groups digits).
+ * A connection's log lines: they name it as every other place does, connection 1000 is "1000", not the
+ * "1,000" a logger's MessageFormat makes of a number (or "1.000", as the locale groups digits),
+ * and the closing one is logged before the server's shutdown returns.
  */
 class ConnectionLogLineTest {
     private static final int CONNECTIONS = 1000;
+
+    /**
+     * A server's shutdown returns only once its connections' closing lines are logged, so a
+     * caller that holds the lines back (the warm-up's private server) holds them all: the handler
+     * here takes 300 ms over a closing line.
+     */
+    @Test
+    void shutdownReturnsAfterTheClosingLines() throws Exception {
+        Logger logger = Logger.getLogger(Connection.class.getName());
+        List<String> lines = new CopyOnWriteArrayList<>();
+        Handler slow = new Handler() {
+            @Override
+            public void publish(LogRecord record) {
+                String line = new SimpleFormatter().formatMessage(record);
+                if (line.contains(" closed: ")) {
+                    try {
+                        Thread.sleep(300);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                }
+                lines.add(line);
+            }
+
+            @Override
+            public void flush() {}
+
+            @Override
+            public void close() {}
+        };
+        logger.addHandler(slow);
+        try (LocalServer server = new LocalServer("d=memory:1M");
+                Socket socket = new Socket("127.0.0.1", server.port())) {
+            socket.getInputStream().readNBytes(18); // the greeting: the connection is open
+            server.server().close();
+            assertTrue(
+                    lines.stream()
+                            .anyMatch(line -> line.startsWith("NBD connection 1 from ") && line.contains(" closed: ")),
+                    () -> "no closing line when close() returned: " + lines);
+        } finally {
+            logger.removeHandler(slow);
+        }
+    }
 
     @Test
     void theThousandthConnectionIsNamedWithoutGrouping() throws Exception {
