@@ -216,6 +216,29 @@ class NbdTlsTest {
     }
 
     /**
+     * A PSK client that will have no AES at all (a GnuTLS priority string, as GnuTLS prefers on a
+     * machine without AES instructions) agrees on ChaCha20-Poly1305, over TLS 1.3 and, told so,
+     * TLS 1.2 (ECDHE-PSK); its records go through Bouncy Castle's record layer, busy and idle.
+     */
+    @Test
+    void aPskClientWithoutAesAgreesOnChaCha20() throws Exception {
+        Path psk = pki.pskDir("carol", 0x9e5c_0005L);
+        String noAes = "-AES-128-GCM:-AES-256-GCM:-AES-128-CBC:-AES-256-CBC:-AES-128-CCM:-AES-256-CCM";
+        try (FaultdiskServer server = startPsk(psk)) {
+            assertMovesAndServesOn(
+                    server,
+                    "tls-creds-psk,id=tls0,dir=" + psk + ",username=carol,endpoint=client,priority=NORMAL:+ECDHE-PSK:"
+                            + noAes,
+                    "TLSv1\\.3 TLS_CHACHA20_POLY1305_SHA256 x25519");
+            assertMovesAndServesOn(
+                    server,
+                    "tls-creds-psk,id=tls0,dir=" + psk
+                            + ",username=carol,endpoint=client,priority=NORMAL:+ECDHE-PSK:-VERS-TLS1.3:" + noAes,
+                    "TLSv1\\.2 TLS_ECDHE_PSK_WITH_CHACHA20_POLY1305_SHA256");
+        }
+    }
+
+    /**
      * qemu-io with {@code credentials} (its TLS object, id tls0) writes, waits until its
      * connection is read by a platform thread and then, idle, by a virtual one again, and reads
      * (which moves it to a platform thread again);

@@ -17,6 +17,7 @@ import org.bouncycastle.tls.crypto.TlsCipher;
 import org.bouncycastle.tls.crypto.TlsCryptoParameters;
 import org.bouncycastle.tls.crypto.TlsECConfig;
 import org.bouncycastle.tls.crypto.TlsECDomain;
+import org.bouncycastle.tls.crypto.impl.TlsAEADCipher;
 import org.bouncycastle.tls.crypto.impl.TlsBlockCipherImpl;
 import org.bouncycastle.tls.crypto.impl.jcajce.JcaTlsCrypto;
 
@@ -24,9 +25,12 @@ import org.bouncycastle.tls.crypto.impl.jcajce.JcaTlsCrypto;
  * Bouncy Castle's TLS with the JDK's ciphers and digests, which use the CPU's AES and SHA
  * instructions (Bouncy Castle's own are plain Java: whole-disk copies over PSK ran at half the
  * speed with them, docs/BENCHMARKS.md). TLS 1.2 and 1.3 records in AES-GCM go through {@link
- * GcmRecordCipher}, in CBC through {@link ScratchCipher}: both make less garbage.
+ * GcmRecordCipher}, in CBC through {@link ScratchCipher}: both make less garbage. ChaCha20-Poly1305
+ * is the JDK's cipher too ({@link JdkChaCha20Poly1305}), through Bouncy Castle's record layer.
  */
 final class PskCrypto extends JcaTlsCrypto {
+    private static final boolean CHACHA20 = JdkChaCha20Poly1305.available();
+
     private static final boolean BC_X25519 = !"jdk".equals(System.getProperty("faultdisk.tls.x25519", "bc"));
 
     /** The AES-GCM cipher of the connection, once the handshake chose one (one crypto a connection). */
@@ -67,11 +71,29 @@ final class PskCrypto extends JcaTlsCrypto {
                     gcm = new GcmRecordCipher(params, keySize);
                     return gcm;
                 }
+                if (encryption == EncryptionAlgorithm.CHACHA20_POLY1305 && CHACHA20) {
+                    return new TlsAEADCipher(
+                            params,
+                            new JdkChaCha20Poly1305(true),
+                            new JdkChaCha20Poly1305(false),
+                            32,
+                            16,
+                            TlsAEADCipher.AEAD_CHACHA20_POLY1305);
+                }
             } catch (GeneralSecurityException e) {
                 throw new TlsFatalAlert(AlertDescription.internal_error, e);
             }
         }
         return super.createCipher(params, encryption, mac);
+    }
+
+    /** ChaCha20-Poly1305 by the JDK's cipher ({@link JdkChaCha20Poly1305}), which Bouncy Castle's check misses. */
+    @Override
+    protected Boolean isSupportedEncryptionAlgorithm(int encryptionAlgorithm) {
+        if (encryptionAlgorithm == EncryptionAlgorithm.CHACHA20_POLY1305) {
+            return CHACHA20;
+        }
+        return super.isSupportedEncryptionAlgorithm(encryptionAlgorithm);
     }
 
     @Override

@@ -55,13 +55,13 @@ final class PskOfferCheck {
             if (!group) {
                 return "the client offered TLS 1.3 with no group this server has for ECDHE or DHE";
             }
-            return tls13Suite ? "" : "the client offered TLS 1.3 without AES-GCM";
+            return tls13Suite ? "" : "the client offered TLS 1.3 without AES-GCM or ChaCha20-Poly1305";
         }
         if (tls12) {
             return tls12Suite
                     ? ""
                     : "the client offered TLS 1.2 without the suites this server takes (ECDHE-PSK or DHE-PSK"
-                            + " with AES)";
+                            + " with AES or ChaCha20-Poly1305)";
         }
         return "the client offered neither TLS 1.2 nor TLS 1.3";
     }

@@ -11,17 +11,11 @@ import org.junit.jupiter.api.Test;
 /**
  * Why a client's offer has nothing this server takes, as a refusal's log line says it: each
  * reason for the offer it fits, and none for offers it takes (TLS 1.3 with psk_dhe_ke, a group
- * and AES-GCM; TLS 1.2 with a DHE-PSK or ECDHE-PSK suite).
+ * and AES-GCM or ChaCha20-Poly1305; TLS 1.2 with a DHE-PSK or ECDHE-PSK suite).
  */
 class PskOfferCheckTest {
     private static final int[] SERVER_GROUPS = {NamedGroup.x25519, NamedGroup.secp256r1};
-    /** As {@link PskServer}'s: TLS 1.3's AES-GCM, then DHE-PSK and ECDHE-PSK with AES. */
-    private static final int[] SERVER_SUITES = {
-        CipherSuite.TLS_AES_128_GCM_SHA256,
-        CipherSuite.TLS_AES_256_GCM_SHA384,
-        CipherSuite.TLS_DHE_PSK_WITH_AES_128_GCM_SHA256,
-        CipherSuite.TLS_ECDHE_PSK_WITH_AES_128_CBC_SHA256
-    };
+    private static final int[] SERVER_SUITES = PskServer.SUITES.clone();
 
     private static final ProtocolVersion[] TLS13_AND_12 = ProtocolVersion.TLSv13.downTo(ProtocolVersion.TLSv12);
     private static final short[] BOTH_MODES = {PskKeyExchangeMode.psk_ke, PskKeyExchangeMode.psk_dhe_ke};
@@ -69,15 +63,25 @@ class PskOfferCheckTest {
                 "the client offered TLS 1.3 with no group this server has for ECDHE or DHE",
                 why(GNUTLS_SUITES, ProtocolVersion.TLSv12, TLS13_AND_12, BOTH_MODES, new int[] {NamedGroup.x448 + 99}));
         assertEquals(
-                "the client offered TLS 1.3 without AES-GCM",
+                "",
                 why(
                         new int[] {CipherSuite.TLS_CHACHA20_POLY1305_SHA256},
                         ProtocolVersion.TLSv12,
                         TLS13_AND_12,
                         BOTH_MODES,
+                        groups),
+                "TLS 1.3 in ChaCha20-Poly1305 alone");
+        assertEquals(
+                "the client offered TLS 1.3 without AES-GCM or ChaCha20-Poly1305",
+                why(
+                        new int[] {CipherSuite.TLS_AES_128_CCM_SHA256},
+                        ProtocolVersion.TLSv12,
+                        TLS13_AND_12,
+                        BOTH_MODES,
                         groups));
         assertEquals(
-                "the client offered TLS 1.2 without the suites this server takes (ECDHE-PSK or DHE-PSK with AES)",
+                "the client offered TLS 1.2 without the suites this server takes (ECDHE-PSK or DHE-PSK with AES or"
+                        + " ChaCha20-Poly1305)",
                 why(
                         new int[] {CipherSuite.TLS_PSK_WITH_AES_128_GCM_SHA256},
                         ProtocolVersion.TLSv12,

@@ -64,7 +64,8 @@ class PskTlsTest {
             ints = {
                 CipherSuite.TLS_AES_128_GCM_SHA256,
                 CipherSuite.TLS_DHE_PSK_WITH_AES_128_GCM_SHA256,
-                CipherSuite.TLS_ECDHE_PSK_WITH_AES_256_CBC_SHA
+                CipherSuite.TLS_ECDHE_PSK_WITH_AES_256_CBC_SHA,
+                CipherSuite.TLS_CHACHA20_POLY1305_SHA256
             })
     void aReadTimeoutInsideARecordLosesNothing(int suite, @TempDir Path dir) throws Exception {
         try (Ends ends = Ends.connect(dir, new int[] {suite})) {
@@ -153,6 +154,30 @@ class PskTlsTest {
                     ends.server.session(),
                     "the session as the server names it, with its key share");
             assertRecordsGoBothWays(ends, true);
+        }
+    }
+
+    /**
+     * A client offering no AES-GCM gets ChaCha20-Poly1305, in TLS 1.3 and in TLS 1.2 (ECDHE-PSK
+     * before DHE-PSK), its records through Bouncy Castle's record layer both ways.
+     */
+    @Test
+    void chaCha20IsChosenWhereTheClientOffersNoAesGcm(@TempDir Path dir) throws Exception {
+        int[][] offers = {
+            {CipherSuite.TLS_AES_128_CCM_SHA256, CipherSuite.TLS_CHACHA20_POLY1305_SHA256},
+            {
+                CipherSuite.TLS_DHE_PSK_WITH_CHACHA20_POLY1305_SHA256,
+                CipherSuite.TLS_ECDHE_PSK_WITH_CHACHA20_POLY1305_SHA256
+            }
+        };
+        String[] sessions = {
+            "TLSv1.3 TLS_CHACHA20_POLY1305_SHA256 x25519", "TLSv1.2 TLS_ECDHE_PSK_WITH_CHACHA20_POLY1305_SHA256"
+        };
+        for (int i = 0; i < offers.length; i++) {
+            try (Ends ends = Ends.connect(dir, offers[i])) {
+                assertEquals(sessions[i], ends.server.session(), "the session as the server names it");
+                assertRecordsGoBothWays(ends, false);
+            }
         }
     }
 
@@ -313,10 +338,20 @@ class PskTlsTest {
         assertTrue(alerts.size() >= 2, "alerts " + alerts);
     }
 
-    /** A record changed on the way fails its tag: the server reads no byte of it and ends the session. */
+    /**
+     * A record changed on the way fails its tag (AES-GCM's in the server's own cipher,
+     * ChaCha20-Poly1305's through Bouncy Castle's record layer): the server reads no byte of it
+     * and ends the session.
+     */
     @ParameterizedTest
-    @ValueSource(ints = {CipherSuite.TLS_AES_128_GCM_SHA256, CipherSuite.TLS_DHE_PSK_WITH_AES_128_GCM_SHA256})
-    void aTamperedGcmRecordIsRefused(int suite, @TempDir Path dir) throws Exception {
+    @ValueSource(
+            ints = {
+                CipherSuite.TLS_AES_128_GCM_SHA256,
+                CipherSuite.TLS_DHE_PSK_WITH_AES_128_GCM_SHA256,
+                CipherSuite.TLS_CHACHA20_POLY1305_SHA256,
+                CipherSuite.TLS_ECDHE_PSK_WITH_CHACHA20_POLY1305_SHA256
+            })
+    void aTamperedRecordIsRefused(int suite, @TempDir Path dir) throws Exception {
         try (Ends ends = Ends.connect(dir, new int[] {suite})) {
             ends.wire.hold();
             ends.tls.getOutputStream().write(new byte[] {1, 2, 3, 4});
