@@ -17,32 +17,34 @@ import org.bouncycastle.tls.crypto.TlsCipher;
 import org.bouncycastle.tls.crypto.TlsCryptoParameters;
 import org.bouncycastle.tls.crypto.TlsECConfig;
 import org.bouncycastle.tls.crypto.TlsECDomain;
-import org.bouncycastle.tls.crypto.impl.TlsAEADCipher;
 import org.bouncycastle.tls.crypto.impl.TlsBlockCipherImpl;
 import org.bouncycastle.tls.crypto.impl.jcajce.JcaTlsCrypto;
 
 /**
  * Bouncy Castle's TLS with the JDK's ciphers and digests, which use the CPU's AES and SHA
  * instructions (Bouncy Castle's own are plain Java: whole-disk copies over PSK ran at half the
- * speed with them, docs/BENCHMARKS.md). TLS 1.2 and 1.3 records in AES-GCM go through {@link
- * GcmRecordCipher}, in CBC through {@link ScratchCipher}: both make less garbage. ChaCha20-Poly1305
- * is the JDK's cipher too ({@link JdkChaCha20Poly1305}), through Bouncy Castle's record layer.
+ * speed with them, docs/BENCHMARKS.md). TLS 1.2 and 1.3 records in AES-GCM and ChaCha20-Poly1305
+ * go through {@link AeadRecordCipher}, in CBC through {@link ScratchCipher}: both make less garbage.
  */
 final class PskCrypto extends JcaTlsCrypto {
-    private static final boolean CHACHA20 = JdkChaCha20Poly1305.available();
+    /**
+     * ChaCha20-Poly1305 by the JDK's cipher: Bouncy Castle's own check asks the JCA for it by its
+     * provider's names ("ChaCha7539", "Poly1305"), which the JDK's lack, and would offer none.
+     */
+    private static final boolean CHACHA20 = AeadRecordCipher.Aead.CHACHA20_POLY1305.available();
 
     private static final boolean BC_X25519 = !"jdk".equals(System.getProperty("faultdisk.tls.x25519", "bc"));
 
-    /** The AES-GCM cipher of the connection, once the handshake chose one (one crypto a connection). */
-    private volatile GcmRecordCipher gcm;
+    /** The AEAD record cipher of the connection, once the handshake chose one (one crypto a connection). */
+    private volatile AeadRecordCipher aead;
 
     PskCrypto(SecureRandom random) {
         super(new DefaultJcaJceHelper(), random, random);
     }
 
-    /** The connection's AES-GCM record cipher, or null if another suite was agreed. */
-    GcmRecordCipher gcm() {
-        return gcm;
+    /** The connection's AES-GCM or ChaCha20-Poly1305 record cipher, or null if another suite was agreed. */
+    AeadRecordCipher aead() {
+        return aead;
     }
 
     /**
@@ -68,17 +70,12 @@ final class PskCrypto extends JcaTlsCrypto {
                     default -> 0;
                 };
                 if (keySize > 0) {
-                    gcm = new GcmRecordCipher(params, keySize);
-                    return gcm;
+                    aead = new AeadRecordCipher(params, AeadRecordCipher.Aead.AES_GCM, keySize);
+                    return aead;
                 }
                 if (encryption == EncryptionAlgorithm.CHACHA20_POLY1305 && CHACHA20) {
-                    return new TlsAEADCipher(
-                            params,
-                            new JdkChaCha20Poly1305(true),
-                            new JdkChaCha20Poly1305(false),
-                            32,
-                            16,
-                            TlsAEADCipher.AEAD_CHACHA20_POLY1305);
+                    aead = new AeadRecordCipher(params, AeadRecordCipher.Aead.CHACHA20_POLY1305, 32);
+                    return aead;
                 }
             } catch (GeneralSecurityException e) {
                 throw new TlsFatalAlert(AlertDescription.internal_error, e);
@@ -87,7 +84,7 @@ final class PskCrypto extends JcaTlsCrypto {
         return super.createCipher(params, encryption, mac);
     }
 
-    /** ChaCha20-Poly1305 by the JDK's cipher ({@link JdkChaCha20Poly1305}), which Bouncy Castle's check misses. */
+    /** ChaCha20-Poly1305 by the JDK's cipher, which Bouncy Castle's check misses ({@link #CHACHA20}). */
     @Override
     protected Boolean isSupportedEncryptionAlgorithm(int encryptionAlgorithm) {
         if (encryptionAlgorithm == EncryptionAlgorithm.CHACHA20_POLY1305) {

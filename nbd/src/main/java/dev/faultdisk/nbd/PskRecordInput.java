@@ -13,7 +13,7 @@ import org.bouncycastle.tls.crypto.TlsDecodeResult;
 
 /**
  * What a PSK client sends after the handshake, read from the socket in bursts and opened by the
- * connection's {@link GcmRecordCipher} in place: Bouncy Castle's record layer reads every record
+ * connection's {@link AeadRecordCipher} in place: Bouncy Castle's record layer reads every record
  * into a new array (a byte of garbage for every byte a client writes), and takes two system calls
  * a record. Application data is all a client sends here; its close_notify ends the stream, any
  * other alert or a handshake message (renegotiation) ends the connection, but TLS 1.3's KeyUpdate:
@@ -28,7 +28,7 @@ final class PskRecordInput extends InputStream implements IdleBuffers {
     private static final byte[] KEY_UPDATE = {24, 0, 0, 1};
 
     private final RecordBuffer records;
-    private final GcmRecordCipher cipher;
+    private final AeadRecordCipher cipher;
     /** Told of a client's KeyUpdate: it rekeys {@link #cipher} and answers one asking for an answer. */
     private final PskServerProtocol protocol;
 
@@ -39,7 +39,7 @@ final class PskRecordInput extends InputStream implements IdleBuffers {
     private int pendingAt;
     private boolean ended;
 
-    PskRecordInput(InputStream socket, GcmRecordCipher cipher, PskServerProtocol protocol) {
+    PskRecordInput(InputStream socket, AeadRecordCipher cipher, PskServerProtocol protocol) {
         this.records = new RecordBuffer(socket, new byte[0]);
         this.cipher = cipher;
         this.protocol = protocol;

@@ -219,9 +219,9 @@ final class PskServer extends PSKTlsServer {
         return TlsUtils.getSupportedCipherSuites(getCrypto(), SUITES);
     }
 
-    /** The connection's AES-GCM record cipher, or null if another suite was agreed. */
-    GcmRecordCipher gcm() {
-        return crypto.gcm();
+    /** The connection's AES-GCM or ChaCha20-Poly1305 record cipher, or null if another suite was agreed. */
+    AeadRecordCipher aead() {
+        return crypto.aead();
     }
 
     /**

@@ -32,7 +32,7 @@ import org.bouncycastle.tls.crypto.TlsCrypto;
  */
 public final class PskTls {
     /**
-     * Whether records received in AES-GCM are read by {@link PskRecordInput} (the default) or by
+     * Whether records received in AES-GCM or ChaCha20-Poly1305 are read by {@link PskRecordInput} (the default) or by
      * Bouncy Castle's record layer: {@code -Dfaultdisk.nbd.pskRecordInput=false}, for comparison.
      */
     private static final boolean RECORD_INPUT =
@@ -135,11 +135,12 @@ public final class PskTls {
             throw new javax.net.ssl.SSLException("PSK handshake failed: " + e.getMessage() + server.refusal(), e);
         }
         plain.setSoTimeout(old);
-        GcmRecordCipher gcm = server.gcm();
+        AeadRecordCipher aead = server.aead();
         // Bouncy Castle reads no further than the handshake's last record: the rest is the client's data.
         InputStream input =
-                gcm != null && RECORD_INPUT ? new PskRecordInput(in, gcm, protocol) : protocol.getInputStream();
-        OutputStream output = gcm != null ? new GcmOutput(protocol.getOutputStream(), gcm) : protocol.getOutputStream();
+                aead != null && RECORD_INPUT ? new PskRecordInput(in, aead, protocol) : protocol.getInputStream();
+        OutputStream output =
+                aead != null ? new AeadOutput(protocol.getOutputStream(), aead) : protocol.getOutputStream();
         // Bouncy Castle's close sends close_notify; its streams leave the socket to the connection.
         return new StreamChannel(input, output, plain, server.session()).endingOutputWith(protocol::close);
     }
@@ -171,12 +172,12 @@ public final class PskTls {
         }
     }
 
-    /** Bouncy Castle's output, through which an idle connection gives back the array AES-GCM sends from. */
-    private static final class GcmOutput extends OutputStream implements IdleBuffers {
+    /** Bouncy Castle's output, through which an idle connection gives back the array its AEAD sends from. */
+    private static final class AeadOutput extends OutputStream implements IdleBuffers {
         private final OutputStream out;
-        private final GcmRecordCipher cipher;
+        private final AeadRecordCipher cipher;
 
-        GcmOutput(OutputStream out, GcmRecordCipher cipher) {
+        AeadOutput(OutputStream out, AeadRecordCipher cipher) {
             this.out = out;
             this.cipher = cipher;
         }

@@ -117,12 +117,12 @@ final class PskClient extends PSKTlsClient {
 
     /** The client's application traffic keys now (TLS 1.3). */
     Tls13TrafficKeys sendKeys() throws IOException {
-        return Tls13TrafficKeys.of(context.getSecurityParametersConnection(), false, 16);
+        return Tls13TrafficKeys.of(context.getSecurityParametersConnection(), false, 16, "AES");
     }
 
     /** The server's application traffic keys now (TLS 1.3), as this client opens its records. */
     Tls13TrafficKeys receiveKeys() throws IOException {
-        return Tls13TrafficKeys.of(context.getSecurityParametersConnection(), true, 16);
+        return Tls13TrafficKeys.of(context.getSecurityParametersConnection(), true, 16, "AES");
     }
 
     int suite() {

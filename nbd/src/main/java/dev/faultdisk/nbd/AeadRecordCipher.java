@@ -4,11 +4,13 @@ import dev.faultdisk.wire.net.ArrayPool;
 import dev.faultdisk.wire.net.TlsRecordHeader;
 import java.io.IOException;
 import java.security.GeneralSecurityException;
+import java.security.spec.AlgorithmParameterSpec;
 import java.util.Arrays;
 import javax.crypto.AEADBadTagException;
 import javax.crypto.Cipher;
 import javax.crypto.SecretKey;
 import javax.crypto.spec.GCMParameterSpec;
+import javax.crypto.spec.IvParameterSpec;
 import javax.crypto.spec.SecretKeySpec;
 import org.bouncycastle.tls.AlertDescription;
 import org.bouncycastle.tls.ContentType;
@@ -21,8 +23,8 @@ import org.bouncycastle.tls.crypto.TlsEncodeResult;
 import org.bouncycastle.tls.crypto.impl.TlsImplUtils;
 
 /**
- * TLS records in AES-GCM with the JDK's cipher: TLS 1.2's (RFC 5288) and TLS 1.3's (RFC 8446,
- * 5.2), into arrays lent to it while the connection is busy: Bouncy Castle's own record cipher
+ * TLS records in AES-GCM or ChaCha20-Poly1305 with the JDK's ciphers: TLS 1.2's (RFC 5288, RFC
+ * 7905) and TLS 1.3's (RFC 8446, 5.2), into arrays lent to it while the connection is busy: Bouncy Castle's own record cipher
  * makes a new array for every record it sends (16 KiB, a byte of garbage for every byte a PSK
  * connection sent). Bouncy Castle writes a record to the socket before it asks for the next, and
  * it (or {@link PskRecordInput}) hands out what a record holds before it opens the next, so one
@@ -30,9 +32,48 @@ import org.bouncycastle.tls.crypto.impl.TlsImplUtils;
  * lock, and read by the connection's reader alone. Alerts and handshake messages, which Bouncy
  * Castle may send from the reader while a reply goes out, get arrays of their own.
  */
-final class GcmRecordCipher implements TlsCipher {
-    private static final int FIXED_IV = 4; // the salt from the key block
-    private static final int EXPLICIT_NONCE = 8; // sent before each record's ciphertext
+final class AeadRecordCipher implements TlsCipher {
+    /**
+     * The two AEADs: the JDK's cipher, its key's name, and in TLS 1.2 the fixed part of the nonce
+     * from the key block and the explicit part sent before each record's ciphertext (AES-GCM's 4
+     * and 8 bytes; ChaCha20-Poly1305's whole 12-byte IV and none, the sequence number XORed in as
+     * in TLS 1.3).
+     */
+    enum Aead {
+        AES_GCM("AES/GCM/NoPadding", "AES", 4, 8),
+        CHACHA20_POLY1305("ChaCha20-Poly1305", "ChaCha20", 12, 0);
+
+        final String transformation;
+        final String keyAlgorithm;
+        final int fixedIv;
+        final int explicitNonce;
+
+        Aead(String transformation, String keyAlgorithm, int fixedIv, int explicitNonce) {
+            this.transformation = transformation;
+            this.keyAlgorithm = keyAlgorithm;
+            this.fixedIv = fixedIv;
+            this.explicitNonce = explicitNonce;
+        }
+
+        AlgorithmParameterSpec nonce(byte[] nonce) {
+            return this == AES_GCM ? new GCMParameterSpec(TAG * 8, nonce) : new IvParameterSpec(nonce);
+        }
+
+        /** Whether this JDK has the cipher (every JDK since 11 has both). */
+        boolean available() {
+            try {
+                Cipher.getInstance(transformation);
+                return true;
+            } catch (GeneralSecurityException e) {
+                return false;
+            }
+        }
+    }
+
+    /** The largest explicit nonce, for the lent arrays' size. */
+    private static final int EXPLICIT_NONCE = 8;
+
+    private static final int NONCE = 12;
     private static final int TAG = 16;
     /**
      * Arrays for a whole record, header and all, lent while the connection is busy: the one it
@@ -44,6 +85,7 @@ final class GcmRecordCipher implements TlsCipher {
     /** TLS 1.3's inner content type, after the plaintext (RFC 8446, 5.2). */
     private static final int INNER_TYPE = 1;
 
+    private final Aead aead;
     private final Cipher encrypt;
     private final Cipher decrypt;
     private final TlsCryptoParameters params;
@@ -57,8 +99,12 @@ final class GcmRecordCipher implements TlsCipher {
     private Tls13TrafficKeys sendKeys;
 
     private Tls13TrafficKeys receiveKeys;
-    private final byte[] encryptNonce = new byte[FIXED_IV + EXPLICIT_NONCE];
-    private final byte[] decryptNonce = new byte[FIXED_IV + EXPLICIT_NONCE];
+    private final byte[] encryptNonce = new byte[NONCE];
+    private final byte[] decryptNonce = new byte[NONCE];
+    /** TLS 1.2 ChaCha20-Poly1305: each direction's IV, the sequence number XORed into it (RFC 7905). */
+    private byte[] encryptIv;
+
+    private byte[] decryptIv;
     // Additional data (TLS 1.2: sequence number, type, version, length; TLS 1.3: the record's
     // header): one each way, as records are sent and received at once.
     private final byte[] sentAdditional;
@@ -75,34 +121,46 @@ final class GcmRecordCipher implements TlsCipher {
     private long nextReceived;
 
     /**
-     * {@code keySize} in bytes (16 or 32); in TLS 1.2 the keys and salts come from the
-     * handshake's key block, in TLS 1.3 from the traffic secrets in force (the handshake's first).
+     * {@code keySize} in bytes (16 or 32 for AES, 32 for ChaCha20); in TLS 1.2 the keys and fixed
+     * IVs come from the handshake's key block, in TLS 1.3 from the traffic secrets in force (the
+     * handshake's first).
      */
-    GcmRecordCipher(TlsCryptoParameters params, int keySize) throws IOException, GeneralSecurityException {
+    AeadRecordCipher(TlsCryptoParameters params, Aead aead, int keySize) throws IOException, GeneralSecurityException {
         this.params = params;
+        this.aead = aead;
         this.keySize = keySize;
         this.tls13 =
                 TlsImplUtils.isTLSv13(params.getSecurityParametersHandshake().getNegotiatedVersion());
         sentAdditional = new byte[tls13 ? TlsRecordHeader.SIZE : 13];
         receivedAdditional = new byte[tls13 ? TlsRecordHeader.SIZE : 13];
-        encrypt = Cipher.getInstance("AES/GCM/NoPadding");
-        decrypt = Cipher.getInstance("AES/GCM/NoPadding");
+        encrypt = Cipher.getInstance(aead.transformation);
+        decrypt = Cipher.getInstance(aead.transformation);
         boolean isServer = params.isServer();
         if (tls13) {
-            setSendKeys(Tls13TrafficKeys.of(params.getSecurityParametersHandshake(), isServer, keySize));
-            setReceiveKeys(Tls13TrafficKeys.of(params.getSecurityParametersHandshake(), !isServer, keySize));
+            setSendKeys(
+                    Tls13TrafficKeys.of(params.getSecurityParametersHandshake(), isServer, keySize, aead.keyAlgorithm));
+            setReceiveKeys(Tls13TrafficKeys.of(
+                    params.getSecurityParametersHandshake(), !isServer, keySize, aead.keyAlgorithm));
             return;
         }
-        byte[] block = TlsImplUtils.calculateKeyBlock(params, 2 * keySize + 2 * FIXED_IV);
-        // RFC 5246, 6.3: client key, server key, client salt, server salt.
-        SecretKey client = new SecretKeySpec(block, 0, keySize, "AES");
-        SecretKey server = new SecretKeySpec(block, keySize, keySize, "AES");
-        int clientSalt = 2 * keySize;
-        int serverSalt = clientSalt + FIXED_IV;
+        int fixedIv = aead.fixedIv;
+        byte[] block = TlsImplUtils.calculateKeyBlock(params, 2 * keySize + 2 * fixedIv);
+        // RFC 5246, 6.3: client key, server key, client IV (AES-GCM's salt), server IV.
+        SecretKey client = new SecretKeySpec(block, 0, keySize, aead.keyAlgorithm);
+        SecretKey server = new SecretKeySpec(block, keySize, keySize, aead.keyAlgorithm);
+        int clientIv = 2 * keySize;
+        int serverIv = clientIv + fixedIv;
         encryptKey = isServer ? server : client;
         decryptKey = isServer ? client : server;
-        System.arraycopy(block, isServer ? serverSalt : clientSalt, encryptNonce, 0, FIXED_IV);
-        System.arraycopy(block, isServer ? clientSalt : serverSalt, decryptNonce, 0, FIXED_IV);
+        if (aead.explicitNonce > 0) {
+            System.arraycopy(block, isServer ? serverIv : clientIv, encryptNonce, 0, fixedIv);
+            System.arraycopy(block, isServer ? clientIv : serverIv, decryptNonce, 0, fixedIv);
+        } else {
+            encryptIv = Arrays.copyOfRange(
+                    block, isServer ? serverIv : clientIv, (isServer ? serverIv : clientIv) + fixedIv);
+            decryptIv = Arrays.copyOfRange(
+                    block, isServer ? clientIv : serverIv, (isServer ? clientIv : serverIv) + fixedIv);
+        }
         Arrays.fill(block, (byte) 0);
     }
 
@@ -117,9 +175,9 @@ final class GcmRecordCipher implements TlsCipher {
         nextReceived = 0;
     }
 
-    /** What a record adds to its plaintext: TLS 1.2's explicit nonce, TLS 1.3's inner type; and the tag. */
+    /** What a record adds to its plaintext: TLS 1.2's explicit nonce (AES-GCM), TLS 1.3's inner type; and the tag. */
     private int overhead() {
-        return (tls13 ? INNER_TYPE : EXPLICIT_NONCE) + TAG;
+        return (tls13 ? INNER_TYPE : aead.explicitNonce) + TAG;
     }
 
     @Override
@@ -168,7 +226,7 @@ final class GcmRecordCipher implements TlsCipher {
             if (tls13) {
                 // The content type sealed after the plaintext; the header says application data.
                 sendKeys.nonce(seqNo, encryptNonce);
-                encrypt.init(Cipher.ENCRYPT_MODE, encryptKey, new GCMParameterSpec(TAG * 8, encryptNonce));
+                encrypt.init(Cipher.ENCRYPT_MODE, encryptKey, aead.nonce(encryptNonce));
                 encrypt.updateAAD(header(sentAdditional, version, len + INNER_TYPE + TAG));
                 // Sealed in place: the JDK's GCM allocates for an update followed by a final piece.
                 System.arraycopy(plaintext, offset, out, headerAllocation, len);
@@ -176,13 +234,18 @@ final class GcmRecordCipher implements TlsCipher {
                 int n = encrypt.doFinal(out, headerAllocation, len + INNER_TYPE, out, headerAllocation);
                 return new TlsEncodeResult(out, 0, headerAllocation + n, ContentType.application_data);
             }
-            // The sequence number is the explicit nonce: never the same twice under one key.
-            putLong(encryptNonce, FIXED_IV, seqNo);
-            System.arraycopy(encryptNonce, FIXED_IV, out, headerAllocation, EXPLICIT_NONCE);
-            encrypt.init(Cipher.ENCRYPT_MODE, encryptKey, new GCMParameterSpec(TAG * 8, encryptNonce));
+            int explicit = aead.explicitNonce;
+            if (explicit > 0) {
+                // The sequence number is the explicit nonce: never the same twice under one key.
+                putLong(encryptNonce, aead.fixedIv, seqNo);
+                System.arraycopy(encryptNonce, aead.fixedIv, out, headerAllocation, explicit);
+            } else {
+                Tls13TrafficKeys.xorSequence(encryptIv, seqNo, encryptNonce);
+            }
+            encrypt.init(Cipher.ENCRYPT_MODE, encryptKey, aead.nonce(encryptNonce));
             encrypt.updateAAD(additionalData(sentAdditional, seqNo, type, version, len));
-            int n = encrypt.doFinal(plaintext, offset, len, out, headerAllocation + EXPLICIT_NONCE);
-            return new TlsEncodeResult(out, 0, headerAllocation + EXPLICIT_NONCE + n, type);
+            int n = encrypt.doFinal(plaintext, offset, len, out, headerAllocation + explicit);
+            return new TlsEncodeResult(out, 0, headerAllocation + explicit + n, type);
         } catch (GeneralSecurityException e) {
             throw new TlsFatalAlert(AlertDescription.internal_error, e);
         }
@@ -210,7 +273,7 @@ final class GcmRecordCipher implements TlsCipher {
                     throw new TlsFatalAlert(AlertDescription.unexpected_message); // TLS 1.3 hides every other type
                 }
                 receiveKeys.nonce(seqNo, decryptNonce);
-                decrypt.init(Cipher.DECRYPT_MODE, decryptKey, new GCMParameterSpec(TAG * 8, decryptNonce));
+                decrypt.init(Cipher.DECRYPT_MODE, decryptKey, aead.nonce(decryptNonce));
                 decrypt.updateAAD(header(receivedAdditional, version, len));
                 int n = decrypt.doFinal(ciphertext, offset, len, received, 0);
                 nextReceived = seqNo + 1;
@@ -222,10 +285,15 @@ final class GcmRecordCipher implements TlsCipher {
                 }
                 return new TlsDecodeResult(received, 0, n - 1, (short) (received[n - 1] & 0xff));
             }
-            System.arraycopy(ciphertext, offset, decryptNonce, FIXED_IV, EXPLICIT_NONCE);
-            decrypt.init(Cipher.DECRYPT_MODE, decryptKey, new GCMParameterSpec(TAG * 8, decryptNonce));
+            int explicit = aead.explicitNonce;
+            if (explicit > 0) {
+                System.arraycopy(ciphertext, offset, decryptNonce, aead.fixedIv, explicit);
+            } else {
+                Tls13TrafficKeys.xorSequence(decryptIv, seqNo, decryptNonce);
+            }
+            decrypt.init(Cipher.DECRYPT_MODE, decryptKey, aead.nonce(decryptNonce));
             decrypt.updateAAD(additionalData(receivedAdditional, seqNo, type, version, plain));
-            int n = decrypt.doFinal(ciphertext, offset + EXPLICIT_NONCE, len - EXPLICIT_NONCE, received, 0);
+            int n = decrypt.doFinal(ciphertext, offset + explicit, len - explicit, received, 0);
             nextReceived = seqNo + 1;
             return new TlsDecodeResult(received, 0, n, type);
         } catch (AEADBadTagException e) {
@@ -304,7 +372,8 @@ final class GcmRecordCipher implements TlsCipher {
         if (!tls13) {
             throw new TlsFatalAlert(AlertDescription.internal_error);
         }
-        setReceiveKeys(Tls13TrafficKeys.of(params.getSecurityParametersConnection(), !params.isServer(), keySize));
+        setReceiveKeys(Tls13TrafficKeys.of(
+                params.getSecurityParametersConnection(), !params.isServer(), keySize, aead.keyAlgorithm));
     }
 
     /** TLS 1.3: Bouncy Castle moves to the server's application traffic secret (or its next). */
@@ -313,7 +382,8 @@ final class GcmRecordCipher implements TlsCipher {
         if (!tls13) {
             throw new TlsFatalAlert(AlertDescription.internal_error);
         }
-        setSendKeys(Tls13TrafficKeys.of(params.getSecurityParametersConnection(), params.isServer(), keySize));
+        setSendKeys(Tls13TrafficKeys.of(
+                params.getSecurityParametersConnection(), params.isServer(), keySize, aead.keyAlgorithm));
     }
 
     @Override
