@@ -24,13 +24,14 @@ import org.bouncycastle.tls.crypto.impl.TlsImplUtils;
 
 /**
  * TLS records in AES-GCM or ChaCha20-Poly1305 with the JDK's ciphers: TLS 1.2's (RFC 5288, RFC
- * 7905) and TLS 1.3's (RFC 8446, 5.2), into arrays lent to it while the connection is busy: Bouncy Castle's own record cipher
- * makes a new array for every record it sends (16 KiB, a byte of garbage for every byte a PSK
- * connection sent). Bouncy Castle writes a record to the socket before it asks for the next, and
- * it (or {@link PskRecordInput}) hands out what a record holds before it opens the next, so one
- * array each way serves every record: application data is written under Bouncy Castle's record
- * lock, and read by the connection's reader alone. Alerts and handshake messages, which Bouncy
- * Castle may send from the reader while a reply goes out, get arrays of their own.
+ * 7905) and TLS 1.3's (RFC 8446, 5.2), into arrays lent to it while the connection is busy:
+ * Bouncy Castle's own record cipher makes a new array for every record it sends (16 KiB, a byte
+ * of garbage for every byte a PSK connection sent). Bouncy Castle writes a record to the socket
+ * before it asks for the next, and it (or {@link PskRecordInput}) hands out what a record holds
+ * before it opens the next, so one array each way serves every record: application data is
+ * written under Bouncy Castle's record lock, and read by the connection's reader alone. Alerts and
+ * handshake messages, which Bouncy Castle may send from the reader while a reply goes out, get
+ * arrays of their own.
  */
 final class AeadRecordCipher implements TlsCipher {
     /**
