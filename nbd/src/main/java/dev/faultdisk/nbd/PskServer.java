@@ -31,8 +31,8 @@ import org.bouncycastle.tls.TlsUtils;
  * would choose, and GnuTLS offers AES-GCM with PSK only over DHE (about 4 ms more a connection
  * than ECDHE). ChaCha20-Poly1305 after AES-GCM in both versions, for a client that offers no
  * AES-GCM (GnuTLS's on a machine without AES instructions prefers it, and nbdkit serves it): its
- * records go through Bouncy Castle's record layer over the JDK's cipher, as CBC's do. Suites the
- * JDK's ciphers lack are left out.
+ * records go through the server's own record path over the JDK's cipher, as AES-GCM's do
+ * ({@link AeadRecordCipher}). Suites the JDK's ciphers lack are left out.
  */
 final class PskServer extends PSKTlsServer {
     /** Whether TLS 1.3 is offered (the default) or only TLS 1.2: {@code -Dfaultdisk.nbd.pskTls13=false}. */

@@ -87,8 +87,9 @@ final class EngineTls implements Closeable {
      * Where the ClientHello carries an X25519 key share and TLS 1.3 will be agreed, leaves the
      * engine X25519 alone, so it takes that share rather than the client's first (GnuTLS's
      * clients send secp256r1's first): a key pair and an agreement cost under half as much in
-     * the JDK, and a sixth with the nbd module's provider of Bouncy Castle's X25519. Not for TLS 1.2, where the JDK would then refuse a certificate on P-256. Returns
-     * whether it did; another ClientHello leaves the engine as it was.
+     * the JDK, and a sixth with the nbd module's provider of Bouncy Castle's X25519. Not for TLS
+     * 1.2, where the JDK would then refuse a certificate on P-256. Returns whether it did; another
+     * ClientHello leaves the engine as it was.
      * {@code -Dfaultdisk.tls.preferX25519=false} turns it off, for comparison.
      */
     private boolean takeX25519WhereShared() throws IOException {
