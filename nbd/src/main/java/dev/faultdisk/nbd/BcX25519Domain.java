@@ -17,6 +17,12 @@ import org.bouncycastle.tls.crypto.impl.jcajce.JcaTlsCrypto;
  * does the key schedule.
  */
 final class BcX25519Domain implements TlsECDomain {
+    /**
+     * Whether X25519 is Bouncy Castle's with both kinds of TLS (here and {@link BcX25519Provider});
+     * {@code -Dfaultdisk.tls.x25519=jdk} keeps the JDK's, for comparison.
+     */
+    static final boolean ENABLED = !"jdk".equals(System.getProperty("faultdisk.tls.x25519", "bc"));
+
     private final JcaTlsCrypto crypto;
 
     BcX25519Domain(JcaTlsCrypto crypto) {

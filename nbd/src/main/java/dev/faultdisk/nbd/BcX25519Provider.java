@@ -58,7 +58,7 @@ final class BcX25519Provider extends Provider {
      * comparison.
      */
     static synchronized void install() {
-        if (!"jdk".equals(System.getProperty("faultdisk.tls.x25519", "bc")) && Security.getProvider(NAME) == null) {
+        if (BcX25519Domain.ENABLED && Security.getProvider(NAME) == null) {
             Security.insertProviderAt(new BcX25519Provider(), 1);
         }
     }

@@ -33,8 +33,6 @@ final class PskCrypto extends JcaTlsCrypto {
      */
     private static final boolean CHACHA20 = AeadRecordCipher.Aead.CHACHA20_POLY1305.available();
 
-    private static final boolean BC_X25519 = !"jdk".equals(System.getProperty("faultdisk.tls.x25519", "bc"));
-
     /** The AEAD record cipher of the connection, once the handshake chose one (one crypto a connection). */
     private volatile AeadRecordCipher aead;
 
@@ -53,7 +51,7 @@ final class PskCrypto extends JcaTlsCrypto {
      */
     @Override
     public TlsECDomain createECDomain(TlsECConfig config) {
-        if (config.getNamedGroup() == NamedGroup.x25519 && BC_X25519) {
+        if (config.getNamedGroup() == NamedGroup.x25519 && BcX25519Domain.ENABLED) {
             return new BcX25519Domain(this);
         }
         return super.createECDomain(config);
