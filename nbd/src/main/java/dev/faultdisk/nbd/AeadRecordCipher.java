@@ -151,16 +151,16 @@ final class AeadRecordCipher implements TlsCipher {
         SecretKey server = new SecretKeySpec(block, keySize, keySize, aead.keyAlgorithm);
         int clientIv = 2 * keySize;
         int serverIv = clientIv + fixedIv;
+        int ownIv = isServer ? serverIv : clientIv;
+        int peerIv = isServer ? clientIv : serverIv;
         encryptKey = isServer ? server : client;
         decryptKey = isServer ? client : server;
         if (aead.explicitNonce > 0) {
-            System.arraycopy(block, isServer ? serverIv : clientIv, encryptNonce, 0, fixedIv);
-            System.arraycopy(block, isServer ? clientIv : serverIv, decryptNonce, 0, fixedIv);
+            System.arraycopy(block, ownIv, encryptNonce, 0, fixedIv);
+            System.arraycopy(block, peerIv, decryptNonce, 0, fixedIv);
         } else {
-            encryptIv = Arrays.copyOfRange(
-                    block, isServer ? serverIv : clientIv, (isServer ? serverIv : clientIv) + fixedIv);
-            decryptIv = Arrays.copyOfRange(
-                    block, isServer ? clientIv : serverIv, (isServer ? clientIv : serverIv) + fixedIv);
+            encryptIv = Arrays.copyOfRange(block, ownIv, ownIv + fixedIv);
+            decryptIv = Arrays.copyOfRange(block, peerIv, peerIv + fixedIv);
         }
         Arrays.fill(block, (byte) 0);
     }
