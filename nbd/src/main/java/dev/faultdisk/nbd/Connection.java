@@ -367,9 +367,15 @@ final class Connection implements Runnable {
         byte[] early = input.takeBuffered();
         int millis =
                 (int) Math.min(Integer.MAX_VALUE, options.handshakeTimeout().toMillis());
-        StreamChannel secure = options.psk() != null
-                ? options.psk().handshake(ChannelSocket.of(channel), early, millis)
-                : options.tls().secure(ChannelSocket.of(channel), early, null, millis);
+        CertTls certificates = server.certTls();
+        StreamChannel secure;
+        if (options.psk() != null) {
+            secure = options.psk().handshake(ChannelSocket.of(channel), early, millis);
+        } else if (certificates != null) {
+            secure = certificates.handshake(ChannelSocket.of(channel), early, millis);
+        } else {
+            secure = options.tls().secure(ChannelSocket.of(channel), early, null, millis);
+        }
         input.secure(secure);
         writer.switchTo(secure);
         tls = secure.session();

@@ -127,6 +127,9 @@ public final class NbdServer implements AutoCloseable {
     private volatile ReplyFlushes replyFlushes = ReplyFlushes.fromSettings();
 
     private volatile boolean shuttingDown;
+    /** The X.509 handshake by Bouncy Castle's TLS, or null for the JDK's engine ({@link CertTls#of}). */
+    private volatile CertTls certTls;
+
     private Listener listener;
     private SocketAddress boundAddress;
 
@@ -160,12 +163,20 @@ public final class NbdServer implements AutoCloseable {
         }
         if (options.tlsMode() != TlsMode.OFF) {
             CipherWarmUp.start(); // AES-GCM compiled before the first clients' records
-            if (options.tls() != null) {
-                BcX25519Provider.install(); // the JDK's engine finds X25519 by name only
+            if (options.tls() != null && options.psk() == null) {
+                certTls = CertTls.of(options.tls());
+                if (certTls == null) {
+                    BcX25519Provider.install(); // the JDK's engine finds X25519 by name only
+                }
             }
         }
         listener.start(this::accepted);
         return this;
+    }
+
+    /** The X.509 handshake by Bouncy Castle's TLS, or null where the JDK's engine serves certificates. */
+    CertTls certTls() {
+        return certTls;
     }
 
     /** The bound address (with the real port when 0 was asked for). */

@@ -2,7 +2,11 @@ package dev.faultdisk.nbd;
 
 import java.io.IOException;
 import java.security.GeneralSecurityException;
+import java.security.PrivateKey;
+import java.security.PublicKey;
 import java.security.SecureRandom;
+import java.security.spec.AlgorithmParameterSpec;
+import java.security.spec.PSSParameterSpec;
 import javax.crypto.Cipher;
 import javax.crypto.SecretKey;
 import javax.crypto.spec.IvParameterSpec;
@@ -13,10 +17,13 @@ import org.bouncycastle.tls.EncryptionAlgorithm;
 import org.bouncycastle.tls.NamedGroup;
 import org.bouncycastle.tls.ProtocolVersion;
 import org.bouncycastle.tls.TlsFatalAlert;
+import org.bouncycastle.tls.crypto.Tls13Verifier;
 import org.bouncycastle.tls.crypto.TlsCipher;
 import org.bouncycastle.tls.crypto.TlsCryptoParameters;
 import org.bouncycastle.tls.crypto.TlsECConfig;
 import org.bouncycastle.tls.crypto.TlsECDomain;
+import org.bouncycastle.tls.crypto.TlsStreamSigner;
+import org.bouncycastle.tls.crypto.TlsStreamVerifier;
 import org.bouncycastle.tls.crypto.impl.TlsBlockCipherImpl;
 import org.bouncycastle.tls.crypto.impl.jcajce.JcaTlsCrypto;
 
@@ -89,6 +96,36 @@ final class PskCrypto extends JcaTlsCrypto {
             return CHACHA20;
         }
         return super.isSupportedEncryptionAlgorithm(encryptionAlgorithm);
+    }
+
+    /**
+     * RSASSA-PSS by the JDK's name: Bouncy Castle asks for "SHA256WITHRSAANDMGF1" and the like,
+     * its own provider's names, which the JDK's lack; the parameters it gives say the digest.
+     */
+    @Override
+    protected TlsStreamSigner createStreamSigner(
+            String algorithmName, AlgorithmParameterSpec parameter, PrivateKey privateKey, boolean needsRandom)
+            throws IOException {
+        return super.createStreamSigner(jdkName(algorithmName, parameter), parameter, privateKey, needsRandom);
+    }
+
+    @Override
+    protected TlsStreamVerifier createStreamVerifier(
+            String algorithmName, AlgorithmParameterSpec parameter, byte[] signature, PublicKey publicKey)
+            throws IOException {
+        return super.createStreamVerifier(jdkName(algorithmName, parameter), parameter, signature, publicKey);
+    }
+
+    @Override
+    protected Tls13Verifier createTls13Verifier(
+            String algorithmName, AlgorithmParameterSpec parameter, PublicKey publicKey) throws IOException {
+        return super.createTls13Verifier(jdkName(algorithmName, parameter), parameter, publicKey);
+    }
+
+    private static String jdkName(String algorithmName, AlgorithmParameterSpec parameter) {
+        return parameter instanceof PSSParameterSpec && algorithmName.endsWith("WITHRSAANDMGF1")
+                ? "RSASSA-PSS"
+                : algorithmName;
     }
 
     @Override

@@ -3,13 +3,10 @@ package dev.faultdisk.nbd;
 import java.io.IOException;
 import java.security.SecureRandom;
 import java.util.Hashtable;
-import java.util.Map;
 import java.util.Vector;
 import org.bouncycastle.tls.AlertDescription;
 import org.bouncycastle.tls.CipherSuite;
 import org.bouncycastle.tls.ClientHello;
-import org.bouncycastle.tls.KeyShareEntry;
-import org.bouncycastle.tls.NamedGroup;
 import org.bouncycastle.tls.PSKTlsServer;
 import org.bouncycastle.tls.ProtocolVersion;
 import org.bouncycastle.tls.PskIdentity;
@@ -34,7 +31,7 @@ import org.bouncycastle.tls.TlsUtils;
  * records go through the server's own record path over the JDK's cipher, as AES-GCM's do
  * ({@link AeadRecordCipher}). Suites the JDK's ciphers lack are left out.
  */
-final class PskServer extends PSKTlsServer {
+final class PskServer extends PSKTlsServer implements BcTlsServer {
     /** Whether TLS 1.3 is offered (the default) or only TLS 1.2: {@code -Dfaultdisk.nbd.pskTls13=false}. */
     private static final boolean TLS13 = Boolean.parseBoolean(System.getProperty("faultdisk.nbd.pskTls13", "true"));
 
@@ -56,12 +53,6 @@ final class PskServer extends PSKTlsServer {
         CipherSuite.TLS_DHE_PSK_WITH_AES_256_CBC_SHA,
         CipherSuite.TLS_DHE_PSK_WITH_AES_128_CBC_SHA,
     };
-    /**
-     * Whether X25519's share is taken wherever the client sent one (the default), as with
-     * certificates; {@code -Dfaultdisk.tls.preferX25519=false}: the client's first, for comparison.
-     */
-    private static final boolean PREFER_X25519 =
-            Boolean.parseBoolean(System.getProperty("faultdisk.tls.preferX25519", "true"));
     /** How many of a client's identities a refusal names: a ClientHello may carry thousands. */
     private static final int NAMED_IDENTITIES = 4;
 
@@ -87,26 +78,18 @@ final class PskServer extends PSKTlsServer {
     }
 
     /** What the client offered ({@link PskServerProtocol}): kept for a refusal's reason, its key shares read now. */
-    void clientHelloReceived(ClientHello hello) {
+    @Override
+    public void clientHelloReceived(ClientHello hello) {
         clientHello = hello;
-        x25519Offered = false;
-        try {
-            Vector<?> shares = TlsExtensionsUtils.getKeyShareClientHello(hello.getExtensions());
-            if (shares != null) {
-                for (Object share : shares) {
-                    x25519Offered |= ((KeyShareEntry) share).getNamedGroup() == NamedGroup.x25519;
-                }
-            }
-        } catch (IOException e) {
-            // Bouncy Castle refuses a malformed extension itself
-        }
+        x25519Offered = TlsNames.sharesX25519(hello);
     }
 
     /**
      * A reason for a failed handshake ("; ..."), from the client's offer ({@link PskOfferCheck}),
      * or "" if none is known: worked out only for a handshake that failed.
      */
-    String refusal() {
+    @Override
+    public String refusal() {
         if (clientHello == null) {
             return "";
         }
@@ -127,26 +110,16 @@ final class PskServer extends PSKTlsServer {
         }
     }
 
-    /** TLS 1.3: the group of the key share the server chose ({@link PskServerProtocol}). */
-    void keyShareChosen(int group) {
+    @Override
+    public void keyShareChosen(int group) {
         keyShare = group;
     }
 
-    /**
-     * X25519 alone where the client sent a share of it: Bouncy Castle takes the first share of
-     * the client's that the server supports, and GnuTLS's clients send secp256r1's before
-     * X25519's. X25519 costs under half of P-256 in the JDK (a key pair and an agreement), a
-     * sixth in Bouncy Castle's arithmetic ({@link BcX25519Domain}), and
-     * P-256's arithmetic was almost half of a warm PSK server's samples (JFR) over nbdinfo runs.
-     * Else all the groups Bouncy Castle offers.
-     */
+    /** X25519 alone where a TLS 1.3 client sent a share of it ({@link TlsNames#x25519Alone}). */
     @Override
     public int[] getSupportedGroups() throws IOException {
-        var version = context.getSecurityParametersHandshake().getNegotiatedVersion();
-        if (PREFER_X25519 && x25519Offered && version != null && TlsUtils.isTLSv13(version)) {
-            return new int[] {NamedGroup.x25519};
-        }
-        return super.getSupportedGroups();
+        int[] x25519 = TlsNames.x25519Alone(context, x25519Offered);
+        return x25519 != null ? x25519 : super.getSupportedGroups();
     }
 
     @Override
@@ -219,47 +192,13 @@ final class PskServer extends PSKTlsServer {
         return TlsUtils.getSupportedCipherSuites(getCrypto(), SUITES);
     }
 
-    /** The connection's AES-GCM or ChaCha20-Poly1305 record cipher, or null if another suite was agreed. */
-    AeadRecordCipher aead() {
+    @Override
+    public AeadRecordCipher aead() {
         return crypto.aead();
     }
 
-    /**
-     * The version and suite agreed, named as the JDK names them ({@code "TLSv1.2 TLS_..."}), and
-     * in TLS 1.3 the key share's group ({@code "TLSv1.3 TLS_AES_128_GCM_SHA256 x25519"}).
-     */
-    String session() {
-        var agreed = context.getSecurityParametersConnection();
-        String session =
-                agreed.getNegotiatedVersion().getName().replace("TLS ", "TLSv") + " " + name(agreed.getCipherSuite());
-        return keyShare < 0 ? session : session + " " + NamedGroup.getName(keyShare);
-    }
-
-    /** {@link CipherSuite}'s constant for {@code suite}: its IANA name. */
-    private static String name(int suite) {
-        String name = SuiteNames.NAMES.get(suite);
-        return name != null ? name : String.format("0x%04X", suite);
-    }
-
-    /**
-     * The names of {@link CipherSuite}'s constants, read once: looked up by reflection for
-     * each connection they took a seventh of a PSK server's samples (JFR).
-     */
-    private static final class SuiteNames {
-        static final Map<Integer, String> NAMES = read();
-
-        private static Map<Integer, String> read() {
-            Map<Integer, String> names = new java.util.HashMap<>();
-            for (java.lang.reflect.Field f : CipherSuite.class.getFields()) {
-                try {
-                    if (f.getType() == int.class) {
-                        names.putIfAbsent(f.getInt(null), f.getName());
-                    }
-                } catch (IllegalAccessException e) {
-                    break;
-                }
-            }
-            return Map.copyOf(names);
-        }
+    @Override
+    public String session() {
+        return TlsNames.session(context.getSecurityParametersConnection(), keyShare);
     }
 }

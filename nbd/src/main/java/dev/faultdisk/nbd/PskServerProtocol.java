@@ -16,7 +16,7 @@ import org.bouncycastle.tls.TlsServerProtocol;
  * moves the client's traffic secret on, rekeys the record cipher's receiving side and, if the
  * client asked for one back, sends a KeyUpdate of its own before its next application data
  * (RFC 8446, 4.6.3), under its record lock, so never inside another record. It also shows
- * {@link PskServer} the client's ClientHello (its key shares, versions and key exchange modes),
+ * the server ({@link BcTlsServer}) the client's ClientHello (its key shares, versions and key exchange modes),
  * which Bouncy Castle's server API does not.
  */
 final class PskServerProtocol extends TlsServerProtocol {
@@ -28,7 +28,7 @@ final class PskServerProtocol extends TlsServerProtocol {
     @Override
     protected ClientHello receiveClientHelloMessage(ByteArrayInputStream message) throws IOException {
         ClientHello hello = super.receiveClientHelloMessage(message);
-        if (tlsServer instanceof PskServer server) {
+        if (tlsServer instanceof BcTlsServer server) {
             server.clientHelloReceived(hello);
         }
         return hello;
@@ -37,7 +37,7 @@ final class PskServerProtocol extends TlsServerProtocol {
     /** Tells the server the key share it chose, for the connection's log line (TLS 1.3). */
     @Override
     protected void sendServerHelloMessage(ServerHello hello) throws IOException {
-        if (!hello.isHelloRetryRequest() && tlsServer instanceof PskServer server) {
+        if (!hello.isHelloRetryRequest() && tlsServer instanceof BcTlsServer server) {
             KeyShareEntry share = TlsExtensionsUtils.getKeyShareServerHello(hello.getExtensions());
             if (share != null) {
                 server.keyShareChosen(share.getNamedGroup());

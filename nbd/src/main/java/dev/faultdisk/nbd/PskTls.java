@@ -1,15 +1,8 @@
 package dev.faultdisk.nbd;
 
 import dev.faultdisk.wire.FileErrors;
-import dev.faultdisk.wire.net.IdleBuffers;
 import dev.faultdisk.wire.net.StreamChannel;
-import java.io.ByteArrayInputStream;
-import java.io.FilterInputStream;
-import java.io.FilterOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
-import java.io.SequenceInputStream;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -31,13 +24,6 @@ import org.bouncycastle.tls.crypto.TlsCrypto;
  * share, or TLS 1.2 PSK suites with ECDHE/DHE), over the JDK's ciphers ({@link PskCrypto}).
  */
 public final class PskTls {
-    /**
-     * Whether records received in AES-GCM or ChaCha20-Poly1305 are read by {@link PskRecordInput} (the default) or by
-     * Bouncy Castle's record layer: {@code -Dfaultdisk.nbd.pskRecordInput=false}, for comparison.
-     */
-    private static final boolean RECORD_INPUT =
-            Boolean.parseBoolean(System.getProperty("faultdisk.nbd.pskRecordInput", "true"));
-
     private final Map<String, byte[]> keys;
     private final Path file;
 
@@ -109,11 +95,6 @@ public final class PskTls {
      * early} being bytes already read from it; bounded by {@code timeoutMillis}.
      */
     StreamChannel handshake(Socket plain, byte[] early, int timeoutMillis) throws IOException {
-        InputStream in = early.length == 0
-                ? plain.getInputStream()
-                : new SequenceInputStream(new ByteArrayInputStream(early), plain.getInputStream());
-        PskServerProtocol protocol =
-                new PskServerProtocol(new KeptOpenInput(in), new KeptOpenOutput(plain.getOutputStream()));
         TlsPSKIdentityManager identities = new TlsPSKIdentityManager() {
             @Override
             public byte[] getHint() {
@@ -126,91 +107,6 @@ public final class PskTls {
                 return key == null ? null : key.clone();
             }
         };
-        int old = plain.getSoTimeout();
-        plain.setSoTimeout(timeoutMillis);
-        PskServer server = new PskServer(identities);
-        try {
-            protocol.accept(server);
-        } catch (IOException e) {
-            throw new javax.net.ssl.SSLException("PSK handshake failed: " + e.getMessage() + server.refusal(), e);
-        }
-        plain.setSoTimeout(old);
-        AeadRecordCipher aead = server.aead();
-        // Bouncy Castle reads no further than the handshake's last record: the rest is the client's data.
-        InputStream input =
-                aead != null && RECORD_INPUT ? new PskRecordInput(in, aead, protocol) : protocol.getInputStream();
-        OutputStream output =
-                aead != null ? new AeadOutput(protocol.getOutputStream(), aead) : protocol.getOutputStream();
-        // Bouncy Castle's close sends close_notify; its streams leave the socket to the connection.
-        return new StreamChannel(input, output, plain, server.session()).endingOutputWith(protocol::close);
-    }
-
-    /** The socket's input as Bouncy Castle reads it: closing the session leaves the socket open. */
-    private static final class KeptOpenInput extends FilterInputStream {
-        KeptOpenInput(InputStream in) {
-            super(in);
-        }
-
-        @Override
-        public void close() {}
-    }
-
-    /** The socket's output as Bouncy Castle writes it: closing the session flushes, the socket stays open. */
-    private static final class KeptOpenOutput extends FilterOutputStream {
-        KeptOpenOutput(OutputStream out) {
-            super(out);
-        }
-
-        @Override
-        public void write(byte[] b, int off, int len) throws IOException {
-            out.write(b, off, len); // whole, not a byte at a time as FilterOutputStream would
-        }
-
-        @Override
-        public void close() throws IOException {
-            out.flush();
-        }
-    }
-
-    /** Bouncy Castle's output, through which an idle connection gives back the array its AEAD sends from. */
-    private static final class AeadOutput extends OutputStream implements IdleBuffers {
-        private final OutputStream out;
-        private final AeadRecordCipher cipher;
-
-        AeadOutput(OutputStream out, AeadRecordCipher cipher) {
-            this.out = out;
-            this.cipher = cipher;
-        }
-
-        @Override
-        public void write(int b) throws IOException {
-            out.write(b);
-        }
-
-        @Override
-        public void write(byte[] b, int off, int len) throws IOException {
-            out.write(b, off, len);
-        }
-
-        @Override
-        public void flush() throws IOException {
-            out.flush();
-        }
-
-        @Override
-        public void close() throws IOException {
-            out.close();
-        }
-
-        @Override
-        public boolean releaseIdle() {
-            cipher.releaseSent();
-            return true;
-        }
-
-        @Override
-        public long heldBytes() {
-            return cipher.sentHeld();
-        }
+        return BcTlsChannel.accept(plain, early, timeoutMillis, new PskServer(identities), "PSK handshake failed: ");
     }
 }

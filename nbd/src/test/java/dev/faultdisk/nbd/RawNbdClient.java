@@ -90,7 +90,29 @@ final class RawNbdClient implements AutoCloseable {
         return startTls(connect(port), export, context);
     }
 
+    /**
+     * As {@link #openTls(int, String, javax.net.ssl.SSLContext)}, the client's TLS parameters
+     * (versions, suites, signature schemes) set by {@code tune} first.
+     */
+    static RawNbdClient openTls(
+            int port,
+            String export,
+            javax.net.ssl.SSLContext context,
+            java.util.function.Consumer<javax.net.ssl.SSLParameters> tune)
+            throws IOException {
+        return startTls(connect(port), export, context, tune);
+    }
+
     private static RawNbdClient startTls(RawNbdClient plain, String export, javax.net.ssl.SSLContext context)
+            throws IOException {
+        return startTls(plain, export, context, p -> {});
+    }
+
+    private static RawNbdClient startTls(
+            RawNbdClient plain,
+            String export,
+            javax.net.ssl.SSLContext context,
+            java.util.function.Consumer<javax.net.ssl.SSLParameters> tune)
             throws IOException {
         plain.clientFlags(NbdProtocol.FLAG_C_FIXED_NEWSTYLE | NbdProtocol.FLAG_C_NO_ZEROES);
         plain.expectAck(plain.option(NbdProtocol.OPT_STARTTLS, new byte[0]));
@@ -100,6 +122,9 @@ final class RawNbdClient implements AutoCloseable {
         javax.net.ssl.SSLSocket tls =
                 (javax.net.ssl.SSLSocket) context.getSocketFactory().createSocket(socket, "localhost", 0, true);
         tls.setUseClientMode(true);
+        javax.net.ssl.SSLParameters params = tls.getSSLParameters();
+        tune.accept(params);
+        tls.setSSLParameters(params);
         tls.startHandshake();
         RawNbdClient c = new RawNbdClient(tls, plain.handshakeFlags);
         c.expectAck(c.option(NbdProtocol.OPT_STRUCTURED_REPLY, new byte[0]));
@@ -203,6 +228,11 @@ final class RawNbdClient implements AutoCloseable {
         }
         c.expectAck(c.go(export));
         return c;
+    }
+
+    /** The JDK's TLS session of a client opened by {@code openTls}. */
+    javax.net.ssl.SSLSession tlsSession() {
+        return ((javax.net.ssl.SSLSocket) socket).getSession();
     }
 
     int handshakeFlags() {

@@ -19,7 +19,8 @@ import org.bouncycastle.tls.CipherSuite;
 
 /**
  * A server on 127.0.0.1 (or a Unix socket) that requires TLS, over one memory export {@code d}, and its
- * well-behaved clients: {@code x509} (certificates made by openssl), {@code psk-tls13}, {@code
+ * well-behaved clients: {@code x509} (certificates made by openssl; {@code x509-bc} the same with
+ * Bouncy Castle's handshake rather than the JDK's engine, {@link CertTls#SWITCH}), {@code psk-tls13}, {@code
  * psk-gcm} or {@code psk-cbc} (a pre-shared key for "alice", the clients offering TLS 1.3 in
  * AES-128-GCM, as GnuTLS's do, or TLS 1.2's DHE-PSK with AES-128-GCM, or ECDHE-PSK with
  * AES-128-CBC).
@@ -53,7 +54,7 @@ final class TlsLocalServer implements AutoCloseable {
         new Random(3).nextBytes(key);
         registry.add(new Export("d", backend, false));
         NbdServer.Options options;
-        if (kind.equals("x509")) {
+        if (kind.startsWith("x509")) {
             pki = TestPki.create(dir.resolve("pki"));
             options = NbdServer.Options.defaults().withTls(TlsMode.REQUIRE, TlsCredentials.server(pki.dir(), false));
         } else {
@@ -62,8 +63,20 @@ final class TlsLocalServer implements AutoCloseable {
             Files.writeString(keys, "alice:" + HexFormat.of().formatHex(key) + "\n");
             options = NbdServer.Options.defaults().withPsk(TlsMode.REQUIRE, PskTls.load(keys));
         }
-        server = new NbdServer(registry, options)
-                .start(socket != null ? UnixDomainSocketAddress.of(socket) : new InetSocketAddress("127.0.0.1", 0));
+        String engine = System.getProperty(CertTls.SWITCH);
+        if (kind.equals("x509-bc")) {
+            System.setProperty(CertTls.SWITCH, "bc"); // read as the server starts
+        }
+        try {
+            server = new NbdServer(registry, options)
+                    .start(socket != null ? UnixDomainSocketAddress.of(socket) : new InetSocketAddress("127.0.0.1", 0));
+        } finally {
+            if (engine == null) {
+                System.clearProperty(CertTls.SWITCH);
+            } else {
+                System.setProperty(CertTls.SWITCH, engine);
+            }
+        }
     }
 
     NbdServer server() {
@@ -75,13 +88,13 @@ final class TlsLocalServer implements AutoCloseable {
      * x509 one that does not check the server's certificate (TCP only).
      */
     RawNbdClient openWithBouncyCastle() throws IOException {
-        return kind.equals("x509") ? RawNbdClient.openX509WithBouncyCastle(server.port(), "d") : open();
+        return kind.startsWith("x509") ? RawNbdClient.openX509WithBouncyCastle(server.port(), "d") : open();
     }
 
     /** A well-behaved client of this kind, in transmission on {@code d}. */
     RawNbdClient open() throws IOException {
         return switch (kind) {
-            case "x509" -> {
+            case "x509", "x509-bc" -> {
                 var context = TlsCredentials.client(pki.caOnly()).context();
                 yield socket != null
                         ? RawNbdClient.openTls(socket, "d", context)

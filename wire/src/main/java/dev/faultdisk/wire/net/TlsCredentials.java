@@ -14,6 +14,7 @@ import java.security.KeyStore;
 import java.security.PrivateKey;
 import java.security.cert.Certificate;
 import java.security.cert.CertificateFactory;
+import java.security.cert.X509Certificate;
 import java.security.spec.PKCS8EncodedKeySpec;
 import java.util.ArrayList;
 import java.util.Base64;
@@ -173,6 +174,43 @@ public record TlsCredentials(
         } catch (GeneralSecurityException e) {
             throw new IOException("TLS credentials in " + dir + ": " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * A server's private key, its certificate chain (its own first) and the authorities it trusts
+     * for client certificates, read again from {@link #directory}: for a TLS implementation other
+     * than the JDK's, which the {@link #context} cannot hand them to.
+     */
+    public Identity identity() throws IOException {
+        if (!server) {
+            throw new IllegalStateException("a client's credentials have no server identity");
+        }
+        try {
+            List<X509Certificate> chain = x509(certificates(directory.resolve("server-cert.pem")));
+            List<X509Certificate> authorities = x509(certificates(directory.resolve("ca-cert.pem")));
+            return new Identity(privateKey(directory.resolve("server-key.pem")), chain, authorities);
+        } catch (GeneralSecurityException e) {
+            throw new IOException("TLS credentials in " + directory + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** What {@link #identity} reads: a key, its chain (its own certificate first), the trusted CAs. */
+    public record Identity(PrivateKey key, List<X509Certificate> chain, List<X509Certificate> authorities) {
+        public Identity {
+            chain = List.copyOf(chain);
+            authorities = List.copyOf(authorities);
+        }
+    }
+
+    private static List<X509Certificate> x509(List<Certificate> certificates) throws IOException {
+        List<X509Certificate> out = new ArrayList<>();
+        for (Certificate c : certificates) {
+            if (!(c instanceof X509Certificate x)) {
+                throw new IOException("not an X.509 certificate: " + c.getType());
+            }
+            out.add(x);
+        }
+        return out;
     }
 
     /** The file's bytes; one that cannot be read is an error saying which and why. */

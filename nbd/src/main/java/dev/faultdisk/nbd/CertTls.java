@@ -1,0 +1,295 @@
+package dev.faultdisk.nbd;
+
+import dev.faultdisk.wire.net.StreamChannel;
+import dev.faultdisk.wire.net.TlsCredentials;
+import java.io.IOException;
+import java.net.Socket;
+import java.security.GeneralSecurityException;
+import java.security.KeyStore;
+import java.security.PrivateKey;
+import java.security.cert.X509Certificate;
+import java.security.interfaces.ECPrivateKey;
+import java.security.interfaces.EdECPrivateKey;
+import java.security.interfaces.RSAPrivateKey;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Vector;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+import javax.net.ssl.TrustManager;
+import javax.net.ssl.TrustManagerFactory;
+import javax.net.ssl.X509TrustManager;
+import org.bouncycastle.asn1.x500.X500Name;
+import org.bouncycastle.tls.CipherSuite;
+import org.bouncycastle.tls.SignatureScheme;
+
+/**
+ * TLS with X.509 certificates by Bouncy Castle's handshake ({@link CertServer}) and the server's
+ * own record path ({@link BcTlsChannel}), as with pre-shared keys, chosen with {@code
+ * -Dfaultdisk.nbd.x509Tls=bc}. Not the default: against the JDK's engine it made 5-27% more
+ * connections a second, but sealed large reads with a copy more (30% more server CPU a MiB read,
+ * sequential reads 0.93-0.97 as fast; docs/BENCHMARKS.md, "This round (after f04a959)"). The
+ * credentials are the {@link TlsCredentials} the JDK's engine would use; keys the handshake
+ * cannot sign with (other than EC on the NIST curves, RSA, Ed25519, Ed448), suites outside its
+ * lists and {@code -Djdk.tls.server.cipherSuites} leave the server on the JDK's engine.
+ */
+final class CertTls {
+    private static final Logger LOG = Logger.getLogger(CertTls.class.getName());
+    /**
+     * The system property that chooses the handshake for certificates, read as each server
+     * starts: "jdk" (the default) the JDK's engine, "bc" Bouncy Castle's.
+     */
+    static final String SWITCH = "faultdisk.nbd.x509Tls";
+
+    /** TLS 1.3's, then TLS 1.2's for an EC or EdDSA key, then for an RSA key, in the server's order. */
+    private static final int[] TLS13_SUITES = {
+        CipherSuite.TLS_AES_128_GCM_SHA256,
+        CipherSuite.TLS_AES_256_GCM_SHA384,
+        CipherSuite.TLS_CHACHA20_POLY1305_SHA256,
+    };
+
+    private static final int[] ECDSA_SUITES = {
+        CipherSuite.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+        CipherSuite.TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+        CipherSuite.TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
+        CipherSuite.TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA384,
+        CipherSuite.TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256,
+        CipherSuite.TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA,
+        CipherSuite.TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA,
+    };
+    private static final int[] RSA_SUITES = {
+        CipherSuite.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+        CipherSuite.TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+        CipherSuite.TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+        CipherSuite.TLS_DHE_RSA_WITH_AES_128_GCM_SHA256,
+        CipherSuite.TLS_DHE_RSA_WITH_AES_256_GCM_SHA384,
+        CipherSuite.TLS_DHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+        CipherSuite.TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA384,
+        CipherSuite.TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256,
+        CipherSuite.TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA,
+        CipherSuite.TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA,
+        CipherSuite.TLS_DHE_RSA_WITH_AES_256_CBC_SHA256,
+        CipherSuite.TLS_DHE_RSA_WITH_AES_128_CBC_SHA256,
+    };
+
+    /** What a key signs with, by its kind: the schemes it can use in TLS 1.3, and more in TLS 1.2. */
+    enum KeyKind {
+        ECDSA_P256(SignatureScheme.ecdsa_secp256r1_sha256),
+        ECDSA_P384(SignatureScheme.ecdsa_secp384r1_sha384),
+        ECDSA_P521(SignatureScheme.ecdsa_secp521r1_sha512),
+        RSA(
+                SignatureScheme.rsa_pss_rsae_sha256,
+                SignatureScheme.rsa_pss_rsae_sha384,
+                SignatureScheme.rsa_pss_rsae_sha512),
+        ED25519(SignatureScheme.ed25519),
+        ED448(SignatureScheme.ed448);
+
+        private final int[] tls13;
+
+        KeyKind(int... tls13) {
+            this.tls13 = tls13;
+        }
+
+        /** Whether a key of this kind signs {@code scheme} in TLS 1.3 ({@code tls13}) or TLS 1.2. */
+        boolean signs(int scheme, boolean tls13) {
+            for (int s : this.tls13) {
+                if (s == scheme) {
+                    return true;
+                }
+            }
+            if (tls13) {
+                return false;
+            }
+            // TLS 1.2: ECDSA with any hash on any curve, RSA in PKCS#1 v1.5 too (RFC 5246, 7.4.1.4.1).
+            int signature = SignatureScheme.getSignatureAlgorithm(scheme);
+            return switch (this) {
+                case ECDSA_P256, ECDSA_P384, ECDSA_P521 ->
+                    signature == org.bouncycastle.tls.SignatureAlgorithm.ecdsa
+                            && SignatureScheme.getHashAlgorithm(scheme) != org.bouncycastle.tls.HashAlgorithm.Intrinsic;
+                case RSA -> signature == org.bouncycastle.tls.SignatureAlgorithm.rsa;
+                default -> false;
+            };
+        }
+
+        boolean rsa() {
+            return this == RSA;
+        }
+
+        /** The kind of {@code key}, or null for one the handshake cannot sign with. */
+        static KeyKind of(PrivateKey key) {
+            if (key instanceof RSAPrivateKey && "RSA".equals(key.getAlgorithm())) {
+                return RSA;
+            }
+            if (key instanceof ECPrivateKey ec) {
+                String curve = ec.getParams().toString(); // the JDK's named curves begin with their name
+                if (curve.startsWith("secp256r1")) {
+                    return ECDSA_P256;
+                }
+                if (curve.startsWith("secp384r1")) {
+                    return ECDSA_P384;
+                }
+                return curve.startsWith("secp521r1") ? ECDSA_P521 : null;
+            }
+            if (key instanceof EdECPrivateKey ed) {
+                return switch (ed.getParams().getName()) {
+                    case "Ed25519" -> ED25519;
+                    case "Ed448" -> ED448;
+                    default -> null;
+                };
+            }
+            return null;
+        }
+    }
+
+    private final PrivateKey key;
+    private final KeyKind kind;
+    private final List<byte[]> chain;
+    private final X509TrustManager trust;
+    private final Vector<X500Name> authorities;
+    private final boolean verifyPeer;
+    private final int[] suites;
+
+    private CertTls(
+            PrivateKey key,
+            KeyKind kind,
+            List<byte[]> chain,
+            X509TrustManager trust,
+            Vector<X500Name> authorities,
+            boolean verifyPeer,
+            int[] suites) {
+        this.key = key;
+        this.kind = kind;
+        this.chain = chain;
+        this.trust = trust;
+        this.authorities = authorities;
+        this.verifyPeer = verifyPeer;
+        this.suites = suites;
+    }
+
+    /**
+     * The handshake for {@code credentials}, or null where the JDK's engine serves them: switched
+     * off, a key of another kind, or a suite named that Bouncy Castle lacks (said in the log).
+     */
+    static CertTls of(TlsCredentials credentials) throws IOException {
+        if (!"bc".equals(System.getProperty(SWITCH, "jdk")) || !credentials.server()) {
+            return null;
+        }
+        if (System.getProperty("jdk.tls.server.cipherSuites") != null) {
+            LOG.info("TLS: the JDK's engine serves the suites jdk.tls.server.cipherSuites names");
+            return null;
+        }
+        TlsCredentials.Identity identity = credentials.identity();
+        KeyKind kind = KeyKind.of(identity.key());
+        if (kind == null) {
+            LOG.log(
+                    Level.INFO,
+                    "TLS: the JDK''s engine serves a {0} key",
+                    identity.key().getAlgorithm());
+            return null;
+        }
+        int[] suites = suites(credentials.suites(), kind);
+        if (suites == null) {
+            return null;
+        }
+        try {
+            List<byte[]> chain = new ArrayList<>();
+            for (X509Certificate c : identity.chain()) {
+                chain.add(c.getEncoded());
+            }
+            KeyStore store = KeyStore.getInstance("PKCS12");
+            store.load(null, null);
+            Vector<X500Name> authorities = new Vector<>();
+            int i = 0;
+            for (X509Certificate ca : identity.authorities()) {
+                store.setCertificateEntry("ca" + i++, ca);
+                authorities.add(
+                        X500Name.getInstance(ca.getSubjectX500Principal().getEncoded()));
+            }
+            TrustManagerFactory factory = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+            factory.init(store);
+            X509TrustManager trust = null;
+            for (TrustManager m : factory.getTrustManagers()) {
+                if (m instanceof X509TrustManager x) {
+                    trust = x;
+                }
+            }
+            return new CertTls(
+                    identity.key(), kind, List.copyOf(chain), trust, authorities, credentials.verifyPeer(), suites);
+        } catch (GeneralSecurityException e) {
+            throw new IOException("TLS credentials in " + credentials.directory() + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * The suites offered for a key of {@code kind}: {@code named} (the JDK's names, IANA's) in
+     * their order, less the other kind of key's TLS 1.2 suites (which the JDK's engine would not
+     * choose for this key either); else TLS 1.3's and the key's TLS 1.2 suites. Null if a name is
+     * in none of these lists: the JDK's engine serves it.
+     */
+    private static int[] suites(List<String> named, KeyKind kind) {
+        int[] own = kind.rsa() ? RSA_SUITES : ECDSA_SUITES;
+        int[] other = kind.rsa() ? ECDSA_SUITES : RSA_SUITES;
+        if (named.isEmpty()) {
+            int[] all = java.util.Arrays.copyOf(TLS13_SUITES, TLS13_SUITES.length + own.length);
+            System.arraycopy(own, 0, all, TLS13_SUITES.length, own.length);
+            return all;
+        }
+        List<Integer> out = new ArrayList<>();
+        for (String name : named) {
+            int suite = TlsNames.suiteNamed(name);
+            if (contains(TLS13_SUITES, suite) || contains(own, suite)) {
+                out.add(suite);
+            } else if (!contains(other, suite)) {
+                LOG.log(Level.INFO, "TLS: the JDK''s engine serves the suite {0}", name);
+                return null;
+            }
+        }
+        return out.stream().mapToInt(Integer::intValue).toArray();
+    }
+
+    private static boolean contains(int[] suites, int suite) {
+        for (int s : suites) {
+            if (s == suite) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    PrivateKey key() {
+        return key;
+    }
+
+    KeyKind kind() {
+        return kind;
+    }
+
+    /** The server's certificate chain, DER, its own first. */
+    List<byte[]> chain() {
+        return chain;
+    }
+
+    X509TrustManager trust() {
+        return trust;
+    }
+
+    Vector<X500Name> authorities() {
+        return authorities;
+    }
+
+    boolean verifyPeer() {
+        return verifyPeer;
+    }
+
+    int[] suites() {
+        return suites.clone();
+    }
+
+    /**
+     * Runs the server side of the handshake on {@code plain} (after the STARTTLS ACK), {@code
+     * early} being bytes already read from it; bounded by {@code timeoutMillis}.
+     */
+    StreamChannel handshake(Socket plain, byte[] early, int timeoutMillis) throws IOException {
+        return BcTlsChannel.accept(plain, early, timeoutMillis, new CertServer(this), "TLS handshake failed: ");
+    }
+}
