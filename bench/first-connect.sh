@@ -6,7 +6,8 @@
 # (the process's start, the connection, TLS if any, the negotiation), the first apart from the
 # rest. Servers (default faultdisk,faultdisk-warm,nbdkit,qemu-nbd, interleaved in each round):
 # faultdisk as ./faultdisk runs it (FAULTDISK_JAR for another build), faultdisk-warm the same with
-# `serve --warm-up` (default 2s; --warm-up), nbdkit's memory plugin, qemu-nbd on a sparse file.
+# `serve --warm-up` (default 2s; --warm-up), faultdisk-variant the same with FAULTDISK_VARIANT_OPTS's
+# JVM options, nbdkit's memory plugin, qemu-nbd on a sparse file.
 # --transport unix: a Unix socket each; tls: TCP with TLS from a throw-away certificate authority
 # (bench/tls-creds.sh); psk: TLS with a pre-shared key. Prints each round's times in ms, then per
 # server the median first connection and the median of the others. bench/compare.sh runs it as
@@ -60,14 +61,16 @@ uri() {
 start() { # SERVER PORT: starts it in the background, sets $pid
   local tls=()
   case "$1" in
-    faultdisk | faultdisk-warm)
+    faultdisk | faultdisk-warm | faultdisk-variant)
       read -ra tls <<<"$(fd_tls)"
       local warm_args=()
       [ "$1" = faultdisk-warm ] && warm_args=(--warm-up "$warm")
       local at="127.0.0.1:$2"
       [ "$transport" = unix ] && at="unix:$(sock "$1")"
-      $faultdisk serve --export bench=memory:1G --nbd "$at" --qmp none "${tls[@]}" "${warm_args[@]}" \
-        >"$out/serve.log" 2>&1 &
+      local opts="${FAULTDISK_JAVA_OPTS:-}"
+      [ "$1" = faultdisk-variant ] && opts="$opts ${FAULTDISK_VARIANT_OPTS:-}"
+      FAULTDISK_JAVA_OPTS="$opts" $faultdisk serve --export bench=memory:1G --nbd "$at" --qmp none \
+        "${tls[@]}" "${warm_args[@]}" >"$out/serve.log" 2>&1 &
       ;;
     nbdkit)
       case "$transport" in

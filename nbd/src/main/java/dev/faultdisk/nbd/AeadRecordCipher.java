@@ -3,6 +3,7 @@ package dev.faultdisk.nbd;
 import dev.faultdisk.wire.net.ArrayPool;
 import dev.faultdisk.wire.net.TlsRecordHeader;
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.security.GeneralSecurityException;
 import java.security.spec.AlgorithmParameterSpec;
 import java.util.Arrays;
@@ -82,6 +83,18 @@ final class AeadRecordCipher implements TlsCipher {
      */
     private static final ArrayPool RECORDS =
             new ArrayPool(TlsRecordHeader.SIZE + EXPLICIT_NONCE + TlsRecordHeader.MAX_PLAINTEXT + TAG, 256);
+    /**
+     * Arrays application data is sealed into, one record after another, for {@link
+     * RecordBatchOutput} to send several at once: room for its batch of four whole records.
+     */
+    private static final ArrayPool BATCHES = new ArrayPool(4 * RECORDS.length(), 64);
+
+    /**
+     * Stands for plaintext the cipher takes from the buffers it was given ({@link #gatherFrom}):
+     * Bouncy Castle cuts a write into records and passes each piece on without reading it, so a
+     * reply read from a file's mapping is copied once, into the record it is sealed in.
+     */
+    static final byte[] GATHERED = new byte[TlsRecordHeader.MAX_PLAINTEXT];
 
     /** TLS 1.3's inner content type, after the plaintext (RFC 8446, 5.2). */
     private static final int INNER_TYPE = 1;
@@ -112,6 +125,15 @@ final class AeadRecordCipher implements TlsCipher {
     private final byte[] receivedAdditional;
     /** The array application data is sent from; null while the connection is idle. */
     private byte[] sent;
+    /** Where in {@link #sent} the next record goes: after those still waiting in {@link #batch}. */
+    private int sentEnd;
+    /** The output that sends records in batches, or null: each record then goes out before the next is sealed. */
+    private RecordBatchOutput batch;
+    /** While a gathered write is under way: its buffers, the one read now and the end. */
+    private ByteBuffer[] gathering;
+
+    private int gatherAt;
+    private int gatherEnd;
     /** The array records are opened into; null while the connection is idle. */
     private byte[] received;
     /** Bytes of each lent now, for {@link #sentHeld} and {@link #receivedHeld} off their threads. */
@@ -214,13 +236,12 @@ final class AeadRecordCipher implements TlsCipher {
             throws IOException {
         int total = headerAllocation + overhead() + len;
         byte[] out;
-        if (type != ContentType.application_data) {
+        int at = 0;
+        boolean intoSent = type == ContentType.application_data;
+        if (!intoSent) {
             out = new byte[total];
         } else {
-            if (sent == null || sent.length < total) {
-                sent = total <= RECORDS.length() ? RECORDS.take() : new byte[total];
-                sentLent = sent.length;
-            }
+            at = placeSent(total);
             out = sent;
         }
         try {
@@ -230,23 +251,28 @@ final class AeadRecordCipher implements TlsCipher {
                 encrypt.init(Cipher.ENCRYPT_MODE, encryptKey, aead.nonce(encryptNonce));
                 encrypt.updateAAD(header(sentAdditional, version, len + INNER_TYPE + TAG));
                 // Sealed in place: the JDK's GCM allocates for an update followed by a final piece.
-                System.arraycopy(plaintext, offset, out, headerAllocation, len);
-                out[headerAllocation + len] = (byte) type;
-                int n = encrypt.doFinal(out, headerAllocation, len + INNER_TYPE, out, headerAllocation);
-                return new TlsEncodeResult(out, 0, headerAllocation + n, ContentType.application_data);
+                int body = at + headerAllocation;
+                takePlaintext(plaintext, offset, len, out, body);
+                out[body + len] = (byte) type;
+                int n = encrypt.doFinal(out, body, len + INNER_TYPE, out, body);
+                sentEnd = intoSent ? body + n : sentEnd;
+                return new TlsEncodeResult(out, at, headerAllocation + n, ContentType.application_data);
             }
             int explicit = aead.explicitNonce;
             if (explicit > 0) {
                 // The sequence number is the explicit nonce: never the same twice under one key.
                 putLong(encryptNonce, aead.fixedIv, seqNo);
-                System.arraycopy(encryptNonce, aead.fixedIv, out, headerAllocation, explicit);
+                System.arraycopy(encryptNonce, aead.fixedIv, out, at + headerAllocation, explicit);
             } else {
                 Tls13TrafficKeys.xorSequence(encryptIv, seqNo, encryptNonce);
             }
             encrypt.init(Cipher.ENCRYPT_MODE, encryptKey, aead.nonce(encryptNonce));
             encrypt.updateAAD(additionalData(sentAdditional, seqNo, type, version, len));
-            int n = encrypt.doFinal(plaintext, offset, len, out, headerAllocation + explicit);
-            return new TlsEncodeResult(out, 0, headerAllocation + explicit + n, type);
+            int body = at + headerAllocation + explicit;
+            takePlaintext(plaintext, offset, len, out, body);
+            int n = encrypt.doFinal(out, body, len, out, body); // in place, as in TLS 1.3
+            sentEnd = intoSent ? at + headerAllocation + explicit + n : sentEnd;
+            return new TlsEncodeResult(out, at, headerAllocation + explicit + n, type);
         } catch (GeneralSecurityException e) {
             throw new TlsFatalAlert(AlertDescription.internal_error, e);
         }
@@ -311,11 +337,81 @@ final class AeadRecordCipher implements TlsCipher {
         receivedLent = 0;
     }
 
-    /** Gives back the array application data is sent from: no write is under way. */
+    /**
+     * Where in {@link #sent} a record of {@code total} bytes goes: right after the records still
+     * waiting in {@link #batch}, or at the start once none wait (those that did are sent first if
+     * it would not fit).
+     */
+    private int placeSent(int total) throws IOException {
+        if (sent == null || sent.length < total) {
+            if (batch != null) {
+                batch.drain(); // the old array's records go before it goes
+            }
+            int lend = batch != null ? BATCHES.length() : RECORDS.length();
+            sent = total <= lend ? (batch != null ? BATCHES : RECORDS).take() : new byte[total];
+            sentLent = sent.length;
+            sentEnd = 0;
+        }
+        if (batch == null || batch.nothingWaiting()) {
+            sentEnd = 0;
+        } else if (sentEnd + total > sent.length) {
+            batch.drain();
+            sentEnd = 0;
+        }
+        return sentEnd;
+    }
+
+    /**
+     * The plaintext of a record into {@code out} at {@code at}: from the gathered buffers where
+     * Bouncy Castle passes on {@link #GATHERED}, else from {@code plaintext}.
+     */
+    @SuppressWarnings("ReferenceEquality") // the stand-in itself, whatever it holds
+    private void takePlaintext(byte[] plaintext, int offset, int len, byte[] out, int at) {
+        if (plaintext != GATHERED || gathering == null) {
+            System.arraycopy(plaintext, offset, out, at, len);
+            return;
+        }
+        int taken = 0;
+        while (taken < len) {
+            if (gatherAt == gatherEnd) {
+                throw new IllegalStateException("a gathered record of " + len + " bytes past its buffers' end");
+            }
+            ByteBuffer src = gathering[gatherAt];
+            int n = Math.min(src.remaining(), len - taken);
+            src.get(out, at + taken, n);
+            taken += n;
+            if (!src.hasRemaining()) {
+                gatherAt++;
+            }
+        }
+    }
+
+    /**
+     * The buffers application data written as {@link #GATHERED} comes from, in order, until
+     * {@link #gathered}; their positions move as records take their bytes.
+     */
+    synchronized void gatherFrom(ByteBuffer[] srcs, int offset, int length) {
+        gathering = srcs;
+        gatherAt = offset;
+        gatherEnd = offset + length;
+    }
+
+    /** The gathered write is over: its buffers are the caller's again. */
+    synchronized void gathered() {
+        gathering = null;
+    }
+
+    /** Records sealed one after another into the array sent from, for {@code output} to send in batches. */
+    synchronized void sendThrough(RecordBatchOutput output) {
+        batch = output;
+    }
+
+    /** Gives back the array application data is sent from: no write is under way, none waits. */
     synchronized void releaseSent() {
-        RECORDS.give(sent);
+        (sent != null && sent.length == BATCHES.length() ? BATCHES : RECORDS).give(sent);
         sent = null;
         sentLent = 0;
+        sentEnd = 0;
     }
 
     /** Bytes of the array application data is sent from, if one is lent now (any thread). */

@@ -1,15 +1,16 @@
 package dev.faultdisk.nbd;
 
+import dev.faultdisk.wire.net.GatheringOutput;
 import dev.faultdisk.wire.net.IdleBuffers;
 import dev.faultdisk.wire.net.StreamChannel;
 import java.io.ByteArrayInputStream;
 import java.io.FilterInputStream;
-import java.io.FilterOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.SequenceInputStream;
 import java.net.Socket;
+import java.nio.ByteBuffer;
 import javax.net.ssl.SSLException;
 
 /**
@@ -25,6 +26,13 @@ final class BcTlsChannel {
     private static final boolean RECORD_INPUT =
             Boolean.parseBoolean(System.getProperty("faultdisk.nbd.pskRecordInput", "true"));
 
+    /**
+     * Whether a write's records go to the socket in batches ({@link RecordBatchOutput}, the
+     * default) or each as it is sealed: {@code -Dfaultdisk.nbd.tlsRecordBatches=false}, for comparison.
+     */
+    private static final boolean BATCHES =
+            Boolean.parseBoolean(System.getProperty("faultdisk.nbd.tlsRecordBatches", "true"));
+
     private BcTlsChannel() {}
 
     /**
@@ -37,8 +45,8 @@ final class BcTlsChannel {
         InputStream in = early.length == 0
                 ? plain.getInputStream()
                 : new SequenceInputStream(new ByteArrayInputStream(early), plain.getInputStream());
-        PskServerProtocol protocol =
-                new PskServerProtocol(new KeptOpenInput(in), new KeptOpenOutput(plain.getOutputStream()));
+        RecordBatchOutput records = new RecordBatchOutput(plain.getOutputStream());
+        PskServerProtocol protocol = new PskServerProtocol(new KeptOpenInput(in), records);
         int old = plain.getSoTimeout();
         plain.setSoTimeout(timeoutMillis);
         try {
@@ -53,8 +61,13 @@ final class BcTlsChannel {
         // Bouncy Castle reads no further than the handshake's last record: the rest is the client's data.
         InputStream input =
                 aead != null && RECORD_INPUT ? new PskRecordInput(in, aead, protocol) : protocol.getInputStream();
-        OutputStream output =
-                aead != null ? new AeadOutput(protocol.getOutputStream(), aead) : protocol.getOutputStream();
+        OutputStream output = protocol.getOutputStream();
+        if (aead != null && BATCHES) {
+            aead.sendThrough(records);
+            output = new AeadOutput(output, aead, records);
+        } else if (aead != null) {
+            output = new AeadOutput(output, aead, null);
+        }
         // Bouncy Castle's close sends close_notify; its streams leave the socket to the connection.
         return new StreamChannel(input, output, plain, server.session()).endingOutputWith(protocol::close);
     }
@@ -69,31 +82,19 @@ final class BcTlsChannel {
         public void close() {}
     }
 
-    /** The socket's output as Bouncy Castle writes it: closing the session flushes, the socket stays open. */
-    private static final class KeptOpenOutput extends FilterOutputStream {
-        KeptOpenOutput(OutputStream out) {
-            super(out);
-        }
-
-        @Override
-        public void write(byte[] b, int off, int len) throws IOException {
-            out.write(b, off, len); // whole, not a byte at a time as FilterOutputStream would
-        }
-
-        @Override
-        public void close() throws IOException {
-            out.flush();
-        }
-    }
-
     /** Bouncy Castle's output, through which an idle connection gives back the array its AEAD sends from. */
-    private static final class AeadOutput extends OutputStream implements IdleBuffers {
+    private static final class AeadOutput extends OutputStream implements IdleBuffers, GatheringOutput {
         private final OutputStream out;
         private final AeadRecordCipher cipher;
+        /** Where a write's records wait to go out together, or null: each goes out as sealed. */
+        private final RecordBatchOutput records;
 
-        AeadOutput(OutputStream out, AeadRecordCipher cipher) {
+        private final ByteBuffer[] single = new ByteBuffer[1];
+
+        AeadOutput(OutputStream out, AeadRecordCipher cipher, RecordBatchOutput records) {
             this.out = out;
             this.cipher = cipher;
+            this.records = records;
         }
 
         @Override
@@ -103,7 +104,56 @@ final class BcTlsChannel {
 
         @Override
         public void write(byte[] b, int off, int len) throws IOException {
-            out.write(b, off, len);
+            if (records == null) {
+                out.write(b, off, len);
+                return;
+            }
+            records.cork();
+            try {
+                out.write(b, off, len);
+            } finally {
+                records.uncork();
+            }
+        }
+
+        /** One buffer, as {@link #write(ByteBuffer[], int, int)}; the connection writes one reply at a time. */
+        @Override
+        public long write(ByteBuffer src) throws IOException {
+            single[0] = src;
+            try {
+                return write(single, 0, 1);
+            } finally {
+                single[0] = null;
+            }
+        }
+
+        /**
+         * Sealed straight from the buffers: Bouncy Castle is handed {@link
+         * AeadRecordCipher#GATHERED}, and the cipher takes each record's bytes from the buffers.
+         */
+        @Override
+        public long write(ByteBuffer[] srcs, int offset, int length) throws IOException {
+            long total = 0;
+            for (int i = offset; i < offset + length; i++) {
+                total += srcs[i].remaining();
+            }
+            if (records != null) {
+                records.cork();
+            }
+            cipher.gatherFrom(srcs, offset, length);
+            try {
+                for (long left = total; left > 0; ) {
+                    int n = (int) Math.min(left, AeadRecordCipher.GATHERED.length);
+                    out.write(AeadRecordCipher.GATHERED, 0, n);
+                    left -= n;
+                }
+            } finally {
+                cipher.gathered();
+                if (records != null) {
+                    records.uncork();
+                }
+            }
+            return total;
         }
 
         @Override

@@ -300,7 +300,7 @@ final class EngineTls implements Closeable {
     }
 
     /** The session's output; {@link StreamChannel} hands it its buffers directly. */
-    final class Output extends OutputStream implements IdleBuffers {
+    final class Output extends OutputStream implements IdleBuffers, GatheringOutput {
         private ByteBuffer sealView;
         private ByteBuffer sourceView;
         private byte[] sourceArray;
@@ -329,7 +329,8 @@ final class EngineTls implements Closeable {
         }
 
         /** Seals what {@code src} holds, as {@link #write(ByteBuffer[], int, int)}. */
-        long write(ByteBuffer src) throws IOException {
+        @Override
+        public long write(ByteBuffer src) throws IOException {
             writing.lock();
             try {
                 single[0] = src;
@@ -344,7 +345,8 @@ final class EngineTls implements Closeable {
          * small payload make one record), four records to a system call: no copy of the payload
          * before its encryption.
          */
-        long write(ByteBuffer[] srcs, int offset, int length) throws IOException {
+        @Override
+        public long write(ByteBuffer[] srcs, int offset, int length) throws IOException {
             writing.lock();
             try {
                 long total = 0;

@@ -226,8 +226,8 @@ public final class StreamChannel implements ByteChannel, GatheringByteChannel {
         if (!open) {
             throw new ClosedChannelException();
         }
-        if (out instanceof EngineTls.Output engine) {
-            return (int) engine.write(src); // sealed straight from src
+        if (out instanceof GatheringOutput gathering) {
+            return (int) gathering.write(src); // sealed straight from src
         }
         int total = src.remaining();
         if (src.hasArray()) {
@@ -255,8 +255,8 @@ public final class StreamChannel implements ByteChannel, GatheringByteChannel {
         if (!open) {
             throw new ClosedChannelException();
         }
-        if (out instanceof EngineTls.Output engine) {
-            return engine.write(srcs, offset, length); // sealed straight from the buffers, gathered
+        if (out instanceof GatheringOutput gathering) {
+            return gathering.write(srcs, offset, length); // sealed straight from the buffers, gathered
         }
         byte[] through = writeBuffer();
         long total = 0;
