@@ -25,19 +25,19 @@ import org.bouncycastle.tls.SignatureScheme;
 
 /**
  * TLS with X.509 certificates by Bouncy Castle's handshake ({@link CertServer}) and the server's
- * own record path ({@link BcTlsChannel}), as with pre-shared keys, chosen with {@code
- * -Dfaultdisk.nbd.x509Tls=bc}. Not the default: against the JDK's engine it made 5-27% more
- * connections a second, but sealed large reads with a copy more (30% more server CPU a MiB read,
- * sequential reads 0.93-0.97 as fast; docs/BENCHMARKS.md, "This round (after f04a959)"). The
+ * own record path ({@link BcTlsChannel}), as with pre-shared keys: against the JDK's engine 6-47%
+ * more connections a second, and level on one connection's reads and writes once a reply's
+ * records go out four to a system call (docs/BENCHMARKS.md, "This round (after f04a959)"). The
  * credentials are the {@link TlsCredentials} the JDK's engine would use; keys the handshake
  * cannot sign with (other than EC on the NIST curves, RSA, Ed25519, Ed448), suites outside its
- * lists and {@code -Djdk.tls.server.cipherSuites} leave the server on the JDK's engine.
+ * lists and {@code -Djdk.tls.server.cipherSuites} leave the server on the JDK's engine, as does
+ * {@code -Dfaultdisk.nbd.x509Tls=jdk}.
  */
 final class CertTls {
     private static final Logger LOG = Logger.getLogger(CertTls.class.getName());
     /**
      * The system property that chooses the handshake for certificates, read as each server
-     * starts: "jdk" (the default) the JDK's engine, "bc" Bouncy Castle's.
+     * starts: "bc" (the default) Bouncy Castle's, "jdk" the JDK's engine.
      */
     static final String SWITCH = "faultdisk.nbd.x509Tls";
 
@@ -171,7 +171,8 @@ final class CertTls {
      * off, a key of another kind, or a suite named that Bouncy Castle lacks (said in the log).
      */
     static CertTls of(TlsCredentials credentials) throws IOException {
-        if (!"bc".equals(System.getProperty(SWITCH, "jdk")) || !credentials.server()) {
+        // Credentials made from an SSLContext alone (no directory) have no key to hand over.
+        if ("jdk".equals(System.getProperty(SWITCH)) || !credentials.server() || credentials.directory() == null) {
             return null;
         }
         if (System.getProperty("jdk.tls.server.cipherSuites") != null) {

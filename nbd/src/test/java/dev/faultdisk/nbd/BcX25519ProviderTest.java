@@ -52,7 +52,7 @@ class BcX25519ProviderTest {
     void anNbdServerWithCertificatesPutsItFirstForTheJdksTls(@TempDir Path dir) throws Exception {
         Security.removeProvider(BcX25519Provider.NAME);
         long before = BcX25519Provider.AGREEMENTS.sum();
-        try (TlsLocalServer server = new TlsLocalServer("x509", dir, "1M");
+        try (TlsLocalServer server = new TlsLocalServer("x509-jdk", dir, "1M");
                 RawNbdClient client = server.open()) {
             byte[] data = new byte[4096];
             new Random(3).nextBytes(data);

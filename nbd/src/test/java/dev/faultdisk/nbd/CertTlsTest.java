@@ -37,8 +37,8 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 /**
- * NBD over TLS with certificates through Bouncy Castle's handshake ({@link CertTls}, {@code
- * -Dfaultdisk.nbd.x509Tls=bc}), against the
+ * NBD over TLS with certificates through Bouncy Castle's handshake ({@link CertTls}, the
+ * default), against the
  * JDK's client, which checks the server's chain and signature itself: each kind of key in TLS 1.3
  * and 1.2, client certificates, named suites, and refusals with their reasons.
  */
@@ -196,28 +196,31 @@ class CertTlsTest {
     }
 
     @Test
-    void aClientsCredentialsHaveNoServerSide(@TempDir Path dir) throws Exception {
+    void aClientsCredentialsAndAContextAloneStayOnTheJdksEngine(@TempDir Path dir) throws Exception {
         TestPki pki = TestPki.create(dir.resolve("pki"));
         assertNull(CertTls.of(TlsCredentials.client(pki.clientDir())));
+        TlsCredentials files = TlsCredentials.server(pki.dir(), false);
+        TlsCredentials contextAlone = new TlsCredentials(files.context(), true, false, null);
+        assertNull(CertTls.of(contextAlone));
+        try (Served served = serve(contextAlone);
+                RawNbdClient c = served.client(pki.caOnly(), p -> {})) {
+            c.write(0, new byte[] {7});
+            assertArrayEquals(new byte[] {7}, c.read(0, 1));
+        }
     }
 
     @Test
-    void theJdksEngineServesUnlessBouncyCastlesIsChosen(@TempDir Path dir) throws Exception {
+    void bouncyCastlesServesUnlessTheJdksIsChosen(@TempDir Path dir) throws Exception {
         TestPki pki = TestPki.create(dir.resolve("pki"));
         TlsCredentials credentials = TlsCredentials.server(pki.dir(), false);
-        for (String choice : new String[] {null, "jdk"}) {
-            if (choice == null) {
-                System.clearProperty(CertTls.SWITCH);
-            } else {
-                System.setProperty(CertTls.SWITCH, choice);
-            }
-            try {
-                assertNull(CertTls.of(credentials), String.valueOf(choice));
-            } finally {
-                System.setProperty(CertTls.SWITCH, "bc");
-            }
+        System.clearProperty(CertTls.SWITCH);
+        try {
+            assertNotNull(CertTls.of(credentials), "the default");
+            System.setProperty(CertTls.SWITCH, "jdk");
+            assertNull(CertTls.of(credentials));
+        } finally {
+            System.setProperty(CertTls.SWITCH, "bc");
         }
-        assertNotNull(CertTls.of(credentials));
     }
 
     /** The server's failure for a client with {@code client}'s credentials and {@code tune}'s parameters. */

@@ -52,7 +52,7 @@ class DisconnectLingerTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"x509", "x509-bc", "psk-tls13", "psk-gcm", "psk-cbc"})
+    @ValueSource(strings = {"x509", "x509-jdk", "psk-tls13", "psk-gcm", "psk-cbc"})
     void overTlsTheServerShutsTheSessionDownWithCloseNotify(String kind, @TempDir Path dir) throws Exception {
         // The NBD spec at NBD_CMD_DISC: finish outstanding requests, shut down TLS and close. Bouncy
         // Castle's client reads the server's close_notify as a clean end; without it, an error.

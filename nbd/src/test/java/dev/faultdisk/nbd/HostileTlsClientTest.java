@@ -24,7 +24,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  */
 class HostileTlsClientTest {
     @ParameterizedTest
-    @ValueSource(strings = {"x509", "x509-bc", "psk-gcm"})
+    @ValueSource(strings = {"x509", "x509-jdk", "psk-gcm"})
     void whatIsNoTlsEndsOnlyItsOwnConnection(String kind, @TempDir Path dir) throws Exception {
         TlsLocalServer tls = new TlsLocalServer(kind, dir, "4M");
         NbdServer server = tls.server();

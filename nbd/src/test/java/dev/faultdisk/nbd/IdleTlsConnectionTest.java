@@ -23,7 +23,7 @@ class IdleTlsConnectionTest {
     private static final int CONNECTIONS = 6;
 
     @ParameterizedTest
-    @ValueSource(strings = {"x509", "x509-bc", "psk-tls13", "psk-gcm", "psk-cbc"})
+    @ValueSource(strings = {"x509", "x509-jdk", "psk-tls13", "psk-gcm", "psk-cbc"})
     void idleTlsConnectionsHoldTheSmallBufferAloneAndStillServe(String kind, @TempDir Path dir) throws Exception {
         TlsLocalServer tls = new TlsLocalServer(kind, dir, "16M");
         NbdServer server = tls.server();

@@ -19,8 +19,8 @@ import org.bouncycastle.tls.CipherSuite;
 
 /**
  * A server on 127.0.0.1 (or a Unix socket) that requires TLS, over one memory export {@code d}, and its
- * well-behaved clients: {@code x509} (certificates made by openssl; {@code x509-bc} the same with
- * Bouncy Castle's handshake rather than the JDK's engine, {@link CertTls#SWITCH}), {@code psk-tls13}, {@code
+ * well-behaved clients: {@code x509} (certificates made by openssl; {@code x509-jdk} the same on
+ * the JDK's engine rather than Bouncy Castle's handshake, {@link CertTls#SWITCH}), {@code psk-tls13}, {@code
  * psk-gcm} or {@code psk-cbc} (a pre-shared key for "alice", the clients offering TLS 1.3 in
  * AES-128-GCM, as GnuTLS's do, or TLS 1.2's DHE-PSK with AES-128-GCM, or ECDHE-PSK with
  * AES-128-CBC).
@@ -64,8 +64,8 @@ final class TlsLocalServer implements AutoCloseable {
             options = NbdServer.Options.defaults().withPsk(TlsMode.REQUIRE, PskTls.load(keys));
         }
         String engine = System.getProperty(CertTls.SWITCH);
-        if (kind.equals("x509-bc")) {
-            System.setProperty(CertTls.SWITCH, "bc"); // read as the server starts
+        if (kind.equals("x509-jdk")) {
+            System.setProperty(CertTls.SWITCH, "jdk"); // read as the server starts
         }
         try {
             server = new NbdServer(registry, options)
@@ -94,7 +94,7 @@ final class TlsLocalServer implements AutoCloseable {
     /** A well-behaved client of this kind, in transmission on {@code d}. */
     RawNbdClient open() throws IOException {
         return switch (kind) {
-            case "x509", "x509-bc" -> {
+            case "x509", "x509-jdk" -> {
                 var context = TlsCredentials.client(pki.caOnly()).context();
                 yield socket != null
                         ? RawNbdClient.openTls(socket, "d", context)

@@ -58,7 +58,7 @@ class TlsReadsFromFileTest {
         "x509, 4194304", // mapped
         "psk-gcm, 4194304",
         "psk-tls13, 4194304",
-        "x509-bc, 4194304",
+        "x509-jdk, 4194304",
         "x509, 2199023255552", // 2 TiB, sparse past its first MiBs: over the mapping limit
         "psk-gcm, 2199023255552"
     })
