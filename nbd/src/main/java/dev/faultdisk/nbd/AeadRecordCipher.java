@@ -28,7 +28,7 @@ import org.bouncycastle.tls.crypto.impl.TlsImplUtils;
  * 7905) and TLS 1.3's (RFC 8446, 5.2), into arrays lent to it while the connection is busy:
  * Bouncy Castle's own record cipher makes a new array for every record it sends (16 KiB, a byte
  * of garbage for every byte a PSK connection sent). Bouncy Castle writes a record to the socket
- * before it asks for the next, and it (or {@link PskRecordInput}) hands out what a record holds
+ * before it asks for the next, and it (or {@link AeadRecordInput}) hands out what a record holds
  * before it opens the next, so one array each way serves every record: application data is
  * written under Bouncy Castle's record lock, and read by the connection's reader alone. Alerts and
  * handshake messages, which Bouncy Castle may send from the reader while a reply goes out, get

@@ -15,12 +15,12 @@ import javax.net.ssl.SSLException;
 
 /**
  * A server's TLS session by Bouncy Castle's handshake ({@link BcTlsServer}, with pre-shared keys
- * or certificates), its AES-GCM and ChaCha20-Poly1305 records read by {@link PskRecordInput} and
+ * or certificates), its AES-GCM and ChaCha20-Poly1305 records read by {@link AeadRecordInput} and
  * sealed by {@link AeadRecordCipher}, as streams for the connection.
  */
 final class BcTlsChannel {
     /**
-     * Whether records received in AES-GCM or ChaCha20-Poly1305 are read by {@link PskRecordInput} (the default) or by
+     * Whether records received in AES-GCM or ChaCha20-Poly1305 are read by {@link AeadRecordInput} (the default) or by
      * Bouncy Castle's record layer: {@code -Dfaultdisk.nbd.pskRecordInput=false}, for comparison.
      */
     private static final boolean RECORD_INPUT =
@@ -46,7 +46,7 @@ final class BcTlsChannel {
                 ? plain.getInputStream()
                 : new SequenceInputStream(new ByteArrayInputStream(early), plain.getInputStream());
         RecordBatchOutput records = new RecordBatchOutput(plain.getOutputStream());
-        PskServerProtocol protocol = new PskServerProtocol(new KeptOpenInput(in), records);
+        BcServerProtocol protocol = new BcServerProtocol(new KeptOpenInput(in), records);
         int old = plain.getSoTimeout();
         plain.setSoTimeout(timeoutMillis);
         try {
@@ -60,7 +60,7 @@ final class BcTlsChannel {
         AeadRecordCipher aead = server.aead();
         // Bouncy Castle reads no further than the handshake's last record: the rest is the client's data.
         InputStream input =
-                aead != null && RECORD_INPUT ? new PskRecordInput(in, aead, protocol) : protocol.getInputStream();
+                aead != null && RECORD_INPUT ? new AeadRecordInput(in, aead, protocol) : protocol.getInputStream();
         OutputStream output = protocol.getOutputStream();
         if (aead != null && BATCHES) {
             aead.sendThrough(records);

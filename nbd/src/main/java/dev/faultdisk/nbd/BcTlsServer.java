@@ -9,10 +9,10 @@ import org.bouncycastle.tls.TlsServer;
  * CertServer}).
  */
 interface BcTlsServer extends TlsServer {
-    /** What the client offered, before the server chooses ({@link PskServerProtocol}). */
+    /** What the client offered, before the server chooses ({@link BcServerProtocol}). */
     void clientHelloReceived(ClientHello hello);
 
-    /** TLS 1.3: the group of the key share the server chose ({@link PskServerProtocol}). */
+    /** TLS 1.3: the group of the key share the server chose ({@link BcServerProtocol}). */
     void keyShareChosen(int group);
 
     /** A reason for a failed handshake ("; ..."), or "" if none is known. */

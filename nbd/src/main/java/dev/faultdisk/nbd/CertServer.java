@@ -36,18 +36,17 @@ import org.bouncycastle.tls.crypto.impl.jcajce.JcaTlsEd448Signer;
  * as with pre-shared keys ({@link TlsNames#x25519Alone}).
  */
 final class CertServer extends DefaultTlsServer implements BcTlsServer {
-
     private final CertTls tls;
-    private final PskCrypto crypto;
+    private final BcTlsCrypto crypto;
     private boolean x25519Offered;
     private int keyShare = -1;
     private String refusal = "";
 
     CertServer(CertTls tls) {
-        this(tls, new PskCrypto(new SecureRandom()));
+        this(tls, new BcTlsCrypto(new SecureRandom()));
     }
 
-    private CertServer(CertTls tls, PskCrypto crypto) {
+    private CertServer(CertTls tls, BcTlsCrypto crypto) {
         super(crypto);
         this.tls = tls;
         this.crypto = crypto;

@@ -28,9 +28,9 @@ import org.bouncycastle.tls.SignatureScheme;
  * own record path ({@link BcTlsChannel}), as with pre-shared keys: against the JDK's engine 13%
  * more connections a second (the median of nine rounds, 1.00-1.47x), and level on one
  * connection's reads and writes once a reply's records go out four to a system call
- * (docs/BENCHMARKS.md, "This round (after f04a959)"). The
- * credentials are the {@link TlsCredentials} the JDK's engine would use; keys the handshake
- * cannot sign with (other than EC on the NIST curves, RSA, Ed25519, Ed448), suites outside its
+ * (docs/BENCHMARKS.md, "This round (after f04a959)"). The credentials are the {@link
+ * TlsCredentials} the JDK's engine would use; keys the handshake cannot sign with (other than EC
+ * on the NIST curves, RSA, Ed25519, Ed448), credentials with no directory, suites outside its
  * lists and {@code -Djdk.tls.server.cipherSuites} leave the server on the JDK's engine, as does
  * {@code -Dfaultdisk.nbd.x509Tls=jdk}.
  */

@@ -56,28 +56,28 @@ final class PskServer extends PSKTlsServer implements BcTlsServer {
     /** How many of a client's identities a refusal names: a ClientHello may carry thousands. */
     private static final int NAMED_IDENTITIES = 4;
 
-    private final PskCrypto crypto;
+    private final BcTlsCrypto crypto;
     /** TLS 1.3: the identities the client offered that the file lacks, and the one it has. */
     private String offered = "";
 
     private String matched;
     /** TLS 1.3: whether the client sent an X25519 key share. */
     private boolean x25519Offered;
-    /** The client's ClientHello ({@link PskServerProtocol}); null before it. */
+    /** The client's ClientHello ({@link BcServerProtocol}); null before it. */
     private ClientHello clientHello;
     /** TLS 1.3: the group of the key share chosen, for {@link #session}; -1 before. */
     private int keyShare = -1;
 
     PskServer(TlsPSKIdentityManager identities) {
-        this(identities, new PskCrypto(new SecureRandom()));
+        this(identities, new BcTlsCrypto(new SecureRandom()));
     }
 
-    private PskServer(TlsPSKIdentityManager identities, PskCrypto crypto) {
+    private PskServer(TlsPSKIdentityManager identities, BcTlsCrypto crypto) {
         super(crypto, identities);
         this.crypto = crypto;
     }
 
-    /** What the client offered ({@link PskServerProtocol}): kept for a refusal's reason, its key shares read now. */
+    /** What the client offered ({@link BcServerProtocol}): kept for a refusal's reason, its key shares read now. */
     @Override
     public void clientHelloReceived(ClientHello hello) {
         clientHello = hello;

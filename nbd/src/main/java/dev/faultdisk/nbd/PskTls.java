@@ -21,7 +21,7 @@ import org.bouncycastle.tls.crypto.TlsCrypto;
  * TLS with pre-shared keys, as nbdkit's {@code --tls-psk=FILE} and QEMU's {@code tls-creds-psk}
  * offer it: a file of {@code USERNAME:HEXKEY} lines ({@code psktool} writes them). The JDK's TLS
  * has no PSK, so this uses Bouncy Castle's TLS API (TLS 1.3 with the key and an ephemeral ECDHE
- * share, or TLS 1.2 PSK suites with ECDHE/DHE), over the JDK's ciphers ({@link PskCrypto}).
+ * share, or TLS 1.2 PSK suites with ECDHE/DHE), over the JDK's ciphers ({@link BcTlsCrypto}).
  */
 public final class PskTls {
     private final Map<String, byte[]> keys;

@@ -27,7 +27,7 @@ import org.junit.jupiter.api.Test;
  * secret.
  */
 class BcX25519DomainTest {
-    private final PskCrypto crypto = new PskCrypto(new SecureRandom(new byte[] {7}));
+    private final BcTlsCrypto crypto = new BcTlsCrypto(new SecureRandom(new byte[] {7}));
 
     @Test
     void agreesWithTheJdksXdh() throws Exception {

@@ -11,7 +11,7 @@ import org.bouncycastle.tls.TlsExtensionsUtils;
 import org.bouncycastle.tls.TlsServerProtocol;
 
 /**
- * Bouncy Castle's server protocol, told of the TLS 1.3 KeyUpdates that {@link PskRecordInput}
+ * Bouncy Castle's server protocol, told of the TLS 1.3 KeyUpdates that {@link AeadRecordInput}
  * reads past its record layer. Bouncy Castle then does what it does for one it read itself: it
  * moves the client's traffic secret on, rekeys the record cipher's receiving side and, if the
  * client asked for one back, sends a KeyUpdate of its own before its next application data
@@ -19,8 +19,8 @@ import org.bouncycastle.tls.TlsServerProtocol;
  * the server ({@link BcTlsServer}) the client's ClientHello (its key shares, versions and key exchange modes),
  * which Bouncy Castle's server API does not.
  */
-final class PskServerProtocol extends TlsServerProtocol {
-    PskServerProtocol(InputStream input, OutputStream output) {
+final class BcServerProtocol extends TlsServerProtocol {
+    BcServerProtocol(InputStream input, OutputStream output) {
         super(input, output);
     }
 

@@ -12,17 +12,18 @@ import org.bouncycastle.tls.TlsFatalAlert;
 import org.bouncycastle.tls.crypto.TlsDecodeResult;
 
 /**
- * What a PSK client sends after the handshake, read from the socket in bursts and opened by the
+ * What a client of Bouncy Castle's TLS (pre-shared keys or certificates, {@link BcTlsChannel})
+ * sends after the handshake, read from the socket in bursts and opened by the
  * connection's {@link AeadRecordCipher} in place: Bouncy Castle's record layer reads every record
  * into a new array (a byte of garbage for every byte a client writes), and takes two system calls
  * a record. Application data is all a client sends here; its close_notify ends the stream, any
  * other alert or a handshake message (renegotiation) ends the connection, but TLS 1.3's KeyUpdate:
  * the records after it are opened with the client's next key, and one asking for a KeyUpdate back
- * gets it before the server's next reply ({@link PskServerProtocol}). A
+ * gets it before the server's next reply ({@link BcServerProtocol}). A
  * read timeout keeps what was read of a record, as the TLS layers do. The connection's reader
  * alone reads it.
  */
-final class PskRecordInput extends InputStream implements IdleBuffers {
+final class AeadRecordInput extends InputStream implements IdleBuffers {
     private static final int HEADER = TlsRecordHeader.SIZE;
     /** RFC 8446, 4.6.3: key_update (24), a body of one byte; alone in its record (5.1). */
     private static final byte[] KEY_UPDATE = {24, 0, 0, 1};
@@ -30,7 +31,7 @@ final class PskRecordInput extends InputStream implements IdleBuffers {
     private final RecordBuffer records;
     private final AeadRecordCipher cipher;
     /** Told of a client's KeyUpdate: it rekeys {@link #cipher} and answers one asking for an answer. */
-    private final PskServerProtocol protocol;
+    private final BcServerProtocol protocol;
 
     private long sequence;
     /** Plaintext of the last record not yet handed out (in the cipher's array). */
@@ -39,7 +40,7 @@ final class PskRecordInput extends InputStream implements IdleBuffers {
     private int pendingAt;
     private boolean ended;
 
-    PskRecordInput(InputStream socket, AeadRecordCipher cipher, PskServerProtocol protocol) {
+    AeadRecordInput(InputStream socket, AeadRecordCipher cipher, BcServerProtocol protocol) {
         this.records = new RecordBuffer(socket, new byte[0]);
         this.cipher = cipher;
         this.protocol = protocol;
@@ -152,7 +153,7 @@ final class PskRecordInput extends InputStream implements IdleBuffers {
         }
     }
 
-    /** A KeyUpdate, whatever its request: {@link PskServerProtocol} refuses one neither 0 nor 1. */
+    /** A KeyUpdate, whatever its request: {@link BcServerProtocol} refuses one neither 0 nor 1. */
     private static boolean isKeyUpdate(TlsDecodeResult plain) {
         if (plain.len != KEY_UPDATE.length + 1) {
             return false;

@@ -14,7 +14,7 @@ import javax.crypto.spec.SecretKeySpec;
 import org.junit.jupiter.api.Test;
 
 /** The CBC cipher of PSK records: the JDK's results, in place, without a new array a record. */
-class PskCryptoTest {
+class BcTlsCryptoTest {
     private static final int RECORD = 16_384 + 48; // a full record's body, its MAC and padding
 
     @Test
@@ -32,8 +32,8 @@ class PskCryptoTest {
         jdk.init(Cipher.ENCRYPT_MODE, new SecretKeySpec(key, "AES"), new IvParameterSpec(iv));
         byte[] expected = jdk.doFinal(record, 5, RECORD);
 
-        PskCrypto.ScratchCipher encrypt = cipher(true, key);
-        PskCrypto.ScratchCipher decrypt = cipher(false, key);
+        BcTlsCrypto.ScratchCipher encrypt = cipher(true, key);
+        BcTlsCrypto.ScratchCipher decrypt = cipher(false, key);
         assertEquals(16, encrypt.getBlockSize());
         encrypt.init(iv, 0, iv.length);
         assertEquals(RECORD, encrypt.doFinal(record, 5, RECORD, record, 5));
@@ -55,12 +55,12 @@ class PskCryptoTest {
 
     @Test
     void aKeyOfTheWrongSizeIsRefused() throws Exception {
-        PskCrypto.ScratchCipher c = cipher(true, new byte[32]);
+        BcTlsCrypto.ScratchCipher c = cipher(true, new byte[32]);
         assertThrows(IllegalStateException.class, () -> c.setKey(new byte[16], 0, 16));
     }
 
-    private static PskCrypto.ScratchCipher cipher(boolean encrypting, byte[] key) throws Exception {
-        PskCrypto.ScratchCipher c = new PskCrypto.ScratchCipher(
+    private static BcTlsCrypto.ScratchCipher cipher(boolean encrypting, byte[] key) throws Exception {
+        BcTlsCrypto.ScratchCipher c = new BcTlsCrypto.ScratchCipher(
                 Cipher.getInstance("AES/CBC/NoPadding"),
                 "AES",
                 key.length,

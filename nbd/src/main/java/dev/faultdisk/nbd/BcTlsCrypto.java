@@ -33,7 +33,7 @@ import org.bouncycastle.tls.crypto.impl.jcajce.JcaTlsCrypto;
  * speed with them, docs/BENCHMARKS.md). TLS 1.2 and 1.3 records in AES-GCM and ChaCha20-Poly1305
  * go through {@link AeadRecordCipher}, in CBC through {@link ScratchCipher}: both make less garbage.
  */
-final class PskCrypto extends JcaTlsCrypto {
+final class BcTlsCrypto extends JcaTlsCrypto {
     /**
      * ChaCha20-Poly1305 by the JDK's cipher: Bouncy Castle's own check asks the JCA for it by its
      * provider's names ("ChaCha7539", "Poly1305"), which the JDK's lack, and would offer none.
@@ -43,7 +43,7 @@ final class PskCrypto extends JcaTlsCrypto {
     /** The AEAD record cipher of the connection, once the handshake chose one (one crypto a connection). */
     private volatile AeadRecordCipher aead;
 
-    PskCrypto(SecureRandom random) {
+    BcTlsCrypto(SecureRandom random) {
         super(new DefaultJcaJceHelper(), random, random);
     }
 
