@@ -81,7 +81,7 @@ sealed interface WarmUpTls {
 
     /** Certificates: the real ones on the server's side, the directory's CA on the client's. */
     record X509(TlsCredentials server, TlsCredentials client) implements WarmUpTls {
-        /** The server takes X25519 from the first two (EngineTls), secp256r1 from the third. */
+        /** The server takes X25519 from the first two (CertServer, or EngineTls), secp256r1 from the third. */
         private static final String[][] GROUPS = {{"secp256r1", "x25519"}, {"x25519", "secp256r1"}, {"secp256r1"}};
 
         @Override
