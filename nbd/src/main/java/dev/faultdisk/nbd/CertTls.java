@@ -8,9 +8,6 @@ import java.security.GeneralSecurityException;
 import java.security.KeyStore;
 import java.security.PrivateKey;
 import java.security.cert.X509Certificate;
-import java.security.interfaces.ECPrivateKey;
-import java.security.interfaces.EdECPrivateKey;
-import java.security.interfaces.RSAPrivateKey;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Vector;
@@ -21,7 +18,6 @@ import javax.net.ssl.TrustManagerFactory;
 import javax.net.ssl.X509TrustManager;
 import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.tls.CipherSuite;
-import org.bouncycastle.tls.SignatureScheme;
 
 /**
  * TLS with X.509 certificates by Bouncy Castle's handshake ({@link CertServer}) and the server's
@@ -73,77 +69,8 @@ final class CertTls {
         CipherSuite.TLS_DHE_RSA_WITH_AES_128_CBC_SHA256,
     };
 
-    /** What a key signs with, by its kind: the schemes it can use in TLS 1.3, and more in TLS 1.2. */
-    enum KeyKind {
-        ECDSA_P256(SignatureScheme.ecdsa_secp256r1_sha256),
-        ECDSA_P384(SignatureScheme.ecdsa_secp384r1_sha384),
-        ECDSA_P521(SignatureScheme.ecdsa_secp521r1_sha512),
-        RSA(
-                SignatureScheme.rsa_pss_rsae_sha256,
-                SignatureScheme.rsa_pss_rsae_sha384,
-                SignatureScheme.rsa_pss_rsae_sha512),
-        ED25519(SignatureScheme.ed25519),
-        ED448(SignatureScheme.ed448);
-
-        private final int[] tls13;
-
-        KeyKind(int... tls13) {
-            this.tls13 = tls13;
-        }
-
-        /** Whether a key of this kind signs {@code scheme} in TLS 1.3 ({@code tls13}) or TLS 1.2. */
-        boolean signs(int scheme, boolean tls13) {
-            for (int s : this.tls13) {
-                if (s == scheme) {
-                    return true;
-                }
-            }
-            if (tls13) {
-                return false;
-            }
-            // TLS 1.2: ECDSA with any hash on any curve, RSA in PKCS#1 v1.5 too (RFC 5246, 7.4.1.4.1).
-            int signature = SignatureScheme.getSignatureAlgorithm(scheme);
-            return switch (this) {
-                case ECDSA_P256, ECDSA_P384, ECDSA_P521 ->
-                    signature == org.bouncycastle.tls.SignatureAlgorithm.ecdsa
-                            && SignatureScheme.getHashAlgorithm(scheme) != org.bouncycastle.tls.HashAlgorithm.Intrinsic;
-                case RSA -> signature == org.bouncycastle.tls.SignatureAlgorithm.rsa;
-                default -> false;
-            };
-        }
-
-        boolean rsa() {
-            return this == RSA;
-        }
-
-        /** The kind of {@code key}, or null for one the handshake cannot sign with. */
-        static KeyKind of(PrivateKey key) {
-            if (key instanceof RSAPrivateKey && "RSA".equals(key.getAlgorithm())) {
-                return RSA;
-            }
-            if (key instanceof ECPrivateKey ec) {
-                String curve = ec.getParams().toString(); // the JDK's named curves begin with their name
-                if (curve.startsWith("secp256r1")) {
-                    return ECDSA_P256;
-                }
-                if (curve.startsWith("secp384r1")) {
-                    return ECDSA_P384;
-                }
-                return curve.startsWith("secp521r1") ? ECDSA_P521 : null;
-            }
-            if (key instanceof EdECPrivateKey ed) {
-                return switch (ed.getParams().getName()) {
-                    case "Ed25519" -> ED25519;
-                    case "Ed448" -> ED448;
-                    default -> null;
-                };
-            }
-            return null;
-        }
-    }
-
     private final PrivateKey key;
-    private final KeyKind kind;
+    private final CertKeyKind kind;
     private final List<byte[]> chain;
     private final X509TrustManager trust;
     private final Vector<X500Name> authorities;
@@ -152,7 +79,7 @@ final class CertTls {
 
     private CertTls(
             PrivateKey key,
-            KeyKind kind,
+            CertKeyKind kind,
             List<byte[]> chain,
             X509TrustManager trust,
             Vector<X500Name> authorities,
@@ -168,8 +95,11 @@ final class CertTls {
     }
 
     /**
-     * The handshake for {@code credentials}, or null where the JDK's engine serves them: switched
-     * off, a key of another kind, or a suite named that Bouncy Castle lacks (said in the log).
+     * The handshake for {@code credentials}, or null where the JDK's engine serves them: {@code
+     * -Dfaultdisk.nbd.x509Tls=jdk}, a client's credentials or a server's with no directory (made
+     * from an {@code SSLContext} alone), {@code -Djdk.tls.server.cipherSuites}, a key of another
+     * kind, or suites named outside this handshake's lists or none of them for this key (said in
+     * the log).
      */
     static CertTls of(TlsCredentials credentials) throws IOException {
         // Credentials made from an SSLContext alone (no directory) have no key to hand over.
@@ -181,7 +111,7 @@ final class CertTls {
             return null;
         }
         TlsCredentials.Identity identity = credentials.identity();
-        KeyKind kind = KeyKind.of(identity.key());
+        CertKeyKind kind = CertKeyKind.of(identity.key());
         if (kind == null) {
             LOG.log(
                     Level.INFO,
@@ -226,9 +156,9 @@ final class CertTls {
      * The suites offered for a key of {@code kind}: {@code named} (the JDK's names, IANA's) in
      * their order, less the other kind of key's TLS 1.2 suites (which the JDK's engine would not
      * choose for this key either); else TLS 1.3's and the key's TLS 1.2 suites. Null if a name is
-     * in none of these lists: the JDK's engine serves it.
+     * in none of these lists, or none is left for this key: the JDK's engine serves them.
      */
-    private static int[] suites(List<String> named, KeyKind kind) {
+    private static int[] suites(List<String> named, CertKeyKind kind) {
         int[] own = kind.rsa() ? RSA_SUITES : ECDSA_SUITES;
         int[] other = kind.rsa() ? ECDSA_SUITES : RSA_SUITES;
         if (named.isEmpty()) {
@@ -246,6 +176,10 @@ final class CertTls {
                 return null;
             }
         }
+        if (out.isEmpty()) {
+            LOG.info("TLS: the JDK's engine serves suites named for another kind of key only");
+            return null;
+        }
         return out.stream().mapToInt(Integer::intValue).toArray();
     }
 
@@ -262,7 +196,7 @@ final class CertTls {
         return key;
     }
 
-    KeyKind kind() {
+    CertKeyKind kind() {
         return kind;
     }
 

@@ -181,6 +181,14 @@ class CertTlsTest {
     }
 
     @Test
+    void suitesForAnotherKindOfKeyAloneLeaveTheServerOnTheJdksEngine(@TempDir Path dir) throws Exception {
+        TestPki pki = TestPki.create(dir.resolve("pki"));
+        TlsCredentials credentials =
+                TlsCredentials.server(pki.dir(), false).withSuites(List.of("TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"));
+        assertNull(CertTls.of(credentials), "an EC key has no suite left of these");
+    }
+
+    @Test
     void aSuiteOutsideItsListsLeavesTheServerOnTheJdksEngine(@TempDir Path dir) throws Exception {
         TestPki pki = TestPki.create(dir.resolve("pki"));
         TlsCredentials credentials = TlsCredentials.server(pki.dir(), false)

@@ -473,10 +473,15 @@ class WarmUpTest {
                 IllegalArgumentException.class, () -> FaultdiskServer.builder().warmUp(Duration.ofMillis(-1)));
     }
 
+    /**
+     * Handshakes made, and every connection answered at least its first burst of 64 requests: more
+     * only where the warm-up's time is not spent first on a cold JVM's handshakes (run alone, a
+     * class's first TLS warm-up of 0.8-1.2 s answered exactly the four bursts).
+     */
     private static void assertWarmedOverTls(WarmUp.Report report) {
         assertNull(report.failure());
         assertTrue(report.handshakes() >= 1, "handshakes " + report.handshakes());
-        assertTrue(report.requests() > 4 * 64, "requests " + report.requests());
+        assertTrue(report.requests() >= 4 * 64, "requests " + report.requests());
     }
 
     private static void assertUntouched(FaultdiskServer server, String name) {
