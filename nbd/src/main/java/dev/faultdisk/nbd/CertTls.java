@@ -5,7 +5,6 @@ import dev.faultdisk.wire.net.TlsCredentials;
 import java.io.IOException;
 import java.net.Socket;
 import java.security.GeneralSecurityException;
-import java.security.KeyStore;
 import java.security.PrivateKey;
 import java.security.cert.X509Certificate;
 import java.util.ArrayList;
@@ -14,7 +13,6 @@ import java.util.Vector;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 import javax.net.ssl.TrustManager;
-import javax.net.ssl.TrustManagerFactory;
 import javax.net.ssl.X509TrustManager;
 import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.tls.CipherSuite;
@@ -128,19 +126,14 @@ final class CertTls {
             for (X509Certificate c : identity.chain()) {
                 chain.add(c.getEncoded());
             }
-            KeyStore store = KeyStore.getInstance("PKCS12");
-            store.load(null, null);
             Vector<X500Name> authorities = new Vector<>();
-            int i = 0;
             for (X509Certificate ca : identity.authorities()) {
-                store.setCertificateEntry("ca" + i++, ca);
                 authorities.add(
                         X500Name.getInstance(ca.getSubjectX500Principal().getEncoded()));
             }
-            TrustManagerFactory factory = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-            factory.init(store);
             X509TrustManager trust = null;
-            for (TrustManager m : factory.getTrustManagers()) {
+            for (TrustManager m :
+                    TlsCredentials.trusting(identity.authorities()).getTrustManagers()) {
                 if (m instanceof X509TrustManager x) {
                     trust = x;
                 }

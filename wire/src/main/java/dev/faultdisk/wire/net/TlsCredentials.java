@@ -151,14 +151,7 @@ public record TlsCredentials(
         Path cert = dir.resolve(role + "-cert.pem");
         Path key = dir.resolve(role + "-key.pem");
         try {
-            KeyStore trust = KeyStore.getInstance("PKCS12");
-            trust.load(null, null);
-            int i = 0;
-            for (Certificate c : certificates(ca)) {
-                trust.setCertificateEntry("ca" + i++, c);
-            }
-            TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-            tmf.init(trust);
+            TrustManagerFactory tmf = trusting(certificates(ca));
             KeyManagerFactory kmf = null;
             if (server || (Files.exists(cert) && Files.exists(key))) {
                 KeyStore keys = KeyStore.getInstance("PKCS12");
@@ -211,6 +204,23 @@ public record TlsCredentials(
             out.add(x);
         }
         return out;
+    }
+
+    /**
+     * The JDK's PKIX trust managers for {@code authorities}: what a TLS context checks a peer's
+     * chain with, and what a server checks client certificates with outside one.
+     */
+    public static TrustManagerFactory trusting(List<? extends Certificate> authorities)
+            throws IOException, GeneralSecurityException {
+        KeyStore trust = KeyStore.getInstance("PKCS12");
+        trust.load(null, null);
+        int i = 0;
+        for (Certificate c : authorities) {
+            trust.setCertificateEntry("ca" + i++, c);
+        }
+        TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+        tmf.init(trust);
+        return tmf;
     }
 
     /** The file's bytes; one that cannot be read is an error saying which and why. */
