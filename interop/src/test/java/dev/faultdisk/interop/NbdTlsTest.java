@@ -239,6 +239,22 @@ class NbdTlsTest {
     }
 
     /**
+     * A PSK client that will not have AES-128-GCM but offers AES-256-GCM and ChaCha20-Poly1305
+     * (GnuTLS's order) agrees on ChaCha20-Poly1305: a key is bound to SHA-256, which AES-256-GCM's
+     * TLS 1.3 suite is not (chosen first, it failed the handshake).
+     */
+    @Test
+    void aPskClientRefusingAes128GcmAgreesOnChaCha20() throws Exception {
+        Path psk = pki.pskDir("frank", 0x9e5c_0006L);
+        try (FaultdiskServer server = startPsk(psk)) {
+            assertMovesAndServesOn(
+                    server,
+                    "tls-creds-psk,id=tls0,dir=" + psk + ",username=frank,endpoint=client,priority=NORMAL:-AES-128-GCM",
+                    "TLSv1\\.3 TLS_CHACHA20_POLY1305_SHA256 x25519");
+        }
+    }
+
+    /**
      * qemu-io with {@code credentials} (its TLS object, id tls0) writes, waits until its
      * connection is read by a platform thread and then, idle, by a virtual one again, and reads
      * (which moves it to a platform thread again);

@@ -54,7 +54,7 @@ final class CertServer extends DefaultTlsServer implements BcTlsServer {
 
     @Override
     public void clientHelloReceived(ClientHello hello) {
-        x25519Offered = TlsNames.sharesX25519(hello);
+        x25519Offered = TlsNames.sharesX25519(hello) && TlsNames.hasX25519(tls.groups());
     }
 
     @Override
@@ -79,7 +79,7 @@ final class CertServer extends DefaultTlsServer implements BcTlsServer {
 
     @Override
     protected ProtocolVersion[] getSupportedVersions() {
-        return ProtocolVersion.TLSv13.downTo(ProtocolVersion.TLSv12);
+        return tls.versions();
     }
 
     @Override
@@ -92,11 +92,14 @@ final class CertServer extends DefaultTlsServer implements BcTlsServer {
         return true;
     }
 
-    /** X25519 alone where a TLS 1.3 client sent a share of it ({@link TlsNames#x25519Alone}). */
+    /**
+     * X25519 alone where a TLS 1.3 client sent a share of it ({@link TlsNames#x25519Alone}), else
+     * the groups the JDK's policy leaves.
+     */
     @Override
-    public int[] getSupportedGroups() throws IOException {
+    public int[] getSupportedGroups() {
         int[] x25519 = TlsNames.x25519Alone(context, x25519Offered);
-        return x25519 != null ? x25519 : super.getSupportedGroups();
+        return x25519 != null ? x25519 : tls.groups();
     }
 
     /** The chain and a signer in the first of the client's signature schemes the key makes. */
@@ -132,34 +135,50 @@ final class CertServer extends DefaultTlsServer implements BcTlsServer {
     }
 
     /**
-     * The first of the client's signature schemes the key makes; where a TLS 1.2 client names
-     * none, SHA-1 with the key's algorithm (RFC 5246, 7.4.1.4.1).
+     * The first of the client's signature schemes the key makes and the JDK's policy allows (not
+     * SHA-1 in TLS 1.2 by JDK 25's); where a TLS 1.2 client names none, SHA-1 with the key's
+     * algorithm (RFC 5246, 7.4.1.4.1) if the policy allows it.
      */
     private SignatureAndHashAlgorithm scheme(boolean tls13) throws IOException {
         Vector<?> offered = context.getSecurityParametersHandshake().getClientSigAlgs();
         if (offered == null && !tls13) {
-            return SignatureScheme.getSignatureAndHashAlgorithm(
-                    tls.kind().rsa() ? SignatureScheme.rsa_pkcs1_sha1 : SignatureScheme.ecdsa_sha1);
+            int sha1 = tls.kind().rsa() ? SignatureScheme.rsa_pkcs1_sha1 : SignatureScheme.ecdsa_sha1;
+            offered = new Vector<>(java.util.List.of(SignatureScheme.getSignatureAndHashAlgorithm(sha1)));
         }
+        boolean disallowed = false;
         if (offered != null) {
             for (Object o : offered) {
                 SignatureAndHashAlgorithm a = (SignatureAndHashAlgorithm) o;
-                if (tls.kind().signs(SignatureScheme.from(a), tls13)) {
-                    return a;
+                int scheme = SignatureScheme.from(a);
+                if (tls.kind().signs(scheme, tls13)) {
+                    if (tls.permitsSignature(scheme)) {
+                        return a;
+                    }
+                    disallowed = true;
                 }
             }
         }
-        refusal = "; the client accepts no signature a " + tls.kind() + " key makes";
+        refusal = "; the client accepts no signature a " + tls.kind() + " key makes"
+                + (disallowed ? " that the JDK's policy allows (jdk.tls.disabledAlgorithms)" : "");
         throw new TlsFatalAlert(AlertDescription.handshake_failure, "no signature scheme in common");
     }
 
-    /** With {@code verifyPeer}: a certificate, by the authorities' names, in any scheme the server checks. */
+    /**
+     * With {@code verifyPeer}: a certificate, by the authorities' names, signed over the handshake
+     * in a scheme the server checks and the JDK's policy allows.
+     */
     @Override
     public CertificateRequest getCertificateRequest() throws IOException {
         if (!tls.verifyPeer()) {
             return null;
         }
-        Vector<?> schemes = TlsUtils.getDefaultSupportedSignatureAlgorithms(context);
+        Vector<SignatureAndHashAlgorithm> schemes = new Vector<>();
+        for (Object o : TlsUtils.getDefaultSupportedSignatureAlgorithms(context)) {
+            SignatureAndHashAlgorithm a = (SignatureAndHashAlgorithm) o;
+            if (tls.permitsSignature(SignatureScheme.from(a))) {
+                schemes.add(a);
+            }
+        }
         if (TlsUtils.isTLSv13(context)) {
             return new CertificateRequest(TlsUtils.EMPTY_BYTES, schemes, null, tls.authorities());
         }

@@ -16,6 +16,7 @@ import javax.net.ssl.TrustManager;
 import javax.net.ssl.X509TrustManager;
 import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.tls.CipherSuite;
+import org.bouncycastle.tls.ProtocolVersion;
 
 /**
  * TLS with X.509 certificates by Bouncy Castle's handshake ({@link CertServer}) and the server's
@@ -74,6 +75,9 @@ final class CertTls {
     private final Vector<X500Name> authorities;
     private final boolean verifyPeer;
     private final int[] suites;
+    private final ProtocolVersion[] versions;
+    private final int[] groups;
+    private final JdkTlsPolicy policy;
 
     private CertTls(
             PrivateKey key,
@@ -82,7 +86,8 @@ final class CertTls {
             X509TrustManager trust,
             Vector<X500Name> authorities,
             boolean verifyPeer,
-            int[] suites) {
+            int[] suites,
+            JdkTlsPolicy policy) {
         this.key = key;
         this.kind = kind;
         this.chain = chain;
@@ -90,14 +95,17 @@ final class CertTls {
         this.authorities = authorities;
         this.verifyPeer = verifyPeer;
         this.suites = suites;
+        this.versions = policy.versions(ProtocolVersion.TLSv13.downTo(ProtocolVersion.TLSv12));
+        this.groups = policy.groups(TlsNames.GROUPS);
+        this.policy = policy;
     }
 
     /**
      * The handshake for {@code credentials}, or null where the JDK's engine serves them: {@code
      * -Dfaultdisk.nbd.x509Tls=jdk}, a client's credentials or a server's with no directory (made
      * from an {@code SSLContext} alone), {@code -Djdk.tls.server.cipherSuites}, a key of another
-     * kind, or suites named outside this handshake's lists or none of them for this key (said in
-     * the log).
+     * kind or one the JDK's policy disables ({@link JdkTlsPolicy}), or suites named outside this
+     * handshake's lists, none of them for this key, or none the policy leaves (said in the log).
      */
     static CertTls of(TlsCredentials credentials) throws IOException {
         // Credentials made from an SSLContext alone (no directory) have no key to hand over.
@@ -117,8 +125,20 @@ final class CertTls {
                     identity.key().getAlgorithm());
             return null;
         }
-        int[] suites = suites(credentials.suites(), kind);
-        if (suites == null) {
+        JdkTlsPolicy policy = JdkTlsPolicy.current();
+        String refused = policy.keyRefusal(identity.key(), kind);
+        if (refused != null) {
+            LOG.log(Level.INFO, "TLS: the JDK''s engine serves a key it refuses: {0}", refused);
+            return null;
+        }
+        int[] listed = suites(credentials.suites(), kind);
+        if (listed == null) {
+            return null;
+        }
+        int[] suites = policy.suites(listed);
+        if (suites.length == 0 || policy.versions(ProtocolVersion.TLSv13.downTo(ProtocolVersion.TLSv12)).length == 0) {
+            LOG.info("TLS: the JDK's engine serves a policy (jdk.tls.disabledAlgorithms) that leaves"
+                    + " Bouncy Castle's handshake no suite or version");
             return null;
         }
         try {
@@ -139,7 +159,14 @@ final class CertTls {
                 }
             }
             return new CertTls(
-                    identity.key(), kind, List.copyOf(chain), trust, authorities, credentials.verifyPeer(), suites);
+                    identity.key(),
+                    kind,
+                    List.copyOf(chain),
+                    trust,
+                    authorities,
+                    credentials.verifyPeer(),
+                    suites,
+                    policy);
         } catch (GeneralSecurityException e) {
             throw new IOException("TLS credentials in " + credentials.directory() + ": " + e.getMessage(), e);
         }
@@ -212,6 +239,21 @@ final class CertTls {
 
     int[] suites() {
         return suites.clone();
+    }
+
+    /** TLS 1.3 and 1.2, less what the JDK's policy disables. */
+    ProtocolVersion[] versions() {
+        return versions.clone();
+    }
+
+    /** Bouncy Castle's groups ({@link TlsNames#GROUPS}) the JDK's policy leaves, in its order. */
+    int[] groups() {
+        return groups.clone();
+    }
+
+    /** Whether the JDK's policy allows a handshake signature in {@code scheme}. */
+    boolean permitsSignature(int scheme) {
+        return policy.permitsSignature(scheme);
     }
 
     /**

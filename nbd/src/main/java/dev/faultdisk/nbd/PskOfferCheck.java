@@ -55,7 +55,7 @@ final class PskOfferCheck {
             if (!group) {
                 return "the client offered TLS 1.3 with no group this server has for ECDHE or DHE";
             }
-            return tls13Suite ? "" : "the client offered TLS 1.3 without AES-GCM or ChaCha20-Poly1305";
+            return tls13Suite ? "" : "the client offered TLS 1.3 without " + tls13Names(serverSuites);
         }
         if (tls12) {
             return tls12Suite
@@ -64,5 +64,16 @@ final class PskOfferCheck {
                             + " with AES or ChaCha20-Poly1305)";
         }
         return "the client offered neither TLS 1.2 nor TLS 1.3";
+    }
+
+    /** The server's TLS 1.3 suites, by name: "TLS_AES_128_GCM_SHA256 or TLS_CHACHA20_POLY1305_SHA256". */
+    private static String tls13Names(int[] serverSuites) {
+        StringBuilder names = new StringBuilder();
+        for (int suite : serverSuites) {
+            if (TlsUtils.isValidVersionForCipherSuite(suite, ProtocolVersion.TLSv13)) {
+                names.append(names.isEmpty() ? "" : " or ").append(TlsNames.suite(suite));
+            }
+        }
+        return names.isEmpty() ? "a suite this server takes" : names.toString();
     }
 }

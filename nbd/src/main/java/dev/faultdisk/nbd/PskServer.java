@@ -29,16 +29,20 @@ import org.bouncycastle.tls.TlsUtils;
  * than ECDHE). ChaCha20-Poly1305 after AES-GCM in both versions, for a client that offers no
  * AES-GCM (GnuTLS's on a machine without AES instructions prefers it, and nbdkit serves it): its
  * records go through the server's own record path over the JDK's cipher, as AES-GCM's do
- * ({@link AeadRecordCipher}). Suites the JDK's ciphers lack are left out.
+ * ({@link AeadRecordCipher}). Suites the JDK's ciphers lack are left out. In TLS 1.3 only the
+ * suites on SHA-256: a key is bound to SHA-256 ({@link PskTls#tls13Key}), and a suite on SHA-384
+ * chosen first (as AES-256-GCM was, for a client that refused AES-128-GCM) left no key to agree
+ * on, where ChaCha20-Poly1305 serves.
  */
 final class PskServer extends PSKTlsServer implements BcTlsServer {
-    /** Whether TLS 1.3 is offered (the default) or only TLS 1.2: {@code -Dfaultdisk.nbd.pskTls13=false}. */
-    private static final boolean TLS13 = Boolean.parseBoolean(System.getProperty("faultdisk.nbd.pskTls13", "true"));
+    /** TLS 1.3 and 1.2 (the default) or only TLS 1.2: {@code -Dfaultdisk.nbd.pskTls13=false}. */
+    static final ProtocolVersion[] VERSIONS = Boolean.parseBoolean(System.getProperty("faultdisk.nbd.pskTls13", "true"))
+            ? ProtocolVersion.TLSv13.downTo(ProtocolVersion.TLSv12)
+            : ProtocolVersion.TLSv12.only();
 
     /** In the server's order of preference (package-private for the offer check's test). */
     static final int[] SUITES = {
         CipherSuite.TLS_AES_128_GCM_SHA256,
-        CipherSuite.TLS_AES_256_GCM_SHA384,
         CipherSuite.TLS_CHACHA20_POLY1305_SHA256,
         CipherSuite.TLS_DHE_PSK_WITH_AES_128_GCM_SHA256,
         CipherSuite.TLS_DHE_PSK_WITH_AES_256_GCM_SHA384,
@@ -57,6 +61,8 @@ final class PskServer extends PSKTlsServer implements BcTlsServer {
     private static final int NAMED_IDENTITIES = 4;
 
     private final BcTlsCrypto crypto;
+    /** {@link #VERSIONS}, {@link #SUITES} and {@link TlsNames#GROUPS} less what the JDK's policy disables. */
+    private final PskTls.Offer offer;
     /** TLS 1.3: the identities the client offered that the file lacks, and the one it has. */
     private String offered = "";
 
@@ -68,20 +74,21 @@ final class PskServer extends PSKTlsServer implements BcTlsServer {
     /** TLS 1.3: the group of the key share chosen, for {@link #session}; -1 before. */
     private int keyShare = -1;
 
-    PskServer(TlsPSKIdentityManager identities) {
-        this(identities, new BcTlsCrypto(new SecureRandom()));
+    PskServer(TlsPSKIdentityManager identities, PskTls.Offer offer) {
+        this(identities, offer, new BcTlsCrypto(new SecureRandom()));
     }
 
-    private PskServer(TlsPSKIdentityManager identities, BcTlsCrypto crypto) {
+    private PskServer(TlsPSKIdentityManager identities, PskTls.Offer offer, BcTlsCrypto crypto) {
         super(crypto, identities);
         this.crypto = crypto;
+        this.offer = offer;
     }
 
     /** What the client offered ({@link BcServerProtocol}): kept for a refusal's reason, its key shares read now. */
     @Override
     public void clientHelloReceived(ClientHello hello) {
         clientHello = hello;
-        x25519Offered = TlsNames.sharesX25519(hello);
+        x25519Offered = TlsNames.sharesX25519(hello) && TlsNames.hasX25519(offer.groups());
     }
 
     /**
@@ -96,14 +103,14 @@ final class PskServer extends PSKTlsServer implements BcTlsServer {
         try {
             Hashtable<?, ?> extensions = clientHello.getExtensions();
             String why = PskOfferCheck.whyUnusable(
-                    TLS13,
-                    SUITES,
+                    offer.tls13(),
+                    offer.suites(),
                     clientHello.getCipherSuites(),
                     clientHello.getVersion(),
                     TlsExtensionsUtils.getSupportedVersionsExtensionClient(extensions),
                     TlsExtensionsUtils.getPSKKeyExchangeModesExtension(extensions),
                     TlsExtensionsUtils.getSupportedGroupsExtension(extensions),
-                    super.getSupportedGroups());
+                    offer.groups());
             return why.isEmpty() ? "" : "; " + why;
         } catch (IOException e) {
             return ""; // a malformed extension: Bouncy Castle's alert says so
@@ -115,16 +122,19 @@ final class PskServer extends PSKTlsServer implements BcTlsServer {
         keyShare = group;
     }
 
-    /** X25519 alone where a TLS 1.3 client sent a share of it ({@link TlsNames#x25519Alone}). */
+    /**
+     * X25519 alone where a TLS 1.3 client sent a share of it ({@link TlsNames#x25519Alone}), else
+     * the groups the JDK's policy leaves.
+     */
     @Override
-    public int[] getSupportedGroups() throws IOException {
+    public int[] getSupportedGroups() {
         int[] x25519 = TlsNames.x25519Alone(context, x25519Offered);
-        return x25519 != null ? x25519 : super.getSupportedGroups();
+        return x25519 != null ? x25519 : offer.groups();
     }
 
     @Override
     protected ProtocolVersion[] getSupportedVersions() {
-        return TLS13 ? ProtocolVersion.TLSv13.downTo(ProtocolVersion.TLSv12) : ProtocolVersion.TLSv12.only();
+        return offer.versions();
     }
 
     /** TLS 1.3's pre-shared key: the first identity the client offers that the file has. */
@@ -189,7 +199,7 @@ final class PskServer extends PSKTlsServer implements BcTlsServer {
 
     @Override
     protected int[] getSupportedCipherSuites() {
-        return TlsUtils.getSupportedCipherSuites(getCrypto(), SUITES);
+        return TlsUtils.getSupportedCipherSuites(getCrypto(), offer.suites());
     }
 
     @Override

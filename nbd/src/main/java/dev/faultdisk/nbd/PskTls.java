@@ -11,8 +11,10 @@ import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.logging.Logger;
 import org.bouncycastle.tls.BasicTlsPSKExternal;
 import org.bouncycastle.tls.PRFAlgorithm;
+import org.bouncycastle.tls.ProtocolVersion;
 import org.bouncycastle.tls.TlsPSKExternal;
 import org.bouncycastle.tls.TlsPSKIdentityManager;
 import org.bouncycastle.tls.crypto.TlsCrypto;
@@ -21,15 +23,34 @@ import org.bouncycastle.tls.crypto.TlsCrypto;
  * TLS with pre-shared keys, as nbdkit's {@code --tls-psk=FILE} and QEMU's {@code tls-creds-psk}
  * offer it: a file of {@code USERNAME:HEXKEY} lines ({@code psktool} writes them). The JDK's TLS
  * has no PSK, so this uses Bouncy Castle's TLS API (TLS 1.3 with the key and an ephemeral ECDHE
- * share, or TLS 1.2 PSK suites with ECDHE/DHE), over the JDK's ciphers ({@link BcTlsCrypto}).
+ * share, or TLS 1.2 PSK suites with ECDHE/DHE), over the JDK's ciphers ({@link BcTlsCrypto}),
+ * less what the JDK's TLS policy disables ({@link JdkTlsPolicy}), read as the keys are.
  */
 public final class PskTls {
+    private static final Logger LOG = Logger.getLogger(PskTls.class.getName());
+
+    /** The versions, suites and groups a server offers, in its order: the JDK's policy applied. */
+    record Offer(ProtocolVersion[] versions, int[] suites, int[] groups) {
+        boolean tls13() {
+            return java.util.Arrays.asList(versions).contains(ProtocolVersion.TLSv13);
+        }
+    }
+
     private final Map<String, byte[]> keys;
     private final Path file;
+    private final Offer offer;
 
     private PskTls(Map<String, byte[]> keys, Path file) {
         this.keys = keys;
         this.file = file;
+        JdkTlsPolicy policy = JdkTlsPolicy.current();
+        this.offer = new Offer(
+                policy.versions(PskServer.VERSIONS), policy.suites(PskServer.SUITES), policy.groups(TlsNames.GROUPS));
+        if (offer.versions().length == 0 || offer.suites().length == 0 || offer.groups().length == 0) {
+            LOG.warning("TLS with pre-shared keys: the JDK's policy (jdk.tls.disabledAlgorithms,"
+                    + " jdk.tls.server.protocols, jdk.tls.namedGroups) leaves no version, suite or group;"
+                    + " every handshake will fail");
+        }
     }
 
     /** Reads {@code USERNAME:HEXKEY} lines; blank lines and lines starting with # are skipped. */
@@ -107,6 +128,7 @@ public final class PskTls {
                 return key == null ? null : key.clone();
             }
         };
-        return BcTlsChannel.accept(plain, early, timeoutMillis, new PskServer(identities), "PSK handshake failed: ");
+        return BcTlsChannel.accept(
+                plain, early, timeoutMillis, new PskServer(identities, offer), "PSK handshake failed: ");
     }
 }

@@ -39,7 +39,31 @@ final class TlsNames {
         }
     }
 
+    /**
+     * The named groups Bouncy Castle's servers offer by default, in its order, before the JDK's
+     * policy ({@link JdkTlsPolicy#groups}) takes what it disables.
+     */
+    static final int[] GROUPS = {
+        NamedGroup.x25519,
+        NamedGroup.x448,
+        NamedGroup.secp256r1,
+        NamedGroup.secp384r1,
+        NamedGroup.ffdhe2048,
+        NamedGroup.ffdhe3072,
+        NamedGroup.ffdhe4096,
+    };
+
     private TlsNames() {}
+
+    /** Whether {@code groups} holds X25519. */
+    static boolean hasX25519(int[] groups) {
+        for (int g : groups) {
+            if (g == NamedGroup.x25519) {
+                return true;
+            }
+        }
+        return false;
+    }
 
     /** {@code suite}'s IANA name, or its value in hex. */
     static String suite(int suite) {

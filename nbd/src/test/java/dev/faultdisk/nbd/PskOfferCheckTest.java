@@ -72,7 +72,7 @@ class PskOfferCheckTest {
                         groups),
                 "TLS 1.3 in ChaCha20-Poly1305 alone");
         assertEquals(
-                "the client offered TLS 1.3 without AES-GCM or ChaCha20-Poly1305",
+                "the client offered TLS 1.3 without TLS_AES_128_GCM_SHA256 or TLS_CHACHA20_POLY1305_SHA256",
                 why(
                         new int[] {CipherSuite.TLS_AES_128_CCM_SHA256},
                         ProtocolVersion.TLSv12,

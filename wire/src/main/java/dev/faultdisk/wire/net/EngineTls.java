@@ -34,6 +34,11 @@ final class EngineTls implements Closeable {
     private static final ByteBuffer NOTHING = ByteBuffer.allocate(0);
     private static final boolean PREFER_X25519 =
             Boolean.parseBoolean(System.getProperty("faultdisk.tls.preferX25519", "true"));
+    /**
+     * Whether jdk.tls.disabledAlgorithms disables X25519: the engine left X25519 alone would then
+     * find no group at all ("No common named group"). Read once, as the JDK reads its own.
+     */
+    private static final boolean X25519_DISABLED = DisabledAlgorithms.current().disables("x25519", "XDH");
 
     private final SSLEngine engine;
     private final Socket plain;
@@ -104,7 +109,8 @@ final class EngineTls implements Closeable {
                 || !offer.offersAnyOf(tls13Suites(params.getCipherSuites()))
                 || !Arrays.asList(params.getProtocols()).contains("TLSv1.3")
                 || groups == null
-                || !Arrays.asList(groups).contains("x25519")) {
+                || !Arrays.asList(groups).contains("x25519")
+                || X25519_DISABLED) {
             return false;
         }
         params.setNamedGroups(new String[] {"x25519"});
