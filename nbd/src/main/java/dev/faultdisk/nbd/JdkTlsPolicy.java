@@ -36,6 +36,7 @@ final class JdkTlsPolicy {
     private final Set<String> schemes;
 
     private final DisabledAlgorithms disabled;
+    private final java.util.Map<Integer, Boolean> signatures = new java.util.concurrent.ConcurrentHashMap<>();
 
     JdkTlsPolicy(
             Set<String> protocols,
@@ -182,8 +183,12 @@ final class JdkTlsPolicy {
         return true;
     }
 
-    /** Whether a handshake signature in {@code scheme} is allowed. */
+    /** Whether a handshake signature in {@code scheme} is allowed: worked out once a scheme, not in each handshake. */
     boolean permitsSignature(int scheme) {
+        return signatures.computeIfAbsent(scheme, this::judgeSignature);
+    }
+
+    private boolean judgeSignature(int scheme) {
         String name = SignatureScheme.getName(scheme);
         if (schemes != null && !schemes.contains(name.toLowerCase(Locale.ROOT))) {
             return false;

@@ -21,9 +21,9 @@ public final class DisabledAlgorithms {
     /** One entry: its name, and a key size limit ({@code op} null for none) or usages, if any. */
     private record Entry(String name, String op, int limit, Set<String> usages, boolean constrained) {
         boolean matches(String candidate) {
-            String n = name.toUpperCase(Locale.ROOT);
-            String c = candidate.toUpperCase(Locale.ROOT);
-            return n.endsWith("*") ? c.startsWith(n.substring(0, n.length() - 1)) : n.equals(c);
+            return name.endsWith("*")
+                    ? candidate.regionMatches(true, 0, name, 0, name.length() - 1)
+                    : name.equalsIgnoreCase(candidate);
         }
     }
 
