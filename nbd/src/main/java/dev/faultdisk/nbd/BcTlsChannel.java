@@ -21,10 +21,11 @@ import javax.net.ssl.SSLException;
 final class BcTlsChannel {
     /**
      * Whether records received in AES-GCM or ChaCha20-Poly1305 are read by {@link AeadRecordInput} (the default) or by
-     * Bouncy Castle's record layer: {@code -Dfaultdisk.nbd.pskRecordInput=false}, for comparison.
+     * Bouncy Castle's record layer: {@code -Dfaultdisk.nbd.tlsRecordInput=false}, for comparison, with either kind of
+     * TLS ({@code faultdisk.nbd.pskRecordInput}, its name from when only pre-shared keys took this path, is read too).
      */
-    private static final boolean RECORD_INPUT =
-            Boolean.parseBoolean(System.getProperty("faultdisk.nbd.pskRecordInput", "true"));
+    private static final boolean RECORD_INPUT = Boolean.parseBoolean(System.getProperty(
+            "faultdisk.nbd.tlsRecordInput", System.getProperty("faultdisk.nbd.pskRecordInput", "true")));
 
     /**
      * Whether a write's records go to the socket in batches ({@link RecordBatchOutput}, the
