@@ -190,6 +190,11 @@ final class JdkTlsPolicy {
 
     private boolean judgeSignature(int scheme) {
         String name = SignatureScheme.getName(scheme);
+        if (name.equals(
+                "UNKNOWN")) { // TLS 1.2 pairs without a TLS 1.3 name, named as the JDK names them: "ecdsa_sha224"
+            name = org.bouncycastle.tls.SignatureAlgorithm.getName(SignatureScheme.getSignatureAlgorithm(scheme)) + "_"
+                    + org.bouncycastle.tls.HashAlgorithm.getName(SignatureScheme.getHashAlgorithm(scheme));
+        }
         if (schemes != null && !schemes.contains(name.toLowerCase(Locale.ROOT))) {
             return false;
         }

@@ -14,8 +14,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.bouncycastle.tls.CipherSuite;
+import org.bouncycastle.tls.HashAlgorithm;
 import org.bouncycastle.tls.NamedGroup;
 import org.bouncycastle.tls.ProtocolVersion;
+import org.bouncycastle.tls.SignatureAlgorithm;
 import org.bouncycastle.tls.SignatureScheme;
 import org.junit.jupiter.api.Test;
 
@@ -64,6 +66,10 @@ class JdkTlsPolicyTest {
         assertTrue(policy("RSASSA-PSS").permitsSignature(SignatureScheme.rsa_pkcs1_sha256));
         assertFalse(policy("SHA256withECDSA").permitsSignature(SignatureScheme.ecdsa_secp256r1_sha256));
         assertFalse(policy("EdDSA").permitsSignature(SignatureScheme.ed448));
+        int ecdsaSha224 = SignatureScheme.from(HashAlgorithm.sha224, SignatureAlgorithm.ecdsa);
+        assertFalse(policy("SHA224").permitsSignature(ecdsaSha224));
+        assertFalse(policy("ecdsa_sha224").permitsSignature(ecdsaSha224));
+        assertTrue(policy("SHA256").permitsSignature(ecdsaSha224));
         // A certificate-only constraint leaves handshake signatures alone.
         assertTrue(policy("ecdsa_secp256r1_sha256 usage TLSServer")
                 .permitsSignature(SignatureScheme.ecdsa_secp256r1_sha256));
