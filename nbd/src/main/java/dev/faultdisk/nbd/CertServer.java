@@ -7,6 +7,7 @@ import java.security.SecureRandom;
 import java.security.cert.CertificateException;
 import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
+import java.util.List;
 import java.util.Vector;
 import org.bouncycastle.tls.AlertDescription;
 import org.bouncycastle.tls.Certificate;
@@ -143,7 +144,7 @@ final class CertServer extends DefaultTlsServer implements BcTlsServer {
         Vector<?> offered = context.getSecurityParametersHandshake().getClientSigAlgs();
         if (offered == null && !tls13) {
             int sha1 = tls.kind().rsa() ? SignatureScheme.rsa_pkcs1_sha1 : SignatureScheme.ecdsa_sha1;
-            offered = new Vector<>(java.util.List.of(SignatureScheme.getSignatureAndHashAlgorithm(sha1)));
+            offered = new Vector<>(List.of(SignatureScheme.getSignatureAndHashAlgorithm(sha1)));
         }
         boolean disallowed = false;
         if (offered != null) {

@@ -6,14 +6,19 @@ import java.security.PrivateKey;
 import java.security.interfaces.ECPrivateKey;
 import java.security.interfaces.RSAPrivateKey;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLParameters;
+import org.bouncycastle.tls.HashAlgorithm;
 import org.bouncycastle.tls.NamedGroup;
 import org.bouncycastle.tls.ProtocolVersion;
+import org.bouncycastle.tls.SignatureAlgorithm;
 import org.bouncycastle.tls.SignatureScheme;
 
 /**
@@ -36,7 +41,7 @@ final class JdkTlsPolicy {
     private final Set<String> schemes;
 
     private final DisabledAlgorithms disabled;
-    private final java.util.Map<Integer, Boolean> signatures = new java.util.concurrent.ConcurrentHashMap<>();
+    private final Map<Integer, Boolean> signatures = new ConcurrentHashMap<>();
 
     JdkTlsPolicy(
             Set<String> protocols,
@@ -57,7 +62,7 @@ final class JdkTlsPolicy {
         if (names == null) {
             return null;
         }
-        Set<String> out = new java.util.HashSet<>();
+        Set<String> out = new HashSet<>();
         for (String n : names) {
             out.add(n.strip().toLowerCase(Locale.ROOT));
         }
@@ -192,8 +197,8 @@ final class JdkTlsPolicy {
         String name = SignatureScheme.getName(scheme);
         if (name.equals(
                 "UNKNOWN")) { // TLS 1.2 pairs without a TLS 1.3 name, named as the JDK names them: "ecdsa_sha224"
-            name = org.bouncycastle.tls.SignatureAlgorithm.getName(SignatureScheme.getSignatureAlgorithm(scheme)) + "_"
-                    + org.bouncycastle.tls.HashAlgorithm.getName(SignatureScheme.getHashAlgorithm(scheme));
+            name = SignatureAlgorithm.getName(SignatureScheme.getSignatureAlgorithm(scheme)) + "_"
+                    + HashAlgorithm.getName(SignatureScheme.getHashAlgorithm(scheme));
         }
         if (schemes != null && !schemes.contains(name.toLowerCase(Locale.ROOT))) {
             return false;

@@ -129,12 +129,12 @@ final class PskServer extends PSKTlsServer implements BcTlsServer {
     @Override
     public int[] getSupportedGroups() {
         int[] x25519 = TlsNames.x25519Alone(context, x25519Offered);
-        return x25519 != null ? x25519 : offer.groups();
+        return x25519 != null ? x25519 : offer.groups().clone();
     }
 
     @Override
     protected ProtocolVersion[] getSupportedVersions() {
-        return offer.versions();
+        return offer.versions().clone();
     }
 
     /** TLS 1.3's pre-shared key: the first identity the client offers that the file has. */

@@ -7,6 +7,7 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -32,7 +33,7 @@ public final class PskTls {
     /** The versions, suites and groups a server offers, in its order: the JDK's policy applied. */
     record Offer(ProtocolVersion[] versions, int[] suites, int[] groups) {
         boolean tls13() {
-            return java.util.Arrays.asList(versions).contains(ProtocolVersion.TLSv13);
+            return Arrays.asList(versions).contains(ProtocolVersion.TLSv13);
         }
     }
 
