@@ -76,19 +76,33 @@ class TlsPolicyDifferentialTest {
 
     /** What each client got from a server on {@code handshake} under {@code policy} (null: the JDK's own). */
     private static Map<String, String> outcomes(String handshake, Path policy) throws Exception {
+        return outcomes(handshake, policy, false);
+    }
+
+    /**
+     * The same; with {@code verifyPeer} the server asks for a client certificate ({@code
+     * --tls-verify-peer}) and each client has one.
+     */
+    private static Map<String, String> outcomes(String handshake, Path policy, boolean verifyPeer) throws Exception {
         List<String> jvm = new ArrayList<>(List.of("-Dfaultdisk.nbd.x509Tls=" + handshake));
         if (policy != null) {
             jvm.add("-Djava.security.properties=" + policy);
         }
-        Path log = dir.resolve(handshake + "-" + (policy == null ? "default" : policy.getFileName()) + ".log");
+        Path log = dir.resolve(handshake + "-" + (policy == null ? "default" : policy.getFileName())
+                + (verifyPeer ? "-verify" : "") + ".log");
+        List<String> tls =
+                new ArrayList<>(List.of("--tls-certificates", pki.dir().toString()));
+        if (verifyPeer) {
+            tls.add("--tls-verify-peer");
+        }
+        Path clientDir = verifyPeer ? pki.clientDir() : pki.caOnly();
         Map<String, String> out = new LinkedHashMap<>();
-        try (ServeProcess serve =
-                serve(jvm, log, "--tls-certificates", pki.dir().toString())) {
+        try (ServeProcess serve = serve(jvm, log, tls.toArray(String[]::new))) {
             int port = port(serve);
             int connection = 0;
             for (Map.Entry<String, String> client : CLIENTS.entrySet()) {
                 CommandResult io = qemuIo(
-                        "tls-creds-x509,id=tls0,dir=" + pki.caOnly() + ",endpoint=client,priority=" + client.getValue(),
+                        "tls-creds-x509,id=tls0,dir=" + clientDir + ",endpoint=client,priority=" + client.getValue(),
                         port);
                 out.put(client.getKey(), io.exit() == 0 ? session(log, ++connection) : refused(log, ++connection));
             }
@@ -175,6 +189,21 @@ class TlsPolicyDifferentialTest {
         assertEquals("TLSv1.3 TLS_AES_256_GCM_SHA384 secp384r1", bc.get("X25519 and P-384 only"));
         assertEquals("TLSv1.2 TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384", bc.get("TLS 1.2"));
         assertEquals("refused", bc.get("TLS 1.2, SHA-1 signatures only"));
+    }
+
+    /**
+     * Clients with certificates, which they sign the handshake with in a scheme the server asked
+     * for: not SHA-1 in TLS 1.2 under the JDK's own policy, on either handshake.
+     */
+    @Test
+    void clientCertificatesAreAskedForInTheSchemesThePolicyAllows() throws Exception {
+        Map<String, String> jdk = outcomes("jdk", null, true);
+        Map<String, String> bc = outcomes("bc", null, true);
+        assertEquals(jdk, bc, "the JDK's engine, then Bouncy Castle's handshake, each verifying its peer");
+        assertEquals("refused", bc.get("TLS 1.2, SHA-1 signatures only"));
+        assertEquals(
+                "TLSv1.2 TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256", bc.get("TLS 1.2, SHA-1 and SHA-256 signatures"));
+        assertEquals("TLSv1.3 TLS_AES_128_GCM_SHA256 x25519", bc.get("TLS 1.3"));
     }
 
     @Test
