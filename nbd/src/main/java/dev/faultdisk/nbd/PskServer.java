@@ -2,6 +2,7 @@ package dev.faultdisk.nbd;
 
 import java.io.IOException;
 import java.security.SecureRandom;
+import java.util.Arrays;
 import java.util.Hashtable;
 import java.util.Vector;
 import org.bouncycastle.tls.AlertDescription;
@@ -132,9 +133,38 @@ final class PskServer extends PSKTlsServer implements BcTlsServer {
         return x25519 != null ? x25519 : offer.groups().clone();
     }
 
+    /** The versions the policy leaves (Bouncy Castle asks before the ClientHello, and keeps the answer). */
     @Override
     protected ProtocolVersion[] getSupportedVersions() {
         return offer.versions().clone();
+    }
+
+    /**
+     * Asked once the ClientHello is in: the versions the policy leaves, but TLS 1.2 alone to a
+     * client that offers TLS 1.3 without any of this server's TLS 1.3 suites (AES-256-GCM alone,
+     * on SHA-384, which no key here is bound to), as GnuTLS's servers (nbdkit's) serve it, rather
+     * than refusing it.
+     */
+    @Override
+    public ProtocolVersion[] getProtocolVersions() {
+        if (clientHello != null && offer.tls13() && !offersTls13Suite(clientHello.getCipherSuites())) {
+            ProtocolVersion[] tls12 = ProtocolVersion.TLSv12.only();
+            return Arrays.asList(offer.versions()).contains(ProtocolVersion.TLSv12)
+                    ? tls12
+                    : offer.versions().clone();
+        }
+        return offer.versions().clone();
+    }
+
+    private boolean offersTls13Suite(int[] offered) {
+        for (int suite : offer.suites()) {
+            if (TlsUtils.isValidVersionForCipherSuite(suite, ProtocolVersion.TLSv13)
+                    && offered != null
+                    && org.bouncycastle.util.Arrays.contains(offered, suite)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** TLS 1.3's pre-shared key: the first identity the client offers that the file has. */

@@ -40,14 +40,17 @@ final class TlsNames {
     }
 
     /**
-     * The named groups Bouncy Castle's servers offer by default, in its order, before the JDK's
-     * policy ({@link JdkTlsPolicy#groups}) takes what it disables.
+     * The named groups the servers offer, in their order, before the JDK's policy ({@link
+     * JdkTlsPolicy#groups}) takes what it disables: Bouncy Castle's default and secp521r1, which
+     * the JDK's engine and GnuTLS's servers (nbdkit's) take, and a TLS 1.3 client offering it
+     * alone was refused without.
      */
     static final int[] GROUPS = {
         NamedGroup.x25519,
         NamedGroup.x448,
         NamedGroup.secp256r1,
         NamedGroup.secp384r1,
+        NamedGroup.secp521r1,
         NamedGroup.ffdhe2048,
         NamedGroup.ffdhe3072,
         NamedGroup.ffdhe4096,

@@ -43,7 +43,7 @@ class JdkTlsPolicyTest {
     }
 
     private static JdkTlsPolicy policy(String disabled) {
-        return policy(disabled, Map.of("jdk.disabled.namedCurves", "secp521r1"), null);
+        return policy(disabled, Map.of("jdk.disabled.namedCurves", "sect283k1"), null);
     }
 
     @Test
@@ -100,6 +100,7 @@ class JdkTlsPolicyTest {
                     NamedGroup.x448,
                     NamedGroup.secp256r1,
                     NamedGroup.secp384r1,
+                    NamedGroup.secp521r1,
                     NamedGroup.ffdhe2048,
                     NamedGroup.ffdhe3072,
                     NamedGroup.ffdhe4096
@@ -107,20 +108,28 @@ class JdkTlsPolicyTest {
                 policy("X25519").groups(all));
         assertArrayEquals(
                 new int[] {
-                    NamedGroup.x25519, NamedGroup.x448, NamedGroup.secp384r1, NamedGroup.ffdhe3072, NamedGroup.ffdhe4096
+                    NamedGroup.x25519,
+                    NamedGroup.x448,
+                    NamedGroup.secp384r1,
+                    NamedGroup.secp521r1,
+                    NamedGroup.ffdhe3072,
+                    NamedGroup.ffdhe4096
                 },
                 policy("EC keySize < 384, DH keySize < 3072").groups(all));
         assertArrayEquals(
                 new int[] {
                     NamedGroup.secp256r1,
                     NamedGroup.secp384r1,
+                    NamedGroup.secp521r1,
                     NamedGroup.ffdhe2048,
                     NamedGroup.ffdhe3072,
                     NamedGroup.ffdhe4096
                 },
                 policy("XDH").groups(all));
         assertArrayEquals(
-                new int[] {NamedGroup.x25519, NamedGroup.x448, NamedGroup.secp256r1, NamedGroup.secp384r1},
+                new int[] {
+                    NamedGroup.x25519, NamedGroup.x448, NamedGroup.secp256r1, NamedGroup.secp384r1, NamedGroup.secp521r1
+                },
                 policy("DiffieHellman").groups(all));
         // include names another property's entries; secp384r1 is in it here.
         assertArrayEquals(
