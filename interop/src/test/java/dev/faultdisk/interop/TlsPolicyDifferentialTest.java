@@ -29,12 +29,13 @@ import org.junit.jupiter.api.io.TempDir;
  * by the JDK's own engine: for each policy two {@code faultdisk serve} processes, one on each
  * handshake ({@code -Dfaultdisk.nbd.x509Tls=jdk|bc}), and qemu-io (GnuTLS) with priority strings
  * that offer TLS 1.3, TLS 1.2, SHA-1 signatures alone, SHA-1 and SHA-256, X25519 and P-384
- * alone, and P-521 alone (the key is P-256's; a TLS 1.2 client offering ECDSA with SHA-384 only is one the
- * handshakes differ on by design: Bouncy Castle's signs with any hash, as RFC 5246 allows, the
- * JDK's engine only with the curve's own). Both servers must let in or refuse each client alike, on the same version and suite.
- * JDK 25's own policy refuses SHA-1 handshake signatures; a stricter one is given through
- * {@code -Djava.security.properties}. Pre-shared keys, which the JDK's engine lacks, under the
- * stricter policy: the suite and group it leaves.
+ * alone, P-521 alone, and TLS 1.2 without extensions (no signature algorithms named, so SHA-1,
+ * which JDK 25 refuses). Both servers must let in or refuse each client alike, on the same
+ * version and suite. JDK 25's own policy refuses SHA-1 handshake signatures; a stricter one is
+ * given through {@code -Djava.security.properties}. Pre-shared keys, which the JDK's engine
+ * lacks, under the stricter policy: the suite and group it leaves. The key is P-256's; a TLS 1.2
+ * client offering ECDSA with SHA-384 alone is one the handshakes differ on by design: Bouncy
+ * Castle's signs with any hash, as RFC 5246 allows, the JDK's engine only with the curve's own.
  */
 class TlsPolicyDifferentialTest {
     private static final Duration TIMEOUT = Duration.ofSeconds(60);
@@ -51,6 +52,7 @@ class TlsPolicyDifferentialTest {
                 "NORMAL:-VERS-TLS1.3:-SIGN-ALL:+SIGN-ECDSA-SHA1:+SIGN-ECDSA-SHA256");
         CLIENTS.put("X25519 and P-384 only", "NORMAL:-GROUP-ALL:+GROUP-X25519:+GROUP-SECP384R1");
         CLIENTS.put("P-521 only", "NORMAL:-GROUP-ALL:+GROUP-SECP521R1");
+        CLIENTS.put("TLS 1.2 without extensions", "NORMAL:-VERS-TLS1.3:%NO_EXTENSIONS");
     }
 
     /** Added to the JDK's own list: AES-128-GCM's suites and X25519 go. */

@@ -59,6 +59,11 @@ final class CertServer extends DefaultTlsServer implements BcTlsServer {
     }
 
     @Override
+    public void notifySecureRenegotiation(boolean secure) throws IOException {
+        BcTlsServer.checkRenegotiation(secure);
+    }
+
+    @Override
     public void keyShareChosen(int group) {
         keyShare = group;
     }

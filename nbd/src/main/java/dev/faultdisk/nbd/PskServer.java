@@ -119,6 +119,11 @@ final class PskServer extends PSKTlsServer implements BcTlsServer {
     }
 
     @Override
+    public void notifySecureRenegotiation(boolean secure) throws IOException {
+        BcTlsServer.checkRenegotiation(secure);
+    }
+
+    @Override
     public void keyShareChosen(int group) {
         keyShare = group;
     }
