@@ -7,8 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.faultdisk.nbd.NbdServer;
 import dev.faultdisk.nbd.PskTls;
 import dev.faultdisk.server.FaultdiskServer;
-import dev.faultdisk.testkit.Command;
 import dev.faultdisk.testkit.CommandResult;
+import dev.faultdisk.testkit.QemuIo;
 import dev.faultdisk.testkit.TestPki;
 import dev.faultdisk.testkit.Tools;
 import dev.faultdisk.wire.net.TlsCredentials;
@@ -138,15 +138,7 @@ class NbdkitTlsDifferentialTest {
 
     /** "served" if qemu-io reads through TLS with {@code creds} from the server {@code where} names, else "refused". */
     private static String outcome(String creds, String where) {
-        CommandResult io = Command.run(
-                TIMEOUT,
-                "qemu-io",
-                "--object",
-                creds,
-                "--image-opts",
-                "-c",
-                "read 0 4096",
-                "driver=nbd," + where + ",tls-creds=tls0");
+        CommandResult io = QemuIo.runWithObject(creds, "driver=nbd," + where + ",tls-creds=tls0", "read 0 4096");
         return io.exit() == 0 ? "served" : "refused";
     }
 }

@@ -4,8 +4,8 @@ import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.faultdisk.testkit.Command;
 import dev.faultdisk.testkit.CommandResult;
+import dev.faultdisk.testkit.QemuIo;
 import dev.faultdisk.testkit.ServeProcess;
 import dev.faultdisk.testkit.TestPki;
 import dev.faultdisk.testkit.Tools;
@@ -38,7 +38,6 @@ import org.junit.jupiter.api.io.TempDir;
  * Castle's signs with any hash, as RFC 5246 allows, the JDK's engine only with the curve's own.
  */
 class TlsPolicyDifferentialTest {
-    private static final Duration TIMEOUT = Duration.ofSeconds(60);
     private static final Pattern SESSION = Pattern.compile("(TLSv1\\.[23]) (TLS_\\w+)( (\\w+))?$");
     /** GnuTLS priority strings, by what they offer. */
     private static final Map<String, String> CLIENTS = new LinkedHashMap<>();
@@ -126,15 +125,8 @@ class TlsPolicyDifferentialTest {
     }
 
     private static CommandResult qemuIo(String creds, int port) {
-        return Command.run(
-                TIMEOUT,
-                "qemu-io",
-                "--object",
-                creds,
-                "--image-opts",
-                "-c",
-                "read 0 4096",
-                "driver=nbd,host=127.0.0.1,port=" + port + ",export=d,tls-creds=tls0");
+        return QemuIo.runWithObject(
+                creds, "driver=nbd,host=127.0.0.1,port=" + port + ",export=d,tls-creds=tls0", "read 0 4096");
     }
 
     /** Connection {@code n}'s version and suite (and on Bouncy Castle's handshake, TLS 1.3's group) from the log. */

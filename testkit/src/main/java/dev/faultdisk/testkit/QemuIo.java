@@ -34,6 +34,21 @@ public final class QemuIo {
         return Command.run(TIMEOUT, command);
     }
 
+    /**
+     * {@code qemu-io --object OBJECT --image-opts -c COMMAND... IMAGE_OPTIONS}: a client with a
+     * QEMU object of its own (TLS credentials, say) on a target given as options ({@code
+     * driver=nbd,...,tls-creds=...}).
+     */
+    public static CommandResult runWithObject(String object, String imageOptions, String... commands) {
+        List<String> command = new ArrayList<>(List.of("qemu-io", "--object", object, "--image-opts"));
+        for (String c : commands) {
+            command.add("-c");
+            command.add(c);
+        }
+        command.add(imageOptions);
+        return Command.run(TIMEOUT, command);
+    }
+
     /** {@link #run(String, String...)} on a virtual thread of its own, for a client a test holds mid-request. */
     public static CompletableFuture<CommandResult> start(String target, String... commands) {
         return start(List.of(), target, commands);
