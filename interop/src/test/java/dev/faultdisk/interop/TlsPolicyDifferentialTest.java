@@ -205,6 +205,25 @@ class TlsPolicyDifferentialTest {
         assertEquals("TLSv1.3 TLS_AES_128_GCM_SHA256 x25519", bc.get("TLS 1.3"));
     }
 
+    /**
+     * A policy that disables the server's own key (P-256, under {@code EC keySize < 384}): Bouncy
+     * Castle's handshake hands the server to the JDK's engine, which refuses every client as it
+     * does when chosen outright.
+     */
+    @Test
+    void aKeyThePolicyDisablesLeavesTheServerToTheJdksEngine() throws Exception {
+        Path noP256 = policy("no-p256", ", EC keySize < 384");
+        Map<String, String> jdk = outcomes("jdk", noP256);
+        Map<String, String> bc = outcomes("bc", noP256);
+        assertEquals(jdk, bc, "the JDK's engine, then the default handshake");
+        assertTrue(bc.values().stream().allMatch("refused"::equals), () -> "every client refused: " + bc);
+        String log = Files.readString(dir.resolve("bc-no-p256.security.log"));
+        assertTrue(
+                log.contains(
+                        "the JDK's engine serves a key it refuses: jdk.tls.disabledAlgorithms disables its 256-bit EC key"),
+                () -> "the hand-over logged:\n" + log);
+    }
+
     @Test
     void preSharedKeysFollowTheStricterPolicyToo() throws Exception {
         Path psk = pki.pskDir("erin", 0x9e5c_0009L);
