@@ -34,7 +34,7 @@ import org.bouncycastle.tls.crypto.impl.jcajce.JcaTlsEd448Signer;
  * signature in the first scheme of the client's that its key makes, and with {@code verifyPeer}
  * a client certificate checked by the JDK's PKIX trust manager against the authorities, as
  * {@code SSLEngine.setNeedClientAuth} would. X25519's key share taken where the client sent one,
- * as with pre-shared keys ({@link TlsNames#x25519Alone}).
+ * as with pre-shared keys ({@link TlsNames#offeredGroups}).
  */
 final class CertServer extends DefaultTlsServer implements BcTlsServer {
     private final CertTls tls;
@@ -55,7 +55,7 @@ final class CertServer extends DefaultTlsServer implements BcTlsServer {
 
     @Override
     public void clientHelloReceived(ClientHello hello) {
-        x25519Offered = TlsNames.sharesX25519(hello) && TlsNames.hasX25519(tls.groups());
+        x25519Offered = TlsNames.sharesX25519(hello);
     }
 
     @Override
@@ -98,14 +98,10 @@ final class CertServer extends DefaultTlsServer implements BcTlsServer {
         return true;
     }
 
-    /**
-     * X25519 alone where a TLS 1.3 client sent a share of it ({@link TlsNames#x25519Alone}), else
-     * the groups the JDK's policy leaves.
-     */
+    /** X25519 alone where a TLS 1.3 client sent a share of it, else the groups the JDK's policy leaves ({@link TlsNames#offeredGroups}). */
     @Override
     public int[] getSupportedGroups() {
-        int[] x25519 = TlsNames.x25519Alone(context, x25519Offered);
-        return x25519 != null ? x25519 : tls.groups();
+        return TlsNames.offeredGroups(context, x25519Offered, tls.groups());
     }
 
     /** The chain and a signer in the first of the client's signature schemes the key makes. */

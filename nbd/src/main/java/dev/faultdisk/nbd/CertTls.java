@@ -87,6 +87,7 @@ final class CertTls {
             Vector<X500Name> authorities,
             boolean verifyPeer,
             int[] suites,
+            ProtocolVersion[] versions,
             JdkTlsPolicy policy) {
         this.key = key;
         this.kind = kind;
@@ -95,7 +96,7 @@ final class CertTls {
         this.authorities = authorities;
         this.verifyPeer = verifyPeer;
         this.suites = suites;
-        this.versions = policy.versions(ProtocolVersion.TLSv13.downTo(ProtocolVersion.TLSv12));
+        this.versions = versions;
         this.groups = policy.groups(TlsNames.GROUPS);
         this.policy = policy;
     }
@@ -136,7 +137,8 @@ final class CertTls {
             return null;
         }
         int[] suites = policy.suites(listed);
-        if (suites.length == 0 || policy.versions(ProtocolVersion.TLSv13.downTo(ProtocolVersion.TLSv12)).length == 0) {
+        ProtocolVersion[] versions = policy.versions(ProtocolVersion.TLSv13.downTo(ProtocolVersion.TLSv12));
+        if (suites.length == 0 || versions.length == 0) {
             LOG.info("TLS: the JDK's engine serves a policy (jdk.tls.disabledAlgorithms) that leaves"
                     + " Bouncy Castle's handshake no suite or version");
             return null;
@@ -166,6 +168,7 @@ final class CertTls {
                     authorities,
                     credentials.verifyPeer(),
                     suites,
+                    versions,
                     policy);
         } catch (GeneralSecurityException e) {
             throw new IOException("TLS credentials in " + credentials.directory() + ": " + e.getMessage(), e);

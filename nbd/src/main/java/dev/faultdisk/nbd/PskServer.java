@@ -89,7 +89,7 @@ final class PskServer extends PSKTlsServer implements BcTlsServer {
     @Override
     public void clientHelloReceived(ClientHello hello) {
         clientHello = hello;
-        x25519Offered = TlsNames.sharesX25519(hello) && TlsNames.hasX25519(offer.groups());
+        x25519Offered = TlsNames.sharesX25519(hello);
     }
 
     /**
@@ -128,14 +128,10 @@ final class PskServer extends PSKTlsServer implements BcTlsServer {
         keyShare = group;
     }
 
-    /**
-     * X25519 alone where a TLS 1.3 client sent a share of it ({@link TlsNames#x25519Alone}), else
-     * the groups the JDK's policy leaves.
-     */
+    /** X25519 alone where a TLS 1.3 client sent a share of it, else the groups the JDK's policy leaves ({@link TlsNames#offeredGroups}). */
     @Override
     public int[] getSupportedGroups() {
-        int[] x25519 = TlsNames.x25519Alone(context, x25519Offered);
-        return x25519 != null ? x25519 : offer.groups().clone();
+        return TlsNames.offeredGroups(context, x25519Offered, offer.groups().clone());
     }
 
     /** The versions the policy leaves (Bouncy Castle asks before the ClientHello, and keeps the answer). */
@@ -152,11 +148,9 @@ final class PskServer extends PSKTlsServer implements BcTlsServer {
      */
     @Override
     public ProtocolVersion[] getProtocolVersions() {
-        if (clientHello != null && offer.tls13() && !offersTls13Suite(clientHello.getCipherSuites())) {
-            ProtocolVersion[] tls12 = ProtocolVersion.TLSv12.only();
-            return Arrays.asList(offer.versions()).contains(ProtocolVersion.TLSv12)
-                    ? tls12
-                    : offer.versions().clone();
+        boolean noTls13Suite = clientHello != null && offer.tls13() && !offersTls13Suite(clientHello.getCipherSuites());
+        if (noTls13Suite && Arrays.asList(offer.versions()).contains(ProtocolVersion.TLSv12)) {
+            return ProtocolVersion.TLSv12.only();
         }
         return offer.versions().clone();
     }

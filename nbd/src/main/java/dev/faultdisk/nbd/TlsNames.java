@@ -59,7 +59,7 @@ final class TlsNames {
     private TlsNames() {}
 
     /** Whether {@code groups} holds X25519. */
-    static boolean hasX25519(int[] groups) {
+    private static boolean hasX25519(int[] groups) {
         for (int g : groups) {
             if (g == NamedGroup.x25519) {
                 return true;
@@ -91,20 +91,21 @@ final class TlsNames {
     }
 
     /**
-     * X25519 alone where a TLS 1.3 client sent a share of it ({@code offered}), else null (all the
-     * groups Bouncy Castle offers): Bouncy Castle takes the first share of the client's that the
+     * The groups a server offers: X25519 alone where a TLS 1.3 client sent a share of it ({@code
+     * shared}) and {@code groups} (those the JDK's policy leaves, a copy the caller hands over)
+     * hold it, else {@code groups}. Bouncy Castle takes the first share of the client's that the
      * server supports, and GnuTLS's clients send secp256r1's before X25519's. X25519 costs under
      * half of P-256 in the JDK (a key pair and an agreement), a sixth in Bouncy Castle's
      * arithmetic ({@link BcX25519Domain}), and P-256's arithmetic was almost half of a warm PSK
      * server's samples (JFR) over nbdinfo runs. {@code -Dfaultdisk.tls.preferX25519=false}: the
      * client's first, for comparison.
      */
-    static int[] x25519Alone(TlsServerContext context, boolean offered) {
+    static int[] offeredGroups(TlsServerContext context, boolean shared, int[] groups) {
         var version = context.getSecurityParametersHandshake().getNegotiatedVersion();
-        if (PREFER_X25519 && offered && version != null && TlsUtils.isTLSv13(version)) {
+        if (PREFER_X25519 && shared && version != null && TlsUtils.isTLSv13(version) && hasX25519(groups)) {
             return new int[] {NamedGroup.x25519};
         }
-        return null;
+        return groups;
     }
 
     /** Whether the ClientHello carries an X25519 key share (TLS 1.3); false if malformed (Bouncy Castle refuses it). */
