@@ -1,6 +1,5 @@
 package dev.faultdisk.interop;
 
-import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -8,6 +7,7 @@ import dev.faultdisk.nbd.NbdServer;
 import dev.faultdisk.nbd.PskTls;
 import dev.faultdisk.server.FaultdiskServer;
 import dev.faultdisk.testkit.CommandResult;
+import dev.faultdisk.testkit.Nbdkit;
 import dev.faultdisk.testkit.QemuIo;
 import dev.faultdisk.testkit.TestPki;
 import dev.faultdisk.testkit.Tools;
@@ -16,7 +16,6 @@ import dev.faultdisk.wire.net.TlsMode;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
@@ -37,7 +36,6 @@ import org.junit.jupiter.api.io.TempDir;
  * (GnuTLS then offers TLS 1.1 at most).
  */
 class NbdkitTlsDifferentialTest {
-    private static final Duration TIMEOUT = Duration.ofSeconds(60);
 
     /** GnuTLS priority strings for both kinds, from a plain client to ones that leave one thing each. */
     private static final List<String> CLIENTS = List.of(
@@ -106,31 +104,25 @@ class NbdkitTlsDifferentialTest {
             throws Exception {
         List<String> clients = new ArrayList<>(CLIENTS);
         clients.addAll(own);
-        Path socket = dir.resolve("nbdkit.sock");
-        Process nbdkit = new ProcessBuilder(
-                        "nbdkit", "--foreground", "--tls=require", nbdkitTls, "-U", socket.toString(), "memory", "8M")
-                .redirectErrorStream(true)
-                .redirectOutput(dir.resolve("nbdkit.log").toFile())
-                .start();
         Map<String, String> theirs = new LinkedHashMap<>();
         Map<String, String> ours = new LinkedHashMap<>();
-        try (FaultdiskServer server = FaultdiskServer.builder()
-                .export("d=memory:8M")
-                .nbd(new InetSocketAddress("127.0.0.1", 0))
-                .nbdOptions(options)
-                .start()) {
-            await("nbdkit's socket").atMost(TIMEOUT).until(() -> Files.exists(socket));
+        try (Nbdkit nbdkit = Nbdkit.memory(dir, "--tls=require", nbdkitTls);
+                FaultdiskServer server = FaultdiskServer.builder()
+                        .export("d=memory:8M")
+                        .nbd(new InetSocketAddress("127.0.0.1", 0))
+                        .nbdOptions(options)
+                        .start()) {
             int port = ((InetSocketAddress) server.nbdAddress()).getPort();
             for (String priority : clients) {
                 theirs.put(
                         priority,
-                        outcome(creds + ",priority=" + priority, "path=" + socket + ",tls-hostname=localhost"));
+                        outcome(
+                                creds + ",priority=" + priority,
+                                "path=" + nbdkit.socket() + ",tls-hostname=localhost"));
                 ours.put(
                         priority,
                         outcome(creds + ",priority=" + priority, "host=localhost,port=" + port + ",export=d"));
             }
-        } finally {
-            nbdkit.destroy();
         }
         assertEquals(theirs, ours, "nbdkit, then this server");
         assertTrue(ours.containsValue("refused") && ours.containsValue("served"), () -> "a mix: " + ours);

@@ -1,13 +1,14 @@
 package dev.faultdisk.interop;
 
-import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.faultdisk.nbd.NbdServer;
+import dev.faultdisk.nbd.PskTls;
 import dev.faultdisk.server.FaultdiskServer;
+import dev.faultdisk.testkit.Nbdkit;
 import dev.faultdisk.testkit.TestPki;
 import dev.faultdisk.testkit.Tools;
 import dev.faultdisk.wire.net.TlsCredentials;
@@ -15,10 +16,8 @@ import dev.faultdisk.wire.net.TlsMode;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
-import java.net.UnixDomainSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HexFormat;
@@ -26,17 +25,19 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
+import java.util.function.Function;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * This server's TLS with certificates against OpenSSL's client ({@code openssl s_client}, through
- * {@link OpensslClient}), the TLS under Python's {@code ssl} and much else, beside GnuTLS's in
- * {@link NbdkitTlsDifferentialTest}. nbdkit (GnuTLS's server) on the same certificates is the
- * judge: each option set of {@link #CLIENTS} must be let in by both or refused by both, a client
- * let in writing 48 KiB and reading them back. Besides, what no judge here settles: a client
+ * This server's TLS against OpenSSL's client ({@code openssl s_client}, through {@link
+ * OpensslClient}), the TLS under Python's {@code ssl} and much else, beside GnuTLS's in {@link
+ * NbdkitTlsDifferentialTest}. nbdkit (GnuTLS's server) on the same certificates or key file is the
+ * judge: each option set of {@link #CLIENTS} and {@link #PSK_CLIENTS} must be let in by both or
+ * refused by both, a client let in writing 48 KiB and reading them back (TLS 1.2's suites on a
+ * pre-shared key alone, which nbdkit serves, were refused here before this test). Besides, what no judge here settles: a client
  * limiting the server's records (max_fragment_length, RFC 6066) is served within its limit, and
  * the schemes the server asks a client certificate to be signed with leave out what JDK 25's
  * policy refuses. Left out, as in the GnuTLS test (docs/SECURITY.md): AES-CCM, TLS 1.2's CBC
@@ -44,7 +45,6 @@ import org.junit.jupiter.api.io.TempDir;
  * curve's.
  */
 class OpensslTlsDifferentialTest {
-    private static final Duration TIMEOUT = Duration.ofSeconds(60);
 
     /** A write larger than one TLS record and than s_client's own reads of its input. */
     private static final int DATA = 48 * 1024;
@@ -70,6 +70,26 @@ class OpensslTlsDifferentialTest {
             "-sigalgs ecdsa_secp384r1_sha384",
             "-max_send_frag 512");
 
+    /**
+     * With a pre-shared key (each line gets the client's identity and key unless it names its
+     * own): those nbdkit's GnuTLS serves or refuses as a judge should. Not here, as nbdkit refuses
+     * what this server serves ({@link #preSharedKeyClientsNbdkitRefusesAreServed}): OpenSSL's
+     * TLS 1.2 clients offering DHE-PSK first, and TLS 1.3 with AES-256-GCM alone.
+     */
+    private static final List<String> PSK_CLIENTS = List.of(
+            "",
+            "-tls1_2 -cipher PSK-AES128-GCM-SHA256",
+            "-tls1_2 -cipher PSK-AES256-GCM-SHA384",
+            "-tls1_2 -cipher PSK-CHACHA20-POLY1305",
+            "-tls1_2 -cipher ECDHE-PSK-CHACHA20-POLY1305",
+            "-tls1_2 -cipher ECDHE-PSK-AES128-CBC-SHA",
+            "-ciphersuites TLS_CHACHA20_POLY1305_SHA256",
+            "-groups P-384",
+            "-groups ffdhe2048",
+            "-groups ffdhe8192:P-256",
+            "-maxfraglen 512",
+            "-psk_identity mallory");
+
     @TempDir
     Path dir;
 
@@ -77,33 +97,43 @@ class OpensslTlsDifferentialTest {
     void clientsAreServedOrRefusedAsNbdkitServesOrRefusesThem() throws Exception {
         Tools.require("nbdkit", "openssl");
         TestPki pki = TestPki.create(dir.resolve("pki"));
-        Path socket = dir.resolve("nbdkit.sock");
-        Process nbdkit = new ProcessBuilder(
-                        "nbdkit",
-                        "--foreground",
-                        "--tls=require",
-                        "--tls-certificates=" + pki.dir(),
-                        "-U",
-                        socket.toString(),
-                        "memory",
-                        "8M")
-                .redirectErrorStream(true)
-                .redirectOutput(dir.resolve("nbdkit.log").toFile())
-                .start();
-        Map<String, String> theirs = new LinkedHashMap<>();
-        Map<String, String> ours = new LinkedHashMap<>();
         try (FaultdiskServer server = start(pki, false)) {
-            await("nbdkit's socket").atMost(TIMEOUT).until(() -> Files.exists(socket));
-            for (String options : CLIENTS) {
-                List<String> argv = options(pki, options);
-                theirs.put(options, outcome(UnixDomainSocketAddress.of(socket), "", argv));
-                ours.put(options, outcome(server.nbdAddress(), "d", argv));
-            }
-        } finally {
-            nbdkit.destroy();
+            assertAlike(server, "--tls-certificates=" + pki.dir(), CLIENTS, options -> options(pki, options));
         }
-        assertEquals(theirs, ours, "nbdkit, then this server");
-        assertTrue(ours.containsValue("refused") && ours.containsValue("served"), () -> "a mix: " + ours);
+    }
+
+    @Test
+    void preSharedKeyClientsAreServedOrRefusedAsNbdkitServesOrRefusesThem() throws Exception {
+        Tools.require("nbdkit", "openssl");
+        Path keys = keys();
+        String key = key(keys);
+        try (FaultdiskServer server = startPsk(keys)) {
+            assertAlike(server, "--tls-psk=" + keys, PSK_CLIENTS, options -> pskOptions(key, options));
+        }
+    }
+
+    /**
+     * What nbdkit's GnuTLS refuses here and this server serves, by the suite s_client reports:
+     * OpenSSL's TLS 1.2 offer (DHE-PSK first), and TLS 1.3 with AES-256-GCM alone, whose suite is
+     * on SHA-384 where a key is bound to SHA-256: TLS 1.2 then, which the client offers too.
+     */
+    @Test
+    void preSharedKeyClientsNbdkitRefusesAreServed() throws Exception {
+        Tools.require("openssl");
+        Path keys = keys();
+        String key = key(keys);
+        Map<String, String> expected = Map.of(
+                "-tls1_2", "DHE-PSK-AES128-GCM-SHA256",
+                "-tls1_2 -cipher DHE-PSK-CHACHA20-POLY1305", "DHE-PSK-CHACHA20-POLY1305",
+                "-ciphersuites TLS_AES_256_GCM_SHA384", "DHE-PSK-AES128-GCM-SHA256");
+        try (FaultdiskServer server = startPsk(keys)) {
+            for (Map.Entry<String, String> client : expected.entrySet()) {
+                assertEquals(
+                        "served", outcome(server.nbdAddress(), "d", pskOptions(key, client.getKey())), client.getKey());
+                String report = Files.readString(dir.resolve("s_client.err"));
+                assertTrue(report.contains("Ciphersuite: " + client.getValue()), () -> client.getKey() + ": " + report);
+            }
+        }
     }
 
     @Test
@@ -148,6 +178,59 @@ class OpensslTlsDifferentialTest {
                 .nbdOptions(NbdServer.Options.defaults()
                         .withTls(TlsMode.REQUIRE, TlsCredentials.server(pki.dir(), verifyPeer)))
                 .start();
+    }
+
+    /**
+     * nbdkit with {@code nbdkitTls} lets in or refuses each of {@code clients} (s_client's options,
+     * made whole by {@code argv}) as {@code server} does, and some of each.
+     */
+    private void assertAlike(
+            FaultdiskServer server, String nbdkitTls, List<String> clients, Function<String, List<String>> argv)
+            throws IOException {
+        Map<String, String> theirs = new LinkedHashMap<>();
+        Map<String, String> ours = new LinkedHashMap<>();
+        try (Nbdkit nbdkit = Nbdkit.memory(dir, "--tls=require", nbdkitTls)) {
+            for (String options : clients) {
+                theirs.put(options, outcome(nbdkit.address(), "", argv.apply(options)));
+                ours.put(options, outcome(server.nbdAddress(), "d", argv.apply(options)));
+            }
+        }
+        assertEquals(theirs, ours, "nbdkit, then this server");
+        assertTrue(ours.containsValue("refused") && ours.containsValue("served"), () -> "a mix: " + ours);
+    }
+
+    private FaultdiskServer startPsk(Path keys) throws IOException {
+        return FaultdiskServer.builder()
+                .export("d=memory:8M")
+                .nbd(new InetSocketAddress("127.0.0.1", 0))
+                .nbdOptions(NbdServer.Options.defaults().withPsk(TlsMode.REQUIRE, PskTls.load(keys)))
+                .start();
+    }
+
+    /** A key file with grace's key, as psktool writes one. */
+    private Path keys() throws IOException {
+        byte[] key = new byte[32];
+        new SplittableRandom(0x9e5c_0011L).nextBytes(key);
+        return Files.writeString(
+                dir.resolve("keys.psk"), "grace:" + HexFormat.of().formatHex(key) + "\n");
+    }
+
+    /** The key in {@code keys}, in hex. */
+    private static String key(Path keys) throws IOException {
+        return Files.readString(keys).strip().split(":")[1];
+    }
+
+    /** s_client's arguments: {@code options}, then grace's identity (unless they name one) and {@code key}. */
+    private static List<String> pskOptions(String key, String options) {
+        List<String> argv = new ArrayList<>(List.of("-brief"));
+        if (!options.isEmpty()) {
+            argv.addAll(Arrays.asList(options.split(" ")));
+        }
+        if (!argv.contains("-psk_identity")) {
+            argv.addAll(List.of("-psk_identity", "grace"));
+        }
+        argv.addAll(List.of("-psk", key));
+        return argv;
     }
 
     /** s_client's arguments: trusting only the test's CA, then {@code options}. */

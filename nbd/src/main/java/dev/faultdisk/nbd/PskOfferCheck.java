@@ -60,8 +60,8 @@ final class PskOfferCheck {
         if (tls12) {
             return tls12Suite
                     ? ""
-                    : "the client offered TLS 1.2 without the suites this server takes (ECDHE-PSK or DHE-PSK"
-                            + " with AES or ChaCha20-Poly1305)";
+                    : "the client offered TLS 1.2 without the suites this server takes (PSK, ECDHE-PSK or"
+                            + " DHE-PSK with AES-GCM, AES-CBC or ChaCha20-Poly1305)";
         }
         return "the client offered neither TLS 1.2 nor TLS 1.3";
     }

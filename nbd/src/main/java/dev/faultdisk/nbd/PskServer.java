@@ -33,7 +33,10 @@ import org.bouncycastle.tls.TlsUtils;
  * ({@link AeadRecordCipher}). Suites the JDK's ciphers lack are left out. In TLS 1.3 only the
  * suites on SHA-256: a key is bound to SHA-256 ({@link PskTls#tls13Key}), and a suite on SHA-384
  * chosen first (as AES-256-GCM was, for a client that refused AES-128-GCM) left no key to agree
- * on, where ChaCha20-Poly1305 serves.
+ * on, where ChaCha20-Poly1305 serves. Last, TLS 1.2's suites on the key alone (no ECDHE or DHE
+ * share, so no forward secrecy): only a client offering nothing else gets one (OpenSSL's told
+ * {@code -cipher PSK-AES128-GCM-SHA256}), as nbdkit's GnuTLS serves it; a policy entry {@code
+ * TLS_PSK_*} in {@code jdk.tls.disabledAlgorithms} refuses them.
  */
 final class PskServer extends PSKTlsServer implements BcTlsServer {
     /** TLS 1.3 and 1.2 (the default) or only TLS 1.2: {@code -Dfaultdisk.nbd.pskTls13=false}. */
@@ -57,6 +60,13 @@ final class PskServer extends PSKTlsServer implements BcTlsServer {
         CipherSuite.TLS_DHE_PSK_WITH_AES_128_CBC_SHA256,
         CipherSuite.TLS_DHE_PSK_WITH_AES_256_CBC_SHA,
         CipherSuite.TLS_DHE_PSK_WITH_AES_128_CBC_SHA,
+        CipherSuite.TLS_PSK_WITH_AES_128_GCM_SHA256,
+        CipherSuite.TLS_PSK_WITH_AES_256_GCM_SHA384,
+        CipherSuite.TLS_PSK_WITH_CHACHA20_POLY1305_SHA256,
+        CipherSuite.TLS_PSK_WITH_AES_256_CBC_SHA384,
+        CipherSuite.TLS_PSK_WITH_AES_128_CBC_SHA256,
+        CipherSuite.TLS_PSK_WITH_AES_256_CBC_SHA,
+        CipherSuite.TLS_PSK_WITH_AES_128_CBC_SHA,
     };
     /** How many of a client's identities a refusal names: a ClientHello may carry thousands. */
     private static final int NAMED_IDENTITIES = 4;

@@ -131,6 +131,13 @@ class JdkTlsPolicyTest {
         int[] noDhe = policy("DHE_PSK").suites(psk);
         assertFalse(contains(noDhe, CipherSuite.TLS_DHE_PSK_WITH_AES_128_GCM_SHA256));
         assertTrue(contains(noDhe, CipherSuite.TLS_ECDHE_PSK_WITH_AES_128_CBC_SHA256));
+        // TLS_PSK_*: the suites on the key alone (no forward secrecy), not DHE-PSK's or ECDHE-PSK's.
+        int[] keyAlone = policy("TLS_PSK_*").suites(psk);
+        assertTrue(contains(jdk.suites(psk), CipherSuite.TLS_PSK_WITH_AES_128_GCM_SHA256));
+        assertFalse(contains(keyAlone, CipherSuite.TLS_PSK_WITH_AES_128_GCM_SHA256));
+        assertFalse(contains(keyAlone, CipherSuite.TLS_PSK_WITH_AES_128_CBC_SHA));
+        assertTrue(contains(keyAlone, CipherSuite.TLS_DHE_PSK_WITH_AES_128_GCM_SHA256));
+        assertTrue(contains(keyAlone, CipherSuite.TLS_ECDHE_PSK_WITH_AES_128_CBC_SHA));
         int[] pattern = policy("TLS_ECDHE_PSK_*, AES_128_GCM").suites(psk);
         assertFalse(contains(pattern, CipherSuite.TLS_ECDHE_PSK_WITH_CHACHA20_POLY1305_SHA256));
         assertFalse(contains(pattern, CipherSuite.TLS_DHE_PSK_WITH_AES_128_GCM_SHA256));

@@ -80,10 +80,11 @@ class PskOfferCheckTest {
                         BOTH_MODES,
                         groups));
         assertEquals(
-                "the client offered TLS 1.2 without the suites this server takes (ECDHE-PSK or DHE-PSK with AES or"
-                        + " ChaCha20-Poly1305)",
+                "the client offered TLS 1.2 without the suites this server takes (PSK, ECDHE-PSK or DHE-PSK with"
+                        + " AES-GCM, AES-CBC or ChaCha20-Poly1305)",
                 why(
-                        new int[] {CipherSuite.TLS_PSK_WITH_AES_128_GCM_SHA256},
+                        new int[] {CipherSuite.TLS_PSK_WITH_AES_128_CCM, CipherSuite.TLS_RSA_PSK_WITH_AES_128_GCM_SHA256
+                        },
                         ProtocolVersion.TLSv12,
                         ProtocolVersion.TLSv12.only(),
                         null,

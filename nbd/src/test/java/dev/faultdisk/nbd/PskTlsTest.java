@@ -136,6 +136,33 @@ class PskTlsTest {
     }
 
     /**
+     * TLS 1.2's suites on the key alone (no ECDHE or DHE share) only for a client that offers
+     * nothing else, as OpenSSL's told {@code -cipher PSK-AES128-GCM-SHA256}; offered after
+     * DHE-PSK (OpenSSL's own order puts the key alone before it), the client gets DHE-PSK.
+     */
+    @Test
+    void theKeyAloneIsChosenOnlyWhereTheClientOffersNothingElse(@TempDir Path dir) throws Exception {
+        int gcm = CipherSuite.TLS_PSK_WITH_AES_128_GCM_SHA256;
+        int chaCha = CipherSuite.TLS_PSK_WITH_CHACHA20_POLY1305_SHA256;
+        int cbc = CipherSuite.TLS_PSK_WITH_AES_128_CBC_SHA;
+        int dhe = CipherSuite.TLS_DHE_PSK_WITH_AES_256_GCM_SHA384;
+        int[][] offers = {{gcm, dhe}, {chaCha, gcm}, {chaCha}, {cbc}};
+        String[] sessions = {
+            "TLSv1.2 TLS_DHE_PSK_WITH_AES_256_GCM_SHA384",
+            "TLSv1.2 TLS_PSK_WITH_AES_128_GCM_SHA256",
+            "TLSv1.2 TLS_PSK_WITH_CHACHA20_POLY1305_SHA256",
+            "TLSv1.2 TLS_PSK_WITH_AES_128_CBC_SHA"
+        };
+        long[] garbage = {GCM_GARBAGE, GCM_GARBAGE, CHACHA20_GARBAGE, -1};
+        for (int i = 0; i < offers.length; i++) {
+            try (Ends ends = Ends.connect(dir, offers[i])) {
+                assertEquals(sessions[i], ends.server.session(), "the session as the server names it");
+                assertRecordsGoBothWays(ends, garbage[i]);
+            }
+        }
+    }
+
+    /**
      * TLS 1.3 is agreed where the client offers it, in AES-128-GCM even after ChaCha20 (the order
      * GnuTLS's clients offer), and its records go both ways through the server's own AES-GCM.
      */
