@@ -244,8 +244,9 @@ class NbdTlsTest {
      * PSK clients nbdkit's GnuTLS serves and this server refused before: one that will not have
      * AES-128-GCM but offers AES-256-GCM and ChaCha20-Poly1305 (GnuTLS's order) agrees on
      * ChaCha20-Poly1305 (a key is bound to SHA-256, which AES-256-GCM's TLS 1.3 suite is not:
-     * chosen first, it failed the handshake); one without ChaCha20-Poly1305 too gets TLS 1.2; one
-     * with P-521 alone gets its share.
+     * chosen first, it failed the handshake); one without ChaCha20-Poly1305 too gets TLS 1.2's
+     * AES-256-GCM (rather than TLS 1.3's AES-CCM, plain Java here); one with AES-CCM alone gets it;
+     * one with P-521 alone gets its share.
      */
     @Test
     void pskClientsWithoutAes128GcmOrWithP521AloneAreServed() throws Exception {
@@ -254,6 +255,7 @@ class NbdTlsTest {
         Map<String, String> sessions = new LinkedHashMap<>();
         sessions.put(":-AES-128-GCM", "TLSv1\\.3 TLS_CHACHA20_POLY1305_SHA256 x25519");
         sessions.put(":-AES-128-GCM:-CHACHA20-POLY1305", "TLSv1\\.2 TLS_DHE_PSK_WITH_AES_256_GCM_SHA384");
+        sessions.put(":-CIPHER-ALL:+AES-128-CCM", "TLSv1\\.3 TLS_AES_128_CCM_SHA256 x25519");
         sessions.put(":-GROUP-ALL:+GROUP-SECP521R1", "TLSv1\\.3 TLS_AES_128_GCM_SHA256 secp521r1");
         for (Map.Entry<String, String> client : sessions.entrySet()) {
             try (FaultdiskServer server = startPsk(psk)) { // a server each: the check reads its first connection

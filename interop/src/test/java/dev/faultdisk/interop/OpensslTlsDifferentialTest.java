@@ -37,12 +37,11 @@ import org.junit.jupiter.api.io.TempDir;
  * NbdkitTlsDifferentialTest}. nbdkit (GnuTLS's server) on the same certificates or key file is the
  * judge: each option set of {@link #CLIENTS} and {@link #PSK_CLIENTS} must be let in by both or
  * refused by both, a client let in writing 48 KiB and reading them back (TLS 1.2's suites on a
- * pre-shared key alone, which nbdkit serves, were refused here before this test). Besides, what no judge here settles: a client
+ * pre-shared key alone and AES-CCM, which nbdkit serves, were refused here before this test). Besides, what no judge here settles: a client
  * limiting the server's records (max_fragment_length, RFC 6066) is served within its limit, and
  * the schemes the server asks a client certificate to be signed with leave out what JDK 25's
- * policy refuses. Left out, as in the GnuTLS test (docs/SECURITY.md): AES-CCM, TLS 1.2's CBC
- * suites with SHA-256 or SHA-384 MACs, and TLS 1.2 ECDSA over a hash other than the key's
- * curve's.
+ * policy refuses. Left out, as in the GnuTLS test (docs/SECURITY.md): TLS 1.2's CBC suites with
+ * SHA-256 or SHA-384 MACs, and TLS 1.2 ECDSA over a hash other than the key's curve's.
  */
 class OpensslTlsDifferentialTest {
 
@@ -57,11 +56,14 @@ class OpensslTlsDifferentialTest {
             "-tls1_2 -cipher ECDHE-ECDSA-CHACHA20-POLY1305",
             "-tls1_2 -cipher ECDHE-ECDSA-AES128-SHA",
             "-tls1_2 -cipher ECDHE-ECDSA-AES128-SHA -no_etm",
+            "-tls1_2 -cipher ECDHE-ECDSA-AES128-CCM",
+            "-tls1_2 -cipher ECDHE-ECDSA-AES256-CCM",
             "-tls1_2 -no_ticket",
             "-tls1_2 -sigalgs ECDSA+SHA512:ECDSA+SHA256",
             "-tls1_2 -groups P-384",
             "-ciphersuites TLS_AES_256_GCM_SHA384",
             "-ciphersuites TLS_CHACHA20_POLY1305_SHA256",
+            "-ciphersuites TLS_AES_128_CCM_SHA256",
             "-groups P-384",
             "-groups P-521",
             "-groups X448",
@@ -83,7 +85,9 @@ class OpensslTlsDifferentialTest {
             "-tls1_2 -cipher PSK-CHACHA20-POLY1305",
             "-tls1_2 -cipher ECDHE-PSK-CHACHA20-POLY1305",
             "-tls1_2 -cipher ECDHE-PSK-AES128-CBC-SHA",
+            "-tls1_2 -cipher PSK-AES128-CCM",
             "-ciphersuites TLS_CHACHA20_POLY1305_SHA256",
+            "-ciphersuites TLS_AES_128_CCM_SHA256",
             "-groups P-384",
             "-groups ffdhe2048",
             "-groups ffdhe8192:P-256",

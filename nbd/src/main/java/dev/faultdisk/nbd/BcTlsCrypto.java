@@ -24,6 +24,7 @@ import org.bouncycastle.tls.crypto.TlsECConfig;
 import org.bouncycastle.tls.crypto.TlsECDomain;
 import org.bouncycastle.tls.crypto.TlsStreamSigner;
 import org.bouncycastle.tls.crypto.TlsStreamVerifier;
+import org.bouncycastle.tls.crypto.impl.TlsAEADCipherImpl;
 import org.bouncycastle.tls.crypto.impl.TlsBlockCipherImpl;
 import org.bouncycastle.tls.crypto.impl.jcajce.JcaTlsCrypto;
 
@@ -89,13 +90,29 @@ final class BcTlsCrypto extends JcaTlsCrypto {
         return super.createCipher(params, encryption, mac);
     }
 
-    /** ChaCha20-Poly1305 by the JDK's cipher, which Bouncy Castle's check misses ({@link #CHACHA20}). */
+    /**
+     * ChaCha20-Poly1305 by the JDK's cipher, which Bouncy Castle's check misses ({@link #CHACHA20});
+     * AES-CCM by Bouncy Castle's own ({@link CcmCipher}), which the JDK lacks.
+     */
     @Override
     protected Boolean isSupportedEncryptionAlgorithm(int encryptionAlgorithm) {
-        if (encryptionAlgorithm == EncryptionAlgorithm.CHACHA20_POLY1305) {
-            return CHACHA20;
-        }
-        return super.isSupportedEncryptionAlgorithm(encryptionAlgorithm);
+        return switch (encryptionAlgorithm) {
+            case EncryptionAlgorithm.CHACHA20_POLY1305 -> CHACHA20;
+            case EncryptionAlgorithm.AES_128_CCM,
+                    EncryptionAlgorithm.AES_128_CCM_8,
+                    EncryptionAlgorithm.AES_256_CCM,
+                    EncryptionAlgorithm.AES_256_CCM_8 -> true;
+            default -> super.isSupportedEncryptionAlgorithm(encryptionAlgorithm);
+        };
+    }
+
+    /** AES-CCM's records by {@link CcmCipher}; Bouncy Castle would ask the JDK for a CCM cipher it has not. */
+    @Override
+    protected TlsAEADCipherImpl createAEADCipher(String cipherName, String algorithm, int keySize, boolean encrypting)
+            throws GeneralSecurityException {
+        return cipherName.startsWith("AES/CCM/")
+                ? new CcmCipher(encrypting)
+                : super.createAEADCipher(cipherName, algorithm, keySize, encrypting);
     }
 
     /**

@@ -42,6 +42,7 @@ final class CertTls {
         CipherSuite.TLS_AES_128_GCM_SHA256,
         CipherSuite.TLS_AES_256_GCM_SHA384,
         CipherSuite.TLS_CHACHA20_POLY1305_SHA256,
+        CipherSuite.TLS_AES_128_CCM_SHA256,
     };
 
     private static final int[] ECDSA_SUITES = {
@@ -52,6 +53,8 @@ final class CertTls {
         CipherSuite.TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256,
         CipherSuite.TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA,
         CipherSuite.TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA,
+        CipherSuite.TLS_ECDHE_ECDSA_WITH_AES_128_CCM,
+        CipherSuite.TLS_ECDHE_ECDSA_WITH_AES_256_CCM,
     };
     private static final int[] RSA_SUITES = {
         CipherSuite.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
@@ -66,6 +69,8 @@ final class CertTls {
         CipherSuite.TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA,
         CipherSuite.TLS_DHE_RSA_WITH_AES_256_CBC_SHA256,
         CipherSuite.TLS_DHE_RSA_WITH_AES_128_CBC_SHA256,
+        CipherSuite.TLS_DHE_RSA_WITH_AES_128_CCM,
+        CipherSuite.TLS_DHE_RSA_WITH_AES_256_CCM,
     };
 
     private final PrivateKey key;

@@ -20,6 +20,7 @@ import org.bouncycastle.tls.NamedGroup;
 import org.bouncycastle.tls.ProtocolVersion;
 import org.bouncycastle.tls.SignatureAlgorithm;
 import org.bouncycastle.tls.SignatureScheme;
+import org.bouncycastle.tls.TlsUtils;
 
 /**
  * The JDK's TLS policy, as a server on the JDK's engine applies it, for Bouncy Castle's
@@ -105,8 +106,8 @@ final class JdkTlsPolicy {
 
     /**
      * {@code offered}'s suites the JDK enables, in order; one the JDK has not (pre-shared keys'
-     * TLS 1.2 suites) unless disabled by its name, a pattern or a part (key exchange, cipher,
-     * hash), or TLS 1.2 is not enabled.
+     * TLS 1.2 suites, AES-CCM's) unless disabled by its name, a pattern or a part (key exchange,
+     * cipher, hash), or its version is not enabled.
      */
     int[] suites(int... offered) {
         List<Integer> out = new ArrayList<>();
@@ -114,7 +115,7 @@ final class JdkTlsPolicy {
             String name = TlsNames.suite(suite);
             boolean permitted = knownSuites.contains(name)
                     ? enabledSuites.contains(name)
-                    : protocols.contains("TLSv1.2") && !disabled.disables(suiteParts(name));
+                    : protocols.contains(tls13(suite) ? "TLSv1.3" : "TLSv1.2") && !disabled.disables(suiteParts(name));
             if (permitted) {
                 out.add(suite);
             }
@@ -122,20 +123,34 @@ final class JdkTlsPolicy {
         return out.stream().mapToInt(Integer::intValue).toArray();
     }
 
-    /** A TLS 1.2 suite's name and its parts: "TLS_DHE_PSK_WITH_AES_128_GCM_SHA256" -> DHE_PSK, DHE, PSK, AES_128_GCM, SHA256, SHA-256. */
+    private static boolean tls13(int suite) {
+        return TlsUtils.isValidVersionForCipherSuite(suite, ProtocolVersion.TLSv13);
+    }
+
+    /**
+     * A suite's name and its parts: "TLS_DHE_PSK_WITH_AES_128_GCM_SHA256" -> DHE_PSK, DHE, PSK,
+     * AES_128_GCM, SHA256, SHA-256; "TLS_ECDHE_ECDSA_WITH_AES_128_CCM" -> ..., AES_128_CCM (CCM's
+     * suites name no hash); TLS 1.3's "TLS_AES_128_CCM_SHA256" -> AES_128_CCM, SHA256, SHA-256.
+     */
     private static String[] suiteParts(String name) {
         List<String> parts = new ArrayList<>(List.of(name));
+        if (!name.startsWith("TLS_")) {
+            return parts.toArray(String[]::new);
+        }
         int with = name.indexOf("_WITH_");
-        if (name.startsWith("TLS_") && with > 0) {
+        String rest = name.substring(4);
+        if (with > 0) {
             String exchange = name.substring(4, with);
             parts.add(exchange);
             parts.addAll(List.of(exchange.split("_")));
-            String rest = name.substring(with + 6);
-            int hash = rest.lastIndexOf('_');
-            if (hash > 0) {
-                parts.add(rest.substring(0, hash));
-                parts.addAll(hashNames(rest.substring(hash + 1)));
-            }
+            rest = name.substring(with + 6);
+        }
+        int hash = rest.lastIndexOf('_');
+        if (rest.endsWith("_CCM") || rest.endsWith("_CCM_8")) {
+            parts.add(rest);
+        } else if (hash > 0) {
+            parts.add(rest.substring(0, hash));
+            parts.addAll(hashNames(rest.substring(hash + 1)));
         }
         return parts.toArray(String[]::new);
     }

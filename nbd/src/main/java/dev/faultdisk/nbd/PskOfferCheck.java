@@ -61,7 +61,7 @@ final class PskOfferCheck {
             return tls12Suite
                     ? ""
                     : "the client offered TLS 1.2 without the suites this server takes (PSK, ECDHE-PSK or"
-                            + " DHE-PSK with AES-GCM, AES-CBC or ChaCha20-Poly1305)";
+                            + " DHE-PSK with AES-GCM, AES-CBC, ChaCha20-Poly1305 or AES-CCM)";
         }
         return "the client offered neither TLS 1.2 nor TLS 1.3";
     }

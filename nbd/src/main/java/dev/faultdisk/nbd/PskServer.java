@@ -8,6 +8,7 @@ import java.util.Vector;
 import org.bouncycastle.tls.AlertDescription;
 import org.bouncycastle.tls.CipherSuite;
 import org.bouncycastle.tls.ClientHello;
+import org.bouncycastle.tls.EncryptionAlgorithm;
 import org.bouncycastle.tls.PSKTlsServer;
 import org.bouncycastle.tls.ProtocolVersion;
 import org.bouncycastle.tls.PskIdentity;
@@ -48,6 +49,7 @@ final class PskServer extends PSKTlsServer implements BcTlsServer {
     static final int[] SUITES = {
         CipherSuite.TLS_AES_128_GCM_SHA256,
         CipherSuite.TLS_CHACHA20_POLY1305_SHA256,
+        CipherSuite.TLS_AES_128_CCM_SHA256,
         CipherSuite.TLS_DHE_PSK_WITH_AES_128_GCM_SHA256,
         CipherSuite.TLS_DHE_PSK_WITH_AES_256_GCM_SHA384,
         CipherSuite.TLS_ECDHE_PSK_WITH_CHACHA20_POLY1305_SHA256,
@@ -60,6 +62,8 @@ final class PskServer extends PSKTlsServer implements BcTlsServer {
         CipherSuite.TLS_DHE_PSK_WITH_AES_128_CBC_SHA256,
         CipherSuite.TLS_DHE_PSK_WITH_AES_256_CBC_SHA,
         CipherSuite.TLS_DHE_PSK_WITH_AES_128_CBC_SHA,
+        CipherSuite.TLS_DHE_PSK_WITH_AES_128_CCM,
+        CipherSuite.TLS_DHE_PSK_WITH_AES_256_CCM,
         CipherSuite.TLS_PSK_WITH_AES_128_GCM_SHA256,
         CipherSuite.TLS_PSK_WITH_AES_256_GCM_SHA384,
         CipherSuite.TLS_PSK_WITH_CHACHA20_POLY1305_SHA256,
@@ -67,6 +71,8 @@ final class PskServer extends PSKTlsServer implements BcTlsServer {
         CipherSuite.TLS_PSK_WITH_AES_128_CBC_SHA256,
         CipherSuite.TLS_PSK_WITH_AES_256_CBC_SHA,
         CipherSuite.TLS_PSK_WITH_AES_128_CBC_SHA,
+        CipherSuite.TLS_PSK_WITH_AES_128_CCM,
+        CipherSuite.TLS_PSK_WITH_AES_256_CCM,
     };
     /** How many of a client's identities a refusal names: a ClientHello may carry thousands. */
     private static final int NAMED_IDENTITIES = 4;
@@ -154,26 +160,62 @@ final class PskServer extends PSKTlsServer implements BcTlsServer {
      * Asked once the ClientHello is in: the versions the policy leaves, but TLS 1.2 alone to a
      * client that offers TLS 1.3 without any of this server's TLS 1.3 suites (AES-256-GCM alone,
      * on SHA-384, which no key here is bound to), as GnuTLS's servers (nbdkit's) serve it, rather
-     * than refusing it.
+     * than refusing it; and to one whose only TLS 1.3 suite here is AES-CCM ({@link CcmCipher},
+     * plain Java) where it offers TLS 1.2 in AES-GCM or ChaCha20-Poly1305 (GnuTLS's told
+     * {@code -AES-128-GCM:-CHACHA20-POLY1305}: TLS 1.2's AES-256-GCM then).
      */
     @Override
     public ProtocolVersion[] getProtocolVersions() {
-        boolean noTls13Suite = clientHello != null && offer.tls13() && !offersTls13Suite(clientHello.getCipherSuites());
-        if (noTls13Suite && Arrays.asList(offer.versions()).contains(ProtocolVersion.TLSv12)) {
-            return ProtocolVersion.TLSv12.only();
+        if (clientHello != null
+                && offer.tls13()
+                && Arrays.asList(offer.versions()).contains(ProtocolVersion.TLSv12)) {
+            int[] offered = clientHello.getCipherSuites();
+            int tls13 = firstTls13(offered);
+            if (tls13 < 0 || (isCcm(tls13) && offersTls12GcmOrChaCha20(offered))) {
+                return ProtocolVersion.TLSv12.only();
+            }
         }
         return offer.versions().clone();
     }
 
-    private boolean offersTls13Suite(int[] offered) {
+    /** This server's first TLS 1.3 suite that the client offers, or -1. */
+    private int firstTls13(int[] offered) {
         for (int suite : offer.suites()) {
-            if (TlsUtils.isValidVersionForCipherSuite(suite, ProtocolVersion.TLSv13)
-                    && offered != null
-                    && org.bouncycastle.util.Arrays.contains(offered, suite)) {
+            if (TlsUtils.isValidVersionForCipherSuite(suite, ProtocolVersion.TLSv13) && offers(offered, suite)) {
+                return suite;
+            }
+        }
+        return -1;
+    }
+
+    /** Whether the client offers one of this server's TLS 1.2 suites in AES-GCM or ChaCha20-Poly1305. */
+    private boolean offersTls12GcmOrChaCha20(int[] offered) {
+        for (int suite : offer.suites()) {
+            int encryption = TlsUtils.getEncryptionAlgorithm(suite);
+            boolean aead = encryption == EncryptionAlgorithm.AES_128_GCM
+                    || encryption == EncryptionAlgorithm.AES_256_GCM
+                    || encryption == EncryptionAlgorithm.CHACHA20_POLY1305;
+            if (aead
+                    && !TlsUtils.isValidVersionForCipherSuite(suite, ProtocolVersion.TLSv13)
+                    && offers(offered, suite)) {
                 return true;
             }
         }
         return false;
+    }
+
+    private static boolean offers(int[] offered, int suite) {
+        return offered != null && org.bouncycastle.util.Arrays.contains(offered, suite);
+    }
+
+    private static boolean isCcm(int suite) {
+        return switch (TlsUtils.getEncryptionAlgorithm(suite)) {
+            case EncryptionAlgorithm.AES_128_CCM,
+                    EncryptionAlgorithm.AES_128_CCM_8,
+                    EncryptionAlgorithm.AES_256_CCM,
+                    EncryptionAlgorithm.AES_256_CCM_8 -> true;
+            default -> false;
+        };
     }
 
     /** TLS 1.3's pre-shared key: the first identity the client offers that the file has. */

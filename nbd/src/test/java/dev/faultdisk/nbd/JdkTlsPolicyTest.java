@@ -121,7 +121,17 @@ class JdkTlsPolicyTest {
         JdkTlsPolicy jdk = policy(JDK25);
         int[] kept = jdk.suites(psk);
         assertEquals(CipherSuite.TLS_AES_128_GCM_SHA256, kept[0]);
-        assertEquals(CipherSuite.TLS_DHE_PSK_WITH_AES_128_GCM_SHA256, kept[1]);
+        // AES-CCM's suites, unknown to the JDK, by their parts and version.
+        assertEquals(CipherSuite.TLS_AES_128_CCM_SHA256, kept[1]);
+        assertEquals(CipherSuite.TLS_DHE_PSK_WITH_AES_128_GCM_SHA256, kept[2]);
+        int[] noCcm = policy("AES_128_CCM").suites(psk);
+        assertFalse(contains(noCcm, CipherSuite.TLS_AES_128_CCM_SHA256));
+        assertFalse(contains(noCcm, CipherSuite.TLS_DHE_PSK_WITH_AES_128_CCM));
+        assertTrue(contains(noCcm, CipherSuite.TLS_DHE_PSK_WITH_AES_256_CCM));
+        assertEquals(
+                psk.length - 4,
+                noCcm.length,
+                "less ChaCha20's TLS 1.3 suite (not enabled here) and three AES-128-CCM ones");
         // ChaCha20 with TLS 1.3: known to the JDK, not in its enabled list here.
         assertFalse(contains(kept, CipherSuite.TLS_CHACHA20_POLY1305_SHA256));
         assertEquals(psk.length - 1, kept.length);
@@ -142,14 +152,18 @@ class JdkTlsPolicyTest {
         assertFalse(contains(pattern, CipherSuite.TLS_ECDHE_PSK_WITH_CHACHA20_POLY1305_SHA256));
         assertFalse(contains(pattern, CipherSuite.TLS_DHE_PSK_WITH_AES_128_GCM_SHA256));
         assertTrue(contains(pattern, CipherSuite.TLS_DHE_PSK_WITH_AES_256_GCM_SHA384));
+        // TLS 1.3 alone, one of the JDK's TLS 1.3 suites enabled: that one, and AES-CCM's, which
+        // the JDK does not know.
         JdkTlsPolicy tls13Only = new JdkTlsPolicy(
                 Set.of("TLSv1.3"),
                 Set.of("TLS_AES_128_GCM_SHA256"),
-                Set.of("TLS_AES_128_GCM_SHA256"),
+                Set.of("TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384", "TLS_CHACHA20_POLY1305_SHA256"),
                 null,
                 null,
                 DisabledAlgorithms.parse("", p -> null));
-        assertArrayEquals(new int[] {CipherSuite.TLS_AES_128_GCM_SHA256}, tls13Only.suites(psk));
+        assertArrayEquals(
+                new int[] {CipherSuite.TLS_AES_128_GCM_SHA256, CipherSuite.TLS_AES_128_CCM_SHA256},
+                tls13Only.suites(psk));
         assertArrayEquals(
                 new ProtocolVersion[] {ProtocolVersion.TLSv13},
                 tls13Only.versions(ProtocolVersion.TLSv13.downTo(ProtocolVersion.TLSv12)));

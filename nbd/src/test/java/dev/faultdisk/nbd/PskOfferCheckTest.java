@@ -72,18 +72,20 @@ class PskOfferCheckTest {
                         groups),
                 "TLS 1.3 in ChaCha20-Poly1305 alone");
         assertEquals(
-                "the client offered TLS 1.3 without TLS_AES_128_GCM_SHA256 or TLS_CHACHA20_POLY1305_SHA256",
+                "the client offered TLS 1.3 without TLS_AES_128_GCM_SHA256 or TLS_CHACHA20_POLY1305_SHA256 or"
+                        + " TLS_AES_128_CCM_SHA256",
                 why(
-                        new int[] {CipherSuite.TLS_AES_128_CCM_SHA256},
+                        new int[] {CipherSuite.TLS_AES_128_CCM_8_SHA256},
                         ProtocolVersion.TLSv12,
                         TLS13_AND_12,
                         BOTH_MODES,
                         groups));
         assertEquals(
                 "the client offered TLS 1.2 without the suites this server takes (PSK, ECDHE-PSK or DHE-PSK with"
-                        + " AES-GCM, AES-CBC or ChaCha20-Poly1305)",
+                        + " AES-GCM, AES-CBC, ChaCha20-Poly1305 or AES-CCM)",
                 why(
-                        new int[] {CipherSuite.TLS_PSK_WITH_AES_128_CCM, CipherSuite.TLS_RSA_PSK_WITH_AES_128_GCM_SHA256
+                        new int[] {
+                            CipherSuite.TLS_PSK_WITH_AES_128_CCM_8, CipherSuite.TLS_RSA_PSK_WITH_AES_128_GCM_SHA256
                         },
                         ProtocolVersion.TLSv12,
                         ProtocolVersion.TLSv12.only(),

@@ -163,6 +163,38 @@ class PskTlsTest {
     }
 
     /**
+     * AES-CCM ({@link CcmCipher}: the JDK has none) only for a client that offers nothing else,
+     * in TLS 1.3 and with DHE-PSK or the key alone in TLS 1.2; offered before ChaCha20-Poly1305,
+     * the client gets ChaCha20; offered in TLS 1.3 with TLS 1.2's AES-GCM, TLS 1.2 (AES-CCM is
+     * plain Java), but not for TLS 1.2's CBC.
+     */
+    @Test
+    void aesCcmIsChosenOnlyWhereTheClientOffersNothingElse(@TempDir Path dir) throws Exception {
+        int[][] offers = {
+            {CipherSuite.TLS_AES_128_CCM_SHA256},
+            {CipherSuite.TLS_AES_128_CCM_SHA256, CipherSuite.TLS_CHACHA20_POLY1305_SHA256},
+            {CipherSuite.TLS_DHE_PSK_WITH_AES_128_CCM},
+            {CipherSuite.TLS_PSK_WITH_AES_256_CCM},
+            {CipherSuite.TLS_AES_128_CCM_SHA256, CipherSuite.TLS_DHE_PSK_WITH_AES_256_GCM_SHA384},
+            {CipherSuite.TLS_AES_128_CCM_SHA256, CipherSuite.TLS_DHE_PSK_WITH_AES_128_CBC_SHA}
+        };
+        String[] sessions = {
+            "TLSv1.3 TLS_AES_128_CCM_SHA256 x25519",
+            "TLSv1.3 TLS_CHACHA20_POLY1305_SHA256 x25519",
+            "TLSv1.2 TLS_DHE_PSK_WITH_AES_128_CCM",
+            "TLSv1.2 TLS_PSK_WITH_AES_256_CCM",
+            "TLSv1.2 TLS_DHE_PSK_WITH_AES_256_GCM_SHA384",
+            "TLSv1.3 TLS_AES_128_CCM_SHA256 x25519"
+        };
+        for (int i = 0; i < offers.length; i++) {
+            try (Ends ends = Ends.connect(dir, offers[i])) {
+                assertEquals(sessions[i], ends.server.session(), "the session as the server names it");
+                assertRecordsGoBothWays(ends, -1);
+            }
+        }
+    }
+
+    /**
      * TLS 1.3 is agreed where the client offers it, in AES-128-GCM even after ChaCha20 (the order
      * GnuTLS's clients offer), and its records go both ways through the server's own AES-GCM.
      */
