@@ -96,14 +96,10 @@ final class BcTlsCrypto extends JcaTlsCrypto {
      */
     @Override
     protected Boolean isSupportedEncryptionAlgorithm(int encryptionAlgorithm) {
-        return switch (encryptionAlgorithm) {
-            case EncryptionAlgorithm.CHACHA20_POLY1305 -> CHACHA20;
-            case EncryptionAlgorithm.AES_128_CCM,
-                    EncryptionAlgorithm.AES_128_CCM_8,
-                    EncryptionAlgorithm.AES_256_CCM,
-                    EncryptionAlgorithm.AES_256_CCM_8 -> true;
-            default -> super.isSupportedEncryptionAlgorithm(encryptionAlgorithm);
-        };
+        if (encryptionAlgorithm == EncryptionAlgorithm.CHACHA20_POLY1305) {
+            return CHACHA20;
+        }
+        return CcmCipher.serves(encryptionAlgorithm) || super.isSupportedEncryptionAlgorithm(encryptionAlgorithm);
     }
 
     /** AES-CCM's records by {@link CcmCipher}; Bouncy Castle would ask the JDK for a CCM cipher it has not. */

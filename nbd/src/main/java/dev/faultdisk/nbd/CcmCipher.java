@@ -8,6 +8,7 @@ import org.bouncycastle.crypto.modes.CCMModeCipher;
 import org.bouncycastle.crypto.params.AEADParameters;
 import org.bouncycastle.crypto.params.KeyParameter;
 import org.bouncycastle.tls.AlertDescription;
+import org.bouncycastle.tls.EncryptionAlgorithm;
 import org.bouncycastle.tls.TlsFatalAlert;
 import org.bouncycastle.tls.crypto.impl.TlsAEADCipherImpl;
 
@@ -26,6 +27,14 @@ final class CcmCipher implements TlsAEADCipherImpl {
 
     CcmCipher(boolean encrypting) {
         this.encrypting = encrypting;
+    }
+
+    /** Whether {@code encryption} (Bouncy Castle's {@link EncryptionAlgorithm}) is one of AES-CCM's, which this cipher serves. */
+    static boolean serves(int encryption) {
+        return encryption == EncryptionAlgorithm.AES_128_CCM
+                || encryption == EncryptionAlgorithm.AES_128_CCM_8
+                || encryption == EncryptionAlgorithm.AES_256_CCM
+                || encryption == EncryptionAlgorithm.AES_256_CCM_8;
     }
 
     @Override

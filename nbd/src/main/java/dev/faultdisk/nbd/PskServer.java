@@ -31,7 +31,8 @@ import org.bouncycastle.tls.TlsUtils;
  * than ECDHE). ChaCha20-Poly1305 after AES-GCM in both versions, for a client that offers no
  * AES-GCM (GnuTLS's on a machine without AES instructions prefers it, and nbdkit serves it): its
  * records go through the server's own record path over the JDK's cipher, as AES-GCM's do
- * ({@link AeadRecordCipher}). Suites the JDK's ciphers lack are left out. In TLS 1.3 only the
+ * ({@link AeadRecordCipher}). AES-CCM, which the JDK lacks, by Bouncy Castle's own ({@link
+ * CcmCipher}, plain Java) after the others of its version and key exchange. In TLS 1.3 only the
  * suites on SHA-256: a key is bound to SHA-256 ({@link PskTls#tls13Key}), and a suite on SHA-384
  * chosen first (as AES-256-GCM was, for a client that refused AES-128-GCM) left no key to agree
  * on, where ChaCha20-Poly1305 serves. Last, TLS 1.2's suites on the key alone (no ECDHE or DHE
@@ -171,7 +172,9 @@ final class PskServer extends PSKTlsServer implements BcTlsServer {
                 && Arrays.asList(offer.versions()).contains(ProtocolVersion.TLSv12)) {
             int[] offered = clientHello.getCipherSuites();
             int tls13 = firstTls13(offered);
-            if (tls13 < 0 || (isCcm(tls13) && offersTls12GcmOrChaCha20(offered))) {
+            if (tls13 < 0
+                    || (CcmCipher.serves(TlsUtils.getEncryptionAlgorithm(tls13))
+                            && offersTls12GcmOrChaCha20(offered))) {
                 return ProtocolVersion.TLSv12.only();
             }
         }
@@ -206,16 +209,6 @@ final class PskServer extends PSKTlsServer implements BcTlsServer {
 
     private static boolean offers(int[] offered, int suite) {
         return offered != null && org.bouncycastle.util.Arrays.contains(offered, suite);
-    }
-
-    private static boolean isCcm(int suite) {
-        return switch (TlsUtils.getEncryptionAlgorithm(suite)) {
-            case EncryptionAlgorithm.AES_128_CCM,
-                    EncryptionAlgorithm.AES_128_CCM_8,
-                    EncryptionAlgorithm.AES_256_CCM,
-                    EncryptionAlgorithm.AES_256_CCM_8 -> true;
-            default -> false;
-        };
     }
 
     /** TLS 1.3's pre-shared key: the first identity the client offers that the file has. */
