@@ -10,7 +10,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.faultdisk.export.Export;
 import dev.faultdisk.export.ExportRegistry;
 import dev.faultdisk.export.ExportSpec;
-import dev.faultdisk.testkit.Command;
 import dev.faultdisk.testkit.TestPki;
 import dev.faultdisk.wire.net.TlsCredentials;
 import dev.faultdisk.wire.net.TlsMode;
@@ -20,7 +19,6 @@ import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
@@ -43,7 +41,6 @@ import org.junit.jupiter.params.provider.CsvSource;
  * and 1.2, client certificates, named suites, and refusals with their reasons.
  */
 class CertTlsTest {
-    private static final Duration OPENSSL = Duration.ofSeconds(60);
     private static String before;
 
     /** Bouncy Castle's handshake for this class's servers ({@link CertTls#SWITCH}, read as each starts). */
@@ -75,7 +72,7 @@ class CertTlsTest {
     })
     void eachKindOfKeyServesBothVersions(String key, String version, String suite, @TempDir Path dir) throws Exception {
         TestPki pki = TestPki.create(dir.resolve("pki"));
-        Path server = serverWithKey(pki, dir.resolve("server"), key);
+        Path server = pki.signed(dir.resolve("server"), key, "server");
         try (Served served = serve(TlsCredentials.server(server, false))) {
             assertNotNull(served.server.certTls(), "Bouncy Castle's handshake, not the JDK's engine");
             try (RawNbdClient c = served.client(pki.caOnly(), p -> p.setProtocols(new String[] {version}))) {
@@ -111,7 +108,7 @@ class CertTlsTest {
     @CsvSource({"rsa:2048, TLSv1.3", "rsa:2048, TLSv1.2", "ed25519, TLSv1.3", "ec:secp384r1, TLSv1.2"})
     void clientCertificatesOfEachKindAreChecked(String key, String version, @TempDir Path dir) throws Exception {
         TestPki pki = TestPki.create(dir.resolve("pki"));
-        Path client = signed(pki, dir.resolve("client"), key, "client");
+        Path client = pki.signed(dir.resolve("client"), key, "client");
         try (Served served = serve(TlsCredentials.server(pki.dir(), true));
                 RawNbdClient c = served.client(client, p -> p.setProtocols(new String[] {version}))) {
             c.write(0, new byte[] {4, 5});
@@ -257,54 +254,6 @@ class CertTlsTest {
             assertTrue(e.getMessage().startsWith("TLS handshake failed: "), e.getMessage());
             return e;
         }
-    }
-
-    /**
-     * A server directory with {@code pki}'s authority and a server certificate it signed for a new
-     * key of {@code spec} ("ec:CURVE", "rsa:BITS" or "ed25519"), made by openssl.
-     */
-    private static Path serverWithKey(TestPki pki, Path dir, String spec) throws IOException {
-        return signed(pki, dir, spec, "server");
-    }
-
-    /** As {@link #serverWithKey}, for {@code role} "server" or "client" (its files and extensions). */
-    private static Path signed(TestPki pki, Path dir, String spec, String role) throws IOException {
-        Files.createDirectories(dir);
-        Files.copy(pki.dir().resolve("ca-cert.pem"), dir.resolve("ca-cert.pem"));
-        List<String> newKey = spec.startsWith("ec:")
-                ? List.of("-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:" + spec.substring(3))
-                : List.of("-newkey", spec);
-        List<String> req = new java.util.ArrayList<>(List.of("openssl", "req"));
-        req.addAll(newKey);
-        req.addAll(List.of(
-                "-nodes",
-                "-subj",
-                "/CN=" + role,
-                "-keyout",
-                dir.resolve(role + "-key.pem").toString(),
-                "-out",
-                dir.resolve(role + ".csr").toString()));
-        Command.run(OPENSSL, req).assertOk("openssl req");
-        Command.run(
-                        OPENSSL,
-                        "openssl",
-                        "x509",
-                        "-req",
-                        "-in",
-                        dir.resolve(role + ".csr").toString(),
-                        "-CA",
-                        pki.dir().resolve("ca-cert.pem").toString(),
-                        "-CAkey",
-                        pki.dir().resolve("ca-key.pem").toString(),
-                        "-CAcreateserial",
-                        "-days",
-                        "30",
-                        "-extfile",
-                        pki.dir().resolve(role + ".ext").toString(),
-                        "-out",
-                        dir.resolve(role + "-cert.pem").toString())
-                .assertOk("openssl x509");
-        return dir;
     }
 
     private static Served serve(TlsCredentials credentials) throws IOException {

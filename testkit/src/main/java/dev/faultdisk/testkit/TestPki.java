@@ -65,37 +65,7 @@ public final class TestPki {
                 "-addext",
                 "keyUsage=critical,keyCertSign,cRLSign");
         for (String role : List.of("server", "client")) {
-            openssl(
-                    dir,
-                    "req",
-                    "-newkey",
-                    "ec",
-                    "-pkeyopt",
-                    "ec_paramgen_curve:prime256v1",
-                    "-nodes",
-                    "-keyout",
-                    role + "-key.pem",
-                    "-out",
-                    role + ".csr",
-                    "-subj",
-                    "/O=faultdisk tests/CN=" + role);
-            openssl(
-                    dir,
-                    "x509",
-                    "-req",
-                    "-in",
-                    role + ".csr",
-                    "-CA",
-                    "ca-cert.pem",
-                    "-CAkey",
-                    "ca-key.pem",
-                    "-CAcreateserial",
-                    "-days",
-                    "30",
-                    "-extfile",
-                    role + ".ext",
-                    "-out",
-                    role + "-cert.pem");
+            issue(dir, dir, "ec:prime256v1", role);
         }
         return new TestPki(dir);
     }
@@ -109,6 +79,61 @@ public final class TestPki {
             script.append(" '").append(a.replace("'", "'\\''")).append('\'');
         }
         Command.run(TIMEOUT, "sh", "-c", script.toString()).assertOk("openssl " + args[0]);
+    }
+
+    /**
+     * A directory {@code dir} with this authority's certificate and, for {@code role} "server" or
+     * "client" (its file names and extensions), a certificate it signed for a new key of {@code
+     * spec} ("ec:CURVE", "rsa:BITS" or "ed25519"), made by openssl: what a server (or a client)
+     * with another kind of key is given.
+     */
+    public Path signed(Path dir, String spec, String role) {
+        try {
+            Files.createDirectories(dir);
+            Files.copy(this.dir.resolve("ca-cert.pem"), dir.resolve("ca-cert.pem"));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        issue(this.dir, dir, spec, role);
+        return dir;
+    }
+
+    /**
+     * {@code role}'s key of {@code spec} and its certificate, signed by the authority in {@code ca}
+     * with {@code role}'s extensions there, written to {@code out}.
+     */
+    private static void issue(Path ca, Path out, String spec, String role) {
+        List<String> req = new java.util.ArrayList<>(List.of("req"));
+        req.addAll(
+                spec.startsWith("ec:")
+                        ? List.of("-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:" + spec.substring(3))
+                        : List.of("-newkey", spec));
+        req.addAll(List.of(
+                "-nodes",
+                "-subj",
+                "/O=faultdisk tests/CN=" + role,
+                "-keyout",
+                out.resolve(role + "-key.pem").toString(),
+                "-out",
+                out.resolve(role + ".csr").toString()));
+        openssl(ca, req.toArray(String[]::new));
+        openssl(
+                ca,
+                "x509",
+                "-req",
+                "-in",
+                out.resolve(role + ".csr").toString(),
+                "-CA",
+                "ca-cert.pem",
+                "-CAkey",
+                "ca-key.pem",
+                "-CAcreateserial",
+                "-days",
+                "30",
+                "-extfile",
+                role + ".ext",
+                "-out",
+                out.resolve(role + "-cert.pem").toString());
     }
 
     /** The directory with every file: what a server, or a client with a certificate, is given. */
