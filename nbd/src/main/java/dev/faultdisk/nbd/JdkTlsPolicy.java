@@ -20,7 +20,6 @@ import org.bouncycastle.tls.NamedGroup;
 import org.bouncycastle.tls.ProtocolVersion;
 import org.bouncycastle.tls.SignatureAlgorithm;
 import org.bouncycastle.tls.SignatureScheme;
-import org.bouncycastle.tls.TlsUtils;
 
 /**
  * The JDK's TLS policy, as a server on the JDK's engine applies it, for Bouncy Castle's
@@ -115,16 +114,13 @@ final class JdkTlsPolicy {
             String name = TlsNames.suite(suite);
             boolean permitted = knownSuites.contains(name)
                     ? enabledSuites.contains(name)
-                    : protocols.contains(tls13(suite) ? "TLSv1.3" : "TLSv1.2") && !disabled.disables(suiteParts(name));
+                    : protocols.contains(TlsNames.tls13(suite) ? "TLSv1.3" : "TLSv1.2")
+                            && !disabled.disables(suiteParts(name));
             if (permitted) {
                 out.add(suite);
             }
         }
         return out.stream().mapToInt(Integer::intValue).toArray();
-    }
-
-    private static boolean tls13(int suite) {
-        return TlsUtils.isValidVersionForCipherSuite(suite, ProtocolVersion.TLSv13);
     }
 
     /**
@@ -210,8 +206,8 @@ final class JdkTlsPolicy {
 
     private boolean judgeSignature(int scheme) {
         String name = SignatureScheme.getName(scheme);
-        if (name.equals(
-                "UNKNOWN")) { // TLS 1.2 pairs without a TLS 1.3 name, named as the JDK names them: "ecdsa_sha224"
+        // TLS 1.2 pairs without a TLS 1.3 name, named as the JDK names them: "ecdsa_sha224".
+        if (name.equals("UNKNOWN")) {
             name = SignatureAlgorithm.getName(SignatureScheme.getSignatureAlgorithm(scheme)) + "_"
                     + HashAlgorithm.getName(SignatureScheme.getHashAlgorithm(scheme));
         }

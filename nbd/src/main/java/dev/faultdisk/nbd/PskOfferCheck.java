@@ -2,7 +2,6 @@ package dev.faultdisk.nbd;
 
 import org.bouncycastle.tls.ProtocolVersion;
 import org.bouncycastle.tls.PskKeyExchangeMode;
-import org.bouncycastle.tls.TlsUtils;
 import org.bouncycastle.util.Arrays;
 
 /** Whether a PSK client's ClientHello offers anything {@link PskServer} takes, and if not, why. */
@@ -34,7 +33,7 @@ final class PskOfferCheck {
         boolean tls13Suite = false;
         boolean tls12Suite = false;
         for (int suite : serverSuites) {
-            boolean ofTls13 = TlsUtils.isValidVersionForCipherSuite(suite, ProtocolVersion.TLSv13);
+            boolean ofTls13 = TlsNames.tls13(suite);
             if (suites != null && Arrays.contains(suites, suite)) {
                 tls13Suite |= ofTls13;
                 tls12Suite |= !ofTls13;
@@ -70,7 +69,7 @@ final class PskOfferCheck {
     private static String tls13Names(int[] serverSuites) {
         StringBuilder names = new StringBuilder();
         for (int suite : serverSuites) {
-            if (TlsUtils.isValidVersionForCipherSuite(suite, ProtocolVersion.TLSv13)) {
+            if (TlsNames.tls13(suite)) {
                 names.append(names.isEmpty() ? "" : " or ").append(TlsNames.suite(suite));
             }
         }

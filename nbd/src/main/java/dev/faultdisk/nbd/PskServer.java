@@ -184,7 +184,7 @@ final class PskServer extends PSKTlsServer implements BcTlsServer {
     /** This server's first TLS 1.3 suite that the client offers, or -1. */
     private int firstTls13(int[] offered) {
         for (int suite : offer.suites()) {
-            if (TlsUtils.isValidVersionForCipherSuite(suite, ProtocolVersion.TLSv13) && offers(offered, suite)) {
+            if (TlsNames.tls13(suite) && offers(offered, suite)) {
                 return suite;
             }
         }
@@ -198,9 +198,7 @@ final class PskServer extends PSKTlsServer implements BcTlsServer {
             boolean aead = encryption == EncryptionAlgorithm.AES_128_GCM
                     || encryption == EncryptionAlgorithm.AES_256_GCM
                     || encryption == EncryptionAlgorithm.CHACHA20_POLY1305;
-            if (aead
-                    && !TlsUtils.isValidVersionForCipherSuite(suite, ProtocolVersion.TLSv13)
-                    && offers(offered, suite)) {
+            if (aead && !TlsNames.tls13(suite) && offers(offered, suite)) {
                 return true;
             }
         }

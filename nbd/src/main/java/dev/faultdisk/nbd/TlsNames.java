@@ -7,6 +7,7 @@ import org.bouncycastle.tls.CipherSuite;
 import org.bouncycastle.tls.ClientHello;
 import org.bouncycastle.tls.KeyShareEntry;
 import org.bouncycastle.tls.NamedGroup;
+import org.bouncycastle.tls.ProtocolVersion;
 import org.bouncycastle.tls.SecurityParameters;
 import org.bouncycastle.tls.TlsExtensionsUtils;
 import org.bouncycastle.tls.TlsServerContext;
@@ -66,6 +67,11 @@ final class TlsNames {
             }
         }
         return false;
+    }
+
+    /** Whether {@code suite} is one of TLS 1.3's (those name no key exchange). */
+    static boolean tls13(int suite) {
+        return TlsUtils.isValidVersionForCipherSuite(suite, ProtocolVersion.TLSv13);
     }
 
     /** {@code suite}'s IANA name, or its value in hex. */
