@@ -110,6 +110,9 @@ public final class NbdProtocol {
     public static final int PREFERRED_BLOCK = 4096;
     public static final int MIN_BLOCK = 1;
 
+    /** The longest string the spec lets either side send (names, descriptions, messages), in bytes. */
+    public static final int MAX_STRING = 4096;
+
     /** Option names for logs. */
     public static String optionName(int option) {
         return switch (option) {

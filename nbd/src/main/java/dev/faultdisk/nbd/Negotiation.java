@@ -10,6 +10,7 @@ import java.nio.BufferUnderflowException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 import java.util.function.BooleanSupplier;
@@ -29,6 +30,9 @@ public final class Negotiation {
         /** The STARTTLS ACK is in the replies: send it, then run the TLS handshake. */
         START_TLS
     }
+
+    /** How much of a client's name an error message quotes. */
+    private static final int QUOTED_BYTES = 256;
 
     private final ExportRegistry exports;
     private final boolean noZeroes;
@@ -217,7 +221,7 @@ public final class Negotiation {
         }
         Optional<Export> found = exports.find(name);
         if (found.isEmpty()) {
-            error(reply, option, NbdProtocol.REP_ERR_UNKNOWN, "no export named '" + name + "'");
+            error(reply, option, NbdProtocol.REP_ERR_UNKNOWN, "no export named " + quoted(name));
             return Outcome.CONTINUE;
         }
         Export candidate = found.get();
@@ -275,7 +279,7 @@ public final class Negotiation {
             return Outcome.CONTINUE;
         }
         if (exports.find(name).isEmpty()) {
-            error(reply, option, NbdProtocol.REP_ERR_UNKNOWN, "no export named '" + name + "'");
+            error(reply, option, NbdProtocol.REP_ERR_UNKNOWN, "no export named " + quoted(name));
             return Outcome.CONTINUE;
         }
         boolean match = set
@@ -327,6 +331,36 @@ public final class Negotiation {
         return flags;
     }
 
+    /**
+     * A client's name for a message, cut to {@value #QUOTED_BYTES} bytes: the spec's strings are
+     * at most 4096 bytes, and a message quoting a name that long whole would be longer.
+     */
+    private static String quoted(String name) {
+        byte[] bytes = name.getBytes(StandardCharsets.UTF_8);
+        if (bytes.length <= QUOTED_BYTES) {
+            return "'" + name + "'";
+        }
+        return "'" + new String(bytes, 0, characterStart(bytes, QUOTED_BYTES), StandardCharsets.UTF_8) + "...'";
+    }
+
+    /**
+     * At most {@code max} bytes of {@code text}'s UTF-8, cut where a character starts: libnbd drops
+     * the connection on a reply string longer than the spec's 4096 bytes.
+     */
+    static byte[] utf8Within(String text, int max) {
+        byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
+        return bytes.length <= max ? bytes : Arrays.copyOf(bytes, characterStart(bytes, max));
+    }
+
+    /** The last index at or before {@code index} where a UTF-8 character starts. */
+    private static int characterStart(byte[] utf8, int index) {
+        int i = index;
+        while (i > 0 && (utf8[i] & 0xC0) == 0x80) {
+            i--;
+        }
+        return i;
+    }
+
     private static String string(ByteBuffer data, int length) {
         byte[] bytes = new byte[length];
         data.get(bytes);
@@ -335,7 +369,7 @@ public final class Negotiation {
 
     /** An NBD_REP_INFO whose payload is the info type and a UTF-8 string (name, description). */
     private static void textInfo(DataOutputStream out, int option, int infoType, String text) throws IOException {
-        byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
+        byte[] bytes = utf8Within(text, NbdProtocol.MAX_STRING);
         reply(
                 out,
                 option,
@@ -355,6 +389,6 @@ public final class Negotiation {
     }
 
     private static void error(DataOutputStream out, int option, int type, String message) throws IOException {
-        reply(out, option, type, message.getBytes(StandardCharsets.UTF_8));
+        reply(out, option, type, utf8Within(message, NbdProtocol.MAX_STRING));
     }
 }

@@ -175,6 +175,45 @@ class NegotiationTest {
         }
     }
 
+    /**
+     * A name of the spec's longest once quoted whole made a message past 4096 bytes, on which
+     * libnbd dropped the connection ("option error string too long"); the quote is cut where a
+     * character starts.
+     */
+    @ParameterizedTest
+    @CsvSource({"x, 4096", "é, 2048", "€, 1365"})
+    void messagesAboutLongNamesStayWithinTheSpecsStrings(String character, int count) throws Exception {
+        String name = character.repeat(count);
+        enableStructuredReplies();
+        List<byte[]> requests = List.of(
+                RawNbdClient.goData(name, new int[0]),
+                RawNbdClient.goData(name, new int[0]),
+                RawNbdClient.metaContextData(name, BASE_ALLOCATION));
+        int[] options = {OPT_INFO, OPT_GO, OPT_LIST_META_CONTEXT};
+        for (int i = 0; i < options.length; i++) {
+            List<Rep> r = handle(options[i], requests.get(i), Negotiation.Outcome.CONTINUE);
+            assertEquals(List.of(REP_ERR_UNKNOWN), types(r));
+            byte[] message = r.getFirst().data();
+            assertTrue(message.length <= 300, "message of " + message.length + " bytes");
+            assertTrue(
+                    StandardCharsets.UTF_8
+                            .newDecoder()
+                            .decode(ByteBuffer.wrap(message))
+                            .toString()
+                            .startsWith("no export named '" + character.repeat(10)),
+                    r.getFirst().text());
+        }
+        goToDisk();
+    }
+
+    @Test
+    void repliedStringsAreCutToTheSpecsLengthWhereACharacterStarts() {
+        assertEquals(3, Negotiation.utf8Within("abc", MAX_STRING).length);
+        assertEquals(MAX_STRING, Negotiation.utf8Within("x".repeat(5000), MAX_STRING).length);
+        assertEquals(4095, Negotiation.utf8Within("x" + "é".repeat(3000), MAX_STRING).length);
+        assertEquals(4095, Negotiation.utf8Within("€".repeat(2000), MAX_STRING).length);
+    }
+
     @Test
     void listNamesEveryExportThenAcks() {
         List<Rep> r = handle(OPT_LIST, new byte[0], Negotiation.Outcome.CONTINUE);
