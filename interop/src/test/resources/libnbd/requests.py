@@ -79,6 +79,23 @@ def info(h, name):
     return h.get_size()
 
 
+def pipelined(h, size):
+    """32 requests in flight at once, every third one past the end: each one's own outcome, then the data."""
+    buffers, cookies = [], []
+    for i in range(32):
+        offset = size if i % 3 == 2 else i * 4096
+        if i % 2 == 0:
+            buf = nbd.Buffer(4096)
+            buffers.append(buf)
+            cookies.append(h.aio_pread(buf, offset))
+        else:
+            cookies.append(h.aio_pwrite(nbd.Buffer.from_bytearray(bytearray([i]) * 4096), offset))
+    while h.aio_in_flight() > 0:
+        h.poll(-1)
+    results = [outcome(lambda: h.aio_command_completed(c)) for c in cookies]
+    return results, hashlib.sha256(h.pread(32 * 4096, 0)).hexdigest()[:12]
+
+
 def transmission(size):
     """Requests on a writable export: (name, call on a handle)."""
     no_op = lambda *args: 0
@@ -125,6 +142,7 @@ def transmission(size):
         ("block status with DF", lambda h: h.block_status(size, 0, no_op, nbd.CMD_FLAG_DF)),
         ("block status after a trim", lambda h: (h.trim(1 << 20, 0), extents(h, 1 << 20))[1]),
         ("block status after zeroing", lambda h: (h.zero(1 << 20, 0), extents(h, 1 << 20))[1]),
+        ("32 requests in flight", lambda h: pipelined(h, size)),
     ]
 
 
