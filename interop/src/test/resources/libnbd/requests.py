@@ -4,9 +4,10 @@ libnbd's own checks off (strict mode 0), and prints one JSON line a case and ser
 the answer asked for) or "err:" the errno name (libnbd's message where it gives no errno),
 followed by whether a 512-byte read on the same connection still works afterwards.
 
-Usage: requests.py SIZE LABEL=SOCKET[,readonly] ...
+Usage: requests.py [--psk FILE:USERNAME] SIZE LABEL=SOCKET[,readonly] ...
 Every server serves the export "disk0" (or any name) of SIZE bytes of zeroes on a Unix socket;
-the read-only ones take only the read-only cases.
+the read-only ones take only the read-only cases. With --psk every connection requires TLS with
+that pre-shared key.
 """
 import errno
 import hashlib
@@ -28,8 +29,15 @@ def outcome(call):
     return "ok" if value is None else "ok:" + repr(value)
 
 
+PSK = None
+
+
 def handle(socket, name="disk0", structured=True, meta=None, handshake=None, opt_mode=False):
     h = nbd.NBD()
+    if PSK:
+        h.set_tls(nbd.TLS_REQUIRE)
+        h.set_tls_psk_file(PSK[0])
+        h.set_tls_username(PSK[1])
     h.set_request_structured_replies(structured)
     if meta:
         h.add_meta_context(meta)
@@ -177,9 +185,14 @@ def negotiation():
 
 
 def main():
-    size = int(sys.argv[1])
+    global PSK
+    args = sys.argv[1:]
+    if args[0] == "--psk":
+        PSK = args[1].rsplit(":", 1)
+        args = args[2:]
+    size = int(args[0])
     servers = []
-    for arg in sys.argv[2:]:
+    for arg in args[1:]:
         label, spec = arg.split("=", 1)
         socket, _, mode = spec.partition(",")
         servers.append((label, socket, mode == "readonly"))
@@ -207,7 +220,8 @@ def main():
                 h = handle(socket, opt_mode=True)
                 emit(case, label, then_read(h, lambda: call(h)))
                 done(h)
-    for case, flags, name in [
+    # Without fixed newstyle a client cannot ask for TLS: these go only without it.
+    for case, flags, name in [] if PSK else [
         ("oldstyle client flags, disk0", 0, "disk0"),
         ("only NO_ZEROES, disk0", nbd.HANDSHAKE_FLAG_NO_ZEROES, "disk0"),
     ]:
