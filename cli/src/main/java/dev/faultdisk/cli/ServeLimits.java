@@ -46,7 +46,8 @@ final class ServeLimits {
             paramLabel = "LIST",
             split = ",",
             description = "Cipher suites NBD TLS with certificates accepts, in the order the server prefers them "
-                    + "(the JDK's names, e.g. TLS_AES_256_GCM_SHA384). Default: the JDK's, AES-128-GCM first.")
+                    + "(IANA's names, as the JDK gives them, e.g. TLS_AES_256_GCM_SHA384; AES-CCM's too, e.g. "
+                    + "TLS_AES_128_CCM_SHA256). Default: the server's order, AES-128-GCM first.")
     List<String> tlsCiphers;
 
     @Option(
@@ -166,7 +167,7 @@ final class ServeLimits {
             nbdTls = TlsCredentials.server(tlsCertificates, tlsVerifyPeer);
             if (tlsCiphers != null) {
                 try {
-                    nbdTls = nbdTls.withSuites(tlsCiphers);
+                    nbdTls = nbdTls.withSuites(tlsCiphers, NbdServer.certificateSuitesBeyondJdk());
                 } catch (IllegalArgumentException e) {
                     throw new IllegalArgumentException("--tls-ciphers: " + e.getMessage(), e);
                 }

@@ -176,8 +176,9 @@ class ServeProcessTest {
 
     /**
      * Over certificates the server prefers AES-128-GCM, though GnuTLS (libnbd) offers AES-256-GCM
-     * first; {@code --tls-ciphers} names the suites and their order; a suite the JDK cannot use
-     * stops the server before it listens, naming the suite.
+     * first; {@code --tls-ciphers} names the suites and their order (AES-CCM's too, which only
+     * Bouncy Castle's handshake has); a suite neither handshake can use stops the server before it
+     * listens, naming the suite.
      */
     @Test
     void tlsCiphersNamesTheSuitesLibnbdAgreesOn(@TempDir Path dir) throws Exception {
@@ -190,13 +191,15 @@ class ServeProcessTest {
         assertEquals(
                 "AES-256-GCM",
                 cipherLibnbdAgreesOn(with(base, "--tls-ciphers", "TLS_AES_256_GCM_SHA384,TLS_AES_128_GCM_SHA256")));
+        // AES-CCM, which the JDK lacks, by its IANA name: Bouncy Castle's handshake serves it.
+        assertEquals("AES-128-CCM", cipherLibnbdAgreesOn(with(base, "--tls-ciphers", "TLS_AES_128_CCM_SHA256")));
 
         CommandResult refused = FaultdiskCli.run(with(base, "--tls-ciphers", "TLS_AES_128_GCM_SHA256,AES-256-GCM")
                 .toArray(String[]::new));
         assertEquals(2, refused.exit(), refused.stderr());
         assertTrue(
                 refused.stderr()
-                        .contains("--tls-ciphers: unknown or disabled cipher suite 'AES-256-GCM'; this JDK's: "),
+                        .contains("--tls-ciphers: unknown or disabled cipher suite 'AES-256-GCM'; the usable ones: "),
                 refused.stderr());
         CommandResult noCertificates = FaultdiskCli.run(
                 with(plain, "--tls-ciphers", "TLS_AES_128_GCM_SHA256").toArray(String[]::new));

@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Vector;
 import java.util.logging.Level;
 import java.util.logging.Logger;
+import java.util.stream.IntStream;
 import javax.net.ssl.TrustManager;
 import javax.net.ssl.X509TrustManager;
 import org.bouncycastle.asn1.x500.X500Name;
@@ -112,8 +113,42 @@ final class CertTls {
      * from an {@code SSLContext} alone), {@code -Djdk.tls.server.cipherSuites}, a key of another
      * kind or one the JDK's policy disables ({@link JdkTlsPolicy}), or suites named outside this
      * handshake's lists, none of them for this key, or none the policy leaves (said in the log).
+     * Throws IllegalArgumentException where the JDK's engine serves and every suite named is this
+     * handshake's alone (AES-CCM's): it would refuse every client.
      */
     static CertTls of(TlsCredentials credentials) throws IOException {
+        CertTls tls = choose(credentials);
+        if (tls == null
+                && credentials.server()
+                && !credentials.suites().isEmpty()
+                && credentials.jdkSuites().isEmpty()) {
+            // The JDK's engine would start with no suite and refuse every client.
+            throw new IllegalArgumentException("the suites named (" + String.join(",", credentials.suites())
+                    + ") are Bouncy Castle's handshake's alone, and the JDK's engine serves these credentials"
+                    + " (-Dfaultdisk.nbd.x509Tls=jdk, or the reason in the log): name one the JDK has too");
+        }
+        return tls;
+    }
+
+    /**
+     * The suites this handshake serves that the JDK has none of (AES-CCM's), by their IANA names,
+     * less those the JDK's policy in force disables: what {@code --tls-ciphers} may name beyond
+     * the JDK's own.
+     */
+    static List<String> suitesBeyondJdk() {
+        JdkTlsPolicy policy = JdkTlsPolicy.current();
+        int[] all = IntStream.concat(
+                        IntStream.of(TLS13_SUITES),
+                        IntStream.concat(IntStream.of(ECDSA_SUITES), IntStream.of(RSA_SUITES)))
+                .toArray();
+        return IntStream.of(policy.suites(all))
+                .mapToObj(TlsNames::suite)
+                .filter(name -> !policy.knows(name))
+                .distinct()
+                .toList();
+    }
+
+    private static CertTls choose(TlsCredentials credentials) throws IOException {
         // Credentials made from an SSLContext alone (no directory) have no key to hand over.
         if ("jdk".equals(System.getProperty(SWITCH)) || !credentials.server() || credentials.directory() == null) {
             return null;

@@ -103,6 +103,11 @@ final class JdkTlsPolicy {
         return out.toArray(ProtocolVersion[]::new);
     }
 
+    /** Whether the JDK has the suite named {@code name} at all (enabled or not). */
+    boolean knows(String name) {
+        return knownSuites.contains(name);
+    }
+
     /**
      * {@code offered}'s suites the JDK enables, in order; one the JDK has not (pre-shared keys'
      * TLS 1.2 suites, AES-CCM's) unless disabled by its name, a pattern or a part (key exchange,

@@ -153,14 +153,7 @@ public final class NbdServer implements AutoCloseable {
         if (listener != null) {
             throw new IllegalStateException("already started");
         }
-        listener = Listener.bind("nbd", address, unixMode, 128);
-        boundAddress = listener.address();
-        if (options.tlsMode() != TlsMode.REQUIRE && !ControlEndpoint.isLoopback(boundAddress)) {
-            LOG.log(
-                    Level.WARNING,
-                    "NBD listens on {0} without required TLS: anyone who reaches it reads and writes the exports",
-                    boundAddress);
-        }
+        // The handshake is chosen before the socket is bound: credentials it refuses leave nothing bound.
         if (options.tlsMode() != TlsMode.OFF) {
             CipherWarmUp.start(); // AES-GCM compiled before the first clients' records
             if (options.tls() != null && options.psk() == null) {
@@ -170,8 +163,24 @@ public final class NbdServer implements AutoCloseable {
                 }
             }
         }
+        listener = Listener.bind("nbd", address, unixMode, 128);
+        boundAddress = listener.address();
+        if (options.tlsMode() != TlsMode.REQUIRE && !ControlEndpoint.isLoopback(boundAddress)) {
+            LOG.log(
+                    Level.WARNING,
+                    "NBD listens on {0} without required TLS: anyone who reaches it reads and writes the exports",
+                    boundAddress);
+        }
         listener.start(this::accepted);
         return this;
+    }
+
+    /**
+     * The cipher suites this server serves with certificates beyond the JDK's own (AES-CCM's, by
+     * their IANA names), which {@code TlsCredentials.withSuites(names, these)} then accepts.
+     */
+    public static List<String> certificateSuitesBeyondJdk() {
+        return CertTls.suitesBeyondJdk();
     }
 
     /** The X.509 handshake by Bouncy Castle's TLS, or null where the JDK's engine serves certificates. */

@@ -2,6 +2,7 @@ package dev.faultdisk.nbd;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -27,6 +28,7 @@ import java.util.function.Consumer;
 import javax.net.ssl.SSLException;
 import javax.net.ssl.SSLParameters;
 import javax.net.ssl.SSLSocket;
+import org.bouncycastle.tls.CipherSuite;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -211,6 +213,47 @@ class CertTlsTest {
                 RawNbdClient c = served.client(pki.caOnly(), p -> {})) {
             c.write(0, new byte[] {7});
             assertArrayEquals(new byte[] {7}, c.read(0, 1));
+        }
+    }
+
+    /**
+     * AES-CCM's suites, which the JDK lacks, may be named (by IANA's names) and only Bouncy
+     * Castle's handshake offers them; where the JDK's engine must serve, a list of them alone stops
+     * the server, and beside a suite the JDK has they are left out there.
+     */
+    @Test
+    void aesCcmMayBeNamedAndOnlyBouncyCastlesHandshakeOffersIt(@TempDir Path dir) throws Exception {
+        TestPki pki = TestPki.create(dir.resolve("pki"));
+        List<String> beyond = CertTls.suitesBeyondJdk();
+        assertTrue(
+                beyond.containsAll(List.of(
+                        "TLS_AES_128_CCM_SHA256",
+                        "TLS_ECDHE_ECDSA_WITH_AES_128_CCM",
+                        "TLS_ECDHE_ECDSA_WITH_AES_256_CCM",
+                        "TLS_DHE_RSA_WITH_AES_128_CCM",
+                        "TLS_DHE_RSA_WITH_AES_256_CCM")),
+                beyond.toString());
+        assertFalse(beyond.contains("TLS_AES_128_GCM_SHA256"), beyond.toString());
+        TlsCredentials ccm = TlsCredentials.server(pki.dir(), false)
+                .withSuites(List.of("TLS_ECDHE_ECDSA_WITH_AES_256_CCM", "TLS_AES_128_CCM_SHA256"), beyond);
+        assertArrayEquals(
+                new int[] {CipherSuite.TLS_ECDHE_ECDSA_WITH_AES_256_CCM, CipherSuite.TLS_AES_128_CCM_SHA256},
+                CertTls.of(ccm).suites());
+        TlsCredentials mixed = TlsCredentials.server(pki.dir(), false)
+                .withSuites(List.of("TLS_AES_128_CCM_SHA256", "TLS_AES_256_GCM_SHA384"), beyond);
+        System.setProperty(CertTls.SWITCH, "jdk");
+        try {
+            IllegalArgumentException alone = assertThrows(IllegalArgumentException.class, () -> CertTls.of(ccm));
+            assertTrue(
+                    alone.getMessage().contains("TLS_ECDHE_ECDSA_WITH_AES_256_CCM,TLS_AES_128_CCM_SHA256"),
+                    alone.getMessage());
+            try (Served served = serve(mixed);
+                    RawNbdClient c = served.client(pki.caOnly(), p -> {})) {
+                assertNull(served.server.certTls());
+                assertEquals("TLS_AES_256_GCM_SHA384", c.tlsSession().getCipherSuite());
+            }
+        } finally {
+            System.setProperty(CertTls.SWITCH, "bc");
         }
     }
 

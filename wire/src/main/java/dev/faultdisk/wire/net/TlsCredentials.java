@@ -18,6 +18,7 @@ import java.security.cert.X509Certificate;
 import java.security.spec.PKCS8EncodedKeySpec;
 import java.util.ArrayList;
 import java.util.Base64;
+import java.util.Collection;
 import java.util.List;
 import java.util.stream.Stream;
 import javax.net.ssl.KeyManagerFactory;
@@ -74,8 +75,20 @@ public record TlsCredentials(
      * on them) is refused, naming the suites it could be.
      */
     public TlsCredentials withSuites(List<String> names) {
-        List<String> usable = Stream.of(context.getDefaultSSLParameters().getCipherSuites())
-                .filter(n -> !n.endsWith("_SCSV")) // a signal, not a suite to agree on
+        return withSuites(names, List.of());
+    }
+
+    /**
+     * As {@link #withSuites(List)}, also taking the names in {@code servedBeyondJdk}: suites the
+     * server's own handshake serves that the JDK has none of (AES-CCM's, by their IANA names). The
+     * JDK's engine, where it serves these credentials, leaves them out ({@link #jdkSuites}).
+     */
+    public TlsCredentials withSuites(List<String> names, Collection<String> servedBeyondJdk) {
+        List<String> usable = Stream.concat(
+                        Stream.of(context.getDefaultSSLParameters().getCipherSuites())
+                                .filter(n -> !n.endsWith("_SCSV")), // a signal, not a suite to agree on
+                        servedBeyondJdk.stream())
+                .distinct()
                 .toList();
         // As a user types a list: spaces around names and empty entries are not suites.
         List<String> named = names.stream()
@@ -84,15 +97,21 @@ public record TlsCredentials(
                 .distinct()
                 .toList();
         if (named.isEmpty()) {
-            throw new IllegalArgumentException("no cipher suite named; this JDK's: " + String.join(",", usable));
+            throw new IllegalArgumentException("no cipher suite named; the usable ones: " + String.join(",", usable));
         }
         for (String name : named) {
             if (!usable.contains(name)) {
-                throw new IllegalArgumentException(
-                        "unknown or disabled cipher suite '" + name + "'; this JDK's: " + String.join(",", usable));
+                throw new IllegalArgumentException("unknown or disabled cipher suite '" + name + "'; the usable ones: "
+                        + String.join(",", usable));
             }
         }
         return new TlsCredentials(context, server, verifyPeer, directory, named);
+    }
+
+    /** The {@link #suites} named that the JDK's engine knows and enables, in their order. */
+    public List<String> jdkSuites() {
+        List<String> enabled = List.of(context.getDefaultSSLParameters().getCipherSuites());
+        return suites.stream().filter(enabled::contains).toList();
     }
 
     /**
@@ -104,7 +123,8 @@ public record TlsCredentials(
      */
     String[] preferred(String[] enabled) {
         if (!suites.isEmpty()) {
-            return suites.toArray(String[]::new);
+            List<String> known = List.of(enabled);
+            return suites.stream().filter(known::contains).toArray(String[]::new);
         }
         String[] order = enabled.clone();
         if (System.getProperty(JDK_SERVER_SUITES) != null) {

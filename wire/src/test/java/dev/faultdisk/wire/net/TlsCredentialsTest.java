@@ -1,5 +1,6 @@
 package dev.faultdisk.wire.net;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -96,7 +97,7 @@ class TlsCredentialsTest {
                 () -> server.withSuites(List.of("TLS_AES_128_GCM_SHA256", "TLS_AES_128_GCM_SHA999")));
         assertTrue(
                 unknown.getMessage()
-                        .startsWith("unknown or disabled cipher suite 'TLS_AES_128_GCM_SHA999'; this JDK's: "),
+                        .startsWith("unknown or disabled cipher suite 'TLS_AES_128_GCM_SHA999'; the usable ones: "),
                 unknown.getMessage());
         assertTrue(unknown.getMessage().contains("TLS_AES_256_GCM_SHA384"), unknown.getMessage());
         // Supported by the JDK but disabled (jdk.tls.disabledAlgorithms): no client could agree on it.
@@ -112,6 +113,22 @@ class TlsCredentialsTest {
                                 " TLS_AES_256_GCM_SHA384", "", "TLS_AES_128_GCM_SHA256 ", "TLS_AES_256_GCM_SHA384"))
                         .suites(),
                 "as typed: spaces, empty entries and repeats left out");
+    }
+
+    @Test
+    void suitesTheServersOwnHandshakeServesAreTakenAndTheJdksEngineLeavesThemOut(@TempDir Path dir) throws Exception {
+        TlsCredentials server = new TlsCredentials(TestTls.context(dir), true, false, dir);
+        List<String> ccm = List.of("TLS_AES_128_CCM_SHA256");
+        assertThrows(IllegalArgumentException.class, () -> server.withSuites(ccm), "the JDK has no AES-CCM");
+        TlsCredentials named = server.withSuites(List.of("TLS_AES_128_CCM_SHA256", "TLS_AES_256_GCM_SHA384"), ccm);
+        assertEquals(List.of("TLS_AES_128_CCM_SHA256", "TLS_AES_256_GCM_SHA384"), named.suites());
+        assertEquals(List.of("TLS_AES_256_GCM_SHA384"), named.jdkSuites());
+        assertArrayEquals(
+                new String[] {"TLS_AES_256_GCM_SHA384"},
+                named.preferred(new String[] {"TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384"}));
+        IllegalArgumentException unknown = assertThrows(
+                IllegalArgumentException.class, () -> server.withSuites(List.of("TLS_AES_128_CCM_8_SHA256"), ccm));
+        assertTrue(unknown.getMessage().contains(",TLS_AES_128_CCM_SHA256"), unknown.getMessage());
     }
 
     /** The name with its AES key size taken out: twins share it. */
