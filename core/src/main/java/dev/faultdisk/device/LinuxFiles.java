@@ -8,9 +8,9 @@ import java.lang.invoke.MethodHandle;
 import java.nio.file.Path;
 
 /**
- * The few Linux file calls the JDK lacks, through the foreign function API: punching holes
- * (fallocate) and finding data and holes (lseek SEEK_DATA/SEEK_HOLE), which keep sparse image
- * files sparse. Where the calls are unavailable, {@link #available()} is false and callers fall
+ * The few Linux file calls the JDK lacks, through the foreign function API: punching holes and
+ * zeroing ranges in place (fallocate) and finding data and holes (lseek SEEK_DATA/SEEK_HOLE), which
+ * keep sparse image files sparse and zero them without writing zeroes. Where the calls are unavailable, {@link #available()} is false and callers fall
  * back to writing zeroes and reporting all data.
  */
 final class LinuxFiles {
@@ -18,6 +18,7 @@ final class LinuxFiles {
     private static final int SEEK_HOLE = 4;
     private static final int FALLOC_FL_KEEP_SIZE = 1;
     private static final int FALLOC_FL_PUNCH_HOLE = 2;
+    private static final int FALLOC_FL_ZERO_RANGE = 0x10;
 
     private static final MethodHandle LSEEK =
             Libc.function("lseek", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_INT));
@@ -40,11 +41,24 @@ final class LinuxFiles {
      * caller passes the writable descriptor's twin opened with {@link #openForWrite}.
      */
     static boolean punchHole(int fd, long offset, long length) {
+        return fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, offset, length);
+    }
+
+    /**
+     * Makes a range read as zeroes and stay allocated (ext4 and XFS mark its extents unwritten: no
+     * data is written); false where the file system or kernel cannot (tmpfs, say). Needs a
+     * descriptor open for writing, as {@link #punchHole} does.
+     */
+    static boolean zeroRange(int fd, long offset, long length) {
+        return fallocate(fd, FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE, offset, length);
+    }
+
+    private static boolean fallocate(int fd, int mode, long offset, long length) {
         if (fd < 0 || FALLOCATE == null) {
             return false;
         }
         try {
-            return (int) FALLOCATE.invokeExact(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, offset, length) == 0;
+            return (int) FALLOCATE.invokeExact(fd, mode, offset, length) == 0;
         } catch (Throwable e) {
             return false;
         }

@@ -12,6 +12,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.SplittableRandom;
+import java.util.function.IntPredicate;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -32,7 +33,7 @@ class DeviceModelTest {
     void memoryDeviceFollowsTheModel() throws IOException {
         for (long seed : SEEDS) {
             try (MemoryDevice device = new MemoryDevice(SIZE)) {
-                run(device, seed, true, true);
+                run(device, seed, true, true, true);
                 assertTrue(
                         device.allocatedBytes()
                                 <= ((long) SIZE + MemoryDevice.CHUNK - 1) / MemoryDevice.CHUNK * MemoryDevice.CHUNK,
@@ -44,12 +45,13 @@ class DeviceModelTest {
     @Test
     void fileDeviceFollowsTheModel() throws IOException {
         boolean punches = punchesHoles(dir);
+        boolean inPlace = zeroesInPlace(dir);
         for (long seed : SEEDS) {
             Path image = dir.resolve("model-" + seed + ".img");
             byte[] model;
             try (FileDevice device = FileDevice.open(image, SIZE, false)) {
                 assertEquals(SIZE, device.size());
-                model = run(device, seed, punches, punches);
+                model = run(device, seed, punches, punches || inPlace, inPlace);
             }
             // What was written is in the file itself once the device is closed.
             assertArrayEquals(model, Files.readAllBytes(image), "file content, seed " + seed);
@@ -58,9 +60,10 @@ class DeviceModelTest {
 
     /**
      * Runs the seeded sequence against {@code device}. {@code trimZeroes}: trim leaves zeroes
-     * (else the old data); {@code fastZeroes}: write-zeroes with fastOnly and without noHole succeeds.
+     * (else the old data); {@code fastZeroes}: write-zeroes with fastOnly and without noHole
+     * succeeds; {@code fastNoHole}: with fastOnly and noHole too.
      */
-    private static byte[] run(BlockDevice device, long seed, boolean trimZeroes, boolean fastZeroes)
+    private static byte[] run(BlockDevice device, long seed, boolean trimZeroes, boolean fastZeroes, boolean fastNoHole)
             throws IOException {
         SplittableRandom random = new SplittableRandom(seed);
         byte[] model = new byte[SIZE];
@@ -99,12 +102,12 @@ class DeviceModelTest {
                 case 3 -> {
                     boolean noHole = random.nextBoolean();
                     boolean fastOnly = random.nextInt(4) == 0;
-                    // A file zeroes fast only by punching a hole; memory always zeroes fast.
-                    boolean expectRefusal = device instanceof FileDevice && fastOnly && (noHole || !fastZeroes);
+                    // A file zeroes fast by punching a hole or zeroing in place; memory always fast.
+                    boolean expectRefusal = fastOnly && !(noHole ? fastNoHole : fastZeroes);
                     try {
                         Io.writeZeroes(device, offset, length, noHole, fastOnly, random.nextInt(16) == 0);
                         if (expectRefusal) {
-                            fail(what + ": fast zero without a hole should be refused by a file");
+                            fail(what + ": a fast zero this file system cannot do should be refused");
                         }
                         Arrays.fill(model, (int) offset, (int) offset + length, (byte) 0);
                     } catch (DeviceException e) {
@@ -155,13 +158,23 @@ class DeviceModelTest {
         assertEquals(offset + length, pos[0], what + ": extents cover the whole range");
     }
 
+    /** True if this file system zeroes a range in place through the call FileDevice uses. */
+    static boolean zeroesInPlace(Path dir) throws IOException {
+        return probe(dir, fd -> LinuxFiles.zeroRange(fd, 0, 4096));
+    }
+
     /** True if this file system punches holes through the same calls FileDevice uses. */
     static boolean punchesHoles(Path dir) throws IOException {
-        Path probe = dir.resolve("punch-probe");
+        return probe(dir, fd -> LinuxFiles.punchHole(fd, 0, 4096));
+    }
+
+    /** {@code call}'s answer on a writable descriptor of an 8 KiB probe file in {@code dir}. */
+    private static boolean probe(Path dir, IntPredicate call) throws IOException {
+        Path probe = dir.resolve("fallocate-probe");
         Files.write(probe, new byte[8192]);
         int fd = LinuxFiles.openForWrite(probe);
         try {
-            return LinuxFiles.punchHole(fd, 0, 4096);
+            return call.test(fd);
         } finally {
             Libc.close(fd);
             Files.delete(probe);

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import dev.faultdisk.device.BlockRequest;
+import dev.faultdisk.device.DeviceException;
 import dev.faultdisk.device.FileDevice;
 import dev.faultdisk.wire.BlockOp;
 import java.io.IOException;
@@ -34,9 +35,12 @@ class WireModelTest implements ServerUnderTest {
     record Backend(boolean trimZeroes, boolean fastZeroWithHole, boolean fastZeroNoHole) {
         static final Backend MEMORY = new Backend(true, true, true);
 
-        /** A file zeroes fast only by punching a hole, and trims only by punching. */
-        static Backend file(boolean punches) {
-            return new Backend(punches, punches, false);
+        /**
+         * A file trims only by punching a hole, and zeroes fast by punching one or, keeping its
+         * blocks, by zeroing in place (fallocate's ZERO_RANGE: ext4, XFS).
+         */
+        static Backend file(boolean punches, boolean zeroesInPlace) {
+            return new Backend(punches, punches || zeroesInPlace, zeroesInPlace);
         }
     }
 
@@ -67,12 +71,13 @@ class WireModelTest implements ServerUnderTest {
     @Test
     void fileExportWithStructuredReplies() throws IOException {
         boolean punches = fileTrimLeavesZeroes(dir);
+        boolean zeroesInPlace = fileZeroesInPlace(dir);
         Path image = dir.resolve("wire.img");
         byte[] model = new byte[SIZE];
         try (LocalServer server = newServer("f=" + image + ",size=" + SIZE)) {
             for (long seed : SEEDS) {
                 try (RawNbdClient c = RawNbdClient.open(server.port(), "f", true, true)) {
-                    run(c, seed, model, Backend.file(punches));
+                    run(c, seed, model, Backend.file(punches, zeroesInPlace));
                 }
             }
         }
@@ -250,6 +255,20 @@ class WireModelTest implements ServerUnderTest {
     }
 
     /** Whether a file trim leaves zeroes in this directory, found with the backend itself. */
+    /** Whether a file device here serves a fast zero that keeps the blocks (NO_HOLE). */
+    private static boolean fileZeroesInPlace(Path dir) throws IOException {
+        Path probe = dir.resolve("zero-probe.img");
+        try (FileDevice d = FileDevice.open(probe, 8192, false)) {
+            d.writeZeroes(BlockRequest.of(
+                    BlockOp.WRITE_ZEROES, 0, 4096, BlockRequest.Flag.NO_HOLE, BlockRequest.Flag.FAST_ZERO));
+            return true;
+        } catch (DeviceException e) {
+            return false;
+        } finally {
+            Files.deleteIfExists(probe);
+        }
+    }
+
     private static boolean fileTrimLeavesZeroes(Path dir) throws IOException {
         Path probe = dir.resolve("trim-probe.img");
         byte[] ones = new byte[8192];

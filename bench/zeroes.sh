@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# bench/zeroes.sh [--rounds N] [--size-mib N] [--dir DIR]
+# Zeroing a written image over NBD: faultdisk, nbdkit (file plugin) and qemu-nbd, each serving an
+# image file of its own on a Unix socket, interleaved. Each round and server: qemu-io writes the
+# whole image (a pattern, so every block is allocated and holds data), then zeroes it with one
+# request, timed by qemu-io: `write -z` (WRITE_ZEROES with NO_HOLE: the blocks stay allocated) and,
+# after writing it again, `write -z -u` (may punch holes). Prints each round's times, then per
+# server and workload the median in ms and faultdisk's speed against each (their time / its time).
+# The images go to --dir (default /var/tmp: a disk-backed file system; tmpfs cannot zero in place).
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+rounds=3 size_mib=1024 dir=/var/tmp
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --rounds) rounds=$2; shift 2 ;;
+    --size-mib) size_mib=$2; shift 2 ;;
+    --dir) dir=$2; shift 2 ;;
+    *) sed -n '2,9p' "$0" >&2; exit 2 ;;
+  esac
+done
+for tool in qemu-io nbdkit qemu-nbd; do
+  command -v "$tool" >/dev/null || { echo "zeroes.sh: needs $tool" >&2; exit 2; }
+done
+work=$(mktemp -d "$dir/faultdisk-zeroes.XXXXXX")
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+servers=(faultdisk nbdkit qemu-nbd)
+for s in "${servers[@]}"; do
+  truncate -s "${size_mib}M" "$work/$s.img"
+done
+"$root/faultdisk" serve --export "bench=$work/faultdisk.img" --nbd "unix:$work/faultdisk.sock" --qmp none \
+  >"$work/faultdisk.log" 2>&1 &
+pids+=($!)
+nbdkit --exit-with-parent -f -U "$work/nbdkit.sock" -e bench file "$work/nbdkit.img" >"$work/nbdkit.log" 2>&1 &
+pids+=($!)
+# --discard=unmap: qemu-nbd ignores trims (and so holes from write -z -u) by default.
+qemu-nbd -f raw --cache=writeback --discard=unmap -k "$work/qemu-nbd.sock" -x bench -t "$work/qemu-nbd.img" \
+  >"$work/qemu-nbd.log" 2>&1 &
+pids+=($!)
+for s in "${servers[@]}"; do
+  for _ in $(seq 600); do [ -S "$work/$s.sock" ] && break; sleep 0.1; done
+  [ -S "$work/$s.sock" ] || { echo "zeroes.sh: $s did not start: $(cat "$work/$s.log")" >&2; exit 1; }
+done
+uri() { echo "nbd+unix:///bench?socket=$work/$1.sock"; }
+# qemu-io's own time for one command, in ms ("... 1 ops; 00.05 sec (...)" or "0:00:05.12").
+timed() {
+  local line t
+  line=$(qemu-io -f raw -c "$2" "$(uri "$1")" | tail -1)
+  t=$(sed -E 's/.*ops; ([0-9:.]+) .*/\1/' <<<"$line")
+  awk -F: '{ s = 0; for (i = 1; i <= NF; i++) s = s * 60 + $i; printf "%.1f\n", s * 1000 }' <<<"$t"
+}
+declare -A times
+size=$((size_mib << 20))
+for r in $(seq "$rounds"); do
+  order=("${servers[@]:r%3}" "${servers[@]:0:r%3}")
+  for w in zero zero-unmap; do
+    for s in "${order[@]}"; do
+      qemu-io -f raw -c "write -P 0x5a 0 $size" "$(uri "$s")" >/dev/null
+      cmd="write -z 0 $size"
+      [ "$w" = zero-unmap ] && cmd="write -z -u 0 $size"
+      t=$(timed "$s" "$cmd")
+      times[$s,$w]+="$t "
+      echo "round $r $w $s: $t ms"
+    done
+  done
+done
+median() { tr ' ' '\n' | grep -v '^$' | sort -n | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+echo "median ms (faultdisk's speed: nbdkit's time / its time, qemu-nbd's time / its time):"
+for w in zero zero-unmap; do
+  fd=$(median <<<"${times[faultdisk,$w]}")
+  kit=$(median <<<"${times[nbdkit,$w]}")
+  qn=$(median <<<"${times[qemu-nbd,$w]}")
+  awk -v w="$w" -v fd="$fd" -v kit="$kit" -v qn="$qn" \
+    'BEGIN { printf "  %-11s faultdisk %8.1f  nbdkit %8.1f  qemu-nbd %8.1f  speed %.2f / %.2f\n", w, fd, kit, qn, kit / fd, qn / fd }'
+done
