@@ -11,8 +11,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * written at random anywhere in 16 TiB costs about 1 GiB. The tree has a flat top table (one slot
  * per 256 MiB) and four levels of 16-way nodes below it: small nodes keep the index near 10% of
  * the data even when every page written lands in a subtree of its own. Trim and write-zeroes free
- * whole pages; a read of a missing page returns zeroes, and block status skips missing subtrees
- * without visiting their pages.
+ * whole pages; write-zeroes that must keep them ({@code NO_HOLE}) leave one shared page of zeroes
+ * in each slot instead, allocated to block status and costing no memory (else a 28-byte request
+ * could make the server fill 4 GiB); a read of a missing page returns zeroes, and block status
+ * skips missing subtrees without visiting their pages.
  */
 public final class MemoryDevice implements BlockDevice {
     static final int CHUNK_SHIFT = 12;
@@ -27,6 +29,12 @@ public final class MemoryDevice implements BlockDevice {
     private static final int TOP_SHIFT = FAN_SHIFT * LEVELS;
 
     private static final byte[] ZEROES = new byte[CHUNK];
+    /**
+     * The page of a slot zeroed with NO_HOLE: allocated, reads as zeroes, shared by every such slot
+     * and never written (a write puts a page of its own in the slot first).
+     */
+    private static final byte[] KEPT_ZEROES = new byte[CHUNK];
+
     private static final VarHandle SLOT = MethodHandles.arrayElementVarHandle(Object[].class);
     /** Largest size: its top table (one slot per 256 MiB) is then 2^22 slots. */
     public static final long MAX_SIZE = 1L << 50;
@@ -58,7 +66,7 @@ public final class MemoryDevice implements BlockDevice {
         return false;
     }
 
-    /** Bytes of memory held for data (whole pages). */
+    /** Bytes of memory held for data (whole pages; those zeroed with NO_HOLE share one). */
     public long allocatedBytes() {
         return allocatedPages.get() * CHUNK;
     }
@@ -139,9 +147,13 @@ public final class MemoryDevice implements BlockDevice {
                     continue;
                 }
                 free(index);
+            } else if (n == CHUNK) {
+                keepZeroes(index);
             } else {
-                byte[] page = keepAllocated ? pageForWrite(index) : page(index);
-                if (page != null) {
+                byte[] page = page(index);
+                if (page == null && keepAllocated) {
+                    keepZeroes(index); // a missing page reads as zeroes already
+                } else if (page != null && !keptZeroes(page)) {
                     java.util.Arrays.fill(page, within, within + n, (byte) 0);
                 }
             }
@@ -159,7 +171,7 @@ public final class MemoryDevice implements BlockDevice {
             long index = pos >>> CHUNK_SHIFT;
             long missing = missingRun(index);
             long next = Math.min(end, (index + Math.max(1, missing)) << CHUNK_SHIFT);
-            int flags = missing > 0 ? ExtentSink.HOLE | ExtentSink.ZERO : 0;
+            int flags = missing > 0 ? ExtentSink.HOLE | ExtentSink.ZERO : missing < 0 ? ExtentSink.ZERO : 0;
             if (flags != runFlags && runLength > 0) {
                 if (!sink.accept(runLength, runFlags)) {
                     return;
@@ -199,7 +211,7 @@ public final class MemoryDevice implements BlockDevice {
 
     /**
      * Pages from {@code index} on (to the end of the smallest missing subtree) that hold no data,
-     * or 0 if the page at {@code index} is allocated.
+     * or 0 if the page at {@code index} is allocated, -1 if it is allocated as zeroes (NO_HOLE).
      */
     private long missingRun(long index) {
         Object node = SLOT.getAcquire(top, (int) (index >>> TOP_SHIFT));
@@ -209,18 +221,49 @@ public final class MemoryDevice implements BlockDevice {
             node = SLOT.getAcquire((Object[]) node, (int) (index >>> shift) & (FAN - 1));
         }
         if (node != null) {
-            return 0;
+            return keptZeroes(node) ? -1 : 0;
         }
         long span = 1L << shift;
         return span - (index & (span - 1));
     }
 
     private byte[] pageForWrite(long index) {
+        Object[] leaf = leafForWrite(index);
+        int slot = (int) index & (FAN - 1);
+        while (true) {
+            Object page = child(leaf, slot, true);
+            if (!keptZeroes(page)) {
+                return (byte[]) page;
+            }
+            byte[] fresh = new byte[CHUNK];
+            if (SLOT.compareAndSet(leaf, slot, (Object) KEPT_ZEROES, (Object) fresh)) {
+                allocatedPages.incrementAndGet();
+                return fresh;
+            }
+        }
+    }
+
+    /** Whether {@code page} is the shared page of zeroes: the very array, not one equal to it. */
+    @SuppressWarnings("ReferenceEquality")
+    private static boolean keptZeroes(Object page) {
+        return page == KEPT_ZEROES;
+    }
+
+    /** Puts the shared page of zeroes in {@code index}'s slot, freeing the page it held. */
+    private void keepZeroes(long index) {
+        Object old = SLOT.getAndSet(leafForWrite(index), (int) index & (FAN - 1), (Object) KEPT_ZEROES);
+        if (old != null && !keptZeroes(old)) {
+            allocatedPages.decrementAndGet();
+        }
+    }
+
+    /** The last level's node holding {@code index}'s slot, created with those above it if missing. */
+    private Object[] leafForWrite(long index) {
         Object[] node = (Object[]) child(top, (int) (index >>> TOP_SHIFT), false);
         for (int shift = TOP_SHIFT - FAN_SHIFT; shift > 0; shift -= FAN_SHIFT) {
             node = (Object[]) child(node, (int) (index >>> shift) & (FAN - 1), false);
         }
-        return (byte[]) child(node, (int) index & (FAN - 1), true);
+        return node;
     }
 
     /** The child in {@code slot} of {@code parent}, created (a node, or a page) if missing. */
@@ -243,8 +286,11 @@ public final class MemoryDevice implements BlockDevice {
         for (int shift = TOP_SHIFT - FAN_SHIFT; node != null && shift > 0; shift -= FAN_SHIFT) {
             node = SLOT.getAcquire((Object[]) node, (int) (index >>> shift) & (FAN - 1));
         }
-        if (node != null && SLOT.getAndSet((Object[]) node, (int) index & (FAN - 1), (Object) null) != null) {
-            allocatedPages.decrementAndGet();
+        if (node != null) {
+            Object old = SLOT.getAndSet((Object[]) node, (int) index & (FAN - 1), (Object) null);
+            if (old != null && !keptZeroes(old)) {
+                allocatedPages.decrementAndGet();
+            }
         }
     }
 }

@@ -58,17 +58,51 @@ class MemoryDeviceTest {
         devices.forEach(MemoryDevice::close);
     }
 
+    /**
+     * Zeroes that must keep their pages (NO_HOLE) stay allocated to block status, which says they
+     * read as zeroes, and cost no memory (one page shared by every such slot); a write there gets
+     * a page of its own, and the shared one stays zeroes.
+     */
     @Test
-    void noHoleZeroesStayAllocated() throws IOException {
-        MemoryDevice d = new MemoryDevice(4L * MemoryDevice.CHUNK);
-        Io.writeZeroes(d, 0, 2L * MemoryDevice.CHUNK, true, false, false);
-        assertEquals(2L * MemoryDevice.CHUNK, d.allocatedBytes());
+    void noHoleZeroesStayAllocatedWithoutMemory() throws IOException {
+        int chunk = MemoryDevice.CHUNK;
+        MemoryDevice d = new MemoryDevice(1L << 40);
+        Io.write(d, chunk, ByteBuffer.wrap(Io.filled(chunk, 7)), false);
+        Io.writeZeroes(d, 0, 3L << 30, true, false, false); // 3 GiB from one request, over a written page
+        assertEquals(0, d.allocatedBytes(), "the written page given back, no page for the zeroes");
+        List<long[]> extents = new ArrayList<>();
+        Io.extents(d, 0, 4L << 30, (length, f) -> extents.add(new long[] {length, f}));
+        assertEquals(
+                List.of(List.of(3L << 30, (long) ExtentSink.ZERO), List.of(1L << 30, (long)
+                        (ExtentSink.HOLE | ExtentSink.ZERO))),
+                extents.stream().map(e -> List.of(e[0], e[1])).toList());
+        assertArrayEquals(new byte[2 * chunk], read(d, 0, 2 * chunk));
+
+        Io.write(d, chunk + 100, ByteBuffer.wrap(Io.filled(10, 9)), false);
+        assertEquals(chunk, d.allocatedBytes());
+        byte[] expected = new byte[3 * chunk];
+        java.util.Arrays.fill(expected, chunk + 100, chunk + 110, (byte) 9);
+        assertArrayEquals(expected, read(d, 0, 3 * chunk), "the write in a page of its own, the rest zeroes");
+        Io.writeZeroes(d, chunk + 104, 2, true, false, false); // part of a page: zeroed in the page
+        expected[chunk + 104] = 0;
+        expected[chunk + 105] = 0;
+        assertArrayEquals(expected, read(d, 0, 3 * chunk));
+        Io.writeZeroes(d, 5L << 30, 100, true, false, false); // part of a missing page: kept as zeroes
+        assertEquals(chunk, d.allocatedBytes());
         int[] flags = {-1};
-        Io.extents(d, 0, MemoryDevice.CHUNK, (length, f) -> {
+        Io.extents(d, 5L << 30, chunk, (length, f) -> {
             flags[0] = f;
             return false;
         });
-        assertEquals(0, flags[0] & ExtentSink.HOLE, "NO_HOLE zeroes are not a hole");
+        assertEquals(ExtentSink.ZERO, flags[0]);
+        Io.writeZeroes(d, 0, 3L << 30, false, false, false); // may punch: holes again
+        assertEquals(0, d.allocatedBytes());
+    }
+
+    private static byte[] read(BlockDevice d, long offset, int length) throws IOException {
+        ByteBuffer back = ByteBuffer.allocate(length);
+        Io.read(d, offset, back);
+        return back.array();
     }
 
     @Test
