@@ -43,9 +43,10 @@ import org.junit.jupiter.api.io.TempDir;
  * whether the connection still serves a read (or, negotiating, an option) afterwards. Left out, as
  * differences by design: a read over the largest payload (32 MiB) fails with EOVERFLOW, which the
  * spec names for a request without payload that is too large (nbdkit serves up to 64 MiB, qemu-nbd
- * says EINVAL); block status after zeroing with NO_HOLE says allocated data, where the judges say a
- * hole of zeroes (allowed: the flags are hints, and the memory export keeps the pages the flag
- * asks it to keep).
+ * says EINVAL); block status after zeroing with NO_HOLE says allocated zeroes (ZERO), where the
+ * judges say a hole of zeroes (the memory export keeps the pages the flag asks it to keep; nbdkit's
+ * memory plugin frees them, and ext4 reports the unwritten extents of a file zeroed in place as a
+ * hole).
  */
 class LibnbdRequestDifferentialTest {
     private static final long SIZE = 8L << 20;
