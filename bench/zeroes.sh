@@ -4,8 +4,10 @@
 # image file of its own on a Unix socket, interleaved. Each round and server: qemu-io writes the
 # whole image (a pattern, so every block is allocated and holds data), then zeroes it with one
 # request, timed by qemu-io: `write -z` (WRITE_ZEROES with NO_HOLE: the blocks stay allocated) and,
-# after writing it again, `write -z -u` (may punch holes). Prints each round's times, then per
-# server and workload the median in ms and faultdisk's speed against each (their time / its time).
+# after writing it again, `write -z -u` (may punch holes); then 20,000 NO_HOLE zeroes of 4 KiB at
+# random offsets of the image written again, 16 in flight, from libnbd's Python bindings
+# (python3-libnbd; timed by the client). Prints each round's times, then per server and
+# workload the median in ms and faultdisk's speed against each (their time / its time).
 # The images go to --dir (default /var/tmp: a disk-backed file system; tmpfs cannot zero in place).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -21,6 +23,8 @@ done
 for tool in qemu-io nbdkit qemu-nbd; do
   command -v "$tool" >/dev/null || { echo "zeroes.sh: needs $tool" >&2; exit 2; }
 done
+python=/usr/bin/python3 # Debian's python3-libnbd is for the system's own
+"$python" -c 'import nbd' 2>/dev/null || { echo "zeroes.sh: needs python3-libnbd" >&2; exit 2; }
 work=$(mktemp -d "$dir/faultdisk-zeroes.XXXXXX")
 pids=()
 cleanup() {
@@ -54,16 +58,45 @@ timed() {
   t=$(sed -E 's/.*ops; ([0-9:.]+) .*/\1/' <<<"$line")
   awk -F: '{ s = 0; for (i = 1; i <= NF; i++) s = s * 60 + $i; printf "%.1f\n", s * 1000 }' <<<"$t"
 }
+# 20,000 NO_HOLE zeroes of 4 KiB at seeded random offsets, 16 in flight: the client's time in ms.
+small_zeroes() {
+  "$python" - "$(uri "$1")" "$size" <<'PY'
+import nbd, random, sys, time
+h = nbd.NBD()
+h.connect_uri(sys.argv[1])
+pages = int(sys.argv[2]) // 4096
+rnd = random.Random(1)
+count, done, issued = 20000, [0], 0
+def finished(err):
+    done[0] += 1
+    return 1
+start = time.monotonic()
+while done[0] < count:
+    while issued < count and h.aio_in_flight() < 16:
+        h.aio_zero(4096, rnd.randrange(pages) * 4096, completion=finished, flags=nbd.CMD_FLAG_NO_HOLE)
+        issued += 1
+    h.poll(-1)
+print(f"{(time.monotonic() - start) * 1000:.1f}")
+PY
+}
 declare -A times
 size=$((size_mib << 20))
 for r in $(seq "$rounds"); do
   order=("${servers[@]:r%3}" "${servers[@]:0:r%3}")
-  for w in zero zero-unmap; do
+  for w in zero zero-unmap zero4k; do
     for s in "${order[@]}"; do
-      qemu-io -f raw -c "write -P 0x5a 0 $size" "$(uri "$s")" >/dev/null
-      cmd="write -z 0 $size"
-      [ "$w" = zero-unmap ] && cmd="write -z -u 0 $size"
-      t=$(timed "$s" "$cmd")
+      case "$w" in
+        zero4k)
+          qemu-io -f raw -c "write -P 0x5a 0 $size" "$(uri "$s")" >/dev/null
+          t=$(small_zeroes "$s")
+          ;;
+        *)
+          qemu-io -f raw -c "write -P 0x5a 0 $size" "$(uri "$s")" >/dev/null
+          cmd="write -z 0 $size"
+          [ "$w" = zero-unmap ] && cmd="write -z -u 0 $size"
+          t=$(timed "$s" "$cmd")
+          ;;
+      esac
       times[$s,$w]+="$t "
       echo "round $r $w $s: $t ms"
     done
@@ -71,7 +104,7 @@ for r in $(seq "$rounds"); do
 done
 median() { tr ' ' '\n' | grep -v '^$' | sort -n | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 echo "median ms (faultdisk's speed: nbdkit's time / its time, qemu-nbd's time / its time):"
-for w in zero zero-unmap; do
+for w in zero zero-unmap zero4k; do
   fd=$(median <<<"${times[faultdisk,$w]}")
   kit=$(median <<<"${times[nbdkit,$w]}")
   qn=$(median <<<"${times[qemu-nbd,$w]}")
