@@ -242,7 +242,7 @@ public final class FileDevice implements BlockDevice {
             return;
         }
         // Kept allocated without a byte written, as nbdkit's file plugin and qemu-nbd zero: writing
-        // zeroes took 15 times as long for 1 GiB (docs/BENCHMARKS.md).
+        // zeroes took 17 times as long for 1 GiB (docs/BENCHMARKS.md).
         if (zeroInPlace(offset, length)) {
             if (r.fua()) {
                 channel.force(false);

@@ -10,8 +10,9 @@ import java.nio.file.Path;
 /**
  * The few Linux file calls the JDK lacks, through the foreign function API: punching holes and
  * zeroing ranges in place (fallocate) and finding data and holes (lseek SEEK_DATA/SEEK_HOLE), which
- * keep sparse image files sparse and zero them without writing zeroes. Where the calls are unavailable, {@link #available()} is false and callers fall
- * back to writing zeroes and reporting all data.
+ * keep sparse image files sparse and zero them without writing zeroes. Where the calls are
+ * unavailable, {@link #available()} is false and callers fall back to writing zeroes and reporting
+ * all data.
  */
 final class LinuxFiles {
     private static final int SEEK_DATA = 3;

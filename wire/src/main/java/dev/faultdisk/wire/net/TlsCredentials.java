@@ -115,8 +115,9 @@ public record TlsCredentials(
     }
 
     /**
-     * The suites a server end offers, {@code enabled} being the JDK's: {@link #suites} if named,
-     * else the JDK's with each AES-256-GCM suite and its AES-128-GCM twin (same key exchange)
+     * The suites a server end offers, {@code enabled} being the JDK's: {@link #suites} if named
+     * (those of them in {@code enabled}: AES-CCM's are Bouncy Castle's handshake's alone), else the
+     * JDK's with each AES-256-GCM suite and its AES-128-GCM twin (same key exchange)
      * swapped. Why: each end decrypts every byte it reads, and on two CPUs the client is the busy
      * end; fio spent 2-4% less CPU a MiB over AES-128-GCM (docs/BENCHMARKS.md). AES-128-GCM is
      * TLS 1.3's mandatory suite; nbdkit and qemu-nbd (GnuTLS) agree on AES-256-GCM.
