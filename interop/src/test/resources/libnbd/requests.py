@@ -112,7 +112,7 @@ def transmission(size):
         ("read at the end", lambda h: h.pread(4096, size)),
         ("read across the end", lambda h: h.pread(4096, size - 512)),
         ("read at 2^63-512", lambda h: h.pread(512, (1 << 63) - 512)),
-        ("read 32 MiB", lambda h: h.pread(32 << 20, 0) if size >= 32 << 20 else h.pread(size, 0)),
+        ("read the export whole, up to 32 MiB", lambda h: h.pread(min(size, 32 << 20), 0)),
         ("read with FUA", lambda h: h.pread(512, 0, nbd.CMD_FLAG_FUA)),
         ("read with DF", lambda h: h.pread(512, 0, nbd.CMD_FLAG_DF)),
         ("read with an unknown flag", lambda h: h.pread(512, 0, 0x8000)),
