@@ -19,6 +19,7 @@ import java.time.Duration;
  * @param bytesDroppedByDeferredErrors dirty bytes those flushes dropped
  * @param powerFails power failures so far
  * @param requestsCut requests refused because the power failed after they entered the device
+ * @param fullWriteBacks times the cache held more dirty pieces than its budget and wrote them all back
  */
 public record CacheStatus(
         CacheMode mode,
@@ -33,4 +34,5 @@ public record CacheStatus(
         long deferredErrors,
         long bytesDroppedByDeferredErrors,
         long powerFails,
-        long requestsCut) {}
+        long requestsCut,
+        long fullWriteBacks) {}

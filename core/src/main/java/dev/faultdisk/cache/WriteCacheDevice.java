@@ -13,6 +13,7 @@ import dev.faultdisk.wire.BlockOp;
 import dev.faultdisk.wire.CacheMode;
 import dev.faultdisk.wire.Errno;
 import dev.faultdisk.wire.PowerFailMode;
+import dev.faultdisk.wire.net.RateLimitedLog;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -48,6 +49,15 @@ public final class WriteCacheDevice extends ForwardingBlockDevice {
     private static final long FLUSH_STEP = 8L << 20;
 
     private static final int COPY_BUFFER = 1 << 20;
+    /**
+     * The dirty pieces a cache holds at most (about 215 bytes of heap each): past it the cache
+     * writes everything back to the medium, as a full drive cache does, so that a client that
+     * never flushes cannot grow the heap without end (one-byte writes a byte apart made 500,000
+     * pieces, 107 MiB). Real caches hold far less: 500,000 writes of 4 KiB are 2 GiB.
+     */
+    static final int DEFAULT_MAX_DIRTY_PIECES = Integer.getInteger("faultdisk.cache.maxDirtyPieces", 500_000);
+
+    private static final RateLimitedLog FULL_LOG = new RateLimitedLog(LOG, 10_000);
     private static final ByteBuffer ZEROES =
             ByteBuffer.allocateDirect(64 * 1024).asReadOnlyBuffer();
 
@@ -63,6 +73,8 @@ public final class WriteCacheDevice extends ForwardingBlockDevice {
     private final AtomicLong lyingFlushes = new AtomicLong();
     private final AtomicLong deferredErrors = new AtomicLong();
     private final AtomicLong bytesDroppedByDeferredErrors = new AtomicLong();
+    private final AtomicLong fullWriteBacks = new AtomicLong();
+    private final int maxDirtyPieces;
     /** Changed only with the power switch held exclusively, so a request sees one mode throughout. */
     private volatile CacheMode mode;
     /** Mirrors {@code !dirty.isEmpty()} for a lock-free fast path. */
@@ -84,7 +96,22 @@ public final class WriteCacheDevice extends ForwardingBlockDevice {
      * created in {@code overlayDir}. The switch's cuts apply to this cache.
      */
     public WriteCacheDevice(BlockDevice next, CacheMode mode, InstantSource clock, Path overlayDir, PowerSwitch power) {
+        this(next, mode, clock, overlayDir, power, DEFAULT_MAX_DIRTY_PIECES);
+    }
+
+    /** As above, holding at most {@code maxDirtyPieces} dirty pieces before it writes them all back. */
+    WriteCacheDevice(
+            BlockDevice next,
+            CacheMode mode,
+            InstantSource clock,
+            Path overlayDir,
+            PowerSwitch power,
+            int maxDirtyPieces) {
         super(next);
+        if (maxDirtyPieces < 1) {
+            throw new IllegalArgumentException("a write cache holds at least one dirty piece: " + maxDirtyPieces);
+        }
+        this.maxDirtyPieces = maxDirtyPieces;
         this.mode = Objects.requireNonNull(mode, "mode");
         this.clock = Objects.requireNonNull(clock, "clock");
         this.overlayDir = Objects.requireNonNull(overlayDir, "overlayDir");
@@ -238,7 +265,8 @@ public final class WriteCacheDevice extends ForwardingBlockDevice {
                     deferredErrors.get(),
                     bytesDroppedByDeferredErrors.get(),
                     power.powerFails(),
-                    power.requestsCut());
+                    power.requestsCut(),
+                    fullWriteBacks.get());
         } finally {
             cacheLock.unlock();
         }
@@ -442,6 +470,7 @@ public final class WriteCacheDevice extends ForwardingBlockDevice {
                                     ? Kind.TRIM
                                     : r.has(BlockRequest.Flag.NO_HOLE) ? Kind.ZERO_NO_HOLE : Kind.ZERO);
                 }
+                writeBackIfFull();
             } finally {
                 cacheLock.unlock();
             }
@@ -592,6 +621,26 @@ public final class WriteCacheDevice extends ForwardingBlockDevice {
         release(dirty.all());
         dirty.clear();
         hasDirty = false;
+    }
+
+    /**
+     * Past the budget of dirty pieces, writes every one back to the medium (cache lock held): a
+     * power cut then loses only what came after, as with a drive whose cache filled.
+     */
+    private void writeBackIfFull() throws IOException {
+        int pieces = dirty.extentCount();
+        if (pieces <= maxDirtyPieces) {
+            return;
+        }
+        for (long[] range : dirty.mergedRanges()) {
+            persist(range[0], range[1]);
+        }
+        fullWriteBacks.incrementAndGet();
+        FULL_LOG.log(
+                System.Logger.Level.WARNING,
+                "full",
+                "a write cache held " + pieces + " dirty pieces, past its budget (-Dfaultdisk.cache.maxDirtyPieces="
+                        + maxDirtyPieces + "): all written back to the medium");
     }
 
     /** Writes every dirty piece in {@code [from, to)} to the medium and forgets it (cache lock held). */

@@ -87,6 +87,36 @@ class WriteCacheDeviceTest {
         assertArrayEquals(durable, read(cache, 0, 4096));
     }
 
+    /**
+     * A cache past its budget of dirty pieces writes them all back, as a full drive cache does: a
+     * client that never flushes cannot grow the heap without end. A power cut then loses only
+     * what came after.
+     */
+    @Test
+    void aCachePastItsBudgetOfDirtyPiecesWritesThemAllBack() throws IOException {
+        cache.close();
+        cache = new WriteCacheDevice(medium, CacheMode.LYING_FLUSH, clock, tmp, new PowerSwitch(), 10);
+        byte[] durable = new byte[20];
+        for (int i = 0; i < 10; i++) {
+            write(cache, 2L * i, new byte[] {(byte) (i + 1)}, false); // a byte apart: a piece each
+            durable[2 * i] = (byte) (i + 1);
+        }
+        assertEquals(10, cache.status().dirtyWrites());
+        assertArrayEquals(new byte[20], read(medium, 0, 20), "within the budget all is in the cache");
+        Io.writeZeroes(cache, 4096, 1, true, false, false); // the eleventh piece
+        assertEquals(1, cache.status().fullWriteBacks());
+        assertEquals(0, cache.status().dirtyWrites());
+        assertArrayEquals(durable, read(medium, 0, 20), "every piece written back to the medium");
+        write(cache, 100, fill(8, 0x77), false);
+        PowerFailReport report = cache.power().powerFail(PowerFailMode.DROP_ALL, 3);
+        assertEquals(1, report.dirtyWrites(), "only what came after the write-back is lost");
+        assertArrayEquals(durable, read(cache, 0, 20));
+        assertArrayEquals(new byte[8], read(cache, 100, 8));
+        assertThrows(
+                IllegalArgumentException.class,
+                () -> new WriteCacheDevice(medium, CacheMode.WRITEBACK, clock, tmp, new PowerSwitch(), 0));
+    }
+
     @Test
     void writethroughWritesReachTheMediumAtOnce() throws IOException {
         cache.setMode(CacheMode.WRITETHROUGH);

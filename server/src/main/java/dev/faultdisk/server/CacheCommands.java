@@ -128,6 +128,7 @@ final class CacheCommands {
         m.put("bytes-dropped-by-deferred-errors", s.bytesDroppedByDeferredErrors());
         m.put("power-fails", s.powerFails());
         m.put("requests-cut", s.requestsCut());
+        m.put("full-write-backs", s.fullWriteBacks());
         return m;
     }
 
