@@ -12,9 +12,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * per 256 MiB) and four levels of 16-way nodes below it: small nodes keep the index near 10% of
  * the data even when every page written lands in a subtree of its own. Trim and write-zeroes free
  * whole pages; write-zeroes that must keep them ({@code NO_HOLE}) leave one shared page of zeroes
- * in each slot instead, allocated to block status and costing no memory (else a 28-byte request
- * could make the server fill 4 GiB); a read of a missing page returns zeroes, and block status
- * skips missing subtrees without visiting their pages.
+ * in each written page's slot instead, allocated to block status and costing no memory, and leave
+ * pages never written missing (else a 28-byte request could make the server fill 4 GiB); a read of
+ * a missing page returns zeroes, and block status skips missing subtrees without visiting their
+ * pages.
  */
 public final class MemoryDevice implements BlockDevice {
     static final int CHUNK_SHIFT = 12;
@@ -140,20 +141,22 @@ public final class MemoryDevice implements BlockDevice {
             long index = pos >>> CHUNK_SHIFT;
             int within = (int) (pos & (CHUNK - 1));
             int n = (int) Math.min(end - pos, CHUNK - within);
-            if (n == CHUNK && !keepAllocated) {
+            if (n == CHUNK) {
                 long missing = missingRun(index);
                 if (missing > 0) {
-                    pos = Math.min(end, (index + missing) << CHUNK_SHIFT); // nothing to free there
+                    // Nothing to free, and nothing to keep: NO_HOLE creates no hole, and a page never
+                    // written is one already (allocating it would let a request cost memory).
+                    pos = Math.min(end, (index + missing) << CHUNK_SHIFT);
                     continue;
                 }
-                free(index);
-            } else if (n == CHUNK) {
-                keepZeroes(index);
+                if (keepAllocated) {
+                    keepZeroes(index);
+                } else {
+                    free(index);
+                }
             } else {
                 byte[] page = page(index);
-                if (page == null && keepAllocated) {
-                    keepZeroes(index); // a missing page reads as zeroes already
-                } else if (page != null && !keptZeroes(page)) {
+                if (page != null && !keptZeroes(page)) {
                     java.util.Arrays.fill(page, within, within + n, (byte) 0);
                 }
             }

@@ -59,23 +59,24 @@ class MemoryDeviceTest {
     }
 
     /**
-     * Zeroes that must keep their pages (NO_HOLE) stay allocated to block status, which says they
-     * read as zeroes, and cost no memory (one page shared by every such slot); a write there gets
-     * a page of its own, and the shared one stays zeroes.
+     * Zeroes that must keep their pages (NO_HOLE) keep written pages allocated to block status,
+     * which says they read as zeroes, and cost no memory (one page shared by every such slot); a
+     * write there gets a page of its own, and the shared one stays zeroes. Pages never written
+     * stay missing: NO_HOLE creates no hole, and they are one already.
      */
     @Test
     void noHoleZeroesStayAllocatedWithoutMemory() throws IOException {
         int chunk = MemoryDevice.CHUNK;
         MemoryDevice d = new MemoryDevice(1L << 40);
-        Io.write(d, chunk, ByteBuffer.wrap(Io.filled(chunk, 7)), false);
-        Io.writeZeroes(d, 0, 3L << 30, true, false, false); // 3 GiB from one request, over a written page
-        assertEquals(0, d.allocatedBytes(), "the written page given back, no page for the zeroes");
-        List<long[]> extents = new ArrayList<>();
-        Io.extents(d, 0, 4L << 30, (length, f) -> extents.add(new long[] {length, f}));
+        Io.write(d, 0, ByteBuffer.wrap(Io.filled(64 * chunk, 7)), false);
+        long index = d.indexBytes();
+        Io.writeZeroes(d, 0, 3L << 30, true, false, false); // 3 GiB from one request, over 256 KiB written
+        assertEquals(0, d.allocatedBytes(), "the written pages given back, no page for the zeroes");
+        assertEquals(index, d.indexBytes(), "and no index for the pages never written");
+        List<List<Long>> extents = new ArrayList<>();
+        Io.extents(d, 0, 4L << 30, (length, f) -> extents.add(List.of(length, (long) f)));
         assertEquals(
-                List.of(List.of(3L << 30, (long) ExtentSink.ZERO), List.of(1L << 30, (long)
-                        (ExtentSink.HOLE | ExtentSink.ZERO))),
-                extents.stream().map(e -> List.of(e[0], e[1])).toList());
+                List.of(List.of(64L * chunk, (long) ExtentSink.ZERO), List.of((4L << 30) - 64L * chunk, 3L)), extents);
         assertArrayEquals(new byte[2 * chunk], read(d, 0, 2 * chunk));
 
         Io.write(d, chunk + 100, ByteBuffer.wrap(Io.filled(10, 9)), false);
@@ -87,16 +88,14 @@ class MemoryDeviceTest {
         expected[chunk + 104] = 0;
         expected[chunk + 105] = 0;
         assertArrayEquals(expected, read(d, 0, 3 * chunk));
-        Io.writeZeroes(d, 5L << 30, 100, true, false, false); // part of a missing page: kept as zeroes
-        assertEquals(chunk, d.allocatedBytes());
+        Io.writeZeroes(d, 0, 3L << 30, false, false, false); // may punch: holes again
+        assertEquals(0, d.allocatedBytes());
         int[] flags = {-1};
-        Io.extents(d, 5L << 30, chunk, (length, f) -> {
+        Io.extents(d, 0, chunk, (length, f) -> {
             flags[0] = f;
             return false;
         });
-        assertEquals(ExtentSink.ZERO, flags[0]);
-        Io.writeZeroes(d, 0, 3L << 30, false, false, false); // may punch: holes again
-        assertEquals(0, d.allocatedBytes());
+        assertEquals(ExtentSink.HOLE | ExtentSink.ZERO, flags[0]);
     }
 
     private static byte[] read(BlockDevice d, long offset, int length) throws IOException {
