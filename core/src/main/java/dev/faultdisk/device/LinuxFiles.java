@@ -46,12 +46,21 @@ final class LinuxFiles {
     }
 
     /**
-     * Makes a range read as zeroes and stay allocated (ext4 and XFS mark its extents unwritten: no
-     * data is written); false where the file system or kernel cannot (tmpfs, say). Needs a
-     * descriptor open for writing, as {@link #punchHole} does.
+     * Makes a range read as zeroes and stay allocated without writing it: ZERO_RANGE (ext4 and XFS
+     * mark the extents unwritten), else, as QEMU's file driver does, a punched hole allocated
+     * again (tmpfs; if the allocation fails, a full file system, the range stays a hole, which
+     * reads as zeroes all the same). False where neither works. Needs a descriptor open for
+     * writing, as {@link #punchHole} does.
      */
     static boolean zeroRange(int fd, long offset, long length) {
-        return fallocate(fd, FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE, offset, length);
+        if (fallocate(fd, FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE, offset, length)) {
+            return true;
+        }
+        if (!punchHole(fd, offset, length)) {
+            return false;
+        }
+        fallocate(fd, 0, offset, length);
+        return true;
     }
 
     private static boolean fallocate(int fd, int mode, long offset, long length) {

@@ -17,6 +17,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -63,44 +64,56 @@ class FileDeviceTest {
     }
 
     /**
-     * Zeroing that keeps the blocks (NO_HOLE) zeroes in place where the file system can (ext4 and
-     * XFS mark the extents unwritten: no byte written, and SEEK_DATA passes them as it passes a
-     * hole), so a fast zero is served there; where it cannot (tmpfs), zeroes are written and a
-     * fast zero is refused, changing nothing.
+     * Zeroing that keeps the blocks (NO_HOLE) zeroes in place without writing, so a fast zero is
+     * served: on ext4 and XFS by ZERO_RANGE (the extents unwritten), on tmpfs by a punched hole
+     * allocated again; SEEK_DATA passes either as it passes a hole.
      */
     @Test
-    void zeroingThatKeepsTheBlocksIsInPlaceWhereTheFileSystemCanAndAFastZeroOnlyThere() throws IOException {
+    void zeroingThatKeepsTheBlocksIsInPlaceAndFast() throws IOException {
+        zeroInPlace(dir);
+    }
+
+    /** The same on tmpfs, which has no ZERO_RANGE (where the machine has /dev/shm). */
+    @Test
+    void zeroingThatKeepsTheBlocksIsInPlaceAndFastOnTmpfs() throws IOException {
+        Path shm = Path.of("/dev/shm");
+        Assumptions.assumeTrue(
+                Files.isDirectory(shm) && Files.getFileStore(shm).type().equals("tmpfs"), "no tmpfs at /dev/shm");
+        Path scratch = Files.createTempDirectory(shm, "faultdisk-test");
+        try {
+            zeroInPlace(scratch);
+        } finally {
+            try (var files = Files.list(scratch)) {
+                for (Path f : files.toList()) {
+                    Files.delete(f);
+                }
+            }
+            Files.delete(scratch);
+        }
+    }
+
+    private static void zeroInPlace(Path dir) throws IOException {
         String fs = Files.getFileStore(dir).type();
-        Path image = dir.resolve("fz.img");
-        try (FileDevice d = FileDevice.open(image, 1 << 20, false)) {
-            byte[] ones = Io.filled(1 << 20, 1);
+        try (FileDevice d = FileDevice.open(dir.resolve("fz.img"), 1 << 20, false)) {
             // Written through (FUA): zeroing part of a range still in delayed allocation, ext4 may
             // leave it cached, which SEEK_DATA counts as data (kernel 6.18).
-            Io.write(d, 0, ByteBuffer.wrap(ones), true);
-            if (fs.equals("ext4") || fs.equals("xfs")) {
-                Io.writeZeroes(d, 0, 65536, true, true, false);
-                List<long[]> extents = new ArrayList<>();
-                d.extents(
-                        BlockRequest.of(BlockOp.BLOCK_STATUS, 0, 1 << 20),
-                        (length, flags) -> extents.add(new long[] {length, flags}));
-                assertEquals(
-                        65536,
-                        extents.getFirst()[0],
-                        fs + " " + extents.stream().map(Arrays::toString).toList());
-                assertEquals(ExtentSink.HOLE | ExtentSink.ZERO, extents.getFirst()[1], "unwritten, not written zeroes");
-                assertArrayEquals(
-                        new byte[65536],
-                        readFromStart(d, 65536)); // after: cached pages of an unwritten extent count as data
-                Io.writeZeroes(d, 65536, 4096, true, false, false);
-                assertArrayEquals(Io.filled(4096, 1), Arrays.copyOfRange(readFromStart(d, 73728), 69632, 73728));
-            } else if (fs.equals("tmpfs")) {
-                DeviceException e =
-                        assertThrows(DeviceException.class, () -> Io.writeZeroes(d, 0, 4096, true, true, false));
-                assertEquals(Errno.ENOTSUP, e.errno());
-                assertArrayEquals(ones, readFromStart(d, 1 << 20));
+            Io.write(d, 0, ByteBuffer.wrap(Io.filled(1 << 20, 1)), true);
+            Io.writeZeroes(d, 0, 65536, true, true, false); // FAST_ZERO: refused were zeroes written
+            List<long[]> extents = new ArrayList<>();
+            d.extents(
+                    BlockRequest.of(BlockOp.BLOCK_STATUS, 0, 1 << 20),
+                    (length, flags) -> extents.add(new long[] {length, flags}));
+            String seen = fs + ": " + extents.stream().map(Arrays::toString).toList();
+            if (fs.equals("ext4") || fs.equals("xfs") || fs.equals("tmpfs")) {
+                assertEquals(65536, extents.getFirst()[0], seen);
+                assertEquals(ExtentSink.HOLE | ExtentSink.ZERO, extents.getFirst()[1], "not written zeroes: " + seen);
             }
-            Io.writeZeroes(d, 0, 8192, true, false, false); // without FAST_ZERO: zeroes on any file system
-            assertArrayEquals(new byte[8192], readFromStart(d, 8192));
+            // After the extents: cached pages of an unwritten extent count as data.
+            assertArrayEquals(new byte[65536], readFromStart(d, 65536));
+            Io.writeZeroes(d, 65536, 4096, true, false, false);
+            byte[] back = readFromStart(d, 73728);
+            assertArrayEquals(new byte[4096], Arrays.copyOfRange(back, 65536, 69632));
+            assertArrayEquals(Io.filled(4096, 1), Arrays.copyOfRange(back, 69632, 73728), "past the range untouched");
         }
     }
 
