@@ -33,6 +33,8 @@ public final class FileDevice implements BlockDevice {
      * (SEEK_HOLE) costs in proportion to the rest of the file on tmpfs, 12-26 ms for 1 GiB.
      */
     private volatile boolean dense;
+    /** Set once fallocate's ZERO_RANGE failed where a punched hole worked: the file system has none. */
+    private volatile boolean zeroRangeRefused;
     /** Held while the device is open: another faultdisk process may not write the image meanwhile. */
     private final ImageLock lock;
     /** Writes, trims and zeroings made through this device ({@link #readVersion}). */
@@ -267,14 +269,20 @@ public final class FileDevice implements BlockDevice {
     }
 
     /**
-     * Zeroes a range in place ({@link LinuxFiles#zeroRange}). The extents it leaves read as holes
-     * to SEEK_HOLE on ext4 and XFS, so the image stops being offered for sendfile, as after a
-     * punched hole.
+     * Zeroes a range in place ({@link LinuxFiles#zeroRange}, else {@link
+     * LinuxFiles#punchAndAllocate}). What it leaves reads as a hole to SEEK_HOLE (ext4, XFS, tmpfs),
+     * so the image stops being offered for sendfile, as after a punched hole.
      */
     private boolean zeroInPlace(long offset, long length) {
         boolean wasDense = dense;
         dense = false; // before the unwritten extents appear, as for a hole
-        if (LinuxFiles.zeroRange(controlFd, offset, length)) {
+        if (!zeroRangeRefused && LinuxFiles.zeroRange(controlFd, offset, length)) {
+            return true;
+        }
+        if (LinuxFiles.punchAndAllocate(controlFd, offset, length)) {
+            // This file system has no ZERO_RANGE (tmpfs): not asked again, as nbdkit's file plugin
+            // remembers (a failed call a request cost a quarter of its zeroes' speed).
+            zeroRangeRefused = true;
             return true;
         }
         dense = wasDense;

@@ -46,16 +46,20 @@ final class LinuxFiles {
     }
 
     /**
-     * Makes a range read as zeroes and stay allocated without writing it: ZERO_RANGE (ext4 and XFS
-     * mark the extents unwritten), else, as QEMU's file driver does, a punched hole allocated
-     * again (tmpfs; if the allocation fails, a full file system, the range stays a hole, which
-     * reads as zeroes all the same). False where neither works. Needs a descriptor open for
+     * Makes a range read as zeroes and stay allocated without writing it (ext4 and XFS mark the
+     * extents unwritten); false where the file system cannot (tmpfs). Needs a descriptor open for
      * writing, as {@link #punchHole} does.
      */
     static boolean zeroRange(int fd, long offset, long length) {
-        if (fallocate(fd, FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE, offset, length)) {
-            return true;
-        }
+        return fallocate(fd, FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE, offset, length);
+    }
+
+    /**
+     * A punched hole allocated again, as QEMU's file driver zeroes where {@link #zeroRange} cannot:
+     * true if the range now reads as zeroes (if the allocation fails, a full file system, it stays
+     * a hole).
+     */
+    static boolean punchAndAllocate(int fd, long offset, long length) {
         if (!punchHole(fd, offset, length)) {
             return false;
         }

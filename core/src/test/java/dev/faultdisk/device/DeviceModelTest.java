@@ -158,9 +158,9 @@ class DeviceModelTest {
         assertEquals(offset + length, pos[0], what + ": extents cover the whole range");
     }
 
-    /** True if this file system zeroes a range in place through the call FileDevice uses. */
+    /** True if this file system zeroes a range in place through the calls FileDevice uses. */
     static boolean zeroesInPlace(Path dir) throws IOException {
-        return probe(dir, fd -> LinuxFiles.zeroRange(fd, 0, 4096));
+        return probe(dir, fd -> LinuxFiles.zeroRange(fd, 0, 4096) || LinuxFiles.punchAndAllocate(fd, 0, 4096));
     }
 
     /** True if this file system punches holes through the same calls FileDevice uses. */
