@@ -132,12 +132,16 @@ class StructuredReplyTest implements ServerUnderTest {
         assertEquals(0, c.command(0, CMD_TRIM, 4, 5 * K64, 2 * K64, null));
         assertEquals(List.of(new Extent(16 * K64, HOLE_ZERO)), blockStatus(0, 0, 16 * K64));
 
-        // Zeroing with NO_HOLE keeps the range allocated: not a hole, and ZERO is optional.
-        assertEquals(0, c.command(CMD_FLAG_NO_HOLE, CMD_WRITE_ZEROES, 5, 4 * K64, K64, null));
+        // Zeroing with NO_HOLE keeps written data's range allocated: not a hole (ZERO, optional,
+        // is said here). Over a hole it creates nothing: the hole stays.
+        c.write(4 * K64, HostileClientTest.pattern(K64, 3));
+        assertEquals(0, c.command(CMD_FLAG_NO_HOLE, CMD_WRITE_ZEROES, 5, 4 * K64, 2 * K64, null));
         List<Extent> e = blockStatus(0, 0, 16 * K64);
         assertEquals(new Extent(4 * K64, HOLE_ZERO), e.get(0));
         assertEquals(K64, e.get(1).length());
-        assertEquals(0, e.get(1).flags() & 1, "NO_HOLE zeroes are not a hole");
+        assertEquals(0, e.get(1).flags() & 1, "NO_HOLE zeroes of written data are not a hole");
+        assertEquals(new Extent(11 * K64, HOLE_ZERO), e.get(2), "nor do they fill a hole");
+        assertArrayEquals(new byte[2 * K64], c.read(4 * K64, 2 * K64));
     }
 
     @Test
