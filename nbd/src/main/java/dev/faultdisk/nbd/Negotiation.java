@@ -336,11 +336,8 @@ public final class Negotiation {
      * at most 4096 bytes, and a message quoting a name that long whole would be longer.
      */
     private static String quoted(String name) {
-        byte[] bytes = name.getBytes(StandardCharsets.UTF_8);
-        if (bytes.length <= QUOTED_BYTES) {
-            return "'" + name + "'";
-        }
-        return "'" + new String(bytes, 0, characterStart(bytes, QUOTED_BYTES), StandardCharsets.UTF_8) + "...'";
+        String shown = new String(utf8Within(name, QUOTED_BYTES), StandardCharsets.UTF_8);
+        return "'" + shown + (shown.length() < name.length() ? "...'" : "'");
     }
 
     /**
