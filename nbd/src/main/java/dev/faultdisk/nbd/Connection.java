@@ -221,7 +221,9 @@ final class Connection implements Runnable {
 
     /** What the handshake settled, for the connection's log line. */
     private String negotiated(Negotiation n) {
-        return (n.structuredReplies() ? "structured replies" : "simple replies")
+        return (n.extendedHeaders()
+                        ? "extended headers"
+                        : n.structuredReplies() ? "structured replies" : "simple replies")
                 + (n.baseAllocation() ? ", base:allocation" : "")
                 + ", flags 0x" + Integer.toHexString(n.transmissionFlags())
                 + ", options " + String.join(", ", options)

@@ -10,8 +10,10 @@ import java.util.Arrays;
 final class Extents {
     /** The most extents one reply carries; the client asks again for the rest. */
     static final int MAX_EXTENTS = 1 << 16;
-    /** Extent lengths must fit in 32 bits; keep them 4 KiB aligned when split. */
+    /** Compact extent lengths must fit in 32 bits; keep them 4 KiB aligned when split. */
     static final long MAX_EXTENT = 0xFFFF_F000L;
+    /** Extended headers' extents have 64 bits: no cut (an export is smaller than this). */
+    static final long MAX_EXTENT_EXT = Long.MAX_VALUE;
 
     long[] lengths = new long[16];
     int[] flags = new int[16];
@@ -22,14 +24,15 @@ final class Extents {
 
     /**
      * The extents the stack reports for {@code r}, cut to its length: only the first with REQ_ONE,
-     * and at least one (nothing reported means "data", which is always safe to say).
+     * and at least one (nothing reported means "data", which is always safe to say); each at most
+     * {@code maxExtent} ({@link #MAX_EXTENT} or {@link #MAX_EXTENT_EXT}).
      */
-    static Extents of(BlockDevice device, BlockRequest r) throws IOException {
+    static Extents of(BlockDevice device, BlockRequest r, long maxExtent) throws IOException {
         boolean one = r.has(BlockRequest.Flag.REQ_ONE);
         long length = r.length();
         Extents extents = new Extents();
         device.extents(r, (len, flags) -> {
-            long take = Math.min(Math.min(len, length - extents.covered), MAX_EXTENT);
+            long take = Math.min(Math.min(len, length - extents.covered), maxExtent);
             if (take <= 0) {
                 return false;
             }
@@ -37,7 +40,7 @@ final class Extents {
             return !one && take == len && extents.covered < length && extents.count < MAX_EXTENTS;
         });
         if (extents.count == 0) {
-            extents.add(Math.min(length, MAX_EXTENT), 0);
+            extents.add(Math.min(length, maxExtent), 0);
         }
         return extents;
     }

@@ -1,6 +1,6 @@
 package dev.faultdisk.nbd;
 
-/** Constants of the NBD protocol (fixed newstyle, structured replies), as the spec names them. */
+/** Constants of the NBD protocol (fixed newstyle, structured replies, extended headers), as the spec names them. */
 public final class NbdProtocol {
     private NbdProtocol() {}
 
@@ -10,6 +10,8 @@ public final class NbdProtocol {
     public static final int REQUEST_MAGIC = 0x25609513;
     public static final int SIMPLE_REPLY_MAGIC = 0x67446698;
     public static final int STRUCTURED_REPLY_MAGIC = 0x668e33ef;
+    public static final int EXTENDED_REQUEST_MAGIC = 0x21e41c71;
+    public static final int EXTENDED_REPLY_MAGIC = 0x6e8a278c;
 
     // Handshake flags (server) and client flags.
     public static final int FLAG_FIXED_NEWSTYLE = 1;
@@ -43,6 +45,7 @@ public final class NbdProtocol {
     public static final int REP_ERR_SHUTDOWN = 0x80000007;
     public static final int REP_ERR_BLOCK_SIZE_REQD = 0x80000008;
     public static final int REP_ERR_TOO_BIG = 0x80000009;
+    public static final int REP_ERR_EXT_HEADER_REQD = 0x8000000a;
 
     // NBD_INFO types.
     public static final int INFO_EXPORT = 0;
@@ -79,6 +82,8 @@ public final class NbdProtocol {
     public static final int CMD_FLAG_DF = 1 << 2;
     public static final int CMD_FLAG_REQ_ONE = 1 << 3;
     public static final int CMD_FLAG_FAST_ZERO = 1 << 4;
+    /** Extended headers only: the length is a payload's, which follows the header. */
+    public static final int CMD_FLAG_PAYLOAD_LEN = 1 << 5;
 
     // Structured reply chunk types and flags.
     public static final int REPLY_FLAG_DONE = 1;
@@ -86,6 +91,9 @@ public final class NbdProtocol {
     public static final int REPLY_TYPE_OFFSET_DATA = 1;
     public static final int REPLY_TYPE_OFFSET_HOLE = 2;
     public static final int REPLY_TYPE_BLOCK_STATUS = 5;
+    /** Block status with 64-bit extent lengths: the only kind sent under extended headers. */
+    public static final int REPLY_TYPE_BLOCK_STATUS_EXT = 6;
+
     public static final int REPLY_TYPE_ERROR = 0x8001;
     public static final int REPLY_TYPE_ERROR_OFFSET = 0x8002;
 

@@ -41,6 +41,7 @@ public final class Negotiation {
     private boolean tls;
 
     private boolean structuredReplies;
+    private boolean extendedHeaders;
     private boolean baseAllocation;
     private String metaContextExport;
     private Export export;
@@ -65,6 +66,7 @@ public final class Negotiation {
     public void tlsStarted() {
         tls = true;
         structuredReplies = false;
+        extendedHeaders = false;
         baseAllocation = false;
         metaContextExport = null;
     }
@@ -91,8 +93,14 @@ public final class Negotiation {
         return export;
     }
 
+    /** Whether replies may be structured: structured replies or extended headers were negotiated. */
     public boolean structuredReplies() {
         return structuredReplies;
+    }
+
+    /** Whether extended headers were negotiated: 32-byte requests and replies, 64-bit lengths. */
+    public boolean extendedHeaders() {
+        return extendedHeaders;
     }
 
     /** True if base:allocation was selected for the export being served. */
@@ -136,8 +144,25 @@ public final class Negotiation {
                 case NbdProtocol.OPT_STRUCTURED_REPLY -> {
                     if (data.hasRemaining()) {
                         error(reply, option, NbdProtocol.REP_ERR_INVALID, "STRUCTURED_REPLY takes no data");
+                    } else if (extendedHeaders) {
+                        // The spec's answer: extended headers cannot go back to compact ones.
+                        error(
+                                reply,
+                                option,
+                                NbdProtocol.REP_ERR_EXT_HEADER_REQD,
+                                "extended headers are already on; they take precedence");
                     } else {
                         structuredReplies = true;
+                        reply(reply, option, NbdProtocol.REP_ACK, new byte[0]);
+                    }
+                    yield Outcome.CONTINUE;
+                }
+                case NbdProtocol.OPT_EXTENDED_HEADERS -> {
+                    if (data.hasRemaining()) {
+                        error(reply, option, NbdProtocol.REP_ERR_INVALID, "EXTENDED_HEADERS takes no data");
+                    } else {
+                        extendedHeaders = true;
+                        structuredReplies = true; // they imply structured replies
                         reply(reply, option, NbdProtocol.REP_ACK, new byte[0]);
                     }
                     yield Outcome.CONTINUE;

@@ -8,29 +8,29 @@ import java.nio.channels.ClosedChannelException;
 
 /**
  * The replies of one connection, each built with {@link ReplyEncoder} into its {@link ReplyWriter}
- * under the writer's lock (simple replies, or structured chunks where negotiated). They leave when
- * the writer flushes, batched with the replies built beside them.
+ * under the writer's lock (simple replies, structured chunks or extended ones, as negotiated). They
+ * leave when the writer flushes, batched with the replies built beside them.
  */
 final class Replies {
     private final Connection connection;
     private final ReplyWriter writer;
-    private final boolean structured;
+    private final ReplyForm form;
 
-    Replies(Connection connection, ReplyWriter writer, boolean structured) {
+    Replies(Connection connection, ReplyWriter writer, ReplyForm form) {
         this.connection = connection;
         this.writer = writer;
-        this.structured = structured;
+        this.form = form;
     }
 
     /** The bytes before a read's data. */
     int readHeaderSize() {
-        return ReplyEncoder.readHeaderSize(structured);
+        return ReplyEncoder.readHeaderSize(form);
     }
 
     void ok(RequestHeader h) throws IOException {
         writer.lock();
         try {
-            ReplyEncoder.simple(writer.reserve(ReplyEncoder.SIMPLE_HEADER), 0, h.cookie);
+            ReplyEncoder.ok(writer.reserve(ReplyEncoder.okSize(form)), form, h.cookie, h.offset);
         } finally {
             writer.unlock();
         }
@@ -50,16 +50,19 @@ final class Replies {
      * carries {@code offset} when it lies inside the request.
      */
     void encodeError(RequestHeader h, int error, String message, long offset) throws IOException {
-        boolean chunk = structured && (h.type == NbdProtocol.CMD_READ || h.type == NbdProtocol.CMD_BLOCK_STATUS);
+        boolean chunk = form == ReplyForm.EXTENDED
+                || (form.chunks() && (h.type == NbdProtocol.CMD_READ || h.type == NbdProtocol.CMD_BLOCK_STATUS));
         byte[] text = chunk ? ReplyEncoder.message(message) : null;
         boolean withOffset = chunk
                 && h.type == NbdProtocol.CMD_READ
                 && offset >= h.offset
                 && offset < h.offset + Math.max(1, h.length);
         ReplyEncoder.error(
-                writer.reserve(ReplyEncoder.errorSize(chunk, text, withOffset)),
+                writer.reserve(ReplyEncoder.errorSize(form, chunk, text, withOffset)),
+                form,
                 chunk,
                 h.cookie,
+                h.offset,
                 error,
                 text,
                 withOffset,
@@ -87,7 +90,7 @@ final class Replies {
     void read(RequestHeader h, ByteBuffer data) throws IOException {
         writer.lock();
         try {
-            ReplyEncoder.readHeader(writer.reserve(readHeaderSize()), structured, h.cookie, h.offset, (int) h.length);
+            ReplyEncoder.readHeader(writer.reserve(readHeaderSize()), form, h.cookie, h.offset, (int) h.length);
             writer.flushWithPayloadLocked(data);
         } finally {
             writer.unlock();
@@ -99,7 +102,7 @@ final class Replies {
         writer.lock();
         try {
             ByteBuffer out = writer.reserve(readHeaderSize() + data.remaining());
-            ReplyEncoder.readHeader(out, structured, h.cookie, h.offset, (int) h.length);
+            ReplyEncoder.readHeader(out, form, h.cookie, h.offset, (int) h.length);
             out.put(data);
         } finally {
             writer.unlock();
@@ -110,7 +113,7 @@ final class Replies {
     void emptyRead(RequestHeader h) throws IOException {
         writer.lock();
         try {
-            ReplyEncoder.emptyRead(writer.reserve(ReplyEncoder.CHUNK_HEADER), structured, h.cookie);
+            ReplyEncoder.emptyRead(writer.reserve(ReplyEncoder.chunkHeaderSize(form)), form, h.cookie, h.offset);
         } finally {
             writer.unlock();
         }
@@ -123,33 +126,35 @@ final class Replies {
      * whatever the layers above the backend do.
      */
     boolean holeFits(ByteBuffer data) {
-        return structured && Zeroes.isAllZero(data);
+        return form.chunks() && Zeroes.isAllZero(data);
     }
 
     void hole(RequestHeader h) throws IOException {
         writer.lock();
         try {
-            ReplyEncoder.hole(
-                    writer.reserve(ReplyEncoder.CHUNK_HEADER + ReplyEncoder.HOLE_PAYLOAD), h.cookie, h.offset, (int)
-                            h.length);
+            ReplyEncoder.hole(writer.reserve(ReplyEncoder.holeSize(form)), form, h.cookie, h.offset, (int) h.length);
         } finally {
             writer.unlock();
         }
     }
 
-    /** A BLOCK_STATUS reply for the base:allocation context: one chunk of the extents. */
+    /**
+     * A BLOCK_STATUS reply for the base:allocation context: one chunk of the extents (BLOCK_STATUS,
+     * or BLOCK_STATUS_EXT under extended headers).
+     */
     void blockStatus(RequestHeader h, Extents extents) throws IOException {
         int count = extents.count;
-        int size = ReplyEncoder.CHUNK_HEADER + ReplyEncoder.blockStatusPayload(count);
+        int extent = ReplyEncoder.extentSize(form);
+        int size = ReplyEncoder.chunkHeaderSize(form) + ReplyEncoder.blockStatusPayload(form, count);
         writer.lock();
         try {
             ByteBuffer out = writer.reserve(Math.min(size, writer.capacity()));
-            ReplyEncoder.blockStatusHeader(out, h.cookie, count, NbdProtocol.BASE_ALLOCATION_ID);
+            ReplyEncoder.blockStatusHeader(out, form, h.cookie, h.offset, count, NbdProtocol.BASE_ALLOCATION_ID);
             for (int i = 0; i < count; i++) {
-                if (out.remaining() < ReplyEncoder.EXTENT) {
+                if (out.remaining() < extent) {
                     writer.flushLocked();
                 }
-                ReplyEncoder.extent(out, (int) extents.lengths[i], extents.flags[i]);
+                ReplyEncoder.extent(out, form, extents.lengths[i], extents.flags[i]);
             }
         } finally {
             writer.unlock();
@@ -176,13 +181,13 @@ final class Replies {
 
     /** The first half of the reply header a successful {@code h} would get: a reply cut in the middle. */
     private ByteBuffer partialHeader(RequestHeader h) {
-        boolean chunk = structured && h.type == NbdProtocol.CMD_BLOCK_STATUS;
-        ByteBuffer b = ByteBuffer.allocate(ReplyEncoder.CHUNK_HEADER + ReplyEncoder.STATUS_CONTEXT);
+        boolean chunk = form.chunks() && h.type == NbdProtocol.CMD_BLOCK_STATUS;
+        ByteBuffer b = ByteBuffer.allocate(ReplyEncoder.EXTENDED_HEADER + ReplyEncoder.STATUS_EXT_PREFIX);
         if (chunk) {
-            ReplyEncoder.blockStatusHeader(b, h.cookie, 1, NbdProtocol.BASE_ALLOCATION_ID);
-            b.position(ReplyEncoder.CHUNK_HEADER);
+            ReplyEncoder.blockStatusHeader(b, form, h.cookie, h.offset, 1, NbdProtocol.BASE_ALLOCATION_ID);
+            b.position(ReplyEncoder.chunkHeaderSize(form));
         } else {
-            ReplyEncoder.simple(b, 0, h.cookie);
+            ReplyEncoder.ok(b, form, h.cookie, h.offset);
         }
         return b.flip().limit(b.limit() / 2);
     }

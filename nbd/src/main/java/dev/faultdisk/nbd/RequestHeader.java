@@ -1,7 +1,7 @@
 package dev.faultdisk.nbd;
 
 /**
- * A decoded 28-byte transmission request. Mutable and reused by the connection's reader so that
+ * A decoded transmission request (28 bytes, or 32 extended). Mutable and reused by the connection's reader so that
  * decoding allocates nothing per request; copy the fields out before handing a request elsewhere.
  */
 public final class RequestHeader implements Cloneable {
@@ -9,7 +9,10 @@ public final class RequestHeader implements Cloneable {
     public int type;
     public long cookie;
     public long offset;
-    /** Unsigned 32-bit length, widened. */
+    /**
+     * The length: unsigned 32-bit, widened, or under extended headers unsigned 64-bit (negative
+     * here for 2^63 and more).
+     */
     public long length;
     /** The request's place among the connection's requests that reach the device stack (from 1), or 0. */
     public long sequence;

@@ -10,20 +10,40 @@ import java.util.function.BooleanSupplier;
  * but for the export's read-only state, so each rule can be read and tested on its own.
  *
  * @param size           the export's size
- * @param structured     whether structured replies were negotiated
+ * @param structured     whether structured replies were negotiated (or extended headers)
+ * @param extended       whether extended headers were
  * @param baseAllocation whether the base:allocation context was
  * @param readOnly       whether the export refuses writes, asked per write as the device is
  */
-record RequestValidator(long size, boolean structured, boolean baseAllocation, BooleanSupplier readOnly) {
+record RequestValidator(
+        long size, boolean structured, boolean extended, boolean baseAllocation, BooleanSupplier readOnly) {
     private static final int FUA = BlockRequest.Flag.FUA.bit();
     private static final int NO_HOLE = BlockRequest.Flag.NO_HOLE.bit();
     private static final int FAST_ZERO = BlockRequest.Flag.FAST_ZERO.bit();
     private static final int DF = BlockRequest.Flag.DF.bit();
     private static final int REQ_ONE = BlockRequest.Flag.REQ_ONE.bit();
 
+    /** A validator for compact headers. */
+    RequestValidator(long size, boolean structured, boolean baseAllocation, BooleanSupplier readOnly) {
+        this(size, structured, false, baseAllocation, readOnly);
+    }
+
+    /**
+     * Whether a payload follows the request's header, of {@code h.length} bytes: a WRITE's, or
+     * under extended headers any request's that says so (NBD_CMD_FLAG_PAYLOAD_LEN), whatever
+     * else is wrong with it: the next request starts after it. A WRITE carries one with the flag
+     * or without: libnbd sets it, QEMU's client (10.0) does not.
+     */
+    boolean carriesPayload(RequestHeader h) {
+        return h.type == NbdProtocol.CMD_WRITE || (extended && (h.flags & NbdProtocol.CMD_FLAG_PAYLOAD_LEN) != 0);
+    }
+
     /** Returns 0 if the request may run, else the NBD error to reply with. */
     int check(RequestHeader h) {
         int allowed = NbdProtocol.CMD_FLAG_FUA;
+        if (extended && h.type == NbdProtocol.CMD_WRITE) {
+            allowed |= NbdProtocol.CMD_FLAG_PAYLOAD_LEN; // a write's length is its payload's either way
+        }
         switch (h.type) {
             case NbdProtocol.CMD_READ -> allowed |= structured ? NbdProtocol.CMD_FLAG_DF : 0;
             case NbdProtocol.CMD_WRITE_ZEROES ->
@@ -47,18 +67,19 @@ record RequestValidator(long size, boolean structured, boolean baseAllocation, B
                 }
             }
             case NbdProtocol.CMD_READ -> {
-                if (h.length > NbdProtocol.MAX_PAYLOAD) {
+                if (Long.compareUnsigned(h.length, NbdProtocol.MAX_PAYLOAD) > 0) {
                     return NbdProtocol.EOVERFLOW;
                 }
             }
             case NbdProtocol.CMD_WRITE -> {
-                if (h.length > NbdProtocol.MAX_PAYLOAD) {
+                if (Long.compareUnsigned(h.length, NbdProtocol.MAX_PAYLOAD) > 0) {
                     return NbdProtocol.EINVAL;
                 }
             }
             default -> {}
         }
-        boolean inRange = h.offset >= 0 && h.offset <= size && h.length <= size - h.offset;
+        // Offset and length are unsigned: negative here means 2^63 or more, past any export.
+        boolean inRange = h.offset >= 0 && h.length >= 0 && h.offset <= size && h.length <= size - h.offset;
         if (!inRange) {
             return writes(h) ? NbdProtocol.ENOSPC : NbdProtocol.EINVAL;
         }

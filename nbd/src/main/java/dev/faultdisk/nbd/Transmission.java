@@ -23,8 +23,8 @@ import java.util.concurrent.TimeUnit;
 /**
  * The transmission phase of one connection: decodes requests from the buffered input, has {@link
  * RequestValidator} check them, runs each as a {@link BlockRequest} on the export's device stack
- * (inline, submitted, or on a thread of its own) and answers through {@link Replies} (simple, or
- * structured where negotiated). Small reads are read straight into the reply buffer; large read
+ * (inline, submitted, or on a thread of its own) and answers through {@link Replies} (simple,
+ * structured or extended, as negotiated). Small reads are read straight into the reply buffer; large read
  * payloads go out with a gathering write, or from the image file when no layer needs their bytes.
  */
 final class Transmission {
@@ -41,7 +41,10 @@ final class Transmission {
     /** Null when the export does not time requests: then the fast path reads no clock. */
     private final RequestTimer timer;
 
-    private final boolean structured;
+    private final ReplyForm form;
+    /** Extended headers: 32-byte requests with 64-bit lengths, every reply a chunk. */
+    private final boolean extended;
+
     private final RequestHeader header = new RequestHeader();
     /** Requests of this connection that reached the device stack; the reader alone counts them. */
     private long sequence;
@@ -98,10 +101,15 @@ final class Transmission {
         this.writer = writer;
         this.device = negotiation.export().device();
         this.timer = negotiation.export().timer();
-        this.structured = negotiation.structuredReplies();
-        this.replies = new Replies(connection, writer, structured);
-        this.validator =
-                new RequestValidator(device.size(), structured, negotiation.baseAllocation(), device::isReadOnly);
+        this.extended = negotiation.extendedHeaders();
+        this.form = ReplyForm.of(negotiation.structuredReplies(), extended);
+        this.replies = new Replies(connection, writer, form);
+        this.validator = new RequestValidator(
+                device.size(),
+                negotiation.structuredReplies(),
+                extended,
+                negotiation.baseAllocation(),
+                device::isReadOnly);
         this.maxInFlight = connection.server().options().maxInFlight();
         this.inFlight = new Semaphore(maxInFlight);
         this.payloads = new PayloadShare(connection.server().budget(), connection.id());
@@ -136,13 +144,17 @@ final class Transmission {
         try {
             while (true) {
                 ByteBuffer in = connection.input().buffer();
-                if (!RequestDecoder.decode(in, header)) {
+                if (!RequestDecoder.decode(in, header, extended)) {
                     if (DelaysOnReader.ENABLED) {
                         onReader.serveUntilInput();
                     }
                     writer.flush();
                     flushes.burstEnded();
-                    int n = in.hasRemaining() ? connection.input().fill(RequestDecoder.HEADER_SIZE) : awaitIdle();
+                    int n = in.hasRemaining()
+                            ? connection
+                                    .input()
+                                    .fill(extended ? RequestDecoder.EXTENDED_HEADER_SIZE : RequestDecoder.HEADER_SIZE)
+                            : awaitIdle();
                     if (n == ReaderThreads.MOVED) {
                         moved = true;
                         return true;
@@ -227,9 +239,10 @@ final class Transmission {
         }
         int error = validator.check(h);
         if (error != 0) {
-            if (h.type == NbdProtocol.CMD_WRITE) {
-                if (h.length > MAX_SKIPPED_PAYLOAD) {
-                    throw new ProtocolException("write payload of " + h.length + " bytes");
+            if (validator.carriesPayload(h)) {
+                if (h.length < 0 || h.length > MAX_SKIPPED_PAYLOAD) {
+                    throw new ProtocolException(NbdProtocol.commandName(h.type) + " payload of "
+                            + Long.toUnsignedString(h.length) + " bytes");
                 }
                 connection.input().skip(h.length);
             }
@@ -501,7 +514,12 @@ final class Transmission {
                     replies.ok(h);
                 }
                 case NbdProtocol.CMD_BLOCK_STATUS ->
-                    replies.blockStatus(h, Extents.of(device, request(h, BlockOp.BLOCK_STATUS, inline)));
+                    replies.blockStatus(
+                            h,
+                            Extents.of(
+                                    device,
+                                    request(h, BlockOp.BLOCK_STATUS, inline),
+                                    extended ? Extents.MAX_EXTENT_EXT : Extents.MAX_EXTENT));
                 default -> throw new IllegalStateException("validated command " + h.type);
             }
         } catch (IOException e) {
@@ -583,7 +601,7 @@ final class Transmission {
         }
         writer.lock();
         try {
-            ReplyEncoder.readHeader(writer.reserve(headerSize), structured, h.cookie, h.offset, length);
+            ReplyEncoder.readHeader(writer.reserve(headerSize), form, h.cookie, h.offset, length);
             if (mapped != null) {
                 writer.flushWithPayloadLocked(mapped);
             } else {
@@ -610,7 +628,7 @@ final class Transmission {
         try {
             ByteBuffer out = writer.reserve(headerSize + length);
             int start = out.position();
-            ReplyEncoder.readHeader(out, structured, h.cookie, h.offset, length);
+            ReplyEncoder.readHeader(out, form, h.cookie, h.offset, length);
             int data = out.position();
             try {
                 FileChannel source = uringReads ? device.readSource(r) : null;

@@ -89,6 +89,12 @@ final class LocalServer implements AutoCloseable {
                 : RawNbdClient.open(port(), export, true, true);
     }
 
+    /** Opens a client with extended headers and base:allocation on {@code export}. */
+    RawNbdClient openExtended(String export) throws IOException {
+        return RawNbdClient.negotiateExtended(
+                socket != null ? RawNbdClient.connect(socket) : RawNbdClient.connect(port()), export);
+    }
+
     /**
      * Proves the server still serves a well-behaved client on {@code client}: writes a fresh
      * pattern to {@code export}-relative offset and reads it back.

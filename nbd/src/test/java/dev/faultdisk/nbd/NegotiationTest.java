@@ -250,6 +250,39 @@ class NegotiationTest {
     }
 
     @Test
+    void extendedHeadersAckImplyStructuredRepliesAndTakePrecedence() {
+        assertEquals(
+                List.of(REP_ERR_INVALID),
+                types(handle(OPT_EXTENDED_HEADERS, new byte[] {0}, Negotiation.Outcome.CONTINUE)));
+        assertFalse(n.extendedHeaders());
+        assertAck(
+                handle(OPT_EXTENDED_HEADERS, new byte[0], Negotiation.Outcome.CONTINUE)
+                        .getFirst(),
+                OPT_EXTENDED_HEADERS);
+        assertTrue(n.extendedHeaders());
+        assertTrue(n.structuredReplies());
+        assertEquals(
+                List.of(REP_ERR_EXT_HEADER_REQD),
+                types(handle(OPT_STRUCTURED_REPLY, new byte[0], Negotiation.Outcome.CONTINUE)),
+                "no going back to compact headers");
+        assertTrue(n.extendedHeaders());
+        assertEquals(List.of(REP_META_CONTEXT, REP_ACK), types(setMetaContext("disk", BASE_ALLOCATION)));
+        goToDisk();
+        assertTrue(n.baseAllocation());
+        assertEquals(RW_FLAGS | FLAG_SEND_DF, n.transmissionFlags());
+    }
+
+    @Test
+    void extendedHeadersAfterStructuredRepliesAreTakenToo() {
+        enableStructuredReplies();
+        assertAck(
+                handle(OPT_EXTENDED_HEADERS, new byte[0], Negotiation.Outcome.CONTINUE)
+                        .getFirst(),
+                OPT_EXTENDED_HEADERS);
+        assertTrue(n.extendedHeaders());
+    }
+
+    @Test
     void setMetaContextBeforeStructuredRepliesIsInvalid() {
         List<Rep> r = setMetaContext("disk", BASE_ALLOCATION);
         assertEquals(List.of(REP_ERR_INVALID), types(r));
@@ -336,7 +369,7 @@ class NegotiationTest {
 
     @Test
     void unknownOptionsAreUnsupportedAndNegotiationGoesOn() {
-        for (int option : new int[] {42, OPT_EXTENDED_HEADERS, 4, 0, -1}) {
+        for (int option : new int[] {42, 12, 4, 0, -1}) {
             List<Rep> r = handle(option, new byte[] {1, 2, 3}, Negotiation.Outcome.CONTINUE);
             assertEquals(1, r.size());
             assertEquals(option, r.getFirst().option());
@@ -373,11 +406,13 @@ class NegotiationTest {
     @Test
     void startingTlsForgetsWhatPlaintextNegotiated() {
         n = new Negotiation(exports, FLAG_C_FIXED_NEWSTYLE | FLAG_C_NO_ZEROES, shuttingDown::get, TlsMode.ON);
-        handle(OPT_STRUCTURED_REPLY, new byte[0], Negotiation.Outcome.CONTINUE);
+        handle(OPT_EXTENDED_HEADERS, new byte[0], Negotiation.Outcome.CONTINUE);
         assertTrue(n.structuredReplies());
+        assertTrue(n.extendedHeaders());
         handle(OPT_STARTTLS, new byte[0], Negotiation.Outcome.START_TLS);
         n.tlsStarted();
         assertFalse(n.structuredReplies());
+        assertFalse(n.extendedHeaders());
     }
 
     @Test

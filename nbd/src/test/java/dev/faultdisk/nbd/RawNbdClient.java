@@ -48,6 +48,9 @@ final class RawNbdClient implements AutoCloseable {
 
     private final int handshakeFlags;
     private boolean structured;
+    /** Extended headers: 32-byte requests and replies. */
+    private boolean extended;
+
     private long exportSize = -1;
     private int transmissionFlags;
 
@@ -338,6 +341,25 @@ final class RawNbdClient implements AutoCloseable {
         structured = on;
     }
 
+    /** Marks extended headers as in use (for a handshake done by hand): requests are then sent extended. */
+    void extended(boolean on) {
+        extended = on;
+        structured |= on;
+    }
+
+    /**
+     * Negotiates extended headers and base:allocation on a client just connected, and enters
+     * transmission with GO: requests go out as 32-byte extended headers from then on.
+     */
+    static RawNbdClient negotiateExtended(RawNbdClient c, String export) throws IOException {
+        c.clientFlags(NbdProtocol.FLAG_C_FIXED_NEWSTYLE | NbdProtocol.FLAG_C_NO_ZEROES);
+        c.expectAck(c.option(NbdProtocol.OPT_EXTENDED_HEADERS, new byte[0]));
+        c.expectAck(c.option(NbdProtocol.OPT_SET_META_CONTEXT, metaContextData(export, NbdProtocol.BASE_ALLOCATION)));
+        c.expectAck(c.go(export));
+        c.extended(true);
+        return c;
+    }
+
     static byte[] goData(String export, int[] infoRequests) {
         byte[] name = export.getBytes(StandardCharsets.UTF_8);
         ByteBuffer b = ByteBuffer.allocate(4 + name.length + 2 + 2 * infoRequests.length);
@@ -369,14 +391,21 @@ final class RawNbdClient implements AutoCloseable {
 
     // ---- transmission ----
 
-    /** Sends one request; {@code payload} (may be null) follows the header as is. Not flushed. */
+    /**
+     * Sends one request, extended if extended headers are in use (its length then 64 bits);
+     * {@code payload} (may be null) follows the header as is. Not flushed.
+     */
     void send(int flags, int type, long cookie, long offset, long length, byte[] payload) throws IOException {
-        out.writeInt(NbdProtocol.REQUEST_MAGIC);
+        out.writeInt(extended ? NbdProtocol.EXTENDED_REQUEST_MAGIC : NbdProtocol.REQUEST_MAGIC);
         out.writeShort(flags);
         out.writeShort(type);
         out.writeLong(cookie);
         out.writeLong(offset);
-        out.writeInt((int) length);
+        if (extended) {
+            out.writeLong(length);
+        } else {
+            out.writeInt((int) length);
+        }
         if (payload != null) {
             out.write(payload);
         }
@@ -404,8 +433,15 @@ final class RawNbdClient implements AutoCloseable {
         out.flush();
     }
 
-    /** A simple reply, or one structured chunk. {@code data} is the read payload or chunk payload. */
-    record Reply(boolean simple, int error, int flags, int type, long cookie, byte[] data) {
+    /**
+     * A simple reply, or one structured or extended chunk. {@code data} is the read payload or
+     * chunk payload; {@code offset} an extended chunk's request offset (else -1).
+     */
+    record Reply(boolean simple, int error, int flags, int type, long cookie, byte[] data, long offset) {
+        Reply(boolean simple, int error, int flags, int type, long cookie, byte[] data) {
+            this(simple, error, flags, type, cookie, data, -1);
+        }
+
         boolean done() {
             return simple || (flags & NbdProtocol.REPLY_FLAG_DONE) != 0;
         }
@@ -444,6 +480,19 @@ final class RawNbdClient implements AutoCloseable {
             byte[] data = new byte[in.readInt()];
             in.readFully(data);
             return new Reply(false, 0, flags, type, cookie, data);
+        }
+        if (magic == NbdProtocol.EXTENDED_REPLY_MAGIC) {
+            int flags = in.readUnsignedShort();
+            int type = in.readUnsignedShort();
+            long cookie = in.readLong();
+            long offset = in.readLong();
+            long length = in.readLong();
+            if (length < 0 || length > (64 << 20)) {
+                throw new IOException("extended reply payload of " + Long.toUnsignedString(length) + " bytes");
+            }
+            byte[] data = new byte[(int) length];
+            in.readFully(data);
+            return new Reply(false, 0, flags, type, cookie, data, offset);
         }
         throw new IOException(String.format("bad reply magic %08x", magic));
     }

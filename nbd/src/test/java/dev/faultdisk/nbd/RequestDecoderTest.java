@@ -110,6 +110,42 @@ class RequestDecoderTest {
         assertEquals(ByteBuffer.wrap(encode(List.of(s))), b.flip());
     }
 
+    @Test
+    void extendedHeadersSplitAtEveryPositionAndRandomly() throws Exception {
+        List<Sent> sent = new ArrayList<>(randomRequests(new SplittableRandom(13), 12));
+        sent.add(new Sent(0xFFFF, NbdProtocol.CMD_TRIM, -1L, Long.MIN_VALUE, -1L)); // 64-bit unsigned length
+        sent.add(new Sent(0, NbdProtocol.CMD_BLOCK_STATUS, 5, 0, 1L << 44));
+        byte[] stream = encode(sent, true);
+        for (int cut = 0; cut <= stream.length; cut++) {
+            List<Sent> got = decodeParts(List.of(slice(stream, 0, cut), slice(stream, cut, stream.length)), true);
+            assertEquals(sent, got, "split at " + cut);
+        }
+        for (long seed = 200; seed < 220; seed++) {
+            SplittableRandom random = new SplittableRandom(seed);
+            List<Sent> more = randomRequests(random, 1 + random.nextInt(60));
+            assertEquals(more, decodeInFragments(encode(more, true), random, 1 + random.nextInt(200), true));
+        }
+    }
+
+    @Test
+    void aCompactHeaderWhereAnExtendedOneIsDueIsAProtocolErrorAndShortInputWaits() throws Exception {
+        byte[] compact = encode(List.of(new Sent(0, NbdProtocol.CMD_FLUSH, 1, 0, 0)), false);
+        ByteBuffer in = ByteBuffer.wrap(java.util.Arrays.copyOf(compact, 32));
+        ProtocolException e =
+                assertThrows(ProtocolException.class, () -> RequestDecoder.decodeExtended(in, new RequestHeader()));
+        assertTrue(e.getMessage().contains("0x25609513"), e.getMessage());
+        assertEquals(0, in.position());
+        byte[] extended = encode(List.of(new Sent(1, 1, 2, 3, 0)), true);
+        for (int n = 0; n < 32; n++) {
+            ByteBuffer part = ByteBuffer.wrap(extended, 0, n);
+            assertFalse(RequestDecoder.decodeExtended(part, new RequestHeader()));
+            assertEquals(0, part.position());
+        }
+        ByteBuffer b = ByteBuffer.allocate(32);
+        RequestDecoder.encodeExtended(b, 1, 1, 2, 3, 0);
+        assertEquals(ByteBuffer.wrap(extended), b.flip());
+    }
+
     // ---- helpers ----
 
     private static List<Sent> randomRequests(SplittableRandom random, int count) {
@@ -124,17 +160,25 @@ class RequestDecoderTest {
         return out;
     }
 
-    /** Encodes independently of RequestDecoder.encode, with payload bytes after each WRITE. */
     private static byte[] encode(List<Sent> requests) throws IOException {
+        return encode(requests, false);
+    }
+
+    /** Encodes independently of RequestDecoder.encode, with payload bytes after each WRITE. */
+    private static byte[] encode(List<Sent> requests, boolean extended) throws IOException {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         DataOutputStream d = new DataOutputStream(bytes);
         for (Sent s : requests) {
-            d.writeInt(0x25609513);
+            d.writeInt(extended ? 0x21e41c71 : 0x25609513);
             d.writeShort(s.flags());
             d.writeShort(s.type());
             d.writeLong(s.cookie());
             d.writeLong(s.offset());
-            d.writeInt((int) s.length());
+            if (extended) {
+                d.writeLong(s.length());
+            } else {
+                d.writeInt((int) s.length());
+            }
             for (long i = 0; i < s.payload(); i++) {
                 d.write((int) (i * 31 + 7)); // payload bytes that could pass for anything
             }
@@ -144,20 +188,29 @@ class RequestDecoderTest {
 
     private static List<Sent> decodeInFragments(byte[] stream, SplittableRandom random, int maxFragment)
             throws ProtocolException {
+        return decodeInFragments(stream, random, maxFragment, false);
+    }
+
+    private static List<Sent> decodeInFragments(
+            byte[] stream, SplittableRandom random, int maxFragment, boolean extended) throws ProtocolException {
         List<byte[]> parts = new ArrayList<>();
         for (int pos = 0; pos < stream.length; ) {
             int n = Math.min(stream.length - pos, 1 + random.nextInt(maxFragment));
             parts.add(slice(stream, pos, pos + n));
             pos += n;
         }
-        return decodeParts(parts);
+        return decodeParts(parts, extended);
+    }
+
+    private static List<Sent> decodeParts(List<byte[]> parts) throws ProtocolException {
+        return decodeParts(parts, false);
     }
 
     /**
      * Feeds fragments into a small buffer the way the connection does (append, decode what is
      * complete, skip payloads, compact) and collects the headers.
      */
-    private static List<Sent> decodeParts(List<byte[]> parts) throws ProtocolException {
+    private static List<Sent> decodeParts(List<byte[]> parts, boolean extended) throws ProtocolException {
         ByteBuffer buffer = ByteBuffer.allocate(64 * 1024).limit(0);
         RequestHeader h = new RequestHeader();
         List<Sent> got = new ArrayList<>();
@@ -173,7 +226,7 @@ class RequestDecoderTest {
                         break;
                     }
                 }
-                if (!RequestDecoder.decode(buffer, h)) {
+                if (!RequestDecoder.decode(buffer, h, extended)) {
                     break;
                 }
                 Sent s = new Sent(h.flags, h.type, h.cookie, h.offset, h.length);

@@ -99,6 +99,32 @@ class RequestValidatorTest {
     }
 
     @Test
+    void extendedHeadersTakeSixtyFourBitLengthsAndThePayloadFlagOnWritesOnly() {
+        RequestValidator extended = new RequestValidator(16L << 40, true, true, true, readOnly::get);
+        int payload = NbdProtocol.CMD_FLAG_PAYLOAD_LEN;
+        assertEquals(0, extended.check(request(CMD_WRITE_ZEROES, 0, 0, 5L << 30)), "past 32 bits");
+        assertEquals(0, extended.check(request(CMD_TRIM, 0, 1L << 40, 15L << 40)));
+        assertEquals(0, extended.check(request(CMD_BLOCK_STATUS, 0, 0, 16L << 40)));
+        assertEquals(0, extended.check(request(CMD_WRITE, payload, 0, 512)));
+        assertEquals(
+                0, extended.check(request(CMD_WRITE, CMD_FLAG_FUA, 0, 512)), "a write without the flag still writes");
+        for (int type : new int[] {CMD_READ, CMD_TRIM, CMD_WRITE_ZEROES, CMD_BLOCK_STATUS, CMD_CACHE, CMD_FLUSH}) {
+            RequestHeader h = request(type, payload, 0, type == CMD_FLUSH ? 0 : 512);
+            assertEquals(EINVAL, extended.check(h), "a payload on command " + type);
+            assertTrue(extended.carriesPayload(h));
+        }
+        assertEquals(EINVAL, structured.check(request(CMD_WRITE, payload, 0, 512)), "the flag needs extended headers");
+        assertTrue(structured.carriesPayload(request(CMD_WRITE, 0, 0, 512)));
+        assertFalse(structured.carriesPayload(request(CMD_TRIM, payload, 0, 512)), "compact: only a write has one");
+        for (long length : new long[] {-1L, Long.MIN_VALUE}) { // 2^64 - 1, 2^63: unsigned
+            assertEquals(EINVAL, extended.check(request(CMD_TRIM, 0, 0, length)));
+            assertEquals(ENOSPC, extended.check(request(CMD_WRITE_ZEROES, 0, 0, length)));
+            assertEquals(EOVERFLOW, extended.check(request(CMD_READ, 0, 0, length)));
+            assertEquals(EINVAL, extended.check(request(CMD_WRITE, payload, 0, length)));
+        }
+    }
+
+    @Test
     void aReadOnlyExportRefusesWhatWouldChangeItWithEperm() {
         readOnly.set(true);
         assertEquals(EPERM, structured.check(request(CMD_WRITE, 0, 0, 512)));
