@@ -4,10 +4,11 @@ libnbd's own checks off (strict mode 0), and prints one JSON line a case and ser
 the answer asked for) or "err:" the errno name (libnbd's message where it gives no errno),
 followed by whether a 512-byte read on the same connection still works afterwards.
 
-Usage: requests.py [--psk FILE:USERNAME] SIZE LABEL=SOCKET[,readonly] ...
+Usage: requests.py [--psk FILE:USERNAME] [--sixty-four-bit] SIZE LABEL=SOCKET[,readonly] ...
 Every server serves the export "disk0" (or any name) of SIZE bytes of zeroes on a Unix socket;
 the read-only ones take only the read-only cases. With --psk every connection requires TLS with
-that pre-shared key.
+that pre-shared key. With --sixty-four-bit only the cases of effect lengths past 32 bits run (on
+an export of more than 8 GiB; libnbd 1.18 or later, which asks for extended headers).
 """
 import errno
 import hashlib
@@ -64,6 +65,19 @@ def then_read(h, call):
     else:
         after = outcome(lambda: h.pread(512, 0)).split(":")[0]
     return first + " then " + after
+
+
+def extended(h):
+    """Whether extended headers were negotiated (None for a libnbd that knows none: before 1.18)."""
+    if not hasattr(h, "get_extended_headers_negotiated"):
+        return None
+    return h.get_extended_headers_negotiated()
+
+
+def extents64(h, length, offset=0, flags=0):
+    got = []
+    h.block_status_64(length, offset, lambda ctx, at, entries, err: got.append((ctx, list(entries))) or 0, flags)
+    return got
 
 
 def extents(h, length, flags=0):
@@ -151,6 +165,29 @@ def transmission(size):
         ("block status after a trim", lambda h: (h.trim(1 << 20, 0), extents(h, 1 << 20))[1]),
         ("block status after zeroing", lambda h: (h.zero(1 << 20, 0), extents(h, 1 << 20))[1]),
         ("32 requests in flight", lambda h: pipelined(h, size)),
+        ("extended headers negotiated", extended),
+    ]
+
+
+def sixty_four_bit(size):
+    """Effect lengths past 32 bits, on an export of more than 8 GiB: (name, call on a handle)."""
+    gib = 1 << 30
+    return [
+        ("zero 5 GiB", lambda h: h.zero(5 * gib, gib)),
+        ("zero 5 GiB with FAST_ZERO", lambda h: h.zero(5 * gib, gib, nbd.CMD_FLAG_FAST_ZERO)),
+        ("trim 6 GiB", lambda h: h.trim(6 * gib, 2 * gib)),
+        ("cache 5 GiB", lambda h: h.cache(5 * gib, 0)),
+        ("write, zero 5 GiB over it, read back",
+         lambda h: (h.pwrite(b"w" * 4096, 3 * gib), h.zero(5 * gib, gib), h.pread(8192, 3 * gib - 4096))[2]),
+        ("write, then block status of the whole export",
+         lambda h: (h.pwrite(b"d" * (1 << 20), 6 * gib), extents64(h, size))[1]),
+        ("block status of 5 GiB with REQ_ONE", lambda h: extents64(h, 5 * gib, 0, nbd.CMD_FLAG_REQ_ONE)),
+        ("block status of 2^40 from 1 GiB", lambda h: extents64(h, 1 << 40, gib)),
+        ("zero across the end by 4 GiB", lambda h: h.zero(5 * gib, size - gib)),
+        ("trim across the end by 4 GiB", lambda h: h.trim(5 * gib, size - gib)),
+        ("trim of 2^63 bytes", lambda h: h.trim(1 << 63, 0)),
+        ("zero of 2^64 - 1 bytes", lambda h: h.zero((1 << 64) - 1, 0)),
+        ("extended headers negotiated", extended),
     ]
 
 
@@ -190,6 +227,9 @@ def main():
     if args[0] == "--psk":
         PSK = args[1].rsplit(":", 1)
         args = args[2:]
+    wide = args[0] == "--sixty-four-bit"
+    if wide:
+        args = args[1:]
     size = int(args[0])
     servers = []
     for arg in args[1:]:
@@ -200,6 +240,13 @@ def main():
     def emit(case, label, result):
         print(json.dumps({"case": case, "server": label, "outcome": result}), flush=True)
 
+    if wide:
+        for case, call in sixty_four_bit(size):
+            for label, socket, ro in servers:
+                h = handle(socket, meta="base:allocation")
+                emit(case, label, then_read(h, lambda: call(h)))
+                done(h)
+        return
     for structured in (True, False):
         prefix = "" if structured else "simple replies: "
         for case, call in transmission(size):

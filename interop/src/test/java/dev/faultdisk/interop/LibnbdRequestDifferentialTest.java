@@ -1,6 +1,5 @@
 package dev.faultdisk.interop;
 
-import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -67,12 +66,13 @@ class LibnbdRequestDifferentialTest {
                 TestServer faultdiskRo = TestServer.onUnixSocket(dir.resolve("fdr.sock"), "disk0=memory:8M,readonly");
                 Nbdkit nbdkit = Nbdkit.memory(dir.resolve("kit"));
                 Nbdkit nbdkitRo = Nbdkit.memory(dir.resolve("kitr"), "-r");
-                QemuNbd qemuNbd = QemuNbd.start(zeroes(dir.resolve("qn.img")), dir.resolve("qn.sock"), "--shared=4");
+                JudgeServer qemuNbd =
+                        JudgeServer.qemuNbd(zeroes(dir.resolve("qn.img")), dir.resolve("qn.sock"), "--shared=4");
                 // A writer's image lock keeps any other qemu-nbd off its image: one image each.
-                QemuNbd qemuNbdRo = QemuNbd.start(
+                JudgeServer qemuNbdRo = JudgeServer.qemuNbd(
                         zeroes(dir.resolve("qnr.img")), dir.resolve("qnr.sock"), "--shared=4", "--read-only")) {
             assertJudgedAlike(
-                    python,
+                    List.of(python, script().toString()),
                     Long.toString(SIZE),
                     "faultdisk=" + dir.resolve("fd.sock"),
                     "faultdisk-offreader=" + dir.resolve("fdo.sock"),
@@ -103,10 +103,11 @@ class LibnbdRequestDifferentialTest {
                         .nbd(UnixDomainSocketAddress.of(dir.resolve("tls.sock")))
                         .nbdOptions(NbdServer.Options.defaults().withPsk(TlsMode.REQUIRE, PskTls.load(keys)))
                         .start()) {
+            List<String> requests = List.of(python, script().toString());
             Map<String, Map<String, String>> without =
-                    run(python, Long.toString(SIZE), "faultdisk=" + dir.resolve("fd.sock"));
-            Map<String, Map<String, String>> with =
-                    run(python, "--psk", keys + ":grace", Long.toString(SIZE), "faultdisk=" + dir.resolve("tls.sock"));
+                    run(requests, Long.toString(SIZE), "faultdisk=" + dir.resolve("fd.sock"));
+            Map<String, Map<String, String>> with = run(
+                    requests, "--psk", keys + ":grace", Long.toString(SIZE), "faultdisk=" + dir.resolve("tls.sock"));
             assertTrue(without.size() >= 90, "cases run: " + without.size());
             without.keySet().removeIf(c -> c.startsWith("oldstyle") || c.startsWith("only NO_ZEROES")); // no TLS there
             assertEquals(without, with, "without TLS, then with");
@@ -115,11 +116,11 @@ class LibnbdRequestDifferentialTest {
     }
 
     /**
-     * Runs requests.py with {@code args}; every server labelled faultdisk... answers each case as
-     * nbdkit or qemu-nbd does.
+     * Runs requests.py ({@code requests}: a python3 and the script) with {@code args}; every server
+     * labelled faultdisk... answers each case as nbdkit or qemu-nbd does. Returns the outcomes.
      */
-    private static void assertJudgedAlike(String python, String... args) throws Exception {
-        Map<String, Map<String, String>> cases = run(python, args);
+    static Map<String, Map<String, String>> assertJudgedAlike(List<String> requests, String... args) throws Exception {
+        Map<String, Map<String, String>> cases = run(requests, args);
         cases.forEach((name, by) -> assertTrue(
                 by.keySet().containsAll(List.of("faultdisk", "nbdkit", "qemu-nbd")),
                 "servers that answered " + name + ": " + by.keySet()));
@@ -144,6 +145,7 @@ class LibnbdRequestDifferentialTest {
         assertTrue(mine.stream().anyMatch(o -> o.startsWith("err:ENOSPC then ok")), cases.toString());
         assertTrue(mine.stream().anyMatch(o -> o.startsWith("ok:")), cases.toString());
         assertTrue(mine.stream().allMatch(o -> !o.contains(" then ") || o.endsWith(" then ok")), cases.toString());
+        return cases;
     }
 
     private static Path zeroes(Path image) throws IOException {
@@ -153,10 +155,13 @@ class LibnbdRequestDifferentialTest {
         return image;
     }
 
-    /** requests.py's outcomes with {@code args}: case -> server -> outcome, in the script's order. */
+    /**
+     * requests.py's outcomes with {@code args} ({@code requests}: a python3 and the script): case ->
+     * server -> outcome, in the script's order.
+     */
     @SuppressWarnings("unchecked")
-    private static Map<String, Map<String, String>> run(String python, String... args) throws URISyntaxException {
-        List<String> argv = new ArrayList<>(List.of(python, script()));
+    static Map<String, Map<String, String>> run(List<String> requests, String... args) {
+        List<String> argv = new ArrayList<>(requests);
         argv.addAll(List.of(args));
         CommandResult run = Command.run(TIMEOUT, argv);
         run.assertOk("requests.py");
@@ -173,10 +178,10 @@ class LibnbdRequestDifferentialTest {
         return cases;
     }
 
-    private static String script() throws URISyntaxException {
+    /** The test resource requests.py. */
+    static Path script() throws URISyntaxException {
         return Path.of(Objects.requireNonNull(LibnbdRequestDifferentialTest.class.getResource("/libnbd/requests.py"))
-                        .toURI())
-                .toString();
+                .toURI());
     }
 
     /** A python3 that has libnbd's bindings (Debian's python3-libnbd is for the system's own). */
@@ -194,41 +199,5 @@ class LibnbdRequestDifferentialTest {
         }
         Tools.requireThat(false, "libnbd's Python bindings (python3-libnbd) for " + candidates);
         throw new AssertionError("unreachable");
-    }
-
-    /** qemu-nbd serving {@code image} as disk0 on a Unix socket, for any number of clients in turn. */
-    private record QemuNbd(Process process) implements AutoCloseable {
-        static QemuNbd start(Path image, Path socket, String... options) throws IOException {
-            List<String> argv =
-                    new ArrayList<>(List.of("qemu-nbd", "--persistent", "--format=raw", "--export-name=disk0"));
-            argv.addAll(List.of(options));
-            argv.addAll(List.of("--socket=" + socket, image.toString()));
-            Path log = socket.resolveSibling(socket.getFileName() + ".log");
-            Process process = new ProcessBuilder(argv)
-                    .redirectErrorStream(true)
-                    .redirectOutput(log.toFile())
-                    .start();
-            QemuNbd qemuNbd = new QemuNbd(process);
-            try {
-                await("qemu-nbd's socket").atMost(TIMEOUT).until(() -> Files.exists(socket) || !process.isAlive());
-                if (!process.isAlive()) {
-                    throw new IllegalStateException("qemu-nbd " + argv + " ended: " + Files.readString(log));
-                }
-            } catch (RuntimeException e) {
-                qemuNbd.close();
-                throw e;
-            }
-            return qemuNbd;
-        }
-
-        @Override
-        public void close() {
-            process.destroy();
-            try {
-                process.waitFor();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }
     }
 }
