@@ -33,13 +33,15 @@ def outcome(call):
 PSK = None
 
 
-def handle(socket, name="disk0", structured=True, meta=None, handshake=None, opt_mode=False):
+def handle(socket, name="disk0", structured=True, meta=None, handshake=None, opt_mode=False, extended=True):
     h = nbd.NBD()
     if PSK:
         h.set_tls(nbd.TLS_REQUIRE)
         h.set_tls_psk_file(PSK[0])
         h.set_tls_username(PSK[1])
     h.set_request_structured_replies(structured)
+    if not extended:
+        h.set_request_extended_headers(False)
     if meta:
         h.add_meta_context(meta)
     if handshake is not None:
@@ -247,12 +249,17 @@ def main():
                 emit(case, label, then_read(h, lambda: call(h)))
                 done(h)
         return
-    for structured in (True, False):
-        prefix = "" if structured else "simple replies: "
+    # What this libnbd asks for first (extended headers from 1.18 on, else structured replies);
+    # where it asks for extended headers, structured replies without them too; simple replies.
+    modes = [("", True, True)]
+    if hasattr(nbd.NBD, "set_request_extended_headers"):
+        modes.append(("structured replies, not extended: ", True, False))
+    modes.append(("simple replies: ", False, True))
+    for prefix, structured, ext in modes:
         for case, call in transmission(size):
             for label, socket, ro in servers:
                 if not ro:
-                    h = handle(socket, structured=structured, meta="base:allocation")
+                    h = handle(socket, structured=structured, meta="base:allocation", extended=ext)
                     emit(prefix + case, label, then_read(h, lambda: call(h)))
                     done(h)
     for case, call in read_only():
