@@ -27,6 +27,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.SplittableRandom;
+import java.util.function.Function;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -92,7 +93,16 @@ class LibnbdRequestDifferentialTest {
      */
     @Test
     void tlsChangesNoAnswer() throws Exception {
-        String python = pythonWithLibnbd();
+        assertTlsChangesNoAnswer(List.of(pythonWithLibnbd(), script().toString()), dir, Path::toString);
+    }
+
+    /**
+     * The sweep over TLS with a pre-shared key against this server gives the answers it gives
+     * without, run by {@code requests} (a python3 and the script) with the servers' sockets and
+     * the key file in {@code dir}, which the client sees at {@code seen}'s paths.
+     */
+    static void assertTlsChangesNoAnswer(List<String> requests, Path dir, Function<Path, String> seen)
+            throws Exception {
         byte[] key = new byte[32];
         new SplittableRandom(0x11b_2bdL).nextBytes(key);
         Path keys = dir.resolve("keys.psk");
@@ -103,11 +113,14 @@ class LibnbdRequestDifferentialTest {
                         .nbd(UnixDomainSocketAddress.of(dir.resolve("tls.sock")))
                         .nbdOptions(NbdServer.Options.defaults().withPsk(TlsMode.REQUIRE, PskTls.load(keys)))
                         .start()) {
-            List<String> requests = List.of(python, script().toString());
             Map<String, Map<String, String>> without =
-                    run(requests, Long.toString(SIZE), "faultdisk=" + dir.resolve("fd.sock"));
+                    run(requests, Long.toString(SIZE), "faultdisk=" + seen.apply(dir.resolve("fd.sock")));
             Map<String, Map<String, String>> with = run(
-                    requests, "--psk", keys + ":grace", Long.toString(SIZE), "faultdisk=" + dir.resolve("tls.sock"));
+                    requests,
+                    "--psk",
+                    seen.apply(keys) + ":grace",
+                    Long.toString(SIZE),
+                    "faultdisk=" + seen.apply(dir.resolve("tls.sock")));
             assertTrue(without.size() >= 90, "cases run: " + without.size());
             without.keySet().removeIf(c -> c.startsWith("oldstyle") || c.startsWith("only NO_ZEROES")); // no TLS there
             assertEquals(without, with, "without TLS, then with");

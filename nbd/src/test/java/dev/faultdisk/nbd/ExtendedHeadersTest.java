@@ -11,12 +11,16 @@ import java.io.IOException;
 import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.SplittableRandom;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Extended headers on the wire: 32-byte requests with 64-bit lengths, and every reply an extended
@@ -78,6 +82,32 @@ class ExtendedHeadersTest implements ServerUnderTest {
         RawNbdClient.Reply flush = only(c.readAll(14));
         assertEquals(REPLY_TYPE_NONE, flush.type());
         assertEquals(0, flush.offset());
+    }
+
+    @Test
+    void aLargeReadOfAnImageLeavesFromTheFileUnderAnExtendedHeader(@TempDir Path dir) throws IOException {
+        byte[] content = new byte[8 << 20];
+        new SplittableRandom(0xe7).nextBytes(content);
+        Path image = dir.resolve("disk.img");
+        Files.write(image, content);
+        try (LocalServer files = newServer("image=" + image + ",readonly");
+                RawNbdClient fc = files.openExtended("image")) {
+            long sentBefore = files.server().readsSentFromFile();
+            long at = (1 << 20) + 512;
+            int length = 2 << 20;
+            fc.send(0, CMD_READ, 15, at, length, null);
+            RawNbdClient.Reply read = only(fc.readAll(15));
+            assertEquals(REPLY_TYPE_OFFSET_DATA, read.type());
+            assertEquals(at, read.offset());
+            ByteBuffer p = read.payload();
+            assertEquals(at, p.getLong());
+            byte[] got = new byte[p.remaining()];
+            p.get(got);
+            assertArrayEquals(Arrays.copyOfRange(content, (int) at, (int) at + length), got);
+            if (!offReader()) { // off the reader a read goes through a buffer
+                assertEquals(1, files.server().readsSentFromFile() - sentBefore, "straight from the file");
+            }
+        }
     }
 
     @Test
