@@ -62,14 +62,7 @@ class ExtendedHeadersTest implements ServerUnderTest {
         assertEquals(0, write.data().length);
 
         c.send(0, CMD_READ, 12, at, data.length, null);
-        RawNbdClient.Reply read = only(c.readAll(12));
-        assertEquals(REPLY_TYPE_OFFSET_DATA, read.type());
-        assertEquals(at, read.offset());
-        ByteBuffer p = read.payload();
-        assertEquals(at, p.getLong());
-        byte[] got = new byte[p.remaining()];
-        p.get(got);
-        assertArrayEquals(data, got);
+        assertOneDataChunk(c.readAll(12), at, data);
 
         c.send(0, CMD_READ, 13, 9 * GIB, 1 << 20, null);
         RawNbdClient.Reply hole = only(c.readAll(13));
@@ -96,14 +89,7 @@ class ExtendedHeadersTest implements ServerUnderTest {
             long at = (1 << 20) + 512;
             int length = 2 << 20;
             fc.send(0, CMD_READ, 15, at, length, null);
-            RawNbdClient.Reply read = only(fc.readAll(15));
-            assertEquals(REPLY_TYPE_OFFSET_DATA, read.type());
-            assertEquals(at, read.offset());
-            ByteBuffer p = read.payload();
-            assertEquals(at, p.getLong());
-            byte[] got = new byte[p.remaining()];
-            p.get(got);
-            assertArrayEquals(Arrays.copyOfRange(content, (int) at, (int) at + length), got);
+            assertOneDataChunk(fc.readAll(15), at, Arrays.copyOfRange(content, (int) at, (int) at + length));
             if (!offReader()) { // off the reader a read goes through a buffer
                 assertEquals(1, files.server().readsSentFromFile() - sentBefore, "straight from the file");
             }
@@ -258,6 +244,18 @@ class ExtendedHeadersTest implements ServerUnderTest {
     private static void assertClosed(RawNbdClient client, String after) {
         IOException e = assertThrows(IOException.class, client::readReply, after);
         assertFalse(e instanceof SocketTimeoutException, after + ": the server went silent, not away: " + e);
+    }
+
+    /** A read's reply: one OFFSET_DATA chunk at {@code at} (in its header and its payload) holding {@code data}. */
+    private static void assertOneDataChunk(List<RawNbdClient.Reply> replies, long at, byte[] data) {
+        RawNbdClient.Reply read = only(replies);
+        assertEquals(REPLY_TYPE_OFFSET_DATA, read.type());
+        assertEquals(at, read.offset());
+        ByteBuffer p = read.payload();
+        assertEquals(at, p.getLong());
+        byte[] got = new byte[p.remaining()];
+        p.get(got);
+        assertArrayEquals(data, got);
     }
 
     private static RawNbdClient.Reply only(List<RawNbdClient.Reply> replies) {
