@@ -220,7 +220,13 @@ def negotiation():
         ("LIST_META_CONTEXT of unknown namespaces", lambda h: meta_contexts(h, ["x-nope:", "BASE:allocation"])),
         ("LIST_META_CONTEXT of a 65000-byte query", lambda h: meta_contexts(h, ["base:" + "a" * 65000])),
         ("GO for disk0 after INFO for another", lambda h: (info(h, "disk0"), h.set_export_name("disk0"), h.opt_go(), h.get_size())[3]),
-    ]
+    ] + ([
+        # libnbd 1.18 and later: it has asked for extended headers (or structured replies where
+        # refused) already; asked again, the answer says whether the server took the duplicate.
+        ("STRUCTURED_REPLY after what libnbd negotiated", lambda h: h.opt_structured_reply()),
+        ("EXTENDED_HEADERS after what libnbd negotiated", lambda h: h.opt_extended_headers()),
+        ("EXTENDED_HEADERS after what libnbd negotiated, then GO", lambda h: (h.opt_extended_headers(), h.opt_go(), h.get_size())),
+    ] if hasattr(nbd.NBD, "opt_extended_headers") else [])
 
 
 def main():
@@ -268,12 +274,13 @@ def main():
                 h = handle(socket)
                 emit(case, label, then_read(h, lambda: call(h)))
                 done(h)
-    for case, call in negotiation():
-        for label, socket, ro in servers:
-            if not ro:
-                h = handle(socket, opt_mode=True)
-                emit(case, label, then_read(h, lambda: call(h)))
-                done(h)
+    for prefix, _, ext in modes[:-1]:  # options need no simple-replies pass
+        for case, call in negotiation():
+            for label, socket, ro in servers:
+                if not ro:
+                    h = handle(socket, opt_mode=True, extended=ext)
+                    emit(prefix + case, label, then_read(h, lambda: call(h)))
+                    done(h)
     # Without fixed newstyle a client cannot ask for TLS: these go only without it.
     for case, flags, name in [] if PSK else [
         ("oldstyle client flags, disk0", 0, "disk0"),

@@ -151,6 +151,9 @@ public final class Negotiation {
                                 option,
                                 NbdProtocol.REP_ERR_EXT_HEADER_REQD,
                                 "extended headers are already on; they take precedence");
+                    } else if (structuredReplies) {
+                        // A duplicate: nbdkit and qemu-nbd refuse it too.
+                        error(reply, option, NbdProtocol.REP_ERR_INVALID, "structured replies are already on");
                     } else {
                         structuredReplies = true;
                         reply(reply, option, NbdProtocol.REP_ACK, new byte[0]);
@@ -160,6 +163,8 @@ public final class Negotiation {
                 case NbdProtocol.OPT_EXTENDED_HEADERS -> {
                     if (data.hasRemaining()) {
                         error(reply, option, NbdProtocol.REP_ERR_INVALID, "EXTENDED_HEADERS takes no data");
+                    } else if (extendedHeaders) {
+                        error(reply, option, NbdProtocol.REP_ERR_INVALID, "extended headers are already on");
                     } else {
                         extendedHeaders = true;
                         structuredReplies = true; // they imply structured replies
@@ -196,8 +201,10 @@ public final class Negotiation {
 
     private Outcome exportName(ByteBuffer data, DataOutputStream reply) throws IOException {
         Optional<Export> found = exports.find(string(data, data.remaining()));
-        if (found.isEmpty()) {
-            return Outcome.CLOSE; // EXPORT_NAME cannot carry an error: the spec says close.
+        if (found.isEmpty() || extendedHeaders) {
+            // EXPORT_NAME cannot carry an error: the spec says close. A client that took extended
+            // headers must not send it (its reply has no room for them), and qemu-nbd closes too.
+            return Outcome.CLOSE;
         }
         select(found.get());
         reply.writeLong(export.size());

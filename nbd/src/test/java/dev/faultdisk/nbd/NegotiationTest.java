@@ -266,10 +266,35 @@ class NegotiationTest {
                 types(handle(OPT_STRUCTURED_REPLY, new byte[0], Negotiation.Outcome.CONTINUE)),
                 "no going back to compact headers");
         assertTrue(n.extendedHeaders());
+        assertEquals(
+                List.of(REP_ERR_INVALID),
+                types(handle(OPT_EXTENDED_HEADERS, new byte[0], Negotiation.Outcome.CONTINUE)),
+                "a duplicate, as qemu-nbd 10 answers it");
+        assertTrue(n.extendedHeaders());
         assertEquals(List.of(REP_META_CONTEXT, REP_ACK), types(setMetaContext("disk", BASE_ALLOCATION)));
         goToDisk();
         assertTrue(n.baseAllocation());
         assertEquals(RW_FLAGS | FLAG_SEND_DF, n.transmissionFlags());
+    }
+
+    @Test
+    void aDuplicateStructuredReplyIsInvalidAndChangesNothing() {
+        enableStructuredReplies();
+        assertEquals(
+                List.of(REP_ERR_INVALID),
+                types(handle(OPT_STRUCTURED_REPLY, new byte[0], Negotiation.Outcome.CONTINUE)),
+                "as nbdkit and qemu-nbd answer it");
+        assertTrue(n.structuredReplies());
+        goToDisk();
+        assertEquals(RW_FLAGS | FLAG_SEND_DF, n.transmissionFlags());
+    }
+
+    @Test
+    void exportNameAfterExtendedHeadersClosesWithoutReply() {
+        handle(OPT_EXTENDED_HEADERS, new byte[0], Negotiation.Outcome.CONTINUE);
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        assertEquals(Negotiation.Outcome.CLOSE, n.handle(OPT_EXPORT_NAME, bytes("disk"), out));
+        assertEquals(0, out.size(), "its reply has no room for extended headers");
     }
 
     @Test
