@@ -226,7 +226,16 @@ def negotiation():
         ("STRUCTURED_REPLY after what libnbd negotiated", lambda h: h.opt_structured_reply()),
         ("EXTENDED_HEADERS after what libnbd negotiated", lambda h: h.opt_extended_headers()),
         ("EXTENDED_HEADERS after what libnbd negotiated, then GO", lambda h: (h.opt_extended_headers(), h.opt_go(), h.get_size())),
-    ] if hasattr(nbd.NBD, "opt_extended_headers") else [])
+        ("SET_META_CONTEXT of nothing, then GO", lambda h: (
+            h.opt_set_meta_context_queries([], lambda ctx: 0), h.opt_go(), h.can_meta_context("base:allocation"))),
+        ("SET_META_CONTEXT base:allocation, then GO", lambda h: (
+            h.opt_set_meta_context_queries(["base:allocation"], lambda ctx: 0), h.opt_go(),
+            h.can_meta_context("base:allocation"))),
+        ("SET_META_CONTEXT of unknown contexts", lambda h: h.opt_set_meta_context_queries(
+            ["base:", "x-nope:y", "base:allocation:extra"], lambda ctx: 0)),
+    ] + ([] if PSK else [
+        ("STARTTLS where TLS is off", lambda h: h.opt_starttls()),
+    ]) if hasattr(nbd.NBD, "opt_extended_headers") else [])
 
 
 def main():
