@@ -24,6 +24,18 @@ final class BlockIndex {
         clear();
     }
 
+    /**
+     * An index sized for {@code expected} blocks, so that filling it never grows it: filled in
+     * another index's slot order, a growing one probes in ever longer runs (1.3 million blocks
+     * took 8 s, against 0.3 s sized).
+     */
+    BlockIndex(long expected) {
+        int capacity = Integer.highestOneBit((int) Math.min(1 << 30, Math.max(16, expected * 4 / 3 + 1)) - 1) << 1;
+        keys = new long[capacity];
+        Arrays.fill(keys, EMPTY);
+        slots = new int[capacity];
+    }
+
     int size() {
         return size;
     }

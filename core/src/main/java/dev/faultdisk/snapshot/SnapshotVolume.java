@@ -33,6 +33,18 @@ public final class SnapshotVolume implements AutoCloseable {
     public static final int MAX_SNAPSHOTS = 64;
 
     static final int BLOCK = SlotStore.BLOCK;
+    /**
+     * Blocks one zero marks in the live delta under the write lock at a time (1 GiB): NBD's
+     * extended headers let one request zero terabytes, which would otherwise hold every other
+     * request of the export for minutes.
+     */
+    static final long ZERO_STEP_BLOCKS = 1L << 18;
+    /**
+     * The most one block status call walks through the chain (4 GiB, the most a compact NBD
+     * request asks for): its length is a hint, and the client asks again from where it ends.
+     */
+    static final long MAX_WALK = 1L << 32;
+
     private static final ByteBuffer ZEROES = ByteBuffer.allocateDirect(BLOCK).asReadOnlyBuffer();
 
     /** The medium below: the export's backend. */
@@ -155,27 +167,38 @@ public final class SnapshotVolume implements AutoCloseable {
 
     /** Makes the range read as zeroes (write-zeroes, and trim, whose content is undefined afterwards). */
     public void zero(long offset, long length) throws IOException {
-        if (writeThrough(offset, null, length)) {
-            return;
-        }
-        lock.writeLock().lock();
-        try {
-            long pos = offset;
-            long end = offset + length;
-            while (pos < end) {
-                long b = pos / BLOCK;
-                int within = (int) (pos % BLOCK);
-                int n = (int) Math.min(end - pos, BLOCK - within);
-                if (n == BLOCK) {
-                    live.putZero(b);
-                } else {
-                    live.put(b, merged(b, within, ZEROES.duplicate().limit(n), ByteBuffer.allocate(BLOCK)));
-                }
-                pos += n;
+        long pos = offset;
+        long end = offset + length;
+        while (pos < end) {
+            if (writeThrough(pos, null, end - pos)) {
+                return;
             }
-        } finally {
-            lock.writeLock().unlock();
+            long stepEnd = Math.min(end, (pos / BLOCK + ZERO_STEP_BLOCKS) * BLOCK);
+            lock.writeLock().lock();
+            try {
+                if (live != null) { // else the snapshots went meanwhile: the rest goes through
+                    pos = zeroLive(pos, stepEnd);
+                }
+            } finally {
+                lock.writeLock().unlock();
+            }
         }
+    }
+
+    /** Marks {@code [pos, end)} zero in the live delta; the caller holds the write lock. Returns {@code end}. */
+    private long zeroLive(long pos, long end) throws IOException {
+        while (pos < end) {
+            long b = pos / BLOCK;
+            int within = (int) (pos % BLOCK);
+            int n = (int) Math.min(end - pos, BLOCK - within);
+            if (n == BLOCK) {
+                live.putZero(b);
+            } else {
+                live.put(b, merged(b, within, ZEROES.duplicate().limit(n), ByteBuffer.allocate(BLOCK)));
+            }
+            pos += n;
+        }
+        return pos;
     }
 
     /**
@@ -215,7 +238,10 @@ public final class SnapshotVolume implements AutoCloseable {
         }
     }
 
-    /** Allocation: blocks a delta holds are data (or zero), the rest is as the medium says. */
+    /**
+     * Allocation: blocks a delta holds are data (or zero), the rest is as the medium says. With
+     * snapshots, at most {@link #MAX_WALK} bytes from {@code offset}.
+     */
     public void extents(long offset, long length, ExtentSink sink) throws IOException {
         lock.readLock().lock();
         try {
@@ -223,7 +249,7 @@ public final class SnapshotVolume implements AutoCloseable {
                 medium.extents(offset, length, sink);
                 return;
             }
-            long end = Math.min(size(), offset + length);
+            long end = Math.min(size(), offset + Math.min(length, MAX_WALK));
             long pos = offset;
             while (pos < end) {
                 long b = pos / BLOCK;
@@ -504,7 +530,6 @@ public final class SnapshotVolume implements AutoCloseable {
     private long changedSince(Snapshot s) {
         Set<Delta> base = java.util.Collections.newSetFromMap(new IdentityHashMap<>());
         base.addAll(s.chain);
-        BlockIndex seen = new BlockIndex();
         List<Delta> above = new ArrayList<>();
         if (live != null) {
             above.add(live);
@@ -514,6 +539,7 @@ public final class SnapshotVolume implements AutoCloseable {
                 above.add(d);
             }
         }
+        BlockIndex seen = new BlockIndex(above.stream().mapToLong(Delta::blocks).sum());
         for (Delta d : above) {
             d.forEachBlock(b -> seen.put(b, 0));
         }

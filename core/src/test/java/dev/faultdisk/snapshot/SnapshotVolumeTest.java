@@ -64,6 +64,78 @@ class SnapshotVolumeTest {
         }
     }
 
+    /** A medium of {@code size} bytes that read 0x11 and must not be written (snapshots are live over it). */
+    static final class PatternMedium implements SnapshotVolume.Medium {
+        private final long size;
+
+        PatternMedium(long size) {
+            this.size = size;
+        }
+
+        @Override
+        public long size() {
+            return size;
+        }
+
+        @Override
+        public void read(long offset, ByteBuffer dst) {
+            while (dst.hasRemaining()) {
+                dst.put((byte) 0x11);
+            }
+        }
+
+        @Override
+        public void write(long offset, ByteBuffer src) {
+            throw new AssertionError("written under a snapshot");
+        }
+
+        @Override
+        public void zero(long offset, long length) {
+            throw new AssertionError("zeroed under a snapshot");
+        }
+
+        @Override
+        public void extents(long offset, long length, ExtentSink sink) {
+            sink.accept(length, 0);
+        }
+    }
+
+    /**
+     * With snapshots live, a zero of more than one step (1 GiB) is marked step by step, the lock
+     * let go in between, and reads back as zeroes across every step's edge; block status walks at
+     * most 4 GiB at once.
+     */
+    @Test
+    void aZeroOfGigabytesUnderASnapshotGoesInStepsAndBlockStatusWalksAtMost4GiB() throws IOException {
+        long gib = 1L << 30;
+        SnapshotVolume v =
+                SnapshotVolume.over(new PatternMedium(8 * gib), true, dir, InstantSource.fixed(Instant.EPOCH));
+        v.create("before");
+        v.zero(gib + 512, 5 * gib);
+        for (long at : new long[] {gib, 2 * gib - 4096, 2 * gib, 3 * gib, 6 * gib - 4096, 6 * gib}) {
+            ByteBuffer b = ByteBuffer.allocate(8192);
+            v.read(at, b);
+            byte[] want = new byte[8192];
+            long zeroFrom = Math.max(at, gib + 512) - at;
+            long zeroTo = Math.min(at + 8192, 6 * gib + 512) - at;
+            Arrays.fill(want, (byte) 0x11);
+            if (zeroFrom < zeroTo) {
+                Arrays.fill(want, (int) zeroFrom, (int) zeroTo, (byte) 0);
+            }
+            assertArrayEquals(want, b.array(), "at " + at);
+        }
+        long[] covered = {0};
+        v.extents(0, 8 * gib, (length, flags) -> {
+            covered[0] += length;
+            return true;
+        });
+        assertEquals(SnapshotVolume.MAX_WALK, covered[0], "a block status answer covers 4 GiB, the client asks on");
+        v.revert("before");
+        ByteBuffer b = ByteBuffer.allocate(4096);
+        v.read(3 * gib, b);
+        assertEquals(0x11, b.get(0), "the snapshot kept what the zero replaced");
+    }
+
     private SnapshotVolume volume(ArrayMedium medium, boolean inMemory) {
         return SnapshotVolume.over(medium, inMemory, dir, InstantSource.fixed(Instant.EPOCH));
     }
