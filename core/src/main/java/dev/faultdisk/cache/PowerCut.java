@@ -15,6 +15,13 @@ import java.util.TreeMap;
  * on the history of requests and the seed.
  */
 final class PowerCut {
+    /**
+     * A piece tears in at most this many units: 512-byte sectors up to 32 MiB (every write, the
+     * largest payload), larger sector multiples beyond (zeroes and trims of gigabytes, or of
+     * terabytes in one request with NBD's extended headers, which a draw per sector would turn
+     * into billions of draws and pieces).
+     */
+    static final long MAX_TEAR_UNITS = 1 << 16;
 
     /** Pieces to persist, pieces to drop, and the per-write tallies. */
     record Plan(
@@ -76,16 +83,19 @@ final class PowerCut {
     }
 
     /**
-     * Keeps or drops each 512-byte device sector of a piece (one draw per sector, in order);
-     * neighbouring sectors with the same fate go out as one piece. Returns {kept, lost} bytes.
+     * Keeps or drops each 512-byte device sector of a piece (one draw per sector, in order), or
+     * each of {@link #MAX_TEAR_UNITS} equal runs of sectors of a larger piece; neighbouring units
+     * with the same fate go out as one piece. Returns {kept, lost} bytes.
      */
     private static long[] tear(Extent piece, SplittableRandom random, List<Extent> keep, List<Extent> lose) {
+        long sectors = (piece.length() + PowerFailMode.SECTOR - 1) / PowerFailMode.SECTOR;
+        long unit = PowerFailMode.SECTOR * ((sectors + MAX_TEAR_UNITS - 1) / MAX_TEAR_UNITS);
         long[] tally = new long[2];
         long runStart = piece.start();
         boolean runKept = false;
         long pos = piece.start();
         while (pos < piece.end()) {
-            long next = Math.min(piece.end(), (pos / PowerFailMode.SECTOR + 1) * PowerFailMode.SECTOR);
+            long next = Math.min(piece.end(), (pos / unit + 1) * unit);
             boolean kept = random.nextBoolean();
             if (pos > runStart && kept != runKept) {
                 (runKept ? keep : lose).add(new Extent(runStart, pos, piece.seq(), piece.kind()));

@@ -40,6 +40,11 @@ final class BlockIndex {
         return size;
     }
 
+    /** Slots in the table: what a pass over it costs. */
+    int capacity() {
+        return keys.length;
+    }
+
     int get(long block) {
         int mask = keys.length - 1;
         for (int i = spread(block) & mask; ; i = (i + 1) & mask) {
@@ -71,6 +76,16 @@ final class BlockIndex {
                 slots[i] = slot;
                 size++;
                 return MISSING;
+            }
+        }
+    }
+
+    /** Makes every block the index holds in {@code [first, end)} read as zeroes: one pass over the index. */
+    void zeroWithin(long first, long end) {
+        for (int i = 0; i < keys.length; i++) {
+            long k = keys[i];
+            if (k != EMPTY && k >= first && k < end) {
+                slots[i] = ZERO;
             }
         }
     }

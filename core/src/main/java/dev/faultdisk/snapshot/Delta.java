@@ -18,6 +18,9 @@ final class Delta {
     }
 
     private final BlockIndex index = new BlockIndex();
+    /** Runs of blocks zeroed whole; a block the index holds is as the index says, whatever the runs. */
+    private final BlockRuns zeroRuns = new BlockRuns();
+
     private final Storage storage;
     private final AtomicInteger references = new AtomicInteger(1);
     private SlotStore store;
@@ -28,15 +31,19 @@ final class Delta {
 
     /** The slot of {@code block}, {@link BlockIndex#ZERO}, or {@link BlockIndex#MISSING}. */
     int lookup(long block) {
-        return index.get(block);
+        int slot = index.get(block);
+        if (slot != BlockIndex.MISSING || zeroRuns.isEmpty()) {
+            return slot;
+        }
+        return zeroRuns.covers(block) ? BlockIndex.ZERO : BlockIndex.MISSING;
     }
 
     boolean isEmpty() {
-        return index.size() == 0;
+        return index.size() == 0 && zeroRuns.isEmpty();
     }
 
-    /** Blocks held (data or zero). */
-    int blocks() {
+    /** Blocks the index holds (data or zero), not counting zeroed runs. */
+    int indexed() {
         return index.size();
     }
 
@@ -62,8 +69,33 @@ final class Delta {
         index.put(block, BlockIndex.ZERO);
     }
 
+    /**
+     * Whether a zero of {@code blocks} whole blocks had better be one run than an index entry a
+     * block: a run costs one pass over the index, so it pays once the blocks are a sixteenth of
+     * the index's capacity (and always for the terabytes one request may zero with NBD's
+     * extended headers).
+     */
+    boolean zeroesAsRun(long blocks) {
+        return blocks >= Math.max(16, index.capacity() / 16);
+    }
+
+    /**
+     * Records that the blocks {@code [first, end)} read as zeroes, as one run: what the index
+     * holds among them reads as zeroes too (one pass over the index, whatever the run's length).
+     */
+    void putZeroRun(long first, long end) {
+        index.zeroWithin(first, end);
+        zeroRuns.add(first, end);
+    }
+
+    /** The blocks the index holds (each once), then not the runs: see {@link #forEachZeroRun}. */
     void forEachBlock(LongConsumer block) {
         index.forEach(block);
+    }
+
+    /** The zeroed runs, disjoint; a block the index holds inside one is as the index says. */
+    void forEachZeroRun(BlockRuns.RunConsumer run) {
+        zeroRuns.forEach(run);
     }
 
     Delta retain() {

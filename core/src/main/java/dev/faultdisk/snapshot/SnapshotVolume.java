@@ -34,12 +34,6 @@ public final class SnapshotVolume implements AutoCloseable {
 
     static final int BLOCK = SlotStore.BLOCK;
     /**
-     * Blocks one zero marks in the live delta under the write lock at a time (1 GiB): NBD's
-     * extended headers let one request zero terabytes, which would otherwise hold every other
-     * request of the export for minutes.
-     */
-    static final long ZERO_STEP_BLOCKS = 1L << 18;
-    /**
      * The most one block status call walks through the chain (4 GiB, the most a compact NBD
      * request asks for): its length is a hint, and the client asks again from where it ends.
      */
@@ -167,26 +161,29 @@ public final class SnapshotVolume implements AutoCloseable {
 
     /** Makes the range read as zeroes (write-zeroes, and trim, whose content is undefined afterwards). */
     public void zero(long offset, long length) throws IOException {
-        long pos = offset;
-        long end = offset + length;
-        while (pos < end) {
-            if (writeThrough(pos, null, end - pos)) {
+        if (writeThrough(offset, null, length)) {
+            return;
+        }
+        lock.writeLock().lock();
+        try {
+            long pos = offset;
+            long end = offset + length;
+            long firstWhole = (pos + BLOCK - 1) / BLOCK;
+            long endWhole = end / BLOCK;
+            if (live.zeroesAsRun(endWhole - firstWhole)) {
+                zeroPart(pos, firstWhole * BLOCK); // the partial blocks at either end, then one run
+                live.putZeroRun(firstWhole, endWhole);
+                zeroPart(endWhole * BLOCK, end);
                 return;
             }
-            long stepEnd = Math.min(end, (pos / BLOCK + ZERO_STEP_BLOCKS) * BLOCK);
-            lock.writeLock().lock();
-            try {
-                if (live != null) { // else the snapshots went meanwhile: the rest goes through
-                    pos = zeroLive(pos, stepEnd);
-                }
-            } finally {
-                lock.writeLock().unlock();
-            }
+            zeroPart(pos, end);
+        } finally {
+            lock.writeLock().unlock();
         }
     }
 
-    /** Marks {@code [pos, end)} zero in the live delta; the caller holds the write lock. Returns {@code end}. */
-    private long zeroLive(long pos, long end) throws IOException {
+    /** Marks {@code [pos, end)} zero in the live delta a block at a time; the caller holds the write lock. */
+    private void zeroPart(long pos, long end) throws IOException {
         while (pos < end) {
             long b = pos / BLOCK;
             int within = (int) (pos % BLOCK);
@@ -198,7 +195,6 @@ public final class SnapshotVolume implements AutoCloseable {
             }
             pos += n;
         }
-        return pos;
     }
 
     /**
@@ -434,7 +430,13 @@ public final class SnapshotVolume implements AutoCloseable {
         layers.add(live);
         ByteBuffer block = ByteBuffer.allocate(BLOCK);
         for (Delta d : layers) {
-            List<Long> blocks = new ArrayList<>(d.blocks());
+            // Its zeroed runs, then the blocks its index holds (which override the runs).
+            List<long[]> runs = new ArrayList<>();
+            d.forEachZeroRun((first, end) -> runs.add(new long[] {first, end}));
+            for (long[] run : runs) {
+                medium.zero(run[0] * BLOCK, Math.min(size(), run[1] * BLOCK) - run[0] * BLOCK);
+            }
+            List<Long> blocks = new ArrayList<>();
             d.forEachBlock(blocks::add);
             for (long b : blocks) {
                 int slot = d.lookup(b);
@@ -539,11 +541,20 @@ public final class SnapshotVolume implements AutoCloseable {
                 above.add(d);
             }
         }
-        BlockIndex seen = new BlockIndex(above.stream().mapToLong(Delta::blocks).sum());
+        BlockRuns runs = new BlockRuns();
         for (Delta d : above) {
-            d.forEachBlock(b -> seen.put(b, 0));
+            d.forEachZeroRun(runs::add);
         }
-        return (long) seen.size() * BLOCK;
+        BlockIndex seen =
+                new BlockIndex(above.stream().mapToLong(Delta::indexed).sum());
+        for (Delta d : above) {
+            d.forEachBlock(b -> {
+                if (!runs.covers(b)) {
+                    seen.put(b, 0);
+                }
+            });
+        }
+        return (runs.blocks() + seen.size()) * BLOCK;
     }
 
     private Snapshot find(String name) {

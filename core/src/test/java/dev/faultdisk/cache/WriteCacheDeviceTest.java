@@ -117,6 +117,28 @@ class WriteCacheDeviceTest {
                 () -> new WriteCacheDevice(medium, CacheMode.WRITEBACK, clock, tmp, new PowerSwitch(), 0));
     }
 
+    /**
+     * A torn power cut over a zero of nearly 16 TiB (one request with NBD's extended headers)
+     * tears it in at most 65,536 units, not 34 billion sectors: the report comes at once, with
+     * the zero torn and its bytes split between kept and lost.
+     */
+    @Test
+    void aTornPowerCutOverAZeroOfTerabytesTearsItInBoundedUnits() throws IOException {
+        cache.close();
+        MemoryDevice big = new MemoryDevice(16L << 40);
+        cache = new WriteCacheDevice(big, CacheMode.WRITEBACK, clock, tmp, new PowerSwitch());
+        long length = (16L << 40) - (8L << 30);
+        Io.writeZeroes(cache, 4L << 30, length, false, false, false);
+        PowerFailReport report = cache.power().powerFail(PowerFailMode.TORN_WRITES, 11);
+        assertEquals(1, report.dirtyWrites());
+        assertEquals(1, report.writesTorn(), "kept " + report.bytesKept() + ", lost " + report.bytesLost());
+        assertEquals(length, report.bytesKept() + report.bytesLost());
+        assertTrue(report.bytesKept() > 0 && report.bytesLost() > 0);
+        assertTrue(
+                report.lostRanges().size() <= PowerCut.MAX_TEAR_UNITS,
+                "lost ranges: " + report.lostRanges().size());
+    }
+
     @Test
     void writethroughWritesReachTheMediumAtOnce() throws IOException {
         cache.setMode(CacheMode.WRITETHROUGH);
