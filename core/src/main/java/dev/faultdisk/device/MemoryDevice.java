@@ -168,26 +168,18 @@ public final class MemoryDevice implements BlockDevice {
     public void extents(BlockRequest r, ExtentSink sink) {
         long end = Math.min(size, r.offset() + r.length());
         long pos = r.offset();
-        int runFlags = -1;
-        long runLength = 0;
+        CoalescingExtentSink joined = new CoalescingExtentSink(sink); // pages of a kind leave as one extent
         while (pos < end) {
             long index = pos >>> CHUNK_SHIFT;
             long missing = missingRun(index);
             long next = Math.min(end, (index + Math.max(1, missing)) << CHUNK_SHIFT);
             int flags = missing > 0 ? ExtentSink.HOLE | ExtentSink.ZERO : missing < 0 ? ExtentSink.ZERO : 0;
-            if (flags != runFlags && runLength > 0) {
-                if (!sink.accept(runLength, runFlags)) {
-                    return;
-                }
-                runLength = 0;
+            if (!joined.accept(next - pos, flags)) {
+                return;
             }
-            runFlags = flags;
-            runLength += next - pos;
             pos = next;
         }
-        if (runLength > 0) {
-            sink.accept(runLength, runFlags);
-        }
+        joined.finish();
     }
 
     @Override

@@ -1,5 +1,6 @@
 package dev.faultdisk.snapshot;
 
+import dev.faultdisk.device.CoalescingExtentSink;
 import dev.faultdisk.device.ExtentSink;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -247,6 +248,8 @@ public final class SnapshotVolume implements AutoCloseable {
             }
             long end = Math.min(size(), offset + Math.min(length, MAX_WALK));
             long pos = offset;
+            // Found block by block: neighbours of the same kind leave as one extent.
+            CoalescingExtentSink joined = new CoalescingExtentSink(sink);
             while (pos < end) {
                 long b = pos / BLOCK;
                 long next = Math.min(end, (b + 1) * BLOCK);
@@ -255,14 +258,15 @@ public final class SnapshotVolume implements AutoCloseable {
                     while (next < end && lookup(next / BLOCK) == BlockIndex.MISSING) {
                         next = Math.min(end, next + BLOCK);
                     }
-                    if (!mediumExtents(pos, next - pos, sink)) {
+                    if (!mediumExtents(pos, next - pos, joined)) {
                         return;
                     }
-                } else if (!sink.accept(next - pos, slot == BlockIndex.ZERO ? ExtentSink.ZERO : 0)) {
+                } else if (!joined.accept(next - pos, slot == BlockIndex.ZERO ? ExtentSink.ZERO : 0)) {
                     return;
                 }
                 pos = next;
             }
+            joined.finish();
         } finally {
             lock.readLock().unlock();
         }

@@ -137,12 +137,13 @@ class SnapshotVolumeTest {
         assertArrayEquals(data, readAt(v, 9L << 40, 4096), "a write inside the run reads as written");
         v.zero((9L << 40) - gib, 2 * gib);
         assertArrayEquals(new byte[4096], readAt(v, 9L << 40, 4096), "and zeroed again, as zeroes");
-        long[] covered = {0};
-        v.extents(0, size, (length, flags) -> {
-            covered[0] += length;
-            return true;
-        });
-        assertEquals(SnapshotVolume.MAX_WALK, covered[0], "a block status answer covers 4 GiB, the client asks on");
+        List<long[]> extents = new ArrayList<>();
+        v.extents(0, size, (length, flags) -> extents.add(new long[] {length, flags}));
+        assertEquals(
+                SnapshotVolume.MAX_WALK, extents.stream().mapToLong(e -> e[0]).sum(), "4 GiB, the client asks on");
+        assertEquals(2, extents.size(), "data, then the zeroed run as one extent, not a block each");
+        assertEquals(gib + 4096, extents.getFirst()[0]);
+        assertEquals(ExtentSink.ZERO, extents.getLast()[1]);
         assertTrue(medium.changes.isEmpty(), "nothing reaches the medium under a snapshot: " + medium.changes);
         long wholeBlocks = (to / 4096) - ((from + 4095) / 4096);
         assertEquals(
