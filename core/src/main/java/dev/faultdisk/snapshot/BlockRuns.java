@@ -5,7 +5,7 @@ import java.util.TreeMap;
 
 /**
  * Disjoint runs of whole 4 KiB blocks, merged as they are added: how a delta records a zero of
- * many blocks in one entry instead of one an index entry each (a zero of 16 TiB would otherwise
+ * many blocks in one entry instead of an index entry a block (a zero of 16 TiB would otherwise
  * take 4 billion). Not thread-safe: the delta's lock guards it.
  */
 final class BlockRuns {
