@@ -17,14 +17,16 @@ root=${TRIXIE_ROOT:-$here/target/trixie}
 if [ ! -x "$root/usr/bin/fio" ]; then
   chroot "$root" bash -c 'apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends fio' >/dev/null
 fi
-mkdir -p "$root/dev/shm"
-mountpoint -q "$root/dev/shm" || mount --bind /dev/shm "$root/dev/shm"
+mounted=""
 img=/dev/shm/current-clients-1024m.img
 [ -f "$img" ] || dd if=/dev/urandom of="$img" bs=1M count=1024 status=none
 port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 declare -A port=([faultdisk]=$(port) [qemu-nbd]=$(port) [nbdkit]=$(port))
 out=$(mktemp -d)
-trap 'kill $(jobs -p) 2>/dev/null || true; pkill -f "current-clients-1024m.img" || true; rm -rf "$out"' EXIT
+# The bind mount goes with the run: scripts/trixie/build.sh deletes a root it remakes.
+trap 'kill $(jobs -p) 2>/dev/null || true; pkill -f "current-clients-1024m.img" || true; rm -rf "$out"; [ -z "$mounted" ] || umount "$root/dev/shm"' EXIT
+mkdir -p "$root/dev/shm"
+mountpoint -q "$root/dev/shm" || { mount --bind /dev/shm "$root/dev/shm"; mounted=yes; }
 "$here/faultdisk" serve --nbd "127.0.0.1:${port[faultdisk]}" --qmp none --export "bench=$img" >"$out/faultdisk.log" 2>&1 &
 chroot "$root" qemu-nbd --persistent --shared=8 --format=raw --export-name=bench -b 127.0.0.1 \
   -p "${port[qemu-nbd]}" "$img" >"$out/qemu-nbd.log" 2>&1 &

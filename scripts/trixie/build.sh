@@ -20,6 +20,11 @@ if [ "$(cat "$dir/stamp" 2>/dev/null)" = "$stamp" ] && [ -x "$dir/usr/bin/nbdinf
   echo "$dir"
   exit 0
 fi
+# Nothing may be mounted inside (a bind mount of /dev/shm, say): removing the root would empty it.
+if awk -v d="$dir/" 'index($2 "/", d) == 1 {found = 1} END {exit !found}' /proc/mounts; then
+  echo "trixie/build.sh: something is mounted under $dir; unmount it first" >&2
+  exit 1
+fi
 # Only a root this script made (or an empty directory) is replaced.
 if [ -n "$(ls -A "$dir")" ] && [ ! -f "$dir/stamp" ]; then
   echo "trixie/build.sh: $dir is not empty and holds no root made by this script" >&2
