@@ -33,7 +33,8 @@ public final class RequestDecoder {
      *     due included): the stream cannot be resynchronised
      */
     public static boolean decode(ByteBuffer in, RequestHeader out, boolean extended) throws ProtocolException {
-        if (in.remaining() < (extended ? EXTENDED_HEADER_SIZE : HEADER_SIZE)) {
+        int size = headerSize(extended);
+        if (in.remaining() < size) {
             return false;
         }
         int p = in.position();
@@ -47,27 +48,32 @@ public final class RequestDecoder {
         out.cookie = in.getLong(p + 8);
         out.offset = in.getLong(p + 16);
         out.length = extended ? in.getLong(p + 24) : Integer.toUnsignedLong(in.getInt(p + 24));
-        in.position(p + (extended ? EXTENDED_HEADER_SIZE : HEADER_SIZE));
+        in.position(p + size);
         return true;
     }
 
-    /** Encodes an extended request (used by tests). */
-    public static void encodeExtended(ByteBuffer out, int flags, int type, long cookie, long offset, long length) {
-        out.putInt(NbdProtocol.EXTENDED_REQUEST_MAGIC);
-        out.putShort((short) flags);
-        out.putShort((short) type);
-        out.putLong(cookie);
-        out.putLong(offset);
-        out.putLong(length);
+    /** The bytes of one request header: 28, or 32 with extended headers. */
+    public static int headerSize(boolean extended) {
+        return extended ? EXTENDED_HEADER_SIZE : HEADER_SIZE;
     }
 
-    /** Encodes a request (used by tests and the in-process client). */
+    /** Encodes a compact request (used by tests and the in-process client). */
     public static void encode(ByteBuffer out, int flags, int type, long cookie, long offset, long length) {
-        out.putInt(NbdProtocol.REQUEST_MAGIC);
+        encode(out, flags, type, cookie, offset, length, false);
+    }
+
+    /** Encodes a request, compact (a 32-bit length) or extended (a 64-bit one). */
+    public static void encode(
+            ByteBuffer out, int flags, int type, long cookie, long offset, long length, boolean extended) {
+        out.putInt(extended ? NbdProtocol.EXTENDED_REQUEST_MAGIC : NbdProtocol.REQUEST_MAGIC);
         out.putShort((short) flags);
         out.putShort((short) type);
         out.putLong(cookie);
         out.putLong(offset);
-        out.putInt((int) length);
+        if (extended) {
+            out.putLong(length);
+        } else {
+            out.putInt((int) length);
+        }
     }
 }

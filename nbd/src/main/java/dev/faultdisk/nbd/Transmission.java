@@ -151,9 +151,7 @@ final class Transmission {
                     writer.flush();
                     flushes.burstEnded();
                     int n = in.hasRemaining()
-                            ? connection
-                                    .input()
-                                    .fill(extended ? RequestDecoder.EXTENDED_HEADER_SIZE : RequestDecoder.HEADER_SIZE)
+                            ? connection.input().fill(RequestDecoder.headerSize(extended))
                             : awaitIdle();
                     if (n == ReaderThreads.MOVED) {
                         moved = true;

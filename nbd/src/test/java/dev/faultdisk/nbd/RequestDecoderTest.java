@@ -142,7 +142,7 @@ class RequestDecoderTest {
             assertEquals(0, part.position());
         }
         ByteBuffer b = ByteBuffer.allocate(32);
-        RequestDecoder.encodeExtended(b, 1, 1, 2, 3, 0);
+        RequestDecoder.encode(b, 1, 1, 2, 3, 0, true);
         assertEquals(ByteBuffer.wrap(extended), b.flip());
     }
 
