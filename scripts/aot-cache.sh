@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # scripts/aot-cache.sh [JAR [CACHE]]: makes the JVM's ahead-of-time cache for a faultdisk jar
 # (JDK 25: the classes loaded and linked, JEP 483, and the methods' profiles, JEP 515) from a
-# training run: `serve` with a file and a memory export on loopback, driven for about fifteen
+# training run: `serve` with a file and a memory export on loopback, warmed up for two seconds by
+# its own `--warm-up` (which sends the 4 KiB zeroes fio cannot), then driven for about fifteen
 # seconds by fio (reads and writes large and small, flushes, trims, a 1 ms read delay added over
 # QMP, connections coming and going) and by nbdinfo's block-status map when it is installed. A
 # server started with the cache compiles its hot paths from the training's profiles at once, so
@@ -14,10 +15,11 @@
 #          for the JDK and the jar (path, size and time) it was made with; a JVM given another
 #          runs without it.
 #   AOT_TRAINER (environment) fio, the default, or warm-up. Without fio and its nbd engine the
-#          training is the server's own warm-up (`serve --warm-up`: 4 KiB reads, writes and flushes
-#          on a scratch file beside the image and on a memory copy, which also takes 256 KiB reads,
-#          plain and with a 1 ms delay, over four connections each; no large writes or trims), a
-#          narrower cache: what it never ran is profiled and compiled at run time, as without one.
+#          training is the server's own warm-up alone (`serve --warm-up 8s`: 4 KiB reads, writes,
+#          zeroes, trims and flushes on a scratch file beside the image and on a memory copy,
+#          which also takes 256 KiB reads, plain and with a 1 ms delay, over four connections
+#          each; no large writes), a narrower cache: what it never ran is profiled and compiled at
+#          run time, as without one.
 # A run that fails on the way leaves no cache.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -27,7 +29,7 @@ cache=${2:-${jar%.jar}.aot}
 trainer=${AOT_TRAINER:-fio}
 case "$trainer" in fio|warm-up) ;; *) echo "aot-cache: AOT_TRAINER is fio or warm-up, not $trainer" >&2; exit 2 ;; esac
 if [ "$trainer" = fio ] && ! command -v fio >/dev/null; then
-  echo "aot-cache: fio is not installed: training on the server's own warm-up only (no large writes or trims)" >&2
+  echo "aot-cache: fio is not installed: training on the server's own warm-up only (no large writes)" >&2
   trainer=warm-up
 fi
 if [ -z "${JAVA:-}" ]; then
@@ -54,8 +56,8 @@ mapfile -t jvm_options < <("$root/scripts/jvm-options.sh")
 rm -f "$cache" "$cache.jdk"
 # The cache is written when the JVM exits (SIGTERM below): a second JVM assembles it from what the
 # first recorded.
-# The warm-up trainer's work is done before the server prints its banner.
-warm_up=()
+# The warm-up's work is done before the server prints its banner.
+warm_up=(--warm-up 2s)
 [ "$trainer" = warm-up ] && warm_up=(--warm-up 8s)
 "$JAVA" "${jvm_options[@]}" "-XX:AOTCacheOutput=$cache" -Xlog:aot=error -jar "$jar" serve \
   --export "file=$work/image,size=256M,locking=off" --export mem=memory:256M \
@@ -95,12 +97,13 @@ train_with_fio() {
   run file 1 --rw=randread --bs=4k --iodepth=16
 }
 fd() { "$JAVA" "${jvm_options[@]}" -jar "$jar" "$@" --qmp "$qmp" >>"$work/ctl.out" 2>&1; }
-if [ "$trainer" = fio ]; then
-  train_with_fio
-elif ! grep -q '^faultdisk: warmed up with' "$work/serve.out"; then
+if ! grep -q '^faultdisk: warmed up with' "$work/serve.out"; then
   echo "aot-cache: the server's warm-up did not run" >&2
   cat "$work/serve.out" >&2
   exit 1
+fi
+if [ "$trainer" = fio ]; then
+  train_with_fio
 fi
 if command -v nbdinfo >/dev/null; then
   nbdinfo --map "nbd://$nbd/file" >/dev/null

@@ -1,9 +1,12 @@
 package dev.faultdisk.server;
 
 import static dev.faultdisk.nbd.NbdProtocol.CMD_DISC;
+import static dev.faultdisk.nbd.NbdProtocol.CMD_FLAG_NO_HOLE;
 import static dev.faultdisk.nbd.NbdProtocol.CMD_FLUSH;
 import static dev.faultdisk.nbd.NbdProtocol.CMD_READ;
+import static dev.faultdisk.nbd.NbdProtocol.CMD_TRIM;
 import static dev.faultdisk.nbd.NbdProtocol.CMD_WRITE;
+import static dev.faultdisk.nbd.NbdProtocol.CMD_WRITE_ZEROES;
 import static dev.faultdisk.nbd.NbdProtocol.FLAG_FIXED_NEWSTYLE;
 import static dev.faultdisk.nbd.NbdProtocol.FLAG_NO_ZEROES;
 import static dev.faultdisk.nbd.NbdProtocol.IHAVEOPT;
@@ -34,7 +37,8 @@ import java.util.SplittableRandom;
  * The warm-up's NBD client ({@link WarmUp}): fixed newstyle, STARTTLS when given {@link
  * WarmUpTls}, NBD_OPT_GO, simple replies, requests kept {@link #DEPTH} deep as fio keeps them, 4
  * KiB reads with a 256 KiB one now and then if asked, and with {@code writes} one request in eight
- * a 4 KiB write and one in 256 a flush. It talks only to the private server the warm-up starts, so
+ * a 4 KiB write, one in sixteen a 4 KiB zero (NO_HOLE every other time: on tmpfs a punched hole
+ * allocated again, a path of its own), one in 64 a 4 KiB trim and one in 256 a flush. It talks only to the private server the warm-up starts, so
  * it trusts what it is sent beyond the magic numbers and the errors it checks; a watchdog closes
  * its socket if it outlives its time, so that a server's start never waits on it for long.
  */
@@ -226,12 +230,15 @@ final class WarmUpClient implements AutoCloseable {
             throws IOException {
         boolean flush = writes && n % 256 == 255;
         boolean write = writes && !flush && n % 8 == 7;
+        boolean zero = writes && n % 16 == 3;
+        boolean trim = writes && n % 64 == 13;
         boolean large = !write && !flush && n % 32 == 31 && largeBlocks > 0;
         int length = flush ? 0 : large ? LARGE : SMALL;
         long offset = flush ? 0 : large ? random.nextLong(largeBlocks) * LARGE : random.nextLong(smallBlocks) * SMALL;
-        int type = flush ? CMD_FLUSH : write ? CMD_WRITE : CMD_READ;
+        int type = flush ? CMD_FLUSH : write ? CMD_WRITE : zero ? CMD_WRITE_ZEROES : trim ? CMD_TRIM : CMD_READ;
+        int flags = zero && (n / 16) % 2 == 0 ? CMD_FLAG_NO_HOLE : 0;
         readLength[slot] = type == CMD_READ ? length : 0;
-        header.clear().putInt(REQUEST_MAGIC).putShort((short) 0).putShort((short) type);
+        header.clear().putInt(REQUEST_MAGIC).putShort((short) flags).putShort((short) type);
         header.putLong(slot).putLong(offset).putInt(length);
         out.write(header.array());
         if (write) {

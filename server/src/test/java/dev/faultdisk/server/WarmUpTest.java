@@ -15,6 +15,7 @@ import dev.faultdisk.wire.BlockOp;
 import dev.faultdisk.wire.net.TlsCredentials;
 import dev.faultdisk.wire.net.TlsMode;
 import java.io.IOException;
+import java.io.RandomAccessFile;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
@@ -253,6 +254,37 @@ class WarmUpTest {
                             .findFirst()
                             .orElseThrow();
             assertEquals(reads, ((Number) read.get("count")).longValue(), "reads timed: this client's alone");
+        }
+    }
+
+    /**
+     * The warm-up's client sends every kind of request a writable export takes, zeroes with and
+     * without NO_HOLE and trims among them (fio, the AOT cache's other trainer, sends no zeroes),
+     * and each is answered without an error (the client throws on one).
+     */
+    @Test
+    void onAWritableExportTheClientSendsWritesZeroesTrimsAndFlushes(@TempDir Path dir) throws Exception {
+        Path image = dir.resolve("disk.img");
+        try (RandomAccessFile f = new RandomAccessFile(image.toFile(), "rw")) {
+            f.setLength(16 << 20);
+        }
+        try (FaultdiskServer server =
+                FaultdiskServer.builder().export("disk0=" + image).nbd(ANY_PORT).start()) {
+            long answered;
+            try (WarmUpClient client =
+                    WarmUpClient.connect(server.nbdAddress(), "disk0", null, Duration.ofSeconds(30))) {
+                answered = client.drive(500_000_000, true, false, 1); // well past 256 requests: one flush each 256
+            }
+            Export export = server.exports().all().getFirst();
+            long counted = 0;
+            for (BlockOp op : BlockOp.values()) {
+                counted += export.stats().ops(op);
+            }
+            assertEquals(answered, counted, "every request answered was counted");
+            for (BlockOp op : List.of(BlockOp.READ, BlockOp.WRITE, BlockOp.WRITE_ZEROES, BlockOp.TRIM, BlockOp.FLUSH)) {
+                assertTrue(export.stats().ops(op) > 0, op + " of " + answered + " requests");
+            }
+            assertTrue(export.stats().ops(BlockOp.WRITE_ZEROES) >= answered / 32, "one request in sixteen a zero");
         }
     }
 
