@@ -3,7 +3,10 @@ package dev.faultdisk.interop;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.faultdisk.export.Export;
 import dev.faultdisk.testkit.CommandResult;
+import dev.faultdisk.testkit.Images;
+import dev.faultdisk.wire.BlockOp;
 import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.nio.file.Files;
@@ -14,6 +17,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
+import java.util.SplittableRandom;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -171,6 +175,95 @@ class ExtendedHeadersInteropTest {
             compare.assertOk("qemu-img compare");
             assertTrue(compare.stdout().contains("Images are identical"), compare.stdout());
         }
+    }
+
+    /**
+     * Debian 13's copiers, which negotiate extended headers, move every byte of a sparse image
+     * into this server and back out: nbdcopy 1.22 over four connections into a memory export,
+     * QEMU 10's qemu-img convert into an image file's export, each export filled with 0xff first
+     * so that the source's holes read back as zeroes only if the copiers' zero requests worked;
+     * each copied back out (nbdcopy and qemu-img map the export by block status to skip its holes)
+     * equals the source. The memory export's map after nbdcopy's copy is qemu-nbd 10's after the
+     * same copy.
+     */
+    @Test
+    void debianThirteensCopiersMoveEveryByteThroughExtendedHeaders() throws Exception {
+        int size = 48 << 20;
+        Path source = dir.resolve("source.img");
+        byte[] content = sparseImage(source, size, 0x5eed_0017L);
+        try (TestServer faultdisk = TestServer.onUnixSocket(
+                        dir.resolve("fd.sock"), "mem=memory:48M", TestServer.spec("img", "file", dir, "48M"));
+                JudgeServer qemuNbd = qemuNbd("qn.img", size, "qn.sock", "--discard=unmap")) {
+            String mem = "nbd+unix:///mem?socket=" + inside("fd.sock");
+            String img = "nbd+unix:///img?socket=" + inside("fd.sock");
+            String qn = "nbd+unix:///disk0?socket=" + inside("qn.sock");
+            for (String uri : List.of(mem, img, qn)) {
+                TrixieRoot.run(TIMEOUT, "qemu-io", "-f", "raw", "-c", "write -P 0xff 0 48M", uri)
+                        .assertOk("fill " + uri + " with 0xff");
+            }
+
+            long before = faultdisk.server().acceptedCount();
+            for (String to : List.of(mem, qn)) {
+                TrixieRoot.run(
+                                TIMEOUT,
+                                "nbdcopy",
+                                "--connections=4",
+                                "--threads=4",
+                                "--flush",
+                                inside("source.img"),
+                                to)
+                        .assertOk("nbdcopy into " + to);
+            }
+            assertEquals(4, faultdisk.server().acceptedCount() - before, "connections nbdcopy opened");
+            TrixieRoot.run(TIMEOUT, "nbdcopy", mem, inside("mem-out.img")).assertOk("nbdcopy out");
+            Images.assertSameBytes(content, dir.resolve("mem-out.img"), "nbdcopy 1.22 in and out");
+            CommandResult fdMap = TrixieRoot.run(TIMEOUT, "nbdinfo", "--map", mem);
+            CommandResult qnMap = TrixieRoot.run(TIMEOUT, "nbdinfo", "--map", qn);
+            fdMap.assertOk("nbdinfo --map");
+            qnMap.assertOk("nbdinfo --map of qemu-nbd");
+            assertEquals(qnMap.stdout(), fdMap.stdout(), "the maps after the same copy");
+
+            TrixieRoot.run(TIMEOUT, "qemu-img", "convert", "-n", "-f", "raw", "-O", "raw", inside("source.img"), img)
+                    .assertOk("qemu-img convert in");
+            TrixieRoot.run(TIMEOUT, "qemu-img", "convert", "-f", "raw", "-O", "raw", img, inside("img-out.img"))
+                    .assertOk("qemu-img convert out");
+            Images.assertSameBytes(content, dir.resolve("img-out.img"), "qemu-img 10 in and out");
+            for (String name : List.of("mem", "img")) {
+                Export export = faultdisk.export(name);
+                assertTrue(
+                        export.stats().ops(BlockOp.WRITE_ZEROES)
+                                        + export.stats().ops(BlockOp.TRIM)
+                                >= 1,
+                        name + ": the holes went over as zero requests");
+                assertTrue(export.stats().ops(BlockOp.BLOCK_STATUS) >= 1, name + ": block status asked");
+            }
+        }
+    }
+
+    /**
+     * A sparse image of {@code size} bytes at {@code path}: runs of random data, whole 64 KiB
+     * blocks at 64 KiB boundaries (where every server here reports allocation alike), between
+     * holes; returns its bytes.
+     */
+    private static byte[] sparseImage(Path path, int size, long seed) throws IOException {
+        int block = 64 << 10;
+        byte[] content = new byte[size];
+        SplittableRandom random = new SplittableRandom(seed);
+        byte[] data = Images.random(seed, size);
+        try (RandomAccessFile file = new RandomAccessFile(path.toFile(), "rw")) {
+            file.setLength(size);
+            int at = 0;
+            while (at < size) {
+                int run = Math.min(size - at, (1 + random.nextInt(32)) * block);
+                if (random.nextBoolean()) {
+                    System.arraycopy(data, at, content, at, run);
+                    file.seek(at);
+                    file.write(content, at, run);
+                }
+                at += run;
+            }
+        }
+        return content;
     }
 
     /** The differences from qemu-nbd 10 this class's comment names. */
