@@ -5,8 +5,9 @@
 # whole image (a pattern, so every block is allocated and holds data), then zeroes it with one
 # request, timed by qemu-io: `write -z` (WRITE_ZEROES with NO_HOLE: the blocks stay allocated) and,
 # after writing it again, `write -z -u` (may punch holes); then 20,000 NO_HOLE zeroes of 4 KiB at
-# random offsets of the image written again (after an unmeasured pass of the same, as compare.sh
-# warms up), 16 in flight, from libnbd's Python bindings (python3-libnbd; timed by the client).
+# random offsets of the image written again (after unmeasured passes of the same for two seconds,
+# as compare.sh warms up), 16 in flight, from libnbd's Python bindings (python3-libnbd; timed by
+# the client).
 # Prints each round's times, then per server and workload the median in ms and faultdisk's speed
 # against each (their time / its time). The images go to --dir (default /var/tmp, disk-backed;
 # /dev/shm for tmpfs, which has no ZERO_RANGE: zeroes that keep the blocks are punched and
@@ -19,7 +20,7 @@ while [ $# -gt 0 ]; do
     --rounds) rounds=$2; shift 2 ;;
     --size-mib) size_mib=$2; shift 2 ;;
     --dir) dir=$2; shift 2 ;;
-    *) sed -n '2,13p' "$0" >&2; exit 2 ;;
+    *) sed -n '2,14p' "$0" >&2; exit 2 ;;
   esac
 done
 for tool in qemu-io nbdkit qemu-nbd; do
@@ -81,6 +82,16 @@ while done[0] < count:
 print(f"{(time.monotonic() - start) * 1000:.1f}")
 PY
 }
+# Unmeasured passes of the same for at least two seconds of the client's time, as compare.sh warms
+# each round up for two: one pass (0.2-0.5 s here) left faultdisk's JIT recompiling its request
+# path for a client sending zeroes alone well into the measured pass (docs/BENCHMARKS.md, "This
+# round (after 40376ae)").
+warm_up_zeroes() {
+  local spent=0
+  while [ "$spent" -lt 2000 ]; do
+    spent=$((spent + $(small_zeroes "$1" | cut -d. -f1)))
+  done
+}
 declare -A times
 size=$((size_mib << 20))
 for r in $(seq "$rounds"); do
@@ -89,7 +100,7 @@ for r in $(seq "$rounds"); do
     for s in "${order[@]}"; do
       case "$w" in
         zero4k)
-          small_zeroes "$s" >/dev/null # unmeasured, as compare.sh warms up: the JIT's first pass
+          warm_up_zeroes "$s"
           qemu-io -f raw -c "write -P 0x5a 0 $size" "$(uri "$s")" >/dev/null
           t=$(small_zeroes "$s")
           ;;
