@@ -38,9 +38,10 @@ import java.util.SplittableRandom;
  * WarmUpTls}, NBD_OPT_GO, simple replies, requests kept {@link #DEPTH} deep as fio keeps them, 4
  * KiB reads with a 256 KiB one now and then if asked, and with {@code writes} one request in eight
  * a 4 KiB write, one in sixteen a 4 KiB zero (NO_HOLE every other time: on tmpfs a punched hole
- * allocated again, a path of its own), one in 64 a 4 KiB trim and one in 256 a flush. It talks only to the private server the warm-up starts, so
- * it trusts what it is sent beyond the magic numbers and the errors it checks; a watchdog closes
- * its socket if it outlives its time, so that a server's start never waits on it for long.
+ * allocated again, a path of its own), one in 64 a 4 KiB trim and one in 256 a flush. It talks
+ * only to the private server the warm-up starts, so it trusts what it is sent beyond the magic
+ * numbers and the errors it checks; a watchdog closes its socket if it outlives its time, so that
+ * a server's start never waits on it for long.
  */
 final class WarmUpClient implements AutoCloseable {
     static final int DEPTH = 64;
