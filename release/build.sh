@@ -34,8 +34,7 @@ while read -r option; do
 done < <("$root/scripts/jvm-options.sh")
 # The JVM's ahead-of-time cache, trained below on the image's own runtime (scripts/aot-cache.sh:
 # the server's classes loaded and linked, its methods' profiles), where the launcher finds it. The
-# training runs fio and the server's own warm-up (which alone sends WRITE_ZEROES); without fio,
-# the warm-up alone (no large writes: a narrower cache).
+# training runs fio; without it, the server's own warm-up (no large writes: a narrower cache).
 command -v fio >/dev/null || echo "release: fio is not installed: the AOT cache is trained on the server's warm-up alone" >&2
 java_options+=(--java-options '-XX:AOTCache=$APPDIR/faultdisk.aot' --java-options -Xlog:aot=off)
 "$java_home/bin/jpackage" --type app-image --name faultdisk --app-version "$app_version" \

@@ -1,8 +1,7 @@
 #!/usr/bin/env bash
 # scripts/aot-cache.sh [JAR [CACHE]]: makes the JVM's ahead-of-time cache for a faultdisk jar
 # (JDK 25: the classes loaded and linked, JEP 483, and the methods' profiles, JEP 515) from a
-# training run: `serve` with a file and a memory export on loopback, warmed up for two seconds by
-# its own `--warm-up` (which sends the 4 KiB zeroes fio cannot), then driven for about fifteen
+# training run: `serve` with a file and a memory export on loopback, driven for about fifteen
 # seconds by fio (reads and writes large and small, flushes, trims, a 1 ms read delay added over
 # QMP, connections coming and going) and by nbdinfo's block-status map when it is installed. A
 # server started with the cache compiles its hot paths from the training's profiles at once, so
@@ -15,11 +14,14 @@
 #          for the JDK and the jar (path, size and time) it was made with; a JVM given another
 #          runs without it.
 #   AOT_TRAINER (environment) fio, the default, or warm-up. Without fio and its nbd engine the
-#          training is the server's own warm-up alone (`serve --warm-up 8s`: 4 KiB reads, writes,
-#          zeroes, trims and flushes on a scratch file beside the image and on a memory copy,
-#          which also takes 256 KiB reads, plain and with a 1 ms delay, over four connections
-#          each; no large writes), a narrower cache: what it never ran is profiled and compiled at
-#          run time, as without one.
+#          training is the server's own warm-up (`serve --warm-up`: 4 KiB reads, writes, zeroes,
+#          trims and flushes on a scratch file beside the image and on a memory copy, which also
+#          takes 256 KiB reads, plain and with a 1 ms delay, over four connections each; no large
+#          writes), a narrower cache: what it never ran is profiled and compiled at run time, as
+#          without one. fio's training sends no zeroes (fio cannot); a two-second warm-up before
+#          it trained them, but the 1 ms delay's p99 came out 0.1-0.15 ms worse in eight of ten
+#          rounds, at the edge of this machine's noise (docs/BENCHMARKS.md, "This round (after
+#          40376ae)"): not kept.
 # A run that fails on the way leaves no cache.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -56,8 +58,8 @@ mapfile -t jvm_options < <("$root/scripts/jvm-options.sh")
 rm -f "$cache" "$cache.jdk"
 # The cache is written when the JVM exits (SIGTERM below): a second JVM assembles it from what the
 # first recorded.
-# The warm-up's work is done before the server prints its banner.
-warm_up=(--warm-up 2s)
+# The warm-up trainer's work is done before the server prints its banner.
+warm_up=()
 [ "$trainer" = warm-up ] && warm_up=(--warm-up 8s)
 "$JAVA" "${jvm_options[@]}" "-XX:AOTCacheOutput=$cache" -Xlog:aot=error -jar "$jar" serve \
   --export "file=$work/image,size=256M,locking=off" --export mem=memory:256M \
@@ -97,13 +99,12 @@ train_with_fio() {
   run file 1 --rw=randread --bs=4k --iodepth=16
 }
 fd() { "$JAVA" "${jvm_options[@]}" -jar "$jar" "$@" --qmp "$qmp" >>"$work/ctl.out" 2>&1; }
-if ! grep -q '^faultdisk: warmed up with' "$work/serve.out"; then
+if [ "$trainer" = fio ]; then
+  train_with_fio
+elif ! grep -q '^faultdisk: warmed up with' "$work/serve.out"; then
   echo "aot-cache: the server's warm-up did not run" >&2
   cat "$work/serve.out" >&2
   exit 1
-fi
-if [ "$trainer" = fio ]; then
-  train_with_fio
 fi
 if command -v nbdinfo >/dev/null; then
   nbdinfo --map "nbd://$nbd/file" >/dev/null
