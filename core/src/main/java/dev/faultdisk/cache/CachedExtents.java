@@ -4,6 +4,7 @@ import dev.faultdisk.cache.DirtyMap.Extent;
 import dev.faultdisk.cache.DirtyMap.Kind;
 import dev.faultdisk.device.BlockDevice;
 import dev.faultdisk.device.BlockRequest;
+import dev.faultdisk.device.CoalescingExtentSink;
 import dev.faultdisk.device.ExtentSink;
 import java.io.IOException;
 import java.util.List;
@@ -17,7 +18,7 @@ final class CachedExtents {
      * clipped to the range) with their own flags, the gaps between them as the medium reports them.
      */
     static void report(BlockDevice medium, BlockRequest r, List<Extent> hits, ExtentSink sink) throws IOException {
-        RunSink runs = new RunSink(sink);
+        CoalescingExtentSink runs = new CoalescingExtentSink(sink);
         long pos = r.offset();
         long end = pos + r.length();
         for (Extent e : hits) {
@@ -25,7 +26,7 @@ final class CachedExtents {
                 runs.finish();
                 return;
             }
-            if (!runs.add(e.length(), flagsOf(e.kind()))) {
+            if (!runs.accept(e.length(), flagsOf(e.kind()))) {
                 return;
             }
             pos = e.end();
@@ -37,7 +38,7 @@ final class CachedExtents {
     }
 
     /** Forwards the medium's extents of {@code [from, to)}; false if the enumeration must stop. */
-    private static boolean below(BlockDevice medium, BlockRequest r, long from, long to, RunSink runs)
+    private static boolean below(BlockDevice medium, BlockRequest r, long from, long to, CoalescingExtentSink runs)
             throws IOException {
         long want = to - from;
         long[] covered = {0};
@@ -48,7 +49,7 @@ final class CachedExtents {
                 return false;
             }
             covered[0] += take;
-            if (!runs.add(take, flags)) {
+            if (!runs.accept(take, flags)) {
                 stopped[0] = true;
                 return false;
             }
@@ -63,40 +64,5 @@ final class CachedExtents {
             case ZERO_NO_HOLE -> ExtentSink.ZERO;
             case ZERO, TRIM -> ExtentSink.HOLE | ExtentSink.ZERO;
         };
-    }
-
-    /** Joins neighbouring extents with equal flags before handing them on. */
-    private static final class RunSink {
-        private final ExtentSink sink;
-        private long length;
-        private int flags = -1;
-        private boolean stopped;
-
-        RunSink(ExtentSink sink) {
-            this.sink = sink;
-        }
-
-        boolean add(long len, int f) {
-            if (stopped) {
-                return false;
-            }
-            if (f != flags && length > 0) {
-                if (!sink.accept(length, flags)) {
-                    stopped = true;
-                    return false;
-                }
-                length = 0;
-            }
-            flags = f;
-            length += len;
-            return true;
-        }
-
-        void finish() {
-            if (!stopped && length > 0) {
-                sink.accept(length, flags);
-            }
-            stopped = true;
-        }
     }
 }

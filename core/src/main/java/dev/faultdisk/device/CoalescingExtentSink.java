@@ -2,8 +2,9 @@ package dev.faultdisk.device;
 
 /**
  * Joins neighbouring extents of the same flags before they reach {@code downstream}: a layer that
- * finds its extents block by block (a snapshot's deltas) then reports a zeroed gibibyte as one
- * extent, not 262,144. {@link #finish} hands on the last one.
+ * finds its extents piece by piece (a snapshot's deltas block by block, a write cache's extents
+ * between the medium's, memory pages) then reports a zeroed gibibyte as one extent, not 262,144.
+ * {@link #finish} hands on the last one.
  */
 public final class CoalescingExtentSink implements ExtentSink {
     private final ExtentSink downstream;
