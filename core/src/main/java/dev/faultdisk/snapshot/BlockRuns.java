@@ -51,8 +51,22 @@ final class BlockRuns {
 
     /** Whether a run covers {@code block}. */
     boolean covers(long block) {
+        return endOfRunAt(block) >= 0;
+    }
+
+    /** The end of the run covering {@code block}, or -1 if none does. */
+    long endOfRunAt(long block) {
         Map.Entry<Long, Long> run = runs.floorEntry(block);
-        return run != null && block < run.getValue();
+        return run != null && block < run.getValue() ? run.getValue() : -1;
+    }
+
+    /** The first block at or after {@code block} that a run covers, or {@link Long#MAX_VALUE}. */
+    long nextCovered(long block) {
+        if (endOfRunAt(block) >= 0) {
+            return block;
+        }
+        Long next = runs.ceilingKey(block);
+        return next == null ? Long.MAX_VALUE : next;
     }
 
     void forEach(RunConsumer consumer) {

@@ -2,6 +2,7 @@ package dev.faultdisk.snapshot;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.util.Arrays;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.LongConsumer;
 
@@ -36,6 +37,37 @@ final class Delta {
             return slot;
         }
         return zeroRuns.covers(block) ? BlockIndex.ZERO : BlockIndex.MISSING;
+    }
+
+    /** The slot the index holds for {@code block} (data or zero), or MISSING: the runs not asked. */
+    int indexed(long block) {
+        return index.get(block);
+    }
+
+    /** The end of the zeroed run covering {@code block}, or -1. */
+    long zeroRunEnd(long block) {
+        return zeroRuns.isEmpty() ? -1 : zeroRuns.endOfRunAt(block);
+    }
+
+    /** The first block at or after {@code block} the index holds, or {@link Long#MAX_VALUE}. */
+    long nextIndexed(long block) {
+        long[] sorted = index.sortedBlocks();
+        int i = Arrays.binarySearch(sorted, block);
+        if (i < 0) {
+            i = -i - 1;
+        }
+        return i < sorted.length ? sorted[i] : Long.MAX_VALUE;
+    }
+
+    /** The first block at or after {@code block} this delta holds, indexed or in a run, or {@link Long#MAX_VALUE}. */
+    long nextHeld(long block) {
+        long indexed = nextIndexed(block);
+        return zeroRuns.isEmpty() ? indexed : Math.min(indexed, zeroRuns.nextCovered(block));
+    }
+
+    /** What {@link #nextIndexed} costs before its first answer: see {@link BlockIndex#sortCost}. */
+    long sortCost() {
+        return index.sortCost();
     }
 
     boolean isEmpty() {

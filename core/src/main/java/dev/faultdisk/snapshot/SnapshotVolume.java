@@ -1,6 +1,5 @@
 package dev.faultdisk.snapshot;
 
-import dev.faultdisk.device.CoalescingExtentSink;
 import dev.faultdisk.device.ExtentSink;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -34,12 +33,6 @@ public final class SnapshotVolume implements AutoCloseable {
     public static final int MAX_SNAPSHOTS = 64;
 
     static final int BLOCK = SlotStore.BLOCK;
-    /**
-     * The most one block status call walks through the chain (4 GiB, the most a compact NBD
-     * request asks for): its length is a hint, and the client asks again from where it ends.
-     */
-    static final long MAX_WALK = 1L << 32;
-
     private static final ByteBuffer ZEROES = ByteBuffer.allocateDirect(BLOCK).asReadOnlyBuffer();
 
     /** The medium below: the export's backend. */
@@ -237,7 +230,7 @@ public final class SnapshotVolume implements AutoCloseable {
 
     /**
      * Allocation: blocks a delta holds are data (or zero), the rest is as the medium says. With
-     * snapshots, at most {@link #MAX_WALK} bytes from {@code offset}.
+     * snapshots the reply may end before {@code length} (see {@link ChainExtents}).
      */
     public void extents(long offset, long length, ExtentSink sink) throws IOException {
         lock.readLock().lock();
@@ -246,49 +239,31 @@ public final class SnapshotVolume implements AutoCloseable {
                 medium.extents(offset, length, sink);
                 return;
             }
-            long end = Math.min(size(), offset + Math.min(length, MAX_WALK));
-            long pos = offset;
-            // Found block by block: neighbours of the same kind leave as one extent.
-            CoalescingExtentSink joined = new CoalescingExtentSink(sink);
-            while (pos < end) {
-                long b = pos / BLOCK;
-                long next = Math.min(end, (b + 1) * BLOCK);
-                int slot = lookup(b);
-                if (slot == BlockIndex.MISSING) {
-                    while (next < end && lookup(next / BLOCK) == BlockIndex.MISSING) {
-                        next = Math.min(end, next + BLOCK);
-                    }
-                    if (!mediumExtents(pos, next - pos, joined)) {
-                        return;
-                    }
-                } else if (!joined.accept(next - pos, slot == BlockIndex.ZERO ? ExtentSink.ZERO : 0)) {
-                    return;
-                }
-                pos = next;
-            }
-            joined.finish();
+            new ChainExtents(layers(), medium).extents(offset, length, sink);
         } finally {
             lock.readLock().unlock();
         }
     }
 
-    private boolean mediumExtents(long offset, long length, ExtentSink sink) throws IOException {
-        long[] covered = {0};
-        boolean[] go = {true};
-        while (go[0] && covered[0] < length) {
-            long before = covered[0];
-            medium.extents(offset + covered[0], length - covered[0], (len, flags) -> {
-                long n = Math.min(len, length - covered[0]);
-                covered[0] += n;
-                go[0] = sink.accept(n, flags);
-                return go[0] && covered[0] < length;
-            });
-            if (covered[0] == before) {
-                go[0] = sink.accept(length - covered[0], 0); // the medium said nothing more: call it data
-                covered[0] = length;
-            }
+    /** What {@link #extents} walks with snapshots, for a test to take each walk; null without. */
+    ChainExtents chainExtents() {
+        lock.readLock().lock();
+        try {
+            return live == null ? null : new ChainExtents(layers(), medium);
+        } finally {
+            lock.readLock().unlock();
         }
-        return go[0];
+    }
+
+    /** The deltas a read looks through, newest first; caller holds a lock and {@link #live} is set. */
+    private List<Delta> layers() {
+        if (live.isEmpty()) {
+            return frozen;
+        }
+        List<Delta> layers = new ArrayList<>(frozen.size() + 1);
+        layers.add(live);
+        layers.addAll(frozen);
+        return layers;
     }
 
     /** Caller holds a lock and {@link #live} is set. */
@@ -331,11 +306,6 @@ public final class SnapshotVolume implements AutoCloseable {
             }
         }
         return null;
-    }
-
-    private int lookup(long block) {
-        Delta d = holder(block);
-        return d == null ? BlockIndex.MISSING : d.lookup(block);
     }
 
     // ---- snapshots ----
