@@ -87,7 +87,8 @@ final class ChainExtents {
             long b = pos / BLOCK;
             long stop = 0; // the block at which this stretch ends
             int flags = -1;
-            for (Delta d : layers) {
+            for (int k = 0; k < layers.size(); k++) {
+                Delta d = layers.get(k);
                 int slot = d.indexed(b);
                 if (slot != BlockIndex.MISSING) {
                     stop = b + 1;
@@ -96,8 +97,9 @@ final class ChainExtents {
                 }
                 long runEnd = d.zeroRunEnd(b);
                 if (runEnd > b) {
-                    // Zeroes to the run's end, unless a layer holds a block of its own before it.
-                    stop = Math.min(runEnd, nextIndexed(b + 1));
+                    // Zeroes to the run's end, unless this layer or a newer one holds a block of its
+                    // own before it (an older layer's blocks are under the run).
+                    stop = Math.min(runEnd, nextIndexed(b + 1, k));
                     flags = ExtentSink.ZERO;
                     break;
                 }
@@ -120,10 +122,11 @@ final class ChainExtents {
         joined.finish();
     }
 
-    private long nextIndexed(long block) {
+    /** The first block at or after {@code block} that the layers up to {@code last} index. */
+    private long nextIndexed(long block, int last) {
         long next = Long.MAX_VALUE;
-        for (Delta d : layers) {
-            next = Math.min(next, d.nextIndexed(block));
+        for (int k = 0; k <= last; k++) {
+            next = Math.min(next, layers.get(k).nextIndexed(block));
         }
         return next;
     }
