@@ -24,7 +24,7 @@ final class BlockIndex {
     private int size;
     /** Every block held, ascending, as of the last {@link #sortedBlocks}. */
     private long[] sorted;
-    /** Blocks added since, in the order they came. */
+    /** Blocks added since, in the order they came: the first {@link #addedCount} of the array. */
     private long[] added;
 
     private int addedCount;
