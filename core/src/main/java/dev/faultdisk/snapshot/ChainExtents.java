@@ -26,19 +26,21 @@ final class ChainExtents {
 
     static final long MAX_STRETCHES = MAX_WALK / BLOCK;
 
-    private final List<Delta> layers;
+    /** An array, not a list: block by block loops over it for every block. */
+    private final Delta[] layers;
+
     private final SnapshotVolume.Medium medium;
 
     /** {@code layers}: the deltas, newest first (an empty one may be left out). */
     ChainExtents(List<Delta> layers, SnapshotVolume.Medium medium) {
-        this.layers = layers;
+        this.layers = layers.toArray(new Delta[0]);
         this.medium = medium;
     }
 
     /** Extents from {@code offset}, at most {@code length} bytes, by the cheaper walk. */
     void extents(long offset, long length, ExtentSink sink) throws IOException {
         long end = Math.min(medium.size(), offset + length);
-        long byBlock = blocks(offset, Math.min(end, offset + MAX_WALK)) * Math.max(1, layers.size());
+        long byBlock = blocks(offset, Math.min(end, offset + MAX_WALK)) * Math.max(1, layers.length);
         long sorting = 0;
         for (Delta d : layers) {
             sorting += d.sortCost();
@@ -87,8 +89,8 @@ final class ChainExtents {
             long b = pos / BLOCK;
             long stop = 0; // the block at which this stretch ends
             int flags = -1;
-            for (int k = 0; k < layers.size(); k++) {
-                Delta d = layers.get(k);
+            for (int k = 0; k < layers.length; k++) {
+                Delta d = layers[k];
                 int slot = d.indexed(b);
                 if (slot != BlockIndex.MISSING) {
                     stop = b + 1;
@@ -126,7 +128,7 @@ final class ChainExtents {
     private long nextIndexed(long block, int last) {
         long next = Long.MAX_VALUE;
         for (int k = 0; k <= last; k++) {
-            next = Math.min(next, layers.get(k).nextIndexed(block));
+            next = Math.min(next, layers[k].nextIndexed(block));
         }
         return next;
     }
