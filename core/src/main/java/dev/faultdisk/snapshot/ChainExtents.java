@@ -39,7 +39,7 @@ final class ChainExtents {
 
     /** Extents from {@code offset}, at most {@code length} bytes, by the cheaper walk. */
     void extents(long offset, long length, ExtentSink sink) throws IOException {
-        long end = Math.min(medium.size(), offset + length);
+        long end = end(offset, length);
         long byBlock = blocks(offset, Math.min(end, offset + MAX_WALK)) * Math.max(1, layers.length);
         long sorting = 0;
         for (Delta d : layers) {
@@ -54,7 +54,7 @@ final class ChainExtents {
 
     /** The walk whose cost follows the range: a lookup in every layer for every block. */
     void blockByBlock(long offset, long length, ExtentSink sink) throws IOException {
-        long end = Math.min(medium.size(), offset + Math.min(length, MAX_WALK));
+        long end = end(offset, Math.min(length, MAX_WALK));
         CoalescingExtentSink joined = new CoalescingExtentSink(sink);
         long pos = offset;
         while (pos < end) {
@@ -81,7 +81,7 @@ final class ChainExtents {
      * the answer may change, found in each layer's sorted blocks and zeroed runs.
      */
     void heldToHeld(long offset, long length, ExtentSink sink) throws IOException {
-        long end = Math.min(medium.size(), offset + length);
+        long end = end(offset, length);
         long endBlock = blocks(0, end);
         CoalescingExtentSink joined = new CoalescingExtentSink(sink);
         long pos = offset;
@@ -99,8 +99,8 @@ final class ChainExtents {
                 }
                 long runEnd = d.zeroRunEnd(b);
                 if (runEnd > b) {
-                    // Zeroes to the run's end, unless this layer or a newer one holds a block of its
-                    // own before it (an older layer's blocks are under the run).
+                    // Zeroes to the run's end, unless this layer or a newer one holds a block
+                    // of its own before it (an older layer's blocks are under the run).
                     stop = Math.min(runEnd, nextIndexed(b + 1, k));
                     flags = ExtentSink.ZERO;
                     break;
@@ -153,6 +153,11 @@ final class ChainExtents {
 
     private static int flags(int slot) {
         return slot == BlockIndex.ZERO ? ExtentSink.ZERO : 0;
+    }
+
+    /** Where {@code length} bytes from {@code offset} end: at the medium's end if past it. */
+    private long end(long offset, long length) {
+        return length >= medium.size() - offset ? medium.size() : offset + length;
     }
 
     /** Blocks that {@code [from, to)} touches. */

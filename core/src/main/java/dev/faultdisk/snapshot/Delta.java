@@ -39,7 +39,7 @@ final class Delta {
         return zeroRuns.covers(block) ? BlockIndex.ZERO : BlockIndex.MISSING;
     }
 
-    /** The slot the index holds for {@code block} (data or zero), or MISSING: the runs not asked. */
+    /** The slot the index holds for {@code block} (data or zero), or MISSING; runs not asked. */
     int indexed(long block) {
         return index.get(block);
     }
@@ -59,7 +59,10 @@ final class Delta {
         return i < sorted.length ? sorted[i] : Long.MAX_VALUE;
     }
 
-    /** The first block at or after {@code block} this delta holds, indexed or in a run, or {@link Long#MAX_VALUE}. */
+    /**
+     * The first block at or after {@code block} this delta holds, indexed or in a run, or
+     * {@link Long#MAX_VALUE}.
+     */
     long nextHeld(long block) {
         long indexed = nextIndexed(block);
         return zeroRuns.isEmpty() ? indexed : Math.min(indexed, zeroRuns.nextCovered(block));

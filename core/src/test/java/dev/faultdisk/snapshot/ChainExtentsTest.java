@@ -129,7 +129,7 @@ class ChainExtentsTest {
         if (most == Integer.MAX_VALUE) {
             assertEquals(Math.min(asked, v.size() - from), covered, context);
         }
-        // An extent said to read as zeroes does: so a block that reads otherwise is said to be data.
+        // An extent said to read as zeroes does: a block that reads otherwise is said to be data.
         ByteBuffer all = ByteBuffer.allocate((int) covered);
         v.read(from, all);
         long start = from;
@@ -171,7 +171,8 @@ class ChainExtentsTest {
     /**
      * A 16 TiB hole under two snapshots, 4,000 blocks written at random and a zeroed tebibyte: one
      * block status call over the whole disk answers all of it (held block to held block; block by
-     * block a call ends after 4 GiB), extent for extent as a model of the writes says.
+     * block a call ends after 4 GiB), extent for extent as a model of the writes says; asked for
+     * {@code Long.MAX_VALUE} bytes from past the start, the same as to the end.
      */
     @Test
     void aMapOfSixteenTebibytesUnderSnapshotsIsAnsweredInOneCall() throws IOException {
@@ -217,6 +218,13 @@ class ChainExtentsTest {
             assertEquals(render(expected.subList(i, i + 1)), render(got.subList(i, i + 1)), "extent " + i);
         }
         assertEquals(expected.size(), got.size(), "extents");
+        long from = 3 * BLOCK;
+        List<long[]> toTheEnd = new ArrayList<>();
+        v.extents(from, size - from, (length, flags) -> toTheEnd.add(new long[] {length, flags}));
+        List<long[]> unbounded = new ArrayList<>();
+        v.extents(from, Long.MAX_VALUE, (length, flags) -> unbounded.add(new long[] {length, flags}));
+        assertEquals(toTheEnd.size(), unbounded.size(), "a length past the end, however large, is cut at the end");
+        assertEquals(render(toTheEnd), render(unbounded));
         assertTrue(hole.changes.isEmpty(), "the medium is not written under a snapshot: " + hole.changes);
         v.close();
     }
