@@ -106,18 +106,13 @@ final class ChainExtents {
                     break;
                 }
             }
-            long next;
             if (flags == -1) {
-                stop = nextHeld(b + 1);
-                next = stop >= endBlock ? end : stop * BLOCK;
-                if (!mediumExtents(pos, next - pos, joined)) {
-                    return;
-                }
-            } else {
-                next = stop >= endBlock ? end : stop * BLOCK;
-                if (!joined.accept(next - pos, flags)) {
-                    return;
-                }
+                stop = nextHeld(b + 1); // no layer holds b: the medium's, up to the next held block
+            }
+            long next = stop >= endBlock ? end : stop * BLOCK;
+            boolean go = flags == -1 ? mediumExtents(pos, next - pos, joined) : joined.accept(next - pos, flags);
+            if (!go) {
+                return;
             }
             pos = next;
         }
