@@ -13,8 +13,9 @@
 # Usage: bench/compare.sh [--quick] [--rounds N] [--runtime SECONDS] [--warmup SECONDS]
 #                         [--file PATH] [--size-mib N] [--out DIR] [--servers LIST]
 #                         [--workloads LIST] [--delay-ms N] [--transport tcp|unix|tls|tls-unix|psk] [--no-verify]
+#                         [--tail-hole]
 # Environment: ROUNDS, RUNTIME, WARMUP, BENCH_FILE, BENCH_SIZE_MIB, BENCH_OUT, SERVERS, WORKLOADS,
-# DELAY_MS, TRANSPORT (flags win). FAULTDISK_JAVA_OPTS reaches faultdisk's JVM (for example a JFR recording).
+# DELAY_MS, TRANSPORT, TAIL_HOLE=1 (flags win). FAULTDISK_JAVA_OPTS reaches faultdisk's JVM (for example a JFR recording).
 #
 # Injected delays: the servers faultdisk-delay (a fault rule added over QMP once it is up) and
 # nbdkit-delay (nbdkit's delay filter) delay every read by --delay-ms; the workloads randread64
@@ -73,6 +74,10 @@ bench/compare.sh: faultdisk vs nbdkit (file plugin) vs qemu-nbd on the same file
                      key file); the workloads with scripts of their own (connections, control)
                      stay on plain TCP, firstconnect as said above
   --no-verify        skip the check that every server serves the file's exact content
+  --tail-hole        the image's last MiB is a hole, the rest random data: a sparse image, as
+                     most images are (made with truncate or qemu-img create, never written to the
+                     end); a file of its own, *-tail-hole.img. A workload that writes the end
+                     (seqwrite, copywrite) fills the hole for the runs after it (env TAIL_HOLE=1)
 
 The image is created once (dense, random data) and reused by later runs when its size matches.
 EOF
@@ -90,6 +95,7 @@ delay_ms=${DELAY_MS:-1}
 in_flight=${IN_FLIGHT:-16}
 transport=${TRANSPORT:-tcp}
 verify=1
+tail_hole=${TAIL_HOLE:-0}
 
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -106,6 +112,7 @@ while [ $# -gt 0 ]; do
     --in-flight) in_flight=$2; shift ;;
     --transport) transport=$2; shift ;;
     --no-verify) verify=0 ;;
+    --tail-hole) tail_hole=1 ;;
     -h|--help) usage; exit 0 ;;
     *) echo "compare.sh: unknown argument: $1 (see --help)" >&2; exit 2 ;;
   esac
@@ -214,34 +221,43 @@ for t in "${need_tools[@]}"; do
 done
 
 size=$((size_mib * 1024 * 1024))
+hole=0  # bytes at the image's end left a hole
+suffix=
+if [ "$tail_hole" = 1 ]; then
+  hole=$((1024 * 1024))
+  suffix=-tail-hole
+fi
 
 # --- the image -----------------------------------------------------------------------------------
 if [ -z "$file" ]; then
   shm_free=$(df --output=avail -B1 /dev/shm 2>/dev/null | tail -n 1 || echo 0)
   if [ -d /dev/shm ] && [ "${shm_free:-0}" -gt $((size + 512 * 1024 * 1024)) ]; then
-    file=/dev/shm/faultdisk-bench-${size_mib}m.img
+    file=/dev/shm/faultdisk-bench-${size_mib}m$suffix.img
     where="/dev/shm (tmpfs: no disk I/O, the servers' own costs dominate)"
   else
-    file=/var/tmp/faultdisk-bench-${size_mib}m.img
+    file=/var/tmp/faultdisk-bench-${size_mib}m$suffix.img
     where="/var/tmp (/dev/shm lacks room; the page cache holds the file after the first pass)"
   fi
 else
   where="$(dirname "$file") (given)"
 fi
 
-is_dense() {
+# Dense but for the hole asked for at its end: allocated exactly up to it.
+is_ready() {
   local bytes blocks bsize
   read -r bytes blocks bsize < <(stat -c '%s %b %B' "$1")
-  [ "$bytes" -eq "$size" ] && [ $((blocks * bsize)) -ge "$size" ]
+  [ "$bytes" -eq "$size" ] && [ $((blocks * bsize)) -ge $((size - hole)) ] &&
+    { [ "$hole" = 0 ] || [ $((blocks * bsize)) -lt "$size" ]; }
 }
-if [ -f "$file" ] && is_dense "$file"; then
+if [ -f "$file" ] && is_ready "$file"; then
   log "reusing image $file"
 else
-  log "writing $size_mib MiB of random data to $file"
+  log "writing $((size_mib - hole / 1048576)) MiB of random data to $file, then $((hole / 1048576)) MiB of hole"
   rm -f "$file.tmp"
-  head -c "$size" /dev/urandom >"$file.tmp"
+  head -c "$((size - hole))" /dev/urandom >"$file.tmp"
+  truncate -s "$size" "$file.tmp"
   mv "$file.tmp" "$file"
-  is_dense "$file" || die "$file is not dense after writing it"
+  is_ready "$file" || die "$file is not as asked after writing it (dense, but for a 1 MiB hole at the end with --tail-hole)"
 fi
 pristine=  # the image's copy kept aside for qemuwrite4k (below), removed by cleanup
 
@@ -673,7 +689,7 @@ fi
 
 # --- report ----------------------------------------------------------------------------------------
 {
-  echo "image: $file ($size_mib MiB, dense random data) in $where"
+  echo "image: $file ($size_mib MiB, dense random data$([ "$hole" = 0 ] || echo ", its last MiB a hole")) in $where"
   echo "rounds: $rounds, runtime per run: $runtime s, warm-up per run: $warmup s, one fio job, one connection ($transport)"
   echo "machine: $(nproc) cpus; $(fio --version); $(nbdkit --version 2>/dev/null | head -n 1 || true);" \
     "$(qemu-nbd --version 2>/dev/null | head -n 1 || true); $("$root/faultdisk" --version 2>/dev/null || true)" \

@@ -29,10 +29,12 @@ public final class FileDevice implements BlockDevice {
     private final int controlFd;
     /**
      * True while the image has no hole: found once at open, false from the first hole this device
-     * punches. Only then may reads go out straight from the file ({@link #readSource}): asking per read
-     * (SEEK_HOLE) costs in proportion to the rest of the file on tmpfs, 12-26 ms for 1 GiB.
+     * punches. Every large read may then go out straight from the file ({@link #readSource}) without
+     * a question; once it has holes, those inside runs of data {@link #dataRuns} knows.
      */
     private volatile boolean dense;
+    /** The runs of data of an image with holes, learnt as reads need them. */
+    private final DataRuns dataRuns;
     /** Set once fallocate's ZERO_RANGE failed where a punched hole worked: the file system has none. */
     private volatile boolean zeroRangeRefused;
     /** Held while the device is open: another faultdisk process may not write the image meanwhile. */
@@ -48,6 +50,7 @@ public final class FileDevice implements BlockDevice {
         this.size = size;
         this.controlFd = controlFd;
         this.dense = controlFd >= 0 && LinuxFiles.seekHole(controlFd, 0) >= size;
+        this.dataRuns = new DataRuns(controlFd);
         PATHS.put(channel, path);
     }
 
@@ -155,12 +158,13 @@ public final class FileDevice implements BlockDevice {
     }
 
     /**
-     * The image itself while it has no hole. A sparse image is read the usual way, so that a read
-     * of a hole still finds zeroes a frontend may answer with a hole instead of the bytes.
+     * The image itself while it has no hole, or when the read lies wholly in a run of data. A read
+     * that touches a hole is read the usual way: it finds zeroes a frontend may answer with a hole
+     * instead of the bytes, and on tmpfs a read through a mapping would allocate the hole.
      */
     @Override
     public FileChannel readSource(BlockRequest r) {
-        return dense ? channel : null;
+        return dense || dataRuns.allData(r.offset(), r.offset() + r.length()) ? channel : null;
     }
 
     @Override
@@ -208,6 +212,7 @@ public final class FileDevice implements BlockDevice {
         refuseIfReadOnly();
         // Trim is a hint: punch where possible, otherwise leave the data (the spec allows it).
         dense = false;
+        dataRuns.forget(r.offset(), r.offset() + r.length());
         boolean punched;
         changes.begin();
         try {
@@ -223,6 +228,8 @@ public final class FileDevice implements BlockDevice {
     @Override
     public void writeZeroes(BlockRequest r) throws IOException {
         refuseIfReadOnly();
+        // Whatever way it zeroes, the range may be a hole for a while (a punch, then an allocation).
+        dataRuns.forget(r.offset(), r.offset() + r.length());
         changes.begin();
         try {
             zero(r);

@@ -17,7 +17,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -76,20 +75,7 @@ class FileDeviceTest {
     /** The same on tmpfs, which has no ZERO_RANGE (where the machine has /dev/shm). */
     @Test
     void zeroingThatKeepsTheBlocksIsInPlaceAndFastOnTmpfs() throws IOException {
-        Path shm = Path.of("/dev/shm");
-        Assumptions.assumeTrue(
-                Files.isDirectory(shm) && Files.getFileStore(shm).type().equals("tmpfs"), "no tmpfs at /dev/shm");
-        Path scratch = Files.createTempDirectory(shm, "faultdisk-test");
-        try {
-            zeroInPlace(scratch);
-        } finally {
-            try (var files = Files.list(scratch)) {
-                for (Path f : files.toList()) {
-                    Files.delete(f);
-                }
-            }
-            Files.delete(scratch);
-        }
+        Io.onTmpfs(FileDeviceTest::zeroInPlace);
     }
 
     private static void zeroInPlace(Path dir) throws IOException {

@@ -2,11 +2,15 @@ package dev.faultdisk.device;
 
 import dev.faultdisk.device.BlockRequest.Flag;
 import dev.faultdisk.wire.BlockOp;
+import dev.faultdisk.wire.FileTrees;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.EnumSet;
 import java.util.Set;
+import org.junit.jupiter.api.Assumptions;
 
 /**
  * Calls on a device as an in-process caller makes them (no connection, may block), one line per
@@ -71,5 +75,26 @@ public final class Io {
             }
         }
         return set.toArray(Flag[]::new);
+    }
+
+    /** A check that runs in a directory. */
+    public interface InDirectory {
+        void run(Path dir) throws IOException;
+    }
+
+    /**
+     * Runs {@code check} in a scratch directory on tmpfs, removed after; skipped (said so) where the
+     * machine has no tmpfs at /dev/shm.
+     */
+    public static void onTmpfs(InDirectory check) throws IOException {
+        Path shm = Path.of("/dev/shm");
+        Assumptions.assumeTrue(
+                Files.isDirectory(shm) && Files.getFileStore(shm).type().equals("tmpfs"), "no tmpfs at /dev/shm");
+        Path scratch = Files.createTempDirectory(shm, "faultdisk-test");
+        try {
+            check.run(scratch);
+        } finally {
+            FileTrees.delete(scratch);
+        }
     }
 }
