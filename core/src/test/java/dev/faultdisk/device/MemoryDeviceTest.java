@@ -191,4 +191,67 @@ class MemoryDeviceTest {
         assertEquals(0, d.allocatedBytes());
         d.close();
     }
+
+    /**
+     * The views a frontend sends hold exactly the bytes a read gives: across pages written, never
+     * written, zeroed in place and partly zeroed, from any offset, cut at the array's room; a range
+     * of pages none of which holds data says so (negative), the frontend's cue for a hole.
+     */
+    @Test
+    void viewsHoldWhatAReadGives() throws IOException {
+        java.util.Random random = new java.util.Random(0x5ea1);
+        MemoryDevice d = new MemoryDevice(1 << 20);
+        byte[] data = new byte[256 << 10];
+        random.nextBytes(data);
+        Io.write(d, 64 << 10, data, false);
+        Io.writeZeroes(d, 128 << 10, 16 << 10, true, false, false); // whole pages kept as zeroes
+        Io.writeZeroes(d, (200 << 10) + 100, 5000, false, false, false); // partly within pages
+        ByteBuffer[] views = new ByteBuffer[80];
+        for (int i = 0; i < 2000; i++) {
+            long offset = random.nextLong(1 << 20);
+            long length = 1 + random.nextLong((1 << 20) - offset);
+            int from = random.nextInt(3);
+            int n = d.views(offset, length, views, from);
+            ByteBuffer gathered = ByteBuffer.allocate((int) length);
+            for (int v = from; v < from + Math.abs(n); v++) {
+                assertTrue(views[v].remaining() <= PageSource.PAGE, "a view within a page");
+                gathered.put(views[v].duplicate());
+            }
+            int covered = gathered.position();
+            assertTrue(covered == length || from + Math.abs(n) == views.length, "the range, or as many views as fit");
+            byte[] expected = Io.read(d, offset, covered);
+            assertArrayEquals(expected, java.util.Arrays.copyOf(gathered.array(), covered), "at " + offset);
+            boolean anyWritten = offset + covered > (64 << 10)
+                    && offset < (320 << 10)
+                    && !(offset >= 128 << 10 && offset + covered <= 144 << 10);
+            assertEquals(anyWritten, n > 0, "sign at " + offset + " +" + covered);
+        }
+    }
+
+    /**
+     * Memory spent: a write fails with ENOSPC at the first page it needs anew (the pages it held
+     * before that took their part, as a disk's failed write may have), writes to pages held go on,
+     * and reads see every byte written.
+     */
+    @Test
+    void aWriteWithNoMemoryLeftFailsWithEnospc() throws IOException {
+        int[] left = {2};
+        MemoryDevice d = new MemoryDevice(1 << 20, () -> {
+            if (left[0]-- <= 0) {
+                throw new OutOfMemoryError("Cannot reserve 4096 bytes of direct buffer memory");
+            }
+            return ByteBuffer.allocateDirect(4096);
+        });
+        Io.write(d, 0, Io.filled(8192, 7), false);
+        DeviceException e = assertThrows(DeviceException.class, () -> Io.write(d, 4096, Io.filled(8192, 8), false));
+        assertEquals(dev.faultdisk.wire.Errno.ENOSPC, e.errno());
+        assertTrue(e.getMessage().contains("memory export full"), e.getMessage());
+        Io.write(d, 100, Io.filled(10, 9), false);
+        byte[] expected = Io.filled(12288, 7);
+        java.util.Arrays.fill(expected, 100, 110, (byte) 9);
+        java.util.Arrays.fill(expected, 4096, 8192, (byte) 8); // the page held took its part of the write
+        java.util.Arrays.fill(expected, 8192, 12288, (byte) 0);
+        assertArrayEquals(expected, Io.read(d, 0, 12288));
+        assertEquals(8192, d.allocatedBytes());
+    }
 }
