@@ -24,9 +24,6 @@ public final class FileDevice implements BlockDevice {
 
     private final Path path;
     private final FileChannel channel;
-    /** What {@link #readSource} offers: the channel. */
-    private final ReadSource.File source;
-
     private final boolean readOnly;
     private final long size;
     private final int controlFd;
@@ -49,7 +46,6 @@ public final class FileDevice implements BlockDevice {
         this.lock = lock;
         this.path = path;
         this.channel = channel;
-        this.source = new ReadSource.File(channel);
         this.readOnly = readOnly;
         this.size = size;
         this.controlFd = controlFd;
@@ -167,8 +163,8 @@ public final class FileDevice implements BlockDevice {
      * instead of the bytes, and on tmpfs a read through a mapping would allocate the hole.
      */
     @Override
-    public ReadSource readSource(BlockRequest r) {
-        return dense || dataRuns.allData(r.offset(), r.offset() + r.length()) ? source : null;
+    public FileChannel readSource(BlockRequest r) {
+        return dense || dataRuns.allData(r.offset(), r.offset() + r.length()) ? channel : null;
     }
 
     @Override

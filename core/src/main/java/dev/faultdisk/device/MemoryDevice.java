@@ -1,11 +1,9 @@
 package dev.faultdisk.device;
 
-import dev.faultdisk.wire.Errno;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.Supplier;
 
 /**
  * A sparse in-memory disk. Memory grows with the data written, not with the size: storage is a
@@ -18,15 +16,8 @@ import java.util.function.Supplier;
  * pages never written missing (else a 28-byte request could make the server fill 4 GiB); a read of
  * a missing page returns zeroes, and block status skips missing subtrees without visiting their
  * pages.
- *
- * <p>Pages live outside the heap (direct buffers), so that a frontend may send a large read
- * straight from them ({@link PageSource}) where a heap page would be copied once more on its way
- * to the socket, and the collector does not copy each new page from the young generation to the
- * old. A page goes when nothing holds it: a view a frontend is sending keeps its page alive after a
- * trim. When the JVM's direct memory ({@code -XX:MaxDirectMemorySize}, by default the heap's
- * maximum) is spent, a write that needs a new page fails with ENOSPC and the server goes on.
  */
-public final class MemoryDevice implements BlockDevice, PageSource {
+public final class MemoryDevice implements BlockDevice {
     static final int CHUNK_SHIFT = 12;
     /** The allocation unit: a page. */
     static final int CHUNK = 1 << CHUNK_SHIFT;
@@ -38,20 +29,18 @@ public final class MemoryDevice implements BlockDevice, PageSource {
     /** Pages under one slot of the top table. */
     private static final int TOP_SHIFT = FAN_SHIFT * LEVELS;
 
-    /** Read in place of a missing page; never written. */
-    private static final ByteBuffer ZEROES = ByteBuffer.allocateDirect(CHUNK);
+    private static final byte[] ZEROES = new byte[CHUNK];
     /**
      * The page of a slot zeroed with NO_HOLE: allocated, reads as zeroes, shared by every such slot
      * and never written (a write puts a page of its own in the slot first).
      */
-    private static final ByteBuffer KEPT_ZEROES = ByteBuffer.allocateDirect(CHUNK);
+    private static final byte[] KEPT_ZEROES = new byte[CHUNK];
 
     private static final VarHandle SLOT = MethodHandles.arrayElementVarHandle(Object[].class);
     /** Largest size: its top table (one slot per 256 MiB) is then 2^22 slots. */
     public static final long MAX_SIZE = 1L << 50;
 
     private final long size;
-    private final Supplier<ByteBuffer> newPage;
     private final Object[] top;
     private final AtomicLong allocatedPages = new AtomicLong();
     private final AtomicLong nodes = new AtomicLong();
@@ -59,17 +48,11 @@ public final class MemoryDevice implements BlockDevice, PageSource {
     private final ChangeCount changes = new ChangeCount();
 
     public MemoryDevice(long size) {
-        this(size, () -> ByteBuffer.allocateDirect(CHUNK));
-    }
-
-    /** As above, with new pages from {@code newPage} (tests make it run out). */
-    MemoryDevice(long size, Supplier<ByteBuffer> newPage) {
         if (size < 0 || size > MAX_SIZE) {
             throw new IllegalArgumentException(
                     "memory device size out of range: " + size + " bytes (at most " + Sizes.format(MAX_SIZE) + ")");
         }
         this.size = size;
-        this.newPage = newPage;
         long pages = (size + CHUNK - 1) >>> CHUNK_SHIFT;
         this.top = new Object[(int) ((pages + (1L << TOP_SHIFT) - 1) >>> TOP_SHIFT)];
     }
@@ -100,50 +83,21 @@ public final class MemoryDevice implements BlockDevice, PageSource {
         while (dst.hasRemaining()) {
             int within = (int) (pos & (CHUNK - 1));
             int n = Math.min(dst.remaining(), CHUNK - within);
-            ByteBuffer page = page(pos >>> CHUNK_SHIFT);
-            dst.put(dst.position(), page == null ? ZEROES : page, within, n); // absolute: pages are shared
-            dst.position(dst.position() + n);
+            byte[] page = page(pos >>> CHUNK_SHIFT);
+            dst.put(page == null ? ZEROES : page, within, n);
             pos += n;
         }
     }
 
-    /** This device itself: nothing lies between its pages and a read. */
     @Override
-    public ReadSource readSource(BlockRequest r) {
-        return this;
-    }
-
-    @Override
-    public int views(long offset, long length, ByteBuffer[] views, int from) {
-        long pos = offset;
-        long end = offset + length;
-        int count = 0;
-        boolean unwritten = true;
-        while (pos < end && from + count < views.length) {
-            int within = (int) (pos & (CHUNK - 1));
-            int n = (int) Math.min(end - pos, CHUNK - within);
-            ByteBuffer page = page(pos >>> CHUNK_SHIFT);
-            if (page == null || keptZeroes(page)) {
-                page = ZEROES;
-            } else {
-                unwritten = false;
-            }
-            views[from + count++] = page.slice(within, n);
-            pos += n;
-        }
-        return unwritten ? -count : count;
-    }
-
-    @Override
-    public void write(BlockRequest r, ByteBuffer src) throws DeviceException {
+    public void write(BlockRequest r, ByteBuffer src) {
         changes.begin();
         try {
             long pos = r.offset();
             while (src.hasRemaining()) {
                 int within = (int) (pos & (CHUNK - 1));
                 int n = Math.min(src.remaining(), CHUNK - within);
-                pageForWrite(pos >>> CHUNK_SHIFT).put(within, src, src.position(), n);
-                src.position(src.position() + n);
+                src.get(pageForWrite(pos >>> CHUNK_SHIFT), within, n);
                 pos += n;
             }
         } finally {
@@ -157,16 +111,16 @@ public final class MemoryDevice implements BlockDevice, PageSource {
     }
 
     @Override
-    public void trim(BlockRequest r) throws DeviceException {
+    public void trim(BlockRequest r) {
         zero(r.offset(), r.length(), false);
     }
 
     @Override
-    public void writeZeroes(BlockRequest r) throws DeviceException {
+    public void writeZeroes(BlockRequest r) {
         zero(r.offset(), r.length(), r.has(BlockRequest.Flag.NO_HOLE));
     }
 
-    private void zero(long offset, long length, boolean keepAllocated) throws DeviceException {
+    private void zero(long offset, long length, boolean keepAllocated) {
         changes.begin();
         try {
             zeroRange(offset, length, keepAllocated);
@@ -180,7 +134,7 @@ public final class MemoryDevice implements BlockDevice, PageSource {
         return changes.get();
     }
 
-    private void zeroRange(long offset, long length, boolean keepAllocated) throws DeviceException {
+    private void zeroRange(long offset, long length, boolean keepAllocated) {
         long pos = offset;
         long end = offset + length;
         while (pos < end) {
@@ -201,9 +155,9 @@ public final class MemoryDevice implements BlockDevice, PageSource {
                     free(index);
                 }
             } else {
-                ByteBuffer page = page(index);
+                byte[] page = page(index);
                 if (page != null && !keptZeroes(page)) {
-                    page.put(within, ZEROES, 0, n);
+                    java.util.Arrays.fill(page, within, within + n, (byte) 0);
                 }
             }
             pos += n;
@@ -242,12 +196,12 @@ public final class MemoryDevice implements BlockDevice, PageSource {
     }
 
     /** The page at {@code index}, or null if none was written there. */
-    private ByteBuffer page(long index) {
+    private byte[] page(long index) {
         Object node = SLOT.getAcquire(top, (int) (index >>> TOP_SHIFT));
         for (int shift = TOP_SHIFT - FAN_SHIFT; node != null && shift >= 0; shift -= FAN_SHIFT) {
             node = SLOT.getAcquire((Object[]) node, (int) (index >>> shift) & (FAN - 1));
         }
-        return (ByteBuffer) node;
+        return (byte[]) node;
     }
 
     /**
@@ -268,31 +222,19 @@ public final class MemoryDevice implements BlockDevice, PageSource {
         return span - (index & (span - 1));
     }
 
-    private ByteBuffer pageForWrite(long index) throws DeviceException {
+    private byte[] pageForWrite(long index) {
         Object[] leaf = leafForWrite(index);
         int slot = (int) index & (FAN - 1);
         while (true) {
             Object page = child(leaf, slot, true);
             if (!keptZeroes(page)) {
-                return (ByteBuffer) page;
+                return (byte[]) page;
             }
-            ByteBuffer fresh = allocatePage();
+            byte[] fresh = new byte[CHUNK];
             if (SLOT.compareAndSet(leaf, slot, (Object) KEPT_ZEROES, (Object) fresh)) {
                 allocatedPages.incrementAndGet();
                 return fresh;
             }
-        }
-    }
-
-    /** A new page of zeroes; ENOSPC once the JVM's direct memory is spent (the device stays as it was). */
-    private ByteBuffer allocatePage() throws DeviceException {
-        try {
-            return newPage.get();
-        } catch (OutOfMemoryError e) {
-            throw new DeviceException(
-                    Errno.ENOSPC,
-                    "memory export full: " + e.getMessage() + " (" + Sizes.format(allocatedBytes())
-                            + " of data held; -XX:MaxDirectMemorySize raises the limit)");
         }
     }
 
@@ -303,7 +245,7 @@ public final class MemoryDevice implements BlockDevice, PageSource {
     }
 
     /** Puts the shared page of zeroes in {@code index}'s slot, freeing the page it held. */
-    private void keepZeroes(long index) throws DeviceException {
+    private void keepZeroes(long index) {
         Object old = SLOT.getAndSet(leafForWrite(index), (int) index & (FAN - 1), (Object) KEPT_ZEROES);
         if (old != null && !keptZeroes(old)) {
             allocatedPages.decrementAndGet();
@@ -311,7 +253,7 @@ public final class MemoryDevice implements BlockDevice, PageSource {
     }
 
     /** The last level's node holding {@code index}'s slot, created with those above it if missing. */
-    private Object[] leafForWrite(long index) throws DeviceException {
+    private Object[] leafForWrite(long index) {
         Object[] node = (Object[]) child(top, (int) (index >>> TOP_SHIFT), false);
         for (int shift = TOP_SHIFT - FAN_SHIFT; shift > 0; shift -= FAN_SHIFT) {
             node = (Object[]) child(node, (int) (index >>> shift) & (FAN - 1), false);
@@ -320,12 +262,12 @@ public final class MemoryDevice implements BlockDevice, PageSource {
     }
 
     /** The child in {@code slot} of {@code parent}, created (a node, or a page) if missing. */
-    private Object child(Object[] parent, int slot, boolean page) throws DeviceException {
+    private Object child(Object[] parent, int slot, boolean page) {
         Object c = SLOT.getAcquire(parent, slot);
         if (c != null) {
             return c;
         }
-        Object fresh = page ? allocatePage() : new Object[FAN];
+        Object fresh = page ? new byte[CHUNK] : new Object[FAN];
         Object witness = SLOT.compareAndExchange(parent, slot, (Object) null, fresh);
         if (witness != null) {
             return witness;

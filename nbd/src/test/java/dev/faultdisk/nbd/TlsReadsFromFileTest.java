@@ -7,7 +7,6 @@ import dev.faultdisk.device.BlockDevice;
 import dev.faultdisk.device.BlockRequest;
 import dev.faultdisk.device.ForwardingBlockDevice;
 import dev.faultdisk.device.MemoryDevice;
-import dev.faultdisk.device.ReadSource;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -42,9 +41,9 @@ class TlsReadsFromFileTest {
         }
 
         @Override
-        public ReadSource readSource(BlockRequest r) {
+        public FileChannel readSource(BlockRequest r) {
             sources.incrementAndGet();
-            return new ReadSource.File(file);
+            return file;
         }
 
         @Override
