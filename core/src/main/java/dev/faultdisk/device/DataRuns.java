@@ -49,6 +49,10 @@ final class DataRuns {
     synchronized void forget(long start, long end) {
         forgets++;
         long[] old = runs;
+        int last = lastStartingBefore(old, end);
+        if (last < 0 || old[2 * last + 1] <= start) {
+            return; // no run overlaps the range: nothing to copy (a trim at a time, thousands a second)
+        }
         long[] kept = new long[old.length + 2];
         int n = 0;
         for (int i = 0; i < old.length; i += 2) {
@@ -68,9 +72,7 @@ final class DataRuns {
                 kept[n++] = e;
             }
         }
-        if (n != old.length || !Arrays.equals(old, 0, n, kept, 0, n)) {
-            runs = Arrays.copyOf(kept, n);
-        }
+        runs = Arrays.copyOf(kept, n);
     }
 
     /** Runs known now (for tests): starts and ends. */
@@ -111,16 +113,22 @@ final class DataRuns {
 
     /** True if one run of {@code runs} holds all of {@code [start, end)}. */
     private static boolean covered(long[] runs, long start, long end) {
+        int run = lastStartingBefore(runs, start + 1); // the last starting at or before start
+        return run >= 0 && end <= runs[2 * run + 1];
+    }
+
+    /** The index of the last run of {@code runs} that starts before {@code pos}, or -1. */
+    private static int lastStartingBefore(long[] runs, long pos) {
         int lo = 0;
         int hi = runs.length / 2 - 1;
-        while (lo <= hi) { // the last run starting at or before start
+        while (lo <= hi) {
             int mid = (lo + hi) >>> 1;
-            if (runs[2 * mid] <= start) {
+            if (runs[2 * mid] < pos) {
                 lo = mid + 1;
             } else {
                 hi = mid - 1;
             }
         }
-        return hi >= 0 && end <= runs[2 * hi + 1];
+        return hi;
     }
 }

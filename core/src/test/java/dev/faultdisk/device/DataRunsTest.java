@@ -69,6 +69,8 @@ class DataRunsTest {
         assertFalse(runs.allData(15 * BLOCK, 17 * BLOCK), "a hole inside the read");
         assertFalse(runs.allData(20 * BLOCK, 21 * BLOCK), "a hole at its start");
         assertTrue(runs.allData(40 * BLOCK, 48 * BLOCK));
+        runs.forget(16 * BLOCK, 40 * BLOCK);
+        assertArrayEquals(new long[] {0, 16 * BLOCK, 40 * BLOCK, 48 * BLOCK}, runs.known(), "no run in the range");
         runs.forget(6 * BLOCK, 7 * BLOCK);
         assertArrayEquals(
                 new long[] {0, 6 * BLOCK, 7 * BLOCK, 16 * BLOCK, 40 * BLOCK, 48 * BLOCK},
