@@ -45,6 +45,8 @@ bench/compare.sh: faultdisk vs nbdkit (file plugin) vs qemu-nbd on the same file
                      faultdisk-triggers, faultdisk-delay, nbdkit-delay (env SERVERS)
   --workloads LIST   comma-separated, from seqread,seqwrite,randread,randrw (the default),
                      randread64, randread1, randwrite, syncwrite (QD1, a flush after each write),
+                     randtrim (4 KiB trims at random), trimwrite (64 KiB trimmed then written, in
+                     turn; the image is put back after each trim run, as for qemuwrite4k),
                      and on four connections at once seqread4c,
                      seqwrite4c, randread4c, randrw4c, and whole-disk copies with nbdcopy (its defaults:
                      up to 4 connections, 64 requests of 256 KiB) copyread (to null:) and
@@ -293,11 +295,13 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
-# qemu-img bench writes one byte value over and over: with qemuwrite4k the image is copied aside
-# (once cleanup is set to remove the copy) and put back in place after each of its runs, so that
-# every run (and later ones) meets the same random data.
+# qemu-img bench writes one byte value over and over, and trims punch holes: with qemuwrite4k,
+# randtrim or trimwrite the image is copied aside (once cleanup is set to remove the copy) and put
+# back in place after each of their runs, so that every run (and later ones) meets the same random
+# data, the holes filled again.
+puts_back() { [ "$1" = qemuwrite4k ] || [ "$1" = randtrim ] || [ "$1" = trimwrite ]; }
 for w in "${workload_list[@]}"; do
-  if [ "$w" = qemuwrite4k ]; then pristine="$file.pristine"; cp "$file" "$pristine"; fi
+  if puts_back "$w" && [ -z "$pristine" ]; then pristine="$file.pristine"; cp "$file" "$pristine"; fi
 done
 
 read -r -a listen_ports < <(free_ports "$((2 * ${#server_list[@]}))")  # an NBD and a QMP port each
@@ -464,7 +468,7 @@ PY
     qemu-nbd)
       # --cache=writeback is qemu-nbd's default (page cache, no O_DIRECT), stated for the record;
       # -t keeps it up between fio runs, -e allows the verification clients alongside.
-      qemu-nbd -f raw --cache=writeback --aio=threads $(qemu_nbd_listen "$s" "$p") -x bench -t -e 4 "$file" \
+      qemu-nbd -f raw --cache=writeback --aio=threads --discard=unmap $(qemu_nbd_listen "$s" "$p") -x bench -t -e 4 "$file" \
         >"$out/qemu-nbd.log" 2>&1 &
       ;;
   esac
@@ -622,7 +626,7 @@ run_fio() {  # server workload seconds json-file
   if [ -n "$tool" ]; then
     if python3 "${client[@]}" >"$json" 2>>"$out/fio-stdout.log"; then
       # In place (the servers hold the file open): the random data back over qemu-img's bytes.
-      [ "$w" != qemuwrite4k ] || dd if="$pristine" of="$file" bs=4M conv=notrunc status=none
+      ! puts_back "$w" || dd if="$pristine" of="$file" bs=4M conv=notrunc status=none
       return 0
     fi
     kill -0 "${pid[$s]}" 2>/dev/null || die "$s exited during the $w run (its log is $out/$s.log)"
@@ -630,7 +634,11 @@ run_fio() {  # server workload seconds json-file
   fi
   # shellcheck disable=SC2046 # workload_args is meant to split into options (a later --numjobs wins)
   fio --name="$w" --ioengine=nbd --uri="$(fio_uri "$s")" --numjobs=1 --time_based --runtime="$secs" \
-    $(workload_args "$w") --output-format=json --output="$json" >>"$out/fio-stdout.log" 2>&1 && return 0
+    $(workload_args "$w") --output-format=json --output="$json" >>"$out/fio-stdout.log" 2>&1 && {
+    # In place, as above: the random data back over the trimmed holes (writing them fills them).
+    ! puts_back "$w" || dd if="$pristine" of="$file" bs=4M conv=notrunc status=none
+    return 0
+  }
   if ! kill -0 "${pid[$s]}" 2>/dev/null; then
     tail -n 3 "$out/$s.log" >&2
     die "$s exited during the $w run (a crash, or a signal from outside: its log is $out/$s.log)"
@@ -696,7 +704,7 @@ fi
     "at $(git -C "$root" describe --always --dirty 2>/dev/null || echo "unknown commit")"
   echo "load average: $load_before at the start, $(cut -d' ' -f1-3 /proc/loadavg) at the end"
   echo "servers: faultdisk serve --export bench=FILE,locking=off (all serve the one image); nbdkit -f file FILE (16 threads);" \
-    "qemu-nbd -f raw --cache=writeback --aio=threads -t -x bench FILE"
+    "qemu-nbd -f raw --cache=writeback --aio=threads --discard=unmap -t -x bench FILE"
   case " ${server_list[*]} " in
     *" faultdisk"*) echo "faultdisk's build: $("$root/bench/aot-note.sh" "${FAULTDISK_JAR:-$root/cli/target/faultdisk.jar}")" ;;
   esac

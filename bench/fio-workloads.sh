@@ -10,6 +10,10 @@ fio_workload() {
     randread64) echo "--rw=randread --bs=4k --iodepth=64" ;;
     randread1) echo "--rw=randread --bs=4k --iodepth=1" ;;
     randwrite) echo "--rw=randwrite --bs=4k --iodepth=16" ;;
+    # Trims (the image is put back after each run, bench/compare.sh): 4 KiB at random, and a
+    # trim then a write of each 64 KiB in turn (fio's trimwrite: what a file system reusing space does).
+    randtrim) echo "--rw=randtrim --bs=4k --iodepth=16" ;;
+    trimwrite) echo "--rw=trimwrite --bs=64k --iodepth=16" ;;
     # A database's commit: one 4 KiB write, then a flush, each waited for.
     syncwrite) echo "--rw=randwrite --bs=4k --iodepth=1 --fsync=1" ;;
     # Four connections at once (fio's nbd engine opens one per job), reported as one.

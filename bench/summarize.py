@@ -19,6 +19,8 @@ WORKLOADS = {
     "randread1": ("random read 4 KiB, QD1", "IOPS"),
     "randwrite": ("random write 4 KiB, QD16", "IOPS"),
     "syncwrite": ("random write 4 KiB, QD1, each followed by a flush", "IOPS"),
+    "randtrim": ("random trim 4 KiB, QD16", "IOPS"),
+    "trimwrite": ("trim then write 64 KiB in turn, QD16 (trims and writes)", "IOPS"),
     "seqread4c": ("sequential read 1 MiB, QD8, 4 connections", "MiB/s"),
     "seqwrite4c": ("sequential write 1 MiB, QD8, 4 connections", "MiB/s"),
     "randread4c": ("random read 4 KiB, QD16, 4 connections", "IOPS"),
@@ -33,6 +35,7 @@ WORKLOADS = {
 # Workloads whose completion latency percentiles are reported too.
 LATENCY = ("randread64", "randread1")
 MIB = 1024 * 1024
+DIRECTIONS = ("read", "write", "trim")
 
 
 def fio_job(path):
@@ -44,15 +47,16 @@ def fio_job(path):
 
 
 def figures(path):
-    """Returns (MiB/s, IOPS, total I/Os) of one fio run, reads and writes together."""
+    """Returns (MiB/s, IOPS, total I/Os) of one fio run, reads, writes and trims together."""
     job = fio_job(path)
     if job.get("error"):
         raise SystemExit(f"{path}: fio reported error {job['error']}")
     mibs = iops = ios = 0.0
-    for d in ("read", "write"):
-        mibs += job[d]["bw_bytes"] / MIB
-        iops += job[d]["iops"]
-        ios += job[d]["total_ios"]
+    for d in DIRECTIONS:
+        if d in job:  # bench/copy_run.py and qemu_bench_run.py report reads and writes only
+            mibs += job[d]["bw_bytes"] / MIB
+            iops += job[d]["iops"]
+            ios += job[d]["total_ios"]
     if ios == 0:
         raise SystemExit(f"{path}: no I/O completed")
     return mibs, iops, ios
@@ -68,7 +72,7 @@ def client_cpu(path):
     job = fio_job(path)
     if "usr_cpu" not in job or "job_runtime" not in job:
         return None
-    ios = job["read"]["total_ios"] + job["write"]["total_ios"]
+    ios = sum(job[d]["total_ios"] for d in DIRECTIONS if d in job)
     share = job["usr_cpu"] + job["sys_cpu"]
     return share / 100 * job["job_runtime"] * 1000 / ios, share
 

@@ -45,7 +45,7 @@ class DataRunsTest {
         Io.onTmpfs(DataRunsTest::offersExactlyOverData);
     }
 
-    /** Runs are learnt, merged, cut where a punch goes, and forgotten whole past their budget. */
+    /** Runs are learnt, merged, forgotten where a punch goes, and all forgotten past their budget. */
     @Test
     void runsAreLearntMergedAndCut() throws IOException {
         Path image = dir.resolve("runs.img");
@@ -72,10 +72,16 @@ class DataRunsTest {
         runs.forget(16 * BLOCK, 40 * BLOCK);
         assertArrayEquals(new long[] {0, 16 * BLOCK, 40 * BLOCK, 48 * BLOCK}, runs.known(), "no run in the range");
         runs.forget(6 * BLOCK, 7 * BLOCK);
+        assertArrayEquals(new long[] {40 * BLOCK, 48 * BLOCK}, runs.known(), "the run punched into forgotten whole");
+        assertTrue(runs.allData(0, 6 * BLOCK), "learnt again");
         assertArrayEquals(
-                new long[] {0, 6 * BLOCK, 7 * BLOCK, 16 * BLOCK, 40 * BLOCK, 48 * BLOCK},
+                new long[] {0, 16 * BLOCK, 40 * BLOCK, 48 * BLOCK},
                 runs.known(),
-                "the punched range cut out");
+                "the file's run (nothing was punched)");
+        for (int b = 0; b < 16; b += 2) { // trims at random over a known run: the runs must not multiply
+            runs.forget((long) b * BLOCK, (long) (b + 1) * BLOCK);
+        }
+        assertArrayEquals(new long[] {40 * BLOCK, 48 * BLOCK}, runs.known(), "no run left where the trims went");
         runs.forget(0, 64 * BLOCK);
         assertArrayEquals(new long[0], runs.known());
     }
