@@ -3,9 +3,9 @@ package dev.faultdisk.device;
 import java.util.Arrays;
 
 /**
- * Runs of a sparse image file known to hold data, so that a large read wholly inside one may go
- * out straight from the file ({@link FileDevice#readSource}) while reads that touch a hole go the
- * usual way: on tmpfs a read through a mapping allocates the holes it touches. A run is learnt from
+ * Runs of an image file known to hold data (a dense image's one run from its opening), so that a
+ * large read wholly inside one may go out straight from the file ({@link FileDevice#readSource})
+ * while reads that touch a hole go the usual way: on tmpfs a read through a mapping allocates the holes it touches. A run is learnt from
  * SEEK_DATA and SEEK_HOLE when a read needs it and kept, because on tmpfs SEEK_HOLE costs in
  * proportion to the data it passes (12-26 ms for 1 GiB); one seek for each read would cost more
  * than the copy it saves. A run learnt stays data until the device punches into it (writes only

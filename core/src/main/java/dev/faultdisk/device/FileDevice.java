@@ -28,12 +28,9 @@ public final class FileDevice implements BlockDevice {
     private final long size;
     private final int controlFd;
     /**
-     * True while the image has no hole: found once at open, false from the first hole this device
-     * punches. Every large read may then go out straight from the file ({@link #readSource}) without
-     * a question; once it has holes, those inside runs of data {@link #dataRuns} knows.
+     * The image's runs of data, learnt as reads need them (a dense image's one run at open): a
+     * large read wholly inside one may go out straight from the file ({@link #readSource}).
      */
-    private volatile boolean dense;
-    /** The runs of data of an image with holes, learnt as reads need them. */
     private final DataRuns dataRuns;
     /** Set once fallocate's ZERO_RANGE failed where a punched hole worked: the file system has none. */
     private volatile boolean zeroRangeRefused;
@@ -49,8 +46,8 @@ public final class FileDevice implements BlockDevice {
         this.readOnly = readOnly;
         this.size = size;
         this.controlFd = controlFd;
-        this.dense = controlFd >= 0 && LinuxFiles.seekHole(controlFd, 0) >= size;
         this.dataRuns = new DataRuns(controlFd);
+        dataRuns.allData(0, size); // a dense image is one run, known from the start
         PATHS.put(channel, path);
     }
 
@@ -158,13 +155,12 @@ public final class FileDevice implements BlockDevice {
     }
 
     /**
-     * The image itself while it has no hole, or when the read lies wholly in a run of data. A read
-     * that touches a hole is read the usual way: it finds zeroes a frontend may answer with a hole
+     * The image itself when the read lies wholly in a run of data. A read that touches a hole is read the usual way: it finds zeroes a frontend may answer with a hole
      * instead of the bytes, and on tmpfs a read through a mapping would allocate the hole.
      */
     @Override
     public FileChannel readSource(BlockRequest r) {
-        return dense || dataRuns.allData(r.offset(), r.offset() + r.length()) ? channel : null;
+        return dataRuns.allData(r.offset(), r.offset() + r.length()) ? channel : null;
     }
 
     @Override
@@ -211,7 +207,6 @@ public final class FileDevice implements BlockDevice {
     public void trim(BlockRequest r) throws IOException {
         refuseIfReadOnly();
         // Trim is a hint: punch where possible, otherwise leave the data (the spec allows it).
-        dense = false;
         dataRuns.forget(r.offset(), r.offset() + r.length());
         boolean punched;
         changes.begin();
@@ -241,9 +236,6 @@ public final class FileDevice implements BlockDevice {
     private void zero(BlockRequest r) throws IOException {
         long offset = r.offset();
         long length = r.length();
-        if (!r.has(BlockRequest.Flag.NO_HOLE)) {
-            dense = false; // before the hole appears: a read that finds it goes the usual way
-        }
         if (!r.has(BlockRequest.Flag.NO_HOLE) && LinuxFiles.punchHole(controlFd, offset, length)) {
             if (r.fua()) {
                 channel.force(false);
@@ -277,12 +269,10 @@ public final class FileDevice implements BlockDevice {
 
     /**
      * Zeroes a range in place ({@link LinuxFiles#zeroRange}, else {@link
-     * LinuxFiles#punchAndAllocate}). What it leaves reads as a hole to SEEK_HOLE (ext4, XFS, tmpfs),
-     * so the image stops being offered for sendfile, as after a punched hole.
+     * LinuxFiles#punchAndAllocate}). What it leaves reads as a hole to SEEK_HOLE (ext4, XFS, tmpfs):
+     * {@link #writeZeroes} has forgotten the runs of data over it, as for a punched hole.
      */
     private boolean zeroInPlace(long offset, long length) {
-        boolean wasDense = dense;
-        dense = false; // before the unwritten extents appear, as for a hole
         if (!zeroRangeRefused && LinuxFiles.zeroRange(controlFd, offset, length)) {
             return true;
         }
@@ -292,7 +282,6 @@ public final class FileDevice implements BlockDevice {
             zeroRangeRefused = true;
             return true;
         }
-        dense = wasDense;
         return false;
     }
 
