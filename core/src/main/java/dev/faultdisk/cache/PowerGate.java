@@ -5,10 +5,10 @@ import dev.faultdisk.device.BlockRequest;
 import dev.faultdisk.device.Completion;
 import dev.faultdisk.device.ExtentSink;
 import dev.faultdisk.device.InterceptingDevice;
+import dev.faultdisk.device.ReadSource;
 import dev.faultdisk.device.StagedPayload;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 
 /**
  * The top of an export's stack: stamps each request with the power epoch at which it entered
@@ -28,7 +28,7 @@ public final class PowerGate extends InterceptingDevice {
 
     /** A request that no layer below may hold needs no stamp: it passes as a read would. */
     @Override
-    public FileChannel readSource(BlockRequest r) throws IOException {
+    public ReadSource readSource(BlockRequest r) throws IOException {
         return next.mayBlock() ? null : next.readSource(r);
     }
 

@@ -8,6 +8,7 @@ import dev.faultdisk.device.ChangeCount;
 import dev.faultdisk.device.DeviceException;
 import dev.faultdisk.device.ExtentSink;
 import dev.faultdisk.device.ForwardingBlockDevice;
+import dev.faultdisk.device.ReadSource;
 import dev.faultdisk.device.StagedPayload;
 import dev.faultdisk.wire.BlockOp;
 import dev.faultdisk.wire.CacheMode;
@@ -16,7 +17,6 @@ import dev.faultdisk.wire.PowerFailMode;
 import dev.faultdisk.wire.net.RateLimitedLog;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -308,7 +308,7 @@ public final class WriteCacheDevice extends ForwardingBlockDevice {
      * which reports it.
      */
     @Override
-    public FileChannel readSource(BlockRequest r) throws IOException {
+    public ReadSource readSource(BlockRequest r) throws IOException {
         Lock lock;
         try {
             lock = power.enter(power.entryOf(r));

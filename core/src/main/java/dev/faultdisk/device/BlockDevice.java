@@ -2,7 +2,6 @@ package dev.faultdisk.device;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 
 /**
  * A block device: the one interface every backend implements and every concern (read-only
@@ -65,16 +64,16 @@ public interface BlockDevice extends AutoCloseable {
     }
 
     /**
-     * The file holding, at {@code r.offset()}, exactly the bytes a read of {@code r} would return,
-     * when no layer from here down acts on that read now: then a frontend may write them to its
-     * client straight from the file (from a mapping of it, or by sendfile) instead of reading them
-     * into a buffer first. Null when any layer would fail,
-     * delay, change, record or watch the read, or the data is not in such a file. Each layer that
-     * passes it on does what it does for every read (counting it, say), as {@link #read} would.
-     * The answer holds for the request as it arrives now; like a read, it races with changes made
-     * meanwhile. Must be cheap: frontends ask it for each large read.
+     * Where the bytes a read of {@code r} would return already lie, when no layer from here down
+     * acts on that read now: a file holding them at {@code r.offset()}, or a memory device's pages.
+     * A frontend may then write them to its client straight from there (a file's mapping, or
+     * sendfile; the pages themselves) instead of reading them into a buffer first. Null when any
+     * layer would fail, delay, change, record or watch the read, or the data lies in no such place.
+     * Each layer that passes it on does what it does for every read (counting it, say), as
+     * {@link #read} would. The answer holds for the request as it arrives now; like a read, it
+     * races with changes made meanwhile. Must be cheap: frontends ask it for each large read.
      */
-    default FileChannel readSource(BlockRequest r) throws IOException {
+    default ReadSource readSource(BlockRequest r) throws IOException {
         return null;
     }
 

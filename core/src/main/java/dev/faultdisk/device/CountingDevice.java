@@ -2,7 +2,6 @@ package dev.faultdisk.device;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 
 /** Counts operations, bytes and errors (by errno too) per operation into a {@link DeviceStats}. */
 public final class CountingDevice extends InterceptingDevice {
@@ -15,8 +14,8 @@ public final class CountingDevice extends InterceptingDevice {
 
     /** Counts a read sent from the file as {@link #read} counts a successful one. */
     @Override
-    public FileChannel readSource(BlockRequest r) throws IOException {
-        FileChannel source = next.readSource(r);
+    public ReadSource readSource(BlockRequest r) throws IOException {
+        ReadSource source = next.readSource(r);
         if (source != null) {
             stats.record(r.op(), r.length(), false);
         }

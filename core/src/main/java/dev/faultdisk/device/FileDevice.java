@@ -24,6 +24,9 @@ public final class FileDevice implements BlockDevice {
 
     private final Path path;
     private final FileChannel channel;
+    /** What {@link #readSource} offers: the channel. */
+    private final ReadSource.File source;
+
     private final boolean readOnly;
     private final long size;
     private final int controlFd;
@@ -43,6 +46,7 @@ public final class FileDevice implements BlockDevice {
         this.lock = lock;
         this.path = path;
         this.channel = channel;
+        this.source = new ReadSource.File(channel);
         this.readOnly = readOnly;
         this.size = size;
         this.controlFd = controlFd;
@@ -159,8 +163,8 @@ public final class FileDevice implements BlockDevice {
      * instead of the bytes, and on tmpfs a read through a mapping would allocate the hole.
      */
     @Override
-    public FileChannel readSource(BlockRequest r) {
-        return dataRuns.allData(r.offset(), r.offset() + r.length()) ? channel : null;
+    public ReadSource readSource(BlockRequest r) {
+        return dataRuns.allData(r.offset(), r.offset() + r.length()) ? source : null;
     }
 
     @Override

@@ -1,60 +1,61 @@
 package dev.faultdisk.device;
 
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.VarHandle;
+import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
-import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
 
 /**
  * A sparse in-memory disk. Memory grows with the data written, not with the size: storage is a
  * radix tree of 4 KiB pages allocated on first write, so a 1 PiB device starts at once and 1 GiB
  * written at random anywhere in 16 TiB costs about 1 GiB. The tree has a flat top table (one slot
- * per 256 MiB) and four levels of 16-way nodes below it: small nodes keep the index near 10% of
- * the data even when every page written lands in a subtree of its own. Trim and write-zeroes free
- * whole pages; write-zeroes that must keep them ({@code NO_HOLE}) leave one shared page of zeroes
- * in each written page's slot instead, allocated to block status and costing no memory, and leave
- * pages never written missing (else a 28-byte request could make the server fill 4 GiB); a read of
- * a missing page returns zeroes, and block status skips missing subtrees without visiting their
- * pages.
+ * per 256 MiB) and four levels of 16-way nodes below it, the last holding page handles: small nodes
+ * keep the index near 2% of the data even when every page written lands in a subtree of its own.
+ * Trim and write-zeroes free whole pages; write-zeroes that must keep them ({@code NO_HOLE}) leave
+ * a mark in each written page's slot instead, allocated to block status and costing no memory,
+ * and leave pages never written missing (else a 28-byte request could make the server fill 4
+ * GiB); a read of a missing page returns zeroes, and block status skips missing subtrees without
+ * visiting their pages.
+ *
+ * <p>Pages live outside the heap ({@link PageSlabs}), so that a frontend may send a large read
+ * straight from them ({@link PageSource}), where a heap page would be copied once more on its way
+ * to the socket. Every access to a page's bytes pins it, so a page freed by a trim is reused only
+ * once nothing reads or writes it. When no more memory can be had (the JVM's direct memory, {@code
+ * -XX:MaxDirectMemorySize}, by default the heap's maximum), a write that needs a new page fails
+ * with ENOSPC and the server goes on.
  */
-public final class MemoryDevice implements BlockDevice {
-    static final int CHUNK_SHIFT = 12;
+public final class MemoryDevice implements BlockDevice, PageSource {
+    static final int CHUNK_SHIFT = PageSlabs.PAGE_SHIFT;
     /** The allocation unit: a page. */
     static final int CHUNK = 1 << CHUNK_SHIFT;
-    /** Index bits per level below the top table. */
-    private static final int FAN_SHIFT = 4;
-
-    private static final int FAN = 1 << FAN_SHIFT;
-    private static final int LEVELS = 4;
-    /** Pages under one slot of the top table. */
-    private static final int TOP_SHIFT = FAN_SHIFT * LEVELS;
-
-    private static final byte[] ZEROES = new byte[CHUNK];
-    /**
-     * The page of a slot zeroed with NO_HOLE: allocated, reads as zeroes, shared by every such slot
-     * and never written (a write puts a page of its own in the slot first).
-     */
-    private static final byte[] KEPT_ZEROES = new byte[CHUNK];
-
-    private static final VarHandle SLOT = MethodHandles.arrayElementVarHandle(Object[].class);
+    /** Read in place of a page with no data; never written. */
+    private static final ByteBuffer ZEROES = ByteBuffer.allocateDirect(CHUNK);
     /** Largest size: its top table (one slot per 256 MiB) is then 2^22 slots. */
     public static final long MAX_SIZE = 1L << 50;
 
     private final long size;
-    private final Object[] top;
-    private final AtomicLong allocatedPages = new AtomicLong();
-    private final AtomicLong nodes = new AtomicLong();
+    private final Supplier<MemorySegment> newSlab;
+    /** The pages; a new tree when closed. Each access reads it once and works in that tree. */
+    private volatile PageTree tree;
     /** Writes, trims and zeroings ({@link #readVersion}). */
     private final ChangeCount changes = new ChangeCount();
 
     public MemoryDevice(long size) {
+        this(size, PageSlabs.SLABS);
+    }
+
+    /** As above, with slabs of pages from {@code newSlab} (tests make it run out). */
+    MemoryDevice(long size, Supplier<MemorySegment> newSlab) {
         if (size < 0 || size > MAX_SIZE) {
             throw new IllegalArgumentException(
                     "memory device size out of range: " + size + " bytes (at most " + Sizes.format(MAX_SIZE) + ")");
         }
         this.size = size;
-        long pages = (size + CHUNK - 1) >>> CHUNK_SHIFT;
-        this.top = new Object[(int) ((pages + (1L << TOP_SHIFT) - 1) >>> TOP_SHIFT)];
+        this.newSlab = newSlab;
+        this.tree = newTree();
+    }
+
+    private PageTree newTree() {
+        return new PageTree((size + CHUNK - 1) >>> CHUNK_SHIFT, new PageSlabs(newSlab));
     }
 
     @Override
@@ -67,37 +68,129 @@ public final class MemoryDevice implements BlockDevice {
         return false;
     }
 
-    /** Bytes of memory held for data (whole pages; those zeroed with NO_HOLE share one). */
+    /** Bytes of memory held for data (whole pages; those zeroed with NO_HOLE hold none). */
     public long allocatedBytes() {
-        return allocatedPages.get() * CHUNK;
+        return tree.allocatedPages() * CHUNK;
+    }
+
+    /** Bytes of page memory taken from the system, pages freed for reuse and not yet used included. */
+    public long pageMemoryBytes() {
+        return tree.pages.heldBytes();
     }
 
     /** Bytes the tree's index takes beyond the data: the top table and the nodes (object headers included). */
     public long indexBytes() {
-        return 16L + 4L * top.length + nodes.get() * (16L + 4L * FAN);
+        return tree.indexBytes();
     }
 
     @Override
     public void read(BlockRequest r, ByteBuffer dst) {
+        PageTree t = tree;
+        PageSlabs pages = t.pages;
         long pos = r.offset();
         while (dst.hasRemaining()) {
+            long index = pos >>> CHUNK_SHIFT;
             int within = (int) (pos & (CHUNK - 1));
             int n = Math.min(dst.remaining(), CHUNK - within);
-            byte[] page = page(pos >>> CHUNK_SHIFT);
-            dst.put(page == null ? ZEROES : page, within, n);
+            int at = dst.position();
+            int page = t.pinned(index);
+            if (page < 0) {
+                dst.put(at, ZEROES, 0, n);
+            } else {
+                try {
+                    dst.put(at, pages.buffer(page), PageSlabs.offset(page) + within, n); // absolute: shared
+                } finally {
+                    pages.unpin(page);
+                }
+            }
+            dst.position(at + n);
             pos += n;
         }
     }
 
+    /** This device itself: nothing lies between its pages and a read. */
     @Override
-    public void write(BlockRequest r, ByteBuffer src) {
+    public ReadSource readSource(BlockRequest r) {
+        return this;
+    }
+
+    @Override
+    public int views(long offset, long length, ByteBuffer[] views, int from, PagePins pins) {
+        PageTree t = tree;
+        PageSlabs pages = t.pages;
+        pins.holder(pages);
+        long pos = offset;
+        long end = offset + length;
+        int count = 0;
+        boolean unwritten = true;
+        ByteBuffer run = null; // the run of adjacent pages the last view covers, not yet cut
+        int runStart = 0;
+        int runLength = 0;
+        int last = -1;
+        while (pos < end) {
+            long index = pos >>> CHUNK_SHIFT;
+            int within = (int) (pos & (CHUNK - 1));
+            int n = (int) Math.min(end - pos, CHUNK - within);
+            int page = t.pinned(index);
+            if (page >= 0 && last >= 0 && within == 0 && PageSlabs.adjacent(last, page)) {
+                pins.add(page);
+                runLength += n; // the page lies right after the run's: one view
+                last = n == CHUNK ? page : -1;
+                pos += n;
+                continue;
+            }
+            if (run != null) {
+                views[from + count++] = run.slice(runStart, runLength);
+                run = null;
+            }
+            if (from + count == views.length) {
+                if (page >= 0) {
+                    pages.unpin(page); // not sent now: the caller asks again from here
+                }
+                break;
+            }
+            if (page >= 0) {
+                pins.add(page);
+                unwritten = false;
+                run = pages.buffer(page);
+                runStart = PageSlabs.offset(page) + within;
+                last = within + n == CHUNK ? page : -1; // a run goes on only from a page's end
+            } else {
+                run = ZEROES;
+                runStart = within;
+                last = -1;
+            }
+            runLength = n;
+            pos += n;
+        }
+        if (run != null) {
+            views[from + count++] = run.slice(runStart, runLength);
+        }
+        return unwritten ? -count : count;
+    }
+
+    @Override
+    public void release(PagePins pins) {
+        pins.release();
+    }
+
+    @Override
+    public void write(BlockRequest r, ByteBuffer src) throws DeviceException {
         changes.begin();
         try {
+            PageTree t = tree;
+            PageSlabs pages = t.pages;
             long pos = r.offset();
             while (src.hasRemaining()) {
                 int within = (int) (pos & (CHUNK - 1));
                 int n = Math.min(src.remaining(), CHUNK - within);
-                src.get(pageForWrite(pos >>> CHUNK_SHIFT), within, n);
+                int page = t.pageForWrite(pos >>> CHUNK_SHIFT);
+                try {
+                    pages.buffer(page).put(PageSlabs.offset(page) + within, src, src.position(), n);
+                } finally {
+                    pages.unpin(page);
+                }
+                src.position(src.position() + n);
                 pos += n;
             }
         } finally {
@@ -111,16 +204,16 @@ public final class MemoryDevice implements BlockDevice {
     }
 
     @Override
-    public void trim(BlockRequest r) {
+    public void trim(BlockRequest r) throws DeviceException {
         zero(r.offset(), r.length(), false);
     }
 
     @Override
-    public void writeZeroes(BlockRequest r) {
+    public void writeZeroes(BlockRequest r) throws DeviceException {
         zero(r.offset(), r.length(), r.has(BlockRequest.Flag.NO_HOLE));
     }
 
-    private void zero(long offset, long length, boolean keepAllocated) {
+    private void zero(long offset, long length, boolean keepAllocated) throws DeviceException {
         changes.begin();
         try {
             zeroRange(offset, length, keepAllocated);
@@ -134,7 +227,9 @@ public final class MemoryDevice implements BlockDevice {
         return changes.get();
     }
 
-    private void zeroRange(long offset, long length, boolean keepAllocated) {
+    private void zeroRange(long offset, long length, boolean keepAllocated) throws DeviceException {
+        PageTree t = tree;
+        PageSlabs pages = t.pages;
         long pos = offset;
         long end = offset + length;
         while (pos < end) {
@@ -142,7 +237,7 @@ public final class MemoryDevice implements BlockDevice {
             int within = (int) (pos & (CHUNK - 1));
             int n = (int) Math.min(end - pos, CHUNK - within);
             if (n == CHUNK) {
-                long missing = missingRun(index);
+                long missing = t.missingRun(index);
                 if (missing > 0) {
                     // Nothing to free, and nothing to keep: NO_HOLE creates no hole, and a page never
                     // written is one already (allocating it would let a request cost memory).
@@ -150,14 +245,18 @@ public final class MemoryDevice implements BlockDevice {
                     continue;
                 }
                 if (keepAllocated) {
-                    keepZeroes(index);
+                    t.keepZeroes(index);
                 } else {
-                    free(index);
+                    t.free(index);
                 }
             } else {
-                byte[] page = page(index);
-                if (page != null && !keptZeroes(page)) {
-                    java.util.Arrays.fill(page, within, within + n, (byte) 0);
+                int page = t.pinned(index);
+                if (page >= 0) {
+                    try {
+                        pages.buffer(page).put(PageSlabs.offset(page) + within, ZEROES, 0, n);
+                    } finally {
+                        pages.unpin(page);
+                    }
                 }
             }
             pos += n;
@@ -167,11 +266,12 @@ public final class MemoryDevice implements BlockDevice {
     @Override
     public void extents(BlockRequest r, ExtentSink sink) {
         long end = Math.min(size, r.offset() + r.length());
+        PageTree t = tree;
         long pos = r.offset();
         CoalescingExtentSink joined = new CoalescingExtentSink(sink); // pages of a kind leave as one extent
         while (pos < end) {
             long index = pos >>> CHUNK_SHIFT;
-            long missing = missingRun(index);
+            long missing = t.missingRun(index);
             long next = Math.min(end, (index + Math.max(1, missing)) << CHUNK_SHIFT);
             int flags = missing > 0 ? ExtentSink.HOLE | ExtentSink.ZERO : missing < 0 ? ExtentSink.ZERO : 0;
             if (!joined.accept(next - pos, flags)) {
@@ -187,105 +287,13 @@ public final class MemoryDevice implements BlockDevice {
         return "memory, " + Sizes.format(size);
     }
 
+    /**
+     * Drops the data: the device starts empty, in a new tree. The old tree's slabs go when nothing
+     * holds them (the collector frees them): a reply still being sent from a page keeps its slab.
+     */
     @Override
     public void close() {
         changes.bump(); // its data goes: a read done ahead of its delay is done again
-        java.util.Arrays.fill(top, null);
-        allocatedPages.set(0);
-        nodes.set(0);
-    }
-
-    /** The page at {@code index}, or null if none was written there. */
-    private byte[] page(long index) {
-        Object node = SLOT.getAcquire(top, (int) (index >>> TOP_SHIFT));
-        for (int shift = TOP_SHIFT - FAN_SHIFT; node != null && shift >= 0; shift -= FAN_SHIFT) {
-            node = SLOT.getAcquire((Object[]) node, (int) (index >>> shift) & (FAN - 1));
-        }
-        return (byte[]) node;
-    }
-
-    /**
-     * Pages from {@code index} on (to the end of the smallest missing subtree) that hold no data,
-     * or 0 if the page at {@code index} is allocated, -1 if it is allocated as zeroes (NO_HOLE).
-     */
-    private long missingRun(long index) {
-        Object node = SLOT.getAcquire(top, (int) (index >>> TOP_SHIFT));
-        int shift = TOP_SHIFT;
-        while (node != null && shift > 0) {
-            shift -= FAN_SHIFT;
-            node = SLOT.getAcquire((Object[]) node, (int) (index >>> shift) & (FAN - 1));
-        }
-        if (node != null) {
-            return keptZeroes(node) ? -1 : 0;
-        }
-        long span = 1L << shift;
-        return span - (index & (span - 1));
-    }
-
-    private byte[] pageForWrite(long index) {
-        Object[] leaf = leafForWrite(index);
-        int slot = (int) index & (FAN - 1);
-        while (true) {
-            Object page = child(leaf, slot, true);
-            if (!keptZeroes(page)) {
-                return (byte[]) page;
-            }
-            byte[] fresh = new byte[CHUNK];
-            if (SLOT.compareAndSet(leaf, slot, (Object) KEPT_ZEROES, (Object) fresh)) {
-                allocatedPages.incrementAndGet();
-                return fresh;
-            }
-        }
-    }
-
-    /** Whether {@code page} is the shared page of zeroes: the very array, not one equal to it. */
-    @SuppressWarnings("ReferenceEquality")
-    private static boolean keptZeroes(Object page) {
-        return page == KEPT_ZEROES;
-    }
-
-    /** Puts the shared page of zeroes in {@code index}'s slot, freeing the page it held. */
-    private void keepZeroes(long index) {
-        Object old = SLOT.getAndSet(leafForWrite(index), (int) index & (FAN - 1), (Object) KEPT_ZEROES);
-        if (old != null && !keptZeroes(old)) {
-            allocatedPages.decrementAndGet();
-        }
-    }
-
-    /** The last level's node holding {@code index}'s slot, created with those above it if missing. */
-    private Object[] leafForWrite(long index) {
-        Object[] node = (Object[]) child(top, (int) (index >>> TOP_SHIFT), false);
-        for (int shift = TOP_SHIFT - FAN_SHIFT; shift > 0; shift -= FAN_SHIFT) {
-            node = (Object[]) child(node, (int) (index >>> shift) & (FAN - 1), false);
-        }
-        return node;
-    }
-
-    /** The child in {@code slot} of {@code parent}, created (a node, or a page) if missing. */
-    private Object child(Object[] parent, int slot, boolean page) {
-        Object c = SLOT.getAcquire(parent, slot);
-        if (c != null) {
-            return c;
-        }
-        Object fresh = page ? new byte[CHUNK] : new Object[FAN];
-        Object witness = SLOT.compareAndExchange(parent, slot, (Object) null, fresh);
-        if (witness != null) {
-            return witness;
-        }
-        (page ? allocatedPages : nodes).incrementAndGet();
-        return fresh;
-    }
-
-    private void free(long index) {
-        Object node = SLOT.getAcquire(top, (int) (index >>> TOP_SHIFT));
-        for (int shift = TOP_SHIFT - FAN_SHIFT; node != null && shift > 0; shift -= FAN_SHIFT) {
-            node = SLOT.getAcquire((Object[]) node, (int) (index >>> shift) & (FAN - 1));
-        }
-        if (node != null) {
-            Object old = SLOT.getAndSet((Object[]) node, (int) index & (FAN - 1), (Object) null);
-            if (old != null && !keptZeroes(old)) {
-                allocatedPages.decrementAndGet();
-            }
-        }
+        tree = newTree();
     }
 }

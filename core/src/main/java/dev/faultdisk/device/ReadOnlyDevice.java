@@ -4,7 +4,6 @@ import dev.faultdisk.wire.BlockOp;
 import dev.faultdisk.wire.Errno;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 
 /** Refuses every change with EPERM, whatever the device below would allow. */
 public final class ReadOnlyDevice extends InterceptingDevice {
@@ -19,7 +18,7 @@ public final class ReadOnlyDevice extends InterceptingDevice {
     }
 
     @Override
-    public FileChannel readSource(BlockRequest r) throws IOException {
+    public ReadSource readSource(BlockRequest r) throws IOException {
         return next.readSource(r); // reads pass this layer untouched
     }
 

@@ -5,11 +5,11 @@ import dev.faultdisk.device.BlockRequest;
 import dev.faultdisk.device.Completion;
 import dev.faultdisk.device.EngineDevice;
 import dev.faultdisk.device.ExtentSink;
+import dev.faultdisk.device.ReadSource;
 import dev.faultdisk.device.StagedPayload;
 import dev.faultdisk.wire.BlockOp;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 
 /**
  * Puts a {@link FaultEngine}'s rules in front of a device. With no rules every call costs one
@@ -48,7 +48,7 @@ public final class FaultDevice extends EngineDevice<FaultEngine> {
 
     /** Only while there are no rules: any rule may select a read (fail, delay, corrupt, drop it). */
     @Override
-    public FileChannel readSource(BlockRequest r) throws IOException {
+    public ReadSource readSource(BlockRequest r) throws IOException {
         return engine.snapshot().rules().length == 0 ? next.readSource(r) : null;
     }
 

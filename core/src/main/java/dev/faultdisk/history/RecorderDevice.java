@@ -4,13 +4,13 @@ import dev.faultdisk.device.BlockDevice;
 import dev.faultdisk.device.BlockRequest;
 import dev.faultdisk.device.ExtentSink;
 import dev.faultdisk.device.InterceptingDevice;
+import dev.faultdisk.device.ReadSource;
 import dev.faultdisk.device.StagedPayload;
 import dev.faultdisk.fault.FaultTime;
 import dev.faultdisk.wire.history.HistoryEntry.Kind;
 import dev.faultdisk.wire.history.HistoryWriter;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 
 /**
  * Records what the requests of an export did to its medium, while a history is being recorded
@@ -61,7 +61,7 @@ public final class RecorderDevice extends InterceptingDevice {
 
     /** Only while no history is recorded. */
     @Override
-    public FileChannel readSource(BlockRequest r) throws IOException {
+    public ReadSource readSource(BlockRequest r) throws IOException {
         return writer == null ? next.readSource(r) : null;
     }
 

@@ -6,11 +6,11 @@ import dev.faultdisk.device.ChangeCount;
 import dev.faultdisk.device.ExtentSink;
 import dev.faultdisk.device.InterceptingDevice;
 import dev.faultdisk.device.MemoryDevice;
+import dev.faultdisk.device.ReadSource;
 import dev.faultdisk.device.StagedPayload;
 import dev.faultdisk.wire.BlockOp;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.time.InstantSource;
 import java.util.List;
@@ -104,7 +104,7 @@ public final class SnapshotDevice extends InterceptingDevice {
 
     /** Only without snapshots: with them the data may lie in a delta. */
     @Override
-    public FileChannel readSource(BlockRequest r) throws IOException {
+    public ReadSource readSource(BlockRequest r) throws IOException {
         return layered ? null : next.readSource(r);
     }
 

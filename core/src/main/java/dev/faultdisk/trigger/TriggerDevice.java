@@ -7,6 +7,7 @@ import dev.faultdisk.device.Completion;
 import dev.faultdisk.device.DeviceException;
 import dev.faultdisk.device.ExtentSink;
 import dev.faultdisk.device.InterceptingDevice;
+import dev.faultdisk.device.ReadSource;
 import dev.faultdisk.device.StagedPayload;
 import dev.faultdisk.fault.FaultEngine;
 import dev.faultdisk.fault.FaultTime;
@@ -14,7 +15,6 @@ import dev.faultdisk.wire.BlockOp;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.util.List;
 
 /**
@@ -54,7 +54,7 @@ public final class TriggerDevice extends InterceptingDevice {
 
     /** Only while no trigger is armed: an armed one counts requests in order, reads included. */
     @Override
-    public FileChannel readSource(BlockRequest r) throws IOException {
+    public ReadSource readSource(BlockRequest r) throws IOException {
         TriggerEngine e = engine;
         return e == null || !(e.isEngaged() || e.watches(export, r.op()) || e.watchesEvents())
                 ? next.readSource(r)

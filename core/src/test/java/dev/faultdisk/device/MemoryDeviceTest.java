@@ -157,6 +157,7 @@ class MemoryDeviceTest {
         }
         long data = 4096L * 4096;
         assertEquals(data, d.allocatedBytes());
+        assertEquals(data, d.pageMemoryBytes(), "pages carved side by side from slabs, none spare");
         // Every page in a subtree of its own is the worst case for the index: at most 4 small nodes each.
         assertTrue(d.indexBytes() < data / 8, "index of " + d.indexBytes() + " bytes for " + data + " of data");
 
@@ -186,9 +187,217 @@ class MemoryDeviceTest {
         assertEquals(size, pos);
         assertEquals(List.copyOf(written.keySet()), data4k);
 
-        // Trimming all of it gives the pages back.
+        // Trimming all of it gives the pages back, kept for the next writes.
         Io.trim(d, 0, size, false);
         assertEquals(0, d.allocatedBytes());
+        Io.write(d, size - 4096, ByteBuffer.wrap(page), false);
+        assertEquals(data, d.pageMemoryBytes(), "a page trimmed was written again");
         d.close();
+    }
+
+    /**
+     * The views a frontend sends hold exactly the bytes a read gives: across pages written, never
+     * written, zeroed in place and partly zeroed, from any offset, cut at the array's room; a range
+     * of pages none of which holds data says so (negative), the frontend's cue for a hole. Each page
+     * with data a view covers is pinned until released.
+     */
+    @Test
+    void viewsHoldWhatAReadGives() throws IOException {
+        java.util.Random random = new java.util.Random(0x5ea1);
+        MemoryDevice d = new MemoryDevice(1 << 20);
+        byte[] data = new byte[256 << 10];
+        random.nextBytes(data);
+        Io.write(d, 64 << 10, data, false);
+        Io.writeZeroes(d, 128 << 10, 16 << 10, true, false, false); // whole pages kept as zeroes
+        Io.writeZeroes(d, (200 << 10) + 100, 5000, false, false, false); // partly within pages
+        ByteBuffer[] views = new ByteBuffer[80];
+        PagePins pins = new PagePins();
+        for (int i = 0; i < 2000; i++) {
+            long offset = random.nextLong(1 << 20);
+            long length = 1 + random.nextLong((1 << 20) - offset);
+            int from = random.nextInt(3);
+            int n = d.views(offset, length, views, from, pins);
+            ByteBuffer gathered = ByteBuffer.allocate((int) length);
+            for (int v = from; v < from + Math.abs(n); v++) {
+                gathered.put(views[v].duplicate());
+            }
+            int covered = gathered.position();
+            long spanned = (offset % 4096 + covered + 4095) / 4096;
+            assertTrue(covered == length || from + Math.abs(n) == views.length, "the range, or as many views as fit");
+            assertTrue(Math.abs(n) <= spanned, n + " views for " + spanned + " pages");
+            long written = pagesWritten(offset, covered);
+            assertEquals(written, pins.count(), "a pin for each page with data at " + offset + " +" + covered);
+            byte[] expected = Io.read(d, offset, covered);
+            assertArrayEquals(expected, java.util.Arrays.copyOf(gathered.array(), covered), "at " + offset);
+            assertEquals(written > 0, n > 0, "sign at " + offset + " +" + covered);
+            d.release(pins);
+            assertEquals(0, pins.count());
+        }
+        // Pages written in one go lie side by side: one view for all of them.
+        assertEquals(1, d.views(64 << 10, 64 << 10, views, 0, pins));
+        assertEquals(16, pins.count());
+        d.release(pins);
+        // Two pages written now get pages the NO_HOLE zeroing freed, handed back last first: apart.
+        Io.write(d, 512 << 10, Io.filled(8192, 3), false);
+        assertEquals(2, d.views(512 << 10, 8 << 10, views, 0, pins));
+        assertEquals(2, pins.count());
+        d.release(pins);
+        assertEquals(64L * 4096 - 4 * 4096 + 8192, d.allocatedBytes());
+        assertEquals(2 << 20, d.pageMemoryBytes(), "no page carved anew");
+    }
+
+    /** Pages holding data among those {@link #viewsHoldWhatAReadGives} wrote, over a range. */
+    private static long pagesWritten(long offset, long length) {
+        long first = offset / 4096;
+        long last = (offset + length - 1) / 4096;
+        long count = 0;
+        for (long p = first; p <= last; p++) {
+            boolean data = p >= 16 && p < 80 && !(p >= 32 && p < 36);
+            count += data ? 1 : 0;
+        }
+        return count;
+    }
+
+    /**
+     * A page trimmed while a frontend still sends it is not given to another block until the
+     * frontend lets it go, and is given then (no memory grows with trims and writes).
+     */
+    @Test
+    void aTrimmedPageStillBeingSentIsReusedOnlyWhenLetGo() throws IOException {
+        MemoryDevice d = new MemoryDevice(4 << 20);
+        Io.write(d, 0, Io.filled(4096, 0x11), false);
+        Io.write(d, 4096, Io.filled(4096, 0x22), false);
+        ByteBuffer[] views = new ByteBuffer[1];
+        PagePins pins = new PagePins();
+        assertEquals(1, d.views(0, 4096, views, 0, pins));
+        ByteBuffer sent = views[0];
+        Io.trim(d, 0, 4096, false);
+        Io.write(d, 8192, Io.filled(4096, 0x33), false);
+        assertArrayEquals(Io.filled(4096, 0x11), bytes(sent), "the page being sent kept its bytes");
+        d.release(pins);
+        Io.write(d, 12288, Io.filled(4096, 0x44), false);
+        assertArrayEquals(Io.filled(4096, 0x44), bytes(sent), "let go, the page went to the next write");
+        assertArrayEquals(new byte[4096], Io.read(d, 0, 4096));
+        assertArrayEquals(Io.filled(4096, 0x33), Io.read(d, 8192, 4096));
+        assertEquals(3L * 4096, d.allocatedBytes());
+        assertEquals(2 << 20, d.pageMemoryBytes(), "one slab");
+        // A partial write to a reused page sees zeroes around it, not the page's last life.
+        Io.trim(d, 12288, 4096, false);
+        Io.write(d, 16384 + 100, Io.filled(10, 0x55), false);
+        byte[] expected = new byte[4096];
+        java.util.Arrays.fill(expected, 100, 110, (byte) 0x55);
+        assertArrayEquals(expected, Io.read(d, 16384, 4096));
+    }
+
+    private static byte[] bytes(ByteBuffer view) {
+        byte[] b = new byte[view.remaining()];
+        view.duplicate().get(b);
+        return b;
+    }
+
+    /**
+     * Writes, trims, zeroings, reads and views at once over a few pages, so that pages are freed and
+     * given again all the time: every page's bytes are its own index's or zeroes, whatever was
+     * racing; a page given to another block while still read, written or sent would show another
+     * index's bytes.
+     */
+    @Test
+    void pagesFreedUnderRacingAccessesNeverShowAnotherBlocksBytes() throws Exception {
+        int pages = 16;
+        MemoryDevice d = new MemoryDevice((long) pages * 4096);
+        java.util.concurrent.atomic.AtomicReference<String> wrong = new java.util.concurrent.atomic.AtomicReference<>();
+        java.util.concurrent.atomic.AtomicInteger views = new java.util.concurrent.atomic.AtomicInteger();
+        Thread[] threads = new Thread[4];
+        for (int t = 0; t < threads.length; t++) {
+            int id = t;
+            threads[t] = new Thread(() -> {
+                java.util.SplittableRandom random = new java.util.SplittableRandom(id);
+                ByteBuffer[] held = new ByteBuffer[4];
+                PagePins pins = new PagePins();
+                try {
+                    for (int i = 0; i < 40_000 && wrong.get() == null; i++) {
+                        int page = random.nextInt(pages);
+                        long at = (long) page * 4096;
+                        switch (random.nextInt(5)) {
+                            case 0 -> Io.write(d, at + random.nextInt(2048), Io.filled(2048, mark(page)), false);
+                            case 1 -> Io.trim(d, at, 4096, false);
+                            case 2 -> Io.writeZeroes(d, at, 4096, random.nextBoolean(), false, false);
+                            case 3 -> check(Io.read(d, at, 4096), page, wrong);
+                            default -> {
+                                int n = Math.abs(d.views(at, page + 1 < pages ? 8192 : 4096, held, 0, pins));
+                                views.addAndGet(n);
+                                Thread.onSpinWait();
+                                int seen = page;
+                                for (int v = 0; v < n; v++) {
+                                    byte[] b = bytes(held[v]);
+                                    for (int k = 0; k < b.length; k += 4096) {
+                                        check(java.util.Arrays.copyOfRange(b, k, k + 4096), seen++, wrong);
+                                    }
+                                }
+                                d.release(pins);
+                            }
+                        }
+                    }
+                } catch (IOException e) {
+                    wrong.compareAndSet(null, e.toString());
+                }
+            });
+            threads[t].start();
+        }
+        for (Thread t : threads) {
+            t.join();
+        }
+        assertEquals(null, wrong.get());
+        assertTrue(views.get() > 0);
+        assertTrue(d.pageMemoryBytes() <= 2 << 20, "freed pages reused: " + d.pageMemoryBytes());
+    }
+
+    private static int mark(int page) {
+        return 0x10 + page;
+    }
+
+    private static void check(byte[] b, int page, java.util.concurrent.atomic.AtomicReference<String> wrong) {
+        for (int k = 0; k < b.length; k++) {
+            if (b[k] != 0 && b[k] != (byte) mark(page)) {
+                wrong.compareAndSet(null, "page " + page + " byte " + k + " holds " + b[k]);
+                return;
+            }
+        }
+    }
+
+    /**
+     * Memory spent: a write fails with ENOSPC at the first page it needs anew (the pages it held
+     * before that took their part, as a disk's failed write may have), writes to pages held go on,
+     * a page freed is given again, and reads see every byte written.
+     */
+    @Test
+    void aWriteWithNoMemoryLeftFailsWithEnospc() throws IOException {
+        int[] left = {1};
+        MemoryDevice d = new MemoryDevice(4 << 20, () -> {
+            if (left[0]-- <= 0) {
+                throw new OutOfMemoryError("Cannot reserve 2097152 bytes of direct buffer memory");
+            }
+            return java.lang.foreign.Arena.ofAuto().allocate(2 << 20, 4096);
+        });
+        Io.write(d, 0, Io.filled(2 << 20, 7), false); // the one slab, full
+        DeviceException e =
+                assertThrows(DeviceException.class, () -> Io.write(d, (2 << 20) - 4096, Io.filled(8192, 8), false));
+        assertEquals(dev.faultdisk.wire.Errno.ENOSPC, e.errno());
+        assertTrue(e.getMessage().contains("memory export full"), e.getMessage());
+        Io.write(d, 100, Io.filled(10, 9), false);
+        byte[] expected = Io.filled(12288, 7);
+        java.util.Arrays.fill(expected, 100, 110, (byte) 9);
+        assertArrayEquals(expected, Io.read(d, 0, 12288));
+        byte[] tail = Io.filled(8192, 0);
+        java.util.Arrays.fill(tail, 0, 4096, (byte) 8); // the page held took its part of the write
+        assertArrayEquals(tail, Io.read(d, (2 << 20) - 4096, 8192));
+        assertEquals(2 << 20, d.allocatedBytes());
+        Io.trim(d, 0, 4096, false);
+        Io.write(d, 3 << 20, Io.filled(4096, 6), false); // the page trimmed, given again
+        assertArrayEquals(Io.filled(4096, 6), Io.read(d, 3 << 20, 4096));
+        d.close(); // the data goes, and with it every page
+        assertEquals(0, d.allocatedBytes());
+        assertEquals(0, d.pageMemoryBytes());
+        assertArrayEquals(new byte[4096], Io.read(d, 3 << 20, 4096));
     }
 }

@@ -119,6 +119,7 @@ public final class NbdServer implements AutoCloseable {
     private final AtomicLong accepted = new AtomicLong();
     private final java.util.concurrent.atomic.LongAdder sentFromFile = new java.util.concurrent.atomic.LongAdder();
     private final java.util.concurrent.atomic.LongAdder sealedFromFile = new java.util.concurrent.atomic.LongAdder();
+    private final java.util.concurrent.atomic.LongAdder sentFromMemory = new java.util.concurrent.atomic.LongAdder();
     private final java.util.concurrent.atomic.LongAdder throughUring = new java.util.concurrent.atomic.LongAdder();
     private final java.util.concurrent.atomic.LongAdder throughPipe = new java.util.concurrent.atomic.LongAdder();
     private final java.util.concurrent.atomic.LongAdder offReader = new java.util.concurrent.atomic.LongAdder();
@@ -231,6 +232,15 @@ public final class NbdServer implements AutoCloseable {
 
     void sentFromFile() {
         sentFromFile.increment();
+    }
+
+    /** Read replies written straight from a memory export's pages since start (no read into a buffer first). */
+    public long readsSentFromMemory() {
+        return sentFromMemory.sum();
+    }
+
+    void sentFromMemory() {
+        sentFromMemory.increment();
     }
 
     /** Read replies that TLS sealed straight from an export file's mapping since start (no read into a buffer first). */

@@ -6,6 +6,7 @@ import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.channels.GatheringByteChannel;
 import java.nio.channels.SocketChannel;
+import java.util.Arrays;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -28,6 +29,13 @@ final class ReplyWriter {
 
     private ByteBuffer out;
     private final ByteBuffer[] gather = new ByteBuffer[2];
+    /**
+     * The pending replies (index 0) and a large read's page views after them, gathered for one
+     * write: grown to the largest read sent from pages, up to {@link #MAX_VIEWS} views.
+     */
+    private ByteBuffer[] views = new ByteBuffer[0];
+    /** Views one gathering write takes at most: with the replies before them, the kernel's IOV_MAX. */
+    static final int MAX_VIEWS = 1023;
     /** True while a write to the socket is under way: a client that stops reading keeps it true. */
     private volatile boolean writing;
     /** Reads queued into the reply buffer, done with its send ({@code fileReads=uring}); null until the first. */
@@ -128,6 +136,56 @@ final class ReplyWriter {
             gather[1] = null;
             pending.clear();
         }
+    }
+
+    /**
+     * The array a large read's page views go in, from index 1: room for {@code wanted} views, or
+     * {@link #MAX_VIEWS}. Caller holds the lock until {@link #flushWithViewsLocked} or
+     * {@link #forgetViews}.
+     */
+    ByteBuffer[] viewArray(int wanted) {
+        int size = 1 + Math.min(wanted, MAX_VIEWS);
+        if (views.length < size) {
+            views = new ByteBuffer[size];
+        }
+        return views;
+    }
+
+    /**
+     * Writes what is pending followed by the {@code count} views from index 1 of {@link
+     * #viewArray}, in gathering writes, then lets the views go (a page trimmed meanwhile may then
+     * be freed). Returns the views' bytes. Caller holds the lock.
+     */
+    long flushWithViewsLocked(int count) throws IOException {
+        if (uring != null && uring.pending()) {
+            uring.complete(out, 0);
+        }
+        ByteBuffer pending = out().flip();
+        views[0] = pending;
+        long bytes = 0;
+        for (int i = 1; i <= count; i++) {
+            bytes += views[i].remaining();
+        }
+        writing = true;
+        try {
+            int first = 0;
+            while (first <= count) {
+                channel.write(views, first, count + 1 - first);
+                while (first <= count && !views[first].hasRemaining()) {
+                    first++;
+                }
+            }
+            return bytes;
+        } finally {
+            writing = false;
+            forgetViews(count);
+            pending.clear();
+        }
+    }
+
+    /** Lets the {@code count} views from index 1 of {@link #viewArray} go, unsent. */
+    void forgetViews(int count) {
+        Arrays.fill(views, 0, count + 1, null);
     }
 
     /**

@@ -6,6 +6,9 @@ import dev.faultdisk.device.Completion;
 import dev.faultdisk.device.DeviceException;
 import dev.faultdisk.device.DisconnectException;
 import dev.faultdisk.device.FileDevice;
+import dev.faultdisk.device.PagePins;
+import dev.faultdisk.device.PageSource;
+import dev.faultdisk.device.ReadSource;
 import dev.faultdisk.device.RequestTimer;
 import dev.faultdisk.device.TimedWaiter;
 import dev.faultdisk.wire.BlockOp;
@@ -84,6 +87,8 @@ final class Transmission {
      * with the session sealing from the mapping.
      */
     private final String fileReads;
+    /** The memory pages a read being sent holds (under the writer's lock, as the views are). */
+    private final PagePins pins = new PagePins();
     /** {@code fileReads} is {@code uring}: asked on every inline read, so a field, not a string test. */
     private final boolean uringReads;
     /** The socket is plain: a file that cannot be mapped goes out by sendfile (TLS copies it instead). */
@@ -543,9 +548,14 @@ final class Transmission {
             readInline(h, r, length, headerSize);
             return;
         }
-        // A large read no layer needs comes from the backend's file; the stack has passed it on (and
-        // counted it), so if it cannot go out straight from the file it is read from the file below.
-        FileChannel source = inline && !"copy".equals(fileReads) ? device.readSource(r) : null;
+        // A large read no layer needs comes from the backend's file or pages; the stack has passed it
+        // on (and counted it), so if it cannot go out straight from the file it is read from the file below.
+        ReadSource from = inline && !"copy".equals(fileReads) ? device.readSource(r) : null;
+        if (from instanceof PageSource pages) {
+            sendPages(h, pages, length, headerSize);
+            return;
+        }
+        FileChannel source = from instanceof ReadSource.File file ? file.channel() : null;
         if (source != null && sendFromFile(h, source, length, headerSize)) {
             return;
         }
@@ -621,6 +631,41 @@ final class Transmission {
         return true;
     }
 
+    /**
+     * Sends a large read straight from a memory device's pages ({@link PageSource}): no copy into a
+     * buffer first, the kernel copies each page into the socket (TLS seals from it). A read of
+     * pages none of which was written is answered as a hole where replies are structured.
+     */
+    private void sendPages(RequestHeader h, PageSource pages, int length, int headerSize) throws IOException {
+        long end = h.offset + length;
+        int spanned = (int) (((h.offset & (PageSource.PAGE - 1)) + length + PageSource.PAGE - 1) / PageSource.PAGE);
+        writer.lock();
+        try {
+            ByteBuffer[] views = writer.viewArray(spanned);
+            int n = pages.views(h.offset, length, views, 1, pins);
+            if (n < 0 && form.chunks() && spanned < views.length) {
+                writer.forgetViews(-n);
+                ReplyEncoder.hole(writer.reserve(ReplyEncoder.holeSize(form)), form, h.cookie, h.offset, length);
+                return;
+            }
+            connection.server().sentFromMemory(); // before the reply leaves, as for a file
+            ReplyEncoder.readHeader(writer.reserve(headerSize), form, h.cookie, h.offset, length);
+            long at = h.offset;
+            while (true) {
+                n = Math.abs(n);
+                at += writer.flushWithViewsLocked(n);
+                pages.release(pins); // sent: a page trimmed meanwhile may now go to another block
+                if (at >= end) {
+                    return;
+                }
+                n = pages.views(at, end - at, views, 1, pins);
+            }
+        } finally {
+            pages.release(pins);
+            writer.unlock();
+        }
+    }
+
     private void readInline(RequestHeader h, BlockRequest r, int length, int headerSize) throws IOException {
         writer.lock();
         try {
@@ -629,7 +674,8 @@ final class Transmission {
             ReplyEncoder.readHeader(out, form, h.cookie, h.offset, length);
             int data = out.position();
             try {
-                FileChannel source = uringReads ? device.readSource(r) : null;
+                FileChannel source =
+                        uringReads && device.readSource(r) instanceof ReadSource.File file ? file.channel() : null;
                 if (source != null) {
                     if (writer.readFromFile(source, data, length, h.offset)) {
                         connection.server().readThroughIoUring(); // done with the flush

@@ -7,6 +7,7 @@ import dev.faultdisk.device.BlockDevice;
 import dev.faultdisk.device.BlockRequest;
 import dev.faultdisk.device.ForwardingBlockDevice;
 import dev.faultdisk.device.MemoryDevice;
+import dev.faultdisk.device.ReadSource;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -41,9 +42,9 @@ class TlsReadsFromFileTest {
         }
 
         @Override
-        public FileChannel readSource(BlockRequest r) {
+        public ReadSource readSource(BlockRequest r) {
             sources.incrementAndGet();
-            return file;
+            return new ReadSource.File(file);
         }
 
         @Override

@@ -5,13 +5,13 @@ import dev.faultdisk.device.BlockRequest;
 import dev.faultdisk.device.DeviceException;
 import dev.faultdisk.device.EngineDevice;
 import dev.faultdisk.device.ExtentSink;
+import dev.faultdisk.device.ReadSource;
 import dev.faultdisk.device.StagedPayload;
 import dev.faultdisk.wire.BlockOp;
 import dev.faultdisk.wire.Errno;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -43,7 +43,7 @@ public final class BlkdebugDevice extends EngineDevice<BlkdebugEngine> {
 
     /** Only while no rule or breakpoint is engaged: a read fires events they act on. */
     @Override
-    public FileChannel readSource(BlockRequest r) throws IOException {
+    public ReadSource readSource(BlockRequest r) throws IOException {
         return engine.isEngaged() ? null : next.readSource(r);
     }
 

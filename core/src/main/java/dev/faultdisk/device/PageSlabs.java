@@ -1,0 +1,190 @@
+package dev.faultdisk.device;
+
+import dev.faultdisk.wire.Errno;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteBuffer;
+import java.util.Arrays;
+import java.util.function.Supplier;
+
+/**
+ * A memory device's 4 KiB pages, outside the heap: carved in order from slabs of 2 MiB (pages
+ * written one after another lie side by side, so a large read goes out in few pieces), named by a
+ * handle (slab and slot), and kept for reuse when freed. One allocation a slab, not a page: a
+ * malloc a page grew glibc's arenas one mprotect at a time and cost a fresh export's fill a third
+ * of its speed (docs/BENCHMARKS.md).
+ *
+ * <p>Whoever reads or writes a page's bytes holds a pin on it ({@link #pin}, {@link #unpin}); a
+ * page taken out of the device is {@linkplain #retire retired} and goes back to the free list only
+ * when the last pin goes, so a write racing a trim of its own page, or a reply still being sent
+ * from a page, never touches a page that another block has since been given. A pinner looks the
+ * page up, pins it, then looks again: a page retired meanwhile is refused or seen gone.
+ */
+final class PageSlabs {
+    static final int PAGE_SHIFT = 12;
+    static final int PAGE = 1 << PAGE_SHIFT;
+    /** Pages a slab: 2 MiB. */
+    static final int SLAB_SHIFT = 9;
+
+    private static final int SLAB_PAGES = 1 << SLAB_SHIFT;
+    /** Slabs at most: handles stay positive ints (8 TiB of pages). */
+    private static final int MAX_SLABS = 1 << (31 - SLAB_SHIFT);
+    /** A page's state: taken out of the device, and (with {@link #FREED}) back on the free list. */
+    private static final int RETIRED = 1 << 30;
+
+    private static final int FREED = 1 << 29;
+    private static final int PINS = FREED - 1;
+    private static final VarHandle STATE = MethodHandles.arrayElementVarHandle(int[].class);
+    private static final ByteBuffer ZEROES = ByteBuffer.allocateDirect(PAGE);
+
+    private final Supplier<MemorySegment> newSlab;
+    /** Grown by copying under the lock; an entry, once set, never changes. */
+    private volatile ByteBuffer[] buffers = new ByteBuffer[8];
+
+    private volatile int[][] states = new int[8][];
+    private int slabs;
+    /** Pages carved from the newest slab. */
+    private int carved = SLAB_PAGES;
+
+    private int[] free = new int[64];
+    private int freeCount;
+
+    /** Slabs from the system: freed by the collector once nothing holds a buffer over them. */
+    static final Supplier<MemorySegment> SLABS = () -> Arena.ofAuto().allocate((long) SLAB_PAGES << PAGE_SHIFT, PAGE);
+
+    /**
+     * Slabs from {@code newSlab} (tests make it run out). A slab's memory lives as long as any buffer
+     * over it: a reply being sent from it keeps it after the device has gone.
+     */
+    PageSlabs(Supplier<MemorySegment> newSlab) {
+        this.newSlab = newSlab;
+    }
+
+    /** The buffer over {@code page}'s slab; the page starts at {@link #offset}. */
+    ByteBuffer buffer(int page) {
+        return buffers[page >>> SLAB_SHIFT];
+    }
+
+    static int offset(int page) {
+        return (page & (SLAB_PAGES - 1)) << PAGE_SHIFT;
+    }
+
+    /** Whether {@code next} lies right after {@code page} in the same slab. */
+    static boolean adjacent(int page, int next) {
+        return next == page + 1 && (next & (SLAB_PAGES - 1)) != 0;
+    }
+
+    /**
+     * A page of zeroes, pinned once for the caller. ENOSPC when no slab can be had (the JVM's
+     * direct memory spent, or the handles).
+     */
+    int allocate() throws DeviceException {
+        int page;
+        boolean reused;
+        synchronized (this) {
+            reused = freeCount > 0;
+            page = reused ? free[--freeCount] : carve();
+        }
+        int[] state = states[page >>> SLAB_SHIFT];
+        int slot = page & (SLAB_PAGES - 1);
+        // Pins a late pinner took on the page's last life stay counted; it sees the device's slot
+        // changed and lets them go.
+        int s;
+        do {
+            s = (int) STATE.getVolatile(state, slot);
+        } while (!STATE.compareAndSet(state, slot, s, (s & PINS) + 1));
+        if (reused) {
+            buffer(page).put(offset(page), ZEROES, 0, PAGE);
+        }
+        return page;
+    }
+
+    private int carve() throws DeviceException {
+        if (carved == SLAB_PAGES) {
+            addSlab();
+        }
+        return ((slabs - 1) << SLAB_SHIFT) | carved++;
+    }
+
+    private void addSlab() throws DeviceException {
+        if (slabs == MAX_SLABS) {
+            throw full("all " + MAX_SLABS + " slabs in use");
+        }
+        ByteBuffer slab;
+        try {
+            slab = newSlab.get().asByteBuffer();
+        } catch (OutOfMemoryError e) {
+            throw full(e.getMessage() + "; -XX:MaxDirectMemorySize raises the limit");
+        }
+        if (slabs == buffers.length) {
+            int[][] grownStates = Arrays.copyOf(states, slabs * 2);
+            grownStates[slabs] = new int[SLAB_PAGES];
+            ByteBuffer[] grown = Arrays.copyOf(buffers, slabs * 2);
+            grown[slabs] = slab;
+            states = grownStates;
+            buffers = grown;
+        } else {
+            states[slabs] = new int[SLAB_PAGES];
+            buffers[slabs] = slab; // published to readers by the device's slot that names a page of it
+        }
+        slabs++;
+        carved = 0;
+    }
+
+    private DeviceException full(String why) {
+        return new DeviceException(
+                Errno.ENOSPC, "memory export full: " + why + " (" + Sizes.format(heldBytes()) + " of pages held)");
+    }
+
+    /** Pins {@code page}; false if it was retired (the caller's slot has changed: look again). */
+    boolean pin(int page) {
+        int[] state = states[page >>> SLAB_SHIFT];
+        int old = (int) STATE.getAndAdd(state, page & (SLAB_PAGES - 1), 1);
+        if ((old & RETIRED) != 0) {
+            unpin(page);
+            return false;
+        }
+        return true;
+    }
+
+    void unpin(int page) {
+        int[] state = states[page >>> SLAB_SHIFT];
+        int now = (int) STATE.getAndAdd(state, page & (SLAB_PAGES - 1), -1) - 1;
+        if (now == RETIRED) {
+            release(page, state);
+        }
+    }
+
+    /** {@code page} is out of the device: free once no pin holds it. */
+    void retire(int page) {
+        int[] state = states[page >>> SLAB_SHIFT];
+        int old = (int) STATE.getAndBitwiseOr(state, page & (SLAB_PAGES - 1), RETIRED);
+        if ((old & PINS) == 0) {
+            release(page, state);
+        }
+    }
+
+    /** Onto the free list, once: whoever moves it from retired and unpinned to freed. */
+    private void release(int page, int[] state) {
+        if (STATE.compareAndSet(state, page & (SLAB_PAGES - 1), RETIRED, RETIRED | FREED)) {
+            synchronized (this) {
+                if (freeCount == free.length) {
+                    free = Arrays.copyOf(free, free.length * 2);
+                }
+                free[freeCount++] = page;
+            }
+        }
+    }
+
+    /** Bytes of slabs held, free and not yet carved pages included. */
+    synchronized long heldBytes() {
+        return (long) slabs << (SLAB_SHIFT + PAGE_SHIFT);
+    }
+
+    /** Pages on the free list. */
+    synchronized int freePages() {
+        return freeCount;
+    }
+}
