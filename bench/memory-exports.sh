@@ -9,6 +9,7 @@
 #
 # Usage: bench/memory-exports.sh [--rounds N] [--size SIZE] [--workloads LIST] [--servers LIST]
 #   workloads (default seqread,seqwrite,randread,randwrite,randrw): as bench/compare.sh names them
+#   (randtrim and trimwrite too: trims count as bytes moved)
 #   servers (default faultdisk,nbdkit): also base, faultdisk run from FAULTDISK_BASE_JAR (another
 #   build, for before/after runs)
 set -euo pipefail
@@ -72,10 +73,11 @@ measure() {
 import json, sys
 s, w, t0, t1, rss, path = sys.argv[1:]
 j = json.load(open(path))["jobs"][0]
-io = j["read"]["io_bytes"] + j["write"]["io_bytes"]
-secs = (j["read"]["runtime"] or j["write"]["runtime"]) / 1000
+ways = ("read", "write", "trim")  # a trim counts its bytes as a read or write does
+io = sum(j[d]["io_bytes"] for d in ways)
+secs = max(j[d]["runtime"] for d in ways) / 1000
 cpu = (int(t1) - int(t0)) / 100
-print(f"{s} {w} {io / 1048576 / secs:.0f} {j['read']['iops'] + j['write']['iops']:.0f} {cpu / (io / 1048576) * 1e6:.0f} {rss}")
+print(f"{s} {w} {io / 1048576 / secs:.0f} {sum(j[d]['iops'] for d in ways):.0f} {cpu / (io / 1048576) * 1e6:.0f} {rss}")
 PY
 }
 echo "load average at the start: $(cut -d' ' -f1-3 /proc/loadavg); $(nproc) cpus; commit $(git -C "$root" describe --always --dirty); $(nbdkit --version | head -n 1); fio $(fio --version)"

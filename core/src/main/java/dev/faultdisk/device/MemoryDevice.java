@@ -73,7 +73,10 @@ public final class MemoryDevice implements BlockDevice, PageSource {
         return tree.allocatedPages() * CHUNK;
     }
 
-    /** Bytes of page memory taken from the system, pages freed for reuse and not yet used included. */
+    /**
+     * Bytes of page memory held: pages with data, free pages kept for reuse (up to 16 MiB of them
+     * before their memory goes back to the system) and a slab's pages not yet used.
+     */
     public long pageMemoryBytes() {
         return tree.pages.heldBytes();
     }

@@ -2,7 +2,10 @@ package dev.faultdisk.device;
 
 import dev.faultdisk.wire.Errno;
 import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
@@ -38,6 +41,16 @@ final class PageSlabs {
     private static final int PINS = FREED - 1;
     private static final VarHandle STATE = MethodHandles.arrayElementVarHandle(int[].class);
     private static final ByteBuffer ZEROES = ByteBuffer.allocateDirect(PAGE);
+    /** Free pages held before their memory goes back to the system, in one batch (16 MiB). */
+    static final int RETURN_BATCH = 4096;
+    /** Pages side by side (64 KiB) worth a call to give their memory back. */
+    static final int RETURN_RUN = 16;
+
+    private static final int MADV_DONTNEED = 4;
+    private static final MethodHandle MADVISE = Libc.function(
+            "madvise",
+            FunctionDescriptor.of(
+                    ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT));
 
     private final Supplier<MemorySegment> newSlab;
     /** Grown by copying under the lock; an entry, once set, never changes. */
@@ -48,8 +61,18 @@ final class PageSlabs {
     /** Pages carved from the newest slab. */
     private int carved = SLAB_PAGES;
 
+    /** Slabs' addresses, for handing free pages' memory back (as {@link #buffers}). */
+    private volatile long[] addresses = new long[8];
+    /** Pages freed whose memory is still held (reused first: no page fault, zeroed on reuse). */
     private int[] free = new int[64];
+
     private int freeCount;
+    /** Pages freed whose memory went back to the system: they read as zeroes, and cost a page fault. */
+    private int[] returned = new int[0];
+
+    private int returnedCount;
+    /** Free pages held that start a return: {@link #RETURN_BATCH}, or twice those left after the last. */
+    private int returnAt = RETURN_BATCH;
 
     /** Slabs from the system: freed by the collector once nothing holds a buffer over them. */
     static final Supplier<MemorySegment> SLABS = () -> Arena.ofAuto().allocate((long) SLAB_PAGES << PAGE_SHIFT, PAGE);
@@ -85,7 +108,7 @@ final class PageSlabs {
         boolean reused;
         synchronized (this) {
             reused = freeCount > 0;
-            page = reused ? free[--freeCount] : carve();
+            page = reused ? free[--freeCount] : returnedCount > 0 ? returned[--returnedCount] : carve();
         }
         int[] state = states[page >>> SLAB_SHIFT];
         int slot = page & (SLAB_PAGES - 1);
@@ -112,22 +135,27 @@ final class PageSlabs {
         if (slabs == MAX_SLABS) {
             throw full("all " + MAX_SLABS + " slabs in use");
         }
-        ByteBuffer slab;
+        MemorySegment segment;
         try {
-            slab = newSlab.get().asByteBuffer();
+            segment = newSlab.get();
         } catch (OutOfMemoryError e) {
             throw full(e.getMessage() + "; -XX:MaxDirectMemorySize raises the limit");
         }
+        ByteBuffer slab = segment.asByteBuffer();
         if (slabs == buffers.length) {
             int[][] grownStates = Arrays.copyOf(states, slabs * 2);
             grownStates[slabs] = new int[SLAB_PAGES];
             ByteBuffer[] grown = Arrays.copyOf(buffers, slabs * 2);
             grown[slabs] = slab;
+            long[] grownAddresses = Arrays.copyOf(addresses, slabs * 2);
+            grownAddresses[slabs] = segment.address();
             states = grownStates;
             buffers = grown;
+            addresses = grownAddresses;
         } else {
             states[slabs] = new int[SLAB_PAGES];
             buffers[slabs] = slab; // published to readers by the device's slot that names a page of it
+            addresses[slabs] = segment.address();
         }
         slabs++;
         carved = 0;
@@ -166,25 +194,86 @@ final class PageSlabs {
         }
     }
 
-    /** Onto the free list, once: whoever moves it from retired and unpinned to freed. */
+    /**
+     * Onto the free list, once: whoever moves it from retired and unpinned to freed. Past {@link
+     * #returnAt} pages held free, the memory of those lying in runs goes back to the system.
+     */
     private void release(int page, int[] state) {
-        if (STATE.compareAndSet(state, page & (SLAB_PAGES - 1), RETIRED, RETIRED | FREED)) {
-            synchronized (this) {
-                if (freeCount == free.length) {
-                    free = Arrays.copyOf(free, free.length * 2);
-                }
-                free[freeCount++] = page;
+        if (!STATE.compareAndSet(state, page & (SLAB_PAGES - 1), RETIRED, RETIRED | FREED)) {
+            return;
+        }
+        int[] batch = null;
+        synchronized (this) {
+            pushFree(page);
+            if (freeCount >= returnAt && MADVISE != null) {
+                batch = Arrays.copyOf(free, freeCount);
+                freeCount = 0;
             }
+        }
+        if (batch != null) {
+            giveBack(batch);
         }
     }
 
-    /** Bytes of slabs held, free and not yet carved pages included. */
-    synchronized long heldBytes() {
-        return (long) slabs << (SLAB_SHIFT + PAGE_SHIFT);
+    /**
+     * Hands back to the system (madvise DONTNEED) the memory of free pages lying in runs of {@link
+     * #RETURN_RUN} or more side by side, a call a run, and lists them as returned; scattered pages
+     * (random 4 KiB trims) stay free for the next writes, where a call a page cost a third of the
+     * trims' speed (docs/BENCHMARKS.md), and are looked at again once the free list has doubled.
+     * The batch is in neither list meanwhile, so nothing takes its pages.
+     */
+    private void giveBack(int[] batch) {
+        Arrays.sort(batch);
+        long[] at = addresses;
+        int[] scattered = new int[batch.length];
+        int kept = 0;
+        int left = 0;
+        for (int i = 0; i < batch.length; ) {
+            int j = i + 1;
+            while (j < batch.length && adjacent(batch[j - 1], batch[j])) {
+                j++;
+            }
+            long address = at[batch[i] >>> SLAB_SHIFT] + offset(batch[i]);
+            if (j - i >= RETURN_RUN && madvise(address, (long) (j - i) << PAGE_SHIFT)) {
+                System.arraycopy(batch, i, batch, kept, j - i); // the returned go first
+                kept += j - i;
+            } else {
+                System.arraycopy(batch, i, scattered, left, j - i);
+                left += j - i;
+            }
+            i = j;
+        }
+        synchronized (this) {
+            if (returnedCount + kept > returned.length) {
+                returned = Arrays.copyOf(returned, Math.max(returnedCount + kept, returned.length * 2));
+            }
+            for (int k = kept - 1; k >= 0; k--) {
+                returned[returnedCount++] = batch[k]; // taken from the end: in order, side by side
+            }
+            for (int k = 0; k < left; k++) {
+                pushFree(scattered[k]);
+            }
+            returnAt = Math.max(RETURN_BATCH, 2 * freeCount);
+        }
     }
 
-    /** Pages on the free list. */
-    synchronized int freePages() {
-        return freeCount;
+    private void pushFree(int page) {
+        if (freeCount == free.length) {
+            free = Arrays.copyOf(free, free.length * 2);
+        }
+        free[freeCount++] = page;
+    }
+
+    private static boolean madvise(long address, long length) {
+        try {
+            return (int) MADVISE.invokeExact(MemorySegment.ofAddress(address), length, MADV_DONTNEED) == 0;
+        } catch (Throwable e) {
+            return false;
+        }
+    }
+
+    /** Bytes of slabs held but those whose memory went back to the system (free pages held included). */
+    synchronized long heldBytes() {
+        return (((long) slabs << SLAB_SHIFT) - returnedCount) << PAGE_SHIFT;
     }
 }

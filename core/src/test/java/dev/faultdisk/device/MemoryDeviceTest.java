@@ -187,11 +187,14 @@ class MemoryDeviceTest {
         assertEquals(size, pos);
         assertEquals(List.copyOf(written.keySet()), data4k);
 
-        // Trimming all of it gives the pages back, kept for the next writes.
+        // Trimming all of it gives the pages back, and their memory to the system (16 MiB of free
+        // pages is the batch it goes back in); a page written next is one of them, read as written.
         Io.trim(d, 0, size, false);
         assertEquals(0, d.allocatedBytes());
+        assertEquals(0, d.pageMemoryBytes(), "the free pages' memory given back");
         Io.write(d, size - 4096, ByteBuffer.wrap(page), false);
-        assertEquals(data, d.pageMemoryBytes(), "a page trimmed was written again");
+        assertEquals(4096, d.pageMemoryBytes(), "a page given back, taken again");
+        assertArrayEquals(page, Io.read(d, size - 4096, 4096));
         d.close();
     }
 
@@ -287,6 +290,32 @@ class MemoryDeviceTest {
         byte[] expected = new byte[4096];
         java.util.Arrays.fill(expected, 100, 110, (byte) 0x55);
         assertArrayEquals(expected, Io.read(d, 16384, 4096));
+    }
+
+    /**
+     * Trimmed pages' memory goes back to the system where they lie in runs (64 KiB and more side by
+     * side); pages freed one here, one there stay for the next writes until their neighbours follow.
+     */
+    @Test
+    void trimsGiveMemoryBackWherePagesFreedLieSideBySide() throws IOException {
+        MemoryDevice d = new MemoryDevice(64 << 20);
+        Io.write(d, 0, Io.filled(32 << 20, 0x61), false); // 8,192 pages, side by side in 16 slabs
+        assertEquals(32 << 20, d.pageMemoryBytes());
+        for (long at = 0; at < 32 << 20; at += 8192) {
+            Io.trim(d, at, 4096, false);
+        }
+        assertEquals(16 << 20, d.allocatedBytes());
+        assertEquals(32 << 20, d.pageMemoryBytes(), "every other page: kept for reuse");
+        for (long at = 4096; at < 32 << 20; at += 8192) {
+            Io.trim(d, at, 4096, false);
+        }
+        assertEquals(0, d.allocatedBytes());
+        assertEquals(0, d.pageMemoryBytes(), "their neighbours freed too: all of it given back");
+        Io.write(d, 40 << 20, Io.filled(8192, 0x62), false);
+        assertEquals(8192, d.pageMemoryBytes());
+        assertEquals(1, d.views(40 << 20, 8192, new ByteBuffer[2], 0, new PagePins()), "taken again in order");
+        assertArrayEquals(Io.filled(8192, 0x62), Io.read(d, 40 << 20, 8192));
+        assertArrayEquals(new byte[4096], Io.read(d, 0, 4096));
     }
 
     private static byte[] bytes(ByteBuffer view) {
