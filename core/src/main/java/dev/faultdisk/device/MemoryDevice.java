@@ -9,7 +9,7 @@ import java.util.function.Supplier;
  * radix tree of 4 KiB pages allocated on first write, so a 1 PiB device starts at once and 1 GiB
  * written at random anywhere in 16 TiB costs about 1 GiB. The tree has a flat top table (one slot
  * per 256 MiB) and four levels of 16-way nodes below it, the last holding page handles: small nodes
- * keep the index near 2% of the data even when every page written lands in a subtree of its own.
+ * keep the index under 8% of the data even when every page written lands in a subtree of its own.
  * Trim and write-zeroes free whole pages; write-zeroes that must keep them ({@code NO_HOLE}) leave
  * a mark in each written page's slot instead, allocated to block status and costing no memory,
  * and leave pages never written missing (else a 28-byte request could make the server fill 4
