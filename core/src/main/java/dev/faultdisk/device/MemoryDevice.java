@@ -291,12 +291,15 @@ public final class MemoryDevice implements BlockDevice, PageSource {
     }
 
     /**
-     * Drops the data: the device starts empty, in a new tree. The old tree's slabs go when nothing
-     * holds them (the collector frees them): a reply still being sent from a page keeps its slab.
+     * Drops the data: the device starts empty, in a new tree. The old tree's memory goes back to
+     * the system now, its slabs when nothing holds them (the collector unmaps them): a reply still
+     * being sent from a page keeps its slab, and sends zeroes.
      */
     @Override
     public void close() {
         changes.bump(); // its data goes: a read done ahead of its delay is done again
+        PageTree old = tree;
         tree = newTree();
+        old.pages.giveBackAll();
     }
 }

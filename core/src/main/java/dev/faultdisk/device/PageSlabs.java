@@ -257,6 +257,23 @@ final class PageSlabs {
         }
     }
 
+    /**
+     * Hands every slab's memory back to the system at once, for a device dropping its data: the
+     * collector unmaps the slabs only when it next runs (a removed 2 GiB export's memory stayed
+     * held 40-50 s). Safe with accesses still under way: what they read is zeroes, what they write
+     * lands in a page no one reads again.
+     */
+    void giveBackAll() {
+        int count;
+        synchronized (this) {
+            count = slabs;
+        }
+        long[] at = addresses;
+        for (int i = 0; i < count && MADVISE != null; i++) {
+            madvise(at[i], (long) SLAB_PAGES << PAGE_SHIFT);
+        }
+    }
+
     private void pushFree(int page) {
         if (freeCount == free.length) {
             free = Arrays.copyOf(free, free.length * 2);
