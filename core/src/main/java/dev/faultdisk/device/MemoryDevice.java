@@ -28,7 +28,7 @@ public final class MemoryDevice implements BlockDevice, PageSource {
     /** The allocation unit: a page. */
     static final int CHUNK = 1 << CHUNK_SHIFT;
     /** Read in place of a page with no data; never written. */
-    private static final ByteBuffer ZEROES = ByteBuffer.allocateDirect(CHUNK);
+    private static final ByteBuffer ZEROES = PageSlabs.ZEROES;
     /** Largest size: its top table (one slot per 256 MiB) is then 2^22 slots. */
     public static final long MAX_SIZE = 1L << 50;
 

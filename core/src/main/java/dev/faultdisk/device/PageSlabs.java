@@ -40,7 +40,8 @@ final class PageSlabs {
     private static final int FREED = 1 << 29;
     private static final int PINS = FREED - 1;
     private static final VarHandle STATE = MethodHandles.arrayElementVarHandle(int[].class);
-    private static final ByteBuffer ZEROES = ByteBuffer.allocateDirect(PAGE);
+    /** A page of zeroes, never written: copied over a page reused, read in place of a page with no data. */
+    static final ByteBuffer ZEROES = ByteBuffer.allocateDirect(PAGE);
     /** Free pages held before their memory goes back to the system, in one batch (16 MiB). */
     static final int RETURN_BATCH = 4096;
     /** Pages side by side (64 KiB) worth a call to give their memory back. */
