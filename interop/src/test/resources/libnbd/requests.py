@@ -88,6 +88,16 @@ def extents(h, length, flags=0):
     return got
 
 
+def filtered(h, length, offset=0, flags=0):
+    """Block status filtered to base:allocation (a payload naming it; libnbd 1.18 and later). With
+    strict mode 0 libnbd sets the payload flag only when told to: told, whatever was negotiated."""
+    got = []
+    h.block_status_filter(length, offset, ["base:allocation"],
+                          lambda ctx, at, entries, err: got.append((ctx, list(entries))) or 0,
+                          flags | nbd.CMD_FLAG_PAYLOAD_LEN)
+    return got
+
+
 def meta_contexts(h, queries):
     h.clear_meta_contexts()
     for q in queries:
@@ -168,7 +178,14 @@ def transmission(size):
         ("block status after zeroing", lambda h: (h.zero(1 << 20, 0), extents(h, 1 << 20))[1]),
         ("32 requests in flight", lambda h: pipelined(h, size)),
         ("extended headers negotiated", extended),
-    ]
+    ] + ([
+        ("block status payload offered", lambda h: h.can_block_status_payload()),
+        ("filtered block status after a write",
+         lambda h: (h.pwrite(b"f" * 65536, 1 << 20), filtered(h, size))[1]),
+        ("filtered block status with REQ_ONE", lambda h: filtered(h, size, 0, nbd.CMD_FLAG_REQ_ONE)),
+        ("filtered block status past the end", lambda h: filtered(h, 8192, size - 4096)),
+        ("filtered block status of zero bytes", lambda h: filtered(h, 0, 4096)),
+    ] if hasattr(nbd.NBD, "block_status_filter") else [])
 
 
 def sixty_four_bit(size):

@@ -81,6 +81,15 @@ class ExtendedHeadersInteropTest {
             assertEquals("ok:True then ok", negotiated.get("qemu-nbd"), "the judge speaks them: " + negotiated);
             assertEquals("ok:True then ok", negotiated.get("faultdisk"), negotiated.toString());
             assertEquals("ok:True then ok", negotiated.get("faultdisk-offreader"), negotiated.toString());
+            Map<String, String> filters = cases.get("block status payload offered");
+            assertEquals("ok:True then ok", filters.get("qemu-nbd"), "the judge offers them: " + filters);
+            assertEquals("ok:True then ok", filters.get("faultdisk"), filters.toString());
+            Map<String, String> filtered = cases.get("filtered block status after a write");
+            assertTrue(
+                    filtered.get("faultdisk").startsWith("ok:[('base:allocation', ")
+                            && filtered.get("faultdisk").contains("(917504, 3), (65536, 0)"),
+                    "the 64 KiB written at 1 MiB, over the export's whole length: " + filtered);
+            assertEquals(filtered.get("qemu-nbd"), filtered.get("faultdisk"), filtered.toString());
         }
     }
 

@@ -65,6 +65,8 @@ public final class NbdProtocol {
     public static final int FLAG_CAN_MULTI_CONN = 1 << 8;
     public static final int FLAG_SEND_CACHE = 1 << 10;
     public static final int FLAG_SEND_FAST_ZERO = 1 << 11;
+    /** Extended headers only: a BLOCK_STATUS may carry a payload naming the contexts to answer for. */
+    public static final int FLAG_BLOCK_STATUS_PAYLOAD = 1 << 12;
 
     // Commands.
     public static final int CMD_READ = 0;

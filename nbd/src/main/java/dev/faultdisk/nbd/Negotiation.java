@@ -257,7 +257,7 @@ public final class Negotiation {
             return Outcome.CONTINUE;
         }
         Export candidate = found.get();
-        int flags = flagsFor(candidate);
+        int flags = flagsFor(candidate, option != NbdProtocol.OPT_INFO);
         ByteBuffer info = ByteBuffer.allocate(12);
         info.putShort((short) NbdProtocol.INFO_EXPORT).putLong(candidate.size()).putShort((short) flags);
         reply(reply, option, NbdProtocol.REP_INFO, info.array());
@@ -333,7 +333,7 @@ public final class Negotiation {
 
     private void select(Export chosen) {
         export = chosen;
-        transmissionFlags = flagsFor(chosen);
+        transmissionFlags = flagsFor(chosen, true);
         if (baseAllocation && !sameExport(metaContextExport, chosen)) {
             baseAllocation = false; // contexts were negotiated for another export
         }
@@ -344,7 +344,8 @@ public final class Negotiation {
                 && exports.find(requested).map(e -> e == chosen).orElse(false);
     }
 
-    private int flagsFor(Export e) {
+    /** The transmission flags for {@code e}, as INFO tells them or as GO ({@code going}) sets them. */
+    private int flagsFor(Export e, boolean going) {
         int flags = NbdProtocol.FLAG_HAS_FLAGS
                 | NbdProtocol.FLAG_SEND_FLUSH
                 | NbdProtocol.FLAG_SEND_FUA
@@ -359,6 +360,11 @@ public final class Negotiation {
         }
         if (structuredReplies) {
             flags |= NbdProtocol.FLAG_SEND_DF;
+        }
+        if (extendedHeaders && ((baseAllocation && sameExport(metaContextExport, e)) || !going)) {
+            // As qemu-nbd does: INFO says it whenever extended headers are on (contexts may be set
+            // later), GO only when a context was, for without one there is no block status at all.
+            flags |= NbdProtocol.FLAG_BLOCK_STATUS_PAYLOAD;
         }
         return flags;
     }

@@ -38,6 +38,18 @@ record RequestValidator(
         return h.type == NbdProtocol.CMD_WRITE || (extended && (h.flags & NbdProtocol.CMD_FLAG_PAYLOAD_LEN) != 0);
     }
 
+    /**
+     * Whether {@code h} is a BLOCK_STATUS whose payload names the contexts to answer for: offered
+     * (NBD_FLAG_BLOCK_STATUS_PAYLOAD) under extended headers where a context was negotiated. The
+     * payload read, the request is checked as the plain one it stands for.
+     */
+    boolean filtersBlockStatus(RequestHeader h) {
+        return extended
+                && baseAllocation
+                && h.type == NbdProtocol.CMD_BLOCK_STATUS
+                && (h.flags & NbdProtocol.CMD_FLAG_PAYLOAD_LEN) != 0;
+    }
+
     /** Returns 0 if the request may run, else the NBD error to reply with. */
     int check(RequestHeader h) {
         int allowed = NbdProtocol.CMD_FLAG_FUA;

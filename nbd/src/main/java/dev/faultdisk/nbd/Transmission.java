@@ -240,6 +240,9 @@ final class Transmission {
         if (timer != null) {
             h.arrival = System.nanoTime(); // its header is in; a write's payload may still be on its way
         }
+        if (validator.filtersBlockStatus(h) && !takeStatusFilter(h)) {
+            return;
+        }
         int error = validator.check(h);
         if (error != 0) {
             if (validator.carriesPayload(h)) {
@@ -528,6 +531,33 @@ final class Transmission {
         } catch (IOException e) {
             replies.failure(h, e);
         }
+    }
+
+    /**
+     * Reads a filtering BLOCK_STATUS's payload ({@link BlockStatusFilter}) and makes {@code h} the
+     * plain request it stands for: its effect length, no payload flag. False if the filter is
+     * refused (EINVAL, as the spec asks), its payload consumed either way.
+     */
+    private boolean takeStatusFilter(RequestHeader h) throws IOException, ProtocolException {
+        if (h.length < 0 || h.length > MAX_SKIPPED_PAYLOAD) {
+            throw new ProtocolException("BLOCK_STATUS payload of " + Long.toUnsignedString(h.length) + " bytes");
+        }
+        String problem;
+        if (h.length > BlockStatusFilter.MAX_LENGTH) {
+            connection.input().skip(h.length);
+            problem = "block status payload of " + h.length + " bytes names more contexts than this server has";
+        } else {
+            ByteBuffer filter = ByteBuffer.allocate((int) h.length); // rare, and at most 12 bytes
+            connection.input().readInto(filter);
+            problem = BlockStatusFilter.problem(filter.flip());
+            if (problem == null) {
+                h.length = BlockStatusFilter.effectLength(filter);
+                h.flags &= ~NbdProtocol.CMD_FLAG_PAYLOAD_LEN;
+                return true;
+            }
+        }
+        replies.error(h, NbdProtocol.EINVAL, problem, -1);
+        return false;
     }
 
     /** The stack's request for a validated NBD request: the only object the inline path allocates per request. */

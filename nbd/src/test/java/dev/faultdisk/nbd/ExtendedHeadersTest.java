@@ -15,7 +15,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -26,7 +28,8 @@ import org.junit.jupiter.api.io.TempDir;
  * Extended headers on the wire: 32-byte requests with 64-bit lengths, and every reply an extended
  * chunk carrying the request's offset (no simple replies), block status as BLOCK_STATUS_EXT with
  * 64-bit extents, and the payload flag's rules (a payload is consumed whatever is wrong with its
- * request, too large a one ends the connection).
+ * request, too large a one ends the connection), block status payloads filtering the contexts
+ * answered for among them.
  */
 class ExtendedHeadersTest implements ServerUnderTest {
     private static final long GIB = 1L << 30;
@@ -222,8 +225,111 @@ class ExtendedHeadersTest implements ServerUnderTest {
         }
     }
 
+    @Test
+    void blockStatusPayloadsAreOfferedUnderExtendedHeadersWhereAContextWasNegotiated() throws IOException {
+        assertTrue((c.transmissionFlags() & FLAG_BLOCK_STATUS_PAYLOAD) != 0, "extended headers and base:allocation");
+        try (RawNbdClient noContext = RawNbdClient.connect(server.port());
+                RawNbdClient compact = RawNbdClient.open(server.port(), "disk", true, true);
+                RawNbdClient otherExport = RawNbdClient.connect(server.port())) {
+            noContext.clientFlags(FLAG_C_FIXED_NEWSTYLE | FLAG_C_NO_ZEROES);
+            noContext.expectAck(noContext.option(OPT_EXTENDED_HEADERS, new byte[0]));
+            assertTrue(
+                    (infoFlags(noContext, "disk") & FLAG_BLOCK_STATUS_PAYLOAD) != 0,
+                    "INFO tells it whenever extended headers are on, as contexts may come later");
+            noContext.expectAck(noContext.go("disk"));
+            assertEquals(0, noContext.transmissionFlags() & FLAG_BLOCK_STATUS_PAYLOAD, "GO without a context");
+            noContext.extended(true);
+            byte[] filter = statusFilter(4096, BASE_ALLOCATION_ID);
+            noContext.send(CMD_FLAG_PAYLOAD_LEN, CMD_BLOCK_STATUS, 91, 0, filter.length, filter);
+            assertEquals(EINVAL, RawNbdClient.errorOf(noContext.readAll(91)), "a filter where none is offered");
+            server.assertServes(noContext);
+
+            assertEquals(0, compact.transmissionFlags() & FLAG_BLOCK_STATUS_PAYLOAD, "structured replies alone");
+
+            otherExport.clientFlags(FLAG_C_FIXED_NEWSTYLE | FLAG_C_NO_ZEROES);
+            otherExport.expectAck(otherExport.option(OPT_EXTENDED_HEADERS, new byte[0]));
+            otherExport.expectAck(
+                    otherExport.option(OPT_SET_META_CONTEXT, RawNbdClient.metaContextData("big", BASE_ALLOCATION)));
+            otherExport.expectAck(otherExport.go("disk"));
+            assertEquals(
+                    0,
+                    otherExport.transmissionFlags() & FLAG_BLOCK_STATUS_PAYLOAD,
+                    "the context was negotiated for another export");
+        }
+    }
+
+    @Test
+    void aFilteredBlockStatusAnswersForTheContextItNamesOverItsEffectLength() throws IOException {
+        byte[] data = HostileClientTest.pattern(1 << 20, 9);
+        c.write(5 * GIB, data);
+        long size = c.exportSize();
+        assertEquals(blockStatus(0, 0, size), filteredBlockStatus(0, 0, size), "the whole export, as unfiltered");
+        assertEquals(
+                List.of(new Extent(1 << 20, 0), new Extent(GIB - (1 << 20), HOLE_ZERO)),
+                filteredBlockStatus(0, 5 * GIB, GIB));
+        assertEquals(List.of(new Extent(4 * GIB, HOLE_ZERO)), filteredBlockStatus(CMD_FLAG_REQ_ONE, GIB, 1L << 40));
+        server.assertServes(c);
+    }
+
+    @Test
+    void filtersTheSpecRefusesAreConsumedAndRefusedAndTheConnectionGoesOn() throws IOException {
+        long size = c.exportSize();
+        Map<String, byte[]> refused = new LinkedHashMap<>();
+        refused.put("no context id", statusFilter(4096));
+        refused.put("a context never offered", statusFilter(4096, 2));
+        refused.put("id 0", statusFilter(4096, 0));
+        refused.put("base:allocation twice", statusFilter(4096, BASE_ALLOCATION_ID, BASE_ALLOCATION_ID));
+        refused.put("ten bytes", Arrays.copyOf(statusFilter(4096, BASE_ALLOCATION_ID), 10));
+        refused.put("four bytes", new byte[4]);
+        refused.put("an effect length of zero", statusFilter(0, BASE_ALLOCATION_ID));
+        refused.put("an effect length past the end", statusFilter(size, BASE_ALLOCATION_ID));
+        refused.put("an effect length of 2^64 - 1", statusFilter(-1L, BASE_ALLOCATION_ID));
+        byte[] long4k = new byte[4096];
+        Arrays.fill(long4k, (byte) 0x77); // taken for a request header, a bad magic
+        refused.put("4 KiB", long4k);
+        int cookie = 100;
+        for (Map.Entry<String, byte[]> e : refused.entrySet()) {
+            byte[] p = e.getValue();
+            c.send(CMD_FLAG_PAYLOAD_LEN, CMD_BLOCK_STATUS, ++cookie, 4096, p.length, p);
+            List<RawNbdClient.Reply> replies = c.readAll(cookie);
+            assertEquals(EINVAL, RawNbdClient.errorOf(replies), e.getKey());
+            assertFalse(message(only(replies)).isEmpty(), e.getKey() + ": the error says why");
+        }
+        assertEquals(List.of(new Extent(4096, HOLE_ZERO)), filteredBlockStatus(0, 4096, 4096), "then a good one");
+        server.assertServes(c);
+    }
+
+    /** A block status payload: the effect length, then context ids. */
+    private static byte[] statusFilter(long effectLength, int... ids) {
+        ByteBuffer b = ByteBuffer.allocate(8 + 4 * ids.length).putLong(effectLength);
+        for (int id : ids) {
+            b.putInt(id);
+        }
+        return b.array();
+    }
+
+    private List<Extent> filteredBlockStatus(int flags, long offset, long length) throws IOException {
+        byte[] filter = statusFilter(length, BASE_ALLOCATION_ID);
+        return blockStatus(flags | CMD_FLAG_PAYLOAD_LEN, offset, filter.length, filter);
+    }
+
+    /** The transmission flags an INFO for {@code export} tells, in negotiation. */
+    private static int infoFlags(RawNbdClient n, String export) throws IOException {
+        for (RawNbdClient.OptionReply r : n.option(OPT_INFO, RawNbdClient.goData(export, new int[0]))) {
+            ByteBuffer b = ByteBuffer.wrap(r.data());
+            if (r.type() == REP_INFO && b.getShort(0) == INFO_EXPORT) {
+                return Short.toUnsignedInt(b.getShort(10));
+            }
+        }
+        throw new AssertionError("no INFO_EXPORT");
+    }
+
     private List<Extent> blockStatus(int flags, long offset, long length) throws IOException {
-        c.send(flags, CMD_BLOCK_STATUS, 90, offset, length, null);
+        return blockStatus(flags, offset, length, null);
+    }
+
+    private List<Extent> blockStatus(int flags, long offset, long length, byte[] payload) throws IOException {
+        c.send(flags, CMD_BLOCK_STATUS, 90, offset, length, payload);
         RawNbdClient.Reply r = only(c.readAll(90));
         assertEquals(REPLY_TYPE_BLOCK_STATUS_EXT, r.type());
         assertEquals(offset, r.offset());
