@@ -8,10 +8,15 @@
 # the ratio faultdisk / nbdkit (median over median, the lowest and highest round's in brackets).
 #
 # Usage: bench/memory-exports.sh [--rounds N] [--size SIZE] [--workloads LIST] [--servers LIST]
+#                                [--transport tcp|psk]
 #   workloads (default seqread,seqwrite,randread,randwrite,randrw): as bench/compare.sh names them
-#   (randtrim and trimwrite too: trims count as bytes moved)
+#   (randtrim and trimwrite too: trims count as bytes moved); copyread, copywrite, copyread4k and
+#   copywrite4k run nbdcopy (bench/copy_run.py) instead of fio
 #   servers (default faultdisk,nbdkit): also base, faultdisk run from FAULTDISK_BASE_JAR (another
 #   build, for before/after runs)
+#   transport: tcp (default) or psk, TLS with a pre-shared key made for the run, on 127.0.0.1;
+#   psk runs nbdcopy's workloads only (fio cannot be given the key file), and the fill is then a
+#   whole copy of random data by nbdcopy
 set -euo pipefail
 root=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)
 . "$root/bench/fio-workloads.sh"
@@ -19,13 +24,15 @@ rounds=3
 size=1G
 workloads=seqread,seqwrite,randread,randwrite,randrw
 servers=faultdisk,nbdkit
+transport=tcp
 while [ $# -gt 0 ]; do
   case "$1" in
     --rounds) rounds=$2; shift ;;
     --size) size=$2; shift ;;
     --workloads) workloads=$2; shift ;;
     --servers) servers=$2; shift ;;
-    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
+    --transport) transport=$2; shift ;;
+    -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
     *) echo "memory-exports.sh: unknown argument: $1 (see --help)" >&2; exit 2 ;;
   esac
   shift
@@ -33,10 +40,26 @@ done
 for t in fio nbdinfo nbdkit python3; do command -v "$t" >/dev/null || { echo "needs $t" >&2; exit 1; }; done
 IFS=, read -r -a server_list <<<"$servers"
 IFS=, read -r -a workload_list <<<"$workloads"
-for w in "${workload_list[@]}"; do fio_workload "$w" >/dev/null || { echo "unknown workload: $w" >&2; exit 2; }; done
+is_copy() { case "$1" in copyread|copywrite|copyread4k|copywrite4k) return 0 ;; *) return 1 ;; esac; }
+case "$transport" in tcp|psk) ;; *) echo "--transport is tcp or psk, not $transport" >&2; exit 2 ;; esac
+for w in "${workload_list[@]}"; do
+  is_copy "$w" || fio_workload "$w" >/dev/null || { echo "unknown workload: $w" >&2; exit 2; }
+  [ "$transport" = tcp ] || is_copy "$w" || { echo "--transport psk runs nbdcopy's workloads only, not $w" >&2; exit 2; }
+  is_copy "$w" && { command -v nbdcopy >/dev/null || { echo "needs nbdcopy" >&2; exit 1; }; }
+done
 out=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$out"' EXIT
 "$root/faultdisk" --version >/dev/null
+# What nbdcopy writes: random data of the export's size (copywrite, and the fill over TLS).
+head -c "$(numfmt --from=iec "$size")" /dev/urandom >"$out/image"
+fd_tls=() kit_tls=() user=
+if [ "$transport" = psk ]; then
+  . "$root/bench/tls-creds.sh"
+  make_psk "$out/psk"
+  fd_tls=(--tls require --tls-psk "$out/psk/keys.psk")
+  kit_tls=(--tls=require "--tls-psk=$out/psk/keys.psk")
+  user=bench@
+fi
 port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 # One line: server workload MiB/s IOPS CPU-µs-a-MiB RSS-MiB (the fill's line has workload "fill").
@@ -44,43 +67,60 @@ run() {
   local s=$1 w=$2 p pid uri
   p=$(port)
   case "$s" in
-    nbdkit) nbdkit --exit-with-parent -f -i 127.0.0.1 -p "$p" -e m memory "$size" >"$out/$s.log" 2>&1 & ;;
+    nbdkit) nbdkit --exit-with-parent -f -i 127.0.0.1 -p "$p" "${kit_tls[@]}" -e m memory "$size" >"$out/$s.log" 2>&1 & ;;
     base) FAULTDISK_JAR=$FAULTDISK_BASE_JAR "$root/faultdisk" serve --export "m=memory:$size" \
-      --nbd "127.0.0.1:$p" --qmp none >"$out/$s.log" 2>&1 & ;;
-    *) "$root/faultdisk" serve --export "m=memory:$size" --nbd "127.0.0.1:$p" --qmp none >"$out/$s.log" 2>&1 & ;;
+      --nbd "127.0.0.1:$p" --qmp none "${fd_tls[@]}" >"$out/$s.log" 2>&1 & ;;
+    *) "$root/faultdisk" serve --export "m=memory:$size" --nbd "127.0.0.1:$p" --qmp none "${fd_tls[@]}" \
+      >"$out/$s.log" 2>&1 & ;;
   esac
   pid=$!
-  uri="nbd://127.0.0.1:$p/m"
+  if [ "$transport" = psk ]; then uri="nbds://${user}127.0.0.1:$p/m?tls-psk-file=$out/psk/keys.psk"; else uri="nbd://127.0.0.1:$p/m"; fi
   for _ in $(seq 200); do nbdinfo --size "$uri" >/dev/null 2>&1 && break; sleep 0.25; done
-  measure "$s" fill "$pid" "$uri" --rw=write --bs=1M --iodepth=8 --size="$size"
-  # shellcheck disable=SC2046
-  fio --name=w --ioengine=nbd --uri="$uri" $(fio_workload "$w") --time_based --runtime=2 >/dev/null 2>&1
-  # shellcheck disable=SC2046
-  measure "$s" "$w" "$pid" "$uri" $(fio_workload "$w") --time_based --runtime=5
+  if [ "$transport" = psk ]; then
+    measure "$s" fill "$pid" python3 "$root/bench/copy_run.py" copywrite "$uri" "$out/image" 0
+  else
+    measure "$s" fill "$pid" fio_json "$uri" --rw=write --bs=1M --iodepth=8 --size="$size"
+  fi
+  if is_copy "$w"; then
+    python3 "$root/bench/copy_run.py" "$w" "$uri" "$out/image" 2 >/dev/null
+    measure "$s" "$w" "$pid" python3 "$root/bench/copy_run.py" "$w" "$uri" "$out/image" 5
+  else
+    # shellcheck disable=SC2046
+    fio --name=w --ioengine=nbd --uri="$uri" $(fio_workload "$w") --time_based --runtime=2 >/dev/null 2>&1
+    # shellcheck disable=SC2046
+    measure "$s" "$w" "$pid" fio_json "$uri" $(fio_workload "$w") --time_based --runtime=5
+  fi
   kill "$pid" 2>/dev/null || true
   wait 2>/dev/null || true
 }
-# measure SERVER WORKLOAD PID URI FIO-OPTIONS...: one fio run, one line of results.
+# fio_json URI FIO-OPTIONS...: one fio run's JSON.
+fio_json() {
+  local uri=$1
+  shift
+  fio --name=w --ioengine=nbd --uri="$uri" "$@" --output-format=json 2>/dev/null | sed -n '/^{/,$p'
+}
+# measure SERVER WORKLOAD PID CLIENT...: one client run (fio_json, or copy_run.py, which prints
+# fio's shape), one line of results.
 measure() {
-  local s=$1 w=$2 pid=$3 uri=$4 t0 t1
-  shift 4
+  local s=$1 w=$2 pid=$3 t0 t1
+  shift 3
   t0=$(ticks "$pid")
-  fio --name=w --ioengine=nbd --uri="$uri" "$@" --output-format=json 2>/dev/null |
-    sed -n '/^{/,$p' >"$out/fio.json"
+  "$@" >"$out/fio.json"
   t1=$(ticks "$pid")
   python3 - "$s" "$w" "$t0" "$t1" "$(awk '$1 == "VmRSS:" {printf "%.0f", $2 / 1024}' "/proc/$pid/status")" \
     "$out/fio.json" <<'PY' | tee -a "$out/results.txt"
 import json, sys
 s, w, t0, t1, rss, path = sys.argv[1:]
 j = json.load(open(path))["jobs"][0]
-ways = ("read", "write", "trim")  # a trim counts its bytes as a read or write does
-io = sum(j[d]["io_bytes"] for d in ways)
+ways = [d for d in ("read", "write", "trim") if d in j]  # a trim counts its bytes as a read or write does
+# copy_run.py's shape gives the bandwidth, not the bytes.
+io = sum(j[d].get("io_bytes", j[d]["bw_bytes"] * j[d]["runtime"] / 1000) for d in ways)
 secs = max(j[d]["runtime"] for d in ways) / 1000
 cpu = (int(t1) - int(t0)) / 100
 print(f"{s} {w} {io / 1048576 / secs:.0f} {sum(j[d]['iops'] for d in ways):.0f} {cpu / (io / 1048576) * 1e6:.0f} {rss}")
 PY
 }
-echo "load average at the start: $(cut -d' ' -f1-3 /proc/loadavg); $(nproc) cpus; commit $(git -C "$root" describe --always --dirty); $(nbdkit --version | head -n 1); fio $(fio --version)"
+echo "load average at the start: $(cut -d' ' -f1-3 /proc/loadavg); $(nproc) cpus; transport $transport; commit $(git -C "$root" describe --always --dirty); $(nbdkit --version | head -n 1); fio $(fio --version)"
 for r in $(seq "$rounds"); do
   for w in "${workload_list[@]}"; do
     n=${#server_list[@]}

@@ -1,4 +1,4 @@
-# Credentials for the benchmarks over TLS, sourced by compare.sh and connections.sh.
+# Credentials for the benchmarks over TLS, sourced by compare.sh, connections.sh and memory-exports.sh.
 #
 # make_pki DIR LOG: a certificate authority and a server certificate for 127.0.0.1 (EC P-256, as a
 # deployment would likely have) in DIR, in the layout all three servers and libnbd read; openssl's
