@@ -1,6 +1,7 @@
 package dev.faultdisk.cli;
 
 import dev.faultdisk.device.Sizes;
+import dev.faultdisk.device.SlabMemory;
 import dev.faultdisk.fault.FaultEngine;
 import dev.faultdisk.nbd.NbdServer;
 import dev.faultdisk.nbd.PskTls;
@@ -134,6 +135,14 @@ final class ServeLimits {
             description = "Bytes of writes held at once per export (default: ${DEFAULT-VALUE}).")
     String maxHeldBytes;
 
+    @Option(
+            names = "--memory-limit",
+            paramLabel = "SIZE",
+            description = "Memory all memory exports' data may take at once, mapped outside the JVM's heap and "
+                    + "direct memory; a write that needs more fails with ENOSPC (default: the machine's memory, "
+                    + "or its container's; at least 2M).")
+    String memoryLimit;
+
     /** Applies the options to {@code builder}; an unreadable file or a bad value throws with a message. */
     void apply(FaultdiskServer.Builder builder) throws IOException {
         atLeast(maxConnections, 1, "--max-connections");
@@ -141,6 +150,11 @@ final class ServeLimits {
         atLeast(qmpMaxSessions, 1, "--qmp-max-sessions");
         atLeast(maxRules, 1, "--max-rules");
         atLeast(maxHeld, 1, "--max-held");
+        if (memoryLimit != null) {
+            long bytes = Sizes.parse(memoryLimit);
+            atLeast(bytes, 2 << 20, "--memory-limit");
+            SlabMemory.process().limit(bytes); // the process's, as memory is: one server a process
+        }
         long heldBytes = Sizes.parse(maxHeldBytes);
         atLeast(heldBytes, 1, "--max-held-bytes");
         int sessionBytes = intSize(qmpMaxSessionBytes, "--qmp-max-session-bytes");

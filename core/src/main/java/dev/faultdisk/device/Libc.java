@@ -2,6 +2,7 @@ package dev.faultdisk.device;
 
 import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
@@ -32,6 +33,14 @@ public final class Libc {
     public static final int EAGAIN = 11;
     /** Function not implemented: what {@link #open} answers where it cannot call open. */
     public static final int ENOSYS = 38;
+    // mmap's protections and flags.
+    public static final int PROT_READ = 0x1;
+    public static final int PROT_WRITE = 0x2;
+    public static final int MAP_SHARED = 0x01;
+    public static final int MAP_PRIVATE = 0x02;
+    public static final int MAP_ANONYMOUS = 0x20;
+    public static final int MAP_NORESERVE = 0x4000;
+    public static final int MAP_POPULATE = 0x8000;
     // Open flags (open, pipe2, fcntl F_GETFL).
     public static final int O_RDONLY = 0;
     public static final int O_RDWR = 2;
@@ -54,7 +63,47 @@ public final class Libc {
             ERRNO,
             Linker.Option.firstVariadicArg(2));
 
+    private static final MethodHandle MMAP = function(
+            "mmap", FunctionDescriptor.of(ADDRESS, ADDRESS, JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_LONG), ERRNO);
+    private static final MethodHandle MUNMAP = function("munmap", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG));
+
     private Libc() {}
+
+    /** Whether {@link #mmap} and {@link #munmap} can be called here. */
+    public static boolean canMap() {
+        return MMAP != null && MUNMAP != null;
+    }
+
+    /**
+     * {@code mmap(NULL, length, prot, flags, fd, offset)}: the mapping's address, or minus errno
+     * (-{@link #ENOSYS} where mmap cannot be called).
+     */
+    public static long mmap(long length, int prot, int flags, int fd, long offset) {
+        if (MMAP == null) {
+            return -ENOSYS;
+        }
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = arena.allocate(CALL_STATE);
+            long address = ((MemorySegment)
+                            MMAP.invokeExact(state, MemorySegment.NULL, length, prot, flags, fd, offset))
+                    .address();
+            return address != -1L ? address : -errno(state);
+        } catch (Throwable e) {
+            return -ENOSYS;
+        }
+    }
+
+    /** Unmaps what {@link #mmap} mapped; a failure leaves nothing more to do (the range stays mapped). */
+    public static void munmap(long address, long length) {
+        if (MUNMAP == null) {
+            return;
+        }
+        try {
+            int ignored = (int) MUNMAP.invokeExact(MemorySegment.ofAddress(address), length);
+        } catch (Throwable e) {
+            // nothing more to do
+        }
+    }
 
     /** Opens {@code path} with {@code flags}: the descriptor, or minus errno (-{@link #ENOSYS} where open cannot be called). */
     public static int open(Path path, int flags) {

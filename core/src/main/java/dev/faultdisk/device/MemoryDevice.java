@@ -19,8 +19,8 @@ import java.util.function.Supplier;
  * <p>Pages live outside the heap ({@link PageSlabs}), so that a frontend may send a large read
  * straight from them ({@link PageSource}), where a heap page would be copied once more on its way
  * to the socket. Every access to a page's bytes pins it, so a page freed by a trim is reused only
- * once nothing reads or writes it. When no more memory can be had (the JVM's direct memory, {@code
- * -XX:MaxDirectMemorySize}, by default the heap's maximum), a write that needs a new page fails
+ * once nothing reads or writes it. When no more memory can be had (the limit all memory exports
+ * share, {@link SlabMemory}: by default the machine's memory), a write that needs a new page fails
  * with ENOSPC and the server goes on.
  */
 public final class MemoryDevice implements BlockDevice, PageSource {

@@ -1,7 +1,6 @@
 package dev.faultdisk.device;
 
 import dev.faultdisk.wire.Errno;
-import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -75,8 +74,11 @@ final class PageSlabs {
     /** Free pages held that start a return: {@link #RETURN_BATCH}, or twice those left after the last. */
     private int returnAt = RETURN_BATCH;
 
-    /** Slabs from the system: freed by the collector once nothing holds a buffer over them. */
-    static final Supplier<MemorySegment> SLABS = () -> Arena.ofAuto().allocate((long) SLAB_PAGES << PAGE_SHIFT, PAGE);
+    /**
+     * Slabs from the system, under the process's limit for memory exports ({@link SlabMemory}):
+     * unmapped by the collector once nothing holds a buffer over them.
+     */
+    static final Supplier<MemorySegment> SLABS = () -> SlabMemory.process().slab();
 
     /**
      * Slabs from {@code newSlab} (tests make it run out). A slab's memory lives as long as any buffer
@@ -101,8 +103,8 @@ final class PageSlabs {
     }
 
     /**
-     * A page of zeroes, pinned once for the caller. ENOSPC when no slab can be had (the JVM's
-     * direct memory spent, or the handles).
+     * A page of zeroes, pinned once for the caller. ENOSPC when no slab can be had (the memory
+     * exports' limit reached, the system's memory refused, or the handles spent).
      */
     int allocate() throws DeviceException {
         int page;
@@ -140,7 +142,7 @@ final class PageSlabs {
         try {
             segment = newSlab.get();
         } catch (OutOfMemoryError e) {
-            throw full(e.getMessage() + "; -XX:MaxDirectMemorySize raises the limit");
+            throw full(e.getMessage());
         }
         ByteBuffer slab = segment.asByteBuffer();
         if (slabs == buffers.length) {

@@ -1,6 +1,5 @@
 package dev.faultdisk.nbd;
 
-import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
@@ -53,12 +52,6 @@ final class IoUring implements AutoCloseable {
                     JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG),
             Libc.ERRNO,
             Linker.Option.firstVariadicArg(1));
-    private static final MethodHandle MMAP = Libc.function(
-            "mmap",
-            FunctionDescriptor.of(ADDRESS, ADDRESS, JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_LONG),
-            Libc.ERRNO);
-    private static final MethodHandle MUNMAP =
-            Libc.function("munmap", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG));
     /** Why io_uring cannot be used in this process, or null if it can be tried. */
     private static final String UNAVAILABLE = unavailable();
 
@@ -72,7 +65,7 @@ final class IoUring implements AutoCloseable {
         if (!arch.equals("amd64") && !arch.equals("x86_64") && !arch.equals("aarch64")) {
             return "system call numbers not known for " + arch;
         }
-        if (SYSCALL == null || MMAP == null || MUNMAP == null) {
+        if (SYSCALL == null || !Libc.canMap()) {
             return "native access refused (libc's syscall, mmap and munmap are not callable here)";
         }
         return null;
@@ -172,24 +165,12 @@ final class IoUring implements AutoCloseable {
     }
 
     private MemorySegment map(long size, long offset) throws IOException {
-        try {
-            MemorySegment m = (MemorySegment) MMAP.invokeExact(
-                    errno,
-                    MemorySegment.NULL,
-                    size,
-                    3 /* PROT_READ|WRITE */,
-                    0x8001 /* MAP_SHARED|POPULATE */,
-                    fd,
-                    offset);
-            if (m.address() == -1L) {
-                throw new IOException("io_uring mmap: " + errnoName(Libc.errno(errno)));
-            }
-            return m.reinterpret(size);
-        } catch (IOException | RuntimeException | Error e) {
-            throw e;
-        } catch (Throwable e) {
-            throw new IOException(e);
+        long address =
+                Libc.mmap(size, Libc.PROT_READ | Libc.PROT_WRITE, Libc.MAP_SHARED | Libc.MAP_POPULATE, fd, offset);
+        if (address < 0) {
+            throw new IOException("io_uring mmap: " + errnoName((int) -address));
         }
+        return MemorySegment.ofAddress(address).reinterpret(size);
     }
 
     /**
@@ -292,10 +273,6 @@ final class IoUring implements AutoCloseable {
     }
 
     private static void unmap(MemorySegment m, long size) {
-        try {
-            int ignored = (int) MUNMAP.invokeExact(m, size);
-        } catch (Throwable e) {
-            // nothing more to do on close
-        }
+        Libc.munmap(m.address(), size);
     }
 }

@@ -1,0 +1,129 @@
+package dev.faultdisk.device;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.management.ManagementFactory;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Where memory exports' pages come from: anonymous memory mapped a slab at a time (mmap), outside
+ * the JVM's direct-memory limit. Payload buffers live under that limit, and the pages once did
+ * too, so a full memory export left requests failing with ENOMEM, and an export larger than the
+ * limit (by default the heap's maximum, a quarter of the machine) could not be filled. A slab is
+ * unmapped when the collector finds nothing holding a buffer over it (a reply still being sent
+ * from a page keeps it), as the JVM frees its own allocations.
+ *
+ * <p>All memory exports of a process share one limit ({@link #process()}), by default the
+ * machine's memory (a container's where it has one): past it a write fails with ENOSPC, the
+ * server goes on. At the limit the collector is asked to run first, as the JVM does for its direct
+ * memory: a closed export's slabs are counted until it has found them unreachable. Where mmap cannot
+ * be called the slabs come from the JVM's own allocator, under its direct-memory limit.
+ */
+public final class SlabMemory {
+    /** Bytes a slab. */
+    static final long SLAB_BYTES = (long) PageSlabs.PAGE << PageSlabs.SLAB_SHIFT;
+
+    /** Waits for the collector at the limit, doubling from 1 ms: about half a second in all. */
+    private static final int WAITS = 9;
+
+    private static final SlabMemory PROCESS = new SlabMemory(machineMemory());
+
+    private final AtomicLong mapped = new AtomicLong();
+    private volatile long limit;
+
+    /** Slabs up to {@code limit} bytes mapped at once (tests make their own). */
+    SlabMemory(long limit) {
+        limit(limit);
+    }
+
+    /** The limit every memory export of this process shares. */
+    public static SlabMemory process() {
+        return PROCESS;
+    }
+
+    /** Sets the bytes of slabs mapped at once (at least one slab's); slabs mapped past it stay. */
+    public void limit(long bytes) {
+        if (bytes < SLAB_BYTES) {
+            throw new IllegalArgumentException("memory limit must be at least " + Sizes.format(SLAB_BYTES));
+        }
+        limit = bytes;
+    }
+
+    public long limit() {
+        return limit;
+    }
+
+    /** Bytes of slabs mapped now (their memory partly given back or never touched included). */
+    public long mappedBytes() {
+        return mapped.get();
+    }
+
+    /**
+     * A slab of zeroes, 2 MiB aligned to a page. OutOfMemoryError, which {@link PageSlabs} answers
+     * with ENOSPC, past the limit or when the system refuses.
+     */
+    MemorySegment slab() {
+        if (!Libc.canMap()) {
+            return Arena.ofAuto().allocate(SLAB_BYTES, PageSlabs.PAGE);
+        }
+        reserve();
+        long address = Libc.mmap(
+                SLAB_BYTES,
+                Libc.PROT_READ | Libc.PROT_WRITE,
+                Libc.MAP_PRIVATE | Libc.MAP_ANONYMOUS | Libc.MAP_NORESERVE,
+                -1,
+                0);
+        if (address < 0) {
+            mapped.addAndGet(-SLAB_BYTES);
+            throw new OutOfMemoryError("mmap of a slab failed (errno " + -address + ")");
+        }
+        return MemorySegment.ofAddress(address).reinterpret(SLAB_BYTES, Arena.ofAuto(), this::unmap);
+    }
+
+    private void unmap(MemorySegment slab) {
+        Libc.munmap(slab.address(), SLAB_BYTES); // where it fails, the range's memory was given back on close
+        mapped.addAndGet(-SLAB_BYTES);
+    }
+
+    /** Counts a slab in, waiting for the collector at the limit; OutOfMemoryError if it frees nothing. */
+    private void reserve() {
+        for (int wait = 0; !counted(); wait++) {
+            if (wait == WAITS) {
+                throw new OutOfMemoryError("the memory exports' limit of " + Sizes.format(limit)
+                        + " is mapped (faultdisk serve --memory-limit raises it)");
+            }
+            if (wait == 0) {
+                System.gc(); // slabs of closed exports go once the collector has found them unreachable
+            }
+            try {
+                Thread.sleep(1L << wait);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new OutOfMemoryError("interrupted waiting for memory exports' slabs to be freed");
+            }
+        }
+    }
+
+    /** Counts a slab in if it fits under the limit. */
+    private boolean counted() {
+        long now;
+        do {
+            now = mapped.get();
+            if (now > limit - SLAB_BYTES) {
+                return false;
+            }
+        } while (!mapped.compareAndSet(now, now + SLAB_BYTES));
+        return true;
+    }
+
+    /** The machine's memory, or its container's; unlimited where the JVM cannot say. */
+    private static long machineMemory() {
+        try {
+            long total = ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean())
+                    .getTotalMemorySize();
+            return total >= SLAB_BYTES ? total : Long.MAX_VALUE;
+        } catch (RuntimeException | LinkageError e) {
+            return Long.MAX_VALUE;
+        }
+    }
+}

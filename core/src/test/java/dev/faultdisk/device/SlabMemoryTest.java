@@ -1,0 +1,80 @@
+package dev.faultdisk.device;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.faultdisk.wire.Errno;
+import java.io.IOException;
+import java.lang.management.BufferPoolMXBean;
+import java.lang.management.ManagementFactory;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Memory exports' slabs mapped outside the JVM's direct memory, under a limit of their own: what
+ * payload buffers need stays theirs, a write past the limit fails with ENOSPC, and a closed
+ * export's slabs come back once the collector has found them.
+ */
+class SlabMemoryTest {
+    private static final int MIB = 1 << 20;
+
+    @Test
+    void slabsLieOutsideTheJvmsDirectMemory() throws IOException {
+        SlabMemory memory = new SlabMemory(1L << 30);
+        MemoryDevice d = new MemoryDevice(64 * MIB, memory::slab);
+        long direct = directBytes();
+        for (int i = 0; i < 32; i++) {
+            Io.write(d, (long) i * MIB, Io.filled(MIB, i + 1), false);
+        }
+        long grown = directBytes() - direct;
+        assertTrue(grown < 2 * MIB, "direct memory grew by " + grown + " bytes for 32 MiB of pages");
+        assertEquals(32L * MIB, memory.mappedBytes(), "16 slabs of 2 MiB");
+        assertEquals(32L * MIB, d.pageMemoryBytes());
+        assertArrayEquals(Io.filled(MIB, 8), Io.read(d, 7L * MIB, MIB));
+        assertArrayEquals(new byte[4096], Io.read(d, 40L * MIB, 4096), "never written");
+    }
+
+    @Test
+    void aWritePastTheLimitFailsWithEnospcAndWhatIsHeldStaysUsable() throws IOException {
+        SlabMemory memory = new SlabMemory(8 * MIB);
+        MemoryDevice d = new MemoryDevice(64 * MIB, memory::slab);
+        Io.write(d, 0, Io.filled(8 * MIB, 3), false); // four slabs: the limit
+        DeviceException e = assertThrows(DeviceException.class, () -> Io.write(d, 8L * MIB, Io.filled(4096, 4), false));
+        assertEquals(Errno.ENOSPC, e.errno());
+        assertTrue(
+                e.getMessage().contains("limit of 8 MiB") && e.getMessage().contains("--memory-limit"), e.getMessage());
+        assertEquals(8L * MIB, memory.mappedBytes());
+        Io.write(d, 4096, Io.filled(4096, 5), false); // a page held takes writes still
+        Io.trim(d, 0, MIB, false);
+        Io.write(d, 20L * MIB, Io.filled(MIB, 6), false); // the pages trimmed, given again
+        assertArrayEquals(Io.filled(MIB, 6), Io.read(d, 20L * MIB, MIB));
+        assertEquals(8L * MIB, memory.mappedBytes());
+    }
+
+    @Test
+    void aClosedDevicesSlabsComeBackOnceTheCollectorHasFoundThem() throws IOException {
+        SlabMemory memory = new SlabMemory(8 * MIB);
+        MemoryDevice first = new MemoryDevice(64 * MIB, memory::slab);
+        Io.write(first, 0, Io.filled(8 * MIB, 1), false);
+        first.close(); // its tree dropped: the slabs are unreachable, but mapped until collected
+        MemoryDevice second = new MemoryDevice(64 * MIB, memory::slab);
+        Io.write(second, 16L * MIB, Io.filled(8 * MIB, 2), false); // waits for the collector at the limit
+        assertArrayEquals(Io.filled(MIB, 2), Io.read(second, 23L * MIB, MIB));
+        assertTrue(memory.mappedBytes() <= 8L * MIB, memory.mappedBytes() + " bytes mapped");
+    }
+
+    @Test
+    void aLimitBelowOneSlabIsRefused() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new SlabMemory(MIB));
+        assertTrue(e.getMessage().contains("at least 2 MiB"), e.getMessage());
+        assertTrue(SlabMemory.process().limit() >= 2 * MIB);
+    }
+
+    private static long directBytes() {
+        return ManagementFactory.getPlatformMXBeans(BufferPoolMXBean.class).stream()
+                .filter(p -> p.getName().equals("direct"))
+                .mapToLong(BufferPoolMXBean::getMemoryUsed)
+                .sum();
+    }
+}
