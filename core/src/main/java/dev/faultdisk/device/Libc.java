@@ -41,6 +41,9 @@ public final class Libc {
     public static final int MAP_ANONYMOUS = 0x20;
     public static final int MAP_NORESERVE = 0x4000;
     public static final int MAP_POPULATE = 0x8000;
+    // madvise's advice.
+    public static final int MADV_DONTNEED = 4;
+    public static final int MADV_HUGEPAGE = 14;
     // Open flags (open, pipe2, fcntl F_GETFL).
     public static final int O_RDONLY = 0;
     public static final int O_RDWR = 2;
@@ -67,7 +70,27 @@ public final class Libc {
             "mmap", FunctionDescriptor.of(ADDRESS, ADDRESS, JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_LONG), ERRNO);
     private static final MethodHandle MUNMAP = function("munmap", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG));
 
+    private static final MethodHandle MADVISE =
+            function("madvise", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT));
+
     private Libc() {}
+
+    /** Whether {@link #madvise} can be called here. */
+    public static boolean canAdvise() {
+        return MADVISE != null;
+    }
+
+    /** {@code madvise(address, length, advice)}: whether it took the advice (false where it cannot be called). */
+    public static boolean madvise(long address, long length, int advice) {
+        if (MADVISE == null) {
+            return false;
+        }
+        try {
+            return (int) MADVISE.invokeExact(MemorySegment.ofAddress(address), length, advice) == 0;
+        } catch (Throwable e) {
+            return false;
+        }
+    }
 
     /** Whether {@link #mmap} and {@link #munmap} can be called here. */
     public static boolean canMap() {

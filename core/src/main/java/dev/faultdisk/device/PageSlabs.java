@@ -1,10 +1,7 @@
 package dev.faultdisk.device;
 
 import dev.faultdisk.wire.Errno;
-import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
-import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
@@ -45,12 +42,6 @@ final class PageSlabs {
     static final int RETURN_BATCH = 4096;
     /** Pages side by side (64 KiB) worth a call to give their memory back. */
     static final int RETURN_RUN = 16;
-
-    private static final int MADV_DONTNEED = 4;
-    private static final MethodHandle MADVISE = Libc.function(
-            "madvise",
-            FunctionDescriptor.of(
-                    ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT));
 
     private final Supplier<MemorySegment> newSlab;
     /** Grown by copying under the lock; an entry, once set, never changes. */
@@ -208,7 +199,7 @@ final class PageSlabs {
         int[] batch = null;
         synchronized (this) {
             pushFree(page);
-            if (freeCount >= returnAt && MADVISE != null) {
+            if (freeCount >= returnAt && Libc.canAdvise()) {
                 batch = Arrays.copyOf(free, freeCount);
                 freeCount = 0;
             }
@@ -272,7 +263,7 @@ final class PageSlabs {
             count = slabs;
         }
         long[] at = addresses;
-        for (int i = 0; i < count && MADVISE != null; i++) {
+        for (int i = 0; i < count && Libc.canAdvise(); i++) {
             madvise(at[i], (long) SLAB_PAGES << PAGE_SHIFT);
         }
     }
@@ -285,11 +276,7 @@ final class PageSlabs {
     }
 
     private static boolean madvise(long address, long length) {
-        try {
-            return (int) MADVISE.invokeExact(MemorySegment.ofAddress(address), length, MADV_DONTNEED) == 0;
-        } catch (Throwable e) {
-            return false;
-        }
+        return Libc.madvise(address, length, Libc.MADV_DONTNEED);
     }
 
     /** Bytes of slabs held but those whose memory went back to the system (free pages held included). */

@@ -7,7 +7,7 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Where memory exports' pages come from: anonymous memory mapped a slab at a time (mmap), outside
- * the JVM's direct-memory limit. Payload buffers live under that limit, and the pages once did
+ * the JVM's direct-memory limit, on a huge page where the system gives them. Payload buffers live under that limit, and the pages once did
  * too, so a full memory export left requests failing with ENOMEM, and an export larger than the
  * limit (by default the heap's maximum, a quarter of the machine) could not be filled. A slab is
  * unmapped when the collector finds nothing holding a buffer over it (a reply still being sent
@@ -23,6 +23,8 @@ public final class SlabMemory {
     /** Bytes a slab. */
     static final long SLAB_BYTES = (long) PageSlabs.PAGE << PageSlabs.SLAB_SHIFT;
 
+    /** Slabs on huge pages where the system has them (-Dfaultdisk.memory.hugePages=false: never). */
+    private static final boolean HUGE_PAGES = !"false".equals(System.getProperty("faultdisk.memory.hugePages"));
     /** Waits for the collector at the limit, doubling from 1 ms: about half a second in all. */
     private static final int WAITS = 9;
 
@@ -67,17 +69,43 @@ public final class SlabMemory {
             return Arena.ofAuto().allocate(SLAB_BYTES, PageSlabs.PAGE);
         }
         reserve();
-        long address = Libc.mmap(
-                SLAB_BYTES,
-                Libc.PROT_READ | Libc.PROT_WRITE,
-                Libc.MAP_PRIVATE | Libc.MAP_ANONYMOUS | Libc.MAP_NORESERVE,
-                -1,
-                0);
+        long address = HUGE_PAGES ? alignedMapping() : mapping(SLAB_BYTES);
         if (address < 0) {
             mapped.addAndGet(-SLAB_BYTES);
             throw new OutOfMemoryError("mmap of a slab failed (errno " + -address + ")");
         }
         return MemorySegment.ofAddress(address).reinterpret(SLAB_BYTES, Arena.ofAuto(), this::unmap);
+    }
+
+    /**
+     * A slab on a 2 MiB boundary (a larger mapping cut down to it), which the kernel may back with
+     * one huge page where asked to (transparent huge pages in "madvise" mode, Debian's default):
+     * a fresh export's pages then cost one fault a slab, not one a page.
+     */
+    private static long alignedMapping() {
+        long wide = mapping(2 * SLAB_BYTES);
+        if (wide < 0) {
+            return wide;
+        }
+        long start = (wide + SLAB_BYTES - 1) & -SLAB_BYTES;
+        if (start > wide) {
+            Libc.munmap(wide, start - wide);
+        }
+        long tail = wide + 2 * SLAB_BYTES - (start + SLAB_BYTES);
+        if (tail > 0) {
+            Libc.munmap(start + SLAB_BYTES, tail);
+        }
+        Libc.madvise(start, SLAB_BYTES, Libc.MADV_HUGEPAGE); // refused where there are none: 4 KiB pages then
+        return start;
+    }
+
+    private static long mapping(long length) {
+        return Libc.mmap(
+                length,
+                Libc.PROT_READ | Libc.PROT_WRITE,
+                Libc.MAP_PRIVATE | Libc.MAP_ANONYMOUS | Libc.MAP_NORESERVE,
+                -1,
+                0);
     }
 
     private void unmap(MemorySegment slab) {

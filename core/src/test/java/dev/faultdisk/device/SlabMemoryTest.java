@@ -4,17 +4,21 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.faultdisk.wire.Errno;
 import java.io.IOException;
 import java.lang.management.BufferPoolMXBean;
 import java.lang.management.ManagementFactory;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 
 /**
  * Memory exports' slabs mapped outside the JVM's direct memory, under a limit of their own: what
- * payload buffers need stays theirs, a write past the limit fails with ENOSPC, and a closed
- * export's slabs come back once the collector has found them.
+ * payload buffers need stays theirs, a write past the limit fails with ENOSPC, a closed export's
+ * slabs come back once the collector has found them, and slabs lie on huge pages where the system
+ * has them.
  */
 class SlabMemoryTest {
     private static final int MIB = 1 << 20;
@@ -65,10 +69,39 @@ class SlabMemoryTest {
     }
 
     @Test
+    void slabsFilledLieOnHugePagesWhereTheSystemGivesThemToThoseWhoAsk() throws IOException {
+        Path setting = Path.of("/sys/kernel/mm/transparent_hugepage/enabled");
+        String thp = Files.exists(setting) ? Files.readString(setting).strip() : "absent";
+        assumeTrue(
+                thp.contains("[always]") || thp.contains("[madvise]"),
+                "transparent huge pages are off on this system (" + setting + ": " + thp + ")");
+        SlabMemory memory = new SlabMemory(1L << 30);
+        MemoryDevice d = new MemoryDevice(64 * MIB, memory::slab);
+        long before = anonHugeKib();
+        for (int i = 0; i < 16; i++) {
+            Io.write(d, (long) i * MIB, Io.filled(MIB, i + 1), false);
+        }
+        long grown = anonHugeKib() - before;
+        // Eight slabs; the kernel may fall back to small pages where it finds no free huge one.
+        assertTrue(grown >= 4096, "anonymous huge pages grew by " + grown + " KiB for 16 MiB of pages");
+        assertArrayEquals(Io.filled(MIB, 9), Io.read(d, 8L * MIB, MIB));
+    }
+
+    @Test
     void aLimitBelowOneSlabIsRefused() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new SlabMemory(MIB));
         assertTrue(e.getMessage().contains("at least 2 MiB"), e.getMessage());
         assertTrue(SlabMemory.process().limit() >= 2 * MIB);
+    }
+
+    /** The process's anonymous memory on huge pages, in KiB. */
+    private static long anonHugeKib() throws IOException {
+        for (String line : Files.readAllLines(Path.of("/proc/self/smaps_rollup"))) {
+            if (line.startsWith("AnonHugePages:")) {
+                return Long.parseLong(line.replaceAll("[^0-9]", ""));
+            }
+        }
+        throw new AssertionError("no AnonHugePages in /proc/self/smaps_rollup");
     }
 
     private static long directBytes() {
