@@ -274,7 +274,10 @@ class NegotiationTest {
         assertEquals(List.of(REP_META_CONTEXT, REP_ACK), types(setMetaContext("disk", BASE_ALLOCATION)));
         goToDisk();
         assertTrue(n.baseAllocation());
-        assertEquals(RW_FLAGS | FLAG_SEND_DF, n.transmissionFlags());
+        assertEquals(
+                RW_FLAGS | FLAG_SEND_DF | FLAG_BLOCK_STATUS_PAYLOAD,
+                n.transmissionFlags(),
+                "a context and extended headers: block status payloads too");
     }
 
     @Test
