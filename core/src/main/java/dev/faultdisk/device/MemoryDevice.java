@@ -1,5 +1,6 @@
 package dev.faultdisk.device;
 
+import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.util.function.Supplier;
@@ -198,6 +199,77 @@ public final class MemoryDevice implements BlockDevice, PageSource {
             }
         } finally {
             changes.end();
+        }
+    }
+
+    /**
+     * Reads a staged payload (a pipe's) straight into the pages, a run of pages side by side at a
+     * time: one copy, where a buffer and then the pages cost two. Pages written in order lie side
+     * by side, so a large write over them is a run or two.
+     */
+    @Override
+    public boolean writeStaged(BlockRequest r, StagedPayload payload) throws IOException {
+        changes.begin();
+        try {
+            PageTree t = tree;
+            PageSlabs pages = t.pages;
+            long pos = r.offset();
+            long end = pos + r.length();
+            int first = -1; // the run's pages, pinned: first to first + count - 1
+            int count = 0;
+            int runStart = 0;
+            int runLength = 0;
+            try {
+                while (pos < end) {
+                    int within = (int) (pos & (CHUNK - 1));
+                    int n = (int) Math.min(end - pos, CHUNK - within);
+                    int page = t.pageForWrite(pos >>> CHUNK_SHIFT);
+                    pos += n;
+                    if (count > 0 && PageSlabs.adjacent(first + count - 1, page)) {
+                        count++; // every piece but the last ends at its page's end
+                        runLength += n;
+                        continue;
+                    }
+                    // The page starts a run; the run before is read (its pins go whatever happens).
+                    int before = first;
+                    int pinned = count;
+                    int start = runStart;
+                    int length = runLength;
+                    first = page;
+                    count = 1;
+                    runStart = PageSlabs.offset(page) + within;
+                    runLength = n;
+                    if (pinned > 0) {
+                        fill(pages, payload, before, pinned, start, length);
+                    }
+                }
+                int pinned = count;
+                count = 0;
+                if (pinned > 0) {
+                    fill(pages, payload, first, pinned, runStart, runLength);
+                }
+            } finally {
+                unpin(pages, first, count); // a run not read: a page could not be had, or the read failed
+            }
+        } finally {
+            changes.end();
+        }
+        return true;
+    }
+
+    /** Reads the payload's next bytes into a run of pinned pages, then lets them go. */
+    private static void fill(PageSlabs pages, StagedPayload payload, int first, int count, int start, int length)
+            throws IOException {
+        try {
+            payload.readInto(pages.buffer(first).slice(start, length));
+        } finally {
+            unpin(pages, first, count);
+        }
+    }
+
+    private static void unpin(PageSlabs pages, int first, int count) {
+        for (int i = 0; i < count; i++) {
+            pages.unpin(first + i);
         }
     }
 

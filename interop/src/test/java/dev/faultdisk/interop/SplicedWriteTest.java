@@ -31,7 +31,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Large writes that no layer needs go from the client's socket into the image file through a pipe
- * (splice, docs/BENCHMARKS.md). Real clients' bytes must land exactly; every layer that acts on
+ * (splice, docs/BENCHMARKS.md), or from the pipe straight into a memory export's pages. Real clients' bytes must land exactly; every layer that acts on
  * writes (a fault rule added at run time, the write cache keeping data) must still see each write;
  * a client that goes away mid-payload changes nothing; TLS connections keep the buffered path.
  */
@@ -92,6 +92,28 @@ class SplicedWriteTest {
         assertEquals(
                 before + 2, nbd.writesThroughPipe(), "the two large writes went through the pipe, the small one not");
         Images.assertSameBytes(second, SendfileReadTest.copyOut(uri, dir), "the image read back over NBD");
+    }
+
+    @Test
+    @Faultdisk(exports = "mem=memory:8M")
+    void largeWritesToAMemoryExportGoFromThePipeIntoItsPages(FaultdiskServer server, @TempDir Path dir)
+            throws IOException {
+        Tools.require("nbdcopy", "qemu-io");
+        NbdServer nbd = server.nbd();
+        String uri = "nbd://127.0.0.1:" + ((InetSocketAddress) server.nbdAddress()).getPort() + "/mem";
+        byte[] content = Images.random(0x5b11_ce0aL, SIZE);
+        long before = nbd.writesThroughPipe();
+        copyIn(content, uri, dir);
+        assertTrue(nbd.writesThroughPipe() >= before + SIZE / (256 << 10), "nbdcopy's writes went through the pipe");
+        Images.assertSameBytes(content, SendfileReadTest.copyOut(uri, dir), "what nbdcopy wrote, read back");
+
+        // Over pages already there, from an offset inside a page, and a write into pages never written.
+        QemuIo.run(uri, "write -P 0x6c 1000001 1M", "discard 5M 1M", "write -P 0x3d 5M 512k")
+                .assertOk("qemu-io's writes");
+        Arrays.fill(content, 1_000_001, 1_000_001 + MIB, (byte) 0x6c);
+        Arrays.fill(content, 5 * MIB, 6 * MIB, (byte) 0);
+        Arrays.fill(content, 5 * MIB, 5 * MIB + (512 << 10), (byte) 0x3d);
+        Images.assertSameBytes(content, SendfileReadTest.copyOut(uri, dir), "after qemu-io's writes");
     }
 
     @Test

@@ -138,6 +138,26 @@ final class PayloadPipe implements StagedPayload {
         readPipe(dst);
     }
 
+    @Override
+    public void readInto(ByteBuffer dst) throws IOException {
+        int fromHead = Math.min(head.remaining(), dst.remaining());
+        dst.put(dst.position(), head, head.position(), fromHead);
+        head.position(head.position() + fromHead);
+        dst.position(dst.position() + fromHead);
+        if (dst.remaining() > held) {
+            throw new IOException("asked for " + dst.remaining() + " bytes of a payload with " + held + " left");
+        }
+        while (dst.hasRemaining()) {
+            long n = calls.read(ends.read(), MemorySegment.ofBuffer(dst), dst.remaining());
+            if (n <= 0) {
+                discard();
+                throw new IOException("pipe ended early");
+            }
+            held -= n;
+            dst.position(dst.position() + (int) n);
+        }
+    }
+
     /** Writes what the pipe holds at {@code at} of {@code file} the buffered way. */
     private void copyRest(FileChannel file, long at) throws IOException {
         ByteBuffer rest = BufferPool.SHARED.acquire((int) held);
