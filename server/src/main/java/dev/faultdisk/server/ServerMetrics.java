@@ -3,6 +3,7 @@ package dev.faultdisk.server;
 import dev.faultdisk.cache.CacheStatus;
 import dev.faultdisk.device.DeviceStats;
 import dev.faultdisk.device.RequestTimer;
+import dev.faultdisk.device.SlabMemory;
 import dev.faultdisk.export.Export;
 import dev.faultdisk.export.ExportRegistry;
 import dev.faultdisk.fault.FaultListener;
@@ -100,6 +101,16 @@ public final class ServerMetrics {
                 .name("faultdisk_qmp_sessions")
                 .help("QMP sessions open now.")
                 .callback(cb -> cb.call(qmp.sessionCount()))
+                .register(registry);
+        GaugeWithCallback.builder()
+                .name("faultdisk_memory_exports_mapped_bytes")
+                .help("Memory mapped for all memory exports' pages (slabs of 2 MiB), against --memory-limit.")
+                .callback(cb -> cb.call((double) SlabMemory.process().mappedBytes()))
+                .register(registry);
+        GaugeWithCallback.builder()
+                .name("faultdisk_memory_exports_limit_bytes")
+                .help("The memory all memory exports' pages may take (serve --memory-limit).")
+                .callback(cb -> cb.call((double) SlabMemory.process().limit()))
                 .register(registry);
         CounterWithCallback.builder()
                 .name("faultdisk_qmp_events_dropped")

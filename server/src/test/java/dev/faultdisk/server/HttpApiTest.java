@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.faultdisk.device.BlockDevice;
 import dev.faultdisk.device.BlockRequest;
 import dev.faultdisk.device.DeviceException;
+import dev.faultdisk.device.SlabMemory;
 import dev.faultdisk.export.Export;
 import dev.faultdisk.server.http.HttpOptions;
 import dev.faultdisk.wire.BlockOp;
@@ -28,6 +29,8 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -254,6 +257,25 @@ class HttpApiTest {
                 metrics.contains("\nfaultdisk_qmp_events_dropped_total "
                         + fd.server.qmp().eventsDropped() + ".0\n"),
                 metrics);
+    }
+
+    @Test
+    void memoryExportsMappedMemoryAndItsLimitAreMetrics() throws Exception {
+        BlockDevice device = fd.export("d0").device();
+        device.write(BlockRequest.of(BlockOp.WRITE, 0, 4096), ByteBuffer.allocate(4096)); // a slab at least
+        String metrics = send(HttpRequest.newBuilder(URI.create(base() + "metrics"))
+                        .header("Authorization", "Bearer s3cret"))
+                .body();
+        assertEquals((double) SlabMemory.process().limit(), gauge(metrics, "faultdisk_memory_exports_limit_bytes"));
+        double mapped = gauge(metrics, "faultdisk_memory_exports_mapped_bytes");
+        assertTrue(mapped >= 2 << 20, "d0's slab at least: " + mapped);
+    }
+
+    /** The value of an unlabelled gauge in Prometheus's text format. */
+    private static double gauge(String metrics, String name) {
+        Matcher m = Pattern.compile("\n" + name + " ([0-9.Ee+]+)\n").matcher(metrics);
+        assertTrue(m.find(), name + " in " + metrics);
+        return Double.parseDouble(m.group(1));
     }
 
     @Test
