@@ -51,7 +51,9 @@ out=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$out"' EXIT
 "$root/faultdisk" --version >/dev/null
 # What nbdcopy writes: random data of the export's size (copywrite, and the fill over TLS).
-head -c "$(numfmt --from=iec "$size")" /dev/urandom >"$out/image"
+if [ "$transport" = psk ] || [[ ",$workloads," == *,copywrite* ]]; then
+  head -c "$(numfmt --from=iec "$size")" /dev/urandom >"$out/image"
+fi
 fd_tls=() kit_tls=() user=
 if [ "$transport" = psk ]; then
   . "$root/bench/tls-creds.sh"

@@ -151,9 +151,11 @@ final class ServeLimits {
         atLeast(maxRules, 1, "--max-rules");
         atLeast(maxHeld, 1, "--max-held");
         if (memoryLimit != null) {
-            long bytes = Sizes.parse(memoryLimit);
-            atLeast(bytes, 2 << 20, "--memory-limit");
-            SlabMemory.process().limit(bytes); // the process's, as memory is: one server a process
+            try {
+                SlabMemory.process().limit(Sizes.parse(memoryLimit)); // the process's: one server a process
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("--memory-limit: " + e.getMessage(), e);
+            }
         }
         long heldBytes = Sizes.parse(maxHeldBytes);
         atLeast(heldBytes, 1, "--max-held-bytes");

@@ -28,9 +28,7 @@ class SlabMemoryTest {
         SlabMemory memory = new SlabMemory(1L << 30);
         MemoryDevice d = new MemoryDevice(64 * MIB, memory::slab);
         long direct = directBytes();
-        for (int i = 0; i < 32; i++) {
-            Io.write(d, (long) i * MIB, Io.filled(MIB, i + 1), false);
-        }
+        writeMiBs(d, 32);
         long grown = directBytes() - direct;
         assertTrue(grown < 2 * MIB, "direct memory grew by " + grown + " bytes for 32 MiB of pages");
         assertEquals(32L * MIB, memory.mappedBytes(), "16 slabs of 2 MiB");
@@ -78,9 +76,7 @@ class SlabMemoryTest {
         SlabMemory memory = new SlabMemory(1L << 30);
         MemoryDevice d = new MemoryDevice(64 * MIB, memory::slab);
         long before = anonHugeKib();
-        for (int i = 0; i < 16; i++) {
-            Io.write(d, (long) i * MIB, Io.filled(MIB, i + 1), false);
-        }
+        writeMiBs(d, 16);
         long grown = anonHugeKib() - before;
         // Eight slabs; the kernel may fall back to small pages where it finds no free huge one.
         assertTrue(grown >= 4096, "anonymous huge pages grew by " + grown + " KiB for 16 MiB of pages");
@@ -92,6 +88,13 @@ class SlabMemoryTest {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new SlabMemory(MIB));
         assertTrue(e.getMessage().contains("at least 2 MiB"), e.getMessage());
         assertTrue(SlabMemory.process().limit() >= 2 * MIB);
+    }
+
+    /** Writes the first {@code count} MiB of {@code d}, MiB i filled with i + 1. */
+    private static void writeMiBs(MemoryDevice d, int count) throws IOException {
+        for (int i = 0; i < count; i++) {
+            Io.write(d, (long) i * MIB, Io.filled(MIB, i + 1), false);
+        }
     }
 
     /** The process's anonymous memory on huge pages, in KiB. */

@@ -147,15 +147,7 @@ final class PayloadPipe implements StagedPayload {
         if (dst.remaining() > held) {
             throw new IOException("asked for " + dst.remaining() + " bytes of a payload with " + held + " left");
         }
-        while (dst.hasRemaining()) {
-            long n = calls.read(ends.read(), MemorySegment.ofBuffer(dst), dst.remaining());
-            if (n <= 0) {
-                discard();
-                throw new IOException("pipe ended early");
-            }
-            held -= n;
-            dst.position(dst.position() + (int) n);
-        }
+        readPipe(dst);
     }
 
     /** Writes what the pipe holds at {@code at} of {@code file} the buffered way. */
@@ -177,8 +169,9 @@ final class PayloadPipe implements StagedPayload {
         }
     }
 
+    /** Reads the pipe into {@code dst} until the one is empty or the other full. */
     private void readPipe(ByteBuffer dst) throws IOException {
-        while (held > 0) {
+        while (held > 0 && dst.hasRemaining()) {
             MemorySegment to = MemorySegment.ofBuffer(dst);
             long n = calls.read(ends.read(), to, Math.min(held, dst.remaining()));
             if (n <= 0) {

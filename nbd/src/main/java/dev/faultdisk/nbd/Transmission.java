@@ -246,11 +246,7 @@ final class Transmission {
         int error = validator.check(h);
         if (error != 0) {
             if (validator.carriesPayload(h)) {
-                if (h.length < 0 || h.length > MAX_SKIPPED_PAYLOAD) {
-                    throw new ProtocolException(NbdProtocol.commandName(h.type) + " payload of "
-                            + Long.toUnsignedString(h.length) + " bytes");
-                }
-                connection.input().skip(h.length);
+                skipPayload(h);
             }
             replies.error(h, error, RequestValidator.message(h, error), -1);
             return;
@@ -539,12 +535,9 @@ final class Transmission {
      * refused (EINVAL, as the spec asks), its payload consumed either way.
      */
     private boolean takeStatusFilter(RequestHeader h) throws IOException, ProtocolException {
-        if (h.length < 0 || h.length > MAX_SKIPPED_PAYLOAD) {
-            throw new ProtocolException("BLOCK_STATUS payload of " + Long.toUnsignedString(h.length) + " bytes");
-        }
         String problem;
-        if (h.length > BlockStatusFilter.MAX_LENGTH) {
-            connection.input().skip(h.length);
+        if (h.length < 0 || h.length > BlockStatusFilter.MAX_LENGTH) {
+            skipPayload(h);
             problem = "block status payload of " + h.length + " bytes names more contexts than this server has";
         } else {
             ByteBuffer filter = ByteBuffer.allocate((int) h.length); // rare, and at most 12 bytes
@@ -558,6 +551,18 @@ final class Transmission {
         }
         replies.error(h, NbdProtocol.EINVAL, problem, -1);
         return false;
+    }
+
+    /**
+     * Consumes the payload of a request refused before it ran, so the next request starts after
+     * it; one past {@link #MAX_SKIPPED_PAYLOAD} (or of more than 63 bits) ends the connection.
+     */
+    private void skipPayload(RequestHeader h) throws IOException, ProtocolException {
+        if (h.length < 0 || h.length > MAX_SKIPPED_PAYLOAD) {
+            throw new ProtocolException(
+                    NbdProtocol.commandName(h.type) + " payload of " + Long.toUnsignedString(h.length) + " bytes");
+        }
+        connection.input().skip(h.length);
     }
 
     /** The stack's request for a validated NBD request: the only object the inline path allocates per request. */
