@@ -44,6 +44,7 @@ public final class Libc {
     // madvise's advice.
     public static final int MADV_DONTNEED = 4;
     public static final int MADV_HUGEPAGE = 14;
+    public static final int MADV_POPULATE_WRITE = 23;
     // Open flags (open, pipe2, fcntl F_GETFL).
     public static final int O_RDONLY = 0;
     public static final int O_RDWR = 2;

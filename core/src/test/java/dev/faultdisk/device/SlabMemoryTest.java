@@ -8,6 +8,12 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.faultdisk.wire.Errno;
 import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
 import java.lang.management.BufferPoolMXBean;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
@@ -17,11 +23,12 @@ import org.junit.jupiter.api.Test;
 /**
  * Memory exports' slabs mapped outside the JVM's direct memory, under a limit of their own: what
  * payload buffers need stays theirs, a write past the limit fails with ENOSPC, a closed export's
- * slabs come back once the collector has found them, and slabs lie on huge pages where the system
- * has them.
+ * slabs come back once the collector has found them, slabs lie on huge pages where the system
+ * has them, and a slab's pages are made when it is mapped.
  */
 class SlabMemoryTest {
     private static final int MIB = 1 << 20;
+    private static final int SLAB_PAGES = (int) (SlabMemory.SLAB_BYTES / 4096);
 
     @Test
     void slabsLieOutsideTheJvmsDirectMemory() throws IOException {
@@ -84,6 +91,17 @@ class SlabMemoryTest {
     }
 
     @Test
+    void aSlabsPagesAreMadeWhenItIsMappedNotOneFaultAtATime() throws Throwable {
+        assumeTrue(Libc.canMap(), "mmap cannot be called here: slabs come from the JVM's allocator");
+        MemorySegment populated = new SlabMemory(1L << 30, false, true).slab();
+        assertEquals(SLAB_PAGES, residentPages(populated), "4 KiB pages of a fresh slab resident");
+        MemorySegment lazy = new SlabMemory(1L << 30, false, false).slab();
+        assertEquals(0, residentPages(lazy), "pages of a slab mapped without populating");
+        lazy.set(ValueLayout.JAVA_BYTE, 5 * 4096L, (byte) 1);
+        assertEquals(1, residentPages(lazy), "after one byte written");
+    }
+
+    @Test
     void aLimitBelowOneSlabIsRefused() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new SlabMemory(MIB));
         assertTrue(e.getMessage().contains("at least 2 MiB"), e.getMessage());
@@ -91,6 +109,24 @@ class SlabMemoryTest {
     }
 
     /** Writes the first {@code count} MiB of {@code d}, MiB i filled with i + 1. */
+    /** The pages of {@code slab} in memory, as mincore(2) tells. */
+    private static int residentPages(MemorySegment slab) throws Throwable {
+        Linker linker = Linker.nativeLinker();
+        MethodHandle mincore = linker.downcallHandle(
+                linker.defaultLookup().find("mincore").orElseThrow(),
+                FunctionDescriptor.of(
+                        ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG, ValueLayout.ADDRESS));
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment vector = arena.allocate(SLAB_PAGES);
+            assertEquals(0, (int) mincore.invokeExact(slab, slab.byteSize(), vector), "mincore");
+            int resident = 0;
+            for (int i = 0; i < SLAB_PAGES; i++) {
+                resident += vector.get(ValueLayout.JAVA_BYTE, i) & 1;
+            }
+            return resident;
+        }
+    }
+
     private static void writeMiBs(MemoryDevice d, int count) throws IOException {
         for (int i = 0; i < count; i++) {
             Io.write(d, (long) i * MIB, Io.filled(MIB, i + 1), false);
