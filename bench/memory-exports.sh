@@ -11,7 +11,9 @@
 #                                [--transport tcp|psk]
 #   workloads (default seqread,seqwrite,randread,randwrite,randrw): as bench/compare.sh names them
 #   (randtrim and trimwrite too: trims count as bytes moved); copyread, copywrite, copyread4k and
-#   copywrite4k run nbdcopy (bench/copy_run.py) instead of fio
+#   copywrite4k run nbdcopy (bench/copy_run.py) instead of fio; refill trims the whole export at
+#   random in 64 KiB pieces after the fill (unmeasured), then measures one sequential 1 MiB write
+#   pass over it (pages taken again after their memory went back to the system)
 #   servers (default faultdisk,nbdkit): also base, faultdisk run from FAULTDISK_BASE_JAR (another
 #   build, for before/after runs)
 #   transport: tcp (default) or psk, TLS with a pre-shared key made for the run, on 127.0.0.1;
@@ -32,7 +34,7 @@ while [ $# -gt 0 ]; do
     --workloads) workloads=$2; shift ;;
     --servers) servers=$2; shift ;;
     --transport) transport=$2; shift ;;
-    -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
     *) echo "memory-exports.sh: unknown argument: $1 (see --help)" >&2; exit 2 ;;
   esac
   shift
@@ -43,7 +45,7 @@ IFS=, read -r -a workload_list <<<"$workloads"
 is_copy() { case "$1" in copyread|copywrite|copyread4k|copywrite4k) return 0 ;; *) return 1 ;; esac; }
 case "$transport" in tcp|psk) ;; *) echo "--transport is tcp or psk, not $transport" >&2; exit 2 ;; esac
 for w in "${workload_list[@]}"; do
-  is_copy "$w" || fio_workload "$w" >/dev/null || { echo "unknown workload: $w" >&2; exit 2; }
+  is_copy "$w" || [ "$w" = refill ] || fio_workload "$w" >/dev/null || { echo "unknown workload: $w" >&2; exit 2; }
   [ "$transport" = tcp ] || is_copy "$w" || { echo "--transport psk runs nbdcopy's workloads only, not $w" >&2; exit 2; }
   is_copy "$w" && { command -v nbdcopy >/dev/null || { echo "needs nbdcopy" >&2; exit 1; }; }
 done
@@ -83,7 +85,10 @@ run() {
   else
     measure "$s" fill "$pid" fio_json "$uri" --rw=write --bs=1M --iodepth=8 --size="$size"
   fi
-  if is_copy "$w"; then
+  if [ "$w" = refill ]; then
+    fio --name=w --ioengine=nbd --uri="$uri" --rw=randtrim --bs=64k --iodepth=16 --size="$size" >/dev/null 2>&1
+    measure "$s" "$w" "$pid" fio_json "$uri" --rw=write --bs=1M --iodepth=8 --size="$size"
+  elif is_copy "$w"; then
     python3 "$root/bench/copy_run.py" "$w" "$uri" "$out/image" 2 >/dev/null
     measure "$s" "$w" "$pid" python3 "$root/bench/copy_run.py" "$w" "$uri" "$out/image" 5
   else

@@ -28,7 +28,7 @@ public final class SlabMemory {
     /** Slabs on huge pages where the system has them (-Dfaultdisk.memory.hugePages=false: never). */
     private static final boolean HUGE_PAGES = !"false".equals(System.getProperty("faultdisk.memory.hugePages"));
     /** A slab's pages made when it is mapped (-Dfaultdisk.memory.populate=false: on first touch each). */
-    private static final boolean POPULATE = !"false".equals(System.getProperty("faultdisk.memory.populate"));
+    static final boolean POPULATE = !"false".equals(System.getProperty("faultdisk.memory.populate"));
     /** Waits for the collector at the limit, doubling from 1 ms: about half a second in all. */
     private static final int WAITS = 9;
 

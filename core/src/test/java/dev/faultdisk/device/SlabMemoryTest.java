@@ -18,6 +18,8 @@ import java.lang.management.BufferPoolMXBean;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -102,6 +104,32 @@ class SlabMemoryTest {
     }
 
     @Test
+    void pagesWhoseMemoryWentBackAreMadeARunAtATimeWhenTakenAgain() throws Throwable {
+        assumeTrue(Libc.canMap() && Libc.canAdvise(), "mmap or madvise cannot be called here");
+        assumeTrue(SlabMemory.POPULATE, "-Dfaultdisk.memory.populate=false");
+        SlabMemory memory = new SlabMemory(1L << 30, false, true);
+        List<MemorySegment> slabs = new ArrayList<>();
+        MemoryDevice d = new MemoryDevice(64 * MIB, () -> {
+            MemorySegment slab = memory.slab();
+            slabs.add(slab);
+            return slab;
+        });
+        Io.write(d, 0, Io.filled(32 * MIB, 7), false);
+        assertEquals(16 * SLAB_PAGES, residentPages(slabs), "16 slabs made whole");
+        Io.trim(d, 0, 32 * MIB, false);
+        assertEquals(0, d.pageMemoryBytes());
+        assertEquals(0, residentPages(slabs), "every page's memory given back");
+        Io.write(d, 40L * MIB, Io.filled(4096, 8), false);
+        assertEquals(SLAB_PAGES, residentPages(slabs), "the run the page taken starts, to its slab's end");
+        Io.write(d, 41L * MIB, Io.filled(MIB, 9), false);
+        assertEquals(SLAB_PAGES, residentPages(slabs), "the next 256 pages taken from that run");
+        assertEquals(MIB + 4096, d.pageMemoryBytes());
+        assertArrayEquals(Io.filled(MIB, 9), Io.read(d, 41L * MIB, MIB));
+        assertArrayEquals(Io.filled(4096, 8), Io.read(d, 40L * MIB, 4096));
+        assertArrayEquals(new byte[MIB], Io.read(d, 0, MIB), "trimmed");
+    }
+
+    @Test
     void aLimitBelowOneSlabIsRefused() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new SlabMemory(MIB));
         assertTrue(e.getMessage().contains("at least 2 MiB"), e.getMessage());
@@ -109,6 +137,14 @@ class SlabMemoryTest {
     }
 
     /** Writes the first {@code count} MiB of {@code d}, MiB i filled with i + 1. */
+    private static int residentPages(List<MemorySegment> slabs) throws Throwable {
+        int resident = 0;
+        for (MemorySegment slab : slabs) {
+            resident += residentPages(slab);
+        }
+        return resident;
+    }
+
     /** The pages of {@code slab} in memory, as mincore(2) tells. */
     private static int residentPages(MemorySegment slab) throws Throwable {
         Linker linker = Linker.nativeLinker();
