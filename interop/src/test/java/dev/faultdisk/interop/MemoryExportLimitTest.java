@@ -14,7 +14,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * A memory export's data lives outside the JVM's direct memory, under {@code serve
  * --memory-limit}: a server whose JVM may hold 64 MiB of direct memory takes three times that
- * from qemu-io, and a write past the limit fails with ENOSPC while the server goes on.
+ * from qemu-io, and a write past the limit fails with ENOSPC while the server goes on; trimmed
+ * pages' memory goes back and the pages are taken again.
  */
 class MemoryExportLimitTest {
     @Test
@@ -41,6 +42,43 @@ class MemoryExportLimitTest {
 
             QemuIo.run(uri, "read -P 0x5a 100M 1M", "write -P 0x44 0 1M", "read -P 0x44 0 1M")
                     .assertOk("the server goes on: what it holds reads back and takes writes");
+            assertTrue(p.isAlive());
+        }
+    }
+
+    /**
+     * Trimmed pages' memory goes back to the system, and the pages are taken again (made a run at
+     * a time) for later writes: 48 MiB written, trimmed and written elsewhere twice fit a limit of
+     * 64 MiB, the resident memory falling with the trim and rising with the writes.
+     */
+    @Test
+    void trimmedPagesGoBackToTheSystemAndAreTakenAgainUnderTheLimit(@TempDir Path dir) throws Exception {
+        Tools.require("qemu-io");
+        try (ServeProcess p = ServeProcess.startWithJvm(
+                List.of(),
+                dir.resolve("serve.log"),
+                "--export",
+                "d=memory:1G",
+                "--nbd",
+                "127.0.0.1:0",
+                "--qmp",
+                "none",
+                "--memory-limit",
+                "64M")) {
+            String uri = p.uri("d");
+            QemuIo.run(uri, "write -P 0x11 0 48M").assertOk("48 MiB");
+            long full = p.rssKib();
+            QemuIo.run(uri, "discard 0 48M").assertOk("trimmed");
+            long trimmed = p.rssKib();
+            assertTrue(full - trimmed > 32 * 1024, "resident " + full + " KiB, after the trim " + trimmed);
+            QemuIo.run(uri, "write -P 0x22 256M 48M", "discard 256M 16M", "write -P 0x33 512M 16M")
+                    .assertOk("96 MiB more under a limit of 64: the trimmed pages taken again");
+            long rewritten = p.rssKib();
+            assertTrue(
+                    rewritten - trimmed > 32 * 1024,
+                    "resident after the trim " + trimmed + " KiB, rewritten " + rewritten);
+            QemuIo.run(uri, "read -P 0 0 48M", "read -P 0 256M 16M", "read -P 0x22 272M 32M", "read -P 0x33 512M 16M")
+                    .assertOk("each range reads back as written or trimmed");
             assertTrue(p.isAlive());
         }
     }
