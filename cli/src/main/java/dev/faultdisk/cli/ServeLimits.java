@@ -143,6 +143,15 @@ final class ServeLimits {
                     + "or its container's; at least 2M).")
     String memoryLimit;
 
+    @Option(
+            names = "--memory-reserve",
+            paramLabel = "SIZE",
+            description = "Memory that memory exports leave to the rest of the system: a write that needs more "
+                    + "memory while the system has less than this available (MemAvailable) fails with ENOSPC, "
+                    + "rather than the OOM killer choosing a process (default: a 32nd of the machine's memory, "
+                    + "from 64M to 1G; 0 turns it off).")
+    String memoryReserve;
+
     /** Applies the options to {@code builder}; an unreadable file or a bad value throws with a message. */
     void apply(FaultdiskServer.Builder builder) throws IOException {
         atLeast(maxConnections, 1, "--max-connections");
@@ -155,6 +164,13 @@ final class ServeLimits {
                 SlabMemory.process().limit(Sizes.parse(memoryLimit)); // the process's: one server a process
             } catch (IllegalArgumentException e) {
                 throw new IllegalArgumentException("--memory-limit: " + e.getMessage(), e);
+            }
+        }
+        if (memoryReserve != null) {
+            try {
+                SlabMemory.process().systemReserve(Sizes.parse(memoryReserve));
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("--memory-reserve: " + e.getMessage(), e);
             }
         }
         long heldBytes = Sizes.parse(maxHeldBytes);

@@ -16,8 +16,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * own allocations.
  *
  * <p>All memory exports of a process share one limit ({@link #process()}), by default the
- * machine's memory (a container's where it has one): past it a write fails with ENOSPC, the
- * server goes on. At the limit the collector is asked to run first, as the JVM does for its direct
+ * machine's memory (a container's where it has one), and leave the system a reserve of available
+ * memory ({@link SystemReserve}): past either a write fails with ENOSPC, the server goes on. At the limit the collector is asked to run first, as the JVM does for its direct
  * memory: a closed export's slabs are counted until it has found them unreachable. Where mmap
  * cannot be called the slabs come from the JVM's own allocator, under its direct-memory limit.
  */
@@ -37,18 +37,20 @@ public final class SlabMemory {
     private final AtomicLong mapped = new AtomicLong();
     private final boolean hugePages;
     private final boolean populate;
+    private final SystemReserve reserve;
     private volatile long limit;
 
-    /** Slabs up to {@code limit} bytes mapped at once (tests make their own). */
+    /** Slabs up to {@code limit} bytes mapped at once, leaving the machine its default reserve (tests make their own). */
     SlabMemory(long limit) {
-        this(limit, HUGE_PAGES, POPULATE);
+        this(limit, HUGE_PAGES, POPULATE, SystemReserve.forMachine(machineMemory()));
     }
 
-    /** As {@link #SlabMemory(long)}, asking for huge pages and making each slab's pages at once or not. */
-    SlabMemory(long limit, boolean hugePages, boolean populate) {
+    /** As {@link #SlabMemory(long)}, asking for huge pages or not, making each slab's pages at once or not. */
+    SlabMemory(long limit, boolean hugePages, boolean populate, SystemReserve reserve) {
         limit(limit);
         this.hugePages = hugePages;
         this.populate = populate;
+        this.reserve = reserve;
     }
 
     /** The limit every memory export of this process shares. */
@@ -68,6 +70,18 @@ public final class SlabMemory {
         return limit;
     }
 
+    /**
+     * Sets the memory left to the rest of the system: no slab is mapped while the system has less
+     * available ({@link SystemReserve}); 0 turns it off.
+     */
+    public void systemReserve(long bytes) {
+        reserve.bytes(bytes);
+    }
+
+    public long systemReserve() {
+        return reserve.bytes();
+    }
+
     /** Bytes of slabs mapped now (their memory partly given back or never touched included). */
     public long mappedBytes() {
         return mapped.get();
@@ -81,7 +95,7 @@ public final class SlabMemory {
         if (!Libc.canMap()) {
             return Arena.ofAuto().allocate(SLAB_BYTES, PageSlabs.PAGE);
         }
-        reserve();
+        countIn();
         long address = hugePages ? alignedMapping() : mapping(SLAB_BYTES);
         if (address < 0) {
             mapped.addAndGet(-SLAB_BYTES);
@@ -132,12 +146,18 @@ public final class SlabMemory {
         mapped.addAndGet(-SLAB_BYTES);
     }
 
-    /** Counts a slab in, waiting for the collector at the limit; OutOfMemoryError if it frees nothing. */
-    private void reserve() {
-        for (int wait = 0; !counted(); wait++) {
+    /**
+     * Counts a slab in, waiting for the collector at the limit or the system's reserve;
+     * OutOfMemoryError if it frees nothing.
+     */
+    private void countIn() {
+        for (int wait = 0; ; wait++) {
+            String refusal = refusal();
+            if (refusal == null) {
+                return;
+            }
             if (wait == WAITS) {
-                throw new OutOfMemoryError("the memory exports' limit of " + Sizes.format(limit)
-                        + " is mapped (faultdisk serve --memory-limit raises it)");
+                throw new OutOfMemoryError(refusal);
             }
             if (wait == 0) {
                 System.gc(); // slabs of closed exports go once the collector has found them unreachable
@@ -149,6 +169,18 @@ public final class SlabMemory {
                 throw new OutOfMemoryError("interrupted waiting for memory exports' slabs to be freed");
             }
         }
+    }
+
+    /** Counts a slab in and answers null, or says why it does not fit. */
+    private String refusal() {
+        if (!reserve.keeps(mapped.get(), SLAB_BYTES)) {
+            return reserve.refusal();
+        }
+        if (!counted()) {
+            return "the memory exports' limit of " + Sizes.format(limit)
+                    + " is mapped (faultdisk serve --memory-limit raises it)";
+        }
+        return null;
     }
 
     /** Counts a slab in if it fits under the limit. */

@@ -20,17 +20,20 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 
 /**
  * Memory exports' slabs mapped outside the JVM's direct memory, under a limit of their own: what
  * payload buffers need stays theirs, a write past the limit fails with ENOSPC, a closed export's
  * slabs come back once the collector has found them, slabs lie on huge pages where the system
- * has them, and a slab's pages are made when it is mapped.
+ * has them, a slab's pages are made when it is mapped, and the system keeps a reserve of memory.
  */
 class SlabMemoryTest {
     private static final int MIB = 1 << 20;
     private static final int SLAB_PAGES = (int) (SlabMemory.SLAB_BYTES / 4096);
+    private static final SystemReserve NO_RESERVE = new SystemReserve(0, () -> -1);
 
     @Test
     void slabsLieOutsideTheJvmsDirectMemory() throws IOException {
@@ -95,9 +98,9 @@ class SlabMemoryTest {
     @Test
     void aSlabsPagesAreMadeWhenItIsMappedNotOneFaultAtATime() throws Throwable {
         assumeTrue(Libc.canMap(), "mmap cannot be called here: slabs come from the JVM's allocator");
-        MemorySegment populated = new SlabMemory(1L << 30, false, true).slab();
+        MemorySegment populated = new SlabMemory(1L << 30, false, true, NO_RESERVE).slab();
         assertEquals(SLAB_PAGES, residentPages(populated), "4 KiB pages of a fresh slab resident");
-        MemorySegment lazy = new SlabMemory(1L << 30, false, false).slab();
+        MemorySegment lazy = new SlabMemory(1L << 30, false, false, NO_RESERVE).slab();
         assertEquals(0, residentPages(lazy), "pages of a slab mapped without populating");
         lazy.set(ValueLayout.JAVA_BYTE, 5 * 4096L, (byte) 1);
         assertEquals(1, residentPages(lazy), "after one byte written");
@@ -107,7 +110,7 @@ class SlabMemoryTest {
     void pagesWhoseMemoryWentBackAreMadeARunAtATimeWhenTakenAgain() throws Throwable {
         assumeTrue(Libc.canMap() && Libc.canAdvise(), "mmap or madvise cannot be called here");
         assumeTrue(SlabMemory.POPULATE, "-Dfaultdisk.memory.populate=false");
-        SlabMemory memory = new SlabMemory(1L << 30, false, true);
+        SlabMemory memory = new SlabMemory(1L << 30, false, true, NO_RESERVE);
         List<MemorySegment> slabs = new ArrayList<>();
         MemoryDevice d = new MemoryDevice(64 * MIB, () -> {
             MemorySegment slab = memory.slab();
@@ -127,6 +130,58 @@ class SlabMemoryTest {
         assertArrayEquals(Io.filled(MIB, 9), Io.read(d, 41L * MIB, MIB));
         assertArrayEquals(Io.filled(4096, 8), Io.read(d, 40L * MIB, 4096));
         assertArrayEquals(new byte[MIB], Io.read(d, 0, MIB), "trimmed");
+    }
+
+    @Test
+    void aSlabIsRefusedWhileTheSystemHasLessThanTheReserveAvailable() throws IOException {
+        AtomicLong available = new AtomicLong(80L * MIB);
+        SystemReserve reserve = new SystemReserve(64L * MIB, available::get);
+        SlabMemory memory = new SlabMemory(1L << 30, false, false, reserve);
+        MemoryDevice d = new MemoryDevice(64 * MIB, memory::slab);
+        Io.write(d, 0, Io.filled(4 * MIB, 1), false); // two slabs: 76 MiB left
+        available.set(65L * MIB); // another process took memory
+        DeviceException e = assertThrows(DeviceException.class, () -> Io.write(d, 8L * MIB, Io.filled(4096, 2), false));
+        assertEquals(Errno.ENOSPC, e.errno());
+        assertTrue(
+                e.getMessage().contains("65 MiB of memory available")
+                        && e.getMessage().contains("64 MiB")
+                        && e.getMessage().contains("--memory-reserve"),
+                e.getMessage());
+        assertEquals(4L * MIB, memory.mappedBytes(), "nothing mapped for the refused write");
+        Io.write(d, 4096, Io.filled(4096, 3), false); // a page held takes writes still
+        available.set(200L * MIB);
+        Io.write(d, 8L * MIB, Io.filled(4096, 4), false); // memory back: slabs again
+        assertArrayEquals(Io.filled(4096, 4), Io.read(d, 8L * MIB, 4096));
+        memory.systemReserve(0);
+        available.set(0);
+        Io.write(d, 16L * MIB, Io.filled(4 * MIB, 5), false); // the reserve off
+        assertArrayEquals(Io.filled(4 * MIB, 5), Io.read(d, 16L * MIB, 4 * MIB));
+    }
+
+    @Test
+    void farFromTheReserveTheSystemIsAskedOnceEvery32MibOfSlabs() throws IOException {
+        AtomicInteger readings = new AtomicInteger();
+        SystemReserve reserve = new SystemReserve(64L * MIB, () -> {
+            readings.incrementAndGet();
+            return 16L << 30;
+        });
+        MemoryDevice d = new MemoryDevice(256 * MIB, new SlabMemory(1L << 30, false, false, reserve)::slab);
+        writeMiBs(d, 128); // 64 slabs
+        assertTrue(readings.get() >= 4 && readings.get() <= 5, readings.get() + " readings for 128 MiB of slabs");
+    }
+
+    @Test
+    void theReserveReadsWhatThisSystemHasAvailable() throws IOException {
+        long available = SystemReserve.memAvailable();
+        assumeTrue(available > 0, "/proc/meminfo gives no MemAvailable here");
+        SlabMemory memory = new SlabMemory(
+                1L << 30, false, false, new SystemReserve(available + (1L << 40), SystemReserve::memAvailable));
+        MemoryDevice d = new MemoryDevice(64 * MIB, memory::slab);
+        DeviceException e = assertThrows(DeviceException.class, () -> Io.write(d, 0, Io.filled(4096, 1), false));
+        assertEquals(Errno.ENOSPC, e.errno());
+        assertTrue(e.getMessage().contains("of memory available"), e.getMessage());
+        memory.systemReserve(64L * MIB);
+        Io.write(d, 0, Io.filled(4096, 1), false); // this machine has 64 MiB to spare
     }
 
     @Test

@@ -21,17 +21,8 @@ class MemoryExportLimitTest {
     @Test
     void anExportFillsPastTheJvmsDirectMemoryAndALimitReachedAnswersEnospc(@TempDir Path dir) throws Exception {
         Tools.require("qemu-io");
-        try (ServeProcess p = ServeProcess.startWithJvm(
-                List.of("-Xmx128m", "-XX:MaxDirectMemorySize=64m"),
-                dir.resolve("serve.log"),
-                "--export",
-                "d=memory:1G",
-                "--nbd",
-                "127.0.0.1:0",
-                "--qmp",
-                "none",
-                "--memory-limit",
-                "256M")) {
+        try (ServeProcess p =
+                serve(dir, List.of("-Xmx128m", "-XX:MaxDirectMemorySize=64m"), "--memory-limit", "256M")) {
             String uri = p.uri("d");
             QemuIo.run(uri, "write -P 0x5a 0 192M").assertOk("192 MiB, three times the JVM's direct memory");
             QemuIo.run(uri, "read -P 0x5a 0 192M").assertOk("read back");
@@ -47,6 +38,23 @@ class MemoryExportLimitTest {
     }
 
     /**
+     * With a reserve larger than this machine's memory, a write that needs memory fails with
+     * ENOSPC, and the server goes on.
+     */
+    @Test
+    void aWriteThatWouldEatIntoTheSystemsReserveFailsWithEnospc(@TempDir Path dir) throws Exception {
+        Tools.require("qemu-io");
+        try (ServeProcess p = serve(dir, List.of(), "--memory-reserve", "1P")) {
+            String uri = p.uri("d");
+            CommandResult refused = QemuIo.run(uri, "write -P 0x5a 0 1M");
+            String said = refused.stdout() + refused.stderr();
+            assertTrue(said.contains("No space left on device"), "qemu-io: " + said);
+            QemuIo.run(uri, "read -P 0 0 1M", "discard 0 1M").assertOk("the server goes on");
+            assertTrue(p.isAlive());
+        }
+    }
+
+    /**
      * Trimmed pages' memory goes back to the system, and the pages are taken again (made a run at
      * a time) for later writes: 48 MiB written, trimmed and written elsewhere twice fit a limit of
      * 64 MiB, the resident memory falling with the trim and rising with the writes.
@@ -54,17 +62,7 @@ class MemoryExportLimitTest {
     @Test
     void trimmedPagesGoBackToTheSystemAndAreTakenAgainUnderTheLimit(@TempDir Path dir) throws Exception {
         Tools.require("qemu-io");
-        try (ServeProcess p = ServeProcess.startWithJvm(
-                List.of(),
-                dir.resolve("serve.log"),
-                "--export",
-                "d=memory:1G",
-                "--nbd",
-                "127.0.0.1:0",
-                "--qmp",
-                "none",
-                "--memory-limit",
-                "64M")) {
+        try (ServeProcess p = serve(dir, List.of(), "--memory-limit", "64M")) {
             String uri = p.uri("d");
             QemuIo.run(uri, "write -P 0x11 0 48M").assertOk("48 MiB");
             long full = p.rssKib();
@@ -81,5 +79,20 @@ class MemoryExportLimitTest {
                     .assertOk("each range reads back as written or trimmed");
             assertTrue(p.isAlive());
         }
+    }
+
+    /** A server process with a 1 GiB memory export {@code d}, under {@code jvmOptions} and one more option. */
+    private static ServeProcess serve(Path dir, List<String> jvmOptions, String option, String value) throws Exception {
+        return ServeProcess.startWithJvm(
+                jvmOptions,
+                dir.resolve("serve.log"),
+                "--export",
+                "d=memory:1G",
+                "--nbd",
+                "127.0.0.1:0",
+                "--qmp",
+                "none",
+                option,
+                value);
     }
 }

@@ -112,6 +112,11 @@ public final class ServerMetrics {
                 .help("The memory all memory exports' pages may take (serve --memory-limit).")
                 .callback(cb -> cb.call((double) SlabMemory.process().limit()))
                 .register(registry);
+        GaugeWithCallback.builder()
+                .name("faultdisk_memory_exports_reserve_bytes")
+                .help("The memory memory exports leave to the rest of the system (serve --memory-reserve; 0: none).")
+                .callback(cb -> cb.call((double) SlabMemory.process().systemReserve()))
+                .register(registry);
         CounterWithCallback.builder()
                 .name("faultdisk_qmp_events_dropped")
                 .help("Events dropped for QMP sessions that fell behind (each was told with EVENTS_DROPPED).")

@@ -267,6 +267,10 @@ class HttpApiTest {
                         .header("Authorization", "Bearer s3cret"))
                 .body();
         assertEquals((double) SlabMemory.process().limit(), gauge(metrics, "faultdisk_memory_exports_limit_bytes"));
+        assertEquals(
+                (double) SlabMemory.process().systemReserve(),
+                gauge(metrics, "faultdisk_memory_exports_reserve_bytes"));
+        assertTrue(SlabMemory.process().systemReserve() >= 64L << 20, "the default reserve: at least 64 MiB");
         double mapped = gauge(metrics, "faultdisk_memory_exports_mapped_bytes");
         assertTrue(mapped >= 2 << 20, "d0's slab at least: " + mapped);
     }

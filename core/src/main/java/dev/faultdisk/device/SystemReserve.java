@@ -1,0 +1,99 @@
+package dev.faultdisk.device;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.function.LongSupplier;
+
+/**
+ * The memory that memory exports leave to the rest of the system: a new slab is refused while
+ * the system has less than the reserve available (MemAvailable: free memory and what the kernel
+ * can reclaim, page cache among it), so filling exports ends in ENOSPC for the client that asked,
+ * not in the OOM killer choosing a process, perhaps the application under test. {@link
+ * SlabMemory}'s limit, by default the machine's memory, counts only the exports' own slabs.
+ *
+ * <p>Read again after every {@link #CHECK_BYTES} of slabs mapped, and for each slab once within
+ * that of the reserve: a reading costs tens of microseconds, a slab's first write about a
+ * millisecond. Another process's growth is therefore seen up to {@link #CHECK_BYTES} late.
+ */
+final class SystemReserve {
+    /** Slabs mapped between two readings while far from the reserve. */
+    static final long CHECK_BYTES = 32L << 20;
+
+    private static final Path MEMINFO = Path.of("/proc/meminfo");
+
+    /** Bytes the system has available, or -1 where it does not say (the reserve then holds nothing back). */
+    private final LongSupplier available;
+
+    private volatile long bytes;
+    /** The last reading and the slabs mapped at it; races between slabs only make a reading early or late. */
+    private volatile long lastAvailable;
+
+    private volatile long mappedAtReading = Long.MIN_VALUE / 2;
+
+    SystemReserve(long bytes, LongSupplier available) {
+        bytes(bytes);
+        this.available = available;
+    }
+
+    /** The default for a machine of {@code machineMemory} bytes: a 32nd of it, from 64 MiB to 1 GiB. */
+    static SystemReserve forMachine(long machineMemory) {
+        long share = machineMemory / 32;
+        return new SystemReserve(Math.clamp(share, 64L << 20, 1L << 30), SystemReserve::memAvailable);
+    }
+
+    /** Sets the reserve; 0 turns it off. */
+    void bytes(long reserve) {
+        if (reserve < 0) {
+            throw new IllegalArgumentException("memory reserve must not be negative");
+        }
+        bytes = reserve;
+    }
+
+    long bytes() {
+        return bytes;
+    }
+
+    /** Whether one more slab, with {@code mapped} bytes of slabs mapped now, leaves the reserve whole. */
+    boolean keeps(long mapped, long slab) {
+        long reserve = bytes;
+        if (reserve == 0) {
+            return true;
+        }
+        long since = mapped - mappedAtReading;
+        long estimate = lastAvailable - since;
+        if (since >= CHECK_BYTES || since < 0 || estimate - slab < reserve + CHECK_BYTES) {
+            long now = available.getAsLong();
+            if (now < 0) {
+                return true;
+            }
+            lastAvailable = now;
+            mappedAtReading = mapped;
+            estimate = now;
+        }
+        return estimate - slab >= reserve;
+    }
+
+    /** Why a slab was refused, for the client's error and the log. */
+    String refusal() {
+        return "the system has " + Sizes.format(Math.max(0, lastAvailable)) + " of memory available, within the "
+                + Sizes.format(bytes) + " that memory exports leave it (faultdisk serve --memory-reserve lowers it)";
+    }
+
+    /** MemAvailable from /proc/meminfo in bytes, or -1. */
+    static long memAvailable() {
+        try {
+            for (String line : Files.readAllLines(MEMINFO)) {
+                if (line.startsWith("MemAvailable:")) {
+                    String kib = line.substring("MemAvailable:".length())
+                            .replace("kB", "")
+                            .strip();
+                    return Long.parseLong(kib) << 10;
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            // no such file (not Linux) or an unexpected line: the reserve holds nothing back
+        }
+        return -1;
+    }
+}
