@@ -142,7 +142,8 @@ final class PageSlabs {
      * Pages to make at once from {@code page} on, taken from the returned list: the run of them
      * side by side that starts there (within its slab), or 0 if it lies in the run made last. Their
      * memory went back to the system, so each would otherwise cost a fault when written again (a
-     * refill after trims ran at half a fresh fill's speed).
+     * refill after trims ran at half a fresh fill's speed). As for new slabs,
+     * -Dfaultdisk.memory.populate=false turns it off.
      */
     private int populateRun(int page) {
         if (!SlabMemory.POPULATE || (page >= populatedFrom && page < populatedTo)) {

@@ -8,17 +8,17 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * Where memory exports' pages come from: anonymous memory mapped a slab at a time (mmap), on a
  * huge page where the system gives them and its pages made in one call, outside the JVM's
- * direct-memory limit. Payload buffers
- * live under that limit, and the pages once did too, so a full memory export left requests
- * failing with ENOMEM, and all memory exports together could hold no more than it (by default the
- * heap's maximum, a quarter of the machine). A slab is unmapped when the collector finds nothing
- * holding a buffer over it (a reply still being sent from a page keeps it), as the JVM frees its
- * own allocations.
+ * direct-memory limit. Payload buffers live under that limit, and the pages once did too, so a
+ * full memory export left requests failing with ENOMEM, and all memory exports together could
+ * hold no more than it (by default the heap's maximum, a quarter of the machine). A slab is
+ * unmapped when the collector finds nothing holding a buffer over it (a reply still being sent
+ * from a page keeps it), as the JVM frees its own allocations.
  *
  * <p>All memory exports of a process share one limit ({@link #process()}), by default the
  * machine's memory (a container's where it has one), and leave the system a reserve of available
- * memory ({@link SystemReserve}): past either a write fails with ENOSPC, the server goes on. At the limit the collector is asked to run first, as the JVM does for its direct
- * memory: a closed export's slabs are counted until it has found them unreachable. Where mmap
+ * memory ({@link SystemReserve}): past either a write fails with ENOSPC, the server goes on. At
+ * either the collector is asked to run first, as the JVM does for its direct memory: a closed
+ * export's slabs are counted until it has found them unreachable. Where mmap
  * cannot be called the slabs come from the JVM's own allocator, under its direct-memory limit.
  */
 public final class SlabMemory {

@@ -62,7 +62,7 @@ final class SystemReserve {
         }
         long since = mapped - mappedAtReading;
         long estimate = lastAvailable - since;
-        if (since >= CHECK_BYTES || since < 0 || estimate - slab < reserve + CHECK_BYTES) {
+        if (since >= CHECK_BYTES || since < 0 || estimate - slab - CHECK_BYTES < reserve) {
             long now = available.getAsLong();
             if (now < 0) {
                 return true;
