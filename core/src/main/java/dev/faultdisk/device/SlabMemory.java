@@ -1,5 +1,6 @@
 package dev.faultdisk.device;
 
+import dev.faultdisk.wire.net.RateLimitedLog;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.management.ManagementFactory;
@@ -33,8 +34,12 @@ public final class SlabMemory {
     private static final int WAITS = 9;
 
     private static final SlabMemory PROCESS = new SlabMemory(machineMemory());
+    /** Refusals, which every write into an export's new pages may provoke: a line each 10 s at most. */
+    private static final RateLimitedLog REFUSALS =
+            new RateLimitedLog(System.getLogger(SlabMemory.class.getName()), 10_000);
 
     private final AtomicLong mapped = new AtomicLong();
+    private final AtomicLong refused = new AtomicLong();
     private final boolean hugePages;
     private final boolean populate;
     private final SystemReserve reserve;
@@ -80,6 +85,11 @@ public final class SlabMemory {
 
     public long systemReserve() {
         return reserve.bytes();
+    }
+
+    /** Slabs refused so far, at the limit or the system's reserve (each failed a write with ENOSPC). */
+    public long refusals() {
+        return refused.get();
     }
 
     /** Bytes of slabs mapped now (their memory partly given back or never touched included). */
@@ -157,6 +167,9 @@ public final class SlabMemory {
                 return;
             }
             if (wait == WAITS) {
+                refused.incrementAndGet();
+                REFUSALS.log(
+                        System.Logger.Level.WARNING, "slab", "a memory export's write failed with ENOSPC: " + refusal);
                 throw new OutOfMemoryError(refusal);
             }
             if (wait == 0) {

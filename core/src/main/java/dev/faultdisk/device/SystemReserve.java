@@ -76,7 +76,7 @@ final class SystemReserve {
 
     /** Why a slab was refused, for the client's error and the log. */
     String refusal() {
-        return "the system has " + Sizes.format(Math.max(0, lastAvailable)) + " of memory available, within the "
+        return "the system has " + (Math.max(0, lastAvailable) >> 20) + " MiB of memory available, within the "
                 + Sizes.format(bytes) + " that memory exports leave it (faultdisk serve --memory-reserve lowers it)";
     }
 

@@ -59,6 +59,7 @@ class SlabMemoryTest {
         assertTrue(
                 e.getMessage().contains("limit of 8 MiB") && e.getMessage().contains("--memory-limit"), e.getMessage());
         assertEquals(8L * MIB, memory.mappedBytes());
+        assertEquals(1, memory.refusals());
         Io.write(d, 4096, Io.filled(4096, 5), false); // a page held takes writes still
         Io.trim(d, 0, MIB, false);
         Io.write(d, 20L * MIB, Io.filled(MIB, 6), false); // the pages trimmed, given again
@@ -148,6 +149,7 @@ class SlabMemoryTest {
                         && e.getMessage().contains("--memory-reserve"),
                 e.getMessage());
         assertEquals(4L * MIB, memory.mappedBytes(), "nothing mapped for the refused write");
+        assertEquals(1, memory.refusals());
         Io.write(d, 4096, Io.filled(4096, 3), false); // a page held takes writes still
         available.set(200L * MIB);
         Io.write(d, 8L * MIB, Io.filled(4096, 4), false); // memory back: slabs again

@@ -112,6 +112,12 @@ public final class ServerMetrics {
                 .help("The memory all memory exports' pages may take (serve --memory-limit).")
                 .callback(cb -> cb.call((double) SlabMemory.process().limit()))
                 .register(registry);
+        CounterWithCallback.builder()
+                .name("faultdisk_memory_exports_refusals")
+                .help(
+                        "Slabs refused to memory exports at --memory-limit or --memory-reserve (each a write failed with ENOSPC).")
+                .callback(cb -> cb.call((double) SlabMemory.process().refusals()))
+                .register(registry);
         GaugeWithCallback.builder()
                 .name("faultdisk_memory_exports_reserve_bytes")
                 .help("The memory memory exports leave to the rest of the system (serve --memory-reserve; 0: none).")

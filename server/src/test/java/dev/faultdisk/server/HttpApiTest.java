@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.faultdisk.device.BlockDevice;
 import dev.faultdisk.device.BlockRequest;
 import dev.faultdisk.device.DeviceException;
+import dev.faultdisk.device.MemoryDevice;
 import dev.faultdisk.device.SlabMemory;
 import dev.faultdisk.export.Export;
 import dev.faultdisk.server.http.HttpOptions;
@@ -273,6 +274,27 @@ class HttpApiTest {
         assertTrue(SlabMemory.process().systemReserve() >= 64L << 20, "the default reserve: at least 64 MiB");
         double mapped = gauge(metrics, "faultdisk_memory_exports_mapped_bytes");
         assertTrue(mapped >= 2 << 20, "d0's slab at least: " + mapped);
+    }
+
+    @Test
+    void aSlabRefusedAtTheSystemsReserveIsCounted() throws Exception {
+        SlabMemory memory = SlabMemory.process();
+        long reserve = memory.systemReserve();
+        long before = memory.refusals();
+        memory.systemReserve(1L << 50); // more than this machine has
+        try (MemoryDevice fresh = new MemoryDevice(4 << 20)) {
+            DeviceException e = assertThrows(
+                    DeviceException.class,
+                    () -> fresh.write(BlockRequest.of(BlockOp.WRITE, 0, 4096), ByteBuffer.allocate(4096)));
+            assertTrue(e.getMessage().contains("--memory-reserve"), e.getMessage());
+        } finally {
+            memory.systemReserve(reserve);
+        }
+        assertEquals(before + 1, memory.refusals());
+        String metrics = send(HttpRequest.newBuilder(URI.create(base() + "metrics"))
+                        .header("Authorization", "Bearer s3cret"))
+                .body();
+        assertEquals((double) before + 1, gauge(metrics, "faultdisk_memory_exports_refusals_total"));
     }
 
     /** The value of an unlabelled gauge in Prometheus's text format. */
