@@ -18,7 +18,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * <p>All memory exports of a process share one limit ({@link #process()}), by default the
  * machine's memory (a container's where it has one), and leave the system a reserve of available
  * memory ({@link SystemReserve}): past either a write fails with ENOSPC, the server goes on. At
- * either the collector is asked to run first, as the JVM does for its direct memory: a closed
+ * the limit the collector is asked to run first, as the JVM does for its direct memory: a closed
  * export's slabs are counted until it has found them unreachable. Where mmap
  * cannot be called the slabs come from the JVM's own allocator, under its direct-memory limit.
  */
@@ -157,20 +157,18 @@ public final class SlabMemory {
     }
 
     /**
-     * Counts a slab in, waiting for the collector at the limit or the system's reserve;
-     * OutOfMemoryError if it frees nothing.
+     * Counts a slab in, waiting for the collector at the limit; OutOfMemoryError if it frees
+     * nothing, or at once below the system's reserve (a closed export's memory went back to the
+     * system at its close: the collector has nothing to give there).
      */
     private void countIn() {
-        for (int wait = 0; ; wait++) {
-            String refusal = refusal();
-            if (refusal == null) {
-                return;
-            }
+        if (!reserve.keeps(mapped.get(), SLAB_BYTES)) {
+            throw refuse(reserve.refusal());
+        }
+        for (int wait = 0; !counted(); wait++) {
             if (wait == WAITS) {
-                refused.incrementAndGet();
-                REFUSALS.log(
-                        System.Logger.Level.WARNING, "slab", "a memory export's write failed with ENOSPC: " + refusal);
-                throw new OutOfMemoryError(refusal);
+                throw refuse("the memory exports' limit of " + Sizes.format(limit)
+                        + " is mapped (faultdisk serve --memory-limit raises it)");
             }
             if (wait == 0) {
                 System.gc(); // slabs of closed exports go once the collector has found them unreachable
@@ -184,16 +182,11 @@ public final class SlabMemory {
         }
     }
 
-    /** Counts a slab in and answers null, or says why it does not fit. */
-    private String refusal() {
-        if (!reserve.keeps(mapped.get(), SLAB_BYTES)) {
-            return reserve.refusal();
-        }
-        if (!counted()) {
-            return "the memory exports' limit of " + Sizes.format(limit)
-                    + " is mapped (faultdisk serve --memory-limit raises it)";
-        }
-        return null;
+    /** Counts and logs a refused slab; the error to throw, which {@link PageSlabs} answers with ENOSPC. */
+    private OutOfMemoryError refuse(String why) {
+        refused.incrementAndGet();
+        REFUSALS.log(System.Logger.Level.WARNING, "slab", "a memory export's write failed with ENOSPC: " + why);
+        return new OutOfMemoryError(why);
     }
 
     /** Counts a slab in if it fits under the limit. */

@@ -136,12 +136,18 @@ class SlabMemoryTest {
     @Test
     void aSlabIsRefusedWhileTheSystemHasLessThanTheReserveAvailable() throws IOException {
         AtomicLong available = new AtomicLong(80L * MIB);
-        SystemReserve reserve = new SystemReserve(64L * MIB, available::get);
+        AtomicInteger readings = new AtomicInteger();
+        SystemReserve reserve = new SystemReserve(64L * MIB, () -> {
+            readings.incrementAndGet();
+            return available.get();
+        });
         SlabMemory memory = new SlabMemory(1L << 30, false, false, reserve);
         MemoryDevice d = new MemoryDevice(64 * MIB, memory::slab);
         Io.write(d, 0, Io.filled(4 * MIB, 1), false); // two slabs: 76 MiB left
         available.set(65L * MIB); // another process took memory
+        int before = readings.get();
         DeviceException e = assertThrows(DeviceException.class, () -> Io.write(d, 8L * MIB, Io.filled(4096, 2), false));
+        assertEquals(before + 1, readings.get(), "refused at once, not after waiting for the collector");
         assertEquals(Errno.ENOSPC, e.errno());
         assertTrue(
                 e.getMessage().contains("65 MiB of memory available")
