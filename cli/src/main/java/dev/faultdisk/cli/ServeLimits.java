@@ -13,6 +13,7 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.function.LongConsumer;
 import picocli.CommandLine.Option;
 
 /** {@code faultdisk serve}'s TLS, secret and budget options (docs/SECURITY.md), with or without --config. */
@@ -159,20 +160,9 @@ final class ServeLimits {
         atLeast(qmpMaxSessions, 1, "--qmp-max-sessions");
         atLeast(maxRules, 1, "--max-rules");
         atLeast(maxHeld, 1, "--max-held");
-        if (memoryLimit != null) {
-            try {
-                SlabMemory.process().limit(Sizes.parse(memoryLimit)); // the process's: one server a process
-            } catch (IllegalArgumentException e) {
-                throw new IllegalArgumentException("--memory-limit: " + e.getMessage(), e);
-            }
-        }
-        if (memoryReserve != null) {
-            try {
-                SlabMemory.process().systemReserve(Sizes.parse(memoryReserve));
-            } catch (IllegalArgumentException e) {
-                throw new IllegalArgumentException("--memory-reserve: " + e.getMessage(), e);
-            }
-        }
+        // The process's memory exports: one server a process.
+        setSize(memoryLimit, "--memory-limit", SlabMemory.process()::limit);
+        setSize(memoryReserve, "--memory-reserve", SlabMemory.process()::systemReserve);
         long heldBytes = Sizes.parse(maxHeldBytes);
         atLeast(heldBytes, 1, "--max-held-bytes");
         int sessionBytes = intSize(qmpMaxSessionBytes, "--qmp-max-session-bytes");
@@ -225,6 +215,18 @@ final class ServeLimits {
     private static void atLeast(long value, long least, String option) {
         if (value < least) {
             throw new IllegalArgumentException(option + " must be at least " + least + ", got " + value);
+        }
+    }
+
+    /** Gives {@code set} the size {@code text} names, if given; a bad one throws naming {@code option}. */
+    private static void setSize(String text, String option, LongConsumer set) {
+        if (text == null) {
+            return;
+        }
+        try {
+            set.accept(Sizes.parse(text));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(option + ": " + e.getMessage(), e);
         }
     }
 
