@@ -27,9 +27,7 @@ class MemoryExportLimitTest {
             QemuIo.run(uri, "write -P 0x5a 0 192M").assertOk("192 MiB, three times the JVM's direct memory");
             QemuIo.run(uri, "read -P 0x5a 0 192M").assertOk("read back");
 
-            CommandResult past = QemuIo.run(uri, "write -P 0x33 512M 128M"); // 64 MiB fit, then the limit
-            String said = past.stdout() + past.stderr();
-            assertTrue(said.contains("No space left on device"), "qemu-io: " + said);
+            assertNoSpace(uri, "write -P 0x33 512M 128M"); // 64 MiB fit, then the limit
 
             QemuIo.run(uri, "read -P 0x5a 100M 1M", "write -P 0x44 0 1M", "read -P 0x44 0 1M")
                     .assertOk("the server goes on: what it holds reads back and takes writes");
@@ -46,9 +44,7 @@ class MemoryExportLimitTest {
         Tools.require("qemu-io");
         try (ServeProcess p = serve(dir, List.of(), "--memory-reserve", "1P")) {
             String uri = p.uri("d");
-            CommandResult refused = QemuIo.run(uri, "write -P 0x5a 0 1M");
-            String said = refused.stdout() + refused.stderr();
-            assertTrue(said.contains("No space left on device"), "qemu-io: " + said);
+            assertNoSpace(uri, "write -P 0x5a 0 1M");
             QemuIo.run(uri, "read -P 0 0 1M", "discard 0 1M").assertOk("the server goes on");
             assertTrue(p.isAlive());
         }
@@ -79,6 +75,13 @@ class MemoryExportLimitTest {
                     .assertOk("each range reads back as written or trimmed");
             assertTrue(p.isAlive());
         }
+    }
+
+    /** Runs qemu-io's {@code command} on {@code uri}, which must fail with ENOSPC. */
+    private static void assertNoSpace(String uri, String command) throws Exception {
+        CommandResult refused = QemuIo.run(uri, command);
+        String said = refused.stdout() + refused.stderr();
+        assertTrue(said.contains("No space left on device"), "qemu-io: " + said);
     }
 
     /** A server process with a 1 GiB memory export {@code d}, under {@code jvmOptions} and one more option. */
