@@ -1,7 +1,6 @@
 package dev.faultdisk.device;
 
 import java.io.IOException;
-import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.util.function.Supplier;
 
@@ -34,29 +33,39 @@ public final class MemoryDevice implements BlockDevice, PageSource {
     public static final long MAX_SIZE = 1L << 50;
 
     private final long size;
-    private final Supplier<MemorySegment> newSlab;
+    /** Each tree's slab source: a new one when the device is closed. */
+    private final Supplier<SlabSource> sources;
     /** The pages; a new tree when closed. Each access reads it once and works in that tree. */
     private volatile PageTree tree;
     /** Writes, trims and zeroings ({@link #readVersion}). */
     private final ChangeCount changes = new ChangeCount();
 
     public MemoryDevice(long size) {
-        this(size, PageSlabs.SLABS);
+        this(size, SlabMemory.process());
+    }
+
+    /** As above, with slabs from {@code memory} (tests set its limit). */
+    MemoryDevice(long size, SlabMemory memory) {
+        this(size, (Supplier<SlabSource>) memory::lease);
     }
 
     /** As above, with slabs of pages from {@code newSlab} (tests make it run out). */
-    MemoryDevice(long size, Supplier<MemorySegment> newSlab) {
+    MemoryDevice(long size, SlabSource newSlab) {
+        this(size, () -> newSlab);
+    }
+
+    private MemoryDevice(long size, Supplier<SlabSource> sources) {
         if (size < 0 || size > MAX_SIZE) {
             throw new IllegalArgumentException(
                     "memory device size out of range: " + size + " bytes (at most " + Sizes.format(MAX_SIZE) + ")");
         }
         this.size = size;
-        this.newSlab = newSlab;
+        this.sources = sources;
         this.tree = newTree();
     }
 
     private PageTree newTree() {
-        return new PageTree((size + CHUNK - 1) >>> CHUNK_SHIFT, new PageSlabs(newSlab));
+        return new PageTree((size + CHUNK - 1) >>> CHUNK_SHIFT, new PageSlabs(sources.get()));
     }
 
     @Override

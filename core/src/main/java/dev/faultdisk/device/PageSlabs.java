@@ -6,7 +6,6 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
 import java.util.Arrays;
-import java.util.function.Supplier;
 
 /**
  * A memory device's 4 KiB pages, outside the heap: carved in order from slabs of 2 MiB (pages
@@ -43,7 +42,7 @@ final class PageSlabs {
     /** Pages side by side (64 KiB) worth a call to give their memory back. */
     static final int RETURN_RUN = 16;
 
-    private final Supplier<MemorySegment> newSlab;
+    private final SlabSource newSlab;
     /** Grown by copying under the lock; an entry, once set, never changes. */
     private volatile ByteBuffer[] buffers = new ByteBuffer[8];
 
@@ -70,16 +69,10 @@ final class PageSlabs {
     private int returnAt = RETURN_BATCH;
 
     /**
-     * Slabs from the system, under the process's limit for memory exports ({@link SlabMemory}):
-     * unmapped by the collector once nothing holds a buffer over them.
-     */
-    static final Supplier<MemorySegment> SLABS = () -> SlabMemory.process().slab();
-
-    /**
      * Slabs from {@code newSlab} (tests make it run out). A slab's memory lives as long as any buffer
      * over it: a reply being sent from it keeps it after the device has gone.
      */
-    PageSlabs(Supplier<MemorySegment> newSlab) {
+    PageSlabs(SlabSource newSlab) {
         this.newSlab = newSlab;
     }
 
@@ -296,7 +289,7 @@ final class PageSlabs {
      * Hands every slab's memory back to the system at once, for a device dropping its data: the
      * collector unmaps the slabs only when it next runs (a removed 2 GiB export's memory stayed
      * held 40-50 s). Safe with accesses still under way: what they read is zeroes, what they write
-     * lands in a page no one reads again.
+     * lands in a page no one reads again. The slabs' source is told they are the collector's now.
      */
     void giveBackAll() {
         int count;
@@ -307,6 +300,7 @@ final class PageSlabs {
         for (int i = 0; i < count && Libc.canAdvise(); i++) {
             madvise(at[i], (long) SLAB_PAGES << PAGE_SHIFT);
         }
+        newSlab.release();
     }
 
     private void pushFree(int page) {

@@ -18,9 +18,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * <p>All memory exports of a process share one limit ({@link #process()}), by default the
  * machine's memory (a container's where it has one), and leave the system a reserve of available
  * memory ({@link SystemReserve}): past either a write fails with ENOSPC, the server goes on. At
- * the limit the collector is asked to run first, as the JVM does for its direct memory: a closed
- * export's slabs are counted until it has found them unreachable. Where mmap
- * cannot be called the slabs come from the JVM's own allocator, under its direct-memory limit.
+ * the limit the collector is asked to run first, as the JVM does for its direct memory, while a
+ * closed export's slabs wait for it (they are counted until it has found them unreachable); with
+ * none waiting the write fails at once. Where mmap cannot be called the slabs come from the JVM's
+ * own allocator, under its direct-memory limit.
  */
 public final class SlabMemory {
     /** Bytes a slab. */
@@ -40,6 +41,11 @@ public final class SlabMemory {
 
     private final AtomicLong mapped = new AtomicLong();
     private final AtomicLong refused = new AtomicLong();
+    /** Bytes of slabs of closed exports' trees still mapped: what the collector can give back. */
+    private final AtomicLong awaiting = new AtomicLong();
+    /** Waits at the limit for the collector, for tests. */
+    private final AtomicLong collectorWaits = new AtomicLong();
+
     private final boolean hugePages;
     private final boolean populate;
     private final SystemReserve reserve;
@@ -97,11 +103,31 @@ public final class SlabMemory {
         return mapped.get();
     }
 
+    /** Bytes of slabs that closed exports let go and the collector has not yet unmapped. */
+    long awaitingBytes() {
+        return awaiting.get();
+    }
+
+    /** Times a refusal at the limit waited for the collector. */
+    long collectorWaits() {
+        return collectorWaits.get();
+    }
+
+    /** A source of slabs for one page tree, whose slabs count as the collector's once it is released. */
+    Lease lease() {
+        return new Lease();
+    }
+
     /**
-     * A slab of zeroes, 2 MiB aligned to a page. OutOfMemoryError, which {@link PageSlabs} answers
-     * with ENOSPC, past the limit or when the system refuses.
+     * A slab of zeroes, 2 MiB aligned to a page, of no tree's: never counted as awaiting the
+     * collector. OutOfMemoryError, which {@link PageSlabs} answers with ENOSPC, past the limit or
+     * when the system refuses.
      */
     MemorySegment slab() {
+        return slab(null);
+    }
+
+    private MemorySegment slab(Lease lease) {
         if (!Libc.canMap()) {
             return Arena.ofAuto().allocate(SLAB_BYTES, PageSlabs.PAGE);
         }
@@ -117,7 +143,11 @@ public final class SlabMemory {
             // memory: the pages are then made on first touch, as without it.
             Libc.madvise(address, SLAB_BYTES, Libc.MADV_POPULATE_WRITE);
         }
-        return MemorySegment.ofAddress(address).reinterpret(SLAB_BYTES, Arena.ofAuto(), this::unmap);
+        if (lease != null) {
+            lease.mapped();
+        }
+        // The cleanup holds the lease, never the tree: the tree's end is what lets the slab go.
+        return MemorySegment.ofAddress(address).reinterpret(SLAB_BYTES, Arena.ofAuto(), slab -> unmap(slab, lease));
     }
 
     /**
@@ -151,28 +181,33 @@ public final class SlabMemory {
                 0);
     }
 
-    private void unmap(MemorySegment slab) {
+    private void unmap(MemorySegment slab, Lease lease) {
         Libc.munmap(slab.address(), SLAB_BYTES); // where it fails, the range's memory was given back on close
+        if (lease != null) {
+            lease.unmapped();
+        }
         mapped.addAndGet(-SLAB_BYTES);
     }
 
     /**
-     * Counts a slab in, waiting for the collector at the limit; OutOfMemoryError if it frees
-     * nothing, or at once below the system's reserve (a closed export's memory went back to the
-     * system at its close: the collector has nothing to give there).
+     * Counts a slab in, waiting for the collector at the limit while closed exports' slabs await
+     * it; OutOfMemoryError if it frees nothing, at once if none await it, or at once below the
+     * system's reserve (a closed export's memory went back to the system at its close: the
+     * collector has nothing to give there).
      */
     private void countIn() {
         if (!reserve.keeps(mapped.get(), SLAB_BYTES)) {
             throw refuse(reserve.refusal());
         }
         for (int wait = 0; !counted(); wait++) {
-            if (wait == WAITS) {
+            if (wait == WAITS || awaiting.get() == 0) {
                 throw refuse("the memory exports' limit of " + Sizes.format(limit)
                         + " is mapped (faultdisk serve --memory-limit raises it)");
             }
             if (wait == 0) {
                 System.gc(); // slabs of closed exports go once the collector has found them unreachable
             }
+            collectorWaits.incrementAndGet();
             try {
                 Thread.sleep(1L << wait);
             } catch (InterruptedException e) {
@@ -199,6 +234,47 @@ public final class SlabMemory {
             }
         } while (!mapped.compareAndSet(now, now + SLAB_BYTES));
         return true;
+    }
+
+    /**
+     * The slabs of one page tree ({@link PageSlabs}): while it lives they are its own, once it is
+     * released the collector's to unmap, counted in {@link #awaiting} until it has. Exact under
+     * its lock: a slab mapped after the release (an access still under way) counts there at once.
+     */
+    final class Lease implements SlabSource {
+        /** The tree's slabs mapped and not yet unmapped, until it is released. */
+        private long live;
+
+        private boolean released;
+
+        @Override
+        public MemorySegment get() {
+            return slab(this);
+        }
+
+        @Override
+        public synchronized void release() {
+            if (!released) {
+                released = true;
+                awaiting.addAndGet(live * SLAB_BYTES);
+            }
+        }
+
+        private synchronized void mapped() {
+            if (released) {
+                awaiting.addAndGet(SLAB_BYTES);
+            } else {
+                live++;
+            }
+        }
+
+        private synchronized void unmapped() {
+            if (released) {
+                awaiting.addAndGet(-SLAB_BYTES);
+            } else {
+                live--;
+            }
+        }
     }
 
     /** The machine's memory, or its container's; unlimited where the JVM cannot say. */

@@ -70,13 +70,28 @@ class SlabMemoryTest {
     @Test
     void aClosedDevicesSlabsComeBackOnceTheCollectorHasFoundThem() throws IOException {
         SlabMemory memory = new SlabMemory(8 * MIB);
-        MemoryDevice first = new MemoryDevice(64 * MIB, memory::slab);
+        MemoryDevice first = new MemoryDevice(64 * MIB, memory);
         Io.write(first, 0, Io.filled(8 * MIB, 1), false);
+        assertEquals(0, memory.awaitingBytes(), "slabs of a live device");
         first.close(); // its tree dropped: the slabs are unreachable, but mapped until collected
-        MemoryDevice second = new MemoryDevice(64 * MIB, memory::slab);
+        assertEquals(8L * MIB, memory.awaitingBytes(), "the closed device's four slabs");
+        MemoryDevice second = new MemoryDevice(64 * MIB, memory);
         Io.write(second, 16L * MIB, Io.filled(8 * MIB, 2), false); // waits for the collector at the limit
         assertArrayEquals(Io.filled(MIB, 2), Io.read(second, 23L * MIB, MIB));
         assertTrue(memory.mappedBytes() <= 8L * MIB, memory.mappedBytes() + " bytes mapped");
+        assertTrue(memory.collectorWaits() > 0, "the second device's slabs waited for the first's");
+        assertEquals(0, memory.awaitingBytes(), "the four slabs unmapped, so that four more fit");
+    }
+
+    @Test
+    void aWriteAtTheLimitFailsAtOnceWhenNoClosedDevicesSlabsAwaitTheCollector() throws IOException {
+        SlabMemory memory = new SlabMemory(8 * MIB);
+        MemoryDevice d = new MemoryDevice(64 * MIB, memory);
+        Io.write(d, 0, Io.filled(8 * MIB, 3), false);
+        DeviceException e = assertThrows(DeviceException.class, () -> Io.write(d, 8L * MIB, Io.filled(4096, 4), false));
+        assertEquals(Errno.ENOSPC, e.errno());
+        assertEquals(0, memory.collectorWaits(), "nothing the collector could free: no wait for it");
+        assertEquals(1, memory.refusals());
     }
 
     @Test
