@@ -8,7 +8,7 @@
 # the ratio faultdisk / nbdkit (median over median, the lowest and highest round's in brackets).
 #
 # Usage: bench/memory-exports.sh [--rounds N] [--size SIZE] [--workloads LIST] [--servers LIST]
-#                                [--transport tcp|psk]
+#                                [--transport tcp|unix|psk]
 #   workloads (default seqread,seqwrite,randread,randwrite,randrw): as bench/compare.sh names them
 #   (randtrim and trimwrite too: trims count as bytes moved); copyread, copywrite, copyread4k and
 #   copywrite4k run nbdcopy (bench/copy_run.py) instead of fio; refill trims the whole export at
@@ -16,7 +16,8 @@
 #   pass over it (pages taken again after their memory went back to the system)
 #   servers (default faultdisk,nbdkit): also base, faultdisk run from FAULTDISK_BASE_JAR (another
 #   build, for before/after runs)
-#   transport: tcp (default) or psk, TLS with a pre-shared key made for the run, on 127.0.0.1;
+#   transport: tcp (default), unix (a Unix socket each server), or psk, TLS with a pre-shared key
+#   made for the run, on 127.0.0.1;
 #   psk runs nbdcopy's workloads only (fio cannot be given the key file), and the fill is then a
 #   whole copy of random data by nbdcopy
 set -euo pipefail
@@ -34,7 +35,7 @@ while [ $# -gt 0 ]; do
     --workloads) workloads=$2; shift ;;
     --servers) servers=$2; shift ;;
     --transport) transport=$2; shift ;;
-    -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
     *) echo "memory-exports.sh: unknown argument: $1 (see --help)" >&2; exit 2 ;;
   esac
   shift
@@ -43,10 +44,10 @@ for t in fio nbdinfo nbdkit python3; do command -v "$t" >/dev/null || { echo "ne
 IFS=, read -r -a server_list <<<"$servers"
 IFS=, read -r -a workload_list <<<"$workloads"
 is_copy() { case "$1" in copyread|copywrite|copyread4k|copywrite4k) return 0 ;; *) return 1 ;; esac; }
-case "$transport" in tcp|psk) ;; *) echo "--transport is tcp or psk, not $transport" >&2; exit 2 ;; esac
+case "$transport" in tcp|unix|psk) ;; *) echo "--transport is tcp, unix or psk, not $transport" >&2; exit 2 ;; esac
 for w in "${workload_list[@]}"; do
   is_copy "$w" || [ "$w" = refill ] || fio_workload "$w" >/dev/null || { echo "unknown workload: $w" >&2; exit 2; }
-  [ "$transport" = tcp ] || is_copy "$w" || { echo "--transport psk runs nbdcopy's workloads only, not $w" >&2; exit 2; }
+  [ "$transport" != psk ] || is_copy "$w" || { echo "--transport psk runs nbdcopy's workloads only, not $w" >&2; exit 2; }
   is_copy "$w" && { command -v nbdcopy >/dev/null || { echo "needs nbdcopy" >&2; exit 1; }; }
 done
 out=$(mktemp -d)
@@ -68,17 +69,26 @@ port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); 
 ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 # One line: server workload MiB/s IOPS CPU-µs-a-MiB RSS-MiB (the fill's line has workload "fill").
 run() {
-  local s=$1 w=$2 p pid uri
+  local s=$1 w=$2 p pid uri listen kit_at
   p=$(port)
+  listen=127.0.0.1:$p kit_at=(-i 127.0.0.1 -p "$p")
+  if [ "$transport" = unix ]; then
+    rm -f "$out/$s.sock"
+    listen=unix:$out/$s.sock kit_at=(-U "$out/$s.sock")
+  fi
   case "$s" in
-    nbdkit) nbdkit --exit-with-parent -f -i 127.0.0.1 -p "$p" "${kit_tls[@]}" -e m memory "$size" >"$out/$s.log" 2>&1 & ;;
+    nbdkit) nbdkit --exit-with-parent -f "${kit_at[@]}" "${kit_tls[@]}" -e m memory "$size" >"$out/$s.log" 2>&1 & ;;
     base) FAULTDISK_JAR=$FAULTDISK_BASE_JAR "$root/faultdisk" serve --export "m=memory:$size" \
-      --nbd "127.0.0.1:$p" --qmp none "${fd_tls[@]}" >"$out/$s.log" 2>&1 & ;;
-    *) "$root/faultdisk" serve --export "m=memory:$size" --nbd "127.0.0.1:$p" --qmp none "${fd_tls[@]}" \
+      --nbd "$listen" --qmp none "${fd_tls[@]}" >"$out/$s.log" 2>&1 & ;;
+    *) "$root/faultdisk" serve --export "m=memory:$size" --nbd "$listen" --qmp none "${fd_tls[@]}" \
       >"$out/$s.log" 2>&1 & ;;
   esac
   pid=$!
-  if [ "$transport" = psk ]; then uri="nbds://${user}127.0.0.1:$p/m?tls-psk-file=$out/psk/keys.psk"; else uri="nbd://127.0.0.1:$p/m"; fi
+  case "$transport" in
+    psk) uri="nbds://${user}127.0.0.1:$p/m?tls-psk-file=$out/psk/keys.psk" ;;
+    unix) uri="nbd+unix:///m?socket=$out/$s.sock" ;;
+    *) uri="nbd://127.0.0.1:$p/m" ;;
+  esac
   for _ in $(seq 200); do nbdinfo --size "$uri" >/dev/null 2>&1 && break; sleep 0.25; done
   if [ "$transport" = psk ]; then
     measure "$s" fill "$pid" python3 "$root/bench/copy_run.py" copywrite "$uri" "$out/image" 0
