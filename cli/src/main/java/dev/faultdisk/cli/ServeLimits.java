@@ -148,7 +148,8 @@ final class ServeLimits {
             names = "--memory-reserve",
             paramLabel = "SIZE",
             description = "Memory that memory exports leave to the rest of the system: a write that needs more "
-                    + "memory while the system has less than this available (MemAvailable) fails with ENOSPC, "
+                    + "memory while the system has less than this available (MemAvailable; in a container with "
+                    + "a memory limit, the room below it where less) fails with ENOSPC, "
                     + "rather than the OOM killer choosing a process (default: a 32nd of the machine's memory, "
                     + "from 64M to 1G; 0 turns it off).")
     String memoryReserve;

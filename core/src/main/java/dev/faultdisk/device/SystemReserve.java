@@ -8,9 +8,11 @@ import java.util.function.LongSupplier;
 /**
  * The memory that memory exports leave to the rest of the system: a new slab is refused while
  * the system has less than the reserve available (MemAvailable: free memory and what the kernel
- * can reclaim, page cache among it), so filling exports ends in ENOSPC for the client that asked,
- * not in the OOM killer choosing a process, perhaps the application under test. {@link
- * SlabMemory}'s limit, by default the machine's memory, counts only the exports' own slabs.
+ * can reclaim, page cache among it; in a container with a memory limit, the room left below it
+ * where that is less, {@link CgroupMemory}), so filling exports ends in ENOSPC for the client that
+ * asked, not in the OOM killer choosing a process, perhaps the application under test. {@link
+ * SlabMemory}'s limit, by default the machine's memory (the container's limit), counts only the
+ * exports' own slabs.
  *
  * <p>Read again after every {@link #CHECK_BYTES} of slabs mapped, and for each slab once within
  * that of the reserve: a reading costs tens of microseconds, a slab's first write about a
@@ -39,7 +41,7 @@ final class SystemReserve {
     /** The default for a machine of {@code machineMemory} bytes: a 32nd of it, from 64 MiB to 1 GiB. */
     static SystemReserve forMachine(long machineMemory) {
         long share = machineMemory / 32;
-        return new SystemReserve(Math.clamp(share, 64L << 20, 1L << 30), SystemReserve::memAvailable);
+        return new SystemReserve(Math.clamp(share, 64L << 20, 1L << 30), SystemReserve::available);
     }
 
     /** Sets the reserve; 0 turns it off. */
@@ -76,8 +78,16 @@ final class SystemReserve {
 
     /** Why a slab was refused, for the client's error and the log. */
     String refusal() {
-        return "the system has " + (Math.max(0, lastAvailable) >> 20) + " MiB of memory available, within the "
+        return "the system has " + (Math.max(0, lastAvailable) >> 20)
+                + " MiB of memory available (in a container: room below its memory limit), within the "
                 + Sizes.format(bytes) + " that memory exports leave it (faultdisk serve --memory-reserve lowers it)";
+    }
+
+    /** The less of MemAvailable and the control groups' room ({@link CgroupMemory}), or -1 if neither says. */
+    static long available() {
+        long system = memAvailable();
+        long group = CgroupMemory.process().available();
+        return group < 0 ? system : system < 0 ? group : Math.min(system, group);
     }
 
     /** MemAvailable from /proc/meminfo in bytes, or -1. */

@@ -1,8 +1,10 @@
 package dev.faultdisk.interop;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.faultdisk.testkit.CommandResult;
+import dev.faultdisk.testkit.MemoryCgroup;
 import dev.faultdisk.testkit.QemuIo;
 import dev.faultdisk.testkit.ServeProcess;
 import dev.faultdisk.testkit.Tools;
@@ -47,6 +49,35 @@ class MemoryExportLimitTest {
             assertNoSpace(uri, "write -P 0x5a 0 1M");
             QemuIo.run(uri, "read -P 0 0 1M", "discard 0 1M").assertOk("the server goes on");
             assertTrue(p.isAlive());
+        }
+    }
+
+    /**
+     * In a container with a memory limit (a control group of 768 MiB, where /proc/meminfo shows
+     * the host's memory), filling a memory export ends in ENOSPC for the client once the group's
+     * room comes down to the reserve, not in the OOM killer ending the server: what was written
+     * reads back and the server goes on.
+     */
+    @Test
+    void inAContainerWithAMemoryLimitFillingAnExportEndsInEnospcNotTheOomKiller(@TempDir Path dir) throws Exception {
+        Tools.require("qemu-io");
+        try (MemoryCgroup group = MemoryCgroup.create(768L << 20)) {
+            try (ServeProcess p = ServeProcess.startUnder(
+                    group.wrapper(),
+                    dir.resolve("serve.log"),
+                    "--export",
+                    "d=memory:2G",
+                    "--nbd",
+                    "127.0.0.1:0",
+                    "--qmp",
+                    "none")) {
+                String uri = p.uri("d");
+                assertNoSpace(uri, "write -P 0x5a 0 1G"); // more than the group holds
+                assertTrue(p.isAlive(), "the server lives");
+                QemuIo.run(uri, "read -P 0x5a 0 64M", "discard 0 64M", "write -P 0x22 0 1M", "read -P 0x22 0 1M")
+                        .assertOk("what was written reads back, and trimmed pages take writes");
+                assertEquals(0, group.oomKills(), "processes the OOM killer killed in the group");
+            }
         }
     }
 
