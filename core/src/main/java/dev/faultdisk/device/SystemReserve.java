@@ -79,15 +79,31 @@ final class SystemReserve {
     /** Why a slab was refused, for the client's error and the log. */
     String refusal() {
         return "the system has " + (Math.max(0, lastAvailable) >> 20)
-                + " MiB of memory available (in a container: room below its memory limit), within the "
+                + " MiB of memory available (in a container: room below its memory limit, less the heap's room"
+                + " to grow), within the "
                 + Sizes.format(bytes) + " that memory exports leave it (faultdisk serve --memory-reserve lowers it)";
     }
 
-    /** The less of MemAvailable and the control groups' room ({@link CgroupMemory}), or -1 if neither says. */
+    /** What this process has available now: {@link #available(long, long, long)} of the system's figures. */
     static long available() {
-        long system = memAvailable();
-        long group = CgroupMemory.process().available();
-        return group < 0 ? system : system < 0 ? group : Math.min(system, group);
+        Runtime jvm = Runtime.getRuntime();
+        return available(memAvailable(), CgroupMemory.process().available(), jvm.maxMemory() - jvm.totalMemory());
+    }
+
+    /**
+     * The less of MemAvailable ({@code system}) and a control group's room ({@code group}, {@link
+     * CgroupMemory}), or -1 if neither says. In a group the heap's growth still allowed ({@code
+     * heapGrowth}: its maximum less what it holds now) is taken from the room: the JVM sizes its
+     * heap to a quarter of the limit, and a heap grown into room the exports took is the OOM
+     * killer's. On a host without a limit it is not (a quarter of the machine, which the heap of a
+     * server rarely nears).
+     */
+    static long available(long system, long group, long heapGrowth) {
+        if (group < 0) {
+            return system;
+        }
+        long room = Math.max(0, group - Math.max(0, heapGrowth));
+        return system < 0 ? room : Math.min(system, room);
     }
 
     /** MemAvailable from /proc/meminfo in bytes, or -1. */

@@ -75,6 +75,16 @@ class CgroupMemoryTest {
         assertEquals(-1, memory("0::/\n", root).available());
     }
 
+    @Test
+    void theReserveGoesByTheLessOfTheSystemAndTheGroupLessTheHeapsRoomToGrow() {
+        assertEquals(900 * MIB, SystemReserve.available(900 * MIB, -1, 500 * MIB), "no group: the system's");
+        assertEquals(300 * MIB, SystemReserve.available(900 * MIB, 450 * MIB, 150 * MIB), "450 in the group, 150 heap");
+        assertEquals(200 * MIB, SystemReserve.available(200 * MIB, 450 * MIB, 150 * MIB), "the system's is less");
+        assertEquals(0, SystemReserve.available(900 * MIB, 100 * MIB, 150 * MIB), "the heap may take all the room");
+        assertEquals(300 * MIB, SystemReserve.available(-1, 300 * MIB, 0), "no MemAvailable");
+        assertEquals(-1, SystemReserve.available(-1, -1, 0), "neither says");
+    }
+
     private CgroupMemory memory(String membership, Path root) throws IOException {
         Path file = Files.createTempFile(dir, "cgroup", "");
         Files.writeString(file, membership);
