@@ -93,6 +93,15 @@ public final class SlabMemory {
         return reserve.bytes();
     }
 
+    /**
+     * Memory this process has available now, as the reserve measures it (MemAvailable, or in a
+     * container the room below its memory limit less the heap's room to grow, where less); -1
+     * where the system does not say.
+     */
+    public long systemAvailable() {
+        return reserve.availableNow();
+    }
+
     /** Slabs refused so far, at the limit or the system's reserve (each failed a write with ENOSPC). */
     public long refusals() {
         return refused.get();

@@ -56,6 +56,11 @@ final class SystemReserve {
         return bytes;
     }
 
+    /** What the system has available now, read afresh (as the reserve measures it); -1 where unknown. */
+    long availableNow() {
+        return available.getAsLong();
+    }
+
     /** Whether one more slab, with {@code mapped} bytes of slabs mapped now, leaves the reserve whole. */
     boolean keeps(long mapped, long slab) {
         long reserve = bytes;

@@ -123,6 +123,17 @@ public final class ServerMetrics {
                 .help("The memory memory exports leave to the rest of the system (serve --memory-reserve; 0: none).")
                 .callback(cb -> cb.call((double) SlabMemory.process().systemReserve()))
                 .register(registry);
+        GaugeWithCallback.builder()
+                .name("faultdisk_memory_available_bytes")
+                .help("Memory available to this process now, as the reserve measures it (MemAvailable, or in a "
+                        + "container the room below its memory limit less the heap's room to grow, where less).")
+                .callback(cb -> {
+                    long available = SlabMemory.process().systemAvailable();
+                    if (available >= 0) { // no sample where the system does not say
+                        cb.call((double) available);
+                    }
+                })
+                .register(registry);
         CounterWithCallback.builder()
                 .name("faultdisk_qmp_events_dropped")
                 .help("Events dropped for QMP sessions that fell behind (each was told with EVENTS_DROPPED).")

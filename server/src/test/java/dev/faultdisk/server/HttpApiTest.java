@@ -17,6 +17,7 @@ import dev.faultdisk.wire.json.Json;
 import java.io.BufferedReader;
 import java.io.InputStream;
 import java.io.InputStreamReader;
+import java.lang.management.ManagementFactory;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -274,6 +275,10 @@ class HttpApiTest {
         assertTrue(SlabMemory.process().systemReserve() >= 64L << 20, "the default reserve: at least 64 MiB");
         double mapped = gauge(metrics, "faultdisk_memory_exports_mapped_bytes");
         assertTrue(mapped >= 2 << 20, "d0's slab at least: " + mapped);
+        long total = ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean())
+                .getTotalMemorySize();
+        double available = gauge(metrics, "faultdisk_memory_available_bytes");
+        assertTrue(available > 0 && available <= total, available + " bytes available of " + total);
     }
 
     @Test
