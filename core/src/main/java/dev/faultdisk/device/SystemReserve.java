@@ -93,7 +93,9 @@ final class SystemReserve {
     /** What this process has available now: {@link #available(long, long, long)} of the system's figures. */
     static long available() {
         Runtime jvm = Runtime.getRuntime();
-        return available(memAvailable(), CgroupMemory.process().available(), jvm.maxMemory() - jvm.totalMemory());
+        long max = jvm.maxMemory(); // Long.MAX_VALUE where the heap has no limit: its growth then unknown, 0
+        long growth = max == Long.MAX_VALUE ? 0 : max - jvm.totalMemory();
+        return available(memAvailable(), CgroupMemory.process().available(), growth);
     }
 
     /**
