@@ -79,7 +79,6 @@ class SlabMemoryTest {
         Io.write(second, 16L * MIB, Io.filled(8 * MIB, 2), false); // waits for the collector at the limit
         assertArrayEquals(Io.filled(MIB, 2), Io.read(second, 23L * MIB, MIB));
         assertTrue(memory.mappedBytes() <= 8L * MIB, memory.mappedBytes() + " bytes mapped");
-        assertTrue(memory.collectorWaits() > 0, "the second device's slabs waited for the first's");
         assertEquals(0, memory.awaitingBytes(), "the four slabs unmapped, so that four more fit");
     }
 
