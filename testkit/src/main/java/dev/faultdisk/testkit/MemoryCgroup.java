@@ -1,5 +1,7 @@
 package dev.faultdisk.testkit;
 
+import static org.awaitility.Awaitility.await;
+
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -71,25 +73,16 @@ public final class MemoryCgroup implements AutoCloseable {
         return 0;
     }
 
-    /** Removes the group, waiting up to 10 s for its processes to end. */
+    /** Removes the group, waiting up to 10 s for its processes to end (rmdir fails while any is left). */
     @Override
-    public void close() throws IOException {
-        long until = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-        while (true) {
-            try {
-                Files.deleteIfExists(dir);
-                return;
-            } catch (IOException e) {
-                if (System.nanoTime() > until) {
-                    throw e;
-                }
-                try {
-                    Thread.sleep(50);
-                } catch (InterruptedException interrupted) {
-                    Thread.currentThread().interrupt();
-                    throw e;
-                }
-            }
-        }
+    public void close() {
+        await("control group " + dir + " removed")
+                .atMost(Duration.ofSeconds(10))
+                .pollInterval(Duration.ofMillis(50))
+                .ignoreExceptionsInstanceOf(IOException.class) // EBUSY while a process is left
+                .until(() -> {
+                    Files.deleteIfExists(dir);
+                    return true;
+                });
     }
 }
