@@ -15,7 +15,8 @@
 #   random in 64 KiB pieces after the fill (unmeasured), then measures one sequential 1 MiB write
 #   pass over it (pages taken again after their memory went back to the system)
 #   servers (default faultdisk,nbdkit): also base, faultdisk run from FAULTDISK_BASE_JAR (another
-#   build, for before/after runs)
+#   build, for before/after runs), and variant, faultdisk with FAULTDISK_VARIANT_OPTS added to
+#   its JVM's options (a setting tried against the default in the same run)
 #   transport: tcp (default), unix (a Unix socket each server), or psk, TLS with a pre-shared key
 #   made for the run, on 127.0.0.1;
 #   psk runs nbdcopy's workloads only (fio cannot be given the key file), and the fill is then a
@@ -80,6 +81,8 @@ run() {
     nbdkit) nbdkit --exit-with-parent -f "${kit_at[@]}" "${kit_tls[@]}" -e m memory "$size" >"$out/$s.log" 2>&1 & ;;
     base) FAULTDISK_JAR=$FAULTDISK_BASE_JAR "$root/faultdisk" serve --export "m=memory:$size" \
       --nbd "$listen" --qmp none "${fd_tls[@]}" >"$out/$s.log" 2>&1 & ;;
+    variant) FAULTDISK_JAVA_OPTS="${FAULTDISK_JAVA_OPTS:-} ${FAULTDISK_VARIANT_OPTS:-}" "$root/faultdisk" serve \
+      --export "m=memory:$size" --nbd "$listen" --qmp none "${fd_tls[@]}" >"$out/$s.log" 2>&1 & ;;
     *) "$root/faultdisk" serve --export "m=memory:$size" --nbd "$listen" --qmp none "${fd_tls[@]}" \
       >"$out/$s.log" 2>&1 & ;;
   esac
