@@ -8,7 +8,7 @@
 # the ratio faultdisk / nbdkit (median over median, the lowest and highest round's in brackets).
 #
 # Usage: bench/memory-exports.sh [--rounds N] [--size SIZE] [--workloads LIST] [--servers LIST]
-#                                [--transport tcp|unix|psk]
+#                                [--transport tcp|unix|tls|psk]
 #   workloads (default seqread,seqwrite,randread,randwrite,randrw): as bench/compare.sh names them
 #   (randtrim and trimwrite too: trims count as bytes moved); copyread, copywrite, copyread4k and
 #   copywrite4k run nbdcopy (bench/copy_run.py) instead of fio; refill trims the whole export at
@@ -17,8 +17,9 @@
 #   servers (default faultdisk,nbdkit): also base, faultdisk run from FAULTDISK_BASE_JAR (another
 #   build, for before/after runs), and variant, faultdisk with FAULTDISK_VARIANT_OPTS added to
 #   its JVM's options (a setting tried against the default in the same run)
-#   transport: tcp (default), unix (a Unix socket each server), or psk, TLS with a pre-shared key
-#   made for the run, on 127.0.0.1;
+#   transport: tcp (default), unix (a Unix socket each server), tls, TLS with certificates from a
+#   certificate authority made for the run (fio's workloads as over tcp), or psk, TLS with a
+#   pre-shared key made for the run, on 127.0.0.1;
 #   psk runs nbdcopy's workloads only (fio cannot be given the key file), and the fill is then a
 #   whole copy of random data by nbdcopy
 set -euo pipefail
@@ -45,7 +46,7 @@ for t in fio nbdinfo nbdkit python3; do command -v "$t" >/dev/null || { echo "ne
 IFS=, read -r -a server_list <<<"$servers"
 IFS=, read -r -a workload_list <<<"$workloads"
 is_copy() { case "$1" in copyread|copywrite|copyread4k|copywrite4k) return 0 ;; *) return 1 ;; esac; }
-case "$transport" in tcp|unix|psk) ;; *) echo "--transport is tcp, unix or psk, not $transport" >&2; exit 2 ;; esac
+case "$transport" in tcp|unix|tls|psk) ;; *) echo "--transport is tcp, unix, tls or psk, not $transport" >&2; exit 2 ;; esac
 for w in "${workload_list[@]}"; do
   is_copy "$w" || [ "$w" = refill ] || fio_workload "$w" >/dev/null || { echo "unknown workload: $w" >&2; exit 2; }
   [ "$transport" != psk ] || is_copy "$w" || { echo "--transport psk runs nbdcopy's workloads only, not $w" >&2; exit 2; }
@@ -65,6 +66,12 @@ if [ "$transport" = psk ]; then
   fd_tls=(--tls require --tls-psk "$out/psk/keys.psk")
   kit_tls=(--tls=require "--tls-psk=$out/psk/keys.psk")
   user=bench@
+elif [ "$transport" = tls ]; then
+  command -v openssl >/dev/null || { echo "needs openssl" >&2; exit 1; }
+  . "$root/bench/tls-creds.sh"
+  make_pki "$out/pki" "$out/openssl.log"
+  fd_tls=(--tls require --tls-certificates "$out/pki")
+  kit_tls=(--tls=require "--tls-certificates=$out/pki")
 fi
 port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
@@ -90,6 +97,9 @@ run() {
   case "$transport" in
     psk) uri="nbds://${user}127.0.0.1:$p/m?tls-psk-file=$out/psk/keys.psk" ;;
     unix) uri="nbd+unix:///m?socket=$out/$s.sock" ;;
+    # fio's nbd engine lets no URI name a local file (libnbd's allow-local-file is off there): the
+    # connection is encrypted all the same, only the certificate goes unchecked.
+    tls) uri="nbds://127.0.0.1:$p/m?tls-verify-peer=false" ;;
     *) uri="nbd://127.0.0.1:$p/m" ;;
   esac
   for _ in $(seq 200); do nbdinfo --size "$uri" >/dev/null 2>&1 && break; sleep 0.25; done
