@@ -22,7 +22,7 @@ while [ $# -gt 0 ]; do
     --transport) transport=$2; shift 2 ;;
     --warm-up) warm=$2; shift 2 ;;
     --servers) servers=$2; shift 2 ;;
-    *) sed -n '2,13p' "$0" >&2; exit 2 ;;
+    *) sed -n '2,/^set -euo/p' "$0" | sed '$d' >&2; exit 2 ;;
   esac
 done
 case "$transport" in tcp|unix|tls|psk) ;; *) echo "first-connect.sh: --transport is tcp, unix, tls or psk" >&2; exit 2 ;; esac

@@ -37,7 +37,7 @@ while [ $# -gt 0 ]; do
     --workloads) workloads=$2; shift ;;
     --servers) servers=$2; shift ;;
     --transport) transport=$2; shift ;;
-    -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d'; exit 0 ;;
     *) echo "memory-exports.sh: unknown argument: $1 (see --help)" >&2; exit 2 ;;
   esac
   shift
