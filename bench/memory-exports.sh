@@ -45,6 +45,13 @@ done
 for t in fio nbdinfo nbdkit python3; do command -v "$t" >/dev/null || { echo "needs $t" >&2; exit 1; }; done
 IFS=, read -r -a server_list <<<"$servers"
 IFS=, read -r -a workload_list <<<"$workloads"
+for s in "${server_list[@]}"; do
+  case "$s" in
+    faultdisk|variant|nbdkit) ;;
+    base) [ -n "${FAULTDISK_BASE_JAR:-}" ] || { echo "server base needs FAULTDISK_BASE_JAR (a faultdisk jar)" >&2; exit 2; } ;;
+    *) echo "unknown server: $s (faultdisk, base, variant or nbdkit)" >&2; exit 2 ;;
+  esac
+done
 is_copy() { case "$1" in copyread|copywrite|copyread4k|copywrite4k) return 0 ;; *) return 1 ;; esac; }
 case "$transport" in tcp|unix|tls|psk) ;; *) echo "--transport is tcp, unix, tls or psk, not $transport" >&2; exit 2 ;; esac
 for w in "${workload_list[@]}"; do
