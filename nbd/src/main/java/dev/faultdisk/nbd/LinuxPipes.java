@@ -13,7 +13,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandle;
 
 /**
- * The Linux pipe calls {@link PayloadPipe} needs and the JDK lacks (pipe2, F_SETPIPE_SZ, splice,
+ * The Linux calls {@link PayloadPipe} needs and the JDK lacks (pipe2, F_SETPIPE_SZ, splice, SO_RCVLOWAT,
  * poll), through the foreign function API. One instance per user thread at a time: it keeps the
  * small native arguments (the pipe's pair, a poll entry, an offset, errno) in its own memory.
  */
@@ -35,6 +35,11 @@ final class LinuxPipes {
             Libc.function("poll", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT), Libc.ERRNO);
     private static final MethodHandle READ =
             Libc.function("read", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG), Libc.ERRNO);
+
+    private static final MethodHandle SETSOCKOPT = Libc.function(
+            "setsockopt", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT), Libc.ERRNO);
+    private static final int SOL_SOCKET = 1;
+    private static final int SO_RCVLOWAT = 18;
 
     private final MemorySegment errno;
     private final MemorySegment pair;
@@ -147,6 +152,19 @@ final class LinuxPipes {
             if (errno() != Libc.EINTR) {
                 throw new IOException("read: errno " + errno());
             }
+        }
+    }
+
+    /** Sets socket {@code fd}'s receive low-water mark; false if refused. */
+    boolean lowWater(int fd, int bytes) {
+        if (SETSOCKOPT == null) {
+            return false;
+        }
+        offset.set(JAVA_INT, 0, bytes);
+        try {
+            return (int) SETSOCKOPT.invokeExact(errno, fd, SOL_SOCKET, SO_RCVLOWAT, offset, 4) == 0;
+        } catch (Throwable e) {
+            return false;
         }
     }
 

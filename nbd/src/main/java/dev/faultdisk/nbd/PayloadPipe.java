@@ -33,6 +33,16 @@ final class PayloadPipe implements StagedPayload {
 
     private static final boolean ENABLED =
             Boolean.parseBoolean(System.getProperty("faultdisk.nbd.spliceWrites", "true"));
+    /**
+     * The socket's receive low-water mark while a large write is received (the bytes still to come,
+     * at most this) and written (this): 0 leaves it alone. Below the mark the kernel acknowledges
+     * each segment as it comes, where it would otherwise wait for the reader to read; a reader
+     * that takes a payload whole and then copies it leaves the next one unread meanwhile, and a
+     * sender whose congestion control paces its sends by the acknowledgements (BBR) slowed down
+     * (docs/BENCHMARKS.md). A poll for the payload's rest also wakes once, when all of it is there.
+     */
+    static final int LOW_WATER = Math.max(0, Integer.getInteger("faultdisk.nbd.payloadLowWater", CAPACITY));
+
     /** How long one wait for the socket lasts before the connection is checked again. */
     private static final int POLL_MILLIS = 100;
 
@@ -47,6 +57,8 @@ final class PayloadPipe implements StagedPayload {
     private ByteBuffer head;
     /** Payload bytes in the pipe. */
     private long held;
+    /** The socket's receive low-water mark is raised (for a payload; {@link #discard} sets it back). */
+    private boolean lowered;
 
     private PayloadPipe(BooleanSupplier open, int socket) {
         this.open = open;
@@ -103,12 +115,33 @@ final class PayloadPipe implements StagedPayload {
             } else if (n == 0) {
                 throw new EOFException("client closed the connection mid-payload");
             } else if (!calls.await(ends.write(), true, 0)) {
+                lowWater(1); // the caller reads the rest the usual way, with polls of its own
                 return false; // the pipe is full
-            } else if (!calls.await(socket, false, POLL_MILLIS) && !open.getAsBoolean()) {
-                throw new ClosedChannelException();
+            } else {
+                lowWater((int) Math.min(rest - held, LOW_WATER));
+                if (!calls.await(socket, false, POLL_MILLIS) && !open.getAsBoolean()) {
+                    throw new ClosedChannelException();
+                }
             }
         }
+        lowWater(LOW_WATER);
         return true;
+    }
+
+    /**
+     * Sets the socket's receive low-water mark to {@code bytes}, or back to 1 (the default) for 1 or
+     * less: a poll waits for that many bytes, so it must be 1 again before the reader waits for a
+     * request of its own, and never more than what is still to come of the payload.
+     */
+    private void lowWater(int bytes) {
+        if (LOW_WATER == 0) {
+            return;
+        }
+        if (bytes > 1) {
+            lowered = calls.lowWater(socket, bytes) || lowered;
+        } else if (lowered) {
+            lowered = !calls.lowWater(socket, 1);
+        }
     }
 
     /** The pipe's bytes after the buffered head; the head last, so the pipe is spent first. */
@@ -183,8 +216,12 @@ final class PayloadPipe implements StagedPayload {
         }
     }
 
-    /** Forgets a payload no layer wrote: the pipe is replaced, the bytes it held dropped. */
+    /**
+     * Forgets a payload no layer wrote: the pipe is replaced, the bytes it held dropped. Called
+     * after every write that used the pipe, written or not: the low-water mark goes back to 1.
+     */
     void discard() {
+        lowWater(1);
         if (held > 0) {
             closePipe();
             try {

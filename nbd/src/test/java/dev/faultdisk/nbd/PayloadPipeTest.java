@@ -1,6 +1,7 @@
 package dev.faultdisk.nbd;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
@@ -13,6 +14,8 @@ import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.FileChannel;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.file.Files;
@@ -29,7 +32,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * A connection's payload pipe on a real loopback socket: the payload is held whole before
  * anything is written, a file the pipe cannot splice into still gets every byte (the buffered
- * copy), and a sender that goes away mid-payload is an end of stream with nothing written.
+ * copy), a sender that goes away mid-payload is an end of stream with nothing written, and the
+ * socket's receive low-water mark, raised for a payload, is 1 again once the write is done.
  */
 class PayloadPipeTest {
     private static final int HEAD = 100 << 10;
@@ -130,6 +134,52 @@ class PayloadPipeTest {
                         Duration.ofSeconds(30),
                         () -> assertThrows(ClosedChannelException.class, () -> pipe.receive(head(payload), LENGTH)),
                         "the wait ends once the connection is closed");
+            } finally {
+                pipe.close();
+            }
+        }
+    }
+
+    /**
+     * A payload sent in two parts is received whole; while it is written the socket's low-water
+     * mark stays raised (a poll for one byte does not wake), and once the write is done it is 1
+     * again, so the reader's wait for its next request wakes for a request's few bytes.
+     */
+    @Test
+    void theLowWaterMarkRaisedForAPayloadIsOneAgainOnceTheWriteIsDone() throws Exception {
+        assumeTrue(LinuxPipes.available(), "needs Linux and native access");
+        assumeTrue(PayloadPipe.LOW_WATER > 1, "the low-water mark is left alone (-Dfaultdisk.nbd.payloadLowWater)");
+        byte[] payload = random(10, LENGTH);
+        try (Pair pair = Pair.open();
+                Selector selector = Selector.open()) {
+            pair.server().register(selector, SelectionKey.OP_READ);
+            PayloadPipe pipe = PayloadPipe.open(pair.server(), () -> true);
+            assertNotNull(pipe);
+            try {
+                send(pair.client(), payload, HEAD, LENGTH / 2);
+                CompletableFuture<Void> rest = CompletableFuture.runAsync(
+                        () -> {
+                            try {
+                                send(pair.client(), payload, LENGTH / 2, LENGTH);
+                            } catch (IOException e) {
+                                throw new java.io.UncheckedIOException(e);
+                            }
+                        },
+                        CompletableFuture.delayedExecutor(200, TimeUnit.MILLISECONDS));
+                assertTimeoutPreemptively(
+                        Duration.ofSeconds(30),
+                        () -> assertTrue(pipe.receive(head(payload), LENGTH), "the whole payload is held"));
+                rest.get(30, TimeUnit.SECONDS);
+                ByteBuffer got = ByteBuffer.allocateDirect(LENGTH);
+                pipe.drainInto(got);
+                byte[] bytes = new byte[LENGTH];
+                got.flip().get(bytes);
+                assertArrayEquals(payload, bytes);
+
+                send(pair.client(), new byte[] {42}, 0, 1); // the next request's first byte
+                assertEquals(0, selector.select(300), "a poll for one byte waits while the mark is raised");
+                pipe.discard(); // what ends every write through the pipe
+                assertEquals(1, selector.select(10_000), "a poll for one byte wakes once the write is done");
             } finally {
                 pipe.close();
             }
