@@ -9,6 +9,8 @@ import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.SocketChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.function.BooleanSupplier;
 
 /**
@@ -38,10 +40,13 @@ final class PayloadPipe implements StagedPayload {
      * at most this) and written (this): 0 leaves it alone. Below the mark the kernel acknowledges
      * each segment as it comes, where it would otherwise wait for the reader to read; a reader
      * that takes a payload whole and then copies it leaves the next one unread meanwhile, and a
-     * sender whose congestion control paces its sends by the acknowledgements (BBR) slowed down
-     * (docs/BENCHMARKS.md). A poll for the payload's rest also wakes once, when all of it is there.
+     * sender whose congestion control paces its sends by the acknowledgements (BBR) slowed down;
+     * with cubic the extra acknowledgements cost one connection's writes more than they gave
+     * (docs/BENCHMARKS.md). So by default it is 1 MiB where the machine's own congestion control,
+     * which its local clients use, is BBR, else 0; {@code -Dfaultdisk.nbd.payloadLowWater=BYTES}
+     * fixes it.
      */
-    static final int LOW_WATER = Math.max(0, Integer.getInteger("faultdisk.nbd.payloadLowWater", CAPACITY));
+    static final int LOW_WATER = lowWaterDefault();
 
     /** How long one wait for the socket lasts before the connection is checked again. */
     private static final int POLL_MILLIS = 100;
@@ -60,13 +65,22 @@ final class PayloadPipe implements StagedPayload {
     /** The socket's receive low-water mark is raised (for a payload; {@link #discard} sets it back). */
     private boolean lowered;
 
-    private PayloadPipe(BooleanSupplier open, int socket) {
+    /** The low-water mark this pipe raises for a payload (see {@link #LOW_WATER}); 0: none. */
+    private final int lowWaterBytes;
+
+    private PayloadPipe(BooleanSupplier open, int socket, int lowWater) {
+        this.lowWaterBytes = lowWater;
         this.open = open;
         this.socket = socket;
     }
 
     /** The connection's pipe, or null where splicing cannot be used (see the class comment). */
     static PayloadPipe open(SocketChannel channel, BooleanSupplier open) {
+        return open(channel, open, LOW_WATER);
+    }
+
+    /** As {@link #open(SocketChannel, BooleanSupplier)}, raising the receive low-water mark to {@code lowWater} (tests). */
+    static PayloadPipe open(SocketChannel channel, BooleanSupplier open, int lowWater) {
         if (!ENABLED || !LinuxPipes.available() || channel == null) {
             return null;
         }
@@ -74,7 +88,7 @@ final class PayloadPipe implements StagedPayload {
         if (fd < 0) {
             return null;
         }
-        PayloadPipe pipe = new PayloadPipe(open, fd);
+        PayloadPipe pipe = new PayloadPipe(open, fd, lowWater);
         try {
             if (pipe.calls.nonBlocking(fd) && pipe.ensurePipe()) {
                 return pipe;
@@ -118,13 +132,13 @@ final class PayloadPipe implements StagedPayload {
                 lowWater(1); // the caller reads the rest the usual way, with polls of its own
                 return false; // the pipe is full
             } else {
-                lowWater((int) Math.min(rest - held, LOW_WATER));
+                lowWater((int) Math.min(rest - held, lowWaterBytes));
                 if (!calls.await(socket, false, POLL_MILLIS) && !open.getAsBoolean()) {
                     throw new ClosedChannelException();
                 }
             }
         }
-        lowWater(LOW_WATER);
+        lowWater(lowWaterBytes);
         return true;
     }
 
@@ -134,7 +148,7 @@ final class PayloadPipe implements StagedPayload {
      * request of its own, and never more than what is still to come of the payload.
      */
     private void lowWater(int bytes) {
-        if (LOW_WATER == 0) {
+        if (lowWaterBytes == 0) {
             return;
         }
         if (bytes > 1) {
@@ -256,6 +270,20 @@ final class PayloadPipe implements StagedPayload {
             Libc.close(ends.read());
             Libc.close(ends.write());
             ends = null;
+        }
+    }
+
+    /** 1 MiB where the machine's congestion control is BBR (or the property's bytes), else 0. */
+    private static int lowWaterDefault() {
+        Integer asked = Integer.getInteger("faultdisk.nbd.payloadLowWater");
+        if (asked != null) {
+            return Math.max(0, asked);
+        }
+        try {
+            String control = Files.readString(Path.of("/proc/sys/net/ipv4/tcp_congestion_control"));
+            return control.strip().startsWith("bbr") ? CAPACITY : 0;
+        } catch (IOException | RuntimeException e) {
+            return 0;
         }
     }
 

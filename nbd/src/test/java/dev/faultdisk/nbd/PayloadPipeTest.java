@@ -148,12 +148,11 @@ class PayloadPipeTest {
     @Test
     void theLowWaterMarkRaisedForAPayloadIsOneAgainOnceTheWriteIsDone() throws Exception {
         assumeTrue(LinuxPipes.available(), "needs Linux and native access");
-        assumeTrue(PayloadPipe.LOW_WATER > 1, "the low-water mark is left alone (-Dfaultdisk.nbd.payloadLowWater)");
         byte[] payload = random(10, LENGTH);
         try (Pair pair = Pair.open();
                 Selector selector = Selector.open()) {
             pair.server().register(selector, SelectionKey.OP_READ);
-            PayloadPipe pipe = PayloadPipe.open(pair.server(), () -> true);
+            PayloadPipe pipe = PayloadPipe.open(pair.server(), () -> true, PayloadPipe.CAPACITY);
             assertNotNull(pipe);
             try {
                 send(pair.client(), payload, HEAD, LENGTH / 2);
