@@ -93,12 +93,14 @@ run() {
   fi
   case "$s" in
     nbdkit) nbdkit --exit-with-parent -f "${kit_at[@]}" "${kit_tls[@]}" -e m memory "$size" >"$out/$s.log" 2>&1 & ;;
-    base) FAULTDISK_JAR=$FAULTDISK_BASE_JAR "$root/faultdisk" serve --export "m=memory:$size" \
-      --nbd "$listen" --qmp none "${fd_tls[@]}" >"$out/$s.log" 2>&1 & ;;
-    variant) FAULTDISK_JAVA_OPTS="${FAULTDISK_JAVA_OPTS:-} ${FAULTDISK_VARIANT_OPTS:-}" "$root/faultdisk" serve \
-      --export "m=memory:$size" --nbd "$listen" --qmp none "${fd_tls[@]}" >"$out/$s.log" 2>&1 & ;;
-    *) "$root/faultdisk" serve --export "m=memory:$size" --nbd "$listen" --qmp none "${fd_tls[@]}" \
-      >"$out/$s.log" 2>&1 & ;;
+    *)
+      # One faultdisk command line; base and variant differ only in their environment.
+      fd_env=()
+      [ "$s" = base ] && fd_env=("FAULTDISK_JAR=$FAULTDISK_BASE_JAR")
+      [ "$s" = variant ] && fd_env=("FAULTDISK_JAVA_OPTS=${FAULTDISK_JAVA_OPTS:-} ${FAULTDISK_VARIANT_OPTS:-}")
+      env "${fd_env[@]}" "$root/faultdisk" serve --export "m=memory:$size" --nbd "$listen" --qmp none \
+        "${fd_tls[@]}" >"$out/$s.log" 2>&1 &
+      ;;
   esac
   pid=$!
   case "$transport" in
