@@ -6,6 +6,7 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
 import java.util.Arrays;
+import java.util.BitSet;
 
 /**
  * A memory device's 4 KiB pages, outside the heap: carved in order from slabs of 2 MiB (pages
@@ -61,10 +62,13 @@ final class PageSlabs {
     private int[] returned = new int[0];
 
     private int returnedCount;
-    /** The last run of returned pages made at once ({@link #populateRun}): from, and up to (exclusive). */
-    private int populatedFrom;
+    /**
+     * Returned pages made again ahead of being taken ({@link #populateRun}): their memory is held,
+     * so they are not made again when taken, and count as held until then.
+     */
+    private final BitSet populated = new BitSet();
 
-    private int populatedTo;
+    private int populatedCount;
     /** Free pages held that start a return: {@link #RETURN_BATCH}, or twice those left after the last. */
     private int returnAt = RETURN_BATCH;
 
@@ -104,7 +108,12 @@ final class PageSlabs {
                 page = free[--freeCount];
             } else if (returnedCount > 0) {
                 page = returned[--returnedCount];
-                populate = populateRun(page);
+                if (populated.get(page)) {
+                    populated.clear(page);
+                    populatedCount--;
+                } else {
+                    populate = populateRun();
+                }
             } else {
                 page = carve();
             }
@@ -132,23 +141,24 @@ final class PageSlabs {
     }
 
     /**
-     * Pages to make at once from {@code page} on, taken from the returned list: the run of them
-     * side by side that starts there (within its slab), or 0 if it lies in the run made last. Their
-     * memory went back to the system, so each would otherwise cost a fault when written again (a
-     * refill after trims ran at half a fresh fill's speed). As for new slabs,
-     * -Dfaultdisk.memory.populate=false turns it off.
+     * Pages to make at once from the page just taken from the returned list on: the run of them
+     * side by side that starts there (within its slab). Their memory went back to the system, so
+     * each would otherwise cost a fault when written again (a refill after trims ran at half a
+     * fresh fill's speed). As for new slabs, -Dfaultdisk.memory.populate=false turns it off.
      */
-    private int populateRun(int page) {
-        if (!SlabMemory.POPULATE || (page >= populatedFrom && page < populatedTo)) {
+    private int populateRun() {
+        if (!SlabMemory.POPULATE) {
             return 0;
         }
-        int k = returnedCount; // returned[k] is page; the next ones taken lie below it
+        int k = returnedCount; // returned[k] is the page taken; the next ones taken lie below it
         while (k > 0 && adjacent(returned[k], returned[k - 1])) {
             k--;
+            if (!populated.get(returned[k])) { // a run made before may lie beyond: counted once
+                populated.set(returned[k]);
+                populatedCount++;
+            }
         }
-        populatedFrom = page;
-        populatedTo = page + 1 + returnedCount - k;
-        return populatedTo - page;
+        return 1 + returnedCount - k;
     }
 
     private int carve() throws DeviceException {
@@ -277,7 +287,6 @@ final class PageSlabs {
             for (int k = kept - 1; k >= 0; k--) {
                 returned[returnedCount++] = batch[k]; // taken from the end: in order, side by side
             }
-            populatedTo = populatedFrom; // pages of the run made last may be back among these
             for (int k = 0; k < left; k++) {
                 pushFree(scattered[k]);
             }
@@ -314,8 +323,11 @@ final class PageSlabs {
         return Libc.madvise(address, length, Libc.MADV_DONTNEED);
     }
 
-    /** Bytes of slabs held but those whose memory went back to the system (free pages held included). */
+    /**
+     * Bytes of slabs held but those whose memory went back to the system (free pages held and
+     * returned pages made again ahead of being taken included).
+     */
     synchronized long heldBytes() {
-        return (((long) slabs << SLAB_SHIFT) - returnedCount) << PAGE_SHIFT;
+        return (((long) slabs << SLAB_SHIFT) - returnedCount + populatedCount) << PAGE_SHIFT;
     }
 }
