@@ -3,7 +3,10 @@
 # no memory backend), interleaved, a fresh server for every run. Each run first fills the export
 # (fio, 1 MiB sequential writes over all of it: the "fill" row, pages made anew), then runs the
 # workload 2 s unmeasured and 5 s measured; it reports throughput, the server's CPU a MiB (utime +
-# stime from /proc/PID/stat around the measured run) and its resident memory after it. Servers
+# stime from /proc/PID/stat around the measured run), the client's (fio's or nbdcopy's own user +
+# system time a MiB, and its share of a CPU: near 100% for one fio job, the client, not the server,
+# sets the pace; nbdcopy's threads together may pass 100%) and the server's resident memory after
+# it. Servers
 # run in turn, the order rotating from round to round; the table gives each server's median and
 # the ratio faultdisk / nbdkit (median over median, the lowest and highest round's in brackets).
 #
@@ -156,7 +159,11 @@ ways = [d for d in ("read", "write", "trim") if d in j]  # a trim counts its byt
 io = sum(j[d].get("io_bytes", j[d]["bw_bytes"] * j[d]["runtime"] / 1000) for d in ways)
 secs = max(j[d]["runtime"] for d in ways) / 1000
 cpu = (int(t1) - int(t0)) / 100
-print(f"{s} {w} {io / 1048576 / secs:.0f} {sum(j[d]['iops'] for d in ways):.0f} {cpu / (io / 1048576) * 1e6:.0f} {rss}")
+# The client's own CPU (fio's user + system share of its run; with several jobs a job's share,
+# their time summed), "-" where the client does not say.
+share = j.get("usr_cpu", -1) + j.get("sys_cpu", 0) if "job_runtime" in j else -1
+client = f"{share / 100 * j['job_runtime'] / 1000 / (io / 1048576) * 1e6:.0f} {share:.0f}" if share >= 0 else "- -"
+print(f"{s} {w} {io / 1048576 / secs:.0f} {sum(j[d]['iops'] for d in ways):.0f} {cpu / (io / 1048576) * 1e6:.0f} {rss} {client}")
 PY
 }
 echo "load average at the start: $(cut -d' ' -f1-3 /proc/loadavg); $(nproc) cpus; transport $transport; commit $(git -C "$root" describe --always --dirty); $(nbdkit --version | head -n 1); fio $(fio --version)"
@@ -171,13 +178,16 @@ done
 echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
 python3 - "$out/results.txt" <<'PY'
 import statistics, sys
-rows = {}
+rows, clients = {}, {}
 for line in open(sys.argv[1]):
-    s, w, mibs, iops, cpu, rss = line.split()
+    s, w, mibs, iops, cpu, rss, ccpu, share = line.split()
     rows.setdefault((w, s), []).append((float(mibs), float(iops), float(cpu), int(rss)))
+    if share != "-":
+        clients.setdefault((w, s), []).append((float(ccpu), float(share)))
 servers = sorted({s for _, s in rows}, key=lambda s: (s != "faultdisk", s))
-print("\n| workload | " + " | ".join(f"{s} MiB/s (IOPS)" for s in servers) + " | faultdisk / nbdkit | CPU µs a MiB | RSS MiB |")
-print("|---" * (len(servers) + 4) + "|")
+print("\n| workload | " + " | ".join(f"{s} MiB/s (IOPS)" for s in servers)
+      + " | faultdisk / nbdkit | CPU µs a MiB | client's CPU µs a MiB (its share of a CPU, %) | RSS MiB |")
+print("|---" * (len(servers) + 5) + "|")
 for w in dict.fromkeys(w for w, _ in rows):
     med = {s: statistics.median(m for m, *_ in rows[(w, s)]) for s in servers if (w, s) in rows}
     iops = {s: statistics.median(i for _, i, *_ in rows[(w, s)]) for s in servers if (w, s) in rows}
@@ -187,5 +197,10 @@ for w in dict.fromkeys(w for w, _ in rows):
         ratio = f"**{med['faultdisk'] / med['nbdkit']:.2f}** ({min(per):.2f}-{max(per):.2f})"
     cpu = " / ".join(f"{statistics.median(c for _, _, c, _ in rows[(w, s)]):.0f}" for s in servers if (w, s) in rows)
     rss = " / ".join(f"{statistics.median(r for *_, r in rows[(w, s)]):.0f}" for s in servers if (w, s) in rows)
-    print(f"| {w} | " + " | ".join(f"{med[s]:.0f} ({iops[s]:.0f})" for s in servers if s in med) + f" | {ratio} | {cpu} | {rss} |")
+    client = " / ".join(
+        f"{statistics.median(c for c, _ in clients[(w, s)]):.0f} ({statistics.median(p for _, p in clients[(w, s)]):.0f})"
+        if (w, s) in clients else "-"
+        for s in servers if (w, s) in rows)
+    print(f"| {w} | " + " | ".join(f"{med[s]:.0f} ({iops[s]:.0f})" for s in servers if s in med)
+          + f" | {ratio} | {cpu} | {client} | {rss} |")
 PY
