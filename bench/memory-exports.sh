@@ -161,7 +161,7 @@ secs = max(j[d]["runtime"] for d in ways) / 1000
 cpu = (int(t1) - int(t0)) / 100
 # The client's own CPU (fio's user + system share of its run; with several jobs a job's share,
 # their time summed), "-" where the client does not say.
-share = j.get("usr_cpu", -1) + j.get("sys_cpu", 0) if "job_runtime" in j else -1
+share = j["usr_cpu"] + j["sys_cpu"] if all(k in j for k in ("usr_cpu", "sys_cpu", "job_runtime")) else -1
 client = f"{share / 100 * j['job_runtime'] / 1000 / (io / 1048576) * 1e6:.0f} {share:.0f}" if share >= 0 else "- -"
 print(f"{s} {w} {io / 1048576 / secs:.0f} {sum(j[d]['iops'] for d in ways):.0f} {cpu / (io / 1048576) * 1e6:.0f} {rss} {client}")
 PY
