@@ -6,7 +6,6 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
 import java.util.Arrays;
-import java.util.BitSet;
 
 /**
  * A memory device's 4 KiB pages, outside the heap: carved in order from slabs of 2 MiB (pages
@@ -63,11 +62,10 @@ final class PageSlabs {
 
     private int returnedCount;
     /**
-     * Returned pages made again ahead of being taken ({@link #populateRun}): their memory is held,
-     * so they are not made again when taken, and count as held until then.
+     * The returned list's last entries (the next taken) made again ahead of being taken ({@link
+     * #populateRun}): their memory is held, so they are taken before pages returned after them, are
+     * not made again when taken, and count as held until then.
      */
-    private final BitSet populated = new BitSet();
-
     private int populatedCount;
     /** Free pages held that start a return: {@link #RETURN_BATCH}, or twice those left after the last. */
     private int returnAt = RETURN_BATCH;
@@ -108,8 +106,7 @@ final class PageSlabs {
                 page = free[--freeCount];
             } else if (returnedCount > 0) {
                 page = returned[--returnedCount];
-                if (populated.get(page)) {
-                    populated.clear(page);
+                if (populatedCount > 0) {
                     populatedCount--;
                 } else {
                     populate = populateRun();
@@ -153,12 +150,9 @@ final class PageSlabs {
         int k = returnedCount; // returned[k] is the page taken; the next ones taken lie below it
         while (k > 0 && adjacent(returned[k], returned[k - 1])) {
             k--;
-            if (!populated.get(returned[k])) { // a run made before may lie beyond: counted once
-                populated.set(returned[k]);
-                populatedCount++;
-            }
         }
-        return 1 + returnedCount - k;
+        populatedCount = returnedCount - k;
+        return 1 + populatedCount;
     }
 
     private int carve() throws DeviceException {
@@ -284,9 +278,13 @@ final class PageSlabs {
             if (returnedCount + kept > returned.length) {
                 returned = Arrays.copyOf(returned, Math.max(returnedCount + kept, returned.length * 2));
             }
+            // Below the pages made ahead, which stay the next taken.
+            int below = returnedCount - populatedCount;
+            System.arraycopy(returned, below, returned, below + kept, populatedCount);
             for (int k = kept - 1; k >= 0; k--) {
-                returned[returnedCount++] = batch[k]; // taken from the end: in order, side by side
+                returned[below++] = batch[k]; // taken from the end: in order, side by side
             }
+            returnedCount += kept;
             for (int k = 0; k < left; k++) {
                 pushFree(scattered[k]);
             }

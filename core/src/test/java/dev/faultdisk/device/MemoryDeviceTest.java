@@ -327,7 +327,7 @@ class MemoryDeviceTest {
 
     /**
      * Returned pages made again at once, ahead of being taken, hold memory: they count as held until
-     * taken, once each, also when more pages go back to the system meanwhile.
+     * taken, and are taken before pages that went back to the system after them.
      */
     @Test
     void returnedPagesMadeAheadOfBeingTakenCountAsHeld() throws IOException {
@@ -346,9 +346,15 @@ class MemoryDeviceTest {
         Io.trim(d, 0, 16 << 20, false); // 4,096 pages freed: back to the system but the ninth slab's 4
         assertEquals(
                 (2 << 20) + 16384, d.pageMemoryBytes(), "the ninth slab's 508 made, 4 pages with data, 4 free ones");
-        Io.write(d, 56 << 20, Io.filled(4 << 20, 0x65), false); // the 4 free ones, then 508 and 512 just returned
-        assertEquals(6 << 20, d.pageMemoryBytes(), "1,028 pages with data, the ninth slab's 508 made still held");
-        assertArrayEquals(Io.filled(4 << 20, 0x65), Io.read(d, 56 << 20, 4 << 20));
+        Io.write(d, 56 << 20, Io.filled(2 << 20, 0x65), false);
+        assertEquals(
+                (2 << 20) + 16384,
+                d.pageMemoryBytes(),
+                "the 4 free pages, then the 508 made ahead, before any returned after them: none made anew");
+        Io.write(d, 60 << 20, Io.filled(4096, 0x66), false);
+        assertEquals(4 << 20, d.pageMemoryBytes(), "a returned page taken now makes its run: 517 with data, 507 made");
+        assertArrayEquals(Io.filled(4096, 0x66), Io.read(d, 60 << 20, 4096));
+        assertArrayEquals(Io.filled(2 << 20, 0x65), Io.read(d, 56 << 20, 2 << 20));
         assertArrayEquals(Io.filled(8192, 0x63), Io.read(d, 48 << 20, 8192));
         assertArrayEquals(new byte[8192], Io.read(d, 0, 8192));
     }
