@@ -149,20 +149,22 @@ measure() {
   t0=$(ticks "$pid")
   "$@" >"$out/fio.json"
   t1=$(ticks "$pid")
-  python3 - "$s" "$w" "$t0" "$t1" "$(awk '$1 == "VmRSS:" {printf "%.0f", $2 / 1024}' "/proc/$pid/status")" \
-    "$out/fio.json" <<'PY' | tee -a "$out/results.txt"
-import json, sys
+  PYTHONPATH="$root/bench" python3 - "$s" "$w" "$t0" "$t1" \
+    "$(awk '$1 == "VmRSS:" {printf "%.0f", $2 / 1024}' "/proc/$pid/status")" "$out/fio.json" <<'PY' | tee -a "$out/results.txt"
+import sys
+from summarize import client_cpu, fio_job
 s, w, t0, t1, rss, path = sys.argv[1:]
-j = json.load(open(path))["jobs"][0]
+j = fio_job(path)
 ways = [d for d in ("read", "write", "trim") if d in j]  # a trim counts its bytes as a read or write does
 # copy_run.py's shape gives the bandwidth, not the bytes.
 io = sum(j[d].get("io_bytes", j[d]["bw_bytes"] * j[d]["runtime"] / 1000) for d in ways)
 secs = max(j[d]["runtime"] for d in ways) / 1000
 cpu = (int(t1) - int(t0)) / 100
-# The client's own CPU (fio's user + system share of its run; with several jobs a job's share,
-# their time summed), "-" where the client does not say.
-share = j["usr_cpu"] + j["sys_cpu"] if all(k in j for k in ("usr_cpu", "sys_cpu", "job_runtime")) else -1
-client = f"{share / 100 * j['job_runtime'] / 1000 / (io / 1048576) * 1e6:.0f} {share:.0f}" if share >= 0 else "- -"
+# The client's own CPU as compare.sh's summary reads it (a MiB here, not an I/O), "-" where the
+# client does not say.
+per_io = client_cpu(path)
+ios = sum(j[d]["total_ios"] for d in ways)
+client = f"{per_io[0] * ios / (io / 1048576):.0f} {per_io[1]:.0f}" if per_io else "- -"
 print(f"{s} {w} {io / 1048576 / secs:.0f} {sum(j[d]['iops'] for d in ways):.0f} {cpu / (io / 1048576) * 1e6:.0f} {rss} {client}")
 PY
 }
