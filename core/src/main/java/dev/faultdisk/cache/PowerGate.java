@@ -6,6 +6,7 @@ import dev.faultdisk.device.Completion;
 import dev.faultdisk.device.ExtentSink;
 import dev.faultdisk.device.InterceptingDevice;
 import dev.faultdisk.device.ReadSource;
+import dev.faultdisk.device.StagedPages;
 import dev.faultdisk.device.StagedPayload;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -36,6 +37,11 @@ public final class PowerGate extends InterceptingDevice {
     @Override
     public boolean writeStaged(BlockRequest r, StagedPayload payload) throws IOException {
         return !next.mayBlock() && next.writeStaged(r, payload);
+    }
+
+    @Override
+    public StagedPages stagePages(long offset, int length) {
+        return next.mayBlock() ? null : next.stagePages(offset, length);
     }
 
     @Override

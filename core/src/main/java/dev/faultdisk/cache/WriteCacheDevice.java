@@ -9,6 +9,7 @@ import dev.faultdisk.device.DeviceException;
 import dev.faultdisk.device.ExtentSink;
 import dev.faultdisk.device.ForwardingBlockDevice;
 import dev.faultdisk.device.ReadSource;
+import dev.faultdisk.device.StagedPages;
 import dev.faultdisk.device.StagedPayload;
 import dev.faultdisk.wire.BlockOp;
 import dev.faultdisk.wire.CacheMode;
@@ -417,6 +418,11 @@ public final class WriteCacheDevice extends ForwardingBlockDevice {
         } finally {
             lock.unlock();
         }
+    }
+
+    @Override
+    public StagedPages stagePages(long offset, int length) {
+        return mode == CacheMode.WRITETHROUGH ? next.stagePages(offset, length) : null;
     }
 
     @Override

@@ -89,6 +89,20 @@ public interface BlockDevice extends AutoCloseable {
         return false;
     }
 
+    /**
+     * Pages of the memory medium below to receive a write's payload into, before the write enters
+     * the stack: {@code length} bytes for {@code offset}, laid out as the pages they go to. Given
+     * to {@link #writeStaged} afterwards, the medium puts the whole pages in place of those the
+     * write covers rather than copying the bytes again. Null when any layer from here down would
+     * act on the bytes of a write now (as {@link #writeStaged} would refuse it), when the medium
+     * is not memory, or when no pages can be had. Counts as no request: only the write does. The
+     * caller fills them, hands them to a write, and then {@linkplain StagedPages#discard discards}
+     * them, written or not.
+     */
+    default StagedPages stagePages(long offset, int length) {
+        return null;
+    }
+
     /** {@link #readVersion} of a device that cannot tell: nothing is read from it ahead of time. */
     long UNVERSIONED = -1;
 

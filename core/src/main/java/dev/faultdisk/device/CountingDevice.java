@@ -22,6 +22,12 @@ public final class CountingDevice extends InterceptingDevice {
         return source;
     }
 
+    /** Counts nothing: the write they go to counts. */
+    @Override
+    public StagedPages stagePages(long offset, int length) {
+        return next.stagePages(offset, length);
+    }
+
     /** Counts a staged write as {@link #write} counts one, once a layer below took it. */
     @Override
     public boolean writeStaged(BlockRequest r, StagedPayload payload) throws IOException {

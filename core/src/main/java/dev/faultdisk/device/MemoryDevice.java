@@ -211,8 +211,19 @@ public final class MemoryDevice implements BlockDevice, PageSource {
         }
     }
 
+    /** Pages of this device's tree, not yet in it, for a write's payload ({@link StagedPages}). */
+    @Override
+    public StagedPages stagePages(long offset, int length) {
+        if (offset < 0 || length <= 0 || offset > size - length) {
+            return null; // the write will be refused; nothing to hold for it
+        }
+        return StagedPages.take(tree.pages, offset, length);
+    }
+
     /**
-     * Reads a staged payload (a pipe's) straight into the pages, a run of pages side by side at a
+     * Puts a payload received into this tree's own pages ({@link StagedPages}) in place: each whole
+     * page goes into its slot, the page there before retired; or reads a staged payload (a pipe's)
+     * straight into the pages, a run of pages side by side at a
      * time: one copy, where a buffer and then the pages cost two. Pages written in order lie side
      * by side, so a large write over them is a run or two.
      */
@@ -222,6 +233,15 @@ public final class MemoryDevice implements BlockDevice, PageSource {
         try {
             PageTree t = tree;
             PageSlabs pages = t.pages;
+            if (payload instanceof StagedPages staged && !staged.of(pages)) {
+                // Received into a tree since dropped, whose memory went back (zeroes now): the
+                // write finishes there, as one under way in it when it was dropped does.
+                return true;
+            }
+            if (payload instanceof StagedPages staged && staged.stagedFor(r.offset(), r.length())) {
+                swapIn(t, staged, r.offset(), r.length());
+                return true;
+            }
             long pos = r.offset();
             long end = pos + r.length();
             int first = -1; // the run's pages, pinned: first to first + count - 1
@@ -264,6 +284,49 @@ public final class MemoryDevice implements BlockDevice, PageSource {
             changes.end();
         }
         return true;
+    }
+
+    /**
+     * Puts {@code staged}'s whole pages in their slots and copies its partial ones (at either end)
+     * into the pages there. The pages put out are retired last to first, so that the free list
+     * gives them back first to last: a later write in order again takes pages side by side.
+     */
+    private static void swapIn(PageTree t, StagedPages staged, long offset, long length) throws DeviceException {
+        PageSlabs pages = t.pages;
+        long pos = offset;
+        long end = offset + length;
+        int[] out = new int[(int) ((end - (offset & -CHUNK) + CHUNK - 1) >>> CHUNK_SHIFT)];
+        int first = out.length; // filled from the end: the last page put out is retired first
+        try {
+            for (int i = 0; pos < end; i++) {
+                int within = (int) (pos & (CHUNK - 1));
+                int n = (int) Math.min(end - pos, CHUNK - within);
+                int fresh = staged.page(i);
+                if (n == CHUNK) {
+                    int old = t.swap(pos >>> CHUNK_SHIFT, fresh);
+                    staged.taken(i);
+                    pages.unpin(fresh); // the slot holds it now
+                    if (old >= 0) {
+                        out[--first] = old;
+                    }
+                } else {
+                    int page = t.pageForWrite(pos >>> CHUNK_SHIFT);
+                    try {
+                        pages.buffer(page)
+                                .put(
+                                        PageSlabs.offset(page) + within,
+                                        pages.buffer(fresh),
+                                        PageSlabs.offset(fresh) + within,
+                                        n);
+                    } finally {
+                        pages.unpin(page);
+                    }
+                }
+                pos += n;
+            }
+        } finally {
+            pages.retire(out, first, out.length - first, false);
+        }
     }
 
     /** Reads the payload's next bytes into a run of pinned pages, then lets them go. */

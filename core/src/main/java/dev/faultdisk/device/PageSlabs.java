@@ -97,32 +97,98 @@ final class PageSlabs {
      * exports' limit reached, the system's memory refused, or the handles spent).
      */
     int allocate() throws DeviceException {
+        return allocate(true);
+    }
+
+    /**
+     * A page, pinned once for the caller: of zeroes if {@code zeroed}, else holding whatever it
+     * held last (for a page its taker fills whole before anyone else sees it).
+     */
+    int allocate(boolean zeroed) throws DeviceException {
         int page;
         boolean reused;
-        int populate = 0;
+        int populate;
         synchronized (this) {
             reused = freeCount > 0;
-            if (reused) {
-                page = free[--freeCount];
-            } else if (returnedCount > 0) {
-                page = returned[--returnedCount];
-                if (populatedCount > 0) {
-                    populatedCount--;
-                } else {
-                    populate = populateRun();
+            page = take();
+            populate = toPopulate;
+        }
+        populate(page, populate);
+        pinTaken(page);
+        if (reused && zeroed) {
+            buffer(page).put(offset(page), ZEROES, 0, PAGE);
+        }
+        return page;
+    }
+
+    /**
+     * Fills {@code into} with pages as {@link #allocate(boolean)} takes them unzeroed, under one
+     * hold of the lock (a 1 MiB write's payload takes 256, and writers on other connections take
+     * theirs meanwhile: taken one at a time, each payload's pages came interleaved with theirs).
+     * Returns how many it took: fewer than asked once no more memory can be had.
+     */
+    int allocate(int[] into) {
+        int taken = 0;
+        long[] runs = null; // pages taken from the returned list that start a run to make: page << 32 | count
+        int runCount = 0;
+        synchronized (this) {
+            try {
+                for (; taken < into.length; taken++) {
+                    into[taken] = take();
+                    if (toPopulate > 0) {
+                        runs = runs == null ? new long[into.length] : runs;
+                        runs[runCount++] = ((long) into[taken] << 32) | toPopulate;
+                    }
                 }
-            } else {
-                page = carve();
+            } catch (DeviceException e) {
+                // the memory exports' limit: the caller has what was taken
             }
         }
-        if (populate > 0) {
-            // Outside the lock: the run's pages may be taken and written meanwhile, which making
-            // them (zeroes where none is yet) never undoes.
+        for (int i = 0; i < runCount; i++) {
+            populate((int) (runs[i] >>> 32), (int) runs[i]);
+        }
+        for (int i = 0; i < taken; i++) {
+            pinTaken(into[i]);
+        }
+        return taken;
+    }
+
+    /** Pages to make from the page {@link #take} took last ({@link #populateRun}); 0 for none. */
+    private int toPopulate;
+
+    /** A page off the free list, the returned list or a slab; under the lock. */
+    private int take() throws DeviceException {
+        toPopulate = 0;
+        if (freeCount > 0) {
+            return free[--freeCount];
+        }
+        if (returnedCount > 0) {
+            int page = returned[--returnedCount];
+            if (populatedCount > 0) {
+                populatedCount--;
+            } else {
+                toPopulate = populateRun();
+            }
+            return page;
+        }
+        return carve();
+    }
+
+    /**
+     * Makes {@code count} pages from {@code page} on at once. Outside the lock: the run's pages may
+     * be taken and written meanwhile, which making them (zeroes where none is yet) never undoes.
+     */
+    private void populate(int page, int count) {
+        if (count > 0) {
             Libc.madvise(
                     addresses[page >>> SLAB_SHIFT] + offset(page),
-                    (long) populate << PAGE_SHIFT,
+                    (long) count << PAGE_SHIFT,
                     Libc.MADV_POPULATE_WRITE);
         }
+    }
+
+    /** Pins a page just taken once, for its taker. */
+    private void pinTaken(int page) {
         int[] state = states[page >>> SLAB_SHIFT];
         int slot = page & (SLAB_PAGES - 1);
         // Pins a late pinner took on the page's last life stay counted; it sees the device's slot
@@ -131,10 +197,6 @@ final class PageSlabs {
         do {
             s = (int) STATE.getVolatile(state, slot);
         } while (!STATE.compareAndSet(state, slot, s, (s & PINS) + 1));
-        if (reused) {
-            buffer(page).put(offset(page), ZEROES, 0, PAGE);
-        }
-        return page;
     }
 
     /**
@@ -226,6 +288,29 @@ final class PageSlabs {
     }
 
     /**
+     * Retires {@code count} pages from {@code pages[from]} on as {@link #retire} does, dropping a
+     * pin of the caller's on each if {@code pinned}; those free at once go onto the free list in
+     * the order given under one hold of the lock, so the last given is the first taken again.
+     * Overwrites {@code pages}' entries from {@code from} on.
+     */
+    void retire(int[] pages, int from, int count, boolean pinned) {
+        int freed = from;
+        for (int i = from; i < from + count; i++) {
+            int page = pages[i];
+            int[] state = states[page >>> SLAB_SHIFT];
+            int slot = page & (SLAB_PAGES - 1);
+            int old = (int) STATE.getAndBitwiseOr(state, slot, RETIRED);
+            boolean unpinned = pinned ? (int) STATE.getAndAdd(state, slot, -1) - 1 == RETIRED : (old & PINS) == 0;
+            if (unpinned && STATE.compareAndSet(state, slot, RETIRED, RETIRED | FREED)) {
+                pages[freed++] = page;
+            }
+        }
+        if (freed > from) {
+            free(pages, from, freed - from);
+        }
+    }
+
+    /**
      * Onto the free list, once: whoever moves it from retired and unpinned to freed. Past {@link
      * #returnAt} pages held free, the memory of those lying in runs goes back to the system.
      */
@@ -233,17 +318,38 @@ final class PageSlabs {
         if (!STATE.compareAndSet(state, page & (SLAB_PAGES - 1), RETIRED, RETIRED | FREED)) {
             return;
         }
-        int[] batch = null;
+        int[] batch;
         synchronized (this) {
             pushFree(page);
-            if (freeCount >= returnAt && Libc.canAdvise()) {
-                batch = Arrays.copyOf(free, freeCount);
-                freeCount = 0;
-            }
+            batch = batchToReturn();
         }
         if (batch != null) {
             giveBack(batch);
         }
+    }
+
+    /** Puts freed pages onto the free list, in order. */
+    private void free(int[] pages, int from, int count) {
+        int[] batch;
+        synchronized (this) {
+            for (int i = from; i < from + count; i++) {
+                pushFree(pages[i]);
+            }
+            batch = batchToReturn();
+        }
+        if (batch != null) {
+            giveBack(batch);
+        }
+    }
+
+    /** The free list, taken whole to hand back to the system once past {@link #returnAt}; else null. Under the lock. */
+    private int[] batchToReturn() {
+        if (freeCount < returnAt || !Libc.canAdvise()) {
+            return null;
+        }
+        int[] batch = Arrays.copyOf(free, freeCount);
+        freeCount = 0;
+        return batch;
     }
 
     /**

@@ -123,6 +123,19 @@ final class PageTree {
         }
     }
 
+    /**
+     * Puts {@code page} (filled, not yet seen by anyone) in {@code index}'s slot; returns the page
+     * it held there, which the caller retires, or -1 if it held none.
+     */
+    int swap(long index, int page) {
+        int old = (int) LEAF.getAndSet(leafForWrite(index), (int) index & (FAN - 1), page + HANDLE_BASE);
+        if (old >= HANDLE_BASE) {
+            return old - HANDLE_BASE;
+        }
+        allocatedPages.incrementAndGet();
+        return -1;
+    }
+
     /** Frees the page at {@code index}: no page there after. */
     void free(long index) {
         replace(leaf(index), index, MISSING);

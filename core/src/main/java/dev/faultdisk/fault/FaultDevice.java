@@ -6,6 +6,7 @@ import dev.faultdisk.device.Completion;
 import dev.faultdisk.device.EngineDevice;
 import dev.faultdisk.device.ExtentSink;
 import dev.faultdisk.device.ReadSource;
+import dev.faultdisk.device.StagedPages;
 import dev.faultdisk.device.StagedPayload;
 import dev.faultdisk.wire.BlockOp;
 import java.io.IOException;
@@ -56,6 +57,11 @@ public final class FaultDevice extends EngineDevice<FaultEngine> {
     @Override
     public boolean writeStaged(BlockRequest r, StagedPayload payload) throws IOException {
         return engine.snapshot().rules().length == 0 && next.writeStaged(r, payload);
+    }
+
+    @Override
+    public StagedPages stagePages(long offset, int length) {
+        return engine.snapshot().rules().length == 0 ? next.stagePages(offset, length) : null;
     }
 
     @Override

@@ -5,6 +5,7 @@ import dev.faultdisk.device.BlockRequest;
 import dev.faultdisk.device.ExtentSink;
 import dev.faultdisk.device.InterceptingDevice;
 import dev.faultdisk.device.ReadSource;
+import dev.faultdisk.device.StagedPages;
 import dev.faultdisk.device.StagedPayload;
 import dev.faultdisk.fault.FaultTime;
 import dev.faultdisk.wire.history.HistoryEntry.Kind;
@@ -75,6 +76,11 @@ public final class RecorderDevice extends InterceptingDevice {
     @Override
     public boolean writeStaged(BlockRequest r, StagedPayload payload) throws IOException {
         return writer == null && next.writeStaged(r, payload);
+    }
+
+    @Override
+    public StagedPages stagePages(long offset, int length) {
+        return writer == null ? next.stagePages(offset, length) : null;
     }
 
     @Override

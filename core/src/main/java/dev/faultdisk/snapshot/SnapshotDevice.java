@@ -7,6 +7,7 @@ import dev.faultdisk.device.ExtentSink;
 import dev.faultdisk.device.InterceptingDevice;
 import dev.faultdisk.device.MemoryDevice;
 import dev.faultdisk.device.ReadSource;
+import dev.faultdisk.device.StagedPages;
 import dev.faultdisk.device.StagedPayload;
 import dev.faultdisk.wire.BlockOp;
 import java.io.IOException;
@@ -112,6 +113,11 @@ public final class SnapshotDevice extends InterceptingDevice {
     @Override
     public boolean writeStaged(BlockRequest r, StagedPayload payload) throws IOException {
         return !layered && next.writeStaged(r, payload);
+    }
+
+    @Override
+    public StagedPages stagePages(long offset, int length) {
+        return layered ? null : next.stagePages(offset, length);
     }
 
     /**

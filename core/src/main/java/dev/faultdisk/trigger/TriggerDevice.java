@@ -8,6 +8,7 @@ import dev.faultdisk.device.DeviceException;
 import dev.faultdisk.device.ExtentSink;
 import dev.faultdisk.device.InterceptingDevice;
 import dev.faultdisk.device.ReadSource;
+import dev.faultdisk.device.StagedPages;
 import dev.faultdisk.device.StagedPayload;
 import dev.faultdisk.fault.FaultEngine;
 import dev.faultdisk.fault.FaultTime;
@@ -67,6 +68,14 @@ public final class TriggerDevice extends InterceptingDevice {
         TriggerEngine e = engine;
         return (e == null || !(e.isEngaged() || e.watches(export, r.op()) || e.watchesEvents()))
                 && next.writeStaged(r, payload);
+    }
+
+    @Override
+    public StagedPages stagePages(long offset, int length) {
+        TriggerEngine e = engine;
+        return e == null || !(e.isEngaged() || e.watches(export, BlockOp.WRITE) || e.watchesEvents())
+                ? next.stagePages(offset, length)
+                : null;
     }
 
     /** Only while no trigger is engaged: triggers count requests in order and may hold them on a thread. */

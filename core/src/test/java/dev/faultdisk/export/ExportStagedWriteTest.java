@@ -9,8 +9,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.faultdisk.device.BlockRequest;
 import dev.faultdisk.device.DeviceException;
 import dev.faultdisk.device.Io;
+import dev.faultdisk.device.StagedPages;
 import dev.faultdisk.device.StagedPayload;
 import dev.faultdisk.fault.FaultRule;
+import dev.faultdisk.fault.blkdebug.BlkdebugEvent;
+import dev.faultdisk.fault.blkdebug.InjectErrorRule;
 import dev.faultdisk.wire.BlockOp;
 import dev.faultdisk.wire.PowerFailMode;
 import java.io.IOException;
@@ -111,6 +114,80 @@ class ExportStagedWriteTest {
             assertTrue(offer(e, 4096, 13), "a memory export reads it into its pages");
             assertArrayEquals(Io.filled(64 * 1024, 13), Io.read(e.device(), 4096, 64 * 1024));
             assertEquals(1, e.stats().ops(BlockOp.WRITE), "counted as a write");
+        }
+    }
+
+    /** Whether the stack offers pages to receive a write's payload into; any it offers go back. */
+    private static boolean stages(Export e) {
+        StagedPages pages = e.device().stagePages(0, 64 * 1024);
+        if (pages != null) {
+            pages.discard();
+        }
+        return pages != null;
+    }
+
+    /**
+     * A memory export's stack offers its pages to receive a write's payload into only while every
+     * layer would pass the write untouched (as it takes a staged payload), counting nothing for
+     * the offer; the write received into them counts once; an image file offers none.
+     */
+    @Test
+    void pagesToReceiveIntoAreOfferedOnlyWhereNoLayerActsOnWrites(@TempDir Path dir) throws IOException {
+        try (Export e = Export.open(ExportSpec.parse("m=memory:1M"))) {
+            assertTrue(stages(e), "nothing acts on writes");
+            assertEquals(0, e.stats().ops(BlockOp.WRITE), "an offer is no request");
+            StagedPages pages = e.device().stagePages(4096, 8192);
+            pages.views()[0].put(Io.filled(8192, 14));
+            try {
+                assertTrue(e.device().writeStaged(write(4096, 8192), pages), "put in place");
+            } finally {
+                pages.discard();
+            }
+            assertArrayEquals(Io.filled(8192, 14), Io.read(e.device(), 4096, 8192));
+            assertEquals(1, e.stats().ops(BlockOp.WRITE), "counted as a write");
+
+            List<Long> ids = e.faults().add(List.of(Map.of("type", "error", "ops", List.of("write"))), "rules").stream()
+                    .map(FaultRule::id)
+                    .toList();
+            assertFalse(stages(e), "a fault rule");
+            e.faults().remove(ids);
+            assertTrue(stages(e), "the rule removed");
+
+            // A rule that comes between the payload's arrival and its write sees the write: the
+            // stack refuses the pages, whose bytes then go the buffered way.
+            StagedPages early = e.device().stagePages(0, 4096);
+            early.views()[0].put(Io.filled(4096, 15));
+            ids = e.faults().add(List.of(Map.of("type", "error", "ops", List.of("write"))), "rules").stream()
+                    .map(FaultRule::id)
+                    .toList();
+            try {
+                assertFalse(e.device().writeStaged(write(0, 4096), early), "the rule needs the write");
+                ByteBuffer bytes = ByteBuffer.allocateDirect(4096);
+                early.readInto(bytes);
+                assertEquals(ByteBuffer.wrap(Io.filled(4096, 15)), bytes.flip(), "the payload read out whole");
+                assertThrows(DeviceException.class, () -> e.device().write(write(0, 4096), bytes), "the rule fails it");
+            } finally {
+                early.discard();
+            }
+            e.faults().remove(ids);
+            e.blkdebug().addRules(List.of(InjectErrorRule.on(BlkdebugEvent.WRITE_AIO)));
+            assertFalse(stages(e), "a blkdebug rule");
+            e.blkdebug().clearRules();
+            assertTrue(stages(e), "the blkdebug rule removed");
+            e.createSnapshot("s");
+            assertFalse(stages(e), "a snapshot: writes go to a delta");
+        }
+        try (Export e = Export.open(ExportSpec.parse("m=memory:1M"))) {
+            e.historyStart(dir.resolve("run.history"), "base", MIB);
+            assertFalse(stages(e), "a history recorded");
+        }
+        try (Export e = Export.open(ExportSpec.parse("m=memory:1M,cache=writeback"))) {
+            assertFalse(stages(e), "the write cache keeps writes");
+        }
+        Path image = dir.resolve("f.img");
+        Files.write(image, Io.filled(MIB, 5));
+        try (Export e = Export.open(ExportSpec.parse("f=" + image))) {
+            assertFalse(stages(e), "an image file has no pages");
         }
     }
 }

@@ -31,9 +31,11 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Large writes that no layer needs go from the client's socket into the image file through a pipe
- * (splice, docs/BENCHMARKS.md), or from the pipe straight into a memory export's pages. Real clients' bytes must land exactly; every layer that acts on
- * writes (a fault rule added at run time, the write cache keeping data) must still see each write;
- * a client that goes away mid-payload changes nothing; TLS connections keep the buffered path.
+ * (splice, docs/BENCHMARKS.md), from the pipe into a memory export's pages, or, for a connection
+ * alone in sending them, straight into a memory export's own pages. Real clients' bytes must land
+ * exactly; every layer that acts on writes (a fault rule added at run time, the write cache keeping
+ * data) must still see each write; a client that goes away mid-payload changes nothing; TLS
+ * connections to an image file keep the buffered path.
  */
 class SplicedWriteTest {
     private static final Duration WAIT = Duration.ofSeconds(60);
@@ -96,24 +98,112 @@ class SplicedWriteTest {
 
     @Test
     @Faultdisk(exports = "mem=memory:8M")
-    void largeWritesToAMemoryExportGoFromThePipeIntoItsPages(FaultdiskServer server, @TempDir Path dir)
-            throws IOException {
+    void largeWritesToAMemoryExportGoIntoItsPages(FaultdiskServer server, @TempDir Path dir) throws IOException {
         Tools.require("nbdcopy", "qemu-io");
         NbdServer nbd = server.nbd();
         String uri = "nbd://127.0.0.1:" + ((InetSocketAddress) server.nbdAddress()).getPort() + "/mem";
         byte[] content = Images.random(0x5b11_ce0aL, SIZE);
-        long before = nbd.writesThroughPipe();
+        long before = staged(nbd);
         copyIn(content, uri, dir);
-        assertTrue(nbd.writesThroughPipe() >= before + SIZE / (256 << 10), "nbdcopy's writes went through the pipe");
+        // nbdcopy's connections each send large writes: they splice, or go into pages while alone.
+        assertTrue(staged(nbd) >= before + SIZE / (256 << 10), "nbdcopy's writes went through the pipe or into pages");
         Images.assertSameBytes(content, SendfileReadTest.copyOut(uri, dir), "what nbdcopy wrote, read back");
 
         // Over pages already there, from an offset inside a page, and a write into pages never written.
+        before = staged(nbd);
         QemuIo.run(uri, "write -P 0x6c 1000001 1M", "discard 5M 1M", "write -P 0x3d 5M 512k")
                 .assertOk("qemu-io's writes");
+        assertEquals(before + 2, staged(nbd), "both large writes staged");
         Arrays.fill(content, 1_000_001, 1_000_001 + MIB, (byte) 0x6c);
         Arrays.fill(content, 5 * MIB, 6 * MIB, (byte) 0);
         Arrays.fill(content, 5 * MIB, 5 * MIB + (512 << 10), (byte) 0x3d);
         Images.assertSameBytes(content, SendfileReadTest.copyOut(uri, dir), "after qemu-io's writes");
+    }
+
+    /** Writes that went through the pipe or into a memory export's pages. */
+    private static long staged(NbdServer nbd) {
+        return nbd.writesThroughPipe() + nbd.writesIntoPages();
+    }
+
+    /**
+     * A connection alone in sending large writes to a memory export receives each payload straight
+     * into the export's pages, over TCP or TLS: real clients' bytes land exactly wherever a write
+     * starts and ends, a small write stays buffered, and a client that goes away mid-payload
+     * changes nothing while the server goes on.
+     */
+    @Test
+    void largeWritesOfAConnectionAloneAreReceivedIntoAMemoryExportsPages(@TempDir Path dir) throws Exception {
+        Tools.require("openssl", "nbdcopy", "qemu-io");
+        TestPki pki = TestPki.create(dir.resolve("pki"));
+        // Every stream alone at once (nbdcopy's four connections and qemu-io's two writes too): the
+        // way into pages is what is tested, not how long a stream must run alone to take it.
+        System.setProperty("faultdisk.nbd.largeWritesAloneMillis", "0");
+        FaultdiskServer started;
+        try {
+            started = FaultdiskServer.builder()
+                    .export("mem=memory:8M")
+                    .nbd(new InetSocketAddress("127.0.0.1", 0))
+                    .nbdOptions(
+                            NbdServer.Options.defaults().withTls(TlsMode.ON, TlsCredentials.server(pki.dir(), false)))
+                    .start();
+        } finally {
+            System.clearProperty("faultdisk.nbd.largeWritesAloneMillis");
+        }
+        try (FaultdiskServer server = started) {
+            int port = ((InetSocketAddress) server.nbdAddress()).getPort();
+            NbdServer nbd = server.nbd();
+            String plain = "nbd://127.0.0.1:" + port + "/mem";
+            String secure = "nbds://localhost:" + port + "/mem?tls-certificates=" + pki.caOnly();
+
+            byte[] content = Images.random(0x5b11_ce0cL, SIZE);
+            long pipe = nbd.writesThroughPipe();
+            copyIn(content, plain, dir);
+            assertTrue(nbd.writesIntoPages() >= SIZE / (256 << 10), "nbdcopy's 256 KiB writes went into pages");
+            assertEquals(pipe, nbd.writesThroughPipe(), "none through the pipe");
+            Images.assertSameBytes(content, SendfileReadTest.copyOut(plain, dir), "what nbdcopy wrote, read back");
+
+            long before = nbd.writesIntoPages();
+            QemuIo.run(plain, "write -P 0x6c 1000001 1M", "write -f -P 0x5d 3M 1M", "write -P 0x7e 6M 4096")
+                    .assertOk("qemu-io's writes");
+            assertEquals(before + 2, nbd.writesIntoPages(), "the two large writes into pages, the small one not");
+            Arrays.fill(content, 1_000_001, 1_000_001 + MIB, (byte) 0x6c);
+            Arrays.fill(content, 3 * MIB, 4 * MIB, (byte) 0x5d);
+            Arrays.fill(content, 6 * MIB, 6 * MIB + 4096, (byte) 0x7e);
+            Images.assertSameBytes(content, SendfileReadTest.copyOut(plain, dir), "after qemu-io's writes");
+
+            // Every other page of the first MiB trimmed: the next large write's pages lie apart,
+            // and the payload is read into all of them at once.
+            List<String> trims = new java.util.ArrayList<>();
+            for (int page = 0; page < 256; page += 2) {
+                trims.add("discard " + page * 4096 + " 4k");
+                Arrays.fill(content, page * 4096, page * 4096 + 4096, (byte) 0);
+            }
+            QemuIo.run(plain, trims.toArray(String[]::new)).assertOk("the trims");
+            before = nbd.writesIntoPages();
+            QemuIo.run(plain, "write -P 0x4f 7M 1M").assertOk("a write into pages lying apart");
+            assertEquals(before + 1, nbd.writesIntoPages());
+            Arrays.fill(content, 7 * MIB, 8 * MIB, (byte) 0x4f);
+            Images.assertSameBytes(content, SendfileReadTest.copyOut(plain, dir), "after the trims and the write");
+
+            byte[] overTls = Images.random(0x5b11_ce0dL, SIZE);
+            before = nbd.writesIntoPages();
+            copyIn(overTls, secure, dir, "--request-size=1048576");
+            assertTrue(nbd.writesIntoPages() >= before + SIZE / MIB, "nbdcopy's writes over TLS went into pages");
+            Images.assertSameBytes(overTls, SendfileReadTest.copyOut(plain, dir), "what nbdcopy wrote over TLS");
+
+            before = nbd.writesIntoPages();
+            try (RawNbd client = RawNbd.open(port, "mem")) {
+                client.header(RawNbd.READ, 1, 0, 4096);
+                assertEquals(0, client.reply(1, 4096));
+                client.header(RawNbd.WRITE, 2, MIB, MIB);
+                client.out.write(Images.filled(600 << 10, 0xee));
+                client.out.flush();
+            }
+            await().atMost(WAIT).until(() -> nbd.connections().isEmpty());
+            assertEquals(before, nbd.writesIntoPages(), "the half-sent write was not written");
+            Images.assertSameBytes(
+                    overTls, SendfileReadTest.copyOut(plain, dir), "the export after the half-sent write");
+        }
     }
 
     @Test

@@ -8,6 +8,7 @@ import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.channels.ByteChannel;
 import java.nio.channels.Channels;
+import java.nio.channels.ScatteringByteChannel;
 import java.nio.channels.SocketChannel;
 import java.util.function.Function;
 
@@ -155,6 +156,38 @@ final class ConnectionInput {
             if ((looks ? spin.await(() -> io.read(dst)) : io.read(dst)) < 0) {
                 throw new EOFException();
             }
+        }
+    }
+
+    /**
+     * Moves the next input bytes into {@code dsts} in order until every one is full: what is
+     * buffered, then from a plain socket by scattering reads into all that are left (pages lying
+     * apart take a system call between them, not one each), else one buffer at a time.
+     */
+    void readInto(ByteBuffer[] dsts) throws IOException {
+        int i = 0;
+        while (in.hasRemaining() && i < dsts.length) {
+            ByteBuffer dst = dsts[i];
+            int n = Math.min(in.remaining(), dst.remaining());
+            dst.put(dst.position(), in, in.position(), n);
+            dst.position(dst.position() + n);
+            in.position(in.position() + n);
+            if (!dst.hasRemaining()) {
+                i++;
+            }
+        }
+        if (tls == null && io instanceof ScatteringByteChannel socket) {
+            while (i < dsts.length) {
+                if (!dsts[i].hasRemaining()) {
+                    i++;
+                } else if (socket.read(dsts, i, dsts.length - i) < 0) {
+                    throw new EOFException();
+                }
+            }
+            return;
+        }
+        for (; i < dsts.length; i++) {
+            readInto(dsts[i]);
         }
     }
 

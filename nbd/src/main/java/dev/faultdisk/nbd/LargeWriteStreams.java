@@ -97,6 +97,11 @@ final class LargeWriteStreams {
             this.writes = writes;
         }
 
+        /** Records a large write from this connection; true if no other connection sends them just now. */
+        boolean alone() {
+            return writes.alone();
+        }
+
         /** Records a large write of {@code length} bytes from this connection; true if it goes off the reader. */
         boolean offReader(long length) {
             if (!writes.alone()) {

@@ -122,6 +122,7 @@ public final class NbdServer implements AutoCloseable {
     private final java.util.concurrent.atomic.LongAdder sentFromMemory = new java.util.concurrent.atomic.LongAdder();
     private final java.util.concurrent.atomic.LongAdder throughUring = new java.util.concurrent.atomic.LongAdder();
     private final java.util.concurrent.atomic.LongAdder throughPipe = new java.util.concurrent.atomic.LongAdder();
+    private final java.util.concurrent.atomic.LongAdder intoPages = new java.util.concurrent.atomic.LongAdder();
     private final java.util.concurrent.atomic.LongAdder offReader = new java.util.concurrent.atomic.LongAdder();
     private final LargeWriteStreams largeWrites = LargeWriteStreams.fromSettings();
     /** When connections send their replies within a burst of requests. */
@@ -259,6 +260,15 @@ public final class NbdServer implements AutoCloseable {
 
     void wroteThroughPipe() {
         throughPipe.increment();
+    }
+
+    /** Writes whose payload went from the socket straight into a memory export's pages (StagedPages) since start. */
+    public long writesIntoPages() {
+        return intoPages.sum();
+    }
+
+    void wroteIntoPages() {
+        intoPages.increment();
     }
 
     /** Large writes on Unix socket connections run on threads of their own (Transmission) since start. */

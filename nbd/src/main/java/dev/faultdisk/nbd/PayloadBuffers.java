@@ -2,20 +2,28 @@ package dev.faultdisk.nbd;
 
 import dev.faultdisk.device.BlockDevice;
 import dev.faultdisk.device.BlockRequest;
+import dev.faultdisk.device.StagedPages;
+import dev.faultdisk.device.StagedPayload;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 
 /**
  * Where a connection's reader puts request payloads: a view of the input buffer for a small
  * write (no copy, nothing allocated), a scratch buffer kept between requests (up to
- * {@link #MAX_SCRATCH}), the pipe a large write is spliced into on its way to the image file, and
- * buffers from the connection's {@link PayloadShare} beyond those. The reader thread alone uses it.
+ * {@link #MAX_SCRATCH}), the memory export's own pages a large write goes to ({@link StagedPages}),
+ * the pipe a large write is spliced into on its way to the image file, and buffers from the
+ * connection's {@link PayloadShare} beyond those. The reader thread alone uses it.
  */
 final class PayloadBuffers {
     /** The largest scratch buffer a connection keeps between requests; larger payloads come from the budget. */
     static final int MAX_SCRATCH = 1 << 20;
     /** A large write's buffer is taken once this much of its payload (or all of it) has arrived. */
     private static final int PAYLOAD_ARRIVED = 128 * 1024;
+    /**
+     * Large inline writes to a memory export are received into its pages ({@link StagedPages});
+     * {@code -Dfaultdisk.nbd.pagedWrites=false} turns that off (they go the pipe's or the buffered way).
+     */
+    private static final boolean PAGED = Boolean.parseBoolean(System.getProperty("faultdisk.nbd.pagedWrites", "true"));
 
     private final Connection connection;
     /** The connection's input, which payloads are read from. */
@@ -29,8 +37,10 @@ final class PayloadBuffers {
     private PayloadPipe pipe;
 
     private boolean pipeAsked;
-    /** The inline write running now has its payload in {@link #pipe}. */
+    /** The inline write running now has its payload in {@link #pipe}, or in {@link #paged}. */
     private boolean staged;
+    /** The pages of the memory export the inline write running now was received into; null if none. */
+    private StagedPages paged;
     /**
      * While the inline write running now has its payload in the input buffer, narrowed to it: the
      * buffer's limit before, and where the payload ends; -1 otherwise.
@@ -75,14 +85,32 @@ final class PayloadBuffers {
     }
 
     /**
-     * The payload of an inline write; null when it is held in the connection's pipe instead
-     * ({@link #staged()}), which a large write's is when the connection can splice, or when a
-     * large one found the budget spent.
+     * The payload of an inline write of {@code length} bytes at {@code offset} of {@code device};
+     * null when it is held in the export's pages or in the connection's pipe instead ({@link
+     * #staged()}), or when a large one found the budget spent. A large write's payload goes
+     * into the export's pages when the device is memory and no layer needs the bytes, unless the
+     * connection can splice and is not {@code alone} in sending large writes: then, as for an image
+     * file, into the pipe. (Received into pages, one connection's sequential writes ran 1.06-1.24x
+     * the pipe's speed, its client's CPU a MiB lower, the pipe no longer holding its socket's
+     * pages; four connections' 0.89-0.95x, each reader's copy from the socket dearer than its
+     * splice: docs/BENCHMARKS.md, "This round (after 1dff05f)".)
      */
-    ByteBuffer inlineWrite(int length) throws IOException {
-        if (!pipeAsked && length >= PayloadPipe.MIN_LENGTH) {
-            pipeAsked = true; // once: a connection that cannot splice goes without
-            pipe = PayloadPipe.open(connection.plainSocket(), connection::isOpen);
+    ByteBuffer inlineWrite(BlockDevice device, long offset, int length, boolean alone) throws IOException {
+        openPipe(length);
+        if (PAGED
+                && length > input.buffer().capacity() / 2
+                && length <= MAX_SCRATCH
+                && (alone || pipe == null || !pipe.fits(length))) {
+            // Taken at the header, as a scratch buffer is not: waiting for the payload to start
+            // first would read its start into the input buffer where an image file's pipe (the
+            // device's answer was null) splices it. At most 1 MiB a connection, as its scratch buffer.
+            StagedPages into = device.stagePages(offset, length);
+            if (into != null) {
+                receive(into, length);
+                paged = into;
+                staged = true;
+                return null;
+            }
         }
         if (pipe == null || !pipe.fits(length)) {
             return inline(length);
@@ -122,27 +150,71 @@ final class PayloadBuffers {
         return payload.flip();
     }
 
-    /** True while the inline write running now has its payload in the pipe. */
+    /** Opens the connection's pipe the first time a write of {@code length} bytes could use it. */
+    private void openPipe(int length) {
+        if (!pipeAsked && length >= PayloadPipe.MIN_LENGTH) {
+            pipeAsked = true; // once: a connection that cannot splice goes without
+            pipe = PayloadPipe.open(connection.plainSocket(), connection::isOpen);
+        }
+    }
+
+    /**
+     * Reads the payload, {@code length} bytes, into {@code pages}; they go back if it does not all
+     * arrive. Where the pipe raises the receive low-water mark for spliced payloads (BBR), the
+     * payload is awaited whole in the socket first, as a spliced one is.
+     */
+    private void receive(StagedPages pages, int length) throws IOException {
+        try {
+            if (pipe != null) {
+                pipe.awaitQueued(length - Math.min(length, input.buffer().remaining()));
+            }
+            input.readInto(pages.views());
+        } catch (IOException | RuntimeException e) {
+            pages.discard();
+            throw e;
+        }
+    }
+
+    /** True while the inline write running now has its payload in the pipe or the export's pages. */
     boolean staged() {
         return staged;
     }
 
     /**
-     * Writes the payload held in the pipe: straight into the image file if no layer needs its
-     * bytes, else read into a buffer and written as any other.
+     * Writes the payload held in the export's pages or the pipe: put in place, or straight into
+     * the image file, if no layer needs its bytes, else read into a buffer and written as any other.
      */
     void writeStaged(BlockDevice device, BlockRequest r) throws IOException {
         staged = false;
+        StagedPayload payload = paged != null ? paged : pipe;
         try {
-            if (device.writeStaged(r, pipe)) {
-                connection.server().wroteThroughPipe();
+            if (device.writeStaged(r, payload)) {
+                if (paged != null) {
+                    connection.server().wroteIntoPages();
+                } else {
+                    connection.server().wroteThroughPipe();
+                }
                 return;
             }
-            ByteBuffer payload = scratch((int) r.length());
-            pipe.drainInto(payload);
-            device.write(r, payload.flip());
+            ByteBuffer buffer = scratch((int) r.length());
+            if (paged != null) {
+                paged.readInto(buffer); // a layer came to need the bytes after they arrived
+            } else {
+                pipe.drainInto(buffer);
+            }
+            device.write(r, buffer.flip());
         } finally {
-            pipe.discard(); // what a layer that failed left in the pipe
+            letGo(); // what a layer that failed left
+        }
+    }
+
+    /** The staged payload's pages, or what is left in the pipe, go. */
+    private void letGo() {
+        if (paged != null) {
+            paged.discard();
+            paged = null;
+        } else {
+            pipe.discard();
         }
     }
 
@@ -150,7 +222,7 @@ final class PayloadBuffers {
     void drop() {
         if (staged) {
             staged = false;
-            pipe.discard();
+            letGo();
         }
         inlineDone();
     }

@@ -143,6 +143,30 @@ final class PayloadPipe implements StagedPayload {
     }
 
     /**
+     * Waits until {@code bytes} of a payload read from the socket rather than spliced (into a
+     * memory export's pages), or the mark's worth of them, wait in the socket, the receive
+     * low-water mark raised meanwhile as for a spliced payload ({@link #LOW_WATER}); returns at
+     * once where the mark is 0 or the reader is a virtual thread. Nothing is read here: the
+     * caller then reads what waits.
+     */
+    void awaitQueued(int bytes) throws IOException {
+        int want = Math.min(bytes, lowWaterBytes);
+        if (want <= 1 || Thread.currentThread().isVirtual()) {
+            return;
+        }
+        lowWater(want);
+        try {
+            while (!calls.await(socket, false, POLL_MILLIS)) {
+                if (!open.getAsBoolean()) {
+                    throw new ClosedChannelException();
+                }
+            }
+        } finally {
+            lowWater(1);
+        }
+    }
+
+    /**
      * Sets the socket's receive low-water mark to {@code bytes}, or back to 1 (the default) for 1 or
      * less: a poll waits for that many bytes, so it must be 1 again before the reader waits for a
      * request of its own, and never more than what is still to come of the payload.

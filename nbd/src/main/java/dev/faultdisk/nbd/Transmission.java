@@ -251,10 +251,11 @@ final class Transmission {
             replies.error(h, error, RequestValidator.message(h, error), -1);
             return;
         }
-        boolean offReader = h.type == NbdProtocol.CMD_WRITE
-                && h.length >= PayloadPipe.MIN_LENGTH
-                && writesOffReader
-                && largeWrites.offReader(h.length);
+        boolean largeWrite = h.type == NbdProtocol.CMD_WRITE && h.length >= PayloadPipe.MIN_LENGTH;
+        boolean offReader = largeWrite && writesOffReader && largeWrites.offReader(h.length);
+        // Where no write goes off the reader (TCP, TLS), which way a large one is received depends
+        // on whether others send them too (PayloadBuffers#inlineWrite).
+        boolean alone = largeWrite && !writesOffReader && largeWrites.alone();
         boolean mayBlock = device.mayBlock();
         boolean async = offReader || mayBlock;
         if (async) {
@@ -264,7 +265,9 @@ final class Transmission {
         try {
             ByteBuffer payload = null;
             if (h.type == NbdProtocol.CMD_WRITE) {
-                payload = async ? buffers.budgeted((int) h.length, offReader) : buffers.inlineWrite((int) h.length);
+                payload = async
+                        ? buffers.budgeted((int) h.length, offReader)
+                        : buffers.inlineWrite(device, h.offset, (int) h.length, alone);
                 if (payload == null && offReader && !mayBlock) {
                     // The payload budget is spent: the write goes the reader's way, as it would
                     // without this path, rather than being refused.
@@ -272,7 +275,7 @@ final class Transmission {
                     async = false;
                     slot = false;
                     inFlight.release();
-                    payload = buffers.inlineWrite((int) h.length);
+                    payload = buffers.inlineWrite(device, h.offset, (int) h.length, alone);
                 }
                 if (payload == null && !buffers.staged()) {
                     connection.input().skip(h.length);

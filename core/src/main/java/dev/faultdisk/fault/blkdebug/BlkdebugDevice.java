@@ -6,6 +6,7 @@ import dev.faultdisk.device.DeviceException;
 import dev.faultdisk.device.EngineDevice;
 import dev.faultdisk.device.ExtentSink;
 import dev.faultdisk.device.ReadSource;
+import dev.faultdisk.device.StagedPages;
 import dev.faultdisk.device.StagedPayload;
 import dev.faultdisk.wire.BlockOp;
 import dev.faultdisk.wire.Errno;
@@ -70,6 +71,11 @@ public final class BlkdebugDevice extends EngineDevice<BlkdebugEngine> {
             wrote(r.fua());
         }
         return done;
+    }
+
+    @Override
+    public StagedPages stagePages(long offset, int length) {
+        return engine.isEngaged() ? null : next.stagePages(offset, length);
     }
 
     @Override
