@@ -213,25 +213,26 @@ final class PayloadBuffers {
         if (paged != null) {
             paged.discard();
             paged = null;
-        } else {
+        } else if (pipe != null) { // closed already if the reader ended mid-request
             pipe.discard();
         }
     }
 
-    /** The inline write running now will not run: its payload leaves the pipe, its buffer the budget. */
+    /** The inline write running now will not run: its payload leaves the pipe or the pages, its buffer the budget. */
     void drop() {
-        if (staged) {
-            staged = false;
-            letGo();
-        }
         inlineDone();
     }
 
     /**
      * The inline request running now replied: the input buffer reads on past its payload, and its
-     * budgeted buffer, if it had one, goes back.
+     * budgeted buffer, if it had one, goes back; so do its pages or its pipe's bytes, if it failed
+     * before its write took them.
      */
     void inlineDone() {
+        if (staged) {
+            staged = false;
+            letGo();
+        }
         if (inputLimit >= 0) {
             input.buffer().limit(inputLimit).position(payloadEnd);
             inputLimit = -1;
