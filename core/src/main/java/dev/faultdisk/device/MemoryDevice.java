@@ -29,6 +29,8 @@ public final class MemoryDevice implements BlockDevice, PageSource {
     static final int CHUNK = 1 << CHUNK_SHIFT;
     /** Read in place of a page with no data; never written. */
     private static final ByteBuffer ZEROES = PageSlabs.ZEROES;
+    /** The largest payload {@link #stagePages} takes pages for. */
+    static final int MAX_STAGED = 32 << 20;
     /** Largest size: its top table (one slot per 256 MiB) is then 2^22 slots. */
     public static final long MAX_SIZE = 1L << 50;
 
@@ -211,10 +213,13 @@ public final class MemoryDevice implements BlockDevice, PageSource {
         }
     }
 
-    /** Pages of this device's tree, not yet in it, for a write's payload ({@link StagedPages}). */
+    /**
+     * Pages of this device's tree, not yet in it, for a write's payload ({@link StagedPages}); none
+     * past the device's end, nor for more than {@value #MAX_STAGED} bytes (the largest NBD block).
+     */
     @Override
     public StagedPages stagePages(long offset, int length) {
-        if (offset < 0 || length <= 0 || offset > size - length) {
+        if (offset < 0 || length <= 0 || length > MAX_STAGED || offset > size - length) {
             return null; // the write will be refused; nothing to hold for it
         }
         return StagedPages.take(tree.pages, offset, length);

@@ -67,6 +67,8 @@ final class PageSlabs {
      * not made again when taken, and count as held until then.
      */
     private int populatedCount;
+    /** Pages to make from the page {@link #take} took last ({@link #populateRun}); 0 for none. Under the lock. */
+    private int toPopulate;
     /** Free pages held that start a return: {@link #RETURN_BATCH}, or twice those left after the last. */
     private int returnAt = RETURN_BATCH;
 
@@ -152,9 +154,6 @@ final class PageSlabs {
         }
         return taken;
     }
-
-    /** Pages to make from the page {@link #take} took last ({@link #populateRun}); 0 for none. */
-    private int toPopulate;
 
     /** A page off the free list, the returned list or a slab; under the lock. */
     private int take() throws DeviceException {

@@ -245,6 +245,7 @@ class MemoryStagedWriteTest {
         Io.write(small, 20L * MIB, Io.filled(8 * PAGE, 2), false); // the eight, none kept pinned
         assertArrayEquals(Io.filled(8 * PAGE, 2), Io.read(small, 20L * MIB, 8 * PAGE));
         assertNull(d.stagePages(64L * MIB - 4096, 8192), "past the end: nothing to hold for a write refused");
+        assertNull(new MemoryDevice(1L << 40).stagePages(0, 64 * MIB), "more than the largest block");
     }
 
     /**
