@@ -238,14 +238,16 @@ public final class MemoryDevice implements BlockDevice, PageSource {
         try {
             PageTree t = tree;
             PageSlabs pages = t.pages;
-            if (payload instanceof StagedPages staged && !staged.of(pages)) {
-                // Received into a tree since dropped, whose memory went back (zeroes now): the
-                // write finishes there, as one under way in it when it was dropped does.
-                return true;
-            }
-            if (payload instanceof StagedPages staged && staged.stagedFor(r.offset(), r.length())) {
-                swapIn(t, staged, r.offset(), r.length());
-                return true;
+            if (payload instanceof StagedPages staged) {
+                if (!staged.of(pages)) {
+                    // Received into a tree since dropped, whose memory went back (zeroes now): the
+                    // write finishes there, as one under way in it when it was dropped does.
+                    return true;
+                }
+                if (staged.stagedFor(r.offset(), r.length())) {
+                    swapIn(t, staged, r.offset(), r.length());
+                    return true;
+                }
             }
             long pos = r.offset();
             long end = pos + r.length();

@@ -99,14 +99,6 @@ final class PageSlabs {
      * exports' limit reached, the system's memory refused, or the handles spent).
      */
     int allocate() throws DeviceException {
-        return allocate(true);
-    }
-
-    /**
-     * A page, pinned once for the caller: of zeroes if {@code zeroed}, else holding whatever it
-     * held last (for a page its taker fills whole before anyone else sees it).
-     */
-    int allocate(boolean zeroed) throws DeviceException {
         int page;
         boolean reused;
         int populate;
@@ -117,14 +109,15 @@ final class PageSlabs {
         }
         populate(page, populate);
         pinTaken(page);
-        if (reused && zeroed) {
+        if (reused) {
             buffer(page).put(offset(page), ZEROES, 0, PAGE);
         }
         return page;
     }
 
     /**
-     * Fills {@code into} with pages as {@link #allocate(boolean)} takes them unzeroed, under one
+     * Fills {@code into} with pages as {@link #allocate()} takes them, but unzeroed (their taker fills
+     * them whole before anyone else sees them), under one
      * hold of the lock (a 1 MiB write's payload takes 256, and writers on other connections take
      * theirs meanwhile: taken one at a time, each payload's pages came interleaved with theirs).
      * Returns how many it took: fewer than asked once no more memory can be had.
