@@ -145,12 +145,7 @@ final class ConnectionInput {
      * "This round (after 5a784b2)").
      */
     void readInto(ByteBuffer dst, boolean look) throws IOException {
-        if (in.hasRemaining()) {
-            int n = Math.min(in.remaining(), dst.remaining());
-            dst.put(dst.position(), in, in.position(), n);
-            dst.position(dst.position() + n);
-            in.position(in.position() + n);
-        }
+        takeBuffered(dst);
         boolean looks = look && tls == null && socketWaiting != null;
         while (dst.hasRemaining()) {
             if ((looks ? spin.await(() -> io.read(dst)) : io.read(dst)) < 0) {
@@ -167,12 +162,8 @@ final class ConnectionInput {
     void readInto(ByteBuffer[] dsts) throws IOException {
         int i = 0;
         while (in.hasRemaining() && i < dsts.length) {
-            ByteBuffer dst = dsts[i];
-            int n = Math.min(in.remaining(), dst.remaining());
-            dst.put(dst.position(), in, in.position(), n);
-            dst.position(dst.position() + n);
-            in.position(in.position() + n);
-            if (!dst.hasRemaining()) {
+            takeBuffered(dsts[i]);
+            if (!dsts[i].hasRemaining()) {
                 i++;
             }
         }
@@ -189,6 +180,14 @@ final class ConnectionInput {
         for (; i < dsts.length; i++) {
             readInto(dsts[i]);
         }
+    }
+
+    /** Moves what is buffered, as much as {@code dst} takes, into it. */
+    private void takeBuffered(ByteBuffer dst) {
+        int n = Math.min(in.remaining(), dst.remaining());
+        dst.put(dst.position(), in, in.position(), n);
+        dst.position(dst.position() + n);
+        in.position(in.position() + n);
     }
 
     /**
