@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.faultdisk.client.FaultRule;
 import dev.faultdisk.client.FaultdiskClient;
+import dev.faultdisk.device.MemoryDevice;
 import dev.faultdisk.junit.Faultdisk;
 import dev.faultdisk.nbd.NbdServer;
 import dev.faultdisk.server.FaultdiskServer;
@@ -203,6 +204,68 @@ class SplicedWriteTest {
             assertEquals(before, nbd.writesIntoPages(), "the half-sent write was not written");
             Images.assertSameBytes(
                     overTls, SendfileReadTest.copyOut(plain, dir), "the export after the half-sent write");
+        }
+    }
+
+    /**
+     * Stalled clients cannot spend a memory export's memory: a large write's header, and the first
+     * bytes of its payload, hold none of the export's pages; each write takes them once its
+     * payload has started to arrive, and lands whole.
+     */
+    @Test
+    void aLargeWritesHeaderAloneHoldsNoneOfAMemoryExportsPages() throws Exception {
+        System.setProperty("faultdisk.nbd.largeWritesAloneMillis", "0"); // every stream takes the pages' way
+        FaultdiskServer started;
+        try {
+            started = FaultdiskServer.builder()
+                    .export("mem=memory:32M")
+                    .nbd(new InetSocketAddress("127.0.0.1", 0))
+                    .start();
+        } finally {
+            System.clearProperty("faultdisk.nbd.largeWritesAloneMillis");
+        }
+        try (FaultdiskServer server = started) {
+            int port = ((InetSocketAddress) server.nbdAddress()).getPort();
+            MemoryDevice memory =
+                    (MemoryDevice) server.exports().find("mem").orElseThrow().backend();
+            int stalled = 16;
+            List<RawNbd> clients = new java.util.ArrayList<>();
+            try {
+                for (int i = 0; i < stalled; i++) {
+                    RawNbd client = RawNbd.open(port, "mem");
+                    clients.add(client);
+                    client.header(RawNbd.READ, 1, 0, 4096);
+                    assertEquals(0, client.reply(1, 4096));
+                    client.header(RawNbd.WRITE, 2, (long) i * MIB, MIB);
+                    client.out.write(Images.filled(64 << 10, 0x10 + i)); // started, barely
+                    client.out.flush();
+                }
+                await().during(Duration.ofMillis(700))
+                        // never less: nothing frees pages here. A slab at most, where a header's
+                        // pages were taken and given back to the export's free pages at once.
+                        .atMost(Duration.ofSeconds(5))
+                        .until(memory::pageMemoryBytes, held -> held <= 2 * MIB);
+                for (int i = 0; i < stalled; i++) {
+                    RawNbd client = clients.get(i);
+                    client.out.write(Images.filled(MIB - (64 << 10), 0x10 + i));
+                    client.out.flush();
+                    assertEquals(0, client.reply(2, 0), "write " + i);
+                }
+            } finally {
+                for (RawNbd client : clients) {
+                    client.close();
+                }
+            }
+            assertEquals(stalled, server.nbd().writesIntoPages(), "each write received into pages once it started");
+            try (RawNbd reader = RawNbd.open(port, "mem")) {
+                for (int i = 0; i < stalled; i++) {
+                    reader.header(RawNbd.READ, 3, (long) i * MIB, MIB);
+                    assertEquals(0, reader.replyHeader(3));
+                    byte[] got = new byte[MIB];
+                    reader.in.readFully(got);
+                    assertArrayEquals(Images.filled(MIB, 0x10 + i), got, "write " + i + " read back");
+                }
+            }
         }
     }
 

@@ -91,10 +91,15 @@ final class ConnectionInput {
      * Unix socket: docs/BENCHMARKS.md).
      */
     void awaitArrived(int n) throws IOException {
-        if (in.remaining() < n
-                && (tls != null || socketWaiting == null || socketWaiting.available() < n - in.remaining())) {
+        if (!arrived(n)) {
             require(n);
         }
+    }
+
+    /** Whether {@code n} bytes have arrived, buffered or (plain sockets) waiting in the socket; reads nothing. */
+    boolean arrived(int n) throws IOException {
+        return in.remaining() >= n
+                || (tls == null && socketWaiting != null && socketWaiting.available() >= n - in.remaining());
     }
 
     /**

@@ -60,8 +60,12 @@ final class PayloadBuffers {
      * all), buffered or waiting in the socket.
      */
     private void awaitPayloadStart(int length) throws IOException {
-        input.awaitArrived(
-                Math.min(length, Math.min(PAYLOAD_ARRIVED, input.buffer().capacity())));
+        input.awaitArrived(payloadStart(length));
+    }
+
+    /** The bytes of a payload of {@code length} that show it has started to arrive. */
+    private int payloadStart(int length) {
+        return Math.min(length, Math.min(PAYLOAD_ARRIVED, input.buffer().capacity()));
     }
 
     /**
@@ -101,10 +105,17 @@ final class PayloadBuffers {
                 && length > input.buffer().capacity() / 2
                 && length <= MAX_SCRATCH
                 && (alone || pipe == null || !pipe.fits(length))) {
-            // Taken at the header, as a scratch buffer is not: waiting for the payload to start
-            // first would read its start into the input buffer where an image file's pipe (the
-            // device's answer was null) splices it. At most 1 MiB a connection, as its scratch buffer.
+            // Asked for before the payload is awaited: waiting first would read its start into the
+            // input buffer, where an image file's pipe (the device's answer is null) splices it.
             StagedPages into = device.stagePages(offset, length);
+            if (into != null && !input.arrived(payloadStart(length))) {
+                // A header alone holds none of the export's memory (a thousand stalled headers
+                // would hold 1 GiB of it): the pages go back until the payload starts, which a
+                // memory export's write may read into the input buffer.
+                into.discard();
+                awaitPayloadStart(length);
+                into = device.stagePages(offset, length);
+            }
             if (into != null) {
                 receive(into, length);
                 paged = into;
