@@ -78,6 +78,11 @@ public final class StagedPages implements StagedPayload {
         return views;
     }
 
+    /** The payload's bytes. */
+    public int length() {
+        return length;
+    }
+
     /** Whether these are pages of {@code owner}. */
     boolean of(PageSlabs owner) {
         return slabs == owner;

@@ -65,7 +65,7 @@ class UnixSocketTest {
         System.setProperty("faultdisk.nbd.largeWritesAloneMillis", "0");
         TestServer started;
         try {
-            started = TestServer.onUnixSocket(dir.resolve("nbd.sock"), "img=" + image);
+            started = TestServer.onUnixSocket(dir.resolve("nbd.sock"), "img=" + image, "mem=memory:" + size);
         } finally {
             System.clearProperty("faultdisk.nbd.unixWritesOffReader");
             System.clearProperty("faultdisk.nbd.largeWritesAloneMillis");
@@ -94,6 +94,22 @@ class UnixSocketTest {
             Path out = dir.resolve("out.raw");
             NbdCopy.copy(uri, out.toString());
             assertArrayEquals(content, Files.readAllBytes(out), "the image read back over NBD");
+
+            // To a memory export the same writes go off the reader straight into its pages.
+            String mem = server.uri("mem");
+            before = server.server().writesOffReader();
+            long paged = server.server().writesIntoPages();
+            NbdCopy.copy(out.toString(), mem, "--request-size=1048576");
+            QemuIo.run(mem, "write -P 0x6b 2000001 900000").assertOk("an unaligned large write");
+            Arrays.fill(content, 2_000_001, 2_900_001, (byte) 0x6b);
+            long offReader = server.server().writesOffReader() - before;
+            assertTrue(offReader >= size / (1 << 20), "the writes ran off the reader: " + offReader);
+            assertTrue(
+                    server.server().writesIntoPages() - paged >= offReader,
+                    "those off the reader went into pages: " + (server.server().writesIntoPages() - paged));
+            Path back = dir.resolve("mem.raw");
+            NbdCopy.copy(mem, back.toString());
+            assertArrayEquals(content, Files.readAllBytes(back), "the memory export read back over NBD");
         }
     }
 

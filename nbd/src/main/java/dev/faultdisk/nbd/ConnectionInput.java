@@ -162,9 +162,10 @@ final class ConnectionInput {
     /**
      * Moves the next input bytes into {@code dsts} in order until every one is full: what is
      * buffered, then from a plain socket by scattering reads into all that are left (pages lying
-     * apart take a system call between them, not one each), else one buffer at a time.
+     * apart take a system call between them, not one each), else one buffer at a time. With
+     * {@code look}, as {@link #readInto(ByteBuffer, boolean)}.
      */
-    void readInto(ByteBuffer[] dsts) throws IOException {
+    void readInto(ByteBuffer[] dsts, boolean look) throws IOException {
         int i = 0;
         while (in.hasRemaining() && i < dsts.length) {
             takeBuffered(dsts[i]);
@@ -173,17 +174,23 @@ final class ConnectionInput {
             }
         }
         if (tls == null && io instanceof ScatteringByteChannel socket) {
+            boolean looks = look && socketWaiting != null;
             while (i < dsts.length) {
+                int from = i;
                 if (!dsts[i].hasRemaining()) {
                     i++;
-                } else if (socket.read(dsts, i, dsts.length - i) < 0) {
+                } else if ((looks
+                                ? spin.await(
+                                        () -> (int) socket.read(dsts, from, dsts.length - from)) // a payload: <= 32 MiB
+                                : socket.read(dsts, i, dsts.length - i))
+                        < 0) {
                     throw new EOFException();
                 }
             }
             return;
         }
         for (; i < dsts.length; i++) {
-            readInto(dsts[i]);
+            readInto(dsts[i], look);
         }
     }
 

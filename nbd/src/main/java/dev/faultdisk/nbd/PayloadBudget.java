@@ -20,13 +20,9 @@ final class PayloadBudget {
     /** A buffer of {@code length} bytes (limit set), or null if the budget cannot cover it. */
     ByteBuffer tryAcquire(int length) {
         long cost = BufferPool.capacityFor(length);
-        long now;
-        do {
-            now = used.get();
-            if (now + cost > limit) {
-                return null;
-            }
-        } while (!used.compareAndSet(now, now + cost));
+        if (!tryCharge(cost)) {
+            return null;
+        }
         try {
             return BufferPool.SHARED.acquire(length);
         } catch (OutOfMemoryError e) {
@@ -35,6 +31,26 @@ final class PayloadBudget {
             used.addAndGet(-cost);
             return null;
         }
+    }
+
+    /**
+     * Counts {@code bytes} held elsewhere (a memory export's pages a payload waits in) as if a
+     * buffer; false, nothing counted, if the budget cannot cover them.
+     */
+    boolean tryCharge(long bytes) {
+        long now;
+        do {
+            now = used.get();
+            if (now + bytes > limit) {
+                return false;
+            }
+        } while (!used.compareAndSet(now, now + bytes));
+        return true;
+    }
+
+    /** Takes back what {@link #tryCharge} counted. */
+    void discharge(long bytes) {
+        used.addAndGet(-bytes);
     }
 
     /** Gives back a buffer from {@link #tryAcquire}; null is ignored. */

@@ -89,6 +89,37 @@ final class PayloadBuffers {
     }
 
     /**
+     * The pages of a memory export a write that runs off the reader goes to, its payload received
+     * into them, or null where the device offers none or the connection's share of the payload
+     * budget cannot cover them: they stand in for its budgeted buffer, and count as one until
+     * {@link PayloadShare#discharge}. Taken once the payload has started to arrive, as a buffer
+     * is. The write then puts them in place on its own thread: the server's one copy of the
+     * payload is the reader's, where a buffer cost a second copy on the writer.
+     */
+    StagedPages offReaderPages(BlockDevice device, long offset, int length) throws IOException {
+        if (!PAGED) {
+            return null;
+        }
+        awaitPayloadStart(length);
+        if (!share.charge(length)) {
+            return null;
+        }
+        StagedPages pages = device.stagePages(offset, length);
+        if (pages == null) {
+            share.discharge(length);
+            return null;
+        }
+        try {
+            input.readInto(pages.views(), true); // a write off the reader: its connection writes alone
+        } catch (IOException | RuntimeException e) {
+            pages.discard();
+            share.discharge(length);
+            throw e;
+        }
+        return pages;
+    }
+
+    /**
      * The payload of an inline write of {@code length} bytes at {@code offset} of {@code device};
      * null when it is held in the export's pages or in the connection's pipe instead ({@link
      * #staged()}), or when a large one found the budget spent. A large write's payload goes
@@ -179,7 +210,7 @@ final class PayloadBuffers {
             if (pipe != null) {
                 pipe.awaitQueued(length - Math.min(length, input.buffer().remaining()));
             }
-            input.readInto(pages.views());
+            input.readInto(pages.views(), false);
         } catch (IOException | RuntimeException e) {
             pages.discard();
             throw e;

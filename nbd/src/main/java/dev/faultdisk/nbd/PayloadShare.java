@@ -34,6 +34,29 @@ final class PayloadShare {
         return b;
     }
 
+    /**
+     * Counts {@code bytes} of a memory export's pages a payload is received into as a buffer of
+     * this share (they stand in for one); false, nothing counted, if the share or the budget
+     * cannot cover them.
+     */
+    boolean charge(long bytes) {
+        if (mine.addAndGet(bytes) > share) {
+            mine.addAndGet(-bytes);
+            return false;
+        }
+        if (!budget.tryCharge(bytes)) {
+            mine.addAndGet(-bytes);
+            return false;
+        }
+        return true;
+    }
+
+    /** Takes back what {@link #charge} counted. */
+    void discharge(long bytes) {
+        mine.addAndGet(-bytes);
+        budget.discharge(bytes);
+    }
+
     /** Gives back a buffer {@link #take} gave; null is nothing. */
     void give(ByteBuffer b) {
         if (b != null) {

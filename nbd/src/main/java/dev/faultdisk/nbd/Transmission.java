@@ -10,6 +10,7 @@ import dev.faultdisk.device.PagePins;
 import dev.faultdisk.device.PageSource;
 import dev.faultdisk.device.ReadSource;
 import dev.faultdisk.device.RequestTimer;
+import dev.faultdisk.device.StagedPages;
 import dev.faultdisk.device.TimedWaiter;
 import dev.faultdisk.wire.BlockOp;
 import dev.faultdisk.wire.net.Fatal;
@@ -262,13 +263,19 @@ final class Transmission {
             awaitSlot();
         }
         boolean slot = async;
+        StagedPages pages = null;
         try {
             ByteBuffer payload = null;
             if (h.type == NbdProtocol.CMD_WRITE) {
-                payload = async
-                        ? buffers.budgeted((int) h.length, offReader)
-                        : buffers.inlineWrite(device, h.offset, (int) h.length, alone);
-                if (payload == null && offReader && !mayBlock) {
+                if (offReader && !mayBlock) {
+                    pages = buffers.offReaderPages(device, h.offset, (int) h.length);
+                }
+                if (pages == null) {
+                    payload = async
+                            ? buffers.budgeted((int) h.length, offReader)
+                            : buffers.inlineWrite(device, h.offset, (int) h.length, alone);
+                }
+                if (payload == null && pages == null && offReader && !mayBlock) {
                     // The payload budget is spent: the write goes the reader's way, as it would
                     // without this path, rather than being refused.
                     offReader = false;
@@ -277,7 +284,7 @@ final class Transmission {
                     inFlight.release();
                     payload = buffers.inlineWrite(device, h.offset, (int) h.length, alone);
                 }
-                if (payload == null && !buffers.staged()) {
+                if (payload == null && pages == null && !buffers.staged()) {
                     connection.input().skip(h.length);
                     replies.error(h, NbdProtocol.ENOMEM, payloads.refuse(h), -1);
                     return;
@@ -285,7 +292,7 @@ final class Transmission {
             }
             if (connection.isClosing()) {
                 if (async) {
-                    payloads.give(payload);
+                    payloads.give(payload); // its pages, if it has them, go below
                 } else {
                     buffers.drop();
                 }
@@ -301,6 +308,8 @@ final class Transmission {
             }
             RequestHeader request = h.copy();
             ByteBuffer owned = payload;
+            StagedPages ownedPages = pages;
+            pages = null; // the request's now
             if (offReader) {
                 connection.server().wroteOffReader();
             } else if (submits(h)) {
@@ -311,12 +320,17 @@ final class Transmission {
             try {
                 Runnable run = () -> {
                     try {
-                        execute(request, owned, false);
+                        if (ownedPages != null) {
+                            executePaged(request, ownedPages);
+                        } else {
+                            execute(request, owned, false);
+                        }
                         writer.flush();
                     } catch (Throwable e) {
                         failed(e);
                     } finally {
                         payloads.give(owned);
+                        givePages(ownedPages);
                         inFlight.release();
                     }
                 };
@@ -329,11 +343,48 @@ final class Transmission {
                 slot = false; // the request gives it back
             } catch (RuntimeException e) {
                 payloads.give(owned);
+                givePages(ownedPages);
                 throw e;
             }
         } finally {
+            givePages(pages); // not handed to a request: it failed first
             if (slot) {
                 inFlight.release();
+            }
+        }
+    }
+
+    /** Lets go of a write's pages the device did not take, and of what they counted in the payload budget. */
+    private void givePages(StagedPages pages) {
+        if (pages != null) {
+            pages.discard();
+            payloads.discharge(pages.length());
+        }
+    }
+
+    /**
+     * Runs a write off the reader whose payload waits in its memory export's pages ({@link
+     * PayloadBuffers#offReaderPages}): put in place, or, where a layer came to act on writes since
+     * it arrived, copied out and written as any other.
+     */
+    private void executePaged(RequestHeader h, StagedPages pages) throws IOException {
+        try {
+            BlockRequest r = request(h, BlockOp.WRITE, false);
+            if (device.writeStaged(r, pages)) {
+                connection.server().wroteIntoPages();
+            } else {
+                // Rare (a rule added between arrival and write) and within the in-flight slots: a
+                // heap buffer rather than a second hold on the payload budget the pages count in.
+                ByteBuffer bytes = ByteBuffer.allocate(pages.length());
+                pages.readInto(bytes);
+                device.write(r, bytes.flip());
+            }
+            replies.ok(h);
+        } catch (IOException e) {
+            replies.failure(h, e);
+        } finally {
+            if (timer != null) {
+                timer.completed(BlockOp.WRITE, System.nanoTime() - h.arrival);
             }
         }
     }

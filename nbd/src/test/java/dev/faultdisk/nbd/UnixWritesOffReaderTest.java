@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.faultdisk.device.BlockDevice;
 import dev.faultdisk.device.BlockRequest;
 import dev.faultdisk.device.ForwardingBlockDevice;
 import dev.faultdisk.device.MemoryDevice;
@@ -74,30 +75,8 @@ class UnixWritesOffReaderTest {
         int writes = 40; // more than the connection's share of the budget holds (32 of 1 MiB)
         MemoryDevice memory = new MemoryDevice((long) writes * MIB);
         HeldWrites device = new HeldWrites(memory);
-        ExportRegistry registry = new ExportRegistry();
-        registry.add(
-                new Export("d", device, false, new BlkdebugEngine(), CacheMode.WRITETHROUGH, FaultTime.system(), 1));
-        NbdServer.Options defaults = NbdServer.Options.defaults();
-        NbdServer.Options options = new NbdServer.Options(
-                defaults.maxConnections(),
-                64,
-                NbdProtocol.MAX_PAYLOAD, // the least budget allowed; a connection's share is all of it
-                defaults.handshakeTimeout(),
-                defaults.tlsMode(),
-                defaults.tls(),
-                defaults.psk());
         Path socket = dir.resolve("nbd.sock");
-        // The path on (off by default), and every large write may take it at once, not only once
-        // its stream has run alone for a while.
-        System.setProperty("faultdisk.nbd.unixWritesOffReader", "true");
-        System.setProperty("faultdisk.nbd.largeWritesAloneMillis", "0");
-        NbdServer started;
-        try {
-            started = new NbdServer(registry, options);
-        } finally {
-            System.clearProperty("faultdisk.nbd.unixWritesOffReader");
-            System.clearProperty("faultdisk.nbd.largeWritesAloneMillis");
-        }
+        NbdServer started = offReaderServer(device);
         try (NbdServer server = started.start(UnixDomainSocketAddress.of(socket));
                 RawNbdClient client = RawNbdClient.open(socket, "d", true, false)) {
             // Meanwhile the writes that fit the budget wait off the reader, and the next on it (the
@@ -140,6 +119,76 @@ class UnixWritesOffReaderTest {
             ByteBuffer got = ByteBuffer.allocate(MIB);
             memory.read(BlockRequest.of(BlockOp.READ, (long) i * MIB, MIB), got);
             assertArrayEquals(expected, got.array(), "the data of write " + (i + 1));
+        }
+    }
+
+    /**
+     * A large write off the reader to a memory export is received straight into the export's
+     * pages and put in place by its writer: one copy in the server. The pages count in the payload
+     * budget as the buffer they stand in for (all of it given back after; past it the writes go on
+     * the reader, as the test above shows for buffers); the bytes land wherever a write starts and ends.
+     */
+    @Test
+    @Timeout(120)
+    void largeWritesOffTheReaderGoIntoAMemoryExportsPagesCountedInTheBudget(@TempDir Path dir) throws Exception {
+        int writes = 40; // more than the budget holds (32 of 1 MiB)
+        MemoryDevice memory = new MemoryDevice((long) (writes + 1) * MIB);
+        Path socket = dir.resolve("nbd.sock");
+        NbdServer started = offReaderServer(memory);
+        byte[] expected = new byte[(writes + 1) * MIB];
+        try (NbdServer server = started.start(UnixDomainSocketAddress.of(socket));
+                RawNbdClient client = RawNbdClient.open(socket, "d", true, false)) {
+            for (int i = 0; i < writes; i++) {
+                byte[] payload = new byte[MIB];
+                Arrays.fill(payload, (byte) (i + 1));
+                System.arraycopy(payload, 0, expected, i * MIB, MIB);
+                client.send(0, NbdProtocol.CMD_WRITE, i + 1, (long) i * MIB, MIB, payload);
+            }
+            int odd = 700_001; // starts and ends inside pages
+            byte[] payload = new byte[odd];
+            Arrays.fill(payload, (byte) 0x5a);
+            System.arraycopy(payload, 0, expected, 1_000_003, odd);
+            client.send(0, NbdProtocol.CMD_WRITE, writes + 1, 1_000_003, odd, payload);
+            client.flush();
+            Map<Long, List<RawNbdClient.Reply>> replies = client.readReplies(writes + 1);
+            for (var e : replies.entrySet()) {
+                assertEquals(0, RawNbdClient.errorOf(e.getValue()), "write " + e.getKey());
+            }
+            long offReader = server.writesOffReader();
+            assertTrue(offReader >= 1, offReader + " writes ran off the reader");
+            assertEquals(writes + 1, server.writesIntoPages(), "every write into pages, on the reader or off it");
+            await().atMost(Duration.ofSeconds(10)).until(server::payloadBytesInUse, used -> used == 0);
+        }
+        ByteBuffer got = ByteBuffer.allocate(expected.length);
+        memory.read(BlockRequest.of(BlockOp.READ, 0, expected.length), got);
+        assertArrayEquals(expected, got.array(), "the export's bytes");
+    }
+
+    /**
+     * A server exporting {@code device} as "d" with large writes off the reader (off by default),
+     * every large write taking that way at once, not only once its stream has run alone for a
+     * while, and the least payload budget allowed (a connection's share is all of it).
+     */
+    private static NbdServer offReaderServer(BlockDevice device) throws IOException {
+        ExportRegistry registry = new ExportRegistry();
+        registry.add(
+                new Export("d", device, false, new BlkdebugEngine(), CacheMode.WRITETHROUGH, FaultTime.system(), 1));
+        NbdServer.Options defaults = NbdServer.Options.defaults();
+        NbdServer.Options options = new NbdServer.Options(
+                defaults.maxConnections(),
+                64,
+                NbdProtocol.MAX_PAYLOAD,
+                defaults.handshakeTimeout(),
+                defaults.tlsMode(),
+                defaults.tls(),
+                defaults.psk());
+        System.setProperty("faultdisk.nbd.unixWritesOffReader", "true");
+        System.setProperty("faultdisk.nbd.largeWritesAloneMillis", "0");
+        try {
+            return new NbdServer(registry, options);
+        } finally {
+            System.clearProperty("faultdisk.nbd.unixWritesOffReader");
+            System.clearProperty("faultdisk.nbd.largeWritesAloneMillis");
         }
     }
 }
