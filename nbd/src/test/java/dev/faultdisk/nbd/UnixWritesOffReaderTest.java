@@ -9,6 +9,7 @@ import dev.faultdisk.device.BlockDevice;
 import dev.faultdisk.device.BlockRequest;
 import dev.faultdisk.device.ForwardingBlockDevice;
 import dev.faultdisk.device.MemoryDevice;
+import dev.faultdisk.device.StagedPages;
 import dev.faultdisk.export.Export;
 import dev.faultdisk.export.ExportRegistry;
 import dev.faultdisk.fault.FaultTime;
@@ -28,6 +29,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Over a Unix socket, where asked for, a large write runs on a thread of its own while the reader
@@ -126,15 +129,34 @@ class UnixWritesOffReaderTest {
      * A large write off the reader to a memory export is received straight into the export's
      * pages and put in place by its writer: one copy in the server. The pages count in the payload
      * budget as the buffer they stand in for (all of it given back after; past it the writes go on
-     * the reader, as the test above shows for buffers); the bytes land wherever a write starts and ends.
+     * the reader, as the test above shows for buffers); the bytes land wherever a write starts and
+     * ends. Where a layer comes to act on writes between a payload's arrival and its write
+     * (refuses the pages it offered), the bytes are copied out of them and written as any other.
      */
-    @Test
+    @ParameterizedTest(name = "a layer refuses the pages: {0}")
+    @ValueSource(booleans = {false, true})
     @Timeout(120)
-    void largeWritesOffTheReaderGoIntoAMemoryExportsPagesCountedInTheBudget(@TempDir Path dir) throws Exception {
+    void largeWritesOffTheReaderGoIntoAMemoryExportsPagesCountedInTheBudget(boolean refused, @TempDir Path dir)
+            throws Exception {
         int writes = 40; // more than the budget holds (32 of 1 MiB)
         MemoryDevice memory = new MemoryDevice((long) (writes + 1) * MIB);
+        AtomicInteger copied = new AtomicInteger();
+        BlockDevice top = !refused
+                ? memory
+                : new ForwardingBlockDevice(memory) {
+                    @Override
+                    public StagedPages stagePages(long offset, int length) {
+                        return memory.stagePages(offset, length); // offered, then refused by writeStaged
+                    }
+
+                    @Override
+                    public void write(BlockRequest r, ByteBuffer src) throws IOException {
+                        copied.incrementAndGet();
+                        super.write(r, src);
+                    }
+                };
         Path socket = dir.resolve("nbd.sock");
-        NbdServer started = offReaderServer(memory);
+        NbdServer started = offReaderServer(top);
         byte[] expected = new byte[(writes + 1) * MIB];
         try (NbdServer server = started.start(UnixDomainSocketAddress.of(socket));
                 RawNbdClient client = RawNbdClient.open(socket, "d", true, false)) {
@@ -156,12 +178,14 @@ class UnixWritesOffReaderTest {
             }
             long offReader = server.writesOffReader();
             assertTrue(offReader >= 1, offReader + " writes ran off the reader");
-            assertEquals(writes + 1, server.writesIntoPages(), "every write into pages, on the reader or off it");
+            assertEquals(refused ? 0 : writes + 1, server.writesIntoPages(), "writes put in place as pages");
+            assertEquals(refused ? writes + 1 : 0, copied.get(), "writes copied out of their pages");
             await().atMost(Duration.ofSeconds(10)).until(server::payloadBytesInUse, used -> used == 0);
         }
         ByteBuffer got = ByteBuffer.allocate(expected.length);
         memory.read(BlockRequest.of(BlockOp.READ, 0, expected.length), got);
         assertArrayEquals(expected, got.array(), "the export's bytes");
+        assertEquals((long) writes * MIB, memory.allocatedBytes(), "the pages written, none more");
     }
 
     /**
