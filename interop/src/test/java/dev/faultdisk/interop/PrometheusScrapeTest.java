@@ -46,6 +46,7 @@ class PrometheusScrapeTest {
         Tools.require("prometheus", "promtool", "qemu-io");
         try (FaultdiskServer server = FaultdiskServer.builder()
                         .export("p0=memory:16M")
+                        .export("p1=memory:16M")
                         .nbd(new InetSocketAddress("127.0.0.1", 0))
                         .qmp(new InetSocketAddress("127.0.0.1", 0))
                         .metrics(new InetSocketAddress("127.0.0.1", 0))
@@ -63,6 +64,8 @@ class PrometheusScrapeTest {
                 io.add("read -P 7 " + (i % 4) * 65536 + " 64k");
             }
             QemuIo.run(uri, io.toArray(String[]::new)).assertOk("qemu-io");
+            // A large write that no layer needs (p0's rules need every request's bytes; p1 has none).
+            QemuIo.run(uri.replace("/p0", "/p1"), "write -P 9 0 256k").assertOk("qemu-io on p1");
             BlockStats stats = qmp.queryBlockstats("p0");
             long reads = stats.ops().get("read").operations();
             long writes = stats.ops().get("write").operations();
@@ -113,6 +116,15 @@ class PrometheusScrapeTest {
                         value(api, "faultdisk_nbd_request_duration_seconds_count{export=\"p0\",op=\"read\"}"),
                         "the histogram counts what the counters count");
                 assertEquals(24L * 65536, value(api, "faultdisk_nbd_bytes_total{export=\"p0\",op=\"read\"}"));
+                // Of the two large writes only p1's went another way than a buffer: spliced, or
+                // received into the pages (p0's fault rules need the bytes of its requests).
+                long largeWrite = value(
+                        api, "sum(faultdisk_nbd_data_paths_total{path=~\"write_through_pipe|write_into_pages\"})");
+                assertEquals(1, largeWrite, "the 256 KiB writes' ways");
+                assertEquals(
+                        server.nbd().writesThroughPipe() + server.nbd().writesIntoPages(),
+                        largeWrite,
+                        "as the server counts them");
                 Map<String, Object> latency =
                         cast((Map<?, ?>) qmp.execute("query-latency", FaultdiskClient.args("device", "p0")));
                 for (double q : new double[] {0.5, 0.9, 0.99}) {

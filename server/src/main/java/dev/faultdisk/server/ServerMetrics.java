@@ -135,6 +135,23 @@ public final class ServerMetrics {
                 })
                 .register(registry);
         CounterWithCallback.builder()
+                .name("faultdisk_nbd_data_paths_total")
+                .help("Requests whose data took a way other than a buffer the reader copies it through, by way "
+                        + "(docs/ARCHITECTURE.md): reads sent from an image file or a memory export's pages, sealed "
+                        + "by TLS from a file, read through io_uring; writes spliced through a pipe into a file, "
+                        + "received into a memory export's pages; large writes run off a Unix socket's reader.")
+                .labelNames("path")
+                .callback(cb -> {
+                    cb.call((double) nbd.readsSentFromFile(), "read_from_file");
+                    cb.call((double) nbd.readsSentFromMemory(), "read_from_memory");
+                    cb.call((double) nbd.readsSealedFromFile(), "read_sealed_from_file");
+                    cb.call((double) nbd.readsThroughIoUring(), "read_io_uring");
+                    cb.call((double) nbd.writesThroughPipe(), "write_through_pipe");
+                    cb.call((double) nbd.writesIntoPages(), "write_into_pages");
+                    cb.call((double) nbd.writesOffReader(), "write_off_reader");
+                })
+                .register(registry);
+        CounterWithCallback.builder()
                 .name("faultdisk_qmp_events_dropped")
                 .help("Events dropped for QMP sessions that fell behind (each was told with EVENTS_DROPPED).")
                 .callback(cb -> cb.call((double) qmp.eventsDropped()))
