@@ -101,12 +101,12 @@ final class PayloadBuffers {
             return null;
         }
         awaitPayloadStart(length);
-        if (!share.charge(length)) {
+        StagedPages pages = device.stagePages(offset, length); // null at once for an image file
+        if (pages == null) {
             return null;
         }
-        StagedPages pages = device.stagePages(offset, length);
-        if (pages == null) {
-            share.discharge(length);
+        if (!share.charge(length)) {
+            pages.discard();
             return null;
         }
         try {
