@@ -230,24 +230,36 @@ final class PayloadBuffers {
         staged = false;
         StagedPayload payload = paged != null ? paged : pipe;
         try {
-            if (device.writeStaged(r, payload)) {
-                if (paged != null) {
-                    connection.server().wroteIntoPages();
-                } else {
-                    connection.server().wroteThroughPipe();
-                }
-                return;
+            if (!putInPlace(device, r, payload, connection.server())) {
+                copyOut(device, r, payload, scratch((int) r.length())); // a layer came to need the bytes
             }
-            ByteBuffer buffer = scratch((int) r.length());
-            if (paged != null) {
-                paged.readInto(buffer); // a layer came to need the bytes after they arrived
-            } else {
-                pipe.drainInto(buffer);
-            }
-            device.write(r, buffer.flip());
         } finally {
             letGo(); // what a layer that failed left
         }
+    }
+
+    /**
+     * Puts a staged payload in place (into the export's pages, or spliced into the image file) and
+     * counts it; false if a layer needs its bytes, which {@link #copyOut} then gives it.
+     */
+    static boolean putInPlace(BlockDevice device, BlockRequest r, StagedPayload payload, NbdServer server)
+            throws IOException {
+        if (!device.writeStaged(r, payload)) {
+            return false;
+        }
+        if (payload instanceof StagedPages) {
+            server.wroteIntoPages();
+        } else {
+            server.wroteThroughPipe();
+        }
+        return true;
+    }
+
+    /** Writes a staged payload the buffered way, read into {@code buffer} (its limit the payload's length). */
+    static void copyOut(BlockDevice device, BlockRequest r, StagedPayload payload, ByteBuffer buffer)
+            throws IOException {
+        payload.readInto(buffer);
+        device.write(r, buffer.flip());
     }
 
     /** The staged payload's pages, or what is left in the pipe, go. */

@@ -303,7 +303,7 @@ final class Transmission {
             // that order even when they run on threads of their own.
             h.sequence = RequestValidator.reachesDevice(h) ? ++sequence : 0;
             if (!async) {
-                execute(h, payload, true);
+                execute(h, payload, null, true);
                 return;
             }
             RequestHeader request = h.copy();
@@ -320,11 +320,7 @@ final class Transmission {
             try {
                 Runnable run = () -> {
                     try {
-                        if (ownedPages != null) {
-                            executePaged(request, ownedPages);
-                        } else {
-                            execute(request, owned, false);
-                        }
+                        execute(request, owned, ownedPages, false);
                         writer.flush();
                     } catch (Throwable e) {
                         failed(e);
@@ -359,33 +355,6 @@ final class Transmission {
         if (pages != null) {
             pages.discard();
             payloads.discharge(pages.length());
-        }
-    }
-
-    /**
-     * Runs a write off the reader whose payload waits in its memory export's pages ({@link
-     * PayloadBuffers#offReaderPages}): put in place, or, where a layer came to act on writes since
-     * it arrived, copied out and written as any other.
-     */
-    private void executePaged(RequestHeader h, StagedPages pages) throws IOException {
-        try {
-            BlockRequest r = request(h, BlockOp.WRITE, false);
-            if (device.writeStaged(r, pages)) {
-                connection.server().wroteIntoPages();
-            } else {
-                // Rare (a rule added between arrival and write) and within the in-flight slots: a
-                // heap buffer rather than a second hold on the payload budget the pages count in.
-                ByteBuffer bytes = ByteBuffer.allocate(pages.length());
-                pages.readInto(bytes);
-                device.write(r, bytes.flip());
-            }
-            replies.ok(h);
-        } catch (IOException e) {
-            replies.failure(h, e);
-        } finally {
-            if (timer != null) {
-                timer.completed(BlockOp.WRITE, System.nanoTime() - h.arrival);
-            }
         }
     }
 
@@ -527,10 +496,14 @@ final class Transmission {
         connection.internalError(e);
     }
 
-    /** Runs a validated request and replies. {@code inline}: on the reader thread, batching replies. */
-    private void execute(RequestHeader h, ByteBuffer payload, boolean inline) throws IOException {
+    /**
+     * Runs a validated request and replies. {@code pages}: the memory export's pages a write off
+     * the reader was received into ({@link PayloadBuffers#offReaderPages}), else null. {@code
+     * inline}: on the reader thread, batching replies.
+     */
+    private void execute(RequestHeader h, ByteBuffer payload, StagedPages pages, boolean inline) throws IOException {
         try {
-            run(h, payload, inline);
+            run(h, payload, pages, inline);
         } finally {
             if (timer != null && h.sequence != 0) {
                 timer.completed(RequestValidator.opOf(h.type), System.nanoTime() - h.arrival);
@@ -541,7 +514,7 @@ final class Transmission {
         }
     }
 
-    private void run(RequestHeader h, ByteBuffer payload, boolean inline) throws IOException {
+    private void run(RequestHeader h, ByteBuffer payload, StagedPages pages, boolean inline) throws IOException {
         try {
             if (!RequestValidator.reachesDevice(h)) {
                 replies.ok(h);
@@ -549,10 +522,16 @@ final class Transmission {
             }
             switch (h.type) {
                 case NbdProtocol.CMD_WRITE -> {
+                    BlockRequest r = request(h, BlockOp.WRITE, inline);
                     if (payload != null) {
-                        device.write(request(h, BlockOp.WRITE, inline), payload);
-                    } else {
-                        buffers.writeStaged(device, request(h, BlockOp.WRITE, inline));
+                        device.write(r, payload);
+                    } else if (pages == null) {
+                        buffers.writeStaged(device, r);
+                    } else if (!PayloadBuffers.putInPlace(device, r, pages, connection.server())) {
+                        // Rare (a rule added between arrival and write) and within the in-flight
+                        // slots: a heap buffer rather than a second hold on the payload budget the
+                        // pages count in.
+                        PayloadBuffers.copyOut(device, r, pages, ByteBuffer.allocate(pages.length()));
                     }
                     replies.ok(h);
                 }
