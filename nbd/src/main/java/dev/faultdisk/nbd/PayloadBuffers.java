@@ -136,8 +136,14 @@ final class PayloadBuffers {
                 && length > input.buffer().capacity() / 2
                 && length <= MAX_SCRATCH
                 && (alone || pipe == null || !pipe.fits(length))) {
-            // Asked for before the payload is awaited: waiting first would read its start into the
-            // input buffer, where an image file's pipe (the device's answer is null) splices it.
+            if (pipe == null) {
+                // Nothing to splice: the start may be read into the input buffer first, so the
+                // pages are asked for once (over TLS only decrypted bytes show it has arrived).
+                awaitPayloadStart(length);
+            }
+            // Else asked for before the payload is awaited: waiting first would read its start
+            // into the input buffer, where an image file's pipe (the device's answer is null)
+            // splices it.
             StagedPages into = device.stagePages(offset, length);
             if (into != null && !input.arrived(payloadStart(length))) {
                 // A header alone holds none of the export's memory (a thousand stalled headers
