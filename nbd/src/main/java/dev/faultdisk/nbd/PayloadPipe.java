@@ -42,11 +42,19 @@ final class PayloadPipe implements StagedPayload {
      * that takes a payload whole and then copies it leaves the next one unread meanwhile, and a
      * sender whose congestion control paces its sends by the acknowledgements (BBR) slowed down;
      * with cubic the extra acknowledgements cost one connection's writes more than they gave
-     * (docs/BENCHMARKS.md). So by default it is 1 MiB where the machine's own congestion control,
-     * which its local clients use, is BBR, else 0; {@code -Dfaultdisk.nbd.payloadLowWater=BYTES}
-     * fixes it.
+     * (docs/BENCHMARKS.md). So by default it is {@link #BBR_LOW_WATER} where the machine's own
+     * congestion control, which its local clients use, is BBR, else 0; {@code
+     * -Dfaultdisk.nbd.payloadLowWater=BYTES} fixes it.
      */
     static final int LOW_WATER = lowWaterDefault();
+    /**
+     * The mark under BBR: more than the requests a client keeps queued behind the payload being
+     * written (fio's eight 1 MiB writes a connection): at 1 MiB four connections' queues waited
+     * unacknowledged for their readers, their writes to a memory export 0.85-1.02 of nbdkit's
+     * throughput, 1.10-1.15 at this (docs/BENCHMARKS.md). The kernel caps it at half its largest
+     * receive buffer (net.ipv4.tcp_rmem).
+     */
+    static final int BBR_LOW_WATER = 16 << 20;
 
     /** How long one wait for the socket lasts before the connection is checked again. */
     private static final int POLL_MILLIS = 100;
@@ -297,7 +305,7 @@ final class PayloadPipe implements StagedPayload {
         }
     }
 
-    /** 1 MiB where the machine's congestion control is BBR (or the property's bytes), else 0. */
+    /** {@link #BBR_LOW_WATER} where the machine's congestion control is BBR (or the property's bytes), else 0. */
     private static int lowWaterDefault() {
         Integer asked = Integer.getInteger("faultdisk.nbd.payloadLowWater");
         if (asked != null) {
@@ -305,7 +313,7 @@ final class PayloadPipe implements StagedPayload {
         }
         try {
             String control = Files.readString(Path.of("/proc/sys/net/ipv4/tcp_congestion_control"));
-            return control.strip().startsWith("bbr") ? CAPACITY : 0;
+            return control.strip().startsWith("bbr") ? BBR_LOW_WATER : 0;
         } catch (IOException | RuntimeException e) {
             return 0;
         }

@@ -28,6 +28,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * A connection's payload pipe on a real loopback socket: the payload is held whole before
@@ -141,18 +143,21 @@ class PayloadPipeTest {
     }
 
     /**
-     * A payload sent in two parts is received whole; while it is written the socket's low-water
-     * mark stays raised (a poll for one byte does not wake), and once the write is done it is 1
-     * again, so the reader's wait for its next request wakes for a request's few bytes.
+     * A payload sent in two parts is received whole, with a mark of the payload's size and with
+     * BBR's default, well past it; while
+     * it is written the socket's low-water mark stays raised (a poll for one byte does not wake),
+     * and once the write is done it is 1 again, so the reader's wait for its next request wakes for
+     * a request's few bytes.
      */
-    @Test
-    void theLowWaterMarkRaisedForAPayloadIsOneAgainOnceTheWriteIsDone() throws Exception {
+    @ParameterizedTest(name = "a mark of {0} bytes")
+    @ValueSource(ints = {PayloadPipe.CAPACITY, PayloadPipe.BBR_LOW_WATER})
+    void theLowWaterMarkRaisedForAPayloadIsOneAgainOnceTheWriteIsDone(int mark) throws Exception {
         assumeTrue(LinuxPipes.available(), "needs Linux and native access");
         byte[] payload = random(10, LENGTH);
         try (Pair pair = Pair.open();
                 Selector selector = Selector.open()) {
             pair.server().register(selector, SelectionKey.OP_READ);
-            PayloadPipe pipe = PayloadPipe.open(pair.server(), () -> true, PayloadPipe.CAPACITY);
+            PayloadPipe pipe = PayloadPipe.open(pair.server(), () -> true, mark);
             assertNotNull(pipe);
             try {
                 send(pair.client(), payload, HEAD, LENGTH / 2);
