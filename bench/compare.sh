@@ -48,7 +48,8 @@ bench/compare.sh: faultdisk vs nbdkit (file plugin) vs qemu-nbd on the same file
                      randtrim (4 KiB trims at random), trimwrite (64 KiB trimmed then written, in
                      turn; the image is put back after each trim run, as for qemuwrite4k),
                      and on four connections at once seqread4c,
-                     seqwrite4c, randread4c, randrw4c, and whole-disk copies with nbdcopy (its defaults:
+                     seqwrite4c, randread4c, randrw4c, 1 MiB writes at queue depth 32 on one and on
+                     four connections seqwrite32 and seqwrite4c32, and whole-disk copies with nbdcopy (its defaults:
                      up to 4 connections, 64 requests of 256 KiB) copyread (to null:) and
                      copywrite (the image onto the export), and with one connection and 16
                      requests of 4 KiB copyread4k and copywrite4k, and with QEMU's client (qemu-img

@@ -13,7 +13,10 @@
 #          settled after the 256 KiB (a connection that was busy must not keep a thread).
 #   busy:  100 connections at once (fio's nbd engine, 100 jobs, one connection each, 4 KiB random
 #          reads at queue depth 4); each connection's share of the total and the lowest share
-#          against an even one (fair: no connection below half its share).
+#          against an even one (fair: no connection below half its share). --busy-workload seqwrite
+#          makes them 1 MiB sequential writes at queue depth 8 (shares in bytes), and the summary
+#          adds the kernel's TCP memory (/proc/net/sockstat, every 0.2 s of the run: its peak and
+#          median; what the receive queues of the server's sockets hold, beside the clients' own).
 #   connect: --connects N (default 2,000) libnbd clients connecting one after another, each
 #          negotiated into transmission and shut down before the next (after N/2 to warm up: the JIT compiles the handshake's arithmetic),
 #          interleaved over rounds: the time it takes and the server's CPU a connection (over TLS
@@ -33,6 +36,7 @@
 #
 # Usage: bench/connections.sh [--idle N] [--busy N] [--rounds R] [--runtime S] [--servers LIST]
 #                             [--phases idle,busy] [--nbdkit-idle N (default 1000: 17 threads each)]
+#                             [--busy-workload randread|seqwrite]
 #                             [--transport tcp|tls|psk|unix|tls-unix] [--settle S] [--connects N]
 set -euo pipefail
 
@@ -47,11 +51,13 @@ nbdkit_idle=1000
 transport=tcp
 settle=65
 connects=2000
+busy_workload=randread
 while [ $# -gt 0 ]; do
   case "$1" in
     --idle) idle=$2; shift ;;
     --nbdkit-idle) nbdkit_idle=$2; shift ;;
     --busy) busy=$2; shift ;;
+    --busy-workload) busy_workload=$2; shift ;;
     --rounds) rounds=$2; shift ;;
     --runtime) runtime=$2; shift ;;
     --servers) servers=$2; shift ;;
@@ -59,7 +65,7 @@ while [ $# -gt 0 ]; do
     --transport) transport=$2; shift ;;
     --settle) settle=$2; shift ;;
     --connects) connects=$2; shift ;;
-    -h|--help) sed -n '2,37p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d'; exit 0 ;;
     *) echo "connections.sh: unknown argument: $1" >&2; exit 2 ;;
   esac
   shift
@@ -69,6 +75,11 @@ log() { echo "[$(date +%H:%M:%S)] $*"; }
 die() { echo "connections.sh: $*" >&2; exit 1; }
 for t in fio python3 nbdinfo nbdkit qemu-nbd; do command -v "$t" >/dev/null || die "needs $t"; done
 case "$transport" in tcp|tls|psk|unix|tls-unix) ;; *) die "--transport is tcp, tls, psk, unix or tls-unix, not $transport" ;; esac
+case "$busy_workload" in
+  randread) busy_fio=(--rw=randread --bs=4k --iodepth=4) busy_what="randread 4 KiB QD4" busy_way=read ;;
+  seqwrite) busy_fio=(--rw=write --bs=1M --iodepth=8) busy_what="sequential write 1 MiB QD8" busy_way=write ;;
+  *) die "--busy-workload is randread or seqwrite, not $busy_workload" ;;
+esac
 # What the transport secures with (tcp, unix: nothing; tls; psk) and whether it is a Unix socket.
 security=${transport%-unix}
 [ "$security" = unix ] && security=tcp
@@ -146,6 +157,8 @@ uri_of() {
 declare -A pid port
 cleanup() {
   local s
+  # a busy run's fio and TCP memory sampler, where it stopped midway
+  kill $(jobs -p) 2>/dev/null || true
   for s in "${!pid[@]}"; do kill "${pid[$s]}" 2>/dev/null || true; done
   for s in "${!pid[@]}"; do wait "${pid[$s]}" 2>/dev/null || true; done
 }
@@ -198,6 +211,36 @@ mib() { awk '$1 == "VmRSS:" {printf "%.0f", $2 / 1024}' "/proc/$1/status"; }
 # VmRSS of pid $1 once idle for --settle seconds, 2 of which have passed already.
 settled_mib() { if [ "$settle" -gt 2 ]; then sleep $((settle - 2)); fi; mib "$1"; }
 threads() { awk '$1 == "Threads:" {print $2}' "/proc/$1/status"; }
+# steady_rate PORT read|write: "CONNECTIONS MIB/S" once every busy connection is established, over
+# a quarter of the run from half a second after: bytes the server's sockets had read (received less what waits
+# unread) or had acknowledged as sent, from the kernel (ss). fio's own total adds each job's rate,
+# and jobs that connect one after another do not all run at once. "-" over Unix sockets, or if a
+# connection left before the window closed.
+steady_rate() {
+  [ -z "$on_unix" ] || { echo -; return; }
+  local port=$1 way=$2 i a b t1 t2 n
+  sock_bytes() {
+    ss -tinH state established "( sport = :$port )" | awk -v way="$2" '
+      /^[0-9]/ {n++; q = $1; next}
+      {for (i = 1; i <= NF; i++) {
+         if (way == "write" && $i ~ /^bytes_received:/) {split($i, f, ":"); sum += f[2] - q}
+         if (way == "read" && $i ~ /^bytes_acked:/) {split($i, f, ":"); sum += f[2]}}}
+      END {printf "%d %.0f\n", n, sum}'
+  }
+  for i in $(seq $((runtime * 10))); do
+    read -r n _ < <(sock_bytes "$port" "$way")
+    [ "$n" -ge "$busy" ] && break
+    sleep 0.1
+  done
+  [ "$n" -ge "$busy" ] || { echo -; return; }
+  sleep 0.5
+  # Each count is stamped halfway through its ss call, which takes a while on a loaded machine.
+  t1=$(date +%s%N); read -r _ a < <(sock_bytes "$port" "$way"); t1=$(( (t1 + $(date +%s%N)) / 2 ))
+  sleep "$(awk -v r="$runtime" 'BEGIN {print r / 4}')"
+  t2=$(date +%s%N); read -r n b < <(sock_bytes "$port" "$way"); t2=$(( (t2 + $(date +%s%N)) / 2 ))
+  [ "$n" -ge "$busy" ] || { echo -; return; }
+  awk -v n="$n" -v a="$a" -v b="$b" -v t="$((t2 - t1))" 'BEGIN {printf "%d %.1f\n", n, (b - a) / 1048576 / (t / 1e9)}'
+}
 
 {
   echo "load average at the start: $(cut -d' ' -f1-3 /proc/loadavg); $(nproc) cpus; commit $(git -C "$root" describe --always --dirty); transport $transport"
@@ -273,29 +316,57 @@ if [[ ",$phases," == *",idle,"* ]]; then
 fi
 
 if [[ ",$phases," == *",busy,"* ]]; then
-  printf '\nbusy: %d connections (fio nbd engine, %d jobs, randread 4 KiB QD4), %d s per run, %d round(s), interleaved\n' \
-    "$busy" "$busy" "$runtime" "$rounds" | tee -a "$out/summary.txt"
+  printf '\nbusy: %d connections (fio nbd engine, %d jobs, %s), %d s per run, %d round(s), interleaved\n' \
+    "$busy" "$busy" "$busy_what" "$runtime" "$rounds" | tee -a "$out/summary.txt"
   for s in "${server_list[@]}"; do start "$s"; done
   n=${#server_list[@]}
   for r in $(seq "$rounds"); do
     for k in $(seq 0 $((n - 1))); do
       s=${server_list[$(((k + r - 1) % n))]}
       cpu0=$(awk '{print $14 + $15}' "/proc/${pid[$s]}/stat")
+      # The kernel's TCP memory in pages, sampled through the run (both ends of every connection).
+      (while sleep 0.2; do awk '$1 == "TCP:" {for (i = 2; i < NF; i++) if ($i == "mem") print $(i + 1)}' /proc/net/sockstat; done) \
+        >"$out/tcpmem-$r-$s.txt" &
+      sampler=$!
+      t0=$(date +%s%N)
       fio --name=busy --ioengine=nbd --uri="$(fio_uri "${port[$s]}")" --numjobs="$busy" --thread \
-        --rw=randread --bs=4k --iodepth=4 --time_based --runtime="$runtime" --output-format=json \
-        --output="$out/busy-$r-$s.json" >/dev/null 2>&1 || die "fio failed against $s"
+        "${busy_fio[@]}" --time_based --runtime="$runtime" --output-format=json \
+        --output="$out/busy-$r-$s.json" >/dev/null 2>&1 &
+      fio_pid=$!
+      steady=$(steady_rate "${port[$s]}" "$busy_way")
+      wait "$fio_pid" || { kill "$sampler"; die "fio failed against $s"; }
+      wall=$(( ($(date +%s%N) - t0) / 1000000 ))
+      kill "$sampler"; wait "$sampler" 2>/dev/null || true
       cpu_ms=$(( ($(awk '{print $14 + $15}' "/proc/${pid[$s]}/stat") - cpu0) * 1000 / $(getconf CLK_TCK) ))
-      python3 - "$out/busy-$r-$s.json" "$s" "$r" "$cpu_ms" <<'PY' | tee -a "$out/summary.txt"
-import json, statistics, sys
-text = open(sys.argv[1]).read()
+      python3 - "$out/busy-$r-$s.json" "$s" "$r" "$cpu_ms" "$busy_workload" "$out/tcpmem-$r-$s.txt" "$(mib "${pid[$s]}")" "$steady" "$wall" \
+        <<'PY' | tee -a "$out/summary.txt"
+import json, os, statistics, sys
+path, server, rnd, cpu_ms, workload, tcpmem, rss, steady, wall = sys.argv[1:]
+text = open(path).read()
 jobs = json.loads(text[text.index("{"):])["jobs"]
-iops = [j["read"]["iops"] for j in jobs]
-total = sum(iops)
-even = total / len(iops)
-ios = sum(j["read"]["total_ios"] for j in jobs)
-cpu_us = int(sys.argv[4]) * 1000 / max(1, ios)
-print(f"  round {sys.argv[3]} {sys.argv[2]:<20} total {total/1000:7.1f}k IOPS, server CPU {cpu_us:5.1f} us/IO, per connection"
-      f" min {min(iops):6.0f} median {statistics.median(iops):6.0f} max {max(iops):6.0f}; lowest share {min(iops)/even:.2f} of an even one")
+way = "read" if workload == "randread" else "write"
+page = os.sysconf("SC_PAGE_SIZE")
+if way == "read":
+    rates = [j["read"]["iops"] for j in jobs]
+    total = f"{sum(rates) / 1000:7.1f}k IOPS"
+    ios = sum(j["read"]["total_ios"] for j in jobs)
+    cpu = f"{int(cpu_ms) * 1000 / max(1, ios):5.1f} us/IO"
+    extra = ""
+else:
+    rates = [j["write"]["bw_bytes"] / 1048576 for j in jobs]
+    total = f"{sum(rates):7.0f} MiB/s"
+    mib = sum(j["write"]["io_bytes"] for j in jobs) / 1048576
+    cpu = f"{int(cpu_ms) * 1000 / max(1, mib):5.0f} us/MiB"
+    pages = [int(x) for x in open(tcpmem).read().split()] or [0]
+    extra = (f"; TCP memory peak {max(pages) * page / 1048576:.0f} MiB, median {statistics.median(pages) * page / 1048576:.0f};"
+             f" RSS after {rss} MiB")
+even = sum(rates) / len(rates)
+if steady != "-":
+    n, mibs = steady.split()
+    unit = "MiB/s" if way == "write" else "MiB/s sent"
+    extra += f"; all {n} at once {float(mibs):.0f} {unit} (the kernel's byte counts), fio's run {int(wall) / 1000:.1f} s"
+print(f"  round {rnd} {server:<20} total {total}, server CPU {cpu}, per connection"
+      f" min {min(rates):6.0f} median {statistics.median(rates):6.0f} max {max(rates):6.0f}; lowest share {min(rates)/even:.2f} of an even one{extra}")
 PY
     done
   done

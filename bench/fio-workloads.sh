@@ -21,6 +21,9 @@ fio_workload() {
     seqwrite4c) echo "--rw=write --bs=1M --iodepth=8 --numjobs=4 --group_reporting" ;;
     randread4c) echo "--rw=randread --bs=4k --iodepth=16 --numjobs=4 --group_reporting" ;;
     randrw4c) echo "--rw=randrw --rwmixread=50 --bs=4k --iodepth=16 --numjobs=4 --group_reporting" ;;
+    # A deeper queue of large writes: 32 MiB behind the one being written on each connection.
+    seqwrite32) echo "--rw=write --bs=1M --iodepth=32" ;;
+    seqwrite4c32) echo "--rw=write --bs=1M --iodepth=32 --numjobs=4 --group_reporting" ;;
     *) return 1 ;;
   esac
 }
