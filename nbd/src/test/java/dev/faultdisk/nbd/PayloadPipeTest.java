@@ -144,10 +144,9 @@ class PayloadPipeTest {
 
     /**
      * A payload sent in two parts is received whole, with a mark of the payload's size and with
-     * BBR's default, well past it; while
-     * it is written the socket's low-water mark stays raised (a poll for one byte does not wake),
-     * and once the write is done it is 1 again, so the reader's wait for its next request wakes for
-     * a request's few bytes.
+     * BBR's default, well past it; while it is written the socket's low-water mark stays raised (a
+     * poll for one byte does not wake), and once the write is done it is 1 again, so the reader's
+     * wait for its next request wakes for a request's few bytes.
      */
     @ParameterizedTest(name = "a mark of {0} bytes")
     @ValueSource(ints = {PayloadPipe.CAPACITY, PayloadPipe.BBR_LOW_WATER})
