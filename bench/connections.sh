@@ -16,7 +16,8 @@
 #          against an even one (fair: no connection below half its share). --busy-workload seqwrite
 #          makes them 1 MiB sequential writes at queue depth 8 (shares in bytes), and the summary
 #          adds the kernel's TCP memory (/proc/net/sockstat, every 0.2 s of the run: its peak and
-#          median; what the receive queues of the server's sockets hold, beside the clients' own).
+#          median; what the receive queues of the server's sockets hold, beside the clients' own)
+#          and the server's resident memory sampled with it (a queue read out of the sockets).
 #   connect: --connects N (default 2,000) libnbd clients connecting one after another, each
 #          negotiated into transmission and shut down before the next (after N/2 to warm up: the JIT compiles the handshake's arithmetic),
 #          interleaved over rounds: the time it takes and the server's CPU a connection (over TLS
@@ -324,9 +325,12 @@ if [[ ",$phases," == *",busy,"* ]]; then
     for k in $(seq 0 $((n - 1))); do
       s=${server_list[$(((k + r - 1) % n))]}
       cpu0=$(awk '{print $14 + $15}' "/proc/${pid[$s]}/stat")
-      # The kernel's TCP memory in pages, sampled through the run (both ends of every connection).
-      (while sleep 0.2; do awk '$1 == "TCP:" {for (i = 2; i < NF; i++) if ($i == "mem") print $(i + 1)}' /proc/net/sockstat; done) \
-        >"$out/tcpmem-$r-$s.txt" &
+      # The kernel's TCP memory in pages (both ends of every connection) and the server's resident
+      # KiB, sampled through the run: where a client's queued writes wait, in the kernel or the server.
+      (while sleep 0.2; do
+        echo "$(awk '$1 == "TCP:" {for (i = 2; i < NF; i++) if ($i == "mem") print $(i + 1)}' /proc/net/sockstat)" \
+          "$(awk '$1 == "VmRSS:" {print $2}' "/proc/${pid[$s]}/status")"
+      done) >"$out/tcpmem-$r-$s.txt" &
       sampler=$!
       t0=$(date +%s%N)
       fio --name=busy --ioengine=nbd --uri="$(fio_uri "${port[$s]}")" --numjobs="$busy" --thread \
@@ -357,9 +361,11 @@ else:
     total = f"{sum(rates):7.0f} MiB/s"
     mib = sum(j["write"]["io_bytes"] for j in jobs) / 1048576
     cpu = f"{int(cpu_ms) * 1000 / max(1, mib):5.0f} us/MiB"
-    pages = [int(x) for x in open(tcpmem).read().split()] or [0]
+    samples = [line.split() for line in open(tcpmem) if len(line.split()) == 2] or [["0", "0"]]
+    pages = [int(p) for p, _ in samples]
+    kib = [int(k) for _, k in samples]
     extra = (f"; TCP memory peak {max(pages) * page / 1048576:.0f} MiB, median {statistics.median(pages) * page / 1048576:.0f};"
-             f" RSS after {rss} MiB")
+             f" server RSS peak {max(kib) / 1024:.0f} MiB, median {statistics.median(kib) / 1024:.0f}, after {rss}")
 even = sum(rates) / len(rates)
 if steady != "-":
     n, mibs = steady.split()
