@@ -14,7 +14,7 @@
 #   busy:  100 connections at once (fio's nbd engine, 100 jobs, one connection each, 4 KiB random
 #          reads at queue depth 4); each connection's share of the total and the lowest share
 #          against an even one (fair: no connection below half its share). --busy-workload seqwrite
-#          makes them 1 MiB sequential writes at queue depth 8 (shares in bytes). Over TCP the
+#          makes them 1 MiB sequential writes at queue depth 8 (shares in bytes). Over TCP (TLS too) the
 #          summary gives the server's best rate over a quarter of the run from the kernel's byte
 #          counts (rate_samples below; fio's total is not one where jobs do not overlap); the summary
 #          adds the kernel's TCP memory (/proc/net/sockstat, every 0.2 s of the run: its peak and
