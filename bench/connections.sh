@@ -160,7 +160,7 @@ uri_of() {
 declare -A pid port
 cleanup() {
   local s
-  # a busy run's fio and TCP memory sampler, where it stopped midway
+  # a busy run's fio and its samplers, where it stopped midway
   kill $(jobs -p) 2>/dev/null || true
   for s in "${!pid[@]}"; do kill "${pid[$s]}" 2>/dev/null || true; done
   for s in "${!pid[@]}"; do wait "${pid[$s]}" 2>/dev/null || true; done
@@ -321,10 +321,10 @@ if [[ ",$phases," == *",busy,"* ]]; then
       s=${server_list[$(((k + r - 1) % n))]}
       cpu0=$(awk '{print $14 + $15}' "/proc/${pid[$s]}/stat")
       # The kernel's TCP memory in pages (both ends of every connection) and the server's resident
-      # KiB, sampled through the run: where a client's queued writes wait, in the kernel or the server.
+      # MiB, sampled through the run: where a client's queued writes wait, in the kernel or the server.
       (while sleep 0.2; do
         echo "$(awk '$1 == "TCP:" {for (i = 2; i < NF; i++) if ($i == "mem") print $(i + 1)}' /proc/net/sockstat)" \
-          "$(awk '$1 == "VmRSS:" {print $2}' "/proc/${pid[$s]}/status")"
+          "$(mib "${pid[$s]}")"
       done) >"$out/tcpmem-$r-$s.txt" &
       sampler=$!
       t0=$(date +%s%N)
@@ -334,13 +334,14 @@ if [[ ",$phases," == *",busy,"* ]]; then
       fio_pid=$!
       rates=-
       if [ -z "$on_unix" ]; then
-        rate_samples "${port[$s]}" "$busy_way" >"$out/rates-$r-$s.txt" &
-        rates=$!
+        rates="$out/rates-$r-$s.txt"
+        rate_samples "${port[$s]}" "$busy_way" >"$rates" &
+        rates_pid=$!
       fi
-      wait "$fio_pid" || { kill "$sampler"; die "fio failed against $s"; }
+      wait "$fio_pid" || die "fio failed against $s" # the exit trap stops the samplers
       wall=$(( ($(date +%s%N) - t0) / 1000000 ))
       kill "$sampler"; wait "$sampler" 2>/dev/null || true
-      [ "$rates" = - ] || { kill "$rates"; wait "$rates" 2>/dev/null || true; rates="$out/rates-$r-$s.txt"; }
+      [ "$rates" = - ] || { kill "$rates_pid"; wait "$rates_pid" 2>/dev/null || true; }
       cpu_ms=$(( ($(awk '{print $14 + $15}' "/proc/${pid[$s]}/stat") - cpu0) * 1000 / $(getconf CLK_TCK) ))
       python3 - "$out/busy-$r-$s.json" "$s" "$r" "$cpu_ms" "$busy_workload" "$out/tcpmem-$r-$s.txt" "$(mib "${pid[$s]}")" "$rates" "$wall" "$runtime" \
         <<'PY' | tee -a "$out/summary.txt"
@@ -363,9 +364,9 @@ else:
     cpu = f"{int(cpu_ms) * 1000 / max(1, mib):5.0f} us/MiB"
     samples = [line.split() for line in open(tcpmem) if len(line.split()) == 2] or [["0", "0"]]
     pages = [int(p) for p, _ in samples]
-    kib = [int(k) for _, k in samples]
+    resident = [int(m) for _, m in samples]
     extra = (f"; TCP memory peak {max(pages) * page / 1048576:.0f} MiB, median {statistics.median(pages) * page / 1048576:.0f};"
-             f" server RSS peak {max(kib) / 1024:.0f} MiB, median {statistics.median(kib) / 1024:.0f}, after {rss}")
+             f" server RSS peak {max(resident)} MiB, median {statistics.median(resident):.0f}, after {rss}")
 even = sum(rates) / len(rates)
 if rates_path != "-":
     # The best rate over any stretch of at least a quarter of the run, and how many sockets had moved
