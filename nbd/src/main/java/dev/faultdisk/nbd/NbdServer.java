@@ -33,6 +33,9 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 public final class NbdServer implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(NbdServer.class.getName());
+    /** The least backlog: what it was before the budget set it. */
+    private static final int MIN_BACKLOG = 128;
+
     private static final RateLimitedLog REFUSALS = new RateLimitedLog(LOG, 10_000);
 
     /**
@@ -165,7 +168,7 @@ public final class NbdServer implements AutoCloseable {
                 }
             }
         }
-        listener = Listener.bind("nbd", address, unixMode, 128);
+        listener = Listener.bind("nbd", address, unixMode, backlog(options.maxConnections()));
         boundAddress = listener.address();
         if (options.tlsMode() != TlsMode.REQUIRE && !ControlEndpoint.isLoopback(boundAddress)) {
             LOG.log(
@@ -175,6 +178,17 @@ public final class NbdServer implements AutoCloseable {
         }
         listener.start(this::accepted);
         return this;
+    }
+
+    /**
+     * The listener's backlog: room for the whole connection budget, so a burst of clients
+     * connecting at once waits in the kernel's accept queue rather than losing its handshakes (the
+     * kernel caps it at {@code net.core.somaxconn}, 4,096 by default). With 128, 200 clients
+     * connecting at once overflowed it while the machine was busy: the kernel dropped 58
+     * handshakes, whose clients tried again only seconds later (docs/BENCHMARKS.md).
+     */
+    private static int backlog(int maxConnections) {
+        return Math.max(MIN_BACKLOG, maxConnections);
     }
 
     /**
