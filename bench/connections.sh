@@ -16,10 +16,15 @@
 #          against an even one (fair: no connection below half its share). --busy-workload seqwrite
 #          makes them 1 MiB sequential writes at queue depth 8 (shares in bytes). Over TCP (TLS too) the
 #          summary gives the server's best rate over a quarter of the run from the kernel's byte
-#          counts (rate_samples below; fio's total is not one where jobs do not overlap); the summary
+#          counts (rate_samples below; fio's total is not one where jobs do not overlap) and, from
+#          each socket's counts, the lowest share among the connections under way through the
+#          stretch with the most of them (the server's own fairness, apart from when fio's jobs
+#          start and how its threads are scheduled); the summary
 #          adds the kernel's TCP memory (/proc/net/sockstat, every 0.2 s of the run: its peak and
 #          median; what the receive queues of the server's sockets hold, beside the clients' own)
-#          and the server's resident memory sampled with it (a queue read out of the sockets).
+#          and the server's resident memory sampled with it (a queue read out of the sockets), and
+#          how many connections the kernel dropped at a full accept queue (TcpExt ListenDrops: their
+#          clients try again a second or more later, and start that much behind).
 #   connect: --connects N (default 2,000) libnbd clients connecting one after another, each
 #          negotiated into transmission and shut down before the next (after N/2 to warm up: the JIT compiles the handshake's arithmetic),
 #          interleaved over rounds: the time it takes and the server's CPU a connection (over TLS
@@ -41,6 +46,11 @@
 #                             [--phases idle,busy] [--nbdkit-idle N (default 1000: 17 threads each)]
 #                             [--busy-workload randread|seqwrite]
 #                             [--transport tcp|tls|psk|unix|tls-unix] [--settle S] [--connects N]
+#                             [--export file|memory]
+#
+# --export memory serves a 256 MiB memory export (faultdisk's memory:256M, nbdkit's memory plugin;
+# qemu-nbd has none) in place of the file, which every writer's data otherwise enters under the
+# file's one inode lock.
 set -euo pipefail
 
 root=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)
@@ -55,6 +65,7 @@ transport=tcp
 settle=65
 connects=2000
 busy_workload=randread
+export=file
 while [ $# -gt 0 ]; do
   case "$1" in
     --idle) idle=$2; shift ;;
@@ -68,6 +79,7 @@ while [ $# -gt 0 ]; do
     --transport) transport=$2; shift ;;
     --settle) settle=$2; shift ;;
     --connects) connects=$2; shift ;;
+    --export) export=$2; shift ;;
     -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d'; exit 0 ;;
     *) echo "connections.sh: unknown argument: $1" >&2; exit 2 ;;
   esac
@@ -78,6 +90,11 @@ log() { echo "[$(date +%H:%M:%S)] $*"; }
 die() { echo "connections.sh: $*" >&2; exit 1; }
 for t in fio python3 nbdinfo nbdkit qemu-nbd; do command -v "$t" >/dev/null || die "needs $t"; done
 case "$transport" in tcp|tls|psk|unix|tls-unix) ;; *) die "--transport is tcp, tls, psk, unix or tls-unix, not $transport" ;; esac
+case "$export" in
+  file) ;;
+  memory) [[ ",$servers," != *",qemu-nbd,"* ]] || die "qemu-nbd has no memory export" ;;
+  *) die "--export is file or memory, not $export" ;;
+esac
 case "$busy_workload" in
   randread) busy_fio=(--rw=randread --bs=4k --iodepth=4) busy_what="randread 4 KiB QD4" busy_way=read ;;
   seqwrite) busy_fio=(--rw=write --bs=1M --iodepth=8) busy_what="sequential write 1 MiB QD8" busy_way=write ;;
@@ -172,9 +189,14 @@ trap cleanup EXIT
 # options and the build. The connection budget (--max-connections, 100 by default) is raised for
 # the test, as the issue asks and as qemu-nbd's -e below.
 fd_serve() {
-  "$root/faultdisk" serve --export "bench=$file,locking=off" --nbd "$(fd_listen "$1")" --qmp none $(fd_tls) \
+  local spec="$file,locking=off"
+  [ "$export" = file ] || spec="memory:${size_mib}M"
+  "$root/faultdisk" serve --export "bench=$spec" --nbd "$(fd_listen "$1")" --qmp none $(fd_tls) \
     --max-connections $((idle + busy + 8)) >"$out/$2.log" 2>&1 &
 }
+
+# nbdkit's plugin and its arguments for --export.
+nbdkit_export() { if [ "$export" = file ]; then echo file "$file"; else echo memory "${size_mib}M"; fi; }
 
 start() {
   local s=$1 p
@@ -190,7 +212,7 @@ start() {
     base) FAULTDISK_JAR="${FAULTDISK_BASE_JAR:?base needs FAULTDISK_BASE_JAR}" fd_serve "$p" "$s" ;;
     nbdkit)
       # shellcheck disable=SC2046 # the listen options are meant to split
-      nbdkit --exit-with-parent -f $(nbdkit_listen "$p") $(nbdkit_tls) -e bench file "$file" >"$out/$s.log" 2>&1 & ;;
+      nbdkit --exit-with-parent -f $(nbdkit_listen "$p") $(nbdkit_tls) -e bench $(nbdkit_export) >"$out/$s.log" 2>&1 & ;;
     qemu-nbd)
       # shellcheck disable=SC2046
       qemu-nbd -f raw --cache=writeback --aio=threads $(qemu_listen "$p") -x bench -t -e $((idle + busy + 8)) $(qemu_tls) \
@@ -214,32 +236,39 @@ mib() { awk '$1 == "VmRSS:" {printf "%.0f", $2 / 1024}' "/proc/$1/status"; }
 # VmRSS of pid $1 once idle for --settle seconds, 2 of which have passed already.
 settled_mib() { if [ "$settle" -gt 2 ]; then sleep $((settle - 2)); fi; mib "$1"; }
 threads() { awk '$1 == "Threads:" {print $2}' "/proc/$1/status"; }
+# The kernel's count of connections it dropped at a full accept queue (TcpExt ListenDrops), all listeners.
+listen_drops() {
+  awk '$1 == "TcpExt:" {if (!n) {for (i = 2; i <= NF; i++) if ($i == "ListenDrops") n = i} else print $n}' /proc/net/netstat
+}
 # rate_samples PORT read|write: until killed, a line about every half second, "NANOS BYTES SOCKETS
-# MOVING": the server's sockets' bytes from the kernel (ss) as read by the server (received less what
-# waits unread) or sent and acknowledged, how many sockets, and how many have moved more than a
-# handshake's bytes (2 MiB written to the server, or 64 KiB sent by it: past a TLS handshake too).
-# Each line is stamped halfway through its ss call, which takes a while on a loaded machine. The
-# summary takes the best rate over any stretch of a quarter of the run: fio's own total adds each
-# job's rate over its own run, and jobs that connect one after another do not all run at once.
+# MOVING PEER=BYTES...": the server's sockets' bytes from the kernel (ss) as read by the server
+# (received less what waits unread) or sent and acknowledged, how many sockets, how many have moved
+# more than a handshake's bytes (2 MiB written to the server, or 64 KiB sent by it: past a TLS
+# handshake too), and each socket's bytes by its client's address. Each line is stamped halfway
+# through its ss call, which takes a while on a loaded machine. The summary takes the best rate over
+# any stretch of a quarter of the run: fio's own total adds each job's rate over its own run, and
+# jobs that connect one after another do not all run at once. Each socket's bytes give the server's
+# own fairness: the lowest share over the stretch with the most connections under way throughout,
+# which fio's shares (each job over its own run, the clients' threads' scheduling in it) do not.
 rate_samples() {
   local port=$1 way=$2 t counts
   while :; do
     t=$(date +%s%N)
     counts=$(ss -tinH state established "( sport = :$port )" | awk -v way="$way" '
-      /^[0-9]/ {q = $1; n++; next}
+      /^[0-9]/ {q = $1; peer = $4; n++; next}
       {for (i = 1; i <= NF; i++) {
          b = -1
          if (way == "write" && $i ~ /^bytes_received:/) {split($i, f, ":"); b = f[2] - q; past = 2097152}
          if (way == "read" && $i ~ /^bytes_acked:/) {split($i, f, ":"); b = f[2]; past = 65536}
-         if (b >= 0) {sum += b; if (b > past) m++}}}
-      END {printf "%.0f %d %d\n", sum, n, m}')
+         if (b >= 0) {sum += b; if (b > past) m++; each = each " " peer "=" sprintf("%.0f", b)}}}
+      END {printf "%.0f %d %d%s\n", sum, n, m, each}')
     echo "$(( (t + $(date +%s%N)) / 2 )) $counts"
     sleep 0.5
   done
 }
 
 {
-  echo "load average at the start: $(cut -d' ' -f1-3 /proc/loadavg); $(nproc) cpus; commit $(git -C "$root" describe --always --dirty); transport $transport"
+  echo "load average at the start: $(cut -d' ' -f1-3 /proc/loadavg); $(nproc) cpus; commit $(git -C "$root" describe --always --dirty); transport $transport; export $export"
 } | tee "$out/summary.txt"
 
 if [[ ",$phases," == *",idle,"* ]]; then
@@ -327,6 +356,7 @@ if [[ ",$phases," == *",busy,"* ]]; then
           "$(mib "${pid[$s]}")"
       done) >"$out/tcpmem-$r-$s.txt" &
       sampler=$!
+      drops0=$(listen_drops)
       t0=$(date +%s%N)
       fio --name=busy --ioengine=nbd --uri="$(fio_uri "${port[$s]}")" --numjobs="$busy" --thread \
         "${busy_fio[@]}" --time_based --runtime="$runtime" --output-format=json \
@@ -338,17 +368,21 @@ if [[ ",$phases," == *",busy,"* ]]; then
         rate_samples "${port[$s]}" "$busy_way" >"$rates" &
         rates_pid=$!
       fi
-      wait "$fio_pid" || die "fio failed against $s" # the exit trap stops the samplers
+      # A job that failed (its connection refused or dropped, say) is reported below with a share of 0.
+      failed=-
+      wait "$fio_pid" || failed=$(grep -m1 'nbd_connect\|err=' "$out/busy-$r-$s.json" || echo "fio failed")
       wall=$(( ($(date +%s%N) - t0) / 1000000 ))
+      drops=$(( $(listen_drops) - drops0 ))
       kill "$sampler"; wait "$sampler" 2>/dev/null || true
       [ "$rates" = - ] || { kill "$rates_pid"; wait "$rates_pid" 2>/dev/null || true; }
       cpu_ms=$(( ($(awk '{print $14 + $15}' "/proc/${pid[$s]}/stat") - cpu0) * 1000 / $(getconf CLK_TCK) ))
-      python3 - "$out/busy-$r-$s.json" "$s" "$r" "$cpu_ms" "$busy_workload" "$out/tcpmem-$r-$s.txt" "$(mib "${pid[$s]}")" "$rates" "$wall" "$runtime" \
+      python3 - "$out/busy-$r-$s.json" "$s" "$r" "$cpu_ms" "$busy_workload" "$out/tcpmem-$r-$s.txt" "$(mib "${pid[$s]}")" "$rates" "$wall" "$runtime" "$drops" "$failed" \
         <<'PY' | tee -a "$out/summary.txt"
 import json, os, statistics, sys
-path, server, rnd, cpu_ms, workload, tcpmem, rss, rates_path, wall, runtime = sys.argv[1:]
+path, server, rnd, cpu_ms, workload, tcpmem, rss, rates_path, wall, runtime, drops, failed = sys.argv[1:]
 text = open(path).read()
 jobs = json.loads(text[text.index("{"):])["jobs"]
+errors = sum(1 for j in jobs if j["error"])
 way = "read" if workload == "randread" else "write"
 page = os.sysconf("SC_PAGE_SIZE")
 if way == "read":
@@ -371,20 +405,36 @@ even = sum(rates) / len(rates)
 if rates_path != "-":
     # The best rate over any stretch of at least a quarter of the run, and how many sockets had moved
     # more than a handshake by its end.
-    samples = [tuple(int(x) for x in line.split()) for line in open(rates_path) if len(line.split()) == 4]
-    best = None
-    for i, (t1, b1, _, _) in enumerate(samples):
-        for t2, b2, n2, m2 in samples[i + 1:]:
+    past = 2097152 if way == "write" else 65536
+    samples = []
+    for line in open(rates_path):
+        f = line.split()
+        if len(f) >= 4:
+            each = dict((p.rsplit("=", 1)[0], int(p.rsplit("=", 1)[1])) for p in f[4:])
+            samples.append((int(f[0]), int(f[1]), int(f[2]), int(f[3]), each))
+    best = fairest = None
+    for i, (t1, b1, _, _, e1) in enumerate(samples):
+        for t2, b2, n2, m2, e2 in samples[i + 1:]:
             if t2 - t1 >= float(runtime) / 4 * 1e9:
                 rate = (b2 - b1) / 1048576 / ((t2 - t1) / 1e9)
                 if best is None or rate > best[0]:
                     best = (rate, n2, m2)
+                # connections past their handshake at the stretch's start and still open at its end
+                moved = [e2[p] - b for p, b in e1.items() if b > past and p in e2]
+                if moved and (fairest is None or len(moved) > fairest[0]):
+                    fairest = (len(moved), min(moved) / (sum(moved) / len(moved)), (t2 - t1) / 1e9)
                 break
     unit = "MiB/s" if way == "write" else "MiB/s sent"
     if best:
         extra += (f"; best {best[0]:.0f} {unit} over a quarter of the run by the kernel's byte counts"
                   f" ({best[2]} of {best[1]} connections under way)")
+    if fairest:
+        extra += (f"; by the kernel's counts, lowest share {fairest[1]:.2f} of an even one among the"
+                  f" {fairest[0]} connections under way through {fairest[2]:.1f} s")
     extra += f"; fio's run {int(wall) / 1000:.1f} s"
+extra += f"; {drops} connection(s) dropped at a full accept queue"
+if errors or failed != "-":
+    extra += f"; {errors} job(s) failed, their share 0 (first error: {failed.strip()})"
 print(f"  round {rnd} {server:<20} total {total}, server CPU {cpu}, per connection"
       f" min {min(rates):6.0f} median {statistics.median(rates):6.0f} max {max(rates):6.0f}; lowest share {min(rates)/even:.2f} of an even one{extra}")
 PY
