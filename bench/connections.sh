@@ -381,6 +381,8 @@ if [[ ",$phases," == *",busy,"* ]]; then
 import json, os, statistics, sys
 path, server, rnd, cpu_ms, workload, tcpmem, rss, rates_path, wall, runtime, drops, failed = sys.argv[1:]
 text = open(path).read()
+if "{" not in text:
+    sys.exit(f"connections.sh: fio wrote no report against {server}: {failed.strip()}")
 jobs = json.loads(text[text.index("{"):])["jobs"]
 errors = sum(1 for j in jobs if j["error"])
 way = "read" if workload == "randread" else "write"
@@ -419,7 +421,8 @@ if rates_path != "-":
                 rate = (b2 - b1) / 1048576 / ((t2 - t1) / 1e9)
                 if best is None or rate > best[0]:
                     best = (rate, n2, m2)
-                # connections past their handshake at the stretch's start and still open at its end
+                # connections past their handshake at the stretch's start and still open at its end;
+                # of the stretches with the most, the first
                 moved = [e2[p] - b for p, b in e1.items() if b > past and p in e2]
                 if moved and (fairest is None or len(moved) > fairest[0]):
                     fairest = (len(moved), min(moved) / (sum(moved) / len(moved)), (t2 - t1) / 1e9)

@@ -36,7 +36,10 @@ class ListenBacklogTest {
         Tools.require("ss");
         try (NbdServer server = server(700).start(UnixDomainSocketAddress.of(dir.resolve("nbd.sock")))) {
             // bound under a private name in the directory, then moved into place: ss shows the first
-            assertEquals(Math.min(700, somaxconn()), backlog(List.of("ss", "-lxH"), dir.toString()));
+            assertEquals(
+                    Math.min(700, somaxconn()),
+                    backlog(List.of("ss", "-lxH"), dir.toString()),
+                    () -> "the backlog of " + server.address());
         }
     }
 
