@@ -185,7 +185,7 @@ public final class NbdServer implements AutoCloseable {
      * connecting at once waits in the kernel's accept queue rather than losing its handshakes (the
      * kernel caps it at {@code net.core.somaxconn}, 4,096 by default). With 128, 200 clients
      * connecting at once overflowed it while the machine was busy: the kernel dropped 58
-     * handshakes, whose clients tried again only seconds later (docs/BENCHMARKS.md).
+     * handshakes, whose clients tried again a second or more later (docs/BENCHMARKS.md).
      */
     private static int backlog(int maxConnections) {
         return Math.max(MIN_BACKLOG, maxConnections);

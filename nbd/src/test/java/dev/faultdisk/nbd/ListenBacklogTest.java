@@ -17,8 +17,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The NBD listener's backlog holds the whole connection budget, as the kernel reports it (`ss`: a
- * listening socket's Send-Q is its backlog), so a burst of clients connecting at once waits in the
+ * The NBD listener's backlog holds the whole connection budget, as the kernel reports it ({@code
+ * ss}: a listening socket's Send-Q is its backlog), so a burst of clients connecting at once waits in the
  * accept queue rather than losing its handshakes; the kernel caps it at {@code net.core.somaxconn};
  * a small budget still gets 128.
  */
@@ -89,7 +89,8 @@ class ListenBacklogTest {
     }
 
     private static int somaxconn() throws Exception {
-        // a line, not the whole file: procfs reports no size, and Files.readString got "4" of "4096"
+        // Through a buffered reader: a numeric sysctl answers only a read from its start, and
+        // Files.readString reads a file of no size a byte first (it got "4" of "4096")
         return Integer.parseInt(Files.readAllLines(Path.of("/proc/sys/net/core/somaxconn"))
                 .get(0)
                 .trim());
