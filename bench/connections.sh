@@ -240,11 +240,10 @@ threads() { awk '$1 == "Threads:" {print $2}' "/proc/$1/status"; }
 listen_drops() {
   awk '$1 == "TcpExt:" {if (!n) {for (i = 2; i <= NF; i++) if ($i == "ListenDrops") n = i} else print $n}' /proc/net/netstat
 }
-# rate_samples PORT read|write: until killed, a line about every half second, "NANOS BYTES SOCKETS
-# MOVING PEER=BYTES...": the server's sockets' bytes from the kernel (ss) as read by the server
-# (received less what waits unread) or sent and acknowledged, how many sockets, how many have moved
-# more than a handshake's bytes (2 MiB written to the server, or 64 KiB sent by it: past a TLS
-# handshake too), and each socket's bytes by its client's address. Each line is stamped halfway
+# rate_samples PORT read|write: until killed, a line about every half second, "NANOS SOCKETS
+# PEER=BYTES...": how many sockets the server has established, and each one's bytes from the kernel
+# (ss) as read by the server (received less what waits unread) or sent and acknowledged, by its
+# client's address (a socket that has moved none may show none). Each line is stamped halfway
 # through its ss call, which takes a while on a loaded machine. The summary takes the best rate over
 # any stretch of a quarter of the run: fio's own total adds each job's rate over its own run, and
 # jobs that connect one after another do not all run at once. Each socket's bytes give the server's
@@ -258,10 +257,10 @@ rate_samples() {
       /^[0-9]/ {q = $1; peer = $4; n++; next}
       {for (i = 1; i <= NF; i++) {
          b = -1
-         if (way == "write" && $i ~ /^bytes_received:/) {split($i, f, ":"); b = f[2] - q; past = 2097152}
-         if (way == "read" && $i ~ /^bytes_acked:/) {split($i, f, ":"); b = f[2]; past = 65536}
-         if (b >= 0) {sum += b; if (b > past) m++; each = each " " peer "=" sprintf("%.0f", b)}}}
-      END {printf "%.0f %d %d%s\n", sum, n, m, each}')
+         if (way == "write" && $i ~ /^bytes_received:/) {split($i, f, ":"); b = f[2] - q}
+         if (way == "read" && $i ~ /^bytes_acked:/) {split($i, f, ":"); b = f[2]}
+         if (b >= 0) each = each " " peer "=" sprintf("%.0f", b)}}
+      END {printf "%d%s\n", n, each}')
     echo "$(( (t + $(date +%s%N)) / 2 )) $counts"
     sleep 0.5
   done
@@ -406,14 +405,16 @@ else:
 even = sum(rates) / len(rates)
 if rates_path != "-":
     # The best rate over any stretch of at least a quarter of the run, and how many sockets had moved
-    # more than a handshake by its end.
+    # more than a handshake's bytes by its end (2 MiB written to the server, or 64 KiB sent by it:
+    # past a TLS handshake too).
     past = 2097152 if way == "write" else 65536
     samples = []
     for line in open(rates_path):
         f = line.split()
-        if len(f) >= 4:
-            each = dict((p.rsplit("=", 1)[0], int(p.rsplit("=", 1)[1])) for p in f[4:])
-            samples.append((int(f[0]), int(f[1]), int(f[2]), int(f[3]), each))
+        if len(f) >= 2:
+            each = dict((p.rsplit("=", 1)[0], int(p.rsplit("=", 1)[1])) for p in f[2:])
+            moving = sum(1 for b in each.values() if b > past)
+            samples.append((int(f[0]), sum(each.values()), int(f[1]), moving, each))
     best = fairest = None
     for i, (t1, b1, _, _, e1) in enumerate(samples):
         for t2, b2, n2, m2, e2 in samples[i + 1:]:
