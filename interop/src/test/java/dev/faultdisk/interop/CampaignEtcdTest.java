@@ -57,10 +57,7 @@ class CampaignEtcdTest {
 
             // 1. As a user runs it; Ctrl-C once the first run is finished.
             Path out = dir.resolve("cli.out");
-            // As from a terminal: SIGINT handled even if this test runs with it ignored (a background job)
-            List<String> command = new ArrayList<>(List.of("env", "--default-signal=INT"));
-            command.addAll(FaultdiskCli.command("campaign", file.toString()));
-            Process cli = new ProcessBuilder(command)
+            Process cli = new ProcessBuilder(FaultdiskCli.interruptible("campaign", file.toString()))
                     .redirectErrorStream(true)
                     .redirectOutput(out.toFile())
                     .start();

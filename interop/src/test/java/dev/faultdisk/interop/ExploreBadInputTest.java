@@ -23,7 +23,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -182,9 +181,7 @@ class ExploreBadInputTest {
     void ctrlCKeepsThePartialReportAndLeavesNothing(FaultdiskClient fd, @TempDir Path dir) throws Exception {
         ExploreRuns.requireAll();
         Path run = dir.resolve("run");
-        // As from a terminal: SIGINT handled even if this test runs with it ignored (a background job)
-        List<String> command = new ArrayList<>(List.of("env", "--default-signal=INT"));
-        command.addAll(FaultdiskCli.command(
+        List<String> command = FaultdiskCli.interruptible(
                 "explore",
                 "--qmp",
                 fd.address(),
@@ -197,7 +194,7 @@ class ExploreBadInputTest {
                 "--check",
                 "echo x >> \"$FAULTDISK_RUN/checks\"; sleep 0.3",
                 "--max-states",
-                "500"));
+                "500");
         Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
         try {
             await().atMost(Duration.ofSeconds(60))

@@ -35,6 +35,17 @@ public final class FaultdiskCli {
         return command;
     }
 
+    /**
+     * {@link #command(String...)} with SIGINT at its default, as from a terminal: a test that sends
+     * Ctrl-C reaches the process even when the suite runs as a background job, which starts with
+     * SIGINT ignored and passes that on.
+     */
+    public static List<String> interruptible(String... args) {
+        List<String> command = new ArrayList<>(List.of("env", "--default-signal=INT"));
+        command.addAll(command(args));
+        return command;
+    }
+
     /** Runs to completion; stdout and stderr captured. */
     public static CommandResult run(String... args) {
         return Command.run(TIMEOUT, command(args));
