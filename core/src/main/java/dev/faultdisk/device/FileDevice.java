@@ -41,6 +41,8 @@ public final class FileDevice implements BlockDevice {
     private final ImageLock lock;
     /** Writes, trims and zeroings made through this device ({@link #readVersion}). */
     private final ChangeCount changes = new ChangeCount();
+    /** Large writes' order once many are at the file at once. */
+    private final WriteTurns turns;
 
     private FileDevice(Path path, FileChannel channel, boolean readOnly, long size, int controlFd, ImageLock lock) {
         this.lock = lock;
@@ -52,6 +54,7 @@ public final class FileDevice implements BlockDevice {
         this.controlFd = controlFd;
         this.dataRuns = new DataRuns(controlFd);
         dataRuns.allData(0, size); // a dense image is one run, known from the start
+        this.turns = new WriteTurns(Files.isRegularFile(path));
         PATHS.put(channel, path);
     }
 
@@ -120,6 +123,11 @@ public final class FileDevice implements BlockDevice {
         }
     }
 
+    /** Its large writes' turns (tests hold one to see a write wait for it). */
+    WriteTurns turns() {
+        return turns;
+    }
+
     public Path path() {
         return path;
     }
@@ -170,6 +178,7 @@ public final class FileDevice implements BlockDevice {
     @Override
     public void write(BlockRequest r, ByteBuffer src) throws IOException {
         refuseIfReadOnly();
+        int turn = turns.begin(src.remaining());
         changes.begin();
         try {
             long pos = r.offset();
@@ -178,6 +187,7 @@ public final class FileDevice implements BlockDevice {
             }
         } finally {
             changes.end();
+            turns.end(turn);
         }
         if (r.fua()) {
             channel.force(false);
@@ -190,11 +200,13 @@ public final class FileDevice implements BlockDevice {
         if (readOnly || controlFd < 0) {
             return false;
         }
+        int turn = turns.begin(r.length());
         changes.begin();
         try {
             payload.writeTo(channel, controlFd, r.offset());
         } finally {
             changes.end();
+            turns.end(turn);
         }
         if (r.fua()) {
             channel.force(false);
