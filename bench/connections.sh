@@ -14,7 +14,8 @@
 #   busy:  100 connections at once (fio's nbd engine, 100 jobs, one connection each, 4 KiB random
 #          reads at queue depth 4); each connection's share of the total and the lowest share
 #          against an even one (fair: no connection below half its share). --busy-workload seqwrite
-#          makes them 1 MiB sequential writes at queue depth 8 (shares in bytes). Over TCP (TLS too) the
+#          makes them 1 MiB sequential writes at queue depth 8 (shares in bytes), seqwrite256k 256 KiB
+#          ones (any seqwriteNk). Over TCP (TLS too) the
 #          summary gives the server's best rate over a quarter of the run from the kernel's byte
 #          counts (rate_samples below; fio's total is not one where jobs do not overlap) and, from
 #          each socket's counts, the lowest share among the connections under way through the
@@ -44,7 +45,7 @@
 #
 # Usage: bench/connections.sh [--idle N] [--busy N] [--rounds R] [--runtime S] [--servers LIST]
 #                             [--phases idle,busy] [--nbdkit-idle N (default 1000: 17 threads each)]
-#                             [--busy-workload randread|seqwrite]
+#                             [--busy-workload randread|seqwrite|seqwriteNk]
 #                             [--transport tcp|tls|psk|unix|tls-unix] [--settle S] [--connects N]
 #                             [--export file|memory]
 #
@@ -98,7 +99,11 @@ esac
 case "$busy_workload" in
   randread) busy_fio=(--rw=randread --bs=4k --iodepth=4) busy_what="randread 4 KiB QD4" busy_way=read ;;
   seqwrite) busy_fio=(--rw=write --bs=1M --iodepth=8) busy_what="sequential write 1 MiB QD8" busy_way=write ;;
-  *) die "--busy-workload is randread or seqwrite, not $busy_workload" ;;
+  # Smaller writes (seqwrite256k: 256 KiB), where a file export's writers taking turns
+  # (WriteTurns) costs the most next to each write.
+  seqwrite[1-9]*k) busy_fio=(--rw=write --bs="${busy_workload#seqwrite}" --iodepth=8)
+    busy_what="sequential write ${busy_workload#seqwrite} QD8" busy_way=write ;;
+  *) die "--busy-workload is randread, seqwrite or seqwriteNk (N KiB writes), not $busy_workload" ;;
 esac
 # What the transport secures with (tcp, unix: nothing; tls; psk) and whether it is a Unix socket.
 security=${transport%-unix}

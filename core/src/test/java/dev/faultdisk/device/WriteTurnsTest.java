@@ -90,11 +90,12 @@ class WriteTurnsTest {
             WriteTurns turns = d.turns();
             // As many writers at the file as turns wait for, and one more holding the turn.
             List<Integer> held = new ArrayList<>();
-            int turn;
-            do {
+            int turn = WriteTurns.NONE;
+            for (int i = 0; i < 1000 && turn != WriteTurns.TURN; i++) {
                 turn = turns.begin(LARGE);
                 held.add(turn);
-            } while (turn != WriteTurns.TURN);
+            }
+            assertEquals(WriteTurns.TURN, turn, "an image file's large writes take turns past some writers");
 
             byte[] plain = Io.filled(LARGE, 3);
             byte[] staged = Io.filled(LARGE, 5);
