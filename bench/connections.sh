@@ -20,7 +20,8 @@
 #          counts (rate_samples below; fio's total is not one where jobs do not overlap) and, from
 #          each socket's counts, the lowest share among the connections under way through the
 #          stretch with the most of them (the server's own fairness, apart from when fio's jobs
-#          start and how its threads are scheduled); the summary
+#          start and how its threads are scheduled). On every transport (Unix sockets too) the
+#          same lowest share from fio's own per-second logs of each job (--write_bw_log); the summary
 #          adds the kernel's TCP memory (/proc/net/sockstat, every 0.2 s of the run: its peak and
 #          median; what the receive queues of the server's sockets hold, beside the clients' own)
 #          and the server's resident memory sampled with it (a queue read out of the sockets), and
@@ -364,6 +365,7 @@ if [[ ",$phases," == *",busy,"* ]]; then
       t0=$(date +%s%N)
       fio --name=busy --ioengine=nbd --uri="$(fio_uri "${port[$s]}")" --numjobs="$busy" --thread \
         "${busy_fio[@]}" --time_based --runtime="$runtime" --output-format=json \
+        --write_bw_log="$out/bw-$r-$s" --log_avg_msec=1000 --log_unix_epoch=1 \
         --output="$out/busy-$r-$s.json" >/dev/null 2>&1 &
       fio_pid=$!
       rates=-
@@ -380,10 +382,10 @@ if [[ ",$phases," == *",busy,"* ]]; then
       kill "$sampler"; wait "$sampler" 2>/dev/null || true
       [ "$rates" = - ] || { kill "$rates_pid"; wait "$rates_pid" 2>/dev/null || true; }
       cpu_ms=$(( ($(awk '{print $14 + $15}' "/proc/${pid[$s]}/stat") - cpu0) * 1000 / $(getconf CLK_TCK) ))
-      python3 - "$out/busy-$r-$s.json" "$s" "$r" "$cpu_ms" "$busy_workload" "$out/tcpmem-$r-$s.txt" "$(mib "${pid[$s]}")" "$rates" "$wall" "$runtime" "$drops" "$failed" \
+      python3 - "$out/busy-$r-$s.json" "$s" "$r" "$cpu_ms" "$busy_workload" "$out/tcpmem-$r-$s.txt" "$(mib "${pid[$s]}")" "$rates" "$wall" "$runtime" "$drops" "$failed" "$out/bw-$r-$s" \
         <<'PY' | tee -a "$out/summary.txt"
-import json, os, statistics, sys
-path, server, rnd, cpu_ms, workload, tcpmem, rss, rates_path, wall, runtime, drops, failed = sys.argv[1:]
+import glob, json, os, statistics, sys
+path, server, rnd, cpu_ms, workload, tcpmem, rss, rates_path, wall, runtime, drops, failed, bw_logs = sys.argv[1:]
 text = open(path).read()
 if "{" not in text:
     sys.exit(f"connections.sh: fio wrote no report against {server}: {failed.strip()}")
@@ -441,6 +443,27 @@ if rates_path != "-":
         extra += (f"; by the kernel's counts, lowest share {fairest[1]:.2f} of an even one among the"
                   f" {fairest[0]} connections under way through {fairest[2]:.1f} s")
     extra += f"; fio's run {int(wall) / 1000:.1f} s"
+# fio's own per-second log of each job (Unix timestamps, KiB/s), on every transport (the kernel's
+# counts above are TCP's only): each job's bytes over the quarter-run stretch of whole seconds that
+# the most jobs logged throughout, the first of them, against their mean.
+per_job = []
+for log in glob.glob(bw_logs + "_bw.*.log"):
+    seconds = {}
+    for line in open(log):
+        f = [x.strip() for x in line.split(",")]
+        if len(f) >= 2:
+            seconds[round(int(f[0]) / 1000)] = seconds.get(round(int(f[0]) / 1000), 0) + int(f[1])
+    per_job.append(seconds)
+width = max(1, round(float(runtime) / 4))
+logged = None
+for start in sorted({t for seconds in per_job for t in seconds}):
+    window = range(start, start + width)
+    moved = [sum(seconds[t] for t in window) for seconds in per_job if all(t in seconds for t in window)]
+    if moved and (logged is None or len(moved) > logged[0]):
+        logged = (len(moved), min(moved) / (sum(moved) / len(moved)))
+if logged:
+    extra += (f"; by fio's per-second logs, lowest share {logged[1]:.2f} of an even one among the"
+              f" {logged[0]} jobs logging through {width} s")
 extra += f"; {drops} connection(s) dropped at a full accept queue"
 if errors or failed != "-":
     extra += f"; {errors} job(s) failed, their share 0 (first error: {failed.strip()})"
