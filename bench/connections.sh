@@ -52,7 +52,8 @@
 #
 # --export memory serves a 256 MiB memory export (faultdisk's memory:256M, nbdkit's memory plugin;
 # qemu-nbd has none) in place of the file, which every writer's data otherwise enters under the
-# file's one inode lock.
+# file's one inode lock. The file is 256 MiB of random bytes in /dev/shm (tmpfs), or at the path in
+# the environment's BENCH_FILE (made there if missing).
 set -euo pipefail
 
 root=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)
@@ -125,7 +126,7 @@ fi
 ulimit -n $((idle * 2 + 4096)) 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 
 size_mib=256
-file=/dev/shm/faultdisk-conn-${size_mib}m.img
+file=${BENCH_FILE:-/dev/shm/faultdisk-conn-${size_mib}m.img}
 [ -f "$file" ] || head -c $((size_mib << 20)) /dev/urandom >"$file"
 out="$root/bench/results/connections-$(date +%Y%m%d-%H%M%S)"
 mkdir -p "$out"
