@@ -453,7 +453,8 @@ for log in glob.glob(bw_logs + "_bw.*.log"):
     for line in open(log):
         f = [x.strip() for x in line.split(",")]
         if len(f) >= 2:
-            seconds[round(int(f[0]) / 1000)] = seconds.get(round(int(f[0]) / 1000), 0) + int(f[1])
+            second = round(int(f[0]) / 1000)
+            seconds[second] = seconds.get(second, 0) + int(f[1])
     per_job.append(seconds)
 width = max(1, round(float(runtime) / 4))
 logged = None
